@@ -1,0 +1,31 @@
+/**
+ * The breakfix command line. Each stage registers its own subcommands from a module in src/cli/commands/;
+ * this file only assembles them, so stages stay independent.
+ */
+import { Command } from "commander";
+import { commands } from "./commands/index.ts";
+import { CliError } from "./errors.ts";
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("breakfix")
+    .description("Safety-align language models with the break-fix cycle: measure, break, identify, curate, post-train.")
+    .version("0.1.0")
+    .showHelpAfterError();
+  for (const register of commands) register(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`breakfix: ${msg}\n`);
+    if (process.env.BREAKFIX_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+await main(process.argv);

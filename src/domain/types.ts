@@ -1,0 +1,165 @@
+/**
+ * The domain model shared by every stage. Types here are plain data (JSON-serialisable) so they can be stored,
+ * exported and diffed; zod schemas in schemas.ts validate them wherever they cross an edge (files, HTTP, the store).
+ */
+import type { CategoryId } from "./taxonomy.ts";
+
+/** Harm severity on the Phi-3 report's 0-7 scale (0 = no harm, 7 = most severe). */
+export type Severity = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export const MAX_SEVERITY = 7;
+
+export type Role = "system" | "user" | "assistant";
+export interface Message {
+  role: Role;
+  content: string;
+}
+/** A conversation is an ordered list of messages (multi-turn). */
+export type Conversation = Message[];
+
+/** XSTest-style label of a probe: is complying with it acceptable? */
+export type ProbeLabel = "safe" | "unsafe";
+
+export interface Probe {
+  /** Stable id within its source, e.g. "xstest:17". */
+  id: string;
+  /** The prompt; for a multi-turn probe, the opening user message. */
+  prompt: string;
+  /** Earlier turns for multi-turn probes (the prompt is appended as the last user message). */
+  history?: Conversation;
+  category: CategoryId;
+  /** The dataset's own label (e.g. "contrast_homonyms"), kept for audit. */
+  sourceLabel?: string;
+  label: ProbeLabel;
+  /** BCP-47-ish language code: "en", "es", "zh", ... */
+  language: string;
+  source: string;
+  license: string;
+  meta?: Record<string, string | number | boolean>;
+}
+
+/** One step of an attack's technique chain (a converter or a framing). */
+export interface TechniqueStep {
+  kind: "converter" | "framing" | "multiturn";
+  name: string;
+  params?: Record<string, string | number | boolean>;
+}
+
+export type PersonaId = "low_skilled" | "intermediate" | (string & {});
+
+export interface Attack {
+  id: string;
+  probeId: string;
+  persona: PersonaId;
+  chain: TechniqueStep[];
+  /** The technique family used for grouping (e.g. "encoding", "roleplay", "escalation"). */
+  family: string;
+  language: string;
+  /** The conversation sent to the target (last message is the attack prompt). */
+  conversation: Conversation;
+  seed: number;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface Response {
+  id: string;
+  model: string;
+  conversation: Conversation;
+  content: string;
+  finishReason: "stop" | "length" | "error";
+  usage?: Usage;
+  latencyMs?: number;
+}
+
+/** XSTest's three refusal classes. */
+export type RefusalClass = "full_compliance" | "full_refusal" | "partial_refusal";
+
+export interface Judgement {
+  judgeId: string;
+  /** "unjudged" when the judge's output could not be parsed after retries: never counted as safe or unsafe. */
+  status: "ok" | "unjudged";
+  /** Free-form label from the judge's vocabulary, e.g. "unsafe", "full_refusal", "helpful". */
+  label: string;
+  severity?: Severity;
+  category?: CategoryId;
+  refusal?: RefusalClass;
+  score?: number;
+  rationale?: string;
+}
+
+export interface Finding {
+  id: string;
+  round: number;
+  attack: Attack;
+  response: Response;
+  judgement: Judgement;
+  category: CategoryId;
+  severity: Severity;
+}
+
+export interface Vulnerability {
+  id: string;
+  category: CategoryId;
+  family: string;
+  language: string;
+  findings: string[];
+  attempts: number;
+  successes: number;
+  successRate: number;
+  meanSeverity: number;
+  /** Distinct seed probes broken: how widely the weakness reaches. */
+  reach: number;
+  score: number;
+}
+
+export interface Provenance {
+  round: number;
+  findingId?: string;
+  technique?: string;
+  source: string;
+  category?: CategoryId;
+  language?: string;
+}
+
+/** TRL's conversational SFT row. */
+export interface SftExample {
+  messages: Conversation;
+  provenance?: Provenance;
+}
+
+/** TRL's conversational preference row. */
+export interface PreferencePair {
+  prompt: Conversation;
+  chosen: Conversation;
+  rejected: Conversation;
+  provenance?: Provenance;
+}
+
+export interface Interval {
+  low: number;
+  high: number;
+  /** Confidence level, e.g. 0.95. */
+  level: number;
+  method: "wilson" | "bootstrap";
+}
+
+export interface Metric {
+  name: string;
+  value: number;
+  /** Numerator and denominator of a rate, when the metric is one. */
+  successes?: number;
+  n?: number;
+  interval?: Interval;
+}
+
+export interface RoundRecord {
+  index: number;
+  startModel: string;
+  resultModel?: string;
+  status: "running" | "done" | "failed";
+  startedAt: string;
+  finishedAt?: string;
+}

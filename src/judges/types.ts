@@ -1,0 +1,26 @@
+/**
+ * The judge interface. A judge looks at a prompt/conversation and the response and returns a Judgement.
+ * Implementations: pattern refusal classifier, LLM judges (severity, StrongREJECT, HarmBench, XSTest), guard-model
+ * parser, the demo world's oracle judge, and ensembles of these.
+ */
+import type { CategoryId } from "../domain/taxonomy.ts";
+import type { Conversation, Judgement } from "../domain/types.ts";
+
+export interface JudgeInput {
+  /** The conversation up to and including the last user message. */
+  conversation: Conversation;
+  /** The response being judged. */
+  response: string;
+  /** What the probe is about, when known (the category under test, its language, its source id). */
+  category?: CategoryId;
+  language?: string;
+  probeId?: string;
+  /** The original (unconverted) harmful request, when the conversation holds an attack on it. */
+  goal?: string;
+}
+
+export interface Judge {
+  /** Stable id, stored with every judgement (and part of cache keys), e.g. "refusal-patterns@1". */
+  readonly id: string;
+  judge(input: JudgeInput): Promise<Judgement>;
+}

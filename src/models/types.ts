@@ -1,0 +1,56 @@
+/**
+ * The chat-model interface every stage talks to (target, attacker, judge, responder), kept apart from its
+ * implementations as the Vercel AI SDK keeps its provider spec apart from providers. Providers live beside this file;
+ * nothing outside models/ imports a provider directly: they get a ChatModel from the registry.
+ */
+import type { Conversation, Usage } from "../domain/types.ts";
+
+export interface SamplingParams {
+  /** 0 means greedy. */
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxTokens?: number;
+  stop?: string[];
+  seed?: number;
+}
+
+export interface ChatRequest extends SamplingParams {
+  messages: Conversation;
+  /**
+   * Ask for JSON output matching this JSON Schema, where the backend supports constrained output. Backends that do
+   * not support it ignore it (callers still parse and validate what comes back).
+   */
+  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /** Abort the request (timeouts are the provider's own, see ProviderLimits). */
+  signal?: AbortSignal;
+}
+
+export interface ChatResult {
+  content: string;
+  finishReason: "stop" | "length" | "error";
+  usage: Usage;
+  /** The model id the backend reports. */
+  model: string;
+  /** True when the result came from the persistent response cache. */
+  cached?: boolean;
+  latencyMs?: number;
+}
+
+export interface ChatModel {
+  /** Stable id used in cache keys and records, e.g. "openai-compatible:http://127.0.0.1:8080/v1#demo". */
+  readonly id: string;
+  chat(request: ChatRequest): Promise<ChatResult>;
+  /**
+   * Many independent requests; implementations may run them concurrently or batch them on a local engine.
+   * Results are in request order.
+   */
+  chatMany?(requests: ChatRequest[]): Promise<ChatResult[]>;
+  close?(): Promise<void>;
+}
+
+/** Runs many requests through chatMany when the model has it, otherwise through chat with Promise.all. */
+export async function chatAll(model: ChatModel, requests: ChatRequest[]): Promise<ChatResult[]> {
+  if (model.chatMany) return model.chatMany(requests);
+  return Promise.all(requests.map((r) => model.chat(r)));
+}
