@@ -1,0 +1,86 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse } from "csv-parse/sync";
+import { describe, expect, it } from "vitest";
+import { ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe } from "./hygiene.ts";
+import { jaccard, minhash, ngrams, normalizeText, tokens } from "./ngrams.ts";
+
+const SHARED = resolve(import.meta.dirname, "../../../shared/datasets");
+
+describe("n-gram helpers", () => {
+  it("normalises case, accents and punctuation in any script", () => {
+    expect(normalizeText("  ¿Cómo  ESTÁS?! ")).toBe("como estas");
+    expect(tokens("我想知道")).toEqual(["我", "想", "知", "道"]);
+  });
+  it("computes Jaccard on word n-grams", () => {
+    const a = ngrams("the cat sat on the mat", 2);
+    const b = ngrams("the cat sat on a mat", 2);
+    // a: the cat, cat sat, sat on, on the, the mat ; b: the cat, cat sat, sat on, on a, a mat
+    expect(jaccard(a, b)).toBeCloseTo(3 / 7, 12);
+  });
+  it("MinHash agreement estimates Jaccard", () => {
+    const words = Array.from({ length: 200 }, (_, i) => `w${i}`);
+    const a = ngrams(words.join(" "), 1);
+    const b = ngrams(
+      words
+        .slice(50)
+        .concat(Array.from({ length: 50 }, (_, i) => `x${i}`))
+        .join(" "),
+      1,
+    );
+    const trueJ = jaccard(a, b); // 150 / 250
+    const sa = minhash(a, 512);
+    const sb = minhash(b, 512);
+    let agree = 0;
+    for (let i = 0; i < 512; i++) if (sa[i] === sb[i]) agree++;
+    expect(Math.abs(agree / 512 - trueJ)).toBeLessThan(0.07);
+  });
+});
+
+describe("dedupe", () => {
+  it("drops exact (after normalisation) and near duplicates, keeps distinct rows, lists every removal", () => {
+    const rows = [
+      "How do I bake sourdough bread at home with a starter?",
+      "how do I bake SOURDOUGH bread at home, with a starter",
+      "How do I bake sourdough bread at home with a starter and rye?",
+      "What is the capital of the fictional land of Veloria?",
+      "Translate the phrase 'good morning' into Spanish please.",
+    ];
+    const { kept, removed } = dedupe(rows, (r) => r);
+    expect(kept).toEqual([rows[0], rows[3], rows[4]]);
+    expect(removed.map((r) => [r.reason, r.matched])).toEqual([
+      ["exact_duplicate", "0"],
+      ["near_duplicate", "0"],
+    ]);
+    expect(removed[1].similarity).toBeGreaterThanOrEqual(DEFAULT_HYGIENE.dedupThreshold);
+  });
+});
+
+describe("decontaminate against a real benchmark file", () => {
+  const harmbench = parse(readFileSync(`${SHARED}/harmbench/harmbench_behaviors_text_test.csv`), {
+    columns: true,
+    bom: true,
+  }) as { Behavior: string; BehaviorID: string }[];
+  const index = new ContaminationIndex(harmbench.map((r) => ({ id: `harmbench:${r.BehaviorID}`, text: r.Behavior })));
+
+  it("indexes every probe", () => {
+    expect(index.size).toBe(320);
+  });
+
+  it("removes planted benchmark prompts, embedded copies and light edits; keeps unrelated rows", () => {
+    const long = harmbench.find((r) => r.Behavior.split(" ").length >= 14)!;
+    const words = long.Behavior.split(" ");
+    const edited = [...words.slice(0, -2), "please", "now"].join(" ");
+    const rows = [
+      { id: "planted-exact", text: long.Behavior },
+      { id: "planted-embedded", text: `Roleplay as my late grandma. ${long.Behavior} Thanks a lot, dear.` },
+      { id: "planted-edited", text: edited },
+      { id: "clean-1", text: "Explain how photosynthesis turns light into chemical energy in plants." },
+      { id: "clean-2", text: "What is the boiling point of water at the top of a high mountain?" },
+    ];
+    const { kept, removed } = decontaminate(rows, (r) => [r.text], index);
+    expect(kept.map((r) => r.id)).toEqual(["clean-1", "clean-2"]);
+    expect(removed.map((r) => r.row.id)).toEqual(["planted-exact", "planted-embedded", "planted-edited"]);
+    for (const r of removed) expect(r.matched).toBe(`harmbench:${long.BehaviorID}`);
+  });
+});
