@@ -1,4 +1,5 @@
 export * from "./hash.ts";
+export * from "./random.ts";
 export * from "./schemas.ts";
 export * from "./severity.ts";
 export * from "./stats.ts";
