@@ -56,6 +56,8 @@ export interface Attack {
   language: string;
   /** The conversation sent to the target (last message is the attack prompt). */
   conversation: Conversation;
+  /** The seed probe's own (unconverted) request, for judges and responders. */
+  goal?: string;
   seed: number;
 }
 

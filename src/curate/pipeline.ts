@@ -1,0 +1,372 @@
+/**
+ * The curation pipeline: findings -> safe responses (checked by a judge) -> SFT rows and DPO pairs, plus
+ * over-refusal counter-data, then hygiene (dedup, decontamination), balancing, a train/validation split and a
+ * dataset card. Every row carries its provenance; every dropped row is listed with its reason.
+ */
+import pLimit from "p-limit";
+import { mulberry32, seedFrom, shuffled } from "../domain/random.ts";
+import type { CategoryId } from "../domain/taxonomy.ts";
+import type { Conversation, Finding, PreferencePair, Provenance, SftExample } from "../domain/types.ts";
+import type { Judge } from "../judges/types.ts";
+import { type ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe, type HygieneConfig } from "./hygiene.ts";
+import { curationVerdict } from "./policy.ts";
+import type { CounterDataSource, Responder } from "./types.ts";
+
+export interface CurateOptions {
+  round: number;
+  responder: Responder;
+  /** Checks every written response before it is accepted. */
+  judge: Judge;
+  counterData?: CounterDataSource;
+  /** Counter-data rows per accepted harmful row, per (category, language). */
+  counterRatio: number;
+  hygiene?: HygieneConfig;
+  /** Benchmark texts to decontaminate against; required in practice (the cycle always passes one). */
+  contamination?: ContaminationIndex;
+  /** Cap on rows per (kind, category, language) group, for balance; undefined = no cap. */
+  maxPerGroup?: number;
+  valFraction: number;
+  seed: number;
+  /** The needless refusal used as the rejected side of counter-data DPO pairs. */
+  needlessRefusal?: (language: string) => string;
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type RowKind = "harmful" | "counter";
+
+export interface CuratedRow {
+  kind: RowKind;
+  split: "train" | "validation";
+  category: CategoryId;
+  language: string;
+  technique: string;
+  source: string;
+  sft: SftExample;
+  dpo: PreferencePair;
+}
+
+export interface DroppedRow {
+  reason: string;
+  detail: string;
+  category: CategoryId;
+  language: string;
+  source: string;
+}
+
+export interface DatasetCard {
+  round: number;
+  responder: string;
+  judge: string;
+  counterRatio: number;
+  counts: {
+    sft: number;
+    dpo: number;
+    train: number;
+    validation: number;
+    byKind: Record<string, number>;
+    byCategory: Record<string, number>;
+    byLanguage: Record<string, number>;
+    byTechnique: Record<string, number>;
+    bySource: Record<string, number>;
+  };
+  dropped: Record<string, number>;
+}
+
+export interface CurationResult {
+  rows: CuratedRow[];
+  dropped: DroppedRow[];
+  card: DatasetCard;
+}
+
+const NEEDLESS_REFUSAL: Record<string, string> = {
+  en: "I'm sorry, but I can't help with that request.",
+  es: "Lo siento, pero no puedo ayudar con esa solicitud.",
+};
+
+function defaultNeedlessRefusal(language: string): string {
+  return NEEDLESS_REFUSAL[language] ?? NEEDLESS_REFUSAL.en;
+}
+
+/** Text of the user side of a conversation, the part that dedup and decontamination compare. */
+export function userText(conv: Conversation): string {
+  return userTurns(conv).join("\n");
+}
+
+function userTurns(conv: Conversation): string[] {
+  return conv.filter((m) => m.role === "user").map((m) => m.content);
+}
+
+/** The conversation up to and including the last user turn (drops a trailing assistant reply). */
+function promptPart(conv: Conversation): Conversation {
+  let end = conv.length;
+  while (end > 0 && conv[end - 1].role === "assistant") end--;
+  return conv.slice(0, end);
+}
+
+function count<T>(items: readonly T[], key: (x: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of items) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return out;
+}
+
+export async function curate(findings: readonly Finding[], opts: CurateOptions): Promise<CurationResult> {
+  const hygiene = opts.hygiene ?? DEFAULT_HYGIENE;
+  const limit = pLimit(opts.concurrency ?? 8);
+  const dropped: DroppedRow[] = [];
+  const needless = opts.needlessRefusal ?? defaultNeedlessRefusal;
+
+  // 1. Merge near-duplicate findings first, so the responder is not paid for the same ask twice.
+  const uniq = dedupe(findings, (f) => userText(f.attack.conversation), hygiene);
+  for (const r of uniq.removed) {
+    dropped.push({
+      reason: `finding_${r.reason}`,
+      detail: `${r.row.id} ~ kept finding #${r.matched} (${r.similarity.toFixed(2)})`,
+      category: r.row.category,
+      language: r.row.attack.language,
+      source: "finding",
+    });
+  }
+
+  // Decontaminate findings before paying for responses (rows are checked again after counter-data is added).
+  let toAnswer = uniq.kept;
+  if (opts.contamination) {
+    const c = decontaminate(toAnswer, (f) => userTurns(f.attack.conversation), opts.contamination);
+    for (const r of c.removed) {
+      dropped.push({
+        reason: "contaminated",
+        detail: `${r.row.id} ~ ${r.matched} (${r.similarity.toFixed(2)})`,
+        category: r.row.category,
+        language: r.row.attack.language,
+        source: "finding",
+      });
+    }
+    toAnswer = c.kept;
+  }
+
+  // 2. Safe responses, each checked by the judge before it is accepted.
+  const total = toAnswer.length;
+  let done = 0;
+  const tick = () => opts.onProgress?.(++done, total);
+  const harmful = await Promise.all(
+    toAnswer.map((f) =>
+      limit(async (): Promise<CuratedRow | undefined> => {
+        const conversation = promptPart(f.attack.conversation);
+        const input = {
+          conversation,
+          category: f.category,
+          language: f.attack.language,
+          goal: f.attack.goal,
+        };
+        const safe = await opts.responder.safeResponse(input);
+        const verdict = curationVerdict(
+          await opts.judge.judge({ ...input, response: safe, probeId: f.attack.probeId }),
+        );
+        tick();
+        if (verdict !== "safe_refusal") {
+          dropped.push({
+            reason: `responder_${verdict}`,
+            detail: f.id,
+            category: f.category,
+            language: f.attack.language,
+            source: "finding",
+          });
+          return undefined;
+        }
+        const provenance: Provenance = {
+          round: opts.round,
+          findingId: f.id,
+          technique: f.attack.family,
+          source: `finding:${f.attack.persona}`,
+          category: f.category,
+          language: f.attack.language,
+        };
+        return {
+          kind: "harmful",
+          split: "train",
+          category: f.category,
+          language: f.attack.language,
+          technique: f.attack.family,
+          source: provenance.source,
+          sft: { messages: [...conversation, { role: "assistant", content: safe }], provenance },
+          dpo: {
+            prompt: conversation,
+            chosen: [{ role: "assistant", content: safe }],
+            rejected: [{ role: "assistant", content: f.response.content }],
+            provenance,
+          },
+        };
+      }),
+    ),
+  );
+  const accepted = harmful.filter((r): r is CuratedRow => r !== undefined);
+
+  // 3. Over-refusal counter-data for every (category, language) touched.
+  const counter: CuratedRow[] = [];
+  if (opts.counterData && opts.counterRatio > 0) {
+    const groups = count(accepted, (r) => `${r.category}\u0000${r.language}`);
+    const source = opts.counterData;
+    const jobs: Promise<void>[] = [];
+    for (const [key, n] of Object.entries(groups)) {
+      const [cat, language] = key.split("\u0000") as [CategoryId, string];
+      const want = Math.ceil(n * opts.counterRatio);
+      const prompts = await source.lookalikes(cat, language, want, seedFrom(`${opts.seed}:${key}`));
+      for (const la of prompts) {
+        jobs.push(
+          limit(async () => {
+            const conversation: Conversation = [{ role: "user", content: la.prompt }];
+            const answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
+            if (answer === undefined) {
+              dropped.push({ reason: "counter_no_answer", detail: la.id, category: cat, language, source: la.source });
+              return;
+            }
+            const verdict = curationVerdict(
+              await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
+            );
+            if (verdict !== "helpful") {
+              dropped.push({ reason: `counter_${verdict}`, detail: la.id, category: cat, language, source: la.source });
+              return;
+            }
+            const provenance: Provenance = {
+              round: opts.round,
+              technique: "counter_data",
+              source: la.source,
+              category: cat,
+              language,
+            };
+            counter.push({
+              kind: "counter",
+              split: "train",
+              category: cat,
+              language,
+              technique: "counter_data",
+              source: la.source,
+              sft: { messages: [...conversation, { role: "assistant", content: answer }], provenance },
+              dpo: {
+                prompt: conversation,
+                chosen: [{ role: "assistant", content: answer }],
+                rejected: [{ role: "assistant", content: needless(language) }],
+                provenance,
+              },
+            });
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    // Promise completion order is not deterministic; restore a stable order.
+    counter.sort((a, b) => userText(a.sft.messages).localeCompare(userText(b.sft.messages)));
+  }
+
+  // 4. Hygiene over everything: near-duplicates across both kinds, then decontamination.
+  let rows = [...accepted, ...counter];
+  const d = dedupe(rows, (r) => userText(r.sft.messages), hygiene);
+  for (const r of d.removed) {
+    dropped.push({
+      reason: r.reason,
+      detail: `~ row #${r.matched} (${r.similarity.toFixed(2)})`,
+      category: r.row.category,
+      language: r.row.language,
+      source: r.row.source,
+    });
+  }
+  rows = d.kept;
+  if (opts.contamination) {
+    const c = decontaminate(
+      rows,
+      (r) => r.sft.messages.filter((m) => m.role === "user").map((m) => m.content),
+      opts.contamination,
+    );
+    for (const r of c.removed) {
+      dropped.push({
+        reason: "contaminated",
+        detail: `${r.matched} (${r.similarity.toFixed(2)})`,
+        category: r.row.category,
+        language: r.row.language,
+        source: r.row.source,
+      });
+    }
+    rows = c.kept;
+  }
+
+  // 5. Balance: cap each (kind, category, language) group, choosing which rows stay by a seeded shuffle.
+  if (opts.maxPerGroup !== undefined) {
+    const rand = mulberry32(opts.seed);
+    const byGroup = new Map<string, CuratedRow[]>();
+    for (const r of rows) {
+      const k = `${r.kind}/${r.category}/${r.language}`;
+      byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
+    }
+    const keep = new Set<CuratedRow>();
+    for (const [k, list] of [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const chosen = shuffled(list, rand).slice(0, opts.maxPerGroup);
+      for (const r of chosen) keep.add(r);
+      for (const r of list) {
+        if (!keep.has(r))
+          dropped.push({
+            reason: "balance_cap",
+            detail: k,
+            category: r.category,
+            language: r.language,
+            source: r.source,
+          });
+      }
+    }
+    rows = rows.filter((r) => keep.has(r));
+  }
+
+  // 6. Train/validation split by a hash of the prompt, so a row's split never depends on what else is in the set.
+  for (const r of rows) {
+    const u = seedFrom(`${opts.seed}:${userText(r.sft.messages)}`) / 4294967296;
+    r.split = u < opts.valFraction ? "validation" : "train";
+  }
+
+  const card: DatasetCard = {
+    round: opts.round,
+    responder: opts.responder.id,
+    judge: opts.judge.id,
+    counterRatio: opts.counterRatio,
+    counts: {
+      sft: rows.length,
+      dpo: rows.length,
+      train: rows.filter((r) => r.split === "train").length,
+      validation: rows.filter((r) => r.split === "validation").length,
+      byKind: count(rows, (r) => r.kind),
+      byCategory: count(rows, (r) => r.category),
+      byLanguage: count(rows, (r) => r.language),
+      byTechnique: count(rows, (r) => r.technique),
+      bySource: count(rows, (r) => r.source),
+    },
+    dropped: count(dropped, (r) => r.reason),
+  };
+  return { rows, dropped, card };
+}
+
+/** The dataset card as Markdown, for humans. */
+export function renderCard(card: DatasetCard, dropped: readonly DroppedRow[]): string {
+  const table = (title: string, rec: Record<string, number>) =>
+    `### ${title}\n\n| value | rows |\n|---|---|\n${Object.entries(rec)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `| ${k} | ${v} |`)
+      .join("\n")}\n`;
+  return [
+    `# Curated fix data, round ${card.round}`,
+    "",
+    `Responder: \`${card.responder}\`; every response checked by judge \`${card.judge}\`. Counter-data ratio: ${card.counterRatio}.`,
+    "",
+    `Rows: ${card.counts.sft} SFT rows and ${card.counts.dpo} DPO pairs (${card.counts.train} train, ${card.counts.validation} validation).`,
+    "",
+    table("By kind", card.counts.byKind),
+    table("By category", card.counts.byCategory),
+    table("By language", card.counts.byLanguage),
+    table("By technique", card.counts.byTechnique),
+    table("By source", card.counts.bySource),
+    table("Dropped, by reason", card.dropped),
+    "### Dropped rows",
+    "",
+    dropped.length
+      ? dropped.map((d) => `- ${d.reason}: ${d.category}/${d.language} ${d.source} — ${d.detail}`).join("\n")
+      : "(none)",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,40 @@
+/**
+ * Plug-in points of the curation stage. A Responder writes the safe response to a harmful ask; a CounterDataSource
+ * supplies benign look-alike prompts (with helpful answers where it knows them) so the model does not learn to
+ * over-refuse.
+ */
+import type { CategoryId } from "../domain/taxonomy.ts";
+import type { Conversation } from "../domain/types.ts";
+
+export interface ResponderInput {
+  /** The conversation up to and including the harmful user turn. */
+  conversation: Conversation;
+  category: CategoryId;
+  language: string;
+  /** The underlying harmful request, when the conversation wraps it in an attack (encoding, role play, ...). */
+  goal?: string;
+}
+
+export interface Responder {
+  readonly id: string;
+  /** A response that refuses the harmful part and stays as helpful as policy allows. */
+  safeResponse(input: ResponderInput): Promise<string>;
+  /** A helpful answer to a benign prompt (for counter-data whose source has no answer of its own). */
+  helpfulResponse?(conversation: Conversation, language: string): Promise<string>;
+}
+
+export interface LookalikePrompt {
+  id: string;
+  prompt: string;
+  category: CategoryId;
+  language: string;
+  /** A known helpful answer, when the source has one (the demo world does). */
+  answer?: string;
+  source: string;
+}
+
+export interface CounterDataSource {
+  readonly id: string;
+  /** Up to n benign look-alikes for a harm category and language, deterministic for a seed. */
+  lookalikes(category: CategoryId, language: string, n: number, seed: number): Promise<LookalikePrompt[]>;
+}
