@@ -1,0 +1,124 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configToYaml, defaultConfig, loadConfig, loadConfigWithSource, parseConfig } from "./load.ts";
+import { STARTER_CONFIG } from "./starter.ts";
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("the starter file parses to exactly the defaults", () => {
+    expect(parseConfig(STARTER_CONFIG, "breakfix.yaml", "/w")).toEqual(defaultConfig("/w"));
+  });
+
+  it("defaults are the demo: builtin target, workspace .breakfix", () => {
+    const c = defaultConfig("/w");
+    expect(c.target).toMatchObject({ provider: "builtin", model: "demo" });
+    expect(c.workspace).toBe("/w/.breakfix");
+    expect(c.training.lora).toEqual({
+      rank: 16,
+      alpha: 32,
+      dropout: 0.05,
+      targets: ["q_proj", "k_proj", "v_proj", "o_proj"],
+    });
+    expect(c.cycle.gates.maxDr3PerCategory).toBe(0.05);
+  });
+
+  it("an empty file is the defaults", () => {
+    expect(parseConfig("", "breakfix.yaml", "/w")).toEqual(defaultConfig("/w"));
+    expect(parseConfig("# only a comment\n", "breakfix.yaml", "/w")).toEqual(defaultConfig("/w"));
+  });
+
+  it("a partial file keeps the defaults of everything else", () => {
+    const c = parseConfig(
+      "target:\n  provider: openai-compatible\n  model: gpt-4o-mini\n  apiKeyEnv: OPENAI_API_KEY\ntraining:\n  dpo:\n    beta: 0.3\n",
+      "breakfix.yaml",
+      "/w",
+    );
+    expect(c.target).toMatchObject({
+      provider: "openai-compatible",
+      model: "gpt-4o-mini",
+      apiKeyEnv: "OPENAI_API_KEY",
+    });
+    expect(c.training.dpo).toMatchObject({ beta: 0.3, loss: "sigmoid", enabled: true });
+    expect(c.attacker.provider).toBe("builtin");
+  });
+
+  it("a bad provider names the file, the key path and the expected values", () => {
+    const e = errorOf(() => parseConfig("target:\n  provider: gpt\n", "breakfix.yaml", "/w"));
+    expect(e.message).toBe(
+      'breakfix.yaml: target.provider: expected one of openai-compatible, llamacpp, builtin, anthropic, got "gpt"',
+    );
+  });
+
+  it("reports every problem, with types, ranges and unknown keys", () => {
+    const e = errorOf(() =>
+      parseConfig(
+        "target:\n  temperature: hot\ntraining:\n  lora:\n    rank: 0\ncycle:\n  round: 3\n",
+        "my.yaml",
+        "/w",
+      ),
+    );
+    expect(e.problems).toEqual([
+      'my.yaml: target.temperature: expected number, got "hot"',
+      "my.yaml: training.lora.rank: expected > 0, got number 0",
+      "my.yaml: cycle.round: unknown key",
+    ]);
+  });
+
+  it("refuses an API key written into the file", () => {
+    const e = errorOf(() => parseConfig("judge:\n  apiKey: sk-123\n", "breakfix.yaml", "/w"));
+    expect(e.message).toMatch(/^breakfix\.yaml: judge\.apiKey: unknown key; never put a secret in this file/);
+    expect(e.message).not.toContain("sk-123");
+  });
+
+  it("llamacpp needs a .gguf path, resolved against the config folder", () => {
+    const e = errorOf(() => parseConfig("target:\n  provider: llamacpp\n  model: llama\n", "b.yaml", "/w"));
+    expect(e.message).toBe("b.yaml: target.model: expected a path to a .gguf file for provider llamacpp");
+    const c = parseConfig("target:\n  provider: llamacpp\n  model: models/x.gguf\n", "b.yaml", "/w");
+    expect(c.target.model).toBe("/w/models/x.gguf");
+  });
+
+  it("a YAML syntax error names the line", () => {
+    const e = errorOf(() => parseConfig("target:\n  provider: builtin\n  model: demo: x\n", "breakfix.yaml", "/w"));
+    expect(e.problems[0]).toMatch(/^breakfix\.yaml:3:\d+: YAML syntax error: /);
+    const dup = errorOf(() => parseConfig("workspace: a\nworkspace: b\n", "breakfix.yaml", "/w"));
+    expect(dup.problems[0]).toMatch(/^breakfix\.yaml:2:1: YAML syntax error: Map keys must be unique/);
+  });
+
+  it("a top-level list is rejected", () => {
+    expect(errorOf(() => parseConfig("- a\n", "b.yaml", "/w")).message).toBe(
+      "b.yaml: (root): expected a mapping of settings, got a list",
+    );
+  });
+
+  it("loadConfig: no file means defaults; ./breakfix.yaml is found; a named missing file is an error", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-config-"));
+    const saved = process.env.BREAKFIX_CONFIG;
+    delete process.env.BREAKFIX_CONFIG;
+    try {
+      expect(loadConfigWithSource(undefined, dir)).toEqual({ config: defaultConfig(dir), file: null });
+      writeFileSync(path.join(dir, "breakfix.yaml"), "workspace: ws\n");
+      const loaded = loadConfigWithSource(undefined, dir);
+      expect(loaded.file).toBe(path.join(dir, "breakfix.yaml"));
+      expect(loaded.config.workspace).toBe(path.join(dir, "ws"));
+      expect(errorOf(() => loadConfig("nope.yaml", dir)).message).toBe("nope.yaml: no such file");
+    } finally {
+      if (saved !== undefined) process.env.BREAKFIX_CONFIG = saved;
+    }
+  });
+
+  it("the printed YAML round-trips", () => {
+    const c = defaultConfig("/w");
+    expect(parseConfig(configToYaml(c), "x.yaml", "/elsewhere")).toEqual(c);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Reading breakfix.yaml: YAML -> zod validation -> a typed Config with defaults filled in and paths resolved.
+ * Errors name the file, the key path and what was expected, one line per problem, e.g.
+ *   breakfix.yaml: target.provider: expected one of openai-compatible, llamacpp, builtin, anthropic
+ * and YAML syntax errors name the line and column.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { LineCounter, parseDocument, stringify } from "yaml";
+import type { z } from "zod";
+import { type Config, configSchema } from "./schema.ts";
+
+export const CONFIG_FILENAMES = ["breakfix.yaml", "breakfix.yml"] as const;
+
+/** A config file that could not be read or is invalid. `problems` holds one line per problem. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the file read, or null when the demo defaults were used. */
+  file: string | null;
+}
+
+/** The demo configuration (what no config file means). Paths are relative to `baseDir` (default: the cwd). */
+export function defaultConfig(baseDir = process.cwd()): Config {
+  return resolvePaths(configSchema.parse({}), baseDir);
+}
+
+function resolvePaths(config: Config, baseDir: string): Config {
+  const abs = (p: string) => path.resolve(baseDir, p);
+  return {
+    ...config,
+    workspace: abs(config.workspace),
+    dataCache: abs(config.dataCache),
+    benchmarks: {
+      ...config.benchmarks,
+      suites: config.benchmarks.suites.map((s) => (s.path ? { ...s, path: abs(s.path) } : s)),
+    },
+    target: withSecrets(config.target, abs),
+    attacker: withSecrets(config.attacker, abs),
+    judge: withSecrets(config.judge, abs),
+    responder: withSecrets(config.responder, abs),
+  };
+}
+
+function withSecrets<T extends { secretsFile?: string | undefined; provider: string; model: string }>(
+  m: T,
+  abs: (p: string) => string,
+): T {
+  let out = m;
+  if (m.secretsFile) out = { ...out, secretsFile: abs(m.secretsFile) };
+  if (m.provider === "llamacpp") out = { ...out, model: abs(m.model) };
+  return out;
+}
+
+function valueAt(data: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let cur: unknown = data;
+  for (const k of keyPath) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k as string];
+  }
+  return cur;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function joinPath(p: readonly PropertyKey[]): string {
+  return p.length ? p.map(String).join(".") : "(root)";
+}
+
+/** Turns one zod issue into "key.path: expected ..." (without the file prefix). */
+export function formatIssue(issue: z.core.$ZodIssue, data: unknown): string[] {
+  const where = joinPath(issue.path);
+  const got = valueAt(data, issue.path);
+  switch (issue.code) {
+    case "invalid_value":
+      if (issue.values.length > 1 || typeof issue.values[0] === "string") {
+        return [`${where}: expected one of ${issue.values.map(String).join(", ")}, got ${describe(got)}`];
+      }
+      return [`${where}: expected ${String(issue.values[0])}, got ${describe(got)}`];
+    case "invalid_type":
+      return [`${where}: expected ${issue.expected}, got ${describe(got)}`];
+    case "unrecognized_keys":
+      return issue.keys.map((k) => {
+        const key = joinPath([...issue.path, k]);
+        if (/^api_?key$/i.test(k)) {
+          return `${key}: unknown key; never put a secret in this file: set apiKeyEnv to the name of an environment variable (or use secretsFile)`;
+        }
+        return `${key}: unknown key`;
+      });
+    case "too_small":
+      return [
+        `${where}: expected ${issue.origin === "array" ? "at least" : issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}${issue.origin === "array" ? " item(s)" : issue.origin === "string" ? " character(s)" : ""}, got ${describe(got)}`,
+      ];
+    case "too_big":
+      return [
+        `${where}: expected ${issue.origin === "array" ? "at most" : issue.inclusive ? "<=" : "<"} ${String(issue.maximum)}${issue.origin === "array" ? " item(s)" : ""}, got ${describe(got)}`,
+      ];
+    case "custom":
+      return [`${where}: ${issue.message}`];
+    default:
+      return [`${where}: ${issue.message.replace(/^Invalid input: /, "")}, got ${describe(got)}`];
+  }
+}
+
+/**
+ * Parses and validates config text. `file` names the source in messages; `baseDir` anchors relative paths.
+ * Throws ConfigError with every problem found.
+ */
+export function parseConfig(text: string, file: string, baseDir: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        const firstLine = e.message.split("\n")[0];
+        return `${file}:${pos.line}:${pos.col}: YAML syntax error: ${firstLine}`;
+      }),
+    );
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError(file, [`${file}: (root): expected a mapping of settings, got ${describe(data)}`]);
+  }
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    throw new ConfigError(
+      file,
+      result.error.issues.flatMap((i) => formatIssue(i, data).map((line) => `${file}: ${line}`)),
+    );
+  }
+  return resolvePaths(result.data, baseDir);
+}
+
+/** Finds the config file to use: the given path, else $BREAKFIX_CONFIG, else ./breakfix.yaml; null if none. */
+export function findConfigFile(file?: string, cwd = process.cwd()): string | null {
+  if (file) return path.resolve(cwd, file);
+  const env = process.env.BREAKFIX_CONFIG;
+  if (env) return path.resolve(cwd, env);
+  for (const name of CONFIG_FILENAMES) {
+    const p = path.join(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+/**
+ * Loads the configuration. With a path (or $BREAKFIX_CONFIG) that file must exist; otherwise ./breakfix.yaml is used
+ * when present and the demo defaults when not. Relative paths in the file resolve against the file's folder.
+ */
+export function loadConfigWithSource(file?: string, cwd = process.cwd()): LoadedConfig {
+  const found = findConfigFile(file, cwd);
+  if (!found) return { config: defaultConfig(cwd), file: null };
+  const shown = path.relative(cwd, found) || found;
+  let text: string;
+  try {
+    text = readFileSync(found, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(shown, [
+      `${shown}: ${code === "ENOENT" ? "no such file" : `cannot read (${code ?? String(err)})`}`,
+    ]);
+  }
+  return { config: parseConfig(text, shown, path.dirname(found)), file: found };
+}
+
+/** Loads the configuration (see loadConfigWithSource). */
+export function loadConfig(file?: string, cwd = process.cwd()): Config {
+  return loadConfigWithSource(file, cwd).config;
+}
+
+/** The resolved config as YAML (what `breakfix config check` prints). */
+export function configToYaml(config: Config): string {
+  return stringify(config, { lineWidth: 0 });
+}

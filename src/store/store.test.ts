@@ -1,0 +1,147 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { contentHash, type Probe } from "../domain/index.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
+import { DB_FILENAME, keyHash, migrate, Store } from "./store.ts";
+
+const probe = (i: number): Probe => ({
+  id: `t:${i}`,
+  prompt: `prompt ${i}`,
+  category: "S2",
+  label: "unsafe",
+  language: "en",
+  source: "test",
+  license: "MIT",
+});
+
+function tmp(): string {
+  return mkdtempSync(path.join(tmpdir(), "bf-store-"));
+}
+
+describe("Store", () => {
+  it("creates <workspace>/breakfix.db in WAL mode with all migrations recorded", () => {
+    const dir = path.join(tmp(), ".breakfix");
+    const s = Store.open(dir);
+    expect(s.db.name).toBe(path.join(dir, DB_FILENAME));
+    expect(s.journalMode()).toBe("wal");
+    expect(s.schemaVersion()).toBe(SCHEMA_VERSION);
+    const rows = s.db.prepare("SELECT version, name FROM schema_migrations").all();
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    s.close();
+    // Reopening applies nothing twice.
+    const s2 = Store.open(dir);
+    expect(s2.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: MIGRATIONS.length });
+    s2.close();
+  });
+
+  it("refuses a database written by a newer schema", () => {
+    const file = path.join(tmp(), "x.db");
+    const db = new Database(file);
+    migrate(db);
+    db.prepare("INSERT INTO schema_migrations VALUES (?, 'future', 'now')").run(SCHEMA_VERSION + 1);
+    db.close();
+    expect(() => Store.openFile(file)).toThrow(/schema version 2 but this breakfix knows only up to 1/);
+  });
+
+  it("keys records by the content hash of their producer and never overwrites", () => {
+    const s = Store.openFile(":memory:");
+    const producer = { model: "m", conversation: [{ role: "user", content: "hi" }], seed: 1 };
+    const resp = {
+      id: "r1",
+      model: "m",
+      conversation: [{ role: "user" as const, content: "hi" }],
+      content: "hello",
+      finishReason: "stop" as const,
+    };
+    const a = s.responses.put(producer, resp, { runId: "run1", round: 0 });
+    expect(a).toEqual({ hash: contentHash(producer), inserted: true });
+    // Same producer with keys in another order: same hash, skipped, old value kept.
+    const b = s.responses.put(
+      { seed: 1, conversation: producer.conversation, model: "m" },
+      { ...resp, content: "other" },
+    );
+    expect(b).toEqual({ hash: a.hash, inserted: false });
+    expect(s.responses.get(producer)?.content).toBe("hello");
+    expect(s.responses.getRecord({ hash: a.hash })).toMatchObject({ runId: "run1", round: 0, value: resp });
+    expect(s.responses.count()).toBe(1);
+    expect(s.responses.count({ model: "m" })).toBe(1);
+    expect(s.responses.count({ model: "x" })).toBe(0);
+    s.close();
+  });
+
+  it("putMany is atomic: an invalid record rolls back the whole batch", () => {
+    const s = Store.openFile(":memory:");
+    const good = [0, 1, 2].map((i) => ({ key: { probe: i }, value: probe(i) }));
+    expect(s.probes.putMany(good)).toMatchObject({ inserted: 3, skipped: 0 });
+    const bad = { key: { probe: 99 }, value: { ...probe(99), category: "nope" } as unknown as Probe };
+    const more = [3, 4].map((i) => ({ key: { probe: i }, value: probe(i) }));
+    expect(() => s.probes.putMany([...more, bad])).toThrow(/store: probes: invalid record: category/);
+    expect(s.probes.count()).toBe(3);
+    expect(s.probes.putMany([...good, ...more])).toMatchObject({ inserted: 2, skipped: 3 });
+    expect(s.probes.list({ category: "S2" }).map((r) => r.value.id)).toEqual(["t:0", "t:1", "t:2", "t:3", "t:4"]);
+    expect(s.probes.list({}, { limit: 2, offset: 1 }).map((r) => r.value.id)).toEqual(["t:1", "t:2"]);
+    expect(() => s.probes.list({ nosuch: 1 } as never)).toThrow(/no filter column 'nosuch'/);
+    s.close();
+  });
+
+  it("links records to their parent and run", () => {
+    const s = Store.openFile(":memory:");
+    const p = s.probes.put({ probe: 1 }, probe(1));
+    s.attacks.put(
+      { attack: 1 },
+      {
+        id: "a1",
+        probeId: "t:1",
+        persona: "low_skilled",
+        chain: [{ kind: "converter", name: "base64" }],
+        family: "encoding",
+        language: "en",
+        conversation: [{ role: "user", content: "x" }],
+        seed: 0,
+      },
+      { parentHash: p.hash, runId: "r", round: 1 },
+    );
+    expect(s.attacks.list({ parent_hash: p.hash, round: 1 }).map((r) => r.value.id)).toEqual(["a1"]);
+    expect(s.attacks.count({ family: "encoding", run_id: "r" })).toBe(1);
+    s.close();
+  });
+
+  it("response cache: first write wins", () => {
+    const s = Store.openFile(":memory:");
+    const key = s.cache.keyOf({ model: "m", prompt: "p" });
+    expect(s.cache.get(key)).toBeUndefined();
+    expect(s.cache.put(key, { content: "a" }, "m")).toBe(true);
+    expect(s.cache.put(key, { content: "b" }, "m")).toBe(false);
+    expect(s.cache.get(key)).toEqual({ content: "a" });
+    expect(s.cache.count()).toBe(1);
+    s.close();
+  });
+
+  it("artifacts and the append-only state log", () => {
+    const s = Store.openFile(":memory:");
+    expect(s.artifacts.put("report", { round: 1 }, { html: "x" }, "run1").inserted).toBe(true);
+    expect(s.artifacts.put("report", { round: 1 }, { html: "y" }).inserted).toBe(false);
+    expect(s.artifacts.put("plot", { round: 1 }, { svg: "z" }).inserted).toBe(true);
+    expect(s.artifacts.get("report", { round: 1 })).toEqual({ html: "x" });
+    expect(s.artifacts.list("report", "run1").map((a) => a.value)).toEqual([{ html: "x" }]);
+    const h = keyHash({ train: 1 });
+    s.states.set("training_run", h, "running");
+    s.states.set("training_run", h, "done", { loss: 0.5 });
+    expect(s.states.current("training_run", h)).toMatchObject({ state: "done", detail: { loss: 0.5 } });
+    expect(s.states.history("training_run", h).map((r) => r.state)).toEqual(["running", "done"]);
+    s.close();
+  });
+
+  it("a precomputed { hash } key is used verbatim", () => {
+    const h = contentHash("x");
+    expect(keyHash({ hash: h })).toBe(h);
+    expect(keyHash({ hash: "short" })).toBe(contentHash({ hash: "short" }));
+  });
+
+  it("readonly open does not create or migrate", () => {
+    expect(() => Store.open(path.join(tmp(), "missing"), { readonly: true })).toThrow();
+  });
+});
