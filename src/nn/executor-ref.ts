@@ -33,7 +33,7 @@ function strides(shape: Shape): number[] {
 function bcastStrides(inShape: Shape, outShape: Shape): number[] {
   const st = strides(inShape);
   const lead = outShape.length - inShape.length;
-  return outShape.map((d, i) => (i < lead || inShape[i - lead] === 1 ? 0 : st[i - lead]));
+  return outShape.map((_d, i) => (i < lead || inShape[i - lead] === 1 ? 0 : st[i - lead]));
 }
 
 /**

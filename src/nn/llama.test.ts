@@ -1,0 +1,174 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { gradCheck } from "./gradcheck.ts";
+import { buildLoss, configFromHf, configToHf, initWeights, type LlamaConfig, lossBatch, paramShapes } from "./llama.ts";
+import { LlamaRunner, loadModel, saveModel } from "./model.ts";
+import { Rng } from "./rng.ts";
+import { saveSafetensors } from "./safetensors.ts";
+import { GraphBuilder } from "./tensor.ts";
+
+export const tiny = (over: Partial<LlamaConfig> = {}): LlamaConfig => ({
+  vocabSize: 11,
+  hiddenSize: 8,
+  intermediateSize: 12,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 2,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  maxPositionEmbeddings: 64,
+  tieWordEmbeddings: false,
+  ...over,
+});
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), "nn-llama-"));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("whole 2-layer model: finite-difference gradient check (float64)", () => {
+  for (const tied of [false, true]) {
+    it(`every parameter, GQA, padding + ignored labels, tied=${tied}`, () => {
+      const cfg = tiny({ tieWordEmbeddings: tied, headDim: 4, hiddenSize: 8 });
+      const B = 2;
+      const T = 5;
+      const b = new GraphBuilder();
+      const g = buildLoss(cfg, b, B, T);
+      const rng = new Rng(3);
+      const params: Record<string, Float64Array> = {};
+      for (const [name, shape] of paramShapes(cfg)) {
+        const v = new Float64Array(shape.reduce((a, c) => a * c, 1));
+        // larger than HF init so that attention and norms are far from linear
+        for (let i = 0; i < v.length; i++) v[i] = shape.length === 1 ? 1 + 0.3 * rng.normal() : 0.5 * rng.normal();
+        params[name] = v;
+      }
+      const ids = [1, 5, 7, 2, 9, 3, 3, 8, 0, 0];
+      const mask = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
+      const labels = [-100, 5, 7, 2, 9, 3, 3, 8, -100, -100];
+      const feeds = lossBatch(cfg, B, T, ids, mask, labels);
+      const res = gradCheck(b.graph, g.loss.id, params, feeds);
+      expect(res.checked).toBe([...paramShapes(cfg).values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0));
+      expect(res.maxError, JSON.stringify(res.worst)).toBeLessThan(1e-6);
+    });
+  }
+});
+
+describe("LlamaRunner", () => {
+  it("loss equals mean token CE over unmasked labels and sequence logps match per-sequence sums", async () => {
+    const cfg = tiny();
+    const w = initWeights(cfg, 1, 0.3);
+    const runner = new LlamaRunner(cfg);
+    const ids = [1, 5, 7, 2, 9, 3, 3, 8];
+    const mask = [1, 1, 1, 1, 1, 1, 1, 1];
+    const labels = [-100, 5, 7, 2, -100, 3, 8, -100];
+    const r = await runner.lossAndGrads(w, { B: 2, T: 4, inputIds: ids, attentionMask: mask, labels });
+    const logits = await runner.logits(w, 2, 4, ids, mask);
+    const V = cfg.vocabSize;
+    const lp = (bi: number, t: number, y: number) => {
+      const o = (bi * 4 + t) * V;
+      const row = Array.from(logits.data.subarray(o, o + V));
+      const mx = Math.max(...row);
+      const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+      return row[y] - lse;
+    };
+    const s0 = lp(0, 0, 5) + lp(0, 1, 7) + lp(0, 2, 2);
+    const s1 = lp(1, 0, 3) + lp(1, 1, 8);
+    expect(r.sequenceLogps[0]).toBeCloseTo(s0, 4);
+    expect(r.sequenceLogps[1]).toBeCloseTo(s1, 4);
+    expect(r.loss).toBeCloseTo(-(s0 + s1) / 5, 5);
+    expect(r.grads.size).toBe(paramShapes(cfg).size);
+  });
+
+  it("right padding does not change the logits of real tokens", async () => {
+    const cfg = tiny();
+    const w = initWeights(cfg, 2, 0.3);
+    const runner = new LlamaRunner(cfg);
+    const short = await runner.logits(w, 1, 3, [4, 2, 9]);
+    const padded = await runner.logits(w, 1, 5, [4, 2, 9, 0, 0], [1, 1, 1, 0, 0]);
+    for (let i = 0; i < 3 * cfg.vocabSize; i++) expect(padded.data[i]).toBeCloseTo(short.data[i], 5);
+  });
+});
+
+describe("config.json and checkpoints", () => {
+  it("round-trips the HF config and names a missing key", () => {
+    const cfg = tiny({ bosTokenId: 1, eosTokenId: [2, 3] });
+    expect(configFromHf(configToHf(cfg))).toEqual(cfg);
+    const bad = configToHf(cfg);
+    delete bad.hidden_size;
+    expect(() => configFromHf(bad, "x/config.json")).toThrow(/x\/config.json: missing number "hidden_size"/);
+    expect(() => configFromHf({ ...configToHf(cfg), rope_scaling: { type: "longrope" } })).toThrow(/rope_scaling/);
+  });
+
+  it("save -> load is bit-identical in F32, also sharded", () => {
+    const cfg = tiny();
+    const w = initWeights(cfg, 9);
+    for (const maxShardBytes of [undefined, 600]) {
+      const d = tmp();
+      saveModel(d, cfg, w, { maxShardBytes });
+      const back = loadModel(d);
+      expect(back.config).toEqual(cfg);
+      for (const [n, t] of w) {
+        const u = back.weights.get(n)!;
+        expect(
+          Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength).equals(
+            Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+          ),
+        ).toBe(true);
+      }
+      if (maxShardBytes)
+        expect(JSON.parse(readFileSync(join(d, "model.safetensors.index.json"), "utf8")).weight_map).toBeTruthy();
+    }
+  });
+
+  it("loads a Phi3ForCausalLM checkpoint by splitting qkv_proj and gate_up_proj", () => {
+    const cfg = tiny();
+    const w = initWeights(cfg, 4);
+    const phi = new Map(w);
+    for (let l = 0; l < cfg.numLayers; l++) {
+      const p = `model.layers.${l}`;
+      const cat = (names: string[]) => {
+        const parts = names.map((n) => w.get(n)!);
+        const data = new Float32Array(parts.reduce((a, t) => a + t.data.length, 0));
+        let o = 0;
+        for (const t of parts) {
+          data.set(t.data as Float32Array, o);
+          o += t.data.length;
+        }
+        for (const n of names) phi.delete(n);
+        return { shape: [parts.reduce((a, t) => a + t.shape[0], 0), parts[0].shape[1]], data };
+      };
+      phi.set(
+        `${p}.self_attn.qkv_proj.weight`,
+        cat([`${p}.self_attn.q_proj.weight`, `${p}.self_attn.k_proj.weight`, `${p}.self_attn.v_proj.weight`]),
+      );
+      phi.set(`${p}.mlp.gate_up_proj.weight`, cat([`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]));
+    }
+    const d = tmp();
+    saveSafetensors(d, phi);
+    writeFileSync(
+      join(d, "config.json"),
+      JSON.stringify({ ...configToHf(cfg), architectures: ["Phi3ForCausalLM"], model_type: "phi3" }),
+    );
+    const back = loadModel(d);
+    expect(back.architecture).toBe("Phi3ForCausalLM");
+    for (const [n, t] of w) expect(Array.from(back.weights.get(n)!.data)).toEqual(Array.from(t.data));
+  });
+
+  it("names the tensor when a checkpoint does not match its config", () => {
+    const cfg = tiny();
+    const w = initWeights(cfg, 4);
+    w.delete("model.layers.1.mlp.up_proj.weight");
+    const d = tmp();
+    saveSafetensors(d, w);
+    writeFileSync(join(d, "config.json"), JSON.stringify(configToHf(cfg)));
+    expect(() => loadModel(d)).toThrow(/missing tensor "model.layers.1.mlp.up_proj.weight"/);
+  });
+});

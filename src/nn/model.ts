@@ -1,0 +1,162 @@
+/**
+ * Checkpoint I/O (HF directory: config.json + safetensors) and compiled-graph caching for the Llama model:
+ * one compiled (forward | loss+gradients) graph per batch shape [B, T], on any `Executor`.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { appendGradients } from "./autodiff.ts";
+import { RefExecutor } from "./executor-ref.ts";
+import type { CompiledGraph, Executor, HostTensor } from "./ir.ts";
+import {
+  buildForward,
+  buildLoss,
+  checkWeights,
+  configFromHf,
+  configToHf,
+  forwardBatch,
+  type LinearHook,
+  type LlamaConfig,
+  lossBatch,
+  phi3ToLlama,
+  type Weights,
+} from "./llama.ts";
+import { loadSafetensors, saveSafetensors } from "./safetensors.ts";
+import { GraphBuilder } from "./tensor.ts";
+
+export interface LoadedModel {
+  config: LlamaConfig;
+  weights: Weights;
+  /** the architecture named in config.json */
+  architecture: string;
+}
+
+/** Load an HF checkpoint directory (LlamaForCausalLM or Phi3ForCausalLM). */
+export function loadModel(dir: string): LoadedModel {
+  const cfgPath = join(dir, "config.json");
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(cfgPath, "utf8"));
+  } catch (e) {
+    throw new Error(`${cfgPath}: ${(e as Error).message}`);
+  }
+  const config = configFromHf(json, cfgPath);
+  const architecture = Array.isArray(json.architectures) ? String(json.architectures[0]) : "LlamaForCausalLM";
+  let weights: Weights = loadSafetensors(dir);
+  if (architecture === "Phi3ForCausalLM" || json.model_type === "phi3") weights = phi3ToLlama(config, weights);
+  // tied checkpoints sometimes still store lm_head.weight: drop it (it equals the embedding)
+  if (config.tieWordEmbeddings) weights.delete("lm_head.weight");
+  checkWeights(config, weights, dir);
+  return { config, weights, architecture };
+}
+
+/** Save as a LlamaForCausalLM directory: config.json + model.safetensors (or shards). */
+export function saveModel(
+  dir: string,
+  config: LlamaConfig,
+  weights: Weights,
+  opts: { dtype?: "F32" | "F16"; maxShardBytes?: number } = {},
+): void {
+  checkWeights(config, weights, "saveModel");
+  saveSafetensors(dir, weights, opts);
+  writeFileSync(
+    join(dir, "config.json"),
+    `${JSON.stringify({ ...configToHf(config), torch_dtype: opts.dtype === "F16" ? "float16" : "float32" }, null, 2)}\n`,
+  );
+}
+
+/** A labelled batch: all arrays are [B*T] row-major; labels -100 are ignored (HF convention, shifted inside). */
+export interface Batch {
+  B: number;
+  T: number;
+  inputIds: ArrayLike<number>;
+  attentionMask: ArrayLike<number>;
+  labels: ArrayLike<number>;
+}
+
+export interface StepResult {
+  loss: number;
+  /** per-sequence sum of label log-probs, [B] */
+  sequenceLogps: Float32Array;
+  /** gradients of `loss` by parameter name (only the `trainable` names) */
+  grads: Map<string, Float32Array>;
+}
+
+/**
+ * Compiles and caches graphs per shape. `hook` wraps linear layers (LoRA); `extraParams` are the names of parameters
+ * the hook creates, fed from the same weight map. `trainable` selects which parameters get gradients (default all).
+ */
+export class LlamaRunner {
+  private readonly lossCache = new Map<string, { compiled: CompiledGraph; names: string[] }>();
+  private readonly fwdCache = new Map<string, CompiledGraph>();
+
+  constructor(
+    readonly config: LlamaConfig,
+    readonly executor: Executor = new RefExecutor(),
+    readonly hook?: LinearHook,
+    readonly trainable?: (name: string) => boolean,
+  ) {}
+
+  private lossGraph(B: number, T: number) {
+    const key = `${B}x${T}`;
+    let e = this.lossCache.get(key);
+    if (!e) {
+      const b = new GraphBuilder();
+      const g = buildLoss(this.config, b, B, T, this.hook);
+      const names = b.graph
+        .leaves()
+        .filter((n) => n.op.kind === "param")
+        .map((n) => (n.op as { name: string }).name)
+        .filter((n) => !this.trainable || this.trainable(n));
+      const gradIds = appendGradients(
+        b.graph,
+        g.loss.id,
+        names.map((n) => b.graph.byName(n)!),
+      );
+      e = { compiled: this.executor.compile(b.graph, [g.loss.id, g.sequenceLogps.id, ...gradIds]), names };
+      this.lossCache.set(key, e);
+    }
+    return e;
+  }
+
+  /** Loss, per-sequence log-prob sums and gradients for one batch. */
+  async lossAndGrads(weights: Weights, batch: Batch): Promise<StepResult> {
+    const { compiled, names } = this.lossGraph(batch.B, batch.T);
+    const feeds = {
+      ...Object.fromEntries(weights),
+      ...lossBatch(this.config, batch.B, batch.T, batch.inputIds, batch.attentionMask, batch.labels),
+    };
+    const outs = await compiled.run(feeds);
+    const grads = new Map<string, Float32Array>();
+    names.forEach((n, i) => {
+      grads.set(n, Float32Array.from(outs[i + 2].data));
+    });
+    return { loss: outs[0].data[0], sequenceLogps: Float32Array.from(outs[1].data), grads };
+  }
+
+  /** Logits [B,T,V] for a (right-padded) batch. */
+  async logits(
+    weights: Weights,
+    B: number,
+    T: number,
+    inputIds: ArrayLike<number>,
+    attentionMask?: ArrayLike<number>,
+  ): Promise<HostTensor> {
+    const key = `${B}x${T}`;
+    let c = this.fwdCache.get(key);
+    if (!c) {
+      const b = new GraphBuilder();
+      const g = buildForward(this.config, b, B, T, this.hook);
+      c = this.executor.compile(b.graph, [g.logits.id]);
+      this.fwdCache.set(key, c);
+    }
+    const [out] = await c.run({ ...Object.fromEntries(weights), ...forwardBatch(B, T, inputIds, attentionMask) });
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    for (const e of this.lossCache.values()) await e.compiled.dispose();
+    for (const c of this.fwdCache.values()) await c.dispose();
+    this.lossCache.clear();
+    this.fwdCache.clear();
+  }
+}
