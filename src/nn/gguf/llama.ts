@@ -1,0 +1,474 @@
+/**
+ * Hugging Face Llama (and Phi-3) -> GGUF, the way llama.cpp's convert_hf_to_gguf.py / convert_lora_to_gguf.py do it:
+ *
+ * - tensor names: model.embed_tokens -> token_embd, model.layers.N.self_attn.q_proj -> blk.N.attn_q, ... , model.norm
+ *   -> output_norm, lm_head -> output (omitted when the embeddings are tied: llama.cpp then reuses token_embd);
+ * - the rows of q_proj (heads = num_attention_heads) and k_proj (heads = num_key_value_heads) are permuted: HF applies
+ *   RoPE to the halves of each head (rotate_half), llama.cpp's LLAMA architecture to adjacent pairs, so within a
+ *   head row (t * half + j) moves to (2 * j + t). LoRA: only lora_b of q/k is permuted (its rows are output rows);
+ * - Phi-3 fused qkv_proj / gate_up_proj are split into q/k/v and gate/up (a Phi-3 exported this way is a Llama);
+ * - 1-D tensors (norms) stay F32 in an F16 file, as the convert script does;
+ * - byte-level BPE tokenizer.json -> tokenizer.ggml.model = "gpt2" with tokens, token types, merges, special ids and
+ *   the chat template.
+ */
+import { GgmlType, type GgmlTypeId, type GgufTensorIn, type GgufValue, kv, writeGguf } from "./gguf.ts";
+
+/** The fields of a Hugging Face `config.json` (LlamaForCausalLM / Phi3ForCausalLM) the export needs. */
+export interface HfLlamaConfig {
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  rms_norm_eps: number;
+  rope_theta?: number;
+  max_position_embeddings?: number;
+  tie_word_embeddings?: boolean;
+  bos_token_id?: number | null;
+  eos_token_id?: number | number[] | null;
+  pad_token_id?: number | null;
+  rope_scaling?: unknown;
+  _name_or_path?: string;
+}
+
+/** A row-major F32 tensor. */
+export interface NamedTensor {
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** The tokenizer inputs: the parsed `tokenizer.json` and (optionally) `tokenizer_config.json`. */
+export interface HfTokenizerFiles {
+  tokenizerJson: unknown;
+  tokenizerConfig?: unknown;
+}
+
+export interface LlamaGgufOptions {
+  config: HfLlamaConfig;
+  /** Parameters by Hugging Face name (model.layers.0.self_attn.q_proj.weight, ...). */
+  tensors: ReadonlyMap<string, NamedTensor> | Readonly<Record<string, NamedTensor>>;
+  tokenizer: HfTokenizerFiles;
+  /** Storage type of the 2-D weights. Default "f32". */
+  dtype?: "f32" | "f16";
+  name?: string;
+  /** Override tokenizer.ggml.pre (otherwise derived from the tokenizer's pre_tokenizer). */
+  pre?: string;
+}
+
+/** llama.cpp token types (llama_token_type / gguf.TokenType). */
+export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
+
+function headDim(c: HfLlamaConfig): number {
+  return c.head_dim ?? c.hidden_size / c.num_attention_heads;
+}
+
+function kvHeads(c: HfLlamaConfig): number {
+  return c.num_key_value_heads ?? c.num_attention_heads;
+}
+
+/**
+ * Reorder the rows of a [nHead * headDim, cols] projection from HF's rotate-half RoPE layout to llama.cpp's
+ * interleaved one (LlamaModel.permute in convert_hf_to_gguf.py): reshape(nHead, 2, hd/2, cols).swapaxes(1, 2).
+ */
+export function permuteRopeRows(data: Float32Array, rows: number, cols: number, nHead: number): Float32Array {
+  if (rows % nHead !== 0 || (rows / nHead) % 2 !== 0) {
+    throw new Error(`permuteRopeRows: ${rows} rows do not split into ${nHead} heads of even size`);
+  }
+  const hd = rows / nHead;
+  const half = hd / 2;
+  const out = new Float32Array(data.length);
+  for (let h = 0; h < nHead; h++) {
+    for (let t = 0; t < 2; t++) {
+      for (let j = 0; j < half; j++) {
+        const src = (h * hd + t * half + j) * cols;
+        const dst = (h * hd + 2 * j + t) * cols;
+        out.set(data.subarray(src, src + cols), dst);
+      }
+    }
+  }
+  return out;
+}
+
+const LAYER_MAP: Record<string, string> = {
+  "input_layernorm.weight": "attn_norm.weight",
+  "self_attn.q_proj.weight": "attn_q.weight",
+  "self_attn.k_proj.weight": "attn_k.weight",
+  "self_attn.v_proj.weight": "attn_v.weight",
+  "self_attn.o_proj.weight": "attn_output.weight",
+  "post_attention_layernorm.weight": "ffn_norm.weight",
+  "mlp.gate_proj.weight": "ffn_gate.weight",
+  "mlp.up_proj.weight": "ffn_up.weight",
+  "mlp.down_proj.weight": "ffn_down.weight",
+};
+
+/** The llama.cpp name of a Hugging Face Llama parameter (without fused Phi-3 names), or throws naming it. */
+export function ggufTensorName(hfName: string): string {
+  if (hfName === "model.embed_tokens.weight") return "token_embd.weight";
+  if (hfName === "model.norm.weight") return "output_norm.weight";
+  if (hfName === "lm_head.weight") return "output.weight";
+  const m = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
+  if (m && LAYER_MAP[m[2]]) return `blk.${m[1]}.${LAYER_MAP[m[2]]}`;
+  throw new Error(`GGUF export: no llama.cpp name for tensor "${hfName}"`);
+}
+
+function sliceRows(t: NamedTensor, start: number, end: number): NamedTensor {
+  const cols = t.shape[1];
+  return { shape: [end - start, cols], data: t.data.slice(start * cols, end * cols) };
+}
+
+/** Split Phi-3's fused qkv_proj / gate_up_proj into Llama's separate projections; other names pass through. */
+export function unfusePhi3(config: HfLlamaConfig, tensors: Iterable<[string, NamedTensor]>): Map<string, NamedTensor> {
+  const out = new Map<string, NamedTensor>();
+  const hd = headDim(config);
+  const q = config.num_attention_heads * hd;
+  const k = kvHeads(config) * hd;
+  for (const [name, t] of tensors) {
+    if (name.endsWith(".self_attn.qkv_proj.weight")) {
+      const base = name.slice(0, -"qkv_proj.weight".length);
+      if (t.shape[0] !== q + 2 * k) throw new Error(`${name}: expected ${q + 2 * k} rows, got ${t.shape[0]}`);
+      out.set(`${base}q_proj.weight`, sliceRows(t, 0, q));
+      out.set(`${base}k_proj.weight`, sliceRows(t, q, q + k));
+      out.set(`${base}v_proj.weight`, sliceRows(t, q + k, q + 2 * k));
+    } else if (name.endsWith(".mlp.gate_up_proj.weight")) {
+      const base = name.slice(0, -"gate_up_proj.weight".length);
+      const i = config.intermediate_size;
+      if (t.shape[0] !== 2 * i) throw new Error(`${name}: expected ${2 * i} rows, got ${t.shape[0]}`);
+      out.set(`${base}gate_proj.weight`, sliceRows(t, 0, i));
+      out.set(`${base}up_proj.weight`, sliceRows(t, i, 2 * i));
+    } else out.set(name, t);
+  }
+  return out;
+}
+
+function entries(
+  t: ReadonlyMap<string, NamedTensor> | Readonly<Record<string, NamedTensor>>,
+): Iterable<[string, NamedTensor]> {
+  return t instanceof Map ? t.entries() : Object.entries(t);
+}
+
+function checkConfig(c: HfLlamaConfig): void {
+  const ints: (keyof HfLlamaConfig)[] = [
+    "vocab_size",
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+  ];
+  for (const k of ints) {
+    const v = c[k];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      throw new Error(`GGUF export: config.json key "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (typeof c.rms_norm_eps !== "number") throw new Error('GGUF export: config.json key "rms_norm_eps" is missing');
+  if (c.rope_scaling != null) {
+    throw new Error('GGUF export: config.json "rope_scaling" is not supported yet (plain RoPE only)');
+  }
+  if (!Number.isInteger(headDim(c))) throw new Error("GGUF export: hidden_size is not a multiple of the head count");
+}
+
+/** Model metadata for the llama architecture (llama.cpp's LLM_KV names). */
+export function llamaMetadata(c: HfLlamaConfig, fileType: 0 | 1, name: string): Map<string, GgufValue> {
+  checkConfig(c);
+  const hd = headDim(c);
+  const m = new Map<string, GgufValue>();
+  m.set("general.architecture", kv.str("llama"));
+  m.set("general.type", kv.str("model"));
+  m.set("general.name", kv.str(name));
+  m.set("general.file_type", kv.u32(fileType));
+  m.set("llama.vocab_size", kv.u32(c.vocab_size));
+  m.set("llama.context_length", kv.u32(c.max_position_embeddings ?? 2048));
+  m.set("llama.embedding_length", kv.u32(c.hidden_size));
+  m.set("llama.block_count", kv.u32(c.num_hidden_layers));
+  m.set("llama.feed_forward_length", kv.u32(c.intermediate_size));
+  m.set("llama.rope.dimension_count", kv.u32(hd));
+  m.set("llama.attention.head_count", kv.u32(c.num_attention_heads));
+  m.set("llama.attention.head_count_kv", kv.u32(kvHeads(c)));
+  m.set("llama.attention.layer_norm_rms_epsilon", kv.f32(c.rms_norm_eps));
+  m.set("llama.rope.freq_base", kv.f32(c.rope_theta ?? 10000));
+  if (hd * c.num_attention_heads !== c.hidden_size) {
+    m.set("llama.attention.key_length", kv.u32(hd));
+    m.set("llama.attention.value_length", kv.u32(hd));
+  }
+  return m;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Tokenizer
+
+interface AddedToken {
+  id: number;
+  content: string;
+  special?: boolean;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+const GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+
+/** Which llama.cpp pre-tokenizer (tokenizer.ggml.pre) reproduces this tokenizer.json's pre_tokenizer. */
+export function detectPreTokenizer(tokenizerJson: Record<string, unknown>): string {
+  const pt = tokenizerJson.pre_tokenizer;
+  const isByteLevel = (p: unknown, regex: boolean) =>
+    isRecord(p) && p.type === "ByteLevel" && (p.use_regex ?? true) === regex;
+  if (isByteLevel(pt, true)) return "gpt-2";
+  if (isRecord(pt) && pt.type === "Sequence" && Array.isArray(pt.pretokenizers)) {
+    const ps = pt.pretokenizers as unknown[];
+    const split = ps[0];
+    if (ps.length === 2 && isByteLevel(ps[1], false) && isRecord(split) && split.type === "Split") {
+      const pattern = isRecord(split.pattern) ? split.pattern.Regex : undefined;
+      if (pattern === GPT2_SPLIT) return "gpt-2";
+      if (
+        typeof pattern === "string" &&
+        pattern.startsWith("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+")
+      )
+        return "llama-bpe";
+    }
+  }
+  throw new Error(
+    `GGUF export: tokenizer.json pre_tokenizer ${JSON.stringify(pt)?.slice(0, 200)} has no known llama.cpp ` +
+      "equivalent; pass `pre` explicitly",
+  );
+}
+
+/** tokenizer.ggml.* metadata for a byte-level BPE tokenizer.json. */
+export function tokenizerMetadata(
+  files: HfTokenizerFiles,
+  config: HfLlamaConfig,
+  preOverride?: string,
+): Map<string, GgufValue> {
+  const tj = files.tokenizerJson;
+  if (!isRecord(tj) || !isRecord(tj.model)) throw new Error("GGUF export: tokenizer.json has no `model` object");
+  const model = tj.model;
+  if (model.type !== "BPE")
+    throw new Error(`GGUF export: tokenizer.json model.type is ${String(model.type)}, need BPE`);
+  if (!isRecord(model.vocab)) throw new Error("GGUF export: tokenizer.json model.vocab is missing");
+  const vocabSize = config.vocab_size;
+  const tokens: (string | undefined)[] = new Array(vocabSize);
+  const types = new Int32Array(vocabSize);
+  for (const [tok, id] of Object.entries(model.vocab)) {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new Error(`GGUF export: tokenizer.json model.vocab["${tok}"] = ${String(id)} is outside vocab_size`);
+    }
+    tokens[id] = tok;
+    types[id] = TokenType.NORMAL;
+  }
+  const added = Array.isArray(tj.added_tokens) ? (tj.added_tokens as AddedToken[]) : [];
+  for (const a of added) {
+    if (!Number.isInteger(a.id) || a.id < 0 || a.id >= vocabSize) {
+      throw new Error(`GGUF export: tokenizer.json added token "${a.content}" has id ${a.id} outside vocab_size`);
+    }
+    tokens[a.id] = a.content;
+    types[a.id] = a.special ? TokenType.CONTROL : TokenType.USER_DEFINED;
+  }
+  const tokenList: string[] = [];
+  for (let i = 0; i < vocabSize; i++) {
+    if (tokens[i] === undefined) {
+      tokenList.push(`[PAD${i}]`);
+      types[i] = TokenType.UNUSED;
+    } else tokenList.push(tokens[i]!);
+  }
+  const merges = (Array.isArray(model.merges) ? model.merges : []).map((mg: unknown, i: number) => {
+    if (typeof mg === "string") return mg;
+    if (Array.isArray(mg) && mg.length === 2) return `${mg[0]} ${mg[1]}`;
+    throw new Error(`GGUF export: tokenizer.json model.merges[${i}] is neither "a b" nor ["a", "b"]`);
+  });
+  const tc = isRecord(files.tokenizerConfig) ? files.tokenizerConfig : {};
+  const idOf = (key: "bos_token" | "eos_token" | "pad_token" | "unk_token"): number | undefined => {
+    const v = tc[key];
+    const content = typeof v === "string" ? v : isRecord(v) && typeof v.content === "string" ? v.content : undefined;
+    if (content === undefined) return undefined;
+    const idx = tokenList.indexOf(content);
+    return idx >= 0 ? idx : undefined;
+  };
+  const first = (v: number | number[] | null | undefined) => (Array.isArray(v) ? v[0] : (v ?? undefined));
+  const bos = first(config.bos_token_id) ?? idOf("bos_token");
+  const eos = first(config.eos_token_id) ?? idOf("eos_token");
+  const pad = first(config.pad_token_id) ?? idOf("pad_token");
+  const m = new Map<string, GgufValue>();
+  m.set("tokenizer.ggml.model", kv.str("gpt2"));
+  m.set("tokenizer.ggml.pre", kv.str(preOverride ?? detectPreTokenizer(tj)));
+  m.set("tokenizer.ggml.tokens", kv.strings(tokenList));
+  m.set("tokenizer.ggml.token_type", kv.i32s(types));
+  m.set("tokenizer.ggml.merges", kv.strings(merges));
+  if (bos !== undefined) m.set("tokenizer.ggml.bos_token_id", kv.u32(bos));
+  if (eos !== undefined) m.set("tokenizer.ggml.eos_token_id", kv.u32(eos));
+  if (pad !== undefined) m.set("tokenizer.ggml.padding_token_id", kv.u32(pad));
+  const unk = idOf("unk_token");
+  if (unk !== undefined) m.set("tokenizer.ggml.unknown_token_id", kv.u32(unk));
+  m.set("tokenizer.ggml.add_bos_token", kv.bool(tc.add_bos_token === true));
+  m.set("tokenizer.ggml.add_eos_token", kv.bool(tc.add_eos_token === true));
+  if (typeof tc.chat_template === "string") m.set("tokenizer.chat_template", kv.str(tc.chat_template));
+  return m;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Model export
+
+/** The GGUF tensors of a Llama checkpoint, in llama.cpp order (token_embd, blocks, output_norm, output). */
+export function llamaGgufTensors(
+  config: HfLlamaConfig,
+  tensorsIn: ReadonlyMap<string, NamedTensor> | Readonly<Record<string, NamedTensor>>,
+  dtype: "f32" | "f16" = "f32",
+): GgufTensorIn[] {
+  checkConfig(config);
+  const tensors = unfusePhi3(config, entries(tensorsIn));
+  const hd = headDim(config);
+  const wType: GgmlTypeId = dtype === "f16" ? GgmlType.F16 : GgmlType.F32;
+  const out: GgufTensorIn[] = [];
+  const expectShape = (name: string, t: NamedTensor, shape: number[]) => {
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`GGUF export: "${name}" has shape [${t.shape.join(", ")}], config says [${shape.join(", ")}]`);
+    }
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`GGUF export: "${name}" data length`);
+  };
+  const h = config.hidden_size;
+  const q = config.num_attention_heads * hd;
+  const k = kvHeads(config) * hd;
+  const f = config.intermediate_size;
+  const shapes: Record<string, number[]> = {
+    "input_layernorm.weight": [h],
+    "self_attn.q_proj.weight": [q, h],
+    "self_attn.k_proj.weight": [k, h],
+    "self_attn.v_proj.weight": [k, h],
+    "self_attn.o_proj.weight": [h, q],
+    "post_attention_layernorm.weight": [h],
+    "mlp.gate_proj.weight": [f, h],
+    "mlp.up_proj.weight": [f, h],
+    "mlp.down_proj.weight": [h, f],
+  };
+  const take = (name: string, shape: number[]): NamedTensor => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`GGUF export: missing tensor "${name}"`);
+    expectShape(name, t, shape);
+    tensors.delete(name);
+    return t;
+  };
+  const push = (hfName: string, t: NamedTensor) =>
+    out.push({ name: ggufTensorName(hfName), shape: t.shape, data: t.data, type: t.shape.length === 1 ? 0 : wType });
+  push("model.embed_tokens.weight", take("model.embed_tokens.weight", [config.vocab_size, h]));
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    for (const [suffix, shape] of Object.entries(shapes)) {
+      const name = `model.layers.${l}.${suffix}`;
+      let t = take(name, shape);
+      if (suffix === "self_attn.q_proj.weight")
+        t = { shape: t.shape, data: permuteRopeRows(t.data, q, h, config.num_attention_heads) };
+      if (suffix === "self_attn.k_proj.weight")
+        t = { shape: t.shape, data: permuteRopeRows(t.data, k, h, kvHeads(config)) };
+      push(name, t);
+    }
+  }
+  push("model.norm.weight", take("model.norm.weight", [h]));
+  const lm = tensors.get("lm_head.weight");
+  if (lm && config.tie_word_embeddings)
+    tensors.delete("lm_head.weight"); // tied: llama.cpp reuses token_embd
+  else if (!config.tie_word_embeddings) push("lm_head.weight", take("lm_head.weight", [config.vocab_size, h]));
+  // RoPE inverse-frequency buffers are derived data, not parameters.
+  for (const name of [...tensors.keys()]) if (name.endsWith("rotary_emb.inv_freq")) tensors.delete(name);
+  if (tensors.size > 0)
+    throw new Error(`GGUF export: unexpected tensors ${[...tensors.keys()].slice(0, 5).join(", ")}`);
+  return out;
+}
+
+/** Write a llama-architecture GGUF (weights + tokenizer + chat template). */
+export function writeLlamaGguf(path: string, opts: LlamaGgufOptions): void {
+  const dtype = opts.dtype ?? "f32";
+  const tensors = llamaGgufTensors(opts.config, opts.tensors, dtype);
+  const meta = llamaMetadata(
+    opts.config,
+    dtype === "f16" ? 1 : 0,
+    opts.name ?? opts.config._name_or_path ?? "breakfix",
+  );
+  for (const [k, v] of tokenizerMetadata(opts.tokenizer, opts.config, opts.pre)) meta.set(k, v);
+  writeGguf(path, meta, tensors);
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// LoRA adapter export
+
+/** One LoRA pair for a linear layer: A [r, in], B [out, r]; the layer computes W x + (alpha / r) B A x. */
+export interface LoraPair {
+  a: NamedTensor;
+  b: NamedTensor;
+}
+
+export interface LoraGgufOptions {
+  config: HfLlamaConfig;
+  /**
+   * Pairs by the Hugging Face name of the adapted weight ("model.layers.0.self_attn.q_proj.weight"). PEFT names
+   * ("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight") can be grouped with `loraPairsFromPeft`.
+   */
+  pairs: ReadonlyMap<string, LoraPair>;
+  alpha: number;
+  dtype?: "f32" | "f16";
+  name?: string;
+}
+
+/** Group PEFT-named tensors (lora_A / lora_B) into pairs keyed by the adapted weight's HF name. */
+export function loraPairsFromPeft(
+  tensors: ReadonlyMap<string, NamedTensor> | Readonly<Record<string, NamedTensor>>,
+): Map<string, LoraPair> {
+  const partial = new Map<string, Partial<LoraPair>>();
+  for (const [raw, t] of entries(tensors)) {
+    const m = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.default)?\.weight$/.exec(raw);
+    if (!m) throw new Error(`LoRA export: "${raw}" is not a PEFT lora_A/lora_B weight`);
+    const key = `${m[1]}.weight`;
+    const p = partial.get(key) ?? {};
+    if (m[2] === "A") p.a = t;
+    else p.b = t;
+    partial.set(key, p);
+  }
+  const out = new Map<string, LoraPair>();
+  for (const [k, p] of partial) {
+    if (!p.a || !p.b) throw new Error(`LoRA export: "${k}" has lora_${p.a ? "B" : "A"} missing`);
+    out.set(k, { a: p.a, b: p.b });
+  }
+  return out;
+}
+
+/** The GGUF tensors of a LoRA adapter (blk.N.attn_q.weight.lora_a / .lora_b), q/k lora_b rows permuted. */
+export function loraGgufTensors(
+  config: HfLlamaConfig,
+  pairs: ReadonlyMap<string, LoraPair>,
+  dtype: "f32" | "f16" = "f32",
+): GgufTensorIn[] {
+  checkConfig(config);
+  const type: GgmlTypeId = dtype === "f16" ? GgmlType.F16 : GgmlType.F32;
+  const out: GgufTensorIn[] = [];
+  for (const [name, { a, b }] of pairs) {
+    if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[0] !== b.shape[1]) {
+      throw new Error(`LoRA export: "${name}" has A [${a.shape}] and B [${b.shape}]; need A [r, in], B [out, r]`);
+    }
+    if (/\.(qkv_proj|gate_up_proj)\.weight$/.test(name)) {
+      throw new Error(`LoRA export: "${name}" is a fused Phi-3 projection; merge it instead of exporting an adapter`);
+    }
+    const base = ggufTensorName(name);
+    let bData = b.data;
+    if (name.endsWith("self_attn.q_proj.weight")) {
+      bData = permuteRopeRows(b.data, b.shape[0], b.shape[1], config.num_attention_heads);
+    } else if (name.endsWith("self_attn.k_proj.weight")) {
+      bData = permuteRopeRows(b.data, b.shape[0], b.shape[1], kvHeads(config));
+    }
+    if (base === "token_embd.weight") throw new Error("LoRA export: adapters on embed_tokens are not supported");
+    out.push({ name: `${base}.lora_a`, shape: a.shape, data: a.data, type });
+    out.push({ name: `${base}.lora_b`, shape: b.shape, data: bData, type });
+  }
+  return out;
+}
+
+/** Write a GGUF LoRA adapter (general.type = "adapter", adapter.type = "lora", adapter.lora.alpha). */
+export function writeLoraGguf(path: string, opts: LoraGgufOptions): void {
+  const tensors = loraGgufTensors(opts.config, opts.pairs, opts.dtype ?? "f32");
+  const m = new Map<string, GgufValue>();
+  m.set("general.architecture", kv.str("llama"));
+  m.set("general.type", kv.str("adapter"));
+  m.set("general.name", kv.str(opts.name ?? "breakfix-lora"));
+  m.set("general.file_type", kv.u32(opts.dtype === "f16" ? 1 : 0));
+  m.set("adapter.type", kv.str("lora"));
+  m.set("adapter.lora.alpha", kv.f32(opts.alpha));
+  writeGguf(path, m, tensors);
+}

@@ -1,0 +1,241 @@
+/**
+ * Inference through llama.cpp (node-llama-cpp 3.21.1) for evaluation and parity checks: load a GGUF (optionally with
+ * GGUF LoRA adapters), compute next-token distributions, and generate for several prompts at once (one context with
+ * N sequences; node-llama-cpp batches the concurrent sequences into shared decode calls).
+ *
+ * Binaries: we call getLlama with `build: "never"` so a run never compiles llama.cpp (minutes on 2 cores). It uses
+ * the prebuilt `@node-llama-cpp/linux-x64` addon (or a local build someone already made); if neither loads, the
+ * error says how to get one. KV cache types default to F32 here (node-llama-cpp defaults to F16), so probabilities
+ * match an F32 reference to ~1e-6 instead of ~1e-3.
+ */
+import {
+  getLlama,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  LlamaLogLevel,
+  type LlamaModel,
+} from "node-llama-cpp";
+
+let llamaPromise: Promise<Llama> | undefined;
+
+/** The shared CPU llama.cpp binding (never compiles; see the file comment). */
+export function getCpuLlama(): Promise<Llama> {
+  llamaPromise ??= getLlama({
+    gpu: false,
+    build: "never",
+    logLevel: LlamaLogLevel.error,
+    progressLogs: false,
+  }).catch((err: unknown) => {
+    llamaPromise = undefined;
+    throw new Error(
+      `node-llama-cpp could not load a prebuilt llama.cpp binary (${(err as Error).message}). Reinstall with ` +
+        "`npm ci` so the optional package @node-llama-cpp/linux-x64 (or your platform's) is present; breakfix never " +
+        "compiles llama.cpp at run time.",
+    );
+  });
+  return llamaPromise;
+}
+
+export interface LoraAdapterRef {
+  path: string;
+  /** Multiplies alpha / r. Default 1. */
+  scale?: number;
+}
+
+export interface LlamaCppOptions {
+  /** Threads for llama.cpp (default: the Llama's default, i.e. the math cores). */
+  threads?: number;
+  /** Context length per sequence (default 512). */
+  contextSize?: number;
+  /** Parallel sequences in one context (default 8). */
+  sequences?: number;
+  /** LoRA adapters applied to every context. */
+  lora?: readonly LoraAdapterRef[];
+  /** KV cache precision; "f32" (default) for parity, "f16" is llama.cpp's usual setting. */
+  kvCache?: "f32" | "f16";
+  /** Max tokens in one decode batch (default: contextSize * sequences capped at 2048). */
+  batchSize?: number;
+}
+
+export interface SamplingOptions {
+  maxTokens: number;
+  /** 0 = greedy (default). */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** Extra token ids that end a generation (end-of-generation tokens always do). */
+  stopTokens?: readonly number[];
+  /** Strings that end a generation; the text is cut before the stop string. */
+  stop?: readonly string[];
+}
+
+export interface Generation {
+  tokens: number[];
+  text: string;
+  finishReason: "stop" | "length";
+}
+
+/** A loaded GGUF model with one context of N sequences; sequences are handed out to concurrent requests. */
+export class LlamaCppRunner {
+  private readonly free: LlamaContextSequence[] = [];
+  private readonly waiters: ((s: LlamaContextSequence) => void)[] = [];
+
+  private constructor(
+    readonly model: LlamaModel,
+    readonly context: LlamaContext,
+  ) {
+    for (let i = 0; i < context.totalSequences; i++) this.free.push(context.getSequence());
+  }
+
+  static async load(modelPath: string, opts: LlamaCppOptions = {}): Promise<LlamaCppRunner> {
+    const llama = await getCpuLlama();
+    const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+    const sequences = opts.sequences ?? 8;
+    const contextSize = opts.contextSize ?? 512;
+    const kvType = opts.kvCache === "f16" ? "F16" : "F32";
+    try {
+      const context = await model.createContext({
+        contextSize,
+        sequences,
+        batchSize: opts.batchSize ?? Math.min(2048, contextSize * sequences),
+        threads: opts.threads,
+        flashAttention: false,
+        experimentalKvCacheKeyType: kvType,
+        experimentalKvCacheValueType: kvType,
+        lora: opts.lora?.length
+          ? { adapters: opts.lora.map((a) => ({ filePath: a.path, scale: a.scale ?? 1 })) }
+          : undefined,
+      });
+      return new LlamaCppRunner(model, context);
+    } catch (err) {
+      await model.dispose();
+      throw err;
+    }
+  }
+
+  /** Vocabulary size (length of tokenizer.ggml.tokens). */
+  get vocabSize(): number {
+    return this.vocab();
+  }
+
+  private vocab(): number {
+    const tokens: unknown = this.model.fileInfo.metadata?.tokenizer?.ggml?.tokens;
+    if (!Array.isArray(tokens)) throw new Error("GGUF has no tokenizer.ggml.tokens");
+    return tokens.length;
+  }
+
+  private async acquire(): Promise<LlamaContextSequence> {
+    const s = this.free.pop();
+    if (s) return s;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(s: LlamaContextSequence): void {
+    const w = this.waiters.shift();
+    if (w) w(s);
+    else this.free.push(s);
+  }
+
+  private async withSequence<T>(fn: (s: LlamaContextSequence) => Promise<T>): Promise<T> {
+    const s = await this.acquire();
+    try {
+      await s.clearHistory();
+      return await fn(s);
+    } finally {
+      this.release(s);
+    }
+  }
+
+  tokenize(text: string, specialTokens = true): number[] {
+    return this.model.tokenize(text, specialTokens).map(Number);
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    return this.model.detokenize(tokens as never[]);
+  }
+
+  /** The full next-token distribution after `prompt` (softmax of the last position's logits), per prompt. */
+  async nextTokenProbabilities(prompts: readonly (readonly number[])[]): Promise<Float64Array[]> {
+    const vocab = this.vocab();
+    return Promise.all(
+      prompts.map((prompt) =>
+        this.withSequence(async (seq) => {
+          const it = seq.evaluateWithMetadata([...prompt] as never[], { probabilities: true }, { temperature: 0 });
+          try {
+            const r = await it.next();
+            if (r.done) throw new Error("llama.cpp produced no next token");
+            const out = new Float64Array(vocab);
+            for (const [tok, p] of r.value.probabilities) out[Number(tok)] = p;
+            return out;
+          } finally {
+            await it.return();
+          }
+        }),
+      ),
+    );
+  }
+
+  /** Generate for every prompt (token ids), concurrently over the context's sequences. */
+  async generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]> {
+    return Promise.all(prompts.map((p) => this.withSequence((seq) => this.generateOne(seq, p, opts))));
+  }
+
+  private async generateOne(seq: LlamaContextSequence, prompt: readonly number[], o: SamplingOptions) {
+    const tokens: number[] = [];
+    const stopTokens = new Set(o.stopTokens ?? []);
+    let finishReason: Generation["finishReason"] = "length";
+    let text = "";
+    if (o.maxTokens <= 0) return { tokens, text, finishReason };
+    const it = seq.evaluate([...prompt] as never[], {
+      temperature: o.temperature ?? 0,
+      topK: o.topK,
+      topP: o.topP,
+      seed: o.seed,
+    });
+    try {
+      for await (const t of it) {
+        const tok = Number(t);
+        if (this.model.isEogToken(t) || stopTokens.has(tok)) {
+          finishReason = "stop";
+          break;
+        }
+        tokens.push(tok);
+        if (o.stop?.length) {
+          text = this.detokenize(tokens);
+          const cut = firstStop(text, o.stop);
+          if (cut >= 0) {
+            text = text.slice(0, cut);
+            finishReason = "stop";
+            break;
+          }
+        }
+        if (tokens.length >= o.maxTokens) break;
+      }
+    } finally {
+      await it.return();
+    }
+    if (!o.stop?.length || finishReason !== "stop" || text === "") text = this.detokenize(tokens);
+    if (o.stop?.length) {
+      const cut = firstStop(text, o.stop);
+      if (cut >= 0) text = text.slice(0, cut);
+    }
+    return { tokens, text, finishReason };
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+function firstStop(text: string, stops: readonly string[]): number {
+  let best = -1;
+  for (const s of stops) {
+    if (!s) continue;
+    const i = text.indexOf(s);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}
