@@ -1,0 +1,180 @@
+/**
+ * Renders a RunReport as report.md and a self-contained report.html: charts inline as SVG, styles inline, no script,
+ * and a Content-Security-Policy that forbids scripts and any network load. Every piece of text that comes from a
+ * model (responses, conversations) or from user files is escaped.
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Metric } from "../domain/types.ts";
+import { renderCharts } from "./charts.ts";
+import { escapeHtml, escapeMarkdown } from "./escape.ts";
+import type { RoundSummary, RunReport } from "./types.ts";
+
+export function formatRate(m: Metric | undefined): string {
+  if (!m || Number.isNaN(m.value)) return "n/a";
+  const v = `${(m.value * 100).toFixed(1)}%`;
+  return m.interval ? `${v} [${(m.interval.low * 100).toFixed(1)}, ${(m.interval.high * 100).toFixed(1)}]` : v;
+}
+
+const HEADLINE: [string, (r: RoundSummary) => Metric][] = [
+  ["harmful DR", (r) => r.harmfulDr],
+  ["jailbreak DR", (r) => r.jailbreakDr],
+  ["held-out DR", (r) => r.heldoutDr],
+  ["IPRR", (r) => r.iprr],
+  ["VPRR", (r) => r.vprr],
+  ["capability", (r) => r.capability],
+];
+
+function languages(report: RunReport): string[] {
+  return [...new Set(report.rounds.flatMap((r) => Object.keys(r.drByLanguage)))].sort();
+}
+
+export function renderMarkdown(report: RunReport): string {
+  const e = escapeMarkdown;
+  const langs = languages(report);
+  const lines: string[] = [
+    `# breakfix report: run ${e(report.runId)}`,
+    "",
+    `Target: \`${e(report.target)}\`. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
+    "",
+    "## Rounds",
+    "",
+    `| round | model | ${HEADLINE.map(([n]) => n).join(" | ")} | ${langs.map((l) => `DR ${e(l)}`).join(" | ")} | regressions | gates |`,
+    `|---|---|${HEADLINE.map(() => "---|").join("")}${langs.map(() => "---|").join("")}---|---|`,
+  ];
+  for (const r of report.rounds) {
+    const gates = r.gates.length ? `${r.gates.filter((g) => g.passed).length}/${r.gates.length}` : "-";
+    lines.push(
+      `| ${r.round}${r.releaseCandidate ? " (release candidate)" : ""} | ${e(r.model)} | ${HEADLINE.map(([, f]) => formatRate(f(r))).join(" | ")} | ${langs
+        .map((l) => formatRate(r.drByLanguage[l]))
+        .join(" | ")} | ${r.regressions.length} | ${gates} |`,
+    );
+  }
+  const last = report.rounds.at(-1);
+  if (last?.gates.length) {
+    lines.push("", `## Release gates (round ${last.round})`, "");
+    for (const g of last.gates) {
+      lines.push(`- ${g.passed ? "PASS" : "FAIL"} ${e(g.name)}: ${g.value.toFixed(4)} ${g.op} ${g.threshold}`);
+    }
+  }
+  lines.push("", "## Defect rate per category", "");
+  const cats = [...new Set(report.rounds.flatMap((r) => Object.keys(r.drByCategory)))].sort();
+  lines.push(
+    `| category | ${report.rounds.map((r) => `round ${r.round}`).join(" | ")} |`,
+    `|---|${report.rounds.map(() => "---|").join("")}`,
+  );
+  for (const c of cats)
+    lines.push(`| ${e(c)} | ${report.rounds.map((r) => formatRate(r.drByCategory[c])).join(" | ")} |`);
+  lines.push("", "## Attack success rate per technique", "");
+  const techs = [...new Set(report.rounds.flatMap((r) => Object.keys(r.asrByTechnique)))].sort();
+  lines.push(
+    `| technique | ${report.rounds.map((r) => `round ${r.round}`).join(" | ")} |`,
+    `|---|${report.rounds.map(() => "---|").join("")}`,
+  );
+  for (const t of techs)
+    lines.push(`| ${e(t)} | ${report.rounds.map((r) => formatRate(r.asrByTechnique[t])).join(" | ")} |`);
+  const regs = report.rounds.flatMap((r) => r.regressions);
+  lines.push("", "## Regressions", "");
+  if (regs.length === 0) lines.push("None: no break fixed in an earlier round reappeared.");
+  for (const g of regs) {
+    lines.push(
+      `- ${e(g.attackId)} (${e(g.technique)}, ${e(g.category)}, ${e(g.language)}): fixed in round ${g.fixedInRound}, broke again in round ${g.reappearedInRound}`,
+    );
+  }
+  lines.push("", "## Example conversations", "");
+  for (const x of report.examples) {
+    lines.push(
+      `### Round ${x.round}: ${e(x.title)} (${e(x.category)}, ${e(x.technique)}, ${e(x.language)}) — ${e(x.label)}`,
+      "",
+    );
+    for (const m of x.conversation) lines.push(`> **${m.role}:** ${e(m.content)}`, ">");
+    lines.push(`> **assistant (model):** ${e(x.response)}`, "");
+  }
+  for (const n of report.notes ?? []) lines.push(`- ${e(n)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1b1b1b}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
+th{background:#f4f4f4}.pass{color:#0a7a2f}.fail{color:#b00020}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
+figure{margin:0}pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;border-radius:4px}
+.msg{margin:.4rem 0}.role{font-weight:600}.rc{background:#fff6d6}`;
+
+export async function renderHtml(report: RunReport): Promise<string> {
+  const h = escapeHtml;
+  const langs = languages(report);
+  const charts = await renderCharts(report);
+  const rows = report.rounds
+    .map(
+      (r) =>
+        `<tr${r.releaseCandidate ? ' class="rc"' : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${h(r.model)}</td>${HEADLINE.map(
+          ([, f]) => `<td>${h(formatRate(f(r)))}</td>`,
+        ).join(
+          "",
+        )}${langs.map((l) => `<td>${h(formatRate(r.drByLanguage[l]))}</td>`).join("")}<td>${r.regressions.length}</td></tr>`,
+    )
+    .join("\n");
+  const last = report.rounds.at(-1);
+  const gates = last?.gates.length
+    ? `<h2>Release gates (round ${last.round})</h2><ul>${last.gates
+        .map(
+          (g) =>
+            `<li class="${g.passed ? "pass" : "fail"}">${g.passed ? "PASS" : "FAIL"} ${h(g.name)}: ${h(g.value.toFixed(4))} ${h(g.op)} ${h(String(g.threshold))}</li>`,
+        )
+        .join("")}</ul>`
+    : "";
+  const regs = report.rounds.flatMap((r) => r.regressions);
+  const regsHtml = regs.length
+    ? `<ul>${regs
+        .map(
+          (g) =>
+            `<li>${h(g.attackId)} (${h(g.technique)}, ${h(g.category)}, ${h(g.language)}): fixed in round ${g.fixedInRound}, broke again in round ${g.reappearedInRound}</li>`,
+        )
+        .join("")}</ul>`
+    : "<p>None: no break fixed in an earlier round reappeared.</p>";
+  const examples = report.examples
+    .map(
+      (x) =>
+        `<section><h3>Round ${x.round}: ${h(x.title)} <small>(${h(x.category)}, ${h(x.technique)}, ${h(x.language)}) — ${h(x.label)}</small></h3>${x.conversation
+          .map((m) => `<div class="msg"><span class="role">${h(m.role)}:</span><pre>${h(m.content)}</pre></div>`)
+          .join(
+            "",
+          )}<div class="msg"><span class="role">assistant (model):</span><pre>${h(x.response)}</pre></div></section>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>breakfix report: ${h(report.runId)}</title><style>${STYLE}</style></head>
+<body>
+<h1>breakfix report: run ${h(report.runId)}</h1>
+<p>Target: <code>${h(report.target)}</code>. Generated ${h(report.createdAt)}. Rates with 95% Wilson intervals.</p>
+<h2>Rounds</h2>
+<table><thead><tr><th>round</th><th>model</th>${HEADLINE.map(([n]) => `<th>${h(n)}</th>`).join("")}${langs.map((l) => `<th>DR ${h(l)}</th>`).join("")}<th>regressions</th></tr></thead>
+<tbody>${rows}</tbody></table>
+${gates}
+<h2>Charts</h2>
+<div class="charts">${charts.map((c) => `<figure aria-label="${h(c.title)}">${c.svg}</figure>`).join("\n")}</div>
+<h2>Regressions</h2>${regsHtml}
+<h2>Example conversations</h2>
+<p>Model output is shown as text, exactly as produced.</p>
+${examples}
+${(report.notes ?? []).map((n) => `<p>${h(n)}</p>`).join("\n")}
+</body></html>
+`;
+}
+
+/** Writes report.md and report.html into dir atomically. */
+export async function writeReport(dir: string, report: RunReport): Promise<{ md: string; html: string }> {
+  mkdirSync(dir, { recursive: true });
+  const md = join(dir, "report.md");
+  const html = join(dir, "report.html");
+  const write = (file: string, text: string) => {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  write(md, renderMarkdown(report));
+  write(html, await renderHtml(report));
+  return { md, html };
+}
