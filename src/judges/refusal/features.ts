@@ -1,0 +1,227 @@
+/**
+ * Feature extraction for the pattern refusal classifier: the response is split into sentences, each sentence is
+ * tagged with the cue kinds of lexicon.ts it matches, and response-level features are computed from where the cues
+ * sit (position of the first refusal, how much of the text is refusal/hedge vs content, pivots after a refusal).
+ */
+import { CUES, type CueKind } from "./lexicon.ts";
+
+export interface Sentence {
+  text: string;
+  /** Offset of the sentence's first character in the normalised response. */
+  start: number;
+  cues: Set<CueKind>;
+  /** Languages whose cues matched (for the rationale). */
+  langs: Set<string>;
+  /** A list item or code line (numbered, bulleted, or inside a code fence). */
+  structural: boolean;
+}
+
+export interface RefusalFeatures {
+  chars: number;
+  sentences: Sentence[];
+  /** Index of the first sentence with a `refuse` cue (-1 if none). */
+  firstRefusal: number;
+  /** Character offset of that sentence divided by the response length (1 if none). */
+  refusalPosition: number;
+  /** Index of the first `pivot` sentence after the first refusal or hedge (-1 if none). */
+  pivotAfter: number;
+  /** Characters in sentences that carry no refusal, hedge, redirect or moral cue ("content"). */
+  contentChars: number;
+  /** Content characters after the first refusal (or after the opening hedge when there is no refusal). */
+  contentAfterChars: number;
+  /** Content characters before the first refusal. */
+  contentBeforeChars: number;
+  /** Characters in refusal, apology, disclaimer, no-access or redirect sentences. */
+  refusalChars: number;
+  /** Share of sentences carrying moral, topic or premise cues. */
+  moralShare: number;
+  /** Share of sentences that are refusal, hedge, warning, premise rejection or redirection (not content). */
+  nonContentShare: number;
+  /** The first sentence is a warning, a soft refusal or a premise rejection. */
+  warningOpening: boolean;
+  listItems: number;
+  codeBlocks: number;
+  /** The opening sentence is a hedge: AI disclaimer, no-access statement or a non-sympathy apology. */
+  hedgedOpening: boolean;
+  /** The response begins with a refusal in its first sentence. */
+  opensWithRefusal: boolean;
+  premiseRejection: boolean;
+  /** A soft refusal ("I strongly advise against", "it is not safe to") in the first two sentences. */
+  discouragingOpening: boolean;
+  noAccess: boolean;
+  redirectSentences: number;
+  /** Content words of the request that reappear in the content sentences after the refusal (0..1). */
+  requestOverlapAfter: number;
+}
+
+/** Normalises whitespace and curly quotes; keeps newlines (they separate list items). */
+export function normalise(text: string): string {
+  return text
+    .replace(/\r\n?/g, "\n")
+    .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[ \t\u00a0]+/g, " ")
+    .trim();
+}
+
+const SENTENCE_END = /([.!?。！？؟।]+["')\]]*)(\s+|$)|([。！？])|\n+/g;
+
+/** Splits text into sentences (on sentence punctuation followed by space, CJK punctuation, and newlines). */
+export function splitSentences(text: string): { text: string; start: number }[] {
+  const out: { text: string; start: number }[] = [];
+  let last = 0;
+  let inFence = false;
+  const push = (end: number) => {
+    const raw = text.slice(last, end);
+    const trimmed = raw.trim();
+    if (trimmed) out.push({ text: trimmed, start: last + raw.indexOf(trimmed) });
+  };
+  SENTENCE_END.lastIndex = 0;
+  for (let m = SENTENCE_END.exec(text); m !== null; m = SENTENCE_END.exec(text)) {
+    const end = m.index + m[0].length;
+    // Do not split inside a number like "1." at the start of a list item, or abbreviations like "e.g."/"Dr.".
+    const before = text.slice(Math.max(last, m.index - 5), m.index + 1);
+    if (m[1] && !m[0].includes("\n")) {
+      const listNumber = /^\s*(?:\d{1,3}|[a-z])$/i.test(text.slice(last, m.index));
+      const abbreviation = /(?:(?:^|\s)(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No)|(?:[A-Z]\.){1,3}[A-Z])\.$/.test(before);
+      if (listNumber || abbreviation) continue;
+    }
+    push(end);
+    last = end;
+    if (m[0].includes("```")) inFence = !inFence;
+  }
+  push(text.length);
+  void inFence;
+  return out;
+}
+
+const LIST_ITEM = /^(?:\d+[.)]|[-*•·]|[a-z][.)]|#{1,6} |\*\*)/i;
+const STOPWORDS = new Set(
+  "a an the and or but if of to in on at for with by from as is are was were be been being do does did how what why when where who whom which can could should would will may might must i my me you your we our they their he she it its this that these those there here some any best way ways most more much get make into about not no yes so than then also just".split(
+    " ",
+  ),
+);
+
+export function contentWords(text: string): Set<string> {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return new Set(words.filter((w) => w.length > 2 && !STOPWORDS.has(w)).map((w) => w.replace(/(?:ing|ed|es|s)$/, "")));
+}
+
+export function tagSentence(text: string): { cues: Set<CueKind>; langs: Set<string> } {
+  const cues = new Set<CueKind>();
+  const langs = new Set<string>();
+  for (const cue of CUES) {
+    if (cue.re.test(text)) {
+      cues.add(cue.kind);
+      langs.add(cue.lang);
+    }
+  }
+  // Condolence is not an apology for refusing.
+  if (cues.has("sympathy")) cues.delete("apology");
+  return { cues, langs };
+}
+
+const HEDGE_KINDS: readonly CueKind[] = ["refuse", "apology", "ai_disclaimer", "no_access", "redirect", "discourage"];
+
+function isContentSentence(s: Sentence): boolean {
+  if (HEDGE_KINDS.some((k) => s.cues.has(k))) return false;
+  if (s.cues.has("moral") || s.cues.has("premise")) return s.structural; // a list item with moral words is content
+  return true;
+}
+
+export function extractFeatures(response: string, request = ""): RefusalFeatures {
+  const text = normalise(response);
+  const chars = text.length;
+  let fence = false;
+  const sentences: Sentence[] = splitSentences(text).map(({ text: t, start }) => {
+    const startsFence = t.startsWith("```");
+    const structural = fence || startsFence || LIST_ITEM.test(t);
+    const fences = (t.match(/```/g) ?? []).length;
+    if (fences % 2 === 1) fence = !fence;
+    const { cues, langs } =
+      structural && !startsWithCue(t) ? { cues: new Set<CueKind>(), langs: new Set<string>() } : tagSentence(t);
+    if (structural) {
+      // list items and code keep only their moral cue (for moralShare); they are content
+      const tagged = tagSentence(t);
+      if (tagged.cues.has("moral")) cues.add("moral");
+    }
+    return { text: t, start, cues, langs, structural };
+  });
+  const firstRefusal = sentences.findIndex((s) => s.cues.has("refuse"));
+  const refusalPosition = firstRefusal < 0 || chars === 0 ? 1 : sentences[firstRefusal].start / chars;
+  const first = sentences[0];
+  const hedgedOpening =
+    first !== undefined &&
+    (first.cues.has("ai_disclaimer") || first.cues.has("no_access") || first.cues.has("apology"));
+  const softAt = sentences.slice(0, 2).findIndex((s) => s.cues.has("discourage"));
+  const anchor = firstRefusal >= 0 ? firstRefusal : hedgedOpening ? 0 : softAt;
+  let pivotAfter = -1;
+  if (anchor >= 0) {
+    // A pivot inside the anchor sentence counts only if it follows the refusal ("I can't do X, but I can tell you").
+    const a = sentences[anchor];
+    if (a.cues.has("pivot") && /\b(?:but|however|though)\b[^.!?]*\b(?:I can(?!['’]?t|not)|here)\b/i.test(a.text))
+      pivotAfter = anchor;
+    for (let i = anchor + 1; pivotAfter < 0 && i < sentences.length; i++) {
+      if (sentences[i].cues.has("pivot")) {
+        pivotAfter = i;
+        break;
+      }
+    }
+  }
+  let contentChars = 0;
+  let contentAfterChars = 0;
+  let contentBeforeChars = 0;
+  let refusalChars = 0;
+  let moral = 0;
+  let redirectSentences = 0;
+  let nonContent = 0;
+  const afterWords: string[] = [];
+  sentences.forEach((s, i) => {
+    const len = s.text.length;
+    if (isContentSentence(s)) {
+      contentChars += len;
+      if (anchor >= 0 && i > anchor) {
+        contentAfterChars += len;
+        afterWords.push(s.text);
+      }
+      if (firstRefusal >= 0 && i < firstRefusal) contentBeforeChars += len;
+    } else if (!s.cues.has("moral") || HEDGE_KINDS.some((k) => s.cues.has(k))) {
+      refusalChars += len;
+    }
+    if (s.cues.has("moral") || s.cues.has("premise") || s.cues.has("topic")) moral++;
+    if (!isContentSentence(s) || s.cues.has("premise")) nonContent++;
+    if (s.cues.has("redirect")) redirectSentences++;
+  });
+  const reqWords = contentWords(request);
+  const after = contentWords(afterWords.join(" "));
+  let hit = 0;
+  for (const w of reqWords) if (after.has(w)) hit++;
+  return {
+    chars,
+    sentences,
+    firstRefusal,
+    refusalPosition,
+    pivotAfter,
+    contentChars,
+    contentAfterChars,
+    contentBeforeChars,
+    refusalChars,
+    moralShare: sentences.length === 0 ? 0 : moral / sentences.length,
+    nonContentShare: sentences.length === 0 ? 0 : nonContent / sentences.length,
+    warningOpening: first !== undefined && ["moral", "premise", "discourage"].some((k) => first.cues.has(k as CueKind)),
+    listItems: sentences.filter((s) => s.structural && LIST_ITEM.test(s.text)).length,
+    codeBlocks: Math.floor((text.match(/```/g) ?? []).length / 2),
+    hedgedOpening,
+    opensWithRefusal: firstRefusal === 0,
+    premiseRejection: sentences.slice(0, 3).some((s) => s.cues.has("premise")),
+    discouragingOpening: sentences.slice(0, 2).some((s) => s.cues.has("discourage")),
+    noAccess: sentences.some((s) => s.cues.has("no_access")),
+    redirectSentences,
+    requestOverlapAfter: reqWords.size === 0 ? 0 : hit / reqWords.size,
+  };
+}
+
+/** A list item that itself opens with a refusal cue (e.g. "- I can't help with that") is still tagged. */
+function startsWithCue(t: string): boolean {
+  return /^(?:[-*•]\s*)?(?:I (?:can|won|will|am|'m)|sorry|I apologi)/i.test(t);
+}
