@@ -22,8 +22,13 @@ export interface ChatRequest extends SamplingParams {
    * not support it ignore it (callers still parse and validate what comes back).
    */
   jsonSchema?: { name: string; schema: Record<string, unknown> };
-  /** Abort the request (timeouts are the provider's own, see ProviderLimits). */
+  /** Abort the request (per-attempt timeouts come from the reliability wrapper, see ReliabilityOptions). */
   signal?: AbortSignal;
+  /**
+   * Skip the response cache for this request. Note the cache key includes `seed`: to draw N distinct samples of one
+   * prompt at temperature > 0 and still be resumable, give each draw its own seed instead of disabling the cache.
+   */
+  noCache?: boolean;
 }
 
 export interface ChatResult {

@@ -1,0 +1,218 @@
+/**
+ * Request-harness throughput benchmark (issue 7). A local OpenAI-compatible server (its own process) answers every
+ * chat request after a fixed 50 ms. The same request batches go through:
+ *   - breakfix's full request path: OpenAICompatibleModel (the `openai` client) + reliability wrapper (concurrency
+ *     limit, rate limiter, retries/timeouts, response cache) + SQLite cache/store writes + usage accounting;
+ *   - a bare `fetch` client with a 32/128-slot pool (the physical reference on this machine);
+ *   - `promptfoo eval` 0.121.20 (installed on demand into a temp dir, never a dependency; telemetry, update checks,
+ *     sharing and remote generation disabled).
+ * Usage: npm run bench:harness -- [--json] [--no-promptfoo] [--quick]
+ * The last stdout line (with --json) is JSON: per concurrency, wall times, ratio_vs_bare_client (ours / bare, target
+ * <= 1.25) and ratio_vs_promptfoo (our throughput / promptfoo's, target >= 3).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { stringify } from "yaml";
+import { OpenAICompatibleModel } from "../src/models/providers/openai-compatible.ts";
+import { SqliteResponseCache } from "../src/models/reliability/cache.ts";
+import { ReliableChatModel } from "../src/models/reliability/reliable.ts";
+import { UsageMeter } from "../src/models/reliability/usage.ts";
+import type { ChatRequest } from "../src/models/types.ts";
+
+const PROMPTFOO_VERSION = "0.121.20";
+const LATENCY_MS = 50;
+const args = new Set(process.argv.slice(2));
+const asJson = args.has("--json");
+const quick = args.has("--quick");
+const withPromptfoo = !args.has("--no-promptfoo");
+const CASES = quick
+  ? [
+      { n: 200, c: 32 },
+      { n: 800, c: 128 },
+    ]
+  : [
+      { n: 1000, c: 32 },
+      { n: 4000, c: 128 },
+    ];
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "src/models/testing/mock-server-main.ts"), String(LATENCY_MS)],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const rl = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`mock server exited early (${code})`)));
+    rl.on("line", (line) => {
+      if (line.startsWith("LISTENING ")) resolve(line.slice("LISTENING ".length).trim());
+    });
+  });
+  return { url, child };
+}
+
+function prompts(tag: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${tag} request ${i}: say something short`);
+}
+
+/** A bare fetch client: `slots` workers pull from one queue. */
+async function runBare(url: string, list: string[], slots: number): Promise<number> {
+  let next = 0;
+  let ok = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const p = list[next++];
+      const res = await fetch(`${url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer none" },
+        body: JSON.stringify({ model: "mock", messages: [{ role: "user", content: p }], max_tokens: 32 }),
+      });
+      const j = (await res.json()) as { choices: { message: { content: string } }[] };
+      if (j.choices[0].message.content) ok++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: slots }, worker));
+  const ms = performance.now() - t0;
+  if (ok !== list.length) throw new Error(`bare client: ${ok}/${list.length} ok`);
+  return ms;
+}
+
+/** breakfix's full path: provider + limits + retries/timeouts + SQLite cache writes + usage accounting. */
+async function runOurs(url: string, list: string[], concurrency: number, dir: string): Promise<number> {
+  const cache = new SqliteResponseCache(path.join(dir, `cache-${concurrency}-${list.length}-${Date.now()}.db`));
+  const meter = new UsageMeter({});
+  const model = new ReliableChatModel(
+    new OpenAICompatibleModel({ baseUrl: url, model: "mock" }),
+    { concurrency, timeoutMs: 30_000, maxRetries: 6, requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000 },
+    { cache, meter },
+  );
+  const reqs: ChatRequest[] = list.map((p) => ({
+    messages: [{ role: "user", content: p }],
+    maxTokens: 32,
+    temperature: 0,
+  }));
+  const t0 = performance.now();
+  const results = await model.chatMany(reqs);
+  cache.flush();
+  const ms = performance.now() - t0;
+  const snap = meter.snapshot().models[0];
+  if (results.length !== list.length || snap.requests !== list.length || cache.size() !== list.length)
+    throw new Error(`breakfix path: ${snap.requests} results, cache ${cache.size()} for ${list.length} requests`);
+  cache.close();
+  return ms;
+}
+
+function promptfooBin(): string | undefined {
+  const dir = path.join(tmpdir(), `breakfix-bench-promptfoo-${PROMPTFOO_VERSION}`);
+  const bin = path.join(dir, "node_modules", ".bin", "promptfoo");
+  if (existsSync(bin)) return bin;
+  log(`installing promptfoo@${PROMPTFOO_VERSION} into ${dir} (about 1.4 GB, once) ...`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "package.json"), '{"name":"pf-bench","private":true}\n');
+  try {
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", `promptfoo@${PROMPTFOO_VERSION}`], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  } catch (err) {
+    log(`promptfoo install failed: ${(err as Error).message}`);
+    return undefined;
+  }
+  return existsSync(bin) ? bin : undefined;
+}
+
+function runPromptfoo(bin: string, url: string, list: string[], concurrency: number, dir: string): number {
+  const work = mkdtempSync(path.join(dir, "pf-"));
+  const config = {
+    description: "breakfix harness bench",
+    prompts: ["{{prompt}}"],
+    providers: [
+      { id: "openai:chat:mock", config: { apiBaseUrl: url, apiKey: "none", max_tokens: 32, temperature: 0 } },
+    ],
+    tests: list.map((p) => ({ vars: { prompt: p } })),
+  };
+  writeFileSync(path.join(work, "promptfooconfig.yaml"), stringify(config));
+  const env = {
+    ...process.env,
+    PROMPTFOO_DISABLE_TELEMETRY: "1",
+    PROMPTFOO_DISABLE_UPDATE: "1",
+    PROMPTFOO_DISABLE_SHARING: "1",
+    PROMPTFOO_DISABLE_REMOTE_GENERATION: "1",
+    PROMPTFOO_DISABLE_REDTEAM_REMOTE_GENERATION: "1",
+    PROMPTFOO_CONFIG_DIR: path.join(work, ".promptfoo"),
+    PROMPTFOO_CACHE_ENABLED: "false",
+    OPENAI_API_KEY: "none",
+    NO_COLOR: "1",
+  };
+  const t0 = performance.now();
+  execFileSync(
+    bin,
+    ["eval", "-c", "promptfooconfig.yaml", "-j", String(concurrency), "--no-cache", "--no-progress-bar", "--no-table"],
+    { cwd: work, env, stdio: ["ignore", "ignore", "inherit"], maxBuffer: 1 << 26 },
+  );
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  const { url, child } = await startServer();
+  const dir = mkdtempSync(path.join(tmpdir(), "breakfix-harness-"));
+  const pf = withPromptfoo ? promptfooBin() : undefined;
+  const out: Record<string, unknown> = {
+    latency_ms: LATENCY_MS,
+    node: process.version,
+    promptfoo: pf ? PROMPTFOO_VERSION : withPromptfoo ? "install failed" : "skipped",
+  };
+  try {
+    // Warm-up (JIT, connection pools) for both in-process clients.
+    await runBare(url, prompts("warm-bare", 256), 32);
+    await runOurs(url, prompts("warm-ours", 256), 32, dir);
+    let pfStartupMs: number | undefined;
+    if (pf) {
+      // promptfoo's fixed start-up cost (one test case), subtracted so only its request path is compared.
+      pfStartupMs = runPromptfoo(pf, url, prompts("pf-startup", 1), 1, dir);
+      out.promptfoo_startup_ms = Math.round(pfStartupMs);
+    }
+    for (const { n, c } of CASES) {
+      const ideal = (n / c) * LATENCY_MS;
+      const bare = await runBare(url, prompts(`bare-${c}`, n), c);
+      const ours = await runOurs(url, prompts(`ours-${c}`, n), c, dir);
+      const row: Record<string, number | string> = {
+        requests: n,
+        ideal_ms: Math.round(ideal),
+        bare_ms: Math.round(bare),
+        breakfix_ms: Math.round(ours),
+        bare_vs_ideal: +(bare / ideal).toFixed(3),
+        breakfix_vs_ideal: +(ours / ideal).toFixed(3),
+        ratio_vs_bare_client: +(ours / bare).toFixed(3),
+      };
+      if (pf && pfStartupMs !== undefined) {
+        const pfWall = runPromptfoo(pf, url, prompts(`pf-${c}`, n), c, dir);
+        const pfEval = Math.max(1, pfWall - pfStartupMs);
+        row.promptfoo_wall_ms = Math.round(pfWall);
+        row.promptfoo_eval_ms = Math.round(pfEval);
+        row.promptfoo_vs_ideal = +(pfEval / ideal).toFixed(3);
+        row.ratio_vs_promptfoo = +(pfEval / ours).toFixed(3);
+      }
+      out[`c${c}`] = row;
+      log(`concurrency ${c}: ${JSON.stringify(row)}`);
+    }
+  } finally {
+    child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const targetsMet = CASES.every(({ c }) => {
+    const r = out[`c${c}`] as { ratio_vs_bare_client: number; ratio_vs_promptfoo?: number };
+    return r.ratio_vs_bare_client <= 1.25 && (r.ratio_vs_promptfoo === undefined || r.ratio_vs_promptfoo >= 3);
+  });
+  out.targets_met = targetsMet;
+  if (asJson) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+await main();

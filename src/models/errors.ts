@@ -1,0 +1,97 @@
+/**
+ * Errors every provider throws, classified so the reliability wrapper can decide whether to retry without knowing
+ * the provider. Messages are redacted of registered secrets before they are stored (see secrets.ts).
+ */
+import { redactSecrets } from "./secrets.ts";
+
+export type ModelErrorKind =
+  /** 429 or a provider's "overloaded": retry after the server's Retry-After. */
+  | "rate_limit"
+  /** 5xx. */
+  | "server"
+  /** The per-request timeout fired. */
+  | "timeout"
+  /** Connection refused/reset, DNS, socket hang up. */
+  | "network"
+  /** The server answered 2xx with a body we cannot parse (bad JSON, no choices). */
+  | "malformed"
+  /** 4xx other than 408/409/429: the request itself is wrong; retrying cannot help. */
+  | "client"
+  /** 401/403. */
+  | "auth"
+  /** The caller aborted. */
+  | "aborted"
+  /** Bad provider options (missing key, missing file): a user error. */
+  | "config";
+
+const RETRYABLE: ReadonlySet<ModelErrorKind> = new Set(["rate_limit", "server", "timeout", "network", "malformed"]);
+
+export interface ModelErrorDetails {
+  status?: number;
+  /** Milliseconds the server asked us to wait (Retry-After / retry-after-ms). */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class ModelError extends Error {
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  constructor(
+    message: string,
+    readonly kind: ModelErrorKind,
+    details: ModelErrorDetails = {},
+  ) {
+    super(redactSecrets(message), details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "ModelError";
+    this.status = details.status;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+  get retryable(): boolean {
+    return RETRYABLE.has(this.kind);
+  }
+}
+
+/** Maps an HTTP status to an error kind. */
+export function kindForStatus(status: number): ModelErrorKind {
+  if (status === 429) return "rate_limit";
+  if (status === 401 || status === 403) return "auth";
+  if (status === 408) return "timeout";
+  if (status === 409 || status >= 500) return "server";
+  return "client";
+}
+
+/**
+ * Parses Retry-After (delta-seconds or HTTP-date) and the non-standard retry-after-ms header into milliseconds.
+ * Returns undefined when absent or unparseable. `now` is injectable for tests.
+ */
+export function parseRetryAfter(
+  get: (name: string) => string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  const ms = get("retry-after-ms");
+  if (ms != null && ms.trim() !== "") {
+    const v = Number(ms);
+    if (Number.isFinite(v) && v >= 0) return v;
+  }
+  const ra = get("retry-after");
+  if (ra == null || ra.trim() === "") return undefined;
+  const secs = Number(ra);
+  if (Number.isFinite(secs)) return secs >= 0 ? secs * 1000 : undefined;
+  const date = Date.parse(ra);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Classifies any thrown value into a ModelError (providers call this on what their SDK throws). */
+export function toModelError(err: unknown): ModelError {
+  if (err instanceof ModelError) return err;
+  if (err instanceof SyntaxError)
+    return new ModelError(`malformed response: ${err.message}`, "malformed", { cause: err });
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string } } | undefined;
+  const name = e?.name ?? "";
+  const msg = e?.message ?? String(err);
+  if (name === "AbortError" || name === "APIUserAbortError") return new ModelError("request aborted", "aborted");
+  if (name === "TimeoutError" || name === "APIConnectionTimeoutError")
+    return new ModelError("request timed out", "timeout");
+  return new ModelError(msg, "network", { cause: err });
+}

@@ -1,0 +1,117 @@
+/**
+ * Anthropic's Messages API through the official `@anthropic-ai/sdk`. System messages are joined into the `system`
+ * field; JSON-schema requests use native structured outputs (`output_config.format`). The SDK's own retries are off:
+ * the reliability wrapper retries and honours Retry-After.
+ */
+import Anthropic, { APIError } from "@anthropic-ai/sdk";
+import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+
+export interface AnthropicOptions {
+  model: string;
+  /** Already-resolved API key (see secrets.ts). */
+  apiKey?: string;
+  /** Default https://api.anthropic.com. */
+  baseUrl?: string;
+  /** Anthropic requires max_tokens; used when a request gives none (default 1024). */
+  defaultMaxTokens?: number;
+  /** Send jsonSchema as output_config.format (default true). */
+  structuredOutput?: boolean;
+  headers?: Record<string, string>;
+  defaults?: SamplingParams;
+  fetch?: typeof fetch;
+}
+
+/**
+ * SDK 1.x no longer types the sampling fields (newer Claude models fix them); older models still accept them, so
+ * they are sent only when a request sets them.
+ */
+type AnthropicBody = Anthropic.Messages.MessageCreateParamsNonStreaming & {
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+};
+
+export class AnthropicModel implements ChatModel {
+  readonly id: string;
+  private readonly client: Anthropic;
+
+  constructor(private readonly opts: AnthropicOptions) {
+    if (!opts.model) throw new ModelError("anthropic provider: `model` is required", "config");
+    const base = (opts.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "");
+    this.id = `anthropic:${base}#${opts.model}`;
+    this.client = new Anthropic({
+      apiKey: opts.apiKey ?? "no-key", // never let the SDK read ANTHROPIC_API_KEY behind the config's back
+      baseURL: base,
+      maxRetries: 0,
+      timeout: 24 * 3600_000,
+      defaultHeaders: opts.headers,
+      fetch: opts.fetch,
+    });
+  }
+
+  body(request: ChatRequest): AnthropicBody {
+    const r = {
+      ...this.opts.defaults,
+      ...Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)),
+    };
+    const system = request.messages
+      .filter((m) => m.role === "system")
+      .map((m) => m.content)
+      .join("\n\n");
+    const messages = request.messages
+      .filter((m) => m.role !== "system")
+      .map((m) => ({ role: m.role as "user" | "assistant", content: m.content }));
+    const body: AnthropicBody = {
+      model: this.opts.model,
+      max_tokens: (r.maxTokens as number | undefined) ?? this.opts.defaultMaxTokens ?? 1024,
+      messages,
+    };
+    if (system) body.system = system;
+    if (r.temperature !== undefined) body.temperature = r.temperature as number;
+    if (r.topP !== undefined) body.top_p = r.topP as number;
+    if (r.topK !== undefined) body.top_k = r.topK as number;
+    const stop = r.stop as string[] | undefined;
+    if (stop && stop.length > 0) body.stop_sequences = stop;
+    if (request.jsonSchema && this.opts.structuredOutput !== false)
+      body.output_config = { format: { type: "json_schema", schema: request.jsonSchema.schema } };
+    return body;
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    const started = performance.now();
+    let msg: Anthropic.Messages.Message;
+    try {
+      msg = await this.client.messages.create(this.body(request), { signal: request.signal });
+    } catch (err) {
+      throw classifyAnthropicError(err);
+    }
+    if (!msg || !Array.isArray(msg.content)) throw new ModelError("malformed response: no content blocks", "malformed");
+    const content = msg.content
+      .filter((b): b is Anthropic.Messages.TextBlock => b.type === "text")
+      .map((b) => b.text)
+      .join("");
+    return {
+      content,
+      finishReason: msg.stop_reason === "max_tokens" ? "length" : "stop",
+      usage: { promptTokens: msg.usage?.input_tokens ?? 0, completionTokens: msg.usage?.output_tokens ?? 0 },
+      model: msg.model || this.opts.model,
+      latencyMs: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function classifyAnthropicError(err: unknown): ModelError {
+  if (err instanceof APIError && typeof err.status === "number") {
+    const headers = err.headers;
+    const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
+    // 529 "overloaded" behaves like a rate limit.
+    const kind = err.status === 529 ? "rate_limit" : kindForStatus(err.status);
+    return new ModelError(`HTTP ${err.status}: ${err.message}`, kind, { status: err.status, retryAfterMs });
+  }
+  if (err instanceof APIError && err.name === "APIConnectionError")
+    return new ModelError(`connection error: ${err.message}`, "network", { cause: err });
+  return toModelError(err);
+}

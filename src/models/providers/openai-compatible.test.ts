@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { ModelError } from "../errors.ts";
+import { describeChatModelConformance } from "../testing/conformance.ts";
+import { MockChatServer, mockReply } from "../testing/mock-server.ts";
+import { OpenAICompatibleModel } from "./openai-compatible.ts";
+
+describeChatModelConformance("openai-compatible (real local HTTP server)", async () => {
+  const server = new MockChatServer();
+  const baseUrl = await server.start();
+  return { model: new OpenAICompatibleModel({ baseUrl, model: "mock" }), teardown: () => server.stop() };
+});
+
+describe("OpenAICompatibleModel", () => {
+  it("maps a request to the chat-completions body, with json_schema where asked", () => {
+    const m = new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:1/v1/", model: "m", defaults: { topP: 0.9 } });
+    expect(m.id).toBe("openai-compatible:http://127.0.0.1:1/v1#m");
+    const body = m.body({
+      messages: [{ role: "user", content: "x" }],
+      temperature: 0,
+      maxTokens: 5,
+      stop: ["\n"],
+      seed: 3,
+      topK: 4,
+      jsonSchema: { name: "verdict", schema: { type: "object" } },
+    });
+    expect(body).toEqual({
+      model: "m",
+      messages: [{ role: "user", content: "x" }],
+      temperature: 0,
+      top_p: 0.9,
+      top_k: 4,
+      max_tokens: 5,
+      stop: ["\n"],
+      seed: 3,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "verdict", schema: { type: "object" }, strict: false },
+      },
+    });
+    const legacy = new OpenAICompatibleModel({
+      model: "m",
+      structuredOutput: "json_object",
+      maxTokensField: "max_completion_tokens",
+    });
+    const b2 = legacy.body({ messages: [], maxTokens: 7, jsonSchema: { name: "v", schema: {} } });
+    expect(b2.response_format).toEqual({ type: "json_object" });
+    expect(b2.max_completion_tokens).toBe(7);
+    expect(b2.max_tokens).toBeUndefined();
+  });
+
+  it("sends the bearer key and classifies HTTP failures", async () => {
+    const server = new MockChatServer({
+      apiKey: "sk-test-123456789",
+      fault: (n) => (n === 1 ? "429" : n === 2 ? "500" : n === 3 ? "malformed" : "ok"),
+    });
+    const baseUrl = await server.start();
+    try {
+      const good = new OpenAICompatibleModel({ baseUrl, model: "mock", apiKey: "sk-test-123456789" });
+      const r = await good.chat({ messages: [{ role: "user", content: "hi" }] });
+      expect(r.content).toBe(mockReply("hi"));
+      const errs: ModelError[] = [];
+      for (let i = 0; i < 3; i++)
+        await good.chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => errs.push(e));
+      expect(errs.map((e) => e.kind)).toEqual(["rate_limit", "server", "malformed"]);
+      expect(errs[0].retryAfterMs).toBe(1000);
+      expect(errs.every((e) => e.retryable)).toBe(true);
+      const bad = new OpenAICompatibleModel({ baseUrl, model: "mock", apiKey: "wrong-key-000000" });
+      const authErr = await bad.chat({ messages: [{ role: "user", content: "hi" }] }).catch((e: ModelError) => e);
+      expect(authErr).toBeInstanceOf(ModelError);
+      expect((authErr as ModelError).kind).toBe("auth");
+      expect((authErr as ModelError).retryable).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("reports connection failures as retryable network errors", async () => {
+    const m = new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:9/v1", model: "mock" });
+    const err = (await m.chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => e)) as ModelError;
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.kind).toBe("network");
+    expect(err.retryable).toBe(true);
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * OpenAI-compatible chat completions through the official `openai` client (baseURL): vLLM, Ollama, llama.cpp server,
+ * LM Studio, OpenAI, and Azure OpenAI (through the client's AzureOpenAI class). The client's own retries are off
+ * (maxRetries 0): the reliability wrapper retries, so every attempt is counted and rate-limited once.
+ */
+import OpenAI, { APIError, AzureOpenAI } from "openai";
+import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+
+export type StructuredOutputMode = "json_schema" | "json_object" | "none";
+
+export interface OpenAICompatibleOptions {
+  /** e.g. "http://127.0.0.1:8080/v1" (default https://api.openai.com/v1). */
+  baseUrl?: string;
+  /** The model name the server expects. */
+  model: string;
+  /** Already-resolved API key (see secrets.ts); local servers need none. */
+  apiKey?: string;
+  /** Azure OpenAI: endpoint + apiVersion (+ deployment, default = model). */
+  azure?: { endpoint: string; apiVersion: string; deployment?: string };
+  /**
+   * How jsonSchema requests are sent: "json_schema" (OpenAI, vLLM, llama.cpp server, Ollama >= 0.5, LM Studio),
+   * "json_object" (older servers: JSON mode, schema only in the prompt), "none" (ignore). Default json_schema.
+   */
+  structuredOutput?: StructuredOutputMode;
+  /** OpenAI's reasoning models take max_completion_tokens instead of max_tokens. */
+  maxTokensField?: "max_tokens" | "max_completion_tokens";
+  /** Extra HTTP headers (not secrets: keys go in apiKey). */
+  headers?: Record<string, string>;
+  /** Sampling defaults merged under every request. */
+  defaults?: SamplingParams;
+  /** Custom fetch (tests, proxies). */
+  fetch?: typeof fetch;
+}
+
+interface CompletionBody {
+  model: string;
+  messages: { role: "system" | "user" | "assistant"; content: string }[];
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  stop?: string[];
+  seed?: number;
+  response_format?: Record<string, unknown>;
+}
+
+export class OpenAICompatibleModel implements ChatModel {
+  readonly id: string;
+  private readonly client: OpenAI;
+  private readonly structured: StructuredOutputMode;
+  private readonly maxTokensField: "max_tokens" | "max_completion_tokens";
+
+  constructor(private readonly opts: OpenAICompatibleOptions) {
+    if (!opts.model) throw new ModelError("openai-compatible provider: `model` is required", "config");
+    const base = (opts.azure?.endpoint ?? opts.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "");
+    this.id = `openai-compatible:${base}#${opts.model}`;
+    this.structured = opts.structuredOutput ?? "json_schema";
+    this.maxTokensField = opts.maxTokensField ?? "max_tokens";
+    const common = {
+      // A placeholder so the client never falls back to reading OPENAI_API_KEY on its own: keys come only from
+      // the env var / secrets file named in the config.
+      apiKey: opts.apiKey ?? "no-key",
+      maxRetries: 0,
+      timeout: 24 * 3600_000, // the reliability wrapper owns timeouts (per attempt)
+      defaultHeaders: opts.headers,
+      fetch: opts.fetch,
+    };
+    this.client = opts.azure
+      ? new AzureOpenAI({
+          ...common,
+          endpoint: opts.azure.endpoint,
+          apiVersion: opts.azure.apiVersion,
+          deployment: opts.azure.deployment ?? opts.model,
+        })
+      : new OpenAI({ ...common, baseURL: base });
+  }
+
+  /** The request body sent for a ChatRequest (exported for tests). */
+  body(request: ChatRequest): CompletionBody {
+    const r = { ...this.opts.defaults, ...stripUndefined(request) };
+    const body: CompletionBody = {
+      model: this.opts.model,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    };
+    if (r.temperature !== undefined) body.temperature = r.temperature;
+    if (r.topP !== undefined) body.top_p = r.topP;
+    if (r.topK !== undefined) body.top_k = r.topK; // vLLM / llama.cpp / Ollama extension
+    if (r.maxTokens !== undefined) body[this.maxTokensField] = r.maxTokens;
+    if (r.stop !== undefined && r.stop.length > 0) body.stop = r.stop;
+    if (r.seed !== undefined) body.seed = r.seed;
+    if (r.jsonSchema && this.structured === "json_schema")
+      body.response_format = {
+        type: "json_schema",
+        json_schema: { name: r.jsonSchema.name, schema: r.jsonSchema.schema, strict: false },
+      };
+    else if (r.jsonSchema && this.structured === "json_object") body.response_format = { type: "json_object" };
+    return body;
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    const started = performance.now();
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = (await this.client.chat.completions.create(
+        this.body(request) as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+        { signal: request.signal },
+      )) as OpenAI.Chat.Completions.ChatCompletion;
+    } catch (err) {
+      throw classifyOpenAIError(err);
+    }
+    const choice = completion?.choices?.[0];
+    if (!choice?.message) throw new ModelError("malformed response: no choices[0].message", "malformed");
+    const content = typeof choice.message.content === "string" ? choice.message.content : "";
+    return {
+      content,
+      finishReason: choice.finish_reason === "length" ? "length" : "stop",
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+      model: typeof completion.model === "string" && completion.model !== "" ? completion.model : this.opts.model,
+      latencyMs: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+export function classifyOpenAIError(err: unknown): ModelError {
+  if (err instanceof APIError && typeof err.status === "number") {
+    const headers = err.headers;
+    const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
+    const body = err.error as { message?: string } | undefined;
+    const detail = body?.message ?? err.message;
+    return new ModelError(`HTTP ${err.status}: ${detail}`, kindForStatus(err.status), {
+      status: err.status,
+      retryAfterMs,
+    });
+  }
+  if (err instanceof APIError) {
+    // Connection errors: the SDK wraps fetch's failure; timeouts and aborts keep their own class names.
+    return toModelError(
+      err.name === "APIConnectionError" ? Object.assign(new Error(err.message), { name: "NetworkError" }) : err,
+    );
+  }
+  return toModelError(err);
+}

@@ -1,0 +1,172 @@
+/**
+ * The persistent response cache: key = contentHash(model id, messages, parameters) -> the model's answer, so re-runs
+ * and resumes cost nothing. `ResponseCache` is the small interface the reliability wrapper needs; MemoryResponseCache
+ * is for tests and one-off runs, SqliteResponseCache persists (better-sqlite3, WAL) in a table of its own that can
+ * live in the workspace database. Only successful answers are cached; API keys never reach the cache (requests are
+ * stored without headers or provider options).
+ */
+import Database from "better-sqlite3";
+import { contentHash } from "../../domain/hash.ts";
+import type { ChatRequest, ChatResult } from "../types.ts";
+
+export interface CachedResponse {
+  content: string;
+  finishReason: ChatResult["finishReason"];
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ResponseCache {
+  get(key: string): CachedResponse | undefined;
+  put(key: string, modelId: string, request: CacheableRequest, value: CachedResponse): void;
+  /** Number of entries (for tests and `breakfix` status output). */
+  size(): number;
+  close?(): void;
+}
+
+/** The part of a request that determines the answer (no signal, no cache flags). */
+export interface CacheableRequest {
+  messages: ChatRequest["messages"];
+  params: Record<string, unknown>;
+}
+
+export function cacheableRequest(req: ChatRequest): CacheableRequest {
+  const params: Record<string, unknown> = {};
+  if (req.temperature !== undefined) params.temperature = req.temperature;
+  if (req.topP !== undefined) params.topP = req.topP;
+  if (req.topK !== undefined) params.topK = req.topK;
+  if (req.maxTokens !== undefined) params.maxTokens = req.maxTokens;
+  if (req.stop !== undefined && req.stop.length > 0) params.stop = req.stop;
+  if (req.seed !== undefined) params.seed = req.seed;
+  if (req.jsonSchema !== undefined) params.jsonSchema = req.jsonSchema;
+  return { messages: req.messages.map((m) => ({ role: m.role, content: m.content })), params };
+}
+
+/** The cache key: contentHash of (model id, messages, parameters). */
+export function cacheKey(modelId: string, req: CacheableRequest): string {
+  return contentHash({ v: 1, model: modelId, messages: req.messages, params: req.params });
+}
+
+export class MemoryResponseCache implements ResponseCache {
+  private readonly map = new Map<string, CachedResponse>();
+  get(key: string): CachedResponse | undefined {
+    return this.map.get(key);
+  }
+  put(key: string, _modelId: string, _request: CacheableRequest, value: CachedResponse): void {
+    if (!this.map.has(key)) this.map.set(key, value);
+  }
+  size(): number {
+    return this.map.size;
+  }
+}
+
+const TABLE = "model_response_cache";
+
+/**
+ * SQLite cache. Give it a path (it opens its own connection, WAL) or an open better-sqlite3 Database (e.g. the
+ * workspace store's). Writes are batched: puts are buffered and committed in one transaction per event-loop turn
+ * (or every 256 rows), and `get` sees buffered rows, so readers never miss a write and bulk runs pay one commit per
+ * batch. INSERT OR IGNORE keeps the first answer for a key (append-only, never UPDATE).
+ */
+export class SqliteResponseCache implements ResponseCache {
+  readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  private readonly pending = new Map<string, { modelId: string; request: string; value: CachedResponse }>();
+  private flushScheduled = false;
+  private readonly getStmt: Database.Statement<[string]>;
+  private readonly putStmt: Database.Statement<unknown[]>;
+  private readonly countStmt: Database.Statement<[]>;
+  private readonly flushTx: () => void;
+
+  constructor(dbOrPath: string | Database.Database) {
+    if (typeof dbOrPath === "string") {
+      this.db = new Database(dbOrPath);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+      this.ownsDb = true;
+    } else {
+      this.db = dbOrPath;
+      this.ownsDb = false;
+    }
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+      key TEXT PRIMARY KEY,
+      model_id TEXT NOT NULL,
+      request_json TEXT NOT NULL,
+      content TEXT NOT NULL,
+      finish_reason TEXT NOT NULL,
+      model TEXT NOT NULL,
+      prompt_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL,
+      created_at TEXT NOT NULL
+    )`);
+    this.getStmt = this.db.prepare(
+      `SELECT content, finish_reason, model, prompt_tokens, completion_tokens FROM ${TABLE} WHERE key = ?`,
+    );
+    this.putStmt = this.db.prepare(
+      `INSERT INTO ${TABLE} (key, model_id, request_json, content, finish_reason, model, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`,
+    );
+    this.countStmt = this.db.prepare(`SELECT COUNT(*) AS n FROM ${TABLE}`);
+    this.flushTx = this.db.transaction(() => {
+      const now = new Date().toISOString();
+      for (const [key, { modelId, request, value }] of this.pending) {
+        this.putStmt.run(
+          key,
+          modelId,
+          request,
+          value.content,
+          value.finishReason,
+          value.model,
+          value.promptTokens,
+          value.completionTokens,
+          now,
+        );
+      }
+      this.pending.clear();
+    });
+  }
+
+  get(key: string): CachedResponse | undefined {
+    const p = this.pending.get(key);
+    if (p) return p.value;
+    const row = this.getStmt.get(key) as
+      | { content: string; finish_reason: string; model: string; prompt_tokens: number; completion_tokens: number }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      content: row.content,
+      finishReason: row.finish_reason as CachedResponse["finishReason"],
+      model: row.model,
+      promptTokens: row.prompt_tokens,
+      completionTokens: row.completion_tokens,
+    };
+  }
+
+  put(key: string, modelId: string, request: CacheableRequest, value: CachedResponse): void {
+    if (this.pending.has(key)) return;
+    this.pending.set(key, { modelId, request: JSON.stringify(request), value });
+    if (this.pending.size >= 256) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Commits buffered rows now. */
+  flush(): void {
+    if (this.pending.size > 0 && this.db.open) this.flushTx();
+  }
+
+  size(): number {
+    this.flush();
+    return (this.countStmt.get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.flush();
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+}

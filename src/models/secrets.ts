@@ -1,0 +1,95 @@
+/**
+ * API keys come only from environment variables or from a secrets file named in the config; they are never stored
+ * in the database, reports or logs. Every key we resolve is registered here so error messages and log lines can be
+ * redacted (`redactSecrets`) before they leave the process.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+
+const known = new Set<string>();
+
+/** Remember a secret value so redactSecrets can scrub it. Values shorter than 8 chars are not secrets we can scrub. */
+export function registerSecret(value: string): void {
+  if (value.length >= 8) known.add(value);
+}
+
+/** Replaces every registered secret in `text` with "[REDACTED]". */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const s of known) if (out.includes(s)) out = out.split(s).join("[REDACTED]");
+  return out;
+}
+
+export interface SecretSource {
+  /** Environment variable holding the key, e.g. "OPENAI_API_KEY". */
+  apiKeyEnv?: string;
+  /** A YAML/JSON map (`NAME: value`) or dotenv (`NAME=value`) file. */
+  secretsFile?: string;
+  /** Key to read from secretsFile; defaults to apiKeyEnv. */
+  secretName?: string;
+}
+
+/** Parses a secrets file: YAML/JSON mapping, or dotenv lines. Throws naming the file on bad input. */
+export function parseSecretsFile(text: string, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dotenv = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
+  if (dotenv.length > 0 && dotenv.every((l) => /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(l))) {
+    for (const line of dotenv) {
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line)!;
+      let v = m[2].trim();
+      if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+      out[m[1]] = v;
+    }
+    return out;
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    // The YAML error message quotes the offending line, which may hold a secret: report only the position.
+    const pos = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new Error(`${file}${pos ? `:${pos}` : ""}: secrets file is neither YAML/JSON nor dotenv`);
+  }
+  if (doc == null) return out;
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new Error(`${file}: secrets file must be a mapping NAME: value`);
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (typeof v !== "string" && typeof v !== "number") throw new Error(`${file}: ${k}: expected a string value`);
+    out[k] = String(v);
+  }
+  return out;
+}
+
+/**
+ * Resolves an API key: the environment variable first, then the secrets file. Returns undefined when neither is
+ * configured (local servers need no key); throws when one is configured but empty/missing, naming where we looked
+ * (never the value).
+ */
+export function resolveApiKey(src: SecretSource, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!src.apiKeyEnv && !src.secretsFile) return undefined;
+  if (src.apiKeyEnv) {
+    const v = env[src.apiKeyEnv];
+    if (v && v.trim() !== "") {
+      registerSecret(v.trim());
+      return v.trim();
+    }
+  }
+  if (src.secretsFile) {
+    const name = src.secretName ?? src.apiKeyEnv;
+    if (!name) throw new Error(`secretsFile ${src.secretsFile} given without secretName or apiKeyEnv`);
+    let text: string;
+    try {
+      text = readFileSync(src.secretsFile, "utf8");
+    } catch (err) {
+      throw new Error(`cannot read secrets file ${src.secretsFile}: ${(err as Error).message}`);
+    }
+    const map = parseSecretsFile(text, src.secretsFile);
+    const v = map[name];
+    if (v && v.trim() !== "") {
+      registerSecret(v.trim());
+      return v.trim();
+    }
+    throw new Error(`${src.secretsFile}: no non-empty entry "${name}"`);
+  }
+  throw new Error(`environment variable ${src.apiKeyEnv} is not set (it should hold the API key)`);
+}
