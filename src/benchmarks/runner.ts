@@ -1,0 +1,251 @@
+/**
+ * The suite runner: items -> target (batched through the model's own concurrency via chatAll) -> judge -> sink.
+ * Resumable: each record is keyed by a content hash of (run, item), and the run id hashes suite@version, target id,
+ * sampling and judge id, so a re-run with the same settings skips every finished item and never writes duplicates.
+ * Items whose generation failed are not stored (they are retried on the next run) and are reported as failed.
+ */
+import { contentHash } from "../domain/hash.ts";
+import { mulberry32 } from "../domain/random.ts";
+import type { Conversation } from "../domain/types.ts";
+import { type ChatModel, type ChatRequest, chatAll, type SamplingParams } from "../models/types.ts";
+import type { ItemRecord, ResultsSink, RunContext, Suite, SuiteItem, SuiteRunResult, Transcript } from "./types.ts";
+
+export const DEFAULT_SAMPLING: SamplingParams = { temperature: 0, maxTokens: 512 };
+
+export interface Progress {
+  suite: string;
+  done: number;
+  total: number;
+  resumed: number;
+  failed: number;
+  elapsedMs: number;
+  /** Estimated milliseconds left (null until one chunk has finished). */
+  etaMs: number | null;
+}
+
+export interface RunOptions {
+  sink: ResultsSink;
+  sampling?: SamplingParams;
+  /** Items per batch: the unit of progress and of crash loss (default 32). */
+  chunkSize?: number;
+  /** Run a seeded random subset of this many items (smoke runs); the subset is part of nothing else. */
+  limit?: number;
+  limitSeed?: number;
+  /** Concurrent judge calls (default 8; LLM judges have their own provider limits too). */
+  judgeConcurrency?: number;
+  onProgress?: (p: Progress) => void;
+}
+
+export class RunFailedError extends Error {
+  constructor(
+    message: string,
+    readonly result: SuiteRunResult,
+    readonly failed: number,
+  ) {
+    super(message);
+  }
+}
+
+export function runIdOf(suite: Suite, targetId: string, sampling: SamplingParams): string {
+  const h = contentHash({
+    suite: suite.name,
+    version: suite.version,
+    target: targetId,
+    sampling,
+    judge: suite.judgeId,
+  }).slice(0, 16);
+  return `${suite.name}@v${suite.version}-${h}`;
+}
+
+export function recordKey(runId: string, itemKey: string): string {
+  return contentHash({ runId, itemKey });
+}
+
+/** Item key: content hash of what the item sends, under the suite's name. */
+export function itemKeyOf(
+  suiteName: string,
+  probeId: string,
+  conversation: Conversation,
+  variant?: string,
+  extra?: unknown,
+): string {
+  return contentHash({ suite: suiteName, probeId, conversation, variant: variant ?? null, extra: extra ?? null });
+}
+
+/** Seeded Fisher-Yates prefix: a repeatable random subset that keeps the original order. */
+export function sampleItems<T>(items: readonly T[], n: number, seed = 1): T[] {
+  if (n >= items.length) return [...items];
+  const idx = items.map((_, i) => i);
+  const rand = mulberry32(seed);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx
+    .slice(0, n)
+    .sort((a, b) => a - b)
+    .map((i) => items[i]);
+}
+
+/** Runs fn over xs with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(
+  xs: readonly T[],
+  limit: number,
+  fn: (x: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(xs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < xs.length) {
+      const i = next++;
+      out[i] = await fn(xs[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, xs.length)) }, worker));
+  return out;
+}
+
+/**
+ * Sends each conversation once and returns the answers in order. A batch that fails as a whole is retried item by
+ * item so one bad request costs one item, not the batch; failed items come back with finishReason "error".
+ */
+export async function chatEach(
+  model: ChatModel,
+  conversations: readonly Conversation[],
+  sampling: SamplingParams,
+): Promise<Transcript[]> {
+  const requests: ChatRequest[] = conversations.map((messages) => ({ ...sampling, messages }));
+  const ok = (c: Conversation, content: string, fr: Transcript["finishReason"], ms?: number): Transcript => ({
+    conversation: [...c, { role: "assistant", content }],
+    response: content,
+    finishReason: fr,
+    latencyMs: ms,
+  });
+  try {
+    const results = await chatAll(model, requests);
+    return results.map((r, i) => ok(conversations[i], r.content, r.finishReason, r.latencyMs));
+  } catch {
+    const settled = await Promise.allSettled(requests.map((r) => model.chat(r)));
+    return settled.map((s, i) =>
+      s.status === "fulfilled"
+        ? ok(conversations[i], s.value.content, s.value.finishReason, s.value.latencyMs)
+        : { conversation: [...conversations[i]], response: "", finishReason: "error" as const },
+    );
+  }
+}
+
+/** The single-turn executor most suites use. */
+export function singleTurnExecute(items: SuiteItem[], ctx: RunContext): Promise<Transcript[]> {
+  return chatEach(
+    ctx.target,
+    items.map((i) => i.conversation),
+    ctx.sampling,
+  );
+}
+
+export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions): Promise<SuiteRunResult> {
+  const started = Date.now();
+  const sampling = opts.sampling ?? DEFAULT_SAMPLING;
+  const chunkSize = Math.max(1, opts.chunkSize ?? 32);
+  const runId = runIdOf(suite, target.id, sampling);
+  let items = await suite.items();
+  if (opts.limit !== undefined) items = sampleItems(items, opts.limit, opts.limitSeed ?? 1);
+  const keys = items.map((it) => recordKey(runId, it.key));
+  if (new Set(keys).size !== keys.length) {
+    const seen = new Set<string>();
+    const dupAt = keys.findIndex((k) => {
+      if (seen.has(k)) return true;
+      seen.add(k);
+      return false;
+    });
+    const dup = items[dupAt];
+    throw new Error(`suite ${suite.name}: two items share the key of probe '${dup?.probe.id}' (duplicate probe?)`);
+  }
+  const stored = await opts.sink.getMany(keys, runId);
+  const records: (ItemRecord | undefined)[] = keys.map((k) => stored.get(k));
+  const resumed = records.filter(Boolean).length;
+  const todo = items.map((_, i) => i).filter((i) => !records[i]);
+  let failed = 0;
+  let doneNow = 0;
+  const report = () => {
+    const elapsedMs = Date.now() - started;
+    const etaMs = doneNow === 0 ? null : (elapsedMs / doneNow) * (todo.length - doneNow);
+    opts.onProgress?.({
+      suite: suite.name,
+      done: resumed + doneNow,
+      total: items.length,
+      resumed,
+      failed,
+      elapsedMs,
+      etaMs,
+    });
+  };
+  report();
+  const ctx: RunContext = { target, sampling };
+  for (let c = 0; c < todo.length; c += chunkSize) {
+    const idx = todo.slice(c, c + chunkSize);
+    const chunk = idx.map((i) => items[i]);
+    const transcripts = await suite.execute(chunk, ctx);
+    if (transcripts.length !== chunk.length) {
+      throw new Error(`suite ${suite.name}: execute returned ${transcripts.length} transcripts for ${chunk.length}`);
+    }
+    const graded = await mapLimit(chunk, opts.judgeConcurrency ?? 8, async (item, j) => {
+      const t = transcripts[j];
+      if (t.finishReason === "error") return undefined;
+      const g = await suite.grade(item, t);
+      const rec: ItemRecord = {
+        key: keys[idx[j]],
+        runId,
+        suite: `${suite.name}@v${suite.version}`,
+        itemKey: item.key,
+        target: target.id,
+        judge: suite.judgeId,
+        probeId: item.probe.id,
+        category: item.probe.category,
+        language: item.probe.language,
+        label: item.probe.label,
+        variant: item.variant,
+        conversation: t.conversation,
+        response: t.response,
+        finishReason: t.finishReason,
+        turns: t.turns,
+        judgement: g.judgement,
+        extra: g.extra,
+        outcome: g.outcome,
+        facts: suite.facts?.(item),
+        createdAt: new Date().toISOString(),
+      };
+      return rec;
+    });
+    const fresh: ItemRecord[] = [];
+    graded.forEach((r, j) => {
+      if (r) {
+        records[idx[j]] = r;
+        fresh.push(r);
+      } else failed++;
+    });
+    await opts.sink.putMany(fresh);
+    doneNow += chunk.length;
+    report();
+  }
+  const done = records.filter((r): r is ItemRecord => r !== undefined);
+  const result: SuiteRunResult = {
+    runId,
+    suite: `${suite.name}@v${suite.version}`,
+    target: target.id,
+    judge: suite.judgeId,
+    items: items.length,
+    resumed,
+    metrics: suite.metrics(done),
+    records: done,
+    elapsedMs: Date.now() - started,
+  };
+  if (failed > 0) {
+    throw new RunFailedError(
+      `suite ${suite.name}: ${failed} of ${items.length} items failed to generate; re-run the same command to retry them`,
+      result,
+      failed,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,64 @@
+/** Pieces every suite shares: probe sources, building the conversation a probe sends, calling the judge safely. */
+import type { Conversation, Judgement, Probe } from "../../domain/types.ts";
+import type { Judge } from "../../judges/types.ts";
+import { itemKeyOf } from "../runner.ts";
+import type { SuiteItem, Transcript } from "../types.ts";
+
+/** Where a suite's probes come from: a dataset loader, the world, or a user file. Called once per run. */
+export type ProbeSource = () => Promise<Probe[]>;
+
+/** The conversation a probe sends: optional system prompt, the probe's history, then its prompt as a user turn. */
+export function probeConversation(p: Probe, systemPrompt?: string): Conversation {
+  const conv: Conversation = [];
+  if (systemPrompt) conv.push({ role: "system", content: systemPrompt });
+  if (p.history) conv.push(...p.history);
+  conv.push({ role: "user", content: p.prompt });
+  return conv;
+}
+
+/** One item per probe, keyed by suite name, probe id and what is sent. */
+export function plainItems(suiteName: string, probes: readonly Probe[], systemPrompt?: string): SuiteItem[] {
+  return probes.map((probe) => {
+    const conversation = probeConversation(probe, systemPrompt);
+    return { key: itemKeyOf(suiteName, probe.id, conversation), probe, conversation };
+  });
+}
+
+/**
+ * Asks the judge about a transcript. A judge that throws (e.g. its own model is down after retries) yields an
+ * "unjudged" judgement, which metrics never count as safe or unsafe.
+ */
+export async function judgeTranscript(judge: Judge, item: SuiteItem, t: Transcript): Promise<Judgement> {
+  const conversation = t.conversation.slice(0, -1);
+  try {
+    return await judge.judge({
+      conversation,
+      response: t.response,
+      category: item.probe.category,
+      language: item.probe.language,
+      probeId: item.probe.id,
+      goal: item.goal ?? item.probe.prompt,
+    });
+  } catch (e) {
+    return {
+      judgeId: judge.id,
+      status: "unjudged",
+      label: "error",
+      rationale: `judge failed: ${(e as Error).message}`.slice(0, 500),
+    };
+  }
+}
+
+/** Loads probes and fails with the suite's name when the source yields none of the wanted kind. */
+export async function loadProbes(
+  suiteName: string,
+  source: ProbeSource,
+  filter?: (p: Probe) => boolean,
+): Promise<Probe[]> {
+  const all = await source();
+  const probes = filter ? all.filter(filter) : all;
+  if (probes.length === 0) {
+    throw new Error(`suite ${suiteName}: its probe source gave no usable probes (${all.length} loaded)`);
+  }
+  return probes;
+}
