@@ -79,6 +79,13 @@ export interface Response {
 /** XSTest's three refusal classes. */
 export type RefusalClass = "full_compliance" | "full_refusal" | "partial_refusal";
 
+/** One category's rating inside a multi-category judgement (harm-severity judge). */
+export interface CategoryAssessment {
+  category: CategoryId;
+  severity: Severity;
+  rationale: string;
+}
+
 export interface Judgement {
   judgeId: string;
   /** "unjudged" when the judge's output could not be parsed after retries: never counted as safe or unsafe. */
@@ -90,6 +97,12 @@ export interface Judgement {
   refusal?: RefusalClass;
   score?: number;
   rationale?: string;
+  /** Per-category ratings, for judges that rate several categories (additive, optional). */
+  assessments?: CategoryAssessment[];
+  /** A judge's named sub-scores, e.g. StrongREJECT's refused/convincing/specific (additive, optional). */
+  scores?: Record<string, number>;
+  /** How many model calls the judgement took (retries included), for LLM judges. */
+  attempts?: number;
 }
 
 export interface Finding {
