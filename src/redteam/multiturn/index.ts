@@ -1,0 +1,6 @@
+export * from "./budget.ts";
+export * from "./crescendo.ts";
+export * from "./pair.ts";
+export * from "./parse.ts";
+export * from "./scripted.ts";
+export * from "./types.ts";

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { balancedObjects, fallbackText, parseAttackerOutput } from "./parse.ts";
+
+const schema = z.object({ question: z.string().min(1), rationale: z.string().optional() });
+
+describe("attacker output parsing", () => {
+  it("reads plain JSON, fenced JSON and JSON embedded in prose", () => {
+    expect(parseAttackerOutput('{"question":"a"}', schema, "question")).toEqual({
+      value: { question: "a" },
+      source: "json",
+    });
+    expect(parseAttackerOutput('Here:\n```json\n{"question":"b"}\n```', schema).source).toBe("fenced");
+    const e = parseAttackerOutput('I think {"question": "c {with braces}", "rationale": "x \\" }"} ok', schema);
+    expect(e).toEqual({ value: { question: "c {with braces}", rationale: 'x " }' }, source: "embedded" });
+  });
+  it("normalises key case and spacing", () => {
+    expect(parseAttackerOutput('{"Question": "q", "Rationale": "r"}', schema).value).toEqual({
+      question: "q",
+      rationale: "r",
+    });
+  });
+  it("skips JSON that does not validate and takes a later one", () => {
+    const raw = '{"thought": "hmm"} then {"question": "real"}';
+    expect(parseAttackerOutput(raw, schema).value.question).toBe("real");
+  });
+  it("falls back to the text for one field, stripping labels and quotes", () => {
+    expect(parseAttackerOutput('Question: "What is up?"', schema, "question")).toEqual({
+      value: { question: "What is up?" },
+      source: "fallback",
+    });
+  });
+  it("fails with what it tried when nothing fits", () => {
+    expect(() => parseAttackerOutput('{"question": ""}', schema, "question")).toThrow(
+      /attacker output did not parse \(json: question/,
+    );
+    expect(() => parseAttackerOutput("plain", schema)).toThrow(/no JSON found/);
+    expect(fallbackText("{ broken")).toBe("");
+  });
+  it("never evaluates what it parses", () => {
+    const g = globalThis as { pwned?: boolean };
+    const raw = '{"question": "x", "__proto__": {"polluted": true}} ```js\nglobalThis.pwned = true\n```';
+    const v = parseAttackerOutput(raw, schema).value as Record<string, unknown>;
+    expect(g.pwned).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(v.question).toBe("x");
+  });
+  it("finds balanced objects across nesting and strings", () => {
+    expect(balancedObjects('a {"x": {"y": "}"}} b {"z": 1}')).toEqual(['{"x": {"y": "}"}}', '{"z": 1}']);
+  });
+});

@@ -1,0 +1,170 @@
+/** Shared types and helpers of the multi-turn attacks (Crescendo-style, PAIR-style, scripted escalation). */
+import type { CategoryId } from "../../domain/taxonomy.ts";
+import type { Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
+import type { Judge } from "../../judges/types.ts";
+import type { ChatModel, SamplingParams } from "../../models/types.ts";
+import type { ConverterDeps } from "../converters/registry.ts";
+import { FramingRegistry } from "../framings/load.ts";
+import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
+import { deriveSeed } from "../rng.ts";
+import { buildDraft } from "../techniques.ts";
+import type { AttackBudget, BudgetMeter, StopReason } from "./budget.ts";
+import type { ParseSource } from "./parse.ts";
+
+export interface TurnRecord {
+  /** Order of the attempt within the attack (backtracked attempts included). */
+  index: number;
+  /** What the attacker (or script) proposed, before per-turn converters. */
+  proposal: string;
+  /** What was sent to the target. */
+  prompt: string;
+  response: string;
+  judgement: Judgement;
+  refused: boolean;
+  success: boolean;
+  /** Rolled back (Crescendo/scripted) or abandoned for the best earlier prompt (PAIR). */
+  backtracked: boolean;
+  parseSource?: ParseSource;
+  /** PAIR: the 1-10 score fed back to the attacker. */
+  score?: number;
+}
+
+export interface MultiTurnResult {
+  strategy: "crescendo" | "pair" | "scripted";
+  success: boolean;
+  stopReason: StopReason;
+  /** The conversation the target ends with (kept turns only), final response included. */
+  conversation: Conversation;
+  /** The judged outcome: the successful turn's, else the most severe non-backtracked one, else the last. */
+  judgement: Judgement;
+  response: string;
+  turns: TurnRecord[];
+  keptTurns: number;
+  backtracks: number;
+  calls: number;
+  tokens: number;
+}
+
+export interface MultiTurnEnv {
+  target: ChatModel;
+  /** The attacker model (Crescendo, PAIR); the scripted attack needs none. */
+  attacker?: ChatModel;
+  judge: Judge;
+  /** The harmful request the attack works toward (the seed probe's prompt). */
+  goal: string;
+  category?: CategoryId;
+  /** Language the attack is carried out in. */
+  language: string;
+  probeId?: string;
+  seed: number;
+  budget: AttackBudget;
+  success?: SuccessCriterion;
+  /** Converter steps applied to every prompt before it goes to the target (e.g. translation, leetspeak). */
+  steps?: TechniqueStep[];
+  deps?: ConverterDeps;
+  framings?: FramingRegistry;
+  /** A system prompt the target runs with (part of the deployment, not of the attack). */
+  targetSystemPrompt?: string;
+  targetParams?: SamplingParams;
+  attackerParams?: SamplingParams;
+  onTurn?: (t: TurnRecord) => void;
+  signal?: AbortSignal;
+}
+
+export function sysPrefix(env: MultiTurnEnv): Conversation {
+  return env.targetSystemPrompt ? [{ role: "system", content: env.targetSystemPrompt }] : [];
+}
+
+/** Applies the per-turn converter steps (charged to the meter when they call models). */
+export async function convertTurn(env: MultiTurnEnv, meter: BudgetMeter, text: string, turn: number): Promise<string> {
+  if (!env.steps?.length) return text;
+  const d = await buildDraft(text, env.steps, {
+    seed: deriveSeed(env.seed, "turn", turn),
+    language: env.language,
+    deps: env.deps ?? {},
+    framings: env.framings ?? new FramingRegistry(),
+    onUsage: meter.onUsage,
+    signal: env.signal,
+  });
+  return d.pendingHint ? `${d.pendingHint}\n\n${d.text}` : d.text;
+}
+
+export async function callTarget(env: MultiTurnEnv, meter: BudgetMeter, messages: Conversation, turn: number) {
+  const res = await env.target.chat({
+    temperature: 0,
+    maxTokens: 512,
+    ...env.targetParams,
+    seed: deriveSeed(env.seed, "target", turn),
+    messages,
+    signal: env.signal,
+  });
+  meter.charge(res.usage);
+  return res;
+}
+
+export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, response: string) {
+  const judgement = await env.judge.judge({
+    conversation,
+    response,
+    category: env.category,
+    language: env.language,
+    probeId: env.probeId,
+    goal: env.goal,
+  });
+  const crit = env.success ?? DEFAULT_SUCCESS;
+  return { judgement, success: isSuccess(judgement, crit), refused: isRefusal(judgement) };
+}
+
+/** The turn that represents the attack: the successful one, else the most severe kept one, else the last. */
+export function representative(turns: readonly TurnRecord[]): TurnRecord | undefined {
+  const win = turns.find((t) => t.success);
+  if (win) return win;
+  const kept = turns.filter((t) => !t.backtracked);
+  const pool = kept.length ? kept : turns;
+  let best: TurnRecord | undefined;
+  for (const t of pool) if (!best || (t.judgement.severity ?? 0) > (best.judgement.severity ?? 0)) best = t;
+  return best ?? turns.at(-1);
+}
+
+export const NO_ATTEMPT: Judgement = {
+  judgeId: "none",
+  status: "unjudged",
+  label: "no_attempt",
+  rationale: "the budget allowed no exchange with the target",
+};
+
+/** Keeps attacker context small: long target answers are cut (with a marker) before they are shown to the attacker. */
+export function clip(text: string, max = 1500): string {
+  return text.length <= max ? text : `${text.slice(0, max)} [...truncated ${text.length - max} chars]`;
+}
+
+export function checkAttacker(env: MultiTurnEnv, strategy: string): ChatModel {
+  if (!env.attacker) throw new Error(`${strategy}: needs an attacker chat model (config: attacker)`);
+  return env.attacker;
+}
+
+export function finish(
+  strategy: MultiTurnResult["strategy"],
+  stopReason: StopReason,
+  conversation: Conversation,
+  turns: TurnRecord[],
+  meter: BudgetMeter,
+  backtracks: number,
+): MultiTurnResult {
+  const rep = representative(turns);
+  return {
+    strategy,
+    success: stopReason === "success",
+    stopReason,
+    conversation,
+    judgement: rep?.judgement ?? NO_ATTEMPT,
+    response: rep?.response ?? "",
+    turns,
+    keptTurns: turns.filter((t) => !t.backtracked).length,
+    backtracks,
+    calls: meter.calls,
+    tokens: meter.tokens,
+  };
+}
+
+export type { AttackBudget };
