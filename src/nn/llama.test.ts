@@ -9,7 +9,7 @@ import { Rng } from "./rng.ts";
 import { saveSafetensors } from "./safetensors.ts";
 import { GraphBuilder } from "./tensor.ts";
 
-export const tiny = (over: Partial<LlamaConfig> = {}): LlamaConfig => ({
+const tiny = (over: Partial<LlamaConfig> = {}): LlamaConfig => ({
   vocabSize: 11,
   hiddenSize: 8,
   intermediateSize: 12,

@@ -283,7 +283,7 @@ export function buildForward(
   T: number,
   hook: LinearHook = plainLinear,
 ): ForwardGraph {
-  const { hiddenSize: D, numHeads: H, numKvHeads: KV, headDim: hd } = c;
+  const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const R = H / KV;
   const params = new Map<string, Sym>();
   for (const [name, shape] of paramShapes(c)) params.set(name, b.param(name, shape));
