@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { byteLevelTokenizerJson, randn, randomLlamaWeights, seededRandom, tinyLlamaConfig } from "./fixtures.ts";
 import { readGguf, roundToF16 } from "./gguf.ts";
 import {
+  asF32,
   detectPreTokenizer,
   ggufTensorName,
   llamaGgufTensors,
@@ -107,7 +108,7 @@ describe("tensor mapping", () => {
     expect(byName.get("blk.0.attn_q.weight")!.type).toBe(1);
     const q = w.get("model.layers.1.self_attn.k_proj.weight")!;
     expect(Array.from(byName.get("blk.1.attn_k.weight")!.data)).toEqual(
-      Array.from(permuteRopeRows(q.data, q.shape[0], q.shape[1], cfg.num_key_value_heads!)),
+      Array.from(permuteRopeRows(asF32(q.data), q.shape[0], q.shape[1], cfg.num_key_value_heads!)),
     );
     expect(byName.get("blk.1.attn_v.weight")!.data).toBe(w.get("model.layers.1.self_attn.v_proj.weight")!.data);
 
@@ -196,7 +197,9 @@ describe("files", () => {
       expect(f.metadata.get("llama.attention.head_count_kv")).toBe(2);
       expect(f.metadata.get("llama.rope.dimension_count")).toBe(16);
       const up = w.get("model.layers.1.mlp.up_proj.weight")!.data;
-      expect(Array.from(f.read("blk.1.ffn_up.weight"))).toEqual(Array.from(dtype === "f16" ? roundToF16(up) : up));
+      expect(Array.from(f.read("blk.1.ffn_up.weight"))).toEqual(
+        Array.from(dtype === "f16" ? roundToF16(asF32(up)) : up),
+      );
       expect(f.tensors.find((t) => t.name === "token_embd.weight")!.shape).toEqual([cfg.vocab_size, 64]);
     }
   });
@@ -238,7 +241,9 @@ describe("files", () => {
       ["blk.1.ffn_down.weight.lora_b", [64, r]],
     ]);
     const b = pairs.get("model.layers.0.self_attn.q_proj.weight")!.b;
-    expect(Array.from(f.read("blk.0.attn_q.weight.lora_b"))).toEqual(Array.from(permuteRopeRows(b.data, 64, r, 4)));
+    expect(Array.from(f.read("blk.0.attn_q.weight.lora_b"))).toEqual(
+      Array.from(permuteRopeRows(asF32(b.data), 64, r, 4)),
+    );
     expect(() =>
       loraPairsFromPeft(new Map([["x.lora_A.weight", { shape: [1, 1], data: new Float32Array(1) }]])),
     ).toThrow(/lora_B missing/);

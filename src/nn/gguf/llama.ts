@@ -33,10 +33,15 @@ export interface HfLlamaConfig {
   _name_or_path?: string;
 }
 
-/** A row-major F32 tensor. */
+/** A row-major tensor (nn's HostTensor fits); values are stored as F32/F16 whatever the array type. */
 export interface NamedTensor {
   shape: readonly number[];
-  data: Float32Array;
+  data: Float32Array | Float64Array | Int32Array;
+}
+
+/** The tensor's values as a Float32Array (no copy when it already is one). */
+export function asF32(data: NamedTensor["data"]): Float32Array {
+  return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
 /** The tokenizer inputs: the parsed `tokenizer.json` and (optionally) `tokenizer_config.json`. */
@@ -115,7 +120,7 @@ export function ggufTensorName(hfName: string): string {
 
 function sliceRows(t: NamedTensor, start: number, end: number): NamedTensor {
   const cols = t.shape[1];
-  return { shape: [end - start, cols], data: t.data.slice(start * cols, end * cols) };
+  return { shape: [end - start, cols], data: asF32(t.data).slice(start * cols, end * cols) };
 }
 
 /** Split Phi-3's fused qkv_proj / gate_up_proj into Llama's separate projections; other names pass through. */
@@ -349,16 +354,21 @@ export function llamaGgufTensors(
     return t;
   };
   const push = (hfName: string, t: NamedTensor) =>
-    out.push({ name: ggufTensorName(hfName), shape: t.shape, data: t.data, type: t.shape.length === 1 ? 0 : wType });
+    out.push({
+      name: ggufTensorName(hfName),
+      shape: t.shape,
+      data: asF32(t.data),
+      type: t.shape.length === 1 ? 0 : wType,
+    });
   push("model.embed_tokens.weight", take("model.embed_tokens.weight", [config.vocab_size, h]));
   for (let l = 0; l < config.num_hidden_layers; l++) {
     for (const [suffix, shape] of Object.entries(shapes)) {
       const name = `model.layers.${l}.${suffix}`;
       let t = take(name, shape);
       if (suffix === "self_attn.q_proj.weight")
-        t = { shape: t.shape, data: permuteRopeRows(t.data, q, h, config.num_attention_heads) };
+        t = { shape: t.shape, data: permuteRopeRows(asF32(t.data), q, h, config.num_attention_heads) };
       if (suffix === "self_attn.k_proj.weight")
-        t = { shape: t.shape, data: permuteRopeRows(t.data, k, h, kvHeads(config)) };
+        t = { shape: t.shape, data: permuteRopeRows(asF32(t.data), k, h, kvHeads(config)) };
       push(name, t);
     }
   }
@@ -447,14 +457,14 @@ export function loraGgufTensors(
       throw new Error(`LoRA export: "${name}" is a fused Phi-3 projection; merge it instead of exporting an adapter`);
     }
     const base = ggufTensorName(name);
-    let bData = b.data;
+    let bData = asF32(b.data);
     if (name.endsWith("self_attn.q_proj.weight")) {
-      bData = permuteRopeRows(b.data, b.shape[0], b.shape[1], config.num_attention_heads);
+      bData = permuteRopeRows(bData, b.shape[0], b.shape[1], config.num_attention_heads);
     } else if (name.endsWith("self_attn.k_proj.weight")) {
-      bData = permuteRopeRows(b.data, b.shape[0], b.shape[1], kvHeads(config));
+      bData = permuteRopeRows(bData, b.shape[0], b.shape[1], kvHeads(config));
     }
     if (base === "token_embd.weight") throw new Error("LoRA export: adapters on embed_tokens are not supported");
-    out.push({ name: `${base}.lora_a`, shape: a.shape, data: a.data, type });
+    out.push({ name: `${base}.lora_a`, shape: a.shape, data: asF32(a.data), type });
     out.push({ name: `${base}.lora_b`, shape: b.shape, data: bData, type });
   }
   return out;

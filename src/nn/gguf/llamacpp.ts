@@ -162,7 +162,15 @@ export class LlamaCppRunner {
     return Promise.all(
       prompts.map((prompt) =>
         this.withSequence(async (seq) => {
-          const it = seq.evaluateWithMetadata([...prompt] as never[], { probabilities: true }, { temperature: 0 });
+          const it = seq.evaluateWithMetadata(
+            [...prompt] as never[],
+            { probabilities: true },
+            {
+              temperature: 0,
+              // without this, an end-of-generation top token ends the generator before it yields the distribution
+              yieldEogToken: true,
+            },
+          );
           try {
             const r = await it.next();
             if (r.done) throw new Error("llama.cpp produced no next token");
@@ -193,6 +201,7 @@ export class LlamaCppRunner {
       topK: o.topK,
       topP: o.topP,
       seed: o.seed,
+      yieldEogToken: true, // otherwise the generator just ends and we cannot tell "stop" from "length"
     });
     try {
       for await (const t of it) {
