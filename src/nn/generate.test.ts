@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { type GenerateOptions, generate, KvDecoder, sampleToken } from "./generate.ts";
+import { initWeights, type LlamaConfig } from "./llama.ts";
+import { LlamaRunner } from "./model.ts";
+import { Rng } from "./rng.ts";
+
+const cfg: LlamaConfig = {
+  vocabSize: 53,
+  hiddenSize: 32,
+  intermediateSize: 48,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  maxPositionEmbeddings: 256,
+  tieWordEmbeddings: false,
+  eosTokenId: 2,
+};
+// std 0.25: peaked next-token distributions, so greedy paths are non-trivial
+const weights = initWeights(cfg, 77, 0.25);
+const prompts = [[5, 9, 13, 4, 7], [11], [3, 30, 31]];
+const greedy: GenerateOptions = { maxTokens: 64, stopTokens: [] };
+
+describe("generation", () => {
+  it("greedy with the KV cache equals greedy recomputed without a cache for 64 tokens (3 padded prompts)", () => {
+    const cached = generate(cfg, weights, prompts, greedy);
+    const recomputed = generate(cfg, weights, prompts, { ...greedy, noCache: true });
+    for (const g of cached) expect(g.tokens.length).toBe(64);
+    expect(cached.map((g) => g.tokens)).toEqual(recomputed.map((g) => g.tokens));
+    // not a degenerate constant sequence
+    expect(new Set(cached[0].tokens).size).toBeGreaterThan(3);
+  });
+
+  it("batched (left-padded) generation equals one prompt at a time", () => {
+    const batched = generate(cfg, weights, prompts, { ...greedy, maxTokens: 20 });
+    prompts.forEach((p, i) => {
+      expect(generate(cfg, weights, [p], { ...greedy, maxTokens: 20 })[0].tokens).toEqual(batched[i].tokens);
+    });
+  });
+
+  it("the KV-cache path agrees with the autodiff graph: logits < 1e-4 and the same 24 greedy tokens", async () => {
+    const runner = new LlamaRunner(cfg);
+    const seq = [...prompts[0]];
+    const dec = new KvDecoder(cfg, weights, 1, 64);
+    let logits = dec.step(seq, seq.length);
+    for (let s = 0; s < 24; s++) {
+      const g = await runner.logits(weights, 1, seq.length, seq);
+      const last = g.data.subarray((seq.length - 1) * cfg.vocabSize, seq.length * cfg.vocabSize);
+      let diff = 0;
+      for (let i = 0; i < cfg.vocabSize; i++) diff = Math.max(diff, Math.abs(last[i] - logits[i]));
+      expect(diff).toBeLessThan(1e-4);
+      const tok = sampleToken(logits, { maxTokens: 1 }, new Rng(0));
+      let best = 0;
+      for (let i = 1; i < cfg.vocabSize; i++) if (last[i] > last[best]) best = i;
+      expect(tok).toBe(best);
+      seq.push(tok);
+      logits = dec.step([tok], 1);
+    }
+  });
+
+  it("stops on stop tokens (default eos) and stop strings, and reports the reason", () => {
+    const free = generate(cfg, weights, [prompts[0]], { maxTokens: 12, stopTokens: [] })[0];
+    const stopTok = free.tokens[5];
+    const first = free.tokens.indexOf(stopTok);
+    const s = generate(cfg, weights, [prompts[0]], { maxTokens: 12, stopTokens: [stopTok] })[0];
+    expect(s.finishReason).toBe("stop");
+    expect(s.tokens).toEqual(free.tokens.slice(0, first));
+    const decode = (ids: readonly number[]) => ids.map((i) => `<${i}>`).join("");
+    const str = generate(cfg, weights, [prompts[0]], {
+      maxTokens: 12,
+      stopTokens: [],
+      stopStrings: [`<${stopTok}>`],
+      decode,
+    })[0];
+    expect(str.finishReason).toBe("stop");
+    expect(str.text).toBe(decode(free.tokens.slice(0, first)));
+    expect(free.finishReason).toBe("length");
+    expect(free.tokens.length).toBe(12);
+    expect(() => generate(cfg, weights, [[1]], { maxTokens: 2, stopStrings: ["x"] })).toThrow(/decode/);
+  });
+
+  it("sampling: seeded and reproducible; top-k 1 and tiny top-p are greedy; frequencies follow softmax(logits / T)", () => {
+    const opts = { maxTokens: 16, temperature: 1.0, stopTokens: [], seed: 5 };
+    const a = generate(cfg, weights, prompts, opts);
+    const b = generate(cfg, weights, prompts, opts);
+    expect(a.map((g) => g.tokens)).toEqual(b.map((g) => g.tokens));
+    const c = generate(cfg, weights, prompts, { ...opts, seed: 6 });
+    expect(c.map((g) => g.tokens)).not.toEqual(a.map((g) => g.tokens));
+    const g0 = generate(cfg, weights, prompts, { ...greedy, maxTokens: 16 }).map((g) => g.tokens);
+    expect(generate(cfg, weights, prompts, { ...opts, topK: 1 }).map((g) => g.tokens)).toEqual(g0);
+    expect(generate(cfg, weights, prompts, { ...opts, topP: 1e-6 }).map((g) => g.tokens)).toEqual(g0);
+
+    const logits = Float32Array.from([2, 1, 0, -1, 0.5]);
+    const temp = 0.7;
+    const rng = new Rng(1);
+    const n = 40000;
+    const counts = new Array(5).fill(0);
+    for (let i = 0; i < n; i++) counts[sampleToken(logits, { maxTokens: 1, temperature: temp }, rng)]++;
+    const z = Array.from(logits).reduce((s, l) => s + Math.exp(l / temp), 0);
+    for (let i = 0; i < 5; i++) expect(Math.abs(counts[i] / n - Math.exp(logits[i] / temp) / z)).toBeLessThan(0.01);
+    // top-k 2 only ever returns the two best; top-p 0.8 drops the tail
+    for (let i = 0; i < 2000; i++)
+      expect([0, 1]).toContain(sampleToken(logits, { maxTokens: 1, temperature: 1, topK: 2 }, rng));
+    const p = Array.from(logits).map((l) => Math.exp(l));
+    const pz = p.reduce((s, x) => s + x, 0);
+    expect(p[0] / pz + p[1] / pz).toBeLessThan(0.8); // so the nucleus is {0, 1, 4}
+    const seen = new Set<number>();
+    for (let i = 0; i < 4000; i++) seen.add(sampleToken(logits, { maxTokens: 1, temperature: 1, topP: 0.8 }, rng));
+    expect([...seen].sort()).toEqual([0, 1, 4]);
+  });
+});

@@ -1,0 +1,341 @@
+/**
+ * Inference outside the autodiff graph: a plain-TypeScript Llama forward with a KV cache, and batched generation
+ * (left padding, HF-style position ids = number of real tokens before), greedy or sampled (temperature, top-k,
+ * top-p), stop tokens, stop strings, max tokens, seed.
+ */
+import type { LlamaConfig, Weights } from "./llama.ts";
+import { Rng } from "./rng.ts";
+
+/** y[r, o] = sum_i x[r, i] * W[o, i] for W [out, in] row-major (dot-product form: both operands contiguous). */
+function linearRows(x: Float32Array, rows: number, inF: number, w: Float32Array, outF: number): Float32Array {
+  const y = new Float32Array(rows * outF);
+  for (let r = 0; r < rows; r++) {
+    const xo = r * inF;
+    const yo = r * outF;
+    for (let o = 0; o < outF; o++) {
+      const wo = o * inF;
+      let acc = 0;
+      for (let i = 0; i < inF; i++) acc += x[xo + i] * w[wo + i];
+      y[yo + o] = acc;
+    }
+  }
+  return y;
+}
+
+function rmsRows(x: Float32Array, rows: number, D: number, w: Float32Array, eps: number): Float32Array {
+  const y = new Float32Array(rows * D);
+  for (let r = 0; r < rows; r++) {
+    const o = r * D;
+    let ss = 0;
+    for (let i = 0; i < D; i++) ss += x[o + i] * x[o + i];
+    const inv = 1 / Math.sqrt(ss / D + eps);
+    for (let i = 0; i < D; i++) y[o + i] = x[o + i] * inv * w[i];
+  }
+  return y;
+}
+
+/** A Llama forward over a growing KV cache for B sequences. */
+export class KvDecoder {
+  readonly B: number;
+  readonly capacity: number;
+  /** real tokens seen per sequence (= next position id) */
+  readonly positions: Int32Array;
+  /** cache length (same for all sequences; padded slots are masked) */
+  length = 0;
+  private readonly k: Float32Array[];
+  private readonly v: Float32Array[];
+  /** valid[b * capacity + j]: slot j of sequence b holds a real token */
+  private readonly valid: Uint8Array;
+  private readonly W: (name: string) => Float32Array;
+  private readonly invFreq: Float64Array;
+
+  constructor(
+    readonly cfg: LlamaConfig,
+    weights: Weights,
+    B: number,
+    capacity: number,
+  ) {
+    this.B = B;
+    this.capacity = capacity;
+    this.positions = new Int32Array(B);
+    const size = B * cfg.numKvHeads * capacity * cfg.headDim;
+    this.k = Array.from({ length: cfg.numLayers }, () => new Float32Array(size));
+    this.v = Array.from({ length: cfg.numLayers }, () => new Float32Array(size));
+    this.valid = new Uint8Array(B * capacity);
+    this.W = (name) => {
+      const t = weights.get(name);
+      if (!t) throw new Error(`KvDecoder: missing weight "${name}"`);
+      return t.data as Float32Array;
+    };
+    const hd = cfg.headDim;
+    this.invFreq = new Float64Array(hd / 2);
+    for (let i = 0; i < hd / 2; i++) this.invFreq[i] = Math.fround(1 / cfg.ropeTheta ** ((2 * i) / hd));
+  }
+
+  private rope(x: Float32Array, row: number, heads: number, pos: number): void {
+    const hd = this.cfg.headDim;
+    const half = hd / 2;
+    for (let h = 0; h < heads; h++) {
+      const o = (row * heads + h) * hd;
+      for (let i = 0; i < half; i++) {
+        const a = Math.fround(pos * this.invFreq[i]);
+        const c = Math.fround(Math.cos(a));
+        const s = Math.fround(Math.sin(a));
+        const x1 = x[o + i];
+        const x2 = x[o + half + i];
+        x[o + i] = x1 * c - x2 * s;
+        x[o + half + i] = x2 * c + x1 * s;
+      }
+    }
+  }
+
+  /**
+   * Append n tokens to every sequence (tokens [B*n]; real[B*n] = 0 marks left padding, which gets no position and is
+   * never attended to). Returns logits of the last appended slot of each sequence, [B, V].
+   */
+  step(tokens: ArrayLike<number>, n: number, real?: ArrayLike<number>): Float32Array {
+    const c = this.cfg;
+    const { B } = this;
+    const { hiddenSize: D, numHeads: H, numKvHeads: KV, headDim: hd, intermediateSize: I, vocabSize: V } = c;
+    const R = H / KV;
+    if (this.length + n > this.capacity) throw new Error(`KvDecoder: cache capacity ${this.capacity} exceeded`);
+    const rows = B * n;
+    const start = this.length;
+    const pos = new Int32Array(rows);
+    const emb = this.W("model.embed_tokens.weight");
+    let x = new Float32Array(rows * D);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < n; t++) {
+        const r = b * n + t;
+        const tok = tokens[r];
+        if (!(tok >= 0 && tok < V)) throw new Error(`token id ${tok} outside [0, ${V})`);
+        const isReal = real ? real[r] !== 0 : true;
+        this.valid[b * this.capacity + start + t] = isReal ? 1 : 0;
+        pos[r] = this.positions[b];
+        if (isReal) this.positions[b]++;
+        x.set(emb.subarray(tok * D, (tok + 1) * D), r * D);
+      }
+    }
+    const scale = 1 / Math.sqrt(hd);
+    const scores = new Float32Array(this.capacity);
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}`;
+      const h = rmsRows(x, rows, D, this.W(`${p}.input_layernorm.weight`), c.rmsNormEps);
+      const q = linearRows(h, rows, D, this.W(`${p}.self_attn.q_proj.weight`), H * hd);
+      const k = linearRows(h, rows, D, this.W(`${p}.self_attn.k_proj.weight`), KV * hd);
+      const v = linearRows(h, rows, D, this.W(`${p}.self_attn.v_proj.weight`), KV * hd);
+      for (let r = 0; r < rows; r++) {
+        this.rope(q, r, H, pos[r]);
+        this.rope(k, r, KV, pos[r]);
+      }
+      // write k, v into the cache [B, KV, capacity, hd]
+      const K = this.k[l];
+      const Vc = this.v[l];
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < n; t++) {
+          for (let g = 0; g < KV; g++) {
+            const dst = ((b * KV + g) * this.capacity + start + t) * hd;
+            const src = ((b * n + t) * KV + g) * hd;
+            K.set(k.subarray(src, src + hd), dst);
+            Vc.set(v.subarray(src, src + hd), dst);
+          }
+        }
+      }
+      // attention of each new query over cache slots [0, start + t]
+      const attn = new Float32Array(rows * H * hd);
+      for (let b = 0; b < B; b++) {
+        const validB = b * this.capacity;
+        for (let t = 0; t < n; t++) {
+          const r = b * n + t;
+          const upto = start + t;
+          for (let hh = 0; hh < H; hh++) {
+            const g = Math.floor(hh / R);
+            const qo = (r * H + hh) * hd;
+            const kbase = (b * KV + g) * this.capacity;
+            let mx = Number.NEGATIVE_INFINITY;
+            for (let j = 0; j <= upto; j++) {
+              if (!this.valid[validB + j]) continue;
+              const ko = (kbase + j) * hd;
+              let s = 0;
+              for (let i = 0; i < hd; i++) s += q[qo + i] * K[ko + i];
+              s *= scale;
+              scores[j] = s;
+              if (s > mx) mx = s;
+            }
+            let sum = 0;
+            for (let j = 0; j <= upto; j++) {
+              if (!this.valid[validB + j]) continue;
+              const e = Math.exp(scores[j] - mx);
+              scores[j] = e;
+              sum += e;
+            }
+            const ao = (r * H + hh) * hd;
+            if (sum === 0) continue; // a padding query with nothing to attend to: its output is never used
+            for (let j = 0; j <= upto; j++) {
+              if (!this.valid[validB + j]) continue;
+              const wgt = scores[j] / sum;
+              const vo = (kbase + j) * hd;
+              for (let i = 0; i < hd; i++) attn[ao + i] += wgt * Vc[vo + i];
+            }
+          }
+        }
+      }
+      const o = linearRows(attn, rows, H * hd, this.W(`${p}.self_attn.o_proj.weight`), D);
+      for (let i = 0; i < x.length; i++) x[i] += o[i];
+      const h2 = rmsRows(x, rows, D, this.W(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+      const gate = linearRows(h2, rows, D, this.W(`${p}.mlp.gate_proj.weight`), I);
+      const up = linearRows(h2, rows, D, this.W(`${p}.mlp.up_proj.weight`), I);
+      for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+      const down = linearRows(gate, rows, I, this.W(`${p}.mlp.down_proj.weight`), D);
+      for (let i = 0; i < x.length; i++) x[i] += down[i];
+    }
+    this.length += n;
+    // final norm + head only for the last slot of each sequence
+    const last = new Float32Array(B * D);
+    for (let b = 0; b < B; b++) last.set(x.subarray((b * n + n - 1) * D, (b * n + n) * D), b * D);
+    x = rmsRows(last, B, D, this.W("model.norm.weight"), c.rmsNormEps);
+    const head = c.tieWordEmbeddings ? emb : this.W("lm_head.weight");
+    return linearRows(x, B, D, head, V);
+  }
+}
+
+export interface GenerateOptions {
+  maxTokens: number;
+  /** 0 or undefined: greedy */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** token ids that end a sequence (default: the config's eos_token_id); the stop token is not returned */
+  stopTokens?: readonly number[];
+  /** strings that end a sequence; needs `decode`; the text is cut before the stop string */
+  stopStrings?: readonly string[];
+  decode?: (ids: readonly number[]) => string;
+  seed?: number;
+  /** recompute the whole sequence every step instead of using the cache (for testing the cache) */
+  noCache?: boolean;
+}
+
+export interface Generation {
+  tokens: number[];
+  text?: string;
+  finishReason: "stop" | "length";
+}
+
+/** Choose the next token from logits [V] (greedy when temperature is 0/undefined). */
+export function sampleToken(logits: Float32Array, opts: GenerateOptions, rng: Rng): number {
+  const V = logits.length;
+  const temp = opts.temperature ?? 0;
+  if (temp <= 0) {
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+  const k = opts.topK && opts.topK > 0 ? Math.min(opts.topK, V) : V;
+  const kept = order.slice(0, k);
+  const mx = logits[kept[0]] / temp;
+  const probs = kept.map((i) => Math.exp(logits[i] / temp - mx));
+  const z = probs.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < probs.length; i++) probs[i] /= z;
+  let n = probs.length;
+  if (opts.topP !== undefined && opts.topP < 1) {
+    let cum = 0;
+    for (let i = 0; i < probs.length; i++) {
+      cum += probs[i];
+      if (cum >= opts.topP) {
+        n = i + 1;
+        break;
+      }
+    }
+  }
+  const total = probs.slice(0, n).reduce((a, b) => a + b, 0);
+  let u = rng.next() * total;
+  for (let i = 0; i < n; i++) {
+    u -= probs[i];
+    if (u <= 0) return kept[i];
+  }
+  return kept[n - 1];
+}
+
+function stopTokenSet(cfg: LlamaConfig, opts: GenerateOptions): Set<number> {
+  if (opts.stopTokens) return new Set(opts.stopTokens);
+  const e = cfg.eosTokenId;
+  return new Set(e === undefined ? [] : Array.isArray(e) ? e : [e]);
+}
+
+/** Generate continuations for several prompts at once (left padded). */
+export function generate(
+  cfg: LlamaConfig,
+  weights: Weights,
+  prompts: readonly (readonly number[])[],
+  opts: GenerateOptions,
+): Generation[] {
+  if (opts.stopStrings?.length && !opts.decode) throw new Error("generate: stopStrings need a decode function");
+  const B = prompts.length;
+  if (B === 0) return [];
+  for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`generate: prompt ${i} is empty`);
+  const L = Math.max(...prompts.map((p) => p.length));
+  const rng = new Rng(opts.seed ?? 0);
+  const stops = stopTokenSet(cfg, opts);
+  const out: Generation[] = prompts.map(() => ({ tokens: [], finishReason: "length" }));
+  const done = new Array<boolean>(B).fill(false);
+  const padded = (seqs: readonly (readonly number[])[], len: number) => {
+    const toks = new Int32Array(B * len);
+    const real = new Uint8Array(B * len);
+    seqs.forEach((s, b) => {
+      const off = len - s.length;
+      for (let t = 0; t < s.length; t++) {
+        toks[b * len + off + t] = s[t];
+        real[b * len + off + t] = 1;
+      }
+    });
+    return { toks, real };
+  };
+  let dec = new KvDecoder(cfg, weights, B, L + opts.maxTokens);
+  const first = padded(prompts, L);
+  let logits = dec.step(first.toks, L, first.real);
+  const V = cfg.vocabSize;
+  for (let step = 0; step < opts.maxTokens; step++) {
+    const next = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      if (done[b]) continue;
+      const tok = sampleToken(logits.subarray(b * V, (b + 1) * V), opts, rng);
+      next[b] = tok;
+      const g = out[b];
+      if (stops.has(tok)) {
+        done[b] = true;
+        g.finishReason = "stop";
+        continue;
+      }
+      g.tokens.push(tok);
+      if (opts.stopStrings?.length && opts.decode) {
+        const text = opts.decode(g.tokens);
+        let cut = -1;
+        for (const s of opts.stopStrings) {
+          const at = text.indexOf(s);
+          if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+        }
+        if (cut >= 0) {
+          g.text = text.slice(0, cut);
+          g.finishReason = "stop";
+          done[b] = true;
+        }
+      }
+    }
+    if (done.every(Boolean) || step === opts.maxTokens - 1) break;
+    if (opts.noCache) {
+      const seqs = prompts.map((p, b) => [...p, ...out[b].tokens]);
+      const len = Math.max(...seqs.map((s) => s.length));
+      dec = new KvDecoder(cfg, weights, B, len);
+      const all = padded(seqs, len);
+      logits = dec.step(all.toks, len, all.real);
+    } else {
+      // finished sequences keep feeding a masked dummy token so the batch stays rectangular
+      const real = new Uint8Array(B);
+      for (let b = 0; b < B; b++) real[b] = done[b] ? 0 : 1;
+      logits = dec.step(next, 1, real);
+    }
+  }
+  if (opts.decode) for (const g of out) if (g.text === undefined) g.text = opts.decode(g.tokens);
+  return out;
+}
