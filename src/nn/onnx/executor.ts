@@ -92,7 +92,7 @@ export class OnnxCompiled implements CompiledGraph {
     for (const f of this.feeds) {
       const t = feeds[f.name];
       if (!t) throw new Error(`missing feed "${f.name}" (shape [${f.shape.join(", ")}], ${f.dtype})`);
-      ortFeeds[f.name] = t instanceof ort.Tensor ? t : toOrtTensor(f.name, f, t);
+      ortFeeds[f.name] = "dims" in t ? t : toOrtTensor(f.name, f, t);
     }
     return session.run(ortFeeds);
   }
