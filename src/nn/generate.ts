@@ -103,7 +103,7 @@ export class KvDecoder {
     const start = this.length;
     const pos = new Int32Array(rows);
     const emb = this.W("model.embed_tokens.weight");
-    let x = new Float32Array(rows * D);
+    let x: Float32Array = new Float32Array(rows * D);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < n; t++) {
         const r = b * n + t;

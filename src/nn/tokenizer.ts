@@ -1,0 +1,114 @@
+/**
+ * Tokenizers and chat templates of Hugging Face model directories: `tokenizer.json` through @huggingface/tokenizers
+ * (offline: the files are read from disk), chat templates from `tokenizer_config.json` through @huggingface/jinja.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Template } from "@huggingface/jinja";
+import { Tokenizer } from "@huggingface/tokenizers";
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A special token in tokenizer_config.json is a string or an AddedToken object {content: ...}. */
+function tokenString(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (v && typeof v === "object" && typeof (v as { content?: unknown }).content === "string")
+    return (v as { content: string }).content;
+  return null;
+}
+
+export class HfTokenizer {
+  private readonly tok: Tokenizer;
+  private readonly template: Template | null;
+  readonly bosToken: string | null;
+  readonly eosToken: string | null;
+  readonly padToken: string | null;
+  readonly vocabSize: number;
+
+  constructor(
+    tokenizerJson: Record<string, unknown>,
+    readonly config: Record<string, unknown>,
+    source = "tokenizer",
+  ) {
+    try {
+      this.tok = new Tokenizer(tokenizerJson, config);
+    } catch (e) {
+      throw new Error(`${source}: cannot build the tokenizer (${(e as Error).message})`);
+    }
+    this.bosToken = tokenString(config.bos_token);
+    this.eosToken = tokenString(config.eos_token);
+    this.padToken = tokenString(config.pad_token);
+    this.vocabSize = this.tok.get_vocab(true).size;
+    let tpl = config.chat_template;
+    // some configs store several named templates: [{name, template}]
+    if (Array.isArray(tpl)) tpl = (tpl.find((t) => t?.name === "default") ?? tpl[0])?.template;
+    try {
+      this.template = typeof tpl === "string" ? new Template(tpl) : null;
+    } catch (e) {
+      throw new Error(`${source}: chat_template does not parse (${(e as Error).message})`);
+    }
+  }
+
+  /** Load tokenizer.json + tokenizer_config.json from a model directory. */
+  static fromDir(dir: string): HfTokenizer {
+    const cfgPath = join(dir, "tokenizer_config.json");
+    let config: Record<string, unknown> = {};
+    try {
+      config = readJson(cfgPath);
+    } catch (e) {
+      if (!String((e as Error).message).includes("ENOENT")) throw e;
+    }
+    return new HfTokenizer(readJson(join(dir, "tokenizer.json")), config, dir);
+  }
+
+  /** Token ids; special tokens written in the text are recognised; `addSpecialTokens` applies the post-processor. */
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? false }).ids;
+  }
+
+  decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return "";
+    return this.tok.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false });
+  }
+
+  tokenId(token: string): number | undefined {
+    return this.tok.token_to_id(token);
+  }
+
+  get eosTokenId(): number | undefined {
+    return this.eosToken === null ? undefined : this.tok.token_to_id(this.eosToken);
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.template !== null;
+  }
+
+  /** Render the chat template (HF apply_chat_template variables). */
+  applyChatTemplate(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+    if (!this.template) throw new Error("tokenizer_config.json has no chat_template");
+    return this.template.render({
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      add_generation_prompt: opts.addGenerationPrompt ?? false,
+      bos_token: this.bosToken ?? "",
+      eos_token: this.eosToken ?? "",
+      pad_token: this.padToken ?? "",
+    });
+  }
+}
