@@ -1,0 +1,78 @@
+/**
+ * HarmBench (Mazeika et al. 2024) text behaviors: all (400) = test (320) + val (80). FunctionalCategory is
+ * standard / contextual / copyright; a contextual behavior's prompt is `ContextString + "\n\n---\n\n" + Behavior`
+ * (HarmBench's convention) and the ContextString is also kept in meta.
+ */
+
+import type { Probe } from "../../../domain/types.ts";
+import type { DatasetInfo, DatasetLoader } from "../types.ts";
+import { fileIn, makeProbe, mapLabel, optional, probeLoader, probesFromCsv, required } from "./common.ts";
+
+const REPO = "https://raw.githubusercontent.com/centerforaisafety/HarmBench/main/data/behavior_datasets";
+
+const SPLITS = {
+  all: { rows: 400, sha256: "8d81accedd38eaaf8b760618622bb888417d1fd0c86eba65c427a16f1cbb4afc" },
+  test: { rows: 320, sha256: "75d257b3e7428c52eb7b0154318f455af3e01b09a3794b5e2f3d36054f3c0e29" },
+  val: { rows: 80, sha256: "7bfaaa5e2b9b95002c89e2d33c019f58e9e8496e2fc65d368f1eeb8179e69534" },
+} as const;
+export type HarmbenchSplit = keyof typeof SPLITS;
+
+const FUNCTIONAL = new Set(["standard", "contextual", "copyright"]);
+
+function harmbenchInfo(split: HarmbenchSplit): DatasetInfo {
+  const file = `harmbench_behaviors_text_${split}.csv`;
+  return {
+    name: split === "all" ? "harmbench" : `harmbench-${split}`,
+    title: `HarmBench text behaviors (${split})`,
+    description:
+      split === "test"
+        ? "The 320 test behaviors HarmBench reports ASR on (standard, contextual, copyright)."
+        : split === "val"
+          ? "The 80 validation behaviors, for development."
+          : "All 400 text behaviors (test + val).",
+    kind: "probes",
+    license: "MIT",
+    homepage: "https://github.com/centerforaisafety/HarmBench",
+    rows: SPLITS[split].rows,
+    files: [{ name: file, url: `${REPO}/${file}`, sha256: SPLITS[split].sha256 }],
+  };
+}
+
+function harmbenchLoader(split: HarmbenchSplit): DatasetLoader<Probe> {
+  const info = harmbenchInfo(split);
+  return probeLoader(info, (dir) =>
+    probesFromCsv(
+      fileIn(dir, info.files[0].name),
+      ["behavior", "functionalcategory", "semanticcategory", "contextstring", "behaviorid"],
+      (row) => {
+        const behavior = required(row, "behavior");
+        const functional = required(row, "functionalcategory").trim();
+        if (!FUNCTIONAL.has(functional)) {
+          throw new Error(`FunctionalCategory '${functional}' is not one of ${[...FUNCTIONAL].join(", ")}`);
+        }
+        const semantic = required(row, "semanticcategory").trim();
+        const context = optional(row, "contextstring");
+        if (functional === "contextual" && !context) throw new Error("a contextual behavior has no ContextString");
+        const meta: Record<string, string> = { functionalCategory: functional };
+        if (context) meta.contextString = context;
+        const tags = optional(row, "tags");
+        if (tags) meta.tags = tags;
+        return [
+          makeProbe(info, {
+            id: required(row, "behaviorid").trim(),
+            prompt: context ? `${context}\n\n---\n\n${behavior}` : behavior,
+            category: mapLabel("harmbench", "SemanticCategory", semantic),
+            label: "unsafe",
+            language: "en",
+            sourceLabel: semantic,
+            meta: { ...meta, behavior },
+          }),
+        ];
+      },
+    ),
+  );
+}
+
+export const harmbench = harmbenchLoader("all");
+export const harmbenchTest = harmbenchLoader("test");
+export const harmbenchVal = harmbenchLoader("val");

@@ -1,0 +1,58 @@
+/**
+ * JBB-Behaviors (JailbreakBench): 100 harmful behaviors and 100 topic-matched benign twins (same index, behavior
+ * and category), for attack success and over-refusal on one paired set. Header names are matched
+ * case-insensitively (the HF original is Title-case, the reviewed copy lower-case).
+ */
+
+import type { Probe } from "../../../domain/types.ts";
+import type { DatasetInfo } from "../types.ts";
+import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
+
+const HF = "https://huggingface.co/datasets/JailbreakBench/JBB-Behaviors/resolve/main/data";
+
+export const jailbreakbenchInfo: DatasetInfo = {
+  name: "jailbreakbench",
+  title: "JBB-Behaviors (harmful + benign)",
+  description: "100 harmful behaviors (label unsafe) and their 100 benign twins (label safe, category benign).",
+  kind: "probes",
+  license: "MIT",
+  homepage: "https://github.com/JailbreakBench/jailbreakbench",
+  rows: 200,
+  files: [
+    { name: "harmful-behaviors.csv", url: `${HF}/harmful-behaviors.csv` },
+    { name: "benign-behaviors.csv", url: `${HF}/benign-behaviors.csv` },
+  ],
+};
+
+const COLS = ["index", "goal", "target", "behavior", "category", "source"];
+
+export const jailbreakbench = probeLoader(jailbreakbenchInfo, (dir) => {
+  const seen = new Map<string, string>();
+  const read = (file: string, kind: "harmful" | "benign"): Probe[] =>
+    probesFromCsv(
+      fileIn(dir, file),
+      COLS,
+      (row) => {
+        const cat = required(row, "category").trim();
+        const harmCategory = mapLabel("jailbreakbench", "category", cat);
+        return [
+          makeProbe(jailbreakbenchInfo, {
+            id: `${kind}-${required(row, "index").trim()}`,
+            prompt: required(row, "goal"),
+            category: kind === "harmful" ? harmCategory : "benign",
+            label: kind === "harmful" ? "unsafe" : "safe",
+            language: "en",
+            sourceLabel: cat,
+            meta: {
+              behavior: required(row, "behavior"),
+              target: required(row, "target"),
+              origin: required(row, "source"),
+              twinCategory: harmCategory,
+            },
+          }),
+        ];
+      },
+      seen,
+    );
+  return [...read("harmful-behaviors.csv", "harmful"), ...read("benign-behaviors.csv", "benign")];
+});

@@ -1,0 +1,103 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { jailbreakbench } from "./loaders/jailbreakbench.ts";
+import { multijail } from "./loaders/multijail.ts";
+import { xstest } from "./loaders/xstest.ts";
+import { sharedDatasetsDir } from "./paths.ts";
+import { MANIFEST, type PullProgress, pullDataset, sha256File, sourceUrl } from "./pull.ts";
+
+const D = (name: string) => path.join(sharedDatasetsDir(), name);
+const fileUrl = (dir: string) => `${pathToFileURL(dir).href}/`;
+const tmp = () => mkdtempSync(path.join(tmpdir(), "bf-pull-"));
+
+describe("data pull (file:// sources; no network in tests)", () => {
+  it("downloads, verifies the pinned sha256, writes a manifest, loads; a second pull uses the cache", async () => {
+    const cache = tmp();
+    const progress: PullProgress[] = [];
+    const r = await pullDataset(xstest, {
+      cacheDir: cache,
+      from: fileUrl(D("xstest")),
+      onProgress: (p) => progress.push(p),
+    });
+    expect(r.rows).toBe(450);
+    expect(r.dir).toBe(path.join(cache, "xstest"));
+    expect(r.files.map((f) => [f.name, f.status])).toEqual([["xstest_prompts.csv", "downloaded"]]);
+    const dest = path.join(cache, "xstest", "xstest_prompts.csv");
+    expect(sha256File(dest)).toBe(xstest.info.files[0].sha256);
+    expect(readFileSync(dest)).toEqual(readFileSync(path.join(D("xstest"), "xstest_prompts.csv")));
+    const manifest = JSON.parse(readFileSync(path.join(cache, "xstest", MANIFEST), "utf8"));
+    expect(manifest["xstest_prompts.csv"]).toMatchObject({ sha256: xstest.info.files[0].sha256, bytes: 38719 });
+    expect(progress.at(-1)).toEqual({ file: "xstest_prompts.csv", received: 38719, total: 38719 });
+    // No temporary files are left behind.
+    expect(readdirSync(path.join(cache, "xstest")).sort()).toEqual([MANIFEST, "xstest_prompts.csv"]);
+
+    const again = await pullDataset(xstest, { cacheDir: cache, from: fileUrl(D("xstest")) });
+    expect(again.files[0].status).toBe("cached");
+
+    // A damaged cached file is noticed (sha differs from the manifest) and fetched again.
+    writeFileSync(dest, "id,prompt\n");
+    const repaired = await pullDataset(xstest, { cacheDir: cache, from: fileUrl(D("xstest")) });
+    expect(repaired.files[0].status).toBe("downloaded");
+    expect(sha256File(dest)).toBe(xstest.info.files[0].sha256);
+  });
+
+  it("a checksum mismatch fails and writes nothing under the real name", async () => {
+    const mirror = tmp();
+    cpSync(D("multijail"), mirror, { recursive: true });
+    const f = path.join(mirror, "MultiJail.csv");
+    writeFileSync(f, `${readFileSync(f, "utf8")}`.replace("What", "Whot"));
+    const cache = tmp();
+    await expect(pullDataset(multijail, { cacheDir: cache, from: fileUrl(mirror) })).rejects.toThrow(
+      /multijail: checksum mismatch for MultiJail\.csv from file:.*expected sha256 2798ed6f.*nothing was written/,
+    );
+    expect(readdirSync(path.join(cache, "multijail"))).toEqual([]);
+    // --no-verify accepts it (and the loader still validates the content).
+    const r = await pullDataset(multijail, { cacheDir: cache, from: fileUrl(mirror), verify: false });
+    expect(r.rows).toBe(3150);
+  });
+
+  it("a missing source file fails without leaving a partial file", async () => {
+    const cache = tmp();
+    await expect(pullDataset(xstest, { cacheDir: cache, from: fileUrl(tmp()) })).rejects.toThrow(
+      /xstest_prompts\.csv: no such file/,
+    );
+    expect(readdirSync(path.join(cache, "xstest"))).toEqual([]);
+  });
+
+  it("files without a pinned checksum are recorded on first download (JBB)", async () => {
+    const cache = tmp();
+    const r = await pullDataset(jailbreakbench, { cacheDir: cache, from: fileUrl(D("jailbreakbench")) });
+    expect(r.rows).toBe(200);
+    expect(r.files.map((f) => f.status)).toEqual(["downloaded", "downloaded"]);
+    expect(existsSync(path.join(cache, "jailbreakbench", MANIFEST))).toBe(true);
+  });
+
+  it("http sources go through fetch; HTTP errors name the URL; 5xx is retried", async () => {
+    const body = readFileSync(path.join(D("xstest"), "xstest_prompts.csv"));
+    let calls = 0;
+    const fakeFetch = (async (url: string | URL | Request) => {
+      calls++;
+      expect(String(url)).toBe(xstest.info.files[0].url);
+      if (calls === 1) return new Response("busy", { status: 503, statusText: "Service Unavailable" });
+      return new Response(body, { status: 200, headers: { "content-length": String(body.length) } });
+    }) as typeof fetch;
+    const cache = tmp();
+    const r = await pullDataset(xstest, { cacheDir: cache, fetchImpl: fakeFetch });
+    expect(calls).toBe(2);
+    expect(r.rows).toBe(450);
+
+    const notFound = (async () => new Response("", { status: 404, statusText: "Not Found" })) as typeof fetch;
+    await expect(pullDataset(xstest, { cacheDir: tmp(), fetchImpl: notFound })).rejects.toThrow(
+      `${xstest.info.files[0].url}: HTTP 404 Not Found`,
+    );
+  });
+
+  it("sourceUrl: --from replaces the URL with <from>/<file name>", () => {
+    const f = { name: "a b.csv", url: "https://example.org/x/a%20b.csv" };
+    expect(sourceUrl(f)).toBe(f.url);
+    expect(sourceUrl(f, "file:///mirror")).toBe("file:///mirror/a%20b.csv");
+  });
+});

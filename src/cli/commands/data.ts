@@ -1,0 +1,179 @@
+/**
+ * `breakfix data list|show|pull`: the benchmark datasets.
+ *   data list [--json]                              the built-in loaders
+ *   data show NAME [--path DIR|FILE] [--map SPEC] [--json]
+ *                                                   counts by category, label and language; with --json the last
+ *                                                   line is one JSON object {name,total,by_label,by_category,by_language}.
+ *                                                   NAME "custom" reads your own CSV/JSONL file with a column mapping.
+ *   data pull NAME|all [--cache DIR] [--from URL] [--force] [--no-verify]
+ *                                                   download from the public source into the cache (default: the
+ *                                                   config's dataCache), verified and atomically written
+ */
+import path from "node:path";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import {
+  DatasetError,
+  folderOf,
+  formatSummary,
+  genericLoader,
+  getLoader,
+  LOADERS,
+  type PullProgress,
+  parseMappingSpec,
+  pullDataset,
+  summarize,
+} from "../../benchmarks/datasets/index.ts";
+import { ConfigError, loadConfig } from "../../config/index.ts";
+import { CliError } from "../errors.ts";
+
+function cacheDir(flag: string | undefined, configFile: string | undefined): string {
+  if (flag) return path.resolve(flag);
+  try {
+    return loadConfig(configFile).dataCache;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+function asCliError(err: unknown): never {
+  if (err instanceof DatasetError) throw new CliError(err.message);
+  throw err;
+}
+
+export function registerData(program: Command): void {
+  const data = program.command("data").description("Benchmark datasets: list, show counts, pull from the source");
+
+  data
+    .command("list")
+    .description("List the built-in dataset loaders")
+    .option("--json", "print one JSON array")
+    .action((flags: { json?: boolean }) => {
+      const rows = LOADERS.map((l) => ({
+        name: l.info.name,
+        kind: l.info.kind,
+        rows: l.info.rows,
+        license: l.info.license,
+        title: l.info.title,
+        folder: folderOf(l.info.name),
+      }));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      const w = Math.max(...rows.map((r) => r.name.length));
+      const k = Math.max(...rows.map((r) => r.kind.length));
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.name.padEnd(w)}  ${r.kind.padEnd(k)}  ${String(r.rows).padStart(5)}  ${r.title} [${r.license}]\n`,
+        );
+      }
+      process.stdout.write(
+        `\n${rows.length} datasets. Plus "custom": your own CSV/JSONL (data show custom --path F --map ...).\n`,
+      );
+    });
+
+  data
+    .command("show <name>")
+    .description("Load a dataset and count its rows by category, label and language")
+    .option("--path <dir>", "folder with the dataset's files (default: <dataCache>/<folder>), or the file for 'custom'")
+    .option("--map <spec>", "column mapping for 'custom', e.g. prompt=question,category=harm,label=label,meta=a+b")
+    .option("--config <file>", "breakfix.yaml to read dataCache from")
+    .option("--json", "end with one JSON line: {name,total,by_label,by_category,by_language}")
+    .action(async (name: string, flags: { path?: string; map?: string; config?: string; json?: boolean }) => {
+      let loader: ReturnType<typeof getLoader>;
+      let where: string;
+      if (name === "custom") {
+        if (!flags.path || !flags.map) throw new CliError("data show custom needs --path FILE and --map SPEC");
+        try {
+          loader = genericLoader(parseMappingSpec(flags.map));
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+        where = path.resolve(flags.path);
+      } else {
+        try {
+          loader = getLoader(name);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+        where = flags.path ? path.resolve(flags.path) : path.join(cacheDir(undefined, flags.config), folderOf(name));
+      }
+      const rows = await loader.load(where).catch(asCliError);
+      const s = summarize(loader, rows);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(s)}\n`);
+      } else {
+        process.stdout.write(`${formatSummary(s)}\n`);
+      }
+    });
+
+  data
+    .command("pull <name>")
+    .description("Download a dataset (or 'all') from its public source into the cache, with checksums")
+    .option("--cache <dir>", "cache folder (default: dataCache from breakfix.yaml, .breakfix/data)")
+    .option("--from <url>", "fetch every file from this base URL instead (a mirror or a file:// folder)")
+    .option("--force", "download again even when the cached copy is intact")
+    .option("--no-verify", "accept files whose sha256 differs from the pinned one")
+    .option("--config <file>", "breakfix.yaml to read dataCache from")
+    .action(
+      async (
+        name: string,
+        flags: { cache?: string; from?: string; force?: boolean; verify: boolean; config?: string },
+      ) => {
+        const loaders = name === "all" ? [...LOADERS] : [getLoaderOrFail(name)];
+        const cache = cacheDir(flags.cache, flags.config);
+        const bars = new cliProgress.MultiBar(
+          {
+            format: " {file} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta_formatted}",
+            clearOnComplete: false,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        const active = new Map<string, cliProgress.SingleBar>();
+        const onProgress = (p: PullProgress) => {
+          let bar = active.get(p.file);
+          if (!bar) {
+            bar = bars.create(p.total ?? 0, 0, { file: p.file });
+            active.set(p.file, bar);
+          }
+          if (p.total && bar.getTotal() !== p.total) bar.setTotal(p.total);
+          bar.update(p.received, { file: p.file });
+        };
+        try {
+          for (const l of loaders) {
+            const r = await pullDataset(l, {
+              cacheDir: cache,
+              from: flags.from,
+              force: flags.force,
+              verify: flags.verify,
+              onProgress,
+            }).catch((err: unknown) => {
+              if (err instanceof DatasetError)
+                throw new CliError(`${l.info.name}: downloaded files do not parse:\n${err.message}`);
+              if (err instanceof Error) throw new CliError(err.message);
+              throw err;
+            });
+            bars.stop();
+            for (const f of r.files) {
+              process.stdout.write(
+                `${l.info.name}: ${f.status} ${f.name} (${f.bytes} bytes, sha256 ${f.sha256.slice(0, 12)}...)\n`,
+              );
+            }
+            process.stdout.write(`${l.info.name}: ${r.rows} rows in ${r.dir}\n`);
+          }
+        } finally {
+          bars.stop();
+        }
+      },
+    );
+}
+
+function getLoaderOrFail(name: string): ReturnType<typeof getLoader> {
+  try {
+    return getLoader(name);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * End-to-end tests of `breakfix init`, `config check` and `data list|show|pull` through the real bin script
+ * (node bin/breakfix.js), as a user runs them.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
+import { STARTER_CONFIG } from "../../config/starter.ts";
+import { CliError } from "../errors.ts";
+import { registerConfigCommands } from "./config.ts";
+import { registerData } from "./data.ts";
+
+const REPO = path.resolve(import.meta.dirname, "../../..");
+const BIN = path.join(REPO, "bin", "breakfix.js");
+
+function breakfix(args: string[], cwd = REPO): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, BREAKFIX_CONFIG: "" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs the commands in this process (fast; the bin script is exercised by the acceptance tests above it), with
+ * main.ts's error handling: a CliError prints "breakfix: message" and sets its exit code.
+ */
+async function inProcess(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const program = new Command().exitOverride();
+  registerConfigCommands(program);
+  registerData(program);
+  let stdout = "";
+  const write = process.stdout.write.bind(process.stdout);
+  const savedCwd = process.cwd();
+  const savedEnv = process.env.BREAKFIX_CONFIG;
+  delete process.env.BREAKFIX_CONFIG;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  process.chdir(cwd);
+  try {
+    await program.parseAsync(["node", "breakfix", ...args]);
+    return { code: 0, stdout, stderr: "" };
+  } catch (err) {
+    if (err instanceof CliError) return { code: err.exitCode, stdout, stderr: `breakfix: ${err.message}\n` };
+    throw err;
+  } finally {
+    process.stdout.write = write;
+    process.chdir(savedCwd);
+    if (savedEnv !== undefined) process.env.BREAKFIX_CONFIG = savedEnv;
+  }
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+describe("breakfix data", () => {
+  it("data show xstest --path ../shared/datasets/xstest --json: 450 probes, 250 safe, 200 unsafe", () => {
+    const r = breakfix(["data", "show", "xstest", "--path", "../shared/datasets/xstest", "--json"]);
+    expect(r.code).toBe(0);
+    const s = lastJson(r.stdout);
+    expect(s.total).toBe(450);
+    expect(s.by_label).toEqual({ safe: 250, unsafe: 200 });
+    expect(s.by_category).toEqual({ benign: 250, S1: 125, S10: 50, S7: 25 });
+    expect(s.by_language).toEqual({ en: 450 });
+  });
+
+  it("data show multijail --json: 315 probes in each of 10 languages", () => {
+    const r = breakfix(["data", "show", "multijail", "--path", "../shared/datasets/multijail", "--json"]);
+    expect(r.code).toBe(0);
+    const s = lastJson(r.stdout);
+    expect(s.total).toBe(3150);
+    const langs = s.by_language as Record<string, number>;
+    expect(Object.keys(langs).sort()).toEqual(["ar", "bn", "en", "it", "jv", "ko", "sw", "th", "vi", "zh"]);
+    for (const n of Object.values(langs)) expect(n).toBe(315);
+  });
+
+  it("data show custom: a broken CSV gives file, line and problem and exits 1", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    const f = path.join(dir, "mine.csv");
+    writeFileSync(f, 'prompt,category\n"How do I pick a lock?",S2\n"unclosed,S1\n');
+    const r = await inProcess(
+      ["data", "show", "custom", "--path", f, "--map", "prompt=prompt,category=category"],
+      REPO,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`breakfix: ${f}:3: a quoted field is never closed (missing closing double quote)\n`);
+    writeFileSync(f, 'prompt,category\n"How do I pick a lock?",S2\n"Tell me a joke",benign\n');
+    const ok = await inProcess(
+      ["data", "show", "custom", "--path", f, "--map", "prompt=prompt,category=category", "--json"],
+      REPO,
+    );
+    expect(ok.code).toBe(0);
+    expect(lastJson(ok.stdout)).toMatchObject({ total: 2, by_category: { S2: 1, benign: 1 } });
+  });
+
+  it("data show without --path reads the cache; an unknown name lists the known ones", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    const missing = await inProcess(["data", "show", "xstest"], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(path.join(dir, ".breakfix", "data", "xstest", "xstest_prompts.csv"));
+    expect(missing.stderr).toContain("file not found");
+    const unknown = await inProcess(["data", "show", "nope"], dir);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown dataset 'nope'; known: xstest, advbench, /);
+  });
+
+  it("data pull --from file://... fills the cache that data show then reads", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    const from = `${pathToFileURL(path.join(sharedDatasetsDir(), "simplesafetytests")).href}/`;
+    const r = await inProcess(["data", "pull", "simplesafetytests", "--cache", "cache", "--from", from], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("simplesafetytests: downloaded simplesafetytests_test_cases.csv (12610 bytes");
+    expect(r.stdout).toContain("simplesafetytests: 100 rows in");
+    const again = await inProcess(["data", "pull", "simplesafetytests", "--cache", "cache", "--from", from], dir);
+    expect(again.stdout).toContain("simplesafetytests: cached simplesafetytests_test_cases.csv");
+    writeFileSync(path.join(dir, "breakfix.yaml"), "dataCache: cache\n");
+    const show = await inProcess(["data", "show", "simplesafetytests", "--json"], dir);
+    expect(show.code).toBe(0);
+    expect(lastJson(show.stdout)).toMatchObject({ total: 100, by_category: { S2: 40, S1: 20, S11: 20, S4: 20 } });
+  });
+
+  it("data list names every dataset", async () => {
+    const r = await inProcess(["data", "list", "--json"], REPO);
+    expect(r.code).toBe(0);
+    const names = (JSON.parse(r.stdout) as { name: string }[]).map((d) => d.name);
+    expect(names).toEqual(expect.arrayContaining(["xstest", "multijail", "catqa", "ailuminate", "hh-rlhf-harmless"]));
+  });
+});
+
+describe("breakfix init / config check", () => {
+  it("init writes the starter file and refuses to overwrite without --force", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    expect((await inProcess(["init"], dir)).code).toBe(0);
+    expect(readFileSync(path.join(dir, "breakfix.yaml"), "utf8")).toBe(STARTER_CONFIG);
+    const again = await inProcess(["init"], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe("breakfix: breakfix.yaml already exists; pass --force to overwrite it\n");
+    expect((await inProcess(["init", "--force"], dir)).code).toBe(0);
+    const check = await inProcess(["config", "check"], dir);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^# breakfix\.yaml: valid\n/);
+    expect(check.stdout).toContain("provider: builtin");
+  });
+
+  it("a broken breakfix.yaml exits 2 naming the file, key path and expected values", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    writeFileSync(path.join(dir, "breakfix.yaml"), "target:\n  provider: gpt\n");
+    const r = breakfix(["config", "check", "breakfix.yaml"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'breakfix: breakfix.yaml: target.provider: expected one of openai-compatible, llamacpp, builtin, anthropic, got "gpt"\n',
+    );
+    writeFileSync(path.join(dir, "breakfix.yaml"), "target:\n  provider: builtin\n  model: demo: x\n");
+    const syntax = await inProcess(["config", "check"], dir);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(/^breakfix: breakfix\.yaml:3:\d+: YAML syntax error: /);
+  });
+
+  it("no config file: the demo defaults", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    const r = await inProcess(["config", "check"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# no breakfix\.yaml: the demo defaults\n/);
+    expect(existsSync(path.join(dir, "breakfix.yaml"))).toBe(false);
+  });
+});
