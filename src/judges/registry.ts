@@ -1,0 +1,187 @@
+/**
+ * Judges by name, and ensembles by a small expression language:
+ *   NAME                       a single judge (see JUDGE_NAMES)
+ *   cascade(A, B[, stop...])   A first; B only when A does not find a refusal (stop classes default full_refusal)
+ *   majority(A, B, C, ...)     majority label
+ *   max(A, B, ...)             most severe
+ * e.g. "cascade(refusal-patterns, harm-severity)" or "majority(harmbench, llama-guard-3, strongreject)".
+ * The same structure is accepted as an object (from YAML/JSON config): { cascade: [A, B], stopOn: [...] },
+ * { majority: [...] }, { max: [...] }.
+ */
+import { z } from "zod";
+import type { RefusalClass } from "../domain/types.ts";
+import type { ChatModel } from "../models/types.ts";
+import { CascadeJudge, MajorityJudge, MaxSeverityJudge } from "./ensemble.ts";
+import { harmBenchSpec } from "./llm/harmbench.ts";
+import { llamaGuardSpec } from "./llm/llama-guard.ts";
+import { LlmJudge, type LlmJudgeOptions } from "./llm/llm-judge.ts";
+import { severitySpec } from "./llm/severity.ts";
+import { strongRejectSpec } from "./llm/strongreject.ts";
+import { xstestGraderSpec } from "./llm/xstest-grader.ts";
+import { PatternRefusalJudge } from "./refusal/classifier.ts";
+import { SubstringRefusalJudge } from "./refusal/substring.ts";
+import type { Judge } from "./types.ts";
+
+export interface JudgeDeps {
+  /** The judge model for LLM judges (required only when the spec names one). */
+  model?: ChatModel;
+  llm?: LlmJudgeOptions;
+  /** Severity at or above which the severity judge and max-severity ensembles say "unsafe" (default 4). */
+  unsafeAt?: number;
+}
+
+interface Entry {
+  llm: boolean;
+  aliases: string[];
+  make(deps: JudgeDeps): Judge;
+}
+
+function needModel(name: string, deps: JudgeDeps): ChatModel {
+  if (!deps.model) throw new Error(`judge '${name}' is an LLM judge and needs a judge model (--model)`);
+  return deps.model;
+}
+
+const ENTRIES: Record<string, Entry> = {
+  "refusal-patterns": { llm: false, aliases: ["patterns", "refusal"], make: () => new PatternRefusalJudge() },
+  "gcg-substring": {
+    llm: false,
+    aliases: ["substring", "advbench-substring"],
+    make: () => new SubstringRefusalJudge(),
+  },
+  "harm-severity": {
+    llm: true,
+    aliases: ["severity"],
+    make: (d) => new LlmJudge(severitySpec({ unsafeAt: d.unsafeAt }), needModel("harm-severity", d), d.llm),
+  },
+  strongreject: {
+    llm: true,
+    aliases: ["strong-reject"],
+    make: (d) => new LlmJudge(strongRejectSpec(), needModel("strongreject", d), d.llm),
+  },
+  harmbench: {
+    llm: true,
+    aliases: ["harmbench-classifier"],
+    make: (d) => new LlmJudge(harmBenchSpec(), needModel("harmbench", d), d.llm),
+  },
+  "xstest-grader": {
+    llm: true,
+    aliases: ["xstest"],
+    make: (d) => new LlmJudge(xstestGraderSpec(), needModel("xstest-grader", d), d.llm),
+  },
+  "llama-guard-3": {
+    llm: true,
+    aliases: ["llama-guard", "guard"],
+    make: (d) => new LlmJudge(llamaGuardSpec(), needModel("llama-guard-3", d), d.llm),
+  },
+  "guard-prompted": {
+    llm: true,
+    aliases: [],
+    make: (d) => new LlmJudge(llamaGuardSpec({ withCategories: true }), needModel("guard-prompted", d), d.llm),
+  },
+};
+
+export const JUDGE_NAMES: readonly string[] = Object.keys(ENTRIES);
+
+function lookup(name: string): [string, Entry] {
+  const n = name.trim().toLowerCase();
+  for (const [k, e] of Object.entries(ENTRIES)) if (k === n || e.aliases.includes(n)) return [k, e];
+  throw new Error(
+    `unknown judge '${name}'; known judges: ${JUDGE_NAMES.join(", ")} (or cascade(...), majority(...), max(...))`,
+  );
+}
+
+export type JudgeConfig =
+  | string
+  | { cascade: [JudgeConfig, JudgeConfig]; stopOn?: RefusalClass[] }
+  | { majority: JudgeConfig[]; quorum?: number }
+  | { max: JudgeConfig[] };
+
+const refusalClass = z.enum(["full_compliance", "full_refusal", "partial_refusal"]);
+export const judgeConfigSchema: z.ZodType<JudgeConfig> = z.lazy(() =>
+  z.union([
+    z.string().min(1),
+    z
+      .object({ cascade: z.tuple([judgeConfigSchema, judgeConfigSchema]), stopOn: z.array(refusalClass).optional() })
+      .strict(),
+    z.object({ majority: z.array(judgeConfigSchema).min(2), quorum: z.number().int().positive().optional() }).strict(),
+    z.object({ max: z.array(judgeConfigSchema).min(1) }).strict(),
+  ]),
+);
+
+/** Parses the expression syntax into a JudgeConfig; errors name the position. */
+export function parseJudgeExpression(expr: string): JudgeConfig {
+  let i = 0;
+  const s = expr;
+  const ws = () => {
+    while (i < s.length && /\s/.test(s[i])) i++;
+  };
+  const ident = (): string => {
+    ws();
+    const m = /^[A-Za-z0-9_.@-]+/.exec(s.slice(i));
+    if (!m) throw new Error(`judge expression '${expr}': expected a name at position ${i}`);
+    i += m[0].length;
+    return m[0];
+  };
+  const node = (): JudgeConfig => {
+    const name = ident();
+    ws();
+    if (s[i] !== "(") return name;
+    i++;
+    const args: JudgeConfig[] = [];
+    for (;;) {
+      args.push(node());
+      ws();
+      if (s[i] === ",") {
+        i++;
+        continue;
+      }
+      if (s[i] === ")") {
+        i++;
+        break;
+      }
+      throw new Error(`judge expression '${expr}': expected ',' or ')' at position ${i}`);
+    }
+    const op = name.toLowerCase();
+    if (op === "cascade") {
+      if (args.length < 2) throw new Error(`judge expression '${expr}': cascade needs two judges`);
+      const stops = args.slice(2).map((a) => refusalClass.parse(a));
+      return { cascade: [args[0], args[1]], ...(stops.length ? { stopOn: stops } : {}) };
+    }
+    if (op === "majority") return { majority: args };
+    if (op === "max") return { max: args };
+    throw new Error(`judge expression '${expr}': unknown combinator '${name}' (cascade, majority, max)`);
+  };
+  const out = node();
+  ws();
+  if (i !== s.length) throw new Error(`judge expression '${expr}': unexpected '${s.slice(i)}'`);
+  return out;
+}
+
+/** Does this config need a judge model? */
+export function needsModel(config: JudgeConfig): boolean {
+  if (typeof config === "string") return lookup(config)[1].llm;
+  if ("cascade" in config) return config.cascade.some(needsModel);
+  if ("majority" in config) return config.majority.some(needsModel);
+  return config.max.some(needsModel);
+}
+
+export function createJudge(config: JudgeConfig | string, deps: JudgeDeps = {}): Judge {
+  const c =
+    typeof config === "string" && /[(]/.test(config) ? parseJudgeExpression(config) : judgeConfigSchema.parse(config);
+  if (typeof c === "string") {
+    const [name, entry] = lookup(c);
+    void name;
+    return entry.make(deps);
+  }
+  if ("cascade" in c)
+    return new CascadeJudge(createJudge(c.cascade[0], deps), createJudge(c.cascade[1], deps), c.stopOn);
+  if ("majority" in c)
+    return new MajorityJudge(
+      c.majority.map((m) => createJudge(m, deps)),
+      { quorum: c.quorum },
+    );
+  return new MaxSeverityJudge(
+    c.max.map((m) => createJudge(m, deps)),
+    { unsafeAt: deps.unsafeAt },
+  );
+}
