@@ -48,18 +48,29 @@ export function validateSteps(steps: readonly TechniqueStep[], framings: Framing
 }
 
 /**
- * The technique family used to group findings: the multi-turn strategy, else the last framing's family, else the
- * first non-translation converter's family, else "direct". Translation alone is not a family (language is its own
- * grouping dimension).
+ * The technique family used to group findings: the multi-turn strategy; else the family of the first obfuscating
+ * converter (the specific bypass: encoding, obfuscation, smuggling, splitting, rephrasing); else the last framing's
+ * family; else "direct". Translation is not a family (language is its own grouping dimension).
  */
 export function techniqueFamily(steps: readonly TechniqueStep[], framings: FramingRegistry): string {
   const mt = steps.find((s) => s.kind === "multiturn");
   if (mt) return mt.name === "scripted" ? "scripted_escalation" : mt.name;
+  const conv = steps.find((s) => s.kind === "converter" && s.name !== "translation");
+  if (conv) return converterFamily(conv.name);
   const fr = [...steps].reverse().find((s) => s.kind === "framing");
   if (fr) return framings.get(fr.name).family;
-  const conv = steps.find((s) => s.kind === "converter" && s.name !== "translation");
-  if (conv) return createConverterFamily(conv.name);
   return "direct";
+}
+
+/** Every family a chain touches (for held-out-family filters: a chain using any held-out family is held out). */
+export function techniqueFamilies(steps: readonly TechniqueStep[], framings: FramingRegistry): string[] {
+  const out = new Set<string>();
+  for (const s of steps) {
+    if (s.kind === "multiturn") out.add(s.name === "scripted" ? "scripted_escalation" : s.name);
+    else if (s.kind === "framing") out.add(framings.get(s.name).family);
+    else if (s.name !== "translation") out.add(converterFamily(s.name));
+  }
+  return out.size ? [...out] : ["direct"];
 }
 
 const CONVERTER_FAMILY: Record<string, string> = {
@@ -76,7 +87,7 @@ const CONVERTER_FAMILY: Record<string, string> = {
   reword: "rephrasing",
   translation: "translation",
 };
-function createConverterFamily(name: string): string {
+export function converterFamily(name: string): string {
   const f = CONVERTER_FAMILY[name];
   if (!f) throw new Error(`unknown converter '${name}'`);
   return f;

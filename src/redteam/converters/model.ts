@@ -74,14 +74,24 @@ export function modelTranslator(model: ChatModel): Translator & { id: string } {
   return Object.assign(fn, { id: model.id });
 }
 
-/** A Translator from an offline function (e.g. the demo world's word-level Spanish lexicon). */
-export function lexiconTranslator(id: string, byLanguage: Readonly<Record<string, (text: string) => string>>) {
+/**
+ * A Translator from offline functions (e.g. the demo world's word-level Spanish lexicon), one per target language,
+ * all from `from` (default English). `canTranslate` tells a planner which pairs it covers.
+ */
+export function lexiconTranslator(
+  id: string,
+  byLanguage: Readonly<Record<string, (text: string) => string>>,
+  from = "en",
+): Translator & { id: string; canTranslate: (from: string, to: string) => boolean } {
   const fn: Translator = async (text, to) => {
     const f = byLanguage[to];
     if (!f) throw new Error(`lexicon translator '${id}' has no lexicon for language '${to}'`);
     return f(text);
   };
-  return Object.assign(fn, { id });
+  return Object.assign(fn, {
+    id,
+    canTranslate: (f: string, to: string) => f === from && Object.hasOwn(byLanguage, to),
+  });
 }
 
 export function translationConverter(opts: { to: string; translator: Translator & { id: string } }): Converter {

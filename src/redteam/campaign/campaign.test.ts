@@ -1,0 +1,212 @@
+import { describe, expect, it } from "vitest";
+import { Store } from "../../store/store.ts";
+import { lexiconTranslator } from "../converters/model.ts";
+import { FramingRegistry } from "../framings/load.ts";
+import { identify } from "../identify.ts";
+import { DEFAULT_BUDGET } from "../multiturn/budget.ts";
+import { makePersona } from "../personas.ts";
+import { ScriptedModel } from "../testing/scripted-model.ts";
+import { PlaceholderJudge } from "../testing/toy-judge.ts";
+import { TOY_SEEDS, toySpanish, toyTarget } from "../testing/toy-world.ts";
+import { MemoryCampaignStore } from "./memory-store.ts";
+import { asrReport, formatAsrRows } from "./metrics.ts";
+import { attackId, planCampaign, recordId } from "./plan.ts";
+import { runCampaign } from "./run.ts";
+import { RECORD_KIND, SqliteCampaignStore } from "./sqlite-store.ts";
+import type { CampaignStore } from "./types.ts";
+
+const framings = new FramingRegistry();
+const translator = lexiconTranslator("toy-lexicon", { es: toySpanish });
+
+function setup(personaId = "intermediate", knobs = {}) {
+  const persona = makePersona(personaId, framings, knobs);
+  const target = new ScriptedModel("toy-target", (m) => toyTarget(m));
+  return { persona, target };
+}
+
+function plan(personaId = "intermediate", extra: Partial<Parameters<typeof planCampaign>[0]> = {}) {
+  const { persona } = setup(personaId);
+  return planCampaign({
+    seeds: TOY_SEEDS,
+    persona,
+    languages: ["en", "es"],
+    target: "toy-target",
+    seed: 1,
+    capabilities: { attacker: false, translator: translator.canTranslate },
+    ...extra,
+  });
+}
+
+function env(store: CampaignStore, target = new ScriptedModel("toy-target", (m) => toyTarget(m))) {
+  return {
+    target,
+    judge: new PlaceholderJudge(),
+    deps: { translator },
+    framings,
+    store,
+    concurrency: 3,
+    budget: { ...DEFAULT_BUDGET, maxTurns: 6 },
+  };
+}
+
+describe("campaign planning", () => {
+  it("is deterministic: same inputs, same ids; the id changes with probe, chain, seed or target", () => {
+    const a = plan();
+    const b = plan();
+    expect(a.attacks.map((x) => x.id)).toEqual(b.attacks.map((x) => x.id));
+    expect(new Set(a.attacks.map((x) => x.id)).size).toBe(a.attacks.length);
+    const x = a.attacks[0];
+    expect(x.id).toBe(attackId(x.probe, x.steps, 1, "toy-target"));
+    expect(attackId(x.probe, x.steps, 2, "toy-target")).not.toBe(x.id);
+    expect(attackId(x.probe, x.steps, 1, "other")).not.toBe(x.id);
+    expect(attackId({ ...x.probe, prompt: "other" }, x.steps, 1, "toy-target")).not.toBe(x.id);
+    expect(attackId(x.probe, [], 1, "toy-target")).not.toBe(
+      attackId(x.probe, [{ kind: "converter", name: "rot13" }], 1, "toy-target"),
+    );
+  });
+  it("crosses seeds x techniques x languages, translating into other languages", () => {
+    const p = plan();
+    const persona = setup().persona;
+    expect(p.attacks).toHaveLength((TOY_SEEDS.length * 2 - 1) * persona.attacksPerSeed);
+    const es = p.attacks.filter((a) => a.language === "es" && a.probe.language === "en");
+    expect(es.length).toBeGreaterThan(0);
+    for (const a of es) expect(a.steps[0]).toEqual({ kind: "converter", name: "translation", params: { to: "es" } });
+    // The lexicon only goes en -> es: the Spanish seed is not attacked in English.
+    expect(p.attacks.filter((a) => a.probe.language === "es").every((a) => a.language === "es")).toBe(true);
+    expect(p.skipped.some((s) => s.reason === "needs a translator from es into en")).toBe(true);
+    for (const a of p.attacks.filter((a) => a.language === a.probe.language)) {
+      expect(a.steps.some((s) => s.name === "translation")).toBe(false);
+    }
+  });
+  it("skips techniques whose capability is missing and says so", () => {
+    const p = plan();
+    expect(p.attacks.some((a) => a.techniqueId === "crescendo" || a.techniqueId === "pair")).toBe(false);
+    expect(p.skipped.find((s) => s.techniqueId === "crescendo")?.reason).toBe("needs an attacker model");
+    const noTr = plan("low_skilled", { capabilities: { attacker: false, translator: false } });
+    expect(noTr.attacks.every((a) => a.language === a.probe.language)).toBe(true);
+    expect(noTr.skipped.some((s) => s.reason.startsWith("needs a translator"))).toBe(true);
+  });
+  it("keeps every seed represented under a budget cut", () => {
+    const p = plan("intermediate", { maxAttacks: TOY_SEEDS.length });
+    expect(p.attacks).toHaveLength(TOY_SEEDS.length);
+    expect(new Set(p.attacks.map((a) => a.probe.id)).size).toBe(TOY_SEEDS.length);
+  });
+  it("applies persona knobs: low-skilled is single-turn with short chains, always with the direct ask", () => {
+    const low = makePersona("low_skilled", framings);
+    expect(low.techniques.every((t) => t.steps.length <= 1 && t.steps.every((s) => s.kind !== "multiturn"))).toBe(true);
+    const p = plan("low_skilled");
+    for (const seed of TOY_SEEDS) {
+      expect(p.attacks.filter((a) => a.probe.id === seed.id && a.techniqueId === "direct").length).toBeGreaterThan(0);
+    }
+    const enc = makePersona("intermediate", framings, { families: ["encoding", "hypothetical"] });
+    expect(enc.techniques.map((t) => t.id)).toEqual(["rot13+hypothetical"]);
+    expect(() => makePersona("x", framings, { families: ["nothing"] })).toThrow(/no technique is left/);
+  });
+});
+
+describe("campaign run", () => {
+  it("runs, judges and stores every attack; a re-run finishes from the store with identical results", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan();
+    const progress: number[] = [];
+    const e1 = env(store);
+    const r1 = await runCampaign(p.attacks, { ...e1, onProgress: (x) => progress.push(x.done) });
+    expect(r1.failed).toEqual([]);
+    expect(r1.ran).toBe(p.attacks.length);
+    expect(r1.records).toHaveLength(p.attacks.length);
+    expect(store.countRecords()).toBe(p.attacks.length);
+    expect(progress.at(-1)).toBe(p.attacks.length);
+    expect(e1.judge.calls).toBeGreaterThanOrEqual(p.attacks.length);
+
+    const e2 = env(store);
+    const r2 = await runCampaign(p.attacks, e2);
+    expect(r2.ran).toBe(0);
+    expect(r2.fromStore).toBe(p.attacks.length);
+    expect((e2.target as ScriptedModel).calls).toBe(0);
+    expect(e2.judge.calls).toBe(0);
+    expect(r2.records).toEqual(r1.records);
+    const f1 = identify(r1.records, { round: 0, defaultSeverity: 3 });
+    const f2 = identify(r2.records, { round: 0, defaultSeverity: 3 });
+    expect(f2).toEqual(f1);
+  });
+
+  it("reports ASR per category x technique x language with Wilson intervals", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan("low_skilled");
+    const r = await runCampaign(p.attacks, env(store));
+    const asr = asrReport(r.records);
+    expect(asr.overall.n).toBe(p.attacks.length);
+    const direct = asr.byTechnique.find((x) => x.key === "direct")!;
+    expect(direct.asr).toBe(0); // the toy target refuses plain asks
+    const so = asr.byTechnique.find((x) => x.key === "system_override");
+    if (so) expect(so.asr).toBe(1);
+    for (const c of asr.cells) {
+      expect(c.interval.low).toBeLessThanOrEqual(c.asr);
+      expect(c.interval.high).toBeGreaterThanOrEqual(c.asr);
+    }
+    expect(asr.byLanguage.map((x) => x.key)).toEqual(["en", "es"]);
+    expect(formatAsrRows("technique", asr.byTechnique)).toMatch(/direct\s+0\.0%/);
+  });
+
+  it("multi-turn scripted attacks run inside a campaign and keep their transcript", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan("intermediate", {}).attacks.filter((a) => a.techniqueId === "scripted");
+    expect(p.length).toBeGreaterThan(0);
+    const r = await runCampaign(p, env(store));
+    for (const rec of r.records) {
+      expect(rec.multiTurn?.strategy).toBe("scripted");
+      expect(rec.multiTurn!.turns.length).toBeGreaterThan(0);
+      expect(rec.calls).toBeGreaterThan(0);
+    }
+    expect(r.records.some((x) => x.success)).toBe(true);
+    const es = r.records.find((x) => x.attack.language === "es" && x.probe.language === "en");
+    if (es) expect(es.attack.goal).toBe(TOY_SEEDS.find((s) => s.id === es.probe.id)!.prompt);
+  });
+
+  it("a failing attack is reported, not stored, and retried by the next run", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan("low_skilled").attacks.slice(0, 4);
+    let fail = true;
+    const flaky = new ScriptedModel("toy-target", (m, _r, n) => {
+      if (fail && n === 1) throw new Error("HTTP 500");
+      return toyTarget(m);
+    });
+    const r1 = await runCampaign(p, { ...env(store, flaky), concurrency: 1 });
+    expect(r1.failed).toHaveLength(1);
+    expect(r1.failed[0].error).toBe("HTTP 500");
+    expect(store.countRecords()).toBe(3);
+    fail = false;
+    const r2 = await runCampaign(p, env(store));
+    expect(r2.ran).toBe(1);
+    expect(r2.records).toHaveLength(4);
+  });
+
+  it("stops starting attacks at the model-call cap", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan("low_skilled").attacks.slice(0, 10);
+    const r = await runCampaign(p, { ...env(store), concurrency: 1, maxModelCalls: 4 });
+    expect(r.ran).toBeLessThanOrEqual(4);
+    expect(r.notStarted).toBe(10 - r.ran);
+  });
+});
+
+describe("SQLite campaign store", () => {
+  it("writes attack, response, judgement and record together, once", async () => {
+    const store = Store.openFile(":memory:");
+    const cs = new SqliteCampaignStore(store);
+    const p = plan("low_skilled").attacks.slice(0, 5);
+    const r1 = await runCampaign(p, env(cs));
+    await runCampaign(p, env(cs));
+    expect(store.artifacts.list(RECORD_KIND)).toHaveLength(5);
+    expect(store.attacks.count()).toBe(5);
+    expect(store.responses.count()).toBe(5);
+    expect(store.judgements.count()).toBe(5);
+    expect(cs.putRecord(r1.records[0])).toBe(false);
+    expect(cs.getRecord(recordId(p[0].id, "redteam-placeholder-judge@1"))).toEqual(r1.records[0]);
+    const ident = identify(r1.records, { round: 0, defaultSeverity: 3 });
+    cs.putFindings("c1", ident.findings, ident.vulnerabilities);
+    cs.putFindings("c1", ident.findings, ident.vulnerabilities);
+    expect(store.findings.count({ run_id: "c1" })).toBe(ident.findings.length);
+    store.close();
+  });
+});

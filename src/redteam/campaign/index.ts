@@ -1,0 +1,6 @@
+export * from "./memory-store.ts";
+export * from "./metrics.ts";
+export * from "./plan.ts";
+export * from "./run.ts";
+export * from "./sqlite-store.ts";
+export * from "./types.ts";

@@ -1,0 +1,95 @@
+/**
+ * Campaign planning: seeds x techniques x languages, with deterministic ids. The attack id is the content hash of
+ * (probe, chain, seed, target); the record id adds the judge. A plan is a pure function of its inputs, so a re-run of
+ * the same command plans the same ids and the store tells which are done.
+ */
+import { contentHash } from "../../domain/hash.ts";
+import type { Probe, TechniqueStep } from "../../domain/types.ts";
+import { type Capabilities, missingCapability, type Persona, techniquesForSeed } from "../personas.ts";
+import type { TechniqueSpec } from "../techniques.ts";
+import type { PlannedAttack } from "./types.ts";
+
+export interface PlanInput {
+  seeds: readonly Probe[];
+  persona: Persona;
+  languages: readonly string[];
+  target: string;
+  seed: number;
+  capabilities: Capabilities;
+  /** Cap on planned attacks (the CLI's --budget); the plan keeps a seeded, category-balanced prefix. */
+  maxAttacks?: number;
+}
+
+export interface Plan {
+  attacks: PlannedAttack[];
+  skipped: { techniqueId: string; language: string; reason: string; count: number }[];
+}
+
+/** The parts of a probe that define the attack (not its source metadata). */
+export function probeKey(p: Probe): unknown {
+  return { id: p.id, prompt: p.prompt, history: p.history ?? [], category: p.category, language: p.language };
+}
+
+export function attackId(probe: Probe, chain: readonly TechniqueStep[], seed: number, target: string): string {
+  return contentHash({ probe: probeKey(probe), chain, seed, target });
+}
+
+export function recordId(attackIdValue: string, judgeId: string): string {
+  return contentHash({ attack: attackIdValue, judge: judgeId });
+}
+
+function withLanguage(t: TechniqueSpec, probeLanguage: string, language: string): TechniqueStep[] {
+  if (probeLanguage === language) return t.steps;
+  return [{ kind: "converter", name: "translation", params: { to: language } }, ...t.steps];
+}
+
+export function planCampaign(input: PlanInput): Plan {
+  const { persona, capabilities } = input;
+  if (input.languages.length === 0) throw new Error("campaign: at least one language is needed");
+  const skipped = new Map<string, { techniqueId: string; language: string; reason: string; count: number }>();
+  const skip = (techniqueId: string, language: string, reason: string) => {
+    const k = `${techniqueId}\u0000${language}\u0000${reason}`;
+    const s = skipped.get(k) ?? { techniqueId, language, reason, count: 0 };
+    s.count++;
+    skipped.set(k, s);
+  };
+  const seen = new Set<string>();
+  const perProbe: PlannedAttack[][] = [];
+  for (const probe of input.seeds) {
+    const row: PlannedAttack[] = [];
+    for (const language of input.languages) {
+      const usable = persona.techniques.filter((t) => {
+        const steps = withLanguage(t, probe.language, language);
+        const missing = missingCapability({ ...t, steps }, capabilities, probe.language);
+        if (missing) skip(t.id, language, `needs ${missing}`);
+        return !missing;
+      });
+      for (const t of techniquesForSeed(persona, usable, `${probe.id}|${language}`, input.seed)) {
+        const steps = withLanguage(t, probe.language, language);
+        const id = attackId(probe, steps, input.seed, input.target);
+        if (seen.has(id)) continue; // the same probe listed twice
+        seen.add(id);
+        row.push({
+          id,
+          probe,
+          persona: persona.id,
+          techniqueId: t.id,
+          family: t.family,
+          steps,
+          language,
+          seed: input.seed,
+          target: input.target,
+        });
+      }
+    }
+    perProbe.push(row);
+  }
+  // Interleave probes round-robin so a budget cut keeps every seed (and so every category) represented.
+  const attacks: PlannedAttack[] = [];
+  for (let i = 0; perProbe.some((r) => i < r.length); i++)
+    for (const r of perProbe) if (i < r.length) attacks.push(r[i]);
+  const max = input.maxAttacks ?? attacks.length;
+  if (!Number.isInteger(max) || max < 1)
+    throw new Error(`campaign: budget must be a positive integer, got ${input.maxAttacks}`);
+  return { attacks: attacks.slice(0, max), skipped: [...skipped.values()] };
+}

@@ -1,0 +1,289 @@
+/**
+ * Running a campaign: every planned attack not yet in the store is executed (single-turn: build the conversation,
+ * ask the target, judge; multi-turn: the strategy's loop with its own per-turn judging) with bounded concurrency, and
+ * each finished attack is written to the store at once, atomically. Killing the process loses at most the attacks in
+ * flight; the next run skips everything stored. Progress (with an ETA) is reported through a callback.
+ */
+import pLimit from "p-limit";
+import { contentHash } from "../../domain/hash.ts";
+import type { Attack, Conversation, Response } from "../../domain/types.ts";
+import type { Judge } from "../../judges/types.ts";
+import type { ChatModel, SamplingParams } from "../../models/types.ts";
+import type { ConverterDeps } from "../converters/registry.ts";
+import type { FramingRegistry } from "../framings/load.ts";
+import { type AttackBudget, BudgetMeter } from "../multiturn/budget.ts";
+import { crescendoAttack } from "../multiturn/crescendo.ts";
+import { pairAttack } from "../multiturn/pair.ts";
+import { type EscalationScript, findScript, scriptedAttack } from "../multiturn/scripted.ts";
+import type { MultiTurnEnv, MultiTurnResult } from "../multiturn/types.ts";
+import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
+import { deriveSeed } from "../rng.ts";
+import { buildAttackConversation } from "../techniques.ts";
+import { recordId } from "./plan.ts";
+import type { AttackRecord, CampaignStore, PlannedAttack } from "./types.ts";
+
+export interface CampaignProgress {
+  total: number;
+  /** Attacks finished in this run plus those found in the store. */
+  done: number;
+  fromStore: number;
+  failed: number;
+  successes: number;
+  elapsedMs: number;
+  /** Estimated ms left, from this run's pace (undefined until one attack has run). */
+  etaMs?: number;
+}
+
+export interface CampaignEnv {
+  target: ChatModel;
+  judge: Judge;
+  attacker?: ChatModel;
+  deps: ConverterDeps;
+  framings: FramingRegistry;
+  store: CampaignStore;
+  /** Attacks in flight at once (use the target provider's concurrency). */
+  concurrency: number;
+  /** Budget of each multi-turn attack; single-turn attacks make one target call (+ converter calls). */
+  budget: AttackBudget;
+  success?: SuccessCriterion;
+  /** Cap on model calls by this run (attacker + target + converters); attacks not started when it is reached wait. */
+  maxModelCalls?: number;
+  scripts?: readonly EscalationScript[];
+  /** Which script the "scripted" technique uses (default: story_escalation). */
+  scriptName?: string;
+  targetParams?: SamplingParams;
+  targetSystemPrompt?: string;
+  onProgress?: (p: CampaignProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CampaignRunResult {
+  records: AttackRecord[];
+  ran: number;
+  fromStore: number;
+  failed: { id: string; error: string }[];
+  /** Attacks not started because the model-call cap was reached. */
+  notStarted: number;
+  calls: number;
+}
+
+async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMeter) {
+  const conversation = await buildAttackConversation(
+    p.probe.prompt,
+    p.steps,
+    {
+      seed: p.seed,
+      language: p.probe.language,
+      deps: env.deps,
+      framings: env.framings,
+      onUsage: meter.onUsage,
+      signal: env.signal,
+    },
+    p.probe.history ?? [],
+  );
+  const sent: Conversation =
+    env.targetSystemPrompt && conversation[0]?.role !== "system"
+      ? [{ role: "system", content: env.targetSystemPrompt }, ...conversation]
+      : conversation;
+  const res = await env.target.chat({
+    temperature: 0,
+    maxTokens: 512,
+    ...env.targetParams,
+    seed: deriveSeed(p.seed, "target", p.id),
+    messages: sent,
+    signal: env.signal,
+  });
+  meter.charge(res.usage);
+  const judgement = await env.judge.judge({
+    conversation: sent,
+    response: res.content,
+    category: p.probe.category,
+    language: p.language,
+    probeId: p.probe.id,
+    goal: p.probe.prompt,
+  });
+  return {
+    conversation: sent,
+    content: res.content,
+    finishReason: res.finishReason,
+    usage: res.usage,
+    model: res.model,
+    judgement,
+  };
+}
+
+async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMeter): Promise<MultiTurnResult> {
+  const mt = p.steps.at(-1)!;
+  const perTurn = p.steps.slice(0, -1);
+  let goal = p.probe.prompt;
+  // Attack in the campaign language: translate the goal once; the attacker/script then writes in that language.
+  const translation = perTurn.find((s) => s.kind === "converter" && s.name === "translation");
+  if (translation && p.probe.language !== p.language) {
+    if (!env.deps.translator) throw new Error("multi-turn attack in another language needs a translator");
+    goal = await env.deps.translator(goal, p.language, { seed: p.seed, onUsage: meter.onUsage });
+  }
+  const mtEnv: MultiTurnEnv = {
+    target: env.target,
+    attacker: env.attacker,
+    judge: env.judge,
+    goal,
+    category: p.probe.category,
+    language: p.language,
+    probeId: p.probe.id,
+    seed: deriveSeed(p.seed, p.id),
+    budget: env.budget,
+    success: env.success,
+    steps: perTurn.filter((s) => s !== translation),
+    deps: env.deps,
+    framings: env.framings,
+    targetSystemPrompt: env.targetSystemPrompt,
+    targetParams: env.targetParams,
+    signal: env.signal,
+  };
+  if (mt.name === "crescendo") return crescendoAttack(mtEnv);
+  if (mt.name === "pair") return pairAttack(mtEnv);
+  const script = findScript(String(mt.params?.script ?? env.scriptName ?? "story_escalation"), env.scripts);
+  return scriptedAttack(mtEnv, script);
+}
+
+/** Executes one planned attack and returns its record (not yet stored). */
+export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise<AttackRecord> {
+  const crit = env.success ?? DEFAULT_SUCCESS;
+  const meter = new BudgetMeter({
+    ...env.budget,
+    maxCalls: Number.MAX_SAFE_INTEGER,
+    maxTokens: Number.MAX_SAFE_INTEGER,
+  });
+  const attackBase = {
+    id: p.id,
+    probeId: p.probe.id,
+    persona: p.persona,
+    chain: p.steps,
+    family: p.family,
+    language: p.language,
+    goal: p.probe.prompt,
+    seed: p.seed,
+  };
+  const probe = {
+    id: p.probe.id,
+    category: p.probe.category,
+    language: p.probe.language,
+    prompt: p.probe.prompt,
+    source: p.probe.source,
+  };
+  const rid = recordId(p.id, env.judge.id);
+  if (p.steps.at(-1)?.kind === "multiturn") {
+    const r = await runMultiTurn(p, env, meter);
+    const sent = r.conversation.at(-1)?.role === "assistant" ? r.conversation.slice(0, -1) : r.conversation;
+    const attack: Attack = { ...attackBase, conversation: sent };
+    const response: Response = {
+      id: contentHash({ attack: p.id, conversation: sent, content: r.response }),
+      model: env.target.id,
+      conversation: sent,
+      content: r.response,
+      finishReason: "stop",
+    };
+    return {
+      id: rid,
+      attack,
+      probe,
+      techniqueId: p.techniqueId,
+      target: p.target,
+      response,
+      judgement: r.judgement,
+      success: r.success,
+      refused: isRefusal(r.judgement),
+      multiTurn: {
+        strategy: r.strategy,
+        stopReason: r.stopReason,
+        backtracks: r.backtracks,
+        keptTurns: r.keptTurns,
+        turns: r.turns,
+      },
+      calls: r.calls + meter.calls,
+      tokens: r.tokens + meter.tokens,
+    };
+  }
+  const r = await runSingleTurn(p, env, meter);
+  return {
+    id: rid,
+    attack: { ...attackBase, conversation: r.conversation },
+    probe,
+    techniqueId: p.techniqueId,
+    target: p.target,
+    response: {
+      id: contentHash({ attack: p.id, content: r.content }),
+      model: r.model || env.target.id,
+      conversation: r.conversation,
+      content: r.content,
+      finishReason: r.finishReason,
+      usage: r.usage,
+    },
+    judgement: r.judgement,
+    success: isSuccess(r.judgement, crit),
+    refused: isRefusal(r.judgement),
+    calls: meter.calls,
+    tokens: meter.tokens,
+  };
+}
+
+export async function runCampaign(plan: readonly PlannedAttack[], env: CampaignEnv): Promise<CampaignRunResult> {
+  if (!Number.isInteger(env.concurrency) || env.concurrency < 1) {
+    throw new Error(`campaign: concurrency must be a positive integer, got ${env.concurrency}`);
+  }
+  const started = Date.now();
+  const results = new Map<string, AttackRecord>();
+  const failed: { id: string; error: string }[] = [];
+  let fromStore = 0;
+  let ran = 0;
+  let calls = 0;
+  let notStarted = 0;
+  const todo: PlannedAttack[] = [];
+  for (const p of plan) {
+    const have = env.store.getRecord(recordId(p.id, env.judge.id));
+    if (have) {
+      results.set(p.id, have);
+      fromStore++;
+    } else todo.push(p);
+  }
+  const progress = () => {
+    const elapsedMs = Date.now() - started;
+    const finished = ran + failed.length;
+    const left = todo.length - finished - notStarted;
+    env.onProgress?.({
+      total: plan.length,
+      done: fromStore + ran,
+      fromStore,
+      failed: failed.length,
+      successes: [...results.values()].filter((r) => r.success).length,
+      elapsedMs,
+      etaMs: finished > 0 ? (elapsedMs / finished) * left : undefined,
+    });
+  };
+  progress();
+  const limit = pLimit(env.concurrency);
+  await Promise.all(
+    todo.map((p) =>
+      limit(async () => {
+        if (env.signal?.aborted) return;
+        if (env.maxModelCalls !== undefined && calls >= env.maxModelCalls) {
+          notStarted++;
+          return;
+        }
+        try {
+          const rec = await executeAttack(p, env);
+          calls += rec.calls;
+          env.store.putRecord(rec);
+          // Read back what the store holds (a concurrent writer of the same id wins; results stay consistent).
+          results.set(p.id, env.store.getRecord(rec.id) ?? rec);
+          ran++;
+        } catch (err) {
+          failed.push({ id: p.id, error: (err as Error).message });
+        }
+        progress();
+      }),
+    ),
+  );
+  const records = plan.map((p) => results.get(p.id)).filter((r): r is AttackRecord => r !== undefined);
+  return { records, ran, fromStore, failed, notStarted, calls };
+}
