@@ -1,0 +1,271 @@
+/**
+ * Our own engine for Hugging Face Llama-family folders (config.json + safetensors + tokenizer.json +
+ * tokenizer_config.json with a chat_template), with an optional PEFT LoRA adapter folder merged into the weights at
+ * load (W += (alpha / r) * B A; rsLoRA: alpha / sqrt(r)). Generation is nn's KV-cache decoder (src/nn/generate.ts);
+ * concurrent requests with the same sampling settings that arrive in the same event-loop turn are decoded together
+ * as one left-padded batch.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { Tokenizer } from "@huggingface/tokenizers";
+import { generate } from "../../nn/generate.ts";
+import type { LlamaConfig, Weights } from "../../nn/llama.ts";
+import { loadModel } from "../../nn/model.ts";
+import { readSafetensorsFile } from "../../nn/safetensors.ts";
+import { ModelError } from "../errors.ts";
+import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
+import { renderChatTemplate } from "./llamacpp.ts";
+
+export interface BuiltinOptions {
+  /** HF model folder. */
+  model: string;
+  /** PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors). */
+  adapter?: string;
+  /** Used when a request gives no maxTokens (default 256). */
+  defaultMaxTokens?: number;
+  /** Most requests decoded in one batch (default 16). */
+  maxBatch?: number;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ModelError(`${file}: ${(err as Error).message}`, "config");
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModelError(`${file}: invalid JSON: ${(err as Error).message}`, "config");
+  }
+}
+
+function tokenContent(t: unknown): string | undefined {
+  if (typeof t === "string") return t;
+  if (t && typeof t === "object" && typeof (t as { content?: unknown }).content === "string")
+    return (t as { content: string }).content;
+  return undefined;
+}
+
+/** Merges a PEFT LoRA adapter into a copy of the weights. Names follow PEFT: base_model.model.<module>.lora_A.weight. */
+export function mergePeftAdapter(weights: Weights, adapterDir: string): Weights {
+  const cfgFile = path.join(adapterDir, "adapter_config.json");
+  const cfg = readJson(cfgFile);
+  const r = Number(cfg.r);
+  const alpha = Number(cfg.lora_alpha ?? r);
+  if (!(r > 0)) throw new ModelError(`${cfgFile}: r: expected a positive integer`, "config");
+  const scale = cfg.use_rslora ? alpha / Math.sqrt(r) : alpha / r;
+  const file = path.join(adapterDir, "adapter_model.safetensors");
+  if (!existsSync(file)) throw new ModelError(`${file}: not found`, "config");
+  const { tensors } = readSafetensorsFile(file);
+  const out: Weights = new Map(weights);
+  let merged = 0;
+  for (const [name, a] of tensors) {
+    const m = /^(?:base_model\.model\.)?(.+)\.lora_A(?:\.default)?\.weight$/.exec(name);
+    if (!m) continue;
+    const module = m[1];
+    const bName = name.replace(".lora_A", ".lora_B");
+    const b = tensors.get(bName);
+    if (!b) throw new ModelError(`${file}: ${name} has no matching ${bName}`, "config");
+    const wName = `${module}.weight`;
+    const w = out.get(wName);
+    if (!w) throw new ModelError(`${file}: adapter targets ${wName}, which the model does not have`, "config");
+    const [outF, inF] = w.shape;
+    const [ra, inA] = a.shape;
+    const [outB, rb] = b.shape;
+    if (ra !== rb || inA !== inF || outB !== outF)
+      throw new ModelError(
+        `${file}: ${module}: LoRA shapes A[${a.shape}] B[${b.shape}] do not fit W[${w.shape}]`,
+        "config",
+      );
+    const data = Float32Array.from(w.data);
+    for (let o = 0; o < outF; o++)
+      for (let k = 0; k < ra; k++) {
+        const bok = b.data[o * ra + k] * scale;
+        if (bok === 0) continue;
+        const ao = k * inF;
+        const wo = o * inF;
+        for (let i = 0; i < inF; i++) data[wo + i] += bok * a.data[ao + i];
+      }
+    out.set(wName, { shape: w.shape, data });
+    merged++;
+  }
+  if (merged === 0) throw new ModelError(`${file}: no lora_A/lora_B pairs found`, "config");
+  return out;
+}
+
+interface Pending {
+  prompt: number[];
+  request: ChatRequest;
+  resolve: (r: ChatResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export class BuiltinModel implements ChatModel {
+  readonly id: string;
+  private queue = new Map<string, Pending[]>();
+  private scheduled = false;
+
+  private constructor(
+    private readonly config: LlamaConfig,
+    private readonly weights: Weights,
+    private readonly tokenizer: Tokenizer,
+    private readonly template: string,
+    private readonly specials: { bos_token?: string; eos_token?: string },
+    private readonly stopTokens: number[],
+    private readonly opts: BuiltinOptions,
+    readonly modelName: string,
+  ) {
+    this.id = `builtin:${path.resolve(opts.model)}${opts.adapter ? `+${path.resolve(opts.adapter)}` : ""}`;
+  }
+
+  static async load(opts: BuiltinOptions): Promise<BuiltinModel> {
+    const dir = opts.model;
+    if (!existsSync(path.join(dir, "config.json")))
+      throw new ModelError(`${dir}: not a Hugging Face model folder (no config.json)`, "config");
+    const loaded = loadModel(dir);
+    const weights = opts.adapter ? mergePeftAdapter(loaded.weights, opts.adapter) : loaded.weights;
+    const tokJson = readJson(path.join(dir, "tokenizer.json"));
+    const tokCfgFile = path.join(dir, "tokenizer_config.json");
+    const tokCfg = existsSync(tokCfgFile) ? readJson(tokCfgFile) : {};
+    const templateFile = path.join(dir, "chat_template.jinja");
+    const template =
+      typeof tokCfg.chat_template === "string"
+        ? tokCfg.chat_template
+        : existsSync(templateFile)
+          ? readFileSync(templateFile, "utf8")
+          : undefined;
+    if (!template)
+      throw new ModelError(`${tokCfgFile}: chat_template: missing (the builtin provider needs one)`, "config");
+    const tokenizer = new Tokenizer(tokJson, tokCfg);
+    const specials = { bos_token: tokenContent(tokCfg.bos_token), eos_token: tokenContent(tokCfg.eos_token) };
+    const stops = new Set<number>();
+    const e = loaded.config.eosTokenId;
+    for (const id of e === undefined ? [] : Array.isArray(e) ? e : [e]) stops.add(id);
+    if (specials.eos_token) {
+      const id = tokenizer.token_to_id(specials.eos_token);
+      if (id !== undefined) stops.add(id);
+    }
+    const genCfgFile = path.join(dir, "generation_config.json");
+    if (existsSync(genCfgFile)) {
+      const g = readJson(genCfgFile).eos_token_id;
+      for (const id of g === undefined ? [] : Array.isArray(g) ? g : [g]) stops.add(Number(id));
+    }
+    return new BuiltinModel(
+      loaded.config,
+      weights,
+      tokenizer,
+      template,
+      specials,
+      [...stops],
+      opts,
+      path.basename(path.resolve(dir)),
+    );
+  }
+
+  /** Renders and tokenizes a conversation with the model's chat template (exported for the server and tests). */
+  encode(messages: ChatRequest["messages"]): number[] {
+    const text = renderChatTemplate(this.template, messages, this.specials);
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids.map(Number);
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+  }
+
+  chat(request: ChatRequest): Promise<ChatResult> {
+    if (request.signal?.aborted) return Promise.reject(new ModelError("request aborted", "aborted"));
+    let prompt: number[];
+    try {
+      prompt = this.encode(request.messages);
+    } catch (err) {
+      return Promise.reject(new ModelError(`chat template: ${(err as Error).message}`, "client"));
+    }
+    const maxTokens = request.maxTokens ?? this.opts.defaultMaxTokens ?? 256;
+    if (prompt.length + maxTokens > this.config.maxPositionEmbeddings)
+      return Promise.reject(
+        new ModelError(
+          `prompt (${prompt.length} tokens) + maxTokens (${maxTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
+          "client",
+        ),
+      );
+    const group = JSON.stringify([
+      request.temperature ?? 0,
+      request.topK ?? 0,
+      request.topP ?? 1,
+      request.seed ?? 0,
+      maxTokens,
+      request.stop ?? [],
+    ]);
+    return new Promise((resolve, reject) => {
+      const list = this.queue.get(group) ?? [];
+      list.push({ prompt, request: { ...request, maxTokens }, resolve, reject });
+      this.queue.set(group, list);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.drain());
+      }
+    });
+  }
+
+  chatMany(requests: ChatRequest[]): Promise<ChatResult[]> {
+    return Promise.all(requests.map((r) => this.chat(r)));
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const groups = this.queue;
+    this.queue = new Map();
+    const maxBatch = this.opts.maxBatch ?? 16;
+    for (const list of groups.values()) {
+      for (let i = 0; i < list.length; i += maxBatch) this.runBatch(list.slice(i, i + maxBatch));
+    }
+  }
+
+  private runBatch(batch: Pending[]): void {
+    const live = batch.filter((p) => {
+      if (p.request.signal?.aborted) {
+        p.reject(new ModelError("request aborted", "aborted"));
+        return false;
+      }
+      return true;
+    });
+    if (live.length === 0) return;
+    const r = live[0].request;
+    const started = performance.now();
+    try {
+      const gens = generate(
+        this.config,
+        this.weights,
+        live.map((p) => p.prompt),
+        {
+          maxTokens: r.maxTokens!,
+          temperature: r.temperature ?? 0,
+          topK: r.topK,
+          topP: r.topP,
+          seed: r.seed,
+          stopTokens: this.stopTokens,
+          stopStrings: r.stop,
+          decode: (ids) => this.decode(ids),
+        },
+      );
+      const latencyMs = performance.now() - started;
+      live.forEach((p, i) => {
+        const g = gens[i];
+        p.resolve({
+          content: g.text ?? this.decode(g.tokens),
+          finishReason: g.finishReason,
+          usage: { promptTokens: p.prompt.length, completionTokens: g.tokens.length },
+          model: this.modelName,
+          latencyMs,
+        });
+      });
+    } catch (err) {
+      for (const p of live)
+        p.reject(new ModelError(`generation failed: ${(err as Error).message}`, "server", { cause: err }));
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,118 @@
+/**
+ * Local GGUF models through node-llama-cpp 3.21.1, on the GGUF engineer's LlamaCppRunner (src/nn/gguf/llamacpp.ts):
+ * one context with N sequences, concurrent requests decode together. Conversations are rendered with the GGUF's own
+ * chat template (tokenizer.chat_template, through @huggingface/jinja) and tokenized with special tokens. An optional
+ * GGUF LoRA adapter is applied to the context. JSON-schema requests are not constrained here (callers validate).
+ */
+import { Template } from "@huggingface/jinja";
+import type { LlamaCppRunner } from "../../nn/gguf/llamacpp.ts";
+import { ModelError } from "../errors.ts";
+import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+
+export interface LlamaCppProviderOptions {
+  /** Path to the .gguf file. */
+  model: string;
+  /** GGUF LoRA adapter file(s). */
+  adapter?: string | string[];
+  /** Parallel sequences (default 4). */
+  sequences?: number;
+  /** Context length per sequence (default 2048). */
+  contextSize?: number;
+  threads?: number;
+  /** Used when a request gives no maxTokens (default 512). */
+  defaultMaxTokens?: number;
+  defaults?: SamplingParams;
+}
+
+/** Renders a conversation with a Jinja chat template (HF conventions: messages, add_generation_prompt, bos/eos). */
+export function renderChatTemplate(
+  template: string,
+  messages: ChatRequest["messages"],
+  specials: { bos_token?: string; eos_token?: string } = {},
+): string {
+  return new Template(template).render({
+    messages: messages.map((m) => ({ role: m.role, content: m.content })),
+    add_generation_prompt: true,
+    bos_token: specials.bos_token ?? "",
+    eos_token: specials.eos_token ?? "",
+  });
+}
+
+export class LlamaCppModel implements ChatModel {
+  readonly id: string;
+  private readonly template: string;
+  private readonly specials: { bos_token?: string; eos_token?: string };
+
+  private constructor(
+    private readonly runner: LlamaCppRunner,
+    private readonly opts: LlamaCppProviderOptions,
+  ) {
+    const adapters = ([] as string[]).concat(opts.adapter ?? []);
+    this.id = `llamacpp:${opts.model}${adapters.length ? `+${adapters.join("+")}` : ""}`;
+    const meta = runner.model.fileInfo.metadata as unknown as {
+      tokenizer?: {
+        chat_template?: string;
+        ggml?: { tokens?: string[]; bos_token_id?: number; eos_token_id?: number };
+      };
+    };
+    const template = meta.tokenizer?.chat_template;
+    if (!template) throw new ModelError(`${opts.model}: GGUF has no tokenizer.chat_template`, "config");
+    this.template = template;
+    const tokens = meta.tokenizer?.ggml?.tokens;
+    const bos = meta.tokenizer?.ggml?.bos_token_id;
+    const eos = meta.tokenizer?.ggml?.eos_token_id;
+    this.specials = {
+      bos_token: tokens && bos !== undefined ? tokens[Number(bos)] : undefined,
+      eos_token: tokens && eos !== undefined ? tokens[Number(eos)] : undefined,
+    };
+  }
+
+  static async load(opts: LlamaCppProviderOptions): Promise<LlamaCppModel> {
+    const { LlamaCppRunner } = await import("../../nn/gguf/llamacpp.ts");
+    const adapters = ([] as string[]).concat(opts.adapter ?? []);
+    let runner: LlamaCppRunner;
+    try {
+      runner = await LlamaCppRunner.load(opts.model, {
+        sequences: opts.sequences ?? 4,
+        contextSize: opts.contextSize ?? 2048,
+        threads: opts.threads,
+        kvCache: "f16",
+        lora: adapters.map((path) => ({ path })),
+      });
+    } catch (err) {
+      throw new ModelError(`${opts.model}: cannot load GGUF: ${(err as Error).message}`, "config", { cause: err });
+    }
+    return new LlamaCppModel(runner, opts);
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    if (request.signal?.aborted) throw new ModelError("request aborted", "aborted");
+    const r = { ...this.opts.defaults, ...defined(request) };
+    const started = performance.now();
+    const text = renderChatTemplate(this.template, request.messages, this.specials);
+    const prompt = this.runner.tokenize(text, true);
+    const [g] = await this.runner.generate([prompt], {
+      maxTokens: r.maxTokens ?? this.opts.defaultMaxTokens ?? 512,
+      temperature: r.temperature ?? 0,
+      topK: r.topK,
+      topP: r.topP,
+      seed: r.seed,
+      stop: r.stop,
+    });
+    return {
+      content: g.text,
+      finishReason: g.finishReason,
+      usage: { promptTokens: prompt.length, completionTokens: g.tokens.length },
+      model: this.id.slice("llamacpp:".length),
+      latencyMs: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.runner.dispose();
+  }
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

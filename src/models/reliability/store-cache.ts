@@ -1,0 +1,71 @@
+/**
+ * ResponseCache over the workspace store's `cache` table (src/store): the persistent cache in the store, as the
+ * issue asks. Writes are buffered and committed in one store transaction per event-loop turn (or every 256 rows);
+ * `get` sees buffered rows. The stored value is the answer plus the request (messages and parameters, never keys or
+ * headers) for audit.
+ */
+import type { Store } from "../../store/index.ts";
+import type { CacheableRequest, CachedResponse, ResponseCache } from "./cache.ts";
+
+interface StoredValue extends CachedResponse {
+  request?: CacheableRequest;
+}
+
+export class StoreResponseCache implements ResponseCache {
+  private readonly pending = new Map<string, { modelId: string; value: StoredValue }>();
+  private scheduled = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: { storeRequests?: boolean } = {},
+  ) {}
+
+  get(key: string): CachedResponse | undefined {
+    const p = this.pending.get(key);
+    if (p) return strip(p.value);
+    const v = this.store.cache.get<StoredValue>(key);
+    return v ? strip(v) : undefined;
+  }
+
+  put(key: string, modelId: string, request: CacheableRequest, value: CachedResponse): void {
+    if (this.pending.has(key)) return;
+    const stored: StoredValue = this.opts.storeRequests === false ? { ...value } : { ...value, request };
+    this.pending.set(key, { modelId, value: stored });
+    if (this.pending.size >= 256) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending];
+    this.store.transaction(() => {
+      for (const [key, { modelId, value }] of batch) this.store.cache.put(key, value, modelId);
+    });
+    for (const [key] of batch) this.pending.delete(key);
+  }
+
+  size(): number {
+    this.flush();
+    return this.store.cache.count();
+  }
+
+  close(): void {
+    this.flush();
+  }
+}
+
+function strip(v: StoredValue): CachedResponse {
+  return {
+    content: v.content,
+    finishReason: v.finishReason,
+    model: v.model,
+    promptTokens: v.promptTokens,
+    completionTokens: v.completionTokens,
+  };
+}
