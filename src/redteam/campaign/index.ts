@@ -1,3 +1,4 @@
+export * from "./campaign.ts";
 export * from "./memory-store.ts";
 export * from "./metrics.ts";
 export * from "./plan.ts";

@@ -59,6 +59,9 @@ export interface CampaignManifest {
   languages: string[];
   seed: number;
   seedsSource: string;
+  round: number;
+  /** The success criterion's severity threshold (findings without a judge severity get it). */
+  minSeverity: number;
   /** Record ids of every planned attack, in plan order. */
   recordIds: string[];
   /** Planned attacks left out for lack of a capability, with the reason. */
