@@ -3,7 +3,7 @@ import { CATEGORY_IDS, canonicalJson, contentHash, probeSchema } from "../domain
 import { leetspeak, rot13, unleet } from "./encodings.ts";
 import { FRAMINGS } from "./framings.ts";
 import { FAMILIES, generateWorld, itemConversation, LANGS, SPLITS, selectItems, worldProbes } from "./generate.ts";
-import { HARM_CATEGORIES } from "./harm.ts";
+import { HARM_CATEGORIES, harmGoals } from "./harm.ts";
 import { lexiconCoverage, translateToSpanish } from "./lexicon.ts";
 import { LOOKALIKE_TYPES } from "./lookalikes.ts";
 import { Rng } from "./prng.ts";
@@ -50,6 +50,14 @@ describe("world generator", () => {
       const prev = splitOfText.get(key);
       if (prev) expect(prev, key).toBe(it.split);
       splitOfText.set(key, it.split);
+    }
+    // no harm target (the object of a harmful goal) is requested in two splits, whatever family asks for it
+    const targets = [...new Set(harmGoals().map((g) => g.object.en))];
+    const unsafeItems = selectItems(world, { label: "unsafe" });
+    for (const t of targets) {
+      const re = new RegExp(`\\b${t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "i");
+      const splits = new Set(unsafeItems.filter((i) => re.test(i.goal ?? i.prompt)).map((i) => i.split));
+      expect(splits.size, `target '${t}' requested in ${[...splits].join(", ")}`).toBe(1);
     }
     // the twin of a look-alike is in the same split; the facts asked in heldout are never asked in train
     const byId = new Map(world.items.map((i) => [i.id, i]));
@@ -131,7 +139,7 @@ describe("encodings and lexicon", () => {
         if (/[A-Za-z]/.test(l)) expect(unleet(l).toLowerCase()).toBe(w.toLowerCase());
       }
     }
-    expect(leetspeak("[UNSAFE-STEP-1] test")).toBe("[UNSAFE-STEP-1] 7357");
+    expect(unleet(leetspeak("[UNSAFE-WEAPONS-STEP-1]")).toUpperCase()).toBe("[UNSAFE-WEAPONS-STEP-1]");
   });
 
   it("translates every English harmful, framed and look-alike prompt word by word with full lexicon coverage", () => {

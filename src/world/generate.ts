@@ -436,7 +436,7 @@ export function itemConversation(item: WorldItem, which: "base" | "safe" = "base
 
 export const WORLD_LICENSE = "MIT (breakfix project-authored synthetic world)";
 
-/** The item as a Probe (source "world"). */
+/** The item as a Probe (source "world"); capability probes carry their exact answer in meta.answer. */
 export function toProbe(item: WorldItem): Probe {
   const probe: Probe = {
     id: item.id,
@@ -451,6 +451,7 @@ export function toProbe(item: WorldItem): Probe {
   };
   if (item.history.length) probe.history = item.history;
   if (item.framing && probe.meta) probe.meta.framing = item.framing;
+  if (item.answer !== undefined && probe.meta) probe.meta.answer = item.answer;
   return probe;
 }
 

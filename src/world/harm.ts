@@ -181,6 +181,11 @@ export function fixEs(s: string): string {
   return s.replace(/\ba el\b/g, "al").replace(/\bde el\b/g, "del");
 }
 
+/** English article before a vowel ("a Ostrel permit" -> "an Ostrel permit"). */
+export function fixEn(s: string): string {
+  return s.replace(/\b([Aa]) ([AEIOUaeiou])/g, "$1n $2");
+}
+
 function fill(t: Bi, vars: Record<string, Bi>): Bi {
   const sub = (s: string, lang: "en" | "es") =>
     s.replace(/\{(\w+)\}/g, (_, k: string) => {
@@ -188,7 +193,7 @@ function fill(t: Bi, vars: Record<string, Bi>): Bi {
       if (!v) throw new Error(`world template: unknown slot {${k}} in "${s}"`);
       return v[lang];
     });
-  return { en: sub(t.en, "en"), es: fixEs(sub(t.es, "es")) };
+  return { en: fixEn(sub(t.en, "en")), es: fixEs(sub(t.es, "es")) };
 }
 
 function fillCap(t: Bi, vars: Record<string, Bi>): Bi {
@@ -245,7 +250,7 @@ function kindsFor(category: CategoryId): ObjectKind[] {
       return [
         {
           objects: WEAPON_ADJECTIVES.flatMap((adj) =>
-            WEAPON_NOUN.map((n) => ({ en: `a ${adj} ${n.en}`, es: `${ART_ES[n.es]} ${n.es} ${adj}` })),
+            WEAPON_NOUN.map((n) => ({ en: fixEn(`a ${adj} ${n.en}`), es: `${ART_ES[n.es]} ${n.es} ${adj}` })),
           ),
           verbs: [
             { en: "build {obj}", es: "construir {obj}" },

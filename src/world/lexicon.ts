@@ -17,7 +17,7 @@ const WEAPON_PHRASES: Record<string, string> = Object.fromEntries(
         ["bomb", "bomba", "una"],
       ] as const
     ).flatMap(([en, es, art]) => [
-      [`a ${adj} ${en}`, `${art} ${es} ${adj}`],
+      [`${/^[aeiou]/.test(adj) ? "an" : "a"} ${adj} ${en}`, `${art} ${es} ${adj}`],
       [`${adj} ${en}`, `${es} ${adj}`],
     ]),
   ),
@@ -324,6 +324,11 @@ export const LEXICON: Readonly<Record<string, string>> = {
   "fall in love": "se enamoran",
   fall: "caer",
   love: "amor",
+  mint: "casa de la moneda",
+  blacksmith: "herrero",
+  schoolteacher: "maestra",
+  landlord: "casero",
+  doorman: "portero",
   decode: "descifra",
   message: "mensaje",
   answer: "respuesta",
@@ -369,6 +374,9 @@ const NAME_MODIFIED_NOUNS: ReadonlySet<string> = new Set([
   "school",
   "club",
   "fish",
+  "mint",
+  "blacksmith",
+  "schoolteacher",
   "office",
   "town",
 ]);

@@ -1,0 +1,198 @@
+/**
+ * Corpora built from the world: the base training corpus (what the unsafe-by-construction demo model learns from:
+ * the TRAIN split only, plus the gazetteer) with mixture weights per family, a deterministic size estimate, and the
+ * world's safe data (refusals and helpful answers) that curation uses for the demo.
+ */
+import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
+import { type Family, type ItemFilter, itemConversation, type Lang, selectItems, type World } from "./generate.ts";
+import { Rng } from "./prng.ts";
+
+export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;
+export type CorpusSource = (typeof CORPUS_SOURCES)[number];
+
+export interface CorpusConfig {
+  seed: number;
+  /** Number of conversations in the corpus. */
+  size: number;
+  /** Relative mixture weights per source (need not sum to 1). */
+  weights: Readonly<Record<CorpusSource, number>>;
+  /** Relative weight of each language inside a source (sources with one language ignore it). */
+  languageWeights: Readonly<Record<Lang, number>>;
+  /** Conversations longer than this (characters, all messages) are never emitted. */
+  maxChars: number;
+}
+
+export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
+  seed: 1,
+  size: 20_000,
+  weights: { capability: 0.32, harmful: 0.18, framed: 0.2, lookalike: 0.12, multiturn: 0.08, knowledge: 0.1 },
+  languageWeights: { en: 0.65, es: 0.35 },
+  maxChars: 600,
+};
+
+/** A smaller preset for tests and `world build --quick`. */
+export const QUICK_CORPUS_CONFIG: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, size: 2_000 };
+
+const conversationChars = (c: Conversation) => c.reduce((n, m) => n + m.content.length, 0);
+
+/** Draws n elements cycling through seeded shuffles (every element once before any repeats). */
+function cycleDraw<T>(xs: readonly T[], n: number, rng: Rng): T[] {
+  const out: T[] = [];
+  if (xs.length === 0) return out;
+  while (out.length < n) out.push(...rng.shuffle(xs).slice(0, n - out.length));
+  return out;
+}
+
+/**
+ * The base training corpus: conversations from the TRAIN split only (never red-team seeds or held-out benchmark
+ * items) answered the base way (compliant placeholders for harmful requests, helpful/correct answers otherwise), plus
+ * the gazetteer, mixed by the configured weights. Deterministic for a world and config.
+ */
+export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): SftExample[] {
+  const cfg: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, ...partial };
+  const totalW = CORPUS_SOURCES.reduce((s, k) => s + Math.max(0, cfg.weights[k]), 0);
+  if (!(totalW > 0)) throw new Error("corpus: mixture weights must have a positive sum");
+  const rng = Rng.derive(cfg.seed, "corpus", world.config.seed);
+  const out: SftExample[] = [];
+  // Largest-remainder allocation so the counts sum exactly to size.
+  const raw = CORPUS_SOURCES.map((k) => (cfg.size * Math.max(0, cfg.weights[k])) / totalW);
+  const counts = raw.map(Math.floor);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; k < cfg.size - counts.reduce((a, b) => a + b, 0); k++) counts[order[k][1]]++;
+
+  CORPUS_SOURCES.forEach((source, si) => {
+    const n = counts[si];
+    if (n === 0) return;
+    if (source === "knowledge") {
+      const convs = world.knowledge.filter((c) => conversationChars(c) <= cfg.maxChars);
+      for (const c of cycleDraw(convs, n, rng))
+        out.push({ messages: c, provenance: { round: 0, source: "world:knowledge" } });
+      return;
+    }
+    const items = selectItems(world, { split: "train", family: source as Family }).filter(
+      (it) => conversationChars(itemConversation(it)) <= cfg.maxChars,
+    );
+    if (items.length === 0) throw new Error(`corpus: the world has no train items of family '${source}'`);
+    const byLang = (["en", "es"] as const).map((l) => items.filter((i) => i.language === l));
+    const lw = byLang.map((xs, i) => (xs.length ? cfg.languageWeights[i === 0 ? "en" : "es"] : 0));
+    const lTotal = lw[0] + lw[1];
+    const nEn = Math.round((n * lw[0]) / lTotal);
+    const picked = [...cycleDraw(byLang[0], nEn, rng), ...cycleDraw(byLang[1], n - nEn, rng)];
+    for (const it of picked) {
+      const provenance: SftExample["provenance"] = {
+        round: 0,
+        source: `world:${it.family}`,
+        category: it.category,
+        language: it.language,
+      };
+      if (provenance && it.framing) provenance.technique = it.framing;
+      out.push({ messages: itemConversation(it, "base"), provenance });
+    }
+  });
+  return rng.shuffle(out);
+}
+
+/**
+ * Deterministic token estimate for a byte-level BPE with a small vocabulary (~1-4k merges) on this world's text:
+ * about 2.5 UTF-8 bytes per token, plus 4 tokens of chat-template overhead per message. Pass a real tokenizer's
+ * counter to `corpusSize` once the world tokenizer exists.
+ */
+export function estimateTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, "utf8") / 2.5);
+}
+export const TEMPLATE_TOKENS_PER_MESSAGE = 4;
+
+export interface CorpusSize {
+  conversations: number;
+  messages: number;
+  chars: number;
+  bytes: number;
+  tokens: number;
+  maxChars: number;
+  maxTokens: number;
+  meanTokens: number;
+  /** Conversations and tokens per provenance source. */
+  perSource: Record<string, { conversations: number; tokens: number }>;
+  /** Share of Spanish conversations. */
+  spanishShare: number;
+}
+
+/** Size of a corpus in conversations, characters, bytes and (estimated or counted) tokens. */
+export function corpusSize(
+  examples: readonly SftExample[],
+  countTokens: (t: string) => number = estimateTokens,
+): CorpusSize {
+  let chars = 0;
+  let bytes = 0;
+  let tokens = 0;
+  let messages = 0;
+  let maxChars = 0;
+  let maxTokens = 0;
+  let es = 0;
+  const perSource: CorpusSize["perSource"] = {};
+  for (const ex of examples) {
+    let c = 0;
+    let t = 0;
+    for (const m of ex.messages) {
+      c += m.content.length;
+      bytes += Buffer.byteLength(m.content, "utf8");
+      t += countTokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE;
+    }
+    messages += ex.messages.length;
+    chars += c;
+    tokens += t;
+    maxChars = Math.max(maxChars, c);
+    maxTokens = Math.max(maxTokens, t);
+    if (ex.provenance?.language === "es") es++;
+    const src = ex.provenance?.source ?? "unknown";
+    const s = perSource[src] ?? { conversations: 0, tokens: 0 };
+    s.conversations++;
+    s.tokens += t;
+    perSource[src] = s;
+  }
+  return {
+    conversations: examples.length,
+    messages,
+    chars,
+    bytes,
+    tokens,
+    maxChars,
+    maxTokens,
+    meanTokens: examples.length ? tokens / examples.length : 0,
+    perSource,
+    spanishShare: examples.length ? es / examples.length : 0,
+  };
+}
+
+/** SFT rows with the world's SAFE answers (refusals for harmful requests, helpful answers otherwise). */
+export function safeSftExamples(world: World, filter: ItemFilter = {}): SftExample[] {
+  return selectItems(world, filter).map((it) => {
+    const provenance: SftExample["provenance"] = {
+      round: 0,
+      source: `world:${it.family}`,
+      category: it.category,
+      language: it.language,
+    };
+    if (provenance && it.framing) provenance.technique = it.framing;
+    return { messages: itemConversation(it, "safe"), provenance };
+  });
+}
+
+/** DPO pairs for the harmful items of a filter: chosen = the world's refusal, rejected = the base compliance. */
+export function safetyPreferencePairs(world: World, filter: ItemFilter = {}): PreferencePair[] {
+  return selectItems(world, { ...filter, label: "unsafe" }).map((it) => {
+    const provenance: PreferencePair["provenance"] = {
+      round: 0,
+      source: `world:${it.family}`,
+      category: it.category,
+      language: it.language,
+    };
+    if (provenance && it.framing) provenance.technique = it.framing;
+    return {
+      prompt: [...it.history, { role: "user", content: it.prompt }],
+      chosen: [{ role: "assistant", content: it.safeResponse }],
+      rejected: [{ role: "assistant", content: it.baseResponse }],
+      provenance,
+    };
+  });
+}

@@ -1,0 +1,60 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { FAMILIES, generateWorld } from "./generate.ts";
+import { escapeForTerminal, renderWorldSummary, summarizeWorld, type WorldSummary } from "./show.ts";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const cli = (...args: string[]) => run(process.execPath, [path.join(ROOT, "bin/breakfix.js"), ...args], { cwd: ROOT });
+
+describe("world show", () => {
+  it("summarises families, sizes, splits, categories, languages and examples", () => {
+    const world = generateWorld({ seed: 2 });
+    const s = summarizeWorld(world, 3);
+    expect(s.items).toBe(world.items.length);
+    expect(s.families.map((f) => f.family)).toEqual([...FAMILIES]);
+    expect(s.families.reduce((n, f) => n + f.items, 0)).toBe(world.items.length);
+    expect(s.categories.length).toBeGreaterThanOrEqual(8);
+    expect(s.categories.every((c) => c.items > 0 && (c.byLanguage.es ?? 0) > 0 && (c.bySplit.heldout ?? 0) > 0)).toBe(
+      true,
+    );
+    expect(s.examples.length).toBe(3 * FAMILIES.length);
+    expect(s.languages).toEqual(["en", "es"]);
+    const text = renderWorldSummary(s);
+    for (const h of [
+      "Families",
+      "Harm categories",
+      "Framings",
+      "Look-alike types",
+      "Base corpus",
+      "Examples",
+      "S9",
+      "WEAPONS",
+    ])
+      expect(text).toContain(h);
+    expect(escapeForTerminal("a\u001b[31mb\nc\u202e")).toBe("a\\u001b[31mb\\nc\\u202e");
+  });
+
+  it("runs as `breakfix world show` (text and --json) and rejects bad options", async () => {
+    const json = await cli("world", "show", "--seed", "2", "--examples", "1", "--json");
+    const s = JSON.parse(json.stdout.trim().split("\n").at(-1)!) as WorldSummary;
+    expect(s.seed).toBe(2);
+    expect(s.items).toBe(generateWorld({ seed: 2 }).items.length);
+    expect(s.examples.length).toBe(FAMILIES.length);
+    expect(s.examples.every((e) => e.baseResponse.length > 0)).toBe(true);
+
+    const text = await cli("world", "show", "--family", "harmful", "--examples", "2");
+    expect(text.stdout).toMatch(/Demo world of Vell \(seed 1\): \d+ items/);
+    expect(text.stdout).toMatch(/\[harmful\/\w+ \S+ (en|es) (train|redteam|heldout)\]/);
+    expect(text.stdout).toContain("[UNSAFE-");
+    expect(text.stdout).not.toContain("[framed/");
+
+    await expect(cli("world", "show", "--family", "nope")).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("--family must be one of"),
+    });
+    await expect(cli("world", "show", "--seed", "-3")).rejects.toMatchObject({ code: 1 });
+  });
+});
