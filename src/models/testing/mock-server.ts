@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "ok" | "429" | "500" | "hang" | "malformed";
+export type Fault = "ok" | "429" | "500" | "400" | "hang" | "malformed";
 
 export interface MockServerOptions {
   /** Fixed delay before answering, ms (default 0). */
@@ -19,6 +19,8 @@ export interface MockServerOptions {
   /** Require this bearer token (401 otherwise). */
   apiKey?: string;
   port?: number;
+  /** Simulate a careless proxy that echoes the Authorization header in 4xx/5xx error bodies (secret-leak tests). */
+  echoAuthOnError?: boolean;
 }
 
 export interface MockChatBody {
@@ -95,14 +97,15 @@ export class MockChatServer {
       const prompt = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
       const outcome = this.opts.fault ? this.opts.fault(n, body) : "ok";
       this.arrivals.push({ n, at: performance.now(), outcome, prompt });
-      const respond = () => this.respond(res, outcome, body, prompt);
+      const auth = this.opts.echoAuthOnError ? ` (auth: ${req.headers.authorization ?? "none"})` : "";
+      const respond = () => this.respond(res, outcome, body, prompt, auth);
       const latency = this.opts.latencyMs ?? 0;
       if (latency > 0) setTimeout(respond, latency);
       else respond();
     });
   }
 
-  private respond(res: ServerResponse, outcome: Fault, body: MockChatBody, prompt: string): void {
+  private respond(res: ServerResponse, outcome: Fault, body: MockChatBody, prompt: string, auth: string): void {
     switch (outcome) {
       case "hang":
         return; // never answer; the client's timeout must fire
@@ -114,7 +117,11 @@ export class MockChatServer {
       }
       case "500":
         res.writeHead(500, { "content-type": "application/json" });
-        res.end('{"error":{"message":"internal error"}}');
+        res.end(JSON.stringify({ error: { message: `internal error${auth}` } }));
+        return;
+      case "400":
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: `bad request${auth}`, type: "invalid_request_error" } }));
         return;
       case "malformed":
         res.writeHead(200, { "content-type": "application/json" });

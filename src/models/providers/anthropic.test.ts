@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { ModelError } from "../errors.ts";
+import { describeChatModelConformance } from "../testing/conformance.ts";
+import { MockAnthropicServer } from "../testing/mock-anthropic.ts";
+import { mockReply } from "../testing/mock-server.ts";
+import { AnthropicModel } from "./anthropic.ts";
+
+describeChatModelConformance("anthropic (local Messages API)", async () => {
+  const server = new MockAnthropicServer();
+  const baseUrl = await server.start();
+  return {
+    model: new AnthropicModel({ baseUrl, model: "claude-test", apiKey: "sk-ant-test-000000" }),
+    teardown: () => server.stop(),
+  };
+});
+
+describe("AnthropicModel", () => {
+  it("sends system separately, the key, max_tokens, stop sequences and structured output", async () => {
+    const server = new MockAnthropicServer();
+    const baseUrl = await server.start();
+    try {
+      const m = new AnthropicModel({
+        baseUrl,
+        model: "claude-test",
+        apiKey: "sk-ant-test-000000",
+        defaultMaxTokens: 64,
+      });
+      expect(m.id).toBe(`anthropic:${baseUrl}#claude-test`);
+      const r = await m.chat({
+        messages: [
+          { role: "system", content: "be safe" },
+          { role: "user", content: "judge this" },
+        ],
+        stop: ["END"],
+        jsonSchema: { name: "verdict", schema: { type: "object", properties: { safe: { type: "boolean" } } } },
+      });
+      expect(r.content).toBe(mockReply("judge this"));
+      const body = server.bodies[0];
+      expect(body.system).toBe("be safe");
+      expect(body.messages).toEqual([{ role: "user", content: "judge this" }]);
+      expect(body.max_tokens).toBe(64);
+      expect(body.stop_sequences).toEqual(["END"]);
+      expect(body.output_config).toEqual({
+        format: { type: "json_schema", schema: { type: "object", properties: { safe: { type: "boolean" } } } },
+      });
+      // SDK 1.x sends the API key as a bearer token
+      expect(server.headers[0].authorization).toBe("Bearer sk-ant-test-000000");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("classifies 429 and 529 as retryable rate limits with Retry-After", async () => {
+    const server = new MockAnthropicServer((n) => (n === 0 ? "429" : "529"));
+    const baseUrl = await server.start();
+    try {
+      const m = new AnthropicModel({ baseUrl, model: "claude-test", apiKey: "k-0000000000" });
+      for (let i = 0; i < 2; i++) {
+        const e = (await m.chat({ messages: [{ role: "user", content: "x" }] }).catch((err) => err)) as ModelError;
+        expect(e).toBeInstanceOf(ModelError);
+        expect(e.kind).toBe("rate_limit");
+        expect(e.retryAfterMs).toBe(2000);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Store } from "../store/index.ts";
+import { createChatModel } from "./registry.ts";
+import { StoreResponseCache } from "./reliability/store-cache.ts";
+import { UsageMeter } from "./reliability/usage.ts";
+import { parseSecretsFile, redactSecrets, registerSecret, resolveApiKey } from "./secrets.ts";
+import { MockChatServer } from "./testing/mock-server.ts";
+
+const root = mkdtempSync(path.join(tmpdir(), "secrets-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("secrets", () => {
+  it("parses dotenv and YAML/JSON secrets files", () => {
+    expect(parseSecretsFile('# c\nexport A_KEY=one\nB="two words"\n', "s.env")).toEqual({
+      A_KEY: "one",
+      B: "two words",
+    });
+    expect(parseSecretsFile("A_KEY: one\nB: 2\n", "s.yaml")).toEqual({ A_KEY: "one", B: "2" });
+    expect(parseSecretsFile('{"A_KEY": "one"}', "s.json")).toEqual({ A_KEY: "one" });
+    expect(() => parseSecretsFile("- a\n- b\n", "s.yaml")).toThrow(/s\.yaml: secrets file must be a mapping/);
+    expect(() => parseSecretsFile("A: [1]\n", "s.yaml")).toThrow(/s\.yaml: A: expected a string/);
+  });
+
+  it("resolves from the env var first, then the secrets file, and names what is missing (never the value)", () => {
+    const file = path.join(root, "secrets.env");
+    writeFileSync(file, "MY_KEY=from-file-123456789\n");
+    expect(resolveApiKey({ apiKeyEnv: "MY_KEY" }, { MY_KEY: "from-env-123456789" })).toBe("from-env-123456789");
+    expect(resolveApiKey({ apiKeyEnv: "MY_KEY", secretsFile: file }, {})).toBe("from-file-123456789");
+    expect(resolveApiKey({}, {})).toBeUndefined();
+    expect(() => resolveApiKey({ apiKeyEnv: "NOPE_KEY" }, {})).toThrow(/environment variable NOPE_KEY is not set/);
+    expect(() => resolveApiKey({ apiKeyEnv: "OTHER", secretsFile: file }, {})).toThrow(
+      /secrets\.env: no non-empty entry "OTHER"/,
+    );
+    expect(() => resolveApiKey({ apiKeyEnv: "X", secretsFile: path.join(root, "missing.env") }, {})).toThrow(
+      /cannot read secrets file/,
+    );
+  });
+
+  it("redacts registered secrets", () => {
+    registerSecret("sk-redact-me-0123456789");
+    expect(redactSecrets("key sk-redact-me-0123456789 twice sk-redact-me-0123456789")).toBe(
+      "key [REDACTED] twice [REDACTED]",
+    );
+  });
+});
+
+describe("an API key set in the environment never reaches the database, logs or reports", () => {
+  it("after a run with successes, retries, echoed keys in errors and a permanent failure", async () => {
+    const key = `sk-leaktest-${randomBytes(16).toString("hex")}`;
+    const envName = "BREAKFIX_LEAKTEST_API_KEY";
+    process.env[envName] = key;
+    const workspace = path.join(root, "ws");
+    // the server requires the key, and echoes the Authorization header into its error bodies
+    const server = new MockChatServer({
+      apiKey: key,
+      echoAuthOnError: true,
+      fault: (n, body) => (body.messages?.[0]?.content === "permanent failure" ? "400" : n % 4 === 1 ? "500" : "ok"),
+    });
+    const baseUrl = await server.start();
+    const store = Store.open(workspace);
+    const logFile = path.join(workspace, "run.log");
+    const meter = new UsageMeter();
+    try {
+      const model = await createChatModel(
+        {
+          provider: "openai-compatible",
+          baseUrl,
+          model: "mock",
+          apiKeyEnv: envName,
+          retries: 4,
+          pricing: { inputPerMTok: 1, outputPerMTok: 2 },
+        },
+        {
+          cache: new StoreResponseCache(store),
+          meter,
+          reliability: { baseMs: 1 },
+          onEvent: (e) => appendFileSync(logFile, `${JSON.stringify(e)}\n`),
+        },
+      );
+      const prompts = Array.from({ length: 12 }, (_, i) => `question ${i}`);
+      const results = await Promise.all(prompts.map((p) => model.chat({ messages: [{ role: "user", content: p }] })));
+      expect(results).toHaveLength(12);
+      const failure = await model
+        .chat({ messages: [{ role: "user", content: "permanent failure" }] })
+        .catch((e: Error) => e);
+      expect(failure).toBeInstanceOf(Error);
+      appendFileSync(logFile, `error: ${(failure as Error).message}\n`);
+      // reports: usage snapshot as JSON and Markdown
+      const snap = meter.snapshot();
+      writeFileSync(path.join(workspace, "report.json"), JSON.stringify({ model: model.id, usage: snap }, null, 2));
+      writeFileSync(path.join(workspace, "report.md"), `# Run\n\nmodel ${model.id}\n\n${JSON.stringify(snap)}\n`);
+      // responses recorded in the store as the stages do
+      store.responses.putMany(
+        results.map((r, i) => ({
+          key: { model: model.id, prompt: prompts[i] },
+          value: {
+            id: `r${i}`,
+            model: r.model,
+            conversation: [{ role: "user" as const, content: prompts[i] }],
+            content: r.content,
+            finishReason: r.finishReason,
+            usage: r.usage,
+          },
+        })),
+      );
+      (model as { close?: () => Promise<void> }).close?.();
+    } finally {
+      store.close();
+      await server.stop();
+      delete process.env[envName];
+    }
+    // the test is meaningful: the key was used, errors did echo it, and the echo was redacted
+    expect(server.count("ok")).toBeGreaterThan(0);
+    expect(server.count("500")).toBeGreaterThan(0);
+    const log = readFileSync(logFile, "utf8");
+    expect(log).toContain("[REDACTED]");
+    expect(log).toContain("bad request");
+    // scan every file the run left (db, WAL, SHM, log, reports) as raw bytes, including a base64 form of the key
+    const needles = [Buffer.from(key), Buffer.from(Buffer.from(key).toString("base64"))];
+    const files = readdirSync(workspace)
+      .map((f) => path.join(workspace, f))
+      .filter((f) => statSync(f).isFile());
+    expect(files.map((f) => path.basename(f)).sort()).toEqual(
+      expect.arrayContaining(["breakfix.db", "report.json", "report.md", "run.log"]),
+    );
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      for (const n of needles) expect(bytes.includes(n), `${path.basename(f)} contains the API key`).toBe(false);
+    }
+  });
+});
