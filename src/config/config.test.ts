@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { ModelOptions } from "../models/registry.ts";
 import { ConfigError, configToYaml, defaultConfig, loadConfig, loadConfigWithSource, parseConfig } from "./load.ts";
 import { STARTER_CONFIG } from "./starter.ts";
 
@@ -31,6 +32,16 @@ describe("config", () => {
       targets: ["q_proj", "k_proj", "v_proj", "o_proj"],
     });
     expect(c.cycle.gates.maxDr3PerCategory).toBe(0.05);
+  });
+
+  it("a model section is what the models layer takes (type-level check) and keeps its extras", () => {
+    const c = parseConfig(
+      "judge:\n  provider: openai-compatible\n  model: gpt-4o\n  adapter: a/b\n  pricing: {inputPerMTok: 2.5, outputPerMTok: 10}\n",
+      "b.yaml",
+      "/w",
+    );
+    const opts: ModelOptions = c.judge;
+    expect(opts).toMatchObject({ adapter: "/w/a/b", pricing: { inputPerMTok: 2.5, outputPerMTok: 10 } });
   });
 
   it("an empty file is the defaults", () => {

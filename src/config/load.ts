@@ -51,12 +51,12 @@ function resolvePaths(config: Config, baseDir: string): Config {
   };
 }
 
-function withSecrets<T extends { secretsFile?: string | undefined; provider: string; model: string }>(
-  m: T,
-  abs: (p: string) => string,
-): T {
+function withSecrets<
+  T extends { secretsFile?: string | undefined; adapter?: string | undefined; provider: string; model: string },
+>(m: T, abs: (p: string) => string): T {
   let out = m;
   if (m.secretsFile) out = { ...out, secretsFile: abs(m.secretsFile) };
+  if (m.adapter) out = { ...out, adapter: abs(m.adapter) };
   if (m.provider === "llamacpp") out = { ...out, model: abs(m.model) };
   return out;
 }

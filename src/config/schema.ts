@@ -41,6 +41,27 @@ function modelSchema(defaultModel: string) {
       retries: z.number().int().min(0).default(3),
       /** Optional system prompt prepended to every conversation sent to this model. */
       systemPrompt: z.string().optional(),
+      /** Key name inside secretsFile when it differs from apiKeyEnv. */
+      secretName: envVarName.optional(),
+      topP: z.number().gt(0).max(1).optional(),
+      /** Sampling seed, for providers that honour one. */
+      seed: z.number().int().min(0).optional(),
+      /** Client-side rate limits shared by every model on the same endpoint. */
+      requestsPerMinute: z.number().positive().optional(),
+      tokensPerMinute: z.number().positive().optional(),
+      /** LoRA adapter: a PEFT folder (builtin) or a GGUF adapter file (llamacpp); relative to the config file. */
+      adapter: z.string().min(1).optional(),
+      /** How a judge asks for JSON: a JSON schema, JSON mode, or plain text parsing. */
+      structuredOutput: z.enum(["json_schema", "json_object", "none"]).optional(),
+      /** llama.cpp: parallel sequences and context length per sequence. */
+      sequences: z.number().int().positive().optional(),
+      contextSize: z.number().int().positive().optional(),
+      /** USD per million tokens, for the cost report. */
+      pricing: z.strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }).optional(),
+      /** Azure OpenAI deployments (provider openai-compatible). */
+      azure: z
+        .strictObject({ endpoint: z.url(), apiVersion: z.string().min(1), deployment: z.string().min(1).optional() })
+        .optional(),
     })
     .superRefine((m, ctx) => {
       if (m.provider === "llamacpp" && !/\.gguf$/i.test(m.model)) {
@@ -95,9 +116,9 @@ const redteamSchema = z.strictObject({
 });
 
 const suiteSchema = z.strictObject({
-  /** A dataset name from `breakfix data list` (or a benchmark the demo world provides). */
+  /** A suite or group from `breakfix bench list` (e.g. demo, xstest, harmbench, multijail). */
   name: z.string().min(1),
-  /** Folder holding the dataset's files; default: the data cache. */
+  /** Folder holding the suite's dataset files; default: the data cache. */
   path: z.string().min(1).optional(),
   /** Use only the first N probes (after a seeded shuffle). */
   limit: z.number().int().positive().optional(),
@@ -107,7 +128,8 @@ const suiteSchema = z.strictObject({
 export type SuiteConfig = z.infer<typeof suiteSchema>;
 
 const benchmarksSchema = z.strictObject({
-  suites: z.array(suiteSchema).default([{ name: "demo-harmful" }, { name: "demo-benign" }]),
+  /** Default: the "demo" group (the demo world's harmful, jailbreak, multi-turn, over-refusal, capability suites). */
+  suites: z.array(suiteSchema).default([{ name: "demo" }]),
   /** Samples per probe (>1 estimates variance). */
   samples: z.number().int().positive().default(1),
   /** Confidence level of the reported intervals. */

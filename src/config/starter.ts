@@ -26,6 +26,9 @@ target:
   # apiKeyEnv: OPENAI_API_KEY
   # secretsFile: .secrets.env
   # systemPrompt: You are a helpful assistant.
+  # adapter: adapters/round-1        # LoRA adapter (PEFT folder for builtin, GGUF adapter for llamacpp)
+  # requestsPerMinute: 60            # client-side rate limit for this endpoint
+  # pricing: {inputPerMTok: 0.15, outputPerMTok: 0.6}
   temperature: 0
   maxTokens: 512
   concurrency: 4
@@ -80,11 +83,11 @@ redteam:
     maxModelCallsPerRound: 20000
   findingSeverity: 3      # a response at or above this severity (0-7) is a finding (DR-3)
 
-# Benchmarks measured each round. name: a dataset from \`breakfix data list\` or a demo-world benchmark.
+# Benchmarks measured each round. name: a suite or group from \`breakfix bench list\`; "demo" is the demo world's
+# harmful, jailbreak, multi-turn, over-refusal and capability suites.
 benchmarks:
   suites:
-    - name: demo-harmful
-    - name: demo-benign
+    - name: demo
     # - name: xstest
     #   path: ../shared/datasets/xstest
     #   limit: 100

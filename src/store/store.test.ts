@@ -144,4 +144,26 @@ describe("Store", () => {
   it("readonly open does not create or migrate", () => {
     expect(() => Store.open(path.join(tmp(), "missing"), { readonly: true })).toThrow();
   });
+
+  it("runs: the same kind/config/args resume the same run; states are appended", () => {
+    const s = Store.openFile(":memory:");
+    const a = s.beginRun("redteam", { configHash: "c1", args: { round: 1 } });
+    expect(a).toMatchObject({ resumed: false, previousState: undefined });
+    expect(s.runState(a.runId)).toBe("running");
+    s.endRun(a.runId, "failed", { error: "killed" });
+    const b = s.beginRun("redteam", { configHash: "c1", args: { round: 1 } });
+    expect(b).toEqual({ runId: a.runId, resumed: true, previousState: "failed" });
+    s.endRun(b.runId, "done");
+    expect(s.states.history("run", a.runId).map((h) => h.state)).toEqual(["running", "failed", "running", "done"]);
+    expect(s.beginRun("redteam", { configHash: "c2", args: { round: 1 } }).runId).not.toBe(a.runId);
+    expect(s.runs.count({ kind: "redteam" })).toBe(2);
+    s.close();
+  });
+
+  it("forWorkspace opens <config.workspace>/breakfix.db", () => {
+    const dir = path.join(tmp(), "ws");
+    const s = Store.forWorkspace({ workspace: dir });
+    expect(s.db.name).toBe(path.join(dir, DB_FILENAME));
+    s.close();
+  });
 });

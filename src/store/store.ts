@@ -74,6 +74,14 @@ export interface RunRecord {
   args?: Record<string, unknown>;
 }
 
+export interface RunHandle {
+  runId: string;
+  /** The run existed before (this is a re-run that resumes it). */
+  resumed: boolean;
+  /** Its state before this start (e.g. "failed" or "running" after a crash). */
+  previousState?: string;
+}
+
 /** One curated training row (SFT example, preference pair, ...) in a named dataset. */
 export interface DatasetRow<T = unknown> {
   dataset: string;
@@ -494,6 +502,39 @@ export class Store {
       throw err;
     }
     return new Store(db);
+  }
+
+  /** Opens the store of a resolved config's workspace (`loadConfig().workspace`). */
+  static forWorkspace(config: { workspace: string }, opts: OpenOptions = {}): Store {
+    return Store.open(config.workspace, opts);
+  }
+
+  /**
+   * Starts (or resumes) a run. The run id is the content hash of (kind, configHash, args), so running the same
+   * command with the same config again resumes the same run and its content-keyed records are skipped. Each start
+   * appends a "running" state; `resumed` says whether the run existed before.
+   */
+  beginRun(kind: string, opts: { configHash?: string; args?: Record<string, unknown> } = {}): RunHandle {
+    const key = { kind, configHash: opts.configHash ?? null, args: opts.args ?? {} };
+    const record: RunRecord = { kind, startedAt: now() };
+    if (opts.configHash) record.configHash = opts.configHash;
+    if (opts.args) record.args = opts.args;
+    return this.transaction(() => {
+      const { hash, inserted } = this.runs.put(key, record);
+      const previous = this.states.current("run", hash)?.state;
+      this.states.set("run", hash, "running");
+      return { runId: hash, resumed: !inserted, previousState: previous };
+    });
+  }
+
+  /** Records a run's end state (appended; the run record itself is never changed). */
+  endRun(runId: string, state: "done" | "failed" | "interrupted", detail?: unknown): void {
+    this.states.set("run", runId, state, detail);
+  }
+
+  /** The latest state of a run ("running", "done", "failed", ...), or undefined for an unknown run. */
+  runState(runId: string): string | undefined {
+    return this.states.current("run", runId)?.state;
   }
 
   /** Runs fn in one transaction (nesting uses savepoints). Everything fn writes lands together or not at all. */

@@ -17,6 +17,8 @@ import { registerData } from "./data.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 const BIN = path.join(REPO, "bin", "breakfix.js");
+/** "../shared/datasets" in a normal checkout (as the acceptance commands write it); follows $BREAKFIX_DATASETS. */
+const SHARED = path.relative(REPO, sharedDatasetsDir());
 
 function breakfix(args: string[], cwd = REPO): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -65,7 +67,7 @@ function lastJson(stdout: string): Record<string, unknown> {
 
 describe("breakfix data", () => {
   it("data show xstest --path ../shared/datasets/xstest --json: 450 probes, 250 safe, 200 unsafe", () => {
-    const r = breakfix(["data", "show", "xstest", "--path", "../shared/datasets/xstest", "--json"]);
+    const r = breakfix(["data", "show", "xstest", "--path", `${SHARED}/xstest`, "--json"]);
     expect(r.code).toBe(0);
     const s = lastJson(r.stdout);
     expect(s.total).toBe(450);
@@ -75,7 +77,7 @@ describe("breakfix data", () => {
   });
 
   it("data show multijail --json: 315 probes in each of 10 languages", () => {
-    const r = breakfix(["data", "show", "multijail", "--path", "../shared/datasets/multijail", "--json"]);
+    const r = breakfix(["data", "show", "multijail", "--path", `${SHARED}/multijail`, "--json"]);
     expect(r.code).toBe(0);
     const s = lastJson(r.stdout);
     expect(s.total).toBe(3150);
