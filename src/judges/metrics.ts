@@ -38,6 +38,8 @@ export function agreement(
   gold: readonly string[],
   predicted: readonly string[],
   labels: readonly string[],
+  /** Classes averaged in macro-F1 (default all labels); e.g. leave out a prediction-only "unjudged" column. */
+  macroOver: readonly string[] = labels,
 ): AgreementMetrics {
   if (gold.length !== predicted.length) {
     throw new Error(`agreement: ${gold.length} gold labels but ${predicted.length} predictions`);
@@ -66,7 +68,9 @@ export function agreement(
     const recall = support === 0 ? 0 : tp / support;
     return { label, precision, recall, f1: f1Of(precision, recall), support, predicted: predictedCount };
   });
-  const macroF1 = k === 0 ? Number.NaN : perClass.reduce((a, c) => a + c.f1, 0) / k;
+  const macroClasses = perClass.filter((c) => macroOver.includes(c.label));
+  const macroF1 =
+    macroClasses.length === 0 ? Number.NaN : macroClasses.reduce((a, c) => a + c.f1, 0) / macroClasses.length;
   const accuracy = n === 0 ? Number.NaN : correct / n;
   return { n, labels: [...labels], accuracy, macroF1, kappa: cohensKappa(confusion), perClass, confusion };
 }

@@ -1,9 +1,19 @@
 import type { Command } from "commander";
+import { registerBench } from "./bench.ts";
 import { registerConfigCommands } from "./config.ts";
 import { registerData } from "./data.ts";
+import { registerJudge } from "./judge.ts";
 import { registerServe } from "./serve.ts";
+import { registerWorldCommands } from "./world.ts";
 
 /** A command module adds its subcommands to the program. Add one line per stage below. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commands: RegisterCommands[] = [registerConfigCommands, registerData, registerServe];
+export const commands: RegisterCommands[] = [
+  registerConfigCommands,
+  registerData,
+  registerServe,
+  registerBench,
+  registerWorldCommands,
+  registerJudge,
+];
