@@ -108,6 +108,11 @@ export class LlamaCppModel implements ChatModel {
     };
   }
 
+  /** Concurrent requests decode together over the context's sequences. */
+  chatMany(requests: ChatRequest[]): Promise<ChatResult[]> {
+    return Promise.all(requests.map((r) => this.chat(r)));
+  }
+
   async close(): Promise<void> {
     await this.runner.dispose();
   }
