@@ -60,6 +60,10 @@ function rowOffsets(shape: Shape, st: readonly number[]): Int32Array {
   return out;
 }
 
+/**
+ * c[m,n] += a[m,k] b[k,n] (row-major, offsets in elements). i-k-j order, register-blocked 2 rows of c x 4 rows of
+ * b: each streaming pass over j reads 4 rows of b once and updates 2 rows of c (about 3x the plain i-k-j loop in V8).
+ */
 export function matmulInto(
   a: FBuf,
   aOff: number,
@@ -71,12 +75,50 @@ export function matmulInto(
   k: number,
   n: number,
 ): void {
-  for (let i = 0; i < m; i++) {
+  const k4 = k - (k % 4);
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const c0 = cOff + i * n;
+    const c1 = c0 + n;
+    const a0 = aOff + i * k;
+    const a1 = a0 + k;
+    for (let p = 0; p < k4; p += 4) {
+      const x0 = a[a0 + p];
+      const x1 = a[a0 + p + 1];
+      const x2 = a[a0 + p + 2];
+      const x3 = a[a0 + p + 3];
+      const y0 = a[a1 + p];
+      const y1 = a[a1 + p + 1];
+      const y2 = a[a1 + p + 2];
+      const y3 = a[a1 + p + 3];
+      const b0 = bOff + p * n;
+      const b1 = b0 + n;
+      const b2 = b1 + n;
+      const b3 = b2 + n;
+      for (let j = 0; j < n; j++) {
+        const u0 = b[b0 + j];
+        const u1 = b[b1 + j];
+        const u2 = b[b2 + j];
+        const u3 = b[b3 + j];
+        c[c0 + j] += x0 * u0 + x1 * u1 + x2 * u2 + x3 * u3;
+        c[c1 + j] += y0 * u0 + y1 * u1 + y2 * u2 + y3 * u3;
+      }
+    }
+    for (let p = k4; p < k; p++) {
+      const x = a[a0 + p];
+      const y = a[a1 + p];
+      const bp = bOff + p * n;
+      for (let j = 0; j < n; j++) {
+        c[c0 + j] += x * b[bp + j];
+        c[c1 + j] += y * b[bp + j];
+      }
+    }
+  }
+  if (i < m) {
     const ci = cOff + i * n;
     const ai = aOff + i * k;
     for (let p = 0; p < k; p++) {
       const av = a[ai + p];
-      if (av === 0) continue;
       const bp = bOff + p * n;
       for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
     }
@@ -123,12 +165,21 @@ export class RefCompiled implements CompiledGraph {
 
   async dispose(): Promise<void> {}
 
+  /** Seconds spent per op kind, accumulated over runs when `profile` is set. */
+  readonly profile = new Map<string, number>();
+  profiling = false;
+
   runSync(feeds: Readonly<Record<string, HostTensor>>): HostTensor[] {
     const vals = new Map<NodeId, Buf>();
     const F = this.precision === "f64" ? Float64Array : Float32Array;
     this.order.forEach((id, pos) => {
       const node = this.graph.nodes[id];
+      const t0 = this.profiling ? performance.now() : 0;
       vals.set(id, evalNode(node, this.graph, vals, feeds, F));
+      if (this.profiling) {
+        const k = node.op.kind;
+        this.profile.set(k, (this.profile.get(k) ?? 0) + (performance.now() - t0) / 1000);
+      }
       for (const j of node.inputs) if (this.lastUse.get(j) === pos) vals.delete(j);
       if (this.lastUse.get(id) === undefined) vals.delete(id);
     });

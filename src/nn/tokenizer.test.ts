@@ -111,7 +111,7 @@ describe("byte-level BPE trainer + @huggingface/tokenizers", () => {
     let nonAscii = 0;
     for (let i = 0; i < 1000; i++) {
       const s = randomString(rng);
-      if (/[^\x00-\x7f]/.test(s)) nonAscii++;
+      if ([...s].some((ch) => (ch.codePointAt(0) ?? 0) > 0x7f)) nonAscii++;
       const ids = tok.encode(s);
       for (const id of ids) expect(id).toBeLessThan(380);
       expect(tok.decode(ids)).toBe(s);
