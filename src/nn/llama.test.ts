@@ -3,11 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { gradCheck } from "./gradcheck.ts";
-import { buildLoss, configFromHf, configToHf, initWeights, type LlamaConfig, lossBatch, paramShapes } from "./llama.ts";
+import {
+  buildLoss,
+  configFromHf,
+  configToHf,
+  initWeights,
+  type LinearHook,
+  type LlamaConfig,
+  lossBatch,
+  paramShapes,
+  type Weights,
+} from "./llama.ts";
 import { LlamaRunner, loadModel, saveModel } from "./model.ts";
 import { Rng } from "./rng.ts";
 import { saveSafetensors } from "./safetensors.ts";
-import { GraphBuilder } from "./tensor.ts";
+import { GraphBuilder, linear } from "./tensor.ts";
 
 const tiny = (over: Partial<LlamaConfig> = {}): LlamaConfig => ({
   vocabSize: 11,
@@ -94,6 +104,50 @@ describe("LlamaRunner", () => {
     const short = await runner.logits(w, 1, 3, [4, 2, 9]);
     const padded = await runner.logits(w, 1, 5, [4, 2, 9, 0, 0], [1, 1, 1, 0, 0]);
     for (let i = 0; i < 3 * cfg.vocabSize; i++) expect(padded.data[i]).toBeCloseTo(short.data[i], 5);
+  });
+});
+
+describe("adapters through the linear hook", () => {
+  it("a LoRA-style hook adds named parameters; B = 0 keeps the base logits; only trainable params get gradients", async () => {
+    const cfg = tiny();
+    const r = 2;
+    const hook: LinearHook = (module, x, w) => {
+      const base = linear(x, w);
+      if (!module.endsWith("q_proj") && !module.endsWith("v_proj")) return base;
+      const a = x.b.param(`${module}.lora_A.weight`, [r, w.shape[1]]);
+      const bb = x.b.param(`${module}.lora_B.weight`, [w.shape[0], r]);
+      return base.add(linear(linear(x, a), bb).mul(2));
+    };
+    const w = initWeights(cfg, 6, 0.3);
+    const rng = new Rng(8);
+    const lora: Weights = new Map(w);
+    for (let l = 0; l < cfg.numLayers; l++) {
+      for (const m of ["q_proj", "v_proj"]) {
+        const mod = `model.layers.${l}.self_attn.${m}`;
+        const out = paramShapes(cfg).get(`${mod}.weight`)![0];
+        lora.set(`${mod}.lora_A.weight`, {
+          shape: [r, cfg.hiddenSize],
+          data: Float32Array.from({ length: r * cfg.hiddenSize }, () => rng.normal()),
+        });
+        lora.set(`${mod}.lora_B.weight`, { shape: [out, r], data: new Float32Array(out * r) });
+      }
+    }
+    const ids = [1, 5, 7, 2, 9, 3];
+    const base = await new LlamaRunner(cfg).logits(w, 1, 6, ids);
+    const runner = new LlamaRunner(cfg, undefined, hook, (n) => n.includes(".lora_"));
+    const adapted = await runner.logits(lora, 1, 6, ids);
+    expect(Array.from(adapted.data)).toEqual(Array.from(base.data));
+    const res = await runner.lossAndGrads(lora, {
+      B: 1,
+      T: 6,
+      inputIds: ids,
+      attentionMask: [1, 1, 1, 1, 1, 1],
+      labels: ids,
+    });
+    expect([...res.grads.keys()].sort()).toEqual([...lora.keys()].filter((n) => n.includes(".lora_")).sort());
+    const norm = (n: string) => Math.hypot(...res.grads.get(n)!);
+    expect(norm("model.layers.0.self_attn.q_proj.lora_A.weight")).toBe(0); // B = 0 blocks A's gradient
+    expect(norm("model.layers.0.self_attn.q_proj.lora_B.weight")).toBeGreaterThan(0);
   });
 });
 

@@ -1,0 +1,4 @@
+import { executorConformance } from "./executor-conformance.ts";
+import { RefExecutor } from "./executor-ref.ts";
+
+executorConformance("reference f32", () => new RefExecutor("f32"));
