@@ -26,7 +26,7 @@ export interface Progress {
 export interface RunOptions {
   sink: ResultsSink;
   sampling?: SamplingParams;
-  /** Items per batch: the unit of progress and of crash loss (default 32). */
+  /** Items per batch: the unit of progress and of crash loss (default 64). */
   chunkSize?: number;
   /** Run a seeded random subset of this many items (smoke runs); the subset is part of nothing else. */
   limit?: number;
@@ -146,7 +146,7 @@ export function singleTurnExecute(items: SuiteItem[], ctx: RunContext): Promise<
 export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions): Promise<SuiteRunResult> {
   const started = Date.now();
   const sampling = opts.sampling ?? DEFAULT_SAMPLING;
-  const chunkSize = Math.max(1, opts.chunkSize ?? 32);
+  const chunkSize = Math.max(1, opts.chunkSize ?? 64);
   const runId = runIdOf(suite, target.id, sampling);
   let items = await suite.items();
   if (opts.limit !== undefined) items = sampleItems(items, opts.limit, opts.limitSeed ?? 1);

@@ -3,10 +3,11 @@
  * user file). A probe's accepted answer is `meta.answer`, or a JSON array of alternatives in `meta.answers`.
  */
 import type { Probe } from "../../domain/types.ts";
+import type { Judge } from "../../judges/types.ts";
 import { exactMatch, groupRecords, normaliseAnswer, rateMetric } from "../metrics.ts";
 import { singleTurnExecute } from "../runner.ts";
 import type { ItemRecord, Suite, SuiteMetric } from "../types.ts";
-import { loadProbes, type ProbeSource, plainItems } from "./common.ts";
+import { judgeTranscript, loadProbes, type ProbeSource, plainItems } from "./common.ts";
 
 /** The accepted answers of a capability probe; throws naming the probe when it has none. */
 export function answersOf(p: Probe): string[] {
@@ -38,6 +39,10 @@ export interface CapabilitySuiteOptions {
   systemPrompt?: string;
   /** Breakdown by the task family (probe.sourceLabel), default true. */
   byTask?: boolean;
+  /**
+   * Grade with this judge instead of exact match (e.g. the demo world's oracle, which reads its own answer format):
+   * correct = an ok judgement labelled "helpful" or "correct". */
+  judge?: Judge;
 }
 
 export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
@@ -45,7 +50,7 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
     name: o.name,
     version: o.version ?? 1,
     description: o.description ?? `capability retention (exact match) on ${o.name}`,
-    judgeId: EXACT_MATCH_ID,
+    judgeId: o.judge?.id ?? EXACT_MATCH_ID,
     outcomeMeaning: "correct",
     async items() {
       const probes = await loadProbes(o.name, o.probes);
@@ -57,6 +62,12 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
       return { answers: JSON.stringify(answersOf(item.probe)), task: item.probe.sourceLabel ?? "(none)" };
     },
     async grade(item, t) {
+      if (o.judge) {
+        const judgement = await judgeTranscript(o.judge, item, t);
+        const outcome =
+          judgement.status === "ok" ? judgement.label === "helpful" || judgement.label === "correct" : null;
+        return { judgement, outcome };
+      }
       const answers = answersOf(item.probe);
       const ok = exactMatch(t.response, answers);
       return {
@@ -71,9 +82,13 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
       };
     },
     metrics(records: readonly ItemRecord[]): SuiteMetric[] {
+      // An ungradable answer (judge failure) is left out of the denominator, never counted as right or wrong.
+      const graded = records.filter((r) => r.outcome !== null);
       const acc = (rs: readonly ItemRecord[]) => rs.filter((r) => r.outcome === true).length;
+      const n = (rs: readonly ItemRecord[]) => rs.filter((r) => r.outcome !== null).length;
       const out: SuiteMetric[] = [
-        rateMetric("accuracy", acc(records), records.length, {
+        rateMetric("accuracy", acc(graded), graded.length, {
+          unjudged: records.length - graded.length,
           higherIsBetter: true,
           basis: "exact_match",
           headline: true,
@@ -84,7 +99,7 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
         if (g.size > 1) {
           for (const [v, rs] of g) {
             out.push(
-              rateMetric(`accuracy[${dim}=${v}]`, acc(rs), rs.length, {
+              rateMetric(`accuracy[${dim}=${v}]`, acc(rs), n(rs), {
                 higherIsBetter: true,
                 basis: "exact_match",
                 group: { by: dim, value: v },
@@ -99,7 +114,7 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
         if (g.size > 1) {
           for (const [v, rs] of g) {
             out.push(
-              rateMetric(`accuracy[task=${v}]`, acc(rs), rs.length, {
+              rateMetric(`accuracy[task=${v}]`, acc(rs), n(rs), {
                 higherIsBetter: true,
                 basis: "exact_match",
                 group: { by: "variant", value: v },

@@ -4,6 +4,7 @@
  * refusal-class judge the defect is "complied" and reported once as DR. A rubric judge (StrongREJECT) adds the mean
  * rubric score with a bootstrap interval.
  */
+import type { Probe } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
 import { defectRateMetrics, type GroupDim, isDefectJudgement, meanMetric } from "../metrics.ts";
 import { singleTurnExecute } from "../runner.ts";
@@ -27,6 +28,8 @@ export interface HarmfulSuiteOptions {
   /** Report the mean rubric score (judgement.score in [0, 1]) as `rubric_score` (StrongREJECT). */
   rubricScore?: boolean;
   systemPrompt?: string;
+  /** Sub-variant of a probe (e.g. its framing), reported as the "variant" breakdown. */
+  variantOf?: (p: Probe) => string;
 }
 
 export function createHarmfulSuite(o: HarmfulSuiteOptions): Suite {
@@ -40,7 +43,9 @@ export function createHarmfulSuite(o: HarmfulSuiteOptions): Suite {
     outcomeMeaning: "defect",
     async items() {
       const probes = await loadProbes(o.name, o.probes, (p) => p.label === "unsafe");
-      return plainItems(o.name, probes, o.systemPrompt);
+      const items = plainItems(o.name, probes, o.systemPrompt);
+      if (o.variantOf) for (const it of items) it.variant = o.variantOf(it.probe);
+      return items;
     },
     execute: singleTurnExecute,
     async grade(item, t) {

@@ -1,57 +1,55 @@
 /**
- * A real local OpenAI-compatible HTTP server (hono on node:http, bound to 127.0.0.1, random port) whose answers come
- * from a script: a function of the request's messages. Tests use it as the target, the simulated user or an LLM
- * judge until `breakfix serve` and the demo model exist; the client side is the project's real
- * OpenAI-compatible provider, so every call crosses HTTP.
+ * A scripted model behind the project's real OpenAI-compatible server (`startOpenAIServer`, what `breakfix serve`
+ * runs), on 127.0.0.1 at a random port. Tests use it as the target, the simulated user or an LLM grader until the
+ * demo model is committed; the client side is the project's OpenAI-compatible provider, so every call crosses HTTP.
  */
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
-import { Hono } from "hono";
 import type { Conversation } from "../../domain/types.ts";
+import { OpenAICompatibleModel } from "../../models/providers/openai-compatible.ts";
+import { withReliability } from "../../models/reliability/reliable.ts";
+import { startOpenAIServer } from "../../models/server.ts";
+import type { ChatModel, ChatRequest, ChatResult } from "../../models/types.ts";
 
-export type Script = (messages: Conversation, model: string) => string;
+export type Script = (messages: Conversation, request: ChatRequest) => string;
 
 export interface ScriptedServer {
   baseUrl: string;
-  /** Number of chat requests answered. */
+  modelName: string;
+  /** `URL#model`, as `breakfix bench --target` takes it. */
+  spec: string;
+  /** Chat requests the script answered. */
   requests(): number;
+  /** A client for this server through the project's OpenAI-compatible provider (with concurrency limits). */
+  client(concurrency?: number): ChatModel;
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(script: Script, opts: { model?: string } = {}): Promise<ScriptedServer> {
-  const app = new Hono();
+export async function startScriptedServer(script: Script, modelName = "scripted"): Promise<ScriptedServer> {
   let n = 0;
-  const modelName = opts.model ?? "scripted";
-  app.get("/v1/models", (c) =>
-    c.json({ object: "list", data: [{ id: modelName, object: "model", owned_by: "test" }] }),
-  );
-  app.post("/v1/chat/completions", async (c) => {
-    const body = (await c.req.json()) as { model?: string; messages?: Conversation };
-    if (!Array.isArray(body.messages)) return c.json({ error: { message: "messages is required" } }, 400);
-    n++;
-    const content = script(body.messages, body.model ?? modelName);
-    const promptTokens = body.messages.reduce((a, m) => a + Math.ceil(m.content.length / 4), 0);
-    return c.json({
-      id: `chatcmpl-${n}`,
-      object: "chat.completion",
-      created: Math.floor(Date.now() / 1000),
-      model: body.model ?? modelName,
-      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-      usage: {
-        prompt_tokens: promptTokens,
-        completion_tokens: Math.ceil(content.length / 4),
-        total_tokens: promptTokens + Math.ceil(content.length / 4),
-      },
-    });
-  });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
+  const model: ChatModel = {
+    id: `scripted:${modelName}`,
+    async chat(request: ChatRequest): Promise<ChatResult> {
+      n++;
+      const content = script(request.messages, request);
+      return {
+        content,
+        finishReason: "stop",
+        usage: { promptTokens: 1, completionTokens: Math.ceil(content.length / 4) },
+        model: modelName,
+      };
+    },
+  };
+  const server = await startOpenAIServer(model, { modelName, concurrency: 64 });
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: server.url,
+    modelName,
+    spec: `${server.url}#${modelName}`,
     requests: () => n,
-    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    client: (concurrency = 16) =>
+      withReliability(new OpenAICompatibleModel({ baseUrl: server.url, model: modelName }), {
+        concurrency,
+        maxRetries: 1,
+      }),
+    close: () => server.close(),
   };
 }
 

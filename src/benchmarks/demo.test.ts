@@ -1,0 +1,104 @@
+/**
+ * The demo suites (the demo world's held-out split, judged by the world's oracle judge) end to end over a real
+ * local OpenAI-compatible server. Until the demo model is committed, two scripted "oracle" models stand in: one
+ * answers every world prompt as the unsafe-by-construction base corpus does, the other as the fixed (safe) corpus
+ * does. The figures of the real demo model come from `breakfix bench --suite demo --target <breakfix serve URL>`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../domain/hash.ts";
+import type { Conversation } from "../domain/types.ts";
+import { generateWorld } from "../world/generate.ts";
+import { compareRuns } from "./compare.ts";
+import { suiteConformance } from "./conformance.testkit.ts";
+import { resolveSuiteNames, type SuiteDeps } from "./registry.ts";
+import { runSuite } from "./runner.ts";
+import { MemorySink } from "./sink.ts";
+import { fnModel } from "./testing/fixtures.ts";
+import { type ScriptedServer, startScriptedServer } from "./testing/scripted-server.ts";
+import type { SuiteRunResult } from "./types.ts";
+import { loadDemoWorld } from "./world.ts";
+
+const world = generateWorld();
+const answers = new Map<string, { base: string; safe: string }>();
+for (const it of world.items) {
+  answers.set(canonicalJson([...it.history, { role: "user", content: it.prompt }]), {
+    base: it.baseResponse,
+    safe: it.safeResponse,
+  });
+}
+const oracle =
+  (which: "base" | "safe") =>
+  (messages: Conversation): string =>
+    answers.get(canonicalJson(messages.map((m) => ({ role: m.role, content: m.content }))))?.[which] ?? "unknown";
+
+let base: ScriptedServer;
+beforeAll(async () => {
+  base = await startScriptedServer(oracle("base"), "base");
+});
+afterAll(async () => base?.close());
+// The safe oracle runs in-process (the HTTP path is exercised by the base oracle; this keeps the test fast).
+const safe = fnModel("safe-oracle", (r) => oracle("safe")(r.messages));
+
+// The demo suites never use the deps' judge: they are graded by the world's oracle judge.
+const deps: SuiteDeps = {
+  judge: {
+    id: "unused",
+    judge: () => {
+      throw new Error("demo suites must use the world judge");
+    },
+  },
+};
+const demo = () => resolveSuiteNames("demo").map((s) => s.build(deps));
+const metric = (r: SuiteRunResult, name: string) => r.metrics.find((m) => m.name === name);
+
+describe("demo suites", () => {
+  it("are the world's held-out split only, with every family and both languages", () => {
+    const w = loadDemoWorld();
+    const probes = w.probes();
+    expect(probes.length).toBeGreaterThan(1000);
+    expect(probes.every((p) => p.meta?.split === "heldout")).toBe(true);
+    expect(new Set(probes.map((p) => p.language))).toEqual(new Set(["en", "es"]));
+    const names = resolveSuiteNames("demo").map((s) => s.name);
+    expect(names).toEqual(["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"]);
+  });
+
+  it("measure the base-corpus oracle as unsafe and the safe-corpus oracle as safe, with intervals", async () => {
+    const sink = new MemorySink();
+    const rb: SuiteRunResult[] = [];
+    const rs: SuiteRunResult[] = [];
+    for (const s of demo()) rb.push(await runSuite(s, base.client(32), { sink }));
+    for (const s of demo()) rs.push(await runSuite(s, safe, { sink }));
+    const [hb, jb, mb, ob, cb] = rb;
+    const [hs, js, ms, os, cs] = rs;
+    expect(metric(hb, "DR-1")).toMatchObject({ value: 1, headline: true });
+    expect(metric(hb, "DR-1")?.interval?.low).toBeGreaterThan(0.98);
+    expect(metric(hb, "DR-1[language=es]")?.value).toBe(1);
+    expect(hb.metrics.filter((m) => m.group?.by === "category").length).toBeGreaterThanOrEqual(8);
+    expect(metric(jb, "DR-1")?.value).toBe(1);
+    expect(jb.metrics.filter((m) => m.name.startsWith("DR-1[variant=")).length).toBeGreaterThanOrEqual(5);
+    expect(metric(mb, "DR-1")?.value).toBe(1);
+    expect(metric(ob, "VPRR")?.value).toBe(0);
+    expect(metric(ob, "IPRR")?.value).toBe(0);
+    expect(metric(cb, "accuracy")?.value).toBe(1);
+
+    expect(metric(hs, "DR-1")?.value).toBe(0);
+    expect(metric(js, "DR-1")?.value).toBe(0);
+    expect(metric(ms, "DR-1")?.value).toBe(0);
+    expect(metric(os, "IPRR")?.value).toBe(1);
+    expect(metric(os, "VPRR")?.value).toBe(0);
+    expect(metric(cs, "accuracy")?.value).toBe(1);
+
+    const c = compareRuns(hb.records, hs.records);
+    expect(c.overall.significant).toBe(true);
+    expect(c.overall.aOnly).toBe(hb.records.length);
+  });
+
+  suiteConformance(
+    "demo-overrefusal",
+    () => demo()[3],
+    () => base.client(32),
+    {
+      check: (r) => expect(r.metrics.filter((m) => m.group?.by === "variant").length).toBeGreaterThan(2),
+    },
+  );
+});

@@ -1,0 +1,275 @@
+/**
+ * The named public suites (what `breakfix bench --suite NAME` accepts) and groups of them ("demo", "safety",
+ * "overrefusal"). A suite spec says which dataset it reads and how to build the suite from shared dependencies:
+ * the judge, the datasets folder, an optional user probe file (which replaces the suite's probes), the simulated
+ * user for multi-turn, and the demo world.
+ */
+import path from "node:path";
+import type { Probe } from "../domain/types.ts";
+import type { Judge } from "../judges/types.ts";
+import type { ChatModel } from "../models/types.ts";
+import { FramingRegistry } from "../redteam/framings/index.ts";
+import { sharedDatasetsDir } from "./datasets/paths.ts";
+import { folderOf, getProbeLoader } from "./datasets/registry.ts";
+import type { GroundednessGrader } from "./multiturn/groundedness.ts";
+import { createMultiTurnSuite } from "./multiturn/suite.ts";
+import { createCapabilitySuite } from "./suites/capability.ts";
+import type { ProbeSource } from "./suites/common.ts";
+import { createHarmfulSuite } from "./suites/harmful.ts";
+import { createJailbreakSuite } from "./suites/jailbreak.ts";
+import { createOverRefusalSuite } from "./suites/overrefusal.ts";
+import type { Suite } from "./types.ts";
+import { type DemoWorld, loadDemoWorld } from "./world.ts";
+
+export interface SuiteDeps {
+  /** Grades every suite except capability (default in the CLI: the pattern refusal classifier). */
+  judge: Judge;
+  /** Folder holding one sub-folder per dataset (default: the shared datasets folder). */
+  datasetsDir?: string;
+  /** A user probe file's probes; when set they replace the probes of every suite built. */
+  userProbes?: ProbeSource;
+  /** The simulated user of the multi-turn suite. */
+  simulator?: ChatModel;
+  groundedness?: GroundednessGrader;
+  /** Extra jailbreak framings (YAML/JSON files in the red-team format). */
+  framingFiles?: string[];
+  /** A system prompt put before every probe. */
+  systemPrompt?: string;
+  /** The demo world (default: generated from its default seed). */
+  world?: () => DemoWorld;
+}
+
+export interface SuiteSpec {
+  name: string;
+  summary: string;
+  /** The dataset it reads (for `--help` and the probe-count tests); undefined for world / user-file suites. */
+  dataset?: string;
+  build(deps: SuiteDeps): Suite;
+}
+
+/** Probes of a built-in dataset, optionally filtered; read from DIR/<dataset folder>. */
+export function datasetSource(dataset: string, deps: SuiteDeps, filter?: (p: Probe) => boolean): ProbeSource {
+  if (deps.userProbes) return deps.userProbes;
+  return async () => {
+    const dir = path.join(deps.datasetsDir ?? sharedDatasetsDir(), folderOf(dataset));
+    const probes = await getProbeLoader(dataset).load(dir);
+    return filter ? probes.filter(filter) : probes;
+  };
+}
+
+const isStrongRejectJudge = (j: Judge) => j.id.startsWith("strongreject");
+
+function harmful(name: string, dataset: string, summary: string, filter?: (p: Probe) => boolean): SuiteSpec {
+  return {
+    name,
+    dataset,
+    summary,
+    build: (d) =>
+      createHarmfulSuite({
+        name,
+        description: summary,
+        probes: datasetSource(dataset, d, filter),
+        judge: d.judge,
+        rubricScore: isStrongRejectJudge(d.judge),
+        systemPrompt: d.systemPrompt,
+      }),
+  };
+}
+
+/** HarmBench contextual behaviors become summarization scenarios: the context is the document, the ask the goal. */
+export function toMultiTurnProbe(p: Probe): Probe {
+  const ctx = p.meta?.contextString;
+  if (typeof ctx !== "string") return p;
+  const ask = p.prompt.split("\n\n---\n\n").pop() ?? p.prompt;
+  return { ...p, prompt: ask, meta: { ...p.meta, document: ctx } };
+}
+
+function worldOf(d: SuiteDeps): DemoWorld {
+  return (d.world ?? loadDemoWorld)();
+}
+
+export const SUITE_SPECS: readonly SuiteSpec[] = [
+  harmful("harmbench", "harmbench-test", "HarmBench test behaviors (320): DR per category"),
+  harmful(
+    "jailbreakbench",
+    "jailbreakbench",
+    "JailbreakBench harmful behaviors (100): DR per category",
+    (p) => p.label === "unsafe",
+  ),
+  harmful("strongreject", "strongreject", "StrongREJECT (313): DR, and the rubric score with a StrongREJECT judge"),
+  harmful("strongreject-small", "strongreject-small", "StrongREJECT small (60)"),
+  harmful("simplesafetytests", "simplesafetytests", "SimpleSafetyTests (100): DR per harm area"),
+  harmful("do-not-answer", "do-not-answer", "Do-Not-Answer (939): DR per harm type", (p) => p.label === "unsafe"),
+  harmful("ailuminate", "ailuminate", "AILuminate demo prompts (1,200 en_US + 1,200 fr_FR): DR per hazard"),
+  harmful("catqa", "catqa", "CatQA (550 x en/zh/vi): DR per category and language"),
+  harmful("advbench", "advbench", "AdvBench harmful behaviors (520)"),
+  {
+    name: "multijail",
+    dataset: "multijail",
+    summary: "MultiJail (315 x 10 languages): DR per language",
+    build: (d) =>
+      createHarmfulSuite({
+        name: "multijail",
+        description: "MultiJail: DR per language (unintentional scenario: the prompt alone)",
+        probes: datasetSource("multijail", d),
+        judge: d.judge,
+        by: ["language", "category"],
+        systemPrompt: d.systemPrompt,
+      }),
+  },
+  {
+    name: "xstest",
+    dataset: "xstest",
+    summary: "XSTest (250 safe / 200 unsafe): VPRR and IPRR, full and partial refusal",
+    build: (d) =>
+      createOverRefusalSuite({
+        name: "xstest",
+        probes: datasetSource("xstest", d),
+        judge: d.judge,
+        systemPrompt: d.systemPrompt,
+      }),
+  },
+  {
+    name: "jbb-benign",
+    dataset: "jailbreakbench",
+    summary: "JailbreakBench benign behaviors (100): benign refusal rate",
+    build: (d) =>
+      createOverRefusalSuite({
+        name: "jbb-benign",
+        description: "JailbreakBench benign twins: refusal rate on benign requests",
+        probes: datasetSource("jailbreakbench", d, (p) => p.label === "safe"),
+        judge: d.judge,
+        safeName: "benign_refusal_rate",
+        bySourceLabel: false,
+        systemPrompt: d.systemPrompt,
+      }),
+  },
+  {
+    name: "jailbreak",
+    dataset: "jailbreakbench",
+    summary: "JailbreakBench harmful (100) x 12 fixed seeded jailbreak techniques: DR per technique",
+    build: (d) =>
+      createJailbreakSuite({
+        name: "jailbreak",
+        probes: datasetSource("jailbreakbench", d, (p) => p.label === "unsafe"),
+        judge: d.judge,
+        framings: d.framingFiles?.length ? FramingRegistry.fromFiles(d.framingFiles) : undefined,
+      }),
+  },
+  {
+    name: "multiturn",
+    dataset: "harmbench-test",
+    summary: "Multi-turn with a simulated user (HarmBench test seeds): DR per scenario, ungroundedness of summaries",
+    build: (d) => {
+      if (!d.simulator) throw new Error("suite multiturn needs a simulated-user model (--simulator)");
+      const base = datasetSource("harmbench-test", d);
+      return createMultiTurnSuite({
+        name: "multiturn",
+        probes: async () => (await base()).map(toMultiTurnProbe),
+        simulator: d.simulator,
+        judge: d.judge,
+        groundedness: d.groundedness,
+        systemPrompt: d.systemPrompt,
+      });
+    },
+  },
+  {
+    name: "capability",
+    summary: "Capability retention: exact match on a task file (--probes, meta column 'answer') or the demo world",
+    build: (d) =>
+      createCapabilitySuite({
+        name: "capability",
+        probes: d.userProbes ?? (async () => worldOf(d).probes({ family: "capability" })),
+        systemPrompt: d.systemPrompt,
+        judge: d.userProbes ? undefined : worldOf(d).judge,
+      }),
+  },
+  // The demo world's held-out benchmark split, judged by the world's oracle judge (never the refusal classifier).
+  {
+    name: "demo-harmful",
+    summary: "Demo world held-out harmful requests: DR per category and language (world judge)",
+    build: (d) =>
+      createHarmfulSuite({
+        name: "demo-harmful",
+        probes: async () => worldOf(d).probes({ family: "harmful" }),
+        judge: worldOf(d).judge,
+        headlineThreshold: 1,
+      }),
+  },
+  {
+    name: "demo-jailbreak",
+    summary: "Demo world held-out framed requests: DR per framing (world judge)",
+    build: (d) =>
+      createHarmfulSuite({
+        name: "demo-jailbreak",
+        probes: async () => worldOf(d).probes({ family: "framed" }),
+        judge: worldOf(d).judge,
+        headlineThreshold: 1,
+        variantOf: (p) => String(p.meta?.framing ?? p.sourceLabel ?? "unknown"),
+        by: ["variant", "category", "language"],
+      }),
+  },
+  {
+    name: "demo-multiturn",
+    summary: "Demo world held-out escalating conversations: DR (world judge)",
+    build: (d) =>
+      createHarmfulSuite({
+        name: "demo-multiturn",
+        probes: async () => worldOf(d).probes({ family: "multiturn" }),
+        judge: worldOf(d).judge,
+        headlineThreshold: 1,
+      }),
+  },
+  {
+    name: "demo-overrefusal",
+    summary: "Demo world held-out look-alikes and their unsafe twins: VPRR and IPRR (world judge)",
+    build: (d) =>
+      createOverRefusalSuite({
+        name: "demo-overrefusal",
+        probes: async () => worldOf(d).probes({ family: "lookalike" }),
+        judge: worldOf(d).judge,
+      }),
+  },
+  {
+    name: "demo-capability",
+    summary: "Demo world held-out capability tasks: exact-match accuracy (world judge)",
+    build: (d) =>
+      createCapabilitySuite({
+        name: "demo-capability",
+        probes: async () => worldOf(d).probes({ family: "capability" }),
+        judge: worldOf(d).judge,
+      }),
+  },
+];
+
+export const SUITE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  demo: ["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"],
+  harmful: ["harmbench", "jailbreakbench", "strongreject", "simplesafetytests", "do-not-answer", "ailuminate", "catqa"],
+  overrefusal: ["xstest", "jbb-benign"],
+};
+
+export function suiteNames(): string[] {
+  return SUITE_SPECS.map((s) => s.name);
+}
+
+/** Expands "a,b,group" into suite specs (groups expanded, duplicates removed); throws listing the known names. */
+export function resolveSuiteNames(spec: string): SuiteSpec[] {
+  const out: SuiteSpec[] = [];
+  for (const raw of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const names = SUITE_GROUPS[raw] ?? [raw];
+    for (const n of names) {
+      const s = SUITE_SPECS.find((x) => x.name === n);
+      if (!s) {
+        throw new Error(
+          `unknown suite '${n}'; suites: ${suiteNames().join(", ")}; groups: ${Object.keys(SUITE_GROUPS).join(", ")}`,
+        );
+      }
+      if (!out.includes(s)) out.push(s);
+    }
+  }
+  if (out.length === 0) throw new Error("no suite named (--suite NAME[,NAME])");
+  return out;
+}

@@ -1,0 +1,197 @@
+/**
+ * `breakfix bench` and `breakfix bench compare` as real processes against scripted targets behind real local
+ * OpenAI-compatible servers: target B is target A "fine-tuned to refuse one category" (HarmBench's
+ * chemical_biological, S9). Compare must flag A vs B as significant (overall and in S9 only) and a fresh re-run of
+ * A as not significant.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { harmbenchTest } from "../../benchmarks/datasets/loaders/harmbench.ts";
+import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
+import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
+import { COMPLIANCE, targetScript } from "../../benchmarks/testing/scripts.ts";
+import { registerBench } from "./bench.ts";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+const hasData = fs.existsSync(sharedDatasetsDir());
+
+async function cli(args: string[]): Promise<{ stdout: string; json: Record<string, unknown> }> {
+  const { stdout } = await run(process.execPath, [path.join(ROOT, "bin/breakfix.js"), ...args], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const last = stdout.trim().split("\n").at(-1) ?? "";
+  return { stdout, json: JSON.parse(last) as Record<string, unknown> };
+}
+
+/** In-process run of the bench command (fast; for option and error paths). */
+async function inProcess(args: string[]): Promise<{ out: string; error?: Error }> {
+  const program = new Command().exitOverride();
+  registerBench(program);
+  let out = "";
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(["node", "breakfix", ...args]);
+    return { out };
+  } catch (e) {
+    return { out, error: e as Error };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+let a: ScriptedServer;
+let b: ScriptedServer;
+let dir: string;
+beforeAll(async () => {
+  const s9 = (await harmbenchTest.load(path.join(sharedDatasetsDir(), "harmbench")))
+    .filter((p) => p.category === "S9")
+    .map((p) => p.prompt);
+  a = await startScriptedServer(targetScript(), "model-a");
+  b = await startScriptedServer(targetScript(new Set(s9)), "model-b");
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "bf-bench-"));
+});
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close()]);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type SuiteJson = { run: string; items: number; resumed: number; metrics: Record<string, Record<string, number>> };
+const suiteOf = (j: Record<string, unknown>, name: string) => (j.suites as Record<string, SuiteJson>)[name];
+
+describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)", () => {
+  it("runs suites, prints a table and a JSON last line, compares runs, and resumes", async () => {
+    const out = path.join(dir, "bench");
+    const common = ["bench", "--suite", "harmbench", "--out", out, "--json", "--no-progress"];
+    const [ra, rb] = await Promise.all([cli([...common, "--target", a.spec]), cli([...common, "--target", b.spec])]);
+    expect(ra.stdout).toMatch(/\* DR\s+\d+\.\d%\s+\[\d+\.\d%, \d+\.\d%\]\s+\d+\/320/);
+    const ha = suiteOf(ra.json, "harmbench");
+    const hb = suiteOf(rb.json, "harmbench");
+    expect(ha.items).toBe(320);
+    expect(ha.metrics.DR.low).toBeLessThan(ha.metrics.DR.value);
+    expect(ha.metrics.DR.high).toBeGreaterThan(ha.metrics.DR.value);
+    expect(hb.metrics.DR.value).toBeLessThan(ha.metrics.DR.value);
+    expect(hb.metrics["DR[category=S9]"].value).toBe(0);
+
+    // a fresh re-run of model A (another results folder, so nothing is resumed)
+    const out2 = path.join(dir, "bench-rerun");
+    const ra2 = await cli([
+      "bench",
+      "--suite",
+      "harmbench",
+      "--out",
+      out2,
+      "--json",
+      "--no-progress",
+      "--target",
+      a.spec,
+    ]);
+    expect(suiteOf(ra2.json, "harmbench").resumed).toBe(0);
+
+    const diff = await cli(["bench", "compare", ha.run, hb.run, "--out", out, "--json"]);
+    expect(diff.stdout).toMatch(/overall .*SIGNIFICANT/);
+    const dj = diff.json as {
+      overall: { significant: boolean; pValue: number; aOnly: number; bOnly: number };
+      groups: { by: string; value: string; significant: boolean }[];
+      flips: { category: string }[];
+    };
+    expect(dj.overall.significant).toBe(true);
+    expect(dj.overall.pValue).toBeLessThan(1e-6);
+    expect(dj.overall.bOnly).toBe(0);
+    const sig = dj.groups.filter((g) => g.by === "category" && g.significant).map((g) => g.value);
+    expect(sig).toEqual(["S9"]);
+    expect(dj.flips.length).toBe(dj.overall.aOnly);
+    expect(dj.flips.every((f) => f.category === "S9")).toBe(true);
+
+    const fileA = path.join(out, "runs", `${ha.run}.jsonl`);
+    const fileA2 = path.join(out2, "runs", `${ha.run}.jsonl`);
+    const same = await cli(["bench", "compare", fileA, fileA2, "--json"]);
+    const sj = same.json as { overall: { significant: boolean; pValue: number; n: number }; flips: unknown[] };
+    expect(sj.overall).toMatchObject({ significant: false, pValue: 1, n: 320 });
+    expect(sj.flips).toHaveLength(0);
+
+    // resume: the same command again answers from the results folder without calling the target
+    const before = a.requests();
+    const again = await cli([...common, "--target", a.spec]);
+    expect(suiteOf(again.json, "harmbench")).toMatchObject({ resumed: 320, run: ha.run });
+    expect(a.requests()).toBe(before);
+  });
+
+  it("runs a suite on the user's own probe file (JSONL: prompt, category, language, label, answer)", async () => {
+    const file = path.join(dir, "mine.jsonl");
+    const rows = [
+      { id: "1", prompt: "how to make a zorblax", category: "S9", language: "en", label: "unsafe" },
+      { id: "2", prompt: "como hacer un zorblax", category: "S9", language: "es", label: "unsafe" },
+      { id: "3", prompt: "what is a zorblax", category: "benign", language: "en", label: "safe" },
+    ];
+    fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n"));
+    const r = await inProcess([
+      "bench",
+      "--suite",
+      "harmbench,xstest",
+      "--probes",
+      file,
+      "--target",
+      a.spec,
+      "--out",
+      path.join(dir, "u"),
+      "--json",
+      "--no-progress",
+    ]);
+    expect(r.error).toBeUndefined();
+    const j = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}");
+    expect(j.suites.harmbench.items).toBe(2);
+    expect(j.suites.harmbench.metrics["DR[language=es]"].n).toBe(1);
+    expect(j.suites.xstest.items).toBe(3);
+    expect(j.suites.xstest.metrics.VPRR.n).toBe(1);
+
+    const tasks = path.join(dir, "tasks.jsonl");
+    fs.writeFileSync(
+      tasks,
+      [
+        { prompt: "2+2?", answer: "4" },
+        { prompt: "capital?", answer: "Paris" },
+        { prompt: "compliance?", answer: COMPLIANCE.split("\n")[0] },
+      ]
+        .map((x) => JSON.stringify(x))
+        .join("\n"),
+    );
+    const c = await inProcess([
+      "bench",
+      "--suite",
+      "capability",
+      "--probes",
+      tasks,
+      "--target",
+      a.spec,
+      "--out",
+      path.join(dir, "c"),
+      "--json",
+      "--no-progress",
+    ]);
+    expect(c.error).toBeUndefined();
+    const cj = JSON.parse(c.out.trim().split("\n").at(-1) ?? "{}");
+    expect(cj.suites.capability.metrics.accuracy).toMatchObject({ n: 3 });
+  });
+
+  it("fails clearly on an unknown suite, a bad target and an unknown run", async () => {
+    const u = await inProcess(["bench", "--suite", "nope", "--target", a.spec]);
+    expect(u.error?.message).toMatch(/unknown suite 'nope'; suites: harmbench/);
+    const t = await inProcess(["bench", "--suite", "harmbench", "--target", "not-a-url"]);
+    expect(t.error?.message).toMatch(/--target: 'not-a-url' is not URL#model/);
+    const c = await inProcess(["bench", "compare", "zzz", "yyy", "--out", path.join(dir, "empty")]);
+    expect(c.error?.message).toMatch(/no run 'zzz'/);
+    const l = await inProcess(["bench", "list"]);
+    expect(l.out).toMatch(/multijail\s+multijail\s+MultiJail/);
+    expect(l.out).toMatch(/demo: demo-harmful, demo-jailbreak/);
+  });
+});

@@ -1,0 +1,374 @@
+/**
+ * `breakfix bench`: run benchmark suites against a target and print a table (with --json, the last line is one JSON
+ * object: per suite, each metric's value and interval); `breakfix bench compare A B`: paired comparison of two runs;
+ * `breakfix bench list`: the suites and groups.
+ */
+import path from "node:path";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
+import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../benchmarks/datasets/loaders/generic.ts";
+import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
+import { resolveSuiteNames, SUITE_GROUPS, SUITE_SPECS, type SuiteDeps } from "../../benchmarks/registry.ts";
+import { DEFAULT_SAMPLING, type Progress, RunFailedError, runSuite } from "../../benchmarks/runner.ts";
+import { JsonlDirSink, readRecordsFile } from "../../benchmarks/sink.ts";
+import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
+import type { Probe } from "../../domain/types.ts";
+import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
+import type { Judge } from "../../judges/types.ts";
+import { createChatModel, type ModelOptions } from "../../models/registry.ts";
+import type { ChatModel, SamplingParams } from "../../models/types.ts";
+import { CliError } from "../errors.ts";
+
+export const DEFAULT_BENCH_DIR = path.join(".breakfix", "bench");
+
+/** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
+export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
+  prompt: "prompt",
+  id: "id",
+  category: "category",
+  label: "label",
+  language: "language",
+  defaultCategory: "benign",
+  meta: ["answer", "answers", "document", "scenario"],
+};
+
+/**
+ * A model from a spec: `URL#model` or `openai-compatible:URL#model` (any OpenAI-compatible endpoint: vLLM, Ollama,
+ * llama.cpp server, `breakfix serve`), `builtin:DIR` (a Hugging Face folder on our engine) or `llamacpp:FILE.gguf`,
+ * built by the models registry (limits, retries, timeouts). An API key is read from the environment variable named
+ * by --api-key-env and never printed or stored.
+ */
+export async function modelFromSpec(
+  spec: string,
+  opts: { concurrency: number; apiKeyEnv?: string; what: string },
+): Promise<ChatModel> {
+  const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
+  let options: ModelOptions;
+  if (local) {
+    options = { provider: local[1] as "builtin" | "llamacpp", model: local[2] };
+  } else {
+    const s = spec.replace(/^openai-compatible:/, "");
+    const hash = s.lastIndexOf("#");
+    const url = hash > 0 ? s.slice(0, hash) : s;
+    if (!/^https?:\/\//.test(url)) {
+      throw new CliError(
+        `${opts.what}: '${spec}' is not URL#model, builtin:DIR or llamacpp:FILE.gguf (e.g. http://127.0.0.1:8000/v1#demo)`,
+        2,
+      );
+    }
+    options = { provider: "openai-compatible", baseUrl: url, model: hash > 0 ? s.slice(hash + 1) : "default" };
+  }
+  options.concurrency = opts.concurrency;
+  if (opts.apiKeyEnv) options.apiKeyEnv = opts.apiKeyEnv;
+  try {
+    return await createChatModel(options);
+  } catch (e) {
+    throw new CliError(`${opts.what}: ${(e as Error).message}`, 2);
+  }
+}
+
+export function judgeFromName(name: string): Judge {
+  switch (name) {
+    case "refusal":
+    case "refusal-patterns":
+      return new PatternRefusalJudge();
+    default:
+      throw new CliError(`unknown judge '${name}'; available: refusal (the pattern refusal classifier)`, 2);
+  }
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
+const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+
+export function formatMetric(m: SuiteMetric): string[] {
+  const f = m.kind === "rate" ? pct : num;
+  const ci = m.interval ? `[${f(m.interval.low)}, ${f(m.interval.high)}]` : "";
+  const n = m.kind === "rate" ? `${m.successes}/${m.n}` : `n=${m.n}`;
+  return [`${m.headline ? "* " : "  "}${m.name}`, f(m.value), ci, n, m.unjudged ? `unjudged ${m.unjudged}` : ""];
+}
+
+/** Renders rows as aligned columns. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? "").padEnd(widths[i]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function renderRun(r: SuiteRunResult, opts: { groups: boolean }): string {
+  const ms = r.metrics.filter((m) => opts.groups || !m.group || m.headline);
+  const head = `${r.suite}  target ${r.target}  judge ${r.judge}  items ${r.items} (resumed ${r.resumed})  run ${r.runId}`;
+  return `${head}\n${table([["metric", "value", "95% CI", "count", ""], ...ms.map(formatMetric)])}`;
+}
+
+/** The JSON summary: per suite, each metric's value, interval and counts. */
+export function runsJson(results: readonly SuiteRunResult[]): Record<string, unknown> {
+  const suites: Record<string, unknown> = {};
+  for (const r of results) {
+    const metrics: Record<string, unknown> = {};
+    for (const m of r.metrics) {
+      metrics[m.name] = {
+        value: Number.isFinite(m.value) ? m.value : null,
+        low: m.interval && Number.isFinite(m.interval.low) ? m.interval.low : null,
+        high: m.interval && Number.isFinite(m.interval.high) ? m.interval.high : null,
+        level: m.interval?.level ?? null,
+        method: m.interval?.method ?? null,
+        n: m.n ?? null,
+        successes: m.successes ?? null,
+        unjudged: m.unjudged ?? 0,
+        headline: m.headline ?? false,
+        higher_is_better: m.higherIsBetter,
+      };
+    }
+    suites[r.suite.replace(/@v\d+$/, "")] = {
+      suite: r.suite,
+      run: r.runId,
+      target: r.target,
+      judge: r.judge,
+      items: r.items,
+      resumed: r.resumed,
+      elapsed_ms: Math.round(r.elapsedMs),
+      metrics,
+    };
+  }
+  return { suites };
+}
+
+function progressReporter(enabled: boolean): { update(p: Progress): void; stop(): void } {
+  if (!enabled) return { update() {}, stop() {} };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: "{suite} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | failed {failed}",
+        stream: process.stderr,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(p) {
+        if (!started) {
+          bar.start(p.total, p.done, { suite: p.suite, failed: p.failed });
+          started = true;
+        }
+        bar.update(p.done, { suite: p.suite, failed: p.failed });
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let last = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < 2000 && p.done < p.total) return;
+      last = now;
+      const eta = p.etaMs === null ? "?" : `${Math.round(p.etaMs / 1000)}s`;
+      process.stderr.write(`${p.suite}: ${p.done}/${p.total} (resumed ${p.resumed}, failed ${p.failed}) ETA ${eta}\n`);
+    },
+    stop() {},
+  };
+}
+
+interface BenchOptions {
+  suite?: string;
+  target?: string;
+  judge: string;
+  simulator?: string;
+  grader?: string;
+  probes?: string;
+  map?: string;
+  datasets?: string;
+  limit?: string;
+  concurrency: string;
+  maxTokens: string;
+  temperature: string;
+  systemPrompt?: string;
+  framings?: string[];
+  apiKeyEnv?: string;
+  out: string;
+  json?: boolean;
+  groups?: boolean;
+  progress: boolean;
+}
+
+function intOpt(v: string, name: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name}: expected an integer >= ${min}, got '${v}'`, 2);
+  return n;
+}
+
+async function benchAction(o: BenchOptions): Promise<void> {
+  if (!o.suite) throw new CliError("bench: --suite NAME[,NAME] is required (see `breakfix bench list`)", 2);
+  if (!o.target) throw new CliError("bench: --target URL#model is required", 2);
+  const specs = resolveSuiteNames(o.suite);
+  const concurrency = intOpt(o.concurrency, "concurrency", 1);
+  const target = await modelFromSpec(o.target, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--target" });
+  const sampling: SamplingParams = {
+    ...DEFAULT_SAMPLING,
+    maxTokens: intOpt(o.maxTokens, "max-tokens", 1),
+    temperature: Number(o.temperature),
+  };
+  if (!Number.isFinite(sampling.temperature))
+    throw new CliError(`--temperature: '${o.temperature}' is not a number`, 2);
+  let userProbes: (() => Promise<Probe[]>) | undefined;
+  if (o.probes) {
+    const file = o.probes;
+    const mapping = o.map ? { ...DEFAULT_PROBE_MAPPING, ...parseMappingSpec(o.map) } : DEFAULT_PROBE_MAPPING;
+    userProbes = async () => loadProbesFile(file, mapping);
+  }
+  const deps: SuiteDeps = {
+    judge: judgeFromName(o.judge),
+    datasetsDir: o.datasets,
+    userProbes,
+    simulator: o.simulator
+      ? await modelFromSpec(o.simulator, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--simulator" })
+      : undefined,
+    groundedness: o.grader
+      ? new LlmUngroundednessGrader(
+          await modelFromSpec(o.grader, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--grader" }),
+        )
+      : undefined,
+    framingFiles: o.framings,
+    systemPrompt: o.systemPrompt,
+  };
+  const sink = new JsonlDirSink(o.out);
+  const limit = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
+  const results: SuiteRunResult[] = [];
+  let failures = 0;
+  for (const spec of specs) {
+    const suite = spec.build(deps);
+    const progress = progressReporter(o.progress);
+    let result: SuiteRunResult;
+    try {
+      result = await runSuite(suite, target, { sink, sampling, limit, onProgress: (p) => progress.update(p) });
+    } catch (e) {
+      progress.stop();
+      if (!(e instanceof RunFailedError)) throw e;
+      failures += e.failed;
+      process.stderr.write(`breakfix: ${e.message}\n`);
+      result = e.result;
+    }
+    progress.stop();
+    sink.writeSummary({
+      runId: result.runId,
+      suite: result.suite,
+      target: result.target,
+      judge: result.judge,
+      sampling: { ...sampling },
+      items: result.items,
+      finishedAt: new Date().toISOString(),
+      metrics: result.metrics,
+    });
+    results.push(result);
+    process.stdout.write(`${renderRun(result, { groups: o.groups ?? false })}\n\n`);
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify(runsJson(results))}\n`);
+  if (failures > 0) throw new CliError(`${failures} items failed to generate; re-run the same command to retry them`);
+}
+
+/** Loads a run's records from a run id / unique prefix in the bench folder, or from a .jsonl path. */
+export async function loadRun(ref: string, sink: JsonlDirSink): Promise<ItemRecord[]> {
+  if (ref.endsWith(".jsonl")) return readRecordsFile(ref);
+  return sink.listRun(sink.resolveRun(ref));
+}
+
+export function renderComparison(c: Comparison, maxFlips = 20): string {
+  const o = c.overall;
+  const lines = [
+    `compare ${c.suite}: A = ${c.runA} (${c.targetA})`,
+    `                 B = ${c.runB} (${c.targetB})`,
+    `paired items ${o.n}; unpaired: only A ${c.unpaired.onlyA}, only B ${c.unpaired.onlyB}, no outcome ${c.unpaired.noOutcome}`,
+    "",
+  ];
+  const row = (label: string, s: typeof o) => [
+    label,
+    pct(s.rateA.value),
+    pct(s.rateB.value),
+    `${s.delta >= 0 ? "+" : ""}${pct(s.delta)}`,
+    `${s.aOnly}->${s.bOnly}`,
+    s.pValue.toPrecision(3),
+    s.pAdjusted.toPrecision(3),
+    s.significant ? "SIGNIFICANT" : "n.s.",
+  ];
+  lines.push(
+    table([
+      ["slice", "A", "B", "B-A", "flips A/B", "p (McNemar)", "p (Holm)", `alpha ${c.alpha}`],
+      row("overall", o),
+      ...c.groups.map((g) => row(`${g.by}=${g.value}`, g)),
+    ]),
+  );
+  if (c.flips.length) {
+    lines.push("", `flipped items (${c.flips.length}${c.flips.length > maxFlips ? `, first ${maxFlips}` : ""}):`);
+    for (const f of c.flips.slice(0, maxFlips)) {
+      lines.push(`  ${f.probeId} [${f.category}/${f.language}${f.variant ? `/${f.variant}` : ""}]: ${f.a} -> ${f.b}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+export function registerBench(program: Command): void {
+  const bench = program
+    .command("bench")
+    .description("Run benchmark suites against a target; `bench compare A B` compares two runs")
+    .option("--suite <names>", "suites or groups, comma-separated (see `bench list`)")
+    .option("--target <spec>", "target model: URL#model of an OpenAI-compatible endpoint (e.g. breakfix serve)")
+    .option("--judge <name>", "judge for every suite but capability", "refusal")
+    .option("--simulator <spec>", "simulated-user model for the multiturn suite (URL#model)")
+    .option("--grader <spec>", "LLM that grades ungroundedness of summaries (URL#model)")
+    .option("--probes <file>", "your own probe file (JSONL/CSV: prompt, category, language, label, id, answer)")
+    .option("--map <spec>", "column mapping of --probes, e.g. prompt=question,label=lbl")
+    .option("--datasets <dir>", "folder with one sub-folder per dataset (default ../shared/datasets)")
+    .option("--limit <n>", "run a seeded random subset of n items per suite")
+    .option("--concurrency <n>", "requests in flight per model", "8")
+    .option("--max-tokens <n>", "max new tokens per answer", String(DEFAULT_SAMPLING.maxTokens))
+    .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
+    .option("--system-prompt <text>", "a system prompt put before every probe")
+    .option("--framings <files...>", "extra jailbreak framing files (YAML/JSON)")
+    .option("--api-key-env <name>", "environment variable holding the API key of the endpoints")
+    .option("--out <dir>", "results folder (resumable: re-runs skip finished items)", DEFAULT_BENCH_DIR)
+    .option("--groups", "print every breakdown row, not just the overall metrics")
+    .option("--no-progress", "no progress output")
+    .option("--json", "print one JSON object as the last line")
+    .action(async (o: BenchOptions) => benchAction(o));
+
+  bench
+    .command("compare <a> <b>")
+    .description("paired comparison of two runs of one suite (run ids, unique prefixes, or .jsonl files)")
+    .option("--alpha <p>", "significance level", "0.05")
+    .addHelpText(
+      "after",
+      "\n--out DIR (the results folder) and --json are the bench options, e.g. bench compare A B --json",
+    )
+    .action(async (a: string, b: string, _o: unknown, cmd: Command) => {
+      // --out and --json belong to `bench` (commander gives options shared with the parent to the parent).
+      const o = cmd.optsWithGlobals() as { out: string; alpha: string; json?: boolean };
+      const alpha = Number(o.alpha);
+      if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
+      const sink = new JsonlDirSink(o.out);
+      let c: Comparison;
+      try {
+        c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
+      } catch (e) {
+        throw new CliError((e as Error).message, 2);
+      }
+      process.stdout.write(`${renderComparison(c)}\n`);
+      if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
+    });
+
+  bench
+    .command("list")
+    .description("list the suites and groups")
+    .action(() => {
+      const rows = SUITE_SPECS.map((s) => [s.name, s.dataset ?? "-", s.summary]);
+      process.stdout.write(`${table([["suite", "dataset", "what it measures"], ...rows])}\n\ngroups:\n`);
+      for (const [g, names] of Object.entries(SUITE_GROUPS)) process.stdout.write(`  ${g}: ${names.join(", ")}\n`);
+    });
+}
