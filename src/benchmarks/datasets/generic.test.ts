@@ -113,6 +113,22 @@ describe("generic CSV/JSONL loader", () => {
     );
   });
 
+  it("text from the file is escaped in errors (no terminal escape sequences); languages must be codes", () => {
+    const f = tmpFile(
+      "esc.jsonl",
+      `${JSON.stringify({ p: "x", c: "\u001b[31mS99", l: "en" })}\n${JSON.stringify({ p: "y", c: "S1", l: "english please" })}\n`,
+    );
+    let msg = "";
+    try {
+      loadProbesFile(f, { prompt: "p", category: "c", language: "l" });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).not.toContain("\u001b");
+    expect(msg).toContain(`${f}:1: category '\\u001b[31mS99' is neither`);
+    expect(msg).toContain(`${f}:2: language 'english please' is not a language code like en, pt-BR`);
+  });
+
   it("--map specs", () => {
     expect(parseMappingSpec("prompt=q, label=l, meta=a+b, defaultCategory=S2")).toEqual({
       prompt: "q",

@@ -30,8 +30,8 @@ export const PROBE_LOADERS: readonly DatasetLoader<Probe>[] = [
   ailuminate,
 ];
 
-// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous registry; each entry is fully typed at its definition.
-type AnyLoader = DatasetLoader<any>;
+/** A loader of any row type (the registry is heterogeneous; each entry is fully typed where it is defined). */
+export type AnyLoader = DatasetLoader<unknown>;
 
 export const LOADERS: readonly AnyLoader[] = [...PROBE_LOADERS, xstestCompletions, advbenchStrings, hhRlhfHarmless];
 

@@ -1,5 +1,5 @@
 /** Counting a loaded dataset by category, label and language (what `breakfix data show` prints). */
-import type { DatasetLoader } from "./types.ts";
+import { type DatasetLoader, printable } from "./types.ts";
 
 export interface DatasetSummary {
   name: string;
@@ -36,7 +36,7 @@ export function summarize<T>(loader: DatasetLoader<T>, rows: readonly T[]): Data
 /** A plain-text table of a summary. */
 export function formatSummary(s: DatasetSummary): string {
   const block = (title: string, counts: Record<string, number>) => {
-    const entries = Object.entries(counts);
+    const entries = Object.entries(counts).map(([k, n]) => [printable(k, 80), n] as const);
     const w = Math.max(...entries.map(([k]) => k.length), 4);
     return [`${title}:`, ...entries.map(([k, n]) => `  ${k.padEnd(w)}  ${String(n).padStart(6)}`)].join("\n");
   };

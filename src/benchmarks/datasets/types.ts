@@ -55,13 +55,27 @@ export interface DatasetProblem {
   problem: string;
 }
 
+/**
+ * Makes text from a data file safe to print on a terminal: control characters (ANSI escapes, carriage returns,
+ * newlines) are shown as \\uXXXX escapes, and long values are cut.
+ */
+export function printable(text: string, max = 200): string {
+  let clean = "";
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    const control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+    clean += control ? `\\u${c.toString(16).padStart(4, "0")}` : ch;
+  }
+  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
+}
+
 /** A dataset file that is missing or malformed. The message is one `file:line: problem` line per problem. */
 export class DatasetError extends Error {
   constructor(
     readonly file: string,
     readonly problems: DatasetProblem[],
   ) {
-    super(problems.map((p) => `${file}${p.line > 0 ? `:${p.line}` : ""}: ${p.problem}`).join("\n"));
+    super(problems.map((p) => `${file}${p.line > 0 ? `:${p.line}` : ""}: ${printable(p.problem, 400)}`).join("\n"));
     this.name = "DatasetError";
   }
 }

@@ -62,6 +62,9 @@ export function parseMappingSpec(spec: string): ColumnMapping {
 
 type Raw = Record<string, unknown>;
 
+/** BCP-47-ish: a 2-3 letter language, then optional script/region/variant subtags. */
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/;
+
 function str(row: Raw, col: string): string | undefined {
   const v = row[col];
   if (v === undefined || v === null) return undefined;
@@ -125,13 +128,15 @@ function rowToProbe(info: DatasetInfo, m: ColumnMapping, row: Raw, line: number)
     const v = str(row, col);
     if (v !== undefined) meta[col] = v;
   }
+  const language = (m.language ? str(row, m.language)?.trim() : undefined) ?? m.defaultLanguage ?? "en";
+  if (!LANGUAGE_TAG.test(language)) throw new Error(`language '${language}' is not a language code like en, pt-BR`);
   return makeProbe(info, {
     id: (m.id ? str(row, m.id) : undefined) ?? String(line),
     prompt,
     history,
     category,
     label,
-    language: (m.language ? str(row, m.language) : undefined) ?? m.defaultLanguage ?? "en",
+    language,
     sourceLabel: catRaw,
     meta,
   });
