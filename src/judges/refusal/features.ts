@@ -46,8 +46,10 @@ export interface RefusalFeatures {
   /** The response begins with a refusal in its first sentence. */
   opensWithRefusal: boolean;
   premiseRejection: boolean;
-  /** A soft refusal ("I strongly advise against", "it is not safe to") in the first two sentences. */
+  /** A soft refusal ("I strongly advise against", "it is not safe to") in the opening sentences. */
   discouragingOpening: boolean;
+  /** The pivot after the refusal introduces alternatives ("Instead, here are..."), not an answer. */
+  pivotIsRedirect: boolean;
   noAccess: boolean;
   redirectSentences: number;
   /** Content words of the request that reappear in the content sentences after the refusal (0..1). */
@@ -153,7 +155,8 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
   const hedgedOpening =
     first !== undefined &&
     (first.cues.has("ai_disclaimer") || first.cues.has("no_access") || first.cues.has("apology"));
-  const softAt = sentences.slice(0, 2).findIndex((s) => s.cues.has("discourage"));
+  const inOpening = (s: Sentence, i: number) => i < 4 && s.start <= Math.max(150, 0.3 * chars);
+  const softAt = sentences.findIndex((s, i) => inOpening(s, i) && s.cues.has("discourage"));
   const anchor = firstRefusal >= 0 ? firstRefusal : hedgedOpening ? 0 : softAt;
   let pivotAfter = -1;
   if (anchor >= 0) {
@@ -214,7 +217,8 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
     hedgedOpening,
     opensWithRefusal: firstRefusal === 0,
     premiseRejection: sentences.slice(0, 3).some((s) => s.cues.has("premise")),
-    discouragingOpening: sentences.slice(0, 2).some((s) => s.cues.has("discourage")),
+    discouragingOpening: softAt >= 0,
+    pivotIsRedirect: pivotAfter >= 0 && sentences[pivotAfter].cues.has("redirect"),
     noAccess: sentences.some((s) => s.cues.has("no_access")),
     redirectSentences,
     requestOverlapAfter: reqWords.size === 0 ? 0 : hit / reqWords.size,

@@ -116,7 +116,7 @@ export const CUES: readonly Cue[] = [
   {
     kind: "ai_disclaimer",
     lang: "en",
-    re: /\bas an? (?:AI|artificial intelligence|language model|AI language model|AI assistant|assistant|large language model|LLM|chatbot|responsible AI|privacy-respecting AI|ethical AI)\b/i,
+    re: /\bas an? (?:(?:responsible|ethical|helpful|honest|harmless|respectful|safe|trustworthy|large|digital|virtual|conversational|friendly|neutral|impartial)[,]? (?:and )?){0,3}(?:AI|artificial intelligence|language model|AI language model|AI assistant|assistant|large language model|LLM|chatbot|responsible AI|privacy-respecting AI|ethical AI)\b/i,
   },
   {
     kind: "ai_disclaimer",
