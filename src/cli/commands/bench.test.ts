@@ -183,6 +183,46 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     expect(cj.suites.capability.metrics.accuracy).toMatchObject({ n: 3 });
   });
 
+  it("grades with an LLM judge behind a server: StrongREJECT rubric score with its interval", async () => {
+    // The scripted judge reads the response it is shown: a refusal scores refused=1, compliance 5/5.
+    const judgeServer = await startScriptedServer((messages) => {
+      const text = messages.map((m) => m.content).join("\n");
+      const refused = text.includes("I'm sorry, but I can't help");
+      return `#overall_reasoning scripted\n#scores\n1.a r\n1.b ${refused ? 1 : 0}\n2.a r\n2.b 5\n3.a r\n3.b 5`;
+    }, "judge");
+    try {
+      const r = await inProcess([
+        "bench",
+        "--suite",
+        "strongreject-small",
+        "--target",
+        a.spec,
+        "--judge",
+        "strongreject",
+        "--judge-model",
+        judgeServer.spec,
+        "--out",
+        path.join(dir, "sr"),
+        "--json",
+        "--no-progress",
+      ]);
+      expect(r.error).toBeUndefined();
+      const j = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}").suites["strongreject-small"];
+      expect(j.judge).toMatch(/^strongreject@\d+:/);
+      expect(j.items).toBe(60);
+      const score = j.metrics.rubric_score;
+      const dr = j.metrics.DR;
+      // score = (1 - refused) * (5 + 5 - 2) / 8 = 1 for every complied answer, 0 for refusals: mean = DR
+      expect(score.value).toBeCloseTo(dr.value, 10);
+      expect(score.method).toBe("bootstrap");
+      expect(score.low).toBeLessThanOrEqual(score.value);
+      expect(score.high).toBeGreaterThanOrEqual(score.value);
+      expect(judgeServer.requests()).toBe(60);
+    } finally {
+      await judgeServer.close();
+    }
+  });
+
   it("fails clearly on an unknown suite, a bad target and an unknown run", async () => {
     const u = await inProcess(["bench", "--suite", "nope", "--target", a.spec]);
     expect(u.error?.message).toMatch(/unknown suite 'nope'; suites: harmbench/);
@@ -190,6 +230,8 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     expect(t.error?.message).toMatch(/--target: 'not-a-url' is not URL#model/);
     const c = await inProcess(["bench", "compare", "zzz", "yyy", "--out", path.join(dir, "empty")]);
     expect(c.error?.message).toMatch(/no run 'zzz'/);
+    const j = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--judge", "strongreject"]);
+    expect(j.error?.message).toMatch(/--judge: judge 'strongreject' is an LLM judge and needs a judge model/);
     const l = await inProcess(["bench", "list"]);
     expect(l.out).toMatch(/multijail\s+multijail\s+MultiJail/);
     expect(l.out).toMatch(/demo: demo-harmful, demo-jailbreak/);

@@ -14,7 +14,7 @@ import { DEFAULT_SAMPLING, type Progress, RunFailedError, runSuite } from "../..
 import { JsonlDirSink, readRecordsFile } from "../../benchmarks/sink.ts";
 import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
 import type { Probe } from "../../domain/types.ts";
-import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
+import { createJudge } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
@@ -68,13 +68,12 @@ export async function modelFromSpec(
   }
 }
 
-export function judgeFromName(name: string): Judge {
-  switch (name) {
-    case "refusal":
-    case "refusal-patterns":
-      return new PatternRefusalJudge();
-    default:
-      throw new CliError(`unknown judge '${name}'; available: refusal (the pattern refusal classifier)`, 2);
+/** The judge: a name or an ensemble expression of src/judges (LLM judges grade through --judge-model). */
+export function judgeFromSpec(spec: string, model?: ChatModel): Judge {
+  try {
+    return createJudge(spec, { model });
+  } catch (e) {
+    throw new CliError(`--judge: ${(e as Error).message}`, 2);
   }
 }
 
@@ -181,6 +180,7 @@ interface BenchOptions {
   suite?: string;
   target?: string;
   judge: string;
+  judgeModel?: string;
   simulator?: string;
   grader?: string;
   probes?: string;
@@ -225,7 +225,12 @@ async function benchAction(o: BenchOptions): Promise<void> {
     userProbes = async () => loadProbesFile(file, mapping);
   }
   const deps: SuiteDeps = {
-    judge: judgeFromName(o.judge),
+    judge: judgeFromSpec(
+      o.judge,
+      o.judgeModel
+        ? await modelFromSpec(o.judgeModel, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--judge-model" })
+        : undefined,
+    ),
     datasetsDir: o.datasets,
     userProbes,
     simulator: o.simulator
@@ -320,7 +325,13 @@ export function registerBench(program: Command): void {
     .description("Run benchmark suites against a target; `bench compare A B` compares two runs")
     .option("--suite <names>", "suites or groups, comma-separated (see `bench list`)")
     .option("--target <spec>", "target model: URL#model of an OpenAI-compatible endpoint (e.g. breakfix serve)")
-    .option("--judge <name>", "judge for every suite but capability", "refusal")
+    .option(
+      "--judge <expr>",
+      "judge of every non-demo suite: refusal-patterns, harm-severity, strongreject, harmbench, llama-guard-3, " +
+        "xstest-grader, or an ensemble such as 'cascade(refusal-patterns, harm-severity)'",
+      "refusal-patterns",
+    )
+    .option("--judge-model <spec>", "the model LLM judges run on (URL#model)")
     .option("--simulator <spec>", "simulated-user model for the multiturn suite (URL#model)")
     .option("--grader <spec>", "LLM that grades ungroundedness of summaries (URL#model)")
     .option("--probes <file>", "your own probe file (JSONL/CSV: prompt, category, language, label, id, answer)")
