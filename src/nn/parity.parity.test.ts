@@ -4,9 +4,9 @@
  * per-sequence log-probs, every parameter gradient, and parameters after 3 AdamW steps with clipping.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { HostTensor } from "./ir.ts";
 import { configToHf, initWeights, type LlamaConfig, phi3ToLlama, type Weights } from "./llama.ts";
@@ -222,6 +222,41 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3"): Promise<Figures> 
     worstAfter,
   };
 }
+
+describe("AdamW alone vs torch.optim.AdamW (same gradients, lr 1e-3)", () => {
+  it("3 steps with clipping: parameters < 1e-5 (tied 2-layer Llama, real gradients)", async () => {
+    const cfg = cfgOf(true);
+    const weights = initWeights(cfg, 1234, 0.15);
+    const dir = tmp();
+    saveModel(dir, cfg, weights);
+    const bt = batch(cfg);
+    const runner = new LlamaRunner(cfg);
+    const hp = { ...ADAMW, lr: 1e-3 };
+    const opt = new AdamW({ lr: hp.lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, weightDecay: hp.weight_decay });
+    const gradFiles: string[] = [];
+    for (let s = 0; s < 3; s++) {
+      const r = await runner.lossAndGrads(weights, bt);
+      const f = join(tmp(), `grads${s}.safetensors`);
+      saveSafetensors(
+        dirname(f),
+        new Map([...r.grads].map(([n, g]) => [n, { shape: weights.get(n)!.shape, data: g }])),
+      );
+      renameSync(join(dirname(f), "model.safetensors"), f);
+      gradFiles.push(f);
+      clipGradNorm(r.grads, hp.max_norm);
+      opt.update(weights, r.grads);
+    }
+    const out = join(tmp(), "after.safetensors");
+    const job = join(tmp(), "job.json");
+    writeFileSync(job, JSON.stringify({ mode: "adamw_only", dir, adamw: hp, grad_files: gradFiles, out }));
+    execFileSync(PY, [REF, job], { stdio: ["ignore", "pipe", "inherit"] });
+    const ref = readSafetensorsFile(out).tensors;
+    let worst = 0;
+    for (const [n, t] of weights) worst = Math.max(worst, maxAbsDiff(t.data, ref.get(`after.${n}`)!.data));
+    console.log(`[parity adamw-only lr 1e-3] max abs diff ${worst}`);
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
 
 describe("parity with PyTorch (independent reference, torch autograd, torch.optim.AdamW)", () => {
   for (const kind of ["llama", "llama-tied", "phi3"] as const) {

@@ -147,9 +147,31 @@ def loss_fn(logits, labels):
     return ce, tok.sum(-1)
 
 
+def adamw_only(job):
+    """torch.optim.AdamW + clip_grad_norm_ applied to gradients given by the caller (one file per step)."""
+    W = read_checkpoint(job["dir"])
+    params = {n: torch.nn.Parameter(t.clone()) for n, t in W.items()}
+    a = job["adamw"]
+    decay = [p for n, p in params.items() if p.dim() >= 2]
+    no_decay = [p for n, p in params.items() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": a["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=a["lr"], betas=(a["beta1"], a["beta2"]), eps=a["eps"],
+    )
+    for path in job["grad_files"]:
+        g = read_st(path)
+        for n, p in params.items():
+            p.grad = g[n].clone()
+        torch.nn.utils.clip_grad_norm_(list(params.values()), a["max_norm"])
+        opt.step()
+    write_st(job["out"], {f"after.{n}": p.detach() for n, p in params.items()})
+
+
 def main():
     with open(sys.argv[1]) as f:
         job = json.load(f)
+    if job.get("mode") == "adamw_only":
+        return adamw_only(job)
     d = job["dir"]
     with open(os.path.join(d, "config.json")) as f:
         cfg = json.load(f)
