@@ -118,4 +118,20 @@ describe("store crash safety (real child process, SIGKILL)", () => {
     expect(s3.responses.count()).toBe(BATCHES * SIZE);
     s3.close();
   });
+
+  it("concurrent writers on a fresh workspace: migrated once, every record written exactly once", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-concurrent-"));
+    const writers = [0, 1, 2].map(() => startWriter(dir, 0));
+    const codes = await Promise.all(writers.map((w) => w.exited));
+    expect(codes).toEqual([0, 0, 0]);
+    const inserted = writers
+      .flatMap((w) => w.lines)
+      .filter((l) => l.startsWith("committed"))
+      .reduce((n, l) => n + Number(/inserted=(\d+)/.exec(l)?.[1]), 0);
+    expect(inserted).toBe(BATCHES * SIZE);
+    const s = Store.open(dir);
+    expect(s.responses.count()).toBe(BATCHES * SIZE);
+    expect(s.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: 1 });
+    s.close();
+  });
 });

@@ -201,7 +201,7 @@ export class RecordTable<T, F extends string = string> {
       }
       return { inserted, skipped: batch.length - inserted, hashes };
     });
-    return run(items);
+    return run.immediate(items);
   }
 
   has(key: unknown): boolean {
@@ -376,32 +376,35 @@ export class StateLog {
   }
 }
 
-/** Applies pending migrations; refuses a database from a newer version of breakfix. */
+/**
+ * Applies pending migrations; refuses a database from a newer version of breakfix. The check and the migrations run
+ * in one IMMEDIATE transaction, so processes opening a new workspace at the same time migrate it exactly once.
+ */
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-  );
-  const applied = new Set(
-    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
-  );
   const known = Math.max(0, ...migrations.map((m) => m.version));
-  const newest = Math.max(0, ...applied);
-  if (newest > known) {
-    throw new Error(
-      `store: ${db.name} has schema version ${newest} but this breakfix knows only up to ${known}; upgrade breakfix`,
+  db.transaction(() => {
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     );
-  }
-  for (const m of migrations) {
-    if (applied.has(m.version)) continue;
-    db.transaction(() => {
+    const applied = new Set(
+      (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+    );
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new Error(
+        `store: ${db.name} has schema version ${newest} but this breakfix knows only up to ${known}; upgrade breakfix`,
+      );
+    }
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
       db.exec(m.sql);
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
         m.version,
         m.name,
         now(),
       );
-    }).immediate();
-  }
+    }
+  }).immediate();
   return known;
 }
 
@@ -537,9 +540,13 @@ export class Store {
     return this.states.current("run", runId)?.state;
   }
 
-  /** Runs fn in one transaction (nesting uses savepoints). Everything fn writes lands together or not at all. */
+  /**
+   * Runs fn in one transaction (nesting uses savepoints). Everything fn writes lands together or not at all.
+   * BEGIN IMMEDIATE takes the write lock up front, so concurrent writers wait (busy_timeout) instead of failing
+   * with SQLITE_BUSY when a read in fn is followed by a write.
+   */
   transaction<R>(fn: () => R): R {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   schemaVersion(): number {
