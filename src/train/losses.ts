@@ -1,0 +1,72 @@
+/**
+ * Preference losses as small pure functions over graph values (Syms), so any executor can run them and autodiff
+ * differentiates them. Inputs are per-sequence summed log-probabilities of the completion tokens:
+ *   pc, pr: policy log p(chosen), log p(rejected)      [P]
+ *   rc, rr: reference log p(chosen), log p(rejected)    [P]
+ * Conventions follow TRL's DPOTrainer.
+ */
+import type { Sym } from "../nn/tensor.ts";
+
+/** log(sigmoid(x)) = -log(1 + exp(-x)). Finite for x > -88 in float32; DPO logits stay far inside that range. */
+export function logSigmoid(x: Sym): Sym {
+  return x.neg().exp().add(1).log().neg();
+}
+
+export interface PreferenceLossOut {
+  /** Scalar loss (mean over pairs). */
+  loss: Sym;
+  /** beta * (pc - rc), [P] (TRL: rewards/chosen). */
+  chosenRewards: Sym;
+  /** beta * (pr - rr), [P] (TRL: rewards/rejected). */
+  rejectedRewards: Sym;
+}
+
+/** Sigmoid DPO (Rafailov et al. 2023): -log sigmoid(beta * ((pc - rc) - (pr - rr))). */
+export function dpoLoss(pc: Sym, pr: Sym, rc: Sym, rr: Sym, beta: number): PreferenceLossOut {
+  const chosenRewards = pc.sub(rc).mul(beta);
+  const rejectedRewards = pr.sub(rr).mul(beta);
+  const loss = logSigmoid(chosenRewards.sub(rejectedRewards)).mean().neg();
+  return { loss, chosenRewards, rejectedRewards };
+}
+
+/**
+ * IPO (Azar et al. 2023), the length-robust variant: ((pc - rc) - (pr - rr) - 1/(2 beta))^2, on log-probs averaged
+ * per token (pass per-token means, as TRL does for IPO).
+ */
+export function ipoLoss(pc: Sym, pr: Sym, rc: Sym, rr: Sym, beta: number): PreferenceLossOut {
+  const chosenRewards = pc.sub(rc).mul(beta);
+  const rejectedRewards = pr.sub(rr).mul(beta);
+  const h = pc
+    .sub(rc)
+    .sub(pr.sub(rr))
+    .sub(1 / (2 * beta));
+  return { loss: h.square().mean(), chosenRewards, rejectedRewards };
+}
+
+/**
+ * DPO plus an SFT (negative log-likelihood) term on the chosen response, as in RPO (Pang et al. 2024):
+ * loss = dpo + alpha * mean(-pc / |chosen tokens|). chosenTokens: [P] token counts of the chosen completions.
+ */
+export function dpoSftLoss(
+  pc: Sym,
+  pr: Sym,
+  rc: Sym,
+  rr: Sym,
+  beta: number,
+  alpha: number,
+  chosenTokens: Sym,
+): PreferenceLossOut {
+  const d = dpoLoss(pc, pr, rc, rr, beta);
+  const nll = pc.div(chosenTokens).mean().neg();
+  return { ...d, loss: d.loss.add(nll.mul(alpha)) };
+}
+
+export type PreferenceLossKind = "sigmoid" | "ipo" | "sft_dpo";
+
+/** Host-side scalar DPO quantities for logging and for tests (float64). */
+export function dpoScalars(pc: number, pr: number, rc: number, rr: number, beta: number) {
+  const chosen = beta * (pc - rc);
+  const rejected = beta * (pr - rr);
+  const margin = chosen - rejected;
+  return { chosen, rejected, margin, loss: Math.log1p(Math.exp(-margin)), accurate: margin > 0 };
+}
