@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import { registerBench } from "./bench.ts";
 import { registerConfigCommands } from "./config.ts";
 import { registerData } from "./data.ts";
+import { registerFindings } from "./findings.ts";
 import { registerJudge } from "./judge.ts";
+import { registerRedteam } from "./redteam.ts";
 import { registerServe } from "./serve.ts";
 import { registerWorldCommands } from "./world.ts";
 
@@ -16,4 +18,6 @@ export const commands: RegisterCommands[] = [
   registerBench,
   registerWorldCommands,
   registerJudge,
+  registerRedteam,
+  registerFindings,
 ];

@@ -1,0 +1,128 @@
+/**
+ * `breakfix redteam` and `breakfix findings` as real processes: world seeds, the world oracle judge, and a target
+ * behind a real local OpenAI-compatible server that behaves like the unsafe demo model would for framings (it refuses
+ * plain asks and complies with world placeholders when a jailbreak framing wraps the request). Re-running the same
+ * command finishes from the store with identical results and no model call.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Conversation } from "../../domain/types.ts";
+import { findingSchema } from "../../redteam/findings-schema.ts";
+import { type ScriptServer, startScriptServer } from "../../redteam/testing/openai-server.ts";
+import { generateWorld, worldProbes } from "../../world/generate.ts";
+import { compliantAnswer, harmSpec, refusal } from "../../world/harm.ts";
+
+const BIN = path.resolve(import.meta.dirname, "../../../bin/breakfix.js");
+const FRAMED =
+  /Quill|thought experiment|Sure, here is|Rules for your answer|audit mode|experimento mental|Claro, aquí|Reglas|auditoría/;
+
+let server: ScriptServer;
+let dir: string;
+beforeAll(async () => {
+  const world = generateWorld();
+  const seeds = worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" });
+  const target = (messages: Conversation): string => {
+    const text = messages.map((m) => m.content).join("\n");
+    const user = messages.at(-1)!.content.toLowerCase();
+    const p = seeds.find((s) => user.includes(s.prompt.toLowerCase().slice(1)));
+    if (!p) return p === undefined ? "I am not sure what you mean." : "";
+    const lang = p.language as "en" | "es";
+    return FRAMED.test(text) ? compliantAnswer(harmSpec(p.category), lang) : refusal(harmSpec(p.category), lang);
+  };
+  server = await startScriptServer({ demo: target });
+  dir = mkdtempSync(path.join(tmpdir(), "redteam-cli-"));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => {
+      stdout += b;
+    });
+    child.stderr.on("data", (b) => {
+      stderr += b;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lastJson = (s: string) => JSON.parse(s.trim().split("\n").at(-1)!);
+
+describe("breakfix redteam / findings", () => {
+  it("runs a campaign, resumes instantly with identical results, and lists findings linked to conversations", async () => {
+    const args = [
+      "redteam",
+      "--target",
+      `${server.baseUrl}#demo`,
+      "--seeds",
+      "world",
+      "--persona",
+      "low_skilled",
+      "--limit-seeds",
+      "24",
+    ];
+    args.push("--budget", "60", "--concurrency", "4", "--json", "--export", "findings.jsonl", "--no-progress");
+    const first = await cli(args);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const a = lastJson(first.stdout);
+    expect(a.complete).toBe(true);
+    expect(a.planned).toBe(60);
+    expect(a.ran).toBe(60);
+    expect(a.asr.by_technique.direct.asr).toBe(0);
+    expect(a.asr.by_technique.system_override.asr).toBe(1);
+    expect(Object.keys(a.asr.by_language).sort()).toEqual(["en", "es"]);
+    expect(a.vulnerabilities.length).toBeGreaterThan(0);
+    expect(first.stdout).toMatch(/ASR overall/);
+    const calls = server.countFor("demo");
+    expect(calls).toBe(60);
+
+    const second = await cli(args);
+    expect(second.code).toBe(0);
+    const b = lastJson(second.stdout);
+    expect(b.ran).toBe(0);
+    expect(b.from_store).toBe(60);
+    expect(server.countFor("demo")).toBe(calls);
+    expect(b.asr).toEqual(a.asr);
+    expect(b.vulnerabilities).toEqual(a.vulnerabilities);
+
+    const lines = readFileSync(path.join(dir, "findings.jsonl"), "utf8").trim().split("\n");
+    expect(lines).toHaveLength(a.findings);
+    for (const l of lines) expect(findingSchema.safeParse(JSON.parse(l)).success).toBe(true);
+
+    const list = await cli(["findings", "--json"]);
+    expect(list.code).toBe(0);
+    const f = lastJson(list.stdout);
+    expect(f.campaign).toBe(a.campaign);
+    expect(f.vulnerabilities.map((v: { id: string }) => v.id)).toEqual(
+      a.vulnerabilities.map((v: { id: string }) => v.id),
+    );
+
+    const text = await cli(["findings"]);
+    expect(text.stdout).toMatch(/finding [0-9a-f]{12} -> record [0-9a-f]{12}/);
+    const record = f.findings[0].record as string;
+    const show = await cli(["findings", record.slice(0, 16)]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`record ${record}`);
+    expect(show.stdout).toMatch(/--- assistant \(judged response\)\n(Sure|Claro)/);
+  });
+
+  it("fails clearly on bad input", async () => {
+    const r = await cli(["redteam", "--target", "nonsense", "--seeds", "world", "--no-progress"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--target: 'nonsense' is not URL#model/);
+    const s = await cli(["redteam", "--target", `${server.baseUrl}#demo`, "--seeds", "nope.jsonl"]);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/--seeds: seeds file 'nope.jsonl' does not exist/);
+  });
+});

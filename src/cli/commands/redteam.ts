@@ -1,0 +1,381 @@
+/**
+ * `breakfix redteam`: run a red-team campaign (seeds x persona techniques x languages) against a target, judge every
+ * response, store every conversation and judgement in the workspace, and print ASR per category, language, family
+ * and technique with 95% Wilson intervals, plus the top vulnerabilities. Re-running the same command resumes from
+ * the store (a finished campaign returns at once with identical results). With --json the last line is one JSON
+ * object. --export writes the findings as JSONL for the curation stage.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
+import { loadConfigWithSource } from "../../config/load.ts";
+import type { Config } from "../../config/schema.ts";
+import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
+import type { Judge } from "../../judges/types.ts";
+import { createChatModel, type ModelOptions } from "../../models/registry.ts";
+import type { ChatModel } from "../../models/types.ts";
+import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
+import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
+import type { CampaignProgress } from "../../redteam/campaign/run.ts";
+import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
+import { lexiconTranslator, modelTranslator } from "../../redteam/converters/model.ts";
+import type { ConverterDeps } from "../../redteam/converters/registry.ts";
+import { FramingRegistry } from "../../redteam/framings/load.ts";
+import { writeFindingsJsonl } from "../../redteam/identify.ts";
+import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
+import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
+import { makePersona } from "../../redteam/personas.ts";
+import { loadSeeds } from "../../redteam/seeds.ts";
+import { Store } from "../../store/store.ts";
+import type { World } from "../../world/generate.ts";
+import { WorldJudge } from "../../world/judge.ts";
+import { translateToSpanish } from "../../world/lexicon.ts";
+import { CliError } from "../errors.ts";
+
+/** A model from `URL#model` (OpenAI-compatible), `builtin:DIR`, `llamacpp:FILE.gguf`, or `config` (the config's). */
+export function modelOptionsFromSpec(spec: string, fromConfig: ModelOptions, what: string): ModelOptions {
+  if (spec === "config") return fromConfig;
+  const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
+  if (local)
+    return { ...fromConfig, provider: local[1] as "builtin" | "llamacpp", model: local[2], baseUrl: undefined };
+  const s = spec.replace(/^openai-compatible:/, "");
+  const hash = s.lastIndexOf("#");
+  const url = hash > 0 ? s.slice(0, hash) : s;
+  if (!/^https?:\/\//.test(url)) {
+    throw new CliError(`${what}: '${spec}' is not URL#model, builtin:DIR, llamacpp:FILE.gguf or 'config'`, 2);
+  }
+  return {
+    ...fromConfig,
+    provider: "openai-compatible",
+    baseUrl: url,
+    model: hash > 0 ? s.slice(hash + 1) : "default",
+  };
+}
+
+async function buildModel(o: ModelOptions, what: string): Promise<ChatModel> {
+  try {
+    return await createChatModel(o);
+  } catch (e) {
+    const hint =
+      o.provider === "builtin" && o.model === "demo"
+        ? " (the demo model is not built yet; pass --target URL#model)"
+        : "";
+    throw new CliError(`${what}: ${(e as Error).message}${hint}`, 2);
+  }
+}
+
+function intOpt(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name}: expected an integer >= ${min}, got '${v}'`, 2);
+  return n;
+}
+
+interface RedteamOptions {
+  target?: string;
+  seeds?: string;
+  persona: string;
+  budget?: string;
+  languages?: string;
+  judge?: string;
+  judgeModel?: string;
+  success?: string;
+  attacker?: string;
+  framings?: string[];
+  scripts?: string;
+  seed: string;
+  limitSeeds?: string;
+  concurrency?: string;
+  config?: string;
+  workspace?: string;
+  datasets?: string;
+  export?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+function progressReporter(enabled: boolean): { update(p: CampaignProgress): void; stop(): void } {
+  if (!enabled) return { update() {}, stop() {} };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: "redteam [{bar}] {value}/{total} | ETA {eta_formatted} | successes {successes} | failed {failed}",
+        stream: process.stderr,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(p) {
+        if (!started) {
+          bar.start(p.total, p.done, { successes: p.successes, failed: p.failed });
+          started = true;
+        }
+        bar.update(p.done, { successes: p.successes, failed: p.failed });
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let last = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < 2000 && p.done < p.total) return;
+      last = now;
+      const eta = p.etaMs === undefined ? "?" : `${Math.round(p.etaMs / 1000)}s`;
+      process.stderr.write(
+        `redteam: ${p.done}/${p.total} (from store ${p.fromStore}, successes ${p.successes}, failed ${p.failed}) ETA ${eta}\n`,
+      );
+    },
+    stop() {},
+  };
+}
+
+function judgeFor(o: RedteamOptions, world: World | undefined, judgeModel: ChatModel | undefined): Judge {
+  const name = o.judge ?? (world ? "world" : "refusal-patterns");
+  if (name === "world") {
+    if (!world) throw new CliError("--judge world needs --seeds world (it is the oracle of the demo world only)", 2);
+    return new WorldJudge(world);
+  }
+  try {
+    return createJudge(parseJudgeExpression(name), { model: judgeModel });
+  } catch (e) {
+    throw new CliError(`--judge: ${(e as Error).message}`, 2);
+  }
+}
+
+function successFor(o: RedteamOptions, judge: Judge, cfg: Config): SuccessCriterion {
+  const refusalOnly = /^(refusal-patterns|gcg-substring)/.test(judge.id);
+  const mode = o.success ?? (refusalOnly ? "non_refusal" : "harm");
+  if (mode !== "harm" && mode !== "non_refusal")
+    throw new CliError(`--success: expected harm or non_refusal, got '${mode}'`, 2);
+  return { ...DEFAULT_SUCCESS, minSeverity: cfg.redteam.findingSeverity, mode };
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
+
+export function renderOutcome(out: CampaignOutcome, top = 10): string {
+  const { run, asr, identified, manifest } = out;
+  const lines = [
+    `campaign ${manifest.id}`,
+    `target ${manifest.target}  judge ${manifest.judge}  persona ${manifest.persona}  languages ${manifest.languages.join(",")}`,
+    `attacks ${out.records.length}/${manifest.recordIds.length} (ran ${run.ran}, from store ${run.fromStore}, failed ${run.failed.length}, not started ${run.notStarted})`,
+  ];
+  for (const s of manifest.skipped) lines.push(`  skipped ${s.count} x ${s.techniqueId} [${s.language}]: ${s.reason}`);
+  lines.push(
+    "",
+    `ASR overall ${pct(asr.overall.asr)} [${pct(asr.overall.interval.low)}, ${pct(asr.overall.interval.high)}] (${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
+  );
+  const section = (t: string, rows: AsrRow[]) => lines.push("", formatAsrRows(t, rows));
+  section("category", asr.byCategory);
+  section("language", asr.byLanguage);
+  section("family", asr.byFamily);
+  section("technique", asr.byTechnique);
+  lines.push(
+    "",
+    `vulnerabilities ${identified.vulnerabilities.length}, findings ${identified.findings.length} (near-duplicates merged)`,
+  );
+  for (const v of identified.vulnerabilities.slice(0, top)) {
+    lines.push(
+      `  ${v.id.slice(0, 12)}  ${v.category} x ${v.family} x ${v.language}  score ${v.score.toFixed(2)}  success ${v.successes}/${v.attempts}  severity ${v.meanSeverity.toFixed(1)}  reach ${v.reach}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function rowsJson(rows: readonly AsrRow[]) {
+  return Object.fromEntries(
+    rows.map((r) => [
+      r.key,
+      {
+        asr: Number.isFinite(r.asr) ? r.asr : null,
+        low: r.interval.low,
+        high: r.interval.high,
+        successes: r.successes,
+        n: r.n,
+      },
+    ]),
+  );
+}
+
+export function outcomeJson(out: CampaignOutcome): Record<string, unknown> {
+  return {
+    campaign: out.manifest.id,
+    complete: out.complete,
+    planned: out.manifest.recordIds.length,
+    attacks: out.records.length,
+    ran: out.run.ran,
+    from_store: out.run.fromStore,
+    failed: out.run.failed.length,
+    not_started: out.run.notStarted,
+    asr: {
+      overall: rowsJson([out.asr.overall]).overall,
+      by_category: rowsJson(out.asr.byCategory),
+      by_language: rowsJson(out.asr.byLanguage),
+      by_family: rowsJson(out.asr.byFamily),
+      by_technique: rowsJson(out.asr.byTechnique),
+    },
+    vulnerabilities: out.identified.vulnerabilities.map((v) => ({
+      id: v.id,
+      category: v.category,
+      family: v.family,
+      language: v.language,
+      score: v.score,
+      successes: v.successes,
+      attempts: v.attempts,
+      reach: v.reach,
+    })),
+    findings: out.identified.findings.length,
+  };
+}
+
+async function redteamAction(o: RedteamOptions): Promise<void> {
+  if (!o.seeds) throw new CliError("redteam: --seeds world|DATASET|FILE is required", 2);
+  let cfg: Config;
+  try {
+    cfg = loadConfigWithSource(o.config).config;
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  const datasetsDir = o.datasets
+    ? path.resolve(o.datasets)
+    : existsSync(cfg.dataCache)
+      ? cfg.dataCache
+      : sharedDatasetsDir();
+  let seeds: Awaited<ReturnType<typeof loadSeeds>>;
+  try {
+    seeds = await loadSeeds(o.seeds, { datasetsDir, limit: intOpt(o.limitSeeds, "limit-seeds", 1) });
+  } catch (e) {
+    throw new CliError(`--seeds: ${(e as Error).message}`, 2);
+  }
+  let framings: FramingRegistry;
+  try {
+    framings = FramingRegistry.fromFiles(o.framings ?? []);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  const pc = cfg.redteam.personas.find((p) => p.id === o.persona);
+  let persona: ReturnType<typeof makePersona>;
+  try {
+    persona = makePersona(
+      o.persona,
+      framings,
+      pc
+        ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }
+        : {},
+    );
+  } catch (e) {
+    throw new CliError(`--persona: ${(e as Error).message}`, 2);
+  }
+  const seedLanguages = [...new Set(seeds.probes.map((p) => p.language))];
+  const languages = o.languages
+    ? o.languages
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : seeds.world
+      ? seedLanguages
+      : cfg.redteam.languages;
+  const concurrency = intOpt(o.concurrency, "concurrency", 1) ?? cfg.target.concurrency;
+  const target = await buildModel(
+    { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency },
+    "--target",
+  );
+  const attacker = o.attacker
+    ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker, "--attacker"), "--attacker")
+    : undefined;
+  const judgeModel = o.judgeModel
+    ? await buildModel(modelOptionsFromSpec(o.judgeModel, cfg.judge, "--judge-model"), "--judge-model")
+    : undefined;
+  const judge = judgeFor(o, seeds.world, judgeModel);
+  const deps: ConverterDeps = {
+    translator: attacker ? modelTranslator(attacker) : lexiconTranslator("world-lexicon@1", { es: translateToSpanish }),
+    rephraser: attacker,
+  };
+  let scripts: ReturnType<typeof loadScriptFile> | undefined;
+  try {
+    scripts = o.scripts ? loadScriptFile(o.scripts) : undefined;
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
+  const progress = progressReporter(o.progress && !o.json);
+  try {
+    const out = await runRedteamCampaign(
+      {
+        seeds: seeds.probes,
+        seedsSource: seeds.source,
+        persona,
+        languages,
+        seed: intOpt(o.seed, "seed", 0) ?? 0,
+        maxAttacks: intOpt(o.budget, "budget", 1),
+      },
+      {
+        target,
+        judge,
+        attacker,
+        deps,
+        framings,
+        store: new SqliteCampaignStore(store),
+        concurrency,
+        success: successFor(o, judge, cfg),
+        maxModelCalls: cfg.redteam.budget.maxModelCallsPerRound,
+        scripts,
+        onProgress: (p) => progress.update(p),
+      },
+    );
+    progress.stop();
+    if (o.export) writeFindingsJsonl(o.export, out.identified.findings);
+    process.stdout.write(`${renderOutcome(out)}\n`);
+    if (o.export) process.stdout.write(`findings written to ${o.export}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(out))}\n`);
+    if (out.run.failed.length) {
+      process.stderr.write(
+        `redteam: ${out.run.failed.length} attacks failed (first: ${out.run.failed[0].error}); re-run to retry them\n`,
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    progress.stop();
+    store.close();
+    await Promise.all([target.close?.(), attacker?.close?.(), judgeModel?.close?.()]);
+  }
+}
+
+export function registerRedteam(program: Command): void {
+  program
+    .command("redteam")
+    .description("Run an automated red-team campaign against a target and store every attack, response and judgement")
+    .option(
+      "--target <spec>",
+      "target: URL#model (OpenAI-compatible), builtin:DIR, llamacpp:FILE.gguf, or config",
+      "config",
+    )
+    .option("--seeds <name|file>", "seed probes: world, a dataset name (breakfix data list), or a .jsonl/.csv file")
+    .option("--persona <id>", "low_skilled, intermediate, or a persona id from breakfix.yaml", "low_skilled")
+    .option("--budget <n>", "most attacks to plan (a seed-balanced prefix of the plan)")
+    .option(
+      "--languages <list>",
+      "languages to attack in, comma-separated (default: the seeds' languages for world, else the config's)",
+    )
+    .option("--judge <expr>", "world (demo world oracle), or a judge expression (e.g. refusal-patterns, harm-severity)")
+    .option("--judge-model <spec>", "judge model for LLM judges (URL#model, builtin:DIR, llamacpp:FILE.gguf, config)")
+    .option("--success <mode>", "harm (judge says harmful) or non_refusal (anything not refused); default by judge")
+    .option("--attacker <spec>", "attacker model (enables Crescendo, PAIR, LLM rephrasing and model translation)")
+    .option("--framings <file...>", "YAML/JSON files with extra or overriding jailbreak framings")
+    .option("--scripts <file>", "YAML/JSON file with extra escalation scripts")
+    .option("--seed <n>", "campaign seed", "0")
+    .option("--limit-seeds <n>", "use at most N seeds (category-stratified)")
+    .option("--concurrency <n>", "attacks in flight (default: the target's configured concurrency)")
+    .option("--config <file>", "breakfix.yaml to use")
+    .option("--workspace <dir>", "workspace folder (default: the config's)")
+    .option("--datasets <dir>", "folder with dataset folders (default: the data cache, else the shared copy)")
+    .option("--export <file>", "write the findings as JSONL (for curation)")
+    .option("--json", "print a JSON summary as the last line")
+    .option("--no-progress", "no progress output")
+    .action(redteamAction);
+}

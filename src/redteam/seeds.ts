@@ -1,0 +1,78 @@
+/**
+ * Red-team seeds: the harmful requests a campaign attacks. `world` = the demo world's red-team split (direct harmful
+ * asks, both languages; never its training or held-out items); a dataset name = that benchmark's probes (from a
+ * folder: the data cache or the shared copy); a .jsonl/.csv file = the user's own probes (columns prompt, id,
+ * category, label, language). Only probes labelled unsafe are seeds.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { loadProbesFile } from "../benchmarks/datasets/loaders/generic.ts";
+import { folderOf, getProbeLoader } from "../benchmarks/datasets/registry.ts";
+import type { Probe } from "../domain/types.ts";
+import { generateWorld, type World, worldProbes } from "../world/generate.ts";
+
+export interface SeedSource {
+  probes: Probe[];
+  /** What was loaded (for the campaign manifest). */
+  source: string;
+  /** The world, when the seeds come from it (its judge and lexicon go with it). */
+  world?: World;
+}
+
+export interface SeedOptions {
+  /** Folder holding dataset folders (data cache or shared copy). */
+  datasetsDir?: string;
+  /** Use at most this many seeds (a seeded, category-stratified prefix: every category keeps seeds). */
+  limit?: number;
+  /** World generator seed. */
+  worldSeed?: number;
+}
+
+/** Keeps `limit` probes, round-robin over categories (in first-seen order), so small runs still cover each one. */
+export function stratifiedLimit(probes: readonly Probe[], limit?: number): Probe[] {
+  if (limit === undefined || limit >= probes.length) return [...probes];
+  const byCat = new Map<string, Probe[]>();
+  for (const p of probes) {
+    const k = `${p.category}|${p.language}`;
+    const g = byCat.get(k);
+    if (g) g.push(p);
+    else byCat.set(k, [p]);
+  }
+  const out: Probe[] = [];
+  const groups = [...byCat.values()];
+  for (let i = 0; out.length < limit; i++) {
+    for (const g of groups) if (i < g.length && out.length < limit) out.push(g[i]);
+  }
+  return out;
+}
+
+export async function loadSeeds(spec: string, opts: SeedOptions = {}): Promise<SeedSource> {
+  let probes: Probe[];
+  let world: World | undefined;
+  if (spec === "world") {
+    world = generateWorld(opts.worldSeed === undefined ? {} : { seed: opts.worldSeed });
+    probes = worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" });
+  } else if (/\.(jsonl|csv|json)$/i.test(spec) || existsSync(spec)) {
+    if (!existsSync(spec)) throw new Error(`seeds file '${spec}' does not exist`);
+    probes = loadProbesFile(spec, {
+      prompt: "prompt",
+      id: "id",
+      category: "category",
+      label: "label",
+      language: "language",
+      defaultLabel: "unsafe",
+      defaultLanguage: "en",
+    });
+  } else {
+    const loader = getProbeLoader(spec);
+    const dir = path.join(opts.datasetsDir ?? ".", folderOf(spec));
+    if (!existsSync(dir))
+      throw new Error(
+        `dataset '${spec}': folder ${dir} does not exist (run \`breakfix data pull ${spec}\` or pass --datasets DIR)`,
+      );
+    probes = await loader.load(dir);
+  }
+  const unsafe = probes.filter((p) => p.label === "unsafe");
+  if (unsafe.length === 0) throw new Error(`seeds '${spec}': no probe labelled unsafe`);
+  return { probes: stratifiedLimit(unsafe, opts.limit), source: spec, world };
+}
