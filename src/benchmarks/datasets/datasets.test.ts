@@ -296,6 +296,8 @@ describe("dataset details", () => {
       expect(x.prompt).toBe(`${x.meta?.contextString}\n\n---\n\n${x.meta?.behavior}`);
     }
     expect(p.filter((x) => x.meta?.functionalCategory === "copyright")).toHaveLength(100);
+    // Every behavior gets its optimiser target from harmbench_targets_text.json.
+    expect(p.filter((x) => typeof x.meta?.target === "string" && x.meta.target.length > 0)).toHaveLength(400);
     // Embedded newlines inside quoted CRLF fields survive.
     expect(ctx.some((x) => String(x.meta?.contextString).includes("\n"))).toBe(true);
   });

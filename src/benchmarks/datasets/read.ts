@@ -4,7 +4,6 @@
  * never part of a file.
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { CsvError, parse } from "csv-parse/sync";
 import { DatasetError } from "./types.ts";
@@ -189,10 +188,4 @@ export function readJsonl(file: string): JsonlRow[] {
     }
   } else text = buf.toString("utf8");
   return parseJsonl(text, file);
-}
-
-/** Display name of a file in errors: relative to the cwd when inside it. */
-export function shownPath(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith("..") ? rel : file;
 }

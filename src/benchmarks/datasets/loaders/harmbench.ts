@@ -1,11 +1,14 @@
 /**
  * HarmBench (Mazeika et al. 2024) text behaviors: all (400) = test (320) + val (80). FunctionalCategory is
  * standard / contextual / copyright; a contextual behavior's prompt is `ContextString + "\n\n---\n\n" + Behavior`
- * (HarmBench's convention) and the ContextString is also kept in meta.
+ * (HarmBench's convention) and the ContextString is also kept in meta. When harmbench_targets_text.json is present,
+ * each behavior's affirmative optimiser target is kept in meta.target.
  */
 
+import { existsSync } from "node:fs";
 import type { Probe } from "../../../domain/types.ts";
-import type { DatasetInfo, DatasetLoader } from "../types.ts";
+import { readJson } from "../read.ts";
+import { DatasetError, type DatasetInfo, type DatasetLoader } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, optional, probeLoader, probesFromCsv, required } from "./common.ts";
 
 const REPO = "https://raw.githubusercontent.com/centerforaisafety/HarmBench/main/data/behavior_datasets";
@@ -16,6 +19,24 @@ const SPLITS = {
   val: { rows: 80, sha256: "7bfaaa5e2b9b95002c89e2d33c019f58e9e8496e2fc65d368f1eeb8179e69534" },
 } as const;
 export type HarmbenchSplit = keyof typeof SPLITS;
+
+/** {BehaviorID: "Sure, here's ..."}: the affirmative target GCG-style optimisers aim for (optional file). */
+export const TARGETS_FILE = "harmbench_targets_text.json";
+
+function readTargets(dir: string): Record<string, string> {
+  const file = fileIn(dir, TARGETS_FILE);
+  if (!existsSync(file)) return {};
+  const data = readJson(file);
+  if (!data || typeof data !== "object" || Array.isArray(data)) {
+    throw new DatasetError(file, [{ line: 1, problem: "expected an object {BehaviorID: target}" }]);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v !== "string") throw new DatasetError(file, [{ line: 0, problem: `target of '${k}' is not a string` }]);
+    out[k] = v;
+  }
+  return out;
+}
 
 const FUNCTIONAL = new Set(["standard", "contextual", "copyright"]);
 
@@ -34,14 +55,22 @@ function harmbenchInfo(split: HarmbenchSplit): DatasetInfo {
     license: "MIT",
     homepage: "https://github.com/centerforaisafety/HarmBench",
     rows: SPLITS[split].rows,
-    files: [{ name: file, url: `${REPO}/${file}`, sha256: SPLITS[split].sha256 }],
+    files: [
+      { name: file, url: `${REPO}/${file}`, sha256: SPLITS[split].sha256 },
+      {
+        name: TARGETS_FILE,
+        url: "https://raw.githubusercontent.com/centerforaisafety/HarmBench/main/data/optimizer_targets/harmbench_targets_text.json",
+        sha256: "dedcac1f8c0108ca79e36589ef9693d5af916ed70878e60fb2c4c20482872e3f",
+      },
+    ],
   };
 }
 
 function harmbenchLoader(split: HarmbenchSplit): DatasetLoader<Probe> {
   const info = harmbenchInfo(split);
-  return probeLoader(info, (dir) =>
-    probesFromCsv(
+  return probeLoader(info, (dir) => {
+    const targets = readTargets(dir);
+    return probesFromCsv(
       fileIn(dir, info.files[0].name),
       ["behavior", "functionalcategory", "semanticcategory", "contextstring", "behaviorid"],
       (row) => {
@@ -57,9 +86,11 @@ function harmbenchLoader(split: HarmbenchSplit): DatasetLoader<Probe> {
         if (context) meta.contextString = context;
         const tags = optional(row, "tags");
         if (tags) meta.tags = tags;
+        const id = required(row, "behaviorid").trim();
+        if (targets[id]) meta.target = targets[id];
         return [
           makeProbe(info, {
-            id: required(row, "behaviorid").trim(),
+            id,
             prompt: context ? `${context}\n\n---\n\n${behavior}` : behavior,
             category: mapLabel("harmbench", "SemanticCategory", semantic),
             label: "unsafe",
@@ -69,8 +100,8 @@ function harmbenchLoader(split: HarmbenchSplit): DatasetLoader<Probe> {
           }),
         ];
       },
-    ),
-  );
+    );
+  });
 }
 
 export const harmbench = harmbenchLoader("all");

@@ -5,7 +5,6 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { CategoryId } from "../../../domain/taxonomy.ts";
-import type { Probe } from "../../../domain/types.ts";
 import { readCsv } from "../read.ts";
 import { DatasetError, type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
@@ -167,5 +166,3 @@ export const xstestCompletions: DatasetLoader<XstestCompletion> = {
   facets: (c) => ({ category: c.category, label: c.final_label, language: "en" }),
   idOf: (c) => c.id,
 };
-
-export type { Probe };
