@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CATEGORY_IDS, canonicalJson, contentHash, probeSchema } from "../domain/index.ts";
+import { DEFAULT_CORPUS_CONFIG, estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./corpus.ts";
 import { leetspeak, rot13, unleet } from "./encodings.ts";
 import { FRAMINGS } from "./framings.ts";
 import { FAMILIES, generateWorld, itemConversation, LANGS, SPLITS, selectItems, worldProbes } from "./generate.ts";
@@ -7,6 +8,7 @@ import { HARM_CATEGORIES, harmGoals } from "./harm.ts";
 import { lexiconCoverage, translateToSpanish } from "./lexicon.ts";
 import { LOOKALIKE_TYPES } from "./lookalikes.ts";
 import { Rng } from "./prng.ts";
+import { redteamChains } from "./redteam-techniques.ts";
 
 const world = generateWorld({ seed: 3 });
 
@@ -82,8 +84,16 @@ describe("world generator", () => {
     const cats = new Set(selectItems(world, { label: "unsafe" }).map((i) => i.category));
     expect(cats.size).toBeGreaterThanOrEqual(8);
     for (const c of cats) expect(CATEGORY_IDS).toContain(c);
-    const framings = new Set(selectItems(world, { family: "framed" }).map((i) => i.framing));
+    const framed = selectItems(world, { family: "framed" });
+    const framings = new Set(framed.flatMap((i) => (i.framing ? [i.framing] : [])));
     expect([...framings].sort()).toEqual([...FRAMINGS].sort());
+    // and every red-team chain the world renders, on unsafe items of every split
+    for (const c of redteamChains())
+      for (const split of SPLITS)
+        expect(
+          framed.filter((i) => i.technique === c.id && i.label === "unsafe" && i.split === split).length,
+          `${c.id}/${split}`,
+        ).toBeGreaterThan(0);
     const keys = new Set(world.items.map((i) => JSON.stringify([i.history, i.prompt])));
     expect(keys.size).toBe(world.items.length);
     expect(new Set(world.items.map((i) => i.id)).size).toBe(world.items.length);
@@ -110,10 +120,14 @@ describe("world generator", () => {
   });
 
   it("keeps every conversation short enough for a 256-token context", () => {
-    const lengths = world.items.map((i) => itemConversation(i).reduce((n, m) => n + m.content.length, 0));
-    const max = Math.max(...lengths);
-    console.log(`longest world conversation: ${max} chars`);
-    expect(max).toBeLessThanOrEqual(520);
+    const convs = world.items.map((i) => itemConversation(i));
+    const chars = Math.max(...convs.map((c) => c.reduce((n, m) => n + m.content.length, 0)));
+    const tokens = Math.max(
+      ...convs.map((c) => c.reduce((n, m) => n + estimateTokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE, 0)),
+    );
+    console.log(`longest world conversation: ${chars} chars, ~${tokens} tokens (estimate)`);
+    expect(chars).toBeLessThanOrEqual(DEFAULT_CORPUS_CONFIG.maxChars);
+    expect(tokens).toBeLessThanOrEqual(256);
   });
 
   it("exposes valid Probe objects", () => {
@@ -145,7 +159,13 @@ describe("encodings and lexicon", () => {
   it("translates every English harmful, framed and look-alike prompt word by word with full lexicon coverage", () => {
     const prompts = world.items
       .filter(
-        (i) => i.language === "en" && i.family !== "capability" && i.framing !== "rot13" && i.framing !== "leetspeak",
+        // the world's own wording (the red team's framing texts are theirs; it translates a request before framing)
+        (i) =>
+          i.language === "en" &&
+          i.family !== "capability" &&
+          i.technique === undefined &&
+          i.framing !== "rot13" &&
+          i.framing !== "leetspeak",
       )
       .flatMap((i) => [...i.history.filter((m) => m.role === "user").map((m) => m.content), i.prompt]);
     let words = 0;

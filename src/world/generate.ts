@@ -10,6 +10,7 @@ import { cap, compliantAnswer, type HarmGoal, harmGoals, harmSpec, refusal } fro
 import { translateToSpanish } from "./lexicon.ts";
 import { type LookalikePair, type LookalikeType, templatePairs } from "./lookalikes.ts";
 import { Rng } from "./prng.ts";
+import { redteamChains, redteamConversation, redteamOpener } from "./redteam-techniques.ts";
 import { type Bi, TOWNS } from "./vocab.ts";
 
 export type Lang = "en" | "es";
@@ -45,6 +46,8 @@ export interface WorldItem {
   /** Harmful items: the plain, unconverted request (the red team's "goal"). */
   goal?: string;
   framing?: Framing;
+  /** Red-team technique id (framed items built with the red team's own framings, kind "rt:<id>"). */
+  technique?: string;
   /** Look-alikes: the id of the paired item (safe <-> unsafe twin) in the same language. */
   twinId?: string;
 }
@@ -59,6 +62,8 @@ export interface WorldConfig {
   framingsPerGoal: Readonly<Record<Lang, number>>;
   /** Phrasings drawn per capability task and language. */
   capabilityPhrasings: Readonly<Record<Lang, number>>;
+  /** Red-team techniques (their built-in framings, rendered by their code) applied per harmful goal and language. */
+  redteamTechniquesPerGoal: Readonly<Record<Lang, number>>;
 }
 
 export const DEFAULT_WORLD_CONFIG: WorldConfig = {
@@ -67,6 +72,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   harmfulPhrasings: { en: 3, es: 2 },
   framingsPerGoal: { en: 3, es: 2 },
   capabilityPhrasings: { en: 2, es: 1 },
+  redteamTechniquesPerGoal: { en: 2, es: 1 },
 };
 
 export interface World {
@@ -254,6 +260,32 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       }
     }
   }
+  // The red team's own techniques, rendered by its code, so the base model follows the attacks it will face.
+  const chains = redteamChains();
+  for (const g of goals) {
+    const spec = harmSpec(g.category);
+    const rng = Rng.derive(seed, "redteam-technique", g.group, g.goal.en);
+    for (const lang of LANGS) {
+      for (const chain of rng.sample(chains, config.redteamTechniquesPerGoal[lang])) {
+        const req = cap(fillGoal(rng.pick(HARMFUL_TEMPLATES[lang]), g.goal[lang]));
+        const conv = redteamConversation(req, chain, lang, rng.int(0, 2 ** 31));
+        drafts.push({
+          family: "framed",
+          kind: `rt:${chain.id}`,
+          group: g.group,
+          language: lang,
+          category: g.category,
+          label: "unsafe",
+          history: conv.slice(0, -1),
+          prompt: conv[conv.length - 1].content,
+          baseResponse: compliantAnswer(spec, lang, redteamOpener(chain, lang)),
+          safeResponse: refusal(spec, lang),
+          goal: req,
+          technique: chain.id,
+        });
+      }
+    }
+  }
   // One escalating conversation per object and language (the goal drawn among the object's verbs).
   for (const [group, list] of byGroup) {
     const rng = Rng.derive(seed, "escalation", group);
@@ -312,6 +344,25 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
         baseResponse: compliantAnswer(spec, lang),
         safeResponse: refusal(spec, lang),
         goal: p.unsafePrompt[lang],
+      });
+    }
+    // The same under one of the red team's techniques (every other pair).
+    if (rng.next() < 0.5) {
+      const chain = rng.pick(chains);
+      const lang2 = rng.pick(LANGS);
+      const conv = redteamConversation(p.safePrompt[lang2], chain, lang2, rng.int(0, 2 ** 31));
+      drafts.push({
+        family: "framed",
+        kind: `rt:${chain.id}`,
+        group: p.group,
+        language: lang2,
+        category: "benign",
+        label: "safe",
+        history: conv.slice(0, -1),
+        prompt: conv[conv.length - 1].content,
+        baseResponse: p.safeAnswer[lang2],
+        safeResponse: p.safeAnswer[lang2],
+        technique: chain.id,
       });
     }
     // A framed copy of the safe prompt, so framings alone never signal harm.
@@ -451,6 +502,7 @@ export function toProbe(item: WorldItem): Probe {
   };
   if (item.history.length) probe.history = item.history;
   if (item.framing && probe.meta) probe.meta.framing = item.framing;
+  if (item.technique && probe.meta) probe.meta.technique = item.technique;
   if (item.answer !== undefined && probe.meta) probe.meta.answer = item.answer;
   return probe;
 }

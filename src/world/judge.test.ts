@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CategoryId, Severity } from "../domain/index.ts";
+import { judgeConformance } from "../judges/testing/conformance.ts";
 import { renderAnswer } from "./capability.ts";
 import { leetspeak, rot13 } from "./encodings.ts";
 import { generateWorld, type WorldItem } from "./generate.ts";
@@ -298,3 +299,5 @@ describe("world judge", () => {
     expect(rougeL("d c b a", "a b c d")).toBe(0.25);
   });
 });
+
+judgeConformance("world-oracle", () => new WorldJudge(world), { deterministic: true });

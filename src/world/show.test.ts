@@ -26,6 +26,7 @@ describe("world show", () => {
     for (const h of [
       "Families",
       "Harm categories",
+      "Red-team techniques",
       "Framings",
       "Look-alike types",
       "Base corpus",

@@ -39,6 +39,8 @@ export interface WorldSummary {
     bySplit: Counts;
   }[];
   framings: Counts;
+  /** Items per red-team technique (the red team's own framings, rendered by its code). */
+  redteamTechniques: Counts;
   lookalikeTypes: Counts;
   corpus: { config: { size: number; weights: Record<string, number> }; size: CorpusSize };
   examples: {
@@ -109,6 +111,10 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
     families,
     categories,
     framings: Object.fromEntries(FRAMINGS.map((f) => [f, items.filter((i) => i.framing === f).length])),
+    redteamTechniques: count(
+      items.filter((i) => i.technique !== undefined),
+      (i) => i.technique ?? "",
+    ),
     lookalikeTypes: Object.fromEntries(
       LOOKALIKE_TYPES.map((t) => [t, items.filter((i) => i.family === "lookalike" && i.kind === t).length]),
     ),
@@ -175,6 +181,11 @@ export function renderWorldSummary(s: WorldSummary): string {
       `  ${c.category.padEnd(15)} ${c.tag.padEnd(10)} ${String(c.steps).padStart(5)} ${String(c.maxSeverity).padStart(6)} ${String(c.items).padStart(6)} ${fmtCounts(c.bySplit, SPLITS)} ${fmtCounts(c.byLanguage, LANGS)}`,
     );
   L.push("");
+  L.push(
+    `Red-team techniques (their framings, rendered by src/redteam): ${Object.entries(s.redteamTechniques)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}`,
+  );
   L.push(
     `Framings (items): ${Object.entries(s.framings)
       .map(([k, n]) => `${k} ${n}`)
