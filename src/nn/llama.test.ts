@@ -14,7 +14,7 @@ import {
   paramShapes,
   type Weights,
 } from "./llama.ts";
-import { LlamaRunner, loadModel, saveModel } from "./model.ts";
+import { LlamaRunner, loadModel, type Objective, saveModel } from "./model.ts";
 import { Rng } from "./rng.ts";
 import { saveSafetensors } from "./safetensors.ts";
 import { GraphBuilder, linear } from "./tensor.ts";
@@ -104,6 +104,56 @@ describe("LlamaRunner", () => {
     const short = await runner.logits(w, 1, 3, [4, 2, 9]);
     const padded = await runner.logits(w, 1, 5, [4, 2, 9, 0, 0], [1, 1, 1, 0, 0]);
     for (let i = 0; i < 3 * cfg.vocabSize; i++) expect(padded.data[i]).toBeCloseTo(short.data[i], 5);
+  });
+});
+
+describe("custom objectives (DPO-shaped) on the loss graph", () => {
+  const beta = 0.5;
+  const dpo: Objective = {
+    key: "dpo-test",
+    build(g, b) {
+      // batch = [chosen0, rejected0, chosen1, rejected1]; ref_logps from a frozen reference model
+      const ref = b.input("ref_logps", [4]);
+      const d = g.sequenceLogps.sub(ref).reshape([2, 2]);
+      const margin = d.slice(1, 0, 1).sub(d.slice(1, 1, 2)); // [2,1]
+      return margin.mul(beta).sigmoid().log().mean().neg();
+    },
+  };
+  const cfg = tiny();
+  const ids = [1, 5, 7, 2, 9, 1, 5, 3, 3, 8, 3, 8, 4, 4, 0, 3, 8, 6, 1, 0];
+  const mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0];
+  const labels = ids.map((t, i) => (mask[i] && i % 5 >= 2 ? t : -100));
+  const batch = { B: 4, T: 5, inputIds: ids, attentionMask: mask, labels };
+  const refLogps = Float32Array.of(-9.1, -8.7, -7.9, -8.2);
+
+  it("loss value matches the formula applied to the sequence log-probs; sequenceLogps() needs no gradients", async () => {
+    const w = initWeights(cfg, 12, 0.3);
+    const runner = new LlamaRunner(cfg);
+    const r = await runner.lossAndGrads(w, batch, {
+      objective: dpo,
+      feeds: { ref_logps: { shape: [4], data: refLogps } },
+    });
+    const s = await runner.sequenceLogps(w, batch);
+    expect(Array.from(s).map((x) => x.toFixed(4))).toEqual(Array.from(r.sequenceLogps).map((x) => x.toFixed(4)));
+    const m = (i: number) => s[2 * i] - refLogps[2 * i] - (s[2 * i + 1] - refLogps[2 * i + 1]);
+    const expected = -(Math.log(1 / (1 + Math.exp(-beta * m(0)))) + Math.log(1 / (1 + Math.exp(-beta * m(1))))) / 2;
+    expect(r.loss).toBeCloseTo(expected, 5);
+  });
+
+  it("finite-difference gradient check of the DPO objective through the whole model (float64)", () => {
+    const b = new GraphBuilder();
+    const g = buildLoss(cfg, b, 4, 5);
+    const loss = dpo.build(g, b);
+    const rng = new Rng(13);
+    const params: Record<string, Float64Array> = {};
+    for (const [name, shape] of paramShapes(cfg)) {
+      const v = new Float64Array(shape.reduce((a, c) => a * c, 1));
+      for (let i = 0; i < v.length; i++) v[i] = shape.length === 1 ? 1 + 0.3 * rng.normal() : 0.5 * rng.normal();
+      params[name] = v;
+    }
+    const feeds = { ...lossBatch(cfg, 4, 5, ids, mask, labels), ref_logps: { shape: [4], data: refLogps } };
+    const res = gradCheck(b.graph, loss.id, params, feeds, { maxPerParam: 40 });
+    expect(res.maxError, JSON.stringify(res.worst)).toBeLessThan(1e-6);
   });
 });
 

@@ -16,12 +16,13 @@ import {
   forwardBatch,
   type LinearHook,
   type LlamaConfig,
+  type LossGraph,
   lossBatch,
   phi3ToLlama,
   type Weights,
 } from "./llama.ts";
 import { loadSafetensors, saveSafetensors } from "./safetensors.ts";
-import { GraphBuilder } from "./tensor.ts";
+import { GraphBuilder, type Sym } from "./tensor.ts";
 
 export interface LoadedModel {
   config: LlamaConfig;
@@ -82,12 +83,22 @@ export interface StepResult {
 }
 
 /**
+ * A custom training objective recorded on top of the loss graph (which has `sequenceLogps` [B] and `loss`).
+ * `key` identifies it in the compiled-graph cache; extra inputs it declares with `b.input(...)` are fed per call.
+ */
+export interface Objective {
+  key: string;
+  build(g: LossGraph, b: GraphBuilder): Sym;
+}
+
+/**
  * Compiles and caches graphs per shape. `hook` wraps linear layers (LoRA); `extraParams` are the names of parameters
  * the hook creates, fed from the same weight map. `trainable` selects which parameters get gradients (default all).
  */
 export class LlamaRunner {
   private readonly lossCache = new Map<string, { compiled: CompiledGraph; names: string[] }>();
   private readonly fwdCache = new Map<string, CompiledGraph>();
+  private readonly seqCache = new Map<string, CompiledGraph>();
 
   constructor(
     readonly config: LlamaConfig,
@@ -96,12 +107,15 @@ export class LlamaRunner {
     readonly trainable?: (name: string) => boolean,
   ) {}
 
-  private lossGraph(B: number, T: number) {
-    const key = `${B}x${T}`;
+  private lossGraph(B: number, T: number, objective?: Objective) {
+    const key = `${B}x${T}:${objective?.key ?? "ce"}`;
     let e = this.lossCache.get(key);
     if (!e) {
       const b = new GraphBuilder();
       const g = buildLoss(this.config, b, B, T, this.hook);
+      const target = objective ? objective.build(g, b) : g.loss;
+      if (target.shape.length !== 0)
+        throw new Error(`objective "${objective?.key}" must be a scalar, got [${target.shape}]`);
       const names = b.graph
         .leaves()
         .filter((n) => n.op.kind === "param")
@@ -109,28 +123,53 @@ export class LlamaRunner {
         .filter((n) => !this.trainable || this.trainable(n));
       const gradIds = appendGradients(
         b.graph,
-        g.loss.id,
+        target.id,
         names.map((n) => b.graph.byName(n)!),
       );
-      e = { compiled: this.executor.compile(b.graph, [g.loss.id, g.sequenceLogps.id, ...gradIds]), names };
+      e = { compiled: this.executor.compile(b.graph, [target.id, g.sequenceLogps.id, ...gradIds]), names };
       this.lossCache.set(key, e);
     }
     return e;
   }
 
-  /** Loss, per-sequence log-prob sums and gradients for one batch. */
-  async lossAndGrads(weights: Weights, batch: Batch): Promise<StepResult> {
-    const { compiled, names } = this.lossGraph(batch.B, batch.T);
-    const feeds = {
+  private batchFeeds(weights: Weights, batch: Batch, extra?: Record<string, HostTensor>): Record<string, HostTensor> {
+    return {
       ...Object.fromEntries(weights),
       ...lossBatch(this.config, batch.B, batch.T, batch.inputIds, batch.attentionMask, batch.labels),
+      ...(extra ?? {}),
     };
-    const outs = await compiled.run(feeds);
+  }
+
+  /**
+   * Loss, per-sequence log-prob sums and gradients for one batch. The loss is the mean token cross-entropy, or a
+   * custom `objective` (e.g. DPO) built from the same graph, whose extra inputs come in `feeds`.
+   */
+  async lossAndGrads(
+    weights: Weights,
+    batch: Batch,
+    opts: { objective?: Objective; feeds?: Record<string, HostTensor> } = {},
+  ): Promise<StepResult> {
+    const { compiled, names } = this.lossGraph(batch.B, batch.T, opts.objective);
+    const outs = await compiled.run(this.batchFeeds(weights, batch, opts.feeds));
     const grads = new Map<string, Float32Array>();
     names.forEach((n, i) => {
       grads.set(n, Float32Array.from(outs[i + 2].data));
     });
     return { loss: outs[0].data[0], sequenceLogps: Float32Array.from(outs[1].data), grads };
+  }
+
+  /** Per-sequence sums of label log-probs without gradients (e.g. the DPO reference model), [B]. */
+  async sequenceLogps(weights: Weights, batch: Batch): Promise<Float32Array> {
+    const key = `${batch.B}x${batch.T}`;
+    let c = this.seqCache.get(key);
+    if (!c) {
+      const b = new GraphBuilder();
+      const g = buildLoss(this.config, b, batch.B, batch.T, this.hook);
+      c = this.executor.compile(b.graph, [g.sequenceLogps.id]);
+      this.seqCache.set(key, c);
+    }
+    const [out] = await c.run(this.batchFeeds(weights, batch));
+    return Float32Array.from(out.data);
   }
 
   /** Logits [B,T,V] for a (right-padded) batch. */
@@ -156,6 +195,8 @@ export class LlamaRunner {
   async dispose(): Promise<void> {
     for (const e of this.lossCache.values()) await e.compiled.dispose();
     for (const c of this.fwdCache.values()) await c.dispose();
+    for (const c of this.seqCache.values()) await c.dispose();
+    this.seqCache.clear();
     this.lossCache.clear();
     this.fwdCache.clear();
   }
