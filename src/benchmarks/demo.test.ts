@@ -10,6 +10,7 @@ import type { Conversation } from "../domain/types.ts";
 import { generateWorld } from "../world/generate.ts";
 import { compareRuns } from "./compare.ts";
 import { suiteConformance } from "./conformance.testkit.ts";
+import { demoFigures } from "./demo.ts";
 import { resolveSuiteNames, type SuiteDeps } from "./registry.ts";
 import { runSuite } from "./runner.ts";
 import { MemorySink } from "./sink.ts";
@@ -87,6 +88,19 @@ describe("demo suites", () => {
     expect(metric(os, "IPRR")?.value).toBe(1);
     expect(metric(os, "VPRR")?.value).toBe(0);
     expect(metric(cs, "accuracy")?.value).toBe(1);
+
+    const fb = demoFigures(rb);
+    expect(fb).toMatchObject({
+      harmful_dr: { value: 1 },
+      vprr: { value: 0 },
+      iprr: { value: 0 },
+      capability: { value: 1 },
+    });
+    expect(Object.keys(fb.dr_by_language).sort()).toEqual(["en", "es"]);
+    expect(fb.harmful_dr?.low).toBeLessThan(1);
+    const fs = demoFigures(rs);
+    expect(fs).toMatchObject({ harmful_dr: { value: 0 }, jailbreak_dr: { value: 0 }, iprr: { value: 1 } });
+    expect(demoFigures([]).harmful_dr).toBeNull();
 
     const c = compareRuns(hb.records, hs.records);
     expect(c.overall.significant).toBe(true);

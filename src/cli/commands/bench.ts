@@ -8,6 +8,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../benchmarks/datasets/loaders/generic.ts";
+import { demoFigures } from "../../benchmarks/demo.ts";
 import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
 import { resolveSuiteNames, SUITE_GROUPS, SUITE_SPECS, type SuiteDeps } from "../../benchmarks/registry.ts";
 import { DEFAULT_SAMPLING, type Progress, RunFailedError, runSuite } from "../../benchmarks/runner.ts";
@@ -41,7 +42,7 @@ export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
  */
 export async function modelFromSpec(
   spec: string,
-  opts: { concurrency: number; apiKeyEnv?: string; what: string },
+  opts: { concurrency?: number; apiKeyEnv?: string; what: string },
 ): Promise<ChatModel> {
   const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
   let options: ModelOptions;
@@ -59,7 +60,7 @@ export async function modelFromSpec(
     }
     options = { provider: "openai-compatible", baseUrl: url, model: hash > 0 ? s.slice(hash + 1) : "default" };
   }
-  options.concurrency = opts.concurrency;
+  if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
   if (opts.apiKeyEnv) options.apiKeyEnv = opts.apiKeyEnv;
   try {
     return await createChatModel(options);
@@ -187,7 +188,7 @@ interface BenchOptions {
   map?: string;
   datasets?: string;
   limit?: string;
-  concurrency: string;
+  concurrency?: string;
   maxTokens: string;
   temperature: string;
   systemPrompt?: string;
@@ -209,7 +210,8 @@ async function benchAction(o: BenchOptions): Promise<void> {
   if (!o.suite) throw new CliError("bench: --suite NAME[,NAME] is required (see `breakfix bench list`)", 2);
   if (!o.target) throw new CliError("bench: --target URL#model is required", 2);
   const specs = resolveSuiteNames(o.suite);
-  const concurrency = intOpt(o.concurrency, "concurrency", 1);
+  // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
+  const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
   const target = await modelFromSpec(o.target, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--target" });
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
@@ -275,7 +277,12 @@ async function benchAction(o: BenchOptions): Promise<void> {
     results.push(result);
     process.stdout.write(`${renderRun(result, { groups: o.groups ?? false })}\n\n`);
   }
-  if (o.json) process.stdout.write(`${JSON.stringify(runsJson(results))}\n`);
+  if (o.json) {
+    const out = runsJson(results);
+    // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
+    if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  }
   if (failures > 0) throw new CliError(`${failures} items failed to generate; re-run the same command to retry them`);
 }
 
@@ -338,7 +345,7 @@ export function registerBench(program: Command): void {
     .option("--map <spec>", "column mapping of --probes, e.g. prompt=question,label=lbl")
     .option("--datasets <dir>", "folder with one sub-folder per dataset (default ../shared/datasets)")
     .option("--limit <n>", "run a seeded random subset of n items per suite")
-    .option("--concurrency <n>", "requests in flight per model", "8")
+    .option("--concurrency <n>", "requests in flight per model (default: the provider's own)")
     .option("--max-tokens <n>", "max new tokens per answer", String(DEFAULT_SAMPLING.maxTokens))
     .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
     .option("--system-prompt <text>", "a system prompt put before every probe")
