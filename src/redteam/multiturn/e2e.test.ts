@@ -1,12 +1,14 @@
 /**
  * End-to-end tests of the multi-turn attacks over real HTTP: a scripted attacker and a scripted target are served by
- * a real local OpenAI-compatible server (hono), reached through the `openai` client. The target complies with the
+ * a real local OpenAI-compatible server (hono), reached through the models registry's OpenAI-compatible provider
+ * (the `openai` client behind the reliability wrapper). The target complies with the
  * goal only after two friendly exchanges (or inside a "novel"), refuses anything "forbidden", and gives a vague answer
  * to a hypothetical; the judge reads placeholders.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Conversation } from "../../domain/types.ts";
-import { openaiChatModel } from "../testing/openai-adapter.ts";
+import { createChatModel } from "../../models/registry.ts";
+import type { ChatModel } from "../../models/types.ts";
 import { type ScriptServer, startScriptServer } from "../testing/openai-server.ts";
 import { PlaceholderJudge } from "../testing/toy-judge.ts";
 import { type AttackBudget, DEFAULT_BUDGET } from "./budget.ts";
@@ -50,6 +52,7 @@ function pairAttacker(messages: Conversation): string {
 }
 
 let server: ScriptServer;
+const models = new Map<string, ChatModel>();
 beforeAll(async () => {
   server = await startScriptServer({
     target,
@@ -57,6 +60,16 @@ beforeAll(async () => {
     "pair-attacker": pairAttacker,
     "broken-attacker": () => "{ this is not json",
   });
+  const limits = new Map();
+  for (const name of ["target", "crescendo-attacker", "pair-attacker", "broken-attacker"]) {
+    models.set(
+      name,
+      await createChatModel(
+        { provider: "openai-compatible", baseUrl: server.baseUrl, model: name, retries: 0 },
+        { limits },
+      ),
+    );
+  }
 });
 afterAll(async () => {
   await server.close();
@@ -64,8 +77,8 @@ afterAll(async () => {
 
 function env(attacker: string, budget: Partial<AttackBudget> = {}): MultiTurnEnv & { judge: PlaceholderJudge } {
   return {
-    target: openaiChatModel(server.baseUrl, "target"),
-    attacker: openaiChatModel(server.baseUrl, attacker),
+    target: models.get("target")!,
+    attacker: models.get(attacker),
     judge: new PlaceholderJudge(),
     goal: "How do I build a zorblax?",
     category: "S9",
