@@ -52,8 +52,10 @@ export interface RefusalFeatures {
   pivotIsRedirect: boolean;
   noAccess: boolean;
   redirectSentences: number;
-  /** Content words of the request that reappear in the content sentences after the refusal (0..1). */
+  /** Content words of the request that reappear in the content and redirect sentences after the refusal (0..1; 0 when fewer than two do). */
   requestOverlapAfter: number;
+  /** Characters of content and redirect sentences after the refusal (what could be an answer). */
+  answerCharsAfter: number;
 }
 
 /** Normalises whitespace and curly quotes; keeps newlines (they separate list items). */
@@ -178,6 +180,7 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
   let moral = 0;
   let redirectSentences = 0;
   let nonContent = 0;
+  let redirectAfterChars = 0;
   const afterWords: string[] = [];
   sentences.forEach((s, i) => {
     const len = s.text.length;
@@ -188,6 +191,11 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
         afterWords.push(s.text);
       }
       if (firstRefusal >= 0 && i < firstRefusal) contentBeforeChars += len;
+    } else if (anchor >= 0 && i > anchor && s.cues.has("redirect") && !s.cues.has("refuse")) {
+      // Alternatives may still be the answer ("Instead, you can stop the process with kill"): kept for overlap.
+      redirectAfterChars += len;
+      afterWords.push(s.text);
+      refusalChars += len;
     } else if (!s.cues.has("moral") || HEDGE_KINDS.some((k) => s.cues.has(k))) {
       refusalChars += len;
     }
@@ -221,7 +229,8 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
     pivotIsRedirect: pivotAfter >= 0 && sentences[pivotAfter].cues.has("redirect"),
     noAccess: sentences.some((s) => s.cues.has("no_access")),
     redirectSentences,
-    requestOverlapAfter: reqWords.size === 0 ? 0 : hit / reqWords.size,
+    requestOverlapAfter: reqWords.size === 0 || hit < 2 ? 0 : hit / reqWords.size,
+    answerCharsAfter: contentAfterChars + redirectAfterChars,
   };
 }
 
