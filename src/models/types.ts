@@ -29,6 +29,11 @@ export interface ChatRequest extends SamplingParams {
    * prompt at temperature > 0 and still be resumable, give each draw its own seed instead of disabling the cache.
    */
   noCache?: boolean;
+  /**
+   * Deadline for this attempt, ms. Set by the reliability wrapper for providers with `handlesTimeout`; such a
+   * provider must reject with a ModelError of kind "timeout" when it passes.
+   */
+  timeoutMs?: number;
 }
 
 export interface ChatResult {
@@ -45,6 +50,11 @@ export interface ChatResult {
 export interface ChatModel {
   /** Stable id used in cache keys and records, e.g. "openai-compatible:http://127.0.0.1:8080/v1#demo". */
   readonly id: string;
+  /**
+   * True when the provider enforces `ChatRequest.timeoutMs` itself (e.g. its SDK's own per-request timeout), so the
+   * reliability wrapper need not wrap every attempt in an extra AbortController (a measurable cost at high rates).
+   */
+  readonly handlesTimeout?: boolean;
   chat(request: ChatRequest): Promise<ChatResult>;
   /**
    * Many independent requests; implementations may run them concurrently or batch them on a local engine.

@@ -3,9 +3,15 @@
  * field; JSON-schema requests use native structured outputs (`output_config.format`). The SDK's own retries are off:
  * the reliability wrapper retries and honours Retry-After.
  */
-import Anthropic, { APIError } from "@anthropic-ai/sdk";
+import Anthropic, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from "@anthropic-ai/sdk";
 import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+import { createNodeFetch } from "./node-fetch.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -34,6 +40,8 @@ type AnthropicBody = Anthropic.Messages.MessageCreateParamsNonStreaming & {
 
 export class AnthropicModel implements ChatModel {
   readonly id: string;
+  /** The SDK's own per-request timeout enforces ChatRequest.timeoutMs. */
+  readonly handlesTimeout = true;
   private readonly client: Anthropic;
 
   constructor(private readonly opts: AnthropicOptions) {
@@ -46,7 +54,7 @@ export class AnthropicModel implements ChatModel {
       maxRetries: 0,
       timeout: 24 * 3600_000,
       defaultHeaders: opts.headers,
-      fetch: opts.fetch,
+      fetch: opts.fetch ?? createNodeFetch(),
     });
   }
 
@@ -82,7 +90,10 @@ export class AnthropicModel implements ChatModel {
     const started = performance.now();
     let msg: Anthropic.Messages.Message;
     try {
-      msg = await this.client.messages.create(this.body(request), { signal: request.signal });
+      msg = await this.client.messages.create(
+        this.body(request),
+        request.timeoutMs ? { signal: request.signal, timeout: request.timeoutMs } : { signal: request.signal },
+      );
     } catch (err) {
       throw classifyAnthropicError(err);
     }
@@ -111,7 +122,9 @@ export function classifyAnthropicError(err: unknown): ModelError {
     const kind = err.status === 529 ? "rate_limit" : kindForStatus(err.status);
     return new ModelError(`HTTP ${err.status}: ${err.message}`, kind, { status: err.status, retryAfterMs });
   }
-  if (err instanceof APIError && err.name === "APIConnectionError")
+  if (err instanceof APIUserAbortError) return new ModelError("request aborted", "aborted");
+  if (err instanceof APIConnectionTimeoutError) return new ModelError("request timed out", "timeout");
+  if (err instanceof APIConnectionError)
     return new ModelError(`connection error: ${err.message}`, "network", { cause: err });
   return toModelError(err);
 }

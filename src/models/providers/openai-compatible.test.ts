@@ -74,6 +74,39 @@ describe("OpenAICompatibleModel", () => {
     }
   });
 
+  it("enforces ChatRequest.timeoutMs itself (handlesTimeout) and reports a retryable timeout", async () => {
+    const server = new MockChatServer({ fault: () => "hang" });
+    const baseUrl = await server.start();
+    try {
+      const m = new OpenAICompatibleModel({ baseUrl, model: "mock" });
+      expect(m.handlesTimeout).toBe(true);
+      const t0 = performance.now();
+      const err = (await m
+        .chat({ messages: [{ role: "user", content: "hi" }], timeoutMs: 150 })
+        .catch((e) => e)) as ModelError;
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err.kind).toBe("timeout");
+      expect(err.retryable).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("passes Unicode prompts through intact (the mock echoes them)", async () => {
+    const server = new MockChatServer();
+    const baseUrl = await server.start();
+    try {
+      const prompt = "¿Qué es esto? 这是什么 🚀 \u200b עברית";
+      const r = await new OpenAICompatibleModel({ baseUrl, model: "mock" }).chat({
+        messages: [{ role: "user", content: prompt }],
+      });
+      expect(r.content).toBe(mockReply(prompt));
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("reports connection failures as retryable network errors", async () => {
     const m = new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:9/v1", model: "mock" });
     const err = (await m.chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => e)) as ModelError;

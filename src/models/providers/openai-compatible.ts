@@ -3,9 +3,16 @@
  * LM Studio, OpenAI, and Azure OpenAI (through the client's AzureOpenAI class). The client's own retries are off
  * (maxRetries 0): the reliability wrapper retries, so every attempt is counted and rate-limited once.
  */
-import OpenAI, { APIError, AzureOpenAI } from "openai";
+import OpenAI, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AzureOpenAI,
+} from "openai";
 import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+import { createNodeFetch } from "./node-fetch.ts";
 
 export type StructuredOutputMode = "json_schema" | "json_object" | "none";
 
@@ -29,7 +36,10 @@ export interface OpenAICompatibleOptions {
   headers?: Record<string, string>;
   /** Sampling defaults merged under every request. */
   defaults?: SamplingParams;
-  /** Custom fetch (tests, proxies). */
+  /**
+   * The fetch the SDK uses. Default: createNodeFetch() (node:http keep-alive agents; a fraction of the global
+   * fetch's CPU per request). Pass globalThis.fetch for the WHATWG fetch, or your own (proxies, tests).
+   */
   fetch?: typeof fetch;
 }
 
@@ -48,6 +58,8 @@ interface CompletionBody {
 
 export class OpenAICompatibleModel implements ChatModel {
   readonly id: string;
+  /** The SDK's own per-request timeout enforces ChatRequest.timeoutMs. */
+  readonly handlesTimeout = true;
   private readonly client: OpenAI;
   private readonly structured: StructuredOutputMode;
   private readonly maxTokensField: "max_tokens" | "max_completion_tokens";
@@ -65,7 +77,7 @@ export class OpenAICompatibleModel implements ChatModel {
       maxRetries: 0,
       timeout: 24 * 3600_000, // the reliability wrapper owns timeouts (per attempt)
       defaultHeaders: opts.headers,
-      fetch: opts.fetch,
+      fetch: opts.fetch ?? createNodeFetch(),
     };
     this.client = opts.azure
       ? new AzureOpenAI({
@@ -105,7 +117,7 @@ export class OpenAICompatibleModel implements ChatModel {
     try {
       completion = (await this.client.chat.completions.create(
         this.body(request) as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
-        { signal: request.signal },
+        request.timeoutMs ? { signal: request.signal, timeout: request.timeoutMs } : { signal: request.signal },
       )) as OpenAI.Chat.Completions.ChatCompletion;
     } catch (err) {
       throw classifyOpenAIError(err);
@@ -145,11 +157,9 @@ export function classifyOpenAIError(err: unknown): ModelError {
       retryAfterMs,
     });
   }
-  if (err instanceof APIError) {
-    // Connection errors: the SDK wraps fetch's failure; timeouts and aborts keep their own class names.
-    return toModelError(
-      err.name === "APIConnectionError" ? Object.assign(new Error(err.message), { name: "NetworkError" }) : err,
-    );
-  }
+  if (err instanceof APIUserAbortError) return new ModelError("request aborted", "aborted");
+  if (err instanceof APIConnectionTimeoutError) return new ModelError("request timed out", "timeout");
+  if (err instanceof APIConnectionError)
+    return new ModelError(`connection error: ${err.message}`, "network", { cause: err });
   return toModelError(err);
 }

@@ -64,22 +64,61 @@ export class MemoryResponseCache implements ResponseCache {
 const TABLE = "model_response_cache";
 
 /**
+ * Shared write-behind policy of the persistent caches: buffered rows are committed in one transaction every
+ * `flushMs` (default 50 ms) or every `maxPending` rows (default 512), on `size()`/`close()`, and at process exit.
+ * A crash loses at most the last interval of cache rows (re-asked on resume; never a wrong answer).
+ */
+export interface WriteBehindOptions {
+  flushMs?: number;
+  maxPending?: number;
+}
+
+export class WriteBehind {
+  private timer?: NodeJS.Timeout;
+  private readonly onExit = () => this.flushNow();
+  constructor(
+    private readonly pendingCount: () => number,
+    private readonly commit: () => void,
+    private readonly opts: WriteBehindOptions = {},
+  ) {
+    process.once("exit", this.onExit);
+  }
+  /** Call after buffering a row. */
+  touched(): void {
+    if (this.pendingCount() >= (this.opts.maxPending ?? 512)) this.flushNow();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flushNow(), this.opts.flushMs ?? 50);
+      this.timer.unref();
+    }
+  }
+  flushNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pendingCount() > 0) this.commit();
+  }
+  dispose(): void {
+    this.flushNow();
+    process.off("exit", this.onExit);
+  }
+}
+
+/**
  * SQLite cache. Give it a path (it opens its own connection, WAL) or an open better-sqlite3 Database (e.g. the
- * workspace store's). Writes are batched: puts are buffered and committed in one transaction per event-loop turn
- * (or every 256 rows), and `get` sees buffered rows, so readers never miss a write and bulk runs pay one commit per
- * batch. INSERT OR IGNORE keeps the first answer for a key (append-only, never UPDATE).
+ * workspace store's). Writes are write-behind batched (see WriteBehind) and `get` sees buffered rows, so readers
+ * never miss a write and bulk runs pay one commit per batch. INSERT ... ON CONFLICT DO NOTHING keeps the first
+ * answer for a key (append-only, never UPDATE).
  */
 export class SqliteResponseCache implements ResponseCache {
   readonly db: Database.Database;
   private readonly ownsDb: boolean;
   private readonly pending = new Map<string, { modelId: string; request: string; value: CachedResponse }>();
-  private flushScheduled = false;
+  private readonly writer: WriteBehind;
   private readonly getStmt: Database.Statement<[string]>;
   private readonly putStmt: Database.Statement<unknown[]>;
   private readonly countStmt: Database.Statement<[]>;
   private readonly flushTx: () => void;
 
-  constructor(dbOrPath: string | Database.Database) {
+  constructor(dbOrPath: string | Database.Database, writeBehind: WriteBehindOptions = {}) {
     if (typeof dbOrPath === "string") {
       this.db = new Database(dbOrPath);
       this.db.pragma("journal_mode = WAL");
@@ -124,6 +163,13 @@ export class SqliteResponseCache implements ResponseCache {
       }
       this.pending.clear();
     });
+    this.writer = new WriteBehind(
+      () => this.pending.size,
+      () => {
+        if (this.db.open) this.flushTx();
+      },
+      writeBehind,
+    );
   }
 
   get(key: string): CachedResponse | undefined {
@@ -145,19 +191,12 @@ export class SqliteResponseCache implements ResponseCache {
   put(key: string, modelId: string, request: CacheableRequest, value: CachedResponse): void {
     if (this.pending.has(key)) return;
     this.pending.set(key, { modelId, request: JSON.stringify(request), value });
-    if (this.pending.size >= 256) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.writer.touched();
   }
 
   /** Commits buffered rows now. */
   flush(): void {
-    if (this.pending.size > 0 && this.db.open) this.flushTx();
+    this.writer.flushNow();
   }
 
   size(): number {
@@ -166,7 +205,7 @@ export class SqliteResponseCache implements ResponseCache {
   }
 
   close(): void {
-    this.flush();
+    this.writer.dispose();
     if (this.ownsDb && this.db.open) this.db.close();
   }
 }

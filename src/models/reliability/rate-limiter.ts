@@ -64,12 +64,33 @@ export class RateLimiter {
   get enabled(): boolean {
     return this.requests !== undefined || this.tokens !== undefined || this.pausedUntil > this.now();
   }
-  /** Waits until one request costing `tokenEstimate` tokens may go, and takes it. */
-  acquire(tokenEstimate: number): Promise<void> {
-    const turn = this.queue.then(() => this.waitAndTake(tokenEstimate));
+  /**
+   * Takes one request costing `tokenEstimate` tokens: returns undefined when it may go now (no one queued, budget
+   * available: the common case, with no promise), else a promise that resolves when it may go.
+   */
+  acquire(tokenEstimate: number): Promise<void> | undefined {
+    if (this.waiting === 0) {
+      const now = this.now();
+      if (
+        this.pausedUntil <= now &&
+        (this.requests?.waitFor(1, now) ?? 0) === 0 &&
+        (this.tokens?.waitFor(tokenEstimate, now) ?? 0) === 0
+      ) {
+        this.requests?.take(1, now);
+        this.tokens?.take(tokenEstimate, now);
+        return undefined;
+      }
+    }
+    this.waiting++;
+    const turn = this.queue
+      .then(() => this.waitAndTake(tokenEstimate))
+      .finally(() => {
+        this.waiting--;
+      });
     this.queue = turn.catch(() => undefined);
     return turn;
   }
+  private waiting = 0;
   private async waitAndTake(tokenEstimate: number): Promise<void> {
     for (;;) {
       const now = this.now();

@@ -158,7 +158,10 @@ export class ReliableChatModel implements ChatModel {
       let err: ModelError;
       const started = performance.now();
       try {
-        if (rateLimiter.enabled) await rateLimiter.acquire(estimate);
+        if (rateLimiter.enabled) {
+          const wait = rateLimiter.acquire(estimate);
+          if (wait) await wait;
+        }
         meter?.attempt(this.id, attempt > 0);
         const result = await this.attemptOnce(request);
         const latencyMs = performance.now() - started;
@@ -211,6 +214,7 @@ export class ReliableChatModel implements ChatModel {
   private async attemptOnce(request: ChatRequest): Promise<ChatResult> {
     const user = request.signal;
     if (user?.aborted) throw new ModelError("request aborted", "aborted");
+    if (this.inner.handlesTimeout) return this.inner.chat({ ...request, timeoutMs: this.timeoutMs });
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

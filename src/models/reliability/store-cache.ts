@@ -5,7 +5,13 @@
  * headers) for audit.
  */
 import type { Store } from "../../store/index.ts";
-import type { CacheableRequest, CachedResponse, ResponseCache } from "./cache.ts";
+import {
+  type CacheableRequest,
+  type CachedResponse,
+  type ResponseCache,
+  WriteBehind,
+  type WriteBehindOptions,
+} from "./cache.ts";
 
 interface StoredValue extends CachedResponse {
   request?: CacheableRequest;
@@ -13,12 +19,18 @@ interface StoredValue extends CachedResponse {
 
 export class StoreResponseCache implements ResponseCache {
   private readonly pending = new Map<string, { modelId: string; value: StoredValue }>();
-  private scheduled = false;
+  private readonly writer: WriteBehind;
 
   constructor(
     private readonly store: Store,
-    private readonly opts: { storeRequests?: boolean } = {},
-  ) {}
+    private readonly opts: { storeRequests?: boolean } & WriteBehindOptions = {},
+  ) {
+    this.writer = new WriteBehind(
+      () => this.pending.size,
+      () => this.commit(),
+      opts,
+    );
+  }
 
   get(key: string): CachedResponse | undefined {
     const p = this.pending.get(key);
@@ -31,18 +43,15 @@ export class StoreResponseCache implements ResponseCache {
     if (this.pending.has(key)) return;
     const stored: StoredValue = this.opts.storeRequests === false ? { ...value } : { ...value, request };
     this.pending.set(key, { modelId, value: stored });
-    if (this.pending.size >= 256) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.flush();
-      });
-    }
+    this.writer.touched();
   }
 
+  /** Commits buffered rows now. */
   flush(): void {
-    if (this.pending.size === 0) return;
+    this.writer.flushNow();
+  }
+
+  private commit(): void {
     const batch = [...this.pending];
     this.store.transaction(() => {
       for (const [key, { modelId, value }] of batch) this.store.cache.put(key, value, modelId);
@@ -56,7 +65,7 @@ export class StoreResponseCache implements ResponseCache {
   }
 
   close(): void {
-    this.flush();
+    this.writer.dispose();
   }
 }
 
