@@ -3,7 +3,7 @@
  * (left padding, HF-style position ids = number of real tokens before), greedy or sampled (temperature, top-k,
  * top-p), stop tokens, stop strings, max tokens, seed.
  */
-import type { LlamaConfig, Weights } from "./llama.ts";
+import { checkSequenceLength, type LlamaConfig, ropeInvFreq, type Weights } from "./llama.ts";
 import { Rng } from "./rng.ts";
 
 /** y[r, o] = sum_i x[r, i] * W[o, i] for W [out, in] row-major (dot-product form: both operands contiguous). */
@@ -55,6 +55,7 @@ export class KvDecoder {
     B: number,
     capacity: number,
   ) {
+    checkSequenceLength(cfg, capacity);
     this.B = B;
     this.capacity = capacity;
     this.positions = new Int32Array(B);
@@ -67,9 +68,7 @@ export class KvDecoder {
       if (!t) throw new Error(`KvDecoder: missing weight "${name}"`);
       return t.data as Float32Array;
     };
-    const hd = cfg.headDim;
-    this.invFreq = new Float64Array(hd / 2);
-    for (let i = 0; i < hd / 2; i++) this.invFreq[i] = Math.fround(1 / cfg.ropeTheta ** ((2 * i) / hd));
+    this.invFreq = ropeInvFreq(cfg);
   }
 
   private rope(x: Float32Array, row: number, heads: number, pos: number): void {

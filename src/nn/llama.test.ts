@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { gradCheck } from "./gradcheck.ts";
 import {
+  buildForward,
   buildLoss,
   configFromHf,
   configToHf,
@@ -12,6 +13,7 @@ import {
   type LlamaConfig,
   lossBatch,
   paramShapes,
+  ropeInvFreq,
   type Weights,
 } from "./llama.ts";
 import { LlamaRunner, loadModel, type Objective, saveModel } from "./model.ts";
@@ -209,6 +211,32 @@ describe("config.json and checkpoints", () => {
     delete bad.hidden_size;
     expect(() => configFromHf(bad, "x/config.json")).toThrow(/x\/config.json: missing number "hidden_size"/);
     expect(() => configFromHf({ ...configToHf(cfg), rope_scaling: { type: "longrope" } })).toThrow(/rope_scaling/);
+  });
+
+  it("reads Llama 3.1 rope_scaling (llama3) and Phi-3 sliding_window; refuses what it does not implement", () => {
+    const hf = {
+      ...configToHf(tiny({ headDim: 8, hiddenSize: 32, ropeTheta: 500000 })),
+      rope_scaling: {
+        rope_type: "llama3",
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 16,
+      },
+      sliding_window: 6,
+    };
+    const c = configFromHf(hf);
+    expect(configFromHf(configToHf(c))).toEqual(c);
+    const inv = ropeInvFreq(c);
+    // wavelength 2*pi lies between 16/4 and 16/1: smoothed; the longer ones are divided by the factor
+    const smooth = (16 / (2 * Math.PI) - 1) / 3;
+    expect(inv[0]).toBeCloseTo((1 - smooth) / 8 + smooth, 6);
+    expect(inv[1]).toBeCloseTo(500000 ** -0.25 / 8, 8);
+    expect(inv[3]).toBeCloseTo(500000 ** -0.75 / 8, 10);
+    expect(() => buildForward(c, new GraphBuilder(), 1, 7)).toThrow(/exceeds sliding_window 6/);
+    expect(() => configFromHf({ ...hf, rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(
+      /rope_scaling type "yarn"/,
+    );
   });
 
   it("save -> load is bit-identical in F32, also sharded", () => {

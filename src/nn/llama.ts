@@ -22,12 +22,26 @@ export interface LlamaConfig {
   headDim: number; // hd (usually D / H)
   rmsNormEps: number;
   ropeTheta: number;
+  /** HF rope_scaling: "linear" (positions / factor) or "llama3" (Llama 3.1+ frequency-dependent scaling) */
+  ropeScaling?: RopeScaling;
+  /** Phi-3 sliding_window: sequences longer than this are refused (we implement full attention only) */
+  slidingWindow?: number;
   maxPositionEmbeddings: number;
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenId?: number | number[];
   padTokenId?: number;
 }
+
+export type RopeScaling =
+  | { type: "linear"; factor: number }
+  | {
+      type: "llama3";
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    };
 
 /** Weights by HF tensor name. */
 export type Weights = Map<string, HostTensor>;
@@ -57,9 +71,7 @@ export function configFromHf(json: Json, file = "config.json"): LlamaConfig {
   if (modelType !== "llama" && modelType !== "phi3") {
     throw new Error(`${file}: model_type "${modelType}" is not supported (llama, phi3)`);
   }
-  if (json.rope_scaling !== undefined && json.rope_scaling !== null) {
-    throw new Error(`${file}: "rope_scaling" ${JSON.stringify(json.rope_scaling)} is not supported (plain RoPE only)`);
-  }
+  const ropeScaling = parseRopeScaling(json.rope_scaling, file);
   const prf = json.partial_rotary_factor;
   if (prf !== undefined && prf !== 1 && prf !== 1.0)
     throw new Error(`${file}: partial_rotary_factor ${prf} not supported`);
@@ -80,6 +92,8 @@ export function configFromHf(json: Json, file = "config.json"): LlamaConfig {
     maxPositionEmbeddings: num(json, "max_position_embeddings", file, 2048),
     tieWordEmbeddings: json.tie_word_embeddings === true,
   };
+  if (ropeScaling) cfg.ropeScaling = ropeScaling;
+  if (typeof json.sliding_window === "number") cfg.slidingWindow = json.sliding_window;
   if (typeof json.bos_token_id === "number") cfg.bosTokenId = json.bos_token_id;
   if (typeof json.eos_token_id === "number" || Array.isArray(json.eos_token_id)) {
     cfg.eosTokenId = json.eos_token_id as number | number[];
@@ -87,6 +101,37 @@ export function configFromHf(json: Json, file = "config.json"): LlamaConfig {
   if (typeof json.pad_token_id === "number") cfg.padTokenId = json.pad_token_id;
   validateConfig(cfg, file);
   return cfg;
+}
+
+function parseRopeScaling(raw: unknown, file: string): RopeScaling | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const r = raw as Json;
+  const type = String(r.rope_type ?? r.type ?? "");
+  const key = (k: string) => num(r, k, `${file}: rope_scaling`);
+  if (type === "linear") return { type, factor: key("factor") };
+  if (type === "llama3") {
+    return {
+      type,
+      factor: key("factor"),
+      lowFreqFactor: key("low_freq_factor"),
+      highFreqFactor: key("high_freq_factor"),
+      originalMaxPositionEmbeddings: key("original_max_position_embeddings"),
+    };
+  }
+  if (type === "default") return undefined;
+  throw new Error(`${file}: rope_scaling type "${type}" is not supported (linear, llama3)`);
+}
+
+function ropeScalingToHf(s: RopeScaling | undefined): Json | null {
+  if (!s) return null;
+  if (s.type === "linear") return { rope_type: "linear", factor: s.factor };
+  return {
+    rope_type: "llama3",
+    factor: s.factor,
+    low_freq_factor: s.lowFreqFactor,
+    high_freq_factor: s.highFreqFactor,
+    original_max_position_embeddings: s.originalMaxPositionEmbeddings,
+  };
 }
 
 export function validateConfig(c: LlamaConfig, file = "config"): void {
@@ -124,7 +169,8 @@ export function configToHf(c: LlamaConfig): Json {
     hidden_act: "silu",
     rms_norm_eps: c.rmsNormEps,
     rope_theta: c.ropeTheta,
-    rope_scaling: null,
+    rope_scaling: ropeScalingToHf(c.ropeScaling),
+    ...(c.slidingWindow !== undefined ? { sliding_window: c.slidingWindow } : {}),
     max_position_embeddings: c.maxPositionEmbeddings,
     tie_word_embeddings: c.tieWordEmbeddings,
     attention_bias: false,
@@ -226,17 +272,53 @@ export function phi3ToLlama(c: LlamaConfig, w: Weights): Weights {
 // ---------------------------------------------------------------------------------------------------------------
 // forward graph
 
+/** RoPE inverse frequencies [hd/2] as float32 values (HF: 1 / theta^(2i/hd), then rope_scaling). */
+export function ropeInvFreq(c: LlamaConfig): Float64Array {
+  const hd = c.headDim;
+  const inv = new Float64Array(hd / 2);
+  for (let i = 0; i < hd / 2; i++) inv[i] = Math.fround(1 / c.ropeTheta ** ((2 * i) / hd));
+  const s = c.ropeScaling;
+  if (s?.type === "linear") for (let i = 0; i < inv.length; i++) inv[i] = Math.fround(inv[i] / s.factor);
+  if (s?.type === "llama3") {
+    const lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+    const highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+    for (let i = 0; i < inv.length; i++) {
+      const f = inv[i];
+      const wavelen = (2 * Math.PI) / f;
+      let out: number;
+      if (wavelen < highWavelen) out = f;
+      else if (wavelen > lowWavelen) out = f / s.factor;
+      else {
+        const smooth =
+          (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+        out = (1 - smooth) * (f / s.factor) + smooth * f;
+      }
+      inv[i] = Math.fround(out);
+    }
+  }
+  return inv;
+}
+
+/** Refuse sequences that need a sliding-window attention we do not implement. */
+export function checkSequenceLength(c: LlamaConfig, length: number): void {
+  if (c.slidingWindow !== undefined && length > c.slidingWindow) {
+    throw new Error(
+      `sequence length ${length} exceeds sliding_window ${c.slidingWindow} (only full attention is implemented)`,
+    );
+  }
+}
+
 /** RoPE tables for positions 0..T-1, HF layout: cos/sin of cat(freqs, freqs), each [T, hd]. */
 export function ropeTables(c: LlamaConfig, positions: ArrayLike<number>): { cos: Float32Array; sin: Float32Array } {
   const hd = c.headDim;
   const half = hd / 2;
   const T = positions.length;
+  const invFreq = ropeInvFreq(c);
   const cos = new Float32Array(T * hd);
   const sin = new Float32Array(T * hd);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const invFreq = Math.fround(1 / c.ropeTheta ** ((2 * i) / hd));
-      const a = Math.fround(positions[t] * invFreq);
+      const a = Math.fround(positions[t] * invFreq[i]);
       const cv = Math.cos(a);
       const sv = Math.sin(a);
       cos[t * hd + i] = cv;
@@ -285,6 +367,7 @@ export function buildForward(
 ): ForwardGraph {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const R = H / KV;
+  checkSequenceLength(c, T);
   const params = new Map<string, Sym>();
   for (const [name, shape] of paramShapes(c)) params.set(name, b.param(name, shape));
   const P = (name: string) => params.get(name)!;

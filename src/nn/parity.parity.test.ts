@@ -118,8 +118,18 @@ interface Figures {
   worstAfter: number;
 }
 
-async function runCase(kind: "llama" | "llama-tied" | "phi3"): Promise<Figures> {
+async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): Promise<Figures> {
   const cfg = cfgOf(kind === "llama-tied");
+  if (kind === "llama3-rope") {
+    // T = 17 > original context 16: the three frequency regimes of Llama 3.1 scaling are all exercised (hd 8)
+    cfg.ropeScaling = {
+      type: "llama3",
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 16,
+    };
+  }
   const init = initWeights(cfg, 1234, 0.15);
   const dir = tmp();
   if (kind === "phi3") {
@@ -259,7 +269,7 @@ describe("AdamW alone vs torch.optim.AdamW (same gradients, lr 1e-3)", () => {
 });
 
 describe("parity with PyTorch (independent reference, torch autograd, torch.optim.AdamW)", () => {
-  for (const kind of ["llama", "llama-tied", "phi3"] as const) {
+  for (const kind of ["llama", "llama-tied", "phi3", "llama3-rope"] as const) {
     it(`${kind}: logits < 1e-4, gradients rel < 1e-3, AdamW x3 < 1e-5`, async () => {
       const f = await runCase(kind);
       console.log(`[parity ${kind}] ${JSON.stringify(f)}`);
