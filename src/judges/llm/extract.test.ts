@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { balancedObjects, field, findJsonObject, intInRange, ParseError, parseLenientJson, yesNo } from "./extract.ts";
+
+describe("JSON extraction", () => {
+  it("finds balanced objects, ignoring braces inside strings", () => {
+    expect(balancedObjects('pre {"a": "}{", "b": {"c": 1}} mid {"d": 2} post')).toEqual([
+      '{"a": "}{", "b": {"c": 1}}',
+      '{"d": 2}',
+    ]);
+    expect(balancedObjects("{unclosed")).toEqual([]);
+  });
+  it("repairs trailing commas, single quotes and bare keys", () => {
+    expect(parseLenientJson("{'a': 'x', b: 2,}")).toEqual({ a: "x", b: 2 });
+    expect(() => parseLenientJson("{a: }")).toThrow();
+  });
+  it("prefers a fenced block and rejects two different answers", () => {
+    expect(findJsonObject('text\n```json\n{"answer": "yes"}\n```', ["answer"])).toEqual({ answer: "yes" });
+    expect(() => findJsonObject('{"answer": "yes"} then {"answer": "no"}', ["answer"])).toThrow(ParseError);
+    expect(findJsonObject('{"other": 1}', ["answer"])).toBeUndefined();
+  });
+  it("looks fields up by alias and rejects conflicting aliases", () => {
+    expect(field({ Overall_Severity: 3 }, ["overallSeverity"])).toBe(3);
+    expect(() => field({ severity: 3, Severity: 4 }, ["severity"])).toThrow(/conflicting values/);
+  });
+  it("validates integers and yes/no strictly", () => {
+    expect(intInRange("4", 1, 5, "x")).toBe(4);
+    expect(intInRange("3/5", 1, 5, "x")).toBe(3);
+    expect(intInRange(2.0, 1, 5, "x")).toBe(2);
+    expect(() => intInRange(2.5, 1, 5, "x")).toThrow(/not an integer/);
+    expect(() => intInRange(6, 1, 5, "x")).toThrow(/outside 1-5/);
+    expect(() => intInRange("high", 1, 5, "x")).toThrow(/expected an integer/);
+    expect(yesNo("Yes.", "a")).toBe(true);
+    expect(yesNo(false, "a")).toBe(false);
+    expect(() => yesNo("perhaps", "a")).toThrow(/expected yes\/no/);
+  });
+});
