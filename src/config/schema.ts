@@ -159,7 +159,8 @@ const loraSchema = z.strictObject({
   targets: z.array(z.string().min(1)).min(1).default(["q_proj", "k_proj", "v_proj", "o_proj"]),
 });
 
-export const DPO_LOSSES = ["sigmoid", "ipo", "hinge", "robust"] as const;
+/** DPO losses the trainer implements (src/train/losses.ts): sigmoid DPO, IPO, and DPO with an SFT term (RPO). */
+export const DPO_LOSSES = ["sigmoid", "ipo", "sft_dpo"] as const;
 
 const trainingSchema = z.strictObject({
   /** full: update every weight; lora: train low-rank adapters only. */

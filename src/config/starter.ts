@@ -123,7 +123,7 @@ training:
     epochs: 1
     batchSize: 8
     beta: 0.1
-    loss: sigmoid         # sigmoid, ipo, hinge or robust
+    loss: sigmoid         # sigmoid, ipo or sft_dpo (DPO + SFT term)
   seed: 0
 
 # The break-fix cycle.

@@ -73,6 +73,17 @@ describe("chat-template tokenization with assistant-only loss", () => {
     expect(tok.decode(ids)).toBe(tok.renderChat(conv, false));
     expect(counted(tok, ids, labels)).toEqual(["Hello!<|end|>\n", "See you.<|end|>\n"]);
   });
+  it("handles templates that append an end-of-text marker after the last message only", () => {
+    const eosTok = {
+      ...tok,
+      endOfText: ["<s>"],
+      renderChat: (m: readonly Message[], gen: boolean) => tok.renderChat(m, gen) + (gen ? "" : "<s>"),
+    };
+    const { ids, labels } = tokenizeConversation(eosTok, conv);
+    expect(tok.decode(ids)).toBe(eosTok.renderChat(conv, false));
+    expect(counted(tok, ids, labels)).toEqual(["Hello!<|end|>\n", "See you.<|end|>\n<s>"]);
+    expect(() => tokenizeConversation({ ...eosTok, endOfText: [] }, conv)).toThrow(/endOfText/);
+  });
   it("can restrict the loss to the last assistant turn, or cover everything", () => {
     const last = tokenizeConversation(tok, conv, "last_assistant");
     expect(counted(tok, last.ids, last.labels)).toEqual(["See you.<|end|>\n"]);

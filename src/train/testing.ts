@@ -2,7 +2,9 @@
  * A synthetic task for trainer tests: map a 4-letter word over a 10-letter alphabet through a fixed letter
  * substitution ("abcd=" -> "qwer"). A model can only answer held-out words by learning the mapping, not by recall.
  */
-import type { LlamaConfig } from "../nn/llama.ts";
+import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
+import { initWeights, type LlamaConfig } from "../nn/llama.ts";
+import { saveModel } from "../nn/model.ts";
 import { Rng } from "../nn/rng.ts";
 import type { TokenizedSeq } from "./objective.ts";
 import type { TokenizedPair } from "./trainer.ts";
@@ -62,4 +64,27 @@ export function words(n: number, seed: number): string[] {
   const out = new Set<string>();
   while (out.size < n) out.add(Array.from({ length: 4 }, () => ALPHABET[rng.int(ALPHABET.length)]).join(""));
   return [...out];
+}
+
+/** A tiny Llama model folder with a byte-level BPE tokenizer trained on `corpus` and a Phi-3 style chat template. */
+export function makeTinyModelDir(
+  dir: string,
+  corpus: readonly string[],
+  seed = 1,
+  over: Partial<LlamaConfig> = {},
+): void {
+  const bpe = trainBpe(corpus, { vocabSize: 320, specialTokens: [...PHI3_SPECIAL_TOKENS] });
+  saveTokenizer(dir, bpe, { eosToken: "<|endoftext|>", padToken: "<|endoftext|>", chatTemplate: PHI3_CHAT_TEMPLATE });
+  const cfg = taskModel({
+    vocabSize: bpe.vocab.size,
+    hiddenSize: 32,
+    intermediateSize: 64,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 8,
+    maxPositionEmbeddings: 128,
+    eosTokenId: 0,
+    ...over,
+  });
+  saveModel(dir, cfg, initWeights(cfg, seed));
 }

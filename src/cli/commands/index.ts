@@ -6,6 +6,7 @@ import { registerFindings } from "./findings.ts";
 import { registerJudge } from "./judge.ts";
 import { registerRedteam } from "./redteam.ts";
 import { registerServe } from "./serve.ts";
+import { registerTrain } from "./train.ts";
 import { registerWorldCommands } from "./world.ts";
 
 /** A command module adds its subcommands to the program. Add one line per stage below. */
@@ -20,4 +21,5 @@ export const commands: RegisterCommands[] = [
   registerJudge,
   registerRedteam,
   registerFindings,
+  registerTrain,
 ];

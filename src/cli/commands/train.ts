@@ -1,0 +1,185 @@
+/**
+ * `breakfix train sft|dpo --model DIR --data FILE.jsonl --out DIR [...]`: post-training on conversational JSONL.
+ * Defaults come from the config's `training` section; flags override. Shows a progress bar (step, loss, tokens/s,
+ * ETA); writes a JSON metrics line per step to OUT/metrics.jsonl; re-running the same command resumes.
+ */
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { loadConfig } from "../../config/index.ts";
+import type { LoraConfig } from "../../train/lora.ts";
+import type { PreferenceLossKind } from "../../train/losses.ts";
+import { runTraining } from "../../train/run.ts";
+import { DEFAULT_TRAIN, type TrainOptions } from "../../train/trainer.ts";
+import { CliError } from "../errors.ts";
+
+interface TrainFlags {
+  model: string;
+  data: string;
+  out: string;
+  evalData?: string;
+  evalFraction: string;
+  config?: string;
+  lora?: boolean;
+  full?: boolean;
+  loraR?: string;
+  loraAlpha?: string;
+  loraDropout?: string;
+  loraTargets?: string;
+  lr?: string;
+  epochs?: string;
+  batchSize?: string;
+  gradAccum?: string;
+  maxSteps?: string;
+  maxLength?: string;
+  beta?: string;
+  loss?: string;
+  sftAlpha?: string;
+  seed?: string;
+  checkpointEvery: string;
+  evalEvery: string;
+  lossOn: string;
+  mergedModel?: boolean;
+  json?: boolean;
+  progress: boolean;
+}
+
+function num(flag: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${flag}: expected a number, got "${v}"`);
+  return n;
+}
+
+const LOSSES: PreferenceLossKind[] = ["sigmoid", "ipo", "sft_dpo"];
+
+export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: TrainOptions; maxLength: number } {
+  const cfg = loadConfig(f.config).training;
+  const stage = method === "sft" ? cfg.sft : cfg.dpo;
+  const useLora = f.full ? false : f.lora ? true : cfg.method === "lora";
+  const lora: LoraConfig | undefined = useLora
+    ? {
+        r: num("lora-r", f.loraR, cfg.lora.rank),
+        alpha: num("lora-alpha", f.loraAlpha, cfg.lora.alpha),
+        dropout: num("lora-dropout", f.loraDropout, cfg.lora.dropout),
+        targetModules: f.loraTargets ? f.loraTargets.split(",").map((s) => s.trim()) : cfg.lora.targets,
+      }
+    : undefined;
+  const loss = (f.loss ?? cfg.dpo.loss) as PreferenceLossKind;
+  if (!LOSSES.includes(loss)) throw new CliError(`--loss: expected one of ${LOSSES.join(", ")}, got "${loss}"`);
+  const opts: TrainOptions = {
+    ...DEFAULT_TRAIN,
+    objective:
+      method === "sft"
+        ? { kind: "sft" }
+        : { kind: "dpo", loss, beta: num("beta", f.beta, cfg.dpo.beta), sftAlpha: num("sft-alpha", f.sftAlpha, 1) },
+    lr: num("lr", f.lr, stage.lr),
+    epochs: num("epochs", f.epochs, stage.epochs),
+    batchSize: num("batch-size", f.batchSize, stage.batchSize),
+    gradAccum: num("grad-accum", f.gradAccum, 1),
+    maxSteps: f.maxSteps === undefined ? undefined : num("max-steps", f.maxSteps, 0),
+    seed: num("seed", f.seed, cfg.seed),
+    lora,
+    checkpointEvery: num("checkpoint-every", f.checkpointEvery, 50),
+    evalEvery: num("eval-every", f.evalEvery, 0),
+  };
+  return { opts, maxLength: num("max-length", f.maxLength, cfg.sft.maxSeqLen) };
+}
+
+function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const m = Math.floor(seconds / 60);
+  return m > 0 ? `${m}m${Math.round(seconds % 60)}s` : `${Math.round(seconds)}s`;
+}
+
+export function registerTrain(program: Command): void {
+  const train = program.command("train").description("post-train a model: SFT, then DPO (full or LoRA)");
+  for (const method of ["sft", "dpo"] as const) {
+    train
+      .command(method)
+      .description(
+        method === "sft" ? "supervised fine-tuning on {messages} rows" : "DPO on {prompt, chosen, rejected} rows",
+      )
+      .requiredOption("--model <dir>", "Hugging Face model folder (config.json, safetensors, tokenizer)")
+      .requiredOption("--data <file>", "training rows, JSONL in TRL's conversational format")
+      .requiredOption("--out <dir>", "output folder (checkpoints, metrics.jsonl, exports); re-run to resume")
+      .option("--eval-data <file>", "held-out rows (default: a hashed share of --data)")
+      .option("--eval-fraction <x>", "share of rows held out when there is no --eval-data", "0.05")
+      .option("--config <file>", "breakfix.yaml for defaults")
+      .option("--lora", "train a LoRA adapter")
+      .option("--full", "full fine-tuning")
+      .option("--lora-r <n>")
+      .option("--lora-alpha <x>")
+      .option("--lora-dropout <p>")
+      .option("--lora-targets <list>", "comma-separated module names, e.g. q_proj,v_proj")
+      .option("--lr <x>")
+      .option("--epochs <n>")
+      .option("--batch-size <n>")
+      .option("--grad-accum <n>")
+      .option("--max-steps <n>")
+      .option("--max-length <n>", "drop rows longer than this many tokens")
+      .option("--beta <x>", "DPO beta")
+      .option("--loss <kind>", "DPO loss: sigmoid, ipo or sft_dpo")
+      .option("--sft-alpha <x>", "weight of the SFT term in sft_dpo")
+      .option("--seed <n>")
+      .option("--checkpoint-every <n>", "optimizer steps between checkpoints", "50")
+      .option("--eval-every <n>", "optimizer steps between evaluations (0: at the end)", "0")
+      .option("--loss-on <which>", "assistant, last_assistant or all", "assistant")
+      .option("--merged-model", "under LoRA, also write the merged model folder")
+      .option("--json", "print a JSON summary as the last line")
+      .option("--no-progress", "no progress bar")
+      .action(async (f: TrainFlags) => {
+        const { opts, maxLength } = trainOptionsFrom(method, f);
+        if (!["assistant", "last_assistant", "all"].includes(f.lossOn))
+          throw new CliError(`--loss-on: expected assistant, last_assistant or all`);
+        const showBar = f.progress && process.stderr.isTTY;
+        const bar = new SingleBar(
+          {
+            format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_h}",
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          undefined,
+        );
+        let started = false;
+        let t0 = Date.now();
+        let firstStep = 0;
+        const summary = await runTraining({
+          method,
+          modelDir: f.model,
+          dataFile: f.data,
+          outDir: f.out,
+          evalFile: f.evalData,
+          evalFraction: num("eval-fraction", f.evalFraction, 0.05),
+          maxLength,
+          lossOn: f.lossOn as "assistant",
+          train: opts,
+          exportMerged: f.mergedModel,
+          events: {
+            onResume: (step) => process.stderr.write(`resuming from checkpoint at step ${step}\n`),
+            onStep: (m, total) => {
+              if (!started) {
+                started = true;
+                t0 = Date.now();
+                firstStep = m.step - 1;
+                if (showBar) bar.start(total, firstStep, { loss: "-", tps: "-", eta_h: "?" });
+              }
+              const rate = (m.step - firstStep) / ((Date.now() - t0) / 1000);
+              const eta = formatEta((total - m.step) / rate);
+              if (showBar) bar.update(m.step, { loss: m.loss.toFixed(4), tps: Math.round(m.tokens_per_s), eta_h: eta });
+              else if (m.step === total || m.step % 10 === 0)
+                process.stderr.write(
+                  `step ${m.step}/${total} loss ${m.loss.toFixed(4)} ${Math.round(m.tokens_per_s)} tok/s ETA ${eta}\n`,
+                );
+            },
+          },
+        });
+        if (showBar) bar.stop();
+        const out = summary.outputs;
+        process.stdout.write(
+          `trained ${summary.steps} steps on ${summary.trainRows} rows (${summary.evalRows} eval, ${summary.droppedTooLong} too long); ` +
+            `eval ${JSON.stringify(summary.final)}\n${out.model ? `model: ${out.model}\n` : ""}${out.adapter ? `adapter: ${out.adapter} (PEFT), ${out.ggufAdapter} (GGUF)\n` : ""}metrics: ${out.metrics}\n`,
+        );
+        if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      });
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * A training run over a Hugging Face model folder and a JSONL file: what `breakfix train` and the cycle call.
+ * Loads the model and tokenizer, tokenizes the conversational rows through the chat template, trains (resuming
+ * when outDir holds a checkpoint of the run), and writes the exports.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { seedFrom } from "../domain/random.ts";
+import type { PreferencePair, SftExample } from "../domain/types.ts";
+import type { Executor } from "../nn/ir.ts";
+import { loadModel } from "../nn/model.ts";
+import { HfTokenizer } from "../nn/tokenizer.ts";
+import { exportGgufLora, exportMerged, exportPeft } from "./export.ts";
+import { readPreferenceJsonl, readSftJsonl } from "./jsonl.ts";
+import { type ChatTokenizer, type LossOn, tokenizeConversation, tokenizePreference } from "./render.ts";
+import { type Example, type TrainEvents, type TrainOptions, type TrainResult, train } from "./trainer.ts";
+
+export function chatTokenizer(tok: HfTokenizer): ChatTokenizer {
+  const pad = tok.padToken ?? tok.eosToken;
+  const padId = pad === null ? undefined : tok.tokenId(pad);
+  if (padId === undefined) throw new Error("tokenizer has neither a pad token nor an eos token to pad with");
+  return {
+    encode: (text) => tok.encode(text),
+    renderChat: (messages, addGenerationPrompt) => tok.applyChatTemplate(messages, { addGenerationPrompt }),
+    padTokenId: padId,
+    endOfText: tok.eosToken ? [tok.eosToken] : [],
+  };
+}
+
+export interface RunOptions {
+  method: "sft" | "dpo";
+  modelDir: string;
+  dataFile: string;
+  outDir: string;
+  evalFile?: string;
+  /** Share of rows held out for evaluation when there is no eval file (by a hash of the row: stable). */
+  evalFraction: number;
+  /** Rows longer than this many tokens are dropped (and counted). */
+  maxLength: number;
+  lossOn: LossOn;
+  train: TrainOptions;
+  executor?: Executor;
+  events?: TrainEvents;
+  /** Also write the merged model folder under LoRA (it is always written for full fine-tuning). */
+  exportMerged?: boolean;
+}
+
+export interface RunSummary {
+  method: "sft" | "dpo";
+  rows: number;
+  trainRows: number;
+  evalRows: number;
+  droppedTooLong: number;
+  steps: number;
+  final: TrainResult["final"];
+  outputs: { model?: string; adapter?: string; ggufAdapter?: string; metrics: string };
+}
+
+export async function runTraining(o: RunOptions): Promise<RunSummary> {
+  const { config, weights } = loadModel(o.modelDir);
+  const tok = chatTokenizer(HfTokenizer.fromDir(o.modelDir));
+  const toExample = (row: SftExample | PreferencePair): Example =>
+    o.method === "sft"
+      ? tokenizeConversation(tok, (row as SftExample).messages, o.lossOn)
+      : tokenizePreference(tok, row as PreferencePair);
+  const readRows = (file: string) => (o.method === "sft" ? readSftJsonl(file) : readPreferenceJsonl(file));
+  const rows: (SftExample | PreferencePair)[] = readRows(o.dataFile);
+  let trainRows: (SftExample | PreferencePair)[] = rows;
+  let evalRows: (SftExample | PreferencePair)[] = [];
+  if (o.evalFile) evalRows = readRows(o.evalFile);
+  else if (o.evalFraction > 0) {
+    const isEval = (r: SftExample | PreferencePair) =>
+      seedFrom(`${o.train.seed}:${JSON.stringify(r)}`) / 4294967296 < o.evalFraction;
+    evalRows = rows.filter(isEval);
+    trainRows = rows.filter((r) => !isEval(r));
+  }
+  let droppedTooLong = 0;
+  const tokenize = (rs: (SftExample | PreferencePair)[]) =>
+    rs.map(toExample).filter((e) => {
+      const len = "chosen" in e ? Math.max(e.chosen.ids.length, e.rejected.ids.length) : e.ids.length;
+      if (len <= o.maxLength) return true;
+      droppedTooLong++;
+      return false;
+    });
+  const data = { train: tokenize(trainRows), eval: tokenize(evalRows) };
+  mkdirSync(o.outDir, { recursive: true });
+  const res = await train(config, weights, data, o.train, o.outDir, tok.padTokenId, o.executor, o.events);
+
+  const outputs: RunSummary["outputs"] = { metrics: join(o.outDir, "metrics.jsonl") };
+  if (res.adapter && o.train.lora) {
+    outputs.adapter = join(o.outDir, "adapter");
+    exportPeft(outputs.adapter, res.adapter, o.train.lora, o.modelDir);
+    outputs.ggufAdapter = join(o.outDir, "adapter.gguf");
+    exportGgufLora(outputs.ggufAdapter, config, res.adapter, o.train.lora);
+    if (o.exportMerged) {
+      outputs.model = join(o.outDir, "model");
+      exportMerged(outputs.model, config, weights, o.modelDir, { weights: res.adapter, config: o.train.lora });
+    }
+  } else {
+    outputs.model = join(o.outDir, "model");
+    exportMerged(outputs.model, config, res.weights, o.modelDir);
+  }
+  const summary: RunSummary = {
+    method: o.method,
+    rows: rows.length,
+    trainRows: data.train.length,
+    evalRows: data.eval.length,
+    droppedTooLong,
+    steps: res.steps,
+    final: res.final,
+    outputs,
+  };
+  writeFileSync(join(o.outDir, "run.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+export function hasCheckpoint(outDir: string): boolean {
+  return existsSync(join(outDir, "checkpoints", "latest"));
+}
