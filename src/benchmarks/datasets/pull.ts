@@ -98,7 +98,7 @@ function writeAtomic(file: string, data: string): void {
 export function sourceUrl(file: RemoteFile, from?: string): string {
   if (!from) return file.url;
   const base = from.endsWith("/") ? from : `${from}/`;
-  return new URL(encodeURIComponent(file.name), base).toString();
+  return new URL(file.name.split("/").map(encodeURIComponent).join("/"), base).toString();
 }
 
 class HttpError extends Error {
@@ -175,7 +175,8 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
   const manifest = readManifest(dir);
   const files: PulledFile[] = [];
   for (const f of loader.info.files) {
-    const dest = path.join(dir, f.name);
+    const dest = path.join(dir, ...f.name.split("/"));
+    mkdirSync(path.dirname(dest), { recursive: true });
     const url = sourceUrl(f, opts.from);
     const known = manifest[f.name];
     if (!opts.force && known && existsSync(dest)) {

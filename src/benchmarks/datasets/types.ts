@@ -12,7 +12,7 @@
 import type { Probe } from "../../domain/types.ts";
 
 export interface RemoteFile {
-  /** File name inside the dataset folder (what load() reads). */
+  /** Path inside the dataset folder, "/"-separated (what load() reads), e.g. "human_labelled_completions/x.csv". */
   name: string;
   /** Public download URL (a pinned raw GitHub URL where possible). */
   url: string;

@@ -7,7 +7,8 @@
  *                                                   NAME "custom" reads your own CSV/JSONL file with a column mapping.
  *   data pull NAME|all [--cache DIR] [--from URL] [--force] [--no-verify]
  *                                                   download from the public source into the cache (default: the
- *                                                   config's dataCache), verified and atomically written
+ *                                                   config's dataCache), verified and atomically written; --from is
+ *                                                   the dataset's folder (or, with "all", the folder of folders)
  */
 import path from "node:path";
 import cliProgress from "cli-progress";
@@ -122,52 +123,73 @@ export function registerData(program: Command): void {
         name: string,
         flags: { cache?: string; from?: string; force?: boolean; verify: boolean; config?: string },
       ) => {
-        const loaders = name === "all" ? [...LOADERS] : [getLoaderOrFail(name)];
+        const all = name === "all";
+        const loaders = all ? [...LOADERS] : [getLoaderOrFail(name)];
         const cache = cacheDir(flags.cache, flags.config);
-        const bars = new cliProgress.MultiBar(
-          {
-            format: " {file} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta_formatted}",
-            clearOnComplete: false,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-        const active = new Map<string, cliProgress.SingleBar>();
-        const onProgress = (p: PullProgress) => {
-          let bar = active.get(p.file);
-          if (!bar) {
-            bar = bars.create(p.total ?? 0, 0, { file: p.file });
-            active.set(p.file, bar);
-          }
-          if (p.total && bar.getTotal() !== p.total) bar.setTotal(p.total);
-          bar.update(p.received, { file: p.file });
-        };
-        try {
-          for (const l of loaders) {
-            const r = await pullDataset(l, {
-              cacheDir: cache,
-              from: flags.from,
-              force: flags.force,
-              verify: flags.verify,
-              onProgress,
-            }).catch((err: unknown) => {
-              if (err instanceof DatasetError)
+        for (const l of loaders) {
+          // With "all", --from is the root that holds one folder per dataset (like ../shared/datasets).
+          const from =
+            flags.from && all ? new URL(`${folderOf(l.info.name)}/`, withSlash(flags.from)).href : flags.from;
+          const progress = new FileProgress(l.info.name);
+          const r = await pullDataset(l, {
+            cacheDir: cache,
+            from,
+            force: flags.force,
+            verify: flags.verify,
+            onProgress: (p) => progress.update(p),
+          })
+            .catch((err: unknown) => {
+              if (err instanceof DatasetError) {
                 throw new CliError(`${l.info.name}: downloaded files do not parse:\n${err.message}`);
+              }
               if (err instanceof Error) throw new CliError(err.message);
               throw err;
-            });
-            bars.stop();
-            for (const f of r.files) {
-              process.stdout.write(
-                `${l.info.name}: ${f.status} ${f.name} (${f.bytes} bytes, sha256 ${f.sha256.slice(0, 12)}...)\n`,
-              );
-            }
-            process.stdout.write(`${l.info.name}: ${r.rows} rows in ${r.dir}\n`);
+            })
+            .finally(() => progress.stop());
+          for (const f of r.files) {
+            process.stdout.write(
+              `${l.info.name}: ${f.status} ${f.name} (${f.bytes} bytes, sha256 ${f.sha256.slice(0, 12)}...)\n`,
+            );
           }
-        } finally {
-          bars.stop();
+          process.stdout.write(`${l.info.name}: ${r.rows} rows in ${r.dir}\n`);
         }
       },
     );
+}
+
+function withSlash(u: string): string {
+  return u.endsWith("/") ? u : `${u}/`;
+}
+
+/** One progress bar (bytes, percentage, ETA) per file being downloaded, on stderr when it is a terminal. */
+class FileProgress {
+  private bar: cliProgress.SingleBar | undefined;
+  private file = "";
+
+  constructor(private readonly dataset: string) {}
+
+  update(p: PullProgress): void {
+    if (!process.stderr.isTTY) return;
+    if (p.file !== this.file) {
+      this.stop();
+      this.file = p.file;
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: ` ${this.dataset}/${p.file} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta_formatted}`,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(p.total ?? 0, 0);
+    }
+    if (p.total && this.bar?.getTotal() !== p.total) this.bar?.setTotal(p.total);
+    this.bar?.update(p.received);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
 }
 
 function getLoaderOrFail(name: string): ReturnType<typeof getLoader> {

@@ -131,6 +131,21 @@ describe("breakfix data", () => {
     expect(lastJson(show.stdout)).toMatchObject({ total: 100, by_category: { S2: 40, S1: 20, S11: 20, S4: 20 } });
   });
 
+  it("data pull all --from <folder of folders>: the cache layout is what every loader reads", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    const from = pathToFileURL(sharedDatasetsDir()).href;
+    const r = await inProcess(["data", "pull", "all", "--cache", "c", "--from", from], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("xstest-completions: 1350 rows in");
+    expect(r.stdout).toContain("multijail: 3150 rows in");
+    expect(r.stdout).toContain("hh-rlhf-harmless: 2312 rows in");
+    const show = await inProcess(["data", "show", "xstest-completions", "--json"], dir);
+    expect(show.code).toBe(1); // no breakfix.yaml here: the default cache is .breakfix/data, which is empty
+    writeFileSync(path.join(dir, "breakfix.yaml"), "dataCache: c\n");
+    const show2 = await inProcess(["data", "show", "xstest-completions", "--json"], dir);
+    expect(lastJson(show2.stdout)).toMatchObject({ total: 1350, by_label: { "2_full_refusal": 490 } });
+  });
+
   it("data list names every dataset", async () => {
     const r = await inProcess(["data", "list", "--json"], REPO);
     expect(r.code).toBe(0);

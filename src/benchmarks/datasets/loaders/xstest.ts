@@ -92,7 +92,7 @@ export const xstestCompletionsInfo: DatasetInfo = {
   homepage: "https://github.com/paul-rottger/exaggerated-safety",
   rows: 1350,
   files: COMPLETION_MODELS.map((m) => ({
-    name: `xstest_v2_completions_${m}.csv`,
+    name: `human_labelled_completions/xstest_v2_completions_${m}.csv`,
     url: `${REPO}/model_completions/xstest_v2_completions_${m}.csv`,
   })),
 };
