@@ -82,6 +82,19 @@ describe("breakfix redteam / findings", () => {
     expect(a.asr.by_technique.direct.asr).toBe(0);
     expect(a.asr.by_technique.system_override.asr).toBe(1);
     expect(Object.keys(a.asr.by_language).sort()).toEqual(["en", "es"]);
+    // ASR per category x technique x language, each with its Wilson interval.
+    const cells = a.asr.cells as {
+      category: string;
+      technique: string;
+      language: string;
+      asr: number;
+      low: number;
+      high: number;
+      n: number;
+    }[];
+    expect(cells.length).toBeGreaterThan(10);
+    expect(cells.reduce((k, c) => k + c.n, 0)).toBe(60);
+    for (const c of cells) expect(c.low <= c.asr && c.asr <= c.high).toBe(true);
     expect(a.vulnerabilities.length).toBeGreaterThan(0);
     expect(first.stdout).toMatch(/ASR overall/);
     const calls = server.countFor("demo");

@@ -26,7 +26,8 @@ import { FramingRegistry } from "../../redteam/framings/load.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
-import { makePersona } from "../../redteam/personas.ts";
+import { loadPersonaFile } from "../../redteam/persona-file.ts";
+import { makePersona, type Persona } from "../../redteam/personas.ts";
 import { loadSeeds } from "../../redteam/seeds.ts";
 import { Store } from "../../store/store.ts";
 import type { World } from "../../world/generate.ts";
@@ -77,6 +78,7 @@ interface RedteamOptions {
   target?: string;
   seeds?: string;
   persona: string;
+  personas?: string;
   budget?: string;
   languages?: string;
   judge?: string;
@@ -218,6 +220,17 @@ export function outcomeJson(out: CampaignOutcome): Record<string, unknown> {
       by_language: rowsJson(out.asr.byLanguage),
       by_family: rowsJson(out.asr.byFamily),
       by_technique: rowsJson(out.asr.byTechnique),
+      cells: out.asr.cells.map((c) => ({
+        category: c.category,
+        technique: c.technique,
+        family: c.family,
+        language: c.language,
+        asr: Number.isFinite(c.asr) ? c.asr : null,
+        low: c.interval.low,
+        high: c.interval.high,
+        successes: c.successes,
+        n: c.n,
+      })),
     },
     vulnerabilities: out.identified.vulnerabilities.map((v) => ({
       id: v.id,
@@ -259,15 +272,19 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     throw new CliError((e as Error).message, 2);
   }
   const pc = cfg.redteam.personas.find((p) => p.id === o.persona);
-  let persona: ReturnType<typeof makePersona>;
+  let persona: Persona;
   try {
-    persona = makePersona(
-      o.persona,
-      framings,
-      pc
-        ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }
-        : {},
-    );
+    const fromFile = o.personas ? loadPersonaFile(o.personas, framings).find((p) => p.id === o.persona) : undefined;
+    if (o.personas && !fromFile) throw new Error(`no persona '${o.persona}' in ${o.personas}`);
+    persona =
+      fromFile ??
+      makePersona(
+        o.persona,
+        framings,
+        pc
+          ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }
+          : {},
+      );
   } catch (e) {
     throw new CliError(`--persona: ${(e as Error).message}`, 2);
   }
@@ -357,6 +374,7 @@ export function registerRedteam(program: Command): void {
     )
     .option("--seeds <name|file>", "seed probes: world, a dataset name (breakfix data list), or a .jsonl/.csv file")
     .option("--persona <id>", "low_skilled, intermediate, or a persona id from breakfix.yaml", "low_skilled")
+    .option("--personas <file>", "YAML/JSON file of custom personas (technique bundles and budgets)")
     .option("--budget <n>", "most attacks to plan (a seed-balanced prefix of the plan)")
     .option(
       "--languages <list>",
