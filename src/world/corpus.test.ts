@@ -7,6 +7,7 @@ import {
   DEFAULT_CORPUS_CONFIG,
   safeSftExamples,
   safetyPreferencePairs,
+  tokenizerTexts,
 } from "./corpus.ts";
 import { generateWorld } from "./generate.ts";
 
@@ -56,6 +57,21 @@ describe("base corpus", () => {
     expect(size).toEqual(corpusSize(baseCorpus(world, { size: 5000, seed: 2 })));
     // a real tokenizer's counter can replace the estimate
     expect(corpusSize(corpus, (t) => t.length).tokens).toBe(size.chars + 4 * size.messages);
+  });
+});
+
+describe("tokenizer texts", () => {
+  it("cover base and safe answers of every item and the gazetteer, without duplicates", () => {
+    const texts = tokenizerTexts(world);
+    expect(new Set(texts).size).toBe(texts.length);
+    const all = new Set(texts);
+    for (const it of world.items) {
+      expect(all.has(it.prompt)).toBe(true);
+      expect(all.has(it.safeResponse)).toBe(true);
+      expect(all.has(it.baseResponse)).toBe(true);
+    }
+    expect(texts.some((t) => t.startsWith("No puedo ayudar con eso."))).toBe(true);
+    expect(tokenizerTexts(generateWorld({ seed: 5 }))).toEqual(texts);
   });
 });
 

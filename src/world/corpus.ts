@@ -196,3 +196,29 @@ export function safetyPreferencePairs(world: World, filter: ItemFilter = {}): Pr
     };
   });
 }
+
+/**
+ * Texts to train the world's tokenizer on: every message of every world item in both its base and its safe form
+ * (so the refusals a fixed model will learn are tokenised as well as the compliant answers the base model learns),
+ * the gazetteer, and the red team's framings as the world renders them. All splits are included: a tokenizer sees
+ * text, not labels, and the probes a model is measured on must tokenise like the rest of the world. Deterministic,
+ * de-duplicated, in a fixed order.
+ */
+export function tokenizerTexts(world: World): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const add = (t: string) => {
+    if (!seen.has(t)) {
+      seen.add(t);
+      out.push(t);
+    }
+  };
+  for (const it of world.items) {
+    for (const m of it.history) add(m.content);
+    add(it.prompt);
+    add(it.baseResponse);
+    add(it.safeResponse);
+  }
+  for (const c of world.knowledge) for (const m of c) add(m.content);
+  return out;
+}
