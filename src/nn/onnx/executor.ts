@@ -18,6 +18,8 @@ export interface OnnxExecutorOptions {
   optimization?: "disabled" | "basic" | "extended" | "all";
   /** Write the optimised model ORT runs to this path (debugging). */
   optimizedModelPath?: string;
+  /** Write an ORT profile (chrome trace JSON) with this file prefix (debugging; see `endProfiling`). */
+  profilePrefix?: string;
 }
 
 interface CachedSession {
@@ -36,6 +38,7 @@ export function sessionOptions(o: OnnxExecutorOptions): ort.InferenceSession.Ses
     enableCpuMemArena: true,
     enableMemPattern: true,
     ...(o.optimizedModelPath ? { optimizedModelFilePath: o.optimizedModelPath } : {}),
+    ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
     extra: {
       session: {
         intra_op: { allow_spinning: o.spinning ? "1" : "0" },
@@ -95,6 +98,11 @@ export class OnnxCompiled implements CompiledGraph {
       ortFeeds[f.name] = "dims" in t ? t : toOrtTensor(f.name, f, t);
     }
     return session.run(ortFeeds);
+  }
+
+  /** Stop ORT profiling and write the trace (only with `profilePrefix`). */
+  async endProfiling(): Promise<void> {
+    (await this.executor.session(this.key)).endProfiling();
   }
 
   async dispose(): Promise<void> {

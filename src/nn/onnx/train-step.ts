@@ -199,6 +199,11 @@ export class OnnxTrainStep {
     this.stepCount = step;
   }
 
+  /** Stop ORT profiling and write the trace (executor created with `profilePrefix`). */
+  endProfiling(): Promise<void> {
+    return this.compiled.endProfiling();
+  }
+
   dispose(): Promise<void> {
     return this.compiled.dispose();
   }

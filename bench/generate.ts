@@ -1,0 +1,241 @@
+/**
+ * Generation throughput benchmark (issue 4): tokens/s for 64 prompts x 64 new tokens (greedy) on the ~5M Llama of
+ * bench/train.ts, exported to GGUF (F32):
+ *   - ours: breakfix's evaluation path for local models, LlamaCppRunner (src/nn/gguf/llamacpp.ts; what the
+ *     `llamacpp` ChatModel provider runs): one context of 16 sequences, F32 KV cache, our scheduling and stop logic;
+ *   - llama.cpp direct: node-llama-cpp 3.21.1 used as its docs show, one context of 16 sequences (F32 KV cache like
+ *     ours, so both sides compute the same tokens), a LlamaCompletion per prompt, 16 in flight;
+ *   - (info, --with-ts) nn's plain-TypeScript KV-cache decoder (src/nn/generate.ts; the `builtin` provider for HF
+ *     checkpoints), all 64 prompts batched (takes minutes).
+ * Each side runs in its own child process (peak RSS per side), alternating, best of --repeats runs.
+ *
+ * Usage: npm run bench:generate -- [--json] [--quick] [--with-ts] [--repeats N]
+ * The last stdout line (with --json) is one JSON object with tokens/s and peak RSS per side and `ratio_vs_llamacpp`
+ * (ours / llama.cpp direct, >= 0.9 is the target).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { generate } from "../src/nn/generate.ts";
+import { byteLevelTokenizerJson, seededRandom } from "../src/nn/gguf/fixtures.ts";
+import { writeLlamaGguf } from "../src/nn/gguf/llama.ts";
+import { LlamaCppRunner } from "../src/nn/gguf/llamacpp.ts";
+import { configToHf, initWeights, type LlamaConfig } from "../src/nn/llama.ts";
+import { BENCH_CONFIGS } from "./llama-configs.ts";
+
+const N_PROMPTS = 64;
+const NEW_TOKENS = 64;
+const SEQUENCES = 16;
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Side {
+  tokens_per_s: number;
+  wall_s: number;
+  generated: number;
+  peak_rss_mb: number;
+  checksum: number;
+}
+
+function setup(dir: string): { cfg: LlamaConfig; gguf: string; prompts: number[][] } {
+  const base = BENCH_CONFIGS["5m"];
+  const tok = byteLevelTokenizerJson();
+  // no EOS: every prompt generates all 64 tokens on both sides
+  const cfg: LlamaConfig = { ...base, bosTokenId: tok.specials["<|bos|>"] };
+  const weights = initWeights(cfg, 3, 0.08);
+  const gguf = path.join(dir, "bench-5m-f32.gguf");
+  writeLlamaGguf(gguf, {
+    config: configToHf(cfg) as never,
+    tensors: weights,
+    tokenizer: { tokenizerJson: tok.json },
+  });
+  const rand = seededRandom(9);
+  const prompts = Array.from({ length: N_PROMPTS }, () =>
+    Array.from({ length: 16 + Math.floor(rand() * 17) }, () => Math.floor(rand() * (tok.vocabSize - 5))),
+  );
+  return { cfg, gguf, prompts };
+}
+
+function checksum(seqs: number[][]): number {
+  let h = 0;
+  for (const s of seqs) for (const t of s) h = (h * 31 + t) >>> 0;
+  return h;
+}
+
+function finish(t0: number, seqs: number[][]): Side {
+  const wall = (performance.now() - t0) / 1000;
+  const generated = seqs.reduce((a, s) => a + s.length, 0);
+  return {
+    tokens_per_s: generated / wall,
+    wall_s: wall,
+    generated,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    checksum: checksum(seqs),
+  };
+}
+
+async function runOurs(gguf: string, prompts: number[][]): Promise<Side> {
+  const runner = await LlamaCppRunner.load(gguf, { sequences: SEQUENCES, contextSize: 128 });
+  try {
+    await runner.generate(prompts.slice(0, 2), { maxTokens: 4 }); // warm-up
+    const t0 = performance.now();
+    const gens = await runner.generate(prompts, { maxTokens: NEW_TOKENS, temperature: 0, stopTokens: [] });
+    return finish(
+      t0,
+      gens.map((g) => g.tokens),
+    );
+  } finally {
+    await runner.dispose();
+  }
+}
+
+async function runDirect(gguf: string, prompts: number[][]): Promise<Side> {
+  const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: gguf });
+  // same KV-cache precision as ours (F32), so both sides do the same work and produce the same tokens
+  const context = await model.createContext({
+    contextSize: 128 * SEQUENCES,
+    sequences: SEQUENCES,
+    experimentalKvCacheKeyType: "F32",
+    experimentalKvCacheValueType: "F32",
+  });
+  const completions = Array.from({ length: SEQUENCES }, () => {
+    const seq = context.getSequence();
+    return { seq, completion: new LlamaCompletion({ contextSequence: seq }) };
+  });
+  const runOne = async (
+    c: { seq: { clearHistory(): Promise<void> }; completion: LlamaCompletion },
+    p: number[],
+    maxTokens: number,
+  ): Promise<number[]> => {
+    const out: number[] = [];
+    await c.seq.clearHistory();
+    await c.completion.generateCompletion(p as never[], {
+      maxTokens,
+      temperature: 0,
+      onToken: (t) => {
+        out.push(...t.map(Number));
+      },
+    });
+    return out;
+  };
+  await runOne(completions[0], prompts[0], 4); // warm-up
+  const t0 = performance.now();
+  const results: number[][] = new Array(prompts.length);
+  let next = 0;
+  await Promise.all(
+    completions.map(async (c) => {
+      while (next < prompts.length) {
+        const i = next++;
+        results[i] = await runOne(c, prompts[i], NEW_TOKENS);
+      }
+    }),
+  );
+  const side = finish(t0, results);
+  await context.dispose();
+  await model.dispose();
+  return side;
+}
+
+function runTs(cfg: LlamaConfig, prompts: number[][]): Side {
+  const weights = initWeights(cfg, 3, 0.08);
+  const t0 = performance.now();
+  const gens = generate(cfg, weights, prompts, { maxTokens: NEW_TOKENS, stopTokens: [] });
+  return finish(
+    t0,
+    gens.map((g) => g.tokens),
+  );
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function child(side: string, dir: string): Side {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "bench/generate.ts"), "--child", side, dir],
+    {
+      cwd: repoRoot,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  if (r.status !== 0) throw new Error(`bench:generate child "${side}" failed (${r.status})`);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+}
+
+async function main(): Promise<void> {
+  const childSide = arg("--child");
+  if (childSide) {
+    const dir = process.argv[process.argv.indexOf("--child") + 2];
+    const { cfg, gguf, prompts } = setup(dir);
+    const res =
+      childSide === "ours"
+        ? await runOurs(gguf, prompts)
+        : childSide === "direct"
+          ? await runDirect(gguf, prompts)
+          : runTs(cfg, prompts);
+    process.stdout.write(`${JSON.stringify(res)}\n`);
+    return;
+  }
+  const asJson = process.argv.includes("--json");
+  const withTs = process.argv.includes("--with-ts");
+  const repeats = Number(arg("--repeats") ?? (process.argv.includes("--quick") ? 1 : 3));
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-generate-"));
+  const started = Date.now();
+  try {
+    const best: Record<string, Side> = {};
+    const sides = ["ours", "direct"];
+    const total = repeats * sides.length + (withTs ? 1 : 0);
+    let done = 0;
+    const progress = (what: string) => {
+      const el = (Date.now() - started) / 1000;
+      const eta = done ? (el / done) * (total - done) : Number.NaN;
+      log(
+        `[bench:generate] ${done}/${total} ${what} (elapsed ${el.toFixed(0)} s, ETA ${Number.isNaN(eta) ? "?" : eta.toFixed(0)} s)`,
+      );
+    };
+    for (let r = 0; r < repeats; r++) {
+      for (const s of sides) {
+        progress(s);
+        const res = child(s, dir);
+        done++;
+        if (!best[s] || res.tokens_per_s > best[s].tokens_per_s) best[s] = res;
+      }
+    }
+    let ts: Side | undefined;
+    if (withTs) {
+      progress("typescript decoder");
+      ts = child("ts", dir);
+      done++;
+    }
+    const summary = {
+      bench: "generate",
+      model: "5m (bench/train.ts), F32 GGUF, random weights",
+      prompts: N_PROMPTS,
+      new_tokens: NEW_TOKENS,
+      sequences: SEQUENCES,
+      threads: "llama.cpp default (math cores)",
+      load_avg_1m: loadavg()[0],
+      ours: best.ours,
+      llamacpp_direct: best.direct,
+      same_tokens: best.ours.checksum === best.direct.checksum,
+      ratio_vs_llamacpp: best.ours.tokens_per_s / best.direct.tokens_per_s,
+      typescript_decoder: ts ?? null,
+      wall_s: (Date.now() - started) / 1000,
+    };
+    log(
+      `[bench:generate] ours ${best.ours.tokens_per_s.toFixed(0)} tok/s, llama.cpp direct ${best.direct.tokens_per_s.toFixed(0)} tok/s, ratio ${summary.ratio_vs_llamacpp.toFixed(2)}` +
+        (ts ? `; TypeScript decoder ${ts.tokens_per_s.toFixed(0)} tok/s` : ""),
+    );
+    process.stdout.write(asJson ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,226 @@
+/**
+ * Training throughput benchmark (issue 4): tokens/s of one full optimizer step (forward + backward + AdamW) for a ~5M
+ * and a ~30M parameter Llama at batch 8 x sequence 256, full fine-tune and LoRA r=16 (alpha 32, q/k/v/o/gate/up/
+ * down), ours (the fused ONNX Runtime step, src/nn/onnx/train-step.ts) vs PyTorch CPU eager (Debian python3-torch,
+ * /usr/bin/python3, torch.set_num_threads(2), bench/torch_train.py), both float32, measured in the same run.
+ *
+ * Every measurement runs in its own child process (so peak RSS is per measurement), ours and PyTorch alternating
+ * per case so machine load affects both alike. Step time is the median of the timed steps after warm-up.
+ *
+ * Usage: npm run bench:train -- [--json] [--quick] [--configs 5m,30m] [--modes full,lora] [--steps N]
+ * The last stdout line (with --json) is one JSON object: per config and mode, tokens/s, step ms and peak RSS of
+ * each side, `ratio_vs_pytorch` (ours / PyTorch tokens/s, > 1 = we are faster).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
+import path from "node:path";
+import { seededRandom } from "../src/nn/gguf/fixtures.ts";
+import { buildLoss, countParams, initWeights, type LlamaConfig, lossBatch } from "../src/nn/llama.ts";
+import { OnnxExecutor } from "../src/nn/onnx/executor.ts";
+import { OnnxTrainStep } from "../src/nn/onnx/train-step.ts";
+import { GraphBuilder } from "../src/nn/tensor.ts";
+import { DEFAULT_LORA, initLora, loraHook } from "../src/train/lora.ts";
+import { BENCH_CONFIGS } from "./llama-configs.ts";
+
+const BATCH = 8;
+const SEQ = 256;
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface CaseSpec {
+  config: string;
+  mode: "full" | "lora";
+  steps: number;
+  warmup: number;
+  threads: number;
+}
+
+interface SideResult {
+  tokens_per_s: number;
+  step_ms: number;
+  peak_rss_mb: number;
+  compile_s?: number;
+  losses: number[];
+}
+
+/** Child: time our fused ONNX training step. */
+async function runOurs(spec: CaseSpec): Promise<SideResult> {
+  const cfg = BENCH_CONFIGS[spec.config];
+  const lora = spec.mode === "lora" ? { ...DEFAULT_LORA } : undefined;
+  const t0 = performance.now();
+  const b = new GraphBuilder();
+  const g = buildLoss(cfg, b, BATCH, SEQ, lora ? loraHook(cfg, lora, false) : undefined);
+  const weights = initWeights(cfg, 0);
+  const adapter = lora ? initLora(cfg, lora, 1) : new Map();
+  for (const [n, t] of adapter) weights.set(n, t);
+  const trainable = lora ? [...adapter.keys()] : [...g.params.keys()];
+  const executor = new OnnxExecutor({ threads: spec.threads });
+  const step = OnnxTrainStep.compile(executor, b.graph, g.loss.id, trainable, { weightDecay: 0.01 });
+  // uniform random token ids, like torch_train.py (throughput only; the data is not shared)
+  const rand = seededRandom(1);
+  const ids = Array.from({ length: BATCH * SEQ }, () => Math.floor(rand() * cfg.vocabSize));
+  const feeds = lossBatch(cfg, BATCH, SEQ, ids, new Array(BATCH * SEQ).fill(1), ids);
+  const state = new Map<string, { m: Float32Array; v: Float32Array }>();
+  const losses: number[] = [];
+  const times: number[] = [];
+  let compileS = 0;
+  for (let i = 0; i < spec.warmup + spec.steps; i++) {
+    const s = performance.now();
+    const r = await step.run(weights, state, feeds, 1e-4);
+    const dt = performance.now() - s;
+    if (i === 0) compileS = (performance.now() - t0) / 1000;
+    losses.push(r.loss);
+    if (i >= spec.warmup) times.push(dt);
+  }
+  await step.dispose();
+  times.sort((a, c) => a - c);
+  const stepMs = times[Math.floor(times.length / 2)];
+  return {
+    tokens_per_s: (BATCH * SEQ * 1000) / stepMs,
+    step_ms: stepMs,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    compile_s: compileS,
+    losses,
+  };
+}
+
+function hfConfig(c: LlamaConfig): Record<string, unknown> {
+  return {
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+  };
+}
+
+function runTorch(spec: CaseSpec): SideResult {
+  const arg = JSON.stringify({
+    config: hfConfig(BENCH_CONFIGS[spec.config]),
+    batch: BATCH,
+    seq: SEQ,
+    steps: spec.steps,
+    warmup: spec.warmup,
+    mode: spec.mode,
+    lora_r: DEFAULT_LORA.r,
+    lora_alpha: DEFAULT_LORA.alpha,
+    threads: spec.threads,
+  });
+  const out = execFileSync("/usr/bin/python3", [path.join(repoRoot, "bench/torch_train.py"), arg], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, OMP_NUM_THREADS: String(spec.threads) },
+  });
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+function runChild(spec: CaseSpec): SideResult {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "bench/train.ts"), "--child", JSON.stringify(spec)],
+    {
+      cwd: repoRoot,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 1 << 24,
+    },
+  );
+  if (r.status !== 0) throw new Error(`bench child failed (${r.status}) for ${JSON.stringify(spec)}`);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+}
+
+function torchAvailable(): string | undefined {
+  try {
+    return execFileSync("/usr/bin/python3", ["-c", "import torch; print(torch.__version__)"], {
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const child = arg("--child");
+  if (child) {
+    const res = await runOurs(JSON.parse(child) as CaseSpec);
+    process.stdout.write(`${JSON.stringify(res)}\n`);
+    return;
+  }
+  const asJson = process.argv.includes("--json");
+  const quick = process.argv.includes("--quick");
+  const configs = (arg("--configs") ?? "5m,30m").split(",");
+  const modes = (arg("--modes") ?? "full,lora").split(",") as ("full" | "lora")[];
+  const steps = Number(arg("--steps") ?? (quick ? 2 : 3));
+  const torchVersion = torchAvailable();
+  if (!torchVersion) log("PyTorch not found at /usr/bin/python3 (apt-get install python3-torch): ours only");
+  const cases: CaseSpec[] = configs.flatMap((config) => {
+    if (!BENCH_CONFIGS[config]) throw new Error(`--configs: unknown config "${config}" (5m, 30m)`);
+    return modes.map((mode) => ({ config, mode, steps, warmup: 1, threads: 2 }));
+  });
+  const started = Date.now();
+  const results: Record<string, Record<string, unknown>> = {};
+  let done = 0;
+  const total = cases.length * (torchVersion ? 2 : 1);
+  const progress = (what: string) => {
+    const elapsed = (Date.now() - started) / 1000;
+    const eta = done > 0 ? (elapsed / done) * (total - done) : Number.NaN;
+    log(
+      `[bench:train] ${done}/${total} ${what} (elapsed ${elapsed.toFixed(0)} s, ETA ${Number.isNaN(eta) ? "?" : eta.toFixed(0)} s)`,
+    );
+  };
+  for (const c of cases) {
+    const key = c.config;
+    results[key] ??= { params: countParams(BENCH_CONFIGS[key]) };
+    progress(`ours ${c.config} ${c.mode}`);
+    const ours = runChild(c);
+    done++;
+    let torch: SideResult | undefined;
+    if (torchVersion) {
+      progress(`pytorch ${c.config} ${c.mode}`);
+      torch = runTorch(c);
+      done++;
+    }
+    const entry = {
+      ours,
+      pytorch: torch,
+      ratio_vs_pytorch: torch ? ours.tokens_per_s / torch.tokens_per_s : null,
+    };
+    results[key][c.mode] = entry;
+    log(
+      `[bench:train] ${c.config} ${c.mode}: ours ${ours.tokens_per_s.toFixed(0)} tok/s (${ours.peak_rss_mb.toFixed(0)} MB)` +
+        (torch
+          ? `, pytorch ${torch.tokens_per_s.toFixed(0)} tok/s (${torch.peak_rss_mb.toFixed(0)} MB), ratio ${entry.ratio_vs_pytorch?.toFixed(2)}`
+          : ""),
+    );
+  }
+  const ratios = Object.values(results).flatMap((r) =>
+    modes
+      .map((m) => (r[m] as { ratio_vs_pytorch: number | null }).ratio_vs_pytorch)
+      .filter((x): x is number => x !== null),
+  );
+  const summary = {
+    bench: "train",
+    batch: BATCH,
+    seq: SEQ,
+    dtype: "float32",
+    threads: 2,
+    pytorch_version: torchVersion ?? null,
+    load_avg_1m: loadavg()[0],
+    configs: results,
+    ratio_vs_pytorch_min: ratios.length ? Math.min(...ratios) : null,
+    wall_s: (Date.now() - started) / 1000,
+  };
+  if (asJson) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+}
+
+await main();
