@@ -3,10 +3,8 @@
  * global-norm gradient clipping (torch.nn.utils.clip_grad_norm_), and state save/restore as safetensors.
  */
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { HostTensor } from "./ir.ts";
-import { readSafetensorsFile, serializeSafetensors } from "./safetensors.ts";
+import { readSafetensorsFile, writeSafetensorsFile } from "./safetensors.ts";
 
 export interface AdamWOptions {
   lr: number;
@@ -88,10 +86,7 @@ export class AdamW {
   /** Write the state to one safetensors file (atomically). */
   save(path: string): void {
     const { tensors, metadata } = this.stateTensors();
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, serializeSafetensors(tensors, "F32", metadata));
-    renameSync(tmp, path);
+    writeSafetensorsFile(path, tensors, "F32", metadata);
   }
 
   /** Restore a state written by `save`; `decay` is code, so pass it again if it was not the default. */

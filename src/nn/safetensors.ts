@@ -3,7 +3,17 @@
  * `model.safetensors.index.json`. Format: u64 LE header length N, N bytes of JSON
  * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the data buffer.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { HostTensor } from "./ir.ts";
 
@@ -55,18 +65,33 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** Parse one safetensors buffer; `source` names the file in errors. */
-export function parseSafetensors(
-  buf: Uint8Array,
-  source = "safetensors",
-): { tensors: TensorMap; metadata: Record<string, string> } {
-  if (buf.length < 8) throw new Error(`${source}: too short for a safetensors header`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = Number(dv.getBigUint64(0, true));
-  if (8 + n > buf.length) throw new Error(`${source}: header length ${n} exceeds the file size ${buf.length}`);
+/** Random access to the bytes of a safetensors source (a buffer or an open file). */
+type ByteSource = { size: number; read(offset: number, length: number): Uint8Array };
+
+function decodeTensor(bytes: Uint8Array, dtype: string, count: number): Float32Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float32Array(count);
+  if (dtype === "F32") {
+    for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true);
+  } else if (dtype === "F16") {
+    for (let i = 0; i < count; i++) data[i] = halfToFloat(dv.getUint16(2 * i, true));
+  } else {
+    for (let i = 0; i < count; i++) {
+      u32[0] = dv.getUint16(2 * i, true) << 16;
+      data[i] = f32[0];
+    }
+  }
+  return data;
+}
+
+function parseSource(src: ByteSource, source: string): { tensors: TensorMap; metadata: Record<string, string> } {
+  if (src.size < 8) throw new Error(`${source}: too short for a safetensors header`);
+  const head = src.read(0, 8);
+  const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
+  if (8 + n > src.size) throw new Error(`${source}: header length ${n} exceeds the file size ${src.size}`);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder().decode(src.read(8, n)));
   } catch (e) {
     throw new Error(`${source}: header is not JSON (${(e as Error).message})`);
   }
@@ -79,40 +104,46 @@ export function parseSafetensors(
       continue;
     }
     const e = raw as HeaderEntry;
-    if (!e || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets))
+    if (!e || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
       throw new Error(`${source}: tensor "${name}": bad header entry`);
+    }
     const count = e.shape.reduce((a, b) => a * b, 1);
     const [start, end] = e.data_offsets;
     const width = e.dtype === "F32" ? 4 : e.dtype === "F16" || e.dtype === "BF16" ? 2 : 0;
     if (!width) throw new Error(`${source}: tensor "${name}": dtype ${e.dtype} not supported (F32, F16, BF16)`);
-    if (end - start !== count * width || base + end > buf.length) {
+    if (end - start !== count * width || base + end > src.size) {
       throw new Error(
         `${source}: tensor "${name}": offsets [${start}, ${end}] do not fit shape [${e.shape}] ${e.dtype}`,
       );
     }
-    const data = new Float32Array(count);
-    const off = base + start;
-    if (e.dtype === "F32") {
-      for (let i = 0; i < count; i++) data[i] = dv.getFloat32(off + 4 * i, true);
-    } else if (e.dtype === "F16") {
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(dv.getUint16(off + 2 * i, true));
-    } else {
-      for (let i = 0; i < count; i++) {
-        u32[0] = dv.getUint16(off + 2 * i, true) << 16;
-        data[i] = f32[0];
-      }
-    }
-    tensors.set(name, { shape: e.shape, data });
+    tensors.set(name, { shape: e.shape, data: decodeTensor(src.read(base + start, end - start), e.dtype, count) });
   }
   return { tensors, metadata };
 }
 
-/** Serialize tensors (sorted by name, like the Python library) as F32 or F16. */
-export function serializeSafetensors(
+/** Parse one safetensors buffer; `source` names the file in errors. */
+export function parseSafetensors(
+  buf: Uint8Array,
+  source = "safetensors",
+): { tensors: TensorMap; metadata: Record<string, string> } {
+  return parseSource({ size: buf.length, read: (o, l) => buf.subarray(o, o + l) }, source);
+}
+
+function encodeTensor(d: HostTensor["data"], dtype: "F32" | "F16"): Uint8Array {
+  const width = dtype === "F32" ? 4 : 2;
+  const out = new Uint8Array(d.length * width);
+  const dv = new DataView(out.buffer);
+  if (dtype === "F32") for (let i = 0; i < d.length; i++) dv.setFloat32(4 * i, d[i], true);
+  else for (let i = 0; i < d.length; i++) dv.setUint16(2 * i, floatToHalf(d[i]), true);
+  return out;
+}
+
+/** The 8-byte length + JSON header (padded to 8 bytes) for `tensors` sorted by name, like the Python library. */
+function encodeHeader(
   tensors: TensorMap,
-  dtype: "F32" | "F16" = "F32",
+  dtype: "F32" | "F16",
   metadata?: Record<string, string>,
-): Uint8Array {
+): { head: Uint8Array; names: string[]; dataBytes: number } {
   const names = [...tensors.keys()].sort();
   const width = dtype === "F32" ? 4 : 2;
   const header: Record<string, unknown> = {};
@@ -127,20 +158,48 @@ export function serializeSafetensors(
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const hb = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + hb.length + off);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  let p = 8 + hb.length;
+  const head = new Uint8Array(8 + hb.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);
+  head.set(hb, 8);
+  return { head, names, dataBytes: off };
+}
+
+/** Serialize tensors (sorted by name) as F32 or F16 into one buffer (small files; see writeSafetensorsFile). */
+export function serializeSafetensors(
+  tensors: TensorMap,
+  dtype: "F32" | "F16" = "F32",
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const { head, names, dataBytes } = encodeHeader(tensors, dtype, metadata);
+  const out = new Uint8Array(head.length + dataBytes);
+  out.set(head, 0);
+  let p = head.length;
   for (const name of names) {
-    const d = tensors.get(name)!.data;
-    if (dtype === "F32") {
-      for (let i = 0; i < d.length; i++, p += 4) dv.setFloat32(p, d[i], true);
-    } else {
-      for (let i = 0; i < d.length; i++, p += 2) dv.setUint16(p, floatToHalf(d[i]), true);
-    }
+    const b = encodeTensor(tensors.get(name)!.data, dtype);
+    out.set(b, p);
+    p += b.length;
   }
   return out;
+}
+
+/** Write one safetensors file tensor by tensor (no whole-file buffer, so files over 2 GiB work), atomically. */
+export function writeSafetensorsFile(
+  path: string,
+  tensors: TensorMap,
+  dtype: "F32" | "F16" = "F32",
+  metadata?: Record<string, string>,
+): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w");
+  try {
+    const { head, names } = encodeHeader(tensors, dtype, metadata);
+    writeSync(fd, head);
+    for (const name of names) writeSync(fd, encodeTensor(tensors.get(name)!.data, dtype));
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }
 
 function writeAtomic(path: string, data: Uint8Array | string): void {
@@ -150,8 +209,30 @@ function writeAtomic(path: string, data: Uint8Array | string): void {
   renameSync(tmp, path);
 }
 
+/** Read one safetensors file with positioned reads (no whole-file buffer, so shards over 2 GiB work). */
 export function readSafetensorsFile(path: string): { tensors: TensorMap; metadata: Record<string, string> } {
-  return parseSafetensors(readFileSync(path), path);
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const read = (offset: number, length: number) => {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buf, got, length - got, offset + got);
+        if (n === 0) throw new Error(`${path}: unexpected end of file`);
+        got += n;
+      }
+      return buf;
+    };
+    return parseSource({ size, read }, path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export const INDEX_FILE = "model.safetensors.index.json";
@@ -184,7 +265,7 @@ export function saveSafetensors(
     total += bytes;
   }
   if (shards.length === 1) {
-    writeAtomic(join(dir, "model.safetensors"), serializeSafetensors(tensors, dtype, metadata));
+    writeSafetensorsFile(join(dir, "model.safetensors"), tensors, dtype, metadata);
     return ["model.safetensors"];
   }
   const files: string[] = [];
@@ -193,7 +274,7 @@ export function saveSafetensors(
   shards.forEach((group, i) => {
     const file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
     const sub: TensorMap = new Map(group.map((n) => [n, tensors.get(n)!]));
-    writeAtomic(join(dir, file), serializeSafetensors(sub, dtype, metadata));
+    writeSafetensorsFile(join(dir, file), sub, dtype, metadata);
     for (const n of group) weightMap[n] = file;
     files.push(file);
   });
