@@ -1,7 +1,10 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Judgement } from "../domain/types.ts";
 import { CascadeJudge, MajorityJudge, MaxSeverityJudge } from "./ensemble.ts";
-import { createJudge, needsModel, parseJudgeExpression } from "./registry.ts";
+import { createJudge, needsModel, parseJudgeExpression, readJudgeConfig } from "./registry.ts";
 import { ScriptedJudgeModel } from "./testing/scripted-model.ts";
 import type { Judge, JudgeInput } from "./types.ts";
 
@@ -128,5 +131,22 @@ describe("registry and expressions", () => {
     expect(() => createJudge("harmbench")).toThrow(/needs a judge model/);
     expect(() => createJudge("nope")).toThrow(/unknown judge 'nope'; known judges: refusal-patterns/);
     expect(() => createJudge({ majority: ["a"] } as never)).toThrow();
+  });
+  it("reads ensembles from YAML/JSON config files and names the bad key", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "judge-cfg-"));
+    const good = path.join(dir, "judge.yaml");
+    writeFileSync(
+      good,
+      "judge:\n  cascade:\n    - refusal-patterns\n    - max: [harm-severity, llama-guard-3]\n  stopOn: [full_refusal, partial_refusal]\n",
+    );
+    expect(readJudgeConfig(good)).toEqual({
+      cascade: ["refusal-patterns", { max: ["harm-severity", "llama-guard-3"] }],
+      stopOn: ["full_refusal", "partial_refusal"],
+    });
+    const bad = path.join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ cascade: ["refusal-patterns", "harmbench"], stopOn: ["sometimes"] }));
+    expect(() => readJudgeConfig(bad)).toThrow(/bad\.json: invalid judge config/);
+    expect(() => readJudgeConfig(path.join(dir, "missing.yaml"))).toThrow(/does not exist/);
+    expect(readJudgeConfig("majority(a, b)")).toEqual({ majority: ["a", "b"] });
   });
 });

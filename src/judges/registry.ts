@@ -8,6 +8,8 @@
  * The same structure is accepted as an object (from YAML/JSON config): { cascade: [A, B], stopOn: [...] },
  * { majority: [...] }, { max: [...] }.
  */
+import { existsSync, readFileSync } from "node:fs";
+import YAML from "yaml";
 import { z } from "zod";
 import type { RefusalClass } from "../domain/types.ts";
 import type { ChatModel } from "../models/types.ts";
@@ -184,4 +186,28 @@ export function createJudge(config: JudgeConfig | string, deps: JudgeDeps = {}):
     c.max.map((m) => createJudge(m, deps)),
     { unsafeAt: deps.unsafeAt },
   );
+}
+
+/**
+ * Reads a judge config from text given on the command line: a .yaml/.yml/.json file holding a JudgeConfig (for
+ * ensembles kept with a project), an expression with combinators, or a judge name. Errors name the file.
+ */
+export function readJudgeConfig(text: string): JudgeConfig {
+  if (/\.(ya?ml|json)$/i.test(text)) {
+    if (!existsSync(text)) throw new Error(`judge config file '${text}' does not exist`);
+    let raw: unknown;
+    try {
+      raw = YAML.parse(readFileSync(text, "utf8"));
+    } catch (e) {
+      throw new Error(`${text}: not valid YAML/JSON: ${(e as Error).message}`);
+    }
+    const obj = raw && typeof raw === "object" && "judge" in raw ? (raw as { judge: unknown }).judge : raw;
+    const parsed = judgeConfigSchema.safeParse(obj);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${text}: invalid judge config at '${issue?.path.join(".") || "(root)"}': ${issue?.message}`);
+    }
+    return parsed.data;
+  }
+  return text.includes("(") ? parseJudgeExpression(text) : text;
 }

@@ -11,7 +11,7 @@ import { wilson } from "../../domain/stats.ts";
 import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
 import { CALIBRATION_DATA, loadCalibrationData } from "../../judges/data.ts";
 import { formatConfusion } from "../../judges/metrics.ts";
-import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
+import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
@@ -133,7 +133,7 @@ interface CalibrateFlags {
 
 function parseConfig(text: string): JudgeConfig {
   try {
-    return text.includes("(") ? parseJudgeExpression(text) : text;
+    return readJudgeConfig(text);
   } catch (e) {
     throw new CliError((e as Error).message, 2);
   }
