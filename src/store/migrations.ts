@@ -15,8 +15,8 @@
  *                                                 judgement -> response, finding -> judgement, ...), or NULL
  *   created_at TEXT NOT NULL                      ISO-8601 UTC
  *   payload    TEXT NOT NULL                      the record as canonical JSON
- * plus a few copied-out columns for filtering, listed per table below. Results are never UPDATEd or DELETEd;
- * a status change is a new row in `states`.
+ * plus a few copied-out columns for filtering, listed per table below. Results are never UPDATEd or DELETEd
+ * (version 2 adds triggers that make the database refuse both); a status change is a new row in `states`.
  *
  *   runs(kind)                                   one invocation of a stage or of the cycle
  *   rounds(idx, start_model)                     one break-fix round
@@ -57,7 +57,7 @@ function resultTable(name: string, extra: string[], indexes: string[]): string {
   return `CREATE TABLE ${name} (\n  ${cols.join(",\n  ")}\n);\n${idx.join("\n")}\n`;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS_LIST: Migration[] = [
   {
     version: 1,
     name: "initial schema",
@@ -113,5 +113,36 @@ CREATE INDEX states_entity ON states(entity, entity_hash, seq);
     ].join("\n"),
   },
 ];
+
+const RESULT_TABLES = [
+  "runs",
+  "rounds",
+  "probes",
+  "attacks",
+  "responses",
+  "judgements",
+  "findings",
+  "vulnerabilities",
+  "dataset_rows",
+  "training_runs",
+  "metrics",
+  "cache",
+  "artifacts",
+  "states",
+];
+
+/** Version 2: append-only enforced by the database itself: UPDATE and DELETE on any result table abort. */
+MIGRATIONS_LIST.push({
+  version: 2,
+  name: "append-only guards",
+  sql: RESULT_TABLES.flatMap((t) =>
+    ["UPDATE", "DELETE"].map(
+      (op) =>
+        `CREATE TRIGGER ${t}_no_${op.toLowerCase()} BEFORE ${op} ON ${t} BEGIN SELECT RAISE(ABORT, 'breakfix store: ${t} is append-only (${op} refused)'); END;`,
+    ),
+  ).join("\n"),
+});
+
+export const MIGRATIONS: readonly Migration[] = MIGRATIONS_LIST;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { MIGRATIONS } from "./migrations.ts";
 import { Store } from "./store.ts";
 
 const WRITER = path.join(import.meta.dirname, "testing", "crash-writer.ts");
@@ -131,7 +132,7 @@ describe("store crash safety (real child process, SIGKILL)", () => {
     expect(inserted).toBe(BATCHES * SIZE);
     const s = Store.open(dir);
     expect(s.responses.count()).toBe(BATCHES * SIZE);
-    expect(s.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: 1 });
+    expect(s.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: MIGRATIONS.length });
     s.close();
   });
 });

@@ -43,7 +43,9 @@ describe("Store", () => {
     migrate(db);
     db.prepare("INSERT INTO schema_migrations VALUES (?, 'future', 'now')").run(SCHEMA_VERSION + 1);
     db.close();
-    expect(() => Store.openFile(file)).toThrow(/schema version 2 but this breakfix knows only up to 1/);
+    expect(() => Store.openFile(file)).toThrow(
+      new RegExp(`schema version ${SCHEMA_VERSION + 1} but this breakfix knows only up to ${SCHEMA_VERSION}`),
+    );
   });
 
   it("keys records by the content hash of their producer and never overwrites", () => {
@@ -132,6 +134,21 @@ describe("Store", () => {
     s.states.set("training_run", h, "done", { loss: 0.5 });
     expect(s.states.current("training_run", h)).toMatchObject({ state: "done", detail: { loss: 0.5 } });
     expect(s.states.history("training_run", h).map((r) => r.state)).toEqual(["running", "done"]);
+    s.close();
+  });
+
+  it("the database itself refuses UPDATE and DELETE of results", () => {
+    const s = Store.openFile(":memory:");
+    s.probes.put({ probe: 1 }, probe(1));
+    s.cache.put("k", { a: 1 });
+    expect(() => s.db.prepare("UPDATE probes SET label = 'safe'").run()).toThrow(
+      "breakfix store: probes is append-only (UPDATE refused)",
+    );
+    expect(() => s.db.prepare("DELETE FROM probes").run()).toThrow(
+      "breakfix store: probes is append-only (DELETE refused)",
+    );
+    expect(() => s.db.prepare("UPDATE cache SET value = '{}'").run()).toThrow(/cache is append-only/);
+    expect(s.probes.count()).toBe(1);
     s.close();
   });
 
