@@ -139,16 +139,20 @@ const benchmarksSchema = z.strictObject({
 const curationSchema = z.strictObject({
   /** Benign counter-examples (helpful answers to look-alike prompts) per safety example, against over-refusal. */
   counterDataRatio: z.number().min(0).default(1),
-  /** Near-duplicate threshold (Jaccard similarity of word 5-gram shingles): rows at or above it are dropped. */
+  /** Word n-gram size of the near-duplicate check. */
+  dedupNgram: z.number().int().positive().default(3),
+  /** Near-duplicate threshold (Jaccard similarity of word n-grams): the later of two rows at or above it is dropped. */
   dedupThreshold: z.number().min(0).max(1).default(0.8),
-  /** n-gram length for benchmark decontamination. */
-  decontaminationNgram: z.number().int().positive().default(13),
+  /** Word n-gram size for benchmark decontamination (13 in GPT-3's report; shorter suits short prompts). */
+  decontaminationNgram: z.number().int().positive().default(8),
   /** Share of a row's n-grams found in an evaluation set at or above which the row is dropped. */
   decontaminationThreshold: z.number().min(0).max(1).default(0.5),
   /** Cap on fix examples per vulnerability, so one weakness does not dominate the mix. */
   maxExamplesPerVulnerability: z.number().int().positive().default(64),
   /** Also build DPO pairs (chosen = safe answer, rejected = the model's unsafe answer). */
   preferencePairs: z.boolean().default(true),
+  /** Share of curated rows held out as a validation split. */
+  valFraction: z.number().min(0).lt(1).default(0.1),
 });
 
 const loraSchema = z.strictObject({

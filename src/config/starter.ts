@@ -97,11 +97,13 @@ benchmarks:
 # Fix-data curation.
 curation:
   counterDataRatio: 1     # benign look-alike examples per safety example (guards against over-refusal)
-  dedupThreshold: 0.8     # drop near-duplicates at or above this Jaccard similarity (word 5-grams)
-  decontaminationNgram: 13
+  dedupNgram: 3           # word n-gram size of the near-duplicate check
+  dedupThreshold: 0.8     # drop the later of two rows at or above this Jaccard similarity
+  decontaminationNgram: 8 # word n-gram size for decontamination against the benchmarks
   decontaminationThreshold: 0.5   # drop rows sharing this share of n-grams with an evaluation set
   maxExamplesPerVulnerability: 64
   preferencePairs: true   # also build DPO pairs
+  valFraction: 0.1        # share held out as a validation split
 
 # Post-training: SFT, then DPO.
 training:
