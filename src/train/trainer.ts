@@ -14,6 +14,7 @@ import type { LlamaConfig, Weights } from "../nn/llama.ts";
 import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { Rng } from "../nn/rng.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
+import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, dropoutFeeds, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
 import { dpoScalars } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
@@ -189,8 +190,9 @@ export async function train(
   const trainHook = opts.lora ? loraHook(model, opts.lora, true) : undefined;
   const evalHook = opts.lora ? loraHook(model, opts.lora, false) : undefined;
   const trainable = opts.lora ? isLoraParam : (n: string) => !isLoraParam(n);
-  const runner = new ObjectiveRunner(model, opts.objective, trainable, trainHook, executor);
-  const evalRunner = new ObjectiveRunner(model, opts.objective, trainable, evalHook, executor);
+  const exec = executor ?? defaultExecutor();
+  const runner = new ObjectiveRunner(model, opts.objective, trainable, trainHook, exec);
+  const evalRunner = new ObjectiveRunner(model, opts.objective, trainable, evalHook, exec);
   const allWeights = (): Weights => (adapter ? new Map([...weights, ...adapter]) : weights);
 
   const lengths = data.train.map(exLength);
