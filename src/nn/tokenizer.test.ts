@@ -154,6 +154,21 @@ describe("byte-level BPE trainer + @huggingface/tokenizers", () => {
     );
   });
 
+  it("supports raise_exception and strftime_now like transformers' apply_chat_template", () => {
+    const d = mkdtempSync(join(tmpdir(), "nn-tpl2-"));
+    dirs.push(d);
+    saveTokenizer(d, bpe, {
+      chatTemplate:
+        "{% if messages[0]['role'] != 'user' %}{{ raise_exception('Conversation must start with user') }}{% endif %}" +
+        "{{ 'Today ' + strftime_now('%d %b %Y') + ': ' + messages[0]['content'] }}",
+    });
+    const t = HfTokenizer.fromDir(d);
+    expect(t.applyChatTemplate([{ role: "user", content: "hi" }])).toMatch(/^Today \d\d [A-Z][a-z]{2} \d{4}: hi$/);
+    expect(() => t.applyChatTemplate([{ role: "assistant", content: "x" }])).toThrow(
+      /Conversation must start with user/,
+    );
+  });
+
   it("names the file when tokenizer.json is broken", () => {
     const d = mkdtempSync(join(tmpdir(), "nn-tok-bad-"));
     dirs.push(d);

@@ -100,10 +100,17 @@ export class HfTokenizer {
     return this.template !== null;
   }
 
-  /** Render the chat template (HF apply_chat_template variables). */
-  applyChatTemplate(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+  /**
+   * Render the chat template with the variables and helpers HF apply_chat_template provides (messages,
+   * add_generation_prompt, special tokens; raise_exception and strftime_now are built into @huggingface/jinja).
+   */
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    opts: { addGenerationPrompt?: boolean; extra?: Record<string, unknown> } = {},
+  ): string {
     if (!this.template) throw new Error("tokenizer_config.json has no chat_template");
     return this.template.render({
+      ...(opts.extra ?? {}),
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       add_generation_prompt: opts.addGenerationPrompt ?? false,
       bos_token: this.bosToken ?? "",
