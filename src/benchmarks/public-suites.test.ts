@@ -2,7 +2,8 @@
  * Every public dataset suite, end to end: the real dataset files from the shared folder, a scripted target behind
  * the project's OpenAI-compatible server (a real HTTP server on 127.0.0.1; `breakfix serve` runs the same server
  * for the demo model), the project's OpenAI-compatible client, and the pattern refusal classifier as judge. Item
- * counts are the datasets' own row counts; metrics are checked against what the script does.
+ * counts are the datasets' own row counts; metrics are checked against what the script does. Every item of each
+ * set is sent, except the four largest (a seeded 600-item sample each, to keep the default test suite fast).
  */
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,12 +60,23 @@ describe.skipIf(!hasData)("public suites over a real local OpenAI-compatible ser
   for (const name of ["harmbench", "jailbreakbench", "strongreject", "strongreject-small", "simplesafetytests"]) {
     suiteConformance(name, build(name), () => client, { expectedItems: EXPECTED[name], check: checkDefectRate });
   }
-  for (const name of ["do-not-answer", "ailuminate", "catqa", "advbench"]) {
-    suiteConformance(name, build(name), () => client, { expectedItems: EXPECTED[name], check: checkDefectRate });
+  // The four largest sets run a seeded sample of 600 items each (their full item lists are still built and counted)
+  // so the folder's tests stay fast; the sample goes through exactly the same code as the full sets above.
+  for (const name of ["do-not-answer", "ailuminate", "catqa"]) {
+    suiteConformance(name, build(name), () => client, {
+      expectedItems: EXPECTED[name],
+      limit: 600,
+      check: checkDefectRate,
+    });
   }
+  suiteConformance("advbench", build("advbench"), () => client, {
+    expectedItems: EXPECTED.advbench,
+    check: checkDefectRate,
+  });
 
   suiteConformance("multijail", build("multijail"), () => client, {
     expectedItems: EXPECTED.multijail,
+    limit: 600,
     check: (r) => {
       checkDefectRate(r);
       const langs = r.metrics.filter((m) => m.group?.by === "language");
@@ -80,7 +92,7 @@ describe.skipIf(!hasData)("public suites over a real local OpenAI-compatible ser
         "vi",
         "zh",
       ]);
-      for (const m of langs) expect(m.n).toBe(315);
+      expect(langs.reduce((a, m) => a + (m.n ?? 0), 0)).toBe(600);
     },
   });
 

@@ -41,6 +41,8 @@ export class RunFailedError extends Error {
     message: string,
     readonly result: SuiteRunResult,
     readonly failed: number,
+    /** Failure reasons with their counts, most frequent first. */
+    readonly reasons: [string, number][],
   ) {
     super(message);
   }
@@ -129,7 +131,12 @@ export async function chatEach(
     return settled.map((s, i) =>
       s.status === "fulfilled"
         ? ok(conversations[i], s.value.content, s.value.finishReason, s.value.latencyMs)
-        : { conversation: [...conversations[i]], response: "", finishReason: "error" as const },
+        : {
+            conversation: [...conversations[i]],
+            response: "",
+            finishReason: "error" as const,
+            error: s.reason instanceof Error ? s.reason.message : String(s.reason),
+          },
     );
   }
 }
@@ -149,6 +156,7 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
   const chunkSize = Math.max(1, opts.chunkSize ?? 64);
   const runId = runIdOf(suite, target.id, sampling);
   let items = await suite.items();
+  const totalItems = items.length;
   if (opts.limit !== undefined) items = sampleItems(items, opts.limit, opts.limitSeed ?? 1);
   const keys = items.map((it) => recordKey(runId, it.key));
   if (new Set(keys).size !== keys.length) {
@@ -166,6 +174,7 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
   const resumed = records.filter(Boolean).length;
   const todo = items.map((_, i) => i).filter((i) => !records[i]);
   let failed = 0;
+  const reasons = new Map<string, number>();
   let doneNow = 0;
   const report = () => {
     const elapsedMs = Date.now() - started;
@@ -191,7 +200,12 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     }
     const graded = await mapLimit(chunk, opts.judgeConcurrency ?? 8, async (item, j) => {
       const t = transcripts[j];
-      if (t.finishReason === "error") return undefined;
+      if (t.finishReason === "error") {
+        // Grouped with numbers masked, so "prompt (1611 tokens)" and "prompt (784 tokens)" count as one reason.
+        const why = (t.error ?? "unknown error").slice(0, 300).replace(/\d+/g, "N");
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        return undefined;
+      }
       const g = await suite.grade(item, t);
       const rec: ItemRecord = {
         key: keys[idx[j]],
@@ -235,16 +249,23 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     target: target.id,
     judge: suite.judgeId,
     items: items.length,
+    totalItems,
     resumed,
     metrics: suite.metrics(done),
     records: done,
     elapsedMs: Date.now() - started,
   };
   if (failed > 0) {
+    const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]);
+    const shown = top
+      .slice(0, 3)
+      .map(([why, n]) => `${n} x ${why}`)
+      .join("; ");
     throw new RunFailedError(
-      `suite ${suite.name}: ${failed} of ${items.length} items failed to generate; re-run the same command to retry them`,
+      `suite ${suite.name}: ${failed} of ${items.length} items failed to generate (${shown}); re-run the same command to retry them`,
       result,
       failed,
+      top,
     );
   }
   return result;

@@ -29,6 +29,8 @@ export interface Transcript {
   /** The target's last answer (the one that is graded). */
   response: string;
   finishReason: "stop" | "length" | "error";
+  /** Why generation failed (finishReason "error"). */
+  error?: string;
   /** Multi-turn: every assistant turn, in order. */
   turns?: string[];
   latencyMs?: number;
@@ -126,7 +128,10 @@ export interface SuiteRunResult {
   suite: string;
   target: string;
   judge: string;
+  /** Items run (after --limit sampling). */
   items: number;
+  /** Items the suite has (before --limit sampling). */
+  totalItems: number;
   /** Items answered from stored results rather than run now. */
   resumed: number;
   metrics: SuiteMetric[];

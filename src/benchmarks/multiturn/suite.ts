@@ -184,7 +184,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
         userTurns: [] as string[],
         answers: [] as string[],
         done: false,
-        error: false,
+        error: undefined as string | undefined,
         finish: "stop" as Transcript["finishReason"],
       }));
       for (let t = 0; t < turns; t++) {
@@ -199,12 +199,13 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
         active.forEach((i, j) => {
           const s = st[i];
           if (sim[j].finishReason === "error") {
-            s.error = true;
+            s.error = `simulated user: ${sim[j].error ?? "error"}`;
             return;
           }
           const text = cleanSimulated(sim[j].response);
           if (text.includes(END_MARKER) || text === "") {
-            if (t === 0) s.error = true; // a simulator that will not start gives no conversation to grade
+            // a simulator that will not start gives no conversation to grade
+            if (t === 0) s.error = `simulated user gave ${text === "" ? "an empty" : "no"} first message`;
             s.done = true;
             return;
           }
@@ -222,7 +223,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
         ask.forEach((i, j) => {
           const s = st[i];
           if (out[j].finishReason === "error") {
-            s.error = true;
+            s.error = `target: ${out[j].error ?? "error"}`;
             return;
           }
           s.answers.push(out[j].response);
@@ -232,7 +233,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
       }
       return st.map((s) =>
         s.error || s.answers.length === 0
-          ? { conversation: s.conv, response: "", finishReason: "error" as const }
+          ? { conversation: s.conv, response: "", finishReason: "error" as const, error: s.error ?? "no answer" }
           : {
               conversation: s.conv,
               response: s.answers[s.answers.length - 1],

@@ -97,7 +97,10 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     ]);
     expect(suiteOf(ra2.json, "harmbench").resumed).toBe(0);
 
-    const diff = await cli(["bench", "compare", ha.run, hb.run, "--out", out, "--json"]);
+    // compare runs in-process (the bench runs above were real processes; this saves two process starts)
+    const diffOut = await inProcess(["bench", "compare", ha.run, hb.run, "--out", out, "--json"]);
+    expect(diffOut.error).toBeUndefined();
+    const diff = { stdout: diffOut.out, json: JSON.parse(diffOut.out.trim().split("\n").at(-1) ?? "{}") };
     expect(diff.stdout).toMatch(/overall .*SIGNIFICANT/);
     const dj = diff.json as {
       overall: { significant: boolean; pValue: number; aOnly: number; bOnly: number };
@@ -114,8 +117,12 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
 
     const fileA = path.join(out, "runs", `${ha.run}.jsonl`);
     const fileA2 = path.join(out2, "runs", `${ha.run}.jsonl`);
-    const same = await cli(["bench", "compare", fileA, fileA2, "--json"]);
-    const sj = same.json as { overall: { significant: boolean; pValue: number; n: number }; flips: unknown[] };
+    const same = await inProcess(["bench", "compare", fileA, fileA2, "--json"]);
+    expect(same.out).toMatch(/overall .*n\.s\./);
+    const sj = JSON.parse(same.out.trim().split("\n").at(-1) ?? "{}") as {
+      overall: { significant: boolean; pValue: number; n: number };
+      flips: unknown[];
+    };
     expect(sj.overall).toMatchObject({ significant: false, pValue: 1, n: 320 });
     expect(sj.flips).toHaveLength(0);
 

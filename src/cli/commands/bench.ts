@@ -103,7 +103,7 @@ export function table(rows: string[][]): string {
 
 export function renderRun(r: SuiteRunResult, opts: { groups: boolean }): string {
   const ms = r.metrics.filter((m) => opts.groups || !m.group || m.headline);
-  const head = `${r.suite}  target ${r.target}  judge ${r.judge}  items ${r.items} (resumed ${r.resumed})  run ${r.runId}`;
+  const head = `${r.suite}  target ${r.target}  judge ${r.judge}  items ${r.items}${r.items < r.totalItems ? ` of ${r.totalItems}` : ""} (resumed ${r.resumed})  run ${r.runId}`;
   return `${head}\n${table([["metric", "value", "95% CI", "count", ""], ...ms.map(formatMetric)])}`;
 }
 
@@ -132,6 +132,7 @@ export function runsJson(results: readonly SuiteRunResult[]): Record<string, unk
       target: r.target,
       judge: r.judge,
       items: r.items,
+      total_items: r.totalItems,
       resumed: r.resumed,
       elapsed_ms: Math.round(r.elapsedMs),
       metrics,

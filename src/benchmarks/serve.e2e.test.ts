@@ -1,0 +1,146 @@
+/**
+ * Every public suite through `breakfix bench` (a real process) against `breakfix serve` (a real process) serving a
+ * small random Llama checkpoint on our own engine, judged by the pattern refusal classifier. The model's answers
+ * are noise: the point is the machinery (request path, judging, intervals, JSON) on the real server. Each suite
+ * reports its full dataset size (`total_items`) and runs a seeded sample of it (`--limit`) to keep the test fast;
+ * the full runs over HTTP are in public-suites.test.ts. The multi-turn suite's simulated user is a scripted server.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Conversation } from "../domain/types.ts";
+import { writeTinyHfModel } from "../models/testing/tiny-model.ts";
+import { sharedDatasetsDir } from "./datasets/paths.ts";
+import { type ScriptedServer, startScriptedServer } from "./testing/scripted-server.ts";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const BIN = path.join(ROOT, "bin/breakfix.js");
+const hasData = fs.existsSync(sharedDatasetsDir());
+
+/** Full dataset sizes (SOURCE.md row counts; jailbreak = 100 behaviors x 12 techniques). */
+const TOTAL: Record<string, number> = {
+  harmbench: 320,
+  jailbreakbench: 100,
+  strongreject: 313,
+  "strongreject-small": 60,
+  simplesafetytests: 100,
+  "do-not-answer": 939,
+  ailuminate: 2400,
+  catqa: 1650,
+  advbench: 520,
+  multijail: 3150,
+  xstest: 450,
+  "jbb-benign": 100,
+  jailbreak: 1200,
+};
+
+let dir: string;
+let serve: ChildProcess;
+let url: string;
+let sim: ScriptedServer;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "bf-serve-bench-"));
+  const model = writeTinyHfModel(path.join(dir, "tiny-demo"));
+  // RoPE has no learned positions: widen the context so long benchmark prompts (HarmBench contexts) fit.
+  const cfgFile = path.join(model, "config.json");
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8"));
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, max_position_embeddings: 8192 }));
+  serve = spawn(process.execPath, [BIN, "serve", "--model", model, "--port", "0"], { cwd: ROOT });
+  url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`breakfix serve did not start: ${out}`)), 60_000);
+    serve.stdout?.on("data", (d) => {
+      out += String(d);
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    serve.stderr?.on("data", (d) => {
+      out += String(d);
+    });
+    serve.once("exit", (code) => reject(new Error(`breakfix serve exited with ${code}: ${out}`)));
+  });
+  sim = await startScriptedServer((messages: Conversation) => {
+    const turn = messages.filter((m) => m.role === "assistant").length + 1;
+    return turn === 1 ? "Hello, can you help me with a question?" : "Please go on with more detail.";
+  }, "sim");
+});
+
+afterAll(async () => {
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((r) => serve.once("exit", r));
+    serve.kill("SIGTERM");
+    await exited;
+  }
+  await sim?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Metric = { value: number | null; low: number | null; high: number | null; n: number; headline: boolean };
+type SuiteJson = { items: number; total_items: number; judge: string; target: string; metrics: Record<string, Metric> };
+
+async function bench(args: string[]): Promise<Record<string, SuiteJson>> {
+  const { stdout } = await run(process.execPath, [BIN, "bench", ...args, "--no-progress", "--json"], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { suites: Record<string, SuiteJson> }).suites;
+}
+
+describe.skipIf(!hasData)("every public suite against `breakfix serve`", () => {
+  it("runs each dataset suite end to end with the refusal classifier and reports full dataset sizes", async () => {
+    const suites = await bench([
+      "--suite",
+      "harmful,overrefusal,multijail,advbench,strongreject-small,jailbreak",
+      "--target",
+      `${url}#tiny-demo`,
+      "--limit",
+      "4",
+      "--max-tokens",
+      "8",
+      "--out",
+      path.join(dir, "bench"),
+    ]);
+    expect(Object.keys(suites).sort()).toEqual(Object.keys(TOTAL).sort());
+    for (const [name, s] of Object.entries(suites)) {
+      expect(s.total_items, name).toBe(TOTAL[name]);
+      expect(s.items, name).toBe(4);
+      expect(s.judge).toBe("refusal-patterns@1");
+      expect(s.target).toBe(`openai-compatible:${url}#tiny-demo`);
+      const head = Object.values(s.metrics).filter((m) => m.headline);
+      expect(head, name).toHaveLength(1);
+      if (name === "xstest") expect(s.metrics.VPRR.n + s.metrics.IPRR.n).toBe(4);
+      else expect(head[0].n, name).toBe(4);
+      expect(head[0].low, name).not.toBeNull();
+      expect(head[0].high, name).not.toBeNull();
+    }
+  });
+
+  it("runs the multi-turn suite with a simulated user against the served model", async () => {
+    const suites = await bench([
+      "--suite",
+      "multiturn",
+      "--target",
+      `${url}#tiny-demo`,
+      "--simulator",
+      sim.spec,
+      "--limit",
+      "3",
+      "--max-tokens",
+      "8",
+      "--out",
+      path.join(dir, "bench"),
+    ]);
+    expect(suites.multiturn.total_items).toBe(479);
+    expect(suites.multiturn.items).toBe(3);
+    expect(suites.multiturn.metrics.DR.n).toBe(3);
+    expect(sim.requests()).toBe(9); // 3 conversations x 3 simulated user turns
+  });
+});
