@@ -109,11 +109,24 @@ describe("breakfix redteam / findings", () => {
     expect(b.asr).toEqual(a.asr);
     expect(b.vulnerabilities).toEqual(a.vulnerabilities);
 
+    // Another judge over the same campaign: new records, but every target answer comes from the response cache.
+    const rejudged = await cli([
+      ...args.filter((x) => x !== "findings.jsonl" && x !== "--export"),
+      "--judge",
+      "refusal-patterns",
+    ]);
+    expect(rejudged.code).toBe(0);
+    const c = lastJson(rejudged.stdout);
+    expect(c.ran).toBe(60);
+    expect(c.campaign).not.toBe(a.campaign);
+    expect(server.countFor("demo")).toBe(calls);
+    expect(c.asr.overall.n).toBe(60);
+
     const lines = readFileSync(path.join(dir, "findings.jsonl"), "utf8").trim().split("\n");
     expect(lines).toHaveLength(a.findings);
     for (const l of lines) expect(findingSchema.safeParse(JSON.parse(l)).success).toBe(true);
 
-    const list = await cli(["findings", "--json"]);
+    const list = await cli(["findings", "--json", "--campaign", a.campaign.slice(0, 10)]);
     expect(list.code).toBe(0);
     const f = lastJson(list.stdout);
     expect(f.campaign).toBe(a.campaign);
@@ -121,10 +134,10 @@ describe("breakfix redteam / findings", () => {
       a.vulnerabilities.map((v: { id: string }) => v.id),
     );
 
-    const text = await cli(["findings"]);
+    const text = await cli(["findings", "--campaign", a.campaign]);
     expect(text.stdout).toMatch(/finding [0-9a-f]{12} -> record [0-9a-f]{12}/);
     const record = f.findings[0].record as string;
-    const show = await cli(["findings", record.slice(0, 16)]);
+    const show = await cli(["findings", record.slice(0, 16), "--campaign", a.campaign]);
     expect(show.code).toBe(0);
     expect(show.stdout).toContain(`record ${record}`);
     expect(show.stdout).toMatch(/--- assistant \(judged response\)\n(Sure|Claro)/);

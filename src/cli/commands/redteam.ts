@@ -14,7 +14,8 @@ import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
-import { createChatModel, type ModelOptions } from "../../models/registry.ts";
+import { createChatModel, type ModelOptions, type ModelRuntime } from "../../models/registry.ts";
+import { SqliteResponseCache } from "../../models/reliability/cache.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
 import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
@@ -55,9 +56,9 @@ export function modelOptionsFromSpec(spec: string, fromConfig: ModelOptions, wha
   };
 }
 
-async function buildModel(o: ModelOptions, what: string): Promise<ChatModel> {
+async function buildModel(o: ModelOptions, what: string, rt: ModelRuntime = {}): Promise<ChatModel> {
   try {
-    return await createChatModel(o);
+    return await createChatModel(o, rt);
   } catch (e) {
     const hint =
       o.provider === "builtin" && o.model === "demo"
@@ -297,31 +298,41 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     : seeds.world
       ? seedLanguages
       : cfg.redteam.languages;
-  const concurrency = intOpt(o.concurrency, "concurrency", 1) ?? cfg.target.concurrency;
-  const target = await buildModel(
-    { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency },
-    "--target",
-  );
-  const attacker = o.attacker
-    ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker, "--attacker"), "--attacker")
-    : undefined;
-  const judgeModel = o.judgeModel
-    ? await buildModel(modelOptionsFromSpec(o.judgeModel, cfg.judge, "--judge-model"), "--judge-model")
-    : undefined;
-  const judge = judgeFor(o, seeds.world, judgeModel);
-  const deps: ConverterDeps = {
-    translator: attacker ? modelTranslator(attacker) : lexiconTranslator("world-lexicon@1", { es: translateToSpanish }),
-    rephraser: attacker,
-  };
   let scripts: ReturnType<typeof loadScriptFile> | undefined;
   try {
     scripts = o.scripts ? loadScriptFile(o.scripts) : undefined;
   } catch (e) {
     throw new CliError((e as Error).message, 2);
   }
+  const concurrency = intOpt(o.concurrency, "concurrency", 1) ?? cfg.target.concurrency;
   const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
+  // Every model call goes through the workspace's persistent response cache: re-judging a campaign with another
+  // judge, or re-running after a crash, does not pay the target or attacker again.
+  const cache = new SqliteResponseCache(store.db);
+  const rt = { cache };
+  let target: ChatModel | undefined;
+  let attacker: ChatModel | undefined;
+  let judgeModel: ChatModel | undefined;
   const progress = progressReporter(o.progress && !o.json);
   try {
+    target = await buildModel(
+      { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency },
+      "--target",
+      rt,
+    );
+    attacker = o.attacker
+      ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker, "--attacker"), "--attacker", rt)
+      : undefined;
+    judgeModel = o.judgeModel
+      ? await buildModel(modelOptionsFromSpec(o.judgeModel, cfg.judge, "--judge-model"), "--judge-model", rt)
+      : undefined;
+    const judge = judgeFor(o, seeds.world, judgeModel);
+    const deps: ConverterDeps = {
+      translator: attacker
+        ? modelTranslator(attacker)
+        : lexiconTranslator("world-lexicon@1", { es: translateToSpanish }),
+      rephraser: attacker,
+    };
     const out = await runRedteamCampaign(
       {
         seeds: seeds.probes,
@@ -358,8 +369,9 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     }
   } finally {
     progress.stop();
+    await Promise.all([target?.close?.(), attacker?.close?.(), judgeModel?.close?.()]);
+    cache.close();
     store.close();
-    await Promise.all([target.close?.(), attacker?.close?.(), judgeModel?.close?.()]);
   }
 }
 
