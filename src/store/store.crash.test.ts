@@ -13,10 +13,11 @@ const SIZE = 40;
 function startWriter(
   dir: string,
   delayMs: number,
+  holdBatch = -1,
 ): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", WRITER, dir, String(BATCHES), String(SIZE), String(delayMs)],
+    ["--import", "tsx", WRITER, dir, String(BATCHES), String(SIZE), String(delayMs), String(holdBatch)],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -71,7 +72,7 @@ describe("store crash safety (real child process, SIGKILL)", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-crash-"));
 
     // 1. Start writing slowly; kill the process while it is inside batch 3's transaction.
-    const w1 = startWriter(dir, 5);
+    const w1 = startWriter(dir, 5, 3);
     await waitForLine(w1, "mid 3");
     w1.child.kill("SIGKILL");
     expect(await w1.exited).toBeNull();

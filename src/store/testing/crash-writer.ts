@@ -7,7 +7,9 @@
  */
 import { Store } from "../store.ts";
 
-const [dir, batchesArg, sizeArg, delayArg] = process.argv.slice(2);
+const [dir, batchesArg, sizeArg, delayArg, holdArg] = process.argv.slice(2);
+/** Batch in which to stop halfway (inside the open transaction) and wait to be killed; -1: none. */
+const holdBatch = Number(holdArg ?? -1);
 const batches = Number(batchesArg);
 const size = Number(sizeArg);
 const delayMs = Number(delayArg);
@@ -28,7 +30,11 @@ for (let b = 0; b < batches; b++) {
       });
       if (r.inserted) inserted++;
       store.cache.put(store.cache.keyOf(producer), { b, i }, "crash-test-model");
-      if (i === Math.floor(size / 2)) process.stdout.write(`mid ${b}\n`);
+      if (i === Math.floor(size / 2)) {
+        process.stdout.write(`mid ${b}\n`);
+        // Hold the transaction open so the parent's SIGKILL lands mid-batch however slow the machine is.
+        if (b === holdBatch) Atomics.wait(sleeper, 0, 0, 60_000);
+      }
       if (delayMs > 0) Atomics.wait(sleeper, 0, 0, delayMs);
     }
     return { inserted, skipped: size - inserted };
