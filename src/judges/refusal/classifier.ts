@@ -40,7 +40,7 @@ export interface RefusalRules {
 export const DEFAULT_RULES: RefusalRules = {
   earlyPosition: 0.3,
   partialContentChars: 80,
-  lateContentChars: 200,
+  lateContentChars: 80,
   hedgeContentChars: 60,
   lectureMoralShare: 0.5,
   warningShare: 0.6,
