@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { appendGradients } from "./autodiff.ts";
-import { RefExecutor } from "./executor-ref.ts";
+import { matmulInto, RefExecutor } from "./executor-ref.ts";
 import { gradCheck } from "./gradcheck.ts";
 import { Graph, type HostTensor, numel, type Shape } from "./ir.ts";
 import { Rng } from "./rng.ts";
@@ -175,5 +175,27 @@ describe("reference executor", () => {
     });
     expect(Array.from(outs[0].data)).toEqual([2, -4, 6]);
     expect(Array.from(outs[1].data)).toEqual([0, 0]);
+  });
+});
+
+describe("matmul kernel", () => {
+  it("matches a naive triple loop for every remainder of m and k (blocking edges)", () => {
+    const rng = new Rng(5);
+    for (const m of [1, 2, 3, 4, 5, 7, 8]) {
+      for (const k of [1, 3, 4, 5, 8, 9]) {
+        const n = 6;
+        const a = Float64Array.from({ length: m * k }, () => rng.normal());
+        const b = Float64Array.from({ length: k * n }, () => rng.normal());
+        const c = new Float64Array(m * n);
+        matmulInto(a, 0, b, 0, c, 0, m, k, n);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+            expect(c[i * n + j]).toBeCloseTo(s, 12);
+          }
+        }
+      }
+    }
   });
 });
