@@ -10,6 +10,7 @@
  *                                                   config's dataCache), verified and atomically written; --from is
  *                                                   the dataset's folder (or, with "all", the folder of folders)
  */
+import { statSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
@@ -100,6 +101,8 @@ export function registerData(program: Command): void {
           throw new CliError((err as Error).message);
         }
         where = flags.path ? path.resolve(flags.path) : path.join(cacheDir(undefined, flags.config), folderOf(name));
+        // A file of the dataset given as --path means its folder.
+        if (flags.path && statSync(where, { throwIfNoEntry: false })?.isFile()) where = path.dirname(where);
       }
       const rows = await loader.load(where).catch(asCliError);
       const s = summarize(loader, rows);

@@ -111,6 +111,18 @@ describe("breakfix data", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(path.join(dir, ".breakfix", "data", "xstest", "xstest_prompts.csv"));
     expect(missing.stderr).toContain("file not found");
+    const byFile = await inProcess(
+      [
+        "data",
+        "show",
+        "strongreject-small",
+        "--path",
+        path.join(sharedDatasetsDir(), "strongreject", "strongreject_dataset.csv"),
+        "--json",
+      ],
+      dir,
+    );
+    expect(lastJson(byFile.stdout)).toMatchObject({ total: 60 });
     const unknown = await inProcess(["data", "show", "nope"], dir);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown dataset 'nope'; known: xstest, advbench, /);
