@@ -7,12 +7,12 @@
  * The technique set is part of the suite version: changing DEFAULT_JAILBREAK_TECHNIQUES means bumping the version.
  */
 import { seedFrom } from "../../domain/random.ts";
-import type { Conversation } from "../../domain/types.ts";
+import type { Conversation, TechniqueStep } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
-import { applyConverters, chainConverter, createConverter } from "../../redteam/converters/index.ts";
-import type { Converter, Params } from "../../redteam/converters/types.ts";
-import { applyFraming, FramingRegistry } from "../../redteam/framings/index.ts";
-import type { AttackDraft } from "../../redteam/framings/types.ts";
+import { createConverter } from "../../redteam/converters/index.ts";
+import type { Params } from "../../redteam/converters/types.ts";
+import { FramingRegistry } from "../../redteam/framings/index.ts";
+import { buildAttackConversation } from "../../redteam/techniques.ts";
 import { defectRateMetrics, isDefectJudgement } from "../metrics.ts";
 import { itemKeyOf, singleTurnExecute } from "../runner.ts";
 import type { ItemRecord, Suite, SuiteItem, SuiteMetric } from "../types.ts";
@@ -58,7 +58,20 @@ export interface JailbreakSuiteOptions {
   partialIsDefect?: boolean;
 }
 
-/** Builds the conversation of one technique applied to one prompt; deterministic given the seed. */
+/** The technique's steps in the red-team stage's chain format (converters first, then the framing). */
+export function techniqueSteps(t: JailbreakTechnique): TechniqueStep[] {
+  const steps: TechniqueStep[] = (t.converters ?? []).map((c) =>
+    c.params ? { kind: "converter", name: c.name, params: { ...c.params } } : { kind: "converter", name: c.name },
+  );
+  if (t.framing) steps.push({ kind: "framing", name: t.framing });
+  return steps;
+}
+
+/**
+ * Builds the conversation of one technique applied to one prompt with the red-team stage's own builder, so a
+ * benchmark attack is the very attack a campaign would send; deterministic given the seed. Model-backed converters
+ * are refused: the suite must not depend on an attacker model's whims.
+ */
 export async function applyTechnique(
   t: JailbreakTechnique,
   prompt: string,
@@ -66,18 +79,13 @@ export async function applyTechnique(
   seed: number,
   framings: FramingRegistry,
 ): Promise<Conversation> {
-  let text = prompt;
-  let hint: string | undefined;
-  if (t.converters?.length) {
-    const convs: Converter[] = t.converters.map((s) => createConverter(s));
-    if (convs.some((c) => c.usesModel)) throw new Error(`technique ${t.name}: model-backed converters are not allowed`);
-    text = await applyConverters(convs, text, { seed, language });
-    hint = chainConverter(convs).hint;
+  const steps = techniqueSteps(t);
+  for (const s of steps) {
+    if (s.kind === "converter" && createConverter(s).usesModel) {
+      throw new Error(`technique ${t.name}: model-backed converter '${s.name}' is not allowed in a fixed suite`);
+    }
   }
-  let draft: AttackDraft = { prefix: [], text, pendingHint: hint, language };
-  if (t.framing) draft = applyFraming(framings.get(t.framing), draft, { seed });
-  const finalText = draft.pendingHint ? `${draft.pendingHint}\n\n${draft.text}` : draft.text;
-  return [...draft.prefix, { role: "user", content: finalText }];
+  return buildAttackConversation(prompt, steps, { seed, language, deps: {}, framings });
 }
 
 export function createJailbreakSuite(o: JailbreakSuiteOptions): Suite {
