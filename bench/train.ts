@@ -72,6 +72,10 @@ async function runOurs(spec: CaseSpec): Promise<SideResult> {
     losses.push(r.loss);
     if (i >= spec.warmup) times.push(dt);
   }
+  const mu = process.memoryUsage();
+  log(
+    `[child] rss ${(mu.rss / 1e6).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 1e6).toFixed(0)} MB, heap ${(mu.heapUsed / 1e6).toFixed(0)} MB`,
+  );
   await step.dispose();
   times.sort((a, c) => a - c);
   const stepMs = times[Math.floor(times.length / 2)];

@@ -109,6 +109,31 @@ describe("ONNX lowering: every op matches the reference executor", () => {
     });
   });
 
+  it("turns batch-summed matmuls (weight gradients) into one GEMM, with and without a transposed operand", async () => {
+    const b = new GraphBuilder();
+    const a = b.input("a", [3, 2, 4, 5]);
+    const x = b.input("x", [3, 2, 5, 4]);
+    const c = b.input("c", [3, 2, 5, 6]);
+    const outs = [a.matmul(c).sum([0, 1], true), x.transpose([0, 1, 3, 2]).matmul(c).sum([0, 1])];
+    const feeds = { a: t([3, 2, 4, 5]), x: t([3, 2, 5, 4]), c: t([3, 2, 5, 6]) };
+    const r = await both(b, outs, feeds);
+    r.ref.forEach((rt, i) => {
+      expect(relErr(r.onnx[i], rt), `output ${i}`).toBeLessThan(1e-6);
+    });
+    const compiled = onnx.compile(
+      b.graph,
+      outs.map((o) => o.id),
+    );
+    try {
+      const model = decodeModel(onnx.modelBytes(compiled.key)!) as { graph: { node: { op_type: string }[] } };
+      const ops = model.graph.node.map((n) => n.op_type);
+      expect(ops).not.toContain("ReduceSum");
+      expect(ops.filter((o) => o === "MatMul")).toHaveLength(2);
+    } finally {
+      await compiled.dispose();
+    }
+  });
+
   it("emits a valid opset-18 model and names the missing feed", async () => {
     const b = new GraphBuilder();
     const x = b.input("x", [2]);

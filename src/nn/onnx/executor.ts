@@ -18,6 +18,11 @@ export interface OnnxExecutorOptions {
   optimization?: "disabled" | "basic" | "extended" | "all";
   /** Write the optimised model ORT runs to this path (debugging). */
   optimizedModelPath?: string;
+  /**
+   * ORT's CPU memory arena (default false). The arena grows in powers of two and keeps what it took: training the 30M
+   * bench model peaked at 3.18 GB RSS with it and 2.03 GB without, at the same step time.
+   */
+  memArena?: boolean;
   /** Write an ORT profile (chrome trace JSON) with this file prefix (debugging; see `endProfiling`). */
   profilePrefix?: string;
 }
@@ -35,7 +40,7 @@ export function sessionOptions(o: OnnxExecutorOptions): ort.InferenceSession.Ses
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: o.optimization ?? "all",
-    enableCpuMemArena: true,
+    enableCpuMemArena: o.memArena ?? false,
     enableMemPattern: true,
     ...(o.optimizedModelPath ? { optimizedModelFilePath: o.optimizedModelPath } : {}),
     ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),

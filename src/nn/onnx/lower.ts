@@ -172,12 +172,98 @@ export function lowerGraph(graph: Graph, outputs: readonly NodeId[]): LoweredGra
   const b = new OnnxGraphBuilder();
   const feeds: LoweredGraph["feeds"] = [];
   const name = new Map<NodeId, string>();
-  for (const n of liveNodes(graph, outputs)) {
+  const live = liveNodes(graph, outputs);
+  const fused = findBatchReducedMatmuls(graph, live, outputs);
+  for (const n of live) {
+    if (fused.skip.has(n.id)) continue;
+    const f = fused.byReduce.get(n.id);
+    if (f) {
+      name.set(n.id, lowerBatchReducedMatmul(b, graph, f, name, valueName(n.id)));
+      continue;
+    }
     const ins = n.inputs.map((i) => name.get(i)!);
     const out = valueName(n.id);
     name.set(n.id, lowerNode(b, graph, n, ins, out, feeds));
   }
   return { builder: b, feeds, outputNames: outputs.map((o) => name.get(o)!) };
+}
+
+/**
+ * reduceSum over all batch axes of a batched matmul, sum_b a[b] @ c[b], is one GEMM on the batches laid side by
+ * side: [M, P*K] @ [P*K, N]. Autodiff produces exactly this for weight gradients (x^T g per batch, then sumTo), and
+ * one big GEMM is much faster than P small ones plus a reduction (and needs no [P, M, N] temporary). When a[b] is
+ * itself a last-two-axes transpose of x[b] (the usual x^T), the transpose folds into the GEMM as transA.
+ */
+interface BatchReducedMatmul {
+  reduce: Node;
+  matmul: Node;
+  /** set when a = transpose(x) of the last two axes and that transpose has no other use: x's id */
+  transposedFrom?: NodeId;
+}
+
+function findBatchReducedMatmuls(
+  graph: Graph,
+  live: readonly Node[],
+  outputs: readonly NodeId[],
+): { byReduce: Map<NodeId, BatchReducedMatmul>; skip: Set<NodeId> } {
+  const uses = new Map<NodeId, number>();
+  for (const n of live) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const o of outputs) uses.set(o, (uses.get(o) ?? 0) + 1);
+  const byReduce = new Map<NodeId, BatchReducedMatmul>();
+  const skip = new Set<NodeId>();
+  for (const r of live) {
+    if (r.op.kind !== "reduceSum") continue;
+    const m = graph.node(r.inputs[0]);
+    if (m.op.kind !== "matmul" || uses.get(m.id) !== 1) continue;
+    const [a, c] = m.inputs.map((i) => graph.node(i));
+    const nb = m.shape.length - 2;
+    if (nb < 1 || a.shape.length !== m.shape.length || c.shape.length !== m.shape.length) continue;
+    if (a.shape.slice(0, nb).some((d, i) => d !== c.shape[i] || d !== m.shape[i])) continue;
+    const axes = r.op.axes;
+    if (axes.length !== nb || axes.some((ax, i) => ax !== i)) continue;
+    const f: BatchReducedMatmul = { reduce: r, matmul: m };
+    if (a.op.kind === "transpose" && uses.get(a.id) === 1) {
+      const perm = a.op.perm;
+      const swapsLast = perm.every((p, i) => (i < nb ? p === i : p === (i === nb ? nb + 1 : nb)));
+      if (swapsLast) {
+        f.transposedFrom = a.inputs[0];
+        skip.add(a.id);
+      }
+    }
+    byReduce.set(r.id, f);
+    skip.add(m.id);
+  }
+  return { byReduce, skip };
+}
+
+function lowerBatchReducedMatmul(
+  b: OnnxGraphBuilder,
+  graph: Graph,
+  f: BatchReducedMatmul,
+  name: ReadonlyMap<NodeId, string>,
+  out: string,
+): string {
+  const m = f.matmul;
+  const nb = m.shape.length - 2;
+  const [aId, cId] = m.inputs;
+  const a = graph.node(aId);
+  const c = graph.node(cId);
+  const P = a.shape.slice(0, nb).reduce((x, y) => x * y, 1);
+  const M = a.shape[nb];
+  const K = a.shape[nb + 1];
+  const N = c.shape[nb + 1];
+  const c2 = b.node("Reshape", [name.get(cId)!, b.i64([P * K, N])]);
+  let a2: string;
+  if (f.transposedFrom !== undefined) {
+    // a[b] = x[b]^T with x [..., K, M]: stack x to [P*K, M] and let the GEMM transpose it
+    const x2 = b.node("Reshape", [name.get(f.transposedFrom)!, b.i64([P * K, M])]);
+    a2 = b.node("Transpose", [x2], [attr.ints("perm", [1, 0])]);
+  } else {
+    const perm = [nb, ...Array.from({ length: nb }, (_, i) => i), nb + 1];
+    a2 = b.node("Reshape", [b.node("Transpose", [name.get(aId)!], [attr.ints("perm", perm)]), b.i64([M, P * K])]);
+  }
+  const mm = b.node("MatMul", [a2, c2]);
+  return b.node("Reshape", [mm, b.i64(f.reduce.shape)], [], out);
 }
 
 function lowerNode(
