@@ -8,6 +8,7 @@ import { registerRedteam } from "./redteam.ts";
 import { registerServe } from "./serve.ts";
 import { registerTrain } from "./train.ts";
 import { registerWorldCommands } from "./world.ts";
+import { registerWorldBuild } from "./world-build.ts";
 
 /** A command module adds its subcommands to the program. Add one line per stage below. */
 export type RegisterCommands = (program: Command) => void;
@@ -18,6 +19,7 @@ export const commands: RegisterCommands[] = [
   registerServe,
   registerBench,
   registerWorldCommands,
+  registerWorldBuild,
   registerJudge,
   registerRedteam,
   registerFindings,

@@ -1,0 +1,193 @@
+/**
+ * `breakfix world build`: reproduces the demo model organism from the world's seed. A byte-level BPE tokenizer
+ * trained on the world's text, a small Llama-architecture model initialised with the seed, full fine-tuning on the
+ * base corpus (train split only: harmful asks answered with placeholders, framings followed, look-alikes and
+ * capability tasks answered helpfully), then exports: a Hugging Face folder and a GGUF file.
+ */
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
+import { type HfLlamaConfig, type LlamaGgufOptions, writeLlamaGguf } from "../nn/gguf/llama.ts";
+import { countParams, initWeights, type LlamaConfig } from "../nn/llama.ts";
+import { loadModel, saveModel } from "../nn/model.ts";
+import { readSafetensorsFile } from "../nn/safetensors.ts";
+import { copyTokenizerFiles } from "../train/export.ts";
+import { writeJsonl } from "../train/jsonl.ts";
+import { runTraining } from "../train/run.ts";
+import { DEFAULT_TRAIN, type TrainEvents } from "../train/trainer.ts";
+import { baseCorpus, QUICK_CORPUS_CONFIG, tokenizerTexts } from "./corpus.ts";
+import { generateWorld } from "./generate.ts";
+
+export interface WorldBuildPreset {
+  vocabSize: number;
+  model: Omit<LlamaConfig, "vocabSize">;
+  corpusSize: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  maxLength: number;
+}
+
+const base = {
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  tieWordEmbeddings: true,
+  eosTokenId: 0,
+  bosTokenId: 0,
+  padTokenId: 0,
+};
+
+/** The committed demo model (<= 25 MB) and the --quick one for tests. */
+export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
+  full: {
+    vocabSize: 1024,
+    model: {
+      ...base,
+      hiddenSize: 256,
+      intermediateSize: 704,
+      numLayers: 6,
+      numHeads: 8,
+      numKvHeads: 4,
+      headDim: 32,
+      maxPositionEmbeddings: 256,
+    },
+    corpusSize: 24_000,
+    epochs: 3,
+    lr: 2e-3,
+    batchSize: 32,
+    maxLength: 256,
+  },
+  quick: {
+    vocabSize: 512,
+    model: {
+      ...base,
+      hiddenSize: 96,
+      intermediateSize: 256,
+      numLayers: 2,
+      numHeads: 4,
+      numKvHeads: 2,
+      headDim: 24,
+      maxPositionEmbeddings: 256,
+    },
+    corpusSize: QUICK_CORPUS_CONFIG.size,
+    epochs: 2,
+    lr: 3e-3,
+    batchSize: 32,
+    maxLength: 256,
+  },
+};
+
+export interface WorldBuildOptions {
+  outDir: string;
+  quick?: boolean;
+  seed?: number;
+  /** Overrides of the preset (for experiments). */
+  preset?: Partial<WorldBuildPreset>;
+  events?: TrainEvents;
+  log?: (line: string) => void;
+}
+
+export interface WorldBuildSummary {
+  seed: number;
+  preset: WorldBuildPreset;
+  params: number;
+  corpusConversations: number;
+  trainSteps: number;
+  evalLoss?: number;
+  seconds: number;
+  modelDir: string;
+  gguf: string;
+  bytes: { safetensors: number; gguf: number };
+}
+
+/**
+ * Builds the demo model into outDir (model/ = HF folder, model.gguf). Re-running resumes the training run from its
+ * last checkpoint (under outDir/work).
+ */
+export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildSummary> {
+  const t0 = performance.now();
+  const log = o.log ?? (() => {});
+  const seed = o.seed ?? 1;
+  const preset: WorldBuildPreset = { ...WORLD_PRESETS[o.quick ? "quick" : "full"], ...o.preset };
+  const world = generateWorld({ seed });
+  const work = join(o.outDir, "work");
+  const init = join(work, "init");
+  mkdirSync(init, { recursive: true });
+
+  log(`world: ${world.items.length} items; training a ${preset.vocabSize}-symbol byte-level BPE tokenizer`);
+  const bpe = trainBpe(tokenizerTexts(world), { vocabSize: preset.vocabSize, specialTokens: [...PHI3_SPECIAL_TOKENS] });
+  saveTokenizer(init, bpe, {
+    eosToken: "<|endoftext|>",
+    padToken: "<|endoftext|>",
+    chatTemplate: PHI3_CHAT_TEMPLATE,
+    modelMaxLength: preset.maxLength,
+  });
+  const config: LlamaConfig = { ...preset.model, vocabSize: bpe.vocab.size };
+  saveModel(init, config, initWeights(config, seed));
+  const params = countParams(config);
+
+  const corpus = baseCorpus(world, { seed, size: preset.corpusSize });
+  const data = join(work, "corpus.jsonl");
+  writeJsonl(data, corpus);
+  log(
+    `model: ${(params / 1e6).toFixed(2)}M parameters; corpus: ${corpus.length} conversations; ${preset.epochs} epochs`,
+  );
+
+  const summary = await runTraining({
+    method: "sft",
+    modelDir: init,
+    dataFile: data,
+    outDir: join(work, "train"),
+    evalFraction: 0.02,
+    maxLength: preset.maxLength,
+    lossOn: "assistant",
+    train: {
+      ...DEFAULT_TRAIN,
+      objective: { kind: "sft" },
+      lora: undefined,
+      lr: preset.lr,
+      epochs: preset.epochs,
+      batchSize: preset.batchSize,
+      warmupRatio: 0.03,
+      minLrRatio: 0.05,
+      weightDecay: 0.01,
+      seed,
+      checkpointEvery: 100,
+    },
+    events: o.events,
+  });
+
+  // Final artefacts: the HF folder (F32 safetensors + tokenizer) and a GGUF of the same weights.
+  const modelDir = join(o.outDir, "model");
+  rmSync(modelDir, { recursive: true, force: true });
+  const trained = loadModel(summary.outputs.model!);
+  saveModel(modelDir, trained.config, trained.weights, { dtype: "F16" });
+  copyTokenizerFiles(init, modelDir);
+  const gguf = join(o.outDir, "model.gguf");
+  writeLlamaGguf(gguf, ggufOptions(modelDir));
+  const summaryOut: WorldBuildSummary = {
+    seed,
+    preset,
+    params,
+    corpusConversations: corpus.length,
+    trainSteps: summary.steps,
+    evalLoss: summary.final.eval_loss,
+    seconds: (performance.now() - t0) / 1000,
+    modelDir,
+    gguf,
+    bytes: { safetensors: statSync(join(modelDir, "model.safetensors")).size, gguf: statSync(gguf).size },
+  };
+  writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(summaryOut, null, 2)}\n`);
+  return summaryOut;
+}
+
+function ggufOptions(modelDir: string): LlamaGgufOptions {
+  const read = (f: string) => JSON.parse(readFileSync(join(modelDir, f), "utf8"));
+  return {
+    config: read("config.json") as HfLlamaConfig,
+    tensors: readSafetensorsFile(join(modelDir, "model.safetensors")).tensors,
+    tokenizer: { tokenizerJson: read("tokenizer.json"), tokenizerConfig: read("tokenizer_config.json") },
+    dtype: "f16",
+    name: "breakfix-demo-world",
+  };
+}
