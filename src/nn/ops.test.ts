@@ -33,6 +33,7 @@ const cases: Case[] = [
   { name: "sqrt", params: { a: [6] }, positive: ["a"], f: ({ a }) => a.sqrt() },
   { name: "sigmoid", params: { a: [6] }, f: ({ a }) => a.sigmoid() },
   { name: "silu", params: { a: [2, 5] }, f: ({ a }) => a.silu() },
+  { name: "logSigmoid", params: { a: [2, 5] }, f: ({ a }) => a.mul(3).logSigmoid() },
   { name: "matmul 2d", params: { a: [3, 4], b: [4, 5] }, f: ({ a, b }) => a.matmul(b) },
   { name: "matmul batched", params: { a: [2, 3, 4], b: [2, 4, 2] }, f: ({ a, b }) => a.matmul(b) },
   { name: "matmul broadcast batch", params: { a: [2, 2, 3, 4], b: [4, 5] }, f: ({ a, b }) => a.matmul(b) },
@@ -175,6 +176,21 @@ describe("reference executor", () => {
     });
     expect(Array.from(outs[0].data)).toEqual([2, -4, 6]);
     expect(Array.from(outs[1].data)).toEqual([0, 0]);
+  });
+});
+
+describe("composites", () => {
+  it("logSigmoid is finite and exact for large |x| where log(sigmoid(x)) underflows", async () => {
+    const b = new GraphBuilder();
+    const x = b.input("x", [4]);
+    const y = x.logSigmoid();
+    const [o] = await new RefExecutor()
+      .compile(b.graph, [y.id])
+      .run({ x: { shape: [4], data: Float32Array.of(-200, -1, 0, 50) } });
+    expect(o.data[0]).toBeCloseTo(-200, 4);
+    expect(o.data[1]).toBeCloseTo(Math.log(1 / (1 + Math.E)), 6);
+    expect(o.data[2]).toBeCloseTo(Math.log(0.5), 6);
+    expect(o.data[3]).toBeCloseTo(0, 6);
   });
 });
 

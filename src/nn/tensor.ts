@@ -193,6 +193,14 @@ export class Sym {
     return this.mul(this.sigmoid());
   }
 
+  /** log(sigmoid(x)) = logSoftmax([x, 0])[0], stable for large |x| (DPO / preference losses). */
+  logSigmoid(): Sym {
+    const shape = this.shape;
+    const col = this.reshape([...shape, 1]);
+    const pair = this.b.concat([col, this.b.zeros([...shape, 1])], -1);
+    return pair.logSoftmax().slice(-1, 0, 1).reshape(shape);
+  }
+
   square(): Sym {
     return this.mul(this);
   }
