@@ -118,7 +118,7 @@ describe("custom objectives (DPO-shaped) on the loss graph", () => {
       const ref = b.input("ref_logps", [4]);
       const d = g.sequenceLogps.sub(ref).reshape([2, 2]);
       const margin = d.slice(1, 0, 1).sub(d.slice(1, 1, 2)); // [2,1]
-      return margin.mul(beta).sigmoid().log().mean().neg();
+      return margin.mul(beta).logSigmoid().mean().neg();
     },
   };
   const cfg = tiny();
