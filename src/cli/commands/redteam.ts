@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
+import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions, type ModelRuntime } from "../../models/registry.ts";
@@ -345,6 +346,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       {
         target,
         judge,
+        refusalJudge: new PatternRefusalJudge(),
         attacker,
         deps,
         framings,

@@ -34,6 +34,7 @@ export interface CampaignSpec {
 export interface CampaignDeps {
   target: ChatModel;
   judge: Judge;
+  refusalJudge?: Judge;
   attacker?: ChatModel;
   deps: ConverterDeps;
   framings: FramingRegistry;
@@ -110,6 +111,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
   const run = await runCampaign(plan.attacks, {
     target: d.target,
     judge: d.judge,
+    refusalJudge: d.refusalJudge,
     attacker: d.attacker,
     deps: d.deps,
     framings: d.framings,

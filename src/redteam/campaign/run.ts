@@ -37,6 +37,8 @@ export interface CampaignProgress {
 export interface CampaignEnv {
   target: ChatModel;
   judge: Judge;
+  /** Refusal decisions for multi-turn backtracking when the judge gives none (see MultiTurnEnv.refusalJudge). */
+  refusalJudge?: Judge;
   attacker?: ChatModel;
   deps: ConverterDeps;
   framings: FramingRegistry;
@@ -126,6 +128,7 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
     target: env.target,
     attacker: env.attacker,
     judge: env.judge,
+    refusalJudge: env.refusalJudge,
     goal,
     category: p.probe.category,
     language: p.language,

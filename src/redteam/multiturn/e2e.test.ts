@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Conversation } from "../../domain/types.ts";
+import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type ScriptServer, startScriptServer } from "../testing/openai-server.ts";
@@ -128,6 +129,31 @@ describe("Crescendo-style attack over HTTP", () => {
     const attackerReqs = server.requests.filter((q) => q.model === "crescendo-attacker").slice(-4);
     expect(attackerReqs[2].messages.at(-1)!.content).toMatch(/was REFUSED and erased/);
     expect(attackerReqs[2].body.response_format).toMatchObject({ type: "json_schema" });
+  });
+
+  it("backtracks on refusals found by a separate refusal classifier when the judge reports no refusal", async () => {
+    const inner = new PlaceholderJudge();
+    const harmOnly = {
+      id: "harm-only",
+      judge: async (i: Parameters<PlaceholderJudge["judge"]>[0]) => {
+        const j = await inner.judge(i);
+        return {
+          judgeId: "harm-only",
+          status: j.status,
+          label: j.label === "unsafe" ? "unsafe" : "safe",
+          severity: j.severity,
+        };
+      },
+    };
+    const blind = await crescendoAttack({ ...env("crescendo-attacker", { maxTurns: 3 }), judge: harmOnly });
+    expect(blind.backtracks).toBe(0);
+    const withClassifier = await crescendoAttack({
+      ...env("crescendo-attacker"),
+      judge: harmOnly,
+      refusalJudge: new PatternRefusalJudge(),
+    });
+    expect(withClassifier.backtracks).toBe(1);
+    expect(withClassifier.success).toBe(true);
   });
 
   it("without backtracking the refusal stays and the attack fails within the turn budget", async () => {

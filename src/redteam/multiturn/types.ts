@@ -50,6 +50,11 @@ export interface MultiTurnEnv {
   /** The attacker model (Crescendo, PAIR); the scripted attack needs none. */
   attacker?: ChatModel;
   judge: Judge;
+  /**
+   * Decides refusals (for backtracking) when the main judge's judgement says nothing about refusal (e.g. a harm
+   * severity judge without a refusal field): typically the pattern refusal classifier.
+   */
+  refusalJudge?: Judge;
   /** The harmful request the attack works toward (the seed probe's prompt). */
   goal: string;
   category?: CategoryId;
@@ -112,7 +117,20 @@ export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, r
     goal: env.goal,
   });
   const crit = env.success ?? DEFAULT_SUCCESS;
-  return { judgement, success: isSuccess(judgement, crit), refused: isRefusal(judgement) };
+  let refused = isRefusal(judgement);
+  if (!refused && judgement.refusal === undefined && env.refusalJudge) {
+    const r = await env.refusalJudge.judge({
+      conversation,
+      response,
+      category: env.category,
+      language: env.language,
+      probeId: env.probeId,
+      goal: env.goal,
+    });
+    refused = isRefusal(r);
+  }
+  const success = isSuccess(judgement, crit);
+  return { judgement, success, refused: refused && !success };
 }
 
 /** The turn that represents the attack: the successful one, else the most severe kept one, else the last. */
