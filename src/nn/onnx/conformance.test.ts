@@ -1,0 +1,4 @@
+import { executorConformance } from "../executor-conformance.ts";
+import { OnnxExecutor } from "./executor.ts";
+
+executorConformance("onnxruntime", () => new OnnxExecutor({ threads: 2 }));
