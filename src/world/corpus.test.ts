@@ -7,6 +7,7 @@ import {
   DEFAULT_CORPUS_CONFIG,
   safeSftExamples,
   safetyPreferencePairs,
+  TEMPLATE_TOKENS_PER_MESSAGE,
   tokenizerTexts,
 } from "./corpus.ts";
 import { generateWorld } from "./generate.ts";
@@ -56,7 +57,7 @@ describe("base corpus", () => {
     expect(size.maxTokens).toBeLessThanOrEqual(256);
     expect(size).toEqual(corpusSize(baseCorpus(world, { size: 5000, seed: 2 })));
     // a real tokenizer's counter can replace the estimate
-    expect(corpusSize(corpus, (t) => t.length).tokens).toBe(size.chars + 4 * size.messages);
+    expect(corpusSize(corpus, (t) => t.length).tokens).toBe(size.chars + TEMPLATE_TOKENS_PER_MESSAGE * size.messages);
   });
 });
 

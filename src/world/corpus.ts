@@ -6,6 +6,7 @@
 import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
 import { type Family, type ItemFilter, itemConversation, type Lang, selectItems, type World } from "./generate.ts";
 import { Rng } from "./prng.ts";
+import { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
 export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;
 export type CorpusSource = (typeof CORPUS_SOURCES)[number];
@@ -92,15 +93,7 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
   return rng.shuffle(out);
 }
 
-/**
- * Deterministic token estimate for a byte-level BPE with a small vocabulary (~1-4k merges) on this world's text:
- * about 2.5 UTF-8 bytes per token, plus 4 tokens of chat-template overhead per message. Pass a real tokenizer's
- * counter to `corpusSize` once the world tokenizer exists.
- */
-export function estimateTokens(text: string): number {
-  return Math.ceil(Buffer.byteLength(text, "utf8") / 2.5);
-}
-export const TEMPLATE_TOKENS_PER_MESSAGE = 4;
+export { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
 export interface CorpusSize {
   conversations: number;

@@ -1,6 +1,8 @@
+import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
-import { CATEGORY_IDS, canonicalJson, contentHash, probeSchema } from "../domain/index.ts";
-import { DEFAULT_CORPUS_CONFIG, estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./corpus.ts";
+import { CATEGORY_IDS, type Conversation, canonicalJson, contentHash, probeSchema } from "../domain/index.ts";
+import { PHI3_SPECIAL_TOKENS, tokenizerJson, trainBpe } from "../nn/bpe.ts";
+import { tokenizerTexts } from "./corpus.ts";
 import { leetspeak, rot13, unleet } from "./encodings.ts";
 import { FRAMINGS } from "./framings.ts";
 import { FAMILIES, generateWorld, itemConversation, LANGS, SPLITS, selectItems, worldProbes } from "./generate.ts";
@@ -9,6 +11,7 @@ import { lexiconCoverage, translateToSpanish } from "./lexicon.ts";
 import { LOOKALIKE_TYPES } from "./lookalikes.ts";
 import { Rng } from "./prng.ts";
 import { redteamChains } from "./redteam-techniques.ts";
+import { estimateConversationTokens } from "./tokens.ts";
 
 const world = generateWorld({ seed: 3 });
 
@@ -119,15 +122,23 @@ describe("world generator", () => {
     }
   });
 
-  it("keeps every conversation short enough for a 256-token context", () => {
-    const convs = world.items.map((i) => itemConversation(i));
-    const chars = Math.max(...convs.map((c) => c.reduce((n, m) => n + m.content.length, 0)));
-    const tokens = Math.max(
-      ...convs.map((c) => c.reduce((n, m) => n + estimateTokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE, 0)),
+  it("keeps every conversation within a 256-token context, measured with a real 2,048-symbol BPE", () => {
+    // the generator's guarantee, in estimated tokens
+    const est = world.items.map((i) => ({ i, n: estimateConversationTokens(itemConversation(i)) }));
+    expect(Math.max(...est.map((e) => e.n))).toBeLessThanOrEqual(256);
+    // the real thing: the project's byte-level BPE trainer on the world's texts, Phi-3 chat format
+    const bpe = trainBpe(tokenizerTexts(world), { vocabSize: 2048, specialTokens: PHI3_SPECIAL_TOKENS });
+    const tok = new Tokenizer(tokenizerJson(bpe), {});
+    const render = (c: Conversation) => `${c.map((m) => `<|${m.role}|>\n${m.content}<|end|>\n`).join("")}<|endoftext|>`;
+    const longest = est.sort((a, b) => b.n - a.n).slice(0, 400);
+    const real = longest.map(
+      ({ i }) => tok.encode(render(itemConversation(i)), { add_special_tokens: false }).ids.length,
     );
-    console.log(`longest world conversation: ${chars} chars, ~${tokens} tokens (estimate)`);
-    expect(chars).toBeLessThanOrEqual(DEFAULT_CORPUS_CONFIG.maxChars);
-    expect(tokens).toBeLessThanOrEqual(256);
+    const max = Math.max(...real);
+    const chars = Math.max(...world.items.map((i) => itemConversation(i).reduce((n, m) => n + m.content.length, 0)));
+    console.log(`longest world conversations: ${chars} chars; ${max} real tokens (2,048-symbol BPE, chat template)`);
+    expect(max).toBeLessThanOrEqual(256);
+    expect(world.overBudget).toBeLessThan(world.items.length / 100);
   });
 
   it("exposes valid Probe objects", () => {

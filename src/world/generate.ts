@@ -11,6 +11,7 @@ import { translateToSpanish } from "./lexicon.ts";
 import { type LookalikePair, type LookalikeType, templatePairs } from "./lookalikes.ts";
 import { Rng } from "./prng.ts";
 import { redteamChains, redteamConversation, redteamOpener } from "./redteam-techniques.ts";
+import { estimateConversationTokens } from "./tokens.ts";
 import { type Bi, TOWNS } from "./vocab.ts";
 
 export type Lang = "en" | "es";
@@ -64,6 +65,12 @@ export interface WorldConfig {
   capabilityPhrasings: Readonly<Record<Lang, number>>;
   /** Red-team techniques (their built-in framings, rendered by their code) applied per harmful goal and language. */
   redteamTechniquesPerGoal: Readonly<Record<Lang, number>>;
+  /**
+   * Longest conversation the world holds, in estimated tokens (estimateConversationTokens: a conservative bound for
+   * a byte-level BPE of >= 1,024 symbols trained on the world, chat template included; checked against a real one
+   * in the tests). Longer renderings are re-tried with the shortest phrasing, then dropped (World.overBudget).
+   */
+  maxConversationTokens: number;
 }
 
 export const DEFAULT_WORLD_CONFIG: WorldConfig = {
@@ -73,6 +80,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   framingsPerGoal: { en: 3, es: 2 },
   capabilityPhrasings: { en: 2, es: 1 },
   redteamTechniquesPerGoal: { en: 2, es: 1 },
+  maxConversationTokens: 256,
 };
 
 export interface World {
@@ -86,6 +94,8 @@ export interface World {
   stratumOf: ReadonlyMap<string, string>;
   /** Drafts dropped because an earlier item had the very same conversation. */
   duplicatesDropped: number;
+  /** Drafts dropped because they exceeded config.maxConversationTokens. */
+  overBudget: number;
 }
 
 export const HARMFUL_TEMPLATES: Readonly<Record<Lang, readonly string[]>> = {
@@ -266,9 +276,24 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
     const spec = harmSpec(g.category);
     const rng = Rng.derive(seed, "redteam-technique", g.group, g.goal.en);
     for (const lang of LANGS) {
-      for (const chain of rng.sample(chains, config.redteamTechniquesPerGoal[lang])) {
-        const req = cap(fillGoal(rng.pick(HARMFUL_TEMPLATES[lang]), g.goal[lang]));
-        const conv = redteamConversation(req, chain, lang, rng.int(0, 2 ** 31));
+      let placed = 0;
+      for (const chain of rng.shuffle(chains)) {
+        if (placed >= config.redteamTechniquesPerGoal[lang]) break;
+        const baseResponse = compliantAnswer(spec, lang, redteamOpener(chain, lang));
+        const chainSeed = rng.int(0, 2 ** 31);
+        const render = (template: string) => {
+          const req = cap(fillGoal(template, g.goal[lang]));
+          return { req, conv: redteamConversation(req, chain, lang, chainSeed) };
+        };
+        const picked = rng.pick(HARMFUL_TEMPLATES[lang]);
+        let r = render(chain.short ? HARMFUL_TEMPLATES[lang][0] : picked);
+        const fits = () =>
+          estimateConversationTokens([...r.conv, { role: "assistant", content: baseResponse }]) <=
+          config.maxConversationTokens;
+        if (!fits()) r = render(HARMFUL_TEMPLATES[lang][0]);
+        if (!fits()) continue;
+        const { req, conv } = r;
+        placed++;
         drafts.push({
           family: "framed",
           kind: `rt:${chain.id}`,
@@ -278,7 +303,7 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
           label: "unsafe",
           history: conv.slice(0, -1),
           prompt: conv[conv.length - 1].content,
-          baseResponse: compliantAnswer(spec, lang, redteamOpener(chain, lang)),
+          baseResponse,
           safeResponse: refusal(spec, lang),
           goal: req,
           technique: chain.id,
@@ -390,7 +415,18 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
   const items: WorldItem[] = [];
   const seen = new Set<string>();
   let duplicatesDropped = 0;
+  let overBudget = 0;
   for (const d of drafts) {
+    const longest = d.baseResponse.length >= d.safeResponse.length ? d.baseResponse : d.safeResponse;
+    const conv: Conversation = [
+      ...d.history,
+      { role: "user", content: d.prompt },
+      { role: "assistant", content: longest },
+    ];
+    if (estimateConversationTokens(conv) > config.maxConversationTokens) {
+      overBudget++;
+      continue;
+    }
     const key = conversationKey(d.history, d.prompt);
     if (seen.has(key)) {
       duplicatesDropped++;
@@ -402,7 +438,7 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
     items.push({ ...d, split, id: `world:${d.family}:${contentHash(key).slice(0, 12)}` });
   }
   linkTwins(items);
-  return { config, items, knowledge: gazetteer(seed), splitOf, stratumOf, duplicatesDropped };
+  return { config, items, knowledge: gazetteer(seed), splitOf, stratumOf, duplicatesDropped, overBudget };
 }
 
 function capabilityStratum(t: CapabilityTask): string {

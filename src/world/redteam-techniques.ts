@@ -19,6 +19,8 @@ export interface RedteamChain {
   converter?: "rot13" | "leetspeak";
   framing: string;
   shots?: number;
+  /** Token-hungry chains (encoded text, fake dialogue) take the shortest request phrasing. */
+  short?: boolean;
 }
 
 /** The red-team chains the world renders: every built-in framing, plus two encoding+framing chains. */
@@ -27,11 +29,12 @@ export function redteamChains(): RedteamChain[] {
     id: f.name,
     framing: f.name,
     shots: f.shots?.length ? 2 : undefined,
+    short: f.shots?.length ? true : undefined,
   }));
   return [
     ...plain,
-    { id: "rot13+hypothetical", converter: "rot13", framing: "hypothetical" },
-    { id: "leetspeak+fiction", converter: "leetspeak", framing: "fiction" },
+    { id: "rot13+hypothetical", converter: "rot13", framing: "hypothetical", short: true },
+    { id: "leetspeak+fiction", converter: "leetspeak", framing: "fiction", short: true },
   ];
 }
 
