@@ -6,17 +6,42 @@
 import { checkSequenceLength, type LlamaConfig, ropeInvFreq, type Weights } from "./llama.ts";
 import { Rng } from "./rng.ts";
 
-/** y[r, o] = sum_i x[r, i] * W[o, i] for W [out, in] row-major (dot-product form: both operands contiguous). */
+/**
+ * y[r, o] = sum_i x[r, i] * W[o, i] for W [out, in] row-major. Dot-product form (both operands contiguous), each W row
+ * read once for all rows of x (4 rows at a time), so W streams through the cache once per call.
+ */
 function linearRows(x: Float32Array, rows: number, inF: number, w: Float32Array, outF: number): Float32Array {
   const y = new Float32Array(rows * outF);
-  for (let r = 0; r < rows; r++) {
-    const xo = r * inF;
-    const yo = r * outF;
-    for (let o = 0; o < outF; o++) {
-      const wo = o * inF;
+  const r4 = rows - (rows % 4);
+  for (let o = 0; o < outF; o++) {
+    const wo = o * inF;
+    let r = 0;
+    for (; r < r4; r += 4) {
+      const x0 = r * inF;
+      const x1 = x0 + inF;
+      const x2 = x1 + inF;
+      const x3 = x2 + inF;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = 0; i < inF; i++) {
+        const wv = w[wo + i];
+        s0 += x[x0 + i] * wv;
+        s1 += x[x1 + i] * wv;
+        s2 += x[x2 + i] * wv;
+        s3 += x[x3 + i] * wv;
+      }
+      y[r * outF + o] = s0;
+      y[(r + 1) * outF + o] = s1;
+      y[(r + 2) * outF + o] = s2;
+      y[(r + 3) * outF + o] = s3;
+    }
+    for (; r < rows; r++) {
+      const xo = r * inF;
       let acc = 0;
       for (let i = 0; i < inF; i++) acc += x[xo + i] * w[wo + i];
-      y[yo + o] = acc;
+      y[r * outF + o] = acc;
     }
   }
   return y;

@@ -99,6 +99,15 @@ describe("LlamaRunner", () => {
     expect(r.grads.size).toBe(paramShapes(cfg).size);
   });
 
+  it("names the bad field of a batch", () => {
+    expect(() => lossBatch(tiny(), 2, 3, [1, 2, 3, 4, 5], [1, 1, 1, 1, 1, 1], [1, 2, 3, 4, 5, 6])).toThrow(
+      /inputIds has 5 entries, expected B\*T = 2\*3 = 6/,
+    );
+    expect(() => lossBatch(tiny(), 1, 3, [1, 2, 3], [1, 1, 1], [1, 99, 3])).toThrow(
+      /label 99 at \[0, 1\] outside \[0, 11\)/,
+    );
+  });
+
   it("right padding does not change the logits of real tokens", async () => {
     const cfg = tiny();
     const w = initWeights(cfg, 2, 0.3);

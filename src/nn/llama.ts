@@ -465,6 +465,7 @@ export function lossBatch(
   labels: ArrayLike<number>,
 ): Record<string, HostTensor> {
   const V = c.vocabSize;
+  checkBatchArrays(B, T, { inputIds, attentionMask, labels });
   const targetIndex = new Int32Array(B * T);
   const targetMask = new Float32Array(B * T);
   let count = 0;
@@ -492,6 +493,12 @@ export function lossBatch(
   };
 }
 
+function checkBatchArrays(B: number, T: number, arrays: Record<string, ArrayLike<number>>): void {
+  for (const [name, a] of Object.entries(arrays)) {
+    if (a.length !== B * T) throw new Error(`${name} has ${a.length} entries, expected B*T = ${B}*${T} = ${B * T}`);
+  }
+}
+
 /** Feeds for `buildForward`. */
 export function forwardBatch(
   B: number,
@@ -500,6 +507,7 @@ export function forwardBatch(
   attentionMask?: ArrayLike<number>,
 ): Record<string, HostTensor> {
   const mask = attentionMask ?? new Array<number>(B * T).fill(1);
+  checkBatchArrays(B, T, { inputIds, attentionMask: mask });
   return { input_ids: { shape: [B, T], data: Int32Array.from(inputIds) }, attention_bias: attentionBias(B, T, mask) };
 }
 
