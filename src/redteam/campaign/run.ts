@@ -144,7 +144,8 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
     signal: env.signal,
   };
   if (mt.name === "crescendo") return crescendoAttack(mtEnv);
-  if (mt.name === "pair") return pairAttack(mtEnv);
+  if (mt.name === "pair")
+    return pairAttack(mtEnv, { streams: typeof mt.params?.streams === "number" ? mt.params.streams : undefined });
   const script = findScript(String(mt.params?.script ?? env.scriptName ?? "story_escalation"), env.scripts);
   return scriptedAttack(mtEnv, script);
 }

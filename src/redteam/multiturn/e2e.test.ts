@@ -240,6 +240,22 @@ describe("PAIR-style attack over HTTP", () => {
     expect(r.turns).toHaveLength(1);
   });
 
+  it("runs several streams on one budget, each from a fresh attacker history", async () => {
+    const before = snapshot();
+    const r = await pairAttack(env("pair-attacker", { maxTurns: 2 }), { streams: 3 });
+    expect(r.success).toBe(false);
+    expect(r.stopReason).toBe("max_turns");
+    expect(r.turns.map((t) => t.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(r.turns.map((t) => t.score)).toEqual([1, 4, 1, 4, 1, 4]);
+    expect(delta("target", before)).toBe(6);
+    const capped = await pairAttack(env("pair-attacker", { maxTurns: 2, maxCalls: 6 }), { streams: 3 });
+    expect(capped.stopReason).toBe("max_calls");
+    expect(capped.calls).toBeLessThanOrEqual(6);
+    await expect(pairAttack(env("pair-attacker"), { streams: 0 })).rejects.toThrow(
+      /streams must be a positive integer/,
+    );
+  });
+
   it("respects the call budget", async () => {
     const before = snapshot();
     const r = await pairAttack(env("pair-attacker", { maxCalls: 3 }));

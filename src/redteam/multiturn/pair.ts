@@ -78,11 +78,23 @@ export function pairPrompt(
   return lines.join("\n");
 }
 
-export async function pairAttack(env: MultiTurnEnv): Promise<MultiTurnResult> {
-  checkBudget(env.budget, "pair");
+interface StreamResult {
+  stop: StopReason;
+  turns: TurnRecord[];
+  best?: TurnRecord;
+  bestConversation: Conversation;
+  backtracks: number;
+}
+
+/** One PAIR stream: up to maxTurns refinements from a fresh attacker history, on the shared meter. */
+async function pairStream(
+  env: MultiTurnEnv,
+  meter: BudgetMeter,
+  stream: number,
+  indexBase: number,
+): Promise<StreamResult> {
   const attacker = checkAttacker(env, "pair");
   const crit = env.success ?? DEFAULT_SUCCESS;
-  const meter = new BudgetMeter(env.budget);
   const turns: TurnRecord[] = [];
   let history: TurnRecord[] = []; // what the attacker is shown; refused branches are pruned back to the best
   let best: TurnRecord | undefined;
@@ -101,7 +113,7 @@ export async function pairAttack(env: MultiTurnEnv): Promise<MultiTurnResult> {
       temperature: 1,
       maxTokens: 600,
       ...env.attackerParams,
-      seed: deriveSeed(env.seed, "pair-attacker", turns.length, parseFailures),
+      seed: deriveSeed(env.seed, "pair-attacker", ...(stream ? [stream] : []), turns.length, parseFailures),
       messages: [
         { role: "system", content: PAIR_SYSTEM },
         { role: "user", content: pairPrompt(env, history, best, last) },
@@ -124,16 +136,16 @@ export async function pairAttack(env: MultiTurnEnv): Promise<MultiTurnResult> {
       continue;
     }
     parseFailures = 0;
-    const prompt = await convertTurn(env, meter, proposal, iter);
+    const prompt = await convertTurn(env, meter, proposal, indexBase + iter);
     if (meter.blocked(1)) {
       stop = meter.blocked(1) as StopReason;
       break;
     }
     const sent: Conversation = [...sysPrefix(env), { role: "user", content: prompt }];
-    const out = await callTarget(env, meter, sent, iter);
+    const out = await callTarget(env, meter, sent, indexBase + iter);
     const v = await judgeTurn(env, sent, out.content);
     const rec: TurnRecord = {
-      index: iter,
+      index: indexBase + iter,
       proposal,
       prompt,
       response: out.content,
@@ -172,8 +184,34 @@ export async function pairAttack(env: MultiTurnEnv): Promise<MultiTurnResult> {
       bestConversation = [...sent, { role: "assistant", content: out.content }];
     }
   }
-  const result = finish("pair", stop, bestConversation, turns, meter, backtracks);
-  if (!bestConversation.length && turns.length) {
+  return { stop, turns, best, bestConversation, backtracks };
+}
+
+/**
+ * PAIR with `streams` independent refinement streams (the paper runs several in parallel; here they run one after the
+ * other on one shared budget, each with its own attacker seed and history). Stops at the first success.
+ */
+export async function pairAttack(env: MultiTurnEnv, opts: { streams?: number } = {}): Promise<MultiTurnResult> {
+  checkBudget(env.budget, "pair");
+  checkAttacker(env, "pair");
+  const streams = opts.streams ?? 1;
+  if (!Number.isInteger(streams) || streams < 1)
+    throw new Error(`pair: streams must be a positive integer, got ${streams}`);
+  const meter = new BudgetMeter(env.budget);
+  const turns: TurnRecord[] = [];
+  let backtracks = 0;
+  let stop: StopReason = "max_turns";
+  let best: StreamResult | undefined;
+  for (let s = 0; s < streams; s++) {
+    const r = await pairStream(env, meter, s, turns.length);
+    turns.push(...r.turns);
+    backtracks += r.backtracks;
+    stop = r.stop;
+    if (r.best && (!best?.best || (r.best.score ?? 0) > (best.best.score ?? 0))) best = r;
+    if (r.stop === "success" || r.stop === "max_calls" || r.stop === "max_tokens") break;
+  }
+  const result = finish("pair", stop, best?.bestConversation ?? [], turns, meter, backtracks);
+  if (!best?.bestConversation.length && turns.length) {
     const t = turns.at(-1)!;
     result.conversation = [
       ...sysPrefix(env),
