@@ -23,6 +23,32 @@ const weights = initWeights(cfg, 77, 0.25);
 const prompts = [[5, 9, 13, 4, 7], [11], [3, 30, 31]];
 const greedy: GenerateOptions = { maxTokens: 64, stopTokens: [] };
 
+/** the obvious implementation: full sort, top-k, renormalize, nucleus, inverse CDF */
+function naiveSample(logits: Float32Array, temp: number, topK: number, topP: number, rng: Rng): number {
+  const V = logits.length;
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+  const kept = order.slice(0, topK > 0 ? topK : V);
+  const mx = logits[kept[0]];
+  const probs = kept.map((i) => Math.exp((logits[i] - mx) / temp));
+  const z = probs.reduce((a, b) => a + b, 0);
+  let n = kept.length;
+  let cum = 0;
+  for (let j = 0; j < kept.length; j++) {
+    cum += probs[j];
+    if (cum >= topP * z) {
+      n = j + 1;
+      break;
+    }
+  }
+  const total = probs.slice(0, n).reduce((a, b) => a + b, 0);
+  let u = rng.next() * total;
+  for (let j = 0; j < n; j++) {
+    u -= probs[j];
+    if (u <= 0) return kept[j];
+  }
+  return kept[n - 1];
+}
+
 describe("generation", () => {
   it("greedy with the KV cache equals greedy recomputed without a cache for 64 tokens (3 padded prompts)", () => {
     const cached = generate(cfg, weights, prompts, greedy);
@@ -57,6 +83,24 @@ describe("generation", () => {
       expect(tok).toBe(best);
       seq.push(tok);
       logits = dec.step([tok], 1);
+    }
+  });
+
+  it("fast sampling equals the obvious full-sort implementation draw for draw (V = 5000, several settings)", () => {
+    const r = new Rng(3);
+    const logits = Float32Array.from({ length: 5000 }, () => 3 * r.normal());
+    for (const [temp, topK, topP] of [
+      [1, 0, 0.9],
+      [0.7, 50, 1],
+      [1.3, 200, 0.5],
+      [1, 0, 0.999],
+    ]) {
+      const a = new Rng(17);
+      const b = new Rng(17);
+      for (let i = 0; i < 300; i++) {
+        const fast = sampleToken(logits, { maxTokens: 1, temperature: temp, topK, topP }, a);
+        expect(fast).toBe(naiveSample(logits, temp, topK, topP, b));
+      }
     }
   });
 
@@ -109,5 +153,14 @@ describe("generation", () => {
     const seen = new Set<number>();
     for (let i = 0; i < 4000; i++) seen.add(sampleToken(logits, { maxTokens: 1, temperature: 1, topP: 0.8 }, rng));
     expect([...seen].sort()).toEqual([0, 1, 4]);
+    // top-k 3 then top-p renormalized within the top 3 {0, 1, 4}: p0 + p1 / (p0 + p1 + p4) > 0.8 keeps {0, 1} only
+    const seenKP = new Set<number>();
+    for (let i = 0; i < 4000; i++)
+      seenKP.add(sampleToken(logits, { maxTokens: 1, temperature: 1, topK: 3, topP: 0.8 }, rng));
+    expect([...seenKP].sort()).toEqual([0, 1]);
+    // frequencies inside top-k follow the renormalized softmax
+    const cnt = [0, 0];
+    for (let i = 0; i < 20000; i++) cnt[sampleToken(logits, { maxTokens: 1, temperature: 1, topK: 2 }, rng)]++;
+    expect(Math.abs(cnt[0] / 20000 - p[0] / (p[0] + p[1]))).toBeLessThan(0.015);
   });
 });

@@ -245,7 +245,12 @@ export interface Generation {
   finishReason: "stop" | "length";
 }
 
-/** Choose the next token from logits [V] (greedy when temperature is 0/undefined). */
+/**
+ * Choose the next token from logits [V]: greedy when temperature is 0/undefined, else sample from
+ * softmax(logits / temperature) restricted to the top-k tokens, then to the nucleus (smallest set of the most likely
+ * tokens whose probability, renormalized within the top-k, reaches top-p), like HF's warpers in that order.
+ * Linear time in V plus a sort of the few candidates above a probability threshold (lowered until it is exact).
+ */
 export function sampleToken(logits: Float32Array, opts: GenerateOptions, rng: Rng): number {
   const V = logits.length;
   const temp = opts.temperature ?? 0;
@@ -254,29 +259,65 @@ export function sampleToken(logits: Float32Array, opts: GenerateOptions, rng: Rn
     for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
     return best;
   }
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+  let mx = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < V; i++) if (logits[i] > mx) mx = logits[i];
+  const p = new Float64Array(V); // unnormalized, max 1
+  let z = 0;
+  for (let i = 0; i < V; i++) {
+    p[i] = Math.exp((logits[i] - mx) / temp);
+    z += p[i];
+  }
   const k = opts.topK && opts.topK > 0 ? Math.min(opts.topK, V) : V;
-  const kept = order.slice(0, k);
-  const mx = logits[kept[0]] / temp;
-  const probs = kept.map((i) => Math.exp(logits[i] / temp - mx));
-  const z = probs.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < probs.length; i++) probs[i] /= z;
-  let n = probs.length;
-  if (opts.topP !== undefined && opts.topP < 1) {
+  const useP = opts.topP !== undefined && opts.topP < 1;
+  if (k === V && !useP) {
+    let u = rng.next() * z;
+    for (let i = 0; i < V; i++) {
+      u -= p[i];
+      if (u <= 0) return i;
+    }
+    return V - 1;
+  }
+  // candidates above a threshold, sorted by probability (ties: lower id first); lower the threshold until the
+  // top-k (or, without top-k, the nucleus) is guaranteed to lie inside them
+  let kept: number[] = [];
+  for (let t = 1e-3; ; t = t > 1e-12 ? t * 1e-3 : 0) {
+    const cand: number[] = [];
+    let mass = 0;
+    for (let i = 0; i < V; i++) {
+      if (p[i] >= t) {
+        cand.push(i);
+        mass += p[i];
+      }
+    }
+    const enough = k < V ? cand.length >= k : mass >= (opts.topP ?? 1) * z;
+    if (enough || t === 0) {
+      cand.sort((a, b) => p[b] - p[a] || a - b);
+      kept = cand.slice(0, k);
+      break;
+    }
+  }
+  let denom = z;
+  if (k < V) {
+    denom = 0;
+    for (const i of kept) denom += p[i];
+  }
+  let n = kept.length;
+  if (useP) {
     let cum = 0;
-    for (let i = 0; i < probs.length; i++) {
-      cum += probs[i];
-      if (cum >= opts.topP) {
-        n = i + 1;
+    for (let j = 0; j < kept.length; j++) {
+      cum += p[kept[j]];
+      if (cum >= opts.topP! * denom) {
+        n = j + 1;
         break;
       }
     }
   }
-  const total = probs.slice(0, n).reduce((a, b) => a + b, 0);
+  let total = 0;
+  for (let j = 0; j < n; j++) total += p[kept[j]];
   let u = rng.next() * total;
-  for (let i = 0; i < n; i++) {
-    u -= probs[i];
-    if (u <= 0) return kept[i];
+  for (let j = 0; j < n; j++) {
+    u -= p[kept[j]];
+    if (u <= 0) return kept[j];
   }
   return kept[n - 1];
 }
