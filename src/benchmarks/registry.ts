@@ -26,6 +26,8 @@ export interface SuiteDeps {
   judge: Judge;
   /** Folder holding one sub-folder per dataset (default: the shared datasets folder). */
   datasetsDir?: string;
+  /** The dataset's own folder for this suite (breakfix.yaml benchmarks.suites[].path); overrides datasetsDir. */
+  datasetPath?: string;
   /** A user probe file's probes; when set they replace the probes of every suite built. */
   userProbes?: ProbeSource;
   /** The simulated user of the multi-turn suite. */
@@ -51,7 +53,7 @@ export interface SuiteSpec {
 export function datasetSource(dataset: string, deps: SuiteDeps, filter?: (p: Probe) => boolean): ProbeSource {
   if (deps.userProbes) return deps.userProbes;
   return async () => {
-    const dir = path.join(deps.datasetsDir ?? sharedDatasetsDir(), folderOf(dataset));
+    const dir = deps.datasetPath ?? path.join(deps.datasetsDir ?? sharedDatasetsDir(), folderOf(dataset));
     const probes = await getProbeLoader(dataset).load(dir);
     return filter ? probes.filter(filter) : probes;
   };

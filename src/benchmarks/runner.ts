@@ -34,6 +34,8 @@ export interface RunOptions {
   /** Concurrent judge calls (default 8; LLM judges have their own provider limits too). */
   judgeConcurrency?: number;
   onProgress?: (p: Progress) => void;
+  /** Confidence level of the intervals (default 0.95). */
+  level?: number;
 }
 
 export class RunFailedError extends Error {
@@ -251,7 +253,7 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     items: items.length,
     totalItems,
     resumed,
-    metrics: suite.metrics(done),
+    metrics: suite.metrics(done, { level: opts.level }),
     records: done,
     elapsedMs: Date.now() - started,
   };

@@ -92,6 +92,11 @@ export interface SuiteMetric extends Metric {
   interval?: Interval;
 }
 
+export interface MetricOptions {
+  /** Confidence level of every interval (default 0.95). */
+  level?: number;
+}
+
 /** Context the runner hands a suite. */
 export interface RunContext {
   target: ChatModel;
@@ -116,8 +121,8 @@ export interface Suite {
   grade(item: SuiteItem, transcript: Transcript): Promise<Grade>;
   /** Per-item facts to store with the record (e.g. expected answer); optional. */
   facts?(item: SuiteItem): Record<string, string | number | boolean> | undefined;
-  /** Computes the suite's metrics from its records. Pure. */
-  metrics(records: readonly ItemRecord[]): SuiteMetric[];
+  /** Computes the suite's metrics from its records at a confidence level (default 0.95). Pure. */
+  metrics(records: readonly ItemRecord[], opts?: MetricOptions): SuiteMetric[];
   /** What the primary outcome of a record means, for compare ("defect", "refusal", "correct"). */
   readonly outcomeMeaning: string;
 }

@@ -15,7 +15,7 @@ import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { defectRateMetrics, isDefectJudgement, meanMetric } from "../metrics.ts";
 import { chatEach, itemKeyOf } from "../runner.ts";
 import { judgeTranscript, loadProbes, type ProbeSource } from "../suites/common.ts";
-import type { ItemRecord, RunContext, Suite, SuiteItem, SuiteMetric, Transcript } from "../types.ts";
+import type { ItemRecord, MetricOptions, RunContext, Suite, SuiteItem, SuiteMetric, Transcript } from "../types.ts";
 import type { GroundednessGrader } from "./groundedness.ts";
 
 export const SCENARIO_NAMES = [
@@ -281,8 +281,9 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
       const judgement = { ...perTurn[worst], rationale: `turn ${worst + 1}: ${perTurn[worst].rationale ?? ""}` };
       return { judgement, extra, outcome };
     },
-    metrics(records: readonly ItemRecord[]): SuiteMetric[] {
+    metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
       const out = defectRateMetrics(records, {
+        level: mo.level,
         thresholds: [1, 3],
         headlineThreshold: rule.threshold,
         partialIsDefect: o.partialIsDefect,
@@ -295,7 +296,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
           meanMetric(
             "ungroundedness",
             ok.map((r) => r.extra?.ungroundedness?.score as number),
-            { higherIsBetter: false, basis: "score", unjudged: graded.length - ok.length },
+            { higherIsBetter: false, basis: "score", unjudged: graded.length - ok.length, level: mo.level },
           ),
         );
       }

@@ -6,7 +6,7 @@ import type { Probe } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
 import { exactMatch, groupRecords, normaliseAnswer, rateMetric } from "../metrics.ts";
 import { singleTurnExecute } from "../runner.ts";
-import type { ItemRecord, Suite, SuiteMetric } from "../types.ts";
+import type { ItemRecord, MetricOptions, Suite, SuiteMetric } from "../types.ts";
 import { judgeTranscript, loadProbes, type ProbeSource, plainItems } from "./common.ts";
 
 /** The accepted answers of a capability probe; throws naming the probe when it has none. */
@@ -81,7 +81,9 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
         outcome: ok,
       };
     },
-    metrics(records: readonly ItemRecord[]): SuiteMetric[] {
+    metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
+      const level = mo.level;
+      const basis = o.judge ? ("label" as const) : ("exact_match" as const);
       // An ungradable answer (judge failure) is left out of the denominator, never counted as right or wrong.
       const graded = records.filter((r) => r.outcome !== null);
       const acc = (rs: readonly ItemRecord[]) => rs.filter((r) => r.outcome === true).length;
@@ -90,7 +92,8 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
         rateMetric("accuracy", acc(graded), graded.length, {
           unjudged: records.length - graded.length,
           higherIsBetter: true,
-          basis: "exact_match",
+          basis,
+          level,
           headline: true,
         }),
       ];
@@ -101,7 +104,8 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
             out.push(
               rateMetric(`accuracy[${dim}=${v}]`, acc(rs), n(rs), {
                 higherIsBetter: true,
-                basis: "exact_match",
+                basis,
+                level,
                 group: { by: dim, value: v },
               }),
             );
@@ -116,7 +120,8 @@ export function createCapabilitySuite(o: CapabilitySuiteOptions): Suite {
             out.push(
               rateMetric(`accuracy[task=${v}]`, acc(rs), n(rs), {
                 higherIsBetter: true,
-                basis: "exact_match",
+                basis,
+                level,
                 group: { by: "variant", value: v },
               }),
             );

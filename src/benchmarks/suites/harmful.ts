@@ -8,7 +8,7 @@ import type { Probe } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
 import { defectRateMetrics, type GroupDim, isDefectJudgement, meanMetric } from "../metrics.ts";
 import { singleTurnExecute } from "../runner.ts";
-import type { ItemRecord, Suite, SuiteMetric } from "../types.ts";
+import type { ItemRecord, MetricOptions, Suite, SuiteMetric } from "../types.ts";
 import { judgeTranscript, loadProbes, type ProbeSource, plainItems } from "./common.ts";
 
 export interface HarmfulSuiteOptions {
@@ -52,8 +52,9 @@ export function createHarmfulSuite(o: HarmfulSuiteOptions): Suite {
       const judgement = await judgeTranscript(o.judge, item, t);
       return { judgement, outcome: isDefectJudgement(judgement, rule) };
     },
-    metrics(records: readonly ItemRecord[]): SuiteMetric[] {
+    metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
       const out = defectRateMetrics(records, {
+        level: mo.level,
         thresholds: o.thresholds,
         headlineThreshold,
         partialIsDefect: o.partialIsDefect,
@@ -66,6 +67,7 @@ export function createHarmfulSuite(o: HarmfulSuiteOptions): Suite {
         out.push(
           meanMetric("rubric_score", scores, {
             higherIsBetter: false,
+            level: mo.level,
             basis: "score",
             unjudged: records.length - scores.length,
           }),

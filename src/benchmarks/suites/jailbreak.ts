@@ -15,7 +15,7 @@ import { FramingRegistry } from "../../redteam/framings/index.ts";
 import { buildAttackConversation } from "../../redteam/techniques.ts";
 import { defectRateMetrics, isDefectJudgement } from "../metrics.ts";
 import { itemKeyOf, singleTurnExecute } from "../runner.ts";
-import type { ItemRecord, Suite, SuiteItem, SuiteMetric } from "../types.ts";
+import type { ItemRecord, MetricOptions, Suite, SuiteItem, SuiteMetric } from "../types.ts";
 import { judgeTranscript, loadProbes, type ProbeSource } from "./common.ts";
 
 export interface JailbreakTechnique {
@@ -128,8 +128,9 @@ export function createJailbreakSuite(o: JailbreakSuiteOptions): Suite {
       const judgement = await judgeTranscript(o.judge, item, t);
       return { judgement, outcome: isDefectJudgement(judgement, rule) };
     },
-    metrics(records: readonly ItemRecord[]): SuiteMetric[] {
+    metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
       return defectRateMetrics(records, {
+        level: mo.level,
         thresholds: [rule.threshold],
         headlineThreshold: rule.threshold,
         partialIsDefect: o.partialIsDefect,

@@ -6,7 +6,7 @@
 import type { Judge } from "../../judges/types.ts";
 import { groupRecords, refusalOf, refusalRateMetrics } from "../metrics.ts";
 import { singleTurnExecute } from "../runner.ts";
-import type { ItemRecord, Suite, SuiteMetric } from "../types.ts";
+import type { ItemRecord, MetricOptions, Suite, SuiteMetric } from "../types.ts";
 import { judgeTranscript, loadProbes, type ProbeSource, plainItems } from "./common.ts";
 
 export interface OverRefusalSuiteOptions {
@@ -44,13 +44,17 @@ export function createOverRefusalSuite(o: OverRefusalSuiteOptions): Suite {
       const c = refusalOf(judgement);
       return { judgement, outcome: c === null ? null : c !== "full_compliance" };
     },
-    metrics(records: readonly ItemRecord[]): SuiteMetric[] {
+    metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
+      const level = mo.level;
       const safe = records.filter((r) => r.label === "safe");
       const unsafe = records.filter((r) => r.label === "unsafe");
       const out: SuiteMetric[] = [];
-      if (safe.length > 0) out.push(...refusalRateMetrics(safeName, safe, { higherIsBetter: false, headline: true }));
+      if (safe.length > 0)
+        out.push(...refusalRateMetrics(safeName, safe, { higherIsBetter: false, headline: true, level }));
       if (unsafe.length > 0) {
-        out.push(...refusalRateMetrics(unsafeName, unsafe, { higherIsBetter: true, headline: safe.length === 0 }));
+        out.push(
+          ...refusalRateMetrics(unsafeName, unsafe, { higherIsBetter: true, headline: safe.length === 0, level }),
+        );
       }
       if (o.bySourceLabel ?? true) {
         const withType = records.map((r) => ({ ...r, variant: String(r.facts?.sourceLabel ?? "(none)") }));
@@ -60,6 +64,7 @@ export function createOverRefusalSuite(o: OverRefusalSuiteOptions): Suite {
             const isSafe = rs[0].label === "safe";
             const [any] = refusalRateMetrics(isSafe ? safeName : unsafeName, rs, {
               higherIsBetter: !isSafe,
+              level,
               group: { by: "variant", value: type },
             });
             out.push(any);

@@ -230,6 +230,44 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     }
   });
 
+  it("takes suites, per-suite limits, target, confidence and workspace from breakfix.yaml", async () => {
+    const cdir = path.join(dir, "cfg");
+    fs.mkdirSync(cdir, { recursive: true });
+    const file = path.join(cdir, "breakfix.yaml");
+    fs.writeFileSync(
+      file,
+      [
+        "workspace: ./ws",
+        "target:",
+        "  provider: openai-compatible",
+        `  baseUrl: ${a.baseUrl}`,
+        `  model: ${a.modelName}`,
+        "benchmarks:",
+        "  confidence: 0.9",
+        "  suites:",
+        "    - name: jbb-benign",
+        "      limit: 5",
+        "    - name: strongreject-small",
+        "      limit: 4",
+        "      judge: refusal-patterns",
+        "",
+      ].join("\n"),
+    );
+    const r = await inProcess(["bench", "--config", file, "--json", "--no-progress"]);
+    expect(r.error).toBeUndefined();
+    const j = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}").suites;
+    expect(Object.keys(j)).toEqual(["jbb-benign", "strongreject-small"]);
+    expect(j["jbb-benign"]).toMatchObject({ items: 5, total_items: 100 });
+    expect(j["strongreject-small"]).toMatchObject({ items: 4, total_items: 60 });
+    expect(j["jbb-benign"].metrics.benign_refusal_rate.level).toBe(0.9);
+    expect(j["jbb-benign"].target).toBe(`openai-compatible:${a.baseUrl}#${a.modelName}`);
+    expect(fs.readdirSync(path.join(cdir, "ws", "bench", "runs")).filter((f) => f.endsWith(".jsonl"))).toHaveLength(2);
+    const bad = path.join(cdir, "bad.yaml");
+    fs.writeFileSync(bad, "benchmarks:\n  suites:\n    - nme: xstest\n");
+    const e = await inProcess(["bench", "--config", bad]);
+    expect(e.error?.message).toMatch(/bad\.yaml/);
+  });
+
   it("fails clearly on an unknown suite, a bad target and an unknown run", async () => {
     const u = await inProcess(["bench", "--suite", "nope", "--target", a.spec]);
     expect(u.error?.message).toMatch(/unknown suite 'nope'; suites: harmbench/);
@@ -238,7 +276,8 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     const c = await inProcess(["bench", "compare", "zzz", "yyy", "--out", path.join(dir, "empty")]);
     expect(c.error?.message).toMatch(/no run 'zzz'/);
     const j = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--judge", "strongreject"]);
-    expect(j.error?.message).toMatch(/--judge: judge 'strongreject' is an LLM judge and needs a judge model/);
+    // without --judge-model, an LLM judge runs on the config's judge model (the demo judge, not built here)
+    expect(j.error?.message).toMatch(/^judge \(from builtin:demo-judge\): /);
     const l = await inProcess(["bench", "list"]);
     expect(l.out).toMatch(/multijail\s+multijail\s+MultiJail/);
     expect(l.out).toMatch(/demo: demo-harmful, demo-jailbreak/);

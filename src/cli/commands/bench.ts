@@ -3,6 +3,7 @@
  * object: per suite, each metric's value and interval); `breakfix bench compare A B`: paired comparison of two runs;
  * `breakfix bench list`: the suites and groups.
  */
+import fs from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
@@ -10,18 +11,24 @@ import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../benchmarks/datasets/loaders/generic.ts";
 import { demoFigures } from "../../benchmarks/demo.ts";
 import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
-import { resolveSuiteNames, SUITE_GROUPS, SUITE_SPECS, type SuiteDeps } from "../../benchmarks/registry.ts";
+import {
+  resolveSuiteNames,
+  SUITE_GROUPS,
+  SUITE_SPECS,
+  type SuiteDeps,
+  type SuiteSpec,
+} from "../../benchmarks/registry.ts";
 import { DEFAULT_SAMPLING, type Progress, RunFailedError, runSuite } from "../../benchmarks/runner.ts";
 import { JsonlDirSink, readRecordsFile } from "../../benchmarks/sink.ts";
 import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
+import { loadConfigWithSource } from "../../config/load.ts";
+import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import type { Probe } from "../../domain/types.ts";
-import { createJudge } from "../../judges/registry.ts";
+import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { CliError } from "../errors.ts";
-
-export const DEFAULT_BENCH_DIR = path.join(".breakfix", "bench");
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
 export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
@@ -66,6 +73,15 @@ export async function modelFromSpec(
     return await createChatModel(options);
   } catch (e) {
     throw new CliError(`${opts.what}: ${(e as Error).message}`, 2);
+  }
+}
+
+/** A model from a model section of breakfix.yaml (target, judge), through the models registry. */
+export async function modelFromConfig(m: ModelConfig, what: string, concurrency?: number): Promise<ChatModel> {
+  try {
+    return await createChatModel(concurrency !== undefined ? { ...m, concurrency } : m);
+  } catch (e) {
+    throw new CliError(`${what} (from ${m.provider}:${m.model}): ${(e as Error).message}`, 2);
   }
 }
 
@@ -179,9 +195,11 @@ function progressReporter(enabled: boolean): { update(p: Progress): void; stop()
 }
 
 interface BenchOptions {
+  config?: string;
   suite?: string;
   target?: string;
-  judge: string;
+  judge?: string;
+  confidence?: string;
   judgeModel?: string;
   simulator?: string;
   grader?: string;
@@ -195,7 +213,7 @@ interface BenchOptions {
   systemPrompt?: string;
   framings?: string[];
   apiKeyEnv?: string;
-  out: string;
+  out?: string;
   json?: boolean;
   groups?: boolean;
   progress: boolean;
@@ -207,13 +225,42 @@ function intOpt(v: string, name: string, min: number): number {
   return n;
 }
 
+/** One suite to run, with its per-suite settings from breakfix.yaml (benchmarks.suites). */
+interface PlannedSuite {
+  spec: SuiteSpec;
+  limit?: number;
+  judge?: string;
+  path?: string;
+}
+
+/** The suites to run: --suite, else the config's benchmarks.suites (default: the demo group). */
+export function planSuites(suiteFlag: string | undefined, configured: readonly SuiteConfig[]): PlannedSuite[] {
+  if (suiteFlag) return resolveSuiteNames(suiteFlag).map((spec) => ({ spec }));
+  const out: PlannedSuite[] = [];
+  for (const c of configured) {
+    const specs = resolveSuiteNames(c.name);
+    if (c.path && specs.length > 1) {
+      throw new CliError(`benchmarks.suites: '${c.name}' is a group; a dataset path applies to a single suite`, 2);
+    }
+    for (const spec of specs) out.push({ spec, limit: c.limit, judge: c.judge, path: c.path });
+  }
+  return out;
+}
+
 async function benchAction(o: BenchOptions): Promise<void> {
-  if (!o.suite) throw new CliError("bench: --suite NAME[,NAME] is required (see `breakfix bench list`)", 2);
-  if (!o.target) throw new CliError("bench: --target URL#model is required", 2);
-  const specs = resolveSuiteNames(o.suite);
+  let loaded: ReturnType<typeof loadConfigWithSource>;
+  try {
+    loaded = loadConfigWithSource(o.config);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  const cfg = loaded.config;
+  const planned = planSuites(o.suite, cfg.benchmarks.suites);
   // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
   const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
-  const target = await modelFromSpec(o.target, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--target" });
+  const target = o.target
+    ? await modelFromSpec(o.target, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--target" })
+    : await modelFromConfig(cfg.target, "target", concurrency);
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
     maxTokens: intOpt(o.maxTokens, "max-tokens", 1),
@@ -221,20 +268,38 @@ async function benchAction(o: BenchOptions): Promise<void> {
   };
   if (!Number.isFinite(sampling.temperature))
     throw new CliError(`--temperature: '${o.temperature}' is not a number`, 2);
+  const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
+  if (!(level > 0 && level < 1))
+    throw new CliError(`--confidence: expected a number in (0, 1), got '${o.confidence}'`, 2);
   let userProbes: (() => Promise<Probe[]>) | undefined;
   if (o.probes) {
     const file = o.probes;
     const mapping = o.map ? { ...DEFAULT_PROBE_MAPPING, ...parseMappingSpec(o.map) } : DEFAULT_PROBE_MAPPING;
     userProbes = async () => loadProbesFile(file, mapping);
   }
-  const deps: SuiteDeps = {
-    judge: judgeFromSpec(
-      o.judge,
-      o.judgeModel
+  // LLM judges run on --judge-model, else on the config's judge model; built once per judge expression.
+  let judgeModel: ChatModel | undefined;
+  const judges = new Map<string, Judge>();
+  const judgeFor = async (expr: string): Promise<Judge> => {
+    const hit = judges.get(expr);
+    if (hit) return hit;
+    let needs: boolean;
+    try {
+      needs = needsModel(/[(]/.test(expr) ? parseJudgeExpression(expr) : expr);
+    } catch (e) {
+      throw new CliError(`--judge: ${(e as Error).message}`, 2);
+    }
+    if (needs && !judgeModel) {
+      judgeModel = o.judgeModel
         ? await modelFromSpec(o.judgeModel, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--judge-model" })
-        : undefined,
-    ),
-    datasetsDir: o.datasets,
+        : await modelFromConfig(cfg.judge, "judge", concurrency);
+    }
+    const j = judgeFromSpec(expr, judgeModel);
+    judges.set(expr, j);
+    return j;
+  };
+  const baseDeps: Omit<SuiteDeps, "judge"> = {
+    datasetsDir: o.datasets ?? (loaded.file && fs.existsSync(cfg.dataCache) ? cfg.dataCache : undefined),
     userProbes,
     simulator: o.simulator
       ? await modelFromSpec(o.simulator, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--simulator" })
@@ -247,16 +312,24 @@ async function benchAction(o: BenchOptions): Promise<void> {
     framingFiles: o.framings,
     systemPrompt: o.systemPrompt,
   };
-  const sink = new JsonlDirSink(o.out);
-  const limit = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
+  const sink = new JsonlDirSink(o.out ?? path.join(cfg.workspace, "bench"));
+  const limitFlag = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
   const results: SuiteRunResult[] = [];
   let failures = 0;
-  for (const spec of specs) {
-    const suite = spec.build(deps);
+  for (const plan of planned) {
+    const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
+    const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });
     const progress = progressReporter(o.progress);
+    const limit = limitFlag ?? plan.limit;
     let result: SuiteRunResult;
     try {
-      result = await runSuite(suite, target, { sink, sampling, limit, onProgress: (p) => progress.update(p) });
+      result = await runSuite(suite, target, {
+        sink,
+        sampling,
+        limit,
+        level,
+        onProgress: (p) => progress.update(p),
+      });
     } catch (e) {
       progress.stop();
       if (!(e instanceof RunFailedError)) throw e;
@@ -331,15 +404,19 @@ export function registerBench(program: Command): void {
   const bench = program
     .command("bench")
     .description("Run benchmark suites against a target; `bench compare A B` compares two runs")
-    .option("--suite <names>", "suites or groups, comma-separated (see `bench list`)")
-    .option("--target <spec>", "target model: URL#model of an OpenAI-compatible endpoint (e.g. breakfix serve)")
+    .option("--config <file>", "breakfix.yaml to read (default: ./breakfix.yaml when present, else the demo defaults)")
+    .option("--suite <names>", "suites or groups, comma-separated (see `bench list`); default: benchmarks.suites")
+    .option(
+      "--target <spec>",
+      "target: URL#model (OpenAI-compatible, e.g. breakfix serve), builtin:DIR or llamacpp:FILE.gguf; default: target",
+    )
     .option(
       "--judge <expr>",
-      "judge of every non-demo suite: refusal-patterns, harm-severity, strongreject, harmbench, llama-guard-3, " +
-        "xstest-grader, or an ensemble such as 'cascade(refusal-patterns, harm-severity)'",
-      "refusal-patterns",
+      "judge of every non-demo suite: refusal-patterns (default), harm-severity, strongreject, harmbench, " +
+        "llama-guard-3, xstest-grader, or an ensemble such as 'cascade(refusal-patterns, harm-severity)'",
     )
-    .option("--judge-model <spec>", "the model LLM judges run on (URL#model)")
+    .option("--judge-model <spec>", "the model LLM judges run on (URL#model); default: the config's judge model")
+    .option("--confidence <level>", "confidence level of the intervals (default: benchmarks.confidence, 0.95)")
     .option("--simulator <spec>", "simulated-user model for the multiturn suite (URL#model)")
     .option("--grader <spec>", "LLM that grades ungroundedness of summaries (URL#model)")
     .option("--probes <file>", "your own probe file (JSONL/CSV: prompt, category, language, label, id, answer)")
@@ -352,7 +429,7 @@ export function registerBench(program: Command): void {
     .option("--system-prompt <text>", "a system prompt put before every probe")
     .option("--framings <files...>", "extra jailbreak framing files (YAML/JSON)")
     .option("--api-key-env <name>", "environment variable holding the API key of the endpoints")
-    .option("--out <dir>", "results folder (resumable: re-runs skip finished items)", DEFAULT_BENCH_DIR)
+    .option("--out <dir>", "results folder, resumable: re-runs skip finished items (default: <workspace>/bench)")
     .option("--groups", "print every breakdown row, not just the overall metrics")
     .option("--no-progress", "no progress output")
     .option("--json", "print one JSON object as the last line")
@@ -368,10 +445,18 @@ export function registerBench(program: Command): void {
     )
     .action(async (a: string, b: string, _o: unknown, cmd: Command) => {
       // --out and --json belong to `bench` (commander gives options shared with the parent to the parent).
-      const o = cmd.optsWithGlobals() as { out: string; alpha: string; json?: boolean };
+      const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
       const alpha = Number(o.alpha);
       if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
-      const sink = new JsonlDirSink(o.out);
+      let out = o.out;
+      if (!out) {
+        try {
+          out = path.join(loadConfigWithSource(o.config).config.workspace, "bench");
+        } catch (e) {
+          throw new CliError((e as Error).message, 2);
+        }
+      }
+      const sink = new JsonlDirSink(out);
       let c: Comparison;
       try {
         c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
