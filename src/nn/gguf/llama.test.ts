@@ -162,7 +162,7 @@ describe("tokenizer metadata", () => {
     const tokens = m.get("tokenizer.ggml.tokens")!;
     const types = m.get("tokenizer.ggml.token_type")!;
     expect(m.get("tokenizer.ggml.model")).toEqual({ type: "string", value: "gpt2" });
-    expect(m.get("tokenizer.ggml.pre")).toEqual({ type: "string", value: "gpt-2" });
+    expect(m.get("tokenizer.ggml.pre")).toEqual({ type: "string", value: "trillion" }); // GPT-2 regex, no clean-up
     if (tokens.type !== "array" || types.type !== "array") throw new Error("arrays expected");
     expect(tokens.value.length).toBe(cfg.vocab_size);
     expect(tokens.value[32]).toBe("Ġ"); // byte 0x20
@@ -178,7 +178,8 @@ describe("tokenizer metadata", () => {
   });
 
   it("derives tokenizer.ggml.pre or explains why it cannot", () => {
-    expect(detectPreTokenizer({ pre_tokenizer: { type: "ByteLevel", use_regex: true } })).toBe("gpt-2");
+    expect(detectPreTokenizer({ pre_tokenizer: { type: "ByteLevel", use_regex: true } })).toBe("trillion");
+    expect(detectPreTokenizer({ pre_tokenizer: { type: "ByteLevel", use_regex: true } }, true)).toBe("gpt-2");
     expect(() => detectPreTokenizer({ pre_tokenizer: { type: "Whitespace" } })).toThrow(/pass `pre` explicitly/);
   });
 });

@@ -215,18 +215,27 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 const GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
 
-/** Which llama.cpp pre-tokenizer (tokenizer.ggml.pre) reproduces this tokenizer.json's pre_tokenizer. */
-export function detectPreTokenizer(tokenizerJson: Record<string, unknown>): string {
+/**
+ * Which llama.cpp pre-tokenizer (tokenizer.ggml.pre) reproduces this tokenizer.json's pre_tokenizer.
+ *
+ * llama.cpp ties two things to this name: the split regex and `clean_spaces` (HF's clean_up_tokenization_spaces,
+ * which makes detokenize drop the space in " ," " ." " ?" " !" and around apostrophes). "gpt-2" has the GPT-2 regex
+ * with clean-up ON; "trillion" has the same regex with clean-up OFF (llama-vocab.cpp), which is what a byte-level
+ * BPE decodes to in HF when clean_up_tokenization_spaces is false (the default of tokenizers trained here). So a
+ * GPT-2-style tokenizer becomes "gpt-2" only when tokenizer_config.json asks for the clean-up.
+ */
+export function detectPreTokenizer(tokenizerJson: Record<string, unknown>, cleanUpSpaces = false): string {
   const pt = tokenizerJson.pre_tokenizer;
+  const gpt2 = cleanUpSpaces ? "gpt-2" : "trillion";
   const isByteLevel = (p: unknown, regex: boolean) =>
     isRecord(p) && p.type === "ByteLevel" && (p.use_regex ?? true) === regex;
-  if (isByteLevel(pt, true)) return "gpt-2";
+  if (isByteLevel(pt, true)) return gpt2;
   if (isRecord(pt) && pt.type === "Sequence" && Array.isArray(pt.pretokenizers)) {
     const ps = pt.pretokenizers as unknown[];
     const split = ps[0];
     if (ps.length === 2 && isByteLevel(ps[1], false) && isRecord(split) && split.type === "Split") {
       const pattern = isRecord(split.pattern) ? split.pattern.Regex : undefined;
-      if (pattern === GPT2_SPLIT) return "gpt-2";
+      if (pattern === GPT2_SPLIT) return gpt2;
       if (
         typeof pattern === "string" &&
         pattern.startsWith("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+")
@@ -296,7 +305,7 @@ export function tokenizerMetadata(
   const pad = first(config.pad_token_id) ?? idOf("pad_token");
   const m = new Map<string, GgufValue>();
   m.set("tokenizer.ggml.model", kv.str("gpt2"));
-  m.set("tokenizer.ggml.pre", kv.str(preOverride ?? detectPreTokenizer(tj)));
+  m.set("tokenizer.ggml.pre", kv.str(preOverride ?? detectPreTokenizer(tj, tc.clean_up_tokenization_spaces === true)));
   m.set("tokenizer.ggml.tokens", kv.strings(tokenList));
   m.set("tokenizer.ggml.token_type", kv.i32s(types));
   m.set("tokenizer.ggml.merges", kv.strings(merges));

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, tokenizerJson, trainBpe } from "../bpe.ts";
 import { RefExecutor } from "../executor-ref.ts";
 import type { HostTensor } from "../ir.ts";
 import { buildForward, configFromHf, forwardBatch, type LlamaConfig, type Weights, weightFeeds } from "../llama.ts";
@@ -247,6 +248,66 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
       const cut = await runner.generate([prompts[0]], { maxTokens: 8, stop: [stop] });
       expect(cut[0].finishReason).toBe("stop");
       expect(cut[0].text).toBe(text.slice(0, text.indexOf(stop)));
+    }
+  });
+
+  it("a tokenizer trained by nn/bpe.ts tokenizes identically in llama.cpp and @huggingface/tokenizers (1,000 strings)", async () => {
+    const rand = seededRandom(31);
+    const alphabet = [
+      ..."abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,;:!?'\"-\n\t",
+      "é",
+      "ü",
+      "ß",
+      "中",
+      "文",
+      "🙂",
+      "🚀",
+      "👍🏽",
+      "ñ",
+      "€",
+    ];
+    const pick = () => alphabet[Math.floor(rand() * alphabet.length)];
+    const words = ["the ", "safety ", "model ", "refuse ", "answer ", "world ", "don't ", "it's ", "  ", "\n\n"];
+    const corpus = Array.from({ length: 400 }, () =>
+      Array.from({ length: 30 }, () => (rand() < 0.6 ? words[Math.floor(rand() * words.length)] : pick())).join(""),
+    );
+    const bpe = trainBpe(corpus, { vocabSize: 600, specialTokens: [...PHI3_SPECIAL_TOKENS] });
+    const tj = tokenizerJson(bpe);
+    const tc = { chat_template: PHI3_CHAT_TEMPLATE, eos_token: "<|endoftext|>" };
+    const c = tinyLlamaConfig({
+      vocab_size: bpe.vocab.size,
+      bos_token_id: null,
+      eos_token_id: bpe.vocab.get("<|endoftext|>"),
+    });
+    const path = join(dir, "bpe.gguf");
+    writeLlamaGguf(path, {
+      config: c,
+      tensors: randomLlamaWeights(c, 1),
+      tokenizer: { tokenizerJson: tj, tokenizerConfig: tc },
+    });
+    const r = await LlamaCppRunner.load(path, { sequences: 1, contextSize: 64 });
+    try {
+      const hfTok = new Tokenizer(tj, tc);
+      let mismatches = 0;
+      let first = "";
+      for (let i = 0; i < 1000; i++) {
+        const len = 1 + Math.floor(rand() * 40);
+        const text = Array.from({ length: len }, () =>
+          rand() < 0.3 ? words[Math.floor(rand() * words.length)] : pick(),
+        ).join("");
+        const ids = hfTok.encode(text, { add_special_tokens: false }).ids;
+        const ours = r.tokenize(text, false);
+        if (ours.length !== ids.length || ours.some((x, j) => x !== ids[j]) || r.detokenize(ids) !== text) {
+          mismatches++;
+          if (!first) {
+            const show = (xs: number[]) => xs.map((x) => JSON.stringify(r.detokenize([x]))).join("|");
+            first = `${JSON.stringify(text)}\n hf:    ${show(ids)}\n llama: ${show(ours)}\n decoded ${JSON.stringify(r.detokenize(ids))}`;
+          }
+        }
+      }
+      expect(mismatches, `first mismatch: ${first}`).toBe(0);
+    } finally {
+      await r.dispose();
     }
   });
 });
