@@ -26,6 +26,7 @@ export interface WorldSummary {
   groups: number;
   knowledge: number;
   duplicatesDropped: number;
+  overBudget: number;
   languages: string[];
   splits: Counts;
   families: FamilySummary[];
@@ -106,6 +107,7 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
     groups: world.splitOf.size,
     knowledge: world.knowledge.length,
     duplicatesDropped: world.duplicatesDropped,
+    overBudget: world.overBudget,
     languages: [...LANGS],
     splits: count(items, (i) => i.split),
     families,
@@ -157,7 +159,10 @@ export function renderWorldSummary(s: WorldSummary): string {
     `Demo world of Vell (seed ${s.seed}): ${s.items} items from ${s.groups} underlying items; ` +
       `${s.knowledge} gazetteer conversations; languages: ${s.languages.join(", ")}`,
   );
-  L.push(`Splits (by underlying item): ${SPLITS.map((k) => `${k} ${s.splits[k] ?? 0}`).join(", ")}`);
+  L.push(
+    `Splits (items; assigned by underlying item): ${SPLITS.map((k) => `${k} ${s.splits[k] ?? 0}`).join(", ")}; ` +
+      `dropped: ${s.duplicatesDropped} duplicate conversations, ${s.overBudget} over the 256-token budget`,
+  );
   L.push("");
   L.push("Families");
   L.push(
