@@ -55,7 +55,7 @@ describe("runner", () => {
     expect(res.records).toHaveLength(40);
   });
 
-  it("keys runs by target, sampling and judge", async () => {
+  it("keys runs by target, sampling, judge and probe set (not by a --limit subset)", async () => {
     const sink = new MemorySink();
     const a = await runSuite(
       suite(),
@@ -72,7 +72,20 @@ describe("runner", () => {
       fnModel("a", () => "x"),
       { sink, limit: 3, sampling: { temperature: 0.7 } },
     );
-    expect(new Set([a.runId, b.runId, c.runId]).size).toBe(3);
+    const other = createHarmfulSuite({ name: "toy", probes: async () => probes.slice(1), judge: markerJudge });
+    const d = await runSuite(
+      other,
+      fnModel("a", () => "x"),
+      { sink, limit: 3 },
+    );
+    const e = await runSuite(
+      suite(),
+      fnModel("a", () => "x"),
+      { sink, limit: 5 },
+    );
+    expect(new Set([a.runId, b.runId, c.runId, d.runId]).size).toBe(4);
+    expect(e.runId).toBe(a.runId);
+    expect(e.resumed).toBeGreaterThan(0);
     expect(a.runId).toMatch(/^toy@v1-[0-9a-f]{16}$/);
   });
 

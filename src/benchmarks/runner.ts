@@ -50,13 +50,18 @@ export class RunFailedError extends Error {
   }
 }
 
-export function runIdOf(suite: Suite, targetId: string, sampling: SamplingParams): string {
+/**
+ * The run id: suite@version plus a hash of the target, sampling, judge and the suite's full item set (so the same
+ * suite on a user's probe file, or on changed dataset files, is a different run; a --limit subset is not).
+ */
+export function runIdOf(suite: Suite, targetId: string, sampling: SamplingParams, itemKeys: readonly string[]): string {
   const h = contentHash({
     suite: suite.name,
     version: suite.version,
     target: targetId,
     sampling,
     judge: suite.judgeId,
+    items: contentHash([...itemKeys].sort()),
   }).slice(0, 16);
   return `${suite.name}@v${suite.version}-${h}`;
 }
@@ -156,9 +161,14 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
   const started = Date.now();
   const sampling = opts.sampling ?? DEFAULT_SAMPLING;
   const chunkSize = Math.max(1, opts.chunkSize ?? 64);
-  const runId = runIdOf(suite, target.id, sampling);
   let items = await suite.items();
   const totalItems = items.length;
+  const runId = runIdOf(
+    suite,
+    target.id,
+    sampling,
+    items.map((i) => i.key),
+  );
   if (opts.limit !== undefined) items = sampleItems(items, opts.limit, opts.limitSeed ?? 1);
   const keys = items.map((it) => recordKey(runId, it.key));
   if (new Set(keys).size !== keys.length) {
