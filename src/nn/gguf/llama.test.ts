@@ -9,6 +9,7 @@ import {
   detectPreTokenizer,
   ggufTensorName,
   llamaGgufTensors,
+  loraAlpha,
   loraPairsFromPeft,
   permuteRopeRows,
   TokenType,
@@ -245,6 +246,8 @@ describe("files", () => {
     expect(Array.from(f.read("blk.0.attn_q.weight.lora_b"))).toEqual(
       Array.from(permuteRopeRows(asF32(b.data), 64, r, 4)),
     );
+    expect(loraAlpha({ scale: 0.5, pairs })).toBe(2); // rsLoRA-style scale s stored as alpha = s * r
+    expect(() => loraAlpha({ alpha: 8, scale: 1, pairs })).toThrow(/exactly one/);
     expect(() =>
       loraPairsFromPeft(new Map([["x.lora_A.weight", { shape: [1, 1], data: new Float32Array(1) }]])),
     ).toThrow(/lora_B missing/);

@@ -422,7 +422,12 @@ export interface LoraGgufOptions {
    * ("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight") can be grouped with `loraPairsFromPeft`.
    */
   pairs: ReadonlyMap<string, LoraPair>;
-  alpha: number;
+  /**
+   * LoRA alpha: llama.cpp scales B A by alpha / r (r = rows of A). For rsLoRA (scale alpha / sqrt(r)) or any other
+   * scale s, pass `scale` instead: the file then stores alpha = s * r. Exactly one of the two.
+   */
+  alpha?: number;
+  scale?: number;
   dtype?: "f32" | "f16";
   name?: string;
 }
@@ -479,6 +484,18 @@ export function loraGgufTensors(
   return out;
 }
 
+/** The alpha to store so that llama.cpp's alpha / r equals the wanted scale (all pairs must share r). */
+export function loraAlpha(opts: Pick<LoraGgufOptions, "alpha" | "scale" | "pairs">): number {
+  if ((opts.alpha === undefined) === (opts.scale === undefined)) {
+    throw new Error("LoRA export: give exactly one of `alpha` and `scale`");
+  }
+  if (opts.alpha !== undefined) return opts.alpha;
+  const ranks = new Set([...opts.pairs.values()].map((p) => p.a.shape[0]));
+  if (ranks.size !== 1)
+    throw new Error(`LoRA export: \`scale\` needs one rank for all pairs, got ${[...ranks].join(", ")}`);
+  return opts.scale! * [...ranks][0];
+}
+
 /** Write a GGUF LoRA adapter (general.type = "adapter", adapter.type = "lora", adapter.lora.alpha). */
 export function writeLoraGguf(path: string, opts: LoraGgufOptions): void {
   const tensors = loraGgufTensors(opts.config, opts.pairs, opts.dtype ?? "f32");
@@ -488,6 +505,6 @@ export function writeLoraGguf(path: string, opts: LoraGgufOptions): void {
   m.set("general.name", kv.str(opts.name ?? "breakfix-lora"));
   m.set("general.file_type", kv.u32(opts.dtype === "f16" ? 1 : 0));
   m.set("adapter.type", kv.str("lora"));
-  m.set("adapter.lora.alpha", kv.f32(opts.alpha));
+  m.set("adapter.lora.alpha", kv.f32(loraAlpha(opts)));
   writeGguf(path, m, tensors);
 }
