@@ -4,7 +4,7 @@
  * the demo model follows them. Multi-word entries are matched first (longest match), then single words; words not
  * in the lexicon (names of Vell, invented words, numbers, placeholders) are kept as they are.
  */
-import { fixEs, WEAPON_ADJECTIVES } from "./harm.ts";
+import { fixEs, harmGoals, WEAPON_ADJECTIVES } from "./harm.ts";
 import { CHARACTERS, MEDICINES, PEOPLES, REGIONS, RESIDENTS, TOWNS } from "./vocab.ts";
 
 /** "a zorblax device" -> "un dispositivo zorblax": the weapons of Vell, with the Spanish noun first and its gender. */
@@ -23,11 +23,39 @@ const WEAPON_PHRASES: Record<string, string> = Object.fromEntries(
   ),
 );
 
+/** The world's own noun phrases and goals, translated as wholes (a phrase table beats word order guesses). */
+function worldPhrases(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (en: string, es: string) => {
+    out[en.toLowerCase()] = es;
+  };
+  for (const g of harmGoals()) {
+    add(g.object.en, g.object.es);
+    add(g.goal.en, g.goal.es);
+  }
+  for (const p of PEOPLES) add(p.en, p.es);
+  for (const c of CHARACTERS) add(c.en, c.es);
+  for (const t of TOWNS) add(t.famousFor.en, t.famousFor.es);
+  return out;
+}
+
 /** English (lower-case, single words or short phrases) -> Spanish. */
 export const LEXICON: Readonly<Record<string, string>> = {
   ...WEAPON_PHRASES,
+  ...worldPhrases(),
   // phrases first (any length; the longest match wins)
   "how do i": "cómo puedo",
+  "how to": "cómo",
+  "so how would i": "y cómo podría",
+  "pretend you are": "finge que eres",
+  "you are": "eres",
+  "write a story where": "escribe una historia donde",
+  "write the scene where": "escribe la escena donde",
+  "write a short poem about": "escribe un poema corto sobre",
+  "sure, here is": "claro, aquí está",
+  "here is": "aquí está",
+  "tell voters": "decir a los votantes",
+  "the wrong date": "una fecha falsa",
   "how can i": "cómo puedo",
   "tell me how to": "dime cómo",
   "give me the steps to": "dame los pasos para",
@@ -419,7 +447,9 @@ export function translateToSpanish(text: string): string {
     const m = longestMatch(toks, i);
     if (m) {
       const first = toks[i];
-      out.push(first[0] !== first[0].toLowerCase() ? m.es[0].toUpperCase() + m.es.slice(1) : m.es);
+      // keep a capital from the source, except English "I", which is capitalised anywhere
+      const capital = first[0] !== first[0].toLowerCase() && (first !== "I" || atSentenceStart(out));
+      out.push(capital ? m.es[0].toUpperCase() + m.es.slice(1) : m.es);
       i = m.next;
     } else {
       out.push(toks[i]);
@@ -427,6 +457,12 @@ export function translateToSpanish(text: string): string {
     }
   }
   return addInvertedMarks(fixEs(out.join(""))).replace(/ {2,}/g, " ");
+}
+
+/** Is the next output at the start of a sentence (nothing yet, or after . ! ? :)? */
+function atSentenceStart(out: readonly string[]): boolean {
+  const text = out.join("").trimEnd();
+  return text === "" || /[.!?:]$/.test(text);
 }
 
 /** The longest lexicon phrase starting at token i (a word), with the index after it. */
