@@ -13,12 +13,13 @@ import { sharedDatasetsDir } from "./datasets/paths.ts";
 import { folderOf, getProbeLoader } from "./datasets/registry.ts";
 import type { GroundednessGrader } from "./multiturn/groundedness.ts";
 import { createMultiTurnSuite } from "./multiturn/suite.ts";
+import { RunFailedError, type RunOptions, runSuite } from "./runner.ts";
 import { createCapabilitySuite } from "./suites/capability.ts";
 import type { ProbeSource } from "./suites/common.ts";
 import { createHarmfulSuite } from "./suites/harmful.ts";
 import { createJailbreakSuite } from "./suites/jailbreak.ts";
 import { createOverRefusalSuite } from "./suites/overrefusal.ts";
-import type { Suite } from "./types.ts";
+import type { Suite, SuiteRunResult } from "./types.ts";
 import { type DemoWorld, loadDemoWorld } from "./world.ts";
 
 export interface SuiteDeps {
@@ -273,5 +274,34 @@ export function resolveSuiteNames(spec: string): SuiteSpec[] {
     }
   }
   if (out.length === 0) throw new Error("no suite named (--suite NAME[,NAME])");
+  return out;
+}
+
+export interface NamedRun {
+  results: SuiteRunResult[];
+  /** Items that failed to generate, by suite (retried on the next run with the same settings). */
+  failed: Record<string, number>;
+}
+
+/**
+ * Runs suites by name (groups allowed) one after another against one target: what `breakfix bench` and the cycle
+ * call. A suite whose generations partly fail still contributes its finished records; its failures are counted.
+ */
+export async function runNamedSuites(
+  names: string,
+  target: ChatModel,
+  deps: SuiteDeps,
+  opts: RunOptions,
+): Promise<NamedRun> {
+  const out: NamedRun = { results: [], failed: {} };
+  for (const spec of resolveSuiteNames(names)) {
+    try {
+      out.results.push(await runSuite(spec.build(deps), target, opts));
+    } catch (e) {
+      if (!(e instanceof RunFailedError)) throw e;
+      out.results.push(e.result);
+      out.failed[spec.name] = e.failed;
+    }
+  }
   return out;
 }
