@@ -67,3 +67,17 @@ describe("paired comparison", () => {
     expect(adj[2]).toBeCloseTo(0.06);
   });
 });
+
+describe("paired comparison of over-refusal runs", () => {
+  it("separates safe and unsafe prompts (VPRR vs IPRR items) in the breakdown", () => {
+    const mk = (runId: string, refuseSafe: boolean) =>
+      Array.from({ length: 40 }, (_, i) =>
+        record(`x${i}`, i < 20 ? refuseSafe : true, { runId, label: i < 20 ? "safe" : "unsafe" }),
+      );
+    const c = compareRuns(mk("A", true), mk("B", false));
+    const safe = c.groups.find((g) => g.by === "label" && g.value === "safe");
+    const unsafe = c.groups.find((g) => g.by === "label" && g.value === "unsafe");
+    expect(safe).toMatchObject({ n: 20, aOnly: 20, significant: true });
+    expect(unsafe).toMatchObject({ n: 20, aOnly: 0, bOnly: 0, significant: false });
+  });
+});

@@ -102,7 +102,7 @@ export function compareRuns(
 ): Comparison {
   const alpha = opts.alpha ?? 0.05;
   const level = opts.level ?? 0.95;
-  const by = opts.by ?? ["category", "language", "variant"];
+  const by = opts.by ?? ["label", "category", "language", "variant"];
   if (a.length === 0 || b.length === 0) throw new Error("compare: one of the runs has no records");
   const suitesA = new Set(a.map((r) => r.suite));
   const suitesB = new Set(b.map((r) => r.suite));
