@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { describe, expect, it, vi } from "vitest";
+import { registerWorldCommands } from "../cli/commands/world.ts";
+import { CliError } from "../cli/errors.ts";
 import { FAMILIES, generateWorld } from "./generate.ts";
 import { escapeForTerminal, renderWorldSummary, summarizeWorld, type WorldSummary } from "./show.ts";
 
@@ -38,24 +41,45 @@ describe("world show", () => {
     expect(escapeForTerminal("a\u001b[31mb\nc\u202e")).toBe("a\\u001b[31mb\\nc\\u202e");
   });
 
-  it("runs as `breakfix world show` (text and --json) and rejects bad options", async () => {
+  it("world show: text, --family, --examples, --json, and clear errors on bad options (in process)", async () => {
+    const out = await runWorldCommand(["world", "show", "--family", "harmful", "--examples", "2"]);
+    expect(out).toMatch(/Demo world of Vell \(seed 1\): \d+ items/);
+    expect(out).toMatch(/\[harmful\/\w+ \S+ (en|es) (train|redteam|heldout)\]/);
+    expect(out).toContain("[UNSAFE-");
+    expect(out).not.toContain("[framed/");
+    const json = JSON.parse(
+      await runWorldCommand(["world", "show", "--seed", "2", "--examples", "1", "--json"]),
+    ) as WorldSummary;
+    expect(json.seed).toBe(2);
+    expect(json.examples.length).toBe(FAMILIES.length);
+    await expect(runWorldCommand(["world", "show", "--family", "nope"])).rejects.toThrow(/--family must be one of/);
+    await expect(runWorldCommand(["world", "show", "--seed", "-3"])).rejects.toThrow(/--seed must be an integer >= 0/);
+    await expect(runWorldCommand(["world", "show", "--examples", "x"])).rejects.toBeInstanceOf(CliError);
+  });
+
+  it("runs as `breakfix world show --json` through the real CLI", async () => {
     const json = await cli("world", "show", "--seed", "2", "--examples", "1", "--json");
     const s = JSON.parse(json.stdout.trim().split("\n").at(-1)!) as WorldSummary;
     expect(s.seed).toBe(2);
     expect(s.items).toBe(generateWorld({ seed: 2 }).items.length);
     expect(s.examples.length).toBe(FAMILIES.length);
     expect(s.examples.every((e) => e.baseResponse.length > 0)).toBe(true);
-
-    const text = await cli("world", "show", "--family", "harmful", "--examples", "2");
-    expect(text.stdout).toMatch(/Demo world of Vell \(seed 1\): \d+ items/);
-    expect(text.stdout).toMatch(/\[harmful\/\w+ \S+ (en|es) (train|redteam|heldout)\]/);
-    expect(text.stdout).toContain("[UNSAFE-");
-    expect(text.stdout).not.toContain("[framed/");
-
-    await expect(cli("world", "show", "--family", "nope")).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining("--family must be one of"),
-    });
-    await expect(cli("world", "show", "--seed", "-3")).rejects.toMatchObject({ code: 1 });
   });
 });
+
+/** Runs the world command module in process (commander, stdout captured); rejects with what the action throws. */
+async function runWorldCommand(argv: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerWorldCommands(program);
+  let out = "";
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
