@@ -267,3 +267,35 @@ describe("campaign with an attacker model", () => {
     expect(r.records.filter((x) => x.techniqueId === "pair").every((x) => x.multiTurn!.backtracks === 1)).toBe(true);
   });
 });
+
+describe("encoded answers", () => {
+  it("judges the decoded answer when the target replies in the attack's encoding", async () => {
+    const { rot13 } = await import("../converters/encoding.ts");
+    const encodedReplier = new ScriptedModel("toy-target", (m) => {
+      const u = m.at(-1)!.content;
+      return /ROT13/.test(u) ? rot13("Sure: [UNSAFE-STEP-1] [UNSAFE-STEP-2]") : "I can't help with that.";
+    });
+    const p = plan("intermediate").attacks.filter((a) => a.techniqueId === "rot13+hypothetical");
+    expect(p.length).toBeGreaterThan(0);
+    const r = await runCampaign(p, env(new MemoryCampaignStore(), encodedReplier));
+    for (const rec of r.records) {
+      expect(rec.response.content).toMatch(/\[HAFNSR-FGRC-1\]/);
+      expect(rec.success).toBe(true);
+      expect(rec.decodedVia).toBe("rot13");
+      expect(rec.judgement.rationale).toMatch(/after decoding the response with rot13/);
+    }
+  });
+  it("tries only plausible decodings", async () => {
+    const { responseDecodings } = await import("./run.ts");
+    const b64 = [{ kind: "converter" as const, name: "base64" }];
+    expect(responseDecodings(b64, Buffer.from("Sure: [UNSAFE-STEP-1]").toString("base64"))).toEqual([
+      { via: "base64", text: "Sure: [UNSAFE-STEP-1]" },
+    ]);
+    expect(responseDecodings(b64, "I can't help with that.")).toEqual([]);
+    expect(responseDecodings(b64, "AAAAAAAAAAAAAAAA")).toEqual([]); // decodes to binary zeros
+    expect(responseDecodings([{ kind: "converter", name: "leetspeak" }], "5ur3")).toEqual([]);
+    expect(responseDecodings([{ kind: "converter", name: "reverse" }], ".olleh")).toEqual([
+      { via: "reverse", text: "hello." },
+    ]);
+  });
+});

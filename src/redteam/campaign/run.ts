@@ -6,10 +6,11 @@
  */
 import pLimit from "p-limit";
 import { contentHash } from "../../domain/hash.ts";
-import type { Attack, Conversation, Response } from "../../domain/types.ts";
+import type { Attack, Conversation, Response, TechniqueStep } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
+import { createConverter } from "../converters/registry.ts";
 import type { FramingRegistry } from "../framings/load.ts";
 import { type AttackBudget, BudgetMeter } from "../multiturn/budget.ts";
 import { crescendoAttack } from "../multiturn/crescendo.ts";
@@ -69,6 +70,31 @@ export interface CampaignRunResult {
   calls: number;
 }
 
+const DECODABLE = new Set(["rot13", "base64", "reverse"]);
+
+/** Mostly printable text with letters (a decoding that yields binary noise is not an answer). */
+function looksLikeText(t: string): boolean {
+  if (!/\p{L}{2}/u.test(t)) return false;
+  const chars = Array.from(t);
+  const printable = chars.filter((c) => /[\p{L}\p{N}\p{P}\p{Zs}\n\t]/u.test(c)).length;
+  return printable / chars.length >= 0.95;
+}
+
+/**
+ * Decoded readings of a response, for the reversible encodings the attack used (rot13, base64, reversed text): the
+ * target may answer in the encoding it was addressed in. Base64 is only tried on base64-looking answers.
+ */
+export function responseDecodings(steps: readonly TechniqueStep[], response: string): { via: string; text: string }[] {
+  const out: { via: string; text: string }[] = [];
+  for (const s of steps) {
+    if (s.kind !== "converter" || !DECODABLE.has(s.name) || out.some((o) => o.via === s.name)) continue;
+    if (s.name === "base64" && !/^[A-Za-z0-9+/=\s]{12,}$/.test(response.trim())) continue;
+    const text = createConverter(s).invert!(response);
+    if (text !== response && looksLikeText(text)) out.push({ via: s.name, text });
+  }
+  return out;
+}
+
 async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMeter) {
   const conversation = await buildAttackConversation(
     p.probe.prompt,
@@ -96,15 +122,33 @@ async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMe
     signal: env.signal,
   });
   meter.charge(res.usage);
-  const judgement = await env.judge.judge({
+  const input = {
     conversation: sent,
     response: res.content,
     category: p.probe.category,
     language: p.language,
     probeId: p.probe.id,
     goal: p.probe.prompt,
-  });
+  };
+  let judgement = await env.judge.judge(input);
+  let decodedVia: string | undefined;
+  // A target that answers in the attack's encoding hides its answer from the judge: judge the decoded answer too.
+  const crit = env.success ?? DEFAULT_SUCCESS;
+  if (!isSuccess(judgement, crit)) {
+    for (const d of responseDecodings(p.steps, res.content)) {
+      const j = await env.judge.judge({ ...input, response: d.text });
+      if (isSuccess(j, crit)) {
+        judgement = {
+          ...j,
+          rationale: `${j.rationale ? `${j.rationale} ` : ""}[judged after decoding the response with ${d.via}]`,
+        };
+        decodedVia = d.via;
+        break;
+      }
+    }
+  }
   return {
+    decodedVia,
     conversation: sent,
     content: res.content,
     finishReason: res.finishReason,
@@ -226,6 +270,7 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
     judgement: r.judgement,
     success: isSuccess(r.judgement, crit),
     refused: isRefusal(r.judgement),
+    ...(r.decodedVia ? { decodedVia: r.decodedVia } : {}),
     calls: meter.calls,
     tokens: meter.tokens,
   };

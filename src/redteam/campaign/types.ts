@@ -37,6 +37,8 @@ export interface AttackRecord {
   judgement: Judgement;
   success: boolean;
   refused: boolean;
+  /** Set when the response was judged after decoding it with this converter's inverse (it answered encoded). */
+  decodedVia?: string;
   multiTurn?: {
     strategy: string;
     stopReason: StopReason;
