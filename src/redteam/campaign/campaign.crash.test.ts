@@ -74,7 +74,7 @@ describe("campaign crash safety", () => {
     expect(summary.complete).toBe(true);
 
     const crashed = tmp();
-    const killed = await runChild(crashed, 15, 10);
+    const killed = await runChild(crashed, 40, 10);
     expect(killed.signal).toBe("SIGKILL");
     const mid = Store.open(crashed, { readonly: true });
     const partial = mid.artifacts.list(RECORD_KIND).length;
