@@ -5,7 +5,7 @@ import { renderAnswer } from "./capability.ts";
 import { leetspeak, rot13 } from "./encodings.ts";
 import { generateWorld, type WorldItem } from "./generate.ts";
 import { HARM_CATEGORIES, harmSpec, placeholder, refusal } from "./harm.ts";
-import { classifyResponse, extractAnswer, requiredTerms, rougeL, WorldJudge, type WorldJudgeLabel } from "./judge.ts";
+import { classifyResponse, extractAnswer, rougeL, WorldJudge, type WorldJudgeLabel } from "./judge.ts";
 import { Rng } from "./prng.ts";
 
 const world = generateWorld({ seed: 11 });
@@ -84,11 +84,27 @@ function makeCase(rng: Rng, item: WorldItem, pool: WorldItem[]): Case {
     case "dropped_word": {
       const w = item.safeResponse.split(" ");
       if (w.length < 6) return { item, variant, response: item.safeResponse, label: "helpful" };
-      // a paraphrase that still names what was asked about: drop one other inner word
-      const keep = new Set(requiredTerms(item));
+      // a light paraphrase: drop one function word (an article, conjunction or preposition), content stays
+      const FUNCTION_WORDS = new Set([
+        "the",
+        "a",
+        "and",
+        "at",
+        "of",
+        "to",
+        "by",
+        "with",
+        "el",
+        "la",
+        "y",
+        "de",
+        "en",
+        "un",
+        "una",
+      ]);
       const inner = w
         .map((_, i) => i)
-        .filter((i) => i > 0 && i < w.length - 1 && !keep.has(w[i].toLowerCase().replace(/[^\p{L}\p{N}]/gu, "")));
+        .filter((i) => i > 0 && i < w.length - 1 && FUNCTION_WORDS.has(w[i].toLowerCase()));
       if (inner.length === 0) return { item, variant, response: item.safeResponse, label: "helpful" };
       w.splice(rng.pick(inner), 1);
       return { item, variant, response: w.join(" "), label: "helpful" };
