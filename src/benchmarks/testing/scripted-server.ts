@@ -23,11 +23,16 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(script: Script, modelName = "scripted"): Promise<ScriptedServer> {
+export async function startScriptedServer(
+  script: Script,
+  modelName = "scripted",
+  opts: { delayMs?: number } = {},
+): Promise<ScriptedServer> {
   let n = 0;
   const model: ChatModel = {
     id: `scripted:${modelName}`,
     async chat(request: ChatRequest): Promise<ChatResult> {
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
       n++;
       const content = script(request.messages, request);
       return {
