@@ -48,7 +48,10 @@ const T = 17;
  * gradient is at float32 round-off level (|g| ~ 1e-7 while the tensor's gradients are ~1e-3) move by ~lr in a
  * direction set by round-off, in any float32 implementation. At lr 1e-3 the measured worst difference was 5.6e-6
  * (llama), 4.2e-6 (phi3) and 1.4e-5 (tied llama, an o_proj entry with g = 3.5e-7 here vs 4.0e-7 in torch); the
- * gradients themselves agree to 1e-6 relative (asserted below).
+ * gradients themselves agree to 1e-6 relative (asserted below). Against the same reference run in float64 at lr 1e-3,
+ * torch float32 itself deviates by up to 1.6e-5 (5 seeds: 1.2e-6 .. 1.6e-5; ours 3.1e-7 .. 1.5e-5), so 1e-5 at
+ * lr 1e-3 is below float32 round-off amplified by Adam. What is asserted instead: the optimizer alone matches
+ * torch.optim.AdamW at lr 1e-3 on identical gradients, and our float32 gradients are as accurate as torch's.
  */
 const ADAMW = { lr: 2e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, max_norm: 1.0, steps: 3 };
 
@@ -116,6 +119,8 @@ interface Figures {
   seq: number;
   worstGrad: { name: string; rel: number };
   worstAfter: number;
+  /** per-parameter max abs gradient error against torch float64: ours / torch float32 (worst parameter) */
+  gradAccuracyRatio: number;
 }
 
 async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): Promise<Figures> {
@@ -182,6 +187,34 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
   }
   const refG = kind === "phi3" ? phi3ToLlama(cfg, refGrads) : refGrads;
   const refA = kind === "phi3" ? phi3ToLlama(cfg, refAfter) : refAfter;
+  // ground truth: the same reference in float64; our float32 gradients must be as accurate as torch's float32 ones
+  const out64 = join(tmp(), "out64.safetensors");
+  const job64 = join(tmp(), "job64.json");
+  writeFileSync(
+    job64,
+    JSON.stringify({
+      dir,
+      B,
+      T,
+      input_ids: bt.inputIds,
+      attention_mask: bt.attentionMask,
+      labels: bt.labels,
+      adamw: { ...ADAMW, steps: 0 },
+      out: out64,
+      dtype: "float64",
+    }),
+  );
+  execFileSync(PY, [REF, job64], { stdio: ["ignore", "pipe", "inherit"] });
+  const g64raw = new Map<string, HostTensor>();
+  for (const [n, t] of readSafetensorsFile(out64).tensors) if (n.startsWith("grad.")) g64raw.set(n.slice(5), t);
+  const g64 = kind === "phi3" ? phi3ToLlama(cfg, g64raw) : g64raw;
+  let gradAccuracyRatio = 0;
+  for (const [n, g] of step.grads) {
+    const truth = g64.get(n)!.data;
+    const ours = maxAbsDiff(g, truth);
+    const torch32 = maxAbsDiff(refG.get(n)!.data, truth);
+    gradAccuracyRatio = Math.max(gradAccuracyRatio, ours / (torch32 + 1e-12));
+  }
   let worstGrad = { name: "", rel: 0 };
   expect(step.grads.size).toBe(refG.size);
   for (const [n, g] of step.grads) {
@@ -230,6 +263,7 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
     seq: maxAbsDiff(step.sequenceLogps, get("sequence_logps").data),
     worstGrad,
     worstAfter,
+    gradAccuracyRatio,
   };
 }
 
@@ -278,6 +312,8 @@ describe("parity with PyTorch (independent reference, torch autograd, torch.opti
       expect(f.seq).toBeLessThan(1e-4);
       expect(f.worstGrad.rel, f.worstGrad.name).toBeLessThan(1e-3);
       expect(f.worstAfter).toBeLessThan(1e-5);
+      // every parameter's float32 gradient error (vs float64 torch) is within 2x of torch float32's own error
+      expect(f.gradAccuracyRatio).toBeLessThan(2);
     });
   }
 });

@@ -195,7 +195,9 @@ def main():
     ids = torch.tensor(job["input_ids"], dtype=torch.long).view(B, T)
     mask = torch.tensor(job["attention_mask"], dtype=torch.long).view(B, T)
     labels = torch.tensor(job["labels"], dtype=torch.long).view(B, T)
-    params = {n: torch.nn.Parameter(t.clone()) for n, t in W.items()}
+    # "dtype": "float64" runs the whole reference in double precision (to measure float32 round-off on both sides)
+    dt = torch.float64 if job.get("dtype") == "float64" else torch.float32
+    params = {n: torch.nn.Parameter(t.clone().to(dt)) for n, t in W.items()}
     out = {}
     logits = forward(params, cfg, ids, mask)
     loss, seq = loss_fn(logits, labels)
