@@ -143,6 +143,28 @@ describe("breakfix redteam / findings", () => {
     expect(show.stdout).toMatch(/--- assistant \(judged response\)\n(Sure|Claro)/);
   });
 
+  it("--dry-run prints the plan and calls no model", async () => {
+    const before = server.countFor("demo");
+    const r = await cli([
+      "redteam",
+      "--target",
+      `${server.baseUrl}#demo`,
+      "--seeds",
+      "world",
+      "--persona",
+      "intermediate",
+      "--limit-seeds",
+      "10",
+      "--dry-run",
+      "--workspace",
+      "dry",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^plan: \d+ attacks from 10 seeds, persona intermediate/);
+    expect(r.stdout).toMatch(/skipped \d+ x crescendo \[en\]: needs an attacker model/);
+    expect(server.countFor("demo")).toBe(before);
+  });
+
   it("fails clearly on bad input", async () => {
     const r = await cli(["redteam", "--target", "nonsense", "--seeds", "world", "--no-progress"]);
     expect(r.code).toBe(2);

@@ -20,6 +20,7 @@ import { SqliteResponseCache } from "../../models/reliability/cache.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
 import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
+import { type Plan, planCampaign } from "../../redteam/campaign/plan.ts";
 import type { CampaignProgress } from "../../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import { lexiconTranslator, modelTranslator } from "../../redteam/converters/model.ts";
@@ -97,6 +98,7 @@ interface RedteamOptions {
   datasets?: string;
   export?: string;
   json?: boolean;
+  dryRun?: boolean;
   progress: boolean;
 }
 
@@ -161,6 +163,20 @@ function successFor(o: RedteamOptions, judge: Judge, cfg: Config): SuccessCriter
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
+
+/** The plan of a dry run: attacks per technique and language, and what is skipped for lack of a capability. */
+export function renderPlan(plan: Plan, seeds: number, persona: string): string {
+  const counts = new Map<string, number>();
+  for (const a of plan.attacks)
+    counts.set(`${a.techniqueId}\u0000${a.language}`, (counts.get(`${a.techniqueId}\u0000${a.language}`) ?? 0) + 1);
+  const lines = [`plan: ${plan.attacks.length} attacks from ${seeds} seeds, persona ${persona} (no model called)`];
+  for (const [k, n] of [...counts].sort()) {
+    const [t, l] = k.split("\u0000");
+    lines.push(`  ${String(n).padStart(5)}  ${t} [${l}]`);
+  }
+  for (const s of plan.skipped) lines.push(`  skipped ${s.count} x ${s.techniqueId} [${s.language}]: ${s.reason}`);
+  return lines.join("\n");
+}
 
 export function renderOutcome(out: CampaignOutcome, top = 10): string {
   const { run, asr, identified, manifest } = out;
@@ -334,6 +350,20 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         : lexiconTranslator("world-lexicon@1", { es: translateToSpanish }),
       rephraser: attacker,
     };
+    if (o.dryRun) {
+      const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
+      const plan = planCampaign({
+        seeds: seeds.probes,
+        persona,
+        languages,
+        target: target.id,
+        seed: intOpt(o.seed, "seed", 0) ?? 0,
+        capabilities: { attacker: attacker !== undefined, translator: translator?.canTranslate ?? true },
+        maxAttacks: intOpt(o.budget, "budget", 1),
+      });
+      process.stdout.write(`${renderPlan(plan, seeds.probes.length, persona.id)}\n`);
+      return;
+    }
     const out = await runRedteamCampaign(
       {
         seeds: seeds.probes,
@@ -408,6 +438,7 @@ export function registerRedteam(program: Command): void {
     .option("--datasets <dir>", "folder with dataset folders (default: the data cache, else the shared copy)")
     .option("--export <file>", "write the findings as JSONL (for curation)")
     .option("--json", "print a JSON summary as the last line")
+    .option("--dry-run", "print the plan (attacks per technique and language, skipped techniques) and call no model")
     .option("--no-progress", "no progress output")
     .action(redteamAction);
 }
