@@ -5,6 +5,7 @@
 export * from "./capability.ts";
 export * from "./corpus.ts";
 export * from "./encodings.ts";
+export * from "./export.ts";
 export * from "./framings.ts";
 export * from "./generate.ts";
 export * from "./harm.ts";
@@ -12,5 +13,7 @@ export * from "./judge.ts";
 export * from "./lexicon.ts";
 export * from "./lookalikes.ts";
 export * from "./prng.ts";
+export * from "./redteam-techniques.ts";
 export * from "./show.ts";
+export * from "./tokens.ts";
 export * from "./vocab.ts";
