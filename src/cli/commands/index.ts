@@ -3,6 +3,7 @@ import { registerBench } from "./bench.ts";
 import { registerConfigCommands } from "./config.ts";
 import { registerData } from "./data.ts";
 import { registerFindings } from "./findings.ts";
+import { registerGguf } from "./gguf.ts";
 import { registerJudge } from "./judge.ts";
 import { registerRedteam } from "./redteam.ts";
 import { registerServe } from "./serve.ts";
@@ -24,4 +25,5 @@ export const commands: RegisterCommands[] = [
   registerRedteam,
   registerFindings,
   registerTrain,
+  registerGguf,
 ];

@@ -1,0 +1,106 @@
+/**
+ * `breakfix gguf export <modelDir>`: a Hugging Face Llama / Phi-3 folder (config.json, safetensors, tokenizer.json,
+ * tokenizer_config.json) -> one llama-architecture GGUF (F32 or F16) that llama.cpp / node-llama-cpp load.
+ * `breakfix gguf inspect <file.gguf>`: what a GGUF holds (architecture, sizes, tokenizer, tensors).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { readGguf } from "../../nn/gguf/gguf.ts";
+import { type HfLlamaConfig, writeLlamaGguf } from "../../nn/gguf/llama.ts";
+import { configToHf } from "../../nn/llama.ts";
+import { loadModel } from "../../nn/model.ts";
+import { CliError } from "../errors.ts";
+
+function readJson(file: string, required: boolean): unknown {
+  if (!existsSync(file)) {
+    if (required) throw new CliError(`${file} not found`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new CliError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+export function exportGguf(modelDir: string, out: string, dtype: "f32" | "f16", name?: string): { tensors: number } {
+  let loaded: ReturnType<typeof loadModel>;
+  try {
+    loaded = loadModel(modelDir);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const tokenizerJson = readJson(path.join(modelDir, "tokenizer.json"), true);
+  const tokenizerConfig = readJson(path.join(modelDir, "tokenizer_config.json"), false);
+  try {
+    writeLlamaGguf(out, {
+      config: configToHf(loaded.config) as unknown as HfLlamaConfig,
+      tensors: loaded.weights,
+      tokenizer: { tokenizerJson, tokenizerConfig },
+      dtype,
+      name: name ?? path.basename(path.resolve(modelDir)),
+    });
+  } catch (e) {
+    throw new CliError(`GGUF export of ${modelDir} failed: ${(e as Error).message}`);
+  }
+  return { tensors: loaded.weights.size };
+}
+
+export function inspectGguf(file: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new CliError(`${file} not found`);
+  let f: ReturnType<typeof readGguf>;
+  try {
+    f = readGguf(file);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of f.metadata) {
+    if (Array.isArray(v)) meta[k] = `[${v.length} items]`;
+    else if (typeof v === "string" && v.length > 200) meta[k] = `${v.slice(0, 200)}... (${v.length} chars)`;
+    else meta[k] = v;
+  }
+  const typeName = (t: number) => (t === 0 ? "F32" : t === 1 ? "F16" : `ggml type ${t}`);
+  return {
+    file,
+    version: f.version,
+    parameters: f.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
+    metadata: meta,
+    tensors: f.tensors.map((t) => `${t.name} [${t.shape.join(", ")}] ${typeName(t.type)}`),
+  };
+}
+
+export function registerGguf(program: Command): void {
+  const gguf = program.command("gguf").description("GGUF files for llama.cpp: export our models, inspect files");
+  gguf
+    .command("export <modelDir>")
+    .description("Export a Hugging Face Llama/Phi-3 folder (with tokenizer.json) to a llama-architecture GGUF")
+    .option("--out <file>", "output .gguf (default: <modelDir>/model.gguf)")
+    .option("--dtype <dtype>", "f32 or f16 storage of the weight matrices", "f32")
+    .option("--name <name>", "general.name in the file")
+    .action((modelDir: string, o: { out?: string; dtype: string; name?: string }) => {
+      if (o.dtype !== "f32" && o.dtype !== "f16") throw new CliError(`--dtype must be f32 or f16, got '${o.dtype}'`);
+      const out = o.out ?? path.join(modelDir, "model.gguf");
+      const r = exportGguf(modelDir, out, o.dtype, o.name);
+      process.stdout.write(`wrote ${out} (${r.tensors} tensors, ${o.dtype})\n`);
+    });
+  gguf
+    .command("inspect <file>")
+    .description("Show a GGUF's metadata and tensors")
+    .option("--json", "print one JSON object")
+    .action((file: string, o: { json?: boolean }) => {
+      const info = inspectGguf(file);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(info)}\n`);
+        return;
+      }
+      const meta = info.metadata as Record<string, unknown>;
+      const lines = [`${file}: GGUF v${info.version}, ${info.parameters} parameters`];
+      for (const [k, v] of Object.entries(meta))
+        lines.push(`  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`);
+      lines.push(`  ${(info.tensors as string[]).length} tensors:`);
+      for (const t of info.tensors as string[]) lines.push(`    ${t}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}
