@@ -268,6 +268,37 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     expect(e.error?.message).toMatch(/bad\.yaml/);
   });
 
+  it("shows a stored run with model text escaped", async () => {
+    const evil = await startScriptedServer(() => "\u001b[31mred\u001b[0m \u202eevil\nline", "evil");
+    try {
+      const out = path.join(dir, "show");
+      const r = await inProcess([
+        "bench",
+        "--suite",
+        "simplesafetytests",
+        "--target",
+        evil.spec,
+        "--limit",
+        "3",
+        "--out",
+        out,
+        "--json",
+        "--no-progress",
+      ]);
+      expect(r.error).toBeUndefined();
+      const run = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}").suites.simplesafetytests.run;
+      const s = await inProcess(["bench", "show", run.slice(0, 24), "--records", "2", "--out", out]);
+      expect(s.error).toBeUndefined();
+      expect(s.out).toContain(`run ${run}: 3 records`);
+      expect(s.out).toContain("response: \\u001b[31mred\\u001b[0m \\u202eevil\\nline");
+      expect(s.out).not.toContain("\u001b");
+      expect(s.out).not.toContain("\u202e");
+      expect(s.out.match(/^simplesafetytests:/gm)).toHaveLength(2);
+    } finally {
+      await evil.close();
+    }
+  });
+
   it("fails clearly on an unknown suite, a bad target and an unknown run", async () => {
     const u = await inProcess(["bench", "--suite", "nope", "--target", a.spec]);
     expect(u.error?.message).toMatch(/unknown suite 'nope'; suites: harmbench/);

@@ -94,6 +94,18 @@ export function judgeFromSpec(spec: string, model?: ChatModel): Judge {
   }
 }
 
+/**
+ * Model and dataset text for a terminal: control characters, ANSI escapes and bidirectional overrides are shown as
+ * \uXXXX escapes (model output is adversarial data), newlines as "\n", and long text is cut.
+ */
+export function safeText(s: string, max = 300): string {
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters of untrusted text is the point
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) =>
+    c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 
@@ -401,7 +413,9 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
   if (c.flips.length) {
     lines.push("", `flipped items (${c.flips.length}${c.flips.length > maxFlips ? `, first ${maxFlips}` : ""}):`);
     for (const f of c.flips.slice(0, maxFlips)) {
-      lines.push(`  ${f.probeId} [${f.category}/${f.language}${f.variant ? `/${f.variant}` : ""}]: ${f.a} -> ${f.b}`);
+      lines.push(
+        `  ${safeText(f.probeId, 120)} [${f.category}/${safeText(f.language, 20)}${f.variant ? `/${f.variant}` : ""}]: ${f.a} -> ${f.b}`,
+      );
     }
   }
   return lines.join("\n");
@@ -472,6 +486,58 @@ export function registerBench(program: Command): void {
       }
       process.stdout.write(`${renderComparison(c)}\n`);
       if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
+    });
+
+  bench
+    .command("show <run>")
+    .description("a stored run: its metrics and some of its records (model text shown escaped)")
+    .option("--records <n>", "records to show", "10")
+    .option("--outcome <v>", "only records with this outcome: true, false or null")
+    .action(async (ref: string, so: { records: string; outcome?: string }, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { out?: string; config?: string; json?: boolean };
+      let out = o.out;
+      if (!out) {
+        try {
+          out = path.join(loadConfigWithSource(o.config).config.workspace, "bench");
+        } catch (e) {
+          throw new CliError((e as Error).message, 2);
+        }
+      }
+      const sink = new JsonlDirSink(out);
+      let runId: string;
+      try {
+        runId = sink.resolveRun(ref);
+      } catch (e) {
+        throw new CliError((e as Error).message, 2);
+      }
+      const n = intOpt(so.records, "records", 0);
+      if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
+        throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
+      }
+      const all = await sink.listRun(runId);
+      const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
+      const summary = sink.readSummary(runId);
+      const lines = [
+        `run ${runId}: ${all.length} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
+      ];
+      if (summary) {
+        lines.push(
+          table([["metric", "value", "CI", "count", ""], ...summary.metrics.filter((m) => !m.group).map(formatMetric)]),
+        );
+      }
+      for (const r of picked) {
+        const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
+        lines.push(
+          "",
+          `${safeText(r.probeId, 120)} [${r.category}/${safeText(r.language, 20)}${r.variant ? `/${r.variant}` : ""}] ` +
+            `outcome ${r.outcome} judge ${safeText(r.judgement.label, 40)}`,
+          `  prompt:   ${safeText(ask, 300)}`,
+          `  response: ${safeText(r.response, 300)}`,
+        );
+      }
+      process.stdout.write(`${lines.join("\n")}\n`);
+      if (o.json)
+        process.stdout.write(`${JSON.stringify({ run: runId, summary: summary ?? null, records: picked })}\n`);
     });
 
   bench
