@@ -171,6 +171,8 @@ export class BuiltinModel implements ChatModel {
   }
 
   decode(ids: readonly number[]): string {
+    // The tokenizer rejects an empty id list; a model that stops at once (EOS first) answered "".
+    if (ids.length === 0) return "";
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 
