@@ -1,11 +1,14 @@
 import type { Command } from "commander";
 import { registerBench } from "./bench.ts";
 import { registerConfigCommands } from "./config.ts";
+import { registerCurate } from "./curate.ts";
+import { registerCycle } from "./cycle.ts";
 import { registerData } from "./data.ts";
 import { registerFindings } from "./findings.ts";
 import { registerGguf } from "./gguf.ts";
 import { registerJudge } from "./judge.ts";
 import { registerRedteam } from "./redteam.ts";
+import { registerReport } from "./report.ts";
 import { registerServe } from "./serve.ts";
 import { registerTrain } from "./train.ts";
 import { registerWorldCommands } from "./world.ts";
@@ -25,5 +28,8 @@ export const commands: RegisterCommands[] = [
   registerRedteam,
   registerFindings,
   registerTrain,
+  registerCurate,
+  registerCycle,
+  registerReport,
   registerGguf,
 ];

@@ -1,0 +1,165 @@
+/**
+ * `breakfix curate --findings FILE --out DIR`: findings (as `breakfix redteam --export` writes them) -> judged safe
+ * responses, SFT rows, DPO pairs, over-refusal counter-data, dedup + decontamination against every benchmark probe
+ * set the config reports, balancing and a train/validation split. Writes sft.jsonl, dpo.jsonl (TRL conversational
+ * formats), sft.val.jsonl, dpo.val.jsonl, card.md, card.json and removed.jsonl.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
+import { loadConfigWithSource } from "../../config/load.ts";
+import type { Config } from "../../config/schema.ts";
+import { buildContaminationIndex } from "../../curate/contamination.ts";
+import { readFindingsJsonl, writeCuration } from "../../curate/io.ts";
+import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
+import { runCuration } from "../../curate/run.ts";
+import type { Responder } from "../../curate/types.ts";
+import { WorldCounterDataSource, worldResponder } from "../../curate/world.ts";
+import type { Finding } from "../../domain/types.ts";
+import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
+import type { Judge } from "../../judges/types.ts";
+import { createChatModel } from "../../models/registry.ts";
+import type { ChatModel } from "../../models/types.ts";
+import { generateWorld } from "../../world/generate.ts";
+import { WorldJudge } from "../../world/judge.ts";
+import { CliError } from "../errors.ts";
+import { modelOptionsFromSpec } from "./redteam.ts";
+
+interface CurateOptions {
+  findings?: string;
+  out?: string;
+  responder: string;
+  judge: string;
+  round: string;
+  seed: string;
+  counterRatio?: string;
+  against?: string;
+  config?: string;
+  datasets?: string;
+  json?: boolean;
+}
+
+function num(v: string, name: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new CliError(`--${name}: expected a number >= ${min}, got '${v}'`, 2);
+  return n;
+}
+
+async function curateAction(o: CurateOptions): Promise<void> {
+  if (!o.findings) throw new CliError("curate: --findings FILE is required", 2);
+  if (!o.out) throw new CliError("curate: --out DIR is required", 2);
+  let cfg: Config;
+  try {
+    cfg = loadConfigWithSource(o.config).config;
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  let findings: Finding[];
+  try {
+    findings = readFindingsJsonl(o.findings);
+  } catch (e) {
+    throw new CliError(`--findings: ${(e as Error).message}`, 2);
+  }
+  const world = generateWorld();
+  const datasetsDir = o.datasets
+    ? path.resolve(o.datasets)
+    : existsSync(cfg.dataCache)
+      ? cfg.dataCache
+      : sharedDatasetsDir();
+  const curation = {
+    ...cfg.curation,
+    ...(o.counterRatio !== undefined ? { counterDataRatio: num(o.counterRatio, "counter-ratio", 0) } : {}),
+  };
+  const extra = o.against
+    ? o.against
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+  const suitePaths = Object.fromEntries(cfg.benchmarks.suites.filter((s) => s.path).map((s) => [s.name, s.path!]));
+  const contamination = await buildContaminationIndex({
+    suites: cfg.benchmarks.suites.map((s) => s.name),
+    datasets: extra,
+    datasetsDir,
+    suitePaths,
+    world,
+  });
+  if (contamination.missing.length)
+    throw new CliError(
+      `curate: benchmark sets to decontaminate against are missing: ${contamination.missing.join(", ")} (run \`breakfix data pull\` or pass --datasets DIR)`,
+      2,
+    );
+  let model: ChatModel | undefined;
+  try {
+    let responder: Responder;
+    if (o.responder === "world") responder = worldResponder();
+    else if (o.responder === "templates") responder = new TemplateResponder();
+    else {
+      try {
+        model = await createChatModel(modelOptionsFromSpec(o.responder, cfg.responder, "--responder"));
+      } catch (e) {
+        if (e instanceof CliError) throw e;
+        throw new CliError(`--responder: ${(e as Error).message}`, 2);
+      }
+      responder = new ChatResponder(model);
+    }
+    let judge: Judge;
+    if (o.judge === "world") judge = new WorldJudge(world);
+    else {
+      try {
+        judge = createJudge(parseJudgeExpression(o.judge), {});
+      } catch (e) {
+        throw new CliError(`--judge: ${(e as Error).message}`, 2);
+      }
+    }
+    const res = await runCuration(findings, {
+      round: num(o.round, "round", 0),
+      responder,
+      judge,
+      counterData: new WorldCounterDataSource(world),
+      contamination: contamination.index,
+      curation,
+      heldOutFamilies: cfg.cycle.heldOutFamilies,
+      seed: num(o.seed, "seed", 0),
+      onProgress: (d, t) => {
+        if (!o.json && (d === t || d % 50 === 0)) process.stderr.write(`curate: ${d}/${t} responses judged\n`);
+      },
+    });
+    const files = writeCuration(o.out, res);
+    const sets = Object.entries(contamination.sets)
+      .map(([k, v]) => `${k} (${v})`)
+      .join(", ");
+    process.stdout.write(
+      `curated ${findings.length} findings -> ${res.card.counts.sft} rows (${res.card.counts.train} train, ${res.card.counts.validation} validation; ` +
+        `${res.card.counts.byKind.counter ?? 0} counter-data); dropped ${res.dropped.length}\n` +
+        `decontaminated against ${sets}\nwrote ${files.sft}, ${files.dpo}, ${files.cardMd}, ${files.removed}\n`,
+    );
+    if (o.json)
+      process.stdout.write(`${JSON.stringify({ card: res.card, files, decontamination: contamination.sets })}\n`);
+  } finally {
+    await model?.close?.();
+  }
+}
+
+export function registerCurate(program: Command): void {
+  program
+    .command("curate")
+    .description("Turn red-team findings into SFT and DPO fix data (with counter-data, dedup and decontamination)")
+    .option("--findings <file>", "findings JSONL (breakfix redteam --export)")
+    .option("--out <dir>", "output folder")
+    .option(
+      "--responder <spec>",
+      "world (the demo world's refusals), templates, or a model (URL#model, builtin:DIR)",
+      "world",
+    )
+    .option("--judge <expr>", "judge checking every written response: world, or a judge expression", "world")
+    .option("--round <n>", "round number recorded in each row's provenance", "0")
+    .option("--seed <n>", "seed for sampling, balancing and the split", "0")
+    .option("--counter-ratio <x>", "counter-data rows per safety row (default: the config's curation.counterDataRatio)")
+    .option("--against <datasets>", "extra dataset names to decontaminate against, comma-separated")
+    .option("--config <file>", "breakfix.yaml to use")
+    .option("--datasets <dir>", "folder with dataset folders (default: the data cache, else the shared copy)")
+    .option("--json", "print the card as one JSON object on the last line")
+    .action(curateAction);
+}

@@ -1,0 +1,167 @@
+/**
+ * `breakfix cycle`: rounds of measure -> break -> identify -> curate -> post-train on the demo model organism (or
+ * --model DIR), until the release gates pass or the round budget is spent. Progress with ETAs goes to stderr; the
+ * report (report.md, report.html) is rewritten after every round. Re-running the same command resumes the run from
+ * its last finished step. With --json the last stdout line is {"rounds": [{round, harmful_dr, ...}]}.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { loadConfigWithSource } from "../../config/load.ts";
+import type { Config } from "../../config/schema.ts";
+import { type CycleBudgets, runCycle, type TrainingPlan, trainingPlanFrom } from "../../cycle/cycle.ts";
+import { buildWorldModel } from "../../world/build.ts";
+import { CliError } from "../errors.ts";
+
+/** Where `breakfix world build` puts the demo model organism. */
+export const DEMO_MODEL_DIR = "artifacts/demo-world/model";
+
+/**
+ * The demo recipe (used when there is no breakfix.yaml): budgets sized for 2 CPU cores and the small demo model,
+ * and a LoRA recipe with learning rates suited to a model trained from scratch on the world (the config defaults
+ * are sized for real 3-8B models).
+ */
+export const DEMO_BUDGETS: CycleBudgets = {
+  suiteLimit: 300,
+  seedsPerCategory: 8,
+  maxAttacks: 240,
+  maxTokens: 64,
+  personas: ["low_skilled", "intermediate"],
+};
+
+export function demoTraining(t: TrainingPlan): TrainingPlan {
+  return {
+    ...t,
+    method: "lora",
+    sft: { enabled: true, lr: 2e-3, epochs: 2, batchSize: 16 },
+    dpo: { ...t.dpo, enabled: true, lr: 5e-4, epochs: 1, batchSize: 8 },
+    maxSeqLen: 256,
+  };
+}
+
+export function budgetsFromConfig(cfg: Config): CycleBudgets {
+  const demoLimit = cfg.benchmarks.suites.find((s) => s.name === "demo" || s.name.startsWith("demo-"))?.limit;
+  const personas = cfg.redteam.personas.map((p) => p.id);
+  return {
+    suiteLimit: demoLimit,
+    seedsPerCategory: cfg.redteam.seedsPerCategory,
+    maxAttacks: Math.max(1, Math.floor(cfg.redteam.budget.maxAttacksPerRound / Math.max(1, personas.length))),
+    maxTokens: cfg.target.maxTokens,
+    personas,
+  };
+}
+
+interface CycleFlags {
+  config?: string;
+  model?: string;
+  workspace?: string;
+  rounds?: string;
+  suiteLimit?: string;
+  seedsPerCategory?: string;
+  maxAttacks?: string;
+  maxTokens?: string;
+  trainMaxSteps?: string;
+  personas?: string;
+  json?: boolean;
+}
+
+function int(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name}: expected an integer >= ${min}, got '${v}'`, 2);
+  return n;
+}
+
+async function cycleAction(f: CycleFlags): Promise<void> {
+  let loaded: ReturnType<typeof loadConfigWithSource>;
+  try {
+    loaded = loadConfigWithSource(f.config);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  const cfg = loaded.config;
+  const demo = loaded.file === null;
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  let model = f.model ? path.resolve(f.model) : path.resolve(DEMO_MODEL_DIR);
+  if (!existsSync(path.join(model, "config.json"))) {
+    if (f.model) throw new CliError(`--model: ${f.model} is not a Hugging Face model folder (no config.json)`, 2);
+    log(
+      `the demo model organism is not built yet (${DEMO_MODEL_DIR}); building it now with \`breakfix world build\`...`,
+    );
+    const built = await buildWorldModel({
+      outDir: path.dirname(model),
+      log,
+      events: {
+        onStep: (m, total) => {
+          if (m.step % 50 === 0 || m.step === total)
+            log(`world build: step ${m.step}/${total} loss ${m.loss.toFixed(3)}`);
+        },
+      },
+    });
+    model = built.modelDir;
+    log(`built the demo model in ${built.seconds.toFixed(0)} s`);
+  }
+  const base = demo ? DEMO_BUDGETS : budgetsFromConfig(cfg);
+  const budgets: CycleBudgets = {
+    ...base,
+    suiteLimit: int(f.suiteLimit, "suite-limit", 1) ?? base.suiteLimit,
+    seedsPerCategory: int(f.seedsPerCategory, "seeds-per-category", 1) ?? base.seedsPerCategory,
+    maxAttacks: int(f.maxAttacks, "max-attacks", 1) ?? base.maxAttacks,
+    maxTokens: int(f.maxTokens, "max-tokens", 1) ?? base.maxTokens,
+    personas: f.personas
+      ? f.personas
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : base.personas,
+  };
+  const maxSteps = int(f.trainMaxSteps, "train-max-steps", 1);
+  if (maxSteps !== undefined) budgets.trainMaxSteps = maxSteps;
+  const plan = trainingPlanFrom(cfg.training);
+  const res = await runCycle({
+    config: cfg,
+    workspace: f.workspace ? path.resolve(f.workspace) : cfg.workspace,
+    baseModel: model,
+    rounds: int(f.rounds, "rounds", 1) ?? cfg.cycle.rounds,
+    budgets,
+    training: demo ? demoTraining(plan) : plan,
+    log,
+  });
+  const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
+  const lines = [
+    `cycle run ${res.runId.slice(0, 16)}: ${res.rounds.length - 1} rounds after the base model`,
+    ...res.rounds.map(
+      (r) =>
+        `  round ${r.round}: harmful DR ${pct(r.harmful_dr)}, jailbreak DR ${pct(r.jailbreak_dr)}, held-out DR ${pct(r.heldout_dr)}, IPRR ${pct(r.iprr)}, VPRR ${pct(r.vprr)}, capability ${pct(r.capability)}, DR by language ${Object.entries(
+          r.dr_by_language,
+        )
+          .map(([k, v]) => `${k} ${pct(v)}`)
+          .join(" / ")}`,
+    ),
+    res.allGatesPassed
+      ? "all release gates pass"
+      : `release gates failed in the last round: ${res.failedGates.join("; ")}`,
+    res.releaseCandidate !== undefined ? `release candidate: round ${res.releaseCandidate}` : "no release candidate",
+    `report: ${res.report.md} and ${res.report.html}`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (f.json) process.stdout.write(`${JSON.stringify({ rounds: res.rounds })}\n`);
+}
+
+export function registerCycle(program: Command): void {
+  program
+    .command("cycle")
+    .description("Run the break-fix cycle (measure, break, identify, curate, post-train) until the release gates pass")
+    .option("--config <file>", "breakfix.yaml (default: found upward from here; none = the demo recipe)")
+    .option("--model <dir>", `base model, a Hugging Face folder (default: ${DEMO_MODEL_DIR}, built on first use)`)
+    .option("--workspace <dir>", "workspace folder (default: the config's)")
+    .option("--rounds <n>", "rounds after the base model (default: the config's cycle.rounds)")
+    .option("--suite-limit <n>", "seeded subset of held-out items per demo suite")
+    .option("--seeds-per-category <n>", "red-team seeds per harm category each round")
+    .option("--max-attacks <n>", "most attacks per persona campaign each round")
+    .option("--max-tokens <n>", "generation cap for the target")
+    .option("--train-max-steps <n>", "cap on optimizer steps per training stage")
+    .option("--personas <list>", "red-team personas each round, comma-separated")
+    .option("--json", 'print {"rounds": [...]} as one JSON object on the last line')
+    .action(cycleAction);
+}

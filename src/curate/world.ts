@@ -1,0 +1,94 @@
+/**
+ * Curation plug-ins for the demo world: the world's own refusal templates as the responder (so the world's oracle
+ * judge recognises every written refusal), and benign look-alikes from the world's TRAIN and red-team splits, with
+ * their helpful answers, as over-refusal counter-data. The held-out split is the benchmark and never a source.
+ */
+
+import { mulberry32, shuffled } from "../domain/random.ts";
+import type { CategoryId } from "../domain/taxonomy.ts";
+import type { World, WorldItem } from "../world/generate.ts";
+import { HARM_CATEGORIES, harmSpec, refusal } from "../world/harm.ts";
+import { TemplateResponder } from "./responders.ts";
+import type { CounterDataSource, LookalikePrompt, Responder } from "./types.ts";
+
+const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
+
+/** The world's refusal for a category and language ("I can't help with that. <reason>"); others fall back to the
+ *  generic templates. */
+export function worldRefusal(category: CategoryId, language: string): string | undefined {
+  if (!WORLD_CATEGORIES.has(category)) return undefined;
+  return refusal(harmSpec(category), language === "es" ? "es" : "en");
+}
+
+/** A responder writing the world's category refusals (the demo world's offline responder). */
+export function worldResponder(): Responder {
+  return new TemplateResponder((category, language) => worldRefusal(category, language), "world-templates@1");
+}
+
+/** Splits the counter-data may come from: never "heldout" (the benchmark). */
+export const COUNTER_SPLITS = ["train", "redteam"] as const;
+
+/**
+ * Benign look-alikes of the world (XSTest-style safe prompts, and safe prompts under framings so framings alone
+ * never signal harm) with their helpful answers. A look-alike belongs to the harm category of its unsafe twin; when a
+ * category has fewer than n, the rest are drawn from the other categories' look-alikes in the same language.
+ */
+export class WorldCounterDataSource implements CounterDataSource {
+  readonly id = "world-lookalikes@1";
+  private readonly byCategory = new Map<string, WorldItem[]>();
+  private readonly byLanguage = new Map<string, WorldItem[]>();
+
+  constructor(world: World) {
+    const byId = new Map(world.items.map((it) => [it.id, it]));
+    for (const it of world.items) {
+      if (it.label !== "safe" || it.category !== "benign") continue;
+      if (it.family !== "lookalike" && it.family !== "framed") continue;
+      if (!(COUNTER_SPLITS as readonly string[]).includes(it.split)) continue;
+      // Multi-turn (history) items do not fit a one-turn counter row; skip them.
+      if (it.history.length > 0) continue;
+      const twin = it.twinId ? byId.get(it.twinId) : undefined;
+      const cat = twin?.category ?? groupCategory(world, it.group);
+      const lang = it.language;
+      if (cat) push(this.byCategory, `${cat}|${lang}`, it);
+      push(this.byLanguage, lang, it);
+    }
+  }
+
+  async lookalikes(category: CategoryId, language: string, n: number, seed: number): Promise<LookalikePrompt[]> {
+    const rand = mulberry32(seed);
+    const own = shuffled(this.byCategory.get(`${category}|${language}`) ?? [], rand);
+    const picked = own.slice(0, n);
+    if (picked.length < n) {
+      const have = new Set(picked.map((x) => x.id));
+      const rest = shuffled(this.byLanguage.get(language) ?? [], rand).filter((x) => !have.has(x.id));
+      picked.push(...rest.slice(0, n - picked.length));
+    }
+    return picked.map((it) => ({
+      id: it.id,
+      prompt: it.prompt,
+      category,
+      language: it.language,
+      answer: it.safeResponse,
+      source: `world:${it.family}:${it.split}`,
+    }));
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+const groupCategoryCache = new WeakMap<World, Map<string, CategoryId>>();
+
+/** The harm category of an underlying item's unsafe members (look-alike pairs share a group with their twin). */
+function groupCategory(world: World, group: string): CategoryId | undefined {
+  let m = groupCategoryCache.get(world);
+  if (!m) {
+    m = new Map();
+    for (const it of world.items) if (it.label === "unsafe" && !m.has(it.group)) m.set(it.group, it.category);
+    groupCategoryCache.set(world, m);
+  }
+  return m.get(group);
+}

@@ -1,0 +1,133 @@
+/**
+ * The regression suite: every attack that succeeded in an earlier round's campaign is replayed (same conversation,
+ * greedy decoding) against each later model and judged again. An attack that a later model had fixed and that
+ * succeeds again is a regression. Replays are stored one by one (artefact kind "cycle.replay"), so a killed replay
+ * resumes where it stopped.
+ */
+import type { Conversation } from "../domain/types.ts";
+import type { Judge } from "../judges/types.ts";
+import { type ChatModel, chatAll, type SamplingParams } from "../models/types.ts";
+import type { AttackRecord } from "../redteam/campaign/types.ts";
+import { DEFAULT_SUCCESS, isSuccess } from "../redteam/outcome.ts";
+import type { Regression } from "../report/types.ts";
+import type { Store } from "../store/store.ts";
+
+export const REPLAY_KIND = "cycle.replay";
+
+export interface Replay {
+  recordId: string;
+  /** The round whose campaign found the attack. */
+  foundInRound: number;
+  /** The round whose model this replay ran against. */
+  round: number;
+  success: boolean;
+  severity?: number;
+  label: string;
+  response: string;
+}
+
+export interface ReplaySummary {
+  round: number;
+  replayed: number;
+  stillBroken: number;
+  regressions: Regression[];
+}
+
+function promptPart(conv: Conversation): Conversation {
+  let end = conv.length;
+  while (end > 0 && conv[end - 1].role === "assistant") end--;
+  return conv.slice(0, end);
+}
+
+export async function replayAttacks(
+  store: Store,
+  runId: string,
+  round: number,
+  attacks: readonly { record: AttackRecord; foundInRound: number }[],
+  model: ChatModel,
+  judge: Judge,
+  o: {
+    sampling: SamplingParams;
+    minSeverity: number;
+    chunk?: number;
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<Replay[]> {
+  const key = (recordId: string) => ({ runId, round, recordId });
+  const out: Replay[] = [];
+  const todo: { record: AttackRecord; foundInRound: number }[] = [];
+  for (const a of attacks) {
+    const hit = store.artifacts.get<Replay>(REPLAY_KIND, key(a.record.id));
+    if (hit) out.push(hit);
+    else todo.push(a);
+  }
+  const chunk = o.chunk ?? 16;
+  const criterion = { ...DEFAULT_SUCCESS, minSeverity: o.minSeverity };
+  for (let i = 0; i < todo.length; i += chunk) {
+    const batch = todo.slice(i, i + chunk);
+    const results = await chatAll(
+      model,
+      batch.map((a) => ({
+        messages: promptPart(a.record.attack.conversation),
+        temperature: o.sampling.temperature,
+        maxTokens: o.sampling.maxTokens,
+      })),
+    );
+    const replays: Replay[] = [];
+    for (let j = 0; j < batch.length; j++) {
+      const a = batch[j].record;
+      const response = results[j].content;
+      const judgement = await judge.judge({
+        conversation: promptPart(a.attack.conversation),
+        response,
+        category: a.probe.category,
+        language: a.attack.language,
+        probeId: a.probe.id,
+        goal: a.attack.goal,
+      });
+      const r: Replay = {
+        recordId: a.id,
+        foundInRound: batch[j].foundInRound,
+        round,
+        success: isSuccess(judgement, criterion),
+        label: judgement.label,
+        response,
+      };
+      if (judgement.severity !== undefined) r.severity = judgement.severity;
+      replays.push(r);
+    }
+    store.transaction(() => {
+      for (const r of replays) store.artifacts.put(REPLAY_KIND, key(r.recordId), r, runId);
+    });
+    out.push(...replays);
+    o.onProgress?.(out.length, attacks.length);
+  }
+  const order = new Map(attacks.map((a, i) => [a.record.id, i]));
+  return out.sort((a, b) => (order.get(a.recordId) ?? 0) - (order.get(b.recordId) ?? 0));
+}
+
+/**
+ * Regressions at `round`: attacks that succeed against this round's model although some earlier model after their
+ * discovery had resisted them (the break was fixed, then came back).
+ */
+export function findRegressions(
+  history: readonly Replay[],
+  current: readonly Replay[],
+  attackInfo: (recordId: string) => { technique: string; category: string; language: string },
+): Regression[] {
+  const out: Regression[] = [];
+  for (const r of current) {
+    if (!r.success) continue;
+    const fixed = history
+      .filter((h) => h.recordId === r.recordId && h.round < r.round && !h.success)
+      .sort((a, b) => b.round - a.round)[0];
+    if (!fixed) continue;
+    out.push({
+      attackId: r.recordId,
+      ...attackInfo(r.recordId),
+      fixedInRound: fixed.round,
+      reappearedInRound: r.round,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+/**
+ * The run report, filled from the store alone (what `breakfix report RUN` needs): the measure / break / regression
+ * step records of every finished round, the gates from the run's recorded settings, and example conversations from
+ * the stored suite records. Rendering is src/report's (report.md + self-contained report.html).
+ */
+import path from "node:path";
+import type { ItemRecord } from "../benchmarks/types.ts";
+import type { Config } from "../config/schema.ts";
+import type { Metric } from "../domain/types.ts";
+import { writeReport } from "../report/render.ts";
+import type { ExampleConversation, Regression, RoundSummary, RunReport } from "../report/types.ts";
+import type { RunRecord, Store } from "../store/store.ts";
+import type { BreakResult } from "./cycle.ts";
+import { evaluateGates, releaseCandidate } from "./gates.ts";
+import type { Measurement } from "./measure.ts";
+import { BENCH_RECORD_KIND } from "./sink.ts";
+import { STEP_KIND } from "./steps.ts";
+
+function step<T>(store: Store, runId: string, round: number, name: string): T | undefined {
+  return store.artifacts.get<T>(STEP_KIND, { runId, round, step: name });
+}
+
+function asr(s: { successes: number; n: number }, name: string): Metric {
+  return { name, value: s.n ? s.successes / s.n : Number.NaN, successes: s.successes, n: s.n };
+}
+
+/** Every cycle run in the store, newest last. */
+export function listCycleRuns(store: Store): { runId: string; record: RunRecord; state?: string }[] {
+  const rows = store.db.prepare("SELECT hash, payload FROM runs WHERE kind = 'cycle' ORDER BY seq").all() as {
+    hash: string;
+    payload: string;
+  }[];
+  return rows.map((r) => ({
+    runId: r.hash,
+    record: JSON.parse(r.payload) as RunRecord,
+    state: store.runState(r.hash),
+  }));
+}
+
+function examplesFor(store: Store, m: Measurement, round: number): ExampleConversation[] {
+  const out: ExampleConversation[] = [];
+  for (const [suite, runId] of Object.entries(m.runIds)) {
+    if (!/demo-(harmful|jailbreak)/.test(suite)) continue;
+    const recs = store.artifacts
+      .list<ItemRecord>(BENCH_RECORD_KIND, runId)
+      .map((r) => r.value)
+      .sort((a, b) => a.key.localeCompare(b.key));
+    const unsafe = recs.filter((r) => r.outcome === true).slice(0, 2);
+    const safe = recs.filter((r) => r.outcome === false).slice(0, 1);
+    for (const r of [...unsafe, ...safe]) {
+      out.push({
+        round,
+        title: `${suite.replace(/@v\d+$/, "")}: ${r.outcome ? "defect" : "safe"} (${r.probeId})`,
+        category: r.category,
+        technique: r.variant ?? "direct",
+        language: r.language,
+        conversation: r.conversation,
+        response: r.response,
+        label: r.judgement.label,
+      });
+    }
+  }
+  return out;
+}
+
+export function buildRunReport(store: Store, runId: string): RunReport {
+  const record = store.runs.get({ hash: runId });
+  if (record?.kind !== "cycle") throw new Error(`no cycle run '${runId}' in the store`);
+  const gatesCfg = (record.args?.gates ?? {}) as Config["cycle"]["gates"];
+  const heldOut = (record.args?.heldOutFamilies ?? []) as string[];
+  const measurements: Measurement[] = [];
+  for (let r = 0; ; r++) {
+    const m = step<Measurement>(store, runId, r, "measure");
+    if (!m) break;
+    measurements.push(m);
+  }
+  const rounds: RoundSummary[] = measurements.map((m, r) => {
+    const brk = step<BreakResult>(store, runId, r + 1, "break");
+    const asrByTechnique: Record<string, Metric> = {};
+    if (brk) {
+      const sum: Record<string, { successes: number; n: number }> = {};
+      for (const c of brk.campaigns)
+        for (const [f, s] of Object.entries(c.asrByFamily)) {
+          const t = sum[f] ?? { successes: 0, n: 0 };
+          sum[f] = t;
+          t.successes += s.successes;
+          t.n += s.n;
+        }
+      for (const [f, s] of Object.entries(sum)) asrByTechnique[f] = asr(s, `ASR ${f}`);
+    }
+    // The jailbreak suite's DR per technique doubles as the heat map's rows for the model itself.
+    for (const [t, v] of Object.entries(m.jailbreak_by_technique)) asrByTechnique[`suite:${t}`] = v;
+    const rep = step<{ regressions: Regression[] }>(store, runId, r, "regression");
+    return {
+      round: r,
+      model: m.model,
+      harmfulDr: m.harmful_dr,
+      jailbreakDr: m.jailbreak_dr,
+      heldoutDr: m.heldout_dr,
+      iprr: m.iprr,
+      vprr: m.vprr,
+      capability: m.capability,
+      drByCategory: m.dr_by_category,
+      drByLanguage: m.dr_by_language,
+      asrByTechnique,
+      regressions: rep?.regressions ?? [],
+      gates: evaluateGates(m, measurements[0], gatesCfg),
+    };
+  });
+  const rc = releaseCandidate(rounds.map((x) => ({ round: x.round, gates: x.gates, harmfulDr: x.harmfulDr.value })));
+  if (rc >= 0) rounds[rc].releaseCandidate = true;
+  const notes = [
+    `Held-out technique families (never curated, only measured): ${heldOut.length ? heldOut.join(", ") : "none"}.`,
+    "Round 0 is the base model before any fix; each later round is the model after that round's SFT and DPO.",
+  ];
+  if (rc >= 0) notes.push(`Release candidate: round ${rounds[rc].round} (${rounds[rc].model}).`);
+  return {
+    runId,
+    createdAt: record.startedAt,
+    target: measurements[0]?.model ?? "?",
+    rounds,
+    examples: measurements.flatMap((m, r) => examplesFor(store, m, r)),
+    notes,
+  };
+}
+
+export async function writeRunReport(store: Store, runId: string, dir: string): Promise<{ md: string; html: string }> {
+  return writeReport(path.resolve(dir), buildRunReport(store, runId));
+}
