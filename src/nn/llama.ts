@@ -349,8 +349,8 @@ export const plainLinear: LinearHook = (_m, x, w) => linear(x, w);
 export interface ForwardGraph {
   /** input "input_ids" [B,T] i32 */
   inputIds: Sym;
-  /** input "attention_bias" [B,1,1,T,T] f32: 0 where query i may attend key j, MASKED elsewhere (see attentionBias) */
-  attentionBias: Sym;
+  /** input "key_padding_bias" [B,1,1,1,T] f32: 0 for real keys, MASKED for padding (see keyPaddingBias) */
+  keyPaddingBias: Sym;
   /** [B,T,V] */
   logits: Sym;
   /** param nodes by HF name */
@@ -374,7 +374,8 @@ export function buildForward(
   const lin = (module: string, x: Sym) => hook(module, x, P(`${module}.weight`));
 
   const inputIds = b.input("input_ids", [B, T], "i32");
-  const attentionBias = b.input("attention_bias", [B, 1, 1, T, T]);
+  const keyPaddingBias = b.input("key_padding_bias", [B, 1, 1, 1, T]);
+  const causal = b.constant(causalBias(T), [T, T]); // 0 on and below the diagonal, MASKED above
   const positions = Array.from({ length: T }, (_, i) => i);
   const tables = ropeTables(c, positions);
   const cos = b.constant(tables.cos, [T, hd]);
@@ -391,7 +392,7 @@ export function buildForward(
     // GQA without copying k/v: query head h uses kv head floor(h / R), so group the R query heads of each kv head.
     const qg = rope(q, cos, sin).reshape([B, KV, R * T, hd]); // [B,KV,R*T,hd]
     const kr = rope(k, cos, sin); // [B,KV,T,hd]
-    const scores = qg.matmul(kr.t()).mul(scale).reshape([B, KV, R, T, T]).add(attentionBias); // [B,KV,R,T,T]
+    const scores = qg.matmul(kr.t()).mul(scale).reshape([B, KV, R, T, T]).add(causal).add(keyPaddingBias); // [B,KV,R,T,T]
     const probs = scores.softmax().reshape([B, KV, R * T, T]);
     const attn = probs
       .matmul(v) // [B,KV,R*T,hd]
@@ -408,7 +409,7 @@ export function buildForward(
   x = rmsNorm(x, P("model.norm.weight"), c.rmsNormEps);
   const head = c.tieWordEmbeddings ? P("model.embed_tokens.weight") : P("lm_head.weight");
   const logits = c.tieWordEmbeddings ? linear(x, head) : hook("lm_head", x, head); // [B,T,V]
-  return { inputIds, attentionBias, logits, params };
+  return { inputIds, keyPaddingBias, logits, params };
 }
 
 export interface LossGraph extends ForwardGraph {
@@ -439,17 +440,18 @@ export function buildLoss(c: LlamaConfig, b: GraphBuilder, B: number, T: number,
 // ---------------------------------------------------------------------------------------------------------------
 // host-side batch tensors
 
-/** Causal + key-padding bias [B,1,1,T,T]; attentionMask [B*T] is 1 for real tokens. */
-export function attentionBias(B: number, T: number, attentionMask: ArrayLike<number>): HostTensor {
-  const data = new Float32Array(B * T * T);
-  for (let bi = 0; bi < B; bi++) {
-    for (let i = 0; i < T; i++) {
-      for (let j = 0; j < T; j++) {
-        data[(bi * T + i) * T + j] = j <= i && attentionMask[bi * T + j] ? 0 : MASKED;
-      }
-    }
-  }
-  return { shape: [B, 1, 1, T, T], data };
+/** [T,T]: 0 where key j <= query i, MASKED above the diagonal. */
+export function causalBias(T: number): Float32Array {
+  const data = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = MASKED;
+  return data;
+}
+
+/** Key-padding bias [B,1,1,1,T]: 0 for real tokens (attentionMask 1), MASKED for padding. */
+export function keyPaddingBias(B: number, T: number, attentionMask: ArrayLike<number>): HostTensor {
+  const data = new Float32Array(B * T);
+  for (let i = 0; i < B * T; i++) data[i] = attentionMask[i] ? 0 : MASKED;
+  return { shape: [B, 1, 1, 1, T], data };
 }
 
 /**
@@ -486,7 +488,7 @@ export function lossBatch(
   }
   return {
     input_ids: { shape: [B, T], data: Int32Array.from(inputIds) },
-    attention_bias: attentionBias(B, T, attentionMask),
+    key_padding_bias: keyPaddingBias(B, T, attentionMask),
     target_index: { shape: [B * T], data: targetIndex },
     target_mask: { shape: [B, T], data: targetMask },
     loss_scale: { shape: [], data: Float32Array.of(1 / Math.max(1, count)) },
@@ -508,7 +510,10 @@ export function forwardBatch(
 ): Record<string, HostTensor> {
   const mask = attentionMask ?? new Array<number>(B * T).fill(1);
   checkBatchArrays(B, T, { inputIds, attentionMask: mask });
-  return { input_ids: { shape: [B, T], data: Int32Array.from(inputIds) }, attention_bias: attentionBias(B, T, mask) };
+  return {
+    input_ids: { shape: [B, T], data: Int32Array.from(inputIds) },
+    key_padding_bias: keyPaddingBias(B, T, mask),
+  };
 }
 
 /** Weights as executor feeds. */
