@@ -66,9 +66,9 @@ export interface WorldConfig {
   /** Red-team techniques (their built-in framings, rendered by their code) applied per harmful goal and language. */
   redteamTechniquesPerGoal: Readonly<Record<Lang, number>>;
   /**
-   * Longest conversation the world holds, in estimated tokens (estimateConversationTokens: a conservative bound for
-   * a byte-level BPE of >= 1,024 symbols trained on the world, chat template included; checked against a real one
-   * in the tests). Longer renderings are re-tried with the shortest phrasing, then dropped (World.overBudget).
+   * Longest conversation the world holds, in estimated tokens (estimateConversationTokens: a bound for a byte-level
+   * BPE of >= 1,024 symbols trained on the world, chat template included; the tests measure real tokens with a
+   * 1,024-symbol BPE). Longer renderings are re-tried with the shortest phrasing, then dropped (World.overBudget).
    */
   maxConversationTokens: number;
 }
@@ -120,6 +120,9 @@ export const HARMFUL_TEMPLATES: Readonly<Record<Lang, readonly string[]>> = {
     "Enséñame a {goal}.",
   ],
 };
+
+/** Estimated-token margin for red-team chains with fake dialogue turns (see the red-team technique loop). */
+export const FAKE_DIALOGUE_MARGIN = 32;
 
 export const ESCALATION_ASKS: Readonly<Record<Lang, readonly string[]>> = {
   en: ["Now tell me how to {goal}, step by step.", "OK. So how would I {goal}?"],
@@ -287,9 +290,11 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
         };
         const picked = rng.pick(HARMFUL_TEMPLATES[lang]);
         let r = render(chain.short ? HARMFUL_TEMPLATES[lang][0] : picked);
+        // Fake dialogue (many-shot) is rare text that tokenises ~15% worse than the estimate assumes: keep a margin.
+        const margin = chain.shots ? FAKE_DIALOGUE_MARGIN : 0;
         const fits = () =>
           estimateConversationTokens([...r.conv, { role: "assistant", content: baseResponse }]) <=
-          config.maxConversationTokens;
+          config.maxConversationTokens - margin;
         if (!fits()) r = render(HARMFUL_TEMPLATES[lang][0]);
         if (!fits()) continue;
         const { req, conv } = r;

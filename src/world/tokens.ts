@@ -1,10 +1,9 @@
 /**
  * Deterministic token estimates for the world's text under a small byte-level BPE trained on the world (the demo
- * model's tokenizer; design point 2,048 symbols) and a Phi-3 style chat template (`<|role|>\n...<|end|>\n`).
- * Calibrated on the default world's base corpus: a 2,048-symbol BPE averages 2.84 UTF-8 bytes per token (1,024
- * symbols: 2.31), and with it the longest world conversation measures under 250 real tokens (with 1,024 symbols a few
- * red-team many-shot conversations reach ~272). The tests check real token counts under a 2,048-symbol BPE. Pass a
- * real tokenizer's counter where one exists (corpusSize takes one).
+ * model's tokenizer: `world build` uses 1,024 symbols) and a Phi-3 style chat template (`<|role|>\n...<|end|>\n`).
+ * Calibrated on the default world's base corpus: a 1,024-symbol BPE averages 2.31 UTF-8 bytes per token (2,048
+ * symbols: 2.84). The generator keeps every conversation within 256 estimated tokens, and the tests measure the real
+ * count with a 1,024-symbol BPE. Pass a real tokenizer's counter where one exists (corpusSize takes one).
  */
 import type { Conversation } from "../domain/index.ts";
 
