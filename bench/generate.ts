@@ -4,7 +4,8 @@
  *   - ours: breakfix's evaluation path for local models, LlamaCppRunner (src/nn/gguf/llamacpp.ts; what the
  *     `llamacpp` ChatModel provider runs): one context of 16 sequences, F32 KV cache, our scheduling and stop logic;
  *   - llama.cpp direct: node-llama-cpp 3.21.1 used as its docs show, one context of 16 sequences (F32 KV cache like
- *     ours, so both sides compute the same tokens), a LlamaCompletion per prompt, 16 in flight;
+ *     ours, repeat penalty off: both sides compute the same greedy tokens), a LlamaCompletion per prompt, 16 in
+ *     flight;
  *   - (info, --with-ts) nn's plain-TypeScript KV-cache decoder (src/nn/generate.ts; the `builtin` provider for HF
  *     checkpoints), all 64 prompts batched (takes minutes).
  * Each side runs in its own child process (peak RSS per side), alternating, best of --repeats runs.
@@ -115,6 +116,7 @@ async function runDirect(gguf: string, prompts: number[][]): Promise<Side> {
     await c.completion.generateCompletion(p as never[], {
       maxTokens,
       temperature: 0,
+      repeatPenalty: false, // LlamaCompletion's default penalises repeats; ours is plain greedy
       onToken: (t) => {
         out.push(...t.map(Number));
       },
