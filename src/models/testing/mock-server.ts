@@ -53,7 +53,7 @@ export class MockChatServer {
 
   async start(): Promise<string> {
     const server = createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 60_000;
+    server.keepAliveTimeout = 600_000; // longer than any bench phase: no idle-close race with pooled client sockets
     server.headersTimeout = 0;
     server.requestTimeout = 0;
     this.server = server;
