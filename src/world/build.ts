@@ -58,7 +58,8 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     maxLength: 256,
   },
   quick: {
-    vocabSize: 512,
+    // 1,024 symbols: with 512, most escalation conversations exceed 256 tokens and would be dropped from training.
+    vocabSize: 1024,
     model: {
       ...base,
       hiddenSize: 96,
@@ -70,7 +71,7 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
       maxPositionEmbeddings: 256,
     },
     corpusSize: QUICK_CORPUS_CONFIG.size,
-    epochs: 2,
+    epochs: 4,
     lr: 3e-3,
     batchSize: 32,
     maxLength: 256,
