@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { folderOf, getProbeLoader } from "../benchmarks/datasets/registry.ts";
+import { folderOf, getProbeLoader, PROBE_LOADERS } from "../benchmarks/datasets/registry.ts";
 import { resolveSuiteNames } from "../benchmarks/registry.ts";
 import { generateWorld, selectItems, type World, type WorldConfig } from "../world/generate.ts";
 import { ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig, type ReferenceText } from "./hygiene.ts";
@@ -41,6 +41,11 @@ export function worldHeldoutReferences(world: World): ReferenceText[] {
     });
   }
   return out;
+}
+
+/** Every probe dataset whose folder exists under dir (for decontaminating against all shared benchmark sets). */
+export function probeDatasetsIn(dir: string): string[] {
+  return PROBE_LOADERS.map((l) => l.info.name).filter((n) => existsSync(path.join(dir, folderOf(n))));
 }
 
 export async function datasetReferences(dataset: string, dir: string): Promise<ReferenceText[]> {

@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
-import { buildContaminationIndex } from "../../curate/contamination.ts";
+import { buildContaminationIndex, probeDatasetsIn } from "../../curate/contamination.ts";
 import { readFindingsJsonl, writeCuration } from "../../curate/io.ts";
 import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
 import { runCuration } from "../../curate/run.ts";
@@ -71,12 +71,13 @@ async function curateAction(o: CurateOptions): Promise<void> {
     ...cfg.curation,
     ...(o.counterRatio !== undefined ? { counterDataRatio: num(o.counterRatio, "counter-ratio", 0) } : {}),
   };
-  const extra = o.against
-    ? o.against
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
+  const extra =
+    o.against === "all"
+      ? probeDatasetsIn(datasetsDir)
+      : (o.against ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
   const suitePaths = Object.fromEntries(cfg.benchmarks.suites.filter((s) => s.path).map((s) => [s.name, s.path!]));
   const contamination = await buildContaminationIndex({
     suites: cfg.benchmarks.suites.map((s) => s.name),
@@ -157,7 +158,10 @@ export function registerCurate(program: Command): void {
     .option("--round <n>", "round number recorded in each row's provenance", "0")
     .option("--seed <n>", "seed for sampling, balancing and the split", "0")
     .option("--counter-ratio <x>", "counter-data rows per safety row (default: the config's curation.counterDataRatio)")
-    .option("--against <datasets>", "extra dataset names to decontaminate against, comma-separated")
+    .option(
+      "--against <datasets>",
+      "extra dataset names to decontaminate against, comma-separated, or 'all' (every probe set in the datasets folder)",
+    )
     .option("--config <file>", "breakfix.yaml to use")
     .option("--datasets <dir>", "folder with dataset folders (default: the data cache, else the shared copy)")
     .option("--json", "print the card as one JSON object on the last line")
