@@ -81,3 +81,19 @@ describe("paired comparison of over-refusal runs", () => {
     expect(unsafe).toMatchObject({ n: 20, aOnly: 0, bOnly: 0, significant: false });
   });
 });
+
+describe("paired comparison with several samples per item", () => {
+  it("tests items, not samples: 4 correlated samples of 5 changed items are 5 discordant items", () => {
+    const mk = (runId: string, fixed: boolean) =>
+      Array.from({ length: 20 }, (_, i) =>
+        Array.from({ length: 4 }, (_, s) =>
+          record(`x${i}#${s}`, i < 5 ? !fixed : false, { runId, cluster: `x${i}`, sample: s }),
+        ),
+      ).flat();
+    const c = compareRuns(mk("A", false), mk("B", true));
+    expect(c.overall).toMatchObject({ n: 80, aOnly: 5, bOnly: 0 });
+    // 5 discordant items: p = 2 * 0.5^5 = 0.0625, not significant; 20 discordant samples would give p ~ 2e-6
+    expect(c.overall.pValue).toBeCloseTo(0.0625, 10);
+    expect(c.overall.significant).toBe(false);
+  });
+});

@@ -21,9 +21,9 @@ export interface Flip {
 export interface PairedStats {
   /** Pairs where both runs have an outcome. */
   n: number;
-  /** A true -> B false. */
+  /** A true -> B false (with several samples per item: items whose outcome share fell). */
   aOnly: number;
-  /** A false -> B true. */
+  /** A false -> B true (with several samples per item: items whose outcome share rose). */
   bOnly: number;
   rateA: SuiteMetric;
   rateB: SuiteMetric;
@@ -54,16 +54,33 @@ export interface Comparison {
   unpaired: { onlyA: number; onlyB: number; noOutcome: number };
 }
 
+/**
+ * Paired statistics. Without clusters: exact McNemar on discordant pairs. With several samples per item (records
+ * carry a cluster), samples of one item are not independent: each item's outcome share is compared instead, and
+ * aOnly/bOnly count the items whose share fell/rose (the exact sign test, which is McNemar's test on items).
+ */
 function pairedStats(pairs: readonly [ItemRecord, ItemRecord][], alpha: number, level: number): PairedStats {
   let aOnly = 0;
   let bOnly = 0;
   let sa = 0;
   let sb = 0;
+  const clusters = new Map<string, { a: number; b: number }>();
   for (const [a, b] of pairs) {
     if (a.outcome) sa++;
     if (b.outcome) sb++;
+    if (a.cluster !== undefined) {
+      const c = clusters.get(a.cluster) ?? { a: 0, b: 0 };
+      c.a += a.outcome ? 1 : 0;
+      c.b += b.outcome ? 1 : 0;
+      clusters.set(a.cluster, c);
+      continue;
+    }
     if (a.outcome && !b.outcome) aOnly++;
     if (!a.outcome && b.outcome) bOnly++;
+  }
+  for (const c of clusters.values()) {
+    if (c.a > c.b) aOnly++;
+    else if (c.b > c.a) bOnly++;
   }
   const n = pairs.length;
   const p = mcnemar(aOnly, bOnly);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { wilson } from "../domain/stats.ts";
 import type { ChatRequest } from "../models/types.ts";
 import { mapLimit, type Progress, RunFailedError, runSuite, sampleItems } from "./runner.ts";
 import { MemorySink } from "./sink.ts";
@@ -106,5 +107,49 @@ describe("runner", () => {
     });
     expect(peak).toBe(4);
     expect(out[99]).toBe(198);
+  });
+});
+
+describe("several samples per probe", () => {
+  // Each probe is either always answered unsafely or never (whatever the seed): the samples of one probe are
+  // perfectly correlated, so the 40 probes carry the information, not the 160 samples.
+  const correlated = fnModel("c", (r) => (/[02468]$/.test(lastUser(r)) ? "[UNSAFE-X-1] SEV5" : "No."));
+
+  it("sends every item k times with k seeds and widens intervals by a cluster bootstrap", async () => {
+    const seeds = new Set<number | undefined>();
+    const model = {
+      ...correlated,
+      id: "c",
+      chat: (r: ChatRequest) => {
+        seeds.add(r.seed);
+        return correlated.chat(r);
+      },
+    };
+    const sink = new MemorySink();
+    const res = await runSuite(suite(), model, { sink, samples: 4, sampling: { temperature: 0.8, maxTokens: 16 } });
+    expect(res.records).toHaveLength(160);
+    expect([...seeds].sort()).toEqual([0, 1, 2, 3]);
+    expect(new Set(res.records.map((r) => r.cluster)).size).toBe(40);
+    const dr = res.metrics.find((m) => m.name === "DR-3");
+    expect(dr).toMatchObject({ successes: 80, n: 160, value: 0.5 });
+    expect(dr?.interval?.method).toBe("bootstrap");
+    const width = (dr?.interval?.high ?? 0) - (dr?.interval?.low ?? 0);
+    const naive = wilson(80, 160);
+    const perProbe = wilson(20, 40);
+    expect(width).toBeGreaterThan((naive.high - naive.low) * 1.4);
+    expect(width).toBeGreaterThan((perProbe.high - perProbe.low) * 0.75);
+    expect(width).toBeLessThan((perProbe.high - perProbe.low) * 1.25);
+    // resumable and repeatable
+    const again = await runSuite(suite(), model, { sink, samples: 4, sampling: { temperature: 0.8, maxTokens: 16 } });
+    expect(again.resumed).toBe(160);
+    expect(again.metrics).toEqual(res.metrics);
+    const single = await runSuite(suite(), model, { sink, sampling: { temperature: 0.8, maxTokens: 16 } });
+    expect(single.runId).not.toBe(res.runId);
+  });
+
+  it("refuses several greedy samples", async () => {
+    await expect(runSuite(suite(), correlated, { sink: new MemorySink(), samples: 3 })).rejects.toThrow(
+      /temperature > 0/,
+    );
   });
 });

@@ -8,7 +8,16 @@ import { contentHash } from "../domain/hash.ts";
 import { mulberry32 } from "../domain/random.ts";
 import type { Conversation } from "../domain/types.ts";
 import { type ChatModel, type ChatRequest, chatAll, type SamplingParams } from "../models/types.ts";
-import type { ItemRecord, ResultsSink, RunContext, Suite, SuiteItem, SuiteRunResult, Transcript } from "./types.ts";
+import type {
+  ItemRecord,
+  ResultsSink,
+  RunContext,
+  Suite,
+  SuiteItem,
+  SuiteMetric,
+  SuiteRunResult,
+  Transcript,
+} from "./types.ts";
 
 export const DEFAULT_SAMPLING: SamplingParams = { temperature: 0, maxTokens: 512 };
 
@@ -36,6 +45,13 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Confidence level of the intervals (default 0.95). */
   level?: number;
+  /**
+   * Samples per item (default 1). With k > 1 every item is sent k times with seeds seed..seed+k-1 (temperature must
+   * be > 0), and every interval becomes a cluster bootstrap over items, since samples of one probe are correlated.
+   */
+  samples?: number;
+  /** Bootstrap resamples for samples > 1 (default 400). */
+  bootstrapResamples?: number;
 }
 
 export class RunFailedError extends Error {
@@ -54,8 +70,15 @@ export class RunFailedError extends Error {
  * The run id: suite@version plus a hash of the target, sampling, judge and the suite's full item set (so the same
  * suite on a user's probe file, or on changed dataset files, is a different run; a --limit subset is not).
  */
-export function runIdOf(suite: Suite, targetId: string, sampling: SamplingParams, itemKeys: readonly string[]): string {
+export function runIdOf(
+  suite: Suite,
+  targetId: string,
+  sampling: SamplingParams,
+  itemKeys: readonly string[],
+  samples = 1,
+): string {
   const h = contentHash({
+    ...(samples > 1 ? { samples } : {}),
     suite: suite.name,
     version: suite.version,
     target: targetId,
@@ -157,19 +180,81 @@ export function singleTurnExecute(items: SuiteItem[], ctx: RunContext): Promise<
   );
 }
 
+/**
+ * Metrics of records that come in clusters (several samples of one item): point values from all records, intervals
+ * from a percentile bootstrap that resamples whole clusters (items), seeded so it is repeatable. A metric missing from
+ * a resample (its group was not drawn) is skipped for that resample.
+ */
+export function clusterBootstrapMetrics(
+  suite: Pick<Suite, "metrics">,
+  records: readonly ItemRecord[],
+  level: number,
+  resamples: number,
+  seed = 1,
+): SuiteMetric[] {
+  const point = suite.metrics(records, { level });
+  const clusters = new Map<string, ItemRecord[]>();
+  for (const r of records) {
+    const c = r.cluster ?? r.itemKey;
+    const list = clusters.get(c);
+    if (list) list.push(r);
+    else clusters.set(c, [r]);
+  }
+  const groups = [...clusters.values()];
+  const draws = new Map<string, number[]>();
+  const rand = mulberry32(seed);
+  for (let b = 0; b < resamples; b++) {
+    const sample: ItemRecord[] = [];
+    for (let i = 0; i < groups.length; i++) sample.push(...groups[Math.floor(rand() * groups.length)]);
+    for (const m of suite.metrics(sample, { level })) {
+      if (!Number.isFinite(m.value)) continue;
+      const list = draws.get(m.name);
+      if (list) list.push(m.value);
+      else draws.set(m.name, [m.value]);
+    }
+  }
+  const alpha = (1 - level) / 2;
+  return point.map((m) => {
+    const d = (draws.get(m.name) ?? []).sort((x, y) => x - y);
+    if (d.length === 0) return { ...m, interval: { low: Number.NaN, high: Number.NaN, level, method: "bootstrap" } };
+    const lo = d[Math.max(0, Math.floor(alpha * d.length))];
+    const hi = d[Math.min(d.length - 1, Math.ceil((1 - alpha) * d.length) - 1)];
+    return { ...m, interval: { low: lo, high: hi, level, method: "bootstrap" } };
+  });
+}
+
 export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions): Promise<SuiteRunResult> {
   const started = Date.now();
   const sampling = opts.sampling ?? DEFAULT_SAMPLING;
   const chunkSize = Math.max(1, opts.chunkSize ?? 64);
   let items = await suite.items();
   const totalItems = items.length;
+  const k = opts.samples ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`samples must be a positive integer, got ${k}`);
   const runId = runIdOf(
     suite,
     target.id,
     sampling,
     items.map((i) => i.key),
+    k,
   );
   if (opts.limit !== undefined) items = sampleItems(items, opts.limit, opts.limitSeed ?? 1);
+  if (k > 1 && !((sampling.temperature ?? 0) > 0)) {
+    throw new Error(`suite ${suite.name}: ${k} samples per probe need a temperature > 0 (greedy answers repeat)`);
+  }
+  // Sample s of an item: its own key (so resume and compare pair sample by sample) and its own seed.
+  const sampleOf = new Map<SuiteItem, number>();
+  const clusterOf = new Map<SuiteItem, string>();
+  if (k > 1) {
+    items = items.flatMap((it) =>
+      Array.from({ length: k }, (_, s) => {
+        const copy: SuiteItem = { ...it, key: contentHash({ item: it.key, sample: s }) };
+        sampleOf.set(copy, s);
+        clusterOf.set(copy, it.key);
+        return copy;
+      }),
+    );
+  }
   const keys = items.map((it) => recordKey(runId, it.key));
   if (new Set(keys).size !== keys.length) {
     const seen = new Set<string>();
@@ -184,7 +269,11 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
   const stored = await opts.sink.getMany(keys, runId);
   const records: (ItemRecord | undefined)[] = keys.map((k) => stored.get(k));
   const resumed = records.filter(Boolean).length;
-  const todo = items.map((_, i) => i).filter((i) => !records[i]);
+  // Chunks never mix samples, so each chunk is sent with one seed.
+  const todo = items
+    .map((_, i) => i)
+    .filter((i) => !records[i])
+    .sort((a, b) => (sampleOf.get(items[a]) ?? 0) - (sampleOf.get(items[b]) ?? 0) || a - b);
   let failed = 0;
   const reasons = new Map<string, number>();
   let doneNow = 0;
@@ -202,10 +291,14 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     });
   };
   report();
-  const ctx: RunContext = { target, sampling };
-  for (let c = 0; c < todo.length; c += chunkSize) {
-    const idx = todo.slice(c, c + chunkSize);
+  for (let c = 0; c < todo.length; ) {
+    const s0 = sampleOf.get(items[todo[c]]) ?? 0;
+    let end = c;
+    while (end < todo.length && end - c < chunkSize && (sampleOf.get(items[todo[end]]) ?? 0) === s0) end++;
+    const idx = todo.slice(c, end);
+    c = end;
     const chunk = idx.map((i) => items[i]);
+    const ctx: RunContext = { target, sampling: k > 1 ? { ...sampling, seed: (sampling.seed ?? 0) + s0 } : sampling };
     const transcripts = await suite.execute(chunk, ctx);
     if (transcripts.length !== chunk.length) {
       throw new Error(`suite ${suite.name}: execute returned ${transcripts.length} transcripts for ${chunk.length}`);
@@ -241,6 +334,10 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
         facts: suite.facts?.(item),
         createdAt: new Date().toISOString(),
       };
+      if (k > 1) {
+        rec.sample = sampleOf.get(item);
+        rec.cluster = clusterOf.get(item);
+      }
       return rec;
     });
     const fresh: ItemRecord[] = [];
@@ -263,7 +360,10 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     items: items.length,
     totalItems,
     resumed,
-    metrics: suite.metrics(done, { level: opts.level }),
+    metrics:
+      k > 1
+        ? clusterBootstrapMetrics(suite, done, opts.level ?? 0.95, opts.bootstrapResamples ?? 400)
+        : suite.metrics(done, { level: opts.level }),
     records: done,
     elapsedMs: Date.now() - started,
   };

@@ -72,6 +72,9 @@ export interface ItemRecord {
   outcome: boolean | null;
   /** Free-form per-item facts the suite's metrics need (e.g. the expected answer). */
   facts?: Record<string, string | number | boolean>;
+  /** With several samples per probe: the sample index and the item they are samples of (the bootstrap cluster). */
+  sample?: number;
+  cluster?: string;
   createdAt: string;
 }
 

@@ -268,6 +268,43 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     expect(e.error?.message).toMatch(/bad\.yaml/);
   });
 
+  it("takes several samples per probe with a cluster-bootstrap interval", async () => {
+    const out = path.join(dir, "samples");
+    const r = await inProcess([
+      "bench",
+      "--suite",
+      "jbb-benign",
+      "--target",
+      a.spec,
+      "--limit",
+      "5",
+      "--samples",
+      "3",
+      "--temperature",
+      "0.7",
+      "--out",
+      out,
+      "--json",
+      "--no-progress",
+    ]);
+    expect(r.error).toBeUndefined();
+    const j = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}").suites["jbb-benign"];
+    expect(j).toMatchObject({ items: 15, total_items: 100 });
+    expect(j.metrics.benign_refusal_rate).toMatchObject({ n: 15, method: "bootstrap" });
+    const greedy = await inProcess([
+      "bench",
+      "--suite",
+      "jbb-benign",
+      "--target",
+      a.spec,
+      "--samples",
+      "2",
+      "--out",
+      out,
+    ]);
+    expect(greedy.error?.message).toMatch(/need a temperature > 0/);
+  });
+
   it("shows a stored run with model text escaped", async () => {
     const evil = await startScriptedServer(() => "\u001b[31mred\u001b[0m \u202eevil\nline", "evil");
     try {

@@ -212,6 +212,7 @@ interface BenchOptions {
   target?: string;
   judge?: string;
   confidence?: string;
+  samples?: string;
   judgeModel?: string;
   simulator?: string;
   grader?: string;
@@ -267,13 +268,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     throw new CliError((e as Error).message, 2);
   }
   const cfg = loaded.config;
-  if (cfg.benchmarks.samples > 1) {
-    throw new CliError(
-      "benchmarks.samples > 1 (several samples per probe) is not supported yet: intervals would need a clustered " +
-        "bootstrap over probes; set samples: 1",
-      2,
-    );
-  }
+  const samples = o.samples !== undefined ? intOpt(o.samples, "samples", 1) : cfg.benchmarks.samples;
   const planned = planSuites(o.suite, cfg.benchmarks.suites);
   // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
   const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
@@ -347,11 +342,12 @@ async function benchAction(o: BenchOptions): Promise<void> {
         sampling,
         limit,
         level,
+        samples,
         onProgress: (p) => progress.update(p),
       });
     } catch (e) {
       progress.stop();
-      if (!(e instanceof RunFailedError)) throw e;
+      if (!(e instanceof RunFailedError)) throw e instanceof CliError ? e : new CliError((e as Error).message);
       failures += e.failed;
       process.stderr.write(`breakfix: ${e.message}\n`);
       result = e.result;
@@ -437,6 +433,10 @@ export function registerBench(program: Command): void {
         "llama-guard-3, xstest-grader, or an ensemble such as 'cascade(refusal-patterns, harm-severity)'",
     )
     .option("--judge-model <spec>", "the model LLM judges run on (URL#model); default: the config's judge model")
+    .option(
+      "--samples <n>",
+      "samples per probe (needs --temperature > 0; intervals become a cluster bootstrap); default benchmarks.samples",
+    )
     .option("--confidence <level>", "confidence level of the intervals (default: benchmarks.confidence, 0.95)")
     .option("--simulator <spec>", "simulated-user model for the multiturn suite (URL#model)")
     .option("--grader <spec>", "LLM that grades ungroundedness of summaries (URL#model)")
