@@ -57,8 +57,8 @@ async function main(): Promise<void> {
   const step = ex.compile(b.graph, [g.loss.id, ...grads]);
   step.profiling = true;
   let fwdS = Number.POSITIVE_INFINITY;
-  let fwdCpu = 0;
-  let stepCpu = 0;
+  let fwdCpu = Number.POSITIVE_INFINITY;
+  let stepCpu = Number.POSITIVE_INFINITY;
   let stepS = Number.POSITIVE_INFINITY;
   let loss = 0;
   for (let r = 0; r < Number(values.repeat); r++) {
@@ -66,13 +66,13 @@ async function main(): Promise<void> {
     let c0 = process.cpuUsage();
     loss = fwd.runSync(feeds)[0].data[0];
     fwdS = Math.min(fwdS, (performance.now() - t0) / 1000);
-    fwdCpu = cpuSeconds(c0);
+    fwdCpu = Math.min(fwdCpu, cpuSeconds(c0));
     process.stderr.write(`forward ${fwdS.toFixed(2)} s (loss ${loss.toFixed(4)})\n`);
     t0 = performance.now();
     c0 = process.cpuUsage();
     step.runSync(feeds);
     stepS = Math.min(stepS, (performance.now() - t0) / 1000);
-    stepCpu = cpuSeconds(c0);
+    stepCpu = Math.min(stepCpu, cpuSeconds(c0));
     process.stderr.write(`forward+backward ${stepS.toFixed(2)} s\n`);
   }
   console.log(
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       // wall time suffers when other jobs share the cores; CPU time (user + system) of this process does not
       forwardCpuSeconds: fwdCpu,
       forwardBackwardCpuSeconds: stepCpu,
+      // wall seconds per op kind, summed over all repeats of the forward+backward step
       secondsByOp: Object.fromEntries(
         [...step.profile].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 100) / 100]),
       ),
