@@ -1,14 +1,15 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuiltinModel } from "./providers/builtin.ts";
+import { LlamaCppModel } from "./providers/llamacpp.ts";
 import { OpenAICompatibleModel } from "./providers/openai-compatible.ts";
 import { type RunningServer, startOpenAIServer } from "./server.ts";
 import { describeChatModelConformance } from "./testing/conformance.ts";
-import { writeTinyHfModel } from "./testing/tiny-model.ts";
+import { writeTinyGguf, writeTinyHfModel } from "./testing/tiny-model.ts";
 import type { ChatRequest } from "./types.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "serve-"));
@@ -80,32 +81,35 @@ describe("OpenAI-compatible server", () => {
   });
 });
 
+/** Starts `breakfix serve ...args --port 0` as a real process; resolves with the URL it prints. */
+async function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/breakfix.js"), "serve", ...args, "--port", "0"], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    if (!child.stdout) return reject(new Error("no stdout"));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return { url, child };
+}
+
 describe("breakfix serve (real process) end to end", () => {
   it("serves the same greedy answers as the builtin provider", async () => {
-    const child = spawn(
-      process.execPath,
-      [path.join(repoRoot, "bin/breakfix.js"), "serve", "--model", modelDir, "--port", "0"],
-      {
-        cwd: repoRoot,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const { url, child } = await startServe(["--model", modelDir]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-        child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-        createInterface({ input: child.stdout }).on("line", (line) => {
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(line);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        });
-      });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
       const remote = new OpenAICompatibleModel({ baseUrl: url, model: "tiny-demo" });
       const local = await BuiltinModel.load({ model: modelDir });
@@ -133,6 +137,27 @@ describe("breakfix serve (real process) end to end", () => {
       expect(direct.some((r) => r.content.length > 0)).toBe(true);
     } finally {
       child.kill("SIGTERM");
+    }
+  });
+
+  it("serves a GGUF through llama.cpp with the same greedy answers as the llamacpp provider", async () => {
+    const gguf = writeTinyGguf(path.join(root, "tiny.gguf"));
+    const { url, child } = await startServe(["--model", gguf, "--sequences", "2", "--context-size", "256"]);
+    const local = await LlamaCppModel.load({ model: gguf, sequences: 2, contextSize: 256 });
+    try {
+      const remote = new OpenAICompatibleModel({ baseUrl: url, model: "tiny" });
+      const reqs: ChatRequest[] = ["the cat", "hello there"].map((content) => ({
+        messages: [{ role: "user", content }],
+        maxTokens: 8,
+        temperature: 0,
+      }));
+      const a = await Promise.all(reqs.map((r) => remote.chat(r)));
+      const b = await local.chatMany(reqs);
+      expect(a.map((r) => r.content)).toEqual(b.map((r) => r.content));
+      expect(a.map((r) => r.usage)).toEqual(b.map((r) => r.usage));
+    } finally {
+      child.kill("SIGTERM");
+      await local.close();
     }
   });
 });

@@ -52,6 +52,8 @@ export class StoreResponseCache implements ResponseCache {
   }
 
   private commit(): void {
+    // The store was closed under us (callers should close the cache first): nothing can be written any more.
+    if (!this.store.db.open) return;
     const batch = [...this.pending];
     this.store.transaction(() => {
       for (const [key, { modelId, value }] of batch) this.store.cache.put(key, value, modelId);
