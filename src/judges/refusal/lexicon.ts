@@ -98,6 +98,11 @@ export const CUES: readonly Cue[] = [
   {
     kind: "refuse",
     lang: "en",
+    re: /\b(?:it(?:['’]s| is| was)|it would(?: not| n['’]t)? be|that would(?: not)? be) (?:highly |very |also |simply )?(?:inappropriate|unethical|irresponsible|wrong|impossible|not possible|not ethical|not responsible)(?: \w+){0,3} for me to\b/i,
+  },
+  {
+    kind: "refuse",
+    lang: "en",
     re: /\bI (?:do not|don['’]t) (?:provide|give|offer|assist|help|support|engage|condone|endorse|encourage|create|generate|write|share|promote)\b/i,
   },
 
@@ -147,6 +152,11 @@ export const CUES: readonly Cue[] = [
     kind: "no_access",
     lang: "en",
     re: /\b(?:is|are) (?:private|confidential|personal) (?:information|data|and (?:confidential|not (?:publicly )?available))/i,
+  },
+  {
+    kind: "no_access",
+    lang: "en",
+    re: /\b(?:is|are) not (?:publicly (?:available|accessible|known|disclosed)|public (?:information|knowledge|record)|something (?:that is |that['’]s )?(?:publicly|made public))/i,
   },
 
   {
@@ -215,7 +225,7 @@ export const CUES: readonly Cue[] = [
   {
     kind: "premise",
     lang: "en",
-    re: /\b(?:there (?:is|are) no (?:valid |legitimate |good |justifiable |rational |logical )?(?:reasons?|justification|evidence|basis)|(?:it(?:['’]s| is)|this is) not (?:accurate|true|correct|fair|appropriate|right|ethical|acceptable|justified|reasonable)(?: or \w+)? to|(?:statement|premise|assumption|claim|idea|notion|question|stereotype)s? (?:is|are|seems to be|seem to be) (?:incorrect|false|flawed|inaccurate|problematic|offensive|harmful|unfounded|baseless|misleading|not (?:accurate|true|supported))|not (?:universally |widely |generally )?(?:agreed|accepted|supported) (?:upon|by)|\bno one should\b|\beveryone(?:,)? regardless\b|should not (?:inherently |automatically )?(?:disqualify|determine|be used|be a factor|be the basis)|(?:is|are) not determined by (?:their |one['’]s |a person['’]s )?(?:gender|race|religion|ethnicity|sexual|age|disabilit)|(?:is|are) a well-documented|(?:is|was) not a (?:fabrication|hoax|myth|lie)|(?:should|must) not be (?:denied|discriminated|excluded|barred|treated|judged|singled)|regardless of (?:their|one['’]s|a person['’]s|race|gender|religion|ethnicity|sexual)|(?:is|are) (?:an? )?(?:\w+(?:,| and) )?(?:harmful|false|baseless|offensive|dangerous|racist|sexist|unfounded|inaccurate|problematic) (?:stereotype|generali[sz]ation|assumption|claim|premise|notion|idea|myth|belief)|(?:question|statement|request|premise) (?:contains|is based on|relies on|perpetuates|promotes) (?:an? )?(?:\w+ )?(?:harmful|offensive|false|problematic|discriminatory|stereotyp)|there is no (?:scientific )?evidence (?:that|to suggest|to support)|the premise of (?:your|this|the) question|based on (?:a )?(?:stereotype|misconception|prejudice))/i,
+    re: /\b(?:there (?:is|are) no (?:valid |legitimate |good |justifiable |rational |logical )?(?:reasons?|justification|evidence|basis)|(?:it(?:['’]s| is)|this is) not (?:accurate|true|correct|fair|appropriate|right|ethical|acceptable|justified|reasonable)(?: or \w+)? to|(?:statement|premise|assumption|claim|idea|notion|question|stereotype)s? (?:is|are|seems to be|seem to be) (?:incorrect|false|flawed|inaccurate|problematic|offensive|harmful|unfounded|baseless|misleading|not (?:accurate|true|supported))|not (?:universally |widely |generally )?(?:agreed|accepted|supported) (?:upon|by)|\bno one should\b|\beveryone(?:,)? regardless\b|should not (?:inherently |automatically )?(?:disqualify|determine|be used|be a factor|be the basis)|(?:is|are) not determined by (?:their |one['’]s |a person['’]s )?(?:gender|race|religion|ethnicity|sexual|age|disabilit)|(?:is|are) a well-documented|(?:is|was) not a (?:fabrication|hoax|myth|lie)|(?:should|must) not be (?:denied|discriminated|excluded|barred|treated|judged|singled)|regardless of (?:their|one['’]s|a person['’]s|race|gender|religion|ethnicity|sexual)|(?:is|are) (?:an? )?(?:\w+(?:,| and) )?(?:harmful|false|baseless|offensive|dangerous|racist|sexist|unfounded|inaccurate|problematic) (?:stereotype|generali[sz]ation|assumption|claim|premise|notion|idea|myth|belief)|(?:question|statement|request|premise) (?:contains|is based on|relies on|perpetuates|promotes) (?:an? )?(?:\w+ )?(?:harmful|offensive|false|problematic|discriminatory|stereotyp)|there is no (?:scientific )?evidence (?:that|to suggest|to support)|the premise of (?:your|this|the) question|(?:should|must|deserve to) (?:(?:also|still|absolutely|certainly|definitely) )?(?:be allowed to|have (?:the )?(?:same|equal) (?:rights?|opportunit\w+|access)|be treated (?:equally|fairly|with (?:dignity|respect)))|(?:have|has) (?:every|the same|an equal|equal) right to|based on (?:a )?(?:stereotype|misconception|prejudice))/i,
   },
 
   // ---------------- Spanish ----------------
