@@ -595,7 +595,7 @@ async function trainStep(
     batchSize: stage.batchSize,
     seed: o.training.seed + round,
     lora: o.training.method === "lora" ? { ...o.training.lora } : undefined,
-    checkpointEvery: 10,
+    checkpointEvery: 4,
     maxSteps: o.budgets.trainMaxSteps,
   };
   const maxLength = Math.min(o.training.maxSeqLen, modelMaxPositions(modelDir));

@@ -1,0 +1,204 @@
+/**
+ * The break-fix cycle end to end through the real CLI: a tiny world model built here, 2 rounds with small budgets.
+ * Then the same cycle in a fresh workspace, killed with SIGKILL in several different stages (real child processes)
+ * and re-run each time: the resumed run must end with metrics identical to the uninterrupted one and the same
+ * number of records in every store table (no duplicates).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildWorldModel } from "../world/build.ts";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-"));
+let modelDir = "";
+
+function args(workspace: string): string[] {
+  return [
+    path.join(REPO, "bin/breakfix.js"),
+    "cycle",
+    "--model",
+    modelDir,
+    "--workspace",
+    workspace,
+    "--rounds",
+    "2",
+    "--suite-limit",
+    "16",
+    "--seeds-per-category",
+    "1",
+    "--max-attacks",
+    "12",
+    "--max-tokens",
+    "24",
+    "--train-max-steps",
+    "8",
+    "--personas",
+    "low_skilled",
+    "--json",
+  ];
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the cycle; with killOn, sends SIGKILL as soon as a stderr line matches it. */
+function runCycle(workspace: string, killOn?: RegExp): Promise<Run & { killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args(workspace), { cwd: tmp, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let killed = false;
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (killOn && !killed && killOn.test(stderr)) {
+        killed = true;
+        child.kill("SIGKILL");
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, killed }));
+  });
+}
+
+function lastJson(stdout: string): { rounds: Record<string, unknown>[] } {
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+/** Rows per table, artefacts per kind, and the number of distinct content hashes per table. */
+function storeCounts(workspace: string): Record<string, number> {
+  const db = new Database(path.join(workspace, "breakfix.db"), { readonly: true });
+  try {
+    const out: Record<string, number> = {};
+    for (const t of [
+      "rounds",
+      "attacks",
+      "responses",
+      "judgements",
+      "findings",
+      "vulnerabilities",
+      "dataset_rows",
+      "training_runs",
+    ]) {
+      out[t] = (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+      out[`${t}:distinct`] = (db.prepare(`SELECT COUNT(DISTINCT hash) AS n FROM ${t}`).get() as { n: number }).n;
+    }
+    for (const r of db.prepare("SELECT kind, COUNT(*) AS n FROM artifacts GROUP BY kind").all() as {
+      kind: string;
+      n: number;
+    }[])
+      out[`artifacts:${r.kind}`] = r.n;
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+let reference: { json: { rounds: Record<string, unknown>[] }; counts: Record<string, number>; run: Run };
+
+beforeAll(async () => {
+  const built = await buildWorldModel({
+    outDir: path.join(tmp, "world"),
+    quick: true,
+  });
+  modelDir = built.modelDir;
+}, 300_000);
+
+describe("breakfix cycle", () => {
+  it("runs 2 rounds end to end on a tiny world model and prints the rounds JSON", async () => {
+    const ws = path.join(tmp, "ws-reference");
+    const run = await runCycle(ws);
+    expect(run.code, run.stderr).toBe(0);
+    const json = lastJson(run.stdout);
+    expect(json.rounds.map((r) => r.round)).toEqual([0, 1, 2]);
+    for (const r of json.rounds) {
+      for (const k of ["harmful_dr", "jailbreak_dr", "heldout_dr", "iprr", "vprr", "capability"]) {
+        const v = r[k];
+        expect(v === null || (typeof v === "number" && v >= 0 && v <= 1), `${k}=${v}`).toBe(true);
+      }
+      expect(typeof r.model).toBe("string");
+      expect(Object.keys(r.dr_by_language as object).sort()).toEqual(["en", "es"]);
+    }
+    expect(json.rounds[0].harmful_dr as number).toBeGreaterThan(0);
+    // Progress with ETAs, each step recorded, the regression suite and gates reported.
+    expect(run.stderr).toMatch(/ETA/);
+    for (const s of ["measure", "break", "curate", "train-sft", "train-dpo", "regression"])
+      expect(run.stderr).toMatch(new RegExp(`round 2: ${s} done`));
+    expect(run.stderr).toMatch(/round 2: regression suite replayed \d+ earlier successful attacks/);
+    // The report: rewritten after every round, and `breakfix report` rebuilds the same from the store alone.
+    const md = run.stdout.match(/report: (\S+report\.md)/)?.[1] ?? "";
+    expect(existsSync(md)).toBe(true);
+    const html = readFileSync(md.replace(/\.md$/, ".html"), "utf8");
+    expect(html).not.toMatch(/<script/i);
+    const before = readFileSync(md, "utf8");
+    expect(before).toMatch(/## Rounds/);
+    const rebuilt = await new Promise<Run>((resolve) => {
+      const c = spawn(process.execPath, [path.join(REPO, "bin/breakfix.js"), "report", "--workspace", ws], {
+        cwd: tmp,
+      });
+      let stdout = "";
+      let stderr = "";
+      c.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      c.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      c.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(readFileSync(md, "utf8")).toBe(before);
+    const counts = storeCounts(ws);
+    expect(counts.rounds).toBe(3);
+    expect(counts.training_runs).toBe(4);
+    expect(counts["artifacts:cycle.step"]).toBe(1 + 2 * 6);
+    // Re-running a finished cycle does no work and prints the same result.
+    const again = await runCycle(ws);
+    expect(again.code, again.stderr).toBe(0);
+    expect(lastJson(again.stdout)).toEqual(json);
+    expect(again.stderr).not.toMatch(/starting/);
+    expect(storeCounts(ws)).toEqual(counts);
+    reference = { json, counts, run };
+  }, 600_000);
+
+  it("resumes after SIGKILL in several stages with identical metrics and no duplicate records", async () => {
+    expect(reference, "the end-to-end test must run first").toBeDefined();
+    const ws = path.join(tmp, "ws-killed");
+    const stages = [
+      /round 0: measure demo-jailbreak/, // inside a benchmark suite
+      /round 1: break \(low_skilled\)/, // inside the red-team campaign
+      /round 1: train-sft step \d+/, // inside SFT training (after a checkpoint)
+      /round 1: train-dpo starting/, // between SFT and DPO
+      /round 2: measure demo-overrefusal/, // inside the second round's measurement
+      /round 2: regression starting/, // the regression replay
+    ];
+    const killedAt: string[] = [];
+    for (const stage of stages) {
+      const run = await runCycle(ws, stage);
+      if (run.killed) {
+        expect(run.signal).toBe("SIGKILL");
+        killedAt.push(stage.source);
+      } else expect(run.code, run.stderr).toBe(0);
+    }
+    expect(killedAt.length).toBeGreaterThanOrEqual(5);
+    const final = await runCycle(ws);
+    expect(final.code, final.stderr).toBe(0);
+    expect(final.stderr).toMatch(/already done \(recorded in the store\)/);
+    expect(lastJson(final.stdout)).toEqual(reference.json);
+    const counts = storeCounts(ws);
+    expect(counts).toEqual(reference.counts);
+    for (const t of ["attacks", "responses", "judgements", "dataset_rows", "training_runs", "rounds"])
+      expect(counts[`${t}:distinct`]).toBe(counts[t]);
+  }, 900_000);
+});
