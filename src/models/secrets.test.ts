@@ -7,6 +7,7 @@ import { Store } from "../store/index.ts";
 import { createChatModel } from "./registry.ts";
 import { StoreResponseCache } from "./reliability/store-cache.ts";
 import { UsageMeter } from "./reliability/usage.ts";
+import { listUsage, saveUsage } from "./reliability/usage-store.ts";
 import { parseSecretsFile, redactSecrets, registerSecret, resolveApiKey } from "./secrets.ts";
 import { MockChatServer } from "./testing/mock-server.ts";
 
@@ -107,7 +108,11 @@ describe("an API key set in the environment never reaches the database, logs or 
           },
         })),
       );
-      (model as { close?: () => Promise<void> }).close?.();
+      // usage and cost of the run, saved in the store as the cycle does
+      const saved = saveUsage(store, "run-leaktest", meter, "break");
+      expect(listUsage(store, "run-leaktest")).toEqual([saved]);
+      expect(saved.totalCostUsd).toBeGreaterThan(0);
+      await (model as { close?: () => Promise<void> }).close?.();
     } finally {
       store.close();
       await server.stop();

@@ -5,3 +5,4 @@ export * from "./reliable.ts";
 export * from "./semaphore.ts";
 export * from "./store-cache.ts";
 export * from "./usage.ts";
+export * from "./usage-store.ts";
