@@ -7,7 +7,7 @@
  *   - `promptfoo eval` 0.121.20 (installed on demand into a temp dir, never a dependency; telemetry, update checks,
  *     sharing and remote generation disabled).
  * Usage: npm run bench:harness -- [--json] [--no-promptfoo] [--quick]
- * Bare and breakfix runs alternate, best of 3 each; promptfoo runs once per concurrency and its own reported
+ * Bare and breakfix runs alternate, best of 5 each (wall and client CPU per request); promptfoo runs once per concurrency and its own reported
  * evaluation time (without its ~2-8 s process start-up) is compared.
  * The last stdout line (with --json) is JSON: per concurrency, wall times, ratio_vs_bare_client (ours / bare, target
  * <= 1.25) and ratio_vs_promptfoo (our throughput / promptfoo's, target >= 3).
@@ -33,7 +33,7 @@ const asJson = args.has("--json");
 const quick = args.has("--quick");
 const withPromptfoo = !args.has("--no-promptfoo");
 /** Runs of each in-process client per concurrency; the best is reported (shared, noisy machine). */
-const REPEATS = quick ? 1 : 3;
+const REPEATS = quick ? 1 : 5;
 const CASES = quick
   ? [
       { n: 200, c: 32 },
@@ -67,7 +67,18 @@ function prompts(tag: string, n: number): string[] {
 }
 
 /** A bare fetch client: `slots` workers pull from one queue. */
-async function runBare(url: string, list: string[], slots: number): Promise<number> {
+/** Wall time and client-process CPU time per request (CPU is far less disturbed by other load on the machine). */
+interface Timing {
+  ms: number;
+  cpuUsPerRequest: number;
+}
+
+function cpuSince(c0: NodeJS.CpuUsage, n: number): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
+}
+
+async function runBare(url: string, list: string[], slots: number): Promise<Timing> {
   let next = 0;
   let ok = 0;
   const worker = async () => {
@@ -82,11 +93,13 @@ async function runBare(url: string, list: string[], slots: number): Promise<numb
       if (j.choices[0].message.content) ok++;
     }
   };
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: slots }, worker));
   const ms = performance.now() - t0;
+  const cpuUsPerRequest = cpuSince(c0, list.length);
   if (ok !== list.length) throw new Error(`bare client: ${ok}/${list.length} ok`);
-  return ms;
+  return { ms, cpuUsPerRequest };
 }
 
 /**
@@ -94,7 +107,7 @@ async function runBare(url: string, list: string[], slots: number): Promise<numb
  * the workspace store + one `responses` record per answer written to the store (batched, as the stages do) +
  * usage accounting.
  */
-async function runOurs(url: string, list: string[], concurrency: number, dir: string): Promise<number> {
+async function runOurs(url: string, list: string[], concurrency: number, dir: string): Promise<Timing> {
   const store = Store.open(path.join(dir, `ws-${concurrency}-${list.length}-${Date.now()}`));
   const cache = new StoreResponseCache(store);
   const meter = new UsageMeter({});
@@ -112,6 +125,7 @@ async function runOurs(url: string, list: string[], concurrency: number, dir: st
     maxTokens: 32,
     temperature: 0,
   }));
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const results = await Promise.all(
     reqs.map((r, i) =>
@@ -136,6 +150,7 @@ async function runOurs(url: string, list: string[], concurrency: number, dir: st
   flushResponses();
   cache.flush();
   const ms = performance.now() - t0;
+  const cpuUsPerRequest = cpuSince(c0, list.length);
   const snap = meter.snapshot().models[0];
   const stored = store.responses.count();
   if (
@@ -149,7 +164,7 @@ async function runOurs(url: string, list: string[], concurrency: number, dir: st
     );
   cache.close();
   store.close();
-  return ms;
+  return { ms, cpuUsPerRequest };
 }
 
 function promptfooBin(): string | undefined {
@@ -233,9 +248,16 @@ function runPromptfoo(bin: string, url: string, list: string[], concurrency: num
 }
 
 /** Best (lowest) of `n` alternating runs: the machine is shared, so the minimum is the least-disturbed measure. */
-async function bestOf(n: number, fns: (() => Promise<number>)[]): Promise<number[]> {
-  const best = fns.map(() => Number.POSITIVE_INFINITY);
-  for (let i = 0; i < n; i++) for (const [j, f] of fns.entries()) best[j] = Math.min(best[j], await f());
+async function bestOf(n: number, fns: (() => Promise<Timing>)[]): Promise<Timing[]> {
+  const best = fns.map(() => ({ ms: Number.POSITIVE_INFINITY, cpuUsPerRequest: Number.POSITIVE_INFINITY }));
+  for (let i = 0; i < n; i++)
+    for (const [j, f] of fns.entries()) {
+      const t = await f();
+      best[j] = {
+        ms: Math.min(best[j].ms, t.ms),
+        cpuUsPerRequest: Math.min(best[j].cpuUsPerRequest, t.cpuUsPerRequest),
+      };
+    }
   return best;
 }
 
@@ -255,10 +277,12 @@ async function main(): Promise<void> {
     for (const { n, c } of CASES) {
       const ideal = (n / c) * LATENCY_MS;
       let run = 0;
-      const [bare, ours] = await bestOf(REPEATS, [
+      const [bareT, oursT] = await bestOf(REPEATS, [
         () => runBare(url, prompts(`bare-${c}-${run++}`, n), c),
         () => runOurs(url, prompts(`ours-${c}-${run++}`, n), c, dir),
       ]);
+      const bare = bareT.ms;
+      const ours = oursT.ms;
       const row: Record<string, number | string> = {
         requests: n,
         ideal_ms: Math.round(ideal),
@@ -267,6 +291,9 @@ async function main(): Promise<void> {
         bare_vs_ideal: +(bare / ideal).toFixed(3),
         breakfix_vs_ideal: +(ours / ideal).toFixed(3),
         ratio_vs_bare_client: +(ours / bare).toFixed(3),
+        bare_cpu_us_per_request: Math.round(bareT.cpuUsPerRequest),
+        breakfix_cpu_us_per_request: Math.round(oursT.cpuUsPerRequest),
+        cpu_ratio_vs_bare_client: +(oursT.cpuUsPerRequest / bareT.cpuUsPerRequest).toFixed(3),
       };
       if (pf) {
         const r = runPromptfoo(pf, url, prompts(`pf-${c}`, n), c, dir);
