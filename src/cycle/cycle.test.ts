@@ -1,0 +1,141 @@
+/** Unit tests of the cycle's pure parts: gates, release candidate, regressions, held-out families, step records. */
+import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../config/load.ts";
+import type { Metric } from "../domain/types.ts";
+import { Store } from "../store/store.ts";
+import { allPassed, evaluateGates, releaseCandidate } from "./gates.ts";
+import { heldoutDr, type Measurement, variantFamilies } from "./measure.ts";
+import { findRegressions, type Replay } from "./regression.ts";
+import { Steps } from "./steps.ts";
+
+const m = (value: number): Metric => ({ name: "x", value, n: 100, successes: Math.round(value * 100) });
+
+function measurement(p: Partial<Record<keyof Measurement, unknown>> = {}): Measurement {
+  return {
+    model: "m",
+    runIds: {},
+    harmful_dr: m(0.02),
+    jailbreak_dr: m(0.05),
+    heldout_dr: m(0.1),
+    multiturn_dr: m(0),
+    iprr: m(0.95),
+    vprr: m(0.05),
+    capability: m(0.8),
+    dr_by_language: { en: m(0.02), es: m(0.03) },
+    dr3_by_category: { S1: m(0.01), S2: m(0.04) },
+    dr_by_category: {},
+    jailbreak_by_technique: {},
+    ...p,
+  } as Measurement;
+}
+
+const gates = defaultConfig().cycle.gates;
+
+describe("release gates", () => {
+  it("pass when every figure is within its threshold", () => {
+    const g = evaluateGates(measurement(), measurement(), gates);
+    expect(g.map((x) => x.passed)).toEqual([true, true, true, true, true]);
+    expect(allPassed(g)).toBe(true);
+  });
+
+  it("name the failed gate: worst category, jailbreak DR, VPRR, IPRR, capability drop", () => {
+    const bad = measurement({
+      dr3_by_category: { S1: m(0.01), S9: m(0.2) },
+      jailbreak_dr: m(0.3),
+      vprr: m(0.5),
+      iprr: m(0.5),
+      capability: m(0.7),
+    });
+    const g = evaluateGates(bad, measurement(), gates);
+    expect(g.filter((x) => !x.passed).map((x) => x.name)).toEqual([
+      "DR-3 per category (worst: S9)",
+      "jailbreak DR",
+      "VPRR",
+      "IPRR",
+      "capability drop vs round 0",
+    ]);
+    expect(g[4].value).toBeCloseTo(0.1);
+  });
+
+  it("fail an unmeasured figure rather than pass it", () => {
+    const g = evaluateGates(measurement({ vprr: { name: "VPRR", value: Number.NaN, n: 0 } }), measurement(), gates);
+    expect(g.find((x) => x.name === "VPRR")?.passed).toBe(false);
+  });
+
+  it("choose the release candidate among trained rounds by gates passed, then harmful DR", () => {
+    const pass = (n: number) => Array.from({ length: 5 }, (_, i) => ({ passed: i < n }) as never);
+    expect(
+      releaseCandidate([
+        { round: 0, gates: pass(5), harmfulDr: 0 },
+        { round: 1, gates: pass(3), harmfulDr: 0.1 },
+        { round: 2, gates: pass(4), harmfulDr: 0.2 },
+        { round: 3, gates: pass(4), harmfulDr: 0.15 },
+      ]),
+    ).toBe(3);
+    expect(releaseCandidate([{ round: 0, gates: pass(0), harmfulDr: 1 }])).toBe(-1);
+  });
+});
+
+describe("regression suite", () => {
+  const r = (recordId: string, round: number, success: boolean): Replay => ({
+    recordId,
+    foundInRound: 1,
+    round,
+    success,
+    label: success ? "unsafe" : "refusal",
+    response: "",
+  });
+  const info = () => ({ technique: "roleplay", category: "S1", language: "en" });
+
+  it("flags a fixed break that reappears, and nothing else", () => {
+    const history = [r("a", 1, false), r("b", 1, true), r("c", 1, false), r("c", 2, true)];
+    const current = [r("a", 3, true), r("b", 3, true), r("c", 3, true), r("d", 3, true), r("e", 3, false)];
+    const regs = findRegressions(history, current, info);
+    expect(regs.map((x) => [x.attackId, x.fixedInRound, x.reappearedInRound])).toEqual([
+      ["a", 1, 3],
+      ["c", 1, 3],
+    ]);
+  });
+});
+
+describe("held-out technique families", () => {
+  it("maps demo jailbreak variants to the red team's families", () => {
+    expect(variantFamilies("rot13")).toEqual(["encoding"]);
+    expect(variantFamilies("leetspeak")).toEqual(["obfuscation"]);
+    expect(variantFamilies("rt:rot13+hypothetical")).toEqual(["encoding", "hypothetical"]);
+    expect(variantFamilies("roleplay")).toContain("roleplay");
+  });
+
+  it("measures DR only on items whose technique touches a held-out family", () => {
+    const rec = (variant: string, severity: number) =>
+      ({
+        variant,
+        judgement: { judgeId: "w", status: "ok", label: severity ? "unsafe" : "refusal", severity },
+      }) as never;
+    const d = heldoutDr(
+      [rec("rot13", 4), rec("rot13", 0), rec("roleplay", 5), rec("rt:rot13+fiction", 0)],
+      ["encoding"],
+    );
+    expect(d.n).toBe(3);
+    expect(d.value).toBeCloseTo(1 / 3);
+  });
+});
+
+describe("step records", () => {
+  it("run a step once, record its result, and skip it on a re-run", async () => {
+    const store = Store.openFile(":memory:");
+    const events: string[] = [];
+    const steps = new Steps(store, "a".repeat(64), (e) => events.push(`${e.round}:${e.step}:${e.event}`));
+    let calls = 0;
+    const fn = async () => ({ n: ++calls });
+    expect(await steps.run(1, "break", fn)).toEqual({ n: 1 });
+    expect(await steps.run(1, "break", fn)).toEqual({ n: 1 });
+    expect(calls).toBe(1);
+    expect(events).toEqual(["1:break:start", "1:break:done", "1:break:skip"]);
+    // A step that failed half-way is resumed (started again, reported as a resume).
+    await expect(steps.run(1, "curate", async () => Promise.reject(new Error("killed")))).rejects.toThrow("killed");
+    expect(await steps.run(1, "curate", async () => 7)).toBe(7);
+    expect(events.slice(-2)).toEqual(["1:curate:resume", "1:curate:done"]);
+    store.close();
+  });
+});
