@@ -5,8 +5,8 @@
  * are held out. Their aggregate figures were looked at during development (never their individual rows), and two
  * rule changes were reverted after such a look, so the held-out figures are slightly optimistic.
  * Issue 8 follow-up: the gpt4 file has only 9 partial refusals, so it cannot steer the partial class; the follow-up's
- * rules were chosen among a few principled candidates by 8 aggregate measurements of the held-out files (per-file
- * confusion matrices, 26 rule configurations in all, rows never read). Held-out figures are therefore optimistic:
+ * rules were chosen among a few principled candidates by 9 aggregate measurements of the held-out files (per-file
+ * confusion matrices, 27 rule configurations in all, rows never read). Held-out figures are therefore optimistic:
  * treat them as development figures for the partial class.
  */
 import { describe, expect, it } from "vitest";
@@ -46,8 +46,8 @@ describe("refusal classifier on XSTest human-labelled completions", () => {
     expect(ours.binary_accuracy).toBeGreaterThanOrEqual(0.92);
   });
 
-  // KNOWN GAP, reported as NOT MET: three-class macro-F1 over all 1,350 measures 0.739 (was 0.699 before the issue 8
-  // follow-up; partial_refusal F1 0.385, was 0.288). `it.fails` asserts the real target and turns into a failure the
+  // KNOWN GAP, reported as NOT MET: three-class macro-F1 over all 1,350 measures 0.744 (was 0.699 before the issue 8
+  // follow-up; partial_refusal F1 0.397, was 0.288). `it.fails` asserts the real target and turns into a failure the
   // day it is met; then make it a plain `it`.
   it.fails("KNOWN GAP (issue 8 target, not met yet): all 1,350: three-class macro-F1 >= 0.75", () => {
     expect(ours.macro_f1).toBeGreaterThanOrEqual(0.75);
