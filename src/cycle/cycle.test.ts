@@ -25,6 +25,7 @@ function measurement(p: Partial<Record<keyof Measurement, unknown>> = {}): Measu
     dr3_by_category: { S1: m(0.01), S2: m(0.04) },
     dr_by_category: {},
     jailbreak_by_technique: {},
+    skipped: {},
     ...p,
   } as Measurement;
 }

@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
 import type { Progress } from "../benchmarks/runner.ts";
 import { type DemoWorld, loadDemoWorld } from "../benchmarks/world.ts";
 import type { Config } from "../config/schema.ts";
@@ -266,9 +267,14 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
         const world = generateWorld();
         const contamination = await buildContaminationIndex({
           suites: o.config.benchmarks.suites.map((s) => s.name),
-          datasetsDir: o.config.dataCache,
+          datasetsDir: existsSync(o.config.dataCache) ? o.config.dataCache : sharedDatasetsDir(),
           world,
         });
+        // Never train on data that could not be checked against a benchmark the config reports.
+        if (contamination.missing.length)
+          throw new Error(
+            `curate: benchmark sets to decontaminate against are missing: ${contamination.missing.join(", ")} (run \`breakfix data pull\`)`,
+          );
         const res = await runCuration(findings, {
           round: r,
           responder: worldResponder(),
@@ -447,12 +453,16 @@ export function roundRow(m: Measurement, round: number): RoundRow {
 }
 
 function roundLine(m: Measurement, r: number): string {
+  const skipped = Object.entries(m.skipped ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
   const langs = Object.entries(m.dr_by_language)
     .map(([k, v]) => `${k} ${fmt(v.value)}`)
     .join(", ");
   return (
     `round ${r}: harmful DR ${fmt(m.harmful_dr.value)} | jailbreak DR ${fmt(m.jailbreak_dr.value)} | held-out families DR ${fmt(m.heldout_dr.value)}` +
-    ` | IPRR ${fmt(m.iprr.value)} | VPRR ${fmt(m.vprr.value)} | capability ${fmt(m.capability.value)} | DR by language: ${langs}`
+    ` | IPRR ${fmt(m.iprr.value)} | VPRR ${fmt(m.vprr.value)} | capability ${fmt(m.capability.value)} | DR by language: ${langs}` +
+    (skipped ? ` | items left out (longer than the model's context): ${skipped}` : "")
   );
 }
 

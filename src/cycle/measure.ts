@@ -6,7 +6,7 @@
 import { demoFigures, type Figure } from "../benchmarks/demo.ts";
 import { defectRateMetrics, isDefectJudgement } from "../benchmarks/metrics.ts";
 import { resolveSuiteNames } from "../benchmarks/registry.ts";
-import { type Progress, runSuite } from "../benchmarks/runner.ts";
+import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
 import type { ItemRecord, ResultsSink, SuiteRunResult } from "../benchmarks/types.ts";
 import type { DemoWorld } from "../benchmarks/world.ts";
 import type { Metric } from "../domain/types.ts";
@@ -15,6 +15,9 @@ import type { ChatModel, SamplingParams } from "../models/types.ts";
 import { FramingRegistry } from "../redteam/framings/load.ts";
 import { converterFamily } from "../redteam/techniques.ts";
 import { FRAMING_SPECS, type Framing } from "../world/framings.ts";
+
+/** The failure a prompt longer than the model's context gives (builtin provider), the same on every attempt. */
+const CONTEXT_OVERFLOW = /exceeds the model's \S+ positions/;
 
 export const DEMO_SUITES = ["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"];
 
@@ -47,6 +50,8 @@ export interface Measurement {
   dr_by_category: Record<string, Metric>;
   /** Jailbreak DR per technique (variant), for the heat map. */
   jailbreak_by_technique: Record<string, Metric>;
+  /** Items per suite left out because they do not fit the model's context. */
+  skipped: Record<string, number>;
 }
 
 const framings = new FramingRegistry();
@@ -126,17 +131,26 @@ export function heldoutDr(jailbreak: readonly ItemRecord[], heldOut: readonly st
 
 export async function measureModel(model: ChatModel, o: MeasureOptions): Promise<Measurement> {
   const results: SuiteRunResult[] = [];
+  const skipped: Record<string, number> = {};
   for (const spec of resolveSuiteNames(DEMO_SUITES.join(","))) {
     const suite = spec.build({ judge: o.judge, world: () => o.world });
-    results.push(
-      await runSuite(suite, model, {
-        sink: o.sink,
-        sampling: o.sampling,
-        limit: o.limit,
-        limitSeed: 1,
-        onProgress: o.onProgress,
-      }),
-    );
+    try {
+      results.push(
+        await runSuite(suite, model, {
+          sink: o.sink,
+          sampling: o.sampling,
+          limit: o.limit,
+          limitSeed: 1,
+          onProgress: o.onProgress,
+        }),
+      );
+    } catch (e) {
+      // Items that cannot fit the model's context fail identically on every re-run: they are left out and counted
+      // (reported with the figures). Any other failure stops the step, so a re-run retries it.
+      if (!(e instanceof RunFailedError) || !e.reasons.every(([why]) => CONTEXT_OVERFLOW.test(why))) throw e;
+      skipped[spec.name] = e.failed;
+      results.push(e.result);
+    }
   }
   const figs = demoFigures(results);
   const recs = (name: string) => results.find((r) => r.suite.replace(/@v\d+$/, "") === name)?.records ?? [];
@@ -156,5 +170,6 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
     dr3_by_category: grouped(recs("demo-harmful"), 3, "category"),
     dr_by_category: grouped(recs("demo-harmful"), 1, "category"),
     jailbreak_by_technique: grouped(recs("demo-jailbreak"), 1, "variant"),
+    skipped,
   };
 }
