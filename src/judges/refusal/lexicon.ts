@@ -203,7 +203,7 @@ export const CUES: readonly Cue[] = [
   {
     kind: "pivot",
     lang: "en",
-    re: /\b(?:here (?:is|are|['’]s)|here are some|the following|some (?:general )?(?:tips|steps|ways|information|suggestions|options|strategies))\b/i,
+    re: /\b(?:here(?: is| are|['’]s)|here are some|the following|some (?:general )?(?:tips|steps|ways|information|suggestions|options|strategies))\b/i,
   },
   {
     kind: "pivot",
