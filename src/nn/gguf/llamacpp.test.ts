@@ -310,4 +310,17 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
       await r.dispose();
     }
   });
+
+  it("16 concurrent sequences generate exactly what one sequence at a time does", async () => {
+    const prompts = randomPrompts(16, 8, 3, 30);
+    const batched = await LlamaCppRunner.load(modelPath, { sequences: 16 });
+    try {
+      const many = await batched.generate(prompts, { maxTokens: 32 });
+      const one: number[][] = [];
+      for (const p of prompts) one.push((await runner.generate([p], { maxTokens: 32 }))[0].tokens);
+      expect(many.map((g) => g.tokens)).toEqual(one);
+    } finally {
+      await batched.dispose();
+    }
+  });
 });

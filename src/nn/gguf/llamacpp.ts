@@ -56,6 +56,8 @@ export interface LlamaCppOptions {
   kvCache?: "f32" | "f16";
   /** Max tokens in one decode batch (default: contextSize * sequences capped at 2048). */
   batchSize?: number;
+  /** llama.cpp flash attention (default false). */
+  flashAttention?: boolean;
 }
 
 export interface SamplingOptions {
@@ -101,7 +103,7 @@ export class LlamaCppRunner {
         sequences,
         batchSize: opts.batchSize ?? Math.min(2048, contextSize * sequences),
         threads: opts.threads,
-        flashAttention: false,
+        flashAttention: opts.flashAttention ?? false,
         experimentalKvCacheKeyType: kvType,
         experimentalKvCacheValueType: kvType,
         lora: opts.lora?.length
