@@ -73,15 +73,24 @@ export interface WriteBehindOptions {
   maxPending?: number;
 }
 
+/** Live write-behind buffers, flushed by one process "exit" hook (not one listener per cache). */
+const liveWriters = new Set<WriteBehind>();
+let exitHooked = false;
+
 export class WriteBehind {
   private timer?: NodeJS.Timeout;
-  private readonly onExit = () => this.flushNow();
   constructor(
     private readonly pendingCount: () => number,
     private readonly commit: () => void,
     private readonly opts: WriteBehindOptions = {},
   ) {
-    process.once("exit", this.onExit);
+    liveWriters.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.once("exit", () => {
+        for (const w of liveWriters) w.flushNow();
+      });
+    }
   }
   /** Call after buffering a row. */
   touched(): void {
@@ -98,7 +107,7 @@ export class WriteBehind {
   }
   dispose(): void {
     this.flushNow();
-    process.off("exit", this.onExit);
+    liveWriters.delete(this);
   }
 }
 
