@@ -7,10 +7,12 @@ export {
   ConfiguredChatModel,
   createChatModel,
   createProvider,
+  DEMO_MODEL_DIR,
   endpointKey,
   type ModelOptions,
   type ModelRuntime,
   type ProviderName,
+  resolveBuiltinModel,
 } from "./registry.ts";
 export * from "./reliability/index.ts";
 export { redactSecrets, registerSecret, resolveApiKey, type SecretSource } from "./secrets.ts";

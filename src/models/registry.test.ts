@@ -1,9 +1,20 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../config/index.ts";
 import { ModelError } from "./errors.ts";
-import { ConfiguredChatModel, createChatModel, endpointKey, type ModelOptions } from "./registry.ts";
+import {
+  ConfiguredChatModel,
+  createChatModel,
+  DEMO_MODEL_DIR,
+  endpointKey,
+  type ModelOptions,
+  resolveBuiltinModel,
+} from "./registry.ts";
 import { ReliableChatModel } from "./reliability/reliable.ts";
 import { MockChatServer, mockReply } from "./testing/mock-server.ts";
+import { writeTinyHfModel } from "./testing/tiny-model.ts";
 import type { ChatRequest } from "./types.ts";
 
 describe("createChatModel", () => {
@@ -67,6 +78,18 @@ describe("createChatModel", () => {
     });
     expect(seen[1].messages[0]).toEqual({ role: "system", content: "own" });
     expect(seen[1].maxTokens).toBe(9);
+  });
+
+  it("resolves the builtin alias demo to the built organism, naming the build command when missing", () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), "demo-alias-"));
+    try {
+      expect(() => resolveBuiltinModel("demo", cwd)).toThrow(/breakfix world build/);
+      writeTinyHfModel(path.join(cwd, DEMO_MODEL_DIR));
+      expect(resolveBuiltinModel("demo", cwd)).toBe(path.join(cwd, DEMO_MODEL_DIR));
+      expect(resolveBuiltinModel("some/folder", cwd)).toBe("some/folder");
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it("fails with config errors that name the missing key source or file", async () => {

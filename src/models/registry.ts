@@ -4,6 +4,8 @@
  * retries, timeouts, cache, usage). Models on one endpoint share one ProviderLimits budget. Local engines are loaded
  * through dynamic imports so node-llama-cpp and the nn engine cost nothing when unused.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { ModelError } from "./errors.ts";
 import type { Pricing, ResponseCache, UsageMeter } from "./reliability/index.ts";
 import { type ModelEvent, ProviderLimits, type ReliabilityOptions, ReliableChatModel } from "./reliability/reliable.ts";
@@ -73,6 +75,21 @@ function defaultConcurrency(o: ModelOptions): number {
   return 8;
 }
 
+/**
+ * The demo model organism's folder, as `breakfix world build` writes it (src/cli/commands/cycle.ts DEMO_MODEL_DIR),
+ * relative to the working directory.
+ */
+export const DEMO_MODEL_DIR = "artifacts/demo-world/model";
+
+/** `model: demo` (the config default) means the built demo organism unless a folder named "demo" exists. */
+export function resolveBuiltinModel(model: string, cwd: string = process.cwd()): string {
+  if (model !== "demo" || existsSync(path.resolve(cwd, model, "config.json"))) return model;
+  const dir = path.resolve(cwd, DEMO_MODEL_DIR);
+  if (!existsSync(path.join(dir, "config.json")))
+    throw new ModelError(`model "demo": ${dir} has no model yet; build it with \`breakfix world build\``, "config");
+  return dir;
+}
+
 /** Builds the bare provider (no reliability layer). */
 export async function createProvider(o: ModelOptions, env: NodeJS.ProcessEnv = process.env): Promise<ChatModel> {
   switch (o.provider) {
@@ -107,7 +124,7 @@ export async function createProvider(o: ModelOptions, env: NodeJS.ProcessEnv = p
     }
     case "builtin": {
       const { BuiltinModel } = await import("./providers/builtin.ts");
-      return BuiltinModel.load({ model: o.model, adapter: o.adapter, maxBatch: o.sequences });
+      return BuiltinModel.load({ model: resolveBuiltinModel(o.model), adapter: o.adapter, maxBatch: o.sequences });
     }
     default:
       throw new ModelError(
