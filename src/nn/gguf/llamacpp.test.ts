@@ -311,7 +311,7 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
     }
   });
 
-  it("16 concurrent sequences generate exactly what one sequence at a time does", async () => {
+  it("16 concurrent sequences generate what one sequence at a time does (no mix-ups between sequences)", async () => {
     const prompts = randomPrompts(16, 8, 3, 30);
     const batched = await LlamaCppRunner.load(modelPath, { sequences: 16 });
     try {
