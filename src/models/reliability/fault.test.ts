@@ -128,7 +128,8 @@ describe("fault tolerance: 500 requests against a faulty server", () => {
         while (times[i] - times[j] > W) j++;
         worst = Math.max(worst, i - j + 1);
       }
-      expect(worst).toBeLessThanOrEqual(Math.floor(burst + perMs * W) + 1);
+      // + 50 ms of slack: arrival times are taken at the server, after socket delivery jitter on a loaded machine
+      expect(worst).toBeLessThanOrEqual(Math.floor(burst + perMs * (W + 50)) + 1);
     }
     expect(elapsedMs).toBeGreaterThanOrEqual(((server.arrivals.length - burst) / perMs) * 0.98);
 
