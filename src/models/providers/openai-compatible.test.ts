@@ -107,6 +107,26 @@ describe("OpenAICompatibleModel", () => {
     }
   });
 
+  it("talks to Azure OpenAI deployments (path, api-version, api-key header)", async () => {
+    const server = new MockChatServer();
+    const baseUrl = await server.start();
+    try {
+      const endpoint = baseUrl.replace(/\/v1$/, "");
+      const m = new OpenAICompatibleModel({
+        model: "gpt-4o",
+        apiKey: "azure-key-0123456789",
+        azure: { endpoint, apiVersion: "2024-10-21", deployment: "prod-gpt4o" },
+      });
+      const r = await m.chat({ messages: [{ role: "user", content: "hi azure" }] });
+      expect(r.content).toBe(mockReply("hi azure"));
+      const a = server.arrivals[0];
+      expect(a.url).toBe("/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21");
+      expect(a.auth.apiKey).toBe("azure-key-0123456789");
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("reports connection failures as retryable network errors", async () => {
     const m = new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:9/v1", model: "mock" });
     const err = (await m.chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => e)) as ModelError;

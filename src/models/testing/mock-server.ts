@@ -36,6 +36,10 @@ export interface ArrivalRecord {
   outcome: Fault;
   /** Last user message of the request. */
   prompt: string;
+  /** Request path with query string. */
+  url: string;
+  /** Credential headers as sent (tests of key plumbing only). */
+  auth: { authorization?: string; apiKey?: string };
 }
 
 /** The deterministic reply the mock gives a prompt (tests compare cached answers against it). */
@@ -71,7 +75,8 @@ export class MockChatServer {
       res.end(JSON.stringify({ object: "list", data: [{ id: "mock", object: "model", owned_by: "breakfix" }] }));
       return;
     }
-    if (req.method !== "POST" || !req.url?.startsWith("/v1/chat/completions")) {
+    // /v1/chat/completions, or Azure's /openai/deployments/{name}/chat/completions?api-version=...
+    if (req.method !== "POST" || !/\/chat\/completions(\?|$)/.test(req.url ?? "")) {
       res.writeHead(404, { "content-type": "application/json" });
       res.end('{"error":{"message":"not found"}}');
       return;
@@ -96,7 +101,14 @@ export class MockChatServer {
       const messages = body.messages ?? [];
       const prompt = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
       const outcome = this.opts.fault ? this.opts.fault(n, body) : "ok";
-      this.arrivals.push({ n, at: performance.now(), outcome, prompt });
+      this.arrivals.push({
+        n,
+        at: performance.now(),
+        outcome,
+        prompt,
+        url: req.url ?? "",
+        auth: { authorization: req.headers.authorization, apiKey: req.headers["api-key"] as string | undefined },
+      });
       const auth = this.opts.echoAuthOnError ? ` (auth: ${req.headers.authorization ?? "none"})` : "";
       const respond = () => this.respond(res, outcome, body, prompt, auth);
       const latency = this.opts.latencyMs ?? 0;
