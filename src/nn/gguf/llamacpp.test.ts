@@ -323,4 +323,14 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
       await batched.dispose();
     }
   });
+
+  it("samples reproducibly with a seed and differently with another", async () => {
+    const prompts = randomPrompts(2, 12, 4, 8);
+    const opts = { maxTokens: 16, temperature: 1.5, seed: 5 };
+    const a = await runner.generate(prompts, opts);
+    const b = await runner.generate(prompts, opts);
+    const c = await runner.generate(prompts, { ...opts, seed: 6 });
+    expect(a.map((g) => g.tokens)).toEqual(b.map((g) => g.tokens));
+    expect(a.map((g) => g.tokens)).not.toEqual(c.map((g) => g.tokens));
+  });
 });

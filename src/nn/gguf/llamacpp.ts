@@ -64,8 +64,11 @@ export interface SamplingOptions {
   maxTokens: number;
   /** 0 = greedy (default). */
   temperature?: number;
+  /** Undefined or 0: off (node-llama-cpp's own default would be 40). */
   topK?: number;
+  /** Undefined or 1: off (node-llama-cpp's own default would be 0.95). */
   topP?: number;
+  /** Sampling seed (default 0, so sampled runs are reproducible). */
   seed?: number;
   /** Extra token ids that end a generation (end-of-generation tokens always do). */
   stopTokens?: readonly number[];
@@ -200,9 +203,10 @@ export class LlamaCppRunner {
     if (o.maxTokens <= 0) return { tokens, text, finishReason };
     const it = seq.evaluate([...prompt] as never[], {
       temperature: o.temperature ?? 0,
-      topK: o.topK,
-      topP: o.topP,
-      seed: o.seed,
+      // node-llama-cpp defaults to top-k 40 / top-p 0.95 when these are undefined; ours means "off"
+      topK: o.topK ?? 0,
+      topP: o.topP ?? 1,
+      seed: o.seed ?? 0,
       yieldEogToken: true, // otherwise the generator just ends and we cannot tell "stop" from "length"
     });
     try {
