@@ -6,6 +6,7 @@
  */
 import { serve as serveNode } from "@hono/node-server";
 import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ModelError } from "./errors.ts";
 import { Semaphore } from "./reliability/semaphore.ts";
@@ -31,7 +32,8 @@ export const chatCompletionRequestSchema = z.object({
     .nullable(),
   seed: z.number().int().optional(),
   n: z.literal(1).optional(),
-  stream: z.literal(false).optional(),
+  stream: z.boolean().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).optional().nullable(),
   response_format: z
     .union([
       z.object({ type: z.literal("text") }),
@@ -120,10 +122,43 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
         404,
       );
     const request = toChatRequest(parsed.data, c.req.raw.signal);
+    const id = `chatcmpl-${created.toString(36)}-${(counter++).toString(36)}`;
+    if (parsed.data.stream) {
+      // The answer is generated whole, then sent as OpenAI chat.completion.chunk events (one content delta, one
+      // finish chunk, optional usage chunk, [DONE]), so streaming clients work unchanged.
+      const includeUsage = parsed.data.stream_options?.include_usage === true;
+      return streamSSE(c, async (stream) => {
+        const base = {
+          id,
+          object: "chat.completion.chunk",
+          created: Math.floor(Date.now() / 1000),
+          model: opts.modelName,
+        };
+        try {
+          const result = await slots.run(() => model.chat(request));
+          const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+            stream.writeSSE({ data: JSON.stringify({ ...base, choices, ...extra }) });
+          await chunk([{ index: 0, delta: { role: "assistant", content: result.content }, finish_reason: null }]);
+          await chunk([{ index: 0, delta: {}, finish_reason: result.finishReason === "length" ? "length" : "stop" }]);
+          if (includeUsage)
+            await chunk([], {
+              usage: {
+                prompt_tokens: result.usage.promptTokens,
+                completion_tokens: result.usage.completionTokens,
+                total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+              },
+            });
+        } catch (err) {
+          const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
+          await stream.writeSSE({ data: JSON.stringify(openaiError(e.message, "server_error")) });
+        }
+        await stream.writeSSE({ data: "[DONE]" });
+      });
+    }
     try {
       const result = await slots.run(() => model.chat(request));
       return c.json({
-        id: `chatcmpl-${created.toString(36)}-${(counter++).toString(36)}`,
+        id,
         object: "chat.completion",
         created: Math.floor(Date.now() / 1000),
         model: opts.modelName,
