@@ -243,6 +243,19 @@ describe("ReliableChatModel", () => {
     expect(meter.snapshot().models[0].failures).toBe(2);
   });
 
+  it("gives up at once when Retry-After exceeds maxRetryAfterMs", async () => {
+    const inner = new Scripted(async () => {
+      throw new ModelError("HTTP 429", "rate_limit", { status: 429, retryAfterMs: 600_000 });
+    });
+    const events: string[] = [];
+    const m = new ReliableChatModel(inner, { maxRetryAfterMs: 1000 }, { onEvent: (e) => events.push(e.type) });
+    const t0 = performance.now();
+    await expect(m.chat(msg("x"))).rejects.toThrow(/retry after 600 s/);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(inner.calls).toBe(1);
+    expect(events).toEqual(["failure"]);
+  });
+
   it("times out a hung attempt and retries it", async () => {
     const inner = new Scripted(
       (n, req) =>

@@ -189,11 +189,20 @@ export class ReliableChatModel implements ChatModel {
       if (err.retryAfterMs !== undefined) {
         if (err.retryAfterMs > this.maxRetryAfterMs) {
           meter?.failure(this.id);
-          throw new ModelError(
+          const giveUp = new ModelError(
             `server asked to retry after ${Math.round(err.retryAfterMs / 1000)} s (> maxRetryAfterMs): ${err.message}`,
             err.kind,
             { status: err.status, retryAfterMs: err.retryAfterMs },
           );
+          this.deps.onEvent?.({
+            type: "failure",
+            modelId: this.id,
+            attempts: attempt + 1,
+            kind: giveUp.kind,
+            status: giveUp.status,
+            message: giveUp.message,
+          });
+          throw giveUp;
         }
         if (err.kind === "rate_limit") rateLimiter.pauseFor(err.retryAfterMs);
       }
