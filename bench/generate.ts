@@ -2,10 +2,10 @@
  * Generation throughput benchmark (issue 4): tokens/s for 64 prompts x 64 new tokens (greedy) on the ~5M Llama of
  * bench/train.ts, exported to GGUF (F32):
  *   - ours: breakfix's evaluation path for local models, LlamaCppRunner (src/nn/gguf/llamacpp.ts; what the
- *     `llamacpp` ChatModel provider runs): one context of 16 sequences, F32 KV cache, our scheduling and stop logic;
- *   - llama.cpp direct: node-llama-cpp 3.21.1 used as its docs show, one context of 16 sequences (F32 KV cache like
- *     ours, repeat penalty off: both sides compute the same greedy tokens), a LlamaCompletion per prompt, 16 in
- *     flight;
+ *     `llamacpp` ChatModel provider runs) at its default precision ("fast" = llama.cpp's defaults: F16 KV cache,
+ *     flash attention auto): one context of 16 sequences, our scheduling and stop logic;
+ *   - llama.cpp direct: node-llama-cpp 3.21.1 used as its docs show, one context of 16 sequences with its default
+ *     settings (repeat penalty off, as ours is plain greedy), a LlamaCompletion per prompt, 16 in flight;
  *   - (info, --with-ts) nn's plain-TypeScript KV-cache decoder (src/nn/generate.ts; the `builtin` provider for HF
  *     checkpoints), all 64 prompts batched (takes minutes).
  * Each side runs in its own child process (peak RSS per side), alternating, best of --repeats runs.
@@ -107,12 +107,10 @@ async function runOurs(gguf: string, prompts: number[][]): Promise<Side> {
 async function runDirect(gguf: string, prompts: number[][]): Promise<Side> {
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: gguf });
-  // same KV-cache precision as ours (F32), so both sides do the same work and produce the same tokens
+  // node-llama-cpp's defaults (F16 KV cache, flash attention "auto"), which is also our default precision ("fast")
   const context = await model.createContext({
     contextSize: CONTEXT, // per sequence, like ours
     sequences: SEQUENCES,
-    experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32",
   });
   const completions = Array.from({ length: SEQUENCES }, () => {
     const seq = context.getSequence();

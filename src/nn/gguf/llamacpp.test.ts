@@ -99,7 +99,7 @@ const modelPath = join(dir, "tiny-f32.gguf");
 
 beforeAll(async () => {
   writeLlamaGguf(modelPath, { config: hf, tensors: weights, tokenizer: { tokenizerJson: tok.json, tokenizerConfig } });
-  runner = await LlamaCppRunner.load(modelPath, { sequences: 4, contextSize: 128 });
+  runner = await LlamaCppRunner.load(modelPath, { sequences: 4, contextSize: 128, precision: "exact" });
 });
 
 afterAll(async () => {
@@ -172,6 +172,7 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
     const withLora = await LlamaCppRunner.load(modelPath, {
       sequences: 4,
       contextSize: 128,
+      precision: "exact",
       lora: [{ path: adapterPath }],
     });
     try {
@@ -198,7 +199,7 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
         t.shape.length === 1 ? t : { shape: t.shape, data: roundToF16(t.data as Float32Array) },
       ]),
     );
-    const f16 = await LlamaCppRunner.load(path, { sequences: 2, contextSize: 64 });
+    const f16 = await LlamaCppRunner.load(path, { sequences: 2, contextSize: 64, precision: "exact" });
     try {
       const prompts = randomPrompts(6, 4, 1, 20);
       const ours = await ourNextProbs(rounded, prompts);
@@ -313,7 +314,7 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
 
   it("16 concurrent sequences generate what one sequence at a time does (no mix-ups between sequences)", async () => {
     const prompts = randomPrompts(16, 8, 3, 30);
-    const batched = await LlamaCppRunner.load(modelPath, { sequences: 16 });
+    const batched = await LlamaCppRunner.load(modelPath, { sequences: 16, precision: "exact" });
     try {
       const many = await batched.generate(prompts, { maxTokens: 32 });
       const one: number[][] = [];

@@ -5,8 +5,12 @@
  *
  * Binaries: we call getLlama with `build: "never"` so a run never compiles llama.cpp (minutes on 2 cores). It uses
  * the prebuilt `@node-llama-cpp/linux-x64` addon (or a local build someone already made); if neither loads, the
- * error says how to get one. KV cache types default to F32 here (node-llama-cpp defaults to F16), so probabilities
- * match an F32 reference to ~1e-6 instead of ~1e-3.
+ * error says how to get one.
+ *
+ * Precision: "fast" (default, for evaluation) is llama.cpp's own setting: F16 KV cache and flash attention where
+ * llama.cpp picks it; its CPU flash attention rounds through F16, so next-token probabilities differ from an F32
+ * reference by up to ~1e-3 (measured 8e-4; 1e-2 with a strong LoRA). "exact" (parity tests) uses an F32 KV cache and
+ * no flash attention: probabilities match our F32 model to ~1e-6.
  */
 import {
   getLlama,
@@ -52,12 +56,14 @@ export interface LlamaCppOptions {
   sequences?: number;
   /** LoRA adapters applied to every context. */
   lora?: readonly LoraAdapterRef[];
-  /** KV cache precision; "f32" (default) for parity, "f16" is llama.cpp's usual setting. */
+  /** "fast" (default): llama.cpp's defaults; "exact": F32 KV cache, no flash attention (see the file comment). */
+  precision?: "fast" | "exact";
+  /** Override the KV cache precision of `precision`. */
   kvCache?: "f32" | "f16";
   /** Max tokens in one decode batch (default: contextSize * sequences capped at 2048). */
   batchSize?: number;
-  /** llama.cpp flash attention (default false). */
-  flashAttention?: boolean;
+  /** Override the flash-attention setting of `precision` ("auto" lets llama.cpp decide). */
+  flashAttention?: boolean | "auto";
 }
 
 export interface SamplingOptions {
@@ -99,14 +105,15 @@ export class LlamaCppRunner {
     const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
     const sequences = opts.sequences ?? 8;
     const contextSize = opts.contextSize ?? 512;
-    const kvType = opts.kvCache === "f16" ? "F16" : "F32";
+    const exact = opts.precision === "exact";
+    const kvType = (opts.kvCache ?? (exact ? "f32" : "f16")) === "f32" ? "F32" : "F16";
     try {
       const context = await model.createContext({
         contextSize,
         sequences,
         batchSize: opts.batchSize ?? Math.min(2048, contextSize * sequences),
         threads: opts.threads,
-        flashAttention: opts.flashAttention ?? false,
+        flashAttention: opts.flashAttention ?? (exact ? false : "auto"),
         experimentalKvCacheKeyType: kvType,
         experimentalKvCacheValueType: kvType,
         lora: opts.lora?.length
