@@ -60,7 +60,7 @@ export interface LlamaCppOptions {
   precision?: "fast" | "exact";
   /** Override the KV cache precision of `precision`. */
   kvCache?: "f32" | "f16";
-  /** Max tokens in one decode batch (default: contextSize * sequences capped at 2048). */
+  /** Max tokens in one decode batch (default: node-llama-cpp's, min(contextSize * sequences, 512)). */
   batchSize?: number;
   /** Override the flash-attention setting of `precision` ("auto" lets llama.cpp decide). */
   flashAttention?: boolean | "auto";
@@ -111,7 +111,7 @@ export class LlamaCppRunner {
       const context = await model.createContext({
         contextSize,
         sequences,
-        batchSize: opts.batchSize ?? Math.min(2048, contextSize * sequences),
+        batchSize: opts.batchSize,
         threads: opts.threads,
         flashAttention: opts.flashAttention ?? (exact ? false : "auto"),
         experimentalKvCacheKeyType: kvType,
@@ -153,7 +153,7 @@ export class LlamaCppRunner {
   private async withSequence<T>(fn: (s: LlamaContextSequence) => Promise<T>): Promise<T> {
     const s = await this.acquire();
     try {
-      await s.clearHistory();
+      if (s.nextTokenIndex > 0) await s.clearHistory();
       return await fn(s);
     } finally {
       this.release(s);
@@ -208,12 +208,12 @@ export class LlamaCppRunner {
     let finishReason: Generation["finishReason"] = "length";
     let text = "";
     if (o.maxTokens <= 0) return { tokens, text, finishReason };
+    const temperature = o.temperature ?? 0;
     const it = seq.evaluate([...prompt] as never[], {
-      temperature: o.temperature ?? 0,
-      // node-llama-cpp defaults to top-k 40 / top-p 0.95 when these are undefined; ours means "off"
-      topK: o.topK ?? 0,
-      topP: o.topP ?? 1,
-      seed: o.seed ?? 0,
+      temperature,
+      // node-llama-cpp defaults to top-k 40 / top-p 0.95 when these are undefined; ours means "off". Greedy
+      // decoding passes nothing (a full-vocabulary top-k would only slow the greedy sampler down).
+      ...(temperature > 0 ? { topK: o.topK ?? 0, topP: o.topP ?? 1, seed: o.seed ?? 0 } : {}),
       yieldEogToken: true, // otherwise the generator just ends and we cannot tell "stop" from "length"
     });
     try {
