@@ -312,14 +312,32 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
     }
   });
 
-  it("16 concurrent sequences generate what one sequence at a time does (no mix-ups between sequences)", async () => {
+  it("16 concurrent sequences: every token is a greedy choice for its own sequence (no mix-ups between sequences)", async () => {
     const prompts = randomPrompts(16, 8, 3, 30);
     const batched = await LlamaCppRunner.load(modelPath, { sequences: 16, precision: "exact" });
     try {
       const many = await batched.generate(prompts, { maxTokens: 32 });
-      const one: number[][] = [];
-      for (const p of prompts) one.push((await runner.generate([p], { maxTokens: 32 }))[0].tokens);
-      expect(many.map((g) => g.tokens)).toEqual(one);
+      // llama.cpp is not batch-invariant (float sums run in another order when sequences share a batch), so on this
+      // random model a near-tie can flip a greedy choice. What must hold is that every token a sequence got in the
+      // batch is a greedy choice for ITS OWN prefix, decoded alone: teacher-forced, within 1e-3 of the best
+      // probability. A mix-up between sequences fails this at once.
+      const prefixes: number[][] = [];
+      const chosen: number[] = [];
+      many.forEach((g, i) => {
+        g.tokens.forEach((tok, t) => {
+          prefixes.push([...prompts[i], ...g.tokens.slice(0, t)]);
+          chosen.push(tok);
+        });
+      });
+      const probs = await runner.nextTokenProbabilities(prefixes);
+      let worst = 0;
+      probs.forEach((p, k) => {
+        let best = 0;
+        for (let v = 0; v < p.length; v++) best = Math.max(best, p[v]);
+        worst = Math.max(worst, best - p[chosen[k]]);
+      });
+      expect(prefixes.length).toBeGreaterThan(16 * 8);
+      expect(worst).toBeLessThan(1e-3);
     } finally {
       await batched.dispose();
     }
