@@ -5,7 +5,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../benchmarks/datasets/loaders/generic.ts";
@@ -29,6 +28,7 @@ import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { CliError } from "../errors.ts";
+import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
 export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
@@ -169,41 +169,15 @@ export function runsJson(results: readonly SuiteRunResult[]): Record<string, unk
   return { suites };
 }
 
-function progressReporter(enabled: boolean): { update(p: Progress): void; stop(): void } {
-  if (!enabled) return { update() {}, stop() {} };
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: "{suite} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | failed {failed}",
-        stream: process.stderr,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      update(p) {
-        if (!started) {
-          bar.start(p.total, p.done, { suite: p.suite, failed: p.failed });
-          started = true;
-        }
-        bar.update(p.done, { suite: p.suite, failed: p.failed });
-      },
-      stop() {
-        if (started) bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  return {
-    update(p) {
-      const now = Date.now();
-      if (now - last < 2000 && p.done < p.total) return;
-      last = now;
-      const eta = p.etaMs === null ? "?" : `${Math.round(p.etaMs / 1000)}s`;
-      process.stderr.write(`${p.suite}: ${p.done}/${p.total} (resumed ${p.resumed}, failed ${p.failed}) ETA ${eta}\n`);
-    },
-    stop() {},
-  };
+function progressReporter(enabled: boolean) {
+  return makeProgressReporter<Progress>(enabled, {
+    format: "{suite} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | failed {failed}",
+    done: (p) => p.done,
+    total: (p) => p.total,
+    payload: (p) => ({ suite: p.suite, failed: p.failed }),
+    line: (p) =>
+      `${p.suite}: ${p.done}/${p.total} (resumed ${p.resumed}, failed ${p.failed}) ETA ${formatEtaMs(p.etaMs)}`,
+  });
 }
 
 interface BenchOptions {

@@ -7,7 +7,6 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
@@ -37,6 +36,7 @@ import type { World } from "../../world/generate.ts";
 import { WorldJudge } from "../../world/judge.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError } from "../errors.ts";
+import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** A model from `URL#model` (OpenAI-compatible), `builtin:DIR`, `llamacpp:FILE.gguf`, or `config` (the config's). */
 export function modelOptionsFromSpec(spec: string, fromConfig: ModelOptions, what: string): ModelOptions {
@@ -102,43 +102,15 @@ interface RedteamOptions {
   progress: boolean;
 }
 
-function progressReporter(enabled: boolean): { update(p: CampaignProgress): void; stop(): void } {
-  if (!enabled) return { update() {}, stop() {} };
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: "redteam [{bar}] {value}/{total} | ETA {eta_formatted} | successes {successes} | failed {failed}",
-        stream: process.stderr,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      update(p) {
-        if (!started) {
-          bar.start(p.total, p.done, { successes: p.successes, failed: p.failed });
-          started = true;
-        }
-        bar.update(p.done, { successes: p.successes, failed: p.failed });
-      },
-      stop() {
-        if (started) bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  return {
-    update(p) {
-      const now = Date.now();
-      if (now - last < 2000 && p.done < p.total) return;
-      last = now;
-      const eta = p.etaMs === undefined ? "?" : `${Math.round(p.etaMs / 1000)}s`;
-      process.stderr.write(
-        `redteam: ${p.done}/${p.total} (from store ${p.fromStore}, successes ${p.successes}, failed ${p.failed}) ETA ${eta}\n`,
-      );
-    },
-    stop() {},
-  };
+function progressReporter(enabled: boolean) {
+  return makeProgressReporter<CampaignProgress>(enabled, {
+    format: "redteam [{bar}] {value}/{total} | ETA {eta_formatted} | successes {successes} | failed {failed}",
+    done: (p) => p.done,
+    total: (p) => p.total,
+    payload: (p) => ({ successes: p.successes, failed: p.failed }),
+    line: (p) =>
+      `redteam: ${p.done}/${p.total} (from store ${p.fromStore}, successes ${p.successes}, failed ${p.failed}) ETA ${formatEtaMs(p.etaMs)}`,
+  });
 }
 
 function judgeFor(o: RedteamOptions, world: World | undefined, judgeModel: ChatModel | undefined): Judge {
