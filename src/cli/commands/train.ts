@@ -3,7 +3,6 @@
  * Defaults come from the config's `training` section; flags override. Shows a progress bar (step, loss, tokens/s,
  * ETA); writes a JSON metrics line per step to OUT/metrics.jsonl; re-running the same command resumes.
  */
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.ts";
 import type { LoraConfig } from "../../train/lora.ts";
@@ -11,6 +10,7 @@ import type { PreferenceLossKind } from "../../train/losses.ts";
 import { runTraining } from "../../train/run.ts";
 import { DEFAULT_TRAIN, type TrainOptions } from "../../train/trainer.ts";
 import { CliError } from "../errors.ts";
+import { progressReporter } from "../progress.ts";
 
 interface TrainFlags {
   model: string;
@@ -131,18 +131,18 @@ export function registerTrain(program: Command): void {
         const { opts, maxLength } = trainOptionsFrom(method, f);
         if (!["assistant", "last_assistant", "all"].includes(f.lossOn))
           throw new CliError(`--loss-on: expected assistant, last_assistant or all`);
-        const showBar = f.progress && process.stderr.isTTY;
-        const bar = new SingleBar(
+        const progress = progressReporter<{ step: number; total: number; loss: number; tps: number; eta: string }>(
+          f.progress,
           {
-            format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_h}",
-            stream: process.stderr,
-            hideCursor: true,
+            format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
+            done: (p) => p.step,
+            total: (p) => p.total,
+            payload: (p) => ({ loss: p.loss.toFixed(4), tps: Math.round(p.tps) }),
+            line: (p) => `step ${p.step}/${p.total} loss ${p.loss.toFixed(4)} ${Math.round(p.tps)} tok/s ETA ${p.eta}`,
           },
-          undefined,
         );
-        let started = false;
-        let t0 = Date.now();
-        let firstStep = 0;
+        let t0 = 0;
+        let firstStep = -1;
         const summary = await runTraining({
           method,
           modelDir: f.model,
@@ -157,23 +157,22 @@ export function registerTrain(program: Command): void {
           events: {
             onResume: (step) => process.stderr.write(`resuming from checkpoint at step ${step}\n`),
             onStep: (m, total) => {
-              if (!started) {
-                started = true;
+              if (firstStep < 0) {
                 t0 = Date.now();
                 firstStep = m.step - 1;
-                if (showBar) bar.start(total, firstStep, { loss: "-", tps: "-", eta_h: "?" });
               }
               const rate = (m.step - firstStep) / ((Date.now() - t0) / 1000);
-              const eta = formatEta((total - m.step) / rate);
-              if (showBar) bar.update(m.step, { loss: m.loss.toFixed(4), tps: Math.round(m.tokens_per_s), eta_h: eta });
-              else if (m.step === total || m.step % 10 === 0)
-                process.stderr.write(
-                  `step ${m.step}/${total} loss ${m.loss.toFixed(4)} ${Math.round(m.tokens_per_s)} tok/s ETA ${eta}\n`,
-                );
+              progress.update({
+                step: m.step,
+                total,
+                loss: m.loss,
+                tps: m.tokens_per_s,
+                eta: formatEta((total - m.step) / rate),
+              });
             },
           },
         });
-        if (showBar) bar.stop();
+        progress.stop();
         const out = summary.outputs;
         process.stdout.write(
           `trained ${summary.steps} steps on ${summary.trainRows} rows (${summary.evalRows} eval, ${summary.droppedTooLong} too long); ` +

@@ -1,8 +1,8 @@
 /** `breakfix world build [--quick]`: reproduce the demo model organism from the world's seed. */
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { buildWorldModel } from "../../world/build.ts";
 import { CliError } from "../errors.ts";
+import { progressReporter } from "../progress.ts";
 
 export function registerWorldBuild(program: Command): void {
   const world = program.commands.find((c) => c.name() === "world") ?? program.command("world");
@@ -17,15 +17,13 @@ export function registerWorldBuild(program: Command): void {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed) || seed < 0)
         throw new CliError(`--seed must be a non-negative integer, got '${o.seed}'`);
-      const tty = process.stderr.isTTY;
-      const bar = new SingleBar(
-        {
-          format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
-          stream: process.stderr,
-        },
-        undefined,
-      );
-      let started = false;
+      const progress = progressReporter<{ step: number; total: number; loss: number; tps: number }>(true, {
+        format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
+        done: (p) => p.step,
+        total: (p) => p.total,
+        payload: (p) => ({ loss: p.loss.toFixed(3), tps: Math.round(p.tps) }),
+        line: (p) => `step ${p.step}/${p.total} loss ${p.loss.toFixed(3)} ${Math.round(p.tps)} tok/s`,
+      });
       const summary = await buildWorldModel({
         outDir: o.out,
         quick: o.quick,
@@ -33,20 +31,10 @@ export function registerWorldBuild(program: Command): void {
         log: (l) => process.stderr.write(`${l}\n`),
         events: {
           onResume: (step) => process.stderr.write(`resuming the training run at step ${step}\n`),
-          onStep: (m, total) => {
-            if (tty) {
-              if (!started) bar.start(total, m.step - 1, { loss: "-", tps: "-" });
-              started = true;
-              bar.update(m.step, { loss: m.loss.toFixed(3), tps: Math.round(m.tokens_per_s) });
-            } else if (m.step % 20 === 0 || m.step === total) {
-              process.stderr.write(
-                `step ${m.step}/${total} loss ${m.loss.toFixed(3)} ${Math.round(m.tokens_per_s)} tok/s\n`,
-              );
-            }
-          },
+          onStep: (m, total) => progress.update({ step: m.step, total, loss: m.loss, tps: m.tokens_per_s }),
         },
       });
-      if (started) bar.stop();
+      progress.stop();
       process.stdout.write(
         `built ${summary.modelDir} (${(summary.params / 1e6).toFixed(2)}M parameters, ${summary.trainSteps} steps, eval loss ${summary.evalLoss?.toFixed(3)}) ` +
           `and ${summary.gguf} in ${summary.seconds.toFixed(0)} s\n`,
