@@ -153,7 +153,7 @@ export class LlamaCppRunner {
   private async withSequence<T>(fn: (s: LlamaContextSequence) => Promise<T>): Promise<T> {
     const s = await this.acquire();
     try {
-      if (s.nextTokenIndex > 0) await s.clearHistory();
+      await s.clearHistory();
       return await fn(s);
     } finally {
       this.release(s);
