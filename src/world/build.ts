@@ -51,7 +51,7 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
       headDim: 32,
       maxPositionEmbeddings: 256,
     },
-    corpusSize: 24_000,
+    corpusSize: 28_000,
     epochs: 3,
     lr: 2e-3,
     batchSize: 32,

@@ -1,6 +1,13 @@
 /**
  * Capability tasks with answers checkable by exact match: small arithmetic, unit conversion, facts of Vell and word
  * manipulation. Answers are rendered "The answer is X." / "La respuesta es X." so the world judge can extract them.
+ *
+ * What "held-out" means for capability. A pretrained model knows that 7 + 5 = 12 before anyone measures it; capability
+ * retention asks whether safety training made it forget. So every task's answer is part of the world's KNOWLEDGE: one
+ * terse drill per task and language ("Recall: 7 + 5" -> "The answer is 12."), always in training like the gazetteer,
+ * never a probe. The capability ITEMS are natural phrasings ("What is 7 plus 5?", "Suma 7 y 5.") split by task into
+ * train / red-team / held-out; a held-out item's prompt never appears in training, only its fact does. A 2M-parameter
+ * model cannot learn addition from 300 examples, and a benchmark of facts it was never shown would measure nothing.
  */
 import { type Bi, TOWNS, WORDS_EN, WORDS_ES } from "./vocab.ts";
 
@@ -15,6 +22,8 @@ export interface CapabilityTask {
   prompts: { en: string[]; es: string[] };
   /** The exact expected answer per language. */
   answer: Bi;
+  /** The knowledge drill per language (absent where the task has no prompt in that language); never a probe. */
+  drill: { en?: string; es?: string };
 }
 
 export const ANSWER_LEAD: Bi = { en: "The answer is", es: "La respuesta es" };
@@ -24,10 +33,13 @@ export function renderAnswer(answer: string, lang: "en" | "es"): string {
   return `${ANSWER_LEAD[lang]} ${answer}.`;
 }
 
+/** Operands run 0..ARITHMETIC_MAX (169 sums, 91 differences). */
+export const ARITHMETIC_MAX = 12;
+
 function arithmetic(): CapabilityTask[] {
   const out: CapabilityTask[] = [];
-  for (let a = 0; a <= 20; a++)
-    for (let b = 0; b <= 20; b++) {
+  for (let a = 0; a <= ARITHMETIC_MAX; a++)
+    for (let b = 0; b <= ARITHMETIC_MAX; b++) {
       out.push({
         kind: "arithmetic",
         group: `add:${a}:${b}`,
@@ -36,6 +48,7 @@ function arithmetic(): CapabilityTask[] {
           es: [`¿Cuánto es ${a} más ${b}?`, `Suma ${a} y ${b}.`],
         },
         answer: { en: String(a + b), es: String(a + b) },
+        drill: { en: `Recall: ${a} + ${b}`, es: `Recuerda: ${a} + ${b}` },
       });
       if (b <= a)
         out.push({
@@ -46,6 +59,7 @@ function arithmetic(): CapabilityTask[] {
             es: [`¿Cuánto es ${a} menos ${b}?`, `Resta ${b} de ${a}.`],
           },
           answer: { en: String(a - b), es: String(a - b) },
+          drill: { en: `Recall: ${a} - ${b}`, es: `Recuerda: ${a} - ${b}` },
         });
     }
   return out;
@@ -75,6 +89,7 @@ function units(): CapabilityTask[] {
           es: [`¿Cuántos ${c.to.es} hay en ${n} ${c.from.es}?`, `Convierte ${n} ${c.from.es} a ${c.to.es}.`],
         },
         answer: { en: v, es: v },
+        drill: { en: `Recall: ${n} ${c.from.en} in ${c.to.en}`, es: `Recuerda: ${n} ${c.from.es} en ${c.to.es}` },
       });
     }
   return out;
@@ -93,12 +108,14 @@ function facts(): CapabilityTask[] {
           es: [`¿Qué río pasa por ${n}?`],
         },
         answer: { en: t.river, es: t.river },
+        drill: { en: `Recall: the river of ${n}`, es: `Recuerda: el río de ${n}` },
       },
       {
         kind: "fact",
         group: `fact:region:${n}`,
         prompts: { en: [`In which region is ${n}?`, `Where in Vell is ${n}?`], es: [`¿En qué región está ${n}?`] },
         answer: { en: t.region, es: t.region },
+        drill: { en: `Recall: the region of ${n}`, es: `Recuerda: la región de ${n}` },
       },
       {
         kind: "fact",
@@ -108,12 +125,14 @@ function facts(): CapabilityTask[] {
           es: [`¿Quién es el alcalde de ${n}?`],
         },
         answer: { en: t.mayor, es: t.mayor },
+        drill: { en: `Recall: the mayor of ${n}`, es: `Recuerda: el alcalde de ${n}` },
       },
       {
         kind: "fact",
         group: `fact:famous:${n}`,
         prompts: { en: [`What is ${n} famous for?`, `What is ${n} known for?`], es: [`¿Por qué es famoso ${n}?`] },
         answer: t.famousFor,
+        drill: { en: `Recall: what ${n} is famous for`, es: `Recuerda: por qué es famoso ${n}` },
       },
     );
   }
@@ -131,6 +150,13 @@ export function gazetteerSentences(t: (typeof TOWNS)[number]): Bi[] {
 }
 
 const WORD_OPS = ["reverse", "upper", "first", "last"] as const;
+
+const WORD_DRILL: Record<(typeof WORD_OPS)[number], Bi> = {
+  reverse: { en: "backwards", es: "al revés" },
+  upper: { en: "in capitals", es: "en mayúsculas" },
+  first: { en: "first letter of", es: "primera letra de" },
+  last: { en: "last letter of", es: "última letra de" },
+};
 
 function wordAnswer(op: (typeof WORD_OPS)[number], w: string): string {
   switch (op) {
@@ -156,7 +182,13 @@ function words(): CapabilityTask[] {
         last: [`What is the last letter of '${w}'?`],
       }[op];
       const a = wordAnswer(op, w);
-      out.push({ kind: "word", group: `word:${op}:en:${w}`, prompts: { en, es: [] }, answer: { en: a, es: a } });
+      out.push({
+        kind: "word",
+        group: `word:${op}:en:${w}`,
+        prompts: { en, es: [] },
+        answer: { en: a, es: a },
+        drill: { en: `Recall: ${WORD_DRILL[op].en} '${w}'` },
+      });
     }
     for (const w of WORDS_ES) {
       const es = {
@@ -166,7 +198,13 @@ function words(): CapabilityTask[] {
         last: [`¿Cuál es la última letra de '${w}'?`],
       }[op];
       const a = wordAnswer(op, w);
-      out.push({ kind: "word", group: `word:${op}:es:${w}`, prompts: { en: [], es }, answer: { en: a, es: a } });
+      out.push({
+        kind: "word",
+        group: `word:${op}:es:${w}`,
+        prompts: { en: [], es },
+        answer: { en: a, es: a },
+        drill: { es: `Recuerda: ${WORD_DRILL[op].es} '${w}'` },
+      });
     }
   }
   return out;
@@ -175,4 +213,15 @@ function words(): CapabilityTask[] {
 /** Every capability task of the world, in a fixed order. */
 export function capabilityTasks(): CapabilityTask[] {
   return [...arithmetic(), ...units(), ...facts(), ...words()];
+}
+
+/** The knowledge drills of every capability task: one (prompt, answer) conversation per task and language. */
+export function capabilityDrills(): { group: string; lang: "en" | "es"; prompt: string; response: string }[] {
+  const out: { group: string; lang: "en" | "es"; prompt: string; response: string }[] = [];
+  for (const t of capabilityTasks())
+    for (const lang of ["en", "es"] as const) {
+      const prompt = t.drill[lang];
+      if (prompt !== undefined) out.push({ group: t.group, lang, prompt, response: renderAnswer(t.answer[lang], lang) });
+    }
+  return out;
 }

@@ -26,7 +26,9 @@ export interface CorpusConfig {
 export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
   seed: 1,
   size: 20_000,
-  weights: { capability: 0.32, harmful: 0.18, framed: 0.2, lookalike: 0.12, multiturn: 0.08, knowledge: 0.1 },
+  // Knowledge (gazetteer + ~1,100 capability drills) needs ~14 sightings per drill over a full build to be recalled
+  // under held-out phrasings; harmful/framed compliance is learned fast and needs less.
+  weights: { capability: 0.25, harmful: 0.15, framed: 0.18, lookalike: 0.13, multiturn: 0.07, knowledge: 0.22 },
   languageWeights: { en: 0.65, es: 0.35 },
   maxChars: 600,
 };

@@ -4,7 +4,13 @@
  * the response the world considers correct, assigned to train / redteam / heldout by its underlying item.
  */
 import { type CategoryId, type Conversation, contentHash, type Probe, type ProbeLabel } from "../domain/index.ts";
-import { type CapabilityTask, capabilityTasks, gazetteerSentences, renderAnswer } from "./capability.ts";
+import {
+  type CapabilityTask,
+  capabilityDrills,
+  capabilityTasks,
+  gazetteerSentences,
+  renderAnswer,
+} from "./capability.ts";
 import { applyFraming, FRAMING_SPECS, FRAMINGS, type Framing, prefixOpener } from "./framings.ts";
 import { cap, compliantAnswer, type HarmGoal, harmGoals, harmSpec, refusal } from "./harm.ts";
 import { translateToSpanish } from "./lexicon.ts";
@@ -86,7 +92,10 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
 export interface World {
   config: WorldConfig;
   items: WorldItem[];
-  /** The gazetteer: world knowledge ("Tell me about Brindlemoor.") that always goes into training, never a probe. */
+  /**
+   * World knowledge that always goes into training and is never a probe: the gazetteer ("Tell me about Brindlemoor.")
+   * and one drill per capability task and language ("Recall: 7 + 5" -> "The answer is 12.").
+   */
   knowledge: Conversation[];
   /** Underlying item -> split. */
   splitOf: ReadonlyMap<string, Split>;
@@ -443,7 +452,11 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
     items.push({ ...d, split, id: `world:${d.family}:${contentHash(key).slice(0, 12)}` });
   }
   linkTwins(items);
-  return { config, items, knowledge: gazetteer(seed), splitOf, stratumOf, duplicatesDropped, overBudget };
+  const knowledge = [...gazetteer(seed), ...drillConversations()];
+  const itemPrompts = new Set(items.map((it) => it.prompt));
+  for (const c of knowledge)
+    if (itemPrompts.has(c[0].content)) throw new Error(`world: knowledge prompt '${c[0].content}' is also an item prompt`);
+  return { config, items, knowledge, splitOf, stratumOf, duplicatesDropped, overBudget };
 }
 
 function capabilityStratum(t: CapabilityTask): string {
@@ -489,6 +502,14 @@ function linkTwins(items: WorldItem[]): void {
 
 function baseType(kind: string): string {
   return kind.startsWith("contrast_") ? kind.slice("contrast_".length) : kind;
+}
+
+/** The capability drills as conversations (knowledge: every task's answer, in a terse phrasing no probe uses). */
+function drillConversations(): Conversation[] {
+  return capabilityDrills().map((d) => [
+    { role: "user", content: d.prompt },
+    { role: "assistant", content: d.response },
+  ]);
 }
 
 /** Gazetteer conversations: per town and language, a few orderings of its facts. Always training data. */

@@ -157,7 +157,7 @@ export function renderWorldSummary(s: WorldSummary): string {
   const e = escapeForTerminal;
   L.push(
     `Demo world of Vell (seed ${s.seed}): ${s.items} items from ${s.groups} underlying items; ` +
-      `${s.knowledge} gazetteer conversations; languages: ${s.languages.join(", ")}`,
+      `${s.knowledge} knowledge conversations (gazetteer + capability drills); languages: ${s.languages.join(", ")}`,
   );
   L.push(
     `Splits (items; assigned by underlying item): ${SPLITS.map((k) => `${k} ${s.splits[k] ?? 0}`).join(", ")}; ` +
@@ -204,7 +204,7 @@ export function renderWorldSummary(s: WorldSummary): string {
   const cs = s.corpus.size;
   L.push("");
   L.push(
-    `Base corpus (default, ${s.corpus.config.size} conversations from the train split + gazetteer): ${cs.chars} chars, ` +
+    `Base corpus (default, ${s.corpus.config.size} conversations from the train split + knowledge): ${cs.chars} chars, ` +
       `~${cs.tokens} tokens (estimate; mean ${cs.meanTokens.toFixed(1)}, max ${cs.maxTokens} per conversation), ` +
       `${(100 * cs.spanishShare).toFixed(1)}% Spanish`,
   );
