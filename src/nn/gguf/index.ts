@@ -29,3 +29,9 @@ export {
   type LoraAdapterRef,
   type SamplingOptions,
 } from "./llamacpp.ts";
+export {
+  type BatchGuardOptions,
+  type BatchGuardStats,
+  guardNativeBatch,
+  installBatchGuard,
+} from "./llamacpp-batch.ts";

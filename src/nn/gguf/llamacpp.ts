@@ -11,6 +11,11 @@
  * llama.cpp picks it; its CPU flash attention rounds through F16, so next-token probabilities differ from an F32
  * reference by up to ~1e-3 (measured 8e-4; 1e-2 with a strong LoRA). "exact" (parity tests) uses an F32 KV cache and
  * no flash attention: probabilities match our F32 model to ~1e-6.
+ *
+ * Several sequences: every runner installs the batch guard of llamacpp-batch.ts between node-llama-cpp and llama.cpp.
+ * Without it, tokens of concurrent sequences were sometimes sampled from another sequence's logits (a thread-safety
+ * bug between node-llama-cpp's parallel sampling and llama.cpp's lazy output reordering, issue #4), and decode steps
+ * were split into many small micro-batches. Details there.
  */
 import {
   getLlama,
@@ -20,6 +25,7 @@ import {
   LlamaLogLevel,
   type LlamaModel,
 } from "node-llama-cpp";
+import { type BatchGuardOptions, type BatchGuardStats, installBatchGuard } from "./llamacpp-batch.ts";
 
 let llamaPromise: Promise<Llama> | undefined;
 
@@ -64,6 +70,8 @@ export interface LlamaCppOptions {
   batchSize?: number;
   /** Override the flash-attention setting of `precision` ("auto" lets llama.cpp decide). */
   flashAttention?: boolean | "auto";
+  /** The multi-sequence batch guard's fixes (both on by default; switch off only to diagnose, see llamacpp-batch.ts). */
+  batchGuard?: BatchGuardOptions;
 }
 
 export interface SamplingOptions {
@@ -92,12 +100,17 @@ export interface Generation {
 export class LlamaCppRunner {
   private readonly free: LlamaContextSequence[] = [];
   private readonly waiters: ((s: LlamaContextSequence) => void)[] = [];
+  /** Decode batches and samples through the batch guard (see llamacpp-batch.ts). */
+  readonly batchStats: BatchGuardStats;
 
   private constructor(
     readonly model: LlamaModel,
     readonly context: LlamaContext,
+    batchGuard: BatchGuardOptions,
   ) {
+    this.batchStats = installBatchGuard(context, batchGuard);
     for (let i = 0; i < context.totalSequences; i++) this.free.push(context.getSequence());
+    this.free.reverse(); // hand out sequence 0 first: batches then tend to arrive in sequence order
   }
 
   static async load(modelPath: string, opts: LlamaCppOptions = {}): Promise<LlamaCppRunner> {
@@ -120,7 +133,7 @@ export class LlamaCppRunner {
           ? { adapters: opts.lora.map((a) => ({ filePath: a.path, scale: a.scale ?? 1 })) }
           : undefined,
       });
-      return new LlamaCppRunner(model, context);
+      return new LlamaCppRunner(model, context, opts.batchGuard ?? {});
     } catch (err) {
       await model.dispose();
       throw err;
@@ -194,6 +207,40 @@ export class LlamaCppRunner {
           }
         }),
       ),
+    );
+  }
+
+  /**
+   * Teacher-forced next-token distributions: for each item, the distribution after `prompt + continuation[0..t)` for
+   * every t < continuation.length, from ONE evaluation of the whole sequence (outputs at every continuation position).
+   */
+  async teacherForcedProbabilities(
+    items: readonly { prompt: readonly number[]; continuation: readonly number[] }[],
+  ): Promise<Float64Array[][]> {
+    const vocab = this.vocab();
+    return Promise.all(
+      items.map(({ prompt, continuation }) => {
+        if (prompt.length === 0) throw new Error("teacherForcedProbabilities: empty prompt");
+        if (continuation.length === 0) return Promise.resolve([]);
+        return this.withSequence(async (seq) => {
+          const input = [...prompt, ...continuation.slice(0, -1)];
+          const from = prompt.length - 1;
+          const out = await seq.controlledEvaluate(
+            input.map((t, i) =>
+              i < from
+                ? (t as never)
+                : ([t, { generateNext: { probabilities: true, options: { temperature: 0 } } }] as never),
+            ),
+          );
+          return continuation.map((_, k) => {
+            const probs = out[from + k]?.next.probabilities;
+            if (!probs) throw new Error(`llama.cpp returned no distribution at position ${from + k}`);
+            const dist = new Float64Array(vocab);
+            for (const [tok, p] of probs) dist[Number(tok)] = p;
+            return dist;
+          });
+        });
+      }),
     );
   }
 
