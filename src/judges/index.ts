@@ -11,6 +11,8 @@ export * from "./llm/strongreject.ts";
 export * from "./llm/xstest-grader.ts";
 export * from "./metrics.ts";
 export * from "./refusal/classifier.ts";
+export * from "./refusal/learned/judge.ts";
+export * from "./refusal/learned/model.ts";
 export * from "./refusal/substring.ts";
 export * from "./registry.ts";
 export * from "./types.ts";

@@ -21,6 +21,7 @@ import { severitySpec } from "./llm/severity.ts";
 import { strongRejectSpec } from "./llm/strongreject.ts";
 import { xstestGraderSpec } from "./llm/xstest-grader.ts";
 import { PatternRefusalJudge } from "./refusal/classifier.ts";
+import { LearnedRefusalJudge } from "./refusal/learned/judge.ts";
 import { SubstringRefusalJudge } from "./refusal/substring.ts";
 import type { Judge } from "./types.ts";
 
@@ -45,6 +46,7 @@ function needModel(name: string, deps: JudgeDeps): ChatModel {
 
 const ENTRIES: Record<string, Entry> = {
   "refusal-patterns": { llm: false, aliases: ["patterns", "refusal"], make: () => new PatternRefusalJudge() },
+  "refusal-learned": { llm: false, aliases: ["learned"], make: () => new LearnedRefusalJudge() },
   "gcg-substring": {
     llm: false,
     aliases: ["substring", "advbench-substring"],
