@@ -2,7 +2,7 @@
  * The learned sentence-role model: a logistic regression over hashed word unigrams and bigrams that scores how much a
  * sentence reads as an answer (facts, steps, explanations) rather than a lecture, warning, referral, alternative or
  * remark about the assistant. It is trained with our own engine (src/nn graph + autodiff + AdamW on the reference
- * executor), full batch, deterministically, on the authored sentences of sentences.ts in well under a second, so the
+ * executor), full batch, deterministically, on the authored sentences of sentences.ts in about two seconds, so the
  * judge trains it on first use instead of shipping weights.
  */
 import { appendGradients } from "../../../nn/autodiff.ts";

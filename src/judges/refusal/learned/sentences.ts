@@ -4,8 +4,9 @@
  * remarks about the assistant). The distinction is what separates a partial refusal (a refusal plus an answer) from a
  * full refusal (a refusal plus a lecture or alternatives), which the pattern lexicon alone cannot draw.
  * Templates carry slots filled from the topics of corpus.ts ({x}: the harmful reading, {y}: the benign reading), so
- * topic words appear on both sides and the model has to learn the role, not the topic. Written by us; nothing is taken
- * from a benchmark.
+ * topic words appear on both sides and the model has to learn the role, not the topic; composedSentences adds
+ * sentences composed at random (seeded) from parts of each role. trainingSentences() is what the model trains on.
+ * Written by us; nothing is taken from a benchmark.
  */
 import { TOPICS } from "./corpus.ts";
 
