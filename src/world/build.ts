@@ -178,7 +178,9 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
     gguf,
     bytes: { safetensors: statSync(join(modelDir, "model.safetensors")).size, gguf: statSync(gguf).size },
   };
-  writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(summaryOut, null, 2)}\n`);
+  // build.json travels with the artefacts (it is committed), so its paths are relative to the output folder.
+  const record = { ...summaryOut, modelDir: "model", gguf: "model.gguf" };
+  writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(record, null, 2)}\n`);
   return summaryOut;
 }
 
