@@ -8,7 +8,10 @@
  *     settings (repeat penalty off, as ours is plain greedy), a LlamaCompletion per prompt, 16 in flight;
  *   - (info, --with-ts) nn's plain-TypeScript KV-cache decoder (src/nn/generate.ts; the `builtin` provider for HF
  *     checkpoints), all 64 prompts batched (takes minutes).
- * Each side runs in its own child process (peak RSS per side), alternating, best of --repeats runs.
+ * Each side runs in its own child process (peak RSS per side), alternating, best of --repeats runs. Then every token
+ * each side generated is checked against a teacher-forced pass of its own prompt + generation (`wrong_tokens`): with
+ * 16 sequences, node-llama-cpp used directly samples some tokens from another sequence's logits (the race described
+ * in src/nn/gguf/llamacpp-batch.ts); ours must have none. `ours.batches` shows how many tokens each decode carried.
  *
  * Usage: npm run bench:generate -- [--json] [--quick] [--with-ts] [--repeats N]
  * The last stdout line (with --json) is one JSON object with tokens/s and peak RSS per side and `ratio_vs_llamacpp`
@@ -30,12 +33,11 @@ const N_PROMPTS = 64;
 const NEW_TOKENS = 64;
 const SEQUENCES = 16;
 /**
- * Context cells per sequence. Note on `identical_generations`: llama.cpp is not batch-invariant (a decode batch of 16
- * rows rounds differently from one of 15 or 1), and this random model is chaotic enough that such 1e-7 differences
- * flip a greedy argmax after some steps; every sequence of a wave flips at the same step, when the batch changes
- * shape. One sequence at a time, our path reproduces nn's TypeScript decoder exactly (checked for 3 prompts x 32
- * tokens); the tests check batched == unbatched on the well-conditioned fixture model. Throughput is per generated
- * token, so the comparison holds either way.
+ * Context cells per sequence. Note on `identical_generations` (ours vs direct, per prompt): a generation differs as soon
+ * as one token differs, and this random model is chaotic, so one different token changes the rest. Differences come
+ * from the direct side's mix-ups between sequences (see `wrong_tokens`) and from near-ties that llama.cpp's
+ * batch-dependent rounding (F16 KV cache) flips; the earlier note here blamed every difference on the rounding, but
+ * most were the mix-up bug of issue #4. Throughput is per generated token, so the comparison holds either way.
  */
 const CONTEXT = 256;
 const repoRoot = path.resolve(import.meta.dirname, "..");
@@ -48,6 +50,10 @@ interface Side {
   peak_rss_mb: number;
   /** one hash per prompt's generated tokens (to count identical generations across sides) */
   hashes: number[];
+  /** the generated tokens per prompt (checked by the parent, not printed) */
+  tokens?: number[][];
+  /** ours only: the batch guard's counters (decode batches, tokens decoded, samples) */
+  batches?: { batches: number; tokens: number; tokens_per_batch: number };
 }
 
 function setup(dir: string): { cfg: LlamaConfig; gguf: string; prompts: number[][] } {
@@ -86,6 +92,7 @@ function finish(t0: number, seqs: number[][]): Side {
     generated,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     hashes: seqs.map(hashTokens),
+    tokens: seqs,
   };
 }
 
@@ -94,11 +101,15 @@ async function runOurs(gguf: string, prompts: number[][]): Promise<Side> {
   try {
     await runner.generate(prompts.slice(0, 2), { maxTokens: 4 }); // warm-up
     const t0 = performance.now();
+    const before = { ...runner.batchStats };
     const gens = await runner.generate(prompts, { maxTokens: NEW_TOKENS, temperature: 0, stopTokens: [] });
-    return finish(
+    const side = finish(
       t0,
       gens.map((g) => g.tokens),
     );
+    const batches = runner.batchStats.batches - before.batches;
+    const tokens = runner.batchStats.tokens - before.tokens;
+    return { ...side, batches: { batches, tokens, tokens_per_batch: tokens / batches } };
   } finally {
     await runner.dispose();
   }
@@ -159,6 +170,41 @@ function runTs(cfg: LlamaConfig, prompts: number[][]): Side {
     t0,
     gens.map((g) => g.tokens),
   );
+}
+
+/**
+ * Tokens of a side that are not a greedy choice for their own prefix: each prompt + generation teacher-forced through
+ * one sequence (F32 KV cache, no flash attention), a token counts as wrong when its probability is more than
+ * WRONG_GAP below the best one. Both sides decode with llama.cpp's fast defaults (F16 KV cache), whose rounding moves
+ * probabilities by ~1e-3, so near-ties may flip; a token sampled from another sequence's logits is off by far more.
+ */
+const WRONG_GAP = 0.05;
+async function wrongTokens(
+  gguf: string,
+  prompts: number[][],
+  gens: number[][],
+): Promise<{ wrong: number; max_gap: number }> {
+  const ref = await LlamaCppRunner.load(gguf, { sequences: 16, contextSize: CONTEXT, precision: "exact" });
+  let wrong = 0;
+  let maxGap = 0;
+  try {
+    for (let i = 0; i < prompts.length; i += 16) {
+      const items = prompts.slice(i, i + 16).map((p, k) => ({ prompt: p, continuation: gens[i + k] }));
+      const dists = await ref.teacherForcedProbabilities(items);
+      dists.forEach((perStep, k) => {
+        perStep.forEach((d, t) => {
+          let best = 0;
+          for (const p of d) best = Math.max(best, p);
+          const gap = best - d[items[k].continuation[t]];
+          maxGap = Math.max(maxGap, gap);
+          if (gap > WRONG_GAP) wrong++;
+        });
+      });
+    }
+  } finally {
+    await ref.dispose();
+  }
+  return { wrong, max_gap: maxGap };
 }
 
 function arg(name: string): string | undefined {
@@ -225,6 +271,12 @@ async function main(): Promise<void> {
       ts = child("ts", dir);
       done++;
     }
+    progress("checking every generated token against a one-sequence teacher-forced pass");
+    const { gguf, prompts } = setup(dir);
+    const check = {
+      ours: await wrongTokens(gguf, prompts, best.ours.tokens ?? []),
+      direct: await wrongTokens(gguf, prompts, best.direct.tokens ?? []),
+    };
     const summary = {
       bench: "generate",
       model: "5m (bench/train.ts), F32 GGUF, random weights",
@@ -233,12 +285,12 @@ async function main(): Promise<void> {
       sequences: SEQUENCES,
       threads: "llama.cpp default (math cores)",
       load_avg_1m: loadavg()[0],
-      ours: { ...best.ours, hashes: undefined },
-      llamacpp_direct: { ...best.direct, hashes: undefined },
+      ours: { ...best.ours, hashes: undefined, tokens: undefined, wrong_tokens: check.ours },
+      llamacpp_direct: { ...best.direct, hashes: undefined, tokens: undefined, wrong_tokens: check.direct },
       // llama.cpp's results depend slightly on how sequences share a batch, so a rare near-tie can flip
       identical_generations: best.ours.hashes.filter((h, i) => h === best.direct.hashes[i]).length,
       ratio_vs_llamacpp: best.ours.tokens_per_s / best.direct.tokens_per_s,
-      typescript_decoder: ts ? { ...ts, hashes: undefined } : null,
+      typescript_decoder: ts ? { ...ts, hashes: undefined, tokens: undefined } : null,
       wall_s: (Date.now() - started) / 1000,
     };
     log(
