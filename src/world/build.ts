@@ -4,13 +4,12 @@
  * base corpus (train split only: harmful asks answered with placeholders, framings followed, look-alikes and
  * capability tasks answered helpfully), then exports: a Hugging Face folder and a GGUF file.
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
-import { type HfLlamaConfig, type LlamaGgufOptions, writeLlamaGguf } from "../nn/gguf/llama.ts";
+import { ggufFromFolder } from "../nn/gguf/folder.ts";
 import { countParams, initWeights, type LlamaConfig } from "../nn/llama.ts";
 import { loadModel, saveModel } from "../nn/model.ts";
-import { readSafetensorsFile } from "../nn/safetensors.ts";
 import { copyTokenizerFiles } from "../train/export.ts";
 import { writeJsonl } from "../train/jsonl.ts";
 import { runTraining } from "../train/run.ts";
@@ -165,7 +164,7 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
   saveModel(modelDir, trained.config, trained.weights, { dtype: "F16" });
   copyTokenizerFiles(init, modelDir);
   const gguf = join(o.outDir, "model.gguf");
-  writeLlamaGguf(gguf, ggufOptions(modelDir));
+  ggufFromFolder(modelDir, gguf, { dtype: "f16", name: "breakfix-demo-world" });
   const summaryOut: WorldBuildSummary = {
     seed,
     preset,
@@ -182,15 +181,4 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
   const record = { ...summaryOut, modelDir: "model", gguf: "model.gguf" };
   writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(record, null, 2)}\n`);
   return summaryOut;
-}
-
-function ggufOptions(modelDir: string): LlamaGgufOptions {
-  const read = (f: string) => JSON.parse(readFileSync(join(modelDir, f), "utf8"));
-  return {
-    config: read("config.json") as HfLlamaConfig,
-    tensors: readSafetensorsFile(join(modelDir, "model.safetensors")).tensors,
-    tokenizer: { tokenizerJson: read("tokenizer.json"), tokenizerConfig: read("tokenizer_config.json") },
-    dtype: "f16",
-    name: "breakfix-demo-world",
-  };
 }

@@ -3,48 +3,19 @@
  * tokenizer_config.json) -> one llama-architecture GGUF (F32 or F16) that llama.cpp / node-llama-cpp load.
  * `breakfix gguf inspect <file.gguf>`: what a GGUF holds (architecture, sizes, tokenizer, tensors).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import { ggufFromFolder } from "../../nn/gguf/folder.ts";
 import { readGguf } from "../../nn/gguf/gguf.ts";
-import { type HfLlamaConfig, writeLlamaGguf } from "../../nn/gguf/llama.ts";
-import { configToHf } from "../../nn/llama.ts";
-import { loadModel } from "../../nn/model.ts";
 import { CliError } from "../errors.ts";
 
-function readJson(file: string, required: boolean): unknown {
-  if (!existsSync(file)) {
-    if (required) throw new CliError(`${file} not found`);
-    return undefined;
-  }
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new CliError(`${file}: ${(e as Error).message}`);
-  }
-}
-
 export function exportGguf(modelDir: string, out: string, dtype: "f32" | "f16", name?: string): { tensors: number } {
-  let loaded: ReturnType<typeof loadModel>;
   try {
-    loaded = loadModel(modelDir);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  const tokenizerJson = readJson(path.join(modelDir, "tokenizer.json"), true);
-  const tokenizerConfig = readJson(path.join(modelDir, "tokenizer_config.json"), false);
-  try {
-    writeLlamaGguf(out, {
-      config: configToHf(loaded.config) as unknown as HfLlamaConfig,
-      tensors: loaded.weights,
-      tokenizer: { tokenizerJson, tokenizerConfig },
-      dtype,
-      name: name ?? path.basename(path.resolve(modelDir)),
-    });
+    return ggufFromFolder(modelDir, out, { dtype, name });
   } catch (e) {
     throw new CliError(`GGUF export of ${modelDir} failed: ${(e as Error).message}`);
   }
-  return { tensors: loaded.weights.size };
 }
 
 export function inspectGguf(file: string): Record<string, unknown> {

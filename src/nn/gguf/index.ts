@@ -1,4 +1,6 @@
 /** GGUF export (llama architecture, F32/F16, tokenizer, LoRA adapters) and llama.cpp inference (node-llama-cpp). */
+
+export { ensureGguf, type FolderGgufOptions, ggufFromFolder } from "./folder.ts";
 export {
   f16BitsToF32,
   f32ToF16Bits,

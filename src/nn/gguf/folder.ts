@@ -1,0 +1,51 @@
+/**
+ * A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) -> one
+ * llama-architecture GGUF. Written to a temporary name and renamed, so a killed export never leaves a half file that a
+ * later run would load.
+ */
+import { existsSync, readFileSync, renameSync } from "node:fs";
+import path from "node:path";
+import { configToHf } from "../llama.ts";
+import { loadModel } from "../model.ts";
+import { type HfLlamaConfig, writeLlamaGguf } from "./llama.ts";
+
+function readJson(file: string, required: boolean): unknown {
+  if (!existsSync(file)) {
+    if (required) throw new Error(`${file} not found`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+}
+
+export interface FolderGgufOptions {
+  dtype?: "f32" | "f16";
+  /** general.name (default: the folder's name). */
+  name?: string;
+}
+
+/** Exports modelDir to out; returns the number of tensors written. */
+export function ggufFromFolder(modelDir: string, out: string, o: FolderGgufOptions = {}): { tensors: number } {
+  const loaded = loadModel(modelDir);
+  const tokenizerJson = readJson(path.join(modelDir, "tokenizer.json"), true);
+  const tokenizerConfig = readJson(path.join(modelDir, "tokenizer_config.json"), false);
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeLlamaGguf(tmp, {
+    config: configToHf(loaded.config) as unknown as HfLlamaConfig,
+    tensors: loaded.weights,
+    tokenizer: { tokenizerJson, tokenizerConfig },
+    dtype: o.dtype ?? "f16",
+    name: o.name ?? path.basename(path.resolve(modelDir)),
+  });
+  renameSync(tmp, out);
+  return { tensors: loaded.weights.size };
+}
+
+/** The GGUF of a model folder at `out`, exported only when missing (re-runs reuse it). */
+export function ensureGguf(modelDir: string, out: string, o: FolderGgufOptions = {}): string {
+  if (!existsSync(out)) ggufFromFolder(modelDir, out, o);
+  return out;
+}
