@@ -139,6 +139,12 @@ const benchmarksSchema = z.strictObject({
 const curationSchema = z.strictObject({
   /** Benign counter-examples (helpful answers to look-alike prompts) per safety example, against over-refusal. */
   counterDataRatio: z.number().min(0).default(1),
+  /**
+   * Capability-retention rows (benign tasks the model already does, answered correctly) per safety example, per
+   * language, so safety training does not erode capability. Needs a retention source (the demo world has one; for
+   * real models give your own task file).
+   */
+  retentionRatio: z.number().min(0).default(0.5),
   /** Word n-gram size of the near-duplicate check. */
   dedupNgram: z.number().int().positive().default(3),
   /** Near-duplicate threshold (Jaccard similarity of word n-grams): the later of two rows at or above it is dropped. */

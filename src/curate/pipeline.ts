@@ -10,7 +10,7 @@ import type { Conversation, Finding, PreferencePair, Provenance, SftExample } fr
 import type { Judge } from "../judges/types.ts";
 import { type ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe, type HygieneConfig } from "./hygiene.ts";
 import { curationVerdict } from "./policy.ts";
-import type { CounterDataSource, Responder } from "./types.ts";
+import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "./types.ts";
 
 export interface CurateOptions {
   round: number;
@@ -20,6 +20,9 @@ export interface CurateOptions {
   counterData?: CounterDataSource;
   /** Counter-data rows per accepted harmful row, per (category, language). */
   counterRatio: number;
+  retention?: RetentionSource;
+  /** Capability-retention rows per accepted harmful row, per language. */
+  retentionRatio?: number;
   hygiene?: HygieneConfig;
   /** Benchmark texts to decontaminate against; required in practice (the cycle always passes one). */
   contamination?: ContaminationIndex;
@@ -33,7 +36,7 @@ export interface CurateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export type RowKind = "harmful" | "counter";
+export type RowKind = "harmful" | "counter" | "retention";
 
 export interface CuratedRow {
   kind: RowKind;
@@ -59,6 +62,7 @@ export interface DatasetCard {
   responder: string;
   judge: string;
   counterRatio: number;
+  retentionRatio: number;
   counts: {
     sft: number;
     dpo: number;
@@ -201,8 +205,50 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
   );
   const accepted = harmful.filter((r): r is CuratedRow => r !== undefined);
 
-  // 3. Over-refusal counter-data for every (category, language) touched.
+  // 3. Benign rows: over-refusal counter-data for every (category, language) touched, and capability-retention
+  // data per language. Each answer is checked by the judge like any written response.
   const counter: CuratedRow[] = [];
+  const benignRow = async (kind: "counter" | "retention", cat: CategoryId, language: string, la: LookalikePrompt) => {
+    const conversation: Conversation = [{ role: "user", content: la.prompt }];
+    const answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
+    if (answer === undefined) {
+      dropped.push({ reason: `${kind}_no_answer`, detail: la.id, category: cat, language, source: la.source });
+      return;
+    }
+    const verdict = curationVerdict(
+      await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
+    );
+    if (verdict !== "helpful") {
+      dropped.push({ reason: `${kind}_${verdict}`, detail: la.id, category: cat, language, source: la.source });
+      return;
+    }
+    const technique = kind === "counter" ? "counter_data" : "retention";
+    const provenance: Provenance = { round: opts.round, technique, source: la.source, category: cat, language };
+    counter.push({
+      kind,
+      split: "train",
+      category: cat,
+      language,
+      technique,
+      source: la.source,
+      sft: { messages: [...conversation, { role: "assistant", content: answer }], provenance },
+      dpo: {
+        prompt: conversation,
+        chosen: [{ role: "assistant", content: answer }],
+        rejected: [{ role: "assistant", content: needless(language) }],
+        provenance,
+      },
+    });
+  };
+  if (opts.retention && (opts.retentionRatio ?? 0) > 0) {
+    const jobs: Promise<void>[] = [];
+    for (const [language, n] of Object.entries(count(accepted, (r) => r.language))) {
+      const want = Math.ceil(n * (opts.retentionRatio ?? 0));
+      const tasks = await opts.retention.tasks(language, want, seedFrom(`${opts.seed}:retention:${language}`));
+      for (const t of tasks) jobs.push(limit(() => benignRow("retention", "benign", language, t)));
+    }
+    await Promise.all(jobs);
+  }
   if (opts.counterData && opts.counterRatio > 0) {
     const groups = count(accepted, (r) => `${r.category}\u0000${r.language}`);
     const source = opts.counterData;
@@ -211,52 +257,14 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
       const [cat, language] = key.split("\u0000") as [CategoryId, string];
       const want = Math.ceil(n * opts.counterRatio);
       const prompts = await source.lookalikes(cat, language, want, seedFrom(`${opts.seed}:${key}`));
-      for (const la of prompts) {
-        jobs.push(
-          limit(async () => {
-            const conversation: Conversation = [{ role: "user", content: la.prompt }];
-            const answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
-            if (answer === undefined) {
-              dropped.push({ reason: "counter_no_answer", detail: la.id, category: cat, language, source: la.source });
-              return;
-            }
-            const verdict = curationVerdict(
-              await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
-            );
-            if (verdict !== "helpful") {
-              dropped.push({ reason: `counter_${verdict}`, detail: la.id, category: cat, language, source: la.source });
-              return;
-            }
-            const provenance: Provenance = {
-              round: opts.round,
-              technique: "counter_data",
-              source: la.source,
-              category: cat,
-              language,
-            };
-            counter.push({
-              kind: "counter",
-              split: "train",
-              category: cat,
-              language,
-              technique: "counter_data",
-              source: la.source,
-              sft: { messages: [...conversation, { role: "assistant", content: answer }], provenance },
-              dpo: {
-                prompt: conversation,
-                chosen: [{ role: "assistant", content: answer }],
-                rejected: [{ role: "assistant", content: needless(language) }],
-                provenance,
-              },
-            });
-          }),
-        );
-      }
+      for (const la of prompts) jobs.push(limit(() => benignRow("counter", cat, language, la)));
     }
     await Promise.all(jobs);
-    // Promise completion order is not deterministic; restore a stable order.
-    counter.sort((a, b) => userText(a.sft.messages).localeCompare(userText(b.sft.messages)));
   }
+  // Promise completion order is not deterministic; restore a stable order.
+  counter.sort(
+    (a, b) => a.kind.localeCompare(b.kind) || userText(a.sft.messages).localeCompare(userText(b.sft.messages)),
+  );
 
   // 4. Hygiene over everything: near-duplicates across both kinds, then decontamination.
   let rows = [...accepted, ...counter];
@@ -326,6 +334,7 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     responder: opts.responder.id,
     judge: opts.judge.id,
     counterRatio: opts.counterRatio,
+    retentionRatio: opts.retention ? (opts.retentionRatio ?? 0) : 0,
     counts: {
       sft: rows.length,
       dpo: rows.length,
@@ -352,7 +361,7 @@ export function renderCard(card: DatasetCard, dropped: readonly DroppedRow[]): s
   return [
     `# Curated fix data, round ${card.round}`,
     "",
-    `Responder: \`${card.responder}\`; every response checked by judge \`${card.judge}\`. Counter-data ratio: ${card.counterRatio}.`,
+    `Responder: \`${card.responder}\`; every response checked by judge \`${card.judge}\`. Counter-data ratio: ${card.counterRatio}; retention ratio: ${card.retentionRatio}.`,
     "",
     `Rows: ${card.counts.sft} SFT rows and ${card.counts.dpo} DPO pairs (${card.counts.train} train, ${card.counts.validation} validation).`,
     "",

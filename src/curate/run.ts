@@ -9,13 +9,14 @@ import { FramingRegistry } from "../redteam/framings/load.ts";
 import { techniqueFamilies } from "../redteam/techniques.ts";
 import { type ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig } from "./hygiene.ts";
 import { type CurationResult, curate, type DroppedRow } from "./pipeline.ts";
-import type { CounterDataSource, Responder } from "./types.ts";
+import type { CounterDataSource, Responder, RetentionSource } from "./types.ts";
 
 export interface CurationRunOptions {
   round: number;
   responder: Responder;
   judge: Judge;
   counterData?: CounterDataSource;
+  retention?: RetentionSource;
   contamination: ContaminationIndex;
   curation: Config["curation"];
   /** Technique families kept out of the training data (cycle.heldOutFamilies). */
@@ -63,6 +64,8 @@ export async function runCuration(findings: readonly Finding[], o: CurationRunOp
     judge: o.judge,
     counterData: o.counterData,
     counterRatio: o.curation.counterDataRatio,
+    retention: o.retention,
+    retentionRatio: o.curation.retentionRatio,
     hygiene: hygieneFrom(o.curation),
     contamination: o.contamination,
     maxPerGroup: o.curation.maxExamplesPerVulnerability,

@@ -38,3 +38,14 @@ export interface CounterDataSource {
   /** Up to n benign look-alikes for a harm category and language, deterministic for a seed. */
   lookalikes(category: CategoryId, language: string, n: number, seed: number): Promise<LookalikePrompt[]>;
 }
+
+/**
+ * Capability-retention ("replay") data: benign tasks the model already does well, answered as it should, mixed into
+ * the fix data so safety training does not erode capability (the Phi-3 recipe mixes safety data into a broad
+ * post-training set for the same reason). Deterministic for a seed.
+ */
+export interface RetentionSource {
+  readonly id: string;
+  /** Up to n benign tasks with known answers in a language. */
+  tasks(language: string, n: number, seed: number): Promise<LookalikePrompt[]>;
+}

@@ -9,7 +9,7 @@ import type { CategoryId } from "../domain/taxonomy.ts";
 import type { World, WorldItem } from "../world/generate.ts";
 import { HARM_CATEGORIES, harmSpec, refusal } from "../world/harm.ts";
 import { TemplateResponder } from "./responders.ts";
-import type { CounterDataSource, LookalikePrompt, Responder } from "./types.ts";
+import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "./types.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
 
@@ -91,4 +91,32 @@ function groupCategory(world: World, group: string): CategoryId | undefined {
     groupCategoryCache.set(world, m);
   }
   return m.get(group);
+}
+
+/**
+ * Capability tasks of the world's TRAIN split (never red-team seeds or the held-out benchmark) with their exact
+ * answers, as capability-retention data.
+ */
+export class WorldRetentionSource implements RetentionSource {
+  readonly id = "world-capability@1";
+  private readonly byLanguage = new Map<string, WorldItem[]>();
+
+  constructor(world: World) {
+    for (const it of world.items)
+      if (it.family === "capability" && it.split === "train" && it.history.length === 0)
+        push(this.byLanguage, it.language, it);
+  }
+
+  async tasks(language: string, n: number, seed: number): Promise<LookalikePrompt[]> {
+    return shuffled(this.byLanguage.get(language) ?? [], mulberry32(seed))
+      .slice(0, n)
+      .map((it) => ({
+        id: it.id,
+        prompt: it.prompt,
+        category: "benign",
+        language: it.language,
+        answer: it.safeResponse,
+        source: `world:capability:${it.split}`,
+      }));
+  }
 }

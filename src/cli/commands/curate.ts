@@ -15,7 +15,7 @@ import { readFindingsJsonl, writeCuration } from "../../curate/io.ts";
 import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
 import { runCuration } from "../../curate/run.ts";
 import type { Responder } from "../../curate/types.ts";
-import { WorldCounterDataSource, worldResponder } from "../../curate/world.ts";
+import { WorldCounterDataSource, WorldRetentionSource, worldResponder } from "../../curate/world.ts";
 import type { Finding } from "../../domain/types.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
@@ -119,6 +119,7 @@ async function curateAction(o: CurateOptions): Promise<void> {
       responder,
       judge,
       counterData: new WorldCounterDataSource(world),
+      retention: new WorldRetentionSource(world),
       contamination: contamination.index,
       curation,
       heldOutFamilies: cfg.cycle.heldOutFamilies,
