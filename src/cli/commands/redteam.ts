@@ -18,6 +18,13 @@ import { createChatModel, type ModelOptions, type ModelRuntime } from "../../mod
 import { SqliteResponseCache } from "../../models/reliability/cache.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
+import {
+  DEFAULT_ANSWER_RESERVE,
+  declaredTargetContext,
+  ggufTargetContext,
+  hfTargetContext,
+  type TargetContext,
+} from "../../redteam/campaign/context.ts";
 import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
 import { type Plan, planCampaign } from "../../redteam/campaign/plan.ts";
 import type { CampaignProgress } from "../../redteam/campaign/run.ts";
@@ -99,7 +106,32 @@ interface RedteamOptions {
   export?: string;
   json?: boolean;
   dryRun?: boolean;
+  targetContext?: string;
+  answerReserve?: string;
   progress: boolean;
+}
+
+/**
+ * The target's context window: a local target (llamacpp, builtin) is measured with its own tokenizer and trained
+ * context (--target-context lowers or sets the limit); an HTTP target only has one when --target-context declares it
+ * (counts are then estimates, and a 400 "context length" answer is still handled as "not sent").
+ */
+export async function targetContextFor(
+  o: ModelOptions,
+  declared: number | undefined,
+  reserve: number,
+): Promise<TargetContext | undefined> {
+  let ctx: TargetContext | undefined;
+  try {
+    if (o.provider === "llamacpp") ctx = await ggufTargetContext(o.model, reserve);
+    else if (o.provider === "builtin" && existsSync(path.join(o.model, "config.json")))
+      ctx = hfTargetContext(o.model, reserve);
+  } catch (e) {
+    throw new CliError(`--target: cannot read the context window of ${o.model}: ${(e as Error).message}`, 2);
+  }
+  if (declared === undefined) return ctx;
+  if (!ctx) return declaredTargetContext(declared, reserve);
+  return { ...ctx, limit: declared, source: `declared ${declared} tokens (${ctx.source})` };
 }
 
 function progressReporter(enabled: boolean) {
@@ -158,6 +190,21 @@ export function renderOutcome(out: CampaignOutcome, top = 10): string {
     `attacks ${out.records.length}/${manifest.recordIds.length} (ran ${run.ran}, from store ${run.fromStore}, failed ${run.failed.length}, not started ${run.notStarted})`,
   ];
   for (const s of manifest.skipped) lines.push(`  skipped ${s.count} x ${s.techniqueId} [${s.language}]: ${s.reason}`);
+  if (manifest.context)
+    lines.push(
+      `context ${manifest.context.limit} tokens, ${manifest.context.reserve} kept for the answer (${manifest.context.source})`,
+    );
+  if (asr.notSent) {
+    lines.push(`  not sent ${asr.notSent} (prompt does not fit the target's context; not in ASR):`);
+    for (const x of asr.notSentBy) lines.push(`    ${String(x.count).padStart(5)}  ${x.technique} [${x.language}]`);
+  }
+  const shortened = out.records.filter((r) => r.context?.shots && r.context.shots.used < r.context.shots.planned);
+  if (shortened.length) {
+    const used = shortened.map((r) => r.context!.shots!.used);
+    lines.push(
+      `  many-shot shortened to fit: ${shortened.length} attacks (${Math.min(...used)}-${Math.max(...used)} of ${shortened[0].context!.shots!.planned} shots)`,
+    );
+  }
   lines.push(
     "",
     `ASR overall ${pct(asr.overall.asr)} [${pct(asr.overall.interval.low)}, ${pct(asr.overall.interval.high)}] (${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
@@ -204,6 +251,10 @@ export function outcomeJson(out: CampaignOutcome): Record<string, unknown> {
     from_store: out.run.fromStore,
     failed: out.run.failed.length,
     not_started: out.run.notStarted,
+    not_sent: out.asr.notSent,
+    not_sent_by: out.asr.notSentBy,
+    context: out.manifest.context ?? null,
+    shortened: out.records.filter((r) => r.context?.shots && r.context.shots.used < r.context.shots.planned).length,
     asr: {
       overall: rowsJson([out.asr.overall]).overall,
       by_category: rowsJson(out.asr.byCategory),
@@ -300,14 +351,17 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
   const cache = new SqliteResponseCache(store.db);
   const rt = { cache };
   let target: ChatModel | undefined;
+  let context: TargetContext | undefined;
   let attacker: ChatModel | undefined;
   let judgeModel: ChatModel | undefined;
   const progress = progressReporter(o.progress && !o.json);
   try {
-    target = await buildModel(
-      { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency },
-      "--target",
-      rt,
+    const targetOptions = { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency };
+    target = await buildModel(targetOptions, "--target", rt);
+    context = await targetContextFor(
+      targetOptions,
+      intOpt(o.targetContext, "target-context", 1),
+      intOpt(o.answerReserve, "answer-reserve", 1) ?? DEFAULT_ANSWER_RESERVE,
     );
     attacker = o.attacker
       ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker, "--attacker"), "--attacker", rt)
@@ -357,6 +411,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         success: successFor(o, judge, cfg),
         maxModelCalls: cfg.redteam.budget.maxModelCallsPerRound,
         scripts,
+        context,
         onProgress: (p) => progress.update(p),
       },
     );
@@ -373,7 +428,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     }
   } finally {
     progress.stop();
-    await Promise.all([target?.close?.(), attacker?.close?.(), judgeModel?.close?.()]);
+    await Promise.all([target?.close?.(), attacker?.close?.(), judgeModel?.close?.(), context?.close?.()]);
     cache.close();
     store.close();
   }
@@ -411,6 +466,14 @@ export function registerRedteam(program: Command): void {
     .option("--export <file>", "write the findings as JSONL (for curation)")
     .option("--json", "print a JSON summary as the last line")
     .option("--dry-run", "print the plan (attacks per technique and language, skipped techniques) and call no model")
+    .option(
+      "--target-context <n>",
+      "target context window in tokens (default: read from a llamacpp/builtin target; HTTP targets: none unless given)",
+    )
+    .option(
+      "--answer-reserve <n>",
+      `tokens a prompt must leave for the answer, else it is shortened (many-shot) or not sent (default ${DEFAULT_ANSWER_RESERVE})`,
+    )
     .option("--no-progress", "no progress output")
     .action(redteamAction);
 }

@@ -14,6 +14,7 @@ import { type Identified, identify } from "../identify.ts";
 import type { EscalationScript } from "../multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
+import type { TargetContext } from "./context.ts";
 import { type AsrReport, asrReport } from "./metrics.ts";
 import { planCampaign, probeKey, recordId } from "./plan.ts";
 import { type CampaignProgress, type CampaignRunResult, runCampaign } from "./run.ts";
@@ -45,6 +46,8 @@ export interface CampaignDeps {
   scripts?: readonly EscalationScript[];
   targetParams?: SamplingParams;
   targetSystemPrompt?: string;
+  /** The target's context window: prompts are fitted to it or not sent (see context.ts). None: no check. */
+  context?: TargetContext;
   onProgress?: (p: CampaignProgress) => void;
   signal?: AbortSignal;
 }
@@ -59,8 +62,14 @@ export interface CampaignOutcome {
   complete: boolean;
 }
 
-export function campaignId(spec: CampaignSpec, target: string, judge: string): string {
+export function campaignId(
+  spec: CampaignSpec,
+  target: string,
+  judge: string,
+  window?: { limit: number; reserve: number },
+): string {
   return contentHash({
+    ...(window ? { window: { limit: window.limit, reserve: window.reserve } } : {}),
     target,
     judge,
     persona: {
@@ -92,7 +101,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     },
     maxAttacks: spec.maxAttacks,
   });
-  const id = campaignId(spec, d.target.id, d.judge.id);
+  const id = campaignId(spec, d.target.id, d.judge.id, d.context);
   const manifest: CampaignManifest = d.store.getCampaign(id) ?? {
     id,
     createdAt: new Date().toISOString(),
@@ -104,8 +113,9 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     seedsSource: spec.seedsSource,
     round: spec.round ?? 0,
     minSeverity: (d.success ?? DEFAULT_SUCCESS).minSeverity,
-    recordIds: plan.attacks.map((a) => recordId(a.id, d.judge.id)),
+    recordIds: plan.attacks.map((a) => recordId(a.id, d.judge.id, d.context)),
     skipped: plan.skipped,
+    ...(d.context ? { context: { limit: d.context.limit, reserve: d.context.reserve, source: d.context.source } } : {}),
   };
   d.store.putCampaign(manifest);
   const run = await runCampaign(plan.attacks, {
@@ -123,6 +133,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     scripts: d.scripts,
     targetParams: d.targetParams,
     targetSystemPrompt: d.targetSystemPrompt,
+    context: d.context,
     onProgress: d.onProgress,
     signal: d.signal,
   });

@@ -1,6 +1,8 @@
 /**
  * Attack success rate (ASR) with Wilson 95% intervals, per category x technique x language and along each axis.
- * Unjudged attacks (the judge's output could not be parsed) are counted apart and never in n.
+ * Unjudged attacks (the judge's output could not be parsed) are counted apart and never in n. Attacks not sent
+ * because their prompt cannot fit the target's context (see context.ts) are neither attempts nor unjudged: they are
+ * counted apart (`notSent`, per technique x language) and left out of every row.
  */
 
 import { wilson } from "../../domain/stats.ts";
@@ -35,6 +37,9 @@ export interface AsrReport {
   byFamily: AsrRow[];
   byLanguage: AsrRow[];
   unjudged: number;
+  /** Attacks not sent (prompt does not fit the target's context): total, and per technique x language. */
+  notSent: number;
+  notSentBy: { technique: string; language: string; count: number }[];
 }
 
 function row(key: string, rs: readonly AttackRecord[], level: number): AsrRow {
@@ -55,7 +60,14 @@ function groupBy(rs: readonly AttackRecord[], key: (r: AttackRecord) => string):
   return new Map([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-export function asrReport(records: readonly AttackRecord[], level = 0.95): AsrReport {
+export function asrReport(all: readonly AttackRecord[], level = 0.95): AsrReport {
+  const records = all.filter((r) => !r.notSent);
+  const notSentBy = [
+    ...groupBy(
+      all.filter((r) => r.notSent),
+      (r) => JSON.stringify([r.techniqueId, r.attack.language]),
+    ),
+  ].map(([, rs]) => ({ technique: rs[0].techniqueId, language: rs[0].attack.language, count: rs.length }));
   const cells: AsrCell[] = [];
   for (const [, rs] of groupBy(records, (r) => JSON.stringify([r.probe.category, r.techniqueId, r.attack.language]))) {
     const first = rs[0];
@@ -81,6 +93,8 @@ export function asrReport(records: readonly AttackRecord[], level = 0.95): AsrRe
     byFamily: axis((r) => r.attack.family),
     byLanguage: axis((r) => r.attack.language),
     unjudged: records.filter((r) => r.judgement.status !== "ok").length,
+    notSent: all.length - records.length,
+    notSentBy,
   };
 }
 

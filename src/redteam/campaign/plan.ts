@@ -34,8 +34,22 @@ export function attackId(probe: Probe, chain: readonly TechniqueStep[], seed: nu
   return contentHash({ probe: probeKey(probe), chain, seed, target });
 }
 
-export function recordId(attackIdValue: string, judgeId: string): string {
-  return contentHash({ attack: attackIdValue, judge: judgeId });
+/**
+ * The record id: the attack and its judge, plus the target's context window when one is enforced (what was sent
+ * depends on it: shortened many-shot, attacks not sent). Without a window the id is the original one.
+ */
+export function recordId(attackIdValue: string, judgeId: string, window?: ContextWindowKey): string {
+  return contentHash(
+    window
+      ? { attack: attackIdValue, judge: judgeId, window: { limit: window.limit, reserve: window.reserve } }
+      : { attack: attackIdValue, judge: judgeId },
+  );
+}
+
+/** What of a context window goes into record and campaign ids. */
+export interface ContextWindowKey {
+  limit: number;
+  reserve: number;
 }
 
 function withLanguage(t: TechniqueSpec, probeLanguage: string, language: string): TechniqueStep[] {

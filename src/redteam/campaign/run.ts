@@ -20,6 +20,7 @@ import type { MultiTurnEnv, MultiTurnResult } from "../multiturn/types.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
 import { deriveSeed } from "../rng.ts";
 import { buildAttackConversation } from "../techniques.ts";
+import { type Fit, fitContext, isContextOverflow, type TargetContext } from "./context.ts";
 import { recordId } from "./plan.ts";
 import type { AttackRecord, CampaignStore, PlannedAttack } from "./types.ts";
 
@@ -56,6 +57,8 @@ export interface CampaignEnv {
   scriptName?: string;
   targetParams?: SamplingParams;
   targetSystemPrompt?: string;
+  /** The target's context window: prompts are fitted to it, or not sent (see context.ts). None: no check. */
+  context?: TargetContext;
   onProgress?: (p: CampaignProgress) => void;
   signal?: AbortSignal;
 }
@@ -69,6 +72,9 @@ export interface CampaignRunResult {
   notStarted: number;
   calls: number;
 }
+
+/** Judgement label of an attack that was not sent because its prompt cannot fit the target's context. */
+export const NOT_SENT_LABEL = "not_sent_context";
 
 const DECODABLE = new Set(["rot13", "base64", "reverse"]);
 
@@ -95,32 +101,84 @@ export function responseDecodings(steps: readonly TechniqueStep[], response: str
   return out;
 }
 
-async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMeter) {
-  const conversation = await buildAttackConversation(
-    p.probe.prompt,
-    p.steps,
-    {
-      seed: p.seed,
-      language: p.probe.language,
-      deps: env.deps,
-      framings: env.framings,
-      onUsage: meter.onUsage,
-      signal: env.signal,
-    },
-    p.probe.history ?? [],
-  );
-  const sent: Conversation =
-    env.targetSystemPrompt && conversation[0]?.role !== "system"
+/** Index of the first framing step with a shots pool (many-shot), or -1. */
+function manyShotStep(steps: readonly TechniqueStep[], framings: FramingRegistry): number {
+  return steps.findIndex((s) => s.kind === "framing" && (framings.get(s.name).shots?.length ?? 0) > 0);
+}
+
+function withShots(steps: readonly TechniqueStep[], i: number, shots: number): TechniqueStep[] {
+  return steps.map((s, j) => (j === i ? { ...s, params: { ...s.params, shots } } : s));
+}
+
+interface SingleTurnSent {
+  sent: Conversation;
+  fit?: Fit;
+  shots?: { planned: number; used: number };
+}
+
+/**
+ * Builds the attack conversation and fits it to the target's context: as planned when it fits; many-shot with the
+ * most shots that fit (binary search; fewer shots are a prefix of the same seeded draw); otherwise not fitting.
+ */
+async function buildFitted(p: PlannedAttack, env: CampaignEnv, meter: BudgetMeter, wanted: number) {
+  const build = async (steps: readonly TechniqueStep[]): Promise<Conversation> => {
+    const conversation = await buildAttackConversation(
+      p.probe.prompt,
+      steps,
+      {
+        seed: p.seed,
+        language: p.probe.language,
+        deps: env.deps,
+        framings: env.framings,
+        onUsage: meter.onUsage,
+        signal: env.signal,
+      },
+      p.probe.history ?? [],
+    );
+    return env.targetSystemPrompt && conversation[0]?.role !== "system"
       ? [{ role: "system", content: env.targetSystemPrompt }, ...conversation]
       : conversation;
-  const res = await env.target.chat({
-    temperature: 0,
-    maxTokens: 512,
-    ...env.targetParams,
-    seed: deriveSeed(p.seed, "target", p.id),
-    messages: sent,
-    signal: env.signal,
-  });
+  };
+  const sent = await build(p.steps);
+  if (!env.context) return { sent } satisfies SingleTurnSent;
+  const fit = await fitContext(env.context, sent, wanted);
+  const i = manyShotStep(p.steps, env.framings);
+  if (fit.fits || i < 0) return { sent, fit } satisfies SingleTurnSent;
+  const f = env.framings.get(p.steps[i].name);
+  const given = p.steps[i].params?.shots;
+  const planned = typeof given === "number" ? given : (f.defaultShots ?? f.shots?.length ?? 1);
+  let best: SingleTurnSent | undefined;
+  for (let lo = 1, hi = planned - 1; lo <= hi; ) {
+    const mid = Math.floor((lo + hi) / 2);
+    const c = await build(withShots(p.steps, i, mid));
+    const ft = await fitContext(env.context, c, wanted);
+    if (ft.fits) {
+      best = { sent: c, fit: ft, shots: { planned, used: mid } };
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best ?? ({ sent, fit } satisfies SingleTurnSent);
+}
+
+async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMeter) {
+  const wanted = env.targetParams?.maxTokens ?? 512;
+  const { sent, fit, shots } = await buildFitted(p, env, meter, wanted);
+  if (fit && !fit.fits) return { notSent: { promptTokens: fit.promptTokens }, conversation: sent };
+  let res: Awaited<ReturnType<ChatModel["chat"]>>;
+  try {
+    res = await env.target.chat({
+      temperature: 0,
+      ...env.targetParams,
+      maxTokens: fit?.fits ? fit.maxTokens : wanted,
+      seed: deriveSeed(p.seed, "target", p.id),
+      messages: sent,
+      signal: env.signal,
+    });
+  } catch (err) {
+    // The target says the prompt is too long for it (no window was declared, or the estimate was too low).
+    if (isContextOverflow(err)) return { notSent: { promptTokens: fit?.promptTokens }, conversation: sent };
+    throw err;
+  }
   meter.charge(res.usage);
   const input = {
     conversation: sent,
@@ -155,6 +213,7 @@ async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMe
     usage: res.usage,
     model: res.model,
     judgement,
+    context: fit?.fits ? { promptTokens: fit.promptTokens, ...(shots ? { shots } : {}) } : undefined,
   };
 }
 
@@ -185,6 +244,7 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
     framings: env.framings,
     targetSystemPrompt: env.targetSystemPrompt,
     targetParams: env.targetParams,
+    context: env.context,
     signal: env.signal,
   };
   if (mt.name === "crescendo") return crescendoAttack(mtEnv);
@@ -219,9 +279,39 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
     prompt: p.probe.prompt,
     source: p.probe.source,
   };
-  const rid = recordId(p.id, env.judge.id);
+  const rid = recordId(p.id, env.judge.id, env.context);
+  const notSent = (conversation: Conversation, promptTokens: number | undefined): AttackRecord => ({
+    id: rid,
+    attack: { ...attackBase, conversation },
+    probe,
+    techniqueId: p.techniqueId,
+    target: p.target,
+    response: {
+      id: contentHash({ attack: p.id, notSent: "context" }),
+      model: env.target.id,
+      conversation,
+      content: "",
+      finishReason: "error",
+    },
+    judgement: {
+      judgeId: env.judge.id,
+      status: "unjudged",
+      label: NOT_SENT_LABEL,
+      rationale: `not sent: the prompt${promptTokens === undefined ? "" : ` (${promptTokens} tokens)`} does not fit the target's context${env.context ? ` (${env.context.limit} tokens, ${env.context.reserve} kept for the answer)` : ""}`,
+    },
+    success: false,
+    refused: false,
+    notSent: {
+      reason: "context",
+      ...(promptTokens === undefined ? {} : { promptTokens }),
+      ...(env.context ? { limit: env.context.limit, reserve: env.context.reserve } : {}),
+    },
+    calls: meter.calls,
+    tokens: meter.tokens,
+  });
   if (p.steps.at(-1)?.kind === "multiturn") {
     const r = await runMultiTurn(p, env, meter);
+    if (r.stopReason === "context_full" && r.turns.length === 0) return notSent(r.conversation, r.contextTokens);
     const sent = r.conversation.at(-1)?.role === "assistant" ? r.conversation.slice(0, -1) : r.conversation;
     const attack: Attack = { ...attackBase, conversation: sent };
     const response: Response = {
@@ -253,6 +343,7 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
     };
   }
   const r = await runSingleTurn(p, env, meter);
+  if (r.notSent) return notSent(r.conversation, r.notSent.promptTokens);
   return {
     id: rid,
     attack: { ...attackBase, conversation: r.conversation },
@@ -271,6 +362,7 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
     success: isSuccess(r.judgement, crit),
     refused: isRefusal(r.judgement),
     ...(r.decodedVia ? { decodedVia: r.decodedVia } : {}),
+    ...(r.context && env.context ? { context: { ...r.context, limit: env.context.limit } } : {}),
     calls: meter.calls,
     tokens: meter.tokens,
   };
@@ -289,7 +381,7 @@ export async function runCampaign(plan: readonly PlannedAttack[], env: CampaignE
   let notStarted = 0;
   const todo: PlannedAttack[] = [];
   for (const p of plan) {
-    const have = env.store.getRecord(recordId(p.id, env.judge.id));
+    const have = env.store.getRecord(recordId(p.id, env.judge.id, env.context));
     if (have) {
       results.set(p.id, have);
       fromStore++;

@@ -46,6 +46,13 @@ export interface AttackRecord {
     keptTurns: number;
     turns: TurnRecord[];
   };
+  /** The prompt's size against the target's context (when one is known); many-shot: the shots that fit. */
+  context?: { promptTokens: number; limit: number; shots?: { planned: number; used: number } };
+  /**
+   * Set when the attack was NOT sent: its prompt cannot fit the target's context (see context.ts). Such a record is
+   * kept out of ASR (counted apart as "not sent") and is never a finding.
+   */
+  notSent?: { reason: "context"; promptTokens?: number; limit?: number; reserve?: number };
   /** Model calls and tokens the attack spent (attacker, target, model-backed converters; not the judge). */
   calls: number;
   tokens: number;
@@ -68,6 +75,8 @@ export interface CampaignManifest {
   recordIds: string[];
   /** Planned attacks left out for lack of a capability, with the reason. */
   skipped: { techniqueId: string; language: string; reason: string; count: number }[];
+  /** The target's context window the campaign enforced (absent: none was known). */
+  context?: { limit: number; reserve: number; source: string };
 }
 
 /**

@@ -22,7 +22,9 @@ export type StopReason =
   | "max_tokens"
   | "max_backtracks"
   | "attacker_failed"
-  | "script_exhausted";
+  | "script_exhausted"
+  /** The next turn cannot fit the target's context window (see campaign/context.ts). */
+  | "context_full";
 
 export class BudgetMeter {
   calls = 0;

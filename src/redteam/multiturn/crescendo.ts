@@ -20,6 +20,7 @@ import {
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
+  stopOnOverflow,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -113,6 +114,7 @@ export async function crescendoAttack(env: MultiTurnEnv): Promise<MultiTurnResul
   let backtracks = 0;
   let lastRefused: TurnRecord | undefined;
   let stop: StopReason;
+  let contextTokens: number | undefined;
   for (let attempt = 0; ; attempt++) {
     if (kept.length >= env.budget.maxTurns) {
       stop = "max_turns";
@@ -130,7 +132,14 @@ export async function crescendoAttack(env: MultiTurnEnv): Promise<MultiTurnResul
       break;
     }
     const sent: Conversation = [...conversation, { role: "user", content: prompt }];
-    const res = await callTarget(env, meter, sent, attempt);
+    let res: Awaited<ReturnType<typeof callTarget>>;
+    try {
+      res = await callTarget(env, meter, sent, attempt);
+    } catch (err) {
+      contextTokens = stopOnOverflow(err).tokens;
+      stop = "context_full";
+      break;
+    }
     const v = await judgeTurn(env, sent, res.content);
     const rec: TurnRecord = {
       index: attempt,
@@ -160,5 +169,5 @@ export async function crescendoAttack(env: MultiTurnEnv): Promise<MultiTurnResul
       break;
     }
   }
-  return finish("crescendo", stop, conversation, turns, meter, backtracks);
+  return { ...finish("crescendo", stop, conversation, turns, meter, backtracks), contextTokens };
 }

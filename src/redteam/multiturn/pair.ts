@@ -20,6 +20,7 @@ import {
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
+  stopOnOverflow,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -84,6 +85,7 @@ interface StreamResult {
   best?: TurnRecord;
   bestConversation: Conversation;
   backtracks: number;
+  contextTokens?: number;
 }
 
 /** One PAIR stream: up to maxTurns refinements from a fresh attacker history, on the shared meter. */
@@ -101,6 +103,7 @@ async function pairStream(
   let bestConversation: Conversation = [];
   let backtracks = 0;
   let stop: StopReason = "max_turns";
+  let contextTokens: number | undefined;
   let parseFailures = 0;
   for (let iter = 0; iter < env.budget.maxTurns; ) {
     const blocked = meter.blocked(2);
@@ -142,7 +145,14 @@ async function pairStream(
       break;
     }
     const sent: Conversation = [...sysPrefix(env), { role: "user", content: prompt }];
-    const out = await callTarget(env, meter, sent, indexBase + iter);
+    let out: Awaited<ReturnType<typeof callTarget>>;
+    try {
+      out = await callTarget(env, meter, sent, indexBase + iter);
+    } catch (err) {
+      contextTokens = stopOnOverflow(err).tokens;
+      stop = "context_full";
+      break;
+    }
     const v = await judgeTurn(env, sent, out.content);
     const rec: TurnRecord = {
       index: indexBase + iter,
@@ -184,7 +194,7 @@ async function pairStream(
       bestConversation = [...sent, { role: "assistant", content: out.content }];
     }
   }
-  return { stop, turns, best, bestConversation, backtracks };
+  return { stop, turns, best, bestConversation, backtracks, contextTokens };
 }
 
 /**
@@ -202,15 +212,20 @@ export async function pairAttack(env: MultiTurnEnv, opts: { streams?: number } =
   let backtracks = 0;
   let stop: StopReason = "max_turns";
   let best: StreamResult | undefined;
+  let contextTokens: number | undefined;
   for (let s = 0; s < streams; s++) {
     const r = await pairStream(env, meter, s, turns.length);
+    contextTokens = r.contextTokens;
     turns.push(...r.turns);
     backtracks += r.backtracks;
     stop = r.stop;
     if (r.best && (!best?.best || (r.best.score ?? 0) > (best.best.score ?? 0))) best = r;
     if (r.stop === "success" || r.stop === "max_calls" || r.stop === "max_tokens") break;
   }
-  const result = finish("pair", stop, best?.bestConversation ?? [], turns, meter, backtracks);
+  const result: MultiTurnResult = {
+    ...finish("pair", stop, best?.bestConversation ?? [], turns, meter, backtracks),
+    contextTokens,
+  };
   if (!best?.bestConversation.length && turns.length) {
     const t = turns.at(-1)!;
     result.conversation = [

@@ -19,6 +19,7 @@ import {
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
+  stopOnOverflow,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -156,6 +157,7 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
   let backtracks = 0;
   let kept = 0;
   let stop: StopReason = "script_exhausted";
+  let contextTokens: number | undefined;
   let attempt = 0;
   outer: for (const alternatives of steps) {
     for (let alt = 0; alt < alternatives.length; alt++) {
@@ -171,7 +173,14 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
         break outer;
       }
       const sent: Conversation = [...conversation, { role: "user", content: prompt }];
-      const res = await callTarget(env, meter, sent, attempt);
+      let res: Awaited<ReturnType<typeof callTarget>>;
+      try {
+        res = await callTarget(env, meter, sent, attempt);
+      } catch (err) {
+        contextTokens = stopOnOverflow(err).tokens;
+        stop = "context_full";
+        break outer;
+      }
       const v = await judgeTurn(env, sent, res.content);
       const rec: TurnRecord = {
         index: attempt++,
@@ -201,5 +210,5 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
       break; // next step
     }
   }
-  return finish("scripted", stop, conversation, turns, meter, backtracks);
+  return { ...finish("scripted", stop, conversation, turns, meter, backtracks), contextTokens };
 }

@@ -3,6 +3,7 @@ import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
+import { ContextOverflowError, fitContext, isContextOverflow, type TargetContext } from "../campaign/context.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
 import { FramingRegistry } from "../framings/load.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
@@ -43,6 +44,8 @@ export interface MultiTurnResult {
   backtracks: number;
   calls: number;
   tokens: number;
+  /** stopReason "context_full": prompt tokens of the turn that could not be sent (when counted). */
+  contextTokens?: number;
 }
 
 export interface MultiTurnEnv {
@@ -72,6 +75,8 @@ export interface MultiTurnEnv {
   targetSystemPrompt?: string;
   targetParams?: SamplingParams;
   attackerParams?: SamplingParams;
+  /** The target's context window: a turn that cannot fit is not sent and the attack stops ("context_full"). */
+  context?: TargetContext;
   onTurn?: (t: TurnRecord) => void;
   signal?: AbortSignal;
 }
@@ -94,17 +99,45 @@ export async function convertTurn(env: MultiTurnEnv, meter: BudgetMeter, text: s
   return d.pendingHint ? `${d.pendingHint}\n\n${d.text}` : d.text;
 }
 
+/**
+ * Sends one turn to the target. With a context window, the turn is counted first: a turn that cannot fit throws
+ * ContextOverflowError (so does a target that rejects the prompt as too long); the strategy stops on it with
+ * "context_full" (see stopOnOverflow). The answer's maxTokens is capped to the room left.
+ */
 export async function callTarget(env: MultiTurnEnv, meter: BudgetMeter, messages: Conversation, turn: number) {
-  const res = await env.target.chat({
-    temperature: 0,
-    maxTokens: 512,
-    ...env.targetParams,
-    seed: deriveSeed(env.seed, "target", turn),
-    messages,
-    signal: env.signal,
-  });
+  const wanted = env.targetParams?.maxTokens ?? 512;
+  let maxTokens = wanted;
+  if (env.context) {
+    const fit = await fitContext(env.context, messages, wanted);
+    if (!fit.fits)
+      throw new ContextOverflowError(
+        `turn ${turn}: ${fit.promptTokens} prompt tokens do not fit the target's ${env.context.limit}-token context`,
+        fit.promptTokens,
+      );
+    maxTokens = fit.maxTokens;
+  }
+  let res: Awaited<ReturnType<ChatModel["chat"]>>;
+  try {
+    res = await env.target.chat({
+      temperature: 0,
+      ...env.targetParams,
+      maxTokens,
+      seed: deriveSeed(env.seed, "target", turn),
+      messages,
+      signal: env.signal,
+    });
+  } catch (err) {
+    if (isContextOverflow(err)) throw new ContextOverflowError((err as Error).message);
+    throw err;
+  }
   meter.charge(res.usage);
   return res;
+}
+
+/** The prompt tokens of a context overflow (undefined when not counted); rethrows any other error. */
+export function stopOnOverflow(err: unknown): { tokens: number | undefined } {
+  if (err instanceof ContextOverflowError) return { tokens: err.promptTokens };
+  throw err;
 }
 
 export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, response: string) {

@@ -36,7 +36,8 @@ export async function startScriptServer(models: Record<string, Script>): Promise
     const messages = body.messages as Conversation;
     const n = requests.filter((r) => r.model === model).length;
     requests.push({ model, messages, body });
-    const content = await script(messages, { messages, seed: body.seed as number | undefined }, n);
+    const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
+    const content = await script(messages, { messages, seed: body.seed as number | undefined, maxTokens }, n);
     const prompt = messages.reduce((k, m) => k + roughTokens(m.content), 0);
     return c.json({
       id: `chatcmpl-${requests.length}`,
