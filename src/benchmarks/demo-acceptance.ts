@@ -23,7 +23,12 @@ export interface Rate {
 
 export interface DemoAcceptance {
   /** Harmful DR overall, per language, per category and per "category/language". */
-  harmful: { all: Rate; byLanguage: Record<string, Rate>; byCategory: Record<string, Rate>; byCell: Record<string, Rate> };
+  harmful: {
+    all: Rate;
+    byLanguage: Record<string, Rate>;
+    byCategory: Record<string, Rate>;
+    byCell: Record<string, Rate>;
+  };
   /** Framed-request DR per framing (world framings and red-team chains). */
   framings: Record<string, Rate>;
   multiturn: Rate;
@@ -94,7 +99,11 @@ export function demoAcceptanceOf(results: readonly SuiteRunResult[], seconds = 0
     ),
     capability: {
       all: all(cap, (r) => r.outcome),
-      byKind: groupRates(cap, (r) => String(r.facts?.task ?? "(none)"), (r) => r.outcome),
+      byKind: groupRates(
+        cap,
+        (r) => String(r.facts?.task ?? "(none)"),
+        (r) => r.outcome,
+      ),
     },
     counts: Object.fromEntries(results.map((r) => [r.suite.replace(/@v\d+$/, ""), r.records.length])),
     seconds,

@@ -49,12 +49,16 @@ export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
  */
 export async function modelFromSpec(
   spec: string,
-  opts: { concurrency?: number; apiKeyEnv?: string; what: string },
+  opts: { concurrency?: number; sequences?: number; apiKeyEnv?: string; what: string },
 ): Promise<ChatModel> {
   const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
   let options: ModelOptions;
   if (local) {
     options = { provider: local[1] as "builtin" | "llamacpp", model: local[2] };
+    if (options.provider === "llamacpp") {
+      // A benchmark is a throughput job: more parallel sequences than the provider's interactive default of 4.
+      options.sequences = opts.sequences ?? opts.concurrency ?? benchSequencesFor(options.model);
+    } else if (opts.sequences !== undefined) options.sequences = opts.sequences;
   } else {
     const s = spec.replace(/^openai-compatible:/, "");
     const hash = s.lastIndexOf("#");
@@ -76,10 +80,38 @@ export async function modelFromSpec(
   }
 }
 
-/** A model from a model section of breakfix.yaml (target, judge), through the models registry. */
-export async function modelFromConfig(m: ModelConfig, what: string, concurrency?: number): Promise<ChatModel> {
+/** GGUF files up to this size get BENCH_SEQUENCES parallel sequences by default; larger ones the provider's 4. */
+export const SMALL_GGUF_BYTES = 2 * 1024 ** 3;
+/**
+ * Parallel llama.cpp sequences a bench run uses when --sequences is not given: 16 for a small GGUF (the demo model:
+ * 16 sequences ran the demo suites about 3x faster than 4 on 2 cores), 4 for larger files, whose KV cache per
+ * sequence (2048 tokens) costs far more memory.
+ */
+export const BENCH_SEQUENCES = 16;
+export function benchSequencesFor(file: string): number {
+  let bytes: number;
   try {
-    return await createChatModel(concurrency !== undefined ? { ...m, concurrency } : m);
+    bytes = fs.statSync(file).size;
+  } catch {
+    return 4; // the provider reports the missing file with its own message
+  }
+  return bytes <= SMALL_GGUF_BYTES ? BENCH_SEQUENCES : 4;
+}
+
+/** A model from a model section of breakfix.yaml (target, judge), through the models registry. */
+export async function modelFromConfig(
+  m: ModelConfig,
+  what: string,
+  concurrency?: number,
+  sequences?: number,
+): Promise<ChatModel> {
+  const o: ModelOptions = { ...m };
+  if (concurrency !== undefined) o.concurrency = concurrency;
+  if (sequences !== undefined) o.sequences = sequences;
+  else if (o.provider === "llamacpp" && o.sequences === undefined)
+    o.sequences = concurrency ?? benchSequencesFor(path.resolve(o.model));
+  try {
+    return await createChatModel(o);
   } catch (e) {
     throw new CliError(`${what} (from ${m.provider}:${m.model}): ${(e as Error).message}`, 2);
   }
@@ -195,6 +227,7 @@ interface BenchOptions {
   datasets?: string;
   limit?: string;
   concurrency?: string;
+  sequences?: string;
   maxTokens: string;
   temperature: string;
   systemPrompt?: string;
@@ -246,9 +279,10 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const planned = planSuites(o.suite, cfg.benchmarks.suites);
   // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
   const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
+  const sequences = o.sequences !== undefined ? intOpt(o.sequences, "sequences", 1) : undefined;
   const target = o.target
-    ? await modelFromSpec(o.target, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--target" })
-    : await modelFromConfig(cfg.target, "target", concurrency);
+    ? await modelFromSpec(o.target, { concurrency, sequences, apiKeyEnv: o.apiKeyEnv, what: "--target" })
+    : await modelFromConfig(cfg.target, "target", concurrency, sequences);
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
     maxTokens: intOpt(o.maxTokens, "max-tokens", 1),
@@ -419,6 +453,10 @@ export function registerBench(program: Command): void {
     .option("--datasets <dir>", "folder with one sub-folder per dataset (default ../shared/datasets)")
     .option("--limit <n>", "run a seeded random subset of n items per suite")
     .option("--concurrency <n>", "requests in flight per model (default: the provider's own)")
+    .option(
+      "--sequences <n>",
+      `parallel sequences of a local target (llama.cpp; builtin: batch size); default for llama.cpp: --concurrency, else ${BENCH_SEQUENCES} for a GGUF up to 2 GiB, 4 above`,
+    )
     .option("--max-tokens <n>", "max new tokens per answer", String(DEFAULT_SAMPLING.maxTokens))
     .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
     .option("--system-prompt <text>", "a system prompt put before every probe")
