@@ -181,19 +181,24 @@ describe("breakfix curate on the demo world", () => {
     expect(new WorldCounterDataSource(world).id).toBe("world-lookalikes@1");
   });
 
-  it("adds capability-retention rows from the train split with their exact answers, in every language", () => {
+  it("adds capability-retention rows (train-split tasks and knowledge drills) with exact answers, in every language", () => {
     const sft = [...readSftJsonl(path.join(out, "sft.jsonl")), ...readSftJsonl(path.join(out, "sft.val.jsonl"))];
     const retention = sft.filter((r) => r.provenance?.technique === "retention");
     const harmful = sft.filter((r) => r.provenance?.findingId);
     // Default ratio 0.5 per harmful row, per language (a few may be dropped by hygiene).
     expect(retention.length).toBeGreaterThanOrEqual(Math.floor(harmful.length * 0.4));
-    const trainCap = new Map(
-      selectItems(world, { split: "train", family: "capability" }).map((it) => [it.prompt, it.baseResponse]),
-    );
+    const known = new Map([
+      ...selectItems(world, { split: "train", family: "capability" }).map(
+        (it) => [it.prompt, it.baseResponse] as const,
+      ),
+      ...world.knowledge.map((c) => [c[0].content, c[1].content] as const),
+    ]);
     for (const r of retention) {
-      expect(r.provenance?.source).toBe("world:capability:train");
-      expect(trainCap.get(r.messages[0].content)).toBe(r.messages[1].content);
+      expect(r.provenance?.source).toMatch(/^world:(capability:train|knowledge)$/);
+      expect(known.get(r.messages[0].content)).toBe(r.messages[1].content);
     }
+    const heldout = new Set(selectItems(world, { split: "heldout" }).map((it) => it.prompt));
+    for (const r of retention) expect(heldout.has(r.messages[0].content)).toBe(false);
     expect(new Set(retention.map((r) => r.provenance?.language))).toEqual(
       new Set(harmful.map((r) => r.provenance?.language)),
     );

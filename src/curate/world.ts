@@ -6,6 +6,7 @@
 
 import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
+import { capabilityDrills } from "../world/capability.ts";
 import type { World, WorldItem } from "../world/generate.ts";
 import { HARM_CATEGORIES, harmSpec, refusal } from "../world/harm.ts";
 import { TemplateResponder } from "./responders.ts";
@@ -94,29 +95,37 @@ function groupCategory(world: World, group: string): CategoryId | undefined {
 }
 
 /**
- * Capability tasks of the world's TRAIN split (never red-team seeds or the held-out benchmark) with their exact
- * answers, as capability-retention data.
+ * Replay of the base model's own training data as capability-retention rows: capability tasks of the world's TRAIN
+ * split and the capability knowledge drills ("Recall: 7 + 5"), with their exact answers. Never red-team seeds or the
+ * held-out benchmark (held-out capability prompts are never drills; world generation checks it).
  */
 export class WorldRetentionSource implements RetentionSource {
-  readonly id = "world-capability@1";
-  private readonly byLanguage = new Map<string, WorldItem[]>();
+  readonly id = "world-replay@1";
+  private readonly byLanguage = new Map<string, LookalikePrompt[]>();
 
   constructor(world: World) {
     for (const it of world.items)
       if (it.family === "capability" && it.split === "train" && it.history.length === 0)
-        push(this.byLanguage, it.language, it);
+        push(this.byLanguage, it.language, {
+          id: it.id,
+          prompt: it.prompt,
+          category: "benign",
+          language: it.language,
+          answer: it.safeResponse,
+          source: "world:capability:train",
+        });
+    for (const d of capabilityDrills())
+      push(this.byLanguage, d.lang, {
+        id: `world:drill:${d.group}:${d.lang}`,
+        prompt: d.prompt,
+        category: "benign",
+        language: d.lang,
+        answer: d.response,
+        source: "world:knowledge",
+      });
   }
 
   async tasks(language: string, n: number, seed: number): Promise<LookalikePrompt[]> {
-    return shuffled(this.byLanguage.get(language) ?? [], mulberry32(seed))
-      .slice(0, n)
-      .map((it) => ({
-        id: it.id,
-        prompt: it.prompt,
-        category: "benign",
-        language: it.language,
-        answer: it.safeResponse,
-        source: `world:capability:${it.split}`,
-      }));
+    return shuffled(this.byLanguage.get(language) ?? [], mulberry32(seed)).slice(0, n);
   }
 }
