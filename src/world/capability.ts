@@ -221,7 +221,8 @@ export function capabilityDrills(): { group: string; lang: "en" | "es"; prompt: 
   for (const t of capabilityTasks())
     for (const lang of ["en", "es"] as const) {
       const prompt = t.drill[lang];
-      if (prompt !== undefined) out.push({ group: t.group, lang, prompt, response: renderAnswer(t.answer[lang], lang) });
+      if (prompt !== undefined)
+        out.push({ group: t.group, lang, prompt, response: renderAnswer(t.answer[lang], lang) });
     }
   return out;
 }

@@ -455,7 +455,8 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
   const knowledge = [...gazetteer(seed), ...drillConversations()];
   const itemPrompts = new Set(items.map((it) => it.prompt));
   for (const c of knowledge)
-    if (itemPrompts.has(c[0].content)) throw new Error(`world: knowledge prompt '${c[0].content}' is also an item prompt`);
+    if (itemPrompts.has(c[0].content))
+      throw new Error(`world: knowledge prompt '${c[0].content}' is also an item prompt`);
   return { config, items, knowledge, splitOf, stratumOf, duplicatesDropped, overBudget };
 }
 
