@@ -54,6 +54,14 @@ interface Summary {
 
 const lastJson = (s: string): Summary => JSON.parse(s.trim().split("\n").at(-1)!);
 
+/**
+ * One seed per harm category x language (--limit-seeds 20). Low-skilled: a budget of 40 keeps each seed's first two
+ * attacks, in its own language (the plan interleaves seeds), so every category x language is attacked twice.
+ * Intermediate: the whole plan (120; English seeds are also attacked in Spanish), so every category x language gets 4
+ * (en) or 8 (es) attacks: about a fifth of them cannot fit the 256-token context and are not sent.
+ */
+const BUDGET: Record<string, string> = { low_skilled: "40", intermediate: "120" };
+
 const args = (persona: string) => [
   "redteam",
   "--target",
@@ -66,6 +74,8 @@ const args = (persona: string) => [
   persona,
   "--limit-seeds",
   "20",
+  "--budget",
+  BUDGET[persona],
   "--json",
   "--no-progress",
 ];
