@@ -18,13 +18,7 @@ import { createChatModel, type ModelOptions, type ModelRuntime } from "../../mod
 import { SqliteResponseCache } from "../../models/reliability/cache.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
-import {
-  DEFAULT_ANSWER_RESERVE,
-  declaredTargetContext,
-  ggufTargetContext,
-  hfTargetContext,
-  type TargetContext,
-} from "../../redteam/campaign/context.ts";
+import { DEFAULT_ANSWER_RESERVE, type TargetContext, targetContextFor } from "../../redteam/campaign/context.ts";
 import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
 import { type Plan, planCampaign } from "../../redteam/campaign/plan.ts";
 import type { CampaignProgress } from "../../redteam/campaign/run.ts";
@@ -111,29 +105,14 @@ interface RedteamOptions {
   progress: boolean;
 }
 
-/**
- * The target's context window: a local target (llamacpp, builtin) is measured with its own tokenizer and trained
- * context (--target-context lowers or sets the limit); an HTTP target only has one when --target-context declares it
- * (counts are then estimates, and a 400 "context length" answer is still handled as "not sent").
- */
-export async function targetContextFor(
-  o: ModelOptions,
-  declared: number | undefined,
-  reserve: number,
-): Promise<TargetContext | undefined> {
-  let ctx: TargetContext | undefined;
+/** The target's context window (see redteam/campaign/context.ts), with a CLI error when it cannot be read. */
+async function targetContext(o: ModelOptions, declared: number | undefined, reserve: number) {
   try {
-    if (o.provider === "llamacpp") ctx = await ggufTargetContext(o.model, reserve);
-    else if (o.provider === "builtin" && existsSync(path.join(o.model, "config.json")))
-      ctx = hfTargetContext(o.model, reserve);
+    return await targetContextFor(o, declared, reserve);
   } catch (e) {
     throw new CliError(`--target: cannot read the context window of ${o.model}: ${(e as Error).message}`, 2);
   }
-  if (declared === undefined) return ctx;
-  if (!ctx) return declaredTargetContext(declared, reserve);
-  return { ...ctx, limit: declared, source: `declared ${declared} tokens (${ctx.source})` };
 }
-
 function progressReporter(enabled: boolean) {
   return makeProgressReporter<CampaignProgress>(enabled, {
     format: "redteam [{bar}] {value}/{total} | ETA {eta_formatted} | successes {successes} | failed {failed}",
@@ -358,7 +337,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
   try {
     const targetOptions = { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency };
     target = await buildModel(targetOptions, "--target", rt);
-    context = await targetContextFor(
+    context = await targetContext(
       targetOptions,
       intOpt(o.targetContext, "target-context", 1),
       intOpt(o.answerReserve, "answer-reserve", 1) ?? DEFAULT_ANSWER_RESERVE,

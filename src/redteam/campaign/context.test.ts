@@ -21,6 +21,7 @@ import {
   hfTargetContext,
   isContextOverflow,
   type TargetContext,
+  targetContextFor,
 } from "./context.ts";
 import { MemoryCampaignStore } from "./memory-store.ts";
 import { asrReport } from "./metrics.ts";
@@ -129,6 +130,20 @@ describe("fitContext", () => {
     } finally {
       await gguf.close?.();
     }
+  });
+});
+
+describe("targetContextFor", () => {
+  it("reads local targets, declares HTTP ones, and lets a declared limit override", async () => {
+    const hf = await targetContextFor({ provider: "builtin", model: path.join(DEMO, "model") });
+    expect(hf?.limit).toBe(256);
+    expect(await targetContextFor({ provider: "openai-compatible", model: "x" })).toBeUndefined();
+    const http = await targetContextFor({ provider: "openai-compatible", model: "x" }, 8192, 100);
+    expect(http).toMatchObject({ limit: 8192, reserve: 100 });
+    const lowered = await targetContextFor({ provider: "builtin", model: path.join(DEMO, "model") }, 128);
+    expect(lowered?.limit).toBe(128);
+    expect(lowered?.count([{ role: "user", content: "hello" }])).toBe(hf?.count([{ role: "user", content: "hello" }]));
+    await expect(targetContextFor({ provider: "llamacpp", model: path.join(DEMO, "missing.gguf") })).rejects.toThrow();
   });
 });
 

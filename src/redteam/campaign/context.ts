@@ -165,3 +165,22 @@ export function declaredTargetContext(limit: number, reserve = DEFAULT_ANSWER_RE
     count: (c) => c.reduce((n, m) => n + 4 + Math.ceil(m.content.length / 3), 0),
   };
 }
+
+/**
+ * The context window of a target given its model options (the models registry's ModelOptions, or any object with
+ * provider and model): llamacpp -> the GGUF's; builtin with an HF folder -> the folder's; otherwise none, unless
+ * `declared` gives a limit (it also lowers a local model's). For the CLI and the cycle.
+ */
+export async function targetContextFor(
+  o: { provider: string; model: string },
+  declared?: number,
+  reserve = DEFAULT_ANSWER_RESERVE,
+): Promise<TargetContext | undefined> {
+  let ctx: TargetContext | undefined;
+  if (o.provider === "llamacpp") ctx = await ggufTargetContext(o.model, reserve);
+  else if (o.provider === "builtin" && existsSync(path.join(o.model, "config.json")))
+    ctx = hfTargetContext(o.model, reserve);
+  if (declared === undefined) return ctx;
+  if (!ctx) return declaredTargetContext(declared, reserve);
+  return { ...ctx, limit: declared, source: `declared ${declared} tokens (${ctx.source})` };
+}
