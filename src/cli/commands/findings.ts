@@ -87,9 +87,10 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
       return;
     }
     const top = Number(o.top);
+    const notSent = res.records.filter((r) => r.notSent).length;
     const lines = [
       `campaign ${manifest.id}  (${manifest.createdAt}, persona ${manifest.persona}, target ${manifest.target}, judge ${manifest.judge})`,
-      `records ${res.records.length}/${manifest.recordIds.length}${res.missing ? ` (${res.missing} not run yet: re-run the campaign)` : ""}`,
+      `records ${res.records.length}/${manifest.recordIds.length}${res.missing ? ` (${res.missing} not run yet: re-run the campaign)` : ""}${notSent ? `, ${notSent} not sent (prompt does not fit the target's ${manifest.context?.limit ?? "?"}-token context)` : ""}`,
       `vulnerabilities ${res.identified.vulnerabilities.length}, findings ${res.identified.findings.length}`,
       "",
     ];
