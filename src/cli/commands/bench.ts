@@ -49,12 +49,13 @@ export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
  */
 export async function modelFromSpec(
   spec: string,
-  opts: { concurrency?: number; sequences?: number; apiKeyEnv?: string; what: string },
+  opts: { concurrency?: number; sequences?: number; adapter?: string; apiKeyEnv?: string; what: string },
 ): Promise<ChatModel> {
   const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
   let options: ModelOptions;
   if (local) {
     options = { provider: local[1] as "builtin" | "llamacpp", model: local[2] };
+    if (opts.adapter) options.adapter = opts.adapter;
     if (options.provider === "llamacpp") {
       // A benchmark is a throughput job: more parallel sequences than the provider's interactive default of 4.
       options.sequences = opts.sequences ?? opts.concurrency ?? benchSequencesFor(options.model);
@@ -70,6 +71,12 @@ export async function modelFromSpec(
       );
     }
     options = { provider: "openai-compatible", baseUrl: url, model: hash > 0 ? s.slice(hash + 1) : "default" };
+    if (opts.adapter) {
+      throw new CliError(
+        `${opts.what}: an adapter applies to a local target (builtin:DIR, llamacpp:FILE.gguf), not to an endpoint`,
+        2,
+      );
+    }
   }
   if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
   if (opts.apiKeyEnv) options.apiKeyEnv = opts.apiKeyEnv;
@@ -104,8 +111,10 @@ export async function modelFromConfig(
   what: string,
   concurrency?: number,
   sequences?: number,
+  adapter?: string,
 ): Promise<ChatModel> {
   const o: ModelOptions = { ...m };
+  if (adapter) o.adapter = adapter;
   if (concurrency !== undefined) o.concurrency = concurrency;
   if (sequences !== undefined) o.sequences = sequences;
   else if (o.provider === "llamacpp" && o.sequences === undefined)
@@ -228,6 +237,7 @@ interface BenchOptions {
   limit?: string;
   concurrency?: string;
   sequences?: string;
+  adapter?: string;
   maxTokens: string;
   temperature: string;
   systemPrompt?: string;
@@ -281,8 +291,14 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
   const sequences = o.sequences !== undefined ? intOpt(o.sequences, "sequences", 1) : undefined;
   const target = o.target
-    ? await modelFromSpec(o.target, { concurrency, sequences, apiKeyEnv: o.apiKeyEnv, what: "--target" })
-    : await modelFromConfig(cfg.target, "target", concurrency, sequences);
+    ? await modelFromSpec(o.target, {
+        concurrency,
+        sequences,
+        adapter: o.adapter,
+        apiKeyEnv: o.apiKeyEnv,
+        what: "--target",
+      })
+    : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
     maxTokens: intOpt(o.maxTokens, "max-tokens", 1),
@@ -439,6 +455,10 @@ export function registerBench(program: Command): void {
       "--judge <expr>",
       "judge of every non-demo suite: refusal-patterns (default), harm-severity, strongreject, harmbench, " +
         "llama-guard-3, xstest-grader, or an ensemble such as 'cascade(refusal-patterns, harm-severity)'",
+    )
+    .option(
+      "--adapter <path>",
+      "LoRA adapter of a local target: a GGUF adapter file (llamacpp:) or a PEFT folder (builtin:), as `train` writes",
     )
     .option("--judge-model <spec>", "the model LLM judges run on (URL#model); default: the config's judge model")
     .option(
