@@ -142,9 +142,10 @@ const curationSchema = z.strictObject({
   /**
    * Capability-retention rows (benign tasks the model already does, answered correctly) per safety example, per
    * language, so safety training does not erode capability. Needs a retention source (the demo world has one; for
-   * real models give your own task file).
+   * real models give your own task file). Phi-3's safety data was a small share of a broad post-training mix; on the
+   * demo model, 2 kept 2 more capability points than 0.5 at the same safety gain.
    */
-  retentionRatio: z.number().min(0).default(0.5),
+  retentionRatio: z.number().min(0).default(2),
   /** Word n-gram size of the near-duplicate check. */
   dedupNgram: z.number().int().positive().default(3),
   /** Near-duplicate threshold (Jaccard similarity of word n-grams): the later of two rows at or above it is dropped. */

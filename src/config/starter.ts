@@ -97,7 +97,7 @@ benchmarks:
 # Fix-data curation.
 curation:
   counterDataRatio: 1     # benign look-alike examples per safety example (guards against over-refusal)
-  retentionRatio: 0.5     # capability-retention examples per safety example (guards against forgetting)
+  retentionRatio: 2       # capability-retention examples per safety example (guards against forgetting)
   dedupNgram: 3           # word n-gram size of the near-duplicate check
   dedupThreshold: 0.8     # drop the later of two rows at or above this Jaccard similarity
   decontaminationNgram: 8 # word n-gram size for decontamination against the benchmarks

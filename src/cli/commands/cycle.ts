@@ -36,10 +36,11 @@ export function demoTraining(t: TrainingPlan): TrainingPlan {
     // Every linear layer: on a 1.8M-parameter model, attention-only adapters (the config default, sized for 3-8B
     // models) cannot move the MLPs that map a request's category to its placeholder answer.
     lora: { ...t.lora, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
-    // A round curates ~100-300 rows: 6 SFT epochs (~50-100 steps) make the refusals stick; 2 DPO epochs then push
-    // the unsafe completions down. Measured on the committed demo model (issue 11/12 notes).
+    // A round curates ~200-300 rows: 6 SFT epochs (~100 steps) make the refusals stick (2 epochs left harmful DR at
+    // 82%); then one gentle DPO epoch with an SFT term (RPO), since plain sigmoid DPO at 5e-4 drove its loss to ~0 and
+    // garbled the model's text. Measured on the committed demo model, round-1 data (issue 11/12 notes).
     sft: { enabled: true, lr: 2e-3, epochs: 6, batchSize: 16 },
-    dpo: { ...t.dpo, enabled: true, lr: 5e-4, epochs: 2, batchSize: 8 },
+    dpo: { ...t.dpo, enabled: true, lr: 1e-4, epochs: 1, batchSize: 8, loss: "sft_dpo" },
     maxSeqLen: 256,
   };
 }
