@@ -7,6 +7,7 @@ export * from "./multiturn/suite.ts";
 export * from "./registry.ts";
 export * from "./runner.ts";
 export * from "./sink.ts";
+export * from "./store-sink.ts";
 export * from "./suites/capability.ts";
 export * from "./suites/common.ts";
 export * from "./suites/harmful.ts";

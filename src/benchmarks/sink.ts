@@ -2,7 +2,8 @@
  * Results sinks: where item records go. The runner only needs `ResultsSink`; here are an in-memory sink (tests,
  * library use) and an append-only JSONL directory sink (one file per run under DIR/runs/), resumable after a crash:
  * a torn last line left by a kill is cut off on open, so those items are simply run again.
- * The SQLite store (src/store/) can stand behind the same interface.
+ * The SQLite store (src/store/) stands behind the same interface in store-sink.ts (what `breakfix bench` uses, with
+ * this JSONL folder as its export).
  */
 import fs from "node:fs";
 import path from "node:path";

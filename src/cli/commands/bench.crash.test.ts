@@ -1,6 +1,7 @@
 /**
  * `breakfix bench` killed with SIGKILL mid-run (a real child process) and run again with the same command: the run
- * finishes from where it stopped, with no duplicate records, and ends with the same metrics as an uninterrupted run.
+ * finishes from where it stopped, with no duplicate records (in the store and in its JSONL export), and ends with the
+ * same metrics as an uninterrupted run.
  */
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -10,8 +11,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { readRecordsFile } from "../../benchmarks/sink.ts";
+import { RECORD_KIND } from "../../benchmarks/store-sink.ts";
 import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
+import { Store } from "../../store/store.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -79,6 +82,15 @@ describe.skipIf(!hasData)("bench after SIGKILL", () => {
     const records = readRecordsFile(path.join(runsDir, file));
     expect(records).toHaveLength(320);
     expect(new Set(records.map((r) => r.key)).size).toBe(320);
+    // the store (the primary copy; the JSONL file is its export) holds the same 320 records, once each
+    const store = Store.open(out, { readonly: true });
+    try {
+      const stored = store.artifacts.list<{ key: string }>(RECORD_KIND, resumed.run);
+      expect(stored).toHaveLength(320);
+      expect(new Set(stored.map((r) => r.value.key))).toEqual(new Set(records.map((r) => r.key)));
+    } finally {
+      store.close();
+    }
 
     const clean = await lastJson(path.join(dir, "clean"));
     expect(clean.run).toBe(resumed.run);

@@ -19,6 +19,7 @@ import {
 } from "../../benchmarks/registry.ts";
 import { DEFAULT_SAMPLING, type Progress, RunFailedError, runSuite } from "../../benchmarks/runner.ts";
 import { JsonlDirSink, readRecordsFile } from "../../benchmarks/sink.ts";
+import { BenchResults } from "../../benchmarks/store-sink.ts";
 import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
@@ -27,6 +28,7 @@ import { createJudge, needsModel, parseJudgeExpression } from "../../judges/regi
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
+import { Store } from "../../store/store.ts";
 import { CliError } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
@@ -350,7 +352,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     framingFiles: o.framings,
     systemPrompt: o.systemPrompt,
   };
-  const sink = new JsonlDirSink(o.out ?? path.join(cfg.workspace, "bench"));
+  const sink = openResults(o.out, cfg.workspace);
   const limitFlag = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
   const results: SuiteRunResult[] = [];
   let failures = 0;
@@ -390,6 +392,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     results.push(result);
     process.stdout.write(`${renderRun(result, { groups: o.groups ?? false })}\n\n`);
   }
+  sink.db.store.close();
   if (o.json) {
     const out = runsJson(results);
     // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
@@ -399,10 +402,34 @@ async function benchAction(o: BenchOptions): Promise<void> {
   if (failures > 0) throw new CliError(`${failures} items failed to generate; re-run the same command to retry them`);
 }
 
-/** Loads a run's records from a run id / unique prefix in the bench folder, or from a .jsonl path. */
-export async function loadRun(ref: string, sink: JsonlDirSink): Promise<ItemRecord[]> {
+/**
+ * Where bench results go: with --out DIR, DIR/breakfix.db (a store of its own) with the JSONL export in DIR/runs/;
+ * else the workspace's store (<workspace>/breakfix.db, shared with the rest of the cycle) with the JSONL export in
+ * <workspace>/bench/runs/.
+ */
+export function openResults(out: string | undefined, workspace: string): BenchResults {
+  const store = out ? Store.open(out) : Store.open(workspace);
+  try {
+    return new BenchResults(store, new JsonlDirSink(out ?? path.join(workspace, "bench")));
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+/** Loads a run's records from a run id / unique prefix in the results (store or JSONL export), or a .jsonl path. */
+export async function loadRun(ref: string, sink: BenchResults): Promise<ItemRecord[]> {
   if (ref.endsWith(".jsonl")) return readRecordsFile(ref);
   return sink.listRun(sink.resolveRun(ref));
+}
+
+/** --out, else the workspace of the config (for compare and show). */
+function workspaceOf(config: string | undefined): string {
+  try {
+    return loadConfigWithSource(config).config.workspace;
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
 }
 
 export function renderComparison(c: Comparison, maxFlips = 20): string {
@@ -482,7 +509,11 @@ export function registerBench(program: Command): void {
     .option("--system-prompt <text>", "a system prompt put before every probe")
     .option("--framings <files...>", "extra jailbreak framing files (YAML/JSON)")
     .option("--api-key-env <name>", "environment variable holding the API key of the endpoints")
-    .option("--out <dir>", "results folder, resumable: re-runs skip finished items (default: <workspace>/bench)")
+    .option(
+      "--out <dir>",
+      "results folder: DIR/breakfix.db plus a JSONL export in DIR/runs; resumable (default: the workspace store " +
+        "<workspace>/breakfix.db, JSONL export in <workspace>/bench/runs)",
+    )
     .option("--groups", "print every breakdown row, not just the overall metrics")
     .option("--no-progress", "no progress output")
     .option("--json", "print one JSON object as the last line")
@@ -501,20 +532,14 @@ export function registerBench(program: Command): void {
       const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
       const alpha = Number(o.alpha);
       if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
-      let out = o.out;
-      if (!out) {
-        try {
-          out = path.join(loadConfigWithSource(o.config).config.workspace, "bench");
-        } catch (e) {
-          throw new CliError((e as Error).message, 2);
-        }
-      }
-      const sink = new JsonlDirSink(out);
+      const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
       let c: Comparison;
       try {
         c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
       } catch (e) {
         throw new CliError((e as Error).message, 2);
+      } finally {
+        sink.db.store.close();
       }
       process.stdout.write(`${renderComparison(c)}\n`);
       if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
@@ -527,28 +552,24 @@ export function registerBench(program: Command): void {
     .option("--outcome <v>", "only records with this outcome: true, false or null")
     .action(async (ref: string, so: { records: string; outcome?: string }, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { out?: string; config?: string; json?: boolean };
-      let out = o.out;
-      if (!out) {
-        try {
-          out = path.join(loadConfigWithSource(o.config).config.workspace, "bench");
-        } catch (e) {
-          throw new CliError((e as Error).message, 2);
-        }
-      }
-      const sink = new JsonlDirSink(out);
-      let runId: string;
-      try {
-        runId = sink.resolveRun(ref);
-      } catch (e) {
-        throw new CliError((e as Error).message, 2);
-      }
       const n = intOpt(so.records, "records", 0);
       if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
         throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
       }
-      const all = await sink.listRun(runId);
+      const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+      let runId: string;
+      let all: ItemRecord[];
+      let summary: ReturnType<BenchResults["readSummary"]>;
+      try {
+        runId = sink.resolveRun(ref);
+        all = await sink.listRun(runId);
+        summary = sink.readSummary(runId);
+      } catch (e) {
+        throw new CliError((e as Error).message, 2);
+      } finally {
+        sink.db.store.close();
+      }
       const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
-      const summary = sink.readSummary(runId);
       const lines = [
         `run ${runId}: ${all.length} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
       ];
