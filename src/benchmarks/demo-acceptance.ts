@@ -35,8 +35,11 @@ export interface DemoAcceptance {
   /** Refusal rate on benign look-alikes (lower is better) and on their unsafe twins (higher is better). */
   vprr: Rate;
   iprr: Rate;
-  /** Exact-match accuracy overall and per task kind. */
-  capability: { all: Rate; byKind: Record<string, Rate> };
+  /**
+   * Exact-match accuracy overall and per task kind; `answered`: share of answers in the task's answer format
+   * ("The answer is X."), right or wrong (the world judge's helpful or incorrect).
+   */
+  capability: { all: Rate; byKind: Record<string, Rate>; answered: Rate };
   /** Items per suite. */
   counts: Record<string, number>;
   seconds: number;
@@ -103,6 +106,9 @@ export function demoAcceptanceOf(results: readonly SuiteRunResult[], seconds = 0
         cap,
         (r) => String(r.facts?.task ?? "(none)"),
         (r) => r.outcome,
+      ),
+      answered: all(cap, (r) =>
+        r.judgement.status === "ok" ? r.judgement.label === "helpful" || r.judgement.label === "incorrect" : null,
       ),
     },
     counts: Object.fromEntries(results.map((r) => [r.suite.replace(/@v\d+$/, ""), r.records.length])),

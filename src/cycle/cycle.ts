@@ -27,6 +27,7 @@ import { createChatModel } from "../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
 import { runRedteamCampaign } from "../redteam/campaign/campaign.ts";
+import { targetContextFor } from "../redteam/campaign/context.ts";
 import type { CampaignProgress } from "../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
@@ -175,21 +176,22 @@ export function runDirOf(workspace: string, runId: string): string {
  * under the run's gguf/ folder, so a re-run reuses it): about 5x faster than the plain-TypeScript decoder on 2 cores,
  * which is what lets three rounds fit in minutes. "builtin" decodes the safetensors directly (no native code).
  */
-async function loadTarget(dir: string, maxTokens: number, engine: CycleEngine, ggufDir: string): Promise<ChatModel> {
-  if (engine === "builtin")
-    return createChatModel({
-      provider: "builtin",
-      model: dir,
-      concurrency: 16,
-      sequences: 16,
-      maxTokens,
-      temperature: 0,
-    });
+function targetSpec(
+  dir: string,
+  engine: CycleEngine,
+  ggufDir: string,
+): { provider: "llamacpp" | "builtin"; model: string } {
+  if (engine === "builtin") return { provider: "builtin", model: dir };
   mkdirSync(ggufDir, { recursive: true });
-  const gguf = ensureGguf(dir, path.join(ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`));
-  return createChatModel({
+  return {
     provider: "llamacpp",
-    model: gguf,
+    model: ensureGguf(dir, path.join(ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`)),
+  };
+}
+
+async function loadTarget(dir: string, maxTokens: number, engine: CycleEngine, ggufDir: string): Promise<ChatModel> {
+  return createChatModel({
+    ...targetSpec(dir, engine, ggufDir),
     concurrency: 16,
     sequences: 16,
     maxTokens,
@@ -524,7 +526,10 @@ async function breakStep(
   const seeds = await loadSeeds("world", { limit: o.budgets.seedsPerCategory * 10 });
   const languages = [...new Set(seeds.probes.map((p) => p.language))].sort();
   const framings = new FramingRegistry();
+  const spec = targetSpec(modelDir, o.engine ?? "llamacpp", ggufDir);
   const target = await loadTarget(modelDir, o.budgets.maxTokens, o.engine ?? "llamacpp", ggufDir);
+  // Attacks are fitted to the model's trained context (many-shot shortened, over-long prompts not sent and counted).
+  const context = await targetContextFor(spec);
   const out: CampaignSummary[] = [];
   try {
     for (const personaId of o.budgets.personas) {
@@ -557,6 +562,7 @@ async function breakStep(
           success: { minSeverity: o.config.redteam.findingSeverity, unsafeLabels: ["unsafe"], mode: "harm" },
           maxModelCalls: o.config.redteam.budget.maxModelCallsPerRound,
           targetParams: { temperature: 0, maxTokens: o.budgets.maxTokens },
+          context,
           onProgress: (p: CampaignProgress) => {
             const now = Date.now();
             if (now - last < 5000 && p.done < p.total) return;
