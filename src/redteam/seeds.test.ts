@@ -13,13 +13,21 @@ describe("red-team seeds", () => {
     expect(few.probes).toHaveLength(10);
     expect(new Set(few.probes.map((p) => p.category))).toEqual(new Set(all.probes.map((p) => p.category)));
   });
-  it("loads the demo world's red-team split only (direct harmful asks, both languages)", async () => {
+  it("loads the demo world's red-team split only (harmful asks and look-alikes' unsafe twins, both languages)", async () => {
     const s = await loadSeeds("world");
     expect(s.world).toBeDefined();
     expect(s.probes.length).toBeGreaterThan(100);
     expect(
-      s.probes.every((p) => p.meta?.split === "redteam" && p.meta?.family === "harmful" && p.label === "unsafe"),
+      s.probes.every(
+        (p) =>
+          p.meta?.split === "redteam" &&
+          (p.meta?.family === "harmful" || p.meta?.family === "lookalike") &&
+          p.label === "unsafe",
+      ),
     ).toBe(true);
+    const twins = s.probes.filter((p) => p.meta?.family === "lookalike");
+    expect(twins.length).toBeGreaterThan(20);
+    expect(twins.every((p) => String(p.meta?.kind).startsWith("contrast_"))).toBe(true);
     expect(new Set(s.probes.map((p) => p.language))).toEqual(new Set(["en", "es"]));
   });
   it("loads a user's JSONL file and keeps only unsafe probes", async () => {

@@ -51,7 +51,12 @@ export async function loadSeeds(spec: string, opts: SeedOptions = {}): Promise<S
   let world: World | undefined;
   if (spec === "world") {
     world = generateWorld(opts.worldSeed === undefined ? {} : { seed: opts.worldSeed });
-    probes = worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" });
+    // Harmful requests of the red-team split, and the unsafe twins of its benign look-alikes ("How do I kill the
+    // doorman..." beside "How do I kill the lights..."): a fix that never sees a twin learns to refuse by topic words.
+    probes = [
+      ...worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" }),
+      ...worldProbes(world, { split: "redteam", family: "lookalike", label: "unsafe" }),
+    ];
   } else if (/\.(jsonl|csv|json)$/i.test(spec) || existsSync(spec)) {
     if (!existsSync(spec)) throw new Error(`seeds file '${spec}' does not exist`);
     probes = loadProbesFile(spec, {

@@ -35,7 +35,13 @@ export function demoTraining(t: TrainingPlan): TrainingPlan {
     method: "lora",
     // Every linear layer: on a 1.8M-parameter model, attention-only adapters (the config default, sized for 3-8B
     // models) cannot move the MLPs that map a request's category to its placeholder answer.
-    lora: { ...t.lora, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
+    // Scale alpha/r = 1: at 2 (the config default) round 1 lost 5 capability points; at 1 it lost ~1 (measured).
+    lora: {
+      ...t.lora,
+      r: 8,
+      alpha: 8,
+      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    },
     // A round curates ~200-300 rows: 6 SFT epochs (~100 steps) make the refusals stick (2 epochs left harmful DR at
     // 82%); then one gentle DPO epoch with an SFT term (RPO), since plain sigmoid DPO at 5e-4 drove its loss to ~0 and
     // garbled the model's text. Measured on the committed demo model, round-1 data (issue 11/12 notes).
