@@ -33,19 +33,18 @@ export function demoTraining(t: TrainingPlan): TrainingPlan {
   return {
     ...t,
     method: "lora",
-    // Every linear layer: on a 1.8M-parameter model, attention-only adapters (the config default, sized for 3-8B
-    // models) cannot move the MLPs that map a request's category to its placeholder answer.
-    // Scale alpha/r = 1: at 2 (the config default) round 1 lost 5 capability points; at 1 it lost ~1 (measured).
+    // Every linear layer at adapter scale alpha/r = 1. Measured on the committed demo model, round-1 data (the notes of
+    // issues 11/12): attention-only adapters could not move the MLPs that map a request to its placeholder answer
+    // (2 epochs: harmful DR 82%); scale 2 (the config default) lost 5 capability points in one round; scale 1 with 10
+    // SFT epochs (~170 steps) cut harmful DR to 12% for about 1 point of capability. Then one gentle DPO epoch with an
+    // SFT term (RPO): plain sigmoid DPO at 5e-4 drove its loss to ~0 and garbled the model's text.
     lora: {
       ...t.lora,
       r: 8,
       alpha: 8,
       targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     },
-    // A round curates ~200-300 rows: 6 SFT epochs (~100 steps) make the refusals stick (2 epochs left harmful DR at
-    // 82%); then one gentle DPO epoch with an SFT term (RPO), since plain sigmoid DPO at 5e-4 drove its loss to ~0 and
-    // garbled the model's text. Measured on the committed demo model, round-1 data (issue 11/12 notes).
-    sft: { enabled: true, lr: 2e-3, epochs: 6, batchSize: 16 },
+    sft: { enabled: true, lr: 2e-3, epochs: 10, batchSize: 16 },
     dpo: { ...t.dpo, enabled: true, lr: 1e-4, epochs: 1, batchSize: 8, loss: "sft_dpo" },
     maxSeqLen: 256,
   };
