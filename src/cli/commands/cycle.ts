@@ -9,7 +9,13 @@ import path from "node:path";
 import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
-import { type CycleBudgets, runCycle, type TrainingPlan, trainingPlanFrom } from "../../cycle/cycle.ts";
+import {
+  type CycleBudgets,
+  type CycleEngine,
+  runCycle,
+  type TrainingPlan,
+  trainingPlanFrom,
+} from "../../cycle/cycle.ts";
 import { buildWorldModel } from "../../world/build.ts";
 import { CliError } from "../errors.ts";
 
@@ -73,7 +79,14 @@ interface CycleFlags {
   maxTokens?: string;
   trainMaxSteps?: string;
   personas?: string;
+  engine?: string;
   json?: boolean;
+}
+
+function engineOf(v: string | undefined): CycleEngine | undefined {
+  if (v === undefined) return undefined;
+  if (v === "llamacpp" || v === "builtin") return v;
+  throw new CliError(`--engine: expected llamacpp or builtin, got '${v}'`, 2);
 }
 
 function int(v: string | undefined, name: string, min: number): number | undefined {
@@ -136,6 +149,7 @@ async function cycleAction(f: CycleFlags): Promise<void> {
     rounds: int(f.rounds, "rounds", 1) ?? cfg.cycle.rounds,
     budgets,
     training: demo ? demoTraining(plan) : plan,
+    engine: engineOf(f.engine),
     log,
   });
   const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
@@ -173,6 +187,10 @@ export function registerCycle(program: Command): void {
     .option("--max-tokens <n>", "generation cap for the target")
     .option("--train-max-steps <n>", "cap on optimizer steps per training stage")
     .option("--personas <list>", "red-team personas each round, comma-separated")
+    .option(
+      "--engine <name>",
+      "how round models run: llamacpp (default: a GGUF export through llama.cpp) or builtin (no native code)",
+    )
     .option("--json", 'print {"rounds": [...]} as one JSON object on the last line')
     .action(cycleAction);
 }
