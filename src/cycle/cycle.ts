@@ -11,7 +11,7 @@
  * content-keyed records (suite records, attack records, replays, training checkpoints).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
 import type { Progress } from "../benchmarks/runner.ts";
@@ -65,6 +65,8 @@ export interface CycleBudgets {
 /** The post-training recipe of a round (from breakfix.yaml training, or the demo recipe). */
 export interface TrainingPlan {
   method: "lora" | "full";
+  /** Each round trains on the base model with all rounds' fix data (default false: stacked; see runCycle). */
+  cumulative?: boolean;
   lora: { r: number; alpha: number; dropout: number; targetModules: string[] };
   sft: { enabled: boolean; lr: number; epochs: number; batchSize: number };
   dpo: {
@@ -197,6 +199,31 @@ async function loadTarget(dir: string, maxTokens: number, engine: CycleEngine, g
     maxTokens,
     temperature: 0,
   });
+}
+
+const countLines = (file: string): number =>
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim()).length
+    : 0;
+
+/** The fix data of several rounds as one set of files (rows in round order; written atomically, idempotent). */
+function mergeCurationFiles(dirs: readonly string[], out: string): ReturnType<typeof curationFiles> {
+  const files = curationFiles(out);
+  mkdirSync(out, { recursive: true });
+  for (const k of ["sft", "dpo", "sftVal", "dpoVal"] as const) {
+    const text = dirs
+      .map((d) => curationFiles(d)[k])
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f, "utf8").trim())
+      .filter(Boolean)
+      .join("\n");
+    const tmp = `${files[k]}.tmp`;
+    writeFileSync(tmp, text ? `${text}\n` : "");
+    renameSync(tmp, files[k]);
+  }
+  return files;
 }
 
 /** Rounds of the cycle; see the file comment. */
@@ -339,11 +366,27 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
           missingSets: contamination.missing,
         };
       });
+      // Stacked (the default): each round fine-tunes the previous round's model on this round's fix data.
+      // Cumulative: each round trains a fresh adapter on the BASE model with the fix data of rounds 1..r (one growing
+      // safety set, as in the Phi-3 cycle). Measured on the demo model, 3 rounds: cumulative had IPRR 81% vs 60% and
+      // jailbreak DR 9.0% vs 14.7%, but a 9.4-point en/es gap vs 2.8 and capability 83.3% vs 82.9% (same within noise),
+      // so the default stays stacked until the trade-off is understood.
+      const cumulative = o.training.cumulative ?? false;
+      const trainFrom = cumulative ? path.resolve(o.baseModel) : prevDir;
+      const sources = cumulative
+        ? Array.from({ length: r }, (_, i) => (i + 1 === r ? cur : steps.get<{ dataDir: string }>(i + 1, "curate")))
+        : [cur];
+      const dataDirs = sources.flatMap((x) => (x ? [abs(x.dataDir)] : []));
+      const files =
+        dataDirs.length === 1
+          ? curationFiles(dataDirs[0])
+          : mergeCurationFiles(dataDirs, path.join(roundDir, "data-all"));
+      const trainRows = countLines(files.sft);
+      const hasVal = countLines(files.sftVal) > 0;
       let modelDir = prevDir;
-      if (cur.train === 0) log(`round ${r}: no training rows were curated; the model is unchanged this round`);
+      if (trainRows === 0) log(`round ${r}: no training rows were curated; the model is unchanged this round`);
       else {
-        const files = curationFiles(abs(cur.dataDir));
-        const hasVal = cur.validation > 0;
+        modelDir = trainFrom;
         if (o.training.sft.enabled) {
           const sft = await steps.run(r, "train-sft", () =>
             trainStep(
@@ -360,7 +403,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
           modelDir = abs(sft.model);
           store.trainingRuns.put(
             { runId, round: r, stage: "sft" },
-            { kind: "sft", baseModel: rel(prevDir), resultModel: sft.model, params: sft.params },
+            { kind: "sft", baseModel: rel(trainFrom), resultModel: sft.model, params: sft.params },
             { runId, round: r },
           );
         }
