@@ -16,6 +16,27 @@ import { ModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { renderChatTemplate } from "./llamacpp.ts";
 
+/**
+ * A Hugging Face folder's tokenizer_config.json (empty when absent) and its chat template: the config's
+ * `chat_template`, else chat_template.jinja, else undefined (callers say why they need one).
+ */
+export function readHfChatTemplate(dir: string): {
+  tokCfgFile: string;
+  tokCfg: Record<string, unknown>;
+  template: string | undefined;
+} {
+  const tokCfgFile = path.join(dir, "tokenizer_config.json");
+  const tokCfg = existsSync(tokCfgFile) ? readJson(tokCfgFile) : {};
+  const templateFile = path.join(dir, "chat_template.jinja");
+  const template =
+    typeof tokCfg.chat_template === "string"
+      ? tokCfg.chat_template
+      : existsSync(templateFile)
+        ? readFileSync(templateFile, "utf8")
+        : undefined;
+  return { tokCfgFile, tokCfg, template };
+}
+
 export interface BuiltinOptions {
   /** HF model folder. */
   model: string;
@@ -127,15 +148,7 @@ export class BuiltinModel implements ChatModel {
     const loaded = loadModel(dir);
     const weights = opts.adapter ? mergePeftAdapter(loaded.weights, opts.adapter) : loaded.weights;
     const tokJson = readJson(path.join(dir, "tokenizer.json"));
-    const tokCfgFile = path.join(dir, "tokenizer_config.json");
-    const tokCfg = existsSync(tokCfgFile) ? readJson(tokCfgFile) : {};
-    const templateFile = path.join(dir, "chat_template.jinja");
-    const template =
-      typeof tokCfg.chat_template === "string"
-        ? tokCfg.chat_template
-        : existsSync(templateFile)
-          ? readFileSync(templateFile, "utf8")
-          : undefined;
+    const { tokCfgFile, tokCfg, template } = readHfChatTemplate(dir);
     if (!template)
       throw new ModelError(`${tokCfgFile}: chat_template: missing (the builtin provider needs one)`, "config");
     const tokenizer = new Tokenizer(tokJson, tokCfg);

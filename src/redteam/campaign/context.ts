@@ -19,6 +19,7 @@ import path from "node:path";
 import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import type { Conversation } from "../../domain/types.ts";
+import { readHfChatTemplate } from "../../models/providers/builtin.ts";
 
 export interface TargetContext {
   /** Positions the target can attend to: prompt + answer. */
@@ -97,15 +98,7 @@ export function hfTargetContext(dir: string, reserve = DEFAULT_ANSWER_RESERVE): 
   const cfgFile = path.join(dir, "config.json");
   const limit = Number(readJson(cfgFile).max_position_embeddings);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`${cfgFile}: max_position_embeddings: missing or invalid`);
-  const tokCfgFile = path.join(dir, "tokenizer_config.json");
-  const tokCfg = existsSync(tokCfgFile) ? readJson(tokCfgFile) : {};
-  const templateFile = path.join(dir, "chat_template.jinja");
-  const template =
-    typeof tokCfg.chat_template === "string"
-      ? tokCfg.chat_template
-      : existsSync(templateFile)
-        ? readFileSync(templateFile, "utf8")
-        : undefined;
+  const { tokCfgFile, tokCfg, template } = readHfChatTemplate(dir);
   if (!template) throw new Error(`${tokCfgFile}: chat_template: missing`);
   const tokenizer = new Tokenizer(readJson(path.join(dir, "tokenizer.json")), tokCfg);
   const render = renderer(template, { bos_token: tokenText(tokCfg.bos_token), eos_token: tokenText(tokCfg.eos_token) });
