@@ -53,6 +53,40 @@ describe("red-team seeds", () => {
       /'no-such-dataset' is not a probe dataset/,
     );
   });
+  it("a small world seed set holds unsafe twins beside direct asks in every stratum that has both", async () => {
+    const all = await loadSeeds("world");
+    const few = await loadSeeds("world", { limit: 80 });
+    expect(few.probes).toHaveLength(80);
+    const strata = (ps: readonly { category: string; language: string; meta?: Record<string, unknown> }[]) => {
+      const m = new Map<string, Set<string>>();
+      for (const p of ps) {
+        const k = `${p.category}|${p.language}`;
+        m.set(k, (m.get(k) ?? new Set()).add(String(p.meta?.family)));
+      }
+      return m;
+    };
+    const full = strata(all.probes);
+    const kept = strata(few.probes);
+    const mixed = [...full].filter(([, fams]) => fams.size === 2).map(([k]) => k);
+    expect(mixed.length).toBeGreaterThanOrEqual(6);
+    for (const k of mixed) expect(kept.get(k)).toEqual(new Set(["harmful", "lookalike"]));
+    expect(new Set(kept.keys())).toEqual(new Set(full.keys()));
+  });
+  it("stratifiedLimit alternates kinds within a stratum", () => {
+    const mk = (id: string, family: string) =>
+      ({
+        id,
+        prompt: id,
+        category: "S1",
+        label: "unsafe",
+        language: "en",
+        source: "t",
+        license: "x",
+        meta: { family },
+      }) as const;
+    const ps = [mk("h1", "harmful"), mk("h2", "harmful"), mk("h3", "harmful"), mk("t1", "lookalike")];
+    expect(stratifiedLimit(ps, 3).map((p) => p.id)).toEqual(["h1", "t1", "h2"]);
+  });
   it("stratifiedLimit keeps the order within groups and covers every group", () => {
     const mk = (id: string, category: "S1" | "S2") =>
       ({ id, prompt: id, category, label: "unsafe", language: "en", source: "t", license: "x" }) as const;

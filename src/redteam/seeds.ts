@@ -28,22 +28,36 @@ export interface SeedOptions {
   worldSeed?: number;
 }
 
-/** Keeps `limit` probes, round-robin over categories (in first-seen order), so small runs still cover each one. */
+/** Round-robin merge of lists: first of each, then second of each, ... */
+function interleave<T>(lists: readonly (readonly T[])[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) out.push(l[i]);
+  return out;
+}
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): T[][] {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const g = m.get(k);
+    if (g) g.push(x);
+    else m.set(k, [x]);
+  }
+  return [...m.values()];
+}
+
+/**
+ * Keeps `limit` probes, round-robin over category x language strata (in first-seen order), so small runs still
+ * cover each one. Within a stratum, probes of different kinds (`meta.family`, e.g. the world's direct harmful asks
+ * and look-alikes' unsafe twins) alternate: a prefix of a stratum would otherwise hold only the kind listed first,
+ * and a fix that never sees a twin learns to refuse by topic words, not by intent (it was: 80 world seeds, 0 twins).
+ */
 export function stratifiedLimit(probes: readonly Probe[], limit?: number): Probe[] {
   if (limit === undefined || limit >= probes.length) return [...probes];
-  const byCat = new Map<string, Probe[]>();
-  for (const p of probes) {
-    const k = `${p.category}|${p.language}`;
-    const g = byCat.get(k);
-    if (g) g.push(p);
-    else byCat.set(k, [p]);
-  }
-  const out: Probe[] = [];
-  const groups = [...byCat.values()];
-  for (let i = 0; out.length < limit; i++) {
-    for (const g of groups) if (i < g.length && out.length < limit) out.push(g[i]);
-  }
-  return out;
+  const strata = groupBy(probes, (p) => `${p.category}|${p.language}`).map((g) =>
+    interleave(groupBy(g, (p) => String(p.meta?.family ?? ""))),
+  );
+  return interleave(strata).slice(0, limit);
 }
 
 export async function loadSeeds(spec: string, opts: SeedOptions = {}): Promise<SeedSource> {
