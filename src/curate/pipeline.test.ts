@@ -8,7 +8,7 @@ import type { Judge, JudgeInput } from "../judges/types.ts";
 import { ContaminationIndex, ngramContainment } from "./hygiene.ts";
 import { curate, renderCard, userText } from "./pipeline.ts";
 import { TemplateResponder } from "./responders.ts";
-import type { CounterDataSource } from "./types.ts";
+import type { CounterDataSource, RetentionSource } from "./types.ts";
 
 const SHARED = resolve(import.meta.dirname, "../../../shared/datasets");
 
@@ -183,5 +183,37 @@ describe("curate pipeline", () => {
     expect(a.rows.length).toBe(5);
     expect(a.card.dropped.balance_cap).toBe(7);
     expect(a.rows.map((r) => r.dpo.provenance?.findingId)).toEqual(b.rows.map((r) => r.dpo.provenance?.findingId));
+  });
+
+  it("keeps every retention row the ratio asks for: the balance cap is for safety and counter rows", async () => {
+    const many = Array.from({ length: 12 }, (_, i) =>
+      finding(200 + i, `Distinct request number ${i} about the ${"abcdefghijkl"[i]} gadget`, "S2"),
+    );
+    const retention: RetentionSource = {
+      id: "sums",
+      tasks: async (language, n) =>
+        Array.from({ length: n }, (_, i) => ({
+          id: `t${i}`,
+          prompt: `What is ${i} plus ${i + 100}?`,
+          category: "benign" as const,
+          language,
+          answer: `The answer is ${2 * i + 100}.`,
+          source: "test",
+        })),
+    };
+    const res = await curate(many, {
+      round: 1,
+      responder: new TemplateResponder(),
+      judge: new KeywordJudge(),
+      counterRatio: 0,
+      retention,
+      retentionRatio: 2,
+      maxPerGroup: 5,
+      valFraction: 0,
+      seed: 3,
+    });
+    expect(res.rows.filter((r) => r.kind === "harmful")).toHaveLength(5);
+    expect(res.rows.filter((r) => r.kind === "retention")).toHaveLength(24);
+    expect(res.card.dropped.balance_cap).toBe(7);
   });
 });

@@ -26,7 +26,8 @@ export interface CurateOptions {
   hygiene?: HygieneConfig;
   /** Benchmark texts to decontaminate against; required in practice (the cycle always passes one). */
   contamination?: ContaminationIndex;
-  /** Cap on rows per (kind, category, language) group, for balance; undefined = no cap. */
+  /** Cap on rows per (kind, category, language) group of safety and counter rows, for balance; undefined = no cap.
+   *  Retention rows are not capped: their number is already set by retentionRatio. */
   maxPerGroup?: number;
   valFraction: number;
   seed: number;
@@ -297,11 +298,14 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     rows = c.kept;
   }
 
-  // 5. Balance: cap each (kind, category, language) group, choosing which rows stay by a seeded shuffle.
+  // 5. Balance: cap each (kind, category, language) group, choosing which rows stay by a seeded shuffle. Retention
+  // rows are exempt: they all share one group per language ("retention/benign/<lang>"), so a per-group cap meant for
+  // one vulnerability silently overrode retentionRatio (measured on the demo cycle: 51 of 115 Spanish rows cut).
   if (opts.maxPerGroup !== undefined) {
     const rand = mulberry32(opts.seed);
     const byGroup = new Map<string, CuratedRow[]>();
     for (const r of rows) {
+      if (r.kind === "retention") continue;
       const k = `${r.kind}/${r.category}/${r.language}`;
       byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
     }
@@ -320,7 +324,7 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
           });
       }
     }
-    rows = rows.filter((r) => keep.has(r));
+    rows = rows.filter((r) => r.kind === "retention" || keep.has(r));
   }
 
   // 6. Train/validation split by a hash of the prompt, so a row's split never depends on what else is in the set.

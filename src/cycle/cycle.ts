@@ -366,11 +366,11 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
           missingSets: contamination.missing,
         };
       });
-      // Stacked (the default): each round fine-tunes the previous round's model on this round's fix data.
+      // Stacked (the config default): each round fine-tunes the previous round's model on this round's fix data.
       // Cumulative: each round trains a fresh adapter on the BASE model with the fix data of rounds 1..r (one growing
-      // safety set, as in the Phi-3 cycle). Measured on the demo model, 3 rounds: cumulative had IPRR 81% vs 60% and
-      // jailbreak DR 9.0% vs 14.7%, but a 9.4-point en/es gap vs 2.8 and capability 83.3% vs 82.9% (same within noise),
-      // so the default stays stacked until the trade-off is understood.
+      // safety set, as in the Phi-3 cycle), so drift never compounds; the demo recipe uses it (measured there, 3
+      // rounds: harmful DR 2.3% vs 5.3% stacked, capability 84.4% vs 83.7%, en/es gap 0.5 vs 2.2 points). Stacked
+      // stays the config default: it trains on one round's data only, which matters for large models.
       const cumulative = o.training.cumulative ?? false;
       const trainFrom = cumulative ? path.resolve(o.baseModel) : prevDir;
       const sources = cumulative
@@ -699,7 +699,9 @@ async function trainStep(
     evalFraction: 0,
     outDir,
     maxLength,
-    lossOn: "assistant",
+    // Only the curated last turn is a target. Earlier assistant turns of a multi-turn finding are what the attacked
+    // model said (possibly unsafe): context to condition on, never something to learn.
+    lossOn: "last_assistant",
     train,
     exportMerged: true,
     events: {

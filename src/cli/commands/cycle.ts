@@ -39,21 +39,33 @@ export function demoTraining(t: TrainingPlan): TrainingPlan {
   return {
     ...t,
     method: "lora",
-    // Every linear layer at adapter scale alpha/r = 1. Measured on the committed demo model, round-1 data (the notes of
-    // issues 11/12): attention-only adapters could not move the MLPs that map a request to its placeholder answer
-    // (2 epochs: harmful DR 82%); scale 2 (the config default) lost 5 capability points in one round; scale 1 with 10
-    // SFT epochs (~170 steps) cut harmful DR to 12% for about 1 point of capability. Then one gentle DPO epoch with an
-    // SFT term (RPO): plain sigmoid DPO at 5e-4 drove its loss to ~0 and garbled the model's text.
+    // Measured on the committed demo model (issue 12 notes; each figure one run, +-1.5 points of run-to-run noise):
+    // - MLP-only adapters (gate/up/down) at scale alpha/r = 1: round 1 harmful DR 8.1%, IPRR 95.8%, capability 84.4%
+    //   vs every linear layer 5.5-9.8% / 89-94% / 82.5-83.7% (attention-only could not move the MLPs that map a
+    //   request to its placeholder: 82% harmful DR). Scale 2 lost 5 capability points in one round.
+    // - Capability is lost on the word tasks (75% -> 57-66%): any perturbation flips the base model's marginal
+    //   answers. A big replay of the base model's own capability data (demoConfig: retentionRatio 10, ~1,200 of ~1,500
+    //   rows) holds it: capability 85.2-86.4% vs 82.5-84.4% with ratio 2-4; 8 SFT epochs (~740 steps, 55 s) keep
+    //   harmful DR at 7% where 4 epochs leave 16%.
+    // - Cumulative rounds (a fresh adapter on the base model with all rounds' fix data): round 3 harmful DR 2.3%,
+    //   held-out families 2.4%, capability 84.4%; stacked rounds drifted to 83.7% with harmful DR 5.3%.
+    // - One gentle DPO epoch with an SFT term (RPO): plain sigmoid DPO at 5e-4 drove its loss to ~0 and garbled text.
+    cumulative: true,
     lora: {
       ...t.lora,
       r: 8,
       alpha: 8,
-      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+      targetModules: ["gate_proj", "up_proj", "down_proj"],
     },
-    sft: { enabled: true, lr: 2e-3, epochs: 10, batchSize: 16 },
+    sft: { enabled: true, lr: 2e-3, epochs: 8, batchSize: 16 },
     dpo: { ...t.dpo, enabled: true, lr: 1e-4, epochs: 1, batchSize: 8, loss: "sft_dpo" },
     maxSeqLen: 256,
   };
+}
+
+/** The demo's curation: a large capability replay (the config default is 2 rows per safety row), see demoTraining. */
+export function demoConfig(cfg: Config): Config {
+  return { ...cfg, curation: { ...cfg.curation, retentionRatio: 10 } };
 }
 
 export function budgetsFromConfig(cfg: Config): CycleBudgets {
@@ -143,7 +155,7 @@ async function cycleAction(f: CycleFlags): Promise<void> {
   if (maxSteps !== undefined) budgets.trainMaxSteps = maxSteps;
   const plan = trainingPlanFrom(cfg.training);
   const res = await runCycle({
-    config: cfg,
+    config: demo ? demoConfig(cfg) : cfg,
     workspace: f.workspace ? path.resolve(f.workspace) : cfg.workspace,
     baseModel: model,
     rounds: int(f.rounds, "rounds", 1) ?? cfg.cycle.rounds,
