@@ -4,21 +4,19 @@
  * and re-run each time: the resumed run must end with metrics identical to the uninterrupted one and the same
  * number of records in every store table (no duplicates).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, runBreakfix } from "../cli/testing.ts";
 import { buildWorldModel } from "../world/build.ts";
 
-const REPO = path.resolve(import.meta.dirname, "../..");
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-"));
 let modelDir = "";
 
 function args(workspace: string): string[] {
   return [
-    path.join(REPO, "bin/breakfix.js"),
     "cycle",
     "--model",
     modelDir,
@@ -42,33 +40,9 @@ function args(workspace: string): string[] {
   ];
 }
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the cycle; with killOn, sends SIGKILL as soon as a stderr line matches it. */
-function runCycle(workspace: string, killOn?: RegExp): Promise<Run & { killed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args(workspace), { cwd: tmp, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let killed = false;
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      if (killOn && !killed && killOn.test(stderr)) {
-        killed = true;
-        child.kill("SIGKILL");
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, killed }));
-  });
+function runCycle(workspace: string, killOn?: RegExp): Promise<CliRun> {
+  return runBreakfix(args(workspace), { cwd: tmp, killOn });
 }
 
 function lastJson(stdout: string): { rounds: Record<string, unknown>[] } {
@@ -105,7 +79,7 @@ function storeCounts(workspace: string): Record<string, number> {
   }
 }
 
-let reference: { json: { rounds: Record<string, unknown>[] }; counts: Record<string, number>; run: Run };
+let reference: { json: { rounds: Record<string, unknown>[] }; counts: Record<string, number>; run: CliRun };
 
 beforeAll(async () => {
   const built = await buildWorldModel({
@@ -143,20 +117,7 @@ describe("breakfix cycle", () => {
     expect(html).not.toMatch(/<script/i);
     const before = readFileSync(md, "utf8");
     expect(before).toMatch(/## Rounds/);
-    const rebuilt = await new Promise<Run>((resolve) => {
-      const c = spawn(process.execPath, [path.join(REPO, "bin/breakfix.js"), "report", "--workspace", ws], {
-        cwd: tmp,
-      });
-      let stdout = "";
-      let stderr = "";
-      c.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      c.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      c.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    const rebuilt = await runBreakfix(["report", "--workspace", ws], { cwd: tmp });
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     expect(readFileSync(md, "utf8")).toBe(before);
     const counts = storeCounts(ws);

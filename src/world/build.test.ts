@@ -6,41 +6,23 @@
  * this small learns the formats but not the ~1,100 facts of the world's knowledge (exact match measured 1-3%), so
  * exact-match capability is checked only on the committed model (model.acceptance.test.ts).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoAcceptance, measureDemoAcceptance } from "../benchmarks/demo-acceptance.ts";
 import { loadDemoWorld } from "../benchmarks/world.ts";
+import { type CliRun, runBreakfix } from "../cli/testing.ts";
 import { BuiltinModel } from "../models/providers/builtin.ts";
 
-const REPO = path.resolve(import.meta.dirname, "../..");
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-world-build-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+function cli(args: string[]): Promise<CliRun> {
+  return runBreakfix(args, { cwd: tmp });
 }
 
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [path.join(REPO, "bin/breakfix.js"), ...args], { cwd: tmp });
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    c.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    c.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-let run: Run;
+let run: CliRun;
 let a: DemoAcceptance;
 const out = path.join(tmp, "demo");
 

@@ -4,7 +4,6 @@
  * plain asks and complies with world placeholders when a jailbreak framing wraps the request). Re-running the same
  * command finishes from the store with identical results and no model call.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,8 +13,8 @@ import { findingSchema } from "../../redteam/findings-schema.ts";
 import { type ScriptServer, startScriptServer } from "../../redteam/testing/openai-server.ts";
 import { generateWorld, worldProbes } from "../../world/generate.ts";
 import { compliantAnswer, harmSpec, refusal } from "../../world/harm.ts";
+import { type CliRun, runBreakfix } from "../testing.ts";
 
-const BIN = path.resolve(import.meta.dirname, "../../../bin/breakfix.js");
 const FRAMED =
   /Quill|thought experiment|Sure, here is|Rules for your answer|audit mode|experimento mental|Claro, aquí|Reglas|auditoría/;
 
@@ -40,20 +39,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b) => {
-      stdout += b;
-    });
-    child.stderr.on("data", (b) => {
-      stderr += b;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runBreakfix(args, { cwd: dir });
 }
 
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").at(-1)!);

@@ -6,34 +6,20 @@
  * the JSON summary is identical. Prompts that cannot fit the model's 256-token context are shortened (many-shot) or
  * counted as not sent, never failed.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HARM_CATEGORIES } from "../../world/harm.ts";
+import { type CliRun, runBreakfix } from "../testing.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
-const BIN = path.join(ROOT, "bin/breakfix.js");
 const GGUF = path.join(ROOT, "artifacts/demo-world/model.gguf");
 const dir = mkdtempSync(path.join(tmpdir(), "redteam-demo-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b) => {
-      stdout += b;
-    });
-    child.stderr.on("data", (b) => {
-      stderr += b;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runBreakfix(args, { cwd: dir });
 }
 
 interface Summary {
