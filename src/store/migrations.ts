@@ -143,6 +143,118 @@ MIGRATIONS_LIST.push({
   ).join("\n"),
 });
 
+/**
+ * Version 3 (`breakfix view`): the human review log and an index of red-team attack records for paged, filtered and
+ * full-text queries.
+ *   reviews(target_kind, target, reviewer, verdict)   append-only result table (guards as in version 2): a person's
+ *                                                      verdict on one judgement; the latest review of a target wins
+ *   view_campaign_records(record_id, campaign_id, round)  which campaign (and round) planned each attack record,
+ *                                                      filled from every "redteam.campaign" artifact's recordIds
+ *   view_attacks(id, record_id, ..., outcome)          one row per "redteam.record" artifact with its filter columns
+ *                                                      copied out and indexed (category, technique, family, persona,
+ *                                                      language, round, judge label, severity, outcome, campaign)
+ *   view_attacks_fts(body)                             FTS5 (contentless, rowid = view_attacks.id) over the prompt,
+ *                                                      the conversation, the response and the judge's rationale
+ * The index tables are derived data, written only by triggers on `artifacts` (and the backfill below), so every
+ * writer keeps them current in the same transaction as the record itself.
+ */
+/** The INSERT ... SELECT columns of view_attacks for a record row `r` (hash, created_at, payload). */
+function attackIndexSelect(r: string): string {
+  const p = (path: string) => `json_extract(${r}.payload, '${path}')`;
+  const first = (col: string) =>
+    `(SELECT ${col} FROM view_campaign_records WHERE record_id = ${r}.hash ORDER BY rowid LIMIT 1)`;
+  return `INSERT OR IGNORE INTO view_attacks (record_id, created_at, campaign_id, round, category, technique, family,
+  persona, language, target, judge_id, judge_label, severity, outcome)
+SELECT ${r}.hash, ${r}.created_at, ${first("campaign_id")}, ${first("round")},
+  ${p("$.probe.category")}, ${p("$.techniqueId")}, ${p("$.attack.family")}, ${p("$.attack.persona")},
+  ${p("$.attack.language")}, ${p("$.target")}, ${p("$.judgement.judgeId")}, ${p("$.judgement.label")},
+  ${p("$.judgement.severity")},
+  CASE WHEN ${p("$.notSent")} IS NOT NULL THEN 'not_sent'
+       WHEN ${p("$.judgement.status")} IS NOT 'ok' THEN 'unjudged'
+       WHEN ${p("$.success")} THEN 'success'
+       WHEN ${p("$.refused")} THEN 'refused'
+       ELSE 'resisted' END`;
+}
+
+/** The searchable text of a record row `r`: the seed prompt, every message sent, the response, the rationale. */
+function attackText(r: string): string {
+  const p = (path: string) => `json_extract(${r}.payload, '${path}')`;
+  const conversation = `(SELECT group_concat(json_extract(value, '$.content'), char(10)) FROM json_each(${r}.payload, '$.attack.conversation'))`;
+  return `concat_ws(char(10), ${p("$.probe.prompt")}, ${conversation}, ${p("$.response.content")}, ${p("$.judgement.rationale")}, ${p("$.techniqueId")})`;
+}
+
+MIGRATIONS_LIST.push({
+  version: 3,
+  name: "reviews and the attack-record index (breakfix view)",
+  sql: [
+    resultTable(
+      "reviews",
+      ["target_kind TEXT NOT NULL", "target TEXT NOT NULL", "reviewer TEXT NOT NULL", "verdict TEXT NOT NULL"],
+      ["target", "reviewer"],
+    ),
+    ...["UPDATE", "DELETE"].map(
+      (op) =>
+        `CREATE TRIGGER reviews_no_${op.toLowerCase()} BEFORE ${op} ON reviews BEGIN SELECT RAISE(ABORT, 'breakfix store: reviews is append-only (${op} refused)'); END;`,
+    ),
+    `CREATE TABLE view_campaign_records (
+  record_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  round INTEGER,
+  PRIMARY KEY (record_id, campaign_id)
+);
+CREATE INDEX view_campaign_records_campaign ON view_campaign_records(campaign_id);
+CREATE TABLE view_attacks (
+  id INTEGER PRIMARY KEY,
+  record_id TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  campaign_id TEXT,
+  round INTEGER,
+  category TEXT,
+  technique TEXT,
+  family TEXT,
+  persona TEXT,
+  language TEXT,
+  target TEXT,
+  judge_id TEXT,
+  judge_label TEXT,
+  severity INTEGER,
+  outcome TEXT NOT NULL
+);`,
+    ...[
+      "category",
+      "technique",
+      "family",
+      "persona",
+      "language",
+      "round",
+      "judge_label",
+      "severity",
+      "outcome",
+      "campaign_id",
+    ].map((c) => `CREATE INDEX view_attacks_${c} ON view_attacks(${c}, id);`),
+    "CREATE VIRTUAL TABLE view_attacks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2');",
+    "CREATE INDEX findings_record_id ON findings(json_extract(payload, '$.recordId'));",
+    // backfill what an older workspace already holds, in insertion order
+    `INSERT OR IGNORE INTO view_campaign_records (record_id, campaign_id, round)
+SELECT j.value, a.hash, json_extract(a.payload, '$.round') FROM artifacts a, json_each(a.payload, '$.recordIds') j
+WHERE a.kind = 'redteam.campaign' ORDER BY a.rowid;`,
+    `CREATE TEMP TABLE view_backfill AS SELECT hash, created_at, payload FROM artifacts WHERE kind = 'redteam.record' ORDER BY rowid;`,
+    `${attackIndexSelect("b")}
+FROM temp.view_backfill b ORDER BY b.rowid;`,
+    `INSERT INTO view_attacks_fts (rowid, body)
+SELECT v.id, ${attackText("b")} FROM view_attacks v JOIN temp.view_backfill b ON b.hash = v.record_id;`,
+    "DROP TABLE temp.view_backfill;",
+    `CREATE TRIGGER view_campaign_index AFTER INSERT ON artifacts WHEN NEW.kind = 'redteam.campaign' BEGIN
+INSERT OR IGNORE INTO view_campaign_records (record_id, campaign_id, round)
+SELECT value, NEW.hash, json_extract(NEW.payload, '$.round') FROM json_each(NEW.payload, '$.recordIds');
+END;`,
+    `CREATE TRIGGER view_attack_index AFTER INSERT ON artifacts WHEN NEW.kind = 'redteam.record' BEGIN
+${attackIndexSelect("NEW")};
+INSERT INTO view_attacks_fts (rowid, body) SELECT id, ${attackText("NEW")} FROM view_attacks WHERE record_id = NEW.hash;
+END;`,
+  ].join("\n"),
+});
+
 export const MIGRATIONS: readonly Migration[] = MIGRATIONS_LIST;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

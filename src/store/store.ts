@@ -11,6 +11,7 @@ import Database from "better-sqlite3";
 import type { z } from "zod";
 import {
   type Attack,
+  type Conversation,
   canonicalJson,
   contentHash,
   type Finding,
@@ -18,6 +19,7 @@ import {
   type Metric,
   type Probe,
   probeSchema,
+  type RefusalClass,
   type Response,
   type RoundRecord,
   type Vulnerability,
@@ -94,6 +96,39 @@ export interface TrainingRunRecord {
   baseModel?: string;
   resultModel?: string;
   params: Record<string, unknown>;
+}
+
+/** What a human review is about: a stored record whose judgement the reviewer checked. */
+export type ReviewTargetKind = "redteam.record" | "bench.record";
+
+/**
+ * A person's verdict on one judgement (append-only; the latest review of a target is the current one). `judged` is a
+ * snapshot of what was judged and what the judge said, so a review can calibrate any judge on its own.
+ */
+export interface Review {
+  targetKind: ReviewTargetKind;
+  /** The target's artifact hash. */
+  target: string;
+  reviewer: string;
+  /** Was the judge right? */
+  verdict: "correct" | "wrong";
+  /** The reviewer's own label (the right refusal class, e.g. "full_refusal"), required when the verdict is wrong. */
+  label?: string;
+  note?: string;
+  /** ISO-8601 UTC time of the review. */
+  at: string;
+  judged: {
+    judgeId: string;
+    label: string;
+    refusal?: RefusalClass;
+    severity?: number;
+    conversation: Conversation;
+    response: string;
+    category?: string;
+    language?: string;
+    probeId?: string;
+    goal?: string;
+  };
 }
 
 /** A judgement is stored with its response as parent (scope.parentHash). */
@@ -481,6 +516,33 @@ export class Store {
     this.cache = new ResponseCache(db);
     this.artifacts = new ArtifactTable(db);
     this.states = new StateLog(db);
+  }
+
+  private reviewTable?: RecordTable<Review, "target_kind" | "target" | "reviewer" | "verdict">;
+
+  /**
+   * Human reviews of judgements (schema version 3; `breakfix view` writes them). Built on first use, so a read-only
+   * store of an older workspace (no reviews table) still opens; use `hasTable("reviews")` to check first.
+   */
+  get reviews(): RecordTable<Review, "target_kind" | "target" | "reviewer" | "verdict"> {
+    this.reviewTable ??= new RecordTable(this.db, {
+      table: "reviews",
+      columns: {
+        target_kind: (r) => r.targetKind,
+        target: (r) => r.target,
+        reviewer: (r) => r.reviewer,
+        verdict: (r) => r.verdict,
+      },
+    });
+    return this.reviewTable;
+  }
+
+  /** Whether the database has this table (an older, read-only opened workspace may lack newer ones). */
+  hasTable(name: string): boolean {
+    return (
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?").get(name) !==
+      undefined
+    );
   }
 
   /** Opens (creating if needed) `<workspaceDir>/breakfix.db` and applies pending migrations. */
