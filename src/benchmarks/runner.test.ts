@@ -56,6 +56,51 @@ describe("runner", () => {
     expect(res.records).toHaveLength(40);
   });
 
+  it("sends every prompt once: a failed item never re-sends the other items of its chunk (issue 23)", async () => {
+    const calls = new Map<string, number>();
+    const model = {
+      id: "one-dead",
+      async chat(r: ChatRequest) {
+        const p = lastUser(r);
+        calls.set(p, (calls.get(p) ?? 0) + 1);
+        await new Promise((res) => setTimeout(res, p.endsWith(" 3") ? 0 : 5)); // it fails while others are in flight
+        if (p.endsWith(" 3") || p.endsWith(" 30")) throw new Error("HTTP 500: dead");
+        return {
+          content: "no",
+          finishReason: "stop" as const,
+          usage: { promptTokens: 1, completionTokens: 1 },
+          model: "f",
+        };
+      },
+    };
+    const err = await runSuite(suite(), model, { sink: new MemorySink(), chunkSize: 16 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect((err as RunFailedError).failed).toBe(2);
+    expect((err as RunFailedError).result.records).toHaveLength(38);
+    expect(calls.size).toBe(40);
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("a grade that throws fails its own item only; the chunk's other answers are stored", async () => {
+    const base = suite();
+    const s = {
+      ...base,
+      async grade(item: Parameters<typeof base.grade>[0], t: Parameters<typeof base.grade>[1]) {
+        if (t.response === "answer #5") throw new Error("grader down");
+        return base.grade(item, t);
+      },
+    };
+    const err = await runSuite(
+      s,
+      fnModel("m", (r) => `answer ${lastUser(r).replace("request number ", "#")}`),
+      { sink: new MemorySink() },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect((err as RunFailedError).failed).toBe(1);
+    expect((err as RunFailedError).reasons[0][0]).toBe("judge: grader down");
+    expect((err as RunFailedError).result.records).toHaveLength(39);
+  });
+
   it("keys runs by target, sampling, judge and probe set (not by a --limit subset)", async () => {
     const sink = new MemorySink();
     const a = await runSuite(

@@ -1,5 +1,5 @@
 /**
- * The suite runner: items -> target (batched through the model's own concurrency via chatAll) -> judge -> sink.
+ * The suite runner: items -> target (batched through the model's own concurrency via chatAllSettled) -> judge -> sink.
  * Resumable: each record is keyed by a content hash of (run, item), and the run id hashes suite@version, target id,
  * sampling and judge id, so a re-run with the same settings skips every finished item and never writes duplicates.
  * Items whose generation failed are not stored (they are retried on the next run) and are reported as failed.
@@ -7,7 +7,7 @@
 import { contentHash } from "../domain/hash.ts";
 import { mulberry32 } from "../domain/random.ts";
 import type { Conversation } from "../domain/types.ts";
-import { type ChatModel, type ChatRequest, chatAll, type SamplingParams } from "../models/types.ts";
+import { type ChatModel, type ChatRequest, chatAllSettled, type SamplingParams } from "../models/types.ts";
 import type {
   ItemRecord,
   ResultsSink,
@@ -138,8 +138,9 @@ export async function mapLimit<T, R>(
 }
 
 /**
- * Sends each conversation once and returns the answers in order. A batch that fails as a whole is retried item by
- * item so one bad request costs one item, not the batch; failed items come back with finishReason "error".
+ * Sends each conversation once and returns the answers in order. Each request settles on its own: a failed item comes
+ * back with finishReason "error" and its neighbours' answers are kept, never re-sent (the reliability layer has
+ * already retried the failed one; issue 23).
  */
 export async function chatEach(
   model: ChatModel,
@@ -147,28 +148,23 @@ export async function chatEach(
   sampling: SamplingParams,
 ): Promise<Transcript[]> {
   const requests: ChatRequest[] = conversations.map((messages) => ({ ...sampling, messages }));
-  const ok = (c: Conversation, content: string, fr: Transcript["finishReason"], ms?: number): Transcript => ({
-    conversation: [...c, { role: "assistant", content }],
-    response: content,
-    finishReason: fr,
-    latencyMs: ms,
+  const settled = await chatAllSettled(model, requests);
+  return settled.map((s, i): Transcript => {
+    const c = conversations[i];
+    if (s.ok)
+      return {
+        conversation: [...c, { role: "assistant", content: s.result.content }],
+        response: s.result.content,
+        finishReason: s.result.finishReason,
+        latencyMs: s.result.latencyMs,
+      };
+    return {
+      conversation: [...c],
+      response: "",
+      finishReason: "error",
+      error: s.error instanceof Error ? s.error.message : String(s.error),
+    };
   });
-  try {
-    const results = await chatAll(model, requests);
-    return results.map((r, i) => ok(conversations[i], r.content, r.finishReason, r.latencyMs));
-  } catch {
-    const settled = await Promise.allSettled(requests.map((r) => model.chat(r)));
-    return settled.map((s, i) =>
-      s.status === "fulfilled"
-        ? ok(conversations[i], s.value.content, s.value.finishReason, s.value.latencyMs)
-        : {
-            conversation: [...conversations[i]],
-            response: "",
-            finishReason: "error" as const,
-            error: s.reason instanceof Error ? s.reason.message : String(s.reason),
-          },
-    );
-  }
 }
 
 /** The single-turn executor most suites use. */
@@ -311,7 +307,15 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
         return undefined;
       }
-      const g = await suite.grade(item, t);
+      let g: Awaited<ReturnType<Suite["grade"]>>;
+      try {
+        g = await suite.grade(item, t);
+      } catch (err) {
+        // A judge that throws fails this item only: the chunk's other answers are graded and stored.
+        const why = `judge: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300).replace(/\d+/g, "N");
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        return undefined;
+      }
       const rec: ItemRecord = {
         key: keys[idx[j]],
         runId,
@@ -374,7 +378,7 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
       .map(([why, n]) => `${n} x ${why}`)
       .join("; ");
     throw new RunFailedError(
-      `suite ${suite.name}: ${failed} of ${items.length} items failed to generate (${shown}); re-run the same command to retry them`,
+      `suite ${suite.name}: ${failed} of ${items.length} items failed to generate or grade (${shown}); re-run the same command to retry them`,
       result,
       failed,
       top,

@@ -163,10 +163,25 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
           language: f.attack.language,
           goal: f.attack.goal,
         };
-        const safe = await opts.responder.safeResponse(input);
-        const verdict = curationVerdict(
-          await opts.judge.judge({ ...input, response: safe, probeId: f.attack.probeId }),
-        );
+        let safe: string;
+        let verdict: ReturnType<typeof curationVerdict>;
+        try {
+          safe = await opts.responder.safeResponse(input);
+          verdict = curationVerdict(await opts.judge.judge({ ...input, response: safe, probeId: f.attack.probeId }));
+        } catch (err) {
+          // A responder (or judge) call that failed after the model layer's retries drops this finding only, with
+          // its reason in the card. Letting it reject Promise.all would throw away every response already paid for
+          // while the other calls kept running (issue 23).
+          tick();
+          dropped.push({
+            reason: "responder_error",
+            detail: `${f.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+            category: f.category,
+            language: f.attack.language,
+            source: "finding",
+          });
+          return undefined;
+        }
         tick();
         if (verdict !== "safe_refusal") {
           dropped.push({
@@ -211,14 +226,23 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
   const counter: CuratedRow[] = [];
   const benignRow = async (kind: "counter" | "retention", cat: CategoryId, language: string, la: LookalikePrompt) => {
     const conversation: Conversation = [{ role: "user", content: la.prompt }];
-    const answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
-    if (answer === undefined) {
-      dropped.push({ reason: `${kind}_no_answer`, detail: la.id, category: cat, language, source: la.source });
+    let answer: string | undefined;
+    let verdict: ReturnType<typeof curationVerdict>;
+    try {
+      answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
+      if (answer === undefined) {
+        dropped.push({ reason: `${kind}_no_answer`, detail: la.id, category: cat, language, source: la.source });
+        return;
+      }
+      verdict = curationVerdict(
+        await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
+      );
+    } catch (err) {
+      // As for safe responses: one failed call drops its own row, never the answers of the others.
+      const detail = `${la.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
+      dropped.push({ reason: `${kind}_error`, detail, category: cat, language, source: la.source });
       return;
     }
-    const verdict = curationVerdict(
-      await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
-    );
     if (verdict !== "helpful") {
       dropped.push({ reason: `${kind}_${verdict}`, detail: la.id, category: cat, language, source: la.source });
       return;

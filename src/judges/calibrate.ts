@@ -107,7 +107,18 @@ export async function runJudge(
         const key = judgementKey(judge.id, item);
         let j = opts.store?.judgements.get(key);
         if (!j) {
-          j = await judge.judge(item.input);
+          try {
+            j = await judge.judge(item.input);
+          } catch (err) {
+            // One item's failure must not discard the judgements already paid for (Promise.all would reject while
+            // the other items are still being judged): it is recorded as unjudged, not stored, retried next run.
+            j = {
+              judgeId: judge.id,
+              status: "unjudged",
+              label: "unjudged",
+              rationale: `judge error: ${err instanceof Error ? err.message : String(err)}`,
+            };
+          }
           if (opts.store && j.status === "ok") opts.store.judgements.put(key, j);
         }
         done++;

@@ -58,14 +58,44 @@ export interface ChatModel {
   chat(request: ChatRequest): Promise<ChatResult>;
   /**
    * Many independent requests; implementations may run them concurrently or batch them on a local engine.
-   * Results are in request order.
+   * Results are in request order. Callers that must keep the answers of a batch in which one request fails use
+   * chatAllSettled, which calls `chat` per request: an engine that batches should batch concurrent `chat` calls (as
+   * the builtin engine does), so nothing is lost by it.
    */
   chatMany?(requests: ChatRequest[]): Promise<ChatResult[]>;
   close?(): Promise<void>;
 }
 
-/** Runs many requests through chatMany when the model has it, otherwise through chat with Promise.all. */
+/**
+ * Sends every request once and reports each outcome on its own, in request order. A failed request never costs its
+ * neighbours: the answers already received are kept, and nothing is sent again (issue 23: a bench batch with one
+ * failed item used to be re-sent whole, paying every answered prompt twice).
+ */
+export function chatAllSettled(model: ChatModel, requests: readonly ChatRequest[]): Promise<ChatSettled[]> {
+  return Promise.all(
+    requests.map((r) =>
+      // new Promise: a chat that throws synchronously is one failed request, not a failed batch.
+      new Promise<ChatResult>((resolve) => resolve(model.chat(r))).then(
+        (result): ChatSettled => ({ ok: true, result }),
+        (error: unknown): ChatSettled => ({ ok: false, error }),
+      ),
+    ),
+  );
+}
+
+export type ChatSettled = { ok: true; result: ChatResult } | { ok: false; error: unknown };
+
+/**
+ * Runs many requests and returns their results in order, or rejects with the first failure. It settles every request
+ * before rejecting, so no request is still in flight (and paid for) after the caller has been told the batch failed;
+ * callers that want the answers of the others use chatAllSettled.
+ */
 export async function chatAll(model: ChatModel, requests: ChatRequest[]): Promise<ChatResult[]> {
-  if (model.chatMany) return model.chatMany(requests);
-  return Promise.all(requests.map((r) => model.chat(r)));
+  const settled = await chatAllSettled(model, requests);
+  const out: ChatResult[] = [];
+  for (const s of settled) {
+    if (!s.ok) throw s.error;
+    out.push(s.result);
+  }
+  return out;
 }
