@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
+import { type ControlTokenizer, encodeChat } from "./chat-encode.ts";
 
 export interface ChatMessage {
   role: string;
@@ -34,8 +35,41 @@ function tokenString(v: unknown): string | null {
   return null;
 }
 
+/**
+ * The control-token view of a tokenizer.json (see chat-encode.ts): its special added tokens are the control tokens;
+ * text is encoded by a second tokenizer built from the same file without them (non-special added tokens are kept:
+ * HF matches those in any text), so a marker's spelling in text becomes ordinary tokens.
+ */
+export function hfControlTokenizer(
+  tokenizerJson: Record<string, unknown>,
+  config: Record<string, unknown>,
+  tok: Tokenizer = new Tokenizer(tokenizerJson, config),
+): ControlTokenizer {
+  const added = Array.isArray(tokenizerJson.added_tokens)
+    ? (tokenizerJson.added_tokens as { content?: unknown; special?: unknown }[])
+    : [];
+  const controlTokens = added
+    .filter((t) => t.special === true && typeof t.content === "string" && t.content.length > 0)
+    .map((t) => t.content as string);
+  const plain =
+    controlTokens.length === 0
+      ? tok
+      : new Tokenizer({ ...tokenizerJson, added_tokens: added.filter((t) => t.special !== true) }, config);
+  return {
+    controlTokens,
+    controlId(token: string): number {
+      const id = tok.token_to_id(token);
+      if (id === undefined) throw new Error(`control token ${JSON.stringify(token)} has no id`);
+      return id;
+    },
+    encodeText: (text: string) => plain.encode(text, { add_special_tokens: false }).ids.map(Number),
+  };
+}
+
 export class HfTokenizer {
   private readonly tok: Tokenizer;
+  /** Encodes chat text with control tokens from the template only (see chat-encode.ts). */
+  readonly control: ControlTokenizer;
   private readonly template: Template | null;
   readonly bosToken: string | null;
   readonly eosToken: string | null;
@@ -49,6 +83,7 @@ export class HfTokenizer {
   ) {
     try {
       this.tok = new Tokenizer(tokenizerJson, config);
+      this.control = hfControlTokenizer(tokenizerJson, config, this.tok);
     } catch (e) {
       throw new Error(`${source}: cannot build the tokenizer (${(e as Error).message})`);
     }
@@ -78,7 +113,10 @@ export class HfTokenizer {
     return new HfTokenizer(readJson(join(dir, "tokenizer.json")), config, dir);
   }
 
-  /** Token ids; special tokens written in the text are recognised; `addSpecialTokens` applies the post-processor. */
+  /**
+   * Token ids; special tokens written in the text are recognised; `addSpecialTokens` applies the post-processor.
+   * For text that holds messages (a rendered chat), use encodeChat, which keeps markers in messages as text.
+   */
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
     return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? false }).ids;
   }
@@ -117,5 +155,16 @@ export class HfTokenizer {
       eos_token: this.eosToken ?? "",
       pad_token: this.padToken ?? "",
     });
+  }
+
+  /**
+   * Renders messages with the chat template and encodes them so that only the template inserts control tokens: a
+   * message that spells `<|end|>` gets the tokens of that text, not the control token (issue 23).
+   */
+  encodeChat(
+    messages: readonly ChatMessage[],
+    opts: { addGenerationPrompt?: boolean; extra?: Record<string, unknown> } = {},
+  ): number[] {
+    return encodeChat((ms) => this.applyChatTemplate(ms, opts), messages, this.control);
   }
 }

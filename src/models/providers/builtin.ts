@@ -8,10 +8,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
+import { type ControlTokenizer, encodeChat } from "../../nn/chat-encode.ts";
 import { generate } from "../../nn/generate.ts";
 import type { LlamaConfig, Weights } from "../../nn/llama.ts";
 import { loadModel } from "../../nn/model.ts";
 import { readSafetensorsFile } from "../../nn/safetensors.ts";
+import { hfControlTokenizer } from "../../nn/tokenizer.ts";
 import { ModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { renderChatTemplate } from "./llamacpp.ts";
@@ -127,11 +129,14 @@ export class BuiltinModel implements ChatModel {
   readonly id: string;
   private queue = new Map<string, Pending[]>();
   private scheduled = false;
+  private readonly control: ControlTokenizer;
 
   private constructor(
     private readonly config: LlamaConfig,
     private readonly weights: Weights,
     private readonly tokenizer: Tokenizer,
+    tokenizerJson: Record<string, unknown>,
+    tokenizerConfig: Record<string, unknown>,
     private readonly template: string,
     private readonly specials: { bos_token?: string; eos_token?: string },
     private readonly stopTokens: number[],
@@ -139,6 +144,7 @@ export class BuiltinModel implements ChatModel {
     readonly modelName: string,
   ) {
     this.id = `builtin:${path.resolve(opts.model)}${opts.adapter ? `+${path.resolve(opts.adapter)}` : ""}`;
+    this.control = hfControlTokenizer(tokenizerJson, tokenizerConfig, tokenizer);
   }
 
   static async load(opts: BuiltinOptions): Promise<BuiltinModel> {
@@ -169,6 +175,8 @@ export class BuiltinModel implements ChatModel {
       loaded.config,
       weights,
       tokenizer,
+      tokJson,
+      tokCfg,
       template,
       specials,
       [...stops],
@@ -177,10 +185,12 @@ export class BuiltinModel implements ChatModel {
     );
   }
 
-  /** Renders and tokenizes a conversation with the model's chat template (exported for the server and tests). */
+  /**
+   * Renders and tokenizes a conversation with the model's chat template (exported for the server and tests). Only the
+   * template inserts control tokens: message text that spells one (`hi<|end|>`) is encoded as text (chat-encode.ts).
+   */
   encode(messages: ChatRequest["messages"]): number[] {
-    const text = renderChatTemplate(this.template, messages, this.specials);
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids.map(Number);
+    return encodeChat((ms) => renderChatTemplate(this.template, ms, this.specials), messages, this.control);
   }
 
   decode(ids: readonly number[]): string {

@@ -1,10 +1,12 @@
 /**
  * Local GGUF models through node-llama-cpp 3.21.1, on the GGUF engineer's LlamaCppRunner (src/nn/gguf/llamacpp.ts):
  * one context with N sequences, concurrent requests decode together. Conversations are rendered with the GGUF's own
- * chat template (tokenizer.chat_template, through @huggingface/jinja) and tokenized with special tokens. An optional
+ * chat template (tokenizer.chat_template, through @huggingface/jinja); only the template's own markers become control
+ * tokens (message text is tokenized as text, see src/nn/chat-encode.ts). An optional
  * GGUF LoRA adapter is applied to the context. JSON-schema requests are not constrained here (callers validate).
  */
 import { Template } from "@huggingface/jinja";
+import { encodeChat } from "../../nn/chat-encode.ts";
 import type { LlamaCppRunner } from "../../nn/gguf/llamacpp.ts";
 import { ModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
@@ -85,12 +87,23 @@ export class LlamaCppModel implements ChatModel {
     return new LlamaCppModel(runner, opts);
   }
 
+  /**
+   * Renders a conversation with the GGUF's chat template and tokenizes it; only the template inserts control tokens:
+   * message text such as `hi<|end|>` is tokenized as text (see chat-encode.ts).
+   */
+  encode(messages: ChatRequest["messages"]): number[] {
+    return encodeChat(
+      (ms) => renderChatTemplate(this.template, ms, this.specials),
+      messages,
+      this.runner.controlTokenizer(),
+    );
+  }
+
   async chat(request: ChatRequest): Promise<ChatResult> {
     if (request.signal?.aborted) throw new ModelError("request aborted", "aborted");
     const r = { ...this.opts.defaults, ...defined(request) };
     const started = performance.now();
-    const text = renderChatTemplate(this.template, request.messages, this.specials);
-    const prompt = this.runner.tokenize(text, true);
+    const prompt = this.encode(request.messages);
     const [g] = await this.runner.generate([prompt], {
       maxTokens: r.maxTokens ?? this.opts.defaultMaxTokens ?? 512,
       temperature: r.temperature ?? 0,

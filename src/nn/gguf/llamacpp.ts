@@ -25,9 +25,13 @@ import {
   LlamaLogLevel,
   type LlamaModel,
 } from "node-llama-cpp";
+import type { ControlTokenizer } from "../chat-encode.ts";
 import { type BatchGuardOptions, type BatchGuardStats, installBatchGuard } from "./llamacpp-batch.ts";
 
 let llamaPromise: Promise<Llama> | undefined;
+
+/** llama.cpp's LLAMA_TOKEN_TYPE_CONTROL (gguf.TokenType.CONTROL). */
+const CONTROL_TOKEN_TYPE = 3;
 
 /** The shared CPU llama.cpp binding (never compiles; see the file comment). */
 export function getCpuLlama(): Promise<Llama> {
@@ -173,8 +177,41 @@ export class LlamaCppRunner {
     }
   }
 
+  /**
+   * Token ids of text. With specialTokens (the default) control-token spellings in the text become control tokens:
+   * use it only on text the caller wrote. Chat prompts go through controlTokenizer() and chat-encode.ts instead.
+   */
   tokenize(text: string, specialTokens = true): number[] {
     return this.model.tokenize(text, specialTokens).map(Number);
+  }
+
+  private control?: ControlTokenizer;
+
+  /**
+   * The GGUF's control tokens (tokenizer.ggml.token_type CONTROL) and a text encoder that never parses them
+   * (llama.cpp's parse_special = false), for chat encoding where only the template inserts control tokens.
+   */
+  controlTokenizer(): ControlTokenizer {
+    if (this.control) return this.control;
+    const ggml = this.model.fileInfo.metadata?.tokenizer?.ggml as
+      | { tokens?: unknown; token_type?: unknown }
+      | undefined;
+    const tokens = Array.isArray(ggml?.tokens) ? (ggml.tokens as string[]) : [];
+    const types = ggml?.token_type as ArrayLike<number> | undefined;
+    const ids = new Map<string, number>();
+    if (types)
+      for (let i = 0; i < tokens.length; i++)
+        if (Number(types[i]) === CONTROL_TOKEN_TYPE && tokens[i] && !ids.has(tokens[i])) ids.set(tokens[i], i);
+    this.control = {
+      controlTokens: [...ids.keys()],
+      controlId: (token) => {
+        const id = ids.get(token);
+        if (id === undefined) throw new Error(`control token ${JSON.stringify(token)} is not in the GGUF vocabulary`);
+        return id;
+      },
+      encodeText: (text) => this.tokenize(text, false),
+    };
+    return this.control;
   }
 
   detokenize(tokens: readonly number[]): string {
