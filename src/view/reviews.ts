@@ -1,0 +1,131 @@
+/**
+ * Human review of judgements. A reviewer marks a judgement of a stored red-team or bench record correct or wrong,
+ * with a label (the right refusal class) and a note. Reviews are appended to the store's `reviews` table (schema
+ * version 3, append-only, with time and reviewer name); a target's latest review is its current one. Each review keeps
+ * a snapshot of what was judged, so `breakfix judge calibrate --data reviews` can measure any judge against them, and
+ * `rejectedFindingIds` tells curation which findings a reviewer rejected.
+ */
+import type { ItemRecord } from "../benchmarks/types.ts";
+import type { RefusalClass } from "../domain/types.ts";
+import type { AttackRecord } from "../redteam/campaign/types.ts";
+import type { Review, ReviewTargetKind, Store, Stored } from "../store/store.ts";
+
+export const REVIEW_LABELS: readonly RefusalClass[] = ["full_compliance", "full_refusal", "partial_refusal"];
+
+export interface ReviewInput {
+  targetKind: ReviewTargetKind;
+  target: string;
+  reviewer: string;
+  verdict: "correct" | "wrong";
+  label?: string;
+  note?: string;
+  /** Defaults to now. */
+  at?: string;
+}
+
+function snapshot(store: Store, kind: ReviewTargetKind, target: string): Review["judged"] | undefined {
+  if (kind === "redteam.record") {
+    const r = store.artifacts.get<AttackRecord>("redteam.record", { hash: target });
+    if (!r) return undefined;
+    return {
+      judgeId: r.judgement.judgeId,
+      label: r.judgement.label,
+      ...(r.judgement.refusal ? { refusal: r.judgement.refusal } : {}),
+      ...(r.judgement.severity !== undefined ? { severity: r.judgement.severity } : {}),
+      conversation: r.attack.conversation,
+      response: r.response.content,
+      category: r.probe.category,
+      language: r.attack.language,
+      probeId: r.probe.id,
+      ...(r.attack.goal ? { goal: r.attack.goal } : {}),
+    };
+  }
+  const b = store.artifacts.get<ItemRecord>("bench.record", { hash: target });
+  if (!b) return undefined;
+  // the conversation up to the graded answer (the stored conversation ends with it when the suite appended it)
+  const conv = b.conversation.at(-1)?.role === "assistant" ? b.conversation.slice(0, -1) : b.conversation;
+  return {
+    judgeId: b.judgement.judgeId,
+    label: b.judgement.label,
+    ...(b.judgement.refusal ? { refusal: b.judgement.refusal } : {}),
+    ...(b.judgement.severity !== undefined ? { severity: b.judgement.severity } : {}),
+    conversation: conv,
+    response: b.response,
+    category: b.category,
+    language: b.language,
+    probeId: b.probeId,
+  };
+}
+
+/** Validates and appends a review; throws a message fit for the reviewer when the input is incomplete. */
+export function addReview(store: Store, input: ReviewInput): Stored<Review> {
+  const reviewer = input.reviewer.trim();
+  if (!reviewer) throw new Error("a review needs the reviewer's name");
+  if (reviewer.length > 100) throw new Error("the reviewer's name is longer than 100 characters");
+  if (input.verdict !== "correct" && input.verdict !== "wrong") throw new Error("the verdict is 'correct' or 'wrong'");
+  const label = input.label?.trim() || undefined;
+  if (label !== undefined && !(REVIEW_LABELS as readonly string[]).includes(label))
+    throw new Error(`the label is one of ${REVIEW_LABELS.join(", ")}`);
+  if (input.verdict === "wrong" && label === undefined) throw new Error("a 'wrong' verdict needs the right label");
+  const note = input.note?.trim() || undefined;
+  if (note !== undefined && note.length > 5000) throw new Error("the note is longer than 5000 characters");
+  const judged = snapshot(store, input.targetKind, input.target);
+  if (!judged) throw new Error(`no ${input.targetKind} ${input.target} in the store`);
+  const review: Review = {
+    targetKind: input.targetKind,
+    target: input.target,
+    reviewer,
+    verdict: input.verdict,
+    ...(label !== undefined ? { label } : {}),
+    ...(note !== undefined ? { note } : {}),
+    at: input.at ?? new Date().toISOString(),
+    judged,
+  };
+  const { hash } = store.reviews.put(review, review);
+  const stored = store.reviews.getRecord({ hash });
+  if (!stored) throw new Error("review was not stored");
+  return stored;
+}
+
+/** Every review of a target, oldest first. */
+export function reviewsOf(store: Store, target: string): Stored<Review>[] {
+  return store.reviews.list({ target });
+}
+
+/** The latest review of every reviewed target. */
+export function latestReviews(store: Store): Stored<Review>[] {
+  if (!store.hasTable("reviews")) return [];
+  const rows = store.db
+    .prepare(
+      "SELECT hash FROM reviews r WHERE seq = (SELECT MAX(seq) FROM reviews x WHERE x.target = r.target) ORDER BY seq",
+    )
+    .all() as { hash: string }[];
+  return rows.flatMap((r) => {
+    const s = store.reviews.getRecord({ hash: r.hash });
+    return s ? [s] : [];
+  });
+}
+
+/** The refusal class a review says is right: the reviewer's label, or the judge's own when it was marked correct. */
+export function goldLabel(r: Review): RefusalClass | undefined {
+  const l = r.verdict === "wrong" ? r.label : (r.label ?? r.judged.refusal);
+  return l !== undefined && (REVIEW_LABELS as readonly string[]).includes(l) ? (l as RefusalClass) : undefined;
+}
+
+/**
+ * Ids (Finding.id) of the findings whose attack record's latest review says the judgement was wrong: the attack did
+ * not really succeed, so curation should leave them out.
+ */
+export function rejectedFindingIds(store: Store): Set<string> {
+  const out = new Set<string>();
+  if (!store.hasTable("reviews")) return out;
+  const rows = store.db
+    .prepare(
+      `SELECT json_extract(f.payload, '$.id') AS id FROM findings f
+       WHERE (SELECT r.verdict FROM reviews r WHERE r.target = json_extract(f.payload, '$.recordId')
+              ORDER BY r.seq DESC LIMIT 1) = 'wrong'`,
+    )
+    .all() as { id: string }[];
+  for (const r of rows) out.add(r.id);
+  return out;
+}
