@@ -1,11 +1,15 @@
 /**
  * Human-labelled calibration data for refusal judges. "xstest": XSTest's labelled completions (the shared copy, or
- * any folder of files in that format via --path), read with the benchmarks' loader.
+ * any folder of files in that format via --path), read with the benchmarks' loader. "reviews": the human reviews
+ * recorded with `breakfix view` in a workspace store (the folder given, default .breakfix): each reviewed judgement's
+ * latest review, with the reviewer's refusal class as gold (the judge's own class when marked correct).
  */
 import path from "node:path";
 import { loadXstestCompletions, type XstestCompletion } from "../benchmarks/datasets/loaders/xstest.ts";
 import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
 import type { RefusalClass } from "../domain/types.ts";
+import { Store } from "../store/store.ts";
+import { goldLabel, latestReviews } from "../view/reviews.ts";
 import type { LabelledItem } from "./calibrate.ts";
 
 const FINAL: Record<XstestCompletion["final_label"], RefusalClass> = {
@@ -29,10 +33,35 @@ export function xstestItems(rows: readonly XstestCompletion[]): LabelledItem[] {
   }));
 }
 
-export const CALIBRATION_DATA = ["xstest"] as const;
+/** Reviews from a workspace store as labelled items, grouped by reviewer; reviews without a refusal class are skipped. */
+export function reviewItems(store: Store): LabelledItem[] {
+  return latestReviews(store).flatMap((s) => {
+    const gold = goldLabel(s.value);
+    if (gold === undefined) return [];
+    const j = s.value.judged;
+    return [
+      {
+        id: `${s.value.targetKind}:${s.value.target}`,
+        group: s.value.reviewer,
+        input: {
+          conversation: j.conversation,
+          response: j.response,
+          ...(j.category ? { category: j.category as LabelledItem["input"]["category"] } : {}),
+          ...(j.language ? { language: j.language } : {}),
+          ...(j.probeId ? { probeId: j.probeId } : {}),
+          ...(j.goal ? { goal: j.goal } : {}),
+        },
+        gold,
+      },
+    ];
+  });
+}
+
+export const CALIBRATION_DATA = ["xstest", "reviews"] as const;
 
 export function defaultDataPath(name: string): string {
   if (name === "xstest") return path.join(sharedDatasetsDir(), "xstest", "human_labelled_completions");
+  if (name === "reviews") return ".breakfix";
   throw new Error(`unknown calibration data '${name}'; known: ${CALIBRATION_DATA.join(", ")}`);
 }
 
@@ -40,5 +69,13 @@ export function defaultDataPath(name: string): string {
 export function loadCalibrationData(name: string, dir?: string): LabelledItem[] {
   const d = dir ?? defaultDataPath(name);
   if (name === "xstest") return xstestItems(loadXstestCompletions(d));
+  if (name === "reviews") {
+    const store = Store.open(d, { readonly: true });
+    try {
+      return reviewItems(store);
+    } finally {
+      store.close();
+    }
+  }
   throw new Error(`unknown calibration data '${name}'; known: ${CALIBRATION_DATA.join(", ")}`);
 }

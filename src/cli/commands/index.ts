@@ -11,6 +11,7 @@ import { registerRedteam } from "./redteam.ts";
 import { registerReport } from "./report.ts";
 import { registerServe } from "./serve.ts";
 import { registerTrain } from "./train.ts";
+import { registerView } from "./view.ts";
 import { registerWorldCommands } from "./world.ts";
 import { registerWorldBuild } from "./world-build.ts";
 
@@ -32,4 +33,5 @@ export const commands: RegisterCommands[] = [
   registerCycle,
   registerReport,
   registerGguf,
+  registerView,
 ];

@@ -174,7 +174,8 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
   }
   let items: LabelledItem[];
   try {
-    items = loadCalibrationData(flags.data, flags.path);
+    // reviews live in a workspace store: --path names another workspace, else --workspace's
+    items = loadCalibrationData(flags.data, flags.data === "reviews" ? (flags.path ?? flags.workspace) : flags.path);
   } catch (e) {
     throw new CliError(`--data ${flags.data}${flags.path ? ` --path ${flags.path}` : ""}: ${(e as Error).message}`, 2);
   }
@@ -252,7 +253,10 @@ export function registerJudge(program: Command): void {
       `judge name or expression: ${JUDGE_NAMES.join(", ")}, cascade(A,B), majority(A,B,C), max(A,B)`,
     )
     .requiredOption("--data <name>", `labelled data: ${CALIBRATION_DATA.join(", ")}`)
-    .option("--path <dir>", "folder of files in the data's format (default: the shared copy)")
+    .option(
+      "--path <dir>",
+      "folder of files in the data's format (default: the shared copy); for --data reviews, the workspace holding them",
+    )
     .option("--json", "print a JSON summary as the last line")
     .option("--model <spec>", "judge model for LLM judges: URL#model, builtin:DIR or llamacpp:FILE.gguf")
     .option("--api-key-env <var>", "environment variable holding the judge model's API key")
@@ -266,8 +270,10 @@ export function registerJudge(program: Command): void {
     .option("--no-store", "do not write results to the workspace store")
     .option("--concurrency <n>", "concurrent judge calls", "4")
     .option("--retries <n>", "retries of a malformed LLM-judge answer before it is recorded as unjudged", "2")
-    .action(async (flags: CalibrateFlags) => {
+    .action(async (flags: CalibrateFlags, cmd: Command) => {
       if (flags.dev === "") flags.dev = undefined;
+      // the default development group names an XSTest source; reviews are grouped by reviewer instead
+      if (flags.data === "reviews" && cmd.getOptionValueSource("dev") === "default") flags.dev = undefined;
       await runCalibrate(flags);
     });
   judge
