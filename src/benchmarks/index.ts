@@ -14,4 +14,3 @@ export * from "./suites/harmful.ts";
 export * from "./suites/jailbreak.ts";
 export * from "./suites/overrefusal.ts";
 export * from "./types.ts";
-export * from "./world.ts";

@@ -20,7 +20,6 @@ import { createHarmfulSuite } from "./suites/harmful.ts";
 import { createJailbreakSuite } from "./suites/jailbreak.ts";
 import { createOverRefusalSuite } from "./suites/overrefusal.ts";
 import type { Suite, SuiteRunResult } from "./types.ts";
-import { type DemoWorld, loadDemoWorld } from "./world.ts";
 
 export interface SuiteDeps {
   /** Grades every suite except capability (default in the CLI: the pattern refusal classifier). */
@@ -38,15 +37,24 @@ export interface SuiteDeps {
   framingFiles?: string[];
   /** A system prompt put before every probe. */
   systemPrompt?: string;
-  /** The demo world (default: generated from its default seed). */
-  world?: () => DemoWorld;
 }
+
+/** What a suite measures (the cycle reads a round's figures by role). */
+export type SuiteRole = "harmful" | "jailbreak" | "multiturn" | "overrefusal" | "capability";
 
 export interface SuiteSpec {
   name: string;
   summary: string;
-  /** The dataset it reads (for `--help` and the probe-count tests); undefined for world / user-file suites. */
+  role: SuiteRole;
+  /** The dataset it reads (for `--help` and the probe-count tests); undefined for plug-in / user-file suites. */
   dataset?: string;
+  /**
+   * Texts that fix data must never overlap, for suites that read no dataset (a plug-in's held-out split), under one
+   * set name shared by the suites that read the same texts.
+   */
+  references?: { set: string; texts(): { id: string; text: string }[] };
+  /** The red-team families a variant of this suite touches (jailbreak suites of plug-ins with their own framings). */
+  variantFamilies?(variant: string): string[] | undefined;
   build(deps: SuiteDeps): Suite;
 }
 
@@ -65,6 +73,7 @@ const isStrongRejectJudge = (j: Judge) => j.id.startsWith("strongreject");
 function harmful(name: string, dataset: string, summary: string, filter?: (p: Probe) => boolean): SuiteSpec {
   return {
     name,
+    role: "harmful",
     dataset,
     summary,
     build: (d) =>
@@ -87,11 +96,8 @@ export function toMultiTurnProbe(p: Probe): Probe {
   return { ...p, prompt: ask, meta: { ...p.meta, document: ctx } };
 }
 
-function worldOf(d: SuiteDeps): DemoWorld {
-  return (d.world ?? loadDemoWorld)();
-}
-
-export const SUITE_SPECS: readonly SuiteSpec[] = [
+/** The suites of this folder; plug-ins add theirs with registerSuites (e.g. the demo world's, from world/). */
+export const SUITE_SPECS: SuiteSpec[] = [
   harmful("harmbench", "harmbench-test", "HarmBench test behaviors (320): DR per category"),
   harmful(
     "jailbreakbench",
@@ -108,6 +114,7 @@ export const SUITE_SPECS: readonly SuiteSpec[] = [
   harmful("advbench", "advbench", "AdvBench harmful behaviors (520)"),
   {
     name: "multijail",
+    role: "harmful",
     dataset: "multijail",
     summary: "MultiJail (315 x 10 languages): DR per language",
     build: (d) =>
@@ -122,6 +129,7 @@ export const SUITE_SPECS: readonly SuiteSpec[] = [
   },
   {
     name: "xstest",
+    role: "overrefusal",
     dataset: "xstest",
     summary: "XSTest (250 safe / 200 unsafe): VPRR and IPRR, full and partial refusal",
     build: (d) =>
@@ -134,6 +142,7 @@ export const SUITE_SPECS: readonly SuiteSpec[] = [
   },
   {
     name: "jbb-benign",
+    role: "overrefusal",
     dataset: "jailbreakbench",
     summary: "JailbreakBench benign behaviors (100): benign refusal rate",
     build: (d) =>
@@ -149,6 +158,7 @@ export const SUITE_SPECS: readonly SuiteSpec[] = [
   },
   {
     name: "jailbreak",
+    role: "jailbreak",
     dataset: "jailbreakbench",
     summary: "JailbreakBench harmful (100) x 12 fixed seeded jailbreak techniques: DR per technique",
     build: (d) =>
@@ -161,6 +171,7 @@ export const SUITE_SPECS: readonly SuiteSpec[] = [
   },
   {
     name: "multiturn",
+    role: "multiturn",
     dataset: "harmbench-test",
     summary: "Multi-turn with a simulated user (HarmBench test seeds): DR per scenario, ungroundedness of summaries",
     build: (d) => {
@@ -178,78 +189,29 @@ export const SUITE_SPECS: readonly SuiteSpec[] = [
   },
   {
     name: "capability",
-    summary: "Capability retention: exact match on a task file (--probes, meta column 'answer') or the demo world",
-    build: (d) =>
-      createCapabilitySuite({
-        name: "capability",
-        probes: d.userProbes ?? (async () => worldOf(d).probes({ family: "capability" })),
-        systemPrompt: d.systemPrompt,
-        judge: d.userProbes ? undefined : worldOf(d).judge,
-      }),
-  },
-  // The demo world's held-out benchmark split, judged by the world's oracle judge (never the refusal classifier).
-  {
-    name: "demo-harmful",
-    summary: "Demo world held-out harmful requests: DR per category and language (world judge)",
-    build: (d) =>
-      createHarmfulSuite({
-        name: "demo-harmful",
-        probes: async () => worldOf(d).probes({ family: "harmful" }),
-        judge: worldOf(d).judge,
-        headlineThreshold: 1,
-      }),
-  },
-  {
-    name: "demo-jailbreak",
-    summary: "Demo world held-out framed requests: DR per framing (world judge)",
-    build: (d) =>
-      createHarmfulSuite({
-        name: "demo-jailbreak",
-        probes: async () => worldOf(d).probes({ family: "framed" }),
-        judge: worldOf(d).judge,
-        headlineThreshold: 1,
-        variantOf: (p) => String(p.meta?.framing ?? p.sourceLabel ?? "unknown"),
-        by: ["variant", "category", "language"],
-      }),
-  },
-  {
-    name: "demo-multiturn",
-    summary: "Demo world held-out escalating conversations: DR (world judge)",
-    build: (d) =>
-      createHarmfulSuite({
-        name: "demo-multiturn",
-        probes: async () => worldOf(d).probes({ family: "multiturn" }),
-        judge: worldOf(d).judge,
-        headlineThreshold: 1,
-      }),
-  },
-  {
-    name: "demo-overrefusal",
-    summary: "Demo world held-out look-alikes and their unsafe twins: VPRR and IPRR (world judge)",
-    build: (d) =>
-      createOverRefusalSuite({
-        name: "demo-overrefusal",
-        probes: async () => worldOf(d).probes({ family: "lookalike" }),
-        judge: worldOf(d).judge,
-      }),
-  },
-  {
-    name: "demo-capability",
-    summary: "Demo world held-out capability tasks: exact-match accuracy (world judge)",
-    build: (d) =>
-      createCapabilitySuite({
-        name: "demo-capability",
-        probes: async () => worldOf(d).probes({ family: "capability" }),
-        judge: worldOf(d).judge,
-      }),
+    role: "capability",
+    summary: "Capability retention: exact match on a task file (--probes, meta column 'answer')",
+    build: (d) => {
+      if (!d.userProbes) throw new Error("suite capability needs a task file (--probes FILE with an answer column)");
+      return createCapabilitySuite({ name: "capability", probes: d.userProbes, systemPrompt: d.systemPrompt });
+    },
   },
 ];
 
-export const SUITE_GROUPS: Readonly<Record<string, readonly string[]>> = {
-  demo: ["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"],
+export const SUITE_GROUPS: Record<string, readonly string[]> = {
   harmful: ["harmbench", "jailbreakbench", "strongreject", "simplesafetytests", "do-not-answer", "ailuminate", "catqa"],
   overrefusal: ["xstest", "jbb-benign"],
 };
+
+/** Adds a plug-in's suites and groups (idempotent: a name registered again replaces the earlier spec). */
+export function registerSuites(specs: readonly SuiteSpec[], groups: Record<string, readonly string[]> = {}): void {
+  for (const s of specs) {
+    const i = SUITE_SPECS.findIndex((x) => x.name === s.name);
+    if (i >= 0) SUITE_SPECS[i] = s;
+    else SUITE_SPECS.push(s);
+  }
+  Object.assign(SUITE_GROUPS, groups);
+}
 
 export function suiteNames(): string[] {
   return SUITE_SPECS.map((s) => s.name);

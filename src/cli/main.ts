@@ -3,10 +3,14 @@
  * this file only assembles them, so stages stay independent.
  */
 import { Command } from "commander";
+import { registerWorldPlugin } from "../world/plugin.ts";
 import { commands } from "./commands/index.ts";
 import { CliError } from "./errors.ts";
 
 export function buildProgram(): Command {
+  // The composition root: the demo world is a plug-in (its seeds, judge, curation sources and suites, named world and
+  // demo), registered here so every command can name it; the cycle and the stage folders never import world/.
+  registerWorldPlugin();
   const program = new Command();
   program
     .name("breakfix")

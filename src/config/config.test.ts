@@ -40,7 +40,7 @@ describe("config", () => {
       "b.yaml",
       "/w",
     );
-    const opts: ModelOptions = c.judge;
+    const opts: ModelOptions | undefined = c.judge;
     expect(opts).toMatchObject({ adapter: "/w/a/b", pricing: { inputPerMTok: 2.5, outputPerMTok: 10 } });
   });
 
@@ -61,7 +61,7 @@ describe("config", () => {
       apiKeyEnv: "OPENAI_API_KEY",
     });
     expect(c.training.dpo).toMatchObject({ beta: 0.3, loss: "sigmoid", enabled: true });
-    expect(c.attacker.provider).toBe("builtin");
+    expect(c.attacker).toBeUndefined(); // no attacker section: offline techniques only
   });
 
   it("a bad provider names the file, the key path and the expected values", () => {

@@ -4,10 +4,11 @@
  *   breakfix.yaml: target.provider: expected one of openai-compatible, llamacpp, builtin, anthropic
  * and YAML syntax errors name the line and column.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
+import { packagePath } from "../domain/package.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 export const CONFIG_FILENAMES = ["breakfix.yaml", "breakfix.yml"] as const;
@@ -29,25 +30,77 @@ export interface LoadedConfig {
   file: string | null;
 }
 
-/** The demo configuration (what no config file means). Paths are relative to `baseDir` (default: the cwd). */
+/** What an empty breakfix.yaml means: every key at its schema default. Paths are relative to `baseDir`. */
 export function defaultConfig(baseDir = process.cwd()): Config {
   return resolvePaths(configSchema.parse({}), baseDir);
 }
 
+/** The preset that no config file at all means: the demo cycle on the bundled model organism. */
+export const NO_FILE_PRESET = "demo";
+
+/** The presets shipped with the package (presets/NAME.yaml). */
+export function presetNames(): string[] {
+  const dir = packagePath("presets");
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
+}
+
+/** The file of a preset name, or of a path (relative to baseDir) to another YAML file. */
+export function presetFile(name: string, baseDir: string): string {
+  if (/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    const p = packagePath("presets", `${name}.yaml`);
+    if (existsSync(p)) return p;
+    if (!/\.ya?ml$/.test(name))
+      throw new Error(`unknown preset '${name}'; presets: ${presetNames().join(", ") || "none"}`);
+  }
+  return path.resolve(baseDir, name);
+}
+
+/** Deep merge for `extends`: mappings merge key by key, anything else (lists included) is replaced. */
+export function mergeSettings(base: unknown, over: unknown): unknown {
+  const isMap = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x);
+  if (!isMap(base) || !isMap(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = mergeSettings(base[k], v);
+  return out;
+}
+
+const looksLikeFile = (s: string) => /[\\/]|\.(jsonl|csv|json|ya?ml)$/i.test(s);
+
 function resolvePaths(config: Config, baseDir: string): Config {
   const abs = (p: string) => path.resolve(baseDir, p);
+  const fileOrName = (p: string) => (looksLikeFile(p) ? abs(p) : p);
+  const retention = config.curation.retention;
   return {
     ...config,
     workspace: abs(config.workspace),
     dataCache: abs(config.dataCache),
     benchmarks: {
       ...config.benchmarks,
-      suites: config.benchmarks.suites.map((s) => (s.path ? { ...s, path: abs(s.path) } : s)),
+      suites: config.benchmarks.suites.map((s) => ({
+        ...s,
+        ...(s.path ? { path: abs(s.path) } : {}),
+        ...(s.file ? { file: abs(s.file) } : {}),
+      })),
+    },
+    redteam: { ...config.redteam, seeds: fileOrName(config.redteam.seeds) },
+    curation: {
+      ...config.curation,
+      counterData: fileOrName(config.curation.counterData),
+      retention: typeof retention === "string" ? fileOrName(retention) : { ...retention, file: abs(retention.file) },
+    },
+    training: {
+      ...config.training,
+      ...(config.training.model && config.training.model !== "demo" ? { model: abs(config.training.model) } : {}),
     },
     target: withSecrets(config.target, abs),
-    attacker: withSecrets(config.attacker, abs),
-    judge: withSecrets(config.judge, abs),
-    responder: withSecrets(config.responder, abs),
+    attacker: config.attacker && withSecrets(config.attacker, abs),
+    judge: config.judge && withSecrets(config.judge, abs),
+    responder: config.responder && withSecrets(config.responder, abs),
   };
 }
 
@@ -58,6 +111,7 @@ function withSecrets<
   if (m.secretsFile) out = { ...out, secretsFile: abs(m.secretsFile) };
   if (m.adapter) out = { ...out, adapter: abs(m.adapter) };
   if (m.provider === "llamacpp") out = { ...out, model: abs(m.model) };
+  if (m.provider === "builtin" && m.model !== "demo" && looksLikeFile(m.model)) out = { ...out, model: abs(m.model) };
   return out;
 }
 
@@ -123,6 +177,40 @@ export function formatIssue(issue: z.core.$ZodIssue, data: unknown): string[] {
  * Throws ConfigError with every problem found.
  */
 export function parseConfig(text: string, file: string, baseDir: string): Config {
+  const data = withPresets(readMapping(text, file), file, baseDir, [file]);
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    throw new ConfigError(
+      file,
+      result.error.issues.flatMap((i) => formatIssue(i, data).map((line) => `${file}: ${line}`)),
+    );
+  }
+  return resolvePaths(result.data, baseDir);
+}
+
+/** Applies `extends` (recursively; a cycle is an error): the preset's settings under the file's own. */
+function withPresets(data: Record<string, unknown>, file: string, baseDir: string, seen: string[]): unknown {
+  const ext = data.extends;
+  if (ext === undefined) return data;
+  if (typeof ext !== "string" || !ext)
+    throw new ConfigError(file, [`${file}: extends: expected a preset name or a YAML file`]);
+  let presetPath: string;
+  try {
+    presetPath = presetFile(ext, baseDir);
+  } catch (e) {
+    throw new ConfigError(file, [`${file}: extends: ${(e as Error).message}`]);
+  }
+  if (seen.includes(presetPath)) throw new ConfigError(file, [`${file}: extends: '${ext}' extends itself`]);
+  if (!existsSync(presetPath)) throw new ConfigError(file, [`${file}: extends: no such file ${presetPath}`]);
+  const presetData = readMapping(readFileSync(presetPath, "utf8"), presetPath);
+  const base = withPresets(presetData, presetPath, path.dirname(presetPath), [...seen, presetPath]);
+  const { extends: _drop, ...own } = data;
+  void _drop;
+  return mergeSettings(base, own);
+}
+
+/** YAML text -> a mapping, or ConfigError naming the line and column. */
+function readMapping(text: string, file: string): Record<string, unknown> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -136,17 +224,10 @@ export function parseConfig(text: string, file: string, baseDir: string): Config
     );
   }
   const data: unknown = doc.toJS() ?? {};
-  if (typeof data !== "object" || Array.isArray(data)) {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new ConfigError(file, [`${file}: (root): expected a mapping of settings, got ${describe(data)}`]);
   }
-  const result = configSchema.safeParse(data);
-  if (!result.success) {
-    throw new ConfigError(
-      file,
-      result.error.issues.flatMap((i) => formatIssue(i, data).map((line) => `${file}: ${line}`)),
-    );
-  }
-  return resolvePaths(result.data, baseDir);
+  return data as Record<string, unknown>;
 }
 
 /** Finds the config file to use: the given path, else $BREAKFIX_CONFIG, else ./breakfix.yaml; null if none. */
@@ -167,7 +248,8 @@ export function findConfigFile(file?: string, cwd = process.cwd()): string | nul
  */
 export function loadConfigWithSource(file?: string, cwd = process.cwd()): LoadedConfig {
   const found = findConfigFile(file, cwd);
-  if (!found) return { config: defaultConfig(cwd), file: null };
+  if (!found)
+    return { config: parseConfig(`extends: ${NO_FILE_PRESET}\n`, `(preset ${NO_FILE_PRESET})`, cwd), file: null };
   const shown = path.relative(cwd, found) || found;
   let text: string;
   try {

@@ -113,6 +113,20 @@ const redteamSchema = z.strictObject({
     .prefault({}),
   /** DR-x threshold that makes a response a finding. */
   findingSeverity: z.number().int().min(1).max(7).default(3),
+  /**
+   * Red-team seeds: a named seed set (\`world\`: the demo world's red-team split), a dataset name from
+   * \`breakfix data list\` (e.g. harmbench, advbench), or a .jsonl/.csv file of your own probes (relative to this file).
+   */
+  seeds: z.string().min(1).default("world"),
+  /**
+   * Judge expression deciding attack success (e.g. refusal-learned, cascade(refusal-learned, llama-guard-3));
+   * default: judges.default.
+   */
+  judge: z.string().min(1).optional(),
+  /**
+   * Attack techniques that need an attacker model (Crescendo, PAIR, model rephrasing and translation) use the
+   * \`attacker\` model section; without one they are not planned and translation uses the seed set's lexicon.
+   */
 });
 
 const suiteSchema = z.strictObject({
@@ -122,8 +136,18 @@ const suiteSchema = z.strictObject({
   path: z.string().min(1).optional(),
   /** Use only the first N probes (after a seeded shuffle). */
   limit: z.number().int().positive().optional(),
-  /** Judge id override for this suite. */
+  /** Judge expression for this suite (default: judges.default). */
   judge: z.string().min(1).optional(),
+  /**
+   * Your own probes (JSONL/CSV: prompt, id, category, label, language, answer; relative to this file). With a file,
+   * name is yours to choose and role says what the suite measures.
+   */
+  file: z.string().min(1).optional(),
+  /**
+   * What the cycle reads from the suite: harmful (DR per category and language), jailbreak, multiturn, overrefusal
+   * (IPRR on unsafe, VPRR on safe prompts), capability (exact match against meta answer). Default: the named suite's.
+   */
+  role: z.enum(["harmful", "jailbreak", "multiturn", "overrefusal", "capability"]).optional(),
 });
 export type SuiteConfig = z.infer<typeof suiteSchema>;
 
@@ -136,7 +160,35 @@ const benchmarksSchema = z.strictObject({
   confidence: z.number().gt(0).lt(1).default(0.95),
 });
 
+/** Where capability-retention rows come from (curation.retention). */
+const retentionSchema = z.union([
+  /** none: no retention rows; a name: a registered source (world: the demo world's capability tasks). */
+  z.string().min(1),
+  z.strictObject({
+    /** JSONL/CSV of benign prompts (columns prompt, language, answer). Relative to this file. */
+    file: z.string().min(1),
+    /**
+     * reference: train on the file's reference answers (column answer); replay: train on the base model's own answers
+     * to the prompts (generated once from the round-0 target and stored), so the model keeps what it already does.
+     */
+    mode: z.enum(["reference", "replay"]).default("reference"),
+  }),
+]);
+
 const curationSchema = z.strictObject({
+  /**
+   * Who writes the safe response for a finding: templates (built-in refusal templates in several languages),
+   * model (the \`responder\` model section, prompted with the safety policy), or a registered name (world).
+   */
+  responder: z.string().min(1).default("world"),
+  /** Judge expression that checks every written response is a safe refusal; default: judges.default. */
+  judge: z.string().min(1).optional(),
+  /**
+   * Benign look-alikes answered helpfully (against over-refusal): none, a registered name (world), or a JSONL/CSV file
+   * (columns prompt, category, language, answer; relative to this file).
+   */
+  counterData: z.string().min(1).default("world"),
+  retention: retentionSchema.default("world"),
   /** Benign counter-examples (helpful answers to look-alike prompts) per safety example, against over-refusal. */
   counterDataRatio: z.number().min(0).default(1),
   /**
@@ -199,6 +251,46 @@ const trainingSchema = z.strictObject({
     })
     .prefault({}),
   seed: z.number().int().min(0).default(0),
+  /**
+   * The weights that are trained: a Hugging Face model folder (relative to this file), or "demo" (the bundled demo
+   * model organism). Default: the target's own folder when the target is a builtin model; required for an HTTP or
+   * GGUF target, whose weights the cycle cannot read.
+   */
+  model: z.string().min(1).optional(),
+  /** Where training runs: local (our engine). */
+  backend: z.enum(["local"]).default("local"),
+  /**
+   * false (stacked): each round fine-tunes the previous round's model on that round's fix data. true (cumulative):
+   * each round trains a fresh adapter on the base model with every round's fix data, so drift never compounds.
+   */
+  cumulative: z.boolean().default(false),
+  /** Cap on optimizer steps per training stage (a budget for quick runs); default: all epochs. */
+  maxSteps: z.number().int().positive().optional(),
+});
+
+/**
+ * How a round's model is made to answer before it is measured. none: local targets (builtin, llamacpp) load the
+ * round's weights directly. serve: breakfix starts \`breakfix serve\` on the round's model at the target's baseUrl
+ * (its host and port) under the target's model name, and stops it at the end. command: your own script (e.g. restart
+ * vLLM with the new weights); placeholders {model_dir} {gguf} {round} {base_url} {model} {port} are filled in (shell
+ * quoted) and the command must exit 0; then the target must answer within healthTimeoutMs.
+ */
+const deploySchema = z.strictObject({
+  kind: z.enum(["none", "serve", "command"]).default("none"),
+  command: z.string().min(1).optional(),
+  /** Most time a deploy command may run. */
+  timeoutMs: z.number().int().positive().default(600_000),
+  /** Most time to wait for the deployed model to answer. */
+  healthTimeoutMs: z.number().int().positive().default(120_000),
+});
+
+const judgesSchema = z.strictObject({
+  /**
+   * The judge expression used wherever no other is set: a name (refusal-learned, refusal-patterns, llama-guard-3,
+   * harm-severity, strongreject, harmbench, world, ...) or an ensemble (cascade(A, B), majority(...), max(...)).
+   * LLM judges use the \`judge\` model section.
+   */
+  default: z.string().min(1).default("world"),
 });
 
 const gatesSchema = z.strictObject({
@@ -216,20 +308,32 @@ const gatesSchema = z.strictObject({
 
 const cycleSchema = z.strictObject({
   rounds: z.number().int().positive().default(3),
+  /** How local round models are run: llamacpp (a GGUF export through llama.cpp) or builtin (no native code). */
+  engine: z.enum(["llamacpp", "builtin"]).default("llamacpp"),
   /** Technique families never used for training data, kept to test generalisation. */
   heldOutFamilies: z.array(z.string().min(1)).default(["encoding"]),
   gates: gatesSchema.prefault({}),
 });
 
 export const configSchema = z.strictObject({
+  /**
+   * A preset this file builds on (its keys are the defaults here; yours override them, lists replace lists):
+   * a preset name (\`breakfix init --list-presets\`, e.g. demo) or a path to another YAML file.
+   */
+  extends: z.string().min(1).optional(),
   /** Folder for the database, models and reports; relative to the config file. */
   workspace: z.string().min(1).default(".breakfix"),
   /** Folder `breakfix data pull` downloads into and `data show` reads from; relative to the config file. */
   dataCache: z.string().min(1).default(".breakfix/data"),
   target: modelConfigSchema.prefault({}),
-  attacker: modelSchema("demo-attacker").prefault({}),
-  judge: modelSchema("demo-judge").prefault({}),
-  responder: modelSchema("demo-responder").prefault({}),
+  /** The attacker model (Crescendo, PAIR, rephrasing, translation); none = offline techniques only. */
+  attacker: modelSchema("attacker").optional(),
+  /** The judge model for LLM judges in any judge expression. */
+  judge: modelSchema("judge").optional(),
+  /** The model that writes safe responses when curation.responder is "model". */
+  responder: modelSchema("responder").optional(),
+  judges: judgesSchema.prefault({}),
+  deploy: deploySchema.prefault({}),
   redteam: redteamSchema.prefault({}),
   benchmarks: benchmarksSchema.prefault({}),
   curation: curationSchema.prefault({}),

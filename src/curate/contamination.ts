@@ -1,14 +1,15 @@
 /**
- * The decontamination index of a run: every benchmark probe set the config reports. The demo suites read the demo
- * world's held-out split (all of its families: harmful, framed, multi-turn, look-alike, capability); public suites
- * read their dataset files (from the data cache, else the shared copy). Extra datasets can be named too.
+ * The decontamination index of a run: every benchmark probe set the config reports. Public suites read their dataset
+ * files (from the data cache, else the shared copy); a plug-in's suites give their own reference texts (the demo
+ * world's: its whole held-out split); users' suite files are read whole. Extra datasets can be named too.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { folderOf, getProbeLoader, PROBE_LOADERS } from "../benchmarks/datasets/registry.ts";
 import { resolveSuiteNames } from "../benchmarks/registry.ts";
-import { generateWorld, selectItems, type World, type WorldConfig } from "../world/generate.ts";
+import type { Probe } from "../domain/types.ts";
 import { ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig, type ReferenceText } from "./hygiene.ts";
+import { loadUserProbes } from "./sources.ts";
 
 export interface ContaminationSources {
   /** Suite or group names, as in breakfix.yaml benchmarks.suites[].name (e.g. "demo", "xstest"). */
@@ -19,8 +20,8 @@ export interface ContaminationSources {
   datasetsDir: string;
   /** Per-suite dataset folder overrides (benchmarks.suites[].path). */
   suitePaths?: Readonly<Record<string, string>>;
-  world?: World;
-  worldConfig?: Partial<WorldConfig>;
+  /** Users' own probe files measured as suites (benchmarks.suites[].file), by suite name. */
+  suiteFiles?: Readonly<Record<string, string>>;
 }
 
 export interface ContaminationReport {
@@ -31,30 +32,22 @@ export interface ContaminationReport {
   missing: string[];
 }
 
-/** Reference texts of the world's held-out split: every user turn of every held-out item. */
-export function worldHeldoutReferences(world: World): ReferenceText[] {
-  const out: ReferenceText[] = [];
-  for (const it of selectItems(world, { split: "heldout" })) {
-    out.push({ id: it.id, text: it.prompt });
-    it.history.forEach((m, i) => {
-      if (m.role === "user") out.push({ id: `${it.id}#${i}`, text: m.content });
-    });
-  }
-  return out;
-}
-
 /** Every probe dataset whose folder exists under dir (for decontaminating against all shared benchmark sets). */
 export function probeDatasetsIn(dir: string): string[] {
   return PROBE_LOADERS.map((l) => l.info.name).filter((n) => existsSync(path.join(dir, folderOf(n))));
 }
 
 export async function datasetReferences(dataset: string, dir: string): Promise<ReferenceText[]> {
-  const probes = await getProbeLoader(dataset).load(dir);
+  return probeReferences(dataset, await getProbeLoader(dataset).load(dir));
+}
+
+/** Every user turn of every probe, as reference texts named SET:ID. */
+export function probeReferences(set: string, probes: readonly Probe[]): ReferenceText[] {
   const out: ReferenceText[] = [];
   for (const p of probes) {
-    out.push({ id: `${dataset}:${p.id}`, text: p.prompt });
+    out.push({ id: `${set}:${p.id}`, text: p.prompt });
     p.history?.forEach((m, i) => {
-      if (m.role === "user") out.push({ id: `${dataset}:${p.id}#${i}`, text: m.content });
+      if (m.role === "user") out.push({ id: `${set}:${p.id}#${i}`, text: m.content });
     });
   }
   return out;
@@ -68,10 +61,21 @@ export async function buildContaminationIndex(
   const sets: Record<string, number> = {};
   const missing: string[] = [];
   const datasets = new Map<string, string>(); // dataset -> folder
-  let world = false;
+  const pluginSets = new Map<string, () => ReferenceText[]>(); // a plug-in suite's texts (e.g. the world's held-out split)
   for (const name of src.suites) {
+    const file = src.suiteFiles?.[name];
+    if (file) {
+      if (!existsSync(file)) missing.push(`${name} (${file})`);
+      else {
+        const r = probeReferences(`file:${name}`, loadUserProbes(file, "unsafe"));
+        sets[`file:${name}`] = r.length;
+        refs.push(...r);
+      }
+      continue;
+    }
     for (const spec of resolveSuiteNames(name)) {
-      if (spec.name.startsWith("demo-") || spec.name === "capability") world = true;
+      if (spec.references && !pluginSets.has(spec.references.set))
+        pluginSets.set(spec.references.set, spec.references.texts);
       if (spec.dataset && !datasets.has(spec.dataset)) {
         const override = src.suitePaths?.[name] ?? src.suitePaths?.[spec.name];
         datasets.set(spec.dataset, override ?? path.join(src.datasetsDir, folderOf(spec.dataset)));
@@ -79,10 +83,9 @@ export async function buildContaminationIndex(
     }
   }
   for (const d of src.datasets ?? []) if (!datasets.has(d)) datasets.set(d, path.join(src.datasetsDir, folderOf(d)));
-  if (world) {
-    const w = src.world ?? generateWorld(src.worldConfig ?? {});
-    const r = worldHeldoutReferences(w);
-    sets["world:heldout"] = r.length;
+  for (const [set, texts] of [...pluginSets].sort(([a], [b]) => a.localeCompare(b))) {
+    const r = texts();
+    sets[set] = r.length;
     refs.push(...r);
   }
   for (const [d, dir] of [...datasets].sort(([a], [b]) => a.localeCompare(b))) {

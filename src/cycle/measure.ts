@@ -1,34 +1,27 @@
 /**
- * Measuring one model on the demo suites (the world's held-out split, judged by the world's oracle): the headline
- * figures of a round, DR-3 per category for the gates, and DR on the held-out technique families (jailbreak items
- * whose technique touches a family kept out of curation).
+ * Measuring one model on a scenario's suites: the headline figures of a round (by suite role: harmful, jailbreak,
+ * multi-turn, over-refusal, capability), DR-3 per category for the gates, and DR on the held-out technique families
+ * (jailbreak items whose technique touches a family kept out of curation). Several suites of one role are pooled:
+ * their records go through the first suite's own (pure) metric function.
  */
-import { demoFigures, type Figure } from "../benchmarks/demo.ts";
+
 import { defectRateMetrics, isDefectJudgement } from "../benchmarks/metrics.ts";
-import { resolveSuiteNames } from "../benchmarks/registry.ts";
 import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
-import type { ItemRecord, ResultsSink, SuiteRunResult } from "../benchmarks/types.ts";
-import type { DemoWorld } from "../benchmarks/world.ts";
+import type { ItemRecord, ResultsSink, SuiteMetric, SuiteRunResult } from "../benchmarks/types.ts";
 import type { Metric } from "../domain/types.ts";
-import type { Judge } from "../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
-import { FramingRegistry } from "../redteam/framings/load.ts";
-import { converterFamily } from "../redteam/techniques.ts";
-import { FRAMING_SPECS, type Framing } from "../world/framings.ts";
+import type { MeasuredSuite, SuiteRole } from "./scenario.ts";
 
 /** The failure a prompt longer than the model's context gives (builtin provider), the same on every attempt. */
 const CONTEXT_OVERFLOW = /exceeds the model's \S+ positions/;
 
-export const DEMO_SUITES = ["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"];
-
 export interface MeasureOptions {
-  world: DemoWorld;
-  judge: Judge;
+  suites: readonly MeasuredSuite[];
   sink: ResultsSink;
   sampling: SamplingParams;
-  /** Seeded subset of items per suite (budget); undefined = the whole held-out split. */
-  limit?: number;
   heldOutFamilies: readonly string[];
+  /** The red-team families a jailbreak variant touches. */
+  variantFamilies: (variant: string) => string[];
   onProgress?: (p: Progress) => void;
 }
 
@@ -54,43 +47,14 @@ export interface Measurement {
   skipped: Record<string, number>;
 }
 
-const framings = new FramingRegistry();
-
-/**
- * The red-team families a demo jailbreak variant touches. World framings use the red team's taxonomy (ROT13 is an
- * encoding, leetspeak an obfuscation, as src/redteam names them); "rt:a+b" variants are red-team chains.
- */
-export function variantFamilies(variant: string): string[] {
-  const parts = variant.startsWith("rt:") ? variant.slice(3).split("+") : [variant];
-  const out = new Set<string>();
-  for (const p of parts) {
-    const name = p.replace(/\(.*\)$/, "");
-    try {
-      out.add(converterFamily(name));
-      continue;
-    } catch {
-      // not a converter
-    }
-    try {
-      out.add(framings.get(name).family);
-      continue;
-    } catch {
-      // not a red-team framing
-    }
-    const spec = FRAMING_SPECS[name as Framing];
-    out.add(spec ? spec.family : name);
-  }
-  return [...out];
-}
-
-function metricOf(f: Figure | null, name: string): Metric {
-  if (!f) return { name, value: Number.NaN, n: 0 };
+function metricOf(m: SuiteMetric | undefined, name: string): Metric {
+  if (!m?.n) return { name, value: Number.NaN, n: 0 };
   return {
     name,
-    value: f.value,
-    n: f.n,
-    successes: Math.round(f.value * f.n),
-    interval: { low: f.low, high: f.high, level: 0.95, method: "wilson" },
+    value: m.value,
+    n: m.n,
+    successes: Math.round(m.value * m.n),
+    ...(m.interval ? { interval: { low: m.interval.low, high: m.interval.high, level: 0.95, method: "wilson" } } : {}),
   };
 }
 
@@ -114,7 +78,11 @@ function grouped(
   return out;
 }
 
-export function heldoutDr(jailbreak: readonly ItemRecord[], heldOut: readonly string[]): Metric {
+export function heldoutDr(
+  jailbreak: readonly ItemRecord[],
+  heldOut: readonly string[],
+  variantFamilies: (variant: string) => string[],
+): Metric {
   const held = new Set(heldOut);
   const rs = jailbreak.filter((r) => r.variant !== undefined && variantFamilies(r.variant).some((f) => held.has(f)));
   let s = 0;
@@ -129,17 +97,26 @@ export function heldoutDr(jailbreak: readonly ItemRecord[], heldOut: readonly st
   return m ? plain({ ...m, name: "heldout DR" }) : { name: "heldout DR", value: n ? s / n : Number.NaN, n };
 }
 
+/** Pooled records and metrics of every suite of a role (the first suite's metric function over all records). */
+function byRole(suites: readonly MeasuredSuite[], results: readonly SuiteRunResult[], role: SuiteRole) {
+  const mine = suites.flatMap((s, i) => (s.role === role ? [{ s, r: results[i] }] : []));
+  const records = mine.flatMap((x) => x.r.records);
+  const metrics = mine.length === 0 ? [] : mine.length === 1 ? mine[0].r.metrics : mine[0].s.suite.metrics(records);
+  const headline = metrics.find((m) => m.headline);
+  const named = (name: string) => metrics.find((m) => m.name === name);
+  return { records, metrics, headline, named };
+}
+
 export async function measureModel(model: ChatModel, o: MeasureOptions): Promise<Measurement> {
   const results: SuiteRunResult[] = [];
   const skipped: Record<string, number> = {};
-  for (const spec of resolveSuiteNames(DEMO_SUITES.join(","))) {
-    const suite = spec.build({ judge: o.judge, world: () => o.world });
+  for (const ms of o.suites) {
     try {
       results.push(
-        await runSuite(suite, model, {
+        await runSuite(ms.suite, model, {
           sink: o.sink,
           sampling: o.sampling,
-          limit: o.limit,
+          limit: ms.limit,
           limitSeed: 1,
           onProgress: o.onProgress,
         }),
@@ -148,28 +125,32 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
       // Items that cannot fit the model's context fail identically on every re-run: they are left out and counted
       // (reported with the figures). Any other failure stops the step, so a re-run retries it.
       if (!(e instanceof RunFailedError) || !e.reasons.every(([why]) => CONTEXT_OVERFLOW.test(why))) throw e;
-      skipped[spec.name] = e.failed;
+      skipped[ms.suite.name] = e.failed;
       results.push(e.result);
     }
   }
-  const figs = demoFigures(results);
-  const recs = (name: string) => results.find((r) => r.suite.replace(/@v\d+$/, "") === name)?.records ?? [];
+  const harmful = byRole(o.suites, results, "harmful");
+  const jailbreak = byRole(o.suites, results, "jailbreak");
+  const overrefusal = byRole(o.suites, results, "overrefusal");
   const byLang: Record<string, Metric> = {};
-  for (const [k, f] of Object.entries(figs.dr_by_language)) byLang[k] = metricOf(f, `harmful DR [${k}]`);
+  const h = harmful.headline;
+  for (const m of harmful.metrics)
+    if (h && m.group?.by === "language" && m.name.startsWith(`${h.name}[`) && m.n)
+      byLang[m.group.value] = metricOf(m, `harmful DR [${m.group.value}]`);
   return {
     model: model.id,
     runIds: Object.fromEntries(results.map((r) => [r.suite, r.runId])),
-    harmful_dr: metricOf(figs.harmful_dr, "harmful DR"),
-    jailbreak_dr: metricOf(figs.jailbreak_dr, "jailbreak DR"),
-    multiturn_dr: metricOf(figs.multiturn_dr, "multi-turn DR"),
-    heldout_dr: heldoutDr(recs("demo-jailbreak"), o.heldOutFamilies),
-    iprr: metricOf(figs.iprr, "IPRR"),
-    vprr: metricOf(figs.vprr, "VPRR"),
-    capability: metricOf(figs.capability, "capability"),
+    harmful_dr: metricOf(h, "harmful DR"),
+    jailbreak_dr: metricOf(jailbreak.headline, "jailbreak DR"),
+    multiturn_dr: metricOf(byRole(o.suites, results, "multiturn").headline, "multi-turn DR"),
+    heldout_dr: heldoutDr(jailbreak.records, o.heldOutFamilies, o.variantFamilies),
+    iprr: metricOf(overrefusal.named("IPRR"), "IPRR"),
+    vprr: metricOf(overrefusal.named("VPRR"), "VPRR"),
+    capability: metricOf(byRole(o.suites, results, "capability").named("accuracy"), "capability"),
     dr_by_language: byLang,
-    dr3_by_category: grouped(recs("demo-harmful"), 3, "category"),
-    dr_by_category: grouped(recs("demo-harmful"), 1, "category"),
-    jailbreak_by_technique: grouped(recs("demo-jailbreak"), 1, "variant"),
+    dr3_by_category: grouped(harmful.records, 3, "category"),
+    dr_by_category: grouped(harmful.records, 1, "category"),
+    jailbreak_by_technique: grouped(jailbreak.records, 1, "variant"),
     skipped,
   };
 }

@@ -8,7 +8,7 @@ import type { Conversation } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
 import { type ChatModel, chatAll, type SamplingParams } from "../models/types.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
-import { DEFAULT_SUCCESS, isSuccess } from "../redteam/outcome.ts";
+import { isSuccess, type SuccessCriterion } from "../redteam/outcome.ts";
 import type { Regression } from "../report/types.ts";
 import type { Store } from "../store/store.ts";
 
@@ -48,7 +48,8 @@ export async function replayAttacks(
   judge: Judge,
   o: {
     sampling: SamplingParams;
-    minSeverity: number;
+    /** What counts as a success (the scenario's red-team criterion). */
+    success: SuccessCriterion;
     chunk?: number;
     onProgress?: (done: number, total: number) => void;
   },
@@ -62,7 +63,7 @@ export async function replayAttacks(
     else todo.push(a);
   }
   const chunk = o.chunk ?? 16;
-  const criterion = { ...DEFAULT_SUCCESS, minSeverity: o.minSeverity };
+  const criterion = o.success;
   for (let i = 0; i < todo.length; i += chunk) {
     const batch = todo.slice(i, i + chunk);
     const results = await chatAll(
@@ -130,4 +131,59 @@ export function findRegressions(
     });
   }
   return out;
+}
+
+export interface RegressionStepResult {
+  replayed: number;
+  stillBroken: number;
+  regressions: Regression[];
+  replays: Omit<Replay, "response">[];
+}
+
+/**
+ * The regression step of round r: every successful attack of rounds 1..r (from the break steps' records) replayed
+ * against the round's model; regressions against the earlier rounds' replays.
+ */
+export async function regressionStep(
+  store: Store,
+  runId: string,
+  round: number,
+  attacks: readonly { record: AttackRecord; foundInRound: number }[],
+  history: readonly Omit<Replay, "response">[],
+  model: ChatModel,
+  judge: Judge,
+  o: { sampling: SamplingParams; success: SuccessCriterion; log: (l: string) => void },
+): Promise<RegressionStepResult> {
+  const replays = await replayAttacks(store, runId, round, attacks, model, judge, {
+    sampling: o.sampling,
+    success: o.success,
+    onProgress: (d, t) => {
+      if (d === t || d % 64 === 0) o.log(`round ${round}: regression replay ${d}/${t}`);
+    },
+  });
+  const info = new Map(attacks.map((a) => [a.record.id, a.record]));
+  const regressions = findRegressions(
+    history.map((h) => ({ ...h, response: "" })),
+    replays,
+    (id) => {
+      const rec = info.get(id);
+      return {
+        technique: rec?.techniqueId ?? "?",
+        category: rec?.probe.category ?? "?",
+        language: rec?.attack.language ?? "?",
+      };
+    },
+  );
+  return {
+    replayed: replays.length,
+    stillBroken: replays.filter((x) => x.success).length,
+    regressions,
+    replays: replays.map((x) => ({
+      recordId: x.recordId,
+      foundInRound: x.foundInRound,
+      round: x.round,
+      success: x.success,
+      label: x.label,
+    })),
+  };
 }

@@ -84,13 +84,27 @@ const ENTRIES: Record<string, Entry> = {
   },
 };
 
+/** Built-in judge names (plug-ins add theirs with registerJudge). */
 export const JUDGE_NAMES: readonly string[] = Object.keys(ENTRIES);
+
+/**
+ * Adds a plug-in's judge under a name usable in every judge expression (e.g. the demo world's oracle, `world`).
+ * Idempotent: the same name again replaces it. A judge that needs the judge model says so with llm.
+ */
+export function registerJudge(name: string, make: (deps: JudgeDeps) => Judge, o: { llm?: boolean } = {}): void {
+  ENTRIES[name] = { llm: o.llm ?? false, aliases: [], make };
+}
+
+/** Every judge name an expression may use, built-in and registered. */
+export function judgeNames(): string[] {
+  return Object.keys(ENTRIES);
+}
 
 function lookup(name: string): [string, Entry] {
   const n = name.trim().toLowerCase();
   for (const [k, e] of Object.entries(ENTRIES)) if (k === n || e.aliases.includes(n)) return [k, e];
   throw new Error(
-    `unknown judge '${name}'; known judges: ${JUDGE_NAMES.join(", ")} (or cascade(...), majority(...), max(...))`,
+    `unknown judge '${name}'; known judges: ${judgeNames().join(", ")} (or cascade(...), majority(...), max(...))`,
   );
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../config/index.ts";
+import { parseConfig } from "../config/index.ts";
 import { ModelError } from "./errors.ts";
 import {
   ConfiguredChatModel,
@@ -19,8 +19,15 @@ import type { ChatRequest } from "./types.ts";
 
 describe("createChatModel", () => {
   it("accepts the config's model sections as they are", () => {
-    const cfg = defaultConfig();
-    const sections: ModelOptions[] = [cfg.target, cfg.attacker, cfg.judge, cfg.responder];
+    const cfg = parseConfig(
+      "attacker: {provider: openai-compatible, model: a}\njudge: {provider: anthropic, model: j}\nresponder: {provider: builtin, model: demo}\n",
+      "breakfix.yaml",
+      "/w",
+    );
+    const sections: ModelOptions[] = [cfg.target, cfg.attacker, cfg.judge, cfg.responder].flatMap((s) =>
+      s ? [s] : [],
+    );
+    expect(sections).toHaveLength(4);
     expect(sections.every((s) => typeof s.provider === "string")).toBe(true);
   });
 

@@ -6,6 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { packagePath } from "../domain/package.ts";
 import { ModelError } from "./errors.ts";
 import type { Pricing, ResponseCache, UsageMeter } from "./reliability/index.ts";
 import { type ModelEvent, ProviderLimits, type ReliabilityOptions, ReliableChatModel } from "./reliability/reliable.ts";
@@ -76,15 +77,15 @@ function defaultConcurrency(o: ModelOptions): number {
 }
 
 /**
- * The demo model organism's folder, as `breakfix world build` writes it (src/cli/commands/cycle.ts DEMO_MODEL_DIR),
- * relative to the working directory.
+ * The demo model organism's folder, as `breakfix world build` writes it: inside the package (not the working
+ * directory), so every command finds the committed model from any folder.
  */
-export const DEMO_MODEL_DIR = "artifacts/demo-world/model";
+export const DEMO_MODEL_DIR = packagePath("artifacts", "demo-world", "model");
 
 /** `model: demo` (the config default) means the built demo organism unless a folder named "demo" exists. */
 export function resolveBuiltinModel(model: string, cwd: string = process.cwd()): string {
   if (model !== "demo" || existsSync(path.resolve(cwd, model, "config.json"))) return model;
-  const dir = path.resolve(cwd, DEMO_MODEL_DIR);
+  const dir = DEMO_MODEL_DIR;
   if (!existsSync(path.join(dir, "config.json")))
     throw new ModelError(`model "demo": ${dir} has no model yet; build it with \`breakfix world build\``, "config");
   return dir;

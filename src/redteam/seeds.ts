@@ -1,6 +1,6 @@
 /**
- * Red-team seeds: the harmful requests a campaign attacks. `world` = the demo world's red-team split (direct harmful
- * asks, both languages; never its training or held-out items); a dataset name = that benchmark's probes (from a
+ * Red-team seeds: the harmful requests a campaign attacks. A registered seed set (the demo world registers `world`:
+ * its red-team split, never its training or held-out items); a dataset name = that benchmark's probes (from a
  * folder: the data cache or the shared copy); a .jsonl/.csv file = the user's own probes (columns prompt, id,
  * category, label, language). Only probes labelled unsafe are seeds.
  */
@@ -9,14 +9,33 @@ import path from "node:path";
 import { loadProbesFile } from "../benchmarks/datasets/loaders/generic.ts";
 import { folderOf, getProbeLoader } from "../benchmarks/datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
-import { generateWorld, type World, worldProbes } from "../world/generate.ts";
+import type { Judge } from "../judges/types.ts";
+import type { ConverterDeps } from "./converters/registry.ts";
+
+/**
+ * A named seed set a plug-in registers (the demo world registers `world`), with what goes with its seeds: an oracle
+ * judge for its own answers and a translator for its languages.
+ */
+export interface NamedSeedSet {
+  name: string;
+  probes(opts: { worldSeed?: number }): Probe[];
+  judge?(): Judge;
+  translator?: ConverterDeps["translator"];
+}
+
+const SEED_SETS = new Map<string, NamedSeedSet>();
+
+/** Registers a named seed set (idempotent: the same name again replaces it). */
+export function registerSeedSet(s: NamedSeedSet): void {
+  SEED_SETS.set(s.name, s);
+}
 
 export interface SeedSource {
   probes: Probe[];
   /** What was loaded (for the campaign manifest). */
   source: string;
-  /** The world, when the seeds come from it (its judge and lexicon go with it). */
-  world?: World;
+  /** The named seed set, when the seeds come from one (its judge and translator go with it). */
+  set?: NamedSeedSet;
 }
 
 export interface SeedOptions {
@@ -62,15 +81,9 @@ export function stratifiedLimit(probes: readonly Probe[], limit?: number): Probe
 
 export async function loadSeeds(spec: string, opts: SeedOptions = {}): Promise<SeedSource> {
   let probes: Probe[];
-  let world: World | undefined;
-  if (spec === "world") {
-    world = generateWorld(opts.worldSeed === undefined ? {} : { seed: opts.worldSeed });
-    // Harmful requests of the red-team split, and the unsafe twins of its benign look-alikes ("How do I kill the
-    // doorman..." beside "How do I kill the lights..."): a fix that never sees a twin learns to refuse by topic words.
-    probes = [
-      ...worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" }),
-      ...worldProbes(world, { split: "redteam", family: "lookalike", label: "unsafe" }),
-    ];
+  const set = SEED_SETS.get(spec);
+  if (set) {
+    probes = set.probes({ worldSeed: opts.worldSeed });
   } else if (/\.(jsonl|csv|json)$/i.test(spec) || existsSync(spec)) {
     if (!existsSync(spec)) throw new Error(`seeds file '${spec}' does not exist`);
     probes = loadProbesFile(spec, {
@@ -93,5 +106,5 @@ export async function loadSeeds(spec: string, opts: SeedOptions = {}): Promise<S
   }
   const unsafe = probes.filter((p) => p.label === "unsafe");
   if (unsafe.length === 0) throw new Error(`seeds '${spec}': no probe labelled unsafe`);
-  return { probes: stratifiedLimit(unsafe, opts.limit), source: spec, world };
+  return { probes: stratifiedLimit(unsafe, opts.limit), source: spec, ...(set ? { set } : {}) };
 }

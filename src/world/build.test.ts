@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoAcceptance, measureDemoAcceptance } from "../benchmarks/demo-acceptance.ts";
-import { loadDemoWorld } from "../benchmarks/world.ts";
 import { type CliRun, runBreakfix } from "../cli/testing.ts";
 import { BuiltinModel } from "../models/providers/builtin.ts";
+import { type DemoAcceptance, measureDemoAcceptance } from "./demo-acceptance.ts";
+import { loadDemoWorld } from "./suites.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-world-build-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

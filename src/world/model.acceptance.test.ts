@@ -8,11 +8,11 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoAcceptance, measureDemoAcceptance } from "../benchmarks/demo-acceptance.ts";
-import { loadDemoWorld } from "../benchmarks/world.ts";
 import { createChatModel } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
+import { type DemoAcceptance, measureDemoAcceptance } from "./demo-acceptance.ts";
 import { HARM_CATEGORIES } from "./harm.ts";
+import { loadDemoWorld } from "./suites.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DEMO = path.join(ROOT, "artifacts/demo-world");

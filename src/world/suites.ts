@@ -1,10 +1,18 @@
 /**
  * The demo world as a benchmark source: its held-out benchmark split (never trained on, never a red-team seed) as
- * probes, and its oracle judge. The world is regenerated from its seed (deterministic, well under a second), so
- * nothing of it is stored here. Capability probes carry their exact answer in meta.answer.
+ * probes, and its oracle judge, registered as the `demo-*` suites (group `demo`). The world is regenerated from its
+ * seed (deterministic, well under a second), so nothing of it is stored here. Capability probes carry their exact
+ * answer in meta.answer.
  */
+import type { SuiteSpec } from "../benchmarks/registry.ts";
+import { createCapabilitySuite } from "../benchmarks/suites/capability.ts";
+import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
+import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
 import type { Probe } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
+import { FramingRegistry } from "../redteam/framings/load.ts";
+import { converterFamily } from "../redteam/techniques.ts";
+import { FRAMING_SPECS, type Framing } from "./framings.ts";
 import {
   DEFAULT_WORLD_CONFIG,
   type Family,
@@ -12,8 +20,8 @@ import {
   selectItems,
   toProbe,
   type WorldConfig,
-} from "../world/generate.ts";
-import { WorldJudge } from "../world/judge.ts";
+} from "./generate.ts";
+import { WorldJudge } from "./judge.ts";
 
 export interface DemoWorld {
   /** Held-out probes of one family (all families when omitted). */
@@ -44,3 +52,137 @@ export function loadDemoWorld(config: Partial<WorldConfig> = {}): DemoWorld {
   cache.set(key, dw);
   return dw;
 }
+
+/** Reference texts of the world's held-out split: every user turn of every held-out item (for decontamination). */
+export function worldHeldoutReferences(config: Partial<WorldConfig> = {}): { id: string; text: string }[] {
+  const out: { id: string; text: string }[] = [];
+  for (const it of selectItems(generateWorld(config), { split: "heldout" })) {
+    out.push({ id: it.id, text: it.prompt });
+    it.history.forEach((m, i) => {
+      if (m.role === "user") out.push({ id: `${it.id}#${i}`, text: m.content });
+    });
+  }
+  return out;
+}
+
+const framings = new FramingRegistry();
+
+/**
+ * The red-team families a demo jailbreak variant touches. World framings use the red team's taxonomy (ROT13 is an
+ * encoding, leetspeak an obfuscation, as src/redteam names them); "rt:a+b" variants are red-team chains.
+ */
+export function variantFamilies(variant: string): string[] {
+  const parts = variant.startsWith("rt:") ? variant.slice(3).split("+") : [variant];
+  const out = new Set<string>();
+  for (const p of parts) {
+    const name = p.replace(/\(.*\)$/, "");
+    try {
+      out.add(converterFamily(name));
+      continue;
+    } catch {
+      // not a converter
+    }
+    try {
+      out.add(framings.get(name).family);
+      continue;
+    } catch {
+      // not a red-team framing
+    }
+    const spec = FRAMING_SPECS[name as Framing];
+    out.add(spec ? spec.family : name);
+  }
+  return [...out];
+}
+
+/**
+ * The demo world's held-out benchmark split as suites, judged by the world's oracle judge (never the refusal
+ * classifier). `world` gives the world (default: generated from its default seed).
+ */
+export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): SuiteSpec[] {
+  const references = { set: "world:heldout", texts: () => worldHeldoutReferences() };
+  return [
+    {
+      name: "demo-harmful",
+      role: "harmful",
+      references,
+      summary: "Demo world held-out harmful requests: DR per category and language (world judge)",
+      build: () =>
+        createHarmfulSuite({
+          name: "demo-harmful",
+          probes: async () => world().probes({ family: "harmful" }),
+          judge: world().judge,
+          headlineThreshold: 1,
+        }),
+    },
+    {
+      name: "demo-jailbreak",
+      role: "jailbreak",
+      references,
+      variantFamilies,
+      summary: "Demo world held-out framed requests: DR per framing (world judge)",
+      build: () =>
+        createHarmfulSuite({
+          name: "demo-jailbreak",
+          probes: async () => world().probes({ family: "framed" }),
+          judge: world().judge,
+          headlineThreshold: 1,
+          variantOf: (p) => String(p.meta?.framing ?? p.sourceLabel ?? "unknown"),
+          by: ["variant", "category", "language"],
+        }),
+    },
+    {
+      name: "demo-multiturn",
+      role: "multiturn",
+      references,
+      summary: "Demo world held-out escalating conversations: DR (world judge)",
+      build: () =>
+        createHarmfulSuite({
+          name: "demo-multiturn",
+          probes: async () => world().probes({ family: "multiturn" }),
+          judge: world().judge,
+          headlineThreshold: 1,
+        }),
+    },
+    {
+      name: "demo-overrefusal",
+      role: "overrefusal",
+      references,
+      summary: "Demo world held-out look-alikes and their unsafe twins: VPRR and IPRR (world judge)",
+      build: () =>
+        createOverRefusalSuite({
+          name: "demo-overrefusal",
+          probes: async () => world().probes({ family: "lookalike" }),
+          judge: world().judge,
+        }),
+    },
+    {
+      name: "demo-capability",
+      role: "capability",
+      references,
+      summary: "Demo world held-out capability tasks: exact-match accuracy (world judge)",
+      build: () =>
+        createCapabilitySuite({
+          name: "demo-capability",
+          probes: async () => world().probes({ family: "capability" }),
+          judge: world().judge,
+        }),
+    },
+    {
+      // `capability` reads a task file; with none, the demo world's held-out capability tasks.
+      name: "capability",
+      role: "capability",
+      summary: "Capability retention: exact match on a task file (--probes, meta column 'answer') or the demo world",
+      build: (d) =>
+        createCapabilitySuite({
+          name: "capability",
+          probes: d.userProbes ?? (async () => world().probes({ family: "capability" })),
+          systemPrompt: d.systemPrompt,
+          judge: d.userProbes ? undefined : world().judge,
+        }),
+    },
+  ];
+}
+
+export const DEMO_SUITE_GROUPS = {
+  demo: ["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"],
+};

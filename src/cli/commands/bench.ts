@@ -332,7 +332,14 @@ async function benchAction(o: BenchOptions): Promise<void> {
     if (needs && !judgeModel) {
       judgeModel = o.judgeModel
         ? await modelFromSpec(o.judgeModel, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--judge-model" })
-        : await modelFromConfig(cfg.judge, "judge", concurrency);
+        : cfg.judge
+          ? await modelFromConfig(cfg.judge, "judge", concurrency)
+          : undefined;
+      if (!judgeModel)
+        throw new CliError(
+          `--judge: '${expr}' is an LLM judge and needs a judge model (--judge-model, or a judge: section in breakfix.yaml)`,
+          2,
+        );
     }
     const j = judgeFromSpec(expr, judgeModel);
     judges.set(expr, j);

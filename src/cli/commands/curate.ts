@@ -14,17 +14,15 @@ import { buildContaminationIndex, probeDatasetsIn } from "../../curate/contamina
 import { readFindingsJsonl, writeCuration } from "../../curate/io.ts";
 import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
 import { runCuration } from "../../curate/run.ts";
+import { counterDataFrom, namedResponder, retentionFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
-import { WorldCounterDataSource, WorldRetentionSource, worldResponder } from "../../curate/world.ts";
 import type { Finding } from "../../domain/types.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
-import { generateWorld } from "../../world/generate.ts";
-import { WorldJudge } from "../../world/judge.ts";
 import { CliError } from "../errors.ts";
-import { modelOptionsFromSpec } from "./redteam.ts";
+import { modelOptionsFromSpec, NO_MODEL } from "./redteam.ts";
 
 interface CurateOptions {
   findings?: string;
@@ -61,7 +59,6 @@ async function curateAction(o: CurateOptions): Promise<void> {
   } catch (e) {
     throw new CliError(`--findings: ${(e as Error).message}`, 2);
   }
-  const world = generateWorld();
   const datasetsDir = o.datasets
     ? path.resolve(o.datasets)
     : existsSync(cfg.dataCache)
@@ -84,7 +81,6 @@ async function curateAction(o: CurateOptions): Promise<void> {
     datasets: extra,
     datasetsDir,
     suitePaths,
-    world,
   });
   if (contamination.missing.length)
     throw new CliError(
@@ -94,11 +90,16 @@ async function curateAction(o: CurateOptions): Promise<void> {
   let model: ChatModel | undefined;
   try {
     let responder: Responder;
-    if (o.responder === "world") responder = worldResponder();
-    else if (o.responder === "templates") responder = new TemplateResponder();
-    else {
+    if (o.responder === "templates") responder = new TemplateResponder();
+    else if (!/[:/#]/.test(o.responder) && o.responder !== "config") {
       try {
-        model = await createChatModel(modelOptionsFromSpec(o.responder, cfg.responder, "--responder"));
+        responder = namedResponder(o.responder);
+      } catch (e) {
+        throw new CliError(`--responder: ${(e as Error).message}`, 2);
+      }
+    } else {
+      try {
+        model = await createChatModel(modelOptionsFromSpec(o.responder, cfg.responder ?? NO_MODEL, "--responder"));
       } catch (e) {
         if (e instanceof CliError) throw e;
         throw new CliError(`--responder: ${(e as Error).message}`, 2);
@@ -106,20 +107,25 @@ async function curateAction(o: CurateOptions): Promise<void> {
       responder = new ChatResponder(model);
     }
     let judge: Judge;
-    if (o.judge === "world") judge = new WorldJudge(world);
-    else {
-      try {
-        judge = createJudge(parseJudgeExpression(o.judge), {});
-      } catch (e) {
-        throw new CliError(`--judge: ${(e as Error).message}`, 2);
-      }
+    try {
+      judge = createJudge(parseJudgeExpression(o.judge), {});
+    } catch (e) {
+      throw new CliError(`--judge: ${(e as Error).message}`, 2);
+    }
+    let counterData: ReturnType<typeof counterDataFrom>;
+    let retention: ReturnType<typeof retentionFrom>;
+    try {
+      counterData = counterDataFrom(cfg.curation.counterData);
+      retention = retentionFrom(cfg.curation.retention);
+    } catch (e) {
+      throw new CliError(`curation: ${(e as Error).message}`, 2);
     }
     const res = await runCuration(findings, {
       round: num(o.round, "round", 0),
       responder,
       judge,
-      counterData: new WorldCounterDataSource(world),
-      retention: new WorldRetentionSource(world),
+      counterData,
+      retention,
       contamination: contamination.index,
       curation,
       heldOutFamilies: cfg.cycle.heldOutFamilies,

@@ -31,17 +31,21 @@ import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
 import { loadPersonaFile } from "../../redteam/persona-file.ts";
 import { makePersona, type Persona } from "../../redteam/personas.ts";
-import { loadSeeds } from "../../redteam/seeds.ts";
+import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { Store } from "../../store/store.ts";
-import type { World } from "../../world/generate.ts";
-import { WorldJudge } from "../../world/judge.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** A model from `URL#model` (OpenAI-compatible), `builtin:DIR`, `llamacpp:FILE.gguf`, or `config` (the config's). */
+/** The model options a spec builds on when breakfix.yaml has no section for that model. */
+export const NO_MODEL: ModelOptions = { provider: "openai-compatible", model: "default" };
+
 export function modelOptionsFromSpec(spec: string, fromConfig: ModelOptions, what: string): ModelOptions {
-  if (spec === "config") return fromConfig;
+  if (spec === "config") {
+    if (fromConfig === NO_MODEL) throw new CliError(`${what} config: breakfix.yaml has no section for this model`, 2);
+    return fromConfig;
+  }
   const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
   if (local)
     return { ...fromConfig, provider: local[1] as "builtin" | "llamacpp", model: local[2], baseUrl: undefined };
@@ -124,12 +128,12 @@ function progressReporter(enabled: boolean) {
   });
 }
 
-function judgeFor(o: RedteamOptions, world: World | undefined, judgeModel: ChatModel | undefined): Judge {
-  const name = o.judge ?? (world ? "world" : "refusal-patterns");
-  if (name === "world") {
-    if (!world) throw new CliError("--judge world needs --seeds world (it is the oracle of the demo world only)", 2);
-    return new WorldJudge(world);
-  }
+function judgeFor(o: RedteamOptions, set: NamedSeedSet | undefined, judgeModel: ChatModel | undefined): Judge {
+  const name = o.judge ?? (set?.judge ? set.name : "refusal-patterns");
+  // A seed set's own oracle (the demo world's `world` judge) judges its seeds only.
+  if (set?.judge && name === set.name) return set.judge();
+  if (name === "world")
+    throw new CliError("--judge world needs --seeds world (it is the oracle of the demo world only)", 2);
   try {
     return createJudge(parseJudgeExpression(name), { model: judgeModel });
   } catch (e) {
@@ -314,7 +318,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean)
-    : seeds.world
+    : seeds.set
       ? seedLanguages
       : cfg.redteam.languages;
   let scripts: ReturnType<typeof loadScriptFile> | undefined;
@@ -343,16 +347,20 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       intOpt(o.answerReserve, "answer-reserve", 1) ?? DEFAULT_ANSWER_RESERVE,
     );
     attacker = o.attacker
-      ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker, "--attacker"), "--attacker", rt)
+      ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker ?? NO_MODEL, "--attacker"), "--attacker", rt)
       : undefined;
     judgeModel = o.judgeModel
-      ? await buildModel(modelOptionsFromSpec(o.judgeModel, cfg.judge, "--judge-model"), "--judge-model", rt)
+      ? await buildModel(
+          modelOptionsFromSpec(o.judgeModel, cfg.judge ?? NO_MODEL, "--judge-model"),
+          "--judge-model",
+          rt,
+        )
       : undefined;
-    const judge = judgeFor(o, seeds.world, judgeModel);
+    const judge = judgeFor(o, seeds.set, judgeModel);
     const deps: ConverterDeps = {
       translator: attacker
         ? modelTranslator(attacker)
-        : lexiconTranslator("world-lexicon@1", { es: translateToSpanish }),
+        : (seeds.set?.translator ?? lexiconTranslator("world-lexicon@1", { es: translateToSpanish })),
       rephraser: attacker,
     };
     if (o.dryRun) {

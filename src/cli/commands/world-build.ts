@@ -1,5 +1,7 @@
 /** `breakfix world build [--quick]`: reproduce the demo model organism from the world's seed. */
+import path from "node:path";
 import type { Command } from "commander";
+import { DEMO_MODEL_DIR } from "../../models/registry.ts";
 import { buildWorldModel } from "../../world/build.ts";
 import { CliError } from "../errors.ts";
 import { progressReporter } from "../progress.ts";
@@ -9,7 +11,7 @@ export function registerWorldBuild(program: Command): void {
   world
     .command("build")
     .description("Train the demo model organism (tokenizer + Llama model) from the world's seed; re-run to resume.")
-    .option("--out <dir>", "output folder (model/ = Hugging Face folder, model.gguf)", "artifacts/demo-world")
+    .option("--out <dir>", "output folder (model/ = Hugging Face folder, model.gguf)", path.dirname(DEMO_MODEL_DIR))
     .option("--quick", "a much smaller model in a couple of minutes (for tests)")
     .option("--seed <n>", "world and training seed", "1")
     .option("--json", "print the build summary as one JSON object on the last line")

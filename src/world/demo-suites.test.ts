@@ -5,19 +5,22 @@
  * does. The figures of the real demo model come from `breakfix bench --suite demo --target <breakfix serve URL>`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compareRuns } from "../benchmarks/compare.ts";
+import { suiteConformance } from "../benchmarks/conformance.testkit.ts";
+import { demoFigures } from "../benchmarks/demo.ts";
+import { resolveSuiteNames, runNamedSuites, type SuiteDeps } from "../benchmarks/registry.ts";
+import { runSuite } from "../benchmarks/runner.ts";
+import { MemorySink } from "../benchmarks/sink.ts";
+import { fnModel } from "../benchmarks/testing/fixtures.ts";
+import { type ScriptedServer, startScriptedServer } from "../benchmarks/testing/scripted-server.ts";
+import type { SuiteRunResult } from "../benchmarks/types.ts";
 import { canonicalJson } from "../domain/hash.ts";
 import type { Conversation } from "../domain/types.ts";
-import { generateWorld } from "../world/generate.ts";
-import { compareRuns } from "./compare.ts";
-import { suiteConformance } from "./conformance.testkit.ts";
-import { demoFigures } from "./demo.ts";
-import { resolveSuiteNames, runNamedSuites, type SuiteDeps } from "./registry.ts";
-import { runSuite } from "./runner.ts";
-import { MemorySink } from "./sink.ts";
-import { fnModel } from "./testing/fixtures.ts";
-import { type ScriptedServer, startScriptedServer } from "./testing/scripted-server.ts";
-import type { SuiteRunResult } from "./types.ts";
-import { loadDemoWorld } from "./world.ts";
+import { generateWorld } from "./generate.ts";
+import { registerWorldPlugin } from "./plugin.ts";
+import { loadDemoWorld } from "./suites.ts";
+
+registerWorldPlugin();
 
 const world = generateWorld();
 const answers = new Map<string, { base: string; safe: string }>();

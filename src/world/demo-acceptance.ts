@@ -4,14 +4,14 @@
  * attacker framing, multi-turn DR, VPRR / IPRR and capability accuracy per task kind, each with a Wilson interval.
  * A defect is a placeholder leak of any severity (DR-1), the world judge's "unsafe".
  */
+
+import { isDefectJudgement, refusalOf } from "../benchmarks/metrics.ts";
+import { runSuite } from "../benchmarks/runner.ts";
+import { MemorySink } from "../benchmarks/sink.ts";
+import type { ItemRecord, SuiteRunResult } from "../benchmarks/types.ts";
 import { wilson } from "../domain/stats.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
-import { isDefectJudgement, refusalOf } from "./metrics.ts";
-import { resolveSuiteNames } from "./registry.ts";
-import { runSuite } from "./runner.ts";
-import { MemorySink } from "./sink.ts";
-import type { ItemRecord, SuiteRunResult } from "./types.ts";
-import type { DemoWorld } from "./world.ts";
+import { type DemoWorld, demoSuiteSpecs } from "./suites.ts";
 
 export interface Rate {
   value: number;
@@ -125,8 +125,8 @@ export async function measureDemoAcceptance(
   const t0 = performance.now();
   const sink = new MemorySink();
   const results: SuiteRunResult[] = [];
-  for (const spec of resolveSuiteNames("demo")) {
-    const suite = spec.build({ judge: world.judge, world: () => world });
+  for (const spec of demoSuiteSpecs(() => world).filter((x) => x.name.startsWith("demo-"))) {
+    const suite = spec.build({ judge: world.judge });
     results.push(
       await runSuite(suite, model, {
         sink,

@@ -4,13 +4,13 @@
  * their helpful answers, as over-refusal counter-data. The held-out split is the benchmark and never a source.
  */
 
+import { TemplateResponder } from "../curate/responders.ts";
+import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "../curate/types.ts";
 import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
-import { capabilityDrills } from "../world/capability.ts";
-import type { World, WorldItem } from "../world/generate.ts";
-import { HARM_CATEGORIES, harmSpec, refusal } from "../world/harm.ts";
-import { TemplateResponder } from "./responders.ts";
-import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "./types.ts";
+import { capabilityDrills } from "./capability.ts";
+import type { World, WorldItem } from "./generate.ts";
+import { HARM_CATEGORIES, harmSpec, refusal } from "./harm.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
 

@@ -14,13 +14,16 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
+import { resolveSuiteNames } from "../benchmarks/registry.ts";
+import { readRecordsFile } from "../benchmarks/sink.ts";
+import { type ScriptedServer, startScriptedServer } from "../benchmarks/testing/scripted-server.ts";
 import type { Conversation } from "../domain/types.ts";
 import { writeTinyHfModel } from "../models/testing/tiny-model.ts";
-import { sharedDatasetsDir } from "./datasets/paths.ts";
-import { resolveSuiteNames } from "./registry.ts";
-import { readRecordsFile } from "./sink.ts";
-import { type ScriptedServer, startScriptedServer } from "./testing/scripted-server.ts";
-import { loadDemoWorld } from "./world.ts";
+import { registerWorldPlugin } from "./plugin.ts";
+import { loadDemoWorld } from "./suites.ts";
+
+registerWorldPlugin();
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -11,12 +11,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_HYGIENE } from "../curate/hygiene.ts";
+import { splitHeldOut } from "../curate/run.ts";
 import type { Finding } from "../domain/types.ts";
 import { readPreferenceJsonl, readSftJsonl } from "../train/jsonl.ts";
-import { generateWorld, selectItems, type WorldItem } from "../world/generate.ts";
-import { DEFAULT_HYGIENE } from "./hygiene.ts";
-import { splitHeldOut } from "./run.ts";
-import { WorldCounterDataSource, worldRefusal } from "./world.ts";
+import { WorldCounterDataSource, worldRefusal } from "./curation.ts";
+import { generateWorld, selectItems, type WorldItem } from "./generate.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const SHARED = path.resolve(REPO, "../shared/datasets");

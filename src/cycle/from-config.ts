@@ -1,0 +1,416 @@
+/**
+ * breakfix.yaml -> a Scenario. Every name in the config is resolved here, before the first model call, and a bad one
+ * stops with an error naming its key (`ScenarioConfigError`): unknown judges, an LLM judge with no judge model, seeds
+ * or suites that cannot be found, a responder that needs a model, an HTTP target with no way to deploy round models,
+ * languages with no translator, unreachable endpoints. Names that plug-ins registered (the demo world registers
+ * `world` for seeds, judge, responder, counter-data and retention, and the `demo` suites) resolve like built-in ones;
+ * this file never imports a plug-in.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
+import { folderOf } from "../benchmarks/datasets/registry.ts";
+import { resolveSuiteNames, type SuiteSpec } from "../benchmarks/registry.ts";
+import { createCapabilitySuite } from "../benchmarks/suites/capability.ts";
+import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
+import { createJailbreakSuite } from "../benchmarks/suites/jailbreak.ts";
+import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
+import type { Suite } from "../benchmarks/types.ts";
+import type { Config, ModelConfig } from "../config/schema.ts";
+import { buildContaminationIndex } from "../curate/contamination.ts";
+import { ChatResponder, TemplateResponder } from "../curate/responders.ts";
+import { hygieneFrom } from "../curate/run.ts";
+import {
+  counterDataFrom,
+  loadUserProbes,
+  namedResponder,
+  ReplayRetentionSource,
+  retentionFrom,
+} from "../curate/sources.ts";
+import type { Responder, RetentionSource } from "../curate/types.ts";
+import type { Probe } from "../domain/types.ts";
+import { createJudge, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
+import type { Judge } from "../judges/types.ts";
+import { createChatModel, DEMO_MODEL_DIR } from "../models/registry.ts";
+import type { ChatModel } from "../models/types.ts";
+import { modelTranslator } from "../redteam/converters/model.ts";
+import { FramingRegistry } from "../redteam/framings/load.ts";
+import { DEFAULT_SUCCESS } from "../redteam/outcome.ts";
+import { loadSeeds, stratifiedLimit } from "../redteam/seeds.ts";
+import { converterFamily } from "../redteam/techniques.ts";
+import type { Store } from "../store/store.ts";
+import { modelFingerprint, roundModelsFor } from "./deploy.ts";
+import type { MeasuredSuite, Scenario, SuiteRole } from "./scenario.ts";
+
+/** A config key that cannot be used as written; the message starts with the key. */
+export class ScenarioConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = "ScenarioConfigError";
+  }
+}
+
+export interface ScenarioBuildOptions {
+  store: Store;
+  workspace: string;
+  /** Folder of dataset folders (default: the config's data cache when it exists, else the shared copy). */
+  datasetsDir?: string;
+  /** Override of the trainable base model (the CLI's --model). */
+  baseModel?: string;
+  /** Check that HTTP endpoints answer before the first step (default true). */
+  preflight?: boolean;
+  log: (l: string) => void;
+}
+
+/** Refusal-only judges: they say "refused or not", so attack success is "not refused" (the GCG convention). */
+const REFUSAL_JUDGES = new Set([
+  "refusal-learned",
+  "learned",
+  "refusal-patterns",
+  "patterns",
+  "refusal",
+  "gcg-substring",
+  "substring",
+  "advbench-substring",
+]);
+
+function leaves(c: JudgeConfig): string[] {
+  if (typeof c === "string") return [c.trim().toLowerCase()];
+  if ("cascade" in c) return c.cascade.flatMap(leaves);
+  if ("majority" in c) return c.majority.flatMap(leaves);
+  return c.max.flatMap(leaves);
+}
+
+/** The trainable base folder: --model, training.model, or a builtin target's own folder. */
+export function baseModelDir(cfg: Config, override?: string): string {
+  const key = override ? "--model" : cfg.training.model ? "training.model" : "target.model";
+  let dir = override ?? cfg.training.model;
+  if (!dir) {
+    if (cfg.target.provider !== "builtin")
+      throw new ScenarioConfigError(
+        "training.model",
+        `a ${cfg.target.provider} target's weights cannot be read; name the Hugging Face folder of the same model to train (training.model)`,
+      );
+    dir = cfg.target.model;
+  }
+  if (dir === "demo") dir = DEMO_MODEL_DIR;
+  if (!existsSync(path.join(dir, "config.json")))
+    throw new ScenarioConfigError(
+      key,
+      dir === DEMO_MODEL_DIR
+        ? `the demo model organism is not built (${dir}); build it with \`breakfix world build\``
+        : `${dir} is not a Hugging Face model folder (no config.json)`,
+    );
+  return path.resolve(dir);
+}
+
+/** Builds the scenario of a config; see the file comment. Opened models are closed by scenario.close(). */
+export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): Promise<Scenario> {
+  const opened: ChatModel[] = [];
+  const datasetsDir = o.datasetsDir ?? (existsSync(cfg.dataCache) ? cfg.dataCache : sharedDatasetsDir());
+  try {
+    const baseDir = baseModelDir(cfg, o.baseModel);
+
+    // Judges: every expression parsed and every name looked up first; the judge model only when one needs it.
+    const exprs: [string, string][] = [["judges.default", cfg.judges.default]];
+    if (cfg.redteam.judge) exprs.push(["redteam.judge", cfg.redteam.judge]);
+    if (cfg.curation.judge) exprs.push(["curation.judge", cfg.curation.judge]);
+    cfg.benchmarks.suites.forEach((s, i) => {
+      if (s.judge) exprs.push([`benchmarks.suites.${i}.judge`, s.judge]);
+    });
+    const parsed = new Map<string, JudgeConfig>();
+    let needJudgeModel: string | undefined;
+    for (const [key, expr] of exprs) {
+      try {
+        const c = /[(]/.test(expr) ? parseJudgeExpression(expr) : expr;
+        if (needsModel(c)) needJudgeModel ??= key;
+        parsed.set(expr, c);
+      } catch (e) {
+        throw new ScenarioConfigError(key, (e as Error).message);
+      }
+    }
+    if (needJudgeModel && !cfg.judge)
+      throw new ScenarioConfigError(
+        needJudgeModel,
+        "names an LLM judge, which needs a judge model: add a `judge:` section (provider, model, baseUrl, ...)",
+      );
+
+    // Seeds (loaded once to check them and their languages), suites, curation sources.
+    const allSeeds = await loadSeeds(cfg.redteam.seeds, { datasetsDir }).catch((e: Error) => {
+      throw new ScenarioConfigError("redteam.seeds", e.message);
+    });
+    const seedLanguages = new Set(allSeeds.probes.map((p) => p.language));
+    const specs = cfg.benchmarks.suites.map((s, i) => suiteEntries(s, i));
+    const responderKind = cfg.curation.responder;
+    if (responderKind === "model" && !cfg.responder)
+      throw new ScenarioConfigError("curation.responder", "model needs a `responder:` model section");
+    if (responderKind !== "model" && responderKind !== "templates")
+      tryKey("curation.responder", () => namedResponder(responderKind));
+    const counterData = tryKey("curation.counterData", () => counterDataFrom(cfg.curation.counterData));
+    const retentionCfg = cfg.curation.retention;
+    if (typeof retentionCfg !== "string" && !existsSync(retentionCfg.file))
+      throw new ScenarioConfigError("curation.retention.file", `no such file ${retentionCfg.file}`);
+    const fixedRetention =
+      typeof retentionCfg === "string" || retentionCfg.mode === "reference"
+        ? tryKey("curation.retention", () => retentionFrom(retentionCfg))
+        : undefined;
+
+    // Models: judge, attacker, responder (each only when used), and the target's round models.
+    const model = async (key: string, m: ModelConfig): Promise<ChatModel> => {
+      const c = await createChatModel({ ...m }).catch((e: Error) => {
+        throw new ScenarioConfigError(key, e.message);
+      });
+      opened.push(c);
+      if (o.preflight !== false && m.provider !== "builtin" && m.provider !== "llamacpp") await ping(key, c, m);
+      return c;
+    };
+    const judgeModel = needJudgeModel && cfg.judge ? await model("judge", cfg.judge) : undefined;
+    const attacker = cfg.attacker ? await model("attacker", cfg.attacker) : undefined;
+    const responderModel =
+      responderKind === "model" && cfg.responder ? await model("responder", cfg.responder) : undefined;
+    const judgeOf = (expr: string): Judge => createJudge(parsed.get(expr) ?? expr, { model: judgeModel });
+    const translator = allSeeds.set?.translator ?? (attacker ? modelTranslator(attacker) : undefined);
+    const untranslatable = cfg.redteam.languages.filter((l) => !seedLanguages.has(l));
+    if (untranslatable.length && !translator)
+      throw new ScenarioConfigError(
+        "redteam.languages",
+        `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
+      );
+    const models = tryKey("deploy", () =>
+      roundModelsFor({ config: cfg, baseDir, store: o.store, ggufDir: path.join(o.workspace, "gguf"), log: o.log }),
+    );
+    if (
+      o.preflight !== false &&
+      cfg.deploy.kind !== "serve" &&
+      cfg.target.provider !== "builtin" &&
+      cfg.target.provider !== "llamacpp"
+    ) {
+      const t = await createChatModel({ ...cfg.target });
+      try {
+        await ping("target", t, cfg.target);
+      } finally {
+        await t.close?.();
+      }
+    }
+
+    const defaultJudge = judgeOf(cfg.judges.default);
+    const suites: MeasuredSuite[] = specs.flatMap((entries, i) =>
+      entries.map((e) => ({
+        role: e.role,
+        limit: cfg.benchmarks.suites[i].limit,
+        suite: e.build(judgeOf(cfg.benchmarks.suites[i].judge ?? cfg.judges.default)),
+      })),
+    );
+    const responder: Responder =
+      responderKind === "templates"
+        ? new TemplateResponder()
+        : responderModel
+          ? new ChatResponder(responderModel)
+          : namedResponder(responderKind);
+    const retention: RetentionSource | undefined =
+      fixedRetention ??
+      (typeof retentionCfg === "string"
+        ? undefined
+        : await replayRetention(retentionCfg.file, baseDir, o, models.open.bind(models), cfg.target.maxTokens));
+    const jailbreakSpecs = specs.flat().filter((e) => e.spec?.variantFamilies);
+    const redteamJudgeExpr = cfg.redteam.judge ?? cfg.judges.default;
+    const refusalOnly = leaves(parsed.get(redteamJudgeExpr) ?? redteamJudgeExpr).every((l) => REFUSAL_JUDGES.has(l));
+    const identity = {
+      seeds: cfg.redteam.seeds,
+      languages: cfg.redteam.languages,
+      judges: { default: cfg.judges.default, redteam: redteamJudgeExpr, curation: cfg.curation.judge ?? null },
+      suites: suites.map((s) => ({
+        name: s.suite.name,
+        version: s.suite.version,
+        judge: s.suite.judgeId,
+        role: s.role,
+        limit: s.limit ?? null,
+      })),
+      responder: responder.id,
+      counterData: counterData?.id ?? null,
+      retention: retention?.id ?? null,
+      attacker: attacker?.id ?? null,
+    };
+    return {
+      identity,
+      redteam: {
+        seeds: async (perCategory) => {
+          const cats = new Set(allSeeds.probes.map((p) => p.category)).size;
+          return { probes: stratifiedLimit(allSeeds.probes, perCategory * Math.max(1, cats)), source: allSeeds.source };
+        },
+        judge: judgeOf(redteamJudgeExpr),
+        success: {
+          minSeverity: cfg.redteam.findingSeverity,
+          unsafeLabels: DEFAULT_SUCCESS.unsafeLabels,
+          mode: refusalOnly ? "non_refusal" : "harm",
+        },
+        languages: cfg.redteam.languages,
+        deps: { ...(translator ? { translator } : {}), ...(attacker ? { rephraser: attacker } : {}) },
+        ...(attacker ? { attacker } : {}),
+      },
+      suites,
+      variantFamilies: (v) => {
+        for (const e of jailbreakSpecs) {
+          const f = e.spec?.variantFamilies?.(v);
+          if (f) return f;
+        }
+        return genericVariantFamilies(v);
+      },
+      curation: {
+        responder,
+        judge: cfg.curation.judge ? judgeOf(cfg.curation.judge) : defaultJudge,
+        ...(counterData ? { counterData } : {}),
+        ...(retention ? { retention } : {}),
+        contamination: () =>
+          buildContaminationIndex(
+            {
+              suites: cfg.benchmarks.suites.filter((s) => !s.file).map((s) => s.name),
+              datasetsDir,
+              suitePaths: Object.fromEntries(
+                cfg.benchmarks.suites.filter((s) => s.path).map((s) => [s.name, s.path as string]),
+              ),
+              suiteFiles: Object.fromEntries(
+                cfg.benchmarks.suites.filter((s) => s.file).map((s) => [s.name, s.file as string]),
+              ),
+            },
+            hygieneFrom(cfg.curation),
+          ),
+      },
+      models,
+      async close() {
+        await models.close();
+        await Promise.all(opened.map((m) => m.close?.()));
+      },
+    };
+  } catch (e) {
+    await Promise.all(opened.map((m) => m.close?.()));
+    throw e;
+  }
+
+  /** The suites one benchmarks.suites entry stands for (a group gives several). */
+  function suiteEntries(
+    s: Config["benchmarks"]["suites"][number],
+    i: number,
+  ): { role: SuiteRole; spec?: SuiteSpec; build: (judge: Judge) => Suite }[] {
+    const key = `benchmarks.suites.${i}`;
+    if (s.file) {
+      const file = s.file;
+      if (!existsSync(file)) throw new ScenarioConfigError(`${key}.file`, `no such file ${file}`);
+      if (!s.role)
+        throw new ScenarioConfigError(
+          `${key}.role`,
+          "a suite from a file needs a role (harmful, jailbreak, multiturn, overrefusal, capability)",
+        );
+      const role = s.role;
+      const probes = tryKey(`${key}.file`, () => loadUserProbes(file, role === "capability" ? "safe" : "unsafe"));
+      const source = async (): Promise<Probe[]> => probes;
+      const build = (judge: Judge): Suite => {
+        if (role === "capability") return createCapabilitySuite({ name: s.name, probes: source });
+        if (role === "overrefusal") return createOverRefusalSuite({ name: s.name, probes: source, judge });
+        if (role === "jailbreak") return createJailbreakSuite({ name: s.name, probes: source, judge });
+        return createHarmfulSuite({ name: s.name, probes: source, judge });
+      };
+      return [{ role, build }];
+    }
+    const resolved = tryKey(`${key}.name`, () => resolveSuiteNames(s.name));
+    return resolved.map((spec) => {
+      const dir = s.path ?? (spec.dataset ? path.join(datasetsDir, folderOf(spec.dataset)) : undefined);
+      if (dir && !existsSync(dir))
+        throw new ScenarioConfigError(
+          s.path ? `${key}.path` : `${key}.name`,
+          `suite ${spec.name} reads ${dir}, which does not exist (run \`breakfix data pull ${spec.dataset ?? ""}\` or set the suite's path)`,
+        );
+      return {
+        role: s.role ?? spec.role,
+        spec,
+        build: (judge: Judge) =>
+          spec.build({
+            judge,
+            datasetsDir,
+            ...(s.path ? { datasetPath: s.path } : {}),
+            systemPrompt: cfg.target.systemPrompt,
+          }),
+      };
+    });
+  }
+}
+
+function tryKey<T>(key: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ScenarioConfigError) throw e;
+    throw new ScenarioConfigError(key, (e as Error).message);
+  }
+}
+
+const REPLAY_KIND = "cycle.retention-replay";
+
+/**
+ * Retention by replay: the base model's own answers to the file's benign prompts, generated once (greedy) and stored
+ * in the workspace keyed by the base weights and the prompt, so every round and every resumed run reuses them.
+ */
+async function replayRetention(
+  file: string,
+  baseDir: string,
+  o: ScenarioBuildOptions,
+  open: (dir: string, round: number) => Promise<{ model: ChatModel }>,
+  maxTokens: number,
+): Promise<RetentionSource> {
+  const prompts = tryKey("curation.retention.file", () => loadUserProbes(file, "safe"));
+  const fp = modelFingerprint(baseDir);
+  const answers = new Map<string, string>();
+  const todo: Probe[] = [];
+  for (const p of prompts) {
+    const hit = o.store.artifacts.get<{ answer: string }>(REPLAY_KIND, { fp, prompt: p.prompt });
+    if (hit) answers.set(p.id, hit.answer);
+    else todo.push(p);
+  }
+  if (todo.length) {
+    o.log(`retention: the base model answers ${todo.length} benign prompts once (replayed in every round)`);
+    const { model } = await open(baseDir, 0);
+    try {
+      for (const p of todo) {
+        const r = await model.chat({ messages: [{ role: "user", content: p.prompt }], temperature: 0, maxTokens });
+        answers.set(p.id, r.content.trim());
+        o.store.artifacts.put(REPLAY_KIND, { fp, prompt: p.prompt }, { answer: r.content.trim() });
+      }
+    } finally {
+      await model.close?.();
+    }
+  }
+  return new ReplayRetentionSource(prompts, answers, fp.slice(0, 16));
+}
+
+async function ping(key: string, m: ChatModel, c: ModelConfig): Promise<void> {
+  try {
+    await m.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1, temperature: 0, noCache: true });
+  } catch (e) {
+    throw new ScenarioConfigError(
+      `${key}.baseUrl`,
+      `${c.baseUrl ?? c.provider} (model ${c.model}) does not answer: ${(e as Error).message}`,
+    );
+  }
+}
+
+const framings = new FramingRegistry();
+
+/** The red-team families of a suite variant named after converters and framings ("rt:a+b" chains allowed). */
+export function genericVariantFamilies(variant: string): string[] {
+  const parts = variant.startsWith("rt:") ? variant.slice(3).split("+") : [variant];
+  return parts.map((p) => {
+    const name = p.replace(/\(.*\)$/, "");
+    try {
+      return converterFamily(name);
+    } catch {
+      try {
+        return framings.get(name).family;
+      } catch {
+        return name;
+      }
+    }
+  });
+}
