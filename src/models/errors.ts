@@ -95,3 +95,15 @@ export function toModelError(err: unknown): ModelError {
     return new ModelError("request timed out", "timeout");
   return new ModelError(msg, "network", { cause: err });
 }
+
+/**
+ * The error every local engine (builtin, llama.cpp) gives a prompt that does not fit its context, with the same
+ * wording on each (kind "client": serve answers 400; the red team's isContextOverflow recognises it; bench records the
+ * item as failed, never as a verdict).
+ */
+export function contextOverflowError(promptTokens: number, maxTokens: number, limit: number): ModelError {
+  return new ModelError(
+    `prompt (${promptTokens} tokens) + maxTokens (${maxTokens}) exceeds the model's ${limit} positions (its context window is ${limit} tokens)`,
+    "client",
+  );
+}

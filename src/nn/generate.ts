@@ -335,6 +335,54 @@ export function generate(
   prompts: readonly (readonly number[])[],
   opts: GenerateOptions,
 ): Generation[] {
+  const steps = generateSteps(cfg, weights, prompts, opts);
+  for (;;) {
+    const r = steps.next();
+    // without isAborted no sequence ends "aborted"
+    if (r.done) return r.value as Generation[];
+  }
+}
+
+export interface AsyncGeneration {
+  tokens: number[];
+  text?: string;
+  finishReason: Generation["finishReason"] | "aborted";
+}
+
+export interface AsyncGenerateOptions extends GenerateOptions {
+  /**
+   * Polled between decode steps: a sequence for which it returns true stops at once (finishReason "aborted"); when
+   * every sequence has stopped the batch ends, so an abandoned request stops costing compute (issue 23).
+   */
+  isAborted?: (sequence: number) => boolean;
+}
+
+/**
+ * generate() that yields to the event loop between decode steps (so sockets closing, timers and other requests are
+ * seen while a batch runs) and stops sequences whose request was aborted. Same tokens as generate() otherwise.
+ */
+export async function generateAsync(
+  cfg: LlamaConfig,
+  weights: Weights,
+  prompts: readonly (readonly number[])[],
+  opts: AsyncGenerateOptions,
+): Promise<AsyncGeneration[]> {
+  const steps = generateSteps(cfg, weights, prompts, opts, opts.isAborted);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The decoding loop, one yield per decode step (generate runs it through, generateAsync awaits between steps). */
+function* generateSteps(
+  cfg: LlamaConfig,
+  weights: Weights,
+  prompts: readonly (readonly number[])[],
+  opts: GenerateOptions,
+  isAborted?: (sequence: number) => boolean,
+): Generator<void, AsyncGeneration[]> {
   if (opts.stopStrings?.length && !opts.decode) throw new Error("generate: stopStrings need a decode function");
   const B = prompts.length;
   if (B === 0) return [];
@@ -342,7 +390,7 @@ export function generate(
   const L = Math.max(...prompts.map((p) => p.length));
   const rng = new Rng(opts.seed ?? 0);
   const stops = stopTokenSet(cfg, opts);
-  const out: Generation[] = prompts.map(() => ({ tokens: [], finishReason: "length" }));
+  const out: AsyncGeneration[] = prompts.map(() => ({ tokens: [], finishReason: "length" }));
   const done = new Array<boolean>(B).fill(false);
   const padded = (seqs: readonly (readonly number[])[], len: number) => {
     const toks = new Int32Array(B * len);
@@ -356,9 +404,21 @@ export function generate(
     });
     return { toks, real };
   };
+  const abortCheck = () => {
+    if (!isAborted) return;
+    for (let b = 0; b < B; b++)
+      if (!done[b] && isAborted(b)) {
+        done[b] = true;
+        out[b].finishReason = "aborted";
+      }
+  };
+  abortCheck();
+  if (done.every(Boolean)) return out;
   let dec = new KvDecoder(cfg, weights, B, L + opts.maxTokens);
   const first = padded(prompts, L);
   let logits = dec.step(first.toks, L, first.real);
+  yield;
+  abortCheck();
   const V = cfg.vocabSize;
   for (let step = 0; step < opts.maxTokens; step++) {
     const next = new Int32Array(B);
@@ -400,6 +460,9 @@ export function generate(
       for (let b = 0; b < B; b++) real[b] = done[b] ? 0 : 1;
       logits = dec.step(next, 1, real);
     }
+    yield;
+    abortCheck();
+    if (done.every(Boolean)) break;
   }
   if (opts.decode) for (const g of out) if (g.text === undefined) g.text = opts.decode(g.tokens);
   return out;

@@ -3,18 +3,19 @@
  * tokenizer_config.json with a chat_template), with an optional PEFT LoRA adapter folder merged into the weights at
  * load (W += (alpha / r) * B A; rsLoRA: alpha / sqrt(r)). Generation is nn's KV-cache decoder (src/nn/generate.ts);
  * concurrent requests with the same sampling settings that arrive in the same event-loop turn are decoded together
- * as one left-padded batch.
+ * as one left-padded batch; batches run one at a time, yielding to the event loop between decode steps so an aborted
+ * request (a client that went away) stops costing compute at the next step.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { type ControlTokenizer, encodeChat } from "../../nn/chat-encode.ts";
-import { generate } from "../../nn/generate.ts";
+import { generateAsync } from "../../nn/generate.ts";
 import type { LlamaConfig, Weights } from "../../nn/llama.ts";
 import { loadModel } from "../../nn/model.ts";
 import { readSafetensorsFile } from "../../nn/safetensors.ts";
 import { hfControlTokenizer } from "../../nn/tokenizer.ts";
-import { ModelError } from "../errors.ts";
+import { contextOverflowError, ModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { renderChatTemplate } from "./llamacpp.ts";
 
@@ -209,12 +210,7 @@ export class BuiltinModel implements ChatModel {
     }
     const maxTokens = request.maxTokens ?? this.opts.defaultMaxTokens ?? 256;
     if (prompt.length + maxTokens > this.config.maxPositionEmbeddings)
-      return Promise.reject(
-        new ModelError(
-          `prompt (${prompt.length} tokens) + maxTokens (${maxTokens}) exceeds the model's ${this.config.maxPositionEmbeddings} positions`,
-          "client",
-        ),
-      );
+      return Promise.reject(contextOverflowError(prompt.length, maxTokens, this.config.maxPositionEmbeddings));
     const group = JSON.stringify([
       request.temperature ?? 0,
       request.topK ?? 0,
@@ -244,11 +240,22 @@ export class BuiltinModel implements ChatModel {
     this.queue = new Map();
     const maxBatch = this.opts.maxBatch ?? 16;
     for (const list of groups.values()) {
-      for (let i = 0; i < list.length; i += maxBatch) this.runBatch(list.slice(i, i + maxBatch));
+      for (let i = 0; i < list.length; i += maxBatch) {
+        const batch = list.slice(i, i + maxBatch);
+        // Batches run one after another (generation yields to the event loop between steps, see runBatch).
+        this.running = this.running.then(() => this.runBatch(batch));
+      }
     }
   }
 
-  private runBatch(batch: Pending[]): void {
+  /** The batch in progress (a chain: batches never interleave). */
+  private running: Promise<void> = Promise.resolve();
+
+  /**
+   * Decodes one batch. Generation yields to the event loop between steps, so a request whose signal is aborted
+   * (a serve client that went away) stops at the next step, and the batch ends when all of its requests have.
+   */
+  private async runBatch(batch: Pending[]): Promise<void> {
     const live = batch.filter((p) => {
       if (p.request.signal?.aborted) {
         p.reject(new ModelError("request aborted", "aborted"));
@@ -260,7 +267,7 @@ export class BuiltinModel implements ChatModel {
     const r = live[0].request;
     const started = performance.now();
     try {
-      const gens = generate(
+      const gens = await generateAsync(
         this.config,
         this.weights,
         live.map((p) => p.prompt),
@@ -273,11 +280,16 @@ export class BuiltinModel implements ChatModel {
           stopTokens: this.stopTokens,
           stopStrings: r.stop,
           decode: (ids) => this.decode(ids),
+          isAborted: (b) => live[b].request.signal?.aborted === true,
         },
       );
       const latencyMs = performance.now() - started;
       live.forEach((p, i) => {
         const g = gens[i];
+        if (g.finishReason === "aborted") {
+          p.reject(new ModelError("request aborted", "aborted"));
+          return;
+        }
         p.resolve({
           content: g.text ?? this.decode(g.tokens),
           finishReason: g.finishReason,

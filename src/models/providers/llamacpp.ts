@@ -8,7 +8,7 @@
 import { Template } from "@huggingface/jinja";
 import { encodeChat } from "../../nn/chat-encode.ts";
 import type { LlamaCppRunner } from "../../nn/gguf/llamacpp.ts";
-import { ModelError } from "../errors.ts";
+import { contextOverflowError, ModelError, toModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
 export interface LlamaCppProviderOptions {
@@ -103,15 +103,30 @@ export class LlamaCppModel implements ChatModel {
     if (request.signal?.aborted) throw new ModelError("request aborted", "aborted");
     const r = { ...this.opts.defaults, ...defined(request) };
     const started = performance.now();
-    const prompt = this.encode(request.messages);
-    const [g] = await this.runner.generate([prompt], {
-      maxTokens: r.maxTokens ?? this.opts.defaultMaxTokens ?? 512,
-      temperature: r.temperature ?? 0,
-      topK: r.topK,
-      topP: r.topP,
-      seed: r.seed,
-      stop: r.stop,
-    });
+    let prompt: number[];
+    try {
+      prompt = this.encode(request.messages);
+    } catch (err) {
+      throw new ModelError(`chat template: ${(err as Error).message}`, "client");
+    }
+    const maxTokens = r.maxTokens ?? this.opts.defaultMaxTokens ?? 512;
+    // The builtin engine's check and message: an over-long prompt is an error, never a generation past the context.
+    const limit = this.runner.contextLimit;
+    if (prompt.length + maxTokens > limit) throw contextOverflowError(prompt.length, maxTokens, limit);
+    let g: Awaited<ReturnType<LlamaCppRunner["generate"]>>[number];
+    try {
+      [g] = await this.runner.generate([prompt], {
+        maxTokens,
+        temperature: r.temperature ?? 0,
+        topK: r.topK,
+        topP: r.topP,
+        seed: r.seed,
+        stop: r.stop,
+        signal: request.signal,
+      });
+    } catch (err) {
+      throw toModelError(err);
+    }
     return {
       content: g.text,
       finishReason: g.finishReason,

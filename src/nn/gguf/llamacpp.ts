@@ -92,6 +92,17 @@ export interface SamplingOptions {
   stopTokens?: readonly number[];
   /** Strings that end a generation; the text is cut before the stop string. */
   stop?: readonly string[];
+  /**
+   * Stops the generation at the next token when aborted (a serve client that went away): generate() then rejects
+   * with an AbortError, and the sequence goes back to the pool.
+   */
+  signal?: AbortSignal;
+}
+
+function abortError(): Error {
+  const e = new Error("generation aborted");
+  e.name = "AbortError";
+  return e;
 }
 
 export interface Generation {
@@ -283,10 +294,26 @@ export class LlamaCppRunner {
 
   /** Generate for every prompt (token ids), concurrently over the context's sequences. */
   async generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]> {
-    return Promise.all(prompts.map((p) => this.withSequence((seq) => this.generateOne(seq, p, opts))));
+    return Promise.all(
+      prompts.map(async (p) => {
+        // a request aborted while it waited for a free sequence never takes one
+        if (opts.signal?.aborted) throw abortError();
+        return this.withSequence((seq) => this.generateOne(seq, p, opts));
+      }),
+    );
+  }
+
+  /**
+   * Tokens one sequence can hold: the context per sequence, and no more than the model was trained on (positions
+   * past its training context give garbage, not an error).
+   */
+  get contextLimit(): number {
+    const train = this.model.trainContextSize;
+    return train > 0 ? Math.min(this.context.contextSize, train) : this.context.contextSize;
   }
 
   private async generateOne(seq: LlamaContextSequence, prompt: readonly number[], o: SamplingOptions) {
+    if (o.signal?.aborted) throw abortError();
     const tokens: number[] = [];
     const stopTokens = new Set(o.stopTokens ?? []);
     let finishReason: Generation["finishReason"] = "length";
@@ -302,6 +329,7 @@ export class LlamaCppRunner {
     });
     try {
       for await (const t of it) {
+        if (o.signal?.aborted) throw abortError();
         const tok = Number(t);
         if (this.model.isEogToken(t) || stopTokens.has(tok)) {
           finishReason = "stop";
