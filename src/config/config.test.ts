@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ModelOptions } from "../models/registry.ts";
 import { ConfigError, configToYaml, defaultConfig, loadConfig, loadConfigWithSource, parseConfig } from "./load.ts";
-import { STARTER_CONFIG } from "./starter.ts";
+import { OWN_MODEL_STARTER, STARTER_CONFIG } from "./starter.ts";
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -19,6 +19,41 @@ function errorOf(fn: () => unknown): ConfigError {
 describe("config", () => {
   it("the starter file parses to exactly the defaults", () => {
     expect(parseConfig(STARTER_CONFIG, "breakfix.yaml", "/w")).toEqual(defaultConfig("/w"));
+  });
+
+  it("the own-model starter is a valid config for an HTTP target with a judge model and public suites", () => {
+    const c = parseConfig(OWN_MODEL_STARTER, "breakfix.yaml", "/w");
+    expect(c.target).toMatchObject({ provider: "openai-compatible", baseUrl: "http://127.0.0.1:8000/v1" });
+    expect(c.training.model).toBe("/w/checkpoints/my-model");
+    expect(c.deploy).toMatchObject({ kind: "command" });
+    expect(c.judges.default).toBe("cascade(refusal-learned, llama-guard-3)");
+    expect(c.curation.retention).toEqual({ file: "/w/capability.jsonl", mode: "reference" });
+    expect(c.benchmarks.suites.map((x) => x.name)).toEqual(["strongreject", "xstest", "my-capability"]);
+  });
+
+  it("extends: a preset's keys are the defaults, the file's own keys win, lists are replaced", () => {
+    const c = parseConfig(
+      "extends: demo\ntraining:\n  sft: {epochs: 2}\nbenchmarks:\n  suites: [{name: xstest}]\n",
+      "b.yaml",
+      "/w",
+    );
+    expect(c.training.sft).toMatchObject({ epochs: 2, lr: 0.002, batchSize: 16 }); // merged key by key
+    expect(c.training.cumulative).toBe(true);
+    expect(c.benchmarks.suites).toEqual([{ name: "xstest" }]); // a list replaces the preset's
+    expect(errorOf(() => parseConfig("extends: nope\n", "b.yaml", "/w")).message).toMatch(
+      /^b\.yaml: extends: unknown preset 'nope'; presets: demo/,
+    );
+    // A file can extend another file (relative to itself); its own bad keys are named.
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-extends-"));
+    writeFileSync(path.join(dir, "base.yaml"), "extends: demo\ncycle: {rounds: 5}\n");
+    const d = parseConfig("extends: base.yaml\ncycle: {rounds: 2}\n", "c.yaml", dir);
+    expect(d.cycle.rounds).toBe(2);
+    expect(d.training.cumulative).toBe(true);
+    writeFileSync(path.join(dir, "loop.yaml"), "extends: loop.yaml\n");
+    expect(errorOf(() => parseConfig("extends: loop.yaml\n", "d.yaml", dir)).message).toMatch(/extends itself/);
+    expect(errorOf(() => parseConfig("extends: demo\ndeploy: {kind: ftp}\n", "e.yaml", "/w")).message).toMatch(
+      /^e\.yaml: deploy\.kind: expected one of none, serve, command/,
+    );
   });
 
   it("defaults are the demo: builtin target, workspace .breakfix", () => {
@@ -112,12 +147,19 @@ describe("config", () => {
     );
   });
 
-  it("loadConfig: no file means defaults; ./breakfix.yaml is found; a named missing file is an error", () => {
+  it("loadConfig: no file means the demo preset; ./breakfix.yaml is found; a named missing file is an error", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-config-"));
     const saved = process.env.BREAKFIX_CONFIG;
     delete process.env.BREAKFIX_CONFIG;
     try {
-      expect(loadConfigWithSource(undefined, dir)).toEqual({ config: defaultConfig(dir), file: null });
+      // No file is the demo preset (presets/demo.yaml), exactly as a file saying `extends: demo` would be.
+      const none = loadConfigWithSource(undefined, dir);
+      expect(none).toEqual({ config: parseConfig("extends: demo\n", "x.yaml", dir), file: null });
+      expect(none.config).toMatchObject({
+        target: { provider: "builtin", model: "demo", maxTokens: 64 },
+        training: { cumulative: true, lora: { rank: 8, targets: ["gate_proj", "up_proj", "down_proj"] } },
+        curation: { retentionRatio: 10, counterDataRatio: 2, responder: "world" },
+      });
       writeFileSync(path.join(dir, "breakfix.yaml"), "workspace: ws\n");
       const loaded = loadConfigWithSource(undefined, dir);
       expect(loaded.file).toBe(path.join(dir, "breakfix.yaml"));

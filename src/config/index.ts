@@ -1,3 +1,3 @@
 export * from "./load.ts";
 export * from "./schema.ts";
-export { STARTER_CONFIG } from "./starter.ts";
+export { OWN_MODEL_STARTER, STARTER_CONFIG } from "./starter.ts";

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -87,12 +87,15 @@ describe("createChatModel", () => {
     expect(seen[1].maxTokens).toBe(9);
   });
 
-  it("resolves the builtin alias demo to the built organism, naming the build command when missing", () => {
+  it("resolves the builtin alias demo to the committed organism inside the package, from any working folder", () => {
     const cwd = mkdtempSync(path.join(tmpdir(), "demo-alias-"));
     try {
-      expect(() => resolveBuiltinModel("demo", cwd)).toThrow(/breakfix world build/);
-      writeTinyHfModel(path.join(cwd, DEMO_MODEL_DIR));
-      expect(resolveBuiltinModel("demo", cwd)).toBe(path.join(cwd, DEMO_MODEL_DIR));
+      expect(path.isAbsolute(DEMO_MODEL_DIR)).toBe(true);
+      expect(resolveBuiltinModel("demo", cwd)).toBe(DEMO_MODEL_DIR);
+      expect(existsSync(path.join(DEMO_MODEL_DIR, "config.json"))).toBe(true);
+      // A folder named demo in the working folder is a model folder like any other.
+      writeTinyHfModel(path.join(cwd, "demo"));
+      expect(resolveBuiltinModel("demo", cwd)).toBe("demo");
       expect(resolveBuiltinModel("some/folder", cwd)).toBe("some/folder");
     } finally {
       rmSync(cwd, { recursive: true, force: true });

@@ -1,13 +1,23 @@
 /**
- * `breakfix init [--file F] [--force]`: writes the commented starter breakfix.yaml.
+ * `breakfix init [--preset NAME | --all-keys] [--file F] [--force]`: writes a commented breakfix.yaml: the cycle on
+ * your own model (default), a preset's file (e.g. demo: the demo recipe, in the same format), or every key at its
+ * default.
  * `breakfix config check [FILE]`: validates a config file (default ./breakfix.yaml, or the demo defaults when there
  * is none) and prints the resolved configuration as YAML; an invalid file exits 2 with one
  * `FILE: key.path: expected ...` line per problem.
  */
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { ConfigError, configToYaml, loadConfigWithSource, STARTER_CONFIG } from "../../config/index.ts";
+import {
+  ConfigError,
+  configToYaml,
+  loadConfigWithSource,
+  OWN_MODEL_STARTER,
+  presetFile,
+  presetNames,
+  STARTER_CONFIG,
+} from "../../config/index.ts";
 import { CliError } from "../errors.ts";
 
 export const CONFIG_EXIT_INVALID = 2;
@@ -15,16 +25,25 @@ export const CONFIG_EXIT_INVALID = 2;
 export function registerConfigCommands(program: Command): void {
   program
     .command("init")
-    .description("Write a commented starter breakfix.yaml (the demo defaults)")
+    .description("Write a commented starter breakfix.yaml (the cycle on your own model, a preset, or every key)")
     .option("--file <path>", "where to write it", "breakfix.yaml")
+    .option("--preset <name>", `write a preset's file instead (${presetNames().join(", ")})`)
+    .option("--all-keys", "write every key at its default instead")
     .option("--force", "overwrite an existing file")
-    .action((flags: { file: string; force?: boolean }) => {
+    .action((flags: { file: string; force?: boolean; preset?: string; allKeys?: boolean }) => {
       const file = path.resolve(flags.file);
       if (existsSync(file) && !flags.force) {
-        throw new CliError(`${flags.file} already exists; pass --force to overwrite it`);
+        throw new CliError(`${flags.file} already exists; pass --force to overwrite it`, 2);
       }
+      if (flags.preset && !presetNames().includes(flags.preset))
+        throw new CliError(`--preset: unknown preset '${flags.preset}'; presets: ${presetNames().join(", ")}`, 2);
+      const text = flags.preset
+        ? readFileSync(presetFile(flags.preset, process.cwd()), "utf8")
+        : flags.allKeys
+          ? STARTER_CONFIG
+          : OWN_MODEL_STARTER;
       const tmp = `${file}.tmp-${process.pid}`;
-      writeFileSync(tmp, STARTER_CONFIG);
+      writeFileSync(tmp, text);
       renameSync(tmp, file);
       process.stdout.write(`wrote ${flags.file}; check it with: breakfix config check ${flags.file}\n`);
     });
@@ -37,7 +56,7 @@ export function registerConfigCommands(program: Command): void {
       try {
         const { config: resolved, file: used } = loadConfigWithSource(file);
         process.stdout.write(
-          `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo defaults"}\n`,
+          `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo preset"}\n`,
         );
         process.stdout.write(configToYaml(resolved));
       } catch (err) {

@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
-import { STARTER_CONFIG } from "../../config/starter.ts";
+import { OWN_MODEL_STARTER, STARTER_CONFIG } from "../../config/starter.ts";
+import { packagePath } from "../../domain/package.ts";
 import { CliError } from "../errors.ts";
 import { registerConfigCommands } from "./config.ts";
 import { registerData } from "./data.ts";
@@ -167,18 +168,30 @@ describe("breakfix data", () => {
 });
 
 describe("breakfix init / config check", () => {
-  it("init writes the starter file and refuses to overwrite without --force", async () => {
+  it("init writes the own-model starter, a preset or every key, and refuses to overwrite without --force", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
     expect((await inProcess(["init"], dir)).code).toBe(0);
-    expect(readFileSync(path.join(dir, "breakfix.yaml"), "utf8")).toBe(STARTER_CONFIG);
+    expect(readFileSync(path.join(dir, "breakfix.yaml"), "utf8")).toBe(OWN_MODEL_STARTER);
     const again = await inProcess(["init"], dir);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr).toBe("breakfix: breakfix.yaml already exists; pass --force to overwrite it\n");
-    expect((await inProcess(["init", "--force"], dir)).code).toBe(0);
+    const check0 = await inProcess(["config", "check"], dir);
+    expect(check0.code).toBe(0);
+    expect(check0.stdout).toContain("provider: openai-compatible");
+    expect((await inProcess(["init", "--force", "--all-keys"], dir)).code).toBe(0);
+    expect(readFileSync(path.join(dir, "breakfix.yaml"), "utf8")).toBe(STARTER_CONFIG);
     const check = await inProcess(["config", "check"], dir);
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/^# breakfix\.yaml: valid\n/);
     expect(check.stdout).toContain("provider: builtin");
+    // The demo recipe is a preset file in the format a user writes; the file init writes is that preset.
+    expect((await inProcess(["init", "--force", "--preset", "demo"], dir)).code).toBe(0);
+    const preset = readFileSync(path.join(dir, "breakfix.yaml"), "utf8");
+    expect(preset).toBe(readFileSync(packagePath("presets", "demo.yaml"), "utf8"));
+    const demo = await inProcess(["config", "check"], dir);
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toContain("cumulative: true");
+    expect((await inProcess(["init", "--force", "--preset", "nope"], dir)).code).toBe(2);
   });
 
   it("a broken breakfix.yaml exits 2 naming the file, key path and expected values", async () => {
@@ -195,11 +208,12 @@ describe("breakfix init / config check", () => {
     expect(syntax.stderr).toMatch(/^breakfix: breakfix\.yaml:3:\d+: YAML syntax error: /);
   });
 
-  it("no config file: the demo defaults", async () => {
+  it("no config file: the demo preset", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
     const r = await inProcess(["config", "check"], dir);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^# no breakfix\.yaml: the demo defaults\n/);
+    expect(r.stdout).toMatch(/^# no breakfix\.yaml: the demo preset\n/);
+    expect(r.stdout).toContain("seeds: world");
     expect(existsSync(path.join(dir, "breakfix.yaml"))).toBe(false);
   });
 });
