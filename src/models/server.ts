@@ -3,9 +3,15 @@
  * GET /v1/models, bound to 127.0.0.1 by default, so any OpenAI client or tool can red-team our models. Request
  * bodies are validated (zod) and errors use OpenAI's {"error": {...}} shape. Model output is returned as JSON data
  * only (never rendered). Optional bearer-token auth when a key is configured.
+ *
+ * Limits (issue 23): JSON bodies only (415 otherwise: a web page cannot post text/plain to it), a body cap (413),
+ * fields it does not implement refused (400, see UNSUPPORTED_FIELDS), prompts that do not fit the model's context
+ * refused by the engine (400 naming the limit, the same on builtin and llama.cpp), generation stopped when the client
+ * disconnects, and a per-request deadline (504).
  */
 import { serve as serveNode } from "@hono/node-server";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ModelError } from "./errors.ts";
@@ -53,6 +59,52 @@ export interface ServerOptions {
   concurrency?: number;
   /** Require `Authorization: Bearer <apiKey>` when set. */
   apiKey?: string;
+  /** Largest request body accepted, bytes (default 1 MiB); larger ones get 413 before anything is parsed. */
+  maxBodyBytes?: number;
+  /**
+   * Per-request deadline, ms, from arrival to answer, waiting for a slot included (default 10 min): past it the
+   * generation is stopped and the client gets 504.
+   */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+
+/**
+ * Request fields of the OpenAI API this server does not implement. It serves a plain chat model: a request that
+ * relies on one of them would get an answer that silently ignores it, so it is refused with 400 instead.
+ * `response_format` of type "text" is accepted; json_object / json_schema are refused (output is never constrained;
+ * a breakfix client sets `structuredOutput: none` and validates the text itself).
+ */
+export const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
+  tools: "tool calls are not supported",
+  tool_choice: "tool calls are not supported",
+  parallel_tool_calls: "tool calls are not supported",
+  functions: "function calls are not supported",
+  function_call: "function calls are not supported",
+  logprobs: "log probabilities are not returned",
+  top_logprobs: "log probabilities are not returned",
+  logit_bias: "logit bias is not supported",
+  audio: "audio is not supported",
+  modalities: "only text is supported",
+  prediction: "predicted outputs are not supported",
+};
+
+/** The first unsupported field a request uses, with why; undefined when it uses none. */
+export function unsupportedField(raw: unknown): string | undefined {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return undefined;
+  const o = raw as Record<string, unknown>;
+  for (const [field, why] of Object.entries(UNSUPPORTED_FIELDS)) {
+    const v = o[field];
+    // null / false / [] are how clients say "none": not a use of the feature
+    if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
+    return `${field}: ${why} by this server`;
+  }
+  const rf = o.response_format as { type?: unknown } | undefined;
+  if (rf && typeof rf === "object" && rf.type !== undefined && rf.type !== "text")
+    return `response_format: type ${JSON.stringify(rf.type)} is not supported by this server (output is not constrained; send no response_format and validate the text)`;
+  return undefined;
 }
 
 function openaiError(message: string, type: string, code?: string) {
@@ -100,6 +152,40 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
   );
   app.get("/health", (c) => c.json({ status: "ok" }));
 
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const deadlineMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // JSON only: a text/plain or form post is what a web page can send cross-site without a CORS preflight.
+  app.post("/v1/chat/completions", async (c, next) => {
+    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    if (type !== "application/json")
+      return c.json(
+        openaiError(
+          `Content-Type must be application/json (got ${type ? JSON.stringify(type) : "none"})`,
+          "invalid_request_error",
+          "unsupported_media_type",
+        ),
+        415,
+      );
+    await next();
+  });
+  app.post(
+    "/v1/chat/completions",
+    bodyLimit({
+      maxSize: maxBody,
+      onError: (c) => {
+        c.header("connection", "close");
+        return c.json(
+          openaiError(
+            `request body is larger than this server's limit of ${maxBody} bytes`,
+            "invalid_request_error",
+            "request_too_large",
+          ),
+          413,
+        );
+      },
+    }),
+  );
+
   app.post("/v1/chat/completions", async (c) => {
     let raw: unknown;
     try {
@@ -107,6 +193,8 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     } catch {
       return c.json(openaiError("request body is not valid JSON", "invalid_request_error"), 400);
     }
+    const unsupported = unsupportedField(raw);
+    if (unsupported) return c.json(openaiError(unsupported, "invalid_request_error", "unsupported_parameter"), 400);
     const parsed = chatCompletionRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const msg = parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
@@ -121,7 +209,24 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
         ),
         404,
       );
-    const request = toChatRequest(parsed.data, c.req.raw.signal);
+    // The generation stops when the client goes away (the request's signal) or the deadline passes.
+    const stop = new AbortController();
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      stop.abort();
+    }, deadlineMs);
+    const clientSignal = c.req.raw.signal;
+    const onClientGone = () => stop.abort();
+    if (clientSignal.aborted) stop.abort();
+    else clientSignal.addEventListener("abort", onClientGone, { once: true });
+    const done = () => {
+      clearTimeout(deadline);
+      clientSignal.removeEventListener("abort", onClientGone);
+    };
+    const request = toChatRequest(parsed.data, stop.signal);
+    const deadlineError = () =>
+      openaiError(`the answer was not ready within this server's ${deadlineMs} ms deadline`, "server_error", "timeout");
     const id = `chatcmpl-${created.toString(36)}-${(counter++).toString(36)}`;
     if (parsed.data.stream) {
       // The answer is generated whole, then sent as OpenAI chat.completion.chunk events (one content delta, one
@@ -135,7 +240,7 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
           model: opts.modelName,
         };
         try {
-          const result = await slots.run(() => model.chat(request));
+          const result = await slots.run(() => model.chat(request)).finally(done);
           const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
             stream.writeSSE({ data: JSON.stringify({ ...base, choices, ...extra }) });
           await chunk([{ index: 0, delta: { role: "assistant", content: result.content }, finish_reason: null }]);
@@ -150,13 +255,15 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
             });
         } catch (err) {
           const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
-          await stream.writeSSE({ data: JSON.stringify(openaiError(e.message, "server_error")) });
+          await stream.writeSSE({
+            data: JSON.stringify(timedOut ? deadlineError() : openaiError(e.message, "server_error")),
+          });
         }
         await stream.writeSSE({ data: "[DONE]" });
       });
     }
     try {
-      const result = await slots.run(() => model.chat(request));
+      const result = await slots.run(() => model.chat(request)).finally(done);
       return c.json({
         id,
         object: "chat.completion",
@@ -176,7 +283,9 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
         },
       });
     } catch (err) {
+      if (timedOut) return c.json(deadlineError(), 504);
       const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
+      // client: the request cannot be served as sent (e.g. the prompt does not fit the context: 400 naming it)
       const status = e.kind === "client" ? 400 : e.kind === "aborted" ? 499 : e.kind === "rate_limit" ? 429 : 500;
       return c.json(openaiError(e.message, status === 400 ? "invalid_request_error" : "server_error"), status as 400);
     }
