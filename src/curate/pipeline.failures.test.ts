@@ -65,6 +65,7 @@ describe("curate: responder failures", () => {
       responder: new ChatResponder(model),
       judge: refusalJudge,
       counterRatio: 0,
+      valFraction: 0,
       seed: 1,
     });
     expect(asked.size).toBe(8);
