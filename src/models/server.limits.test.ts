@@ -1,6 +1,7 @@
 /**
  * `serve` under hostile input and load (issue 23), against real servers on 127.0.0.1 for both engines: oversized
- * bodies (413, also when streamed without a length), non-JSON content types (415), unsupported fields (400), prompts
+ * bodies (413, also when streamed without a length), non-JSON content types (415), unsupported fields (400;
+ * response_format accepted, not enforced, flagged in a header), prompts
  * longer than the context (400 naming the limit, the same message on builtin and llama.cpp), generation stopped when
  * the client disconnects (the engine's work ends within a second of the client leaving), a per-request deadline
  * (504), and 200 concurrent clients half of which leave early: the server stays up and answers the rest correctly.
@@ -150,13 +151,11 @@ for (const engine of ["builtin", "llamacpp"] as const) {
       expect((await post(server.url, body, { type: "application/json; charset=utf-8" })).status).toBe(200);
     });
 
-    it("refuses fields it does not implement with 400 naming them; accepts their 'none' forms", async () => {
+    it("refuses fields it does not implement with 400 naming them; accepts their 'none' forms and response_format", async () => {
       const tools = [{ type: "function", function: { name: "f", parameters: {} } }];
       for (const [extra, field] of [
         [{ tools }, "tools"],
         [{ tool_choice: "auto" }, "tool_choice"],
-        [{ response_format: { type: "json_object" } }, "response_format"],
-        [{ response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } } }, "response_format"],
         [{ logprobs: true }, "logprobs"],
       ] as const) {
         const r = await post(server.url, chatBody("hello", { max_tokens: 2, ...extra }));
@@ -168,6 +167,15 @@ for (const engine of ["builtin", "llamacpp"] as const) {
         chatBody("hello", { max_tokens: 2, tools: [], logprobs: false, response_format: { type: "text" } }),
       );
       expect(none.status).toBe(200);
+      // response_format is the documented exception: accepted, not enforced, and said so in a header
+      const schema = { type: "json_schema", json_schema: { name: "x", schema: { type: "object" } } };
+      const res = await fetch(`${server.url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chatBody("hello", { max_tokens: 2, response_format: schema }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-breakfix-response-format")).toBe("not-enforced");
     });
 
     it("refuses a prompt longer than the context with 400 naming the limit", async () => {

@@ -5,7 +5,8 @@
  * only (never rendered). Optional bearer-token auth when a key is configured.
  *
  * Limits (issue 23): JSON bodies only (415 otherwise: a web page cannot post text/plain to it), a body cap (413),
- * fields it does not implement refused (400, see UNSUPPORTED_FIELDS), prompts that do not fit the model's context
+ * fields it does not implement refused (400, see UNSUPPORTED_FIELDS; response_format is accepted, not enforced, and
+ * flagged in a response header), prompts that do not fit the model's context
  * refused by the engine (400 naming the limit, the same on builtin and llama.cpp), generation stopped when the client
  * disconnects, and a per-request deadline (504).
  */
@@ -74,8 +75,11 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 /**
  * Request fields of the OpenAI API this server does not implement. It serves a plain chat model: a request that
  * relies on one of them would get an answer that silently ignores it, so it is refused with 400 instead.
- * `response_format` of type "text" is accepted; json_object / json_schema are refused (output is never constrained;
- * a breakfix client sets `structuredOutput: none` and validates the text itself).
+ *
+ * `response_format` is the documented exception: it is accepted and NOT enforced (no constrained decoding); the
+ * answer is the model's text and the response carries `x-breakfix-response-format: not-enforced`. Clients validate
+ * the text, as breakfix's LLM judges do (their parsers never trust the format); refusing it would break every judge
+ * or attacker pointed at a served model, since they ask for json_schema by default.
  */
 export const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
   tools: "tool calls are not supported",
@@ -101,9 +105,6 @@ export function unsupportedField(raw: unknown): string | undefined {
     if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
     return `${field}: ${why} by this server`;
   }
-  const rf = o.response_format as { type?: unknown } | undefined;
-  if (rf && typeof rf === "object" && rf.type !== undefined && rf.type !== "text")
-    return `response_format: type ${JSON.stringify(rf.type)} is not supported by this server (output is not constrained; send no response_format and validate the text)`;
   return undefined;
 }
 
@@ -225,6 +226,8 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
       clientSignal.removeEventListener("abort", onClientGone);
     };
     const request = toChatRequest(parsed.data, stop.signal);
+    if (parsed.data.response_format && parsed.data.response_format.type !== "text")
+      c.header("x-breakfix-response-format", "not-enforced");
     const deadlineError = () =>
       openaiError(`the answer was not ready within this server's ${deadlineMs} ms deadline`, "server_error", "timeout");
     const id = `chatcmpl-${created.toString(36)}-${(counter++).toString(36)}`;
