@@ -124,3 +124,41 @@ export function encodeChat<M extends ChatMessageText>(
   if (!escaped) return encodeRendered(render([...messages]), tok);
   return encodeRendered(render(escaped.messages), tok, escaped.restore);
 }
+
+/**
+ * Fixed placeholders (U+E000 + the control token's index) for callers that render and encode in separate steps, such
+ * as the trainer, which renders prefixes of a conversation to find each assistant turn before it encodes the pieces:
+ * `escape` each message's text before rendering, then encode the rendered pieces with `encodeRendered(text, tok,
+ * restore)`. A text that already holds one of these private-use characters cannot be escaped unambiguously and is
+ * refused.
+ */
+export function fixedPlaceholders(controlTokens: readonly string[]): {
+  escape: (text: string) => string;
+  restore: Map<string, string>;
+} {
+  if (controlTokens.length > PUA_END - PUA_START + 1) throw new Error("too many control tokens for placeholders");
+  const placeholder = new Map<string, string>();
+  const restore = new Map<string, string>();
+  controlTokens.forEach((t, i) => {
+    const ch = String.fromCharCode(PUA_START + i);
+    placeholder.set(t, ch);
+    restore.set(ch, t);
+  });
+  const escape = (text: string): string => {
+    for (const ch of restore.keys())
+      if (text.includes(ch))
+        throw new Error(
+          `text contains U+${ch.charCodeAt(0).toString(16).toUpperCase()}, a private-use character reserved for escaping control tokens`,
+        );
+    const hits = findControls(text, controlTokens);
+    if (hits.length === 0) return text;
+    let out = "";
+    let pos = 0;
+    for (const h of hits) {
+      out += text.slice(pos, h.at) + placeholder.get(h.token);
+      pos = h.at + h.token.length;
+    }
+    return out + text.slice(pos);
+  };
+  return { escape, restore };
+}

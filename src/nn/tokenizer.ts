@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { type ControlTokenizer, encodeChat } from "./chat-encode.ts";
+import { type ControlTokenizer, encodeChat, encodeRendered, fixedPlaceholders } from "./chat-encode.ts";
 
 export interface ChatMessage {
   role: string;
@@ -166,5 +166,25 @@ export class HfTokenizer {
     opts: { addGenerationPrompt?: boolean; extra?: Record<string, unknown> } = {},
   ): number[] {
     return encodeChat((ms) => this.applyChatTemplate(ms, opts), messages, this.control);
+  }
+
+  private fixed?: ReturnType<typeof fixedPlaceholders>;
+  private get placeholders(): ReturnType<typeof fixedPlaceholders> {
+    this.fixed ??= fixedPlaceholders(this.control.controlTokens);
+    return this.fixed;
+  }
+
+  /**
+   * For render-then-encode in separate steps (the trainer): a message's text with every control-token spelling
+   * swapped for a fixed placeholder; render the escaped messages, then encode pieces of the render with
+   * encodeTemplated, which puts the spellings back as text. Throws on text holding a placeholder character.
+   */
+  escapeText(text: string): string {
+    return this.placeholders.escape(text);
+  }
+
+  /** Encodes (a piece of) a render of escaped messages: the template's control tokens by id, the rest as text. */
+  encodeTemplated(text: string): number[] {
+    return encodeRendered(text, this.control, this.placeholders.restore);
   }
 }

@@ -117,6 +117,9 @@ for (const spec of MODELS) {
           // every path agrees token for token
           expect(cpp.encode(c)).toEqual(ids);
           expect(tok.encodeChat(c, { addGenerationPrompt: true })).toEqual(ids);
+          // the trainer's way (escape, render, encode the render in a separate step) gives the same ids
+          const escaped = c.map((m) => ({ ...m, content: tok.escapeText(m.content) }));
+          expect(tok.encodeTemplated(tok.applyChatTemplate(escaped, { addGenerationPrompt: true }))).toEqual(ids);
         }
       });
     }
