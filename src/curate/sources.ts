@@ -28,7 +28,13 @@ export const USER_FILE_COLUMNS = {
 
 /** A user's probe file (JSONL or CSV with USER_FILE_COLUMNS); errors name the file and line. */
 export function loadUserProbes(file: string, defaultLabel: "safe" | "unsafe"): Probe[] {
-  return loadProbesFile(file, { ...USER_FILE_COLUMNS, meta: [...USER_FILE_COLUMNS.meta], defaultLabel });
+  return loadProbesFile(file, {
+    ...USER_FILE_COLUMNS,
+    meta: [...USER_FILE_COLUMNS.meta],
+    defaultLabel,
+    // Benign files (retention tasks, look-alikes) need no category; harmful ones must say which harm they are.
+    ...(defaultLabel === "safe" ? { defaultCategory: "benign" as const } : {}),
+  });
 }
 
 const registry = {

@@ -93,6 +93,36 @@ export function cycleArgs(o: CycleOptions): Record<string, unknown> {
   };
 }
 
+/** Model-section keys that say how to reach a model, not what it is: changing them never starts another run. */
+const OPERATIONAL = [
+  "concurrency",
+  "timeoutMs",
+  "retries",
+  "requestsPerMinute",
+  "tokensPerMinute",
+  "apiKeyEnv",
+  "secretsFile",
+  "secretName",
+];
+
+/**
+ * The config as it identifies a run: everything that changes results. Operational settings are left out (where the
+ * workspace is, how round models are deployed, endpoint limits, keys), so fixing a failed deploy command or a
+ * timeout resumes the same run instead of starting another.
+ */
+export function runIdentityOf(config: Config): Record<string, unknown> {
+  const { workspace: _w, dataCache: _d, deploy: _deploy, ...rest } = config;
+  const model = (m: Config["target"] | undefined) =>
+    m ? Object.fromEntries(Object.entries(m).filter(([k]) => !OPERATIONAL.includes(k))) : null;
+  return {
+    ...rest,
+    target: model(config.target),
+    attacker: model(config.attacker),
+    judge: model(config.judge),
+    responder: model(config.responder),
+  };
+}
+
 const fmt = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
 
 export function runDirOf(workspace: string, runId: string): string {
@@ -105,7 +135,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
   const workspace = path.resolve(o.workspace);
   const store = Store.open(workspace);
   try {
-    const run = store.beginRun("cycle", { configHash: contentHash(o.config), args: cycleArgs(o) });
+    const run = store.beginRun("cycle", { configHash: contentHash(runIdentityOf(o.config)), args: cycleArgs(o) });
     const { runId } = run;
     const runDir = runDirOf(workspace, runId);
     mkdirSync(runDir, { recursive: true });

@@ -144,6 +144,15 @@ export async function waitUntilAnswers(model: ChatModel, timeoutMs: number): Pro
 
 const DEPLOY_STATE = "cycle.deployed";
 
+async function answers(m: ChatModel): Promise<boolean> {
+  try {
+    await m.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1, temperature: 0, noCache: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface RoundModelsOptions {
   config: Config;
   baseDir: string;
@@ -196,14 +205,17 @@ export function roundModelsFor(o: RoundModelsOptions): RoundModels {
   const deployed = () => o.store.states.current(DEPLOY_STATE, deployedKey())?.state;
   return {
     baseDir: o.baseDir,
-    identity: { serving: "endpoint", deploy: deploy.kind, command: deploy.command ?? null },
+    identity: { serving: "endpoint", deploy: deploy.kind },
     async open(dir, round) {
       const fp = modelFingerprint(dir);
       // The endpoint serves the base model until this run deploys something else; with deploy kind serve nothing
       // answers until breakfix starts it.
       const current = deployed() ?? (deploy.kind === "serve" ? undefined : baseFp);
-      const needs = deploy.kind !== "none" && (current !== fp || (deploy.kind === "serve" && !server));
       const client = await createChatModel({ ...t, temperature: 0 });
+      let needs = deploy.kind !== "none" && (current !== fp || (deploy.kind === "serve" && !server));
+      // The endpoint should serve this model already; if it does not answer (a server that died, a deploy that failed
+      // half-way in a killed run), the deploy command brings it up again.
+      if (!needs && deploy.kind === "command" && !(await answers(client))) needs = true;
       if (needs) {
         o.log(`deploy: round ${round} model (${path.basename(dir)}) to ${t.baseUrl ?? "the target"} as ${t.model}`);
         if (deploy.kind === "serve") {

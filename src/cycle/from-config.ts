@@ -39,7 +39,7 @@ import { DEFAULT_SUCCESS } from "../redteam/outcome.ts";
 import { loadSeeds, stratifiedLimit } from "../redteam/seeds.ts";
 import { converterFamily } from "../redteam/techniques.ts";
 import type { Store } from "../store/store.ts";
-import { modelFingerprint, roundModelsFor } from "./deploy.ts";
+import { fillDeployCommand, modelFingerprint, roundModelsFor } from "./deploy.ts";
 import type { MeasuredSuite, Scenario, SuiteRole } from "./scenario.ts";
 
 /** A config key that cannot be used as written; the message starts with the key. */
@@ -179,12 +179,30 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
         "redteam.languages",
         `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
       );
+    const local = cfg.target.provider === "builtin" || cfg.target.provider === "llamacpp";
+    if (!local && cfg.deploy.kind === "none")
+      throw new ScenarioConfigError(
+        "deploy.kind",
+        `a ${cfg.target.provider} target answers with whatever its server loaded: set deploy.kind to serve (breakfix serve runs each round's model) or command (your script deploys it)`,
+      );
+    if (local && cfg.deploy.kind !== "none")
+      throw new ScenarioConfigError(
+        "deploy.kind",
+        `target.provider ${cfg.target.provider} loads each round's model itself; use deploy.kind none (or an HTTP target)`,
+      );
+    if (cfg.deploy.kind === "command" && !cfg.deploy.command)
+      throw new ScenarioConfigError(
+        "deploy.command",
+        "deploy.kind command needs a command (placeholders {model_dir} {gguf} {round} {base_url} {model} {port} {host})",
+      );
+    if (cfg.deploy.command) tryKey("deploy.command", () => fillDeployCommand(cfg.deploy.command ?? "", {}));
     const models = tryKey("deploy", () =>
       roundModelsFor({ config: cfg, baseDir, store: o.store, ggufDir: path.join(o.workspace, "gguf"), log: o.log }),
     );
+    // An HTTP target must answer now unless a deploy step can bring it up (serve, command: see deploy.ts).
     if (
       o.preflight !== false &&
-      cfg.deploy.kind !== "serve" &&
+      cfg.deploy.kind === "none" &&
       cfg.target.provider !== "builtin" &&
       cfg.target.provider !== "llamacpp"
     ) {

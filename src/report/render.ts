@@ -54,7 +54,9 @@ export function renderMarkdown(report: RunReport): string {
   if (last?.gates.length) {
     lines.push("", `## Release gates (round ${last.round})`, "");
     for (const g of last.gates) {
-      lines.push(`- ${g.passed ? "PASS" : "FAIL"} ${e(g.name)}: ${g.value.toFixed(4)} ${g.op} ${g.threshold}`);
+      // A figure the scenario does not measure (no suite of that role) is stored as null: an unmeasured gate fails.
+      const v = typeof g.value === "number" && Number.isFinite(g.value) ? g.value.toFixed(4) : "not measured";
+      lines.push(`- ${g.passed ? "PASS" : "FAIL"} ${e(g.name)}: ${v} ${g.op} ${g.threshold}`);
     }
   }
   lines.push("", "## Defect rate per category", "");
@@ -119,7 +121,7 @@ export async function renderHtml(report: RunReport): Promise<string> {
     ? `<h2>Release gates (round ${last.round})</h2><ul>${last.gates
         .map(
           (g) =>
-            `<li class="${g.passed ? "pass" : "fail"}">${g.passed ? "PASS" : "FAIL"} ${h(g.name)}: ${h(g.value.toFixed(4))} ${h(g.op)} ${h(String(g.threshold))}</li>`,
+            `<li class="${g.passed ? "pass" : "fail"}">${g.passed ? "PASS" : "FAIL"} ${h(g.name)}: ${h(typeof g.value === "number" && Number.isFinite(g.value) ? g.value.toFixed(4) : "not measured")} ${h(g.op)} ${h(String(g.threshold))}</li>`,
         )
         .join("")}</ul>`
     : "";
