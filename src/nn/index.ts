@@ -5,6 +5,7 @@
  */
 export * from "./autodiff.ts";
 export * from "./bpe.ts";
+export * from "./chat-encode.ts";
 export { type Precision, RefCompiled, RefExecutor } from "./executor-ref.ts";
 export * from "./generate.ts";
 export * from "./ir.ts";
