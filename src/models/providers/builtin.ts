@@ -223,9 +223,11 @@ export class BuiltinModel implements ChatModel {
       const list = this.queue.get(group) ?? [];
       list.push({ prompt, request: { ...request, maxTokens }, resolve, reject });
       this.queue.set(group, list);
-      if (!this.scheduled) {
+      // While batches run, arrivals wait in the queue and are drained together afterwards (as many per batch as
+      // when generation blocked the event loop).
+      if (!this.scheduled && !this.draining) {
         this.scheduled = true;
-        setImmediate(() => this.drain());
+        setImmediate(() => void this.drain());
       }
     });
   }
@@ -234,22 +236,24 @@ export class BuiltinModel implements ChatModel {
     return Promise.all(requests.map((r) => this.chat(r)));
   }
 
-  private drain(): void {
+  /** Runs the queued requests batch by batch (never two batches at once), until the queue stays empty. */
+  private async drain(): Promise<void> {
     this.scheduled = false;
-    const groups = this.queue;
-    this.queue = new Map();
+    this.draining = true;
     const maxBatch = this.opts.maxBatch ?? 16;
-    for (const list of groups.values()) {
-      for (let i = 0; i < list.length; i += maxBatch) {
-        const batch = list.slice(i, i + maxBatch);
-        // Batches run one after another (generation yields to the event loop between steps, see runBatch).
-        this.running = this.running.then(() => this.runBatch(batch));
+    try {
+      while (this.queue.size > 0) {
+        const groups = this.queue;
+        this.queue = new Map();
+        for (const list of groups.values())
+          for (let i = 0; i < list.length; i += maxBatch) await this.runBatch(list.slice(i, i + maxBatch));
       }
+    } finally {
+      this.draining = false;
     }
   }
 
-  /** The batch in progress (a chain: batches never interleave). */
-  private running: Promise<void> = Promise.resolve();
+  private draining = false;
 
   /**
    * Decodes one batch. Generation yields to the event loop between steps, so a request whose signal is aborted
