@@ -99,7 +99,8 @@ export function ftsQuery(q: string): string {
 }
 
 const LATEST_REVIEW = "(SELECT r.verdict FROM reviews r WHERE r.target = a.record_id ORDER BY r.seq DESC LIMIT 1)";
-const IS_FINDING = "EXISTS (SELECT 1 FROM findings f WHERE json_extract(f.payload, '$.recordId') = a.record_id)";
+// `+a.record_id` drops the column's TEXT affinity so that the comparison can use the findings_record_id expression index
+const IS_FINDING = "EXISTS (SELECT 1 FROM findings f WHERE json_extract(f.payload, '$.recordId') = +a.record_id)";
 
 function where(f: AttackFilter): { sql: string; params: SqlValue[] } {
   const parts: string[] = [];
@@ -232,13 +233,19 @@ function decodeAttack(r: RawAttackRow): AttackRow {
   };
 }
 
+/**
+ * The page's rows are chosen on view_attacks alone (indexed filter, ORDER BY id, LIMIT/OFFSET); only those rows are
+ * then joined to their stored records (CROSS JOIN keeps that order: otherwise SQLite may scan every record first).
+ */
 const SELECT_ATTACKS = (
+  filter: string,
   cut: number,
   extra = "",
 ) => `SELECT a.*, ${IS_FINDING} AS finding, ${LATEST_REVIEW} AS review,${extra}
   substr((SELECT json_extract(value, '$.content') FROM json_each(r.payload, '$.attack.conversation') ORDER BY key DESC LIMIT 1), 1, ${cut}) AS prompt,
   substr(json_extract(r.payload, '$.response.content'), 1, ${cut}) AS response
-FROM view_attacks a JOIN artifacts r ON r.kind = 'redteam.record' AND r.hash = a.record_id`;
+FROM (SELECT a.* FROM view_attacks a ${filter} ORDER BY a.id DESC LIMIT ? OFFSET ?) a
+CROSS JOIN artifacts r ON r.kind = 'redteam.record' AND r.hash = a.record_id ORDER BY a.id DESC`;
 
 /** One page of attack records, newest first, and the number of records the filter matches. */
 export function listAttacks(
@@ -250,17 +257,15 @@ export function listAttacks(
   const total = (
     store.db.prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${w.sql}`).get(...w.params) as { n: number }
   ).n;
-  const rows = store.db
-    .prepare(`${SELECT_ATTACKS(200)} ${w.sql} ORDER BY a.id DESC LIMIT ? OFFSET ?`)
-    .all(...w.params, page.limit, page.offset) as RawAttackRow[];
+  const rows = store.db.prepare(SELECT_ATTACKS(w.sql, 200)).all(...w.params, page.limit, page.offset) as RawAttackRow[];
   return { rows: rows.map(decodeAttack), total };
 }
 
 /** Every matching attack record (for export), newest first, with its full stored record. */
 export function* iterateAttacks(store: Store, f: AttackFilter): IterableIterator<AttackRow & { record: AttackRecord }> {
   const w = where(f);
-  const stmt = store.db.prepare(`${SELECT_ATTACKS(1e9, " r.payload AS payload,")} ${w.sql} ORDER BY a.id DESC`);
-  for (const r of stmt.iterate(...w.params) as IterableIterator<RawAttackRow & { payload: string }>) {
+  const stmt = store.db.prepare(SELECT_ATTACKS(w.sql, 1e9, " r.payload AS payload,"));
+  for (const r of stmt.iterate(...w.params, -1, 0) as IterableIterator<RawAttackRow & { payload: string }>) {
     yield { ...decodeAttack(r), record: JSON.parse(r.payload) as AttackRecord };
   }
 }
