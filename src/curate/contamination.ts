@@ -62,17 +62,15 @@ export async function buildContaminationIndex(
   const missing: string[] = [];
   const datasets = new Map<string, string>(); // dataset -> folder
   const pluginSets = new Map<string, () => ReferenceText[]>(); // a plug-in suite's texts (e.g. the world's held-out split)
-  for (const name of src.suites) {
-    const file = src.suiteFiles?.[name];
-    if (file) {
-      if (!existsSync(file)) missing.push(`${name} (${file})`);
-      else {
-        const r = probeReferences(`file:${name}`, loadUserProbes(file, "unsafe"));
-        sets[`file:${name}`] = r.length;
-        refs.push(...r);
-      }
-      continue;
+  for (const [name, file] of Object.entries(src.suiteFiles ?? {})) {
+    if (!existsSync(file)) missing.push(`${name} (${file})`);
+    else {
+      const r = probeReferences(`file:${name}`, loadUserProbes(file, "unsafe"));
+      sets[`file:${name}`] = r.length;
+      refs.push(...r);
     }
+  }
+  for (const name of src.suites) {
     for (const spec of resolveSuiteNames(name)) {
       if (spec.references && !pluginSets.has(spec.references.set))
         pluginSets.set(spec.references.set, spec.references.texts);

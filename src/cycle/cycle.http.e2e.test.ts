@@ -25,7 +25,6 @@ import { mcnemar } from "../domain/stats.ts";
 import { DEMO_MODEL_DIR } from "../models/registry.ts";
 import { Store } from "../store/store.ts";
 import type { Measurement } from "./measure.ts";
-import { StoreSink } from "./sink.ts";
 import { STEP_KIND } from "./steps.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-http-cycle-"));
