@@ -10,7 +10,8 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runBreakfix } from "../cli/testing.ts";
-import { buildWorldModel } from "../world/build.ts";
+import { DEMO_MODEL_DIR } from "../models/registry.ts";
+import { buildWorldModel } from "./build.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-"));
 let modelDir = "";
@@ -162,4 +163,41 @@ describe("breakfix cycle", () => {
     for (const t of ["attacks", "responses", "judgements", "dataset_rows", "training_runs", "rounds"])
       expect(counts[`${t}:distinct`]).toBe(counts[t]);
   }, 900_000);
+
+  it("run from a folder outside the checkout, cycle and redteam use the committed demo model (no rebuild)", async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), "breakfix-outside-"));
+    const run = await runBreakfix(
+      [
+        "cycle",
+        "--rounds",
+        "1",
+        "--suite-limit",
+        "8",
+        "--seeds-per-category",
+        "1",
+        "--max-attacks",
+        "6",
+        "--max-tokens",
+        "16",
+        "--train-max-steps",
+        "4",
+        "--personas",
+        "low_skilled",
+        "--json",
+      ],
+      { cwd: outside },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/world build|not built/);
+    const json = lastJson(run.stdout);
+    // Round 0 is the committed model inside the package, whatever the working folder.
+    expect(path.resolve(outside, ".breakfix", String(json.rounds[0].model))).toBe(DEMO_MODEL_DIR);
+    expect(json.rounds[0].harmful_dr as number).toBeGreaterThan(0.9);
+    const rt = await runBreakfix(
+      ["redteam", "--seeds", "world", "--limit-seeds", "4", "--budget", "4", "--json", "--no-progress"],
+      { cwd: outside },
+    );
+    expect(rt.code, rt.stderr).toBe(0);
+    expect(rt.stderr).not.toMatch(/world build|not built/);
+  }, 300_000);
 });

@@ -11,20 +11,20 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Conversation, Probe } from "../../domain/types.ts";
-import { createChatModel } from "../../models/registry.ts";
-import type { ChatModel } from "../../models/types.ts";
-import { generateWorld, worldProbes } from "../../world/generate.ts";
-import { harmSpec, refusal } from "../../world/harm.ts";
-import { WorldJudge } from "../../world/judge.ts";
-import { ggufTargetContext, type TargetContext } from "../campaign/context.ts";
-import { type ScriptServer, startScriptServer } from "../testing/openai-server.ts";
-import { type AttackBudget, DEFAULT_BUDGET } from "./budget.ts";
-import { crescendoAttack } from "./crescendo.ts";
-import { pairAttack } from "./pair.ts";
-import type { MultiTurnEnv } from "./types.ts";
+import type { Conversation, Probe } from "../domain/types.ts";
+import { createChatModel } from "../models/registry.ts";
+import type { ChatModel } from "../models/types.ts";
+import { generateWorld, worldProbes } from "./generate.ts";
+import { harmSpec, refusal } from "./harm.ts";
+import { WorldJudge } from "./judge.ts";
+import { ggufTargetContext, type TargetContext } from "../redteam/campaign/context.ts";
+import { type ScriptServer, startScriptServer } from "../redteam/testing/openai-server.ts";
+import { type AttackBudget, DEFAULT_BUDGET } from "../redteam/multiturn/budget.ts";
+import { crescendoAttack } from "../redteam/multiturn/crescendo.ts";
+import { pairAttack } from "../redteam/multiturn/pair.ts";
+import type { MultiTurnEnv } from "../redteam/multiturn/types.ts";
 
-const GGUF = path.resolve(import.meta.dirname, "../../../artifacts/demo-world/model.gguf");
+const GGUF = path.resolve(import.meta.dirname, "../../artifacts/demo-world/model.gguf");
 const world = generateWorld();
 const judge = new WorldJudge(world);
 const goal: Probe = worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" }).find(
