@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { packagePath } from "../domain/package.ts";
 import type { ModelOptions } from "../models/registry.ts";
 import { ConfigError, configToYaml, defaultConfig, loadConfig, loadConfigWithSource, parseConfig } from "./load.ts";
 import { OWN_MODEL_STARTER, STARTER_CONFIG } from "./starter.ts";
@@ -29,6 +30,13 @@ describe("config", () => {
     expect(c.judges.default).toBe("cascade(refusal-learned, llama-guard-3)");
     expect(c.curation.retention).toEqual({ file: "/w/capability.jsonl", mode: "reference" });
     expect(c.benchmarks.suites.map((x) => x.name)).toEqual(["strongreject", "xstest", "my-capability"]);
+  });
+
+  it("README's 'your own model' config is the starter init writes", () => {
+    const readme = readFileSync(packagePath("README.md"), "utf8");
+    const block = readme.split("## Your own model")[1]?.split("```yaml\n")[1]?.split("```")[0];
+    // The starter's first two lines are its title and a usage hint; the rest is the README's block verbatim.
+    expect(block).toBe(OWN_MODEL_STARTER.split("\n").slice(3).join("\n"));
   });
 
   it("extends: a preset's keys are the defaults, the file's own keys win, lists are replaced", () => {
