@@ -2,17 +2,33 @@
  * The regression suite: every attack that succeeded in an earlier round's campaign is replayed (same conversation,
  * greedy decoding) against each later model and judged again. An attack that a later model had fixed and that
  * succeeds again is a regression. Replays are stored one by one (artefact kind "cycle.replay"), so a killed replay
- * resumes where it stopped.
+ * resumes where it stopped. A replay whose request fails (after the model's own retries) is not stored and never costs
+ * its neighbours: the others of its chunk are judged and stored, and the step then fails with ReplayFailedError, so
+ * the cycle does not record a partial regression step and the next run sends only the failed replays (issue 23).
  */
 import type { Conversation } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
-import { type ChatModel, chatAll, type SamplingParams } from "../models/types.ts";
+import { type ChatModel, chatAllSettled, type SamplingParams } from "../models/types.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { isSuccess, type SuccessCriterion } from "../redteam/outcome.ts";
 import type { Regression } from "../report/types.ts";
 import type { Store } from "../store/store.ts";
 
 export const REPLAY_KIND = "cycle.replay";
+
+/** Some replays failed; the others are stored. Re-running the step sends only the failed ones. */
+export class ReplayFailedError extends Error {
+  constructor(
+    readonly failed: number,
+    readonly total: number,
+    readonly firstError: unknown,
+  ) {
+    super(
+      `regression replay: ${failed} of ${total} replays failed (${firstError instanceof Error ? firstError.message : String(firstError)}); the others are stored, re-run to retry the failed ones`,
+    );
+    this.name = "ReplayFailedError";
+  }
+}
 
 export interface Replay {
   recordId: string;
@@ -64,9 +80,11 @@ export async function replayAttacks(
   }
   const chunk = o.chunk ?? 16;
   const criterion = o.success;
+  let failed = 0;
+  let firstError: unknown;
   for (let i = 0; i < todo.length; i += chunk) {
     const batch = todo.slice(i, i + chunk);
-    const results = await chatAll(
+    const results = await chatAllSettled(
       model,
       batch.map((a) => ({
         messages: promptPart(a.record.attack.conversation),
@@ -77,7 +95,13 @@ export async function replayAttacks(
     const replays: Replay[] = [];
     for (let j = 0; j < batch.length; j++) {
       const a = batch[j].record;
-      const response = results[j].content;
+      const settled = results[j];
+      if (!settled.ok) {
+        failed++;
+        firstError ??= settled.error;
+        continue;
+      }
+      const response = settled.result.content;
       const judgement = await judge.judge({
         conversation: promptPart(a.attack.conversation),
         response,
@@ -103,6 +127,7 @@ export async function replayAttacks(
     out.push(...replays);
     o.onProgress?.(out.length, attacks.length);
   }
+  if (failed > 0) throw new ReplayFailedError(failed, todo.length, firstError);
   const order = new Map(attacks.map((a, i) => [a.record.id, i]));
   return out.sort((a, b) => (order.get(a.recordId) ?? 0) - (order.get(b.recordId) ?? 0));
 }
