@@ -119,7 +119,7 @@ ${exportLinks("/attacks", q)}</p>`;
   const table = h`<table class="attacks"><thead><tr><th>time</th><th>round</th><th>category</th><th>technique</th><th>persona</th><th>lang</th><th>judge label</th><th>sev</th><th>outcome</th><th>review</th><th>last prompt</th><th>response</th></tr></thead><tbody>
 ${o.rows.map(
   (r) =>
-    h`<tr data-record="${r.recordId}"><td><a href="/attack/${r.recordId}">${time(r.createdAt)}</a></td><td>${r.round ?? ""}</td><td>${text(r.category)}</td><td>${text(r.technique)}</td><td>${text(r.persona)}</td><td>${text(r.language)}</td><td>${text(r.judgeLabel)}</td><td>${r.severity ?? ""}</td><td class="o-${r.outcome}">${r.outcome}${r.finding ? h` <span class="badge">finding</span>` : ""}</td><td class="rv-${r.review ?? "none"}">${r.review ?? ""}</td><td class="snip">${text(r.prompt)}</td><td class="snip">${text(r.response)}</td></tr>`,
+    h`<tr data-record="${r.recordId}"><td class="time"><a href="/attack/${r.recordId}">${time(r.createdAt)}</a></td><td>${r.round ?? ""}</td><td>${text(r.category)}</td><td>${text(r.technique)}</td><td>${text(r.persona)}</td><td>${text(r.language)}</td><td>${text(r.judgeLabel)}</td><td>${r.severity ?? ""}</td><td class="o-${r.outcome}">${r.outcome}${r.finding ? h` <span class="badge">finding</span>` : ""}</td><td class="rv-${r.review ?? "none"}">${r.review ?? ""}</td><td class="snip">${text(r.prompt)}</td><td class="snip">${text(r.response)}</td></tr>`,
 )}
 </tbody></table>`;
   return h`${form}${pager}${o.rows.length ? table : h`<p class="empty">No record matches.</p>`}`;

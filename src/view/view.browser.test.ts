@@ -21,6 +21,15 @@ import { addReview } from "./reviews.ts";
 import { startView, type ViewServer } from "./server.ts";
 import { buildWorkspace, PAYLOADS, type TestWorkspace } from "./testing/workspace.ts";
 
+/** The little of the DOM these tests touch inside the page (the project's TypeScript has no DOM library). */
+interface Dom {
+  document: {
+    scripts: ArrayLike<{ src: string }>;
+    body: { insertAdjacentHTML(where: string, markup: string): void };
+    addEventListener(type: string, listener: (e: { violatedDirective: string }) => void): void;
+  };
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = process.env.BREAKFIX_VIEW_SCREENSHOTS;
 
@@ -105,7 +114,7 @@ describe("breakfix view in headless Chromium", () => {
     for (const [p, title] of pages) {
       const res = await page.goto(new URL(p, server.url).href, { waitUntil: "load" });
       expect(res?.status(), p).toBe(200);
-      expect(await page.locator("h1").innerText(), p).toContain(title);
+      expect(await page.locator("h1").textContent(), p).toContain(title);
       const csp = res?.headers()["content-security-policy"] ?? "";
       expect(csp).toContain("script-src 'self'");
       expect(csp).not.toContain("unsafe-inline");
@@ -129,7 +138,7 @@ describe("breakfix view in headless Chromium", () => {
     expect(await page.locator("figure svg").count()).toBeGreaterThanOrEqual(4);
     // compare: McNemar on the paired flips of round 0 vs round 1
     await page.goto(new URL(`/compare?a=${ws.benchRuns[0]}&b=${ws.benchRuns[1]}`, server.url).href);
-    expect(await page.locator("table.compare").innerText()).toContain("overall");
+    expect(await page.locator("table.compare").textContent()).toContain("overall");
     await page.close();
     expect(consoleErrors).toEqual([]);
     expect(external).toEqual([]);
@@ -199,7 +208,7 @@ describe("breakfix view in headless Chromium", () => {
     const violations: string[] = [];
     await page.exposeFunction("__cspViolation", (v: string) => violations.push(v));
     await page.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (e) =>
+      (globalThis as unknown as Dom).document.addEventListener("securitypolicyviolation", (e) =>
         (globalThis as unknown as { __cspViolation(v: string): void }).__cspViolation(e.violatedDirective),
       ),
     );
@@ -210,9 +219,12 @@ describe("breakfix view in headless Chromium", () => {
       expect(await page.locator("img").count(), p).toBe(0);
       expect(await page.locator('a[href^="javascript:" i]').count(), p).toBe(0);
       expect(await page.locator("[onerror]").count(), p).toBe(0);
-      expect(await page.evaluate(() => [...document.scripts].map((s) => new URL(s.src).pathname)), p).toEqual([
-        "/static/view.js",
-      ]);
+      expect(
+        await page.evaluate(() =>
+          Array.from((globalThis as unknown as Dom).document.scripts).map((s) => new URL(s.src).pathname),
+        ),
+        p,
+      ).toEqual(["/static/view.js"]);
     }
     await page.goto(new URL(`/attack/${ws.payloadRecordId}`, server.url).href);
     // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered and shown to a person.
@@ -226,7 +238,7 @@ describe("breakfix view in headless Chromium", () => {
     // and were markup ever to slip through, the CSP would still refuse to run it
     const errorsBefore = consoleErrors.length;
     await page.evaluate(
-      (p) => document.body.insertAdjacentHTML("beforeend", p),
+      (p) => (globalThis as unknown as Dom).document.body.insertAdjacentHTML("beforeend", p),
       PAYLOADS.img.replace("src=x", "src=/x"),
     );
     await page.waitForTimeout(300);
@@ -284,13 +296,13 @@ describe("breakfix view in headless Chromium", () => {
     await page.selectOption("select[name=label]", "partial_refusal");
     await page.fill("textarea[name=note]", `hedged, then lectured ${PAYLOADS.script}`);
     await Promise.all([page.waitForURL(new RegExp(`/attack/${refused!.id}$`)), page.click("button[type=submit]")]);
-    expect(await page.locator("table.reviews").innerText()).toContain("bob");
+    expect(await page.locator("table.reviews").textContent()).toContain("bob");
 
     // restart the server on the same workspace
     await server.close();
     server = await startView({ workspace: ws.dir });
     await page.goto(new URL(`/attack/${refused!.id}`, server.url).href);
-    const reviews = await page.locator("table.reviews").innerText();
+    const reviews = await page.locator("table.reviews").textContent();
     expect(reviews).toContain("bob");
     expect(reviews).toContain("wrong");
     expect(reviews).toContain("partial_refusal");

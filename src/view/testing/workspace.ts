@@ -194,7 +194,7 @@ function measurement(model: string, k: number, runIds: Record<string, string>): 
     capability: rate("capability", 34 - k, 40),
     dr_by_language: { en: rate("dr", 6 * k, 20), es: rate("dr", 6 * k, 20) },
     dr3_by_category: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr3", (j + 1) * k, 10)])),
-    dr_by_category: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr", (j + 2) * k, 10)])),
+    dr_by_category: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr", (j + 1) * k, 20)])),
     jailbreak_by_technique: { rot13: rate("dr", 4 * k, 20), roleplay: rate("dr", 6 * k, 20) },
     skipped: {},
   };
