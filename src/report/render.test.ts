@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeHtml } from "./escape.ts";
+import { escapeHtml, escapeMarkdown } from "./escape.ts";
 import { PAYLOAD_IMG, PAYLOAD_SCRIPT, sampleReport } from "./fixtures.ts";
 import { renderHtml, renderMarkdown } from "./render.ts";
 
@@ -30,5 +30,48 @@ describe("report rendering", () => {
     expect(md).toContain("atk-1 (rot13, S2, es): fixed in round 1, broke again in round 2");
     expect(md).not.toContain("<script>");
     expect(md).not.toContain("<img");
+  });
+
+  it("neutralises links, images, autolinks, code and raw HTML from model text in Markdown (issue 23)", () => {
+    const hostile = [
+      "![tracker](https://evil.example/pixel.png?u=1)",
+      "[click here](javascript:alert(1))",
+      "[ref]: https://evil.example/ref",
+      "<https://evil.example/auto>",
+      "see https://evil.example/bare and www.evil.example too",
+      "<img src=x onerror=alert(1)> <a href='https://evil.example'>a</a>",
+      "`code` and ```fence``` and *bold* _em_ ~~gone~~ | pipe \\[x\\](y)",
+    ].join("\n");
+    const report = sampleReport();
+    report.examples[0].response = hostile;
+    report.examples[0].conversation = [{ role: "user", content: hostile }];
+    report.target = "https://evil.example/v1";
+    const md = renderMarkdown(report);
+    const example = md.slice(md.indexOf("## Example conversations"));
+    // No construct that makes a link, an image, a code span or HTML survives: every [ ] ( ) ! is backslash-escaped,
+    // every < > ` is a character reference, and no URL is left for GFM to autolink.
+    const quoted = example.split("\n").filter((l) => l.startsWith("> **") && l.length > 4);
+    expect(quoted.length).toBeGreaterThanOrEqual(2);
+    for (const l of quoted) {
+      const body = l.replace(/^> \*\*[a-z ()]+:\*\* /, "");
+      // a markup character preceded by an even number of backslashes (zero included) is live markup
+      expect(body, l).not.toMatch(/(^|[^\\])(\\\\)*[[\]()!*_~|]/);
+      expect(body, l).not.toMatch(/[<>`]/);
+    }
+    expect(md).not.toMatch(/[a-z]+:\/\//i);
+    expect(md).not.toMatch(/www\./i);
+    // the text is still there to read
+    expect(example).toContain("\\!\\[tracker\\]\\(https\\[:\\]//evil.example/pixel.png?u=1\\)");
+    expect(example).toContain("&#60;img src=x onerror=alert\\(1\\)&#62;");
+    expect(example).toContain("\\*bold\\* \\_em\\_");
+    // one hostile message stays one quoted line
+    expect(example.split("\n").filter((l) => l.includes("tracker"))).toHaveLength(2);
+    expect(md).toContain("Target: https\\[:\\]//evil.example/v1.");
+  });
+
+  it("escapeMarkdown keeps ordinary text readable", () => {
+    expect(escapeMarkdown("The answer is 12.")).toBe("The answer is 12.");
+    expect(escapeMarkdown("a-b, c: d; e/f #3")).toBe("a-b, c: d; e/f #3");
+    expect(escapeMarkdown("[UNSAFE-S1-STEP-1]")).toBe("\\[UNSAFE-S1-STEP-1\\]");
   });
 });

@@ -35,7 +35,8 @@ export function renderMarkdown(report: RunReport): string {
   const lines: string[] = [
     `# breakfix report: run ${e(report.runId)}`,
     "",
-    `Target: \`${e(report.target)}\`. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
+    // Not a code span: inside one, the escapes below would show literally.
+    `Target: ${e(report.target)}. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
     "",
     "## Rounds",
     "",
