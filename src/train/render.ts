@@ -10,7 +10,10 @@ import type { TokenizedSeq } from "./objective.ts";
 import type { TokenizedPair } from "./trainer.ts";
 
 export interface ChatTokenizer {
-  /** Ids of a text, with special tokens in the text recognised and none added. */
+  /**
+   * Ids of a piece of a render, none added. Only markers the template wrote may become control tokens: message text
+   * is escaped by renderChat (see chatTokenizer in run.ts), so its marker spellings are encoded as text.
+   */
   encode(text: string): number[];
   /** The chat template applied to messages (with the assistant generation prompt appended when asked). */
   renderChat(messages: readonly Message[], addGenerationPrompt: boolean): string;

@@ -15,13 +15,25 @@ import { readPreferenceJsonl, readSftJsonl } from "./jsonl.ts";
 import { type ChatTokenizer, type LossOn, tokenizeConversation, tokenizePreference } from "./render.ts";
 import { type Example, type TrainEvents, type TrainOptions, type TrainResult, train } from "./trainer.ts";
 
+/**
+ * The trainer's view of a tokenizer. Dataset text is tokenised as text (issue 23): a row whose user or assistant turn
+ * spells a control token (`<|end|>`, `<|user|>`, `<|endoftext|>`) must not teach the model a forged role boundary, so
+ * every message is escaped (control-token spellings swapped for fixed placeholders) before the template renders it,
+ * and the pieces of the render are encoded with encodeTemplated: the template's own markers become control ids, the
+ * escaped spellings go back in as plain text. The escaping is the same for every prefix the trainer renders, so the
+ * assistant spans it finds are unchanged.
+ */
 export function chatTokenizer(tok: HfTokenizer): ChatTokenizer {
   const pad = tok.padToken ?? tok.eosToken;
   const padId = pad === null ? undefined : tok.tokenId(pad);
   if (padId === undefined) throw new Error("tokenizer has neither a pad token nor an eos token to pad with");
   return {
-    encode: (text) => tok.encode(text),
-    renderChat: (messages, addGenerationPrompt) => tok.applyChatTemplate(messages, { addGenerationPrompt }),
+    encode: (text) => tok.encodeTemplated(text),
+    renderChat: (messages, addGenerationPrompt) =>
+      tok.applyChatTemplate(
+        messages.map((m) => ({ ...m, content: tok.escapeText(m.content) })),
+        { addGenerationPrompt },
+      ),
     padTokenId: padId,
     endOfText: tok.eosToken ? [tok.eosToken] : [],
   };
