@@ -15,11 +15,13 @@ import { parse } from "csv-parse/sync";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BREAKFIX_BIN, runBreakfix } from "../cli/testing.ts";
+import { mulberry32 } from "../domain/random.ts";
+import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { Store } from "../store/store.ts";
 import { addReview } from "./reviews.ts";
 import { startView, type ViewServer } from "./server.ts";
-import { buildWorkspace, PAYLOADS, type TestWorkspace } from "./testing/workspace.ts";
+import { buildWorkspace, makeRecord, PAYLOADS, type TestWorkspace } from "./testing/workspace.ts";
 
 /** The little of the DOM these tests touch inside the page (the project's TypeScript has no DOM library). */
 interface Dom {
@@ -364,5 +366,23 @@ describe("breakfix view in headless Chromium", () => {
     } finally {
       child.kill("SIGTERM");
     }
+  }, 30_000);
+
+  it("follows new records live while another process writes them", async () => {
+    const page = await newPage();
+    await page.goto(new URL("/attacks?outcome=success", server.url).href);
+    const before = await total(page);
+    // a campaign writing through its own connection, as `breakfix redteam` or the cycle would
+    const writer = Store.open(ws.dir);
+    try {
+      const r = makeRecord({ i: 4, rand: mulberry32(99), target: "live-target", outcome: "success" });
+      expect(new SqliteCampaignStore(writer).putRecord(r)).toBe(true);
+    } finally {
+      writer.close();
+    }
+    await expect.poll(() => total(page).catch(() => -1), { timeout: 10_000, interval: 250 }).toBe(before + 1);
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+    expect(external).toEqual([]);
   }, 30_000);
 });
