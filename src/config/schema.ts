@@ -257,8 +257,60 @@ const trainingSchema = z.strictObject({
    * GGUF target, whose weights the cycle cannot read.
    */
   model: z.string().min(1).optional(),
-  /** Where training runs: local (our engine). */
-  backend: z.enum(["local"]).default("local"),
+  /**
+   * Where training runs: local (our engine, in process), command (your trainer behind a documented command
+   * contract), trl (a TRL + PEFT + accelerate job folder launched by your launch template), openai (the OpenAI
+   * fine-tuning API). See src/train/backends/.
+   */
+  backend: z.enum(["local", "command", "trl", "openai"]).default("local"),
+  /** backend command: the trainer's command line (placeholders in src/train/backends/command.ts). */
+  command: z
+    .strictObject({
+      run: z.string().min(1),
+      /** Most time one stage may run. */
+      timeoutMs: z.number().int().positive().default(86_400_000),
+    })
+    .optional(),
+  /** backend trl: the job folder's launch and topology (src/train/backends/trl/). */
+  trl: z
+    .strictObject({
+      /** Launch template; placeholders {job_dir} {script} {accelerate_config} {stage} {round}. */
+      launch: z.string().min(1).default("accelerate launch --config_file {accelerate_config} {script}"),
+      /** single (one GPU), ddp (multi-GPU data parallel), zero2 / zero3 (DeepSpeed ZeRO), fsdp. */
+      topology: z.enum(["single", "ddp", "zero2", "zero3", "fsdp"]).default("single"),
+      numProcesses: z.number().int().positive().default(1),
+      numMachines: z.number().int().positive().default(1),
+      machineRank: z.number().int().min(0).default(0),
+      mainProcessIp: z.string().min(1).optional(),
+      mainProcessPort: z.number().int().positive().optional(),
+      precision: z.enum(["bf16", "fp16", "fp32"]).default("bf16"),
+      gradientAccumulation: z.number().int().positive().default(1),
+      /** The model TRL loads (a hub id or a path on the training machine); default: training.model. */
+      model: z.string().min(1).optional(),
+      /** Most time one stage's job may run. */
+      timeoutMs: z.number().int().positive().default(86_400_000),
+    })
+    .optional(),
+  /** backend openai: the fine-tuning API (src/train/backends/openai.ts). */
+  openai: z
+    .strictObject({
+      /** The base model to fine-tune in round 1 (later rounds fine-tune the previous round's model). */
+      model: z.string().min(1),
+      baseUrl: z.url().optional(),
+      apiKeyEnv: envVarName.default("OPENAI_API_KEY"),
+      secretsFile: z.string().min(1).optional(),
+      /** Suffix of the fine-tuned model names. */
+      suffix: z.string().min(1).max(64).optional(),
+      /** Hyperparameters; unset = the API's "auto". */
+      epochs: z.number().int().positive().optional(),
+      batchSize: z.number().int().positive().optional(),
+      learningRateMultiplier: z.number().positive().optional(),
+      /** Seconds between polls of a running job. */
+      pollSeconds: z.number().positive().default(10),
+      /** USD per million training tokens, for the estimate printed before a job starts. */
+      trainingPerMTok: z.number().min(0).optional(),
+    })
+    .optional(),
   /**
    * false (stacked): each round fine-tunes the previous round's model on that round's fix data. true (cumulative):
    * each round trains a fresh adapter on the base model with every round's fix data, so drift never compounds.
@@ -276,8 +328,31 @@ const trainingSchema = z.strictObject({
  * quoted) and the command must exit 0; then the target must answer within healthTimeoutMs.
  */
 const deploySchema = z.strictObject({
-  kind: z.enum(["none", "serve", "command"]).default("none"),
+  kind: z.enum(["none", "serve", "command", "vllm", "ollama"]).default("none"),
   command: z.string().min(1).optional(),
+  /**
+   * vllm: a running vLLM server started with --enable-lora (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True); each round's LoRA
+   * adapter is loaded through /v1/load_lora_adapter under the name `{target.model}-r{round}` and older rounds' are
+   * unloaded. ollama: each round's model is created from `baseModel` plus the round's GGUF adapter through Ollama's
+   * /api/create. Both target the new name.
+   */
+  vllm: z
+    .strictObject({
+      /** The vLLM server (default: target.baseUrl without /v1). */
+      baseUrl: z.url().optional(),
+      /** Path of the adapter folder as the vLLM server sees it ({adapter_dir} placeholder; default: as here). */
+      adapterPath: z.string().min(1).optional(),
+      unloadOld: z.boolean().default(true),
+    })
+    .optional(),
+  ollama: z
+    .strictObject({
+      /** The Ollama server (default: target.baseUrl without /v1). */
+      baseUrl: z.url().optional(),
+      /** The Ollama model the adapters apply to (the base model, e.g. llama3.2:1b). */
+      baseModel: z.string().min(1),
+    })
+    .optional(),
   /** Most time a deploy command may run. */
   timeoutMs: z.number().int().positive().default(600_000),
   /** Most time to wait for the deployed model to answer. */
