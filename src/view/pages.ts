@@ -156,7 +156,7 @@ ${cats.map(
   };
   const form = h`<form method="get" action="/heatmap" class="filters" data-autosubmit>${select("round", rounds, f.round, "all rounds")}${f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}">` : ""}<button type="submit">apply</button></form>`;
   if (cells.length === 0) return h`${form}<p class="empty">No judged attack records yet.</p>`;
-  return h`${form}<p>Attack success (successes / judged attempts) per harm category and technique family; a cell opens its records.</p>${table(null)}${langs.length > 1 ? langs.map((l) => table(l)) : ""}`;
+  return h`${form}<p>Attack success (successes / judged attempts) per harm category and technique family; a cell opens its records. ${exportLinks("/heatmap", { round: f.round, campaign: f.campaign })}</p>${table(null)}${langs.length > 1 ? langs.map((l) => table(l)) : ""}`;
 }
 
 function message(role: string, content: string, extra?: Html): Html {

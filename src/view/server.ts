@@ -209,6 +209,13 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   app.get("/heatmap", (c) => {
     const round = c.req.query("round");
     const f = { round: round ? Number(round) : undefined, campaign: c.req.query("campaign") || undefined };
+    const out = csvOrJsonl(
+      c.req.query("format"),
+      "heatmap",
+      ["category", "family", "language", "attempts", "successes"],
+      () => heatmap(store, f).map((x) => ({ ...x })),
+    );
+    if (out) return out;
     return c.html(page("Heat map", pages.heatmapPage(heatmap(store, f), f, facets(store).round)));
   });
 

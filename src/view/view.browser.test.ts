@@ -200,6 +200,18 @@ describe("breakfix view in headless Chromium", () => {
       .map((l) => JSON.parse(l) as { record: AttackRecord });
     expect(lines.length).toBe(records.filter((r) => r.refused).length);
     expect(lines.every((l) => l.record.refused)).toBe(true);
+    const heat = parse(await (await fetch(new URL("/heatmap?format=csv", server.url))).text(), { columns: true }) as {
+      category: string;
+      successes: string;
+      attempts: string;
+    }[];
+    const s9 = heat.filter((x) => x.category === "S9");
+    expect(s9.reduce((a, x) => a + Number(x.attempts), 0)).toBe(
+      records.filter((r) => r.probe.category === "S9").length,
+    );
+    expect(s9.reduce((a, x) => a + Number(x.successes), 0)).toBe(
+      records.filter((r) => r.probe.category === "S9" && r.success).length,
+    );
     await page.close();
     expect(consoleErrors).toEqual([]);
     expect(external).toEqual([]);
@@ -300,7 +312,8 @@ describe("breakfix view in headless Chromium", () => {
     await Promise.all([page.waitForURL(new RegExp(`/attack/${refused!.id}$`)), page.click("button[type=submit]")]);
     expect(await page.locator("table.reviews").textContent()).toContain("bob");
 
-    // restart the server on the same workspace
+    // restart the server on the same workspace (the page leaves first: its live poll would log the refused connection)
+    await page.goto("about:blank");
     await server.close();
     server = await startView({ workspace: ws.dir });
     await page.goto(new URL(`/attack/${refused!.id}`, server.url).href);
