@@ -1,0 +1,376 @@
+/**
+ * The `trl` training backend: one job folder per round and stage (job.ts), launched with the user's launch template,
+ * followed through its log file (progress with ETA), bounded by training.trl.timeoutMs, recorded in the store before
+ * any waiting so a killed cycle that calls train() again re-attaches to the running job (or picks up what it left)
+ * instead of starting a second one. The output is validated (output.ts); a LoRA adapter is merged into the starting
+ * folder so the next stage and the deploy step get a Hugging Face folder, and its path is kept in params.adapter.
+ *
+ * States in the store (entity "train.trl", keyed by runId/round/stage): launched {pid, pidStart, jobDir, log,
+ * startedAt, attempt}, done {result}, failed {reason}. A failed stage launches again on the next call.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { keyHash } from "../../../store/store.ts";
+import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
+import { type Training, trlSettings } from "./args.ts";
+import { TrlConfigError, writeTrlJob } from "./job.ts";
+import { mergeAdapterInto, TrlOutputError, validateAdapter, validateMergedFolder } from "./output.ts";
+
+export { TRL_KEY_MAP, TRL_TARGETS, type TrlArgs, type TrlKeyTarget } from "./args.ts";
+export { DEFAULT_LAUNCH, TrlConfigError, type TrlJobFolder, type TrlJobSpec, writeTrlJob } from "./job.ts";
+export { TrlOutputError, validateAdapter, validateMergedFolder } from "./output.ts";
+
+export const TRL_STATE_ENTITY = "train.trl";
+/** A folder this backend produced carries this file (so a later stage passes it to TRL by path). */
+export const TRL_MARKER = "breakfix-trl.json";
+
+export class TrlJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TrlJobError";
+  }
+}
+
+export interface TrlProgress {
+  stage: "sft" | "dpo";
+  round: number;
+  step: number;
+  maxSteps: number;
+  loss?: number;
+  etaMs?: number;
+}
+
+export interface TrlBackendOptions {
+  /** How often the log, the exit status and the process are checked (default 1000 ms). */
+  pollMs?: number;
+  /** Between SIGTERM and SIGKILL of a timed-out job's process group (default 10 s). */
+  killGraceMs?: number;
+  /** Called for every progress line of the job. */
+  onProgress?: (p: TrlProgress) => void;
+}
+
+interface Launched {
+  pid: number;
+  pidStart: string | null;
+  jobDir: string;
+  log: string;
+  startedAt: number;
+  attempt: number;
+}
+
+const stateKey = (job: BackendJob, stage: string) => keyHash({ runId: job.runId, round: job.round, stage });
+
+/** The process start time (/proc, Linux): tells a pid that was reused from the job's own. */
+function pidStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(l: Pick<Launched, "pid" | "pidStart">): boolean {
+  try {
+    process.kill(l.pid, 0);
+  } catch {
+    return false;
+  }
+  if (l.pidStart === null) return true;
+  const now = pidStartTime(l.pid);
+  return now === null || now === l.pidStart;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function etaText(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "?";
+  const s = Math.round(ms / 1000);
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${s % 60}s`
+      : `${s}s`;
+}
+
+/** Reads a growing log file: each call returns the complete lines written since the last one. */
+class LogFollower {
+  private offset = 0;
+  private rest = "";
+  constructor(private readonly file: string) {}
+  read(): string[] {
+    if (!existsSync(this.file)) return [];
+    const size = statSync(this.file).size;
+    if (size <= this.offset) return [];
+    const fd = openSync(this.file, "r");
+    try {
+      const buf = Buffer.alloc(size - this.offset);
+      const n = readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset += n;
+      const text = this.rest + buf.subarray(0, n).toString("utf8");
+      const lines = text.split(/\r?\n|\r/);
+      this.rest = lines.pop() ?? "";
+      return lines;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  flush(): string[] {
+    const lines = this.read();
+    if (this.rest) lines.push(this.rest);
+    this.rest = "";
+    return lines;
+  }
+}
+
+/** A parsed progress or end line of train_trl.py's callback, or undefined for any other line. */
+export function parseTrlLine(
+  line: string,
+): { kind: "progress"; v: Record<string, unknown> } | { kind: "end"; v: Record<string, unknown> } | undefined {
+  const t = line.trim();
+  if (!t.startsWith("{") || !t.includes('"breakfix"')) return undefined;
+  try {
+    const v = JSON.parse(t) as Record<string, unknown>;
+    if (v.breakfix === "progress") return { kind: "progress", v };
+    if (v.breakfix === "end") return { kind: "end", v };
+  } catch {
+    /* not ours */
+  }
+  return undefined;
+}
+
+function lastLines(file: string, n: number): string {
+  if (!existsSync(file)) return "(no log)";
+  return readFileSync(file, "utf8").split(/\r?\n/).filter(Boolean).slice(-n).join("\n");
+}
+
+export class TrlBackend implements TrainingBackend {
+  readonly id = "trl";
+  private readonly pollMs: number;
+  private readonly killGraceMs: number;
+
+  constructor(private readonly opts: TrlBackendOptions = {}) {
+    this.pollMs = opts.pollMs ?? 1000;
+    this.killGraceMs = opts.killGraceMs ?? 10_000;
+  }
+
+  /** The job folder of a stage (under job.outDir). */
+  jobDir(stage: "sft" | "dpo", job: BackendJob): string {
+    return join(job.outDir, `trl-${stage}`);
+  }
+
+  async train(stage: "sft" | "dpo", job: BackendJob): Promise<StageResult> {
+    if (job.from.kind !== "folder")
+      throw new TrlConfigError(
+        `training.backend trl: round ${job.round} starts from remote model ${job.from.id}; TRL needs weights (a folder)`,
+      );
+    const key = stateKey(job, stage);
+    const tag = `round ${job.round}: trl-${stage}`;
+    const current = job.store.states.current(TRL_STATE_ENTITY, key);
+    if (current?.state === "done") {
+      const result = (current.detail as { result: StageResult }).result;
+      if (result.model.kind === "folder" && existsSync(join(result.model.dir, "config.json"))) {
+        job.log(`${tag}: done earlier (${result.model.dir})`);
+        return result;
+      }
+    }
+    if (current?.state === "done") {
+      // the merged folder is gone: validate and merge the job's output again
+      return this.finish(stage, job, (current.detail as { launched: Launched }).launched, key, tag);
+    }
+    if (current?.state === "launched") {
+      const prev = current.detail as Launched;
+      if (alive(prev)) {
+        job.log(`${tag}: re-attaching to the running job (pid ${prev.pid}, ${prev.jobDir})`);
+        await this.wait(stage, job, prev, key, tag);
+        return this.finish(stage, job, prev, key, tag);
+      }
+      if (existsSync(join(prev.jobDir, "exit_status"))) {
+        job.log(`${tag}: the job (pid ${prev.pid}) ended while nobody watched; picking up its result`);
+        return this.finish(stage, job, prev, key, tag);
+      }
+      job.log(
+        `${tag}: the job (pid ${prev.pid}) ended without an exit status (killed?); launching again (TRL resumes from its last checkpoint)`,
+      );
+      return this.launchAndWait(stage, job, key, tag, prev.attempt + 1);
+    }
+    const attempt = current?.state === "failed" ? ((current.detail as { attempt?: number }).attempt ?? 1) + 1 : 1;
+    return this.launchAndWait(stage, job, key, tag, attempt);
+  }
+
+  private async launchAndWait(
+    stage: "sft" | "dpo",
+    job: BackendJob,
+    key: string,
+    tag: string,
+    attempt: number,
+  ): Promise<StageResult> {
+    if (job.from.kind !== "folder") throw new TrlConfigError("unreachable: remote start model");
+    const data = stage === "sft" ? job.data.sft : job.data.dpo;
+    const evalData = stage === "sft" ? job.data.sftVal : job.data.dpoVal;
+    const fromDir = job.from.dir;
+    const trl = trlSettings(job.training);
+    const producedHere = existsSync(join(fromDir, TRL_MARKER));
+    const folder = writeTrlJob(this.jobDir(stage, job), {
+      stage,
+      round: job.round,
+      model: producedHere ? fromDir : (trl.model ?? fromDir),
+      modelDir: fromDir,
+      data,
+      evalData,
+      training: job.training,
+    });
+    const log = join(folder.dir, "train.log");
+    // an earlier attempt's status must not end this one before run.sh starts
+    rmSync(join(folder.dir, "exit_status"), { force: true });
+    const fd = openSync(log, "a");
+    let pid: number | undefined;
+    try {
+      const child = spawn("/bin/sh", [folder.runScript], {
+        cwd: folder.dir,
+        detached: true,
+        stdio: ["ignore", fd, fd],
+        env: { ...process.env, BREAKFIX_JOB_DIR: folder.dir, BREAKFIX_STAGE: stage, BREAKFIX_ROUND: String(job.round) },
+      });
+      pid = child.pid;
+      child.on("error", () => {});
+      child.unref();
+    } finally {
+      closeSync(fd);
+    }
+    if (pid === undefined) throw new TrlJobError(`${tag}: could not start /bin/sh ${folder.runScript}`);
+    const launched: Launched = {
+      pid,
+      pidStart: pidStartTime(pid),
+      jobDir: folder.dir,
+      log,
+      startedAt: Date.now(),
+      attempt,
+    };
+    // Recorded before any waiting: a killed cycle re-attaches to this job instead of starting a second one.
+    job.store.states.set(TRL_STATE_ENTITY, key, "launched", launched);
+    job.log(
+      `${tag}: launched (pid ${pid}, attempt ${attempt}, ${folder.rows.train} rows) in ${folder.dir}: ${folder.launch}`,
+    );
+    await this.wait(stage, job, launched, key, tag);
+    return this.finish(stage, job, launched, key, tag);
+  }
+
+  /** Follows the job's log until it ends; kills it when it outlives training.trl.timeoutMs. */
+  private async wait(stage: "sft" | "dpo", job: BackendJob, l: Launched, key: string, tag: string): Promise<void> {
+    const timeoutMs = trlSettings(job.training).timeoutMs;
+    const follower = new LogFollower(l.log);
+    let lastLogged = 0;
+    const handle = (lines: string[]) => {
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        const p = parseTrlLine(line);
+        if (p?.kind === "progress") {
+          const step = Number(p.v.step);
+          const maxSteps = Number(p.v.max_steps);
+          const elapsed = Number(p.v.elapsed_s);
+          const etaMs =
+            step > 0 && Number.isFinite(elapsed) ? ((elapsed * 1000) / step) * (maxSteps - step) : undefined;
+          const loss = typeof p.v.loss === "number" ? p.v.loss : undefined;
+          this.opts.onProgress?.({ stage, round: job.round, step, maxSteps, loss, etaMs });
+          const now = Date.now();
+          if (step === maxSteps || step === 1 || now - lastLogged >= 2000) {
+            lastLogged = now;
+            job.log(
+              `${tag} step ${step}/${maxSteps}${loss === undefined ? "" : ` loss ${loss.toFixed(4)}`} ETA ${etaText(etaMs)}`,
+            );
+          }
+        } else if (p?.kind !== "end") job.log(`${tag} | ${line}`);
+      }
+    };
+    for (;;) {
+      handle(follower.read());
+      if (existsSync(join(l.jobDir, "exit_status")) || !alive(l)) {
+        handle(follower.flush());
+        return;
+      }
+      if (Date.now() - l.startedAt > timeoutMs) {
+        killGroup(l.pid, "SIGTERM");
+        const until = Date.now() + this.killGraceMs;
+        while (alive(l) && Date.now() < until) await sleep(Math.min(this.pollMs, 100));
+        if (alive(l)) killGroup(l.pid, "SIGKILL");
+        handle(follower.flush());
+        const reason = `training.trl.timeoutMs: the ${stage} job of round ${job.round} ran longer than ${timeoutMs} ms and was killed (pid ${l.pid}); log: ${l.log}`;
+        job.store.states.set(TRL_STATE_ENTITY, key, "failed", { reason, attempt: l.attempt, jobDir: l.jobDir });
+        throw new TrlJobError(reason);
+      }
+      await sleep(this.pollMs);
+    }
+  }
+
+  /** The ended job: exit status, output validation, merge; records done (or failed) in the store. */
+  private finish(stage: "sft" | "dpo", job: BackendJob, l: Launched, key: string, tag: string): StageResult {
+    const fail = (reason: string): never => {
+      job.store.states.set(TRL_STATE_ENTITY, key, "failed", { reason, attempt: l.attempt, jobDir: l.jobDir });
+      throw new TrlJobError(reason);
+    };
+    const statusFile = join(l.jobDir, "exit_status");
+    const status = existsSync(statusFile) ? readFileSync(statusFile, "utf8").trim() : undefined;
+    if (status !== "0")
+      fail(
+        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ${l.log}, last lines:\n${lastLines(l.log, 15)}`,
+      );
+    if (job.from.kind !== "folder") return fail(`${tag}: remote start model`);
+    const t: Training = job.training;
+    const out = join(l.jobDir, "output");
+    const endFile = join(out, "breakfix_end.json");
+    const end = existsSync(endFile)
+      ? (JSON.parse(readFileSync(endFile, "utf8")) as { step?: number; metrics?: Record<string, number> })
+      : {};
+    let model: string;
+    const params: Record<string, unknown> = {
+      backend: "trl",
+      jobDir: l.jobDir,
+      attempt: l.attempt,
+      args: JSON.parse(readFileSync(join(l.jobDir, "args.json"), "utf8")) as unknown,
+    };
+    try {
+      if (t.method === "lora") {
+        validateAdapter(out, { r: t.lora.rank, targets: t.lora.targets });
+        model = join(l.jobDir, "model");
+        mergeAdapterInto(model, job.from.dir, out);
+        params.adapter = out;
+      } else {
+        validateMergedFolder(out);
+        model = out;
+      }
+    } catch (err) {
+      if (err instanceof TrlOutputError) return fail(`${tag}: ${err.message}`);
+      throw err;
+    }
+    writeFileSync(
+      join(model, TRL_MARKER),
+      `${JSON.stringify({ runId: job.runId, round: job.round, stage, jobDir: l.jobDir }, null, 2)}\n`,
+    );
+    const final: Record<string, number | undefined> = {};
+    for (const [k, v] of Object.entries(end.metrics ?? {})) if (typeof v === "number") final[k] = v;
+    const result: StageResult = {
+      stage,
+      model: { kind: "folder", dir: model },
+      steps: typeof end.step === "number" ? end.step : undefined,
+      final,
+      params,
+    };
+    job.store.states.set(TRL_STATE_ENTITY, key, "done", { result, launched: l });
+    job.log(`${tag}: done${result.steps === undefined ? "" : ` (${result.steps} steps)`}: ${model}`);
+    return result;
+  }
+}
