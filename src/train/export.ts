@@ -12,7 +12,7 @@ import { writeLoraGguf } from "../nn/gguf/llama.ts";
 import { configToHf, type LlamaConfig, type Weights } from "../nn/llama.ts";
 import { saveModel } from "../nn/model.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
-import { type LoraConfig, loraModules, mergeLora } from "./lora.ts";
+import { isLoraParam, type LoraConfig, loraModules, mergeLora } from "./lora.ts";
 
 export const TOKENIZER_FILES = [
   "tokenizer.json",
@@ -36,7 +36,10 @@ export function exportMerged(
   dtype: "F32" | "F16" = "F32",
 ): void {
   mkdirSync(dir, { recursive: true });
-  const weights = adapter ? mergeLora(base, adapter.weights, model, adapter.config) : base;
+  const merged = adapter ? mergeLora(base, adapter.weights, model, adapter.config) : base;
+  // A merged model holds base tensors only: LoRA tensors that reached the weights map (a LoRA checkpoint loaded into a
+  // full fine-tune) are never exported as part of it.
+  const weights: Weights = new Map([...merged].filter(([n]) => !isLoraParam(n)));
   saveModel(dir, model, weights, { dtype });
   copyTokenizerFiles(baseDir, dir);
 }

@@ -47,4 +47,29 @@ describe("TRL conversational JSONL", () => {
       "p.jsonl:2: chosen: must hold assistant turns only",
     );
   });
+
+  it("reports every bad row (file:line), not only the first", () => {
+    const good = JSON.stringify(sftRow);
+    const text = [good, "{nope", good, JSON.stringify({ messages: [{ role: "bot", content: "x" }] }), good, "[]"].join(
+      "\n",
+    );
+    let err: unknown;
+    try {
+      parseSftJsonl(text, "d.jsonl");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DataFileError);
+    const e = err as DataFileError;
+    expect(e.problems.map((p) => p.split(":").slice(0, 2).join(":"))).toEqual(["d.jsonl:2", "d.jsonl:4", "d.jsonl:6"]);
+    expect(e.message).toMatch(/^d\.jsonl: 3 bad rows:\n {2}d\.jsonl:2: invalid JSON/);
+    expect(e.message).toContain("d.jsonl:4: messages.0.role");
+    expect(e.message).toContain("d.jsonl:6: ");
+  });
+
+  it("names a missing file instead of a raw ENOENT", () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "bf-jsonl-")), "absent.jsonl");
+    expect(() => readSftJsonl(missing)).toThrow(`${missing}: no such file`);
+    expect(() => readSftJsonl(missing)).not.toThrow(/ENOENT/);
+  });
 });

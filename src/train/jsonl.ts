@@ -9,10 +9,29 @@ import type { z } from "zod";
 import { formatZodError, preferencePairSchema, sftExampleSchema } from "../domain/schemas.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
 
-export class DataFileError extends Error {}
+/** Rows that fail validation, each as `file:line: problem`; the message lists them (up to MAX_LISTED). */
+export class DataFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    const listed = problems.slice(0, MAX_LISTED);
+    const more = problems.length - listed.length;
+    super(
+      problems.length === 1
+        ? problems[0]
+        : `${file}: ${problems.length} bad rows:\n${listed.map((p) => `  ${p}`).join("\n")}${more > 0 ? `\n  ... and ${more} more` : ""}`,
+    );
+    this.name = "DataFileError";
+  }
+}
 
+const MAX_LISTED = 200;
+
+/** Every bad row is reported (issue 23: only the first was), so one fix-and-rerun repairs a file. */
 function parseJsonl<T>(file: string, text: string, schema: z.ZodType<T>, check?: (row: T) => string | undefined): T[] {
   const rows: T[] = [];
+  const problems: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
@@ -21,14 +40,22 @@ function parseJsonl<T>(file: string, text: string, schema: z.ZodType<T>, check?:
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new DataFileError(`${file}:${i + 1}: invalid JSON (${(err as Error).message})`);
+      problems.push(`${file}:${i + 1}: invalid JSON (${(err as Error).message})`);
+      continue;
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new DataFileError(formatZodError(parsed.error, `${file}:${i + 1}`));
+    if (!parsed.success) {
+      problems.push(formatZodError(parsed.error, `${file}:${i + 1}`));
+      continue;
+    }
     const problem = check?.(parsed.data);
-    if (problem) throw new DataFileError(`${file}:${i + 1}: ${problem}`);
+    if (problem) {
+      problems.push(`${file}:${i + 1}: ${problem}`);
+      continue;
+    }
     rows.push(parsed.data);
   }
+  if (problems.length > 0) throw new DataFileError(file, problems);
   return rows;
 }
 
@@ -53,12 +80,23 @@ export function parsePreferenceJsonl(text: string, file = "<dpo>"): PreferencePa
   return parseJsonl(file, text, preferencePairSchema, checkPreference) as PreferencePair[];
 }
 
+/** Reads a data file; a missing or unreadable file is a DataFileError naming it (not a raw ENOENT). */
+function readData(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder, not a file" : (err as Error).message;
+    throw new DataFileError(file, [`${file}: ${why}`]);
+  }
+}
+
 export function readSftJsonl(file: string): SftExample[] {
-  return parseSftJsonl(readFileSync(file, "utf8"), file);
+  return parseSftJsonl(readData(file), file);
 }
 
 export function readPreferenceJsonl(file: string): PreferencePair[] {
-  return parsePreferenceJsonl(readFileSync(file, "utf8"), file);
+  return parsePreferenceJsonl(readData(file), file);
 }
 
 /** Writes rows as JSONL atomically (temp file + rename), so a killed writer never leaves half a file. */

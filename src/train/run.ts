@@ -3,7 +3,7 @@
  * Loads the model and tokenizer, tokenizes the conversational rows through the chat template, trains (resuming
  * when outDir holds a checkpoint of the run), and writes the exports.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { seedFrom } from "../domain/random.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
@@ -11,6 +11,7 @@ import type { Executor } from "../nn/ir.ts";
 import { loadModel } from "../nn/model.ts";
 import { HfTokenizer } from "../nn/tokenizer.ts";
 import { exportGgufLora, exportMerged, exportPeft } from "./export.ts";
+import { claimOutputFolder, fileHash, flatSettings, modelFolderFingerprint, type RunIdentity } from "./identity.ts";
 import { readPreferenceJsonl, readSftJsonl } from "./jsonl.ts";
 import { type ChatTokenizer, type LossOn, tokenizeConversation, tokenizePreference } from "./render.ts";
 import { type Example, type TrainEvents, type TrainOptions, type TrainResult, train } from "./trainer.ts";
@@ -55,6 +56,34 @@ export interface RunOptions {
   events?: TrainEvents;
   /** Also write the merged model folder under LoRA (it is always written for full fine-tuning). */
   exportMerged?: boolean;
+  /**
+   * outDir holds another run's outputs (different data, model or settings, or no recorded identity): delete them and
+   * start clean instead of refusing with OutputFolderError.
+   */
+  overwrite?: boolean;
+}
+
+/**
+ * The identity of a run (see identity.ts): data and model contents plus every setting that decides the weights.
+ * Left out, because they do not change the weights: checkpoint and evaluation intervals, the executor, exports.
+ */
+export function runIdentity(o: RunOptions): RunIdentity {
+  const { checkpointEvery: _c, evalEvery: _e, ...weightsSettings } = o.train;
+  return {
+    version: 1,
+    data: fileHash(o.dataFile),
+    evalData: o.evalFile ? fileHash(o.evalFile) : null,
+    model: modelFolderFingerprint(o.modelDir),
+    settings: flatSettings({
+      method: o.method,
+      evalFraction: o.evalFile ? undefined : o.evalFraction,
+      maxLength: o.maxLength,
+      lossOn: o.lossOn,
+      // full fine-tuning is recorded as lora: "none", so switching between the two names the change
+      ...weightsSettings,
+      lora: weightsSettings.lora ?? "none",
+    }),
+  };
 }
 
 export interface RunSummary {
@@ -96,6 +125,9 @@ export async function runTraining(o: RunOptions): Promise<RunSummary> {
     });
   const data = { train: tokenize(trainRows), eval: tokenize(evalRows) };
   mkdirSync(o.outDir, { recursive: true });
+  // Resume only a checkpoint of this very run (issue 23: changed data or settings used to resume the old checkpoint,
+  // and a LoRA checkpoint resumed as full fine-tuning exported stray LoRA tensors).
+  claimOutputFolder(o.outDir, runIdentity(o), o.overwrite === true);
   const res = await train(config, weights, data, o.train, o.outDir, tok.padTokenId, o.executor, o.events);
 
   const outputs: RunSummary["outputs"] = { metrics: join(o.outDir, "metrics.jsonl") };
@@ -111,6 +143,8 @@ export async function runTraining(o: RunOptions): Promise<RunSummary> {
   } else {
     outputs.model = join(o.outDir, "model");
     exportMerged(outputs.model, config, res.weights, o.modelDir);
+    // A full fine-tune has no adapter: none may lie beside its model.
+    for (const f of ["adapter", "adapter.gguf"]) rmSync(join(o.outDir, f), { recursive: true, force: true });
   }
   const summary: RunSummary = {
     method: o.method,

@@ -1,0 +1,148 @@
+/**
+ * What a training output folder is a run of (issue 23): a hash of the data file contents, the base model's
+ * fingerprint and the settings that decide the weights, recorded in OUT/identity.json when the run starts.
+ * `breakfix train` resumes only a folder of the same run; a folder of another run (or one written before identities
+ * existed) is refused with the differences named, or cleared first when the caller says so (`--overwrite`).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const IDENTITY_FILE = "identity.json";
+
+/** What a run writes into its output folder: all of it is removed by `clearRunOutputs`, nothing else is. */
+export const RUN_OUTPUTS = [
+  "checkpoints",
+  "metrics.jsonl",
+  "run.json",
+  "adapter",
+  "adapter.gguf",
+  "model",
+  IDENTITY_FILE,
+] as const;
+
+export interface RunIdentity {
+  version: 1;
+  /** sha256 of the training data file's bytes. */
+  data: string;
+  /** sha256 of the eval file's bytes, or null when the eval rows are a hashed share of the data. */
+  evalData: string | null;
+  /** sha256 over the model folder's config, weights and tokenizer files. */
+  model: string;
+  /** The settings that decide the weights (flat, JSON values). */
+  settings: Record<string, unknown>;
+}
+
+const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+export function fileHash(file: string): string {
+  return sha256(readFileSync(file));
+}
+
+/**
+ * Content fingerprint of a Hugging Face model folder: config, every safetensors file and the tokenizer files (the
+ * chat template decides the token ids). Files are read whole: a checksum over part of the weights would miss a
+ * fine-tune that changed only some tensors.
+ */
+export function modelFolderFingerprint(dir: string): string {
+  const h = createHash("sha256");
+  const names = readdirSync(dir)
+    .filter(
+      (f) =>
+        f === "config.json" ||
+        f.endsWith(".safetensors") ||
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"].includes(f),
+    )
+    .sort();
+  for (const f of names) {
+    h.update(`${f}\0`);
+    h.update(readFileSync(join(dir, f)));
+    h.update("\0");
+  }
+  return h.digest("hex");
+}
+
+/** Flattens nested settings to dotted keys (so a difference names the setting, e.g. `lora.r`). */
+export function flatSettings(o: Record<string, unknown>, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === "object" && !Array.isArray(v))
+      Object.assign(out, flatSettings(v as Record<string, unknown>, key));
+    else out[key] = v;
+  }
+  return out;
+}
+
+export function identityHash(id: RunIdentity): string {
+  const settings = Object.fromEntries(Object.entries(id.settings).sort(([a], [b]) => a.localeCompare(b)));
+  return sha256(JSON.stringify({ ...id, settings }));
+}
+
+const short = (h: string | null) => (h === null ? "none" : h.slice(0, 12));
+const show = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
+
+/** Human-readable differences between the recorded identity and this run's. */
+export function identityDiff(was: RunIdentity, now: RunIdentity): string[] {
+  const out: string[] = [];
+  if (was.data !== now.data) out.push(`the data file's contents (sha256 ${short(was.data)} -> ${short(now.data)})`);
+  if (was.evalData !== now.evalData)
+    out.push(`the eval data (sha256 ${short(was.evalData)} -> ${short(now.evalData)})`);
+  if (was.model !== now.model) out.push(`the model (fingerprint ${short(was.model)} -> ${short(now.model)})`);
+  const keys = [...new Set([...Object.keys(was.settings ?? {}), ...Object.keys(now.settings)])].sort();
+  for (const k of keys) {
+    const a = was.settings?.[k];
+    const b = now.settings[k];
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k}: ${show(a)} -> ${show(b)}`);
+  }
+  return out;
+}
+
+/** The output folder holds another run (or one without an identity) and the caller did not ask to overwrite it. */
+export class OutputFolderError extends Error {
+  constructor(
+    readonly outDir: string,
+    readonly differences: readonly string[],
+  ) {
+    super(
+      `${outDir} holds ${differences.length ? "a training run with different inputs" : "training outputs with no recorded identity"}, so it cannot be resumed${
+        differences.length ? `: ${differences.join("; ")}` : ""
+      }. Use another --out, or --overwrite to delete its checkpoints and exports and start clean.`,
+    );
+    this.name = "OutputFolderError";
+  }
+}
+
+function readIdentity(outDir: string): RunIdentity | undefined {
+  const f = join(outDir, IDENTITY_FILE);
+  if (!existsSync(f)) return undefined;
+  try {
+    const v = JSON.parse(readFileSync(f, "utf8")) as RunIdentity;
+    return v && v.version === 1 && typeof v.data === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function clearRunOutputs(outDir: string): void {
+  for (const f of RUN_OUTPUTS) rmSync(join(outDir, f), { recursive: true, force: true });
+}
+
+/**
+ * Makes `outDir` ready for the run `id`: an empty folder or one of the same run is kept (resume); anything else is
+ * refused, or cleared when `overwrite`. Records the identity. Returns whether an earlier state of the run was found.
+ */
+export function claimOutputFolder(outDir: string, id: RunIdentity, overwrite: boolean): "fresh" | "same" | "cleared" {
+  const present = RUN_OUTPUTS.filter((f) => existsSync(join(outDir, f)));
+  const was = readIdentity(outDir);
+  let state: "fresh" | "same" | "cleared" = "fresh";
+  if (was && identityHash(was) === identityHash(id)) state = "same";
+  else if (present.length > 0) {
+    if (!overwrite) throw new OutputFolderError(outDir, was ? identityDiff(was, id) : []);
+    clearRunOutputs(outDir);
+    state = "cleared";
+  }
+  writeFileSync(join(outDir, IDENTITY_FILE), `${JSON.stringify(id, null, 2)}\n`);
+  return state;
+}
