@@ -29,7 +29,7 @@ import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, runFailed, toCliError, withExitScheme } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
@@ -380,7 +380,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
       });
     } catch (e) {
       progress.stop();
-      if (!(e instanceof RunFailedError)) throw e instanceof CliError ? e : new CliError((e as Error).message);
+      if (!(e instanceof RunFailedError)) throw toCliError(e);
       failures += e.failed;
       process.stderr.write(`breakfix: ${e.message}\n`);
       result = e.result;
@@ -406,7 +406,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
     process.stdout.write(`${JSON.stringify(out)}\n`);
   }
-  if (failures > 0) throw new CliError(`${failures} items failed to generate; re-run the same command to retry them`);
+  if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
 }
 
 /**
@@ -476,6 +476,7 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
 }
 
 export function registerBench(program: Command): void {
+  const before = program.commands.length;
   const bench = program
     .command("bench")
     .description("Run benchmark suites against a target; `bench compare A B` compares two runs")
@@ -524,7 +525,7 @@ export function registerBench(program: Command): void {
     .option("--groups", "print every breakdown row, not just the overall metrics")
     .option("--no-progress", "no progress output")
     .option("--json", "print one JSON object as the last line")
-    .action(async (o: BenchOptions) => benchAction(o));
+    .action(cliAction(async (o: BenchOptions) => benchAction(o)));
 
   bench
     .command("compare <a> <b>")
@@ -534,78 +535,89 @@ export function registerBench(program: Command): void {
       "after",
       "\n--out DIR (the results folder) and --json are the bench options, e.g. bench compare A B --json",
     )
-    .action(async (a: string, b: string, _o: unknown, cmd: Command) => {
-      // --out and --json belong to `bench` (commander gives options shared with the parent to the parent).
-      const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
-      const alpha = Number(o.alpha);
-      if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
-      const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
-      let c: Comparison;
-      try {
-        c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
-      } catch (e) {
-        throw new CliError((e as Error).message, 2);
-      } finally {
-        sink.db.store.close();
-      }
-      process.stdout.write(`${renderComparison(c)}\n`);
-      if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
-    });
+    .action(
+      cliAction(async (a: string, b: string, _o: unknown, cmd: Command) => {
+        // --out and --json belong to `bench` (commander gives options shared with the parent to the parent).
+        const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
+        const alpha = Number(o.alpha);
+        if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
+        const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+        let c: Comparison;
+        try {
+          c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
+        } catch (e) {
+          throw new CliError((e as Error).message, 2);
+        } finally {
+          sink.db.store.close();
+        }
+        process.stdout.write(`${renderComparison(c)}\n`);
+        if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
+      }),
+    );
 
   bench
     .command("show <run>")
     .description("a stored run: its metrics and some of its records (model text shown escaped)")
     .option("--records <n>", "records to show", "10")
     .option("--outcome <v>", "only records with this outcome: true, false or null")
-    .action(async (ref: string, so: { records: string; outcome?: string }, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as { out?: string; config?: string; json?: boolean };
-      const n = intOpt(so.records, "records", 0);
-      if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
-        throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
-      }
-      const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
-      let runId: string;
-      let all: ItemRecord[];
-      let summary: ReturnType<BenchResults["readSummary"]>;
-      try {
-        runId = sink.resolveRun(ref);
-        all = await sink.listRun(runId);
-        summary = sink.readSummary(runId);
-      } catch (e) {
-        throw new CliError((e as Error).message, 2);
-      } finally {
-        sink.db.store.close();
-      }
-      const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
-      const lines = [
-        `run ${runId}: ${all.length} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
-      ];
-      if (summary) {
-        lines.push(
-          table([["metric", "value", "CI", "count", ""], ...summary.metrics.filter((m) => !m.group).map(formatMetric)]),
-        );
-      }
-      for (const r of picked) {
-        const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
-        lines.push(
-          "",
-          `${safeText(r.probeId, 120)} [${r.category}/${safeText(r.language, 20)}${r.variant ? `/${r.variant}` : ""}] ` +
-            `outcome ${r.outcome} judge ${safeText(r.judgement.label, 40)}`,
-          `  prompt:   ${safeText(ask, 300)}`,
-          `  response: ${safeText(r.response, 300)}`,
-        );
-      }
-      process.stdout.write(`${lines.join("\n")}\n`);
-      if (o.json)
-        process.stdout.write(`${JSON.stringify({ run: runId, summary: summary ?? null, records: picked })}\n`);
-    });
+    .action(
+      cliAction(async (ref: string, so: { records: string; outcome?: string }, cmd: Command) => {
+        const o = cmd.optsWithGlobals() as { out?: string; config?: string; json?: boolean };
+        const n = intOpt(so.records, "records", 0);
+        if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
+          throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
+        }
+        const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+        let runId: string;
+        let all: ItemRecord[];
+        let summary: ReturnType<BenchResults["readSummary"]>;
+        try {
+          runId = sink.resolveRun(ref);
+          all = await sink.listRun(runId);
+          summary = sink.readSummary(runId);
+        } catch (e) {
+          throw new CliError((e as Error).message, 2);
+        } finally {
+          sink.db.store.close();
+        }
+        const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
+        const lines = [
+          `run ${runId}: ${all.length} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
+        ];
+        if (summary) {
+          lines.push(
+            table([
+              ["metric", "value", "CI", "count", ""],
+              ...summary.metrics.filter((m) => !m.group).map(formatMetric),
+            ]),
+          );
+        }
+        for (const r of picked) {
+          const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
+          lines.push(
+            "",
+            `${safeText(r.probeId, 120)} [${r.category}/${safeText(r.language, 20)}${r.variant ? `/${r.variant}` : ""}] ` +
+              `outcome ${r.outcome} judge ${safeText(r.judgement.label, 40)}`,
+            `  prompt:   ${safeText(ask, 300)}`,
+            `  response: ${safeText(r.response, 300)}`,
+          );
+        }
+        process.stdout.write(`${lines.join("\n")}\n`);
+        if (o.json)
+          process.stdout.write(`${JSON.stringify({ run: runId, summary: summary ?? null, records: picked })}\n`);
+      }),
+    );
 
   bench
     .command("list")
     .description("list the suites and groups")
-    .action(() => {
-      const rows = SUITE_SPECS.map((s) => [s.name, s.dataset ?? "-", s.summary]);
-      process.stdout.write(`${table([["suite", "dataset", "what it measures"], ...rows])}\n\ngroups:\n`);
-      for (const [g, names] of Object.entries(SUITE_GROUPS)) process.stdout.write(`  ${g}: ${names.join(", ")}\n`);
-    });
+    .action(
+      cliAction(() => {
+        const rows = SUITE_SPECS.map((s) => [s.name, s.dataset ?? "-", s.summary]);
+        process.stdout.write(`${table([["suite", "dataset", "what it measures"], ...rows])}\n\ngroups:\n`);
+        for (const [g, names] of Object.entries(SUITE_GROUPS)) process.stdout.write(`  ${g}: ${names.join(", ")}\n`);
+      }),
+    );
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -18,11 +18,12 @@ import {
   presetNames,
   STARTER_CONFIG,
 } from "../../config/index.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, withExitScheme } from "../errors.ts";
 
 export const CONFIG_EXIT_INVALID = 2;
 
 export function registerConfigCommands(program: Command): void {
+  const before = program.commands.length;
   program
     .command("init")
     .description("Write a commented starter breakfix.yaml (the cycle on your own model, a preset, or every key)")
@@ -30,38 +31,44 @@ export function registerConfigCommands(program: Command): void {
     .option("--preset <name>", `write a preset's file instead (${presetNames().join(", ")})`)
     .option("--all-keys", "write every key at its default instead")
     .option("--force", "overwrite an existing file")
-    .action((flags: { file: string; force?: boolean; preset?: string; allKeys?: boolean }) => {
-      const file = path.resolve(flags.file);
-      if (existsSync(file) && !flags.force) {
-        throw new CliError(`${flags.file} already exists; pass --force to overwrite it`, 2);
-      }
-      if (flags.preset && !presetNames().includes(flags.preset))
-        throw new CliError(`--preset: unknown preset '${flags.preset}'; presets: ${presetNames().join(", ")}`, 2);
-      const text = flags.preset
-        ? readFileSync(presetFile(flags.preset, process.cwd()), "utf8")
-        : flags.allKeys
-          ? STARTER_CONFIG
-          : OWN_MODEL_STARTER;
-      const tmp = `${file}.tmp-${process.pid}`;
-      writeFileSync(tmp, text);
-      renameSync(tmp, file);
-      process.stdout.write(`wrote ${flags.file}; check it with: breakfix config check ${flags.file}\n`);
-    });
+    .action(
+      cliAction((flags: { file: string; force?: boolean; preset?: string; allKeys?: boolean }) => {
+        const file = path.resolve(flags.file);
+        if (existsSync(file) && !flags.force) {
+          throw new CliError(`${flags.file} already exists; pass --force to overwrite it`, 2);
+        }
+        if (flags.preset && !presetNames().includes(flags.preset))
+          throw new CliError(`--preset: unknown preset '${flags.preset}'; presets: ${presetNames().join(", ")}`, 2);
+        const text = flags.preset
+          ? readFileSync(presetFile(flags.preset, process.cwd()), "utf8")
+          : flags.allKeys
+            ? STARTER_CONFIG
+            : OWN_MODEL_STARTER;
+        const tmp = `${file}.tmp-${process.pid}`;
+        writeFileSync(tmp, text);
+        renameSync(tmp, file);
+        process.stdout.write(`wrote ${flags.file}; check it with: breakfix config check ${flags.file}\n`);
+      }),
+    );
 
   const config = program.command("config").description("Inspect and validate breakfix.yaml");
   config
     .command("check [file]")
     .description("Validate a config file and print the resolved configuration (defaults filled in) as YAML")
-    .action((file: string | undefined) => {
-      try {
-        const { config: resolved, file: used } = loadConfigWithSource(file);
-        process.stdout.write(
-          `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo preset"}\n`,
-        );
-        process.stdout.write(configToYaml(resolved));
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, CONFIG_EXIT_INVALID);
-        throw err;
-      }
-    });
+    .action(
+      cliAction((file: string | undefined) => {
+        try {
+          const { config: resolved, file: used } = loadConfigWithSource(file);
+          process.stdout.write(
+            `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo preset"}\n`,
+          );
+          process.stdout.write(configToYaml(resolved));
+        } catch (err) {
+          if (err instanceof ConfigError) throw new CliError(err.message, CONFIG_EXIT_INVALID);
+          throw err;
+        }
+      }),
+    );
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -21,7 +21,7 @@ import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, withExitScheme } from "../errors.ts";
 import { modelOptionsFromSpec, NO_MODEL } from "./redteam.ts";
 
 interface CurateOptions {
@@ -151,6 +151,7 @@ async function curateAction(o: CurateOptions): Promise<void> {
 }
 
 export function registerCurate(program: Command): void {
+  const before = program.commands.length;
   program
     .command("curate")
     .description("Turn red-team findings into SFT and DPO fix data (with counter-data, dedup and decontamination)")
@@ -172,5 +173,7 @@ export function registerCurate(program: Command): void {
     .option("--config <file>", "breakfix.yaml to use")
     .option("--datasets <dir>", "folder with dataset folders (default: the data cache, else the shared copy)")
     .option("--json", "print the card as one JSON object on the last line")
-    .action(curateAction);
+    .action(cliAction(curateAction));
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -12,7 +12,7 @@ import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/type
 import { escapeForTerminal } from "../../redteam/escape.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { Store } from "../../store/store.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, withExitScheme } from "../errors.ts";
 
 interface FindingsOptions {
   campaign?: string;
@@ -116,6 +116,7 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
 }
 
 export function registerFindings(program: Command): void {
+  const before = program.commands.length;
   program
     .command("findings [id]")
     .description("List the vulnerabilities and findings of a red-team campaign, or show one attack's conversation")
@@ -125,5 +126,7 @@ export function registerFindings(program: Command): void {
     .option("--export <file>", "write the campaign's findings as JSONL")
     .option("--top <n>", "vulnerabilities to list", "20")
     .option("--json", "print JSON")
-    .action(findingsAction);
+    .action(cliAction(findingsAction));
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -87,7 +87,7 @@ describe("breakfix data", () => {
     for (const n of Object.values(langs)) expect(n).toBe(315);
   });
 
-  it("data show custom: a broken CSV gives file, line and problem and exits 1", async () => {
+  it("data show custom: a broken CSV gives file, line and problem and exits 2", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
     const f = path.join(dir, "mine.csv");
     writeFileSync(f, 'prompt,category\n"How do I pick a lock?",S2\n"unclosed,S1\n');
@@ -95,7 +95,7 @@ describe("breakfix data", () => {
       ["data", "show", "custom", "--path", f, "--map", "prompt=prompt,category=category"],
       REPO,
     );
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`breakfix: ${f}:3: a quoted field is never closed (missing closing double quote)\n`);
     writeFileSync(f, 'prompt,category\n"How do I pick a lock?",S2\n"Tell me a joke",benign\n');
     const ok = await inProcess(
@@ -109,7 +109,7 @@ describe("breakfix data", () => {
   it("data show without --path reads the cache; an unknown name lists the known ones", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
     const missing = await inProcess(["data", "show", "xstest"], dir);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(path.join(dir, ".breakfix", "data", "xstest", "xstest_prompts.csv"));
     expect(missing.stderr).toContain("file not found");
     const byFile = await inProcess(
@@ -125,7 +125,7 @@ describe("breakfix data", () => {
     );
     expect(lastJson(byFile.stdout)).toMatchObject({ total: 60 });
     const unknown = await inProcess(["data", "show", "nope"], dir);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown dataset 'nope'; known: xstest, advbench, /);
   });
 
@@ -153,7 +153,7 @@ describe("breakfix data", () => {
     expect(r.stdout).toContain("multijail: 3150 rows in");
     expect(r.stdout).toContain("hh-rlhf-harmless: 2312 rows in");
     const show = await inProcess(["data", "show", "xstest-completions", "--json"], dir);
-    expect(show.code).toBe(1); // no breakfix.yaml here: the default cache is .breakfix/data, which is empty
+    expect(show.code).toBe(2); // no breakfix.yaml here: the default cache is .breakfix/data, which is empty
     writeFileSync(path.join(dir, "breakfix.yaml"), "dataCache: c\n");
     const show2 = await inProcess(["data", "show", "xstest-completions", "--json"], dir);
     expect(lastJson(show2.stdout)).toMatchObject({ total: 1350, by_label: { "2_full_refusal": 490 } });

@@ -1,6 +1,6 @@
 /** `breakfix gguf export|inspect` through the real bin script, and the exported file loads in llama.cpp. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -79,5 +79,18 @@ describe("breakfix gguf", () => {
     expect(i.stderr).toMatch(/not a GGUF|truncated/);
     const d = breakfix(["gguf", "export", dir, "--dtype", "q4"]);
     expect(d.stderr).toMatch(/--dtype must be f32 or f16/);
+    expect([r.code, i.code, d.code]).toEqual([2, 2, 2]);
+  });
+
+  it("refuses a GGUF cut short after its header, naming the file (exit 2)", () => {
+    const whole = readFileSync(path.join(dir, "m.gguf"));
+    const cut = path.join(dir, "cut.gguf");
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.9)));
+    const r = breakfix(["gguf", "inspect", cut]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(cut);
+    expect(r.stderr).toMatch(/truncated GGUF: tensor \S+ needs bytes/);
+    const ok = breakfix(["gguf", "inspect", path.join(dir, "m.gguf")]);
+    expect(ok.code).toBe(0);
   });
 });

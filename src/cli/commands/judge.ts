@@ -15,7 +15,7 @@ import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, withExitScheme } from "../errors.ts";
 import { modelFromSpec } from "./bench.ts";
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
@@ -244,6 +244,7 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
 }
 
 export function registerJudge(program: Command): void {
+  const before = program.commands.length;
   const judge = program.command("judge").description("judges: refusal detection, LLM judges, ensembles, calibration");
   judge
     .command("calibrate")
@@ -270,18 +271,23 @@ export function registerJudge(program: Command): void {
     .option("--no-store", "do not write results to the workspace store")
     .option("--concurrency <n>", "concurrent judge calls", "4")
     .option("--retries <n>", "retries of a malformed LLM-judge answer before it is recorded as unjudged", "2")
-    .action(async (flags: CalibrateFlags, cmd: Command) => {
-      if (flags.dev === "") flags.dev = undefined;
-      // the default development group names an XSTest source; reviews are grouped by reviewer instead
-      if (flags.data === "reviews" && cmd.getOptionValueSource("dev") === "default") flags.dev = undefined;
-      await runCalibrate(flags);
-    });
+    .action(
+      cliAction(async (flags: CalibrateFlags, cmd: Command) => {
+        if (flags.dev === "") flags.dev = undefined;
+        // the default development group names an XSTest source; reviews are grouped by reviewer instead
+        if (flags.data === "reviews" && cmd.getOptionValueSource("dev") === "default") flags.dev = undefined;
+        await runCalibrate(flags);
+      }),
+    );
   judge
     .command("list")
     .description("list the judges")
-    .action(() => {
-      for (const n of JUDGE_NAMES) process.stdout.write(`${n}${needsModel(n) ? "  (LLM judge: needs --model)" : ""}\n`);
-    });
+    .action(
+      cliAction(() => {
+        for (const n of JUDGE_NAMES)
+          process.stdout.write(`${n}${needsModel(n) ? "  (LLM judge: needs --model)" : ""}\n`);
+      }),
+    );
   judge
     .command("run")
     .description("judge one response; prints the judgement as JSON")
@@ -292,26 +298,30 @@ export function registerJudge(program: Command): void {
     .option("--api-key-env <var>", "environment variable holding the judge model's API key")
     .option("--retries <n>", "retries of a malformed answer", "2")
     .action(
-      async (flags: {
-        judge: string;
-        prompt: string;
-        response: string;
-        model?: string;
-        apiKeyEnv?: string;
-        retries: string;
-      }) => {
-        const config = parseConfig(flags.judge);
-        const model =
-          needsModel(config) && flags.model
-            ? await modelFromSpec(flags.model, { concurrency: 1, apiKeyEnv: flags.apiKeyEnv, what: "--model" })
-            : undefined;
-        const j = await buildJudge(flags.judge, model, intFlag(flags.retries, "retries", 0));
-        const out = await j.judge({
-          conversation: [{ role: "user", content: flags.prompt }],
-          response: flags.response,
-        });
-        process.stdout.write(`${JSON.stringify(out)}\n`);
-        await model?.close?.();
-      },
+      cliAction(
+        async (flags: {
+          judge: string;
+          prompt: string;
+          response: string;
+          model?: string;
+          apiKeyEnv?: string;
+          retries: string;
+        }) => {
+          const config = parseConfig(flags.judge);
+          const model =
+            needsModel(config) && flags.model
+              ? await modelFromSpec(flags.model, { concurrency: 1, apiKeyEnv: flags.apiKeyEnv, what: "--model" })
+              : undefined;
+          const j = await buildJudge(flags.judge, model, intFlag(flags.retries, "retries", 0));
+          const out = await j.judge({
+            conversation: [{ role: "user", content: flags.prompt }],
+            response: flags.response,
+          });
+          process.stdout.write(`${JSON.stringify(out)}\n`);
+          await model?.close?.();
+        },
+      ),
     );
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

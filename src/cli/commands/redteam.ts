@@ -34,7 +34,7 @@ import { makePersona, type Persona } from "../../redteam/personas.ts";
 import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { Store } from "../../store/store.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, withExitScheme } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** A model from `URL#model` (OpenAI-compatible), `builtin:DIR`, `llamacpp:FILE.gguf`, or `config` (the config's). */
@@ -422,6 +422,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
 }
 
 export function registerRedteam(program: Command): void {
+  const before = program.commands.length;
   program
     .command("redteam")
     .description("Run an automated red-team campaign against a target and store every attack, response and judgement")
@@ -462,5 +463,7 @@ export function registerRedteam(program: Command): void {
       `tokens a prompt must leave for the answer, else it is shortened (many-shot) or not sent (default ${DEFAULT_ANSWER_RESERVE})`,
     )
     .option("--no-progress", "no progress output")
-    .action(redteamAction);
+    .action(cliAction(redteamAction));
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -8,7 +8,7 @@ import { loadConfigWithSource } from "../../config/load.ts";
 import { runDirOf } from "../../cycle/cycle.ts";
 import { listCycleRuns, writeRunReport } from "../../cycle/report.ts";
 import { Store } from "../../store/store.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, withExitScheme } from "../errors.ts";
 
 async function reportAction(run: string | undefined, o: { config?: string; workspace?: string; out?: string }) {
   let workspace: string;
@@ -39,11 +39,14 @@ async function reportAction(run: string | undefined, o: { config?: string; works
 }
 
 export function registerReport(program: Command): void {
+  const before = program.commands.length;
   program
     .command("report [run]")
     .description("Rebuild a cycle run's report (report.md, self-contained report.html) from the store")
     .option("--config <file>", "breakfix.yaml to use")
     .option("--workspace <dir>", "workspace folder (default: the config's)")
     .option("--out <dir>", "where to write the report (default: the run's folder)")
-    .action(reportAction);
+    .action(cliAction(reportAction));
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

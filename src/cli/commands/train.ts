@@ -3,13 +3,17 @@
  * Defaults come from the config's `training` section; flags override. Shows a progress bar (step, loss, tokens/s,
  * ETA); writes a JSON metrics line per step to OUT/metrics.jsonl; re-running the same command resumes.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.ts";
+import { OutputFolderError } from "../../train/identity.ts";
+import { DataFileError } from "../../train/jsonl.ts";
 import type { LoraConfig } from "../../train/lora.ts";
 import type { PreferenceLossKind } from "../../train/losses.ts";
 import { runTraining } from "../../train/run.ts";
 import { DEFAULT_TRAIN, type TrainOptions } from "../../train/trainer.ts";
-import { CliError } from "../errors.ts";
+import { CliError, cliAction, numberFlag, withExitScheme } from "../errors.ts";
 import { progressReporter } from "../progress.ts";
 
 interface TrainFlags {
@@ -39,16 +43,21 @@ interface TrainFlags {
   evalEvery: string;
   lossOn: string;
   mergedModel?: boolean;
+  overwrite?: boolean;
   json?: boolean;
   progress: boolean;
 }
 
-function num(flag: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CliError(`--${flag}: expected a number, got "${v}"`);
-  return n;
+type Range = Parameters<typeof numberFlag>[2];
+
+/** A numeric flag (or the config's value when the flag is absent), range-checked either way: exit 2 when out of range. */
+function num(flag: string, v: string | undefined, fallback: number, range: Range = {}): number {
+  return numberFlag(flag, v ?? fallback, range);
 }
+
+const POSITIVE: Range = { min: 0, minExclusive: true };
+const COUNT: Range = { min: 1, integer: true };
+const COUNT0: Range = { min: 0, integer: true };
 
 const LOSSES: PreferenceLossKind[] = ["sigmoid", "ipo", "sft_dpo"];
 
@@ -58,9 +67,9 @@ export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: 
   const useLora = f.full ? false : f.lora ? true : cfg.method === "lora";
   const lora: LoraConfig | undefined = useLora
     ? {
-        r: num("lora-r", f.loraR, cfg.lora.rank),
-        alpha: num("lora-alpha", f.loraAlpha, cfg.lora.alpha),
-        dropout: num("lora-dropout", f.loraDropout, cfg.lora.dropout),
+        r: num("lora-r", f.loraR, cfg.lora.rank, COUNT),
+        alpha: num("lora-alpha", f.loraAlpha, cfg.lora.alpha, POSITIVE),
+        dropout: num("lora-dropout", f.loraDropout, cfg.lora.dropout, { min: 0, max: 1, maxExclusive: true }),
         targetModules: f.loraTargets ? f.loraTargets.split(",").map((s) => s.trim()) : cfg.lora.targets,
       }
     : undefined;
@@ -71,18 +80,23 @@ export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: 
     objective:
       method === "sft"
         ? { kind: "sft" }
-        : { kind: "dpo", loss, beta: num("beta", f.beta, cfg.dpo.beta), sftAlpha: num("sft-alpha", f.sftAlpha, 1) },
-    lr: num("lr", f.lr, stage.lr),
-    epochs: num("epochs", f.epochs, stage.epochs),
-    batchSize: num("batch-size", f.batchSize, stage.batchSize),
-    gradAccum: num("grad-accum", f.gradAccum, 1),
-    maxSteps: f.maxSteps === undefined ? undefined : num("max-steps", f.maxSteps, 0),
-    seed: num("seed", f.seed, cfg.seed),
+        : {
+            kind: "dpo",
+            loss,
+            beta: num("beta", f.beta, cfg.dpo.beta, POSITIVE),
+            sftAlpha: num("sft-alpha", f.sftAlpha, 1, { min: 0 }),
+          },
+    lr: num("lr", f.lr, stage.lr, POSITIVE),
+    epochs: num("epochs", f.epochs, stage.epochs, COUNT),
+    batchSize: num("batch-size", f.batchSize, stage.batchSize, COUNT),
+    gradAccum: num("grad-accum", f.gradAccum, 1, COUNT),
+    maxSteps: f.maxSteps === undefined ? undefined : num("max-steps", f.maxSteps, 0, COUNT),
+    seed: num("seed", f.seed, cfg.seed, COUNT0),
     lora,
-    checkpointEvery: num("checkpoint-every", f.checkpointEvery, 50),
-    evalEvery: num("eval-every", f.evalEvery, 0),
+    checkpointEvery: num("checkpoint-every", f.checkpointEvery, 50, COUNT0),
+    evalEvery: num("eval-every", f.evalEvery, 0, COUNT0),
   };
-  return { opts, maxLength: num("max-length", f.maxLength, cfg.sft.maxSeqLen) };
+  return { opts, maxLength: num("max-length", f.maxLength, cfg.sft.maxSeqLen, COUNT) };
 }
 
 function formatEta(seconds: number): string {
@@ -92,6 +106,7 @@ function formatEta(seconds: number): string {
 }
 
 export function registerTrain(program: Command): void {
+  const before = program.commands.length;
   const train = program.command("train").description("post-train a model: SFT, then DPO (full or LoRA)");
   for (const method of ["sft", "dpo"] as const) {
     train
@@ -125,60 +140,86 @@ export function registerTrain(program: Command): void {
       .option("--eval-every <n>", "optimizer steps between evaluations (0: at the end)", "0")
       .option("--loss-on <which>", "assistant, last_assistant or all", "assistant")
       .option("--merged-model", "under LoRA, also write the merged model folder")
+      .option(
+        "--overwrite",
+        "--out holds another run (other data, model or settings): delete its checkpoints and exports, start clean",
+      )
       .option("--json", "print a JSON summary as the last line")
       .option("--no-progress", "no progress bar")
-      .action(async (f: TrainFlags) => {
-        const { opts, maxLength } = trainOptionsFrom(method, f);
-        if (!["assistant", "last_assistant", "all"].includes(f.lossOn))
-          throw new CliError(`--loss-on: expected assistant, last_assistant or all`);
-        const progress = progressReporter<{ step: number; total: number; loss: number; tps: number; eta: string }>(
-          f.progress,
-          {
-            format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
-            done: (p) => p.step,
-            total: (p) => p.total,
-            payload: (p) => ({ loss: p.loss.toFixed(4), tps: Math.round(p.tps) }),
-            line: (p) => `step ${p.step}/${p.total} loss ${p.loss.toFixed(4)} ${Math.round(p.tps)} tok/s ETA ${p.eta}`,
-          },
-        );
-        let t0 = 0;
-        let firstStep = -1;
-        const summary = await runTraining({
-          method,
-          modelDir: f.model,
-          dataFile: f.data,
-          outDir: f.out,
-          evalFile: f.evalData,
-          evalFraction: num("eval-fraction", f.evalFraction, 0.05),
-          maxLength,
-          lossOn: f.lossOn as "assistant",
-          train: opts,
-          exportMerged: f.mergedModel,
-          events: {
-            onResume: (step) => process.stderr.write(`resuming from checkpoint at step ${step}\n`),
-            onStep: (m, total) => {
-              if (firstStep < 0) {
-                t0 = Date.now();
-                firstStep = m.step - 1;
-              }
-              const rate = (m.step - firstStep) / ((Date.now() - t0) / 1000);
-              progress.update({
-                step: m.step,
-                total,
-                loss: m.loss,
-                tps: m.tokens_per_s,
-                eta: formatEta((total - m.step) / rate),
-              });
+      .action(
+        cliAction(async (f: TrainFlags) => {
+          const { opts, maxLength } = trainOptionsFrom(method, f);
+          if (f.lora && f.full) throw new CliError("--lora and --full: pick one");
+          // Inputs are checked before anything loads, each error naming the file (exit 2).
+          if (!existsSync(path.join(f.model, "config.json")))
+            throw new CliError(
+              `--model: ${f.model}: ${existsSync(f.model) ? "not a Hugging Face model folder (no config.json)" : "no such folder"}`,
+            );
+          for (const [flag, file] of [
+            ["--data", f.data],
+            ["--eval-data", f.evalData],
+          ] as const)
+            if (file !== undefined && !existsSync(file)) throw new CliError(`${flag}: ${file}: no such file`);
+          if (!["assistant", "last_assistant", "all"].includes(f.lossOn))
+            throw new CliError(`--loss-on: expected assistant, last_assistant or all`);
+          const progress = progressReporter<{ step: number; total: number; loss: number; tps: number; eta: string }>(
+            f.progress,
+            {
+              format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
+              done: (p) => p.step,
+              total: (p) => p.total,
+              payload: (p) => ({ loss: p.loss.toFixed(4), tps: Math.round(p.tps) }),
+              line: (p) =>
+                `step ${p.step}/${p.total} loss ${p.loss.toFixed(4)} ${Math.round(p.tps)} tok/s ETA ${p.eta}`,
             },
-          },
-        });
-        progress.stop();
-        const out = summary.outputs;
-        process.stdout.write(
-          `trained ${summary.steps} steps on ${summary.trainRows} rows (${summary.evalRows} eval, ${summary.droppedTooLong} too long); ` +
-            `eval ${JSON.stringify(summary.final)}\n${out.model ? `model: ${out.model}\n` : ""}${out.adapter ? `adapter: ${out.adapter} (PEFT), ${out.ggufAdapter} (GGUF)\n` : ""}metrics: ${out.metrics}\n`,
-        );
-        if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      });
+          );
+          let t0 = 0;
+          let firstStep = -1;
+          const summary = await runTraining({
+            method,
+            modelDir: f.model,
+            dataFile: f.data,
+            outDir: f.out,
+            evalFile: f.evalData,
+            evalFraction: num("eval-fraction", f.evalFraction, 0.05, { min: 0, max: 1, maxExclusive: true }),
+            maxLength,
+            lossOn: f.lossOn as "assistant",
+            train: opts,
+            exportMerged: f.mergedModel,
+            overwrite: f.overwrite,
+            events: {
+              onResume: (step) => process.stderr.write(`resuming from checkpoint at step ${step}\n`),
+              onStep: (m, total) => {
+                if (firstStep < 0) {
+                  t0 = Date.now();
+                  firstStep = m.step - 1;
+                }
+                const rate = (m.step - firstStep) / ((Date.now() - t0) / 1000);
+                progress.update({
+                  step: m.step,
+                  total,
+                  loss: m.loss,
+                  tps: m.tokens_per_s,
+                  eta: formatEta((total - m.step) / rate),
+                });
+              },
+            },
+          }).catch((err: unknown) => {
+            progress.stop();
+            // Bad or missing input files and a foreign --out are the user's to fix: exit 2, the message names the file.
+            if (err instanceof OutputFolderError || err instanceof DataFileError) throw new CliError(err.message, 2);
+            throw err;
+          });
+          progress.stop();
+          const out = summary.outputs;
+          process.stdout.write(
+            `trained ${summary.steps} steps on ${summary.trainRows} rows (${summary.evalRows} eval, ${summary.droppedTooLong} too long); ` +
+              `eval ${JSON.stringify(summary.final)}\n${out.model ? `model: ${out.model}\n` : ""}${out.adapter ? `adapter: ${out.adapter} (PEFT), ${out.ggufAdapter} (GGUF)\n` : ""}metrics: ${out.metrics}\n`,
+          );
+          if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        }),
+      );
   }
+  // one exit-code scheme for every command (errors.ts)
+  for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -433,6 +433,30 @@ export function readGguf(path: string): GgufFile {
   return parseGguf(buf, path);
 }
 
+/** [elements per block, bytes per block] of ggml tensor types (ggml.c type_traits); unknown types: undefined. */
+const GGML_BLOCKS: Record<number, [number, number]> = {
+  0: [1, 4], // F32
+  1: [1, 2], // F16
+  2: [32, 18], // Q4_0
+  3: [32, 20], // Q4_1
+  6: [32, 22], // Q5_0
+  7: [32, 24], // Q5_1
+  8: [32, 34], // Q8_0
+  9: [32, 36], // Q8_1
+  10: [256, 84], // Q2_K
+  11: [256, 110], // Q3_K
+  12: [256, 144], // Q4_K
+  13: [256, 176], // Q5_K
+  14: [256, 210], // Q6_K
+  15: [256, 292], // Q8_K
+  30: [1, 2], // BF16
+};
+
+function tensorBytes(type: number, elements: number): number | undefined {
+  const b = GGML_BLOCKS[type];
+  return b ? Math.ceil(elements / b[0]) * b[1] : undefined;
+}
+
 export function parseGguf(buf: Buffer, label = "<buffer>"): GgufFile {
   let p = 0;
   const need = (n: number) => {
@@ -533,6 +557,17 @@ export function parseGguf(buf: Buffer, label = "<buffer>"): GgufFile {
   const alignment = (metadata.get("general.alignment") as number | undefined) ?? GGUF_DEFAULT_ALIGNMENT;
   const dataStart = alignUp(p, alignment);
   const tensors = rel.map((t) => ({ ...t, offset: dataStart + t.offset }));
+  // A file cut short after its header still parses above: every tensor's data must lie inside the file (issue 23:
+  // `gguf inspect` on a truncated file used to succeed).
+  for (const t of tensors) {
+    const elements = t.shape.reduce((a, b) => a * b, 1);
+    const bytes = tensorBytes(t.type, elements);
+    const end = t.offset + (bytes ?? 1);
+    if (end > buf.length)
+      throw new Error(
+        `${label}: truncated GGUF: tensor ${t.name} needs bytes ${t.offset}..${end} but the file has ${buf.length}`,
+      );
+  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   return {
     version,
