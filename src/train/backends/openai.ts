@@ -34,6 +34,10 @@ import type { BackendJob, ModelRef, StageResult, TrainingBackend } from "./types
 /** The store entity of the per-stage job records (states table; latest row wins). */
 export const OPENAI_ENTITY = "train.openai";
 
+/** The states-table hash of one stage's record (entity OPENAI_ENTITY). */
+export const openAiStageKey = (runId: string, round: number, stage: "sft" | "dpo"): string =>
+  keyHash({ runId, round, stage });
+
 /** OpenAI rejects training files with fewer examples than this. */
 export const OPENAI_MIN_EXAMPLES = 10;
 
@@ -231,7 +235,7 @@ export class OpenAiBackend implements TrainingBackend {
           "Start round 1 from training.openai.model (openAiStartModel) and later rounds from the previous fine-tuned id",
       );
     const log = (line: string) => job.log(redactSecrets(line));
-    const entity = keyHash({ runId: job.runId, round: job.round, stage });
+    const entity = openAiStageKey(job.runId, job.round, stage);
     const states = job.store.states;
     const saved = states.current(OPENAI_ENTITY, entity);
     let state = saved?.state as OpenAiStageState | undefined;
