@@ -71,15 +71,22 @@ function pidStartTime(pid: number): string | null {
   }
 }
 
+/** Whether the job's process still runs: exists, is no zombie, and (on Linux) is the same process that was started. */
 function alive(l: Pick<Launched, "pid" | "pidStart">): boolean {
   try {
     process.kill(l.pid, 0);
   } catch {
     return false;
   }
-  if (l.pidStart === null) return true;
-  const now = pidStartTime(l.pid);
-  return now === null || now === l.pidStart;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${l.pid}/stat`, "utf8");
+  } catch {
+    return true; // no /proc (macOS): the signal check is all there is
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return false;
+  return l.pidStart === null || fields[19] === l.pidStart;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

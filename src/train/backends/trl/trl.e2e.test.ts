@@ -1,0 +1,219 @@
+/**
+ * The TypeScript side of the trl backend end to end, with a stand-in launch command (testing/fake_trl.py: reads the
+ * job's args.json and writes a PEFT adapter into output/ as TRL + PEFT would; TRL itself cannot be installed here).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { configSchema } from "../../../config/schema.ts";
+import { mergePeftAdapter } from "../../../models/providers/builtin.ts";
+import { writeTinyHfModel } from "../../../models/testing/tiny-model.ts";
+import { loadModel } from "../../../nn/model.ts";
+import { Store } from "../../../store/store.ts";
+import type { BackendJob } from "../types.ts";
+import { TRL_STATE_ENTITY, TrlBackend, TrlJobError, type TrlProgress } from "./index.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const FAKE = join(here, "testing", "fake_trl.py");
+const CHILD = join(here, "testing", "run-stage.ts");
+
+const tmp = mkdtempSync(join(tmpdir(), "breakfix-trl-e2e-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const base = writeTinyHfModel(join(tmp, "base"));
+const sft = join(tmp, "sft.jsonl");
+writeFileSync(
+  sft,
+  `${JSON.stringify({
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "I can't help with that." },
+    ],
+  })}\n`,
+);
+const dpo = join(tmp, "dpo.jsonl");
+writeFileSync(
+  dpo,
+  `${JSON.stringify({
+    prompt: [{ role: "user", content: "hi" }],
+    chosen: [{ role: "assistant", content: "No." }],
+    rejected: [{ role: "assistant", content: "Sure: step 1" }],
+  })}\n`,
+);
+
+function training(trl: Record<string, unknown> = {}) {
+  return configSchema.parse({
+    training: {
+      backend: "trl",
+      lora: { rank: 4, alpha: 8, targets: ["q_proj", "v_proj", "down_proj"] },
+      trl: { launch: `python3 ${FAKE} {job_dir}`, ...trl },
+    },
+  }).training;
+}
+
+const launches = (counter: string) =>
+  existsSync(counter) ? readFileSync(counter, "utf8").split("\n").filter(Boolean).length : 0;
+
+function setup(name: string, env: Record<string, string> = {}, trl: Record<string, unknown> = {}) {
+  const dir = join(tmp, name);
+  const counter = join(dir, "launches.txt");
+  const store = Store.open(dir);
+  Object.assign(
+    process.env,
+    {
+      FAKE_TRL_COUNTER: counter,
+      FAKE_TRL_STEPS: "3",
+      FAKE_TRL_STEP_S: "0.05",
+      FAKE_TRL_EXIT: "",
+      FAKE_TRL_BAD_MODULE: "",
+    },
+    env,
+  );
+  const logs: string[] = [];
+  const job: BackendJob = {
+    runId: `run-${name}`,
+    round: 1,
+    from: { kind: "folder", dir: base },
+    data: { sft, dpo },
+    outDir: join(dir, "round-1"),
+    training: training(trl),
+    store,
+    log: (l) => logs.push(l),
+  };
+  return { dir, counter, storeFile: join(dir, "breakfix.db"), store, job, logs };
+}
+
+describe("trl backend with a stand-in launch", () => {
+  it("runs the job, parses progress with ETA, validates and merges the adapter; a second call launches nothing", async () => {
+    const s = setup("happy");
+    const progress: TrlProgress[] = [];
+    const backend = new TrlBackend({ pollMs: 20, onProgress: (p) => progress.push(p) });
+    const res = await backend.train("sft", s.job);
+    expect(launches(s.counter)).toBe(1);
+    expect(progress.map((p) => p.step)).toEqual([1, 2, 3]);
+    expect(progress[0]).toMatchObject({ stage: "sft", round: 1, maxSteps: 3, loss: 2 });
+    expect(progress[0].etaMs).toBeGreaterThan(0);
+    expect(progress[2].etaMs).toBe(0);
+    expect(s.logs.some((l) => /round 1: trl-sft step 3\/3 loss 0\.6667 ETA 0s/.test(l))).toBe(true);
+    expect(s.logs.some((l) => l.includes("| loading model"))).toBe(true);
+    expect(res.stage).toBe("sft");
+    expect(res.steps).toBe(3);
+    expect(res.final).toMatchObject({ train_loss: 1.25 });
+    const adapter = res.params.adapter as string;
+    expect(adapter).toBe(join(s.job.outDir, "trl-sft", "output"));
+    if (res.model.kind !== "folder") throw new Error("expected a folder");
+    // the merged folder is the base + the adapter, as our PEFT loader merges it (an independent implementation)
+    const merged = loadModel(res.model.dir).weights;
+    const expected = mergePeftAdapter(loadModel(base).weights, adapter);
+    const q = "model.layers.0.self_attn.q_proj.weight";
+    expect(Array.from(merged.get(q)?.data ?? [])).toEqual(
+      Array.from(expected.get(q)?.data ?? []).map((v) => Math.fround(v)),
+    );
+    expect(merged.get(q)?.data).not.toEqual(loadModel(base).weights.get(q)?.data);
+    expect(existsSync(join(res.model.dir, "tokenizer.json"))).toBe(true);
+
+    // done: the stored result, nothing launched
+    const again = await backend.train("sft", s.job);
+    expect(again).toEqual(res);
+    expect(launches(s.counter)).toBe(1);
+
+    // DPO from the SFT result: TRL gets the merged folder by path
+    const d = await backend.train("dpo", { ...s.job, from: res.model });
+    expect(launches(s.counter)).toBe(2);
+    const args = JSON.parse(readFileSync(join(s.job.outDir, "trl-dpo", "args.json"), "utf8"));
+    expect(args.model).toBe(res.model.dir);
+    expect(args.trainer).toBe("DPOTrainer");
+    expect(d.model.kind).toBe("folder");
+    s.store.close();
+  });
+
+  it("kills a job that outlives training.trl.timeoutMs, with an error naming the key", async () => {
+    const s = setup("timeout", {}, { launch: `python3 -c 'import time; time.sleep(60)'`, timeoutMs: 800 });
+    const t0 = Date.now();
+    const err = await new TrlBackend({ pollMs: 20, killGraceMs: 300 }).train("sft", s.job).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrlJobError);
+    expect((err as Error).message).toMatch(/training\.trl\.timeoutMs: the sft job of round 1 ran longer than 800 ms/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const pid = Number(/pid (\d+)/.exec((err as Error).message)?.[1]);
+    expect(() => process.kill(pid, 0)).toThrow();
+    s.store.close();
+  });
+
+  it("a failed job and an invalid adapter are errors naming the cause; the next call launches again", async () => {
+    const s = setup("invalid", { FAKE_TRL_EXIT: "3" });
+    const backend = new TrlBackend({ pollMs: 20 });
+    await expect(backend.train("sft", s.job)).rejects.toThrow(/exited with status 3[\s\S]*CUDA out of memory/);
+    process.env.FAKE_TRL_EXIT = "";
+    process.env.FAKE_TRL_BAD_MODULE = "o_proj";
+    await expect(backend.train("sft", s.job)).rejects.toThrow(
+      /adapter_model\.safetensors: tensor base_model\.model\.model\.layers\.0\.self_attn\.o_proj\.lora_A\.weight adapts o_proj, which is not a target module/,
+    );
+    process.env.FAKE_TRL_BAD_MODULE = "";
+    const ok = await backend.train("sft", s.job);
+    expect(ok.params.attempt).toBe(3);
+    expect(launches(s.counter)).toBe(3);
+    s.store.close();
+  });
+
+  it("a killed cycle re-attaches to the running job (and picks up a finished one) instead of launching twice", async () => {
+    const s = setup("reattach", { FAKE_TRL_STEPS: "5", FAKE_TRL_STEP_S: "0.4" });
+    const runChild = (stage: "sft" | "dpo") =>
+      // one process (node with tsx's loader), so SIGKILL really ends the "cycle"
+      spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          CHILD,
+          JSON.stringify({
+            storeFile: s.storeFile,
+            outDir: s.job.outDir,
+            from: base,
+            sft,
+            dpo,
+            training: s.job.training,
+            runId: s.job.runId,
+            round: 1,
+            stage,
+          }),
+        ],
+        { stdio: "ignore", env: process.env },
+      );
+    const launchedPid = async (stage: "sft" | "dpo") => {
+      const key = (await import("../../../store/store.ts")).keyHash({ runId: s.job.runId, round: 1, stage });
+      for (let i = 0; i < 400; i++) {
+        const st = s.store.states.current(TRL_STATE_ENTITY, key);
+        if (st?.state === "launched") return (st.detail as { pid: number }).pid;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("the child never recorded a launch");
+    };
+
+    // 1. the cycle is SIGKILLed while the job runs; the next call waits for that job
+    const child = runChild("sft");
+    const pid = await launchedPid("sft");
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect(() => process.kill(child.pid ?? -1, 0)).toThrow();
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    const res = await new TrlBackend({ pollMs: 50 }).train("sft", s.job);
+    expect(s.logs.some((l) => l.includes(`re-attaching to the running job (pid ${pid}`))).toBe(true);
+    expect(launches(s.counter)).toBe(1);
+    expect(res.steps).toBe(5);
+
+    // 2. killed, and the job finishes before the next call: its output is used
+    process.env.FAKE_TRL_STEP_S = "0.05";
+    const child2 = runChild("dpo");
+    const pid2 = await launchedPid("dpo");
+    child2.kill("SIGKILL");
+    for (let i = 0; i < 200 && !existsSync(join(s.job.outDir, "trl-dpo", "exit_status")); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const d = await new TrlBackend({ pollMs: 50 }).train("dpo", s.job);
+    expect(s.logs.some((l) => l.includes(`the job (pid ${pid2}) ended while nobody watched`))).toBe(true);
+    expect(launches(s.counter)).toBe(2);
+    expect(d.model.kind).toBe("folder");
+    s.store.close();
+  });
+});
