@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI, { BadRequestError, toFile } from "openai";
@@ -142,7 +142,14 @@ describe("openai backend against the fine-tuning stand-in", () => {
     // Progress lines from the polls and events, with an ETA once two metrics events are apart in time or the
     // API gives estimated_finish (covered by progressLine's own test).
     expect(log.some((l) => /openai sft ftjob-\S+: running, step \d+\/6/.test(l))).toBe(true);
+    expect(
+      log.some((l) => /openai dpo ftjob-\S+: running, step \d+\/6 \(\d+%\), train loss [\d.]+, ETA \d+s$/.test(l)),
+    ).toBe(true);
     expect(log.some((l) => l.includes("Fine-tuning job started"))).toBe(true);
+    // The uploaded files are kept in the round's folder.
+    expect(readFileSync(path.join(work, "out", "openai-sft-train.jsonl"), "utf8")).toBe(
+      server.files.get(sftJob.training_file)!.text,
+    );
     expect(log.join("\n")).not.toContain(server.apiKey);
 
     // The tuned model answers its trained prompts with the trained refusal; the base model complies.
@@ -219,6 +226,17 @@ describe("openai backend against the fine-tuning stand-in", () => {
     // A third call reuses the finished attempt.
     await backend.train("sft", job);
     expect(server.count("POST /v1/fine_tuning/jobs")).toBe(2);
+  });
+
+  it("waits out an API outage while polling (503s after the client's retries) and finishes the same job", async () => {
+    server = await start({ unavailable: (route, n) => route === "GET /v1/fine_tuning/jobs/:id" && n >= 2 && n <= 4 });
+    writeRoundData(path.join(work, "data"));
+    const t = training();
+    const log: string[] = [];
+    const r = await new OpenAiBackend({ env: env(), maxRetries: 0 }).train("sft", makeJob(t, openAiStartModel(t), log));
+    expect(log.filter((l) => l.includes("polling failed") && l.includes("503"))).toHaveLength(3);
+    expect(server.count("POST /v1/fine_tuning/jobs")).toBe(1);
+    expect(r.model).toEqual({ kind: "remote", id: [...server.jobs.values()][0].fine_tuned_model });
   });
 
   it("a cancelled job is an error naming it", async () => {

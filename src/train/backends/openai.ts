@@ -23,7 +23,8 @@
  * and is never logged (every message we log or throw passes redactSecrets).
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import OpenAI, { APIError, toFile } from "openai";
 import type { Config } from "../../config/schema.ts";
 import { redactSecrets, resolveApiKey } from "../../models/secrets.ts";
@@ -99,6 +100,8 @@ export interface OpenAiBackendOptions {
   client?: OpenAI;
   /** Environment for the API key lookup (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The client's own retries per request (default 4; the create request is never retried by the client). */
+  maxRetries?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -180,6 +183,12 @@ const sha = (text: string): string => keyHash({ text });
 const readOptional = (file: string | undefined): string =>
   file !== undefined && existsSync(file) ? readFileSync(file, "utf8") : "";
 
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
 const toJsonl = (rows: readonly unknown[]): string => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
 
 function fmtDuration(sec: number): string {
@@ -187,6 +196,17 @@ function fmtDuration(sec: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** Consecutive failed polls (after the client's own retries) before a stage gives up; a re-run re-attaches. */
+const MAX_POLL_FAILURES = 8;
+
+/** Errors worth another try: no answer, 408/409/429 or a 5xx. */
+function transient(err: unknown): boolean {
+  if (!(err instanceof APIError)) return false;
+  return (
+    err.status === undefined || err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500
+  );
 }
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
@@ -223,7 +243,7 @@ export class OpenAiBackend implements TrainingBackend {
   private client(cfg: OpenAiSettings): OpenAI {
     if (this.opts.client) return this.opts.client;
     const apiKey = resolveApiKey({ apiKeyEnv: cfg.apiKeyEnv, secretsFile: cfg.secretsFile }, this.opts.env);
-    return new OpenAI({ apiKey, baseURL: cfg.baseUrl, maxRetries: 4 });
+    return new OpenAI({ apiKey, baseURL: cfg.baseUrl, maxRetries: this.opts.maxRetries ?? 4 });
   }
 
   private async run(stage: Stage, job: BackendJob): Promise<StageResult> {
@@ -267,6 +287,10 @@ export class OpenAiBackend implements TrainingBackend {
     const trainJsonl = toJsonl(trainRows);
     const valJsonl = valRows.length > 0 ? toJsonl(valRows) : "";
     const dataSha = sha(trainJsonl + "\u0000" + valJsonl);
+    // The files as uploaded, kept in the round's folder for inspection.
+    mkdirSync(job.outDir, { recursive: true });
+    writeAtomic(path.join(job.outDir, `openai-${stage}-train.jsonl`), trainJsonl);
+    if (valJsonl) writeAtomic(path.join(job.outDir, `openai-${stage}-val.jsonl`), valJsonl);
 
     if (state === "failed" || state === undefined) {
       const attempt = (rec?.attempt ?? 0) + 1;
@@ -377,7 +401,7 @@ export class OpenAiBackend implements TrainingBackend {
         return created.id;
       } catch (err) {
         // A 4xx is a definite answer: nothing was created.
-        if (err instanceof APIError && err.status !== undefined && err.status < 500 && err.status !== 429) throw err;
+        if (!transient(err)) throw err;
         if (attempt >= 4) throw err;
         const found = await this.findJob(client, rec.key);
         if (found) return found;
@@ -419,10 +443,25 @@ export class OpenAiBackend implements TrainingBackend {
     let metrics: FineTuneMetrics | undefined;
     let firstMetric: FineTuneMetrics | undefined;
     let lastLine = "";
+    let failures = 0;
     for (;;) {
-      const j = await client.fineTuning.jobs.retrieve(jobId);
+      let j: OpenAI.FineTuning.FineTuningJob;
+      let page: { data: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] };
+      try {
+        j = await client.fineTuning.jobs.retrieve(jobId);
+        page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 });
+        failures = 0;
+      } catch (err) {
+        // A definite answer (bad key, unknown job) stops; an outage is waited out (the job runs on without us).
+        if (!transient(err) || ++failures > MAX_POLL_FAILURES) throw err;
+        const wait = Math.min(cfg.pollSeconds * 1000 * 2 ** failures, 300_000);
+        log(
+          `openai ${stage} ${jobId}: polling failed (${(err as Error).message}); retrying in ${fmtDuration(wait / 1000)} (${failures}/${MAX_POLL_FAILURES})`,
+        );
+        await this.sleep(wait);
+        continue;
+      }
       const fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
-      const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 });
       for (const e of page.data) if (!seen.has(e.id)) fresh.push(e);
       for (const e of fresh.reverse()) {
         seen.add(e.id);

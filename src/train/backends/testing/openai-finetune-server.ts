@@ -95,6 +95,10 @@ export interface FineTuneServerOptions {
   onJobCreated?: (job: StandInJob) => void | Promise<void>;
   /** Runs inside GET /v1/fine_tuning/jobs/{id} after the job moved on, before the answer is sent. */
   onJobPoll?: (job: StandInJob) => void | Promise<void>;
+  /** Answers 503 (server_error) instead of handling the request when it returns true; n counts the route's requests. */
+  unavailable?: (route: string, n: number) => boolean;
+  /** Seconds per training step for estimated_finish while running (default 1; 0: never set). */
+  secondsPerStep?: number;
   /** What a base model answers. */
   compliantText?: string;
 }
@@ -219,6 +223,11 @@ export async function startFineTuneServer(opts: FineTuneServerOptions = {}): Pro
       counts[name] = (counts[name] ?? 0) + 1;
       const rec: RecordedRequest = { route: name, idempotencyKey: c.req.header("idempotency-key") };
       requests.push(rec);
+      if (opts.unavailable?.(name, counts[name]))
+        return c.json(
+          { error: { message: "The server is overloaded.", type: "server_error", param: null, code: null } },
+          503,
+        );
       if (c.req.header("authorization") !== `Bearer ${apiKey}`)
         return apiError(c, 401, "Incorrect API key provided.", null, "invalid_api_key");
       if (method === "post" && c.req.header("content-type")?.includes("application/json")) {
@@ -451,7 +460,10 @@ export async function startFineTuneServer(opts: FineTuneServerOptions = {}): Pro
         train_loss: loss,
         train_mean_token_accuracy: Number((1 - loss / 2).toFixed(4)),
       });
+      const perStep = opts.secondsPerStep ?? 1;
+      if (perStep > 0) job.estimated_finish = nowSec() + Math.ceil((job.totalSteps - job.step) * perStep);
       if (job.step >= job.totalSteps) {
+        job.estimated_finish = null;
         const epochs = (job.method[job.method.type] as { hyperparameters: { n_epochs: number } }).hyperparameters
           .n_epochs;
         job.status = "succeeded";
