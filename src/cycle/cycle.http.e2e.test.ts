@@ -162,7 +162,8 @@ function outcomes(store: Store, runId: string, round: number, suite: string): Ma
 describe("the cycle on an HTTP target with no world code", () => {
   it("stops at a failing deploy with nothing lost, resumes after the fix, and improves the target", async () => {
     const cfg = path.join(tmp, "breakfix.yaml");
-    writeFileSync(cfg, config("exit 3"));
+    // The base deploys; round 1's deploy fails (exit 3) after the script ran.
+    writeFileSync(cfg, config("./deploy.sh {gguf} {port} {model} && [ {round} -lt 1 ] || exit 3"));
     const failed = await runBreakfix(["cycle", "--config", cfg, "--json"], { cwd: tmp });
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.stderr).toMatch(/deploy\.command failed \(exit 3\)/);
@@ -176,8 +177,12 @@ describe("the cycle on an HTTP target with no world code", () => {
     expect(run.stderr).toMatch(/resuming/);
     for (const s of ["measure", "break", "curate", "train-sft"])
       expect(run.stderr).toMatch(new RegExp(`round ${s === "measure" ? 0 : 1}: ${s} already done`));
-    expect(run.stderr.match(/deploy: round \d model/g)).toHaveLength(2);
-    expect(readFileSync(path.join(tmp, "serve.log"), "utf8").match(/listening on/g)).toHaveLength(2);
+    // The fixed run deploys round 1 again (its deploy had failed) and round 2; the base was deployed by the first run.
+    expect(run.stderr.match(/deploy \(command\): round \d model/g)).toEqual([
+      "deploy (command): round 1 model",
+      "deploy (command): round 2 model",
+    ]);
+    expect(failed.stderr).toMatch(/deploy \(command\): round 0 model/);
     const json = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
       runId: string;
       rounds: { round: number; harmful_dr: number; iprr: number; vprr: number; model: string }[];

@@ -18,9 +18,11 @@ import type { SamplingParams } from "../models/types.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { Store } from "../store/store.ts";
+import { backendFor } from "../train/backends/index.ts";
+import type { ModelRef, StageResult, TrainingBackend } from "../train/backends/types.ts";
 import { type BreakResult, breakStep } from "./break.ts";
 import { type CurateResult, curateStep } from "./curation.ts";
-import { modelFingerprint, type OpenedModel } from "./deploy.ts";
+import { type OpenedModel, type RoundModel, refFingerprint, refFromString, refToString } from "./deploy.ts";
 import { allPassed, evaluateGates } from "./gates.ts";
 import { type Measurement, measureModel } from "./measure.ts";
 import { etaText, throttled } from "./progress.ts";
@@ -29,7 +31,10 @@ import { buildRunReport, writeRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
 import { StoreSink } from "./sink.ts";
 import { type StepEvent, Steps } from "./steps.ts";
-import { roundTrainingFiles, type TrainStepResult, trainStep } from "./train.ts";
+import { roundTrainingFiles } from "./train.ts";
+
+/** A stage's result as its step record holds it (the model as refToString writes it). */
+type StoredStage = Omit<StageResult, "model"> & { model: string };
 
 export type { BreakResult, CampaignSummary } from "./break.ts";
 export { modelFingerprint } from "./deploy.ts";
@@ -82,7 +87,7 @@ export interface CycleResult {
 /** What identifies a run (and so what a re-run must repeat exactly to resume it). */
 export function cycleArgs(o: CycleOptions): Record<string, unknown> {
   return {
-    base: modelFingerprint(o.scenario.models.baseDir),
+    base: refFingerprint(o.scenario.models.base),
     scenario: o.scenario.identity,
     serving: o.scenario.models.identity,
     rounds: o.rounds,
@@ -143,21 +148,21 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       `cycle run ${runId.slice(0, 16)} (${run.resumed ? `resuming; it was ${run.previousState ?? "unknown"}` : "new"}) in ${runDir}`,
     );
     const r = new Rounds(o, store, runId, runDir, log);
-    const measurements: Measurement[] = [await r.measure(0, o.scenario.models.baseDir)];
+    const measurements: Measurement[] = [await r.measure(0, r.baseModel())];
     r.recordRound(0, measurements[0].model, measurements[0]);
     let gates = evaluateGates(measurements[0], measurements[0], o.config.cycle.gates);
     let report = await writeRunReport(store, runId, runDir);
     const history: RegressionStepResult["replays"] = [];
     for (let round = 1; round <= o.rounds && !allPassed(gates); round++) {
-      const prevDir = r.abs(measurements[round - 1].model);
-      const brk = await r.steps.run(round, "break", () => r.break(round, prevDir));
+      const prev = r.modelOf(round - 1, measurements[round - 1]);
+      const brk = await r.steps.run(round, "break", () => r.break(round, prev));
       const cur = await r.steps.run(round, "curate", () => r.curate(round, brk));
-      const modelDir = await r.train(round, prevDir, cur);
-      const m = await r.measure(round, modelDir);
+      const model = await r.train(round, prev, cur);
+      const m = await r.measure(round, model);
       measurements.push(m);
-      const rep = await r.steps.run(round, "regression", () => r.regression(round, modelDir, history));
+      const rep = await r.steps.run(round, "regression", () => r.regression(round, model, history));
       history.push(...rep.replays);
-      r.recordRound(round, r.rel(prevDir), m);
+      r.recordRound(round, measurements[round - 1].model, m);
       gates = evaluateGates(m, measurements[0], o.config.cycle.gates);
       report = await writeRunReport(store, runId, runDir);
       log(roundLine(m, round));
@@ -190,6 +195,9 @@ class Rounds {
   private readonly sink: StoreSink;
   private readonly sampling: SamplingParams;
   private readonly t0 = Date.now();
+  /** Adapter chains of the rounds trained in this process (see chainOf). */
+  private readonly chains = new Map<number, string[]>();
+  private backend: TrainingBackend | undefined;
 
   constructor(
     private readonly o: CycleOptions,
@@ -220,8 +228,29 @@ class Rounds {
   abs = (p: string) => path.resolve(this.o.workspace, p);
 
   /** Opens a round model (deploying it when the target is an endpoint), runs fn, closes the client. */
-  private async withModel<T>(dir: string, round: number, fn: (m: OpenedModel) => Promise<T>): Promise<T> {
-    const opened = await this.o.scenario.models.open(dir, round);
+  /** The base model as a round model (round 0). */
+  baseModel(): RoundModel {
+    return { ref: this.o.scenario.models.base, adapters: [] };
+  }
+
+  /** Round r's model from its measurement, with the adapters that lead to it from the base. */
+  modelOf(round: number, m: Measurement): RoundModel {
+    return { ref: refFromString(m.model, this.abs), adapters: this.chains.get(round) ?? this.chainOf(round) };
+  }
+
+  /** The PEFT adapters from the base to round r's model, from the recorded train steps (resume-safe). */
+  private chainOf(round: number): string[] {
+    if (round === 0) return [];
+    const own = (["sft", "dpo"] as const).flatMap((st) => {
+      const a = this.steps.get<StoredStage>(round, `train-${st}`)?.params.adapter;
+      return typeof a === "string" ? [this.abs(a)] : [];
+    });
+    if (own.length === 0) return this.chainOf(round - 1); // no training this round: the previous model
+    return this.o.config.training.cumulative ? own : [...this.chainOf(round - 1), ...own];
+  }
+
+  private async withModel<T>(m: RoundModel, round: number, fn: (m: OpenedModel) => Promise<T>): Promise<T> {
+    const opened = await this.o.scenario.models.open(m, round);
     try {
       return await fn(opened);
     } finally {
@@ -229,10 +258,10 @@ class Rounds {
     }
   }
 
-  measure(round: number, dir: string): Promise<Measurement> {
+  measure(round: number, rm: RoundModel): Promise<Measurement> {
     const progress = throttled(5000);
     return this.steps.run<Measurement>(round, "measure", () =>
-      this.withModel(dir, round, async ({ model }) => ({
+      this.withModel(rm, round, async ({ model }) => ({
         ...(await measureModel(model, {
           suites: this.o.scenario.suites,
           sink: this.sink,
@@ -244,13 +273,13 @@ class Rounds {
               this.log(`round ${round}: measure ${p.suite} ${p.done}/${p.total} ETA ${etaText(p.etaMs)}`);
           },
         })),
-        model: this.rel(dir),
+        model: refToString(rm.ref, this.rel),
       })),
     );
   }
 
-  break(round: number, prevDir: string): Promise<BreakResult> {
-    return this.withModel(prevDir, round - 1, (target) =>
+  break(round: number, prev: RoundModel): Promise<BreakResult> {
+    return this.withModel(prev, round - 1, (target) =>
       breakStep(target, {
         store: this.store,
         redteam: this.o.scenario.redteam,
@@ -283,14 +312,14 @@ class Rounds {
   }
 
   /**
-   * SFT then DPO (each a recorded step). Stacked rounds fine-tune the previous round's model on this round's data;
-   * cumulative rounds train a fresh adapter on the base model with the data of rounds 1..r (one growing safety set,
-   * as in the Phi-3 cycle), so drift never compounds. Returns the round's model folder.
+   * SFT then DPO (each a recorded step) on the configured backend (training.backend). Stacked rounds fine-tune the
+   * previous round's model on this round's data; cumulative rounds train a fresh adapter on the base model with the
+   * data of rounds 1..r (one growing safety set, as in the Phi-3 cycle), so drift never compounds. Returns the round's
+   * model.
    */
-  async train(round: number, prevDir: string, cur: CurateResult): Promise<string> {
+  async train(round: number, prev: RoundModel, cur: CurateResult): Promise<RoundModel> {
     const t = this.o.config.training;
     const roundDir = path.join(this.runDir, `round-${round}`);
-    const from = t.cumulative ? this.o.scenario.models.baseDir : prevDir;
     const sources = t.cumulative
       ? Array.from({ length: round }, (_, i) => (i + 1 === round ? cur : this.steps.get<CurateResult>(i + 1, "curate")))
       : [cur];
@@ -300,37 +329,52 @@ class Rounds {
     );
     if (data.rows === 0) {
       this.log(`round ${round}: no training rows were curated; the model is unchanged this round`);
-      return prevDir;
+      this.chains.set(round, [...prev.adapters]);
+      return prev;
     }
-    let modelDir = from;
-    for (const method of ["sft", "dpo"] as const) {
-      if (!t[method].enabled) continue;
-      const start = modelDir;
-      const res = await this.steps.run<TrainStepResult>(round, `train-${method}`, () =>
-        trainStep(method, {
-          training: t,
+    this.backend ??= await backendFor(t);
+    const backend = this.backend;
+    let from: ModelRef = t.cumulative ? this.o.scenario.models.base : prev.ref;
+    for (const stage of ["sft", "dpo"] as const) {
+      if (!t[stage].enabled) continue;
+      const start = from;
+      const stored = await this.steps.run<StoredStage>(round, `train-${stage}`, async () => {
+        const res = await backend.train(stage, {
+          runId: this.runId,
           round,
-          modelDir: start,
-          dataFile: method === "sft" ? data.files.sft : data.files.dpo,
-          evalFile: data.hasVal ? (method === "sft" ? data.files.sftVal : data.files.dpoVal) : undefined,
-          outDir: path.join(roundDir, method),
-          rel: this.rel,
+          from: start,
+          data: {
+            sft: data.files.sft,
+            dpo: data.files.dpo,
+            ...(data.hasVal ? { sftVal: data.files.sftVal, dpoVal: data.files.dpoVal } : {}),
+          },
+          outDir: path.join(roundDir, stage),
+          training: t,
+          store: this.store,
           log: this.log,
-        }),
-      );
-      modelDir = this.abs(res.model);
+        });
+        const adapter = res.params.adapter;
+        return {
+          ...res,
+          model: refToString(res.model, this.rel),
+          params: { ...res.params, ...(typeof adapter === "string" ? { adapter: this.rel(adapter) } : {}) },
+        };
+      });
+      from = refFromString(stored.model, this.abs);
       this.store.trainingRuns.put(
-        { runId: this.runId, round, stage: method },
-        { kind: method, baseModel: this.rel(start), resultModel: res.model, params: res.params },
+        { runId: this.runId, round, stage },
+        { kind: stage, baseModel: refToString(start, this.rel), resultModel: stored.model, params: stored.params },
         { runId: this.runId, round },
       );
     }
-    return modelDir;
+    const chain = this.chainOf(round);
+    this.chains.set(round, chain);
+    return { ref: from, adapters: chain };
   }
 
   regression(
     round: number,
-    modelDir: string,
+    model: RoundModel,
     history: readonly RegressionStepResult["replays"][number][],
   ): Promise<RegressionStepResult> {
     // Every successful attack of rounds 1..r, replayed against this round's model.
@@ -342,8 +386,8 @@ class Rounds {
           const rec = cstore.getRecord(id);
           if (rec) attacks.push({ record: rec, foundInRound: j });
         }
-    return this.withModel(modelDir, round, ({ model }) =>
-      regressionStep(this.store, this.runId, round, attacks, history, model, this.o.scenario.redteam.judge, {
+    return this.withModel(model, round, ({ model: client }) =>
+      regressionStep(this.store, this.runId, round, attacks, history, client, this.o.scenario.redteam.judge, {
         sampling: this.sampling,
         success: { ...this.o.scenario.redteam.success },
         log: this.log,

@@ -22,8 +22,12 @@ import { packagePath } from "../domain/package.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
+import { loadModel } from "../nn/model.ts";
 import { type TargetContext, targetContextFor } from "../redteam/campaign/context.ts";
 import type { Store } from "../store/store.ts";
+import { combineAdapters } from "../train/backends/merge.ts";
+import type { ModelRef } from "../train/backends/types.ts";
+import { exportGgufLora, loadPeft } from "../train/export.ts";
 
 /** Content fingerprint of a model folder (config, weights, tokenizer): the run id must change when the model does. */
 export function modelFingerprint(dir: string): string {
@@ -59,20 +63,43 @@ export class RoundChatModel implements ChatModel {
 
 export interface OpenedModel {
   model: ChatModel;
-  /** The model's context window, for fitting attacks (from its own tokenizer and config). */
+  /** The model's context window, for fitting attacks (from its own tokenizer and config, when local weights exist). */
   context?: TargetContext;
+}
+
+/**
+ * A round's model: its weights (a folder, or a remote model id such as an OpenAI fine-tune) and, for deploys that
+ * load adapters on the base the server already holds (vLLM, Ollama), the PEFT adapters from the base to it in order.
+ */
+export interface RoundModel {
+  ref: ModelRef;
+  adapters: readonly string[];
 }
 
 /** The base model's weights and the way every round's model answers (the scenario's `models`). */
 export interface RoundModels {
-  /** Trainable weights of the base model (a Hugging Face folder). */
-  readonly baseDir: string;
+  /** The base model (round 0 and, for cumulative training, every round's starting point). */
+  readonly base: ModelRef;
   /** How round models are served, for the run id (changing it starts another run). */
   readonly identity: Record<string, unknown>;
-  /** Makes the round model in `dir` answer (deploying it when needed) and returns a client for it. */
-  open(dir: string, round: number): Promise<OpenedModel>;
+  /** Makes the round model answer (deploying it when needed) and returns a client for it. */
+  open(m: RoundModel, round: number): Promise<OpenedModel>;
   /** Stops what this process started (a managed `breakfix serve`). */
   close(): Promise<void>;
+}
+
+/** A stable identity of a model reference (weights fingerprint, or the remote id). */
+export function refFingerprint(ref: ModelRef): string {
+  return ref.kind === "folder" ? modelFingerprint(ref.dir) : contentHash({ remote: ref.id });
+}
+
+/** A model reference as the step records store it: a folder relative to `base`, or `remote:ID`. */
+export function refToString(ref: ModelRef, rel: (p: string) => string): string {
+  return ref.kind === "folder" ? rel(ref.dir) : `remote:${ref.id}`;
+}
+
+export function refFromString(s: string, abs: (p: string) => string): ModelRef {
+  return s.startsWith("remote:") ? { kind: "remote", id: s.slice("remote:".length) } : { kind: "folder", dir: abs(s) };
 }
 
 /** Placeholders a deploy command may use; each value is shell-quoted when filled in. */
@@ -155,16 +182,42 @@ async function answers(m: ChatModel): Promise<boolean> {
 
 export interface RoundModelsOptions {
   config: Config;
-  baseDir: string;
+  base: ModelRef;
   store: Store;
-  /** Folder for GGUF exports (content-addressed). */
-  ggufDir: string;
+  /** Folder for GGUF exports and combined adapters (content-addressed). */
+  workDir: string;
   log: (l: string) => void;
 }
 
+/** A server's root URL from a /v1 base URL (vLLM and Ollama keep their admin endpoints beside /v1). */
+function rootOf(url: string): string {
+  return url.replace(/\/+$/, "").replace(/\/v1$/, "");
+}
+
+async function postJson(url: string, body: unknown, key: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new Error(`${key}: ${url} unreachable: ${(e as Error).message}`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${key}: ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return text;
+  }
+}
+
 /**
- * The round models of a config: local targets load each folder; HTTP targets deploy it (deploy.kind serve or
- * command). A deploy that fails throws (the step fails, nothing recorded is lost, a re-run retries it).
+ * The round models of a config: local targets load each folder; HTTP targets get each round's model deployed
+ * (deploy.kind serve, command, vllm, ollama) or, for a remote fine-tune (training.backend openai), targeted by its
+ * id. A deploy that fails throws (the step fails, nothing recorded is lost, a re-run retries it).
  */
 export function roundModelsFor(o: RoundModelsOptions): RoundModels {
   const t = o.config.target;
@@ -172,19 +225,23 @@ export function roundModelsFor(o: RoundModelsOptions): RoundModels {
   const local = t.provider === "builtin" || t.provider === "llamacpp";
   const engine = o.config.cycle.engine;
   const sequences = t.sequences ?? 16;
+  const ggufDir = path.join(o.workDir, "gguf");
   const gguf = (dir: string) => {
-    mkdirSync(o.ggufDir, { recursive: true });
-    return ensureGguf(dir, path.join(o.ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`));
+    mkdirSync(ggufDir, { recursive: true });
+    return ensureGguf(dir, path.join(ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`));
   };
-  if (local) {
-    if (deploy.kind !== "none")
-      throw new Error(
-        `deploy.kind: ${deploy.kind} serves an HTTP target; target.provider ${t.provider} loads each round's model itself (use deploy.kind none)`,
-      );
+  const folderOf = (m: RoundModel, what: string): string => {
+    if (m.ref.kind !== "folder") throw new Error(`${what}: round model ${m.ref.id} has no local weights`);
+    return m.ref.dir;
+  };
+  const contextOf = async (m: RoundModel) =>
+    m.ref.kind === "folder" ? targetContextFor({ provider: "builtin", model: m.ref.dir }) : undefined;
+  if (local)
     return {
-      baseDir: o.baseDir,
+      base: o.base,
       identity: { serving: "local", engine },
-      async open(dir) {
+      async open(m) {
+        const dir = folderOf(m, "target");
         const spec: ModelOptions =
           engine === "builtin"
             ? { ...t, provider: "builtin", model: dir, adapter: undefined, sequences }
@@ -194,62 +251,148 @@ export function roundModelsFor(o: RoundModelsOptions): RoundModels {
       },
       async close() {},
     };
-  }
-  if (deploy.kind === "command" && !deploy.command)
-    throw new Error("deploy.command: deploy.kind command needs a command (e.g. ./restart-vllm.sh {model_dir})");
   const url = t.baseUrl ? new URL(t.baseUrl) : undefined;
   let server: ChildProcess | undefined;
-  const baseFp = modelFingerprint(o.baseDir);
+  const baseFp = refFingerprint(o.base);
   // What the endpoint serves is a fact about the endpoint, not about one run: keyed by its URL and model name.
-  const deployedKey = () => contentHash({ baseUrl: t.baseUrl ?? null, model: t.model });
-  const deployed = () => o.store.states.current(DEPLOY_STATE, deployedKey())?.state;
-  return {
-    baseDir: o.baseDir,
-    identity: { serving: "endpoint", deploy: deploy.kind },
-    async open(dir, round) {
-      const fp = modelFingerprint(dir);
-      // The endpoint serves the base model until this run deploys something else; with deploy kind serve nothing
-      // answers until breakfix starts it.
-      const current = deployed() ?? (deploy.kind === "serve" ? undefined : baseFp);
-      const client = await createChatModel({ ...t, temperature: 0 });
-      let needs = deploy.kind !== "none" && (current !== fp || (deploy.kind === "serve" && !server));
-      // The endpoint should serve this model already; if it does not answer (a server that died, a deploy that failed
-      // half-way in a killed run), the deploy command brings it up again.
-      if (!needs && deploy.kind === "command" && !(await answers(client))) needs = true;
-      if (needs) {
-        o.log(`deploy: round ${round} model (${path.basename(dir)}) to ${t.baseUrl ?? "the target"} as ${t.model}`);
-        if (deploy.kind === "serve") {
-          if (!url) throw new Error("target.baseUrl: deploy.kind serve needs the target's baseUrl (host and port)");
-          await stopServer(server);
-          server = startServe(dir, url, t.model, path.join(o.ggufDir, "..", "serve.log"));
-        } else {
-          const values = {
-            model_dir: dir,
-            gguf: () => gguf(dir),
-            round: String(round),
-            base_url: t.baseUrl ?? "",
-            model: t.model,
-            port: url?.port ?? "",
-            host: url?.hostname ?? "",
-          };
-          await runShell(fillDeployCommand(deploy.command ?? "", values), deploy.timeoutMs, o.log);
-        }
-        await waitUntilAnswers(client, deploy.healthTimeoutMs);
-        o.store.states.set(DEPLOY_STATE, deployedKey(), fp, { round, dir });
-      } else if (deploy.kind === "none" && fp !== baseFp)
-        throw new Error(
-          "deploy.kind: none cannot serve a trained round model at an HTTP target; set deploy.kind to serve or command",
-        );
-      return {
-        model: new RoundChatModel(client, fp),
-        context: await targetContextFor({ provider: "builtin", model: dir }),
+  const deployedKey = contentHash({ baseUrl: t.baseUrl ?? null, model: t.model });
+  const deployed = () => o.store.states.current(DEPLOY_STATE, deployedKey);
+  /** The one adapter (on the base) a server loads for a round model: its adapters combined, content-addressed. */
+  const combined = (m: RoundModel): string => {
+    if (m.adapters.length === 0)
+      throw new Error(
+        `deploy.kind ${deploy.kind}: the round's model has no LoRA adapter (training.method lora needed)`,
+      );
+    const out = path.join(o.workDir, "adapters", contentHash(m.adapters).slice(0, 16));
+    if (!existsSync(path.join(out, "adapter_config.json"))) combineAdapters(m.adapters, out);
+    return out;
+  };
+  /** Deploys a round model and returns the model name the target must use for it. */
+  const deployRound = async (m: RoundModel, round: number, fp: string): Promise<string> => {
+    const name = round === 0 || fp === baseFp ? t.model : `${t.model}-r${round}-${fp.slice(0, 8)}`;
+    o.log(`deploy (${deploy.kind}): round ${round} model to ${t.baseUrl ?? "the target"} as ${name}`);
+    if (deploy.kind === "serve") {
+      if (!url) throw new Error("target.baseUrl: deploy.kind serve needs the target's baseUrl (host and port)");
+      await stopServer(server);
+      server = startServe(folderOf(m, "deploy serve"), url, t.model, path.join(o.workDir, "serve.log"));
+      return t.model;
+    }
+    if (deploy.kind === "command") {
+      const dir = folderOf(m, "deploy.command");
+      const values = {
+        model_dir: dir,
+        gguf: () => gguf(dir),
+        round: String(round),
+        base_url: t.baseUrl ?? "",
+        model: t.model,
+        port: url?.port ?? "",
+        host: url?.hostname ?? "",
       };
+      await runShell(fillDeployCommand(deploy.command ?? "", values), deploy.timeoutMs, o.log);
+      return t.model;
+    }
+    if (name === t.model) return name; // the base: what the server loaded
+    if (deploy.kind === "vllm") {
+      const root = deploy.vllm?.baseUrl ?? rootOf(t.baseUrl ?? "");
+      const adapter = combined(m);
+      await postJson(
+        `${root}/v1/load_lora_adapter`,
+        {
+          lora_name: name,
+          lora_path: deploy.vllm?.adapterPath ? path.join(deploy.vllm.adapterPath, path.basename(adapter)) : adapter,
+        },
+        "deploy.vllm",
+      );
+      if (deploy.vllm?.unloadOld !== false) {
+        const previous = deployed()?.detail as { name?: string } | undefined;
+        if (previous?.name && previous.name !== name && previous.name !== t.model)
+          await postJson(`${root}/v1/unload_lora_adapter`, { lora_name: previous.name }, "deploy.vllm").catch((e) =>
+            o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`),
+          );
+      }
+      return name;
+    }
+    if (deploy.kind === "ollama") {
+      if (!deploy.ollama) throw new Error("deploy.ollama: deploy.kind ollama needs deploy.ollama.baseModel");
+      const root = deploy.ollama.baseUrl ?? rootOf(t.baseUrl ?? "http://127.0.0.1:11434");
+      const adapter = combined(m);
+      const ggufAdapter = path.join(adapter, "adapter.gguf");
+      if (!existsSync(ggufAdapter)) {
+        const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
+        exportGgufAdapter(adapter, base, ggufAdapter);
+      }
+      const bytes = readFileSync(ggufAdapter);
+      const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
+        throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
+      });
+      if (head.status !== 200) {
+        const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: bytes });
+        if (!up.ok)
+          throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${(await up.text()).slice(0, 300)}`);
+      }
+      const res = await postJson(
+        `${root}/api/create`,
+        { model: name, from: deploy.ollama.baseModel, adapters: { "adapter.gguf": digest }, stream: false },
+        "deploy.ollama",
+      );
+      const status = (res as { status?: string }).status;
+      if (status !== "success")
+        throw new Error(`deploy.ollama: /api/create answered ${JSON.stringify(res).slice(0, 300)}`);
+      return name;
+    }
+    return name;
+  };
+  return {
+    base: o.base,
+    identity: { serving: "endpoint", deploy: deploy.kind },
+    async open(m, round) {
+      // A remote fine-tune (training.backend openai) is served by its provider under its own id: no deploy.
+      if (m.ref.kind === "remote") {
+        const client = await createChatModel({ ...t, model: m.ref.id, temperature: 0 });
+        await waitUntilAnswers(client, deploy.healthTimeoutMs);
+        return { model: new RoundChatModel(client, refFingerprint(m.ref)) };
+      }
+      const fp = refFingerprint(m.ref);
+      const state = deployed();
+      // With no record of this endpoint in the workspace, serve and command deploys start from the base weights too
+      // (the endpoint may serve anything: another run's model, an older checkpoint); vLLM and Ollama serve the base
+      // under the target's name, as the user loaded it.
+      const current = state?.state ?? (deploy.kind === "serve" || deploy.kind === "command" ? undefined : baseFp);
+      let name = (state?.detail as { name?: string } | undefined)?.name ?? t.model;
+      let needs = current !== fp || (deploy.kind === "serve" && !server);
+      if (!needs && deploy.kind === "command") {
+        // The endpoint should serve this model already; if it does not answer (a server that died, a deploy that
+        // failed half-way in a killed run), the deploy command brings it up again.
+        const probe = await createChatModel({ ...t, model: name, temperature: 0 });
+        needs = !(await answers(probe));
+        await probe.close?.();
+      }
+      if (needs) {
+        name = await deployRound(m, round, fp);
+        const probe = await createChatModel({ ...t, model: name, temperature: 0 });
+        try {
+          await waitUntilAnswers(probe, deploy.healthTimeoutMs);
+        } finally {
+          await probe.close?.();
+        }
+        o.store.states.set(DEPLOY_STATE, deployedKey, fp, { round, name });
+      }
+      const client = await createChatModel({ ...t, model: name, temperature: 0 });
+      return { model: new RoundChatModel(client, fp), context: await contextOf(m) };
     },
     async close() {
       await stopServer(server);
       server = undefined;
     },
   };
+}
+
+/** The combined PEFT adapter as a GGUF LoRA adapter (what llama.cpp and Ollama load), for the base folder. */
+function exportGgufAdapter(adapterDir: string, baseDir: string, out: string): void {
+  const { config } = loadModel(baseDir);
+  const a = loadPeft(adapterDir);
+  exportGgufLora(out, config, a.weights, a.config);
 }
 
 /** `breakfix serve` of a folder on the target's host and port, under the target's model name; output to logFile. */

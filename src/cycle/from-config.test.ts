@@ -65,7 +65,7 @@ describe("scenario from breakfix.yaml", () => {
       expect(seeds.probes.length).toBeGreaterThan(0);
       expect(s.curation.responder.id).toBe("templates");
       expect(s.curation.counterData).toBeUndefined();
-      expect(s.models.baseDir).toBe(DEMO_MODEL_DIR);
+      expect(s.models.base).toEqual({ kind: "folder", dir: DEMO_MODEL_DIR });
       const c = await s.curation.contamination();
       expect(c.missing).toEqual([]);
       expect(Object.keys(c.sets)).toEqual(["xstest"]);

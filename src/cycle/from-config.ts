@@ -39,7 +39,8 @@ import { DEFAULT_SUCCESS } from "../redteam/outcome.ts";
 import { loadSeeds, stratifiedLimit } from "../redteam/seeds.ts";
 import { converterFamily } from "../redteam/techniques.ts";
 import type { Store } from "../store/store.ts";
-import { fillDeployCommand, modelFingerprint, roundModelsFor } from "./deploy.ts";
+import type { ModelRef } from "../train/backends/types.ts";
+import { fillDeployCommand, type RoundModel, refFingerprint, roundModelsFor } from "./deploy.ts";
 import type { MeasuredSuite, Scenario, SuiteRole } from "./scenario.ts";
 
 /** A config key that cannot be used as written; the message starts with the key. */
@@ -112,7 +113,22 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
   const opened: ChatModel[] = [];
   const datasetsDir = o.datasetsDir ?? (existsSync(cfg.dataCache) ? cfg.dataCache : sharedDatasetsDir());
   try {
-    const baseDir = baseModelDir(cfg, o.baseModel);
+    const remote = cfg.training.backend === "openai";
+    if (remote && !cfg.training.openai)
+      throw new ScenarioConfigError(
+        "training.openai",
+        "training.backend openai needs training.openai.model (the base model to fine-tune)",
+      );
+    // The base: local weights to train, or (hosted fine-tuning) the provider's model id.
+    const base: ModelRef =
+      remote && cfg.training.openai
+        ? { kind: "remote", id: cfg.training.openai.model }
+        : { kind: "folder", dir: baseModelDir(cfg, o.baseModel) };
+    if (cfg.training.backend === "command" && !cfg.training.command)
+      throw new ScenarioConfigError(
+        "training.command",
+        "training.backend command needs training.command.run (see src/train/backends/command.ts)",
+      );
 
     // Judges: every expression parsed and every name looked up first; the judge model only when one needs it.
     const exprs: [string, string][] = [["judges.default", cfg.judges.default]];
@@ -180,10 +196,25 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
         `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
       );
     const local = cfg.target.provider === "builtin" || cfg.target.provider === "llamacpp";
-    if (!local && cfg.deploy.kind === "none")
+    if (remote && (local || cfg.deploy.kind !== "none"))
+      throw new ScenarioConfigError(
+        local ? "target.provider" : "deploy.kind",
+        "training.backend openai: the fine-tuned models are served by the API: the target must be openai-compatible (its baseUrl) with deploy.kind none",
+      );
+    if (!local && !remote && cfg.deploy.kind === "none")
       throw new ScenarioConfigError(
         "deploy.kind",
-        `a ${cfg.target.provider} target answers with whatever its server loaded: set deploy.kind to serve (breakfix serve runs each round's model) or command (your script deploys it)`,
+        `a ${cfg.target.provider} target answers with whatever its server loaded: set deploy.kind to serve (breakfix serve runs each round's model), command (your script deploys it), vllm or ollama`,
+      );
+    if ((cfg.deploy.kind === "vllm" || cfg.deploy.kind === "ollama") && cfg.training.method !== "lora")
+      throw new ScenarioConfigError(
+        "deploy.kind",
+        `${cfg.deploy.kind} deploys load LoRA adapters: set training.method lora`,
+      );
+    if (cfg.deploy.kind === "ollama" && !cfg.deploy.ollama)
+      throw new ScenarioConfigError(
+        "deploy.ollama",
+        "deploy.kind ollama needs deploy.ollama.baseModel (the Ollama model the adapters apply to)",
       );
     if (local && cfg.deploy.kind !== "none")
       throw new ScenarioConfigError(
@@ -197,7 +228,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
       );
     if (cfg.deploy.command) tryKey("deploy.command", () => fillDeployCommand(cfg.deploy.command ?? "", {}));
     const models = tryKey("deploy", () =>
-      roundModelsFor({ config: cfg, baseDir, store: o.store, ggufDir: path.join(o.workspace, "gguf"), log: o.log }),
+      roundModelsFor({ config: cfg, base, store: o.store, workDir: o.workspace, log: o.log }),
     );
     // An HTTP target must answer now unless a deploy step can bring it up (serve, command: see deploy.ts).
     if (
@@ -232,7 +263,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
       fixedRetention ??
       (typeof retentionCfg === "string"
         ? undefined
-        : await replayRetention(retentionCfg.file, baseDir, o, models.open.bind(models), cfg.target.maxTokens));
+        : await replayRetention(retentionCfg.file, base, o, models.open.bind(models), cfg.target.maxTokens));
     const jailbreakSpecs = specs.flat().filter((e) => e.spec?.variantFamilies);
     const redteamJudgeExpr = cfg.redteam.judge ?? cfg.judges.default;
     const refusalOnly = leaves(parsed.get(redteamJudgeExpr) ?? redteamJudgeExpr).every((l) => REFUSAL_JUDGES.has(l));
@@ -373,13 +404,13 @@ const REPLAY_KIND = "cycle.retention-replay";
  */
 async function replayRetention(
   file: string,
-  baseDir: string,
+  base: ModelRef,
   o: ScenarioBuildOptions,
-  open: (dir: string, round: number) => Promise<{ model: ChatModel }>,
+  open: (m: RoundModel, round: number) => Promise<{ model: ChatModel }>,
   maxTokens: number,
 ): Promise<RetentionSource> {
   const prompts = tryKey("curation.retention.file", () => loadUserProbes(file, "safe"));
-  const fp = modelFingerprint(baseDir);
+  const fp = refFingerprint(base);
   const answers = new Map<string, string>();
   const todo: Probe[] = [];
   for (const p of prompts) {
@@ -389,7 +420,7 @@ async function replayRetention(
   }
   if (todo.length) {
     o.log(`retention: the base model answers ${todo.length} benign prompts once (replayed in every round)`);
-    const { model } = await open(baseDir, 0);
+    const { model } = await open({ ref: base, adapters: [] }, 0);
     try {
       for (const p of todo) {
         const r = await model.chat({ messages: [{ role: "user", content: p.prompt }], temperature: 0, maxTokens });
