@@ -54,9 +54,21 @@ function repairTail(file: string): string {
   return keep;
 }
 
-/** Reads a run's JSONL record file (e.g. one copied from another machine). */
+/**
+ * Reads a run's JSONL record file (e.g. one copied from another machine). A record whose key appears again is counted
+ * once (the first copy): an export doubled by two concurrent runs (issue 23) must not count each item twice.
+ */
 export function readRecordsFile(file: string): ItemRecord[] {
-  return parseRecords(file, fs.readFileSync(file, "utf8"));
+  return uniqueByKey(parseRecords(file, fs.readFileSync(file, "utf8")));
+}
+
+function uniqueByKey(records: readonly ItemRecord[]): ItemRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => {
+    if (seen.has(r.key)) return false;
+    seen.add(r.key);
+    return true;
+  });
 }
 
 function parseRecords(file: string, text: string): ItemRecord[] {
@@ -105,7 +117,15 @@ export class JsonlDirSink implements ResultsSink {
     m = new Map();
     const file = this.runFile(runId);
     if (fs.existsSync(file)) {
-      for (const r of parseRecords(file, repairTail(file))) if (!m.has(r.key)) m.set(r.key, r);
+      const all = parseRecords(file, repairTail(file));
+      for (const r of all) if (!m.has(r.key)) m.set(r.key, r);
+      // Resume repairs a doubled export (two runs that appended the same records before run locks existed): the file
+      // is rewritten atomically with each record once, in first-seen order.
+      if (m.size < all.length) {
+        const tmp = `${file}.dedup-${process.pid}`;
+        fs.writeFileSync(tmp, [...m.values()].map((r) => `${JSON.stringify(r)}\n`).join(""));
+        fs.renameSync(tmp, file);
+      }
     }
     this.loaded.set(runId, m);
     return m;

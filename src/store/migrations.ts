@@ -255,6 +255,24 @@ END;`,
   ].join("\n"),
 });
 
+/**
+ * Version 4: run locks (issue 23). Not a result table: a row exists while a run holds its lock and is deleted when
+ * the run ends. `name` says what is locked (e.g. "bench:" + a hash of the command); `pid`, `host` and `token` say who
+ * holds it, so a lock left by a killed process is recognised as stale (its pid is gone on this host) and taken over.
+ */
+MIGRATIONS_LIST.push({
+  version: 4,
+  name: "run locks",
+  sql: `CREATE TABLE locks (
+  name TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  token TEXT NOT NULL,
+  acquired_at TEXT NOT NULL,
+  detail TEXT
+);`,
+});
+
 export const MIGRATIONS: readonly Migration[] = MIGRATIONS_LIST;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -5,7 +5,9 @@
  * ever written. Records are append-only: nothing is UPDATEd; status changes are new rows in `states`.
  * Batches (`putMany`, `store.transaction`) are atomic: a crash mid-batch leaves none of the batch behind.
  */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { z } from "zod";
@@ -537,6 +539,70 @@ export class Store {
     return this.reviewTable;
   }
 
+  /**
+   * Takes the run lock `name` (schema version 4) unless a live process holds it. A lock whose holder is gone (its pid
+   * no longer runs on this host, e.g. after kill -9) is stale and taken over. Check and take are one IMMEDIATE
+   * transaction, so of two processes racing for a free lock exactly one gets it. A lock held by another host is
+   * always treated as live (its pid cannot be checked from here).
+   */
+  tryLock(name: string, detail?: string): { acquired: true; lock: RunLock } | { acquired: false; holder: LockHolder } {
+    return this.transaction(() => {
+      const row = this.db.prepare("SELECT name, pid, host, acquired_at, detail FROM locks WHERE name = ?").get(name) as
+        | { name: string; pid: number; host: string; acquired_at: string; detail: string | null }
+        | undefined;
+      if (row && !(row.host === hostname() && !pidAlive(row.pid))) {
+        const holder: LockHolder = { name, pid: row.pid, host: row.host, acquiredAt: row.acquired_at };
+        if (row.detail !== null) holder.detail = row.detail;
+        return { acquired: false as const, holder };
+      }
+      const token = randomUUID();
+      this.db
+        .prepare("INSERT OR REPLACE INTO locks (name, pid, host, token, acquired_at, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(name, process.pid, hostname(), token, now(), detail ?? null);
+      const release = () => {
+        if (!this.db.open) return;
+        this.db.prepare("DELETE FROM locks WHERE name = ? AND token = ?").run(name, token);
+      };
+      return { acquired: true as const, lock: { name, stale: row !== undefined, release } };
+    });
+  }
+
+  /**
+   * Takes the run lock `name`, waiting while a live process holds it (polling every `pollMs`, default 250 ms; up to
+   * `timeoutMs`, default forever, then it throws naming the holder). `onWait` is called once, when the wait begins.
+   */
+  async waitLock(
+    name: string,
+    o: { detail?: string; pollMs?: number; timeoutMs?: number; onWait?: (holder: LockHolder) => void } = {},
+  ): Promise<RunLock> {
+    const started = Date.now();
+    let told = false;
+    for (;;) {
+      const r = this.tryLock(name, o.detail);
+      if (r.acquired) return r.lock;
+      if (!told) {
+        told = true;
+        o.onWait?.(r.holder);
+      }
+      if (o.timeoutMs !== undefined && Date.now() - started >= o.timeoutMs)
+        throw new Error(
+          `lock ${name} is held by pid ${r.holder.pid} on ${r.holder.host} since ${r.holder.acquiredAt}${r.holder.detail ? ` (${r.holder.detail})` : ""}`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 250));
+    }
+  }
+
+  /** The current holder of a lock, if any (stale or not). */
+  lockHolder(name: string): LockHolder | undefined {
+    const row = this.db.prepare("SELECT pid, host, acquired_at, detail FROM locks WHERE name = ?").get(name) as
+      | { pid: number; host: string; acquired_at: string; detail: string | null }
+      | undefined;
+    if (!row) return undefined;
+    const holder: LockHolder = { name, pid: row.pid, host: row.host, acquiredAt: row.acquired_at };
+    if (row.detail !== null) holder.detail = row.detail;
+    return holder;
+  }
+
   /** Whether the database has this table (an older, read-only opened workspace may lack newer ones). */
   hasTable(name: string): boolean {
     return (
@@ -622,5 +688,32 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/** Who holds a run lock. */
+export interface LockHolder {
+  name: string;
+  pid: number;
+  host: string;
+  acquiredAt: string;
+  detail?: string;
+}
+
+/** A held run lock; `stale` says it was taken over from a process that had died holding it. */
+export interface RunLock {
+  name: string;
+  stale: boolean;
+  release(): void;
+}
+
+/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
+export function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -23,13 +23,14 @@ import { BenchResults } from "../../benchmarks/store-sink.ts";
 import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
+import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, cliAction, runFailed, toCliError, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, numberFlag, runFailed, toCliError, withExitScheme } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
@@ -304,10 +305,9 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
     maxTokens: intOpt(o.maxTokens, "max-tokens", 1),
-    temperature: Number(o.temperature),
+    // OpenAI's range; 0 is greedy
+    temperature: numberFlag("temperature", o.temperature, { min: 0, max: 2 }),
   };
-  if (!Number.isFinite(sampling.temperature))
-    throw new CliError(`--temperature: '${o.temperature}' is not a number`, 2);
   const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
   if (!(level > 0 && level < 1))
     throw new CliError(`--confidence: expected a number in (0, 1), got '${o.confidence}'`, 2);
@@ -360,46 +360,28 @@ async function benchAction(o: BenchOptions): Promise<void> {
     systemPrompt: o.systemPrompt,
   };
   const sink = openResults(o.out, cfg.workspace);
-  const limitFlag = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
   const results: SuiteRunResult[] = [];
   let failures = 0;
-  for (const plan of planned) {
-    const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
-    const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });
-    const progress = progressReporter(o.progress);
-    const limit = limitFlag ?? plan.limit;
-    let result: SuiteRunResult;
-    try {
-      result = await runSuite(suite, target, {
-        sink,
-        sampling,
-        limit,
-        level,
-        samples,
-        onProgress: (p) => progress.update(p),
-      });
-    } catch (e) {
-      progress.stop();
-      if (!(e instanceof RunFailedError)) throw toCliError(e);
-      failures += e.failed;
-      process.stderr.write(`breakfix: ${e.message}\n`);
-      result = e.result;
-    }
-    progress.stop();
-    sink.writeSummary({
-      runId: result.runId,
-      suite: result.suite,
-      target: result.target,
-      judge: result.judge,
-      sampling: { ...sampling },
-      items: result.items,
-      finishedAt: new Date().toISOString(),
-      metrics: result.metrics,
+  // Two identical bench runs at once would both pay for every request and both append to the JSONL export (issue 23):
+  // the second waits for the first, then resumes from what it stored, sending nothing again.
+  const lock = await sink.db.store
+    .waitLock(benchLockName(o, cfg.workspace), {
+      detail: `breakfix bench (pid ${process.pid})`,
+      onWait: (h) =>
+        process.stderr.write(
+          `breakfix bench: an identical bench run (pid ${h.pid}, since ${h.acquiredAt}) holds this workspace; waiting for it to finish, then resuming from its results\n`,
+        ),
+    })
+    .catch((e: unknown) => {
+      sink.db.store.close();
+      throw e;
     });
-    results.push(result);
-    process.stdout.write(`${renderRun(result, { groups: o.groups ?? false })}\n\n`);
+  try {
+    await runPlanned();
+  } finally {
+    lock.release();
+    sink.db.store.close();
   }
-  sink.db.store.close();
   if (o.json) {
     const out = runsJson(results);
     // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
@@ -407,6 +389,55 @@ async function benchAction(o: BenchOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify(out)}\n`);
   }
   if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
+
+  async function runPlanned(): Promise<void> {
+    const limitFlag = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
+    for (const plan of planned) {
+      const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
+      const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });
+      const progress = progressReporter(o.progress);
+      const limit = limitFlag ?? plan.limit;
+      let result: SuiteRunResult;
+      try {
+        result = await runSuite(suite, target, {
+          sink,
+          sampling,
+          limit,
+          level,
+          samples,
+          onProgress: (p) => progress.update(p),
+        });
+      } catch (e) {
+        progress.stop();
+        if (!(e instanceof RunFailedError)) throw toCliError(e);
+        failures += e.failed;
+        process.stderr.write(`breakfix: ${e.message}\n`);
+        result = e.result;
+      }
+      progress.stop();
+      sink.writeSummary({
+        runId: result.runId,
+        suite: result.suite,
+        target: result.target,
+        judge: result.judge,
+        sampling: { ...sampling },
+        items: result.items,
+        finishedAt: new Date().toISOString(),
+        metrics: result.metrics,
+      });
+      results.push(result);
+      process.stdout.write(`${renderRun(result, { groups: o.groups ?? false })}\n\n`);
+    }
+  }
+}
+
+/**
+ * The lock of a bench invocation: what decides which requests it sends and where results go (the options that only
+ * change output or parallelism are left out), resolved against the working directory.
+ */
+export function benchLockName(o: BenchOptions, workspace: string): string {
+  const { json: _j, groups: _g, progress: _p, concurrency: _c, sequences: _s, ...rest } = o;
+  return `bench:${contentHash({ cwd: process.cwd(), workspace: path.resolve(workspace), ...rest })}`;
 }
 
 /**
