@@ -158,4 +158,35 @@ describe("openai backend killed with SIGKILL", () => {
     expect(dpoJob.model).toBe(sftModel);
     console.log("SIGKILL inside the DPO create: requests by route", JSON.stringify(server.counts));
   });
+
+  it("killed inside the upload of the SFT validation file (file made, id lost): the re-run finds it by name", async () => {
+    let victim: Run | undefined;
+    server = await startFineTuneServer({
+      onFileCreated: async (file) => {
+        if (victim && file.filename.endsWith("-sft-val.jsonl")) {
+          const v = victim;
+          victim = undefined;
+          v.child.kill("SIGKILL");
+          await v.exited;
+        }
+      },
+    });
+    const work = mkdtempSync(path.join(tmpdir(), "bf-openai-kill-"));
+    const { dir } = writeRoundData(path.join(work, "data"));
+    const workspace = path.join(work, "ws");
+
+    const first = startRunner(server, workspace, dir);
+    victim = first;
+    expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+    expect(writes(server)).toEqual({ jobs: 0, files: 2, cancels: 0 });
+    const valFile = [...server.files.values()].find((f) => f.filename.endsWith("-sft-val.jsonl"))!;
+
+    const second = startRunner(server, workspace, dir);
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(writes(server)).toEqual({ jobs: 2, files: 3, cancels: 0 });
+    expect(second.out.some((l) => l.includes(`found the val file ${valFile.id}`))).toBe(true);
+    expect(jobsOf(server, "supervised")[0].validation_file).toBe(valFile.id);
+    expect(result(second, "dpo")).toBe(jobsOf(server, "dpo")[0].fine_tuned_model);
+    console.log("SIGKILL inside an upload: requests by route", JSON.stringify(server.counts));
+  });
 });

@@ -18,7 +18,7 @@
  *   otherwise as the model it was tuned from.
  *
  * Every request is counted by route ("POST /v1/fine_tuning/jobs" ...), so tests can assert how many jobs were created.
- * Hooks (`onJobCreated`, `onJobPoll`) run inside the request handler before the answer goes out, so a test can kill a
+ * Hooks (`onFileCreated`, `onJobCreated`, `onJobPoll`) run inside the request handler before the answer goes out, so a test can kill a
  * client process at an exact point of the protocol.
  */
 import { randomBytes } from "node:crypto";
@@ -91,6 +91,8 @@ export interface FineTuneServerOptions {
   runningPolls?: number;
   /** Fails a job when it would start running: the job's `error`. */
   failJob?: (job: StandInJob) => JobError | undefined;
+  /** Runs inside POST /v1/files after the file exists, before the answer is sent. */
+  onFileCreated?: (file: StandInFile) => void | Promise<void>;
   /** Runs inside POST /v1/fine_tuning/jobs after the job exists, before the answer is sent. */
   onJobCreated?: (job: StandInJob) => void | Promise<void>;
   /** Runs inside GET /v1/fine_tuning/jobs/{id} after the job moved on, before the answer is sent. */
@@ -300,6 +302,7 @@ export async function startFineTuneServer(opts: FineTuneServerOptions = {}): Pro
       text,
     };
     files.set(f.id, f);
+    await opts.onFileCreated?.(f);
     return c.json(publicFile(f));
   });
   route("get", "/v1/files", (c) => {
