@@ -123,10 +123,6 @@ export function accelerateConfig(trl: TrlSettings, deepspeedFile?: string): Reco
     throw new TrlConfigError(
       `training.trl.machineRank: ${trl.machineRank} must be below numMachines (${trl.numMachines})`,
     );
-  if (multiNode && (trl.mainProcessIp === undefined || trl.mainProcessPort === undefined))
-    throw new TrlConfigError(
-      "training.trl.mainProcessIp and mainProcessPort: needed when numMachines > 1 (or set them in your launch command)",
-    );
   if (trl.numProcesses < trl.numMachines)
     throw new TrlConfigError(
       `training.trl.numProcesses: the total over all machines (${trl.numProcesses}) is below numMachines (${trl.numMachines})`,
@@ -146,8 +142,9 @@ export function accelerateConfig(trl: TrlSettings, deepspeedFile?: string): Reco
     use_cpu: false,
   };
   if (multiNode) {
-    base.main_process_ip = trl.mainProcessIp;
-    base.main_process_port = trl.mainProcessPort;
+    // Unset here: the launch command passes them (an sbatch script knows the first node only at run time).
+    if (trl.mainProcessIp !== undefined) base.main_process_ip = trl.mainProcessIp;
+    if (trl.mainProcessPort !== undefined) base.main_process_port = trl.mainProcessPort;
     base.same_network = false;
   }
   switch (trl.topology) {

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { z } from "zod";
@@ -250,9 +251,13 @@ describe("job folder", () => {
   it("refuses topologies that cannot run and unknown launch placeholders, naming the key", () => {
     const base = trlOf({});
     expect(() => accelerateConfig({ ...base, numProcesses: 4 })).toThrow(/training\.trl\.topology: single/);
-    expect(() => accelerateConfig({ ...base, topology: "ddp", numProcesses: 8, numMachines: 2 })).toThrow(
-      /mainProcessIp/,
-    );
+    expect(() =>
+      accelerateConfig({ ...base, topology: "ddp", numProcesses: 8, numMachines: 2, machineRank: 2 }),
+    ).toThrow(/training\.trl\.machineRank: 2 must be below numMachines \(2\)/);
+    // multi-node without an address: the launch command passes it (left out of the file, not invented)
+    const open = accelerateConfig({ ...base, topology: "ddp", numProcesses: 8, numMachines: 2 });
+    expect(open).toMatchObject({ num_machines: 2, same_network: false });
+    expect(open).not.toHaveProperty("main_process_ip");
     expect(() => fillLaunch("run {jobdir}", { job_dir: "/x" })).toThrow(TrlConfigError);
     expect(fillLaunch("sbatch --wait x.sh {job_dir} {stage}", { job_dir: "/a b/it's", stage: "sft" })).toBe(
       `sbatch --wait x.sh '/a b/it'\\''s' sft`,
@@ -336,5 +341,23 @@ describe("progress lines and adapter validation", () => {
     const dir = join(tmp, "bad-adapter");
     rmSync(dir, { recursive: true, force: true });
     expect(() => validateAdapter(dir, { r: 4, targets: ["q_proj"] })).toThrow(/adapter_config\.json: not found/);
+  });
+});
+
+describe("examples/sbatch-zero3.sh", () => {
+  const file = fileURLToPath(new URL("./examples/sbatch-zero3.sh", import.meta.url));
+  const text = readFileSync(file, "utf8");
+
+  it("is valid bash, and the launch line it documents fills in as a runnable command", () => {
+    expect(spawnSync("bash", ["-n", file]).status).toBe(0);
+    const launch = /launch: >-\n#\s+(.+)\n#\s+(.+)\n/.exec(text);
+    expect(launch).not.toBeNull();
+    const template = `${launch?.[1]} ${launch?.[2]}`;
+    const t = training({ trl: { topology: "zero3", numMachines: 2, numProcesses: 16, launch: template } });
+    const job = writeTrlJob(join(tmp, "sbatch job"), { stage: "sft", round: 2, model: "m", data: SFT, training: t });
+    expect(job.launch).toBe(
+      `sbatch --wait --nodes=2 --open-mode=append --output='${job.dir}'/train.log /shared/breakfix/sbatch-zero3.sh '${job.dir}' '${job.acceleratePath}' '${job.script}'`,
+    );
+    expect(readFileSync(job.runScript, "utf8")).toContain(job.launch);
   });
 });
