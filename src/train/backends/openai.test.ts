@@ -274,7 +274,7 @@ describe("openai backend against the fine-tuning stand-in", () => {
     expect(JSON.stringify(history)).not.toContain(server.apiKey);
   });
 
-  it("refuses a local folder, too few rows and a malformed row before any request", async () => {
+  it("refuses a local folder, too few rows and a malformed row before any request; no rows: stage skipped", async () => {
     server = await start();
     writeRoundData(path.join(work, "data"), 5);
     const t = training();
@@ -285,6 +285,9 @@ describe("openai backend against the fine-tuning stand-in", () => {
     await expect(backend.train("sft", makeJob(t, openAiStartModel(t), []))).rejects.toThrow(
       /has 5 rows; the fine-tuning API needs at least 10/,
     );
+    writeFileSync(path.join(work, "data", "dpo.jsonl"), "");
+    const skipped = await backend.train("dpo", makeJob(t, { kind: "remote", id: "ft:x:y:z:1" }, []));
+    expect(skipped).toMatchObject({ model: { kind: "remote", id: "ft:x:y:z:1" }, params: { skipped: "no rows" } });
     writeRoundData(path.join(work, "data2"));
     writeFileSync(path.join(work, "data2", "dpo.jsonl"), '{"prompt": [{"role": "user", "content": "x"}]}\n');
     await expect(backend.train("dpo", makeJob(t, openAiStartModel(t), [], path.join(work, "data2")))).rejects.toThrow(

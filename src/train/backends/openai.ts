@@ -280,6 +280,10 @@ export class OpenAiBackend implements TrainingBackend {
       text.trim() === "" ? [] : stage === "sft" ? toOpenAiChatRows(text, file) : toOpenAiPreferenceRows(text, file);
     const trainRows = convert(trainText, trainFile);
     const valRows = convert(valText, valFile);
+    if (trainRows.length === 0) {
+      log(`openai ${stage}: ${trainFile} has no rows; nothing to train, the model stays ${job.from.id}`);
+      return { stage, model: job.from, params: { backend: "openai", skipped: "no rows", baseModel: job.from.id } };
+    }
     if (trainRows.length < OPENAI_MIN_EXAMPLES)
       throw new Error(
         `openai ${stage}: ${trainFile} has ${trainRows.length} rows; the fine-tuning API needs at least ${OPENAI_MIN_EXAMPLES}`,
