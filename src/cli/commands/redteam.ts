@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
+import { contentHash } from "../../domain/hash.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
@@ -30,9 +31,9 @@ import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
 import { loadPersonaFile } from "../../redteam/persona-file.ts";
-import { makePersona, type Persona } from "../../redteam/personas.ts";
+import { BUILTIN_PERSONAS, makePersona, type Persona } from "../../redteam/personas.ts";
 import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
-import { Store } from "../../store/store.ts";
+import { type RunLock, Store } from "../../store/store.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError, cliAction, withExitScheme } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
@@ -296,6 +297,14 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     throw new CliError((e as Error).message, 2);
   }
   const pc = cfg.redteam.personas.find((p) => p.id === o.persona);
+  // A mistyped persona used to run a different campaign (every built-in technique) with exit 0 (issue 23).
+  if (!o.personas && !pc && !(o.persona in BUILTIN_PERSONAS)) {
+    const known = [...Object.keys(BUILTIN_PERSONAS), ...cfg.redteam.personas.map((p) => p.id)];
+    throw new CliError(
+      `--persona: unknown persona '${o.persona}'; known: ${known.join(", ")} (or define it in breakfix.yaml redteam.personas or a --personas file)`,
+      2,
+    );
+  }
   let persona: Persona;
   try {
     const fromFile = o.personas ? loadPersonaFile(o.personas, framings).find((p) => p.id === o.persona) : undefined;
@@ -338,7 +347,18 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
   let attacker: ChatModel | undefined;
   let judgeModel: ChatModel | undefined;
   const progress = progressReporter(o.progress && !o.json);
+  let lock: RunLock | undefined;
   try {
+    // Two identical campaigns at once would both pay for every attack (issue 23): the second waits for the first,
+    // then resumes from the records it stored.
+    if (!o.dryRun)
+      lock = await store.waitLock(redteamLockName(o, store.db.name), {
+        detail: `breakfix redteam (pid ${process.pid})`,
+        onWait: (h) =>
+          process.stderr.write(
+            `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
+          ),
+      });
     const targetOptions = { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency };
     target = await buildModel(targetOptions, "--target", rt);
     context = await targetContext(
@@ -417,8 +437,15 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     progress.stop();
     await Promise.all([target?.close?.(), attacker?.close?.(), judgeModel?.close?.(), context?.close?.()]);
     cache.close();
+    lock?.release();
     store.close();
   }
+}
+
+/** The lock of a campaign invocation: every option that decides what is sent (not output or parallelism). */
+export function redteamLockName(o: RedteamOptions, db: string): string {
+  const { json: _j, progress: _p, concurrency: _c, export: _e, ...rest } = o;
+  return `redteam:${contentHash({ cwd: process.cwd(), db: path.resolve(db), ...rest })}`;
 }
 
 export function registerRedteam(program: Command): void {

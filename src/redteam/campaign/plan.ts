@@ -99,9 +99,29 @@ export function planCampaign(input: PlanInput): Plan {
     perProbe.push(row);
   }
   // Interleave probes round-robin so a budget cut keeps every seed (and so every category) represented.
-  const attacks: PlannedAttack[] = [];
-  for (let i = 0; perProbe.some((r) => i < r.length); i++)
-    for (const r of perProbe) if (i < r.length) attacks.push(r[i]);
+  const interleaved = (rows: readonly PlannedAttack[][]): PlannedAttack[] => {
+    const out: PlannedAttack[] = [];
+    for (let i = 0; rows.some((r) => i < r.length); i++) for (const r of rows) if (i < r.length) out.push(r[i]);
+    return out;
+  };
+  let attacks = interleaved(perProbe);
+  // Under a budget smaller than the plan, the probes themselves are first taken round-robin over category x language
+  // strata: seeds usually come sorted by category, and a prefix of them would be all S1 (issue 23: --budget 40 drew
+  // only S1). Without a cut the plan keeps its order.
+  if (input.maxAttacks !== undefined && input.maxAttacks < attacks.length) {
+    const strata = new Map<string, PlannedAttack[][]>();
+    for (const r of perProbe) {
+      if (r.length === 0) continue;
+      const k = `${r[0].probe.category}\u0000${r[0].probe.language}`;
+      const list = strata.get(k);
+      if (list) list.push(r);
+      else strata.set(k, [r]);
+    }
+    const groups = [...strata.values()];
+    const ordered: PlannedAttack[][] = [];
+    for (let i = 0; groups.some((g) => i < g.length); i++) for (const g of groups) if (i < g.length) ordered.push(g[i]);
+    attacks = interleaved(ordered);
+  }
   const max = input.maxAttacks ?? attacks.length;
   if (!Number.isInteger(max) || max < 1)
     throw new Error(`campaign: budget must be a positive integer, got ${input.maxAttacks}`);
