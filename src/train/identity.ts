@@ -4,8 +4,19 @@
  * `breakfix train` resumes only a folder of the same run; a folder of another run (or one written before identities
  * existed) is refused with the differences named, or cleared first when the caller says so (`--overwrite`).
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 export const IDENTITY_FILE = "identity.json";
@@ -145,4 +156,72 @@ export function claimOutputFolder(outDir: string, id: RunIdentity, overwrite: bo
   }
   writeFileSync(join(outDir, IDENTITY_FILE), `${JSON.stringify(id, null, 2)}\n`);
   return state;
+}
+
+export const LOCK_FILE = ".lock";
+
+export interface FolderLockHolder {
+  pid: number;
+  host: string;
+  at: string;
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Locks an output folder for one training run (issue 23: two `breakfix train` runs on one --out both trained and
+ * wrote the same files). The lock is OUT/.lock, created exclusively and holding the owner's pid, host and a token;
+ * a second run waits while a live process holds it (`onWait` once) and takes over a lock whose process is gone on this
+ * host (kill -9). Returns the release function. Limit: two processes that find the same stale lock at the same
+ * moment can both take it over; a live holder is never displaced.
+ */
+export async function lockOutputFolder(
+  outDir: string,
+  o: { pollMs?: number; onWait?: (holder: FolderLockHolder) => void } = {},
+): Promise<() => void> {
+  const file = join(outDir, LOCK_FILE);
+  const token = randomUUID();
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(file, "wx");
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), token }));
+      } finally {
+        closeSync(fd);
+      }
+      return () => {
+        try {
+          if ((JSON.parse(readFileSync(file, "utf8")) as { token?: string }).token === token) unlinkSync(file);
+        } catch {
+          // already gone, or taken over: nothing of ours to release
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let holder: FolderLockHolder | undefined;
+    try {
+      holder = JSON.parse(readFileSync(file, "utf8")) as FolderLockHolder;
+    } catch {
+      // being written right now (or removed): look again shortly
+    }
+    if (holder && holder.host === hostname() && !pidAlive(holder.pid)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (holder && !told) {
+      told = true;
+      o.onWait?.(holder);
+    }
+    await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 250));
+  }
 }

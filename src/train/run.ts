@@ -11,7 +11,15 @@ import type { Executor } from "../nn/ir.ts";
 import { loadModel } from "../nn/model.ts";
 import { HfTokenizer } from "../nn/tokenizer.ts";
 import { exportGgufLora, exportMerged, exportPeft } from "./export.ts";
-import { claimOutputFolder, fileHash, flatSettings, modelFolderFingerprint, type RunIdentity } from "./identity.ts";
+import {
+  claimOutputFolder,
+  type FolderLockHolder,
+  fileHash,
+  flatSettings,
+  lockOutputFolder,
+  modelFolderFingerprint,
+  type RunIdentity,
+} from "./identity.ts";
 import { readPreferenceJsonl, readSftJsonl } from "./jsonl.ts";
 import { type ChatTokenizer, type LossOn, tokenizeConversation, tokenizePreference } from "./render.ts";
 import { type Example, type TrainEvents, type TrainOptions, type TrainResult, train } from "./trainer.ts";
@@ -61,6 +69,8 @@ export interface RunOptions {
    * start clean instead of refusing with OutputFolderError.
    */
   overwrite?: boolean;
+  /** Another process is training into outDir: this run waits for it (then resumes what it left). */
+  onLockWait?: (holder: FolderLockHolder) => void;
 }
 
 /**
@@ -125,6 +135,23 @@ export async function runTraining(o: RunOptions): Promise<RunSummary> {
     });
   const data = { train: tokenize(trainRows), eval: tokenize(evalRows) };
   mkdirSync(o.outDir, { recursive: true });
+  const release = await lockOutputFolder(o.outDir, { onWait: o.onLockWait });
+  try {
+    return await trainLocked(o, config, weights, tok, data, rows.length, () => droppedTooLong);
+  } finally {
+    release();
+  }
+}
+
+async function trainLocked(
+  o: RunOptions,
+  config: ReturnType<typeof loadModel>["config"],
+  weights: ReturnType<typeof loadModel>["weights"],
+  tok: ChatTokenizer,
+  data: { train: Example[]; eval: Example[] },
+  rowCount: number,
+  droppedTooLong: () => number,
+): Promise<RunSummary> {
   // Resume only a checkpoint of this very run (issue 23: changed data or settings used to resume the old checkpoint,
   // and a LoRA checkpoint resumed as full fine-tuning exported stray LoRA tensors).
   claimOutputFolder(o.outDir, runIdentity(o), o.overwrite === true);
@@ -148,10 +175,10 @@ export async function runTraining(o: RunOptions): Promise<RunSummary> {
   }
   const summary: RunSummary = {
     method: o.method,
-    rows: rows.length,
+    rows: rowCount,
     trainRows: data.train.length,
     evalRows: data.eval.length,
-    droppedTooLong,
+    droppedTooLong: droppedTooLong(),
     steps: res.steps,
     final: res.final,
     outputs,

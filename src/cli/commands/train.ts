@@ -187,6 +187,10 @@ export function registerTrain(program: Command): void {
             train: opts,
             exportMerged: f.mergedModel,
             overwrite: f.overwrite,
+            onLockWait: (h) =>
+              process.stderr.write(
+                `breakfix train: another training run (pid ${h.pid}, since ${h.at}) is writing ${f.out}; waiting for it to finish, then resuming from its checkpoint\n`,
+              ),
             events: {
               onResume: (step) => process.stderr.write(`resuming from checkpoint at step ${step}\n`),
               onStep: (m, total) => {
