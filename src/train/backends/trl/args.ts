@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../../../config/schema.ts";
+import { type Config, configSchema } from "../../../config/schema.ts";
 
 /** The versions train_trl.py and these names target (requirements.txt pins them). */
 export const TRL_TARGETS = {
@@ -132,24 +132,25 @@ export interface TrlArgs {
   peft: Record<string, unknown> | null;
   data: { train: string; eval?: string };
   output: string;
-  accelerate: { config_file: string; topology: TrlSettings["topology"]; deepspeed_config_file?: string };
+  accelerate: {
+    config_file: string;
+    topology: TrlSettings["topology"];
+    /** The same settings as config_file (accelerate.yaml), for the dry run, which reads no YAML. */
+    config: Record<string, unknown>;
+    deepspeed_config_file?: string;
+    deepspeed?: Record<string, unknown>;
+  };
   targets: typeof TRL_TARGETS;
 }
 
-/** The trl section with its defaults when breakfix.yaml has none (backend trl with no `trl:` mapping). */
+let defaults: TrlSettings | undefined;
+
+/** The trl section, with the schema's own defaults when breakfix.yaml has none (backend trl, no `trl:` mapping). */
 export function trlSettings(t: Training): TrlSettings {
-  return (
-    t.trl ?? {
-      launch: "accelerate launch --config_file {accelerate_config} {script}",
-      topology: "single",
-      numProcesses: 1,
-      numMachines: 1,
-      machineRank: 0,
-      precision: "bf16",
-      gradientAccumulation: 1,
-      timeoutMs: 86_400_000,
-    }
-  );
+  if (t.trl) return t.trl;
+  defaults ??= configSchema.parse({ training: { trl: {} } }).training.trl;
+  if (!defaults) throw new Error("unreachable: the schema gives training.trl defaults");
+  return defaults;
 }
 
 export function lossTypeArgs(loss: Training["dpo"]["loss"]): { loss_type: string[]; loss_weights?: number[] } {

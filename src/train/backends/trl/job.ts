@@ -257,12 +257,14 @@ export function writeTrlJob(dir: string, spec: TrlJobSpec): TrlJobFolder {
 
   const zeroStage = trl.topology === "zero2" ? 2 : trl.topology === "zero3" ? 3 : undefined;
   let deepspeedPath: string | undefined;
-  if (zeroStage) {
+  const deepspeed = zeroStage ? deepspeedConfig(zeroStage) : undefined;
+  if (deepspeed) {
     deepspeedPath = join(jobDir, "deepspeed.json");
-    writeAtomic(deepspeedPath, `${JSON.stringify(deepspeedConfig(zeroStage), null, 2)}\n`);
+    writeAtomic(deepspeedPath, `${JSON.stringify(deepspeed, null, 2)}\n`);
   }
   const acceleratePath = join(jobDir, "accelerate.yaml");
-  writeAtomic(acceleratePath, stringify(accelerateConfig(trl, deepspeedPath)));
+  const accelerate = accelerateConfig(trl, deepspeedPath);
+  writeAtomic(acceleratePath, stringify(accelerate));
 
   const requirements = join(jobDir, "requirements.txt");
   writeAtomic(requirements, requirementsTxt(trl.topology));
@@ -284,7 +286,8 @@ export function writeTrlJob(dir: string, spec: TrlJobSpec): TrlJobFolder {
     accelerate: {
       config_file: "accelerate.yaml",
       topology: trl.topology,
-      ...(deepspeedPath ? { deepspeed_config_file: "deepspeed.json" } : {}),
+      config: accelerate,
+      ...(deepspeed ? { deepspeed_config_file: "deepspeed.json", deepspeed } : {}),
     },
     targets: TRL_TARGETS,
   };

@@ -304,11 +304,15 @@ describe("train_trl.py", () => {
       bias: "none",
       task_type: "CAUSAL_LM",
     });
-    expect(r.accelerate).toEqual({
+    expect(r.accelerate).toMatchObject({
       config_file: "accelerate.yaml",
       topology: "zero3",
       deepspeed_config_file: "deepspeed.json",
+      config: { distributed_type: "DEEPSPEED", num_processes: 2, deepspeed_config: { zero3_init_flag: true } },
+      deepspeed: { zero_optimization: { stage: 3, stage3_gather_16bit_weights_on_model_save: true } },
     });
+    // the same settings as the YAML accelerate reads
+    expect(r.accelerate.config).toEqual(parse(readFileSync(job.acceleratePath, "utf8")));
     expect(r.rows).toEqual({ train: 1 });
     expect(r.data.train).toBe(join(job.dir, "data", "train.jsonl"));
     expect(r.output).toBe(join(job.dir, "output"));
