@@ -39,7 +39,10 @@ export const TRL_KEY_MAP: Readonly<Record<string, TrlKeyTarget>> = {
   "sft.enabled": { handledBy: "cycle", note: "whether the cycle runs the SFT stage at all" },
   "sft.lr": { to: ["SFTConfig.learning_rate"] },
   "sft.epochs": { to: ["SFTConfig.num_train_epochs"] },
-  "sft.batchSize": { to: ["SFTConfig.per_device_train_batch_size", "SFTConfig.per_device_eval_batch_size"] },
+  "sft.batchSize": {
+    to: ["SFTConfig.per_device_train_batch_size", "SFTConfig.per_device_eval_batch_size"],
+    note: "per process: the global batch is batchSize x numProcesses x gradientAccumulation",
+  },
   "sft.maxSeqLen": {
     to: ["SFTConfig.max_length", "DPOConfig.max_length"],
     note: "capped by the model's max_position_embeddings, as the local engine does; TRL truncates, the local engine drops",
@@ -47,7 +50,10 @@ export const TRL_KEY_MAP: Readonly<Record<string, TrlKeyTarget>> = {
   "dpo.enabled": { handledBy: "cycle", note: "whether the cycle runs the DPO stage at all" },
   "dpo.lr": { to: ["DPOConfig.learning_rate"] },
   "dpo.epochs": { to: ["DPOConfig.num_train_epochs"] },
-  "dpo.batchSize": { to: ["DPOConfig.per_device_train_batch_size", "DPOConfig.per_device_eval_batch_size"] },
+  "dpo.batchSize": {
+    to: ["DPOConfig.per_device_train_batch_size", "DPOConfig.per_device_eval_batch_size"],
+    note: "per process, as sft.batchSize",
+  },
   "dpo.beta": { to: ["DPOConfig.beta"] },
   "dpo.loss": {
     to: ["DPOConfig.loss_type", "DPOConfig.loss_weights"],
