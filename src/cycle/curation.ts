@@ -1,5 +1,5 @@
 /**
- * The curate step of a round: the break step's findings -> SFT rows and DPO pairs (the scenario's responder, judge,
+ * The curate step of a round: the break step's findings (less those a reviewer rejected) -> SFT rows and DPO pairs (the scenario's responder, judge,
  * counter-data and retention), decontaminated against every measured suite; the files go in the round's data folder
  * and every row in the store's dataset table.
  */
@@ -9,6 +9,7 @@ import type { DatasetCard } from "../curate/pipeline.ts";
 import { runCuration } from "../curate/run.ts";
 import type { Finding } from "../domain/types.ts";
 import type { Store } from "../store/store.ts";
+import { rejectedFindingIds } from "../view/reviews.ts";
 import type { ScenarioCuration } from "./scenario.ts";
 
 export interface CurateResult {
@@ -20,6 +21,8 @@ export interface CurateResult {
   card: DatasetCard;
   decontamination: Record<string, number>;
   missingSets: string[];
+  /** Findings left out because a reviewer marked their judgement wrong (breakfix view). */
+  rejectedByReview?: number;
 }
 
 export interface CurateOptions {
@@ -34,7 +37,10 @@ export interface CurateOptions {
   rel: (p: string) => string;
 }
 
-export async function curateStep(findings: readonly Finding[], o: CurateOptions): Promise<CurateResult> {
+export async function curateStep(all: readonly Finding[], o: CurateOptions): Promise<CurateResult> {
+  // Findings a reviewer marked wrong (the judge called a safe answer unsafe) never become fix data.
+  const rejected = rejectedFindingIds(o.store);
+  const findings = all.filter((f) => !rejected.has(f.id));
   const refs = await o.curation.contamination();
   // Never train on data that could not be checked against a benchmark the config reports.
   if (refs.missing.length)
@@ -69,5 +75,6 @@ export async function curateStep(findings: readonly Finding[], o: CurateOptions)
     card: res.card,
     decontamination: refs.sets,
     missingSets: refs.missing,
+    rejectedByReview: all.length - findings.length,
   };
 }

@@ -1,0 +1,92 @@
+/** The cycle's curate step leaves out findings whose judgement a reviewer marked wrong (breakfix view reviews). */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../config/load.ts";
+import { ContaminationIndex, DEFAULT_HYGIENE } from "../curate/hygiene.ts";
+import { TemplateResponder } from "../curate/responders.ts";
+import { contentHash } from "../domain/hash.ts";
+import { mulberry32 } from "../domain/random.ts";
+import { createJudge } from "../judges/registry.ts";
+import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
+import { identify } from "../redteam/identify.ts";
+import { Store } from "../store/store.ts";
+import { addReview } from "../view/reviews.ts";
+import { makeRecord } from "../view/testing/workspace.ts";
+import { curateStep } from "./curation.ts";
+
+describe("curate step", () => {
+  it("drops findings a reviewer rejected, and only those", async () => {
+    const store = Store.openFile(":memory:");
+    const rand = mulberry32(5);
+    const records = Array.from({ length: 30 }, (_, i) => makeRecord({ i, rand }));
+    const cs = new SqliteCampaignStore(store);
+    const id = contentHash({ campaign: "curate-step" });
+    cs.putCampaign({
+      id,
+      createdAt: "2026-12-01T00:00:00Z",
+      target: "t",
+      judge: "j",
+      persona: "low_skilled",
+      languages: ["en", "es"],
+      seed: 1,
+      seedsSource: "test",
+      round: 1,
+      minSeverity: 3,
+      recordIds: records.map((r) => r.id),
+      skipped: [],
+    });
+    for (const r of records) cs.putRecord(r);
+    const { findings, vulnerabilities } = identify(records, { round: 1, defaultSeverity: 3 });
+    cs.putFindings(id, findings, vulnerabilities);
+    expect(findings.length).toBeGreaterThan(2);
+    const config = {
+      ...defaultConfig(),
+      curation: { ...defaultConfig().curation, counterDataRatio: 0, retentionRatio: 0, valFraction: 0 },
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-curate-step-"));
+    const run = (round: number) =>
+      curateStep(findings, {
+        store,
+        runId: "r",
+        round,
+        config,
+        seed: 1,
+        dataDir: path.join(dir, `round-${round}`),
+        rel: (p) => p,
+        curation: {
+          responder: new TemplateResponder(),
+          judge: createJudge("refusal-patterns"),
+          contamination: async () => ({
+            index: new ContaminationIndex([], DEFAULT_HYGIENE),
+            sets: {},
+            missing: [],
+          }),
+        },
+      });
+    const before = await run(1);
+    expect(before.rejectedByReview).toBe(0);
+    // Which findings each round's fix data came from (row provenance).
+    const sources = (round: number) =>
+      readFileSync(path.join(dir, `round-${round}`, "sft.jsonl"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { provenance: { findingId?: string } }).provenance.findingId);
+    const victim = findings.find((f) => f.id === sources(1)[0]) as (typeof findings)[number] & { recordId: string };
+    addReview(store, {
+      targetKind: "redteam.record",
+      target: victim.recordId,
+      reviewer: "ann",
+      verdict: "wrong",
+      label: "full_refusal",
+      note: "the model refused; the judge misread it",
+    });
+    const after = await run(2);
+    expect(after.rejectedByReview).toBe(1);
+    expect(sources(1)).toContain(victim.id);
+    expect(sources(2)).not.toContain(victim.id);
+    expect(new Set(sources(2))).toEqual(new Set(sources(1).filter((f) => f !== victim.id)));
+    store.close();
+  });
+});
