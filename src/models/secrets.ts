@@ -93,3 +93,54 @@ export function resolveApiKey(src: SecretSource, env: NodeJS.ProcessEnv = proces
   }
   throw new Error(`environment variable ${src.apiKeyEnv} is not set (it should hold the API key)`);
 }
+
+/** Query parameters that carry credentials (`?api_key=`, `?key=`, Azure SAS `sig`, ...), matched case-insensitively. */
+const SECRET_QUERY = /^(api[-_]?key|key|token|access[-_]?token|auth|sig|signature|password|secret|x-api-key)$/i;
+
+export interface EndpointUrl {
+  /** The URL with credentials removed: what ids, records, logs and terminals get. */
+  url: string;
+  /** A key written in the URL's user-info (`https://user:KEY@host`, or `https://KEY@host`), if any. */
+  key?: string;
+  /** Credential query parameters, to be sent with every request (never part of `url`). */
+  query: Record<string, string>;
+}
+
+/**
+ * Takes secrets out of an endpoint URL (issue 23: a key written inside a target URL was printed and stored in every
+ * record's model id). User-info and credential query parameters are removed from the URL and registered with
+ * redactSecrets, so error messages that quote the original URL are scrubbed too. Not a URL: returned unchanged.
+ */
+export function splitEndpointUrl(raw: string): EndpointUrl {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return { url: raw, query: {} };
+  }
+  const out: EndpointUrl = { url: raw, query: {} };
+  if (u.username || u.password) {
+    const key = decodeURIComponent(u.password || u.username);
+    out.key = key;
+    registerSecret(key);
+    u.username = "";
+    u.password = "";
+  }
+  for (const [name, value] of [...u.searchParams]) {
+    if (!SECRET_QUERY.test(name)) continue;
+    out.query[name] = value;
+    registerSecret(value);
+    u.searchParams.delete(name);
+  }
+  if (out.key === undefined && Object.keys(out.query).length === 0) return out;
+  // URL writes a bare origin with a "/" and may leave a lone "?": keep the input's own shape
+  let clean = u.toString().replace(/\?$/, "");
+  if (!raw.split(/[?#]/)[0].endsWith("/") && !u.search && clean.endsWith("/")) clean = clean.slice(0, -1);
+  out.url = clean;
+  return out;
+}
+
+/** A URL safe to print or store: credentials removed (see splitEndpointUrl); other text unchanged. */
+export function redactUrl(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => splitEndpointUrl(m).url);
+}

@@ -3,6 +3,7 @@
  * field; JSON-schema requests use native structured outputs (`output_config.format`). The SDK's own retries are off:
  * the reliability wrapper retries and honours Retry-After.
  */
+
 import Anthropic, {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -10,6 +11,7 @@ import Anthropic, {
   APIUserAbortError,
 } from "@anthropic-ai/sdk";
 import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { splitEndpointUrl } from "../secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
 
@@ -46,7 +48,8 @@ export class AnthropicModel implements ChatModel {
 
   constructor(private readonly opts: AnthropicOptions) {
     if (!opts.model) throw new ModelError("anthropic provider: `model` is required", "config");
-    const base = (opts.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "");
+    // credentials written inside the URL never reach the id (records, tables); see splitEndpointUrl
+    const base = splitEndpointUrl(opts.baseUrl ?? "https://api.anthropic.com").url.replace(/\/+$/, "");
     this.id = `anthropic:${base}#${opts.model}`;
     this.client = new Anthropic({
       apiKey: opts.apiKey ?? "no-key", // never let the SDK read ANTHROPIC_API_KEY behind the config's back

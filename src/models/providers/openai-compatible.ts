@@ -11,6 +11,7 @@ import OpenAI, {
   AzureOpenAI,
 } from "openai";
 import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { splitEndpointUrl } from "../secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
 
@@ -66,23 +67,27 @@ export class OpenAICompatibleModel implements ChatModel {
 
   constructor(private readonly opts: OpenAICompatibleOptions) {
     if (!opts.model) throw new ModelError("openai-compatible provider: `model` is required", "config");
-    const base = (opts.azure?.endpoint ?? opts.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "");
+    // A key written inside the URL (user-info or ?api_key=) is sent as the API key / query parameter and kept out of
+    // the id, which every record stores and every table prints.
+    const endpoint = splitEndpointUrl(opts.azure?.endpoint ?? opts.baseUrl ?? "https://api.openai.com/v1");
+    const base = endpoint.url.replace(/\/+$/, "");
     this.id = `openai-compatible:${base}#${opts.model}`;
     this.structured = opts.structuredOutput ?? "json_schema";
     this.maxTokensField = opts.maxTokensField ?? "max_tokens";
     const common = {
       // A placeholder so the client never falls back to reading OPENAI_API_KEY on its own: keys come only from
       // the env var / secrets file named in the config.
-      apiKey: opts.apiKey ?? "no-key",
+      apiKey: opts.apiKey ?? endpoint.key ?? "no-key",
       maxRetries: 0,
       timeout: 24 * 3600_000, // the reliability wrapper owns timeouts (per attempt)
       defaultHeaders: opts.headers,
+      ...(Object.keys(endpoint.query).length ? { defaultQuery: endpoint.query } : {}),
       fetch: opts.fetch ?? createNodeFetch(),
     };
     this.client = opts.azure
       ? new AzureOpenAI({
           ...common,
-          endpoint: opts.azure.endpoint,
+          endpoint: base,
           apiVersion: opts.azure.apiVersion,
           deployment: opts.azure.deployment ?? opts.model,
         })
