@@ -129,6 +129,20 @@ describe("trl backend with a stand-in launch", () => {
     s.store.close();
   });
 
+  it("full fine-tuning: the output folder is the model (config, safetensors, tokenizer checked), no adapter", async () => {
+    const s = setup("full", { FAKE_TRL_NO_TOKENIZER: "1" });
+    const job = { ...s.job, training: { ...s.job.training, method: "full" as const } };
+    const backend = new TrlBackend({ pollMs: 20 });
+    await expect(backend.train("sft", job)).rejects.toThrow(/trl-sft\/output\/tokenizer\.json: not found/);
+    process.env.FAKE_TRL_NO_TOKENIZER = "";
+    const res = await backend.train("sft", job);
+    expect(res.model).toEqual({ kind: "folder", dir: join(job.outDir, "trl-sft", "output") });
+    expect(res.params.adapter).toBeUndefined();
+    expect((res.params.args as { peft: unknown }).peft).toBeNull();
+    expect(loadModel(join(job.outDir, "trl-sft", "output")).config).toEqual(loadModel(base).config);
+    s.store.close();
+  });
+
   it("kills a job that outlives training.trl.timeoutMs, with an error naming the key", async () => {
     const s = setup("timeout", {}, { launch: `python3 -c 'import time; time.sleep(60)'`, timeoutMs: 800 });
     const t0 = Date.now();

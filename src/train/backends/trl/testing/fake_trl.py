@@ -8,7 +8,8 @@ names and the base model's shapes) plus the tokenizer files. Standard library on
 
 Environment: FAKE_TRL_COUNTER (a file: one line appended per launch), FAKE_TRL_STEPS (default 3),
 FAKE_TRL_STEP_S (seconds per step, default 0.05), FAKE_TRL_BAD_MODULE (adapt this module too: an invalid adapter),
-FAKE_TRL_EXIT (exit with this status after the steps, writing nothing).
+FAKE_TRL_EXIT (exit with this status after the steps, writing nothing), FAKE_TRL_NO_TOKENIZER (full fine-tuning:
+leave the tokenizer out).
 """
 
 import json
@@ -55,6 +56,17 @@ def main():
         sys.exit(int(os.environ["FAKE_TRL_EXIT"]))
 
     model = args["model"]
+    out = os.path.join(job_dir, args["output"])
+    os.makedirs(out, exist_ok=True)
+    if args["peft"] is None:  # full fine-tuning: a model folder (here the start weights, as trainer.save_model writes)
+        for name in os.listdir(model):
+            if name.endswith(".safetensors") or name == "config.json":
+                shutil.copy(os.path.join(model, name), os.path.join(out, name))
+        if not os.environ.get("FAKE_TRL_NO_TOKENIZER"):
+            for name in ("tokenizer.json", "tokenizer_config.json"):
+                shutil.copy(os.path.join(model, name), os.path.join(out, name))
+        print(json.dumps({"breakfix": "end", "step": steps, "metrics": {}}), flush=True)
+        return
     with open(os.path.join(model, "config.json")) as f:
         cfg = json.load(f)
     hidden, inter = cfg["hidden_size"], cfg["intermediate_size"]
@@ -79,8 +91,6 @@ def main():
             p = f"base_model.model.model.layers.{layer}.{'self_attn' if mod in attn else 'mlp'}.{mod}"
             tensors[f"{p}.lora_A.weight"] = ([r, in_f], [rng.uniform(-0.1, 0.1) for _ in range(r * in_f)])
             tensors[f"{p}.lora_B.weight"] = ([out_f, r], [rng.uniform(-0.1, 0.1) for _ in range(out_f * r)])
-    out = os.path.join(job_dir, args["output"])
-    os.makedirs(out, exist_ok=True)
     write_safetensors(os.path.join(out, "adapter_model.safetensors"), tensors)
     config = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": model, "r": r,
               "lora_alpha": peft["lora_alpha"], "lora_dropout": peft["lora_dropout"],
