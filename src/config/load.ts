@@ -4,7 +4,7 @@
  *   breakfix.yaml: target.provider: expected one of openai-compatible, llamacpp, builtin, anthropic
  * and YAML syntax errors name the line and column.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
@@ -271,4 +271,43 @@ export function loadConfig(file?: string, cwd = process.cwd()): Config {
 /** The resolved config as YAML (what `breakfix config check` prints). */
 export function configToYaml(config: Config): string {
   return stringify(config, { lineWidth: 0 });
+}
+
+/**
+ * Files and folders a resolved config names that do not exist, as `key.path: no such file|folder PATH` lines
+ * (`breakfix config check` reports them; issue 23). Checked: every model section's adapter, secretsFile and local model
+ * (a llamacpp .gguf, a builtin folder given as a path), training.model, each benchmarks suite's path and file, and the
+ * red-team seeds, counter-data and retention files when they are paths (not names such as `world`). Not checked:
+ * deploy scripts, the workspace and the data cache (created on use), hub ids and remote paths.
+ */
+export function checkConfigFiles(config: Config): string[] {
+  const problems: string[] = [];
+  const need = (key: string, p: string | undefined, kind: "file" | "folder" | "either" = "either") => {
+    if (p === undefined || !path.isAbsolute(p)) return;
+    if (!existsSync(p)) {
+      problems.push(`${key}: no such ${kind === "either" ? "file or folder" : kind} ${p}`);
+      return;
+    }
+    const dir = statSync(p).isDirectory();
+    if (kind === "file" && dir) problems.push(`${key}: ${p} is a folder, expected a file`);
+    if (kind === "folder" && !dir) problems.push(`${key}: ${p} is a file, expected a folder`);
+  };
+  const models = { target: config.target, attacker: config.attacker, judge: config.judge, responder: config.responder };
+  for (const [name, m] of Object.entries(models)) {
+    if (!m) continue;
+    need(`${name}.secretsFile`, m.secretsFile, "file");
+    need(`${name}.adapter`, m.adapter);
+    if (m.provider === "llamacpp") need(`${name}.model`, m.model, "file");
+    if (m.provider === "builtin" && m.model !== "demo") need(`${name}.model`, m.model, "folder");
+  }
+  if (config.training.model !== "demo") need("training.model", config.training.model, "folder");
+  config.benchmarks.suites.forEach((s, i) => {
+    need(`benchmarks.suites.${i}.path`, s.path, "folder");
+    need(`benchmarks.suites.${i}.file`, s.file, "file");
+  });
+  need("redteam.seeds", config.redteam.seeds, "file");
+  need("curation.counterData", config.curation.counterData, "file");
+  const retention = config.curation.retention;
+  need("curation.retention", typeof retention === "string" ? retention : retention.file, "file");
+  return problems;
 }

@@ -11,6 +11,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import {
   ConfigError,
+  checkConfigFiles,
   configToYaml,
   loadConfigWithSource,
   OWN_MODEL_STARTER,
@@ -59,6 +60,15 @@ export function registerConfigCommands(program: Command): void {
       cliAction((file: string | undefined) => {
         try {
           const { config: resolved, file: used } = loadConfigWithSource(file);
+          // A config whose files are missing is not valid: the run would fail later, after paying for a model call.
+          const missing = checkConfigFiles(resolved);
+          if (missing.length) {
+            const shown = used ? path.relative(process.cwd(), used) || used : "(demo preset)";
+            throw new ConfigError(
+              shown,
+              missing.map((m) => `${shown}: ${m}`),
+            );
+          }
           process.stdout.write(
             `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo preset"}\n`,
           );

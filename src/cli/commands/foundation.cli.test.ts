@@ -3,7 +3,7 @@
  * (node bin/breakfix.js), as a user runs them.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -175,8 +175,22 @@ describe("breakfix init / config check", () => {
     const again = await inProcess(["init"], dir);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe("breakfix: breakfix.yaml already exists; pass --force to overwrite it\n");
+    // The starter names the user's own files: config check says which are still missing, then passes once they exist.
+    const missing0 = await inProcess(["config", "check"], dir);
+    expect(missing0.code).toBe(2);
+    expect(missing0.stderr).toContain(
+      `breakfix.yaml: training.model: no such folder ${path.join(dir, "checkpoints/my-model")}`,
+    );
+    expect(missing0.stderr).toContain(
+      `breakfix.yaml: curation.retention: no such file ${path.join(dir, "capability.jsonl")}`,
+    );
+    expect(missing0.stderr).toContain(
+      `breakfix.yaml: benchmarks.suites.2.file: no such file ${path.join(dir, "capability-heldout.jsonl")}`,
+    );
+    mkdirSync(path.join(dir, "checkpoints", "my-model"), { recursive: true });
+    for (const f of ["capability.jsonl", "capability-heldout.jsonl"]) writeFileSync(path.join(dir, f), "");
     const check0 = await inProcess(["config", "check"], dir);
-    expect(check0.code).toBe(0);
+    expect(check0.code, check0.stderr).toBe(0);
     expect(check0.stdout).toContain("provider: openai-compatible");
     expect((await inProcess(["init", "--force", "--all-keys"], dir)).code).toBe(0);
     expect(readFileSync(path.join(dir, "breakfix.yaml"), "utf8")).toBe(STARTER_CONFIG);
@@ -206,6 +220,55 @@ describe("breakfix init / config check", () => {
     const syntax = await inProcess(["config", "check"], dir);
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toMatch(/^breakfix: breakfix\.yaml:3:\d+: YAML syntax error: /);
+  });
+
+  it("config check names every file the config points to that does not exist (exit 2)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    writeFileSync(path.join(dir, "seeds.jsonl"), "");
+    writeFileSync(
+      path.join(dir, "breakfix.yaml"),
+      [
+        "target:",
+        "  provider: llamacpp",
+        "  model: models/missing.gguf",
+        "  adapter: adapters/gone",
+        "judge:",
+        "  provider: openai-compatible",
+        "  model: m",
+        "  baseUrl: http://127.0.0.1:1/v1",
+        "  apiKeyEnv: JUDGE_KEY",
+        "  secretsFile: secrets.env",
+        "training:",
+        "  model: base-model",
+        "benchmarks:",
+        "  suites:",
+        "    - name: harmbench",
+        "      path: data/harmbench",
+        "redteam:",
+        "  seeds: seeds.jsonl",
+        "curation:",
+        "  counterData: counter.jsonl",
+        "  retention:",
+        "    file: tasks.csv",
+        "",
+      ].join("\n"),
+    );
+    const r = await inProcess(["config", "check"], dir);
+    expect(r.code).toBe(2);
+    const lines = r.stderr
+      .replace(/^breakfix: /, "")
+      .trim()
+      .split("\n");
+    const at = (p: string) => path.join(dir, p);
+    expect(lines).toEqual([
+      `breakfix.yaml: target.adapter: no such file or folder ${at("adapters/gone")}`,
+      `breakfix.yaml: target.model: no such file ${at("models/missing.gguf")}`,
+      `breakfix.yaml: judge.secretsFile: no such file ${at("secrets.env")}`,
+      `breakfix.yaml: training.model: no such folder ${at("base-model")}`,
+      `breakfix.yaml: benchmarks.suites.0.path: no such folder ${at("data/harmbench")}`,
+      `breakfix.yaml: curation.counterData: no such file ${at("counter.jsonl")}`,
+      `breakfix.yaml: curation.retention: no such file ${at("tasks.csv")}`,
+    ]);
   });
 
   it("no config file: the demo preset", async () => {
