@@ -289,7 +289,13 @@ async function benchAction(o: BenchOptions): Promise<void> {
   }
   const cfg = loaded.config;
   const samples = o.samples !== undefined ? intOpt(o.samples, "samples", 1) : cfg.benchmarks.samples;
-  const planned = planSuites(o.suite, cfg.benchmarks.suites);
+  let planned: PlannedSuite[];
+  try {
+    planned = planSuites(o.suite, cfg.benchmarks.suites);
+  } catch (e) {
+    // an unknown suite name is a usage error
+    throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
+  }
   // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
   const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
   const sequences = o.sequences !== undefined ? intOpt(o.sequences, "sequences", 1) : undefined;

@@ -12,7 +12,7 @@ import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/type
 import { escapeForTerminal } from "../../redteam/escape.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, cliAction, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, numberFlag, withExitScheme } from "../errors.ts";
 
 interface FindingsOptions {
   campaign?: string;
@@ -26,11 +26,11 @@ interface FindingsOptions {
 function pickCampaign(cs: SqliteCampaignStore, id?: string): CampaignManifest {
   const all = cs.listCampaigns();
   if (all.length === 0)
-    throw new CliError("findings: no red-team campaign in the workspace (run `breakfix redteam` first)", 1);
+    throw new CliError("findings: no red-team campaign in the workspace (run `breakfix redteam` first)", 2);
   if (!id) return all.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
   const hits = all.filter((c) => c.id.startsWith(id));
   if (hits.length !== 1)
-    throw new CliError(`findings: campaign '${id}' ${hits.length ? "is ambiguous" : "not found"}`, 1);
+    throw new CliError(`findings: campaign '${id}' ${hits.length ? "is ambiguous" : "not found"}`, 2);
   return hits[0];
 }
 
@@ -73,7 +73,7 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
       if (ids.size !== 1)
         throw new CliError(
           `findings: '${id}' ${ids.size ? "is ambiguous" : "matches no record or finding of this campaign"}`,
-          1,
+          2,
         );
       const rec = res.records.find((r) => ids.has(r.id))!;
       process.stdout.write(`${o.json ? JSON.stringify(rec) : renderRecord(rec)}\n`);
@@ -86,7 +86,7 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
       );
       return;
     }
-    const top = Number(o.top);
+    const top = numberFlag("top", o.top, { min: 1, integer: true });
     const notSent = res.records.filter((r) => r.notSent).length;
     const lines = [
       `campaign ${manifest.id}  (${manifest.createdAt}, persona ${manifest.persona}, target ${manifest.target}, judge ${manifest.judge})`,

@@ -20,12 +20,12 @@ async function reportAction(run: string | undefined, o: { config?: string; works
   const store = Store.open(workspace);
   try {
     const runs = listCycleRuns(store);
-    if (runs.length === 0) throw new CliError(`report: no cycle run in ${workspace} (run \`breakfix cycle\` first)`, 1);
+    if (runs.length === 0) throw new CliError(`report: no cycle run in ${workspace} (run \`breakfix cycle\` first)`, 2);
     const hits = run ? runs.filter((r) => r.runId.startsWith(run)) : [runs[runs.length - 1]];
     if (hits.length !== 1)
       throw new CliError(
         `report: run '${run}' ${hits.length ? "is ambiguous" : "not found"}; runs: ${runs.map((r) => r.runId.slice(0, 16)).join(", ")}`,
-        1,
+        2,
       );
     const id = hits[0].runId;
     const out = o.out ? path.resolve(o.out) : runDirOf(workspace, id);
