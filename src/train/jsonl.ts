@@ -86,7 +86,8 @@ function readData(file: string): string {
     return readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder, not a file" : (err as Error).message;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder, not a file" : (err as Error).message;
     throw new DataFileError(file, [`${file}: ${why}`]);
   }
 }

@@ -80,7 +80,8 @@ describe("exit codes: 0 ok, 1 run failed, 2 usage/config error", () => {
     for (let i = 0; i < CASES.length; i += 4) {
       const batch = CASES.slice(i, i + 4);
       const runs = await Promise.all(batch.map(([args]) => runBreakfix(args, { cwd: dir })));
-      runs.forEach((r, j) => results.push({ args: batch[j][0].join(" "), code: r.code, stderr: r.stderr }));
+      for (const [j, r] of runs.entries())
+        results.push({ args: batch[j][0].join(" "), code: r.code, stderr: r.stderr });
     }
     for (let i = 0; i < CASES.length; i++) {
       const [, code, pattern] = CASES[i];
