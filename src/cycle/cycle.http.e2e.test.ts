@@ -78,8 +78,8 @@ const CAPABILITY = [
   "Convert 2 kilometres to metres.",
 ];
 
-function config(deployCommand: string): string {
-  return `workspace: ws
+function config(deployCommand: string, o: { workspace?: string; rounds?: number; training?: string } = {}): string {
+  return `workspace: ${o.workspace ?? "ws"}
 target:
   provider: openai-compatible
   baseUrl: http://127.0.0.1:${port}/v1
@@ -93,6 +93,7 @@ training:
   sft: {lr: 0.003, epochs: 12, batchSize: 8, maxSeqLen: 256}
   dpo: {enabled: false}
   maxSteps: 240
+${o.training ?? ""}
 deploy:
   kind: command
   command: ${JSON.stringify(deployCommand)}
@@ -116,7 +117,7 @@ benchmarks:
     - {name: harmbench, limit: 80}
     - {name: xstest, limit: 80}
 cycle:
-  rounds: 2
+  rounds: ${o.rounds ?? 2}
 `;
 }
 
@@ -159,6 +160,8 @@ function outcomes(store: Store, runId: string, round: number, suite: string): Ma
   return out;
 }
 
+let localRounds: { round: number; harmful_dr: number; iprr: number; vprr: number }[] = [];
+
 describe("the cycle on an HTTP target with no world code", () => {
   it("stops at a failing deploy with nothing lost, resumes after the fix, and improves the target", async () => {
     const cfg = path.join(tmp, "breakfix.yaml");
@@ -188,6 +191,7 @@ describe("the cycle on an HTTP target with no world code", () => {
       rounds: { round: number; harmful_dr: number; iprr: number; vprr: number; model: string }[];
     };
     expect(json.rounds.map((r) => r.round)).toEqual([0, 1, 2]);
+    localRounds = json.rounds;
 
     const store = Store.open(path.join(tmp, "ws"));
     try {
@@ -225,4 +229,34 @@ describe("the cycle on an HTTP target with no world code", () => {
       store.close();
     }
   }, 900_000);
+
+  it("training.backend command drives `breakfix train` as an external process with the local backend's results", async () => {
+    expect(localRounds.length, "the local run must come first").toBe(3);
+    const cfg = path.join(tmp, "breakfix.command.yaml");
+    const run = `node ${JSON.stringify(BREAKFIX_BIN)} train {stage} --model {model_dir} --data {data} --eval-data {eval_data} --out {out_dir} {breakfix_args}`;
+    writeFileSync(
+      cfg,
+      config("./deploy.sh {gguf} {port} {model}", {
+        workspace: "ws-command",
+        rounds: 1,
+        training: `  backend: command\n  command: {run: ${JSON.stringify(run)}}`,
+      }),
+    );
+    const res = await runBreakfix(["cycle", "--config", cfg, "--json"], { cwd: tmp });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/train-sft \(command\) node /);
+    expect(res.stderr).toMatch(/train-sft: trained \d+ steps/);
+    const json = JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "{}") as { rounds: typeof localRounds };
+    const lines: string[] = [];
+    for (const r of [0, 1]) {
+      const a = localRounds[r];
+      const b = json.rounds[r];
+      lines.push(
+        `round ${r}: harmful DR local ${a.harmful_dr.toFixed(3)} / command ${b.harmful_dr.toFixed(3)}, IPRR ${a.iprr.toFixed(3)} / ${b.iprr.toFixed(3)}, VPRR ${a.vprr.toFixed(3)} / ${b.vprr.toFixed(3)}`,
+      );
+      for (const k of ["harmful_dr", "iprr", "vprr"] as const)
+        expect(Math.abs(a[k] - b[k]), `${k} round ${r}`).toBeLessThanOrEqual(0.05);
+    }
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }, 600_000);
 });
