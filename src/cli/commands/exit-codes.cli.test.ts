@@ -67,6 +67,11 @@ const CASES: [string[], number, RegExp][] = [
   [train(), 2, /--data: x\.jsonl: no such file/],
   [["gguf", "inspect", "missing.gguf"], 2, /missing\.gguf: no such file/],
   [["serve", "--model", "missing-folder"], 2, /missing-folder: no such file or folder/],
+  [
+    ["serve", "--model", "missing-folder", "--port", "70000"],
+    2,
+    /--port: expected an integer >= 0 and <= 65535, got "70000"/,
+  ],
   [["data", "show", "nope"], 2, /unknown dataset 'nope'/],
   [["config", "check", "bad.yaml"], 2, /bad\.yaml: target\.provider: expected one of/],
   [["findings"], 2, /no red-team campaign in the workspace/],

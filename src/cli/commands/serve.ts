@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { createProvider } from "../../models/registry.ts";
 import { resolveApiKey } from "../../models/secrets.ts";
 import { startOpenAIServer } from "../../models/server.ts";
-import { CliError, cliAction, runFailed, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, numberFlag, runFailed, withExitScheme } from "../errors.ts";
 
 interface ServeFlags {
   model: string;
@@ -21,10 +21,8 @@ interface ServeFlags {
   apiKeyEnv?: string;
 }
 
-function int(v: string, flag: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`${flag}: expected an integer >= ${min}, got "${v}"`);
-  return n;
+function int(v: string, flag: string, min: number, max?: number): number {
+  return numberFlag(flag, v, { min, integer: true, ...(max === undefined ? {} : { max }) });
 }
 
 export function registerServe(program: Command): void {
@@ -42,7 +40,7 @@ export function registerServe(program: Command): void {
     .option("--api-key-env <NAME>", "require clients to send the key held in this environment variable")
     .action(
       cliAction(async (flags: ServeFlags) => {
-        const port = int(flags.port, "--port", 0);
+        const port = int(flags.port, "--port", 0, 65535);
         const sequences = int(flags.sequences ?? "4", "--sequences", 1);
         const isGguf = /\.gguf$/i.test(flags.model);
         const name = flags.name ?? path.basename(flags.model).replace(/\.gguf$/i, "");
