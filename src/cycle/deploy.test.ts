@@ -1,0 +1,263 @@
+/**
+ * Round-model deploys against local stand-ins of the servers' documented endpoints:
+ * - vLLM: POST /v1/load_lora_adapter {lora_name, lora_path}, POST /v1/unload_lora_adapter {lora_name}, and
+ *   /v1/chat/completions answering for the base model and every loaded adapter (vLLM's "Dynamically serving LoRA
+ *   adapters");
+ * - Ollama: HEAD/POST /api/blobs/sha256:<digest>, POST /api/create {model, from, adapters, stream: false} answering
+ *   {"status": "success"}, and its OpenAI-compatible /v1/chat/completions.
+ * Each round's model is deployed as ONE adapter on the base (the round's adapters combined exactly), targeted by its
+ * new name, checked to answer before use; a failing deploy stops with a clear error and works after the fix. The
+ * combination itself is checked against merging the adapters one after the other.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../config/load.ts";
+import { writeTinyHfModel } from "../models/testing/tiny-model.ts";
+import { loadModel } from "../nn/model.ts";
+import { Store } from "../store/store.ts";
+import { combineAdapters, mergeAdapterFolder } from "../train/backends/merge.ts";
+import { exportPeft, loadPeft } from "../train/export.ts";
+import { roundModelsFor } from "./deploy.ts";
+
+const dir = mkdtempSync(path.join(tmpdir(), "bf-deploy-"));
+const base = writeTinyHfModel(path.join(dir, "base"));
+
+/** A PEFT adapter with random A and B on q_proj and v_proj (a trained adapter's shape, not its values). */
+function randomAdapter(out: string, seed: number, r: number, alpha: number): string {
+  const { config } = loadModel(base);
+  let x = seed;
+  const rnd = () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648 - 0.5;
+  };
+  const w = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (let l = 0; l < config.numLayers; l++)
+    for (const m of ["q_proj", "v_proj"]) {
+      const name = `model.layers.${l}.self_attn.${m}`;
+      const outDim = m === "q_proj" ? config.numHeads * config.headDim : config.numKvHeads * config.headDim;
+      w.set(`${name}.lora_A.weight`, {
+        shape: [r, config.hiddenSize],
+        data: Float32Array.from({ length: r * config.hiddenSize }, rnd),
+      });
+      w.set(`${name}.lora_B.weight`, { shape: [outDim, r], data: Float32Array.from({ length: outDim * r }, rnd) });
+    }
+  exportPeft(out, w, { r, alpha, dropout: 0, targetModules: ["q_proj", "v_proj"] }, base);
+  return out;
+}
+
+const a1 = randomAdapter(path.join(dir, "a1"), 1, 4, 8);
+const a2 = randomAdapter(path.join(dir, "a2"), 2, 2, 2);
+
+describe("combineAdapters", () => {
+  it("is exactly the adapters merged one after the other (rank r1+r2, scaling 1)", () => {
+    const stepwise = mergeAdapterFolder(mergeAdapterFolder(base, a1, path.join(dir, "m1")), a2, path.join(dir, "m2"));
+    const combined = combineAdapters([a1, a2], path.join(dir, "combined"));
+    const once = mergeAdapterFolder(base, combined, path.join(dir, "m12"));
+    const c = loadPeft(combined).config;
+    expect([c.r, c.alpha]).toEqual([6, 6]);
+    const x = loadModel(stepwise).weights;
+    const y = loadModel(once).weights;
+    let maxDiff = 0;
+    let changed = 0;
+    for (const [n, t] of x) {
+      const u = y.get(n);
+      expect(u, n).toBeDefined();
+      const b = loadModel(base).weights.get(n);
+      for (let i = 0; i < t.data.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(Number(t.data[i]) - Number(u?.data[i])));
+        if (b && Math.abs(Number(t.data[i]) - Number(b.data[i])) > 1e-6) changed++;
+      }
+    }
+    expect(changed).toBeGreaterThan(100); // the adapters do change the weights
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+});
+
+interface Call {
+  method: string;
+  url: string;
+  body: string;
+}
+
+function body(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** A stand-in that serves /v1/chat/completions for the models in `models` and records every request. */
+async function standIn(
+  handle: (req: IncomingMessage, raw: Buffer, models: Set<string>) => { status: number; json?: unknown } | undefined,
+  models: Set<string>,
+): Promise<{ url: string; calls: Call[]; server: Server }> {
+  const calls: Call[] = [];
+  const server = createServer(async (req, res) => {
+    const raw = await body(req);
+    calls.push({ method: req.method ?? "", url: req.url ?? "", body: raw.toString("utf8").slice(0, 2000) });
+    const custom = handle(req, raw, models);
+    const reply = custom ?? chat(req, raw, models);
+    res.writeHead(reply.status, { "content-type": "application/json" });
+    res.end(reply.json === undefined ? "" : JSON.stringify(reply.json));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server };
+}
+
+function chat(req: IncomingMessage, raw: Buffer, models: Set<string>): { status: number; json: unknown } {
+  if (req.url !== "/v1/chat/completions") return { status: 404, json: { error: { message: "not found" } } };
+  const model = (JSON.parse(raw.toString("utf8")) as { model: string }).model;
+  if (!models.has(model)) return { status: 404, json: { error: { message: `model ${model} does not exist` } } };
+  return {
+    status: 200,
+    json: {
+      id: "c",
+      object: "chat.completion",
+      created: 0,
+      model,
+      choices: [{ index: 0, message: { role: "assistant", content: `answer from ${model}` }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    },
+  };
+}
+
+const servers: Server[] = [];
+afterAll(() => {
+  for (const s of servers) s.close();
+});
+
+function roundModels(yaml: string, workspace: string) {
+  const config = parseConfig(yaml, "breakfix.yaml", dir);
+  const store = Store.open(path.join(dir, workspace));
+  const models = roundModelsFor({
+    config,
+    base: { kind: "folder", dir: base },
+    store,
+    workDir: path.join(dir, workspace),
+    log: () => {},
+  });
+  return { models, store };
+}
+
+describe("deploy vllm", () => {
+  it("loads each round's combined adapter under a new name, unloads the older one, targets it; errors name the server", async () => {
+    let failLoad = true;
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          const b = JSON.parse(raw.toString("utf8")) as { lora_name: string; lora_path: string };
+          if (failLoad) return { status: 400, json: { error: { message: `cannot load ${b.lora_path}` } } };
+          readFileSync(path.join(b.lora_path, "adapter_config.json")); // the path must be a PEFT folder
+          models.add(b.lora_name);
+          return { status: 200 };
+        }
+        if (req.url === "/v1/unload_lora_adapter") {
+          models.delete((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 2000}\ntraining: {method: lora}\n`;
+    const { models, store } = roundModels(yaml, "ws-vllm");
+    try {
+      const r0 = await models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
+      expect((await r0.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toBe("answer from base-m");
+      expect(s.calls.filter((c) => c.url.includes("lora"))).toHaveLength(0); // the base needs no deploy
+      const round1 = { ref: { kind: "folder" as const, dir: path.join(dir, "m1") }, adapters: [a1] };
+      await expect(models.open(round1, 1)).rejects.toThrow(
+        /deploy\.vllm: .*load_lora_adapter answered 400: .*cannot load/,
+      );
+      failLoad = false; // the fix
+      const r1 = await models.open(round1, 1);
+      const name1 = (await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content.replace(
+        "answer from ",
+        "",
+      );
+      expect(name1).toMatch(/^base-m-r1-[0-9a-f]{8}$/);
+      const round2 = { ref: { kind: "folder" as const, dir: path.join(dir, "m2") }, adapters: [a1, a2] };
+      const r2 = await models.open(round2, 2);
+      const name2 = (await r2.model.chat({ messages: [{ role: "user", content: "hi" }] })).content.replace(
+        "answer from ",
+        "",
+      );
+      expect(name2).toMatch(/^base-m-r2-/);
+      const loads = s.calls.filter((c) => c.url === "/v1/load_lora_adapter").map((c) => JSON.parse(c.body));
+      expect(loads.at(-1).lora_name).toBe(name2);
+      // Round 2 is ONE adapter of rank 4 + 2 on the base.
+      expect(JSON.parse(readFileSync(path.join(loads.at(-1).lora_path, "adapter_config.json"), "utf8")).r).toBe(6);
+      const unloads = s.calls
+        .filter((c) => c.url === "/v1/unload_lora_adapter")
+        .map((c) => JSON.parse(c.body).lora_name);
+      expect(unloads).toEqual([name1]);
+      // Opening the deployed round again (a resumed cycle) deploys nothing.
+      const before = s.calls.length;
+      await models.open(round2, 2);
+      expect(s.calls.slice(before).some((c) => c.url.includes("lora_adapter"))).toBe(false);
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
+
+describe("deploy ollama", () => {
+  it("uploads the round's GGUF adapter as a blob once and creates a model from the base with it", async () => {
+    const blobs = new Map<string, Buffer>();
+    let badCreate = true;
+    const s = await standIn(
+      (req, raw, models) => {
+        const m = /^\/api\/blobs\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? "");
+        if (m && req.method === "HEAD") return { status: blobs.has(m[1]) ? 200 : 404 };
+        if (m && req.method === "POST") {
+          const digest = `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+          if (digest !== m[1]) return { status: 400, json: { error: "digest mismatch" } };
+          blobs.set(digest, raw);
+          return { status: 201 };
+        }
+        if (req.url === "/api/create") {
+          const b = JSON.parse(raw.toString("utf8")) as {
+            model: string;
+            from: string;
+            adapters: Record<string, string>;
+          };
+          if (badCreate) return { status: 500, json: { error: `pull model manifest: file does not exist: ${b.from}` } };
+          const digest = Object.values(b.adapters)[0];
+          if (b.from !== "llama-base" || !blobs.has(digest)) return { status: 400, json: { error: "bad request" } };
+          expect(blobs.get(digest)?.subarray(0, 4).toString("latin1")).toBe("GGUF");
+          models.add(b.model);
+          return { status: 200, json: { status: "success" } };
+        }
+        return undefined;
+      },
+      new Set(["llama-base"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\ndeploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n`;
+    const { models, store } = roundModels(yaml, "ws-ollama");
+    try {
+      const round1 = { ref: { kind: "folder" as const, dir: path.join(dir, "m2") }, adapters: [a1, a2] };
+      await expect(models.open(round1, 1)).rejects.toThrow(
+        /deploy\.ollama: .*\/api\/create answered 500: .*llama-base/,
+      );
+      badCreate = false;
+      const r1 = await models.open(round1, 1);
+      expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toMatch(
+        /^answer from llama-base-r1-/,
+      );
+      expect(s.calls.filter((c) => c.method === "POST" && c.url.startsWith("/api/blobs/"))).toHaveLength(1);
+      expect(s.calls.filter((c) => c.url === "/api/create")).toHaveLength(2);
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
