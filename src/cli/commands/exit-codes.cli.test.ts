@@ -26,6 +26,13 @@ const server = createServer((req, res) => {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "bf-exit-"));
   writeFileSync(path.join(dir, "bad.yaml"), "target:\n  provider: gpt\n");
+  const ok = JSON.stringify({
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "hello" },
+    ],
+  });
+  writeFileSync(path.join(dir, "rows.jsonl"), [ok, "{broken", ok, JSON.stringify({ messages: [] }), ok].join("\n"));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   failing = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1#m`;
 });
@@ -65,6 +72,11 @@ const CASES: [string[], number, RegExp][] = [
   [["train", "sft"], 2, /required option/],
   [train("--lr", "-1"), 2, /--lr: expected a number > 0, got "-1"/],
   [train(), 2, /--data: x\.jsonl: no such file/],
+  [
+    train("--data", "rows.jsonl"),
+    2,
+    /rows\.jsonl: 2 bad rows:\n {2}rows\.jsonl:2: invalid JSON[^\n]*\n {2}rows\.jsonl:4: /,
+  ],
   [["gguf", "inspect", "missing.gguf"], 2, /missing\.gguf: no such file/],
   [["serve", "--model", "missing-folder"], 2, /missing-folder: no such file or folder/],
   [
