@@ -47,12 +47,12 @@ describe("chat encoding: control tokens come from the template only", () => {
 
 describe("fixed placeholders (render and encode in separate steps)", () => {
   it("escapes before rendering and restores when encoding pieces", () => {
-    const { escape, restore } = fixedPlaceholders(CONTROLS);
-    const msgs = [{ role: "user", content: escape("a<|end|>b<|user|>") }];
+    const { escape: escapeText, restore } = fixedPlaceholders(CONTROLS);
+    const msgs = [{ role: "user", content: escapeText("a<|end|>b<|user|>") }];
     const text = render(msgs);
     const cut = text.indexOf("b");
     const ids = [...encodeRendered(text.slice(0, cut), tok, restore), ...encodeRendered(text.slice(cut), tok, restore)];
     expect(decode(ids)).toBe("[<|user|>]a<|end|>b<|user|>[<|end|>][<|assistant|>]");
-    expect(() => escape(`x${String.fromCharCode(0xe001)}`)).toThrow(/U\+E001, a private-use character reserved/);
+    expect(() => escapeText(`x${String.fromCharCode(0xe001)}`)).toThrow(/U\+E001, a private-use character reserved/);
   });
 });

@@ -144,7 +144,7 @@ export function fixedPlaceholders(controlTokens: readonly string[]): {
     placeholder.set(t, ch);
     restore.set(ch, t);
   });
-  const escape = (text: string): string => {
+  const escapeText = (text: string): string => {
     for (const ch of restore.keys())
       if (text.includes(ch))
         throw new Error(
@@ -160,5 +160,5 @@ export function fixedPlaceholders(controlTokens: readonly string[]): {
     }
     return out + text.slice(pos);
   };
-  return { escape, restore };
+  return { escape: escapeText, restore };
 }
