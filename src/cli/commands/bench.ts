@@ -241,7 +241,7 @@ interface BenchOptions {
   concurrency?: string;
   sequences?: string;
   adapter?: string;
-  maxTokens: string;
+  maxTokens?: string;
   temperature: string;
   systemPrompt?: string;
   framings?: string[];
@@ -310,7 +310,9 @@ async function benchAction(o: BenchOptions): Promise<void> {
     : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
-    maxTokens: intOpt(o.maxTokens, "max-tokens", 1),
+    // The config's answer budget unless the flag says otherwise: the demo preset's 64 fits the demo model's 256-token
+    // context, where a fixed 512 made every item of `bench --suite demo` a context overflow once the engines checked it.
+    maxTokens: o.maxTokens !== undefined ? intOpt(o.maxTokens, "max-tokens", 1) : cfg.target.maxTokens,
     // OpenAI's range; 0 is greedy
     temperature: numberFlag("temperature", o.temperature, { min: 0, max: 2 }),
   };
@@ -549,7 +551,7 @@ export function registerBench(program: Command): void {
       "--sequences <n>",
       `parallel sequences of a local target (llama.cpp; builtin: batch size); default for llama.cpp: --concurrency, else ${BENCH_SEQUENCES} for a GGUF up to 2 GiB, 4 above`,
     )
-    .option("--max-tokens <n>", "max new tokens per answer", String(DEFAULT_SAMPLING.maxTokens))
+    .option("--max-tokens <n>", "max new tokens per answer (default: the config's target.maxTokens)")
     .option("--temperature <t>", "sampling temperature (0 = greedy)", "0")
     .option("--system-prompt <text>", "a system prompt put before every probe")
     .option("--framings <files...>", "extra jailbreak framing files (YAML/JSON)")
