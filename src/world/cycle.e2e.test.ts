@@ -8,9 +8,12 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runBreakfix } from "../cli/testing.ts";
 import { DEMO_MODEL_DIR } from "../models/registry.ts";
+import type { AttackRecord } from "../redteam/campaign/types.ts";
+import { startView } from "../view/server.ts";
 import { buildWorldModel } from "./build.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-"));
@@ -46,7 +49,7 @@ function runCycle(workspace: string, killOn?: RegExp): Promise<CliRun> {
   return runBreakfix(args(workspace), { cwd: tmp, killOn });
 }
 
-function lastJson(stdout: string): { rounds: Record<string, unknown>[] } {
+function lastJson(stdout: string): { runId?: string; rounds: Record<string, unknown>[] } {
   const lines = stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]);
 }
@@ -80,7 +83,11 @@ function storeCounts(workspace: string): Record<string, number> {
   }
 }
 
-let reference: { json: { rounds: Record<string, unknown>[] }; counts: Record<string, number>; run: CliRun };
+let reference: {
+  json: { runId?: string; rounds: Record<string, unknown>[] };
+  counts: Record<string, number>;
+  run: CliRun;
+};
 
 beforeAll(async () => {
   const built = await buildWorldModel({
@@ -200,4 +207,62 @@ describe("breakfix cycle", () => {
     expect(rt.code, rt.stderr).toBe(0);
     expect(rt.stderr).not.toMatch(/world build|not built/);
   }, 300_000);
+
+  it("breakfix view renders the quick cycle's workspace in Chromium: every page, no console error, no off-host request, filter counts from the store", async () => {
+    expect(reference, "the end-to-end test must run first").toBeDefined();
+    const runId = String(reference.json.runId);
+    const server = await startView({ workspace: path.join(tmp, "ws-reference"), reviewer: "tester" });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+    });
+    const errors: string[] = [];
+    const external: string[] = [];
+    try {
+      const records = server.store.artifacts.list<AttackRecord>("redteam.record").map((r) => r.value);
+      expect(records.length).toBeGreaterThan(0);
+      const page = await browser.newPage();
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(`${page.url()}: ${m.text()}`);
+      });
+      page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.message}`));
+      page.on("request", (r) => {
+        if (new URL(r.url()).hostname !== "127.0.0.1") external.push(r.url());
+      });
+      for (const [p, title] of [
+        ["/", "Runs"],
+        ["/attacks", "Attack records"],
+        ["/attacks?finding=1", "Findings"],
+        ["/heatmap", "Heat map"],
+        ["/vulnerabilities", "Vulnerabilities"],
+        [`/attack/${records[0].id}`, "Attack"],
+        [`/cycle/${runId}`, "Cycle"],
+        ["/training", "Training runs"],
+        ["/reviews", "Reviews"],
+        ["/compare", "Compare two runs"],
+      ] as const) {
+        const res = await page.goto(new URL(p, server.url).href, { waitUntil: "load" });
+        expect(res?.status(), p).toBe(200);
+        expect(await page.locator("h1").textContent(), p).toContain(title);
+      }
+      // The cycle page carries the report's charts; the filters count what the store holds.
+      await page.goto(new URL(`/cycle/${runId}`, server.url).href);
+      expect(await page.locator("figure svg").count()).toBeGreaterThan(0);
+      for (const lang of ["en", "es"]) {
+        await page.goto(new URL(`/attacks?language=${lang}`, server.url).href);
+        expect(Number(await page.locator("#match-count").getAttribute("data-total")), lang).toBe(
+          records.filter((r) => r.attack.language === lang).length,
+        );
+      }
+      await page.goto(new URL("/attacks?outcome=success", server.url).href);
+      expect(Number(await page.locator("#match-count").getAttribute("data-total"))).toBe(
+        records.filter((r) => r.success).length,
+      );
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 120_000);
 });

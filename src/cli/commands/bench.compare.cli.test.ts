@@ -78,6 +78,16 @@ beforeAll(async () => {
     "--out",
     path.join(dir, "s9"),
     "--lora",
+    // The adapter this test was sized for (attention projections, scale 2); with no breakfix.yaml the training
+    // defaults are the demo preset's (MLP-only, scale 1), which are tuned for the cycle's 8-epoch rounds.
+    "--lora-targets",
+    "q_proj,k_proj,v_proj,o_proj",
+    "--lora-r",
+    "16",
+    "--lora-alpha",
+    "32",
+    "--lora-dropout",
+    "0.05",
     "--max-steps",
     "54",
     "--batch-size",

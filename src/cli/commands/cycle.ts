@@ -12,7 +12,7 @@ import type { Config } from "../../config/schema.ts";
 import { type CycleBudgets, runCycle } from "../../cycle/cycle.ts";
 import { ScenarioConfigError, scenarioFromConfig } from "../../cycle/from-config.ts";
 import { Store } from "../../store/store.ts";
-import { CliError } from "../errors.ts";
+import { CliError, withExitScheme } from "../errors.ts";
 
 interface CycleFlags {
   config?: string;
@@ -148,7 +148,7 @@ async function cycleAction(f: CycleFlags): Promise<void> {
 }
 
 export function registerCycle(program: Command): void {
-  program
+  const cmd = program
     .command("cycle")
     .description("Run the break-fix cycle (measure, break, identify, curate, post-train) until the release gates pass")
     .option("--config <file>", "breakfix.yaml (default: found in this folder; none = the demo preset)")
@@ -167,4 +167,5 @@ export function registerCycle(program: Command): void {
     )
     .option("--json", 'print {"runId", "rounds": [...], "releaseCandidate"} as one JSON object on the last line')
     .action(cycleAction);
+  withExitScheme(cmd);
 }
