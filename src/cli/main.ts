@@ -5,7 +5,7 @@
 import { Command } from "commander";
 import { registerWorldPlugin } from "../world/plugin.ts";
 import { commands } from "./commands/index.ts";
-import { CliError } from "./errors.ts";
+import { CliError, withExitScheme } from "./errors.ts";
 
 export function buildProgram(): Command {
   // The composition root: the demo world is a plug-in (its seeds, judge, curation sources and suites, named world and
@@ -18,7 +18,8 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError();
   for (const register of commands) register(program);
-  return program;
+  // One exit-code scheme for everything commander itself rejects (unknown commands and options): 2.
+  return withExitScheme(program);
 }
 
 async function main(argv: string[]): Promise<void> {

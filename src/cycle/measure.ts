@@ -9,11 +9,9 @@ import { defectRateMetrics, isDefectJudgement } from "../benchmarks/metrics.ts";
 import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
 import type { ItemRecord, ResultsSink, SuiteMetric, SuiteRunResult } from "../benchmarks/types.ts";
 import type { Metric } from "../domain/types.ts";
+import { CONTEXT_OVERFLOW_PATTERN } from "../models/errors.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
 import type { MeasuredSuite, SuiteRole } from "./scenario.ts";
-
-/** The failure a prompt longer than the model's context gives (builtin provider), the same on every attempt. */
-const CONTEXT_OVERFLOW = /exceeds the model's \S+ positions/;
 
 export interface MeasureOptions {
   suites: readonly MeasuredSuite[];
@@ -124,7 +122,7 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
     } catch (e) {
       // Items that cannot fit the model's context fail identically on every re-run: they are left out and counted
       // (reported with the figures). Any other failure stops the step, so a re-run retries it.
-      if (!(e instanceof RunFailedError) || !e.reasons.every(([why]) => CONTEXT_OVERFLOW.test(why))) throw e;
+      if (!(e instanceof RunFailedError) || !e.reasons.every(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why))) throw e;
       skipped[ms.suite.name] = e.failed;
       results.push(e.result);
     }

@@ -96,10 +96,13 @@ export function toModelError(err: unknown): ModelError {
   return new ModelError(msg, "network", { cause: err });
 }
 
+/** What contextOverflowError says (the same on every engine): an item that can never run on this model. */
+export const CONTEXT_OVERFLOW_PATTERN = /exceeds the model's \S+ positions/;
+
 /**
  * The error every local engine (builtin, llama.cpp) gives a prompt that does not fit its context, with the same
- * wording on each (kind "client": serve answers 400; the red team's isContextOverflow recognises it; bench records the
- * item as failed, never as a verdict).
+ * wording on each (kind "client": serve answers 400; the red team's isContextOverflow recognises it; bench and the
+ * cycle report such an item as not run, never as a verdict).
  */
 export function contextOverflowError(promptTokens: number, maxTokens: number, limit: number): ModelError {
   return new ModelError(

@@ -27,6 +27,7 @@ import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
+import { CONTEXT_OVERFLOW_PATTERN } from "../../models/errors.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
@@ -370,6 +371,8 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const sink = openResults(o.out, cfg.workspace);
   const results: SuiteRunResult[] = [];
   let failures = 0;
+  /** Items per suite left out because they are longer than the model's context. */
+  const notRun: Record<string, number> = {};
   // Two identical bench runs at once would both pay for every request and both append to the JSONL export (issue 23):
   // the second waits for the first, then resumes from what it stored, sending nothing again.
   const lock = await sink.db.store
@@ -394,6 +397,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     const out = runsJson(results);
     // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
     if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
+    if (Object.keys(notRun).length) out.notRun = notRun;
     process.stdout.write(`${JSON.stringify(out)}\n`);
   }
   if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
@@ -418,8 +422,17 @@ async function benchAction(o: BenchOptions): Promise<void> {
       } catch (e) {
         progress.stop();
         if (!(e instanceof RunFailedError)) throw toCliError(e);
-        failures += e.failed;
-        process.stderr.write(`breakfix: ${e.message}\n`);
+        // Items longer than the model's context fail the same way on every attempt: they are reported as not run
+        // (left out of the figures), never as a verdict and never as a failure a re-run could fix.
+        const tooLong = e.reasons.filter(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why)).reduce((a, [, n]) => a + n, 0);
+        if (tooLong) {
+          notRun[suite.name] = tooLong;
+          process.stderr.write(
+            `breakfix: ${suite.name}: ${tooLong} items not run: longer than the model's context (${e.reasons.find(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why))?.[0]}); left out of the figures\n`,
+          );
+        }
+        failures += e.failed - tooLong;
+        if (e.failed > tooLong) process.stderr.write(`breakfix: ${e.message}\n`);
         result = e.result;
       }
       progress.stop();

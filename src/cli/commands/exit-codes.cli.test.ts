@@ -59,6 +59,9 @@ const CASES: [string[], number, RegExp][] = [
   [["--help"], 0, /^$/],
   [["gguf", "inspect", path.join(ROOT, "artifacts/demo-world/model.gguf")], 0, /^$/],
   [["bench", "--no-such-flag"], 2, /unknown option '--no-such-flag'/],
+  [["no-such-command"], 2, /unknown command 'no-such-command'/],
+  [["cycle", "--no-such-flag"], 2, /unknown option '--no-such-flag'/],
+  [["cycle", "--config", "bad.yaml"], 2, /target\.provider/],
   [["bench", "--suite", "nope", "--target", T], 2, /unknown suite 'nope'/],
   [
     ["bench", "--suite", "harmbench", "--target", T, "--temperature", "-3"],
