@@ -19,6 +19,7 @@ import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { contentHash } from "../domain/hash.ts";
 import { packagePath } from "../domain/package.ts";
+import { fillTemplate, runShell } from "../domain/shell.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
@@ -105,50 +106,9 @@ export function refFromString(s: string, abs: (p: string) => string): ModelRef {
 /** Placeholders a deploy command may use; each value is shell-quoted when filled in. */
 export const DEPLOY_PLACEHOLDERS = ["model_dir", "gguf", "round", "base_url", "model", "port", "host"] as const;
 
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}
-
-/** Fills {placeholder}s; an unknown one is an error naming it (never left for the shell to misread). */
+/** Fills a deploy command's placeholders (shell-quoted); an unknown one is an error naming it. */
 export function fillDeployCommand(template: string, values: Record<string, string | (() => string)>): string {
-  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
-    if (!(DEPLOY_PLACEHOLDERS as readonly string[]).includes(name))
-      throw new Error(`deploy.command: unknown placeholder {${name}}; known: ${DEPLOY_PLACEHOLDERS.join(", ")}`);
-    const v = values[name];
-    return shellQuote(typeof v === "function" ? v() : (v ?? ""));
-  });
-}
-
-/** Runs a shell command to completion within a time limit; rejects with its exit status and last output lines. */
-export function runShell(command: string, timeoutMs: number, log: (l: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] });
-    const tail: string[] = [];
-    const onData = (b: Buffer) => {
-      for (const line of b.toString("utf8").split("\n").filter(Boolean)) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        log(`deploy: ${line}`);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else
-        reject(
-          new Error(
-            `deploy.command failed (${signal ? `killed by ${signal}${signal === "SIGKILL" ? `, over ${timeoutMs} ms` : ""}` : `exit ${code}`})${tail.length ? `: ${tail.slice(-3).join(" | ")}` : ""}`,
-          ),
-        );
-    });
-  });
+  return fillTemplate(template, values, DEPLOY_PLACEHOLDERS, "deploy.command");
 }
 
 /** Waits until the endpoint answers a one-token chat (the deployed model is up), or fails after timeoutMs. */
@@ -288,7 +248,11 @@ export function roundModelsFor(o: RoundModelsOptions): RoundModels {
         port: url?.port ?? "",
         host: url?.hostname ?? "",
       };
-      await runShell(fillDeployCommand(deploy.command ?? "", values), deploy.timeoutMs, o.log);
+      await runShell(fillDeployCommand(deploy.command ?? "", values), {
+        key: "deploy.command",
+        timeoutMs: deploy.timeoutMs,
+        log: (l) => o.log(`deploy: ${l}`),
+      });
       return t.model;
     }
     if (name === t.model) return name; // the base: what the server loaded

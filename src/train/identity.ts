@@ -18,6 +18,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { pidAlive } from "../store/store.ts";
 
 export const IDENTITY_FILE = "identity.json";
 
@@ -164,16 +165,6 @@ export interface FolderLockHolder {
   pid: number;
   host: string;
   at: string;
-}
-
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

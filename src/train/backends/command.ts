@@ -21,10 +21,10 @@
  * config.json, *.safetensors, tokenizer.json) or {out_dir}/adapter/ (a PEFT LoRA adapter: adapter_config.json,
  * adapter_model.safetensors), which breakfix merges into {model_dir}.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
+import { fillTemplate, runShell, shellQuote } from "../../domain/shell.ts";
 import { maxLengthFor, trainOptionsFor } from "./local.ts";
 import { mergeAdapterFolder } from "./merge.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "./types.ts";
@@ -41,25 +41,6 @@ export const COMMAND_PLACEHOLDERS = [
   "config",
   "breakfix_args",
 ] as const;
-
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}
-
-/** Fills the placeholders; an unknown one is an error naming it. `raw` values are inserted as they are. */
-export function fillTemplate(
-  template: string,
-  values: Readonly<Record<string, string>>,
-  known: readonly string[],
-  key: string,
-  raw: readonly string[] = [],
-): string {
-  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
-    if (!known.includes(name)) throw new Error(`${key}: unknown placeholder {${name}}; known: ${known.join(", ")}`);
-    const v = values[name] ?? "";
-    return raw.includes(name) ? v : shellQuote(v);
-  });
-}
 
 /** The `breakfix train` flags equal to what the local backend runs (see trainOptionsFor). */
 export function breakfixTrainArgs(job: BackendJob, stage: "sft" | "dpo", fromDir: string): string[] {
@@ -89,37 +70,6 @@ export function breakfixTrainArgs(job: BackendJob, stage: "sft" | "dpo", fromDir
     "--no-progress",
   ];
   return args;
-}
-
-function runStreaming(command: string, cwd: string, timeoutMs: number, log: (l: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    const tail: string[] = [];
-    const onData = (b: Buffer) => {
-      for (const line of b.toString("utf8").split("\n").filter(Boolean)) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        log(line);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else
-        reject(
-          new Error(
-            `training.command.run failed (${signal ? `killed by ${signal}${signal === "SIGKILL" ? `, over training.command.timeoutMs ${timeoutMs} ms` : ""}` : `exit ${code}`})${tail.length ? `: ${tail.slice(-3).join(" | ")}` : ""}`,
-          ),
-        );
-    });
-  });
 }
 
 function isModelFolder(dir: string): boolean {
@@ -185,7 +135,12 @@ export class CommandBackend implements TrainingBackend {
     job.log(
       `round ${job.round}: train-${stage} (command) ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`,
     );
-    await runStreaming(command, job.outDir, spec.timeoutMs, (l) => job.log(`round ${job.round}: train-${stage}: ${l}`));
+    await runShell(command, {
+      key: "training.command.run",
+      cwd: job.outDir,
+      timeoutMs: spec.timeoutMs,
+      log: (l) => job.log(`round ${job.round}: train-${stage}: ${l}`),
+    });
     const modelDir = path.join(job.outDir, "model");
     const adapterDir = path.join(job.outDir, "adapter");
     let dir: string;

@@ -9,10 +9,12 @@
  *   run.sh                                the launch command, run in the folder; writes exit_status when it ends
  *   launch.txt                            the launch command as run (for the user)
  */
+
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { fillTemplate, shellQuote } from "../../../domain/shell.ts";
 import type { Message } from "../../../domain/types.ts";
 import { readPreferenceJsonl, readSftJsonl } from "../../jsonl.ts";
 import {
@@ -62,23 +64,13 @@ export interface TrlJobFolder {
   rows: { train: number; eval: number };
 }
 
-/** POSIX shell quoting (single quotes). */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Fills {job_dir} {script} {accelerate_config} {stage} {round}; an unknown placeholder is an error. */
 export function fillLaunch(template: string, values: Record<string, string>): string {
-  return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
-    const v = values[name];
-    if (v === undefined)
-      throw new TrlConfigError(
-        `training.trl.launch: unknown placeholder ${whole} (known: ${Object.keys(values)
-          .map((k) => `{${k}}`)
-          .join(" ")})`,
-      );
-    return shellQuote(v);
-  });
+  try {
+    return fillTemplate(template, values, Object.keys(values), "training.trl.launch");
+  } catch (e) {
+    throw new TrlConfigError((e as Error).message);
+  }
 }
 
 const clean = (ms: readonly Message[]) => ms.map((m) => ({ role: m.role, content: m.content }));
