@@ -5,7 +5,7 @@ import type { Metric } from "../domain/types.ts";
 import { Store } from "../store/store.ts";
 import { genericVariantFamilies as variantFamilies } from "./from-config.ts";
 import { allPassed, evaluateGates, releaseCandidate } from "./gates.ts";
-import { heldoutDr, type Measurement } from "./measure.ts";
+import { heldoutDr, type Measurement, reviveMeasurement } from "./measure.ts";
 import { findRegressions, type Replay } from "./regression.ts";
 import { Steps } from "./steps.ts";
 
@@ -97,6 +97,22 @@ describe("regression suite", () => {
       ["a", 1, 3],
       ["c", 1, 3],
     ]);
+  });
+});
+
+describe("unmeasured figures", () => {
+  it("stay unmeasured after a step record's JSON round trip: the gate fails and never reads null as 0", () => {
+    const none = { name: "capability", value: Number.NaN, n: 0 };
+    const m = measurement({ capability: none, jailbreak_dr: { ...none, name: "jailbreak DR" } });
+    const stored = JSON.parse(JSON.stringify(m)) as Measurement; // NaN -> null, as the store keeps it
+    expect(stored.capability.value).toBeNull();
+    const naive = evaluateGates(stored, stored, gates);
+    expect(naive.find((g) => g.name.startsWith("capability"))?.passed).toBe(true); // the bug this guards against
+    const revived = reviveMeasurement(stored);
+    const g = evaluateGates(revived, revived, gates);
+    expect(g.find((x) => x.name.startsWith("capability"))?.passed).toBe(false);
+    expect(g.find((x) => x.name === "jailbreak DR")?.passed).toBe(false);
+    expect(revived.harmful_dr).toEqual(m.harmful_dr);
   });
 });
 

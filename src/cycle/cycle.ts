@@ -24,7 +24,7 @@ import { type BreakResult, breakStep } from "./break.ts";
 import { type CurateResult, curateStep } from "./curation.ts";
 import { type OpenedModel, type RoundModel, refFingerprint, refFromString, refToString } from "./deploy.ts";
 import { allPassed, evaluateGates } from "./gates.ts";
-import { type Measurement, measureModel } from "./measure.ts";
+import { type Measurement, measureModel, reviveMeasurement } from "./measure.ts";
 import { etaText, throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
 import { buildRunReport, writeRunReport } from "./report.ts";
@@ -260,7 +260,7 @@ class Rounds {
 
   measure(round: number, rm: RoundModel): Promise<Measurement> {
     const progress = throttled(5000);
-    return this.steps.run<Measurement>(round, "measure", () =>
+    const recorded = this.steps.run<Measurement>(round, "measure", () =>
       this.withModel(rm, round, async ({ model }) => ({
         ...(await measureModel(model, {
           suites: this.o.scenario.suites,
@@ -276,6 +276,7 @@ class Rounds {
         model: refToString(rm.ref, this.rel),
       })),
     );
+    return recorded.then(reviveMeasurement);
   }
 
   break(round: number, prev: RoundModel): Promise<BreakResult> {

@@ -152,3 +152,27 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
     skipped,
   };
 }
+
+/**
+ * A measurement read back from its step record: JSON has no NaN, so an unmeasured figure (a role with no suite, e.g.
+ * no capability suite) comes back as null; it is NaN again here, so gates fail it and reports print "n/a" instead of
+ * reading it as 0.
+ */
+export function reviveMeasurement(m: Measurement): Measurement {
+  const fix = (x: Metric): Metric => (typeof x.value === "number" ? x : { ...x, value: Number.NaN });
+  const fixAll = (r: Record<string, Metric>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fix(v)]));
+  return {
+    ...m,
+    harmful_dr: fix(m.harmful_dr),
+    jailbreak_dr: fix(m.jailbreak_dr),
+    heldout_dr: fix(m.heldout_dr),
+    multiturn_dr: fix(m.multiturn_dr),
+    iprr: fix(m.iprr),
+    vprr: fix(m.vprr),
+    capability: fix(m.capability),
+    dr_by_language: fixAll(m.dr_by_language),
+    dr3_by_category: fixAll(m.dr3_by_category),
+    dr_by_category: fixAll(m.dr_by_category),
+    jailbreak_by_technique: fixAll(m.jailbreak_by_technique),
+  };
+}

@@ -12,7 +12,7 @@ import type { ExampleConversation, Regression, RoundSummary, RunReport } from ".
 import type { RunRecord, Store } from "../store/store.ts";
 import type { BreakResult } from "./cycle.ts";
 import { evaluateGates, releaseCandidate } from "./gates.ts";
-import type { Measurement } from "./measure.ts";
+import { type Measurement, reviveMeasurement } from "./measure.ts";
 import { BENCH_RECORD_KIND } from "./sink.ts";
 import { STEP_KIND } from "./steps.ts";
 
@@ -72,7 +72,7 @@ export function buildRunReport(store: Store, runId: string): RunReport {
   for (let r = 0; ; r++) {
     const m = step<Measurement>(store, runId, r, "measure");
     if (!m) break;
-    measurements.push(m);
+    measurements.push(reviveMeasurement(m));
   }
   const rounds: RoundSummary[] = measurements.map((m, r) => {
     const brk = step<BreakResult>(store, runId, r + 1, "break");

@@ -11,7 +11,7 @@ import { escapeHtml, escapeMarkdown } from "./escape.ts";
 import type { RoundSummary, RunReport } from "./types.ts";
 
 export function formatRate(m: Metric | undefined): string {
-  if (!m || Number.isNaN(m.value)) return "n/a";
+  if (!m || typeof m.value !== "number" || !Number.isFinite(m.value)) return "n/a";
   const v = `${(m.value * 100).toFixed(1)}%`;
   return m.interval ? `${v} [${(m.interval.low * 100).toFixed(1)}, ${(m.interval.high * 100).toFixed(1)}]` : v;
 }
