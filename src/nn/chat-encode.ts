@@ -75,17 +75,7 @@ export function escapeControlText<M extends ChatMessageText>(
     placeholder.set(token, ch);
     restore.set(ch, token);
   }
-  const swap = (text: string): string => {
-    const hits = findControls(text, [...used]);
-    if (hits.length === 0) return text;
-    let out = "";
-    let pos = 0;
-    for (const h of hits) {
-      out += text.slice(pos, h.at) + placeholder.get(h.token);
-      pos = h.at + h.token.length;
-    }
-    return out + text.slice(pos);
-  };
+  const swap = (text: string): string => replaceControls(text, [...used], placeholder);
   return { messages: messages.map((m) => ({ ...m, content: swap(m.content) })), restore };
 }
 
@@ -150,15 +140,20 @@ export function fixedPlaceholders(controlTokens: readonly string[]): {
         throw new Error(
           `text contains U+${ch.charCodeAt(0).toString(16).toUpperCase()}, a private-use character reserved for escaping control tokens`,
         );
-    const hits = findControls(text, controlTokens);
-    if (hits.length === 0) return text;
-    let out = "";
-    let pos = 0;
-    for (const h of hits) {
-      out += text.slice(pos, h.at) + placeholder.get(h.token);
-      pos = h.at + h.token.length;
-    }
-    return out + text.slice(pos);
+    return replaceControls(text, controlTokens, placeholder);
   };
   return { escape: escapeText, restore };
+}
+
+/** The text with every control-token occurrence replaced by its placeholder character. */
+function replaceControls(text: string, tokens: readonly string[], placeholder: ReadonlyMap<string, string>): string {
+  const hits = findControls(text, tokens);
+  if (hits.length === 0) return text;
+  let out = "";
+  let pos = 0;
+  for (const h of hits) {
+    out += text.slice(pos, h.at) + placeholder.get(h.token);
+    pos = h.at + h.token.length;
+  }
+  return out + text.slice(pos);
 }

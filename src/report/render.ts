@@ -16,7 +16,8 @@ export function formatRate(m: Metric | undefined): string {
   return m.interval ? `${v} [${(m.interval.low * 100).toFixed(1)}, ${(m.interval.high * 100).toFixed(1)}]` : v;
 }
 
-const HEADLINE: [string, (r: RoundSummary) => Metric][] = [
+/** The headline figures of a round, as the report and the dashboard show them. */
+export const HEADLINE: [string, (r: RoundSummary) => Metric][] = [
   ["harmful DR", (r) => r.harmfulDr],
   ["jailbreak DR", (r) => r.jailbreakDr],
   ["held-out DR", (r) => r.heldoutDr],

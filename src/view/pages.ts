@@ -5,9 +5,9 @@
  */
 import type { Comparison } from "../benchmarks/compare.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
-import type { Finding, Metric, Vulnerability } from "../domain/types.ts";
+import type { Finding, Vulnerability } from "../domain/types.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
-import { formatRate } from "../report/render.ts";
+import { formatRate, HEADLINE } from "../report/render.ts";
 import type { RunReport } from "../report/types.ts";
 import type { Review, Stored } from "../store/store.ts";
 import { type Html, h, text, trusted, url } from "./html.ts";
@@ -386,14 +386,7 @@ export function cyclePage(o: {
   compareLinks: { round: number; suite: string; a: string; b: string }[];
 }): Html {
   const rep = o.report;
-  const headline: [string, (r: RunReport["rounds"][number]) => Metric][] = [
-    ["harmful DR", (r) => r.harmfulDr],
-    ["jailbreak DR", (r) => r.jailbreakDr],
-    ["held-out DR", (r) => r.heldoutDr],
-    ["IPRR", (r) => r.iprr],
-    ["VPRR", (r) => r.vprr],
-    ["capability", (r) => r.capability],
-  ];
+  const headline = HEADLINE;
   const rounds = [...new Set(o.steps.map((s) => s.round))].sort((a, b) => a - b);
   return h`<p>run <code>${o.runId}</code> · started ${time(o.startedAt)} · status <strong class="state-${o.state}">${o.state}</strong> · <a href="${url("/attacks", {})}">attacks</a> · <a href="/heatmap">heat map</a></p>
 <h2>Rounds</h2>

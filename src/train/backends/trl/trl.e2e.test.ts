@@ -149,9 +149,19 @@ describe("trl backend with a stand-in launch", () => {
     const err = await new TrlBackend({ pollMs: 20, killGraceMs: 300 }).train("sft", s.job).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrlJobError);
     expect((err as Error).message).toMatch(/training\.trl\.timeoutMs: the sft job of round 1 ran longer than 800 ms/);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(Date.now() - t0).toBeLessThan(20_000);
     const pid = Number(/pid (\d+)/.exec((err as Error).message)?.[1]);
-    expect(() => process.kill(pid, 0)).toThrow();
+    // The job is gone (allow a loaded machine a moment to reap it).
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
     s.store.close();
   });
 
