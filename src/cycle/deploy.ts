@@ -111,13 +111,18 @@ export function fillDeployCommand(template: string, values: Record<string, strin
   return fillTemplate(template, values, DEPLOY_PLACEHOLDERS, "deploy.command");
 }
 
+/** A one-token, uncached chat: does the model answer at all? Rejects with the client's error when it does not. */
+export async function pingModel(model: ChatModel): Promise<void> {
+  await model.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1, temperature: 0, noCache: true });
+}
+
 /** Waits until the endpoint answers a one-token chat (the deployed model is up), or fails after timeoutMs. */
 export async function waitUntilAnswers(model: ChatModel, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
   let last: unknown;
   while (Date.now() - t0 < timeoutMs) {
     try {
-      await model.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1, temperature: 0, noCache: true });
+      await pingModel(model);
       return;
     } catch (e) {
       last = e;
@@ -133,7 +138,7 @@ const DEPLOY_STATE = "cycle.deployed";
 
 async function answers(m: ChatModel): Promise<boolean> {
   try {
-    await m.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1, temperature: 0, noCache: true });
+    await pingModel(m);
     return true;
   } catch {
     return false;

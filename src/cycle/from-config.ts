@@ -29,7 +29,7 @@ import {
 } from "../curate/sources.ts";
 import type { Responder, RetentionSource } from "../curate/types.ts";
 import type { Probe } from "../domain/types.ts";
-import { createJudge, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
+import { createJudge, isRefusalOnly, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
 import type { Judge } from "../judges/types.ts";
 import { createChatModel, DEMO_MODEL_DIR } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
@@ -40,7 +40,7 @@ import { loadSeeds, stratifiedLimit } from "../redteam/seeds.ts";
 import { converterFamily } from "../redteam/techniques.ts";
 import type { Store } from "../store/store.ts";
 import type { ModelRef } from "../train/backends/types.ts";
-import { fillDeployCommand, type RoundModel, refFingerprint, roundModelsFor } from "./deploy.ts";
+import { fillDeployCommand, pingModel, type RoundModel, refFingerprint, roundModelsFor } from "./deploy.ts";
 import type { MeasuredSuite, Scenario, SuiteRole } from "./scenario.ts";
 
 /** A config key that cannot be used as written; the message starts with the key. */
@@ -64,25 +64,6 @@ export interface ScenarioBuildOptions {
   /** Check that HTTP endpoints answer before the first step (default true). */
   preflight?: boolean;
   log: (l: string) => void;
-}
-
-/** Refusal-only judges: they say "refused or not", so attack success is "not refused" (the GCG convention). */
-const REFUSAL_JUDGES = new Set([
-  "refusal-learned",
-  "learned",
-  "refusal-patterns",
-  "patterns",
-  "refusal",
-  "gcg-substring",
-  "substring",
-  "advbench-substring",
-]);
-
-function leaves(c: JudgeConfig): string[] {
-  if (typeof c === "string") return [c.trim().toLowerCase()];
-  if ("cascade" in c) return c.cascade.flatMap(leaves);
-  if ("majority" in c) return c.majority.flatMap(leaves);
-  return c.max.flatMap(leaves);
 }
 
 /** The trainable base folder: --model, training.model, or a builtin target's own folder. */
@@ -266,7 +247,8 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
         : await replayRetention(retentionCfg.file, base, o, models.open.bind(models), cfg.target.maxTokens));
     const jailbreakSpecs = specs.flat().filter((e) => e.spec?.variantFamilies);
     const redteamJudgeExpr = cfg.redteam.judge ?? cfg.judges.default;
-    const refusalOnly = leaves(parsed.get(redteamJudgeExpr) ?? redteamJudgeExpr).every((l) => REFUSAL_JUDGES.has(l));
+    // A refusal-only judge says "refused or not": attack success is "not refused" (the GCG convention).
+    const refusalOnly = isRefusalOnly(parsed.get(redteamJudgeExpr) ?? redteamJudgeExpr);
     const identity = {
       seeds: cfg.redteam.seeds,
       languages: cfg.redteam.languages,
@@ -396,7 +378,7 @@ function tryKey<T>(key: string, fn: () => T): T {
   }
 }
 
-const REPLAY_KIND = "cycle.retention-replay";
+const RETENTION_REPLAY_KIND = "cycle.retention-replay";
 
 /**
  * Retention by replay: the base model's own answers to the file's benign prompts, generated once (greedy) and stored
@@ -414,7 +396,7 @@ async function replayRetention(
   const answers = new Map<string, string>();
   const todo: Probe[] = [];
   for (const p of prompts) {
-    const hit = o.store.artifacts.get<{ answer: string }>(REPLAY_KIND, { fp, prompt: p.prompt });
+    const hit = o.store.artifacts.get<{ answer: string }>(RETENTION_REPLAY_KIND, { fp, prompt: p.prompt });
     if (hit) answers.set(p.id, hit.answer);
     else todo.push(p);
   }
@@ -425,7 +407,7 @@ async function replayRetention(
       for (const p of todo) {
         const r = await model.chat({ messages: [{ role: "user", content: p.prompt }], temperature: 0, maxTokens });
         answers.set(p.id, r.content.trim());
-        o.store.artifacts.put(REPLAY_KIND, { fp, prompt: p.prompt }, { answer: r.content.trim() });
+        o.store.artifacts.put(RETENTION_REPLAY_KIND, { fp, prompt: p.prompt }, { answer: r.content.trim() });
       }
     } finally {
       await model.close?.();
@@ -436,7 +418,7 @@ async function replayRetention(
 
 async function ping(key: string, m: ChatModel, c: ModelConfig): Promise<void> {
   try {
-    await m.chat({ messages: [{ role: "user", content: "ping" }], maxTokens: 1, temperature: 0, noCache: true });
+    await pingModel(m);
   } catch (e) {
     throw new ScenarioConfigError(
       `${key}.baseUrl`,
@@ -447,19 +429,28 @@ async function ping(key: string, m: ChatModel, c: ModelConfig): Promise<void> {
 
 const framings = new FramingRegistry();
 
-/** The red-team families of a suite variant named after converters and framings ("rt:a+b" chains allowed). */
-export function genericVariantFamilies(variant: string): string[] {
+/**
+ * The red-team families of a suite variant named after converters and framings ("rt:a+b" chains allowed). `known`
+ * names the family of a technique of the suite's own (a plug-in's framings) that the red team does not register.
+ */
+export function genericVariantFamilies(variant: string, known?: (name: string) => string | undefined): string[] {
   const parts = variant.startsWith("rt:") ? variant.slice(3).split("+") : [variant];
-  return parts.map((p) => {
+  const out = new Set<string>();
+  for (const p of parts) {
     const name = p.replace(/\(.*\)$/, "");
     try {
-      return converterFamily(name);
+      out.add(converterFamily(name));
+      continue;
     } catch {
-      try {
-        return framings.get(name).family;
-      } catch {
-        return name;
-      }
+      // not a converter
     }
-  });
+    try {
+      out.add(framings.get(name).family);
+      continue;
+    } catch {
+      // not a red-team framing
+    }
+    out.add(known?.(name) ?? name);
+  }
+  return [...out];
 }

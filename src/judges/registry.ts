@@ -35,6 +35,8 @@ export interface JudgeDeps {
 
 interface Entry {
   llm: boolean;
+  /** Says only "refused or not" (no harm label or severity). */
+  refusalOnly?: boolean;
   aliases: string[];
   make(deps: JudgeDeps): Judge;
 }
@@ -45,10 +47,16 @@ function needModel(name: string, deps: JudgeDeps): ChatModel {
 }
 
 const ENTRIES: Record<string, Entry> = {
-  "refusal-patterns": { llm: false, aliases: ["patterns", "refusal"], make: () => new PatternRefusalJudge() },
-  "refusal-learned": { llm: false, aliases: ["learned"], make: () => new LearnedRefusalJudge() },
+  "refusal-patterns": {
+    llm: false,
+    refusalOnly: true,
+    aliases: ["patterns", "refusal"],
+    make: () => new PatternRefusalJudge(),
+  },
+  "refusal-learned": { llm: false, refusalOnly: true, aliases: ["learned"], make: () => new LearnedRefusalJudge() },
   "gcg-substring": {
     llm: false,
+    refusalOnly: true,
     aliases: ["substring", "advbench-substring"],
     make: () => new SubstringRefusalJudge(),
   },
@@ -173,6 +181,14 @@ export function parseJudgeExpression(expr: string): JudgeConfig {
   ws();
   if (i !== s.length) throw new Error(`judge expression '${expr}': unexpected '${s.slice(i)}'`);
   return out;
+}
+
+/** Is every judge of this config refusal-only (so attack success can only mean "not refused")? */
+export function isRefusalOnly(config: JudgeConfig): boolean {
+  if (typeof config === "string") return lookup(config)[1].refusalOnly === true;
+  if ("cascade" in config) return config.cascade.every(isRefusalOnly);
+  if ("majority" in config) return config.majority.every(isRefusalOnly);
+  return config.max.every(isRefusalOnly);
 }
 
 /** Does this config need a judge model? */

@@ -8,10 +8,9 @@ import type { SuiteSpec } from "../benchmarks/registry.ts";
 import { createCapabilitySuite } from "../benchmarks/suites/capability.ts";
 import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
 import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
+import { genericVariantFamilies } from "../cycle/from-config.ts";
 import type { Probe } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
-import { FramingRegistry } from "../redteam/framings/load.ts";
-import { converterFamily } from "../redteam/techniques.ts";
 import { FRAMING_SPECS, type Framing } from "./framings.ts";
 import {
   DEFAULT_WORLD_CONFIG,
@@ -65,33 +64,12 @@ export function worldHeldoutReferences(config: Partial<WorldConfig> = {}): { id:
   return out;
 }
 
-const framings = new FramingRegistry();
-
 /**
  * The red-team families a demo jailbreak variant touches. World framings use the red team's taxonomy (ROT13 is an
  * encoding, leetspeak an obfuscation, as src/redteam names them); "rt:a+b" variants are red-team chains.
  */
 export function variantFamilies(variant: string): string[] {
-  const parts = variant.startsWith("rt:") ? variant.slice(3).split("+") : [variant];
-  const out = new Set<string>();
-  for (const p of parts) {
-    const name = p.replace(/\(.*\)$/, "");
-    try {
-      out.add(converterFamily(name));
-      continue;
-    } catch {
-      // not a converter
-    }
-    try {
-      out.add(framings.get(name).family);
-      continue;
-    } catch {
-      // not a red-team framing
-    }
-    const spec = FRAMING_SPECS[name as Framing];
-    out.add(spec ? spec.family : name);
-  }
-  return [...out];
+  return genericVariantFamilies(variant, (name) => FRAMING_SPECS[name as Framing]?.family);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Config } from "../../config/schema.ts";
 import { type CycleBudgets, runCycle } from "../../cycle/cycle.ts";
 import { ScenarioConfigError, scenarioFromConfig } from "../../cycle/from-config.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, withExitScheme } from "../errors.ts";
+import { CliError, numberFlag, withExitScheme } from "../errors.ts";
 
 interface CycleFlags {
   config?: string;
@@ -29,11 +29,9 @@ interface CycleFlags {
   json?: boolean;
 }
 
+/** An optional integer flag >= min (the CLI's one number-flag check). */
 function int(v: string | undefined, name: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name}: expected an integer >= ${min}, got '${v}'`, 2);
-  return n;
+  return v === undefined ? undefined : numberFlag(name, v, { min, integer: true });
 }
 
 /** The round budgets of a config: seeds per category, attacks per persona, the target's token cap, personas. */

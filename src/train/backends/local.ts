@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { etaText } from "../../domain/eta.ts";
 import { runTraining } from "../run.ts";
 import { DEFAULT_TRAIN, type TrainOptions } from "../trainer.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "./types.ts";
@@ -39,12 +40,6 @@ export function maxLengthFor(t: Config["training"], dir: string): number {
     // no readable config: the trainer itself reports it
   }
   return Math.min(t.sft.maxSeqLen, positions);
-}
-
-function etaText(ms: number): string {
-  if (!Number.isFinite(ms)) return "?";
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
 }
 
 export class LocalBackend implements TrainingBackend {

@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { etaText } from "../../../domain/eta.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
 import { type Training, trlSettings } from "./args.ts";
@@ -102,16 +103,6 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function etaText(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return "?";
-  const s = Math.round(ms / 1000);
-  return s >= 3600
-    ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
-    : s >= 60
-      ? `${Math.floor(s / 60)}m${s % 60}s`
-      : `${s}s`;
-}
 
 /** Reads a growing log file: each call returns the complete lines written since the last one. */
 class LogFollower {
