@@ -7,10 +7,10 @@
  */
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedDatasetsDir } from "../datasets/paths.ts";
 import { PatternRefusalJudge } from "../judges/refusal/classifier.ts";
 import type { ChatModel } from "../models/types.ts";
 import { suiteConformance } from "./conformance.testkit.ts";
-import { sharedDatasetsDir } from "./datasets/paths.ts";
 import { resolveSuiteNames } from "./registry.ts";
 import { type ScriptedServer, startScriptedServer } from "./testing/scripted-server.ts";
 import { baseRefuses, targetScript } from "./testing/scripts.ts";

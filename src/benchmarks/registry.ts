@@ -5,12 +5,12 @@
  * user for multi-turn, and the demo world.
  */
 import path from "node:path";
+import { sharedDatasetsDir } from "../datasets/paths.ts";
+import { folderOf, getProbeLoader } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
 import type { ChatModel } from "../models/types.ts";
 import { FramingRegistry } from "../redteam/framings/index.ts";
-import { sharedDatasetsDir } from "./datasets/paths.ts";
-import { folderOf, getProbeLoader } from "./datasets/registry.ts";
 import type { GroundednessGrader } from "./multiturn/groundedness.ts";
 import { createMultiTurnSuite } from "./multiturn/suite.ts";
 import { RunFailedError, type RunOptions, runSuite } from "./runner.ts";

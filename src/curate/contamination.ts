@@ -5,8 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { folderOf, getProbeLoader, PROBE_LOADERS } from "../benchmarks/datasets/registry.ts";
 import { resolveSuiteNames } from "../benchmarks/registry.ts";
+import { folderOf, getProbeLoader, PROBE_LOADERS } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import { ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig, type ReferenceText } from "./hygiene.ts";
 import { loadUserProbes } from "./sources.ts";

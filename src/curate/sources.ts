@@ -9,7 +9,7 @@
  *   so training keeps what the model already does.
  */
 import { existsSync } from "node:fs";
-import { loadProbesFile } from "../benchmarks/datasets/loaders/generic.ts";
+import { loadProbesFile } from "../datasets/loaders/generic.ts";
 import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Probe } from "../domain/types.ts";

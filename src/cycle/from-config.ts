@@ -8,8 +8,6 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
-import { folderOf } from "../benchmarks/datasets/registry.ts";
 import { resolveSuiteNames, type SuiteSpec } from "../benchmarks/registry.ts";
 import { createCapabilitySuite } from "../benchmarks/suites/capability.ts";
 import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
@@ -28,6 +26,8 @@ import {
   retentionFrom,
 } from "../curate/sources.ts";
 import type { Responder, RetentionSource } from "../curate/types.ts";
+import { sharedDatasetsDir } from "../datasets/paths.ts";
+import { folderOf } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import { createJudge, isRefusalOnly, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
 import type { Judge } from "../judges/types.ts";

@@ -5,8 +5,8 @@
  * latest review, with the reviewer's refusal class as gold (the judge's own class when marked correct).
  */
 import path from "node:path";
-import { loadXstestCompletions, type XstestCompletion } from "../benchmarks/datasets/loaders/xstest.ts";
-import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
+import { loadXstestCompletions, type XstestCompletion } from "../datasets/loaders/xstest.ts";
+import { sharedDatasetsDir } from "../datasets/paths.ts";
 import type { RefusalClass } from "../domain/types.ts";
 import { Store } from "../store/store.ts";
 import { goldLabel, latestReviews } from "../view/reviews.ts";

@@ -15,8 +15,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
 import { runBreakfix } from "../cli/testing.ts";
+import { sharedDatasetsDir } from "../datasets/paths.ts";
 import { createChatModel } from "./registry.ts";
 import { redactSecrets, redactUrl, splitEndpointUrl } from "./secrets.ts";
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { sharedDatasetsDir } from "../benchmarks/datasets/paths.ts";
+import { sharedDatasetsDir } from "../datasets/paths.ts";
 import { loadSeeds, stratifiedLimit } from "./seeds.ts";
 
 describe("red-team seeds", () => {

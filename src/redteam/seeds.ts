@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadProbesFile } from "../benchmarks/datasets/loaders/generic.ts";
-import { folderOf, getProbeLoader } from "../benchmarks/datasets/registry.ts";
+import { loadProbesFile } from "../datasets/loaders/generic.ts";
+import { folderOf, getProbeLoader } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
 import type { ConverterDeps } from "./converters/registry.ts";

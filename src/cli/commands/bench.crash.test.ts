@@ -9,11 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { readRecordsFile } from "../../benchmarks/sink.ts";
 import { RECORD_KIND } from "../../benchmarks/store-sink.ts";
 import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
+import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { Store } from "../../store/store.ts";
 
 const run = promisify(execFile);

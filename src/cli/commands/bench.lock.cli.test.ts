@@ -10,10 +10,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { readRecordsFile } from "../../benchmarks/sink.ts";
 import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
+import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { pidAlive, Store } from "../../store/store.ts";
 import { type CliRun, runBreakfix } from "../testing.ts";
 

@@ -7,7 +7,6 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
-import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../benchmarks/datasets/loaders/generic.ts";
 import { demoFigures } from "../../benchmarks/demo.ts";
 import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
 import {
@@ -23,6 +22,7 @@ import { BenchResults } from "../../benchmarks/store-sink.ts";
 import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
+import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";

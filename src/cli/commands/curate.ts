@@ -7,7 +7,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { buildContaminationIndex, probeDatasetsIn } from "../../curate/contamination.ts";
@@ -16,6 +15,7 @@ import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
 import { runCuration } from "../../curate/run.ts";
 import { counterDataFrom, namedResponder, retentionFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
+import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import type { Finding } from "../../domain/types.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";

@@ -14,6 +14,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { ConfigError, loadConfig } from "../../config/index.ts";
 import {
   DatasetError,
   folderOf,
@@ -25,8 +26,7 @@ import {
   parseMappingSpec,
   pullDataset,
   summarize,
-} from "../../benchmarks/datasets/index.ts";
-import { ConfigError, loadConfig } from "../../config/index.ts";
+} from "../../datasets/index.ts";
 import { CliError, cliAction, runFailed, withExitScheme } from "../errors.ts";
 
 function cacheDir(flag: string | undefined, configFile: string | undefined): string {

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
+import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { runBreakfix } from "../testing.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");

@@ -8,9 +8,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { sharedDatasetsDir } from "../../benchmarks/datasets/paths.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
+import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { contentHash } from "../../domain/hash.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";

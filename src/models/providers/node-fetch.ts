@@ -2,7 +2,7 @@
  * A `fetch` for the HTTP SDKs built on node:http/https keep-alive agents instead of the global (undici/WHATWG
  * streams) fetch: SDK request bodies are JSON strings and responses are small JSON documents, so reading the whole
  * body into a Buffer and handing the SDK a ready `Response` costs a fraction of the streaming machinery's CPU.
- * At 128 requests in flight that CPU is the bottleneck (see bench/harness.ts). Anything it does not handle (streamed
+ * At 128 requests in flight that CPU is the bottleneck (see perf/harness.ts). Anything it does not handle (streamed
  * request bodies) falls back to the global fetch.
  */
 import http from "node:http";

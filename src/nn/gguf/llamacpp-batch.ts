@@ -20,11 +20,11 @@
  * Fix 1 (correctness): after each decode, the first sampleToken runs alone (it applies the swaps on one thread); the
  * others of that batch start once it is done, when the swap list is empty and the workers only read the context
  * (an empty std::vector::clear() stores nothing). Cost: one sampling latency per decode (not measurable in
- * bench:generate).
+ * perf:generate).
  *
  * Fix 2 (speed): the tokens of a batch are handed to llama.cpp sorted by sequence id. With the sequential equal split,
  * a decode step of sequences 0..15 is then one micro-batch (one graph run) instead of one per run of consecutive ids in
- * arrival order, and no output reordering is needed. Measured on bench:generate's 5M model: 2.2 micro-batches per
+ * arrival order, and no output reordering is needed. Measured on perf:generate's 5M model: 2.2 micro-batches per
  * decode instead of 6-7, 1,130-1,180 instead of 480-660 tokens/s. node-llama-cpp returns batch logit indexes from
  * `addToBatch` before the batch is complete, so the guard hands out the indexes of the arrival order and maps them to
  * the sorted batch when sampling.

@@ -3,7 +3,7 @@
  * 11 categories x 5 subcategories x 10 questions = 550 per language, in English, Chinese and Vietnamese.
  * Subcategory keys end with ":" in the en/zh files but not in vi; the trailing ":" is dropped.
  */
-import type { Probe } from "../../../domain/types.ts";
+import type { Probe } from "../../domain/types.ts";
 import { readJson, readText } from "../read.ts";
 import { DatasetError, type DatasetInfo, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, mapLabelFirst, probeLoader } from "./common.ts";

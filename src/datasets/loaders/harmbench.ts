@@ -6,7 +6,7 @@
  */
 
 import { existsSync } from "node:fs";
-import type { Probe } from "../../../domain/types.ts";
+import type { Probe } from "../../domain/types.ts";
 import { readJson } from "../read.ts";
 import { DatasetError, type DatasetInfo, type DatasetLoader } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, optional, probeLoader, probesFromCsv, required } from "./common.ts";

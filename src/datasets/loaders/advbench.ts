@@ -3,7 +3,7 @@
  * harmful strings. AdvBench has no category labels, so behaviors are assigned a taxonomy category by the ordered
  * keyword rules below; such probes carry meta.categoryInferred = true and sourceLabel "unlabelled".
  */
-import type { CategoryId } from "../../../domain/taxonomy.ts";
+import type { CategoryId } from "../../domain/taxonomy.ts";
 import { readCsv } from "../read.ts";
 import { type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, probeLoader, probesFromCsv, required } from "./common.ts";

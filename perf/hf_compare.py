@@ -1,6 +1,6 @@
 """Compare breakfix exports with Hugging Face transformers + peft (run where those libraries are installed).
 
-usage: python bench/hf_compare.py JOB.json
+usage: python perf/hf_compare.py JOB.json
 JOB: {"base": DIR, "merged": DIR, "adapter": DIR, "input_ids": [[...]], "ours": FILE.json}
   ours: {"logits": [[[...]]]} from breakfix for the same ids (merged == base + adapter).
 Prints one JSON line: max abs logit difference for the merged checkpoint (transformers) and for base + adapter (peft).

@@ -1,5 +1,5 @@
 /** StrongREJECT (Souly et al. 2024): 313 forbidden prompts in 6 categories, and the 60-prompt small subset. */
-import type { Probe } from "../../../domain/types.ts";
+import type { Probe } from "../../domain/types.ts";
 import type { DatasetInfo, DatasetLoader } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 

@@ -1,8 +1,8 @@
 /**
  * Exports a small trained-looking model (merged checkpoint + PEFT adapter) and compares our logits with Hugging Face
- * transformers and peft through bench/hf_compare.py. transformers and peft are not installed on the project's CPU
+ * transformers and peft through perf/hf_compare.py. transformers and peft are not installed on the project's CPU
  * machines (no PyPI there): the script then says so in its JSON line instead of pretending.
- *   npm run bench:hf -- [--python /path/to/python]
+ *   npm run perf:hf -- [--python /path/to/python]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 /** Every built-in dataset loader, by name (what `breakfix data list` shows). */
-import type { Probe } from "../../domain/types.ts";
+import type { Probe } from "../domain/types.ts";
 import { advbench, advbenchStrings } from "./loaders/advbench.ts";
 import { ailuminate } from "./loaders/ailuminate.ts";
 import { catqa } from "./loaders/catqa.ts";

@@ -4,7 +4,7 @@
  * case-insensitively (the HF original is Title-case, the reviewed copy lower-case).
  */
 
-import type { Probe } from "../../../domain/types.ts";
+import type { Probe } from "../../domain/types.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 

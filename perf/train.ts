@@ -2,13 +2,13 @@
  * Training throughput benchmark (issue 4): tokens/s of one full optimizer step (forward + backward + AdamW) for a ~5M
  * and a ~30M parameter Llama at batch 8 x sequence 256, full fine-tune and LoRA r=16 (alpha 32, q/k/v/o/gate/up/
  * down), ours (the fused ONNX Runtime step, src/nn/onnx/train-step.ts) vs PyTorch CPU eager (Debian python3-torch,
- * /usr/bin/python3, torch.set_num_threads(2), bench/torch_train.py), both float32, measured in the same run.
+ * /usr/bin/python3, torch.set_num_threads(2), perf/torch_train.py), both float32, measured in the same run.
  *
  * Every measurement runs in its own child process (so peak RSS is per measurement), ours and PyTorch alternating
  * per case so machine load affects both alike. tokens/s comes from the fastest timed step after warm-up on both
  * sides (other processes on a shared machine only ever slow a step down); the median step is reported too.
  *
- * Usage: npm run bench:train -- [--json] [--quick] [--configs 5m,30m] [--modes full,lora] [--steps N]
+ * Usage: npm run perf:train -- [--json] [--quick] [--configs 5m,30m] [--modes full,lora] [--steps N]
  * The last stdout line (with --json) is one JSON object: per config and mode, tokens/s, step ms and peak RSS of
  * each side, `ratio_vs_pytorch` (ours / PyTorch tokens/s, > 1 = we are faster).
  */
@@ -120,7 +120,7 @@ function runTorch(spec: CaseSpec): SideResult {
     lora_alpha: DEFAULT_LORA.alpha,
     threads: spec.threads,
   });
-  const out = execFileSync("/usr/bin/python3", [path.join(repoRoot, "bench/torch_train.py"), arg], {
+  const out = execFileSync("/usr/bin/python3", [path.join(repoRoot, "perf/torch_train.py"), arg], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, OMP_NUM_THREADS: String(spec.threads) },
@@ -131,7 +131,7 @@ function runTorch(spec: CaseSpec): SideResult {
 function runChild(spec: CaseSpec): SideResult {
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "bench/train.ts"), "--child", JSON.stringify(spec)],
+    ["--import", "tsx", path.join(repoRoot, "perf/train.ts"), "--child", JSON.stringify(spec)],
     {
       cwd: repoRoot,
       encoding: "utf8",
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     const elapsed = (Date.now() - started) / 1000;
     const eta = done > 0 ? (elapsed / done) * (total - done) : Number.NaN;
     log(
-      `[bench:train] ${done}/${total} ${what} (elapsed ${elapsed.toFixed(0)} s, ETA ${Number.isNaN(eta) ? "?" : eta.toFixed(0)} s)`,
+      `[perf:train] ${done}/${total} ${what} (elapsed ${elapsed.toFixed(0)} s, ETA ${Number.isNaN(eta) ? "?" : eta.toFixed(0)} s)`,
     );
   };
   for (const c of cases) {
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     };
     results[key][c.mode] = entry;
     log(
-      `[bench:train] ${c.config} ${c.mode}: ours ${ours.tokens_per_s.toFixed(0)} tok/s (${ours.peak_rss_mb.toFixed(0)} MB)` +
+      `[perf:train] ${c.config} ${c.mode}: ours ${ours.tokens_per_s.toFixed(0)} tok/s (${ours.peak_rss_mb.toFixed(0)} MB)` +
         (torch
           ? `, pytorch ${torch.tokens_per_s.toFixed(0)} tok/s (${torch.peak_rss_mb.toFixed(0)} MB), ratio ${entry.ratio_vs_pytorch?.toFixed(2)}`
           : ""),

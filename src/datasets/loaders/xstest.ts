@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import type { CategoryId } from "../../../domain/taxonomy.ts";
+import type { CategoryId } from "../../domain/taxonomy.ts";
 import { readCsv } from "../read.ts";
 import { DatasetError, type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";

@@ -4,8 +4,8 @@
  * the last Assistant turn; they become TRL conversational preference pairs (prompt = the shared turns).
  */
 
-import { preferencePairSchema } from "../../../domain/schemas.ts";
-import type { Conversation, PreferencePair } from "../../../domain/types.ts";
+import { preferencePairSchema } from "../../domain/schemas.ts";
+import type { Conversation, PreferencePair } from "../../domain/types.ts";
 import { readJsonl } from "../read.ts";
 import { type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn } from "./common.ts";

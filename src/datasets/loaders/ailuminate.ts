@@ -3,7 +3,7 @@
  * codes (the taxonomy Llama Guard 3 uses) and a persona (skilled / unskilled).
  */
 
-import type { Probe } from "../../../domain/types.ts";
+import type { Probe } from "../../domain/types.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 

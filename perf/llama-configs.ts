@@ -1,4 +1,4 @@
-/** The Llama configs of the issue-4 benchmarks (bench/train.ts, bench/generate.ts): ~5M and ~30M parameters. */
+/** The Llama configs of the issue-4 benchmarks (perf/train.ts, perf/generate.ts): ~5M and ~30M parameters. */
 import type { LlamaConfig } from "../src/nn/llama.ts";
 
 export const BENCH_CONFIGS: Record<string, LlamaConfig> = {

@@ -6,7 +6,7 @@
  *   - a bare `fetch` client with a 32/128-slot pool (the physical reference on this machine);
  *   - `promptfoo eval` 0.121.20 (installed on demand into a temp dir, never a dependency; telemetry, update checks,
  *     sharing and remote generation disabled).
- * Usage: npm run bench:harness -- [--json] [--no-promptfoo] [--quick]
+ * Usage: npm run perf:harness -- [--json] [--no-promptfoo] [--quick]
  * Bare and breakfix runs alternate, best of 5 each (wall and client CPU per request); promptfoo runs once per concurrency and its own reported
  * evaluation time (without its ~2-8 s process start-up) is compared.
  * The last stdout line (with --json) is JSON: per concurrency, wall times, ratio_vs_bare_client (ours / bare, target

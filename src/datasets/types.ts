@@ -9,7 +9,7 @@
  * - `facets(row)` gives the category (a taxonomy id, or "unlabelled"), label and language used by `data show`.
  * - `info.files` lists every file `load` reads, with the public URL `breakfix data pull` downloads it from.
  */
-import type { Probe } from "../../domain/types.ts";
+import type { Probe } from "../domain/types.ts";
 
 export interface RemoteFile {
   /** Path inside the dataset folder, "/"-separated (what load() reads), e.g. "human_labelled_completions/x.csv". */

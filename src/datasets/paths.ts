@@ -1,7 +1,7 @@
 import path from "node:path";
 
-/** The repository root (src/benchmarks/datasets -> ../../..). */
-export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
+/** The repository root (src/datasets -> ../..). */
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 
 /** The shared read-only benchmark data: $BREAKFIX_DATASETS, else ../shared/datasets beside the repository. */
 export function sharedDatasetsDir(): string {

@@ -1,6 +1,6 @@
 /**
  * Generation throughput benchmark (issue 4): tokens/s for 64 prompts x 64 new tokens (greedy) on the ~5M Llama of
- * bench/train.ts, exported to GGUF (F32):
+ * perf/train.ts, exported to GGUF (F32):
  *   - ours: breakfix's evaluation path for local models, LlamaCppRunner (src/nn/gguf/llamacpp.ts; what the
  *     `llamacpp` ChatModel provider runs) at its default precision ("fast" = llama.cpp's defaults: F16 KV cache,
  *     flash attention auto): one context of 16 sequences, our scheduling and stop logic;
@@ -13,7 +13,7 @@
  * 16 sequences, node-llama-cpp used directly samples some tokens from another sequence's logits (the race described
  * in src/nn/gguf/llamacpp-batch.ts); ours must have none. `ours.batches` shows how many tokens each decode carried.
  *
- * Usage: npm run bench:generate -- [--json] [--quick] [--with-ts] [--repeats N]
+ * Usage: npm run perf:generate -- [--json] [--quick] [--with-ts] [--repeats N]
  * The last stdout line (with --json) is one JSON object with tokens/s and peak RSS per side and `ratio_vs_llamacpp`
  * (ours / llama.cpp direct, >= 0.9 is the target).
  */
@@ -215,14 +215,14 @@ function arg(name: string): string | undefined {
 function child(side: string, dir: string): Side {
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "bench/generate.ts"), "--child", side, dir],
+    ["--import", "tsx", path.join(repoRoot, "perf/generate.ts"), "--child", side, dir],
     {
       cwd: repoRoot,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
-  if (r.status !== 0) throw new Error(`bench:generate child "${side}" failed (${r.status})`);
+  if (r.status !== 0) throw new Error(`perf:generate child "${side}" failed (${r.status})`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
 }
 
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       const el = (Date.now() - started) / 1000;
       const eta = done ? (el / done) * (total - done) : Number.NaN;
       log(
-        `[bench:generate] ${done}/${total} ${what} (elapsed ${el.toFixed(0)} s, ETA ${Number.isNaN(eta) ? "?" : eta.toFixed(0)} s)`,
+        `[perf:generate] ${done}/${total} ${what} (elapsed ${el.toFixed(0)} s, ETA ${Number.isNaN(eta) ? "?" : eta.toFixed(0)} s)`,
       );
     };
     for (let r = 0; r < repeats; r++) {
@@ -279,7 +279,7 @@ async function main(): Promise<void> {
     };
     const summary = {
       bench: "generate",
-      model: "5m (bench/train.ts), F32 GGUF, random weights",
+      model: "5m (perf/train.ts), F32 GGUF, random weights",
       prompts: N_PROMPTS,
       new_tokens: NEW_TOKENS,
       sequences: SEQUENCES,
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
       wall_s: (Date.now() - started) / 1000,
     };
     log(
-      `[bench:generate] ours ${best.ours.tokens_per_s.toFixed(0)} tok/s, llama.cpp direct ${best.direct.tokens_per_s.toFixed(0)} tok/s, ratio ${summary.ratio_vs_llamacpp.toFixed(2)}` +
+      `[perf:generate] ours ${best.ours.tokens_per_s.toFixed(0)} tok/s, llama.cpp direct ${best.direct.tokens_per_s.toFixed(0)} tok/s, ratio ${summary.ratio_vs_llamacpp.toFixed(2)}` +
         (ts ? `; TypeScript decoder ${ts.tokens_per_s.toFixed(0)} tok/s` : ""),
     );
     process.stdout.write(asJson ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);

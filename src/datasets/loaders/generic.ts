@@ -14,10 +14,10 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { conversationSchema } from "../../../domain/schemas.ts";
-import type { CategoryId } from "../../../domain/taxonomy.ts";
-import { CATEGORY_IDS, category as lookupCategory } from "../../../domain/taxonomy.ts";
-import type { Conversation, Probe, ProbeLabel } from "../../../domain/types.ts";
+import { conversationSchema } from "../../domain/schemas.ts";
+import type { CategoryId } from "../../domain/taxonomy.ts";
+import { CATEGORY_IDS, category as lookupCategory } from "../../domain/taxonomy.ts";
+import type { Conversation, Probe, ProbeLabel } from "../../domain/types.ts";
 import { readCsv, readJsonl } from "../read.ts";
 import { DatasetError, type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { makeProbe } from "./common.ts";

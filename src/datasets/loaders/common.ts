@@ -1,9 +1,9 @@
 /** Helpers shared by the loaders: building validated probes row by row and wrapping them as a DatasetLoader. */
 import path from "node:path";
-import { probeSchema } from "../../../domain/schemas.ts";
-import type { CategoryId } from "../../../domain/taxonomy.ts";
-import { mapDatasetLabel, mapDatasetLabelFirst } from "../../../domain/taxonomy.ts";
-import type { Probe, ProbeLabel } from "../../../domain/types.ts";
+import { probeSchema } from "../../domain/schemas.ts";
+import type { CategoryId } from "../../domain/taxonomy.ts";
+import { mapDatasetLabel, mapDatasetLabelFirst } from "../../domain/taxonomy.ts";
+import type { Probe, ProbeLabel } from "../../domain/types.ts";
 import { type CsvRow, readCsv } from "../read.ts";
 import { type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 

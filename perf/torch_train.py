@@ -1,6 +1,6 @@
-"""PyTorch CPU reference for bench/train.ts (issue 4): tokens/s of one full AdamW training step of a Llama config.
+"""PyTorch CPU reference for perf/train.ts (issue 4): tokens/s of one full AdamW training step of a Llama config.
 
-Run by bench/train.ts with Debian's /usr/bin/python3 (python3-torch); never a runtime dependency of breakfix.
+Run by perf/train.ts with Debian's /usr/bin/python3 (python3-torch); never a runtime dependency of breakfix.
 Reads one JSON object on argv[1]: {config: HF-style Llama config, batch, seq, steps, warmup, mode: "full"|"lora",
 lora_r, lora_alpha, threads}. Prints one JSON line: {"tokens_per_s", "step_ms", "best_step_ms", "peak_rss_mb", "losses"}.
 

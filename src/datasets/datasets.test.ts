@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Probe } from "../../domain/types.ts";
+import type { Probe } from "../domain/types.ts";
 import { loaderConformance } from "./conformance.testkit.ts";
 import { advbench, advbenchCategory, advbenchStrings } from "./loaders/advbench.ts";
 import { ailuminate } from "./loaders/ailuminate.ts";
