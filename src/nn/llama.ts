@@ -346,6 +346,12 @@ function rope(x: Sym, cos: Sym, sin: Sym): Sym {
 export type LinearHook = (module: string, x: Sym, weight: Sym) => Sym;
 export const plainLinear: LinearHook = (_m, x, w) => linear(x, w);
 
+/**
+ * Input embeddings [B,T,D] from the embedding table [V,D] and the input ids [B,T]; the default gathers rows. GCG
+ * (redteam/gcg) replaces some positions by one-hot [S,V] x table, so the loss has a gradient w.r.t. the tokens.
+ */
+export type EmbedHook = (table: Sym, inputIds: Sym) => Sym;
+
 export interface ForwardGraph {
   /** input "input_ids" [B,T] i32 */
   inputIds: Sym;
@@ -364,6 +370,7 @@ export function buildForward(
   B: number,
   T: number,
   hook: LinearHook = plainLinear,
+  embed?: EmbedHook,
 ): ForwardGraph {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const R = H / KV;
@@ -382,7 +389,8 @@ export function buildForward(
   const sin = b.constant(tables.sin, [T, hd]);
   const scale = 1 / Math.sqrt(hd);
 
-  let x = P("model.embed_tokens.weight").gather(inputIds); // [B,T,D]
+  const table = P("model.embed_tokens.weight"); // [V,D]
+  let x = embed ? embed(table, inputIds) : table.gather(inputIds); // [B,T,D]
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`;
     const h = rmsNorm(x, P(`${p}.input_layernorm.weight`), c.rmsNormEps);
