@@ -22,8 +22,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { mulberry32 } from "../src/domain/random.ts";
 import { generate } from "../src/nn/generate.ts";
-import { byteLevelTokenizerJson, seededRandom } from "../src/nn/gguf/fixtures.ts";
+import { byteLevelTokenizerJson } from "../src/nn/gguf/fixtures.ts";
 import { writeLlamaGguf } from "../src/nn/gguf/llama.ts";
 import { LlamaCppRunner } from "../src/nn/gguf/llamacpp.ts";
 import { configToHf, initWeights, type LlamaConfig } from "../src/nn/llama.ts";
@@ -70,7 +71,7 @@ function setup(dir: string): { cfg: LlamaConfig; gguf: string; prompts: number[]
     tensors: weights,
     tokenizer: { tokenizerJson: tok.json },
   });
-  const rand = seededRandom(9);
+  const rand = mulberry32(9);
   const prompts = Array.from({ length: N_PROMPTS }, () =>
     Array.from({ length: 16 + Math.floor(rand() * 17) }, () => Math.floor(rand() * (tok.vocabSize - 5))),
   );

@@ -15,7 +15,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { seededRandom } from "../src/nn/gguf/fixtures.ts";
+import { mulberry32 } from "../src/domain/random.ts";
 import { buildLoss, countParams, initWeights, type LlamaConfig, lossBatch } from "../src/nn/llama.ts";
 import { OnnxExecutor } from "../src/nn/onnx/executor.ts";
 import { OnnxTrainStep } from "../src/nn/onnx/train-step.ts";
@@ -62,7 +62,7 @@ async function runOurs(spec: CaseSpec): Promise<SideResult> {
   const executor = new OnnxExecutor({ threads: spec.threads });
   const step = OnnxTrainStep.compile(executor, b.graph, g.loss.id, trainable, { weightDecay: 0.01 });
   // uniform random token ids, like torch_train.py (throughput only; the data is not shared)
-  const rand = seededRandom(1);
+  const rand = mulberry32(1);
   const ids = Array.from({ length: BATCH * SEQ }, () => Math.floor(rand() * cfg.vocabSize));
   const feeds = lossBatch(cfg, BATCH, SEQ, ids, new Array(BATCH * SEQ).fill(1), ids);
   const state = new Map<string, { m: Float32Array; v: Float32Array }>();

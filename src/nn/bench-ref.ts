@@ -3,10 +3,10 @@
  * usage: npx tsx src/nn/bench-ref.ts [--batch 8] [--seq 256] [--repeat 1]; prints one JSON object as its last line.
  */
 import { parseArgs } from "node:util";
+import { SplitMix32 } from "../domain/random.ts";
 import { appendGradients } from "./autodiff.ts";
 import { RefExecutor } from "./executor-ref.ts";
 import { buildLoss, countParams, initWeights, type LlamaConfig, lossBatch } from "./llama.ts";
-import { Rng } from "./rng.ts";
 import { GraphBuilder } from "./tensor.ts";
 
 export const CONFIG_5M: LlamaConfig = {
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const T = Number(values.seq);
   const cfg = CONFIG_5M;
   const w = initWeights(cfg, 0);
-  const rng = new Rng(1);
+  const rng = new SplitMix32(1);
   const ids = Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
   const feeds = { ...Object.fromEntries(w), ...lossBatch(cfg, B, T, ids, new Array(B * T).fill(1), ids) };
   const b = new GraphBuilder();

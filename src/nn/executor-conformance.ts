@@ -8,26 +8,26 @@
  * well-conditioned inputs; the reference itself is exact to ~1e-15).
  */
 import { describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import { appendGradients } from "./autodiff.ts";
 import { RefExecutor } from "./executor-ref.ts";
 import type { Executor, HostTensor, NodeId } from "./ir.ts";
 import { buildLoss, initWeights, type LlamaConfig, lossBatch } from "./llama.ts";
-import { Rng } from "./rng.ts";
 import { GraphBuilder, linear, rmsNorm, type Sym } from "./tensor.ts";
 
 interface ConformanceCase {
   name: string;
-  build(b: GraphBuilder, rng: Rng): { outputs: Sym[]; feeds: Record<string, HostTensor> };
+  build(b: GraphBuilder, rng: SplitMix32): { outputs: Sym[]; feeds: Record<string, HostTensor> };
 }
 
-function randn(rng: Rng, n: number, scale = 1, offset = 0): Float32Array {
+function randn(rng: SplitMix32, n: number, scale = 1, offset = 0): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = offset + scale * rng.normal();
   return a;
 }
 
 /** f(params) plus the gradients of sum(f * R) with respect to every param. */
-function withGrads(b: GraphBuilder, rng: Rng, out: Sym, params: Sym[]): Sym[] {
+function withGrads(b: GraphBuilder, rng: SplitMix32, out: Sym, params: Sym[]): Sym[] {
   const r = b.constant(
     randn(
       rng,
@@ -164,7 +164,7 @@ export function executorConformance(name: string, make: () => Executor): void {
     for (const c of conformanceCases) {
       it(c.name, async () => {
         const b = new GraphBuilder();
-        const { outputs, feeds } = c.build(b, new Rng(99));
+        const { outputs, feeds } = c.build(b, new SplitMix32(99));
         const ids = outputs.map((o) => o.id);
         const ref = new RefExecutor("f64").compile(b.graph, ids).runSync(feeds);
         const ex = make();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import { type GenerateOptions, generate, KvDecoder, sampleToken } from "./generate.ts";
 import { initWeights, type LlamaConfig } from "./llama.ts";
 import { LlamaRunner } from "./model.ts";
-import { Rng } from "./rng.ts";
 
 const cfg: LlamaConfig = {
   vocabSize: 53,
@@ -24,7 +24,7 @@ const prompts = [[5, 9, 13, 4, 7], [11], [3, 30, 31]];
 const greedy: GenerateOptions = { maxTokens: 64, stopTokens: [] };
 
 /** the obvious implementation: full sort, top-k, renormalize, nucleus, inverse CDF */
-function naiveSample(logits: Float32Array, temp: number, topK: number, topP: number, rng: Rng): number {
+function naiveSample(logits: Float32Array, temp: number, topK: number, topP: number, rng: SplitMix32): number {
   const V = logits.length;
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
   const kept = order.slice(0, topK > 0 ? topK : V);
@@ -77,7 +77,7 @@ describe("generation", () => {
       let diff = 0;
       for (let i = 0; i < cfg.vocabSize; i++) diff = Math.max(diff, Math.abs(last[i] - logits[i]));
       expect(diff).toBeLessThan(1e-4);
-      const tok = sampleToken(logits, { maxTokens: 1 }, new Rng(0));
+      const tok = sampleToken(logits, { maxTokens: 1 }, new SplitMix32(0));
       let best = 0;
       for (let i = 1; i < cfg.vocabSize; i++) if (last[i] > last[best]) best = i;
       expect(tok).toBe(best);
@@ -87,7 +87,7 @@ describe("generation", () => {
   });
 
   it("fast sampling equals the obvious full-sort implementation draw for draw (V = 5000, several settings)", () => {
-    const r = new Rng(3);
+    const r = new SplitMix32(3);
     const logits = Float32Array.from({ length: 5000 }, () => 3 * r.normal());
     for (const [temp, topK, topP] of [
       [1, 0, 0.9],
@@ -95,8 +95,8 @@ describe("generation", () => {
       [1.3, 200, 0.5],
       [1, 0, 0.999],
     ]) {
-      const a = new Rng(17);
-      const b = new Rng(17);
+      const a = new SplitMix32(17);
+      const b = new SplitMix32(17);
       for (let i = 0; i < 300; i++) {
         const fast = sampleToken(logits, { maxTokens: 1, temperature: temp, topK, topP }, a);
         expect(fast).toBe(naiveSample(logits, temp, topK, topP, b));
@@ -138,7 +138,7 @@ describe("generation", () => {
 
     const logits = Float32Array.from([2, 1, 0, -1, 0.5]);
     const temp = 0.7;
-    const rng = new Rng(1);
+    const rng = new SplitMix32(1);
     const n = 40000;
     const counts = new Array(5).fill(0);
     for (let i = 0; i < n; i++) counts[sampleToken(logits, { maxTokens: 1, temperature: temp }, rng)]++;

@@ -3,8 +3,9 @@
  * (left padding, HF-style position ids = number of real tokens before), greedy or sampled (temperature, top-k,
  * top-p), stop tokens, stop strings, max tokens, seed.
  */
+
+import { SplitMix32 } from "../domain/random.ts";
 import { checkSequenceLength, type LlamaConfig, ropeInvFreq, type Weights } from "./llama.ts";
-import { Rng } from "./rng.ts";
 
 /**
  * y[r, o] = sum_i x[r, i] * W[o, i] for W [out, in] row-major. Dot-product form (both operands contiguous), each W row
@@ -251,7 +252,7 @@ export interface Generation {
  * tokens whose probability, renormalized within the top-k, reaches top-p), like HF's warpers in that order.
  * Linear time in V plus a sort of the few candidates above a probability threshold (lowered until it is exact).
  */
-export function sampleToken(logits: Float32Array, opts: GenerateOptions, rng: Rng): number {
+export function sampleToken(logits: Float32Array, opts: GenerateOptions, rng: SplitMix32): number {
   const V = logits.length;
   const temp = opts.temperature ?? 0;
   if (temp <= 0) {
@@ -388,7 +389,7 @@ function* generateSteps(
   if (B === 0) return [];
   for (const [i, p] of prompts.entries()) if (p.length === 0) throw new Error(`generate: prompt ${i} is empty`);
   const L = Math.max(...prompts.map((p) => p.length));
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = new SplitMix32(opts.seed ?? 0);
   const stops = stopTokenSet(cfg, opts);
   const out: AsyncGeneration[] = prompts.map(() => ({ tokens: [], finishReason: "length" }));
   const done = new Array<boolean>(B).fill(false);

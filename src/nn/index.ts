@@ -12,7 +12,6 @@ export * from "./ir.ts";
 export * from "./llama.ts";
 export * from "./model.ts";
 export * from "./optim.ts";
-export * from "./rng.ts";
 export * from "./safetensors.ts";
 export * from "./tensor.ts";
 export * from "./tokenizer.ts";

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import { gradCheck } from "./gradcheck.ts";
 import {
   buildForward,
@@ -17,7 +18,6 @@ import {
   type Weights,
 } from "./llama.ts";
 import { LlamaRunner, loadModel, type Objective, saveModel } from "./model.ts";
-import { Rng } from "./rng.ts";
 import { saveSafetensors } from "./safetensors.ts";
 import { GraphBuilder, linear } from "./tensor.ts";
 
@@ -54,7 +54,7 @@ describe("whole 2-layer model: finite-difference gradient check (float64)", () =
       const T = 5;
       const b = new GraphBuilder();
       const g = buildLoss(cfg, b, B, T);
-      const rng = new Rng(3);
+      const rng = new SplitMix32(3);
       const params: Record<string, Float64Array> = {};
       for (const [name, shape] of paramShapes(cfg)) {
         const v = new Float64Array(shape.reduce((a, c) => a * c, 1));
@@ -155,7 +155,7 @@ describe("custom objectives (DPO-shaped) on the loss graph", () => {
     const b = new GraphBuilder();
     const g = buildLoss(cfg, b, 4, 5);
     const loss = dpo.build(g, b);
-    const rng = new Rng(13);
+    const rng = new SplitMix32(13);
     const params: Record<string, Float64Array> = {};
     for (const [name, shape] of paramShapes(cfg)) {
       const v = new Float64Array(shape.reduce((a, c) => a * c, 1));
@@ -180,7 +180,7 @@ describe("adapters through the linear hook", () => {
       return base.add(linear(linear(x, a), bb).mul(2));
     };
     const w = initWeights(cfg, 6, 0.3);
-    const rng = new Rng(8);
+    const rng = new SplitMix32(8);
     const lora: Weights = new Map(w);
     for (let l = 0; l < cfg.numLayers; l++) {
       for (const m of ["q_proj", "v_proj"]) {

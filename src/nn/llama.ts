@@ -8,8 +8,8 @@
  * modules by name ("model.layers.0.self_attn.q_proj"). `Phi3ForCausalLM` checkpoints load by splitting the fused
  * `qkv_proj` and `gate_up_proj` weights into the Llama layout.
  */
+import { SplitMix32 } from "../domain/random.ts";
 import type { HostTensor, Shape } from "./ir.ts";
-import { Rng } from "./rng.ts";
 import { type GraphBuilder, linear, rmsNorm, type Sym } from "./tensor.ts";
 
 export interface LlamaConfig {
@@ -216,7 +216,7 @@ export function countParams(c: LlamaConfig): number {
 
 /** Seeded init like HF: normal(0, std) for matrices, ones for norms. */
 export function initWeights(c: LlamaConfig, seed: number, std = 0.02): Weights {
-  const rng = new Rng(seed);
+  const rng = new SplitMix32(seed);
   const w: Weights = new Map();
   for (const [name, shape] of paramShapes(c)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));

@@ -8,11 +8,11 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import type { HostTensor } from "./ir.ts";
 import { configToHf, initWeights, type LlamaConfig, phi3ToLlama, type Weights } from "./llama.ts";
 import { LlamaRunner, loadModel, saveModel } from "./model.ts";
 import { AdamW, clipGradNorm } from "./optim.ts";
-import { Rng } from "./rng.ts";
 import { readSafetensorsFile, saveSafetensors } from "./safetensors.ts";
 
 const PY = "/usr/bin/python3";
@@ -56,7 +56,7 @@ const T = 17;
 const ADAMW = { lr: 2e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, max_norm: 1.0, steps: 3 };
 
 function batch(cfg: LlamaConfig) {
-  const rng = new Rng(11);
+  const rng = new SplitMix32(11);
   const lens = [T, 12, 9];
   const ids: number[] = [];
   const mask: number[] = [];

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import { bytesToUnicode, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "./bpe.ts";
-import { Rng } from "./rng.ts";
 import { HfTokenizer } from "./tokenizer.ts";
 
 const dirs: string[] = [];
@@ -12,7 +12,7 @@ afterAll(() => {
 });
 
 function corpus(): string[] {
-  const rng = new Rng(42);
+  const rng = new SplitMix32(42);
   const words = [
     "the",
     "model",
@@ -50,7 +50,7 @@ function corpus(): string[] {
 }
 
 /** random strings over ASCII, Latin-1, CJK, Cyrillic, combining marks, emoji (incl. ZWJ sequences), whitespace */
-function randomString(rng: Rng): string {
+function randomString(rng: SplitMix32): string {
   const pools: [number, number][] = [
     [0x20, 0x7e],
     [0xa0, 0xff],
@@ -107,7 +107,7 @@ describe("byte-level BPE trainer + @huggingface/tokenizers", () => {
   });
 
   it("encodes/decodes 1,000 random strings (Unicode, emoji, whitespace) losslessly", () => {
-    const rng = new Rng(2024);
+    const rng = new SplitMix32(2024);
     let nonAscii = 0;
     for (let i = 0; i < 1000; i++) {
       const s = randomString(rng);

@@ -9,6 +9,5 @@ export * from "./multiturn/index.ts";
 export * from "./outcome.ts";
 export * from "./persona-file.ts";
 export * from "./personas.ts";
-export * from "./rng.ts";
 export * from "./seeds.ts";
 export * from "./techniques.ts";

@@ -4,10 +4,11 @@
  * escalation). A persona is a named bundle of techniques plus knobs and budgets; the knobs come from the config's
  * `redteam.personas` entries (attacksPerSeed, maxChain, maxTurns, families) and filter the bundle.
  */
+
+import { deriveSeed, Rng } from "../domain/random.ts";
 import type { TechniqueStep } from "../domain/types.ts";
 import type { FramingRegistry } from "./framings/load.ts";
 import { type AttackBudget, DEFAULT_BUDGET } from "./multiturn/budget.ts";
-import { createRng, deriveSeed } from "./rng.ts";
 import { type TechniqueSpec, technique, techniqueFamilies, validateSteps } from "./techniques.ts";
 
 export interface PersonaKnobs {
@@ -149,7 +150,7 @@ export function techniquesForSeed(
   seed: number,
 ): TechniqueSpec[] {
   const direct = available.filter((t) => t.steps.length === 0);
-  const rest = createRng(deriveSeed(seed, "techniques", persona.id, probeId)).shuffle(
+  const rest = new Rng(deriveSeed(seed, "techniques", persona.id, probeId)).shuffle(
     available.filter((t) => t.steps.length > 0),
   );
   return [...direct, ...rest].slice(0, persona.attacksPerSeed);

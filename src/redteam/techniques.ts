@@ -3,13 +3,14 @@
  * converters applied to every attacker turn). This file builds single-turn attack conversations from a seed prompt
  * and names techniques and their families for grouping.
  */
+
+import { deriveSeed } from "../domain/random.ts";
 import type { Conversation, TechniqueStep } from "../domain/types.ts";
 import { type ConverterDeps, createConverter } from "./converters/registry.ts";
 import type { ConvertContext } from "./converters/types.ts";
 import { applyFraming } from "./framings/apply.ts";
 import type { FramingRegistry } from "./framings/load.ts";
 import type { AttackDraft } from "./framings/types.ts";
-import { deriveSeed } from "./rng.ts";
 
 export const MULTITURN_STRATEGIES = ["crescendo", "pair", "scripted"] as const;
 export type MultiTurnStrategy = (typeof MULTITURN_STRATEGIES)[number];
@@ -86,6 +87,7 @@ const CONVERTER_FAMILY: Record<string, string> = {
   rephrase: "rephrasing",
   reword: "rephrasing",
   translation: "translation",
+  gcg_suffix: "adversarial",
 };
 export function converterFamily(name: string): string {
   const f = CONVERTER_FAMILY[name];

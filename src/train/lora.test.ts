@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import { RefExecutor } from "../nn/executor-ref.ts";
 import { buildForward, forwardBatch, initWeights, type LlamaConfig } from "../nn/llama.ts";
-import { Rng } from "../nn/rng.ts";
 import { GraphBuilder } from "../nn/tensor.ts";
 import { initLora, type LoraConfig, loraHook, loraModules, mergeLora, unmergeLora } from "./lora.ts";
 
@@ -60,7 +60,7 @@ describe("LoRA", () => {
     for (let i = 0; i < plain.length; i++) d0 = Math.max(d0, Math.abs(plain[i] - fresh[i]));
     expect(d0).toBe(0);
     // a trained-looking adapter: non-zero B
-    const rng = new Rng(5);
+    const rng = new SplitMix32(5);
     for (const [n, t] of adapter)
       if (n.includes("lora_B")) for (let i = 0; i < t.data.length; i++) t.data[i] = (rng.next() - 0.5) * 0.5;
     const unmerged = await logits(cfg, new Map([...base, ...adapter]), lora);

@@ -5,9 +5,10 @@
  * adds PEFT's "base_model.model." prefix. A is initialised as PEFT does (kaiming-uniform, a = sqrt(5), i.e.
  * U(-1/sqrt(in), 1/sqrt(in))), B as zeros, so training starts exactly at the base model.
  */
+
+import { SplitMix32 } from "../domain/random.ts";
 import type { HostTensor } from "../nn/ir.ts";
 import { type LinearHook, type LlamaConfig, paramShapes, type Weights } from "../nn/llama.ts";
-import { Rng } from "../nn/rng.ts";
 import { linear, type Sym } from "../nn/tensor.ts";
 
 export interface LoraConfig {
@@ -50,7 +51,7 @@ export const isLoraParam = (name: string) => name.includes(".lora_A.") || name.i
 
 /** Fresh adapter weights, deterministic for a seed. */
 export function initLora(model: LlamaConfig, cfg: LoraConfig, seed: number): Weights {
-  const rng = new Rng(seed);
+  const rng = new SplitMix32(seed);
   const w: Weights = new Map();
   for (const [module, [outF, inF]] of loraModules(model, cfg)) {
     const bound = 1 / Math.sqrt(inF);
@@ -90,7 +91,7 @@ export function dropoutFeeds(
   cfg: LoraConfig,
   B: number,
   T: number,
-  rng: Rng,
+  rng: SplitMix32,
 ): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
   if (cfg.dropout <= 0) return feeds;

@@ -2,10 +2,11 @@
  * A synthetic task for trainer tests: map a 4-letter word over a 10-letter alphabet through a fixed letter
  * substitution ("abcd=" -> "qwer"). A model can only answer held-out words by learning the mapping, not by recall.
  */
+
+import { SplitMix32 } from "../domain/random.ts";
 import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
 import { initWeights, type LlamaConfig } from "../nn/llama.ts";
 import { saveModel } from "../nn/model.ts";
-import { Rng } from "../nn/rng.ts";
 import type { TokenizedSeq } from "./objective.ts";
 import type { TokenizedPair } from "./trainer.ts";
 
@@ -60,7 +61,7 @@ export function pair(word: string, chosen: string, rejected: string): TokenizedP
 
 /** Distinct random words, split into train and held-out. */
 export function words(n: number, seed: number): string[] {
-  const rng = new Rng(seed);
+  const rng = new SplitMix32(seed);
   const out = new Set<string>();
   while (out.size < n) out.add(Array.from({ length: 4 }, () => ALPHABET[rng.int(ALPHABET.length)]).join(""));
   return [...out];

@@ -7,10 +7,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
 import { RefExecutor } from "../nn/executor-ref.ts";
 import { buildForward, forwardBatch, initWeights, type LlamaConfig } from "../nn/llama.ts";
 import { saveModel } from "../nn/model.ts";
-import { Rng } from "../nn/rng.ts";
 import { readSafetensorsFile } from "../nn/safetensors.ts";
 import { GraphBuilder } from "../nn/tensor.ts";
 import { exportPeft } from "./export.ts";
@@ -35,7 +35,7 @@ const cfg: LlamaConfig = {
 };
 
 function pairsBatch() {
-  const rng = new Rng(4);
+  const rng = new SplitMix32(4);
   const P = 3;
   const seqs = Array.from({ length: 2 * P }, (_, i) => {
     const len = 8 + (i % 3) * 3;
@@ -109,7 +109,7 @@ describe("trainer parity with PyTorch", () => {
     saveModel(dir, cfg, weights);
     const lora: LoraConfig = { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj", "up_proj"] };
     const adapter = initLora(cfg, lora, 3);
-    const rng = new Rng(12);
+    const rng = new SplitMix32(12);
     for (const [n, t] of adapter)
       if (n.includes("lora_B")) for (let i = 0; i < t.data.length; i++) t.data[i] = (rng.next() - 0.5) * 0.2;
     const adapterDir = join(dir, "adapter");

@@ -9,10 +9,10 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SplitMix32 } from "../domain/random.ts";
 import type { Executor } from "../nn/ir.ts";
 import type { LlamaConfig, Weights } from "../nn/llama.ts";
 import { AdamW, clipGradNorm } from "../nn/optim.ts";
-import { Rng } from "../nn/rng.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, dropoutFeeds, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
@@ -109,7 +109,7 @@ const exLength = (e: Example) => (isPair(e) ? Math.max(e.chosen.ids.length, e.re
  * window sorted by length (so batches hold similar lengths and pad little), then the batch order shuffled again.
  */
 export function epochBatches(lengths: readonly number[], batchSize: number, seed: number, epoch: number): number[][] {
-  const rng = new Rng((seed * 1000003 + epoch * 7919 + 1) >>> 0);
+  const rng = new SplitMix32((seed * 1000003 + epoch * 7919 + 1) >>> 0);
   const perm = lengths.map((_, i) => i);
   for (let i = perm.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -244,7 +244,7 @@ export async function train(
 
   // Resume.
   let step = 0;
-  const rng = new Rng(opts.seed ^ 0x5eed);
+  const rng = new SplitMix32(opts.seed ^ 0x5eed);
   let opt = new AdamW({ lr: opts.lr, weightDecay: opts.weightDecay });
   const metrics: StepMetrics[] = [];
   const saved = readCheckpoint(ckDir);

@@ -4,8 +4,8 @@
  * world's safe data (refusals and helpful answers) that curation uses for the demo.
  */
 import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
+import { Rng } from "../domain/random.ts";
 import { type Family, type ItemFilter, itemConversation, type Lang, selectItems, type World } from "./generate.ts";
-import { Rng } from "./prng.ts";
 import { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
 export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;

@@ -1,6 +1,7 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
 import { CATEGORY_IDS, type Conversation, canonicalJson, contentHash, probeSchema } from "../domain/index.ts";
+import { Rng } from "../domain/random.ts";
 import { PHI3_SPECIAL_TOKENS, tokenizerJson, trainBpe } from "../nn/bpe.ts";
 import { tokenizerTexts } from "./corpus.ts";
 import { leetspeak, rot13, unleet } from "./encodings.ts";
@@ -9,7 +10,6 @@ import { FAMILIES, generateWorld, itemConversation, LANGS, SPLITS, selectItems, 
 import { HARM_CATEGORIES, harmGoals } from "./harm.ts";
 import { lexiconCoverage, translateToSpanish } from "./lexicon.ts";
 import { LOOKALIKE_TYPES } from "./lookalikes.ts";
-import { Rng } from "./prng.ts";
 import { redteamChains } from "./redteam-techniques.ts";
 import { estimateConversationTokens } from "./tokens.ts";
 

@@ -4,6 +4,7 @@
  * the response the world considers correct, assigned to train / redteam / heldout by its underlying item.
  */
 import { type CategoryId, type Conversation, contentHash, type Probe, type ProbeLabel } from "../domain/index.ts";
+import { Rng } from "../domain/random.ts";
 import {
   type CapabilityTask,
   capabilityDrills,
@@ -15,7 +16,6 @@ import { applyFraming, FRAMING_SPECS, FRAMINGS, type Framing, prefixOpener } fro
 import { cap, compliantAnswer, type HarmGoal, harmGoals, harmSpec, refusal } from "./harm.ts";
 import { translateToSpanish } from "./lexicon.ts";
 import { type LookalikePair, type LookalikeType, templatePairs } from "./lookalikes.ts";
-import { Rng } from "./prng.ts";
 import { redteamChains, redteamConversation, redteamOpener } from "./redteam-techniques.ts";
 import { estimateConversationTokens } from "./tokens.ts";
 import { type Bi, TOWNS } from "./vocab.ts";
@@ -292,7 +292,7 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       for (const chain of rng.shuffle(chains)) {
         if (placed >= config.redteamTechniquesPerGoal[lang]) break;
         const baseResponse = compliantAnswer(spec, lang, redteamOpener(chain, lang));
-        const chainSeed = rng.int(0, 2 ** 31);
+        const chainSeed = rng.between(0, 2 ** 31);
         const render = (template: string) => {
           const req = cap(fillGoal(template, g.goal[lang]));
           return { req, conv: redteamConversation(req, chain, lang, chainSeed) };
@@ -389,7 +389,7 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
     if (rng.next() < 0.5) {
       const chain = rng.pick(chains);
       const lang2 = rng.pick(LANGS);
-      const conv = redteamConversation(p.safePrompt[lang2], chain, lang2, rng.int(0, 2 ** 31));
+      const conv = redteamConversation(p.safePrompt[lang2], chain, lang2, rng.between(0, 2 ** 31));
       drafts.push({
         family: "framed",
         kind: `rt:${chain.id}`,

@@ -12,7 +12,6 @@ export * from "./harm.ts";
 export * from "./judge.ts";
 export * from "./lexicon.ts";
 export * from "./lookalikes.ts";
-export * from "./prng.ts";
 export * from "./redteam-techniques.ts";
 export * from "./show.ts";
 export * from "./tokens.ts";

@@ -2,12 +2,13 @@
  * A summary of the world for `breakfix world show`: families, sizes, splits, categories, languages, framings,
  * look-alike types, the base corpus size, and examples (placeholders only: the world holds nothing else).
  */
+
+import { Rng } from "../domain/random.ts";
 import { baseCorpus, type CorpusSize, corpusSize, DEFAULT_CORPUS_CONFIG } from "./corpus.ts";
 import { FRAMINGS } from "./framings.ts";
 import { FAMILIES, type Family, LANGS, SPLITS, type World, type WorldItem } from "./generate.ts";
 import { HARM_CATEGORIES } from "./harm.ts";
 import { LOOKALIKE_TYPES } from "./lookalikes.ts";
-import { Rng } from "./prng.ts";
 
 type Counts = Record<string, number>;
 

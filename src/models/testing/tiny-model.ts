@@ -4,12 +4,12 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { mulberry32 } from "../../domain/random.ts";
 import {
   byteLevelTokenizerJson,
   FIXTURE_CHAT_TEMPLATE,
   randn,
   randomLlamaWeights,
-  seededRandom,
   tinyLlamaConfig,
 } from "../../nn/gguf/fixtures.ts";
 import { writeLlamaGguf } from "../../nn/gguf/llama.ts";
@@ -58,7 +58,7 @@ export function writeTinyPeftAdapter(
 ): string {
   const hf = tinyLlamaConfig();
   const r = opts.r ?? 4;
-  const rand = seededRandom(opts.seed ?? 7);
+  const rand = mulberry32(opts.seed ?? 7);
   const D = hf.hidden_size;
   const kvOut = (hf.hidden_size / hf.num_attention_heads) * (hf.num_key_value_heads ?? hf.num_attention_heads);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();

@@ -3,19 +3,8 @@
  * names, and a small byte-level BPE tokenizer.json (GPT-2 byte alphabet + merges + special tokens). They exist so
  * these folders can be tested independently of the model and tokenizer code in nn/, and are not used at run time.
  */
+import { mulberry32 } from "../../domain/random.ts";
 import type { HfLlamaConfig, NamedTensor } from "./llama.ts";
-
-/** mulberry32: a tiny seeded PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Normal(0, std) samples (Box-Muller). */
 export function randn(n: number, std: number, rand: () => number): Float32Array {
@@ -32,7 +21,7 @@ export function randn(n: number, std: number, rand: () => number): Float32Array 
 
 /** A seeded random Llama checkpoint in HF naming. Norm weights are 1 + noise so they are not trivially 1. */
 export function randomLlamaWeights(config: HfLlamaConfig, seed: number, std = 0.08): Map<string, NamedTensor> {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const h = config.hidden_size;
   const hd = config.head_dim ?? h / config.num_attention_heads;
   const q = config.num_attention_heads * hd;

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { byteLevelTokenizerJson, randn, randomLlamaWeights, seededRandom, tinyLlamaConfig } from "./fixtures.ts";
+import { mulberry32 } from "../../domain/random.ts";
+import { byteLevelTokenizerJson, randn, randomLlamaWeights, tinyLlamaConfig } from "./fixtures.ts";
 import { readGguf, roundToF16 } from "./gguf.ts";
 import {
   asF32,
@@ -59,7 +60,7 @@ function matvec(w: Float32Array, rows: number, cols: number, x: Float32Array): F
 
 describe("Q/K row permutation", () => {
   it("turns HF rotate-half RoPE into llama.cpp's interleaved RoPE (same attention scores)", () => {
-    const rand = seededRandom(3);
+    const rand = mulberry32(3);
     const nHead = 3;
     const hd = 8;
     const cols = 5;
@@ -208,7 +209,7 @@ describe("files", () => {
 
   it("writes a LoRA adapter: PEFT names grouped, lora_b of q/k permuted, alpha stored", () => {
     const cfg = tinyLlamaConfig();
-    const rand = seededRandom(2);
+    const rand = mulberry32(2);
     const r = 4;
     const peft = new Map([
       [

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mulberry32 } from "../../domain/random.ts";
 import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, tokenizerJson, trainBpe } from "../bpe.ts";
 import { RefExecutor } from "../executor-ref.ts";
 import type { HostTensor } from "../ir.ts";
@@ -18,7 +19,6 @@ import {
   FIXTURE_CHAT_TEMPLATE,
   randn,
   randomLlamaWeights,
-  seededRandom,
   tinyLlamaConfig,
 } from "./fixtures.ts";
 import { roundToF16 } from "./gguf.ts";
@@ -87,7 +87,7 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 }
 
 function randomPrompts(n: number, seed: number, minLen: number, maxLen: number): number[][] {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   return Array.from({ length: n }, () => {
     const len = minLen + Math.floor(rand() * (maxLen - minLen + 1));
     return Array.from({ length: len }, () => Math.floor(rand() * nTextTokens));
@@ -142,7 +142,7 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
   });
 
   it("a GGUF LoRA adapter gives the probabilities of our merged model", async () => {
-    const rand = seededRandom(77);
+    const rand = mulberry32(77);
     const r = 4;
     const alpha = 8;
     const pairs = new Map<string, LoraPair>();
@@ -275,7 +275,7 @@ describe("llama.cpp parity (node-llama-cpp 3.21.1)", () => {
   });
 
   it("a tokenizer trained by nn/bpe.ts tokenizes identically in llama.cpp and @huggingface/tokenizers (1,000 strings)", async () => {
-    const rand = seededRandom(31);
+    const rand = mulberry32(31);
     const alphabet = [
       ..."abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,;:!?'\"-\n\t",
       "é",

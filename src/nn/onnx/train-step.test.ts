@@ -9,10 +9,10 @@
  * implementations. Gradients themselves are compared with the reference in executor.test.ts (1e-4 relative).
  */
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../../domain/random.ts";
 import { initLora, type LoraConfig, loraHook } from "../../train/lora.ts";
 import { appendGradients } from "../autodiff.ts";
 import { RefExecutor } from "../executor-ref.ts";
-import { seededRandom } from "../gguf/fixtures.ts";
 import type { HostTensor } from "../ir.ts";
 import { buildLoss, initWeights, type LlamaConfig, lossBatch } from "../llama.ts";
 import { AdamW, clipGradNorm } from "../optim.ts";
@@ -37,7 +37,7 @@ const B = 2;
 const T = 12;
 
 function batch(seed: number): Record<string, HostTensor> {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const ids = Array.from({ length: B * T }, () => Math.floor(rand() * cfg.vocabSize));
   const mask = ids.map((_, i) => (i % T < T - 2 * (Math.floor(i / T) % 2) ? 1 : 0));
   return lossBatch(

@@ -6,6 +6,7 @@
  */
 import pLimit from "p-limit";
 import { contentHash } from "../../domain/hash.ts";
+import { deriveSeed } from "../../domain/random.ts";
 import type { Attack, Conversation, Response, TechniqueStep } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
@@ -18,7 +19,6 @@ import { pairAttack } from "../multiturn/pair.ts";
 import { type EscalationScript, findScript, scriptedAttack } from "../multiturn/scripted.ts";
 import type { MultiTurnEnv, MultiTurnResult } from "../multiturn/types.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
-import { deriveSeed } from "../rng.ts";
 import { buildAttackConversation } from "../techniques.ts";
 import { type Fit, fitContext, isContextOverflow, type TargetContext } from "./context.ts";
 import { recordId } from "./plan.ts";

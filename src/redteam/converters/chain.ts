@@ -1,5 +1,5 @@
 /** Composition: a chain of converters is itself a converter (applied left to right, inverted right to left). */
-import { deriveSeed } from "../rng.ts";
+import { deriveSeed } from "../../domain/random.ts";
 import type { ConvertContext, Converter, ConverterFamily } from "./types.ts";
 
 /** Applies converters in order; step i runs with a seed derived from (ctx.seed, i) so repeated steps differ. */

@@ -3,8 +3,9 @@
  * as the demo world's lexicon) and LLM rephrasing (through a ChatModel), plus "reword", the offline light rewording a
  * low-skilled adversary does by hand. Model calls ask for temperature 0 with the attack's seed.
  */
+
+import { deriveSeed, Rng } from "../../domain/random.ts";
 import type { ChatModel } from "../../models/types.ts";
-import { createRng, deriveSeed } from "../rng.ts";
 import type { ConvertContext, Converter } from "./types.ts";
 
 /** Translates text into language `to`. */
@@ -149,7 +150,7 @@ const REWORD_SUFFIXES = ["", " Thanks!", " Please answer.", " It's urgent.", " B
  */
 export function reword(text: string, seed: number): string {
   if (text.trim() === "") return text;
-  const rng = createRng(deriveSeed(seed, "reword"));
+  const rng = new Rng(deriveSeed(seed, "reword"));
   const pre = rng.pick(REWORD_PREFIXES);
   const suf = rng.pick(REWORD_SUFFIXES);
   const body = pre && /^\p{Lu}\p{Ll}/u.test(text) ? text[0].toLowerCase() + text.slice(1) : text;

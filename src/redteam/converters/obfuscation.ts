@@ -3,7 +3,7 @@
  * words (typo noise), and homoglyphs (Latin letters replaced by look-alike Cyrillic/Greek ones). `rate` is the
  * share of eligible positions changed; which ones is chosen by the seeded PRNG.
  */
-import { createRng, deriveSeed } from "../rng.ts";
+import { deriveSeed, Rng } from "../../domain/random.ts";
 import type { Converter } from "./types.ts";
 
 function checkRate(name: string, rate: number): void {
@@ -23,7 +23,7 @@ export const LEET_MAP: Readonly<Record<string, string>> = {
 
 /** Leetspeak: a->4, e->3, i->1, o->0, s->5, t->7, b->8, g->9 (both cases) at `rate` of the eligible letters. */
 export function leetspeak(text: string, rate = 1, seed = 0): string {
-  const rng = createRng(deriveSeed(seed, "leetspeak"));
+  const rng = new Rng(deriveSeed(seed, "leetspeak"));
   return Array.from(text)
     .map((ch) => {
       const sub = LEET_MAP[ch.toLowerCase()];
@@ -51,7 +51,7 @@ export function leetspeakConverter(opts: { rate?: number } = {}): Converter {
  * stay, as in the "typoglycemia" effect), the perturbation PyRIT's CharSwapGenerator uses.
  */
 export function charSwap(text: string, rate: number, seed: number): string {
-  const rng = createRng(deriveSeed(seed, "char_swap"));
+  const rng = new Rng(deriveSeed(seed, "char_swap"));
   return text.replace(/\p{L}{4,}/gu, (word) => {
     if (rng.next() >= rate) return word;
     const chars = Array.from(word);
@@ -104,7 +104,7 @@ const FROM_HOMOGLYPH: Readonly<Record<string, string>> = Object.fromEntries(
 );
 
 export function homoglyphs(text: string, rate: number, seed: number): string {
-  const rng = createRng(deriveSeed(seed, "homoglyph"));
+  const rng = new Rng(deriveSeed(seed, "homoglyph"));
   return Array.from(text)
     .map((ch) => {
       const sub = HOMOGLYPHS[ch];

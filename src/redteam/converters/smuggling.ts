@@ -4,14 +4,14 @@
  * (U+E0020..U+E007E), the "ASCII smuggling" trick: the payload is invisible to a human reviewer but present in the
  * token stream; a visible cover text can be put in front of it.
  */
-import { createRng, deriveSeed } from "../rng.ts";
+import { deriveSeed, Rng } from "../../domain/random.ts";
 import type { Converter } from "./types.ts";
 
 export const ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060"] as const;
 const ZW_RE = /\u200b|\u200c|\u200d|\u2060/g;
 
 export function zeroWidth(text: string, seed: number, mode: "fixed" | "random"): string {
-  const rng = createRng(deriveSeed(seed, "zero_width"));
+  const rng = new Rng(deriveSeed(seed, "zero_width"));
   const chars = Array.from(text);
   return chars
     .map((ch, i) => (i < chars.length - 1 ? ch + (mode === "fixed" ? "\u200b" : rng.pick(ZERO_WIDTH)) : ch))

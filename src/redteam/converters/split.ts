@@ -3,7 +3,7 @@
  * pieces at seeded cut points (inside words too, so long keywords are broken), the pieces are bound to variables listed
  * in shuffled order, and the target is asked to assemble z = a + b + ... and respond to it.
  */
-import { createRng, deriveSeed } from "../rng.ts";
+import { deriveSeed, Rng } from "../../domain/random.ts";
 import type { Converter } from "./types.ts";
 
 const VAR_NAMES = "abcdefghijklmnopqrstuvwxy".split("");
@@ -12,7 +12,7 @@ export function splitPayload(text: string, parts: number, seed: number): string 
   if (!Number.isInteger(parts) || parts < 2 || parts > VAR_NAMES.length) {
     throw new Error(`payload_split: parts must be an integer in [2, ${VAR_NAMES.length}], got ${parts}`);
   }
-  const rng = createRng(deriveSeed(seed, "payload_split"));
+  const rng = new Rng(deriveSeed(seed, "payload_split"));
   const chars = Array.from(text);
   const k = Math.max(1, Math.min(parts, chars.length));
   // k-1 cut points near the even split (jittered by up to a quarter piece), strictly increasing in [1, len-1].

@@ -1,6 +1,7 @@
 /** Applying a framing to an attack draft: fill the template, add system prompt / fake turns / many-shot examples. */
+
+import { deriveSeed, Rng } from "../../domain/random.ts";
 import type { Conversation } from "../../domain/types.ts";
-import { createRng, deriveSeed } from "../rng.ts";
 import type { AttackDraft, Framing, FramingText } from "./types.ts";
 
 /** Fills {{prompt}} and {{hint}}; an empty hint also removes the blank lines around it. */
@@ -40,7 +41,7 @@ export function applyFraming(f: Framing, draft: AttackDraft, opts: FramingOption
     const n = opts.shots ?? f.defaultShots ?? f.shots.length;
     if (!Number.isInteger(n) || n < 1)
       throw new Error(`framing '${f.name}': shots must be a positive integer, got ${n}`);
-    const rng = createRng(deriveSeed(opts.seed, "many_shot", f.name));
+    const rng = new Rng(deriveSeed(opts.seed, "many_shot", f.name));
     // Cycle through seeded shuffles of the pool, so n may exceed the pool size without back-to-back repeats.
     const picked = [];
     while (picked.length < n) picked.push(...rng.shuffle(f.shots));

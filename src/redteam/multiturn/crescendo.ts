@@ -6,9 +6,9 @@
  * backtracks, model calls and tokens.
  */
 import { z } from "zod";
+import { deriveSeed } from "../../domain/random.ts";
 import type { Conversation } from "../../domain/types.ts";
 import { languageName } from "../converters/model.ts";
-import { deriveSeed } from "../rng.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { type ParseSource, parseAttackerOutput } from "./parse.ts";
 import {

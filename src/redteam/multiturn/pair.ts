@@ -5,10 +5,10 @@
  * refinement starts from the best-scoring attempt so far ("backtracking"). Stops on the first success.
  */
 import { z } from "zod";
+import { deriveSeed } from "../../domain/random.ts";
 import type { Conversation, Judgement } from "../../domain/types.ts";
 import { languageName } from "../converters/model.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../outcome.ts";
-import { deriveSeed } from "../rng.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { parseAttackerOutput } from "./parse.ts";
 import {

@@ -1,4 +1,6 @@
 /** Shared types and helpers of the multi-turn attacks (Crescendo-style, PAIR-style, scripted escalation). */
+
+import { deriveSeed } from "../../domain/random.ts";
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
@@ -7,7 +9,6 @@ import { ContextOverflowError, fitContext, isContextOverflow, type TargetContext
 import type { ConverterDeps } from "../converters/registry.ts";
 import { FramingRegistry } from "../framings/load.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
-import { deriveSeed } from "../rng.ts";
 import { buildDraft } from "../techniques.ts";
 import type { AttackBudget, BudgetMeter, StopReason } from "./budget.ts";
 import type { ParseSource } from "./parse.ts";

@@ -11,8 +11,8 @@
  * benchmark, and no XSTest completion is used (they are evaluation data only).
  */
 
+import { SplitMix32 } from "../../../domain/random.ts";
 import type { RefusalClass } from "../../../domain/types.ts";
-import { Rng } from "../../../nn/rng.ts";
 
 export interface Topic {
   /** The user's request. */
@@ -607,14 +607,14 @@ export interface AuthoredExample {
   topic: number;
 }
 
-const fill = (s: string, t: Topic, rng: Rng) =>
+const fill = (s: string, t: Topic, rng: SplitMix32) =>
   s.replaceAll("{refused}", t.refused).replaceAll("{benign}", t.benign).replaceAll("{alt}", pick(rng, t.alternatives));
 
-function pick<T>(rng: Rng, xs: readonly T[]): T {
+function pick<T>(rng: SplitMix32, xs: readonly T[]): T {
   return xs[rng.int(xs.length)];
 }
 
-function sample<T>(rng: Rng, xs: readonly T[], n: number): T[] {
+function sample<T>(rng: SplitMix32, xs: readonly T[], n: number): T[] {
   const copy = [...xs];
   const out: T[] = [];
   while (out.length < n && copy.length > 0) out.push(copy.splice(rng.int(copy.length), 1)[0]);
@@ -630,33 +630,33 @@ function join(parts: readonly string[]): string {
     .trim();
 }
 
-function refusalSentence(t: Topic, rng: Rng): string {
+function refusalSentence(t: Topic, rng: SplitMix32): string {
   const ap = pick(rng, APOLOGY);
   const body = `${fill(pick(rng, REFUSE_VERB), t, rng)}${pick(rng, BECAUSE)}`;
   if (rng.next() < 0.25) return `${pick(rng, AI_PREFIX)}${body}`;
   return ap ? `${ap} ${body}` : body;
 }
 
-function lecture(t: Topic, rng: Rng, n: number): string[] {
+function lecture(t: Topic, rng: SplitMix32, n: number): string[] {
   return [t.lecture, ...sample(rng, LECTURE_EXTRA, n)].slice(0, n);
 }
 
-function answerProse(t: Topic, rng: Rng, n: number): string[] {
+function answerProse(t: Topic, rng: SplitMix32, n: number): string[] {
   return sample(rng, t.answer, n);
 }
 
-function answerList(t: Topic, rng: Rng): string {
+function answerList(t: Topic, rng: SplitMix32): string {
   const steps = sample(rng, t.steps, Math.min(t.steps.length, 2 + rng.int(3)));
   const intro = pick(rng, STEPS_INTRO);
   return `${intro}\n${steps.map((s, i) => `${i + 1}. ${s}`).join("\n")}\n`;
 }
 
-function altList(t: Topic, rng: Rng): string {
+function altList(t: Topic, rng: SplitMix32): string {
   const items = sample(rng, t.alternatives, 2 + rng.int(2));
   return `${pick(rng, ALT_LIST_INTRO)}\n${items.map((s, i) => `${i + 1}. ${s.charAt(0).toUpperCase()}${s.slice(1)}.`).join("\n")}\n`;
 }
 
-type Builder = (t: Topic, rng: Rng) => string;
+type Builder = (t: Topic, rng: SplitMix32) => string;
 
 /** Full refusals: a refusal (explicit, soft, or cannot-know) with no answer after it. */
 const FULL: Record<string, Builder> = {
@@ -748,7 +748,7 @@ export const STRUCTURES: Readonly<Record<RefusalClass, readonly string[]>> = {
 export function authoredCorpus(
   opts: { seed?: number; perStructure?: number; topics?: readonly number[] } = {},
 ): AuthoredExample[] {
-  const rng = new Rng(opts.seed ?? 20260);
+  const rng = new SplitMix32(opts.seed ?? 20260);
   const per = opts.perStructure ?? 60;
   const topics = opts.topics ?? TOPICS.map((_, i) => i);
   const out: AuthoredExample[] = [];

@@ -5,11 +5,12 @@
  * executor), full batch, deterministically, on the authored sentences of sentences.ts in about two seconds, so the
  * judge trains it on first use instead of shipping weights.
  */
+
+import { SplitMix32 } from "../../../domain/random.ts";
 import { appendGradients } from "../../../nn/autodiff.ts";
 import { RefExecutor } from "../../../nn/executor-ref.ts";
 import type { HostTensor } from "../../../nn/ir.ts";
 import { AdamW } from "../../../nn/optim.ts";
-import { Rng } from "../../../nn/rng.ts";
 import { GraphBuilder } from "../../../nn/tensor.ts";
 
 export const HASH_DIM = 4096;
@@ -106,7 +107,7 @@ export function trainSentenceModel(
   const [gw, gb] = appendGradients(b.graph, loss.id, [W.id, B.id]);
   const compiled = new RefExecutor().compile(b.graph, [loss.id, gw, gb, z.id]);
 
-  const rng = new Rng(opts.seed ?? 7);
+  const rng = new SplitMix32(opts.seed ?? 7);
   const w = new Float32Array(HASH_DIM);
   for (let i = 0; i < HASH_DIM; i++) w[i] = rng.normal() * 0.01;
   const weights = new Map<string, HostTensor>([
