@@ -47,7 +47,7 @@ export function cleanModelText(raw: string): string {
   return t;
 }
 
-async function ask(model: ChatModel, system: string, user: string, ctx: ConvertContext): Promise<string> {
+export async function ask(model: ChatModel, system: string, user: string, ctx: ConvertContext): Promise<string> {
   const res = await model.chat({
     messages: [
       { role: "system", content: system },

@@ -9,7 +9,14 @@
  */
 import type { TechniqueStep, Usage } from "../../domain/types.ts";
 
-export type ConverterFamily = "encoding" | "obfuscation" | "smuggling" | "splitting" | "translation" | "rephrasing";
+export type ConverterFamily =
+  | "encoding"
+  | "obfuscation"
+  | "smuggling"
+  | "splitting"
+  | "translation"
+  | "rephrasing"
+  | "adversarial"; // optimised suffixes (GCG)
 
 export type ParamValue = string | number | boolean;
 export type Params = Readonly<Record<string, ParamValue>>;
