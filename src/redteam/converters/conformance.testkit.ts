@@ -22,7 +22,17 @@ export interface ConformanceOptions {
   mayBeIdentity?: boolean;
 }
 
-const FAMILIES = ["encoding", "obfuscation", "smuggling", "splitting", "translation", "rephrasing", "adversarial"];
+const FAMILIES = [
+  "encoding",
+  "obfuscation",
+  "smuggling",
+  "splitting",
+  "word",
+  "structure",
+  "translation",
+  "rephrasing",
+  "adversarial",
+];
 
 export function converterConformance(label: string, make: () => Converter, opts: ConformanceOptions = {}): void {
   describe(`converter conformance: ${label}`, () => {

@@ -14,6 +14,8 @@ export type ConverterFamily =
   | "obfuscation"
   | "smuggling"
   | "splitting"
+  | "word"
+  | "structure"
   | "translation"
   | "rephrasing"
   | "adversarial"; // optimised suffixes (GCG)
