@@ -1,7 +1,6 @@
 /** The break stage: converters, framings, personas, multi-turn attacks, campaigns and identify (public entry point). */
 export * from "./campaign/index.ts";
 export * from "./converters/index.ts";
-export * from "./escape.ts";
 export * from "./findings-schema.ts";
 export * from "./framings/index.ts";
 export * from "./identify.ts";

@@ -1,3 +1,3 @@
-export { escapeHtml, escapeMarkdown } from "./escape.ts";
+export { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
 export { formatRate, renderHtml, renderMarkdown, writeReport } from "./render.ts";
 export type { ExampleConversation, GateResult, Regression, RoundSummary, RunReport } from "./types.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeHtml, escapeMarkdown } from "./escape.ts";
+import { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
 import { PAYLOAD_IMG, PAYLOAD_SCRIPT, sampleReport } from "./fixtures.ts";
 import { renderHtml, renderMarkdown } from "./render.ts";
 

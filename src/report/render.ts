@@ -5,9 +5,9 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
 import type { Metric } from "../domain/types.ts";
 import { renderCharts } from "./charts.ts";
-import { escapeHtml, escapeMarkdown } from "./escape.ts";
 import type { RoundSummary, RunReport } from "./types.ts";
 
 export function formatRate(m: Metric | undefined): string {

@@ -1,14 +1,13 @@
 /**
  * HTML building for the view: hono's `html` tagged template (every interpolated string is escaped unless it is
- * itself the result of `h` or `text`), plus `text` for untrusted model output: HTML-escaped (src/report/escape.ts)
- * after invisible and control characters (Unicode tag characters U+E0000-E007F, bidi overrides, zero-width
- * characters, ANSI escapes) are turned into visible \u{...} marks (src/redteam/escape.ts), so smuggled text is seen,
- * never interpreted. Nothing model-produced ever becomes an attribute that the browser acts on (href, src, on*).
+ * itself the result of `h` or `text`), plus `text` for untrusted model output: HTML-escaped by src/domain/escape.ts,
+ * which turns invisible and control characters (Unicode tag characters U+E0000-E007F, bidi overrides, zero-width
+ * characters, ANSI escapes) into visible \u{...} marks, highlighted here, so smuggled text is seen, never
+ * interpreted. Nothing model-produced ever becomes an attribute that the browser acts on (href, src, on*).
  */
 import { html as honoHtml, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { escapeForTerminal } from "../redteam/escape.ts";
-import { escapeHtml } from "../report/escape.ts";
+import { escapeHtml } from "../domain/escape.ts";
 
 export type Html = HtmlEscapedString;
 
@@ -24,7 +23,7 @@ const MARK = /\\u\{([0-9a-f]{1,6})\}/g;
 /** Untrusted text as inert HTML; invisible characters shown as visible, highlighted \u{...} marks. */
 export function text(value: string | number | null | undefined): Html {
   if (value === null || value === undefined) return raw("");
-  const escaped = escapeHtml(escapeForTerminal(String(value)));
+  const escaped = escapeHtml(String(value));
   return raw(escaped.replace(MARK, (m) => `<span class="cp" title="invisible character">${m}</span>`));
 }
 

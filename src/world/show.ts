@@ -3,6 +3,7 @@
  * look-alike types, the base corpus size, and examples (placeholders only: the world holds nothing else).
  */
 
+import { escapeForTerminal } from "../domain/escape.ts";
 import { Rng } from "../domain/random.ts";
 import { baseCorpus, type CorpusSize, corpusSize, DEFAULT_CORPUS_CONFIG } from "./corpus.ts";
 import { FRAMINGS } from "./framings.ts";
@@ -140,14 +141,6 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
   };
 }
 
-/** Makes text safe to print on a terminal: control characters (ANSI escapes included) become \u escapes. */
-export function escapeForTerminal(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) =>
-    c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
 function fmtCounts(c: Counts, keys: readonly string[]): string {
   return keys.map((k) => String(c[k] ?? 0).padStart(6)).join(" ");
 }
@@ -155,7 +148,7 @@ function fmtCounts(c: Counts, keys: readonly string[]): string {
 /** Renders the summary as plain text. */
 export function renderWorldSummary(s: WorldSummary): string {
   const L: string[] = [];
-  const e = escapeForTerminal;
+  const e = (text: string) => escapeForTerminal(text, { oneLine: true });
   L.push(
     `Demo world of Vell (seed ${s.seed}): ${s.items} items from ${s.groups} underlying items; ` +
       `${s.knowledge} knowledge conversations (gazetteer + capability drills); languages: ${s.languages.join(", ")}`,

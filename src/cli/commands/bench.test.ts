@@ -331,7 +331,7 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
       const s = await inProcess(["bench", "show", run.slice(0, 24), "--records", "2", "--out", out]);
       expect(s.error).toBeUndefined();
       expect(s.out).toContain(`run ${run}: 3 records`);
-      expect(s.out).toContain("response: \\u001b[31mred\\u001b[0m \\u202eevil\\nline");
+      expect(s.out).toContain("response: \\u{1b}[31mred\\u{1b}[0m \\u{202e}evil\\nline");
       expect(s.out).not.toContain("\u001b");
       expect(s.out).not.toContain("\u202e");
       expect(s.out.match(/^simplesafetytests:/gm)).toHaveLength(2);

@@ -23,6 +23,7 @@ import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/t
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
+import { escapeForTerminal } from "../../domain/escape.ts";
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
@@ -143,13 +144,8 @@ export function judgeFromSpec(spec: string, model?: ChatModel): Judge {
  * Model and dataset text for a terminal: control characters, ANSI escapes and bidirectional overrides are shown as
  * \uXXXX escapes (model output is adversarial data), newlines as "\n", and long text is cut.
  */
-export function safeText(s: string, max = 300): string {
-  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters of untrusted text is the point
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) =>
-    c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
+/** An untrusted value (model output, dataset text) on one terminal line. */
+const oneLine = (text: string, max: number) => escapeForTerminal(text, { oneLine: true, max });
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
@@ -520,7 +516,7 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
     lines.push("", `flipped items (${c.flips.length}${c.flips.length > maxFlips ? `, first ${maxFlips}` : ""}):`);
     for (const f of c.flips.slice(0, maxFlips)) {
       lines.push(
-        `  ${safeText(f.probeId, 120)} [${f.category}/${safeText(f.language, 20)}${f.variant ? `/${f.variant}` : ""}]: ${f.a} -> ${f.b}`,
+        `  ${oneLine(f.probeId, 120)} [${f.category}/${oneLine(f.language, 20)}${f.variant ? `/${oneLine(f.variant, 40)}` : ""}]: ${f.a} -> ${f.b}`,
       );
     }
   }
@@ -648,10 +644,10 @@ export function registerBench(program: Command): void {
           const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
           lines.push(
             "",
-            `${safeText(r.probeId, 120)} [${r.category}/${safeText(r.language, 20)}${r.variant ? `/${r.variant}` : ""}] ` +
-              `outcome ${r.outcome} judge ${safeText(r.judgement.label, 40)}`,
-            `  prompt:   ${safeText(ask, 300)}`,
-            `  response: ${safeText(r.response, 300)}`,
+            `${oneLine(r.probeId, 120)} [${r.category}/${oneLine(r.language, 20)}${r.variant ? `/${oneLine(r.variant, 40)}` : ""}] ` +
+              `outcome ${r.outcome} judge ${oneLine(r.judgement.label, 40)}`,
+            `  prompt:   ${oneLine(ask, 300)}`,
+            `  response: ${oneLine(r.response, 300)}`,
           );
         }
         process.stdout.write(`${lines.join("\n")}\n`);

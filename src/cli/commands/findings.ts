@@ -6,10 +6,10 @@
  */
 import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
+import { escapeForTerminal } from "../../domain/escape.ts";
 import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
-import { escapeForTerminal } from "../../redteam/escape.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { Store } from "../../store/store.ts";
 import { CliError, cliAction, numberFlag, withExitScheme } from "../errors.ts";
@@ -99,9 +99,9 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
         `${v.id.slice(0, 12)}  ${v.category} x ${v.family} x ${v.language}  score ${v.score.toFixed(2)}  success ${v.successes}/${v.attempts} (${(100 * v.successRate).toFixed(0)}%)  severity ${v.meanSeverity.toFixed(1)}  reach ${v.reach}`,
       );
       for (const f of res.identified.findings.filter((x) => x.vulnerabilityId === v.id).slice(0, 3)) {
-        const preview = escapeForTerminal(f.attack.conversation.at(-1)?.content ?? "")
-          .replace(/\s+/g, " ")
-          .slice(0, 80);
+        const preview = escapeForTerminal((f.attack.conversation.at(-1)?.content ?? "").replace(/\s+/g, " "), {
+          max: 80,
+        });
         lines.push(
           `    finding ${f.id.slice(0, 12)} -> record ${f.recordId.slice(0, 12)}${f.duplicates.length ? ` (+${f.duplicates.length} near-duplicates)` : ""}  "${preview}"`,
         );

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { escapeForTerminal, escapeHtml, escapeMarkdown, isInvisible } from "./escape.ts";
+
+const TAGS_HI = String.fromCodePoint(0xe0068, 0xe0069); // "hi" in Unicode tag characters (ASCII smuggling)
+
+describe("escapeForTerminal", () => {
+  it("makes ANSI escapes, C1 controls, bidi overrides, zero-width and tag characters visible; keeps text, newlines, tabs", () => {
+    expect(escapeForTerminal("a\u001b[2Jb")).toBe("a\\u{1b}[2Jb");
+    expect(escapeForTerminal("a\u009b31mb")).toBe("a\\u{9b}31mb"); // C1 CSI
+    expect(escapeForTerminal("x\u202ey\u2066z")).toBe("x\\u{202e}y\\u{2066}z");
+    expect(escapeForTerminal("z\u200bw\ufeff")).toBe("z\\u{200b}w\\u{feff}");
+    expect(escapeForTerminal(TAGS_HI)).toBe("\\u{e0068}\\u{e0069}");
+    expect(escapeForTerminal("a\rb")).toBe("a\\u{d}b");
+    expect(escapeForTerminal("línea 1\n\tlínea 2 🧪 漢字")).toBe("línea 1\n\tlínea 2 🧪 漢字");
+  });
+
+  it("oneLine shows newlines as \\n; max cuts by code point before escaping, never inside an escape or a pair", () => {
+    expect(escapeForTerminal("a\nb", { oneLine: true })).toBe("a\\nb");
+    expect(escapeForTerminal("🧪🧪🧪", { max: 2 })).toBe("🧪🧪…");
+    expect(escapeForTerminal("ab\u001bcd", { max: 3 })).toBe("ab\\u{1b}…");
+    expect(escapeForTerminal("abc", { max: 3 })).toBe("abc");
+  });
+
+  it("isInvisible covers the listed ranges only", () => {
+    for (const cp of [0x00, 0x1b, 0x7f, 0x85, 0xad, 0x61c, 0x200d, 0x2028, 0x202a, 0x2069, 0xfeff, 0xe0001, 0xe007f])
+      expect(isInvisible(cp)).toBe(true);
+    for (const cp of [0x09, 0x0a, 0x20, 0x41, 0xe9, 0x4e00, 0x1f9ea, 0xe0080]) expect(isInvisible(cp)).toBe(false);
+  });
+});
+
+describe("escapeHtml and escapeMarkdown", () => {
+  it("escapeHtml: markup characters become references, invisible characters visible marks", () => {
+    expect(escapeHtml(`<img src=x onerror="a('b')">\``)).toBe(
+      "&#60;img src=x onerror=&#34;a(&#39;b&#39;)&#34;&#62;&#96;",
+    );
+    expect(escapeHtml(`ok${TAGS_HI}\u202e`)).toBe("ok\\u{e0068}\\u{e0069}\\u{202e}");
+  });
+
+  it("escapeMarkdown: no markup, defanged URLs, one line, invisible characters visible", () => {
+    expect(escapeMarkdown("[a](https://x.test) *b*\r\nc")).toBe("\\[a\\]\\(https\\[:\\]//x.test\\) \\*b\\* ⏎ c");
+    expect(escapeMarkdown(`x${TAGS_HI}`)).toBe("x\\\\u{e0068}\\\\u{e0069}");
+  });
+});
