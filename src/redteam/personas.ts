@@ -64,6 +64,12 @@ export const INTERMEDIATE_STEPS: readonly TechniqueStep[][] = [
   [multi("pair")],
 ];
 
+/**
+ * The white-box expert: adversarial suffixes found by GCG (redteam/gcg). Against a local HF folder the CLI runs GCG
+ * on the seeds first; against any other target (llama.cpp, HTTP) it replays the suffixes stored in the workspace.
+ */
+export const EXPERT_STEPS: readonly TechniqueStep[][] = [[], [conv("gcg_suffix")], [conv("gcg_suffix"), frame("prefix_injection")]];
+
 export const BUILTIN_PERSONAS = {
   low_skilled: {
     description: "Low-skilled adversary: direct asks, light rewording, copy-pasted jailbreak framings; single turn.",
@@ -74,6 +80,11 @@ export const BUILTIN_PERSONAS = {
     description: "Intermediate adversary: chains of converters and framings, many-shot, multi-turn escalation.",
     steps: INTERMEDIATE_STEPS,
     knobs: { attacksPerSeed: 6, maxChain: 3, maxTurns: 6, families: [] },
+  },
+  expert: {
+    description: "White-box expert: GCG adversarial suffixes optimised on a local model, replayed against any target.",
+    steps: EXPERT_STEPS,
+    knobs: { attacksPerSeed: 3, maxChain: 2, maxTurns: 1, families: [] },
   },
 } as const satisfies Record<string, { description: string; steps: readonly TechniqueStep[][]; knobs: PersonaKnobs }>;
 
@@ -122,6 +133,8 @@ export interface Capabilities {
   attacker: boolean;
   /** Whether text can be translated from one language into another (attacker model: any pair; a lexicon: a few). */
   translator: boolean | ((from: string, to: string) => boolean);
+  /** GCG suffixes are available (a white-box run on a local folder, or suffixes stored in the workspace). */
+  gcg?: boolean;
 }
 
 /** Why a technique cannot run with these capabilities, or undefined when it can. */
@@ -132,6 +145,8 @@ export function missingCapability(t: TechniqueSpec, caps: Capabilities, fromLang
     if (s.kind === "multiturn" && (s.name === "crescendo" || s.name === "pair") && !caps.attacker)
       return "an attacker model";
     if (s.kind === "converter" && s.name === "rephrase" && !caps.attacker) return "an attacker model";
+    if (s.kind === "converter" && s.name === "gcg_suffix" && s.params?.suffix === undefined && !caps.gcg)
+      return "GCG suffixes (a local model folder as target, or suffixes stored in the workspace)";
     if (s.kind === "converter" && s.name === "translation" && !canTranslate(String(s.params?.to))) {
       return `a translator from ${fromLanguage} into ${s.params?.to}`;
     }

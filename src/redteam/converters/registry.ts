@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import type { ChatModel } from "../../models/types.ts";
+import { gcgSuffixConverter } from "../gcg/converter.ts";
+import type { GcgSuffixLibrary } from "../gcg/library.ts";
 import { base64Converter, reverseConverter, rot13Converter } from "./encoding.ts";
 import {
   type RephraseStyle,
@@ -22,6 +24,8 @@ export interface ConverterDeps {
   translator?: Translator & { id: string };
   /** Used by "rephrase". */
   rephraser?: ChatModel;
+  /** Used by "gcg_suffix" without a suffix param: suffixes found by GCG (white-box run or stored in the workspace). */
+  gcg?: GcgSuffixLibrary;
 }
 
 const rate = z.object({ rate: z.number().min(0).max(1).optional() }).strict();
@@ -42,6 +46,7 @@ const PARAM_SCHEMAS = {
     .object({ style: z.enum(["light", "indirect", "academic", "casual"]).optional(), via: z.string().optional() })
     .strict(),
   reword: none,
+  gcg_suffix: z.object({ suffix: z.string().min(1).optional() }).strict(),
 } as const;
 
 export type ConverterName = keyof typeof PARAM_SCHEMAS;
@@ -88,5 +93,7 @@ export function createConverter(step: { name: string; params?: Params }, deps: C
       return rephraseConverter({ model: deps.rephraser, style: p.style as RephraseStyle | undefined });
     case "reword":
       return rewordConverter();
+    case "gcg_suffix":
+      return gcgSuffixConverter({ suffix: p.suffix as string | undefined, library: deps.gcg });
   }
 }
