@@ -21,6 +21,9 @@ export function gcgSuffixConverter(opts: { suffix?: string; library?: GcgSuffixL
     family: "adversarial",
     params: suffix === undefined ? {} : { suffix },
     usesModel: false,
+    ...(suffix === undefined
+      ? {}
+      : { invert: (text: string) => (text.endsWith(suffix) ? text.slice(0, text.length - suffix.length) : text) }),
     async convert(text: string, ctx: ConvertContext): Promise<string> {
       if (suffix !== undefined) return text + suffix;
       const own = library!.byPrompt[text];

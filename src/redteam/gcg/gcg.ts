@@ -224,7 +224,9 @@ export async function runGcg(args: GcgRunArgs): Promise<GcgResult> {
   const progress = args.progress ?? new MemoryGcgProgress();
   const V = m.config.vocabSize;
   const initIds = m.encodeText(o.initSuffix);
-  const runKey = contentHash({ kind: "gcg@1", model: m.id, prompts, options: o });
+  // the step budget and early stop do not change the trajectory: a longer run continues a shorter one
+  const { steps: _steps, earlyStop: _earlyStop, ...trajectory } = o;
+  const runKey = contentHash({ kind: "gcg@1", model: m.id, prompts, options: trajectory });
   const layouts = prompts.map((p) => promptLayout(m, p, initIds));
   const allowed = allowedTokens(m, o.allowNonAscii);
   const S = initIds.length;
@@ -277,7 +279,7 @@ export async function runGcg(args: GcgRunArgs): Promise<GcgResult> {
   let step = 0;
   let last: GcgStepRecord | undefined;
   let resumed = 0;
-  for (;;) {
+  for (; step <= o.steps; ) {
     const r = progress.get(runKey, step);
     if (!r) break;
     last = r;
