@@ -6,7 +6,7 @@ import type { ChatRequest } from "../models/types.ts";
 import { Store } from "../store/store.ts";
 import { runSuite } from "./runner.ts";
 import { JsonlDirSink } from "./sink.ts";
-import { BenchResults, RECORD_KIND, resolveRunRef, StoreSink } from "./store-sink.ts";
+import { BENCH_RECORD_KIND, BenchResults, resolveRunRef, StoreSink } from "./store-sink.ts";
 import { createHarmfulSuite } from "./suites/harmful.ts";
 import { fnModel, markerJudge, probe, record } from "./testing/fixtures.ts";
 
@@ -54,7 +54,7 @@ describe("bench results in the SQLite store", () => {
     expect([...(await s2.getMany(["k-a-run", "k-c-other", "zzz"])).keys()]).toEqual(["k-a-run", "k-c-other"]);
     expect([...(await s2.getMany(["k-a-run", "k-c-other"], "run")).keys()]).toEqual(["k-a-run"]);
     expect(s2.listRunIds()).toEqual(["other", "run"]);
-    expect(s2.store.artifacts.list(RECORD_KIND)).toHaveLength(3);
+    expect(s2.store.artifacts.list(BENCH_RECORD_KIND)).toHaveLength(3);
   });
 
   it("runs a suite into the store and its JSONL export, and resumes from the store without calling the target", async () => {

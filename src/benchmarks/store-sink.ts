@@ -4,7 +4,8 @@
  *
  * - `StoreSink`: item records in the store's append-only `artifacts` table (kind "bench.record", keyed by the
  *   record's resume key, run id in the indexed `run_id` column); each batch is one transaction, so a kill leaves
- *   either the whole batch or none of it. Run summaries are kind "bench.summary" (one row per finished invocation,
+ *   either the whole batch or none of it. `breakfix bench` and the cycle's measurements both write through it, so a
+ *   killed measurement resumes item by item and never writes a record twice. Run summaries are kind "bench.summary" (one row per finished invocation,
  *   keyed by its content; the latest is the current one), and every metric of a summary also goes to the store's
  *   `metrics` table under the bench run id, so reports and the cycle read them with the other metrics.
  * - `BenchResults`: the store as the primary sink plus a `JsonlDirSink` export (`runs/<run>.jsonl` and
@@ -16,8 +17,8 @@ import type { Store } from "../store/store.ts";
 import type { JsonlDirSink, RunSummary } from "./sink.ts";
 import type { ItemRecord, ResultsSink } from "./types.ts";
 
-export const RECORD_KIND = "bench.record";
-export const SUMMARY_KIND = "bench.summary";
+export const BENCH_RECORD_KIND = "bench.record";
+export const BENCH_SUMMARY_KIND = "bench.summary";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 /** The store key of a record: its resume key verbatim (a content hash), else the hash of it. */
@@ -31,7 +32,7 @@ export class StoreSink implements ResultsSink {
     if (runId !== undefined) {
       // the runner always knows its run: one indexed scan instead of a lookup per key
       const stored = new Map<string, ItemRecord>();
-      for (const r of this.store.artifacts.list<ItemRecord>(RECORD_KIND, runId)) stored.set(r.value.key, r.value);
+      for (const r of this.store.artifacts.list<ItemRecord>(BENCH_RECORD_KIND, runId)) stored.set(r.value.key, r.value);
       for (const k of keys) {
         const r = stored.get(k);
         if (r) out.set(k, r);
@@ -39,7 +40,7 @@ export class StoreSink implements ResultsSink {
       return out;
     }
     for (const k of keys) {
-      const r = this.store.artifacts.get<ItemRecord>(RECORD_KIND, keyOf(k));
+      const r = this.store.artifacts.get<ItemRecord>(BENCH_RECORD_KIND, keyOf(k));
       if (r) out.set(k, r);
     }
     return out;
@@ -48,19 +49,19 @@ export class StoreSink implements ResultsSink {
   async putMany(records: readonly ItemRecord[]): Promise<void> {
     if (records.length === 0) return;
     this.store.transaction(() => {
-      for (const r of records) this.store.artifacts.put(RECORD_KIND, keyOf(r.key), r, r.runId);
+      for (const r of records) this.store.artifacts.put(BENCH_RECORD_KIND, keyOf(r.key), r, r.runId);
     });
   }
 
   async listRun(runId: string): Promise<ItemRecord[]> {
-    return this.store.artifacts.list<ItemRecord>(RECORD_KIND, runId).map((r) => r.value);
+    return this.store.artifacts.list<ItemRecord>(BENCH_RECORD_KIND, runId).map((r) => r.value);
   }
 
   /** Run ids with records in the store, sorted. */
   listRunIds(): string[] {
     const rows = this.store.db
       .prepare("SELECT DISTINCT run_id FROM artifacts WHERE kind = ? AND run_id IS NOT NULL ORDER BY run_id")
-      .all(RECORD_KIND) as { run_id: string }[];
+      .all(BENCH_RECORD_KIND) as { run_id: string }[];
     return rows.map((r) => r.run_id);
   }
 
@@ -68,7 +69,7 @@ export class StoreSink implements ResultsSink {
   writeSummary(summary: RunSummary): void {
     const { finishedAt: _f, ...content } = summary;
     this.store.transaction(() => {
-      const { hash } = this.store.artifacts.put(SUMMARY_KIND, { benchSummary: content }, summary, summary.runId);
+      const { hash } = this.store.artifacts.put(BENCH_SUMMARY_KIND, { benchSummary: content }, summary, summary.runId);
       this.store.metrics.putMany(
         summary.metrics.map((m) => ({
           key: { benchMetric: summary.runId, summary: hash, name: m.name },
@@ -81,7 +82,7 @@ export class StoreSink implements ResultsSink {
 
   /** The latest summary of a run. */
   readSummary(runId: string): RunSummary | undefined {
-    return this.store.artifacts.list<RunSummary>(SUMMARY_KIND, runId).at(-1)?.value;
+    return this.store.artifacts.list<RunSummary>(BENCH_SUMMARY_KIND, runId).at(-1)?.value;
   }
 }
 

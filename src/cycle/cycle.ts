@@ -12,6 +12,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Progress } from "../benchmarks/runner.ts";
+import { StoreSink } from "../benchmarks/store-sink.ts";
 import type { Config } from "../config/schema.ts";
 import { contentHash } from "../domain/hash.ts";
 import type { SamplingParams } from "../models/types.ts";
@@ -29,7 +30,6 @@ import { etaText, throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
 import { buildRunReport, writeRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
-import { StoreSink } from "./sink.ts";
 import { type StepEvent, Steps } from "./steps.ts";
 import { roundTrainingFiles } from "./train.ts";
 

@@ -4,6 +4,7 @@
  * the stored suite records. Rendering is src/report's (report.md + self-contained report.html).
  */
 import path from "node:path";
+import { BENCH_RECORD_KIND } from "../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import type { Config } from "../config/schema.ts";
 import type { Metric } from "../domain/types.ts";
@@ -13,7 +14,6 @@ import type { RunRecord, Store } from "../store/store.ts";
 import type { BreakResult } from "./cycle.ts";
 import { evaluateGates, releaseCandidate } from "./gates.ts";
 import { type Measurement, reviveMeasurement } from "./measure.ts";
-import { BENCH_RECORD_KIND } from "./sink.ts";
 import { STEP_KIND } from "./steps.ts";
 
 function step<T>(store: Store, runId: string, round: number, name: string): T | undefined {

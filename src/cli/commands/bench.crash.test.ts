@@ -10,7 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRecordsFile } from "../../benchmarks/sink.ts";
-import { RECORD_KIND } from "../../benchmarks/store-sink.ts";
+import { BENCH_RECORD_KIND } from "../../benchmarks/store-sink.ts";
 import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
@@ -85,7 +85,7 @@ describe.skipIf(!hasData)("bench after SIGKILL", () => {
     // the store (the primary copy; the JSONL file is its export) holds the same 320 records, once each
     const store = Store.open(out, { readonly: true });
     try {
-      const stored = store.artifacts.list<{ key: string }>(RECORD_KIND, resumed.run);
+      const stored = store.artifacts.list<{ key: string }>(BENCH_RECORD_KIND, resumed.run);
       expect(stored).toHaveLength(320);
       expect(new Set(stored.map((r) => r.value.key))).toEqual(new Set(records.map((r) => r.key)));
     } finally {
