@@ -95,7 +95,9 @@ function resolvePaths(config: Config, baseDir: string): Config {
     },
     training: {
       ...config.training,
-      ...(config.training.model && config.training.model !== "demo" ? { model: abs(config.training.model) } : {}),
+      ...(config.training.model && config.training.model !== "demo" && !config.training.model.startsWith("hf:")
+        ? { model: abs(config.training.model) }
+        : {}),
     },
     target: withSecrets(config.target, abs),
     attacker: config.attacker && withSecrets(config.attacker, abs),
@@ -111,7 +113,8 @@ function withSecrets<
   if (m.secretsFile) out = { ...out, secretsFile: abs(m.secretsFile) };
   if (m.adapter) out = { ...out, adapter: abs(m.adapter) };
   if (m.provider === "llamacpp") out = { ...out, model: abs(m.model) };
-  if (m.provider === "builtin" && m.model !== "demo" && looksLikeFile(m.model)) out = { ...out, model: abs(m.model) };
+  if (m.provider === "builtin" && m.model !== "demo" && !m.model.startsWith("hf:") && looksLikeFile(m.model))
+    out = { ...out, model: abs(m.model) };
   return out;
 }
 

@@ -23,7 +23,7 @@ function modelSchema(defaultModel: string) {
     .strictObject({
       /** Where the model runs. */
       provider: z.enum(PROVIDERS).default("builtin"),
-      /** Model name for API providers, a .gguf path for llamacpp, a demo model name for builtin. */
+      /** Model name for API providers, a .gguf path for llamacpp, a folder, hf:ORG/NAME[@REV] or "demo" for builtin. */
       model: z.string().min(1).default(defaultModel),
       /** Base URL of an OpenAI-compatible server (vLLM, llama.cpp server, Ollama, OpenAI). */
       baseUrl: z.url().optional(),
@@ -252,8 +252,8 @@ const trainingSchema = z.strictObject({
     .prefault({}),
   seed: z.number().int().min(0).default(0),
   /**
-   * The weights that are trained: a Hugging Face model folder (relative to this file), or "demo" (the bundled demo
-   * model organism). Default: the target's own folder when the target is a builtin model; required for an HTTP or
+   * The weights that are trained: a Hugging Face model folder (relative to this file), hf:ORG/NAME[@REV] (downloaded
+   * into the Hugging Face cache, see models/hub.ts), or "demo" (the bundled demo model organism). Default: the target's own folder when the target is a builtin model; required for an HTTP or
    * GGUF target, whose weights the cycle cannot read.
    */
   model: z.string().min(1).optional(),

@@ -31,6 +31,7 @@ import { folderOf } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import { createJudge, isRefusalOnly, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
 import type { Judge } from "../judges/types.ts";
+import { isHubSpec, resolveModelSpec } from "../models/hub.ts";
 import { createChatModel, DEMO_MODEL_DIR } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
 import { modelTranslator } from "../redteam/converters/model.ts";
@@ -79,6 +80,7 @@ export function baseModelDir(cfg: Config, override?: string): string {
     dir = cfg.target.model;
   }
   if (dir === "demo") dir = DEMO_MODEL_DIR;
+  if (isHubSpec(dir)) return dir; // hf:ORG/NAME[@REV]: downloaded (or found in the HF cache) by resolveModelSpec
   if (!existsSync(path.join(dir, "config.json")))
     throw new ScenarioConfigError(
       key,
@@ -104,7 +106,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
     const base: ModelRef =
       remote && cfg.training.openai
         ? { kind: "remote", id: cfg.training.openai.model }
-        : { kind: "folder", dir: baseModelDir(cfg, o.baseModel) };
+        : { kind: "folder", dir: await resolveModelSpec(baseModelDir(cfg, o.baseModel)) };
     if (cfg.training.backend === "command" && !cfg.training.command)
       throw new ScenarioConfigError(
         "training.command",

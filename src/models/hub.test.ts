@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadModel } from "../nn/model.ts";
 import { downloadHubModel, parseHubSpec, resolveModelSpec } from "./hub.ts";
-import { DEMO_MODEL_DIR } from "./registry.ts";
+import { createProvider, DEMO_MODEL_DIR } from "./registry.ts";
 import { type HubRequest, type HubServer, startHubServer } from "./testing/hub-server.ts";
 
 const REPO = "breakfix-test/demo-llama";
@@ -102,6 +102,20 @@ describe("downloadHubModel (stand-in Hub server)", () => {
     expect(server.requests.length).toBe(count);
     const m = loadModel(dir);
     expect(m.weights.size).toBeGreaterThan(0);
+
+    // the builtin provider takes the spec (process env: HF_HOME, HF_ENDPOINT), still with no request
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const model = await createProvider({ provider: "builtin", model: `hf:${REPO}` });
+      const r = await model.chat({ messages: [{ role: "user", content: "Hello" }], maxTokens: 4, temperature: 0 });
+      expect(r.usage.completionTokens).toBeGreaterThan(0);
+      await model.close?.();
+    } finally {
+      for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+    expect(server.requests.length).toBe(count);
   }, 60_000);
 
   it("names the problem: a wrong token (401) and an unknown repo, without printing the token", async () => {

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { packagePath } from "../domain/package.ts";
 import { ModelError } from "./errors.ts";
+import { resolveModelSpec } from "./hub.ts";
 import type { Pricing, ResponseCache, UsageMeter } from "./reliability/index.ts";
 import { type ModelEvent, ProviderLimits, type ReliabilityOptions, ReliableChatModel } from "./reliability/reliable.ts";
 import { resolveApiKey } from "./secrets.ts";
@@ -125,7 +126,8 @@ export async function createProvider(o: ModelOptions, env: NodeJS.ProcessEnv = p
     }
     case "builtin": {
       const { BuiltinModel } = await import("./providers/builtin.ts");
-      return BuiltinModel.load({ model: resolveBuiltinModel(o.model), adapter: o.adapter, maxBatch: o.sequences });
+      const model = resolveBuiltinModel(await resolveModelSpec(o.model)); // hf:ORG/NAME[@REV] -> the cached snapshot
+      return BuiltinModel.load({ model, adapter: o.adapter, maxBatch: o.sequences });
     }
     default:
       throw new ModelError(

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.ts";
+import { resolveModelSpec } from "../../models/hub.ts";
 import { OutputFolderError } from "../../train/identity.ts";
 import { DataFileError } from "../../train/jsonl.ts";
 import type { LoraConfig } from "../../train/lora.ts";
@@ -114,7 +115,10 @@ export function registerTrain(program: Command): void {
       .description(
         method === "sft" ? "supervised fine-tuning on {messages} rows" : "DPO on {prompt, chosen, rejected} rows",
       )
-      .requiredOption("--model <dir>", "Hugging Face model folder (config.json, safetensors, tokenizer)")
+      .requiredOption(
+        "--model <dir>",
+        "Hugging Face model folder (config.json, safetensors, tokenizer) or hf:ORG/NAME[@REV]",
+      )
       .requiredOption("--data <file>", "training rows, JSONL in TRL's conversational format")
       .requiredOption("--out <dir>", "output folder (checkpoints, metrics.jsonl, exports); re-run to resume")
       .option("--eval-data <file>", "held-out rows (default: a hashed share of --data)")
@@ -151,6 +155,7 @@ export function registerTrain(program: Command): void {
           const { opts, maxLength } = trainOptionsFrom(method, f);
           if (f.lora && f.full) throw new CliError("--lora and --full: pick one");
           // Inputs are checked before anything loads, each error naming the file (exit 2).
+          f.model = await resolveModelSpec(f.model); // hf:ORG/NAME[@REV]: the HF cache's snapshot (downloaded if absent)
           if (!existsSync(path.join(f.model, "config.json")))
             throw new CliError(
               `--model: ${f.model}: ${existsSync(f.model) ? "not a Hugging Face model folder (no config.json)" : "no such folder"}`,
