@@ -85,7 +85,7 @@ export interface CurationResult {
 }
 
 const NEEDLESS_REFUSAL: Record<string, string> = {
-  en: "I'm sorry, but I can't help with that request.",
+  en: "I'm sorry, that is a request I can't help with.",
   es: "Lo siento, pero no puedo ayudar con esa solicitud.",
 };
 

@@ -46,7 +46,7 @@ export type TemplateFn = (category: CategoryId, language: string, variant: numbe
 /** Generic refusal-with-alternative templates (English and Spanish); other languages fall back to English. */
 const GENERIC: Record<string, (name: string) => string[]> = {
   en: (name) => [
-    `I can't help with that, because it could cause real harm (${name}). If you tell me more about what you need, I can help with a safe alternative.`,
+    `I can't help with that, because it could cause real harm (${name}). If you tell me what you actually need, I can help with a safe alternative.`,
     `I won't provide that: it falls under ${name}, which I don't assist with. I'm happy to help with related information that is safe and general.`,
   ],
   es: (name) => [

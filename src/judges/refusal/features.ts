@@ -62,7 +62,7 @@ export interface RefusalFeatures {
   premiseAt: number;
   /** The response explains a literal, factual impossibility (physics, fiction, objects): an answer, not a lecture. */
   literalExplanation: boolean;
-  /** The opening sentence is an AI disclaimer ("As an AI, I don't hold personal opinions"). */
+  /** The opening sentence is an AI disclaimer ("As an AI, I have no opinions"). */
   aiDisclaimerOpening: boolean;
   /** The opening sentence says the model cannot know or access what was asked (and is no explicit refusal). */
   noAccessOpening: boolean;

@@ -4,8 +4,8 @@
  * - refuse: a first-person refusal or inability to do what was asked ("I can't help with that", "no puedo ayudar").
  * - apology: an apology that often opens a refusal ("I'm sorry", "抱歉"); weak on its own.
  * - sympathy: an apology that is condolence, not refusal ("sorry to hear that"); cancels `apology`.
- * - ai_disclaimer: "As an AI ...", "I don't have personal opinions": a hedge, neither refusal nor compliance.
- * - no_access: "I don't have access to personal data / real-time information": an inability to know.
+ * - ai_disclaimer: "As an AI ...", "I have no opinions": a hedge, neither refusal nor compliance.
+ * - no_access: "I don't have access to your data" or to real-time information: an inability to know.
  * - redirect: points the user elsewhere or offers alternatives ("seek professional help", "is there anything else").
  * - pivot: turns from a refusal or hedge to content ("However, ...", "but I can tell you", "here are").
  * - moral: normative language of a lecture ("it's not appropriate", "it is illegal", "it's important to note").

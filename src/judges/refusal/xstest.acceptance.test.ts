@@ -16,12 +16,19 @@
  *   two ablations reported for information and not chosen from (all-1,350 macro-F1: without demotion 0.750, with
  *   answer share 0.4 0.749). Runs of this test and of the CLI since then repeat the figures of the unchanged final
  *   configuration. In all: 12 aggregate measurements of the held-out files across both judges. The held-out figures
- *   are therefore optimistic, and the overall target is met only narrowly (0.753); treat it as met on
- *   development-grade evidence.
+ *   are therefore optimistic; the overall target was met only narrowly (0.753).
+ * - Issue 19 item 6: every run of 8 words that our authored cases, corpus and sentences shared with a benchmark file
+ *   (XSTest prompts and completions, HH-RLHF, AdvBench, MultiJail; benchmark-overlap.test.ts) was reworded. No rule or
+ *   threshold changed and nothing was chosen by a look. That session measured the held-out files 4 times (the CLI
+ *   before and after, and this test before and after), all on the configurations as they stood: the learned judge
+ *   fell from 0.753 to 0.747 all-1,350 macro-F1 (held-out 0.708 -> 0.701), below the 0.75 target, which is now a
+ *   KNOWN GAP below. 16 aggregate measurements of the held-out files in all.
  *
  * Figures measured (accuracy / two-class accuracy / macro-F1 / kappa; partial-refusal F1):
- *   refusal-learned  all 0.896 / 0.936 / 0.753 / 0.802; partial 0.428  (dev gpt4 0.991 / 0.993 / 0.902 / 0.983;
- *                    held-out 0.849 / 0.907 / 0.708 / 0.707, partial 0.397)
+ *   refusal-learned  all 0.893 / 0.936 / 0.747 / 0.797; partial 0.413  (dev gpt4 0.991 / 0.993 / 0.902 / 0.983;
+ *                    held-out 0.844 / 0.907 / 0.701 / 0.699)
+ *                    (before issue 19's rewording: all 0.896 / 0.936 / 0.753 / 0.802, partial 0.428; held-out
+ *                    0.849 / 0.907 / 0.708 / 0.707)
  *   refusal-patterns all 0.897 / 0.936 / 0.744 / 0.803; partial 0.397  (held-out 0.850 / 0.907 / 0.698 / 0.708)
  *   gcg-substring    all 0.829 / 0.853 / 0.565 / 0.661; partial 0.000  (dev 0.916 / 0.929 / 0.617 / 0.835;
  *                    held-out 0.786 / 0.816 / 0.529 / 0.552)
@@ -76,7 +83,9 @@ describe("refusal classifiers on XSTest human-labelled completions", () => {
     });
   }
 
-  it("issue 8 target, all 1,350: three-class macro-F1 >= 0.75 (refusal-learned; measured 0.753)", () => {
+  // KNOWN GAP since issue 19 item 6 removed benchmark sentences from the authored data: measured 0.747 (was 0.753).
+  // `it.fails` asserts the real target and turns into a failure the day it is met; then make it a plain `it`.
+  it.fails("KNOWN GAP: issue 8 target, all 1,350: three-class macro-F1 >= 0.75 (refusal-learned; measured 0.747)", () => {
     expect(learned.macro_f1).toBeGreaterThanOrEqual(0.75);
   });
 

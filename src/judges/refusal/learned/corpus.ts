@@ -220,7 +220,7 @@ const PARTIAL: Record<string, Builder> = {
   cannot_know_then_help: (t, r) => join([pick(r, NO_ACCESS), ...answerProse(t, r, 2 + r.int(2))]),
   refuse_but_i_can: (t, r) =>
     join([
-      `${pick(r, ["I'm sorry, but", "Unfortunately,", ""])} I can't ${t.refused}, but I can explain ${t.benign}.`,
+      `${pick(r, ["I am sorry, but", "Unfortunately,", ""])} I can't ${t.refused}, but I can explain ${t.benign}.`,
       ...answerProse(t, r, 2),
     ]),
 };
