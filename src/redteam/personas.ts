@@ -7,6 +7,7 @@
 
 import { deriveSeed, Rng } from "../domain/random.ts";
 import type { TechniqueStep } from "../domain/types.ts";
+import { converterUsesModel } from "./converters/registry.ts";
 import type { FramingRegistry } from "./framings/load.ts";
 import { type AttackBudget, DEFAULT_BUDGET } from "./multiturn/budget.ts";
 import { type TechniqueSpec, technique, techniqueFamilies, validateSteps } from "./techniques.ts";
@@ -62,13 +63,19 @@ export const INTERMEDIATE_STEPS: readonly TechniqueStep[][] = [
   [multi("scripted")],
   [multi("crescendo")],
   [multi("pair")],
+  [multi("tap")],
+  [multi("flirt")],
 ];
 
 /**
  * The white-box expert: adversarial suffixes found by GCG (redteam/gcg). Against a local HF folder the CLI runs GCG
  * on the seeds first; against any other target (llama.cpp, HTTP) it replays the suffixes stored in the workspace.
  */
-export const EXPERT_STEPS: readonly TechniqueStep[][] = [[], [conv("gcg_suffix")], [conv("gcg_suffix"), frame("prefix_injection")]];
+export const EXPERT_STEPS: readonly TechniqueStep[][] = [
+  [],
+  [conv("gcg_suffix")],
+  [conv("gcg_suffix"), frame("prefix_injection")],
+];
 
 export const BUILTIN_PERSONAS = {
   low_skilled: {
@@ -142,9 +149,9 @@ export function missingCapability(t: TechniqueSpec, caps: Capabilities, fromLang
   const canTranslate = (to: string) =>
     typeof caps.translator === "function" ? caps.translator(fromLanguage, to) : caps.translator;
   for (const s of t.steps) {
-    if (s.kind === "multiturn" && (s.name === "crescendo" || s.name === "pair") && !caps.attacker)
+    if (s.kind === "multiturn" && s.name !== "scripted" && !caps.attacker) return "an attacker model";
+    if (s.kind === "converter" && s.name !== "translation" && converterUsesModel(s.name) && !caps.attacker)
       return "an attacker model";
-    if (s.kind === "converter" && s.name === "rephrase" && !caps.attacker) return "an attacker model";
     if (s.kind === "converter" && s.name === "gcg_suffix" && s.params?.suffix === undefined && !caps.gcg)
       return "GCG suffixes (a local model folder as target, or suffixes stored in the workspace)";
     if (s.kind === "converter" && s.name === "translation" && !canTranslate(String(s.params?.to))) {

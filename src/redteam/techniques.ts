@@ -6,13 +6,13 @@
 
 import { deriveSeed } from "../domain/random.ts";
 import type { Conversation, TechniqueStep } from "../domain/types.ts";
-import { type ConverterDeps, createConverter } from "./converters/registry.ts";
+import { type ConverterDeps, createConverter, extraConverterFamily } from "./converters/registry.ts";
 import type { ConvertContext } from "./converters/types.ts";
 import { applyFraming } from "./framings/apply.ts";
 import type { FramingRegistry } from "./framings/load.ts";
 import type { AttackDraft } from "./framings/types.ts";
 
-export const MULTITURN_STRATEGIES = ["crescendo", "pair", "scripted"] as const;
+export const MULTITURN_STRATEGIES = ["crescendo", "pair", "scripted", "tap", "flirt"] as const;
 export type MultiTurnStrategy = (typeof MULTITURN_STRATEGIES)[number];
 
 export interface TechniqueSpec {
@@ -90,7 +90,7 @@ const CONVERTER_FAMILY: Record<string, string> = {
   gcg_suffix: "adversarial",
 };
 export function converterFamily(name: string): string {
-  const f = CONVERTER_FAMILY[name];
+  const f = CONVERTER_FAMILY[name] ?? extraConverterFamily(name);
   if (!f) throw new Error(`unknown converter '${name}'`);
   return f;
 }

@@ -15,8 +15,10 @@ import { createConverter } from "../converters/registry.ts";
 import type { FramingRegistry } from "../framings/load.ts";
 import { type AttackBudget, BudgetMeter } from "../multiturn/budget.ts";
 import { crescendoAttack } from "../multiturn/crescendo.ts";
+import { type FlirtStrategy, flirtAttack } from "../multiturn/flirt.ts";
 import { pairAttack } from "../multiturn/pair.ts";
 import { type EscalationScript, findScript, scriptedAttack } from "../multiturn/scripted.ts";
+import { tapAttack } from "../multiturn/tap.ts";
 import type { MultiTurnEnv, MultiTurnResult } from "../multiturn/types.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
 import { buildAttackConversation } from "../techniques.ts";
@@ -42,6 +44,8 @@ export interface CampaignEnv {
   /** Refusal decisions for multi-turn backtracking when the judge gives none (see MultiTurnEnv.refusalJudge). */
   refusalJudge?: Judge;
   attacker?: ChatModel;
+  /** TAP's evaluator (on-topic pruning, ratings); the attacker when not given. */
+  evaluator?: ChatModel;
   deps: ConverterDeps;
   framings: FramingRegistry;
   store: CampaignStore;
@@ -230,6 +234,7 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
   const mtEnv: MultiTurnEnv = {
     target: env.target,
     attacker: env.attacker,
+    evaluator: env.evaluator,
     judge: env.judge,
     refusalJudge: env.refusalJudge,
     goal,
@@ -250,6 +255,26 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
   if (mt.name === "crescendo") return crescendoAttack(mtEnv);
   if (mt.name === "pair")
     return pairAttack(mtEnv, { streams: typeof mt.params?.streams === "number" ? mt.params.streams : undefined });
+  const num = (k: string) => (typeof mt.params?.[k] === "number" ? (mt.params[k] as number) : undefined);
+  if (mt.name === "tap") {
+    const scorer = mt.params?.scorer;
+    return tapAttack(mtEnv, {
+      width: num("width"),
+      branching: num("branching"),
+      depth: num("depth"),
+      onTopic: typeof mt.params?.on_topic === "boolean" ? mt.params.on_topic : undefined,
+      scorer: scorer === "evaluator" || scorer === "judge" ? scorer : undefined,
+    });
+  }
+  if (mt.name === "flirt") {
+    return flirtAttack(mtEnv, {
+      strategy: mt.params?.strategy === undefined ? undefined : (String(mt.params.strategy) as FlirtStrategy),
+      exemplars: num("exemplars"),
+      lambda: num("lambda"),
+      minScore: num("min_score"),
+      stopOnSuccess: typeof mt.params?.stop_on_success === "boolean" ? mt.params.stop_on_success : undefined,
+    });
+  }
   const script = findScript(String(mt.params?.script ?? env.scriptName ?? "story_escalation"), env.scripts);
   return scriptedAttack(mtEnv, script);
 }

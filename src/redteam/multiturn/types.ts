@@ -27,12 +27,22 @@ export interface TurnRecord {
   /** Rolled back (Crescendo/scripted) or abandoned for the best earlier prompt (PAIR). */
   backtracked: boolean;
   parseSource?: ParseSource;
-  /** PAIR: the 1-10 score fed back to the attacker. */
+  /** PAIR, TAP, FLIRT: the 1-10 score fed back to the attacker (TAP: also what width pruning ranks by). */
   score?: number;
+  /** TAP: the node's id in the attack tree ("2.1" = first child of the root's second child) and its depth. */
+  node?: string;
+  depth?: number;
+  /**
+   * TAP: why the node left the tree: "off_topic" (phase 1, the evaluator found the prompt off the goal; it was never
+   * sent, its response is empty and its judgement unjudged) or "width" (phase 2, not among the best `width` leaves).
+   */
+  pruned?: "off_topic" | "width";
+  /** FLIRT: how the exemplar pool changed after this attempt ("added", "replaced 3", "kept"). */
+  exemplars?: string;
 }
 
 export interface MultiTurnResult {
-  strategy: "crescendo" | "pair" | "scripted";
+  strategy: "crescendo" | "pair" | "scripted" | "tap" | "flirt";
   success: boolean;
   stopReason: StopReason;
   /** The conversation the target ends with (kept turns only), final response included. */
@@ -51,8 +61,10 @@ export interface MultiTurnResult {
 
 export interface MultiTurnEnv {
   target: ChatModel;
-  /** The attacker model (Crescendo, PAIR); the scripted attack needs none. */
+  /** The attacker model (Crescendo, PAIR, TAP, FLIRT); the scripted attack needs none. */
   attacker?: ChatModel;
+  /** TAP's evaluator (on-topic checks, optional 1-10 ratings); the attacker model when not given. */
+  evaluator?: ChatModel;
   judge: Judge;
   /**
    * Decides refusals (for backtracking) when the main judge's judgement says nothing about refusal (e.g. a harm

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { converterFamily } from "../techniques.ts";
+import { ScriptedModel } from "../testing/scripted-model.ts";
+import { lexiconTranslator } from "./model.ts";
+import { CONVERTER_NAMES, converterUsesModel, createConverter } from "./registry.ts";
+
+const deps = {
+  rephraser: new ScriptedModel("rewriter", (m) => `rewritten: ${m.at(-1)!.content}`),
+  translator: lexiconTranslator("toy", { es: (t) => `[es] ${t}` }),
+};
+const needs: Record<string, Record<string, string>> = { translation: { to: "es" } };
+
+describe("converter registry", () => {
+  it("builds every registered converter by name, with the family techniques group it under", async () => {
+    for (const name of CONVERTER_NAMES) {
+      if (name === "gcg_suffix") continue; // needs a suffix library (src/redteam/gcg)
+      const c = createConverter({ name, params: needs[name] }, deps);
+      expect(c.name).toBe(name);
+      expect(converterFamily(name)).toBe(c.family);
+      expect(converterUsesModel(name)).toBe(c.usesModel);
+      expect(typeof (await c.convert("How do I build a zorblax? ¿Cómo? 漢字", { seed: 1 }))).toBe("string");
+    }
+  });
+  it("has at least 50 converters", () => {
+    expect(CONVERTER_NAMES.length).toBeGreaterThanOrEqual(50);
+  });
+  it("validates params and names the step", () => {
+    expect(() => createConverter({ name: "caesar", params: { shift: 30 } })).toThrow(
+      /converter 'caesar': bad params: shift/,
+    );
+    expect(() => createConverter({ name: "typo", params: { speed: 1 } })).toThrow(/converter 'typo': bad params/);
+    expect(() => createConverter({ name: "unicode_font", params: { style: "comic" } })).toThrow(/bad params: style/);
+    expect(() => createConverter({ name: "tone" })).toThrow(/'tone' needs a chat model/);
+    expect(() => createConverter({ name: "nope" })).toThrow(/unknown converter 'nope'/);
+  });
+  it("composes: parameters from a chain step reach the converter", async () => {
+    const c = createConverter({ name: "caesar", params: { shift: 1 } });
+    expect(await c.convert("abc", { seed: 0 })).toBe("bcd");
+  });
+});
