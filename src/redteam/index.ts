@@ -3,6 +3,7 @@ export * from "./campaign/index.ts";
 export * from "./converters/index.ts";
 export * from "./findings-schema.ts";
 export * from "./framings/index.ts";
+export * from "./gcg/index.ts";
 export * from "./identify.ts";
 export * from "./multiturn/index.ts";
 export * from "./outcome.ts";

@@ -12,6 +12,7 @@ import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { contentHash } from "../../domain/hash.ts";
+import type { Probe } from "../../domain/types.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
@@ -26,6 +27,8 @@ import type { CampaignProgress } from "../../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import { lexiconTranslator, modelTranslator } from "../../redteam/converters/model.ts";
 import type { ConverterDeps } from "../../redteam/converters/registry.ts";
+import { DEFAULT_GCG_TARGET, expertSuffixes } from "../../redteam/gcg/expert.ts";
+import type { GcgSuffixLibrary } from "../../redteam/gcg/library.ts";
 import { FramingRegistry } from "../../redteam/framings/load.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
@@ -34,6 +37,7 @@ import { loadPersonaFile } from "../../redteam/persona-file.ts";
 import { BUILTIN_PERSONAS, makePersona, type Persona } from "../../redteam/personas.ts";
 import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
+import { defaultExecutor } from "../../train/executor.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError, cliAction, withExitScheme } from "../errors.ts";
 import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
@@ -107,6 +111,8 @@ interface RedteamOptions {
   dryRun?: boolean;
   targetContext?: string;
   answerReserve?: string;
+  gcgSteps?: string;
+  gcgTarget?: string;
   progress: boolean;
 }
 
@@ -383,6 +389,9 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         : (seeds.set?.translator ?? lexiconTranslator("world-lexicon@1", { es: translateToSpanish })),
       rephraser: attacker,
     };
+    // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
+    if (persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix")))
+      deps.gcg = await expertSuffixesForCli(o, targetOptions, seeds.probes, store);
     if (o.dryRun) {
       const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
       const plan = planCampaign({
@@ -391,7 +400,11 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         languages,
         target: target.id,
         seed: intOpt(o.seed, "seed", 0) ?? 0,
-        capabilities: { attacker: attacker !== undefined, translator: translator?.canTranslate ?? true },
+        capabilities: {
+          attacker: attacker !== undefined,
+          translator: translator?.canTranslate ?? true,
+          gcg: deps.gcg !== undefined,
+        },
         maxAttacks: intOpt(o.budget, "budget", 1),
       });
       process.stdout.write(`${renderPlan(plan, seeds.probes.length, persona.id)}\n`);
@@ -442,6 +455,24 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
   }
 }
 
+/** GCG for the expert persona (redteam/gcg/expert.ts), with the CLI's flags and progress lines on stderr. */
+async function expertSuffixesForCli(
+  o: RedteamOptions,
+  target: { provider: string; model: string },
+  probes: Probe[],
+  store: Store,
+): Promise<GcgSuffixLibrary | undefined> {
+  return expertSuffixes({
+    target,
+    seeds: probes,
+    store,
+    targetText: o.gcgTarget ? () => o.gcgTarget as string : undefined,
+    options: { steps: intOpt(o.gcgSteps, "gcg-steps", 1) ?? 50 },
+    executor: defaultExecutor,
+    log: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
 /** The lock of a campaign invocation: every option that decides what is sent (not output or parallelism). */
 export function redteamLockName(o: RedteamOptions, db: string): string {
   const { json: _j, progress: _p, concurrency: _c, export: _e, ...rest } = o;
@@ -489,6 +520,8 @@ export function registerRedteam(program: Command): void {
       "--answer-reserve <n>",
       `tokens a prompt must leave for the answer, else it is shortened (many-shot) or not sent (default ${DEFAULT_ANSWER_RESERVE})`,
     )
+    .option("--gcg-steps <n>", "expert persona on a local folder: GCG steps per seed (default 50)")
+    .option("--gcg-target <text>", `expert persona: the answer opening GCG optimises for (default "${DEFAULT_GCG_TARGET}")`)
     .option("--no-progress", "no progress output")
     .action(cliAction(redteamAction));
   // one exit-code scheme for every command (errors.ts)

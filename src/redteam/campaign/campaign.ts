@@ -98,6 +98,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     capabilities: {
       attacker: d.attacker !== undefined,
       translator: translator?.canTranslate ?? translator !== undefined,
+      gcg: d.deps.gcg !== undefined,
     },
     maxAttacks: spec.maxAttacks,
   });
