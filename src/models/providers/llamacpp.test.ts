@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURE_CHAT_TEMPLATE } from "../../nn/gguf/fixtures.ts";
+import { findLlamaServer } from "../../nn/gguf/llamacpp-server.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { writeTinyGguf, writeTinyHfModel } from "../testing/tiny-model.ts";
 import { BuiltinModel } from "./builtin.ts";
@@ -13,10 +14,17 @@ const gguf = writeTinyGguf(path.join(root, "tiny.gguf"));
 const hfDir = writeTinyHfModel(path.join(root, "tiny-hf"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describeChatModelConformance("llamacpp (node-llama-cpp, tiny GGUF)", async () => {
-  const model = await LlamaCppModel.load({ model: gguf, sequences: 4, contextSize: 256 });
+describeChatModelConformance("llamacpp (node-llama-cpp in-process, tiny GGUF)", async () => {
+  const model = await LlamaCppModel.load({ model: gguf, sequences: 4, contextSize: 256, engine: "in-process" });
   return { model, teardown: () => model.close(), maxTokens: 8 };
 });
+
+const haveServer = findLlamaServer() !== undefined;
+if (haveServer)
+  describeChatModelConformance("llamacpp (managed llama-server, tiny GGUF)", async () => {
+    const model = await LlamaCppModel.load({ model: gguf, sequences: 4, contextSize: 256, engine: "server" });
+    return { model, teardown: () => model.close(), maxTokens: 8 };
+  });
 
 describe("LlamaCppModel", () => {
   it("renders the GGUF's chat template like the HF tokenizer config", () => {
@@ -42,6 +50,63 @@ describe("LlamaCppModel", () => {
       expect(a.map((r) => r.content)).toEqual(b.map((r) => r.content));
     } finally {
       await cpp.close();
+    }
+  });
+
+  it.skipIf(!haveServer)(
+    "gives the same answers on llama-server as in-process, multi-turn included",
+    async () => {
+      const server = await LlamaCppModel.load({ model: gguf, sequences: 4, contextSize: 256, engine: "server" });
+      const local = await LlamaCppModel.load({ model: gguf, sequences: 4, contextSize: 256, engine: "in-process" });
+      try {
+        expect(server.engine).toBe("server");
+        expect(local.engine).toBe("in-process");
+        const reqs = ["the cat and the dog", "hello <|end|> world", "is it on", "and the river", "one", "two"].map(
+          (content, i) => ({
+            messages:
+              i % 2
+                ? [{ role: "user" as const, content }]
+                : [
+                    { role: "system" as const, content: "be brief" },
+                    { role: "user" as const, content: "and the dog" },
+                    { role: "assistant" as const, content: "the cat" },
+                    { role: "user" as const, content },
+                  ],
+            maxTokens: 8,
+            temperature: 0,
+          }),
+        );
+        const a = await server.chatMany(reqs);
+        const b = await local.chatMany(reqs);
+        expect(a.map((r) => [r.content, r.finishReason, r.usage])).toEqual(
+          b.map((r) => [r.content, r.finishReason, r.usage]),
+        );
+        expect(server.id).toBe(local.id); // same model, same answers: one cache
+        // an over-long prompt is the same context-overflow error on both engines
+        const long = { messages: [{ role: "user" as const, content: "x ".repeat(400) }], maxTokens: 8 };
+        await expect(server.chat(long)).rejects.toThrow(/context/);
+        await expect(local.chat(long)).rejects.toThrow(/context/);
+      } finally {
+        await server.close();
+        await local.close();
+      }
+    },
+    60_000,
+  );
+
+  it("falls back to in-process with a clear message when the server binary is absent", async () => {
+    const prev = process.env.BREAKFIX_LLAMA_SERVER;
+    process.env.BREAKFIX_LLAMA_SERVER = path.join(root, "no-such-llama-server");
+    try {
+      const m = await LlamaCppModel.load({ model: gguf, sequences: 2, contextSize: 128 });
+      expect(m.engine).toBe("in-process");
+      await m.close();
+      await expect(
+        LlamaCppModel.load({ model: gguf, sequences: 2, contextSize: 128, engine: "server" }),
+      ).rejects.toThrow(/npm run setup:llama/);
+    } finally {
+      if (prev === undefined) delete process.env.BREAKFIX_LLAMA_SERVER;
+      else process.env.BREAKFIX_LLAMA_SERVER = prev;
     }
   });
 });

@@ -4,10 +4,17 @@
  * chat template (tokenizer.chat_template, through @huggingface/jinja); only the template's own markers become control
  * tokens (message text is tokenized as text, see src/nn/chat-encode.ts). An optional
  * GGUF LoRA adapter is applied to the context. JSON-schema requests are not constrained here (callers validate).
+ *
+ * Two engines behind this one provider (issue #25): llama.cpp's own server, built at set-up and managed here
+ * (src/nn/gguf/llamacpp-server.ts: started per model + adapter, stopped by close()), which `npm run perf:generate`
+ * measured several times faster on the demo suite with the same greedy outputs; and node-llama-cpp in-process
+ * (LlamaCppRunner), used when the server binary is absent (said once on stderr) or asked for. `engine` (or
+ * $BREAKFIX_LLAMACPP_ENGINE): "auto" (default: the server when built), "server", "in-process". The prompt is rendered
+ * and tokenized here in both cases, so both engines see the same token ids.
  */
 import { Template } from "@huggingface/jinja";
 import { encodeChat } from "../../nn/chat-encode.ts";
-import type { LlamaCppRunner } from "../../nn/gguf/llamacpp.ts";
+import type { Generation, LlamaCppRunner, SamplingOptions } from "../../nn/gguf/llamacpp.ts";
 import { contextOverflowError, ModelError, toModelError } from "../errors.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
@@ -24,6 +31,28 @@ export interface LlamaCppProviderOptions {
   /** Used when a request gives no maxTokens (default 512). */
   defaultMaxTokens?: number;
   defaults?: SamplingParams;
+  /** Which engine runs the GGUF (default $BREAKFIX_LLAMACPP_ENGINE, else "auto"; see the file comment). */
+  engine?: LlamaCppEngineChoice;
+}
+
+export type LlamaCppEngineChoice = "auto" | "server" | "in-process";
+
+/** What the provider needs from an engine (LlamaCppRunner in-process, LlamaServerRunner on llama-server). */
+interface GgufEngine {
+  readonly model: LlamaCppRunner["model"];
+  readonly contextLimit: number;
+  controlTokenizer(): ReturnType<LlamaCppRunner["controlTokenizer"]>;
+  generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]>;
+  dispose(): Promise<void>;
+}
+
+let warnedMissingServer = false;
+
+function engineChoice(opts: LlamaCppProviderOptions): LlamaCppEngineChoice {
+  const v = opts.engine ?? process.env.BREAKFIX_LLAMACPP_ENGINE ?? "auto";
+  if (v !== "auto" && v !== "server" && v !== "in-process")
+    throw new ModelError(`BREAKFIX_LLAMACPP_ENGINE: expected auto, server or in-process, got "${v}"`, "config");
+  return v;
 }
 
 /** Renders a conversation with a Jinja chat template (HF conventions: messages, add_generation_prompt, bos/eos). */
@@ -46,8 +75,10 @@ export class LlamaCppModel implements ChatModel {
   private readonly specials: { bos_token?: string; eos_token?: string };
 
   private constructor(
-    private readonly runner: LlamaCppRunner,
+    private readonly runner: GgufEngine,
     private readonly opts: LlamaCppProviderOptions,
+    /** The engine that runs this model. */
+    readonly engine: "server" | "in-process",
   ) {
     const adapters = ([] as string[]).concat(opts.adapter ?? []);
     this.id = `llamacpp:${opts.model}${adapters.length ? `+${adapters.join("+")}` : ""}`;
@@ -70,21 +101,43 @@ export class LlamaCppModel implements ChatModel {
   }
 
   static async load(opts: LlamaCppProviderOptions): Promise<LlamaCppModel> {
-    const { LlamaCppRunner } = await import("../../nn/gguf/llamacpp.ts");
     const adapters = ([] as string[]).concat(opts.adapter ?? []);
-    let runner: LlamaCppRunner;
+    const choice = engineChoice(opts);
+    const server = await import("../../nn/gguf/llamacpp-server.ts");
+    const binary = choice === "in-process" ? undefined : server.findLlamaServer();
+    if (choice === "server" && !binary) throw new ModelError(server.LLAMA_SERVER_MISSING, "config");
+    if (choice === "auto" && !binary && !warnedMissingServer) {
+      warnedMissingServer = true;
+      process.stderr.write(`breakfix: ${server.LLAMA_SERVER_MISSING}\n`);
+    }
+    const sequences = opts.sequences ?? 4;
+    const contextSize = opts.contextSize ?? 2048;
+    let runner: GgufEngine;
     try {
-      runner = await LlamaCppRunner.load(opts.model, {
-        sequences: opts.sequences ?? 4,
-        contextSize: opts.contextSize ?? 2048,
-        threads: opts.threads,
-        kvCache: "f16",
-        lora: adapters.map((path) => ({ path })),
-      });
+      if (binary)
+        runner = await server.LlamaServerRunner.load({
+          model: opts.model,
+          binary,
+          slots: sequences,
+          contextPerSlot: contextSize,
+          threads: opts.threads,
+          kvCache: "f16",
+          lora: adapters.map((path) => ({ path })),
+        });
+      else {
+        const { LlamaCppRunner } = await import("../../nn/gguf/llamacpp.ts");
+        runner = await LlamaCppRunner.load(opts.model, {
+          sequences,
+          contextSize,
+          threads: opts.threads,
+          kvCache: "f16",
+          lora: adapters.map((path) => ({ path })),
+        });
+      }
     } catch (err) {
       throw new ModelError(`${opts.model}: cannot load GGUF: ${(err as Error).message}`, "config", { cause: err });
     }
-    return new LlamaCppModel(runner, opts);
+    return new LlamaCppModel(runner, opts, binary ? "server" : "in-process");
   }
 
   /**

@@ -203,25 +203,7 @@ export class LlamaCppRunner {
    * (llama.cpp's parse_special = false), for chat encoding where only the template inserts control tokens.
    */
   controlTokenizer(): ControlTokenizer {
-    if (this.control) return this.control;
-    const ggml = this.model.fileInfo.metadata?.tokenizer?.ggml as
-      | { tokens?: unknown; token_type?: unknown }
-      | undefined;
-    const tokens = Array.isArray(ggml?.tokens) ? (ggml.tokens as string[]) : [];
-    const types = ggml?.token_type as ArrayLike<number> | undefined;
-    const ids = new Map<string, number>();
-    if (types)
-      for (let i = 0; i < tokens.length; i++)
-        if (Number(types[i]) === CONTROL_TOKEN_TYPE && tokens[i] && !ids.has(tokens[i])) ids.set(tokens[i], i);
-    this.control = {
-      controlTokens: [...ids.keys()],
-      controlId: (token) => {
-        const id = ids.get(token);
-        if (id === undefined) throw new Error(`control token ${JSON.stringify(token)} is not in the GGUF vocabulary`);
-        return id;
-      },
-      encodeText: (text) => this.tokenize(text, false),
-    };
+    this.control ??= controlTokenizerOf(this.model);
     return this.control;
   }
 
@@ -364,7 +346,28 @@ export class LlamaCppRunner {
   }
 }
 
-function firstStop(text: string, stops: readonly string[]): number {
+/** The control tokens of a loaded GGUF and a text encoder that never parses them (see controlTokenizer()). */
+export function controlTokenizerOf(model: LlamaModel): ControlTokenizer {
+  const ggml = model.fileInfo.metadata?.tokenizer?.ggml as { tokens?: unknown; token_type?: unknown } | undefined;
+  const tokens = Array.isArray(ggml?.tokens) ? (ggml.tokens as string[]) : [];
+  const types = ggml?.token_type as ArrayLike<number> | undefined;
+  const ids = new Map<string, number>();
+  if (types)
+    for (let i = 0; i < tokens.length; i++)
+      if (Number(types[i]) === CONTROL_TOKEN_TYPE && tokens[i] && !ids.has(tokens[i])) ids.set(tokens[i], i);
+  return {
+    controlTokens: [...ids.keys()],
+    controlId: (token) => {
+      const id = ids.get(token);
+      if (id === undefined) throw new Error(`control token ${JSON.stringify(token)} is not in the GGUF vocabulary`);
+      return id;
+    },
+    encodeText: (text) => model.tokenize(text, false).map(Number),
+  };
+}
+
+/** Index of the first stop string in text, or -1. */
+export function firstStop(text: string, stops: readonly string[]): number {
   let best = -1;
   for (const s of stops) {
     if (!s) continue;

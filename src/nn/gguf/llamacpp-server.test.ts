@@ -1,0 +1,173 @@
+/**
+ * The managed llama-server (issue #25) on small random GGUF models: start, health, stop, restart on a new model and
+ * on a LoRA adapter, the watcher that stops the server when breakfix's pipe closes, and the same greedy tokens as the
+ * in-process engine (LlamaCppRunner) for every prompt. Needs the binary `npm run setup:llama` builds; without it the
+ * server tests are skipped (the fallback test still runs).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { mulberry32 } from "../../domain/random.ts";
+import {
+  byteLevelTokenizerJson,
+  FIXTURE_CHAT_TEMPLATE,
+  randn,
+  randomLlamaWeights,
+  tinyLlamaConfig,
+} from "./fixtures.ts";
+import { type LoraPair, writeLlamaGguf, writeLoraGguf } from "./llama.ts";
+import { LlamaCppRunner } from "./llamacpp.ts";
+import { findLlamaServer, LlamaServer, LlamaServerRunner } from "./llamacpp-server.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "llamacpp-server-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hf = tinyLlamaConfig();
+const tok = byteLevelTokenizerJson();
+
+function writeModel(name: string, seed: number): string {
+  const file = join(dir, name);
+  writeLlamaGguf(file, {
+    config: hf,
+    tensors: randomLlamaWeights(hf, seed, 0.25),
+    tokenizer: {
+      tokenizerJson: tok.json,
+      tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
+    },
+  });
+  return file;
+}
+
+function writeAdapter(name: string): string {
+  const rand = mulberry32(5);
+  const weights = randomLlamaWeights(hf, 1, 0.25);
+  const pairs = new Map<string, LoraPair>();
+  for (let l = 0; l < hf.num_hidden_layers; l++)
+    for (const m of ["self_attn.q_proj", "mlp.down_proj"]) {
+      const n = `model.layers.${l}.${m}.weight`;
+      const [out, inp] = weights.get(n)!.shape;
+      pairs.set(n, {
+        a: { shape: [4, inp], data: randn(4 * inp, 0.5, rand) },
+        b: { shape: [out, 4], data: randn(out * 4, 0.5, rand) },
+      });
+    }
+  const file = join(dir, name);
+  writeLoraGguf(file, { config: hf, pairs, alpha: 8 });
+  return file;
+}
+
+const rand = mulberry32(11);
+const prompts = Array.from({ length: 12 }, (_, i) => [
+  tok.specials["<|bos|>"],
+  ...Array.from({ length: 4 + (i % 9) }, () => Math.floor(rand() * (tok.vocabSize - 5))),
+]);
+const SLOTS = 4;
+const CTX = 128;
+
+/** Greedy tokens of the in-process engine (same slots, context and precision as the server's). */
+async function inProcess(model: string, lora: string[] = []): Promise<number[][]> {
+  const r = await LlamaCppRunner.load(model, {
+    sequences: SLOTS,
+    contextSize: CTX,
+    kvCache: "f16",
+    lora: lora.map((path) => ({ path })),
+  });
+  try {
+    return (await r.generate(prompts, { maxTokens: 16, temperature: 0 })).map((g) => g.tokens);
+  } finally {
+    await r.dispose();
+  }
+}
+
+const binary = findLlamaServer();
+
+describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
+  const a = writeModel("a.gguf", 1);
+  const b = writeModel("b.gguf", 2);
+  const adapter = writeAdapter("lora.gguf");
+
+  it("starts healthy, gives the in-process engine's greedy tokens, restarts on a new model and adapter, stops", async () => {
+    const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX });
+    const server = runner.server;
+    try {
+      expect(await server.health()).toBe(true);
+      const pid = server.pid;
+      expect(pid).toBeGreaterThan(0);
+      const gen = async () => (await runner.generate(prompts, { maxTokens: 16, temperature: 0 })).map((g) => g.tokens);
+      const fromA = await gen();
+      expect(fromA).toEqual(await inProcess(a));
+      expect(fromA.every((t) => t.length > 0)).toBe(true);
+      // the same prompts again: the server reuses the slots' cached prefixes and answers the same
+      expect(await gen()).toEqual(fromA);
+      expect(server.stats.promptTokensCached).toBeGreaterThan(0);
+
+      await server.restart({ model: b });
+      expect(await server.health()).toBe(true);
+      expect(server.pid).not.toBe(pid);
+      expect(() => process.kill(pid!, 0)).toThrow(); // the old watcher is gone
+      const fromB = await gen();
+      expect(fromB).toEqual(await inProcess(b));
+      expect(fromB).not.toEqual(fromA);
+
+      await server.restart({ model: a, lora: [{ path: adapter }] });
+      const withLora = await gen();
+      expect(withLora).toEqual(await inProcess(a, [adapter]));
+      expect(withLora).not.toEqual(fromA);
+    } finally {
+      await runner.dispose();
+    }
+    expect(await server.health()).toBe(false);
+  }, 120_000);
+
+  it("stop strings, length and end-of-text finish reasons match the in-process engine", async () => {
+    const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX });
+    const local = await LlamaCppRunner.load(a, { sequences: SLOTS, contextSize: CTX, kvCache: "f16" });
+    try {
+      const full = await local.generate(prompts.slice(0, 4), { maxTokens: 12, temperature: 0 });
+      // a stop string taken from the middle of each answer
+      for (const [i, g] of full.entries()) {
+        const stop = g.text.length > 4 ? g.text.slice(2, 4) : "\u0000";
+        const opts = { maxTokens: 12, temperature: 0, stop: [stop] };
+        const [s] = await runner.generate([prompts[i]], opts);
+        const [l] = await local.generate([prompts[i]], opts);
+        expect({ text: s.text, finish: s.finishReason }).toEqual({ text: l.text, finish: l.finishReason });
+      }
+      const [s] = await runner.generate([prompts[0]], { maxTokens: 5, temperature: 0 });
+      expect(s.finishReason).toBe(full[0].tokens.length >= 5 ? "length" : "stop");
+      expect(s.tokens).toEqual(full[0].tokens.slice(0, 5));
+    } finally {
+      await runner.dispose();
+      await local.dispose();
+    }
+  }, 60_000);
+
+  it("the server stops when breakfix's end of the watcher's pipe closes (a killed breakfix leaves no server)", async () => {
+    const server = await LlamaServer.start({ model: a, slots: 1, contextPerSlot: 64 });
+    try {
+      const child = (server as unknown as { child: import("node:child_process").ChildProcess }).child;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.stdin?.destroy(); // what the OS does to the pipe when our process dies
+      await exited;
+      expect(await server.health()).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  it("a server that cannot start reports its own log", async () => {
+    const bad = join(dir, "not-a-model.gguf");
+    (await import("node:fs")).writeFileSync(bad, "GGUF but not really");
+    await expect(LlamaServer.start({ model: bad, slots: 1, contextPerSlot: 64 })).rejects.toThrow(
+      /llama-server exited during start-up[\s\S]+/,
+    );
+  }, 60_000);
+});
+
+describe("without the server binary", () => {
+  it("findLlamaServer answers undefined for a missing $BREAKFIX_LLAMA_SERVER, and start() says how to build it", async () => {
+    expect(findLlamaServer({ BREAKFIX_LLAMA_SERVER: join(dir, "nope") })).toBeUndefined();
+    await expect(
+      LlamaServer.start({ model: join(dir, "a.gguf"), slots: 1, contextPerSlot: 64, binary: "" }),
+    ).rejects.toThrow(/npm run setup:llama/);
+  });
+});

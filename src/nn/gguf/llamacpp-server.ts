@@ -1,0 +1,404 @@
+/**
+ * llama.cpp's own server (`llama-server`) as breakfix's local GGUF engine, managed by breakfix: started on a free
+ * 127.0.0.1 port for one GGUF (+ GGUF LoRA adapters), health-checked, stopped, restarted on a new model or adapter.
+ *
+ * Why (issue #25, measured by `npm run perf:generate`): the server's C++ loop batches every slot in flight into one
+ * decode per step and samples on its own thread, where node-llama-cpp resumes a JS generator and hops to a libuv
+ * worker per token per sequence; on the demo model (1.8M parameters, where that overhead is nearly all the work) the
+ * server ran the whole demo suite about 3-4x faster than LlamaCppRunner on the same GGUF and machine, with the same
+ * greedy outputs.
+ *
+ * The binary is built once at set-up (`npm run setup:llama`, scripts/build-llama-server.sh: CMake, CPU, Release, only
+ * the server target) from the llama.cpp source node-llama-cpp ships, into node-llama-cpp's llama/ folder, and found
+ * there (or at $BREAKFIX_LLAMA_SERVER). Without it the llamacpp provider runs in-process (LlamaCppRunner) and says
+ * once how to build the server.
+ *
+ * Same results: prompts go as token ids (the provider renders and tokenizes them exactly as for the in-process path,
+ * with a vocabulary-only load of the GGUF here), to `/completion` with `return_tokens`; each slot gets the context the
+ * in-process path gives a sequence (F16 KV cache, flash attention auto, one KV stream per slot). Greedy is the
+ * server's temperature-0 chain (argmax); sampled requests turn its extra samplers off (top-k 0, top-p 1, min-p 0, no
+ * penalties) but draw from llama.cpp's RNG, so sampled text is not the in-process path's. Prompt-prefix reuse is the
+ * server's (`cache_prompt`: a request goes to the slot holding the longest shared prefix), which multi-turn attacks and
+ * conversations with a shared system prompt use.
+ *
+ * Lifetime: the server runs under a small `sh` watcher that kills it when breakfix's end of a pipe closes, so a
+ * breakfix killed with SIGKILL leaves no server behind; the child and its pipe do not keep Node's event loop alive.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LlamaModel } from "node-llama-cpp";
+import type { ControlTokenizer } from "../chat-encode.ts";
+import {
+  controlTokenizerOf,
+  type Generation,
+  getCpuLlama,
+  type LoraAdapterRef,
+  type SamplingOptions,
+} from "./llamacpp.ts";
+
+/** Where `npm run setup:llama` builds llama-server: inside node-llama-cpp's llama/ folder (the source's owner). */
+export function llamaServerBuildDir(): string {
+  const entry = fileURLToPath(import.meta.resolve("node-llama-cpp"));
+  let dir = path.dirname(entry);
+  while (!existsSync(path.join(dir, "llama", "llama.cpp")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(dir, "llama", "server-build");
+}
+
+/** The llama-server binary: $BREAKFIX_LLAMA_SERVER, else the set-up build; undefined when there is none. */
+export function findLlamaServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const fromEnv = env.BREAKFIX_LLAMA_SERVER;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
+  const built = path.join(llamaServerBuildDir(), "bin", "llama-server");
+  return existsSync(built) ? built : undefined;
+}
+
+export const LLAMA_SERVER_MISSING =
+  "llama.cpp's server is not built (run `npm run setup:llama` once: it compiles llama-server from the llama.cpp " +
+  "source node-llama-cpp ships, a few minutes on 2 cores); GGUF models run in-process through node-llama-cpp, " +
+  "which is slower on many short requests";
+
+export interface LlamaServerOptions {
+  /** The .gguf file. */
+  model: string;
+  lora?: readonly LoraAdapterRef[];
+  /** Parallel slots (sequences decoded together). */
+  slots: number;
+  /** Context cells per slot (the server's -c is slots x this). */
+  contextPerSlot: number;
+  /** Threads for decoding (default: node-llama-cpp's math cores, what the in-process path uses). */
+  threads?: number;
+  /** KV cache precision (default f16, llama.cpp's and the in-process path's default). */
+  kvCache?: "f16" | "f32";
+  /** Flash attention (default auto). */
+  flashAttention?: boolean | "auto";
+  /** The binary (default findLlamaServer()). */
+  binary?: string;
+  /** How long start() waits for /health (default 120 s). */
+  startTimeoutMs?: number;
+}
+
+/** The server's /completion answer (the fields we read). */
+interface CompletionAnswer {
+  content?: string;
+  tokens?: number[];
+  stop_type?: string;
+  tokens_predicted?: number;
+  tokens_cached?: number;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; the server binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/**
+ * Runs "$0" "$@" (the server) in the background and kills it when stdin (our pipe) reaches end-of-file: on stop(),
+ * or when breakfix dies in any way. Exits with the server's status.
+ */
+const WATCHER =
+  'exec 3<&0 </dev/null; "$0" "$@" & p=$!; (read _ <&3; kill $p 2>/dev/null) & w=$!; wait $p; rc=$?; ' +
+  "kill $w 2>/dev/null; exit $rc";
+
+function abortError(): Error {
+  const e = new Error("generation aborted");
+  e.name = "AbortError";
+  return e;
+}
+
+/** One managed llama-server process. */
+export class LlamaServer {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  private agent: http.Agent;
+  private logDir: string;
+  private port = 0;
+  /** Prompt tokens the server took from a slot's cache instead of decoding them (prefix reuse). */
+  readonly stats = { requests: 0, promptTokensCached: 0 };
+
+  private constructor(private opts: LlamaServerOptions) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.slots) * 2 });
+    this.logDir = mkdtempSync(path.join(tmpdir(), "breakfix-llama-server-"));
+  }
+
+  /** Starts a server and waits until /health answers ok; throws with the server's last log lines if it cannot. */
+  static async start(opts: LlamaServerOptions): Promise<LlamaServer> {
+    const s = new LlamaServer(opts);
+    try {
+      await s.launch();
+    } catch (err) {
+      await s.stop();
+      throw err;
+    }
+    return s;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get options(): Readonly<LlamaServerOptions> {
+    return this.opts;
+  }
+
+  /** The watcher's pid (the server is its child), while running. */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  private async args(): Promise<string[]> {
+    const o = this.opts;
+    const threads = o.threads ?? (await getCpuLlama()).cpuMathCores;
+    const kv = o.kvCache ?? "f16";
+    const fa = o.flashAttention ?? "auto";
+    const a = [
+      ...["--model", o.model, "--host", "127.0.0.1", "--port", String(this.port)],
+      ...["--parallel", String(o.slots), "--ctx-size", String(o.slots * o.contextPerSlot), "--no-kv-unified"],
+      ...["--threads", String(threads), "--threads-batch", String(threads)],
+      ...["--cache-type-k", kv, "--cache-type-v", kv, "--flash-attn", fa === "auto" ? "auto" : fa ? "on" : "off"],
+      ...["--n-gpu-layers", "0", "--no-webui", "--no-warmup", "--cont-batching", "--cache-ram", "0"],
+    ];
+    for (const l of o.lora ?? []) {
+      if ((l.scale ?? 1) === 1) a.push("--lora", l.path);
+      else a.push("--lora-scaled", `${l.path}:${l.scale}`);
+    }
+    return a;
+  }
+
+  private logFile(): string {
+    return path.join(this.logDir, "llama-server.log");
+  }
+
+  /** The server's last log lines (for error messages). */
+  logTail(lines = 15): string {
+    try {
+      return readFileSync(this.logFile(), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
+  private async launch(): Promise<void> {
+    const binary = this.opts.binary ?? findLlamaServer();
+    if (!binary) throw new Error(LLAMA_SERVER_MISSING);
+    if (!existsSync(this.opts.model)) throw new Error(`${this.opts.model}: no such GGUF file`);
+    for (const l of this.opts.lora ?? []) if (!existsSync(l.path)) throw new Error(`${l.path}: no such GGUF adapter`);
+    this.port = await freePort();
+    const log = openSync(this.logFile(), "w");
+    let child: ChildProcess;
+    try {
+      child = spawn("sh", ["-c", WATCHER, binary, ...(await this.args())], {
+        stdio: ["pipe", log, log],
+        detached: true, // its own process group, so stop() can kill the watcher and the server together
+      });
+    } finally {
+      closeSync(log);
+    }
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    child.once("error", () => undefined); // a spawn error shows as an exit; the health wait reports it
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 120_000);
+    let exitCode: number | null | undefined;
+    void this.exited.then((c) => {
+      exitCode = c;
+    });
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined || child.exitCode !== null)
+        throw new Error(
+          `llama-server exited during start-up (status ${exitCode ?? child.exitCode}):\n${this.logTail()}`,
+        );
+      if (await this.health()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(
+      `llama-server did not become healthy in ${this.opts.startTimeoutMs ?? 120_000} ms:\n${this.logTail()}`,
+    );
+  }
+
+  /** True when the server answers GET /health with 200 (model loaded, ready for requests). */
+  async health(): Promise<boolean> {
+    if (!this.port) return false;
+    try {
+      const r = await this.request("GET", "/health", undefined, 2_000);
+      return r.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  private request(
+    method: string,
+    pathname: string,
+    body?: unknown,
+    timeoutMs?: number,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: this.port,
+          method,
+          path: pathname,
+          agent: this.agent,
+          headers: data ? { "content-type": "application/json", "content-length": data.length } : {},
+          signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", reject);
+        },
+      );
+      if (timeoutMs)
+        req.setTimeout(timeoutMs, () => req.destroy(new Error(`llama-server: no answer in ${timeoutMs} ms`)));
+      req.on("error", reject);
+      req.end(data);
+    });
+  }
+
+  /** One generation from prompt token ids (the server queues requests beyond its slots). */
+  async complete(prompt: readonly number[], o: SamplingOptions): Promise<Generation> {
+    if (o.signal?.aborted) throw abortError();
+    if (o.stopTokens?.length) throw new Error("llama-server engine: stopTokens are not supported (use stop strings)");
+    if (o.maxTokens <= 0) return { tokens: [], text: "", finishReason: "length" };
+    const temperature = o.temperature ?? 0;
+    const body: Record<string, unknown> = {
+      prompt: [...prompt],
+      n_predict: o.maxTokens,
+      temperature,
+      cache_prompt: true,
+      return_tokens: true,
+      stream: false,
+      ...(o.stop?.length ? { stop: [...o.stop] } : {}),
+      ...(temperature > 0
+        ? {
+            top_k: o.topK ?? 0,
+            top_p: o.topP ?? 1,
+            min_p: 0,
+            repeat_penalty: 1,
+            seed: o.seed ?? 0,
+          }
+        : {}),
+    };
+    let r: { status: number; text: string };
+    try {
+      r = await this.request("POST", "/completion", body, undefined, o.signal);
+    } catch (err) {
+      if (o.signal?.aborted) throw abortError();
+      const why = this.child?.exitCode !== null ? ` (the server exited)\n${this.logTail()}` : "";
+      throw new Error(`llama-server at ${this.url}: ${(err as Error).message}${why}`);
+    }
+    if (r.status !== 200) throw new Error(`llama-server answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
+    const a = JSON.parse(r.text) as CompletionAnswer;
+    this.stats.requests++;
+    this.stats.promptTokensCached += a.tokens_cached ?? 0;
+    return {
+      tokens: a.tokens ?? [],
+      text: a.content ?? "",
+      finishReason: a.stop_type === "limit" ? "length" : "stop",
+    };
+  }
+
+  /** Restarts the server on a new model and/or adapters (same slots and context unless given). */
+  async restart(next: Partial<Omit<LlamaServerOptions, "binary">>): Promise<void> {
+    await this.stopProcess();
+    this.opts = { ...this.opts, ...next };
+    await this.launch();
+  }
+
+  private async stopProcess(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    this.agent.destroy();
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, this.opts.slots) * 2 });
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.stdin?.end(); // the watcher kills the server (SIGTERM) and exits with its status
+    const exited = this.exited ?? Promise.resolve(null);
+    const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 10_000).unref());
+    if ((await Promise.race([exited, timer])) === "timeout" && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGKILL"); // the watcher's process group: it and the server
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+  }
+
+  /** Stops the server (and removes its log). Idempotent. */
+  async stop(): Promise<void> {
+    await this.stopProcess();
+    this.agent.destroy();
+    rmSync(this.logDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The server engine behind the llamacpp provider, with LlamaCppRunner's surface (tokenizer, context limit,
+ * generate): a vocabulary-only load of the GGUF in-process for templates and tokens, generation on the server.
+ */
+export class LlamaServerRunner {
+  private control?: ControlTokenizer;
+
+  private constructor(
+    readonly model: LlamaModel,
+    readonly server: LlamaServer,
+  ) {}
+
+  static async load(opts: LlamaServerOptions): Promise<LlamaServerRunner> {
+    const llama = await getCpuLlama();
+    const model = await llama.loadModel({ modelPath: opts.model, vocabOnly: true });
+    try {
+      // contexts sized to the work: a slot never gets more cells than the model was trained on
+      const train = model.trainContextSize;
+      const contextPerSlot = train > 0 ? Math.min(opts.contextPerSlot, train) : opts.contextPerSlot;
+      const server = await LlamaServer.start({ ...opts, contextPerSlot });
+      return new LlamaServerRunner(model, server);
+    } catch (err) {
+      await model.dispose();
+      throw err;
+    }
+  }
+
+  controlTokenizer(): ControlTokenizer {
+    this.control ??= controlTokenizerOf(this.model);
+    return this.control;
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    return this.model.detokenize(tokens as never[]);
+  }
+
+  /** Tokens one slot holds: its context, and no more than the model was trained on (as LlamaCppRunner). */
+  get contextLimit(): number {
+    const train = this.model.trainContextSize;
+    const per = this.server.options.contextPerSlot;
+    return train > 0 ? Math.min(per, train) : per;
+  }
+
+  generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]> {
+    return Promise.all(prompts.map((p) => this.server.complete(p, opts)));
+  }
+
+  async dispose(): Promise<void> {
+    await this.server.stop();
+    await this.model.dispose();
+  }
+}
