@@ -80,7 +80,23 @@ export interface CampaignRunResult {
 /** Judgement label of an attack that was not sent because its prompt cannot fit the target's context. */
 export const NOT_SENT_LABEL = "not_sent_context";
 
-const DECODABLE = new Set(["rot13", "base64", "reverse"]);
+const DECODABLE = new Set([
+  "rot13",
+  "base64",
+  "reverse",
+  "caesar",
+  "atbash",
+  "rot47",
+  "vigenere",
+  "morse",
+  "binary",
+  "hex",
+  "url",
+  "base32",
+  "char_codes",
+  "flip",
+  "reverse_words",
+]);
 
 /** Mostly printable text with letters (a decoding that yields binary noise is not an answer). */
 function looksLikeText(t: string): boolean {
@@ -91,15 +107,21 @@ function looksLikeText(t: string): boolean {
 }
 
 /**
- * Decoded readings of a response, for the reversible encodings the attack used (rot13, base64, reversed text): the
- * target may answer in the encoding it was addressed in. Base64 is only tried on base64-looking answers.
+ * Decoded readings of a response, for the reversible encodings the attack used (rot13, base64, reversed text, the
+ * ciphers and byte encodings): the target may answer in the encoding it was addressed in. Base64 is only tried on
+ * base64-looking answers; an answer that is not in the encoding is skipped.
  */
 export function responseDecodings(steps: readonly TechniqueStep[], response: string): { via: string; text: string }[] {
   const out: { via: string; text: string }[] = [];
   for (const s of steps) {
     if (s.kind !== "converter" || !DECODABLE.has(s.name) || out.some((o) => o.via === s.name)) continue;
     if (s.name === "base64" && !/^[A-Za-z0-9+/=\s]{12,}$/.test(response.trim())) continue;
-    const text = createConverter(s).invert!(response);
+    let text: string;
+    try {
+      text = createConverter(s).invert!(response);
+    } catch {
+      continue; // not in the encoding (malformed percent-escapes, base32 letters...)
+    }
     if (text !== response && looksLikeText(text)) out.push({ via: s.name, text });
   }
   return out;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { responseDecodings } from "../campaign/run.ts";
 import { converterFamily } from "../techniques.ts";
 import { ScriptedModel } from "../testing/scripted-model.ts";
 import { lexiconTranslator } from "./model.ts";
@@ -36,5 +37,14 @@ describe("converter registry", () => {
   it("composes: parameters from a chain step reach the converter", async () => {
     const c = createConverter({ name: "caesar", params: { shift: 1 } });
     expect(await c.convert("abc", { seed: 0 })).toBe("bcd");
+  });
+  it("campaigns decode a target's answer given in the attack's cipher", async () => {
+    const answer = "SURE: [UNSAFE-STEP-1]";
+    for (const name of ["morse", "caesar", "base32", "hex", "flip", "url"]) {
+      const encoded = await createConverter({ name }).convert(answer, { seed: 0 });
+      const d = responseDecodings([{ kind: "converter", name }], encoded);
+      expect(d, name).toEqual([{ via: name, text: answer }]);
+    }
+    expect(responseDecodings([{ kind: "converter", name: "url" }], "100% sure %zz")).toEqual([]);
   });
 });
