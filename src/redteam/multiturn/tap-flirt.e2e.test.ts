@@ -65,15 +65,6 @@ function campaignEvaluator(messages: Conversation): string {
 let server: ScriptServer;
 let abortAt = Number.POSITIVE_INFINITY;
 let controller = new AbortController();
-const NAMES = [
-  "target",
-  "toy-target",
-  "tap-attacker",
-  "evaluator",
-  "c-tap-attacker",
-  "c-flirt-attacker",
-  "c-evaluator",
-];
 beforeAll(async () => {
   server = await startScriptServer({
     target: zorblaxTarget,
