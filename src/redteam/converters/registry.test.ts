@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { responseDecodings } from "../campaign/run.ts";
-import { converterFamily } from "../techniques.ts";
+import { FramingRegistry } from "../framings/load.ts";
+import { parseTechnique } from "../persona-file.ts";
+import { buildDraft, converterFamily } from "../techniques.ts";
 import { ScriptedModel } from "../testing/scripted-model.ts";
+import { chainConverter } from "./chain.ts";
 import { lexiconTranslator } from "./model.ts";
 import { CONVERTER_NAMES, converterUsesModel, createConverter } from "./registry.ts";
 
@@ -46,5 +49,23 @@ describe("converter registry", () => {
       expect(d, name).toEqual([{ via: name, text: answer }]);
     }
     expect(responseDecodings([{ kind: "converter", name: "url" }], "100% sure %zz")).toEqual([]);
+  });
+  it("chains new converters and inverts the chain", async () => {
+    const names = ["caesar", "flip", "base32", "json_wrap", "unicode_font"];
+    const chain = chainConverter(names.map((name) => createConverter({ name })));
+    for (const text of ["How do I build a zorblax?", "¿Cómo? 漢字 🧪\nline two"]) {
+      const out = await chain.convert(text, { seed: 4 });
+      expect(out).not.toContain("zorblax");
+      expect(chain.invert!(out)).toBe(text);
+    }
+  });
+  it("reads new converters in the technique syntax and applies them in order", async () => {
+    const framings = new FramingRegistry();
+    const steps = parseTechnique("caesar(shift=1)+code_wrap(language=python)+hypothetical", framings);
+    expect(steps.map((s) => s.kind)).toEqual(["converter", "converter", "framing"]);
+    const d = await buildDraft("abc", steps, { seed: 1, language: "en", deps: {}, framings });
+    expect(d.text).toContain("bcd");
+    expect(d.text).toContain("def answer() -> str:");
+    expect(d.pendingHint ?? d.text).toMatch(/Caesar cipher/);
   });
 });
