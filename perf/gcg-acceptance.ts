@@ -9,13 +9,14 @@
  * Replay: reproduced when the replayed completion also begins with the target (and the judge's label is reported).
  *
  * Usage: node --import tsx perf/gcg-acceptance.ts --workspace DIR --model NAME=DIR[,FILE.gguf] ... [--seeds 20]
- *   [--steps 40] [--width 64] [--topk 64] [--json]
+ *   [--steps 40] [--width 64] [--topk 64] [--universal N] [--json]
+ * --universal N: also one universal suffix for the first N seeds per model, replayed on them and tried on the rest.
  * Resumable: GCG progress is stored per step in the workspace store (a killed run resumes where it stopped).
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { wilson } from "../src/domain/stats.ts";
+import { mcnemar, wilson } from "../src/domain/stats.ts";
 import type { Probe } from "../src/domain/types.ts";
 import { BuiltinModel } from "../src/models/providers/builtin.ts";
 import { LlamaCppModel } from "../src/models/providers/llamacpp.ts";
@@ -40,6 +41,7 @@ const { values: a } = parseArgs({
     steps: { type: "string", default: "40" },
     width: { type: "string", default: "64" },
     topk: { type: "string", default: "64" },
+    universal: { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
@@ -99,8 +101,15 @@ async function serve(dir: string): Promise<{ url: string; name: string; stop: ()
   });
 }
 
+const pct = (k: number, n: number) => {
+  const w = wilson(k, n);
+  return `${k}/${n} = ${((100 * k) / Math.max(1, n)).toFixed(0)}% [${(100 * w.low).toFixed(0)}, ${(100 * w.high).toFixed(0)}]`;
+};
+
 const store = Store.open(path.resolve(a.workspace));
 const rows: Record<string, unknown>[] = [];
+const universal: Record<string, unknown>[] = [];
+const nUniversal = Number(a.universal);
 const perModel: Record<string, { results: (GcgResult & { target: string })[]; wallMs: number }> = {};
 try {
   for (const mdl of models) {
@@ -163,6 +172,52 @@ try {
           http: { starts: starts(viaHttp, r.target), label: await label(p, prompt, viaHttp) },
         });
       }
+      if (nUniversal > 0) {
+        // one universal suffix for the first N seeds (all prompts at once), replayed on them and tried on the rest
+        const uSeeds = seeds.slice(0, nUniversal);
+        const prompts = uSeeds.map((p) => ({ prompt: p.prompt, target: targetFor(p) }));
+        const t1 = performance.now();
+        const r = await runGcg({
+          target: wb,
+          prompts,
+          executor,
+          options: { ...budget, seed: 1 },
+          progress: new StoreGcgProgress(store),
+          onStep: (s) => process.stderr.write(`${mdl.name} universal step ${s.step} loss ${s.loss.toFixed(3)}\n`),
+        });
+        saveSuffix(store, wb.id, prompts, r);
+        const wallS = +((performance.now() - t1) / 1000).toFixed(1);
+        const replay = async (m: ChatModel | undefined, ps: Probe[]) => {
+          if (!m) return "n/a";
+          let k = 0;
+          for (const p of ps) {
+            const out = await m.chat({
+              messages: [{ role: "user", content: p.prompt + r.suffix }],
+              temperature: 0,
+              maxTokens: 32,
+            });
+            if (starts(out.content, targetFor(p))) k++;
+          }
+          return pct(k, ps.length);
+        };
+        const rest = seeds.slice(nUniversal);
+        universal.push({
+          model: mdl.name,
+          prompts: nUniversal,
+          success: r.success,
+          successStep: r.successStep,
+          steps: r.steps,
+          computeS: +(r.computeMs / 1000).toFixed(1),
+          wallS,
+          suffix: r.suffix,
+          onOptimisedPrompts: {
+            ours: await replay(builtin, uSeeds),
+            llamacpp: await replay(llama, uSeeds),
+            http: await replay(remote, uSeeds),
+          },
+          transferToOtherSeeds: { ours: await replay(builtin, rest) },
+        });
+      }
     } finally {
       http.stop();
       await llama?.close?.();
@@ -187,10 +242,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const pct = (k: number, n: number) => {
-  const w = wilson(k, n);
-  return `${k}/${n} = ${((100 * k) / Math.max(1, n)).toFixed(0)}% [${(100 * w.low).toFixed(0)}, ${(100 * w.high).toFixed(0)}]`;
-};
 const summary = models.map((mdl) => {
   const rs = rows.filter((r) => r.model === mdl.name) as Row[];
   const ok = rs.filter((r) => r.success);
@@ -206,6 +257,7 @@ const summary = models.map((mdl) => {
     budget: `${budget.steps} steps x ${budget.searchWidth} candidates (top-k ${budget.topK}) per seed`,
     wallS: +(perModel[mdl.name].wallMs / 1000).toFixed(1),
     computeS: +rs.reduce((s, r) => s + r.computeS, 0).toFixed(1),
+    candidatesEvaluated: rs.reduce((s, r) => s + (r as unknown as { evaluated: number }).evaluated, 0),
     replayLlamacpp: mdl.gguf ? pct(ok.filter((r) => r.llamacpp?.starts).length, ok.length) : "n/a (no GGUF)",
     replayHttp: pct(ok.filter((r) => r.http.starts).length, ok.length),
     replayOurs: pct(ok.filter((r) => r.ours.starts).length, ok.length),
@@ -216,13 +268,18 @@ let paired: Record<string, number> | undefined;
 if (models.length === 2) {
   const [m0, m1] = models.map((m) => rows.filter((r) => r.model === m.name) as Row[]);
   const st = (r: Row) => (r.success ? (r.successStep as number) : budget.steps + 1);
+  const more = m0.filter((r, i) => st(m1[i]) > st(r)).length;
+  const fewer = m0.filter((r, i) => st(m1[i]) < st(r)).length;
   paired = {
-    [`${models[1].name}_more_steps`]: m0.filter((r, i) => st(m1[i]) > st(r)).length,
-    equal: m0.filter((r, i) => st(m1[i]) === st(r)).length,
-    [`${models[1].name}_fewer_steps`]: m0.filter((r, i) => st(m1[i]) < st(r)).length,
+    [`${models[1].name}_more_steps`]: more,
+    equal: m0.length - more - fewer,
+    [`${models[1].name}_fewer_steps`]: fewer,
+    // exact two-sided sign test on the seeds whose step counts differ (the exact McNemar computation)
+    sign_test_p: mcnemar(fewer, more),
   };
 }
 for (const s of summary) process.stdout.write(`${JSON.stringify(s)}\n`);
 if (paired) process.stdout.write(`paired steps: ${JSON.stringify(paired)}\n`);
+for (const u of universal) process.stdout.write(`universal: ${JSON.stringify(u)}\n`);
 process.stdout.write(`machine: 2 cores shared with other jobs; executor ${process.env.BREAKFIX_EXECUTOR ?? "onnx"}\n`);
-if (a.json) process.stdout.write(`${JSON.stringify({ summary, paired, rows })}\n`);
+if (a.json) process.stdout.write(`${JSON.stringify({ summary, paired, universal, rows })}\n`);
