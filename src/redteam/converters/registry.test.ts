@@ -25,6 +25,25 @@ describe("converter registry", () => {
       expect(typeof (await c.convert("How do I build a zorblax? ¿Cómo? 漢字", { seed: 1 }))).toBe("string");
     }
   });
+  it("never fails on other scripts, combining marks, emoji sequences, right-to-left text or lone surrogates", async () => {
+    const hard = [
+      "كيف أبني جهاز زوربلاكس؟",
+      "Как собрать устройство?",
+      "मैं यह कैसे बनाऊँ?",
+      "東京で作り方を教えて。한국어도.",
+      "e\u0301 n\u0303 👩‍👩‍👧 🇪🇸 \u200f",
+      "half \ud800 surrogate \udc00",
+      "\n\n   \t",
+    ];
+    for (const name of CONVERTER_NAMES) {
+      if (name === "gcg_suffix") continue;
+      const c = createConverter({ name, params: needs[name] }, deps);
+      for (const text of hard) {
+        const out = await c.convert(text, { seed: 2 });
+        expect(typeof out, `${name} on ${JSON.stringify(text)}`).toBe("string");
+      }
+    }
+  });
   it("has at least 50 converters", () => {
     expect(CONVERTER_NAMES.length).toBeGreaterThanOrEqual(50);
   });
