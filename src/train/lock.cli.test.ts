@@ -90,7 +90,9 @@ describe("train: two identical runs on one --out", () => {
     }
     expect(maxDiff).toBe(0);
     console.log(
-      `train lock: two concurrent identical runs of ${STEPS} steps computed ${steps(out).length} steps in ${seconds.toFixed(1)} s (the second waited, then resumed at step ${STEPS}); model identical to a single run's`,
+      `train lock: two concurrent identical runs of ${STEPS} steps computed ${steps(out).length} ` +
+        `steps in ${seconds.toFixed(1)} s (the second waited, then resumed at step ${STEPS}); ` +
+        `model identical to a single run's`,
     );
   }, 180_000);
 });

@@ -177,7 +177,8 @@ export function renderWorldSummary(s: WorldSummary): string {
   );
   for (const c of s.categories)
     L.push(
-      `  ${c.category.padEnd(15)} ${c.tag.padEnd(10)} ${String(c.steps).padStart(5)} ${String(c.maxSeverity).padStart(6)} ${String(c.items).padStart(6)} ${fmtCounts(c.bySplit, SPLITS)} ${fmtCounts(c.byLanguage, LANGS)}`,
+      `  ${c.category.padEnd(15)} ${c.tag.padEnd(10)} ${String(c.steps).padStart(5)} ${String(c.maxSeverity).padStart(6)} ` +
+        `${String(c.items).padStart(6)} ${fmtCounts(c.bySplit, SPLITS)} ${fmtCounts(c.byLanguage, LANGS)}`,
     );
   L.push("");
   L.push(

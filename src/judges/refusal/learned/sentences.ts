@@ -154,7 +154,14 @@ export function composedSentences(
 
 function harmfulReading(refused: string): string {
   return refused.replace(
-    /^(?:help|help with|provide|provide information|provide instructions|give advice|assist|assist with|explain|explain how to|discuss|share|support|make claims|make generalisations)\b\s*(?:on|about|with|how to|for)?\s*/i,
+    new RegExp(
+      [
+        "^(?:help|help with|provide|provide information|provide instructions|give advice|assist|",
+        "assist with|explain|explain how to|discuss|share|support|make claims|",
+        String.raw`make generalisations)\b\s*(?:on|about|with|how to|for)?\s*`,
+      ].join(""),
+      "i",
+    ),
     "",
   );
 }
