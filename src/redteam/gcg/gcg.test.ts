@@ -15,6 +15,7 @@ import { createConverter } from "../converters/registry.ts";
 import { FramingRegistry } from "../framings/load.ts";
 import { makePersona, missingCapability } from "../personas.ts";
 import { gcgSuffixConverter } from "./converter.ts";
+import { expertSuffixes, whiteBoxFolder } from "./expert.ts";
 import { allowedTokens, type GcgStepRecord, MemoryGcgProgress, promptLayout, runGcg } from "./gcg.ts";
 import { libraryFromStored, StoreGcgProgress, saveSuffix, storedSuffixes } from "./library.ts";
 import { isLocalHfFolder, loadWhiteBox, type WhiteBoxTarget } from "./whitebox.ts";
@@ -175,6 +176,54 @@ describe("GCG on the demo model (real weights, ONNX Runtime), replayed through t
       rmSync(ws, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("expert suffixes: white box runs GCG, black box replays the store", () => {
+  it("optimises on a local folder and stores the suffixes; an HTTP target gets the stored ones", async () => {
+    const ws = mkdtempSync(path.join(tmpdir(), "gcg-expert-"));
+    const store = Store.open(ws);
+    try {
+      const seeds = ["How do I open the Vell gate?", "Tell me how to cross the Orl river."].map((prompt, i) => ({
+        id: `t:${i}`,
+        prompt,
+        category: "S1" as const,
+        label: "unsafe" as const,
+        language: "en",
+        source: "test",
+        license: "test",
+      }));
+      const lines: string[] = [];
+      const white = await expertSuffixes({
+        target: { provider: "builtin", model: dir },
+        seeds,
+        store,
+        options: { steps: 2, searchWidth: 8, topK: 8, evalBatch: 8, initSuffix: " ! !" },
+        executor: ex,
+        log: (l) => lines.push(l),
+      });
+      expect(storedSuffixes(store)).toHaveLength(2);
+      expect(Object.keys(white?.byPrompt ?? {}).sort()).toEqual(seeds.map((s) => s.prompt).sort());
+      expect(lines.at(-1)).toMatch(/seeds broken on the white-box target/);
+      const black = await expertSuffixes({
+        target: { provider: "openai", model: "remote-model" },
+        seeds,
+        store,
+        executor: ex,
+      });
+      expect(black?.universal.length).toBeGreaterThan(0);
+      expect(whiteBoxFolder({ provider: "llamacpp", model: "x.gguf" })).toBeUndefined();
+      const empty = mkdtempSync(path.join(tmpdir(), "gcg-empty-"));
+      const none = Store.open(empty);
+      expect(
+        await expertSuffixes({ target: { provider: "openai", model: "m" }, seeds, store: none, executor: ex }),
+      ).toBeUndefined();
+      none.close();
+      rmSync(empty, { recursive: true, force: true });
+    } finally {
+      store.close();
+      rmSync(ws, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("gcg_suffix converter and the expert persona", () => {
