@@ -180,20 +180,58 @@ export function conversationKey(history: Conversation, prompt: string): string {
   return JSON.stringify([...history.map((m) => [m.role, m.content]), ["user", prompt]]);
 }
 
+/** What the family generators below share: the config, the drafts in order, and the group -> stratum notes. */
+interface DraftSink {
+  config: WorldConfig;
+  drafts: Draft[];
+  /** Records a group's stratum (for splits); a group in two strata is an error. */
+  note(group: string, stratum: string): void;
+}
+
 /** Generates the world. Same config -> identical world; a different seed -> different phrasings, samples, splits. */
 export function generateWorld(partial: Partial<WorldConfig> = {}): World {
   const config: WorldConfig = { ...DEFAULT_WORLD_CONFIG, ...partial };
   const { seed } = config;
-  const drafts: Draft[] = [];
   const stratumOf = new Map<string, string>();
-  const note = (group: string, stratum: string) => {
-    const prev = stratumOf.get(group);
-    if (prev !== undefined && prev !== stratum)
-      throw new Error(`world: group '${group}' is in two strata ('${prev}', '${stratum}')`);
-    stratumOf.set(group, stratum);
+  const sink: DraftSink = {
+    config,
+    drafts: [],
+    note(group, stratum) {
+      const prev = stratumOf.get(group);
+      if (prev !== undefined && prev !== stratum)
+        throw new Error(`world: group '${group}' is in two strata ('${prev}', '${stratum}')`);
+      stratumOf.set(group, stratum);
+    },
   };
+  capabilityDrafts(sink);
+  const goals = harmGoals();
+  const byGroup = new Map<string, HarmGoal[]>();
+  for (const g of goals) {
+    sink.note(g.group, g.category);
+    const list = byGroup.get(g.group) ?? [];
+    list.push(g);
+    byGroup.set(g.group, list);
+  }
+  harmfulDrafts(sink, goals);
+  const chains = redteamChains();
+  redteamTechniqueDrafts(sink, goals, chains);
+  escalationDrafts(sink, byGroup);
+  lookalikeDrafts(sink, goals, chains);
 
-  // Capability tasks.
+  const splitOf = assignSplits(stratumOf, seed, config.proportions);
+  const { items, duplicatesDropped, overBudget } = keepItems(sink.drafts, splitOf, config.maxConversationTokens);
+  linkTwins(items);
+  const knowledge = [...gazetteer(seed), ...drillConversations()];
+  const itemPrompts = new Set(items.map((it) => it.prompt));
+  for (const c of knowledge)
+    if (itemPrompts.has(c[0].content))
+      throw new Error(`world: knowledge prompt '${c[0].content}' is also an item prompt`);
+  return { config, items, knowledge, splitOf, stratumOf, duplicatesDropped, overBudget };
+}
+
+/** Capability tasks: sampled phrasings per language, answered exactly. */
+function capabilityDrafts({ config, drafts, note }: DraftSink): void {
+  const { seed } = config;
   for (const task of capabilityTasks()) {
     note(task.group, capabilityStratum(task));
     const rng = Rng.derive(seed, "capability", task.group);
@@ -216,16 +254,11 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       }
     }
   }
+}
 
-  // Harmful goals: direct phrasings, lexicon-translated Spanish, framings, escalation.
-  const goals = harmGoals();
-  const byGroup = new Map<string, HarmGoal[]>();
-  for (const g of goals) {
-    note(g.group, g.category);
-    const list = byGroup.get(g.group) ?? [];
-    list.push(g);
-    byGroup.set(g.group, list);
-  }
+/** Harmful goals: direct phrasings, a lexicon-translated Spanish request, and the world's framings. */
+function harmfulDrafts({ config, drafts }: DraftSink, goals: readonly HarmGoal[]): void {
+  const { seed } = config;
   for (const g of goals) {
     const spec = harmSpec(g.category);
     const rng = Rng.derive(seed, "harm", g.group, g.goal.en);
@@ -282,8 +315,15 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       }
     }
   }
-  // The red team's own techniques, rendered by its code, so the base model follows the attacks it will face.
-  const chains = redteamChains();
+}
+
+/** The red team's own techniques, rendered by its code, so the base model follows the attacks it will face. */
+function redteamTechniqueDrafts(
+  { config, drafts }: DraftSink,
+  goals: readonly HarmGoal[],
+  chains: ReturnType<typeof redteamChains>,
+): void {
+  const { seed } = config;
   for (const g of goals) {
     const spec = harmSpec(g.category);
     const rng = Rng.derive(seed, "redteam-technique", g.group, g.goal.en);
@@ -325,7 +365,11 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       }
     }
   }
-  // One escalating conversation per object and language (the goal drawn among the object's verbs).
+}
+
+/** One escalating conversation per object and language (the goal drawn among the object's verbs). */
+function escalationDrafts({ config, drafts }: DraftSink, byGroup: ReadonlyMap<string, HarmGoal[]>): void {
+  const { seed } = config;
   for (const [group, list] of byGroup) {
     const rng = Rng.derive(seed, "escalation", group);
     for (const lang of LANGS) {
@@ -351,8 +395,15 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       });
     }
   }
+}
 
-  // Look-alikes: template pairs + definitions of harm objects, each with its unsafe twin.
+/** Look-alikes: template pairs + definitions of harm objects, each with its unsafe twin, and framed copies. */
+function lookalikeDrafts(
+  { config, drafts, note }: DraftSink,
+  goals: HarmGoal[],
+  chains: ReturnType<typeof redteamChains>,
+): void {
+  const { seed } = config;
   const pairs: LookalikePair[] = [...templatePairs(), ...definitionPairs(goals)];
   for (const p of pairs) {
     if (p.type !== "definitions") note(p.group, `lookalike:${p.type}`);
@@ -424,8 +475,14 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       });
     }
   }
+}
 
-  const splitOf = assignSplits(stratumOf, seed, config.proportions);
+/** Drafts -> items: over-budget and duplicate conversations dropped (counted), splits attached, ids from the key. */
+function keepItems(
+  drafts: readonly Draft[],
+  splitOf: ReadonlyMap<string, Split>,
+  maxConversationTokens: number,
+): { items: WorldItem[]; duplicatesDropped: number; overBudget: number } {
   const items: WorldItem[] = [];
   const seen = new Set<string>();
   let duplicatesDropped = 0;
@@ -437,7 +494,7 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
       { role: "user", content: d.prompt },
       { role: "assistant", content: longest },
     ];
-    if (estimateConversationTokens(conv) > config.maxConversationTokens) {
+    if (estimateConversationTokens(conv) > maxConversationTokens) {
       overBudget++;
       continue;
     }
@@ -451,13 +508,7 @@ export function generateWorld(partial: Partial<WorldConfig> = {}): World {
     if (!split) throw new Error(`world: group '${d.group}' has no split`);
     items.push({ ...d, split, id: `world:${d.family}:${contentHash(key).slice(0, 12)}` });
   }
-  linkTwins(items);
-  const knowledge = [...gazetteer(seed), ...drillConversations()];
-  const itemPrompts = new Set(items.map((it) => it.prompt));
-  for (const c of knowledge)
-    if (itemPrompts.has(c[0].content))
-      throw new Error(`world: knowledge prompt '${c[0].content}' is also an item prompt`);
-  return { config, items, knowledge, splitOf, stratumOf, duplicatesDropped, overBudget };
+  return { items, duplicatesDropped, overBudget };
 }
 
 function capabilityStratum(t: CapabilityTask): string {
