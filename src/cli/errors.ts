@@ -94,6 +94,15 @@ export function numberFlag(
   return n;
 }
 
+/** An integer flag >= min (and <= max): the one integer check of every command; undefined stays undefined. */
+export function intFlag(flag: string, v: string | number, min?: number, max?: number): number;
+export function intFlag(flag: string, v: string | number | undefined, min?: number, max?: number): number | undefined;
+export function intFlag(flag: string, v: string | number | undefined, min = 0, max?: number): number | undefined {
+  return v === undefined
+    ? undefined
+    : numberFlag(flag, v, { min, integer: true, ...(max === undefined ? {} : { max }) });
+}
+
 function rangeText(o: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): string {
   const lo = o.min === undefined ? "" : `${o.minExclusive ? ">" : ">="} ${o.min}`;
   const hi = o.max === undefined ? "" : `${o.maxExclusive ? "<" : "<="} ${o.max}`;

@@ -51,7 +51,3 @@ export function progressReporter<P>(enabled: boolean, view: ProgressView<P>): Pr
     stop() {},
   };
 }
-
-export function formatEtaMs(ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? "?" : `${Math.round(ms / 1000)}s`;
-}

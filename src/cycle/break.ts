@@ -3,6 +3,7 @@
  * seeds, judged by the scenario's red-team judge; findings and per-family ASR go in the step record.
  */
 import type { Config } from "../config/schema.ts";
+import { etaText } from "../domain/eta.ts";
 import type { Finding } from "../domain/types.ts";
 import { runRedteamCampaign } from "../redteam/campaign/campaign.ts";
 import type { CampaignProgress } from "../redteam/campaign/run.ts";
@@ -11,7 +12,7 @@ import { FramingRegistry } from "../redteam/framings/load.ts";
 import { makePersona } from "../redteam/personas.ts";
 import type { Store } from "../store/store.ts";
 import type { OpenedModel } from "./deploy.ts";
-import { etaText, throttled } from "./progress.ts";
+import { throttled } from "./progress.ts";
 import type { ScenarioRedteam } from "./scenario.ts";
 
 export interface CampaignSummary {

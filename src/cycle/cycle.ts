@@ -14,6 +14,8 @@ import path from "node:path";
 import type { Progress } from "../benchmarks/runner.ts";
 import { StoreSink } from "../benchmarks/store-sink.ts";
 import type { Config } from "../config/schema.ts";
+import { etaText } from "../domain/eta.ts";
+import { percent } from "../domain/format.ts";
 import { contentHash } from "../domain/hash.ts";
 import type { SamplingParams } from "../models/types.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
@@ -26,7 +28,7 @@ import { type CurateResult, curateStep } from "./curation.ts";
 import { type OpenedModel, type RoundModel, refFingerprint, refFromString, refToString } from "./deploy.ts";
 import { allPassed, evaluateGates } from "./gates.ts";
 import { type Measurement, measureModel, reviveMeasurement } from "./measure.ts";
-import { etaText, throttled } from "./progress.ts";
+import { throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
 import { buildRunReport, writeRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
@@ -128,8 +130,6 @@ export function runIdentityOf(config: Config): Record<string, unknown> {
   };
 }
 
-const fmt = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
-
 export function runDirOf(workspace: string, runId: string): string {
   return path.join(workspace, "cycles", runId.slice(0, 16));
 }
@@ -170,7 +170,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
         `round ${round}: regression suite replayed ${rep.replayed} earlier successful attacks; ${rep.stillBroken} still break the model; ${rep.regressions.length} regressions`,
       );
       for (const g of gates.filter((x) => !x.passed))
-        log(`round ${round}: gate failed: ${g.name} = ${fmt(g.value)} (must be ${g.op} ${fmt(g.threshold)})`);
+        log(`round ${round}: gate failed: ${g.name} = ${percent(g.value)} (must be ${g.op} ${percent(g.threshold)})`);
     }
     const rc = buildRunReport(store, runId).rounds.find((x) => x.releaseCandidate);
     store.endRun(runId, "done", { rounds: measurements.length - 1 });
@@ -426,11 +426,11 @@ function roundLine(m: Measurement, r: number): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   const langs = Object.entries(m.dr_by_language)
-    .map(([k, v]) => `${k} ${fmt(v.value)}`)
+    .map(([k, v]) => `${k} ${percent(v.value)}`)
     .join(", ");
   return (
-    `round ${r}: harmful DR ${fmt(m.harmful_dr.value)} | jailbreak DR ${fmt(m.jailbreak_dr.value)} | held-out families DR ${fmt(m.heldout_dr.value)}` +
-    ` | IPRR ${fmt(m.iprr.value)} | VPRR ${fmt(m.vprr.value)} | capability ${fmt(m.capability.value)} | DR by language: ${langs}` +
+    `round ${r}: harmful DR ${percent(m.harmful_dr.value)} | jailbreak DR ${percent(m.jailbreak_dr.value)} | held-out families DR ${percent(m.heldout_dr.value)}` +
+    ` | IPRR ${percent(m.iprr.value)} | VPRR ${percent(m.vprr.value)} | capability ${percent(m.capability.value)} | DR by language: ${langs}` +
     (skipped ? ` | items left out (longer than the model's context): ${skipped}` : "")
   );
 }

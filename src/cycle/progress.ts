@@ -1,5 +1,4 @@
 /** Progress lines of the cycle: a throttle so long steps log every few seconds, not per item (ETAs: domain/eta.ts). */
-export { etaText } from "../domain/eta.ts";
 
 /** A gate that opens at most every `ms` milliseconds (always on the last update). */
 export function throttled(ms: number): (last: boolean) => boolean {

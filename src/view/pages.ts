@@ -5,6 +5,7 @@
  */
 import type { Comparison } from "../benchmarks/compare.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
+import { percent } from "../domain/format.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import { formatRate, HEADLINE } from "../report/render.ts";
@@ -307,7 +308,6 @@ ${o.rows.map(
 )}</tbody></table>`;
 }
 
-const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
 const pval = (p: number) => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
 
 export function comparePage(o: {
@@ -329,7 +329,7 @@ export function comparePage(o: {
   if (!c)
     return h`${form}<p>Pick two runs of the same suite (two models, or the same suite in two rounds of a cycle). Items are paired; the exact McNemar test runs on the discordant pairs, per slice with Holm's adjustment.</p>`;
   const row = (name: Html | string, s: Comparison["overall"]) =>
-    h`<tr><td>${name}</td><td>${s.n}</td><td>${formatRate(s.rateA)}</td><td>${formatRate(s.rateB)}</td><td>${pct(s.delta)}</td><td>${s.aOnly}</td><td>${s.bOnly}</td><td>${pval(s.pValue)}</td><td>${pval(s.pAdjusted)}</td><td class="${s.significant ? "fail" : ""}">${s.significant ? "yes" : "no"}</td></tr>`;
+    h`<tr><td>${name}</td><td>${s.n}</td><td>${formatRate(s.rateA)}</td><td>${formatRate(s.rateB)}</td><td>${percent(s.delta)}</td><td>${s.aOnly}</td><td>${s.bOnly}</td><td>${pval(s.pValue)}</td><td>${pval(s.pAdjusted)}</td><td class="${s.significant ? "fail" : ""}">${s.significant ? "yes" : "no"}</td></tr>`;
   return h`${form}
 <p>${text(c.suite)}: A = <code>${text(c.targetA)}</code>, B = <code>${text(c.targetB)}</code> · α = ${c.alpha} · unpaired: ${c.unpaired.onlyA} only in A, ${c.unpaired.onlyB} only in B, ${c.unpaired.noOutcome} without outcome ${exportLinks("/compare", { a: o.a, b: o.b })}</p>
 <table class="compare"><thead><tr><th>slice</th><th>pairs</th><th>rate A</th><th>rate B</th><th>Δ</th><th>A only</th><th>B only</th><th>p (McNemar)</th><th>p (Holm)</th><th>significant</th></tr></thead><tbody>
@@ -353,7 +353,7 @@ export function vulnerabilitiesPage(o: {
 <table><thead><tr><th>score</th><th>category</th><th>family</th><th>language</th><th>successes / attempts</th><th>mean severity</th><th>reach</th><th>findings</th><th>campaign</th></tr></thead><tbody>
 ${o.rows.map(
   (v) =>
-    h`<tr><td>${v.value.score.toFixed(2)}</td><td>${text(v.value.category)}</td><td>${text(v.value.family)}</td><td>${text(v.value.language)}</td><td>${v.value.successes}/${v.value.attempts} (${pct(v.value.successRate)})</td><td>${v.value.meanSeverity.toFixed(1)}</td><td>${v.value.reach}</td><td><a href="${url("/attacks", { category: v.value.category, family: v.value.family, language: v.value.language, campaign: v.runId ?? undefined, finding: 1 })}">${v.value.findings.length}</a></td><td><code>${short(v.runId)}</code></td></tr>`,
+    h`<tr><td>${v.value.score.toFixed(2)}</td><td>${text(v.value.category)}</td><td>${text(v.value.family)}</td><td>${text(v.value.language)}</td><td>${v.value.successes}/${v.value.attempts} (${percent(v.value.successRate)})</td><td>${v.value.meanSeverity.toFixed(1)}</td><td>${v.value.reach}</td><td><a href="${url("/attacks", { category: v.value.category, family: v.value.family, language: v.value.language, campaign: v.runId ?? undefined, finding: 1 })}">${v.value.findings.length}</a></td><td><code>${short(v.runId)}</code></td></tr>`,
 )}</tbody></table>`;
 }
 

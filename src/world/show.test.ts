@@ -52,7 +52,9 @@ describe("world show", () => {
     expect(json.seed).toBe(2);
     expect(json.examples.length).toBe(FAMILIES.length);
     await expect(runWorldCommand(["world", "show", "--family", "nope"])).rejects.toThrow(/--family must be one of/);
-    await expect(runWorldCommand(["world", "show", "--seed", "-3"])).rejects.toThrow(/--seed must be an integer >= 0/);
+    await expect(runWorldCommand(["world", "show", "--seed", "-3"])).rejects.toThrow(
+      /--seed: expected an integer >= 0, got "-3"/,
+    );
     await expect(runWorldCommand(["world", "show", "--examples", "x"])).rejects.toBeInstanceOf(CliError);
   });
 

@@ -348,7 +348,7 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     const ad = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--adapter", "x.gguf"]);
     expect(ad.error?.message).toMatch(/--target: an adapter applies to a local target/);
     const sq = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--sequences", "0"]);
-    expect(sq.error?.message).toMatch(/--sequences: expected an integer >= 1, got '0'/);
+    expect(sq.error?.message).toMatch(/--sequences: expected an integer >= 1, got "0"/);
     const c = await inProcess(["bench", "compare", "zzz", "yyy", "--out", path.join(dir, "empty")]);
     expect(c.error?.message).toMatch(/no run 'zzz'/);
     const j = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--judge", "strongreject"]);

@@ -24,6 +24,8 @@ import { loadConfigWithSource } from "../../config/load.ts";
 import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
 import { escapeForTerminal } from "../../domain/escape.ts";
+import { etaText } from "../../domain/eta.ts";
+import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
@@ -32,8 +34,8 @@ import { CONTEXT_OVERFLOW_PATTERN } from "../../models/errors.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, cliAction, numberFlag, runFailed, toCliError, withExitScheme } from "../errors.ts";
-import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
+import { CliError, cliAction, intFlag, numberFlag, runFailed, toCliError, withExitScheme } from "../errors.ts";
+import { progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
 export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
@@ -147,11 +149,10 @@ export function judgeFromSpec(spec: string, model?: ChatModel): Judge {
 /** An untrusted value (model output, dataset text) on one terminal line. */
 const oneLine = (text: string, max: number) => escapeForTerminal(text, { oneLine: true, max });
 
-const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 
 export function formatMetric(m: SuiteMetric): string[] {
-  const f = m.kind === "rate" ? pct : num;
+  const f = m.kind === "rate" ? percent : num;
   const ci = m.interval ? `[${f(m.interval.low)}, ${f(m.interval.high)}]` : "";
   const n = m.kind === "rate" ? `${m.successes}/${m.n}` : `n=${m.n}`;
   return [`${m.headline ? "* " : "  "}${m.name}`, f(m.value), ci, n, m.unjudged ? `unjudged ${m.unjudged}` : ""];
@@ -216,8 +217,7 @@ function progressReporter(enabled: boolean) {
     done: (p) => p.done,
     total: (p) => p.total,
     payload: (p) => ({ suite: p.suite, failed: p.failed }),
-    line: (p) =>
-      `${p.suite}: ${p.done}/${p.total} (resumed ${p.resumed}, failed ${p.failed}) ETA ${formatEtaMs(p.etaMs)}`,
+    line: (p) => `${p.suite}: ${p.done}/${p.total} (resumed ${p.resumed}, failed ${p.failed}) ETA ${etaText(p.etaMs)}`,
   });
 }
 
@@ -247,12 +247,6 @@ interface BenchOptions {
   json?: boolean;
   groups?: boolean;
   progress: boolean;
-}
-
-function intOpt(v: string, name: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name}: expected an integer >= ${min}, got '${v}'`, 2);
-  return n;
 }
 
 /** One suite to run, with its per-suite settings from breakfix.yaml (benchmarks.suites). */
@@ -285,7 +279,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     throw new CliError((e as Error).message, 2);
   }
   const cfg = loaded.config;
-  const samples = o.samples !== undefined ? intOpt(o.samples, "samples", 1) : cfg.benchmarks.samples;
+  const samples = intFlag("samples", o.samples, 1) ?? cfg.benchmarks.samples;
   let planned: PlannedSuite[];
   try {
     planned = planSuites(o.suite, cfg.benchmarks.suites);
@@ -294,8 +288,8 @@ async function benchAction(o: BenchOptions): Promise<void> {
     throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
   }
   // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
-  const concurrency = o.concurrency !== undefined ? intOpt(o.concurrency, "concurrency", 1) : undefined;
-  const sequences = o.sequences !== undefined ? intOpt(o.sequences, "sequences", 1) : undefined;
+  const concurrency = intFlag("concurrency", o.concurrency, 1);
+  const sequences = intFlag("sequences", o.sequences, 1);
   const target = o.target
     ? await modelFromSpec(o.target, {
         concurrency,
@@ -309,7 +303,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     ...DEFAULT_SAMPLING,
     // The config's answer budget unless the flag says otherwise: the demo preset's 64 fits the demo model's 256-token
     // context, where a fixed 512 made every item of `bench --suite demo` a context overflow once the engines checked it.
-    maxTokens: o.maxTokens !== undefined ? intOpt(o.maxTokens, "max-tokens", 1) : cfg.target.maxTokens,
+    maxTokens: intFlag("max-tokens", o.maxTokens, 1) ?? cfg.target.maxTokens,
     // OpenAI's range; 0 is greedy
     temperature: numberFlag("temperature", o.temperature, { min: 0, max: 2 }),
   };
@@ -399,7 +393,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
   if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
 
   async function runPlanned(): Promise<void> {
-    const limitFlag = o.limit !== undefined ? intOpt(o.limit, "limit", 1) : undefined;
+    const limitFlag = intFlag("limit", o.limit, 1);
     for (const plan of planned) {
       const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
       const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });
@@ -497,9 +491,9 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
   ];
   const row = (label: string, s: typeof o) => [
     label,
-    pct(s.rateA.value),
-    pct(s.rateB.value),
-    `${s.delta >= 0 ? "+" : ""}${pct(s.delta)}`,
+    percent(s.rateA.value),
+    percent(s.rateB.value),
+    `${s.delta >= 0 ? "+" : ""}${percent(s.delta)}`,
     `${s.aOnly}->${s.bOnly}`,
     s.pValue.toPrecision(3),
     s.pAdjusted.toPrecision(3),
@@ -611,7 +605,7 @@ export function registerBench(program: Command): void {
     .action(
       cliAction(async (ref: string, so: { records: string; outcome?: string }, cmd: Command) => {
         const o = cmd.optsWithGlobals() as { out?: string; config?: string; json?: boolean };
-        const n = intOpt(so.records, "records", 0);
+        const n = intFlag("records", so.records, 0);
         if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
           throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
         }

@@ -11,8 +11,9 @@ import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { type CycleBudgets, runCycle } from "../../cycle/cycle.ts";
 import { ScenarioConfigError, scenarioFromConfig } from "../../cycle/from-config.ts";
+import { percent } from "../../domain/format.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, numberFlag, withExitScheme } from "../errors.ts";
+import { CliError, intFlag, withExitScheme } from "../errors.ts";
 
 interface CycleFlags {
   config?: string;
@@ -29,11 +30,6 @@ interface CycleFlags {
   json?: boolean;
 }
 
-/** An optional integer flag >= min (the CLI's one number-flag check). */
-function int(v: string | undefined, name: string, min: number): number | undefined {
-  return v === undefined ? undefined : numberFlag(name, v, { min, integer: true });
-}
-
 /** The round budgets of a config: seeds per category, attacks per persona, the target's token cap, personas. */
 export function budgetsFromConfig(cfg: Config): CycleBudgets {
   const personas = cfg.redteam.personas.map((p) => p.id);
@@ -47,11 +43,11 @@ export function budgetsFromConfig(cfg: Config): CycleBudgets {
 
 /** Command-line overrides applied to the config (the same keys a file sets). */
 function withFlags(cfg: Config, f: CycleFlags): Config {
-  const limit = int(f.suiteLimit, "suite-limit", 1);
-  const maxSteps = int(f.trainMaxSteps, "train-max-steps", 1);
-  const maxTokens = int(f.maxTokens, "max-tokens", 1);
-  const seeds = int(f.seedsPerCategory, "seeds-per-category", 1);
-  const rounds = int(f.rounds, "rounds", 1);
+  const limit = intFlag("suite-limit", f.suiteLimit, 1);
+  const maxSteps = intFlag("train-max-steps", f.trainMaxSteps, 1);
+  const maxTokens = intFlag("max-tokens", f.maxTokens, 1);
+  const seeds = intFlag("seeds-per-category", f.seedsPerCategory, 1);
+  const rounds = intFlag("rounds", f.rounds, 1);
   if (f.engine !== undefined && f.engine !== "llamacpp" && f.engine !== "builtin")
     throw new CliError(`--engine: expected llamacpp or builtin, got '${f.engine}'`, 2);
   const known = new Set(cfg.redteam.personas.map((p) => p.id));
@@ -92,7 +88,7 @@ async function cycleAction(f: CycleFlags): Promise<void> {
   }
   const log = (l: string) => process.stderr.write(`${l}\n`);
   const budgets = budgetsFromConfig(cfg);
-  const maxAttacks = int(f.maxAttacks, "max-attacks", 1);
+  const maxAttacks = intFlag("max-attacks", f.maxAttacks, 1);
   if (maxAttacks) budgets.maxAttacks = maxAttacks;
   const store = Store.open(cfg.workspace);
   let scenario: Awaited<ReturnType<typeof scenarioFromConfig>>;
@@ -117,15 +113,14 @@ async function cycleAction(f: CycleFlags): Promise<void> {
       budgets,
       log,
     });
-    const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)}%`);
     const lines = [
       `cycle run ${res.runId.slice(0, 16)}: ${res.rounds.length - 1} rounds after the base model`,
       ...res.rounds.map(
         (r) =>
-          `  round ${r.round}: harmful DR ${pct(r.harmful_dr)}, jailbreak DR ${pct(r.jailbreak_dr)}, held-out DR ${pct(r.heldout_dr)}, IPRR ${pct(r.iprr)}, VPRR ${pct(r.vprr)}, capability ${pct(r.capability)}, DR by language ${Object.entries(
+          `  round ${r.round}: harmful DR ${percent(r.harmful_dr)}, jailbreak DR ${percent(r.jailbreak_dr)}, held-out DR ${percent(r.heldout_dr)}, IPRR ${percent(r.iprr)}, VPRR ${percent(r.vprr)}, capability ${percent(r.capability)}, DR by language ${Object.entries(
             r.dr_by_language,
           )
-            .map(([k, v]) => `${k} ${pct(v)}`)
+            .map(([k, v]) => `${k} ${percent(v)}`)
             .join(" / ")}`,
       ),
       res.allGatesPassed

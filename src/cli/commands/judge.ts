@@ -7,6 +7,7 @@
  */
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
 import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
 import { CALIBRATION_DATA, loadCalibrationData } from "../../judges/data.ts";
@@ -15,18 +16,17 @@ import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, cliAction, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, intFlag, withExitScheme } from "../errors.ts";
 import { modelFromSpec } from "./bench.ts";
 
-const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : "n/a");
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 
 function row(name: string, f: Figures): string {
   return [
     name.padEnd(44),
     String(f.n).padStart(5),
-    pct(f.accuracy).padStart(7),
-    pct(f.binary_accuracy).padStart(8),
+    percent(f.accuracy).padStart(7),
+    percent(f.binary_accuracy).padStart(8),
     num(f.macro_f1).padStart(9),
     num(f.kappa).padStart(7),
     String(f.unjudged).padStart(9),
@@ -147,15 +147,9 @@ async function buildJudge(text: string, model: ChatModel | undefined, retries: n
   }
 }
 
-function intFlag(v: string, name: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}, got '${v}'`, 2);
-  return n;
-}
-
 async function runCalibrate(flags: CalibrateFlags): Promise<void> {
-  const concurrency = intFlag(flags.concurrency, "concurrency", 1);
-  const retries = intFlag(flags.retries, "retries", 0);
+  const concurrency = intFlag("concurrency", flags.concurrency, 1);
+  const retries = intFlag("retries", flags.retries, 0);
   const config = parseConfig(flags.judge);
   let model: ChatModel | undefined;
   let needs: boolean;
@@ -264,7 +258,7 @@ export function registerJudge(program: Command): void {
     .option("--baseline <name>", "baseline judge reported alongside ('none' to skip)", "gcg-substring")
     .option(
       "--dev <groups>",
-      "comma-separated source groups used for development; the rest are reported as held-out",
+      "comma-separated source groups used for development; the rest are reported as held-out ('none': no split)",
       "gpt4",
     )
     .option("--workspace <dir>", "workspace whose store receives the results", ".breakfix")
@@ -273,7 +267,7 @@ export function registerJudge(program: Command): void {
     .option("--retries <n>", "retries of a malformed LLM-judge answer before it is recorded as unjudged", "2")
     .action(
       cliAction(async (flags: CalibrateFlags, cmd: Command) => {
-        if (flags.dev === "") flags.dev = undefined;
+        if (flags.dev === "" || flags.dev === "none") flags.dev = undefined;
         // the default development group names an XSTest source; reviews are grouped by reviewer instead
         if (flags.data === "reviews" && cmd.getOptionValueSource("dev") === "default") flags.dev = undefined;
         await runCalibrate(flags);
@@ -312,7 +306,7 @@ export function registerJudge(program: Command): void {
             needsModel(config) && flags.model
               ? await modelFromSpec(flags.model, { concurrency: 1, apiKeyEnv: flags.apiKeyEnv, what: "--model" })
               : undefined;
-          const j = await buildJudge(flags.judge, model, intFlag(flags.retries, "retries", 0));
+          const j = await buildJudge(flags.judge, model, intFlag("retries", flags.retries, 0));
           const out = await j.judge({
             conversation: [{ role: "user", content: flags.prompt }],
             response: flags.response,

@@ -11,6 +11,8 @@ import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
+import { etaText } from "../../domain/eta.ts";
+import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
@@ -27,9 +29,9 @@ import type { CampaignProgress } from "../../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import { lexiconTranslator, modelTranslator } from "../../redteam/converters/model.ts";
 import type { ConverterDeps } from "../../redteam/converters/registry.ts";
+import { FramingRegistry } from "../../redteam/framings/load.ts";
 import { DEFAULT_GCG_TARGET, expertSuffixes } from "../../redteam/gcg/expert.ts";
 import type { GcgSuffixLibrary } from "../../redteam/gcg/library.ts";
-import { FramingRegistry } from "../../redteam/framings/load.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
@@ -39,8 +41,8 @@ import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
-import { CliError, cliAction, withExitScheme } from "../errors.ts";
-import { formatEtaMs, progressReporter as makeProgressReporter } from "../progress.ts";
+import { CliError, cliAction, intFlag, withExitScheme } from "../errors.ts";
+import { progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** A model from `URL#model` (OpenAI-compatible), `builtin:DIR`, `llamacpp:FILE.gguf`, or `config` (the config's). */
 /** The model options a spec builds on when breakfix.yaml has no section for that model. */
@@ -78,13 +80,6 @@ async function buildModel(o: ModelOptions, what: string, rt: ModelRuntime = {}):
         : "";
     throw new CliError(`${what}: ${(e as Error).message}${hint}`, 2);
   }
-}
-
-function intOpt(v: string | undefined, name: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name}: expected an integer >= ${min}, got '${v}'`, 2);
-  return n;
 }
 
 interface RedteamOptions {
@@ -131,7 +126,7 @@ function progressReporter(enabled: boolean) {
     total: (p) => p.total,
     payload: (p) => ({ successes: p.successes, failed: p.failed }),
     line: (p) =>
-      `redteam: ${p.done}/${p.total} (from store ${p.fromStore}, successes ${p.successes}, failed ${p.failed}) ETA ${formatEtaMs(p.etaMs)}`,
+      `redteam: ${p.done}/${p.total} (from store ${p.fromStore}, successes ${p.successes}, failed ${p.failed}) ETA ${etaText(p.etaMs)}`,
   });
 }
 
@@ -155,8 +150,6 @@ function successFor(o: RedteamOptions, judge: Judge, cfg: Config): SuccessCriter
     throw new CliError(`--success: expected harm or non_refusal, got '${mode}'`, 2);
   return { ...DEFAULT_SUCCESS, minSeverity: cfg.redteam.findingSeverity, mode };
 }
-
-const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
 
 /** The plan of a dry run: attacks per technique and language, and what is skipped for lack of a capability. */
 export function renderPlan(plan: Plan, seeds: number, persona: string): string {
@@ -197,7 +190,7 @@ export function renderOutcome(out: CampaignOutcome, top = 10): string {
   }
   lines.push(
     "",
-    `ASR overall ${pct(asr.overall.asr)} [${pct(asr.overall.interval.low)}, ${pct(asr.overall.interval.high)}] (${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
+    `ASR overall ${percent(asr.overall.asr)} [${percent(asr.overall.interval.low)}, ${percent(asr.overall.interval.high)}] (${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
   );
   const section = (t: string, rows: AsrRow[]) => lines.push("", formatAsrRows(t, rows));
   section("category", asr.byCategory);
@@ -292,7 +285,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       : sharedDatasetsDir();
   let seeds: Awaited<ReturnType<typeof loadSeeds>>;
   try {
-    seeds = await loadSeeds(o.seeds, { datasetsDir, limit: intOpt(o.limitSeeds, "limit-seeds", 1) });
+    seeds = await loadSeeds(o.seeds, { datasetsDir, limit: intFlag("limit-seeds", o.limitSeeds, 1) });
   } catch (e) {
     throw new CliError(`--seeds: ${(e as Error).message}`, 2);
   }
@@ -342,7 +335,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
   } catch (e) {
     throw new CliError((e as Error).message, 2);
   }
-  const concurrency = intOpt(o.concurrency, "concurrency", 1) ?? cfg.target.concurrency;
+  const concurrency = intFlag("concurrency", o.concurrency, 1) ?? cfg.target.concurrency;
   const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
   // Every model call goes through the workspace's persistent response cache: re-judging a campaign with another
   // judge, or re-running after a crash, does not pay the target or attacker again.
@@ -369,8 +362,8 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     target = await buildModel(targetOptions, "--target", rt);
     context = await targetContext(
       targetOptions,
-      intOpt(o.targetContext, "target-context", 1),
-      intOpt(o.answerReserve, "answer-reserve", 1) ?? DEFAULT_ANSWER_RESERVE,
+      intFlag("target-context", o.targetContext, 1),
+      intFlag("answer-reserve", o.answerReserve, 1) ?? DEFAULT_ANSWER_RESERVE,
     );
     attacker = o.attacker
       ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker ?? NO_MODEL, "--attacker"), "--attacker", rt)
@@ -399,13 +392,13 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         persona,
         languages,
         target: target.id,
-        seed: intOpt(o.seed, "seed", 0) ?? 0,
+        seed: intFlag("seed", o.seed, 0) ?? 0,
         capabilities: {
           attacker: attacker !== undefined,
           translator: translator?.canTranslate ?? true,
           gcg: deps.gcg !== undefined,
         },
-        maxAttacks: intOpt(o.budget, "budget", 1),
+        maxAttacks: intFlag("budget", o.budget, 1),
       });
       process.stdout.write(`${renderPlan(plan, seeds.probes.length, persona.id)}\n`);
       return;
@@ -416,8 +409,8 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         seedsSource: seeds.source,
         persona,
         languages,
-        seed: intOpt(o.seed, "seed", 0) ?? 0,
-        maxAttacks: intOpt(o.budget, "budget", 1),
+        seed: intFlag("seed", o.seed, 0) ?? 0,
+        maxAttacks: intFlag("budget", o.budget, 1),
       },
       {
         target,
@@ -467,7 +460,7 @@ async function expertSuffixesForCli(
     seeds: probes,
     store,
     targetText: o.gcgTarget ? () => o.gcgTarget as string : undefined,
-    options: { steps: intOpt(o.gcgSteps, "gcg-steps", 1) ?? 50 },
+    options: { steps: intFlag("gcg-steps", o.gcgSteps, 1) ?? 50 },
     executor: defaultExecutor,
     log: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
@@ -521,7 +514,10 @@ export function registerRedteam(program: Command): void {
       `tokens a prompt must leave for the answer, else it is shortened (many-shot) or not sent (default ${DEFAULT_ANSWER_RESERVE})`,
     )
     .option("--gcg-steps <n>", "expert persona on a local folder: GCG steps per seed (default 50)")
-    .option("--gcg-target <text>", `expert persona: the answer opening GCG optimises for (default "${DEFAULT_GCG_TARGET}")`)
+    .option(
+      "--gcg-target <text>",
+      `expert persona: the answer opening GCG optimises for (default "${DEFAULT_GCG_TARGET}")`,
+    )
     .option("--no-progress", "no progress output")
     .action(cliAction(redteamAction));
   // one exit-code scheme for every command (errors.ts)

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { createProvider } from "../../models/registry.ts";
 import { resolveApiKey } from "../../models/secrets.ts";
 import { startOpenAIServer } from "../../models/server.ts";
-import { CliError, cliAction, numberFlag, runFailed, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, intFlag, runFailed, withExitScheme } from "../errors.ts";
 
 interface ServeFlags {
   model: string;
@@ -19,10 +19,6 @@ interface ServeFlags {
   sequences?: string;
   contextSize?: string;
   apiKeyEnv?: string;
-}
-
-function int(v: string, flag: string, min: number, max?: number): number {
-  return numberFlag(flag, v, { min, integer: true, ...(max === undefined ? {} : { max }) });
 }
 
 export function registerServe(program: Command): void {
@@ -40,8 +36,8 @@ export function registerServe(program: Command): void {
     .option("--api-key-env <NAME>", "require clients to send the key held in this environment variable")
     .action(
       cliAction(async (flags: ServeFlags) => {
-        const port = int(flags.port, "--port", 0, 65535);
-        const sequences = int(flags.sequences ?? "4", "--sequences", 1);
+        const port = intFlag("--port", flags.port, 0, 65535);
+        const sequences = intFlag("--sequences", flags.sequences ?? "4", 1);
         const isGguf = /\.gguf$/i.test(flags.model);
         const name = flags.name ?? path.basename(flags.model).replace(/\.gguf$/i, "");
         let apiKey: string | undefined;
@@ -61,7 +57,7 @@ export function registerServe(program: Command): void {
             model: flags.model,
             adapter: flags.adapter,
             sequences,
-            contextSize: int(flags.contextSize ?? "2048", "--context-size", 16),
+            contextSize: intFlag("--context-size", flags.contextSize ?? "2048", 16),
           });
         } catch (err) {
           // a path that is not there is a usage error (2); a model that fails to load is a failed run (1)

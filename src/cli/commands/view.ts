@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { DB_FILENAME } from "../../store/store.ts";
 import { startView } from "../../view/index.ts";
-import { CliError } from "../errors.ts";
+import { CliError, intFlag } from "../errors.ts";
 
 function openBrowser(url: string): void {
   const cmd = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
@@ -30,9 +30,7 @@ export function registerView(program: Command): void {
     .option("--open", "open the dashboard in the default browser")
     .option("--reviewer <name>", "default reviewer name in review forms")
     .action(async (flags: { workspace: string; port: string; open?: boolean; reviewer?: string }) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new CliError(`--port must be an integer 0-65535, got '${flags.port}'`, 2);
+      const port = intFlag("port", flags.port, 0, 65535);
       const ws = path.resolve(flags.workspace);
       if (!existsSync(path.join(ws, DB_FILENAME)))
         throw new CliError(`no store at ${path.join(ws, DB_FILENAME)}: run a stage first, or pass --workspace DIR`, 2);

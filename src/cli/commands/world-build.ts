@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { DEMO_MODEL_DIR } from "../../models/registry.ts";
 import { buildWorldModel } from "../../world/build.ts";
-import { CliError } from "../errors.ts";
+import { intFlag } from "../errors.ts";
 import { progressReporter } from "../progress.ts";
 
 export function registerWorldBuild(program: Command): void {
@@ -16,9 +16,7 @@ export function registerWorldBuild(program: Command): void {
     .option("--seed <n>", "world and training seed", "1")
     .option("--json", "print the build summary as one JSON object on the last line")
     .action(async (o: { out: string; quick?: boolean; seed: string; json?: boolean }) => {
-      const seed = Number(o.seed);
-      if (!Number.isInteger(seed) || seed < 0)
-        throw new CliError(`--seed must be a non-negative integer, got '${o.seed}'`);
+      const seed = intFlag("seed", o.seed, 0);
       const progress = progressReporter<{ step: number; total: number; loss: number; tps: number }>(true, {
         format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
         done: (p) => p.step,

@@ -4,13 +4,7 @@ import { QUICK_CORPUS_CONFIG } from "../../world/corpus.ts";
 import { exportWorld } from "../../world/export.ts";
 import { FAMILIES, type Family, generateWorld } from "../../world/generate.ts";
 import { renderWorldSummary, summarizeWorld } from "../../world/show.ts";
-import { CliError } from "../errors.ts";
-
-function intOption(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}, got '${v}'`);
-  return n;
-}
+import { CliError, intFlag } from "../errors.ts";
 
 export function registerWorldCommands(program: Command): void {
   const world = program.command("world").description("The demo world: a synthetic world and its model organism.");
@@ -22,8 +16,8 @@ export function registerWorldCommands(program: Command): void {
     .option("--family <name>", `show examples of one family only (${FAMILIES.join(", ")})`)
     .option("--json", "print the summary as one JSON object")
     .action((opts: { seed: string; examples: string; family?: string; json?: boolean }) => {
-      const seed = intOption("seed", opts.seed, 0);
-      const examples = intOption("examples", opts.examples, 0);
+      const seed = intFlag("seed", opts.seed, 0);
+      const examples = intFlag("examples", opts.examples, 0);
       if (opts.family !== undefined && !(FAMILIES as readonly string[]).includes(opts.family))
         throw new CliError(`--family must be one of ${FAMILIES.join(", ")}, got '${opts.family}'`);
       const summary = summarizeWorld(generateWorld({ seed }), examples, opts.family as Family | undefined);
@@ -41,9 +35,8 @@ export function registerWorldCommands(program: Command): void {
     .option("--quick", `a small corpus (${QUICK_CORPUS_CONFIG.size} conversations) for tests`)
     .option("--json", "print the manifest as one JSON object")
     .action((opts: { out: string; seed: string; size?: string; quick?: boolean; json?: boolean }) => {
-      const seed = intOption("seed", opts.seed, 0);
-      const size =
-        opts.size !== undefined ? intOption("size", opts.size, 1) : opts.quick ? QUICK_CORPUS_CONFIG.size : undefined;
+      const seed = intFlag("seed", opts.seed, 0);
+      const size = intFlag("size", opts.size, 1) ?? (opts.quick ? QUICK_CORPUS_CONFIG.size : undefined);
       const manifest = exportWorld(generateWorld({ seed }), opts.out, size === undefined ? {} : { size });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(manifest)}\n`);
