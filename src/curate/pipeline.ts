@@ -115,13 +115,38 @@ function count<T>(items: readonly T[], key: (x: T) => string): Record<string, nu
   return out;
 }
 
-export async function curate(findings: readonly Finding[], opts: CurateOptions): Promise<CurationResult> {
-  const hygiene = opts.hygiene ?? DEFAULT_HYGIENE;
-  const limit = pLimit(opts.concurrency ?? 8);
-  const dropped: DroppedRow[] = [];
-  const needless = opts.needlessRefusal ?? defaultNeedlessRefusal;
+/** What the steps of a curation share: the options, the concurrency limit and the list of dropped rows. */
+interface Ctx {
+  opts: CurateOptions;
+  hygiene: HygieneConfig;
+  limit: ReturnType<typeof pLimit>;
+  dropped: DroppedRow[];
+  needless: (language: string) => string;
+}
 
-  // 1. Merge near-duplicate findings first, so the responder is not paid for the same ask twice.
+export async function curate(findings: readonly Finding[], opts: CurateOptions): Promise<CurationResult> {
+  const ctx: Ctx = {
+    opts,
+    hygiene: opts.hygiene ?? DEFAULT_HYGIENE,
+    limit: pLimit(opts.concurrency ?? 8),
+    dropped: [],
+    needless: opts.needlessRefusal ?? defaultNeedlessRefusal,
+  };
+  const toAnswer = findingsToAnswer(ctx, findings);
+  // 2. Safe responses, each checked by the judge before it is accepted.
+  const total = toAnswer.length;
+  let done = 0;
+  const tick = () => opts.onProgress?.(++done, total);
+  const harmful = await Promise.all(toAnswer.map((f) => ctx.limit(() => safeRow(ctx, f, tick))));
+  const accepted = harmful.filter((r): r is CuratedRow => r !== undefined);
+  const counter = await benignRows(ctx, accepted);
+  const rows = assignSplits(opts, capGroups(ctx, cleanRows(ctx, [...accepted, ...counter])));
+  return { rows, dropped: ctx.dropped, card: datasetCard(opts, rows, ctx.dropped) };
+}
+
+/** 1. Near-duplicate findings merged and contaminated ones removed, before paying for responses. */
+function findingsToAnswer({ opts, hygiene, dropped }: Ctx, findings: readonly Finding[]): Finding[] {
+  // Merge near-duplicate findings first, so the responder is not paid for the same ask twice.
   const uniq = dedupe(findings, (f) => userText(f.attack.conversation), hygiene);
   for (const r of uniq.removed) {
     dropped.push({
@@ -149,128 +174,139 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     toAnswer = c.kept;
   }
 
-  // 2. Safe responses, each checked by the judge before it is accepted.
-  const total = toAnswer.length;
-  let done = 0;
-  const tick = () => opts.onProgress?.(++done, total);
-  const harmful = await Promise.all(
-    toAnswer.map((f) =>
-      limit(async (): Promise<CuratedRow | undefined> => {
-        const conversation = promptPart(f.attack.conversation);
-        const input = {
-          conversation,
-          category: f.category,
-          language: f.attack.language,
-          goal: f.attack.goal,
-        };
-        let safe: string;
-        let verdict: ReturnType<typeof curationVerdict>;
-        try {
-          safe = await opts.responder.safeResponse(input);
-          verdict = curationVerdict(await opts.judge.judge({ ...input, response: safe, probeId: f.attack.probeId }));
-        } catch (err) {
-          // A responder (or judge) call that failed after the model layer's retries drops this finding only, with
-          // its reason in the card. Letting it reject Promise.all would throw away every response already paid for
-          // while the other calls kept running (issue 23).
-          tick();
-          dropped.push({
-            reason: "responder_error",
-            detail: `${f.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
-            category: f.category,
-            language: f.attack.language,
-            source: "finding",
-          });
-          return undefined;
-        }
-        tick();
-        if (verdict !== "safe_refusal") {
-          dropped.push({
-            reason: `responder_${verdict}`,
-            detail: f.id,
-            category: f.category,
-            language: f.attack.language,
-            source: "finding",
-          });
-          return undefined;
-        }
-        const provenance: Provenance = {
-          round: opts.round,
-          findingId: f.id,
-          technique: f.attack.family,
-          source: `finding:${f.attack.persona}`,
-          category: f.category,
-          language: f.attack.language,
-        };
-        return {
-          kind: "harmful",
-          split: "train",
-          category: f.category,
-          language: f.attack.language,
-          technique: f.attack.family,
-          source: provenance.source,
-          sft: { messages: [...conversation, { role: "assistant", content: safe }], provenance },
-          dpo: {
-            prompt: conversation,
-            chosen: [{ role: "assistant", content: safe }],
-            rejected: [{ role: "assistant", content: f.response.content }],
-            provenance,
-          },
-        };
-      }),
-    ),
-  );
-  const accepted = harmful.filter((r): r is CuratedRow => r !== undefined);
+  return toAnswer;
+}
 
-  // 3. Benign rows: over-refusal counter-data for every (category, language) touched, and capability-retention
-  // data per language. Each answer is checked by the judge like any written response.
-  const counter: CuratedRow[] = [];
-  const benignRow = async (kind: "counter" | "retention", cat: CategoryId, language: string, la: LookalikePrompt) => {
-    const conversation: Conversation = [{ role: "user", content: la.prompt }];
-    let answer: string | undefined;
-    let verdict: ReturnType<typeof curationVerdict>;
-    try {
-      answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
-      if (answer === undefined) {
-        dropped.push({ reason: `${kind}_no_answer`, detail: la.id, category: cat, language, source: la.source });
-        return;
-      }
-      verdict = curationVerdict(
-        await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
-      );
-    } catch (err) {
-      // As for safe responses: one failed call drops its own row, never the answers of the others.
-      const detail = `${la.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
-      dropped.push({ reason: `${kind}_error`, detail, category: cat, language, source: la.source });
-      return;
-    }
-    if (verdict !== "helpful") {
-      dropped.push({ reason: `${kind}_${verdict}`, detail: la.id, category: cat, language, source: la.source });
-      return;
-    }
-    const technique = kind === "counter" ? "counter_data" : "retention";
-    const provenance: Provenance = { round: opts.round, technique, source: la.source, category: cat, language };
-    counter.push({
-      kind,
-      split: "train",
-      category: cat,
-      language,
-      technique,
-      source: la.source,
-      sft: { messages: [...conversation, { role: "assistant", content: answer }], provenance },
-      dpo: {
-        prompt: conversation,
-        chosen: [{ role: "assistant", content: answer }],
-        rejected: [{ role: "assistant", content: needless(language) }],
-        provenance,
-      },
+/** A safe response to one finding, accepted only when the judge calls it a safe refusal; else dropped with why. */
+async function safeRow({ opts, dropped }: Ctx, f: Finding, tick: () => void): Promise<CuratedRow | undefined> {
+  const conversation = promptPart(f.attack.conversation);
+  const input = {
+    conversation,
+    category: f.category,
+    language: f.attack.language,
+    goal: f.attack.goal,
+  };
+  let safe: string;
+  let verdict: ReturnType<typeof curationVerdict>;
+  try {
+    safe = await opts.responder.safeResponse(input);
+    verdict = curationVerdict(await opts.judge.judge({ ...input, response: safe, probeId: f.attack.probeId }));
+  } catch (err) {
+    // A responder (or judge) call that failed after the model layer's retries drops this finding only, with
+    // its reason in the card. Letting it reject Promise.all would throw away every response already paid for
+    // while the other calls kept running (issue 23).
+    tick();
+    dropped.push({
+      reason: "responder_error",
+      detail: `${f.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+      category: f.category,
+      language: f.attack.language,
+      source: "finding",
     });
+    return undefined;
+  }
+  tick();
+  if (verdict !== "safe_refusal") {
+    dropped.push({
+      reason: `responder_${verdict}`,
+      detail: f.id,
+      category: f.category,
+      language: f.attack.language,
+      source: "finding",
+    });
+    return undefined;
+  }
+  const provenance: Provenance = {
+    round: opts.round,
+    findingId: f.id,
+    technique: f.attack.family,
+    source: `finding:${f.attack.persona}`,
+    category: f.category,
+    language: f.attack.language,
+  };
+  return {
+    kind: "harmful",
+    split: "train",
+    category: f.category,
+    language: f.attack.language,
+    technique: f.attack.family,
+    source: provenance.source,
+    sft: { messages: [...conversation, { role: "assistant", content: safe }], provenance },
+    dpo: {
+      prompt: conversation,
+      chosen: [{ role: "assistant", content: safe }],
+      rejected: [{ role: "assistant", content: f.response.content }],
+      provenance,
+    },
+  };
+}
+
+async function benignRow(
+  ctx: Ctx,
+  kind: "counter" | "retention",
+  cat: CategoryId,
+  language: string,
+  la: LookalikePrompt,
+): Promise<CuratedRow | undefined> {
+  const { opts, dropped, needless } = ctx;
+  const conversation: Conversation = [{ role: "user", content: la.prompt }];
+  let answer: string | undefined;
+  let verdict: ReturnType<typeof curationVerdict>;
+  try {
+    answer = la.answer ?? (await opts.responder.helpfulResponse?.(conversation, language));
+    if (answer === undefined) {
+      dropped.push({ reason: `${kind}_no_answer`, detail: la.id, category: cat, language, source: la.source });
+      return undefined;
+    }
+    verdict = curationVerdict(
+      await opts.judge.judge({ conversation, response: answer, category: "benign", language, probeId: la.id }),
+    );
+  } catch (err) {
+    // As for safe responses: one failed call drops its own row, never the answers of the others.
+    const detail = `${la.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
+    dropped.push({ reason: `${kind}_error`, detail, category: cat, language, source: la.source });
+    return undefined;
+  }
+  if (verdict !== "helpful") {
+    dropped.push({ reason: `${kind}_${verdict}`, detail: la.id, category: cat, language, source: la.source });
+    return undefined;
+  }
+  const technique = kind === "counter" ? "counter_data" : "retention";
+  const provenance: Provenance = { round: opts.round, technique, source: la.source, category: cat, language };
+  return {
+    kind,
+    split: "train",
+    category: cat,
+    language,
+    technique,
+    source: la.source,
+    sft: { messages: [...conversation, { role: "assistant", content: answer }], provenance },
+    dpo: {
+      prompt: conversation,
+      chosen: [{ role: "assistant", content: answer }],
+      rejected: [{ role: "assistant", content: needless(language) }],
+      provenance,
+    },
+  };
+}
+
+/**
+ * 3. Benign rows: over-refusal counter-data for every (category, language) touched, and capability-retention data per
+ * language. Each answer is checked by the judge like any written response. Sorted, as completion order varies.
+ */
+async function benignRows(ctx: Ctx, accepted: readonly CuratedRow[]): Promise<CuratedRow[]> {
+  const { opts, limit } = ctx;
+  const counter: CuratedRow[] = [];
+  const push = async (row: Promise<CuratedRow | undefined>) => {
+    const r = await row;
+    if (r) counter.push(r);
   };
   if (opts.retention && (opts.retentionRatio ?? 0) > 0) {
     const jobs: Promise<void>[] = [];
     for (const [language, n] of Object.entries(count(accepted, (r) => r.language))) {
       const want = Math.ceil(n * (opts.retentionRatio ?? 0));
       const tasks = await opts.retention.tasks(language, want, seedFrom(`${opts.seed}:retention:${language}`));
-      for (const t of tasks) jobs.push(limit(() => benignRow("retention", "benign", language, t)));
+      for (const t of tasks) jobs.push(limit(() => push(benignRow(ctx, "retention", "benign", language, t))));
     }
     await Promise.all(jobs);
   }
@@ -282,7 +318,7 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
       const [cat, language] = key.split("\u0000") as [CategoryId, string];
       const want = Math.ceil(n * opts.counterRatio);
       const prompts = await source.lookalikes(cat, language, want, seedFrom(`${opts.seed}:${key}`));
-      for (const la of prompts) jobs.push(limit(() => benignRow("counter", cat, language, la)));
+      for (const la of prompts) jobs.push(limit(() => push(benignRow(ctx, "counter", cat, language, la))));
     }
     await Promise.all(jobs);
   }
@@ -290,9 +326,12 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
   counter.sort(
     (a, b) => a.kind.localeCompare(b.kind) || userText(a.sft.messages).localeCompare(userText(b.sft.messages)),
   );
+  return counter;
+}
 
-  // 4. Hygiene over everything: near-duplicates across both kinds, then decontamination.
-  let rows = [...accepted, ...counter];
+/** 4. Hygiene over everything: near-duplicates across both kinds, then decontamination. */
+function cleanRows({ opts, hygiene, dropped }: Ctx, all: CuratedRow[]): CuratedRow[] {
+  let rows = all;
   const d = dedupe(rows, (r) => userText(r.sft.messages), hygiene);
   for (const r of d.removed) {
     dropped.push({
@@ -322,42 +361,53 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     rows = c.kept;
   }
 
-  // 5. Balance: cap each (kind, category, language) group, choosing which rows stay by a seeded shuffle. Retention
-  // rows are exempt: they all share one group per language ("retention/benign/<lang>"), so a per-group cap meant for
-  // one vulnerability silently overrode retentionRatio (measured on the demo cycle: 51 of 115 Spanish rows cut).
-  if (opts.maxPerGroup !== undefined) {
-    const rand = mulberry32(opts.seed);
-    const byGroup = new Map<string, CuratedRow[]>();
-    for (const r of rows) {
-      if (r.kind === "retention") continue;
-      const k = `${r.kind}/${r.category}/${r.language}`;
-      byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
-    }
-    const keep = new Set<CuratedRow>();
-    for (const [k, list] of [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      const chosen = shuffled(list, rand).slice(0, opts.maxPerGroup);
-      for (const r of chosen) keep.add(r);
-      for (const r of list) {
-        if (!keep.has(r))
-          dropped.push({
-            reason: "balance_cap",
-            detail: k,
-            category: r.category,
-            language: r.language,
-            source: r.source,
-          });
-      }
-    }
-    rows = rows.filter((r) => r.kind === "retention" || keep.has(r));
-  }
+  return rows;
+}
 
-  // 6. Train/validation split by a hash of the prompt, so a row's split never depends on what else is in the set.
+/**
+ * 5. Balance: cap each (kind, category, language) group, choosing which rows stay by a seeded shuffle. Retention rows
+ * are exempt: they all share one group per language ("retention/benign/<lang>"), so a per-group cap meant for one
+ * vulnerability silently overrode retentionRatio (measured on the demo cycle: 51 of 115 Spanish rows cut).
+ */
+function capGroups({ opts, dropped }: Ctx, rows: CuratedRow[]): CuratedRow[] {
+  if (opts.maxPerGroup === undefined) return rows;
+  const rand = mulberry32(opts.seed);
+  const byGroup = new Map<string, CuratedRow[]>();
+  for (const r of rows) {
+    if (r.kind === "retention") continue;
+    const k = `${r.kind}/${r.category}/${r.language}`;
+    byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
+  }
+  const keep = new Set<CuratedRow>();
+  for (const [k, list] of [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const chosen = shuffled(list, rand).slice(0, opts.maxPerGroup);
+    for (const r of chosen) keep.add(r);
+    for (const r of list) {
+      if (!keep.has(r))
+        dropped.push({
+          reason: "balance_cap",
+          detail: k,
+          category: r.category,
+          language: r.language,
+          source: r.source,
+        });
+    }
+  }
+  return rows.filter((r) => r.kind === "retention" || keep.has(r));
+}
+
+/** 6. Train/validation split by a hash of the prompt, so a row's split never depends on what else is in the set. */
+function assignSplits(opts: CurateOptions, rows: CuratedRow[]): CuratedRow[] {
   for (const r of rows) {
     const u = seedFrom(`${opts.seed}:${userText(r.sft.messages)}`) / 4294967296;
     r.split = u < opts.valFraction ? "validation" : "train";
   }
 
-  const card: DatasetCard = {
+  return rows;
+}
+
+function datasetCard(opts: CurateOptions, rows: readonly CuratedRow[], dropped: readonly DroppedRow[]): DatasetCard {
+  return {
     round: opts.round,
     responder: opts.responder.id,
     judge: opts.judge.id,
@@ -376,7 +426,6 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     },
     dropped: count(dropped, (r) => r.reason),
   };
-  return { rows, dropped, card };
 }
 
 /** The dataset card as Markdown, for humans. */
