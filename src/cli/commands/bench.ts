@@ -35,6 +35,7 @@ import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
 import { CliError, cliAction, intFlag, numberFlag, runFailed, toCliError, withExitScheme } from "../errors.ts";
+import { buildModel, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
@@ -49,49 +50,29 @@ export const DEFAULT_PROBE_MAPPING: ColumnMapping = {
 };
 
 /**
- * A model from a spec: `URL#model` or `openai-compatible:URL#model` (any OpenAI-compatible endpoint: vLLM, Ollama,
- * llama.cpp server, `breakfix serve`), `builtin:DIR` (a Hugging Face folder on our engine) or `llamacpp:FILE.gguf`,
- * built by the models registry (limits, retries, timeouts). An API key is read from the environment variable named
- * by --api-key-env and never printed or stored.
+ * A model to benchmark from a spec (cli/model-spec.ts), with the bench's settings: a LoRA adapter on a local target,
+ * and a llama.cpp target's parallel sequences (benchmarking is a throughput job).
  */
 export async function modelFromSpec(
   spec: string,
   opts: { concurrency?: number; sequences?: number; adapter?: string; apiKeyEnv?: string; what: string },
 ): Promise<ChatModel> {
-  const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
-  let options: ModelOptions;
-  if (local) {
-    options = { provider: local[1] as "builtin" | "llamacpp", model: local[2] };
-    if (opts.adapter) options.adapter = opts.adapter;
-    if (options.provider === "llamacpp") {
-      // A benchmark is a throughput job: more parallel sequences than the provider's interactive default of 4.
-      options.sequences = opts.sequences ?? opts.concurrency ?? benchSequencesFor(options.model);
-    } else if (opts.sequences !== undefined) options.sequences = opts.sequences;
-  } else {
-    const s = spec.replace(/^openai-compatible:/, "");
-    const hash = s.lastIndexOf("#");
-    const url = hash > 0 ? s.slice(0, hash) : s;
-    if (!/^https?:\/\//.test(url)) {
-      throw new CliError(
-        `${opts.what}: '${spec}' is not URL#model, builtin:DIR or llamacpp:FILE.gguf (e.g. http://127.0.0.1:8000/v1#demo)`,
-        2,
-      );
-    }
-    options = { provider: "openai-compatible", baseUrl: url, model: hash > 0 ? s.slice(hash + 1) : "default" };
-    if (opts.adapter) {
+  const options = parseModelSpec(spec, opts.what);
+  if (opts.adapter) {
+    if (options.provider === "openai-compatible")
       throw new CliError(
         `${opts.what}: an adapter applies to a local target (builtin:DIR, llamacpp:FILE.gguf), not to an endpoint`,
         2,
       );
-    }
+    options.adapter = opts.adapter;
   }
+  // A benchmark is a throughput job: more parallel sequences than the provider's interactive default of 4.
+  if (options.provider === "llamacpp")
+    options.sequences = opts.sequences ?? opts.concurrency ?? benchSequencesFor(options.model);
+  else if (options.provider === "builtin" && opts.sequences !== undefined) options.sequences = opts.sequences;
   if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
   if (opts.apiKeyEnv) options.apiKeyEnv = opts.apiKeyEnv;
-  try {
-    return await createChatModel(options);
-  } catch (e) {
-    throw new CliError(`${opts.what}: ${(e as Error).message}`, 2);
-  }
+  return buildModel(options, opts.what);
 }
 
 /** GGUF files up to this size get BENCH_SEQUENCES parallel sequences by default; larger ones the provider's 4. */

@@ -22,7 +22,7 @@ import type { Judge } from "../../judges/types.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { CliError, cliAction, withExitScheme } from "../errors.ts";
-import { modelOptionsFromSpec, NO_MODEL } from "./redteam.ts";
+import { NO_MODEL, parseModelSpec } from "../model-spec.ts";
 
 interface CurateOptions {
   findings?: string;
@@ -99,7 +99,7 @@ async function curateAction(o: CurateOptions): Promise<void> {
       }
     } else {
       try {
-        model = await createChatModel(modelOptionsFromSpec(o.responder, cfg.responder ?? NO_MODEL, "--responder"));
+        model = await createChatModel(parseModelSpec(o.responder, "--responder", cfg.responder ?? NO_MODEL));
       } catch (e) {
         if (e instanceof CliError) throw e;
         throw new CliError(`--responder: ${(e as Error).message}`, 2);

@@ -16,9 +16,9 @@ import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
-import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
+import { createJudge, isRefusalOnly, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
-import { createChatModel, type ModelOptions, type ModelRuntime } from "../../models/registry.ts";
+import type { ModelOptions } from "../../models/registry.ts";
 import { SqliteResponseCache } from "../../models/reliability/cache.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
@@ -42,47 +42,10 @@ import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError, cliAction, intFlag, withExitScheme } from "../errors.ts";
+import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
 
-/** A model from `URL#model` (OpenAI-compatible), `builtin:DIR`, `llamacpp:FILE.gguf`, or `config` (the config's). */
-/** The model options a spec builds on when breakfix.yaml has no section for that model. */
-export const NO_MODEL: ModelOptions = { provider: "openai-compatible", model: "default" };
-
-export function modelOptionsFromSpec(spec: string, fromConfig: ModelOptions, what: string): ModelOptions {
-  if (spec === "config") {
-    if (fromConfig === NO_MODEL) throw new CliError(`${what} config: breakfix.yaml has no section for this model`, 2);
-    return fromConfig;
-  }
-  const local = /^(builtin|llamacpp):(.+)$/.exec(spec);
-  if (local)
-    return { ...fromConfig, provider: local[1] as "builtin" | "llamacpp", model: local[2], baseUrl: undefined };
-  const s = spec.replace(/^openai-compatible:/, "");
-  const hash = s.lastIndexOf("#");
-  const url = hash > 0 ? s.slice(0, hash) : s;
-  if (!/^https?:\/\//.test(url)) {
-    throw new CliError(`${what}: '${spec}' is not URL#model, builtin:DIR, llamacpp:FILE.gguf or 'config'`, 2);
-  }
-  return {
-    ...fromConfig,
-    provider: "openai-compatible",
-    baseUrl: url,
-    model: hash > 0 ? s.slice(hash + 1) : "default",
-  };
-}
-
-async function buildModel(o: ModelOptions, what: string, rt: ModelRuntime = {}): Promise<ChatModel> {
-  try {
-    return await createChatModel(o, rt);
-  } catch (e) {
-    const hint =
-      o.provider === "builtin" && o.model === "demo"
-        ? " (the demo model is not built yet; pass --target URL#model)"
-        : "";
-    throw new CliError(`${what}: ${(e as Error).message}${hint}`, 2);
-  }
-}
-
-interface RedteamOptions {
+export interface RedteamOptions {
   target?: string;
   seeds?: string;
   persona: string;
@@ -130,21 +93,29 @@ function progressReporter(enabled: boolean) {
   });
 }
 
-function judgeFor(o: RedteamOptions, set: NamedSeedSet | undefined, judgeModel: ChatModel | undefined): Judge {
+/**
+ * The campaign's judge, and whether it only says "refused or not" (the judge registry's `isRefusalOnly`, as the cycle
+ * asks it), in which case an attack succeeds when it is not refused.
+ */
+export function judgeFor(
+  o: RedteamOptions,
+  set: NamedSeedSet | undefined,
+  judgeModel: ChatModel | undefined,
+): { judge: Judge; refusalOnly: boolean } {
   const name = o.judge ?? (set?.judge ? set.name : "refusal-patterns");
   // A seed set's own oracle (the demo world's `world` judge) judges its seeds only.
-  if (set?.judge && name === set.name) return set.judge();
+  if (set?.judge && name === set.name) return { judge: set.judge(), refusalOnly: false };
   if (name === "world")
     throw new CliError("--judge world needs --seeds world (it is the oracle of the demo world only)", 2);
   try {
-    return createJudge(parseJudgeExpression(name), { model: judgeModel });
+    const config = parseJudgeExpression(name);
+    return { judge: createJudge(config, { model: judgeModel }), refusalOnly: isRefusalOnly(config) };
   } catch (e) {
     throw new CliError(`--judge: ${(e as Error).message}`, 2);
   }
 }
 
-function successFor(o: RedteamOptions, judge: Judge, cfg: Config): SuccessCriterion {
-  const refusalOnly = /^(refusal-patterns|gcg-substring)/.test(judge.id);
+function successFor(o: RedteamOptions, refusalOnly: boolean, cfg: Config): SuccessCriterion {
   const mode = o.success ?? (refusalOnly ? "non_refusal" : "harm");
   if (mode !== "harm" && mode !== "non_refusal")
     throw new CliError(`--success: expected harm or non_refusal, got '${mode}'`, 2);
@@ -358,7 +329,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
             `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
           ),
       });
-    const targetOptions = { ...modelOptionsFromSpec(o.target ?? "config", cfg.target, "--target"), concurrency };
+    const targetOptions = { ...parseModelSpec(o.target ?? "config", "--target", cfg.target), concurrency };
     target = await buildModel(targetOptions, "--target", rt);
     context = await targetContext(
       targetOptions,
@@ -366,16 +337,12 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       intFlag("answer-reserve", o.answerReserve, 1) ?? DEFAULT_ANSWER_RESERVE,
     );
     attacker = o.attacker
-      ? await buildModel(modelOptionsFromSpec(o.attacker, cfg.attacker ?? NO_MODEL, "--attacker"), "--attacker", rt)
+      ? await buildModel(parseModelSpec(o.attacker, "--attacker", cfg.attacker ?? NO_MODEL), "--attacker", rt)
       : undefined;
     judgeModel = o.judgeModel
-      ? await buildModel(
-          modelOptionsFromSpec(o.judgeModel, cfg.judge ?? NO_MODEL, "--judge-model"),
-          "--judge-model",
-          rt,
-        )
+      ? await buildModel(parseModelSpec(o.judgeModel, "--judge-model", cfg.judge ?? NO_MODEL), "--judge-model", rt)
       : undefined;
-    const judge = judgeFor(o, seeds.set, judgeModel);
+    const { judge, refusalOnly } = judgeFor(o, seeds.set, judgeModel);
     const deps: ConverterDeps = {
       translator: attacker
         ? modelTranslator(attacker)
@@ -421,7 +388,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         framings,
         store: new SqliteCampaignStore(store),
         concurrency,
-        success: successFor(o, judge, cfg),
+        success: successFor(o, refusalOnly, cfg),
         maxModelCalls: cfg.redteam.budget.maxModelCallsPerRound,
         scripts,
         context,
