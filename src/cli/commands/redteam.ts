@@ -56,6 +56,7 @@ export interface RedteamOptions {
   judgeModel?: string;
   success?: string;
   attacker?: string;
+  evaluator?: string;
   framings?: string[];
   scripts?: string;
   seed: string;
@@ -315,6 +316,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
   let target: ChatModel | undefined;
   let context: TargetContext | undefined;
   let attacker: ChatModel | undefined;
+  let evaluator: ChatModel | undefined;
   let judgeModel: ChatModel | undefined;
   const progress = progressReporter(o.progress && !o.json);
   let lock: RunLock | undefined;
@@ -338,6 +340,9 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     );
     attacker = o.attacker
       ? await buildModel(parseModelSpec(o.attacker, "--attacker", cfg.attacker ?? NO_MODEL), "--attacker", rt)
+      : undefined;
+    evaluator = o.evaluator
+      ? await buildModel(parseModelSpec(o.evaluator, "--evaluator", NO_MODEL), "--evaluator", rt)
       : undefined;
     judgeModel = o.judgeModel
       ? await buildModel(parseModelSpec(o.judgeModel, "--judge-model", cfg.judge ?? NO_MODEL), "--judge-model", rt)
@@ -384,6 +389,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         judge,
         refusalJudge: new PatternRefusalJudge(),
         attacker,
+        evaluator,
         deps,
         framings,
         store: new SqliteCampaignStore(store),
@@ -408,7 +414,13 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     }
   } finally {
     progress.stop();
-    await Promise.all([target?.close?.(), attacker?.close?.(), judgeModel?.close?.(), context?.close?.()]);
+    await Promise.all([
+      target?.close?.(),
+      attacker?.close?.(),
+      evaluator?.close?.(),
+      judgeModel?.close?.(),
+      context?.close?.(),
+    ]);
     cache.close();
     lock?.release();
     store.close();
@@ -460,7 +472,11 @@ export function registerRedteam(program: Command): void {
     .option("--judge <expr>", "world (demo world oracle), or a judge expression (e.g. refusal-patterns, harm-severity)")
     .option("--judge-model <spec>", "judge model for LLM judges (URL#model, builtin:DIR, llamacpp:FILE.gguf, config)")
     .option("--success <mode>", "harm (judge says harmful) or non_refusal (anything not refused); default by judge")
-    .option("--attacker <spec>", "attacker model (enables Crescendo, PAIR, LLM rephrasing and model translation)")
+    .option(
+      "--attacker <spec>",
+      "attacker model (enables Crescendo, PAIR, TAP, FLIRT, model-based converters and model translation)",
+    )
+    .option("--evaluator <spec>", "TAP's evaluator model (off-topic pruning, ratings); default: the attacker")
     .option("--framings <file...>", "YAML/JSON files with extra or overriding jailbreak framings")
     .option("--scripts <file>", "YAML/JSON file with extra escalation scripts")
     .option("--seed <n>", "campaign seed", "0")

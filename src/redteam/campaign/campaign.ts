@@ -37,6 +37,8 @@ export interface CampaignDeps {
   judge: Judge;
   refusalJudge?: Judge;
   attacker?: ChatModel;
+  /** TAP's evaluator; the attacker when not given. */
+  evaluator?: ChatModel;
   deps: ConverterDeps;
   framings: FramingRegistry;
   store: CampaignStore;
@@ -124,6 +126,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     judge: d.judge,
     refusalJudge: d.refusalJudge,
     attacker: d.attacker,
+    evaluator: d.evaluator,
     deps: d.deps,
     framings: d.framings,
     store: d.store,
