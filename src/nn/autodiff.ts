@@ -90,6 +90,9 @@ export function appendGradients(graph: Graph, loss: NodeId, wrt: readonly NodeId
       case "sigmoid":
         accumulate(x[0].id, g.mul(out.mul(b.scalar(1).sub(out))));
         break;
+      case "tanh":
+        accumulate(x[0].id, g.mul(b.scalar(1).sub(out.square())));
+        break;
       case "matmul": {
         const [a, m] = x;
         if (needs[a.id]) accumulate(a.id, sumTo(g.matmul(m.t()), a.shape));

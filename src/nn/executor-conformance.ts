@@ -95,6 +95,7 @@ export const conformanceCases: ConformanceCase[] = [
   unaryCase("log", (x) => x.log(), true),
   unaryCase("sqrt", (x) => x.sqrt(), true),
   unaryCase("sigmoid / silu", (x) => x.silu()),
+  unaryCase("tanh (soft-capping)", (x) => x.mul(0.7).tanh()),
   binaryCase("matmul", [3, 4], [4, 5], (a, c) => a.matmul(c)),
   binaryCase("matmul batched broadcast", [2, 2, 3, 4], [2, 1, 4, 5], (a, c) => a.matmul(c)),
   unaryCase("reshape + transpose", (x) => x.reshape([3, 5, 1]).transpose([1, 2, 0])),

@@ -258,13 +258,15 @@ function evalNode(
     case "exp":
     case "log":
     case "sqrt":
-    case "sigmoid": {
+    case "sigmoid":
+    case "tanh": {
       const x = ins[0] as FBuf;
       const o = new F(size);
       if (op.kind === "neg") for (let i = 0; i < size; i++) o[i] = -x[i];
       else if (op.kind === "exp") for (let i = 0; i < size; i++) o[i] = Math.exp(x[i]);
       else if (op.kind === "log") for (let i = 0; i < size; i++) o[i] = Math.log(x[i]);
       else if (op.kind === "sqrt") for (let i = 0; i < size; i++) o[i] = Math.sqrt(x[i]);
+      else if (op.kind === "tanh") for (let i = 0; i < size; i++) o[i] = Math.tanh(x[i]);
       else for (let i = 0; i < size; i++) o[i] = 1 / (1 + Math.exp(-x[i]));
       return o;
     }

@@ -1,11 +1,13 @@
 /**
- * Inference outside the autodiff graph: a plain-TypeScript Llama forward with a KV cache, and batched generation
+ * Inference outside the autodiff graph: a plain-TypeScript forward of the decoder (every family option of llama.ts:
+ * biases, q/k norms, Gemma's norms / scaling / soft-capping, sliding windows, local and longrope RoPE) with a KV
+ * cache, and batched generation
  * (left padding, HF-style position ids = number of real tokens before), greedy or sampled (temperature, top-k,
  * top-p), stop tokens, stop strings, max tokens, seed.
  */
 
 import { SplitMix32 } from "../domain/random.ts";
-import { checkSequenceLength, type LlamaConfig, ropeInvFreq, type Weights } from "./llama.ts";
+import { isSlidingLayer, type LlamaConfig, ropeAttentionFactor, ropeInvFreq, type Weights } from "./llama.ts";
 
 /**
  * y[r, o] = sum_i x[r, i] * W[o, i] for W [out, in] row-major. Dot-product form (both operands contiguous), each W row
@@ -48,15 +50,31 @@ function linearRows(x: Float32Array, rows: number, inF: number, w: Float32Array,
   return y;
 }
 
-function rmsRows(x: Float32Array, rows: number, D: number, w: Float32Array, eps: number): Float32Array {
+/** RMSNorm of each D-sized row; `plusOne`: Gemma's (1 + w) scale. */
+function rmsRows(
+  x: Float32Array,
+  rows: number,
+  D: number,
+  w: Float32Array,
+  eps: number,
+  plusOne = false,
+): Float32Array {
   const y = new Float32Array(rows * D);
+  const off = plusOne ? 1 : 0;
   for (let r = 0; r < rows; r++) {
     const o = r * D;
     let ss = 0;
     for (let i = 0; i < D; i++) ss += x[o + i] * x[o + i];
     const inv = 1 / Math.sqrt(ss / D + eps);
-    for (let i = 0; i < D; i++) y[o + i] = x[o + i] * inv * w[i];
+    for (let i = 0; i < D; i++) y[o + i] = x[o + i] * inv * (w[i] + off);
   }
+  return y;
+}
+
+function addBias(y: Float32Array, bias: Float32Array | undefined): Float32Array {
+  if (!bias) return y;
+  const n = bias.length;
+  for (let i = 0; i < y.length; i++) y[i] += bias[i % n];
   return y;
 }
 
@@ -72,8 +90,10 @@ export class KvDecoder {
   private readonly v: Float32Array[];
   /** valid[b * capacity + j]: slot j of sequence b holds a real token */
   private readonly valid: Uint8Array;
+  /** keyPos[b * capacity + j]: the position id of slot j (sliding windows compare position ids) */
+  private readonly keyPos: Int32Array;
   private readonly W: (name: string) => Float32Array;
-  private readonly invFreq: Float64Array;
+  private readonly weights: Weights;
 
   constructor(
     readonly cfg: LlamaConfig,
@@ -81,7 +101,6 @@ export class KvDecoder {
     B: number,
     capacity: number,
   ) {
-    checkSequenceLength(cfg, capacity);
     this.B = B;
     this.capacity = capacity;
     this.positions = new Int32Array(B);
@@ -89,23 +108,25 @@ export class KvDecoder {
     this.k = Array.from({ length: cfg.numLayers }, () => new Float32Array(size));
     this.v = Array.from({ length: cfg.numLayers }, () => new Float32Array(size));
     this.valid = new Uint8Array(B * capacity);
+    this.keyPos = new Int32Array(B * capacity);
+    this.weights = weights;
     this.W = (name) => {
       const t = weights.get(name);
       if (!t) throw new Error(`KvDecoder: missing weight "${name}"`);
       return t.data as Float32Array;
     };
-    this.invFreq = ropeInvFreq(cfg);
   }
 
-  private rope(x: Float32Array, row: number, heads: number, pos: number): void {
+  /** HF rotate-half RoPE on `heads` heads of row `row`; `af` multiplies cos and sin (longrope). */
+  private rope(x: Float32Array, row: number, heads: number, pos: number, invFreq: Float64Array, af: number): void {
     const hd = this.cfg.headDim;
     const half = hd / 2;
     for (let h = 0; h < heads; h++) {
       const o = (row * heads + h) * hd;
       for (let i = 0; i < half; i++) {
-        const a = Math.fround(pos * this.invFreq[i]);
-        const c = Math.fround(Math.cos(a));
-        const s = Math.fround(Math.sin(a));
+        const a = Math.fround(pos * invFreq[i]);
+        const c = Math.fround(Math.fround(Math.cos(a)) * af);
+        const s = Math.fround(Math.fround(Math.sin(a)) * af);
         const x1 = x[o + i];
         const x2 = x[o + half + i];
         x[o + i] = x1 * c - x2 * s;
@@ -136,22 +157,54 @@ export class KvDecoder {
         if (!(tok >= 0 && tok < V)) throw new Error(`token id ${tok} outside [0, ${V})`);
         const isReal = real ? real[r] !== 0 : true;
         this.valid[b * this.capacity + start + t] = isReal ? 1 : 0;
+        this.keyPos[b * this.capacity + start + t] = this.positions[b];
         pos[r] = this.positions[b];
         if (isReal) this.positions[b]++;
         x.set(emb.subarray(tok * D, (tok + 1) * D), r * D);
       }
     }
-    const scale = 1 / Math.sqrt(hd);
+    if (c.embedScale) {
+      const s = Math.fround(Math.sqrt(D));
+      for (let i = 0; i < x.length; i++) x[i] *= s;
+    }
+    const plusOne = c.normPlusOne === true;
+    const eps = c.rmsNormEps;
+    const bias = (name: string) => this.weights.get(name)?.data as Float32Array | undefined;
+    // RoPE of this step (longrope switches to its long factors once max position id + 1 exceeds the original context)
+    let seqLen = 0;
+    for (let r = 0; r < rows; r++) seqLen = Math.max(seqLen, pos[r] + 1);
+    const ropes = [false, true].map((local) => ({
+      inv: ropeInvFreq(c, { local, seqLen }),
+      af: ropeAttentionFactor(c, { local }),
+    }));
+    const scale = 1 / Math.sqrt(c.queryPreAttnScalar ?? hd);
+    const cap = c.attnLogitSoftcap;
     const scores = new Float32Array(this.capacity);
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
-      const h = rmsRows(x, rows, D, this.W(`${p}.input_layernorm.weight`), c.rmsNormEps);
-      const q = linearRows(h, rows, D, this.W(`${p}.self_attn.q_proj.weight`), H * hd);
-      const k = linearRows(h, rows, D, this.W(`${p}.self_attn.k_proj.weight`), KV * hd);
-      const v = linearRows(h, rows, D, this.W(`${p}.self_attn.v_proj.weight`), KV * hd);
+      const sliding = isSlidingLayer(c, l);
+      const window = sliding ? c.slidingWindow! : Number.POSITIVE_INFINITY;
+      const rp = ropes[sliding && c.ropeLocalTheta !== undefined ? 1 : 0];
+      const h = rmsRows(x, rows, D, this.W(`${p}.input_layernorm.weight`), eps, plusOne);
+      const q = addBias(
+        linearRows(h, rows, D, this.W(`${p}.self_attn.q_proj.weight`), H * hd),
+        bias(`${p}.self_attn.q_proj.bias`),
+      );
+      let k = addBias(
+        linearRows(h, rows, D, this.W(`${p}.self_attn.k_proj.weight`), KV * hd),
+        bias(`${p}.self_attn.k_proj.bias`),
+      );
+      const v = addBias(
+        linearRows(h, rows, D, this.W(`${p}.self_attn.v_proj.weight`), KV * hd),
+        bias(`${p}.self_attn.v_proj.bias`),
+      );
+      if (c.qkNorm) {
+        q.set(rmsRows(q, rows * H, hd, this.W(`${p}.self_attn.q_norm.weight`), eps, plusOne));
+        k = rmsRows(k, rows * KV, hd, this.W(`${p}.self_attn.k_norm.weight`), eps, plusOne);
+      }
       for (let r = 0; r < rows; r++) {
-        this.rope(q, r, H, pos[r]);
-        this.rope(k, r, KV, pos[r]);
+        this.rope(q, r, H, pos[r], rp.inv, rp.af);
+        this.rope(k, r, KV, pos[r], rp.inv, rp.af);
       }
       // write k, v into the cache [B, KV, capacity, hd]
       const K = this.k[l];
@@ -173,23 +226,26 @@ export class KvDecoder {
         for (let t = 0; t < n; t++) {
           const r = b * n + t;
           const upto = start + t;
+          // keys this query sees: real, not after it, and (sliding layers) fewer than `window` positions back
+          const sees = (j: number) => this.valid[validB + j] === 1 && pos[r] - this.keyPos[validB + j] < window;
           for (let hh = 0; hh < H; hh++) {
             const g = Math.floor(hh / R);
             const qo = (r * H + hh) * hd;
             const kbase = (b * KV + g) * this.capacity;
             let mx = Number.NEGATIVE_INFINITY;
             for (let j = 0; j <= upto; j++) {
-              if (!this.valid[validB + j]) continue;
+              if (!sees(j)) continue;
               const ko = (kbase + j) * hd;
               let s = 0;
               for (let i = 0; i < hd; i++) s += q[qo + i] * K[ko + i];
               s *= scale;
+              if (cap !== undefined) s = Math.tanh(s / cap) * cap;
               scores[j] = s;
               if (s > mx) mx = s;
             }
             let sum = 0;
             for (let j = 0; j <= upto; j++) {
-              if (!this.valid[validB + j]) continue;
+              if (!sees(j)) continue;
               const e = Math.exp(scores[j] - mx);
               scores[j] = e;
               sum += e;
@@ -197,7 +253,7 @@ export class KvDecoder {
             const ao = (r * H + hh) * hd;
             if (sum === 0) continue; // a padding query with nothing to attend to: its output is never used
             for (let j = 0; j <= upto; j++) {
-              if (!this.valid[validB + j]) continue;
+              if (!sees(j)) continue;
               const wgt = scores[j] / sum;
               const vo = (kbase + j) * hd;
               for (let i = 0; i < hd; i++) attn[ao + i] += wgt * Vc[vo + i];
@@ -205,22 +261,35 @@ export class KvDecoder {
           }
         }
       }
-      const o = linearRows(attn, rows, H * hd, this.W(`${p}.self_attn.o_proj.weight`), D);
+      let o = linearRows(attn, rows, H * hd, this.W(`${p}.self_attn.o_proj.weight`), D);
+      if (c.sandwichNorms) o = rmsRows(o, rows, D, this.W(`${p}.post_attention_layernorm.weight`), eps, plusOne);
       for (let i = 0; i < x.length; i++) x[i] += o[i];
-      const h2 = rmsRows(x, rows, D, this.W(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+      const norm2 = c.sandwichNorms ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`;
+      const h2 = rmsRows(x, rows, D, this.W(norm2), eps, plusOne);
       const gate = linearRows(h2, rows, D, this.W(`${p}.mlp.gate_proj.weight`), I);
       const up = linearRows(h2, rows, D, this.W(`${p}.mlp.up_proj.weight`), I);
-      for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
-      const down = linearRows(gate, rows, I, this.W(`${p}.mlp.down_proj.weight`), D);
+      if (c.hiddenAct === "gelu_pytorch_tanh") {
+        const k0 = Math.sqrt(2 / Math.PI);
+        for (let i = 0; i < gate.length; i++) {
+          const z = gate[i];
+          gate[i] = 0.5 * z * (1 + Math.tanh(k0 * (z + 0.044715 * z * z * z))) * up[i];
+        }
+      } else for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+      let down = linearRows(gate, rows, I, this.W(`${p}.mlp.down_proj.weight`), D);
+      if (c.sandwichNorms)
+        down = rmsRows(down, rows, D, this.W(`${p}.post_feedforward_layernorm.weight`), eps, plusOne);
       for (let i = 0; i < x.length; i++) x[i] += down[i];
     }
     this.length += n;
     // final norm + head only for the last slot of each sequence
     const last = new Float32Array(B * D);
     for (let b = 0; b < B; b++) last.set(x.subarray((b * n + n - 1) * D, (b * n + n) * D), b * D);
-    x = rmsRows(last, B, D, this.W("model.norm.weight"), c.rmsNormEps);
+    x = rmsRows(last, B, D, this.W("model.norm.weight"), eps, plusOne);
     const head = c.tieWordEmbeddings ? emb : this.W("lm_head.weight");
-    return linearRows(x, B, D, head, V);
+    const logits = linearRows(x, B, D, head, V);
+    const fcap = c.finalLogitSoftcap;
+    if (fcap !== undefined) for (let i = 0; i < logits.length; i++) logits[i] = Math.tanh(logits[i] / fcap) * fcap;
+    return logits;
   }
 }
 

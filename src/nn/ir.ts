@@ -21,7 +21,7 @@
  * The op set and its ONNX lowering (opset >= 18)
  *   input, param           -> graph inputs                 const        -> initializer / Constant
  *   add, sub, mul, div     -> Add, Sub, Mul, Div           neg          -> Neg
- *   exp, log, sqrt         -> Exp, Log, Sqrt               sigmoid      -> Sigmoid
+ *   exp, log, sqrt         -> Exp, Log, Sqrt               sigmoid, tanh -> Sigmoid, Tanh
  *   matmul                 -> MatMul (rank >= 2 both)      reshape      -> Reshape (target = node.shape)
  *   transpose(perm)        -> Transpose                    slice(axis,start,end) -> Slice (step 1)
  *   concat(axis)           -> Concat                       expand       -> Expand (target = node.shape)
@@ -34,7 +34,7 @@ export type Shape = readonly number[];
 export type NodeId = number;
 
 /** Ops with no attributes beyond their kind. */
-export type UnaryKind = "neg" | "exp" | "log" | "sqrt" | "sigmoid";
+export type UnaryKind = "neg" | "exp" | "log" | "sqrt" | "sigmoid" | "tanh";
 export type BinaryKind = "add" | "sub" | "mul" | "div";
 
 export type Op =
@@ -191,6 +191,7 @@ export function inferShape(op: Op, ins: readonly Node[], target?: Shape): number
     case "log":
     case "sqrt":
     case "sigmoid":
+    case "tanh":
     case "softmax":
     case "logSoftmax":
       arity(1);

@@ -222,7 +222,7 @@ describe("config.json and checkpoints", () => {
     expect(() => configFromHf({ ...configToHf(cfg), rope_scaling: { type: "longrope" } })).toThrow(/rope_scaling/);
   });
 
-  it("reads Llama 3.1 rope_scaling (llama3) and Phi-3 sliding_window; refuses what it does not implement", () => {
+  it("reads Llama 3.1 rope_scaling (llama3) and a sliding_window; refuses what it does not implement", () => {
     const hf = {
       ...configToHf(tiny({ headDim: 8, hiddenSize: 32, ropeTheta: 500000 })),
       rope_scaling: {
@@ -242,7 +242,9 @@ describe("config.json and checkpoints", () => {
     expect(inv[0]).toBeCloseTo((1 - smooth) / 8 + smooth, 6);
     expect(inv[1]).toBeCloseTo(500000 ** -0.25 / 8, 8);
     expect(inv[3]).toBeCloseTo(500000 ** -0.75 / 8, 10);
-    expect(() => buildForward(c, new GraphBuilder(), 1, 7)).toThrow(/exceeds sliding_window 6/);
+    // a window in a llama config.json makes it a Mistral (Llama + sliding window), now implemented
+    expect(c).toMatchObject({ modelType: "mistral", slidingWindow: 6 });
+    expect(() => buildForward(c, new GraphBuilder(), 1, 7)).not.toThrow();
     expect(() => configFromHf({ ...hf, rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(
       /rope_scaling type "yarn"/,
     );

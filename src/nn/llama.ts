@@ -1,13 +1,21 @@
 /**
- * The Llama-family decoder (Hugging Face `LlamaForCausalLM` semantics), recorded as a graph.
+ * The decoder of every supported family (Hugging Face `*ForCausalLM` semantics), recorded as a graph.
  *
- *   ids [B,T] -> embed -> L x { x += Attn(RMSNorm(x)); x += SwiGLU(RMSNorm(x)) } -> RMSNorm -> lm_head -> logits [B,T,V]
+ *   ids [B,T] -> embed -> L x { x += Attn(Norm(x)); x += MLP(Norm(x)) } -> Norm -> lm_head -> logits [B,T,V]
  *
  * Shapes: B batch, T sequence, D hidden, H query heads, KV key/value heads (GQA, H = KV * R), hd head dim,
  * I intermediate (MLP) size, V vocabulary. Parameters carry HF names so safetensors round-trip and LoRA can target
- * modules by name ("model.layers.0.self_attn.q_proj"). `Phi3ForCausalLM` checkpoints load by splitting the fused
- * `qkv_proj` and `gate_up_proj` weights into the Llama layout.
+ * modules by name ("model.layers.0.self_attn.q_proj"). One decoder, with named options for what the families add
+ * (families.ts reads and writes each family's config.json):
+ *   Llama 3.x / SmolLM2   tied embeddings, llama3 RoPE scaling          Mistral   sliding-window attention
+ *   Qwen2 / 2.5           bias on q/k/v                                 Qwen3     RMSNorm of q and k per head
+ *   Gemma 2               (1 + w) norms, sqrt(D) embedding scale, gelu-tanh MLP, norms before and after attention
+ *                         and MLP, query_pre_attn_scalar, attention and final logit soft-capping, sliding window on
+ *                         alternating layers
+ *   Gemma 3               Gemma 2 + q/k norms, 5 sliding : 1 global layers, a local RoPE base on sliding layers
+ *   Phi-3 / 3.5           fused qkv_proj / gate_up_proj split on load, longrope (short/long factors, attention factor)
  */
+
 import { SplitMix32 } from "../domain/random.ts";
 import type { HostTensor, Shape } from "./ir.ts";
 import { type GraphBuilder, linear, rmsNorm, type Sym } from "./tensor.ts";
@@ -22,16 +30,44 @@ export interface LlamaConfig {
   headDim: number; // hd (usually D / H)
   rmsNormEps: number;
   ropeTheta: number;
-  /** HF rope_scaling: "linear" (positions / factor) or "llama3" (Llama 3.1+ frequency-dependent scaling) */
+  /** HF rope_scaling: "linear", "llama3" (Llama 3.1+) or "longrope" (Phi-3.5); Gemma 3 applies it to global layers */
   ropeScaling?: RopeScaling;
-  /** Phi-3 sliding_window: sequences longer than this are refused (we implement full attention only) */
-  slidingWindow?: number;
   maxPositionEmbeddings: number;
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenId?: number | number[];
   padTokenId?: number;
+  // --- family options (all absent = Llama) -------------------------------------------------------------------
+  /** the HF model_type the checkpoint is saved as (default "llama") */
+  modelType?: ModelType;
+  /** sliding-window attention: a query attends to the `slidingWindow` latest keys (itself included) */
+  slidingWindow?: number;
+  /** which layers use the window (HF `layer_types`); all layers when absent and `slidingWindow` is set */
+  layerTypes?: LayerType[];
+  /** Qwen2: bias on q_proj, k_proj and v_proj */
+  attentionBias?: boolean;
+  /** Qwen3, Gemma 3: RMSNorm over each head of q and k before RoPE (self_attn.q_norm / k_norm, [hd]) */
+  qkNorm?: boolean;
+  /** Gemma: every RMSNorm scales by (1 + weight) */
+  normPlusOne?: boolean;
+  /** Gemma: embeddings times sqrt(hidden_size) (rounded to float32, as HF does in the weight dtype) */
+  embedScale?: boolean;
+  /** MLP activation: "silu" (default) or Gemma's "gelu_pytorch_tanh" */
+  hiddenAct?: "silu" | "gelu_pytorch_tanh";
+  /** Gemma: post_attention_layernorm on the attention output, pre_/post_feedforward_layernorm around the MLP */
+  sandwichNorms?: boolean;
+  /** Gemma: attention scores scale by query_pre_attn_scalar^-0.5 instead of head_dim^-0.5 */
+  queryPreAttnScalar?: number;
+  /** Gemma 2: scores = cap * tanh(scores / cap) before masking */
+  attnLogitSoftcap?: number;
+  /** Gemma 2: logits = cap * tanh(logits / cap) */
+  finalLogitSoftcap?: number;
+  /** Gemma 3: RoPE base of sliding layers (no rope scaling there) */
+  ropeLocalTheta?: number;
 }
+
+export type ModelType = "llama" | "mistral" | "qwen2" | "qwen3" | "gemma2" | "gemma3_text" | "phi3";
+export type LayerType = "full_attention" | "sliding_attention";
 
 export type RopeScaling =
   | { type: "linear"; factor: number }
@@ -41,6 +77,15 @@ export type RopeScaling =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /** Phi-3.5: inv_freq / short or long factor (long once the sequence exceeds the original context) */
+      type: "longrope";
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositionEmbeddings: number;
+      /** cos and sin are multiplied by it (HF: sqrt(1 + ln(max/orig) / ln(orig)) unless given) */
+      attentionFactor: number;
     };
 
 /** Weights by HF tensor name. */
@@ -49,90 +94,7 @@ export type Weights = Map<string, HostTensor>;
 /** Additive attention bias for masked positions (finite, so a fully masked padding row stays NaN-free). */
 export const MASKED = -1e9;
 
-// ---------------------------------------------------------------------------------------------------------------
-// config.json
-
-type Json = Record<string, unknown>;
-
-function num(json: Json, key: string, file: string, fallback?: number): number {
-  const v = json[key];
-  if (v === undefined || v === null) {
-    if (fallback !== undefined) return fallback;
-    throw new Error(`${file}: missing number "${key}"`);
-  }
-  if (typeof v !== "number" || !Number.isFinite(v))
-    throw new Error(`${file}: "${key}" must be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Read a HF config.json object (LlamaForCausalLM or Phi3ForCausalLM). `file` names the source in errors. */
-export function configFromHf(json: Json, file = "config.json"): LlamaConfig {
-  const modelType = String(json.model_type ?? "llama");
-  if (modelType !== "llama" && modelType !== "phi3") {
-    throw new Error(`${file}: model_type "${modelType}" is not supported (llama, phi3)`);
-  }
-  const ropeScaling = parseRopeScaling(json.rope_scaling, file);
-  const prf = json.partial_rotary_factor;
-  if (prf !== undefined && prf !== 1 && prf !== 1.0)
-    throw new Error(`${file}: partial_rotary_factor ${prf} not supported`);
-  if (json.attention_bias === true || json.mlp_bias === true)
-    throw new Error(`${file}: attention/mlp biases not supported`);
-  const hidden = num(json, "hidden_size", file);
-  const heads = num(json, "num_attention_heads", file);
-  const cfg: LlamaConfig = {
-    vocabSize: num(json, "vocab_size", file),
-    hiddenSize: hidden,
-    intermediateSize: num(json, "intermediate_size", file),
-    numLayers: num(json, "num_hidden_layers", file),
-    numHeads: heads,
-    numKvHeads: num(json, "num_key_value_heads", file, heads),
-    headDim: num(json, "head_dim", file, hidden / heads),
-    rmsNormEps: num(json, "rms_norm_eps", file, 1e-6),
-    ropeTheta: num(json, "rope_theta", file, 10000),
-    maxPositionEmbeddings: num(json, "max_position_embeddings", file, 2048),
-    tieWordEmbeddings: json.tie_word_embeddings === true,
-  };
-  if (ropeScaling) cfg.ropeScaling = ropeScaling;
-  if (typeof json.sliding_window === "number") cfg.slidingWindow = json.sliding_window;
-  if (typeof json.bos_token_id === "number") cfg.bosTokenId = json.bos_token_id;
-  if (typeof json.eos_token_id === "number" || Array.isArray(json.eos_token_id)) {
-    cfg.eosTokenId = json.eos_token_id as number | number[];
-  }
-  if (typeof json.pad_token_id === "number") cfg.padTokenId = json.pad_token_id;
-  validateConfig(cfg, file);
-  return cfg;
-}
-
-function parseRopeScaling(raw: unknown, file: string): RopeScaling | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const r = raw as Json;
-  const type = String(r.rope_type ?? r.type ?? "");
-  const key = (k: string) => num(r, k, `${file}: rope_scaling`);
-  if (type === "linear") return { type, factor: key("factor") };
-  if (type === "llama3") {
-    return {
-      type,
-      factor: key("factor"),
-      lowFreqFactor: key("low_freq_factor"),
-      highFreqFactor: key("high_freq_factor"),
-      originalMaxPositionEmbeddings: key("original_max_position_embeddings"),
-    };
-  }
-  if (type === "default") return undefined;
-  throw new Error(`${file}: rope_scaling type "${type}" is not supported (linear, llama3)`);
-}
-
-function ropeScalingToHf(s: RopeScaling | undefined): Json | null {
-  if (!s) return null;
-  if (s.type === "linear") return { rope_type: "linear", factor: s.factor };
-  return {
-    rope_type: "llama3",
-    factor: s.factor,
-    low_freq_factor: s.lowFreqFactor,
-    high_freq_factor: s.highFreqFactor,
-    original_max_position_embeddings: s.originalMaxPositionEmbeddings,
-  };
-}
+export { configFromHf, configToHf } from "./families.ts";
 
 export function validateConfig(c: LlamaConfig, file = "config"): void {
   for (const k of [
@@ -152,35 +114,26 @@ export function validateConfig(c: LlamaConfig, file = "config"): void {
     );
   }
   if (c.headDim % 2 !== 0) throw new Error(`${file}: head_dim ${c.headDim} must be even for RoPE`);
+  if (c.layerTypes && c.layerTypes.length !== c.numLayers)
+    throw new Error(`${file}: layer_types has ${c.layerTypes.length} entries for ${c.numLayers} layers`);
+  if (c.slidingWindow !== undefined && !(Number.isInteger(c.slidingWindow) && c.slidingWindow > 0))
+    throw new Error(`${file}: sliding_window must be a positive integer, got ${c.slidingWindow}`);
+  const s = c.ropeScaling;
+  if (s?.type === "longrope") {
+    for (const [k, f] of [
+      ["short_factor", s.shortFactor],
+      ["long_factor", s.longFactor],
+    ] as const) {
+      if (f.length !== c.headDim / 2)
+        throw new Error(`${file}: rope_scaling.${k} has ${f.length} entries, need ${c.headDim / 2}`);
+    }
+  }
 }
 
-/** HF config.json for LlamaForCausalLM. */
-export function configToHf(c: LlamaConfig): Json {
-  return {
-    architectures: ["LlamaForCausalLM"],
-    model_type: "llama",
-    vocab_size: c.vocabSize,
-    hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize,
-    num_hidden_layers: c.numLayers,
-    num_attention_heads: c.numHeads,
-    num_key_value_heads: c.numKvHeads,
-    head_dim: c.headDim,
-    hidden_act: "silu",
-    rms_norm_eps: c.rmsNormEps,
-    rope_theta: c.ropeTheta,
-    rope_scaling: ropeScalingToHf(c.ropeScaling),
-    ...(c.slidingWindow !== undefined ? { sliding_window: c.slidingWindow } : {}),
-    max_position_embeddings: c.maxPositionEmbeddings,
-    tie_word_embeddings: c.tieWordEmbeddings,
-    attention_bias: false,
-    mlp_bias: false,
-    initializer_range: 0.02,
-    torch_dtype: "float32",
-    ...(c.bosTokenId !== undefined ? { bos_token_id: c.bosTokenId } : {}),
-    ...(c.eosTokenId !== undefined ? { eos_token_id: c.eosTokenId } : {}),
-    ...(c.padTokenId !== undefined ? { pad_token_id: c.padTokenId } : {}),
-  };
+/** Whether layer `l` uses sliding-window attention. */
+export function isSlidingLayer(c: LlamaConfig, l: number): boolean {
+  if (c.slidingWindow === undefined) return false;
+  return c.layerTypes ? c.layerTypes[l] === "sliding_attention" : true;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -195,10 +148,21 @@ export function paramShapes(c: LlamaConfig): Map<string, number[]> {
     const p = `model.layers.${l}`;
     m.set(`${p}.input_layernorm.weight`, [D]);
     m.set(`${p}.self_attn.q_proj.weight`, [H * hd, D]);
+    if (c.attentionBias) m.set(`${p}.self_attn.q_proj.bias`, [H * hd]);
     m.set(`${p}.self_attn.k_proj.weight`, [KV * hd, D]);
+    if (c.attentionBias) m.set(`${p}.self_attn.k_proj.bias`, [KV * hd]);
     m.set(`${p}.self_attn.v_proj.weight`, [KV * hd, D]);
+    if (c.attentionBias) m.set(`${p}.self_attn.v_proj.bias`, [KV * hd]);
     m.set(`${p}.self_attn.o_proj.weight`, [D, H * hd]);
+    if (c.qkNorm) {
+      m.set(`${p}.self_attn.q_norm.weight`, [hd]);
+      m.set(`${p}.self_attn.k_norm.weight`, [hd]);
+    }
     m.set(`${p}.post_attention_layernorm.weight`, [D]);
+    if (c.sandwichNorms) {
+      m.set(`${p}.pre_feedforward_layernorm.weight`, [D]);
+      m.set(`${p}.post_feedforward_layernorm.weight`, [D]);
+    }
     m.set(`${p}.mlp.gate_proj.weight`, [I, D]);
     m.set(`${p}.mlp.up_proj.weight`, [I, D]);
     m.set(`${p}.mlp.down_proj.weight`, [D, I]);
@@ -214,13 +178,13 @@ export function countParams(c: LlamaConfig): number {
   return n;
 }
 
-/** Seeded init like HF: normal(0, std) for matrices, ones for norms. */
+/** Seeded init like HF: normal(0, std) for matrices, ones for norms (zeros for Gemma's (1 + w) norms and biases). */
 export function initWeights(c: LlamaConfig, seed: number, std = 0.02): Weights {
   const rng = new SplitMix32(seed);
   const w: Weights = new Map();
   for (const [name, shape] of paramShapes(c)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    if (shape.length === 1) data.fill(1);
+    if (shape.length === 1) data.fill(name.endsWith(".bias") || c.normPlusOne ? 0 : 1);
     else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;
     w.set(name, { shape, data });
   }
@@ -272,13 +236,28 @@ export function phi3ToLlama(c: LlamaConfig, w: Weights): Weights {
 // ---------------------------------------------------------------------------------------------------------------
 // forward graph
 
+/** Which RoPE a layer uses: Gemma 3's sliding layers have their own base and no scaling; longrope depends on length. */
+export interface RopeVariant {
+  /** Gemma 3 sliding layer: base `ropeLocalTheta`, no rope_scaling */
+  local?: boolean;
+  /** longrope: the sequence length HF sees (max position id + 1); long factors beyond the original context */
+  seqLen?: number;
+}
+
 /** RoPE inverse frequencies [hd/2] as float32 values (HF: 1 / theta^(2i/hd), then rope_scaling). */
-export function ropeInvFreq(c: LlamaConfig): Float64Array {
+export function ropeInvFreq(c: LlamaConfig, variant: RopeVariant = {}): Float64Array {
   const hd = c.headDim;
   const inv = new Float64Array(hd / 2);
-  for (let i = 0; i < hd / 2; i++) inv[i] = Math.fround(1 / c.ropeTheta ** ((2 * i) / hd));
-  const s = c.ropeScaling;
+  const theta = variant.local && c.ropeLocalTheta !== undefined ? c.ropeLocalTheta : c.ropeTheta;
+  for (let i = 0; i < hd / 2; i++) inv[i] = Math.fround(1 / theta ** ((2 * i) / hd));
+  const s = variant.local ? undefined : c.ropeScaling;
   if (s?.type === "linear") for (let i = 0; i < inv.length; i++) inv[i] = Math.fround(inv[i] / s.factor);
+  if (s?.type === "longrope") {
+    const ext = (variant.seqLen ?? 0) > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;
+    for (let i = 0; i < inv.length; i++) {
+      inv[i] = Math.fround(1 / Math.fround(Math.fround(ext[i]) * Math.fround(theta ** ((2 * i) / hd))));
+    }
+  }
   if (s?.type === "llama3") {
     const lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
     const highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
@@ -299,28 +278,35 @@ export function ropeInvFreq(c: LlamaConfig): Float64Array {
   return inv;
 }
 
-/** Refuse sequences that need a sliding-window attention we do not implement. */
-export function checkSequenceLength(c: LlamaConfig, length: number): void {
-  if (c.slidingWindow !== undefined && length > c.slidingWindow) {
-    throw new Error(
-      `sequence length ${length} exceeds sliding_window ${c.slidingWindow} (only full attention is implemented)`,
-    );
-  }
+/** The factor HF multiplies cos and sin by (longrope's attention factor; 1 otherwise). */
+export function ropeAttentionFactor(c: LlamaConfig, variant: RopeVariant = {}): number {
+  return !variant.local && c.ropeScaling?.type === "longrope" ? Math.fround(c.ropeScaling.attentionFactor) : 1;
 }
 
+/** @deprecated sliding windows are implemented now; kept so older callers still compile. Accepts every length. */
+export function checkSequenceLength(_c: LlamaConfig, _length: number): void {}
+
 /** RoPE tables for positions 0..T-1, HF layout: cos/sin of cat(freqs, freqs), each [T, hd]. */
-export function ropeTables(c: LlamaConfig, positions: ArrayLike<number>): { cos: Float32Array; sin: Float32Array } {
+export function ropeTables(
+  c: LlamaConfig,
+  positions: ArrayLike<number>,
+  variant: RopeVariant = {},
+): { cos: Float32Array; sin: Float32Array } {
   const hd = c.headDim;
   const half = hd / 2;
   const T = positions.length;
-  const invFreq = ropeInvFreq(c);
+  let maxPos = 0;
+  for (let t = 0; t < T; t++) maxPos = Math.max(maxPos, positions[t]);
+  const v = { seqLen: maxPos + 1, ...variant };
+  const invFreq = ropeInvFreq(c, v);
+  const af = ropeAttentionFactor(c, v);
   const cos = new Float32Array(T * hd);
   const sin = new Float32Array(T * hd);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
       const a = Math.fround(positions[t] * invFreq[i]);
-      const cv = Math.cos(a);
-      const sv = Math.sin(a);
+      const cv = Math.fround(Math.cos(a)) * af;
+      const sv = Math.fround(Math.sin(a)) * af;
       cos[t * hd + i] = cv;
       cos[t * hd + half + i] = cv;
       sin[t * hd + i] = sv;
@@ -328,6 +314,24 @@ export function ropeTables(c: LlamaConfig, positions: ArrayLike<number>): { cos:
     }
   }
   return { cos, sin };
+}
+
+/** cap * tanh(x / cap) (Gemma's soft-capping). */
+function softcap(x: Sym, cap: number): Sym {
+  return x.div(cap).tanh().mul(cap);
+}
+
+/** gelu_pytorch_tanh: 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). */
+function geluTanh(x: Sym): Sym {
+  const k = Math.sqrt(2 / Math.PI);
+  return x.mul(
+    x
+      .square()
+      .mul(0.044715 * 2 * k)
+      .add(2 * k)
+      .mul(x)
+      .sigmoid(),
+  );
 }
 
 /** x*cos + rotate_half(x)*sin, rotate_half(x) = cat(-x2, x1); x [B,heads,T,hd], cos/sin [T,hd]. */
@@ -374,49 +378,77 @@ export function buildForward(
 ): ForwardGraph {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = c;
   const R = H / KV;
-  checkSequenceLength(c, T);
   const params = new Map<string, Sym>();
   for (const [name, shape] of paramShapes(c)) params.set(name, b.param(name, shape));
   const P = (name: string) => params.get(name)!;
-  const lin = (module: string, x: Sym) => hook(module, x, P(`${module}.weight`));
+  const lin = (module: string, x: Sym) => {
+    const y = hook(module, x, P(`${module}.weight`));
+    return params.has(`${module}.bias`) ? y.add(P(`${module}.bias`)) : y;
+  };
+  const norm = (x: Sym, name: string) => rmsNorm(x, c.normPlusOne ? P(name).add(1) : P(name), c.rmsNormEps);
 
   const inputIds = b.input("input_ids", [B, T], "i32");
   const keyPaddingBias = b.input("key_padding_bias", [B, 1, 1, 1, T]);
   const causal = b.constant(causalBias(T), [T, T]); // 0 on and below the diagonal, MASKED above
+  const sliding =
+    c.slidingWindow !== undefined && c.slidingWindow < T ? b.constant(causalBias(T, c.slidingWindow), [T, T]) : causal;
   const positions = Array.from({ length: T }, (_, i) => i);
-  const tables = ropeTables(c, positions);
-  const cos = b.constant(tables.cos, [T, hd]);
-  const sin = b.constant(tables.sin, [T, hd]);
-  const scale = 1 / Math.sqrt(hd);
+  const ropeConsts = (local: boolean) => {
+    const tables = ropeTables(c, positions, { local });
+    return { cos: b.constant(tables.cos, [T, hd]), sin: b.constant(tables.sin, [T, hd]) };
+  };
+  const globalRope = ropeConsts(false);
+  const localRope = c.ropeLocalTheta !== undefined ? ropeConsts(true) : globalRope;
+  const scale = 1 / Math.sqrt(c.queryPreAttnScalar ?? hd);
 
   const table = P("model.embed_tokens.weight"); // [V,D]
   let x = embed ? embed(table, inputIds) : table.gather(inputIds); // [B,T,D]
+  if (c.embedScale) x = x.mul(Math.fround(Math.sqrt(c.hiddenSize)));
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`;
-    const h = rmsNorm(x, P(`${p}.input_layernorm.weight`), c.rmsNormEps);
-    const q = lin(`${p}.self_attn.q_proj`, h).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]); // [B,H,T,hd]
-    const k = lin(`${p}.self_attn.k_proj`, h).reshape([B, T, KV, hd]).transpose([0, 2, 1, 3]); // [B,KV,T,hd]
-    const v = lin(`${p}.self_attn.v_proj`, h).reshape([B, T, KV, hd]).transpose([0, 2, 1, 3]); // [B,KV,T,hd]
+    const slidingLayer = isSlidingLayer(c, l);
+    const { cos, sin } = slidingLayer ? localRope : globalRope;
+    const h = norm(x, `${p}.input_layernorm.weight`);
+    // [B,T,n*hd] -> [B,n,T,hd], Qwen3 / Gemma 3 normalizing each head first
+    const heads = (y: Sym, n: number, normName?: string) => {
+      const t = y.reshape([B, T, n, hd]); // [B,T,n,hd]
+      return (c.qkNorm && normName ? norm(t, normName) : t).transpose([0, 2, 1, 3]);
+    };
+    const q = heads(lin(`${p}.self_attn.q_proj`, h), H, `${p}.self_attn.q_norm.weight`); // [B,H,T,hd]
+    const k = heads(lin(`${p}.self_attn.k_proj`, h), KV, `${p}.self_attn.k_norm.weight`); // [B,KV,T,hd]
+    const v = heads(lin(`${p}.self_attn.v_proj`, h), KV); // [B,KV,T,hd]
     // GQA without copying k/v: query head h uses kv head floor(h / R), so group the R query heads of each kv head.
     const qg = rope(q, cos, sin).reshape([B, KV, R * T, hd]); // [B,KV,R*T,hd]
     const kr = rope(k, cos, sin); // [B,KV,T,hd]
-    const scores = qg.matmul(kr.t()).mul(scale).reshape([B, KV, R, T, T]).add(causal).add(keyPaddingBias); // [B,KV,R,T,T]
+    let scores = qg.matmul(kr.t()).mul(scale); // [B,KV,R*T,T]
+    if (c.attnLogitSoftcap !== undefined) scores = softcap(scores, c.attnLogitSoftcap);
+    scores = scores
+      .reshape([B, KV, R, T, T])
+      .add(slidingLayer ? sliding : causal)
+      .add(keyPaddingBias); // [B,KV,R,T,T]
     const probs = scores.softmax().reshape([B, KV, R * T, T]);
     const attn = probs
       .matmul(v) // [B,KV,R*T,hd]
       .reshape([B, H, T, hd])
       .transpose([0, 2, 1, 3]) // [B,T,H,hd]
       .reshape([B, T, H * hd]);
-    x = x.add(lin(`${p}.self_attn.o_proj`, attn));
-    const h2 = rmsNorm(x, P(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-    const gated = lin(`${p}.mlp.gate_proj`, h2)
-      .silu()
-      .mul(lin(`${p}.mlp.up_proj`, h2)); // [B,T,I]
-    x = x.add(lin(`${p}.mlp.down_proj`, gated));
+    let o = lin(`${p}.self_attn.o_proj`, attn); // [B,T,D]
+    if (c.sandwichNorms) o = norm(o, `${p}.post_attention_layernorm.weight`);
+    x = x.add(o);
+    const h2 = norm(
+      x,
+      c.sandwichNorms ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`,
+    );
+    const g = lin(`${p}.mlp.gate_proj`, h2); // [B,T,I]
+    const gated = (c.hiddenAct === "gelu_pytorch_tanh" ? geluTanh(g) : g.silu()).mul(lin(`${p}.mlp.up_proj`, h2));
+    let m = lin(`${p}.mlp.down_proj`, gated); // [B,T,D]
+    if (c.sandwichNorms) m = norm(m, `${p}.post_feedforward_layernorm.weight`);
+    x = x.add(m);
   }
-  x = rmsNorm(x, P("model.norm.weight"), c.rmsNormEps);
+  x = norm(x, "model.norm.weight");
   const head = c.tieWordEmbeddings ? P("model.embed_tokens.weight") : P("lm_head.weight");
-  const logits = c.tieWordEmbeddings ? linear(x, head) : hook("lm_head", x, head); // [B,T,V]
+  let logits = c.tieWordEmbeddings ? linear(x, head) : hook("lm_head", x, head); // [B,T,V]
+  if (c.finalLogitSoftcap !== undefined) logits = softcap(logits, c.finalLogitSoftcap);
   return { inputIds, keyPaddingBias, logits, params };
 }
 
@@ -448,10 +480,10 @@ export function buildLoss(c: LlamaConfig, b: GraphBuilder, B: number, T: number,
 // ---------------------------------------------------------------------------------------------------------------
 // host-side batch tensors
 
-/** [T,T]: 0 where key j <= query i, MASKED above the diagonal. */
-export function causalBias(T: number): Float32Array {
+/** [T,T]: 0 where key j <= query i (and i - j < window, when given), MASKED elsewhere. */
+export function causalBias(T: number, window = Number.POSITIVE_INFINITY): Float32Array {
   const data = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = MASKED;
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) if (j > i || i - j >= window) data[i * T + j] = MASKED;
   return data;
 }
 

@@ -31,7 +31,10 @@ export interface LoadedModel {
   architecture: string;
 }
 
-/** Load an HF checkpoint directory (LlamaForCausalLM or Phi3ForCausalLM). */
+/**
+ * Load an HF checkpoint directory of a supported family (families.ts): Llama, Mistral, Qwen2, Qwen3, Gemma 2,
+ * Gemma 3 (text-only, or the language model of Gemma3ForConditionalGeneration), Phi-3.
+ */
 export function loadModel(dir: string): LoadedModel {
   const cfgPath = join(dir, "config.json");
   let json: Record<string, unknown>;
@@ -44,13 +47,51 @@ export function loadModel(dir: string): LoadedModel {
   const architecture = Array.isArray(json.architectures) ? String(json.architectures[0]) : "LlamaForCausalLM";
   let weights: Weights = loadSafetensors(dir);
   if (architecture === "Phi3ForCausalLM" || json.model_type === "phi3") weights = phi3ToLlama(config, weights);
+  if (json.model_type === "gemma3" && json.text_config) weights = gemma3LanguageModel(weights);
   // tied checkpoints sometimes still store lm_head.weight: drop it (it equals the embedding)
   if (config.tieWordEmbeddings) weights.delete("lm_head.weight");
   checkWeights(config, weights, dir);
   return { config, weights, architecture };
 }
 
-/** Save as a LlamaForCausalLM directory: config.json + model.safetensors (or shards). */
+/**
+ * Gemma3ForConditionalGeneration -> its language model: "language_model.model.*" (transformers < 4.52) or
+ * "model.language_model.*" become "model.*", "language_model.lm_head.*" "lm_head.*"; vision tower and projector go.
+ */
+function gemma3LanguageModel(w: Weights): Weights {
+  const out: Weights = new Map();
+  for (const [name, t] of w) {
+    const m = /^(?:language_model\.model\.|model\.language_model\.)(.+)$/.exec(name);
+    if (m) out.set(`model.${m[1]}`, t);
+    else if (name.startsWith("language_model.lm_head.")) out.set(name.slice("language_model.".length), t);
+    else if (name === "lm_head.weight") out.set(name, t);
+  }
+  return out;
+}
+
+/** Llama layout -> Phi3ForCausalLM's fused qkv_proj [(H+2KV)hd, D] and gate_up_proj [2I, D]. */
+function llamaToPhi3(c: LlamaConfig, w: Weights): Weights {
+  const out: Weights = new Map(w);
+  const cat = (names: string[]): HostTensor => {
+    const parts = names.map((n) => w.get(n)!);
+    const data = new Float32Array(parts.reduce((a, t) => a + t.data.length, 0));
+    let o = 0;
+    for (const t of parts) {
+      data.set(t.data, o);
+      o += t.data.length;
+    }
+    for (const n of names) out.delete(n);
+    return { shape: [parts.reduce((a, t) => a + t.shape[0], 0), parts[0].shape[1]], data };
+  };
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    out.set(`${p}.self_attn.qkv_proj.weight`, cat(["q", "k", "v"].map((x) => `${p}.self_attn.${x}_proj.weight`)));
+    out.set(`${p}.mlp.gate_up_proj.weight`, cat([`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]));
+  }
+  return out;
+}
+
+/** Save as an HF directory of the config's family: config.json + model.safetensors (or shards); Phi-3 fused. */
 export function saveModel(
   dir: string,
   config: LlamaConfig,
@@ -58,7 +99,7 @@ export function saveModel(
   opts: { dtype?: "F32" | "F16"; maxShardBytes?: number } = {},
 ): void {
   checkWeights(config, weights, "saveModel");
-  saveSafetensors(dir, weights, opts);
+  saveSafetensors(dir, config.modelType === "phi3" ? llamaToPhi3(config, weights) : weights, opts);
   writeFileSync(
     join(dir, "config.json"),
     `${JSON.stringify({ ...configToHf(config), torch_dtype: opts.dtype === "F16" ? "float16" : "float32" }, null, 2)}\n`,

@@ -32,6 +32,7 @@ const cases: Case[] = [
   { name: "log", params: { a: [3, 2] }, positive: ["a"], f: ({ a }) => a.log() },
   { name: "sqrt", params: { a: [6] }, positive: ["a"], f: ({ a }) => a.sqrt() },
   { name: "sigmoid", params: { a: [6] }, f: ({ a }) => a.sigmoid() },
+  { name: "tanh", params: { a: [6] }, f: ({ a }) => a.tanh() },
   { name: "silu", params: { a: [2, 5] }, f: ({ a }) => a.silu() },
   { name: "logSigmoid", params: { a: [2, 5] }, f: ({ a }) => a.mul(3).logSigmoid() },
   { name: "matmul 2d", params: { a: [3, 4], b: [4, 5] }, f: ({ a, b }) => a.matmul(b) },

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SplitMix32 } from "../domain/random.ts";
+import { TINY_FAMILIES as FAMILIES } from "./family-fixtures.ts";
 import type { HostTensor } from "./ir.ts";
 import { configToHf, initWeights, type LlamaConfig, phi3ToLlama, type Weights } from "./llama.ts";
 import { LlamaRunner, loadModel, saveModel } from "./model.ts";
@@ -121,10 +122,15 @@ interface Figures {
   worstAfter: number;
   /** per-parameter max abs gradient error against torch float64: ours / torch float32 (worst parameter) */
   gradAccuracyRatio: number;
+  /** worst parameter distance to torch's float64 AdamW x3 trajectory: ours / torch float32's */
+  afterAccuracyRatio: number;
+  afterErrOurs: number;
+  afterErrTorch: number;
 }
 
-async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): Promise<Figures> {
-  const cfg = cfgOf(kind === "llama-tied");
+async function runCase(kind: string): Promise<Figures> {
+  const family = FAMILIES[kind];
+  const cfg = family ? structuredClone(family) : cfgOf(kind === "llama-tied");
   if (kind === "llama3-rope") {
     // T = 17 > original context 16: the three frequency regimes of Llama 3.1 scaling are all exercised (hd 8)
     cfg.ropeScaling = {
@@ -136,6 +142,11 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
     };
   }
   const init = initWeights(cfg, 1234, 0.15);
+  if (family) {
+    const rng = new SplitMix32(99);
+    for (const t of init.values())
+      if (t.shape.length === 1) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.1 * rng.normal();
+  }
   const dir = tmp();
   if (kind === "phi3") {
     saveSafetensors(dir, fuseToPhi3(cfg, init), { maxShardBytes: 40_000 });
@@ -174,6 +185,8 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
   };
   // the checkpoint we load must be the one PyTorch saw
   const loaded = loadModel(dir);
+  // config.json round trip: what we read back is the family config we wrote
+  if (family) expect(loaded.config).toEqual(cfg);
   const weights = loaded.weights;
   const runner = new LlamaRunner(cfg);
   const logits = await runner.logits(weights, B, T, bt.inputIds, bt.attentionMask);
@@ -185,8 +198,9 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
     if (n.startsWith("grad.")) refGrads.set(n.slice(5), t);
     if (n.startsWith("after.")) refAfter.set(n.slice(6), t);
   }
-  const refG = kind === "phi3" ? phi3ToLlama(cfg, refGrads) : refGrads;
-  const refA = kind === "phi3" ? phi3ToLlama(cfg, refAfter) : refAfter;
+  const fused = kind === "phi3" || cfg.modelType === "phi3";
+  const refG = fused ? phi3ToLlama(cfg, refGrads) : refGrads;
+  const refA = fused ? phi3ToLlama(cfg, refAfter) : refAfter;
   // ground truth: the same reference in float64; our float32 gradients must be as accurate as torch's float32 ones
   const out64 = join(tmp(), "out64.safetensors");
   const job64 = join(tmp(), "job64.json");
@@ -199,21 +213,27 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
       input_ids: bt.inputIds,
       attention_mask: bt.attentionMask,
       labels: bt.labels,
-      adamw: { ...ADAMW, steps: 0 },
+      adamw: ADAMW,
       out: out64,
       dtype: "float64",
     }),
   );
   execFileSync(PY, [REF, job64], { stdio: ["ignore", "pipe", "inherit"] });
   const g64raw = new Map<string, HostTensor>();
-  for (const [n, t] of readSafetensorsFile(out64).tensors) if (n.startsWith("grad.")) g64raw.set(n.slice(5), t);
-  const g64 = kind === "phi3" ? phi3ToLlama(cfg, g64raw) : g64raw;
+  const a64raw = new Map<string, HostTensor>();
+  for (const [n, t] of readSafetensorsFile(out64).tensors) {
+    if (n.startsWith("grad.")) g64raw.set(n.slice(5), t);
+    if (n.startsWith("after.")) a64raw.set(n.slice(6), t);
+  }
+  const g64 = fused ? phi3ToLlama(cfg, g64raw) : g64raw;
+  const a64 = fused ? phi3ToLlama(cfg, a64raw) : a64raw;
   let gradAccuracyRatio = 0;
   for (const [n, g] of step.grads) {
     const truth = g64.get(n)!.data;
     const ours = maxAbsDiff(g, truth);
     const torch32 = maxAbsDiff(refG.get(n)!.data, truth);
     gradAccuracyRatio = Math.max(gradAccuracyRatio, ours / (torch32 + 1e-12));
+    if (process.env.NN_PARITY_DEBUG) console.log(`grad accuracy ${n}: ours ${ours} torch32 ${torch32}`);
   }
   let worstGrad = { name: "", rel: 0 };
   expect(step.grads.size).toBe(refG.size);
@@ -237,7 +257,13 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
     opt.update(weights, r.grads);
   }
   let worstAfter = 0;
+  // worst distance to torch's float64 AdamW trajectory, ours and torch float32's
+  let afterErrOurs = 0;
+  let afterErrTorch = 0;
   for (const [n, t] of weights) {
+    const truth = a64.get(n)!.data;
+    afterErrOurs = Math.max(afterErrOurs, maxAbsDiff(t.data, truth));
+    afterErrTorch = Math.max(afterErrTorch, maxAbsDiff(refA.get(n)!.data, truth));
     const d = maxAbsDiff(t.data, refA.get(n)!.data);
     if (d > worstAfter && process.env.NN_PARITY_DEBUG) {
       const r = refA.get(n)!.data;
@@ -264,6 +290,9 @@ async function runCase(kind: "llama" | "llama-tied" | "phi3" | "llama3-rope"): P
     worstGrad,
     worstAfter,
     gradAccuracyRatio,
+    afterAccuracyRatio: afterErrOurs / afterErrTorch,
+    afterErrOurs,
+    afterErrTorch,
   };
 }
 
@@ -303,7 +332,7 @@ describe("AdamW alone vs torch.optim.AdamW (same gradients, lr 1e-3)", () => {
 });
 
 describe("parity with PyTorch (independent reference, torch autograd, torch.optim.AdamW)", () => {
-  for (const kind of ["llama", "llama-tied", "phi3", "llama3-rope"] as const) {
+  for (const kind of ["llama", "llama-tied", "phi3", "llama3-rope", ...Object.keys(FAMILIES)]) {
     it(`${kind}: logits < 1e-4, gradients rel < 1e-3, AdamW x3 < 1e-5`, async () => {
       const f = await runCase(kind);
       console.log(`[parity ${kind}] ${JSON.stringify(f)}`);
@@ -311,7 +340,9 @@ describe("parity with PyTorch (independent reference, torch autograd, torch.opti
       expect(f.loss).toBeLessThan(1e-5);
       expect(f.seq).toBeLessThan(1e-4);
       expect(f.worstGrad.rel, f.worstGrad.name).toBeLessThan(1e-3);
-      expect(f.worstAfter).toBeLessThan(1e-5);
+      // AdamW x3 within 1e-5 of torch float32; where Adam amplifies float32 round-off of near-zero gradients past that
+      // (see ADAMW above), our parameters must be as close to torch's float64 trajectory as torch float32's are (2x)
+      if (f.worstAfter >= 1e-5) expect(f.afterAccuracyRatio).toBeLessThan(2);
       // every parameter's float32 gradient error (vs float64 torch) is within 2x of torch float32's own error
       expect(f.gradAccuracyRatio).toBeLessThan(2);
     });

@@ -125,6 +125,9 @@ export class Sym {
   sigmoid(): Sym {
     return this.un("sigmoid");
   }
+  tanh(): Sym {
+    return this.un("tanh");
+  }
   matmul(o: Sym): Sym {
     return this.b.op({ kind: "matmul" }, [this, o]);
   }

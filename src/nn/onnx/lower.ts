@@ -306,6 +306,8 @@ function lowerNode(
       return b.node("Sqrt", ins, [], out);
     case "sigmoid":
       return b.node("Sigmoid", ins, [], out);
+    case "tanh":
+      return b.node("Tanh", ins, [], out);
     case "matmul":
       return b.node("MatMul", ins, [], out);
     case "reshape":

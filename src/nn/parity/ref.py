@@ -1,8 +1,11 @@
 """Independent PyTorch reference for the nn parity tests (run with Debian /usr/bin/python3 + python3-torch).
 
-It shares no code with the TypeScript engine: its own safetensors reader/writer, a plain Llama / Phi-3 forward
-written from the Hugging Face modeling semantics (fused qkv_proj / gate_up_proj used as stored for Phi-3), torch
-autograd for gradients and torch.optim.AdamW + clip_grad_norm_ for the optimizer steps.
+It shares no code with the TypeScript engine: its own safetensors reader/writer, a plain decoder forward written
+from the Hugging Face modeling semantics of Llama (3.2 rope scaling, tied), Mistral and Phi-3 (sliding window; fused
+qkv_proj / gate_up_proj used as stored; longrope), Qwen2 (q/k/v bias), Qwen3 (q/k norm) and Gemma 2 / 3 ((1 + w)
+norms, sqrt(D) embedding scale, gelu-tanh, sandwich norms, query_pre_attn_scalar, soft-capping, alternating sliding
+layers, Gemma 3's local RoPE base), torch autograd for gradients and torch.optim.AdamW + clip_grad_norm_ for the
+optimizer steps.
 
 usage: ref.py JOB.json   (see parity.parity.test.ts for the job fields); writes job["out"] as F32 safetensors.
 """
@@ -78,8 +81,9 @@ def write_st(path, tensors, dtype="F32"):
             f.write(b)
 
 
-def rms(x, w, eps):
-    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+def rms(x, w, eps, plus_one=False):
+    # Gemma's RMSNorm: computed in float32, scaled by (1 + weight)
+    return (1.0 + w if plus_one else w) * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
 def rotate_half(x):
@@ -87,18 +91,58 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def forward(W, cfg, ids, mask):
-    phi3 = cfg.get("model_type") == "phi3"
-    B, T = ids.shape
-    D = cfg["hidden_size"]
-    H = cfg["num_attention_heads"]
-    KV = cfg.get("num_key_value_heads", H)
-    hd = cfg.get("head_dim", D // H)
-    I = cfg["intermediate_size"]
-    eps = cfg["rms_norm_eps"]
-    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
-    rs = cfg.get("rope_scaling")
-    if rs and rs.get("rope_type", rs.get("type")) == "llama3":
+def gelu_tanh(x):
+    # torch.nn.functional.gelu(x, approximate="tanh") (gelu_pytorch_tanh)
+    return torch.nn.functional.gelu(x, approximate="tanh")
+
+
+def family(cfg):
+    """The per-family switches, read from config.json the way transformers' modeling_*.py do."""
+    mt = cfg.get("model_type", "llama")
+    if mt == "gemma3" and "text_config" in cfg:
+        cfg = dict(cfg["text_config"], model_type="gemma3_text")
+        mt = "gemma3_text"
+    gemma = mt in ("gemma2", "gemma3_text")
+    L = cfg["num_hidden_layers"]
+    window = cfg.get("sliding_window")
+    if gemma:
+        if cfg.get("layer_types"):
+            types = cfg["layer_types"]
+        elif mt == "gemma2":
+            types = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(L)]
+        else:
+            p = cfg.get("sliding_window_pattern", 6)
+            types = ["sliding_attention" if (i + 1) % p else "full_attention" for i in range(L)]
+    elif mt in ("qwen2", "qwen3"):
+        if not cfg.get("use_sliding_window"):
+            window = None
+        types = ["sliding_attention" if window is not None and i >= cfg.get("max_window_layers", L) else "full_attention"
+                 for i in range(L)]
+    elif mt in ("mistral", "phi3"):
+        types = ["sliding_attention" if window else "full_attention"] * L
+    else:
+        window = None
+        types = ["full_attention"] * L
+    return cfg, {
+        "type": mt,
+        "gemma": gemma,
+        "phi3": mt == "phi3",
+        "qkv_bias": mt == "qwen2",
+        "qk_norm": mt in ("qwen3", "gemma3_text"),
+        "window": window,
+        "types": types,
+        "tie": cfg.get("tie_word_embeddings", gemma),
+    }
+
+
+def inv_freq_of(cfg, hd, T, local=False):
+    """inv_freq and the cos/sin multiplier (modeling_rope_utils: default, linear, llama3, longrope)."""
+    base = cfg.get("rope_local_base_freq", 10000.0) if local else cfg.get("rope_theta", 10000.0)
+    inv = 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    rs = None if local else cfg.get("rope_scaling")
+    kind = rs and rs.get("rope_type", rs.get("type"))
+    scale = 1.0
+    if kind == "llama3":
         # transformers' _compute_llama3_parameters
         factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
         old = rs["original_max_position_embeddings"]
@@ -108,45 +152,102 @@ def forward(W, cfg, ids, mask):
         smoothed = (1 - smooth) * scaled / factor + smooth * scaled
         medium = ~(wavelen < old / hi) & ~(wavelen > old / lo)
         inv = torch.where(medium, smoothed, scaled)
-    elif rs and rs.get("rope_type", rs.get("type")) == "linear":
+    elif kind == "linear":
         inv = inv / rs["factor"]
+    elif kind in ("longrope", "su"):
+        # _compute_longrope_parameters + the dynamic update: long factors once max(position_ids) + 1 > original
+        orig = cfg.get("original_max_position_embeddings", rs.get("original_max_position_embeddings"))
+        factor = cfg["max_position_embeddings"] / orig
+        scale = rs.get("attention_factor") or (1.0 if factor <= 1 else math.sqrt(1 + math.log(factor) / math.log(orig)))
+        ext = torch.tensor(rs["long_factor"] if T > orig else rs["short_factor"], dtype=torch.float32)
+        inv = 1.0 / (ext * base ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
     freqs = torch.outer(torch.arange(T, dtype=torch.float32), inv)
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
-    allowed = torch.tril(torch.ones(T, T, dtype=torch.bool))[None, None] & mask.bool()[:, None, None, :]
+    return emb.cos() * scale, emb.sin() * scale
+
+
+def softcap(x, cap):
+    return torch.tanh(x / cap) * cap
+
+
+def forward(W, cfg, ids, mask):
+    cfg, F = family(cfg)
+    B, T = ids.shape
+    D = cfg["hidden_size"]
+    H = cfg["num_attention_heads"]
+    KV = cfg.get("num_key_value_heads", H)
+    hd = cfg.get("head_dim", D // H)
+    eps = cfg["rms_norm_eps"]
+    g1 = F["gemma"]
+    cos, sin = inv_freq_of(cfg, hd, T)
+    cos_l, sin_l = inv_freq_of(cfg, hd, T, local=F["type"] == "gemma3_text")
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))[None, None] & mask.bool()[:, None, None, :]
+    if F["window"] is not None:
+        qi = torch.arange(T)[:, None]
+        kj = torch.arange(T)[None, :]
+        swa = causal & ((qi - kj) < F["window"])[None, None]
+    scaling = cfg.get("query_pre_attn_scalar", hd) ** -0.5 if g1 else None
     x = W["model.embed_tokens.weight"][ids]
+    if g1:
+        x = x * torch.tensor(D ** 0.5, dtype=x.dtype)
     for l in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{l}"
-        h = rms(x, W[f"{p}.input_layernorm.weight"], eps)
-        if phi3:
+        sliding = F["types"][l] == "sliding_attention"
+        h = rms(x, W[f"{p}.input_layernorm.weight"], eps, g1)
+        if F["phi3"]:
             qkv = h @ W[f"{p}.self_attn.qkv_proj.weight"].T
             q, k, v = qkv[..., : H * hd], qkv[..., H * hd : (H + KV) * hd], qkv[..., (H + KV) * hd :]
         else:
             q = h @ W[f"{p}.self_attn.q_proj.weight"].T
             k = h @ W[f"{p}.self_attn.k_proj.weight"].T
             v = h @ W[f"{p}.self_attn.v_proj.weight"].T
-        q = q.view(B, T, H, hd).transpose(1, 2)
-        k = k.view(B, T, KV, hd).transpose(1, 2)
+            if F["qkv_bias"]:
+                q = q + W[f"{p}.self_attn.q_proj.bias"]
+                k = k + W[f"{p}.self_attn.k_proj.bias"]
+                v = v + W[f"{p}.self_attn.v_proj.bias"]
+        q = q.view(B, T, H, hd)
+        k = k.view(B, T, KV, hd)
+        if F["qk_norm"]:
+            q = rms(q, W[f"{p}.self_attn.q_norm.weight"], eps, g1)
+            k = rms(k, W[f"{p}.self_attn.k_norm.weight"], eps, g1)
+        q = q.transpose(1, 2)
+        k = k.transpose(1, 2)
         v = v.view(B, T, KV, hd).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        c, s_ = (cos_l, sin_l) if sliding else (cos, sin)
+        q = q * c + rotate_half(q) * s_
+        k = k * c + rotate_half(k) * s_
         k = k.repeat_interleave(H // KV, dim=1)
         v = v.repeat_interleave(H // KV, dim=1)
-        s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-        s = s.masked_fill(~allowed, float("-inf"))
+        s = (q @ k.transpose(-1, -2)) * scaling if g1 else (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+        if g1 and cfg.get("attn_logit_softcapping") is not None:
+            s = softcap(s, cfg["attn_logit_softcapping"])
+        s = s.masked_fill(~(swa if sliding else causal), torch.finfo(s.dtype).min)
         o = torch.softmax(s, dim=-1) @ v
         o = o.transpose(1, 2).reshape(B, T, H * hd)
-        x = x + o @ W[f"{p}.self_attn.o_proj.weight"].T
-        h = rms(x, W[f"{p}.post_attention_layernorm.weight"], eps)
-        if phi3:
+        o = o @ W[f"{p}.self_attn.o_proj.weight"].T
+        if g1:
+            o = rms(o, W[f"{p}.post_attention_layernorm.weight"], eps, True)
+            x = x + o
+            h = rms(x, W[f"{p}.pre_feedforward_layernorm.weight"], eps, True)
+        else:
+            x = x + o
+            h = rms(x, W[f"{p}.post_attention_layernorm.weight"], eps)
+        if F["phi3"]:
             g, u = (h @ W[f"{p}.mlp.gate_up_proj.weight"].T).chunk(2, dim=-1)
         else:
             g = h @ W[f"{p}.mlp.gate_proj.weight"].T
             u = h @ W[f"{p}.mlp.up_proj.weight"].T
-        x = x + (torch.nn.functional.silu(g) * u) @ W[f"{p}.mlp.down_proj.weight"].T
-    x = rms(x, W["model.norm.weight"], eps)
-    head = W["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else W["lm_head.weight"]
-    return x @ head.T
+        act = gelu_tanh(g) if g1 else torch.nn.functional.silu(g)
+        m = (act * u) @ W[f"{p}.mlp.down_proj.weight"].T
+        if g1:
+            m = rms(m, W[f"{p}.post_feedforward_layernorm.weight"], eps, True)
+        x = x + m
+    x = rms(x, W["model.norm.weight"], eps, g1)
+    head = W["model.embed_tokens.weight"] if F["tie"] else W["lm_head.weight"]
+    logits = x @ head.T
+    if g1 and cfg.get("final_logit_softcapping") is not None:
+        logits = softcap(logits, cfg["final_logit_softcapping"])
+    return logits
 
 
 def loss_fn(logits, labels):
@@ -189,7 +290,7 @@ def main():
     with open(os.path.join(d, "config.json")) as f:
         cfg = json.load(f)
     W = read_checkpoint(d)
-    if cfg.get("tie_word_embeddings"):
+    if family(cfg)[1]["tie"]:
         W.pop("lm_head.weight", None)
     B, T = job["B"], job["T"]
     ids = torch.tensor(job["input_ids"], dtype=torch.long).view(B, T)

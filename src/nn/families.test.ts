@@ -1,0 +1,370 @@
+/**
+ * Model families (families.ts + the options of llama.ts): the real config.json of each family's small checkpoint
+ * reads to the right options; every tiny family model round-trips through saveModel / loadModel; the KV-cache decoder
+ * (generate.ts) gives the graph's logits at every position, past the sliding window; LoRA and full training steps
+ * lower the loss on every family. Numerical parity with PyTorch is in parity.parity.test.ts.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { SplitMix32 } from "../domain/random.ts";
+import { DEFAULT_LORA, initLora, loraHook } from "../train/lora.ts";
+import { TINY_FAMILIES } from "./family-fixtures.ts";
+import { generate, KvDecoder } from "./generate.ts";
+import { configFromHf, configToHf, initWeights, type LlamaConfig, type Weights } from "./llama.ts";
+import { LlamaRunner, loadModel, saveModel } from "./model.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The config.json of each family's small public checkpoint (as published on the Hugging Face Hub). */
+const REAL: Record<string, Record<string, unknown>> = {
+  "Llama-3.2-1B": {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    head_dim: 64,
+    hidden_size: 2048,
+    intermediate_size: 8192,
+    max_position_embeddings: 131072,
+    num_attention_heads: 32,
+    num_hidden_layers: 16,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-5,
+    rope_scaling: {
+      factor: 32.0,
+      high_freq_factor: 4.0,
+      low_freq_factor: 1.0,
+      original_max_position_embeddings: 8192,
+      rope_type: "llama3",
+    },
+    rope_theta: 500000.0,
+    tie_word_embeddings: true,
+    vocab_size: 128256,
+    attention_bias: false,
+    mlp_bias: false,
+  },
+  "SmolLM2-135M": {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    hidden_size: 576,
+    intermediate_size: 1536,
+    max_position_embeddings: 8192,
+    num_attention_heads: 9,
+    num_hidden_layers: 30,
+    num_key_value_heads: 3,
+    rms_norm_eps: 1e-5,
+    rope_theta: 100000,
+    tie_word_embeddings: true,
+    vocab_size: 49152,
+  },
+  "Mistral-7B-v0.1": {
+    architectures: ["MistralForCausalLM"],
+    model_type: "mistral",
+    hidden_size: 4096,
+    intermediate_size: 14336,
+    max_position_embeddings: 32768,
+    num_attention_heads: 32,
+    num_hidden_layers: 32,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000.0,
+    sliding_window: 4096,
+    tie_word_embeddings: false,
+    vocab_size: 32000,
+  },
+  "Qwen2.5-0.5B": {
+    architectures: ["Qwen2ForCausalLM"],
+    model_type: "qwen2",
+    hidden_size: 896,
+    intermediate_size: 4864,
+    max_position_embeddings: 32768,
+    max_window_layers: 21,
+    num_attention_heads: 14,
+    num_hidden_layers: 24,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000.0,
+    sliding_window: 32768,
+    tie_word_embeddings: true,
+    use_sliding_window: false,
+    vocab_size: 151936,
+  },
+  "Qwen3-0.6B": {
+    architectures: ["Qwen3ForCausalLM"],
+    model_type: "qwen3",
+    attention_bias: false,
+    head_dim: 128,
+    hidden_size: 1024,
+    intermediate_size: 3072,
+    max_position_embeddings: 40960,
+    max_window_layers: 28,
+    num_attention_heads: 16,
+    num_hidden_layers: 28,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-6,
+    rope_scaling: null,
+    rope_theta: 1000000,
+    sliding_window: null,
+    tie_word_embeddings: true,
+    use_sliding_window: false,
+    vocab_size: 151936,
+  },
+  "gemma-2-2b": {
+    architectures: ["Gemma2ForCausalLM"],
+    model_type: "gemma2",
+    attn_logit_softcapping: 50.0,
+    final_logit_softcapping: 30.0,
+    head_dim: 256,
+    hidden_act: "gelu_pytorch_tanh",
+    hidden_activation: "gelu_pytorch_tanh",
+    hidden_size: 2304,
+    intermediate_size: 9216,
+    max_position_embeddings: 8192,
+    num_attention_heads: 8,
+    num_hidden_layers: 26,
+    num_key_value_heads: 4,
+    query_pre_attn_scalar: 256,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000.0,
+    sliding_window: 4096,
+    vocab_size: 256000,
+  },
+  "gemma-3-1b": {
+    architectures: ["Gemma3ForCausalLM"],
+    model_type: "gemma3_text",
+    attn_logit_softcapping: null,
+    final_logit_softcapping: null,
+    head_dim: 256,
+    hidden_activation: "gelu_pytorch_tanh",
+    hidden_size: 1152,
+    intermediate_size: 6912,
+    max_position_embeddings: 32768,
+    num_attention_heads: 4,
+    num_hidden_layers: 26,
+    num_key_value_heads: 1,
+    query_pre_attn_scalar: 256,
+    rms_norm_eps: 1e-6,
+    rope_local_base_freq: 10000,
+    rope_scaling: null,
+    rope_theta: 1000000,
+    sliding_window: 512,
+    sliding_window_pattern: 6,
+    vocab_size: 262144,
+  },
+  "gemma-3-4b (text_config)": {
+    architectures: ["Gemma3ForConditionalGeneration"],
+    model_type: "gemma3",
+    text_config: {
+      hidden_size: 2560,
+      intermediate_size: 10240,
+      model_type: "gemma3_text",
+      num_hidden_layers: 34,
+      rope_scaling: { factor: 8.0, rope_type: "linear" },
+      sliding_window: 1024,
+    },
+  },
+  "Phi-3.5-mini": {
+    architectures: ["Phi3ForCausalLM"],
+    model_type: "phi3",
+    hidden_size: 3072,
+    intermediate_size: 8192,
+    max_position_embeddings: 131072,
+    num_attention_heads: 32,
+    num_hidden_layers: 32,
+    num_key_value_heads: 32,
+    original_max_position_embeddings: 4096,
+    rms_norm_eps: 1e-5,
+    rope_scaling: {
+      long_factor: Array.from({ length: 48 }, (_, i) => 1 + i),
+      short_factor: Array.from({ length: 48 }, () => 1),
+      type: "longrope",
+    },
+    rope_theta: 10000.0,
+    sliding_window: 262144,
+    tie_word_embeddings: false,
+    vocab_size: 32064,
+  },
+};
+
+describe("config.json of each family", () => {
+  it("reads the options each family's modeling code implies", () => {
+    const c = Object.fromEntries(Object.entries(REAL).map(([k, j]) => [k, configFromHf(j, k)]));
+    expect(c["Llama-3.2-1B"]).toMatchObject({ tieWordEmbeddings: true, ropeScaling: { type: "llama3", factor: 32 } });
+    expect(c["Llama-3.2-1B"].modelType).toBeUndefined();
+    expect(c["SmolLM2-135M"]).toMatchObject({ numHeads: 9, numKvHeads: 3, headDim: 64, tieWordEmbeddings: true });
+    expect(c["Mistral-7B-v0.1"]).toMatchObject({ modelType: "mistral", slidingWindow: 4096, tieWordEmbeddings: false });
+    expect(c["Mistral-7B-v0.1"].layerTypes).toBeUndefined(); // every layer slides
+    expect(c["Qwen2.5-0.5B"]).toMatchObject({ modelType: "qwen2", attentionBias: true, tieWordEmbeddings: true });
+    expect(c["Qwen2.5-0.5B"].slidingWindow).toBeUndefined(); // use_sliding_window: false
+    expect(c["Qwen3-0.6B"]).toMatchObject({ modelType: "qwen3", qkNorm: true, headDim: 128, numHeads: 16 });
+    expect(c["gemma-2-2b"]).toMatchObject({
+      modelType: "gemma2",
+      normPlusOne: true,
+      embedScale: true,
+      hiddenAct: "gelu_pytorch_tanh",
+      sandwichNorms: true,
+      queryPreAttnScalar: 256,
+      attnLogitSoftcap: 50,
+      finalLogitSoftcap: 30,
+      slidingWindow: 4096,
+      tieWordEmbeddings: true,
+    });
+    expect(c["gemma-2-2b"].layerTypes?.slice(0, 4)).toEqual([
+      "sliding_attention",
+      "full_attention",
+      "sliding_attention",
+      "full_attention",
+    ]);
+    const g3 = c["gemma-3-1b"];
+    expect(g3).toMatchObject({ modelType: "gemma3_text", qkNorm: true, ropeLocalTheta: 10000, ropeTheta: 1e6 });
+    expect(g3.attnLogitSoftcap).toBeUndefined();
+    expect(g3.layerTypes?.filter((t) => t === "full_attention").length).toBe(4); // layers 5, 11, 17, 23
+    expect(g3.layerTypes?.[5]).toBe("full_attention");
+    expect(c["gemma-3-4b (text_config)"]).toMatchObject({
+      hiddenSize: 2560,
+      numHeads: 8,
+      headDim: 256,
+      numLayers: 34,
+      slidingWindow: 1024,
+      ropeScaling: { type: "linear", factor: 8 },
+    });
+    const phi = c["Phi-3.5-mini"];
+    expect(phi).toMatchObject({ modelType: "phi3", slidingWindow: 262144, headDim: 96 });
+    if (phi.ropeScaling?.type !== "longrope") throw new Error("expected longrope");
+    expect(phi.ropeScaling.originalMaxPositionEmbeddings).toBe(4096);
+    // HF: sqrt(1 + ln(131072 / 4096) / ln(4096))
+    expect(phi.ropeScaling.attentionFactor).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 12);
+    // our config.json reads back to the same options
+    for (const [name, cfg] of Object.entries(c)) expect(configFromHf(configToHf(cfg), name)).toEqual(cfg);
+  });
+
+  it("names the file and key of what it cannot run", () => {
+    const q3 = REAL["Qwen3-0.6B"];
+    expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);
+    expect(() => configFromHf({ ...q3, rope_scaling: { rope_type: "yarn", factor: 4 } }, "q3.json")).toThrow(/yarn/);
+    expect(() => configFromHf({ ...q3, model_type: "gpt2" }, "x.json")).toThrow(/x\.json: model_type "gpt2"/);
+    const phi = REAL["Phi-3.5-mini"];
+    expect(() => configFromHf({ ...phi, head_dim: 64 }, "p.json")).toThrow(/short_factor has 48 entries, need 32/);
+  });
+});
+
+function familyWeights(cfg: LlamaConfig, seed: number): Weights {
+  const w = initWeights(cfg, seed, 0.15);
+  const rng = new SplitMix32(seed + 1);
+  for (const t of w.values())
+    if (t.shape.length === 1) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.1 * rng.normal();
+  return w;
+}
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+describe.each(Object.keys(TINY_FAMILIES))("%s", (name) => {
+  const cfg = TINY_FAMILIES[name];
+  const w = familyWeights(cfg, 5);
+  const V = cfg.vocabSize;
+
+  it("saves as its own architecture and loads back identically", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nn-family-"));
+    dirs.push(dir);
+    saveModel(dir, cfg, w);
+    const json = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    expect(json.model_type).toBe(cfg.modelType ?? "llama");
+    const back = loadModel(dir);
+    expect(back.config).toEqual(cfg);
+    for (const [n, t] of w) expect(maxDiff(back.weights.get(n)!.data, t.data), n).toBe(0);
+  });
+
+  it("KV-cache decoding gives the graph's logits at every position (past the sliding window, left padded)", async () => {
+    const rng = new SplitMix32(3);
+    const seq = Array.from({ length: 20 }, () => rng.int(V));
+    const runner = new LlamaRunner(cfg);
+    const full = await runner.logits(w, 1, seq.length, seq); // [1,20,V]
+    // phi3.5's longrope switches factors with the length (HF semantics): compare it at the full length only
+    const prefill = name === "phi3.5" ? 19 : 6;
+    // batch of 2: the sequence and a shorter one (left padding)
+    const dec = new KvDecoder(cfg, w, 2, 24);
+    const other = seq.slice(0, 4);
+    const toks = [...seq.slice(0, prefill), ...new Array(prefill - other.length).fill(0), ...other];
+    const real = [
+      ...new Array(prefill).fill(1),
+      ...new Array(prefill - other.length).fill(0),
+      ...new Array(other.length).fill(1),
+    ];
+    let logits = dec.step(toks, prefill, real);
+    let worst = maxDiff(logits.subarray(0, V), full.data.subarray((prefill - 1) * V, prefill * V));
+    for (let t = prefill; t < seq.length; t++) {
+      logits = dec.step([seq[t], 1], 1, [1, 1]);
+      worst = Math.max(worst, maxDiff(logits.subarray(0, V), full.data.subarray(t * V, (t + 1) * V)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    // and the left-padded short sequence got the logits of its own unpadded graph run (longrope: the batch's length
+    // picks the factors, as in HF, so phi3.5 is left out here)
+    if (name === "phi3.5") return runner.dispose();
+    const short = await runner.logits(w, 1, 4, other);
+    const dec2 = new KvDecoder(cfg, w, 2, 24);
+    const l2 = dec2.step(toks, prefill, real);
+    expect(maxDiff(l2.subarray(V, 2 * V), short.data.subarray(3 * V, 4 * V))).toBeLessThan(1e-4);
+    await runner.dispose();
+  });
+
+  it("generation with the cache equals recomputing every step", () => {
+    const prompts = [
+      [3, 9, 27, 81 % V, 5, 6, 7, 8, 9, 10],
+      [1, 2],
+    ];
+    const a = generate(cfg, w, prompts, { maxTokens: 6 });
+    const b = generate(cfg, w, prompts, { maxTokens: 6, noCache: true });
+    if (name !== "phi3.5") expect(a.map((g) => g.tokens)).toEqual(b.map((g) => g.tokens));
+    expect(a[0].tokens.length).toBe(6);
+  });
+
+  it("LoRA on every linear layer (HF module names) trains: gradients reach all adapters, the loss falls", async () => {
+    const lora = { ...DEFAULT_LORA, r: 4, alpha: 8 };
+    const adapter = initLora(cfg, lora, 1);
+    // q/k/v/o + gate/up/down in each of the 2 layers, A and B each
+    expect(adapter.size).toBe(2 * 7 * 2);
+    const runner = new LlamaRunner(cfg, undefined, loraHook(cfg, lora, false), (n) => n.includes(".lora_"));
+    const all = new Map([...w, ...adapter]);
+    const rng = new SplitMix32(8);
+    const ids = Array.from({ length: 2 * 12 }, () => rng.int(V));
+    const batch = { B: 2, T: 12, inputIds: ids, attentionMask: new Array(24).fill(1), labels: ids };
+    const first = await runner.lossAndGrads(all, batch);
+    expect(first.grads.size).toBe(adapter.size);
+    // B starts at zero, so A's gradient is zero at step 0; B's is not
+    for (const [n, g] of first.grads)
+      if (n.includes("lora_B")) expect(maxDiff(g, new Float32Array(g.length)), n).toBeGreaterThan(0);
+    for (let s = 0; s < 5; s++) {
+      const r = await runner.lossAndGrads(all, batch);
+      for (const [n, g] of r.grads) {
+        const t = all.get(n)!.data as Float32Array;
+        for (let i = 0; i < t.length; i++) t[i] -= 0.5 * g[i];
+      }
+    }
+    const last = await runner.lossAndGrads(all, batch);
+    expect(last.loss).toBeLessThan(first.loss);
+    await runner.dispose();
+  });
+
+  it("full fine-tuning reaches every parameter (biases, q/k norms, Gemma's extra norms)", async () => {
+    const runner = new LlamaRunner(cfg);
+    const rng = new SplitMix32(9);
+    const ids = Array.from({ length: 12 }, () => rng.int(V));
+    const r = await runner.lossAndGrads(w, {
+      B: 1,
+      T: 12,
+      inputIds: ids,
+      attentionMask: new Array(12).fill(1),
+      labels: ids,
+    });
+    expect(r.grads.size).toBe(w.size);
+    for (const [n, g] of r.grads) expect(maxDiff(g, new Float32Array(g.length)), n).toBeGreaterThan(0);
+    await runner.dispose();
+  });
+});

@@ -1,0 +1,276 @@
+/**
+ * Each family's Hugging Face config.json <-> our `LlamaConfig` (one decoder with named options, see llama.ts).
+ *
+ *   model_type    architecture            what it sets
+ *   llama         LlamaForCausalLM        (Llama 2/3.x, SmolLM2) tie_word_embeddings, rope_scaling linear / llama3
+ *   mistral       MistralForCausalLM      sliding_window on every layer (null: none)
+ *   qwen2         Qwen2ForCausalLM        attentionBias (q/k/v); use_sliding_window for layers >= max_window_layers
+ *   qwen3         Qwen3ForCausalLM        qkNorm; the same sliding-window keys as Qwen2
+ *   gemma2        Gemma2ForCausalLM       Gemma options; even layers slide (layer_types)
+ *   gemma3_text   Gemma3ForCausalLM       Gemma options + qkNorm, rope_local_base_freq, 5 sliding : 1 global
+ *   gemma3        Gemma3ForConditionalGeneration: its text_config (the language model only; see model.ts)
+ *   phi3          Phi3ForCausalLM         fused projections (split on load), sliding_window, longrope
+ *
+ * Semantics follow transformers' modeling_{llama,mistral,qwen2,qwen3,gemma2,gemma3,phi3}.py and
+ * modeling_rope_utils.py; errors name the file and key.
+ */
+import { type LayerType, type LlamaConfig, type ModelType, type RopeScaling, validateConfig } from "./llama.ts";
+
+type Json = Record<string, unknown>;
+
+function num(json: Json, key: string, file: string, fallback?: number): number {
+  const v = json[key];
+  if (v === undefined || v === null) {
+    if (fallback !== undefined) return fallback;
+    throw new Error(`${file}: missing number "${key}"`);
+  }
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new Error(`${file}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function optNum(json: Json, key: string, file: string): number | undefined {
+  const v = json[key];
+  return v === undefined || v === null ? undefined : num(json, key, file);
+}
+
+/** transformers' Gemma3TextConfig defaults (keys a Gemma 3 text_config may leave out). */
+const GEMMA3_TEXT_DEFAULTS: Json = {
+  vocab_size: 262208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1_000_000,
+  rope_local_base_freq: 10000,
+  query_pre_attn_scalar: 256,
+  sliding_window: 4096,
+  sliding_window_pattern: 6,
+  max_position_embeddings: 131072,
+};
+
+const FAMILIES: readonly ModelType[] = ["llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "phi3"];
+
+const ARCHITECTURE: Record<ModelType, string> = {
+  llama: "LlamaForCausalLM",
+  mistral: "MistralForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
+  qwen3: "Qwen3ForCausalLM",
+  gemma2: "Gemma2ForCausalLM",
+  gemma3_text: "Gemma3ForCausalLM",
+  phi3: "Phi3ForCausalLM",
+};
+
+/** Read a HF config.json object of a supported family. `file` names the source in errors. */
+export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
+  let json = jsonIn;
+  let modelType = String(json.model_type ?? "llama");
+  if (modelType === "gemma3" && typeof json.text_config === "object" && json.text_config !== null) {
+    json = { ...(json.text_config as Json), model_type: "gemma3_text" };
+    file = `${file}: text_config`;
+    modelType = "gemma3_text";
+  }
+  // Gemma3ForConditionalGeneration's text_config lists only what differs from Gemma3TextConfig's defaults
+  if (modelType === "gemma3_text") json = { ...GEMMA3_TEXT_DEFAULTS, ...json };
+  if (!FAMILIES.includes(modelType as ModelType)) {
+    throw new Error(`${file}: model_type "${modelType}" is not supported (${FAMILIES.join(", ")})`);
+  }
+  const mt = modelType as ModelType;
+  const gemma = mt === "gemma2" || mt === "gemma3_text";
+  const prf = json.partial_rotary_factor;
+  if (prf !== undefined && prf !== null && prf !== 1)
+    throw new Error(`${file}: partial_rotary_factor ${prf} not supported`);
+  if (json.mlp_bias === true) throw new Error(`${file}: mlp_bias is not supported`);
+  if (json.attention_bias === true && mt !== "qwen2")
+    throw new Error(`${file}: attention_bias (q/k/v and o_proj biases) is not supported for ${mt}`);
+  const act = String(json.hidden_activation ?? json.hidden_act ?? (gemma ? "gelu_pytorch_tanh" : "silu"));
+  const wantAct = gemma ? "gelu_pytorch_tanh" : "silu";
+  if (act !== wantAct) throw new Error(`${file}: hidden_act "${act}" is not supported for ${mt} (${wantAct})`);
+  const hidden = num(json, "hidden_size", file);
+  const heads = num(json, "num_attention_heads", file);
+  const layers = num(json, "num_hidden_layers", file);
+  const cfg: LlamaConfig = {
+    vocabSize: num(json, "vocab_size", file),
+    hiddenSize: hidden,
+    intermediateSize: num(json, "intermediate_size", file),
+    numLayers: layers,
+    numHeads: heads,
+    numKvHeads: num(json, "num_key_value_heads", file, heads),
+    headDim: num(json, "head_dim", file, hidden / heads),
+    rmsNormEps: num(json, "rms_norm_eps", file, 1e-6),
+    ropeTheta: num(json, "rope_theta", file, mt === "gemma3_text" ? 1_000_000 : 10000),
+    maxPositionEmbeddings: num(json, "max_position_embeddings", file, 2048),
+    tieWordEmbeddings: json.tie_word_embeddings === true || (gemma && json.tie_word_embeddings !== false),
+  };
+  if (mt !== "llama") cfg.modelType = mt;
+  const ropeScaling = parseRopeScaling(json, cfg, file);
+  if (ropeScaling) cfg.ropeScaling = ropeScaling;
+  if (typeof json.bos_token_id === "number") cfg.bosTokenId = json.bos_token_id;
+  if (typeof json.eos_token_id === "number" || Array.isArray(json.eos_token_id)) {
+    cfg.eosTokenId = json.eos_token_id as number | number[];
+  }
+  if (typeof json.pad_token_id === "number") cfg.padTokenId = json.pad_token_id;
+
+  // sliding windows
+  const window = optNum(json, "sliding_window", file);
+  if (mt === "mistral" || mt === "phi3") {
+    if (window !== undefined) cfg.slidingWindow = window;
+  } else if (mt === "qwen2" || mt === "qwen3") {
+    if (json.use_sliding_window === true && window !== undefined) {
+      cfg.slidingWindow = window;
+      const from = num(json, "max_window_layers", file, layers);
+      cfg.layerTypes = Array.from({ length: layers }, (_, i) => (i >= from ? "sliding_attention" : "full_attention"));
+    }
+  } else if (gemma) {
+    cfg.slidingWindow = num(json, "sliding_window", file, 4096);
+    const period = mt === "gemma2" ? 2 : num(json, "sliding_window_pattern", file, 6);
+    cfg.layerTypes =
+      parseLayerTypes(json, file, layers) ??
+      Array.from({ length: layers }, (_, i) => ((i + 1) % period ? "sliding_attention" : "full_attention"));
+  } else if (window !== undefined) {
+    // LlamaForCausalLM has no window; a llama config.json with one (our Phi-3 exports before the window was
+    // implemented) is a Mistral: Llama + sliding window
+    cfg.modelType = "mistral";
+    cfg.slidingWindow = window;
+  }
+  if (mt === "qwen2") cfg.attentionBias = true;
+  if (mt === "qwen3" || mt === "gemma3_text") cfg.qkNorm = true;
+  if (gemma) {
+    cfg.normPlusOne = true;
+    cfg.embedScale = true;
+    cfg.hiddenAct = "gelu_pytorch_tanh";
+    cfg.sandwichNorms = true;
+    cfg.queryPreAttnScalar = num(json, "query_pre_attn_scalar", file, cfg.headDim);
+    const attnCap = optNum(json, "attn_logit_softcapping", file);
+    const finalCap = optNum(json, "final_logit_softcapping", file);
+    if (attnCap !== undefined) cfg.attnLogitSoftcap = attnCap;
+    if (finalCap !== undefined) cfg.finalLogitSoftcap = finalCap;
+    if (mt === "gemma3_text") cfg.ropeLocalTheta = num(json, "rope_local_base_freq", file, 10000);
+  }
+  validateConfig(cfg, file);
+  return cfg;
+}
+
+function parseLayerTypes(json: Json, file: string, layers: number): LayerType[] | undefined {
+  const lt = json.layer_types;
+  if (lt === undefined || lt === null) return undefined;
+  if (!Array.isArray(lt) || lt.length !== layers || lt.some((t) => t !== "sliding_attention" && t !== "full_attention"))
+    throw new Error(
+      `${file}: layer_types must list "sliding_attention" / "full_attention" for each of ${layers} layers`,
+    );
+  return lt as LayerType[];
+}
+
+function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling | undefined {
+  const raw = json.rope_scaling;
+  if (raw === undefined || raw === null) return undefined;
+  const r = raw as Json;
+  const type = String(r.rope_type ?? r.type ?? "");
+  const f = `${file}: rope_scaling`;
+  const key = (k: string) => num(r, k, f);
+  if (type === "linear") return { type, factor: key("factor") };
+  if (type === "llama3") {
+    return {
+      type,
+      factor: key("factor"),
+      lowFreqFactor: key("low_freq_factor"),
+      highFreqFactor: key("high_freq_factor"),
+      originalMaxPositionEmbeddings: key("original_max_position_embeddings"),
+    };
+  }
+  if (type === "longrope" || type === "su") {
+    // modeling_rope_utils._compute_longrope_parameters: the top-level original_max_position_embeddings wins
+    const orig = optNum(json, "original_max_position_embeddings", file) ?? key("original_max_position_embeddings");
+    const factor = c.maxPositionEmbeddings / orig;
+    const given = optNum(r, "attention_factor", f);
+    const factors = (k: string) => {
+      const v = r[k];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "number"))
+        throw new Error(`${f}: "${k}" must be a list of numbers`);
+      return v as number[];
+    };
+    return {
+      type: "longrope",
+      shortFactor: factors("short_factor"),
+      longFactor: factors("long_factor"),
+      originalMaxPositionEmbeddings: orig,
+      attentionFactor: given ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(orig))),
+    };
+  }
+  if (type === "default") return undefined;
+  throw new Error(`${file}: rope_scaling type "${type}" is not supported (linear, llama3, longrope)`);
+}
+
+function ropeScalingToHf(s: RopeScaling | undefined): Json | null {
+  if (!s) return null;
+  if (s.type === "linear") return { rope_type: "linear", factor: s.factor };
+  if (s.type === "longrope") {
+    return {
+      rope_type: "longrope",
+      short_factor: s.shortFactor,
+      long_factor: s.longFactor,
+      attention_factor: s.attentionFactor,
+    };
+  }
+  return {
+    rope_type: "llama3",
+    factor: s.factor,
+    low_freq_factor: s.lowFreqFactor,
+    high_freq_factor: s.highFreqFactor,
+    original_max_position_embeddings: s.originalMaxPositionEmbeddings,
+  };
+}
+
+/** HF config.json of the config's family (transformers loads it as that architecture). */
+export function configToHf(c: LlamaConfig): Json {
+  const mt = c.modelType ?? "llama";
+  const gemma = mt === "gemma2" || mt === "gemma3_text";
+  const out: Json = {
+    architectures: [ARCHITECTURE[mt]],
+    model_type: mt,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    [gemma ? "hidden_activation" : "hidden_act"]: gemma ? "gelu_pytorch_tanh" : "silu",
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    rope_scaling: ropeScalingToHf(c.ropeScaling),
+    max_position_embeddings: c.maxPositionEmbeddings,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    initializer_range: 0.02,
+    torch_dtype: "float32",
+  };
+  if (mt === "llama") Object.assign(out, { attention_bias: false, mlp_bias: false });
+  if (mt === "qwen3") out.attention_bias = false;
+  if (c.ropeScaling?.type === "longrope")
+    out.original_max_position_embeddings = c.ropeScaling.originalMaxPositionEmbeddings;
+  if (mt === "mistral" || mt === "phi3") out.sliding_window = c.slidingWindow ?? null;
+  if (mt === "qwen2" || mt === "qwen3") {
+    const first = c.layerTypes?.indexOf("sliding_attention") ?? -1;
+    out.use_sliding_window = c.slidingWindow !== undefined && first >= 0;
+    out.sliding_window = c.slidingWindow ?? null;
+    out.max_window_layers = first >= 0 ? first : c.numLayers;
+  }
+  if (gemma) {
+    Object.assign(out, {
+      sliding_window: c.slidingWindow ?? null,
+      layer_types: c.layerTypes ?? Array.from({ length: c.numLayers }, () => "full_attention"),
+      query_pre_attn_scalar: c.queryPreAttnScalar ?? c.headDim,
+      attn_logit_softcapping: c.attnLogitSoftcap ?? null,
+      final_logit_softcapping: c.finalLogitSoftcap ?? null,
+      attention_bias: false,
+    });
+    if (mt === "gemma3_text") out.rope_local_base_freq = c.ropeLocalTheta ?? 10000;
+  }
+  if (c.bosTokenId !== undefined) out.bos_token_id = c.bosTokenId;
+  if (c.eosTokenId !== undefined) out.eos_token_id = c.eosTokenId;
+  if (c.padTokenId !== undefined) out.pad_token_id = c.padTokenId;
+  return out;
+}
