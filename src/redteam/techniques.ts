@@ -11,6 +11,7 @@ import type { ConvertContext } from "./converters/types.ts";
 import { applyFraming } from "./framings/apply.ts";
 import type { FramingRegistry } from "./framings/load.ts";
 import type { AttackDraft } from "./framings/types.ts";
+import { checkMultiTurnParams } from "./multiturn/params.ts";
 
 export const MULTITURN_STRATEGIES = ["crescendo", "pair", "scripted", "tap", "flirt"] as const;
 export type MultiTurnStrategy = (typeof MULTITURN_STRATEGIES)[number];
@@ -40,6 +41,7 @@ export function validateSteps(steps: readonly TechniqueStep[], framings: Framing
       if (!(MULTITURN_STRATEGIES as readonly string[]).includes(s.name)) {
         throw new Error(`${where}: unknown multi-turn strategy '${s.name}'; known: ${MULTITURN_STRATEGIES.join(", ")}`);
       }
+      checkMultiTurnParams(s.name, s.params, where);
       if (steps.some((o) => o.kind === "framing"))
         throw new Error(`${where}: framings cannot precede a multi-turn step`);
     } else if (s.kind === "framing" && !framings.has(s.name)) {

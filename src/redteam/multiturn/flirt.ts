@@ -23,6 +23,7 @@ import { jaccard, wordNgrams } from "../identify.ts";
 import { DEFAULT_SUCCESS } from "../outcome.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { pairScore } from "./pair.ts";
+import { FLIRT_STRATEGIES } from "./params.ts";
 import { parseAttackerOutput } from "./parse.ts";
 import {
   callTarget,
@@ -38,7 +39,7 @@ import {
   type TurnRecord,
 } from "./types.ts";
 
-export const FLIRT_STRATEGIES = ["fifo", "lifo", "scoring", "scoring_diversity"] as const;
+export { FLIRT_STRATEGIES };
 export type FlirtStrategy = (typeof FLIRT_STRATEGIES)[number];
 
 export interface FlirtOptions {

@@ -180,7 +180,6 @@ describe("TAP and FLIRT in a campaign over HTTP, stored in SQLite and resumed", 
     const target = await model("toy-target", cache);
     const r = await runCampaign(plan, {
       target,
-      attacker: undefined,
       judge: new PlaceholderJudge(),
       deps: {},
       framings,

@@ -131,3 +131,22 @@ describe("TAP", () => {
 
 /** 2 children x 3 tries each at the root. */
 const TAP_DEFAULTS_CALLS = 6;
+
+describe("multi-turn technique parameters", () => {
+  it("are checked when a technique is read", async () => {
+    const { FramingRegistry } = await import("../framings/load.ts");
+    const { parseTechnique } = await import("../persona-file.ts");
+    const f = new FramingRegistry();
+    expect(parseTechnique("tap(width=2,branching=3,scorer=evaluator,on_topic=false)", f)[0].params).toEqual({
+      width: 2,
+      branching: 3,
+      scorer: "evaluator",
+      on_topic: false,
+    });
+    expect(() => parseTechnique("tap(widht=2)", f)).toThrow(/tap: bad params: .*widht/);
+    expect(() => parseTechnique("tap(width=0)", f)).toThrow(/tap: bad params: width/);
+    expect(() => parseTechnique("flirt(strategy=random)", f)).toThrow(/flirt: bad params: strategy/);
+    expect(() => parseTechnique("pair(streams=x)", f)).toThrow(/pair: bad params: streams/);
+    expect(parseTechnique("flirt(strategy=lifo,lambda=0.5,stop_on_success=true)", f)[0].name).toBe("flirt");
+  });
+});
