@@ -161,6 +161,20 @@ function readCheckpoint(dir: string): { ck: Checkpoint; trainable: Weights; optP
   return { ck, trainable: tensors, optPath: join(stepDir, "optimizer.safetensors") };
 }
 
+/** What one training run's steps share: the model, data, options, the objective runners and the DPO references. */
+interface Run {
+  model: LlamaConfig;
+  data: { train: Example[]; eval: Example[] };
+  opts: TrainOptions;
+  isDpo: boolean;
+  runner: ObjectiveRunner;
+  evalRunner: ObjectiveRunner;
+  /** Examples -> a padded batch (DPO: the chosen sequences, then the rejected ones). */
+  toBatch: (exs: Example[]) => ReturnType<typeof padBatch>;
+  /** DPO: the frozen reference's [chosen, rejected] log-probs per example. */
+  refLogps: Map<Example, Float32Array>;
+}
+
 /**
  * Trains `weights` (a loaded model) on tokenized examples. `outDir` holds checkpoints/ and metrics.jsonl; when it
  * already holds a checkpoint of this run, training resumes from it.
@@ -175,12 +189,7 @@ export async function train(
   executor?: Executor,
   events: TrainEvents = {},
 ): Promise<TrainResult> {
-  if (data.train.length === 0) throw new Error("no training examples");
-  const isDpo = opts.objective.kind === "dpo";
-  for (const e of data.train) {
-    if (isPair(e) !== isDpo)
-      throw new Error(`${opts.objective.kind} training needs ${isDpo ? "preference pairs" : "sequences"}`);
-  }
+  const isDpo = checkExamples(data, opts);
   const ckDir = join(outDir, "checkpoints");
   mkdirSync(ckDir, { recursive: true });
   const metricsFile = join(outDir, "metrics.jsonl");
@@ -191,11 +200,87 @@ export async function train(
   const evalHook = opts.lora ? loraHook(model, opts.lora, false) : undefined;
   const trainable = opts.lora ? isLoraParam : (n: string) => !isLoraParam(n);
   const exec = executor ?? defaultExecutor();
-  const runner = new ObjectiveRunner(model, opts.objective, trainable, trainHook, exec);
-  const evalRunner = new ObjectiveRunner(model, opts.objective, trainable, evalHook, exec);
+  const run: Run = {
+    model,
+    data,
+    opts,
+    isDpo,
+    runner: new ObjectiveRunner(model, opts.objective, trainable, trainHook, exec),
+    evalRunner: new ObjectiveRunner(model, opts.objective, trainable, evalHook, exec),
+    toBatch: (exs) => {
+      const seqs = isDpo
+        ? [...exs.map((e) => (e as TokenizedPair).chosen), ...exs.map((e) => (e as TokenizedPair).rejected)]
+        : (exs as TokenizedSeq[]);
+      return padBatch(seqs, padTo(Math.max(...seqs.map((s) => s.ids.length)), opts.padMultiple), padId);
+    },
+    refLogps: new Map(),
+  };
   const allWeights = (): Weights => (adapter ? new Map([...weights, ...adapter]) : weights);
-
   const lengths = data.train.map(exLength);
+  const plan = planSteps(run, lengths);
+  // DPO: reference log-probs once, up front (the frozen base; under LoRA the base without the adapter).
+  if (isDpo) await referenceLogps(run, weights);
+
+  // Resume from the latest checkpoint, if any.
+  const rng = new SplitMix32(opts.seed ^ 0x5eed);
+  const resumed = resume(ckDir, metricsFile, rng, weights, adapter !== undefined);
+  let { step } = resumed;
+  const opt = resumed.opt ?? new AdamW({ lr: opts.lr, weightDecay: opts.weightDecay });
+  const metrics = resumed.metrics;
+  adapter = resumed.adapter ?? adapter;
+  if (resumed.fromCheckpoint) events.onResume?.(step);
+  const trainableWeights = (): Weights => adapter ?? new Map([...weights].filter(([n]) => trainable(n)));
+  const checkpoint = () =>
+    writeCheckpoint(ckDir, { step, rngState: rng.getState(), metricsCount: metrics.length }, trainableWeights(), opt);
+
+  // Walk the schedule from the start, skipping what the checkpoint already covers (the order is a pure function).
+  const planned: number[][] = [];
+  for (let epoch = 0; planned.length < plan.totalSteps * opts.gradAccum && epoch < opts.epochs; epoch++) {
+    for (const b of epochBatches(lengths, opts.batchSize, opts.seed, epoch)) planned.push(b);
+  }
+  while (step < plan.totalSteps) {
+    const t0 = performance.now();
+    const micro = planned.slice(step * opts.gradAccum, (step + 1) * opts.gradAccum);
+    const acc = await accumulate(run, micro, allWeights(), rng);
+    const gradNorm = clipGradNorm(acc.grads, opts.maxGradNorm);
+    const lr = learningRate(step, plan.schedule);
+    opt.update(trainableWeights(), acc.grads, lr);
+    step++;
+    const m = stepMetrics(acc, {
+      step,
+      epoch: Math.floor(((step - 1) * opts.gradAccum) / plan.batchesPerEpoch),
+      lr,
+      gradNorm,
+      micro: micro.length,
+      seconds: (performance.now() - t0) / 1000,
+    });
+    if (opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < plan.totalSteps)
+      Object.assign(m, await evaluate(run, allWeights()));
+    metrics.push(m);
+    appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
+    events.onStep?.(m, plan.totalSteps);
+    if (opts.checkpointEvery > 0 && step % opts.checkpointEvery === 0 && step < plan.totalSteps) checkpoint();
+  }
+  const final = await evaluate(run, allWeights());
+  checkpoint();
+  await run.runner.dispose();
+  await run.evalRunner.dispose();
+  return { weights, adapter, steps: step, metrics, final };
+}
+
+/** Checks the examples fit the objective (sequences for SFT, pairs for DPO); true for DPO. */
+function checkExamples(data: { train: Example[] }, opts: TrainOptions): boolean {
+  if (data.train.length === 0) throw new Error("no training examples");
+  const isDpo = opts.objective.kind === "dpo";
+  for (const e of data.train) {
+    if (isPair(e) !== isDpo)
+      throw new Error(`${opts.objective.kind} training needs ${isDpo ? "preference pairs" : "sequences"}`);
+  }
+  return isDpo;
+}
+
+/** Steps per epoch, total steps and the learning-rate schedule; the longest example must fit the model. */
+function planSteps({ model, data, opts }: Run, lengths: readonly number[]) {
   const batchesPerEpoch = Math.ceil(data.train.length / opts.batchSize);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / opts.gradAccum);
   const totalSteps = Math.min(opts.maxSteps ?? Number.POSITIVE_INFINITY, stepsPerEpoch * opts.epochs);
@@ -210,164 +295,165 @@ export async function train(
     throw new Error(
       `longest example (${T} tokens padded) exceeds max_position_embeddings ${model.maxPositionEmbeddings}`,
     );
+  return { batchesPerEpoch, totalSteps, schedule };
+}
 
-  // DPO: reference log-probs once, up front (the frozen base; under LoRA the base without the adapter).
-  const refLogps = new Map<Example, Float32Array>();
-  const toBatch = (exs: Example[]) => {
-    const seqs = isDpo
-      ? [...exs.map((e) => (e as TokenizedPair).chosen), ...exs.map((e) => (e as TokenizedPair).rejected)]
-      : (exs as TokenizedSeq[]);
-    const Tb = padTo(Math.max(...seqs.map((s) => s.ids.length)), opts.padMultiple);
-    return padBatch(seqs, Tb, padId);
-  };
-  if (isDpo) {
-    for (const set of [data.train, data.eval]) {
-      for (let i = 0; i < set.length; i += opts.batchSize) {
-        const exs = set.slice(i, i + opts.batchSize);
-        const lp = await runner.sequenceLogps(weights, toBatch(exs), null);
-        exs.forEach((e, k) => {
-          refLogps.set(e, Float32Array.of(lp[k], lp[exs.length + k]));
-        });
-      }
+/** DPO reference log-probs of every train and eval example, with the weights as they are before training. */
+async function referenceLogps({ data, opts, runner, toBatch, refLogps }: Run, weights: Weights): Promise<void> {
+  for (const set of [data.train, data.eval]) {
+    for (let i = 0; i < set.length; i += opts.batchSize) {
+      const exs = set.slice(i, i + opts.batchSize);
+      const lp = await runner.sequenceLogps(weights, toBatch(exs), null);
+      exs.forEach((e, k) => {
+        refLogps.set(e, Float32Array.of(lp[k], lp[exs.length + k]));
+      });
     }
   }
-  const refFor = (exs: Example[]) => {
-    const P = exs.length;
-    const out = new Float32Array(2 * P);
-    exs.forEach((e, k) => {
-      const r = refLogps.get(e)!;
-      out[k] = r[0];
-      out[P + k] = r[1];
-    });
-    return out;
-  };
+}
 
-  // Resume.
-  let step = 0;
-  const rng = new SplitMix32(opts.seed ^ 0x5eed);
-  let opt = new AdamW({ lr: opts.lr, weightDecay: opts.weightDecay });
-  const metrics: StepMetrics[] = [];
+/** The references of a batch as the objective takes them: [chosen of each pair..., rejected of each pair...]. */
+function refFor(refLogps: ReadonlyMap<Example, Float32Array>, exs: Example[]): Float32Array {
+  const P = exs.length;
+  const out = new Float32Array(2 * P);
+  exs.forEach((e, k) => {
+    const r = refLogps.get(e)!;
+    out[k] = r[0];
+    out[P + k] = r[1];
+  });
+  return out;
+}
+
+/**
+ * The state of the latest checkpoint: its step, optimizer, metrics and RNG state (set on `rng`); its trainable weights
+ * replace the base weights in place, or are returned as the adapter. Without a checkpoint, step 0 and empty metrics.
+ */
+function resume(
+  ckDir: string,
+  metricsFile: string,
+  rng: SplitMix32,
+  weights: Weights,
+  hasAdapter: boolean,
+): { fromCheckpoint: boolean; step: number; opt?: AdamW; adapter?: Weights; metrics: StepMetrics[] } {
   const saved = readCheckpoint(ckDir);
-  if (saved) {
-    step = saved.ck.step;
-    rng.setState(saved.ck.rngState);
-    opt = AdamW.load(saved.optPath);
-    if (adapter) adapter = saved.trainable;
-    else for (const [n, t] of saved.trainable) weights.set(n, t);
-    // metrics.jsonl may hold lines written after the checkpoint: keep only those the checkpoint covers.
-    const lines = existsSync(metricsFile) ? readFileSync(metricsFile, "utf8").split("\n").filter(Boolean) : [];
-    const kept = lines.slice(0, saved.ck.metricsCount);
-    writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
-    for (const l of kept) metrics.push(JSON.parse(l) as StepMetrics);
-    events.onResume?.(step);
-  } else {
+  if (!saved) {
     writeFileSync(metricsFile, "");
+    return { fromCheckpoint: false, step: 0, metrics: [] };
   }
-  const trainableWeights = (): Weights => {
-    if (adapter) return adapter;
-    return new Map([...weights].filter(([n]) => trainable(n)));
+  rng.setState(saved.ck.rngState);
+  if (!hasAdapter) for (const [n, t] of saved.trainable) weights.set(n, t);
+  return {
+    fromCheckpoint: true,
+    step: saved.ck.step,
+    opt: AdamW.load(saved.optPath),
+    adapter: hasAdapter ? saved.trainable : undefined,
+    metrics: keepCheckpointedMetrics(metricsFile, saved.ck.metricsCount),
   };
+}
 
-  const evaluate = async () => {
-    if (data.eval.length === 0) return {};
-    let lossSum = 0;
-    let n = 0;
-    let acc = 0;
-    for (let i = 0; i < data.eval.length; i += opts.batchSize) {
-      const exs = data.eval.slice(i, i + opts.batchSize);
-      const batch = toBatch(exs);
-      const lp = await evalRunner.sequenceLogps(allWeights(), batch);
-      if (isDpo) {
-        const beta = (opts.objective as { beta: number }).beta;
-        exs.forEach((e, k) => {
-          const r = refLogps.get(e)!;
-          const s = dpoScalars(lp[k], lp[exs.length + k], r[0], r[1], beta);
-          lossSum += s.loss;
-          acc += s.accurate ? 1 : 0;
-          n++;
-        });
-      } else {
-        // token-weighted mean cross-entropy
-        exs.forEach((_, k) => {
-          lossSum += -lp[k];
-          n += batch.tokens[k];
-        });
+/** metrics.jsonl may hold lines written after the checkpoint: keeps (and returns) only those the checkpoint covers. */
+function keepCheckpointedMetrics(metricsFile: string, count: number): StepMetrics[] {
+  const lines = existsSync(metricsFile) ? readFileSync(metricsFile, "utf8").split("\n").filter(Boolean) : [];
+  const kept = lines.slice(0, count);
+  writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
+  return kept.map((l) => JSON.parse(l) as StepMetrics);
+}
+
+/** Evaluation loss (token-weighted cross-entropy for SFT; DPO loss and reward accuracy for DPO). */
+async function evaluate(
+  { data, opts, isDpo, evalRunner, toBatch, refLogps }: Run,
+  weights: Weights,
+): Promise<TrainResult["final"]> {
+  if (data.eval.length === 0) return {};
+  let lossSum = 0;
+  let n = 0;
+  let acc = 0;
+  for (let i = 0; i < data.eval.length; i += opts.batchSize) {
+    const exs = data.eval.slice(i, i + opts.batchSize);
+    const batch = toBatch(exs);
+    const lp = await evalRunner.sequenceLogps(weights, batch);
+    if (isDpo) {
+      const beta = (opts.objective as { beta: number }).beta;
+      exs.forEach((e, k) => {
+        const r = refLogps.get(e)!;
+        const s = dpoScalars(lp[k], lp[exs.length + k], r[0], r[1], beta);
+        lossSum += s.loss;
+        acc += s.accurate ? 1 : 0;
+        n++;
+      });
+    } else {
+      // token-weighted mean cross-entropy
+      exs.forEach((_, k) => {
+        lossSum += -lp[k];
+        n += batch.tokens[k];
+      });
+    }
+  }
+  return isDpo ? { eval_loss: lossSum / n, "eval_rewards/accuracies": acc / n } : { eval_loss: lossSum / n };
+}
+
+interface Accumulated {
+  /** Gradients averaged over the micro-batches. */
+  grads: Map<string, Float32Array>;
+  lossSum: number;
+  tokens: number;
+  rewards: { chosen: number; rejected: number; acc: number; n: number };
+}
+
+/** One optimizer step's micro-batches: losses, token counts, DPO rewards and the mean gradient. */
+async function accumulate(run: Run, micro: number[][], weights: Weights, rng: SplitMix32): Promise<Accumulated> {
+  const { model, data, opts, isDpo, runner, toBatch } = run;
+  const sum = new Map<string, Float32Array>();
+  let lossSum = 0;
+  let tokens = 0;
+  const rewards = { chosen: 0, rejected: 0, acc: 0, n: 0 };
+  for (const idx of micro) {
+    const exs = idx.map((i) => data.train[i]);
+    const batch = toBatch(exs);
+    const feeds = opts.lora ? dropoutFeeds(model, opts.lora, batch.B, batch.T, rng) : {};
+    const ref = isDpo ? refFor(run.refLogps, exs) : undefined;
+    const res = await runner.step(weights, batch, ref, feeds);
+    lossSum += res.loss;
+    tokens += batch.attentionMask.reduce((a, b) => a + b, 0);
+    for (const [n, g] of res.grads) {
+      const acc = sum.get(n);
+      if (!acc) sum.set(n, g);
+      else for (let i = 0; i < g.length; i++) acc[i] += g[i];
+    }
+    if (isDpo && ref) {
+      const P = exs.length;
+      const beta = (opts.objective as { beta: number }).beta;
+      for (let k = 0; k < P; k++) {
+        const s = dpoScalars(res.sequenceLogps[k], res.sequenceLogps[P + k], ref[k], ref[P + k], beta);
+        rewards.chosen += s.chosen;
+        rewards.rejected += s.rejected;
+        rewards.acc += s.accurate ? 1 : 0;
+        rewards.n++;
       }
     }
-    return isDpo ? { eval_loss: lossSum / n, "eval_rewards/accuracies": acc / n } : { eval_loss: lossSum / n };
+  }
+  if (micro.length > 1) for (const g of sum.values()) for (let i = 0; i < g.length; i++) g[i] /= micro.length;
+  return { grads: sum, lossSum, tokens, rewards };
+}
+
+/** The metrics line of one step (TRL's names). */
+function stepMetrics(
+  { lossSum, tokens, rewards }: Accumulated,
+  s: { step: number; epoch: number; lr: number; gradNorm: number; micro: number; seconds: number },
+): StepMetrics {
+  const m: StepMetrics = {
+    step: s.step,
+    epoch: s.epoch,
+    lr: s.lr,
+    loss: lossSum / s.micro,
+    grad_norm: s.gradNorm,
+    tokens,
+    tokens_per_s: tokens / s.seconds,
   };
-
-  // Walk the schedule from the start, skipping what the checkpoint already covers (the order is a pure function).
-  const planned: number[][] = [];
-  for (let epoch = 0; planned.length < totalSteps * opts.gradAccum && epoch < opts.epochs; epoch++) {
-    for (const b of epochBatches(lengths, opts.batchSize, opts.seed, epoch)) planned.push(b);
+  if (rewards.n) {
+    m["rewards/chosen"] = rewards.chosen / rewards.n;
+    m["rewards/rejected"] = rewards.rejected / rewards.n;
+    m["rewards/margins"] = (rewards.chosen - rewards.rejected) / rewards.n;
+    m["rewards/accuracies"] = rewards.acc / rewards.n;
   }
-  const stepEpoch = (s: number) => Math.floor((s * opts.gradAccum) / batchesPerEpoch);
-  while (step < totalSteps) {
-    const t0 = performance.now();
-    const micro = planned.slice(step * opts.gradAccum, (step + 1) * opts.gradAccum);
-    const sum = new Map<string, Float32Array>();
-    let lossSum = 0;
-    let tokens = 0;
-    const rewards = { chosen: 0, rejected: 0, acc: 0, n: 0 };
-    for (const idx of micro) {
-      const exs = idx.map((i) => data.train[i]);
-      const batch = toBatch(exs);
-      const feeds = opts.lora ? dropoutFeeds(model, opts.lora, batch.B, batch.T, rng) : {};
-      const ref = isDpo ? refFor(exs) : undefined;
-      const res = await runner.step(allWeights(), batch, ref, feeds);
-      lossSum += res.loss;
-      tokens += batch.attentionMask.reduce((a, b) => a + b, 0);
-      for (const [n, g] of res.grads) {
-        const acc = sum.get(n);
-        if (!acc) sum.set(n, g);
-        else for (let i = 0; i < g.length; i++) acc[i] += g[i];
-      }
-      if (isDpo && ref) {
-        const P = exs.length;
-        const beta = (opts.objective as { beta: number }).beta;
-        for (let k = 0; k < P; k++) {
-          const s = dpoScalars(res.sequenceLogps[k], res.sequenceLogps[P + k], ref[k], ref[P + k], beta);
-          rewards.chosen += s.chosen;
-          rewards.rejected += s.rejected;
-          rewards.acc += s.accurate ? 1 : 0;
-          rewards.n++;
-        }
-      }
-    }
-    if (micro.length > 1) for (const g of sum.values()) for (let i = 0; i < g.length; i++) g[i] /= micro.length;
-    const gradNorm = clipGradNorm(sum, opts.maxGradNorm);
-    const lr = learningRate(step, schedule);
-    const target = trainableWeights();
-    opt.update(target, sum, lr);
-    step++;
-    const seconds = (performance.now() - t0) / 1000;
-    const m: StepMetrics = {
-      step,
-      epoch: stepEpoch(step - 1),
-      lr,
-      loss: lossSum / micro.length,
-      grad_norm: gradNorm,
-      tokens,
-      tokens_per_s: tokens / seconds,
-    };
-    if (isDpo && rewards.n) {
-      m["rewards/chosen"] = rewards.chosen / rewards.n;
-      m["rewards/rejected"] = rewards.rejected / rewards.n;
-      m["rewards/margins"] = (rewards.chosen - rewards.rejected) / rewards.n;
-      m["rewards/accuracies"] = rewards.acc / rewards.n;
-    }
-    if (opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) Object.assign(m, await evaluate());
-    metrics.push(m);
-    appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
-    events.onStep?.(m, totalSteps);
-    if (opts.checkpointEvery > 0 && step % opts.checkpointEvery === 0 && step < totalSteps) {
-      writeCheckpoint(ckDir, { step, rngState: rng.getState(), metricsCount: metrics.length }, trainableWeights(), opt);
-    }
-  }
-  const final = await evaluate();
-  writeCheckpoint(ckDir, { step, rngState: rng.getState(), metricsCount: metrics.length }, trainableWeights(), opt);
-  await runner.dispose();
-  await evalRunner.dispose();
-  return { weights, adapter, steps: step, metrics, final };
+  return m;
 }
