@@ -1,7 +1,7 @@
 /**
  * Structure converters (PyRIT's template, suffix and repeat-token converters; code, JSON and markdown wrapping;
  * many-shot as text): they put the prompt inside a larger text without changing it, so most have an exact inverse
- * that takes it back out. Templates live in data/templates.json; many-shot uses the many_shot framing's shots.
+ * that takes it back out. Templates live in data/templates.yaml; many-shot uses the many_shot framing's shots.
  */
 import { z } from "zod";
 import { BUILTIN_FRAMINGS } from "../framings/builtin.ts";
@@ -15,7 +15,7 @@ const templatesSchema = z.object({
   markdown: z.record(z.string(), z.string().includes("{{prompt}}")),
   repeat: z.object({ token: z.string().min(1) }).passthrough(),
 });
-export const templates = () => loadData("templates.json", templatesSchema);
+export const templates = () => loadData("templates.yaml", templatesSchema);
 
 function named(kind: "prefix" | "suffix" | "code" | "markdown", name: string, converter: string): string {
   const t = templates()[kind];
@@ -43,14 +43,14 @@ function fromTemplate(name: string, params: Converter["params"], tpl: string): C
   return around(name, params, head, tail);
 }
 
-/** A fixed text before the prompt: a named template (data/templates.json) or the user's own `text`. */
+/** A fixed text before the prompt: a named template (data/templates.yaml) or the user's own `text`. */
 export function prefixTemplateConverter(opts: { template?: string; text?: string } = {}): Converter {
   const text = opts.text ?? named("prefix", opts.template ?? "researcher", "prefix_template");
   const params: Params = opts.text !== undefined ? { text } : { template: opts.template ?? "researcher" };
   return around("prefix_template", params, `${text}\n\n`, "");
 }
 
-/** A fixed text after the prompt: a named template (data/templates.json) or the user's own `text`. */
+/** A fixed text after the prompt: a named template (data/templates.yaml) or the user's own `text`. */
 export function suffixTemplateConverter(opts: { template?: string; text?: string } = {}): Converter {
   const text = opts.text ?? named("suffix", opts.template ?? "affirmative", "suffix_template");
   const params: Params = opts.text !== undefined ? { text } : { template: opts.template ?? "affirmative" };

@@ -1,5 +1,5 @@
 /**
- * Small shared pieces of the text converters: their data files (JSON beside the code, validated on first use, errors
+ * Small shared pieces of the text converters: their data files (JSON or YAML beside the code, validated on first use, errors
  * naming the file and key), their seeded random streams (the project's one PRNG, domain/random.ts) and the seeded
  * choice of which positions a rate-based perturbation touches.
  */
