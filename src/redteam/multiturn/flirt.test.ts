@@ -141,3 +141,35 @@ describe("FLIRT loop", () => {
     await expect(flirtAttack({ ...env(), attacker: undefined })).rejects.toThrow(/needs an attacker/);
   });
 });
+
+describe("FLIRT scoring objective", () => {
+  it("the incremental update picks the same pool as recomputing the objective of every trial", () => {
+    const words = ["river", "story", "teacher", "novel", "quiz", "expert", "grandmother", "game", "hypothetically"];
+    let seed = 1;
+    const rand = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const make = () =>
+      ex(
+        Array.from({ length: 3 + Math.floor(rand() * 5) }, () => words[Math.floor(rand() * words.length)]).join(" "),
+        Math.round(rand() * 10) / 10,
+      );
+    for (let t = 0; t < 200; t++) {
+      const pool = Array.from({ length: 1 + Math.floor(rand() * 6) }, make);
+      const cand = make();
+      const lambda = [0.5, 1, 3][t % 3];
+      const got = updatePool(pool, cand, { strategy: "scoring_diversity", lambda, effective: true });
+      let bestValue = poolObjective(pool, lambda);
+      let want = pool;
+      for (let j = 0; j < pool.length; j++) {
+        const trial = pool.map((e, i) => (i === j ? cand : e));
+        if (poolObjective(trial, lambda) > bestValue + 1e-9) {
+          bestValue = poolObjective(trial, lambda);
+          want = trial;
+        }
+      }
+      expect(poolObjective(got.pool, lambda)).toBeCloseTo(poolObjective(want, lambda), 9);
+    }
+  });
+});

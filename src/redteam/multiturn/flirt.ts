@@ -122,19 +122,34 @@ export function updatePool(
       : { pool: [...pool], note: "kept" };
   }
   const lambda = o.strategy === "scoring_diversity" ? o.lambda : 0;
-  let bestPool = [...pool];
-  let bestValue = poolObjective(pool, lambda);
-  let note = "kept";
-  for (let j = 0; j < pool.length; j++) {
-    const trial = pool.map((e, i) => (i === j ? cand : e));
-    const v = poolObjective(trial, lambda);
+  // Pairwise similarities once (k x k, plus the candidate against each): every trial pool's objective is then O(k).
+  const k = pool.length;
+  const pairs = (k * (k - 1)) / 2;
+  const sim = lambda ? pool.map((a, i) => pool.map((b, j) => (i < j ? promptSimilarity(a.prompt, b.prompt) : 0))) : [];
+  const rowSum = pool.map((_, i) =>
+    lambda ? pool.reduce((t, _b, j) => t + (i < j ? sim[i][j] : j < i ? sim[j][i] : 0), 0) : 0,
+  );
+  const total = rowSum.reduce((a, b) => a + b, 0) / 2;
+  const toCand = lambda ? pool.map((e) => promptSimilarity(e.prompt, cand.prompt)) : [];
+  const candSum = toCand.reduce((a, b) => a + b, 0);
+  const effect = pool.reduce((t, e) => t + e.effect, 0);
+  const objective = (j: number | undefined) => {
+    const eff = j === undefined ? effect : effect - pool[j].effect + cand.effect;
+    if (!lambda) return eff;
+    const s = j === undefined ? total : total - rowSum[j] + candSum - toCand[j];
+    return eff + lambda * (pairs ? 1 - s / pairs : 1);
+  };
+  let best: number | undefined;
+  let bestValue = objective(undefined);
+  for (let j = 0; j < k; j++) {
+    const v = objective(j);
     if (v > bestValue + 1e-12) {
       bestValue = v;
-      bestPool = trial;
-      note = `replaced ${j + 1}`;
+      best = j;
     }
   }
-  return { pool: bestPool, note };
+  if (best === undefined) return { pool: [...pool], note: "kept" };
+  return { pool: pool.map((e, i) => (i === best ? cand : e)), note: `replaced ${best + 1}` };
 }
 
 /** The attacker's message: the goal and the exemplars, in a seeded order. */
