@@ -124,7 +124,7 @@ const redteamSchema = z.strictObject({
    */
   judge: z.string().min(1).optional(),
   /**
-   * Attack techniques that need an attacker model (Crescendo, PAIR, model rephrasing and translation) use the
+   * Attack techniques that need an attacker model (Crescendo, PAIR, TAP, FLIRT, rewriting and translation) use the
    * \`attacker\` model section; without one they are not planned and translation uses the seed set's lexicon.
    */
 });
@@ -401,7 +401,7 @@ export const configSchema = z.strictObject({
   /** Folder `breakfix data pull` downloads into and `data show` reads from; relative to the config file. */
   dataCache: z.string().min(1).default(".breakfix/data"),
   target: modelConfigSchema.prefault({}),
-  /** The attacker model (Crescendo, PAIR, rephrasing, translation); none = offline techniques only. */
+  /** The attacker model (Crescendo, PAIR, TAP, FLIRT, rewriting, translation); none = offline techniques only. */
   attacker: modelSchema("attacker").optional(),
   /** The judge model for LLM judges in any judge expression. */
   judge: modelSchema("judge").optional(),

@@ -39,7 +39,7 @@ target:
   retries: 3
 
 # Optional models, same keys as target (none by default):
-# attacker:    the red-team attacker (Crescendo, PAIR, rephrasing, translation); none = offline techniques only
+# attacker:    red-team attacker (Crescendo, PAIR, TAP, FLIRT, rewriting, translation); none = offline techniques only
 # judge:       the judge model of LLM judges (llama-guard-3, harm-severity, strongreject, harmbench, xstest-grader)
 # responder:   writes safe responses for fix data when curation.responder is "model"
 # judge:

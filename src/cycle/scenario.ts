@@ -35,7 +35,7 @@ export interface ScenarioRedteam {
   languages: readonly string[];
   /** Converter dependencies: a translator for non-seed languages, a rephraser model. */
   deps: ConverterDeps;
-  /** The attacker model for model-driven multi-turn attacks (Crescendo, PAIR); none = scripted only. */
+  /** The attacker model for model-driven multi-turn attacks (Crescendo, PAIR, TAP, FLIRT); none = scripted only. */
   attacker?: ChatModel;
   scripts?: readonly EscalationScript[];
 }

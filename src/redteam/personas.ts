@@ -136,7 +136,7 @@ export function makePersona(
 }
 
 export interface Capabilities {
-  /** An attacker model is configured (Crescendo, PAIR, rephrase). */
+  /** An attacker model is configured (Crescendo, PAIR, TAP, FLIRT, model-based converters). */
   attacker: boolean;
   /** Whether text can be translated from one language into another (attacker model: any pair; a lexicon: a few). */
   translator: boolean | ((from: string, to: string) => boolean);
