@@ -9,8 +9,11 @@
  * - Phi-3 fused qkv_proj / gate_up_proj are split into q/k/v and gate/up (a Phi-3 exported this way is a Llama);
  * - 1-D tensors (norms) stay F32 in an F16 file, as the convert script does;
  * - byte-level BPE tokenizer.json -> tokenizer.ggml.model = "gpt2" with tokens, token types, merges, special ids and
- *   the chat template.
+ *   the chat template;
+ * - Llama 3.x rope_scaling "llama3" -> a rope_freqs tensor of per-frequency divisors, "linear" -> rope.scaling.*.
+ * Other families (Qwen2, Qwen3, Gemma 2 / 3, Phi-3.5 longrope) have their own llama.cpp architectures: families.ts.
  */
+import { familyGgufTensors, familyMetadata, ggufArch } from "./families.ts";
 import { GgmlType, type GgmlTypeId, type GgufTensorIn, type GgufValue, kv, writeGguf } from "./gguf.ts";
 
 /** The fields of a Hugging Face `config.json` (LlamaForCausalLM / Phi3ForCausalLM) the export needs. */
@@ -31,6 +34,16 @@ export interface HfLlamaConfig {
   pad_token_id?: number | null;
   rope_scaling?: unknown;
   _name_or_path?: string;
+  // family keys (see nn/families.ts); model_type picks the llama.cpp architecture (gguf/families.ts)
+  model_type?: string;
+  sliding_window?: number | null;
+  layer_types?: string[];
+  use_sliding_window?: boolean;
+  query_pre_attn_scalar?: number;
+  attn_logit_softcapping?: number | null;
+  final_logit_softcapping?: number | null;
+  rope_local_base_freq?: number;
+  original_max_position_embeddings?: number;
 }
 
 /** A row-major tensor (nn's HostTensor fits); values are stored as F32/F16 whatever the array type. */
@@ -65,11 +78,11 @@ export interface LlamaGgufOptions {
 /** llama.cpp token types (llama_token_type / gguf.TokenType). */
 export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
 
-function headDim(c: HfLlamaConfig): number {
+export function headDim(c: HfLlamaConfig): number {
   return c.head_dim ?? c.hidden_size / c.num_attention_heads;
 }
 
-function kvHeads(c: HfLlamaConfig): number {
+export function kvHeads(c: HfLlamaConfig): number {
   return c.num_key_value_heads ?? c.num_attention_heads;
 }
 
@@ -108,14 +121,31 @@ const LAYER_MAP: Record<string, string> = {
   "mlp.down_proj.weight": "ffn_down.weight",
 };
 
-/** The llama.cpp name of a Hugging Face Llama parameter (without fused Phi-3 names), or throws naming it. */
-export function ggufTensorName(hfName: string): string {
+/** What the other llama.cpp architectures add or name differently (Gemma's norms around attention and MLP). */
+const FAMILY_LAYER_MAP: Record<string, string> = {
+  "self_attn.q_proj.bias": "attn_q.bias",
+  "self_attn.k_proj.bias": "attn_k.bias",
+  "self_attn.v_proj.bias": "attn_v.bias",
+  "self_attn.q_norm.weight": "attn_q_norm.weight",
+  "self_attn.k_norm.weight": "attn_k_norm.weight",
+};
+const GEMMA_LAYER_MAP: Record<string, string> = {
+  "post_attention_layernorm.weight": "post_attention_norm.weight",
+  "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+  "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
+};
+
+/** The llama.cpp name of a Hugging Face parameter (without fused Phi-3 names) in `arch`, or throws naming it. */
+export function ggufTensorName(hfName: string, arch = "llama"): string {
   if (hfName === "model.embed_tokens.weight") return "token_embd.weight";
   if (hfName === "model.norm.weight") return "output_norm.weight";
   if (hfName === "lm_head.weight") return "output.weight";
   const m = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
-  if (m && LAYER_MAP[m[2]]) return `blk.${m[1]}.${LAYER_MAP[m[2]]}`;
-  throw new Error(`GGUF export: no llama.cpp name for tensor "${hfName}"`);
+  const gemma = arch === "gemma2" || arch === "gemma3";
+  const mapped =
+    m && ((gemma && GEMMA_LAYER_MAP[m[2]]) || LAYER_MAP[m[2]] || (arch !== "llama" && FAMILY_LAYER_MAP[m[2]]));
+  if (m && mapped) return `blk.${m[1]}.${mapped}`;
+  throw new Error(`GGUF export: no llama.cpp ${arch} name for tensor "${hfName}"`);
 }
 
 function sliceRows(t: NamedTensor, start: number, end: number): NamedTensor {
@@ -168,9 +198,16 @@ function checkConfig(c: HfLlamaConfig): void {
     }
   }
   if (typeof c.rms_norm_eps !== "number") throw new Error('GGUF export: config.json key "rms_norm_eps" is missing');
-  if (c.rope_scaling != null) {
-    throw new Error('GGUF export: config.json "rope_scaling" is not supported yet (plain RoPE only)');
-  }
+  const rs = c.rope_scaling as { rope_type?: string; type?: string } | null | undefined;
+  const kind = rs ? (rs.rope_type ?? rs.type) : undefined;
+  const arch = ggufArch(c);
+  const ok =
+    kind === undefined ||
+    kind === "default" ||
+    kind === "linear" ||
+    (kind === "llama3" && arch === "llama") ||
+    (kind === "longrope" && arch === "phi3");
+  if (!ok) throw new Error(`GGUF export: config.json rope_scaling "${kind}" has no llama.cpp ${arch} equivalent here`);
   if (!Number.isInteger(headDim(c))) throw new Error("GGUF export: hidden_size is not a multiple of the head count");
 }
 
@@ -197,7 +234,39 @@ export function llamaMetadata(c: HfLlamaConfig, fileType: 0 | 1, name: string): 
     m.set("llama.attention.key_length", kv.u32(hd));
     m.set("llama.attention.value_length", kv.u32(hd));
   }
+  const rs = c.rope_scaling as { rope_type?: string; type?: string; factor?: number } | null | undefined;
+  if (rs && (rs.rope_type ?? rs.type) === "linear") {
+    m.set("llama.rope.scaling.type", kv.str("linear"));
+    m.set("llama.rope.scaling.factor", kv.f32(rs.factor ?? 1));
+  }
   return m;
+}
+
+/**
+ * Llama 3.1+ rope_scaling as llama.cpp's rope_freqs tensor [hd/2]: llama.cpp divides each frequency by its entry
+ * (1 for high frequencies, `factor` for low ones, smoothed between), as LlamaModel.generate_extra_tensors writes it.
+ */
+export function llama3RopeFreqs(c: HfLlamaConfig): Float32Array | undefined {
+  const rs = c.rope_scaling as Record<string, number | string> | null | undefined;
+  if (!rs || (rs.rope_type ?? rs.type) !== "llama3") return undefined;
+  const hd = headDim(c);
+  const base = c.rope_theta ?? 10000;
+  const factor = Number(rs.factor ?? 8);
+  const lo = Number(rs.low_freq_factor ?? 1);
+  const hi = Number(rs.high_freq_factor ?? 4);
+  const old = Number(rs.original_max_position_embeddings ?? 8192);
+  const out = new Float32Array(hd / 2);
+  for (let i = 0; i < hd / 2; i++) {
+    const freq = Math.fround(1 / Math.fround(base ** Math.fround((2 * i) / hd)));
+    const wavelen = (2 * Math.PI) / freq;
+    if (wavelen < old / hi) out[i] = 1;
+    else if (wavelen > old / lo) out[i] = factor;
+    else {
+      const smooth = (old / wavelen - lo) / (hi - lo);
+      out[i] = 1 / ((1 - smooth) / factor + smooth);
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -382,6 +451,8 @@ export function llamaGgufTensors(
     }
   }
   push("model.norm.weight", take("model.norm.weight", [h]));
+  const freqs = llama3RopeFreqs(config);
+  if (freqs) out.push({ name: "rope_freqs.weight", shape: [freqs.length], data: freqs, type: 0 });
   const lm = tensors.get("lm_head.weight");
   if (lm && config.tie_word_embeddings)
     tensors.delete("lm_head.weight"); // tied: llama.cpp reuses token_embd
@@ -393,15 +464,21 @@ export function llamaGgufTensors(
   return out;
 }
 
-/** Write a llama-architecture GGUF (weights + tokenizer + chat template). */
+/**
+ * Write a GGUF (weights + tokenizer + chat template) in the llama.cpp architecture of the config's family: llama
+ * (Llama, SmolLM2, Mistral, Phi-3 without longrope), qwen2, qwen3, gemma2, gemma3, phi3 (longrope).
+ */
 export function writeLlamaGguf(path: string, opts: LlamaGgufOptions): void {
   const dtype = opts.dtype ?? "f32";
-  const tensors = llamaGgufTensors(opts.config, opts.tensors, dtype);
-  const meta = llamaMetadata(
-    opts.config,
-    dtype === "f16" ? 1 : 0,
-    opts.name ?? opts.config._name_or_path ?? "breakfix",
-  );
+  const arch = ggufArch(opts.config);
+  const name = opts.name ?? opts.config._name_or_path ?? "breakfix";
+  const fileType = dtype === "f16" ? 1 : 0;
+  const tensors =
+    arch === "llama"
+      ? llamaGgufTensors(opts.config, opts.tensors, dtype)
+      : familyGgufTensors(opts.config, entries(opts.tensors), dtype);
+  const meta =
+    arch === "llama" ? llamaMetadata(opts.config, fileType, name) : familyMetadata(opts.config, fileType, name);
   for (const [k, v] of tokenizerMetadata(opts.tokenizer, opts.config, opts.pre)) meta.set(k, v);
   writeGguf(path, meta, tensors);
 }
@@ -461,6 +538,7 @@ export function loraGgufTensors(
   dtype: "f32" | "f16" = "f32",
 ): GgufTensorIn[] {
   checkConfig(config);
+  const arch = ggufArch(config);
   const type: GgmlTypeId = dtype === "f16" ? GgmlType.F16 : GgmlType.F32;
   const out: GgufTensorIn[] = [];
   for (const [name, { a, b }] of pairs) {
@@ -470,9 +548,14 @@ export function loraGgufTensors(
     if (/\.(qkv_proj|gate_up_proj)\.weight$/.test(name)) {
       throw new Error(`LoRA export: "${name}" is a fused Phi-3 projection; merge it instead of exporting an adapter`);
     }
-    const base = ggufTensorName(name);
+    if (arch === "phi3" && /\.mlp\.(gate|up)_proj\.weight$/.test(name)) {
+      throw new Error(`LoRA export: "${name}": llama.cpp's phi3 fuses gate and up (ffn_up); merge it instead`);
+    }
+    const base = ggufTensorName(name, arch);
     let bData = asF32(b.data);
-    if (name.endsWith("self_attn.q_proj.weight")) {
+    if (arch !== "llama") {
+      // the other architectures rotate halves as HF does (NEOX RoPE): rows stay in place
+    } else if (name.endsWith("self_attn.q_proj.weight")) {
       bData = permuteRopeRows(bData, b.shape[0], b.shape[1], config.num_attention_heads);
     } else if (name.endsWith("self_attn.k_proj.weight")) {
       bData = permuteRopeRows(bData, b.shape[0], b.shape[1], kvHeads(config));
@@ -500,7 +583,7 @@ export function loraAlpha(opts: Pick<LoraGgufOptions, "alpha" | "scale" | "pairs
 export function writeLoraGguf(path: string, opts: LoraGgufOptions): void {
   const tensors = loraGgufTensors(opts.config, opts.pairs, opts.dtype ?? "f32");
   const m = new Map<string, GgufValue>();
-  m.set("general.architecture", kv.str("llama"));
+  m.set("general.architecture", kv.str(ggufArch(opts.config)));
   m.set("general.type", kv.str("adapter"));
   m.set("general.name", kv.str(opts.name ?? "breakfix-lora"));
   m.set("general.file_type", kv.u32(opts.dtype === "f16" ? 1 : 0));

@@ -1,0 +1,197 @@
+/**
+ * llama.cpp parity of every family's GGUF export (node-llama-cpp 3.21.1's llama.cpp): a tiny random model of each
+ * family (nn/family-fixtures.ts, vocabulary of the fixture tokenizer) exported by writeLlamaGguf and run by llama.cpp
+ * gives next-token probabilities within 1e-3 of our model (reference executor) on prompts longer than the sliding
+ * windows; and what llama.cpp cannot express is refused with the reason.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { mulberry32, SplitMix32 } from "../../domain/random.ts";
+import { RefExecutor } from "../executor-ref.ts";
+import { TINY_FAMILIES } from "../family-fixtures.ts";
+import {
+  buildForward,
+  configToHf,
+  forwardBatch,
+  initWeights,
+  type LlamaConfig,
+  type Weights,
+  weightFeeds,
+} from "../llama.ts";
+import { GraphBuilder } from "../tensor.ts";
+import { swaPeriod } from "./families.ts";
+import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE } from "./fixtures.ts";
+import { readGguf } from "./gguf.ts";
+import { type HfLlamaConfig, writeLlamaGguf } from "./llama.ts";
+import { LlamaCppRunner } from "./llamacpp.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "gguf-families-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tok = byteLevelTokenizerJson();
+const tokenizerConfig = { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" };
+const nText = tok.vocabSize - 5;
+
+async function ourNextProbs(cfg: LlamaConfig, w: Weights, prompts: number[][]): Promise<Float64Array[]> {
+  const B = prompts.length;
+  const T = Math.max(...prompts.map((p) => p.length));
+  const V = cfg.vocabSize;
+  const b = new GraphBuilder();
+  const fwd = buildForward(cfg, b, B, T);
+  const compiled = new RefExecutor("f32").compile(b.graph, [fwd.logits.id]);
+  const ids = new Array<number>(B * T).fill(0);
+  const mask = new Array<number>(B * T).fill(0);
+  prompts.forEach((p, i) => {
+    p.forEach((t, j) => {
+      ids[i * T + j] = t;
+      mask[i * T + j] = 1;
+    });
+  });
+  const [logits] = await compiled.run({ ...weightFeeds(w), ...forwardBatch(B, T, ids, mask) });
+  return prompts.map((p, i) => {
+    const off = (i * T + p.length - 1) * V;
+    const out = new Float64Array(V);
+    let mx = Number.NEGATIVE_INFINITY;
+    for (let v = 0; v < V; v++) mx = Math.max(mx, logits.data[off + v]);
+    let s = 0;
+    for (let v = 0; v < V; v++) s += out[v] = Math.exp(logits.data[off + v] - mx);
+    for (let v = 0; v < V; v++) out[v] /= s;
+    return out;
+  });
+}
+
+function prompts(n: number, seed: number, minLen: number, maxLen: number): number[][] {
+  const rand = mulberry32(seed);
+  return Array.from({ length: n }, () => {
+    const len = minLen + Math.floor(rand() * (maxLen - minLen + 1));
+    return Array.from({ length: len }, () => Math.floor(rand() * nText));
+  });
+}
+
+/** A family's tiny model with the fixture tokenizer's vocabulary; 1-D weights (norms, biases) get noise. */
+function model(name: string, patch: Partial<LlamaConfig> = {}): { cfg: LlamaConfig; w: Weights } {
+  const cfg: LlamaConfig = { ...structuredClone(TINY_FAMILIES[name]), vocabSize: tok.vocabSize, ...patch };
+  const w = initWeights(cfg, 21, 0.15);
+  const rng = new SplitMix32(22);
+  for (const t of w.values())
+    if (t.shape.length === 1) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.1 * rng.normal();
+  return { cfg, w };
+}
+
+/**
+ * The parity cases: prompt lengths span the sliding windows (9) except where llama.cpp itself runs without one
+ * (Mistral as llama, Phi-3 as phi3: prompts within the window there). Phi-3.5 is run in both longrope regimes:
+ * llama.cpp picks the factors by context size (128 > original 16: long) and HF by sequence length (all > 16: long);
+ * with an original context of 1024 both pick the short factors.
+ */
+const CASES: { name: string; family: string; patch?: Partial<LlamaConfig>; arch: string; min: number; max: number }[] =
+  [
+    { name: "Llama 3.2 (tied, llama3 rope_freqs)", family: "llama3.2", arch: "llama", min: 1, max: 40 },
+    { name: "SmolLM2 (9 heads / 3 kv, tied)", family: "smollm2", arch: "llama", min: 1, max: 40 },
+    {
+      name: "Mistral (llama arch; llama.cpp has no window: prompts <= 9)",
+      family: "mistral",
+      arch: "llama",
+      min: 1,
+      max: 9,
+    },
+    { name: "Qwen2.5 (q/k/v bias)", family: "qwen2.5", arch: "qwen2", min: 1, max: 40 },
+    { name: "Qwen3 (q/k norm)", family: "qwen3", arch: "qwen3", min: 1, max: 40 },
+    // llama.cpp scales queries by head_dim^-0.5: gemma-2-2b's query_pre_attn_scalar (256 = head_dim)
+    {
+      name: "Gemma 2 (soft-caps, sliding window)",
+      family: "gemma2",
+      patch: { queryPreAttnScalar: 8 },
+      arch: "gemma2",
+      min: 10,
+      max: 40,
+    },
+    {
+      name: "Gemma 3 (q/k norm, local base, linear global scaling)",
+      family: "gemma3",
+      arch: "gemma3",
+      min: 10,
+      max: 40,
+    },
+    { name: "Phi-3.5 longrope, long factors", family: "phi3.5", arch: "phi3", min: 17, max: 40 },
+    {
+      name: "Phi-3.5 longrope, short factors",
+      family: "phi3.5",
+      patch: {
+        maxPositionEmbeddings: 32768,
+        ropeScaling: {
+          type: "longrope",
+          shortFactor: [1.0, 1.1, 1.3, 1.9],
+          longFactor: [1.2, 3.5, 9.0, 30.0],
+          originalMaxPositionEmbeddings: 1024,
+          attentionFactor: Math.sqrt(1 + Math.log(32) / Math.log(1024)),
+        },
+      },
+      arch: "phi3",
+      min: 1,
+      max: 40,
+    },
+  ];
+
+describe("llama.cpp parity of each family's GGUF export (node-llama-cpp 3.21.1)", () => {
+  for (const c of CASES) {
+    it(`${c.name}: next-token probabilities within 1e-3 on 12 prompts`, async () => {
+      const { cfg, w } = model(c.family, c.patch);
+      const path = join(dir, `${c.family}-${c.arch}-${c.min}.gguf`);
+      writeLlamaGguf(path, {
+        config: configToHf(cfg) as unknown as HfLlamaConfig,
+        tensors: w,
+        tokenizer: { tokenizerJson: tok.json, tokenizerConfig },
+      });
+      expect(readGguf(path).metadata.get("general.architecture")).toBe(c.arch);
+      const runner = await LlamaCppRunner.load(path, { sequences: 4, contextSize: 128, precision: "exact" });
+      try {
+        const ps = prompts(12, 7, c.min, c.max);
+        const ours = await ourNextProbs(cfg, w, ps);
+        const theirs = await runner.nextTokenProbabilities(ps);
+        let worst = 0;
+        ps.forEach((_, i) => {
+          for (let v = 0; v < cfg.vocabSize; v++) worst = Math.max(worst, Math.abs(ours[i][v] - theirs[i][v]));
+        });
+        console.info(`[llama.cpp parity ${c.family} ${c.arch}] max |p_ours - p_llama.cpp| = ${worst.toExponential(2)}`);
+        expect(worst).toBeLessThan(1e-3);
+        // the distributions are far from uniform, so the comparison has teeth
+        expect(Math.max(...ours.map((p) => Math.max(...p)))).toBeGreaterThan(5 / cfg.vocabSize);
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
+});
+
+describe("what llama.cpp cannot express is refused, naming the key", () => {
+  const hf = (name: string, patch: Partial<LlamaConfig> = {}) => {
+    const { cfg, w } = model(name, patch);
+    return {
+      config: configToHf(cfg) as unknown as HfLlamaConfig,
+      tensors: w,
+      tokenizer: { tokenizerJson: tok.json, tokenizerConfig },
+    };
+  };
+  it("Gemma's query_pre_attn_scalar other than llama.cpp's, untied Gemma, non-periodic windows, Qwen windows", () => {
+    const p = join(dir, "refused.gguf");
+    expect(() => writeLlamaGguf(p, hf("gemma2"))).toThrow(/query_pre_attn_scalar 9: llama.cpp's gemma2 uses 8/);
+    expect(() => writeLlamaGguf(p, hf("gemma3", { tieWordEmbeddings: false }))).toThrow(/tie_word_embeddings/);
+    const bad = hf("gemma3", {
+      numLayers: 3,
+      layerTypes: ["full_attention", "sliding_attention", "sliding_attention"],
+    });
+    expect(() => writeLlamaGguf(p, bad)).toThrow(/not a periodic pattern/);
+    const qwenWindow = hf("qwen3", { slidingWindow: 8, layerTypes: ["full_attention", "sliding_attention"] });
+    expect(() => writeLlamaGguf(p, qwenWindow)).toThrow(/use_sliding_window/);
+  });
+
+  it("sliding-window patterns map to llama.cpp's period (layer il slides iff il % n < n - 1)", () => {
+    const g2 = Array.from({ length: 6 }, (_, i) => ((i + 1) % 2 ? "sliding_attention" : "full_attention"));
+    const g3 = Array.from({ length: 12 }, (_, i) => ((i + 1) % 6 ? "sliding_attention" : "full_attention"));
+    expect(swaPeriod(g2)).toBe(2);
+    expect(swaPeriod(g3)).toBe(6);
+    expect(swaPeriod(["full_attention", "full_attention"])).toBe(1);
+  });
+});
