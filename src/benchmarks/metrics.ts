@@ -4,7 +4,7 @@
  */
 import { mulberry32 } from "../domain/random.ts";
 import { wilson } from "../domain/stats.ts";
-import type { Interval, Judgement, RefusalClass } from "../domain/types.ts";
+import type { Interval, Judgement, Metric, RefusalClass } from "../domain/types.ts";
 import type { ItemRecord, SuiteMetric } from "./types.ts";
 
 export const DEFAULT_LEVEL = 0.95;
@@ -229,4 +229,19 @@ export function normaliseAnswer(s: string): string {
 export function exactMatch(response: string, answers: readonly string[]): boolean {
   const r = normaliseAnswer(response);
   return answers.some((a) => normaliseAnswer(a) === r);
+}
+
+/**
+ * A suite's metric as a round figure (domain/round-metrics.ts) under `name`: value, counts and 95% interval; a metric
+ * that is missing or has no items is unmeasured (NaN, n 0), never a made-up number.
+ */
+export function roundFigure(m: SuiteMetric | undefined, name: string): Metric {
+  if (!m?.n) return { name, value: Number.NaN, n: 0 };
+  return {
+    name,
+    value: m.value,
+    n: m.n,
+    successes: Math.round(m.value * m.n),
+    ...(m.interval ? { interval: { low: m.interval.low, high: m.interval.high, level: 0.95, method: "wilson" } } : {}),
+  };
 }

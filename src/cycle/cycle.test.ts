@@ -1,34 +1,35 @@
 /** Unit tests of the cycle's pure parts: gates, release candidate, regressions, held-out families, step records. */
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../config/load.ts";
+import { type RoundMetrics, reviveRoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
 import { Store } from "../store/store.ts";
 import { genericVariantFamilies as variantFamilies } from "./from-config.ts";
 import { allPassed, evaluateGates, releaseCandidate } from "./gates.ts";
-import { heldoutDr, type Measurement, reviveMeasurement } from "./measure.ts";
+import { heldoutDr } from "./measure.ts";
 import { findRegressions, type Replay } from "./regression.ts";
 import { Steps } from "./steps.ts";
 
 const m = (value: number): Metric => ({ name: "x", value, n: 100, successes: Math.round(value * 100) });
 
-function measurement(p: Partial<Record<keyof Measurement, unknown>> = {}): Measurement {
+function measurement(p: Partial<Record<keyof RoundMetrics, unknown>> = {}): RoundMetrics {
   return {
     model: "m",
     runIds: {},
-    harmful_dr: m(0.02),
-    jailbreak_dr: m(0.05),
-    heldout_dr: m(0.1),
-    multiturn_dr: m(0),
+    harmfulDr: m(0.02),
+    jailbreakDr: m(0.05),
+    heldoutDr: m(0.1),
+    multiturnDr: m(0),
     iprr: m(0.95),
     vprr: m(0.05),
     capability: m(0.8),
-    dr_by_language: { en: m(0.02), es: m(0.03) },
-    dr3_by_category: { S1: m(0.01), S2: m(0.04) },
-    dr_by_category: {},
-    jailbreak_by_technique: {},
+    drByLanguage: { en: m(0.02), es: m(0.03) },
+    dr3ByCategory: { S1: m(0.01), S2: m(0.04) },
+    drByCategory: {},
+    jailbreakByTechnique: {},
     skipped: {},
     ...p,
-  } as Measurement;
+  } as RoundMetrics;
 }
 
 const gates = defaultConfig().cycle.gates;
@@ -42,8 +43,8 @@ describe("release gates", () => {
 
   it("name the failed gate: worst category, jailbreak DR, VPRR, IPRR, capability drop", () => {
     const bad = measurement({
-      dr3_by_category: { S1: m(0.01), S9: m(0.2) },
-      jailbreak_dr: m(0.3),
+      dr3ByCategory: { S1: m(0.01), S9: m(0.2) },
+      jailbreakDr: m(0.3),
       vprr: m(0.5),
       iprr: m(0.5),
       capability: m(0.7),
@@ -103,16 +104,39 @@ describe("regression suite", () => {
 describe("unmeasured figures", () => {
   it("stay unmeasured after a step record's JSON round trip: the gate fails and never reads null as 0", () => {
     const none = { name: "capability", value: Number.NaN, n: 0 };
-    const m = measurement({ capability: none, jailbreak_dr: { ...none, name: "jailbreak DR" } });
-    const stored = JSON.parse(JSON.stringify(m)) as Measurement; // NaN -> null, as the store keeps it
+    const m = measurement({ capability: none, jailbreakDr: { ...none, name: "jailbreak DR" } });
+    const stored = JSON.parse(JSON.stringify(m)) as RoundMetrics; // NaN -> null, as the store keeps it
     expect(stored.capability.value).toBeNull();
     const naive = evaluateGates(stored, stored, gates);
     expect(naive.find((g) => g.name.startsWith("capability"))?.passed).toBe(true); // the bug this guards against
-    const revived = reviveMeasurement(stored);
+    const revived = reviveRoundMetrics(stored, "test");
     const g = evaluateGates(revived, revived, gates);
     expect(g.find((x) => x.name.startsWith("capability"))?.passed).toBe(false);
     expect(g.find((x) => x.name === "jailbreak DR")?.passed).toBe(false);
-    expect(revived.harmful_dr).toEqual(m.harmful_dr);
+    expect(revived.harmfulDr).toEqual(m.harmfulDr);
+  });
+
+  it("step records written with the earlier snake_case names read the same; anything else is a clear error", () => {
+    const m = measurement({ capability: { name: "capability", value: Number.NaN, n: 0 } });
+    const legacy: Record<string, unknown> = JSON.parse(JSON.stringify(m));
+    const snake = {
+      harmfulDr: "harmful_dr",
+      jailbreakDr: "jailbreak_dr",
+      heldoutDr: "heldout_dr",
+      multiturnDr: "multiturn_dr",
+      drByLanguage: "dr_by_language",
+      dr3ByCategory: "dr3_by_category",
+      drByCategory: "dr_by_category",
+      jailbreakByTechnique: "jailbreak_by_technique",
+    };
+    for (const [now, old] of Object.entries(snake)) {
+      legacy[old] = legacy[now];
+      delete legacy[now];
+    }
+    const revived = reviveRoundMetrics(legacy, "old record");
+    expect(revived).toEqual(m);
+    expect(() => reviveRoundMetrics([], "run x round 1 measure step")).toThrow(/run x round 1 measure step: expected/);
+    expect(() => reviveRoundMetrics({ harmful_dr: 0.3 }, "rec")).toThrow(/rec: harmfulDr: expected a metric/);
   });
 });
 

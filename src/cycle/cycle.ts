@@ -17,6 +17,7 @@ import type { Config } from "../config/schema.ts";
 import { etaText } from "../domain/eta.ts";
 import { percent } from "../domain/format.ts";
 import { contentHash } from "../domain/hash.ts";
+import { type RoundMetrics, reviveRoundMetrics } from "../domain/round-metrics.ts";
 import type { SamplingParams } from "../models/types.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
@@ -27,7 +28,7 @@ import { type BreakResult, breakStep } from "./break.ts";
 import { type CurateResult, curateStep } from "./curation.ts";
 import { type OpenedModel, type RoundModel, refFingerprint, refFromString, refToString } from "./deploy.ts";
 import { allPassed, evaluateGates } from "./gates.ts";
-import { type Measurement, measureModel, reviveMeasurement } from "./measure.ts";
+import { measureModel } from "./measure.ts";
 import { throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
 import { buildRunReport, writeRunReport } from "./report.ts";
@@ -63,22 +64,13 @@ export interface CycleOptions {
   log?: (line: string) => void;
 }
 
-export interface RoundRow {
-  round: number;
-  harmful_dr: number | null;
-  jailbreak_dr: number | null;
-  heldout_dr: number | null;
-  iprr: number | null;
-  vprr: number | null;
-  capability: number | null;
-  dr_by_language: Record<string, number | null>;
-  model: string;
-}
+/** A round's figures as `breakfix cycle --json` prints them: the measurement of that round's model. */
+export type RoundResult = RoundMetrics & { round: number };
 
 export interface CycleResult {
   runId: string;
   runDir: string;
-  rounds: RoundRow[];
+  rounds: RoundResult[];
   /** Round index of the release candidate (best round >= 1 by the gates), if any round was trained. */
   releaseCandidate?: number;
   allGatesPassed: boolean;
@@ -148,7 +140,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       `cycle run ${runId.slice(0, 16)} (${run.resumed ? `resuming; it was ${run.previousState ?? "unknown"}` : "new"}) in ${runDir}`,
     );
     const r = new Rounds(o, store, runId, runDir, log);
-    const measurements: Measurement[] = [await r.measure(0, r.baseModel())];
+    const measurements: RoundMetrics[] = [await r.measure(0, r.baseModel())];
     r.recordRound(0, measurements[0].model, measurements[0]);
     let gates = evaluateGates(measurements[0], measurements[0], o.config.cycle.gates);
     let report = await writeRunReport(store, runId, runDir);
@@ -177,7 +169,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
     return {
       runId,
       runDir,
-      rounds: measurements.map((m, i) => roundRow(m, i)),
+      rounds: measurements.map((m, round) => ({ round, ...m })),
       releaseCandidate: rc?.round,
       allGatesPassed: allPassed(gates),
       failedGates: gates.filter((g) => !g.passed).map((g) => g.name),
@@ -234,7 +226,7 @@ class Rounds {
   }
 
   /** Round r's model from its measurement, with the adapters that lead to it from the base. */
-  modelOf(round: number, m: Measurement): RoundModel {
+  modelOf(round: number, m: RoundMetrics): RoundModel {
     return { ref: refFromString(m.model, this.abs), adapters: this.chains.get(round) ?? this.chainOf(round) };
   }
 
@@ -258,9 +250,9 @@ class Rounds {
     }
   }
 
-  measure(round: number, rm: RoundModel): Promise<Measurement> {
+  measure(round: number, rm: RoundModel): Promise<RoundMetrics> {
     const progress = throttled(5000);
-    const recorded = this.steps.run<Measurement>(round, "measure", () =>
+    const recorded = this.steps.run<RoundMetrics>(round, "measure", () =>
       this.withModel(rm, round, async ({ model }) => ({
         ...(await measureModel(model, {
           suites: this.o.scenario.suites,
@@ -276,7 +268,7 @@ class Rounds {
         model: refToString(rm.ref, this.rel),
       })),
     );
-    return recorded.then(reviveMeasurement);
+    return recorded.then((m) => reviveRoundMetrics(m, `run ${this.runId.slice(0, 16)} round ${round} measure step`));
   }
 
   break(round: number, prev: RoundModel): Promise<BreakResult> {
@@ -396,7 +388,7 @@ class Rounds {
     );
   }
 
-  recordRound(round: number, startModel: string, m: Measurement): void {
+  recordRound(round: number, startModel: string, m: RoundMetrics): void {
     this.store.rounds.put(
       { runId: this.runId, round },
       { index: round, startModel, resultModel: m.model, status: "done", startedAt: new Date().toISOString() },
@@ -405,31 +397,15 @@ class Rounds {
   }
 }
 
-const val = (x: { value: number }) => (Number.isFinite(x.value) ? x.value : null);
-
-export function roundRow(m: Measurement, round: number): RoundRow {
-  return {
-    round,
-    harmful_dr: val(m.harmful_dr),
-    jailbreak_dr: val(m.jailbreak_dr),
-    heldout_dr: val(m.heldout_dr),
-    iprr: val(m.iprr),
-    vprr: val(m.vprr),
-    capability: val(m.capability),
-    dr_by_language: Object.fromEntries(Object.entries(m.dr_by_language).map(([k, v]) => [k, val(v)])),
-    model: m.model,
-  };
-}
-
-function roundLine(m: Measurement, r: number): string {
+function roundLine(m: RoundMetrics, r: number): string {
   const skipped = Object.entries(m.skipped ?? {})
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
-  const langs = Object.entries(m.dr_by_language)
+  const langs = Object.entries(m.drByLanguage)
     .map(([k, v]) => `${k} ${percent(v.value)}`)
     .join(", ");
   return (
-    `round ${r}: harmful DR ${percent(m.harmful_dr.value)} | jailbreak DR ${percent(m.jailbreak_dr.value)} | held-out families DR ${percent(m.heldout_dr.value)}` +
+    `round ${r}: harmful DR ${percent(m.harmfulDr.value)} | jailbreak DR ${percent(m.jailbreakDr.value)} | held-out families DR ${percent(m.heldoutDr.value)}` +
     ` | IPRR ${percent(m.iprr.value)} | VPRR ${percent(m.vprr.value)} | capability ${percent(m.capability.value)} | DR by language: ${langs}` +
     (skipped ? ` | items left out (longer than the model's context): ${skipped}` : "")
   );

@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySink } from "../benchmarks/sink.ts";
 import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
 import { markerJudge, probe } from "../benchmarks/testing/fixtures.ts";
+import type { RoundMetrics } from "../domain/round-metrics.ts";
 import { createChatModel } from "../models/registry.ts";
 import { FAULT_KINDS, type FaultChatBody, FaultServer, standardPlan } from "../models/testing/fault-server.ts";
-import { type Measurement, measureModel } from "./measure.ts";
+import { measureModel } from "./measure.ts";
 import type { MeasuredSuite } from "./scenario.ts";
 
 const HARMFUL = 300;
@@ -72,7 +73,7 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
     );
     const sink = new MemorySink();
     const t0 = performance.now();
-    let measured: Measurement | undefined;
+    let measured: RoundMetrics | undefined;
     const failedRuns: number[] = [];
     for (let run = 0; run < 4 && !measured; run++) {
       const before = server.arrivals.length;
@@ -109,10 +110,10 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
     expect(dead).toBeGreaterThan(0);
     expect(failedRuns.length).toBeGreaterThan(0);
     // every item accounted for in the figures, with the right answers
-    const m = measured as Measurement;
-    expect(m.harmful_dr).toMatchObject({ n: HARMFUL, successes: HARMFUL / 2 });
-    expect(m.jailbreak_dr).toMatchObject({ n: JAILBREAK, successes: JAILBREAK / 2 });
-    expect(m.heldout_dr).toMatchObject({ n: JAILBREAK / 2, value: 1 });
+    const m = measured as RoundMetrics;
+    expect(m.harmfulDr).toMatchObject({ n: HARMFUL, successes: HARMFUL / 2 });
+    expect(m.jailbreakDr).toMatchObject({ n: JAILBREAK, successes: JAILBREAK / 2 });
+    expect(m.heldoutDr).toMatchObject({ n: JAILBREAK / 2, value: 1 });
     expect(sink.records.size).toBe(N);
     for (const r of sink.records.values()) expect(r.response).toContain(r.conversation.at(-2)?.content ?? "?");
     console.log(

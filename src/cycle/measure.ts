@@ -5,9 +5,10 @@
  * their records go through the first suite's own (pure) metric function.
  */
 
-import { defectRateMetrics, isDefectJudgement } from "../benchmarks/metrics.ts";
+import { defectRateMetrics, isDefectJudgement, roundFigure } from "../benchmarks/metrics.ts";
 import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
-import type { ItemRecord, ResultsSink, SuiteMetric, SuiteRunResult } from "../benchmarks/types.ts";
+import type { ItemRecord, ResultsSink, SuiteRunResult } from "../benchmarks/types.ts";
+import type { RoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
 import { CONTEXT_OVERFLOW_PATTERN } from "../models/errors.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
@@ -21,39 +22,6 @@ export interface MeasureOptions {
   /** The red-team families a jailbreak variant touches. */
   variantFamilies: (variant: string) => string[];
   onProgress?: (p: Progress) => void;
-}
-
-/** What a round's measurement leaves in the step record (numbers only; the records stay in the store). */
-export interface Measurement {
-  model: string;
-  runIds: Record<string, string>;
-  harmful_dr: Metric;
-  jailbreak_dr: Metric;
-  heldout_dr: Metric;
-  multiturn_dr: Metric;
-  iprr: Metric;
-  vprr: Metric;
-  capability: Metric;
-  dr_by_language: Record<string, Metric>;
-  /** DR-3 per harm category on the harmful suite (for the per-category gate). */
-  dr3_by_category: Record<string, Metric>;
-  /** DR (world, DR-1) per category on the harmful suite, for the report's chart. */
-  dr_by_category: Record<string, Metric>;
-  /** Jailbreak DR per technique (variant), for the heat map. */
-  jailbreak_by_technique: Record<string, Metric>;
-  /** Items per suite left out because they do not fit the model's context. */
-  skipped: Record<string, number>;
-}
-
-function metricOf(m: SuiteMetric | undefined, name: string): Metric {
-  if (!m?.n) return { name, value: Number.NaN, n: 0 };
-  return {
-    name,
-    value: m.value,
-    n: m.n,
-    successes: Math.round(m.value * m.n),
-    ...(m.interval ? { interval: { low: m.interval.low, high: m.interval.high, level: 0.95, method: "wilson" } } : {}),
-  };
 }
 
 function plain(m: Metric): Metric {
@@ -105,7 +73,7 @@ function byRole(suites: readonly MeasuredSuite[], results: readonly SuiteRunResu
   return { records, metrics, headline, named };
 }
 
-export async function measureModel(model: ChatModel, o: MeasureOptions): Promise<Measurement> {
+export async function measureModel(model: ChatModel, o: MeasureOptions): Promise<RoundMetrics> {
   const results: SuiteRunResult[] = [];
   const skipped: Record<string, number> = {};
   for (const ms of o.suites) {
@@ -134,45 +102,21 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
   const h = harmful.headline;
   for (const m of harmful.metrics)
     if (h && m.group?.by === "language" && m.name.startsWith(`${h.name}[`) && m.n)
-      byLang[m.group.value] = metricOf(m, `harmful DR [${m.group.value}]`);
+      byLang[m.group.value] = roundFigure(m, `harmful DR [${m.group.value}]`);
   return {
     model: model.id,
     runIds: Object.fromEntries(results.map((r) => [r.suite, r.runId])),
-    harmful_dr: metricOf(h, "harmful DR"),
-    jailbreak_dr: metricOf(jailbreak.headline, "jailbreak DR"),
-    multiturn_dr: metricOf(byRole(o.suites, results, "multiturn").headline, "multi-turn DR"),
-    heldout_dr: heldoutDr(jailbreak.records, o.heldOutFamilies, o.variantFamilies),
-    iprr: metricOf(overrefusal.named("IPRR"), "IPRR"),
-    vprr: metricOf(overrefusal.named("VPRR"), "VPRR"),
-    capability: metricOf(byRole(o.suites, results, "capability").named("accuracy"), "capability"),
-    dr_by_language: byLang,
-    dr3_by_category: grouped(harmful.records, 3, "category"),
-    dr_by_category: grouped(harmful.records, 1, "category"),
-    jailbreak_by_technique: grouped(jailbreak.records, 1, "variant"),
+    harmfulDr: roundFigure(h, "harmful DR"),
+    jailbreakDr: roundFigure(jailbreak.headline, "jailbreak DR"),
+    multiturnDr: roundFigure(byRole(o.suites, results, "multiturn").headline, "multi-turn DR"),
+    heldoutDr: heldoutDr(jailbreak.records, o.heldOutFamilies, o.variantFamilies),
+    iprr: roundFigure(overrefusal.named("IPRR"), "IPRR"),
+    vprr: roundFigure(overrefusal.named("VPRR"), "VPRR"),
+    capability: roundFigure(byRole(o.suites, results, "capability").named("accuracy"), "capability"),
+    drByLanguage: byLang,
+    dr3ByCategory: grouped(harmful.records, 3, "category"),
+    drByCategory: grouped(harmful.records, 1, "category"),
+    jailbreakByTechnique: grouped(jailbreak.records, 1, "variant"),
     skipped,
-  };
-}
-
-/**
- * A measurement read back from its step record: JSON has no NaN, so an unmeasured figure (a role with no suite, e.g.
- * no capability suite) comes back as null; it is NaN again here, so gates fail it and reports print "n/a" instead of
- * reading it as 0.
- */
-export function reviveMeasurement(m: Measurement): Measurement {
-  const fix = (x: Metric): Metric => (typeof x.value === "number" ? x : { ...x, value: Number.NaN });
-  const fixAll = (r: Record<string, Metric>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fix(v)]));
-  return {
-    ...m,
-    harmful_dr: fix(m.harmful_dr),
-    jailbreak_dr: fix(m.jailbreak_dr),
-    heldout_dr: fix(m.heldout_dr),
-    multiturn_dr: fix(m.multiturn_dr),
-    iprr: fix(m.iprr),
-    vprr: fix(m.vprr),
-    capability: fix(m.capability),
-    dr_by_language: fixAll(m.dr_by_language),
-    dr3_by_category: fixAll(m.dr3_by_category),
-    dr_by_category: fixAll(m.dr_by_category),
-    jailbreak_by_technique: fixAll(m.jailbreak_by_technique),
   };
 }

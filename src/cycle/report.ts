@@ -7,13 +7,13 @@ import path from "node:path";
 import { BENCH_RECORD_KIND } from "../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import type { Config } from "../config/schema.ts";
+import { type RoundMetrics, reviveRoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
 import { writeReport } from "../report/render.ts";
 import type { ExampleConversation, Regression, RoundSummary, RunReport } from "../report/types.ts";
 import type { RunRecord, Store } from "../store/store.ts";
 import type { BreakResult } from "./cycle.ts";
 import { evaluateGates, releaseCandidate } from "./gates.ts";
-import { type Measurement, reviveMeasurement } from "./measure.ts";
 import { STEP_KIND } from "./steps.ts";
 
 function step<T>(store: Store, runId: string, round: number, name: string): T | undefined {
@@ -37,7 +37,7 @@ export function listCycleRuns(store: Store): { runId: string; record: RunRecord;
   }));
 }
 
-function examplesFor(store: Store, m: Measurement, round: number): ExampleConversation[] {
+function examplesFor(store: Store, m: RoundMetrics, round: number): ExampleConversation[] {
   const out: ExampleConversation[] = [];
   for (const [suite, runId] of Object.entries(m.runIds)) {
     if (!/demo-(harmful|jailbreak)/.test(suite)) continue;
@@ -68,11 +68,11 @@ export function buildRunReport(store: Store, runId: string): RunReport {
   if (record?.kind !== "cycle") throw new Error(`no cycle run '${runId}' in the store`);
   const gatesCfg = (record.args?.gates ?? {}) as Config["cycle"]["gates"];
   const heldOut = (record.args?.heldOutFamilies ?? []) as string[];
-  const measurements: Measurement[] = [];
+  const measurements: RoundMetrics[] = [];
   for (let r = 0; ; r++) {
-    const m = step<Measurement>(store, runId, r, "measure");
+    const m = step<unknown>(store, runId, r, "measure");
     if (!m) break;
-    measurements.push(reviveMeasurement(m));
+    measurements.push(reviveRoundMetrics(m, `run ${runId.slice(0, 16)} round ${r} measure step`));
   }
   const rounds: RoundSummary[] = measurements.map((m, r) => {
     const brk = step<BreakResult>(store, runId, r + 1, "break");
@@ -89,19 +89,11 @@ export function buildRunReport(store: Store, runId: string): RunReport {
       for (const [f, s] of Object.entries(sum)) asrByTechnique[f] = asr(s, `ASR ${f}`);
     }
     // The jailbreak suite's DR per technique doubles as the heat map's rows for the model itself.
-    for (const [t, v] of Object.entries(m.jailbreak_by_technique)) asrByTechnique[`suite:${t}`] = v;
+    for (const [t, v] of Object.entries(m.jailbreakByTechnique)) asrByTechnique[`suite:${t}`] = v;
     const rep = step<{ regressions: Regression[] }>(store, runId, r, "regression");
     return {
+      ...m,
       round: r,
-      model: m.model,
-      harmfulDr: m.harmful_dr,
-      jailbreakDr: m.jailbreak_dr,
-      heldoutDr: m.heldout_dr,
-      iprr: m.iprr,
-      vprr: m.vprr,
-      capability: m.capability,
-      drByCategory: m.dr_by_category,
-      drByLanguage: m.dr_by_language,
       asrByTechnique,
       regressions: rep?.regressions ?? [],
       gates: evaluateGates(m, measurements[0], gatesCfg),

@@ -22,6 +22,11 @@ export function sampleReport(): RunReport {
       iprr: rate("iprr", 100 - 30 * k, 100),
       vprr: rate("vprr", 2 + round, 100),
       capability: rate("capability", 90 - round, 100),
+      multiturnDr: rate("multiturn_dr", 6 * k, 40),
+      runIds: {},
+      skipped: {},
+      dr3ByCategory: {},
+      jailbreakByTechnique: {},
       drByCategory: {
         S1: rate("dr", 9 * k, 30),
         S2: rate("dr", 8 * k, 30),

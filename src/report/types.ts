@@ -1,4 +1,5 @@
 /** The data a round report is rendered from. The cycle fills it from the store; `breakfix report RUN` rebuilds it. */
+import type { RoundMetrics } from "../domain/round-metrics.ts";
 import type { Conversation, Metric } from "../domain/types.ts";
 
 export interface GateResult {
@@ -20,17 +21,9 @@ export interface Regression {
   reappearedInRound: number;
 }
 
-export interface RoundSummary {
+/** One round in the report: its measurement (domain/round-metrics.ts) plus what the report adds. */
+export interface RoundSummary extends RoundMetrics {
   round: number;
-  model: string;
-  harmfulDr: Metric;
-  jailbreakDr: Metric;
-  heldoutDr: Metric;
-  iprr: Metric;
-  vprr: Metric;
-  capability: Metric;
-  drByCategory: Record<string, Metric>;
-  drByLanguage: Record<string, Metric>;
   /** Red-team attack success rate per technique family in this round's campaign. */
   asrByTechnique: Record<string, Metric>;
   regressions: Regression[];

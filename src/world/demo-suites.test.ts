@@ -96,16 +96,16 @@ describe("demo suites", () => {
 
     const fb = demoFigures(rb);
     expect(fb).toMatchObject({
-      harmful_dr: { value: 1 },
+      harmfulDr: { value: 1 },
       vprr: { value: 0 },
       iprr: { value: 0 },
       capability: { value: 1 },
     });
-    expect(Object.keys(fb.dr_by_language).sort()).toEqual(["en", "es"]);
-    expect(fb.harmful_dr?.low).toBeLessThan(1);
+    expect(Object.keys(fb.drByLanguage).sort()).toEqual(["en", "es"]);
+    expect(fb.harmfulDr.interval?.low).toBeLessThan(1);
     const fs = demoFigures(rs);
-    expect(fs).toMatchObject({ harmful_dr: { value: 0 }, jailbreak_dr: { value: 0 }, iprr: { value: 1 } });
-    expect(demoFigures([]).harmful_dr).toBeNull();
+    expect(fs).toMatchObject({ harmfulDr: { value: 0 }, jailbreakDr: { value: 0 }, iprr: { value: 1 } });
+    expect(demoFigures([]).harmfulDr).toMatchObject({ value: Number.NaN, n: 0 });
 
     const c = compareRuns(hb.records, hs.records);
     expect(c.overall.significant).toBe(true);

@@ -18,7 +18,7 @@ const GGUF = "artifacts/demo-world/model.gguf";
 
 type Metric = { value: number; low: number; high: number; n: number; successes: number; method: string };
 type SuiteJson = { items: number; total_items: number; judge: string; target: string; metrics: Record<string, Metric> };
-type Fig = { value: number; low: number; high: number; n: number };
+type Fig = { value: number; n: number; interval?: { low: number; high: number } }; // a round figure (domain/round-metrics.ts)
 
 let dir: string;
 let stdout = "";
@@ -101,7 +101,7 @@ describe("breakfix bench --suite demo on the committed demo model (llama.cpp)", 
       expect(m.value).toBeCloseTo(m.successes / m.n, 12);
     }
     // the demo figures the cycle reads agree with the suites' own metrics
-    expect(demo.harmful_dr).toMatchObject({ value: dr.value, low: dr.low, high: dr.high, n: dr.n });
+    expect(demo.harmfulDr).toMatchObject({ value: dr.value, interval: { low: dr.low, high: dr.high }, n: dr.n });
     expect(demo.vprr).toMatchObject({ value: vprr.value, n: vprr.n });
     expect(demo.capability).toMatchObject({ value: acc.value, n: acc.n });
   });

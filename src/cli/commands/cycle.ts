@@ -117,10 +117,10 @@ async function cycleAction(f: CycleFlags): Promise<void> {
       `cycle run ${res.runId.slice(0, 16)}: ${res.rounds.length - 1} rounds after the base model`,
       ...res.rounds.map(
         (r) =>
-          `  round ${r.round}: harmful DR ${percent(r.harmful_dr)}, jailbreak DR ${percent(r.jailbreak_dr)}, held-out DR ${percent(r.heldout_dr)}, IPRR ${percent(r.iprr)}, VPRR ${percent(r.vprr)}, capability ${percent(r.capability)}, DR by language ${Object.entries(
-            r.dr_by_language,
+          `  round ${r.round}: harmful DR ${percent(r.harmfulDr.value)}, jailbreak DR ${percent(r.jailbreakDr.value)}, held-out DR ${percent(r.heldoutDr.value)}, IPRR ${percent(r.iprr.value)}, VPRR ${percent(r.vprr.value)}, capability ${percent(r.capability.value)}, DR by language ${Object.entries(
+            r.drByLanguage,
           )
-            .map(([k, v]) => `${k} ${percent(v)}`)
+            .map(([k, v]) => `${k} ${percent(v.value)}`)
             .join(" / ")}`,
       ),
       res.allGatesPassed

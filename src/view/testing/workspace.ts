@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { StoreSink } from "../../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../../benchmarks/types.ts";
-import type { Measurement } from "../../cycle/measure.ts";
 import { STEP_KIND } from "../../cycle/steps.ts";
 import { contentHash } from "../../domain/hash.ts";
 import { mulberry32 } from "../../domain/random.ts";
+import type { RoundMetrics } from "../../domain/round-metrics.ts";
 import { wilson } from "../../domain/stats.ts";
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Judgement, Metric, Severity } from "../../domain/types.ts";
@@ -181,21 +181,21 @@ function rate(name: string, s: number, n: number): Metric {
   return { name, value: n ? s / n : Number.NaN, successes: s, n, interval: wilson(s, n) };
 }
 
-function measurement(model: string, k: number, runIds: Record<string, string>): Measurement {
+function measurement(model: string, k: number, runIds: Record<string, string>): RoundMetrics {
   return {
     model,
     runIds,
-    harmful_dr: rate("harmful_dr", 12 * k, 40),
-    jailbreak_dr: rate("jailbreak_dr", 10 * k, 40),
-    heldout_dr: rate("heldout_dr", 8 * k, 40),
-    multiturn_dr: rate("multiturn_dr", 5 * k, 20),
+    harmfulDr: rate("harmful_dr", 12 * k, 40),
+    jailbreakDr: rate("jailbreak_dr", 10 * k, 40),
+    heldoutDr: rate("heldout_dr", 8 * k, 40),
+    multiturnDr: rate("multiturn_dr", 5 * k, 20),
     iprr: rate("iprr", 40 - 12 * k, 40),
     vprr: rate("vprr", 2 + k, 40),
     capability: rate("capability", 34 - k, 40),
-    dr_by_language: { en: rate("dr", 6 * k, 20), es: rate("dr", 6 * k, 20) },
-    dr3_by_category: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr3", (j + 1) * k, 10)])),
-    dr_by_category: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr", (j + 1) * k, 20)])),
-    jailbreak_by_technique: { rot13: rate("dr", 4 * k, 20), roleplay: rate("dr", 6 * k, 20) },
+    drByLanguage: { en: rate("dr", 6 * k, 20), es: rate("dr", 6 * k, 20) },
+    dr3ByCategory: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr3", (j + 1) * k, 10)])),
+    drByCategory: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr", (j + 1) * k, 20)])),
+    jailbreakByTechnique: { rot13: rate("dr", 4 * k, 20), roleplay: rate("dr", 6 * k, 20) },
     skipped: {},
   };
 }

@@ -1,0 +1,84 @@
+/**
+ * The figures of one model's measurement, one type from measurement to report: the cycle's measure step stores it,
+ * gates and the release-candidate choice read it, `breakfix cycle --json` prints it per round, the report and the
+ * dashboard render it, and `breakfix bench` reports the demo suites' headline figures with the same names. Every
+ * figure is a Metric (a rate with its Wilson interval and counts); NaN means "not measured" (no suite of that role,
+ * no items), which gates fail and reports print as n/a.
+ */
+import type { Metric } from "./types.ts";
+
+export interface RoundMetrics {
+  /** The measured model's client id (it carries the weights' fingerprint). */
+  model: string;
+  /** Suite name -> benchmark run id of its records. */
+  runIds: Record<string, string>;
+  harmfulDr: Metric;
+  jailbreakDr: Metric;
+  /** DR on the jailbreak items whose technique touches a family kept out of curation. */
+  heldoutDr: Metric;
+  multiturnDr: Metric;
+  iprr: Metric;
+  vprr: Metric;
+  capability: Metric;
+  /** Harmful DR per language. */
+  drByLanguage: Record<string, Metric>;
+  /** DR-3 per harm category on the harmful suite (for the per-category gate). */
+  dr3ByCategory: Record<string, Metric>;
+  /** DR (DR-1) per category on the harmful suite, for the report's chart. */
+  drByCategory: Record<string, Metric>;
+  /** Jailbreak DR per technique (variant), for the heat map. */
+  jailbreakByTechnique: Record<string, Metric>;
+  /** Items per suite left out because they do not fit the model's context. */
+  skipped: Record<string, number>;
+}
+
+/** A figure that was not measured. */
+export function unmeasured(name: string): Metric {
+  return { name, value: Number.NaN, n: 0 };
+}
+
+/** The key names step records written before the figures had one naming (snake_case), and their names now. */
+const LEGACY_KEYS: Readonly<Record<string, keyof RoundMetrics>> = {
+  harmful_dr: "harmfulDr",
+  jailbreak_dr: "jailbreakDr",
+  heldout_dr: "heldoutDr",
+  multiturn_dr: "multiturnDr",
+  dr_by_language: "drByLanguage",
+  dr3_by_category: "dr3ByCategory",
+  dr_by_category: "drByCategory",
+  jailbreak_by_technique: "jailbreakByTechnique",
+};
+
+const FIGURES = ["harmfulDr", "jailbreakDr", "heldoutDr", "multiturnDr", "iprr", "vprr", "capability"] as const;
+const GROUPS = ["drByLanguage", "dr3ByCategory", "drByCategory", "jailbreakByTechnique"] as const;
+
+/**
+ * Round metrics read back from stored JSON (a step record): JSON has no NaN, so an unmeasured figure comes back as
+ * null and is NaN again here (gates fail it, reports print n/a, instead of reading it as 0). Records written with the
+ * earlier snake_case names (harmful_dr, dr_by_language, ...) read the same. Anything else is an error naming `where`.
+ */
+export function reviveRoundMetrics(stored: unknown, where: string): RoundMetrics {
+  if (!stored || typeof stored !== "object" || Array.isArray(stored))
+    throw new Error(`${where}: expected the round's metrics (an object), got ${JSON.stringify(stored)?.slice(0, 80)}`);
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(stored)) raw[LEGACY_KEYS[k] ?? k] = v;
+  const metric = (key: string, x: unknown): Metric => {
+    if (!x || typeof x !== "object" || typeof (x as Metric).name !== "string")
+      throw new Error(`${where}: ${key}: expected a metric ({ name, value, ... }), got ${JSON.stringify(x)}`);
+    const m = x as Metric;
+    return typeof m.value === "number" ? m : { ...m, value: Number.NaN };
+  };
+  const group = (key: string, x: unknown): Record<string, Metric> => {
+    if (x === undefined) return {};
+    if (!x || typeof x !== "object") throw new Error(`${where}: ${key}: expected an object of metrics`);
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, metric(`${key}.${k}`, v)]));
+  };
+  const out = {
+    model: typeof raw.model === "string" ? raw.model : "",
+    runIds: (raw.runIds ?? {}) as Record<string, string>,
+    skipped: (raw.skipped ?? {}) as Record<string, number>,
+  } as RoundMetrics;
+  for (const k of FIGURES) out[k] = raw[k] === undefined ? unmeasured(k) : metric(k, raw[k]);
+  for (const k of GROUPS) out[k] = group(k, raw[k]);
+  return out;
+}
