@@ -150,6 +150,10 @@ try {
             ? (await m.chat({ messages: [{ role: "user", content: prompt }], temperature: 0, maxTokens: 64 })).content
             : undefined;
         const ours = (await ask(builtin))!;
+        // the same seed without the suffix (what the suffix changed)
+        const bare = (
+          await builtin.chat({ messages: [{ role: "user", content: p.prompt }], temperature: 0, maxTokens: 64 })
+        ).content;
         const viaLlama = await ask(llama);
         const viaHttp = (await ask(remote))!;
         rows.push({
@@ -165,6 +169,7 @@ try {
           suffix: r.suffix,
           target: r.target,
           ours: { starts: starts(ours, r.target), label: await label(p, prompt, ours) },
+          bare: { starts: starts(bare, r.target), label: await label(p, p.prompt, bare) },
           llamacpp:
             viaLlama === undefined
               ? null
@@ -234,6 +239,7 @@ type Row = {
   steps: number;
   computeS: number;
   ours: { starts: boolean; label: string };
+  bare: { starts: boolean; label: string };
   llamacpp: { starts: boolean; label: string } | null;
   http: { starts: boolean; label: string };
 };
@@ -252,6 +258,7 @@ const summary = models.map((mdl) => {
     seeds: rs.length,
     success: pct(ok.length, rs.length),
     judgeUnsafe: pct(rs.filter((r) => r.ours.label === "unsafe").length, rs.length),
+    bareUnsafe: pct(rs.filter((r) => r.bare.label === "unsafe").length, rs.length),
     medianStepsSuccessful: median(ok.map((r) => r.successStep as number)),
     medianStepsAll: median(stepsAll),
     budget: `${budget.steps} steps x ${budget.searchWidth} candidates (top-k ${budget.topK}) per seed`,

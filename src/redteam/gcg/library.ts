@@ -62,13 +62,16 @@ export interface GcgSuffixLibrary {
   universal: readonly string[];
 }
 
-/** A library from stored suffixes (successful ones; all of them when none succeeded). */
+/**
+ * A library from stored suffixes (successful ones; all of them when none succeeded), in store order: for a prompt with
+ * several suffixes the latest stored is used; every suffix is also in the universal pool (a transfer attempt).
+ */
 export function libraryFromStored(suffixes: readonly StoredSuffix[]): GcgSuffixLibrary {
   const ok = suffixes.filter((s) => s.success);
   const use = ok.length > 0 ? ok : suffixes;
   const byPrompt: Record<string, string> = {};
-  for (const s of use)
-    if (s.prompts.length === 1 && !(s.prompts[0].prompt in byPrompt)) byPrompt[s.prompts[0].prompt] = s.suffix;
+  // the most recent suffix for a prompt wins (stored in order: the latest model attacked, e.g. the newest round)
+  for (const s of use) if (s.prompts.length === 1) byPrompt[s.prompts[0].prompt] = s.suffix;
   const multi = use.filter((s) => s.prompts.length > 1).map((s) => s.suffix);
   const universal = [...new Set([...multi, ...use.map((s) => s.suffix)])];
   return { byPrompt, universal };
