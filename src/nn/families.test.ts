@@ -14,6 +14,7 @@ import { TINY_FAMILIES } from "./family-fixtures.ts";
 import { generate, KvDecoder } from "./generate.ts";
 import { configFromHf, configToHf, initWeights, type LlamaConfig, type Weights } from "./llama.ts";
 import { LlamaRunner, loadModel, saveModel } from "./model.ts";
+import { OnnxExecutor } from "./onnx/executor.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -350,6 +351,29 @@ describe.each(Object.keys(TINY_FAMILIES))("%s", (name) => {
     const last = await runner.lossAndGrads(all, batch);
     expect(last.loss).toBeLessThan(first.loss);
     await runner.dispose();
+  });
+
+  it("the ONNX Runtime executor (the trainer's default) gives the reference's loss and gradients", async () => {
+    const rng = new SplitMix32(10);
+    const ids = Array.from({ length: 2 * 12 }, () => rng.int(V));
+    const batch = { B: 2, T: 12, inputIds: ids, attentionMask: new Array(24).fill(1), labels: ids };
+    const ref = await new LlamaRunner(cfg).lossAndGrads(w, batch);
+    const onnxRunner = new LlamaRunner(cfg, new OnnxExecutor({ threads: 1 }));
+    const got = await onnxRunner.lossAndGrads(w, batch);
+    await onnxRunner.dispose();
+    expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-5);
+    let worst = 0;
+    for (const [n, g] of ref.grads) {
+      let num = 0;
+      let den = 0;
+      const o = got.grads.get(n)!;
+      for (let i = 0; i < g.length; i++) {
+        num += (o[i] - g[i]) ** 2;
+        den += g[i] ** 2;
+      }
+      worst = Math.max(worst, Math.sqrt(num / Math.max(den, 1e-30)));
+    }
+    expect(worst).toBeLessThan(1e-3);
   });
 
   it("full fine-tuning reaches every parameter (biases, q/k norms, Gemma's extra norms)", async () => {

@@ -24,7 +24,7 @@ import { GraphBuilder } from "../tensor.ts";
 import { swaPeriod } from "./families.ts";
 import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE } from "./fixtures.ts";
 import { readGguf } from "./gguf.ts";
-import { type HfLlamaConfig, writeLlamaGguf } from "./llama.ts";
+import { type HfLlamaConfig, type LoraPair, writeLlamaGguf, writeLoraGguf } from "./llama.ts";
 import { LlamaCppRunner } from "./llamacpp.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gguf-families-"));
@@ -158,6 +158,77 @@ describe("llama.cpp parity of each family's GGUF export (node-llama-cpp 3.21.1)"
         expect(worst).toBeLessThan(1e-3);
         // the distributions are far from uniform, so the comparison has teeth
         expect(Math.max(...ours.map((p) => Math.max(...p)))).toBeGreaterThan(5 / cfg.vocabSize);
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
+});
+
+describe("GGUF LoRA adapters of the NEOX-RoPE architectures (no q/k row permutation)", () => {
+  for (const family of ["qwen2.5", "gemma3"]) {
+    it(`${family}: llama.cpp with the adapter gives our merged model's probabilities`, async () => {
+      const { cfg, w } = model(family);
+      const config = configToHf(cfg) as unknown as HfLlamaConfig;
+      const modelPath = join(dir, `${family}-lora-base.gguf`);
+      writeLlamaGguf(modelPath, { config, tensors: w, tokenizer: { tokenizerJson: tok.json, tokenizerConfig } });
+      const rng = new SplitMix32(31);
+      const r = 4;
+      const alpha = 8;
+      const pairs = new Map<string, LoraPair>();
+      const merged: Weights = new Map(w);
+      for (let l = 0; l < cfg.numLayers; l++) {
+        for (const m of [
+          "self_attn.q_proj",
+          "self_attn.k_proj",
+          "self_attn.v_proj",
+          "self_attn.o_proj",
+          "mlp.up_proj",
+          "mlp.down_proj",
+        ]) {
+          const name = `model.layers.${l}.${m}.weight`;
+          const base = w.get(name)!;
+          const [out, inp] = base.shape;
+          const a = { shape: [r, inp], data: Float32Array.from({ length: r * inp }, () => 0.3 * rng.normal()) };
+          const b = { shape: [out, r], data: Float32Array.from({ length: out * r }, () => 0.6 * rng.normal()) };
+          pairs.set(name, { a, b });
+          const data = Float32Array.from(base.data as Float32Array);
+          for (let i = 0; i < out; i++) {
+            for (let j = 0; j < inp; j++) {
+              let s = 0;
+              for (let k = 0; k < r; k++) s += b.data[i * r + k] * a.data[k * inp + j];
+              data[i * inp + j] += (alpha / r) * s;
+            }
+          }
+          merged.set(name, { shape: base.shape, data });
+        }
+      }
+      const adapterPath = join(dir, `${family}-lora.gguf`);
+      writeLoraGguf(adapterPath, { config, pairs, alpha });
+      const runner = await LlamaCppRunner.load(modelPath, {
+        sequences: 4,
+        contextSize: 128,
+        precision: "exact",
+        lora: [{ path: adapterPath }],
+      });
+      try {
+        const ps = prompts(8, 5, 10, 30);
+        const ours = await ourNextProbs(cfg, merged, ps);
+        const base = await ourNextProbs(cfg, w, ps);
+        const theirs = await runner.nextTokenProbabilities(ps);
+        let worst = 0;
+        let effect = 0;
+        ps.forEach((_, i) => {
+          for (let v = 0; v < cfg.vocabSize; v++) {
+            worst = Math.max(worst, Math.abs(ours[i][v] - theirs[i][v]));
+            effect = Math.max(effect, Math.abs(ours[i][v] - base[i][v]));
+          }
+        });
+        console.info(
+          `[llama.cpp LoRA ${family}] max diff vs merged ${worst.toExponential(2)}; adapter effect ${effect.toFixed(3)}`,
+        );
+        expect(worst).toBeLessThan(1e-3);
+        expect(effect).toBeGreaterThan(0.05);
       } finally {
         await runner.dispose();
       }
