@@ -7,13 +7,15 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.ts";
+import { etaText } from "../../domain/eta.ts";
 import { resolveModelSpec } from "../../models/hub.ts";
+import { maxLengthFor, trainOptionsFor } from "../../train/backends/local.ts";
 import { OutputFolderError } from "../../train/identity.ts";
 import { DataFileError } from "../../train/jsonl.ts";
 import type { LoraConfig } from "../../train/lora.ts";
 import type { PreferenceLossKind } from "../../train/losses.ts";
 import { runTraining } from "../../train/run.ts";
-import { DEFAULT_TRAIN, type TrainOptions } from "../../train/trainer.ts";
+import type { TrainOptions } from "../../train/trainer.ts";
 import { CliError, cliAction, numberFlag, withExitScheme } from "../errors.ts";
 import { progressReporter } from "../progress.ts";
 
@@ -62,9 +64,14 @@ const COUNT0: Range = { min: 0, integer: true };
 
 const LOSSES: PreferenceLossKind[] = ["sigmoid", "ipo", "sft_dpo"];
 
+/**
+ * The trainer's options of `breakfix train`: the cycle's local backend's options for this stage (trainOptionsFor, from
+ * breakfix.yaml's training section, round 0), with each flag that is given in place of its value. One way to build
+ * them, so `breakfix train` with no flags runs what the cycle runs.
+ */
 export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: TrainOptions; maxLength: number } {
   const cfg = loadConfig(f.config).training;
-  const stage = method === "sft" ? cfg.sft : cfg.dpo;
+  const base = trainOptionsFor(cfg, method, 0);
   const useLora = f.full ? false : f.lora ? true : cfg.method === "lora";
   const lora: LoraConfig | undefined = useLora
     ? {
@@ -76,34 +83,29 @@ export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: 
     : undefined;
   const loss = (f.loss ?? cfg.dpo.loss) as PreferenceLossKind;
   if (!LOSSES.includes(loss)) throw new CliError(`--loss: expected one of ${LOSSES.join(", ")}, got "${loss}"`);
+  const sftAlpha = base.objective.kind === "dpo" ? base.objective.sftAlpha : 1;
   const opts: TrainOptions = {
-    ...DEFAULT_TRAIN,
+    ...base,
     objective:
       method === "sft"
-        ? { kind: "sft" }
+        ? base.objective
         : {
             kind: "dpo",
             loss,
             beta: num("beta", f.beta, cfg.dpo.beta, POSITIVE),
-            sftAlpha: num("sft-alpha", f.sftAlpha, 1, { min: 0 }),
+            sftAlpha: num("sft-alpha", f.sftAlpha, sftAlpha, { min: 0 }),
           },
-    lr: num("lr", f.lr, stage.lr, POSITIVE),
-    epochs: num("epochs", f.epochs, stage.epochs, COUNT),
-    batchSize: num("batch-size", f.batchSize, stage.batchSize, COUNT),
-    gradAccum: num("grad-accum", f.gradAccum, 1, COUNT),
-    maxSteps: f.maxSteps === undefined ? undefined : num("max-steps", f.maxSteps, 0, COUNT),
-    seed: num("seed", f.seed, cfg.seed, COUNT0),
+    lr: num("lr", f.lr, base.lr, POSITIVE),
+    epochs: num("epochs", f.epochs, base.epochs, COUNT),
+    batchSize: num("batch-size", f.batchSize, base.batchSize, COUNT),
+    gradAccum: num("grad-accum", f.gradAccum, base.gradAccum, COUNT),
+    maxSteps: f.maxSteps === undefined ? base.maxSteps : num("max-steps", f.maxSteps, 0, COUNT),
+    seed: num("seed", f.seed, base.seed, COUNT0),
     lora,
-    checkpointEvery: num("checkpoint-every", f.checkpointEvery, 50, COUNT0),
-    evalEvery: num("eval-every", f.evalEvery, 0, COUNT0),
+    checkpointEvery: num("checkpoint-every", f.checkpointEvery, base.checkpointEvery, COUNT0),
+    evalEvery: num("eval-every", f.evalEvery, base.evalEvery, COUNT0),
   };
-  return { opts, maxLength: num("max-length", f.maxLength, cfg.sft.maxSeqLen, COUNT) };
-}
-
-function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const m = Math.floor(seconds / 60);
-  return m > 0 ? `${m}m${Math.round(seconds % 60)}s` : `${Math.round(seconds)}s`;
+  return { opts, maxLength: num("max-length", f.maxLength, maxLengthFor(cfg, f.model), COUNT) };
 }
 
 export function registerTrain(program: Command): void {
@@ -209,7 +211,7 @@ export function registerTrain(program: Command): void {
                   total,
                   loss: m.loss,
                   tps: m.tokens_per_s,
-                  eta: formatEta((total - m.step) / rate),
+                  eta: etaText(((total - m.step) / rate) * 1000),
                 });
               },
             },
