@@ -5,7 +5,7 @@ Reads one JSON object on argv[1]: {config: HF-style Llama config, batch, seq, st
 lora_r, lora_alpha, threads}. Prints one JSON line: {"tokens_per_s", "step_ms", "best_step_ms", "peak_rss_mb", "losses"}.
 
 The model is tokens_per_s uses the fastest timed step (shared machines add noise, never
-speed), step_ms is the median. The model is the same Llama as src/nn/llama.ts (RMSNorm, RoPE rotate-half, GQA, SwiGLU, untied lm_head), float32,
+speed), step_ms is the median. The model is the same Llama as src/nn/llama.ts (RMSNorm, RoPE rotate-half, GQA, SwiGLU, lm_head untied or tied to the embedding as the config says), float32,
 eager mode, attention as HF's eager implementation (softmax(q k^T / sqrt(hd) + causal mask) v; Debian's torch 1.13
 has no scaled_dot_product_attention), AdamW
 from torch.optim with its default implementation. LoRA: frozen base, A/B on q,k,v,o,gate,up,down (PEFT's layout).
@@ -37,7 +37,10 @@ def main() -> None:
     def w(*shape, std=0.02):
         return torch.nn.Parameter(torch.randn(*shape) * std)
 
-    params = {"embed": w(V, D), "norm": torch.nn.Parameter(torch.ones(D)), "lm_head": w(V, D)}
+    params = {"embed": w(V, D), "norm": torch.nn.Parameter(torch.ones(D))}
+    tied = bool(c.get("tie_word_embeddings", False))
+    if not tied:
+        params["lm_head"] = w(V, D)
     modules = {"q": (H * hd, D), "k": (KV * hd, D), "v": (KV * hd, D), "o": (D, H * hd), "gate": (I, D), "up": (I, D), "down": (D, I)}
     for l in range(L):
         params[f"{l}.ln1"] = torch.nn.Parameter(torch.ones(D))
@@ -88,7 +91,7 @@ def main() -> None:
             x = x + lin(a.transpose(1, 2).reshape(B, T, H * hd), l, "o")
             h2 = rms(x, params[f"{l}.ln2"])
             x = x + lin(F.silu(lin(h2, l, "gate")) * lin(h2, l, "up"), l, "down")
-        logits = rms(x, params["norm"]) @ params["lm_head"].t()
+        logits = rms(x, params["norm"]) @ params["embed" if tied else "lm_head"].t()
         return F.cross_entropy(logits[:, :-1].reshape(-1, V), ids[:, 1:].reshape(-1))
 
     g = torch.Generator().manual_seed(1)

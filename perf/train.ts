@@ -15,22 +15,34 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import path from "node:path";
+import type * as ort from "onnxruntime-node";
 import { mulberry32 } from "../src/domain/random.ts";
+import type { HostTensor } from "../src/nn/ir.ts";
 import { buildLoss, countParams, initWeights, type LlamaConfig, lossBatch } from "../src/nn/llama.ts";
 import { OnnxExecutor } from "../src/nn/onnx/executor.ts";
+import { halfTensor } from "../src/nn/onnx/half.ts";
 import { OnnxTrainStep } from "../src/nn/onnx/train-step.ts";
 import { GraphBuilder } from "../src/nn/tensor.ts";
 import { DEFAULT_LORA, initLora, loraHook } from "../src/train/lora.ts";
 import { BENCH_CONFIGS } from "./llama-configs.ts";
 
-const BATCH = 8;
-const SEQ = 256;
+/** Batch x sequence per config: 8 x 256 for the small models; the 135M / 0.5B shapes take 2 x 128 (a case ~1 min). */
+const SHAPES: Record<string, { batch: number; seq: number; modes: ("full" | "lora")[] }> = {
+  "5m": { batch: 8, seq: 256, modes: ["full", "lora"] },
+  "30m": { batch: 8, seq: 256, modes: ["full", "lora"] },
+  "135m": { batch: 2, seq: 128, modes: ["lora"] },
+  "0.5b": { batch: 2, seq: 128, modes: ["lora"] },
+};
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 interface CaseSpec {
   config: string;
   mode: "full" | "lora";
+  batch: number;
+  seq: number;
+  /** LoRA: the frozen base matrices' storage (f16: fed as float16, computed in f32; src/nn/onnx/half.ts) */
+  frozen: "f32" | "f16";
   steps: number;
   warmup: number;
   threads: number;
@@ -51,16 +63,21 @@ interface SideResult {
 /** Child: time our fused ONNX training step. */
 async function runOurs(spec: CaseSpec): Promise<SideResult> {
   const cfg = BENCH_CONFIGS[spec.config];
+  const { batch: BATCH, seq: SEQ } = spec;
   const lora = spec.mode === "lora" ? { ...DEFAULT_LORA } : undefined;
   const t0 = performance.now();
   const b = new GraphBuilder();
   const g = buildLoss(cfg, b, BATCH, SEQ, lora ? loraHook(cfg, lora, false) : undefined);
-  const weights = initWeights(cfg, 0);
   const adapter = lora ? initLora(cfg, lora, 1) : new Map();
+  const frozenDtype = lora ? spec.frozen : "f32";
+  // f16 storage: only the 16-bit copy of a frozen matrix is kept (its f32 array is dropped once converted)
+  const weights = new Map<string, HostTensor | ort.Tensor>();
+  for (const [n, t] of initWeights(cfg, 0))
+    weights.set(n, frozenDtype === "f16" && t.shape.length === 2 ? halfTensor(t) : t);
   for (const [n, t] of adapter) weights.set(n, t);
   const trainable = lora ? [...adapter.keys()] : [...g.params.keys()];
   const executor = new OnnxExecutor({ threads: spec.threads });
-  const step = OnnxTrainStep.compile(executor, b.graph, g.loss.id, trainable, { weightDecay: 0.01 });
+  const step = OnnxTrainStep.compile(executor, b.graph, g.loss.id, trainable, { weightDecay: 0.01, frozenDtype });
   // uniform random token ids, like torch_train.py (throughput only; the data is not shared)
   const rand = mulberry32(1);
   const ids = Array.from({ length: BATCH * SEQ }, () => Math.floor(rand() * cfg.vocabSize));
@@ -105,14 +122,15 @@ function hfConfig(c: LlamaConfig): Record<string, unknown> {
     head_dim: c.headDim,
     rms_norm_eps: c.rmsNormEps,
     rope_theta: c.ropeTheta,
+    tie_word_embeddings: c.tieWordEmbeddings,
   };
 }
 
 function runTorch(spec: CaseSpec): SideResult {
   const arg = JSON.stringify({
     config: hfConfig(BENCH_CONFIGS[spec.config]),
-    batch: BATCH,
-    seq: SEQ,
+    batch: spec.batch,
+    seq: spec.seq,
     steps: spec.steps,
     warmup: spec.warmup,
     mode: spec.mode,
@@ -167,14 +185,20 @@ async function main(): Promise<void> {
   }
   const asJson = process.argv.includes("--json");
   const quick = process.argv.includes("--quick");
-  const configs = (arg("--configs") ?? "5m,30m").split(",");
+  const configs = (arg("--configs") ?? Object.keys(SHAPES).join(",")).split(",");
   const modes = (arg("--modes") ?? "full,lora").split(",") as ("full" | "lora")[];
   const steps = Number(arg("--steps") ?? (quick ? 2 : 3));
+  const frozen = (arg("--frozen") ?? "f16") as CaseSpec["frozen"];
+  if (frozen !== "f16" && frozen !== "f32") throw new Error(`--frozen: expected f16 or f32, got "${frozen}"`);
   const torchVersion = torchAvailable();
   if (!torchVersion) log("PyTorch not found at /usr/bin/python3 (apt-get install python3-torch): ours only");
   const cases: CaseSpec[] = configs.flatMap((config) => {
-    if (!BENCH_CONFIGS[config]) throw new Error(`--configs: unknown config "${config}" (5m, 30m)`);
-    return modes.map((mode) => ({ config, mode, steps, warmup: 1, threads: 2 }));
+    if (!BENCH_CONFIGS[config] || !SHAPES[config])
+      throw new Error(`--configs: unknown config "${config}" (${Object.keys(SHAPES).join(", ")})`);
+    const { batch, seq } = SHAPES[config];
+    return modes
+      .filter((m) => SHAPES[config].modes.includes(m))
+      .map((mode) => ({ config, mode, batch, seq, frozen, steps, warmup: 1, threads: 2 }));
   });
   const started = Date.now();
   const results: Record<string, Record<string, unknown>> = {};
@@ -212,15 +236,25 @@ async function main(): Promise<void> {
           : ""),
     );
   }
-  const ratios = Object.values(results).flatMap((r) =>
-    modes
-      .map((m) => (r[m] as { ratio_vs_pytorch: number | null }).ratio_vs_pytorch)
-      .filter((x): x is number => x !== null),
+  type Entry = { ours: SideResult; pytorch?: SideResult; ratio_vs_pytorch: number | null };
+  const rows = Object.entries(results).flatMap(([config, r]) =>
+    modes.filter((m) => r[m]).map((m) => ({ config, mode: m, ...(r[m] as Entry) })),
   );
+  const ratios = rows.map((r) => r.ratio_vs_pytorch).filter((x): x is number => x !== null);
+  // closing note: one line per case (tokens/s from the fastest step, peak RSS of each side's process)
+  log("\n[perf:train] case          | ours tok/s | pytorch tok/s | ratio | peak RSS ours / pytorch (MB)");
+  for (const r of rows) {
+    const t = r.pytorch;
+    log(
+      `[perf:train] ${`${r.config} ${r.mode}`.padEnd(13)} | ${r.ours.tokens_per_s.toFixed(0).padStart(10)} | ` +
+        `${(t ? t.tokens_per_s.toFixed(0) : "-").padStart(13)} | ${(r.ratio_vs_pytorch?.toFixed(2) ?? "-").padStart(5)} | ` +
+        `${r.ours.peak_rss_mb.toFixed(0)} / ${t ? t.peak_rss_mb.toFixed(0) : "-"}`,
+    );
+  }
+  log(`[perf:train] machine load (1 min) ${loadavg()[0].toFixed(2)}; a shared machine slows both sides alike`);
   const summary = {
     bench: "train",
-    batch: BATCH,
-    seq: SEQ,
+    shapes: Object.fromEntries(configs.map((c) => [c, { batch: SHAPES[c].batch, seq: SHAPES[c].seq }])),
     dtype: "float32",
     threads: 2,
     pytorch_version: torchVersion ?? null,

@@ -7,7 +7,30 @@
 import { createHash } from "node:crypto";
 import * as ort from "onnxruntime-node";
 import type { CompiledGraph, Executor, Graph, HostTensor, NodeId } from "../ir.ts";
+import { type HalfDtype, type HalfFeed, halfTensor } from "./half.ts";
 import { declareOutputs, encodeModel, type LoweredGraph, lowerGraph, type OnnxGraphBuilder } from "./lower.ts";
+
+/** A graph input: f32 / i32 from a HostTensor, or a 16-bit frozen weight (half.ts) fed from another feed's tensor. */
+export type FeedSpec = LoweredGraph["feeds"][number] | HalfFeed;
+
+/** f32 weights given for 16-bit inputs are converted once per array (callers that keep only 16 bits pass ort tensors). */
+const halfCache = new WeakMap<object, Map<HalfDtype, ort.Tensor>>();
+function halfFeed(name: string, want: HalfFeed, t: HostTensor | ort.Tensor): ort.Tensor {
+  const type = "float16";
+  if ("dims" in t) {
+    if (t.type !== type) throw new Error(`feed "${want.from}": ${t.type} tensor, the compiled graph needs ${type}`);
+    return t;
+  }
+  if (t.data.length !== want.shape.reduce((a, b) => a * b, 1))
+    throw new Error(
+      `feed "${name}": shape [${t.shape.join(", ")}], the compiled graph needs [${want.shape.join(", ")}]`,
+    );
+  let byType = halfCache.get(t.data);
+  if (!byType) halfCache.set(t.data, (byType = new Map()));
+  let h = byType.get(want.dtype);
+  if (!h) byType.set(want.dtype, (h = halfTensor(t, want.dtype)));
+  return h;
+}
 
 export interface OnnxExecutorOptions {
   /** intra-op threads (default 2: the project's CI machine). */
@@ -79,12 +102,12 @@ export class OnnxCompiled implements CompiledGraph {
   constructor(
     private readonly executor: OnnxExecutor,
     readonly key: string,
-    readonly feeds: LoweredGraph["feeds"],
+    readonly feeds: readonly FeedSpec[],
     readonly outputNames: readonly string[],
     readonly outputShapes: readonly (readonly number[])[],
   ) {}
 
-  async run(feeds: Readonly<Record<string, HostTensor>>): Promise<HostTensor[]> {
+  async run(feeds: Readonly<Record<string, HostTensor | ort.Tensor>>): Promise<HostTensor[]> {
     const out = await this.runRaw(feeds);
     return this.outputNames.map((n, i) => {
       const t = out[n];
@@ -98,9 +121,11 @@ export class OnnxCompiled implements CompiledGraph {
     const session = await this.executor.session(this.key);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const f of this.feeds) {
-      const t = feeds[f.name];
-      if (!t) throw new Error(`missing feed "${f.name}" (shape [${f.shape.join(", ")}], ${f.dtype})`);
-      ortFeeds[f.name] = "dims" in t ? t : toOrtTensor(f.name, f, t);
+      const from = "from" in f ? f.from : f.name;
+      const t = feeds[from];
+      if (!t) throw new Error(`missing feed "${from}" (shape [${f.shape.join(", ")}], ${f.dtype})`);
+      if ("from" in f) ortFeeds[f.name] = halfFeed(from, f, t);
+      else ortFeeds[f.name] = "dims" in t ? t : toOrtTensor(f.name, f, t);
     }
     return session.run(ortFeeds);
   }
@@ -143,7 +168,7 @@ export class OnnxExecutor implements Executor {
   /** Compile a graph already lowered (and extended, e.g. with an optimizer) with outputs declared. */
   compileBuilt(
     builder: OnnxGraphBuilder,
-    feeds: LoweredGraph["feeds"],
+    feeds: readonly FeedSpec[],
     outputNames: readonly string[],
     outputShapes: readonly (readonly number[])[],
   ): OnnxCompiled {

@@ -9,9 +9,12 @@
  *   p <- p - (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),   bc_i = 1 - b_i^t
  * Clipping is torch.nn.utils.clip_grad_norm_: g <- g * min(1, maxNorm / (||g||_2 + 1e-6)) over all trainable grads.
  */
+
+import type * as ort from "onnxruntime-node";
 import { appendGradients } from "../autodiff.ts";
 import type { Graph, HostTensor, NodeId } from "../ir.ts";
-import type { OnnxCompiled, OnnxExecutor } from "./executor.ts";
+import type { FeedSpec, OnnxCompiled, OnnxExecutor } from "./executor.ts";
+import { type HalfDtype, halfInputs } from "./half.ts";
 import { attr, declareOutputs, lowerGraph, OnnxType } from "./lower.ts";
 
 export interface TrainStepOptions {
@@ -23,6 +26,12 @@ export interface TrainStepOptions {
   decay?: (name: string, shape: readonly number[]) => boolean;
   /** Clip the global gradient norm to this value (off when undefined). */
   maxGradNorm?: number;
+  /**
+   * Store the frozen (not trainable) matrices in 16 bits and compute in f32 (half.ts): feed them as float16 ort
+   * tensors (`halfTensor`), or as f32 HostTensors, converted once per array. For LoRA: halves the base weights'
+   * memory. Trainable weights and the AdamW moments stay f32 (master weights).
+   */
+  frozenDtype?: "f32" | HalfDtype;
 }
 
 export interface StepResult {
@@ -51,7 +60,7 @@ export class OnnxTrainStep {
     private readonly compiled: OnnxCompiled,
     names: string[],
     shapes: Map<string, number[]>,
-    private readonly opts: Required<Omit<TrainStepOptions, "maxGradNorm" | "decay">> & TrainStepOptions,
+    private readonly opts: Required<Omit<TrainStepOptions, "maxGradNorm" | "decay" | "frozenDtype">> & TrainStepOptions,
     private readonly nExtra: number,
   ) {
     this.names = names;
@@ -93,7 +102,18 @@ export class OnnxTrainStep {
     const stepSize = scalar("adam.step_size");
     const bc2sqrt = scalar("adam.bc2_sqrt");
     const wdFactor = scalar("adam.wd_factor");
-    const feeds = [...lowered.feeds];
+    const feeds: FeedSpec[] = [...lowered.feeds];
+    if (options.frozenDtype && options.frozenDtype !== "f32") {
+      const keep = new Set(trainable);
+      const half = new Map<string, HalfDtype>();
+      for (const f of lowered.feeds) {
+        const id = graph.byName(f.name);
+        if (id !== undefined && graph.node(id).op.kind === "param" && !keep.has(f.name) && f.shape.length >= 2)
+          half.set(f.name, options.frozenDtype);
+      }
+      const halfFeeds = halfInputs(b, half);
+      feeds.splice(0, feeds.length, ...feeds.filter((f) => !half.has(f.name)), ...halfFeeds);
+    }
     for (const n of ["adam.step_size", "adam.bc2_sqrt", "adam.wd_factor"])
       feeds.push({ name: n, dtype: "f32", shape: [] });
 
@@ -155,14 +175,14 @@ export class OnnxTrainStep {
    * trainable params are replaced by new arrays); `state` holds the moments and is created on first use.
    */
   async run(
-    weights: Map<string, HostTensor>,
+    weights: Map<string, HostTensor | ort.Tensor>,
     state: Map<string, { m: Float32Array; v: Float32Array }>,
     batch: Readonly<Record<string, HostTensor>>,
     lr: number,
   ): Promise<StepResult> {
     const t = this.stepCount + 1;
     const { beta1, beta2, weightDecay } = this.opts;
-    const feeds: Record<string, HostTensor> = { ...batch };
+    const feeds: Record<string, HostTensor | ort.Tensor> = { ...batch };
     for (const [n, w] of weights) feeds[n] = w;
     feeds["adam.step_size"] = { shape: [], data: Float32Array.of(lr / (1 - beta1 ** t)) };
     feeds["adam.bc2_sqrt"] = { shape: [], data: Float32Array.of(Math.sqrt(1 - beta2 ** t)) };
