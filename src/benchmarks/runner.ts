@@ -223,45 +223,21 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
   const started = Date.now();
   const sampling = opts.sampling ?? DEFAULT_SAMPLING;
   const chunkSize = Math.max(1, opts.chunkSize ?? 64);
-  let items = await suite.items();
-  const totalItems = items.length;
+  const all = await suite.items();
+  const totalItems = all.length;
   const k = opts.samples ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`samples must be a positive integer, got ${k}`);
   const runId = runIdOf(
     suite,
     target.id,
     sampling,
-    items.map((i) => i.key),
-    k,
+    all.map((i) => i.key),
+    checkSamples(suite, k, sampling),
   );
-  if (opts.limit !== undefined) items = sampleItems(items, opts.limit, opts.limitSeed ?? 1);
-  if (k > 1 && !((sampling.temperature ?? 0) > 0)) {
-    throw new Error(`suite ${suite.name}: ${k} samples per probe need a temperature > 0 (greedy answers repeat)`);
-  }
-  // Sample s of an item: its own key (so resume and compare pair sample by sample) and its own seed.
-  const sampleOf = new Map<SuiteItem, number>();
-  const clusterOf = new Map<SuiteItem, string>();
-  if (k > 1) {
-    items = items.flatMap((it) =>
-      Array.from({ length: k }, (_, s) => {
-        const copy: SuiteItem = { ...it, key: contentHash({ item: it.key, sample: s }) };
-        sampleOf.set(copy, s);
-        clusterOf.set(copy, it.key);
-        return copy;
-      }),
-    );
-  }
-  const keys = items.map((it) => recordKey(runId, it.key));
-  if (new Set(keys).size !== keys.length) {
-    const seen = new Set<string>();
-    const dupAt = keys.findIndex((k) => {
-      if (seen.has(k)) return true;
-      seen.add(k);
-      return false;
-    });
-    const dup = items[dupAt];
-    throw new Error(`suite ${suite.name}: two items share the key of probe '${dup?.probe.id}' (duplicate probe?)`);
-  }
+  let items = opts.limit !== undefined ? sampleItems(all, opts.limit, opts.limitSeed ?? 1) : all;
+  const samples = withSamples(items, k);
+  const { sampleOf, clusterOf } = samples;
+  items = samples.items;
+  const keys = uniqueKeys(suite, items, runId);
   const stored = await opts.sink.getMany(keys, runId);
   const records: (ItemRecord | undefined)[] = keys.map((k) => stored.get(k));
   const resumed = records.filter(Boolean).length;
@@ -287,12 +263,7 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     });
   };
   report();
-  for (let c = 0; c < todo.length; ) {
-    const s0 = sampleOf.get(items[todo[c]]) ?? 0;
-    let end = c;
-    while (end < todo.length && end - c < chunkSize && (sampleOf.get(items[todo[end]]) ?? 0) === s0) end++;
-    const idx = todo.slice(c, end);
-    c = end;
+  for (const { idx, s0 } of chunks(todo, (i) => sampleOf.get(items[i]) ?? 0, chunkSize)) {
     const chunk = idx.map((i) => items[i]);
     const ctx: RunContext = { target, sampling: k > 1 ? { ...sampling, seed: (sampling.seed ?? 0) + s0 } : sampling };
     const transcripts = await suite.execute(chunk, ctx);
@@ -300,49 +271,17 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
       throw new Error(`suite ${suite.name}: execute returned ${transcripts.length} transcripts for ${chunk.length}`);
     }
     const graded = await mapLimit(chunk, opts.judgeConcurrency ?? 8, async (item, j) => {
-      const t = transcripts[j];
-      if (t.finishReason === "error") {
-        // Grouped with numbers masked, so "prompt (1611 tokens)" and "prompt (784 tokens)" count as one reason.
-        const why = (t.error ?? "unknown error").slice(0, 300).replace(/\d+/g, "N");
-        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      const r = await gradeItem(suite, item, transcripts[j]);
+      if (typeof r === "string") {
+        reasons.set(r, (reasons.get(r) ?? 0) + 1);
         return undefined;
       }
-      let g: Awaited<ReturnType<Suite["grade"]>>;
-      try {
-        g = await suite.grade(item, t);
-      } catch (err) {
-        // A judge that throws fails this item only: the chunk's other answers are graded and stored.
-        const why = `judge: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300).replace(/\d+/g, "N");
-        reasons.set(why, (reasons.get(why) ?? 0) + 1);
-        return undefined;
-      }
-      const rec: ItemRecord = {
+      return recordOf(suite, target.id, item, r, {
         key: keys[idx[j]],
         runId,
-        suite: `${suite.name}@v${suite.version}`,
-        itemKey: item.key,
-        target: target.id,
-        judge: suite.judgeId,
-        probeId: item.probe.id,
-        category: item.probe.category,
-        language: item.probe.language,
-        label: item.probe.label,
-        variant: item.variant,
-        conversation: t.conversation,
-        response: t.response,
-        finishReason: t.finishReason,
-        turns: t.turns,
-        judgement: g.judgement,
-        extra: g.extra,
-        outcome: g.outcome,
-        facts: suite.facts?.(item),
-        createdAt: new Date().toISOString(),
-      };
-      if (k > 1) {
-        rec.sample = sampleOf.get(item);
-        rec.cluster = clusterOf.get(item);
-      }
-      return rec;
+        sample: k > 1 ? sampleOf.get(item) : undefined,
+        cluster: k > 1 ? clusterOf.get(item) : undefined,
+      });
     });
     const fresh: ItemRecord[] = [];
     graded.forEach((r, j) => {
@@ -356,33 +295,175 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     report();
   }
   const done = records.filter((r): r is ItemRecord => r !== undefined);
-  const result: SuiteRunResult = {
+  const result = suiteResult(suite, target.id, opts, {
     runId,
-    suite: `${suite.name}@v${suite.version}`,
-    target: target.id,
-    judge: suite.judgeId,
     items: items.length,
     totalItems,
     resumed,
-    metrics:
-      k > 1
-        ? clusterBootstrapMetrics(suite, done, opts.level ?? 0.95, opts.bootstrapResamples ?? 400)
-        : suite.metrics(done, { level: opts.level }),
     records: done,
-    elapsedMs: Date.now() - started,
-  };
-  if (failed > 0) {
-    const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]);
-    const shown = top
-      .slice(0, 3)
-      .map(([why, n]) => `${n} x ${why}`)
-      .join("; ");
-    throw new RunFailedError(
-      `suite ${suite.name}: ${failed} of ${items.length} items failed to generate or grade (${shown}); re-run the same command to retry them`,
-      result,
-      failed,
-      top,
-    );
-  }
+    clustered: k > 1,
+    started,
+  });
+
+  if (failed > 0) throw runFailed(suite, result, failed, reasons);
   return result;
+}
+
+/** Consecutive runs of at most `size` indices that share one sample number (so each chunk is sent with one seed). */
+function* chunks(todo: readonly number[], sampleOf: (i: number) => number, size: number) {
+  for (let c = 0; c < todo.length; ) {
+    const s0 = sampleOf(todo[c]);
+    let end = c;
+    while (end < todo.length && end - c < size && sampleOf(todo[end]) === s0) end++;
+    yield { idx: todo.slice(c, end), s0 };
+    c = end;
+  }
+}
+
+/** k samples per probe: a positive integer, and above 1 only with a temperature > 0 (greedy answers repeat). */
+function checkSamples(suite: Suite, k: number, sampling: SamplingParams): number {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`samples must be a positive integer, got ${k}`);
+  if (k > 1 && !((sampling.temperature ?? 0) > 0)) {
+    throw new Error(`suite ${suite.name}: ${k} samples per probe need a temperature > 0 (greedy answers repeat)`);
+  }
+  return k;
+}
+
+/** The run's result: its counts, records and metrics (cluster-bootstrap intervals when it drew several samples). */
+function suiteResult(
+  suite: Suite,
+  target: string,
+  opts: RunOptions,
+  r: {
+    runId: string;
+    items: number;
+    totalItems: number;
+    resumed: number;
+    records: ItemRecord[];
+    clustered: boolean;
+    started: number;
+  },
+): SuiteRunResult {
+  return {
+    runId: r.runId,
+    suite: `${suite.name}@v${suite.version}`,
+    target,
+    judge: suite.judgeId,
+    items: r.items,
+    totalItems: r.totalItems,
+    resumed: r.resumed,
+    metrics: r.clustered
+      ? clusterBootstrapMetrics(suite, r.records, opts.level ?? 0.95, opts.bootstrapResamples ?? 400)
+      : suite.metrics(r.records, { level: opts.level }),
+    records: r.records,
+    elapsedMs: Date.now() - r.started,
+  };
+}
+
+/** The stored record of one graded item (sample and cluster only when the run draws several samples per probe). */
+function recordOf(
+  suite: Suite,
+  target: string,
+  item: SuiteItem,
+  { t, g }: { t: Transcript; g: Awaited<ReturnType<Suite["grade"]>> },
+  ids: { key: string; runId: string; sample?: number; cluster?: string },
+): ItemRecord {
+  const rec: ItemRecord = {
+    key: ids.key,
+    runId: ids.runId,
+    suite: `${suite.name}@v${suite.version}`,
+    itemKey: item.key,
+    target,
+    judge: suite.judgeId,
+    probeId: item.probe.id,
+    category: item.probe.category,
+    language: item.probe.language,
+    label: item.probe.label,
+    variant: item.variant,
+    conversation: t.conversation,
+    response: t.response,
+    finishReason: t.finishReason,
+    turns: t.turns,
+    judgement: g.judgement,
+    extra: g.extra,
+    outcome: g.outcome,
+    facts: suite.facts?.(item),
+    createdAt: new Date().toISOString(),
+  };
+  if (ids.sample !== undefined) {
+    rec.sample = ids.sample;
+    rec.cluster = ids.cluster;
+  }
+  return rec;
+}
+
+/**
+ * With k > 1, k copies of every item: sample s has its own key (so resume and compare pair sample by sample) and its
+ * own seed; the original key is its cluster (for the bootstrap).
+ */
+function withSamples(
+  items: SuiteItem[],
+  k: number,
+): { items: SuiteItem[]; sampleOf: Map<SuiteItem, number>; clusterOf: Map<SuiteItem, string> } {
+  const sampleOf = new Map<SuiteItem, number>();
+  const clusterOf = new Map<SuiteItem, string>();
+  if (k === 1) return { items, sampleOf, clusterOf };
+  const copies = items.flatMap((it) =>
+    Array.from({ length: k }, (_, s) => {
+      const copy: SuiteItem = { ...it, key: contentHash({ item: it.key, sample: s }) };
+      sampleOf.set(copy, s);
+      clusterOf.set(copy, it.key);
+      return copy;
+    }),
+  );
+  return { items: copies, sampleOf, clusterOf };
+}
+
+/** The record key of every item; two items with one key (a duplicate probe) are an error naming the probe. */
+function uniqueKeys(suite: Suite, items: readonly SuiteItem[], runId: string): string[] {
+  const keys = items.map((it) => recordKey(runId, it.key));
+  if (new Set(keys).size !== keys.length) {
+    const seen = new Set<string>();
+    const dupAt = keys.findIndex((k) => {
+      if (seen.has(k)) return true;
+      seen.add(k);
+      return false;
+    });
+    const dup = items[dupAt];
+    throw new Error(`suite ${suite.name}: two items share the key of probe '${dup?.probe.id}' (duplicate probe?)`);
+  }
+  return keys;
+}
+
+/**
+ * Grades one answer: the transcript and grade, or the reason it failed (numbers masked, so "prompt (1611 tokens)" and
+ * "prompt (784 tokens)" count as one reason). A judge that throws fails this item only.
+ */
+async function gradeItem(
+  suite: Suite,
+  item: SuiteItem,
+  t: Transcript,
+): Promise<string | { t: Transcript; g: Awaited<ReturnType<Suite["grade"]>> }> {
+  if (t.finishReason === "error") return (t.error ?? "unknown error").slice(0, 300).replace(/\d+/g, "N");
+  try {
+    return { t, g: await suite.grade(item, t) };
+  } catch (err) {
+    return `judge: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300).replace(/\d+/g, "N");
+  }
+}
+
+/** The error of a run with failed items: the three most frequent reasons, and the result so far. */
+function runFailed(suite: Suite, result: SuiteRunResult, failed: number, reasons: Map<string, number>): RunFailedError {
+  const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]);
+  const shown = top
+    .slice(0, 3)
+    .map(([why, n]) => `${n} x ${why}`)
+    .join("; ");
+  return new RunFailedError(
+    `suite ${suite.name}: ${failed} of ${result.items} items failed to generate or grade (${shown}); ` +
+      "re-run the same command to retry them",
+    result,
+    failed,
+    top,
+  );
 }
