@@ -14,7 +14,7 @@ import { declareOutputs, encodeModel, type LoweredGraph, lowerGraph, type OnnxGr
 export type FeedSpec = LoweredGraph["feeds"][number] | HalfFeed;
 
 /** f32 weights given for 16-bit inputs are converted once per array (callers that keep only 16 bits pass ort tensors). */
-const halfCache = new WeakMap<object, Map<HalfDtype, ort.Tensor>>();
+const halfCache = new WeakMap<object, ort.Tensor>();
 function halfFeed(name: string, want: HalfFeed, t: HostTensor | ort.Tensor): ort.Tensor {
   const type = "float16";
   if ("dims" in t) {
@@ -25,10 +25,10 @@ function halfFeed(name: string, want: HalfFeed, t: HostTensor | ort.Tensor): ort
     throw new Error(
       `feed "${name}": shape [${t.shape.join(", ")}], the compiled graph needs [${want.shape.join(", ")}]`,
     );
-  let byType = halfCache.get(t.data);
-  if (!byType) halfCache.set(t.data, (byType = new Map()));
-  let h = byType.get(want.dtype);
-  if (!h) byType.set(want.dtype, (h = halfTensor(t, want.dtype)));
+  const hit = halfCache.get(t.data);
+  if (hit) return hit;
+  const h = halfTensor(t, want.dtype);
+  halfCache.set(t.data, h);
   return h;
 }
 
