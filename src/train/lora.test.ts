@@ -3,22 +3,11 @@ import { SplitMix32 } from "../domain/random.ts";
 import { RefExecutor } from "../nn/executor-ref.ts";
 import { buildForward, forwardBatch, initWeights, type LlamaConfig } from "../nn/llama.ts";
 import { GraphBuilder } from "../nn/tensor.ts";
+import { tinyLlama } from "../nn/testing.ts";
 import { initLora, type LoraConfig, loraHook, loraModules, mergeLora, unmergeLora } from "./lora.ts";
 
-const tinyModel = (over: Partial<LlamaConfig> = {}): LlamaConfig => ({
-  vocabSize: 40,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  maxPositionEmbeddings: 64,
-  tieWordEmbeddings: false,
-  ...over,
-});
+const tinyModel = (over: Partial<LlamaConfig> = {}): LlamaConfig =>
+  tinyLlama({ vocabSize: 40, intermediateSize: 48, ...over });
 
 async function logits(
   cfg: LlamaConfig,

@@ -13,6 +13,7 @@ import { buildForward, forwardBatch, initWeights, type LlamaConfig } from "../nn
 import { saveModel } from "../nn/model.ts";
 import { readSafetensorsFile } from "../nn/safetensors.ts";
 import { GraphBuilder } from "../nn/tensor.ts";
+import { tinyLlama } from "../nn/testing.ts";
 import { exportPeft } from "./export.ts";
 import { initLora, type LoraConfig, loraHook } from "./lora.ts";
 import { ObjectiveRunner, padBatch } from "./objective.ts";
@@ -20,19 +21,7 @@ import { ObjectiveRunner, padBatch } from "./objective.ts";
 const PY = "/usr/bin/python3";
 const REF = resolve(import.meta.dirname, "parity/dpo_ref.py");
 
-const cfg: LlamaConfig = {
-  vocabSize: 61,
-  hiddenSize: 32,
-  intermediateSize: 56,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  maxPositionEmbeddings: 64,
-  tieWordEmbeddings: false,
-};
+const cfg: LlamaConfig = tinyLlama({ intermediateSize: 56 });
 
 function pairsBatch() {
   const rng = new SplitMix32(4);

@@ -17,22 +17,11 @@ import type { HostTensor } from "../ir.ts";
 import { buildLoss, initWeights, type LlamaConfig, lossBatch } from "../llama.ts";
 import { AdamW, clipGradNorm } from "../optim.ts";
 import { GraphBuilder } from "../tensor.ts";
+import { tinyLlama } from "../testing.ts";
 import { OnnxExecutor } from "./executor.ts";
 import { OnnxTrainStep } from "./train-step.ts";
 
-const cfg: LlamaConfig = {
-  vocabSize: 61,
-  hiddenSize: 32,
-  intermediateSize: 64,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  maxPositionEmbeddings: 64,
-  tieWordEmbeddings: false,
-};
+const cfg: LlamaConfig = tinyLlama();
 const B = 2;
 const T = 12;
 
