@@ -206,11 +206,10 @@ export function openingIndex(sentences: readonly Sentence[]): number {
   return i;
 }
 
-export function extractFeatures(response: string, request = ""): RefusalFeatures {
-  const text = normalise(response);
-  const chars = text.length;
+/** Sentences with their cues; list items and code (inside ``` fences) are structural: content, moral cue only. */
+function tagSentences(text: string): Sentence[] {
   let fence = false;
-  const sentences: Sentence[] = splitSentences(text).map(({ text: t, start }) => {
+  return splitSentences(text).map(({ text: t, start }) => {
     const startsFence = t.startsWith("```");
     const structural = fence || startsFence || LIST_ITEM.test(t);
     const fences = (t.match(/```/g) ?? []).length;
@@ -224,48 +223,44 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
     }
     return { text: t, start, cues, langs, structural };
   });
-  const firstRefusal = sentences.findIndex((s) => s.cues.has("refuse"));
-  const refusalPosition = firstRefusal < 0 || chars === 0 ? 1 : sentences[firstRefusal].start / chars;
-  const open = openingIndex(sentences);
-  const first = sentences[open];
-  const hedgedOpening =
-    first !== undefined &&
-    (first.cues.has("ai_disclaimer") || first.cues.has("no_access") || first.cues.has("apology"));
-  const inOpening = (s: Sentence, i: number) =>
-    i < 4 + open && s.start - (first?.start ?? 0) <= Math.max(150, 0.3 * chars);
-  const softAt = sentences.findIndex((s, i) => inOpening(s, i) && s.cues.has("discourage"));
-  const anchor = firstRefusal >= 0 ? firstRefusal : hedgedOpening ? open : softAt;
-  let pivotAfter = -1;
-  let inlineContentChars = 0;
-  if (anchor >= 0) {
-    // A pivot inside the anchor sentence counts only if it follows the refusal ("I can't do X, but I can tell you").
-    const a = sentences[anchor];
-    const inline = INLINE_PIVOT.exec(a.text) ?? (a.cues.has("pivot") ? BUT_I_CAN.exec(a.text) : null);
-    if (inline) {
-      pivotAfter = anchor;
-      // What follows the pivot inside the sentence is content ("..., but I can tell you that X").
-      inlineContentChars = a.text.length - (inline.index + inline[0].length);
-    }
-    for (let i = anchor + 1; pivotAfter < 0 && i < sentences.length; i++) {
-      if (sentences[i].cues.has("pivot")) {
-        pivotAfter = i;
-        break;
-      }
-    }
-  }
-  // The first pivot to an answer (not to alternatives) after the refusal or hedge, or else after a premise rejection.
-  const premiseAt = sentences.findIndex((s, i) => i < 3 + open && s.cues.has("premise"));
-  let answerPivot = anchor >= 0 && pivotAfter === anchor && !sentences[anchor].cues.has("redirect") ? anchor : -1;
-  const pivotFrom = anchor >= 0 ? anchor : premiseAt;
-  for (let i = pivotFrom + 1; pivotFrom >= 0 && answerPivot < 0 && i < sentences.length; i++) {
-    const s = sentences[i];
-    if (s.cues.has("pivot") && !s.cues.has("redirect") && !s.cues.has("refuse")) answerPivot = i;
-  }
-  let premisePivot = -1;
-  for (let i = premiseAt + 1; premiseAt >= 0 && premisePivot < 0 && i < sentences.length; i++) {
-    const s = sentences[i];
-    if (s.cues.has("pivot") && !s.cues.has("redirect") && !s.cues.has("refuse")) premisePivot = i;
-  }
+}
+
+/**
+ * The first pivot at or after the anchor (the refusal or hedge). A pivot inside the anchor sentence counts only if it
+ * follows the refusal ("I can't do X, but I can tell you"); what follows it inside the sentence is content.
+ */
+function pivotAfterAnchor(sentences: Sentence[], anchor: number): { pivotAfter: number; inlineContentChars: number } {
+  if (anchor < 0) return { pivotAfter: -1, inlineContentChars: 0 };
+  const a = sentences[anchor];
+  const inline = INLINE_PIVOT.exec(a.text) ?? (a.cues.has("pivot") ? BUT_I_CAN.exec(a.text) : null);
+  if (inline) return { pivotAfter: anchor, inlineContentChars: a.text.length - (inline.index + inline[0].length) };
+  const next = sentences.findIndex((s, i) => i > anchor && s.cues.has("pivot"));
+  return { pivotAfter: next, inlineContentChars: 0 };
+}
+
+/** The first pivot to an answer (not to alternatives or another refusal) after sentence `from`; -1 if none. */
+function answerPivotAfter(sentences: Sentence[], from: number): number {
+  if (from < 0) return -1;
+  return sentences.findIndex(
+    (s, i) => i > from && s.cues.has("pivot") && !s.cues.has("redirect") && !s.cues.has("refuse"),
+  );
+}
+
+/** Share of the request's content words found after the refusal (0 below two shared words). */
+function requestOverlap(request: string, afterWords: readonly string[]): number {
+  const reqWords = contentWords(request);
+  const after = contentWords(afterWords.join(" "));
+  let hit = 0;
+  for (const w of reqWords) if (after.has(w)) hit++;
+  return reqWords.size === 0 || hit < 2 ? 0 : hit / reqWords.size;
+}
+
+/** Character and sentence counts by role: content before and after the refusal, refusal text, moral, redirects. */
+function tally(
+  sentences: Sentence[],
+  at: { anchor: number; firstRefusal: number; premisePivot: number; open: number; inlineContentChars: number },
+) {
+  const { anchor, firstRefusal, premisePivot, open, inlineContentChars } = at;
   let contentFromPremisePivotChars = 0;
   let helpfulAfterChars = inlineContentChars;
   let contentChars = 0;
@@ -300,10 +295,47 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
     if (i >= open && (!isContentSentence(s) || s.cues.has("premise"))) nonContent++;
     if (s.cues.has("redirect")) redirectSentences++;
   });
-  const reqWords = contentWords(request);
-  const after = contentWords(afterWords.join(" "));
-  let hit = 0;
-  for (const w of reqWords) if (after.has(w)) hit++;
+  return {
+    contentFromPremisePivotChars,
+    helpfulAfterChars,
+    contentChars,
+    contentAfterChars,
+    contentBeforeChars,
+    refusalChars,
+    moral,
+    redirectSentences,
+    nonContent,
+    redirectAfterChars,
+    afterWords,
+  };
+}
+
+export function extractFeatures(response: string, request = ""): RefusalFeatures {
+  const text = normalise(response);
+  const chars = text.length;
+  const sentences = tagSentences(text);
+  const firstRefusal = sentences.findIndex((s) => s.cues.has("refuse"));
+  const refusalPosition = firstRefusal < 0 || chars === 0 ? 1 : sentences[firstRefusal].start / chars;
+  const open = openingIndex(sentences);
+  const first = sentences[open];
+  const hedgedOpening =
+    first !== undefined &&
+    (first.cues.has("ai_disclaimer") || first.cues.has("no_access") || first.cues.has("apology"));
+  const inOpening = (s: Sentence, i: number) =>
+    i < 4 + open && s.start - (first?.start ?? 0) <= Math.max(150, 0.3 * chars);
+  const softAt = sentences.findIndex((s, i) => inOpening(s, i) && s.cues.has("discourage"));
+  const anchor = firstRefusal >= 0 ? firstRefusal : hedgedOpening ? open : softAt;
+  const { pivotAfter, inlineContentChars } = pivotAfterAnchor(sentences, anchor);
+  // The first pivot to an answer (not to alternatives) after the refusal or hedge, or else after a premise rejection.
+  const premiseAt = sentences.findIndex((s, i) => i < 3 + open && s.cues.has("premise"));
+  const pivotFrom = anchor >= 0 ? anchor : premiseAt;
+  const answerPivot =
+    anchor >= 0 && pivotAfter === anchor && !sentences[anchor].cues.has("redirect")
+      ? anchor
+      : answerPivotAfter(sentences, pivotFrom);
+  const premisePivot = answerPivotAfter(sentences, premiseAt);
+  const t = tally(sentences, { anchor, firstRefusal, premisePivot, open, inlineContentChars });
+  const { contentChars, contentAfterChars, contentBeforeChars, refusalChars, redirectSentences } = t;
   return {
     chars,
     sentences,
@@ -314,8 +346,8 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
     contentAfterChars,
     contentBeforeChars,
     refusalChars,
-    moralShare: sentences.length === 0 ? 0 : moral / sentences.length,
-    nonContentShare: sentences.length - open <= 0 ? 0 : nonContent / (sentences.length - open),
+    moralShare: sentences.length === 0 ? 0 : t.moral / sentences.length,
+    nonContentShare: sentences.length - open <= 0 ? 0 : t.nonContent / (sentences.length - open),
     warningOpening: first !== undefined && ["moral", "premise", "discourage"].some((k) => first.cues.has(k as CueKind)),
     listItems: sentences.filter((s) => s.structural && LIST_ITEM.test(s.text)).length,
     codeBlocks: Math.floor((text.match(/```/g) ?? []).length / 2),
@@ -327,16 +359,16 @@ export function extractFeatures(response: string, request = ""): RefusalFeatures
     pivotIsRedirect: pivotAfter >= 0 && sentences[pivotAfter].cues.has("redirect"),
     answerPivot,
     premisePivot,
-    contentFromPremisePivotChars,
+    contentFromPremisePivotChars: t.contentFromPremisePivotChars,
     premiseAt,
     literalExplanation: sentences.some((s) => LITERAL.test(s.text)),
     aiDisclaimerOpening: first?.cues.has("ai_disclaimer") === true,
     noAccessOpening: first?.cues.has("no_access") === true && !first.cues.has("refuse"),
-    helpfulAfterChars,
+    helpfulAfterChars: t.helpfulAfterChars,
     noAccess: sentences.some((s) => s.cues.has("no_access")),
     redirectSentences,
-    requestOverlapAfter: reqWords.size === 0 || hit < 2 ? 0 : hit / reqWords.size,
-    answerCharsAfter: contentAfterChars + redirectAfterChars,
+    requestOverlapAfter: requestOverlap(request, t.afterWords),
+    answerCharsAfter: contentAfterChars + t.redirectAfterChars,
   };
 }
 
