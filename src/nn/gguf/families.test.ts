@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, describe, expect, it } from "vitest";
 import { mulberry32, SplitMix32 } from "../../domain/random.ts";
 import { RefExecutor } from "../executor-ref.ts";
@@ -229,6 +230,76 @@ describe("GGUF LoRA adapters of the NEOX-RoPE architectures (no q/k row permutat
         );
         expect(worst).toBeLessThan(1e-3);
         expect(effect).toBeGreaterThan(0.05);
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
+});
+
+describe("byte-level BPE pre-tokenizers of the families (tokenizer.ggml.pre)", () => {
+  const QWEN2 =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  const variants: [string, string, unknown][] = [
+    [
+      "Qwen2 / 2.5 / 3",
+      "qwen2",
+      {
+        type: "Sequence",
+        pretokenizers: [
+          { type: "Split", pattern: { Regex: QWEN2 }, behavior: "Isolated", invert: false },
+          { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
+        ],
+      },
+    ],
+    [
+      "SmolLM2",
+      "smollm",
+      {
+        type: "Sequence",
+        pretokenizers: [
+          { type: "Digits", individual_digits: true },
+          { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+        ],
+      },
+    ],
+  ];
+  for (const [label, pre, preTokenizer] of variants) {
+    it(`${label}: detected as "${pre}"; llama.cpp tokenizes like @huggingface/tokenizers`, async () => {
+      // merges across the splits the pre-tokenizers disagree on (digit runs, space + digit), so a wrong pre has teeth
+      const t2 = byteLevelTokenizerJson([
+        ["1", "2"],
+        ["12", "3"],
+        [" ", "6"],
+        ["6", "7"],
+        ["2", "0"],
+        ["\n", "\n"],
+        ["t", "h"],
+        ["a", "n"],
+      ]);
+      const json = { ...t2.json, pre_tokenizer: preTokenizer };
+      const gpt2 = new Tokenizer(t2.json, tokenizerConfig);
+      const { cfg, w } = model("qwen2.5", { vocabSize: t2.vocabSize });
+      const path = join(dir, `tok-${pre}.gguf`);
+      writeLlamaGguf(path, {
+        config: configToHf(cfg) as unknown as HfLlamaConfig,
+        tensors: w,
+        tokenizer: { tokenizerJson: json, tokenizerConfig },
+      });
+      expect(readGguf(path).metadata.get("tokenizer.ggml.pre")).toBe(pre);
+      const hfTok = new Tokenizer(json, tokenizerConfig);
+      const runner = await LlamaCppRunner.load(path, { sequences: 1, contextSize: 64 });
+      try {
+        for (const t of [
+          "numbers 12345 67 8 and 2024",
+          "Hello, world! It's 10:30.",
+          "tabs\tand\nnewlines\n\n  x",
+          "héllo wörld 中文",
+        ]) {
+          expect(runner.tokenize(t, false), t).toEqual(hfTok.encode(t, { add_special_tokens: false }).ids);
+        }
+        const digits = "numbers 12345 67 8 and 2024";
+        expect(hfTok.encode(digits).ids).not.toEqual(gpt2.encode(digits).ids); // the split matters for this text
       } finally {
         await runner.dispose();
       }

@@ -282,6 +282,8 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+const QWEN2_SPLIT =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
 
 /**
@@ -302,6 +304,18 @@ export function detectPreTokenizer(tokenizerJson: Record<string, unknown>, clean
   if (isRecord(pt) && pt.type === "Sequence" && Array.isArray(pt.pretokenizers)) {
     const ps = pt.pretokenizers as unknown[];
     const split = ps[0];
+    // SmolLM / SmolLM2: single digits, then GPT-2's byte-level split (llama.cpp "smollm", no space clean-up)
+    if (
+      ps.length === 2 &&
+      isRecord(split) &&
+      split.type === "Digits" &&
+      split.individual_digits === true &&
+      isByteLevel(ps[1], true)
+    )
+      return "smollm";
+    // Qwen2 / 2.5 / 3: Llama 3's split with single digits (\p{N} instead of \p{N}{1,3})
+    const qwenPattern = isRecord(split) && isRecord(split.pattern) ? split.pattern.Regex : undefined;
+    if (ps.length === 2 && isByteLevel(ps[1], false) && qwenPattern === QWEN2_SPLIT) return "qwen2";
     if (ps.length === 2 && isByteLevel(ps[1], false) && isRecord(split) && split.type === "Split") {
       const pattern = isRecord(split.pattern) ? split.pattern.Regex : undefined;
       if (pattern === GPT2_SPLIT) return gpt2;
