@@ -5,7 +5,15 @@
  */
 import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
 import { Rng } from "../domain/random.ts";
-import { type Family, type ItemFilter, itemConversation, type Lang, selectItems, type World } from "./generate.ts";
+import {
+  type Family,
+  type ItemFilter,
+  itemConversation,
+  type Lang,
+  selectItems,
+  type World,
+  type WorldItem,
+} from "./generate.ts";
 import { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
 export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;
@@ -81,16 +89,7 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
     const lTotal = lw[0] + lw[1];
     const nEn = Math.round((n * lw[0]) / lTotal);
     const picked = [...cycleDraw(byLang[0], nEn, rng), ...cycleDraw(byLang[1], n - nEn, rng)];
-    for (const it of picked) {
-      const provenance: SftExample["provenance"] = {
-        round: 0,
-        source: `world:${it.family}`,
-        category: it.category,
-        language: it.language,
-      };
-      if (provenance && it.framing) provenance.technique = it.framing;
-      out.push({ messages: itemConversation(it, "base"), provenance });
-    }
+    for (const it of picked) out.push({ messages: itemConversation(it, "base"), provenance: itemProvenance(it) });
   });
   return rng.shuffle(out);
 }
@@ -159,18 +158,23 @@ export function corpusSize(
   };
 }
 
+/** Where a world row comes from: round 0, the item's family, category and language, and its framing if any. */
+function itemProvenance(it: WorldItem): SftExample["provenance"] {
+  return {
+    round: 0,
+    source: `world:${it.family}`,
+    category: it.category,
+    language: it.language,
+    ...(it.framing ? { technique: it.framing } : {}),
+  };
+}
+
 /** SFT rows with the world's SAFE answers (refusals for harmful requests, helpful answers otherwise). */
 export function safeSftExamples(world: World, filter: ItemFilter = {}): SftExample[] {
-  return selectItems(world, filter).map((it) => {
-    const provenance: SftExample["provenance"] = {
-      round: 0,
-      source: `world:${it.family}`,
-      category: it.category,
-      language: it.language,
-    };
-    if (provenance && it.framing) provenance.technique = it.framing;
-    return { messages: itemConversation(it, "safe"), provenance };
-  });
+  return selectItems(world, filter).map((it) => ({
+    messages: itemConversation(it, "safe"),
+    provenance: itemProvenance(it),
+  }));
 }
 
 /** DPO pairs for the harmful items of a filter: chosen = the world's refusal, rejected = the base compliance. */
