@@ -94,6 +94,22 @@ export function numberFlag(
   return n;
 }
 
+/**
+ * Runs fn (sync or async); an error it throws becomes a usage error (exit 2) with the message prefixed, e.g. by the
+ * flag whose value could not be used.
+ */
+export function usageOnError<T>(prefix: string, fn: () => T): T {
+  const usage = (e: unknown): never => {
+    throw new CliError(`${prefix}${(e as Error).message}`, EXIT_USAGE);
+  };
+  try {
+    const out = fn();
+    return (out instanceof Promise ? out.catch(usage) : out) as T;
+  } catch (e) {
+    return usage(e);
+  }
+}
+
 /** An integer flag >= min (and <= max): the one integer check of every command; undefined stays undefined. */
 export function intFlag(flag: string, v: string | number, min?: number, max?: number): number;
 export function intFlag(flag: string, v: string | number | undefined, min?: number, max?: number): number | undefined;

@@ -18,7 +18,7 @@ import type { Probe } from "../../domain/types.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, isRefusalOnly, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
-import type { ModelOptions } from "../../models/registry.ts";
+import type { ModelOptions, ModelRuntime } from "../../models/registry.ts";
 import { SqliteResponseCache } from "../../models/reliability/cache.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { type CampaignOutcome, runRedteamCampaign } from "../../redteam/campaign/campaign.ts";
@@ -41,7 +41,7 @@ import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
-import { CliError, cliAction, intFlag, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, intFlag, usageOnError, withExitScheme } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
 
@@ -242,31 +242,44 @@ export function outcomeJson(out: CampaignOutcome): Record<string, unknown> {
   };
 }
 
-async function redteamAction(o: RedteamOptions): Promise<void> {
+/** What a campaign runs, read and checked before any model is opened: every problem is a usage error (exit 2). */
+interface CampaignInputs {
+  cfg: Config;
+  seeds: Awaited<ReturnType<typeof loadSeeds>>;
+  framings: FramingRegistry;
+  persona: Persona;
+  languages: string[];
+  scripts: ReturnType<typeof loadScriptFile> | undefined;
+}
+
+async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
   if (!o.seeds) throw new CliError("redteam: --seeds world|DATASET|FILE is required", 2);
-  let cfg: Config;
-  try {
-    cfg = loadConfigWithSource(o.config).config;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
+  const seedsSpec = o.seeds;
+  const cfg = usageOnError("", () => loadConfigWithSource(o.config).config);
   const datasetsDir = o.datasets
     ? path.resolve(o.datasets)
     : existsSync(cfg.dataCache)
       ? cfg.dataCache
       : sharedDatasetsDir();
-  let seeds: Awaited<ReturnType<typeof loadSeeds>>;
-  try {
-    seeds = await loadSeeds(o.seeds, { datasetsDir, limit: intFlag("limit-seeds", o.limitSeeds, 1) });
-  } catch (e) {
-    throw new CliError(`--seeds: ${(e as Error).message}`, 2);
-  }
-  let framings: FramingRegistry;
-  try {
-    framings = FramingRegistry.fromFiles(o.framings ?? []);
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
+  const seeds = await usageOnError("--seeds: ", () =>
+    loadSeeds(seedsSpec, { datasetsDir, limit: intFlag("limit-seeds", o.limitSeeds, 1) }),
+  );
+  const framings = usageOnError("", () => FramingRegistry.fromFiles(o.framings ?? []));
+  const persona = personaFor(o, cfg, framings);
+  const languages = o.languages
+    ? o.languages
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : seeds.set
+      ? [...new Set(seeds.probes.map((p) => p.language))]
+      : cfg.redteam.languages;
+  const scripts = usageOnError("", () => (o.scripts ? loadScriptFile(o.scripts) : undefined));
+  return { cfg, seeds, framings, persona, languages, scripts };
+}
+
+/** The persona: from a --personas file, breakfix.yaml's redteam.personas, or a built-in one. */
+function personaFor(o: RedteamOptions, cfg: Config, framings: FramingRegistry): Persona {
   const pc = cfg.redteam.personas.find((p) => p.id === o.persona);
   // A mistyped persona used to run a different campaign (every built-in technique) with exit 0 (issue 23).
   if (!o.personas && !pc && !(o.persona in BUILTIN_PERSONAS)) {
@@ -276,48 +289,110 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       2,
     );
   }
-  let persona: Persona;
-  try {
+  return usageOnError("--persona: ", () => {
     const fromFile = o.personas ? loadPersonaFile(o.personas, framings).find((p) => p.id === o.persona) : undefined;
     if (o.personas && !fromFile) throw new Error(`no persona '${o.persona}' in ${o.personas}`);
-    persona =
-      fromFile ??
-      makePersona(
-        o.persona,
-        framings,
-        pc
-          ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }
-          : {},
-      );
-  } catch (e) {
-    throw new CliError(`--persona: ${(e as Error).message}`, 2);
+    const knobs = pc
+      ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }
+      : {};
+    return fromFile ?? makePersona(o.persona, framings, knobs);
+  });
+}
+
+/** The models a campaign talks to, filled in as they open, so whatever opened is closed on any exit. */
+interface CampaignModels {
+  targetOptions?: ModelOptions;
+  target?: ChatModel;
+  context?: TargetContext;
+  attacker?: ChatModel;
+  evaluator?: ChatModel;
+  judgeModel?: ChatModel;
+}
+
+async function openModels(
+  o: RedteamOptions,
+  cfg: Config,
+  concurrency: number,
+  rt: ModelRuntime,
+  m: CampaignModels,
+): Promise<void> {
+  m.targetOptions = { ...parseModelSpec(o.target ?? "config", "--target", cfg.target), concurrency };
+  m.target = await buildModel(m.targetOptions, "--target", rt);
+  m.context = await targetContext(
+    m.targetOptions,
+    intFlag("target-context", o.targetContext, 1),
+    intFlag("answer-reserve", o.answerReserve, 1) ?? DEFAULT_ANSWER_RESERVE,
+  );
+  if (o.attacker)
+    m.attacker = await buildModel(parseModelSpec(o.attacker, "--attacker", cfg.attacker ?? NO_MODEL), "--attacker", rt);
+  if (o.evaluator)
+    m.evaluator = await buildModel(parseModelSpec(o.evaluator, "--evaluator", NO_MODEL), "--evaluator", rt);
+  if (o.judgeModel)
+    m.judgeModel = await buildModel(
+      parseModelSpec(o.judgeModel, "--judge-model", cfg.judge ?? NO_MODEL),
+      "--judge-model",
+      rt,
+    );
+}
+
+/** Translator, rephraser and (for the expert persona) GCG suffixes: what the converters need. */
+async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: CampaignModels, store: Store) {
+  const deps: ConverterDeps = {
+    translator: m.attacker
+      ? modelTranslator(m.attacker)
+      : (inputs.seeds.set?.translator ?? lexiconTranslator("world-lexicon@1", { es: translateToSpanish })),
+    rephraser: m.attacker,
+  };
+  // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
+  if (m.targetOptions && inputs.persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix")))
+    deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs.seeds.probes, store);
+  return deps;
+}
+
+/** --dry-run: the plan of attacks, no model called. */
+function printPlan(
+  o: RedteamOptions,
+  inputs: CampaignInputs,
+  target: ChatModel,
+  deps: ConverterDeps,
+  hasAttacker: boolean,
+) {
+  const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
+  const plan = planCampaign({
+    seeds: inputs.seeds.probes,
+    persona: inputs.persona,
+    languages: inputs.languages,
+    target: target.id,
+    seed: intFlag("seed", o.seed, 0) ?? 0,
+    capabilities: { attacker: hasAttacker, translator: translator?.canTranslate ?? true, gcg: deps.gcg !== undefined },
+    maxAttacks: intFlag("budget", o.budget, 1),
+  });
+  process.stdout.write(`${renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id)}\n`);
+}
+
+/** The outcome on stdout (plus --export and --json); failed attacks make the exit code 1. */
+function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
+  if (o.export) writeFindingsJsonl(o.export, out.identified.findings);
+  process.stdout.write(`${renderOutcome(out)}\n`);
+  if (o.export) process.stdout.write(`findings written to ${o.export}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(out))}\n`);
+  if (out.run.failed.length) {
+    process.stderr.write(
+      `redteam: ${out.run.failed.length} attacks failed (first: ${out.run.failed[0].error}); re-run to retry them\n`,
+    );
+    process.exitCode = 1;
   }
-  const seedLanguages = [...new Set(seeds.probes.map((p) => p.language))];
-  const languages = o.languages
-    ? o.languages
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : seeds.set
-      ? seedLanguages
-      : cfg.redteam.languages;
-  let scripts: ReturnType<typeof loadScriptFile> | undefined;
-  try {
-    scripts = o.scripts ? loadScriptFile(o.scripts) : undefined;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
+}
+
+async function redteamAction(o: RedteamOptions): Promise<void> {
+  const inputs = await campaignInputs(o);
+  const { cfg, seeds, persona } = inputs;
   const concurrency = intFlag("concurrency", o.concurrency, 1) ?? cfg.target.concurrency;
   const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
   // Every model call goes through the workspace's persistent response cache: re-judging a campaign with another
   // judge, or re-running after a crash, does not pay the target or attacker again.
   const cache = new SqliteResponseCache(store.db);
-  const rt = { cache };
-  let target: ChatModel | undefined;
-  let context: TargetContext | undefined;
-  let attacker: ChatModel | undefined;
-  let evaluator: ChatModel | undefined;
-  let judgeModel: ChatModel | undefined;
+  const m: CampaignModels = {};
   const progress = progressReporter(o.progress && !o.json);
   let lock: RunLock | undefined;
   try {
@@ -331,56 +406,17 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
             `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
           ),
       });
-    const targetOptions = { ...parseModelSpec(o.target ?? "config", "--target", cfg.target), concurrency };
-    target = await buildModel(targetOptions, "--target", rt);
-    context = await targetContext(
-      targetOptions,
-      intFlag("target-context", o.targetContext, 1),
-      intFlag("answer-reserve", o.answerReserve, 1) ?? DEFAULT_ANSWER_RESERVE,
-    );
-    attacker = o.attacker
-      ? await buildModel(parseModelSpec(o.attacker, "--attacker", cfg.attacker ?? NO_MODEL), "--attacker", rt)
-      : undefined;
-    evaluator = o.evaluator
-      ? await buildModel(parseModelSpec(o.evaluator, "--evaluator", NO_MODEL), "--evaluator", rt)
-      : undefined;
-    judgeModel = o.judgeModel
-      ? await buildModel(parseModelSpec(o.judgeModel, "--judge-model", cfg.judge ?? NO_MODEL), "--judge-model", rt)
-      : undefined;
-    const { judge, refusalOnly } = judgeFor(o, seeds.set, judgeModel);
-    const deps: ConverterDeps = {
-      translator: attacker
-        ? modelTranslator(attacker)
-        : (seeds.set?.translator ?? lexiconTranslator("world-lexicon@1", { es: translateToSpanish })),
-      rephraser: attacker,
-    };
-    // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
-    if (persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix")))
-      deps.gcg = await expertSuffixesForCli(o, targetOptions, seeds.probes, store);
-    if (o.dryRun) {
-      const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
-      const plan = planCampaign({
-        seeds: seeds.probes,
-        persona,
-        languages,
-        target: target.id,
-        seed: intFlag("seed", o.seed, 0) ?? 0,
-        capabilities: {
-          attacker: attacker !== undefined,
-          translator: translator?.canTranslate ?? true,
-          gcg: deps.gcg !== undefined,
-        },
-        maxAttacks: intFlag("budget", o.budget, 1),
-      });
-      process.stdout.write(`${renderPlan(plan, seeds.probes.length, persona.id)}\n`);
-      return;
-    }
+    await openModels(o, cfg, concurrency, { cache }, m);
+    const target = m.target as ChatModel;
+    const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel);
+    const deps = await converterDeps(o, inputs, m, store);
+    if (o.dryRun) return printPlan(o, inputs, target, deps, m.attacker !== undefined);
     const out = await runRedteamCampaign(
       {
         seeds: seeds.probes,
         seedsSource: seeds.source,
         persona,
-        languages,
+        languages: inputs.languages,
         seed: intFlag("seed", o.seed, 0) ?? 0,
         maxAttacks: intFlag("budget", o.budget, 1),
       },
@@ -388,32 +424,24 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
         target,
         judge,
         refusalJudge: new PatternRefusalJudge(),
-        attacker,
-        evaluator,
+        attacker: m.attacker,
+        evaluator: m.evaluator,
         deps,
-        framings,
+        framings: inputs.framings,
         store: new SqliteCampaignStore(store),
         concurrency,
         success: successFor(o, refusalOnly, cfg),
         maxModelCalls: cfg.redteam.budget.maxModelCallsPerRound,
-        scripts,
-        context,
+        scripts: inputs.scripts,
+        context: m.context,
         onProgress: (p) => progress.update(p),
       },
     );
     progress.stop();
-    if (o.export) writeFindingsJsonl(o.export, out.identified.findings);
-    process.stdout.write(`${renderOutcome(out)}\n`);
-    if (o.export) process.stdout.write(`findings written to ${o.export}\n`);
-    if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(out))}\n`);
-    if (out.run.failed.length) {
-      process.stderr.write(
-        `redteam: ${out.run.failed.length} attacks failed (first: ${out.run.failed[0].error}); re-run to retry them\n`,
-      );
-      process.exitCode = 1;
-    }
+    reportOutcome(o, out);
   } finally {
     progress.stop();
+    const { target, attacker, evaluator, judgeModel, context } = m;
     await Promise.all([
       target?.close?.(),
       attacker?.close?.(),
