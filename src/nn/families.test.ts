@@ -4,7 +4,7 @@
  * (generate.ts) gives the graph's logits at every position, past the sliding window; LoRA and full training steps
  * lower the loss on every family. Numerical parity with PyTorch is in parity.parity.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import { generate, KvDecoder } from "./generate.ts";
 import { configFromHf, configToHf, initWeights, type LlamaConfig, type Weights } from "./llama.ts";
 import { LlamaRunner, loadModel, saveModel } from "./model.ts";
 import { OnnxExecutor } from "./onnx/executor.ts";
+import { saveSafetensors } from "./safetensors.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -240,6 +241,30 @@ describe("config.json of each family", () => {
     expect(phi.ropeScaling.attentionFactor).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 12);
     // our config.json reads back to the same options
     for (const [name, cfg] of Object.entries(c)) expect(configFromHf(configToHf(cfg), name)).toEqual(cfg);
+  });
+
+  it("loads the language model of a Gemma3ForConditionalGeneration folder (text_config, language_model.* weights)", () => {
+    const cfg = TINY_FAMILIES.gemma3;
+    const w = familyWeights(cfg, 4);
+    const dir = mkdtempSync(join(tmpdir(), "nn-gemma3-mm-"));
+    dirs.push(dir);
+    const { architectures: _a, model_type: _m, ...text } = configToHf(cfg);
+    const prefixed: Weights = new Map([...w].map(([n, t]) => [n.replace(/^model\./, "language_model.model."), t]));
+    prefixed.set("vision_tower.vision_model.embeddings.patch_embedding.weight", {
+      shape: [2, 2],
+      data: new Float32Array(4),
+    });
+    saveSafetensors(dir, prefixed);
+    const json = {
+      architectures: ["Gemma3ForConditionalGeneration"],
+      model_type: "gemma3",
+      text_config: { ...text, model_type: "gemma3_text" },
+    };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(json));
+    const back = loadModel(dir);
+    expect(back.config).toEqual(cfg);
+    expect([...back.weights.keys()].sort()).toEqual([...w.keys()].sort());
+    for (const [n, t] of w) expect(maxDiff(back.weights.get(n)!.data, t.data), n).toBe(0);
   });
 
   it("names the file and key of what it cannot run", () => {
