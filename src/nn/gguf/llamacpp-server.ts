@@ -35,6 +35,7 @@ import type { LlamaModel } from "node-llama-cpp";
 import type { ControlTokenizer } from "../chat-encode.ts";
 import {
   controlTokenizerOf,
+  firstStop,
   type Generation,
   getCpuLlama,
   type LoraAdapterRef,
@@ -111,6 +112,14 @@ export function freePort(): Promise<number> {
 const WATCHER =
   'exec 3<&0 </dev/null; "$0" "$@" & p=$!; (read _ <&3; kill $p 2>/dev/null) & w=$!; wait $p; rc=$?; ' +
   "kill $w 2>/dev/null; exit $rc";
+
+/**
+ * The pinned llama-server parses every answer as a chat message, /completion's too, and answers HTTP 500 when that
+ * parse fails; its default content-only parser fails on text that is not valid UTF-8 (a byte-level model's answer cut
+ * by max tokens inside a character, or a random test model's bytes). A parser arena of one epsilon (always matches,
+ * consumes nothing) never fails; /completion's `content` and `tokens` are the raw generation either way.
+ */
+const ACCEPT_ANY_OUTPUT = JSON.stringify({ parsers: [{ type: "epsilon" }], rules: {}, root: 0 });
 
 function abortError(): Error {
   const e = new Error("generation aborted");
@@ -286,6 +295,7 @@ export class LlamaServer {
       cache_prompt: true,
       return_tokens: true,
       stream: false,
+      chat_parser: ACCEPT_ANY_OUTPUT,
       ...(o.stop?.length ? { stop: [...o.stop] } : {}),
       ...(temperature > 0
         ? {
@@ -393,8 +403,25 @@ export class LlamaServerRunner {
     return train > 0 ? Math.min(per, train) : per;
   }
 
+  /**
+   * Generates on the server; the text is detokenized here from the returned tokens and cut at the first stop string,
+   * exactly as LlamaCppRunner does (the server's own text replaces invalid UTF-8 differently).
+   */
   generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]> {
-    return Promise.all(prompts.map((p) => this.server.complete(p, opts)));
+    return Promise.all(
+      prompts.map(async (p) => {
+        const g = await this.server.complete(p, opts);
+        // the server's tokens end with the end-of-generation token that stopped it; LlamaCppRunner's never do
+        const last = g.tokens.at(-1);
+        if (g.finishReason === "stop" && last !== undefined && this.model.isEogToken(last as never)) g.tokens.pop();
+        let text = this.detokenize(g.tokens);
+        // (the server matches stop strings on raw bytes, we on the decoded text, as LlamaCppRunner: they differ only
+        // where the text is not valid UTF-8 and a stop string holds U+FFFD; then this one is cut here)
+        const cut = opts.stop?.length ? firstStop(text, opts.stop) : -1;
+        if (cut >= 0) text = text.slice(0, cut);
+        return { ...g, text, finishReason: cut >= 0 ? "stop" : g.finishReason };
+      }),
+    );
   }
 
   async dispose(): Promise<void> {
