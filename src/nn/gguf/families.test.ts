@@ -166,15 +166,14 @@ describe("llama.cpp parity of each family's GGUF export (node-llama-cpp 3.21.1)"
   }
 });
 
-describe("GGUF LoRA adapters of the NEOX-RoPE architectures (no q/k row permutation)", () => {
-  for (const family of ["qwen2.5", "gemma3"]) {
+describe("GGUF LoRA adapters of the NEOX-RoPE architectures (no q/k row permutation; phi3's fused gate + up)", () => {
+  for (const family of ["qwen2.5", "gemma3", "phi3.5"]) {
     it(`${family}: llama.cpp with the adapter gives our merged model's probabilities`, async () => {
       const { cfg, w } = model(family);
       const config = configToHf(cfg) as unknown as HfLlamaConfig;
       const modelPath = join(dir, `${family}-lora-base.gguf`);
       writeLlamaGguf(modelPath, { config, tensors: w, tokenizer: { tokenizerJson: tok.json, tokenizerConfig } });
       const rng = new SplitMix32(31);
-      const r = 4;
       const alpha = 8;
       const pairs = new Map<string, LoraPair>();
       const merged: Weights = new Map(w);
@@ -184,9 +183,13 @@ describe("GGUF LoRA adapters of the NEOX-RoPE architectures (no q/k row permutat
           "self_attn.k_proj",
           "self_attn.v_proj",
           "self_attn.o_proj",
+          "mlp.gate_proj",
           "mlp.up_proj",
           "mlp.down_proj",
         ]) {
+          // phi3 fuses gate + up: layer 0 adapts both (ranks 4 and 2), layer 1 only up
+          if (m === "mlp.gate_proj" && family === "phi3.5" && l === 1) continue;
+          const r = m === "mlp.up_proj" ? 2 : 4;
           const name = `model.layers.${l}.${m}.weight`;
           const base = w.get(name)!;
           const [out, inp] = base.shape;

@@ -555,15 +555,19 @@ export function loraGgufTensors(
   const arch = ggufArch(config);
   const type: GgmlTypeId = dtype === "f16" ? GgmlType.F16 : GgmlType.F32;
   const out: GgufTensorIn[] = [];
+  if (arch === "phi3") pairs = fuseGateUpLora(pairs);
   for (const [name, { a, b }] of pairs) {
+    if (name.endsWith(FUSED_UP)) {
+      const l = name.slice("model.layers.".length, -FUSED_UP.length);
+      out.push({ name: `blk.${l}.ffn_up.weight.lora_a`, shape: a.shape, data: asF32(a.data), type });
+      out.push({ name: `blk.${l}.ffn_up.weight.lora_b`, shape: b.shape, data: asF32(b.data), type });
+      continue;
+    }
     if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[0] !== b.shape[1]) {
       throw new Error(`LoRA export: "${name}" has A [${a.shape}] and B [${b.shape}]; need A [r, in], B [out, r]`);
     }
     if (/\.(qkv_proj|gate_up_proj)\.weight$/.test(name)) {
       throw new Error(`LoRA export: "${name}" is a fused Phi-3 projection; merge it instead of exporting an adapter`);
-    }
-    if (arch === "phi3" && /\.mlp\.(gate|up)_proj\.weight$/.test(name)) {
-      throw new Error(`LoRA export: "${name}": llama.cpp's phi3 fuses gate and up (ffn_up); merge it instead`);
     }
     const base = ggufTensorName(name, arch);
     let bData = asF32(b.data);
@@ -577,6 +581,48 @@ export function loraGgufTensors(
     if (base === "token_embd.weight") throw new Error("LoRA export: adapters on embed_tokens are not supported");
     out.push({ name: `${base}.lora_a`, shape: a.shape, data: asF32(a.data), type });
     out.push({ name: `${base}.lora_b`, shape: b.shape, data: bData, type });
+  }
+  return out;
+}
+
+const FUSED_UP = ".mlp.gate_up_proj.__fused";
+
+/**
+ * llama.cpp's phi3 holds [gate; up] in one ffn_up: their LoRA pairs become one exact pair of rank rg + ru,
+ * A = [Ag; Au], B = blockdiag(Bg * (rg + ru) / rg, Bu * (rg + ru) / ru) (llama.cpp scales by alpha / rank per tensor).
+ */
+function fuseGateUpLora(pairs: ReadonlyMap<string, LoraPair>): Map<string, LoraPair> {
+  const out = new Map<string, LoraPair>();
+  const layers = new Map<string, { gate?: LoraPair; up?: LoraPair }>();
+  for (const [name, p] of pairs) {
+    const m = /^(model\.layers\.\d+)\.mlp\.(gate|up)_proj\.weight$/.exec(name);
+    if (!m) {
+      out.set(name, p);
+      continue;
+    }
+    const e = layers.get(m[1]) ?? {};
+    e[m[2] as "gate" | "up"] = p;
+    layers.set(m[1], e);
+  }
+  for (const [prefix, { gate, up }] of layers) {
+    const parts = [gate, up];
+    const inF = (gate ?? up)!.a.shape[1];
+    const outs = parts.map((p, i) => p?.b.shape[0] ?? (parts[1 - i] as LoraPair).b.shape[0]);
+    const ranks = parts.map((p) => p?.a.shape[0] ?? 0);
+    const R = ranks[0] + ranks[1];
+    const a = new Float32Array(R * inF);
+    const b = new Float32Array((outs[0] + outs[1]) * R);
+    parts.forEach((p, i) => {
+      if (!p) return;
+      a.set(asF32(p.a.data), ranks[0] * i * inF);
+      const bd = asF32(p.b.data);
+      const k = R / ranks[i];
+      const row0 = i === 0 ? 0 : outs[0];
+      const col0 = i === 0 ? 0 : ranks[0];
+      for (let o = 0; o < outs[i]; o++)
+        for (let j = 0; j < ranks[i]; j++) b[(row0 + o) * R + col0 + j] = bd[o * ranks[i] + j] * k;
+    });
+    out.set(`${prefix}${FUSED_UP}`, { a: { shape: [R, inF], data: a }, b: { shape: [outs[0] + outs[1], R], data: b } });
   }
   return out;
 }
