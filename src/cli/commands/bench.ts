@@ -21,7 +21,7 @@ import { JsonlDirSink, readRecordsFile } from "../../benchmarks/sink.ts";
 import { BenchResults } from "../../benchmarks/store-sink.ts";
 import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
-import type { ModelConfig, SuiteConfig } from "../../config/schema.ts";
+import type { Config, ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
 import { escapeForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
@@ -34,7 +34,16 @@ import { CONTEXT_OVERFLOW_PATTERN } from "../../models/errors.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
-import { CliError, cliAction, intFlag, numberFlag, runFailed, toCliError, withExitScheme } from "../errors.ts";
+import {
+  CliError,
+  cliAction,
+  intFlag,
+  numberFlag,
+  runFailed,
+  toCliError,
+  usageOnError,
+  withExitScheme,
+} from "../errors.ts";
 import { buildModel, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
 
@@ -252,34 +261,11 @@ export function planSuites(suiteFlag: string | undefined, configured: readonly S
   return out;
 }
 
-async function benchAction(o: BenchOptions): Promise<void> {
-  let loaded: ReturnType<typeof loadConfigWithSource>;
-  try {
-    loaded = loadConfigWithSource(o.config);
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-  const cfg = loaded.config;
-  const samples = intFlag("samples", o.samples, 1) ?? cfg.benchmarks.samples;
-  let planned: PlannedSuite[];
-  try {
-    planned = planSuites(o.suite, cfg.benchmarks.suites);
-  } catch (e) {
-    // an unknown suite name is a usage error
-    throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
-  }
-  // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
-  const concurrency = intFlag("concurrency", o.concurrency, 1);
-  const sequences = intFlag("sequences", o.sequences, 1);
-  const target = o.target
-    ? await modelFromSpec(o.target, {
-        concurrency,
-        sequences,
-        adapter: o.adapter,
-        apiKeyEnv: o.apiKeyEnv,
-        what: "--target",
-      })
-    : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
+/** How a bench run asks and scores: sampling, interval level, samples per item, parallelism (flags over config). */
+function benchSettings(o: BenchOptions, cfg: Config) {
+  const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
+  if (!(level > 0 && level < 1))
+    throw new CliError(`--confidence: expected a number in (0, 1), got '${o.confidence}'`, 2);
   const sampling: SamplingParams = {
     ...DEFAULT_SAMPLING,
     // The config's answer budget unless the flag says otherwise: the demo preset's 64 fits the demo model's 256-token
@@ -288,27 +274,27 @@ async function benchAction(o: BenchOptions): Promise<void> {
     // OpenAI's range; 0 is greedy
     temperature: numberFlag("temperature", o.temperature, { min: 0, max: 2 }),
   };
-  const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
-  if (!(level > 0 && level < 1))
-    throw new CliError(`--confidence: expected a number in (0, 1), got '${o.confidence}'`, 2);
-  let userProbes: (() => Promise<Probe[]>) | undefined;
-  if (o.probes) {
-    const file = o.probes;
-    const mapping = o.map ? { ...DEFAULT_PROBE_MAPPING, ...parseMappingSpec(o.map) } : DEFAULT_PROBE_MAPPING;
-    userProbes = async () => loadProbesFile(file, mapping);
-  }
-  // LLM judges run on --judge-model, else on the config's judge model; built once per judge expression.
+  return {
+    sampling,
+    level,
+    samples: intFlag("samples", o.samples, 1) ?? cfg.benchmarks.samples,
+    // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
+    concurrency: intFlag("concurrency", o.concurrency, 1),
+    sequences: intFlag("sequences", o.sequences, 1),
+  };
+}
+
+/**
+ * The judges of a run, built once per expression; LLM judges run on --judge-model, else on the config's judge model,
+ * opened on first need.
+ */
+function judgesFor(o: BenchOptions, cfg: Config, concurrency: number | undefined): (expr: string) => Promise<Judge> {
   let judgeModel: ChatModel | undefined;
   const judges = new Map<string, Judge>();
-  const judgeFor = async (expr: string): Promise<Judge> => {
+  return async (expr) => {
     const hit = judges.get(expr);
     if (hit) return hit;
-    let needs: boolean;
-    try {
-      needs = needsModel(/[(]/.test(expr) ? parseJudgeExpression(expr) : expr);
-    } catch (e) {
-      throw new CliError(`--judge: ${(e as Error).message}`, 2);
-    }
+    const needs = usageOnError("--judge: ", () => needsModel(/[(]/.test(expr) ? parseJudgeExpression(expr) : expr));
     if (needs && !judgeModel) {
       judgeModel = o.judgeModel
         ? await modelFromSpec(o.judgeModel, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--judge-model" })
@@ -325,29 +311,57 @@ async function benchAction(o: BenchOptions): Promise<void> {
     judges.set(expr, j);
     return j;
   };
-  const baseDeps: Omit<SuiteDeps, "judge"> = {
+}
+
+/** What suites are built from besides their judge: datasets, user probes, simulator, grader, framings. */
+async function suiteDeps(
+  o: BenchOptions,
+  loaded: ReturnType<typeof loadConfigWithSource>,
+  concurrency: number | undefined,
+): Promise<Omit<SuiteDeps, "judge">> {
+  const cfg = loaded.config;
+  let userProbes: (() => Promise<Probe[]>) | undefined;
+  if (o.probes) {
+    const file = o.probes;
+    const mapping = o.map ? { ...DEFAULT_PROBE_MAPPING, ...parseMappingSpec(o.map) } : DEFAULT_PROBE_MAPPING;
+    userProbes = async () => loadProbesFile(file, mapping);
+  }
+  const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
+  return {
     datasetsDir: o.datasets ?? (loaded.file && fs.existsSync(cfg.dataCache) ? cfg.dataCache : undefined),
     userProbes,
-    simulator: o.simulator
-      ? await modelFromSpec(o.simulator, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--simulator" })
-      : undefined,
-    groundedness: o.grader
-      ? new LlmUngroundednessGrader(
-          await modelFromSpec(o.grader, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--grader" }),
-        )
-      : undefined,
+    simulator: o.simulator ? await helper(o.simulator, "--simulator") : undefined,
+    groundedness: o.grader ? new LlmUngroundednessGrader(await helper(o.grader, "--grader")) : undefined,
     framingFiles: o.framings,
     systemPrompt: o.systemPrompt,
   };
-  const sink = openResults(o.out, cfg.workspace);
-  const results: SuiteRunResult[] = [];
-  let failures = 0;
-  /** Items per suite left out because they are longer than the model's context. */
-  const notRun: Record<string, number> = {};
-  // Two identical bench runs at once would both pay for every request and both append to the JSONL export (issue 23):
-  // the second waits for the first, then resumes from what it stored, sending nothing again.
-  const lock = await sink.db.store
-    .waitLock(benchLockName(o, cfg.workspace), {
+}
+
+/**
+ * A suite run that failed on some items. Items longer than the model's context fail the same way on every attempt:
+ * they are reported as not run (left out of the figures), never as a verdict and never as a failure a re-run could
+ * fix. Returns how many items count as failed.
+ */
+function accountFailures(e: RunFailedError, suite: string, notRun: Record<string, number>): number {
+  const overflow = e.reasons.filter(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why));
+  const tooLong = overflow.reduce((a, [, n]) => a + n, 0);
+  if (tooLong) {
+    notRun[suite] = tooLong;
+    process.stderr.write(
+      `breakfix: ${suite}: ${tooLong} items not run: longer than the model's context (${overflow[0][0]}); left out of the figures\n`,
+    );
+  }
+  if (e.failed > tooLong) process.stderr.write(`breakfix: ${e.message}\n`);
+  return e.failed - tooLong;
+}
+
+/**
+ * Two identical bench runs at once would both pay for every request and both append to the JSONL export (issue 23):
+ * the second waits for the first, then resumes from what it stored, sending nothing again.
+ */
+async function lockBench(o: BenchOptions, workspace: string, sink: BenchResults) {
+  return sink.db.store
+    .waitLock(benchLockName(o, workspace), {
       detail: `breakfix bench (pid ${process.pid})`,
       onWait: (h) =>
         process.stderr.write(
@@ -358,22 +372,32 @@ async function benchAction(o: BenchOptions): Promise<void> {
       sink.db.store.close();
       throw e;
     });
-  try {
-    await runPlanned();
-  } finally {
-    lock.release();
-    sink.db.store.close();
-  }
-  if (o.json) {
-    const out = runsJson(results);
-    // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
-    if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
-    if (Object.keys(notRun).length) out.notRun = notRun;
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-  }
-  if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
+}
 
-  async function runPlanned(): Promise<void> {
+async function benchAction(o: BenchOptions): Promise<void> {
+  const loaded = usageOnError("", () => loadConfigWithSource(o.config));
+  const cfg = loaded.config;
+  // an unknown suite name is a usage error
+  const planned = usageOnError("", () => planSuites(o.suite, cfg.benchmarks.suites));
+  const { sampling, level, samples, concurrency, sequences } = benchSettings(o, cfg);
+  const target = o.target
+    ? await modelFromSpec(o.target, {
+        concurrency,
+        sequences,
+        adapter: o.adapter,
+        apiKeyEnv: o.apiKeyEnv,
+        what: "--target",
+      })
+    : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
+  const judgeFor = judgesFor(o, cfg, concurrency);
+  const baseDeps = await suiteDeps(o, loaded, concurrency);
+  const sink = openResults(o.out, cfg.workspace);
+  const results: SuiteRunResult[] = [];
+  let failures = 0;
+  /** Items per suite left out because they are longer than the model's context. */
+  const notRun: Record<string, number> = {};
+  const lock = await lockBench(o, cfg.workspace, sink);
+  try {
     const limitFlag = intFlag("limit", o.limit, 1);
     for (const plan of planned) {
       const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
@@ -393,34 +417,37 @@ async function benchAction(o: BenchOptions): Promise<void> {
       } catch (e) {
         progress.stop();
         if (!(e instanceof RunFailedError)) throw toCliError(e);
-        // Items longer than the model's context fail the same way on every attempt: they are reported as not run
-        // (left out of the figures), never as a verdict and never as a failure a re-run could fix.
-        const tooLong = e.reasons.filter(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why)).reduce((a, [, n]) => a + n, 0);
-        if (tooLong) {
-          notRun[suite.name] = tooLong;
-          process.stderr.write(
-            `breakfix: ${suite.name}: ${tooLong} items not run: longer than the model's context (${e.reasons.find(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why))?.[0]}); left out of the figures\n`,
-          );
-        }
-        failures += e.failed - tooLong;
-        if (e.failed > tooLong) process.stderr.write(`breakfix: ${e.message}\n`);
+        failures += accountFailures(e, suite.name, notRun);
         result = e.result;
       }
       progress.stop();
+      const { runId, suite: name, target: model, judge: judgeId, items, metrics } = result;
+      const finishedAt = new Date().toISOString();
       sink.writeSummary({
-        runId: result.runId,
-        suite: result.suite,
-        target: result.target,
-        judge: result.judge,
+        runId,
+        suite: name,
+        target: model,
+        judge: judgeId,
         sampling: { ...sampling },
-        items: result.items,
-        finishedAt: new Date().toISOString(),
-        metrics: result.metrics,
+        items,
+        finishedAt,
+        metrics,
       });
       results.push(result);
       process.stdout.write(`${renderRun(result, { groups: o.groups ?? false })}\n\n`);
     }
+  } finally {
+    lock.release();
+    sink.db.store.close();
   }
+  if (o.json) {
+    const out = runsJson(results);
+    // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
+    if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
+    if (Object.keys(notRun).length) out.notRun = notRun;
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  }
+  if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
 }
 
 /**
@@ -494,6 +521,33 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
         `  ${oneLine(f.probeId, 120)} [${f.category}/${oneLine(f.language, 20)}${f.variant ? `/${oneLine(f.variant, 40)}` : ""}]: ${f.a} -> ${f.b}`,
       );
     }
+  }
+  return lines.join("\n");
+}
+
+/** `bench show`: a stored run's metrics and records, every model-produced or dataset string escaped on one line. */
+function renderStoredRun(
+  runId: string,
+  total: number,
+  summary: ReturnType<BenchResults["readSummary"]>,
+  records: readonly ItemRecord[],
+): string {
+  const lines = [
+    `run ${runId}: ${total} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
+  ];
+  if (summary)
+    lines.push(
+      table([["metric", "value", "CI", "count", ""], ...summary.metrics.filter((m) => !m.group).map(formatMetric)]),
+    );
+  for (const r of records) {
+    const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
+    lines.push(
+      "",
+      `${oneLine(r.probeId, 120)} [${r.category}/${oneLine(r.language, 20)}${r.variant ? `/${oneLine(r.variant, 40)}` : ""}] ` +
+        `outcome ${r.outcome} judge ${oneLine(r.judgement.label, 40)}`,
+      `  prompt:   ${oneLine(ask, 300)}`,
+      `  response: ${oneLine(r.response, 300)}`,
+    );
   }
   return lines.join("\n");
 }
@@ -604,28 +658,7 @@ export function registerBench(program: Command): void {
           sink.db.store.close();
         }
         const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
-        const lines = [
-          `run ${runId}: ${all.length} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
-        ];
-        if (summary) {
-          lines.push(
-            table([
-              ["metric", "value", "CI", "count", ""],
-              ...summary.metrics.filter((m) => !m.group).map(formatMetric),
-            ]),
-          );
-        }
-        for (const r of picked) {
-          const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
-          lines.push(
-            "",
-            `${oneLine(r.probeId, 120)} [${r.category}/${oneLine(r.language, 20)}${r.variant ? `/${oneLine(r.variant, 40)}` : ""}] ` +
-              `outcome ${r.outcome} judge ${oneLine(r.judgement.label, 40)}`,
-            `  prompt:   ${oneLine(ask, 300)}`,
-            `  response: ${oneLine(r.response, 300)}`,
-          );
-        }
-        process.stdout.write(`${lines.join("\n")}\n`);
+        process.stdout.write(`${renderStoredRun(runId, all.length, summary, picked)}\n`);
         if (o.json)
           process.stdout.write(`${JSON.stringify({ run: runId, summary: summary ?? null, records: picked })}\n`);
       }),
