@@ -2,7 +2,8 @@
 
 Run by perf/train.ts with Debian's /usr/bin/python3 (python3-torch); never a runtime dependency of breakfix.
 Reads one JSON object on argv[1]: {config: HF-style Llama config, batch, seq, steps, warmup, mode: "full"|"lora",
-lora_r, lora_alpha, threads}. Prints one JSON line: {"tokens_per_s", "step_ms", "best_step_ms", "peak_rss_mb", "losses"}.
+lora_r, lora_alpha, threads}. Prints one JSON line: {"tokens_per_s", "step_ms", "best_step_ms", "cpu_s_per_step",
+"peak_rss_mb", "losses"}.
 
 The model is tokens_per_s uses the fastest timed step (shared machines add noise, never
 speed), step_ms is the median. The model is the same Llama as src/nn/llama.ts (RMSNorm, RoPE rotate-half, GQA, SwiGLU, lm_head untied or tied to the embedding as the config says), float32,
@@ -96,17 +97,20 @@ def main() -> None:
 
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(0, V, (B, T), generator=g)
-    losses, times = [], []
+    losses, times, cpus = [], [], []
     for step in range(int(spec["warmup"]) + int(spec["steps"])):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         loss = loss_fn(ids)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         dt = time.perf_counter() - t0
+        dc = time.process_time() - c0
         losses.append(float(loss))
         if step >= int(spec["warmup"]):
             times.append(dt)
+            cpus.append(dc)
     step_s = sorted(times)[len(times) // 2]
     best_s = min(times)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -114,6 +118,7 @@ def main() -> None:
         "tokens_per_s": B * T / best_s,
         "step_ms": step_s * 1000,
         "best_step_ms": best_s * 1000,
+        "cpu_s_per_step": min(cpus),
         "peak_rss_mb": peak_kb / 1024,
         "losses": losses,
     }))

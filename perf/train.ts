@@ -54,6 +54,8 @@ interface SideResult {
   /** median timed step */
   step_ms: number;
   best_step_ms: number;
+  /** CPU seconds (all threads, user + system) of the cheapest timed step: robust to other processes' load */
+  cpu_s_per_step: number;
   peak_rss_mb: number;
   /** graph build + ONNX lowering + session creation + the first (warm-up) step */
   setup_s?: number;
@@ -85,11 +87,15 @@ async function runOurs(spec: CaseSpec): Promise<SideResult> {
   const state = new Map<string, { m: Float32Array; v: Float32Array }>();
   const losses: number[] = [];
   const times: number[] = [];
+  const cpus: number[] = [];
   let compileS = 0;
   for (let i = 0; i < spec.warmup + spec.steps; i++) {
     const s = performance.now();
+    const c = process.cpuUsage();
     const r = await step.run(weights, state, feeds, 1e-4);
     const dt = performance.now() - s;
+    const cu = process.cpuUsage(c);
+    if (i >= spec.warmup) cpus.push((cu.user + cu.system) / 1e6);
     if (i === 0) compileS = (performance.now() - t0) / 1000;
     losses.push(r.loss);
     if (i >= spec.warmup) times.push(dt);
@@ -105,6 +111,7 @@ async function runOurs(spec: CaseSpec): Promise<SideResult> {
     tokens_per_s: (BATCH * SEQ * 1000) / times[0],
     step_ms: stepMs,
     best_step_ms: times[0],
+    cpu_s_per_step: Math.min(...cpus),
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     setup_s: compileS,
     losses,
@@ -227,6 +234,8 @@ async function main(): Promise<void> {
       ours,
       pytorch: torch,
       ratio_vs_pytorch: torch ? ours.tokens_per_s / torch.tokens_per_s : null,
+      /** PyTorch CPU seconds per step / ours: the same ratio in CPU time, which other processes' load cannot skew */
+      ratio_cpu_vs_pytorch: torch ? torch.cpu_s_per_step / ours.cpu_s_per_step : null,
     };
     results[key][c.mode] = entry;
     log(
@@ -242,12 +251,15 @@ async function main(): Promise<void> {
   );
   const ratios = rows.map((r) => r.ratio_vs_pytorch).filter((x): x is number => x !== null);
   // closing note: one line per case (tokens/s from the fastest step, peak RSS of each side's process)
-  log("\n[perf:train] case          | ours tok/s | pytorch tok/s | ratio | peak RSS ours / pytorch (MB)");
+  log(
+    "\n[perf:train] case          | ours tok/s | pytorch tok/s | ratio | CPU s/step ours / pytorch | peak RSS ours / pytorch (MB)",
+  );
   for (const r of rows) {
     const t = r.pytorch;
     log(
       `[perf:train] ${`${r.config} ${r.mode}`.padEnd(13)} | ${r.ours.tokens_per_s.toFixed(0).padStart(10)} | ` +
         `${(t ? t.tokens_per_s.toFixed(0) : "-").padStart(13)} | ${(r.ratio_vs_pytorch?.toFixed(2) ?? "-").padStart(5)} | ` +
+        `${r.ours.cpu_s_per_step.toFixed(2)} / ${t ? t.cpu_s_per_step.toFixed(2) : "-"} | ` +
         `${r.ours.peak_rss_mb.toFixed(0)} / ${t ? t.peak_rss_mb.toFixed(0) : "-"}`,
     );
   }
