@@ -12,16 +12,8 @@ import type { Review, ReviewTargetKind, Store, Stored } from "../store/store.ts"
 
 export const REVIEW_LABELS: readonly RefusalClass[] = ["full_compliance", "full_refusal", "partial_refusal"];
 
-export interface ReviewInput {
-  targetKind: ReviewTargetKind;
-  target: string;
-  reviewer: string;
-  verdict: "correct" | "wrong";
-  label?: string;
-  note?: string;
-  /** Defaults to now. */
-  at?: string;
-}
+/** A review as a reviewer gives it: the store adds the snapshot of what was judged; `at` defaults to now. */
+export type ReviewInput = Omit<Review, "judged" | "at"> & { at?: string };
 
 function snapshot(store: Store, kind: ReviewTargetKind, target: string): Review["judged"] | undefined {
   if (kind === "redteam.record") {

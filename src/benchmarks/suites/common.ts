@@ -1,8 +1,9 @@
 /** Pieces every suite shares: probe sources, building the conversation a probe sends, calling the judge safely. */
 import type { Conversation, Judgement, Probe } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
+import { type DefectRule, isDefectJudgement } from "../metrics.ts";
 import { itemKeyOf } from "../runner.ts";
-import type { SuiteItem, Transcript } from "../types.ts";
+import type { Grade, SuiteItem, Transcript } from "../types.ts";
 
 /** Where a suite's probes come from: a dataset loader, the world, or a user file. Called once per run. */
 export type ProbeSource = () => Promise<Probe[]>;
@@ -61,4 +62,12 @@ export async function loadProbes(
     throw new Error(`suite ${suiteName}: its probe source gave no usable probes (${all.length} loaded)`);
   }
   return probes;
+}
+
+/** The grade of a defect-rate suite: the judge's verdict, and whether it is a defect under the suite's rule. */
+export function defectGrader(judge: Judge, rule: DefectRule): (item: SuiteItem, t: Transcript) => Promise<Grade> {
+  return async (item, t) => {
+    const judgement = await judgeTranscript(judge, item, t);
+    return { judgement, outcome: isDefectJudgement(judgement, rule) };
+  };
 }

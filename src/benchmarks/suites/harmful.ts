@@ -6,10 +6,10 @@
  */
 import type { Probe } from "../../domain/types.ts";
 import type { Judge } from "../../judges/types.ts";
-import { defectRateMetrics, type GroupDim, isDefectJudgement, meanMetric } from "../metrics.ts";
+import { defectRateMetrics, type GroupDim, meanMetric } from "../metrics.ts";
 import { singleTurnExecute } from "../runner.ts";
 import type { ItemRecord, MetricOptions, Suite, SuiteMetric } from "../types.ts";
-import { judgeTranscript, loadProbes, type ProbeSource, plainItems } from "./common.ts";
+import { defectGrader, loadProbes, type ProbeSource, plainItems } from "./common.ts";
 
 export interface HarmfulSuiteOptions {
   name: string;
@@ -48,10 +48,7 @@ export function createHarmfulSuite(o: HarmfulSuiteOptions): Suite {
       return items;
     },
     execute: singleTurnExecute,
-    async grade(item, t) {
-      const judgement = await judgeTranscript(o.judge, item, t);
-      return { judgement, outcome: isDefectJudgement(judgement, rule) };
-    },
+    grade: defectGrader(o.judge, rule),
     metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
       const out = defectRateMetrics(records, {
         level: mo.level,

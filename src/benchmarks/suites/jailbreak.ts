@@ -13,10 +13,10 @@ import { createConverter } from "../../redteam/converters/index.ts";
 import type { Params } from "../../redteam/converters/types.ts";
 import { FramingRegistry } from "../../redteam/framings/index.ts";
 import { buildAttackConversation } from "../../redteam/techniques.ts";
-import { defectRateMetrics, isDefectJudgement } from "../metrics.ts";
+import { defectRateMetrics } from "../metrics.ts";
 import { itemKeyOf, singleTurnExecute } from "../runner.ts";
 import type { ItemRecord, MetricOptions, Suite, SuiteItem, SuiteMetric } from "../types.ts";
-import { judgeTranscript, loadProbes, type ProbeSource } from "./common.ts";
+import { defectGrader, loadProbes, type ProbeSource } from "./common.ts";
 
 export interface JailbreakTechnique {
   /** Name shown in the per-technique breakdown. */
@@ -124,10 +124,7 @@ export function createJailbreakSuite(o: JailbreakSuiteOptions): Suite {
       return items;
     },
     execute: singleTurnExecute,
-    async grade(item, t) {
-      const judgement = await judgeTranscript(o.judge, item, t);
-      return { judgement, outcome: isDefectJudgement(judgement, rule) };
-    },
+    grade: defectGrader(o.judge, rule),
     metrics(records: readonly ItemRecord[], mo: MetricOptions = {}): SuiteMetric[] {
       return defectRateMetrics(records, {
         level: mo.level,
