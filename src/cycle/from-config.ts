@@ -97,65 +97,17 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
   const datasetsDir = o.datasetsDir ?? (existsSync(cfg.dataCache) ? cfg.dataCache : sharedDatasetsDir());
   try {
     const remote = cfg.training.backend === "openai";
-    if (remote && !cfg.training.openai)
-      throw new ScenarioConfigError(
-        "training.openai",
-        "training.backend openai needs training.openai.model (the base model to fine-tune)",
-      );
-    // The base: local weights to train, or (hosted fine-tuning) the provider's model id.
-    const base: ModelRef =
-      remote && cfg.training.openai
-        ? { kind: "remote", id: cfg.training.openai.model }
-        : { kind: "folder", dir: await resolveModelSpec(baseModelDir(cfg, o.baseModel)) };
-    if (cfg.training.backend === "command" && !cfg.training.command)
-      throw new ScenarioConfigError(
-        "training.command",
-        "training.backend command needs training.command.run (see src/train/backends/command.ts)",
-      );
+    const base = await baseModelOf(cfg, o);
 
-    // Judges: every expression parsed and every name looked up first; the judge model only when one needs it.
-    const exprs: [string, string][] = [["judges.default", cfg.judges.default]];
-    if (cfg.redteam.judge) exprs.push(["redteam.judge", cfg.redteam.judge]);
-    if (cfg.curation.judge) exprs.push(["curation.judge", cfg.curation.judge]);
-    cfg.benchmarks.suites.forEach((s, i) => {
-      if (s.judge) exprs.push([`benchmarks.suites.${i}.judge`, s.judge]);
-    });
-    const parsed = new Map<string, JudgeConfig>();
-    let needJudgeModel: string | undefined;
-    for (const [key, expr] of exprs) {
-      try {
-        const c = /[(]/.test(expr) ? parseJudgeExpression(expr) : expr;
-        if (needsModel(c)) needJudgeModel ??= key;
-        parsed.set(expr, c);
-      } catch (e) {
-        throw new ScenarioConfigError(key, (e as Error).message);
-      }
-    }
-    if (needJudgeModel && !cfg.judge)
-      throw new ScenarioConfigError(
-        needJudgeModel,
-        "names an LLM judge, which needs a judge model: add a `judge:` section (provider, model, baseUrl, ...)",
-      );
+    const { parsed, needJudgeModel } = parseJudges(cfg);
 
     // Seeds (loaded once to check them and their languages), suites, curation sources.
     const allSeeds = await loadSeeds(cfg.redteam.seeds, { datasetsDir }).catch((e: Error) => {
       throw new ScenarioConfigError("redteam.seeds", e.message);
     });
     const seedLanguages = new Set(allSeeds.probes.map((p) => p.language));
-    const specs = cfg.benchmarks.suites.map((s, i) => suiteEntries(s, i));
-    const responderKind = cfg.curation.responder;
-    if (responderKind === "model" && !cfg.responder)
-      throw new ScenarioConfigError("curation.responder", "model needs a `responder:` model section");
-    if (responderKind !== "model" && responderKind !== "templates")
-      tryKey("curation.responder", () => namedResponder(responderKind));
-    const counterData = tryKey("curation.counterData", () => counterDataFrom(cfg.curation.counterData));
-    const retentionCfg = cfg.curation.retention;
-    if (typeof retentionCfg !== "string" && !existsSync(retentionCfg.file))
-      throw new ScenarioConfigError("curation.retention.file", `no such file ${retentionCfg.file}`);
-    const fixedRetention =
-      typeof retentionCfg === "string" || retentionCfg.mode === "reference"
-        ? tryKey("curation.retention", () => retentionFrom(retentionCfg))
-        : undefined;
+    const specs = cfg.benchmarks.suites.map((s, i) => suiteEntries(cfg, datasetsDir, s, i));
+    const { responderKind, counterData, retentionCfg, fixedRetention } = curationSources(cfg);
 
     // Models: judge, attacker, responder (each only when used), and the target's round models.
     const model = async (key: string, m: ModelConfig): Promise<ChatModel> => {
@@ -172,61 +124,12 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
       responderKind === "model" && cfg.responder ? await model("responder", cfg.responder) : undefined;
     const judgeOf = (expr: string): Judge => createJudge(parsed.get(expr) ?? expr, { model: judgeModel });
     const translator = allSeeds.set?.translator ?? (attacker ? modelTranslator(attacker) : undefined);
-    const untranslatable = cfg.redteam.languages.filter((l) => !seedLanguages.has(l));
-    if (untranslatable.length && !translator)
-      throw new ScenarioConfigError(
-        "redteam.languages",
-        `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
-      );
-    const local = cfg.target.provider === "builtin" || cfg.target.provider === "llamacpp";
-    if (remote && (local || cfg.deploy.kind !== "none"))
-      throw new ScenarioConfigError(
-        local ? "target.provider" : "deploy.kind",
-        "training.backend openai: the fine-tuned models are served by the API: the target must be openai-compatible (its baseUrl) with deploy.kind none",
-      );
-    if (!local && !remote && cfg.deploy.kind === "none")
-      throw new ScenarioConfigError(
-        "deploy.kind",
-        `a ${cfg.target.provider} target answers with whatever its server loaded: set deploy.kind to serve (breakfix serve runs each round's model), command (your script deploys it), vllm or ollama`,
-      );
-    if ((cfg.deploy.kind === "vllm" || cfg.deploy.kind === "ollama") && cfg.training.method !== "lora")
-      throw new ScenarioConfigError(
-        "deploy.kind",
-        `${cfg.deploy.kind} deploys load LoRA adapters: set training.method lora`,
-      );
-    if (cfg.deploy.kind === "ollama" && !cfg.deploy.ollama)
-      throw new ScenarioConfigError(
-        "deploy.ollama",
-        "deploy.kind ollama needs deploy.ollama.baseModel (the Ollama model the adapters apply to)",
-      );
-    if (local && cfg.deploy.kind !== "none")
-      throw new ScenarioConfigError(
-        "deploy.kind",
-        `target.provider ${cfg.target.provider} loads each round's model itself; use deploy.kind none (or an HTTP target)`,
-      );
-    if (cfg.deploy.kind === "command" && !cfg.deploy.command)
-      throw new ScenarioConfigError(
-        "deploy.command",
-        "deploy.kind command needs a command (placeholders {model_dir} {gguf} {round} {base_url} {model} {port} {host})",
-      );
-    if (cfg.deploy.command) tryKey("deploy.command", () => fillDeployCommand(cfg.deploy.command ?? "", {}));
+    if (!translator) checkSeedLanguages(cfg, seedLanguages);
+    checkServing(cfg, remote);
     const models = tryKey("deploy", () =>
       roundModelsFor({ config: cfg, base, store: o.store, workDir: o.workspace, log: o.log }),
     );
-    // An HTTP target must answer now unless a deploy step can bring it up (serve, command: see deploy.ts).
-    if (
-      o.preflight !== false &&
-      cfg.deploy.kind === "none" &&
-      cfg.target.provider !== "builtin" &&
-      cfg.target.provider !== "llamacpp"
-    ) {
-      const t = await createChatModel({ ...cfg.target });
-      try {
-        await ping("target", t, cfg.target);
-      } finally {
-        await t.close?.();
-      }
-    }
+    if (o.preflight !== false) await preflightTarget(cfg);
 
     const defaultJudge = judgeOf(cfg.judges.default);
     const suites: MeasuredSuite[] = specs.flatMap((entries, i) =>
@@ -247,28 +150,27 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
       (typeof retentionCfg === "string"
         ? undefined
         : await replayRetention(retentionCfg.file, base, o, models.open.bind(models), cfg.target.maxTokens));
-    const jailbreakSpecs = specs.flat().filter((e) => e.spec?.variantFamilies);
+    const jailbreakSpecs = specs.flat().flatMap((e) => (e.spec ? [e.spec] : []));
     const redteamJudgeExpr = cfg.redteam.judge ?? cfg.judges.default;
     // A refusal-only judge says "refused or not": attack success is "not refused" (the GCG convention).
     const refusalOnly = isRefusalOnly(parsed.get(redteamJudgeExpr) ?? redteamJudgeExpr);
-    const identity = {
-      seeds: cfg.redteam.seeds,
-      languages: cfg.redteam.languages,
-      judges: { default: cfg.judges.default, redteam: redteamJudgeExpr, curation: cfg.curation.judge ?? null },
-      suites: suites.map((s) => ({
-        name: s.suite.name,
-        version: s.suite.version,
-        judge: s.suite.judgeId,
-        role: s.role,
-        limit: s.limit ?? null,
-      })),
-      responder: responder.id,
-      counterData: counterData?.id ?? null,
-      retention: retention?.id ?? null,
-      attacker: attacker?.id ?? null,
-    };
     return {
-      identity,
+      identity: {
+        seeds: cfg.redteam.seeds,
+        languages: cfg.redteam.languages,
+        judges: { default: cfg.judges.default, redteam: redteamJudgeExpr, curation: cfg.curation.judge ?? null },
+        suites: suites.map(({ suite, role, limit }) => ({
+          name: suite.name,
+          version: suite.version,
+          judge: suite.judgeId,
+          role,
+          limit: limit ?? null,
+        })),
+        responder: responder.id,
+        counterData: counterData?.id ?? null,
+        retention: retention?.id ?? null,
+        attacker: attacker?.id ?? null,
+      },
       redteam: {
         seeds: async (perCategory) => {
           const cats = new Set(allSeeds.probes.map((p) => p.category)).size;
@@ -285,32 +187,13 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
         ...(attacker ? { attacker } : {}),
       },
       suites,
-      variantFamilies: (v) => {
-        for (const e of jailbreakSpecs) {
-          const f = e.spec?.variantFamilies?.(v);
-          if (f) return f;
-        }
-        return genericVariantFamilies(v);
-      },
+      variantFamilies: (v) => variantFamiliesOf(jailbreakSpecs, v),
       curation: {
         responder,
         judge: cfg.curation.judge ? judgeOf(cfg.curation.judge) : defaultJudge,
         ...(counterData ? { counterData } : {}),
         ...(retention ? { retention } : {}),
-        contamination: () =>
-          buildContaminationIndex(
-            {
-              suites: cfg.benchmarks.suites.filter((s) => !s.file).map((s) => s.name),
-              datasetsDir,
-              suitePaths: Object.fromEntries(
-                cfg.benchmarks.suites.filter((s) => s.path).map((s) => [s.name, s.path as string]),
-              ),
-              suiteFiles: Object.fromEntries(
-                cfg.benchmarks.suites.filter((s) => s.file).map((s) => [s.name, s.file as string]),
-              ),
-            },
-            hygieneFrom(cfg.curation),
-          ),
+        contamination: () => contaminationIndex(cfg, datasetsDir),
       },
       models,
       async close() {
@@ -322,53 +205,198 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
     await Promise.all(opened.map((m) => m.close?.()));
     throw e;
   }
+}
 
-  /** The suites one benchmarks.suites entry stands for (a group gives several). */
-  function suiteEntries(
-    s: Config["benchmarks"]["suites"][number],
-    i: number,
-  ): { role: SuiteRole; spec?: SuiteSpec; build: (judge: Judge) => Suite }[] {
-    const key = `benchmarks.suites.${i}`;
-    if (s.file) {
-      const file = s.file;
-      if (!existsSync(file)) throw new ScenarioConfigError(`${key}.file`, `no such file ${file}`);
-      if (!s.role)
-        throw new ScenarioConfigError(
-          `${key}.role`,
-          "a suite from a file needs a role (harmful, jailbreak, multiturn, overrefusal, capability)",
-        );
-      const role = s.role;
-      const probes = tryKey(`${key}.file`, () => loadUserProbes(file, role === "capability" ? "safe" : "unsafe"));
-      const source = async (): Promise<Probe[]> => probes;
-      const build = (judge: Judge): Suite => {
-        if (role === "capability") return createCapabilitySuite({ name: s.name, probes: source });
-        if (role === "overrefusal") return createOverRefusalSuite({ name: s.name, probes: source, judge });
-        if (role === "jailbreak") return createJailbreakSuite({ name: s.name, probes: source, judge });
-        return createHarmfulSuite({ name: s.name, probes: source, judge });
-      };
-      return [{ role, build }];
-    }
-    const resolved = tryKey(`${key}.name`, () => resolveSuiteNames(s.name));
-    return resolved.map((spec) => {
-      const dir = s.path ?? (spec.dataset ? path.join(datasetsDir, folderOf(spec.dataset)) : undefined);
-      if (dir && !existsSync(dir))
-        throw new ScenarioConfigError(
-          s.path ? `${key}.path` : `${key}.name`,
-          `suite ${spec.name} reads ${dir}, which does not exist (run \`breakfix data pull ${spec.dataset ?? ""}\` or set the suite's path)`,
-        );
-      return {
-        role: s.role ?? spec.role,
-        spec,
-        build: (judge: Judge) =>
-          spec.build({
-            judge,
-            datasetsDir,
-            ...(s.path ? { datasetPath: s.path } : {}),
-            systemPrompt: cfg.target.systemPrompt,
-          }),
-      };
-    });
+/** The base: local weights to train, or (hosted fine-tuning) the provider's model id; training settings checked. */
+async function baseModelOf(cfg: Config, o: ScenarioBuildOptions): Promise<ModelRef> {
+  const remote = cfg.training.backend === "openai";
+  if (remote && !cfg.training.openai)
+    throw new ScenarioConfigError(
+      "training.openai",
+      "training.backend openai needs training.openai.model (the base model to fine-tune)",
+    );
+  if (cfg.training.backend === "command" && !cfg.training.command)
+    throw new ScenarioConfigError(
+      "training.command",
+      "training.backend command needs training.command.run (see src/train/backends/command.ts)",
+    );
+  return remote && cfg.training.openai
+    ? { kind: "remote", id: cfg.training.openai.model }
+    : { kind: "folder", dir: await resolveModelSpec(baseModelDir(cfg, o.baseModel)) };
+}
+
+/**
+ * Judges: every expression of the config parsed and every name looked up first, with the key that names it; which
+ * key first needs a judge model (an error when the config has no `judge:` section).
+ */
+function parseJudges(cfg: Config): { parsed: Map<string, JudgeConfig>; needJudgeModel?: string } {
+  const exprs: [string, string][] = [["judges.default", cfg.judges.default]];
+  if (cfg.redteam.judge) exprs.push(["redteam.judge", cfg.redteam.judge]);
+  if (cfg.curation.judge) exprs.push(["curation.judge", cfg.curation.judge]);
+  cfg.benchmarks.suites.forEach((s, i) => {
+    if (s.judge) exprs.push([`benchmarks.suites.${i}.judge`, s.judge]);
+  });
+  const parsed = new Map<string, JudgeConfig>();
+  let needJudgeModel: string | undefined;
+  for (const [key, expr] of exprs) {
+    const c = tryKey(key, () => (/[(]/.test(expr) ? parseJudgeExpression(expr) : expr));
+    if (tryKey(key, () => needsModel(c))) needJudgeModel ??= key;
+    parsed.set(expr, c);
   }
+  if (needJudgeModel && !cfg.judge)
+    throw new ScenarioConfigError(
+      needJudgeModel,
+      "names an LLM judge, which needs a judge model: add a `judge:` section (provider, model, baseUrl, ...)",
+    );
+  return { parsed, needJudgeModel };
+}
+
+/** The curation sources a config names (responder, counter-data, retention), each looked up or checked by its key. */
+function curationSources(cfg: Config) {
+  const responderKind = cfg.curation.responder;
+  if (responderKind === "model" && !cfg.responder)
+    throw new ScenarioConfigError("curation.responder", "model needs a `responder:` model section");
+  if (responderKind !== "model" && responderKind !== "templates")
+    tryKey("curation.responder", () => namedResponder(responderKind));
+  const counterData = tryKey("curation.counterData", () => counterDataFrom(cfg.curation.counterData));
+  const retentionCfg = cfg.curation.retention;
+  if (typeof retentionCfg !== "string" && !existsSync(retentionCfg.file))
+    throw new ScenarioConfigError("curation.retention.file", `no such file ${retentionCfg.file}`);
+  // A replay of the base model's own answers needs the round models: it is built with them.
+  const fixedRetention =
+    typeof retentionCfg === "string" || retentionCfg.mode === "reference"
+      ? tryKey("curation.retention", () => retentionFrom(retentionCfg))
+      : undefined;
+  return { responderKind, counterData, retentionCfg, fixedRetention };
+}
+
+/** With nothing to translate seeds, every language the red team attacks in must be a language of the seeds. */
+function checkSeedLanguages(cfg: Config, seedLanguages: ReadonlySet<string>): void {
+  const untranslatable = cfg.redteam.languages.filter((l) => !seedLanguages.has(l));
+  if (untranslatable.length)
+    throw new ScenarioConfigError(
+      "redteam.languages",
+      `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
+    );
+}
+
+/** The red-team families a jailbreak variant touches: the measured suites' own lookup first, then the generic one. */
+function variantFamiliesOf(specs: readonly SuiteSpec[], variant: string): string[] {
+  for (const spec of specs) {
+    const f = spec.variantFamilies?.(variant);
+    if (f) return f;
+  }
+  return genericVariantFamilies(variant);
+}
+
+/** How the round models are served: target provider, deploy kind and training backend must fit together. */
+function checkServing(cfg: Config, remote: boolean): void {
+  const local = cfg.target.provider === "builtin" || cfg.target.provider === "llamacpp";
+  if (remote && (local || cfg.deploy.kind !== "none"))
+    throw new ScenarioConfigError(
+      local ? "target.provider" : "deploy.kind",
+      "training.backend openai: the fine-tuned models are served by the API: the target must be openai-compatible (its baseUrl) with deploy.kind none",
+    );
+  if (!local && !remote && cfg.deploy.kind === "none")
+    throw new ScenarioConfigError(
+      "deploy.kind",
+      `a ${cfg.target.provider} target answers with whatever its server loaded: set deploy.kind to serve (breakfix serve runs each round's model), command (your script deploys it), vllm or ollama`,
+    );
+  if ((cfg.deploy.kind === "vllm" || cfg.deploy.kind === "ollama") && cfg.training.method !== "lora")
+    throw new ScenarioConfigError(
+      "deploy.kind",
+      `${cfg.deploy.kind} deploys load LoRA adapters: set training.method lora`,
+    );
+  if (cfg.deploy.kind === "ollama" && !cfg.deploy.ollama)
+    throw new ScenarioConfigError(
+      "deploy.ollama",
+      "deploy.kind ollama needs deploy.ollama.baseModel (the Ollama model the adapters apply to)",
+    );
+  if (local && cfg.deploy.kind !== "none")
+    throw new ScenarioConfigError(
+      "deploy.kind",
+      `target.provider ${cfg.target.provider} loads each round's model itself; use deploy.kind none (or an HTTP target)`,
+    );
+  if (cfg.deploy.kind === "command" && !cfg.deploy.command)
+    throw new ScenarioConfigError(
+      "deploy.command",
+      "deploy.kind command needs a command (placeholders {model_dir} {gguf} {round} {base_url} {model} {port} {host})",
+    );
+  if (cfg.deploy.command) tryKey("deploy.command", () => fillDeployCommand(cfg.deploy.command ?? "", {}));
+}
+
+/** An HTTP target must answer now unless a deploy step can bring it up (serve, command: see deploy.ts). */
+async function preflightTarget(cfg: Config): Promise<void> {
+  if (cfg.deploy.kind !== "none" || cfg.target.provider === "builtin" || cfg.target.provider === "llamacpp") return;
+  const t = await createChatModel({ ...cfg.target });
+  try {
+    await ping("target", t, cfg.target);
+  } finally {
+    await t.close?.();
+  }
+}
+
+/** The n-gram index of every benchmark the config reports, which curation decontaminates against. */
+function contaminationIndex(cfg: Config, datasetsDir: string) {
+  const suites = cfg.benchmarks.suites;
+  return buildContaminationIndex(
+    {
+      suites: suites.filter((s) => !s.file).map((s) => s.name),
+      datasetsDir,
+      suitePaths: Object.fromEntries(suites.filter((s) => s.path).map((s) => [s.name, s.path as string])),
+      suiteFiles: Object.fromEntries(suites.filter((s) => s.file).map((s) => [s.name, s.file as string])),
+    },
+    hygieneFrom(cfg.curation),
+  );
+}
+
+/** The suites one benchmarks.suites entry stands for (a group gives several). */
+function suiteEntries(
+  cfg: Config,
+  datasetsDir: string,
+  s: Config["benchmarks"]["suites"][number],
+  i: number,
+): { role: SuiteRole; spec?: SuiteSpec; build: (judge: Judge) => Suite }[] {
+  const key = `benchmarks.suites.${i}`;
+  if (s.file) {
+    const file = s.file;
+    if (!existsSync(file)) throw new ScenarioConfigError(`${key}.file`, `no such file ${file}`);
+    if (!s.role)
+      throw new ScenarioConfigError(
+        `${key}.role`,
+        "a suite from a file needs a role (harmful, jailbreak, multiturn, overrefusal, capability)",
+      );
+    const role = s.role;
+    const probes = tryKey(`${key}.file`, () => loadUserProbes(file, role === "capability" ? "safe" : "unsafe"));
+    const source = async (): Promise<Probe[]> => probes;
+    const build = (judge: Judge): Suite => {
+      if (role === "capability") return createCapabilitySuite({ name: s.name, probes: source });
+      if (role === "overrefusal") return createOverRefusalSuite({ name: s.name, probes: source, judge });
+      if (role === "jailbreak") return createJailbreakSuite({ name: s.name, probes: source, judge });
+      return createHarmfulSuite({ name: s.name, probes: source, judge });
+    };
+    return [{ role, build }];
+  }
+  const resolved = tryKey(`${key}.name`, () => resolveSuiteNames(s.name));
+  return resolved.map((spec) => {
+    const dir = s.path ?? (spec.dataset ? path.join(datasetsDir, folderOf(spec.dataset)) : undefined);
+    if (dir && !existsSync(dir))
+      throw new ScenarioConfigError(
+        s.path ? `${key}.path` : `${key}.name`,
+        `suite ${spec.name} reads ${dir}, which does not exist (run \`breakfix data pull ${spec.dataset ?? ""}\` or set the suite's path)`,
+      );
+    return {
+      role: s.role ?? spec.role,
+      spec,
+      build: (judge: Judge) =>
+        spec.build({
+          judge,
+          datasetsDir,
+          ...(s.path ? { datasetPath: s.path } : {}),
+          systemPrompt: cfg.target.systemPrompt,
+        }),
+    };
+  });
 }
 
 function tryKey<T>(key: string, fn: () => T): T {
