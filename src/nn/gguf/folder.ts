@@ -1,6 +1,7 @@
 /**
- * A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) -> one
- * llama-architecture GGUF. Written to a temporary name and renamed, so a killed export never leaves a half file that a
+ * A Hugging Face model folder of any supported family (config.json, model.safetensors, tokenizer.json,
+ * tokenizer_config.json, and tokenizer.model for SentencePiece vocabularies) -> one GGUF in the family's llama.cpp
+ * architecture. Written to a temporary name and renamed, so a killed export never leaves a half file that a
  * later run would load.
  */
 import { existsSync, readFileSync, renameSync } from "node:fs";
@@ -32,11 +33,15 @@ export function ggufFromFolder(modelDir: string, out: string, o: FolderGgufOptio
   const loaded = loadModel(modelDir);
   const tokenizerJson = readJson(path.join(modelDir, "tokenizer.json"), true);
   const tokenizerConfig = readJson(path.join(modelDir, "tokenizer_config.json"), false);
+  // SentencePiece vocabularies (Gemma, Mistral, Phi-3, Llama 2: BPE with byte fallback) export from tokenizer.model
+  const spmPath = path.join(modelDir, "tokenizer.model");
+  const model = (tokenizerJson as { model?: { byte_fallback?: boolean } }).model;
+  const sentencePiece = model?.byte_fallback === true && existsSync(spmPath) ? readFileSync(spmPath) : undefined;
   const tmp = `${out}.${process.pid}.tmp`;
   writeLlamaGguf(tmp, {
     config: configToHf(loaded.config) as unknown as HfLlamaConfig,
     tensors: loaded.weights,
-    tokenizer: { tokenizerJson, tokenizerConfig },
+    tokenizer: { tokenizerJson, tokenizerConfig, sentencePiece },
     dtype: o.dtype ?? "f16",
     name: o.name ?? path.basename(path.resolve(modelDir)),
   });

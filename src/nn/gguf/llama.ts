@@ -15,6 +15,7 @@
  */
 import { familyGgufTensors, familyMetadata, ggufArch } from "./families.ts";
 import { GgmlType, type GgmlTypeId, type GgufTensorIn, type GgufValue, kv, writeGguf } from "./gguf.ts";
+import { parseSentencePiece, spmTokenizerMetadata } from "./spm.ts";
 
 /** The fields of a Hugging Face `config.json` (LlamaForCausalLM / Phi3ForCausalLM) the export needs. */
 export interface HfLlamaConfig {
@@ -61,6 +62,8 @@ export function asF32(data: NamedTensor["data"]): Float32Array {
 export interface HfTokenizerFiles {
   tokenizerJson: unknown;
   tokenizerConfig?: unknown;
+  /** tokenizer.model bytes: a SentencePiece vocabulary (Gemma, Mistral, Phi-3, Llama 2) exports as llama.cpp's SPM */
+  sentencePiece?: Uint8Array;
 }
 
 export interface LlamaGgufOptions {
@@ -493,7 +496,10 @@ export function writeLlamaGguf(path: string, opts: LlamaGgufOptions): void {
       : familyGgufTensors(opts.config, entries(opts.tensors), dtype);
   const meta =
     arch === "llama" ? llamaMetadata(opts.config, fileType, name) : familyMetadata(opts.config, fileType, name);
-  for (const [k, v] of tokenizerMetadata(opts.tokenizer, opts.config, opts.pre)) meta.set(k, v);
+  const tokMeta = opts.tokenizer.sentencePiece
+    ? spmTokenizerMetadata(parseSentencePiece(opts.tokenizer.sentencePiece), opts.tokenizer, opts.config)
+    : tokenizerMetadata(opts.tokenizer, opts.config, opts.pre);
+  for (const [k, v] of tokMeta) meta.set(k, v);
   writeGguf(path, meta, tensors);
 }
 
