@@ -9,7 +9,7 @@ import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
 import { packagePath } from "../domain/package.ts";
-import { type Config, configSchema } from "./schema.ts";
+import { type Config, configSchema, DEMO_ATTACKER_MODEL } from "./schema.ts";
 
 export const CONFIG_FILENAMES = ["breakfix.yaml", "breakfix.yml"] as const;
 
@@ -112,7 +112,7 @@ function withSecrets<
   let out = m;
   if (m.secretsFile) out = { ...out, secretsFile: abs(m.secretsFile) };
   if (m.adapter) out = { ...out, adapter: abs(m.adapter) };
-  if (m.provider === "llamacpp") out = { ...out, model: abs(m.model) };
+  if (m.provider === "llamacpp" && m.model !== DEMO_ATTACKER_MODEL) out = { ...out, model: abs(m.model) };
   if (m.provider === "builtin" && m.model !== "demo" && !m.model.startsWith("hf:") && looksLikeFile(m.model))
     out = { ...out, model: abs(m.model) };
   return out;

@@ -13,6 +13,8 @@ export type Provider = (typeof PROVIDERS)[number];
 
 /** The bundled demo model organism, served by the builtin provider. */
 export const DEMO_MODEL = "demo";
+/** The demo's attacker organism: a builtin folder or (provider llamacpp) its GGUF, both inside the package. */
+export const DEMO_ATTACKER_MODEL = "demo-attacker";
 
 const envVarName = z
   .string()
@@ -64,11 +66,11 @@ function modelSchema(defaultModel: string) {
         .optional(),
     })
     .superRefine((m, ctx) => {
-      if (m.provider === "llamacpp" && !/\.gguf$/i.test(m.model)) {
+      if (m.provider === "llamacpp" && !/\.gguf$/i.test(m.model) && m.model !== DEMO_ATTACKER_MODEL) {
         ctx.addIssue({
           code: "custom",
           path: ["model"],
-          message: "expected a path to a .gguf file for provider llamacpp",
+          message: `expected a path to a .gguf file (or ${DEMO_ATTACKER_MODEL}) for provider llamacpp`,
         });
       }
     });

@@ -83,13 +83,28 @@ function defaultConcurrency(o: ModelOptions): number {
  */
 export const DEMO_MODEL_DIR = packagePath("artifacts", "demo-world", "model");
 
-/** `model: demo` (the config default) means the built demo organism unless a folder named "demo" exists. */
+/** The demo's attacker organism (`breakfix world build --attacker`), beside the target organism. */
+export const DEMO_ATTACKER_DIR = packagePath("artifacts", "demo-world", "attacker", "model");
+
+/** The attacker organism's GGUF (provider llamacpp, `model: demo-attacker`). */
+export const DEMO_ATTACKER_GGUF = packagePath("artifacts", "demo-world", "attacker", "model.gguf");
+
+/** Model names that mean a committed organism of the package, and the command that builds each. */
+const NAMED_BUILTIN: Record<string, { dir: string; build: string }> = {
+  demo: { dir: DEMO_MODEL_DIR, build: "breakfix world build" },
+  "demo-attacker": { dir: DEMO_ATTACKER_DIR, build: "breakfix world build --attacker" },
+};
+
+/**
+ * `model: demo` (the config default) means the built demo organism, `model: demo-attacker` the demo's attacker
+ * organism, unless a folder of that name exists.
+ */
 export function resolveBuiltinModel(model: string, cwd: string = process.cwd()): string {
-  if (model !== "demo" || existsSync(path.resolve(cwd, model, "config.json"))) return model;
-  const dir = DEMO_MODEL_DIR;
-  if (!existsSync(path.join(dir, "config.json")))
-    throw new ModelError(`model "demo": ${dir} has no model yet; build it with \`breakfix world build\``, "config");
-  return dir;
+  const named = Object.hasOwn(NAMED_BUILTIN, model) ? NAMED_BUILTIN[model] : undefined;
+  if (!named || existsSync(path.resolve(cwd, model, "config.json"))) return model;
+  if (!existsSync(path.join(named.dir, "config.json")))
+    throw new ModelError(`model "${model}": ${named.dir} has no model yet; build it with \`${named.build}\``, "config");
+  return named.dir;
 }
 
 /** Builds the bare provider (no reliability layer). */
@@ -118,7 +133,7 @@ export async function createProvider(o: ModelOptions, env: NodeJS.ProcessEnv = p
     case "llamacpp": {
       const { LlamaCppModel } = await import("./providers/llamacpp.ts");
       return LlamaCppModel.load({
-        model: o.model,
+        model: o.model === "demo-attacker" ? DEMO_ATTACKER_GGUF : o.model,
         adapter: o.adapter,
         sequences: o.sequences,
         contextSize: o.contextSize,

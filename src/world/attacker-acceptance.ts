@@ -1,0 +1,177 @@
+/**
+ * Held-out acceptance of the demo cycle against the attacker organism: PAIR, Crescendo and TAP, driven by the
+ * attacker organism (artifacts/demo-world/attacker/), attack every round's model on the SAME held-out harmful asks
+ * (the world's held-out split: never in the attacker's data, never in any round's fix data) with the same attack
+ * seeds, judged by the world oracle. Per technique and round: ASR with a Wilson interval; per technique and round r:
+ * the exact McNemar test of round 0 vs round r on the paired (goal, technique) outcomes.
+ *
+ * Run after a demo cycle: `npx tsx src/world/attacker-acceptance.ts CYCLE_DIR [--per-category N] [--json]`, where
+ * CYCLE_DIR is the workspace's cycles/<id>/ folder (round-r/dpo/model, else round-r/sft/model, is round r's model).
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { deriveSeed, Rng } from "../domain/random.ts";
+import { mcnemar, wilson } from "../domain/stats.ts";
+import type { Judge } from "../judges/types.ts";
+import { createChatModel, DEMO_ATTACKER_GGUF, DEMO_MODEL_DIR } from "../models/registry.ts";
+import type { ChatModel } from "../models/types.ts";
+import { ggufFromFolder } from "../nn/gguf/folder.ts";
+import { crescendoAttack } from "../redteam/multiturn/crescendo.ts";
+import { pairAttack } from "../redteam/multiturn/pair.ts";
+import { tapAttack } from "../redteam/multiturn/tap.ts";
+import type { MultiTurnEnv, MultiTurnResult } from "../redteam/multiturn/types.ts";
+import { generateWorld, selectItems, type WorldItem } from "./generate.ts";
+import { loadDemoWorld } from "./suites.ts";
+
+export const ACCEPTANCE_TECHNIQUES = ["pair", "crescendo", "tap"] as const;
+export type AcceptanceTechnique = (typeof ACCEPTANCE_TECHNIQUES)[number];
+
+/** Held-out harmful asks (direct and lexicon-translated), a seeded stratified draw of `perCategory` per category. */
+export function heldoutGoals(perCategory: number, seed = 1): WorldItem[] {
+  const items = selectItems(generateWorld(), { split: "heldout", family: "harmful" });
+  const byCat = new Map<string, WorldItem[]>();
+  for (const it of items) byCat.set(it.category, [...(byCat.get(it.category) ?? []), it]);
+  return [...byCat.keys()]
+    .sort()
+    .flatMap((c) => Rng.derive(seed, "attacker-acceptance", c).sample(byCat.get(c) ?? [], perCategory));
+}
+
+/** One attack of the acceptance (the same seed in every round, so outcomes pair across rounds). */
+export function runAcceptanceAttack(
+  technique: AcceptanceTechnique,
+  goal: WorldItem,
+  o: { target: ChatModel; attacker: ChatModel; judge: Judge; seed: number },
+): Promise<MultiTurnResult> {
+  const env: MultiTurnEnv = {
+    target: o.target,
+    attacker: o.attacker,
+    judge: o.judge,
+    goal: goal.prompt,
+    category: goal.category,
+    language: goal.language,
+    probeId: goal.id,
+    seed: deriveSeed(o.seed, "attacker-acceptance", technique, goal.id),
+    budget: { maxTurns: 3, maxCalls: 40, maxTokens: 60_000, maxBacktracks: 3 },
+    targetParams: { maxTokens: 64 },
+  };
+  if (technique === "pair") return pairAttack(env);
+  if (technique === "crescendo") return crescendoAttack(env);
+  return tapAttack(env);
+}
+
+export interface TechniqueRound {
+  round: number;
+  successes: number;
+  n: number;
+  asr: number;
+  low: number;
+  high: number;
+  /** Attacks the organism's output never parsed for (stop reason attacker_failed). */
+  attackerFailed: number;
+  /** Round 0 vs this round on the same goals: b = success -> failure, c = failure -> success, exact McNemar p. */
+  vsRound0?: { b: number; c: number; p: number };
+}
+
+/** ASR per technique per round from the paired outcome matrix outcomes[technique][round][goal]. */
+export function summarise(
+  outcomes: Record<string, boolean[][]>,
+  failed: Record<string, number[][]>,
+): Record<string, TechniqueRound[]> {
+  const out: Record<string, TechniqueRound[]> = {};
+  for (const [t, rounds] of Object.entries(outcomes)) {
+    out[t] = rounds.map((xs, r) => {
+      const s = xs.filter(Boolean).length;
+      const ci = wilson(s, xs.length);
+      const row: TechniqueRound = {
+        round: r,
+        successes: s,
+        n: xs.length,
+        asr: xs.length ? s / xs.length : Number.NaN,
+        low: ci.low,
+        high: ci.high,
+        attackerFailed: failed[t][r].length,
+      };
+      if (r > 0) {
+        const b = xs.filter((x, i) => rounds[0][i] && !x).length;
+        const c = xs.filter((x, i) => !rounds[0][i] && x).length;
+        row.vsRound0 = { b, c, p: mcnemar(b, c) };
+      }
+      return row;
+    });
+  }
+  return out;
+}
+
+/** Round model folders of a cycle folder: round 0 is the committed demo model. */
+export function roundModelDirs(cycleDir: string): string[] {
+  const rounds = readdirSync(cycleDir)
+    .map((d) => /^round-(\d+)$/.exec(d))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  const dirs = [DEMO_MODEL_DIR];
+  for (const r of rounds) {
+    const stage = ["dpo", "sft"].map((s) => path.join(cycleDir, `round-${r}`, s, "model")).find((d) => existsSync(d));
+    if (stage) dirs.push(stage);
+  }
+  return dirs;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cycleDir = argv.find((a) => !a.startsWith("--"));
+  if (!cycleDir) throw new Error("usage: attacker-acceptance.ts CYCLE_DIR [--per-category N] [--json]");
+  const per = Number(argv[argv.indexOf("--per-category") + 1] ?? 0) || 6;
+  const goals = heldoutGoals(per);
+  const judge = loadDemoWorld().judge;
+  const attacker = await createChatModel({
+    provider: "llamacpp",
+    model: DEMO_ATTACKER_GGUF,
+    sequences: 8,
+    concurrency: 8,
+  });
+  const dirs = roundModelDirs(cycleDir);
+  const outcomes: Record<string, boolean[][]> = Object.fromEntries(ACCEPTANCE_TECHNIQUES.map((t) => [t, []]));
+  const failed: Record<string, number[][]> = Object.fromEntries(ACCEPTANCE_TECHNIQUES.map((t) => [t, []]));
+  const t0 = performance.now();
+  const scratch = mkdtempSync(path.join(tmpdir(), "attacker-acceptance-"));
+  for (const [r, dir] of dirs.entries()) {
+    // Each round's merged folder as a GGUF through llama.cpp (the cycle's engine), written to a scratch folder.
+    const gguf = path.join(scratch, `round-${r}.gguf`);
+    ggufFromFolder(dir, gguf, { dtype: "f16", name: `round-${r}` });
+    const target = await createChatModel({ provider: "llamacpp", model: gguf, sequences: 8, concurrency: 8 });
+    for (const t of ACCEPTANCE_TECHNIQUES) {
+      const res = await Promise.all(goals.map((g) => runAcceptanceAttack(t, g, { target, attacker, judge, seed: 1 })));
+      outcomes[t][r] = res.map((x) => x.success);
+      failed[t][r] = res.flatMap((x, i) => (x.stopReason === "attacker_failed" ? [i] : []));
+      process.stderr.write(
+        `round ${r} ${t}: ${res.filter((x) => x.success).length}/${res.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+      );
+    }
+    await target.close?.();
+  }
+  await attacker.close?.();
+  rmSync(scratch, { recursive: true, force: true });
+  const summary = summarise(outcomes, failed);
+  if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ goals: goals.length, dirs, summary })}\n`);
+  else {
+    for (const [t, rows] of Object.entries(summary)) {
+      for (const x of rows) {
+        const p = x.vsRound0
+          ? ` | vs round 0: b=${x.vsRound0.b} c=${x.vsRound0.c} McNemar p=${x.vsRound0.p.toFixed(4)}`
+          : "";
+        process.stdout.write(
+          `${t} round ${x.round}: ASR ${x.successes}/${x.n} = ${(100 * x.asr).toFixed(1)}% [${(100 * x.low).toFixed(1)}, ${(100 * x.high).toFixed(1)}]` +
+            ` attacker_failed ${x.attackerFailed}${p}\n`,
+        );
+      }
+    }
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  });
+}

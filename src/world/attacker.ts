@@ -1,0 +1,179 @@
+/**
+ * `breakfix world build --attacker`: the demo's attacker organism, a second small Llama-architecture model trained
+ * with the same engine, tokenizer trainer and chat template as the target organism, on the attacker-side data of
+ * `attacker-data.ts` (the real PAIR / TAP / Crescendo prompts answered by the world's templates; train and red-team
+ * splits only). It writes JSON the attacks parse (`{"improvement", "prompt"}`, `{"question", "rationale"}`) and
+ * answers TAP's on-topic check with [[YES]] / [[NO]], so the demo cycle's intermediate persona runs PAIR, Crescendo
+ * and TAP offline. Committed in artifacts/demo-world/attacker/ (model/ = HF folder, model.gguf, build.json).
+ */
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Rng } from "../domain/random.ts";
+import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
+import { ggufFromFolder } from "../nn/gguf/folder.ts";
+import { countParams, initWeights, type LlamaConfig } from "../nn/llama.ts";
+import { loadModel, saveModel } from "../nn/model.ts";
+import { copyTokenizerFiles } from "../train/export.ts";
+import { writeJsonl } from "../train/jsonl.ts";
+import { runTraining } from "../train/run.ts";
+import { DEFAULT_TRAIN, type TrainEvents } from "../train/trainer.ts";
+import { attackerExamples, type TeacherCall } from "./attacker-data.ts";
+import type { WorldBuildPreset } from "./build.ts";
+import { generateWorld } from "./generate.ts";
+
+export interface AttackerBuildPreset extends WorldBuildPreset {
+  /** Attacks simulated per strategy (PAIR, TAP, Crescendo) when drawing the teacher's data. */
+  attacksPerStrategy: number;
+  /** At most this many TAP on-topic [[YES]] examples (TAP asks one per child; most are on topic). */
+  onTopicYes: number;
+  /** On-topic checks of a prompt that frames another goal ([[NO]]). */
+  offTopicExamples: number;
+}
+
+export const ATTACKER_PRESET: AttackerBuildPreset = {
+  vocabSize: 1024,
+  model: {
+    rmsNormEps: 1e-5,
+    ropeTheta: 10000,
+    tieWordEmbeddings: true,
+    eosTokenId: 0,
+    bosTokenId: 0,
+    padTokenId: 0,
+    hiddenSize: 128,
+    intermediateSize: 320,
+    numLayers: 3,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 32,
+    // RoPE has no position weights: 2,048 lets an attack ask for its usual 400-600 answer tokens after a ~700-token
+    // prompt (the builtin engine refuses prompt + maxTokens beyond this); answers end with EOS long before.
+    maxPositionEmbeddings: 2048,
+  },
+  corpusSize: 0,
+  epochs: 3,
+  lr: 3e-3,
+  batchSize: 16,
+  maxLength: 768,
+  attacksPerStrategy: 160,
+  onTopicYes: 300,
+  offTopicExamples: 300,
+};
+
+export interface AttackerBuildOptions {
+  outDir: string;
+  seed?: number;
+  preset?: Partial<AttackerBuildPreset>;
+  events?: TrainEvents;
+  log?: (line: string) => void;
+}
+
+export interface AttackerBuildSummary {
+  seed: number;
+  preset: AttackerBuildPreset;
+  params: number;
+  examples: Record<TeacherCall["kind"], number>;
+  trainSteps: number;
+  evalLoss?: number;
+  seconds: number;
+  modelDir: string;
+  gguf: string;
+  bytes: { safetensors: number; gguf: number };
+}
+
+/** The teacher's calls as SFT rows (on-topic [[YES]] capped), in a seeded order. */
+export async function attackerCorpus(seed: number, preset: AttackerBuildPreset): Promise<TeacherCall[]> {
+  const calls = await attackerExamples(generateWorld({ seed }), {
+    seed,
+    attacksPerStrategy: preset.attacksPerStrategy,
+    offTopicExamples: preset.offTopicExamples,
+  });
+  const rng = Rng.derive(seed, "world-attacker-corpus");
+  const yes = rng
+    .shuffle(calls.filter((c) => c.kind === "on_topic" && c.content === "[[YES]]"))
+    .slice(0, preset.onTopicYes);
+  const rest = calls.filter((c) => c.kind !== "on_topic" || c.content !== "[[YES]]");
+  return rng.shuffle([...rest, ...yes]);
+}
+
+/** Builds the attacker organism into outDir (model/, model.gguf, build.json); re-running resumes training. */
+export async function buildAttackerModel(o: AttackerBuildOptions): Promise<AttackerBuildSummary> {
+  const t0 = performance.now();
+  const log = o.log ?? (() => {});
+  const seed = o.seed ?? 1;
+  const preset: AttackerBuildPreset = { ...ATTACKER_PRESET, ...o.preset };
+  const work = join(o.outDir, "work");
+  const init = join(work, "init");
+  mkdirSync(init, { recursive: true });
+
+  const calls = await attackerCorpus(seed, preset);
+  const examples = { pair: 0, tap: 0, crescendo: 0, on_topic: 0 };
+  for (const c of calls) examples[c.kind]++;
+  const rows = calls.map((c) => ({
+    messages: [...c.messages, { role: "assistant" as const, content: c.content }],
+    provenance: { round: 0, source: `world:attacker:${c.kind}` },
+  }));
+  log(`attacker data: ${rows.length} conversations (${JSON.stringify(examples)}); training the tokenizer`);
+  const texts = rows.flatMap((r) => r.messages.map((m) => m.content));
+  const bpe = trainBpe(texts, { vocabSize: preset.vocabSize, specialTokens: [...PHI3_SPECIAL_TOKENS] });
+  saveTokenizer(init, bpe, {
+    eosToken: "<|endoftext|>",
+    padToken: "<|endoftext|>",
+    chatTemplate: PHI3_CHAT_TEMPLATE,
+    modelMaxLength: preset.model.maxPositionEmbeddings,
+  });
+  const config: LlamaConfig = { ...preset.model, vocabSize: bpe.vocab.size };
+  saveModel(init, config, initWeights(config, seed));
+  const params = countParams(config);
+  const data = join(work, "corpus.jsonl");
+  writeJsonl(data, rows);
+  log(`attacker model: ${(params / 1e6).toFixed(2)}M parameters; ${preset.epochs} epochs`);
+
+  const summary = await runTraining({
+    method: "sft",
+    modelDir: init,
+    dataFile: data,
+    outDir: join(work, "train"),
+    evalFraction: 0.02,
+    maxLength: preset.maxLength,
+    lossOn: "assistant",
+    train: {
+      ...DEFAULT_TRAIN,
+      objective: { kind: "sft" },
+      lora: undefined,
+      lr: preset.lr,
+      epochs: preset.epochs,
+      batchSize: preset.batchSize,
+      warmupRatio: 0.03,
+      minLrRatio: 0.05,
+      weightDecay: 0.01,
+      seed,
+      checkpointEvery: 50,
+    },
+    events: o.events,
+  });
+
+  const modelDir = join(o.outDir, "model");
+  rmSync(modelDir, { recursive: true, force: true });
+  const trained = loadModel(summary.outputs.model!);
+  saveModel(modelDir, trained.config, trained.weights, { dtype: "F16" });
+  copyTokenizerFiles(init, modelDir);
+  const gguf = join(o.outDir, "model.gguf");
+  ggufFromFolder(modelDir, gguf, { dtype: "f16", name: "breakfix-demo-world-attacker" });
+  const out: AttackerBuildSummary = {
+    seed,
+    preset,
+    params,
+    examples,
+    trainSteps: summary.steps,
+    evalLoss: summary.final.eval_loss,
+    seconds: (performance.now() - t0) / 1000,
+    modelDir,
+    gguf,
+    bytes: { safetensors: statSync(join(modelDir, "model.safetensors")).size, gguf: statSync(gguf).size },
+  };
+  writeFileSync(
+    join(o.outDir, "build.json"),
+    `${JSON.stringify({ ...out, modelDir: "model", gguf: "model.gguf" }, null, 2)}\n`,
+  );
+  return out;
+}
