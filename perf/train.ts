@@ -1,14 +1,18 @@
 /**
- * Training throughput benchmark (issue 4): tokens/s of one full optimizer step (forward + backward + AdamW) for a ~5M
- * and a ~30M parameter Llama at batch 8 x sequence 256, full fine-tune and LoRA r=16 (alpha 32, q/k/v/o/gate/up/
- * down), ours (the fused ONNX Runtime step, src/nn/onnx/train-step.ts) vs PyTorch CPU eager (Debian python3-torch,
- * /usr/bin/python3, torch.set_num_threads(2), perf/torch_train.py), both float32, measured in the same run.
+ * Training throughput benchmark (issues 4, 22, 25): tokens/s of one full optimizer step (forward + backward + AdamW)
+ * for a ~5M and a ~30M parameter Llama at batch 8 x sequence 256, full fine-tune and LoRA r=16 (alpha 32, q/k/v/o/
+ * gate/up/down), and LoRA on the shapes of SmolLM2-135M and Qwen2.5-0.5B (as Llamas, random weights, tied embeddings)
+ * at batch 2 x 128; ours (the fused ONNX Runtime step, src/nn/onnx/train-step.ts; LoRA's frozen base weights stored
+ * in f16 and computed in f32 unless `--frozen f32`) vs PyTorch CPU eager (Debian python3-torch, /usr/bin/python3,
+ * torch.set_num_threads(2), perf/torch_train.py, all f32), measured in the same run. CPU seconds per step are
+ * reported too: on a shared machine they are the fairer comparison (waiting for a core costs wall time, not CPU).
  *
  * Every measurement runs in its own child process (so peak RSS is per measurement), ours and PyTorch alternating
  * per case so machine load affects both alike. tokens/s comes from the fastest timed step after warm-up on both
  * sides (other processes on a shared machine only ever slow a step down); the median step is reported too.
  *
- * Usage: npm run perf:train -- [--json] [--quick] [--configs 5m,30m] [--modes full,lora] [--steps N]
+ * Usage: npm run perf:train -- [--json] [--quick] [--configs 5m,30m,135m,0.5b] [--modes full,lora] [--steps N]
+ *        [--frozen f16|f32]
  * The last stdout line (with --json) is one JSON object: per config and mode, tokens/s, step ms and peak RSS of
  * each side, `ratio_vs_pytorch` (ours / PyTorch tokens/s, > 1 = we are faster).
  */
@@ -16,9 +20,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import path from "node:path";
 import type * as ort from "onnxruntime-node";
-import { mulberry32 } from "../src/domain/random.ts";
+import { mulberry32, SplitMix32 } from "../src/domain/random.ts";
 import type { HostTensor } from "../src/nn/ir.ts";
-import { buildLoss, countParams, initWeights, type LlamaConfig, lossBatch } from "../src/nn/llama.ts";
+import { buildLoss, countParams, type LlamaConfig, lossBatch, paramShapes } from "../src/nn/llama.ts";
 import { OnnxExecutor } from "../src/nn/onnx/executor.ts";
 import { halfTensor } from "../src/nn/onnx/half.ts";
 import { OnnxTrainStep } from "../src/nn/onnx/train-step.ts";
@@ -62,6 +66,24 @@ interface SideResult {
   losses: number[];
 }
 
+/**
+ * initWeights(cfg, 0) tensor by tensor (same values: the same generator in the same order), each matrix converted to
+ * f16 as soon as it is drawn when `dtype` is f16, so only the 16-bit copy ever exists (a loader reading a checkpoint
+ * tensor by tensor does the same).
+ */
+function initWeightsAs(cfg: LlamaConfig, dtype: "f32" | "f16"): Map<string, HostTensor | ort.Tensor> {
+  if (cfg.normPlusOne) throw new Error("perf configs are plain Llamas");
+  const rng = new SplitMix32(0);
+  const out = new Map<string, HostTensor | ort.Tensor>();
+  for (const [name, shape] of paramShapes(cfg)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (shape.length === 1) data.fill(1);
+    else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.02;
+    out.set(name, dtype === "f16" && shape.length === 2 ? halfTensor({ shape, data }) : { shape, data });
+  }
+  return out;
+}
+
 /** Child: time our fused ONNX training step. */
 async function runOurs(spec: CaseSpec): Promise<SideResult> {
   const cfg = BENCH_CONFIGS[spec.config];
@@ -72,10 +94,8 @@ async function runOurs(spec: CaseSpec): Promise<SideResult> {
   const g = buildLoss(cfg, b, BATCH, SEQ, lora ? loraHook(cfg, lora, false) : undefined);
   const adapter = lora ? initLora(cfg, lora, 1) : new Map();
   const frozenDtype = lora ? spec.frozen : "f32";
-  // f16 storage: only the 16-bit copy of a frozen matrix is kept (its f32 array is dropped once converted)
-  const weights = new Map<string, HostTensor | ort.Tensor>();
-  for (const [n, t] of initWeights(cfg, 0))
-    weights.set(n, frozenDtype === "f16" && t.shape.length === 2 ? halfTensor(t) : t);
+  const weights = initWeightsAs(cfg, frozenDtype);
+  log(`[child] rss after weights ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
   for (const [n, t] of adapter) weights.set(n, t);
   const trainable = lora ? [...adapter.keys()] : [...g.params.keys()];
   const executor = new OnnxExecutor({ threads: spec.threads });
