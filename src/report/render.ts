@@ -30,6 +30,16 @@ function languages(report: RunReport): string[] {
   return [...new Set(report.rounds.flatMap((r) => Object.keys(r.drByLanguage)))].sort();
 }
 
+/** A Markdown table of a keyed figure (one row per key, sorted; one column per round), keys escaped. */
+function roundsTable(report: RunReport, what: string, pick: (r: RoundSummary) => Record<string, Metric>): string[] {
+  const keys = [...new Set(report.rounds.flatMap((r) => Object.keys(pick(r))))].sort();
+  return [
+    `| ${what} | ${report.rounds.map((r) => `round ${r.round}`).join(" | ")} |`,
+    `|---|${report.rounds.map(() => "---|").join("")}`,
+    ...keys.map((k) => `| ${escapeMarkdown(k)} | ${report.rounds.map((r) => formatRate(pick(r)[k])).join(" | ")} |`),
+  ];
+}
+
 export function renderMarkdown(report: RunReport): string {
   const e = escapeMarkdown;
   const langs = languages(report);
@@ -61,22 +71,13 @@ export function renderMarkdown(report: RunReport): string {
       lines.push(`- ${g.passed ? "PASS" : "FAIL"} ${e(g.name)}: ${v} ${g.op} ${g.threshold}`);
     }
   }
-  lines.push("", "## Defect rate per category", "");
-  const cats = [...new Set(report.rounds.flatMap((r) => Object.keys(r.drByCategory)))].sort();
+  lines.push("", "## Defect rate per category", "", ...roundsTable(report, "category", (r) => r.drByCategory));
   lines.push(
-    `| category | ${report.rounds.map((r) => `round ${r.round}`).join(" | ")} |`,
-    `|---|${report.rounds.map(() => "---|").join("")}`,
+    "",
+    "## Attack success rate per technique",
+    "",
+    ...roundsTable(report, "technique", (r) => r.asrByTechnique),
   );
-  for (const c of cats)
-    lines.push(`| ${e(c)} | ${report.rounds.map((r) => formatRate(r.drByCategory[c])).join(" | ")} |`);
-  lines.push("", "## Attack success rate per technique", "");
-  const techs = [...new Set(report.rounds.flatMap((r) => Object.keys(r.asrByTechnique)))].sort();
-  lines.push(
-    `| technique | ${report.rounds.map((r) => `round ${r.round}`).join(" | ")} |`,
-    `|---|${report.rounds.map(() => "---|").join("")}`,
-  );
-  for (const t of techs)
-    lines.push(`| ${e(t)} | ${report.rounds.map((r) => formatRate(r.asrByTechnique[t])).join(" | ")} |`);
   const regs = report.rounds.flatMap((r) => r.regressions);
   lines.push("", "## Regressions", "");
   if (regs.length === 0) lines.push("None: no break fixed in an earlier round reappeared.");
