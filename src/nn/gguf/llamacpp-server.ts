@@ -339,10 +339,17 @@ export class LlamaServer {
     this.agent.destroy();
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, this.opts.slots) * 2 });
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    // referenced while stopping: a caller awaiting stop() keeps the process alive until the server is gone
+    child.ref();
     child.stdin?.end(); // the watcher kills the server (SIGTERM) and exits with its status
     const exited = this.exited ?? Promise.resolve(null);
-    const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 10_000).unref());
-    if ((await Promise.race([exited, timer])) === "timeout" && child.pid) {
+    let timeout: NodeJS.Timeout | undefined;
+    const timer = new Promise<"timeout">((r) => {
+      timeout = setTimeout(() => r("timeout"), 10_000);
+    });
+    const first = await Promise.race([exited, timer]);
+    clearTimeout(timeout);
+    if (first === "timeout" && child.pid) {
       try {
         process.kill(-child.pid, "SIGKILL"); // the watcher's process group: it and the server
       } catch {
