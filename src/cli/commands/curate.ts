@@ -16,12 +16,10 @@ import { runCuration } from "../../curate/run.ts";
 import { counterDataFrom, namedResponder, retentionFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
-import type { Finding } from "../../domain/types.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
-import type { Judge } from "../../judges/types.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
-import { CliError, cliAction, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, intFlag, numberFlag, usageOnError, withExitScheme } from "../errors.ts";
 import { NO_MODEL, parseModelSpec } from "../model-spec.ts";
 
 interface CurateOptions {
@@ -38,36 +36,8 @@ interface CurateOptions {
   json?: boolean;
 }
 
-function num(v: string, name: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new CliError(`--${name}: expected a number >= ${min}, got '${v}'`, 2);
-  return n;
-}
-
-async function curateAction(o: CurateOptions): Promise<void> {
-  if (!o.findings) throw new CliError("curate: --findings FILE is required", 2);
-  if (!o.out) throw new CliError("curate: --out DIR is required", 2);
-  let cfg: Config;
-  try {
-    cfg = loadConfigWithSource(o.config).config;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-  let findings: Finding[];
-  try {
-    findings = readFindingsJsonl(o.findings);
-  } catch (e) {
-    throw new CliError(`--findings: ${(e as Error).message}`, 2);
-  }
-  const datasetsDir = o.datasets
-    ? path.resolve(o.datasets)
-    : existsSync(cfg.dataCache)
-      ? cfg.dataCache
-      : sharedDatasetsDir();
-  const curation = {
-    ...cfg.curation,
-    ...(o.counterRatio !== undefined ? { counterDataRatio: num(o.counterRatio, "counter-ratio", 0) } : {}),
-  };
+/** The benchmark sets curated rows are decontaminated against: the config's suites plus --against. */
+async function contaminationFor(o: CurateOptions, cfg: Config, datasetsDir: string) {
   const extra =
     o.against === "all"
       ? probeDatasetsIn(datasetsDir)
@@ -87,41 +57,44 @@ async function curateAction(o: CurateOptions): Promise<void> {
       `curate: benchmark sets to decontaminate against are missing: ${contamination.missing.join(", ")} (run \`breakfix data pull\` or pass --datasets DIR)`,
       2,
     );
-  let model: ChatModel | undefined;
+  return contamination;
+}
+
+/** --responder: templates, a responder a plug-in registered (e.g. world), or a model spec (its model is returned to close). */
+async function responderFor(o: CurateOptions, cfg: Config): Promise<{ responder: Responder; model?: ChatModel }> {
+  if (o.responder === "templates") return { responder: new TemplateResponder() };
+  if (!/[:/#]/.test(o.responder) && o.responder !== "config")
+    return { responder: usageOnError("--responder: ", () => namedResponder(o.responder)) };
+  const options = parseModelSpec(o.responder, "--responder", cfg.responder ?? NO_MODEL);
+  const model = await usageOnError("--responder: ", () => createChatModel(options));
+  return { responder: new ChatResponder(model), model };
+}
+
+async function curateAction(o: CurateOptions): Promise<void> {
+  if (!o.findings) throw new CliError("curate: --findings FILE is required", 2);
+  if (!o.out) throw new CliError("curate: --out DIR is required", 2);
+  const cfg = usageOnError("", () => loadConfigWithSource(o.config).config);
+  const findingsFile = o.findings;
+  const findings = usageOnError("--findings: ", () => readFindingsJsonl(findingsFile));
+  const datasetsDir = o.datasets
+    ? path.resolve(o.datasets)
+    : existsSync(cfg.dataCache)
+      ? cfg.dataCache
+      : sharedDatasetsDir();
+  const curation = {
+    ...cfg.curation,
+    ...(o.counterRatio !== undefined
+      ? { counterDataRatio: numberFlag("counter-ratio", o.counterRatio, { min: 0 }) }
+      : {}),
+  };
+  const contamination = await contaminationFor(o, cfg, datasetsDir);
+  const { responder, model } = await responderFor(o, cfg);
   try {
-    let responder: Responder;
-    if (o.responder === "templates") responder = new TemplateResponder();
-    else if (!/[:/#]/.test(o.responder) && o.responder !== "config") {
-      try {
-        responder = namedResponder(o.responder);
-      } catch (e) {
-        throw new CliError(`--responder: ${(e as Error).message}`, 2);
-      }
-    } else {
-      try {
-        model = await createChatModel(parseModelSpec(o.responder, "--responder", cfg.responder ?? NO_MODEL));
-      } catch (e) {
-        if (e instanceof CliError) throw e;
-        throw new CliError(`--responder: ${(e as Error).message}`, 2);
-      }
-      responder = new ChatResponder(model);
-    }
-    let judge: Judge;
-    try {
-      judge = createJudge(parseJudgeExpression(o.judge), {});
-    } catch (e) {
-      throw new CliError(`--judge: ${(e as Error).message}`, 2);
-    }
-    let counterData: ReturnType<typeof counterDataFrom>;
-    let retention: ReturnType<typeof retentionFrom>;
-    try {
-      counterData = counterDataFrom(cfg.curation.counterData);
-      retention = retentionFrom(cfg.curation.retention);
-    } catch (e) {
-      throw new CliError(`curation: ${(e as Error).message}`, 2);
-    }
+    const judge = usageOnError("--judge: ", () => createJudge(parseJudgeExpression(o.judge), {}));
+    const counterData = usageOnError("curation: ", () => counterDataFrom(cfg.curation.counterData));
+    const retention = usageOnError("curation: ", () => retentionFrom(cfg.curation.retention));
     const res = await runCuration(findings, {
-      round: num(o.round, "round", 0),
+      round: intFlag("round", o.round, 0),
       responder,
       judge,
       counterData,
@@ -129,7 +102,7 @@ async function curateAction(o: CurateOptions): Promise<void> {
       contamination: contamination.index,
       curation,
       heldOutFamilies: cfg.cycle.heldOutFamilies,
-      seed: num(o.seed, "seed", 0),
+      seed: intFlag("seed", o.seed, 0),
       onProgress: (d, t) => {
         if (!o.json && (d === t || d % 50 === 0)) process.stderr.write(`curate: ${d}/${t} responses judged\n`);
       },
