@@ -10,6 +10,14 @@
  * use, right before its consumer in the node list, onnxruntime's depth-first topological order runs each Cast just in
  * time and its memory plan frees the f32 copy after its only consumer: at most a few weights are f32 at once.
  * Gathers (the embedding lookup) read the 16-bit table and cast only the gathered rows.
+ *
+ * Measured (perf:train, LoRA r=16, batch 2 x 128, 2 ORT threads, a shared 2-core machine; f32 -> f16):
+ *   135M shape: peak RSS 1520 -> 1405 MB, resident after the step 1213 -> 956 MB, CPU per step 1.32 -> 1.45 s
+ *   0.5B shape: peak RSS 3885 -> 3714 MB, resident after the step 3451 -> 2302 MB, CPU per step 3.59 -> 4.20 s
+ * The weights held between steps halve, but the peak falls less: it sits at the vocabulary-sized tensors of the
+ * head (logits, log-softmax and their gradients, [B*T, V] f32 each) while the tied embedding is cast to f32 for the
+ * lm_head matmul (545 MB at the 0.5B shape). Used where weights must stay resident (perf:train's LoRA cases); the
+ * next step for the peak is a chunked head + cross-entropy, not the weights' storage.
  */
 import * as ort from "onnxruntime-node";
 import type { HostTensor } from "../ir.ts";
