@@ -5,10 +5,11 @@
  * seeds, judged by the world oracle. Per technique and round: ASR with a Wilson interval; per technique and round r:
  * the exact McNemar test of round 0 vs round r on the paired (goal, technique) outcomes.
  *
- * Run after a demo cycle: `npx tsx src/world/attacker-acceptance.ts CYCLE_DIR [--per-category N] [--json]`, where
- * CYCLE_DIR is the workspace's cycles/<id>/ folder (round-r/dpo/model, else round-r/sft/model, is round r's model).
+ * Run after a demo cycle: `npx tsx src/world/attacker-acceptance.ts CYCLE_DIR --out DIR [--rounds 0,1] [--json]`,
+ * where CYCLE_DIR is the workspace's cycles/<id>/ folder (round-r/dpo/model, else round-r/sft/model, is round r's
+ * model; round 0 is the committed demo model, also when CYCLE_DIR does not exist yet).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deriveSeed, Rng } from "../domain/random.ts";
@@ -73,10 +74,14 @@ export interface TechniqueRound {
   vsRound0?: { b: number; c: number; p: number };
 }
 
-/** ASR per technique per round from the paired outcome matrix outcomes[technique][round][goal]. */
+/**
+ * ASR per technique per round from the paired outcome matrix outcomes[technique][i][goal] (i-th measured round; its
+ * round number is roundIds[i], default i; index 0 is the round-0 baseline every later round is paired with).
+ */
 export function summarise(
   outcomes: Record<string, boolean[][]>,
   failed: Record<string, number[][]>,
+  roundIds?: readonly number[],
 ): Record<string, TechniqueRound[]> {
   const out: Record<string, TechniqueRound[]> = {};
   for (const [t, rounds] of Object.entries(outcomes)) {
@@ -84,7 +89,7 @@ export function summarise(
       const s = xs.filter(Boolean).length;
       const ci = wilson(s, xs.length);
       const row: TechniqueRound = {
-        round: r,
+        round: roundIds?.[r] ?? r,
         successes: s,
         n: xs.length,
         asr: xs.length ? s / xs.length : Number.NaN,
@@ -118,11 +123,23 @@ export function roundModelDirs(cycleDir: string): string[] {
   return dirs;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const cycleDir = argv.find((a) => !a.startsWith("--"));
-  if (!cycleDir) throw new Error("usage: attacker-acceptance.ts CYCLE_DIR [--per-category N] [--json]");
-  const per = Number(argv[argv.indexOf("--per-category") + 1] ?? 0) || 6;
-  const goals = heldoutGoals(per);
+interface RoundOutcomes {
+  round: number;
+  model: string;
+  goals: string[];
+  outcomes: Record<string, boolean[]>;
+  failed: Record<string, number[]>;
+  seconds: number;
+}
+
+/** Runs the three attacks on every goal against one round's model (a merged HF folder, run as a GGUF). */
+async function runRound(
+  round: number,
+  dir: string,
+  goals: readonly WorldItem[],
+  scratch: string,
+): Promise<RoundOutcomes> {
+  const t0 = performance.now();
   const judge = loadDemoWorld().judge;
   const attacker = await createChatModel({
     provider: "llamacpp",
@@ -130,41 +147,76 @@ async function main(argv: string[]): Promise<void> {
     sequences: 8,
     concurrency: 8,
   });
-  const dirs = roundModelDirs(cycleDir);
-  const outcomes: Record<string, boolean[][]> = Object.fromEntries(ACCEPTANCE_TECHNIQUES.map((t) => [t, []]));
-  const failed: Record<string, number[][]> = Object.fromEntries(ACCEPTANCE_TECHNIQUES.map((t) => [t, []]));
-  const t0 = performance.now();
-  const scratch = mkdtempSync(path.join(tmpdir(), "attacker-acceptance-"));
-  for (const [r, dir] of dirs.entries()) {
-    // Each round's merged folder as a GGUF through llama.cpp (the cycle's engine), written to a scratch folder.
-    const gguf = path.join(scratch, `round-${r}.gguf`);
-    ggufFromFolder(dir, gguf, { dtype: "f16", name: `round-${r}` });
-    const target = await createChatModel({ provider: "llamacpp", model: gguf, sequences: 8, concurrency: 8 });
+  // The round's merged folder as a GGUF through llama.cpp (the cycle's engine), written to a scratch folder.
+  const gguf = path.join(scratch, `round-${round}.gguf`);
+  ggufFromFolder(dir, gguf, { dtype: "f16", name: `round-${round}` });
+  const target = await createChatModel({ provider: "llamacpp", model: gguf, sequences: 8, concurrency: 8 });
+  const out: RoundOutcomes = { round, model: dir, goals: goals.map((g) => g.id), outcomes: {}, failed: {}, seconds: 0 };
+  try {
     for (const t of ACCEPTANCE_TECHNIQUES) {
       const res = await Promise.all(goals.map((g) => runAcceptanceAttack(t, g, { target, attacker, judge, seed: 1 })));
-      outcomes[t][r] = res.map((x) => x.success);
-      failed[t][r] = res.flatMap((x, i) => (x.stopReason === "attacker_failed" ? [i] : []));
-      process.stderr.write(
-        `round ${r} ${t}: ${res.filter((x) => x.success).length}/${res.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
-      );
+      out.outcomes[t] = res.map((x) => x.success);
+      out.failed[t] = res.flatMap((x, i) => (x.stopReason === "attacker_failed" ? [i] : []));
+      const secs = ((performance.now() - t0) / 1000).toFixed(0);
+      process.stderr.write(`round ${round} ${t}: ${res.filter((x) => x.success).length}/${res.length} (${secs} s)\n`);
     }
+  } finally {
     await target.close?.();
+    await attacker.close?.();
   }
-  await attacker.close?.();
-  rmSync(scratch, { recursive: true, force: true });
-  const summary = summarise(outcomes, failed);
-  if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ goals: goals.length, dirs, summary })}\n`);
-  else {
-    for (const [t, rows] of Object.entries(summary)) {
-      for (const x of rows) {
-        const p = x.vsRound0
-          ? ` | vs round 0: b=${x.vsRound0.b} c=${x.vsRound0.c} McNemar p=${x.vsRound0.p.toFixed(4)}`
-          : "";
-        process.stdout.write(
-          `${t} round ${x.round}: ASR ${x.successes}/${x.n} = ${(100 * x.asr).toFixed(1)}% [${(100 * x.low).toFixed(1)}, ${(100 * x.high).toFixed(1)}]` +
-            ` attacker_failed ${x.attackerFailed}${p}\n`,
-        );
-      }
+  out.seconds = (performance.now() - t0) / 1000;
+  return out;
+}
+
+/**
+ * `attacker-acceptance.ts CYCLE_DIR --out DIR [--rounds 0,1,..] [--per-category N]` runs the rounds (default all) and
+ * writes DIR/round-r.json; then prints the summary over every round-r.json in DIR (--json: as JSON).
+ */
+async function main(argv: string[]): Promise<void> {
+  const flag = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
+  const cycleDir = argv[0];
+  const outDir = flag("--out");
+  if (!cycleDir || !outDir)
+    throw new Error("usage: attacker-acceptance.ts CYCLE_DIR --out DIR [--rounds 0,1] [--per-category N] [--json]");
+  mkdirSync(outDir, { recursive: true });
+  const goals = heldoutGoals(Number(flag("--per-category") ?? 3));
+  const dirs = existsSync(cycleDir) ? roundModelDirs(cycleDir) : [DEMO_MODEL_DIR];
+  const wanted = flag("--rounds")?.split(",").map(Number) ?? dirs.map((_, i) => i);
+  const scratch = mkdtempSync(path.join(tmpdir(), "attacker-acceptance-"));
+  try {
+    for (const r of wanted) {
+      if (!dirs[r]) throw new Error(`${cycleDir}: no model for round ${r}`);
+      const res = await runRound(r, dirs[r], goals, scratch);
+      writeFileSync(path.join(outDir, `round-${r}.json`), `${JSON.stringify(res)}\n`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const rounds = readdirSync(outDir)
+    .filter((f) => /^round-\d+\.json$/.test(f))
+    .map((f) => JSON.parse(readFileSync(path.join(outDir, f), "utf8")) as RoundOutcomes)
+    .sort((a, b) => a.round - b.round);
+  if (rounds[0]?.round !== 0) throw new Error(`${outDir}: no round-0.json (the baseline every round is paired with)`);
+  const outcomes = Object.fromEntries(ACCEPTANCE_TECHNIQUES.map((t) => [t, rounds.map((x) => x.outcomes[t])]));
+  const failed = Object.fromEntries(ACCEPTANCE_TECHNIQUES.map((t) => [t, rounds.map((x) => x.failed[t])]));
+  const summary = summarise(
+    outcomes,
+    failed,
+    rounds.map((x) => x.round),
+  );
+  if (argv.includes("--json")) {
+    process.stdout.write(`${JSON.stringify({ goals: goals.length, models: rounds.map((x) => x.model), summary })}\n`);
+    return;
+  }
+  for (const [t, rows] of Object.entries(summary)) {
+    for (const x of rows) {
+      const v = x.vsRound0;
+      const p = v ? ` | vs round 0: b=${v.b} c=${v.c} McNemar p=${v.p.toFixed(4)}` : "";
+      const pct = (y: number) => (100 * y).toFixed(1);
+      process.stdout.write(
+        `${t} round ${x.round}: ASR ${x.successes}/${x.n} = ${pct(x.asr)}% [${pct(x.low)}, ${pct(x.high)}]` +
+          ` attacker_failed ${x.attackerFailed}${p}\n`,
+      );
     }
   }
 }
