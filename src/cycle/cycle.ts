@@ -64,8 +64,11 @@ export interface CycleOptions {
   log?: (line: string) => void;
 }
 
-/** A round's figures as `breakfix cycle --json` prints them: the measurement of that round's model. */
-export type RoundResult = RoundMetrics & { round: number };
+/**
+ * A round's figures as `breakfix cycle --json` prints them: the measurement of that round's model, without the
+ * workspace's internal benchmark run ids (the same cycle in another workspace prints the same JSON).
+ */
+export type RoundResult = Omit<RoundMetrics, "runIds"> & { round: number };
 
 export interface CycleResult {
   runId: string;
@@ -169,7 +172,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
     return {
       runId,
       runDir,
-      rounds: measurements.map((m, round) => ({ round, ...m })),
+      rounds: measurements.map(({ runIds: _, ...m }, round) => ({ round, ...m })),
       releaseCandidate: rc?.round,
       allGatesPassed: allPassed(gates),
       failedGates: gates.filter((g) => !g.passed).map((g) => g.name),
