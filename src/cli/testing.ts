@@ -45,3 +45,21 @@ export function runBreakfix(args: readonly string[], o: CliRunOptions): Promise<
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started, killed }));
   });
 }
+
+/**
+ * Two identical invocations started at once (the workspace-lock tests): both must exit 0, and exactly one must have
+ * waited for the other's lock, which its stderr says with `waitedText`. Returns the runs and the wall time in seconds.
+ */
+export async function runTwoAtOnce(
+  args: readonly string[],
+  o: CliRunOptions,
+  waitedText: string,
+): Promise<{ runs: CliRun[]; waited: CliRun[]; seconds: number }> {
+  const t0 = Date.now();
+  const runs = await Promise.all([runBreakfix(args, o), runBreakfix(args, o)]);
+  const seconds = (Date.now() - t0) / 1000;
+  for (const r of runs) if (r.code !== 0) throw new Error(`breakfix ${args[0]} exited ${r.code}: ${r.stderr}`);
+  const waited = runs.filter((r) => r.stderr.includes(waitedText));
+  if (waited.length !== 1) throw new Error(`expected one run to wait for the other's lock, got ${waited.length}`);
+  return { runs, waited, seconds };
+}

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CliRun, runBreakfix } from "../cli/testing.ts";
+import { runBreakfix, runTwoAtOnce } from "../cli/testing.ts";
 import { readSafetensorsFile } from "../nn/safetensors.ts";
 import { LOCK_FILE } from "./identity.ts";
 import { writeJsonl } from "./jsonl.ts";
@@ -64,15 +64,7 @@ const steps = (out: string) =>
 describe("train: two identical runs on one --out", () => {
   it("one trains, the other waits and resumes; each step once; the model equals a single run's", async () => {
     const out = join(dir, "shared");
-    const t0 = Date.now();
-    const runs: CliRun[] = await Promise.all([
-      runBreakfix(args(out), { cwd: ROOT }),
-      runBreakfix(args(out), { cwd: ROOT }),
-    ]);
-    const seconds = (Date.now() - t0) / 1000;
-    for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const waited = runs.filter((r) => r.stderr.includes("another training run"));
-    expect(waited).toHaveLength(1);
+    const { waited, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "another training run");
     expect(waited[0].stderr).toContain(`resuming from checkpoint at step ${STEPS}`);
     expect(steps(out)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);

@@ -15,7 +15,7 @@ import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testi
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { pidAlive, Store } from "../../store/store.ts";
-import { type CliRun, runBreakfix } from "../testing.ts";
+import { runBreakfix, runTwoAtOnce } from "../testing.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const hasData = fs.existsSync(sharedDatasetsDir());
@@ -108,16 +108,8 @@ describe("run locks in the store", () => {
 describe.skipIf(!hasData)("two identical bench runs at once", () => {
   it("pay each request once and export each record once; a resume repairs a doubled export", async () => {
     const out = path.join(dir, "shared");
-    const t0 = Date.now();
-    const runs: CliRun[] = await Promise.all([
-      runBreakfix(args(out), { cwd: ROOT }),
-      runBreakfix(args(out), { cwd: ROOT }),
-    ]);
-    const seconds = (Date.now() - t0) / 1000;
-    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const { runs, waited, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "an identical bench run");
     expect(server.requests()).toBe(ITEMS);
-    const waited = runs.filter((r) => r.stderr.includes("an identical bench run"));
-    expect(waited).toHaveLength(1);
     const summaries = runs.map((r) => JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}").suites.harmbench);
     expect(summaries.map((s) => s.resumed).sort((x, y) => x - y)).toEqual([0, ITEMS]);
     expect(summaries[0].metrics).toEqual(summaries[1].metrics);

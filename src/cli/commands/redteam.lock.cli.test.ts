@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptServer, startScriptServer } from "../../redteam/testing/openai-server.ts";
-import { type CliRun, runBreakfix } from "../testing.ts";
+import { runBreakfix, runTwoAtOnce } from "../testing.ts";
 
 const CATEGORIES = ["S1", "S2", "S9", "S10"];
 let server: ScriptServer;
@@ -69,15 +69,12 @@ const findingIds = (file: string) =>
 describe("breakfix redteam: locks, budget, persona names", () => {
   it("two identical campaigns at once pay each attack once; --budget draws across categories", async () => {
     const ws = path.join(dir, "ws");
-    const t0 = Date.now();
-    const runs: CliRun[] = await Promise.all([
-      runBreakfix(args(ws, path.join(dir, "a.jsonl")), { cwd: dir }),
-      runBreakfix(args(ws, path.join(dir, "a.jsonl")), { cwd: dir }),
-    ]);
-    const seconds = (Date.now() - t0) / 1000;
-    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const { runs, seconds } = await runTwoAtOnce(
+      args(ws, path.join(dir, "a.jsonl")),
+      { cwd: dir },
+      "an identical campaign",
+    );
     const concurrent = server.requests.length;
-    expect(runs.filter((r) => r.stderr.includes("an identical campaign"))).toHaveLength(1);
     const [x, y] = runs.map((r) => lastJson(r.stdout));
     expect(x.planned).toBe(40);
     expect([x.ran, y.ran].sort((p, q) => p - q)).toEqual([0, 40]);
