@@ -86,7 +86,9 @@ export async function runDemoSuite(model: ChatModel, loadS: number): Promise<Dem
 
 /**
  * llama.cpp's server as its README shows it (`llama-server -m MODEL.gguf --parallel N`, its defaults otherwise), with
- * each slot given the model's training context (-c N x ctx); stopped by the returned function.
+ * each slot given the model's training context (-c N x ctx) and, when given, the local side's thread count (its
+ * default, all math cores, is several times slower for a model this small on a busy machine: see SMALL_MODEL_BYTES in
+ * src/nn/gguf/llamacpp-server.ts); stopped by the returned function.
  */
 export async function startPlainLlamaServer(
   binary: string,
@@ -94,6 +96,7 @@ export async function startPlainLlamaServer(
   slots: number,
   contextPerSlot: number,
   logDir: string,
+  threads?: number,
 ): Promise<{ baseUrl: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const logFile = path.join(logDir, `llama-server-${port}.log`);
@@ -102,11 +105,10 @@ export async function startPlainLlamaServer(
   try {
     child = spawn(
       binary,
-      ["-m", gguf, "--host", "127.0.0.1", "--port", String(port), "--parallel", String(slots)].concat([
-        "--ctx-size",
-        String(slots * contextPerSlot),
-        "--no-webui",
-      ]),
+      ["-m", gguf, "--host", "127.0.0.1", "--port", String(port), "--parallel", String(slots)].concat(
+        ["--ctx-size", String(slots * contextPerSlot), "--no-webui"],
+        threads ? ["--threads", String(threads), "--threads-batch", String(threads)] : [],
+      ),
       { stdio: ["ignore", log, log] },
     );
   } finally {

@@ -33,7 +33,7 @@
  * `ratio_vs_llamacpp`, ours / llama.cpp direct, >= 0.9 is the target).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
@@ -43,7 +43,7 @@ import { generate } from "../src/nn/generate.ts";
 import { byteLevelTokenizerJson } from "../src/nn/gguf/fixtures.ts";
 import { writeLlamaGguf } from "../src/nn/gguf/llama.ts";
 import { LlamaCppRunner } from "../src/nn/gguf/llamacpp.ts";
-import { findLlamaServer, LLAMA_SERVER_MISSING } from "../src/nn/gguf/llamacpp-server.ts";
+import { findLlamaServer, LLAMA_SERVER_MISSING, SMALL_MODEL_BYTES } from "../src/nn/gguf/llamacpp-server.ts";
 import { configToHf, initWeights, type LlamaConfig } from "../src/nn/llama.ts";
 import { DEMO_GGUF, type DemoSuiteRun, runDemoSuite, startPlainLlamaServer } from "./demo-suite.ts";
 import { BENCH_CONFIGS } from "./llama-configs.ts";
@@ -255,7 +255,14 @@ async function demoSide(side: string, dir: string): Promise<DemoSuiteRun> {
     const binary = findLlamaServer();
     if (!binary) throw new Error(LLAMA_SERVER_MISSING);
     // the demo model's training context (256) for each slot, like the local side
-    const srv = await startPlainLlamaServer(binary, DEMO_GGUF, DEMO_SEQUENCES, 256, dir);
+    // same threads as the local side (1 for a model this small; see SMALL_MODEL_BYTES), so the ratio measures what
+    // breakfix adds or saves around llama.cpp, not a thread setting; --anchor-default-threads leaves llama-server's
+    const threads = process.env.PERF_ANCHOR_DEFAULT_THREADS
+      ? undefined
+      : statSync(DEMO_GGUF).size <= SMALL_MODEL_BYTES
+        ? 1
+        : undefined;
+    const srv = await startPlainLlamaServer(binary, DEMO_GGUF, DEMO_SEQUENCES, 256, dir, threads);
     try {
       const model = await createChatModel({
         provider: "openai-compatible",
@@ -378,6 +385,7 @@ async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const withTokens = process.argv.includes("--tokens");
   const repeats = Number(arg("--repeats") ?? (quick ? 1 : 3));
+  if (process.argv.includes("--anchor-default-threads")) process.env.PERF_ANCHOR_DEFAULT_THREADS = "1";
   const dir = mkdtempSync(path.join(tmpdir(), "bench-generate-"));
   const started = Date.now();
   const progress = (what: string) =>

@@ -25,7 +25,7 @@
  * breakfix killed with SIGKILL leaves no server behind; the child and its pipe do not keep Node's event loop alive.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -63,6 +63,13 @@ export const LLAMA_SERVER_MISSING =
   "source node-llama-cpp ships, a few minutes on 2 cores); GGUF models run in-process through node-llama-cpp, " +
   "which is slower on many short requests";
 
+/**
+ * Models up to this size decode on one thread by default. Their per-step work is so small that ggml's thread barriers
+ * dominate, and on a busy machine a second spinning thread is far worse: 128 prompts x 64 tokens of the demo model
+ * (16 slots) took 1.9-6.5 s on 1 thread and 34-36 s on 2, measured interleaved on the shared 2-core machine.
+ */
+export const SMALL_MODEL_BYTES = 64 * 1024 ** 2;
+
 export interface LlamaServerOptions {
   /** The .gguf file. */
   model: string;
@@ -71,7 +78,7 @@ export interface LlamaServerOptions {
   slots: number;
   /** Context cells per slot (the server's -c is slots x this). */
   contextPerSlot: number;
-  /** Threads for decoding (default: node-llama-cpp's math cores, what the in-process path uses). */
+  /** Threads for decoding (default: 1 for a model up to SMALL_MODEL_BYTES, else node-llama-cpp's math cores). */
   threads?: number;
   /** KV cache precision (default f16, llama.cpp's and the in-process path's default). */
   kvCache?: "f16" | "f32";
@@ -169,7 +176,7 @@ export class LlamaServer {
 
   private async args(): Promise<string[]> {
     const o = this.opts;
-    const threads = o.threads ?? (await getCpuLlama()).cpuMathCores;
+    const threads = o.threads ?? (statSync(o.model).size <= SMALL_MODEL_BYTES ? 1 : (await getCpuLlama()).cpuMathCores);
     const kv = o.kvCache ?? "f16";
     const fa = o.flashAttention ?? "auto";
     const a = [
