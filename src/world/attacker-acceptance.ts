@@ -18,10 +18,13 @@ import type { Judge } from "../judges/types.ts";
 import { createChatModel, DEMO_ATTACKER_GGUF, DEMO_MODEL_DIR } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
 import { ggufFromFolder } from "../nn/gguf/folder.ts";
+import { loadCampaignResults } from "../redteam/campaign/campaign.ts";
+import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import { crescendoAttack } from "../redteam/multiturn/crescendo.ts";
 import { pairAttack } from "../redteam/multiturn/pair.ts";
 import { tapAttack } from "../redteam/multiturn/tap.ts";
 import type { MultiTurnEnv, MultiTurnResult } from "../redteam/multiturn/types.ts";
+import { Store } from "../store/store.ts";
 import { generateWorld, selectItems, type WorldItem } from "./generate.ts";
 import { loadDemoWorld } from "./suites.ts";
 
@@ -108,6 +111,62 @@ export function summarise(
   return out;
 }
 
+/**
+ * The cycle's own red-team figures for PAIR, Crescendo and TAP: ASR per round of the intermediate persona's campaigns
+ * in a workspace (the red-team split's seeds), and the exact McNemar test of the first campaign vs each later one on
+ * the attacks both planned (same probe, technique and language: the seeded technique draw repeats every round).
+ */
+export function cycleTechniqueAsr(workspace: string): Record<string, TechniqueRound[]> {
+  const store = Store.open(workspace, { readonly: true });
+  try {
+    const cs = new SqliteCampaignStore(store);
+    const campaigns = cs
+      .listCampaigns()
+      .filter((m) => m.persona === "intermediate")
+      .sort((a, b) => a.round - b.round);
+    const byRound = campaigns.map((m) => {
+      const out = new Map<string, { family: string; success: boolean; failed: boolean }>();
+      for (const r of loadCampaignResults(cs, m.id).records) {
+        if (!(ACCEPTANCE_TECHNIQUES as readonly string[]).includes(r.attack.family) || r.notSent) continue;
+        out.set(`${r.attack.probeId}|${r.attack.family}|${r.attack.language}`, {
+          family: r.attack.family,
+          success: r.success,
+          failed: r.multiTurn?.stopReason === "attacker_failed",
+        });
+      }
+      return { round: m.round, out };
+    });
+    const result: Record<string, TechniqueRound[]> = {};
+    for (const t of ACCEPTANCE_TECHNIQUES) {
+      result[t] = byRound.map(({ round, out }, i) => {
+        const xs = [...out.values()].filter((x) => x.family === t);
+        const s = xs.filter((x) => x.success).length;
+        const ci = wilson(s, xs.length);
+        const row: TechniqueRound = {
+          round,
+          successes: s,
+          n: xs.length,
+          asr: xs.length ? s / xs.length : Number.NaN,
+          low: ci.low,
+          high: ci.high,
+          attackerFailed: xs.filter((x) => x.failed).length,
+        };
+        if (i > 0) {
+          const first = byRound[0].out;
+          const pairs = [...out].filter(([k, x]) => x.family === t && first.has(k));
+          const b = pairs.filter(([k, x]) => first.get(k)?.success && !x.success).length;
+          const c = pairs.filter(([k, x]) => !first.get(k)?.success && x.success).length;
+          row.vsRound0 = { b, c, p: mcnemar(b, c) };
+        }
+        return row;
+      });
+    }
+    return result;
+  } finally {
+    store.close();
+  }
+}
+
 /** Round model folders of a cycle folder: round 0 is the committed demo model. */
 export function roundModelDirs(cycleDir: string): string[] {
   const rounds = readdirSync(cycleDir)
@@ -174,6 +233,11 @@ async function runRound(
  */
 async function main(argv: string[]): Promise<void> {
   const flag = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
+  const ws = flag("--cycle-workspace");
+  if (ws) {
+    process.stdout.write(`${JSON.stringify(cycleTechniqueAsr(ws))}\n`);
+    return;
+  }
   const cycleDir = argv[0];
   const outDir = flag("--out");
   if (!cycleDir || !outDir)
