@@ -55,13 +55,22 @@ function engineChoice(opts: LlamaCppProviderOptions): LlamaCppEngineChoice {
   return v;
 }
 
+/** Parsed templates by source (a model has one; parsing on every request cost more than the render). */
+const parsedTemplates = new Map<string, Template>();
+
 /** Renders a conversation with a Jinja chat template (HF conventions: messages, add_generation_prompt, bos/eos). */
 export function renderChatTemplate(
   template: string,
   messages: ChatRequest["messages"],
   specials: { bos_token?: string; eos_token?: string } = {},
 ): string {
-  return new Template(template).render({
+  let parsed = parsedTemplates.get(template);
+  if (!parsed) {
+    parsed = new Template(template);
+    if (parsedTemplates.size >= 64) parsedTemplates.clear();
+    parsedTemplates.set(template, parsed);
+  }
+  return parsed.render({
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
     add_generation_prompt: true,
     bos_token: specials.bos_token ?? "",
