@@ -27,7 +27,10 @@
  * 16 sequences, node-llama-cpp used directly samples some tokens from another sequence's logits (the race described
  * in src/nn/gguf/llamacpp-batch.ts); ours must have none. `ours.batches` shows how many tokens each decode carried.
  *
- * Usage: npm run perf:generate -- [--json] [--quick] [--repeats N] [--tokens [--with-ts]]
+ * The llama-server anchor gets the local side's thread count (1 for a model this small; --anchor-default-threads leaves
+ * its default, all math cores, which on a busy 2-core machine is several times slower for this model).
+ *
+ * Usage: npm run perf:generate -- [--json] [--quick] [--repeats N] [--anchor-default-threads] [--tokens [--with-ts]]
  * The last stdout line (with --json) is one JSON object: `demo_suite` (per side: wall_s per run, median, items/s,
  * peak RSS; ratio; differing outputs) and, with --tokens, `tokens` (tokens/s and peak RSS per side and
  * `ratio_vs_llamacpp`, ours / llama.cpp direct, >= 0.9 is the target).

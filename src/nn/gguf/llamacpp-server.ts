@@ -184,7 +184,7 @@ export class LlamaServer {
       ...["--parallel", String(o.slots), "--ctx-size", String(o.slots * o.contextPerSlot), "--no-kv-unified"],
       ...["--threads", String(threads), "--threads-batch", String(threads)],
       ...["--cache-type-k", kv, "--cache-type-v", kv, "--flash-attn", fa === "auto" ? "auto" : fa ? "on" : "off"],
-      ...["--n-gpu-layers", "0", "--no-webui", "--cont-batching", "--cache-ram", "0"],
+      ...["--n-gpu-layers", "0", "--no-webui", "--cont-batching"],
     ];
     for (const l of o.lora ?? []) {
       if ((l.scale ?? 1) === 1) a.push("--lora", l.path);
