@@ -19,6 +19,7 @@ import { createChatModel, DEMO_ATTACKER_GGUF, DEMO_MODEL_DIR } from "../models/r
 import type { ChatModel } from "../models/types.ts";
 import { ggufFromFolder } from "../nn/gguf/folder.ts";
 import { loadCampaignResults } from "../redteam/campaign/campaign.ts";
+import { ggufTargetContext, type TargetContext } from "../redteam/campaign/context.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import { crescendoAttack } from "../redteam/multiturn/crescendo.ts";
 import { pairAttack } from "../redteam/multiturn/pair.ts";
@@ -45,7 +46,7 @@ export function heldoutGoals(perCategory: number, seed = 1): WorldItem[] {
 export function runAcceptanceAttack(
   technique: AcceptanceTechnique,
   goal: WorldItem,
-  o: { target: ChatModel; attacker: ChatModel; judge: Judge; seed: number },
+  o: { target: ChatModel; attacker: ChatModel; judge: Judge; seed: number; context?: TargetContext },
 ): Promise<MultiTurnResult> {
   const env: MultiTurnEnv = {
     target: o.target,
@@ -58,6 +59,7 @@ export function runAcceptanceAttack(
     seed: deriveSeed(o.seed, "attacker-acceptance", technique, goal.id),
     budget: { maxTurns: 3, maxCalls: 40, maxTokens: 60_000, maxBacktracks: 3 },
     targetParams: { maxTokens: 64 },
+    ...(o.context ? { context: o.context } : {}),
   };
   if (technique === "pair") return pairAttack(env);
   if (technique === "crescendo") return crescendoAttack(env);
@@ -210,10 +212,14 @@ async function runRound(
   const gguf = path.join(scratch, `round-${round}.gguf`);
   ggufFromFolder(dir, gguf, { dtype: "f16", name: `round-${round}` });
   const target = await createChatModel({ provider: "llamacpp", model: gguf, sequences: 8, concurrency: 8 });
+  // The target's 256-token window: a turn that cannot fit (with 64 tokens for the answer) stops the attack.
+  const context = await ggufTargetContext(gguf);
   const out: RoundOutcomes = { round, model: dir, goals: goals.map((g) => g.id), outcomes: {}, failed: {}, seconds: 0 };
   try {
     for (const t of ACCEPTANCE_TECHNIQUES) {
-      const res = await Promise.all(goals.map((g) => runAcceptanceAttack(t, g, { target, attacker, judge, seed: 1 })));
+      const res = await Promise.all(
+        goals.map((g) => runAcceptanceAttack(t, g, { target, attacker, judge, seed: 1, context })),
+      );
       out.outcomes[t] = res.map((x) => x.success);
       out.failed[t] = res.flatMap((x, i) => (x.stopReason === "attacker_failed" ? [i] : []));
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
@@ -275,7 +281,7 @@ async function main(argv: string[]): Promise<void> {
   for (const [t, rows] of Object.entries(summary)) {
     for (const x of rows) {
       const v = x.vsRound0;
-      const p = v ? ` | vs round 0: b=${v.b} c=${v.c} McNemar p=${v.p.toFixed(4)}` : "";
+      const p = v ? ` | vs round 0: b=${v.b} c=${v.c} McNemar p=${v.p.toPrecision(2)}` : "";
       const pct = (y: number) => (100 * y).toFixed(1);
       process.stdout.write(
         `${t} round ${x.round}: ASR ${x.successes}/${x.n} = ${pct(x.asr)}% [${pct(x.low)}, ${pct(x.high)}]` +
