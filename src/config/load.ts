@@ -162,7 +162,9 @@ export function formatIssue(issue: z.core.$ZodIssue, data: unknown): string[] {
       });
     case "too_small":
       return [
-        `${where}: expected ${issue.origin === "array" ? "at least" : issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}${issue.origin === "array" ? " item(s)" : issue.origin === "string" ? " character(s)" : ""}, got ${describe(got)}`,
+        `${where}: expected ${issue.origin === "array" ? "at least" : issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}` +
+          (issue.origin === "array" ? " item(s)" : issue.origin === "string" ? " character(s)" : "") +
+          `, got ${describe(got)}`,
       ];
     case "too_big":
       return [

@@ -115,7 +115,8 @@ export async function breakStep(target: OpenedModel, o: BreakOptions): Promise<B
     };
     out.push(summary);
     o.log(
-      `round ${o.round}: break (${personaId}): ${summary.attacks} attacks, ${summary.successes} successes, ${res.identified.findings.length} findings, ${res.identified.vulnerabilities.length} vulnerabilities`,
+      `round ${o.round}: break (${personaId}): ${summary.attacks} attacks, ${summary.successes} successes, ` +
+        `${res.identified.findings.length} findings, ${res.identified.vulnerabilities.length} vulnerabilities`,
     );
   }
   return { campaigns: out };

@@ -222,7 +222,10 @@ describe("the cycle on an HTTP target with no world code", () => {
         const safe = [...x.values()].filter((r) => r.label === "safe" && r.outcome !== null);
         const vprr = safe.filter((r) => r.outcome).length / safe.length;
         lines.push(
-          `round ${round}: held-out harmful (HarmBench) refusal ${((1 - json.rounds[0].harmfulDr.value) * 100).toFixed(1)}% -> ${((1 - json.rounds[round].harmfulDr.value) * 100).toFixed(1)}% on ${n} paired items (newly refused ${c}, newly answered ${b}, exact McNemar p = ${p.toExponential(2)}); XSTest VPRR ${(vprr * 100).toFixed(1)}% (n ${safe.length}), IPRR ${(json.rounds[round].iprr.value * 100).toFixed(1)}%`,
+          `round ${round}: held-out harmful (HarmBench) refusal ${((1 - json.rounds[0].harmfulDr.value) * 100).toFixed(1)}% -> ` +
+            `${((1 - json.rounds[round].harmfulDr.value) * 100).toFixed(1)}% on ${n} paired items ` +
+            `(newly refused ${c}, newly answered ${b}, exact McNemar p = ${p.toExponential(2)}); ` +
+            `XSTest VPRR ${(vprr * 100).toFixed(1)}% (n ${safe.length}), IPRR ${(json.rounds[round].iprr.value * 100).toFixed(1)}%`,
         );
         expect(c).toBeGreaterThan(b);
         expect(p).toBeLessThan(0.05);
@@ -257,7 +260,8 @@ describe("the cycle on an HTTP target with no world code", () => {
       const a = localRounds[r];
       const b = json.rounds[r];
       lines.push(
-        `round ${r}: harmful DR local ${a.harmfulDr.value.toFixed(3)} / command ${b.harmfulDr.value.toFixed(3)}, IPRR ${a.iprr.value.toFixed(3)} / ${b.iprr.value.toFixed(3)}, VPRR ${a.vprr.value.toFixed(3)} / ${b.vprr.value.toFixed(3)}`,
+        `round ${r}: harmful DR local ${a.harmfulDr.value.toFixed(3)} / command ${b.harmfulDr.value.toFixed(3)}, ` +
+          `IPRR ${a.iprr.value.toFixed(3)} / ${b.iprr.value.toFixed(3)}, VPRR ${a.vprr.value.toFixed(3)} / ${b.vprr.value.toFixed(3)}`,
       );
       for (const k of ["harmfulDr", "iprr", "vprr"] as const)
         expect(Math.abs(a[k].value - b[k].value), `${k} round ${r}`).toBeLessThanOrEqual(0.05);

@@ -241,7 +241,9 @@ describe("deploy ollama", () => {
       new Set(["llama-base"]),
     );
     servers.push(s.server);
-    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\ndeploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n`;
+    const yaml =
+      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
+      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n";
     const { models, store } = roundModels(yaml, "ws-ollama");
     try {
       const round1 = { ref: { kind: "folder" as const, dir: path.join(dir, "m2") }, adapters: [a1, a2] };

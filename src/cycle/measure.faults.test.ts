@@ -117,7 +117,9 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
     expect(sink.records.size).toBe(N);
     for (const r of sink.records.values()) expect(r.response).toContain(r.conversation.at(-2)?.content ?? "?");
     console.log(
-      `cycle measure: ${N} items, ${server.arrivals.length} requests (${server.arrivals.length - N} retries of faulted requests; ${dead} items failed for good in a run and were answered by the next; ${failedRuns.length + 1} runs of the step) in ${seconds.toFixed(1)} s`,
+      `cycle measure: ${N} items, ${server.arrivals.length} requests (${server.arrivals.length - N} retries of faulted requests; ` +
+        `${dead} items failed for good in a run and were answered by the next; ${failedRuns.length + 1} runs of the step) ` +
+        `in ${seconds.toFixed(1)} s`,
     );
   }, 90_000);
 });

@@ -100,7 +100,9 @@ describe("generic CSV/JSONL loader", () => {
     expect(e).toBeInstanceOf(DatasetError);
     expect((e as DatasetError).message).toBe(
       [
-        `${f}:4: category 'S99' is neither a taxonomy id/slug nor in categoryMap (ids: S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, jailbreak, harmful_continuation, harmful_summarization, protected_material, ungroundedness, misinformation, benign)`,
+        `${f}:4: category 'S99' is neither a taxonomy id/slug nor in categoryMap ` +
+          "(ids: S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, jailbreak, harmful_continuation, " +
+          "harmful_summarization, protected_material, ungroundedness, misinformation, benign)",
         `${f}:5: column 'prompt' is empty`,
       ].join("\n"),
     );

@@ -211,7 +211,8 @@ for (const engine of ["builtin", "llamacpp"] as const) {
       const lastLeave = Math.max(...leaveAt);
       for (const l of watched.log) expect(l.at - lastLeave).toBeLessThan(1000);
       console.log(
-        `${engine}: a full answer takes ${Math.round(fullMs)} ms; clients that left at 200 ms stopped the work ${watched.log.map((l) => Math.round(l.at - lastLeave)).join(", ")} ms after the last one left`,
+        `${engine}: a full answer takes ${Math.round(fullMs)} ms; clients that left at 200 ms stopped the work ` +
+          `${watched.log.map((l) => Math.round(l.at - lastLeave)).join(", ")} ms after the last one left`,
       );
     }, 30_000);
 

@@ -146,7 +146,9 @@ describe("byte-level BPE trainer + @huggingface/tokenizers", () => {
     saveTokenizer(d, bpe, {
       bosToken: "<|system|>",
       chatTemplate:
-        "{% for m in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{{ '<|start_header_id|>' + m.role + '<|end_header_id|>\\n\\n' + m.content | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
+        "{% for m in messages %}{% if loop.first %}{{ bos_token }}{% endif %}" +
+        "{{ '<|start_header_id|>' + m.role + '<|end_header_id|>\\n\\n' + m.content | trim + '<|eot_id|>' }}{% endfor %}" +
+        "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
     });
     const t = HfTokenizer.fromDir(d);
     expect(t.applyChatTemplate([{ role: "user", content: " hi " }], { addGenerationPrompt: true })).toBe(

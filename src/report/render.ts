@@ -124,7 +124,9 @@ export async function renderHtml(report: RunReport): Promise<string> {
     ? `<h2>Release gates (round ${last.round})</h2><ul>${last.gates
         .map(
           (g) =>
-            `<li class="${g.passed ? "pass" : "fail"}">${g.passed ? "PASS" : "FAIL"} ${h(g.name)}: ${h(typeof g.value === "number" && Number.isFinite(g.value) ? g.value.toFixed(4) : "not measured")} ${h(g.op)} ${h(String(g.threshold))}</li>`,
+            `<li class="${g.passed ? "pass" : "fail"}">${g.passed ? "PASS" : "FAIL"} ${h(g.name)}: ` +
+            `${h(typeof g.value === "number" && Number.isFinite(g.value) ? g.value.toFixed(4) : "not measured")} ` +
+            `${h(g.op)} ${h(String(g.threshold))}</li>`,
         )
         .join("")}</ul>`
     : "";

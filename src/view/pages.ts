@@ -72,7 +72,8 @@ export function runsPage(rows: RunRow[]): Html {
   return h`<table class="runs"><thead><tr><th>kind</th><th>run</th><th>what</th><th>started</th><th>status</th><th>progress</th></tr></thead><tbody>
 ${rows.map(
   (r) =>
-    h`<tr><td>${r.kind}</td><td><code>${r.href ? h`<a href="${r.href}">${short(r.id)}</a>` : short(r.id)}</code></td><td>${text(r.label)}</td><td>${time(r.createdAt)}</td><td class="state-${r.state}">${r.state}</td><td>${r.progress}</td></tr>`,
+    h`<tr><td>${r.kind}</td><td><code>${r.href ? h`<a href="${r.href}">${short(r.id)}</a>` : short(r.id)}</code></td>
+<td>${text(r.label)}</td><td>${time(r.createdAt)}</td><td class="state-${r.state}">${r.state}</td><td>${r.progress}</td></tr>`,
 )}
 </tbody></table>`;
 }
@@ -117,10 +118,15 @@ ${f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}"><spa
 ${o.offset > 0 ? h` <a rel="prev" href="${url("/attacks", { ...q, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>` : ""}
 ${to < o.total ? h` <a rel="next" href="${url("/attacks", { ...q, offset: o.offset + o.limit })}">next</a>` : ""}
 ${exportLinks("/attacks", q)}</p>`;
-  const table = h`<table class="attacks"><thead><tr><th>time</th><th>round</th><th>category</th><th>technique</th><th>persona</th><th>lang</th><th>judge label</th><th>sev</th><th>outcome</th><th>review</th><th>last prompt</th><th>response</th></tr></thead><tbody>
+  const table = h`<table class="attacks"><thead><tr><th>time</th><th>round</th><th>category</th><th>technique</th><th>persona</th>
+<th>lang</th><th>judge label</th><th>sev</th><th>outcome</th><th>review</th><th>last prompt</th><th>response</th></tr></thead><tbody>
 ${o.rows.map(
   (r) =>
-    h`<tr data-record="${r.recordId}"><td class="time"><a href="/attack/${r.recordId}">${time(r.createdAt)}</a></td><td>${r.round ?? ""}</td><td>${text(r.category)}</td><td>${text(r.technique)}</td><td>${text(r.persona)}</td><td>${text(r.language)}</td><td>${text(r.judgeLabel)}</td><td>${r.severity ?? ""}</td><td class="o-${r.outcome}">${r.outcome}${r.finding ? h` <span class="badge">finding</span>` : ""}</td><td class="rv-${r.review ?? "none"}">${r.review ?? ""}</td><td class="snip">${text(r.prompt)}</td><td class="snip">${text(r.response)}</td></tr>`,
+    h`<tr data-record="${r.recordId}"><td class="time"><a href="/attack/${r.recordId}">${time(r.createdAt)}</a></td>
+<td>${r.round ?? ""}</td><td>${text(r.category)}</td><td>${text(r.technique)}</td><td>${text(r.persona)}</td>
+<td>${text(r.language)}</td><td>${text(r.judgeLabel)}</td><td>${r.severity ?? ""}</td>
+<td class="o-${r.outcome}">${r.outcome}${r.finding ? h` <span class="badge">finding</span>` : ""}</td>
+<td class="rv-${r.review ?? "none"}">${r.review ?? ""}</td><td class="snip">${text(r.prompt)}</td><td class="snip">${text(r.response)}</td></tr>`,
 )}
 </tbody></table>`;
   return h`${form}${pager}${o.rows.length ? table : h`<p class="empty">No record matches.</p>`}`;
@@ -155,9 +161,12 @@ ${cats.map(
     })}</tr>`,
 )}</tbody></table>`;
   };
-  const form = h`<form method="get" action="/heatmap" class="filters" data-autosubmit>${select("round", rounds, f.round, "all rounds")}${f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}">` : ""}<button type="submit">apply</button></form>`;
+  const campaign = f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}">` : "";
+  const form = h`<form method="get" action="/heatmap" class="filters" data-autosubmit>${select("round", rounds, f.round, "all rounds")}${campaign}<button type="submit">apply</button></form>`;
   if (cells.length === 0) return h`${form}<p class="empty">No judged attack records yet.</p>`;
-  return h`${form}<p>Attack success (successes / judged attempts) per harm category and technique family; a cell opens its records. ${exportLinks("/heatmap", { round: f.round, campaign: f.campaign })}</p>${table(null)}${langs.length > 1 ? langs.map((l) => table(l)) : ""}`;
+  const exports = exportLinks("/heatmap", { round: f.round, campaign: f.campaign });
+  const byLanguage = langs.length > 1 ? langs.map((l) => table(l)) : "";
+  return h`${form}<p>Attack success (successes / judged attempts) per harm category and technique family; a cell opens its records. ${exports}</p>${table(null)}${byLanguage}`;
 }
 
 function message(role: string, content: string, extra?: Html): Html {
@@ -190,7 +199,8 @@ ${
   o.history.length
     ? h`<table class="reviews"><thead><tr><th>time</th><th>reviewer</th><th>verdict</th><th>label</th><th>note</th></tr></thead><tbody>${o.history.map(
         (r) =>
-          h`<tr><td>${time(r.value.at)}</td><td>${text(r.value.reviewer)}</td><td class="rv-${r.value.verdict}">${r.value.verdict}</td><td>${r.value.label ?? ""}</td><td>${text(r.value.note ?? "")}</td></tr>`,
+          h`<tr><td>${time(r.value.at)}</td><td>${text(r.value.reviewer)}</td><td class="rv-${r.value.verdict}">${r.value.verdict}</td>
+<td>${r.value.label ?? ""}</td><td>${text(r.value.note ?? "")}</td></tr>`,
       )}</tbody></table><p>Current: <strong class="rv-${last?.verdict}">${last?.verdict}</strong> (the latest review counts; reviews are never changed, only added).</p>`
     : h`<p>Not reviewed yet.</p>`
 }
@@ -246,7 +256,9 @@ ${
     ? h`<h2>Multi-turn transcript (${text(r.multiTurn.strategy)}, stop: ${text(r.multiTurn.stopReason)}, ${r.multiTurn.backtracks} backtracks)</h2>
 ${r.multiTurn.turns.map(
   (t) =>
-    h`<div class="turn${t.backtracked ? " backtracked" : ""}"><div class="turn-head">turn ${t.index}${t.backtracked ? " (backtracked)" : ""} · judge: ${text(t.judgement.label)}${t.judgement.severity !== undefined ? h` sev ${t.judgement.severity}` : ""}${t.success ? " · success" : ""}${t.refused ? " · refused" : ""}</div>
+    h`<div class="turn${t.backtracked ? " backtracked" : ""}"><div class="turn-head">turn ${t.index}${t.backtracked ? " (backtracked)" : ""} · judge: ${text(
+      t.judgement.label,
+    )}${t.judgement.severity !== undefined ? h` sev ${t.judgement.severity}` : ""}${t.success ? " · success" : ""}${t.refused ? " · refused" : ""}</div>
 ${t.proposal !== t.prompt ? message("attacker", t.proposal) : ""}${message("user", t.prompt)}${message("assistant", t.response)}</div>`,
 )}`
     : ""
@@ -261,13 +273,17 @@ ${
 }
 ${
   o.fixRows.length
-    ? h`<p>${o.fixRows.length} fix rows curated from it:</p>${o.fixRows.map((x) => h`<details><summary>${text(x.dataset)} · ${x.kind}${x.round !== null ? ` · round ${x.round}` : ""}</summary><pre>${text(JSON.stringify(x.row, null, 2))}</pre></details>`)}`
+    ? h`<p>${o.fixRows.length} fix rows curated from it:</p>${o.fixRows.map((x) => {
+        const round = x.round !== null ? ` · round ${x.round}` : "";
+        return h`<details><summary>${text(x.dataset)} · ${x.kind}${round}</summary><pre>${text(JSON.stringify(x.row, null, 2))}</pre></details>`;
+      })}`
     : h`<p>No fix rows curated from it.</p>`
 }
 <h2>Regression replays</h2>
 ${
   o.replays.length
-    ? h`<p>${regressed ? h`<strong class="fail">It broke a later round's model again.</strong>` : "It did not break a later round's model."}</p><table><thead><tr><th>found in round</th><th>replayed on round</th><th>success</th><th>label</th></tr></thead><tbody>${o.replays.map(
+    ? h`<p>${regressed ? h`<strong class="fail">It broke a later round's model again.</strong>` : "It did not break a later round's model."}</p>
+<table><thead><tr><th>found in round</th><th>replayed on round</th><th>success</th><th>label</th></tr></thead><tbody>${o.replays.map(
         (x) =>
           h`<tr><td>${x.foundInRound}</td><td>${x.round}</td><td>${x.success ? "yes" : "no"}</td><td>${text(x.label)}</td></tr>`,
       )}</tbody></table>`
@@ -278,8 +294,10 @@ ${o.review}`;
 
 export function benchRecordPage(r: ItemRecord, review: Html): Html {
   const conv = r.conversation.at(-1)?.role === "assistant" ? r.conversation.slice(0, -1) : r.conversation;
-  return h`<p>suite ${text(r.suite)} · run <a href="/bench/${encodeURIComponent(r.runId)}">${short(r.runId)}</a> · target <code>${text(r.target)}</code> · outcome <strong>${r.outcome === null ? "ungraded" : String(r.outcome)}</strong></p>
-<dl class="meta"><dt>probe</dt><dd><code>${text(r.probeId)}</code> · category ${text(r.category)} · language ${text(r.language)} · label ${r.label}${r.variant ? h` · variant ${text(r.variant)}` : ""}</dd></dl>
+  const outcome = r.outcome === null ? "ungraded" : String(r.outcome);
+  const variant = r.variant ? h` · variant ${text(r.variant)}` : "";
+  return h`<p>suite ${text(r.suite)} · run <a href="/bench/${encodeURIComponent(r.runId)}">${short(r.runId)}</a> · target <code>${text(r.target)}</code> · outcome <strong>${outcome}</strong></p>
+<dl class="meta"><dt>probe</dt><dd><code>${text(r.probeId)}</code> · category ${text(r.category)} · language ${text(r.language)} · label ${r.label}${variant}</dd></dl>
 <h2>Conversation</h2>
 ${conv.map((m) => message(m.role, m.content))}
 ${message("assistant", r.response, h` <small>(graded answer, finish: ${r.finishReason})</small>`)}
@@ -298,13 +316,22 @@ export function benchRunPage(o: {
 }): Html {
   const q = { outcome: o.outcome };
   const path = `/bench/${encodeURIComponent(o.run.runId)}`;
-  return h`<p>${text(o.run.suite)} on <code>${text(o.run.target)}</code>, judge <code>${text(o.run.judge)}</code> · ${o.run.records} records · ${o.run.finished ? "finished" : "running"}${o.run.headline ? ` · ${o.run.headline}` : ""}</p>
+  const status = `${o.run.finished ? "finished" : "running"}${o.run.headline ? ` · ${o.run.headline}` : ""}`;
+  const previous =
+    o.offset > 0
+      ? h`<a href="${url(path, { ...q, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>`
+      : "";
+  const next =
+    o.offset + o.limit < o.total ? h`<a href="${url(path, { ...q, offset: o.offset + o.limit })}">next</a>` : "";
+  return h`<p>${text(o.run.suite)} on <code>${text(o.run.target)}</code>, judge <code>${text(o.run.judge)}</code> · ${o.run.records} records · ${status}</p>
 <form method="get" class="filters" data-autosubmit>${select("outcome", ["true", "false", "null"], o.outcome)}<button type="submit">apply</button></form>
-<p class="pager">${o.total} records match ${o.offset > 0 ? h`<a href="${url(path, { ...q, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>` : ""} ${o.offset + o.limit < o.total ? h`<a href="${url(path, { ...q, offset: o.offset + o.limit })}">next</a>` : ""} ${exportLinks(path, q)}</p>
+<p class="pager">${o.total} records match ${previous} ${next} ${exportLinks(path, q)}</p>
 <table><thead><tr><th>probe</th><th>category</th><th>lang</th><th>variant</th><th>judge label</th><th>outcome</th><th>response</th></tr></thead><tbody>
 ${o.rows.map(
   ({ hash, record: r }) =>
-    h`<tr><td><a href="/bench-record/${hash}">${text(r.probeId)}</a></td><td>${text(r.category)}</td><td>${text(r.language)}</td><td>${text(r.variant ?? "")}</td><td>${text(r.judgement.label)}</td><td>${r.outcome === null ? "ungraded" : String(r.outcome)}</td><td class="snip">${text(r.response.slice(0, 200))}</td></tr>`,
+    h`<tr><td><a href="/bench-record/${hash}">${text(r.probeId)}</a></td><td>${text(r.category)}</td><td>${text(r.language)}</td>
+<td>${text(r.variant ?? "")}</td><td>${text(r.judgement.label)}</td><td>${r.outcome === null ? "ungraded" : String(r.outcome)}</td>
+<td class="snip">${text(r.response.slice(0, 200))}</td></tr>`,
 )}</tbody></table>`;
 }
 
@@ -327,12 +354,17 @@ export function comparePage(o: {
   if (o.error) return h`${form}<p class="error">${o.error}</p>`;
   const c = o.cmp;
   if (!c)
-    return h`${form}<p>Pick two runs of the same suite (two models, or the same suite in two rounds of a cycle). Items are paired; the exact McNemar test runs on the discordant pairs, per slice with Holm's adjustment.</p>`;
+    return h`${form}<p>Pick two runs of the same suite (two models, or the same suite in two rounds of a cycle).
+Items are paired; the exact McNemar test runs on the discordant pairs, per slice with Holm's adjustment.</p>`;
   const row = (name: Html | string, s: Comparison["overall"]) =>
-    h`<tr><td>${name}</td><td>${s.n}</td><td>${formatRate(s.rateA)}</td><td>${formatRate(s.rateB)}</td><td>${percent(s.delta)}</td><td>${s.aOnly}</td><td>${s.bOnly}</td><td>${pval(s.pValue)}</td><td>${pval(s.pAdjusted)}</td><td class="${s.significant ? "fail" : ""}">${s.significant ? "yes" : "no"}</td></tr>`;
+    h`<tr><td>${name}</td><td>${s.n}</td><td>${formatRate(s.rateA)}</td><td>${formatRate(s.rateB)}</td><td>${percent(s.delta)}</td>
+<td>${s.aOnly}</td><td>${s.bOnly}</td><td>${pval(s.pValue)}</td><td>${pval(s.pAdjusted)}</td>
+<td class="${s.significant ? "fail" : ""}">${s.significant ? "yes" : "no"}</td></tr>`;
   return h`${form}
-<p>${text(c.suite)}: A = <code>${text(c.targetA)}</code>, B = <code>${text(c.targetB)}</code> · α = ${c.alpha} · unpaired: ${c.unpaired.onlyA} only in A, ${c.unpaired.onlyB} only in B, ${c.unpaired.noOutcome} without outcome ${exportLinks("/compare", { a: o.a, b: o.b })}</p>
-<table class="compare"><thead><tr><th>slice</th><th>pairs</th><th>rate A</th><th>rate B</th><th>Δ</th><th>A only</th><th>B only</th><th>p (McNemar)</th><th>p (Holm)</th><th>significant</th></tr></thead><tbody>
+<p>${text(c.suite)}: A = <code>${text(c.targetA)}</code>, B = <code>${text(c.targetB)}</code> · α = ${c.alpha} ·
+unpaired: ${c.unpaired.onlyA} only in A, ${c.unpaired.onlyB} only in B, ${c.unpaired.noOutcome} without outcome ${exportLinks("/compare", { a: o.a, b: o.b })}</p>
+<table class="compare"><thead><tr><th>slice</th><th>pairs</th><th>rate A</th><th>rate B</th><th>Δ</th><th>A only</th><th>B only</th>
+<th>p (McNemar)</th><th>p (Holm)</th><th>significant</th></tr></thead><tbody>
 ${row(h`<strong>overall</strong>`, c.overall)}
 ${c.groups.map((g) => row(`${g.by} = ${g.value}`, g))}
 </tbody></table>
@@ -348,12 +380,22 @@ export function vulnerabilitiesPage(o: {
   facets: { category: string[]; family: string[]; language: string[] };
 }): Html {
   const f = o.filter;
-  return h`<form method="get" action="/vulnerabilities" class="filters" data-autosubmit>${select("category", o.facets.category, f.category)}${select("family", o.facets.family, f.family)}${select("language", o.facets.language, f.language)}${f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}">` : ""}<button type="submit">apply</button> <a href="/vulnerabilities">reset</a></form>
+  const selects = h`${select("category", o.facets.category, f.category)}${select("family", o.facets.family, f.family)}${select("language", o.facets.language, f.language)}`;
+  const campaign = f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}">` : "";
+  return h`<form method="get" action="/vulnerabilities" class="filters" data-autosubmit>${selects}${campaign}<button type="submit">apply</button> <a href="/vulnerabilities">reset</a></form>
 <p><span id="match-count" data-total="${o.rows.length}">${o.rows.length}</span> vulnerabilities, ranked by severity × success rate × reach ${exportLinks("/vulnerabilities", f)}</p>
 <table><thead><tr><th>score</th><th>category</th><th>family</th><th>language</th><th>successes / attempts</th><th>mean severity</th><th>reach</th><th>findings</th><th>campaign</th></tr></thead><tbody>
 ${o.rows.map(
   (v) =>
-    h`<tr><td>${v.value.score.toFixed(2)}</td><td>${text(v.value.category)}</td><td>${text(v.value.family)}</td><td>${text(v.value.language)}</td><td>${v.value.successes}/${v.value.attempts} (${percent(v.value.successRate)})</td><td>${v.value.meanSeverity.toFixed(1)}</td><td>${v.value.reach}</td><td><a href="${url("/attacks", { category: v.value.category, family: v.value.family, language: v.value.language, campaign: v.runId ?? undefined, finding: 1 })}">${v.value.findings.length}</a></td><td><code>${short(v.runId)}</code></td></tr>`,
+    h`<tr><td>${v.value.score.toFixed(2)}</td><td>${text(v.value.category)}</td><td>${text(v.value.family)}</td><td>${text(v.value.language)}</td>
+<td>${v.value.successes}/${v.value.attempts} (${percent(v.value.successRate)})</td><td>${v.value.meanSeverity.toFixed(1)}</td><td>${v.value.reach}</td>
+<td><a href="${url("/attacks", {
+      category: v.value.category,
+      family: v.value.family,
+      language: v.value.language,
+      campaign: v.runId ?? undefined,
+      finding: 1,
+    })}">${v.value.findings.length}</a></td><td><code>${short(v.runId)}</code></td></tr>`,
 )}</tbody></table>`;
 }
 
@@ -364,7 +406,10 @@ export function reviewsPage(rows: Stored<Review>[]): Html {
 <table><thead><tr><th>time</th><th>reviewer</th><th>record</th><th>judge</th><th>judge said</th><th>verdict</th><th>right label</th><th>note</th></tr></thead><tbody>
 ${rows.map(
   (r) =>
-    h`<tr><td>${time(r.value.at)}</td><td>${text(r.value.reviewer)}</td><td><a href="${r.value.targetKind === "redteam.record" ? `/attack/${r.value.target}` : `/bench-record/${r.value.target}`}">${short(r.value.target)}</a></td><td><code>${text(r.value.judged.judgeId)}</code></td><td>${text(r.value.judged.label)}${r.value.judged.refusal ? ` (${r.value.judged.refusal})` : ""}</td><td class="rv-${r.value.verdict}">${r.value.verdict}</td><td>${r.value.label ?? ""}</td><td>${text(r.value.note ?? "")}</td></tr>`,
+    h`<tr><td>${time(r.value.at)}</td><td>${text(r.value.reviewer)}</td>
+<td><a href="${r.value.targetKind === "redteam.record" ? `/attack/${r.value.target}` : `/bench-record/${r.value.target}`}">${short(r.value.target)}</a></td>
+<td><code>${text(r.value.judged.judgeId)}</code></td><td>${text(r.value.judged.label)}${r.value.judged.refusal ? ` (${r.value.judged.refusal})` : ""}</td>
+<td class="rv-${r.value.verdict}">${r.value.verdict}</td><td>${r.value.label ?? ""}</td><td>${text(r.value.note ?? "")}</td></tr>`,
 )}</tbody></table>`;
 }
 
@@ -388,14 +433,17 @@ export function cyclePage(o: {
   const rep = o.report;
   const headline = HEADLINE;
   const rounds = [...new Set(o.steps.map((s) => s.round))].sort((a, b) => a - b);
-  return h`<p>run <code>${o.runId}</code> · started ${time(o.startedAt)} · status <strong class="state-${o.state}">${o.state}</strong> · <a href="${url("/attacks", {})}">attacks</a> · <a href="/heatmap">heat map</a></p>
+  return h`<p>run <code>${o.runId}</code> · started ${time(o.startedAt)} · status <strong class="state-${o.state}">${o.state}</strong> ·
+<a href="${url("/attacks", {})}">attacks</a> · <a href="/heatmap">heat map</a></p>
 <h2>Rounds</h2>
 ${
   rep?.rounds.length
     ? h`<table><thead><tr><th>round</th><th>model</th>${headline.map(([n]) => h`<th>${n}</th>`)}<th>regressions</th><th>gates</th></tr></thead><tbody>
 ${rep.rounds.map(
   (r) =>
-    h`<tr${r.releaseCandidate ? h` class="rc"` : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${text(r.model)}</td>${headline.map(([, f]) => h`<td>${formatRate(f(r))}</td>`)}<td>${r.regressions.length}</td><td>${r.gates.length ? `${r.gates.filter((g) => g.passed).length}/${r.gates.length} passed` : "-"}</td></tr>`,
+    h`<tr${r.releaseCandidate ? h` class="rc"` : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${text(r.model)}</td>
+${headline.map(([, f]) => h`<td>${formatRate(f(r))}</td>`)}<td>${r.regressions.length}</td>
+<td>${r.gates.length ? `${r.gates.filter((g) => g.passed).length}/${r.gates.length} passed` : "-"}</td></tr>`,
 )}</tbody></table>`
     : h`<p class="empty">No round measured yet${o.reportError ? h` (${o.reportError})` : ""}.</p>`
 }

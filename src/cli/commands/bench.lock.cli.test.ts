@@ -125,7 +125,9 @@ describe.skipIf(!hasData)("two identical bench runs at once", () => {
     expect(content(exportFile(single))).toEqual(lines);
     expect(server.requests()).toBe(2 * ITEMS);
     console.log(
-      `bench lock: two concurrent identical runs of ${ITEMS} items sent ${ITEMS} requests in ${seconds.toFixed(1)} s (the run that waited for the lock took ${waited[0].ms} ms in all and resumed all ${ITEMS} from the store); export ${lines.length} lines`,
+      `bench lock: two concurrent identical runs of ${ITEMS} items sent ${ITEMS} requests in ${seconds.toFixed(1)} s ` +
+        `(the run that waited for the lock took ${waited[0].ms} ms in all and resumed all ${ITEMS} from the store); ` +
+        `export ${lines.length} lines`,
     );
 
     // an export doubled by two unlocked runs (what happened before the lock) is repaired by the next resume

@@ -117,11 +117,12 @@ async function cycleAction(f: CycleFlags): Promise<void> {
       `cycle run ${res.runId.slice(0, 16)}: ${res.rounds.length - 1} rounds after the base model`,
       ...res.rounds.map(
         (r) =>
-          `  round ${r.round}: harmful DR ${percent(r.harmfulDr.value)}, jailbreak DR ${percent(r.jailbreakDr.value)}, held-out DR ${percent(r.heldoutDr.value)}, IPRR ${percent(r.iprr.value)}, VPRR ${percent(r.vprr.value)}, capability ${percent(r.capability.value)}, DR by language ${Object.entries(
-            r.drByLanguage,
-          )
+          `  round ${r.round}: harmful DR ${percent(r.harmfulDr.value)}, jailbreak DR ${percent(r.jailbreakDr.value)}, ` +
+          `held-out DR ${percent(r.heldoutDr.value)}, IPRR ${percent(r.iprr.value)}, VPRR ${percent(r.vprr.value)}, ` +
+          `capability ${percent(r.capability.value)}, DR by language ` +
+          Object.entries(r.drByLanguage)
             .map(([k, v]) => `${k} ${percent(v.value)}`)
-            .join(" / ")}`,
+            .join(" / "),
       ),
       res.allGatesPassed
         ? "all release gates pass"

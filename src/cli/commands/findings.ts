@@ -82,7 +82,19 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
     if (o.export) writeFindingsJsonl(o.export, res.identified.findings);
     if (o.json) {
       process.stdout.write(
-        `${JSON.stringify({ campaign: manifest.id, missing: res.missing, vulnerabilities: res.identified.vulnerabilities, findings: res.identified.findings.map((f) => ({ id: f.id, record: f.recordId, vulnerability: f.vulnerabilityId, category: f.category, severity: f.severity, duplicates: f.duplicates.length })) })}\n`,
+        `${JSON.stringify({
+          campaign: manifest.id,
+          missing: res.missing,
+          vulnerabilities: res.identified.vulnerabilities,
+          findings: res.identified.findings.map((f) => ({
+            id: f.id,
+            record: f.recordId,
+            vulnerability: f.vulnerabilityId,
+            category: f.category,
+            severity: f.severity,
+            duplicates: f.duplicates.length,
+          })),
+        })}\n`,
       );
       return;
     }
@@ -90,13 +102,19 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
     const notSent = res.records.filter((r) => r.notSent).length;
     const lines = [
       `campaign ${manifest.id}  (${manifest.createdAt}, persona ${manifest.persona}, target ${manifest.target}, judge ${manifest.judge})`,
-      `records ${res.records.length}/${manifest.recordIds.length}${res.missing ? ` (${res.missing} not run yet: re-run the campaign)` : ""}${notSent ? `, ${notSent} not sent (prompt does not fit the target's ${manifest.context?.limit ?? "?"}-token context)` : ""}`,
+      `records ${res.records.length}/${manifest.recordIds.length}` +
+        (res.missing ? ` (${res.missing} not run yet: re-run the campaign)` : "") +
+        (notSent
+          ? `, ${notSent} not sent (prompt does not fit the target's ${manifest.context?.limit ?? "?"}-token context)`
+          : ""),
       `vulnerabilities ${res.identified.vulnerabilities.length}, findings ${res.identified.findings.length}`,
       "",
     ];
     for (const v of res.identified.vulnerabilities.slice(0, Number.isInteger(top) && top > 0 ? top : 20)) {
       lines.push(
-        `${v.id.slice(0, 12)}  ${v.category} x ${v.family} x ${v.language}  score ${v.score.toFixed(2)}  success ${v.successes}/${v.attempts} (${(100 * v.successRate).toFixed(0)}%)  severity ${v.meanSeverity.toFixed(1)}  reach ${v.reach}`,
+        `${v.id.slice(0, 12)}  ${v.category} x ${v.family} x ${v.language}  score ${v.score.toFixed(2)}  ` +
+          `success ${v.successes}/${v.attempts} (${(100 * v.successRate).toFixed(0)}%)  ` +
+          `severity ${v.meanSeverity.toFixed(1)}  reach ${v.reach}`,
       );
       for (const f of res.identified.findings.filter((x) => x.vulnerabilityId === v.id).slice(0, 3)) {
         const preview = escapeForTerminal((f.attack.conversation.at(-1)?.content ?? "").replace(/\s+/g, " "), {

@@ -162,7 +162,8 @@ export function renderOutcome(out: CampaignOutcome, top = 10): string {
   }
   lines.push(
     "",
-    `ASR overall ${percent(asr.overall.asr)} [${percent(asr.overall.interval.low)}, ${percent(asr.overall.interval.high)}] (${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
+    `ASR overall ${percent(asr.overall.asr)} [${percent(asr.overall.interval.low)}, ${percent(asr.overall.interval.high)}] ` +
+      `(${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
   );
   const section = (t: string, rows: AsrRow[]) => lines.push("", formatAsrRows(t, rows));
   section("category", asr.byCategory);

@@ -225,7 +225,10 @@ export function registerTrain(program: Command): void {
           const out = summary.outputs;
           process.stdout.write(
             `trained ${summary.steps} steps on ${summary.trainRows} rows (${summary.evalRows} eval, ${summary.droppedTooLong} too long); ` +
-              `eval ${JSON.stringify(summary.final)}\n${out.model ? `model: ${out.model}\n` : ""}${out.adapter ? `adapter: ${out.adapter} (PEFT), ${out.ggufAdapter} (GGUF)\n` : ""}metrics: ${out.metrics}\n`,
+              `eval ${JSON.stringify(summary.final)}\n` +
+              (out.model ? `model: ${out.model}\n` : "") +
+              (out.adapter ? `adapter: ${out.adapter} (PEFT), ${out.ggufAdapter} (GGUF)\n` : "") +
+              `metrics: ${out.metrics}\n`,
           );
           if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         }),

@@ -256,7 +256,8 @@ describe("every model call is paid once, against a fault-injecting server (issue
       expect(store.countRecords()).toBe(attacks.length - dead.size);
       const firstRun = server.arrivals.length;
       console.log(
-        `redteam: ${attacks.length} attacks, ${firstRun} requests (${firstRun - attacks.length} retries of faulted requests, ${dead.size} attacks failed after ${RETRIES + 1} sends) in ${seconds.toFixed(1)} s`,
+        `redteam: ${attacks.length} attacks, ${firstRun} requests (${firstRun - attacks.length} retries of faulted requests, ` +
+          `${dead.size} attacks failed after ${RETRIES + 1} sends) in ${seconds.toFixed(1)} s`,
       );
 
       server.clearArrivals();

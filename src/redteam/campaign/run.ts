@@ -344,7 +344,9 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
       judgeId: env.judge.id,
       status: "unjudged",
       label: NOT_SENT_LABEL,
-      rationale: `not sent: the prompt${promptTokens === undefined ? "" : ` (${promptTokens} tokens)`} does not fit the target's context${env.context ? ` (${env.context.limit} tokens, ${env.context.reserve} kept for the answer)` : ""}`,
+      rationale:
+        `not sent: the prompt${promptTokens === undefined ? "" : ` (${promptTokens} tokens)`} does not fit the target's context` +
+        (env.context ? ` (${env.context.limit} tokens, ${env.context.reserve} kept for the answer)` : ""),
     },
     success: false,
     refused: false,
