@@ -391,7 +391,7 @@ export class LlamaServerRunner {
     const model = await llama.loadModel({ modelPath: opts.model, vocabOnly: true });
     try {
       // contexts sized to the work: a slot never gets more cells than the model was trained on
-      const train = model.trainContextSize;
+      const train = trainContextOf(model);
       const contextPerSlot = train > 0 ? Math.min(opts.contextPerSlot, train) : opts.contextPerSlot;
       const server = await LlamaServer.start({ ...opts, contextPerSlot });
       return new LlamaServerRunner(model, server);
@@ -412,7 +412,7 @@ export class LlamaServerRunner {
 
   /** Tokens one slot holds: its context, and no more than the model was trained on (as LlamaCppRunner). */
   get contextLimit(): number {
-    const train = this.model.trainContextSize;
+    const train = trainContextOf(this.model);
     const per = this.server.options.contextPerSlot;
     return train > 0 ? Math.min(per, train) : per;
   }
@@ -442,4 +442,17 @@ export class LlamaServerRunner {
     await this.server.stop();
     await this.model.dispose();
   }
+}
+
+/**
+ * The context the model was trained on, from the GGUF's `<arch>.context_length`: a vocabulary-only model (all this
+ * runner loads; the server holds the weights) reports trainContextSize 0, which would leave prompts longer than the
+ * model's positions unchecked here and refused by the server with its own message instead of contextOverflowError.
+ */
+function trainContextOf(model: LlamaModel): number {
+  if (model.trainContextSize > 0) return model.trainContextSize;
+  const meta = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown> | undefined>;
+  const arch = meta.general?.architecture;
+  const n = typeof arch === "string" ? meta[arch]?.context_length : undefined;
+  return typeof n === "number" && n > 0 ? n : 0;
 }
