@@ -185,131 +185,190 @@ async function postJson(url: string, body: unknown, key: string): Promise<unknow
  * id. A deploy that fails throws (the step fails, nothing recorded is lost, a re-run retries it).
  */
 export function roundModelsFor(o: RoundModelsOptions): RoundModels {
+  const local = o.config.target.provider === "builtin" || o.config.target.provider === "llamacpp";
+  return local ? localRoundModels(o) : endpointRoundModels(o);
+}
+
+/** A round model's local weights; `what` names what needs them (a remote fine-tune has none). */
+function folderOf(m: RoundModel, what: string): string {
+  if (m.ref.kind !== "folder") throw new Error(`${what}: round model ${m.ref.id} has no local weights`);
+  return m.ref.dir;
+}
+
+/** A model folder's GGUF export, content-addressed under workDir/gguf. */
+function ggufOf(workDir: string, dir: string): string {
+  const ggufDir = path.join(workDir, "gguf");
+  mkdirSync(ggufDir, { recursive: true });
+  return ensureGguf(dir, path.join(ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`));
+}
+
+// ---- local models: the target loads each round's folder itself (our engine, or llama.cpp through a GGUF export)
+
+function localRoundModels(o: RoundModelsOptions): RoundModels {
   const t = o.config.target;
-  const deploy = o.config.deploy;
-  const local = t.provider === "builtin" || t.provider === "llamacpp";
   const engine = o.config.cycle.engine;
   const sequences = t.sequences ?? 16;
-  const ggufDir = path.join(o.workDir, "gguf");
-  const gguf = (dir: string) => {
-    mkdirSync(ggufDir, { recursive: true });
-    return ensureGguf(dir, path.join(ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`));
+  return {
+    base: o.base,
+    identity: { serving: "local", engine },
+    async open(m) {
+      const dir = folderOf(m, "target");
+      const spec: ModelOptions =
+        engine === "builtin"
+          ? { ...t, provider: "builtin", model: dir, adapter: undefined, sequences }
+          : { ...t, provider: "llamacpp", model: ggufOf(o.workDir, dir), adapter: undefined, sequences };
+      const inner = await createChatModel({ ...spec, concurrency: t.concurrency, temperature: 0 });
+      return { model: new RoundChatModel(inner, modelFingerprint(dir)), context: await targetContextFor(spec) };
+    },
+    async close() {},
   };
-  const folderOf = (m: RoundModel, what: string): string => {
-    if (m.ref.kind !== "folder") throw new Error(`${what}: round model ${m.ref.id} has no local weights`);
-    return m.ref.dir;
+}
+
+// ---- deploy state: what an endpoint serves, recorded in the store
+
+/**
+ * What the endpoint serves is a fact about the endpoint, not about one run: keyed by its URL and model name. The
+ * state is the served weights' fingerprint; the detail the round and the model name they answer under.
+ */
+interface DeployState {
+  current(): { fp: string; name?: string } | undefined;
+  record(fp: string, round: number, name: string): void;
+}
+
+function deployStateOf(store: Store, t: Config["target"]): DeployState {
+  const key = contentHash({ baseUrl: t.baseUrl ?? null, model: t.model });
+  return {
+    current() {
+      const row = store.states.current(DEPLOY_STATE, key);
+      return row && { fp: row.state, name: (row.detail as { name?: string } | undefined)?.name };
+    },
+    record: (fp, round, name) => store.states.set(DEPLOY_STATE, key, fp, { round, name }),
   };
-  const contextOf = async (m: RoundModel) =>
-    m.ref.kind === "folder" ? targetContextFor({ provider: "builtin", model: m.ref.dir }) : undefined;
-  if (local)
-    return {
-      base: o.base,
-      identity: { serving: "local", engine },
-      async open(m) {
-        const dir = folderOf(m, "target");
-        const spec: ModelOptions =
-          engine === "builtin"
-            ? { ...t, provider: "builtin", model: dir, adapter: undefined, sequences }
-            : { ...t, provider: "llamacpp", model: gguf(dir), adapter: undefined, sequences };
-        const inner = await createChatModel({ ...spec, concurrency: t.concurrency, temperature: 0 });
-        return { model: new RoundChatModel(inner, modelFingerprint(dir)), context: await targetContextFor(spec) };
-      },
-      async close() {},
-    };
+}
+
+// ---- endpoint deploy kinds: make a round model's weights answer at an HTTP target
+
+/** One deploy: the options, the round's model, and the name it is to answer under. */
+interface Deploy {
+  o: RoundModelsOptions;
+  m: RoundModel;
+  round: number;
+  name: string;
+  url: URL | undefined;
+  state: DeployState;
+}
+
+/** deploy.kind command: the user's command, placeholders filled; the model answers under the target's name. */
+async function deployCommand({ o, m, round, url }: Deploy): Promise<string> {
+  const t = o.config.target;
+  const dir = folderOf(m, "deploy.command");
+  const values = {
+    model_dir: dir,
+    gguf: () => ggufOf(o.workDir, dir),
+    round: String(round),
+    base_url: t.baseUrl ?? "",
+    model: t.model,
+    port: url?.port ?? "",
+    host: url?.hostname ?? "",
+  };
+  await runShell(fillDeployCommand(o.config.deploy.command ?? "", values), {
+    key: "deploy.command",
+    timeoutMs: o.config.deploy.timeoutMs,
+    log: (l) => o.log(`deploy: ${l}`),
+  });
+  return t.model;
+}
+
+/** The one adapter (on the base) a server loads for a round model: its adapters combined, content-addressed. */
+function combinedAdapter(o: RoundModelsOptions, m: RoundModel): string {
+  if (m.adapters.length === 0)
+    throw new Error(
+      `deploy.kind ${o.config.deploy.kind}: the round's model has no LoRA adapter (training.method lora needed)`,
+    );
+  const out = path.join(o.workDir, "adapters", contentHash(m.adapters).slice(0, 16));
+  if (!existsSync(path.join(out, "adapter_config.json"))) combineAdapters(m.adapters, out);
+  return out;
+}
+
+/** deploy.kind vllm: the combined adapter loaded as a LoRA module under `name`; the previous round's unloaded. */
+async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
+  const t = o.config.target;
+  const vllm = o.config.deploy.vllm;
+  const root = vllm?.baseUrl ?? rootOf(t.baseUrl ?? "");
+  const adapter = combinedAdapter(o, m);
+  await postJson(
+    `${root}/v1/load_lora_adapter`,
+    {
+      lora_name: name,
+      lora_path: vllm?.adapterPath ? path.join(vllm.adapterPath, path.basename(adapter)) : adapter,
+    },
+    "deploy.vllm",
+  );
+  if (vllm?.unloadOld !== false) {
+    const previous = state.current();
+    if (previous?.name && previous.name !== name && previous.name !== t.model)
+      await postJson(`${root}/v1/unload_lora_adapter`, { lora_name: previous.name }, "deploy.vllm").catch((e) =>
+        o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`),
+      );
+  }
+  return name;
+}
+
+/** deploy.kind ollama: the combined adapter as GGUF, uploaded as a blob, and a model `name` created on the base. */
+async function deployOllama({ o, m, name }: Deploy): Promise<string> {
+  const t = o.config.target;
+  const ollama = o.config.deploy.ollama;
+  if (!ollama) throw new Error("deploy.ollama: deploy.kind ollama needs deploy.ollama.baseModel");
+  const root = ollama.baseUrl ?? rootOf(t.baseUrl ?? "http://127.0.0.1:11434");
+  const adapter = combinedAdapter(o, m);
+  const ggufAdapter = path.join(adapter, "adapter.gguf");
+  if (!existsSync(ggufAdapter)) {
+    const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
+    exportGgufAdapter(adapter, base, ggufAdapter);
+  }
+  const bytes = readFileSync(ggufAdapter);
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
+    throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
+  });
+  if (head.status !== 200) {
+    const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: bytes });
+    if (!up.ok) throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${(await up.text()).slice(0, 300)}`);
+  }
+  const res = await postJson(
+    `${root}/api/create`,
+    { model: name, from: ollama.baseModel, adapters: { "adapter.gguf": digest }, stream: false },
+    "deploy.ollama",
+  );
+  const status = (res as { status?: string }).status;
+  if (status !== "success") throw new Error(`deploy.ollama: /api/create answered ${JSON.stringify(res).slice(0, 300)}`);
+  return name;
+}
+
+// ---- endpoint models: deploy when the endpoint may serve other weights, then a client of the target
+
+function endpointRoundModels(o: RoundModelsOptions): RoundModels {
+  const t = o.config.target;
+  const deploy = o.config.deploy;
   const url = t.baseUrl ? new URL(t.baseUrl) : undefined;
   let server: ChildProcess | undefined;
   const baseFp = refFingerprint(o.base);
-  // What the endpoint serves is a fact about the endpoint, not about one run: keyed by its URL and model name.
-  const deployedKey = contentHash({ baseUrl: t.baseUrl ?? null, model: t.model });
-  const deployed = () => o.store.states.current(DEPLOY_STATE, deployedKey);
-  /** The one adapter (on the base) a server loads for a round model: its adapters combined, content-addressed. */
-  const combined = (m: RoundModel): string => {
-    if (m.adapters.length === 0)
-      throw new Error(
-        `deploy.kind ${deploy.kind}: the round's model has no LoRA adapter (training.method lora needed)`,
-      );
-    const out = path.join(o.workDir, "adapters", contentHash(m.adapters).slice(0, 16));
-    if (!existsSync(path.join(out, "adapter_config.json"))) combineAdapters(m.adapters, out);
-    return out;
-  };
+  const state = deployStateOf(o.store, t);
   /** Deploys a round model and returns the model name the target must use for it. */
   const deployRound = async (m: RoundModel, round: number, fp: string): Promise<string> => {
     const name = round === 0 || fp === baseFp ? t.model : `${t.model}-r${round}-${fp.slice(0, 8)}`;
     o.log(`deploy (${deploy.kind}): round ${round} model to ${t.baseUrl ?? "the target"} as ${name}`);
+    const d: Deploy = { o, m, round, name, url, state };
     if (deploy.kind === "serve") {
       if (!url) throw new Error("target.baseUrl: deploy.kind serve needs the target's baseUrl (host and port)");
       await stopServer(server);
       server = startServe(folderOf(m, "deploy serve"), url, t.model, path.join(o.workDir, "serve.log"));
       return t.model;
     }
-    if (deploy.kind === "command") {
-      const dir = folderOf(m, "deploy.command");
-      const values = {
-        model_dir: dir,
-        gguf: () => gguf(dir),
-        round: String(round),
-        base_url: t.baseUrl ?? "",
-        model: t.model,
-        port: url?.port ?? "",
-        host: url?.hostname ?? "",
-      };
-      await runShell(fillDeployCommand(deploy.command ?? "", values), {
-        key: "deploy.command",
-        timeoutMs: deploy.timeoutMs,
-        log: (l) => o.log(`deploy: ${l}`),
-      });
-      return t.model;
-    }
+    if (deploy.kind === "command") return deployCommand(d);
     if (name === t.model) return name; // the base: what the server loaded
-    if (deploy.kind === "vllm") {
-      const root = deploy.vllm?.baseUrl ?? rootOf(t.baseUrl ?? "");
-      const adapter = combined(m);
-      await postJson(
-        `${root}/v1/load_lora_adapter`,
-        {
-          lora_name: name,
-          lora_path: deploy.vllm?.adapterPath ? path.join(deploy.vllm.adapterPath, path.basename(adapter)) : adapter,
-        },
-        "deploy.vllm",
-      );
-      if (deploy.vllm?.unloadOld !== false) {
-        const previous = deployed()?.detail as { name?: string } | undefined;
-        if (previous?.name && previous.name !== name && previous.name !== t.model)
-          await postJson(`${root}/v1/unload_lora_adapter`, { lora_name: previous.name }, "deploy.vllm").catch((e) =>
-            o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`),
-          );
-      }
-      return name;
-    }
-    if (deploy.kind === "ollama") {
-      if (!deploy.ollama) throw new Error("deploy.ollama: deploy.kind ollama needs deploy.ollama.baseModel");
-      const root = deploy.ollama.baseUrl ?? rootOf(t.baseUrl ?? "http://127.0.0.1:11434");
-      const adapter = combined(m);
-      const ggufAdapter = path.join(adapter, "adapter.gguf");
-      if (!existsSync(ggufAdapter)) {
-        const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
-        exportGgufAdapter(adapter, base, ggufAdapter);
-      }
-      const bytes = readFileSync(ggufAdapter);
-      const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-      const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
-        throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
-      });
-      if (head.status !== 200) {
-        const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: bytes });
-        if (!up.ok)
-          throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${(await up.text()).slice(0, 300)}`);
-      }
-      const res = await postJson(
-        `${root}/api/create`,
-        { model: name, from: deploy.ollama.baseModel, adapters: { "adapter.gguf": digest }, stream: false },
-        "deploy.ollama",
-      );
-      const status = (res as { status?: string }).status;
-      if (status !== "success")
-        throw new Error(`deploy.ollama: /api/create answered ${JSON.stringify(res).slice(0, 300)}`);
-      return name;
-    }
+    if (deploy.kind === "vllm") return deployVllm(d);
+    if (deploy.kind === "ollama") return deployOllama(d);
     return name;
   };
   return {
@@ -323,12 +382,12 @@ export function roundModelsFor(o: RoundModelsOptions): RoundModels {
         return { model: new RoundChatModel(client, refFingerprint(m.ref)) };
       }
       const fp = refFingerprint(m.ref);
-      const state = deployed();
+      const deployed = state.current();
       // With no record of this endpoint in the workspace, serve and command deploys start from the base weights too
       // (the endpoint may serve anything: another run's model, an older checkpoint); vLLM and Ollama serve the base
       // under the target's name, as the user loaded it.
-      const current = state?.state ?? (deploy.kind === "serve" || deploy.kind === "command" ? undefined : baseFp);
-      let name = (state?.detail as { name?: string } | undefined)?.name ?? t.model;
+      const current = deployed?.fp ?? (deploy.kind === "serve" || deploy.kind === "command" ? undefined : baseFp);
+      let name = deployed?.name ?? t.model;
       let needs = current !== fp || (deploy.kind === "serve" && !server);
       if (!needs && deploy.kind === "command") {
         // The endpoint should serve this model already; if it does not answer (a server that died, a deploy that
@@ -345,10 +404,12 @@ export function roundModelsFor(o: RoundModelsOptions): RoundModels {
         } finally {
           await probe.close?.();
         }
-        o.store.states.set(DEPLOY_STATE, deployedKey, fp, { round, name });
+        state.record(fp, round, name);
       }
       const client = await createChatModel({ ...t, model: name, temperature: 0 });
-      return { model: new RoundChatModel(client, fp), context: await contextOf(m) };
+      const context =
+        m.ref.kind === "folder" ? await targetContextFor({ provider: "builtin", model: m.ref.dir }) : undefined;
+      return { model: new RoundChatModel(client, fp), context };
     },
     async close() {
       await stopServer(server);
