@@ -5,6 +5,7 @@
  * counted apart (`notSent`, per technique x language) and left out of every row.
  */
 
+import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
 import type { Interval } from "../../domain/types.ts";
 import type { AttackRecord } from "./types.ts";
@@ -98,7 +99,8 @@ export function asrReport(all: readonly AttackRecord[], level = 0.95): AsrReport
   };
 }
 
-const pct = (x: number) => (Number.isNaN(x) ? "  n/a" : `${(100 * x).toFixed(1).padStart(5)}%`);
+/** A rate in the table's 6-character column ("  0.0%" .. "100.0%", "   n/a"). */
+const cell = (x: number) => percent(x).padStart(6);
 
 /** A plain-text table of an ASR axis. */
 export function formatAsrRows(title: string, rows: readonly AsrRow[]): string {
@@ -106,7 +108,7 @@ export function formatAsrRows(title: string, rows: readonly AsrRow[]): string {
   const lines = [`${title.padEnd(w)}  ASR     95% CI            successes/n`];
   for (const r of rows) {
     lines.push(
-      `${r.key.padEnd(w)}  ${pct(r.asr)}  [${pct(r.interval.low)}, ${pct(r.interval.high)}]  ${r.successes}/${r.n}`,
+      `${r.key.padEnd(w)}  ${cell(r.asr)}  [${cell(r.interval.low)}, ${cell(r.interval.high)}]  ${r.successes}/${r.n}`,
     );
   }
   return lines.join("\n");
