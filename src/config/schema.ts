@@ -70,7 +70,7 @@ function modelSchema(defaultModel: string) {
         ctx.addIssue({
           code: "custom",
           path: ["model"],
-          message: `expected a path to a .gguf file (or ${DEMO_ATTACKER_MODEL}) for provider llamacpp`,
+          message: "expected a path to a .gguf file for provider llamacpp",
         });
       }
     });
