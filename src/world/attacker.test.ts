@@ -56,7 +56,7 @@ describe("the committed attacker organism", () => {
     ({ goal: g.prompt, language: g.language, budget: { maxTurns: 3 } }) as unknown as MultiTurnEnv;
 
   beforeAll(async () => {
-    // The demo preset's way: the GGUFs through llama.cpp (the HF folder is checked on our engine below).
+    // The demo-attacker preset's way: the GGUFs through llama.cpp (the HF folder is checked on our engine below).
     attacker = await createChatModel({ provider: "llamacpp", model: "demo-attacker", sequences: 8, concurrency: 8 });
     target = await createChatModel({ provider: "llamacpp", model: DEMO_GGUF, sequences: 8, concurrency: 8 });
   });
