@@ -6,19 +6,12 @@
  * answers TAP's on-topic check with [[YES]] / [[NO]], so the demo cycle's intermediate persona runs PAIR, Crescendo
  * and TAP offline. Committed in artifacts/demo-world/attacker/ (model/ = HF folder, model.gguf, build.json).
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rng } from "../domain/random.ts";
-import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
-import { ggufFromFolder } from "../nn/gguf/folder.ts";
-import { countParams, initWeights, type LlamaConfig } from "../nn/llama.ts";
-import { loadModel, saveModel } from "../nn/model.ts";
-import { copyTokenizerFiles } from "../train/export.ts";
-import { writeJsonl } from "../train/jsonl.ts";
-import { runTraining } from "../train/run.ts";
-import { DEFAULT_TRAIN, type TrainEvents } from "../train/trainer.ts";
+import type { TrainEvents } from "../train/trainer.ts";
 import { attackerExamples, type TeacherCall } from "./attacker-data.ts";
-import type { WorldBuildPreset } from "./build.ts";
+import { trainOrganism, type WorldBuildPreset } from "./build.ts";
 import { generateWorld } from "./generate.ts";
 
 export interface AttackerBuildPreset extends WorldBuildPreset {
@@ -101,10 +94,6 @@ export async function buildAttackerModel(o: AttackerBuildOptions): Promise<Attac
   const log = o.log ?? (() => {});
   const seed = o.seed ?? 1;
   const preset: AttackerBuildPreset = { ...ATTACKER_PRESET, ...o.preset };
-  const work = join(o.outDir, "work");
-  const init = join(work, "init");
-  mkdirSync(init, { recursive: true });
-
   const calls = await attackerCorpus(seed, preset);
   const examples = { pair: 0, tap: 0, crescendo: 0, on_topic: 0 };
   for (const c of calls) examples[c.kind]++;
@@ -113,63 +102,30 @@ export async function buildAttackerModel(o: AttackerBuildOptions): Promise<Attac
     provenance: { round: 0, source: `world:attacker:${c.kind}` },
   }));
   log(`attacker data: ${rows.length} conversations (${JSON.stringify(examples)}); training the tokenizer`);
-  const texts = rows.flatMap((r) => r.messages.map((m) => m.content));
-  const bpe = trainBpe(texts, { vocabSize: preset.vocabSize, specialTokens: [...PHI3_SPECIAL_TOKENS] });
-  saveTokenizer(init, bpe, {
-    eosToken: "<|endoftext|>",
-    padToken: "<|endoftext|>",
-    chatTemplate: PHI3_CHAT_TEMPLATE,
+  const trained = await trainOrganism({
+    outDir: o.outDir,
+    seed,
+    preset,
+    tokenizerTexts: rows.flatMap((r) => r.messages.map((m) => m.content)),
     modelMaxLength: preset.model.maxPositionEmbeddings,
-  });
-  const config: LlamaConfig = { ...preset.model, vocabSize: bpe.vocab.size };
-  saveModel(init, config, initWeights(config, seed));
-  const params = countParams(config);
-  const data = join(work, "corpus.jsonl");
-  writeJsonl(data, rows);
-  log(`attacker model: ${(params / 1e6).toFixed(2)}M parameters; ${preset.epochs} epochs`);
-
-  const summary = await runTraining({
-    method: "sft",
-    modelDir: init,
-    dataFile: data,
-    outDir: join(work, "train"),
-    evalFraction: 0.02,
-    maxLength: preset.maxLength,
-    lossOn: "assistant",
-    train: {
-      ...DEFAULT_TRAIN,
-      objective: { kind: "sft" },
-      lora: undefined,
-      lr: preset.lr,
-      epochs: preset.epochs,
-      batchSize: preset.batchSize,
-      warmupRatio: 0.03,
-      minLrRatio: 0.05,
-      weightDecay: 0.01,
-      seed,
-      checkpointEvery: 50,
-    },
+    rows,
+    checkpointEvery: 50,
+    ggufName: "breakfix-demo-world-attacker",
     events: o.events,
+    onModel: (params) => log(`attacker model: ${(params / 1e6).toFixed(2)}M parameters; ${preset.epochs} epochs`),
   });
-
-  const modelDir = join(o.outDir, "model");
-  rmSync(modelDir, { recursive: true, force: true });
-  const trained = loadModel(summary.outputs.model!);
-  saveModel(modelDir, trained.config, trained.weights, { dtype: "F16" });
-  copyTokenizerFiles(init, modelDir);
-  const gguf = join(o.outDir, "model.gguf");
-  ggufFromFolder(modelDir, gguf, { dtype: "f16", name: "breakfix-demo-world-attacker" });
+  const { params, modelDir, gguf } = trained;
   const out: AttackerBuildSummary = {
     seed,
     preset,
     params,
     examples,
-    trainSteps: summary.steps,
-    evalLoss: summary.final.eval_loss,
+    trainSteps: trained.trainSteps,
+    evalLoss: trained.evalLoss,
     seconds: (performance.now() - t0) / 1000,
     modelDir,
     gguf,
-    bytes: { safetensors: statSync(join(modelDir, "model.safetensors")).size, gguf: statSync(gguf).size },
+    bytes: trained.bytes,
   };
   writeFileSync(
     join(o.outDir, "build.json"),

@@ -110,29 +110,94 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
   const seed = o.seed ?? 1;
   const preset: WorldBuildPreset = { ...WORLD_PRESETS[o.quick ? "quick" : "full"], ...o.preset };
   const world = generateWorld({ seed });
-  const work = join(o.outDir, "work");
+  log(`world: ${world.items.length} items; training a ${preset.vocabSize}-symbol byte-level BPE tokenizer`);
+  const corpus = baseCorpus(world, { seed, size: preset.corpusSize });
+  const trained = await trainOrganism({
+    outDir: o.outDir,
+    seed,
+    preset,
+    tokenizerTexts: tokenizerTexts(world),
+    modelMaxLength: preset.maxLength,
+    rows: corpus,
+    checkpointEvery: 100,
+    ggufName: "breakfix-demo-world",
+    events: o.events,
+    onModel: (params) =>
+      log(
+        `model: ${(params / 1e6).toFixed(2)}M parameters; corpus: ${corpus.length} conversations; ${preset.epochs} epochs`,
+      ),
+  });
+  const { params, modelDir, gguf } = trained;
+  const summaryOut: WorldBuildSummary = {
+    seed,
+    preset,
+    params,
+    corpusConversations: corpus.length,
+    trainSteps: trained.trainSteps,
+    evalLoss: trained.evalLoss,
+    seconds: (performance.now() - t0) / 1000,
+    modelDir,
+    gguf,
+    bytes: trained.bytes,
+  };
+  // build.json travels with the artefacts (it is committed), so its paths are relative to the output folder.
+  const record = { ...summaryOut, modelDir: "model", gguf: "model.gguf" };
+  writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(record, null, 2)}\n`);
+  return summaryOut;
+}
+
+/** What training one of the demo's organisms (the target, the attacker) takes beyond its preset. */
+export interface OrganismTraining {
+  /** Final artefacts land here (model/, model.gguf); the work folder (tokenizer, init, checkpoints) under work/. */
+  outDir: string;
+  seed: number;
+  preset: WorldBuildPreset;
+  /** What the byte-level BPE tokenizer is trained on. */
+  tokenizerTexts: readonly string[];
+  /** The tokenizer's model_max_length. */
+  modelMaxLength: number;
+  /** SFT rows (TRL conversational), loss on the assistant turns. */
+  rows: readonly unknown[];
+  checkpointEvery: number;
+  /** general.name of the GGUF. */
+  ggufName: string;
+  events?: TrainEvents;
+  /** Called once the initial model exists, with its parameter count (for the builder's log line). */
+  onModel?: (params: number) => void;
+}
+
+export interface OrganismTrained {
+  params: number;
+  trainSteps: number;
+  evalLoss: number | undefined;
+  modelDir: string;
+  gguf: string;
+  bytes: { safetensors: number; gguf: number };
+}
+
+/**
+ * One organism's build: tokenizer, seeded initial weights, SFT from scratch with our engine (resumes from the last
+ * checkpoint under outDir/work), then the HF folder (F16 safetensors + tokenizer) and a GGUF of the same weights.
+ */
+export async function trainOrganism(t: OrganismTraining): Promise<OrganismTrained> {
+  const { preset, seed } = t;
+  const work = join(t.outDir, "work");
   const init = join(work, "init");
   mkdirSync(init, { recursive: true });
-
-  log(`world: ${world.items.length} items; training a ${preset.vocabSize}-symbol byte-level BPE tokenizer`);
-  const bpe = trainBpe(tokenizerTexts(world), { vocabSize: preset.vocabSize, specialTokens: [...PHI3_SPECIAL_TOKENS] });
+  const bpe = trainBpe(t.tokenizerTexts, { vocabSize: preset.vocabSize, specialTokens: [...PHI3_SPECIAL_TOKENS] });
   saveTokenizer(init, bpe, {
     eosToken: "<|endoftext|>",
     padToken: "<|endoftext|>",
     chatTemplate: PHI3_CHAT_TEMPLATE,
-    modelMaxLength: preset.maxLength,
+    modelMaxLength: t.modelMaxLength,
   });
   const config: LlamaConfig = { ...preset.model, vocabSize: bpe.vocab.size };
   saveModel(init, config, initWeights(config, seed));
   const params = countParams(config);
+  t.onModel?.(params);
 
-  const corpus = baseCorpus(world, { seed, size: preset.corpusSize });
   const data = join(work, "corpus.jsonl");
-  writeJsonl(data, corpus);
-  log(
-    `model: ${(params / 1e6).toFixed(2)}M parameters; corpus: ${corpus.length} conversations; ${preset.epochs} epochs`,
-  );
-
+  writeJsonl(data, t.rows);
   const summary = await runTraining({
     method: "sft",
     modelDir: init,
@@ -152,33 +217,24 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
       minLrRatio: 0.05,
       weightDecay: 0.01,
       seed,
-      checkpointEvery: 100,
+      checkpointEvery: t.checkpointEvery,
     },
-    events: o.events,
+    events: t.events,
   });
 
-  // Final artefacts: the HF folder (F32 safetensors + tokenizer) and a GGUF of the same weights.
-  const modelDir = join(o.outDir, "model");
+  const modelDir = join(t.outDir, "model");
   rmSync(modelDir, { recursive: true, force: true });
   const trained = loadModel(summary.outputs.model!);
   saveModel(modelDir, trained.config, trained.weights, { dtype: "F16" });
   copyTokenizerFiles(init, modelDir);
-  const gguf = join(o.outDir, "model.gguf");
-  ggufFromFolder(modelDir, gguf, { dtype: "f16", name: "breakfix-demo-world" });
-  const summaryOut: WorldBuildSummary = {
-    seed,
-    preset,
+  const gguf = join(t.outDir, "model.gguf");
+  ggufFromFolder(modelDir, gguf, { dtype: "f16", name: t.ggufName });
+  return {
     params,
-    corpusConversations: corpus.length,
     trainSteps: summary.steps,
     evalLoss: summary.final.eval_loss,
-    seconds: (performance.now() - t0) / 1000,
     modelDir,
     gguf,
     bytes: { safetensors: statSync(join(modelDir, "model.safetensors")).size, gguf: statSync(gguf).size },
   };
-  // build.json travels with the artefacts (it is committed), so its paths are relative to the output folder.
-  const record = { ...summaryOut, modelDir: "model", gguf: "model.gguf" };
-  writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(record, null, 2)}\n`);
-  return summaryOut;
 }

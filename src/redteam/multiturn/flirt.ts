@@ -24,7 +24,6 @@ import { DEFAULT_SUCCESS } from "../outcome.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { pairScore } from "./pair.ts";
 import { FLIRT_STRATEGIES } from "./params.ts";
-import { parseAttackerOutput } from "./parse.ts";
 import {
   callTarget,
   checkAttacker,
@@ -34,6 +33,7 @@ import {
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
+  proposePrompt,
   stopOnOverflow,
   sysPrefix,
   type TurnRecord,
@@ -65,7 +65,6 @@ const FLIRT_JSON_SCHEMA = {
   required: ["prompt"],
   additionalProperties: false,
 };
-const proposalSchema = z.object({ prompt: z.string().trim().min(1) });
 
 const seedsSchema = z.object({ seeds: z.array(z.string().includes("{{goal}}")).min(1) }).strict();
 let seedCache: string[] | undefined;
@@ -166,7 +165,7 @@ export function flirtPrompt(env: MultiTurnEnv, pool: readonly Exemplar[], iterat
 
 export async function flirtAttack(env: MultiTurnEnv, opts: FlirtOptions = {}): Promise<MultiTurnResult> {
   checkBudget(env.budget, "flirt");
-  const attacker = checkAttacker(env, "flirt");
+  checkAttacker(env, "flirt");
   const strategy = opts.strategy ?? "scoring";
   if (!FLIRT_STRATEGIES.includes(strategy))
     throw new Error(`flirt: unknown strategy '${strategy}'; known: ${FLIRT_STRATEGIES.join(", ")}`);
@@ -194,32 +193,20 @@ export async function flirtAttack(env: MultiTurnEnv, opts: FlirtOptions = {}): P
       stop = blocked;
       break;
     }
-    const res = await attacker.chat({
-      temperature: 1,
-      maxTokens: 600,
-      ...env.attackerParams,
+    const proposed = await proposePrompt(env, meter, {
       seed: deriveSeed(env.seed, "flirt-attacker", iter, parseFailures),
-      messages: [
-        { role: "system", content: FLIRT_SYSTEM },
-        { role: "user", content: flirtPrompt(env, pool, iter) },
-      ],
+      system: FLIRT_SYSTEM,
+      user: flirtPrompt(env, pool, iter),
       jsonSchema: { name: "flirt_prompt", schema: FLIRT_JSON_SCHEMA },
-      signal: env.signal,
     });
-    meter.charge(res.usage);
-    let proposal: string;
-    let source: TurnRecord["parseSource"];
-    try {
-      const p = parseAttackerOutput(res.content, proposalSchema, "prompt");
-      proposal = p.value.prompt;
-      source = p.source;
-    } catch {
+    if (!proposed) {
       if (++parseFailures >= 3) {
         stop = "attacker_failed";
         break;
       }
       continue;
     }
+    const { prompt: proposal, source } = proposed;
     parseFailures = 0;
     const prompt = await convertTurn(env, meter, proposal, iter);
     const blockedTarget = meter.blocked(1);

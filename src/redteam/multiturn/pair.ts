@@ -1,16 +1,8 @@
-/**
- * PAIR-style iterative refinement (after Chao et al., 2023): an attacker model writes a single-turn jailbreak prompt,
- * sees the target's answer and a 1-10 score, explains an improvement and writes a refined prompt, up to the turn
- * budget (each iteration is one target exchange in a fresh conversation). A refused attempt is abandoned: the next
- * refinement starts from the best-scoring attempt so far ("backtracking"). Stops on the first success.
- */
-import { z } from "zod";
 import { deriveSeed } from "../../domain/random.ts";
 import type { Conversation, Judgement } from "../../domain/types.ts";
 import { languageName } from "../converters/model.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../outcome.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
-import { parseAttackerOutput } from "./parse.ts";
 import {
   callTarget,
   checkAttacker,
@@ -20,6 +12,7 @@ import {
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
+  proposePrompt,
   stopOnOverflow,
   sysPrefix,
   type TurnRecord,
@@ -38,8 +31,6 @@ export const PAIR_JSON_SCHEMA = {
   required: ["prompt"],
   additionalProperties: false,
 };
-
-const proposalSchema = z.object({ improvement: z.string().optional(), prompt: z.string().trim().min(1) });
 
 /** PAIR's 1-10 judge score from a judgement: refusal 1, success 10, otherwise scaled from severity (1..9). */
 export function pairScore(
@@ -95,7 +86,7 @@ async function pairStream(
   stream: number,
   indexBase: number,
 ): Promise<StreamResult> {
-  const attacker = checkAttacker(env, "pair");
+  checkAttacker(env, "pair");
   const crit = env.success ?? DEFAULT_SUCCESS;
   const turns: TurnRecord[] = [];
   let history: TurnRecord[] = []; // what the attacker is shown; refused branches are pruned back to the best
@@ -112,32 +103,20 @@ async function pairStream(
       break;
     }
     const last = turns.at(-1);
-    const res = await attacker.chat({
-      temperature: 1,
-      maxTokens: 600,
-      ...env.attackerParams,
+    const proposed = await proposePrompt(env, meter, {
       seed: deriveSeed(env.seed, "pair-attacker", ...(stream ? [stream] : []), turns.length, parseFailures),
-      messages: [
-        { role: "system", content: PAIR_SYSTEM },
-        { role: "user", content: pairPrompt(env, history, best, last) },
-      ],
+      system: PAIR_SYSTEM,
+      user: pairPrompt(env, history, best, last),
       jsonSchema: { name: "pair_turn", schema: PAIR_JSON_SCHEMA },
-      signal: env.signal,
     });
-    meter.charge(res.usage);
-    let proposal: string;
-    let source: TurnRecord["parseSource"];
-    try {
-      const p = parseAttackerOutput(res.content, proposalSchema, "prompt");
-      proposal = p.value.prompt;
-      source = p.source;
-    } catch {
+    if (!proposed) {
       if (++parseFailures >= 3) {
         stop = "attacker_failed";
         break;
       }
       continue;
     }
+    const { prompt: proposal, source } = proposed;
     parseFailures = 0;
     const prompt = await convertTurn(env, meter, proposal, indexBase + iter);
     if (meter.blocked(1)) {

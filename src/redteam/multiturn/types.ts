@@ -1,5 +1,6 @@
 /** Shared types and helpers of the multi-turn attacks (Crescendo-style, PAIR-style, scripted escalation). */
 
+import { z } from "zod";
 import { deriveSeed } from "../../domain/random.ts";
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
@@ -11,7 +12,7 @@ import { FramingRegistry } from "../framings/load.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
 import { buildDraft } from "../techniques.ts";
 import type { AttackBudget, BudgetMeter, StopReason } from "./budget.ts";
-import type { ParseSource } from "./parse.ts";
+import { type ParseSource, parseAttackerOutput } from "./parse.ts";
 
 export interface TurnRecord {
   /** Order of the attempt within the attack (backtracked attempts included). */
@@ -232,3 +233,36 @@ export function finish(
 }
 
 export type { AttackBudget };
+
+const promptProposal = z.object({ improvement: z.string().optional(), prompt: z.string().trim().min(1) });
+
+/**
+ * One attacker call that must answer with a `{"prompt": ...}` object (PAIR, TAP and FLIRT): sampled at temperature 1
+ * unless the attacker's params say otherwise, charged to the meter. Undefined when the answer does not parse; the
+ * caller decides how often to retry.
+ */
+export async function proposePrompt(
+  env: MultiTurnEnv,
+  meter: BudgetMeter,
+  call: { seed: number; system: string; user: string; jsonSchema: { name: string; schema: Record<string, unknown> } },
+): Promise<{ prompt: string; source: ParseSource } | undefined> {
+  const res = await checkAttacker(env, "attack").chat({
+    temperature: 1,
+    maxTokens: 600,
+    ...env.attackerParams,
+    seed: call.seed,
+    messages: [
+      { role: "system", content: call.system },
+      { role: "user", content: call.user },
+    ],
+    jsonSchema: call.jsonSchema,
+    signal: env.signal,
+  });
+  meter.charge(res.usage);
+  try {
+    const p = parseAttackerOutput(res.content, promptProposal, "prompt");
+    return { prompt: p.value.prompt, source: p.source };
+  } catch {
+    return undefined;
+  }
+}
