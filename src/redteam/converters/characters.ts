@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { Converter } from "./types.ts";
-import { checkRate, choosePositions, loadData, pick, randInt, streamFor } from "./util.ts";
+import { checkRate, choosePositions, loadData, pick, randInt, rewriteChosen, streamFor } from "./util.ts";
 
 const fontSchema = z.object({
   upper: z.number().int(),
@@ -269,10 +269,7 @@ export function typoConverter(opts: { rate?: number } = {}): Converter {
       const rand = streamFor("typo", ctx.seed);
       const words = [...text.matchAll(/\p{L}{3,}/gu)];
       const chosen = choosePositions(words.length, rate, rand);
-      let out = "";
-      let last = 0;
-      for (const [k, m] of words.entries()) {
-        if (!chosen.has(k)) continue;
+      return rewriteChosen(text, words, chosen, (m) => {
         const w = Array.from(m[0]);
         const i = 1 + randInt(rand, w.length - 1); // never the first letter
         const kind = randInt(rand, 4);
@@ -283,10 +280,8 @@ export function typoConverter(opts: { rate?: number } = {}): Converter {
           const sub = near[randInt(rand, near.length)];
           w[i] = w[i] === w[i].toUpperCase() ? sub.toUpperCase() : sub;
         } else w.splice(i, 0, w[i]);
-        out += text.slice(last, m.index) + w.join("");
-        last = (m.index ?? 0) + m[0].length;
-      }
-      return out + text.slice(last);
+        return w.join("");
+      });
     },
   };
 }
@@ -378,16 +373,11 @@ export function insertPunctuationConverter(opts: { rate?: number } = {}): Conver
       const rand = streamFor("insert_punctuation", ctx.seed);
       const words = [...text.matchAll(/\p{L}{2,}/gu)];
       const chosen = choosePositions(words.length, rate, rand);
-      let out = "";
-      let last = 0;
-      for (const [k, m] of words.entries()) {
-        if (!chosen.has(k)) continue;
+      return rewriteChosen(text, words, chosen, (m) => {
         const w = Array.from(m[0]);
         w.splice(1 + randInt(rand, w.length - 1), 0, pick(rand, marks));
-        out += text.slice(last, m.index) + w.join("");
-        last = (m.index ?? 0) + m[0].length;
-      }
-      return out + text.slice(last);
+        return w.join("");
+      });
     },
   };
 }

@@ -59,3 +59,20 @@ export function checkRate(name: string, rate: number): number {
 export function wellFormed(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
 }
+
+/** Rewrites the chosen matches (by index) in text. */
+export function rewriteChosen(
+  text: string,
+  matches: RegExpMatchArray[],
+  chosen: Set<number>,
+  f: (m: RegExpMatchArray, k: number) => string,
+): string {
+  let out = "";
+  let last = 0;
+  for (const [k, m] of matches.entries()) {
+    if (!chosen.has(k)) continue;
+    out += text.slice(last, m.index) + f(m, k);
+    last = (m.index ?? 0) + m[0].length;
+  }
+  return out + text.slice(last);
+}

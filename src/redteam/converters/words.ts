@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Converter } from "./types.ts";
-import { checkRate, choosePositions, loadData, pick, streamFor } from "./util.ts";
+import { checkRate, choosePositions, loadData, pick, rewriteChosen, streamFor } from "./util.ts";
 
 const wordsSchema = z.object({
   synonyms: z.record(z.string(), z.array(z.string().min(1)).min(1)),
@@ -22,23 +22,6 @@ function matchCase(src: string, repl: string): string {
   if (src.length > 1 && src === src.toUpperCase()) return repl.toUpperCase();
   if (src[0] !== src[0].toLowerCase()) return repl[0].toUpperCase() + repl.slice(1);
   return repl;
-}
-
-/** Rewrites the chosen matches (by index) in text. */
-function rewriteChosen(
-  text: string,
-  matches: RegExpMatchArray[],
-  chosen: Set<number>,
-  f: (m: RegExpMatchArray, k: number) => string,
-): string {
-  let out = "";
-  let last = 0;
-  for (const [k, m] of matches.entries()) {
-    if (!chosen.has(k)) continue;
-    out += text.slice(last, m.index) + f(m, k);
-    last = (m.index ?? 0) + m[0].length;
-  }
-  return out + text.slice(last);
 }
 
 export function synonymSwapConverter(opts: { rate?: number } = {}): Converter {
