@@ -6,18 +6,12 @@
  */
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
-import type { Judge } from "../../judges/types.ts";
-import type { ChatModel, SamplingParams } from "../../models/types.ts";
-import type { ConverterDeps } from "../converters/registry.ts";
-import type { FramingRegistry } from "../framings/load.ts";
 import { type Identified, identify } from "../identify.ts";
-import type { EscalationScript } from "../multiturn/scripted.ts";
-import { DEFAULT_SUCCESS, type SuccessCriterion } from "../outcome.ts";
+import { DEFAULT_SUCCESS } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
-import type { TargetContext } from "./context.ts";
 import { type AsrReport, asrReport } from "./metrics.ts";
 import { planCampaign, probeKey, recordId } from "./plan.ts";
-import { type CampaignProgress, type CampaignRunResult, runCampaign } from "./run.ts";
+import { type CampaignEnv, type CampaignRunResult, runCampaign } from "./run.ts";
 import type { AttackRecord, CampaignManifest, CampaignStore } from "./types.ts";
 
 export interface CampaignSpec {
@@ -32,27 +26,8 @@ export interface CampaignSpec {
   round?: number;
 }
 
-export interface CampaignDeps {
-  target: ChatModel;
-  judge: Judge;
-  refusalJudge?: Judge;
-  attacker?: ChatModel;
-  /** TAP's evaluator; the attacker when not given. */
-  evaluator?: ChatModel;
-  deps: ConverterDeps;
-  framings: FramingRegistry;
-  store: CampaignStore;
-  concurrency: number;
-  success?: SuccessCriterion;
-  maxModelCalls?: number;
-  scripts?: readonly EscalationScript[];
-  targetParams?: SamplingParams;
-  targetSystemPrompt?: string;
-  /** The target's context window: prompts are fitted to it or not sent (see context.ts). None: no check. */
-  context?: TargetContext;
-  onProgress?: (p: CampaignProgress) => void;
-  signal?: AbortSignal;
-}
+/** What a campaign runs with: the run's environment, less what the plan decides (budgets, the escalation script). */
+export type CampaignDeps = Omit<CampaignEnv, "budget" | "scriptName">;
 
 export interface CampaignOutcome {
   manifest: CampaignManifest;
