@@ -155,25 +155,19 @@ export function stopOnOverflow(err: unknown): { tokens: number | undefined } {
 }
 
 export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, response: string) {
-  const judgement = await env.judge.judge({
+  const input = {
     conversation,
     response,
     category: env.category,
     language: env.language,
     probeId: env.probeId,
     goal: env.goal,
-  });
+  };
+  const judgement = await env.judge.judge(input);
   const crit = env.success ?? DEFAULT_SUCCESS;
   let refused = isRefusal(judgement);
   if (!refused && judgement.refusal === undefined && env.refusalJudge) {
-    const r = await env.refusalJudge.judge({
-      conversation,
-      response,
-      category: env.category,
-      language: env.language,
-      probeId: env.probeId,
-      goal: env.goal,
-    });
+    const r = await env.refusalJudge.judge(input);
     refused = isRefusal(r);
   }
   const success = isSuccess(judgement, crit);
