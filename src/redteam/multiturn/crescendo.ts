@@ -12,7 +12,6 @@ import { languageName } from "../converters/model.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { type ParseSource, parseAttackerOutput } from "./parse.ts";
 import {
-  callTarget,
   checkAttacker,
   clip,
   convertTurn,
@@ -20,7 +19,7 @@ import {
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
-  stopOnOverflow,
+  sendTurn,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -132,14 +131,12 @@ export async function crescendoAttack(env: MultiTurnEnv): Promise<MultiTurnResul
       break;
     }
     const sent: Conversation = [...conversation, { role: "user", content: prompt }];
-    let res: Awaited<ReturnType<typeof callTarget>>;
-    try {
-      res = await callTarget(env, meter, sent, attempt);
-    } catch (err) {
-      contextTokens = stopOnOverflow(err).tokens;
-      stop = "context_full";
+    const turn = await sendTurn(env, meter, sent, attempt);
+    if ("full" in turn) {
+      [stop, contextTokens] = ["context_full", turn.full.tokens];
       break;
     }
+    const res = turn.out;
     const v = await judgeTurn(env, sent, res.content);
     const rec: TurnRecord = {
       index: attempt,

@@ -25,7 +25,6 @@ import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { pairScore } from "./pair.ts";
 import { FLIRT_STRATEGIES } from "./params.ts";
 import {
-  callTarget,
   checkAttacker,
   clip,
   convertTurn,
@@ -34,7 +33,7 @@ import {
   type MultiTurnEnv,
   type MultiTurnResult,
   proposePrompt,
-  stopOnOverflow,
+  sendTurn,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -215,14 +214,12 @@ export async function flirtAttack(env: MultiTurnEnv, opts: FlirtOptions = {}): P
       break;
     }
     const sent: Conversation = [...sysPrefix(env), { role: "user", content: prompt }];
-    let out: Awaited<ReturnType<typeof callTarget>>;
-    try {
-      out = await callTarget(env, meter, sent, iter);
-    } catch (err) {
-      contextTokens = stopOnOverflow(err).tokens;
-      stop = "context_full";
+    const turn = await sendTurn(env, meter, sent, iter);
+    if ("full" in turn) {
+      [stop, contextTokens] = ["context_full", turn.full.tokens];
       break;
     }
+    const out = turn.out;
     const v = await judgeTurn(env, sent, out.content);
     const score = pairScore(v.judgement, v.refused, v.success, crit);
     const upd = updatePool(

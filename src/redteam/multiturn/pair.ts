@@ -4,7 +4,6 @@ import { languageName } from "../converters/model.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../outcome.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import {
-  callTarget,
   checkAttacker,
   clip,
   convertTurn,
@@ -13,7 +12,7 @@ import {
   type MultiTurnEnv,
   type MultiTurnResult,
   proposePrompt,
-  stopOnOverflow,
+  sendTurn,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -124,14 +123,12 @@ async function pairStream(
       break;
     }
     const sent: Conversation = [...sysPrefix(env), { role: "user", content: prompt }];
-    let out: Awaited<ReturnType<typeof callTarget>>;
-    try {
-      out = await callTarget(env, meter, sent, indexBase + iter);
-    } catch (err) {
-      contextTokens = stopOnOverflow(err).tokens;
-      stop = "context_full";
+    const turn = await sendTurn(env, meter, sent, indexBase + iter);
+    if ("full" in turn) {
+      [stop, contextTokens] = ["context_full", turn.full.tokens];
       break;
     }
+    const out = turn.out;
     const v = await judgeTurn(env, sent, out.content);
     const rec: TurnRecord = {
       index: indexBase + iter,

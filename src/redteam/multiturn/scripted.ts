@@ -13,13 +13,12 @@ import type { Conversation } from "../../domain/types.ts";
 import { fillTemplate } from "../framings/apply.ts";
 import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import {
-  callTarget,
   convertTurn,
   finish,
   judgeTurn,
   type MultiTurnEnv,
   type MultiTurnResult,
-  stopOnOverflow,
+  sendTurn,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -173,14 +172,12 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
         break outer;
       }
       const sent: Conversation = [...conversation, { role: "user", content: prompt }];
-      let res: Awaited<ReturnType<typeof callTarget>>;
-      try {
-        res = await callTarget(env, meter, sent, attempt);
-      } catch (err) {
-        contextTokens = stopOnOverflow(err).tokens;
-        stop = "context_full";
+      const turn = await sendTurn(env, meter, sent, attempt);
+      if ("full" in turn) {
+        [stop, contextTokens] = ["context_full", turn.full.tokens];
         break outer;
       }
+      const res = turn.out;
       const v = await judgeTurn(env, sent, res.content);
       const rec: TurnRecord = {
         index: attempt++,

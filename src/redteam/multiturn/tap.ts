@@ -7,7 +7,6 @@ import { BudgetMeter, checkBudget, type StopReason } from "./budget.ts";
 import { PAIR_JSON_SCHEMA, PAIR_SYSTEM, pairScore } from "./pair.ts";
 import type { ParseSource } from "./parse.ts";
 import {
-  callTarget,
   checkAttacker,
   clip,
   convertTurn,
@@ -16,7 +15,7 @@ import {
   type MultiTurnEnv,
   type MultiTurnResult,
   proposePrompt,
-  stopOnOverflow,
+  sendTurn,
   sysPrefix,
   type TurnRecord,
 } from "./types.ts";
@@ -226,14 +225,12 @@ export async function tapAttack(env: MultiTurnEnv, opts: TapOptions = {}): Promi
         break tree;
       }
       const sent: Conversation = [...sysPrefix(env), { role: "user", content: prompt }];
-      let out: Awaited<ReturnType<typeof callTarget>>;
-      try {
-        out = await callTarget(env, meter, sent, index);
-      } catch (err) {
-        contextTokens = stopOnOverflow(err).tokens;
-        stop = "context_full";
+      const turn = await sendTurn(env, meter, sent, index);
+      if ("full" in turn) {
+        [stop, contextTokens] = ["context_full", turn.full.tokens];
         break tree;
       }
+      const out = turn.out;
       const v = await judgeTurn(env, sent, out.content);
       let score = pairScore(v.judgement, v.refused, v.success, crit);
       if (scorer === "evaluator" && !v.success) {

@@ -154,6 +154,23 @@ export function stopOnOverflow(err: unknown): { tokens: number | undefined } {
   throw err;
 }
 
+/**
+ * callTarget for a turn whose overflow ends the attack: the answer, or `full` with the prompt's tokens when the
+ * conversation no longer fits the target's context (the attack stops as context_full); other errors propagate.
+ */
+export async function sendTurn(
+  env: MultiTurnEnv,
+  meter: BudgetMeter,
+  sent: Conversation,
+  index: number,
+): Promise<{ out: Awaited<ReturnType<typeof callTarget>> } | { full: { tokens: number | undefined } }> {
+  try {
+    return { out: await callTarget(env, meter, sent, index) };
+  } catch (err) {
+    return { full: stopOnOverflow(err) };
+  }
+}
+
 export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, response: string) {
   const input = {
     conversation,
