@@ -52,7 +52,9 @@ export async function expertSuffixes(a: ExpertArgs): Promise<GcgSuffixLibrary | 
       });
       saveSuffix(a.store, wb.id, prompts, r);
       if (r.success) found++;
-      a.log?.(`gcg ${i + 1}/${a.seeds.length} ${p.id}: ${r.success ? `success at step ${r.successStep}` : "no success"}`);
+      a.log?.(
+        `gcg ${i + 1}/${a.seeds.length} ${p.id}: ${r.success ? `success at step ${r.successStep}` : "no success"}`,
+      );
     }
     a.log?.(`gcg: ${found}/${a.seeds.length} seeds broken on the white-box target`);
     const mine = storedSuffixes(a.store).filter((s) => s.model === wb.id);
