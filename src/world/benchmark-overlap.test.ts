@@ -12,6 +12,8 @@
  * (artifacts/demo-world/) was trained on, and changing them would invalidate it. They are generic phrasings (a chess
  * question, "tell me more about what you want to"), listed here so that no new one can slip in; the next rebuild of
  * the world should reword them and empty this list.
+ *
+ * It lives in world/ because it also checks what the world generates (only world/ and cli/ may import world/).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -19,10 +21,10 @@ import { describe, expect, it } from "vitest";
 import { normalizeText } from "../curate/ngrams.ts";
 import { sharedDatasetsDir } from "../datasets/paths.ts";
 import { readCsv, readJson, readJsonl } from "../datasets/read.ts";
-import { generateWorld } from "../world/generate.ts";
-import { ENGLISH_CASES, MULTILINGUAL_CASES } from "./refusal/cases.ts";
-import { authoredCorpus } from "./refusal/learned/corpus.ts";
-import { trainingSentences } from "./refusal/learned/sentences.ts";
+import { ENGLISH_CASES, MULTILINGUAL_CASES } from "../judges/refusal/cases.ts";
+import { authoredCorpus } from "../judges/refusal/learned/corpus.ts";
+import { trainingSentences } from "../judges/refusal/learned/sentences.ts";
+import { generateWorld } from "./generate.ts";
 
 const N = 8;
 const SRC = path.resolve(import.meta.dirname, "..");
