@@ -3,22 +3,11 @@
  * shapes of two real small models as Llamas with random weights (issue 22): SmolLM2-135M's and Qwen2.5-0.5B's
  * (Qwen2's q/k/v biases left out), both with tied embeddings.
  */
+import { CONFIG_5M } from "../src/nn/bench-ref.ts";
 import type { LlamaConfig } from "../src/nn/llama.ts";
 
 export const BENCH_CONFIGS: Record<string, LlamaConfig> = {
-  "5m": {
-    vocabSize: 4096,
-    hiddenSize: 256,
-    intermediateSize: 688,
-    numLayers: 4,
-    numHeads: 4,
-    numKvHeads: 4,
-    headDim: 64,
-    rmsNormEps: 1e-5,
-    ropeTheta: 10000,
-    maxPositionEmbeddings: 512,
-    tieWordEmbeddings: false,
-  },
+  "5m": CONFIG_5M, // the reference executor benchmark's config (src/nn/bench-ref.ts)
   "30m": {
     vocabSize: 4096,
     hiddenSize: 512,
