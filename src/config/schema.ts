@@ -385,6 +385,20 @@ const gatesSchema = z.strictObject({
 
 const cycleSchema = z.strictObject({
   rounds: z.number().int().positive().default(3),
+  /**
+   * Training seeds: the cycle runs its rounds once per seed, as independent chains in the same workspace (each its
+   * own run; the figures are reported as mean, sd and range over seeds, cycles/seeds-<hash>/report.md). A number N
+   * means training.seed, training.seed + 1, ..., training.seed + N - 1; a list names the seeds. Default 1: one chain.
+   */
+  seeds: z
+    .union([
+      z.number().int().positive(),
+      z
+        .array(z.number().int().min(0))
+        .min(1)
+        .refine((a) => new Set(a).size === a.length, "expected distinct seeds"),
+    ])
+    .default(1),
   /** How local round models are run: llamacpp (a GGUF export through llama.cpp) or builtin (no native code). */
   engine: z.enum(["llamacpp", "builtin"]).default("llamacpp"),
   /** Technique families never used for training data, kept to test generalisation. */

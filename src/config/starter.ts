@@ -145,6 +145,7 @@ training:
 # The break-fix cycle.
 cycle:
   rounds: 3
+  seeds: 1                # training seeds: N independent chains (training.seed, +1, ...), figures as mean ± sd
   engine: llamacpp        # local round models: llamacpp (GGUF export) or builtin (no native code)
   heldOutFamilies: [encoding]   # never trained on: tests generalisation
   # Release gates: a round's model ships only if all hold.

@@ -114,10 +114,13 @@ const OPERATIONAL = [
  */
 export function runIdentityOf(config: Config): Record<string, unknown> {
   const { workspace: _w, dataCache: _d, deploy: _deploy, ...rest } = config;
+  // How many seeds run is not part of one seed's run (its seed is training.seed): a run keeps its id when seeds are added.
+  const { seeds: _seeds, ...cycle } = config.cycle;
   const model = (m: Config["target"] | undefined) =>
     m ? Object.fromEntries(Object.entries(m).filter(([k]) => !OPERATIONAL.includes(k))) : null;
   return {
     ...rest,
+    cycle,
     target: model(config.target),
     attacker: model(config.attacker),
     judge: model(config.judge),
