@@ -161,19 +161,25 @@ function headlineGroup(a: SeedsAggregate): string {
   return all.some((p) => p.startsWith("test.") && !p.slice(5).includes(".")) ? "test" : "";
 }
 
-/** One log line per round: "round 1 (3 seeds) test: harmful DR 4.2 ± 1.3 [2.0, 6.1] | ..." (percent). */
+/**
+ * One log line per round, then the release candidates' and the last rounds' figures:
+ * "round 1 (3 seeds) test, % mean ± sd [min, max]: harmful DR 4.2 ± 1.3 [2.0, 6.1] | ...".
+ */
 export function roundLines(a: SeedsAggregate): string[] {
   const g = headlineGroup(a);
   const inGroup = (p: string) =>
     g === "" ? !p.includes(".") : p.startsWith(`${g}.`) && !p.slice(g.length + 1).includes(".");
-  return a.rounds.map(
-    (r) =>
-      `round ${r.round} (${r.seeds} seed${r.seeds === 1 ? "" : "s"})${g ? ` ${g}` : ""}, % mean ± sd [min, max]: ` +
-      Object.keys(r.figures)
-        .filter(inGroup)
-        .map((p) => `${r.figures[p].name} ${statText(r.figures[p], r.seeds)}`)
-        .join(" | "),
-  );
+  const line = (label: string, seeds: number, set: FigureSet) =>
+    `${label} (${seeds} seed${seeds === 1 ? "" : "s"})${g ? ` ${g}` : ""}, % mean ± sd [min, max]: ` +
+    Object.keys(set)
+      .filter(inGroup)
+      .map((p) => `${set[p].name} ${statText(set[p], a.seeds.length)}`)
+      .join(" | ");
+  return [
+    ...a.rounds.map((r) => line(`round ${r.round}`, r.seeds, r.figures)),
+    line("release candidates", a.releaseCandidate.seeds, a.releaseCandidate.figures),
+    line("last rounds", a.final.seeds, a.final.figures),
+  ];
 }
 
 /**

@@ -4,6 +4,8 @@
  * are resolved into a scenario before the first model call (a bad key stops with exit 2, naming it). Progress with
  * ETAs goes to stderr; the report (report.md, report.html) is rewritten after every round. Re-running the same command
  * resumes the run from its last finished step. With --json the last stdout line is {"rounds": [{round, ...}], ...}.
+ * With several training seeds (--seeds N, cycle.seeds) the rounds run once per seed (cycle/seeds.ts), and the output
+ * adds mean ± sd [min, max] over seeds per round; --json then prints {"seeds": [{seed, runId, rounds, ...}], "aggregate"}.
  */
 import path from "node:path";
 import type { Command } from "commander";
@@ -11,6 +13,8 @@ import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { type CycleBudgets, runCycle } from "../../cycle/cycle.ts";
 import { ScenarioConfigError, scenarioFromConfig } from "../../cycle/from-config.ts";
+import type { Scenario } from "../../cycle/scenario.ts";
+import { configForSeed, roundLines, runSeeds, trainingSeeds } from "../../cycle/seeds.ts";
 import { percent } from "../../domain/format.ts";
 import { Store } from "../../store/store.ts";
 import { CliError, intFlag, withExitScheme } from "../errors.ts";
@@ -27,6 +31,7 @@ interface CycleFlags {
   trainMaxSteps?: string;
   personas?: string;
   engine?: string;
+  seeds?: string;
   json?: boolean;
 }
 
@@ -48,6 +53,7 @@ function withFlags(cfg: Config, f: CycleFlags): Config {
   const maxTokens = intFlag("max-tokens", f.maxTokens, 1);
   const seeds = intFlag("seeds-per-category", f.seedsPerCategory, 1);
   const rounds = intFlag("rounds", f.rounds, 1);
+  const seedCount = intFlag("seeds", f.seeds, 1);
   if (f.engine !== undefined && f.engine !== "llamacpp" && f.engine !== "builtin")
     throw new CliError(`--engine: expected llamacpp or builtin, got '${f.engine}'`, 2);
   const known = new Set(cfg.redteam.personas.map((p) => p.id));
@@ -74,6 +80,7 @@ function withFlags(cfg: Config, f: CycleFlags): Config {
     cycle: {
       ...cfg.cycle,
       ...(rounds ? { rounds } : {}),
+      ...(seedCount ? { seeds: seedCount } : {}),
       ...(f.engine ? { engine: f.engine as "llamacpp" | "builtin" } : {}),
     },
   };
@@ -105,8 +112,13 @@ async function cycleAction(f: CycleFlags): Promise<void> {
     throw e;
   }
   try {
+    const seeds = trainingSeeds(cfg);
+    if (seeds.length > 1) {
+      await seedsCycle(cfg, scenario, budgets, seeds, log, f.json === true);
+      return;
+    }
     const res = await runCycle({
-      config: cfg,
+      config: configForSeed(cfg, seeds[0]),
       scenario,
       workspace: cfg.workspace,
       rounds: cfg.cycle.rounds,
@@ -141,6 +153,54 @@ async function cycleAction(f: CycleFlags): Promise<void> {
   }
 }
 
+/** The cycle once per training seed, then the statistics over seeds (cycle/seeds.ts). */
+async function seedsCycle(
+  cfg: Config,
+  scenario: Scenario,
+  budgets: CycleBudgets,
+  seeds: number[],
+  log: (l: string) => void,
+  json: boolean,
+): Promise<void> {
+  const res = await runSeeds({
+    config: cfg,
+    scenario,
+    workspace: cfg.workspace,
+    rounds: cfg.cycle.rounds,
+    budgets,
+    log,
+    seeds,
+  });
+  const lines = [
+    `cycle over ${seeds.length} training seeds:`,
+    ...res.runs.map(
+      (r) =>
+        `  seed ${r.seed}: run ${r.runId.slice(0, 16)}, ${r.rounds.length - 1} rounds after the base model, ` +
+        `release candidate ${r.releaseCandidate === undefined ? "none" : `round ${r.releaseCandidate}`}, ` +
+        (r.allGatesPassed
+          ? "all release gates pass"
+          : `release gates failed in the last round: ${r.failedGates.join("; ")}`),
+    ),
+    ...roundLines(res.aggregate).map((l) => `  ${l}`),
+    `report: ${res.report.md} and ${res.report.html}`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({
+        seeds: res.runs.map((r) => ({
+          seed: r.seed,
+          runId: r.runId,
+          rounds: r.rounds,
+          releaseCandidate: r.releaseCandidate ?? null,
+          allGatesPassed: r.allGatesPassed,
+          failedGates: r.failedGates,
+        })),
+        aggregate: res.aggregate,
+      })}\n`,
+    );
+}
+
 export function registerCycle(program: Command): void {
   const cmd = program
     .command("cycle")
@@ -159,7 +219,14 @@ export function registerCycle(program: Command): void {
       "--engine <name>",
       "how local round models run: llamacpp (default: a GGUF export through llama.cpp) or builtin (no native code)",
     )
-    .option("--json", 'print {"runId", "rounds": [...], "releaseCandidate"} as one JSON object on the last line')
+    .option(
+      "--seeds <n>",
+      "training seeds: run the rounds once per seed (training.seed, +1, ...) and report mean ± sd over seeds",
+    )
+    .option(
+      "--json",
+      'print {"runId", "rounds": [...], "releaseCandidate"} as one JSON object on the last line (several seeds: {"seeds": [...], "aggregate"})',
+    )
     .action(cycleAction);
   withExitScheme(cmd);
 }
