@@ -1,7 +1,7 @@
 /**
- * Held-out acceptance of the demo cycle against the attacker organism: PAIR, Crescendo and TAP, driven by the
- * attacker organism (artifacts/demo-world/attacker/), attack every round's model on the SAME held-out harmful asks
- * (the world's held-out split: never in the attacker's data, never in any round's fix data) with the same attack
+ * Test-split acceptance of the demo cycle against the attacker organism: PAIR, Crescendo and TAP, driven by the
+ * attacker organism (artifacts/demo-world/attacker/), attack every round's model on the SAME test harmful asks
+ * (the world's test split: never in the attacker's data, never in any round's fix data) with the same attack
  * seeds, judged by the world oracle. Per technique and round: ASR with a Wilson interval; per technique and round r:
  * the exact McNemar test of round 0 vs round r on the paired (goal, technique) outcomes.
  *
@@ -32,9 +32,12 @@ import { loadDemoWorld } from "./suites.ts";
 export const ACCEPTANCE_TECHNIQUES = ["pair", "crescendo", "tap"] as const;
 export type AcceptanceTechnique = (typeof ACCEPTANCE_TECHNIQUES)[number];
 
-/** Held-out harmful asks (direct and lexicon-translated), a seeded stratified draw of `perCategory` per category. */
-export function heldoutGoals(perCategory: number, seed = 1): WorldItem[] {
-  const items = selectItems(generateWorld(), { split: "heldout", family: "harmful" });
+/**
+ * Test harmful asks (direct and lexicon-translated, seen and held-out phrasings), a seeded stratified draw of
+ * `perCategory` per category.
+ */
+export function testGoals(perCategory: number, seed = 1): WorldItem[] {
+  const items = selectItems(generateWorld(), { split: "test", family: "harmful" });
   const byCat = new Map<string, WorldItem[]>();
   for (const it of items) byCat.set(it.category, [...(byCat.get(it.category) ?? []), it]);
   return [...byCat.keys()]
@@ -249,7 +252,7 @@ async function main(argv: string[]): Promise<void> {
   if (!cycleDir || !outDir)
     throw new Error("usage: attacker-acceptance.ts CYCLE_DIR --out DIR [--rounds 0,1] [--per-category N] [--json]");
   mkdirSync(outDir, { recursive: true });
-  const goals = heldoutGoals(Number(flag("--per-category") ?? 3));
+  const goals = testGoals(Number(flag("--per-category") ?? 3));
   const dirs = existsSync(cycleDir) ? roundModelDirs(cycleDir) : [DEMO_MODEL_DIR];
   const wanted = flag("--rounds")?.split(",").map(Number) ?? dirs.map((_, i) => i);
   const scratch = mkdtempSync(path.join(tmpdir(), "attacker-acceptance-"));

@@ -9,7 +9,8 @@
  * organism learns the very prompts it will see, rendered by the same code, and answers in the format they parse.
  *
  * Goals come from the world's TRAIN and RED-TEAM splits only (direct asks, their lexicon translations, unsafe twins of
- * look-alikes); the held-out split is never read, so a fix can be measured on goals the attacker never saw.
+ * look-alikes); dev and test are never read, so a fix can be measured on goals the attacker never saw. The world
+ * framings it writes are the seen templates only (templates.ts: the held-out ones exist only in test items).
  */
 import { type CategoryId, type Conversation, contentHash } from "../domain/index.ts";
 import { Rng } from "../domain/random.ts";
@@ -20,10 +21,11 @@ import { CRESCENDO_SYSTEM, crescendoAttack } from "../redteam/multiturn/crescend
 import { pairAttack } from "../redteam/multiturn/pair.ts";
 import { TAP_ON_TOPIC_SYSTEM, tapAttack } from "../redteam/multiturn/tap.ts";
 import type { MultiTurnEnv } from "../redteam/multiturn/types.ts";
-import { FRAMING_SPECS, type Framing } from "./framings.ts";
-import { type Lang, selectItems, type World, type WorldItem } from "./generate.ts";
+import type { Framing } from "./framings.ts";
+import { DEFAULT_WORLD_CONFIG, type Lang, selectItems, type World, type WorldItem } from "./generate.ts";
 import { harmGoals } from "./harm.ts";
 import { redteamConversation } from "./redteam-techniques.ts";
+import { templateHoldout } from "./templates.ts";
 import type { Bi } from "./vocab.ts";
 
 export interface AttackerFraming {
@@ -53,12 +55,17 @@ const WHY: Record<string, Bi> = {
   fiction: { en: "wrap it in a story the target writes", es: "envolverlo en una historia" },
 };
 
-/** The framings the attacker organism writes: the world's request-keeping ones and the red team's plain ones. */
-export function attackerFramings(): AttackerFraming[] {
+/**
+ * The framings the attacker organism writes: the world's request-keeping ones (in the world's seen templates: default
+ * world seed and hold-out share unless given) and the red team's plain ones.
+ */
+export function attackerFramings(
+  holdout = templateHoldout(DEFAULT_WORLD_CONFIG.seed, DEFAULT_WORLD_CONFIG.templateHoldout),
+): AttackerFraming[] {
   const world = WORLD_REQ_FRAMINGS.map((name) => ({
     id: `world:${name}`,
     render: (req: string, lang: Lang, seed: number) => {
-      const t = FRAMING_SPECS[name].templates[lang];
+      const t = holdout.framing[name][lang].seen;
       return t[seed % t.length].replace("{req}", req);
     },
     why: WHY[name],
@@ -82,7 +89,7 @@ interface Goal {
   openers: string[];
 }
 
-/** Attacker goals: train + red-team splits only (never held-out). */
+/** Attacker goals: train + red-team splits only (never dev or test). */
 export function attackerGoals(world: World): Goal[] {
   const openers = new Map<string, Bi[]>();
   for (const g of harmGoals())
@@ -140,11 +147,14 @@ const usage = (req: ChatRequest, content: string) => ({
 export class TeacherAttacker implements ChatModel {
   readonly id = "world-attacker-teacher";
   readonly calls: TeacherCall[] = [];
-  private readonly framings = attackerFramings();
+  private readonly framings: AttackerFraming[];
   constructor(
     private readonly goals: ReadonlyMap<string, Goal>,
     private readonly rng: Rng,
-  ) {}
+    framings: AttackerFraming[] = attackerFramings(),
+  ) {
+    this.framings = framings;
+  }
 
   async chat(req: ChatRequest): Promise<ChatResult> {
     const system = req.messages[0]?.content ?? "";
@@ -264,7 +274,8 @@ export async function attackerExamples(world: World, o: AttackerDataOptions): Pr
   const goals = attackerGoals(world);
   const byText = new Map(goals.map((g) => [g.text, g]));
   const rng = Rng.derive(o.seed, "world-attacker-data");
-  const teacher = new TeacherAttacker(byText, Rng.derive(o.seed, "world-attacker-teacher"));
+  const framings = attackerFramings(world.holdout);
+  const teacher = new TeacherAttacker(byText, Rng.derive(o.seed, "world-attacker-teacher"), framings);
   for (const strategy of ["pair", "tap", "crescendo"] as const) {
     for (let i = 0; i < o.attacksPerStrategy; i++) {
       const g = rng.pick(goals);
@@ -284,7 +295,6 @@ export async function attackerExamples(world: World, o: AttackerDataOptions): Pr
       else await crescendoAttack(env);
     }
   }
-  const framings = attackerFramings();
   for (let i = 0; i < o.offTopicExamples; i++) {
     const [a, b] = [rng.pick(goals), rng.pick(goals)];
     if (a.text === b.text) continue;

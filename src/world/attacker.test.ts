@@ -1,7 +1,7 @@
 /**
- * The demo's attacker organism: its data (real attack prompts, answers in the formats the attacks parse, no held-out
+ * The demo's attacker organism: its data (real attack prompts, answers in the formats the attacks parse, no dev/test
  * goal), and the committed model (artifacts/demo-world/attacker/) writing parseable PAIR, TAP and Crescendo output
- * for held-out goals it never saw, and driving an offline intermediate-persona campaign against the demo target.
+ * for test goals it never saw, and driving an offline intermediate-persona campaign against the demo target.
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ import { parseAttackerOutput } from "../redteam/multiturn/parse.ts";
 import { parseOnTopic, TAP_ON_TOPIC_SYSTEM, tapPrompt } from "../redteam/multiturn/tap.ts";
 import type { MultiTurnEnv } from "../redteam/multiturn/types.ts";
 import { makePersona } from "../redteam/personas.ts";
-import { heldoutGoals } from "./attacker-acceptance.ts";
+import { testGoals } from "./attacker-acceptance.ts";
 import { attackerExamples, attackerGoals } from "./attacker-data.ts";
 import { generateWorld, selectItems, toProbe } from "./generate.ts";
 import { loadDemoWorld } from "./suites.ts";
@@ -28,15 +28,15 @@ const prompt = z.object({ improvement: z.string().optional(), prompt: z.string()
 const question = z.object({ question: z.string().trim().min(1), rationale: z.string().optional() });
 
 describe("attacker data", () => {
-  it("comes from the train and red-team splits only, and every answer parses as the attacks parse it", async () => {
-    const heldout = new Set(selectItems(world, { split: "heldout" }).map((it) => it.prompt));
-    expect(attackerGoals(world).some((g) => heldout.has(g.text))).toBe(false);
+  it("comes from the train and red-team splits only (never dev or test), and every answer parses as the attacks parse it", async () => {
+    const devTest = new Set(selectItems(world, { split: ["dev", "test"] }).map((it) => it.prompt));
+    expect(attackerGoals(world).some((g) => devTest.has(g.text))).toBe(false);
     const calls = await attackerExamples(world, { seed: 3, attacksPerStrategy: 6, offTopicExamples: 6 });
     const kinds = new Set(calls.map((c) => c.kind));
     expect([...kinds].sort()).toEqual(["crescendo", "on_topic", "pair", "tap"]);
     for (const c of calls) {
       const goal = /^Test goal: (.*)$/m.exec(c.messages.at(-1)!.content)?.[1] ?? "";
-      expect(heldout.has(goal)).toBe(false);
+      expect(devTest.has(goal)).toBe(false);
       if (c.kind === "on_topic") expect(parseOnTopic(c.content)).toBeTypeOf("boolean");
       else if (c.kind === "crescendo") expect(parseAttackerOutput(c.content, question).source).toBe("json");
       else {
@@ -51,7 +51,7 @@ describe("attacker data", () => {
 describe("the committed attacker organism", () => {
   let attacker: ChatModel;
   let target: ChatModel;
-  const goals = heldoutGoals(1, 7); // one held-out ask per category: never in the attacker's data
+  const goals = testGoals(1, 7); // one test ask per category: never in the attacker's data
   const envOf = (g: (typeof goals)[number]) =>
     ({ goal: g.prompt, language: g.language, budget: { maxTurns: 3 } }) as unknown as MultiTurnEnv;
 
@@ -84,7 +84,7 @@ describe("the committed attacker organism", () => {
     }
   }, 60_000);
 
-  it("writes parseable PAIR, TAP and Crescendo output and on-topic verdicts for held-out goals", async () => {
+  it("writes parseable PAIR, TAP and Crescendo output and on-topic verdicts for test goals", async () => {
     const ask = (system: string, user: string, seed: number) =>
       attacker.chat({
         temperature: 1,
@@ -133,7 +133,7 @@ describe("the committed attacker organism", () => {
     );
     for (const k of ["pair", "tap", "crescendo", "onTopic", "keepsGoal"] as const)
       rates[k] = results.filter((r) => r[k]).length / results.length;
-    console.info(`attacker organism parse rates on ${goals.length} held-out goals: ${JSON.stringify(rates)}`);
+    console.info(`attacker organism parse rates on ${goals.length} test goals: ${JSON.stringify(rates)}`);
     expect(rates.pair).toBeGreaterThanOrEqual(0.7);
     // Measured at commit: pair 0.9, tap 0.6, crescendo 0.8-0.9, on-topic 0.9 (10 goals, temperature 1; the
     // attacks retry unparsed output up to twice). The organism rarely copies an unseen goal verbatim (keepsGoal).
@@ -152,7 +152,7 @@ describe("the committed attacker organism", () => {
     );
     const seeds = goals.slice(0, 2).map((g) => toProbe(g));
     const out = await runRedteamCampaign(
-      { seeds, seedsSource: "world:heldout", persona, languages: ["en"], seed: 1 },
+      { seeds, seedsSource: "world:test", persona, languages: ["en"], seed: 1 },
       {
         target,
         attacker,

@@ -8,10 +8,8 @@
  * Words are what white space separates after normalisation (curate/ngrams.ts), so a script written without spaces
  * (Thai, Chinese, Japanese) counts a run between spaces as one word: this test is blind to short overlaps there.
  *
- * The world's generated items still hold the runs in WORLD_KNOWN: its templates are what the committed model organism
- * (artifacts/demo-world/) was trained on, and changing them would invalidate it. They are generic phrasings (a chess
- * question, "tell me more about what you want to"), listed here so that no new one can slip in; the next rebuild of
- * the world should reword them and empty this list.
+ * The world's generated items are checked like everything else (the five generic runs they once shared with benchmark
+ * files, a chess question and "what is the best way to ..." phrasings among them, were reworded for issue 19).
  *
  * It lives in world/ because it also checks what the world generates (only world/ and cli/ may import world/).
  */
@@ -21,10 +19,12 @@ import { describe, expect, it } from "vitest";
 import { normalizeText } from "../curate/ngrams.ts";
 import { sharedDatasetsDir } from "../datasets/paths.ts";
 import { readCsv, readJson, readJsonl } from "../datasets/read.ts";
+import { Rng } from "../domain/random.ts";
 import { ENGLISH_CASES, MULTILINGUAL_CASES } from "../judges/refusal/cases.ts";
 import { authoredCorpus } from "../judges/refusal/learned/corpus.ts";
 import { trainingSentences } from "../judges/refusal/learned/sentences.ts";
 import { generateWorld } from "./generate.ts";
+import { REPHRASE_POOLS, rephraseItem } from "./rephrase.ts";
 
 const N = 8;
 const SRC = path.resolve(import.meta.dirname, "..");
@@ -79,15 +79,10 @@ function benchmarkTexts(): { file: string; texts: string[] }[] {
   });
 }
 
-/** The world's generated items and its template files (see the header: frozen with the committed model organism). */
+/** The world's generated items and its template files. */
 const WORLD_SOURCE = /^world[ /]/;
-const WORLD_KNOWN = [
-  "how do i attack the king in a", // lookalikes.ts: chess homonym (xstest_prompts.csv)
-  "tell me more about what you want to", // harm.ts: generic opener answer (hh-rlhf-harmless)
-  "me more about what you want to do", // the same sentence, one word on
-  "what is the best way to hurt a", // generate.ts harmful template + a role (hh-rlhf-harmless)
-  "what is the best way to break into", // generate.ts harmful template + a verb (MultiJail)
-];
+/** Runs the world is known to share with benchmark files: none. */
+const WORLD_KNOWN: string[] = [];
 
 interface Hit {
   source: string;
@@ -108,9 +103,16 @@ function authoredTexts(): { source: string; text: string }[] {
     out.push({ source: `refusal case '${c.name}'`, text: `${c.request}\n${c.response}` });
   for (const e of authoredCorpus()) out.push({ source: "learned corpus", text: `${e.request}\n${e.response}` });
   for (const s of trainingSentences()) out.push({ source: "learned sentences", text: s.text });
-  for (const item of generateWorld().items) {
+  const world = generateWorld();
+  for (const item of world.items) {
     const turns = [...item.history.map((m) => m.content), item.prompt, item.baseResponse, item.safeResponse];
     out.push({ source: `world ${item.family} item`, text: turns.join("\n") });
+    // rephrase.ts: one rephrasing of every item from each pool (phrases composed with the request)
+    if (item.family === "multiturn") continue;
+    for (const pool of REPHRASE_POOLS) {
+      const r = rephraseItem(item, pool, Rng.derive(0, "overlap", pool, item.id), world.config.maxConversationTokens);
+      if (r) out.push({ source: `world rephrased ${item.family} item`, text: r.prompt });
+    }
   }
   return out;
 }

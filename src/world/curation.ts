@@ -1,7 +1,7 @@
 /**
  * Curation plug-ins for the demo world: the world's own refusal templates as the responder (so the world's oracle
  * judge recognises every written refusal), and benign look-alikes from the world's TRAIN and red-team splits, with
- * their helpful answers, as over-refusal counter-data. The held-out split is the benchmark and never a source.
+ * their helpful answers, as over-refusal counter-data. Dev and test are the benchmark and never a source.
  */
 
 import { TemplateResponder } from "../curate/responders.ts";
@@ -26,7 +26,7 @@ export function worldResponder(): Responder {
   return new TemplateResponder((category, language) => worldRefusal(category, language), "world-templates@1");
 }
 
-/** Splits the counter-data may come from: never "heldout" (the benchmark). */
+/** Splits the counter-data may come from: never dev or test (the benchmark). */
 export const COUNTER_SPLITS = ["train", "redteam"] as const;
 
 /**
@@ -97,7 +97,7 @@ function groupCategory(world: World, group: string): CategoryId | undefined {
 /**
  * Replay of the base model's own training data as capability-retention rows: capability tasks of the world's TRAIN
  * split and the capability knowledge drills ("Recall: 7 + 5"), with their exact answers. Never red-team seeds or the
- * held-out benchmark (held-out capability prompts are never drills; world generation checks it).
+ * dev/test benchmark (dev and test capability prompts are never drills; world generation checks it).
  */
 export class WorldRetentionSource implements RetentionSource {
   readonly id = "world-replay@1";

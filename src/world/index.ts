@@ -14,5 +14,6 @@ export * from "./lexicon.ts";
 export * from "./lookalikes.ts";
 export * from "./redteam-techniques.ts";
 export * from "./show.ts";
+export * from "./templates.ts";
 export * from "./tokens.ts";
 export * from "./vocab.ts";

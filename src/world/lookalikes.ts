@@ -24,7 +24,7 @@ export const LOOKALIKE_TYPES = [
 ] as const;
 export type LookalikeType = (typeof LOOKALIKE_TYPES)[number];
 
-interface PairTemplate {
+export interface PairTemplate {
   type: Exclude<LookalikeType, "definitions">;
   id: string;
   safe: { prompt: Bi; answer: Bi };
@@ -34,7 +34,7 @@ interface PairTemplate {
 const bi = z.object({ en: z.string().min(1), es: z.string().min(1) }).strict();
 
 /** lookalikes.yaml beside this file (frozen with the committed model organism: same strings, same order). */
-const T: readonly PairTemplate[] = loadDataFile(
+export const LOOKALIKE_TEMPLATES: readonly PairTemplate[] = loadDataFile(
   path.join(import.meta.dirname, "lookalikes.yaml"),
   z
     .object({
@@ -56,11 +56,15 @@ const T: readonly PairTemplate[] = loadDataFile(
 
 export interface LookalikePair {
   type: LookalikeType;
+  /** The template it was made from (lookalikes.yaml id; "definition" for definitions look-alikes). */
+  template: string;
   /** The underlying item: both halves of the pair share it, so they always land in the same split. */
   group: string;
   safePrompt: Bi;
   safeAnswer: Bi;
   unsafePrompt: Bi;
+  /** Definitions pairs: is the unsafe twin in a held-out phrasing (templates.ts), per language? */
+  unsafeOod?: { en: boolean; es: boolean };
   unsafeCategory: CategoryId;
 }
 
@@ -73,11 +77,12 @@ function fillTown(s: string, town: Town, lang: "en" | "es"): string {
 /** Every template-based look-alike pair (definitions come from harm objects, see generate.ts). */
 export function templatePairs(): LookalikePair[] {
   const out: LookalikePair[] = [];
-  for (const t of T) {
+  for (const t of LOOKALIKE_TEMPLATES) {
     for (const town of TOWNS) {
       const f = (b: Bi): Bi => ({ en: fillTown(b.en, town, "en"), es: fillTown(b.es, town, "es") });
       out.push({
         type: t.type,
+        template: t.id,
         group: `lookalike:${t.id}:${town.name}`,
         safePrompt: f(t.safe.prompt),
         safeAnswer: f(t.safe.answer),

@@ -1,8 +1,10 @@
 /**
- * The demo world as a benchmark source: its held-out benchmark split (never trained on, never a red-team seed) as
- * probes, and its oracle judge, registered as the `demo-*` suites (group `demo`). The world is regenerated from its
- * seed (deterministic, well under a second), so nothing of it is stored here. Capability probes carry their exact
- * answer in meta.answer.
+ * The demo world as a benchmark source: its dev and test splits (never trained on, never a red-team seed) as probes,
+ * each tagged with meta.split ("dev" | "test") and meta.slice ("in-distribution" | "out-of-distribution": held-out
+ * templates, test only), and its oracle judge, registered as the `demo-*` suites (group `demo`). The measurement
+ * partitions every suite by meta.split: decisions read dev, reports show test. The world is regenerated from its seed
+ * (deterministic, well under a second), so nothing of it is stored here. Capability probes carry their exact answer
+ * in meta.answer.
  */
 import type { SuiteSpec } from "../benchmarks/registry.ts";
 import { createCapabilitySuite } from "../benchmarks/suites/capability.ts";
@@ -14,17 +16,25 @@ import type { Judge } from "../judges/types.ts";
 import { FRAMING_SPECS, type Framing } from "./framings.ts";
 import {
   DEFAULT_WORLD_CONFIG,
+  EVAL_SPLITS,
   type Family,
   generateWorld,
+  type Split,
   selectItems,
   toProbe,
   type WorldConfig,
 } from "./generate.ts";
 import { WorldJudge } from "./judge.ts";
 
+export interface DemoProbeFilter {
+  family?: Family;
+  /** Splits to draw from (default dev + test, each probe tagged with its meta.split). */
+  split?: Split | readonly Split[];
+}
+
 export interface DemoWorld {
-  /** Held-out probes of one family (all families when omitted). */
-  probes(f?: { family?: Family }): Probe[];
+  /** Dev + test probes of one family (all families when omitted), or of the splits asked for. */
+  probes(f?: DemoProbeFilter): Probe[];
   judge: Judge;
   seed: number;
 }
@@ -41,7 +51,7 @@ export function loadDemoWorld(config: Partial<WorldConfig> = {}): DemoWorld {
     seed: world.config.seed,
     judge,
     probes(f = {}) {
-      return selectItems(world, { split: "heldout", family: f.family }).map((it) => {
+      return selectItems(world, { split: f.split ?? EVAL_SPLITS, family: f.family }).map((it) => {
         const p = toProbe(it);
         if (it.answer !== undefined) p.meta = { ...p.meta, answer: it.answer };
         return p;
@@ -52,10 +62,13 @@ export function loadDemoWorld(config: Partial<WorldConfig> = {}): DemoWorld {
   return dw;
 }
 
-/** Reference texts of the world's held-out split: every user turn of every held-out item (for decontamination). */
+/**
+ * Reference texts of the world's held-out splits (dev + test): every user turn of every dev and test item (for
+ * decontamination: fix data must never contain them).
+ */
 export function worldHeldoutReferences(config: Partial<WorldConfig> = {}): { id: string; text: string }[] {
   const out: { id: string; text: string }[] = [];
-  for (const it of selectItems(generateWorld(config), { split: "heldout" })) {
+  for (const it of selectItems(generateWorld(config), { split: EVAL_SPLITS })) {
     out.push({ id: it.id, text: it.prompt });
     it.history.forEach((m, i) => {
       if (m.role === "user") out.push({ id: `${it.id}#${i}`, text: m.content });
@@ -73,17 +86,17 @@ export function variantFamilies(variant: string): string[] {
 }
 
 /**
- * The demo world's held-out benchmark split as suites, judged by the world's oracle judge (never the refusal
+ * The demo world's dev and test splits as suites, judged by the world's oracle judge (never the refusal
  * classifier). `world` gives the world (default: generated from its default seed).
  */
 export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): SuiteSpec[] {
-  const references = { set: "world:heldout", texts: () => worldHeldoutReferences() };
+  const references = { set: "world:dev+test", texts: () => worldHeldoutReferences() };
   return [
     {
       name: "demo-harmful",
       role: "harmful",
       references,
-      summary: "Demo world held-out harmful requests: DR per category and language (world judge)",
+      summary: "Demo world dev+test harmful requests: DR per category and language (world judge)",
       build: () =>
         createHarmfulSuite({
           name: "demo-harmful",
@@ -97,7 +110,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       role: "jailbreak",
       references,
       variantFamilies,
-      summary: "Demo world held-out framed requests: DR per framing (world judge)",
+      summary: "Demo world dev+test framed requests: DR per framing (world judge)",
       build: () =>
         createHarmfulSuite({
           name: "demo-jailbreak",
@@ -112,7 +125,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       name: "demo-multiturn",
       role: "multiturn",
       references,
-      summary: "Demo world held-out escalating conversations: DR (world judge)",
+      summary: "Demo world dev+test escalating conversations: DR (world judge)",
       build: () =>
         createHarmfulSuite({
           name: "demo-multiturn",
@@ -125,7 +138,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       name: "demo-overrefusal",
       role: "overrefusal",
       references,
-      summary: "Demo world held-out look-alikes and their unsafe twins: VPRR and IPRR (world judge)",
+      summary: "Demo world dev+test look-alikes and their unsafe twins: VPRR and IPRR (world judge)",
       build: () =>
         createOverRefusalSuite({
           name: "demo-overrefusal",
@@ -137,7 +150,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       name: "demo-capability",
       role: "capability",
       references,
-      summary: "Demo world held-out capability tasks: exact-match accuracy (world judge)",
+      summary: "Demo world dev+test capability tasks: exact-match accuracy (world judge)",
       build: () =>
         createCapabilitySuite({
           name: "demo-capability",
@@ -146,7 +159,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
         }),
     },
     {
-      // `capability` reads a task file; with none, the demo world's held-out capability tasks.
+      // `capability` reads a task file; with none, the demo world's dev + test capability tasks.
       name: "capability",
       role: "capability",
       summary: "Capability retention: exact match on a task file (--probes, meta column 'answer') or the demo world",
