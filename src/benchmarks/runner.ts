@@ -40,6 +40,11 @@ export interface RunOptions {
   /** Run a seeded random subset of this many items (smoke runs); the subset is part of nothing else. */
   limit?: number;
   limitSeed?: number;
+  /**
+   * Chooses the items to run from the suite's full item set instead of `limit` (the cycle's measurement: dev and test
+   * strata, partition.ts). The run id stays the full set's, as with `limit`; throwing here fails the run before any call.
+   */
+  select?: (items: readonly SuiteItem[]) => SuiteItem[];
   /** Concurrent judge calls (default 8; LLM judges have their own provider limits too). */
   judgeConcurrency?: number;
   onProgress?: (p: Progress) => void;
@@ -233,7 +238,11 @@ export async function runSuite(suite: Suite, target: ChatModel, opts: RunOptions
     all.map((i) => i.key),
     checkSamples(suite, k, sampling),
   );
-  let items = opts.limit !== undefined ? sampleItems(all, opts.limit, opts.limitSeed ?? 1) : all;
+  let items = opts.select
+    ? opts.select(all)
+    : opts.limit !== undefined
+      ? sampleItems(all, opts.limit, opts.limitSeed ?? 1)
+      : all;
   const samples = withSamples(items, k);
   const { sampleOf, clusterOf } = samples;
   items = samples.items;

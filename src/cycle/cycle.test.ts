@@ -27,6 +27,8 @@ function measurement(p: Partial<Record<keyof RoundMetrics, unknown>> = {}): Roun
     dr3ByCategory: { S1: m(0.01), S2: m(0.04) },
     drByCategory: {},
     jailbreakByTechnique: {},
+    harmfulOutcomes: { refused: m(0.9), unsafe: m(0.02), other: m(0.08) },
+    benignOutcomes: { helpful: m(0.9), refused: m(0.05), other: m(0.05) },
     skipped: {},
     ...p,
   } as RoundMetrics;
@@ -37,7 +39,7 @@ const gates = defaultConfig().cycle.gates;
 describe("release gates", () => {
   it("pass when every figure is within its threshold", () => {
     const g = evaluateGates(measurement(), measurement(), gates);
-    expect(g.map((x) => x.passed)).toEqual([true, true, true, true, true]);
+    expect(g.map((x) => x.passed)).toEqual([true, true, true, true, true, true, true]);
     expect(allPassed(g)).toBe(true);
   });
 
@@ -48,6 +50,8 @@ describe("release gates", () => {
       vprr: m(0.5),
       iprr: m(0.5),
       capability: m(0.7),
+      harmfulOutcomes: { refused: m(0.5), unsafe: m(0.1), other: m(0.4) },
+      benignOutcomes: { helpful: m(0.2), refused: m(0.5), other: m(0.3) },
     });
     const g = evaluateGates(bad, measurement(), gates);
     expect(g.filter((x) => !x.passed).map((x) => x.name)).toEqual([
@@ -56,6 +60,8 @@ describe("release gates", () => {
       "VPRR",
       "IPRR",
       "capability drop vs round 0",
+      "harmful other (neither refused nor unsafe)",
+      "benign other (neither helpful nor refused)",
     ]);
     expect(g[4].value).toBeCloseTo(0.1);
   });

@@ -5,6 +5,10 @@
  * attack against it (regression.ts), evaluates the release gates (gates.ts) and rewrites the report (report.ts). The
  * cycle stops when every gate passes or the round budget is spent.
  *
+ * Decisions read dev only: the measure step stores the dev and test splits' figures (and slices), but the loop is
+ * handed the dev figures alone (Rounds.measure); the test figures are read back from the step records after the loop,
+ * for the result and the report (report.ts readMeasurements).
+ *
  * Resumable: the run id is the content hash of (config hash, base-model fingerprint, scenario identity, rounds,
  * budgets, training); every step is recorded in the store once it finishes (steps.ts) and skipped on a re-run; work
  * inside a step resumes from its own content-keyed records (suite records, attack records, replays, checkpoints).
@@ -17,7 +21,12 @@ import type { Config } from "../config/schema.ts";
 import { etaText } from "../domain/eta.ts";
 import { percent } from "../domain/format.ts";
 import { contentHash } from "../domain/hash.ts";
-import { type RoundMetrics, reviveRoundMetrics } from "../domain/round-metrics.ts";
+import {
+  type MeasuredSplit,
+  type RoundMeasurement,
+  type RoundMetrics,
+  reviveRoundMeasurement,
+} from "../domain/round-metrics.ts";
 import type { SamplingParams } from "../models/types.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
@@ -31,7 +40,7 @@ import { allPassed, evaluateGates } from "./gates.ts";
 import { measureModel } from "./measure.ts";
 import { throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
-import { buildRunReport, writeRunReport } from "./report.ts";
+import { buildRunReport, readMeasurements, writeRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
 import { type StepEvent, Steps } from "./steps.ts";
 import { roundTrainingFiles } from "./train.ts";
@@ -64,11 +73,38 @@ export interface CycleOptions {
   log?: (line: string) => void;
 }
 
+/** One split's (or slice's) figures in a round result: without the model and the workspace's benchmark run ids. */
+export type RoundFigures = Omit<RoundMetrics, "runIds" | "model">;
+
 /**
- * A round's figures as `breakfix cycle --json` prints them: the measurement of that round's model, without the
- * workspace's internal benchmark run ids (the same cycle in another workspace prints the same JSON).
+ * A round's figures as `breakfix cycle --json` prints them: the measurement of that round's model, dev (what the
+ * decisions read), test (what reports headline) and each split's slices, without the workspace's internal benchmark
+ * run ids (the same cycle in another workspace prints the same JSON).
  */
-export type RoundResult = Omit<RoundMetrics, "runIds"> & { round: number };
+export interface RoundResult {
+  round: number;
+  model: string;
+  dev: RoundFigures;
+  test: RoundFigures;
+  slices: Record<MeasuredSplit, Record<string, RoundFigures>>;
+}
+
+function figuresOf({ runIds: _r, model: _m, ...f }: RoundMetrics): RoundFigures {
+  return f;
+}
+
+/** A stored measurement as the result prints it. */
+export function roundResult(m: RoundMeasurement, round: number): RoundResult {
+  const slices = (split: MeasuredSplit) =>
+    Object.fromEntries(Object.entries(m.slices[split]).map(([k, v]) => [k, figuresOf(v)]));
+  return {
+    round,
+    model: m.dev.model,
+    dev: figuresOf(m.dev),
+    test: figuresOf(m.test),
+    slices: { dev: slices("dev"), test: slices("test") },
+  };
+}
 
 export interface CycleResult {
   runId: string;
@@ -146,6 +182,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       `cycle run ${runId.slice(0, 16)} (${run.resumed ? `resuming; it was ${run.previousState ?? "unknown"}` : "new"}) in ${runDir}`,
     );
     const r = new Rounds(o, store, runId, runDir, log);
+    // The dev figures of each round: all the loop ever holds (and all its decisions read).
     const measurements: RoundMetrics[] = [await r.measure(0, r.baseModel())];
     r.recordRound(0, measurements[0].model, measurements[0]);
     let gates = evaluateGates(measurements[0], measurements[0], o.config.cycle.gates);
@@ -175,7 +212,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
     return {
       runId,
       runDir,
-      rounds: measurements.map(({ runIds: _, ...m }, round) => ({ round, ...m })),
+      rounds: readMeasurements(store, runId).map(roundResult),
       releaseCandidate: rc?.round,
       allGatesPassed: allPassed(gates),
       failedGates: gates.filter((g) => !g.passed).map((g) => g.name),
@@ -256,25 +293,38 @@ class Rounds {
     }
   }
 
-  measure(round: number, rm: RoundModel): Promise<RoundMetrics> {
+  /**
+   * Measures a round's model (dev, test and slices, stored in the step record) and returns the DEV figures only: the
+   * caller decides, and the test figures never reach it.
+   */
+  async measure(round: number, rm: RoundModel): Promise<RoundMetrics> {
     const progress = throttled(5000);
-    const recorded = this.steps.run<RoundMetrics>(round, "measure", () =>
-      this.withModel(rm, round, async ({ model }) => ({
-        ...(await measureModel(model, {
+    const model = refToString(rm.ref, this.rel);
+    const recorded = await this.steps.run<RoundMeasurement>(round, "measure", () =>
+      this.withModel(rm, round, async ({ model: client }) => {
+        const m = await measureModel(client, {
           suites: this.o.scenario.suites,
           sink: this.sink,
           sampling: this.sampling,
           heldOutFamilies: this.o.config.cycle.heldOutFamilies,
           variantFamilies: (v) => this.o.scenario.variantFamilies(v),
+          devShare: this.o.config.benchmarks.devShare,
           onProgress: (p: Progress) => {
             if (progress(p.done >= p.total))
               this.log(`round ${round}: measure ${p.suite} ${p.done}/${p.total} ETA ${etaText(p.etaMs)}`);
           },
-        })),
-        model: refToString(rm.ref, this.rel),
-      })),
+        });
+        const named = (x: RoundMetrics) => ({ ...x, model });
+        const slices = (s: Record<string, RoundMetrics>) =>
+          Object.fromEntries(Object.entries(s).map(([k, v]) => [k, named(v)]));
+        return {
+          dev: named(m.dev),
+          test: named(m.test),
+          slices: { dev: slices(m.slices.dev), test: slices(m.slices.test) },
+        };
+      }),
     );
-    return recorded.then((m) => reviveRoundMetrics(m, `run ${this.runId.slice(0, 16)} round ${round} measure step`));
+    return reviveRoundMeasurement(recorded, `run ${this.runId.slice(0, 16)} round ${round} measure step`).dev;
   }
 
   break(round: number, prev: RoundModel): Promise<BreakResult> {
@@ -411,8 +461,10 @@ function roundLine(m: RoundMetrics, r: number): string {
     .map(([k, v]) => `${k} ${percent(v.value)}`)
     .join(", ");
   return (
-    `round ${r}: harmful DR ${percent(m.harmfulDr.value)} | jailbreak DR ${percent(m.jailbreakDr.value)} | held-out families DR ${percent(m.heldoutDr.value)}` +
+    `round ${r} (dev split, what the gates read): harmful DR ${percent(m.harmfulDr.value)} | jailbreak DR ${percent(m.jailbreakDr.value)} | held-out families DR ${percent(m.heldoutDr.value)}` +
     ` | IPRR ${percent(m.iprr.value)} | VPRR ${percent(m.vprr.value)} | capability ${percent(m.capability.value)} | DR by language: ${langs}` +
+    ` | harmful other ${percent(m.harmfulOutcomes.other?.value ?? Number.NaN)}` +
+    ` | benign other ${percent(m.benignOutcomes.other?.value ?? Number.NaN)}` +
     (skipped ? ` | items left out (longer than the model's context): ${skipped}` : "")
   );
 }

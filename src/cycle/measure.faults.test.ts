@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySink } from "../benchmarks/sink.ts";
 import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
 import { markerJudge, probe } from "../benchmarks/testing/fixtures.ts";
-import type { RoundMetrics } from "../domain/round-metrics.ts";
+import type { RoundMeasurement, RoundMetrics } from "../domain/round-metrics.ts";
 import { createChatModel } from "../models/registry.ts";
 import { FAULT_KINDS, type FaultChatBody, FaultServer, standardPlan } from "../models/testing/fault-server.ts";
 import { measureModel } from "./measure.ts";
@@ -73,7 +73,7 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
     );
     const sink = new MemorySink();
     const t0 = performance.now();
-    let measured: RoundMetrics | undefined;
+    let measured: RoundMeasurement | undefined;
     const failedRuns: number[] = [];
     for (let run = 0; run < 4 && !measured; run++) {
       const before = server.arrivals.length;
@@ -83,6 +83,7 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
         sampling: { temperature: 0, maxTokens: 32 },
         heldOutFamilies: ["roleplay"],
         variantFamilies: (v) => [v],
+        devShare: 0.3,
       }).catch((e: unknown) => {
         expect(e).toBeInstanceOf(Error);
         failedRuns.push(server.arrivals.length - before);
@@ -110,10 +111,17 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
     expect(dead).toBeGreaterThan(0);
     expect(failedRuns.length).toBeGreaterThan(0);
     // every item accounted for in the figures, with the right answers
-    const m = measured as RoundMetrics;
-    expect(m.harmfulDr).toMatchObject({ n: HARMFUL, successes: HARMFUL / 2 });
-    expect(m.jailbreakDr).toMatchObject({ n: JAILBREAK, successes: JAILBREAK / 2 });
-    expect(m.heldoutDr).toMatchObject({ n: JAILBREAK / 2, value: 1 });
+    // (dev and test together: the probes carry no split, so each went to one of them by hash)
+    const { dev, test } = measured as RoundMeasurement;
+    const both = (f: (x: RoundMetrics) => { n?: number; successes?: number }) => ({
+      n: (f(dev).n ?? 0) + (f(test).n ?? 0),
+      successes: (f(dev).successes ?? 0) + (f(test).successes ?? 0),
+    });
+    expect(dev.harmfulDr.n).toBeGreaterThan(0);
+    expect(test.harmfulDr.n).toBeGreaterThan(dev.harmfulDr.n ?? 0);
+    expect(both((x) => x.harmfulDr)).toEqual({ n: HARMFUL, successes: HARMFUL / 2 });
+    expect(both((x) => x.jailbreakDr)).toEqual({ n: JAILBREAK, successes: JAILBREAK / 2 });
+    expect(both((x) => x.heldoutDr)).toEqual({ n: JAILBREAK / 2, successes: JAILBREAK / 2 });
     expect(sink.records.size).toBe(N);
     for (const r of sink.records.values()) expect(r.response).toContain(r.conversation.at(-2)?.content ?? "?");
     console.log(

@@ -1,14 +1,22 @@
 /**
  * Measuring one model on a scenario's suites: the headline figures of a round (by suite role: harmful, jailbreak,
- * multi-turn, over-refusal, capability), DR-3 per category for the gates, and DR on the held-out technique families
- * (jailbreak items whose technique touches a family kept out of curation). Several suites of one role are pooled:
- * their records go through the first suite's own (pure) metric function.
+ * multi-turn, over-refusal, capability), DR-3 per category for the gates, DR on the held-out technique families
+ * (jailbreak items whose technique touches a family kept out of curation) and the outcome breakdown (refused / unsafe /
+ * other on harmful prompts, helpful / refused / other on benign ones). Several suites of one role are pooled: their
+ * records go through the first suite's own (pure) metric function.
+ *
+ * Every suite's items are partitioned into dev and test (benchmarks/partition.ts: the probes' own split, else a stable
+ * hash with `devShare`), `limit` applies per (split, slice) stratum, and the figures are computed for dev and test
+ * pooled over slices and for each (split, slice). The result keeps them apart (RoundMeasurement): the cycle hands
+ * only `.dev` to anything that decides.
  */
 
 import { defectRateMetrics, isDefectJudgement, roundFigure } from "../benchmarks/metrics.ts";
+import { benignOutcomeMetrics, harmfulOutcomeMetrics } from "../benchmarks/outcomes.ts";
+import { partitionItems, type Stratum } from "../benchmarks/partition.ts";
 import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
-import type { ItemRecord, ResultsSink, SuiteRunResult } from "../benchmarks/types.ts";
-import type { RoundMetrics } from "../domain/round-metrics.ts";
+import type { ItemRecord, ResultsSink, SuiteItem } from "../benchmarks/types.ts";
+import type { MeasuredSplit, RoundMeasurement, RoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
 import { CONTEXT_OVERFLOW_PATTERN } from "../models/errors.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
@@ -21,6 +29,8 @@ export interface MeasureOptions {
   heldOutFamilies: readonly string[];
   /** The red-team families a jailbreak variant touches. */
   variantFamilies: (variant: string) => string[];
+  /** Share of dev among probes that carry no split of their own (config benchmarks.devShare). */
+  devShare: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -64,59 +74,122 @@ export function heldoutDr(
 }
 
 /** Pooled records and metrics of every suite of a role (the first suite's metric function over all records). */
-function byRole(suites: readonly MeasuredSuite[], results: readonly SuiteRunResult[], role: SuiteRole) {
-  const mine = suites.flatMap((s, i) => (s.role === role ? [{ s, r: results[i] }] : []));
-  const records = mine.flatMap((x) => x.r.records);
-  const metrics = mine.length === 0 ? [] : mine.length === 1 ? mine[0].r.metrics : mine[0].s.suite.metrics(records);
+function byRole(suites: readonly MeasuredSuite[], records: readonly (readonly ItemRecord[])[], role: SuiteRole) {
+  const mine = suites.flatMap((s, i) => (s.role === role ? [{ s, rs: records[i] }] : []));
+  const all = mine.flatMap((x) => x.rs);
+  const metrics = mine.length === 0 ? [] : mine[0].s.suite.metrics(all);
   const headline = metrics.find((m) => m.headline);
   const named = (name: string) => metrics.find((m) => m.name === name);
-  return { records, metrics, headline, named };
+  return { records: all, metrics, headline, named };
 }
 
-export async function measureModel(model: ChatModel, o: MeasureOptions): Promise<RoundMetrics> {
-  const results: SuiteRunResult[] = [];
-  const skipped: Record<string, number> = {};
-  for (const ms of o.suites) {
-    try {
-      results.push(
-        await runSuite(ms.suite, model, {
-          sink: o.sink,
-          sampling: o.sampling,
-          limit: ms.limit,
-          limitSeed: 1,
-          onProgress: o.onProgress,
-        }),
-      );
-    } catch (e) {
-      // Items that cannot fit the model's context fail identically on every re-run: they are left out and counted
-      // (reported with the figures). Any other failure stops the step, so a re-run retries it.
-      if (!(e instanceof RunFailedError) || !e.reasons.every(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why))) throw e;
-      skipped[ms.suite.name] = e.failed;
-      results.push(e.result);
-    }
-  }
-  const harmful = byRole(o.suites, results, "harmful");
-  const jailbreak = byRole(o.suites, results, "jailbreak");
-  const overrefusal = byRole(o.suites, results, "overrefusal");
+/** The round's figures from each suite's records (in suite order), for one split or slice. */
+function figures(
+  o: MeasureOptions,
+  records: readonly (readonly ItemRecord[])[],
+  base: Pick<RoundMetrics, "model" | "runIds" | "skipped">,
+): RoundMetrics {
+  const harmful = byRole(o.suites, records, "harmful");
+  const jailbreak = byRole(o.suites, records, "jailbreak");
+  const multiturn = byRole(o.suites, records, "multiturn");
+  const overrefusal = byRole(o.suites, records, "overrefusal");
   const byLang: Record<string, Metric> = {};
   const h = harmful.headline;
   for (const m of harmful.metrics)
     if (h && m.group?.by === "language" && m.name.startsWith(`${h.name}[`) && m.n)
       byLang[m.group.value] = roundFigure(m, `harmful DR [${m.group.value}]`);
+  const harmfulPrompts = [
+    ...harmful.records,
+    ...jailbreak.records,
+    ...multiturn.records,
+    ...overrefusal.records.filter((r) => r.label === "unsafe"),
+  ];
   return {
-    model: model.id,
-    runIds: Object.fromEntries(results.map((r) => [r.suite, r.runId])),
+    ...base,
     harmfulDr: roundFigure(h, "harmful DR"),
     jailbreakDr: roundFigure(jailbreak.headline, "jailbreak DR"),
-    multiturnDr: roundFigure(byRole(o.suites, results, "multiturn").headline, "multi-turn DR"),
+    multiturnDr: roundFigure(multiturn.headline, "multi-turn DR"),
     heldoutDr: heldoutDr(jailbreak.records, o.heldOutFamilies, o.variantFamilies),
     iprr: roundFigure(overrefusal.named("IPRR"), "IPRR"),
     vprr: roundFigure(overrefusal.named("VPRR"), "VPRR"),
-    capability: roundFigure(byRole(o.suites, results, "capability").named("accuracy"), "capability"),
+    capability: roundFigure(byRole(o.suites, records, "capability").named("accuracy"), "capability"),
     drByLanguage: byLang,
     dr3ByCategory: grouped(harmful.records, 3, "category"),
     drByCategory: grouped(harmful.records, 1, "category"),
     jailbreakByTechnique: grouped(jailbreak.records, 1, "variant"),
-    skipped,
+    harmfulOutcomes: harmfulOutcomeMetrics(harmfulPrompts),
+    benignOutcomes: benignOutcomeMetrics(overrefusal.records.filter((r) => r.label === "safe")),
+  };
+}
+
+/**
+ * Measures `model` on every suite, dev and test apart (see the file comment). Items longer than the model's context
+ * are left out and counted per suite (`skipped`, the same count on every split: the runner reports a suite's count).
+ */
+export async function measureModel(model: ChatModel, o: MeasureOptions): Promise<RoundMeasurement> {
+  if (!(o.devShare >= 0 && o.devShare <= 1)) throw new Error(`benchmarks.devShare: expected 0..1, got ${o.devShare}`);
+  const records: ItemRecord[][] = [];
+  const strata = new Map<string, Stratum>();
+  const runIds: Record<string, string> = {};
+  const skipped: Record<string, number> = {};
+  for (const ms of o.suites) {
+    const select = (all: readonly SuiteItem[]) => {
+      const p = partitionItems(ms.suite.name, all, { devShare: o.devShare, limit: ms.limit, seed: 1 });
+      for (const [k, v] of p.strata) strata.set(`${ms.suite.name}\u0000${k}`, v);
+      return p.items;
+    };
+    const opts = { sink: o.sink, sampling: o.sampling, select, onProgress: o.onProgress };
+    try {
+      const r = await runSuite(ms.suite, model, opts);
+      records.push(r.records);
+      runIds[r.suite] = r.runId;
+    } catch (e) {
+      // Items that cannot fit the model's context fail identically on every re-run: they are left out and counted
+      // (reported with the figures). Any other failure stops the step, so a re-run retries it.
+      if (!(e instanceof RunFailedError) || !e.reasons.every(([why]) => CONTEXT_OVERFLOW_PATTERN.test(why))) throw e;
+      skipped[ms.suite.name] = e.failed;
+      records.push(e.result.records);
+      runIds[e.result.suite] = e.result.runId;
+    }
+  }
+  const stratumOf = (i: number, r: ItemRecord): Stratum => {
+    const st = strata.get(`${o.suites[i].suite.name}\u0000${r.itemKey}`);
+    if (!st) throw new Error(`suite ${o.suites[i].suite.name}: record ${r.key} of an item that was not chosen`);
+    return st;
+  };
+  const base = { model: model.id, runIds, skipped };
+  const pick = (keep: (st: Stratum) => boolean) => records.map((rs, i) => rs.filter((r) => keep(stratumOf(i, r))));
+  // The slices a split's chosen items have (dev has no out-of-distribution slice when the suites hold it out).
+  const slicesOf = (split: MeasuredSplit) => {
+    const names = new Set<string>();
+    records.forEach((rs, i) => {
+      for (const r of rs) {
+        const st = stratumOf(i, r);
+        if (st.split === split && st.slice !== undefined) names.add(st.slice);
+      }
+    });
+    return Object.fromEntries(
+      [...names].sort().map((sl) => [
+        sl,
+        figures(
+          o,
+          pick((st) => st.split === split && st.slice === sl),
+          base,
+        ),
+      ]),
+    );
+  };
+  return {
+    dev: figures(
+      o,
+      pick((st) => st.split === "dev"),
+      base,
+    ),
+    test: figures(
+      o,
+      pick((st) => st.split === "test"),
+      base,
+    ),
+    slices: { dev: slicesOf("dev"), test: slicesOf("test") },
   };
 }

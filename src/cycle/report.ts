@@ -2,18 +2,22 @@
  * The run report, filled from the store alone (what `breakfix report RUN` needs): the measure / break / regression
  * step records of every finished round, the gates from the run's recorded settings, and example conversations from
  * the stored suite records. Rendering is src/report's (report.md + self-contained report.html).
+ *
+ * The report is where the test split's figures go: readMeasurements reads every round's dev, test and slices back
+ * from the step records; the decisions (gates, release candidate: gates.ts decideRounds) are handed the dev figures
+ * only, and the test figures are the report's headline.
  */
 import path from "node:path";
 import { BENCH_RECORD_KIND } from "../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import type { Config } from "../config/schema.ts";
-import { type RoundMetrics, reviveRoundMetrics } from "../domain/round-metrics.ts";
+import { type RoundMeasurement, type RoundMetrics, reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
 import { writeReport } from "../report/render.ts";
 import type { ExampleConversation, Regression, RoundSummary, RunReport } from "../report/types.ts";
 import type { RunRecord, Store } from "../store/store.ts";
 import type { BreakResult } from "./cycle.ts";
-import { evaluateGates, releaseCandidate } from "./gates.ts";
+import { decideRounds } from "./gates.ts";
 import { STEP_KIND } from "./steps.ts";
 
 function step<T>(store: Store, runId: string, round: number, name: string): T | undefined {
@@ -63,17 +67,29 @@ function examplesFor(store: Store, m: RoundMetrics, round: number): ExampleConve
   return out;
 }
 
+/** Every finished round's measurement (dev, test and slices), from the measure step records, round 0 first. */
+export function readMeasurements(store: Store, runId: string): RoundMeasurement[] {
+  const out: RoundMeasurement[] = [];
+  for (let r = 0; ; r++) {
+    const m = step<unknown>(store, runId, r, "measure");
+    if (!m) break;
+    out.push(reviveRoundMeasurement(m, `run ${runId.slice(0, 16)} round ${r} measure step`));
+  }
+  return out;
+}
+
 export function buildRunReport(store: Store, runId: string): RunReport {
   const record = store.runs.get({ hash: runId });
   if (record?.kind !== "cycle") throw new Error(`no cycle run '${runId}' in the store`);
   const gatesCfg = (record.args?.gates ?? {}) as Config["cycle"]["gates"];
   const heldOut = (record.args?.heldOutFamilies ?? []) as string[];
-  const measurements: RoundMetrics[] = [];
-  for (let r = 0; ; r++) {
-    const m = step<unknown>(store, runId, r, "measure");
-    if (!m) break;
-    measurements.push(reviveRoundMetrics(m, `run ${runId.slice(0, 16)} round ${r} measure step`));
-  }
+  const all = readMeasurements(store, runId);
+  // Decisions from the dev figures alone.
+  const decided = decideRounds(
+    all.map((x) => x.dev),
+    gatesCfg,
+  );
+  const measurements = all.map((x) => x.test);
   const rounds: RoundSummary[] = measurements.map((m, r) => {
     const brk = step<BreakResult>(store, runId, r + 1, "break");
     const asrByTechnique: Record<string, Metric> = {};
@@ -91,27 +107,32 @@ export function buildRunReport(store: Store, runId: string): RunReport {
     // The jailbreak suite's DR per technique doubles as the heat map's rows for the model itself.
     for (const [t, v] of Object.entries(m.jailbreakByTechnique)) asrByTechnique[`suite:${t}`] = v;
     const rep = step<{ regressions: Regression[] }>(store, runId, r, "regression");
+    const slices = all[r].slices;
     return {
       ...m,
       round: r,
+      dev: all[r].dev,
+      ...(Object.keys(slices.dev).length || Object.keys(slices.test).length ? { slices } : {}),
       asrByTechnique,
       regressions: rep?.regressions ?? [],
-      gates: evaluateGates(m, measurements[0], gatesCfg),
+      gates: decided.gates[r],
     };
   });
-  const rc = releaseCandidate(rounds.map((x) => ({ round: x.round, gates: x.gates, harmfulDr: x.harmfulDr.value })));
+  const rc = decided.releaseCandidate;
   if (rc >= 0) rounds[rc].releaseCandidate = true;
   const notes = [
     `Held-out technique families (never curated, only measured): ${heldOut.length ? heldOut.join(", ") : "none"}.`,
     "Round 0 is the base model before any fix; each later round is the model after that round's SFT and DPO.",
+    "Figures are the test split's unless marked dev; the gates, the stopping round and the release candidate were " +
+      "decided on the dev split only (the test split is never read by code that decides).",
   ];
   if (rc >= 0) notes.push(`Release candidate: round ${rounds[rc].round} (${rounds[rc].model}).`);
   return {
     runId,
     createdAt: record.startedAt,
-    target: measurements[0]?.model ?? "?",
+    target: all[0]?.dev.model ?? "?",
     rounds,
-    examples: measurements.flatMap((m, r) => examplesFor(store, m, r)),
+    examples: all.flatMap((m, r) => examplesFor(store, m.dev, r)),
     notes,
   };
 }

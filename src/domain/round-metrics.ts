@@ -1,9 +1,10 @@
 /**
- * The figures of one model's measurement, one type from measurement to report: the cycle's measure step stores it,
- * gates and the release-candidate choice read it, `breakfix cycle --json` prints it per round, the report and the
- * dashboard render it, and `breakfix bench` reports the demo suites' headline figures with the same names. Every
- * figure is a Metric (a rate with its Wilson interval and counts); NaN means "not measured" (no suite of that role,
- * no items), which gates fail and reports print as n/a.
+ * The figures of one model's measurement, one type from measurement to report: the cycle's measure step stores them
+ * (a RoundMeasurement: the dev split, the test split and each split's slices, each a RoundMetrics), gates and the
+ * release-candidate choice read the dev figures only, `breakfix cycle --json` prints all three per round, the report
+ * and the dashboard render them (test as the headline), and `breakfix bench` reports the demo suites' headline figures
+ * with the same names. Every figure is a Metric (a rate with its Wilson interval and counts); NaN means "not measured"
+ * (no suite of that role, no items), which gates fail and reports print as n/a.
  */
 import type { Metric } from "./types.ts";
 
@@ -28,8 +29,31 @@ export interface RoundMetrics {
   drByCategory: Record<string, Metric>;
   /** Jailbreak DR per technique (variant), for the heat map. */
   jailbreakByTechnique: Record<string, Metric>;
+  /**
+   * What the model did on harmful prompts (harmful, jailbreak and multi-turn suites, and the unsafe twins of the
+   * over-refusal suites): refused / unsafe / other (neither refused nor unsafe: garbled, off-topic, evasive, harmless
+   * compliance), each a rate over the judged prompts. "unclassified" appears only when a judge said "not unsafe"
+   * without saying whether it refused (e.g. a harm-only classifier's "safe"). See benchmarks/outcomes.ts.
+   */
+  harmfulOutcomes: Record<string, Metric>;
+  /** What the model did on benign look-alikes (the over-refusal suites' safe prompts): helpful / refused / other. */
+  benignOutcomes: Record<string, Metric>;
   /** Items per suite left out because they do not fit the model's context. */
   skipped: Record<string, number>;
+}
+
+/** The two measured splits: decisions read dev, reports headline test. */
+export type MeasuredSplit = "dev" | "test";
+
+/**
+ * A round's measurement: the dev split's figures (pooled over slices; the only figures any decision reads), the test
+ * split's (pooled; reported, never read by code that decides) and each split's figures per slice (the probes'
+ * meta.slice: "in-distribution", "out-of-distribution", "rephrased", ...; empty when no probe has a slice).
+ */
+export interface RoundMeasurement {
+  dev: RoundMetrics;
+  test: RoundMetrics;
+  slices: Record<MeasuredSplit, Record<string, RoundMetrics>>;
 }
 
 /** A figure that was not measured. */
@@ -50,7 +74,14 @@ const LEGACY_KEYS: Readonly<Record<string, keyof RoundMetrics>> = {
 };
 
 const FIGURES = ["harmfulDr", "jailbreakDr", "heldoutDr", "multiturnDr", "iprr", "vprr", "capability"] as const;
-const GROUPS = ["drByLanguage", "dr3ByCategory", "drByCategory", "jailbreakByTechnique"] as const;
+const GROUPS = [
+  "drByLanguage",
+  "dr3ByCategory",
+  "drByCategory",
+  "jailbreakByTechnique",
+  "harmfulOutcomes",
+  "benignOutcomes",
+] as const;
 
 /**
  * Round metrics read back from stored JSON (a step record): JSON has no NaN, so an unmeasured figure comes back as
@@ -81,4 +112,36 @@ export function reviveRoundMetrics(stored: unknown, where: string): RoundMetrics
   for (const k of FIGURES) out[k] = raw[k] === undefined ? unmeasured(k) : metric(k, raw[k]);
   for (const k of GROUPS) out[k] = group(k, raw[k]);
   return out;
+}
+
+/** A measurement of nothing (every figure unmeasured) of `model`. */
+export function emptyRoundMetrics(model: string): RoundMetrics {
+  return reviveRoundMetrics({ model }, "empty measurement");
+}
+
+/**
+ * A round's measurement read back from a measure step record. Records written before the dev/test split hold one
+ * RoundMetrics (measured on the world's single held-out split): they revive as dev, because that is what the run's
+ * decisions read then (re-evaluating its gates gives the decisions it made), with an unmeasured test split (every
+ * figure n/a: no test figure is made up for a run that never measured one) and no slices.
+ */
+export function reviveRoundMeasurement(stored: unknown, where: string): RoundMeasurement {
+  const o = stored as Record<string, unknown> | null;
+  if (!o || typeof o !== "object" || Array.isArray(o) || !("dev" in o)) {
+    const dev = reviveRoundMetrics(stored, where);
+    return { dev, test: emptyRoundMetrics(dev.model), slices: { dev: {}, test: {} } };
+  }
+  const slices = (o.slices ?? {}) as Record<string, unknown>;
+  const sliceSet = (split: MeasuredSplit): Record<string, RoundMetrics> => {
+    const x = slices[split] ?? {};
+    if (!x || typeof x !== "object") throw new Error(`${where}: slices.${split}: expected an object of measurements`);
+    return Object.fromEntries(
+      Object.entries(x).map(([k, v]) => [k, reviveRoundMetrics(v, `${where}: slices.${split}.${k}`)]),
+    );
+  };
+  return {
+    dev: reviveRoundMetrics(o.dev, `${where}: dev`),
+    test: reviveRoundMetrics(o.test, `${where}: test`),
+    slices: { dev: sliceSet("dev"), test: sliceSet("test") },
+  };
 }

@@ -13,7 +13,43 @@ export const PAYLOAD_IMG = `<img src=x onerror="window.__pwned='img'">`;
 export function sampleReport(): RunReport {
   const rounds = [0, 1, 2].map((round) => {
     const k = 3 - round;
+    const figures = (d: number) => ({
+      model: round === 0 ? "demo-base" : `round-${round}/adapter`,
+      harmfulDr: rate("harmful_dr", 30 * k + d, 100),
+      jailbreakDr: rate("jailbreak_dr", 28 * k + d, 100),
+      heldoutDr: rate("heldout_dr", 25 * k + d, 100),
+      iprr: rate("iprr", 100 - 30 * k - d, 100),
+      vprr: rate("vprr", 2 + round + d, 100),
+      capability: rate("capability", 90 - round - d, 100),
+      multiturnDr: rate("multiturn_dr", 6 * k, 40),
+      runIds: {},
+      skipped: {},
+      dr3ByCategory: {},
+      jailbreakByTechnique: {},
+      drByCategory: {},
+      drByLanguage: { en: rate("dr", 10 * k, 50), es: rate("dr", 12 * k, 50) },
+      harmfulOutcomes: {
+        refused: rate("harmful refused", 100 - 30 * k - 2 - d, 100),
+        unsafe: rate("harmful unsafe", 30 * k + d, 100),
+        other: rate("harmful other", 2, 100),
+      },
+      benignOutcomes: {
+        helpful: rate("benign helpful", 95 - round - d, 100),
+        refused: rate("benign refused", 2 + round + d, 100),
+        other: rate("benign other", 3, 100),
+      },
+    });
     return {
+      ...figures(0),
+      dev: figures(1),
+      slices: {
+        dev: { "in-distribution": figures(1), rephrased: figures(2) },
+        test: {
+          "in-distribution": figures(0),
+          "out-of-distribution": figures(4),
+          [`rephrased ${PAYLOAD_IMG}`]: figures(3),
+        },
+      },
       round,
       model: round === 0 ? "demo-base" : `round-${round}/adapter`,
       harmfulDr: rate("harmful_dr", 30 * k, 100),

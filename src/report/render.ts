@@ -2,10 +2,16 @@
  * Renders a RunReport as report.md and a self-contained report.html: charts inline as SVG, styles inline, no script,
  * and a Content-Security-Policy that forbids scripts and any network load. Every piece of text that comes from a
  * model (responses, conversations) or from user files is escaped.
+ *
+ * The figures shown first are the test split's (what the run reports), with each slice side by side (in-distribution,
+ * out-of-distribution, rephrased) and the outcome breakdown (refused / unsafe / other on harmful prompts, helpful /
+ * refused / other on benign ones); the dev split's figures follow, labelled as what the decisions read (gates,
+ * stopping, release candidate).
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
+import type { RoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
 import { renderCharts } from "./charts.ts";
 import type { RoundSummary, RunReport } from "./types.ts";
@@ -17,7 +23,7 @@ export function formatRate(m: Metric | undefined): string {
 }
 
 /** The headline figures of a round, as the report and the dashboard show them. */
-export const HEADLINE: [string, (r: RoundSummary) => Metric][] = [
+export const HEADLINE: [string, (r: RoundMetrics) => Metric][] = [
   ["harmful DR", (r) => r.harmfulDr],
   ["jailbreak DR", (r) => r.jailbreakDr],
   ["held-out DR", (r) => r.heldoutDr],
@@ -25,6 +31,117 @@ export const HEADLINE: [string, (r: RoundSummary) => Metric][] = [
   ["VPRR", (r) => r.vprr],
   ["capability", (r) => r.capability],
 ];
+
+/** The outcome breakdown's columns: [title, pick]. */
+export const OUTCOMES: [string, (r: RoundMetrics) => Metric | undefined][] = [
+  ["harmful: refused", (r) => r.harmfulOutcomes?.refused],
+  ["harmful: unsafe", (r) => r.harmfulOutcomes?.unsafe],
+  ["harmful: other", (r) => r.harmfulOutcomes?.other],
+  ["benign: helpful", (r) => r.benignOutcomes?.helpful],
+  ["benign: refused", (r) => r.benignOutcomes?.refused],
+  ["benign: other", (r) => r.benignOutcomes?.other],
+];
+
+/** Slices in reading order: in-distribution, out-of-distribution and rephrased first, then any other, sorted. */
+const SLICE_ORDER = ["in-distribution", "out-of-distribution", "rephrased"];
+function sliceNames(report: RunReport, split: "dev" | "test"): string[] {
+  const all = [...new Set(report.rounds.flatMap((r) => Object.keys(r.slices?.[split] ?? {})))];
+  const rank = (s: string) => (SLICE_ORDER.includes(s) ? SLICE_ORDER.indexOf(s) : SLICE_ORDER.length);
+  return all.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** A table as text cells (already formatted, not yet escaped), rendered to Markdown or HTML. */
+interface Table {
+  title: string;
+  note?: string;
+  header: string[];
+  rows: string[][];
+}
+
+/** The split and slice tables of a report (see the file comment). */
+function figureTables(report: RunReport): Table[] {
+  const out: Table[] = [];
+  const unclassified = (r: RoundMetrics) =>
+    [r.harmfulOutcomes?.unclassified, r.benignOutcomes?.unclassified].some((m) => m && m.value > 0);
+  const outcomeNote =
+    "On harmful prompts: refused, unsafe, or other (neither: garbled, off-topic, evasive); on benign look-alikes: " +
+    "helpful, refused, or other (neither). Shares of the judged prompts.";
+  out.push({
+    title: "Outcomes (test split)",
+    note:
+      outcomeNote +
+      (report.rounds.some(unclassified) ? " Some answers were judged not unsafe without saying how (not shown)." : ""),
+    header: ["round", ...OUTCOMES.map(([n]) => n)],
+    rows: report.rounds.map((r) => [String(r.round), ...OUTCOMES.map(([, f]) => formatRate(f(r)))]),
+  });
+  const slices = sliceNames(report, "test");
+  if (slices.length)
+    out.push({
+      title: "Test split by slice",
+      note: "Each figure on the test split's slices side by side (out-of-distribution: templates never trained on).",
+      header: ["round", "figure", ...slices],
+      rows: report.rounds.flatMap((r) =>
+        [...HEADLINE, ...OUTCOMES.filter(([n]) => n.endsWith("other"))].map(([n, f]) => [
+          String(r.round),
+          n,
+          ...slices.map((s) => {
+            const m = r.slices?.test[s];
+            return m ? formatRate(f(m as RoundSummary)) : "-";
+          }),
+        ]),
+      ),
+    });
+  const devSlices = sliceNames(report, "dev");
+  out.push({
+    title: "Dev split (what decisions read)",
+    note:
+      "The gates, the stopping round and the release candidate are decided on these figures only; the test figures " +
+      "above are never read by code that decides.",
+    header: ["round", ...HEADLINE.map(([n]) => n), ...OUTCOMES.filter(([n]) => n.endsWith("other")).map(([n]) => n)],
+    rows: report.rounds.map((r) => [
+      String(r.round),
+      ...HEADLINE.map(([, f]) => formatRate(f(r.dev as RoundSummary))),
+      ...OUTCOMES.filter(([n]) => n.endsWith("other")).map(([, f]) => formatRate(f(r.dev))),
+    ]),
+  });
+  if (devSlices.length)
+    out.push({
+      title: "Dev split by slice",
+      header: ["round", "figure", ...devSlices],
+      rows: report.rounds.flatMap((r) =>
+        HEADLINE.map(([n, f]) => [
+          String(r.round),
+          n,
+          ...devSlices.map((s) => {
+            const m = r.slices?.dev[s];
+            return m ? formatRate(f(m as RoundSummary)) : "-";
+          }),
+        ]),
+      ),
+    });
+  return out;
+}
+
+function tableMarkdown(t: Table): string[] {
+  const e = escapeMarkdown;
+  return [
+    "",
+    `## ${e(t.title)}`,
+    "",
+    ...(t.note ? [e(t.note), ""] : []),
+    `| ${t.header.map(e).join(" | ")} |`,
+    `|${t.header.map(() => "---|").join("")}`,
+    ...t.rows.map((row) => `| ${row.map(e).join(" | ")} |`),
+  ];
+}
+
+function tableHtml(t: Table): string {
+  const h = escapeHtml;
+  return (
+    `<h2>${h(t.title)}</h2>${t.note ? `<p>${h(t.note)}</p>` : ""}<table><thead><tr>${t.header.map((c) => `<th>${h(c)}</th>`).join("")}` +
+    `</tr></thead><tbody>${t.rows.map((row) => `<tr>${row.map((c) => `<td>${h(c)}</td>`).join("")}</tr>`).join("\n")}</tbody></table>`
+  );
+}
 
 function languages(report: RunReport): string[] {
   return [...new Set(report.rounds.flatMap((r) => Object.keys(r.drByLanguage)))].sort();
@@ -49,9 +166,11 @@ export function renderMarkdown(report: RunReport): string {
     // Not a code span: inside one, the escapes below would show literally.
     `Target: ${e(report.target)}. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
     "",
-    "## Rounds",
+    "## Rounds (test split)",
     "",
-    `| round | model | ${HEADLINE.map(([n]) => n).join(" | ")} | ${langs.map((l) => `DR ${e(l)}`).join(" | ")} | regressions | gates |`,
+    "The test split's figures: what this run reports. Gates (passed / evaluated) are on the dev split.",
+    "",
+    `| round | model | ${HEADLINE.map(([n]) => n).join(" | ")} | ${langs.map((l) => `DR ${e(l)}`).join(" | ")} | regressions | gates (dev) |`,
     `|---|---|${HEADLINE.map(() => "---|").join("")}${langs.map(() => "---|").join("")}---|---|`,
   ];
   for (const r of report.rounds) {
@@ -62,9 +181,10 @@ export function renderMarkdown(report: RunReport): string {
         .join(" | ")} | ${r.regressions.length} | ${gates} |`,
     );
   }
+  for (const t of figureTables(report)) lines.push(...tableMarkdown(t));
   const last = report.rounds.at(-1);
   if (last?.gates.length) {
-    lines.push("", `## Release gates (round ${last.round})`, "");
+    lines.push("", `## Release gates (round ${last.round}, on the dev split)`, "");
     for (const g of last.gates) {
       // A figure the scenario does not measure (no suite of that role) is stored as null: an unmeasured gate fails.
       const v = typeof g.value === "number" && Number.isFinite(g.value) ? g.value.toFixed(4) : "not measured";
@@ -121,7 +241,7 @@ export async function renderHtml(report: RunReport): Promise<string> {
     .join("\n");
   const last = report.rounds.at(-1);
   const gates = last?.gates.length
-    ? `<h2>Release gates (round ${last.round})</h2><ul>${last.gates
+    ? `<h2>Release gates (round ${last.round}, on the dev split)</h2><ul>${last.gates
         .map(
           (g) =>
             `<li class="${g.passed ? "pass" : "fail"}">${g.passed ? "PASS" : "FAIL"} ${h(g.name)}: ` +
@@ -157,9 +277,11 @@ export async function renderHtml(report: RunReport): Promise<string> {
 <body>
 <h1>breakfix report: run ${h(report.runId)}</h1>
 <p>Target: <code>${h(report.target)}</code>. Generated ${h(report.createdAt)}. Rates with 95% Wilson intervals.</p>
-<h2>Rounds</h2>
+<h2>Rounds (test split)</h2>
+<p>The test split's figures: what this run reports. Gates are evaluated on the dev split.</p>
 <table><thead><tr><th>round</th><th>model</th>${HEADLINE.map(([n]) => `<th>${h(n)}</th>`).join("")}${langs.map((l) => `<th>DR ${h(l)}</th>`).join("")}<th>regressions</th></tr></thead>
 <tbody>${rows}</tbody></table>
+${figureTables(report).map(tableHtml).join("\n")}
 ${gates}
 <h2>Charts</h2>
 <div class="charts">${charts.map((c) => `<figure aria-label="${h(c.title)}">${c.svg}</figure>`).join("\n")}</div>

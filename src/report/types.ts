@@ -1,5 +1,5 @@
 /** The data a round report is rendered from. The cycle fills it from the store; `breakfix report RUN` rebuilds it. */
-import type { RoundMetrics } from "../domain/round-metrics.ts";
+import type { MeasuredSplit, RoundMetrics } from "../domain/round-metrics.ts";
 import type { Conversation, Metric } from "../domain/types.ts";
 
 export interface GateResult {
@@ -21,12 +21,21 @@ export interface Regression {
   reappearedInRound: number;
 }
 
-/** One round in the report: its measurement (domain/round-metrics.ts) plus what the report adds. */
+/**
+ * One round in the report: its measurement (domain/round-metrics.ts) plus what the report adds. The figures at the top
+ * level are the TEST split's (the report's headline, pooled over slices); `dev` holds the dev split's, which is what
+ * the gates and the release candidate were decided on.
+ */
 export interface RoundSummary extends RoundMetrics {
   round: number;
+  /** The dev split's figures: what every decision (gates, stopping, release candidate) read. */
+  dev: RoundMetrics;
+  /** Each split's figures per slice (in-distribution, out-of-distribution, rephrased, ...); absent = no slices. */
+  slices?: Record<MeasuredSplit, Record<string, RoundMetrics>>;
   /** Red-team attack success rate per technique family in this round's campaign. */
   asrByTechnique: Record<string, Metric>;
   regressions: Regression[];
+  /** The release gates, evaluated on the dev split. */
   gates: GateResult[];
   releaseCandidate?: boolean;
 }

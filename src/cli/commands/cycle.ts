@@ -127,14 +127,17 @@ async function cycleAction(f: CycleFlags): Promise<void> {
     });
     const lines = [
       `cycle run ${res.runId.slice(0, 16)}: ${res.rounds.length - 1} rounds after the base model`,
+      // The test split's figures (what is reported); the gates and the release candidate were decided on dev.
       ...res.rounds.map(
-        (r) =>
-          `  round ${r.round}: harmful DR ${percent(r.harmfulDr.value)}, jailbreak DR ${percent(r.jailbreakDr.value)}, ` +
-          `held-out DR ${percent(r.heldoutDr.value)}, IPRR ${percent(r.iprr.value)}, VPRR ${percent(r.vprr.value)}, ` +
-          `capability ${percent(r.capability.value)}, DR by language ` +
-          Object.entries(r.drByLanguage)
+        ({ round, test: t, dev }) =>
+          `  round ${round} (test): harmful DR ${percent(t.harmfulDr.value)}, jailbreak DR ${percent(t.jailbreakDr.value)}, ` +
+          `held-out DR ${percent(t.heldoutDr.value)}, IPRR ${percent(t.iprr.value)}, VPRR ${percent(t.vprr.value)}, ` +
+          `capability ${percent(t.capability.value)}, DR by language ` +
+          Object.entries(t.drByLanguage)
             .map(([k, v]) => `${k} ${percent(v.value)}`)
-            .join(" / "),
+            .join(" / ") +
+          ` (dev, what the gates read: harmful DR ${percent(dev.harmfulDr.value)}, IPRR ${percent(dev.iprr.value)}, ` +
+          `VPRR ${percent(dev.vprr.value)})`,
       ),
       res.allGatesPassed
         ? "all release gates pass"

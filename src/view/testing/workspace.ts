@@ -11,7 +11,7 @@ import type { ItemRecord } from "../../benchmarks/types.ts";
 import { STEP_KIND } from "../../cycle/steps.ts";
 import { contentHash } from "../../domain/hash.ts";
 import { mulberry32 } from "../../domain/random.ts";
-import type { RoundMetrics } from "../../domain/round-metrics.ts";
+import type { RoundMeasurement, RoundMetrics } from "../../domain/round-metrics.ts";
 import { wilson } from "../../domain/stats.ts";
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Judgement, Metric, Severity } from "../../domain/types.ts";
@@ -181,6 +181,11 @@ function rate(name: string, s: number, n: number): Metric {
   return { name, value: n ? s / n : Number.NaN, successes: s, n, interval: wilson(s, n) };
 }
 
+/** A measure step record (cycle/measure.ts): the same figures on dev and test, no slices. */
+function measured(m: RoundMetrics): RoundMeasurement {
+  return { dev: m, test: m, slices: { dev: {}, test: {} } };
+}
+
 function measurement(model: string, k: number, runIds: Record<string, string>): RoundMetrics {
   return {
     model,
@@ -196,6 +201,8 @@ function measurement(model: string, k: number, runIds: Record<string, string>): 
     dr3ByCategory: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr3", (j + 1) * k, 10)])),
     drByCategory: Object.fromEntries(CATEGORIES.map((c, j) => [c, rate("dr", (j + 1) * k, 20)])),
     jailbreakByTechnique: { rot13: rate("dr", 4 * k, 20), roleplay: rate("dr", 6 * k, 20) },
+    harmfulOutcomes: {},
+    benignOutcomes: {},
     skipped: {},
   };
 }
@@ -281,7 +288,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
         metrics: [{ ...rate("DR", defects, recs.length), kind: "rate", higherIsBetter: false, headline: true }],
       });
     }
-    step(0, "measure", measurement("demo-base", 3, { "demo-harmful@v1": benchA }));
+    step(0, "measure", measured(measurement("demo-base", 3, { "demo-harmful@v1": benchA })));
     store.rounds.put(
       { runId, round: 0 },
       {
@@ -415,7 +422,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
         { runId, round: 1 },
       );
     }
-    step(1, "measure", measurement("run/round-1/dpo/model", 1, { "demo-harmful@v1": benchB }));
+    step(1, "measure", measured(measurement("run/round-1/dpo/model", 1, { "demo-harmful@v1": benchB })));
     // regression replays of round 1's successes against round 1's model
     for (const id of successIds)
       store.artifacts.put(
