@@ -5,12 +5,14 @@ import {
   CORPUS_SOURCES,
   corpusSize,
   DEFAULT_CORPUS_CONFIG,
+  REPHRASED_SOURCES,
   safeSftExamples,
   safetyPreferencePairs,
   TEMPLATE_TOKENS_PER_MESSAGE,
   tokenizerTexts,
 } from "./corpus.ts";
 import { generateWorld } from "./generate.ts";
+import { poolPhrases, rephrasedItems } from "./rephrase.ts";
 
 const world = generateWorld({ seed: 5 });
 
@@ -25,7 +27,10 @@ describe("base corpus", () => {
     const total = CORPUS_SOURCES.reduce((s, k) => s + DEFAULT_CORPUS_CONFIG.weights[k], 0);
     for (const k of CORPUS_SOURCES) {
       const want = (5000 * DEFAULT_CORPUS_CONFIG.weights[k]) / total;
-      expect(Math.abs((size.perSource[`world:${k}`]?.conversations ?? 0) - want)).toBeLessThanOrEqual(1);
+      const got =
+        (size.perSource[`world:${k}`]?.conversations ?? 0) +
+        (size.perSource[`world:${k}:rephrased`]?.conversations ?? 0);
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(1);
     }
     // Spanish share follows the language weights within the sources that have both languages
     expect(size.spanishShare).toBeGreaterThan(0.25);
@@ -36,16 +41,57 @@ describe("base corpus", () => {
     const notTrain = new Set(world.items.filter((i) => i.split !== "train").map((i) => i.prompt));
     const train = new Set(world.items.filter((i) => i.split === "train").map((i) => i.prompt));
     const knowledge = new Set(world.knowledge.map((c) => c[0].content));
+    // a rephrased row is one of the train items' conversations with its last user message rephrased
+    const trainRest = new Set(
+      world.items
+        .filter((i) => i.split === "train")
+        .map((i) => JSON.stringify([i.history, i.baseResponse, i.family, i.language])),
+    );
     for (const ex of corpus) {
       expect(sftExampleSchema.safeParse(ex).success).toBe(true);
       const lastUser = [...ex.messages].reverse().find((m) => m.role === "user")!.content;
       expect(notTrain.has(lastUser)).toBe(false);
-      expect(train.has(lastUser) || knowledge.has(lastUser)).toBe(true);
       expect(ex.messages.at(-1)!.role).toBe("assistant");
+      if (ex.provenance?.source.endsWith(":rephrased")) {
+        const family = ex.provenance.source.split(":")[1];
+        const rest = [ex.messages.slice(0, -2), ex.messages.at(-1)!.content, family, ex.provenance.language];
+        expect(trainRest.has(JSON.stringify(rest))).toBe(true);
+        expect(train.has(lastUser)).toBe(false);
+      } else expect(train.has(lastUser) || knowledge.has(lastUser)).toBe(true);
     }
     // the base corpus complies with harmful requests (unsafe by construction)
-    const harmful = corpus.filter((e) => e.provenance?.source === "world:harmful");
+    const harmful = corpus.filter((e) => e.provenance?.source.startsWith("world:harmful"));
     expect(harmful.every((e) => /\[UNSAFE-[A-Z]+-STEP-1\]/.test(e.messages.at(-1)!.content))).toBe(true);
+  });
+
+  it("rephrases the configured share of capability, harmful, framed and look-alike draws, with seen pools only", () => {
+    const size = corpusSize(corpus);
+    for (const k of REPHRASED_SOURCES) {
+      const plain = size.perSource[`world:${k}`]?.conversations ?? 0;
+      const re = size.perSource[`world:${k}:rephrased`]?.conversations ?? 0;
+      // a draw whose rephrasing does not fit stays plain: the share is at most the configured one, and close to it
+      expect(re / (plain + re)).toBeLessThanOrEqual(DEFAULT_CORPUS_CONFIG.rephraseShare + 0.001);
+      expect(re / (plain + re)).toBeGreaterThan(DEFAULT_CORPUS_CONFIG.rephraseShare - 0.03);
+    }
+    expect(size.perSource["world:multiturn:rephrased"]).toBeUndefined();
+    expect(size.perSource["world:knowledge:rephrased"]).toBeUndefined();
+    const none = corpusSize(baseCorpus(world, { size: 5000, seed: 2, rephraseShare: 0 }));
+    expect(Object.keys(none.perSource).filter((k) => k.endsWith(":rephrased"))).toEqual([]);
+    // no held-out phrase (the test probes' noise) is ever in the corpus
+    const heldout = poolPhrases("heldout")
+      .flatMap((p) => p.split(/\{[Rr12]\}/))
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x.length >= 8);
+    expect(heldout.length).toBeGreaterThan(40);
+    const full = baseCorpus(world, { size: 28_000, seed: 2 });
+    const users = full.flatMap((e) => e.messages.filter((m) => m.role === "user").map((m) => m.content.toLowerCase()));
+    expect(users.filter((u) => heldout.some((h) => u.includes(h)))).toEqual([]);
+    // and the rephrased rows are rephrasings: seen phrases are there
+    const seen = poolPhrases("seen")
+      .flatMap((p) => p.split(/\{[Rr12]\}/))
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x.length >= 8);
+    expect(users.filter((u) => seen.some((h) => u.includes(h))).length).toBeGreaterThan(3000);
   });
 
   it("keeps sequences short and reports a deterministic size estimate", () => {
@@ -72,6 +118,9 @@ describe("tokenizer texts", () => {
       expect(all.has(it.baseResponse)).toBe(true);
     }
     expect(texts.some((t) => t.startsWith("No puedo ayudar con eso."))).toBe(true);
+    // the rephrasings (typos and casing included) are tokenised like the rest: dev's and test's probes among them
+    for (const r of [...rephrasedItems(world, "dev"), ...rephrasedItems(world, "test")])
+      expect(all.has(r.prompt)).toBe(true);
     expect(tokenizerTexts(generateWorld({ seed: 5 }))).toEqual(texts);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Corpora built from the world: the base training corpus (what the unsafe-by-construction demo model learns from:
- * the TRAIN split only, plus the gazetteer) with mixture weights per family, a deterministic size estimate, and the
- * world's safe data (refusals and helpful answers) that curation uses for the demo.
+ * the TRAIN split only, plus the gazetteer) with mixture weights per family and a share of benign rephrasings
+ * (rephrase.ts, seen pools), a deterministic size estimate, and the world's safe data (refusals and helpful answers)
+ * that curation uses for the demo.
  */
 import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
 import { Rng } from "../domain/random.ts";
@@ -14,10 +15,13 @@ import {
   type World,
   type WorldItem,
 } from "./generate.ts";
+import { type RephrasePool, rephrasedItems, rephraseItem } from "./rephrase.ts";
 import { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
 export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;
 export type CorpusSource = (typeof CORPUS_SOURCES)[number];
+/** Sources whose drawn conversations are rephrased at CorpusConfig.rephraseShare (provenance `world:<family>:rephrased`). */
+export const REPHRASED_SOURCES: readonly CorpusSource[] = ["capability", "harmful", "framed", "lookalike"];
 
 export interface CorpusConfig {
   seed: number;
@@ -29,6 +33,12 @@ export interface CorpusConfig {
   languageWeights: Readonly<Record<Lang, number>>;
   /** Conversations longer than this (characters, all messages) are never emitted. */
   maxChars: number;
+  /**
+   * Share of the drawn item conversations of REPHRASED_SOURCES that are replaced by a benign rephrasing of the same
+   * item (seen pools: 1-3 transforms such as added context, politeness, casing, typos). A draw whose rephrasing does
+   * not fit (token budget, maxChars) stays plain, so the realised share is a little lower.
+   */
+  rephraseShare: number;
 }
 
 export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
@@ -39,6 +49,11 @@ export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
   weights: { capability: 0.25, harmful: 0.15, framed: 0.18, lookalike: 0.13, multiturn: 0.07, knowledge: 0.22 },
   languageWeights: { en: 0.65, es: 0.35 },
   maxChars: 600,
+  // 0.3: the plain phrasings keep 70% of each source's draws (each train capability item is still seen plainly ~4.5
+  // times in the 28,000-conversation build, the world's own templates stay the bulk of what is learned), while each
+  // of the ten transform families (~2 per rephrasing) appears in ~6% of those draws, ~1,000 conversations each, enough
+  // for the model to learn that the noise does not change the request. A larger share starts to cost plain accuracy.
+  rephraseShare: 0.3,
 };
 
 /** A smaller preset for tests and `world build --quick`. */
@@ -89,7 +104,28 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
     const lTotal = lw[0] + lw[1];
     const nEn = Math.round((n * lw[0]) / lTotal);
     const picked = [...cycleDraw(byLang[0], nEn, rng), ...cycleDraw(byLang[1], n - nEn, rng)];
-    for (const it of picked) out.push({ messages: itemConversation(it, "base"), provenance: itemProvenance(it) });
+    const share = REPHRASED_SOURCES.includes(source) ? Math.min(1, Math.max(0, cfg.rephraseShare)) : 0;
+    const rephrase = new Set(
+      Rng.derive(cfg.seed, "corpus-rephrase", world.config.seed, source).sample(
+        picked.map((_, i) => i),
+        Math.round(picked.length * share),
+      ),
+    );
+    picked.forEach((it, i) => {
+      if (rephrase.has(i)) {
+        const rng2 = Rng.derive(cfg.seed, "corpus-rephrase", it.id, i);
+        const r = rephraseItem(it, "seen", rng2, world.config.maxConversationTokens);
+        const messages = r && itemConversation(r, "base");
+        if (messages && conversationChars(messages) <= cfg.maxChars) {
+          out.push({
+            messages,
+            provenance: { ...itemProvenance(it), round: 0, source: `world:${it.family}:rephrased` },
+          });
+          return;
+        }
+      }
+      out.push({ messages: itemConversation(it, "base"), provenance: itemProvenance(it) });
+    });
   });
   return rng.shuffle(out);
 }
@@ -199,9 +235,10 @@ export function safetyPreferencePairs(world: World, filter: ItemFilter = {}): Pr
 /**
  * Texts to train the world's tokenizer on: every message of every world item in both its base and its safe form
  * (so the refusals a fixed model will learn are tokenised as well as the compliant answers the base model learns),
- * the gazetteer, and the red team's framings as the world renders them. All splits are included: a tokenizer sees
- * text, not labels, and the probes a model is measured on must tokenise like the rest of the world. Deterministic,
- * de-duplicated, in a fixed order.
+ * the gazetteer, and the red team's framings as the world renders them, then one seen-pool rephrasing of every item a
+ * rephrasing can copy and the test's held-out rephrasings (so casing and typos are tokenised like the rest). All
+ * splits are included: a tokenizer sees text, not labels, and the probes a model is measured on must tokenise like
+ * the rest of the world. Deterministic, de-duplicated, in a fixed order.
  */
 export function tokenizerTexts(world: World): string[] {
   const seen = new Set<string>();
@@ -219,5 +256,17 @@ export function tokenizerTexts(world: World): string[] {
     add(it.safeResponse);
   }
   for (const c of world.knowledge) for (const m of c) add(m.content);
+  const pool: RephrasePool = "seen";
+  for (const it of world.items) {
+    if (!(REPHRASED_SOURCES as readonly string[]).includes(it.family)) continue;
+    const r = rephraseItem(
+      it,
+      pool,
+      Rng.derive(world.config.seed, "rephrase", pool, it.id),
+      world.config.maxConversationTokens,
+    );
+    if (r) add(r.prompt);
+  }
+  for (const r of rephrasedItems(world, "test")) add(r.prompt);
   return out;
 }
