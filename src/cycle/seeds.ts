@@ -254,7 +254,7 @@ export function renderSeedsMarkdown(a: SeedsAggregate, runs: readonly CycleResul
   const md = (cells: readonly string[], raw = false) =>
     `| ${cells.map((c, i) => (raw && i > 0 ? c : escapeMarkdown(c))).join(" | ")} |`;
   const table = (head: readonly string[], rows: readonly string[][], raw = false) =>
-    [md(head), `|${head.map(() => " --- ").join("|")}|`, ...rows.map((r) => md(r, raw))].join("\n");
+    [`| ${head.join(" | ")} |`, `|${head.map(() => " --- ").join("|")}|`, ...rows.map((r) => md(r, raw))].join("\n");
   const parts = [
     `# breakfix cycle over ${a.seeds.length} training seeds`,
     "",
@@ -347,6 +347,6 @@ export async function runSeeds(o: CycleOptions & { seeds?: readonly number[] }):
   }
   const aggregate = aggregateSeeds(runs);
   const report = writeSeedsReport(seedsDirOf(path.resolve(o.workspace), aggregate.runIds), aggregate, runs);
-  for (const l of roundLines(aggregate)) log(l);
+  log(`seeds ${seeds.join(", ")}: report ${report.md}`);
   return { runs, aggregate, report };
 }
