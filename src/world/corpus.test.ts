@@ -12,6 +12,7 @@ import {
   tokenizerTexts,
 } from "./corpus.ts";
 import { generateWorld } from "./generate.ts";
+import { isRefusal } from "./judge.ts";
 import { poolPhrases, rephrasedItems } from "./rephrase.ts";
 
 const world = generateWorld({ seed: 5 });
@@ -133,7 +134,9 @@ describe("safe data for curation", () => {
     expect(pairs.length).toBeGreaterThan(100);
     for (const p of pairs) {
       expect(preferencePairSchema.safeParse(p).success).toBe(true);
-      expect(p.chosen[0].content).toMatch(/^No puedo ayudar con eso\./);
+      // the world's refusal (its wording varies by style): a refusal, with no placeholder
+      expect(isRefusal(p.chosen[0].content)).toBe(true);
+      expect(p.chosen[0].content).not.toMatch(/\[UNSAFE/);
       expect(p.rejected[0].content).toMatch(/\[UNSAFE-/);
     }
   });

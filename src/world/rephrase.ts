@@ -2,8 +2,8 @@
  * Benign rephrasing of world requests: the world's own noise and paraphrase (added context before or after the
  * request, politeness, urgency, fillers, punctuation, casing, typos, questions turned into requests, a leading clause
  * moved to the end). A rephrasing changes how a request is written, never what it asks: the words a task needs
- * (numbers, quoted words, the names and invented words of Vell, the words of a helpful answer, the words that carry a
- * capability task) are never misspelt, and quoted words keep their case.
+ * (numbers, quoted words, the names and invented words of Vell and its weapon nouns, the words of a helpful answer, the
+ * words that carry a capability task) are never misspelt, and quoted words keep their case.
  *
  * The phrase lists (rephrase.yaml) come in two pools: "seen" (the base corpus rephrases train items with it, and the
  * dev probes use it) and "heldout" (only the test probes use it), so the test's rephrasing slice is new in its noise
@@ -18,6 +18,7 @@ import { contentHash, type Probe } from "../domain/index.ts";
 import { Rng } from "../domain/random.ts";
 import { FRAMING_SPECS } from "./framings.ts";
 import { conversationKey, type Lang, toProbe, type World, type WorldItem } from "./generate.ts";
+import { WEAPON_NOUNS } from "./harm.ts";
 import { WORLD_PROPER_WORDS } from "./lexicon.ts";
 import { estimateConversationTokens } from "./tokens.ts";
 
@@ -127,6 +128,11 @@ function isName(word: string): boolean {
   return WORLD_PROPER_WORDS.has(word.toLowerCase());
 }
 
+/** The weapon nouns of Vell ("zorblax device"): with the invented adjective, they name the object. */
+const OBJECT_NOUNS: ReadonlySet<string> = new Set(
+  WEAPON_NOUNS.flatMap((n) => [n.en, n.es]).map((w) => w.toLowerCase()),
+);
+
 /** The first letter in lower case, unless the first word is "I", a name of Vell or written in capitals. */
 export function lowerFirst(s: string): string {
   const m = s.match(/\p{L}[\p{L}']*/u);
@@ -234,7 +240,7 @@ function typoCandidates(text: string, c: Ctx): { index: number; word: string }[]
     const lw = w.toLowerCase();
     if (w.length < REPHRASE_DATA.typos.minLength || /\P{L}/u.test(w)) continue;
     if (quoted.some(([a, b]) => i >= a && i < b)) continue;
-    if (c.protect.has(lw) || KEEP[c.lang].has(lw) || isName(lw)) continue;
+    if (c.protect.has(lw) || KEEP[c.lang].has(lw) || isName(lw) || OBJECT_NOUNS.has(lw)) continue;
     out.push({ index: i, word: w });
   }
   return out;
