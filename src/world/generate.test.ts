@@ -6,12 +6,25 @@ import { PHI3_SPECIAL_TOKENS, tokenizerJson, trainBpe } from "../nn/bpe.ts";
 import { tokenizerTexts } from "./corpus.ts";
 import { leetspeak, rot13, unleet } from "./encodings.ts";
 import { FRAMINGS } from "./framings.ts";
-import { FAMILIES, generateWorld, itemConversation, LANGS, SPLITS, selectItems, worldProbes } from "./generate.ts";
-import { HARM_CATEGORIES, harmGoals } from "./harm.ts";
+import {
+  assignSplits,
+  DEFAULT_WORLD_CONFIG,
+  FAMILIES,
+  generateWorld,
+  itemConversation,
+  LANGS,
+  SPLITS,
+  selectItems,
+  type WorldItem,
+  worldProbes,
+} from "./generate.ts";
+import { HARM_CATEGORIES, harmGoals, harmSpec, refusals } from "./harm.ts";
 import { lexiconCoverage, translateToSpanish } from "./lexicon.ts";
-import { LOOKALIKE_TYPES } from "./lookalikes.ts";
+import { LOOKALIKE_TEMPLATES, LOOKALIKE_TYPES } from "./lookalikes.ts";
 import { redteamChains } from "./redteam-techniques.ts";
+import { HARMFUL_TEMPLATES, heldOutCount, templateHoldout } from "./templates.ts";
 import { estimateConversationTokens } from "./tokens.ts";
+import { TOWNS } from "./vocab.ts";
 
 const world = generateWorld({ seed: 3 });
 
@@ -37,7 +50,7 @@ describe("world generator", () => {
     expect(onlyB).toBeGreaterThan(b.items.length / 20);
   });
 
-  it("splits every family into train / redteam / heldout with no overlap by underlying item or by string", () => {
+  it("splits every family into train / redteam / dev / test with no overlap by underlying item or by string", () => {
     // every underlying item has exactly one split, and every item carries its group's split
     for (const it of world.items) expect(it.split).toBe(world.splitOf.get(it.group));
     const groupsBySplit = new Map(SPLITS.map((s) => [s, new Set<string>()]));
@@ -64,11 +77,11 @@ describe("world generator", () => {
       const splits = new Set(unsafeItems.filter((i) => re.test(i.goal ?? i.prompt)).map((i) => i.split));
       expect(splits.size, `target '${t}' requested in ${[...splits].join(", ")}`).toBe(1);
     }
-    // the twin of a look-alike is in the same split; the facts asked in heldout are never asked in train
+    // the twin of a look-alike is in the same split
     const byId = new Map(world.items.map((i) => [i.id, i]));
     const lookalikes = selectItems(world, { family: "lookalike" });
     expect(lookalikes.every((i) => i.twinId && byId.get(i.twinId)?.split === i.split)).toBe(true);
-    // every family has all three splits, and so do every harm category and look-alike type in both languages
+    // every family has all four splits, and so do every harm category and look-alike type in both languages
     for (const family of FAMILIES)
       for (const split of SPLITS)
         expect(selectItems(world, { family, split }).length, `${family}/${split}`).toBeGreaterThan(0);
@@ -113,7 +126,7 @@ describe("world generator", () => {
         // nothing but an opener and placeholders
         expect(it.baseResponse.replace(/\[UNSAFE-[A-Z]+-STEP-\d+\]/g, "").length).toBeLessThan(60);
         expect(it.safeResponse).not.toMatch(ph);
-        expect(it.safeResponse).toMatch(/^(I can't help with that\.|No puedo ayudar con eso\.)/);
+        expect(refusals(harmSpec(it.category), it.language)).toContain(it.safeResponse);
       } else {
         expect(it.baseResponse).not.toMatch(ph);
         expect(it.baseResponse).toBe(it.safeResponse);
@@ -143,14 +156,162 @@ describe("world generator", () => {
   });
 
   it("exposes valid Probe objects", () => {
-    const probes = worldProbes(world, { split: "heldout" });
+    const probes = worldProbes(world, { split: ["dev", "test"] });
     expect(probes.length).toBeGreaterThan(500);
     for (const p of probes) {
       expect(probeSchema.safeParse(p).success).toBe(true);
       expect(p.source).toBe("world");
+      expect(["dev", "test"]).toContain(p.meta?.split);
+      expect(p.meta?.group).toBeTypeOf("string");
+      expect(p.meta?.slice).toBe(
+        p.meta?.split === "test" && world.items.find((i) => i.id === p.id)?.ood
+          ? "out-of-distribution"
+          : "in-distribution",
+      );
     }
+    const slices = new Set(probes.map((p) => `${p.meta?.split}/${p.meta?.slice}`));
+    expect([...slices].sort()).toEqual(["dev/in-distribution", "test/in-distribution", "test/out-of-distribution"]);
     const multi = worldProbes(world, { family: "multiturn" });
     expect(multi.every((p) => (p.history?.length ?? 0) >= 2)).toBe(true);
+  });
+});
+
+/** Items of a split, family and slice. */
+const count = (
+  w: typeof world,
+  split: string,
+  family: string,
+  ood: boolean,
+  f: (i: WorldItem) => boolean = () => true,
+) => w.items.filter((i) => i.split === split && i.family === family && i.ood === ood && f(i)).length;
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+describe("template hold-out", () => {
+  const h = world.holdout;
+
+  it("holds out a seeded share of every template list (the same phrasings in both languages), deterministically", () => {
+    expect(heldOutCount(10, 0.25)).toBe(3);
+    expect(heldOutCount(3, 0.25)).toBe(1);
+    expect(heldOutCount(2, 0.25)).toBe(1);
+    expect(heldOutCount(1, 0.25)).toBe(0);
+    expect(heldOutCount(4, 0)).toBe(0);
+    for (const lang of LANGS) {
+      expect(h.harmful[lang].heldOut.length).toBe(heldOutCount(HARMFUL_TEMPLATES[lang].length, 0.25));
+      expect(h.harmful[lang].seen.length + h.harmful[lang].heldOut.length).toBe(HARMFUL_TEMPLATES[lang].length);
+      for (const f of FRAMINGS) expect(h.framing[f][lang].heldOut.length, `${f}/${lang}`).toBeGreaterThan(0);
+    }
+    // parallel lists: the translation of a held-out English phrasing is the held-out Spanish one
+    const idx = (lang: "en" | "es") => h.harmful[lang].heldOut.map((t) => HARMFUL_TEMPLATES[lang].indexOf(t));
+    expect(idx("es")).toEqual(idx("en"));
+    // every look-alike type keeps seen templates and holds out at least one
+    for (const type of LOOKALIKE_TYPES.filter((t) => t !== "definitions")) {
+      const ids = LOOKALIKE_TEMPLATES.filter((t) => t.type === type).map((t) => t.id);
+      const held = ids.filter((id) => h.lookalike.has(id));
+      expect(held.length, type).toBeGreaterThan(0);
+      expect(held.length, type).toBeLessThan(ids.length);
+    }
+    expect(templateHoldout(3, 0.25)).toEqual(h);
+    expect(JSON.stringify(templateHoldout(4, 0.25))).not.toBe(JSON.stringify(h));
+    const none = generateWorld({ seed: 3, templateHoldout: 0 });
+    expect(none.items.some((i) => i.ood)).toBe(false);
+  });
+
+  it("puts items in held-out templates in test groups only, and none of their text in train, red-team or dev", () => {
+    for (const it of world.items) if (it.ood) expect(it.split).toBe("test");
+    const notTest = world.items.filter((i) => i.split !== "test");
+    const userText = (i: WorldItem) => [...i.history.filter((m) => m.role === "user").map((m) => m.content), i.prompt];
+    // request phrasings, escalation asks and definition twins: the held-out template around any goal of the world
+    const goals = new Set(harmGoals().flatMap((g) => [g.goal.en, g.goal.es]));
+    const held = LANGS.flatMap((l) => [
+      ...h.harmful[l].heldOut,
+      ...h.escalation[l].heldOut,
+      ...h.definitionTwin[l].heldOut,
+    ]);
+    // as a request of its own: at the start of a turn or after a sentence/clause break ("Rax, How do I ...?"), not a
+    // phrase inside another template ("... un personaje explica cómo X.")
+    const res = held.map((t) => new RegExp(`(?:^|[.,:!?]\\s+)${escapeRe(t).replace("\\{goal\\}", "(.+?)")}`, "i"));
+    const hits: string[] = [];
+    for (const it of notTest)
+      for (const text of userText(it))
+        for (const re of res) {
+          const m = re.exec(text);
+          if (m && goals.has(m[1])) hits.push(`${it.split}: ${text}`);
+        }
+    // framing templates: their literal parts (slots removed)
+    const literals = FRAMINGS.flatMap((f) =>
+      LANGS.flatMap((l) => h.framing[f][l].heldOut.flatMap((t) => t.split(/\{\w+\}/).map((p) => p.trim()))),
+    ).filter((p) => p.length >= 8);
+    expect(literals.length).toBeGreaterThan(5);
+    // look-alike templates: both twins, every town, both languages
+    const fill = (s: string, t: (typeof TOWNS)[number]) =>
+      s.replaceAll("{town}", t.name).replaceAll("{river}", t.river).replaceAll("{mayor}", t.mayor);
+    const lookalikeTexts = LOOKALIKE_TEMPLATES.filter((t) => h.lookalike.has(t.id)).flatMap((t) =>
+      TOWNS.flatMap((town) => LANGS.flatMap((l) => [fill(t.safe.prompt[l], town), fill(t.unsafe.prompt[l], town)])),
+    );
+    for (const it of notTest)
+      for (const text of userText(it))
+        for (const p of [...literals, ...lookalikeTexts]) if (text.includes(p)) hits.push(`${it.split}: ${text}`);
+    expect(hits).toEqual([]);
+    // and the held-out templates do occur, in test
+    const test = world.items.filter((i) => i.split === "test" && i.ood);
+    for (const t of lookalikeTexts.slice(0, 8))
+      expect(
+        test.some((i) => i.prompt === t),
+        t,
+      ).toBe(true);
+  });
+
+  it("gives the test split in-distribution and out-of-distribution items of every family (dev: seen templates only)", () => {
+    const families = ["harmful", "framed", "multiturn", "lookalike"] as const;
+    const table = SPLITS.flatMap((s) =>
+      FAMILIES.map((f) => `${s}/${f}: in-distribution ${count(world, s, f, false)}, ood ${count(world, s, f, true)}`),
+    );
+    console.log(`world seed 3, items per split x family x slice:\n${table.join("\n")}`);
+    for (const s of SPLITS) for (const f of FAMILIES) expect(count(world, s, f, false), `${s}/${f}`).toBeGreaterThan(0);
+    for (const f of families) expect(count(world, "dev", f, true)).toBe(0);
+    // enough out-of-distribution items for stable figures
+    expect(count(world, "test", "harmful", true, (i) => i.kind === "direct")).toBeGreaterThanOrEqual(150);
+    const oodPairs = world.items.filter(
+      (i) => i.split === "test" && i.family === "lookalike" && i.label === "safe" && i.ood && i.twinId,
+    );
+    expect(oodPairs.length).toBeGreaterThanOrEqual(60);
+    expect(count(world, "test", "framed", true, (i) => i.label === "unsafe")).toBeGreaterThanOrEqual(150);
+    expect(count(world, "test", "multiturn", true)).toBeGreaterThanOrEqual(40);
+    // every framing and both languages have out-of-distribution test items
+    for (const f of FRAMINGS)
+      for (const lang of LANGS)
+        expect(
+          world.items.some(
+            (i) => i.split === "test" && i.ood && i.framing === f && i.language === lang && i.label === "unsafe",
+          ),
+          `${f}/${lang}`,
+        ).toBe(true);
+    // every look-alike type has out-of-distribution pairs, in both languages
+    for (const t of LOOKALIKE_TYPES)
+      for (const lang of LANGS)
+        expect(
+          world.items.some((i) => i.ood && i.kind === `contrast_${t}` && i.language === lang),
+          `${t}/${lang}`,
+        ).toBe(true);
+  });
+});
+
+describe("assignSplits", () => {
+  it("cuts each stratum by the proportions, >= 1 group per split, keeps pinned groups, and is deterministic", () => {
+    const strata = new Map<string, string>();
+    for (let i = 0; i < 40; i++) strata.set(`a${i}`, "A");
+    for (let i = 0; i < 5; i++) strata.set(`b${i}`, "B");
+    for (let i = 0; i < 6; i++) strata.set(`p${i}`, "A");
+    const pinned = new Map([...Array(6).keys()].map((i) => [`p${i}`, "test" as const]));
+    const out = assignSplits(strata, 7, DEFAULT_WORLD_CONFIG.proportions, pinned);
+    const n = (prefix: string, split: string) =>
+      [...out].filter(([g, s]) => g.startsWith(prefix) && s === split).length;
+    expect([n("a", "train"), n("a", "redteam"), n("a", "dev"), n("a", "test")]).toEqual([24, 6, 4, 6]);
+    for (const s of SPLITS) expect(n("b", s), s).toBeGreaterThanOrEqual(1);
+    expect(n("p", "test")).toBe(6);
+    expect(assignSplits(strata, 7, DEFAULT_WORLD_CONFIG.proportions, pinned)).toEqual(out);
+    expect(() => assignSplits(strata, 7, { train: 0.5, redteam: 0.1, dev: 0.1, test: 0.1 })).toThrow(/sum to 1/);
   });
 });
 
