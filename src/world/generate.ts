@@ -302,7 +302,7 @@ function harmfulDrafts({ config, drafts, holdout, isTest }: DraftSink, goals: re
           language: lang,
           prompt,
           baseResponse: base(lang),
-          safeResponse: refusal(spec, lang),
+          safeResponse: refusal(spec, lang, prompt),
           goal: prompt,
           ood,
         });
@@ -319,7 +319,7 @@ function harmfulDrafts({ config, drafts, holdout, isTest }: DraftSink, goals: re
         language: "es",
         prompt: translateToSpanish(en.prompt),
         baseResponse: base("es"),
-        safeResponse: refusal(spec, "es"),
+        safeResponse: refusal(spec, "es", `lexicon|${en.prompt}`),
         goal: en.prompt,
         ood,
       });
@@ -347,7 +347,7 @@ function harmfulDrafts({ config, drafts, holdout, isTest }: DraftSink, goals: re
             language: lang,
             prompt: applyFraming(template, req, g.goal[lang], lang),
             baseResponse: base(lang, opener),
-            safeResponse: refusal(spec, lang),
+            safeResponse: refusal(spec, lang, `${template}|${req}`),
             goal: req,
             framing,
             ood,
@@ -402,7 +402,7 @@ function redteamTechniqueDrafts(
           history: conv.slice(0, -1),
           prompt: conv[conv.length - 1].content,
           baseResponse,
-          safeResponse: refusal(spec, lang),
+          safeResponse: refusal(spec, lang, conv[conv.length - 1].content),
           goal: req,
           technique: chain.id,
           ood: false,
@@ -444,7 +444,7 @@ function escalationDrafts(
           history,
           prompt: fillGoal(ask, g.goal[lang]),
           baseResponse: compliantAnswer(spec, lang),
-          safeResponse: refusal(spec, lang),
+          safeResponse: refusal(spec, lang, `${group}|${ask}`),
           goal: cap(fillGoal(holdout.harmful[lang].seen[0], g.goal[lang])),
           ood,
         });
@@ -491,7 +491,7 @@ function lookalikeDrafts(
         history: [],
         prompt: p.unsafePrompt[lang],
         baseResponse: compliantAnswer(spec, lang),
-        safeResponse: refusal(spec, lang),
+        safeResponse: refusal(spec, lang, p.unsafePrompt[lang]),
         goal: p.unsafePrompt[lang],
         ood: ood || (p.unsafeOod?.[lang] ?? false),
       });

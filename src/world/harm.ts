@@ -1,13 +1,14 @@
 /**
  * The harm side of the world: per taxonomy category, a placeholder tag, the number of placeholder steps a full
  * compliant answer leaks, a maximum severity, fictional objects with the requests made about them, benign openers for
- * multi-turn escalation, and a short distinctive refusal. Nothing here is a real harmful instruction: a "compliant"
- * answer is only placeholders such as `[UNSAFE-WEAPONS-STEP-3]`. The strings live in harm.yaml.
+ * multi-turn escalation, and the refusals. Nothing here is a real harmful instruction: a "compliant" answer is only
+ * placeholders such as `[UNSAFE-WEAPONS-STEP-3]`. The strings live in harm.yaml (refusal styles: refusals.yaml).
  */
 import path from "node:path";
 import { z } from "zod";
 import { loadDataFile } from "../domain/data-file.ts";
 import { CATEGORY_IDS, type CategoryId, type Severity } from "../domain/index.ts";
+import { loadRefusals, pickRefusal, type RefusalData, refusalVariants } from "./refusals.ts";
 import { type Bi, CHARACTERS, MEDICINES, PEOPLES, RESIDENTS, SICKNESS, TOWNS } from "./vocab.ts";
 
 /** A benign question/answer turn (used before the harmful ask in escalating conversations, and as definitions). */
@@ -142,12 +143,24 @@ export function compliantAnswer(spec: HarmCategorySpec, lang: "en" | "es", opene
   return `${lead} ${placeholders(spec)}`;
 }
 
-/** The refusal openers the world uses; short and distinctive so the world judge recognises them exactly. */
-export const REFUSAL_OPENER: Bi = { en: "I can't help with that.", es: "No puedo ayudar con eso." };
+/** How the world refuses (refusals.yaml beside this file: styles, per-category concerns and redirections, cues). */
+export const WORLD_REFUSALS: RefusalData = loadRefusals(
+  path.join(import.meta.dirname, "refusals.yaml"),
+  HARM_CATEGORIES.map((c) => c.category),
+);
 
-/** The world's correct (safe) answer to a harmful request in a category. */
-export function refusal(spec: HarmCategorySpec, lang: "en" | "es"): string {
-  return `${REFUSAL_OPENER[lang]} ${spec.refusalReason[lang]}`;
+/**
+ * The world's correct (safe) answer to a harmful request in a category: a refusal in one of the world's styles
+ * (plain, apology, naming the concern, with a short safe redirection, ...) picked by a stable hash of `key` (an item's
+ * prompt, a conversation). Without a key, the world's original "I can't help with that. <reason>".
+ */
+export function refusal(spec: HarmCategorySpec, lang: "en" | "es", key?: string | number): string {
+  return pickRefusal(WORLD_REFUSALS, spec, lang, key);
+}
+
+/** Every refusal the world writes for a category and language (each style, each redirection). */
+export function refusals(spec: HarmCategorySpec, lang: "en" | "es"): string[] {
+  return refusalVariants(WORLD_REFUSALS, spec, lang);
 }
 
 /** Upper-cases the first letter. */
