@@ -22,6 +22,35 @@ describe("report rendering", () => {
     expect((html.match(/<svg/g) ?? []).length).toBe(6);
   });
 
+  it("headlines the test split (slices side by side, outcomes) and labels dev as what decisions read", async () => {
+    const md = renderMarkdown(sampleReport());
+    const order = [
+      "## Rounds (test split)",
+      "## Outcomes (test split)",
+      "## Test split by slice",
+      "## Dev split (what decisions read)",
+      "## Dev split by slice",
+      "## Release gates (round 2, on the dev split)",
+    ];
+    const at = order.map((x) => md.indexOf(x));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    // slices in reading order: in-distribution, out-of-distribution, rephrased (an odd slice name escaped)
+    expect(md).toMatch(/\| round \| figure \| in-distribution \| out-of-distribution \| rephrased &#60;img/);
+    // round 0's test harmful DR (30 * 3 of 100) and dev's (91 of 100) in their own tables; outcomes as rates
+    expect(md).toContain("| 0 | demo-base | 90.0% [82.6, 94.5] |");
+    expect(md).toMatch(/\| 0 \| 91\.0% \[/);
+    expect(md).toMatch(/\| 0 \| 8\.0% \[4\.1, 15\.0\] \| 90\.0% \[82\.6, 94\.5\] \| 2\.0% /);
+    const html = await renderHtml(sampleReport());
+    for (const t of [
+      "Rounds (test split)",
+      "Outcomes (test split)",
+      "Test split by slice",
+      "Dev split (what decisions read)",
+    ])
+      expect(html).toContain(`<h2>${t}</h2>`);
+  });
+
   it("renders Markdown with rates, intervals, gates, regressions and escaped examples", () => {
     const md = renderMarkdown(sampleReport());
     expect(md).toContain("| 2 (release candidate) |");

@@ -122,16 +122,20 @@ function figureTables(report: RunReport): Table[] {
   return out;
 }
 
+/** A cell that is a formatted figure (formatRate's "12.5% [8.1, 18.0]", n/a, -, a round number): shown as is. */
+const FIGURE_TEXT = /^(n\/a|-|\d+|\d+\.\d%(?: \[\d+\.\d, \d+\.\d\])?)$/;
+
 function tableMarkdown(t: Table): string[] {
   const e = escapeMarkdown;
   return [
     "",
-    `## ${e(t.title)}`,
+    // Title and note are the report's own text; cells may hold names from probes (slices), so they are escaped.
+    `## ${t.title}`,
     "",
-    ...(t.note ? [e(t.note), ""] : []),
+    ...(t.note ? [t.note, ""] : []),
     `| ${t.header.map(e).join(" | ")} |`,
     `|${t.header.map(() => "---|").join("")}`,
-    ...t.rows.map((row) => `| ${row.map(e).join(" | ")} |`),
+    ...t.rows.map((row) => `| ${row.map((c) => (FIGURE_TEXT.test(c) ? c : e(c))).join(" | ")} |`),
   ];
 }
 
