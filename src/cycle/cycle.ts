@@ -353,7 +353,9 @@ class Rounds {
         round,
         curation: this.o.scenario.curation,
         config: this.o.config,
-        seed: this.o.config.training.seed + round,
+        // Spaced like the break seed: with several training seeds (seeds.ts), seed s + 1's round r must not reuse seed
+        // s's round r + 1 sampling (seed 0 keeps the seeds it always had: 0 * 1000 + round).
+        seed: this.o.config.training.seed * 1000 + round,
         dataDir: path.join(this.runDir, `round-${round}`, "data"),
         rel: this.rel,
       },

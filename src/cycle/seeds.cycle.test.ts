@@ -26,7 +26,7 @@ const CONFIG = `workspace: ws
 target:
   provider: builtin
   model: ${JSON.stringify(DEMO_MODEL_DIR)}
-  maxTokens: 24
+  maxTokens: 16
   concurrency: 8
 training:
   method: lora
@@ -49,8 +49,8 @@ curation:
   retention: none
 benchmarks:
   suites:
-    - {name: harmbench, limit: 12}
-    - {name: xstest, limit: 12}
+    - {name: harmbench, limit: 6}
+    - {name: xstest, limit: 6}
 cycle:
   rounds: 1
   engine: builtin
