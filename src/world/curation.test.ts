@@ -13,10 +13,12 @@ import { parse } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_HYGIENE } from "../curate/hygiene.ts";
 import { splitHeldOut } from "../curate/run.ts";
+import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Finding } from "../domain/types.ts";
 import { readPreferenceJsonl, readSftJsonl } from "../train/jsonl.ts";
-import { WorldCounterDataSource, worldRefusal } from "./curation.ts";
+import { WorldCounterDataSource } from "./curation.ts";
 import { generateWorld, selectItems, type WorldItem } from "./generate.ts";
+import { harmSpec, refusals } from "./harm.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const SHARED = path.resolve(REPO, "../shared/datasets");
@@ -154,14 +156,21 @@ describe("breakfix curate on the demo world", () => {
     expect(readFileSync(path.join(out, "card.md"), "utf8")).toMatch(/Dropped, by reason/);
   });
 
-  it("answers harmful rows with the world's refusals and rejects the base model's placeholder answer", () => {
+  it("answers harmful rows with the world's refusals, in varied styles, and rejects the base model's placeholder answer", () => {
     const dpo = readPreferenceJsonl(path.join(out, "dpo.jsonl")).filter((r) => r.provenance?.findingId);
     expect(dpo.length).toBeGreaterThan(20);
+    const chosen = new Set<string>();
+    const cells = new Set<string>();
     for (const r of dpo) {
-      const cat = r.provenance?.category ?? "benign";
-      expect(r.chosen[0].content).toBe(worldRefusal(cat, r.provenance?.language ?? "en"));
+      const spec = harmSpec((r.provenance?.category ?? "benign") as CategoryId);
+      expect(refusals(spec, r.provenance?.language === "es" ? "es" : "en")).toContain(r.chosen[0].content);
       expect(r.rejected[0].content).toMatch(/\[UNSAFE-/);
+      chosen.add(r.chosen[0].content);
+      cells.add(`${spec.category}/${r.provenance?.language}`);
     }
+    // more than one refusal per category and language, in at least 5 of the world's styles (by first sentence)
+    expect(chosen.size).toBeGreaterThan(cells.size);
+    expect(new Set([...chosen].map((c) => c.split(/[.:] /)[0])).size).toBeGreaterThanOrEqual(5);
   });
 
   it("covers every category and language with findings, and adds counter-data", () => {

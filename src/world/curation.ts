@@ -1,7 +1,8 @@
 /**
- * Curation plug-ins for the demo world: the world's own refusal templates as the responder (so the world's oracle
- * judge recognises every written refusal), and benign look-alikes from the world's TRAIN and red-team splits, with
- * their helpful answers, as over-refusal counter-data. Dev and test are the benchmark and never a source.
+ * Curation plug-ins for the demo world: the world's own refusals as the responder (its styles and safe redirections,
+ * refusals.yaml, varied by the conversation so the fix data does not teach one string), and benign look-alikes from
+ * the world's TRAIN and red-team splits, with their helpful answers, as over-refusal counter-data. Dev and test are
+ * the benchmark and never a source.
  */
 
 import { TemplateResponder } from "../curate/responders.ts";
@@ -14,16 +15,20 @@ import { HARM_CATEGORIES, harmSpec, refusal } from "./harm.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
 
-/** The world's refusal for a category and language ("I can't help with that. <reason>"); others fall back to the
- *  generic templates. */
-export function worldRefusal(category: CategoryId, language: string): string | undefined {
+/** The world's refusal for a category and language, in the style `key` picks (harm.ts refusal(); without a key the
+ *  original "I can't help with that. <reason>"); other categories fall back to the generic templates. */
+export function worldRefusal(category: CategoryId, language: string, key?: string | number): string | undefined {
   if (!WORLD_CATEGORIES.has(category)) return undefined;
-  return refusal(harmSpec(category), language === "es" ? "es" : "en");
+  return refusal(harmSpec(category), language === "es" ? "es" : "en", key);
 }
 
-/** A responder writing the world's category refusals (the demo world's offline responder). */
+/** A responder writing the world's category refusals (the demo world's offline responder), keyed by a hash of the
+ *  finding's conversation, so findings get the world's refusal styles and redirections in turn. */
 export function worldResponder(): Responder {
-  return new TemplateResponder((category, language) => worldRefusal(category, language), "world-templates@1");
+  return new TemplateResponder(
+    (category, language, variant) => worldRefusal(category, language, variant),
+    "world-templates@2",
+  );
 }
 
 /** Splits the counter-data may come from: never dev or test (the benchmark). */
