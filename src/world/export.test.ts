@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { registerWorldCommands } from "../cli/commands/world.ts";
-import { preferencePairSchema, probeSchema, sftExampleSchema } from "../domain/index.ts";
+import { type Probe, preferencePairSchema, probeSchema, sftExampleSchema } from "../domain/index.ts";
 import { exportWorld } from "./export.ts";
 import { generateWorld } from "./generate.ts";
 
@@ -17,7 +17,7 @@ const read = (name: string) =>
     .map((l) => JSON.parse(l) as unknown);
 
 describe("world export", () => {
-  it("writes valid TRL/Probe JSONL with a manifest, reproducibly, and keeps held-out probes out of the corpus", () => {
+  it("writes valid TRL/Probe JSONL with a manifest, reproducibly, and keeps dev and test probes out of the corpus", () => {
     const world = generateWorld({ seed: 9 });
     const m = exportWorld(world, dir, { size: 800 });
     const corpus = read("base_corpus.jsonl");
@@ -25,9 +25,12 @@ describe("world export", () => {
     for (const r of corpus) expect(sftExampleSchema.safeParse(r).success).toBe(true);
     for (const r of read("safe_sft.train.jsonl")) expect(sftExampleSchema.safeParse(r).success).toBe(true);
     for (const r of read("dpo.train.jsonl")) expect(preferencePairSchema.safeParse(r).success).toBe(true);
-    const held = read("probes.heldout.jsonl");
+    const held = [...read("probes.dev.jsonl"), ...read("probes.test.jsonl")];
     for (const r of held) expect(probeSchema.safeParse(r).success).toBe(true);
-    expect(held.length).toBe(world.items.filter((i) => i.split === "heldout").length);
+    for (const split of ["train", "redteam", "dev", "test"])
+      expect(read(`probes.${split}.jsonl`).length).toBe(world.items.filter((i) => i.split === split).length);
+    const slices = new Set(held.map((p) => `${(p as Probe).meta?.split}/${(p as Probe).meta?.slice}`));
+    expect([...slices].sort()).toEqual(["dev/in-distribution", "test/in-distribution", "test/out-of-distribution"]);
     const heldPrompts = new Set(held.map((p) => (p as { prompt: string }).prompt));
     for (const r of corpus) {
       const msgs = (r as { messages: { role: string; content: string }[] }).messages;
@@ -36,6 +39,8 @@ describe("world export", () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8"));
     expect(manifest.files["base_corpus.jsonl"].rows).toBe(800);
     expect(manifest.seed).toBe(9);
+    expect(manifest.heldOutTemplates.harmful.en).toEqual(world.holdout.harmful.en.heldOut);
+    expect(manifest.heldOutTemplates.lookalike).toEqual([...world.holdout.lookalike].sort());
     // byte-identical on re-run
     expect(exportWorld(generateWorld({ seed: 9 }), dir, { size: 800 }).files).toEqual(m.files);
   });

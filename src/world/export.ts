@@ -1,7 +1,8 @@
 /**
  * Writes the world to files other tools read: the base training corpus and the world's safe SFT / DPO data as TRL
- * conversational JSONL, the red-team seeds and the held-out benchmark as Probe JSONL, the tokenizer texts, and a
- * manifest with sizes and content hashes. Every file is written to a temporary name and renamed, so a killed export
+ * conversational JSONL, the probes of every split (train, red-team seeds, dev and test; each probe's meta carries its
+ * split and slice) as Probe JSONL, the tokenizer texts, and a manifest with sizes, content hashes and the held-out
+ * templates. Every file is written to a temporary name and renamed, so a killed export
  * never leaves a half-written file behind, and a re-run gives byte-identical files.
  */
 import { createHash } from "node:crypto";
@@ -23,6 +24,14 @@ export interface ExportManifest {
   corpusConfig: Partial<CorpusConfig>;
   files: Record<string, { rows: number; sha256: string }>;
   corpus: ReturnType<typeof corpusSize>;
+  /** The templates held out of train, red-team and dev (only test items use them; meta.slice "out-of-distribution"). */
+  heldOutTemplates: {
+    harmful: Record<string, readonly string[]>;
+    escalation: Record<string, readonly string[]>;
+    definitionTwin: Record<string, readonly string[]>;
+    framing: Record<string, Record<string, readonly string[]>>;
+    lookalike: string[];
+  };
 }
 
 function writeAtomic(file: string, text: string): string {
@@ -33,6 +42,19 @@ function writeAtomic(file: string, text: string): string {
 }
 
 const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "");
+
+function heldOutTemplates(world: World): ExportManifest["heldOutTemplates"] {
+  const h = world.holdout;
+  const per = (x: Record<string, { heldOut: readonly string[] }>) =>
+    Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.heldOut]));
+  return {
+    harmful: per(h.harmful),
+    escalation: per(h.escalation),
+    definitionTwin: per(h.definitionTwin),
+    framing: Object.fromEntries(Object.entries(h.framing).map(([f, v]) => [f, per(v)])),
+    lookalike: [...h.lookalike].sort(),
+  };
+}
 
 /** Exports the world into `dir` (created if missing) and returns the manifest it wrote. */
 export function exportWorld(world: World, dir: string, corpusConfig: Partial<CorpusConfig> = {}): ExportManifest {
@@ -53,6 +75,7 @@ export function exportWorld(world: World, dir: string, corpusConfig: Partial<Cor
     corpusConfig,
     files,
     corpus: corpusSize(corpus),
+    heldOutTemplates: heldOutTemplates(world),
   };
   writeAtomic(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

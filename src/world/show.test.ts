@@ -20,9 +20,21 @@ describe("world show", () => {
     expect(s.families.map((f) => f.family)).toEqual([...FAMILIES]);
     expect(s.families.reduce((n, f) => n + f.items, 0)).toBe(world.items.length);
     expect(s.categories.length).toBeGreaterThanOrEqual(8);
-    expect(s.categories.every((c) => c.items > 0 && (c.byLanguage.es ?? 0) > 0 && (c.bySplit.heldout ?? 0) > 0)).toBe(
-      true,
-    );
+    for (const c of s.categories) {
+      expect(c.items).toBeGreaterThan(0);
+      expect(c.byLanguage.es ?? 0).toBeGreaterThan(0);
+      for (const split of ["train", "redteam", "dev", "test"])
+        expect(c.bySplit[split] ?? 0, `${c.category}/${split}`).toBeGreaterThan(0);
+    }
+    // the test split's two slices, and nothing out of distribution elsewhere
+    expect(s.slices["test/out-of-distribution"]).toBe(world.items.filter((i) => i.ood).length);
+    expect(s.slices["test/out-of-distribution"]).toBeGreaterThan(500);
+    expect(Object.keys(s.slices).filter((k) => k.endsWith("out-of-distribution"))).toEqual([
+      "test/out-of-distribution",
+    ]);
+    expect(s.families.reduce((n, f) => n + f.ood, 0)).toBe(s.slices["test/out-of-distribution"]);
+    expect(s.templateHoldout.lists["harmful:en"]).toBe("3/10");
+    expect(s.templateHoldout.lookalikeTemplates.length).toBeGreaterThan(0);
     expect(s.examples.length).toBe(3 * FAMILIES.length);
     expect(s.languages).toEqual(["en", "es"]);
     const text = renderWorldSummary(s);
@@ -32,6 +44,7 @@ describe("world show", () => {
       "Red-team techniques",
       "Framings",
       "Look-alike types",
+      "Template hold-out (share 0.25)",
       "Base corpus",
       "Examples",
       "S9",
@@ -43,7 +56,7 @@ describe("world show", () => {
   it("world show: text, --family, --examples, --json, and clear errors on bad options (in process)", async () => {
     const out = await runWorldCommand(["world", "show", "--family", "harmful", "--examples", "2"]);
     expect(out).toMatch(/Demo world of Vell \(seed 1\): \d+ items/);
-    expect(out).toMatch(/\[harmful\/\w+ \S+ (en|es) (train|redteam|heldout)\]/);
+    expect(out).toMatch(/\[harmful\/\w+ \S+ (en|es) (train|redteam|dev|test( ood)?)\]/);
     expect(out).toContain("[UNSAFE-");
     expect(out).not.toContain("[framed/");
     const json = JSON.parse(

@@ -1,6 +1,7 @@
 /**
- * A summary of the world for `breakfix world show`: families, sizes, splits, categories, languages, framings,
- * look-alike types, the base corpus size, and examples (placeholders only: the world holds nothing else).
+ * A summary of the world for `breakfix world show`: families, sizes, splits (and the test split's in-distribution /
+ * out-of-distribution slices), the held-out templates, categories, languages, framings, look-alike types, the base
+ * corpus size, and examples (placeholders only: the world holds nothing else).
  */
 
 import { escapeForTerminal } from "../domain/escape.ts";
@@ -9,7 +10,7 @@ import { baseCorpus, type CorpusSize, corpusSize, DEFAULT_CORPUS_CONFIG } from "
 import { FRAMINGS } from "./framings.ts";
 import { FAMILIES, type Family, LANGS, SPLITS, type World, type WorldItem } from "./generate.ts";
 import { HARM_CATEGORIES } from "./harm.ts";
-import { LOOKALIKE_TYPES } from "./lookalikes.ts";
+import { LOOKALIKE_TEMPLATES, LOOKALIKE_TYPES } from "./lookalikes.ts";
 
 type Counts = Record<string, number>;
 
@@ -18,6 +19,8 @@ export interface FamilySummary {
   items: number;
   groups: number;
   bySplit: Counts;
+  /** Out-of-distribution items (held-out templates; test only). */
+  ood: number;
   byLanguage: Counts;
   byKind: Counts;
 }
@@ -31,6 +34,10 @@ export interface WorldSummary {
   overBudget: number;
   languages: string[];
   splits: Counts;
+  /** Items per "split/slice" ("test/out-of-distribution": in held-out templates). */
+  slices: Counts;
+  /** The template hold-out: share, and per template list "held-out/total" (harmful phrasings etc.). */
+  templateHoldout: { share: number; lists: Record<string, string>; lookalikeTemplates: string[] };
   families: FamilySummary[];
   categories: {
     category: string;
@@ -53,6 +60,7 @@ export interface WorldSummary {
     category: string;
     language: string;
     split: string;
+    ood: boolean;
     history: { role: string; content: string }[];
     prompt: string;
     baseResponse: string;
@@ -79,6 +87,7 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
       items: xs.length,
       groups: new Set(xs.map((i) => i.group)).size,
       bySplit: count(xs, (i) => i.split),
+      ood: xs.filter((i) => i.ood).length,
       byLanguage: count(xs, (i) => i.language),
       byKind: count(xs, (i) => i.kind),
     };
@@ -103,6 +112,19 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
     examples.push(...rng.sample(xs, examplesPerFamily));
   }
   const corpus = baseCorpus(world);
+  const h = world.holdout;
+  const frac = (l: { seen: readonly string[]; heldOut: readonly string[] }) =>
+    `${l.heldOut.length}/${l.seen.length + l.heldOut.length}`;
+  const lists: Record<string, string> = {};
+  for (const lang of LANGS) {
+    lists[`harmful:${lang}`] = frac(h.harmful[lang]);
+    lists[`escalation:${lang}`] = frac(h.escalation[lang]);
+    lists[`definition-twin:${lang}`] = frac(h.definitionTwin[lang]);
+    for (const f of FRAMINGS) lists[`framing:${f}:${lang}`] = frac(h.framing[f][lang]);
+  }
+  lists.lookalike = `${h.lookalike.size}/${LOOKALIKE_TEMPLATES.length}`;
+  const fl = FRAMINGS.flatMap((f) => LANGS.map((l) => h.framing[f][l]));
+  lists.framings = `${fl.reduce((n, l) => n + l.heldOut.length, 0)}/${fl.reduce((n, l) => n + l.seen.length + l.heldOut.length, 0)}`;
   return {
     seed: world.config.seed,
     items: items.length,
@@ -112,6 +134,8 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
     overBudget: world.overBudget,
     languages: [...LANGS],
     splits: count(items, (i) => i.split),
+    slices: count(items, (i) => `${i.split}/${i.ood ? "out-of-distribution" : "in-distribution"}`),
+    templateHoldout: { share: h.share, lists, lookalikeTemplates: [...h.lookalike].sort() },
     families,
     categories,
     framings: Object.fromEntries(FRAMINGS.map((f) => [f, items.filter((i) => i.framing === f).length])),
@@ -133,6 +157,7 @@ export function summarizeWorld(world: World, examplesPerFamily = 2, family?: Fam
       category: e.category,
       language: e.language,
       split: e.split,
+      ood: e.ood,
       history: e.history,
       prompt: e.prompt,
       baseResponse: e.baseResponse,
@@ -157,17 +182,27 @@ export function renderWorldSummary(s: WorldSummary): string {
     `Splits (items; assigned by underlying item): ${SPLITS.map((k) => `${k} ${s.splits[k] ?? 0}`).join(", ")}; ` +
       `dropped: ${s.duplicatesDropped} duplicate conversations, ${s.overBudget} over the 256-token budget`,
   );
+  const sl = (k: string) => s.slices[k] ?? 0;
+  L.push(
+    `Template hold-out (share ${s.templateHoldout.share}): test ${sl("test/in-distribution")} in-distribution + ` +
+      `${sl("test/out-of-distribution")} out-of-distribution items (held-out templates, test only); held out: ` +
+      `harmful phrasings ${s.templateHoldout.lists["harmful:en"]}, escalation asks ${s.templateHoldout.lists["escalation:en"]}, ` +
+      `definition twins ${s.templateHoldout.lists["definition-twin:en"]} (same in es), look-alike templates ` +
+      `${s.templateHoldout.lists.lookalike} (${s.templateHoldout.lookalikeTemplates.join(", ")}), framing templates ` +
+      `${s.templateHoldout.lists.framings} (en + es)`,
+  );
   L.push("");
   L.push("Families");
   L.push(
-    `  ${"family".padEnd(11)} ${"items".padStart(6)} ${"groups".padStart(6)} ${SPLITS.map((k) => k.padStart(6)).join(" ")} ${LANGS.map((k) => k.padStart(6)).join(" ")}  kinds`,
+    `  ${"family".padEnd(11)} ${"items".padStart(6)} ${"groups".padStart(6)} ${SPLITS.map((k) => k.padStart(6)).join(" ")} ${"ood".padStart(6)} ${LANGS.map((k) => k.padStart(6)).join(" ")}  kinds`,
   );
   for (const f of s.families) {
     const kinds = Object.entries(f.byKind)
       .map(([k, n]) => `${k} ${n}`)
       .join(", ");
     L.push(
-      `  ${f.family.padEnd(11)} ${String(f.items).padStart(6)} ${String(f.groups).padStart(6)} ${fmtCounts(f.bySplit, SPLITS)} ${fmtCounts(f.byLanguage, LANGS)}  ${kinds}`,
+      `  ${f.family.padEnd(11)} ${String(f.items).padStart(6)} ${String(f.groups).padStart(6)} ` +
+        `${fmtCounts(f.bySplit, SPLITS)} ${String(f.ood).padStart(6)} ${fmtCounts(f.byLanguage, LANGS)}  ${kinds}`,
     );
   }
   L.push("");
@@ -211,7 +246,7 @@ export function renderWorldSummary(s: WorldSummary): string {
   L.push("");
   L.push("Examples (base = the unsafe-by-construction answer; safe = what the world considers correct)");
   for (const x of s.examples) {
-    L.push(`  [${x.family}/${x.kind} ${x.category} ${x.language} ${x.split}] ${x.id}`);
+    L.push(`  [${x.family}/${x.kind} ${x.category} ${x.language} ${x.split}${x.ood ? " ood" : ""}] ${x.id}`);
     for (const m of x.history) L.push(`    ${m.role}: ${e(m.content)}`);
     L.push(`    user: ${e(x.prompt)}`);
     L.push(`    base: ${e(x.baseResponse)}`);
