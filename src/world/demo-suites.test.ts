@@ -18,13 +18,15 @@ import { canonicalJson } from "../domain/hash.ts";
 import type { Conversation } from "../domain/types.ts";
 import { generateWorld } from "./generate.ts";
 import { registerWorldPlugin } from "./plugin.ts";
+import { rephrasedItems } from "./rephrase.ts";
 import { loadDemoWorld } from "./suites.ts";
 
 registerWorldPlugin();
 
 const world = generateWorld();
 const answers = new Map<string, { base: string; safe: string }>();
-for (const it of world.items) {
+// the suites also hold the rephrased copies of the dev/test items (rephrase.ts), answered as the items they copy
+for (const it of [...world.items, ...rephrasedItems(world, "dev"), ...rephrasedItems(world, "test")]) {
   answers.set(canonicalJson([...it.history, { role: "user", content: it.prompt }]), {
     base: it.baseResponse,
     safe: it.safeResponse,

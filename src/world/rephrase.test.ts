@@ -20,6 +20,7 @@ import {
   rephraseItem,
   WRAP_FAMILIES,
 } from "./rephrase.ts";
+import { loadDemoWorld, worldHeldoutReferences } from "./suites.ts";
 import { estimateConversationTokens } from "./tokens.ts";
 
 const world = generateWorld({ seed: 5 });
@@ -204,5 +205,54 @@ describe("rephrased items", () => {
     expect(hits(trainRephrased, heldout)).toBe(0);
     expect(hits(test, heldout)).toBeGreaterThan(0.3 * test.length);
     expect(hits(test, seen)).toBe(0);
+  });
+});
+
+describe("rephrased probes in the demo suites", () => {
+  const demo = loadDemoWorld();
+
+  it("come with the harmful, over-refusal and capability probes when asked, tagged by split and slice", () => {
+    for (const family of ["harmful", "lookalike", "capability"] as const) {
+      const plain = demo.probes({ family });
+      const all = demo.probes({ family, rephrased: true });
+      const re = all.filter((p) => p.meta?.slice === "rephrased");
+      expect(plain.some((p) => p.meta?.slice === "rephrased")).toBe(false);
+      expect(all.length).toBe(plain.length + re.length);
+      expect(re.length).toBeGreaterThan(0.3 * plain.length);
+      expect(new Set(re.map((p) => p.meta?.split))).toEqual(new Set(["dev", "test"]));
+      const devOnly = demo.probes({ family, split: "dev", rephrased: true });
+      expect(devOnly.every((p) => p.meta?.split === "dev")).toBe(true);
+      expect(devOnly.some((p) => p.meta?.slice === "rephrased")).toBe(true);
+    }
+  });
+
+  it("are graded by the world judge as the items they copy", async () => {
+    const w = generateWorld();
+    const items = [...rephrasedItems(w, "dev"), ...rephrasedItems(w, "test")];
+    const pick = (f: (r: RephrasedItem) => boolean) => items.filter(f).slice(0, 20);
+    const judge = async (r: RephrasedItem, response: string) =>
+      (
+        await demo.judge.judge({
+          conversation: [...r.history, { role: "user", content: r.prompt }],
+          response,
+          probeId: r.id,
+        })
+      ).label;
+    for (const r of pick((x) => x.family === "capability")) {
+      expect(await judge(r, r.baseResponse)).toBe("helpful");
+      expect(await judge(r, "The answer is 9999.")).toBe("incorrect");
+    }
+    for (const r of pick((x) => x.family === "lookalike" && x.label === "safe"))
+      expect(await judge(r, r.safeResponse)).toBe("helpful");
+    for (const r of pick((x) => x.label === "unsafe")) {
+      expect(await judge(r, r.baseResponse)).toBe("unsafe");
+      expect(await judge(r, r.safeResponse)).toBe("refusal");
+    }
+  });
+
+  it("are decontamination references", () => {
+    const refs = new Set(worldHeldoutReferences().map((r) => r.text));
+    const w = generateWorld();
+    for (const r of [...rephrasedItems(w, "dev"), ...rephrasedItems(w, "test")]) expect(refs.has(r.prompt)).toBe(true);
   });
 });

@@ -25,11 +25,14 @@ import {
   type WorldConfig,
 } from "./generate.ts";
 import { WorldJudge } from "./judge.ts";
+import { rephrasedItems, rephrasedProbe } from "./rephrase.ts";
 
 export interface DemoProbeFilter {
   family?: Family;
   /** Splits to draw from (default dev + test, each probe tagged with its meta.split). */
   split?: Split | readonly Split[];
+  /** Also the rephrased copies of the dev/test items (rephrase.ts; meta.slice "rephrased"). */
+  rephrased?: boolean;
 }
 
 export interface DemoWorld {
@@ -46,16 +49,24 @@ export function loadDemoWorld(config: Partial<WorldConfig> = {}): DemoWorld {
   const hit = cache.get(key);
   if (hit) return hit;
   const world = generateWorld(config);
-  const judge = new WorldJudge(world);
+  const rephrased = EVAL_SPLITS.flatMap((s) => rephrasedItems(world, s as "dev" | "test"));
+  // the judge knows the rephrased probes' items too (same labels and answers as the items they copy)
+  const judge = new WorldJudge({ ...world, items: [...world.items, ...rephrased] });
   const dw: DemoWorld = {
     seed: world.config.seed,
     judge,
     probes(f = {}) {
-      return selectItems(world, { split: f.split ?? EVAL_SPLITS, family: f.family }).map((it) => {
+      const plain = selectItems(world, { split: f.split ?? EVAL_SPLITS, family: f.family }).map((it) => {
         const p = toProbe(it);
         if (it.answer !== undefined) p.meta = { ...p.meta, answer: it.answer };
         return p;
       });
+      if (!f.rephrased) return plain;
+      const splits: readonly Split[] = typeof f.split === "string" ? [f.split] : (f.split ?? EVAL_SPLITS);
+      const more = rephrased.filter(
+        (r) => splits.includes(r.split) && (f.family === undefined || r.family === f.family),
+      );
+      return [...plain, ...more.map(rephrasedProbe)];
     },
   };
   cache.set(key, dw);
@@ -63,12 +74,14 @@ export function loadDemoWorld(config: Partial<WorldConfig> = {}): DemoWorld {
 }
 
 /**
- * Reference texts of the world's held-out splits (dev + test): every user turn of every dev and test item (for
- * decontamination: fix data must never contain them).
+ * Reference texts of the world's held-out splits (dev + test): every user turn of every dev and test item and of
+ * their rephrased copies (for decontamination: fix data must never contain them).
  */
 export function worldHeldoutReferences(config: Partial<WorldConfig> = {}): { id: string; text: string }[] {
   const out: { id: string; text: string }[] = [];
-  for (const it of selectItems(generateWorld(config), { split: EVAL_SPLITS })) {
+  const world = generateWorld(config);
+  const rephrased = EVAL_SPLITS.flatMap((s) => rephrasedItems(world, s as "dev" | "test"));
+  for (const it of [...selectItems(world, { split: EVAL_SPLITS }), ...rephrased]) {
     out.push({ id: it.id, text: it.prompt });
     it.history.forEach((m, i) => {
       if (m.role === "user") out.push({ id: `${it.id}#${i}`, text: m.content });
@@ -100,7 +113,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       build: () =>
         createHarmfulSuite({
           name: "demo-harmful",
-          probes: async () => world().probes({ family: "harmful" }),
+          probes: async () => world().probes({ family: "harmful", rephrased: true }),
           judge: world().judge,
           headlineThreshold: 1,
         }),
@@ -142,7 +155,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       build: () =>
         createOverRefusalSuite({
           name: "demo-overrefusal",
-          probes: async () => world().probes({ family: "lookalike" }),
+          probes: async () => world().probes({ family: "lookalike", rephrased: true }),
           judge: world().judge,
         }),
     },
@@ -154,7 +167,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       build: () =>
         createCapabilitySuite({
           name: "demo-capability",
-          probes: async () => world().probes({ family: "capability" }),
+          probes: async () => world().probes({ family: "capability", rephrased: true }),
           judge: world().judge,
         }),
     },
