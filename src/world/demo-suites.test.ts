@@ -1,5 +1,5 @@
 /**
- * The demo suites (the demo world's held-out split, judged by the world's oracle judge) end to end over a real
+ * The demo suites (the demo world's dev and test splits, judged by the world's oracle judge) end to end over a real
  * local OpenAI-compatible server. Until the demo model is committed, two scripted "oracle" models stand in: one
  * answers every world prompt as the unsafe-by-construction base corpus does, the other as the fixed (safe) corpus
  * does. The figures of the real demo model come from `breakfix bench --suite demo --target <breakfix serve URL>`.
@@ -58,11 +58,24 @@ const demo = () => resolveSuiteNames("demo").map((s) => s.build(deps));
 const metric = (r: SuiteRunResult, name: string) => r.metrics.find((m) => m.name === name);
 
 describe("demo suites", () => {
-  it("are the world's held-out split only, with every family and both languages", () => {
+  it("are the world's dev and test splits only (each probe tagged), with every family and both languages", () => {
     const w = loadDemoWorld();
     const probes = w.probes();
     expect(probes.length).toBeGreaterThan(1000);
-    expect(probes.every((p) => p.meta?.split === "heldout")).toBe(true);
+    const bySlice = new Map<string, number>();
+    for (const p of probes)
+      bySlice.set(`${p.meta?.split}/${p.meta?.slice}`, (bySlice.get(`${p.meta?.split}/${p.meta?.slice}`) ?? 0) + 1);
+    // dev: seen templates only; test: in-distribution and out-of-distribution (held-out templates)
+    expect([...bySlice.keys()].sort()).toEqual([
+      "dev/in-distribution",
+      "test/in-distribution",
+      "test/out-of-distribution",
+    ]);
+    expect(bySlice.get("test/out-of-distribution")).toBeGreaterThan(500);
+    const dev = w.probes({ split: "dev", family: "harmful" });
+    expect(dev.length).toBeGreaterThan(100);
+    expect(dev.every((p) => p.meta?.split === "dev" && p.meta?.family === "harmful")).toBe(true);
+    expect(w.probes({ split: "train" }).length).toBe(world.items.filter((i) => i.split === "train").length);
     expect(new Set(probes.map((p) => p.language))).toEqual(new Set(["en", "es"]));
     const names = resolveSuiteNames("demo").map((s) => s.name);
     expect(names).toEqual(["demo-harmful", "demo-jailbreak", "demo-multiturn", "demo-overrefusal", "demo-capability"]);
