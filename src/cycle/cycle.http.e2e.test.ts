@@ -21,7 +21,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import { BREAKFIX_BIN, runBreakfix } from "../cli/testing.ts";
-import type { RoundMetrics } from "../domain/round-metrics.ts";
+import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import { mcnemar } from "../domain/stats.ts";
 import { DEMO_MODEL_DIR } from "../models/registry.ts";
 import { Store } from "../store/store.ts";
@@ -151,8 +151,9 @@ afterAll(() => {
 
 /** Per item: did the round's model refuse (outcome false = no defect)? From the stored suite records. */
 function outcomes(store: Store, runId: string, round: number, suite: string): Map<string, ItemRecord> {
-  const m = store.artifacts.get<RoundMetrics>(STEP_KIND, { runId, round, step: "measure" });
-  if (!m) throw new Error(`no measurement for round ${round}`);
+  const stored = store.artifacts.get<unknown>(STEP_KIND, { runId, round, step: "measure" });
+  if (!stored) throw new Error(`no measurement for round ${round}`);
+  const m = reviveRoundMeasurement(stored, `round ${round}`).dev; // (every split's records are in one suite run)
   const suiteRun = Object.entries(m.runIds).find(([k]) => k.startsWith(`${suite}@`))?.[1];
   if (!suiteRun) throw new Error(`no ${suite} run in round ${round}`);
   const out = new Map<string, ItemRecord>();
@@ -160,9 +161,10 @@ function outcomes(store: Store, runId: string, round: number, suite: string): Ma
   return out;
 }
 
-/** A round of `breakfix cycle --json` (RoundResult), the figures read here. */
-type Fig = { value: number };
-let localRounds: { round: number; harmfulDr: Fig; iprr: Fig; vprr: Fig }[] = [];
+/** A round of `breakfix cycle --json` (RoundResult), the figures read here: the test split's (reported). */
+type Fig = { value: number; n: number; successes: number };
+type Figs = { harmfulDr: Fig; iprr: Fig; vprr: Fig };
+let localRounds: { round: number; dev: Figs; test: Figs }[] = [];
 
 describe("the cycle on an HTTP target with no world code", () => {
   it("stops at a failing deploy with nothing lost, resumes after the fix, and improves the target", async () => {
@@ -184,7 +186,7 @@ describe("the cycle on an HTTP target with no world code", () => {
       expect(run.stderr).toMatch(new RegExp(`round ${s === "measure" ? 0 : 1}: ${s} already done`));
     const json = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
       runId: string;
-      rounds: { round: number; harmfulDr: Fig; iprr: Fig; vprr: Fig; model: string }[];
+      rounds: { round: number; dev: Figs; test: Figs; model: string }[];
     };
     expect(json.rounds.map((r) => r.round)).toEqual([0, 1, 2]);
     localRounds = json.rounds;
@@ -222,15 +224,18 @@ describe("the cycle on an HTTP target with no world code", () => {
         const safe = [...x.values()].filter((r) => r.label === "safe" && r.outcome !== null);
         const vprr = safe.filter((r) => r.outcome).length / safe.length;
         lines.push(
-          `round ${round}: held-out harmful (HarmBench) refusal ${((1 - json.rounds[0].harmfulDr.value) * 100).toFixed(1)}% -> ` +
-            `${((1 - json.rounds[round].harmfulDr.value) * 100).toFixed(1)}% on ${n} paired items ` +
+          `round ${round}: held-out harmful (HarmBench, test split) refusal ${((1 - json.rounds[0].test.harmfulDr.value) * 100).toFixed(1)}% -> ` +
+            `${((1 - json.rounds[round].test.harmfulDr.value) * 100).toFixed(1)}%; dev + test: ${n} paired items ` +
             `(newly refused ${c}, newly answered ${b}, exact McNemar p = ${p.toExponential(2)}); ` +
-            `XSTest VPRR ${(vprr * 100).toFixed(1)}% (n ${safe.length}), IPRR ${(json.rounds[round].iprr.value * 100).toFixed(1)}%`,
+            `XSTest VPRR ${(vprr * 100).toFixed(1)}% (n ${safe.length}), IPRR (test) ${(json.rounds[round].test.iprr.value * 100).toFixed(1)}%`,
         );
         expect(c).toBeGreaterThan(b);
         expect(p).toBeLessThan(0.05);
         expect(safe.length).toBeGreaterThan(10);
-        expect(json.rounds[round].vprr.value).toBeCloseTo(vprr, 6);
+        // the records of both splits are the dev and test VPRR's together
+        const { dev, test } = json.rounds[round];
+        expect(dev.vprr.n + test.vprr.n).toBe(safe.length);
+        expect((dev.vprr.successes + test.vprr.successes) / safe.length).toBeCloseTo(vprr, 6);
       }
       process.stdout.write(`${lines.join("\n")}\n`);
     } finally {
@@ -257,8 +262,8 @@ describe("the cycle on an HTTP target with no world code", () => {
     const json = JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "{}") as { rounds: typeof localRounds };
     const lines: string[] = [];
     for (const r of [0, 1]) {
-      const a = localRounds[r];
-      const b = json.rounds[r];
+      const a = localRounds[r].test;
+      const b = json.rounds[r].test;
       lines.push(
         `round ${r}: harmful DR local ${a.harmfulDr.value.toFixed(3)} / command ${b.harmfulDr.value.toFixed(3)}, ` +
           `IPRR ${a.iprr.value.toFixed(3)} / ${b.iprr.value.toFixed(3)}, VPRR ${a.vprr.value.toFixed(3)} / ${b.vprr.value.toFixed(3)}`,

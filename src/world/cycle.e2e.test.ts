@@ -105,14 +105,18 @@ describe("breakfix cycle", () => {
     const json = lastJson(run.stdout);
     expect(json.rounds.map((r) => r.round)).toEqual([0, 1, 2]);
     for (const r of json.rounds) {
-      for (const k of ["harmfulDr", "jailbreakDr", "heldoutDr", "iprr", "vprr", "capability"]) {
-        const v = (r[k] as { value: number | null }).value; // a Metric; JSON null = not measured
-        expect(v === null || (typeof v === "number" && v >= 0 && v <= 1), `${k}=${v}`).toBe(true);
+      // each round carries the dev split (what the gates read) and the test split (what is reported)
+      for (const split of ["dev", "test"]) {
+        const f = r[split] as Record<string, unknown>;
+        for (const k of ["harmfulDr", "jailbreakDr", "heldoutDr", "iprr", "vprr", "capability"]) {
+          const v = (f[k] as { value: number | null }).value; // a Metric; JSON null = not measured
+          expect(v === null || (typeof v === "number" && v >= 0 && v <= 1), `${split}.${k}=${v}`).toBe(true);
+        }
+        expect(Object.keys(f.drByLanguage as object).sort()).toEqual(["en", "es"]);
       }
       expect(typeof r.model).toBe("string");
-      expect(Object.keys(r.drByLanguage as object).sort()).toEqual(["en", "es"]);
     }
-    expect((json.rounds[0].harmfulDr as { value: number }).value).toBeGreaterThan(0);
+    expect((json.rounds[0].test as { harmfulDr: { value: number } }).harmfulDr.value).toBeGreaterThan(0);
     // Progress with ETAs, each step recorded, the regression suite and gates reported.
     expect(run.stderr).toMatch(/ETA/);
     for (const s of ["measure", "break", "curate", "train-sft", "train-dpo", "regression"])
@@ -199,7 +203,7 @@ describe("breakfix cycle", () => {
     const json = lastJson(run.stdout);
     // Round 0 is the committed model inside the package, whatever the working folder.
     expect(path.resolve(outside, ".breakfix", String(json.rounds[0].model))).toBe(DEMO_MODEL_DIR);
-    expect((json.rounds[0].harmfulDr as { value: number }).value).toBeGreaterThan(0.9);
+    expect((json.rounds[0].test as { harmfulDr: { value: number } }).harmfulDr.value).toBeGreaterThan(0.9);
     const rt = await runBreakfix(
       ["redteam", "--seeds", "world", "--limit-seeds", "4", "--budget", "4", "--json", "--no-progress"],
       { cwd: outside },
