@@ -435,10 +435,11 @@ export function cyclePage(o: {
   const rounds = [...new Set(o.steps.map((s) => s.round))].sort((a, b) => a - b);
   return h`<p>run <code>${o.runId}</code> · started ${time(o.startedAt)} · status <strong class="state-${o.state}">${o.state}</strong> ·
 <a href="${url("/attacks", {})}">attacks</a> · <a href="/heatmap">heat map</a></p>
-<h2>Rounds</h2>
+<h2>Rounds (test split)</h2>
 ${
   rep?.rounds.length
-    ? h`<table><thead><tr><th>round</th><th>model</th>${headline.map(([n]) => h`<th>${n}</th>`)}<th>regressions</th><th>gates</th></tr></thead><tbody>
+    ? h`<p>The test split's figures (what the run reports); the gates, the stopping round and the release candidate were decided on the dev split
+(report.md shows both).</p><table><thead><tr><th>round</th><th>model</th>${headline.map(([n]) => h`<th>${n}</th>`)}<th>regressions</th><th>gates (dev)</th></tr></thead><tbody>
 ${rep.rounds.map(
   (r) =>
     h`<tr${r.releaseCandidate ? h` class="rc"` : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${text(r.model)}</td>

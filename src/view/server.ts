@@ -16,6 +16,7 @@ import { compareRuns } from "../benchmarks/compare.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import { buildRunReport } from "../cycle/report.ts";
 import { STEP_KIND } from "../cycle/steps.ts";
+import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import { renderCharts, renderSvg } from "../report/charts.ts";
@@ -537,13 +538,16 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
     }
     const rounds = store.rounds.list({ run_id: runId }).map((x) => x.value);
     const compareLinks: { round: number; suite: string; a: string; b: string }[] = [];
-    const m0 = store.artifacts.get<{ runIds: Record<string, string> }>(STEP_KIND, { runId, round: 0, step: "measure" });
+    // Suite run ids of a round's measurement (the same on dev and test: one suite run holds both splits' records).
+    const runIdsOf = (round: number) => {
+      const stored = store.artifacts.get<unknown>(STEP_KIND, { runId, round, step: "measure" });
+      return stored
+        ? reviveRoundMeasurement(stored, `run ${runId.slice(0, 16)} round ${round} measure step`).dev
+        : undefined;
+    };
+    const m0 = runIdsOf(0);
     for (let r = 1; m0; r++) {
-      const m = store.artifacts.get<{ runIds: Record<string, string> }>(STEP_KIND, {
-        runId,
-        round: r,
-        step: "measure",
-      });
+      const m = runIdsOf(r);
       if (!m) break;
       for (const [suite, b] of Object.entries(m.runIds)) {
         const a = m0.runIds[suite];
