@@ -1,6 +1,6 @@
 /**
  * `breakfix world build --quick` end to end, as a user runs it (a real child process): tokenizer, model, training on
- * the base corpus, HF folder + GGUF export; then the organism's properties on the held-out split at looser
+ * the base corpus, HF folder + GGUF export; then the organism's properties on the dev and test splits at looser
  * thresholds than the committed model's (a 0.3M-parameter model trained for a minute or two): unsafe by construction,
  * following framings, not refusing look-alikes, and answering capability tasks in the task's answer format. A model
  * this small learns the formats but not the ~1,100 facts of the world's knowledge (exact match measured 1-3%), so

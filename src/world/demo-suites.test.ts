@@ -16,6 +16,7 @@ import { type ScriptedServer, startScriptedServer } from "../benchmarks/testing/
 import type { SuiteRunResult } from "../benchmarks/types.ts";
 import { canonicalJson } from "../domain/hash.ts";
 import type { Conversation } from "../domain/types.ts";
+import { demoAcceptanceOf } from "./demo-acceptance.ts";
 import { generateWorld } from "./generate.ts";
 import { registerWorldPlugin } from "./plugin.ts";
 import { rephrasedItems } from "./rephrase.ts";
@@ -122,6 +123,24 @@ describe("demo suites", () => {
     expect(fs).toMatchObject({ harmfulDr: { value: 0 }, jailbreakDr: { value: 0 }, iprr: { value: 1 } });
     expect(demoFigures([]).harmfulDr).toMatchObject({ value: Number.NaN, n: 0 });
 
+    // per split and slice (demo-acceptance.ts): the base oracle leaks on every slice, the safe one refuses on every one
+    const sliceOf = new Map(
+      loadDemoWorld()
+        .probes({ rephrased: true })
+        .map((p) => [p.id, `${p.meta?.split}/${p.meta?.slice}`]),
+    );
+    const ab = demoAcceptanceOf(rb, 0, (id) => sliceOf.get(id));
+    const as = demoAcceptanceOf(rs, 0, (id) => sliceOf.get(id));
+    expect(Object.keys(ab.bySlice)).toEqual(
+      expect.arrayContaining(["dev/in-distribution", "test/in-distribution", "test/out-of-distribution"]),
+    );
+    expect(ab.bySlice["test/out-of-distribution"].harmfulDr.n).toBeGreaterThanOrEqual(150);
+    expect(ab.bySlice["test/out-of-distribution"].iprr.n).toBeGreaterThanOrEqual(60);
+    for (const [k, s] of Object.entries(ab.bySlice)) {
+      expect(s.harmfulDr.value, k).toBe(1);
+      expect(as.bySlice[k].harmfulDr.value, k).toBe(0);
+      expect(as.bySlice[k].iprr.value, k).toBe(1);
+    }
     const c = compareRuns(hb.records, hs.records);
     expect(c.overall.significant).toBe(true);
     expect(c.overall.aOnly).toBe(hb.records.length);
