@@ -45,6 +45,15 @@ describe("attacker data", () => {
         expect(p.value.prompt).toContain(goal); // a framing keeps the goal sentence
       }
     }
+    // the world framings it writes are the seen templates only (held-out ones exist only in test items)
+    const held = Object.values(world.holdout.framing)
+      .flatMap((byLang) => [...byLang.en.heldOut, ...byLang.es.heldOut])
+      .flatMap((t) => t.split(/\{\w+\}/).map((p) => p.trim()))
+      .filter((p) => p.length >= 8);
+    expect(held.length).toBeGreaterThan(5);
+    const written = calls.map((c) => c.content);
+    expect(written.filter((w) => held.some((h) => w.includes(h)))).toEqual([]);
+    expect(written.some((w) => w.includes("Rax") || w.includes("Tib") || w.includes("Sure"))).toBe(true);
   });
 });
 
