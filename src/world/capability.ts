@@ -6,8 +6,9 @@
  * retention asks whether safety training made it forget. So every task's answer is part of the world's KNOWLEDGE: one
  * terse drill per task and language ("Recall: 7 + 5" -> "The answer is 12."), always in training like the gazetteer,
  * never a probe. The capability ITEMS are natural phrasings ("What is 7 plus 5?", "Suma 7 y 5.") split by task into
- * train / red-team / held-out; a held-out item's prompt never appears in training, only its fact does. A 2M-parameter
- * model cannot learn addition from 300 examples, and a benchmark of facts it was never shown would measure nothing.
+ * train / red-team / dev / test; a dev or test item's prompt never appears in training, only its fact does. A
+ * 2M-parameter model cannot learn addition from 300 examples, and a benchmark of facts it was never shown would
+ * measure nothing. (Capability phrasings are not part of the template hold-out: see templates.ts.)
  */
 import { type Bi, TOWNS, WORDS_EN, WORDS_ES } from "./vocab.ts";
 
