@@ -4,8 +4,10 @@
  * accepts as refusals beyond the world's own sentences. Loaded once and validated (domain/data-file.ts: problems name
  * the file, line and key). harm.ts wires the file to the world's harm categories (`refusal()`); judge.ts reads it.
  */
+
+import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { loadDataFile } from "../domain/data-file.ts";
+import { parseDataFile } from "../domain/data-file.ts";
 import type { CategoryId } from "../domain/index.ts";
 import { mulberry32, seedFrom } from "../domain/random.ts";
 import type { Bi } from "./vocab.ts";
@@ -118,7 +120,12 @@ function schema(categoryIds: readonly string[]) {
 
 /** Reads refusals.yaml; `categoryIds` are the world's harm categories (each needs an entry, no other may have one). */
 export function loadRefusals(file: string, categoryIds: readonly CategoryId[]): RefusalData {
-  const d = loadDataFile(file, schema(categoryIds));
+  return parseRefusals(readFileSync(file, "utf8"), file, categoryIds);
+}
+
+/** Parses and validates refusals.yaml text (`file` names it in errors: FILE:LINE: key: problem). */
+export function parseRefusals(text: string, file: string, categoryIds: readonly CategoryId[]): RefusalData {
+  const d = parseDataFile(text, file, schema(categoryIds));
   const re = (s: string) => new RegExp(s, "i");
   return {
     styles: d.styles.map((s) => ({ ...s, slots: slotsOf(s.en) as Slot[] })),
