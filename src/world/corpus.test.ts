@@ -119,9 +119,14 @@ describe("tokenizer texts", () => {
       expect(all.has(it.baseResponse)).toBe(true);
     }
     expect(texts.some((t) => t.startsWith("No puedo ayudar con eso."))).toBe(true);
-    // the rephrasings (typos and casing included) are tokenised like the rest: dev's and test's probes among them
-    for (const r of [...rephrasedItems(world, "dev"), ...rephrasedItems(world, "test")])
-      expect(all.has(r.prompt)).toBe(true);
+    // the rephrasings (typos and casing included) are tokenised like the rest: dev's probes among them, and nothing
+    // of the held-out pools (the test probes' noise)
+    for (const r of rephrasedItems(world, "dev")) expect(all.has(r.prompt)).toBe(true);
+    const heldout = poolPhrases("heldout")
+      .flatMap((p) => p.split(/\{[Rr12]\}/))
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x.length >= 8);
+    expect(texts.filter((t) => heldout.some((h) => t.toLowerCase().includes(h)))).toEqual([]);
     expect(tokenizerTexts(generateWorld({ seed: 5 }))).toEqual(texts);
   });
 });

@@ -15,7 +15,7 @@ import {
   type World,
   type WorldItem,
 } from "./generate.ts";
-import { type RephrasePool, rephrasedItems, rephraseItem } from "./rephrase.ts";
+import { isRephraseProbeItem, rephraseItem } from "./rephrase.ts";
 import { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
 export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;
@@ -235,8 +235,8 @@ export function safetyPreferencePairs(world: World, filter: ItemFilter = {}): Pr
 /**
  * Texts to train the world's tokenizer on: every message of every world item in both its base and its safe form
  * (so the refusals a fixed model will learn are tokenised as well as the compliant answers the base model learns),
- * the gazetteer, and the red team's framings as the world renders them, then one seen-pool rephrasing of every item a
- * rephrasing can copy and the test's held-out rephrasings (so casing and typos are tokenised like the rest). All
+ * the gazetteer, and the red team's framings as the world renders them, then one seen-pool rephrasing of every train
+ * and dev item a rephrasing probe copies (so casing and typos are tokenised like the rest). All
  * splits are included: a tokenizer sees text, not labels, and the probes a model is measured on must tokenise like
  * the rest of the world. Deterministic, de-duplicated, in a fixed order.
  */
@@ -256,17 +256,18 @@ export function tokenizerTexts(world: World): string[] {
     add(it.safeResponse);
   }
   for (const c of world.knowledge) for (const m of c) add(m.content);
-  const pool: RephrasePool = "seen";
+  // One seen-pool rephrasing of every train and dev item a rephrasing probe copies (the dev ones are the dev probes).
+  // Not the framed items (their long prompts, repeated, cost the world's longest conversations ~30 real tokens with a
+  // 1,024-symbol BPE) and nothing of the held-out pools.
   for (const it of world.items) {
-    if (!(REPHRASED_SOURCES as readonly string[]).includes(it.family)) continue;
+    if (!isRephraseProbeItem(it) || (it.split !== "train" && it.split !== "dev")) continue;
     const r = rephraseItem(
       it,
-      pool,
-      Rng.derive(world.config.seed, "rephrase", pool, it.id),
+      "seen",
+      Rng.derive(world.config.seed, "rephrase", "seen", it.id),
       world.config.maxConversationTokens,
     );
     if (r) add(r.prompt);
   }
-  for (const r of rephrasedItems(world, "test")) add(r.prompt);
   return out;
 }
