@@ -35,7 +35,11 @@ describe("world refusals (refusals.yaml)", () => {
       expect(cat!.redirections.length).toBeGreaterThanOrEqual(1);
       for (const lang of LANGS) {
         const all = refusals(c, lang);
-        for (const r of cat!.redirections) expect(all.some((x) => x.includes(r[lang])), r[lang]).toBe(true);
+        for (const r of cat!.redirections)
+          expect(
+            all.some((x) => x.includes(r[lang])),
+            r[lang],
+          ).toBe(true);
         expect(all.some((x) => x.includes(c.refusalReason[lang]))).toBe(true);
         expect(all.some((x) => x.includes(cat!.topic[lang]))).toBe(true);
         for (const x of all) expect(x).not.toMatch(/[{}]|\[UNSAFE/);
@@ -103,9 +107,12 @@ describe("world refusals (refusals.yaml)", () => {
     expect(problems(TEXT, [...IDS, "S5"])).toEqual([
       expect.stringMatching(/^refusals\.yaml:\d+: categories: missing category 'S5'/),
     ]);
-    expect(problems(TEXT, IDS.filter((c) => c !== "S13"))).toEqual([
-      `refusals.yaml:${line("  S13:\n") + 1}: categories.S13: 'S13' is not a harm category of harm.yaml`,
-    ]);
+    expect(
+      problems(
+        TEXT,
+        IDS.filter((c) => c !== "S13"),
+      ),
+    ).toEqual([`refusals.yaml:${line("  S13:\n") + 1}: categories.S13: 'S13' is not a harm category of harm.yaml`]);
     // an unknown slot, a Spanish template with other slots, no default style, a bad regular expression
     const plain = 'en: "I won\'t help with this request."';
     expect(problems(TEXT.replace(plain, 'en: "I won\'t help with {town}."'))).toEqual([
