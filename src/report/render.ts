@@ -86,7 +86,7 @@ function figureTables(report: RunReport): Table[] {
           n,
           ...slices.map((s) => {
             const m = r.slices?.test[s];
-            return m ? formatRate(f(m as RoundSummary)) : "-";
+            return m ? formatRate(f(m)) : "-";
           }),
         ]),
       ),
@@ -100,7 +100,7 @@ function figureTables(report: RunReport): Table[] {
     header: ["round", ...HEADLINE.map(([n]) => n), ...OUTCOMES.filter(([n]) => n.endsWith("other")).map(([n]) => n)],
     rows: report.rounds.map((r) => [
       String(r.round),
-      ...HEADLINE.map(([, f]) => formatRate(f(r.dev as RoundSummary))),
+      ...HEADLINE.map(([, f]) => formatRate(f(r.dev))),
       ...OUTCOMES.filter(([n]) => n.endsWith("other")).map(([, f]) => formatRate(f(r.dev))),
     ]),
   });
@@ -114,7 +114,7 @@ function figureTables(report: RunReport): Table[] {
           n,
           ...devSlices.map((s) => {
             const m = r.slices?.dev[s];
-            return m ? formatRate(f(m as RoundSummary)) : "-";
+            return m ? formatRate(f(m)) : "-";
           }),
         ]),
       ),
