@@ -136,7 +136,10 @@ const suiteSchema = z.strictObject({
   name: z.string().min(1),
   /** Folder holding the suite's dataset files; default: the data cache. */
   path: z.string().min(1).optional(),
-  /** Use only the first N probes (after a seeded shuffle). */
+  /**
+   * A seeded subset: in the cycle at most N items per (split x slice) stratum (dev and test are measured apart, see
+   * devShare, and each slice, a probe's meta.slice, keeps its share); in `breakfix bench`, N items of the suite.
+   */
   limit: z.number().int().positive().optional(),
   /** Judge expression for this suite (default: judges.default). */
   judge: z.string().min(1).optional(),
