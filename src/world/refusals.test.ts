@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { DataFileError } from "../domain/data-file.ts";
 import type { CategoryId } from "../domain/index.ts";
 import { worldResponder } from "./curation.ts";
+import { generateWorld } from "./generate.ts";
 import { HARM_CATEGORIES, harmSpec, refusal, refusals, WORLD_REFUSALS } from "./harm.ts";
-import { parseRefusals } from "./refusals.ts";
+import { composeRefusal, parseRefusals } from "./refusals.ts";
 
 const FILE = path.join(import.meta.dirname, "refusals.yaml");
 const TEXT = readFileSync(FILE, "utf8");
@@ -68,6 +69,26 @@ describe("world refusals (refusals.yaml)", () => {
       // no variant takes more than twice its fair share
       const fair = 3000 / WORLD_REFUSALS.styles.length;
       expect(Math.max(...seen.values())).toBeLessThan(2 * fair);
+    }
+  });
+
+  it("varies the world items' safe responses: every style in both languages, each an item's own refusal", () => {
+    const world = generateWorld();
+    for (const lang of LANGS) {
+      const harmful = world.items.filter((i) => i.label === "unsafe" && i.language === lang);
+      const styles = new Map<number, number>();
+      for (const it of harmful) {
+        const spec = harmSpec(it.category);
+        const i = WORLD_REFUSALS.styles.findIndex((_, k) =>
+          [0, 1, 2].some((r) => composeRefusal(WORLD_REFUSALS, spec, lang, k, r) === it.safeResponse),
+        );
+        expect(i, it.safeResponse).toBeGreaterThanOrEqual(0);
+        styles.set(i, (styles.get(i) ?? 0) + 1);
+      }
+      expect(styles.size).toBe(WORLD_REFUSALS.styles.length);
+      // no style holds more than a quarter of the items; over a hundred distinct refusals
+      expect(Math.max(...styles.values())).toBeLessThan(harmful.length / 4);
+      expect(new Set(harmful.map((i) => i.safeResponse)).size).toBeGreaterThan(100);
     }
   });
 
