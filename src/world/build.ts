@@ -6,6 +6,7 @@
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { contentHash } from "../domain/hash.ts";
 import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
 import { ggufFromFolder } from "../nn/gguf/folder.ts";
 import { countParams, initWeights, type LlamaConfig } from "../nn/llama.ts";
@@ -15,7 +16,7 @@ import { writeJsonl } from "../train/jsonl.ts";
 import { runTraining } from "../train/run.ts";
 import { DEFAULT_TRAIN, type TrainEvents } from "../train/trainer.ts";
 import { baseCorpus, QUICK_CORPUS_CONFIG, tokenizerTexts } from "./corpus.ts";
-import { generateWorld } from "./generate.ts";
+import { generateWorld, type World } from "./generate.ts";
 
 export interface WorldBuildPreset {
   vocabSize: number;
@@ -98,6 +99,18 @@ export interface WorldBuildSummary {
   modelDir: string;
   gguf: string;
   bytes: { safetensors: number; gguf: number };
+  /**
+   * Fingerprints of what the organism was trained on (worldFingerprint): the world's items with their splits and the
+   * base corpus. A later change to the world's generation makes them differ, and organism-freeze.test.ts fails until
+   * the organism is rebuilt: a held-out template or object can never drift into what the committed model saw.
+   */
+  worldHash: string;
+  corpusHash: string;
+}
+
+/** The world's items as the splits and probes see them (id, split, template hold-out), hashed. */
+export function worldFingerprint(world: World): string {
+  return contentHash(world.items.map((it) => [it.id, it.split, it.ood]));
 }
 
 /**
@@ -139,6 +152,8 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
     modelDir,
     gguf,
     bytes: trained.bytes,
+    worldHash: worldFingerprint(world),
+    corpusHash: contentHash(corpus),
   };
   // build.json travels with the artefacts (it is committed), so its paths are relative to the output folder.
   const record = { ...summaryOut, modelDir: "model", gguf: "model.gguf" };
