@@ -36,11 +36,11 @@ import type { ModelRef, StageResult, TrainingBackend } from "../train/backends/t
 import { type BreakResult, breakStep } from "./break.ts";
 import { type CurateResult, curateStep } from "./curation.ts";
 import { type OpenedModel, type RoundModel, refFingerprint, refFromString, refToString } from "./deploy.ts";
-import { allPassed, evaluateGates } from "./gates.ts";
+import { allPassed, decideRounds, evaluateGates } from "./gates.ts";
 import { measureModel } from "./measure.ts";
 import { throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
-import { buildRunReport, readMeasurements, writeRunReport } from "./report.ts";
+import { readMeasurements, writeRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
 import { type StepEvent, Steps } from "./steps.ts";
 import { roundTrainingFiles } from "./train.ts";
@@ -207,13 +207,15 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       for (const g of gates.filter((x) => !x.passed))
         log(`round ${round}: gate failed: ${g.name} = ${percent(g.value)} (must be ${g.op} ${percent(g.threshold)})`);
     }
-    const rc = buildRunReport(store, runId).rounds.find((x) => x.releaseCandidate);
+    // The release candidate from the dev figures (the report shows the same choice: decideRounds on the same figures).
+    const rc = decideRounds(measurements, o.config.cycle.gates).releaseCandidate;
     store.endRun(runId, "done", { rounds: measurements.length - 1 });
     return {
       runId,
       runDir,
+      // read back after every decision is made: the test figures go to the result, never to the loop
       rounds: readMeasurements(store, runId).map(roundResult),
-      releaseCandidate: rc?.round,
+      releaseCandidate: rc >= 0 ? rc : undefined,
       allGatesPassed: allPassed(gates),
       failedGates: gates.filter((g) => !g.passed).map((g) => g.name),
       report,
