@@ -394,7 +394,7 @@ export function rephrasedItems(world: World, split: "dev" | "test"): RephrasedIt
   const out: RephrasedItem[] = [];
   const byOriginal = new Map<string, string>();
   for (const it of world.items) {
-    if ((it.split as string) !== split || !isRephraseProbeItem(it)) continue;
+    if (it.split !== split || !isRephraseProbeItem(it)) continue;
     const r = rephraseItem(
       it,
       pool,
