@@ -83,8 +83,8 @@ const inc = (rec: Record<string, number>, k: string) => {
  * The fix data of several rounds as one set of files, one row per prompt. Every round's curation samples its own
  * counter-data and retention rows, and a finding the next model still fails is curated again, so the same prompt
  * comes back in later rounds with only its provenance (the round number) changed: a line-level dedup kept all
- * copies, and rows curated in rounds 1..3 trained 2-3 times as often as the rest (measured on the demo: 72 of 1,106
- * rows of round 3's set, 6 safety, 5 counter-data, 61 retention, and the same 72 DPO pairs; issue 19). Rules:
+ * copies, and rows curated in rounds 1..3 trained 2-3 times as often as the rest (measured on three demo runs: 82-145
+ * of round 3's 1,096-1,201 rows, with their DPO pairs; docs/demo-recipe.md, issue 19). Rules:
  * - one row per prompt (the conversation up to its last user turn): the row of the latest round that curated it
  *   wins (its answer, DPO pair, provenance and split); merge.json lists how many prompts came from several rounds;
  * - a prompt is in train or in validation, never both (each round splits with its own seed, so a round-1 validation
