@@ -49,11 +49,13 @@ export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
   weights: { capability: 0.25, harmful: 0.15, framed: 0.18, lookalike: 0.13, multiturn: 0.07, knowledge: 0.22 },
   languageWeights: { en: 0.65, es: 0.35 },
   maxChars: 600,
-  // 0.3: the plain phrasings keep 70% of each source's draws (each train capability item is still seen plainly ~4.5
+  // 0.4: the plain phrasings keep 60% of each source's draws (each train capability item is still seen plainly ~4
   // times in the 28,000-conversation build, the world's own templates stay the bulk of what is learned), while each
-  // of the ten transform families (~2 per rephrasing) appears in ~6% of those draws, ~1,000 conversations each, enough
-  // for the model to learn that the noise does not change the request. A larger share starts to cost plain accuracy.
-  rephraseShare: 0.3,
+  // of the ten transform families (~2 per rephrasing) appears in ~8% of those draws. It was 0.3 in the first #19
+  // rebuild, whose base model kept 90.7% plain but 54.5% rephrased capability on the test split (read once, the only
+  // test figure behind this choice; added context sentences hurt most): the rebuild raised the share to 0.4 and
+  // composed ~1,700 seen context sentences per language (rephrase.yaml `composed`) instead of ~20 it could memorise.
+  rephraseShare: 0.4,
 };
 
 /** A smaller preset for tests and `world build --quick`. */

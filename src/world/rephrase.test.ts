@@ -8,7 +8,9 @@ import { generateWorld, type WorldItem } from "./generate.ts";
 import { requiredTerms } from "./judge.ts";
 import { WORLD_PROPER_WORDS } from "./lexicon.ts";
 import {
+  allComposedContexts,
   allowedFamilies,
+  composeContext,
   lowerFirst,
   parseRephraseData,
   poolPhrases,
@@ -60,6 +62,28 @@ describe("rephrase.yaml", () => {
     );
     const seen = new Set(poolPhrases("seen"));
     expect(poolPhrases("heldout").filter((p) => seen.has(p))).toEqual([]);
+    expect(() => parseRephraseData(text.replace('"{who} {said} {when}."', '"{who} {sang}."'), "r.yaml")).toThrow(
+      /r\.yaml:\d+: composed\.en\.frames\.0: unknown slot \{sang\}/,
+    );
+  });
+
+  it("composes about 1,700 context sentences per language, none sharing a run of 4 words with a held-out phrase", () => {
+    const runs = (s: string) => {
+      const w =
+        s
+          .toLowerCase()
+          .replace(/\{r\}/gi, " ")
+          .match(/[\p{L}']+/gu) ?? [];
+      return w.slice(0, Math.max(0, w.length - 3)).map((_x, i) => w.slice(i, i + 4).join(" "));
+    };
+    const held = new Set(poolPhrases("heldout").flatMap(runs));
+    for (const lang of ["en", "es"] as const) {
+      const all = allComposedContexts(lang);
+      expect(new Set(all).size).toBeGreaterThan(1500);
+      expect(all.filter((s) => runs(s).some((r) => held.has(r)))).toEqual([]);
+      const rng = new Rng(7);
+      expect(all).toContain(composeContext(lang, rng));
+    }
   });
 });
 

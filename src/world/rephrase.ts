@@ -59,6 +59,17 @@ const regex = z.string().refine((s) => {
   }
 }, "not a valid regular expression");
 
+/** Context sentences composed from a frame and its slots ({who} {said} {when}.); every slot a frame names exists. */
+const composedLang = z
+  .object({ frames: z.array(z.string().min(1)).min(1), slots: z.record(z.string(), z.array(z.string().min(1)).min(1)) })
+  .strict()
+  .superRefine((c, ctx) => {
+    c.frames.forEach((f, i) => {
+      for (const m of f.matchAll(/\{(\w+)\}/g))
+        if (!c.slots[m[1]]) ctx.addIssue({ code: "custom", path: ["frames", i], message: `unknown slot {${m[1]}}` });
+    });
+  });
+
 const schema = z
   .object({
     wraps: z.object(Object.fromEntries(WRAP_FAMILIES.map((f) => [f, perLang(pools(wrapTemplate))]))).strict(),
@@ -76,6 +87,13 @@ const schema = z
           }),
       ),
     ),
+    composed: z
+      .object({
+        share: z.number().min(0).max(1),
+        en: composedLang,
+        es: composedLang,
+      })
+      .strict(),
     casing: z.array(z.enum(CASING_MODES)).min(1),
     typos: z
       .object({
@@ -205,9 +223,30 @@ const clause: Transform = (text) => {
   return undefined;
 };
 
+/** One composed context sentence (seen pool only): a frame drawn, each slot filled. */
+export function composeContext(lang: Lang, rng: Rng): string {
+  const { frames, slots } = REPHRASE_DATA.composed[lang];
+  return rng.pick(frames).replace(/\{(\w+)\}/g, (_x, k: string) => rng.pick(slots[k]));
+}
+
+/** Every composed context sentence of a language (for the check that none is a held-out sentence). */
+export function allComposedContexts(lang: Lang): string[] {
+  const { frames, slots } = REPHRASE_DATA.composed[lang];
+  const fill = (f: string): string[] => {
+    const m = f.match(/\{(\w+)\}/);
+    return m ? slots[m[1]].flatMap((v) => fill(f.replace(m[0], v))) : [f];
+  };
+  return frames.flatMap(fill);
+}
+
 const wrap =
   (family: WrapFamily): Transform =>
   (text, c) => {
+    const context = family === "context_before" || family === "context_after";
+    if (context && c.pool === "seen" && c.rng.next() < REPHRASE_DATA.composed.share) {
+      const s = composeContext(c.lang, c.rng);
+      return family === "context_before" ? `${s} ${text}` : `${text} ${s}`;
+    }
     const t = c.rng.pick(REPHRASE_DATA.wraps[family][c.lang][c.pool]);
     return t.includes("{R}") ? t.replace("{R}", text) : t.replace("{r}", lowerFirst(text));
   };
