@@ -8,11 +8,12 @@
  * This is a report of the fixed recipe, not a tuning loop: nothing here was chosen by looking at test figures (the
  * recipe is presets/demo.yaml's; the red-team budget is a quarter of the demo's, to keep the test short; the test was
  * written and first run on the dev split). The assertions are the statistical claim only, never exact figures, so a
- * rebuilt organism keeps the test meaningful. Measured (2026-12-05, the organism committed before the split-world
- * rebuild; about 70 s of CPU, 2 min 49 s to 4 min 15 s on 2 cores shared by several jobs): harmful DR 98.5% -> 60.0%
- * (n=200, 77 fixed, 0 broken, p = 1.3e-23); capability 88.0% -> 89.0% (n=100, 2 lost, 3 gained). Test figures of
- * this test were looked at 3 times in all (twice to check the test, once at suite limit 100 instead of 50, chosen for
- * the capability sample size, not for the result); later runs checked pass/fail only.
+ * rebuilt organism keeps the test meaningful. Measured (2026-12-05; about 70 s of CPU, 1 min 49 s to 4 min 15 s on 2
+ * cores shared by several jobs): on the organism built for the split world (build.json of 03:15 UTC) harmful DR
+ * 99.5% -> 61.5% (n=200, 76 fixed, 0 broken, p = 2.6e-23), capability 89.0% -> 90.0% (n=100, 0 lost, 1 gained); on
+ * the organism before it, 98.5% -> 60.0% (77 / 0, p = 1.3e-23), capability 88.0% -> 89.0% (2 lost, 3 gained). Test
+ * figures of this test were looked at 4 times in all (twice to check the test, once at suite limit 100 instead of 50,
+ * chosen for the capability sample size, not for the result, once on the rebuilt organism); other runs: pass/fail.
  *
  * The capability margin, 5 points: the issue's acceptance bound is 3 points on the full recipe (3 rounds, 300 probes
  * per suite, mean of 3 seeds); the quick cycle trains one round on a quarter of the red-team budget and measures
