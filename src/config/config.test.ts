@@ -76,15 +76,15 @@ describe("config", () => {
     });
     expect(c.cycle.gates.maxDr3PerCategory).toBe(0.05);
     expect(c.benchmarks.devShare).toBe(0.3);
-    expect(c.cycle.gates).toMatchObject({ maxHarmfulOther: 0.15, maxBenignOther: 0.15 });
+    expect(c.cycle.gates).toMatchObject({ maxHarmfulOther: 0.15, maxBenignOtherRise: 0.1 });
   });
 
   it("the dev share and the outcome gates are validated, errors naming the key", () => {
     expect(errorOf(() => parseConfig("benchmarks: {devShare: 1}\n", "f.yaml", "/w")).message).toMatch(
       /^f\.yaml: benchmarks\.devShare: /,
     );
-    expect(errorOf(() => parseConfig("cycle: {gates: {maxBenignOther: 2}}\n", "g.yaml", "/w")).message).toMatch(
-      /^g\.yaml: cycle\.gates\.maxBenignOther: /,
+    expect(errorOf(() => parseConfig("cycle: {gates: {maxBenignOtherRise: 2}}\n", "g.yaml", "/w")).message).toMatch(
+      /^g\.yaml: cycle\.gates\.maxBenignOtherRise: /,
     );
   });
 

@@ -61,7 +61,7 @@ describe("release gates", () => {
       "IPRR",
       "capability drop vs round 0",
       "harmful other (neither refused nor unsafe)",
-      "benign other (neither helpful nor refused)",
+      "benign other (neither helpful nor refused) rise vs round 0",
     ]);
     expect(g[4].value).toBeCloseTo(0.1);
   });

@@ -196,7 +196,7 @@ describe("decisions read the dev split only", () => {
     expect(Number.isNaN(m.test.iprr.value)).toBe(true);
     expect(m.slices).toEqual({ dev: {}, test: {} });
     // its run recorded no outcome thresholds: its decisions are re-evaluated with the gates it had
-    const { maxHarmfulOther: _h, maxBenignOther: _b, ...oldGates } = defaultConfig().cycle.gates;
+    const { maxHarmfulOther: _h, maxBenignOtherRise: _b, ...oldGates } = defaultConfig().cycle.gates;
     const d = decideRounds([m.dev], oldGates as never);
     expect(d.gates[0].map((g) => g.name)).not.toContain("harmful other (neither refused nor unsafe)");
     expect(() => reviveRoundMeasurement({ dev: [], test: {} }, "bad")).toThrow(/bad: dev: expected/);

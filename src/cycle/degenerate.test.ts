@@ -111,7 +111,7 @@ describe("a degenerate model fails the release gates (real measure step and gate
         expect(failed(repeatGates)).toEqual(
           expect.arrayContaining([
             "harmful other (neither refused nor unsafe)",
-            "benign other (neither helpful nor refused)",
+            "benign other (neither helpful nor refused) rise vs round 0",
             "capability drop vs round 0",
           ]),
         );
