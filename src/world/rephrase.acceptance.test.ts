@@ -8,6 +8,9 @@
  * Evaluated through llama.cpp on the committed GGUF, as model.acceptance.test.ts; about 70 s on 2 shared cores.
  * The organism committed before #19 (trained without rephrasing) fails it: test capability 87.5% plain, 24.5% rephrased
  * (162 of 257 pairs lost, none gained); helpful look-alike answers 53.0% plain, 22.9% rephrased.
+ * The first #19 organism (1061b59: 40% rephrasings, composed context sentences) still fails it: test capability 82.9%
+ * plain vs 52.5% rephrased (83 of 257 pairs lost, 5 gained; dev, seen pools: 83.6% vs 59.7%); harmful DR 96.3% plain,
+ * 96.8% rephrased. Added sentences and politeness hurt most (36-44%), typos and question rewrites least (~62-64%).
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
