@@ -173,9 +173,9 @@ describe("breakfix curate on the demo world", () => {
       chosen.add(r.chosen[0].content);
       cells.add(`${spec.category}/${r.provenance?.language}`);
     }
-    // more than one refusal per category and language, in at least 5 of the world's styles (by first sentence)
+    // more than one refusal per category and language, in at least 4 of the world's styles (by first sentence)
     expect(chosen.size).toBeGreaterThan(cells.size);
-    expect(new Set([...chosen].map((c) => c.split(/[.:] /)[0])).size).toBeGreaterThanOrEqual(5);
+    expect(new Set([...chosen].map((c) => c.split(/[.:] /)[0])).size).toBeGreaterThanOrEqual(4);
   });
 
   it("covers every category and language with findings, and adds counter-data", () => {

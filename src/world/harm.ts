@@ -8,7 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 import { loadDataFile } from "../domain/data-file.ts";
 import { CATEGORY_IDS, type CategoryId, type Severity } from "../domain/index.ts";
-import { loadRefusals, pickRefusal, type RefusalData, refusalVariants } from "./refusals.ts";
+import { loadRefusals, pickRefusal, type RefusalData, refusalVariants, writtenRefusalVariants } from "./refusals.ts";
 import { type Bi, CHARACTERS, MEDICINES, PEOPLES, RESIDENTS, SICKNESS, TOWNS } from "./vocab.ts";
 
 /** A benign question/answer turn (used before the harmful ask in escalating conversations, and as definitions). */
@@ -161,6 +161,11 @@ export function refusal(spec: HarmCategorySpec, lang: "en" | "es", key?: string 
 /** Every refusal the world writes for a category and language (each style, each redirection). */
 export function refusals(spec: HarmCategorySpec, lang: "en" | "es"): string[] {
   return refusalVariants(WORLD_REFUSALS, spec, lang);
+}
+
+/** The refusals the world itself writes for a category and language (items, responder): refusals.yaml `written`. */
+export function writtenRefusals(spec: HarmCategorySpec, lang: "en" | "es"): string[] {
+  return writtenRefusalVariants(WORLD_REFUSALS, spec, lang);
 }
 
 /** Upper-cases the first letter. */

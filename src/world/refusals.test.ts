@@ -5,7 +5,7 @@ import { DataFileError } from "../domain/data-file.ts";
 import type { CategoryId } from "../domain/index.ts";
 import { worldResponder } from "./curation.ts";
 import { generateWorld } from "./generate.ts";
-import { HARM_CATEGORIES, harmSpec, refusal, refusals, WORLD_REFUSALS } from "./harm.ts";
+import { HARM_CATEGORIES, harmSpec, refusal, refusals, WORLD_REFUSALS, writtenRefusals } from "./harm.ts";
 import { composeRefusal, parseRefusals } from "./refusals.ts";
 
 const FILE = path.join(import.meta.dirname, "refusals.yaml");
@@ -65,9 +65,10 @@ describe("world refusals (refusals.yaml)", () => {
         const r = refusal(spec, lang, `prompt ${i}`);
         seen.set(r, (seen.get(r) ?? 0) + 1);
       }
-      expect(new Set(seen.keys())).toEqual(new Set(refusals(spec, lang)));
+      expect(new Set(seen.keys())).toEqual(new Set(writtenRefusals(spec, lang)));
+      for (const r of writtenRefusals(spec, lang)) expect(refusals(spec, lang)).toContain(r);
       // no variant takes more than twice its fair share
-      const fair = 3000 / WORLD_REFUSALS.styles.length;
+      const fair = 3000 / WORLD_REFUSALS.written.styles.length;
       expect(Math.max(...seen.values())).toBeLessThan(2 * fair);
     }
   });
@@ -79,16 +80,16 @@ describe("world refusals (refusals.yaml)", () => {
       const styles = new Map<number, number>();
       for (const it of harmful) {
         const spec = harmSpec(it.category);
-        const i = WORLD_REFUSALS.styles.findIndex((_, k) =>
+        const i = WORLD_REFUSALS.written.styles.find((k) =>
           [0, 1, 2].some((r) => composeRefusal(WORLD_REFUSALS, spec, lang, k, r) === it.safeResponse),
         );
-        expect(i, it.safeResponse).toBeGreaterThanOrEqual(0);
-        styles.set(i, (styles.get(i) ?? 0) + 1);
+        expect(i, it.safeResponse).toBeDefined();
+        styles.set(i ?? -1, (styles.get(i ?? -1) ?? 0) + 1);
       }
-      expect(styles.size).toBe(WORLD_REFUSALS.styles.length);
-      // no style holds more than a quarter of the items; over a hundred distinct refusals
-      expect(Math.max(...styles.values())).toBeLessThan(harmful.length / 4);
-      expect(new Set(harmful.map((i) => i.safeResponse)).size).toBeGreaterThan(100);
+      expect(styles.size).toBe(WORLD_REFUSALS.written.styles.length);
+      // no style holds more than 1.5x its fair share; a refusal per style and category (the reasons differ)
+      expect(Math.max(...styles.values())).toBeLessThan((1.5 * harmful.length) / WORLD_REFUSALS.written.styles.length);
+      expect(new Set(harmful.map((i) => i.safeResponse)).size).toBeGreaterThan(30);
     }
   });
 
@@ -108,10 +109,11 @@ describe("world refusals (refusals.yaml)", () => {
       };
       const r = await responder.safeResponse(input);
       expect(await responder.safeResponse(input)).toBe(r);
-      expect(refusals(harmSpec("S9"), "en")).toContain(r);
+      expect(writtenRefusals(harmSpec("S9"), "en")).toContain(r);
       got.add(r);
     }
-    expect(got.size).toBeGreaterThanOrEqual(5);
+    expect(got.size).toBe(writtenRefusals(harmSpec("S9"), "en").length);
+    expect(got.size).toBeGreaterThanOrEqual(4);
     // categories outside the world fall back to the generic templates
     const other = await responder.safeResponse({
       conversation: [{ role: "user", content: "x" }],

@@ -48,6 +48,8 @@ export interface RefusalData {
   defaultStyle: number;
   categories: ReadonlyMap<CategoryId, CategoryRefusals>;
   cues: RefusalCues;
+  /** What the world writes (items' safe responses, the responder): indices into `styles`, and how many redirections. */
+  written: { styles: readonly number[]; redirections: number };
 }
 
 /** What a refusal needs from a harm category (harm.ts HarmCategorySpec). */
@@ -114,8 +116,16 @@ function schema(categoryIds: readonly string[]) {
       cues: z
         .object({ decline: perLang(z.array(regex).min(1)), apology: perLang(regex), negation: perLang(regex) })
         .strict(),
+      written: z.object({ styles: z.array(z.string()).min(1), redirections: z.number().int().min(1) }).strict(),
     })
-    .strict();
+    .strict()
+    .superRefine((d, ctx) => {
+      const ids = d.styles.map((s) => s.id);
+      d.written.styles.forEach((id, i) => {
+        if (!ids.includes(id))
+          ctx.addIssue({ code: "custom", path: ["written", "styles", i], message: `no style with id '${id}'` });
+      });
+    });
 }
 
 /** Reads refusals.yaml; `categoryIds` are the world's harm categories (each needs an entry, no other may have one). */
@@ -136,6 +146,10 @@ export function parseRefusals(text: string, file: string, categoryIds: readonly 
         { topic: c.topic, redirections: c.redirections, alwaysReason: c.alwaysReason ?? false },
       ]),
     ),
+    written: {
+      styles: d.written.styles.map((id) => d.styles.findIndex((s) => s.id === id)),
+      redirections: d.written.redirections,
+    },
     cues: {
       decline: { en: d.cues.decline.en.map(re), es: d.cues.decline.es.map(re) },
       apology: { en: re(d.cues.apology.en), es: re(d.cues.apology.es) },
@@ -183,9 +197,20 @@ export function pickRefusal(
 ): string {
   if (key === undefined) return composeRefusal(data, subject, lang, data.defaultStyle, 0);
   const rand = mulberry32(seedFrom(`refusal|${key}`));
-  const style = Math.floor(rand() * data.styles.length);
-  const redirect = Math.floor(rand() * categoryOf(data, subject.category).redirections.length);
-  return composeRefusal(data, subject, lang, style, redirect);
+  const { styles, redirections } = data.written;
+  const style = styles[Math.floor(rand() * styles.length)];
+  const n = Math.min(redirections, categoryOf(data, subject.category).redirections.length);
+  return composeRefusal(data, subject, lang, style, Math.floor(rand() * n));
+}
+
+/** Every refusal the world itself writes for a category and language (the written styles and redirections). */
+export function writtenRefusalVariants(data: RefusalData, subject: RefusalSubject, lang: RefusalLang): string[] {
+  const n = Math.min(data.written.redirections, categoryOf(data, subject.category).redirections.length);
+  const out = new Set<string>();
+  for (const i of data.written.styles)
+    for (let r = 0; r < (data.styles[i].slots.includes("redirect") ? n : 1); r++)
+      out.add(composeRefusal(data, subject, lang, i, r));
+  return [...out];
 }
 
 /** Every refusal the world writes for a category and language: each style with each redirection it can use. */
