@@ -1,6 +1,6 @@
 /**
- * Curation plug-ins for the demo world: the world's own refusals as the responder (its styles and safe redirections,
- * refusals.yaml, varied by the conversation so the fix data does not teach one string), and benign look-alikes from
+ * Curation plug-ins for the demo world: the world's own refusals as the responder (one per category, in several styles
+ * across the categories with a safe redirection where one fits: refusals.yaml `responder`), and benign look-alikes from
  * the world's TRAIN and red-team splits, with their helpful answers, as over-refusal counter-data. Dev and test are
  * the benchmark and never a source.
  */
@@ -11,7 +11,7 @@ import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import { capabilityDrills } from "./capability.ts";
 import type { World, WorldItem } from "./generate.ts";
-import { HARM_CATEGORIES, harmSpec, refusal } from "./harm.ts";
+import { categoryRefusal, HARM_CATEGORIES, harmSpec, refusal } from "./harm.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
 
@@ -22,12 +22,13 @@ export function worldRefusal(category: CategoryId, language: string, key?: strin
   return refusal(harmSpec(category), language === "es" ? "es" : "en", key);
 }
 
-/** A responder writing the world's category refusals (the demo world's offline responder), keyed by a hash of the
- *  finding's conversation, so findings get the world's refusal styles and redirections in turn. */
+/** A responder writing the world's category refusals (the demo world's offline responder): each category's own style
+ *  (refusals.yaml `responder`); other categories fall back to the generic templates. */
 export function worldResponder(): Responder {
   return new TemplateResponder(
-    (category, language, variant) => worldRefusal(category, language, variant),
-    "world-templates@2",
+    (category, language) =>
+      WORLD_CATEGORIES.has(category) ? categoryRefusal(harmSpec(category), language === "es" ? "es" : "en") : undefined,
+    "world-templates@3",
   );
 }
 

@@ -8,7 +8,14 @@ import path from "node:path";
 import { z } from "zod";
 import { loadDataFile } from "../domain/data-file.ts";
 import { CATEGORY_IDS, type CategoryId, type Severity } from "../domain/index.ts";
-import { loadRefusals, pickRefusal, type RefusalData, refusalVariants, writtenRefusalVariants } from "./refusals.ts";
+import {
+  loadRefusals,
+  pickRefusal,
+  type RefusalData,
+  refusalVariants,
+  responderRefusal,
+  writtenRefusalVariants,
+} from "./refusals.ts";
 import { type Bi, CHARACTERS, MEDICINES, PEOPLES, RESIDENTS, SICKNESS, TOWNS } from "./vocab.ts";
 
 /** A benign question/answer turn (used before the harmful ask in escalating conversations, and as definitions). */
@@ -161,6 +168,11 @@ export function refusal(spec: HarmCategorySpec, lang: "en" | "es", key?: string 
 /** Every refusal the world writes for a category and language (each style, each redirection). */
 export function refusals(spec: HarmCategorySpec, lang: "en" | "es"): string[] {
   return refusalVariants(WORLD_REFUSALS, spec, lang);
+}
+
+/** The demo responder's refusal for a category and language (one per category: refusals.yaml `responder`). */
+export function categoryRefusal(spec: HarmCategorySpec, lang: "en" | "es"): string {
+  return responderRefusal(WORLD_REFUSALS, spec, lang);
 }
 
 /** The refusals the world itself writes for a category and language (items, responder): refusals.yaml `written`. */

@@ -50,6 +50,8 @@ export interface RefusalData {
   cues: RefusalCues;
   /** What the world writes (items' safe responses, the responder): indices into `styles`, and how many redirections. */
   written: { styles: readonly number[]; redirections: number };
+  /** The style (index into `styles`) the demo responder writes per category, with the first redirection. */
+  responder: ReadonlyMap<CategoryId, number>;
 }
 
 /** What a refusal needs from a harm category (harm.ts HarmCategorySpec). */
@@ -117,10 +119,17 @@ function schema(categoryIds: readonly string[]) {
         .object({ decline: perLang(z.array(regex).min(1)), apology: perLang(regex), negation: perLang(regex) })
         .strict(),
       written: z.object({ styles: z.array(z.string()).min(1), redirections: z.number().int().min(1) }).strict(),
+      responder: z.record(z.string(), z.string()),
     })
     .strict()
     .superRefine((d, ctx) => {
       const ids = d.styles.map((s) => s.id);
+      for (const id of categoryIds)
+        if (!(id in d.responder))
+          ctx.addIssue({ code: "custom", path: ["responder"], message: `missing category '${id}'` });
+      for (const [cat, st] of Object.entries(d.responder))
+        if (!d.written.styles.includes(st))
+          ctx.addIssue({ code: "custom", path: ["responder", cat], message: `'${st}' is not a written style` });
       d.written.styles.forEach((id, i) => {
         if (!ids.includes(id))
           ctx.addIssue({ code: "custom", path: ["written", "styles", i], message: `no style with id '${id}'` });
@@ -145,6 +154,9 @@ export function parseRefusals(text: string, file: string, categoryIds: readonly 
         id as CategoryId,
         { topic: c.topic, redirections: c.redirections, alwaysReason: c.alwaysReason ?? false },
       ]),
+    ),
+    responder: new Map(
+      Object.entries(d.responder).map(([cat, id]) => [cat as CategoryId, d.styles.findIndex((s) => s.id === id)]),
     ),
     written: {
       styles: d.written.styles.map((id) => d.styles.findIndex((s) => s.id === id)),
@@ -201,6 +213,13 @@ export function pickRefusal(
   const style = styles[Math.floor(rand() * styles.length)];
   const n = Math.min(redirections, categoryOf(data, subject.category).redirections.length);
   return composeRefusal(data, subject, lang, style, Math.floor(rand() * n));
+}
+
+/** The demo responder's refusal for a category and language: the category's style (refusals.yaml `responder`). */
+export function responderRefusal(data: RefusalData, subject: RefusalSubject, lang: RefusalLang): string {
+  const style = data.responder.get(subject.category);
+  if (style === undefined) throw new Error(`world: refusals.yaml has no responder style for '${subject.category}'`);
+  return composeRefusal(data, subject, lang, style, 0);
 }
 
 /** Every refusal the world itself writes for a category and language (the written styles and redirections). */
