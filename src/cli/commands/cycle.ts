@@ -212,7 +212,10 @@ export function registerCycle(program: Command): void {
     .option("--model <dir>", "base model to train, a Hugging Face folder (default: training.model, or the target's)")
     .option("--workspace <dir>", "workspace folder (default: the config's)")
     .option("--rounds <n>", "rounds after the base model (default: the config's cycle.rounds)")
-    .option("--suite-limit <n>", "seeded subset of items per measured suite, per split x slice stratum (dev/test x slice)")
+    .option(
+      "--suite-limit <n>",
+      "seeded subset of items per measured suite, per split x slice stratum (dev/test x slice)",
+    )
     .option("--seeds-per-category <n>", "red-team seeds per harm category each round")
     .option("--max-attacks <n>", "most attacks per persona campaign each round")
     .option("--max-tokens <n>", "generation cap for the target")
