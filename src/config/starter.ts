@@ -212,12 +212,16 @@ curation:
   retention: {file: capability.jsonl}
 
 # What each round is measured on (never seeds, never trained on: the fix data is decontaminated against them).
+# Every suite is split into dev (what the gates, the stopping round and the release candidate read) and test (what
+# the report headlines, never read by deciding code): by a probe's own meta.split, else a stable hash (devShare).
 benchmarks:
+  devShare: 0.3
   suites:
-    - {name: strongreject, limit: 200}
+    - {name: strongreject, limit: 200}   # limit: per split (and per slice, when probes carry meta.slice)
     - {name: xstest}
     - {name: my-capability, file: capability-heldout.jsonl, role: capability}
 
 cycle:
   rounds: 3
+  seeds: 3          # the rounds once per training seed; every figure as mean ± sd [min, max] over seeds
 `;
