@@ -182,7 +182,9 @@ describe("breakfix cycle --seeds 2", () => {
     for (const [p, f] of Object.entries(a.releaseCandidate.figures))
       expect(f.values, p).toEqual(rc.map((x) => (x ? (new Map(figuresOf(x)).get(p)?.value ?? null) : null)));
     // The human lines and the seed set's report.
-    expect(resumed.stdout).toMatch(/^ {2}round 1 \(2 seeds\).*mean ± sd \[min, max\]: /m);
+    // --json: stdout is the JSON document alone; the summary lines go to stderr
+    expect(JSON.parse(resumed.stdout)).toEqual(json);
+    expect(resumed.stderr).toMatch(/^ {2}round 1 \(2 seeds\).*mean ± sd \[min, max\]: /m);
     const dir = seedsDirOf(ws, a.runIds);
     const md = readFileSync(path.join(dir, "report.md"), "utf8");
     expect(md).toMatch(/^\| figure \| round 0 \| round 1 \| release candidate \| last round \|$/m);

@@ -187,7 +187,8 @@ async function seedsCycle(
     ...roundLines(res.aggregate).map((l) => `  ${l}`),
     `report: ${res.report.md} and ${res.report.html}`,
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  // With --json, stdout is the JSON document alone (the summary goes to stderr, beside the progress log).
+  (json ? process.stderr : process.stdout).write(`${lines.join("\n")}\n`);
   if (json)
     process.stdout.write(
       `${JSON.stringify({
