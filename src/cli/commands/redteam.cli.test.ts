@@ -22,7 +22,11 @@ let server: ScriptServer;
 let dir: string;
 beforeAll(async () => {
   const world = generateWorld();
-  const seeds = worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" });
+  // The `world` seed set: the red-team split's harmful asks and the unsafe twins of its look-alikes.
+  const seeds = [
+    ...worldProbes(world, { split: "redteam", family: "harmful", label: "unsafe" }),
+    ...worldProbes(world, { split: "redteam", family: "lookalike", label: "unsafe" }),
+  ];
   const target = (messages: Conversation): string => {
     const text = messages.map((m) => m.content).join("\n");
     const user = messages.at(-1)!.content.toLowerCase();
