@@ -6,12 +6,10 @@
  * answers TAP's on-topic check with [[YES]] / [[NO]], so the demo cycle's intermediate persona runs PAIR, Crescendo
  * and TAP offline. Committed in artifacts/demo-world/attacker/ (model/ = HF folder, model.gguf, build.json).
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Rng } from "../domain/random.ts";
 import type { TrainEvents } from "../train/trainer.ts";
 import { attackerExamples, type TeacherCall } from "./attacker-data.ts";
-import { trainOrganism, type WorldBuildPreset } from "./build.ts";
+import { trainOrganism, type WorldBuildPreset, writeBuildRecord } from "./build.ts";
 import { generateWorld } from "./generate.ts";
 
 export interface AttackerBuildPreset extends WorldBuildPreset {
@@ -127,9 +125,6 @@ export async function buildAttackerModel(o: AttackerBuildOptions): Promise<Attac
     gguf,
     bytes: trained.bytes,
   };
-  writeFileSync(
-    join(o.outDir, "build.json"),
-    `${JSON.stringify({ ...out, modelDir: "model", gguf: "model.gguf" }, null, 2)}\n`,
-  );
+  writeBuildRecord(o.outDir, out);
   return out;
 }

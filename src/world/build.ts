@@ -155,10 +155,17 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
     worldHash: worldFingerprint(world),
     corpusHash: contentHash(corpus),
   };
-  // build.json travels with the artefacts (it is committed), so its paths are relative to the output folder.
-  const record = { ...summaryOut, modelDir: "model", gguf: "model.gguf" };
-  writeFileSync(join(o.outDir, "build.json"), `${JSON.stringify(record, null, 2)}\n`);
+  writeBuildRecord(o.outDir, summaryOut);
   return summaryOut;
+}
+
+/**
+ * Writes an organism's build.json: its build summary with the paths relative to the output folder (the record travels
+ * with the committed artefacts).
+ */
+export function writeBuildRecord(outDir: string, summary: { modelDir: string; gguf: string }): void {
+  const record = { ...summary, modelDir: "model", gguf: "model.gguf" };
+  writeFileSync(join(outDir, "build.json"), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** What training one of the demo's organisms (the target, the attacker) takes beyond its preset. */

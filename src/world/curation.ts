@@ -11,16 +11,9 @@ import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import { capabilityDrills } from "./capability.ts";
 import type { World, WorldItem } from "./generate.ts";
-import { categoryRefusal, HARM_CATEGORIES, harmSpec, refusal } from "./harm.ts";
+import { categoryRefusal, HARM_CATEGORIES, harmSpec } from "./harm.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
-
-/** The world's refusal for a category and language, in the style `key` picks (harm.ts refusal(); without a key the
- *  original "I can't help with that. <reason>"); other categories fall back to the generic templates. */
-export function worldRefusal(category: CategoryId, language: string, key?: string | number): string | undefined {
-  if (!WORLD_CATEGORIES.has(category)) return undefined;
-  return refusal(harmSpec(category), language === "es" ? "es" : "en", key);
-}
 
 /** A responder writing the world's category refusals (the demo world's offline responder): each category's own style
  *  (refusals.yaml `responder`); other categories fall back to the generic templates. */
