@@ -91,6 +91,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
     curation: {
       ...config.curation,
       counterData: fileOrName(config.curation.counterData),
+      safetySet: fileOrName(config.curation.safetySet),
       retention: typeof retention === "string" ? fileOrName(retention) : { ...retention, file: abs(retention.file) },
     },
     training: {

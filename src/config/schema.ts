@@ -210,6 +210,16 @@ const curationSchema = z.strictObject({
    * demo model, 2 kept 2 more capability points than 0.5 at the same safety gain.
    */
   retentionRatio: z.number().min(0).default(2),
+  /**
+   * A fixed safety set answered by the responder alongside each round's findings: none, a .jsonl/.csv of harmful
+   * prompts (prompt, category, language; optional rejected: a compliant answer for the DPO pair), or a registered name
+   * (world: the demo world's train-split harmful asks and unsafe look-alike twins). Phi-3's safety post-training
+   * starts from such a set and the break-fix rounds add targeted data; its rows count as safety rows for the
+   * counter-data and retention ratios, and are deduplicated and decontaminated like the findings.
+   */
+  safetySet: z.string().min(1).default("none"),
+  /** Prompts drawn from the safety set, the same draw every round (before dedup and decontamination). */
+  safetySetRows: z.number().int().min(0).default(300),
   /** Word n-gram size of the near-duplicate check. */
   dedupNgram: z.number().int().positive().default(3),
   /** Near-duplicate threshold (Jaccard similarity of word n-grams): the later of two rows at or above it is dropped. */

@@ -106,6 +106,8 @@ curation:
   # judge: refusal-learned  # checks every written response (default: judges.default)
   counterData: world      # benign look-alikes answered helpfully: none, a .jsonl/.csv file, or world
   retention: world        # capability replay: none, world, {file: tasks.jsonl} or {file: prompts.jsonl, mode: replay}
+  safetySet: none         # a fixed safety set answered every round with the findings: none, a .jsonl/.csv, or world
+  safetySetRows: 300      # prompts drawn from it (the same draw every round)
   counterDataRatio: 1     # benign look-alike examples per safety example (guards against over-refusal)
   retentionRatio: 2       # capability-retention examples per safety example (guards against forgetting)
   dedupNgram: 3           # word n-gram size of the near-duplicate check
@@ -210,6 +212,7 @@ curation:
   responder: model
   counterData: none             # or a .jsonl of benign look-alikes (prompt, category, answer)
   retention: {file: capability.jsonl}
+  safetySet: none               # or a .jsonl of your own harmful prompts (prompt, category, language[, rejected])
 
 # What each round is measured on (never seeds, never trained on: the fix data is decontaminated against them).
 # Every suite is split into dev (what the gates, the stopping round and the release candidate read) and test (what

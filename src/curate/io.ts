@@ -46,9 +46,9 @@ export function writeCuration(dir: string, res: CurationResult): CurationFiles {
   const train = res.rows.filter((r) => r.split === "train");
   const val = res.rows.filter((r) => r.split === "validation");
   writeAtomic(f.sft, jsonl(train.map((r) => r.sft)));
-  writeAtomic(f.dpo, jsonl(train.map((r) => r.dpo)));
+  writeAtomic(f.dpo, jsonl(train.flatMap((r) => (r.dpo ? [r.dpo] : []))));
   writeAtomic(f.sftVal, jsonl(val.map((r) => r.sft)));
-  writeAtomic(f.dpoVal, jsonl(val.map((r) => r.dpo)));
+  writeAtomic(f.dpoVal, jsonl(val.flatMap((r) => (r.dpo ? [r.dpo] : []))));
   writeAtomic(f.removed, jsonl(res.dropped));
   writeAtomic(f.cardJson, `${JSON.stringify(res.card, null, 2)}\n`);
   writeAtomic(f.cardMd, renderCard(res.card, res.dropped));

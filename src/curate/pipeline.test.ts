@@ -115,26 +115,26 @@ describe("curate pipeline", () => {
       seed: 7,
     });
     const harmful = res.rows.filter((r) => r.kind === "harmful");
-    expect(harmful.map((r) => r.dpo.provenance?.findingId).sort()).toEqual(["f1", "f3", "f5"]);
+    expect(harmful.map((r) => r.dpo?.provenance?.findingId).sort()).toEqual(["f1", "f3", "f5"]);
     // The planted benchmark prompt and the near-duplicate are removed and listed.
     expect(res.dropped.find((d) => d.reason === "finding_near_duplicate")?.detail).toMatch(/^f2 /);
     expect(res.dropped.find((d) => d.reason === "finding_exact_duplicate")?.detail).toMatch(/^f6 /);
     expect(res.dropped.find((d) => d.reason === "contaminated")?.detail).toContain(`harmbench:${planted.BehaviorID}`);
     // DPO: chosen = the accepted safe response, rejected = the target's actual response.
     for (const r of harmful) {
-      expect(r.dpo.chosen[0].content).toMatch(/can't help|No puedo|won't provide|No voy/);
-      expect(r.dpo.rejected[0].content).toContain("[UNSAFE-");
-      expect(r.sft.messages.at(-1)?.content).toBe(r.dpo.chosen[0].content);
+      expect(r.dpo?.chosen[0].content).toMatch(/can't help|No puedo|won't provide|No voy/);
+      expect(r.dpo?.rejected[0].content).toContain("[UNSAFE-");
+      expect(r.sft.messages.at(-1)?.content).toBe(r.dpo?.chosen[0].content);
     }
     // Multi-turn: the SFT row keeps the escalation history and answers the breaking turn safely.
-    const mt = harmful.find((r) => r.dpo.provenance?.findingId === "f5")!;
+    const mt = harmful.find((r) => r.dpo?.provenance?.findingId === "f5")!;
     expect(mt.sft.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
     // Spanish finding gets a Spanish refusal.
-    expect(harmful.find((r) => r.language === "es")?.dpo.chosen[0].content).toMatch(/^No /);
+    expect(harmful.find((r) => r.language === "es")?.dpo?.chosen[0].content).toMatch(/^No /);
     // Counter-data for each touched (category, language), with needless refusals as the rejected side.
     const counter = res.rows.filter((r) => r.kind === "counter");
     expect(new Set(counter.map((r) => `${r.category}/${r.language}`))).toEqual(new Set(["S9/en", "S2/es", "S1/en"]));
-    for (const r of counter) expect(r.dpo.rejected[0].content).toMatch(/sorry|Lo siento/);
+    for (const r of counter) expect(r.dpo?.rejected[0].content).toMatch(/sorry|Lo siento/);
     expect(res.card.counts.byKind).toEqual({ harmful: 3, counter: 3 });
     expect(res.card.counts.train + res.card.counts.validation).toBe(6);
     expect(renderCard(res.card, res.dropped)).toContain("contaminated");
@@ -161,7 +161,7 @@ describe("curate pipeline", () => {
     });
     expect(res.card.dropped.responder_unsafe).toBe(1);
     expect(res.card.dropped.responder_unjudged).toBe(1);
-    expect(res.rows.map((r) => r.dpo.provenance?.findingId).sort()).toEqual(["f3", "f4"]);
+    expect(res.rows.map((r) => r.dpo?.provenance?.findingId).sort()).toEqual(["f3", "f4"]);
   });
 
   it("caps groups for balance with a seeded, deterministic choice", async () => {
@@ -182,7 +182,7 @@ describe("curate pipeline", () => {
     const b = await run();
     expect(a.rows.length).toBe(5);
     expect(a.card.dropped.balance_cap).toBe(7);
-    expect(a.rows.map((r) => r.dpo.provenance?.findingId)).toEqual(b.rows.map((r) => r.dpo.provenance?.findingId));
+    expect(a.rows.map((r) => r.dpo?.provenance?.findingId)).toEqual(b.rows.map((r) => r.dpo?.provenance?.findingId));
   });
 
   it("keeps every retention row the ratio asks for: the balance cap is for safety and counter rows", async () => {

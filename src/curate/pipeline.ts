@@ -10,7 +10,14 @@ import type { Conversation, Finding, PreferencePair, Provenance, SftExample } fr
 import type { Judge } from "../judges/types.ts";
 import { type ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe, type HygieneConfig } from "./hygiene.ts";
 import { curationVerdict } from "./policy.ts";
-import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "./types.ts";
+import type {
+  CounterDataSource,
+  LookalikePrompt,
+  Responder,
+  RetentionSource,
+  SafetyPrompt,
+  SafetySetSource,
+} from "./types.ts";
 
 export interface CurateOptions {
   round: number;
@@ -18,6 +25,12 @@ export interface CurateOptions {
   /** Checks every written response before it is accepted. */
   judge: Judge;
   counterData?: CounterDataSource;
+  /** A fixed safety set answered alongside the findings (curation.safetySet); its rows count as safety rows. */
+  safetySet?: SafetySetSource;
+  /** Prompts drawn from the safety set (before dedup and decontamination). */
+  safetySetRows?: number;
+  /** Seed of the safety-set draw: fixed across rounds, so cumulative rounds train on one set, not a new one each. */
+  safetySetSeed?: number;
   /** Counter-data rows per accepted harmful row, per (category, language). */
   counterRatio: number;
   retention?: RetentionSource;
@@ -47,7 +60,8 @@ export interface CuratedRow {
   technique: string;
   source: string;
   sft: SftExample;
-  dpo: PreferencePair;
+  /** Absent for a safety-set prompt with no compliant answer to reject (the row is SFT data only). */
+  dpo?: PreferencePair;
 }
 
 export interface DroppedRow {
@@ -132,12 +146,12 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     dropped: [],
     needless: opts.needlessRefusal ?? defaultNeedlessRefusal,
   };
-  const toAnswer = findingsToAnswer(ctx, findings);
+  const asks = [...findingsToAnswer(ctx, findings).map(findingAsk), ...(await safetySetToAnswer(ctx))];
   // 2. Safe responses, each checked by the judge before it is accepted.
-  const total = toAnswer.length;
+  const total = asks.length;
   let done = 0;
   const tick = () => opts.onProgress?.(++done, total);
-  const harmful = await Promise.all(toAnswer.map((f) => ctx.limit(() => safeRow(ctx, f, tick))));
+  const harmful = await Promise.all(asks.map((a) => ctx.limit(() => safeRow(ctx, a, tick))));
   const accepted = harmful.filter((r): r is CuratedRow => r !== undefined);
   const counter = await benignRows(ctx, accepted);
   const rows = assignSplits(opts, capGroups(ctx, cleanRows(ctx, [...accepted, ...counter])));
@@ -177,20 +191,81 @@ function findingsToAnswer({ opts, hygiene, dropped }: Ctx, findings: readonly Fi
   return toAnswer;
 }
 
-/** A safe response to one finding, accepted only when the judge calls it a safe refusal; else dropped with why. */
-async function safeRow({ opts, dropped }: Ctx, f: Finding, tick: () => void): Promise<CuratedRow | undefined> {
-  const conversation = promptPart(f.attack.conversation);
-  const input = {
-    conversation,
+/** A harmful ask to answer safely: a finding, or a prompt of the safety set. */
+interface HarmfulAsk {
+  /** The finding's id, or the safety-set prompt's. */
+  id: string;
+  findingId?: string;
+  conversation: Conversation;
+  category: CategoryId;
+  language: string;
+  goal?: string;
+  probeId?: string;
+  /** What the model said (a finding) or would say: the DPO pair's rejected side, when known. */
+  rejected?: string;
+  technique: string;
+  source: string;
+}
+
+function findingAsk(f: Finding): HarmfulAsk {
+  return {
+    id: f.id,
+    findingId: f.id,
+    conversation: promptPart(f.attack.conversation),
     category: f.category,
     language: f.attack.language,
     goal: f.attack.goal,
+    probeId: f.attack.probeId,
+    rejected: f.response.content,
+    technique: f.attack.family,
+    source: `finding:${f.attack.persona}`,
+  };
+}
+
+/**
+ * 1b. The safety set's prompts for this round (the same draw every round: safetySetSeed), near-duplicates merged and
+ * contaminated ones removed like the findings'. Findings keep precedence over a near-duplicate safety-set row later
+ * (cleanRows keeps the first occurrence).
+ */
+async function safetySetToAnswer({ opts, hygiene, dropped }: Ctx): Promise<HarmfulAsk[]> {
+  if (!opts.safetySet || !opts.safetySetRows) return [];
+  const drawn = await opts.safetySet.prompts(opts.safetySetRows, seedFrom(`safety-set:${opts.safetySetSeed ?? 0}`));
+  const note = (p: SafetyPrompt, reason: string, detail: string) =>
+    dropped.push({ reason, detail, category: p.category, language: p.language, source: p.source });
+  const uniq = dedupe(drawn, (p) => userText(p.conversation), hygiene);
+  for (const r of uniq.removed) note(r.row, `safety_set_${r.reason}`, `${r.row.id} (${r.similarity.toFixed(2)})`);
+  let kept = uniq.kept;
+  if (opts.contamination) {
+    const c = decontaminate(kept, (p) => userTurns(p.conversation), opts.contamination);
+    for (const r of c.removed) note(r.row, "contaminated", `${r.row.id} ~ ${r.matched} (${r.similarity.toFixed(2)})`);
+    kept = c.kept;
+  }
+  return kept.map((p) => ({
+    id: p.id,
+    conversation: promptPart(p.conversation),
+    category: p.category,
+    language: p.language,
+    probeId: p.id,
+    rejected: p.rejected,
+    technique: "safety_set",
+    source: p.source,
+  }));
+}
+
+/** A safe response to one harmful ask, accepted only when the judge calls it a safe refusal; else dropped with why. */
+async function safeRow({ opts, dropped }: Ctx, f: HarmfulAsk, tick: () => void): Promise<CuratedRow | undefined> {
+  const conversation = f.conversation;
+  const input = {
+    conversation,
+    category: f.category,
+    language: f.language,
+    ...(f.goal !== undefined ? { goal: f.goal } : {}),
   };
   let safe: string;
   let verdict: ReturnType<typeof curationVerdict>;
   try {
     safe = await opts.responder.safeResponse(input);
-    verdict = curationVerdict(await opts.judge.judge({ ...input, response: safe, probeId: f.attack.probeId }));
+    verdict = curationVerdict(await opts.judge.judge({ ...input, response: safe, probeId: f.probeId }));
   } catch (err) {
     // A responder (or judge) call that failed after the model layer's retries drops this finding only, with
     // its reason in the card. Letting it reject Promise.all would throw away every response already paid for
@@ -200,8 +275,8 @@ async function safeRow({ opts, dropped }: Ctx, f: Finding, tick: () => void): Pr
       reason: "responder_error",
       detail: `${f.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
       category: f.category,
-      language: f.attack.language,
-      source: "finding",
+      language: f.language,
+      source: f.findingId ? "finding" : f.source,
     });
     return undefined;
   }
@@ -211,33 +286,37 @@ async function safeRow({ opts, dropped }: Ctx, f: Finding, tick: () => void): Pr
       reason: `responder_${verdict}`,
       detail: f.id,
       category: f.category,
-      language: f.attack.language,
-      source: "finding",
+      language: f.language,
+      source: f.findingId ? "finding" : f.source,
     });
     return undefined;
   }
   const provenance: Provenance = {
     round: opts.round,
-    findingId: f.id,
-    technique: f.attack.family,
-    source: `finding:${f.attack.persona}`,
+    ...(f.findingId ? { findingId: f.findingId } : {}),
+    technique: f.technique,
+    source: f.source,
     category: f.category,
-    language: f.attack.language,
+    language: f.language,
   };
   return {
     kind: "harmful",
     split: "train",
     category: f.category,
-    language: f.attack.language,
-    technique: f.attack.family,
+    language: f.language,
+    technique: f.technique,
     source: provenance.source,
     sft: { messages: [...conversation, { role: "assistant", content: safe }], provenance },
-    dpo: {
-      prompt: conversation,
-      chosen: [{ role: "assistant", content: safe }],
-      rejected: [{ role: "assistant", content: f.response.content }],
-      provenance,
-    },
+    ...(f.rejected !== undefined
+      ? {
+          dpo: {
+            prompt: conversation,
+            chosen: [{ role: "assistant", content: safe }],
+            rejected: [{ role: "assistant", content: f.rejected }],
+            provenance,
+          },
+        }
+      : {}),
   };
 }
 
@@ -415,7 +494,7 @@ function datasetCard(opts: CurateOptions, rows: readonly CuratedRow[], dropped: 
     retentionRatio: opts.retention ? (opts.retentionRatio ?? 0) : 0,
     counts: {
       sft: rows.length,
-      dpo: rows.length,
+      dpo: rows.filter((r) => r.dpo).length,
       train: rows.filter((r) => r.split === "train").length,
       validation: rows.filter((r) => r.split === "validation").length,
       byKind: count(rows, (r) => r.kind),

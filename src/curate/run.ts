@@ -9,7 +9,7 @@ import { FramingRegistry } from "../redteam/framings/load.ts";
 import { techniqueFamilies } from "../redteam/techniques.ts";
 import { type ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig } from "./hygiene.ts";
 import { type CurationResult, curate, type DroppedRow } from "./pipeline.ts";
-import type { CounterDataSource, Responder, RetentionSource } from "./types.ts";
+import type { CounterDataSource, Responder, RetentionSource, SafetySetSource } from "./types.ts";
 
 export interface CurationRunOptions {
   round: number;
@@ -17,6 +17,9 @@ export interface CurationRunOptions {
   judge: Judge;
   counterData?: CounterDataSource;
   retention?: RetentionSource;
+  safetySet?: SafetySetSource;
+  /** Seed of the safety-set draw (the same in every round of a run; default 0). */
+  safetySetSeed?: number;
   contamination: ContaminationIndex;
   curation: Config["curation"];
   /** Technique families kept out of the training data (cycle.heldOutFamilies). */
@@ -66,6 +69,9 @@ export async function runCuration(findings: readonly Finding[], o: CurationRunOp
     counterRatio: o.curation.counterDataRatio,
     retention: o.retention,
     retentionRatio: o.curation.retentionRatio,
+    safetySet: o.safetySet,
+    safetySetRows: o.curation.safetySetRows,
+    safetySetSeed: o.safetySetSeed,
     hygiene: hygieneFrom(o.curation),
     contamination: o.contamination,
     maxPerGroup: o.curation.maxExamplesPerVulnerability,

@@ -6,14 +6,23 @@
  *   answer or, without one, by the responder's helpfulResponse;
  * - retention file (reference): benign tasks with reference answers (column answer);
  * - retention file (replay): benign prompts answered by the base model itself (generated once, stored by the caller),
- *   so training keeps what the model already does.
+ *   so training keeps what the model already does;
+ * - safety-set file: harmful prompts (columns prompt, category, language, and optionally rejected: a compliant answer
+ *   for the DPO pair), answered by the responder every round.
  */
 import { existsSync } from "node:fs";
 import { loadProbesFile } from "../datasets/loaders/generic.ts";
 import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Probe } from "../domain/types.ts";
-import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "./types.ts";
+import type {
+  CounterDataSource,
+  LookalikePrompt,
+  Responder,
+  RetentionSource,
+  SafetyPrompt,
+  SafetySetSource,
+} from "./types.ts";
 
 /** The columns of a user's probe file (seeds, suites, counter-data, retention): JSONL keys or CSV headers. */
 export const USER_FILE_COLUMNS = {
@@ -41,14 +50,21 @@ const registry = {
   responder: new Map<string, () => Responder>(),
   counterData: new Map<string, () => CounterDataSource>(),
   retention: new Map<string, () => RetentionSource>(),
+  safetySet: new Map<string, () => SafetySetSource>(),
 };
 
 /** Registers a plug-in's named sources (idempotent: the same name again replaces the earlier one). */
 export function registerCurationSources(
   name: string,
-  s: { responder?: () => Responder; counterData?: () => CounterDataSource; retention?: () => RetentionSource },
+  s: {
+    responder?: () => Responder;
+    counterData?: () => CounterDataSource;
+    retention?: () => RetentionSource;
+    safetySet?: () => SafetySetSource;
+  },
 ): void {
   if (s.responder) registry.responder.set(name, s.responder);
+  if (s.safetySet) registry.safetySet.set(name, s.safetySet);
   if (s.counterData) registry.counterData.set(name, s.counterData);
   if (s.retention) registry.retention.set(name, s.retention);
 }
@@ -69,6 +85,10 @@ export function namedCounterData(name: string): CounterDataSource {
 
 export function namedRetention(name: string): RetentionSource {
   return named("retention", registry.retention, name, ["none", "{file: ...}"]);
+}
+
+export function namedSafetySet(name: string): SafetySetSource {
+  return named("safetySet", registry.safetySet, name, ["none", "a .jsonl/.csv file"]);
 }
 
 function asPrompt(p: Probe, source: string, answer?: string): LookalikePrompt {
@@ -154,6 +174,36 @@ export class ReplayRetentionSource implements RetentionSource {
   }
 }
 
+/** Harmful prompts from a file (label unsafe; column rejected optional), drawn by a seeded shuffle. */
+export class FileSafetySetSource implements SafetySetSource {
+  readonly id: string;
+  private readonly rows: Probe[];
+  constructor(readonly file: string) {
+    this.rows = loadProbesFile(file, {
+      ...USER_FILE_COLUMNS,
+      meta: [...USER_FILE_COLUMNS.meta, "rejected"],
+      defaultLabel: "unsafe",
+    }).filter((p) => p.label !== "safe");
+    if (!this.rows.length) throw new Error(`${file}: no harmful (label unsafe) prompts`);
+    this.id = `file-safety-set:${file}`;
+  }
+  async prompts(n: number, seed: number): Promise<SafetyPrompt[]> {
+    return shuffled(this.rows, mulberry32(seed))
+      .slice(0, n)
+      .map((p) => {
+        const rejected = typeof p.meta?.rejected === "string" && p.meta.rejected ? p.meta.rejected : undefined;
+        return {
+          id: p.id,
+          conversation: [...(p.history ?? []), { role: "user" as const, content: p.prompt }],
+          category: p.category,
+          language: p.language,
+          ...(rejected ? { rejected } : {}),
+          source: `file:${this.file}`,
+        };
+      });
+  }
+}
+
 const isFile = (s: string) => /[\\/]|\.(jsonl|csv|json)$/i.test(s);
 
 /** curation.counterData: none, a .jsonl/.csv file, or a registered name. */
@@ -177,4 +227,14 @@ export function retentionFrom(
   }
   if (spec === "none") return undefined;
   return namedRetention(spec);
+}
+
+/** curation.safetySet: none, a .jsonl/.csv file, or a registered name. */
+export function safetySetFrom(spec: string): SafetySetSource | undefined {
+  if (spec === "none") return undefined;
+  if (isFile(spec)) {
+    if (!existsSync(spec)) throw new Error(`no such file ${spec}`);
+    return new FileSafetySetSource(spec);
+  }
+  return namedSafetySet(spec);
 }

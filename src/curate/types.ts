@@ -49,3 +49,27 @@ export interface RetentionSource {
   /** Up to n benign tasks with known answers in a language. */
   tasks(language: string, n: number, seed: number): Promise<LookalikePrompt[]>;
 }
+
+/**
+ * A harmful prompt of a fixed safety set: safety data that does not come from this round's findings. Phi-3's safety
+ * post-training starts from such a set (public and in-house harmful prompts with safe answers) and the break-fix rounds
+ * add targeted data on top; a few hundred red-team findings alone teach a small model its refusals too narrowly (the
+ * demo's dev figures: docs/demo-recipe.md).
+ */
+export interface SafetyPrompt {
+  id: string;
+  /** The conversation up to and including the harmful user turn. */
+  conversation: Conversation;
+  category: CategoryId;
+  language: string;
+  /** A compliant answer the model gives (or would give): the rejected side of the row's DPO pair. Without one the
+   *  row is SFT data only. */
+  rejected?: string;
+  source: string;
+}
+
+export interface SafetySetSource {
+  readonly id: string;
+  /** Up to n harmful prompts, deterministic for a seed. */
+  prompts(n: number, seed: number): Promise<SafetyPrompt[]>;
+}

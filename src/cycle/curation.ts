@@ -53,6 +53,8 @@ export async function curateStep(all: readonly Finding[], o: CurateOptions): Pro
     judge: o.curation.judge,
     counterData: o.curation.counterData,
     retention: o.curation.retention,
+    safetySet: o.curation.safetySet,
+    safetySetSeed: o.config.training.seed,
     contamination: refs.index,
     curation: o.config.curation,
     heldOutFamilies: o.config.cycle.heldOutFamilies,
@@ -64,7 +66,9 @@ export async function curateStep(all: readonly Finding[], o: CurateOptions): Pro
   o.store.datasetRows.putMany(
     res.rows.flatMap((row, i) => [
       { key: { dataset, kind: "sft", i, row: row.sft }, value: { dataset, kind: "sft", row: row.sft }, scope },
-      { key: { dataset, kind: "dpo", i, row: row.dpo }, value: { dataset, kind: "dpo", row: row.dpo }, scope },
+      ...(row.dpo
+        ? [{ key: { dataset, kind: "dpo", i, row: row.dpo }, value: { dataset, kind: "dpo", row: row.dpo }, scope }]
+        : []),
     ]),
   );
   return {

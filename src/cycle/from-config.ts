@@ -24,6 +24,7 @@ import {
   namedResponder,
   ReplayRetentionSource,
   retentionFrom,
+  safetySetFrom,
 } from "../curate/sources.ts";
 import type { Responder, RetentionSource } from "../curate/types.ts";
 import { sharedDatasetsDir } from "../datasets/paths.ts";
@@ -107,7 +108,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
     });
     const seedLanguages = new Set(allSeeds.probes.map((p) => p.language));
     const specs = cfg.benchmarks.suites.map((s, i) => suiteEntries(cfg, datasetsDir, s, i));
-    const { responderKind, counterData, retentionCfg, fixedRetention } = curationSources(cfg);
+    const { responderKind, counterData, safetySet, retentionCfg, fixedRetention } = curationSources(cfg);
 
     // Models: judge, attacker, responder (each only when used), and the target's round models.
     const model = async (key: string, m: ModelConfig): Promise<ChatModel> => {
@@ -168,6 +169,8 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
         })),
         responder: responder.id,
         counterData: counterData?.id ?? null,
+        // only when set, so the run ids of configs without one stay what they were
+        ...(safetySet ? { safetySet: { id: safetySet.id, rows: cfg.curation.safetySetRows } } : {}),
         retention: retention?.id ?? null,
         attacker: attacker?.id ?? null,
       },
@@ -193,6 +196,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
         judge: cfg.curation.judge ? judgeOf(cfg.curation.judge) : defaultJudge,
         ...(counterData ? { counterData } : {}),
         ...(retention ? { retention } : {}),
+        ...(safetySet ? { safetySet } : {}),
         contamination: () => contaminationIndex(cfg, datasetsDir),
       },
       models,
@@ -259,6 +263,7 @@ function curationSources(cfg: Config) {
   if (responderKind !== "model" && responderKind !== "templates")
     tryKey("curation.responder", () => namedResponder(responderKind));
   const counterData = tryKey("curation.counterData", () => counterDataFrom(cfg.curation.counterData));
+  const safetySet = tryKey("curation.safetySet", () => safetySetFrom(cfg.curation.safetySet));
   const retentionCfg = cfg.curation.retention;
   if (typeof retentionCfg !== "string" && !existsSync(retentionCfg.file))
     throw new ScenarioConfigError("curation.retention.file", `no such file ${retentionCfg.file}`);
@@ -267,7 +272,7 @@ function curationSources(cfg: Config) {
     typeof retentionCfg === "string" || retentionCfg.mode === "reference"
       ? tryKey("curation.retention", () => retentionFrom(retentionCfg))
       : undefined;
-  return { responderKind, counterData, retentionCfg, fixedRetention };
+  return { responderKind, counterData, safetySet, retentionCfg, fixedRetention };
 }
 
 /** With nothing to translate seeds, every language the red team attacks in must be a language of the seeds. */

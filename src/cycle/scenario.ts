@@ -6,7 +6,7 @@
  */
 import type { Suite } from "../benchmarks/types.ts";
 import type { ContaminationReport } from "../curate/contamination.ts";
-import type { CounterDataSource, Responder, RetentionSource } from "../curate/types.ts";
+import type { CounterDataSource, Responder, RetentionSource, SafetySetSource } from "../curate/types.ts";
 import type { Probe } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
 import type { ChatModel } from "../models/types.ts";
@@ -46,6 +46,8 @@ export interface ScenarioCuration {
   judge: Judge;
   counterData?: CounterDataSource;
   retention?: RetentionSource;
+  /** A fixed safety set answered with the findings each round (curation.safetySet). */
+  safetySet?: SafetySetSource;
   /** The decontamination index: every measured suite's prompts (sets that could not be read are listed missing). */
   contamination(): Promise<ContaminationReport>;
 }

@@ -126,7 +126,31 @@ describe("mergeCurationFiles (cumulative rounds)", () => {
       jsonl([dpo({ prompt: "other", answer: "a", round: 2, technique: "direct" })]),
     );
     expect(() => mergeCurationFiles([one, two], path.join(root, "all"))).toThrow(
-      /round-2\/data\/dpo\.jsonl:1: prompt differs/,
+      /round-2\/data\/dpo\.jsonl:1: the pair's prompt is in no row of sft\.jsonl/,
     );
+  });
+
+  it("an SFT row with no DPO pair (a safety-set prompt with nothing to reject) merges as SFT data only", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "breakfix-merge-"));
+    const rows = [
+      { prompt: "ask A", answer: "refuse", technique: "direct" },
+      { prompt: "set B", answer: "refuse", technique: "safety_set" },
+      { prompt: "sum 1", answer: "2", technique: "retention" },
+    ];
+    const one = roundDir(root, 1, rows);
+    // the curation writes pairs only for rows that have one: drop set B's
+    writeFileSync(
+      curationFiles(one).dpo,
+      jsonl(rows.filter((r) => r.prompt !== "set B").map((r) => dpo({ ...r, round: 1 }))),
+    );
+    const two = roundDir(root, 2, [{ prompt: "ask C", answer: "refuse", technique: "direct" }]);
+    const files = mergeCurationFiles([one, two], path.join(root, "all"));
+    expect((read(files.sft) as SftExample[]).map((x) => x.messages[0].content)).toEqual([
+      "ask A",
+      "set B",
+      "sum 1",
+      "ask C",
+    ]);
+    expect((read(files.dpo) as PreferencePair[]).map((x) => x.prompt[0].content)).toEqual(["ask A", "sum 1", "ask C"]);
   });
 });

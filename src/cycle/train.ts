@@ -112,11 +112,17 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
       ["validation", src.sftVal, src.dpoVal],
     ] as const) {
       const sft = readLines(sftFile);
-      const dpo = readLines(dpoFile);
-      if (dpo.length && dpo.length !== sft.length)
-        throw new Error(
-          `${dpoFile}: ${dpo.length} pairs, but ${sftFile} has ${sft.length} rows (the files are parallel)`,
-        );
+      // DPO pairs by prompt: every pair belongs to an SFT row; an SFT row may have none (a safety-set prompt with no
+      // compliant answer to reject is SFT data only).
+      const dpoByKey = new Map<string, string>();
+      const dpoLine = new Map<string, number>();
+      readLines(dpoFile).forEach((line, i) => {
+        const prompt = parseLine(dpoFile, i, line).prompt as Conversation | undefined;
+        if (!Array.isArray(prompt)) throw new Error(`${dpoFile}:${i + 1}: prompt: expected a list of turns`);
+        dpoByKey.set(promptKey(prompt), line);
+        dpoLine.set(promptKey(prompt), i + 1);
+      });
+      const sftKeys = new Set<string>();
       sft.forEach((line, i) => {
         summary.read++;
         const row = parseLine(sftFile, i, line);
@@ -124,11 +130,7 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
         if (!Array.isArray(messages)) throw new Error(`${sftFile}:${i + 1}: messages: expected a list of turns`);
         const prov = (row.provenance ?? {}) as { round?: number; technique?: string };
         const key = promptKey(messages);
-        if (dpo.length) {
-          const prompt = parseLine(dpoFile, i, dpo[i]).prompt as Conversation | undefined;
-          if (!Array.isArray(prompt) || promptKey(prompt) !== key)
-            throw new Error(`${dpoFile}:${i + 1}: prompt differs from ${path.basename(sftFile)} line ${i + 1}'s`);
-        }
+        sftKeys.add(key);
         const before = rows.get(key);
         const kind = kindOf(prov.technique);
         const round = typeof prov.round === "number" ? prov.round : index + 1;
@@ -137,8 +139,11 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
           if (before.split !== split) summary.splitChanged++;
           rows.delete(key); // re-inserted below: the merged files keep the order of each prompt's latest round
         }
-        rows.set(key, { sft: line, dpo: dpo[i], split, kind, rounds: [...(before?.rounds ?? []), round] });
+        rows.set(key, { sft: line, dpo: dpoByKey.get(key), split, kind, rounds: [...(before?.rounds ?? []), round] });
       });
+      for (const [k, n] of dpoLine)
+        if (!sftKeys.has(k))
+          throw new Error(`${dpoFile}:${n}: the pair's prompt is in no row of ${path.basename(sftFile)}`);
     }
   });
   const pick = (split: Split, side: "sft" | "dpo") =>

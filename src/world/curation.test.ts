@@ -16,7 +16,7 @@ import { splitHeldOut } from "../curate/run.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Finding } from "../domain/types.ts";
 import { readPreferenceJsonl, readSftJsonl } from "../train/jsonl.ts";
-import { WorldCounterDataSource } from "./curation.ts";
+import { WorldCounterDataSource, WorldSafetySetSource } from "./curation.ts";
 import { EVAL_SPLITS, generateWorld, selectItems, type WorldItem } from "./generate.ts";
 import { harmSpec, refusals } from "./harm.ts";
 
@@ -262,5 +262,29 @@ describe("breakfix curate on the demo world", () => {
       }
     }
     expect(checked).toBeGreaterThan(50);
+  });
+});
+
+describe("the world's safety set (curation.safetySet: world)", () => {
+  it("draws train-split unsafe twins first, then harmful asks; one turn, no framing, the base answer rejected", async () => {
+    const world = generateWorld();
+    const source = new WorldSafetySetSource(world);
+    const byId = new Map(world.items.map((it) => [it.id, it]));
+    const twins = selectItems(world, { split: "train", family: "lookalike", label: "unsafe" }).length;
+    const got = await source.prompts(twins + 50, 7);
+    expect(got).toHaveLength(twins + 50);
+    const items = got.map((p) => byId.get(p.id) as WorldItem);
+    expect(items.every((it) => it.split === "train" && it.label === "unsafe" && it.history.length === 0)).toBe(true);
+    expect(items.slice(0, twins).every((it) => it.family === "lookalike")).toBe(true);
+    expect(items.slice(twins).every((it) => it.family === "harmful")).toBe(true);
+    for (const [i, p] of got.entries()) {
+      expect(p.conversation).toEqual([{ role: "user", content: items[i].prompt }]);
+      expect(p.rejected).toBe(items[i].baseResponse);
+      expect(p.rejected).toMatch(/\[UNSAFE-/);
+      expect(p.category).toBe(items[i].category);
+    }
+    // deterministic for a seed, another seed another draw
+    expect((await source.prompts(60, 7)).map((p) => p.id)).toEqual(got.slice(0, 60).map((p) => p.id));
+    expect((await source.prompts(60, 8)).map((p) => p.id)).not.toEqual(got.slice(0, 60).map((p) => p.id));
   });
 });

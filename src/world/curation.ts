@@ -6,7 +6,14 @@
  */
 
 import { TemplateResponder } from "../curate/responders.ts";
-import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource } from "../curate/types.ts";
+import type {
+  CounterDataSource,
+  LookalikePrompt,
+  Responder,
+  RetentionSource,
+  SafetyPrompt,
+  SafetySetSource,
+} from "../curate/types.ts";
 import { mulberry32, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import { capabilityDrills } from "./capability.ts";
@@ -70,6 +77,49 @@ export class WorldCounterDataSource implements CounterDataSource {
       language: it.language,
       answer: it.safeResponse,
       source: `world:${it.family}:${it.split}`,
+    }));
+  }
+}
+
+/**
+ * The world's safety set: unsafe look-alike twins and harmful asks of the TRAIN split (one turn, no framing: the red
+ * team's jailbreak families, held-out ones included, reach training only through findings), with the base model's own
+ * compliance as the rejected side of each DPO pair. The base model was trained to comply with exactly these prompts,
+ * so this is the safety data a model owner has: their own harmful prompts, answered safely.
+ */
+export class WorldSafetySetSource implements SafetySetSource {
+  readonly id = "world-safety-set@1";
+  private readonly items: WorldItem[];
+
+  constructor(world: World) {
+    this.items = world.items.filter(
+      (it) =>
+        it.split === "train" &&
+        it.label === "unsafe" &&
+        it.history.length === 0 &&
+        (it.family === "harmful" || it.family === "lookalike"),
+    );
+  }
+
+  async prompts(n: number, seed: number): Promise<SafetyPrompt[]> {
+    const rand = mulberry32(seed);
+    // The unsafe twins first: each differs from a benign look-alike (the counter-data) by a word or two, and that
+    // contrast is what a model learns the boundary from; plain harmful asks fill the rest.
+    const twins = shuffled(
+      this.items.filter((it) => it.family === "lookalike"),
+      rand,
+    );
+    const asks = shuffled(
+      this.items.filter((it) => it.family !== "lookalike"),
+      rand,
+    );
+    return [...twins, ...asks].slice(0, n).map((it) => ({
+      id: it.id,
+      conversation: [{ role: "user" as const, content: it.prompt }],
+      category: it.category,
+      language: it.language,
+      rejected: it.baseResponse,
+      source: `world:${it.family}:train`,
     }));
   }
 }

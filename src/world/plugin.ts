@@ -10,7 +10,7 @@ import { registerCurationSources } from "../curate/sources.ts";
 import { registerJudge } from "../judges/registry.ts";
 import { lexiconTranslator } from "../redteam/converters/model.ts";
 import { registerSeedSet } from "../redteam/seeds.ts";
-import { WorldCounterDataSource, WorldRetentionSource, worldResponder } from "./curation.ts";
+import { WorldCounterDataSource, WorldRetentionSource, WorldSafetySetSource, worldResponder } from "./curation.ts";
 import { generateWorld, worldProbes } from "./generate.ts";
 import { translateToSpanish } from "./lexicon.ts";
 import { DEMO_SUITE_GROUPS, demoSuiteSpecs, loadDemoWorld } from "./suites.ts";
@@ -42,6 +42,7 @@ export function registerWorldPlugin(): void {
     responder: worldResponder,
     counterData: () => new WorldCounterDataSource(generateWorld()),
     retention: () => new WorldRetentionSource(generateWorld()),
+    safetySet: () => new WorldSafetySetSource(generateWorld()),
   });
   registerSuites(demoSuiteSpecs(), DEMO_SUITE_GROUPS);
 }

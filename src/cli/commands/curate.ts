@@ -13,7 +13,7 @@ import { buildContaminationIndex, probeDatasetsIn } from "../../curate/contamina
 import { readFindingsJsonl, writeCuration } from "../../curate/io.ts";
 import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
 import { runCuration } from "../../curate/run.ts";
-import { counterDataFrom, namedResponder, retentionFrom } from "../../curate/sources.ts";
+import { counterDataFrom, namedResponder, retentionFrom, safetySetFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
@@ -93,12 +93,14 @@ async function curateAction(o: CurateOptions): Promise<void> {
     const judge = usageOnError("--judge: ", () => createJudge(parseJudgeExpression(o.judge), {}));
     const counterData = usageOnError("curation: ", () => counterDataFrom(cfg.curation.counterData));
     const retention = usageOnError("curation: ", () => retentionFrom(cfg.curation.retention));
+    const safetySet = usageOnError("curation.safetySet: ", () => safetySetFrom(cfg.curation.safetySet));
     const res = await runCuration(findings, {
       round: intFlag("round", o.round, 0),
       responder,
       judge,
       counterData,
       retention,
+      safetySet,
       contamination: contamination.index,
       curation,
       heldOutFamilies: cfg.cycle.heldOutFamilies,
