@@ -228,6 +228,12 @@ const curationSchema = z.strictObject({
   decontaminationNgram: z.number().int().positive().default(8),
   /** Share of a row's n-grams found in an evaluation set at or above which the row is dropped. */
   decontaminationThreshold: z.number().min(0).max(1).default(0.5),
+  /**
+   * An n-gram found in more than this many benchmark texts is boilerplate (a jailbreak framing, a template's wording)
+   * and does not count as evidence that a row copies one of them; 0 counts every n-gram. GPT-3's decontamination
+   * ignored 13-grams found in more than 10 documents for the same reason.
+   */
+  decontaminationBoilerplate: z.number().int().min(0).default(10),
   /** Cap on fix examples per vulnerability, so one weakness does not dominate the mix. */
   maxExamplesPerVulnerability: z.number().int().positive().default(64),
   /** Also build DPO pairs (chosen = safe answer, rejected = the model's unsafe answer). */

@@ -114,6 +114,7 @@ curation:
   dedupThreshold: 0.8     # drop the later of two rows at or above this Jaccard similarity
   decontaminationNgram: 8 # word n-gram size for decontamination against the benchmarks
   decontaminationThreshold: 0.5   # drop rows sharing this share of n-grams with an evaluation set
+  decontaminationBoilerplate: 10  # n-grams in more benchmark texts than this are boilerplate (framings), not evidence
   maxExamplesPerVulnerability: 64
   preferencePairs: true   # also build DPO pairs
   valFraction: 0.1        # share held out as a validation split

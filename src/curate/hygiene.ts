@@ -13,6 +13,13 @@ export interface HygieneConfig {
   decontamN: number;
   /** A row is contaminated when this share of a benchmark probe's n-grams appears in it (or vice versa). */
   decontamThreshold: number;
+  /**
+   * An n-gram found in more than this many benchmark texts is boilerplate (a framing, a template's wording) and does
+   * not count as evidence that a row copies any one of them; 0 counts every n-gram. GPT-3's decontamination ignored
+   * 13-grams found in more than 10 documents for the same reason. A benchmark text made only of boilerplate is
+   * matched by its whole normalised text.
+   */
+  decontamBoilerplate: number;
   /** MinHash size; bands x rows must equal it. */
   numHashes: number;
   bands: number;
@@ -23,6 +30,7 @@ export const DEFAULT_HYGIENE: HygieneConfig = {
   dedupThreshold: 0.8,
   decontamN: 8,
   decontamThreshold: 0.5,
+  decontamBoilerplate: 10,
   numHashes: 128,
   bands: 32,
 };
@@ -85,30 +93,48 @@ export interface ReferenceText {
 
 /**
  * An index of benchmark texts (every probe set the config reports) for decontamination. A row is contaminated when
- * the n-gram containment of a benchmark text in the row, or of the row in the benchmark text, reaches the threshold.
+ * the n-gram containment of a benchmark text in the row, or of the row in the benchmark text, reaches the threshold;
+ * with `decontamBoilerplate` set, n-grams shared by more benchmark texts than that are left out of both counts.
  * Lookup goes through an inverted index of n-grams, so it is exact (no missed matches) and fast.
  */
 export class ContaminationIndex {
   private readonly byGram = new Map<string, number[]>();
   private readonly grams: Set<string>[] = [];
   private readonly ids: string[] = [];
+  /** Per benchmark text: its n-grams that are not boilerplate (all of them when the rule is off). */
+  private readonly content: number[] = [];
+  /** Normalised texts of benchmark texts made only of boilerplate, matched whole. */
+  private readonly wholeText = new Map<string, string>();
 
   constructor(
     references: Iterable<ReferenceText>,
     readonly cfg: HygieneConfig = DEFAULT_HYGIENE,
   ) {
+    const norms: string[] = [];
     for (const r of references) {
       const g = ngrams(r.text, cfg.decontamN);
       if (g.size === 0) continue;
       const i = this.grams.length;
       this.grams.push(g);
       this.ids.push(r.id);
+      if (cfg.decontamBoilerplate > 0) norms.push(normalizeText(r.text));
       for (const x of g) {
         const list = this.byGram.get(x);
         if (list) list.push(i);
         else this.byGram.set(x, [i]);
       }
     }
+    for (const [i, g] of this.grams.entries()) {
+      let n = 0;
+      for (const x of g) if (!this.isBoilerplate(x)) n++;
+      this.content.push(n);
+      if (n === 0) this.wholeText.set(norms[i], this.ids[i]);
+    }
+  }
+
+  private isBoilerplate(gram: string): boolean {
+    const b = this.cfg.decontamBoilerplate;
+    return b > 0 && (this.byGram.get(gram)?.length ?? 0) > b;
   }
 
   get size(): number {
@@ -117,12 +143,14 @@ export class ContaminationIndex {
 
   /** The best-matching benchmark text for a row, or undefined when none reaches the threshold. */
   match(text: string): { id: string; similarity: number } | undefined {
-    const g = ngrams(text, this.cfg.decontamN);
+    const whole = this.wholeText.get(normalizeText(text));
+    if (whole !== undefined) return { id: whole, similarity: 1 };
+    const g = [...ngrams(text, this.cfg.decontamN)].filter((x) => !this.isBoilerplate(x));
     const hits = new Map<number, number>();
     for (const x of g) for (const i of this.byGram.get(x) ?? []) hits.set(i, (hits.get(i) ?? 0) + 1);
     let best: { id: string; similarity: number } | undefined;
     for (const [i, shared] of hits) {
-      const sim = Math.max(shared / this.grams[i].size, g.size ? shared / g.size : 0);
+      const sim = Math.max(shared / this.content[i], g.length ? shared / g.length : 0);
       if (sim >= this.cfg.decontamThreshold && (!best || sim > best.similarity))
         best = { id: this.ids[i], similarity: sim };
     }

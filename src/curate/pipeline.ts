@@ -31,6 +31,8 @@ export interface CurateOptions {
   safetySetRows?: number;
   /** Seed of the safety-set draw: fixed across rounds, so cumulative rounds train on one set, not a new one each. */
   safetySetSeed?: number;
+  /** Technique families never trained on (cycle.heldOutFamilies): safety-set prompts in them are dropped. */
+  heldOutFamilies?: readonly string[];
   /** Counter-data rows per accepted harmful row, per (category, language). */
   counterRatio: number;
   retention?: RetentionSource;
@@ -232,7 +234,14 @@ async function safetySetToAnswer({ opts, hygiene, dropped }: Ctx): Promise<Harmf
   const drawn = await opts.safetySet.prompts(opts.safetySetRows, seedFrom(`safety-set:${opts.safetySetSeed ?? 0}`));
   const note = (p: SafetyPrompt, reason: string, detail: string) =>
     dropped.push({ reason, detail, category: p.category, language: p.language, source: p.source });
-  const uniq = dedupe(drawn, (p) => userText(p.conversation), hygiene);
+  const held = new Set(opts.heldOutFamilies ?? []);
+  const inHeld = drawn.filter((p) => p.families?.some((f) => held.has(f)));
+  for (const p of inHeld) note(p, "held_out_family", `${p.id} (${p.families?.join("+")})`);
+  const uniq = dedupe(
+    drawn.filter((p) => !inHeld.includes(p)),
+    (p) => userText(p.conversation),
+    hygiene,
+  );
   for (const r of uniq.removed) note(r.row, `safety_set_${r.reason}`, `${r.row.id} (${r.similarity.toFixed(2)})`);
   let kept = uniq.kept;
   if (opts.contamination) {

@@ -35,6 +35,7 @@ export function hygieneFrom(c: Config["curation"]): HygieneConfig {
     dedupThreshold: c.dedupThreshold,
     decontamN: c.decontaminationNgram,
     decontamThreshold: c.decontaminationThreshold,
+    decontamBoilerplate: c.decontaminationBoilerplate,
   };
 }
 
@@ -72,6 +73,7 @@ export async function runCuration(findings: readonly Finding[], o: CurationRunOp
     safetySet: o.safetySet,
     safetySetRows: o.curation.safetySetRows,
     safetySetSeed: o.safetySetSeed,
+    heldOutFamilies: o.heldOutFamilies,
     hygiene: hygieneFrom(o.curation),
     contamination: o.contamination,
     maxPerGroup: o.curation.maxExamplesPerVulnerability,

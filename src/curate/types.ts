@@ -65,6 +65,8 @@ export interface SafetyPrompt {
   /** A compliant answer the model gives (or would give): the rejected side of the row's DPO pair. Without one the
    *  row is SFT data only. */
   rejected?: string;
+  /** Technique families the prompt uses (a jailbreak framing's): a prompt in a held-out family is never trained on. */
+  families?: readonly string[];
   source: string;
 }
 

@@ -266,7 +266,7 @@ describe("breakfix curate on the demo world", () => {
 });
 
 describe("the world's safety set (curation.safetySet: world)", () => {
-  it("draws train-split unsafe twins first, then harmful asks; one turn, no framing, the base answer rejected", async () => {
+  it("draws train-split unsafe twins first, then harmful asks, bare and framed; one turn, the base answer rejected", async () => {
     const world = generateWorld();
     const source = new WorldSafetySetSource(world);
     const byId = new Map(world.items.map((it) => [it.id, it]));
@@ -276,7 +276,13 @@ describe("the world's safety set (curation.safetySet: world)", () => {
     const items = got.map((p) => byId.get(p.id) as WorldItem);
     expect(items.every((it) => it.split === "train" && it.label === "unsafe" && it.history.length === 0)).toBe(true);
     expect(items.slice(0, twins).every((it) => it.family === "lookalike")).toBe(true);
-    expect(items.slice(twins).every((it) => it.family === "harmful")).toBe(true);
+    expect(items.slice(twins).every((it) => it.family === "harmful" || it.family === "framed")).toBe(true);
+    // framed prompts name their technique families (so curation can drop held-out ones); bare ones name none
+    const framed = got.filter((_, i) => items[i].family === "framed");
+    expect(framed.length).toBeGreaterThan(0);
+    for (const p of framed) expect(p.families?.length).toBeGreaterThan(0);
+    expect(got.filter((_, i) => items[i].family !== "framed").every((p) => p.families === undefined)).toBe(true);
+    expect(new Set(framed.flatMap((p) => p.families ?? []))).toContain("encoding");
     for (const [i, p] of got.entries()) {
       expect(p.conversation).toEqual([{ role: "user", content: items[i].prompt }]);
       expect(p.rejected).toBe(items[i].baseResponse);

@@ -19,6 +19,7 @@ import type { CategoryId } from "../domain/taxonomy.ts";
 import { capabilityDrills } from "./capability.ts";
 import type { World, WorldItem } from "./generate.ts";
 import { categoryRefusal, HARM_CATEGORIES, harmSpec } from "./harm.ts";
+import { variantFamilies } from "./suites.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
 
@@ -82,13 +83,13 @@ export class WorldCounterDataSource implements CounterDataSource {
 }
 
 /**
- * The world's safety set: unsafe look-alike twins and harmful asks of the TRAIN split (one turn, no framing: the red
- * team's jailbreak families, held-out ones included, reach training only through findings), with the base model's own
- * compliance as the rejected side of each DPO pair. The base model was trained to comply with exactly these prompts,
+ * The world's safety set: unsafe look-alike twins and harmful asks, bare and framed, of the TRAIN split (one turn;
+ * framed ones name their technique families, so curation drops those of held-out families), with the base model's
+ * own compliance as the rejected side of each DPO pair. The base model was trained to comply with exactly these prompts,
  * so this is the safety data a model owner has: their own harmful prompts, answered safely.
  */
 export class WorldSafetySetSource implements SafetySetSource {
-  readonly id = "world-safety-set@1";
+  readonly id = "world-safety-set@3";
   private readonly items: WorldItem[];
 
   constructor(world: World) {
@@ -97,7 +98,7 @@ export class WorldSafetySetSource implements SafetySetSource {
         it.split === "train" &&
         it.label === "unsafe" &&
         it.history.length === 0 &&
-        (it.family === "harmful" || it.family === "lookalike"),
+        (it.family === "harmful" || it.family === "lookalike" || it.family === "framed"),
     );
   }
 
@@ -109,6 +110,7 @@ export class WorldSafetySetSource implements SafetySetSource {
       this.items.filter((it) => it.family === "lookalike"),
       rand,
     );
+    // harmful asks, bare and under the world's jailbreak framings, shuffled together
     const asks = shuffled(
       this.items.filter((it) => it.family !== "lookalike"),
       rand,
@@ -119,6 +121,7 @@ export class WorldSafetySetSource implements SafetySetSource {
       category: it.category,
       language: it.language,
       rejected: it.baseResponse,
+      ...(it.family === "framed" ? { families: variantFamilies(String(it.framing ?? it.kind)) } : {}),
       source: `world:${it.family}:train`,
     }));
   }
