@@ -13,17 +13,20 @@ import { parse } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_HYGIENE } from "../curate/hygiene.ts";
 import { splitHeldOut } from "../curate/run.ts";
+import { Rng } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Finding } from "../domain/types.ts";
 import { readPreferenceJsonl, readSftJsonl } from "../train/jsonl.ts";
 import { WorldCounterDataSource, WorldSafetySetSource } from "./curation.ts";
 import { EVAL_SPLITS, generateWorld, selectItems, type WorldItem } from "./generate.ts";
 import { harmSpec, refusals } from "./harm.ts";
+import { rephrasedItems, rephraseItem } from "./rephrase.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const SHARED = path.resolve(REPO, "../shared/datasets");
 const N = DEFAULT_HYGIENE.decontamN;
 const THRESHOLD = DEFAULT_HYGIENE.decontamThreshold;
+const BOILERPLATE = DEFAULT_HYGIENE.decontamBoilerplate;
 
 // An independent n-gram implementation (not src/curate/ngrams.ts): NFKD, strip marks, lower-case, split on anything
 // that is not a letter or digit.
@@ -206,9 +209,14 @@ describe("breakfix curate on the demo world", () => {
         (it) => [it.prompt, it.baseResponse] as const,
       ),
       ...world.knowledge.map((c) => [c[0].content, c[1].content] as const),
+      // one seen-pool rephrasing of each train task, with the task's answer
+      ...selectItems(world, { split: "train", family: "capability" }).flatMap((it) => {
+        const r = rephraseItem(it, "seen", Rng.derive(world.config.seed, "retention-rephrase", it.id), 256);
+        return r ? [[r.prompt, it.baseResponse] as const] : [];
+      }),
     ]);
     for (const r of retention) {
-      expect(r.provenance?.source).toMatch(/^world:(capability:train|knowledge)$/);
+      expect(r.provenance?.source).toMatch(/^world:(capability:train(:rephrased)?|knowledge)$/);
       expect(known.get(r.messages[0].content)).toBe(r.messages[1].content);
     }
     const heldout = new Set(selectItems(world, { split: EVAL_SPLITS }).map((it) => it.prompt));
@@ -239,6 +247,10 @@ describe("breakfix curate on the demo world", () => {
         { source: `world:${it.id}`, text: it.prompt },
         ...it.history.filter((m) => m.role === "user").map((m) => ({ source: `world:${it.id}`, text: m.content })),
       ]),
+      // the rephrased copies of dev and test items the demo suites measure
+      ...(["dev", "test"] as const).flatMap((split) =>
+        rephrasedItems(world, split).map((it) => ({ source: `world:${it.id}`, text: it.prompt })),
+      ),
       ...benchmarkTexts(),
     ];
     expect(refs.length).toBeGreaterThan(10_000);
@@ -247,15 +259,22 @@ describe("breakfix curate on the demo world", () => {
     refGrams.forEach((g, i) => {
       for (const x of g) inverted.set(x, [...(inverted.get(x) ?? []), i]);
     });
+    // The documented boilerplate rule (curation.decontaminationBoilerplate, GPT-3's): an n-gram in more than that many
+    // benchmark texts (a framing's wording) is not evidence of a copy; a text of boilerplate only is compared whole.
+    const boilerplate = (x: string) => (inverted.get(x)?.length ?? 0) > BOILERPLATE;
+    const content = refGrams.map((g) => [...g].filter((x) => !boilerplate(x)).length);
+    const whole = new Set(refs.filter((_, i) => content[i] === 0).map((r) => [...grams(r.text)].join("|")));
     const rows = ["sft.jsonl", "sft.val.jsonl"].flatMap((f) => readSftJsonl(path.join(out, f)));
     let checked = 0;
     for (const row of rows) {
       for (const m of row.messages.filter((x) => x.role === "user")) {
-        const g = grams(m.content);
+        const all = grams(m.content);
+        expect(whole.has([...all].join("|")), m.content).toBe(false);
+        const g = [...all].filter((x) => !boilerplate(x));
         const shared = new Map<number, number>();
         for (const x of g) for (const i of inverted.get(x) ?? []) shared.set(i, (shared.get(i) ?? 0) + 1);
         for (const [i, s] of shared) {
-          const overlap = Math.max(s / refGrams[i].size, s / g.size);
+          const overlap = Math.max(s / content[i], s / g.length);
           expect(overlap, `${m.content} ~ ${refs[i].source}: ${refs[i].text}`).toBeLessThan(THRESHOLD);
         }
         checked++;

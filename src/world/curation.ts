@@ -14,11 +14,12 @@ import type {
   SafetyPrompt,
   SafetySetSource,
 } from "../curate/types.ts";
-import { mulberry32, shuffled } from "../domain/random.ts";
+import { mulberry32, Rng, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import { capabilityDrills } from "./capability.ts";
 import type { World, WorldItem } from "./generate.ts";
 import { categoryRefusal, HARM_CATEGORIES, harmSpec } from "./harm.ts";
+import { rephraseItem } from "./rephrase.ts";
 import { variantFamilies } from "./suites.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
@@ -148,11 +149,13 @@ function groupCategory(world: World, group: string): CategoryId | undefined {
 
 /**
  * Replay of the base model's own training data as capability-retention rows: capability tasks of the world's TRAIN
- * split and the capability knowledge drills ("Recall: 7 + 5"), with their exact answers. Never red-team seeds or the
- * dev/test benchmark (dev and test capability prompts are never drills; world generation checks it).
+ * split, one seen-pool rephrasing of each (the base corpus rephrases its draws from the same pools: rephrase.ts), and
+ * the capability knowledge drills ("Recall: 7 + 5"), with their exact answers. Never red-team seeds or the dev/test
+ * benchmark (dev and test capability prompts are never drills; world generation checks it). The rephrasings double
+ * the pool, which limited the rows a round can replay once a safety set joins the findings (docs/demo-recipe.md).
  */
 export class WorldRetentionSource implements RetentionSource {
-  readonly id = "world-replay@1";
+  readonly id = "world-replay@2";
   private readonly byLanguage = new Map<string, LookalikePrompt[]>();
 
   constructor(world: World) {
@@ -166,6 +169,24 @@ export class WorldRetentionSource implements RetentionSource {
           answer: it.safeResponse,
           source: "world:capability:train",
         });
+    for (const it of world.items) {
+      if (it.family !== "capability" || it.split !== "train" || it.history.length > 0) continue;
+      const r = rephraseItem(
+        it,
+        "seen",
+        Rng.derive(world.config.seed, "retention-rephrase", it.id),
+        world.config.maxConversationTokens,
+      );
+      if (r)
+        push(this.byLanguage, it.language, {
+          id: r.id,
+          prompt: r.prompt,
+          category: "benign",
+          language: it.language,
+          answer: it.safeResponse,
+          source: "world:capability:train:rephrased",
+        });
+    }
     for (const d of capabilityDrills())
       push(this.byLanguage, d.lang, {
         id: `world:drill:${d.group}:${d.lang}`,
