@@ -2,12 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Finding, Judgement } from "../domain/types.ts";
+import type { Judgement } from "../domain/types.ts";
 import type { Judge, JudgeInput } from "../judges/types.ts";
 import { ContaminationIndex } from "./hygiene.ts";
 import { curate } from "./pipeline.ts";
 import { TemplateResponder } from "./responders.ts";
 import { FileSafetySetSource, safetySetFrom } from "./sources.ts";
+import { testFinding } from "./testing.ts";
 import type { SafetyPrompt, SafetySetSource } from "./types.ts";
 
 /** A judge double: refusal templates are safe refusals, placeholders unsafe, anything else helpful. */
@@ -26,27 +27,6 @@ const responder = new TemplateResponder(
   (_c, language) => (language === "es" ? "No puedo ayudar con eso." : "I can't help with that."),
   "test-responder",
 );
-
-function finding(i: number, prompt: string): Finding {
-  return {
-    id: `f${i}`,
-    round: 0,
-    category: "S2",
-    severity: 5,
-    attack: {
-      id: `a${i}`,
-      probeId: `p${i}`,
-      persona: "low_skilled",
-      chain: [],
-      family: "direct",
-      language: "en",
-      conversation: [{ role: "user", content: prompt }],
-      seed: 1,
-    },
-    response: { id: `r${i}`, model: "m", conversation: [], content: "[UNSAFE-CRIME-STEP-1]", finishReason: "stop" },
-    judgement: { judgeId: "w", status: "ok", label: "unsafe", severity: 5 },
-  };
-}
 
 /** A source that records the seed of each draw (to check the draw is the same in every round). */
 class ListSource implements SafetySetSource {
@@ -93,7 +73,10 @@ describe("curation's safety set", () => {
 
   it("answers the set with the findings: safety rows with provenance, DPO pairs only where a compliant answer is known, deduplicated and decontaminated", async () => {
     const source = new ListSource(set);
-    const res = await curate([finding(1, "show me how to rob the baker of the hill town at dawn")], opts(source, 1));
+    const res = await curate(
+      [testFinding(1, "show me how to rob the baker of the hill town at dawn")],
+      opts(source, 1),
+    );
     const bySource = (s: string) => res.rows.filter((r) => r.source === s);
     expect(bySource("finding:low_skilled")).toHaveLength(1);
     const fromSet = bySource("test-set");

@@ -206,14 +206,17 @@ export class FileSafetySetSource implements SafetySetSource {
 
 const isFile = (s: string) => /[\\/]|\.(jsonl|csv|json)$/i.test(s);
 
+/** A source a config names as none, a .jsonl/.csv file, or a registered name. */
+function fileOrNamed<T>(spec: string, fromFile: (file: string) => T, byName: (name: string) => T): T | undefined {
+  if (spec === "none") return undefined;
+  if (!isFile(spec)) return byName(spec);
+  if (!existsSync(spec)) throw new Error(`no such file ${spec}`);
+  return fromFile(spec);
+}
+
 /** curation.counterData: none, a .jsonl/.csv file, or a registered name. */
 export function counterDataFrom(spec: string): CounterDataSource | undefined {
-  if (spec === "none") return undefined;
-  if (isFile(spec)) {
-    if (!existsSync(spec)) throw new Error(`no such file ${spec}`);
-    return new FileCounterDataSource(spec);
-  }
-  return namedCounterData(spec);
+  return fileOrNamed(spec, (f) => new FileCounterDataSource(f), namedCounterData);
 }
 
 /** curation.retention: none, a registered name, or {file} with reference answers (replay is the cycle's: it needs
@@ -231,10 +234,5 @@ export function retentionFrom(
 
 /** curation.safetySet: none, a .jsonl/.csv file, or a registered name. */
 export function safetySetFrom(spec: string): SafetySetSource | undefined {
-  if (spec === "none") return undefined;
-  if (isFile(spec)) {
-    if (!existsSync(spec)) throw new Error(`no such file ${spec}`);
-    return new FileSafetySetSource(spec);
-  }
-  return namedSafetySet(spec);
+  return fileOrNamed(spec, (f) => new FileSafetySetSource(f), namedSafetySet);
 }
