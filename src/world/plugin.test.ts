@@ -1,7 +1,7 @@
 /** The demo world as a plug-in: the names it registers resolve through the product's registries. */
 import { describe, expect, it } from "vitest";
 import { resolveSuiteNames } from "../benchmarks/registry.ts";
-import { namedCounterData, namedResponder, namedRetention } from "../curate/sources.ts";
+import { namedCounterData, namedResponder, namedRetention, namedSafetySet } from "../curate/sources.ts";
 import { createJudge } from "../judges/registry.ts";
 import { loadSeeds } from "../redteam/seeds.ts";
 import { registerWorldPlugin } from "./plugin.ts";
@@ -14,7 +14,8 @@ describe("the world plug-in", () => {
     expect(createJudge("world").id).toMatch(/world/);
     expect(namedResponder("world").id).toBe("world-templates@3");
     expect(namedCounterData("world").id).toBe("world-lookalikes@1");
-    expect(namedRetention("world").id).toBe("world-replay@1");
+    expect(namedRetention("world").id).toBe("world-replay@2");
+    expect(namedSafetySet("world").id).toBe("world-safety-set@3");
     expect(resolveSuiteNames("demo").map((s) => [s.name, s.role])).toEqual([
       ["demo-harmful", "harmful"],
       ["demo-jailbreak", "jailbreak"],

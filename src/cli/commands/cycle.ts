@@ -29,6 +29,7 @@ interface CycleFlags {
   maxAttacks?: string;
   maxTokens?: string;
   trainMaxSteps?: string;
+  safetySetRows?: string;
   personas?: string;
   engine?: string;
   seeds?: string;
@@ -50,6 +51,7 @@ export function budgetsFromConfig(cfg: Config): CycleBudgets {
 function withFlags(cfg: Config, f: CycleFlags): Config {
   const limit = intFlag("suite-limit", f.suiteLimit, 1);
   const maxSteps = intFlag("train-max-steps", f.trainMaxSteps, 1);
+  const safetyRows = intFlag("safety-set-rows", f.safetySetRows, 0);
   const maxTokens = intFlag("max-tokens", f.maxTokens, 1);
   const seeds = intFlag("seeds-per-category", f.seedsPerCategory, 1);
   const rounds = intFlag("rounds", f.rounds, 1);
@@ -76,6 +78,7 @@ function withFlags(cfg: Config, f: CycleFlags): Config {
       ...cfg.benchmarks,
       suites: limit ? cfg.benchmarks.suites.map((s) => ({ ...s, limit })) : cfg.benchmarks.suites,
     },
+    curation: { ...cfg.curation, ...(safetyRows !== undefined ? { safetySetRows: safetyRows } : {}) },
     training: { ...cfg.training, ...(maxSteps ? { maxSteps } : {}) },
     cycle: {
       ...cfg.cycle,
@@ -221,6 +224,7 @@ export function registerCycle(program: Command): void {
     .option("--max-attacks <n>", "most attacks per persona campaign each round")
     .option("--max-tokens <n>", "generation cap for the target")
     .option("--train-max-steps <n>", "cap on optimizer steps per training stage")
+    .option("--safety-set-rows <n>", "prompts drawn from curation.safetySet each round (0: none)")
     .option("--personas <list>", "red-team personas each round, comma-separated")
     .option(
       "--engine <name>",
