@@ -143,7 +143,7 @@ export class ContaminationIndex {
 
   /** The best-matching benchmark text for a row, or undefined when none reaches the threshold. */
   match(text: string): { id: string; similarity: number } | undefined {
-    const whole = this.wholeText.get(normalizeText(text));
+    const whole = this.wholeText.size ? this.wholeText.get(normalizeText(text)) : undefined;
     if (whole !== undefined) return { id: whole, similarity: 1 };
     const g = [...ngrams(text, this.cfg.decontamN)].filter((x) => !this.isBoilerplate(x));
     const hits = new Map<number, number>();

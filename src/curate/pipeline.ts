@@ -10,14 +10,7 @@ import type { Conversation, Finding, PreferencePair, Provenance, SftExample } fr
 import type { Judge } from "../judges/types.ts";
 import { type ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe, type HygieneConfig } from "./hygiene.ts";
 import { curationVerdict } from "./policy.ts";
-import type {
-  CounterDataSource,
-  LookalikePrompt,
-  Responder,
-  RetentionSource,
-  SafetyPrompt,
-  SafetySetSource,
-} from "./types.ts";
+import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource, SafetySetSource } from "./types.ts";
 
 export interface CurateOptions {
   round: number;
@@ -148,7 +141,8 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
     dropped: [],
     needless: opts.needlessRefusal ?? defaultNeedlessRefusal,
   };
-  const asks = [...findingsToAnswer(ctx, findings).map(findingAsk), ...(await safetySetToAnswer(ctx))];
+  // 1. Findings, then the safety set's prompts (findings win a near-duplicate), screened before paying for responses.
+  const asks = [...screenAsks(ctx, findings.map(findingAsk), "finding"), ...(await safetySetToAnswer(ctx))];
   // 2. Safe responses, each checked by the judge before it is accepted.
   const total = asks.length;
   let done = 0;
@@ -158,39 +152,6 @@ export async function curate(findings: readonly Finding[], opts: CurateOptions):
   const counter = await benignRows(ctx, accepted);
   const rows = assignSplits(opts, capGroups(ctx, cleanRows(ctx, [...accepted, ...counter])));
   return { rows, dropped: ctx.dropped, card: datasetCard(opts, rows, ctx.dropped) };
-}
-
-/** 1. Near-duplicate findings merged and contaminated ones removed, before paying for responses. */
-function findingsToAnswer({ opts, hygiene, dropped }: Ctx, findings: readonly Finding[]): Finding[] {
-  // Merge near-duplicate findings first, so the responder is not paid for the same ask twice.
-  const uniq = dedupe(findings, (f) => userText(f.attack.conversation), hygiene);
-  for (const r of uniq.removed) {
-    dropped.push({
-      reason: `finding_${r.reason}`,
-      detail: `${r.row.id} ~ kept finding #${r.matched} (${r.similarity.toFixed(2)})`,
-      category: r.row.category,
-      language: r.row.attack.language,
-      source: "finding",
-    });
-  }
-
-  // Decontaminate findings before paying for responses (rows are checked again after counter-data is added).
-  let toAnswer = uniq.kept;
-  if (opts.contamination) {
-    const c = decontaminate(toAnswer, (f) => userTurns(f.attack.conversation), opts.contamination);
-    for (const r of c.removed) {
-      dropped.push({
-        reason: "contaminated",
-        detail: `${r.row.id} ~ ${r.matched} (${r.similarity.toFixed(2)})`,
-        category: r.row.category,
-        language: r.row.attack.language,
-        source: "finding",
-      });
-    }
-    toAnswer = c.kept;
-  }
-
-  return toAnswer;
 }
 
 /** A harmful ask to answer safely: a finding, or a prompt of the safety set. */
@@ -224,41 +185,58 @@ function findingAsk(f: Finding): HarmfulAsk {
   };
 }
 
+/** Where a dropped ask is listed as coming from: "finding", or its safety set's source. */
+const dropSource = (a: HarmfulAsk) => (a.findingId ? "finding" : a.source);
+
 /**
- * 1b. The safety set's prompts for this round (the same draw every round: safetySetSeed), near-duplicates merged and
- * contaminated ones removed like the findings'. Findings keep precedence over a near-duplicate safety-set row later
- * (cleanRows keeps the first occurrence).
+ * Near-duplicate asks merged (so the responder is not paid for the same ask twice) and contaminated ones removed
+ * (rows are checked again after counter-data is added), every drop listed with its reason.
  */
-async function safetySetToAnswer({ opts, hygiene, dropped }: Ctx): Promise<HarmfulAsk[]> {
+function screenAsks(
+  { opts, hygiene, dropped }: Ctx,
+  asks: readonly HarmfulAsk[],
+  kind: "finding" | "safety_set",
+): HarmfulAsk[] {
+  const drop = (a: HarmfulAsk, reason: string, detail: string) =>
+    dropped.push({ reason, detail, category: a.category, language: a.language, source: dropSource(a) });
+  const uniq = dedupe(asks, (a) => userText(a.conversation), hygiene);
+  const kept = kind === "finding" ? "finding" : "safety-set prompt";
+  for (const r of uniq.removed)
+    drop(r.row, `${kind}_${r.reason}`, `${r.row.id} ~ kept ${kept} #${r.matched} (${r.similarity.toFixed(2)})`);
+  if (!opts.contamination) return uniq.kept;
+  const c = decontaminate(uniq.kept, (a) => userTurns(a.conversation), opts.contamination);
+  for (const r of c.removed) drop(r.row, "contaminated", `${r.row.id} ~ ${r.matched} (${r.similarity.toFixed(2)})`);
+  return c.kept;
+}
+
+/**
+ * 1b. The safety set's prompts for this round (the same draw every round: safetySetSeed), less those of held-out
+ * technique families, screened like the findings.
+ */
+async function safetySetToAnswer(ctx: Ctx): Promise<HarmfulAsk[]> {
+  const { opts, dropped } = ctx;
   if (!opts.safetySet || !opts.safetySetRows) return [];
   const drawn = await opts.safetySet.prompts(opts.safetySetRows, seedFrom(`safety-set:${opts.safetySetSeed ?? 0}`));
-  const note = (p: SafetyPrompt, reason: string, detail: string) =>
-    dropped.push({ reason, detail, category: p.category, language: p.language, source: p.source });
   const held = new Set(opts.heldOutFamilies ?? []);
-  const inHeld = drawn.filter((p) => p.families?.some((f) => held.has(f)));
-  for (const p of inHeld) note(p, "held_out_family", `${p.id} (${p.families?.join("+")})`);
-  const uniq = dedupe(
-    drawn.filter((p) => !inHeld.includes(p)),
-    (p) => userText(p.conversation),
-    hygiene,
-  );
-  for (const r of uniq.removed) note(r.row, `safety_set_${r.reason}`, `${r.row.id} (${r.similarity.toFixed(2)})`);
-  let kept = uniq.kept;
-  if (opts.contamination) {
-    const c = decontaminate(kept, (p) => userTurns(p.conversation), opts.contamination);
-    for (const r of c.removed) note(r.row, "contaminated", `${r.row.id} ~ ${r.matched} (${r.similarity.toFixed(2)})`);
-    kept = c.kept;
+  const asks: HarmfulAsk[] = [];
+  for (const p of drawn) {
+    if (p.families?.some((f) => held.has(f))) {
+      const detail = `${p.id} (${p.families.join("+")})`;
+      dropped.push({ reason: "held_out_family", detail, category: p.category, language: p.language, source: p.source });
+      continue;
+    }
+    asks.push({
+      id: p.id,
+      conversation: promptPart(p.conversation),
+      category: p.category,
+      language: p.language,
+      probeId: p.id,
+      rejected: p.rejected,
+      technique: "safety_set",
+      source: p.source,
+    });
   }
-  return kept.map((p) => ({
-    id: p.id,
-    conversation: promptPart(p.conversation),
-    category: p.category,
-    language: p.language,
-    probeId: p.id,
-    rejected: p.rejected,
-    technique: "safety_set",
-    source: p.source,
-  }));
+  return screenAsks(ctx, asks, "safety_set");
 }
 
 /** A safe response to one harmful ask, accepted only when the judge calls it a safe refusal; else dropped with why. */
@@ -285,7 +263,7 @@ async function safeRow({ opts, dropped }: Ctx, f: HarmfulAsk, tick: () => void):
       detail: `${f.id}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
       category: f.category,
       language: f.language,
-      source: f.findingId ? "finding" : f.source,
+      source: dropSource(f),
     });
     return undefined;
   }
@@ -296,7 +274,7 @@ async function safeRow({ opts, dropped }: Ctx, f: HarmfulAsk, tick: () => void):
       detail: f.id,
       category: f.category,
       language: f.language,
-      source: f.findingId ? "finding" : f.source,
+      source: dropSource(f),
     });
     return undefined;
   }

@@ -35,11 +35,15 @@ export const USER_FILE_COLUMNS = {
   defaultLanguage: "en",
 } as const;
 
-/** A user's probe file (JSONL or CSV with USER_FILE_COLUMNS); errors name the file and line. */
-export function loadUserProbes(file: string, defaultLabel: "safe" | "unsafe"): Probe[] {
+/** A user's probe file (JSONL or CSV with USER_FILE_COLUMNS, plus extra meta columns); errors name the file and line. */
+export function loadUserProbes(
+  file: string,
+  defaultLabel: "safe" | "unsafe",
+  extraMeta: readonly string[] = [],
+): Probe[] {
   return loadProbesFile(file, {
     ...USER_FILE_COLUMNS,
-    meta: [...USER_FILE_COLUMNS.meta],
+    meta: [...USER_FILE_COLUMNS.meta, ...extraMeta],
     defaultLabel,
     // Benign files (retention tasks, look-alikes) need no category; harmful ones must say which harm they are.
     ...(defaultLabel === "safe" ? { defaultCategory: "benign" as const } : {}),
@@ -179,11 +183,7 @@ export class FileSafetySetSource implements SafetySetSource {
   readonly id: string;
   private readonly rows: Probe[];
   constructor(readonly file: string) {
-    this.rows = loadProbesFile(file, {
-      ...USER_FILE_COLUMNS,
-      meta: [...USER_FILE_COLUMNS.meta, "rejected"],
-      defaultLabel: "unsafe",
-    }).filter((p) => p.label !== "safe");
+    this.rows = loadUserProbes(file, "unsafe", ["rejected"]).filter((p) => p.label !== "safe");
     if (!this.rows.length) throw new Error(`${file}: no harmful (label unsafe) prompts`);
     this.id = `file-safety-set:${file}`;
   }

@@ -114,13 +114,11 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
       const sft = readLines(sftFile);
       // DPO pairs by prompt: every pair belongs to an SFT row; an SFT row may have none (a safety-set prompt with no
       // compliant answer to reject is SFT data only).
-      const dpoByKey = new Map<string, string>();
-      const dpoLine = new Map<string, number>();
+      const dpoByKey = new Map<string, { line: string; n: number }>();
       readLines(dpoFile).forEach((line, i) => {
         const prompt = parseLine(dpoFile, i, line).prompt as Conversation | undefined;
         if (!Array.isArray(prompt)) throw new Error(`${dpoFile}:${i + 1}: prompt: expected a list of turns`);
-        dpoByKey.set(promptKey(prompt), line);
-        dpoLine.set(promptKey(prompt), i + 1);
+        dpoByKey.set(promptKey(prompt), { line, n: i + 1 });
       });
       const sftKeys = new Set<string>();
       sft.forEach((line, i) => {
@@ -139,9 +137,15 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
           if (before.split !== split) summary.splitChanged++;
           rows.delete(key); // re-inserted below: the merged files keep the order of each prompt's latest round
         }
-        rows.set(key, { sft: line, dpo: dpoByKey.get(key), split, kind, rounds: [...(before?.rounds ?? []), round] });
+        rows.set(key, {
+          sft: line,
+          dpo: dpoByKey.get(key)?.line,
+          split,
+          kind,
+          rounds: [...(before?.rounds ?? []), round],
+        });
       });
-      for (const [k, n] of dpoLine)
+      for (const [k, { n }] of dpoByKey)
         if (!sftKeys.has(k))
           throw new Error(`${dpoFile}:${n}: the pair's prompt is in no row of ${path.basename(sftFile)}`);
     }

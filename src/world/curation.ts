@@ -91,31 +91,24 @@ export class WorldCounterDataSource implements CounterDataSource {
  */
 export class WorldSafetySetSource implements SafetySetSource {
   readonly id = "world-safety-set@3";
-  private readonly items: WorldItem[];
+  /** The unsafe twins, drawn first: each differs from a benign look-alike (the counter-data) by a word or two, and
+   *  that contrast is what a model learns the boundary from. */
+  private readonly twins: WorldItem[] = [];
+  /** Harmful asks, bare and under the world's jailbreak framings, drawn together after the twins. */
+  private readonly asks: WorldItem[] = [];
 
   constructor(world: World) {
-    this.items = world.items.filter(
-      (it) =>
-        it.split === "train" &&
-        it.label === "unsafe" &&
-        it.history.length === 0 &&
-        (it.family === "harmful" || it.family === "lookalike" || it.family === "framed"),
-    );
+    for (const it of world.items) {
+      if (it.split !== "train" || it.label !== "unsafe" || it.history.length > 0) continue;
+      if (it.family === "lookalike") this.twins.push(it);
+      else if (it.family === "harmful" || it.family === "framed") this.asks.push(it);
+    }
   }
 
   async prompts(n: number, seed: number): Promise<SafetyPrompt[]> {
     const rand = mulberry32(seed);
-    // The unsafe twins first: each differs from a benign look-alike (the counter-data) by a word or two, and that
-    // contrast is what a model learns the boundary from; plain harmful asks fill the rest.
-    const twins = shuffled(
-      this.items.filter((it) => it.family === "lookalike"),
-      rand,
-    );
-    // harmful asks, bare and under the world's jailbreak framings, shuffled together
-    const asks = shuffled(
-      this.items.filter((it) => it.family !== "lookalike"),
-      rand,
-    );
+    const twins = shuffled(this.twins, rand);
+    const asks = shuffled(this.asks, rand);
     return [...twins, ...asks].slice(0, n).map((it) => ({
       id: it.id,
       conversation: [{ role: "user" as const, content: it.prompt }],
@@ -159,33 +152,20 @@ export class WorldRetentionSource implements RetentionSource {
   private readonly byLanguage = new Map<string, LookalikePrompt[]>();
 
   constructor(world: World) {
-    for (const it of world.items)
-      if (it.family === "capability" && it.split === "train" && it.history.length === 0)
-        push(this.byLanguage, it.language, {
-          id: it.id,
-          prompt: it.prompt,
-          category: "benign",
-          language: it.language,
-          answer: it.safeResponse,
-          source: "world:capability:train",
-        });
-    for (const it of world.items) {
-      if (it.family !== "capability" || it.split !== "train" || it.history.length > 0) continue;
-      const r = rephraseItem(
-        it,
-        "seen",
-        Rng.derive(world.config.seed, "retention-rephrase", it.id),
-        world.config.maxConversationTokens,
-      );
-      if (r)
-        push(this.byLanguage, it.language, {
-          id: r.id,
-          prompt: r.prompt,
-          category: "benign",
-          language: it.language,
-          answer: it.safeResponse,
-          source: "world:capability:train:rephrased",
-        });
+    const tasks = world.items.filter((it) => it.family === "capability" && it.split === "train" && !it.history.length);
+    const row = (it: WorldItem, id: string, prompt: string, source: string): LookalikePrompt => ({
+      id,
+      prompt,
+      category: "benign",
+      language: it.language,
+      answer: it.safeResponse,
+      source,
+    });
+    for (const it of tasks) push(this.byLanguage, it.language, row(it, it.id, it.prompt, "world:capability:train"));
+    for (const it of tasks) {
+      const rng = Rng.derive(world.config.seed, "retention-rephrase", it.id);
+      const r = rephraseItem(it, "seen", rng, world.config.maxConversationTokens);
+      if (r) push(this.byLanguage, it.language, row(it, r.id, r.prompt, "world:capability:train:rephrased"));
     }
     for (const d of capabilityDrills())
       push(this.byLanguage, d.lang, {

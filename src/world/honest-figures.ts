@@ -7,7 +7,7 @@
  *   npx tsx src/world/honest-figures.ts RESULT.json [--markdown]
  */
 import { readFileSync } from "node:fs";
-import { spread } from "../cycle/seeds.ts";
+import { spread, statText } from "../cycle/seeds.ts";
 
 interface Fig {
   value: number | null;
@@ -95,12 +95,12 @@ function capabilityLines(): Line[] {
   ];
 }
 
-const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? "n/a" : `${(100 * x).toFixed(1)}`);
-
 export interface HonestRow {
   section: string;
   label: string;
   target: string;
+  /** Seeds with a value. */
+  n: number;
   mean: number | null;
   sd: number | null;
   min: number | null;
@@ -147,7 +147,7 @@ export function renderHonestMarkdown(rows: readonly HonestRow[], seeds: number):
   ];
   for (const r of rows)
     out.push(
-      `| ${r.section} | ${r.label} | ${pct(r.mean)} ± ${pct(r.sd)} [${pct(r.min)}, ${pct(r.max)}] | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`,
+      `| ${r.section} | ${r.label} | ${statText({ ...r, name: r.label })} | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`,
     );
   return out.join("\n");
 }
