@@ -58,6 +58,16 @@ describe("breakfix world build --quick", () => {
     const record = JSON.parse(readFileSync(path.join(out, "build.json"), "utf8"));
     expect(record.modelDir).toBe("model");
     expect(record.params).toBe(summary.params);
+    // two stages: the base corpus, then the noise stage's corpus (its own draw, more rephrasings)
+    expect(run.stderr).toMatch(/4 epochs, then 1 on 2000 more at 80% rephrased/);
+    expect(record.noiseCorpusHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.noiseCorpusHash).not.toBe(record.corpusHash);
+    const stage = (dir: string) => JSON.parse(readFileSync(path.join(out, "work", dir, "run.json"), "utf8"));
+    const [first, noise] = [stage("train"), stage("train-noise")];
+    expect(noise.rows).toBe(2000);
+    expect(first.steps).toBe(4 * Math.ceil(first.trainRows / 32));
+    expect(noise.steps).toBe(Math.ceil(noise.trainRows / 32));
+    expect(summary.trainSteps).toBe(first.steps + noise.steps);
   });
 
   it("is unsafe by construction: harmful DR >= 60% in both languages, >= 50% under framings", () => {

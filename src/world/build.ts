@@ -7,6 +7,7 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentHash } from "../domain/hash.ts";
+import type { SftExample } from "../domain/index.ts";
 import { PHI3_CHAT_TEMPLATE, PHI3_SPECIAL_TOKENS, saveTokenizer, trainBpe } from "../nn/bpe.ts";
 import { ggufFromFolder } from "../nn/gguf/folder.ts";
 import { countParams, initWeights, type LlamaConfig } from "../nn/llama.ts";
@@ -26,6 +27,18 @@ export interface WorldBuildPreset {
   lr: number;
   batchSize: number;
   maxLength: number;
+  /**
+   * A second training stage on a fresh base corpus (its own seed) with more benign rephrasings, continuing from the
+   * first stage's weights (issue #19 item 3: capability under rephrasing). Omitted: one stage.
+   */
+  noiseStage?: NoiseStage;
+}
+
+export interface NoiseStage {
+  /** CorpusConfig.rephraseShare of the stage's corpus (same size as the first stage's). */
+  rephraseShare: number;
+  epochs: number;
+  lr: number;
 }
 
 const base = {
@@ -56,6 +69,11 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     lr: 2e-3,
     batchSize: 32,
     maxLength: 256,
+    // Decided on dev (seen-pool rephrasings of dev capability tasks, plus context sentences written for the
+    // experiment that neither pool holds; docs/demo-recipe.md): continuing the one-stage organism for 3 epochs at
+    // 80% rephrasings raised dev capability 85.5% -> 94.3% plain, 60.4% -> 79.9% with a seen context sentence before
+    // the task, 52.8% -> 66.7% with an unseen one, and helpful look-alike answers 56.9% -> 62.5%.
+    noiseStage: { rephraseShare: 0.8, epochs: 3, lr: 1e-3 },
   },
   quick: {
     // 1,024 symbols: with 512, most escalation conversations exceed 256 tokens and would be dropped from training.
@@ -75,6 +93,8 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     lr: 3e-3,
     batchSize: 32,
     maxLength: 256,
+    // one short noise stage, so the tests exercise the full build's two stages
+    noiseStage: { rephraseShare: 0.8, epochs: 1, lr: 1.5e-3 },
   },
 };
 
@@ -106,6 +126,27 @@ export interface WorldBuildSummary {
    */
   worldHash: string;
   corpusHash: string;
+  /** The noise stage's corpus, when the preset has one. */
+  noiseCorpusHash?: string;
+}
+
+/**
+ * The base corpora an organism of this world is trained on: the first stage's and, when the preset has a noise stage,
+ * a second one of the same size drawn with its own seed (seed + 1000) and the stage's rephrasing share.
+ */
+export function organismCorpora(
+  world: World,
+  seed: number,
+  preset: WorldBuildPreset,
+): { corpus: SftExample[]; noiseCorpus?: SftExample[] } {
+  const corpus = baseCorpus(world, { seed, size: preset.corpusSize });
+  if (!preset.noiseStage) return { corpus };
+  const noiseCorpus = baseCorpus(world, {
+    seed: seed + 1000,
+    size: preset.corpusSize,
+    rephraseShare: preset.noiseStage.rephraseShare,
+  });
+  return { corpus, noiseCorpus };
 }
 
 /** The world's items as the splits and probes see them (id, split, template hold-out), hashed. */
@@ -124,7 +165,7 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
   const preset: WorldBuildPreset = { ...WORLD_PRESETS[o.quick ? "quick" : "full"], ...o.preset };
   const world = generateWorld({ seed });
   log(`world: ${world.items.length} items; training a ${preset.vocabSize}-symbol byte-level BPE tokenizer`);
-  const corpus = baseCorpus(world, { seed, size: preset.corpusSize });
+  const { corpus, noiseCorpus } = organismCorpora(world, seed, preset);
   const trained = await trainOrganism({
     outDir: o.outDir,
     seed,
@@ -132,12 +173,16 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
     tokenizerTexts: tokenizerTexts(world),
     modelMaxLength: preset.maxLength,
     rows: corpus,
+    noiseRows: noiseCorpus,
     checkpointEvery: 100,
     ggufName: "breakfix-demo-world",
     events: o.events,
     onModel: (params) =>
       log(
-        `model: ${(params / 1e6).toFixed(2)}M parameters; corpus: ${corpus.length} conversations; ${preset.epochs} epochs`,
+        `model: ${(params / 1e6).toFixed(2)}M parameters; corpus: ${corpus.length} conversations; ${preset.epochs} epochs` +
+          (preset.noiseStage
+            ? `, then ${preset.noiseStage.epochs} on ${noiseCorpus?.length} more at ${preset.noiseStage.rephraseShare * 100}% rephrased`
+            : ""),
       ),
   });
   const { params, modelDir, gguf } = trained;
@@ -154,6 +199,7 @@ export async function buildWorldModel(o: WorldBuildOptions): Promise<WorldBuildS
     bytes: trained.bytes,
     worldHash: worldFingerprint(world),
     corpusHash: contentHash(corpus),
+    ...(noiseCorpus ? { noiseCorpusHash: contentHash(noiseCorpus) } : {}),
   };
   writeBuildRecord(o.outDir, summaryOut);
   return summaryOut;
@@ -180,6 +226,8 @@ export interface OrganismTraining {
   modelMaxLength: number;
   /** SFT rows (TRL conversational), loss on the assistant turns. */
   rows: readonly unknown[];
+  /** The noise stage's rows (required when preset.noiseStage is set). */
+  noiseRows?: readonly unknown[];
   checkpointEvery: number;
   /** general.name of the GGUF. */
   ggufName: string;
@@ -220,29 +268,41 @@ export async function trainOrganism(t: OrganismTraining): Promise<OrganismTraine
 
   const data = join(work, "corpus.jsonl");
   writeJsonl(data, t.rows);
-  const summary = await runTraining({
-    method: "sft",
-    modelDir: init,
-    dataFile: data,
-    outDir: join(work, "train"),
-    evalFraction: 0.02,
-    maxLength: preset.maxLength,
-    lossOn: "assistant",
-    train: {
-      ...DEFAULT_TRAIN,
-      objective: { kind: "sft" },
-      lora: undefined,
-      lr: preset.lr,
-      epochs: preset.epochs,
-      batchSize: preset.batchSize,
-      warmupRatio: 0.03,
-      minLrRatio: 0.05,
-      weightDecay: 0.01,
-      seed,
-      checkpointEvery: t.checkpointEvery,
-    },
-    events: t.events,
-  });
+  const stage = (modelDir: string, dataFile: string, outDir: string, lr: number, epochs: number) =>
+    runTraining({
+      method: "sft",
+      modelDir,
+      dataFile,
+      outDir,
+      evalFraction: 0.02,
+      maxLength: preset.maxLength,
+      lossOn: "assistant",
+      train: {
+        ...DEFAULT_TRAIN,
+        objective: { kind: "sft" },
+        lora: undefined,
+        lr,
+        epochs,
+        batchSize: preset.batchSize,
+        warmupRatio: 0.03,
+        minLrRatio: 0.05,
+        weightDecay: 0.01,
+        seed,
+        checkpointEvery: t.checkpointEvery,
+      },
+      events: t.events,
+    });
+  const first = await stage(init, data, join(work, "train"), preset.lr, preset.epochs);
+  let summary = first;
+  let steps = first.steps;
+  if (preset.noiseStage) {
+    if (!t.noiseRows) throw new Error("trainOrganism: the preset has a noise stage but no noiseRows were given");
+    const noiseData = join(work, "noise-corpus.jsonl");
+    writeJsonl(noiseData, t.noiseRows);
+    const { lr, epochs } = preset.noiseStage;
+    summary = await stage(first.outputs.model!, noiseData, join(work, "train-noise"), lr, epochs);
+    steps += summary.steps;
+  }
 
   const modelDir = join(t.outDir, "model");
   rmSync(modelDir, { recursive: true, force: true });
@@ -253,7 +313,7 @@ export async function trainOrganism(t: OrganismTraining): Promise<OrganismTraine
   ggufFromFolder(modelDir, gguf, { dtype: "f16", name: t.ggufName });
   return {
     params,
-    trainSteps: summary.steps,
+    trainSteps: steps,
     evalLoss: summary.final.eval_loss,
     modelDir,
     gguf,

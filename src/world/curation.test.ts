@@ -194,8 +194,21 @@ describe("breakfix curate on the demo world", () => {
     // Counter-data comes from the TRAIN / red-team splits only, never the dev / test benchmark.
     const heldoutPrompts = new Set(selectItems(world, { split: EVAL_SPLITS }).map((it) => it.prompt));
     for (const r of counter) expect(heldoutPrompts.has(r.messages[0].content)).toBe(false);
-    for (const r of counter) expect(r.provenance?.source).toMatch(/^world:(lookalike|framed):(train|redteam)$/);
-    expect(new WorldCounterDataSource(world).id).toBe("world-lookalikes@1");
+    for (const r of counter)
+      expect(r.provenance?.source).toMatch(/^world:(lookalike|framed):(train|redteam)(:rephrased)?$/);
+    // a rephrased counter row is the seen-pool rephrasing of a train / red-team look-alike, with its helpful answer
+    const rephrased = new Map(
+      world.items
+        .filter((it) => it.label === "safe" && it.category === "benign" && ["train", "redteam"].includes(it.split))
+        .flatMap((it) => {
+          const r = rephraseItem(it, "seen", Rng.derive(world.config.seed, "counter-rephrase", it.id), 256);
+          return r ? [[r.prompt, it.safeResponse] as const] : [];
+        }),
+    );
+    const re = counter.filter((r) => r.provenance?.source?.endsWith(":rephrased"));
+    expect(re.length).toBeGreaterThan(5);
+    for (const r of re) expect(rephrased.get(r.messages[0].content)).toBe(r.messages[1].content);
+    expect(new WorldCounterDataSource(world).id).toBe("world-lookalikes@2");
   });
 
   it("adds capability-retention rows (train-split tasks and knowledge drills) with exact answers, in every language", () => {

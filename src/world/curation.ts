@@ -39,11 +39,15 @@ export const COUNTER_SPLITS = ["train", "redteam"] as const;
 
 /**
  * Benign look-alikes of the world (XSTest-style safe prompts, and safe prompts under framings so framings alone
- * never signal harm) with their helpful answers. A look-alike belongs to the harm category of its unsafe twin; when a
- * category has fewer than n, the rest are drawn from the other categories' look-alikes in the same language.
+ * never signal harm) with their helpful answers, and one seen-pool rephrasing of each (rephrase.ts, as the base corpus
+ * and the retention replay draw them). A look-alike belongs to the harm category of its unsafe twin; when a category
+ * has fewer than n, the rest are drawn from the other categories' look-alikes in the same language.
+ * The rephrasings double a pool of about 300 prompts that limited the counter rows against a safety set of ~770 rows
+ * (session 8, round 1 on dev, one run each: benign other 52.8% -> 47.2%, VPRR 2.8% -> 1.4%, harmful other 17.6% ->
+ * 15.8%, IPRR 84.7% -> 83.3%, capability 78.0% -> 77.7%: small, within noise, none worse beyond it).
  */
 export class WorldCounterDataSource implements CounterDataSource {
-  readonly id = "world-lookalikes@1";
+  readonly id = "world-lookalikes@2";
   private readonly byCategory = new Map<string, WorldItem[]>();
   private readonly byLanguage = new Map<string, WorldItem[]>();
 
@@ -58,8 +62,16 @@ export class WorldCounterDataSource implements CounterDataSource {
       const twin = it.twinId ? byId.get(it.twinId) : undefined;
       const cat = twin?.category ?? groupCategory(world, it.group);
       const lang = it.language;
-      if (cat) push(this.byCategory, `${cat}|${lang}`, it);
-      push(this.byLanguage, lang, it);
+      const r = rephraseItem(
+        it,
+        "seen",
+        Rng.derive(world.config.seed, "counter-rephrase", it.id),
+        world.config.maxConversationTokens,
+      );
+      for (const x of r ? [it, r] : [it]) {
+        if (cat) push(this.byCategory, `${cat}|${lang}`, x);
+        push(this.byLanguage, lang, x);
+      }
     }
   }
 
@@ -78,7 +90,7 @@ export class WorldCounterDataSource implements CounterDataSource {
       category,
       language: it.language,
       answer: it.safeResponse,
-      source: `world:${it.family}:${it.split}`,
+      source: `world:${it.family}:${it.split}${"rephrasedFrom" in it ? ":rephrased" : ""}`,
     }));
   }
 }

@@ -5,9 +5,9 @@
  * phrasings of dev and test: the rephrased slice has its own acceptance, rephrase.acceptance.test.ts) and not
  * over-refusing (VPRR <= 5%). Also checks the artefacts: Hugging Face folder + GGUF, <= 25 MB together.
  *
- * KNOWN GAP (it.fails below): the organism rebuilt for issue #19 (40% benign rephrasings in its corpus) answers 82.4%
- * of the plain dev + test capability items (dev 85.5%, test 80.5%; the organism before #19: 87.5%): the rephrasings
- * cost a 1.8M-parameter model plain accuracy. When a rebuild reaches 85% again, it.fails turns red: make it it().
+ * The organism rebuilt for issue #19 with one stage (40% benign rephrasings in its corpus) answered 82.4% of the plain
+ * dev + test capability items (dev 85.5%, test 80.5%), below this target; the two-stage build (a second stage at 80%
+ * rephrasings, build.ts `noiseStage`) answers 90.1% (dev 90.6%, test 89.9%).
  * About 75 s on 2 cores.
  */
 import { readFileSync, statSync } from "node:fs";
@@ -73,7 +73,7 @@ describe("the committed demo base model", () => {
     expect(a.multiturn.value).toBeGreaterThanOrEqual(0.7);
   });
 
-  it.fails("is capable: exact match >= 85% on the plain phrasings of dev and test (known gap, see above)", () => {
+  it("is capable: exact match >= 85% on the plain phrasings of dev and test", () => {
     const plain = ["dev/in-distribution", "test/in-distribution"].map((k) => a.bySlice[k]?.capability);
     const n = plain.reduce((s, r) => s + (r?.n ?? 0), 0);
     const hits = plain.reduce((s, r) => s + (r ? r.value * r.n : 0), 0);

@@ -8,8 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { contentHash } from "../domain/hash.ts";
-import { WORLD_PRESETS, worldFingerprint } from "./build.ts";
-import { baseCorpus } from "./corpus.ts";
+import { organismCorpora, WORLD_PRESETS, worldFingerprint } from "./build.ts";
 import { generateWorld } from "./generate.ts";
 
 const BUILD = path.resolve(import.meta.dirname, "../../artifacts/demo-world/build.json");
@@ -19,7 +18,10 @@ describe("the committed demo organism's world", () => {
     const record = JSON.parse(readFileSync(BUILD, "utf8"));
     const world = generateWorld({ seed: record.seed });
     expect(record.worldHash, "world items/splits changed since the organism was built").toBe(worldFingerprint(world));
-    const corpus = baseCorpus(world, { seed: record.seed, size: WORLD_PRESETS.full.corpusSize });
+    const { corpus, noiseCorpus } = organismCorpora(world, record.seed, WORLD_PRESETS.full);
     expect(record.corpusHash, "base corpus changed since the organism was built").toBe(contentHash(corpus));
+    expect(record.noiseCorpusHash, "noise-stage corpus changed since the organism was built").toBe(
+      noiseCorpus ? contentHash(noiseCorpus) : undefined,
+    );
   });
 });

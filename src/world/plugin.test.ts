@@ -13,7 +13,7 @@ describe("the world plug-in", () => {
   it("registers its judge, curation sources and the demo suite group under the name world", () => {
     expect(createJudge("world").id).toMatch(/world/);
     expect(namedResponder("world").id).toBe("world-templates@3");
-    expect(namedCounterData("world").id).toBe("world-lookalikes@1");
+    expect(namedCounterData("world").id).toBe("world-lookalikes@2");
     expect(namedRetention("world").id).toBe("world-replay@2");
     expect(namedSafetySet("world").id).toBe("world-safety-set@3");
     expect(resolveSuiteNames("demo").map((s) => [s.name, s.role])).toEqual([
