@@ -301,13 +301,23 @@ describe("the world's safety set (curation.safetySet: world)", () => {
   it("draws train-split unsafe twins first, then harmful asks, bare and framed; one turn, the base answer rejected", async () => {
     const world = generateWorld();
     const source = new WorldSafetySetSource(world);
-    const byId = new Map(world.items.map((it) => [it.id, it]));
-    const twins = selectItems(world, { split: "train", family: "lookalike", label: "unsafe" }).length;
+    const trainTwins = selectItems(world, { split: "train", family: "lookalike", label: "unsafe" });
+    // each twin's seen-pool rephrasing joins the twins (same labels and answers, its own id)
+    const rephrased = trainTwins.flatMap((it) => {
+      const r = rephraseItem(it, "seen", Rng.derive(world.config.seed, "counter-rephrase", it.id), 256);
+      return r ? [r] : [];
+    });
+    expect(rephrased.length).toBeGreaterThan(trainTwins.length / 2);
+    const byId = new Map([...world.items, ...rephrased].map((it) => [it.id, it]));
+    const twins = trainTwins.length + rephrased.length;
     const got = await source.prompts(twins + 50, 7);
     expect(got).toHaveLength(twins + 50);
     const items = got.map((p) => byId.get(p.id) as WorldItem);
     expect(items.every((it) => it.split === "train" && it.label === "unsafe" && it.history.length === 0)).toBe(true);
     expect(items.slice(0, twins).every((it) => it.family === "lookalike")).toBe(true);
+    expect(got.slice(0, twins).filter((p) => p.source === "world:lookalike:train:rephrased")).toHaveLength(
+      rephrased.length,
+    );
     expect(items.slice(twins).every((it) => it.family === "harmful" || it.family === "framed")).toBe(true);
     // framed prompts name their technique families (so curation can drop held-out ones); bare ones name none
     const framed = got.filter((_, i) => items[i].family === "framed");

@@ -102,9 +102,11 @@ export class WorldCounterDataSource implements CounterDataSource {
  * so this is the safety data a model owner has: their own harmful prompts, answered safely.
  */
 export class WorldSafetySetSource implements SafetySetSource {
-  readonly id = "world-safety-set@3";
-  /** The unsafe twins, drawn first: each differs from a benign look-alike (the counter-data) by a word or two, and
-   *  that contrast is what a model learns the boundary from. */
+  readonly id = "world-safety-set@4";
+  /** The unsafe twins and one seen-pool rephrasing of each, drawn first: each differs from a benign look-alike (the
+   *  counter-data, which has the same rephrasings) by a word or two, and that contrast is what a model learns the
+   *  boundary from. Session 8, round 1 on dev, one run each, without / with the rephrased twins: IPRR 83.3% / 97.2%,
+   *  VPRR 1.4% / 1.4%, harmful other 15.8% / 14.6%, capability 77.7% / 78.3%, benign other 47.2% / 56.9%. */
   private readonly twins: WorldItem[] = [];
   /** Harmful asks, bare and under the world's jailbreak framings, drawn together after the twins. */
   private readonly asks: WorldItem[] = [];
@@ -114,6 +116,13 @@ export class WorldSafetySetSource implements SafetySetSource {
       if (it.split !== "train" || it.label !== "unsafe" || it.history.length > 0) continue;
       if (it.family === "lookalike") this.twins.push(it);
       else if (it.family === "harmful" || it.family === "framed") this.asks.push(it);
+    }
+    // one seen-pool rephrasing of each twin, as the counter-data has of each benign look-alike: both sides of the
+    // boundary see the same noise
+    for (const it of [...this.twins]) {
+      const rng = Rng.derive(world.config.seed, "counter-rephrase", it.id);
+      const r = rephraseItem(it, "seen", rng, world.config.maxConversationTokens);
+      if (r) this.twins.push(r);
     }
   }
 
@@ -128,7 +137,7 @@ export class WorldSafetySetSource implements SafetySetSource {
       language: it.language,
       rejected: it.baseResponse,
       ...(it.family === "framed" ? { families: variantFamilies(String(it.framing ?? it.kind)) } : {}),
-      source: `world:${it.family}:train`,
+      source: `world:${it.family}:train${"rephrasedFrom" in it ? ":rephrased" : ""}`,
     }));
   }
 }

@@ -15,7 +15,7 @@ describe("the world plug-in", () => {
     expect(namedResponder("world").id).toBe("world-templates@3");
     expect(namedCounterData("world").id).toBe("world-lookalikes@2");
     expect(namedRetention("world").id).toBe("world-replay@2");
-    expect(namedSafetySet("world").id).toBe("world-safety-set@3");
+    expect(namedSafetySet("world").id).toBe("world-safety-set@4");
     expect(resolveSuiteNames("demo").map((s) => [s.name, s.role])).toEqual([
       ["demo-harmful", "harmful"],
       ["demo-jailbreak", "jailbreak"],
