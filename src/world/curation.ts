@@ -19,7 +19,7 @@ import type { CategoryId } from "../domain/taxonomy.ts";
 import { capabilityDrills } from "./capability.ts";
 import type { World, WorldItem } from "./generate.ts";
 import { categoryRefusal, HARM_CATEGORIES, harmSpec } from "./harm.ts";
-import { rephraseItem } from "./rephrase.ts";
+import { type RephrasedItem, rephraseItem } from "./rephrase.ts";
 import { variantFamilies } from "./suites.ts";
 
 const WORLD_CATEGORIES = new Set<string>(HARM_CATEGORIES.map((c) => c.category));
@@ -62,12 +62,7 @@ export class WorldCounterDataSource implements CounterDataSource {
       const twin = it.twinId ? byId.get(it.twinId) : undefined;
       const cat = twin?.category ?? groupCategory(world, it.group);
       const lang = it.language;
-      const r = rephraseItem(
-        it,
-        "seen",
-        Rng.derive(world.config.seed, "counter-rephrase", it.id),
-        world.config.maxConversationTokens,
-      );
+      const r = seenRephrasing(world, "counter-rephrase", it);
       for (const x of r ? [it, r] : [it]) {
         if (cat) push(this.byCategory, `${cat}|${lang}`, x);
         push(this.byLanguage, lang, x);
@@ -120,8 +115,7 @@ export class WorldSafetySetSource implements SafetySetSource {
     // one seen-pool rephrasing of each twin, as the counter-data has of each benign look-alike: both sides of the
     // boundary see the same noise
     for (const it of [...this.twins]) {
-      const rng = Rng.derive(world.config.seed, "counter-rephrase", it.id);
-      const r = rephraseItem(it, "seen", rng, world.config.maxConversationTokens);
+      const r = seenRephrasing(world, "counter-rephrase", it);
       if (r) this.twins.push(r);
     }
   }
@@ -140,6 +134,11 @@ export class WorldSafetySetSource implements SafetySetSource {
       source: `world:${it.family}:train${"rephrasedFrom" in it ? ":rephrased" : ""}`,
     }));
   }
+}
+
+/** One seen-pool rephrasing of a train / red-team item (rephrase.ts), seeded by the world, a stream name and the item. */
+function seenRephrasing(world: World, stream: string, it: WorldItem): RephrasedItem | undefined {
+  return rephraseItem(it, "seen", Rng.derive(world.config.seed, stream, it.id), world.config.maxConversationTokens);
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -184,8 +183,7 @@ export class WorldRetentionSource implements RetentionSource {
     });
     for (const it of tasks) push(this.byLanguage, it.language, row(it, it.id, it.prompt, "world:capability:train"));
     for (const it of tasks) {
-      const rng = Rng.derive(world.config.seed, "retention-rephrase", it.id);
-      const r = rephraseItem(it, "seen", rng, world.config.maxConversationTokens);
+      const r = seenRephrasing(world, "retention-rephrase", it);
       if (r) push(this.byLanguage, it.language, row(it, r.id, r.prompt, "world:capability:train:rephrased"));
     }
     for (const d of capabilityDrills())
