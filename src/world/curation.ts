@@ -85,7 +85,7 @@ export class WorldCounterDataSource implements CounterDataSource {
       category,
       language: it.language,
       answer: it.safeResponse,
-      source: `world:${it.family}:${it.split}${"rephrasedFrom" in it ? ":rephrased" : ""}`,
+      source: worldSource(it),
     }));
   }
 }
@@ -131,7 +131,7 @@ export class WorldSafetySetSource implements SafetySetSource {
       language: it.language,
       rejected: it.baseResponse,
       ...(it.family === "framed" ? { families: variantFamilies(String(it.framing ?? it.kind)) } : {}),
-      source: `world:${it.family}:train${"rephrasedFrom" in it ? ":rephrased" : ""}`,
+      source: worldSource(it),
     }));
   }
 }
@@ -139,6 +139,11 @@ export class WorldSafetySetSource implements SafetySetSource {
 /** One seen-pool rephrasing of a train / red-team item (rephrase.ts), seeded by the world, a stream name and the item. */
 function seenRephrasing(world: World, stream: string, it: WorldItem): RephrasedItem | undefined {
   return rephraseItem(it, "seen", Rng.derive(world.config.seed, stream, it.id), world.config.maxConversationTokens);
+}
+
+/** A world row's provenance source: "world:<family>:<split>", with ":rephrased" for a seen-pool rephrasing. */
+function worldSource(it: WorldItem): string {
+  return `world:${it.family}:${it.split}${"rephrasedFrom" in it ? ":rephrased" : ""}`;
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -181,10 +186,10 @@ export class WorldRetentionSource implements RetentionSource {
       answer: it.safeResponse,
       source,
     });
-    for (const it of tasks) push(this.byLanguage, it.language, row(it, it.id, it.prompt, "world:capability:train"));
+    for (const it of tasks) push(this.byLanguage, it.language, row(it, it.id, it.prompt, worldSource(it)));
     for (const it of tasks) {
       const r = seenRephrasing(world, "retention-rephrase", it);
-      if (r) push(this.byLanguage, it.language, row(it, r.id, r.prompt, "world:capability:train:rephrased"));
+      if (r) push(this.byLanguage, it.language, row(it, r.id, r.prompt, worldSource(r)));
     }
     for (const d of capabilityDrills())
       push(this.byLanguage, d.lang, {
