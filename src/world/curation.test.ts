@@ -17,7 +17,7 @@ import { Rng } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Finding } from "../domain/types.ts";
 import { readPreferenceJsonl, readSftJsonl } from "../train/jsonl.ts";
-import { WorldCounterDataSource, WorldSafetySetSource } from "./curation.ts";
+import { BOUNDARY_REPHRASINGS, WorldCounterDataSource, WorldSafetySetSource } from "./curation.ts";
 import { EVAL_SPLITS, generateWorld, selectItems, type WorldItem } from "./generate.ts";
 import { harmSpec, refusals } from "./harm.ts";
 import { rephrasedItems, rephraseItem } from "./rephrase.ts";
@@ -196,19 +196,16 @@ describe("breakfix curate on the demo world", () => {
     for (const r of counter) expect(heldoutPrompts.has(r.messages[0].content)).toBe(false);
     for (const r of counter)
       expect(r.provenance?.source).toMatch(/^world:(lookalike|framed):(train|redteam)(:rephrased)?$/);
-    // a rephrased counter row is the seen-pool rephrasing of a train / red-team look-alike, with its helpful answer
+    // a rephrased counter row is one of the seen-pool rephrasings of a train / red-team look-alike, with its answer
     const rephrased = new Map(
       world.items
         .filter((it) => it.label === "safe" && it.category === "benign" && ["train", "redteam"].includes(it.split))
-        .flatMap((it) => {
-          const r = rephraseItem(it, "seen", Rng.derive(world.config.seed, "counter-rephrase", it.id), 256);
-          return r ? [[r.prompt, it.safeResponse] as const] : [];
-        }),
+        .flatMap((it) => boundaryRephrasings(world, it).map((r) => [r.prompt, it.safeResponse] as const)),
     );
     const re = counter.filter((r) => r.provenance?.source?.endsWith(":rephrased"));
     expect(re.length).toBeGreaterThan(5);
     for (const r of re) expect(rephrased.get(r.messages[0].content)).toBe(r.messages[1].content);
-    expect(new WorldCounterDataSource(world).id).toBe("world-lookalikes@2");
+    expect(new WorldCounterDataSource(world).id).toBe("world-lookalikes@3");
   });
 
   it("adds capability-retention rows (train-split tasks and knowledge drills) with exact answers, in every language", () => {
@@ -297,17 +294,27 @@ describe("breakfix curate on the demo world", () => {
   });
 });
 
+/** The rephrasings the boundary sources add per item: streams "counter-rephrase", then "counter-rephrase:k", distinct. */
+function boundaryRephrasings(world: ReturnType<typeof generateWorld>, it: WorldItem) {
+  const out: NonNullable<ReturnType<typeof rephraseItem>>[] = [];
+  for (let k = 0; k < BOUNDARY_REPHRASINGS; k++) {
+    const stream = k === 0 ? "counter-rephrase" : `counter-rephrase:${k}`;
+    const r = rephraseItem(it, "seen", Rng.derive(world.config.seed, stream, it.id), 256);
+    if (r && r.prompt !== it.prompt && !out.some((x) => x.prompt === r.prompt)) out.push(r);
+  }
+  return out;
+}
+
 describe("the world's safety set (curation.safetySet: world)", () => {
   it("draws train-split unsafe twins first, then harmful asks, bare and framed; one turn, the base answer rejected", async () => {
     const world = generateWorld();
     const source = new WorldSafetySetSource(world);
     const trainTwins = selectItems(world, { split: "train", family: "lookalike", label: "unsafe" });
-    // each twin's seen-pool rephrasing joins the twins (same labels and answers, its own id)
-    const rephrased = trainTwins.flatMap((it) => {
-      const r = rephraseItem(it, "seen", Rng.derive(world.config.seed, "counter-rephrase", it.id), 256);
-      return r ? [r] : [];
-    });
-    expect(rephrased.length).toBeGreaterThan(trainTwins.length / 2);
+    // each twin's seen-pool rephrasings join the twins (same labels and answers, their own ids)
+    const rephrased = trainTwins.flatMap((it) => boundaryRephrasings(world, it));
+    expect(BOUNDARY_REPHRASINGS).toBe(2);
+    expect(rephrased.length).toBeGreaterThan(trainTwins.length);
+    expect(new Set(rephrased.map((r) => r.id)).size).toBe(rephrased.length);
     const byId = new Map([...world.items, ...rephrased].map((it) => [it.id, it]));
     const twins = trainTwins.length + rephrased.length;
     const got = await source.prompts(twins + 50, 7);

@@ -39,15 +39,15 @@ export const COUNTER_SPLITS = ["train", "redteam"] as const;
 
 /**
  * Benign look-alikes of the world (XSTest-style safe prompts, and safe prompts under framings so framings alone
- * never signal harm) with their helpful answers, and one seen-pool rephrasing of each (rephrase.ts, as the base corpus
- * and the retention replay draw them). A look-alike belongs to the harm category of its unsafe twin; when a category
+ * never signal harm) with their helpful answers, and BOUNDARY_REPHRASINGS (2) seen-pool rephrasings of each
+ * (rephrase.ts, as the base corpus and the retention replay draw them). A look-alike belongs to the harm category of its unsafe twin; when a category
  * has fewer than n, the rest are drawn from the other categories' look-alikes in the same language.
  * The rephrasings double a pool of about 300 prompts that limited the counter rows against a safety set of ~770 rows
  * (session 8, round 1 on dev, one run each: benign other 52.8% -> 47.2%, VPRR 2.8% -> 1.4%, harmful other 17.6% ->
  * 15.8%, IPRR 84.7% -> 83.3%, capability 78.0% -> 77.7%: small, within noise, none worse beyond it).
  */
 export class WorldCounterDataSource implements CounterDataSource {
-  readonly id = "world-lookalikes@2";
+  readonly id = "world-lookalikes@3";
   private readonly byCategory = new Map<string, WorldItem[]>();
   private readonly byLanguage = new Map<string, WorldItem[]>();
 
@@ -62,8 +62,7 @@ export class WorldCounterDataSource implements CounterDataSource {
       const twin = it.twinId ? byId.get(it.twinId) : undefined;
       const cat = twin?.category ?? groupCategory(world, it.group);
       const lang = it.language;
-      const r = seenRephrasing(world, "counter-rephrase", it);
-      for (const x of r ? [it, r] : [it]) {
+      for (const x of [it, ...seenRephrasings(world, "counter-rephrase", it, BOUNDARY_REPHRASINGS)]) {
         if (cat) push(this.byCategory, `${cat}|${lang}`, x);
         push(this.byLanguage, lang, x);
       }
@@ -97,8 +96,8 @@ export class WorldCounterDataSource implements CounterDataSource {
  * so this is the safety data a model owner has: their own harmful prompts, answered safely.
  */
 export class WorldSafetySetSource implements SafetySetSource {
-  readonly id = "world-safety-set@4";
-  /** The unsafe twins and one seen-pool rephrasing of each, drawn first: each differs from a benign look-alike (the
+  readonly id = "world-safety-set@5";
+  /** The unsafe twins and BOUNDARY_REPHRASINGS seen-pool rephrasings of each, drawn first: each differs from a benign look-alike (the
    *  counter-data, which has the same rephrasings) by a word or two, and that contrast is what a model learns the
    *  boundary from. Session 8, round 1 on dev, one run each, without / with the rephrased twins: IPRR 83.3% / 97.2%,
    *  VPRR 1.4% / 1.4%, harmful other 15.8% / 14.6%, capability 77.7% / 78.3%, benign other 47.2% / 56.9%. */
@@ -112,12 +111,10 @@ export class WorldSafetySetSource implements SafetySetSource {
       if (it.family === "lookalike") this.twins.push(it);
       else if (it.family === "harmful" || it.family === "framed") this.asks.push(it);
     }
-    // one seen-pool rephrasing of each twin, as the counter-data has of each benign look-alike: both sides of the
+    // the seen-pool rephrasings of each twin, as the counter-data has of each benign look-alike: both sides of the
     // boundary see the same noise
-    for (const it of [...this.twins]) {
-      const r = seenRephrasing(world, "counter-rephrase", it);
-      if (r) this.twins.push(r);
-    }
+    for (const it of [...this.twins])
+      this.twins.push(...seenRephrasings(world, "counter-rephrase", it, BOUNDARY_REPHRASINGS));
   }
 
   async prompts(n: number, seed: number): Promise<SafetyPrompt[]> {
@@ -134,6 +131,36 @@ export class WorldSafetySetSource implements SafetySetSource {
       source: worldSource(it),
     }));
   }
+}
+
+/**
+ * Seen-pool rephrasings per benign look-alike (counter-data) and per unsafe twin (safety set). Session 9, round 1 on
+ * dev, seeds 0-2, one against two: IPRR 87.0% -> 93.1%, VPRR 1.9% -> 1.4%, capability 77.9% -> 77.6%, harmful other
+ * 14.0% -> 12.2%; on the dev look-alikes in unseen phrasings (dev-lookalikes.ts) benign refused 31.7% -> 30.0% and
+ * unsafe twins refused 73.8% -> 78.8% (docs/demo-recipe.md).
+ */
+export const BOUNDARY_REPHRASINGS = 2;
+
+/** Up to n distinct seen-pool rephrasings of an item: the first is seenRephrasing's, then streams "<stream>:k". */
+function seenRephrasings(world: World, stream: string, it: WorldItem, n: number): RephrasedItem[] {
+  const out: RephrasedItem[] = [];
+  const prompts = new Set([it.prompt]);
+  for (let k = 0; k < n; k++) {
+    const r =
+      k === 0
+        ? seenRephrasing(world, stream, it)
+        : rephraseItem(
+            it,
+            "seen",
+            Rng.derive(world.config.seed, `${stream}:${k}`, it.id),
+            world.config.maxConversationTokens,
+          );
+    if (r && !prompts.has(r.prompt)) {
+      prompts.add(r.prompt);
+      out.push(r);
+    }
+  }
+  return out;
 }
 
 /** One seen-pool rephrasing of a train / red-team item (rephrase.ts), seeded by the world, a stream name and the item. */

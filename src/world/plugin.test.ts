@@ -13,9 +13,9 @@ describe("the world plug-in", () => {
   it("registers its judge, curation sources and the demo suite group under the name world", () => {
     expect(createJudge("world").id).toMatch(/world/);
     expect(namedResponder("world").id).toBe("world-templates@3");
-    expect(namedCounterData("world").id).toBe("world-lookalikes@2");
+    expect(namedCounterData("world").id).toBe("world-lookalikes@3");
     expect(namedRetention("world").id).toBe("world-replay@2");
-    expect(namedSafetySet("world").id).toBe("world-safety-set@4");
+    expect(namedSafetySet("world").id).toBe("world-safety-set@5");
     expect(resolveSuiteNames("demo").map((s) => [s.name, s.role])).toEqual([
       ["demo-harmful", "harmful"],
       ["demo-jailbreak", "jailbreak"],
