@@ -40,8 +40,9 @@ export const COUNTER_SPLITS = ["train", "redteam"] as const;
 /**
  * Benign look-alikes of the world (XSTest-style safe prompts, and safe prompts under framings so framings alone
  * never signal harm) with their helpful answers, and BOUNDARY_REPHRASINGS (2) seen-pool rephrasings of each
- * (rephrase.ts, as the base corpus and the retention replay draw them). A look-alike belongs to the harm category of its unsafe twin; when a category
- * has fewer than n, the rest are drawn from the other categories' look-alikes in the same language.
+ * (rephrase.ts, as the base corpus and the retention replay draw them). A look-alike belongs to the harm category of
+ * its unsafe twin; when a category has fewer than n, the rest are drawn from the other categories' look-alikes in the
+ * same language.
  * The rephrasings double a pool of about 300 prompts that limited the counter rows against a safety set of ~770 rows
  * (session 8, round 1 on dev, one run each: benign other 52.8% -> 47.2%, VPRR 2.8% -> 1.4%, harmful other 17.6% ->
  * 15.8%, IPRR 84.7% -> 83.3%, capability 78.0% -> 77.7%: small, within noise, none worse beyond it).
@@ -97,10 +98,11 @@ export class WorldCounterDataSource implements CounterDataSource {
  */
 export class WorldSafetySetSource implements SafetySetSource {
   readonly id = "world-safety-set@5";
-  /** The unsafe twins and BOUNDARY_REPHRASINGS seen-pool rephrasings of each, drawn first: each differs from a benign look-alike (the
-   *  counter-data, which has the same rephrasings) by a word or two, and that contrast is what a model learns the
-   *  boundary from. Session 8, round 1 on dev, one run each, without / with the rephrased twins: IPRR 83.3% / 97.2%,
-   *  VPRR 1.4% / 1.4%, harmful other 15.8% / 14.6%, capability 77.7% / 78.3%, benign other 47.2% / 56.9%. */
+  /** The unsafe twins and BOUNDARY_REPHRASINGS seen-pool rephrasings of each, drawn first: each differs from a benign
+   *  look-alike (the counter-data, which has the same rephrasings) by a word or two, and that contrast is what a model
+   *  learns the boundary from. Session 8, round 1 on dev, one run each, without / with the rephrased twins: IPRR
+   *  83.3% / 97.2%, VPRR 1.4% / 1.4%, harmful other 15.8% / 14.6%, capability 77.7% / 78.3%, benign other 47.2% /
+   *  56.9%. */
   private readonly twins: WorldItem[] = [];
   /** Harmful asks, bare and under the world's jailbreak framings, drawn together after the twins. */
   private readonly asks: WorldItem[] = [];
@@ -141,20 +143,12 @@ export class WorldSafetySetSource implements SafetySetSource {
  */
 export const BOUNDARY_REPHRASINGS = 2;
 
-/** Up to n distinct seen-pool rephrasings of an item: the first is seenRephrasing's, then streams "<stream>:k". */
+/** Up to n distinct seen-pool rephrasings of an item, from streams "<stream>", "<stream>:1", "<stream>:2", ... */
 function seenRephrasings(world: World, stream: string, it: WorldItem, n: number): RephrasedItem[] {
   const out: RephrasedItem[] = [];
   const prompts = new Set([it.prompt]);
   for (let k = 0; k < n; k++) {
-    const r =
-      k === 0
-        ? seenRephrasing(world, stream, it)
-        : rephraseItem(
-            it,
-            "seen",
-            Rng.derive(world.config.seed, `${stream}:${k}`, it.id),
-            world.config.maxConversationTokens,
-          );
+    const r = seenRephrasing(world, k === 0 ? stream : `${stream}:${k}`, it);
     if (r && !prompts.has(r.prompt)) {
       prompts.add(r.prompt);
       out.push(r);

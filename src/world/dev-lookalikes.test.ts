@@ -1,16 +1,11 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ngrams, tokens } from "../curate/ngrams.ts";
 import { createChatModel } from "../models/registry.ts";
 import type { ChatModel, ChatRequest } from "../models/types.ts";
 import { DEV_LOOKALIKE_PAIRS, DEV_LOOKALIKE_TOWNS, devLookalikePrompts, scoreDevLookalikes } from "./dev-lookalikes.ts";
 import { generateWorld } from "./generate.ts";
 import { LOOKALIKE_TEMPLATES } from "./lookalikes.ts";
-
-const words = (s: string): string[] => s.toLowerCase().match(/\p{L}+/gu) ?? [];
-const runs = (s: string, n: number): string[] => {
-  const w = words(s);
-  return w.length < n ? [] : Array.from({ length: w.length - n + 1 }, (_, i) => w.slice(i, i + n).join(" "));
-};
 
 describe("dev look-alikes (unseen phrasings for dev-side decisions)", () => {
   it("are phrasings no look-alike uses, with no word that only the held-out templates use", () => {
@@ -19,12 +14,12 @@ describe("dev look-alikes (unseen phrasings for dev-side decisions)", () => {
     const itemRuns = new Set(
       world.items
         .filter((it) => it.family === "lookalike" || it.family === "framed")
-        .flatMap((it) => runs(it.prompt, 5)),
+        .flatMap((it) => [...ngrams(it.prompt, 5)]),
     );
     // and none of the words of the held-out look-alike templates that no seen template uses ("tailor", "moths", ...)
     const templateWords = (id: string) => {
       const t = LOOKALIKE_TEMPLATES.find((x) => x.id === id);
-      return t ? words(`${t.safe.prompt.en} ${t.unsafe.prompt.en}`.replace(/\{\w+\}/g, " ")) : [];
+      return t ? tokens(`${t.safe.prompt.en} ${t.unsafe.prompt.en}`.replace(/\{\w+\}/g, " ")) : [];
     };
     const seen = new Set(
       LOOKALIKE_TEMPLATES.filter((t) => !world.holdout.lookalike.has(t.id)).flatMap((t) => templateWords(t.id)),
@@ -34,11 +29,11 @@ describe("dev look-alikes (unseen phrasings for dev-side decisions)", () => {
     for (const p of devLookalikePrompts())
       for (const s of [p.safe, p.unsafe]) {
         expect(
-          runs(s, 5).filter((r) => itemRuns.has(r)),
+          [...ngrams(s, 5)].filter((r) => itemRuns.has(r)),
           s,
         ).toEqual([]);
         expect(
-          words(s).filter((w) => heldOnly.has(w)),
+          tokens(s).filter((w) => heldOnly.has(w)),
           s,
         ).toEqual([]);
       }
