@@ -290,7 +290,11 @@ function planSteps({ model, data, opts }: Run, lengths: readonly number[]) {
     totalSteps,
     minLrRatio: opts.minLrRatio,
   };
-  const T = padTo(Math.max(...lengths, ...data.eval.map(exLength)), opts.padMultiple);
+  // a loop, not Math.max(...xs): spreading 100k+ lengths overflows the call stack
+  let longest = 0;
+  for (const n of lengths) longest = Math.max(longest, n);
+  for (const ex of data.eval) longest = Math.max(longest, exLength(ex));
+  const T = padTo(longest, opts.padMultiple);
   if (T > model.maxPositionEmbeddings)
     throw new Error(
       `longest example (${T} tokens padded) exceeds max_position_embeddings ${model.maxPositionEmbeddings}`,

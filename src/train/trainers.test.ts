@@ -147,3 +147,21 @@ describe("DPO trainer", () => {
     expect(res.final["eval_rewards/accuracies"]).toBeGreaterThanOrEqual(0.9);
   });
 });
+
+describe("trainer on a large data set", () => {
+  it("plans a run of 200,000 examples (the longest-example check once overflowed the call stack)", async () => {
+    // One real example repeated: the plan, the epoch's batch order and one step, on 200k rows.
+    const ex = example("abcde", mapWord("abcde", SIGMA_1));
+    const rows = Array.from({ length: 200_000 }, () => ex);
+    const res = await train(
+      cfg,
+      initWeights(cfg, 3),
+      { train: rows, eval: [ex] },
+      { ...DEFAULT_TRAIN, objective: { kind: "sft" }, lora: undefined, batchSize: 32, epochs: 1, maxSteps: 1 },
+      tmp(),
+      PAD,
+    );
+    expect(res.steps).toBe(1);
+    expect(Number.isFinite(res.metrics[0].loss)).toBe(true);
+  });
+});
