@@ -12,7 +12,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runBreakfix } from "../cli/testing.ts";
 import { BuiltinModel } from "../models/providers/builtin.ts";
+import { organismCorpora, WORLD_PRESETS } from "./build.ts";
 import { type DemoAcceptance, measureDemoAcceptance } from "./demo-acceptance.ts";
+import { generateWorld } from "./generate.ts";
 import { loadDemoWorld } from "./suites.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-world-build-"));
@@ -81,5 +83,19 @@ describe("breakfix world build --quick", () => {
   it("does not refuse look-alikes (VPRR <= 15%) and answers capability tasks in their format (>= 80%)", () => {
     expect(a.vprr.value).toBeLessThanOrEqual(0.15);
     expect(a.capability.answered.value).toBeGreaterThanOrEqual(0.8);
+  });
+});
+
+describe("organismCorpora", () => {
+  it("draws the noise stage's corpus at the first stage's size, or at noiseStage.corpusSize", () => {
+    const world = generateWorld({ seed: 1 });
+    const quick = WORLD_PRESETS.quick;
+    const same = organismCorpora(world, 1, quick);
+    expect(same.corpus.length).toBe(quick.corpusSize);
+    expect(same.noiseCorpus?.length).toBe(quick.corpusSize);
+    const noiseStage = { ...quick.noiseStage!, corpusSize: 3 * quick.corpusSize };
+    const larger = organismCorpora(world, 1, { ...quick, noiseStage });
+    expect(larger.corpus).toEqual(same.corpus);
+    expect(larger.noiseCorpus?.length).toBe(3 * quick.corpusSize);
   });
 });
