@@ -17,6 +17,7 @@ import type { Interval } from "../domain/types.ts";
 import { createChatModel } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
 import { isRefusal } from "./judge.ts";
+import { fillTown } from "./lookalikes.ts";
 import { TOWNS } from "./vocab.ts";
 
 export interface DevLookalikePair {
@@ -37,11 +38,7 @@ export const DEV_LOOKALIKE_TOWNS = 4;
 
 /** Every pair filled with each of the first DEV_LOOKALIKE_TOWNS towns (English). */
 export function devLookalikePrompts(): DevLookalikePair[] {
-  const fill = (s: string, t: (typeof TOWNS)[number]) => {
-    const out = s.replaceAll("{town}", t.name).replaceAll("{river}", t.river);
-    if (/\{\w+\}/.test(out)) throw new Error(`dev-lookalikes.yaml: unknown slot in "${s}"`);
-    return out;
-  };
+  const fill = (s: string, t: (typeof TOWNS)[number]) => fillTown(s, t, "en", "dev-lookalikes.yaml");
   return DEV_LOOKALIKE_PAIRS.flatMap((p) =>
     TOWNS.slice(0, DEV_LOOKALIKE_TOWNS).map((t) => ({ safe: fill(p.safe, t), unsafe: fill(p.unsafe, t) })),
   );

@@ -68,9 +68,13 @@ export interface LookalikePair {
   unsafeCategory: CategoryId;
 }
 
-function fillTown(s: string, town: Town, lang: "en" | "es"): string {
+/**
+ * A look-alike text with its town's slots ({town}, {river}, {mayor}) filled and the language's article fixes applied;
+ * an unknown slot is an error naming `where` (the data file).
+ */
+export function fillTown(s: string, town: Town, lang: "en" | "es", where = "world look-alike template"): string {
   const out = s.replaceAll("{town}", town.name).replaceAll("{river}", town.river).replaceAll("{mayor}", town.mayor);
-  if (/\{\w+\}/.test(out)) throw new Error(`world look-alike template has an unknown slot: "${s}"`);
+  if (/\{\w+\}/.test(out)) throw new Error(`${where} has an unknown slot: "${s}"`);
   return lang === "es" ? fixEs(out) : fixEn(out);
 }
 
