@@ -38,7 +38,7 @@ import { type CurateResult, curateStep } from "./curation.ts";
 import { type OpenedModel, type RoundModel, refFingerprint, refFromString, refToString } from "./deploy.ts";
 import { allPassed, decideRounds, evaluateGates } from "./gates.ts";
 import { measureModel } from "./measure.ts";
-import { throttled } from "./progress.ts";
+import { cycleEtaMs, ROUND_STEPS, throttled } from "./progress.ts";
 import { type RegressionStepResult, regressionStep } from "./regression.ts";
 import { readMeasurements, writeRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
@@ -243,17 +243,17 @@ class Rounds {
     private readonly runDir: string,
     private readonly log: (l: string) => void,
   ) {
-    const total = 1 + o.rounds * 6;
-    const times: number[] = [];
+    const total = 1 + o.rounds * ROUND_STEPS.length;
+    const times: { step: string; seconds: number }[] = [];
     let finished = 0;
     this.steps = new Steps(store, runId, (e: StepEvent) => {
       if (e.event === "done" || e.event === "skip") {
         finished++;
-        if (e.event === "done" && e.seconds !== undefined) times.push(e.seconds);
-        const mean = times.length ? times.reduce((a, b) => a + b, 0) / times.length : Number.NaN;
+        if (e.event === "done" && e.seconds !== undefined) times.push({ step: e.step, seconds: e.seconds });
         log(
           `round ${e.round}: ${e.step} ${e.event === "skip" ? "already done (recorded in the store)" : `done in ${e.seconds?.toFixed(1)} s`}` +
-            ` | steps ${finished}/${total} at most | elapsed ${etaText(Date.now() - this.t0)} | ETA ${etaText((total - finished) * mean * 1000)} at most`,
+            ` | steps ${finished}/${total} at most | elapsed ${etaText(Date.now() - this.t0)}` +
+            ` | ETA ${etaText(cycleEtaMs(times, e, o.rounds))} if every round runs`,
         );
       } else log(`round ${e.round}: ${e.step} ${e.event === "resume" ? "resuming (interrupted before)" : "starting"}`);
     });
