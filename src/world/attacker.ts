@@ -6,10 +6,11 @@
  * answers TAP's on-topic check with [[YES]] / [[NO]], so the demo cycle's intermediate persona runs PAIR, Crescendo
  * and TAP offline. Committed in artifacts/demo-world/attacker/ (model/ = HF folder, model.gguf, build.json).
  */
+import { contentHash } from "../domain/hash.ts";
 import { Rng } from "../domain/random.ts";
 import type { TrainEvents } from "../train/trainer.ts";
 import { attackerExamples, type TeacherCall } from "./attacker-data.ts";
-import { trainOrganism, type WorldBuildPreset, writeBuildRecord } from "./build.ts";
+import { trainOrganism, type WorldBuildPreset, worldFingerprint, writeBuildRecord } from "./build.ts";
 import { generateWorld } from "./generate.ts";
 
 export interface AttackerBuildPreset extends WorldBuildPreset {
@@ -69,6 +70,12 @@ export interface AttackerBuildSummary {
   modelDir: string;
   gguf: string;
   bytes: { safetensors: number; gguf: number };
+  /**
+   * Fingerprints of what it was trained on, as the target organism's build.json has (organism-freeze.test.ts): the
+   * world's items with their splits (worldFingerprint) and the teacher's calls (attackerCorpus).
+   */
+  worldHash: string;
+  dataHash: string;
 }
 
 /** The teacher's calls as SFT rows (on-topic [[YES]] capped), in a seeded order. */
@@ -124,6 +131,8 @@ export async function buildAttackerModel(o: AttackerBuildOptions): Promise<Attac
     modelDir,
     gguf,
     bytes: trained.bytes,
+    worldHash: worldFingerprint(generateWorld({ seed })),
+    dataHash: contentHash(calls),
   };
   writeBuildRecord(o.outDir, out);
   return out;
