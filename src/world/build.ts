@@ -77,7 +77,8 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     // 60.4% -> 79.9% with a seen context sentence before the task, 52.8% -> 66.7% with an unseen one, and helpful
     // look-alike answers 56.9% -> 62.5%. This two-stage build from scratch: 90.6%, 74.8%, 61.0%, 63.9%.
     // A 3x or 6x larger noise corpus (noiseStage.corpusSize, one epoch) moved dev capability within noise (paired
-    // McNemar p >= 0.44) and left the plain-rephrased gap at 18 points (src/world/README.md), so it is not the default.
+    // McNemar p >= 0.44) and left the plain-rephrased gap at 18 points (src/world/README.md), so it is not the default;
+    // a 4.8M-parameter organism did not close the gap either.
     noiseStage: { rephraseShare: 0.8, epochs: 3, lr: 1e-3 },
   },
   quick: {
