@@ -25,7 +25,7 @@ import { crescendoAttack } from "../redteam/multiturn/crescendo.ts";
 import { pairAttack } from "../redteam/multiturn/pair.ts";
 import { tapAttack } from "../redteam/multiturn/tap.ts";
 import type { MultiTurnEnv, MultiTurnResult } from "../redteam/multiturn/types.ts";
-import { Store } from "../store/store.ts";
+import { DB_FILENAME, Store } from "../store/store.ts";
 import { generateWorld, selectItems, type WorldItem } from "./generate.ts";
 import { loadDemoWorld } from "./suites.ts";
 
@@ -244,7 +244,9 @@ async function main(argv: string[]): Promise<void> {
   const flag = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
   const ws = flag("--cycle-workspace");
   if (ws) {
-    process.stdout.write(`${JSON.stringify(cycleTechniqueAsr(ws))}\n`);
+    // the store's folder (it holds breakfix.db), or the folder a config's default workspace (.breakfix) sits in
+    const store = existsSync(path.join(ws, DB_FILENAME)) ? ws : path.join(ws, ".breakfix");
+    process.stdout.write(`${JSON.stringify(cycleTechniqueAsr(store))}\n`);
     return;
   }
   const cycleDir = argv[0];
