@@ -154,6 +154,27 @@ describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
     }
   }, 60_000);
 
+  it("a process that exits without stopping its server leaves no log folder behind", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { readdirSync, mkdirSync } = await import("node:fs");
+    const tmp = join(dir, "exit-tmp");
+    mkdirSync(tmp);
+    const script = [
+      `import { LlamaServer } from ${JSON.stringify(join(import.meta.dirname, "llamacpp-server.ts"))};`,
+      'import { readdirSync } from "node:fs";',
+      `await LlamaServer.start({ model: ${JSON.stringify(a)}, slots: 1, contextPerSlot: 64 });`,
+      `console.log(readdirSync(${JSON.stringify(tmp)}).join(","));`,
+      "process.exit(0);",
+    ].join("\n");
+    const tsx = join(import.meta.dirname, "../../../node_modules/.bin/tsx");
+    const seen = execFileSync(tsx, ["--input-type=module", "-e", script], {
+      env: { ...process.env, TMPDIR: tmp },
+      encoding: "utf8",
+    });
+    expect(seen).toMatch(/breakfix-llama-server-/); // the server's log folder existed while it ran
+    expect(readdirSync(tmp).filter((f) => f.startsWith("breakfix-llama-server-"))).toEqual([]);
+  }, 60_000);
+
   it("a server that cannot start reports its own log", async () => {
     const bad = join(dir, "not-a-model.gguf");
     (await import("node:fs")).writeFileSync(bad, "GGUF but not really");

@@ -134,6 +134,21 @@ function abortError(): Error {
   return e;
 }
 
+/**
+ * Log folders of the servers this process started and has not stopped: removed when the process exits (a run ended
+ * by an error or a signal never reaches stop(); each folder holds a few MB of server log).
+ */
+const liveLogDirs = new Set<string>();
+let exitHook = false;
+function trackLogDir(dir: string): void {
+  liveLogDirs.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const d of liveLogDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
 /** One managed llama-server process. */
 export class LlamaServer {
   private child?: ChildProcess;
@@ -147,6 +162,7 @@ export class LlamaServer {
   private constructor(private opts: LlamaServerOptions) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.slots) * 2 });
     this.logDir = mkdtempSync(path.join(tmpdir(), "breakfix-llama-server-"));
+    trackLogDir(this.logDir);
   }
 
   /** Starts a server and waits until /health answers ok; throws with the server's last log lines if it cannot. */
@@ -371,6 +387,7 @@ export class LlamaServer {
     await this.stopProcess();
     this.agent.destroy();
     rmSync(this.logDir, { recursive: true, force: true });
+    liveLogDirs.delete(this.logDir);
   }
 }
 

@@ -1,0 +1,19 @@
+/**
+ * vitest globalSetup: every test file's temporary folders (os.tmpdir(): workspaces, stores, model copies, llama-server
+ * logs) go under one folder per `vitest run`, removed when the run ends, so `npm test` leaves nothing in /tmp (the
+ * demo cycle tests alone used to leave ~0.5 GB a run). Workers are forked after this runs and inherit TMPDIR.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export default function setup(): () => void {
+  const previous = process.env.TMPDIR;
+  const dir = mkdtempSync(path.join(tmpdir(), "breakfix-vitest-"));
+  process.env.TMPDIR = dir;
+  return () => {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
