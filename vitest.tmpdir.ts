@@ -1,7 +1,7 @@
 /**
  * vitest globalSetup: every test file's temporary folders (os.tmpdir(): workspaces, stores, model copies, llama-server
  * logs) go under one folder per `vitest run`, removed when the run ends, so `npm test` leaves nothing in /tmp (the
- * demo cycle tests alone used to leave ~0.5 GB a run). Workers are forked after this runs and inherit TMPDIR.
+ * two demo cycle tests alone used to leave 470 + 176 MB a run). Workers are forked after this runs and inherit TMPDIR.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
