@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,9 +8,5 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     globalSetup: ["vitest.tmpdir.ts"],
-    // Every core (vitest's default keeps one free: one worker on the 2-core CI machine). Most of the wall time is a
-    // few long single-threaded files (the demo cycles, the builds), so a second worker took the unit run from 841 s
-    // to 562 s there; the timing assertions (bench under 3 minutes, view pages under 1 s) keep wide margins under it.
-    maxWorkers: availableParallelism(),
   },
 });

@@ -176,9 +176,9 @@ describe("the committed attacker organism", () => {
     const families = new Set(out.records.map((r) => r.attack.family));
     expect([...families].sort()).toEqual(["crescendo", "pair", "tap"]);
     // The attacks ran on the organism's output: every record has a judged turn and none stopped on unparseable output.
-    // Known rare failure: llama.cpp's batches under load change the sampled path, and about 1 attack in 360 ends on
-    // attacker_failed (measured on dev goals, 20 campaign seeds, this campaign's settings: 1 of 360 with the attacker
-    // rebuilt in session 10, 4 of 360 with the earlier one), so this test fails about once in 60 runs.
+    // Rare, measured on dev goals with this campaign's settings: 2 of 288 attacks ended on attacker_failed with the
+    // committed attacker (two llama.cpp builds; the earlier attacker: 4 of 360). The sampled path depends on the
+    // llama.cpp build: with 3 epochs of training, one attack here failed in every fresh build of a clean clone.
     for (const r of out.records) {
       expect(r.multiTurn?.turns.length ?? 0).toBeGreaterThan(0);
       expect(r.multiTurn?.stopReason).not.toBe("attacker_failed");

@@ -42,7 +42,9 @@ export const ATTACKER_PRESET: AttackerBuildPreset = {
     maxPositionEmbeddings: 2048,
   },
   corpusSize: 0,
-  epochs: 3,
+  // 5, not 3 (session 10, on dev goals): eval loss 0.139 against 0.373, and more of its attacks succeed against the
+  // base model (93 / 108 and 159 / 180 against 82 / 108 and 138 / 180) with as few unparseable-output stops.
+  epochs: 5,
   lr: 3e-3,
   batchSize: 16,
   maxLength: 768,
