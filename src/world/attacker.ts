@@ -11,7 +11,7 @@ import { Rng } from "../domain/random.ts";
 import type { TrainEvents } from "../train/trainer.ts";
 import { attackerExamples, type TeacherCall } from "./attacker-data.ts";
 import { trainOrganism, type WorldBuildPreset, worldFingerprint, writeBuildRecord } from "./build.ts";
-import { generateWorld } from "./generate.ts";
+import { generateWorld, type World } from "./generate.ts";
 
 export interface AttackerBuildPreset extends WorldBuildPreset {
   /** Attacks simulated per strategy (PAIR, TAP, Crescendo) when drawing the teacher's data. */
@@ -81,8 +81,12 @@ export interface AttackerBuildSummary {
 }
 
 /** The teacher's calls as SFT rows (on-topic [[YES]] capped), in a seeded order. */
-export async function attackerCorpus(seed: number, preset: AttackerBuildPreset): Promise<TeacherCall[]> {
-  const calls = await attackerExamples(generateWorld({ seed }), {
+export async function attackerCorpus(
+  seed: number,
+  preset: AttackerBuildPreset,
+  world: World = generateWorld({ seed }),
+): Promise<TeacherCall[]> {
+  const calls = await attackerExamples(world, {
     seed,
     attacksPerStrategy: preset.attacksPerStrategy,
     offTopicExamples: preset.offTopicExamples,
@@ -101,7 +105,8 @@ export async function buildAttackerModel(o: AttackerBuildOptions): Promise<Attac
   const log = o.log ?? (() => {});
   const seed = o.seed ?? 1;
   const preset: AttackerBuildPreset = { ...ATTACKER_PRESET, ...o.preset };
-  const calls = await attackerCorpus(seed, preset);
+  const world = generateWorld({ seed });
+  const calls = await attackerCorpus(seed, preset, world);
   const examples = { pair: 0, tap: 0, crescendo: 0, on_topic: 0 };
   for (const c of calls) examples[c.kind]++;
   const rows = calls.map((c) => ({
@@ -133,7 +138,7 @@ export async function buildAttackerModel(o: AttackerBuildOptions): Promise<Attac
     modelDir,
     gguf,
     bytes: trained.bytes,
-    worldHash: worldFingerprint(generateWorld({ seed })),
+    worldHash: worldFingerprint(world),
     dataHash: contentHash(calls),
   };
   writeBuildRecord(o.outDir, out);
