@@ -22,6 +22,8 @@ export interface CliRunOptions {
   cwd: string;
   /** Send SIGKILL as soon as the stderr seen so far matches. */
   killOn?: RegExp;
+  /** Called with the stderr seen so far, each time more arrives. */
+  onStderr?: (stderr: string) => void;
 }
 
 export function runBreakfix(args: readonly string[], o: CliRunOptions): Promise<CliRun> {
@@ -36,6 +38,7 @@ export function runBreakfix(args: readonly string[], o: CliRunOptions): Promise<
     });
     child.stderr.on("data", (d) => {
       stderr += d;
+      o.onStderr?.(stderr);
       if (o.killOn && !killed && o.killOn.test(stderr)) {
         killed = true;
         child.kill("SIGKILL");
@@ -49,17 +52,47 @@ export function runBreakfix(args: readonly string[], o: CliRunOptions): Promise<
 /**
  * Two identical invocations started at once (the workspace-lock tests): both must exit 0, and exactly one must have
  * waited for the other's lock, which its stderr says with `waitedText`. Returns the runs and the wall time in seconds.
+ *
+ * With `hold` (a function taking the lock the runs contend for, returning its release), the test holds that lock
+ * before starting them and releases it once both say they wait: then both have waited, one runs, and the other
+ * waits for that run's lock too, whatever the machine's load. Without it the overlap is up to the scheduler: a short
+ * run can finish before the other process has started (two vitest workers on two cores did that).
  */
 export async function runTwoAtOnce(
   args: readonly string[],
   o: CliRunOptions,
   waitedText: string,
+  hold?: () => Promise<() => void>,
 ): Promise<{ runs: CliRun[]; waited: CliRun[]; seconds: number }> {
   const t0 = Date.now();
-  const runs = await Promise.all([runBreakfix(args, o), runBreakfix(args, o)]);
+  let runs: CliRun[];
+  if (hold) {
+    const release = await hold();
+    const waiting = [false, false];
+    let released = false;
+    const free = () => {
+      if (!released) {
+        released = true;
+        release();
+      }
+    };
+    const start = (k: number) =>
+      runBreakfix(args, {
+        ...o,
+        onStderr: (s) => {
+          o.onStderr?.(s);
+          waiting[k] = s.includes(waitedText);
+          if (waiting[0] && waiting[1]) free();
+        },
+        // a run that exits before waiting must not leave the other blocked on the test's lock
+      }).finally(free);
+    runs = await Promise.all([start(0), start(1)]);
+  } else runs = await Promise.all([runBreakfix(args, o), runBreakfix(args, o)]);
   const seconds = (Date.now() - t0) / 1000;
   for (const r of runs) if (r.code !== 0) throw new Error(`breakfix ${args[0]} exited ${r.code}: ${r.stderr}`);
   const waited = runs.filter((r) => r.stderr.includes(waitedText));
-  if (waited.length !== 1) throw new Error(`expected one run to wait for the other's lock, got ${waited.length}`);
+  const expected = hold ? 2 : 1;
+  if (waited.length !== expected)
+    throw new Error(`expected ${expected} run(s) to wait for a held lock, got ${waited.length}`);
   return { runs, waited, seconds };
 }

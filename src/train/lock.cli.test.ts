@@ -1,15 +1,17 @@
 /**
  * Two identical `breakfix train` runs on one --out at once (real child processes, issue 23): one trains, the other
  * waits for the folder's lock and then resumes from the final checkpoint, so no step is computed twice (metrics.jsonl
- * holds each step once) and the exported model equals a single run's.
+ * holds each step once) and the exported model equals a single run's. The test holds the folder's lock until both
+ * runs wait for it (runTwoAtOnce's `hold`): a 12-step run takes about a second, and under load one run finished before
+ * the other had started, so neither waited.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBreakfix, runTwoAtOnce } from "../cli/testing.ts";
 import { readSafetensorsFile } from "../nn/safetensors.ts";
-import { LOCK_FILE } from "./identity.ts";
+import { LOCK_FILE, lockOutputFolder } from "./identity.ts";
 import { writeJsonl } from "./jsonl.ts";
 import { makeTinyModelDir, mapWord, SIGMA_1, words } from "./testing.ts";
 
@@ -64,8 +66,14 @@ const steps = (out: string) =>
 describe("train: two identical runs on one --out", () => {
   it("one trains, the other waits and resumes; each step once; the model equals a single run's", async () => {
     const out = join(dir, "shared");
-    const { waited, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "another training run");
-    expect(waited[0].stderr).toContain(`resuming from checkpoint at step ${STEPS}`);
+    mkdirSync(out, { recursive: true });
+    const { runs, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "another training run", () =>
+      lockOutputFolder(out),
+    );
+    // after the test's lock: one run trained from step 1, the other waited for its lock and resumed at the end
+    const resumed = runs.filter((r) => r.stderr.includes("resuming from checkpoint"));
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0].stderr).toContain(`resuming from checkpoint at step ${STEPS}`);
     expect(steps(out)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
 
@@ -83,7 +91,7 @@ describe("train: two identical runs on one --out", () => {
     expect(maxDiff).toBe(0);
     console.log(
       `train lock: two concurrent identical runs of ${STEPS} steps computed ${steps(out).length} ` +
-        `steps in ${seconds.toFixed(1)} s (the second waited, then resumed at step ${STEPS}); ` +
+        `steps in ${seconds.toFixed(1)} s (both waited for the test's lock, then one trained and the other waited for it and resumed at step ${STEPS}); ` +
         `model identical to a single run's`,
     );
   }, 180_000);
