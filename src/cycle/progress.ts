@@ -35,7 +35,7 @@ export function cycleEtaMs(
   const i = at.round === 0 ? ROUND_STEPS.length : ROUND_STEPS.indexOf(at.step as (typeof ROUND_STEPS)[number]);
   const left = [
     ...(at.round === 0 ? [] : ROUND_STEPS.slice(i + 1)),
-    ...Array.from({ length: Math.max(0, rounds - Math.max(at.round, 0)) }, () => ROUND_STEPS).flat(),
+    ...Array.from({ length: Math.max(0, rounds - at.round) }, () => ROUND_STEPS).flat(),
   ];
   return 1000 * left.reduce((s, step) => s + estimate(step), 0);
 }
