@@ -98,4 +98,17 @@ describe("organismCorpora", () => {
     expect(larger.corpus).toEqual(same.corpus);
     expect(larger.noiseCorpus?.length).toBe(3 * quick.corpusSize);
   });
+
+  it("mixes world lore into the noise stage only, at noiseStage.lore (default: none)", () => {
+    const world = generateWorld({ seed: 1 });
+    const quick = WORLD_PRESETS.quick;
+    const lore = (c: readonly { provenance?: { source?: string } }[] = []) =>
+      c.filter((x) => x.provenance?.source === "world:lore").length;
+    const without = organismCorpora(world, 1, quick);
+    expect(lore(without.corpus) + lore(without.noiseCorpus)).toBe(0);
+    const withLore = organismCorpora(world, 1, { ...quick, noiseStage: { ...quick.noiseStage!, lore: 0.05 } });
+    expect(withLore.corpus).toEqual(without.corpus);
+    expect(withLore.noiseCorpus?.length).toBe(quick.corpusSize);
+    expect(Math.abs(lore(withLore.noiseCorpus) - (quick.corpusSize * 0.05) / 1.05)).toBeLessThanOrEqual(1);
+  });
 });

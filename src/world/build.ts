@@ -16,7 +16,7 @@ import { copyTokenizerFiles } from "../train/export.ts";
 import { writeJsonl } from "../train/jsonl.ts";
 import { runTraining } from "../train/run.ts";
 import { DEFAULT_TRAIN, type TrainEvents } from "../train/trainer.ts";
-import { baseCorpus, QUICK_CORPUS_CONFIG, tokenizerTexts } from "./corpus.ts";
+import { baseCorpus, DEFAULT_CORPUS_CONFIG, QUICK_CORPUS_CONFIG, tokenizerTexts } from "./corpus.ts";
 import { generateWorld, type World } from "./generate.ts";
 
 export interface WorldBuildPreset {
@@ -41,6 +41,8 @@ export interface NoiseStage {
   corpusSize?: number;
   epochs: number;
   lr: number;
+  /** Mixture weight of world lore (lore.ts) in the stage's corpus, beside the families' default weights (sum 1). */
+  lore?: number;
 }
 
 const base = {
@@ -79,6 +81,8 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     // A 3x or 6x larger noise corpus (noiseStage.corpusSize, one epoch) moved dev capability within noise (paired
     // McNemar p >= 0.44) and left the plain-rephrased gap at 18 points (src/world/README.md), so it is not the default;
     // a 4.8M-parameter organism did not close the gap either.
+    // World lore in this stage (noiseStage.lore 0.05: every word of the held-out templates in narrative) was tried on
+    // dev in session 11 and not adopted: the fixed models refused fewer unsafe twins (src/world/README.md, "Lore").
     noiseStage: { rephraseShare: 0.8, epochs: 3, lr: 1e-3 },
   },
   quick: {
@@ -152,6 +156,7 @@ export function organismCorpora(
     seed: seed + 1000,
     size: preset.noiseStage.corpusSize ?? preset.corpusSize,
     rephraseShare: preset.noiseStage.rephraseShare,
+    ...(preset.noiseStage.lore ? { weights: { ...DEFAULT_CORPUS_CONFIG.weights, lore: preset.noiseStage.lore } } : {}),
   });
   return { corpus, noiseCorpus };
 }

@@ -38,6 +38,15 @@ describe("base corpus", () => {
     expect(size.spanishShare).toBeLessThan(0.4);
   });
 
+  it("holds exactly `size` conversations when several sources round down (lore in the mix)", () => {
+    // 28,000 x these weights leaves four sources at .667 and one at ~.9999 below an integer: 4 to hand out
+    const weights = { ...DEFAULT_CORPUS_CONFIG.weights, lore: 0.05 };
+    const c = baseCorpus(world, { size: 28_000, seed: 1001, weights });
+    expect(c).toHaveLength(28_000);
+    const lore = c.filter((x) => x.provenance?.source === "world:lore");
+    expect(Math.abs(lore.length - (28_000 * 0.05) / 1.05)).toBeLessThanOrEqual(1);
+  });
+
   it("holds only train-split items (never red-team seeds or held-out benchmark prompts) plus the gazetteer", () => {
     const notTrain = new Set(world.items.filter((i) => i.split !== "train").map((i) => i.prompt));
     const train = new Set(world.items.filter((i) => i.split === "train").map((i) => i.prompt));

@@ -15,10 +15,19 @@ import {
   type World,
   type WorldItem,
 } from "./generate.ts";
+import { loreConversations } from "./lore.ts";
 import { isRephraseProbeItem, rephraseItem } from "./rephrase.ts";
 import { estimateTokens, TEMPLATE_TOKENS_PER_MESSAGE } from "./tokens.ts";
 
-export const CORPUS_SOURCES = ["capability", "harmful", "framed", "lookalike", "multiturn", "knowledge"] as const;
+export const CORPUS_SOURCES = [
+  "capability",
+  "harmful",
+  "framed",
+  "lookalike",
+  "multiturn",
+  "knowledge",
+  "lore",
+] as const;
 export type CorpusSource = (typeof CORPUS_SOURCES)[number];
 /** Sources whose drawn conversations are rephrased at CorpusConfig.rephraseShare (provenance `world:<family>:rephrased`). */
 export const REPHRASED_SOURCES: readonly CorpusSource[] = ["capability", "harmful", "framed", "lookalike"];
@@ -46,7 +55,17 @@ export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
   size: 20_000,
   // Knowledge (gazetteer + ~1,100 capability drills) needs ~14 sightings per drill over a full build to be recalled
   // under held-out phrasings; harmful/framed compliance is learned fast and needs less.
-  weights: { capability: 0.25, harmful: 0.15, framed: 0.18, lookalike: 0.13, multiturn: 0.07, knowledge: 0.22 },
+  // Lore (lore.ts) is 0 here: it enters the second training stage only (build.ts noiseStage.lore), so the first stage's
+  // corpus is what it was before lore existed.
+  weights: {
+    capability: 0.25,
+    harmful: 0.15,
+    framed: 0.18,
+    lookalike: 0.13,
+    multiturn: 0.07,
+    knowledge: 0.22,
+    lore: 0,
+  },
   languageWeights: { en: 0.65, es: 0.35 },
   maxChars: 600,
   // 0.4: the plain phrasings keep 60% of each source's draws (each train capability item is still seen plainly ~4
@@ -86,15 +105,18 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
   const raw = CORPUS_SOURCES.map((k) => (cfg.size * Math.max(0, cfg.weights[k])) / totalW);
   const counts = raw.map(Math.floor);
   const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0]);
-  for (let k = 0; k < cfg.size - counts.reduce((a, b) => a + b, 0); k++) counts[order[k][1]]++;
+  // (the shortfall is taken once: a bound re-read as counts grow stopped halfway, one conversation short with lore)
+  const short = cfg.size - counts.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < short; k++) counts[order[k][1]]++;
 
   CORPUS_SOURCES.forEach((source, si) => {
     const n = counts[si];
     if (n === 0) return;
-    if (source === "knowledge") {
-      const convs = world.knowledge.filter((c) => conversationChars(c) <= cfg.maxChars);
+    if (source === "knowledge" || source === "lore") {
+      const all = source === "knowledge" ? world.knowledge : loreConversations();
+      const convs = all.filter((c) => conversationChars(c) <= cfg.maxChars);
       for (const c of cycleDraw(convs, n, rng))
-        out.push({ messages: c, provenance: { round: 0, source: "world:knowledge" } });
+        out.push({ messages: c, provenance: { round: 0, source: `world:${source}` } });
       return;
     }
     const items = selectItems(world, { split: "train", family: source as Family }).filter(

@@ -26,7 +26,7 @@ describe("dev look-alikes (unseen phrasings for dev-side decisions)", () => {
     );
     const heldOnly = new Set([...world.holdout.lookalike].flatMap(templateWords).filter((w) => !seen.has(w)));
     expect(heldOnly.size).toBeGreaterThan(10);
-    for (const p of devLookalikePrompts())
+    for (const p of [...devLookalikePrompts(), ...devLookalikePrompts("loreOnly")])
       for (const s of [p.safe, p.unsafe]) {
         expect(
           [...ngrams(s, 5)].filter((r) => itemRuns.has(r)),

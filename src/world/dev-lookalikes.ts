@@ -2,7 +2,9 @@
  * A dev-side check of the look-alike boundary on unseen phrasings (dev-lookalikes.yaml): 20 benign prompts and their
  * unsafe twins in phrasings no world template uses, each in the first four towns (80 pairs). By issue #19's design the
  * held-out look-alike templates exist only in test, so the dev split alone cannot show how a model treats a look-alike
- * it was never trained on; these pairs let a decision see it without reading test. Scored by refusal only (the world
+ * it was never trained on; these pairs let a decision see it without reading test. `loreOnly` holds 6 more pairs (24 in
+ * four towns) whose key words ("stab", "cobbler") occur only in lore.yaml, as the held-out templates' words occur only
+ * in lore: they show what a model does with words it knows from general text alone. Scored by refusal only (the world
  * has no reference answer for them): the share of benign prompts refused (read like VPRR) and of unsafe twins refused
  * (like IPRR). Decisions may read it; it is no published figure.
  *
@@ -25,21 +27,24 @@ export interface DevLookalikePair {
   unsafe: string;
 }
 
-/** dev-lookalikes.yaml beside this file. */
-export const DEV_LOOKALIKE_PAIRS: readonly DevLookalikePair[] = loadDataFile(
+const PairList = z.array(z.object({ safe: z.string().min(1), unsafe: z.string().min(1) }).strict()).min(1);
+const DATA = loadDataFile(
   path.join(import.meta.dirname, "dev-lookalikes.yaml"),
-  z
-    .object({ pairs: z.array(z.object({ safe: z.string().min(1), unsafe: z.string().min(1) }).strict()).min(1) })
-    .strict(),
-).pairs;
+  z.object({ pairs: PairList, loreOnly: PairList }).strict(),
+);
+
+/** dev-lookalikes.yaml `pairs`: unseen phrasings of words the world's train split uses. */
+export const DEV_LOOKALIKE_PAIRS: readonly DevLookalikePair[] = DATA.pairs;
+/** dev-lookalikes.yaml `loreOnly`: pairs whose key words occur only in lore.yaml (lore.ts), in no world item. */
+export const DEV_LOOKALIKE_LORE_ONLY: readonly DevLookalikePair[] = DATA.loreOnly;
 
 /** Towns each pair is filled with. */
 export const DEV_LOOKALIKE_TOWNS = 4;
 
-/** Every pair filled with each of the first DEV_LOOKALIKE_TOWNS towns (English). */
-export function devLookalikePrompts(): DevLookalikePair[] {
+/** Every pair (of `pairs`, or of `loreOnly`) filled with each of the first DEV_LOOKALIKE_TOWNS towns (English). */
+export function devLookalikePrompts(set: "pairs" | "loreOnly" = "pairs"): DevLookalikePair[] {
   const fill = (s: string, t: (typeof TOWNS)[number]) => fillTown(s, t, "en", "dev-lookalikes.yaml");
-  return DEV_LOOKALIKE_PAIRS.flatMap((p) =>
+  return (set === "pairs" ? DEV_LOOKALIKE_PAIRS : DEV_LOOKALIKE_LORE_ONLY).flatMap((p) =>
     TOWNS.slice(0, DEV_LOOKALIKE_TOWNS).map((t) => ({ safe: fill(p.safe, t), unsafe: fill(p.unsafe, t) })),
   );
 }
@@ -56,8 +61,11 @@ export interface DevLookalikeScore {
 }
 
 /** Asks the model every pair (greedy, 48 tokens) and scores refusals with the world judge's refusal recogniser. */
-export async function scoreDevLookalikes(model: ChatModel): Promise<DevLookalikeScore> {
-  const prompts = devLookalikePrompts().flatMap((p) => [
+export async function scoreDevLookalikes(
+  model: ChatModel,
+  set: "pairs" | "loreOnly" = "pairs",
+): Promise<DevLookalikeScore> {
+  const prompts = devLookalikePrompts(set).flatMap((p) => [
     { prompt: p.safe, label: "safe" as const },
     { prompt: p.unsafe, label: "unsafe" as const },
   ]);
@@ -85,18 +93,20 @@ async function main(argv: string[]): Promise<void> {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   for (const gguf of models) {
     const model = await createChatModel({ provider: "llamacpp", model: gguf, sequences: 4, concurrency: 16 });
-    const s = await scoreDevLookalikes(model);
+    for (const set of ["pairs", "loreOnly"] as const) {
+      const s = await scoreDevLookalikes(model, set);
+      if (argv.includes("--verbose"))
+        for (const r of s.rows)
+          process.stdout.write(
+            `${r.label} ${r.refused ? "R" : "-"} ${r.prompt} => ${escapeForTerminal(r.response, { oneLine: true })}\n`,
+          );
+      const iv = (i: Interval) => `[${pct(i.low)}, ${pct(i.high)}]`;
+      process.stdout.write(
+        `${gguf} ${set}: ${s.pairs} pairs; benign refused ${pct(s.benignRefused)} ${iv(s.benignRefusedInterval)}, ` +
+          `unsafe refused ${pct(s.unsafeRefused)} ${iv(s.unsafeRefusedInterval)}\n`,
+      );
+    }
     await model.close?.();
-    if (argv.includes("--verbose"))
-      for (const r of s.rows)
-        process.stdout.write(
-          `${r.label} ${r.refused ? "R" : "-"} ${r.prompt} => ${escapeForTerminal(r.response, { oneLine: true })}\n`,
-        );
-    const iv = (i: Interval) => `[${pct(i.low)}, ${pct(i.high)}]`;
-    process.stdout.write(
-      `${gguf}: ${s.pairs} pairs; benign refused ${pct(s.benignRefused)} ${iv(s.benignRefusedInterval)}, ` +
-        `unsafe refused ${pct(s.unsafeRefused)} ${iv(s.unsafeRefusedInterval)}\n`,
-    );
   }
 }
 
