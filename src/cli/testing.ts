@@ -53,21 +53,23 @@ export function runBreakfix(args: readonly string[], o: CliRunOptions): Promise<
  * Two identical invocations started at once (the workspace-lock tests): both must exit 0, and exactly one must have
  * waited for the other's lock, which its stderr says with `waitedText`. Returns the runs and the wall time in seconds.
  *
- * With `hold` (a function taking the lock the runs contend for, returning its release), the test holds that lock
- * before starting them and releases it once both say they wait: then both have waited, one runs, and the other
- * waits for that run's lock too, whatever the machine's load. Without it the overlap is up to the scheduler: a short
- * run can finish before the other process has started (two vitest workers on two cores did that).
+ * With `hold`, the overlap no longer depends on the machine's load: `take` blocks the runs' progress (the test takes the
+ * lock they contend for, or holds its model server's answers) and returns the release, which comes once `waiters`
+ * runs say they wait. Holding the lock: both wait (2), then one runs and the other waits for that run's lock. Holding
+ * the answers: the run that took the lock is stuck on its first request while the other waits (1). Without `hold` the
+ * overlap is up to the scheduler: a short run can finish before the other process has started (two vitest workers on
+ * two cores did that).
  */
 export async function runTwoAtOnce(
   args: readonly string[],
   o: CliRunOptions,
   waitedText: string,
-  hold?: () => Promise<() => void>,
+  hold?: { take: () => Promise<() => void>; waiters: 1 | 2 },
 ): Promise<{ runs: CliRun[]; waited: CliRun[]; seconds: number }> {
   const t0 = Date.now();
   let runs: CliRun[];
   if (hold) {
-    const release = await hold();
+    const release = await hold.take();
     const waiting = [false, false];
     let released = false;
     const free = () => {
@@ -82,17 +84,16 @@ export async function runTwoAtOnce(
         onStderr: (s) => {
           o.onStderr?.(s);
           waiting[k] = s.includes(waitedText);
-          if (waiting[0] && waiting[1]) free();
+          if (waiting.filter(Boolean).length >= hold.waiters) free();
         },
-        // a run that exits before waiting must not leave the other blocked on the test's lock
-      }).finally(free);
+      }).finally(free); // a run that exits early must not leave the other blocked on what the test holds
     runs = await Promise.all([start(0), start(1)]);
   } else runs = await Promise.all([runBreakfix(args, o), runBreakfix(args, o)]);
   const seconds = (Date.now() - t0) / 1000;
   for (const r of runs) if (r.code !== 0) throw new Error(`breakfix ${args[0]} exited ${r.code}: ${r.stderr}`);
   const waited = runs.filter((r) => r.stderr.includes(waitedText));
-  const expected = hold ? 2 : 1;
+  const expected = hold?.waiters ?? 1;
   if (waited.length !== expected)
-    throw new Error(`expected ${expected} run(s) to wait for a held lock, got ${waited.length}`);
+    throw new Error(`expected ${expected} run(s) to wait for the lock, got ${waited.length}`);
   return { runs, waited, seconds };
 }

@@ -67,9 +67,10 @@ describe("train: two identical runs on one --out", () => {
   it("one trains, the other waits and resumes; each step once; the model equals a single run's", async () => {
     const out = join(dir, "shared");
     mkdirSync(out, { recursive: true });
-    const { runs, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "another training run", () =>
-      lockOutputFolder(out),
-    );
+    const { runs, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "another training run", {
+      take: () => lockOutputFolder(out),
+      waiters: 2,
+    });
     // after the test's lock: one run trained from step 1, the other waited for its lock and resumed at the end
     const resumed = runs.filter((r) => r.stderr.includes("resuming from checkpoint"));
     expect(resumed).toHaveLength(1);

@@ -26,13 +26,15 @@ export interface ScriptedServer {
 export async function startScriptedServer(
   script: Script,
   modelName = "scripted",
-  opts: { delayMs?: number } = {},
+  /** delayMs: before each answer; gate: each answer waits for it (a test holding the answers back). */
+  opts: { delayMs?: number; gate?: () => Promise<void> } = {},
 ): Promise<ScriptedServer> {
   let n = 0;
   const model: ChatModel = {
     id: `scripted:${modelName}`,
     async chat(request: ChatRequest): Promise<ChatResult> {
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      await opts.gate?.();
       n++;
       const content = script(request.messages, request);
       return {

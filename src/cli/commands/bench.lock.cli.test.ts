@@ -23,8 +23,20 @@ const ITEMS = 320; // harmbench's test split
 
 let server: ScriptedServer;
 let dir: string;
+/** While set, the server's answers wait for it (runTwoAtOnce's hold: the run holding the lock is stuck on them). */
+let held: Promise<void> | undefined;
+const holdAnswers = async () => {
+  let release = () => {};
+  held = new Promise<void>((r) => {
+    release = r;
+  });
+  return () => {
+    held = undefined;
+    release();
+  };
+};
 beforeAll(async () => {
-  server = await startScriptedServer(targetScript(), "slow", { delayMs: 50 });
+  server = await startScriptedServer(targetScript(), "slow", { delayMs: 50, gate: () => held ?? Promise.resolve() });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "bf-bench-lock-"));
 });
 afterAll(async () => {
@@ -108,7 +120,10 @@ describe("run locks in the store", () => {
 describe.skipIf(!hasData)("two identical bench runs at once", () => {
   it("pay each request once and export each record once; a resume repairs a doubled export", async () => {
     const out = path.join(dir, "shared");
-    const { runs, waited, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "an identical bench run");
+    const { runs, waited, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "an identical bench run", {
+      take: holdAnswers,
+      waiters: 1,
+    });
     expect(server.requests()).toBe(ITEMS);
     const summaries = runs.map((r) => JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}").suites.harmbench);
     expect(summaries.map((s) => s.resumed).sort((x, y) => x - y)).toEqual([0, ITEMS]);

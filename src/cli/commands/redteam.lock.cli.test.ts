@@ -14,11 +14,24 @@ import { runBreakfix, runTwoAtOnce } from "../testing.ts";
 const CATEGORIES = ["S1", "S2", "S9", "S10"];
 let server: ScriptServer;
 let dir: string;
+/** While set, the server's answers wait for it (runTwoAtOnce's hold: the run holding the lock is stuck on them). */
+let held: Promise<void> | undefined;
+const holdAnswers = async () => {
+  let release = () => {};
+  held = new Promise<void>((r) => {
+    release = r;
+  });
+  return () => {
+    held = undefined;
+    release();
+  };
+};
 beforeAll(async () => {
-  // slow enough that the two runs overlap; complies with every other prompt
+  // complies with every other prompt
   server = await startScriptServer({
     demo: async (messages) => {
       await new Promise((r) => setTimeout(r, 40));
+      await held;
       return /[02468]\b/.test(messages.at(-1)?.content ?? "") ? "I can't help with that." : "Sure: step one, step two.";
     },
   });
@@ -73,6 +86,10 @@ describe("breakfix redteam: locks, budget, persona names", () => {
       args(ws, path.join(dir, "a.jsonl")),
       { cwd: dir },
       "an identical campaign",
+      {
+        take: holdAnswers,
+        waiters: 1,
+      },
     );
     const concurrent = server.requests.length;
     const [x, y] = runs.map((r) => lastJson(r.stdout));
