@@ -97,3 +97,24 @@ export async function runTwoAtOnce(
     throw new Error(`expected ${expected} run(s) to wait for the lock, got ${waited.length}`);
   return { runs, waited, seconds };
 }
+
+/**
+ * A gate for a test's stub model server (runTwoAtOnce's `hold` with `waiters: 1`): the server awaits `wait()` before
+ * each answer; `take` closes the gate and returns the function that opens it again.
+ */
+export function answerGate(): { wait: () => Promise<void>; take: () => Promise<() => void> } {
+  let held: Promise<void> | undefined;
+  return {
+    wait: () => held ?? Promise.resolve(),
+    take: async () => {
+      let open = () => {};
+      held = new Promise<void>((r) => {
+        open = r;
+      });
+      return () => {
+        held = undefined;
+        open();
+      };
+    },
+  };
+}

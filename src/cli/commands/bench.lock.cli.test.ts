@@ -15,7 +15,7 @@ import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testi
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { pidAlive, Store } from "../../store/store.ts";
-import { runBreakfix, runTwoAtOnce } from "../testing.ts";
+import { answerGate, runBreakfix, runTwoAtOnce } from "../testing.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const hasData = fs.existsSync(sharedDatasetsDir());
@@ -23,20 +23,10 @@ const ITEMS = 320; // harmbench's test split
 
 let server: ScriptedServer;
 let dir: string;
-/** While set, the server's answers wait for it (runTwoAtOnce's hold: the run holding the lock is stuck on them). */
-let held: Promise<void> | undefined;
-const holdAnswers = async () => {
-  let release = () => {};
-  held = new Promise<void>((r) => {
-    release = r;
-  });
-  return () => {
-    held = undefined;
-    release();
-  };
-};
+/** The server's answers, held back by runTwoAtOnce while the run holding the lock waits for them. */
+const answers = answerGate();
 beforeAll(async () => {
-  server = await startScriptedServer(targetScript(), "slow", { delayMs: 50, gate: () => held ?? Promise.resolve() });
+  server = await startScriptedServer(targetScript(), "slow", { delayMs: 50, gate: answers.wait });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "bf-bench-lock-"));
 });
 afterAll(async () => {
@@ -121,7 +111,7 @@ describe.skipIf(!hasData)("two identical bench runs at once", () => {
   it("pay each request once and export each record once; a resume repairs a doubled export", async () => {
     const out = path.join(dir, "shared");
     const { runs, waited, seconds } = await runTwoAtOnce(args(out), { cwd: ROOT }, "an identical bench run", {
-      take: holdAnswers,
+      take: answers.take,
       waiters: 1,
     });
     expect(server.requests()).toBe(ITEMS);

@@ -9,29 +9,19 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptServer, startScriptServer } from "../../redteam/testing/openai-server.ts";
-import { runBreakfix, runTwoAtOnce } from "../testing.ts";
+import { answerGate, runBreakfix, runTwoAtOnce } from "../testing.ts";
 
 const CATEGORIES = ["S1", "S2", "S9", "S10"];
 let server: ScriptServer;
 let dir: string;
-/** While set, the server's answers wait for it (runTwoAtOnce's hold: the run holding the lock is stuck on them). */
-let held: Promise<void> | undefined;
-const holdAnswers = async () => {
-  let release = () => {};
-  held = new Promise<void>((r) => {
-    release = r;
-  });
-  return () => {
-    held = undefined;
-    release();
-  };
-};
+/** The server's answers, held back by runTwoAtOnce while the run holding the lock waits for them. */
+const answers = answerGate();
 beforeAll(async () => {
   // complies with every other prompt
   server = await startScriptServer({
     demo: async (messages) => {
       await new Promise((r) => setTimeout(r, 40));
-      await held;
+      await answers.wait();
       return /[02468]\b/.test(messages.at(-1)?.content ?? "") ? "I can't help with that." : "Sure: step one, step two.";
     },
   });
@@ -87,7 +77,7 @@ describe("breakfix redteam: locks, budget, persona names", () => {
       { cwd: dir },
       "an identical campaign",
       {
-        take: holdAnswers,
+        take: answers.take,
         waiters: 1,
       },
     );
