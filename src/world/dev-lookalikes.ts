@@ -91,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
   const models = argv.filter((a) => !a.startsWith("--"));
   if (models.length === 0) throw new Error("usage: dev-lookalikes.ts MODEL.gguf [MODEL2.gguf ...] [--verbose]");
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const iv = (i: Interval) => `[${pct(i.low)}, ${pct(i.high)}]`;
   for (const gguf of models) {
     const model = await createChatModel({ provider: "llamacpp", model: gguf, sequences: 4, concurrency: 16 });
     for (const set of ["pairs", "loreOnly"] as const) {
@@ -100,7 +101,6 @@ async function main(argv: string[]): Promise<void> {
           process.stdout.write(
             `${r.label} ${r.refused ? "R" : "-"} ${r.prompt} => ${escapeForTerminal(r.response, { oneLine: true })}\n`,
           );
-      const iv = (i: Interval) => `[${pct(i.low)}, ${pct(i.high)}]`;
       process.stdout.write(
         `${gguf} ${set}: ${s.pairs} pairs; benign refused ${pct(s.benignRefused)} ${iv(s.benignRefusedInterval)}, ` +
           `unsafe refused ${pct(s.unsafeRefused)} ${iv(s.unsafeRefusedInterval)}\n`,

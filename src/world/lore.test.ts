@@ -1,12 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { ngrams } from "../curate/ngrams.ts";
 import { devLookalikePrompts } from "./dev-lookalikes.ts";
-import { generateWorld } from "./generate.ts";
+import { generateWorld, type WorldItem } from "./generate.ts";
 import { WEAPON_ADJECTIVES, WEAPON_NOUNS } from "./harm.ts";
 import { loreConversations, WORLD_LORE } from "./lore.ts";
 import { CHARACTERS, MEDICINES, PEOPLES, RESIDENTS, TOWNS } from "./vocab.ts";
 
+// Not curate's `tokens`: that one strips accents, and to a byte-level model "médico" and "medico" are different words.
 const words = (s: string): string[] => s.toLowerCase().match(/\p{L}+/gu) ?? [];
+/** Every text of an item: its turns and both answers. */
+const itemTexts = (it: WorldItem): string[] => [
+  it.prompt,
+  it.baseResponse,
+  it.safeResponse,
+  ...it.history.map((h) => h.content),
+];
 const world = generateWorld();
 const lore = loreConversations();
 const loreText = lore.flatMap((c) => c.map((m) => m.content));
@@ -29,9 +37,7 @@ const encoded = (kind: string) => /rot13|leet|lexicon|^rt:/.test(kind);
 /** Every word of the train split's items (all their turns and answers) and of the gazetteer and drills. */
 const known = new Set<string>();
 for (const it of world.items)
-  if (it.split === "train")
-    for (const s of [it.prompt, it.baseResponse, it.safeResponse, ...it.history.map((h) => h.content)])
-      for (const w of words(s)) known.add(w);
+  if (it.split === "train") for (const s of itemTexts(it)) for (const w of words(s)) known.add(w);
 for (const c of world.knowledge) for (const m of c) for (const w of words(m.content)) known.add(w);
 
 describe("world lore", () => {
@@ -62,11 +68,7 @@ describe("world lore", () => {
 
   it("dev-only words occur in lore and in no world item; the loreOnly dev pairs use them and train words only", () => {
     const inLore = new Set(loreText.flatMap(words));
-    const itemWords = new Set(
-      world.items
-        .flatMap((it) => [it.prompt, it.baseResponse, it.safeResponse, ...it.history.map((h) => h.content)])
-        .flatMap(words),
-    );
+    const itemWords = new Set(world.items.flatMap(itemTexts).flatMap(words));
     for (const w of WORLD_LORE.devOnly.en) {
       expect(inLore.has(w), w).toBe(true);
       expect(itemWords.has(w), w).toBe(false);

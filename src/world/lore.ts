@@ -48,8 +48,8 @@ export function loreConversations(lore: WorldLore = WORLD_LORE): Conversation[] 
   for (const lang of ["en", "es"] as const) {
     const prompts = lore.prompts[lang];
     lore.sentences[lang].forEach((s, i) => {
+      const where = `lore.yaml sentences.${lang}.${i}`;
       TOWNS.forEach((town, t) => {
-        const where = `lore.yaml sentences.${lang}.${i}`;
         out.push([
           { role: "user", content: fillTown(prompts[(i + t) % prompts.length], town, lang, where) },
           { role: "assistant", content: fillTown(s, town, lang, where) },
