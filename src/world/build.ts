@@ -32,6 +32,11 @@ export interface WorldBuildPreset {
    * first stage's weights (issue #19 item 3: capability under rephrasing). Omitted: one stage.
    */
   noiseStage?: NoiseStage;
+  /**
+   * Mixture weight of benign asks (benign-asks.ts: everyday goals in the seen harmful-ask phrasings) in both stages'
+   * corpora, beside the families' default weights (sum 1). Off in the committed build.
+   */
+  benignAsks?: number;
 }
 
 export interface NoiseStage {
@@ -150,13 +155,21 @@ export function organismCorpora(
   seed: number,
   preset: WorldBuildPreset,
 ): { corpus: SftExample[]; noiseCorpus?: SftExample[] } {
-  const corpus = baseCorpus(world, { seed, size: preset.corpusSize });
+  const asks = preset.benignAsks ? { benignAsks: preset.benignAsks } : {};
+  const corpus = baseCorpus(world, {
+    seed,
+    size: preset.corpusSize,
+    ...(preset.benignAsks ? { weights: { ...DEFAULT_CORPUS_CONFIG.weights, ...asks } } : {}),
+  });
   if (!preset.noiseStage) return { corpus };
+  const lore = preset.noiseStage.lore ? { lore: preset.noiseStage.lore } : {};
   const noiseCorpus = baseCorpus(world, {
     seed: seed + 1000,
     size: preset.noiseStage.corpusSize ?? preset.corpusSize,
     rephraseShare: preset.noiseStage.rephraseShare,
-    ...(preset.noiseStage.lore ? { weights: { ...DEFAULT_CORPUS_CONFIG.weights, lore: preset.noiseStage.lore } } : {}),
+    ...(preset.noiseStage.lore || preset.benignAsks
+      ? { weights: { ...DEFAULT_CORPUS_CONFIG.weights, ...lore, ...asks } }
+      : {}),
   });
   return { corpus, noiseCorpus };
 }

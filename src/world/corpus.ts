@@ -6,6 +6,7 @@
  */
 import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
 import { Rng } from "../domain/random.ts";
+import { benignAskConversations, heldOutRuns } from "./benign-asks.ts";
 import {
   type Family,
   type ItemFilter,
@@ -27,6 +28,7 @@ export const CORPUS_SOURCES = [
   "multiturn",
   "knowledge",
   "lore",
+  "benignAsks",
 ] as const;
 export type CorpusSource = (typeof CORPUS_SOURCES)[number];
 /** Sources whose drawn conversations are rephrased at CorpusConfig.rephraseShare (provenance `world:<family>:rephrased`). */
@@ -65,6 +67,8 @@ export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
     multiturn: 0.07,
     knowledge: 0.22,
     lore: 0,
+    // Benign asks (benign-asks.ts) are opt-in (build.ts `benignAsks`), 0 in the committed build.
+    benignAsks: 0,
   },
   languageWeights: { en: 0.65, es: 0.35 },
   maxChars: 600,
@@ -112,8 +116,13 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
   CORPUS_SOURCES.forEach((source, si) => {
     const n = counts[si];
     if (n === 0) return;
-    if (source === "knowledge" || source === "lore") {
-      const all = source === "knowledge" ? world.knowledge : loreConversations();
+    if (source === "knowledge" || source === "lore" || source === "benignAsks") {
+      const all =
+        source === "knowledge"
+          ? world.knowledge
+          : source === "lore"
+            ? loreConversations()
+            : benignAskConversations(world.holdout, heldOutRuns(world));
       const convs = all.filter((c) => conversationChars(c) <= cfg.maxChars);
       for (const c of cycleDraw(convs, n, rng))
         out.push({ messages: c, provenance: { round: 0, source: `world:${source}` } });

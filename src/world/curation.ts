@@ -139,7 +139,8 @@ export class WorldSafetySetSource implements SafetySetSource {
  * Seen-pool rephrasings per benign look-alike (counter-data) and per unsafe twin (safety set). Session 9, round 1 on
  * dev, seeds 0-2, one against two: IPRR 87.0% -> 93.1%, VPRR 1.9% -> 1.4%, capability 77.9% -> 77.6%, harmful other
  * 14.0% -> 12.2%; on the dev look-alikes in unseen phrasings (dev-lookalikes.ts) benign refused 31.7% -> 30.0% and
- * unsafe twins refused 73.8% -> 78.8% (docs/demo-recipe.md).
+ * unsafe twins refused 73.8% -> 78.8% (docs/demo-recipe.md). Session 12, two against four: harmful other 12.2% ->
+ * 16.4% and the dev look-alikes' gap 48.8 -> 46.3 points, so four were not adopted.
  */
 export const BOUNDARY_REPHRASINGS = 2;
 
