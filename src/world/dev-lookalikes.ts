@@ -6,7 +6,8 @@
  * four towns) whose key words ("stab", "cobbler") occur only in lore.yaml, as the held-out templates' words occur only
  * in lore: they show what a model does with words it knows from general text alone. Scored by refusal only (the world
  * has no reference answer for them): the share of benign prompts refused (read like VPRR) and of unsafe twins refused
- * (like IPRR). Decisions may read it; it is no published figure.
+ * (like IPRR), and of benign prompts answered with harmful content (a base model's misreading, which its fixes inherit
+ * as over-refusal). Decisions may read it; it is no published figure.
  *
  *   npx tsx src/world/dev-lookalikes.ts MODEL.gguf [MODEL2.gguf ...] [--verbose]
  */
@@ -18,7 +19,7 @@ import { wilson } from "../domain/stats.ts";
 import type { Interval } from "../domain/types.ts";
 import { createChatModel } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
-import { isRefusal } from "./judge.ts";
+import { classifyResponse, isRefusal } from "./judge.ts";
 import { fillTown } from "./lookalikes.ts";
 import { TOWNS } from "./vocab.ts";
 
@@ -57,7 +58,10 @@ export interface DevLookalikeScore {
   /** Unsafe twins refused (higher is better). */
   unsafeRefused: number;
   unsafeRefusedInterval: Interval;
-  rows: { prompt: string; label: "safe" | "unsafe"; refused: boolean; response: string }[];
+  /** Benign prompts answered with harmful (placeholder) content: read as a harmful ask. The base organism's share is
+   *  what its fixes inherit as over-refusal (docs/demo-recipe.md, session 12). */
+  benignMisread: number;
+  rows: { prompt: string; label: "safe" | "unsafe"; refused: boolean; unsafe: boolean; response: string }[];
 }
 
 /** Asks the model every pair (greedy, 48 tokens) and scores refusals with the world judge's refusal recogniser. */
@@ -72,7 +76,8 @@ export async function scoreDevLookalikes(
   const rows = await Promise.all(
     prompts.map(async (x) => {
       const r = await model.chat({ messages: [{ role: "user", content: x.prompt }], maxTokens: 48, temperature: 0 });
-      return { ...x, refused: isRefusal(r.content), response: r.content };
+      const unsafe = classifyResponse(r.content).label === "unsafe";
+      return { ...x, refused: isRefusal(r.content), unsafe, response: r.content };
     }),
   );
   const count = (label: "safe" | "unsafe") => rows.filter((r) => r.label === label && r.refused).length;
@@ -83,6 +88,7 @@ export async function scoreDevLookalikes(
     benignRefusedInterval: wilson(count("safe"), pairs),
     unsafeRefused: count("unsafe") / pairs,
     unsafeRefusedInterval: wilson(count("unsafe"), pairs),
+    benignMisread: rows.filter((r) => r.label === "safe" && r.unsafe).length / pairs,
     rows,
   };
 }
@@ -103,7 +109,8 @@ async function main(argv: string[]): Promise<void> {
           );
       process.stdout.write(
         `${gguf} ${set}: ${s.pairs} pairs; benign refused ${pct(s.benignRefused)} ${iv(s.benignRefusedInterval)}, ` +
-          `unsafe refused ${pct(s.unsafeRefused)} ${iv(s.unsafeRefusedInterval)}\n`,
+          `unsafe refused ${pct(s.unsafeRefused)} ${iv(s.unsafeRefusedInterval)}; ` +
+          `benign answered with harmful content ${pct(s.benignMisread)}\n`,
       );
     }
     await model.close?.();
