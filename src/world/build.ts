@@ -88,6 +88,8 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     // a 4.8M-parameter organism did not close the gap either.
     // World lore in this stage (noiseStage.lore 0.05: every word of the held-out templates in narrative) was tried on
     // dev in session 11 and not adopted: the fixed models refused fewer unsafe twins (src/world/README.md, "Lore").
+    // Benign asks in both stages (benignAsks 0.05: everyday goals in the seen harmful-ask phrasings) were tried in
+    // session 12 and not adopted: the base organism misread as many benign dev look-alikes (src/world/README.md).
     noiseStage: { rephraseShare: 0.8, epochs: 3, lr: 1e-3 },
   },
   quick: {
