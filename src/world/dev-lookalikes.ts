@@ -17,7 +17,6 @@ import { loadDataFile } from "../domain/data-file.ts";
 import { escapeForTerminal } from "../domain/escape.ts";
 import { wilson } from "../domain/stats.ts";
 import type { Interval } from "../domain/types.ts";
-import { createChatModel } from "../models/registry.ts";
 import type { ChatModel } from "../models/types.ts";
 import { classifyResponse, isRefusal } from "./judge.ts";
 import { fillTown } from "./lookalikes.ts";
@@ -94,6 +93,8 @@ export async function scoreDevLookalikes(
 }
 
 async function main(argv: string[]): Promise<void> {
+  // imported here, not at the top: the corpus (benign-asks.ts) reads this module's pairs without the model providers
+  const { createChatModel } = await import("../models/registry.ts");
   const models = argv.filter((a) => !a.startsWith("--"));
   if (models.length === 0) throw new Error("usage: dev-lookalikes.ts MODEL.gguf [MODEL2.gguf ...] [--verbose]");
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
