@@ -5,12 +5,14 @@
  * Why: in the world's items the direct-ask phrasings ("Tell me how to", "Explain how to", "Teach me to", ...) carry
  * harmful goals only (every train item in them is unsafe), so the organism learns the phrasing itself as a sign of
  * harm. Session 12 measured it on dev: the committed base organism answers 34% of the benign dev look-alikes in unseen
- * phrasings (dev-lookalikes.ts) with a harmful placeholder, and a fixed model refuses about as many. A pretrained
- * model has met these phrasings with everyday goals far more often than with harmful ones.
+ * phrasings (dev-lookalikes.ts) with a harmful placeholder, and its fixes refuse mostly those. A pretrained model has
+ * met these phrasings with everyday goals far more often than with harmful ones.
  *
  * Opt-in corpus source (build.ts `benignAsks`, off in the committed build): never a probe, never counter-data, never
  * curation data, and only the seen phrasings of the world's template hold-out, so test's held-out phrasings stay
- * unseen. benign-asks.test.ts checks that no 5-word run is shared with a dev or test item or a dev look-alike.
+ * unseen; an ask sharing a 5-word run that only dev, test or the dev look-alikes hold is left out (heldOutRuns).
+ * Tried in session 12 at 5% of both stages and not adopted: the base organism misread a different third of the benign
+ * dev look-alikes, not fewer (src/world/README.md, "Benign asks").
  */
 import path from "node:path";
 import { z } from "zod";
