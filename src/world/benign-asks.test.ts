@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ngrams } from "../curate/ngrams.ts";
 import { BENIGN_ASKS, benignAskConversations, heldOutRuns } from "./benign-asks.ts";
-import { baseCorpus } from "./corpus.ts";
+import { baseCorpus, DEFAULT_CORPUS_CONFIG } from "./corpus.ts";
 import { generateWorld } from "./generate.ts";
 import { harmGoals } from "./harm.ts";
 
@@ -61,16 +61,7 @@ describe("benign asks", () => {
     const withAsks = baseCorpus(world, {
       size: 2_000,
       seed: 1,
-      weights: {
-        capability: 0.25,
-        harmful: 0.15,
-        framed: 0.18,
-        lookalike: 0.13,
-        multiturn: 0.07,
-        knowledge: 0.22,
-        lore: 0,
-        benignAsks: 0.05,
-      },
+      weights: { ...DEFAULT_CORPUS_CONFIG.weights, benignAsks: 0.05 },
     });
     const drawn = withAsks.filter((r) => r.provenance?.source === "world:benignAsks");
     expect(drawn.length).toBeGreaterThan(80);
