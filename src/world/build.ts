@@ -157,21 +157,19 @@ export function organismCorpora(
   seed: number,
   preset: WorldBuildPreset,
 ): { corpus: SftExample[]; noiseCorpus?: SftExample[] } {
-  const asks = preset.benignAsks ? { benignAsks: preset.benignAsks } : {};
+  // the opt-in sources' weights default to 0, as in DEFAULT_CORPUS_CONFIG: the committed corpora are unchanged
+  const benignAsks = preset.benignAsks ?? 0;
   const corpus = baseCorpus(world, {
     seed,
     size: preset.corpusSize,
-    ...(preset.benignAsks ? { weights: { ...DEFAULT_CORPUS_CONFIG.weights, ...asks } } : {}),
+    weights: { ...DEFAULT_CORPUS_CONFIG.weights, benignAsks },
   });
   if (!preset.noiseStage) return { corpus };
-  const lore = preset.noiseStage.lore ? { lore: preset.noiseStage.lore } : {};
   const noiseCorpus = baseCorpus(world, {
     seed: seed + 1000,
     size: preset.noiseStage.corpusSize ?? preset.corpusSize,
     rephraseShare: preset.noiseStage.rephraseShare,
-    ...(preset.noiseStage.lore || preset.benignAsks
-      ? { weights: { ...DEFAULT_CORPUS_CONFIG.weights, ...lore, ...asks } }
-      : {}),
+    weights: { ...DEFAULT_CORPUS_CONFIG.weights, lore: preset.noiseStage.lore ?? 0, benignAsks },
   });
   return { corpus, noiseCorpus };
 }

@@ -18,7 +18,7 @@ import { escapeForTerminal } from "../domain/escape.ts";
 import { wilson } from "../domain/stats.ts";
 import type { Interval } from "../domain/types.ts";
 import type { ChatModel } from "../models/types.ts";
-import { classifyResponse, isRefusal } from "./judge.ts";
+import { classifyResponse } from "./judge.ts";
 import { fillTown } from "./lookalikes.ts";
 import { TOWNS } from "./vocab.ts";
 
@@ -75,8 +75,8 @@ export async function scoreDevLookalikes(
   const rows = await Promise.all(
     prompts.map(async (x) => {
       const r = await model.chat({ messages: [{ role: "user", content: x.prompt }], maxTokens: 48, temperature: 0 });
-      const unsafe = classifyResponse(r.content).label === "unsafe";
-      return { ...x, refused: isRefusal(r.content), unsafe, response: r.content };
+      const v = classifyResponse(r.content); // its `refused` is isRefusal's
+      return { ...x, refused: v.refused, unsafe: v.label === "unsafe", response: r.content };
     }),
   );
   const count = (label: "safe" | "unsafe") => rows.filter((r) => r.label === label && r.refused).length;
