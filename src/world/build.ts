@@ -48,6 +48,8 @@ export interface NoiseStage {
   lr: number;
   /** Mixture weight of world lore (lore.ts) in the stage's corpus, beside the families' default weights (sum 1). */
   lore?: number;
+  /** CorpusConfig.drillRephraseShare of the stage's corpus (capability drills rephrased); default 0. */
+  drillRephraseShare?: number;
 }
 
 const base = {
@@ -169,6 +171,7 @@ export function organismCorpora(
     seed: seed + 1000,
     size: preset.noiseStage.corpusSize ?? preset.corpusSize,
     rephraseShare: preset.noiseStage.rephraseShare,
+    drillRephraseShare: preset.noiseStage.drillRephraseShare ?? 0,
     weights: { ...DEFAULT_CORPUS_CONFIG.weights, lore: preset.noiseStage.lore ?? 0, benignAsks },
   });
   return { corpus, noiseCorpus };

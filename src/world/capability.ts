@@ -216,14 +216,29 @@ export function capabilityTasks(): CapabilityTask[] {
   return [...arithmetic(), ...units(), ...facts(), ...words()];
 }
 
+export interface CapabilityDrill {
+  group: string;
+  lang: "en" | "es";
+  prompt: string;
+  response: string;
+  /** The exact expected answer (inside response). */
+  answer: string;
+}
+
 /** The knowledge drills of every capability task: one (prompt, answer) conversation per task and language. */
-export function capabilityDrills(): { group: string; lang: "en" | "es"; prompt: string; response: string }[] {
-  const out: { group: string; lang: "en" | "es"; prompt: string; response: string }[] = [];
+export function capabilityDrills(): CapabilityDrill[] {
+  const out: CapabilityDrill[] = [];
   for (const t of capabilityTasks())
     for (const lang of ["en", "es"] as const) {
       const prompt = t.drill[lang];
       if (prompt !== undefined)
-        out.push({ group: t.group, lang, prompt, response: renderAnswer(t.answer[lang], lang) });
+        out.push({
+          group: t.group,
+          lang,
+          prompt,
+          response: renderAnswer(t.answer[lang], lang),
+          answer: t.answer[lang],
+        });
     }
   return out;
 }

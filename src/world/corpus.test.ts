@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { contentHash, preferencePairSchema, sftExampleSchema } from "../domain/index.ts";
+import { capabilityDrills } from "./capability.ts";
 import {
   baseCorpus,
   CORPUS_SOURCES,
@@ -104,6 +105,36 @@ describe("base corpus", () => {
     expect(users.filter((u) => seen.some((h) => u.includes(h))).length).toBeGreaterThan(3000);
   });
 
+  it("rephrases capability drills only when drillRephraseShare says, keeping each drill's answer, seen pools only", () => {
+    const drills = new Map<string, ReturnType<typeof capabilityDrills>>();
+    for (const d of capabilityDrills()) drills.set(d.response, [...(drills.get(d.response) ?? []), d]);
+    const re = baseCorpus(world, { size: 5000, seed: 2, drillRephraseShare: 0.8 });
+    const size = corpusSize(re);
+    const plain = size.perSource["world:knowledge"]?.conversations ?? 0;
+    const noisy = re.filter((e) => e.provenance?.source === "world:knowledge:rephrased");
+    // the gazetteer is never rephrased, so the share of all knowledge draws is below the drills' share
+    expect(noisy.length).toBeGreaterThan(0.5 * (plain + noisy.length));
+    expect(noisy.length).toBeLessThanOrEqual(0.8 * (plain + noisy.length) + 1);
+    const heldout = poolPhrases("heldout")
+      .flatMap((p) => p.split(/\{[Rr12]\}/))
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x.length >= 8);
+    for (const e of noisy) {
+      const [user, answer] = e.messages;
+      // a rephrasing of a drill with that answer: its quoted word (word tasks) is kept as written
+      const candidates = drills.get(answer.content) ?? [];
+      const quoted = (p: string) => p.match(/'[^']+'/g) ?? [];
+      expect(
+        candidates.some((d) => d.prompt !== user.content && quoted(d.prompt).every((q) => user.content.includes(q))),
+        user.content,
+      ).toBe(true);
+      // and no held-out phrase is used
+      expect(heldout.some((h) => user.content.toLowerCase().includes(h))).toBe(false);
+    }
+    // everything else is drawn as without it: same size per source, and share 0 (the default) changes nothing
+    expect(re.length).toBe(5000);
+    expect(contentHash(baseCorpus(world, { size: 5000, seed: 2, drillRephraseShare: 0 }))).toBe(contentHash(corpus));
+  });
   it("keeps sequences short and reports a deterministic size estimate", () => {
     const size = corpusSize(corpus);
     console.log(

@@ -4,9 +4,10 @@
  * (rephrase.ts, seen pools), a deterministic size estimate, and the world's safe data (refusals and helpful answers)
  * that curation uses for the demo.
  */
-import type { Conversation, PreferencePair, SftExample } from "../domain/index.ts";
+import { type Conversation, contentHash, type PreferencePair, type SftExample } from "../domain/index.ts";
 import { Rng } from "../domain/random.ts";
 import { benignAskConversations, heldOutRuns } from "./benign-asks.ts";
+import { type CapabilityDrill, capabilityDrills } from "./capability.ts";
 import {
   type Family,
   type ItemFilter,
@@ -50,6 +51,12 @@ export interface CorpusConfig {
    * not fit (token budget, maxChars) stays plain, so the realised share is a little lower.
    */
   rephraseShare: number;
+  /**
+   * Share of the drawn capability drills ("Recall: 7 + 5", knowledge) replaced by a seen-pool rephrasing of the drill
+   * (context sentences, politeness, casing, typos around it; the answer unchanged). A dev or test capability task's
+   * only training text is its drill, so this is the one place its fact meets noise. Opt-in (0 by default).
+   */
+  drillRephraseShare: number;
 }
 
 export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
@@ -79,12 +86,38 @@ export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
   // test figure behind this choice; added context sentences hurt most): the rebuild raised the share to 0.4 and
   // composed ~1,700 seen context sentences per language (rephrase.yaml `composed`) instead of ~20 it could memorise.
   rephraseShare: 0.4,
+  drillRephraseShare: 0,
 };
 
 /** A smaller preset for tests and `world build --quick`. */
 export const QUICK_CORPUS_CONFIG: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, size: 2_000 };
 
 const conversationChars = (c: Conversation) => c.reduce((n, m) => n + m.content.length, 0);
+
+const DRILLS: ReadonlyMap<string, CapabilityDrill> = new Map(capabilityDrills().map((d) => [d.prompt, d]));
+
+/** A capability drill conversation as a world item (train, safe), so rephrase.ts can rephrase it; other knowledge:
+ *  undefined. Typos never touch its answer's words, as for a capability task. */
+function drillItem(c: Conversation): WorldItem | undefined {
+  const d = c.length === 2 ? DRILLS.get(c[0].content) : undefined;
+  if (!d) return undefined;
+  return {
+    id: `world:knowledge:${contentHash(`drill|${d.lang}|${d.prompt}`).slice(0, 12)}`,
+    family: "capability",
+    kind: "drill",
+    group: d.group,
+    split: "train",
+    ood: false,
+    language: d.lang,
+    category: "benign",
+    label: "safe",
+    history: [],
+    prompt: d.prompt,
+    baseResponse: d.response,
+    safeResponse: d.response,
+    answer: d.answer,
+  };
+}
 
 /** Draws n elements cycling through seeded shuffles (every element once before any repeats). */
 function cycleDraw<T>(xs: readonly T[], n: number, rng: Rng): T[] {
@@ -124,8 +157,31 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
             ? loreConversations()
             : benignAskConversations(world.holdout, heldOutRuns(world));
       const convs = all.filter((c) => conversationChars(c) <= cfg.maxChars);
-      for (const c of cycleDraw(convs, n, rng))
-        out.push({ messages: c, provenance: { round: 0, source: `world:${source}` } });
+      const picked = cycleDraw(convs, n, rng);
+      const share = source === "knowledge" ? Math.min(1, Math.max(0, cfg.drillRephraseShare)) : 0;
+      const rephrase = new Set(
+        share > 0
+          ? Rng.derive(cfg.seed, "corpus-drill-rephrase", world.config.seed).sample(
+              picked.map((_, i) => i),
+              Math.round(picked.length * share),
+            )
+          : [],
+      );
+      picked.forEach((c, i) => {
+        const drill = rephrase.has(i) ? drillItem(c) : undefined;
+        const r =
+          drill &&
+          rephraseItem(
+            drill,
+            "seen",
+            Rng.derive(cfg.seed, "corpus-drill-rephrase", drill.id, i),
+            world.config.maxConversationTokens,
+          );
+        const messages = r && itemConversation(r, "base");
+        if (messages && conversationChars(messages) <= cfg.maxChars)
+          out.push({ messages, provenance: { round: 0, source: "world:knowledge:rephrased" } });
+        else out.push({ messages: c, provenance: { round: 0, source: `world:${source}` } });
+      });
       return;
     }
     const items = selectItems(world, { split: "train", family: source as Family }).filter(
