@@ -92,6 +92,9 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     // dev in session 11 and not adopted: the fixed models refused fewer unsafe twins (src/world/README.md, "Lore").
     // Benign asks in both stages (benignAsks 0.05: everyday goals in the seen harmful-ask phrasings) were tried in
     // session 12 and not adopted: the base organism misread as many benign dev look-alikes (src/world/README.md).
+    // Rephrased capability drills in this stage (noiseStage.drillRephraseShare 0.8) were tried in session 13: on dev the
+    // base organism gained on every noise slice (dev-noise.ts: plain 90.6 -> 97.5%, seen-pool rephrasings 72.3 ->
+    // 87.4%), but its fixes refused fewer unsafe twins in round 1 (IPRR 87.0% against 93.1%), so it was not adopted.
     noiseStage: { rephraseShare: 0.8, epochs: 3, lr: 1e-3 },
   },
   quick: {
