@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deriveSeed, Rng } from "../domain/random.ts";
+import { runIfMain } from "../domain/script.ts";
 import { mcnemar, wilson } from "../domain/stats.ts";
 import type { Judge } from "../judges/types.ts";
 import { createChatModel, DEMO_ATTACKER_GGUF, DEMO_MODEL_DIR } from "../models/registry.ts";
@@ -296,9 +297,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  main(process.argv.slice(2)).catch((e: Error) => {
-    process.stderr.write(`${e.message}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.filename, main);

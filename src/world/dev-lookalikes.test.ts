@@ -2,21 +2,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ngrams, tokens } from "../curate/ngrams.ts";
 import { createChatModel } from "../models/registry.ts";
-import type { ChatModel, ChatRequest } from "../models/types.ts";
+import { answering } from "../models/testing/answering.ts";
 import { DEV_LOOKALIKE_PAIRS, DEV_LOOKALIKE_TOWNS, devLookalikePrompts, scoreDevLookalikes } from "./dev-lookalikes.ts";
 import { generateWorld } from "./generate.ts";
 import { LOOKALIKE_TEMPLATES } from "./lookalikes.ts";
-
-/** A test double that answers each prompt with `answer(prompt)`. */
-const answering = (answer: (prompt: string) => string): ChatModel => ({
-  id: "double",
-  chat: async (r: ChatRequest) => ({
-    content: answer(String(r.messages[0].content)),
-    finishReason: "stop",
-    usage: { promptTokens: 0, completionTokens: 0 },
-    model: "double",
-  }),
-});
 
 describe("dev look-alikes (unseen phrasings for dev-side decisions)", () => {
   it("are phrasings no look-alike uses, with no word that only the held-out templates use", () => {

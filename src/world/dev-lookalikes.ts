@@ -15,6 +15,7 @@ import path from "node:path";
 import { z } from "zod";
 import { loadDataFile } from "../domain/data-file.ts";
 import { escapeForTerminal } from "../domain/escape.ts";
+import { runIfMain } from "../domain/script.ts";
 import { wilson } from "../domain/stats.ts";
 import type { Interval } from "../domain/types.ts";
 import type { ChatModel } from "../models/types.ts";
@@ -118,12 +119,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (e: Error) => {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.filename, main);

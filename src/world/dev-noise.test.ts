@@ -2,7 +2,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ngrams } from "../curate/ngrams.ts";
 import { createChatModel } from "../models/registry.ts";
-import type { ChatModel, ChatRequest } from "../models/types.ts";
+import { answering } from "../models/testing/answering.ts";
 import { compareDevNoise, DEV_NOISE_CONTEXT, devNoisePrompts, scoreDevNoise } from "./dev-noise.ts";
 import { generateWorld } from "./generate.ts";
 import { poolPhrases } from "./rephrase.ts";
@@ -17,17 +17,6 @@ const rightAnswer = new Map(
     `${p.probe.language === "es" ? "La respuesta es" : "The answer is"} ${String(p.probe.meta?.answer)}.`,
   ]),
 );
-
-/** A test double that answers each prompt with `answer(prompt)`. */
-const answering = (answer: (prompt: string) => string): ChatModel => ({
-  id: "double",
-  chat: async (r: ChatRequest) => ({
-    content: answer(String(r.messages[0].content)),
-    finishReason: "stop",
-    usage: { promptTokens: 0, completionTokens: 0 },
-    model: "double",
-  }),
-});
 
 describe("dev noise (capability under noise no pool holds, for dev-side decisions)", () => {
   it("uses sentences that share no 4-word run with any rephrase pool phrase or any world text", () => {

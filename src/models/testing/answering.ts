@@ -1,0 +1,12 @@
+import type { ChatModel, ChatRequest } from "../types.ts";
+
+/** A test double that answers each request with `answer(first message's text)`. */
+export const answering = (answer: (prompt: string) => string): ChatModel => ({
+  id: "double",
+  chat: async (r: ChatRequest) => ({
+    content: answer(String(r.messages[0].content)),
+    finishReason: "stop",
+    usage: { promptTokens: 0, completionTokens: 0 },
+    model: "double",
+  }),
+});
