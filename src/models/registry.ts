@@ -83,6 +83,9 @@ function defaultConcurrency(o: ModelOptions): number {
  */
 export const DEMO_MODEL_DIR = packagePath("artifacts", "demo-world", "model");
 
+/** The demo model organism's GGUF (provider llamacpp), beside its HF folder. */
+export const DEMO_GGUF = packagePath("artifacts", "demo-world", "model.gguf");
+
 /** The demo's attacker organism (`breakfix world build --attacker`), beside the target organism. */
 export const DEMO_ATTACKER_DIR = packagePath("artifacts", "demo-world", "attacker", "model");
 
@@ -223,4 +226,14 @@ export async function createChatModel(o: ModelOptions, rt: ModelRuntime = {}): P
   const defaults: SamplingParams = { temperature: o.temperature, maxTokens: o.maxTokens, topP: o.topP, seed: o.seed };
   const hasDefaults = Object.values(defaults).some((v) => v !== undefined) || o.systemPrompt;
   return hasDefaults ? new ConfiguredChatModel(reliable, defaults, o.systemPrompt) : reliable;
+}
+
+/** Opens a chat model, runs fn with it and closes it, also when fn throws. */
+export async function withChatModel<T>(o: ModelOptions, fn: (model: ChatModel) => Promise<T>): Promise<T> {
+  const model = await createChatModel(o);
+  try {
+    return await fn(model);
+  } finally {
+    await model.close?.();
+  }
 }

@@ -1,7 +1,6 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ngrams } from "../curate/ngrams.ts";
-import { createChatModel } from "../models/registry.ts";
+import { DEMO_GGUF, withChatModel } from "../models/registry.ts";
 import { answering } from "../models/testing/answering.ts";
 import { compareDevNoise, DEV_NOISE_CONTEXT, devNoisePrompts, scoreDevNoise } from "./dev-noise.ts";
 import { generateWorld } from "./generate.ts";
@@ -70,13 +69,7 @@ describe("dev noise (capability under noise no pool holds, for dev-side decision
   });
 
   it("on the committed organism (through llama.cpp) knows its plain tasks and prints every slice", async () => {
-    const model = await createChatModel({
-      provider: "llamacpp",
-      model: path.resolve(import.meta.dirname, "../../artifacts/demo-world/model.gguf"),
-      sequences: 16,
-      concurrency: 16,
-    });
-    try {
+    await withChatModel({ provider: "llamacpp", model: DEMO_GGUF, sequences: 16, concurrency: 16 }, async (model) => {
       const s = await scoreDevNoise(model, demo);
       expect(s.rates.plain.value).toBeGreaterThan(0.85);
       process.stdout.write(
@@ -84,8 +77,6 @@ describe("dev noise (capability under noise no pool holds, for dev-side decision
           .map(([k, r]) => `${k} ${(100 * r.value).toFixed(1)}%`)
           .join(", ")}\n`,
       );
-    } finally {
-      await model.close?.();
-    }
+    });
   }, 120_000);
 });
