@@ -94,12 +94,14 @@ export const QUICK_CORPUS_CONFIG: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, siz
 
 const conversationChars = (c: Conversation) => c.reduce((n, m) => n + m.content.length, 0);
 
-const DRILLS: ReadonlyMap<string, CapabilityDrill> = new Map(capabilityDrills().map((d) => [d.prompt, d]));
+let drills: ReadonlyMap<string, CapabilityDrill> | undefined;
 
 /** A capability drill conversation as a world item (train, safe), so rephrase.ts can rephrase it; other knowledge:
- *  undefined. Typos never touch its answer's words, as for a capability task. */
+ *  undefined. Typos never touch its answer's words, as for a capability task. The drills are indexed on first use,
+ *  not at import: only a corpus with drillRephraseShare needs them. */
 function drillItem(c: Conversation): WorldItem | undefined {
-  const d = c.length === 2 ? DRILLS.get(c[0].content) : undefined;
+  drills ??= new Map(capabilityDrills().map((d) => [d.prompt, d]));
+  const d = c.length === 2 ? drills.get(c[0].content) : undefined;
   if (!d) return undefined;
   return {
     id: `world:knowledge:${contentHash(`drill|${d.lang}|${d.prompt}`).slice(0, 12)}`,
@@ -117,6 +119,26 @@ function drillItem(c: Conversation): WorldItem | undefined {
     safeResponse: d.response,
     answer: d.answer,
   };
+}
+
+/** The indices of `share` of n draws (rounded), drawn with rng; none when the share is 0. */
+function shareOf(n: number, share: number, rng: Rng): Set<number> {
+  const s = Math.min(1, Math.max(0, share));
+  return new Set(
+    s > 0
+      ? rng.sample(
+          Array.from({ length: n }, (_, i) => i),
+          Math.round(n * s),
+        )
+      : [],
+  );
+}
+
+/** A seen-pool rephrasing of a train item as its base conversation, or undefined when none fits the budgets. */
+function rephrasedConversation(it: WorldItem, rng: Rng, world: World, cfg: CorpusConfig): Conversation | undefined {
+  const r = rephraseItem(it, "seen", rng, world.config.maxConversationTokens);
+  const messages = r && itemConversation(r, "base");
+  return messages && conversationChars(messages) <= cfg.maxChars ? messages : undefined;
 }
 
 /** Draws n elements cycling through seeded shuffles (every element once before any repeats). */
@@ -158,28 +180,16 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
             : benignAskConversations(world.holdout, heldOutRuns(world));
       const convs = all.filter((c) => conversationChars(c) <= cfg.maxChars);
       const picked = cycleDraw(convs, n, rng);
-      const share = source === "knowledge" ? Math.min(1, Math.max(0, cfg.drillRephraseShare)) : 0;
-      const rephrase = new Set(
-        share > 0
-          ? Rng.derive(cfg.seed, "corpus-drill-rephrase", world.config.seed).sample(
-              picked.map((_, i) => i),
-              Math.round(picked.length * share),
-            )
-          : [],
+      const rephrase = shareOf(
+        picked.length,
+        source === "knowledge" ? cfg.drillRephraseShare : 0,
+        Rng.derive(cfg.seed, "corpus-drill-rephrase", world.config.seed),
       );
       picked.forEach((c, i) => {
         const drill = rephrase.has(i) ? drillItem(c) : undefined;
-        const r =
-          drill &&
-          rephraseItem(
-            drill,
-            "seen",
-            Rng.derive(cfg.seed, "corpus-drill-rephrase", drill.id, i),
-            world.config.maxConversationTokens,
-          );
-        const messages = r && itemConversation(r, "base");
-        if (messages && conversationChars(messages) <= cfg.maxChars)
-          out.push({ messages, provenance: { round: 0, source: "world:knowledge:rephrased" } });
+        const messages =
+          drill && rephrasedConversation(drill, Rng.derive(cfg.seed, "corpus-drill-rephrase", drill.id, i), world, cfg);
+        if (messages) out.push({ messages, provenance: { round: 0, source: "world:knowledge:rephrased" } });
         else out.push({ messages: c, provenance: { round: 0, source: `world:${source}` } });
       });
       return;
@@ -193,25 +203,17 @@ export function baseCorpus(world: World, partial: Partial<CorpusConfig> = {}): S
     const lTotal = lw[0] + lw[1];
     const nEn = Math.round((n * lw[0]) / lTotal);
     const picked = [...cycleDraw(byLang[0], nEn, rng), ...cycleDraw(byLang[1], n - nEn, rng)];
-    const share = REPHRASED_SOURCES.includes(source) ? Math.min(1, Math.max(0, cfg.rephraseShare)) : 0;
-    const rephrase = new Set(
-      Rng.derive(cfg.seed, "corpus-rephrase", world.config.seed, source).sample(
-        picked.map((_, i) => i),
-        Math.round(picked.length * share),
-      ),
+    const rephrase = shareOf(
+      picked.length,
+      REPHRASED_SOURCES.includes(source) ? cfg.rephraseShare : 0,
+      Rng.derive(cfg.seed, "corpus-rephrase", world.config.seed, source),
     );
     picked.forEach((it, i) => {
-      if (rephrase.has(i)) {
-        const rng2 = Rng.derive(cfg.seed, "corpus-rephrase", it.id, i);
-        const r = rephraseItem(it, "seen", rng2, world.config.maxConversationTokens);
-        const messages = r && itemConversation(r, "base");
-        if (messages && conversationChars(messages) <= cfg.maxChars) {
-          out.push({
-            messages,
-            provenance: { ...itemProvenance(it), round: 0, source: `world:${it.family}:rephrased` },
-          });
-          return;
-        }
+      const messages =
+        rephrase.has(i) && rephrasedConversation(it, Rng.derive(cfg.seed, "corpus-rephrase", it.id, i), world, cfg);
+      if (messages) {
+        out.push({ messages, provenance: { ...itemProvenance(it), round: 0, source: `world:${it.family}:rephrased` } });
+        return;
       }
       out.push({ messages: itemConversation(it, "base"), provenance: itemProvenance(it) });
     });
