@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { SplitMix32 } from "../domain/random.ts";
+import { runIfMain } from "../domain/script.ts";
 import { appendGradients } from "./autodiff.ts";
 import { RefExecutor } from "./executor-ref.ts";
 import { buildLoss, countParams, initWeights, type LlamaConfig, lossBatch } from "./llama.ts";
@@ -98,4 +99,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (process.argv[1] && import.meta.filename === process.argv[1]) await main();
+runIfMain(import.meta.filename, () => main());

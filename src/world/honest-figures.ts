@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { spread, statText } from "../cycle/seeds.ts";
+import { runIfMain } from "../domain/script.ts";
 
 interface Fig {
   value: number | null;
@@ -152,8 +153,8 @@ export function renderHonestMarkdown(rows: readonly HonestRow[], seeds: number):
   return out.join("\n");
 }
 
-function main(): void {
-  const [file, ...flags] = process.argv.slice(2);
+async function main(argv: string[]): Promise<void> {
+  const [file, ...flags] = argv;
   if (!file) throw new Error("usage: tsx src/world/honest-figures.ts RESULT.json [--last]");
   const text = readFileSync(file, "utf8");
   const json = JSON.parse(text.slice(text.indexOf("{")));
@@ -165,4 +166,4 @@ function main(): void {
   console.log(renderHonestMarkdown(honestFigures(runs, which), runs.length));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+runIfMain(import.meta.filename, main);
