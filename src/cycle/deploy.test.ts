@@ -263,3 +263,33 @@ describe("deploy ollama", () => {
     }
   });
 });
+
+describe("local round models", () => {
+  // Attack ids, and the seeds every attack draws from them, hash the target's id: a workspace path in it made the
+  // same cycle send other attacks, and so train other fixes, in another folder (found in session 13: two identical
+  // runs differed by 56 of ~650 findings).
+  it.each(["builtin", "llamacpp"])(
+    "engine %s: the same weights have the same id in any workspace, and their answers carry it",
+    async (engine) => {
+      const yaml = `target: {provider: builtin, model: ${base}, maxTokens: 4}\ncycle: {engine: ${engine}}\n`;
+      const ids: string[] = [];
+      for (const ws of [`local-${engine}-a`, `local-${engine}-b`]) {
+        const { models, store } = roundModels(yaml, ws);
+        const opened = await models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
+        try {
+          expect(opened.model.id).not.toContain(dir);
+          const res = await opened.model.chat({ messages: [{ role: "user", content: "hi" }], maxTokens: 2 });
+          expect(res.model).toBe(opened.model.id);
+          ids.push(opened.model.id);
+        } finally {
+          await opened.model.close?.();
+          await models.close();
+          store.close();
+        }
+      }
+      expect(ids[0]).toMatch(new RegExp(`^${engine}@[0-9a-f]{16}$`));
+      expect(ids[1]).toBe(ids[0]);
+    },
+    120_000,
+  );
+});

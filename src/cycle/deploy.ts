@@ -42,20 +42,32 @@ export function modelFingerprint(dir: string): string {
   return h.digest("hex");
 }
 
-/** A ChatModel under another id (the weights' fingerprint appended); everything else passes through. */
+/**
+ * A ChatModel under another id (the weights' fingerprint appended); everything else passes through. `name` replaces
+ * the inner id where that id holds a local file path: attack ids, and the seeds drawn from them, are hashes of the
+ * target id, so a path in it made a run's attacks (and so its findings and fixes) depend on where the workspace lies.
+ */
 export class RoundChatModel implements ChatModel {
   readonly id: string;
   constructor(
     private readonly inner: ChatModel,
     fingerprint: string,
+    name: string = inner.id,
   ) {
-    this.id = `${inner.id}@${fingerprint.slice(0, 16)}`;
+    this.id = `${name}@${fingerprint.slice(0, 16)}`;
+    this.renamed = name !== inner.id;
   }
-  chat(r: ChatRequest): Promise<ChatResult> {
-    return this.inner.chat(r);
+  private readonly renamed: boolean;
+  /** A renamed model's answers name it by its id too (llama.cpp reports the file's path). */
+  private named = (r: ChatResult): ChatResult => (this.renamed ? { ...r, model: this.id } : r);
+  async chat(r: ChatRequest): Promise<ChatResult> {
+    return this.named(await this.inner.chat(r));
   }
-  chatMany(rs: ChatRequest[]): Promise<ChatResult[]> {
-    return this.inner.chatMany ? this.inner.chatMany(rs) : Promise.all(rs.map((r) => this.inner.chat(r)));
+  async chatMany(rs: ChatRequest[]): Promise<ChatResult[]> {
+    const out = this.inner.chatMany
+      ? await this.inner.chatMany(rs)
+      : await Promise.all(rs.map((r) => this.inner.chat(r)));
+    return out.map(this.named);
   }
   close(): Promise<void> {
     return this.inner.close?.() ?? Promise.resolve();
@@ -218,7 +230,11 @@ function localRoundModels(o: RoundModelsOptions): RoundModels {
           ? { ...t, provider: "builtin", model: dir, adapter: undefined, sequences }
           : { ...t, provider: "llamacpp", model: ggufOf(o.workDir, dir), adapter: undefined, sequences };
       const inner = await createChatModel({ ...spec, concurrency: t.concurrency, temperature: 0 });
-      return { model: new RoundChatModel(inner, modelFingerprint(dir)), context: await targetContextFor(spec) };
+      // Named by the engine, not the file: the GGUF export's path lies in the workspace (see RoundChatModel).
+      return {
+        model: new RoundChatModel(inner, modelFingerprint(dir), spec.provider),
+        context: await targetContextFor(spec),
+      };
     },
     async close() {},
   };
