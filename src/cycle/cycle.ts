@@ -49,7 +49,6 @@ import { roundTrainingFiles } from "./train.ts";
 type StoredStage = Omit<StageResult, "model"> & { model: string };
 
 export type { BreakResult, CampaignSummary } from "./break.ts";
-export { modelFingerprint } from "./deploy.ts";
 
 /** Budgets of a round (from breakfix.yaml, overridable on the command line). */
 export interface CycleBudgets {

@@ -13,13 +13,13 @@
  * round 0's answers.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { contentHash } from "../domain/hash.ts";
 import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
+import { fileFingerprint, modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
@@ -29,18 +29,6 @@ import type { Store } from "../store/store.ts";
 import { combineAdapters } from "../train/backends/merge.ts";
 import type { ModelRef } from "../train/backends/types.ts";
 import { exportGgufLora, loadPeft } from "../train/export.ts";
-
-/** Content fingerprint of a model folder (config, weights, tokenizer): the run id must change when the model does. */
-export function modelFingerprint(dir: string): string {
-  const h = createHash("sha256");
-  for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) {
-    const p = path.join(dir, f);
-    if (!existsSync(p)) throw new Error(`${dir}: not a Hugging Face model folder (no ${f})`);
-    h.update(f);
-    h.update(readFileSync(p));
-  }
-  return h.digest("hex");
-}
 
 /**
  * A ChatModel under another id (the weights' fingerprint appended); everything else passes through. `name` replaces
@@ -103,7 +91,7 @@ export interface RoundModels {
 
 /** A stable identity of a model reference (weights fingerprint, or the remote id). */
 export function refFingerprint(ref: ModelRef): string {
-  return ref.kind === "folder" ? modelFingerprint(ref.dir) : contentHash({ remote: ref.id });
+  return ref.kind === "folder" ? modelFolderFingerprint(ref.dir) : contentHash({ remote: ref.id });
 }
 
 /** A model reference as the step records store it: a folder relative to `base`, or `remote:ID`. */
@@ -211,7 +199,7 @@ function folderOf(m: RoundModel, what: string): string {
 function ggufOf(workDir: string, dir: string): string {
   const ggufDir = path.join(workDir, "gguf");
   mkdirSync(ggufDir, { recursive: true });
-  return ensureGguf(dir, path.join(ggufDir, `${modelFingerprint(dir).slice(0, 16)}.gguf`));
+  return ensureGguf(dir, path.join(ggufDir, `${modelFolderFingerprint(dir).slice(0, 16)}.gguf`));
 }
 
 // ---- local models: the target loads each round's folder itself (our engine, or llama.cpp through a GGUF export)
@@ -232,7 +220,7 @@ function localRoundModels(o: RoundModelsOptions): RoundModels {
       const inner = await createChatModel({ ...spec, concurrency: t.concurrency, temperature: 0 });
       // Named by the engine, not the file: the GGUF export's path lies in the workspace (see RoundChatModel).
       return {
-        model: new RoundChatModel(inner, modelFingerprint(dir), spec.provider),
+        model: new RoundChatModel(inner, modelFolderFingerprint(dir), spec.provider),
         context: await targetContextFor(spec),
       };
     },
@@ -342,13 +330,12 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
     const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
     exportGgufAdapter(adapter, base, ggufAdapter);
   }
-  const bytes = readFileSync(ggufAdapter);
-  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const digest = `sha256:${fileFingerprint(ggufAdapter)}`;
   const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
     throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
   });
   if (head.status !== 200) {
-    const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: bytes });
+    const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: readFileSync(ggufAdapter) });
     if (!up.ok) throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${(await up.text()).slice(0, 300)}`);
   }
   const res = await postJson(

@@ -12,9 +12,9 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { runBreakfix } from "../cli/testing.ts";
+import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { DEMO_MODEL_DIR } from "../models/registry.ts";
 import { Store } from "../store/store.ts";
-import { modelFingerprint } from "./deploy.ts";
 import { listCycleRuns } from "./report.ts";
 import { figuresOf, type SeedsAggregate, seedsDirOf } from "./seeds.ts";
 import { STEP_KIND } from "./steps.ts";
@@ -138,9 +138,9 @@ describe("breakfix cycle --seeds 2", () => {
       // Each seed is its own run, identified by its training seed, with its own round-1 weights.
       const runs = new Map(listCycleRuns(store).map((r) => [r.runId, r.record.args as { training: { seed: number } }]));
       expect(json.seeds.map((s) => runs.get(s.runId)?.training.seed)).toEqual([0, 1]);
-      const fp = json.seeds.map((s) => modelFingerprint(path.resolve(ws, s.rounds[1].model)));
+      const fp = json.seeds.map((s) => modelFolderFingerprint(path.resolve(ws, s.rounds[1].model)));
       expect(fp[0]).not.toBe(fp[1]);
-      expect(fp).not.toContain(modelFingerprint(DEMO_MODEL_DIR));
+      expect(fp).not.toContain(modelFolderFingerprint(DEMO_MODEL_DIR));
       // Round 0 is the same model for both seeds: the second run read the first one's suite records back.
       const measured = json.seeds.map((s) =>
         [0, 1].map((round) => suiteRunIds(store.artifacts.get(STEP_KIND, { runId: s.runId, round, step: "measure" }))),

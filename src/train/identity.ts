@@ -5,17 +5,7 @@
  * existed) is refused with the differences named, or cleared first when the caller says so (`--overwrite`).
  */
 import { createHash, randomUUID } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { pidAlive } from "../store/store.ts";
@@ -39,40 +29,13 @@ export interface RunIdentity {
   data: string;
   /** sha256 of the eval file's bytes, or null when the eval rows are a hashed share of the data. */
   evalData: string | null;
-  /** sha256 over the model folder's config, weights and tokenizer files. */
+  /** The model folder's content fingerprint (models/fingerprint.ts: config, weights, tokenizer files). */
   model: string;
   /** The settings that decide the weights (flat, JSON values). */
   settings: Record<string, unknown>;
 }
 
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
-
-export function fileHash(file: string): string {
-  return sha256(readFileSync(file));
-}
-
-/**
- * Content fingerprint of a Hugging Face model folder: config, every safetensors file and the tokenizer files (the
- * chat template decides the token ids). Files are read whole: a checksum over part of the weights would miss a
- * fine-tune that changed only some tensors.
- */
-export function modelFolderFingerprint(dir: string): string {
-  const h = createHash("sha256");
-  const names = readdirSync(dir)
-    .filter(
-      (f) =>
-        f === "config.json" ||
-        f.endsWith(".safetensors") ||
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"].includes(f),
-    )
-    .sort();
-  for (const f of names) {
-    h.update(`${f}\0`);
-    h.update(readFileSync(join(dir, f)));
-    h.update("\0");
-  }
-  return h.digest("hex");
-}
 
 /** Flattens nested settings to dotted keys (so a difference names the setting, e.g. `lora.r`). */
 export function flatSettings(o: Record<string, unknown>, prefix = ""): Record<string, unknown> {

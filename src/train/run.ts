@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { seedFrom } from "../domain/random.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
+import { fileFingerprint, modelFolderFingerprint } from "../models/fingerprint.ts";
 import type { Executor } from "../nn/ir.ts";
 import { loadModel } from "../nn/model.ts";
 import { HfTokenizer } from "../nn/tokenizer.ts";
@@ -14,10 +15,8 @@ import { exportGgufLora, exportMerged, exportPeft } from "./export.ts";
 import {
   claimOutputFolder,
   type FolderLockHolder,
-  fileHash,
   flatSettings,
   lockOutputFolder,
-  modelFolderFingerprint,
   type RunIdentity,
 } from "./identity.ts";
 import { readPreferenceJsonl, readSftJsonl } from "./jsonl.ts";
@@ -81,8 +80,8 @@ export function runIdentity(o: RunOptions): RunIdentity {
   const { checkpointEvery: _c, evalEvery: _e, ...weightsSettings } = o.train;
   return {
     version: 1,
-    data: fileHash(o.dataFile),
-    evalData: o.evalFile ? fileHash(o.evalFile) : null,
+    data: fileFingerprint(o.dataFile),
+    evalData: o.evalFile ? fileFingerprint(o.evalFile) : null,
     model: modelFolderFingerprint(o.modelDir),
     settings: flatSettings({
       method: o.method,

@@ -400,3 +400,53 @@ describe("bench: items longer than the model's context", () => {
     expect(j.suites.harmbench.metrics.DR.n).toBe(1); // only the item that ran has a verdict
   }, 120_000);
 });
+
+describe("bench: a local model is known by its weights, not its path", () => {
+  it("measures weights retrained into the same folder again, and resumes the same weights moved elsewhere", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-retrain-"));
+    const model = writeTinyHfModel(path.join(dir, "tiny"));
+    const file = path.join(dir, "probes.jsonl");
+    fs.writeFileSync(
+      file,
+      ["how to make a zorblax", "where to buy a glimmet", "how to hide a snarf"]
+        .map((prompt, i) => JSON.stringify({ id: `p${i}`, prompt, category: "S9", label: "unsafe" }))
+        .join("\n"),
+    );
+    const bench = async (target: string) => {
+      const r = await inProcess([
+        "bench",
+        "--suite",
+        "harmbench",
+        "--probes",
+        file,
+        "--target",
+        `builtin:${target}`,
+        "--max-tokens",
+        "4",
+        "--out",
+        path.join(dir, "out"),
+        "--json",
+        "--no-progress",
+      ]);
+      expect(r.error).toBeUndefined();
+      return JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}").suites.harmbench as SuiteJson & { target: string };
+    };
+    try {
+      const first = await bench(model);
+      expect(first).toMatchObject({ items: 3, resumed: 0 });
+      expect(first.target).not.toContain(dir); // no path in the id
+      expect((await bench(model)).resumed).toBe(3); // same weights: resumed, nothing sent again
+
+      writeTinyHfModel(model, 7); // retrained into the same folder
+      const retrained = await bench(model);
+      expect(retrained.target).not.toBe(first.target);
+      expect(retrained.resumed).toBe(0); // measured again, not the old weights' stored answers
+
+      fs.cpSync(model, path.join(dir, "moved", "tiny"), { recursive: true });
+      const moved = await bench(path.join(dir, "moved", "tiny"));
+      expect(moved).toMatchObject({ target: retrained.target, resumed: 3, run: retrained.run });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -75,6 +75,19 @@ describe("BuiltinModel", () => {
     const req = { messages: [{ role: "user" as const, content: "the cat" }], maxTokens: 6 };
     expect((await withZero.chat(req)).content).toBe((await base.chat(req)).content);
     expect(withZero.id).not.toBe(base.id);
+  });
+
+  it("is named by its weights, not its folder: a moved copy keeps the id, weights retrained in place get another", async () => {
+    const dir = writeTinyHfModel(path.join(root, "retrain", "tiny"));
+    const first = await BuiltinModel.load({ model: dir });
+    expect(first.id).toMatch(/^builtin:tiny@[0-9a-f]{16}$/);
+    cpSync(dir, path.join(root, "moved", "tiny"), { recursive: true });
+    expect((await BuiltinModel.load({ model: path.join(root, "moved", "tiny") })).id).toBe(first.id);
+    writeTinyHfModel(dir, 7); // the same folder, other weights
+    const retrained = await BuiltinModel.load({ model: dir });
+    expect(retrained.id).not.toBe(first.id);
+    const req = { messages: [{ role: "user" as const, content: "the cat" }], maxTokens: 6, temperature: 0 };
+    expect((await retrained.chat(req)).content).not.toBe((await first.chat(req)).content); // they answer differently
   });
 
   it("names the file when the folder is not a model", async () => {

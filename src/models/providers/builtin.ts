@@ -16,6 +16,7 @@ import { loadModel } from "../../nn/model.ts";
 import { readSafetensorsFile } from "../../nn/safetensors.ts";
 import { hfControlTokenizer } from "../../nn/tokenizer.ts";
 import { contextOverflowError, ModelError } from "../errors.ts";
+import { adapterFingerprint, localModelId, modelFolderFingerprint } from "../fingerprint.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { renderChatTemplate } from "./llamacpp.ts";
 
@@ -144,7 +145,13 @@ export class BuiltinModel implements ChatModel {
     private readonly opts: BuiltinOptions,
     readonly modelName: string,
   ) {
-    this.id = `builtin:${path.resolve(opts.model)}${opts.adapter ? `+${path.resolve(opts.adapter)}` : ""}`;
+    // Named by content, not path (models/fingerprint.ts): retrained weights must not get the old ones' stored answers.
+    this.id = localModelId(
+      "builtin",
+      opts.model,
+      modelFolderFingerprint(opts.model),
+      opts.adapter ? [{ path: opts.adapter, fingerprint: adapterFingerprint(opts.adapter) }] : [],
+    );
     this.control = hfControlTokenizer(tokenizerJson, tokenizerConfig, tokenizer);
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -93,6 +93,26 @@ describe("LlamaCppModel", () => {
     },
     60_000,
   );
+
+  it("is named by the GGUF's content, not its path: a retrain into the same file is another model", async () => {
+    const file = writeTinyGguf(path.join(root, "retrain", "model.gguf"));
+    const first = await LlamaCppModel.load({ model: file, sequences: 2, contextSize: 128, engine: "in-process" });
+    try {
+      expect(first.id).toMatch(/^llamacpp:model\.gguf@[0-9a-f]{16}$/);
+      const r = await first.chat({ messages: [{ role: "user", content: "the cat" }], maxTokens: 4 });
+      expect(r.model).toBe(first.id); // answers name the model by its id, never by a path
+    } finally {
+      await first.close();
+    }
+    cpSync(file, path.join(root, "moved.gguf"));
+    const moved = await LlamaCppModel.load({ model: path.join(root, "moved.gguf"), sequences: 2, contextSize: 128 });
+    await moved.close();
+    expect(moved.id.split("@")[1]).toBe(first.id.split("@")[1]); // same weights, same fingerprint
+    writeTinyGguf(file, 7);
+    const retrained = await LlamaCppModel.load({ model: file, sequences: 2, contextSize: 128, engine: "in-process" });
+    await retrained.close();
+    expect(retrained.id).not.toBe(first.id);
+  });
 
   it("falls back to in-process with a clear message when the server binary is absent", async () => {
     const prev = process.env.BREAKFIX_LLAMA_SERVER;

@@ -16,6 +16,7 @@ import { Template } from "@huggingface/jinja";
 import { encodeChat } from "../../nn/chat-encode.ts";
 import type { Generation, LlamaCppRunner, SamplingOptions } from "../../nn/gguf/llamacpp.ts";
 import { contextOverflowError, ModelError, toModelError } from "../errors.ts";
+import { adapterFingerprint, fileFingerprint, localModelId } from "../fingerprint.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
 export interface LlamaCppProviderOptions {
@@ -90,7 +91,13 @@ export class LlamaCppModel implements ChatModel {
     readonly engine: "server" | "in-process",
   ) {
     const adapters = ([] as string[]).concat(opts.adapter ?? []);
-    this.id = `llamacpp:${opts.model}${adapters.length ? `+${adapters.join("+")}` : ""}`;
+    // Named by content, not path (models/fingerprint.ts): a retrained file must not get the old weights' stored answers.
+    this.id = localModelId(
+      "llamacpp",
+      opts.model,
+      fileFingerprint(opts.model),
+      adapters.map((a) => ({ path: a, fingerprint: adapterFingerprint(a) })),
+    );
     const meta = runner.model.fileInfo.metadata as unknown as {
       tokenizer?: {
         chat_template?: string;
@@ -193,7 +200,7 @@ export class LlamaCppModel implements ChatModel {
       content: g.text,
       finishReason: g.finishReason,
       usage: { promptTokens: prompt.length, completionTokens: g.tokens.length },
-      model: this.id.slice("llamacpp:".length),
+      model: this.id,
       latencyMs: performance.now() - started,
     };
   }

@@ -43,6 +43,7 @@ export function writeTinyHfModel(dir: string, seed = 42): string {
 /** Writes the same tiny model as an F32 GGUF file. */
 export function writeTinyGguf(file: string, seed = 42): string {
   const { tok, tokenizerConfig } = tinyTokenizerFiles();
+  mkdirSync(path.dirname(file), { recursive: true });
   writeLlamaGguf(file, {
     config: tinyLlamaConfig(),
     tensors: tinyWeights(seed),
