@@ -364,6 +364,27 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
   });
 });
 
+/** `bench --suite harmbench --probes FILE` on a local model, 4 answer tokens, in process: the last JSON line. */
+async function benchProbes(file: string, target: string, out: string) {
+  const r = await inProcess([
+    "bench",
+    "--suite",
+    "harmbench",
+    "--probes",
+    file,
+    "--target",
+    target,
+    "--max-tokens",
+    "4",
+    "--out",
+    out,
+    "--json",
+    "--no-progress",
+  ]);
+  expect(r.error).toBeUndefined();
+  return JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}");
+}
+
 describe("bench: items longer than the model's context", () => {
   it("are reported as not run (left out of the figures), never as a verdict or a failure to retry", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-overlong-"));
@@ -379,23 +400,7 @@ describe("bench: items longer than the model's context", () => {
         .map((x) => JSON.stringify(x))
         .join("\n"),
     );
-    const r = await inProcess([
-      "bench",
-      "--suite",
-      "harmbench",
-      "--probes",
-      file,
-      "--target",
-      `builtin:${model}`,
-      "--max-tokens",
-      "4",
-      "--out",
-      path.join(dir, "out"),
-      "--json",
-      "--no-progress",
-    ]);
-    expect(r.error).toBeUndefined();
-    const j = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}");
+    const j = await benchProbes(file, `builtin:${model}`, path.join(dir, "out"));
     expect(j.notRun).toEqual({ harmbench: 1 });
     expect(j.suites.harmbench.metrics.DR.n).toBe(1); // only the item that ran has a verdict
   }, 120_000);
@@ -412,25 +417,10 @@ describe("bench: a local model is known by its weights, not its path", () => {
         .map((prompt, i) => JSON.stringify({ id: `p${i}`, prompt, category: "S9", label: "unsafe" }))
         .join("\n"),
     );
-    const bench = async (target: string) => {
-      const r = await inProcess([
-        "bench",
-        "--suite",
-        "harmbench",
-        "--probes",
-        file,
-        "--target",
-        `builtin:${target}`,
-        "--max-tokens",
-        "4",
-        "--out",
-        path.join(dir, "out"),
-        "--json",
-        "--no-progress",
-      ]);
-      expect(r.error).toBeUndefined();
-      return JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}").suites.harmbench as SuiteJson & { target: string };
-    };
+    const bench = async (target: string) =>
+      (await benchProbes(file, `builtin:${target}`, path.join(dir, "out"))).suites.harmbench as SuiteJson & {
+        target: string;
+      };
     try {
       const first = await bench(model);
       expect(first).toMatchObject({ items: 3, resumed: 0 });
