@@ -16,10 +16,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
+import { fileSha256 } from "../domain/file-hash.ts";
 import { contentHash } from "../domain/hash.ts";
 import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
-import { fileFingerprint, modelFolderFingerprint } from "../models/fingerprint.ts";
+import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
@@ -330,7 +331,7 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
     const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
     exportGgufAdapter(adapter, base, ggufAdapter);
   }
-  const digest = `sha256:${fileFingerprint(ggufAdapter)}`;
+  const digest = `sha256:${fileSha256(ggufAdapter)}`;
   const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
     throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
   });

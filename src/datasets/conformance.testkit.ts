@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { fileSha256 } from "../domain/file-hash.ts";
 import { probeSchema } from "../domain/schemas.ts";
 import { CATEGORY_IDS, DATASET_LABEL_MAP } from "../domain/taxonomy.ts";
 import type { Probe } from "../domain/types.ts";
-import { sha256File } from "./pull.ts";
 import { type DatasetSummary, summarize } from "./summary.ts";
 import { DatasetError, type DatasetLoader } from "./types.ts";
 
@@ -121,7 +121,7 @@ export function loaderConformance<T>(loader: DatasetLoader<T>, exp: LoaderExpect
         const file = path.join(exp.dir, ...f.name.split("/"));
         expect(existsSync(file)).toBe(true);
         expect(f.url).toMatch(/^https:\/\//);
-        if (f.sha256) expect(sha256File(file)).toBe(f.sha256);
+        if (f.sha256) expect(fileSha256(file)).toBe(f.sha256);
       }
     });
 

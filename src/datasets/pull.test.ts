@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { fileSha256 } from "../domain/file-hash.ts";
 import { jailbreakbench } from "./loaders/jailbreakbench.ts";
 import { multijail } from "./loaders/multijail.ts";
 import { xstest } from "./loaders/xstest.ts";
 import { sharedDatasetsDir } from "./paths.ts";
-import { MANIFEST, type PullProgress, pullDataset, sha256File, sourceUrl } from "./pull.ts";
+import { MANIFEST, type PullProgress, pullDataset, sourceUrl } from "./pull.ts";
 
 const D = (name: string) => path.join(sharedDatasetsDir(), name);
 const fileUrl = (dir: string) => `${pathToFileURL(dir).href}/`;
@@ -26,7 +27,7 @@ describe("data pull (file:// sources; no network in tests)", () => {
     expect(r.dir).toBe(path.join(cache, "xstest"));
     expect(r.files.map((f) => [f.name, f.status])).toEqual([["xstest_prompts.csv", "downloaded"]]);
     const dest = path.join(cache, "xstest", "xstest_prompts.csv");
-    expect(sha256File(dest)).toBe(xstest.info.files[0].sha256);
+    expect(fileSha256(dest)).toBe(xstest.info.files[0].sha256);
     expect(readFileSync(dest)).toEqual(readFileSync(path.join(D("xstest"), "xstest_prompts.csv")));
     const manifest = JSON.parse(readFileSync(path.join(cache, "xstest", MANIFEST), "utf8"));
     expect(manifest["xstest_prompts.csv"]).toMatchObject({ sha256: xstest.info.files[0].sha256, bytes: 38719 });
@@ -41,7 +42,7 @@ describe("data pull (file:// sources; no network in tests)", () => {
     writeFileSync(dest, "id,prompt\n");
     const repaired = await pullDataset(xstest, { cacheDir: cache, from: fileUrl(D("xstest")) });
     expect(repaired.files[0].status).toBe("downloaded");
-    expect(sha256File(dest)).toBe(xstest.info.files[0].sha256);
+    expect(fileSha256(dest)).toBe(xstest.info.files[0].sha256);
   });
 
   it("a checksum mismatch fails and writes nothing under the real name", async () => {

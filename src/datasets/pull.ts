@@ -26,6 +26,7 @@ import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { fileSha256 } from "../domain/file-hash.ts";
 import { folderOf } from "./registry.ts";
 import type { DatasetLoader, RemoteFile } from "./types.ts";
 
@@ -72,10 +73,6 @@ export interface PullResult {
   dir: string;
   files: PulledFile[];
   rows: number;
-}
-
-export function sha256File(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
 
 function readManifest(dir: string): Manifest {
@@ -180,7 +177,7 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
     const url = sourceUrl(f, opts.from);
     const known = manifest[f.name];
     if (!opts.force && known && existsSync(dest)) {
-      const sha = sha256File(dest);
+      const sha = fileSha256(dest);
       if (sha === known.sha256 && (!f.sha256 || opts.verify === false || f.sha256 === sha)) {
         files.push({ name: f.name, path: dest, url: known.url, sha256: sha, bytes: known.bytes, status: "cached" });
         continue;

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { fileSha256 } from "../domain/file-hash.ts";
 import { packagePath } from "../domain/package.ts";
 import { tinyLlamaConfig } from "../nn/gguf/fixtures.ts";
 import { configFromHf } from "../nn/llama.ts";
 import { saveModel } from "../nn/model.ts";
-import { adapterFingerprint, fileFingerprint, localModelId, modelFolderFingerprint } from "./fingerprint.ts";
+import { adapterFingerprint, localModelId, modelFolderFingerprint } from "./fingerprint.ts";
 import { tinyWeights, writeTinyGguf, writeTinyHfModel, writeTinyPeftAdapter } from "./testing/tiny-model.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "fingerprint-"));
@@ -18,29 +19,6 @@ const sha256 = (...parts: (string | Buffer)[]) => {
   for (const p of parts) h.update(p);
   return h.digest("hex");
 };
-/** Back-dates a file's mtime past the 2 s "racy" window, so the memo may keep its digest. */
-const settle = (file: string) => utimesSync(file, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
-
-describe("fileFingerprint", () => {
-  it("is the sha256 of the file's bytes, read in chunks (a file over the 8 MiB chunk included)", () => {
-    const f = path.join(root, "big.bin");
-    const bytes = Buffer.alloc((8 << 20) + 12345);
-    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i % 251;
-    writeFileSync(f, bytes);
-    expect(fileFingerprint(f)).toBe(sha256(bytes));
-  });
-
-  it("sees a rewrite of the same size, also when the memo holds the old digest", () => {
-    const f = path.join(root, "w.gguf");
-    writeFileSync(f, "aaaa");
-    settle(f);
-    expect(fileFingerprint(f)).toBe(sha256("aaaa")); // remembered: the file is settled
-    writeFileSync(f, "bbbb"); // same size, same inode, new mtime
-    expect(fileFingerprint(f)).toBe(sha256("bbbb"));
-    writeFileSync(f, "cccc"); // within the same mtime tick, possibly: a fresh file is never remembered
-    expect(fileFingerprint(f)).toBe(sha256("cccc"));
-  });
-});
 
 describe("modelFolderFingerprint", () => {
   it("keeps the four-file digest the cycle's run ids and attacks were drawn from (the committed demo model)", () => {
@@ -94,12 +72,12 @@ describe("localModelId", () => {
     const a = writeTinyGguf(path.join(root, "a", "model.gguf"));
     const moved = path.join(root, "b", "model.gguf");
     cpSync(a, moved);
-    const id = localModelId("llamacpp", a, fileFingerprint(a));
+    const id = localModelId("llamacpp", a, fileSha256(a));
     expect(id).toBe(`llamacpp:model.gguf@${sha256(readFileSync(a)).slice(0, 16)}`);
     expect(id).not.toContain(root);
-    expect(localModelId("llamacpp", moved, fileFingerprint(moved))).toBe(id);
+    expect(localModelId("llamacpp", moved, fileSha256(moved))).toBe(id);
     writeTinyGguf(a, 7); // retrained into the same file
-    expect(localModelId("llamacpp", a, fileFingerprint(a))).not.toBe(id);
+    expect(localModelId("llamacpp", a, fileSha256(a))).not.toBe(id);
   });
 
   it("adds each adapter's name and content, in order", () => {

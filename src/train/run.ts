@@ -5,9 +5,10 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileSha256 } from "../domain/file-hash.ts";
 import { seedFrom } from "../domain/random.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
-import { fileFingerprint, modelFolderFingerprint } from "../models/fingerprint.ts";
+import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import type { Executor } from "../nn/ir.ts";
 import { loadModel } from "../nn/model.ts";
 import { HfTokenizer } from "../nn/tokenizer.ts";
@@ -80,8 +81,8 @@ export function runIdentity(o: RunOptions): RunIdentity {
   const { checkpointEvery: _c, evalEvery: _e, ...weightsSettings } = o.train;
   return {
     version: 1,
-    data: fileFingerprint(o.dataFile),
-    evalData: o.evalFile ? fileFingerprint(o.evalFile) : null,
+    data: fileSha256(o.dataFile),
+    evalData: o.evalFile ? fileSha256(o.evalFile) : null,
     model: modelFolderFingerprint(o.modelDir),
     settings: flatSettings({
       method: o.method,

@@ -13,10 +13,11 @@
  * and tokenized here in both cases, so both engines see the same token ids.
  */
 import { Template } from "@huggingface/jinja";
+import { fileSha256 } from "../../domain/file-hash.ts";
 import { encodeChat } from "../../nn/chat-encode.ts";
 import type { Generation, LlamaCppRunner, SamplingOptions } from "../../nn/gguf/llamacpp.ts";
 import { contextOverflowError, ModelError, toModelError } from "../errors.ts";
-import { adapterFingerprint, fileFingerprint, localModelId } from "../fingerprint.ts";
+import { adapterFingerprint, localModelId } from "../fingerprint.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
 export interface LlamaCppProviderOptions {
@@ -95,7 +96,7 @@ export class LlamaCppModel implements ChatModel {
     this.id = localModelId(
       "llamacpp",
       opts.model,
-      fileFingerprint(opts.model),
+      fileSha256(opts.model),
       adapters.map((a) => ({ path: a, fingerprint: adapterFingerprint(a) })),
     );
     const meta = runner.model.fileInfo.metadata as unknown as {
