@@ -95,7 +95,8 @@ export const WORLD_PRESETS: Record<"full" | "quick", WorldBuildPreset> = {
     // Rephrased capability drills in this stage (noiseStage.drillRephraseShare 0.8) were tried in session 13: on dev the
     // base organism gained on every noise slice (dev-noise.ts: plain 90.6 -> 97.5%, seen-pool rephrasings 72.3 ->
     // 87.4%), but its fixes refused fewer unsafe twins in round 1 (IPRR 87.0% against 93.1%), so it was not adopted;
-    // session 14's retest beside the committed organism, same seeds: 90.7% against 94.4%, not adopted again.
+    // session 14's retest beside the committed organism, same seeds: 90.7% against 94.4%, not adopted again; session
+    // 15's with counterDataRatio 1.5: seed 0 passed every dev gate in no round, not adopted.
     noiseStage: { rephraseShare: 0.8, epochs: 3, lr: 1e-3 },
   },
   quick: {
