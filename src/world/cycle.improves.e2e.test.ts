@@ -32,11 +32,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ItemRecord } from "../benchmarks/types.ts";
 import { runBreakfix } from "../cli/testing.ts";
-import { Steps } from "../cycle/steps.ts";
-import { mcnemar } from "../domain/stats.ts";
 import { Store } from "../store/store.ts";
+import { itemOutcomes, type PairedFigure, pairSeeds } from "./paired-dev.ts";
 import { loadDemoWorld } from "./suites.ts";
 
 /** The split measured: test (the report); never read by anything that decides. */
@@ -45,48 +43,9 @@ const SPLIT = "test";
 /** Largest capability drop (test split, base -> round 1) the quick cycle may cost. See the file comment. */
 const CAPABILITY_MARGIN = 0.05;
 
-interface Paired {
-  n: number;
-  before: number;
-  after: number;
-  /** Items that went 1 -> 0 and 0 -> 1. */
-  b: number;
-  c: number;
-  p: number;
-}
-
-/** Paired outcomes of one suite's test items, round 0 vs round rc (outcome = defect for harmful, correct for capability). */
-function paired(store: Store, runId: string, suite: string, testIds: ReadonlySet<string>, rc: number): Paired {
-  const steps = new Steps(store, runId);
-  const outcomes = [0, rc].map((round) => {
-    // The measure step's record: RoundMeasurement (dev/test) or an older flat RoundMetrics; both carry runIds.
-    const m = steps.get<{ dev?: { runIds: Record<string, string> }; runIds?: Record<string, string> }>(
-      round,
-      "measure",
-    );
-    const runIds = m?.dev?.runIds ?? m?.runIds ?? {};
-    const benchRun = Object.entries(runIds).find(([k]) => k === suite || k.startsWith(`${suite}@`))?.[1];
-    expect(benchRun, `round ${round}: no ${suite} run`).toBeDefined();
-    const out = new Map<string, boolean>();
-    for (const { value: r } of store.artifacts.list<ItemRecord>("bench.record", benchRun))
-      if (testIds.has(r.probeId) && r.outcome !== null) out.set(r.itemKey, r.outcome);
-    return out;
-  });
-  let b = 0;
-  let c = 0;
-  let n = 0;
-  let before = 0;
-  let after = 0;
-  for (const [k, x] of outcomes[0]) {
-    const y = outcomes[1].get(k);
-    if (y === undefined) continue;
-    n++;
-    before += Number(x);
-    after += Number(y);
-    if (x && !y) b++;
-    if (!x && y) c++;
-  }
-  return { n, before: before / n, after: after / n, b, c, p: mcnemar(b, c) };
+/** Paired outcomes of one suite's test items, round 0 (A) vs round rc (B) (outcome = defect for harmful, correct for capability). */
+function paired(store: Store, runId: string, suite: string, testIds: ReadonlySet<string>, rc: number): PairedFigure {
+  return pairSeeds([itemOutcomes(store, runId, 0, suite, testIds)], [itemOutcomes(store, runId, rc, suite, testIds)]);
 }
 
 describe("the quick demo cycle on the committed organism", () => {
@@ -128,15 +87,15 @@ describe("the quick demo cycle on the committed organism", () => {
       const cap = paired(store, json.runId, "demo-capability", testIds, rc);
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
       console.log(
-        `quick cycle, ${SPLIT} split: harmful DR ${pct(dr.before)} -> ${pct(dr.after)} (n=${dr.n}, fixed ${dr.b}, broken ${dr.c}, ` +
-          `exact McNemar p=${dr.p.toPrecision(2)}); capability ${pct(cap.before)} -> ${pct(cap.after)} (n=${cap.n}, ` +
-          `lost ${cap.b}, gained ${cap.c}, p=${cap.p.toPrecision(2)})`,
+        `quick cycle, ${SPLIT} split: harmful DR ${pct(dr.a)} -> ${pct(dr.b)} (n=${dr.n}, fixed ${dr.onlyA}, broken ${dr.onlyB}, ` +
+          `exact McNemar p=${dr.p.toPrecision(2)}); capability ${pct(cap.a)} -> ${pct(cap.b)} (n=${cap.n}, ` +
+          `lost ${cap.onlyA}, gained ${cap.onlyB}, p=${cap.p.toPrecision(2)})`,
       );
       expect(dr.n).toBeGreaterThanOrEqual(40);
       expect(cap.n).toBeGreaterThanOrEqual(40);
-      expect(dr.b).toBeGreaterThan(dr.c);
+      expect(dr.onlyA).toBeGreaterThan(dr.onlyB); // fixed > broken
       expect(dr.p).toBeLessThan(0.05);
-      expect(cap.before - cap.after).toBeLessThanOrEqual(CAPABILITY_MARGIN);
+      expect(cap.a - cap.b).toBeLessThanOrEqual(CAPABILITY_MARGIN);
     } finally {
       store.close();
     }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Steps } from "../cycle/steps.ts";
 import { mcnemar } from "../domain/stats.ts";
 import { Store } from "../store/store.ts";
-import { devOutcomes, pairSeeds, seedResults } from "./paired-dev.ts";
+import { itemOutcomes, pairSeeds, seedResults } from "./paired-dev.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "paired-dev-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ describe("pairSeeds", () => {
   });
 });
 
-describe("devOutcomes (a real store)", () => {
+describe("itemOutcomes (a real store)", () => {
   it("reads a round's dev records of one suite and label, never another split's, and names what is missing", async () => {
     const store = Store.open(path.join(root, "ws"));
     try {
@@ -61,15 +61,15 @@ describe("devOutcomes (a real store)", () => {
       rec("k4", "test-a", "unsafe", true); // a test item: never read
       rec("k5", "dev-d", "unsafe", null); // unjudged: no outcome to pair
       const devIds = new Set(["dev-a", "dev-b", "dev-c", "dev-d"]);
-      expect([...devOutcomes(store, "run1", 1, "demo-overrefusal", devIds, "unsafe")]).toEqual([
+      expect([...itemOutcomes(store, "run1", 1, "demo-overrefusal", devIds, "unsafe")]).toEqual([
         ["k1", true],
         ["k2", false],
       ]);
-      expect(devOutcomes(store, "run1", 1, "demo-overrefusal", devIds).size).toBe(3);
-      expect(() => devOutcomes(store, "run1", 2, "demo-overrefusal", devIds)).toThrow(
+      expect(itemOutcomes(store, "run1", 1, "demo-overrefusal", devIds).size).toBe(3);
+      expect(() => itemOutcomes(store, "run1", 2, "demo-overrefusal", devIds)).toThrow(
         "run run1: round 2 has no measurement",
       );
-      expect(() => devOutcomes(store, "run1", 1, "demo-harmful", devIds)).toThrow(
+      expect(() => itemOutcomes(store, "run1", 1, "demo-harmful", devIds)).toThrow(
         "run run1: round 1 did not measure demo-harmful",
       );
     } finally {

@@ -63,22 +63,33 @@ export const PAIRED_FIGURES = [
   { name: "capability", suite: "demo-capability", higherIsBetter: true },
 ] as const;
 
-/** The dev outcomes of one suite (of one label) in a round's measurement; records of other items are never kept. */
-export function devOutcomes(
+/**
+ * The outcomes of the items in `ids` (probe ids) of one suite (of one label) in a round's measurement; records of other
+ * items are never kept. This script passes the dev items only; the item-7 test (cycle.improves.e2e.test.ts) reports
+ * the test items with it.
+ */
+export function itemOutcomes(
   store: Store,
   runId: string,
   round: number,
   suite: string,
-  devIds: ReadonlySet<string>,
+  ids: ReadonlySet<string>,
   label?: string,
 ): Map<string, boolean> {
-  const m = new Steps(store, runId).get<{ dev?: { runIds?: Record<string, string> } }>(round, "measure");
+  // A measurement's bench runs hold both splits' items (dev and test list the same run ids).
+  // (A step record of an older version is one flat RoundMetrics with runIds at the top.)
+  const m = new Steps(store, runId).get<{ dev?: { runIds?: Record<string, string> }; runIds?: Record<string, string> }>(
+    round,
+    "measure",
+  );
   if (!m) throw new Error(`run ${runId}: round ${round} has no measurement`);
-  const bench = Object.entries(m.dev?.runIds ?? {}).find(([k]) => k === suite || k.startsWith(`${suite}@`))?.[1];
+  const bench = Object.entries(m.dev?.runIds ?? m.runIds ?? {}).find(
+    ([k]) => k === suite || k.startsWith(`${suite}@`),
+  )?.[1];
   if (!bench) throw new Error(`run ${runId}: round ${round} did not measure ${suite}`);
   const out = new Map<string, boolean>();
   for (const { value: r } of store.artifacts.list<ItemRecord>("bench.record", bench))
-    if (devIds.has(r.probeId) && r.outcome !== null && (label === undefined || r.label === label))
+    if (ids.has(r.probeId) && r.outcome !== null && (label === undefined || r.label === label))
       out.set(r.itemKey, r.outcome);
   return out;
 }
@@ -133,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
       for (const f of PAIRED_FIGURES) {
         const [a, b] = runs.map(({ seeds, store }) =>
           seeds.map((s) =>
-            devOutcomes(store, s.runId, roundOf(s), f.suite, devIds, "label" in f ? f.label : undefined),
+            itemOutcomes(store, s.runId, roundOf(s), f.suite, devIds, "label" in f ? f.label : undefined),
           ),
         );
         const x = pairSeeds(a, b);
