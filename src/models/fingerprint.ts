@@ -7,32 +7,25 @@
  * stat, so a model opened again costs a stat, not a read).
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileSha256, namedFilesSha256 } from "../domain/file-hash.ts";
+import { INDEX_FILE, readShardIndex } from "../nn/safetensors.ts";
 
-const SHARD_INDEX = "model.safetensors.index.json";
 /** Files that change what a folder's model answers, hashed when present (after the required ones). */
 const OPTIONAL_MODEL_FILES = ["special_tokens_map.json", "generation_config.json", "chat_template.jinja"];
 
 /** The weight files of a Hugging Face folder: the shard index and its shards (sorted), or model.safetensors. */
 function weightFiles(dir: string): string[] {
-  const index = path.join(dir, SHARD_INDEX);
-  if (existsSync(index)) {
-    let map: unknown;
-    try {
-      map = (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: unknown }).weight_map;
-    } catch (err) {
-      throw new Error(`${index}: ${(err as Error).message}`);
-    }
-    if (!map || typeof map !== "object") throw new Error(`${index}: missing "weight_map"`);
-    const shards = [...new Set(Object.values(map as Record<string, unknown>).map(String))].sort();
+  const index = readShardIndex(dir);
+  if (index) {
+    const shards = [...index.shards].sort();
     for (const s of shards)
-      if (!existsSync(path.join(dir, s))) throw new Error(`${index}: weight_map names ${s}, which is missing`);
-    return [SHARD_INDEX, ...shards];
+      if (!existsSync(path.join(dir, s))) throw new Error(`${index.path}: weight_map names ${s}, which is missing`);
+    return [INDEX_FILE, ...shards];
   }
   if (existsSync(path.join(dir, "model.safetensors"))) return ["model.safetensors"];
-  throw new Error(`${dir}: not a Hugging Face model folder (no model.safetensors or ${SHARD_INDEX})`);
+  throw new Error(`${dir}: not a Hugging Face model folder (no model.safetensors or ${INDEX_FILE})`);
 }
 
 /**

@@ -29,6 +29,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { getHFHubCachePath, getRepoFolderName, listFiles, modelInfo } from "@huggingface/hub";
 import { etaText } from "../domain/eta.ts";
+import { readShardIndex } from "../nn/safetensors.ts";
 import { ModelError } from "./errors.ts";
 import { redactSecrets, registerSecret } from "./secrets.ts";
 
@@ -98,14 +99,11 @@ export function wantedFile(p: string): boolean {
 /** A cached snapshot folder holds a loadable model: config.json and every safetensors file its index names. */
 function usableSnapshot(dir: string): boolean {
   if (!existsSync(path.join(dir, "config.json"))) return false;
-  const index = path.join(dir, "model.safetensors.index.json");
-  if (existsSync(index)) {
-    try {
-      const map = JSON.parse(readFileSync(index, "utf8")).weight_map as Record<string, string>;
-      return [...new Set(Object.values(map))].every((f) => existsSync(path.join(dir, f)));
-    } catch {
-      return false;
-    }
+  try {
+    const index = readShardIndex(dir);
+    if (index) return index.shards.every((f) => existsSync(path.join(dir, f)));
+  } catch {
+    return false;
   }
   return existsSync(path.join(dir, "model.safetensors"));
 }

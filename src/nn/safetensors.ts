@@ -285,8 +285,14 @@ export function saveSafetensors(
   return files;
 }
 
-/** Load all tensors of a checkpoint directory (single file or sharded). */
-export function loadSafetensors(dir: string): TensorMap {
+/**
+ * A sharded checkpoint's index (`dir/model.safetensors.index.json`): its weight map and the shard files it names (in
+ * the order first named); undefined when the folder has none. Throws naming the index when it cannot be read or has
+ * no weight_map.
+ */
+export function readShardIndex(
+  dir: string,
+): { path: string; weightMap: Record<string, string>; shards: string[] } | undefined {
   const indexPath = join(dir, INDEX_FILE);
   let index: { weight_map?: Record<string, string> } | undefined;
   try {
@@ -294,14 +300,20 @@ export function loadSafetensors(dir: string): TensorMap {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${indexPath}: ${(e as Error).message}`);
   }
-  if (!index) return readSafetensorsFile(join(dir, "model.safetensors")).tensors;
+  if (!index) return undefined;
   if (!index.weight_map || typeof index.weight_map !== "object") throw new Error(`${indexPath}: missing "weight_map"`);
+  return { path: indexPath, weightMap: index.weight_map, shards: [...new Set(Object.values(index.weight_map))] };
+}
+
+/** Load all tensors of a checkpoint directory (single file or sharded). */
+export function loadSafetensors(dir: string): TensorMap {
+  const index = readShardIndex(dir);
+  if (!index) return readSafetensorsFile(join(dir, "model.safetensors")).tensors;
   const out: TensorMap = new Map();
-  const files = [...new Set(Object.values(index.weight_map))];
-  for (const f of files) {
+  for (const f of index.shards) {
     for (const [n, t] of readSafetensorsFile(join(dir, f)).tensors) out.set(n, t);
   }
-  for (const n of Object.keys(index.weight_map))
-    if (!out.has(n)) throw new Error(`${indexPath}: tensor "${n}" not found in ${index.weight_map[n]}`);
+  for (const n of Object.keys(index.weightMap))
+    if (!out.has(n)) throw new Error(`${index.path}: tensor "${n}" not found in ${index.weightMap[n]}`);
   return out;
 }
