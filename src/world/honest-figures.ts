@@ -6,9 +6,9 @@
  *
  *   npx tsx src/world/honest-figures.ts RESULT.json [--markdown]
  */
-import { readFileSync } from "node:fs";
 import { spread, statText } from "../cycle/seeds.ts";
 import { runIfMain } from "../domain/script.ts";
+import { readCycleResult } from "./paired-dev.ts";
 
 interface Fig {
   value: number | null;
@@ -156,8 +156,7 @@ export function renderHonestMarkdown(rows: readonly HonestRow[], seeds: number):
 async function main(argv: string[]): Promise<void> {
   const [file, ...flags] = argv;
   if (!file) throw new Error("usage: tsx src/world/honest-figures.ts RESULT.json [--last]");
-  const text = readFileSync(file, "utf8");
-  const json = JSON.parse(text.slice(text.indexOf("{")));
+  const json = readCycleResult(file) as { seeds?: SeedRun[]; rounds: Round[]; releaseCandidate: number | null };
   const runs: SeedRun[] = json.seeds ?? [{ seed: 0, rounds: json.rounds, releaseCandidate: json.releaseCandidate }];
   const which = flags.includes("--last") ? "last" : "rc";
   console.log(

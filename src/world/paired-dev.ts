@@ -99,11 +99,16 @@ interface SeedResult {
   releaseCandidate: number | null;
 }
 
-/** The per-seed run ids and release candidates of a `breakfix cycle --json` result (its last JSON object). */
-export function seedResults(file: string): SeedResult[] {
+/** The result object of saved `breakfix cycle --json` output: its last line (progress or summary lines may precede it). */
+export function readCycleResult(file: string): unknown {
   const raw = readFileSync(file, "utf8");
   const at = raw.lastIndexOf("\n{");
-  const o = JSON.parse(at < 0 ? raw : raw.slice(at + 1)) as SeedResult & { seeds?: SeedResult[] };
+  return JSON.parse(at < 0 ? raw : raw.slice(at + 1));
+}
+
+/** The per-seed run ids and release candidates of a `breakfix cycle --json` result. */
+export function seedResults(file: string): SeedResult[] {
+  const o = readCycleResult(file) as SeedResult & { seeds?: SeedResult[] };
   return (o.seeds ?? [o]).map((s) => ({ runId: s.runId, releaseCandidate: s.releaseCandidate }));
 }
 
