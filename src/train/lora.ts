@@ -85,23 +85,41 @@ export function loraHook(model: LlamaConfig, cfg: LoraConfig, withDropout: boole
   };
 }
 
-/** Inverted-dropout masks for every adapted module, for a batch shape [B, T]. */
-export function dropoutFeeds(
-  model: LlamaConfig,
-  cfg: LoraConfig,
-  B: number,
-  T: number,
-  rng: SplitMix32,
-): Record<string, HostTensor> {
-  const feeds: Record<string, HostTensor> = {};
-  if (cfg.dropout <= 0) return feeds;
-  const keep = 1 / (1 - cfg.dropout);
-  for (const [module, [, inF]] of loraModules(model, cfg)) {
-    const data = new Float32Array(B * T * inF);
-    for (let i = 0; i < data.length; i++) data[i] = rng.next() < cfg.dropout ? 0 : keep;
-    feeds[loraDropoutInput(module)] = { shape: [B, T, inF], data };
+/**
+ * Inverted-dropout masks for every adapted module, drawn per step from the training RNG. The mask arrays are reused
+ * from step to step (a step's masks are ~18 MB for the demo model at batch 16: allocating them fresh cost more than
+ * drawing them), so the feeds of one `draw` are valid until the next `draw`. Deterministic: the same RNG state gives
+ * the same masks, in module order, whatever was drawn before.
+ */
+export class DropoutMasks {
+  private readonly modules: [string, number][];
+  private readonly buffers = new Map<string, Float32Array>();
+
+  constructor(
+    model: LlamaConfig,
+    private readonly cfg: LoraConfig,
+  ) {
+    this.modules = [...loraModules(model, cfg)].map(([module, [, inF]]) => [module, inF]);
   }
-  return feeds;
+
+  /** Masks for a batch shape [B, T]: per module [B, T, in], entries 0 or 1/(1-p); none when dropout is 0. */
+  draw(B: number, T: number, rng: SplitMix32): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = {};
+    if (this.cfg.dropout <= 0) return feeds;
+    const keep = 1 / (1 - this.cfg.dropout);
+    for (const [module, inF] of this.modules) {
+      const n = B * T * inF;
+      let buf = this.buffers.get(module);
+      if (!buf || buf.length < n) {
+        buf = new Float32Array(n);
+        this.buffers.set(module, buf);
+      }
+      const data = buf.length === n ? buf : buf.subarray(0, n);
+      rng.fillBernoulli(data, this.cfg.dropout, 0, keep);
+      feeds[loraDropoutInput(module)] = { shape: [B, T, inF], data };
+    }
+    return feeds;
+  }
 }
 
 /** W + sign * scale * B A for every adapted module, returning new base weights (inputs untouched). */

@@ -15,7 +15,7 @@ import type { LlamaConfig, Weights } from "../nn/llama.ts";
 import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
-import { DEFAULT_LORA, dropoutFeeds, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
+import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
 import { dpoScalars } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
 import { learningRate } from "./schedule.ts";
@@ -173,6 +173,8 @@ interface Run {
   toBatch: (exs: Example[]) => ReturnType<typeof padBatch>;
   /** DPO: the frozen reference's [chosen, rejected] log-probs per example. */
   refLogps: Map<Example, Float32Array>;
+  /** LoRA: the per-step dropout masks (buffers reused from step to step). */
+  dropout?: DropoutMasks;
 }
 
 /**
@@ -214,6 +216,7 @@ export async function train(
       return padBatch(seqs, padTo(Math.max(...seqs.map((s) => s.ids.length)), opts.padMultiple), padId);
     },
     refLogps: new Map(),
+    dropout: opts.lora ? new DropoutMasks(model, opts.lora) : undefined,
   };
   const allWeights = (): Weights => (adapter ? new Map([...weights, ...adapter]) : weights);
   const lengths = data.train.map(exLength);
@@ -405,7 +408,7 @@ interface Accumulated {
 
 /** One optimizer step's micro-batches: losses, token counts, DPO rewards and the mean gradient. */
 async function accumulate(run: Run, micro: number[][], weights: Weights, rng: SplitMix32): Promise<Accumulated> {
-  const { model, data, opts, isDpo, runner, toBatch } = run;
+  const { data, opts, isDpo, runner, toBatch, dropout } = run;
   const sum = new Map<string, Float32Array>();
   let lossSum = 0;
   let tokens = 0;
@@ -413,7 +416,7 @@ async function accumulate(run: Run, micro: number[][], weights: Weights, rng: Sp
   for (const idx of micro) {
     const exs = idx.map((i) => data.train[i]);
     const batch = toBatch(exs);
-    const feeds = opts.lora ? dropoutFeeds(model, opts.lora, batch.B, batch.T, rng) : {};
+    const feeds = dropout ? dropout.draw(batch.B, batch.T, rng) : {};
     const ref = isDpo ? refFor(run.refLogps, exs) : undefined;
     const res = await runner.step(weights, batch, ref, feeds);
     lossSum += res.loss;
