@@ -81,7 +81,9 @@ export function loraHook(model: LlamaConfig, cfg: LoraConfig, withDropout: boole
     const A = x.b.param(loraAName(module), [cfg.r, inF]);
     const B = x.b.param(loraBName(module), [outF, cfg.r]);
     const xd = withDropout && cfg.dropout > 0 ? x.mul(x.b.input(loraDropoutInput(module), x.shape)) : x;
-    return base.add(linear(linear(xd, A), B).mul(scale));
+    const delta = linear(linear(xd, A), B);
+    // alpha = r (the demo's) gives scale 1: x * 1 is x exactly, so the multiply (and its backward) is left out.
+    return base.add(scale === 1 ? delta : delta.mul(scale));
   };
 }
 
