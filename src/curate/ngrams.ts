@@ -3,6 +3,8 @@
  * LSH banding for near-duplicate search in sub-quadratic time.
  */
 
+import { fmix32 } from "../domain/hash.ts";
+
 /** Lower-cases, strips accents and punctuation, collapses whitespace. Works for any script (Unicode letters kept). */
 export function normalizeText(text: string): string {
   return text
@@ -61,12 +63,7 @@ function hash32(s: string, seed: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   // Final avalanche (murmur3 fmix32) so nearby seeds give independent permutations.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h | 0) >>> 0;
 }
 
 /** MinHash signature with numHashes independent hash functions. */

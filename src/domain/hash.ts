@@ -19,3 +19,18 @@ export function canonicalJson(value: unknown): string {
 export function contentHash(value: unknown): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex");
 }
+
+/** The multipliers of murmur3's 32-bit finalizer (`fmix32`), as int32. */
+export const FMIX32_C1 = 0x85ebca6b | 0;
+export const FMIX32_C2 = 0xc2b2ae35 | 0;
+
+/**
+ * murmur3's 32-bit finalizer (fmix32): an avalanche of the 32 bits of `h`, returned as an int32 (`>>> 0` for the
+ * unsigned value). SplitMix32 (`random.ts`, `bernoulli.ts`) mixes its counter with it, and curation's MinHash
+ * (`curate/ngrams.ts`) finishes its string hashes with it; all three were written out separately before.
+ */
+export function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), FMIX32_C1);
+  h = Math.imul(h ^ (h >>> 13), FMIX32_C2);
+  return h ^ (h >>> 16);
+}

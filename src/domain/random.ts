@@ -11,6 +11,7 @@
 
 import { createHash } from "node:crypto";
 import { bernoulliFill } from "./bernoulli.ts";
+import { fmix32 } from "./hash.ts";
 
 /** One mulberry32 step from a uint32 state: the next state and a float in [0, 1). */
 function mulberry32Step(state: number): [number, number] {
@@ -132,11 +133,7 @@ export class SplitMix32 {
   /** Uniform in [0, 1) with 32 random bits. */
   next(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    return z / 4294967296;
+    return (fmix32(this.state | 0) >>> 0) / 4294967296;
   }
 
   /** An integer in [0, n). */
