@@ -26,8 +26,8 @@ export const FMIX32_C2 = 0xc2b2ae35 | 0;
 
 /**
  * murmur3's 32-bit finalizer (fmix32): an avalanche of the 32 bits of `h`, returned as an int32 (`>>> 0` for the
- * unsigned value). SplitMix32 (`random.ts`, `bernoulli.ts`) mixes its counter with it, and curation's MinHash
- * (`curate/ngrams.ts`) finishes its string hashes with it; all three were written out separately before.
+ * unsigned value). SplitMix32 mixes its counter with it (`random.ts`; `bernoulli.ts` writes it out in its hot loop
+ * and encodes it in its SIMD kernel), and curation's MinHash (`curate/ngrams.ts`) finishes its string hashes with it.
  */
 export function fmix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), FMIX32_C1);
