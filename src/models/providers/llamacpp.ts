@@ -29,6 +29,11 @@ export interface LlamaCppProviderOptions {
   sequences?: number;
   /** Context length per sequence (default 2048). */
   contextSize?: number;
+  /**
+   * llama.cpp threads. Given: one engine runs them all. Left out: llama.cpp's default, and on the server engine a model
+   * up to 64 MiB gets one single-threaded server per math core, sharing the sequences (llamacpp-server.ts
+   * defaultReplicas: twice the demo suite's throughput on 2 idle cores, and no spinning barriers on a busy machine).
+   */
   threads?: number;
   /** Used when a request gives no maxTokens (default 512). */
   defaultMaxTokens?: number;

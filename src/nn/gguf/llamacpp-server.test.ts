@@ -1,10 +1,10 @@
 /**
  * The managed llama-server (issue #25) on small random GGUF models: start, health, stop, restart on a new model and
- * on a LoRA adapter, the watcher that stops the server when breakfix's pipe closes, and the same greedy tokens as the
+ * on a LoRA adapter, replicas (several servers sharing the work), the watcher that stops the server when breakfix's pipe closes, and the same greedy tokens as the
  * in-process engine (LlamaCppRunner) for every prompt. Needs the binary `npm run setup:llama` builds; without it the
  * server tests are skipped (the fallback test still runs).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +18,13 @@ import {
 } from "./fixtures.ts";
 import { type LoraPair, writeLlamaGguf, writeLoraGguf } from "./llama.ts";
 import { LlamaCppRunner } from "./llamacpp.ts";
-import { findLlamaServer, LlamaServer, LlamaServerRunner } from "./llamacpp-server.ts";
+import {
+  defaultReplicas,
+  findLlamaServer,
+  LlamaServer,
+  LlamaServerRunner,
+  SMALL_MODEL_BYTES,
+} from "./llamacpp-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llamacpp-server-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,7 +93,7 @@ describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
   const adapter = writeAdapter("lora.gguf");
 
   it("starts healthy, gives the in-process engine's greedy tokens, restarts on a new model and adapter, stops", async () => {
-    const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX });
+    const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX, replicas: 1 });
     const server = runner.server;
     try {
       expect(await server.health()).toBe(true);
@@ -118,6 +124,35 @@ describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
     }
     expect(await server.health()).toBe(false);
   }, 120_000);
+
+  it("replicas: several servers share the slots and the work, give the in-process engine's greedy tokens, and stop together", async () => {
+    const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX, replicas: 2 });
+    const servers = runner.servers;
+    try {
+      expect(servers).toHaveLength(2);
+      expect(servers.map((s) => s.options.slots)).toEqual([SLOTS / 2, SLOTS / 2]);
+      expect(new Set(servers.map((s) => s.url)).size).toBe(2);
+      const got = (await runner.generate(prompts, { maxTokens: 16, temperature: 0 })).map((g) => g.tokens);
+      expect(got).toEqual(await inProcess(a));
+      // all 12 prompts were in flight at once: each went to the server with fewer requests in flight, 6 and 6
+      expect(servers.map((s) => s.stats.requests)).toEqual([6, 6]);
+    } finally {
+      await runner.dispose();
+    }
+    for (const s of servers) expect(await s.health()).toBe(false);
+  }, 120_000);
+
+  it("replicas by default: one per core for a small model with no thread count, else one", () => {
+    expect(defaultReplicas({ model: a, slots: 16 }, 2)).toBe(2);
+    expect(defaultReplicas({ model: a, slots: 16 }, 8)).toBe(8);
+    expect(defaultReplicas({ model: a, slots: 1 }, 8)).toBe(1); // never more servers than slots
+    expect(defaultReplicas({ model: a, slots: 16, threads: 2 }, 8)).toBe(1); // a thread count asks for one server
+    const big = join(dir, "big.gguf");
+    writeFileSync(big, "");
+    truncateSync(big, SMALL_MODEL_BYTES + 1); // sparse: only its size is read
+    expect(defaultReplicas({ model: big, slots: 16 }, 8)).toBe(1);
+    rmSync(big);
+  });
 
   it("stop strings, length and end-of-text finish reasons match the in-process engine", async () => {
     const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX });

@@ -392,27 +392,72 @@ export class LlamaServer {
 }
 
 /**
+ * How many servers a runner starts by default: one per math core (at most one per slot) for a model up to
+ * SMALL_MODEL_BYTES when no thread count is given, else one.
+ *
+ * Why replicas and not threads: such a model decodes on one thread (see SMALL_MODEL_BYTES), so one server keeps one
+ * core busy and leaves the others idle, and a second ggml thread in the same server is either a little faster (an idle
+ * machine: the demo suite's 1,500 items in 20.6 s against 25.3 s on 1 thread) or many times slower (a busy one:
+ * 381 s, its spinning barriers waiting for a descheduled thread; `--poll 0` did not help: 311 s). Two servers of one
+ * thread each share no barrier: on an idle machine they decode twice the tokens per second, and on a busy one each is
+ * simply a process among others. Measured on the 2-core machine: see `docs/demo-recipe.md` (session 17).
+ */
+export function defaultReplicas(o: Pick<LlamaServerOptions, "model" | "slots" | "threads">, cores: number): number {
+  if (o.threads !== undefined || statSync(o.model).size > SMALL_MODEL_BYTES) return 1;
+  return Math.max(1, Math.min(cores, o.slots));
+}
+
+export interface LlamaServerRunnerOptions extends LlamaServerOptions {
+  /**
+   * Servers of the same model and adapters, each with its share of the slots (default defaultReplicas()). A
+   * generation goes to the one with the fewest requests in flight.
+   */
+  replicas?: number;
+}
+
+/**
  * The server engine behind the llamacpp provider, with LlamaCppRunner's surface (tokenizer, context limit,
- * generate): a vocabulary-only load of the GGUF in-process for templates and tokens, generation on the server.
+ * generate): a vocabulary-only load of the GGUF in-process for templates and tokens, generation on the server(s).
  */
 export class LlamaServerRunner {
   private control?: ControlTokenizer;
+  /** Requests in flight per server (same order as `servers`). */
+  private readonly inFlight: number[];
 
   private constructor(
     readonly model: LlamaModel,
-    readonly server: LlamaServer,
-  ) {}
+    readonly servers: readonly LlamaServer[],
+  ) {
+    this.inFlight = servers.map(() => 0);
+  }
 
-  static async load(opts: LlamaServerOptions): Promise<LlamaServerRunner> {
+  /** The first server (the only one unless replicas were asked for or chosen). */
+  get server(): LlamaServer {
+    return this.servers[0];
+  }
+
+  static async load(opts: LlamaServerRunnerOptions): Promise<LlamaServerRunner> {
     const llama = await getCpuLlama();
+    const replicas = opts.replicas ?? defaultReplicas(opts, llama.cpuMathCores);
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new Error(`replicas: expected a positive integer, got ${replicas}`);
     const model = await llama.loadModel({ modelPath: opts.model, vocabOnly: true });
+    const started: LlamaServer[] = [];
     try {
       // contexts sized to the work: a slot never gets more cells than the model was trained on
       const train = trainContextOf(model);
       const contextPerSlot = train > 0 ? Math.min(opts.contextPerSlot, train) : opts.contextPerSlot;
-      const server = await LlamaServer.start({ ...opts, contextPerSlot });
-      return new LlamaServerRunner(model, server);
+      const slots = Math.ceil(opts.slots / replicas);
+      const { replicas: _, ...serverOpts } = opts;
+      const results = await Promise.allSettled(
+        Array.from({ length: replicas }, () => LlamaServer.start({ ...serverOpts, slots, contextPerSlot })),
+      );
+      for (const r of results) if (r.status === "fulfilled") started.push(r.value);
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      return new LlamaServerRunner(model, started);
     } catch (err) {
+      await Promise.all(started.map((s) => s.stop()));
       await model.dispose();
       throw err;
     }
@@ -430,7 +475,7 @@ export class LlamaServerRunner {
   /** Tokens one slot holds: its context, and no more than the model was trained on (as LlamaCppRunner). */
   get contextLimit(): number {
     const train = trainContextOf(this.model);
-    const per = this.server.options.contextPerSlot;
+    const per = this.servers[0].options.contextPerSlot;
     return train > 0 ? Math.min(per, train) : per;
   }
 
@@ -441,7 +486,7 @@ export class LlamaServerRunner {
   generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]> {
     return Promise.all(
       prompts.map(async (p) => {
-        const g = await this.server.complete(p, opts);
+        const g = await this.completeOnLeastBusy(p, opts);
         // the server's tokens end with the end-of-generation token that stopped it; LlamaCppRunner's never do
         const last = g.tokens.at(-1);
         if (g.finishReason === "stop" && last !== undefined && this.model.isEogToken(last as never)) g.tokens.pop();
@@ -455,8 +500,20 @@ export class LlamaServerRunner {
     );
   }
 
+  /** One generation on the server with the fewest requests in flight (the first such one). */
+  private async completeOnLeastBusy(prompt: readonly number[], opts: SamplingOptions): Promise<Generation> {
+    let k = 0;
+    for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i] < this.inFlight[k]) k = i;
+    this.inFlight[k]++;
+    try {
+      return await this.servers[k].complete(prompt, opts);
+    } finally {
+      this.inFlight[k]--;
+    }
+  }
+
   async dispose(): Promise<void> {
-    await this.server.stop();
+    await Promise.all(this.servers.map((s) => s.stop()));
     await this.model.dispose();
   }
 }
