@@ -2,7 +2,7 @@
  * `breakfix train` killed with SIGKILL mid-run and started again ends with the same weights as an uninterrupted run.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -101,5 +101,8 @@ describe("train resume after SIGKILL", () => {
     expect(steps).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     const summary = JSON.parse(resumed.stdout.trim().split("\n").at(-1)!);
     expect(summary.steps).toBe(14);
+    // only the latest checkpoint and the one before it are kept (7 were written by each run)
+    for (const run of [join(dir, "straight"), out])
+      expect(readdirSync(join(run, "checkpoints")).sort()).toEqual(["latest", "step-12", "step-14"]);
   });
 });

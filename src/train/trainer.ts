@@ -7,7 +7,16 @@
  * A run killed at any point and started again with the same arguments resumes from its last checkpoint and ends
  * with the same weights as an uninterrupted run.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { SplitMix32 } from "../domain/random.ts";
 import type { Executor } from "../nn/ir.ts";
@@ -150,6 +159,24 @@ function writeCheckpoint(dir: string, ck: Checkpoint, trainable: Weights, opt: A
   renameSync(tmp, final);
   writeFileSync(join(dir, "latest.tmp"), String(ck.step));
   renameSync(join(dir, "latest.tmp"), join(dir, "latest"));
+  pruneCheckpoints(dir, ck.step);
+}
+
+/**
+ * Checkpoints kept: the latest (what a resumed run reads) and the one before it. A checkpoint every few steps kept in
+ * full filled disks: the demo cycle checkpoints every 4 steps and kept 451 of one SFT run (357 MB), about 1.4 GB a
+ * cycle, for the tiny demo model; a full fine-tune of a real model would write its weights and optimizer each time.
+ */
+const KEEP_CHECKPOINTS = 2;
+
+function pruneCheckpoints(dir: string, latest: number): void {
+  const steps = readdirSync(dir)
+    .map((f) => /^step-(\d+)$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .filter((s) => s <= latest)
+    .sort((a, b) => b - a);
+  for (const s of steps.slice(KEEP_CHECKPOINTS)) rmSync(join(dir, `step-${s}`), { recursive: true, force: true });
 }
 
 function readCheckpoint(dir: string): { ck: Checkpoint; trainable: Weights; optPath: string } | undefined {
@@ -305,11 +332,24 @@ function planSteps({ model, data, opts }: Run, lengths: readonly number[]) {
   return { batchesPerEpoch, totalSteps, schedule };
 }
 
+/**
+ * Forward-only passes (DPO references, evaluation) in batches of similar lengths: the examples sorted by length (ties
+ * in data order), cut into batches. A row's log-prob does not depend on its batch partners or its padding (masked keys
+ * and labels add exact zeros), so this gives the values of any other batching with far less padding: in data order, a
+ * batch of the demo's DPO pairs padded to its longest pair did about twice the work (the reference pass of a demo
+ * round: 25 s -> see docs/demo-recipe.md, session 17).
+ */
+export function lengthSortedBatches<E extends Example>(set: readonly E[], batchSize: number): E[][] {
+  const order = set.map((_, i) => i).sort((a, b) => exLength(set[a]) - exLength(set[b]) || a - b);
+  const out: E[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize).map((k) => set[k]));
+  return out;
+}
+
 /** DPO reference log-probs of every train and eval example, with the weights as they are before training. */
 async function referenceLogps({ data, opts, runner, toBatch, refLogps }: Run, weights: Weights): Promise<void> {
   for (const set of [data.train, data.eval]) {
-    for (let i = 0; i < set.length; i += opts.batchSize) {
-      const exs = set.slice(i, i + opts.batchSize);
+    for (const exs of lengthSortedBatches(set, opts.batchSize)) {
       const lp = await runner.sequenceLogps(weights, toBatch(exs), null);
       exs.forEach((e, k) => {
         refLogps.set(e, Float32Array.of(lp[k], lp[exs.length + k]));
@@ -371,11 +411,9 @@ async function evaluate(
   weights: Weights,
 ): Promise<TrainResult["final"]> {
   if (data.eval.length === 0) return {};
-  let lossSum = 0;
-  let n = 0;
-  let acc = 0;
-  for (let i = 0; i < data.eval.length; i += opts.batchSize) {
-    const exs = data.eval.slice(i, i + opts.batchSize);
+  // per example (loss, count, accurate), summed below in data order whatever the batching
+  const per = new Map<Example, { loss: number; n: number; acc: number }>();
+  for (const exs of lengthSortedBatches(data.eval, opts.batchSize)) {
     const batch = toBatch(exs);
     const lp = await evalRunner.sequenceLogps(weights, batch);
     if (isDpo) {
@@ -383,17 +421,23 @@ async function evaluate(
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
         const s = dpoScalars(lp[k], lp[exs.length + k], r[0], r[1], beta);
-        lossSum += s.loss;
-        acc += s.accurate ? 1 : 0;
-        n++;
+        per.set(e, { loss: s.loss, n: 1, acc: s.accurate ? 1 : 0 });
       });
     } else {
       // token-weighted mean cross-entropy
-      exs.forEach((_, k) => {
-        lossSum += -lp[k];
-        n += batch.tokens[k];
+      exs.forEach((e, k) => {
+        per.set(e, { loss: -lp[k], n: batch.tokens[k], acc: 0 });
       });
     }
+  }
+  let lossSum = 0;
+  let n = 0;
+  let acc = 0;
+  for (const e of data.eval) {
+    const x = per.get(e)!;
+    lossSum += x.loss;
+    n += x.n;
+    acc += x.acc;
   }
   return isDpo ? { eval_loss: lossSum / n, "eval_rewards/accuracies": acc / n } : { eval_loss: lossSum / n };
 }
