@@ -89,7 +89,7 @@ const all = (records: readonly ItemRecord[], hit: (r: ItemRecord) => boolean | n
  * probe id to its "split/slice" (unknown ids are left out of bySlice).
  */
 export function demoAcceptanceOf(
-  results: readonly SuiteRunResult[],
+  results: readonly Pick<SuiteRunResult, "suite" | "records">[],
   seconds = 0,
   sliceOf: (probeId: string) => string | undefined = () => undefined,
 ): DemoAcceptance {

@@ -94,7 +94,7 @@ describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
 
   it("starts healthy, gives the in-process engine's greedy tokens, restarts on a new model and adapter, stops", async () => {
     const runner = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX, replicas: 1 });
-    const server = runner.server;
+    const [server] = runner.servers;
     try {
       expect(await server.health()).toBe(true);
       const pid = server.pid;

@@ -431,11 +431,6 @@ export class LlamaServerRunner {
     this.inFlight = servers.map(() => 0);
   }
 
-  /** The first server (the only one unless replicas were asked for or chosen). */
-  get server(): LlamaServer {
-    return this.servers[0];
-  }
-
   static async load(opts: LlamaServerRunnerOptions): Promise<LlamaServerRunner> {
     const llama = await getCpuLlama();
     const replicas = opts.replicas ?? defaultReplicas(opts, llama.cpuMathCores);
