@@ -1,5 +1,6 @@
 /**
- * The break-fix cycle end to end through the real CLI: a tiny world model built here, 2 rounds with small budgets.
+ * The break-fix cycle end to end through the real CLI: the committed demo organism named with --model (as a user names
+ * their own model folder), 2 rounds with small budgets.
  * Then the same cycle in a fresh workspace, killed with SIGKILL in several different stages (real child processes)
  * and re-run each time: the resumed run must end with metrics identical to the uninterrupted one and the same
  * number of records in every store table (no duplicates).
@@ -9,15 +10,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { chromium } from "playwright-core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type CliRun, runBreakfix } from "../cli/testing.ts";
 import { DEMO_MODEL_DIR } from "../models/registry.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { startView } from "../view/server.ts";
-import { buildWorldModel } from "./build.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-"));
-let modelDir = "";
+const modelDir = DEMO_MODEL_DIR;
 
 function args(workspace: string): string[] {
   return [
@@ -90,14 +90,6 @@ let reference: {
   counts: Record<string, number>;
   run: CliRun;
 };
-
-beforeAll(async () => {
-  const built = await buildWorldModel({
-    outDir: path.join(tmp, "world"),
-    quick: true,
-  });
-  modelDir = built.modelDir;
-}, 300_000);
 
 describe("breakfix cycle", () => {
   it("runs 2 rounds end to end on a tiny world model and prints the rounds JSON", async () => {
