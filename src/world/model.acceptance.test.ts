@@ -68,6 +68,8 @@ let stdout = "";
 let wallMs = 0;
 let suites: Record<string, SuiteJson>;
 let demo: Record<string, Fig>;
+/** Each suite's records as the bench exported them. */
+let results: { suite: string; records: ItemRecord[] }[] = [];
 /** The organism's figures (issue "demo model organism") from the bench's exported records. */
 let a: DemoAcceptance;
 interface Row {
@@ -104,7 +106,7 @@ beforeAll(async () => {
   suites = last.suites;
   demo = last.demo;
   // the records of each suite's run, as `bench` exported them (DIR/runs/<run>.jsonl)
-  const results = Object.entries(suites).map(([suite, s]) => ({
+  results = Object.entries(suites).map(([suite, s]) => ({
     suite,
     records: readRecordsFile(path.join(dir, "bench", "runs", `${s.run}.jsonl`)),
   }));
@@ -115,7 +117,7 @@ beforeAll(async () => {
   };
   a = demoAcceptanceOf(results, wallMs / 1000, sliceOf);
   const families = new Set(["capability", "lookalike", "harmful"]);
-  for (const r of results.flatMap((x): ItemRecord[] => x.records)) {
+  for (const r of results.flatMap((x) => x.records)) {
     const probe = probes.get(r.probeId);
     if (probe?.meta?.split === "test" && families.has(String(probe.meta?.family)))
       rows.push({ probe, label: r.judgement.label ?? "" });
@@ -139,6 +141,8 @@ describe("breakfix bench --suite demo on the committed demo model (llama.cpp)", 
     ]);
     for (const [name, s] of Object.entries(suites)) {
       expect(s.items, name).toBe(s.total_items);
+      // what the two acceptances below read: the export holds one record per item run
+      expect(results.find((r) => r.suite === name)?.records.length, name).toBe(s.items);
       expect(s.judge, name).toBe("world-oracle@1");
       expect(s.target, name).toMatch(/^llamacpp:model\.gguf@[0-9a-f]{16}$/); // named by content, not path
     }
