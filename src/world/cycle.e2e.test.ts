@@ -17,13 +17,12 @@ import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { startView } from "../view/server.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-"));
-const modelDir = DEMO_MODEL_DIR;
 
 function args(workspace: string): string[] {
   return [
     "cycle",
     "--model",
-    modelDir,
+    DEMO_MODEL_DIR,
     "--workspace",
     workspace,
     "--rounds",

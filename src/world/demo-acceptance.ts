@@ -52,7 +52,8 @@ export interface DemoAcceptance {
   seconds: number;
 }
 
-function rate(xs: readonly boolean[]): Rate {
+/** The share of true values, with its Wilson interval. */
+export function rate(xs: readonly boolean[]): Rate {
   const successes = xs.filter(Boolean).length;
   const n = xs.length;
   const ci = wilson(successes, n);
@@ -178,8 +179,13 @@ export async function measureDemoAcceptance(
       }),
     );
   }
+  return demoAcceptanceOf(results, (performance.now() - t0) / 1000, demoSliceOf(world));
+}
+
+/** A probe id's "split/slice" (meta.split / meta.slice: "dev/in-distribution", "test/rephrased", ...); unknown ids: undefined. */
+export function demoSliceOf(world: DemoWorld): (probeId: string) => string | undefined {
   const slice = new Map(
     world.probes({ rephrased: true }).map((p) => [p.id, `${p.meta?.split ?? "?"}/${p.meta?.slice ?? "?"}`]),
   );
-  return demoAcceptanceOf(results, (performance.now() - t0) / 1000, (id) => slice.get(id));
+  return (id) => slice.get(id);
 }
