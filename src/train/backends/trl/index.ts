@@ -191,13 +191,15 @@ export class TrlBackend implements TrainingBackend {
     }
     if (current?.state === "launched") {
       const prev = current.detail as Launched;
+      // exit_status first: run.sh writes it as its last act (launchAndWait removed the previous attempt's), so the
+      // job has ended even while its shell, reparented after the cycle was killed, has yet to exit or be reaped.
+      if (existsSync(join(prev.jobDir, "exit_status"))) {
+        job.log(`${tag}: the job (pid ${prev.pid}) ended while nobody watched; picking up its result`);
+        return this.finish(stage, job, prev, key, tag);
+      }
       if (alive(prev)) {
         job.log(`${tag}: re-attaching to the running job (pid ${prev.pid}, ${prev.jobDir})`);
         await this.wait(stage, job, prev, key, tag);
-        return this.finish(stage, job, prev, key, tag);
-      }
-      if (existsSync(join(prev.jobDir, "exit_status"))) {
-        job.log(`${tag}: the job (pid ${prev.pid}) ended while nobody watched; picking up its result`);
         return this.finish(stage, job, prev, key, tag);
       }
       job.log(
