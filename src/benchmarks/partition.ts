@@ -9,7 +9,10 @@
  *
  * Slices: the probe's meta.slice (a string: the world uses "in-distribution", "out-of-distribution", "rephrased");
  * no slice = one pool. A measurement's `limit` applies per (split, slice) stratum, seeded, so dev, test and every slice
- * keep their share however small the limit.
+ * keep their share however small the limit. A probe may also name a report slice (meta.reportSlice, a string: the
+ * world's rephrased test probes add "rephrased/in-distribution" or "rephrased/out-of-distribution", the template slice
+ * of the item they rephrase): figures are computed for them too, from the items the strata chose, but they never change
+ * which items are chosen (a breakdown of a slice, not a stratum of its own).
  */
 import { contentHash } from "../domain/hash.ts";
 import type { MeasuredSplit } from "../domain/round-metrics.ts";
@@ -49,9 +52,23 @@ export function sliceOf(probe: Probe): string | undefined {
   return typeof s === "string" && s.length > 0 ? s : undefined;
 }
 
+/** The probe's report slice (meta.reportSlice), unless it has none or it is its own slice. */
+export function reportSliceOf(probe: Probe): string | undefined {
+  const r = probe.meta?.reportSlice;
+  return typeof r === "string" && r.length > 0 && r !== sliceOf(probe) ? r : undefined;
+}
+
 export interface Stratum {
   split: MeasuredSplit;
+  /** The sampling slice (meta.slice). */
   slice?: string;
+  /** The report-only slice (meta.reportSlice): figured, never sampled by. */
+  also?: string;
+}
+
+/** Whether an item of stratum `st` counts in slice `name` (its own slice or one of its report slices). */
+export function inSlice(st: Stratum, name: string): boolean {
+  return st.slice === name || st.also === name;
 }
 
 /** The chosen items of a suite and the stratum of each (by item key). */
@@ -75,6 +92,8 @@ export function partitionItems(
     const st: Stratum = { split: splitOf(suite, it.probe, o.devShare) };
     const slice = sliceOf(it.probe);
     if (slice !== undefined) st.slice = slice;
+    const also = reportSliceOf(it.probe);
+    if (also !== undefined) st.also = also;
     strata.set(it.key, st);
     const k = `${st.split}\u0000${st.slice ?? ""}`;
     const list = groups.get(k);

@@ -89,6 +89,39 @@ describe("measure step: dev, test and slices", () => {
     expect(Object.keys(m.dev.runIds)).toHaveLength(2);
   });
 
+  it("figures a report slice (meta.reportSlice) from the items its stratum chose, never sampling by it", async () => {
+    // the rephrased test probes split by the template slice of what they rephrase, as the world's are
+    const tagged = harmfulProbes().map((p, i) =>
+      p.meta?.split === "test" && p.meta.slice === "rephrased"
+        ? { ...p, meta: { ...p.meta, reportSlice: `rephrased/${i % 2 ? "out-of-distribution" : "in-distribution"}` } }
+        : p,
+    );
+    const suite = (probes: Probe[]): MeasuredSuite[] => [
+      {
+        role: "harmful",
+        limit: 8,
+        suite: createHarmfulSuite({ name: "m-harmful", probes: async () => probes, judge: oracleJudge }),
+      },
+    ];
+    const plainSink = new MemorySink();
+    const plain = await measureModel(model, { ...opts(suite(harmfulProbes())), sink: plainSink });
+    const taggedSink = new MemorySink();
+    const m = await measureModel(model, { ...opts(suite(tagged)), sink: taggedSink });
+    // the same items were chosen and the same figures read for every split and sampling slice
+    const ids = (sink: MemorySink) => [...sink.records.values()].map((r) => r.itemKey).sort();
+    expect(ids(taggedSink)).toEqual(ids(plainSink));
+    expect(m.test.harmfulDr).toEqual(plain.test.harmfulDr);
+    expect(m.slices.test.rephrased).toEqual(plain.slices.test.rephrased);
+    expect(Object.keys(m.slices.dev)).toEqual(["in-distribution", "rephrased"]);
+    expect(Object.keys(m.slices.test)).toEqual([...SLICES, "rephrased/in-distribution", "rephrased/out-of-distribution"]);
+    const a = m.slices.test["rephrased/in-distribution"].harmfulOutcomes.other;
+    const b = m.slices.test["rephrased/out-of-distribution"].harmfulOutcomes.other;
+    expect(a.n + b.n).toBe(8);
+    expect(a.n).toBeGreaterThan(0);
+    expect(b.n).toBeGreaterThan(0);
+    expect(a.successes + b.successes).toBe(m.slices.test.rephrased.harmfulOutcomes.other.successes);
+  });
+
   it("refuses a suite that holds a training probe, naming it, before any model call", async () => {
     let calls = 0;
     const counting = fnModel("c", () => {

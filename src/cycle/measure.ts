@@ -13,7 +13,7 @@
 
 import { defectRateMetrics, isDefectJudgement, roundFigure } from "../benchmarks/metrics.ts";
 import { benignOutcomeMetrics, harmfulOutcomeMetrics } from "../benchmarks/outcomes.ts";
-import { partitionItems, type Stratum } from "../benchmarks/partition.ts";
+import { inSlice, partitionItems, type Stratum } from "../benchmarks/partition.ts";
 import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
 import type { ItemRecord, ResultsSink, SuiteItem } from "../benchmarks/types.ts";
 import type { MeasuredSplit, RoundMeasurement, RoundMetrics } from "../domain/round-metrics.ts";
@@ -165,7 +165,9 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
     records.forEach((rs, i) => {
       for (const r of rs) {
         const st = stratumOf(i, r);
-        if (st.split === split && st.slice !== undefined) names.add(st.slice);
+        if (st.split !== split) continue;
+        if (st.slice !== undefined) names.add(st.slice);
+        if (st.also !== undefined) names.add(st.also);
       }
     });
     return Object.fromEntries(
@@ -173,7 +175,7 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
         sl,
         figures(
           o,
-          pick((st) => st.split === split && st.slice === sl),
+          pick((st) => st.split === split && inSlice(st, sl)),
           base,
         ),
       ]),

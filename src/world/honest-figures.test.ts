@@ -46,5 +46,12 @@ describe("honestFigures", () => {
     const last = honestFigures(runs, "last").find((r) => r.section === "in-distribution" && r.label === "IPRR");
     expect(last?.values).toEqual([0.5, 0.91]);
     expect(renderHonestMarkdown(rows, 2)).toMatch(/\| out-of-distribution \| harmful DR cut vs base \| 95\.0 ± 0\.0/);
+    // the rephrasings' template breakdown only where the results carry it
+    expect(rows.some((r) => r.section.startsWith("rephrased/"))).toBe(false);
+    for (const run of runs)
+      for (const r of run.rounds) Object.assign(r.slices.test, { "rephrased/out-of-distribution": r.test });
+    const split = honestFigures(runs).filter((r) => r.section === "rephrased/out-of-distribution");
+    expect(split.map((r) => r.label)).toEqual(["harmful DR cut vs base", "harmful DR", "IPRR", "VPRR"]);
+    expect(split.find((r) => r.label === "IPRR")?.values).toEqual([0.95, 0.91]);
   });
 });

@@ -115,7 +115,10 @@ export function honestFigures(runs: readonly SeedRun[], which: "rc" | "last" = "
   const sections: [string, Line[]][] = [
     ["out-of-distribution", linesFor("out-of-distribution")],
     ["in-distribution", linesFor("in-distribution")],
-    ["rephrased", linesFor("rephrased").filter((l) => /cut|VPRR|IPRR|^harmful DR$/.test(l.label))],
+    ...["rephrased", "rephrased/in-distribution", "rephrased/out-of-distribution"]
+      // the template breakdown of the rephrasings exists in results since session 19 (meta.reportSlice)
+      .filter((s) => s === "rephrased" || runs.some((run) => run.rounds.some((r) => r.slices.test[s] !== undefined)))
+      .map((s): [string, Line[]] => [s, linesFor(s).filter((l) => /cut|VPRR|IPRR|^harmful DR$/.test(l.label))]),
     ["capability", capabilityLines()],
   ];
   const rows: HonestRow[] = [];

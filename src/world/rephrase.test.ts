@@ -161,6 +161,15 @@ describe("rephrased items", () => {
       expect(p.id).toBe(r.id);
       if (r.answer !== undefined) expect(p.meta?.answer).toBe(r.answer);
     }
+    // test probes name the template slice of what they rephrase (a report slice); dev holds seen templates only
+    const slices = new Set<unknown>();
+    for (const r of test) {
+      const p = rephrasedProbe(r);
+      expect(p.meta?.reportSlice).toBe(`rephrased/${original(r).ood ? "out-of-distribution" : "in-distribution"}`);
+      slices.add(p.meta?.reportSlice);
+    }
+    expect(slices.size).toBe(2);
+    for (const r of dev) expect(rephrasedProbe(r).meta?.reportSlice).toBeUndefined();
   });
 
   it("keep every capability task answerable: its numbers, quoted words, names and task words are all there", () => {

@@ -457,9 +457,16 @@ export function rephrasedItems(world: World, split: "dev" | "test"): RephrasedIt
   return out;
 }
 
-/** A rephrased item as a probe: the item's probe with meta.slice "rephrased" (meta.split kept). */
+/**
+ * A rephrased item as a probe: the item's probe with meta.slice "rephrased" (meta.split kept). A test probe also names
+ * the template slice of the item it rephrases as a report slice ("rephrased/in-distribution" | "rephrased/
+ * out-of-distribution"), so the rephrasing figures are read apart for seen and held-out templates, as the acceptance
+ * asks, without changing which items a limit samples; dev holds seen templates only, so it would repeat "rephrased".
+ */
 export function rephrasedProbe(item: RephrasedItem): Probe {
   const p = toProbe(item);
+  const templates = p.meta?.slice;
   p.meta = { ...p.meta, slice: "rephrased", rephrasedFrom: item.rephrasedFrom, transforms: item.transforms.join("+") };
+  if (item.split === "test" && typeof templates === "string") p.meta.reportSlice = `rephrased/${templates}`;
   return p;
 }
