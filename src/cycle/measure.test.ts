@@ -113,13 +113,18 @@ describe("measure step: dev, test and slices", () => {
     expect(m.test.harmfulDr).toEqual(plain.test.harmfulDr);
     expect(m.slices.test.rephrased).toEqual(plain.slices.test.rephrased);
     expect(Object.keys(m.slices.dev)).toEqual(["in-distribution", "rephrased"]);
-    expect(Object.keys(m.slices.test)).toEqual([...SLICES, "rephrased/in-distribution", "rephrased/out-of-distribution"]);
+    expect(Object.keys(m.slices.test)).toEqual([
+      ...SLICES,
+      "rephrased/in-distribution",
+      "rephrased/out-of-distribution",
+    ]);
     const a = m.slices.test["rephrased/in-distribution"].harmfulOutcomes.other;
     const b = m.slices.test["rephrased/out-of-distribution"].harmfulOutcomes.other;
-    expect(a.n + b.n).toBe(8);
-    expect(a.n).toBeGreaterThan(0);
-    expect(b.n).toBeGreaterThan(0);
-    expect(a.successes + b.successes).toBe(m.slices.test.rephrased.harmfulOutcomes.other.successes);
+    const n = (x: { n?: number; successes?: number }) => [x.n ?? 0, x.successes ?? 0];
+    expect(n(a)[0] + n(b)[0]).toBe(8);
+    expect(n(a)[0]).toBeGreaterThan(0);
+    expect(n(b)[0]).toBeGreaterThan(0);
+    expect(n(a)[1] + n(b)[1]).toBe(n(m.slices.test.rephrased.harmfulOutcomes.other)[1]);
   });
 
   it("refuses a suite that holds a training probe, naming it, before any model call", async () => {
