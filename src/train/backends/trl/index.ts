@@ -9,7 +9,17 @@
  * startedAt, attempt}, done {result}, failed {reason}. A failed stage launches again on the next call.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { etaText } from "../../../domain/eta.ts";
 import { keyHash } from "../../../store/store.ts";
@@ -56,6 +66,8 @@ interface Launched {
   pidStart: string | null;
   jobDir: string;
   log: string;
+  /** The log's size when this attempt started: every attempt appends to one train.log (absent in older records: 0). */
+  logOffset?: number;
   startedAt: number;
   attempt: number;
 }
@@ -90,6 +102,40 @@ function alive(l: Pick<Launched, "pid" | "pidStart">): boolean {
   return l.pidStart === null || fields[19] === l.pidStart;
 }
 
+/**
+ * Whether any process of the job's process group still runs (run.sh leads it; the launch command's workers, e.g.
+ * accelerate's ranks, are its members and may outlive the shell). Linux: /proc, zombies excluded, and a live leader
+ * must be the job's own shell (pidStart); elsewhere a signal to the group. A pgid is not reused while a member lives.
+ */
+function groupAlive(l: Pick<Launched, "pid" | "pidStart">): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    try {
+      process.kill(-l.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  let member = false;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // [0] state, [2] pgrp, [19] start time
+    if (Number(f[2]) !== l.pid || f[0] === "Z" || f[0] === "X") continue;
+    if (Number(e) === l.pid) return l.pidStart === null || f[19] === l.pidStart;
+    member = true;
+  }
+  return member;
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -106,9 +152,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads a growing log file: each call returns the complete lines written since the last one. */
 class LogFollower {
-  private offset = 0;
   private rest = "";
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private offset = 0,
+  ) {}
   read(): string[] {
     if (!existsSync(this.file)) return [];
     const size = statSync(this.file).size;
@@ -150,9 +198,10 @@ export function parseTrlLine(
   return undefined;
 }
 
-function lastLines(file: string, n: number): string {
+/** The last n lines of a log, from byte `from` on (this attempt's part of it). */
+function lastLines(file: string, n: number, from = 0): string {
   if (!existsSync(file)) return "(no log)";
-  return readFileSync(file, "utf8").split(/\r?\n/).filter(Boolean).slice(-n).join("\n");
+  return readFileSync(file).subarray(from).toString("utf8").split(/\r?\n/).filter(Boolean).slice(-n).join("\n");
 }
 
 export class TrlBackend implements TrainingBackend {
@@ -191,17 +240,21 @@ export class TrlBackend implements TrainingBackend {
     }
     if (current?.state === "launched") {
       const prev = current.detail as Launched;
-      // exit_status first: run.sh writes it as its last act (launchAndWait removed the previous attempt's), so the
-      // job has ended even while its shell, reparented after the cycle was killed, has yet to exit or be reaped.
+      // Liveness is read before the status: run.sh writes exit_status as its last act (launchAndWait removed the
+      // previous attempt's), so a shell found dead had written it already if it ever would, and a status found means
+      // the job ended even while its shell, reparented after the cycle was killed, has yet to exit or be reaped.
+      const live = alive(prev);
       if (existsSync(join(prev.jobDir, "exit_status"))) {
         job.log(`${tag}: the job (pid ${prev.pid}) ended while nobody watched; picking up its result`);
         return this.finish(stage, job, prev, key, tag);
       }
-      if (alive(prev)) {
+      if (live) {
         job.log(`${tag}: re-attaching to the running job (pid ${prev.pid}, ${prev.jobDir})`);
         await this.wait(stage, job, prev, key, tag);
         return this.finish(stage, job, prev, key, tag);
       }
+      // the shell is gone without a status; its workers may not be: never train beside them
+      await this.stopGroup(prev, `${tag}: the job's shell (pid ${prev.pid}) is gone`, job.log);
       job.log(
         `${tag}: the job (pid ${prev.pid}) ended without an exit status (killed?); launching again (TRL resumes from its last checkpoint)`,
       );
@@ -237,6 +290,7 @@ export class TrlBackend implements TrainingBackend {
     // an earlier attempt's status must not end this one before run.sh starts
     rmSync(join(folder.dir, "exit_status"), { force: true });
     const fd = openSync(log, "a");
+    const logOffset = statSync(log).size;
     let pid: number | undefined;
     try {
       const child = spawn("/bin/sh", [folder.runScript], {
@@ -257,6 +311,7 @@ export class TrlBackend implements TrainingBackend {
       pidStart: pidStartTime(pid),
       jobDir: folder.dir,
       log,
+      logOffset,
       startedAt: Date.now(),
       attempt,
     };
@@ -272,7 +327,7 @@ export class TrlBackend implements TrainingBackend {
   /** Follows the job's log until it ends; kills it when it outlives training.trl.timeoutMs. */
   private async wait(stage: "sft" | "dpo", job: BackendJob, l: Launched, key: string, tag: string): Promise<void> {
     const timeoutMs = trlSettings(job.training).timeoutMs;
-    const follower = new LogFollower(l.log);
+    const follower = new LogFollower(l.log, l.logOffset ?? 0);
     let lastLogged = 0;
     const handle = (lines: string[]) => {
       for (const line of lines) {
@@ -298,15 +353,19 @@ export class TrlBackend implements TrainingBackend {
     };
     for (;;) {
       handle(follower.read());
-      if (existsSync(join(l.jobDir, "exit_status")) || !alive(l)) {
+      if (existsSync(join(l.jobDir, "exit_status"))) {
+        handle(follower.flush());
+        return;
+      }
+      if (!alive(l)) {
+        // the shell died without a status (killed): finish() reports it; its workers must not run on unwatched
+        if (!existsSync(join(l.jobDir, "exit_status")))
+          await this.stopGroup(l, `${tag}: the job's shell (pid ${l.pid}) ended without an exit status`, job.log);
         handle(follower.flush());
         return;
       }
       if (Date.now() - l.startedAt > timeoutMs) {
-        killGroup(l.pid, "SIGTERM");
-        const until = Date.now() + this.killGraceMs;
-        while (alive(l) && Date.now() < until) await sleep(Math.min(this.pollMs, 100));
-        if (alive(l)) killGroup(l.pid, "SIGKILL");
+        await this.stopGroup(l, `${tag}: timed out`, job.log);
         handle(follower.flush());
         const reason = `training.trl.timeoutMs: the ${stage} job of round ${job.round} ran longer than ${timeoutMs} ms and was killed (pid ${l.pid}); log: ${l.log}`;
         job.store.states.set(TRL_STATE_ENTITY, key, "failed", { reason, attempt: l.attempt, jobDir: l.jobDir });
@@ -314,6 +373,23 @@ export class TrlBackend implements TrainingBackend {
       }
       await sleep(this.pollMs);
     }
+  }
+
+  /**
+   * Ends every process of the job's group: SIGTERM, then SIGKILL to whatever outlives killGraceMs (a worker saving a
+   * checkpoint, or one that ignores SIGTERM), then waits until the group is gone, so no launch runs beside it.
+   */
+  private async stopGroup(l: Launched, why: string, log: (line: string) => void): Promise<void> {
+    if (!groupAlive(l)) return;
+    log(`${why}; stopping its process group ${l.pid}`);
+    killGroup(l.pid, "SIGTERM");
+    const until = Date.now() + this.killGraceMs;
+    while (groupAlive(l) && Date.now() < until) await sleep(Math.min(this.pollMs, 100));
+    if (!groupAlive(l)) return;
+    killGroup(l.pid, "SIGKILL");
+    for (let i = 0; i < 100 && groupAlive(l); i++) await sleep(50);
+    if (groupAlive(l))
+      throw new TrlJobError(`${why}: process group ${l.pid} survived SIGKILL; stop it before rerunning`);
   }
 
   /** The ended job: exit status, output validation, merge; records done (or failed) in the store. */
@@ -326,7 +402,7 @@ export class TrlBackend implements TrainingBackend {
     const status = existsSync(statusFile) ? readFileSync(statusFile, "utf8").trim() : undefined;
     if (status !== "0")
       fail(
-        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ${l.log}, last lines:\n${lastLines(l.log, 15)}`,
+        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ${l.log}, last lines:\n${lastLines(l.log, 15, l.logOffset ?? 0)}`,
       );
     if (job.from.kind !== "folder") return fail(`${tag}: remote start model`);
     const t: Training = job.training;

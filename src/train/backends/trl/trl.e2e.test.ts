@@ -2,7 +2,7 @@
  * The TypeScript side of the trl backend end to end, with a stand-in launch command (testing/fake_trl.py: reads the
  * job's args.json and writes a PEFT adapter into output/ as TRL + PEFT would; TRL itself cannot be installed here).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,6 +68,7 @@ function setup(name: string, env: Record<string, string> = {}, trl: Record<strin
       FAKE_TRL_STEP_S: "0.05",
       FAKE_TRL_EXIT: "",
       FAKE_TRL_BAD_MODULE: "",
+      FAKE_TRL_GATE: "",
     },
     env,
   );
@@ -175,7 +176,10 @@ describe("trl backend with a stand-in launch", () => {
       /adapter_model\.safetensors: tensor base_model\.model\.model\.layers\.0\.self_attn\.o_proj\.lora_A\.weight adapts o_proj, which is not a target module/,
     );
     process.env.FAKE_TRL_BAD_MODULE = "";
-    const ok = await backend.train("sft", s.job);
+    // every attempt appends to one train.log: progress and the failure tail are this attempt's only
+    const steps: number[] = [];
+    const ok = await new TrlBackend({ pollMs: 20, onProgress: (p) => steps.push(p.step) }).train("sft", s.job);
+    expect(steps).toEqual([1, 2, 3]);
     expect(ok.params.attempt).toBe(3);
     expect(launches(s.counter)).toBe(3);
     s.store.close();
@@ -201,8 +205,31 @@ describe("trl backend with a stand-in launch", () => {
     }
   });
 
+  it("a timed-out job's workers that ignore SIGTERM die with its shell (SIGKILL to the group after the grace)", async () => {
+    const worker = `python3 -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print("ready", flush=True); time.sleep(30)'`;
+    const s = setup("stubborn", {}, { launch: worker, timeoutMs: 800 });
+    const t0 = Date.now();
+    const err = await new TrlBackend({ pollMs: 20, killGraceMs: 300 }).train("sft", s.job).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/training\.trl\.timeoutMs/);
+    const pid = Number(/pid (\d+)/.exec((err as Error).message)?.[1]);
+    // the whole group is gone (the shell died at SIGTERM; its worker only at SIGKILL, after the grace)
+    // (`ps`, not our /proc reader; a killed worker may stay a zombie until init reaps it)
+    const members = execFileSync("ps", ["-eo", "pid=,pgid=,stat="], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([p, g, st]) => p && Number(g) === pid && !st.startsWith("Z"));
+    expect(members).toEqual([]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800 + 300);
+    expect(s.logs.some((l) => l.includes(`stopping its process group ${pid}`))).toBe(true);
+    s.store.close();
+  });
+
   it("a killed cycle re-attaches to the running job (and picks up a finished one) instead of launching twice", async () => {
-    const s = setup("reattach", { FAKE_TRL_STEPS: "5", FAKE_TRL_STEP_S: "0.4" });
+    // each job waits at a gate file after its steps, so the test (not the machine's speed) decides when it ends
+    const s = setup("reattach", { FAKE_TRL_STEPS: "5", FAKE_TRL_STEP_S: "0.05" });
+    const gate1 = join(s.dir, "gate-sft");
+    const gate2 = join(s.dir, "gate-dpo");
+    process.env.FAKE_TRL_GATE = gate1;
     const runChild = (stage: "sft" | "dpo") =>
       // one process (node with tsx's loader), so SIGKILL really ends the "cycle"
       spawn(
@@ -227,7 +254,7 @@ describe("trl backend with a stand-in launch", () => {
       );
     const launchedPid = async (stage: "sft" | "dpo") => {
       const key = (await import("../../../store/store.ts")).keyHash({ runId: s.job.runId, round: 1, stage });
-      for (let i = 0; i < 400; i++) {
+      for (let i = 0; i < 1200; i++) {
         const st = s.store.states.current(TRL_STATE_ENTITY, key);
         if (st?.state === "launched") return (st.detail as { pid: number }).pid;
         await new Promise((r) => setTimeout(r, 50));
@@ -242,16 +269,20 @@ describe("trl backend with a stand-in launch", () => {
     await new Promise((r) => child.once("exit", r));
     expect(() => process.kill(child.pid ?? -1, 0)).toThrow();
     expect(() => process.kill(pid, 0)).not.toThrow();
-    const res = await new TrlBackend({ pollMs: 50 }).train("sft", s.job);
+    const attached = new TrlBackend({ pollMs: 50 }).train("sft", s.job);
     expect(s.logs.some((l) => l.includes(`re-attaching to the running job (pid ${pid}`))).toBe(true);
+    writeFileSync(gate1, "");
+    const res = await attached;
     expect(launches(s.counter)).toBe(1);
     expect(res.steps).toBe(5);
 
     // 2. killed, and the job finishes before the next call: its output is used
-    process.env.FAKE_TRL_STEP_S = "0.05";
+    process.env.FAKE_TRL_GATE = gate2;
     const child2 = runChild("dpo");
     const pid2 = await launchedPid("dpo");
     child2.kill("SIGKILL");
+    await new Promise((r) => child2.once("exit", r));
+    writeFileSync(gate2, "");
     // the job ends on its own (a loaded machine may take a while to start python); its shell may still be exiting
     const status = join(s.job.outDir, "trl-dpo", "exit_status");
     for (let i = 0; i < 1200 && !existsSync(status); i++) await new Promise((r) => setTimeout(r, 50));

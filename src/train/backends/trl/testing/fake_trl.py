@@ -8,7 +8,8 @@ names and the base model's shapes) plus the tokenizer files. Standard library on
 
 Environment: FAKE_TRL_COUNTER (a file: one line appended per launch), FAKE_TRL_STEPS (default 3),
 FAKE_TRL_STEP_S (seconds per step, default 0.05), FAKE_TRL_BAD_MODULE (adapt this module too: an invalid adapter),
-FAKE_TRL_EXIT (exit with this status after the steps, writing nothing), FAKE_TRL_NO_TOKENIZER (full fine-tuning:
+FAKE_TRL_EXIT (exit with this status after the steps, writing nothing), FAKE_TRL_GATE (a file: wait for it after the
+steps), FAKE_TRL_NO_TOKENIZER (full fine-tuning:
 leave the tokenizer out).
 """
 
@@ -51,6 +52,10 @@ def main():
         line = {"breakfix": "progress", "step": step, "max_steps": steps, "epoch": step / steps,
                 "elapsed_s": round(time.time() - t0, 3), "loss": 2.0 / step, "learning_rate": 1e-4}
         print(json.dumps(line), flush=True)
+    gate = os.environ.get("FAKE_TRL_GATE")
+    if gate:  # a test holds the job here (after its steps, before its output) until it creates this file
+        while not os.path.exists(gate):
+            time.sleep(0.02)
     if os.environ.get("FAKE_TRL_EXIT"):
         print("Traceback (most recent call last): CUDA out of memory", flush=True)
         sys.exit(int(os.environ["FAKE_TRL_EXIT"]))
