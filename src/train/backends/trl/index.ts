@@ -21,7 +21,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { escapeForTerminal } from "../../../domain/escape.ts";
 import { etaText } from "../../../domain/eta.ts";
+import { redactSecrets } from "../../../models/secrets.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
 import { type Training, trlSettings } from "./args.ts";
@@ -198,10 +200,15 @@ export function parseTrlLine(
   return undefined;
 }
 
-/** The last n lines of a log, from byte `from` on (this attempt's part of it). */
+/** A line of the job's output as we print it: the job inherits the environment, so known secrets are redacted, and
+ *  its text (which may echo data or model output) is escaped for the terminal. */
+const shown = (line: string) => escapeForTerminal(redactSecrets(line), { max: 2000 });
+
+/** The last n lines of a log, from byte `from` on (this attempt's part of it), as shown. */
 function lastLines(file: string, n: number, from = 0): string {
   if (!existsSync(file)) return "(no log)";
-  return readFileSync(file).subarray(from).toString("utf8").split(/\r?\n/).filter(Boolean).slice(-n).join("\n");
+  const lines = readFileSync(file).subarray(from).toString("utf8").split(/\r?\n/).filter(Boolean);
+  return lines.slice(-n).map(shown).join("\n");
 }
 
 export class TrlBackend implements TrainingBackend {
@@ -348,7 +355,7 @@ export class TrlBackend implements TrainingBackend {
               `${tag} step ${step}/${maxSteps}${loss === undefined ? "" : ` loss ${loss.toFixed(4)}`} ETA ${etaText(etaMs)}`,
             );
           }
-        } else if (p?.kind !== "end") job.log(`${tag} | ${line}`);
+        } else if (p?.kind !== "end") job.log(`${tag} | ${shown(line)}`);
       }
     };
     for (;;) {

@@ -57,7 +57,7 @@ def main():
         while not os.path.exists(gate):
             time.sleep(0.02)
     if os.environ.get("FAKE_TRL_EXIT"):
-        print("Traceback (most recent call last): CUDA out of memory", flush=True)
+        print("Traceback (most recent call last): CUDA out of memory \x1b[2J", flush=True)
         sys.exit(int(os.environ["FAKE_TRL_EXIT"]))
 
     model = args["model"]
