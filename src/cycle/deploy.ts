@@ -279,6 +279,7 @@ async function deployCommand({ o, m, round, url }: Deploy): Promise<string> {
   await runShell(fillDeployCommand(o.config.deploy.command ?? "", values), {
     key: "deploy.command",
     timeoutMs: o.config.deploy.timeoutMs,
+    timeoutKey: "deploy.timeoutMs",
     log: (l) => o.log(`deploy: ${l}`),
   });
   return t.model;

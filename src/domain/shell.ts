@@ -1,9 +1,11 @@
 /**
  * Users' command lines (deploy commands, trainer commands): placeholders filled in shell-quoted, and the command run
  * through /bin/sh with its output streamed line by line, a time limit, and an error that names the config key, the
- * exit status and the last lines of output. One helper for every place that runs a user's command.
+ * exit status and the last lines of output. One helper for every place that runs a user's command. The command runs in
+ * its own process group, so that the time limit stops everything it started (see runShell and the interrupts below).
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
@@ -28,15 +30,124 @@ export function fillTemplate(
   });
 }
 
-/** Runs a command to completion through /bin/sh; rejects naming `key` with the exit status and the last output. */
-export function runShell(
-  command: string,
-  o: { key: string; timeoutMs: number; log: (line: string) => void; cwd?: string },
-): Promise<void> {
+export interface RunShellOptions {
+  /** The config key of the command, named in every error. */
+  key: string;
+  timeoutMs: number;
+  /** The config key of the time limit, named when it is exceeded (e.g. training.command.timeoutMs). */
+  timeoutKey?: string;
+  log: (line: string) => void;
+  cwd?: string;
+  /** Between SIGTERM and SIGKILL of a timed-out command's process group (default 5 s). */
+  killGraceMs?: number;
+}
+
+const KILL_GRACE_MS = 5_000;
+/**
+ * After the shell exits, how long its output may still arrive before the pipes are let go: something it left running
+ * (a deploy command's server started with `&`) may hold them open for good.
+ */
+const DRAIN_MS = 1_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Whether any process of the group `pgid` is still running. On Linux from /proc, not counting zombies: an orphan killed
+ * in a container whose PID 1 does not reap stays a zombie, yet holds nothing and runs nothing. Elsewhere: kill(-pgid, 0).
+ */
+export function groupAlive(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After the command name: state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** SIGTERM to the whole group, SIGKILL to what is left after the grace; resolves with the last signal sent. */
+async function stopGroup(pgid: number, graceMs: number): Promise<NodeJS.Signals> {
+  signalGroup(pgid, "SIGTERM");
+  const until = Date.now() + graceMs;
+  while (groupAlive(pgid) && Date.now() < until) await sleep(25);
+  if (!groupAlive(pgid)) return "SIGTERM";
+  signalGroup(pgid, "SIGKILL");
+  const killed = Date.now() + 2_000;
+  while (groupAlive(pgid) && Date.now() < killed) await sleep(10);
+  return "SIGKILL";
+}
+
+/*
+ * Interrupts. A command runs in its own process group (so that a timeout can stop everything it started), which puts it
+ * outside the terminal's foreground group: Ctrl-C (SIGINT) or a hang-up (SIGHUP) would reach this process only and leave
+ * the trainer running, orphaned, and a re-run would then train into the same folder beside it. So while commands run,
+ * SIGINT, SIGTERM and SIGHUP are passed on to their groups; and when nothing else in this process listens for the signal,
+ * this process then dies of it as it would have without the listener (exit status 128 + n, as before).
+ */
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+const liveGroups = new Set<number>();
+const forward = (signal: NodeJS.Signals) => {
+  for (const pgid of liveGroups) signalGroup(pgid, signal);
+  if (process.listenerCount(signal) === 1) {
+    unlistenSignals();
+    process.kill(process.pid, signal);
+  }
+};
+
+function unlistenSignals(): void {
+  for (const s of FORWARDED) process.off(s, forward);
+}
+
+function track(pgid: number): void {
+  if (liveGroups.size === 0) for (const s of FORWARDED) process.on(s, forward);
+  liveGroups.add(pgid);
+}
+
+function untrack(pgid: number): void {
+  if (!liveGroups.delete(pgid) || liveGroups.size > 0) return;
+  unlistenSignals();
+}
+
+/**
+ * Runs a command to completion through /bin/sh; rejects naming `key` with the exit status and the last output. Past
+ * `timeoutMs` the command's whole process group (the shell and everything it started) gets SIGTERM, then SIGKILL after
+ * `killGraceMs`, and the call rejects once the group is gone. SIGTERM first: a trainer may save a checkpoint that the
+ * re-run resumes from.
+ */
+export function runShell(command: string, o: RunShellOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], { cwd: o.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    // detached: the shell leads its own process group, so the timeout reaches the trainer too, not only /bin/sh
+    const child = spawn("/bin/sh", ["-c", command], { cwd: o.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const pgid = child.pid;
+    if (pgid !== undefined) track(pgid);
     const tail: string[] = [];
+    let logging = true;
     const onData = (b: Buffer) => {
+      if (!logging) return;
       for (const line of b.toString("utf8").split("\n").filter(Boolean)) {
         tail.push(line);
         if (tail.length > 20) tail.shift();
@@ -45,18 +156,57 @@ export function runShell(
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs);
-    child.on("error", (e) => {
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
+      clearTimeout(drain);
+      if (pgid !== undefined) untrack(pgid);
+      err ? reject(err) : resolve();
+    };
+    const lastLines = () => (tail.length ? `: ${tail.slice(-3).join(" | ")}` : "");
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (pgid === undefined) return;
+      void stopGroup(pgid, o.killGraceMs ?? KILL_GRACE_MS).then(async (signal) => {
+        // The group is gone: its last output is read as the pipes close. Whatever still holds them left the group
+        // (setsid): after a moment, stop reading rather than wait for it.
+        if (child.stdout.readable || child.stderr.readable)
+          await new Promise((r) => {
+            child.once("close", r);
+            setTimeout(r, 500);
+          });
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle(
+          new Error(
+            `${o.key} failed (ran over ${o.timeoutKey ?? "its time limit"} ${o.timeoutMs} ms; its process group was stopped with ${signal})${lastLines()}`,
+          ),
+        );
+      });
+    }, o.timeoutMs);
+    let drain: NodeJS.Timeout | undefined;
+    child.on("error", (e) => settle(e));
+    child.on("exit", (code, signal) => {
+      if (timedOut) return; // the timeout settles, once the group is gone
       clearTimeout(timer);
-      if (code === 0) return resolve();
-      const why = signal
-        ? `killed by ${signal}${signal === "SIGKILL" ? `, over ${o.timeoutMs} ms` : ""}`
-        : `exit ${code}`;
-      reject(new Error(`${o.key} failed (${why})${tail.length ? `: ${tail.slice(-3).join(" | ")}` : ""}`));
+      const done = () =>
+        code === 0
+          ? settle()
+          : settle(new Error(`${o.key} failed (${signal ? `killed by ${signal}` : `exit ${code}`})${lastLines()}`));
+      child.on("close", done);
+      // Something the command left running holds the pipes: settle without it. Its output is still read (so it never
+      // blocks on a full pipe) but neither logged nor keeping this process alive; it is not ours to kill.
+      drain = setTimeout(() => {
+        logging = false;
+        for (const s of [child.stdout, child.stderr]) {
+          s.resume();
+          (s as { unref?: () => void }).unref?.();
+        }
+        done();
+      }, DRAIN_MS);
     });
   });
 }

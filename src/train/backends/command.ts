@@ -19,7 +19,8 @@
  * lines; re-running the cycle runs the same command in the same {out_dir} again, so a trainer that resumes from its
  * checkpoints there resumes). Output layout, checked after exit 0: {out_dir}/model/ (a merged Hugging Face folder:
  * config.json, *.safetensors, tokenizer.json) or {out_dir}/adapter/ (a PEFT LoRA adapter: adapter_config.json,
- * adapter_model.safetensors), which breakfix merges into {model_dir}.
+ * adapter_model.safetensors), which breakfix merges into {model_dir}. Past training.command.timeoutMs the command's
+ * whole process group gets SIGTERM (then SIGKILL after 5 s), so a trainer that saves a checkpoint on SIGTERM can.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -139,6 +140,7 @@ export class CommandBackend implements TrainingBackend {
       key: "training.command.run",
       cwd: job.outDir,
       timeoutMs: spec.timeoutMs,
+      timeoutKey: "training.command.timeoutMs",
       log: (l) => job.log(`round ${job.round}: train-${stage}: ${l}`),
     });
     const modelDir = path.join(job.outDir, "model");

@@ -228,6 +228,68 @@ describe("openai backend against the fine-tuning stand-in", () => {
     expect(server.count("POST /v1/fine_tuning/jobs")).toBe(2);
   });
 
+  it("a create the API refuses (model not available) fails naming training.openai.model; the fixed config then makes one job", async () => {
+    server = await start();
+    writeRoundData(path.join(work, "data"));
+    const backend = new OpenAiBackend({ env: env() });
+    const log: string[] = [];
+    const entity = openAiStageKey("run-openai-test", 1, "sft");
+    const bad = training({ model: "gpt-typo" });
+    await expect(backend.train("sft", makeJob(bad, openAiStartModel(bad), log))).rejects.toThrow(
+      /^training\.openai\.model: OpenAI will not fine-tune gpt-typo \(400 Model gpt-typo is not available.*model_not_available/,
+    );
+    expect(server.jobs.size).toBe(0);
+    const failed = store.states.current(OPENAI_ENTITY, entity);
+    expect(failed?.state).toBe("failed");
+    expect(failed?.detail).toMatchObject({
+      baseModel: "gpt-typo",
+      error: expect.stringContaining("training.openai.model"),
+    });
+    const firstKey = (failed?.detail as { key?: string } | undefined)?.key;
+    expect(firstKey).toMatch(/^breakfix-/);
+
+    // The user fixes training.openai.model: the next run sends a new request (new key) on the configured model.
+    const fixed = training();
+    const r = await backend.train("sft", makeJob(fixed, openAiStartModel(fixed), log));
+    const creates = server.requests.filter((q) => q.route === "POST /v1/fine_tuning/jobs");
+    expect(creates).toHaveLength(2); // the refused one and the new one
+    expect(creates[0].idempotencyKey).toBe(firstKey);
+    expect(creates[1].idempotencyKey).not.toBe(firstKey);
+    expect(server.jobs.size).toBe(1);
+    const [made] = [...server.jobs.values()];
+    expect(made.model).toBe(BASE);
+    expect(made.metadata?.breakfix_key).toBe(creates[1].idempotencyKey);
+    expect(r.model).toEqual({ kind: "remote", id: made.fine_tuned_model });
+    expect(r.params).toMatchObject({ attempt: 2, baseModel: BASE });
+    expect(log.some((l) => l.includes("previous attempt (no job created) failed") && l.includes("attempt 2"))).toBe(
+      true,
+    );
+    // Finished: a further run makes no request.
+    const before = server.requests.length;
+    await backend.train("sft", makeJob(fixed, openAiStartModel(fixed), log));
+    expect(server.requests.length).toBe(before);
+  });
+
+  it("a create that may have reached the API (503s) stays pending: the next run looks it up and creates one job, same key", async () => {
+    let outage = true;
+    server = await start({ unavailable: (route) => outage && route === "POST /v1/fine_tuning/jobs" });
+    writeRoundData(path.join(work, "data"));
+    const t = training();
+    const backend = new OpenAiBackend({ env: env(), sleep: async () => {} });
+    const log: string[] = [];
+    await expect(backend.train("sft", makeJob(t, openAiStartModel(t), log))).rejects.toThrow(/503/);
+    const pending = store.states.current(OPENAI_ENTITY, openAiStageKey("run-openai-test", 1, "sft"));
+    expect(pending?.state).toBe("creating");
+    const pendingKey = (pending?.detail as { key?: string } | undefined)?.key;
+    expect(pendingKey).toMatch(/^breakfix-/);
+    outage = false;
+    await backend.train("sft", makeJob(t, openAiStartModel(t), log));
+    const creates = server.requests.filter((q) => q.route === "POST /v1/fine_tuning/jobs");
+    expect(server.jobs.size).toBe(1);
+    expect(new Set(creates.map((q) => q.idempotencyKey))).toEqual(new Set([pendingKey]));
+    expect(server.count("GET /v1/fine_tuning/jobs")).toBeGreaterThanOrEqual(1); // looked up before creating again
+  });
+
   it("waits out an API outage while polling (503s after the client's retries) and finishes the same job", async () => {
     server = await start({ unavailable: (route, n) => route === "GET /v1/fine_tuning/jobs/:id" && n >= 2 && n <= 4 });
     writeRoundData(path.join(work, "data"));

@@ -15,7 +15,9 @@
  * request may have been sent without its answer being stored looks the job up by its metadata (jobs.list) before it
  * creates one; an upload that may have happened is looked up by file name. A finished stage is returned from the
  * store with no API call. A failed or cancelled job is an error naming the job and the API's error; the next call
- * starts a new attempt (a new key), since nothing of a failed job can be reused.
+ * starts a new attempt (a new key), since nothing of a failed job can be reused. A create request the API refuses
+ * outright (a 4xx: e.g. a model that cannot be fine-tuned, named as training.openai.model when it came from there) is
+ * recorded failed the same way, so the next run sends a new request built from the config as it is then.
  *
  * Before a job is created, a cost estimate is logged: training-file tokens (counted as characters / 4 over the
  * message texts, a rough rule for English; the API's own count is the job's `trained_tokens`) x epochs x
@@ -209,6 +211,24 @@ function transient(err: unknown): boolean {
   );
 }
 
+/** A definite answer to a request: the API refused it, so nothing was created (a 4xx other than 408/409/429). */
+function rejected(err: unknown): err is APIError {
+  return (
+    err instanceof APIError && err.status !== undefined && err.status >= 400 && err.status < 500 && !transient(err)
+  );
+}
+
+/** The error of a refused create request; a base model the API will not tune names the config key it came from. */
+function createRejection(stage: Stage, baseModel: string, configured: string, err: APIError): string {
+  const api = `${err.message}${err.code ? ` [${err.code}]` : ""}`; // the message starts with the status
+  const modelRefused = err.param === "model" || err.code === "model_not_available" || err.code === "model_not_found";
+  if (modelRefused && baseModel === configured)
+    return `training.openai.model: OpenAI will not fine-tune ${baseModel} (${api}); set training.openai.model to a model that can be fine-tuned and run again (no job was created)`;
+  if (modelRefused)
+    return `openai ${stage}: OpenAI will not fine-tune ${baseModel}, the model this stage starts from (${api}); no job was created`;
+  return `openai ${stage}: OpenAI refused to create the fine-tuning job on ${baseModel} (${api}); no job was created, the next run starts a new attempt`;
+}
+
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 export interface FineTuneMetrics {
@@ -300,7 +320,7 @@ export class OpenAiBackend implements TrainingBackend {
       const attempt = (rec?.attempt ?? 0) + 1;
       if (state === "failed")
         log(
-          `openai ${stage}: the previous job ${rec?.jobId ?? "(none)"} failed (${rec?.error}); starting attempt ${attempt}`,
+          `openai ${stage}: the previous ${rec?.jobId ? `job ${rec.jobId}` : "attempt (no job created)"} failed (${rec?.error}); starting attempt ${attempt}`,
         );
       save("intent", { attempt, key: `breakfix-${randomUUID()}`, baseModel: job.from.id, dataSha });
     } else if (rec && rec.dataSha !== dataSha) {
@@ -349,7 +369,17 @@ export class OpenAiBackend implements TrainingBackend {
         const estimate = estimateCost(trainRows, epochs, cfg.trainingPerMTok);
         log(formatEstimate(stage, estimate, cfg.trainingPerMTok));
         save("creating", { ...cur, estimate });
-        jobId = await this.create(client, stage, job, cfg, rec!, log);
+        try {
+          jobId = await this.create(client, stage, job, cfg, rec!, log);
+        } catch (err) {
+          // Only a definite rejection (a 4xx other than 408/409/429) proves no job exists: the attempt is recorded
+          // failed, so the next run starts a new one (new key, the config as it is then) instead of re-sending this
+          // request forever. Anything else may have reached the API and stays `creating` (the next run looks it up).
+          if (!rejected(err)) throw err;
+          const error = createRejection(stage, rec!.baseModel, cfg.model, err);
+          save("failed", { ...rec!, error });
+          throw new Error(error, { cause: err });
+        }
       }
       save("created", { ...rec!, jobId });
     }
@@ -404,8 +434,13 @@ export class OpenAiBackend implements TrainingBackend {
         log(`openai ${stage}: created job ${created.id} (${method.type} on ${rec.baseModel}, key ${rec.key})`);
         return created.id;
       } catch (err) {
-        // A 4xx is a definite answer: nothing was created.
-        if (!transient(err)) throw err;
+        // A 4xx is a definite answer: this request created nothing. After an earlier try that may have reached the
+        // API, look that one up first, so the caller's "no job was created" holds.
+        if (!transient(err)) {
+          const found = attempt > 1 ? await this.findJob(client, rec.key) : undefined;
+          if (found) return found;
+          throw err;
+        }
         if (attempt >= 4) throw err;
         const found = await this.findJob(client, rec.key);
         if (found) return found;

@@ -1,0 +1,182 @@
+/**
+ * runShell with real processes: /bin/sh, the commands it starts, and (for interrupts) a real Node process running it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { groupAlive, runShell } from "./shell.ts";
+
+let dir: string;
+/** Pids the tests' commands wrote; any still running after a test is killed (by pid). */
+const started: number[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "bf-shell-"));
+});
+afterEach(() => {
+  for (const pid of started.splice(0))
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone, as it should be
+    }
+});
+
+/** Running (not a zombie: an orphan killed here may stay one when PID 1 does not reap). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return state !== "Z" && state !== "X";
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return !existsSync("/proc"); // no /proc entry on Linux: gone
+    } catch {
+      return false;
+    }
+  }
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+function pidFile(name: string): number {
+  const pid = Number(readFileSync(path.join(dir, name), "utf8").trim());
+  started.push(pid);
+  return pid;
+}
+
+describe("runShell", () => {
+  it("resolves on exit 0 with every line logged; a failing status names the key and the last lines", async () => {
+    const lines: string[] = [];
+    await runShell("echo one; echo two >&2; printf 'three'", {
+      key: "deploy.command",
+      timeoutMs: 10_000,
+      log: (l) => lines.push(l),
+    });
+    expect(lines.sort()).toEqual(["one", "three", "two"]); // two pipes: no order between them
+    await expect(
+      runShell("echo a; echo b; echo c; echo d; exit 3", { key: "deploy.command", timeoutMs: 10_000, log: () => {} }),
+    ).rejects.toThrow("deploy.command failed (exit 3): b | c | d");
+  });
+
+  it("a timed-out command is stopped with everything it started: rejects soon after the limit, nothing survives", async () => {
+    // The trainer stands for a grandchild holding the output pipes: /bin/sh -c -> sh (exec sleep).
+    const lines: string[] = [];
+    const t0 = Date.now();
+    const err = await runShell(
+      "echo $$ > shell.pid; echo start; sh -c 'echo $$ > trainer.pid; exec sleep 30'; echo after",
+      {
+        key: "training.command.run",
+        timeoutMs: 500,
+        timeoutKey: "training.command.timeoutMs",
+        cwd: dir,
+        log: (l) => lines.push(l),
+      },
+    ).catch((e: Error) => e);
+    const elapsed = Date.now() - t0;
+    const shell = pidFile("shell.pid");
+    const trainer = pidFile("trainer.pid");
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      "training.command.run failed (ran over training.command.timeoutMs 500 ms; its process group was stopped with SIGTERM): start",
+    );
+    expect(elapsed).toBeGreaterThanOrEqual(500);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(alive(trainer)).toBe(false);
+    expect(groupAlive(shell)).toBe(false);
+    expect(lines).toEqual(["start"]);
+  }, 15_000);
+
+  it("SIGTERM first: a trainer that saves on SIGTERM gets to, and its last words are logged", async () => {
+    const lines: string[] = [];
+    const err = await runShell(`sh -c 'trap "echo saving checkpoint; exit 1" TERM; while :; do sleep 0.05; done'`, {
+      key: "training.command.run",
+      timeoutMs: 300,
+      killGraceMs: 5_000,
+      cwd: dir,
+      log: (l) => lines.push(l),
+    }).catch((e: Error) => e);
+    // (the shell may also report its killed `sleep` as "Terminated", on the other pipe)
+    expect((err as Error).message).toMatch(/stopped with SIGTERM\): .*saving checkpoint/);
+    expect(lines).toContain("saving checkpoint");
+  }, 15_000);
+
+  it("a grandchild that ignores SIGTERM gets SIGKILL after the grace", async () => {
+    const t0 = Date.now();
+    const err = await runShell(
+      `echo $$ > shell.pid; sh -c 'trap "" TERM; echo $$ > stubborn.pid; while :; do sleep 0.05; done'`,
+      { key: "training.command.run", timeoutMs: 300, killGraceMs: 400, cwd: dir, log: () => {} },
+    ).catch((e: Error) => e);
+    const elapsed = Date.now() - t0;
+    const stubborn = pidFile("stubborn.pid");
+    expect((err as Error).message).toMatch(/over its time limit 300 ms; its process group was stopped with SIGKILL/);
+    expect(elapsed).toBeGreaterThanOrEqual(700);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(alive(stubborn)).toBe(false);
+    expect(groupAlive(pidFile("shell.pid"))).toBe(false);
+  }, 15_000);
+
+  it("a command that leaves a process holding its output resolves once the shell exits, and leaves it running", async () => {
+    // e.g. a deploy command that starts a server with `&`: not ours to kill, and not ours to wait for
+    const lines: string[] = [];
+    const t0 = Date.now();
+    await runShell("sleep 30 & echo $! > server.pid; echo started", {
+      key: "deploy.command",
+      timeoutMs: 10_000,
+      cwd: dir,
+      log: (l) => lines.push(l),
+    });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(lines).toEqual(["started"]);
+    expect(alive(pidFile("server.pid"))).toBe(true); // killed by afterEach
+  }, 15_000);
+
+  // A terminal's Ctrl-C goes to the foreground process group: here the Node process's own group (it is started
+  // detached for that), which no longer holds the command. The signal must still reach the command, and Node must
+  // still die of it (no other listener).
+  it.each([
+    ["SIGINT to the terminal's group", "SIGINT", true],
+    ["SIGTERM to the Node process", "SIGTERM", false],
+  ] as const)(
+    "%s stops the running command and the process dies of it",
+    async (_, signal, toGroup) => {
+      const code = `
+      import { runShell } from ${JSON.stringify(path.join(import.meta.dirname, "shell.ts"))};
+      await runShell("sh -c 'echo $$ > trainer.pid; exec sleep 30'", {
+        key: "training.command.run", timeoutMs: 60000, cwd: ${JSON.stringify(dir)}, log: console.log,
+      });
+      console.log("resolved");`;
+      const node: ChildProcess = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      let out = "";
+      node.stdout?.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      node.stderr?.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      const exited = new Promise<NodeJS.Signals | number | null>((r) => node.on("exit", (c, s) => r(s ?? c)));
+      expect(await until(() => existsSync(path.join(dir, "trainer.pid")), 10_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 100)); // the pid file is written just before the exec
+      const trainer = pidFile("trainer.pid");
+      expect(alive(trainer)).toBe(true);
+      process.kill(toGroup ? -node.pid! : node.pid!, signal);
+      expect(await exited).toBe(signal);
+      expect(out).not.toContain("resolved");
+      expect(await until(() => !alive(trainer), 2_000)).toBe(true);
+    },
+    20_000,
+  );
+});

@@ -1,0 +1,92 @@
+/**
+ * The command backend with real trainer commands (/bin/sh scripts standing in for a trainer): the contract's output
+ * check, and the time limit stopping the trainer itself, not only the shell that started it.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { configSchema } from "../../config/schema.ts";
+import { groupAlive } from "../../domain/shell.ts";
+import { Store } from "../../store/store.ts";
+import { CommandBackend } from "./command.ts";
+import type { BackendJob } from "./types.ts";
+
+let work: string;
+let store: Store;
+const started: number[] = [];
+
+beforeEach(() => {
+  work = mkdtempSync(path.join(tmpdir(), "bf-command-"));
+  store = Store.open(path.join(work, "ws"));
+});
+afterEach(() => {
+  store.close();
+  for (const pid of started.splice(0))
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone, as it should be
+    }
+});
+
+function makeJob(run: string, timeoutMs: number, log: string[]): BackendJob {
+  const base = path.join(work, "base");
+  mkdirSync(base, { recursive: true });
+  const data = path.join(work, "sft.jsonl");
+  writeFileSync(data, "");
+  return {
+    runId: "run-command-test",
+    round: 1,
+    from: { kind: "folder", dir: base },
+    data: { sft: data, dpo: data },
+    outDir: path.join(work, "out"),
+    training: configSchema.shape.training.parse({ backend: "command", command: { run, timeoutMs } }),
+    store,
+    log: (l) => log.push(l),
+  };
+}
+
+const pidIn = (file: string): number => {
+  const pid = Number(readFileSync(file, "utf8").trim());
+  started.push(pid);
+  return pid;
+};
+
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !["Z", "X"].includes(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]);
+  } catch {
+    return false;
+  }
+}
+
+describe("command backend", () => {
+  it("a trainer that leaves a merged model folder: the stage's model is that folder", async () => {
+    const log: string[] = [];
+    const run =
+      "mkdir -p {out_dir}/model && cd {out_dir}/model && echo '{}' > config.json && touch tokenizer.json w.safetensors && echo trained {stage}";
+    const r = await new CommandBackend().train("sft", makeJob(run, 10_000, log));
+    expect(r.model).toEqual({ kind: "folder", dir: path.join(work, "out", "model") });
+    expect(log).toContain("round 1: train-sft: trained sft");
+  });
+
+  it("past training.command.timeoutMs the trainer itself is stopped and the stage fails within seconds", async () => {
+    // The trainer is a grandchild of /bin/sh -c that holds the output pipes (as `python train.py` would).
+    const log: string[] = [];
+    const run = "echo $$ > shell.pid; echo training; sh -c 'echo $$ > trainer.pid; exec sleep 30'; echo never";
+    const t0 = Date.now();
+    const err = await new CommandBackend().train("sft", makeJob(run, 500, log)).catch((e: Error) => e);
+    const elapsed = Date.now() - t0;
+    const shell = pidIn(path.join(work, "out", "shell.pid"));
+    const trainer = pidIn(path.join(work, "out", "trainer.pid"));
+    expect((err as Error).message).toBe(
+      "training.command.run failed (ran over training.command.timeoutMs 500 ms; its process group was stopped with SIGTERM): training",
+    );
+    expect(elapsed).toBeLessThan(3_500);
+    expect(running(trainer)).toBe(false);
+    expect(groupAlive(shell)).toBe(false);
+    expect(log.filter((l) => l.startsWith("round 1: train-sft: "))).toEqual(["round 1: train-sft: training"]);
+  }, 15_000);
+});
