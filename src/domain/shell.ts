@@ -51,11 +51,23 @@ const DRAIN_MS = 1_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A process's start time (Linux /proc, in clock ticks since boot): tells a reused pid from the process that had it. */
+export function pidStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Whether any process of the group `pgid` is still running. On Linux from /proc, not counting zombies: an orphan killed
- * in a container whose PID 1 does not reap stays a zombie, yet holds nothing and runs nothing. Elsewhere: kill(-pgid, 0).
+ * in a container whose PID 1 does not reap stays a zombie, yet holds nothing and runs nothing. With `leaderStart` (the
+ * leader's pidStartTime when it was started), a live leader that started at another time is another process that got
+ * the pid, and the group is not ours (a pgid is not reused while a member lives). Elsewhere: kill(-pgid, 0).
  */
-export function groupAlive(pgid: number): boolean {
+export function groupAlive(pgid: number, leaderStart?: string | null): boolean {
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
@@ -67,6 +79,7 @@ export function groupAlive(pgid: number): boolean {
       return false;
     }
   }
+  let member = false;
   for (const pid of pids) {
     let stat: string;
     try {
@@ -74,14 +87,17 @@ export function groupAlive(pgid: number): boolean {
     } catch {
       continue; // gone meanwhile
     }
-    // After the command name: state, ppid, pgrp, ...
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+    // After the command name: [0] state, [1] ppid, [2] pgrp, ..., [19] start time
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[2]) !== pgid || f[0] === "Z" || f[0] === "X") continue;
+    if (Number(pid) === pgid && leaderStart) return f[19] === leaderStart;
+    member = true;
   }
-  return false;
+  return member;
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/** Sends `signal` to the process group `pgid`, if it still exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
   } catch {
@@ -89,15 +105,18 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM to the whole group, SIGKILL to what is left after the grace; resolves with the last signal sent. */
-async function stopGroup(pgid: number, graceMs: number): Promise<NodeJS.Signals> {
+/**
+ * SIGTERM to the whole group, SIGKILL to what is left after the grace, then up to 2 s for it to go; resolves with the
+ * last signal sent (the caller checks groupAlive if it must know the group is gone). `leaderStart`: see groupAlive.
+ */
+export async function stopGroup(pgid: number, graceMs: number, leaderStart?: string | null): Promise<NodeJS.Signals> {
   signalGroup(pgid, "SIGTERM");
   const until = Date.now() + graceMs;
-  while (groupAlive(pgid) && Date.now() < until) await sleep(25);
-  if (!groupAlive(pgid)) return "SIGTERM";
+  while (groupAlive(pgid, leaderStart) && Date.now() < until) await sleep(25);
+  if (!groupAlive(pgid, leaderStart)) return "SIGTERM";
   signalGroup(pgid, "SIGKILL");
   const killed = Date.now() + 2_000;
-  while (groupAlive(pgid) && Date.now() < killed) await sleep(10);
+  while (groupAlive(pgid, leaderStart) && Date.now() < killed) await sleep(10);
   return "SIGKILL";
 }
 

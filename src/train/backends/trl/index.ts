@@ -9,20 +9,11 @@
  * startedAt, attempt}, done {result}, failed {reason}. A failed stage launches again on the next call.
  */
 import { spawn } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { escapeForTerminal } from "../../../domain/escape.ts";
 import { etaText } from "../../../domain/eta.ts";
+import { groupAlive, pidStartTime, stopGroup } from "../../../domain/shell.ts";
 import { redactSecrets } from "../../../models/secrets.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
@@ -76,16 +67,6 @@ interface Launched {
 
 const stateKey = (job: BackendJob, stage: string) => keyHash({ runId: job.runId, round: job.round, stage });
 
-/** The process start time (/proc, Linux): tells a pid that was reused from the job's own. */
-function pidStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** Whether the job's process still runs: exists, is no zombie, and (on Linux) is the same process that was started. */
 function alive(l: Pick<Launched, "pid" | "pidStart">): boolean {
   try {
@@ -102,52 +83,6 @@ function alive(l: Pick<Launched, "pid" | "pidStart">): boolean {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   if (fields[0] === "Z" || fields[0] === "X") return false;
   return l.pidStart === null || fields[19] === l.pidStart;
-}
-
-/**
- * Whether any process of the job's process group still runs (run.sh leads it; the launch command's workers, e.g.
- * accelerate's ranks, are its members and may outlive the shell). Linux: /proc, zombies excluded, and a live leader
- * must be the job's own shell (pidStart); elsewhere a signal to the group. A pgid is not reused while a member lives.
- */
-function groupAlive(l: Pick<Launched, "pid" | "pidStart">): boolean {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    try {
-      process.kill(-l.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  let member = false;
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${e}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // [0] state, [2] pgrp, [19] start time
-    if (Number(f[2]) !== l.pid || f[0] === "Z" || f[0] === "X") continue;
-    if (Number(e) === l.pid) return l.pidStart === null || f[19] === l.pidStart;
-    member = true;
-  }
-  return member;
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -387,15 +322,10 @@ export class TrlBackend implements TrainingBackend {
    * checkpoint, or one that ignores SIGTERM), then waits until the group is gone, so no launch runs beside it.
    */
   private async stopGroup(l: Launched, why: string, log: (line: string) => void): Promise<void> {
-    if (!groupAlive(l)) return;
+    if (!groupAlive(l.pid, l.pidStart)) return;
     log(`${why}; stopping its process group ${l.pid}`);
-    killGroup(l.pid, "SIGTERM");
-    const until = Date.now() + this.killGraceMs;
-    while (groupAlive(l) && Date.now() < until) await sleep(Math.min(this.pollMs, 100));
-    if (!groupAlive(l)) return;
-    killGroup(l.pid, "SIGKILL");
-    for (let i = 0; i < 100 && groupAlive(l); i++) await sleep(50);
-    if (groupAlive(l))
+    await stopGroup(l.pid, this.killGraceMs, l.pidStart);
+    if (groupAlive(l.pid, l.pidStart))
       throw new TrlJobError(`${why}: process group ${l.pid} survived SIGKILL; stop it before rerunning`);
   }
 

@@ -169,7 +169,10 @@ describe("trl backend with a stand-in launch", () => {
   it("a failed job and an invalid adapter are errors naming the cause; the next call launches again", async () => {
     const s = setup("invalid", { FAKE_TRL_EXIT: "3" });
     const backend = new TrlBackend({ pollMs: 20 });
-    const failed = await backend.train("sft", s.job).catch((e: unknown) => e as Error);
+    const failed = (await backend.train("sft", s.job).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(failed.message).toMatch(/exited with status 3[\s\S]*CUDA out of memory \\u\{1b\}\[2J/);
     expect(failed.message).not.toContain("\u001b"); // the job's output is escaped for the terminal
     process.env.FAKE_TRL_EXIT = "";
