@@ -11,7 +11,8 @@
  *
  * Resumable: the run id is the content hash of (config hash, base-model fingerprint, scenario identity, rounds,
  * budgets, training); every step is recorded in the store once it finishes (steps.ts) and skipped on a re-run; work
- * inside a step resumes from its own content-keyed records (suite records, attack records, replays, checkpoints).
+ * inside a step resumes from its own content-keyed records (suite records, attack records, replays, checkpoints). A
+ * run holds the store's lock `cycle:RUN_ID` while it runs, so an identical cycle started meanwhile waits, then resumes.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -30,7 +31,7 @@ import {
 import type { SamplingParams } from "../models/types.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
-import { Store } from "../store/store.ts";
+import { type RunLock, Store } from "../store/store.ts";
 import { backendFor } from "../train/backends/index.ts";
 import type { ModelRef, StageResult, TrainingBackend } from "../train/backends/types.ts";
 import { type BreakResult, breakStep } from "./break.ts";
@@ -172,8 +173,20 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
   const log = o.log ?? (() => {});
   const workspace = path.resolve(o.workspace);
   const store = Store.open(workspace);
+  let lock: RunLock | undefined;
   try {
-    const run = store.beginRun("cycle", { configHash: contentHash(runIdentityOf(o.config)), args: cycleArgs(o) });
+    const identity = { configHash: contentHash(runIdentityOf(o.config)), args: cycleArgs(o) };
+    // Two identical cycles at once would both make every model call (and launch every training job): the second
+    // waits for the first, then resumes from its recorded steps.
+    const id = store.runIdOf("cycle", identity);
+    lock = await store.waitLock(`cycle:${id}`, {
+      detail: `breakfix cycle (pid ${process.pid})`,
+      onWait: (h) =>
+        log(
+          `cycle run ${id.slice(0, 16)}: an identical cycle (pid ${h.pid} on ${h.host}, since ${h.acquiredAt}) is running it; waiting for it to finish, then resuming from its recorded steps`,
+        ),
+    });
+    const run = store.beginRun("cycle", identity);
     const { runId } = run;
     const runDir = runDirOf(workspace, runId);
     mkdirSync(runDir, { recursive: true });
@@ -220,8 +233,13 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       report,
     };
   } finally {
-    await o.scenario.models.close();
-    store.close();
+    try {
+      await o.scenario.models.close();
+    } finally {
+      // after the round models are closed (a deployed endpoint stopped), so a waiting run never finds it still up
+      lock?.release();
+      store.close();
+    }
   }
 }
 

@@ -651,7 +651,7 @@ export class Store {
    * appends a "running" state; `resumed` says whether the run existed before.
    */
   beginRun(kind: string, opts: { configHash?: string; args?: Record<string, unknown> } = {}): RunHandle {
-    const key = { kind, configHash: opts.configHash ?? null, args: opts.args ?? {} };
+    const key = runKey(kind, opts);
     const record: RunRecord = { kind, startedAt: now() };
     if (opts.configHash) record.configHash = opts.configHash;
     if (opts.args) record.args = opts.args;
@@ -661,6 +661,11 @@ export class Store {
       this.states.set("run", hash, "running");
       return { runId: hash, resumed: !inserted, previousState: previous };
     });
+  }
+
+  /** The id beginRun gives a run of this kind, config hash and args, without starting it (e.g. to lock it first). */
+  runIdOf(kind: string, opts: { configHash?: string; args?: Record<string, unknown> } = {}): string {
+    return this.runs.keyOf(runKey(kind, opts));
   }
 
   /** Records a run's end state (appended; the run record itself is never changed). */
@@ -694,6 +699,10 @@ export class Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function runKey(kind: string, opts: { configHash?: string; args?: Record<string, unknown> }) {
+  return { kind, configHash: opts.configHash ?? null, args: opts.args ?? {} };
 }
 
 /** Who holds a run lock. */
