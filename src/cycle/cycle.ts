@@ -18,7 +18,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Progress } from "../benchmarks/runner.ts";
 import { StoreSink } from "../benchmarks/store-sink.ts";
-import type { Config } from "../config/schema.ts";
+import { type Config, configSchema } from "../config/schema.ts";
 import { etaText } from "../domain/eta.ts";
 import { percent } from "../domain/format.ts";
 import { contentHash } from "../domain/hash.ts";
@@ -125,7 +125,7 @@ export function cycleArgs(o: CycleOptions): Record<string, unknown> {
     serving: o.scenario.models.identity,
     rounds: o.rounds,
     budgets: o.budgets,
-    training: o.config.training,
+    training: trainingIdentityOf(o.config.training),
     heldOutFamilies: o.config.cycle.heldOutFamilies,
     gates: o.config.cycle.gates,
   };
@@ -144,6 +144,43 @@ const OPERATIONAL = [
 ];
 
 /**
+ * Training-backend keys that say how a job is run, reached, waited for or priced, not what it trains: changing them
+ * (raising a timeout, as its error advises) resumes the run and its recorded jobs instead of starting (and paying for)
+ * new ones.
+ */
+const OPERATIONAL_TRAINING = {
+  command: ["timeoutMs"],
+  trl: ["launch", "timeoutMs", "mainProcessIp", "mainProcessPort"],
+  openai: ["pollSeconds", "apiKeyEnv", "secretsFile", "trainingPerMTok"],
+} as const;
+
+let trainingDefaults: Config["training"] | undefined;
+
+/**
+ * training as it identifies a run: each operational key (OPERATIONAL_TRAINING) of a backend section the config has
+ * is set to its schema default, or left out when it has none. Not dropped: a config that kept the defaults (the demo
+ * preset and the default config have none of these sections) hashes as it always did, so its run id is unchanged.
+ */
+export function trainingIdentityOf(training: Config["training"]): Config["training"] {
+  trainingDefaults ??= configSchema.parse({
+    training: { command: { run: "-" }, trl: {}, openai: { model: "-" } },
+  }).training;
+  const out: Record<string, unknown> = { ...training };
+  for (const [section, keys] of Object.entries(OPERATIONAL_TRAINING)) {
+    const given = training[section as keyof typeof OPERATIONAL_TRAINING];
+    if (!given) continue;
+    const defaults = trainingDefaults[section as keyof typeof OPERATIONAL_TRAINING] as Record<string, unknown>;
+    const kept: Record<string, unknown> = { ...given };
+    for (const k of keys) {
+      if (defaults[k] === undefined) delete kept[k];
+      else kept[k] = defaults[k];
+    }
+    out[section] = kept;
+  }
+  return out as Config["training"];
+}
+
+/**
  * The config as it identifies a run: everything that changes results. Operational settings are left out (where the
  * workspace is, how round models are deployed, endpoint limits, keys), so fixing a failed deploy command or a
  * timeout resumes the same run instead of starting another.
@@ -156,6 +193,7 @@ export function runIdentityOf(config: Config): Record<string, unknown> {
     m ? Object.fromEntries(Object.entries(m).filter(([k]) => !OPERATIONAL.includes(k))) : null;
   return {
     ...rest,
+    training: trainingIdentityOf(config.training),
     cycle,
     target: model(config.target),
     attacker: model(config.attacker),
