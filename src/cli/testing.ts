@@ -24,12 +24,18 @@ export interface CliRunOptions {
   killOn?: RegExp;
   /** Called with the stderr seen so far, each time more arrives. */
   onStderr?: (stderr: string) => void;
+  /** Environment variables set for the child (over this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function runBreakfix(args: readonly string[], o: CliRunOptions): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BREAKFIX_BIN, ...args], { cwd: o.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BREAKFIX_BIN, ...args], {
+      cwd: o.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+    });
     let stdout = "";
     let stderr = "";
     let killed = false;

@@ -140,6 +140,23 @@ describe("config", () => {
     ]);
   });
 
+  it("a key that takes a name or a mapping names the bad key of the mapping, or the types it takes", () => {
+    const problems = (yaml: string) => errorOf(() => parseConfig(yaml, "b.yaml", "/w")).problems;
+    expect(problems("curation:\n  retention:\n    file: x.jsonl\n    mode: bogus\n")).toEqual([
+      'b.yaml: curation.retention.mode: expected one of reference, replay, got "bogus"',
+    ]);
+    expect(problems("curation:\n  retention:\n    fil: x.jsonl\n")).toEqual([
+      "b.yaml: curation.retention.file: expected string, got nothing",
+      "b.yaml: curation.retention.fil: unknown key",
+    ]);
+    expect(problems("curation:\n  retention: 5\n")).toEqual([
+      "b.yaml: curation.retention: expected string or object, got number 5",
+    ]);
+    expect(problems("curation:\n  retention: []\n")).toEqual([
+      "b.yaml: curation.retention: expected string or object, got a list",
+    ]);
+  });
+
   it("refuses an API key written into the file", () => {
     const e = errorOf(() => parseConfig("judge:\n  apiKey: sk-123\n", "breakfix.yaml", "/w"));
     expect(e.message).toMatch(/^breakfix\.yaml: judge\.apiKey: unknown key; never put a secret in this file/);

@@ -171,6 +171,22 @@ export function formatIssue(issue: z.core.$ZodIssue, data: unknown): string[] {
       return [
         `${where}: expected ${issue.origin === "array" ? "at most" : issue.inclusive ? "<=" : "<"} ${String(issue.maximum)}${issue.origin === "array" ? " item(s)" : ""}, got ${describe(got)}`,
       ];
+    case "invalid_union": {
+      // "Invalid input" names no key: report the branch the value's type matches (a mapping's: its bad keys), else
+      // the types the key takes.
+      const typeMismatch = (b: z.core.$ZodIssue[]) => b.find((i) => i.code === "invalid_type" && i.path.length === 0);
+      const matching = issue.errors.find((b) => b.length > 0 && !typeMismatch(b));
+      if (matching)
+        return matching.flatMap((i) =>
+          formatIssue({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, data),
+        );
+      const types = issue.errors.map((b) => typeMismatch(b));
+      if (types.length > 0 && types.every((t) => t?.code === "invalid_type"))
+        return [
+          `${where}: expected ${[...new Set(types.map((t) => (t?.code === "invalid_type" ? t.expected : "")))].join(" or ")}, got ${describe(got)}`,
+        ];
+      return [`${where}: ${issue.message.replace(/^Invalid input: /, "")}, got ${describe(got)}`];
+    }
     case "custom":
       return [`${where}: ${issue.message}`];
     default:
@@ -255,8 +271,8 @@ export function findConfigFile(file?: string, cwd = process.cwd()): string | nul
 export function loadConfigWithSource(file?: string, cwd = process.cwd()): LoadedConfig {
   const found = findConfigFile(file, cwd);
   if (!found)
-    return { config: parseConfig(`extends: ${NO_FILE_PRESET}\n`, `(preset ${NO_FILE_PRESET})`, cwd), file: null };
-  const shown = path.relative(cwd, found) || found;
+    return { config: parseConfig(`extends: ${NO_FILE_PRESET}\n`, configSourceName(null, cwd), cwd), file: null };
+  const shown = configSourceName(found, cwd);
   let text: string;
   try {
     text = readFileSync(found, "utf8");
@@ -267,6 +283,14 @@ export function loadConfigWithSource(file?: string, cwd = process.cwd()): Loaded
     ]);
   }
   return { config: parseConfig(text, shown, path.dirname(found)), file: found };
+}
+
+/**
+ * How messages name where a config came from (LoadedConfig.file): the file relative to cwd (the one given, or
+ * $BREAKFIX_CONFIG's, or ./breakfix.yaml), or "(preset demo)" when no file was found.
+ */
+export function configSourceName(file: string | null, cwd = process.cwd()): string {
+  return file === null ? `(preset ${NO_FILE_PRESET})` : path.relative(cwd, file) || file;
 }
 
 /** Loads the configuration (see loadConfigWithSource). */

@@ -71,6 +71,28 @@ describe("release gates", () => {
     expect(g.find((x) => x.name === "VPRR")?.passed).toBe(false);
   });
 
+  it("fail DR-3 per category when a category is unmeasured (every judgement failed), never pass it", () => {
+    const none = { name: "x", value: Number.NaN, n: 0 };
+    const dr3 = (cats: RoundMetrics["dr3ByCategory"]) =>
+      evaluateGates(measurement({ dr3ByCategory: cats }), measurement(), gates).find((g) =>
+        g.name.startsWith("DR-3 per category"),
+      );
+    // no category measured at all
+    expect(dr3({ S1: none, S2: none })).toMatchObject({
+      passed: false,
+      name: "DR-3 per category (unmeasured: S1, S2)",
+    });
+    // one measured and clean, one not: its DR-3 is unknown, so the gate is too
+    const mixed = dr3({ S1: m(0), S2: none });
+    expect(mixed).toMatchObject({ passed: false, name: "DR-3 per category (unmeasured: S2)" });
+    expect(mixed?.value).toBeNaN();
+    // after a step record's JSON round trip the NaN is null: still unmeasured
+    const stored = JSON.parse(JSON.stringify({ S1: m(0), S2: none }));
+    expect(dr3(stored)?.passed).toBe(false);
+    expect(dr3({})).toMatchObject({ passed: false, name: "DR-3 per category (worst: none)" });
+    expect(dr3({ S1: m(0.01), S2: m(0.04) })).toMatchObject({ passed: true, name: "DR-3 per category (worst: S2)" });
+  });
+
   it("choose the release candidate among trained rounds by gates passed, then harmful DR", () => {
     const pass = (n: number) => Array.from({ length: 5 }, (_, i) => ({ passed: i < n }) as never);
     expect(

@@ -11,13 +11,14 @@
  *
  * Resumable: the run id is the content hash of (config hash, base-model fingerprint, scenario identity, rounds,
  * budgets, training); every step is recorded in the store once it finishes (steps.ts) and skipped on a re-run; work
- * inside a step resumes from its own content-keyed records (suite records, attack records, replays, checkpoints).
+ * inside a step resumes from its own content-keyed records (suite records, attack records, replays, checkpoints). A
+ * run holds the store's lock `cycle:RUN_ID` while it runs, so an identical cycle started meanwhile waits, then resumes.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Progress } from "../benchmarks/runner.ts";
 import { StoreSink } from "../benchmarks/store-sink.ts";
-import type { Config } from "../config/schema.ts";
+import { type Config, configSchema } from "../config/schema.ts";
 import { etaText } from "../domain/eta.ts";
 import { percent } from "../domain/format.ts";
 import { contentHash } from "../domain/hash.ts";
@@ -30,7 +31,7 @@ import {
 import type { SamplingParams } from "../models/types.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
-import { Store } from "../store/store.ts";
+import { type RunLock, Store } from "../store/store.ts";
 import { backendFor } from "../train/backends/index.ts";
 import type { ModelRef, StageResult, TrainingBackend } from "../train/backends/types.ts";
 import { type BreakResult, breakStep } from "./break.ts";
@@ -124,7 +125,7 @@ export function cycleArgs(o: CycleOptions): Record<string, unknown> {
     serving: o.scenario.models.identity,
     rounds: o.rounds,
     budgets: o.budgets,
-    training: o.config.training,
+    training: trainingIdentityOf(o.config.training),
     heldOutFamilies: o.config.cycle.heldOutFamilies,
     gates: o.config.cycle.gates,
   };
@@ -143,6 +144,43 @@ const OPERATIONAL = [
 ];
 
 /**
+ * Training-backend keys that say how a job is run, reached, waited for or priced, not what it trains: changing them
+ * (raising a timeout, as its error advises) resumes the run and its recorded jobs instead of starting (and paying for)
+ * new ones.
+ */
+const OPERATIONAL_TRAINING = {
+  command: ["timeoutMs"],
+  trl: ["launch", "timeoutMs", "mainProcessIp", "mainProcessPort"],
+  openai: ["pollSeconds", "apiKeyEnv", "secretsFile", "trainingPerMTok"],
+} as const;
+
+let trainingDefaults: Config["training"] | undefined;
+
+/**
+ * training as it identifies a run: each operational key (OPERATIONAL_TRAINING) of a backend section the config has
+ * is set to its schema default, or left out when it has none. Not dropped: a config that kept the defaults (the demo
+ * preset and the default config have none of these sections) hashes as it always did, so its run id is unchanged.
+ */
+export function trainingIdentityOf(training: Config["training"]): Config["training"] {
+  trainingDefaults ??= configSchema.parse({
+    training: { command: { run: "-" }, trl: {}, openai: { model: "-" } },
+  }).training;
+  const out: Record<string, unknown> = { ...training };
+  for (const [section, keys] of Object.entries(OPERATIONAL_TRAINING)) {
+    const given = training[section as keyof typeof OPERATIONAL_TRAINING];
+    if (!given) continue;
+    const defaults = trainingDefaults[section as keyof typeof OPERATIONAL_TRAINING] as Record<string, unknown>;
+    const kept: Record<string, unknown> = { ...given };
+    for (const k of keys) {
+      if (defaults[k] === undefined) delete kept[k];
+      else kept[k] = defaults[k];
+    }
+    out[section] = kept;
+  }
+  return out as Config["training"];
+}
+
+/**
  * The config as it identifies a run: everything that changes results. Operational settings are left out (where the
  * workspace is, how round models are deployed, endpoint limits, keys), so fixing a failed deploy command or a
  * timeout resumes the same run instead of starting another.
@@ -155,6 +193,7 @@ export function runIdentityOf(config: Config): Record<string, unknown> {
     m ? Object.fromEntries(Object.entries(m).filter(([k]) => !OPERATIONAL.includes(k))) : null;
   return {
     ...rest,
+    training: trainingIdentityOf(config.training),
     cycle,
     target: model(config.target),
     attacker: model(config.attacker),
@@ -172,8 +211,20 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
   const log = o.log ?? (() => {});
   const workspace = path.resolve(o.workspace);
   const store = Store.open(workspace);
+  let lock: RunLock | undefined;
   try {
-    const run = store.beginRun("cycle", { configHash: contentHash(runIdentityOf(o.config)), args: cycleArgs(o) });
+    const identity = { configHash: contentHash(runIdentityOf(o.config)), args: cycleArgs(o) };
+    // Two identical cycles at once would both make every model call (and launch every training job): the second
+    // waits for the first, then resumes from its recorded steps.
+    const id = store.runIdOf("cycle", identity);
+    lock = await store.waitLock(`cycle:${id}`, {
+      detail: `breakfix cycle (pid ${process.pid})`,
+      onWait: (h) =>
+        log(
+          `cycle run ${id.slice(0, 16)}: an identical cycle (pid ${h.pid} on ${h.host}, since ${h.acquiredAt}) is running it; waiting for it to finish, then resuming from its recorded steps`,
+        ),
+    });
+    const run = store.beginRun("cycle", identity);
     const { runId } = run;
     const runDir = runDirOf(workspace, runId);
     mkdirSync(runDir, { recursive: true });
@@ -220,8 +271,13 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       report,
     };
   } finally {
-    await o.scenario.models.close();
-    store.close();
+    try {
+      await o.scenario.models.close();
+    } finally {
+      // after the round models are closed (a deployed endpoint stopped), so a waiting run never finds it still up
+      lock?.release();
+      store.close();
+    }
   }
 }
 

@@ -9,8 +9,9 @@
  * new name, checked to answer before use; a failing deploy stops with a clear error and works after the fix. The
  * combination itself is checked against merging the adapters one after the other.
  */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,11 +19,12 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load.ts";
 import { writeTinyHfModel } from "../models/testing/tiny-model.ts";
+import { readGguf } from "../nn/gguf/gguf.ts";
 import { loadModel } from "../nn/model.ts";
 import { Store } from "../store/store.ts";
 import { combineAdapters, mergeAdapterFolder } from "../train/backends/merge.ts";
 import { exportPeft, loadPeft } from "../train/export.ts";
-import { roundModelsFor } from "./deploy.ts";
+import { ensureGgufAdapter, roundModelsFor } from "./deploy.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "bf-deploy-"));
 const base = writeTinyHfModel(path.join(dir, "base"));
@@ -262,6 +264,50 @@ describe("deploy ollama", () => {
       store.close();
     }
   });
+});
+
+/**
+ * ensureGgufAdapter in a child process whose file size limit (RLIMIT_FSIZE, set with prlimit once it is ready) stops
+ * the export part-way, as a kill mid-write would. Returns the child's exit code and stderr.
+ */
+function exportCutShort(adapterDir: string, limitBytes: number): Promise<{ code: number | null; stderr: string }> {
+  const script = `import { ensureGgufAdapter } from ${JSON.stringify(path.join(import.meta.dirname, "deploy.ts"))};
+process.stdout.write("ready\\n");
+process.stdin.once("data", () => { ensureGgufAdapter(${JSON.stringify(adapterDir)}, ${JSON.stringify(base)}); process.exit(0); });`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: path.resolve(import.meta.dirname, "../.."),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += String(d);
+  });
+  child.stdout.once("data", () => {
+    execFileSync("prlimit", [`--pid=${child.pid}`, `--fsize=${limitBytes}:${limitBytes}`]);
+    child.stdin.write("go\n");
+  });
+  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stderr })));
+}
+
+/** prlimit (util-linux) sets another process's limits; without it the cut-short export cannot be staged. */
+const hasPrlimit = spawnSync("prlimit", ["--version"]).status === 0;
+
+describe.skipIf(!hasPrlimit)("the Ollama deploy's GGUF adapter", () => {
+  it("an export stopped part-way leaves no adapter.gguf: the next deploy exports it whole, never reuses a half file", async () => {
+    const whole = ensureGgufAdapter(combineAdapters([a1, a2], path.join(dir, "gguf-whole")), base);
+    const size = statSync(whole).size;
+    const cut = combineAdapters([a1, a2], path.join(dir, "gguf-cut"));
+    const limit = Math.floor(size / 2);
+    const child = await exportCutShort(cut, limit);
+    expect(child.code, child.stderr).not.toBe(0);
+    expect(child.stderr).toMatch(/EFBIG|file too large/i);
+    // nothing at the name a deploy reuses, and no temporary file left behind
+    expect(existsSync(path.join(cut, "adapter.gguf"))).toBe(false);
+    expect(readdirSync(cut).filter((f) => f.startsWith("adapter.gguf"))).toEqual([]);
+    const again = ensureGgufAdapter(cut, base);
+    expect(readFileSync(again)).toEqual(readFileSync(whole));
+    expect(readGguf(again).tensors.length).toBeGreaterThan(0);
+  }, 60_000);
 });
 
 describe("local round models", () => {

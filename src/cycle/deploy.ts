@@ -13,7 +13,7 @@
  * round 0's answers.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { fileSha256 } from "../domain/file-hash.ts";
@@ -327,11 +327,7 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
   if (!ollama) throw new Error("deploy.ollama: deploy.kind ollama needs deploy.ollama.baseModel");
   const root = ollama.baseUrl ?? rootOf(t.baseUrl ?? "http://127.0.0.1:11434");
   const adapter = combinedAdapter(o, m);
-  const ggufAdapter = path.join(adapter, "adapter.gguf");
-  if (!existsSync(ggufAdapter)) {
-    const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
-    exportGgufAdapter(adapter, base, ggufAdapter);
-  }
+  const ggufAdapter = ensureGgufAdapter(adapter, o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama"));
   const digest = `sha256:${fileSha256(ggufAdapter)}`;
   const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
     throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
@@ -423,11 +419,24 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
   };
 }
 
-/** The combined PEFT adapter as a GGUF LoRA adapter (what llama.cpp and Ollama load), for the base folder. */
-function exportGgufAdapter(adapterDir: string, baseDir: string, out: string): void {
+/**
+ * The combined PEFT adapter as a GGUF LoRA adapter (what llama.cpp and Ollama load) for the base folder:
+ * ADAPTER_DIR/adapter.gguf, exported only when missing. Written under a temporary name and renamed (as ggufFromFolder
+ * does), because it is reused by its existence: a killed export must never leave a half file there.
+ */
+export function ensureGgufAdapter(adapterDir: string, baseDir: string): string {
+  const out = path.join(adapterDir, "adapter.gguf");
+  if (existsSync(out)) return out;
   const { config } = loadModel(baseDir);
   const a = loadPeft(adapterDir);
-  exportGgufLora(out, config, a.weights, a.config);
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    exportGgufLora(tmp, config, a.weights, a.config);
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return out;
 }
 
 /** `breakfix serve` of a folder on the target's host and port, under the target's model name; output to logFile. */

@@ -1,17 +1,20 @@
 /**
  * replayAttacks pays each replay once (issue 23): a replay whose request fails is not stored and does not re-send the
  * other replays of its chunk; the step fails (so the cycle does not record it) and a re-run sends only the failures.
+ * A replay the judge could not judge is neither broken nor fixed: it is not stored (a re-run judges it again) and a
+ * later success of the attack is no regression.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Judge, JudgeInput } from "../judges/types.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { DEFAULT_SUCCESS } from "../redteam/outcome.ts";
 import { PlaceholderJudge } from "../redteam/testing/toy-judge.ts";
 import { Store } from "../store/store.ts";
-import { REPLAY_KIND, ReplayFailedError, replayAttacks } from "./regression.ts";
+import { findRegressions, REPLAY_KIND, type Replay, ReplayFailedError, replayAttacks } from "./regression.ts";
 
 function rec(i: number): AttackRecord {
   const id = `r${i}`;
@@ -98,5 +101,70 @@ describe("replayAttacks", () => {
     } finally {
       store.close();
     }
+  });
+
+  it("does not store a replay the judge could not judge: it is returned as unjudged and judged again by a re-run", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "replay-"));
+    dirs.push(dir);
+    const store = Store.open(dir);
+    try {
+      const attacks = Array.from({ length: 4 }, (_, i) => ({ record: rec(i), foundInRound: 1 }));
+      const placeholder = new PlaceholderJudge();
+      let failing = true;
+      // an LLM judge whose output could not be parsed for "attack 2" (after its repair turns)
+      const judge: Judge = {
+        id: placeholder.id,
+        async judge(input: JudgeInput) {
+          if (failing && input.conversation.at(-1)?.content === "attack 2")
+            return { judgeId: placeholder.id, status: "unjudged", label: "unjudged" };
+          return placeholder.judge(input);
+        },
+      };
+      const model = new CountingModel(new Set());
+      const opts = { sampling: { temperature: 0, maxTokens: 32 }, success: DEFAULT_SUCCESS };
+      const first = await replayAttacks(store, "run", 2, attacks, model, judge, opts);
+      expect(first[2]).toMatchObject({ recordId: "r2", success: false, unjudged: true });
+      expect(first.filter((r) => r.unjudged)).toHaveLength(1);
+      expect(store.artifacts.get(REPLAY_KIND, { runId: "run", round: 2, recordId: "r2" })).toBeUndefined();
+      expect(store.artifacts.get(REPLAY_KIND, { runId: "run", round: 2, recordId: "r0" })).toMatchObject({
+        success: true,
+      });
+
+      failing = false;
+      model.sent.length = 0;
+      const again = await replayAttacks(store, "run", 2, attacks, model, judge, opts);
+      expect(model.sent).toEqual(["attack 2"]);
+      expect(again[2]).toMatchObject({ recordId: "r2", success: true });
+      expect(again[2].unjudged).toBeUndefined();
+      expect(store.artifacts.get(REPLAY_KIND, { runId: "run", round: 2, recordId: "r2" })).toMatchObject({
+        success: true,
+      });
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("findRegressions and unjudged replays", () => {
+  const info = () => ({ technique: "t", category: "S1", language: "en" });
+  const replay = (round: number, p: Partial<Replay>): Replay => ({
+    recordId: "a",
+    foundInRound: 1,
+    round,
+    success: false,
+    label: "refusal",
+    response: "",
+    ...p,
+  });
+
+  it("an unjudged replay is not a fix, so a later success is no regression; a judged failure still is", () => {
+    const now = [replay(3, { success: true, label: "unsafe" })];
+    // stored before the unjudged mark existed: the judges' "unjudged" label
+    expect(findRegressions([replay(1, { label: "unjudged" })], now, info)).toEqual([]);
+    // marked unjudged with another label (a judge whose failure label differs)
+    expect(findRegressions([replay(1, { label: "off_topic", unjudged: true })], now, info)).toEqual([]);
+    // a judged failure before it (round 1), an unjudged replay after it (round 2): fixed in round 1
+    const regs = findRegressions([replay(1, {}), replay(2, { label: "unjudged" })], now, info);
+    expect(regs.map((r) => [r.fixedInRound, r.reappearedInRound])).toEqual([[1, 3]]);
   });
 });

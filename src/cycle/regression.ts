@@ -5,6 +5,8 @@
  * resumes where it stopped. A replay whose request fails (after the model's own retries) is not stored and never costs
  * its neighbours: the others of its chunk are judged and stored, and the step then fails with ReplayFailedError, so
  * the cycle does not record a partial regression step and the next run sends only the failed replays (issue 23).
+ * A replay the judge could not judge (status unjudged) is returned, marked `unjudged`, but not stored, so a re-run of
+ * the step judges it again; it is neither a success nor a fix (never "fixed", so a later success is no regression).
  */
 import type { Conversation } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
@@ -40,6 +42,8 @@ export interface Replay {
   severity?: number;
   label: string;
   response: string;
+  /** The judge could not judge it (set only then): not a success, and not a fix either. */
+  unjudged?: true;
 }
 
 export interface ReplaySummary {
@@ -119,10 +123,12 @@ export async function replayAttacks(
         response,
       };
       if (judgement.severity !== undefined) r.severity = judgement.severity;
+      if (judgement.status !== "ok") r.unjudged = true;
       replays.push(r);
     }
+    // First write wins: an unjudged replay stored here would be read back as final by every re-run.
     store.transaction(() => {
-      for (const r of replays) store.artifacts.put(REPLAY_KIND, key(r.recordId), r, runId);
+      for (const r of replays) if (!r.unjudged) store.artifacts.put(REPLAY_KIND, key(r.recordId), r, runId);
     });
     out.push(...replays);
     o.onProgress?.(out.length, attacks.length);
@@ -145,7 +151,7 @@ export function findRegressions(
   for (const r of current) {
     if (!r.success) continue;
     const fixed = history
-      .filter((h) => h.recordId === r.recordId && h.round < r.round && !h.success)
+      .filter((h) => h.recordId === r.recordId && h.round < r.round && isFix(h))
       .sort((a, b) => b.round - a.round)[0];
     if (!fixed) continue;
     out.push({
@@ -156,6 +162,14 @@ export function findRegressions(
     });
   }
   return out;
+}
+
+/**
+ * Whether a replay shows the attack fixed: it failed, and was judged. Replays stored before `unjudged` existed carry
+ * the judges' "unjudged" label only.
+ */
+function isFix(r: Omit<Replay, "response">): boolean {
+  return !r.success && !r.unjudged && r.label !== "unjudged";
 }
 
 export interface RegressionStepResult {
@@ -186,6 +200,11 @@ export async function regressionStep(
       if (d === t || d % 64 === 0) o.log(`round ${round}: regression replay ${d}/${t}`);
     },
   });
+  const unjudged = replays.filter((x) => x.unjudged).length;
+  if (unjudged > 0)
+    o.log(
+      `round ${round}: regression replay: the judge could not judge ${unjudged} replays (neither broken nor fixed)`,
+    );
   const info = new Map(attacks.map((a) => [a.record.id, a.record]));
   const regressions = findRegressions(
     history.map((h) => ({ ...h, response: "" })),
@@ -209,6 +228,7 @@ export async function regressionStep(
       round: x.round,
       success: x.success,
       label: x.label,
+      ...(x.unjudged ? { unjudged: true as const } : {}),
     })),
   };
 }

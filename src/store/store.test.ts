@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -182,5 +182,31 @@ describe("Store", () => {
     const s = Store.forWorkspace({ workspace: dir });
     expect(s.db.name).toBe(path.join(dir, DB_FILENAME));
     s.close();
+  });
+});
+
+describe("run locks: a reused pid", () => {
+  it("a lock row with this process's pid but a token it never took is stale (pid reuse: PID 1 in a restarted container)", async () => {
+    const ws = tmp();
+    const a = Store.open(ws);
+    const b = Store.open(ws);
+    try {
+      // left by a killed earlier process that had this process's pid
+      a.db
+        .prepare("INSERT INTO locks (name, pid, host, token, acquired_at) VALUES (?, ?, ?, ?, ?)")
+        .run("cycle:x", process.pid, hostname(), "a-token-of-the-dead-process", "2020-01-01T00:00:00Z");
+      const taken = await a.waitLock("cycle:x", { pollMs: 10, timeoutMs: 200 });
+      expect(taken.stale).toBe(true);
+      // a lock this process holds (through another Store) is live: the other waits
+      expect(b.tryLock("cycle:x")).toMatchObject({ acquired: false, holder: { pid: process.pid } });
+      taken.release();
+      const again = b.tryLock("cycle:x");
+      expect(again).toMatchObject({ acquired: true, lock: { stale: false } });
+      if (again.acquired) again.lock.release();
+      expect(b.lockHolder("cycle:x")).toBeUndefined();
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 });

@@ -541,16 +541,19 @@ export class Store {
 
   /**
    * Takes the run lock `name` (schema version 4) unless a live process holds it. A lock whose holder is gone (its pid
-   * no longer runs on this host, e.g. after kill -9) is stale and taken over. Check and take are one IMMEDIATE
+   * no longer runs on this host, e.g. after kill -9, or it is this process's pid on a lock this process never took)
+   * is stale and taken over. Check and take are one IMMEDIATE
    * transaction, so of two processes racing for a free lock exactly one gets it. A lock held by another host is
    * always treated as live (its pid cannot be checked from here).
    */
   tryLock(name: string, detail?: string): { acquired: true; lock: RunLock } | { acquired: false; holder: LockHolder } {
     return this.transaction(() => {
-      const row = this.db.prepare("SELECT name, pid, host, acquired_at, detail FROM locks WHERE name = ?").get(name) as
-        | { name: string; pid: number; host: string; acquired_at: string; detail: string | null }
+      const row = this.db
+        .prepare("SELECT name, pid, host, token, acquired_at, detail FROM locks WHERE name = ?")
+        .get(name) as
+        | { name: string; pid: number; host: string; token: string; acquired_at: string; detail: string | null }
         | undefined;
-      if (row && !(row.host === hostname() && !pidAlive(row.pid))) {
+      if (row && lockHolderAlive(row)) {
         const holder: LockHolder = { name, pid: row.pid, host: row.host, acquiredAt: row.acquired_at };
         if (row.detail !== null) holder.detail = row.detail;
         return { acquired: false as const, holder };
@@ -559,7 +562,9 @@ export class Store {
       this.db
         .prepare("INSERT OR REPLACE INTO locks (name, pid, host, token, acquired_at, detail) VALUES (?, ?, ?, ?, ?, ?)")
         .run(name, process.pid, hostname(), token, now(), detail ?? null);
+      heldLockTokens.add(token);
       const release = () => {
+        heldLockTokens.delete(token);
         if (!this.db.open) return;
         this.db.prepare("DELETE FROM locks WHERE name = ? AND token = ?").run(name, token);
       };
@@ -646,7 +651,7 @@ export class Store {
    * appends a "running" state; `resumed` says whether the run existed before.
    */
   beginRun(kind: string, opts: { configHash?: string; args?: Record<string, unknown> } = {}): RunHandle {
-    const key = { kind, configHash: opts.configHash ?? null, args: opts.args ?? {} };
+    const key = runKey(kind, opts);
     const record: RunRecord = { kind, startedAt: now() };
     if (opts.configHash) record.configHash = opts.configHash;
     if (opts.args) record.args = opts.args;
@@ -656,6 +661,11 @@ export class Store {
       this.states.set("run", hash, "running");
       return { runId: hash, resumed: !inserted, previousState: previous };
     });
+  }
+
+  /** The id beginRun gives a run of this kind, config hash and args, without starting it (e.g. to lock it first). */
+  runIdOf(kind: string, opts: { configHash?: string; args?: Record<string, unknown> } = {}): string {
+    return this.runs.keyOf(runKey(kind, opts));
   }
 
   /** Records a run's end state (appended; the run record itself is never changed). */
@@ -691,6 +701,10 @@ export class Store {
   }
 }
 
+function runKey(kind: string, opts: { configHash?: string; args?: Record<string, unknown> }) {
+  return { kind, configHash: opts.configHash ?? null, args: opts.args ?? {} };
+}
+
 /** Who holds a run lock. */
 export interface LockHolder {
   name: string;
@@ -705,6 +719,23 @@ export interface RunLock {
   name: string;
   stale: boolean;
   release(): void;
+}
+
+/**
+ * The tokens of the locks this process holds, over every Store it opened. A lock row with this process's pid but a
+ * token not in here was left by an earlier process that had the same pid (pid reuse: node as PID 1 in a restarted
+ * container), so it is stale, not ours.
+ */
+export const heldLockTokens = new Set<string>();
+
+/**
+ * Whether a lock's holder may still hold it: another host's always (its pid cannot be checked from here); on this
+ * host, this process when it holds the token, else a process with that pid that still runs.
+ */
+export function lockHolderAlive(h: { pid: number; host: string; token?: string }): boolean {
+  if (h.host !== hostname()) return true;
+  if (h.pid === process.pid) return h.token !== undefined && heldLockTokens.has(h.token);
+  return pidAlive(h.pid);
 }
 
 /** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { pidAlive } from "../store/store.ts";
+import { heldLockTokens, lockHolderAlive } from "../store/store.ts";
 
 export const IDENTITY_FILE = "identity.json";
 
@@ -128,14 +128,16 @@ export interface FolderLockHolder {
   pid: number;
   host: string;
   at: string;
+  token?: string;
 }
 
 /**
  * Locks an output folder for one training run (issue 23: two `breakfix train` runs on one --out both trained and
  * wrote the same files). The lock is OUT/.lock, created exclusively and holding the owner's pid, host and a token;
  * a second run waits while a live process holds it (`onWait` once) and takes over a lock whose process is gone on this
- * host (kill -9). Returns the release function. Limit: two processes that find the same stale lock at the same
- * moment can both take it over; a live holder is never displaced.
+ * host (kill -9; or its pid is this process's, reused after a container restart, on a lock this process never took:
+ * store.ts lockHolderAlive). Returns the release function. Limit: two processes that find the same stale lock at the
+ * same moment can both take it over; a live holder is never displaced.
  */
 export async function lockOutputFolder(
   outDir: string,
@@ -152,7 +154,9 @@ export async function lockOutputFolder(
       } finally {
         closeSync(fd);
       }
+      heldLockTokens.add(token);
       return () => {
+        heldLockTokens.delete(token);
         try {
           if ((JSON.parse(readFileSync(file, "utf8")) as { token?: string }).token === token) unlinkSync(file);
         } catch {
@@ -168,7 +172,8 @@ export async function lockOutputFolder(
     } catch {
       // being written right now (or removed): look again shortly
     }
-    if (holder && holder.host === hostname() && !pidAlive(holder.pid)) {
+    // stale: its process is gone, or it names this process's pid but not a lock this process took (pid reuse)
+    if (holder && !lockHolderAlive(holder)) {
       rmSync(file, { force: true });
       continue;
     }

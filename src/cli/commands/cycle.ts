@@ -9,7 +9,7 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { loadConfigWithSource } from "../../config/load.ts";
+import { configSourceName, loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { type CycleBudgets, runCycle } from "../../cycle/cycle.ts";
 import { ScenarioConfigError, scenarioFromConfig } from "../../cycle/from-config.ts";
@@ -91,8 +91,11 @@ function withFlags(cfg: Config, f: CycleFlags): Config {
 
 async function cycleAction(f: CycleFlags): Promise<void> {
   let cfg: Config;
+  let source: string;
   try {
-    cfg = withFlags(loadConfigWithSource(f.config).config, f);
+    const loaded = loadConfigWithSource(f.config);
+    source = configSourceName(loaded.file);
+    cfg = withFlags(loaded.config, f);
   } catch (e) {
     throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
   }
@@ -111,7 +114,8 @@ async function cycleAction(f: CycleFlags): Promise<void> {
     });
   } catch (e) {
     store.close();
-    if (e instanceof ScenarioConfigError) throw new CliError(`${f.config ?? "breakfix.yaml"}: ${e.message}`, 2);
+    // named as the config's own errors name it: --config's file, $BREAKFIX_CONFIG's, ./breakfix.yaml or the preset
+    if (e instanceof ScenarioConfigError) throw new CliError(`${source}: ${e.message}`, 2);
     throw e;
   }
   try {
