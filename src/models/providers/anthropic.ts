@@ -118,6 +118,8 @@ export class AnthropicModel implements ChatModel {
 }
 
 export function classifyAnthropicError(err: unknown): ModelError {
+  // what our fetch threw (the response-size cap) reaches us wrapped in the SDK's connection error
+  if (err instanceof APIConnectionError && err.cause instanceof ModelError) return err.cause;
   if (err instanceof APIError && typeof err.status === "number") {
     const headers = err.headers;
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;

@@ -152,6 +152,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 export function classifyOpenAIError(err: unknown): ModelError {
+  // what our fetch threw (the response-size cap) reaches us wrapped in the SDK's connection error
+  if (err instanceof APIConnectionError && err.cause instanceof ModelError) return err.cause;
   if (err instanceof APIError && typeof err.status === "number") {
     const headers = err.headers;
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
