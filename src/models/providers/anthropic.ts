@@ -10,7 +10,7 @@ import Anthropic, {
   APIError,
   APIUserAbortError,
 } from "@anthropic-ai/sdk";
-import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import { splitEndpointUrl } from "../secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
@@ -125,7 +125,11 @@ export function classifyAnthropicError(err: unknown): ModelError {
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
     // 529 "overloaded" behaves like a rate limit.
     const kind = err.status === 529 ? "rate_limit" : kindForStatus(err.status);
-    return new ModelError(`HTTP ${err.status}: ${err.message}`, kind, { status: err.status, retryAfterMs });
+    // the SDK's message is the status and the whole error body the endpoint sent
+    return new ModelError(`HTTP ${err.status}: ${endpointText(err.message)}`, kind, {
+      status: err.status,
+      retryAfterMs,
+    });
   }
   if (err instanceof APIUserAbortError) return new ModelError("request aborted", "aborted");
   if (err instanceof APIConnectionTimeoutError) return new ModelError("request timed out", "timeout");

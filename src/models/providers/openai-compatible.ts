@@ -10,7 +10,7 @@ import OpenAI, {
   APIUserAbortError,
   AzureOpenAI,
 } from "openai";
-import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import { splitEndpointUrl } from "../secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
@@ -159,7 +159,7 @@ export function classifyOpenAIError(err: unknown): ModelError {
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
     const body = err.error as { message?: string } | undefined;
     const detail = body?.message ?? err.message;
-    return new ModelError(`HTTP ${err.status}: ${detail}`, kindForStatus(err.status), {
+    return new ModelError(`HTTP ${err.status}: ${endpointText(String(detail))}`, kindForStatus(err.status), {
       status: err.status,
       retryAfterMs,
     });
