@@ -48,12 +48,15 @@ export class AnthropicModel implements ChatModel {
 
   constructor(private readonly opts: AnthropicOptions) {
     if (!opts.model) throw new ModelError("anthropic provider: `model` is required", "config");
-    // credentials written inside the URL never reach the id (records, tables); see splitEndpointUrl
-    const base = splitEndpointUrl(opts.baseUrl ?? "https://api.anthropic.com").url.replace(/\/+$/, "");
-    this.id = `anthropic:${base}#${opts.model}`;
+    // Credentials written inside the URL never reach the id (records, tables), and are sent as written: the
+    // user-info key as the API key (unless apiKey is given), query parameters with every request. See splitEndpointUrl.
+    const endpoint = splitEndpointUrl(opts.baseUrl ?? "https://api.anthropic.com");
+    this.id = `anthropic:${endpoint.url.replace(/\/+$/, "")}#${opts.model}`;
     this.client = new Anthropic({
-      apiKey: opts.apiKey ?? "no-key", // never let the SDK read ANTHROPIC_API_KEY behind the config's back
-      baseURL: base,
+      // never let the SDK read ANTHROPIC_API_KEY behind the config's back
+      apiKey: opts.apiKey ?? endpoint.key ?? "no-key",
+      baseURL: endpoint.base.replace(/\/+$/, ""),
+      ...(Object.keys(endpoint.params).length ? { defaultQuery: endpoint.params } : {}),
       maxRetries: 0,
       timeout: 24 * 3600_000,
       defaultHeaders: opts.headers,
