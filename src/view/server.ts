@@ -16,6 +16,7 @@ import { compareRuns } from "../benchmarks/compare.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import { buildRunReport } from "../cycle/report.ts";
 import { STEP_KIND } from "../cycle/steps.ts";
+import { hostAllowed } from "../domain/host-header.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
@@ -160,9 +161,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   const page = (title: string, body: Html) => pages.layout(title, storeStamp(store), body).toString();
 
   app.use("*", async (c, next) => {
-    const host = c.req.header("host") ?? "";
-    const port = new URL(c.req.url).port;
-    if (![`127.0.0.1:${port}`, `localhost:${port}`, "127.0.0.1", "localhost"].includes(host))
+    if (!hostAllowed(c.req.header("host"), new URL(c.req.url).port))
       return c.text("breakfix view answers only to 127.0.0.1", 403);
     await next();
     c.header("Content-Security-Policy", CSP);
