@@ -11,11 +11,13 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import type { TopLevelSpec } from "vega-lite";
 import { compareRuns } from "../benchmarks/compare.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import { buildRunReport } from "../cycle/report.ts";
 import { STEP_KIND } from "../cycle/steps.ts";
+import { isInvisible } from "../domain/escape.ts";
 import { hostAllowed } from "../domain/host-header.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
@@ -150,6 +152,16 @@ function curveSpec(title: string, rows: Record<string, number>[], names: string[
       color: { field: "name", type: "nominal", title: null },
     },
   };
+}
+
+/**
+ * The review form's `back` as a path of this site to redirect to, else "/". Browsers read "\\" as "/" and drop tab
+ * and newline from URLs ("/\t/evil.example" becomes "//evil.example", another site), so a path holding a backslash or
+ * any control or invisible character is refused along with scheme-relative "//host".
+ */
+function localPath(back: string): string {
+  const bad = [...back].some((ch) => ch === "\\" || ch.charCodeAt(0) < 0x20 || isInvisible(ch.codePointAt(0) ?? 0));
+  return back.startsWith("/") && !back.startsWith("//") && !bad ? back : "/";
 }
 
 export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
@@ -486,7 +498,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
     const kind = get("targetKind") as ReviewTargetKind | undefined;
     const target = get("target") ?? "";
     const back = get("back") ?? "/";
-    const safeBack = back.startsWith("/") && !back.startsWith("//") && !back.includes("\\") ? back : "/";
+    const safeBack = localPath(back);
     const name = get("reviewer") ?? "";
     if (kind !== "redteam.record" && kind !== "bench.record") return c.text("unknown review target", 400);
     try {
@@ -603,6 +615,8 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
 
   app.notFound((c) => c.html(page("Not found", pages.notFound("No such page.")), 404));
   app.onError((e, c) => {
+    // hono's own refusals (csrf's 403 to a cross-site post, ...) are answers, not crashes
+    if (e instanceof HTTPException) return e.getResponse();
     process.stderr.write(`breakfix view: ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}\n`);
     return c.html(page("Error", h`<p class="error">${e.message}</p>`), 500);
   });
