@@ -1,7 +1,10 @@
 /**
  * Errors every provider throws, classified so the reliability wrapper can decide whether to retry without knowing
- * the provider. Messages are redacted of registered secrets before they are stored (see secrets.ts).
+ * the provider. Messages are redacted of registered secrets before they are stored (see secrets.ts) and made safe
+ * to print (one line, control and invisible characters shown as marks): they quote what endpoints answer, and the
+ * CLI prints them as they are.
  */
+import { escapeForTerminal } from "../domain/escape.ts";
 import { redactSecrets } from "./secrets.ts";
 
 export type ModelErrorKind =
@@ -41,7 +44,10 @@ export class ModelError extends Error {
     readonly kind: ModelErrorKind,
     details: ModelErrorDetails = {},
   ) {
-    super(redactSecrets(message), details.cause === undefined ? undefined : { cause: details.cause });
+    super(
+      escapeForTerminal(redactSecrets(message), { oneLine: true }),
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     this.name = "ModelError";
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
@@ -49,6 +55,17 @@ export class ModelError extends Error {
   get retryable(): boolean {
     return RETRYABLE.has(this.kind);
   }
+}
+
+/** The most characters of an endpoint's own error text that a message quotes. */
+export const MAX_ENDPOINT_TEXT = 500;
+
+/**
+ * Text an endpoint sent (its error message or body) as a message quotes it: secrets redacted before the cut (so the
+ * cut cannot leave part of a key behind), then one terminal-safe line of at most MAX_ENDPOINT_TEXT characters.
+ */
+export function endpointText(text: string): string {
+  return escapeForTerminal(redactSecrets(text), { oneLine: true, max: MAX_ENDPOINT_TEXT });
 }
 
 /** Maps an HTTP status to an error kind. */

@@ -94,31 +94,41 @@ export function resolveApiKey(src: SecretSource, env: NodeJS.ProcessEnv = proces
   throw new Error(`environment variable ${src.apiKeyEnv} is not set (it should hold the API key)`);
 }
 
-/** Query parameters that carry credentials (`?api_key=`, `?key=`, Azure SAS `sig`, ...), matched case-insensitively. */
-const SECRET_QUERY = /^(api[-_]?key|key|token|access[-_]?token|auth|sig|signature|password|secret|x-api-key)$/i;
+/**
+ * Query parameters an endpoint URL may show in ids and printed URLs: settings that name no one. Every other parameter
+ * is treated as a credential (kept out of the URL, sent with each request, its value registered for redaction):
+ * gateways name their keys in too many ways to list (`subscription-key`, `code`, `client_secret`, `x-goog-api-key`,
+ * `sig`, ...), and a name missed by a deny-list ends up in every record, cache key and report.
+ */
+const VISIBLE_QUERY = /^api[-_]?version$/i;
 
 export interface EndpointUrl {
   /** The URL with credentials removed: what ids, records, logs and terminals get. */
   url: string;
+  /** `url` without its query: what a client is pointed at (it sends `params` as its default query). */
+  base: string;
   /** A key written in the URL's user-info (`https://user:KEY@host`, or `https://KEY@host`), if any. */
   key?: string;
   /** Credential query parameters, to be sent with every request (never part of `url`). */
   query: Record<string, string>;
+  /** Every query parameter of the input, credentials and visible ones, as a client sends them with each request. */
+  params: Record<string, string>;
 }
 
 /**
  * Takes secrets out of an endpoint URL (issue 23: a key written inside a target URL was printed and stored in every
- * record's model id). User-info and credential query parameters are removed from the URL and registered with
- * redactSecrets, so error messages that quote the original URL are scrubbed too. Not a URL: returned unchanged.
+ * record's model id). User-info and every query parameter but the VISIBLE_QUERY ones are removed from the URL and
+ * registered with redactSecrets, so error messages that quote the original URL are scrubbed too. A URL with none of
+ * them is returned byte for byte (ids hash into cache keys and attack seeds). Not a URL: returned unchanged.
  */
 export function splitEndpointUrl(raw: string): EndpointUrl {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    return { url: raw, query: {} };
+    return { url: raw, base: raw, query: {}, params: {} };
   }
-  const out: EndpointUrl = { url: raw, query: {} };
+  const out: EndpointUrl = { url: raw, base: raw, query: {}, params: Object.fromEntries(u.searchParams) };
   if (u.username || u.password) {
     const key = decodeURIComponent(u.password || u.username);
     out.key = key;
@@ -127,16 +137,22 @@ export function splitEndpointUrl(raw: string): EndpointUrl {
     u.password = "";
   }
   for (const [name, value] of [...u.searchParams]) {
-    if (!SECRET_QUERY.test(name)) continue;
+    if (VISIBLE_QUERY.test(name)) continue;
     out.query[name] = value;
     registerSecret(value);
     u.searchParams.delete(name);
   }
-  if (out.key === undefined && Object.keys(out.query).length === 0) return out;
   // URL writes a bare origin with a "/" and may leave a lone "?": keep the input's own shape
-  let clean = u.toString().replace(/\?$/, "");
-  if (!raw.split(/[?#]/)[0].endsWith("/") && !u.search && clean.endsWith("/")) clean = clean.slice(0, -1);
-  out.url = clean;
+  const shape = (x: URL) => {
+    let s = x.toString().replace(/\?$/, "");
+    if (!raw.split(/[?#]/)[0].endsWith("/") && !x.search && s.endsWith("/")) s = s.slice(0, -1);
+    return s;
+  };
+  if (out.key !== undefined || Object.keys(out.query).length > 0) out.url = shape(u);
+  if (u.search) {
+    u.search = "";
+    out.base = shape(u);
+  } else out.base = out.url;
   return out;
 }
 

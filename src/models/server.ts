@@ -8,13 +8,15 @@
  * fields it does not implement refused (400, see UNSUPPORTED_FIELDS; response_format is accepted, not enforced, and
  * flagged in a response header), prompts that do not fit the model's context
  * refused by the engine (400 naming the limit, the same on builtin and llama.cpp), generation stopped when the client
- * disconnects, and a per-request deadline (504).
+ * disconnects, and a per-request deadline (504). Without an API key, requests must name the server in their Host
+ * header (403 otherwise): a web page that rebinds its DNS name to the server's address cannot use it (DNS rebinding).
  */
 import { serve as serveNode } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
+import { type HostCheckOptions, hostAllowed, LOOPBACK_HOSTS } from "../domain/host-header.ts";
 import { ModelError } from "./errors.ts";
 import { Semaphore } from "./reliability/semaphore.ts";
 import type { ChatModel, ChatRequest } from "./types.ts";
@@ -60,6 +62,11 @@ export interface ServerOptions {
   concurrency?: number;
   /** Require `Authorization: Bearer <apiKey>` when set. */
   apiKey?: string;
+  /**
+   * The interface the server is bound to (default 127.0.0.1). Without apiKey, the Host header of a request must name
+   * a loopback name or this host (any IP literal when it is 0.0.0.0 or ::).
+   */
+  host?: string;
   /** Largest request body accepted, bytes (default 1 MiB); larger ones get 413 before anything is parsed. */
   maxBodyBytes?: number;
   /**
@@ -136,11 +143,36 @@ export function toChatRequest(body: z.infer<typeof chatCompletionRequestSchema>,
   return req;
 }
 
+/** Which Host headers a server bound to `host` answers to without an API key (see domain/host-header.ts). */
+function hostCheckFor(host = "127.0.0.1"): HostCheckOptions {
+  const h = host.toLowerCase();
+  if (["0.0.0.0", "::", "[::]", ""].includes(h)) return { anyIp: true };
+  return { names: [...LOOPBACK_HOSTS, h.includes(":") && !h.startsWith("[") ? `[${h}]` : h] };
+}
+
 export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
   const app = new Hono();
   const slots = new Semaphore(opts.concurrency ?? 16);
   const created = Math.floor(Date.now() / 1000);
   let counter = 0;
+
+  // With a key, the key is the check (and clients may reach the server by any name); without one, a request must at
+  // least not come from a page that rebound its DNS name to this address (the dashboard's check, the same helper).
+  if (!opts.apiKey) {
+    const check = hostCheckFor(opts.host);
+    app.use("*", async (c, next) => {
+      if (!hostAllowed(c.req.header("host"), new URL(c.req.url).port, check))
+        return c.json(
+          openaiError(
+            "this server answers only to requests addressed to its own host (Host header); serve with an API key to accept others",
+            "invalid_request_error",
+            "host_not_allowed",
+          ),
+          403,
+        );
+      await next();
+    });
+  }
 
   app.use("/v1/*", async (c, next) => {
     if (opts.apiKey && c.req.header("authorization") !== `Bearer ${opts.apiKey}`)
@@ -305,10 +337,7 @@ export interface RunningServer {
 }
 
 /** Starts the server; resolves once it is listening (port 0 picks a free port). */
-export function startOpenAIServer(
-  model: ChatModel,
-  opts: ServerOptions & { port?: number; host?: string },
-): Promise<RunningServer> {
+export function startOpenAIServer(model: ChatModel, opts: ServerOptions & { port?: number }): Promise<RunningServer> {
   const app = createOpenAIApp(model, opts);
   const host = opts.host ?? "127.0.0.1";
   return new Promise((resolve, reject) => {

@@ -11,11 +11,14 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import type { TopLevelSpec } from "vega-lite";
 import { compareRuns } from "../benchmarks/compare.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import { buildRunReport } from "../cycle/report.ts";
 import { STEP_KIND } from "../cycle/steps.ts";
+import { isInvisible } from "../domain/escape.ts";
+import { hostAllowed } from "../domain/host-header.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
@@ -151,6 +154,16 @@ function curveSpec(title: string, rows: Record<string, number>[], names: string[
   };
 }
 
+/**
+ * The review form's `back` as a path of this site to redirect to, else "/". Browsers read "\\" as "/" and drop tab
+ * and newline from URLs ("/\t/evil.example" becomes "//evil.example", another site), so a path holding a backslash or
+ * any control or invisible character is refused along with scheme-relative "//host".
+ */
+function localPath(back: string): string {
+  const bad = [...back].some((ch) => ch === "\\" || ch.charCodeAt(0) < 0x20 || isInvisible(ch.codePointAt(0) ?? 0));
+  return back.startsWith("/") && !back.startsWith("//") && !bad ? back : "/";
+}
+
 export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   const app = new Hono();
   const assets: Record<string, { body: string; type: string }> = {
@@ -160,9 +173,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   const page = (title: string, body: Html) => pages.layout(title, storeStamp(store), body).toString();
 
   app.use("*", async (c, next) => {
-    const host = c.req.header("host") ?? "";
-    const port = new URL(c.req.url).port;
-    if (![`127.0.0.1:${port}`, `localhost:${port}`, "127.0.0.1", "localhost"].includes(host))
+    if (!hostAllowed(c.req.header("host"), new URL(c.req.url).port))
       return c.text("breakfix view answers only to 127.0.0.1", 403);
     await next();
     c.header("Content-Security-Policy", CSP);
@@ -487,7 +498,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
     const kind = get("targetKind") as ReviewTargetKind | undefined;
     const target = get("target") ?? "";
     const back = get("back") ?? "/";
-    const safeBack = back.startsWith("/") && !back.startsWith("//") && !back.includes("\\") ? back : "/";
+    const safeBack = localPath(back);
     const name = get("reviewer") ?? "";
     if (kind !== "redteam.record" && kind !== "bench.record") return c.text("unknown review target", 400);
     try {
@@ -604,6 +615,8 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
 
   app.notFound((c) => c.html(page("Not found", pages.notFound("No such page.")), 404));
   app.onError((e, c) => {
+    // hono's own refusals (csrf's 403 to a cross-site post, ...) are answers, not crashes
+    if (e instanceof HTTPException) return e.getResponse();
     process.stderr.write(`breakfix view: ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}\n`);
     return c.html(page("Error", h`<p class="error">${e.message}</p>`), 500);
   });

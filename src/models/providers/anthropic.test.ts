@@ -1,5 +1,8 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ModelError } from "../errors.ts";
+import { isInvisible } from "../../domain/escape.ts";
+import { MAX_ENDPOINT_TEXT, ModelError } from "../errors.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { MockAnthropicServer } from "../testing/mock-anthropic.ts";
 import { mockReply } from "../testing/mock-server.ts";
@@ -63,6 +66,32 @@ describe("AnthropicModel", () => {
       }
     } finally {
       await server.stop();
+    }
+  });
+
+  it("quotes an endpoint's error body escaped, on one line and cut short", async () => {
+    const message = `bad input: \u001b]0;pwned\u0007\u001b[2J\u202eeulav\n${"z".repeat(20_000)}`;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ type: "error", error: { type: "invalid_request_error", message } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const m = new AnthropicModel({ baseUrl, model: "m", apiKey: "k-0000000000" });
+      const err = (await m.chat({ messages: [{ role: "user", content: "x" }] }).catch((e) => e)) as ModelError;
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err.kind).toBe("client");
+      // the SDK's message quotes the body as JSON (controls come out as \u001b text); the bidi override comes raw
+      expect(err.message).toContain("bad input: \\u001b]0;pwned\\u0007\\u001b[2J\\u{202e}eulav");
+      expect(err.message).not.toContain("\n");
+      expect([...err.message].filter((ch) => isInvisible(ch.codePointAt(0) ?? 0))).toEqual([]);
+      expect(err.message.length).toBeLessThan(MAX_ENDPOINT_TEXT + 60);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });

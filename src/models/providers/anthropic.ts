@@ -10,7 +10,7 @@ import Anthropic, {
   APIError,
   APIUserAbortError,
 } from "@anthropic-ai/sdk";
-import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import { splitEndpointUrl } from "../secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
@@ -48,12 +48,15 @@ export class AnthropicModel implements ChatModel {
 
   constructor(private readonly opts: AnthropicOptions) {
     if (!opts.model) throw new ModelError("anthropic provider: `model` is required", "config");
-    // credentials written inside the URL never reach the id (records, tables); see splitEndpointUrl
-    const base = splitEndpointUrl(opts.baseUrl ?? "https://api.anthropic.com").url.replace(/\/+$/, "");
-    this.id = `anthropic:${base}#${opts.model}`;
+    // Credentials written inside the URL never reach the id (records, tables), and are sent as written: the
+    // user-info key as the API key (unless apiKey is given), query parameters with every request. See splitEndpointUrl.
+    const endpoint = splitEndpointUrl(opts.baseUrl ?? "https://api.anthropic.com");
+    this.id = `anthropic:${endpoint.url.replace(/\/+$/, "")}#${opts.model}`;
     this.client = new Anthropic({
-      apiKey: opts.apiKey ?? "no-key", // never let the SDK read ANTHROPIC_API_KEY behind the config's back
-      baseURL: base,
+      // never let the SDK read ANTHROPIC_API_KEY behind the config's back
+      apiKey: opts.apiKey ?? endpoint.key ?? "no-key",
+      baseURL: endpoint.base.replace(/\/+$/, ""),
+      ...(Object.keys(endpoint.params).length ? { defaultQuery: endpoint.params } : {}),
       maxRetries: 0,
       timeout: 24 * 3600_000,
       defaultHeaders: opts.headers,
@@ -118,12 +121,18 @@ export class AnthropicModel implements ChatModel {
 }
 
 export function classifyAnthropicError(err: unknown): ModelError {
+  // what our fetch threw (the response-size cap) reaches us wrapped in the SDK's connection error
+  if (err instanceof APIConnectionError && err.cause instanceof ModelError) return err.cause;
   if (err instanceof APIError && typeof err.status === "number") {
     const headers = err.headers;
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
     // 529 "overloaded" behaves like a rate limit.
     const kind = err.status === 529 ? "rate_limit" : kindForStatus(err.status);
-    return new ModelError(`HTTP ${err.status}: ${err.message}`, kind, { status: err.status, retryAfterMs });
+    // the SDK's message is the status and the whole error body the endpoint sent
+    return new ModelError(`HTTP ${err.status}: ${endpointText(err.message)}`, kind, {
+      status: err.status,
+      retryAfterMs,
+    });
   }
   if (err instanceof APIUserAbortError) return new ModelError("request aborted", "aborted");
   if (err instanceof APIConnectionTimeoutError) return new ModelError("request timed out", "timeout");

@@ -4,13 +4,25 @@
  * body into a Buffer and handing the SDK a ready `Response` costs a fraction of the streaming machinery's CPU.
  * At 128 requests in flight that CPU is the bottleneck (see perf/harness.ts). Anything it does not handle (streamed
  * request bodies) falls back to the global fetch.
+ *
+ * Since the body is buffered whole, its size is capped (maxResponseBytes): an endpoint is not trusted to answer a
+ * sane amount, and a 300 MB answer would otherwise sit in memory once per request in flight.
  */
 import http from "node:http";
 import https from "node:https";
+import { ModelError } from "../errors.ts";
+
+/**
+ * Default cap on a response body: a chat completion is a few KiB to a few hundred KiB even at long max_tokens, so
+ * 32 MiB never cuts a real answer while 128 requests in flight stay within a few GiB at worst.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export interface NodeFetchOptions {
   /** Max sockets per origin (default: unlimited; the reliability wrapper's concurrency limit bounds it). */
   maxSockets?: number;
+  /** Largest response body accepted, bytes (default DEFAULT_MAX_RESPONSE_BYTES); larger ones fail the request. */
+  maxResponseBytes?: number;
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -44,6 +56,7 @@ export function createNodeFetch(opts: NodeFetchOptions = {}): typeof fetch {
   };
   const httpAgent = new http.Agent(agentOpts);
   const httpsAgent = new https.Agent(agentOpts);
+  const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const nodeFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const body = init?.body;
     if (input instanceof Request || (body != null && typeof body !== "string" && !(body instanceof Uint8Array)))
@@ -65,8 +78,29 @@ export function createNodeFetch(opts: NodeFetchOptions = {}): typeof fetch {
           signal,
         },
         (res) => {
+          // Not retryable ("client"): the same request would get the same oversized answer. The SDKs wrap what a
+          // fetch throws in their connection error; the providers unwrap a ModelError cause (classify*Error).
+          const tooLarge = (detail: string) => {
+            req.destroy();
+            reject(
+              new ModelError(
+                `response body over the ${maxBytes}-byte limit (maxResponseBytes; ${detail}): request abandoned`,
+                "client",
+              ),
+            );
+          };
+          const declared = Number(res.headers["content-length"]);
+          if (declared > maxBytes) {
+            tooLarge(`content-length ${declared}`);
+            return;
+          }
           const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on("data", (c: Buffer) => {
+            size += c.length;
+            if (size <= maxBytes) chunks.push(c);
+            else if (size - c.length <= maxBytes) tooLarge("cut off while it streamed");
+          });
           res.on("error", reject);
           res.on("end", () => {
             const status = res.statusCode ?? 0;

@@ -1,5 +1,8 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ModelError } from "../errors.ts";
+import { isInvisible } from "../../domain/escape.ts";
+import { MAX_ENDPOINT_TEXT, ModelError } from "../errors.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { MockChatServer, mockReply } from "../testing/mock-server.ts";
 import { OpenAICompatibleModel } from "./openai-compatible.ts";
@@ -133,5 +136,33 @@ describe("OpenAICompatibleModel", () => {
     expect(err).toBeInstanceOf(ModelError);
     expect(err.kind).toBe("network");
     expect(err.retryable).toBe(true);
+  });
+
+  it("quotes an endpoint's error text escaped, on one line and cut short", async () => {
+    const message = `bad input: \u001b]0;pwned\u0007\u001b[2J\u202eeulav\n${"z".repeat(20_000)}`;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message, type: "invalid_request_error" } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const m = new OpenAICompatibleModel({ baseUrl, model: "m" });
+      const err = (await m.chat({ messages: [{ role: "user", content: "hi" }] }).catch((e) => e)) as ModelError;
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err.kind).toBe("client");
+      expect(err.message.startsWith("HTTP 400: bad input: \\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}eulav\\nzzz")).toBe(
+        true,
+      );
+      expect(err.message).not.toContain("\n");
+      expect([...err.message].filter((ch) => isInvisible(ch.codePointAt(0) ?? 0))).toEqual([]);
+      expect(err.message.length).toBeLessThan(MAX_ENDPOINT_TEXT + 60);
+      expect(err.message.endsWith("z…")).toBe(true);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -10,7 +10,7 @@ import OpenAI, {
   APIUserAbortError,
   AzureOpenAI,
 } from "openai";
-import { kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import { splitEndpointUrl } from "../secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
@@ -67,11 +67,12 @@ export class OpenAICompatibleModel implements ChatModel {
 
   constructor(private readonly opts: OpenAICompatibleOptions) {
     if (!opts.model) throw new ModelError("openai-compatible provider: `model` is required", "config");
-    // A key written inside the URL (user-info or ?api_key=) is sent as the API key / query parameter and kept out of
-    // the id, which every record stores and every table prints.
+    // A key written inside the URL (user-info, or any query parameter but api-version) is sent as the API key /
+    // query parameter and kept out of the id, which every record stores and every table prints. The client gets the
+    // URL without its query (the SDK appends paths to it) and every parameter as its default query.
     const endpoint = splitEndpointUrl(opts.azure?.endpoint ?? opts.baseUrl ?? "https://api.openai.com/v1");
-    const base = endpoint.url.replace(/\/+$/, "");
-    this.id = `openai-compatible:${base}#${opts.model}`;
+    this.id = `openai-compatible:${endpoint.url.replace(/\/+$/, "")}#${opts.model}`;
+    const base = endpoint.base.replace(/\/+$/, "");
     this.structured = opts.structuredOutput ?? "json_schema";
     this.maxTokensField = opts.maxTokensField ?? "max_tokens";
     const common = {
@@ -81,7 +82,7 @@ export class OpenAICompatibleModel implements ChatModel {
       maxRetries: 0,
       timeout: 24 * 3600_000, // the reliability wrapper owns timeouts (per attempt)
       defaultHeaders: opts.headers,
-      ...(Object.keys(endpoint.query).length ? { defaultQuery: endpoint.query } : {}),
+      ...(Object.keys(endpoint.params).length ? { defaultQuery: endpoint.params } : {}),
       fetch: opts.fetch ?? createNodeFetch(),
     };
     this.client = opts.azure
@@ -152,12 +153,14 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 export function classifyOpenAIError(err: unknown): ModelError {
+  // what our fetch threw (the response-size cap) reaches us wrapped in the SDK's connection error
+  if (err instanceof APIConnectionError && err.cause instanceof ModelError) return err.cause;
   if (err instanceof APIError && typeof err.status === "number") {
     const headers = err.headers;
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
     const body = err.error as { message?: string } | undefined;
     const detail = body?.message ?? err.message;
-    return new ModelError(`HTTP ${err.status}: ${detail}`, kindForStatus(err.status), {
+    return new ModelError(`HTTP ${err.status}: ${endpointText(String(detail))}`, kindForStatus(err.status), {
       status: err.status,
       retryAfterMs,
     });

@@ -6,6 +6,11 @@
  * given, or exactly retries + 1 for a request that fails for good. The test checks every request's count, so a
  * re-sent neighbour (the old bench behaviour: the whole chunk re-sent when one item failed) shows up as a mismatch,
  * and that every item is accounted for (a record, or a counted failure), then that a re-run sends only the failures.
+ *
+ * The one send the plan cannot foresee is a real timeout on an answer that had already arrived: on a loaded machine
+ * an event-loop stall longer than the 1 s timeout fires the timer before the answer is read. Such a request is sent
+ * again, and that is allowed only as often as the client really timed out (its own timeout events, less the hangs,
+ * which always time out); the bench test causes one such stall on purpose, so the allowance is exercised every run.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -35,15 +40,24 @@ import { Store } from "../../store/store.ts";
 import { createChatModel } from "../registry.ts";
 import { FAULT_KINDS, type FaultChatBody, FaultServer, standardPlan } from "../testing/fault-server.ts";
 import type { ChatModel } from "../types.ts";
+import type { ModelEvent } from "./reliable.ts";
 
 const N = 500;
 const RETRIES = 3; // so a request is sent at most 4 times in one run
-const TIMEOUT_MS = 1000; // per attempt: what a hang costs (well above any event-loop stall, so no answer times out)
+const TIMEOUT_MS = 1000; // per attempt: what a hang costs
 const DEAD_SHARE = 0.025;
 
 const lastUser = (b: FaultChatBody) => [...(b.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
 
-function model(baseUrl: string): Promise<ChatModel> {
+/** The client's own timeouts (retried or final), from the reliability layer's events; `n` is reset between runs. */
+class Timeouts {
+  n = 0;
+  readonly onEvent = (e: ModelEvent) => {
+    if (e.kind === "timeout") this.n++;
+  };
+}
+
+function model(baseUrl: string, timeouts: Timeouts): Promise<ChatModel> {
   return createChatModel(
     {
       provider: "openai-compatible",
@@ -54,32 +68,53 @@ function model(baseUrl: string): Promise<ChatModel> {
       concurrency: 16,
     },
     // Own limits (not the process-wide registry) and short backoffs: the test measures counts, not patience.
-    { limits: new Map(), reliability: { baseMs: 10, maxMs: 40 } },
+    { limits: new Map(), reliability: { baseMs: 10, maxMs: 40 }, onEvent: timeouts.onEvent },
   );
 }
 
 /**
- * Checks the server's log against the plan: each key arrived exactly as often as planned in this run (faults + 1, or
- * `maxSends` for a key that never got an answer), and never again after its answer. Returns the keys that failed.
+ * Checks the server's log against the plan: each key arrived as often as planned in this run (faults + 1, or
+ * `maxSends` for a key that never got an answer), its arrivals following the plan (its faults, then answers), plus one
+ * more for each answer the client did not take, and those extra sends are matched by client timeouts that were not
+ * hangs (`timeouts`: this run's timeout events). Returns the keys that failed.
  */
-function checkCounts(server: FaultServer, faultsOf: (key: string) => string[], maxSends: number) {
+function checkCounts(server: FaultServer, faultsOf: (key: string) => string[], maxSends: number, timeouts: number) {
   const dead = new Set<string>();
   let expectedTotal = 0;
+  let resent = 0;
   for (const [key, list] of server.countsByKey()) {
     const faults = faultsOf(key).length;
-    const expected = Math.min(faults + 1, maxSends);
     if (faults >= maxSends) dead.add(key);
+    const okAt = list.findIndex((a) => a.outcome === "ok");
+    // every answer before the last was given up on by the client (a stall past the timeout), so it was sent again
+    const again = okAt >= 0 ? list.length - 1 - okAt : 0;
+    if (okAt >= 0) {
+      expect(okAt).toBe(faults);
+      expect(list.slice(okAt).every((a) => a.outcome === "ok")).toBe(true);
+    }
+    const expected = Math.min(faults + 1, maxSends) + again;
+    resent += again;
     expectedTotal += expected;
     expect({ key, prompt: list[0].prompt, sends: list.length }).toEqual({
       key,
       prompt: list[0].prompt,
       sends: expected,
     });
-    const okAt = list.findIndex((a) => a.outcome === "ok");
-    if (okAt >= 0) expect(okAt).toBe(list.length - 1);
   }
   expect(server.arrivals.length).toBe(expectedTotal);
+  // a paid request is sent again only after a real timeout: a hang always costs one, the rest cover the re-sends
+  expect(timeouts).toBeGreaterThanOrEqual(server.count("hang") + resent);
   return dead;
+}
+
+/**
+ * Checks a re-run: it sent exactly the failed keys, each answered, and a key more than once only after a real
+ * timeout (`timeouts`: the re-run's timeout events).
+ */
+function checkRerun(server: FaultServer, dead: Set<string>, timeouts: number): void {
+  expect(new Set(server.arrivals.map((a) => a.key))).toEqual(dead);
+  expect(server.arrivals.every((a) => a.outcome === "ok")).toBe(true);
+  expect(timeouts).toBeGreaterThanOrEqual(server.arrivals.length - dead.size);
 }
 
 function expectEveryFault(server: FaultServer): void {
@@ -92,10 +127,18 @@ describe("every model call is paid once, against a fault-injecting server (issue
 
   describe("bench", () => {
     const { faultsOf, plan } = standardPlan(DEAD_SHARE, RETRIES + 1, "bench");
-    // The target echoes the prompt, so a record holding another item's answer would be seen.
+    // The target echoes the prompt, so a record holding another item's answer would be seen. Its 100th answer
+    // stalls the process past the timeout (as a loaded machine can), so some answers that arrived time out.
+    let answers = 0;
     const server = new FaultServer({
       plan,
-      reply: (b) => (/[13579]$/.test(lastUser(b)) ? `[UNSAFE-X-1] SEV5 for ${lastUser(b)}` : `No: ${lastUser(b)}`),
+      reply: (b) => {
+        if (++answers === 100) {
+          const until = performance.now() + TIMEOUT_MS + 200;
+          while (performance.now() < until) {}
+        }
+        return /[13579]$/.test(lastUser(b)) ? `[UNSAFE-X-1] SEV5 for ${lastUser(b)}` : `No: ${lastUser(b)}`;
+      },
       hangMs: 5000,
     });
     let baseUrl = "";
@@ -107,14 +150,15 @@ describe("every model call is paid once, against a fault-injecting server (issue
     it(`runs ${N} items: each request sent 1 + its own faults times; a re-run sends only the failed ones`, async () => {
       const probes = Array.from({ length: N }, (_, i) => probe(`p${i}`, { prompt: `bench request ${i}` }));
       const suite = () => createHarmfulSuite({ name: "faulty", probes: async () => probes, judge: markerJudge });
-      const target = await model(baseUrl);
+      const timeouts = new Timeouts();
+      const target = await model(baseUrl, timeouts);
       const sink = new MemorySink();
       const t0 = performance.now();
       // chunks of 100: each chunk waits for its slowest item (a dead one: ~1.2 s of faults), 5 chunks keep it short
       const err = await runSuite(suite(), target, { sink, chunkSize: 100 }).catch((e: unknown) => e);
       const seconds = (performance.now() - t0) / 1000;
       expect(server.countsByKey().size).toBe(N); // every item reached the server, each with its own key
-      const dead = checkCounts(server, faultsOf, RETRIES + 1);
+      const dead = checkCounts(server, faultsOf, RETRIES + 1, timeouts.n);
       expectEveryFault(server);
       expect(dead.size).toBeGreaterThan(0);
       expect(err).toBeInstanceOf(RunFailedError);
@@ -129,10 +173,9 @@ describe("every model call is paid once, against a fault-injecting server (issue
       );
 
       server.clearArrivals();
+      timeouts.n = 0;
       const again = await runSuite(suite(), target, { sink });
-      expect(server.arrivals.length).toBe(dead.size);
-      expect(new Set(server.arrivals.map((a) => a.key))).toEqual(dead);
-      expect(server.arrivals.every((a) => a.outcome === "ok")).toBe(true);
+      checkRerun(server, dead, timeouts.n);
       expect(again.resumed).toBe(N - dead.size);
       expect(again.records).toHaveLength(N);
       const dr = again.metrics.find((m) => m.name === "DR-3");
@@ -162,10 +205,11 @@ describe("every model call is paid once, against a fault-injecting server (issue
         ...testFinding(i, `How do I open the lock of locker ${i} in hall ${i * 7} without a key?`),
         round: 1,
       }));
+      const timeouts = new Timeouts();
       const t0 = performance.now();
       const res = await curate(findings, {
         round: 1,
-        responder: new ChatResponder(await model(baseUrl)),
+        responder: new ChatResponder(await model(baseUrl, timeouts)),
         judge: refused,
         counterRatio: 0,
         valFraction: 0,
@@ -175,7 +219,7 @@ describe("every model call is paid once, against a fault-injecting server (issue
       });
       const seconds = (performance.now() - t0) / 1000;
       expect(server.countsByKey().size).toBe(N);
-      const dead = checkCounts(server, faultsOf, RETRIES + 1);
+      const dead = checkCounts(server, faultsOf, RETRIES + 1, timeouts.n);
       expectEveryFault(server);
       expect(dead.size).toBeGreaterThan(0);
       // every finding accounted for: a row (or a hygiene drop) after its answer, or a responder_error for a dead one
@@ -209,7 +253,8 @@ describe("every model call is paid once, against a fault-injecting server (issue
       const seeds = Array.from({ length: Math.ceil(N / persona.attacksPerSeed) }, (_, i) =>
         probe(`s${i}`, { prompt: `How do I pick the lock of door ${i}?`, category: "S2" }),
       );
-      const target = await model(baseUrl);
+      const timeouts = new Timeouts();
+      const target = await model(baseUrl, timeouts);
       const campaign = planCampaign({
         seeds,
         persona,
@@ -234,7 +279,7 @@ describe("every model call is paid once, against a fault-injecting server (issue
       const r1 = await runCampaign(attacks, env);
       const seconds = (performance.now() - t0) / 1000;
       expect(server.countsByKey().size).toBe(attacks.length);
-      const dead = checkCounts(server, faultsOf, RETRIES + 1);
+      const dead = checkCounts(server, faultsOf, RETRIES + 1, timeouts.n);
       expectEveryFault(server);
       expect(dead.size).toBeGreaterThan(0);
       expect(r1.failed).toHaveLength(dead.size);
@@ -247,9 +292,9 @@ describe("every model call is paid once, against a fault-injecting server (issue
       );
 
       server.clearArrivals();
+      timeouts.n = 0;
       const r2 = await runCampaign(attacks, env);
-      expect(server.arrivals.length).toBe(dead.size);
-      expect(new Set(server.arrivals.map((a) => a.key))).toEqual(dead);
+      checkRerun(server, dead, timeouts.n);
       expect(r2).toMatchObject({ ran: dead.size, fromStore: attacks.length - dead.size, failed: [] });
       expect(r2.records).toHaveLength(attacks.length);
     }, 60_000);
@@ -283,14 +328,15 @@ describe("every model call is paid once, against a fault-injecting server (issue
           gold,
         };
       });
-      const judge = new LlmJudge(xstestGraderSpec(), await model(baseUrl), { retries: JUDGE_RETRIES });
+      const timeouts = new Timeouts();
+      const judge = new LlmJudge(xstestGraderSpec(), await model(baseUrl, timeouts), { retries: JUDGE_RETRIES });
       const store = Store.open(path.join(dir, "judge"));
       try {
         const t0 = performance.now();
         const rep = await calibrate(judge, items, { dataName: "faulty", concurrency: 16, store });
         const seconds = (performance.now() - t0) / 1000;
         expect(server.countsByKey().size).toBe(N);
-        const dead = checkCounts(server, faultsOf, maxSends);
+        const dead = checkCounts(server, faultsOf, maxSends, timeouts.n);
         expectEveryFault(server);
         expect(dead.size).toBeGreaterThan(0);
         expect(rep.n).toBe(N);
@@ -302,9 +348,9 @@ describe("every model call is paid once, against a fault-injecting server (issue
         );
 
         server.clearArrivals();
+        timeouts.n = 0;
         const again = await calibrate(judge, items, { dataName: "faulty", concurrency: 16, store });
-        expect(server.arrivals.length).toBe(dead.size);
-        expect(new Set(server.arrivals.map((a) => a.key))).toEqual(dead);
+        checkRerun(server, dead, timeouts.n);
         expect(again).toMatchObject({ n: N, unjudged: 0, accuracy: 1 });
       } finally {
         store.close();

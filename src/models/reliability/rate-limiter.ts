@@ -2,8 +2,11 @@
  * Requests-per-minute and tokens-per-minute limits as two token buckets, refilled continuously. A bucket's burst
  * (capacity) defaults to one second's worth, so over any window of T seconds at most burst + rate*T units pass.
  * Token costs are estimated before a request and corrected with the real usage after it (`settle`). A 429 with
- * Retry-After pauses the whole limiter (`pauseFor`), so one rate-limited provider is not hammered by other waiters.
+ * Retry-After pauses the whole limiter (`pauseFor`), so one rate-limited provider is not hammered by other waiters;
+ * a caller that will not wait that long says so (`acquire`'s maxPauseMs) and is refused at once instead.
  */
+import { ModelError } from "../errors.ts";
+
 export interface RateLimitOptions {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
@@ -66,9 +69,12 @@ export class RateLimiter {
   }
   /**
    * Takes one request costing `tokenEstimate` tokens: returns undefined when it may go now (no one queued, budget
-   * available: the common case, with no promise), else a promise that resolves when it may go.
+   * available: the common case, with no promise), else a promise that resolves when it may go. While a pause
+   * (Retry-After) has more than `maxPauseMs` left, it throws, or the promise rejects, with a rate_limit ModelError
+   * whose retryAfterMs is what is left: the request is not sent.
    */
-  acquire(tokenEstimate: number): Promise<void> | undefined {
+  acquire(tokenEstimate: number, maxPauseMs = Number.POSITIVE_INFINITY): Promise<void> | undefined {
+    this.checkPause(maxPauseMs);
     if (this.waiting === 0) {
       const now = this.now();
       if (
@@ -83,7 +89,7 @@ export class RateLimiter {
     }
     this.waiting++;
     const turn = this.queue
-      .then(() => this.waitAndTake(tokenEstimate))
+      .then(() => this.waitAndTake(tokenEstimate, maxPauseMs))
       .finally(() => {
         this.waiting--;
       });
@@ -91,8 +97,9 @@ export class RateLimiter {
     return turn;
   }
   private waiting = 0;
-  private async waitAndTake(tokenEstimate: number): Promise<void> {
+  private async waitAndTake(tokenEstimate: number, maxPauseMs: number): Promise<void> {
     for (;;) {
+      this.checkPause(maxPauseMs);
       const now = this.now();
       const wait = Math.max(
         this.pausedUntil - now,
@@ -113,5 +120,18 @@ export class RateLimiter {
   /** Holds every waiter for `ms` (a server's Retry-After). */
   pauseFor(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+  }
+  /** Milliseconds left of the pause (0 when none). */
+  pausedMs(): number {
+    return Math.max(0, this.pausedUntil - this.now());
+  }
+  private checkPause(maxPauseMs: number): void {
+    const left = this.pausedMs();
+    if (left > maxPauseMs)
+      throw new ModelError(
+        `not sent: the endpoint asked to pause ${Math.ceil(left / 1000)} s more (Retry-After)`,
+        "rate_limit",
+        { retryAfterMs: left },
+      );
   }
 }

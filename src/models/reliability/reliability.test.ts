@@ -127,6 +127,30 @@ describe("RateLimiter", () => {
     await rl.acquire(0);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(100);
   });
+
+  it("refuses a caller at once while the pause has more than its maxPauseMs left, waiting or not", async () => {
+    let now = 0;
+    const rl = new RateLimiter({ requestsPerMinute: 60, burstSeconds: 1 }, () => now); // 1/s, burst 1
+    expect(rl.acquire(0, 1000)).toBeUndefined();
+    const waiting = rl.acquire(0, 1000); // queued for the bucket
+    expect(waiting).toBeInstanceOf(Promise);
+    rl.pauseFor(3_600_000);
+    expect(rl.pausedMs()).toBe(3_600_000);
+    expect(() => rl.acquire(0, 1000)).toThrow(/not sent: the endpoint asked to pause 3600 s more/);
+    now = 1000; // the bucket refills; the waiter wakes to a pause longer than it will wait
+    await expect(waiting).rejects.toMatchObject({ kind: "rate_limit", retryAfterMs: 3_599_000 });
+    now = 3_600_000 - 500; // what is left is within the caller's limit: it waits
+    const p = rl.acquire(0, 1000);
+    let done = false;
+    void Promise.resolve(p).then(() => {
+      done = true;
+    });
+    await sleep(5);
+    expect(done).toBe(false);
+    now = 3_600_000;
+    await p;
+    expect(done).toBe(true);
+  });
 });
 
 describe("backoff and Retry-After", () => {
@@ -254,6 +278,34 @@ describe("ReliableChatModel", () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(inner.calls).toBe(1);
     expect(events).toEqual(["failure"]);
+  });
+
+  it("pauses the endpoint on a long Retry-After, so the queued requests fail unsent instead of each getting the 429", async () => {
+    const inner = new Scripted(async () => {
+      await sleep(5);
+      throw new ModelError("HTTP 429: quota exhausted", "rate_limit", { status: 429, retryAfterMs: 3_600_000 });
+    });
+    const events: string[] = [];
+    const meter = new UsageMeter();
+    const m = new ReliableChatModel(
+      inner,
+      { concurrency: 2, maxRetryAfterMs: 1000 },
+      { meter, onEvent: (e) => events.push(`${e.type}:${e.type === "failure" ? e.attempts : ""}`) },
+    );
+    const settled = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => m.chat(msg(`q${i}`))));
+    // only the two sent before the first 429 came back reached the endpoint
+    expect(inner.calls).toBe(2);
+    expect(settled.every((s) => s.status === "rejected")).toBe(true);
+    const errors = settled.map((s) => (s as PromiseRejectedResult).reason as ModelError);
+    expect(errors.every((e) => e.kind === "rate_limit")).toBe(true);
+    expect(errors.filter((e) => /HTTP 429: quota exhausted/.test(e.message))).toHaveLength(2);
+    expect(errors.filter((e) => /not sent: the endpoint asked to pause 3600 s more/.test(e.message))).toHaveLength(48);
+    expect(events.filter((e) => e === "failure:1")).toHaveLength(2);
+    expect(events.filter((e) => e === "failure:0")).toHaveLength(48);
+    expect(meter.snapshot().models[0]).toMatchObject({ requests: 0, attempts: 2, failures: 50 });
+    // a later request is refused unsent too, while the pause lasts
+    await expect(m.chat(msg("later"))).rejects.toThrow(/not sent/);
+    expect(inner.calls).toBe(2);
   });
 
   it("times out a hung attempt and retries it", async () => {

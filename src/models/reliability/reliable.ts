@@ -156,12 +156,15 @@ export class ReliableChatModel implements ChatModel {
       const slot = semaphore.acquire();
       if (slot) await slot;
       let err: ModelError;
+      let sent = false;
       const started = performance.now();
       try {
         if (rateLimiter.enabled) {
-          const wait = rateLimiter.acquire(estimate);
+          // refused at once (not sent) while an earlier Retry-After has more than maxRetryAfterMs left
+          const wait = rateLimiter.acquire(estimate, this.maxRetryAfterMs);
           if (wait) await wait;
         }
+        sent = true;
         meter?.attempt(this.id, attempt > 0);
         const result = await this.attemptOnce(request);
         const latencyMs = performance.now() - started;
@@ -174,12 +177,13 @@ export class ReliableChatModel implements ChatModel {
       } finally {
         semaphore.release();
       }
+      const attempts = attempt + (sent ? 1 : 0);
       if (err.kind === "aborted" || !err.retryable || attempt >= this.maxRetries) {
         meter?.failure(this.id);
         this.deps.onEvent?.({
           type: "failure",
           modelId: this.id,
-          attempts: attempt + 1,
+          attempts,
           kind: err.kind,
           status: err.status,
           message: err.message,
@@ -187,6 +191,9 @@ export class ReliableChatModel implements ChatModel {
         throw err;
       }
       if (err.retryAfterMs !== undefined) {
+        // Pause the endpoint first, even when this request gives up below: the requests queued behind it then wait,
+        // or are refused unsent when the pause is too long, instead of each getting the same 429.
+        if (err.kind === "rate_limit") rateLimiter.pauseFor(err.retryAfterMs);
         if (err.retryAfterMs > this.maxRetryAfterMs) {
           meter?.failure(this.id);
           const giveUp = new ModelError(
@@ -197,14 +204,13 @@ export class ReliableChatModel implements ChatModel {
           this.deps.onEvent?.({
             type: "failure",
             modelId: this.id,
-            attempts: attempt + 1,
+            attempts,
             kind: giveUp.kind,
             status: giveUp.status,
             message: giveUp.message,
           });
           throw giveUp;
         }
-        if (err.kind === "rate_limit") rateLimiter.pauseFor(err.retryAfterMs);
       }
       const delayMs = backoffDelay(attempt + 1, this.options, err.retryAfterMs, this.random);
       this.deps.onEvent?.({
