@@ -86,7 +86,10 @@ export function normalise(text: string): string {
     .trim();
 }
 
-const SENTENCE_END = /([.!?。！？؟।]+["')\]]*)(\s+|$)|([。！？])|\n+/g;
+// The lookbehind starts a punctuation run only at its first mark: without it a long run not followed by a space
+// ("!!!!...x") is re-scanned from every mark in it (quadratic). Splits are the same: a run that cannot end a sentence
+// from its first mark cannot from a later one.
+const SENTENCE_END = /(?<![.!?。！？؟।])([.!?。！？؟।]+["')\]]*)(\s+|$)|([。！？])|\n+/g;
 
 /** Splits text into sentences (on sentence punctuation followed by space, CJK punctuation, and newlines). */
 export function splitSentences(text: string): { text: string; start: number }[] {
