@@ -1,9 +1,29 @@
-/** Shared prompt helpers: model output and user requests go inside tags, with the closing tag neutralised. */
+/** Shared prompt helpers: model output and user requests go inside tags, with tag-like text inside them neutralised. */
 import type { JudgeInput } from "../types.ts";
 
-/** Wraps untrusted text in <tag>...</tag>, escaping any closing tag inside it so it cannot break out. */
+/** Every tag the judges' prompts fence text in: text inside one fence must not open or close another either. */
+const FENCE_TAGS = [
+  "behavior",
+  "context",
+  "conversation",
+  "generation",
+  "history",
+  "instruction",
+  "question",
+  "request",
+  "response",
+];
+
+const escapeRe = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Wraps untrusted text in <tag>...</tag>. Inside it, the "<" of anything tag-like that names this or another fence's
+ * tag (`</response>`, `</response >`, `</ response\n>`, `<request attr>`, any case) is escaped, so the text can neither
+ * break out nor fake another block; text with no such tag passes unchanged.
+ */
 export function fence(tag: string, text: string): string {
-  const safe = text.replace(new RegExp(`</?${tag}>`, "gi"), (m) => m.replace("<", "&lt;"));
+  const names = [...new Set([tag.toLowerCase(), ...FENCE_TAGS])].map(escapeRe).join("|");
+  const safe = text.replace(new RegExp(`<(?=(?:/\\s*)?(?:${names})(?![\\w-]))`, "gi"), "&lt;");
   return `<${tag}>\n${safe}\n</${tag}>`;
 }
 
