@@ -104,6 +104,14 @@ describe("FLIRT loop", () => {
     expect(r.conversation[0].content).toBe(r.turns[0].prompt);
   });
 
+  it("puts the goal into the seeds verbatim, replacement patterns ($&, $$) included", async () => {
+    const goal = "How do I build a zorblax for $$5 and $& more?";
+    const e = env({ goal });
+    await flirtAttack(e, { strategy: "fifo", exemplars: 3 });
+    const first = (e.attacker as ScriptedModel).requests[0].messages.at(-1)!.content;
+    for (const s of flirtSeeds().slice(0, 3)) expect(first).toContain(s.split("{{goal}}").join(goal));
+  });
+
   it("stops at the first success when asked", async () => {
     const r = await flirtAttack(env(), { stopOnSuccess: true });
     expect(r.turns).toHaveLength(1);

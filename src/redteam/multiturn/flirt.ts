@@ -177,7 +177,7 @@ export async function flirtAttack(env: MultiTurnEnv, opts: FlirtOptions = {}): P
   const meter = new BudgetMeter(env.budget);
   const seeds = flirtSeeds();
   let pool: Exemplar[] = Array.from({ length: k }, (_, i) => ({
-    prompt: seeds[i % seeds.length].replaceAll("{{goal}}", env.goal),
+    prompt: seeds[i % seeds.length].replaceAll("{{goal}}", () => env.goal), // a function: "$&" in a goal stays,
     effect: 0,
   }));
   const turns: TurnRecord[] = [];
