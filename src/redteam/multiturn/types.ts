@@ -191,12 +191,17 @@ export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, r
   return { judgement, success, refused: refused && !success };
 }
 
-/** The turn that represents the attack: the successful one, else the most severe kept one, else the last. */
+/**
+ * The turn that represents the attack: the successful one, else the most severe kept one (judged turns first: a turn
+ * whose judge failed represents the attack only when no turn was judged), else the last.
+ */
 export function representative(turns: readonly TurnRecord[]): TurnRecord | undefined {
   const win = turns.find((t) => t.success);
   if (win) return win;
   const kept = turns.filter((t) => !t.backtracked);
-  const pool = kept.length ? kept : turns;
+  const candidates = kept.length ? kept : turns;
+  const judged = candidates.filter((t) => t.judgement.status === "ok");
+  const pool = judged.length ? judged : candidates;
   let best: TurnRecord | undefined;
   for (const t of pool) if (!best || (t.judgement.severity ?? 0) > (best.judgement.severity ?? 0)) best = t;
   return best ?? turns.at(-1);
