@@ -123,7 +123,8 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
     const attacker = cfg.attacker ? await model("attacker", cfg.attacker) : undefined;
     const responderModel =
       responderKind === "model" && cfg.responder ? await model("responder", cfg.responder) : undefined;
-    const judgeOf = (expr: string): Judge => createJudge(parsed.get(expr) ?? expr, { model: judgeModel });
+    const judgeOf = (expr: string, unsafeAt?: number): Judge =>
+      createJudge(parsed.get(expr) ?? expr, { model: judgeModel, unsafeAt });
     const translator = allSeeds.set?.translator ?? (attacker ? modelTranslator(attacker) : undefined);
     if (!translator) checkSeedLanguages(cfg, seedLanguages);
     checkServing(cfg, remote);
@@ -179,7 +180,8 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
           const cats = new Set(allSeeds.probes.map((p) => p.category)).size;
           return { probes: stratifiedLimit(allSeeds.probes, perCategory * Math.max(1, cats)), source: allSeeds.source };
         },
-        judge: judgeOf(redteamJudgeExpr),
+        // The finding threshold: a severity judge's "unsafe" and a max(...) ensemble's reading agree with it.
+        judge: judgeOf(redteamJudgeExpr, cfg.redteam.findingSeverity),
         success: {
           minSeverity: cfg.redteam.findingSeverity,
           unsafeLabels: DEFAULT_SUCCESS.unsafeLabels,

@@ -102,6 +102,7 @@ export function judgeFor(
   o: RedteamOptions,
   set: NamedSeedSet | undefined,
   judgeModel: ChatModel | undefined,
+  unsafeAt?: number,
 ): { judge: Judge; refusalOnly: boolean } {
   const name = o.judge ?? (set?.judge ? set.name : "refusal-patterns");
   // A seed set's own oracle (the demo world's `world` judge) judges its seeds only.
@@ -110,7 +111,8 @@ export function judgeFor(
     throw new CliError("--judge world needs --seeds world (it is the oracle of the demo world only)", 2);
   try {
     const config = parseJudgeExpression(name);
-    return { judge: createJudge(config, { model: judgeModel }), refusalOnly: isRefusalOnly(config) };
+    // unsafeAt: the finding threshold, so a severity judge's "unsafe" and a max(...) ensemble's reading agree with it.
+    return { judge: createJudge(config, { model: judgeModel, unsafeAt }), refusalOnly: isRefusalOnly(config) };
   } catch (e) {
     throw new CliError(`--judge: ${(e as Error).message}`, 2);
   }
@@ -409,7 +411,7 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       });
     await openModels(o, cfg, concurrency, { cache }, m);
     const target = m.target as ChatModel;
-    const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel);
+    const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel, cfg.redteam.findingSeverity);
     const deps = await converterDeps(o, inputs, m, store);
     if (o.dryRun) return printPlan(o, inputs, target, deps, m.attacker !== undefined);
     const out = await runRedteamCampaign(
