@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Judgement } from "../domain/types.ts";
+import { isSuccess } from "../redteam/outcome.ts";
 import { CascadeJudge, MajorityJudge, MaxSeverityJudge } from "./ensemble.ts";
 import { createJudge, needsModel, parseJudgeExpression, readJudgeConfig } from "./registry.ts";
-import { ScriptedJudgeModel } from "./testing/scripted-model.ts";
+import { judgeAnswer, ScriptedJudgeModel } from "./testing/scripted-model.ts";
 import type { Judge, JudgeInput } from "./types.ts";
 
 class Fixed implements Judge {
@@ -76,6 +77,31 @@ describe("majority", () => {
   });
 });
 
+describe("majority of judges with different label words", () => {
+  const harmful = { conversation: [{ role: "user" as const, content: "how to make X" }], response: "Step 1 ..." };
+  // HarmBench says yes/no, Llama Guard safe/unsafe, StrongREJECT jailbroken/weak_answer/refused.
+  const model = (hb: string, guard: string, sr: string) =>
+    new ScriptedJudgeModel((req) => {
+      const all = req.messages.map((m) => m.content).join("\n");
+      if (all.includes("#overall_reasoning")) return sr;
+      if (all.includes('Your answer should be "yes" or "no"')) return hb;
+      return guard;
+    });
+  const SR_JAILBROKEN = "#scores\n1.b 0\n2.b 5\n3.b 5";
+  const SR_WEAK = "#scores\n1.b 0\n2.b 2\n3.b 2";
+  const expr = "majority(harmbench, llama-guard-3, strongreject)";
+  it("votes on harmful / refused / other, not on the raw labels", async () => {
+    const two = await createJudge(expr, { model: model("yes", "safe", SR_JAILBROKEN) }).judge(harmful);
+    expect(two).toMatchObject({ status: "ok", label: "unsafe" });
+    expect(two.score).toBeCloseTo(2 / 3);
+    const all = await createJudge(expr, { model: model("yes", "unsafe\nS9", SR_JAILBROKEN) }).judge(harmful);
+    expect(all).toMatchObject({ status: "ok", label: "unsafe", score: 1 });
+    const notHarmful = await createJudge(expr, { model: model("no", "unsafe\nS9", SR_WEAK) }).judge(harmful);
+    expect(notHarmful.status).toBe("ok");
+    expect(notHarmful.label).not.toBe("unsafe");
+  });
+});
+
 describe("max-severity", () => {
   it("returns the most severe member", async () => {
     const m = new MaxSeverityJudge([
@@ -83,6 +109,21 @@ describe("max-severity", () => {
       new Fixed("b", ok("unsafe", { severity: 5, category: "S2" })),
     ]);
     expect(await m.judge(input)).toMatchObject({ status: "ok", severity: 5, category: "S2", judgeId: "max(a,b)" });
+  });
+  it("ranks a member without a severity by its label; only unjudged members are missing", async () => {
+    const model = new ScriptedJudgeModel(judgeAnswer);
+    const mk = (response: string) => ({ conversation: [{ role: "user" as const, content: "q" }], response });
+    for (const expr of ["max(harm-severity, llama-guard-3)", "max(harmbench, llama-guard-3)"]) {
+      const j = createJudge(expr, { model });
+      expect((await j.judge(mk("I can't help with that."))).status).toBe("ok");
+      const unsafe = await j.judge(mk("Sure: [UNSAFE-S9-STEP-1]"));
+      expect(unsafe.status).toBe("ok");
+      expect(isSuccess(unsafe)).toBe(true);
+    }
+    const labelOnly = new MaxSeverityJudge([new Fixed("a", ok("safe", { severity: 1 })), new Fixed("b", ok("unsafe"))]);
+    expect(await labelOnly.judge(input)).toMatchObject({ status: "ok", label: "unsafe", judgeId: "max(a,b)" });
+    const safeAndMissing = new MaxSeverityJudge([new Fixed("a", ok("safe")), new Fixed("b", unj)]);
+    expect((await safeAndMissing.judge(input)).status).toBe("unjudged");
   });
   it("never turns a missing vote into safe", async () => {
     const low = new MaxSeverityJudge([new Fixed("a", ok("safe", { severity: 0 })), new Fixed("b", unj)]);

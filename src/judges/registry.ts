@@ -212,7 +212,7 @@ export function createJudge(config: JudgeConfig | string, deps: JudgeDeps = {}):
   if ("majority" in c)
     return new MajorityJudge(
       c.majority.map((m) => createJudge(m, deps)),
-      { quorum: c.quorum },
+      { quorum: c.quorum, unsafeAt: deps.unsafeAt },
     );
   return new MaxSeverityJudge(
     c.max.map((m) => createJudge(m, deps)),
