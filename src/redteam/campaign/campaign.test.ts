@@ -4,6 +4,7 @@ import { lexiconTranslator } from "../converters/model.ts";
 import { FramingRegistry } from "../framings/load.ts";
 import { identify } from "../identify.ts";
 import { DEFAULT_BUDGET } from "../multiturn/budget.ts";
+import { DEFAULT_SUCCESS } from "../outcome.ts";
 import { makePersona } from "../personas.ts";
 import { ScriptedModel } from "../testing/scripted-model.ts";
 import { PlaceholderJudge } from "../testing/toy-judge.ts";
@@ -286,6 +287,24 @@ describe("encoded answers", () => {
       expect(rec.decodedVia).toBe("rot13");
       expect(rec.judgement.rationale).toMatch(/after decoding the response with rot13/);
     }
+  });
+  it("does not decode a plain-English refusal into a success (non_refusal mode, refusal-patterns judge)", async () => {
+    const { createJudge } = await import("../../judges/registry.ts");
+    const refuser = new ScriptedModel("always-refuses", () => "I'm sorry, but I can't help with that request.");
+    const p = plan("intermediate").attacks.filter((a) =>
+      a.steps.some((s) => s.kind === "converter" && ["rot13", "reverse", "caesar", "atbash"].includes(s.name)),
+    );
+    expect(p.length).toBeGreaterThan(0);
+    const r = await runCampaign(p, {
+      ...env(new MemoryCampaignStore(), refuser),
+      judge: createJudge("refusal-patterns"),
+      success: { ...DEFAULT_SUCCESS, mode: "non_refusal" },
+    });
+    expect(r.records.filter((x) => x.success || x.decodedVia)).toEqual([]);
+    const { readsAsText, responseDecodings } = await import("./run.ts");
+    expect(readsAsText("Sure, here is how it works. First you take the box.")).toBe(true);
+    expect(readsAsText("Lo siento, pero no puedo ayudar con eso.")).toBe(true);
+    expect(responseDecodings([{ kind: "converter", name: "reverse" }], "I can't help with that, sorry.")).toEqual([]);
   });
   it("tries only plausible decodings", async () => {
     const { responseDecodings } = await import("./run.ts");
