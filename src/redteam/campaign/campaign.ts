@@ -7,7 +7,7 @@
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { type Identified, identify } from "../identify.ts";
-import { DEFAULT_SUCCESS } from "../outcome.ts";
+import { DEFAULT_SUCCESS, type SuccessCriterion, successKey } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
 import { type AsrReport, asrReport } from "./metrics.ts";
 import { planCampaign, probeKey, recordId } from "./plan.ts";
@@ -44,9 +44,13 @@ export function campaignId(
   target: string,
   judge: string,
   window?: { limit: number; reserve: number },
+  success?: SuccessCriterion,
 ): string {
+  // The criterion only when it is not the default (see successKey): default campaigns keep their ids.
+  const criterion = successKey(success);
   return contentHash({
     ...(window ? { window: { limit: window.limit, reserve: window.reserve } } : {}),
+    ...(criterion ? { success: criterion } : {}),
     target,
     judge,
     persona: {
@@ -79,7 +83,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     },
     maxAttacks: spec.maxAttacks,
   });
-  const id = campaignId(spec, d.target.id, d.judge.id, d.context);
+  const id = campaignId(spec, d.target.id, d.judge.id, d.context, d.success);
   const manifest: CampaignManifest = d.store.getCampaign(id) ?? {
     id,
     createdAt: new Date().toISOString(),
@@ -91,7 +95,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     seedsSource: spec.seedsSource,
     round: spec.round ?? 0,
     minSeverity: (d.success ?? DEFAULT_SUCCESS).minSeverity,
-    recordIds: plan.attacks.map((a) => recordId(a.id, d.judge.id, d.context)),
+    recordIds: plan.attacks.map((a) => recordId(a.id, d.judge.id, d.context, d.success)),
     skipped: plan.skipped,
     ...(d.context ? { context: { limit: d.context.limit, reserve: d.context.reserve, source: d.context.source } } : {}),
   };

@@ -5,6 +5,7 @@
  */
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe, TechniqueStep } from "../../domain/types.ts";
+import { type SuccessCriterion, successKey } from "../outcome.ts";
 import { type Capabilities, missingCapability, type Persona, techniquesForSeed } from "../personas.ts";
 import type { TechniqueSpec } from "../techniques.ts";
 import type { PlannedAttack } from "./types.ts";
@@ -36,14 +37,22 @@ export function attackId(probe: Probe, chain: readonly TechniqueStep[], seed: nu
 
 /**
  * The record id: the attack and its judge, plus the target's context window when one is enforced (what was sent
- * depends on it: shortened many-shot, attacks not sent). Without a window the id is the original one.
+ * depends on it: shortened many-shot, attacks not sent) and the success criterion when it is not the default (the
+ * success flag, decodings and multi-turn stops depend on it). Without either the id is the original one.
  */
-export function recordId(attackIdValue: string, judgeId: string, window?: ContextWindowKey): string {
-  return contentHash(
-    window
-      ? { attack: attackIdValue, judge: judgeId, window: { limit: window.limit, reserve: window.reserve } }
-      : { attack: attackIdValue, judge: judgeId },
-  );
+export function recordId(
+  attackIdValue: string,
+  judgeId: string,
+  window?: ContextWindowKey,
+  success?: SuccessCriterion,
+): string {
+  const criterion = successKey(success);
+  return contentHash({
+    attack: attackIdValue,
+    judge: judgeId,
+    ...(window ? { window: { limit: window.limit, reserve: window.reserve } } : {}),
+    ...(criterion ? { success: criterion } : {}),
+  });
 }
 
 /** What of a context window goes into record and campaign ids. */

@@ -347,7 +347,7 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
     prompt: p.probe.prompt,
     source: p.probe.source,
   };
-  const rid = recordId(p.id, env.judge.id, env.context);
+  const rid = recordId(p.id, env.judge.id, env.context, env.success);
   const notSent = (conversation: Conversation, promptTokens: number | undefined): AttackRecord => ({
     id: rid,
     attack: { ...attackBase, conversation },
@@ -451,7 +451,7 @@ export async function runCampaign(plan: readonly PlannedAttack[], env: CampaignE
   let notStarted = 0;
   const todo: PlannedAttack[] = [];
   for (const p of plan) {
-    const have = env.store.getRecord(recordId(p.id, env.judge.id, env.context));
+    const have = env.store.getRecord(recordId(p.id, env.judge.id, env.context, env.success));
     if (have) {
       results.set(p.id, have);
       fromStore++;
