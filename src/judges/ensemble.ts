@@ -129,7 +129,8 @@ export class MaxSeverityJudge implements Judge {
     const votes = await Promise.all(this.members.map((m) => m.judge(input)));
     // An ok vote without a severity (Llama Guard, HarmBench) is a vote: its label ranks it. Only unjudged ones miss.
     const rank = (v: Judgement) =>
-      v.severity ?? (isSuccess(v, { ...DEFAULT_SUCCESS, minSeverity: this.unsafeAt, mode: "harm" }) ? this.unsafeAt : 0);
+      v.severity ??
+      (isSuccess(v, { ...DEFAULT_SUCCESS, minSeverity: this.unsafeAt, mode: "harm" }) ? this.unsafeAt : 0);
     const rated = votes.filter((v) => v.status === "ok");
     const missing = votes.length - rated.length;
     const detail = votes
