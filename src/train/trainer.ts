@@ -264,13 +264,10 @@ export async function train(
     writeCheckpoint(ckDir, { step, rngState: rng.getState(), metricsCount: metrics.length }, trainableWeights(), opt);
 
   // Walk the schedule from the start, skipping what the checkpoint already covers (the order is a pure function).
-  const planned: number[][] = [];
-  for (let epoch = 0; planned.length < plan.totalSteps * opts.gradAccum && epoch < opts.epochs; epoch++) {
-    for (const b of epochBatches(lengths, opts.batchSize, opts.seed, epoch)) planned.push(b);
-  }
+  const planned = stepPlan(lengths, opts, plan.totalSteps);
   while (step < plan.totalSteps) {
     const t0 = performance.now();
-    const micro = planned.slice(step * opts.gradAccum, (step + 1) * opts.gradAccum);
+    const { epoch, micro } = planned[step];
     const acc = await accumulate(run, micro, allWeights(), rng);
     const gradNorm = clipGradNorm(acc.grads, opts.maxGradNorm);
     const lr = learningRate(step, plan.schedule);
@@ -278,7 +275,7 @@ export async function train(
     step++;
     const m = stepMetrics(acc, {
       step,
-      epoch: Math.floor(((step - 1) * opts.gradAccum) / plan.batchesPerEpoch),
+      epoch,
       lr,
       gradNorm,
       micro: micro.length,
@@ -296,6 +293,26 @@ export async function train(
   await run.runner.dispose();
   await run.evalRunner.dispose();
   return { weights, adapter, steps: step, metrics, final };
+}
+
+/**
+ * The optimizer steps of a run, in order, as the micro-batches each one accumulates: every epoch's batches
+ * (`epochBatches`) cut into groups of `gradAccum`, the epoch's last group holding what is left, so a step never mixes
+ * two epochs and never is empty. With `gradAccum` 1 a step is one batch, in the epochs' batch order. Only the first
+ * `totalSteps` steps are planned (epochs past them are not drawn).
+ */
+export function stepPlan(
+  lengths: readonly number[],
+  opts: Pick<TrainOptions, "batchSize" | "gradAccum" | "seed" | "epochs">,
+  totalSteps: number,
+): { epoch: number; micro: number[][] }[] {
+  const steps: { epoch: number; micro: number[][] }[] = [];
+  for (let epoch = 0; steps.length < totalSteps && epoch < opts.epochs; epoch++) {
+    const batches = epochBatches(lengths, opts.batchSize, opts.seed, epoch);
+    for (let i = 0; i < batches.length; i += opts.gradAccum)
+      steps.push({ epoch, micro: batches.slice(i, i + opts.gradAccum) });
+  }
+  return steps.slice(0, totalSteps);
 }
 
 /** Checks the examples fit the objective (sequences for SFT, pairs for DPO); true for DPO. */
