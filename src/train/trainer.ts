@@ -25,7 +25,7 @@ import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
-import { dpoScalars } from "./losses.ts";
+import { dpoScalars, preferencePairLoss } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
 import { learningRate } from "./schedule.ts";
 
@@ -422,7 +422,10 @@ function keepCheckpointedMetrics(metricsFile: string, count: number): StepMetric
   return kept.map((l) => JSON.parse(l) as StepMetrics);
 }
 
-/** Evaluation loss (token-weighted cross-entropy for SFT; DPO loss and reward accuracy for DPO). */
+/**
+ * Evaluation loss: token-weighted cross-entropy for SFT; for preference training the objective's own loss (sigmoid
+ * DPO, IPO or DPO + SFT term, as trained) and the reward accuracy.
+ */
 async function evaluate(
   { data, opts, isDpo, evalRunner, toBatch, refLogps }: Run,
   weights: Weights,
@@ -434,11 +437,26 @@ async function evaluate(
     const batch = toBatch(exs);
     const lp = await evalRunner.sequenceLogps(weights, batch);
     if (isDpo) {
-      const beta = (opts.objective as { beta: number }).beta;
+      const { loss, beta, sftAlpha } = opts.objective as Extract<Objective, { kind: "dpo" }>;
+      const P = exs.length;
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
-        const s = dpoScalars(lp[k], lp[exs.length + k], r[0], r[1], beta);
-        per.set(e, { loss: s.loss, n: 1, acc: s.accurate ? 1 : 0 });
+        const s = dpoScalars(lp[k], lp[P + k], r[0], r[1], beta);
+        // the objective's own loss (sigmoid DPO, IPO or DPO + SFT term), so eval_loss compares with the training loss
+        const pairLoss = preferencePairLoss(
+          loss,
+          {
+            pc: lp[k],
+            pr: lp[P + k],
+            rc: r[0],
+            rr: r[1],
+            chosenTokens: batch.tokens[k],
+            rejectedTokens: batch.tokens[P + k],
+          },
+          beta,
+          sftAlpha,
+        );
+        per.set(e, { loss: pairLoss, n: 1, acc: s.accurate ? 1 : 0 });
       });
     } else {
       // token-weighted mean cross-entropy
