@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { type ControlTokenizer, encodeChat, encodeRendered, fixedPlaceholders } from "./chat-encode.ts";
+import { chatTemplateOf, noChatTemplate, readHfChatTemplate } from "./chat-template.ts";
 
 export interface ChatMessage {
   role: string;
@@ -75,6 +76,8 @@ export class HfTokenizer {
   readonly eosToken: string | null;
   readonly padToken: string | null;
   readonly vocabSize: number;
+  /** Where the tokenizer came from (its folder, for messages). */
+  private readonly source: string;
 
   constructor(
     tokenizerJson: Record<string, unknown>,
@@ -91,25 +94,23 @@ export class HfTokenizer {
     this.eosToken = tokenString(config.eos_token);
     this.padToken = tokenString(config.pad_token);
     this.vocabSize = this.tok.get_vocab(true).size;
-    let tpl = config.chat_template;
-    // some configs store several named templates: [{name, template}]
-    if (Array.isArray(tpl)) tpl = (tpl.find((t) => t?.name === "default") ?? tpl[0])?.template;
+    this.source = source;
+    const tpl = chatTemplateOf(config);
     try {
-      this.template = typeof tpl === "string" ? new Template(tpl) : null;
+      this.template = tpl !== undefined ? new Template(tpl) : null;
     } catch (e) {
       throw new Error(`${source}: chat_template does not parse (${(e as Error).message})`);
     }
   }
 
-  /** Load tokenizer.json + tokenizer_config.json from a model directory. */
+  /**
+   * Load tokenizer.json + tokenizer_config.json from a model directory, with its chat template wherever the folder
+   * keeps it (tokenizer_config.json or chat_template.jinja: nn/chat-template.ts).
+   */
   static fromDir(dir: string): HfTokenizer {
-    const cfgPath = join(dir, "tokenizer_config.json");
-    let config: Record<string, unknown> = {};
-    try {
-      config = readJson(cfgPath);
-    } catch (e) {
-      if (!String((e as Error).message).includes("ENOENT")) throw e;
-    }
+    const { tokCfg, template } = readHfChatTemplate(dir);
+    const config =
+      template !== undefined && chatTemplateOf(tokCfg) === undefined ? { ...tokCfg, chat_template: template } : tokCfg;
     return new HfTokenizer(readJson(join(dir, "tokenizer.json")), config, dir);
   }
 
@@ -146,7 +147,7 @@ export class HfTokenizer {
     messages: readonly ChatMessage[],
     opts: { addGenerationPrompt?: boolean; extra?: Record<string, unknown> } = {},
   ): string {
-    if (!this.template) throw new Error("tokenizer_config.json has no chat_template");
+    if (!this.template) throw new Error(noChatTemplate(this.source));
     return this.template.render({
       ...(opts.extra ?? {}),
       messages: messages.map((m) => ({ role: m.role, content: m.content })),

@@ -28,9 +28,20 @@ export class DataFileError extends Error {
 
 const MAX_LISTED = 200;
 
+/** A row and the line of its file it was read from (1-based), for messages about the row found later. */
+export interface LinedRow<T> {
+  row: T;
+  line: number;
+}
+
 /** Every bad row is reported (issue 23: only the first was), so one fix-and-rerun repairs a file. */
-function parseJsonl<T>(file: string, text: string, schema: z.ZodType<T>, check?: (row: T) => string | undefined): T[] {
-  const rows: T[] = [];
+function parseJsonl<T>(
+  file: string,
+  text: string,
+  schema: z.ZodType<T>,
+  check?: (row: T) => string | undefined,
+): LinedRow<T>[] {
+  const rows: LinedRow<T>[] = [];
   const problems: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -53,7 +64,7 @@ function parseJsonl<T>(file: string, text: string, schema: z.ZodType<T>, check?:
       problems.push(`${file}:${i + 1}: ${problem}`);
       continue;
     }
-    rows.push(parsed.data);
+    rows.push({ row: parsed.data, line: i + 1 });
   }
   if (problems.length > 0) throw new DataFileError(file, problems);
   return rows;
@@ -73,11 +84,11 @@ function checkPreference(row: PreferencePair): string | undefined {
 }
 
 export function parseSftJsonl(text: string, file = "<sft>"): SftExample[] {
-  return parseJsonl(file, text, sftExampleSchema, checkSft) as SftExample[];
+  return parseJsonl(file, text, sftExampleSchema, checkSft).map((r) => r.row as SftExample);
 }
 
 export function parsePreferenceJsonl(text: string, file = "<dpo>"): PreferencePair[] {
-  return parseJsonl(file, text, preferencePairSchema, checkPreference) as PreferencePair[];
+  return parseJsonl(file, text, preferencePairSchema, checkPreference).map((r) => r.row as PreferencePair);
 }
 
 /** Reads a data file; a missing or unreadable file is a DataFileError naming it (not a raw ENOENT). */
@@ -98,6 +109,16 @@ export function readSftJsonl(file: string): SftExample[] {
 
 export function readPreferenceJsonl(file: string): PreferencePair[] {
   return parsePreferenceJsonl(readData(file), file);
+}
+
+/** The rows of an SFT data file with their line numbers. */
+export function readSftJsonlLines(file: string): LinedRow<SftExample>[] {
+  return parseJsonl(file, readData(file), sftExampleSchema, checkSft) as LinedRow<SftExample>[];
+}
+
+/** The rows of a preference data file with their line numbers. */
+export function readPreferenceJsonlLines(file: string): LinedRow<PreferencePair>[] {
+  return parseJsonl(file, readData(file), preferencePairSchema, checkPreference) as LinedRow<PreferencePair>[];
 }
 
 /** Writes rows as JSONL atomically (temp file + rename), so a killed writer never leaves half a file. */

@@ -63,6 +63,26 @@ export function dpoSftLoss(
 
 export type PreferenceLossKind = "sigmoid" | "ipo" | "sft_dpo";
 
+/**
+ * One pair's loss as the objective's graph computes it (float64, host side; the graph's loss is the mean over pairs):
+ * what evaluation reports as eval_loss, so it is the training objective's own value. pc, pr, rc, rr are summed
+ * log-probs; chosenTokens / rejectedTokens the completions' counted tokens (IPO averages per token, the SFT term of
+ * sft_dpo divides by the chosen length).
+ */
+export function preferencePairLoss(
+  kind: PreferenceLossKind,
+  s: { pc: number; pr: number; rc: number; rr: number; chosenTokens: number; rejectedTokens: number },
+  beta: number,
+  sftAlpha: number,
+): number {
+  if (kind === "ipo") {
+    const h = s.pc / s.chosenTokens - s.rc / s.chosenTokens - (s.pr / s.rejectedTokens - s.rr / s.rejectedTokens);
+    return (h - 1 / (2 * beta)) ** 2;
+  }
+  const dpo = dpoScalars(s.pc, s.pr, s.rc, s.rr, beta).loss;
+  return kind === "sft_dpo" ? dpo + sftAlpha * (-s.pc / s.chosenTokens) : dpo;
+}
+
 /** Host-side scalar DPO quantities for logging and for tests (float64). */
 export function dpoScalars(pc: number, pr: number, rc: number, rr: number, beta: number) {
   const chosen = beta * (pc - rc);

@@ -9,6 +9,7 @@ import { fileSha256 } from "../domain/file-hash.ts";
 import { seedFrom } from "../domain/random.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
 import { modelFolderFingerprint } from "../models/fingerprint.ts";
+import { noChatTemplate } from "../nn/chat-template.ts";
 import type { Executor } from "../nn/ir.ts";
 import { loadModel } from "../nn/model.ts";
 import { HfTokenizer } from "../nn/tokenizer.ts";
@@ -20,7 +21,7 @@ import {
   lockOutputFolder,
   type RunIdentity,
 } from "./identity.ts";
-import { readPreferenceJsonl, readSftJsonl } from "./jsonl.ts";
+import { DataFileError, type LinedRow, readPreferenceJsonlLines, readSftJsonlLines } from "./jsonl.ts";
 import { type ChatTokenizer, type LossOn, tokenizeConversation, tokenizePreference } from "./render.ts";
 import { type Example, type TrainEvents, type TrainOptions, type TrainResult, train } from "./trainer.ts";
 
@@ -107,33 +108,67 @@ export interface RunSummary {
   outputs: { model?: string; adapter?: string; ggufAdapter?: string; metrics: string };
 }
 
+/** A data row with the file and line it came from. */
+type FiledRow = LinedRow<SftExample | PreferencePair> & { file: string };
+
 export async function runTraining(o: RunOptions): Promise<RunSummary> {
   const { config, weights } = loadModel(o.modelDir);
-  const tok = chatTokenizer(HfTokenizer.fromDir(o.modelDir));
+  const hfTok = HfTokenizer.fromDir(o.modelDir);
+  // checked before the rows, so a folder without a template is not reported as every row failing to render
+  if (!hfTok.hasChatTemplate) throw new Error(noChatTemplate(o.modelDir, "training renders every row through it"));
+  const tok = chatTokenizer(hfTok);
   const toExample = (row: SftExample | PreferencePair): Example =>
     o.method === "sft"
       ? tokenizeConversation(tok, (row as SftExample).messages, o.lossOn)
       : tokenizePreference(tok, row as PreferencePair);
-  const readRows = (file: string) => (o.method === "sft" ? readSftJsonl(file) : readPreferenceJsonl(file));
-  const rows: (SftExample | PreferencePair)[] = readRows(o.dataFile);
-  let trainRows: (SftExample | PreferencePair)[] = rows;
-  let evalRows: (SftExample | PreferencePair)[] = [];
+  // every row keeps its file and line, so a row that cannot be tokenized is named (DataFileError: exit 2 in the CLI)
+  const readRows = (file: string): FiledRow[] =>
+    (o.method === "sft" ? readSftJsonlLines(file) : readPreferenceJsonlLines(file)).map((r) => ({ ...r, file }));
+  const rows = readRows(o.dataFile);
+  let trainRows = rows;
+  let evalRows: FiledRow[] = [];
   if (o.evalFile) evalRows = readRows(o.evalFile);
   else if (o.evalFraction > 0) {
-    const isEval = (r: SftExample | PreferencePair) =>
-      seedFrom(`${o.train.seed}:${JSON.stringify(r)}`) / 4294967296 < o.evalFraction;
+    const isEval = (r: FiledRow) => seedFrom(`${o.train.seed}:${JSON.stringify(r.row)}`) / 4294967296 < o.evalFraction;
     evalRows = rows.filter(isEval);
     trainRows = rows.filter((r) => !isEval(r));
   }
   let droppedTooLong = 0;
-  const tokenize = (rs: (SftExample | PreferencePair)[]) =>
-    rs.map(toExample).filter((e) => {
+  // rows that cannot be tokenized (a template that raises on them, a reserved private-use character, ...)
+  const bad: { file: string; line: number; message: string }[] = [];
+  const tokenize = (rs: FiledRow[]): Example[] => {
+    const out: Example[] = [];
+    for (const r of rs) {
+      let e: Example;
+      try {
+        e = toExample(r.row);
+      } catch (err) {
+        bad.push({ file: r.file, line: r.line, message: (err as Error).message });
+        continue;
+      }
       const len = "chosen" in e ? Math.max(e.chosen.ids.length, e.rejected.ids.length) : e.ids.length;
-      if (len <= o.maxLength) return true;
-      droppedTooLong++;
-      return false;
-    });
+      if (len <= o.maxLength) out.push(e);
+      else droppedTooLong++;
+    }
+    return out;
+  };
   const data = { train: tokenize(trainRows), eval: tokenize(evalRows) };
+  if (bad.length > 0) {
+    const file = bad[0].file;
+    const lines = bad.filter((b) => b.file === file).sort((a, b) => a.line - b.line);
+    throw new DataFileError(
+      file,
+      lines.map((b) => `${file}:${b.line}: ${b.message}`),
+    );
+  }
+  if (data.train.length === 0)
+    throw new DataFileError(o.dataFile, [
+      rows.length === 0
+        ? `${o.dataFile}: no rows`
+        : trainRows.length === 0
+          ? `${o.dataFile}: no training rows: all ${rows.length} are held out for evaluation (--eval-fraction)`
+          : `${o.dataFile}: all ${trainRows.length} training rows are longer than the maximum length, ${o.maxLength} tokens (--max-length; training.sft.maxSeqLen in breakfix.yaml)`,
+    ]);
   mkdirSync(o.outDir, { recursive: true });
   const release = await lockOutputFolder(o.outDir, { onWait: o.onLockWait });
   try {

@@ -25,7 +25,7 @@ import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
-import { dpoScalars } from "./losses.ts";
+import { dpoScalars, preferencePairLoss } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
 import { learningRate } from "./schedule.ts";
 
@@ -264,13 +264,10 @@ export async function train(
     writeCheckpoint(ckDir, { step, rngState: rng.getState(), metricsCount: metrics.length }, trainableWeights(), opt);
 
   // Walk the schedule from the start, skipping what the checkpoint already covers (the order is a pure function).
-  const planned: number[][] = [];
-  for (let epoch = 0; planned.length < plan.totalSteps * opts.gradAccum && epoch < opts.epochs; epoch++) {
-    for (const b of epochBatches(lengths, opts.batchSize, opts.seed, epoch)) planned.push(b);
-  }
+  const planned = stepPlan(lengths, opts, plan.totalSteps);
   while (step < plan.totalSteps) {
     const t0 = performance.now();
-    const micro = planned.slice(step * opts.gradAccum, (step + 1) * opts.gradAccum);
+    const { epoch, micro } = planned[step];
     const acc = await accumulate(run, micro, allWeights(), rng);
     const gradNorm = clipGradNorm(acc.grads, opts.maxGradNorm);
     const lr = learningRate(step, plan.schedule);
@@ -278,7 +275,7 @@ export async function train(
     step++;
     const m = stepMetrics(acc, {
       step,
-      epoch: Math.floor(((step - 1) * opts.gradAccum) / plan.batchesPerEpoch),
+      epoch,
       lr,
       gradNorm,
       micro: micro.length,
@@ -296,6 +293,26 @@ export async function train(
   await run.runner.dispose();
   await run.evalRunner.dispose();
   return { weights, adapter, steps: step, metrics, final };
+}
+
+/**
+ * The optimizer steps of a run, in order, as the micro-batches each one accumulates: every epoch's batches
+ * (`epochBatches`) cut into groups of `gradAccum`, the epoch's last group holding what is left, so a step never mixes
+ * two epochs and never is empty. With `gradAccum` 1 a step is one batch, in the epochs' batch order. Only the first
+ * `totalSteps` steps are planned (epochs past them are not drawn).
+ */
+export function stepPlan(
+  lengths: readonly number[],
+  opts: Pick<TrainOptions, "batchSize" | "gradAccum" | "seed" | "epochs">,
+  totalSteps: number,
+): { epoch: number; micro: number[][] }[] {
+  const steps: { epoch: number; micro: number[][] }[] = [];
+  for (let epoch = 0; steps.length < totalSteps && epoch < opts.epochs; epoch++) {
+    const batches = epochBatches(lengths, opts.batchSize, opts.seed, epoch);
+    for (let i = 0; i < batches.length; i += opts.gradAccum)
+      steps.push({ epoch, micro: batches.slice(i, i + opts.gradAccum) });
+  }
+  return steps.slice(0, totalSteps);
 }
 
 /** Checks the examples fit the objective (sequences for SFT, pairs for DPO); true for DPO. */
@@ -405,7 +422,10 @@ function keepCheckpointedMetrics(metricsFile: string, count: number): StepMetric
   return kept.map((l) => JSON.parse(l) as StepMetrics);
 }
 
-/** Evaluation loss (token-weighted cross-entropy for SFT; DPO loss and reward accuracy for DPO). */
+/**
+ * Evaluation loss: token-weighted cross-entropy for SFT; for preference training the objective's own loss (sigmoid
+ * DPO, IPO or DPO + SFT term, as trained) and the reward accuracy.
+ */
 async function evaluate(
   { data, opts, isDpo, evalRunner, toBatch, refLogps }: Run,
   weights: Weights,
@@ -417,11 +437,26 @@ async function evaluate(
     const batch = toBatch(exs);
     const lp = await evalRunner.sequenceLogps(weights, batch);
     if (isDpo) {
-      const beta = (opts.objective as { beta: number }).beta;
+      const { loss, beta, sftAlpha } = opts.objective as Extract<Objective, { kind: "dpo" }>;
+      const P = exs.length;
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
-        const s = dpoScalars(lp[k], lp[exs.length + k], r[0], r[1], beta);
-        per.set(e, { loss: s.loss, n: 1, acc: s.accurate ? 1 : 0 });
+        const s = dpoScalars(lp[k], lp[P + k], r[0], r[1], beta);
+        // the objective's own loss (sigmoid DPO, IPO or DPO + SFT term), so eval_loss compares with the training loss
+        const pairLoss = preferencePairLoss(
+          loss,
+          {
+            pc: lp[k],
+            pr: lp[P + k],
+            rc: r[0],
+            rr: r[1],
+            chosenTokens: batch.tokens[k],
+            rejectedTokens: batch.tokens[P + k],
+          },
+          beta,
+          sftAlpha,
+        );
+        per.set(e, { loss: pairLoss, n: 1, acc: s.accurate ? 1 : 0 });
       });
     } else {
       // token-weighted mean cross-entropy

@@ -109,7 +109,8 @@ async function cycleAction(f: CycleFlags): Promise<void> {
     scenario = await scenarioFromConfig(cfg, {
       store,
       workspace: cfg.workspace,
-      ...(f.model ? { baseModel: path.resolve(f.model) } : {}),
+      // as given: baseModelDir resolves a plain folder and keeps hf:ORG/NAME[@REV] and `demo` for their resolvers
+      ...(f.model ? { baseModel: f.model } : {}),
       log,
     });
   } catch (e) {

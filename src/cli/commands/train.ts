@@ -9,11 +9,12 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/index.ts";
 import { etaText } from "../../domain/eta.ts";
 import { resolveModelSpec } from "../../models/hub.ts";
-import { maxLengthFor, trainOptionsFor } from "../../train/backends/local.ts";
+import { LOCAL_ROWS, maxLengthFor, trainOptionsFor } from "../../train/backends/local.ts";
 import { OutputFolderError } from "../../train/identity.ts";
 import { DataFileError } from "../../train/jsonl.ts";
 import type { LoraConfig } from "../../train/lora.ts";
 import type { PreferenceLossKind } from "../../train/losses.ts";
+import type { LossOn } from "../../train/render.ts";
 import { runTraining } from "../../train/run.ts";
 import type { TrainOptions } from "../../train/trainer.ts";
 import { CliError, cliAction, numberFlag, withExitScheme } from "../errors.ts";
@@ -24,7 +25,7 @@ interface TrainFlags {
   data: string;
   out: string;
   evalData?: string;
-  evalFraction: string;
+  evalFraction?: string;
   config?: string;
   lora?: boolean;
   full?: boolean;
@@ -42,9 +43,9 @@ interface TrainFlags {
   loss?: string;
   sftAlpha?: string;
   seed?: string;
-  checkpointEvery: string;
-  evalEvery: string;
-  lossOn: string;
+  checkpointEvery?: string;
+  evalEvery?: string;
+  lossOn?: string;
   mergedModel?: boolean;
   overwrite?: boolean;
   json?: boolean;
@@ -63,13 +64,17 @@ const COUNT: Range = { min: 1, integer: true };
 const COUNT0: Range = { min: 0, integer: true };
 
 const LOSSES: PreferenceLossKind[] = ["sigmoid", "ipo", "sft_dpo"];
+const LOSS_ON: LossOn[] = ["assistant", "last_assistant", "all"];
 
 /**
  * The trainer's options of `breakfix train`: the cycle's local backend's options for this stage (trainOptionsFor, from
  * breakfix.yaml's training section, round 0), with each flag that is given in place of its value. One way to build
  * them, so `breakfix train` with no flags runs what the cycle runs.
  */
-export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: TrainOptions; maxLength: number } {
+export function trainOptionsFrom(
+  method: "sft" | "dpo",
+  f: TrainFlags,
+): { opts: TrainOptions; maxLength: number; evalFraction: number; lossOn: LossOn } {
   const cfg = loadConfig(f.config).training;
   const base = trainOptionsFor(cfg, method, 0);
   const useLora = f.full ? false : f.lora ? true : cfg.method === "lora";
@@ -105,7 +110,14 @@ export function trainOptionsFrom(method: "sft" | "dpo", f: TrainFlags): { opts: 
     checkpointEvery: num("checkpoint-every", f.checkpointEvery, base.checkpointEvery, COUNT0),
     evalEvery: num("eval-every", f.evalEvery, base.evalEvery, COUNT0),
   };
-  return { opts, maxLength: num("max-length", f.maxLength, maxLengthFor(cfg, f.model), COUNT) };
+  const lossOn = (f.lossOn ?? LOCAL_ROWS.lossOn) as LossOn;
+  if (!LOSS_ON.includes(lossOn)) throw new CliError(`--loss-on: expected ${LOSS_ON.join(", ")}, got "${lossOn}"`);
+  return {
+    opts,
+    maxLength: num("max-length", f.maxLength, maxLengthFor(cfg, f.model), COUNT),
+    evalFraction: num("eval-fraction", f.evalFraction, LOCAL_ROWS.evalFraction, { min: 0, max: 1, maxExclusive: true }),
+    lossOn,
+  };
 }
 
 export function registerTrain(program: Command): void {
@@ -124,7 +136,10 @@ export function registerTrain(program: Command): void {
       .requiredOption("--data <file>", "training rows, JSONL in TRL's conversational format")
       .requiredOption("--out <dir>", "output folder (checkpoints, metrics.jsonl, exports); re-run to resume")
       .option("--eval-data <file>", "held-out rows (default: a hashed share of --data)")
-      .option("--eval-fraction <x>", "share of rows held out when there is no --eval-data", "0.05")
+      .option(
+        "--eval-fraction <x>",
+        `share of rows held out when there is no --eval-data (default ${LOCAL_ROWS.evalFraction}, as the cycle: none)`,
+      )
       .option("--config <file>", "breakfix.yaml for defaults")
       .option("--lora", "train a LoRA adapter")
       .option("--full", "full fine-tuning")
@@ -142,9 +157,12 @@ export function registerTrain(program: Command): void {
       .option("--loss <kind>", "DPO loss: sigmoid, ipo or sft_dpo")
       .option("--sft-alpha <x>", "weight of the SFT term in sft_dpo")
       .option("--seed <n>")
-      .option("--checkpoint-every <n>", "optimizer steps between checkpoints", "50")
-      .option("--eval-every <n>", "optimizer steps between evaluations (0: at the end)", "0")
-      .option("--loss-on <which>", "assistant, last_assistant or all", "assistant")
+      .option("--checkpoint-every <n>", "optimizer steps between checkpoints (default: the cycle's)")
+      .option("--eval-every <n>", "optimizer steps between evaluations (default 0: at the end)")
+      .option(
+        "--loss-on <which>",
+        `assistant, last_assistant or all (default ${LOCAL_ROWS.lossOn}, as the cycle: earlier assistant turns are context)`,
+      )
       .option("--merged-model", "under LoRA, also write the merged model folder")
       .option(
         "--overwrite",
@@ -154,7 +172,7 @@ export function registerTrain(program: Command): void {
       .option("--no-progress", "no progress bar")
       .action(
         cliAction(async (f: TrainFlags) => {
-          const { opts, maxLength } = trainOptionsFrom(method, f);
+          const { opts, maxLength, evalFraction, lossOn } = trainOptionsFrom(method, f);
           if (f.lora && f.full) throw new CliError("--lora and --full: pick one");
           // Inputs are checked before anything loads, each error naming the file (exit 2).
           f.model = await resolveModelSpec(f.model); // hf:ORG/NAME[@REV]: the HF cache's snapshot (downloaded if absent)
@@ -167,8 +185,6 @@ export function registerTrain(program: Command): void {
             ["--eval-data", f.evalData],
           ] as const)
             if (file !== undefined && !existsSync(file)) throw new CliError(`${flag}: ${file}: no such file`);
-          if (!["assistant", "last_assistant", "all"].includes(f.lossOn))
-            throw new CliError(`--loss-on: expected assistant, last_assistant or all`);
           const progress = progressReporter<{ step: number; total: number; loss: number; tps: number; eta: string }>(
             f.progress,
             {
@@ -188,9 +204,9 @@ export function registerTrain(program: Command): void {
             dataFile: f.data,
             outDir: f.out,
             evalFile: f.evalData,
-            evalFraction: num("eval-fraction", f.evalFraction, 0.05, { min: 0, max: 1, maxExclusive: true }),
+            evalFraction,
             maxLength,
-            lossOn: f.lossOn as "assistant",
+            lossOn,
             train: opts,
             exportMerged: f.mergedModel,
             overwrite: f.overwrite,

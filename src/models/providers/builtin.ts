@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { type ControlTokenizer, encodeChat } from "../../nn/chat-encode.ts";
+import { noChatTemplate, readHfChatTemplate as readTemplate } from "../../nn/chat-template.ts";
 import { generateAsync } from "../../nn/generate.ts";
 import type { LlamaConfig, Weights } from "../../nn/llama.ts";
 import { loadModel } from "../../nn/model.ts";
@@ -21,24 +22,15 @@ import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { renderChatTemplate } from "./llamacpp.ts";
 
 /**
- * A Hugging Face folder's tokenizer_config.json (empty when absent) and its chat template: the config's
- * `chat_template`, else chat_template.jinja, else undefined (callers say why they need one).
+ * A Hugging Face folder's tokenizer_config.json (empty when absent) and its chat template (nn/chat-template.ts, the
+ * reader training and the GGUF export use too); an unreadable config is a configuration error.
  */
-export function readHfChatTemplate(dir: string): {
-  tokCfgFile: string;
-  tokCfg: Record<string, unknown>;
-  template: string | undefined;
-} {
-  const tokCfgFile = path.join(dir, "tokenizer_config.json");
-  const tokCfg = existsSync(tokCfgFile) ? readJson(tokCfgFile) : {};
-  const templateFile = path.join(dir, "chat_template.jinja");
-  const template =
-    typeof tokCfg.chat_template === "string"
-      ? tokCfg.chat_template
-      : existsSync(templateFile)
-        ? readFileSync(templateFile, "utf8")
-        : undefined;
-  return { tokCfgFile, tokCfg, template };
+export function readHfChatTemplate(dir: string): ReturnType<typeof readTemplate> {
+  try {
+    return readTemplate(dir);
+  } catch (err) {
+    throw new ModelError((err as Error).message, "config");
+  }
 }
 
 export interface BuiltinOptions {
@@ -162,9 +154,8 @@ export class BuiltinModel implements ChatModel {
     const loaded = loadModel(dir);
     const weights = opts.adapter ? mergePeftAdapter(loaded.weights, opts.adapter) : loaded.weights;
     const tokJson = readJson(path.join(dir, "tokenizer.json"));
-    const { tokCfgFile, tokCfg, template } = readHfChatTemplate(dir);
-    if (!template)
-      throw new ModelError(`${tokCfgFile}: chat_template: missing (the builtin provider needs one)`, "config");
+    const { tokCfg, template } = readHfChatTemplate(dir);
+    if (!template) throw new ModelError(noChatTemplate(dir, "the builtin provider needs one"), "config");
     const tokenizer = new Tokenizer(tokJson, tokCfg);
     const specials = { bos_token: tokenContent(tokCfg.bos_token), eos_token: tokenContent(tokCfg.eos_token) };
     const stops = new Set<number>();

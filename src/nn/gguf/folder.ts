@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
+import { chatTemplateOf, readHfChatTemplate } from "../chat-template.ts";
 import { configToHf } from "../llama.ts";
 import { loadModel } from "../model.ts";
 import { type HfLlamaConfig, writeLlamaGguf } from "./llama.ts";
@@ -32,7 +33,10 @@ export interface FolderGgufOptions {
 export function ggufFromFolder(modelDir: string, out: string, o: FolderGgufOptions = {}): { tensors: number } {
   const loaded = loadModel(modelDir);
   const tokenizerJson = readJson(path.join(modelDir, "tokenizer.json"), true);
-  const tokenizerConfig = readJson(path.join(modelDir, "tokenizer_config.json"), false);
+  // the chat template wherever the folder keeps it (tokenizer_config.json or chat_template.jinja)
+  const { tokCfg, template } = readHfChatTemplate(modelDir);
+  const tokenizerConfig =
+    template !== undefined && chatTemplateOf(tokCfg) === undefined ? { ...tokCfg, chat_template: template } : tokCfg;
   // SentencePiece vocabularies (Gemma, Mistral, Phi-3, Llama 2: BPE with byte fallback) export from tokenizer.model
   const spmPath = path.join(modelDir, "tokenizer.model");
   const model = (tokenizerJson as { model?: { byte_fallback?: boolean } }).model;

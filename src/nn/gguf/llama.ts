@@ -13,6 +13,7 @@
  * - Llama 3.x rope_scaling "llama3" -> a rope_freqs tensor of per-frequency divisors, "linear" -> rope.scaling.*.
  * Other families (Qwen2, Qwen3, Gemma 2 / 3, Phi-3.5 longrope) have their own llama.cpp architectures: families.ts.
  */
+import { chatTemplateOf } from "../chat-template.ts";
 import { familyGgufTensors, familyMetadata, ggufArch } from "./families.ts";
 import { GgmlType, type GgmlTypeId, type GgufTensorIn, type GgufValue, kv, writeGguf } from "./gguf.ts";
 import { parseSentencePiece, spmTokenizerMetadata } from "./spm.ts";
@@ -402,7 +403,8 @@ export function tokenizerMetadata(
   if (unk !== undefined) m.set("tokenizer.ggml.unknown_token_id", kv.u32(unk));
   m.set("tokenizer.ggml.add_bos_token", kv.bool(tc.add_bos_token === true));
   m.set("tokenizer.ggml.add_eos_token", kv.bool(tc.add_eos_token === true));
-  if (typeof tc.chat_template === "string") m.set("tokenizer.chat_template", kv.str(tc.chat_template));
+  const template = chatTemplateOf(tc);
+  if (template !== undefined) m.set("tokenizer.chat_template", kv.str(template));
   return m;
 }
 

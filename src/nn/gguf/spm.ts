@@ -9,6 +9,7 @@
  *   SentencePiece { string piece = 1; float score = 2; Type type = 3 (default NORMAL = 1) }
  *   TrainerSpec { int32 unk_id = 40; bos_id = 41; eos_id = 42; pad_id = 43 }   NormalizerSpec { bool add_dummy_prefix = 3 }
  */
+import { chatTemplateOf } from "../chat-template.ts";
 import { type GgufValue, kv } from "./gguf.ts";
 import type { HfLlamaConfig, HfTokenizerFiles } from "./llama.ts";
 import { TokenType } from "./llama.ts";
@@ -179,6 +180,7 @@ export function spmTokenizerMetadata(
   for (const [k, id] of ids) if (id !== undefined) m.set(`tokenizer.ggml.${k}`, kv.u32(id));
   m.set("tokenizer.ggml.add_bos_token", kv.bool(tc.add_bos_token !== false));
   m.set("tokenizer.ggml.add_eos_token", kv.bool(tc.add_eos_token === true));
-  if (typeof tc.chat_template === "string") m.set("tokenizer.chat_template", kv.str(tc.chat_template));
+  const template = chatTemplateOf(tc);
+  if (template !== undefined) m.set("tokenizer.chat_template", kv.str(template));
   return m;
 }

@@ -20,6 +20,7 @@ import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import type { Conversation } from "../../domain/types.ts";
 import { readHfChatTemplate } from "../../models/providers/builtin.ts";
+import { noChatTemplate } from "../../nn/chat-template.ts";
 
 export interface TargetContext {
   /** Positions the target can attend to: prompt + answer. */
@@ -98,8 +99,8 @@ export function hfTargetContext(dir: string, reserve = DEFAULT_ANSWER_RESERVE): 
   const cfgFile = path.join(dir, "config.json");
   const limit = Number(readJson(cfgFile).max_position_embeddings);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`${cfgFile}: max_position_embeddings: missing or invalid`);
-  const { tokCfgFile, tokCfg, template } = readHfChatTemplate(dir);
-  if (!template) throw new Error(`${tokCfgFile}: chat_template: missing`);
+  const { tokCfg, template } = readHfChatTemplate(dir);
+  if (!template) throw new Error(noChatTemplate(dir));
   const tokenizer = new Tokenizer(readJson(path.join(dir, "tokenizer.json")), tokCfg);
   const render = renderer(template, { bos_token: tokenText(tokCfg.bos_token), eos_token: tokenText(tokCfg.eos_token) });
   return {

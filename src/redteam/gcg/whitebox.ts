@@ -10,6 +10,7 @@ import { contentHash } from "../../domain/hash.ts";
 import { readHfChatTemplate } from "../../models/providers/builtin.ts";
 import { renderChatTemplate } from "../../models/providers/llamacpp.ts";
 import { type ControlTokenizer, encodeChat } from "../../nn/chat-encode.ts";
+import { noChatTemplate } from "../../nn/chat-template.ts";
 import type { LlamaConfig, Weights } from "../../nn/llama.ts";
 import { loadModel } from "../../nn/model.ts";
 import { hfControlTokenizer } from "../../nn/tokenizer.ts";
@@ -48,8 +49,8 @@ export function loadWhiteBox(dir: string): WhiteBoxTarget {
   if (!isLocalHfFolder(dir)) throw new Error(`${dir}: not a Hugging Face model folder (config.json + tokenizer.json)`);
   const { config, weights } = loadModel(dir);
   const tokJson = readJson(path.join(dir, "tokenizer.json"));
-  const { tokCfgFile, tokCfg, template } = readHfChatTemplate(dir);
-  if (!template) throw new Error(`${tokCfgFile}: chat_template: missing (GCG needs the model's chat template)`);
+  const { tokCfg, template } = readHfChatTemplate(dir);
+  if (!template) throw new Error(noChatTemplate(dir, "GCG needs the model's chat template"));
   const tokenizer = new Tokenizer(tokJson, tokCfg);
   const control: ControlTokenizer = hfControlTokenizer(tokJson, tokCfg, tokenizer);
   const str = (t: unknown) =>

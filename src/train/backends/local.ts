@@ -30,6 +30,14 @@ export function trainOptionsFor(t: Config["training"], method: "sft" | "dpo", ro
   };
 }
 
+/**
+ * How the local backend reads a stage's rows, beside trainOptionsFor: no share of the training rows held out (the
+ * cycle hands its own validation file), and the loss on the last assistant turn only. Earlier assistant turns of a
+ * multi-turn finding are what the attacked model said (possibly unsafe): context to condition on, never something to
+ * learn. `breakfix train` takes these as its defaults.
+ */
+export const LOCAL_ROWS = { evalFraction: 0, lossOn: "last_assistant" } as const;
+
 /** The longest sequence a stage trains on: the config's, capped at the model's positions. */
 export function maxLengthFor(t: Config["training"], dir: string): number {
   let positions = Number.POSITIVE_INFINITY;
@@ -55,12 +63,11 @@ export class LocalBackend implements TrainingBackend {
       modelDir: job.from.dir,
       dataFile: stage === "sft" ? job.data.sft : job.data.dpo,
       evalFile: stage === "sft" ? job.data.sftVal : job.data.dpoVal,
-      evalFraction: 0,
+      evalFraction: LOCAL_ROWS.evalFraction,
       outDir: job.outDir,
       maxLength: maxLengthFor(job.training, job.from.dir),
-      // Only the curated last turn is a target. Earlier assistant turns of a multi-turn finding are what the attacked
-      // model said (possibly unsafe): context to condition on, never something to learn.
-      lossOn: "last_assistant",
+      // Only the curated last turn is a target (LOCAL_ROWS).
+      lossOn: LOCAL_ROWS.lossOn,
       train,
       exportMerged: true,
       events: {
