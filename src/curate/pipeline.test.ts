@@ -147,6 +147,23 @@ describe("curate pipeline", () => {
     }
   });
 
+  it("decontaminates an encoded finding by its goal, the seed its user turns no longer read as", async () => {
+    const encoded = finding(7, Buffer.from(planted.Behavior).toString("base64"), "S2");
+    encoded.attack.goal = planted.Behavior;
+    encoded.attack.chain = [{ kind: "converter", name: "base64" }];
+    const res = await curate([findings[0], encoded], {
+      round: 1,
+      responder: new TemplateResponder(),
+      judge: new KeywordJudge(),
+      counterRatio: 0,
+      contamination: index,
+      valFraction: 0,
+      seed: 7,
+    });
+    expect(res.rows.map((r) => r.dpo?.provenance?.findingId)).toEqual(["f1"]);
+    expect(res.dropped.find((d) => d.reason === "contaminated")?.detail).toContain(`harmbench:${planted.BehaviorID}`);
+  });
+
   it("drops a responder's unsafe or unparseable output and counts it", async () => {
     const bad = new TemplateResponder((cat) =>
       cat === "S9" ? "[UNSAFE-S9-STEP-1]" : cat === "S1" ? "GARBLE" : undefined,
