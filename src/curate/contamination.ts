@@ -41,11 +41,15 @@ export async function datasetReferences(dataset: string, dir: string): Promise<R
   return probeReferences(dataset, await getProbeLoader(dataset).load(dir));
 }
 
-/** Every user turn of every probe, as reference texts named SET:ID. */
+/** Every user turn of every probe, as reference texts named SET:ID (and a contextual item's bare behaviour). */
 export function probeReferences(set: string, probes: readonly Probe[]): ReferenceText[] {
   const out: ReferenceText[] = [];
   for (const p of probes) {
     out.push({ id: `${set}:${p.id}`, text: p.prompt });
+    // A contextual item (HarmBench's) asks its behaviour after a long context: the bare behaviour is a text of its own.
+    const behavior = p.meta?.behavior;
+    if (typeof behavior === "string" && behavior.trim() && behavior !== p.prompt)
+      out.push({ id: `${set}:${p.id}#behavior`, text: behavior });
     p.history?.forEach((m, i) => {
       if (m.role === "user") out.push({ id: `${set}:${p.id}#${i}`, text: m.content });
     });
