@@ -44,6 +44,28 @@ export interface Removal<T> {
   similarity: number;
 }
 
+/** Unicode tag characters: invisible, and each one a character of hidden ASCII text (tag smuggling). */
+const TAG_CHARS = /[\u{E0000}-\u{E007F}]/u;
+
+/**
+ * What dedupe compares a text by: its normalised text and word n-grams; or, when normalising removes most of its
+ * non-space characters (Morse code, emoji) or the text hides characters in Unicode tags, its raw text with whitespace
+ * collapsed and the n-grams of its raw words (a run of tag characters split into characters), so different prompts
+ * the normaliser reduces to the same words (or to nothing) stay apart.
+ */
+export function dedupKey(t: string, n: number): { key: string; grams: Set<string> } {
+  const norm = normalizeText(t);
+  const raw = t.replace(/\s+/gu, " ").trim();
+  // Visible characters only: invisible format characters (zero-width noise) and combining marks are not content.
+  const count = (x: string) => [...x.replace(/[\s\p{Cf}\p{M}]/gu, "")].length;
+  if (count(norm) >= count(raw) / 2 && !TAG_CHARS.test(raw)) return { key: norm, grams: ngrams(t, n) };
+  const words = raw.split(" ").flatMap((w) => (TAG_CHARS.test(w) ? [...w] : [w]));
+  const grams = new Set<string>();
+  if (words.length < n) grams.add(words.join(" "));
+  else for (let i = 0; i + n <= words.length; i++) grams.add(words.slice(i, i + n).join(" "));
+  return { key: `raw:${raw}`, grams };
+}
+
 /**
  * Removes exact duplicates (same normalised text) and near duplicates (n-gram Jaccard >= threshold) among rows;
  * keeps the first occurrence. text(row) gives the text to compare (e.g. the prompt side of a row).
@@ -56,14 +78,19 @@ export function dedupe<T>(rows: readonly T[], text: (row: T) => string, cfg: Hyg
   const index = new LshIndex<number>(cfg.bands, rowsPerBand);
   const keptGrams: Set<string>[] = [];
   for (const row of rows) {
-    const t = text(row);
-    const norm = normalizeText(t);
-    const same = exact.get(norm);
+    const { key, grams } = dedupKey(text(row), cfg.dedupN);
+    const same = exact.get(key);
     if (same !== undefined) {
       removed.push({ row, reason: "exact_duplicate", matched: String(same), similarity: 1 });
       continue;
     }
-    const grams = ngrams(t, cfg.dedupN);
+    if (grams.size === 0) {
+      // Nothing to compare (an empty text): never a near duplicate of another such row.
+      kept.push(row);
+      keptGrams.push(grams);
+      exact.set(key, kept.length - 1);
+      continue;
+    }
     const sig = minhash(grams, cfg.numHashes);
     let best = -1;
     let bestSim = 0;
@@ -81,7 +108,7 @@ export function dedupe<T>(rows: readonly T[], text: (row: T) => string, cfg: Hyg
     const id = kept.length;
     kept.push(row);
     keptGrams.push(grams);
-    exact.set(norm, id);
+    exact.set(key, id);
     index.add(id, sig);
   }
   return { kept, removed };
