@@ -56,6 +56,30 @@ describe("runner", () => {
     expect(res.records).toHaveLength(40);
   });
 
+  it("fails an item whose judge throws, stores nothing for it, and judges it again on the next run", async () => {
+    let down = true;
+    const judge = {
+      ...markerJudge,
+      judge: async (inp: Parameters<typeof markerJudge.judge>[0]) => {
+        if (down) throw new Error("ECONNREFUSED judge");
+        return markerJudge.judge(inp);
+      },
+    };
+    const s = () => createHarmfulSuite({ name: "toy", probes: async () => probes.slice(0, 10), judge });
+    const model = fnModel("m", () => "[UNSAFE-X-1] SEV5");
+    const sink = new MemorySink();
+    const err = await runSuite(s(), model, { sink }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect((err as RunFailedError).failed).toBe(10);
+    expect((err as RunFailedError).reasons[0][0]).toMatch(/judge: ECONNREFUSED/);
+    expect((err as RunFailedError).result.records).toHaveLength(0);
+    down = false;
+    const res = await runSuite(s(), model, { sink });
+    expect(res.resumed).toBe(0);
+    expect(res.records.every((r) => r.judgement?.status === "ok")).toBe(true);
+    expect(res.metrics.find((m) => m.name === "DR-3")).toMatchObject({ successes: 10, n: 10 });
+  });
+
   it("sends every prompt once: a failed item never re-sends the other items of its chunk (issue 23)", async () => {
     const calls = new Map<string, number>();
     const model = {

@@ -9,7 +9,7 @@ import { resolveSuiteNames } from "../benchmarks/registry.ts";
 import { folderOf, getProbeLoader, PROBE_LOADERS } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import { ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig, type ReferenceText } from "./hygiene.ts";
-import { loadUserProbes } from "./sources.ts";
+import { loadSuiteFileProbes } from "./sources.ts";
 
 export interface ContaminationSources {
   /** Suite or group names, as in breakfix.yaml benchmarks.suites[].name (e.g. "demo", "xstest"). */
@@ -20,8 +20,8 @@ export interface ContaminationSources {
   datasetsDir: string;
   /** Per-suite dataset folder overrides (benchmarks.suites[].path). */
   suitePaths?: Readonly<Record<string, string>>;
-  /** Users' own probe files measured as suites (benchmarks.suites[].file), by suite name. */
-  suiteFiles?: Readonly<Record<string, string>>;
+  /** Users' own probe files measured as suites (benchmarks.suites[].file and .role), by suite name. */
+  suiteFiles?: Readonly<Record<string, { file: string; role?: string }>>;
 }
 
 export interface ContaminationReport {
@@ -41,16 +41,38 @@ export async function datasetReferences(dataset: string, dir: string): Promise<R
   return probeReferences(dataset, await getProbeLoader(dataset).load(dir));
 }
 
-/** Every user turn of every probe, as reference texts named SET:ID. */
+/** Every user turn of every probe, as reference texts named SET:ID (and a contextual item's bare behaviour). */
 export function probeReferences(set: string, probes: readonly Probe[]): ReferenceText[] {
   const out: ReferenceText[] = [];
   for (const p of probes) {
     out.push({ id: `${set}:${p.id}`, text: p.prompt });
+    // A contextual item (HarmBench's) asks its behaviour after a long context: the bare behaviour is a text of its own.
+    const behavior = p.meta?.behavior;
+    if (typeof behavior === "string" && behavior.trim() && behavior !== p.prompt)
+      out.push({ id: `${set}:${p.id}#behavior`, text: behavior });
     p.history?.forEach((m, i) => {
       if (m.role === "user") out.push({ id: `${set}:${p.id}#${i}`, text: m.content });
     });
   }
   return out;
+}
+
+/**
+ * What a config's benchmarks.suites name for decontamination: named suites and groups, their folder overrides, and
+ * suite files with their roles (the cycle and `breakfix curate` both read them here).
+ */
+export function contaminationSourcesOf(
+  suites: readonly { name: string; path?: string; file?: string; role?: string }[],
+): Pick<ContaminationSources, "suites" | "suitePaths" | "suiteFiles"> {
+  return {
+    suites: suites.filter((s) => !s.file).map((s) => s.name),
+    suitePaths: Object.fromEntries(suites.filter((s) => s.path).map((s) => [s.name, s.path as string])),
+    suiteFiles: Object.fromEntries(
+      suites
+        .filter((s) => s.file)
+        .map((s) => [s.name, { file: s.file as string, ...(s.role ? { role: s.role } : {}) }]),
+    ),
+  };
 }
 
 export async function buildContaminationIndex(
@@ -62,10 +84,10 @@ export async function buildContaminationIndex(
   const missing: string[] = [];
   const datasets = new Map<string, string>(); // dataset -> folder
   const pluginSets = new Map<string, () => ReferenceText[]>(); // a plug-in suite's texts (e.g. the world's held-out split)
-  for (const [name, file] of Object.entries(src.suiteFiles ?? {})) {
+  for (const [name, { file, role }] of Object.entries(src.suiteFiles ?? {})) {
     if (!existsSync(file)) missing.push(`${name} (${file})`);
     else {
-      const r = probeReferences(`file:${name}`, loadUserProbes(file, "unsafe"));
+      const r = probeReferences(`file:${name}`, loadSuiteFileProbes(file, role));
       sets[`file:${name}`] = r.length;
       refs.push(...r);
     }

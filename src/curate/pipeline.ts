@@ -204,7 +204,9 @@ function screenAsks(
   for (const r of uniq.removed)
     drop(r.row, `${kind}_${r.reason}`, `${r.row.id} ~ kept ${kept} #${r.matched} (${r.similarity.toFixed(2)})`);
   if (!opts.contamination) return uniq.kept;
-  const c = decontaminate(uniq.kept, (a) => userTurns(a.conversation), opts.contamination);
+  // The goal too: an encoded or translated finding's user turns no longer read as the seed they carry.
+  const texts = (a: HarmfulAsk) => [...userTurns(a.conversation), ...(a.goal !== undefined ? [a.goal] : [])];
+  const c = decontaminate(uniq.kept, texts, opts.contamination);
   for (const r of c.removed) drop(r.row, "contaminated", `${r.row.id} ~ ${r.matched} (${r.similarity.toFixed(2)})`);
   return c.kept;
 }

@@ -50,6 +50,11 @@ export function loadUserProbes(
   });
 }
 
+/** A suite file's probes, loaded as its suite loads them: a capability suite's tasks are benign, others harmful. */
+export function loadSuiteFileProbes(file: string, role: string | undefined): Probe[] {
+  return loadUserProbes(file, role === "capability" ? "safe" : "unsafe");
+}
+
 const registry = {
   responder: new Map<string, () => Responder>(),
   counterData: new Map<string, () => CounterDataSource>(),

@@ -15,11 +15,12 @@ import { createJailbreakSuite } from "../benchmarks/suites/jailbreak.ts";
 import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
 import type { Suite } from "../benchmarks/types.ts";
 import type { Config, ModelConfig } from "../config/schema.ts";
-import { buildContaminationIndex } from "../curate/contamination.ts";
+import { buildContaminationIndex, contaminationSourcesOf } from "../curate/contamination.ts";
 import { ChatResponder, TemplateResponder } from "../curate/responders.ts";
 import { hygieneFrom } from "../curate/run.ts";
 import {
   counterDataFrom,
+  loadSuiteFileProbes,
   loadUserProbes,
   namedResponder,
   ReplayRetentionSource,
@@ -345,14 +346,8 @@ async function preflightTarget(cfg: Config): Promise<void> {
 
 /** The n-gram index of every benchmark the config reports, which curation decontaminates against. */
 function contaminationIndex(cfg: Config, datasetsDir: string) {
-  const suites = cfg.benchmarks.suites;
   return buildContaminationIndex(
-    {
-      suites: suites.filter((s) => !s.file).map((s) => s.name),
-      datasetsDir,
-      suitePaths: Object.fromEntries(suites.filter((s) => s.path).map((s) => [s.name, s.path as string])),
-      suiteFiles: Object.fromEntries(suites.filter((s) => s.file).map((s) => [s.name, s.file as string])),
-    },
+    { ...contaminationSourcesOf(cfg.benchmarks.suites), datasetsDir },
     hygieneFrom(cfg.curation),
   );
 }
@@ -374,7 +369,7 @@ function suiteEntries(
         "a suite from a file needs a role (harmful, jailbreak, multiturn, overrefusal, capability)",
       );
     const role = s.role;
-    const probes = tryKey(`${key}.file`, () => loadUserProbes(file, role === "capability" ? "safe" : "unsafe"));
+    const probes = tryKey(`${key}.file`, () => loadSuiteFileProbes(file, role));
     const source = async (): Promise<Probe[]> => probes;
     const build = (judge: Judge): Suite => {
       if (role === "capability") return createCapabilitySuite({ name: s.name, probes: source });

@@ -127,6 +127,26 @@ describe("measure step: dev, test and slices", () => {
     expect(n(a)[1] + n(b)[1]).toBe(n(m.slices.test.rephrased.harmfulOutcomes.other)[1]);
   });
 
+  it("fails the step when the judge is down (never a smaller n), and a re-run judges those items", async () => {
+    let down = true;
+    const judge = {
+      ...oracleJudge,
+      judge: async (inp: Parameters<typeof oracleJudge.judge>[0]) => {
+        if (down) throw new Error("judge endpoint: ECONNREFUSED");
+        return oracleJudge.judge(inp);
+      },
+    };
+    const suites: MeasuredSuite[] = [
+      { role: "harmful", suite: createHarmfulSuite({ name: "j", probes: async () => harmfulProbes(), judge }) },
+    ];
+    const o = opts(suites);
+    await expect(measureModel(model, o)).rejects.toThrow(/judge: judge endpoint: ECONNREFUSED/);
+    down = false;
+    const m = await measureModel(model, o);
+    expect(m.dev.skipped).toEqual({});
+    expect(m.dev.harmfulDr.n).toBeGreaterThan(0);
+  });
+
   it("refuses a suite that holds a training probe, naming it, before any model call", async () => {
     let calls = 0;
     const counting = fnModel("c", () => {

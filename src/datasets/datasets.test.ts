@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { splitOf } from "../benchmarks/partition.ts";
 import type { Probe } from "../domain/types.ts";
 import { loaderConformance } from "./conformance.testkit.ts";
 import { advbench, advbenchCategory, advbenchStrings } from "./loaders/advbench.ts";
@@ -325,6 +326,23 @@ describe("dataset details", () => {
     const row0 = p.filter((x) => x.meta?.rowId === "0");
     expect(row0.map((x) => x.language)).toEqual(["en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "jv"]);
     expect(new Set(row0.map((x) => x.category)).size).toBe(1);
+  });
+
+  it("multijail and catqa: a prompt's translations fall on one side of the dev/test split", async () => {
+    for (const [loader, slot] of [
+      [multijail, (p: Probe) => String(p.meta?.rowId)],
+      [catqa, (p: Probe) => p.id.split(":").slice(2).join(":")], // catqa:LANG:CATEGORY:SUB:Q
+    ] as const) {
+      const probes = await loader.load(D(loader.info.name));
+      const sides = new Map<string, Set<string>>();
+      for (const p of probes) {
+        const s = sides.get(slot(p)) ?? new Set<string>();
+        s.add(splitOf(loader.info.name, p, 0.3));
+        sides.set(slot(p), s);
+      }
+      expect(sides.size).toBeLessThan(probes.length); // translations share a slot
+      expect([...sides.values()].filter((s) => s.size > 1)).toEqual([]);
+    }
   });
 
   it("multijail tags: Python list strings", () => {

@@ -60,6 +60,23 @@ describe("data pull (file:// sources; no network in tests)", () => {
     expect(r.rows).toBe(3150);
   });
 
+  it("a copy whose row count differs from the registry's fails, naming both counts, unless --no-verify", async () => {
+    const mirror = tmp();
+    cpSync(D("jailbreakbench"), mirror, { recursive: true });
+    const f = path.join(mirror, "harmful-behaviors.csv");
+    const lines = readFileSync(f, "utf8").trimEnd().split("\n");
+    writeFileSync(f, `${lines.slice(0, -1).join("\n")}\n`); // upstream dropped a row (JBB's files are unpinned)
+    const cache = tmp();
+    await expect(pullDataset(jailbreakbench, { cacheDir: cache, from: fileUrl(mirror) })).rejects.toThrow(
+      /^jailbreakbench: expected 200 rows, loaded 199 .*--no-verify/,
+    );
+    expect(readdirSync(path.join(cache, "jailbreakbench")).filter((n) => n.endsWith(".csv"))).toEqual([]);
+    // the bad copy is not left behind as "cached" either: a second pull fails the same way
+    await expect(pullDataset(jailbreakbench, { cacheDir: cache, from: fileUrl(mirror) })).rejects.toThrow(/loaded 199/);
+    const r = await pullDataset(jailbreakbench, { cacheDir: cache, from: fileUrl(mirror), verify: false });
+    expect(r.rows).toBe(199);
+  });
+
   it("a missing source file fails without leaving a partial file", async () => {
     const cache = tmp();
     await expect(pullDataset(xstest, { cacheDir: cache, from: fileUrl(tmp()) })).rejects.toThrow(

@@ -197,5 +197,18 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
     files.push({ name: f.name, path: dest, url, sha256: got.sha256, bytes: got.bytes, status: "downloaded" });
   }
   const rows = await loader.load(dir);
+  // Some upstream files have no pinned checksum (the registry says which): the row count is then the one check
+  // that the copy is the benchmark the registry describes. A mismatch removes what this pull downloaded.
+  if (opts.verify !== false && rows.length !== loader.info.rows) {
+    const fresh = files.filter((f) => f.status === "downloaded");
+    for (const f of fresh) {
+      rmSync(f.path, { force: true });
+      delete manifest[f.name];
+    }
+    if (fresh.length) writeAtomic(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    throw new Error(
+      `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${fresh.length ? "the downloaded files were removed" : "from the cached files"}; pass --no-verify to accept a changed upstream file)`,
+    );
+  }
   return { dir, files, rows: rows.length };
 }

@@ -16,7 +16,7 @@ export interface RemoteFile {
   name: string;
   /** Public download URL (a pinned raw GitHub URL where possible). */
   url: string;
-  /** Expected sha256 of the file, when the pinned upstream bytes are known. */
+  /** Expected sha256 of the file, when the pinned upstream bytes are known (else `data pull` checks info.rows only). */
   sha256?: string;
 }
 

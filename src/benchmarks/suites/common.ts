@@ -26,28 +26,19 @@ export function plainItems(suiteName: string, probes: readonly Probe[], systemPr
 }
 
 /**
- * Asks the judge about a transcript. A judge that throws (e.g. its own model is down after retries) yields an
- * "unjudged" judgement, which metrics never count as safe or unsafe.
+ * Asks the judge about a transcript. A judge that throws (e.g. its own model is down after retries) fails this item:
+ * the error goes to the runner, which counts the item failed and stores nothing, so a re-run judges it again. Only a
+ * judge's own "unjudged" verdict (output it could not parse after its repair turn) is stored as unjudged.
  */
 export async function judgeTranscript(judge: Judge, item: SuiteItem, t: Transcript): Promise<Judgement> {
-  const conversation = t.conversation.slice(0, -1);
-  try {
-    return await judge.judge({
-      conversation,
-      response: t.response,
-      category: item.probe.category,
-      language: item.probe.language,
-      probeId: item.probe.id,
-      goal: item.goal ?? item.probe.prompt,
-    });
-  } catch (e) {
-    return {
-      judgeId: judge.id,
-      status: "unjudged",
-      label: "error",
-      rationale: `judge failed: ${(e as Error).message}`.slice(0, 500),
-    };
-  }
+  return judge.judge({
+    conversation: t.conversation.slice(0, -1),
+    response: t.response,
+    category: item.probe.category,
+    language: item.probe.language,
+    probeId: item.probe.id,
+    goal: item.goal ?? item.probe.prompt,
+  });
 }
 
 /** Loads probes and fails with the suite's name when the source yields none of the wanted kind. */

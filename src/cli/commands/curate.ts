@@ -9,10 +9,10 @@ import path from "node:path";
 import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
-import { buildContaminationIndex, probeDatasetsIn } from "../../curate/contamination.ts";
+import { buildContaminationIndex, contaminationSourcesOf, probeDatasetsIn } from "../../curate/contamination.ts";
 import { readFindingsJsonl, writeCuration } from "../../curate/io.ts";
 import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
-import { runCuration } from "../../curate/run.ts";
+import { hygieneFrom, runCuration } from "../../curate/run.ts";
 import { counterDataFrom, namedResponder, retentionFrom, safetySetFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
@@ -36,8 +36,8 @@ interface CurateOptions {
   json?: boolean;
 }
 
-/** The benchmark sets curated rows are decontaminated against: the config's suites plus --against. */
-async function contaminationFor(o: CurateOptions, cfg: Config, datasetsDir: string) {
+/** The benchmark sets curated rows are decontaminated against: the config's suites (as the cycle reads them) plus --against. */
+export async function contaminationFor(o: CurateOptions, cfg: Config, datasetsDir: string) {
   const extra =
     o.against === "all"
       ? probeDatasetsIn(datasetsDir)
@@ -45,13 +45,10 @@ async function contaminationFor(o: CurateOptions, cfg: Config, datasetsDir: stri
           .split(",")
           .map((s) => s.trim())
           .filter(Boolean);
-  const suitePaths = Object.fromEntries(cfg.benchmarks.suites.filter((s) => s.path).map((s) => [s.name, s.path!]));
-  const contamination = await buildContaminationIndex({
-    suites: cfg.benchmarks.suites.map((s) => s.name),
-    datasets: extra,
-    datasetsDir,
-    suitePaths,
-  });
+  const contamination = await buildContaminationIndex(
+    { ...contaminationSourcesOf(cfg.benchmarks.suites), datasets: extra, datasetsDir },
+    hygieneFrom(cfg.curation),
+  );
   if (contamination.missing.length)
     throw new CliError(
       `curate: benchmark sets to decontaminate against are missing: ${contamination.missing.join(", ")} (run \`breakfix data pull\` or pass --datasets DIR)`,

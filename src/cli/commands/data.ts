@@ -124,7 +124,10 @@ export function registerData(program: Command): void {
     .option("--cache <dir>", "cache folder (default: dataCache from breakfix.yaml, .breakfix/data)")
     .option("--from <url>", "fetch every file from this base URL instead (a mirror or a file:// folder)")
     .option("--force", "download again even when the cached copy is intact")
-    .option("--no-verify", "accept files whose sha256 differs from the pinned one")
+    .option(
+      "--no-verify",
+      "accept files whose sha256 differs from the pinned one, or whose row count differs from the registry's",
+    )
     .option("--config <file>", "breakfix.yaml to read dataCache from")
     .action(
       cliAction(

@@ -78,7 +78,8 @@ function readLanguage(dir: string, langName: keyof typeof CATQA_LANGUAGES): Prob
             label: "unsafe",
             language: lang,
             sourceLabel: `${cat}/${sub}`,
-            meta: { category: cat, subcategory: sub },
+            // group: the slot (category, subcategory, question), so the split keeps a question's translations together.
+            meta: { category: cat, subcategory: sub, group: `${cat}:${si}:${qi + 1}` },
           });
         });
         if (p) out.push(p);

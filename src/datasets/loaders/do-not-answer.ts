@@ -10,6 +10,7 @@ export const doNotAnswerInfo: DatasetInfo = {
   license: "Apache-2.0",
   homepage: "https://github.com/Libr-AI/do-not-answer",
   rows: 939,
+  // Unpinned: no sha256 is known for this file; `data pull` checks the row count (939) only.
   files: [
     {
       name: "do_not_answer_en.csv",

@@ -18,6 +18,7 @@ export const jailbreakbenchInfo: DatasetInfo = {
   license: "MIT",
   homepage: "https://github.com/JailbreakBench/jailbreakbench",
   rows: 200,
+  // Unpinned: no sha256 is known for these files; `data pull` checks the row count (200) only.
   files: [
     { name: "harmful-behaviors.csv", url: `${HF}/harmful-behaviors.csv` },
     { name: "benign-behaviors.csv", url: `${HF}/benign-behaviors.csv` },

@@ -56,7 +56,8 @@ export const multijail = probeLoader(multijailInfo, (dir) =>
         label: "unsafe",
         language: lang,
         sourceLabel: tags[0],
-        meta: { tags: tags.join("; "), origin: required(row, "source"), rowId: id },
+        // group: the dev/test split keeps a prompt and its translations on one side.
+        meta: { tags: tags.join("; "), origin: required(row, "source"), rowId: id, group: id },
       }),
     );
   }),

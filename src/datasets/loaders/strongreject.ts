@@ -17,6 +17,7 @@ function strongrejectLoader(small: boolean): DatasetLoader<Probe> {
     license: "MIT",
     homepage: "https://github.com/alexandrasouly/strongreject",
     rows: small ? 60 : 313,
+    // Unpinned: no sha256 is known for this file; `data pull` checks the row count only.
     files: [{ name: file, url: `${REPO}/${file}` }],
   };
   return probeLoader(info, (dir) => {
