@@ -206,8 +206,9 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
       delete manifest[f.name];
     }
     if (fresh.length) writeAtomic(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    const where = fresh.length ? "the downloaded files were removed" : "from the cached files";
     throw new Error(
-      `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${fresh.length ? "the downloaded files were removed" : "from the cached files"}; pass --no-verify to accept a changed upstream file)`,
+      `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${where}; pass --no-verify to accept a changed upstream file)`,
     );
   }
   return { dir, files, rows: rows.length };
