@@ -170,6 +170,12 @@ function writeCheckpoint(dir: string, ck: Checkpoint, trainable: Weights, opt: A
 const KEEP_CHECKPOINTS = 2;
 
 function pruneCheckpoints(dir: string, latest: number): void {
+  // A checkpoint half-written by a killed run (step-N.tmp-PID) is never read; one training run writes a folder at a
+  // time (the --out lock), so a temporary folder of another pid is a dead run's and goes.
+  for (const f of readdirSync(dir)) {
+    const m = /^step-\d+\.tmp-(\d+)$/.exec(f);
+    if (m && Number(m[1]) !== process.pid) rmSync(join(dir, f), { recursive: true, force: true });
+  }
   const steps = readdirSync(dir)
     .map((f) => /^step-(\d+)$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null)
