@@ -137,14 +137,15 @@ afterAll(() => {
 function roundModels(yaml: string, workspace: string) {
   const config = parseConfig(yaml, "breakfix.yaml", dir);
   const store = Store.open(path.join(dir, workspace));
+  const logs: string[] = [];
   const models = roundModelsFor({
     config,
     base: { kind: "folder", dir: base },
     store,
     workDir: path.join(dir, workspace),
-    log: () => {},
+    log: (l) => logs.push(l),
   });
-  return { models, store };
+  return { models, store, logs };
 }
 
 describe("deploy vllm", () => {
@@ -169,7 +170,7 @@ describe("deploy vllm", () => {
     );
     servers.push(s.server);
     const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 2000}\ntraining: {method: lora}\n`;
-    const { models, store } = roundModels(yaml, "ws-vllm");
+    const { models, store, logs } = roundModels(yaml, "ws-vllm");
     try {
       const r0 = await models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
       expect((await r0.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toBe("answer from base-m");
@@ -196,6 +197,10 @@ describe("deploy vllm", () => {
       expect(loads.at(-1).lora_name).toBe(name2);
       // Round 2 is ONE adapter of rank 4 + 2 on the base.
       expect(JSON.parse(readFileSync(path.join(loads.at(-1).lora_path, "adapter_config.json"), "utf8")).r).toBe(6);
+      // ...and the log says the rank the server must allow.
+      expect(logs).toContain(
+        `deploy (vllm): ${name2} is a LoRA adapter of rank 6 (the server needs --enable-lora --max-lora-rank >= 6)`,
+      );
       const unloads = s.calls
         .filter((c) => c.url === "/v1/unload_lora_adapter")
         .map((c) => JSON.parse(c.body).lora_name);

@@ -302,6 +302,12 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   const vllm = o.config.deploy.vllm;
   const root = vllm?.baseUrl ?? rootOf(t.baseUrl ?? "");
   const adapter = combinedAdapter(o, m);
+  // vLLM refuses an adapter above the server's --max-lora-rank (default 16); the combined rank is the sum of the
+  // round's adapters' ranks (x3 on Phi-3's fused qkv_proj), so say it before a refusal does.
+  const { r } = JSON.parse(readFileSync(path.join(adapter, "adapter_config.json"), "utf8")) as { r: number };
+  o.log(
+    `deploy (vllm): ${name} is a LoRA adapter of rank ${r} (the server needs --enable-lora --max-lora-rank >= ${r})`,
+  );
   await postJson(
     `${root}/v1/load_lora_adapter`,
     {

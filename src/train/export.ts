@@ -13,6 +13,7 @@ import { configToHf, type LlamaConfig, type Weights } from "../nn/llama.ts";
 import { saveModel } from "../nn/model.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { isLoraParam, type LoraConfig, loraModules, mergeLora } from "./lora.ts";
+import { fromPeftLayout, toPeftLayout } from "./peft-layout.ts";
 
 export const TOKENIZER_FILES = [
   "tokenizer.json",
@@ -46,11 +47,24 @@ export function exportMerged(
 
 const PEFT_PREFIX = "base_model.model.";
 
-/** Writes a PEFT adapter folder. `baseModel` goes into base_model_name_or_path. */
-export function exportPeft(dir: string, adapter: Weights, cfg: LoraConfig, baseModel: string): void {
+/**
+ * Writes a PEFT adapter folder. `baseModel` goes into base_model_name_or_path. With `model` (the engine's config the
+ * adapter was trained on) the adapter is written in that family's Hugging Face layout (Phi-3: fused qkv_proj and
+ * gate_up_proj, peft-layout.ts); without it the tensors are written under the names they have.
+ */
+export function exportPeft(
+  dir: string,
+  adapter: Weights,
+  loraCfg: LoraConfig,
+  baseModel: string,
+  model?: LlamaConfig,
+): void {
   mkdirSync(dir, { recursive: true });
+  const { weights, config: cfg } = model
+    ? toPeftLayout(model, adapter, loraCfg)
+    : { weights: adapter, config: loraCfg };
   const tensors: Weights = new Map();
-  for (const [n, t] of adapter) tensors.set(`${PEFT_PREFIX}${n}`, t);
+  for (const [n, t] of weights) tensors.set(`${PEFT_PREFIX}${n}`, t);
   writeFileSync(join(dir, "adapter_model.safetensors"), serializeSafetensors(tensors, "F32"));
   const config = {
     peft_type: "LORA",
@@ -73,13 +87,23 @@ export function exportPeft(dir: string, adapter: Weights, cfg: LoraConfig, baseM
   writeFileSync(join(dir, "adapter_config.json"), `${JSON.stringify(config, null, 2)}\n`);
 }
 
-/** Reads a PEFT adapter folder back (our names: without the PEFT prefix). */
-export function loadPeft(dir: string): { weights: Weights; config: LoraConfig; baseModel: string } {
+/**
+ * Reads a PEFT adapter folder back (our names: without the PEFT prefix). With `model` (the engine's config of the
+ * base it applies to) the adapter comes in the engine's layout (Phi-3's fused modules split); without it, as stored.
+ */
+export function loadPeft(
+  dir: string,
+  model?: LlamaConfig,
+): { weights: Weights; config: LoraConfig; baseModel: string } {
   const cfgPath = join(dir, "adapter_config.json");
   const raw = JSON.parse(readFileSync(cfgPath, "utf8")) as Record<string, unknown>;
   if (raw.peft_type !== "LORA")
     throw new Error(`${cfgPath}: peft_type must be "LORA", got ${JSON.stringify(raw.peft_type)}`);
   if (raw.use_dora || raw.use_rslora) throw new Error(`${cfgPath}: DoRA and rsLoRA adapters are not supported`);
+  // One rank and one scale for every module: a per-module rank or alpha would be read as the global one.
+  for (const k of ["rank_pattern", "alpha_pattern"])
+    if (raw[k] && typeof raw[k] === "object" && Object.keys(raw[k] as object).length > 0)
+      throw new Error(`${cfgPath}: ${k} is not supported (every module must use r and lora_alpha)`);
   const targets = raw.target_modules;
   const config: LoraConfig = {
     r: Number(raw.r),
@@ -94,7 +118,8 @@ export function loadPeft(dir: string): { weights: Weights; config: LoraConfig; b
     const name = n.startsWith(PEFT_PREFIX) ? n.slice(PEFT_PREFIX.length) : n;
     weights.set(name.replace(".lora_A.default.", ".lora_A.").replace(".lora_B.default.", ".lora_B."), t);
   }
-  return { weights, config, baseModel: String(raw.base_model_name_or_path ?? "") };
+  const baseModel = String(raw.base_model_name_or_path ?? "");
+  return model ? { ...fromPeftLayout(model, weights, config), baseModel } : { weights, config, baseModel };
 }
 
 /** Writes the adapter as a GGUF LoRA adapter for llama.cpp. */

@@ -10,6 +10,7 @@ import { SplitMix32 } from "../domain/random.ts";
 import type { HostTensor } from "../nn/ir.ts";
 import { type LinearHook, type LlamaConfig, paramShapes, type Weights } from "../nn/llama.ts";
 import { linear, type Sym } from "../nn/tensor.ts";
+import { engineTargets } from "./peft-layout.ts";
 
 export interface LoraConfig {
   r: number;
@@ -33,12 +34,14 @@ export function loraScaling(cfg: LoraConfig): number {
 /** The adapted modules of a model and their [out, in] weight shapes. */
 export function loraModules(model: LlamaConfig, cfg: LoraConfig): Map<string, [number, number]> {
   const out = new Map<string, [number, number]>();
+  // Phi-3's Hugging Face names (qkv_proj, gate_up_proj) stand for the engine's split projections.
+  const targets = engineTargets(model, cfg.targetModules);
   for (const [name, shape] of paramShapes(model)) {
     if (!name.endsWith(".weight") || shape.length !== 2) continue;
     const module = name.slice(0, -".weight".length);
     const leaf = module.split(".").at(-1)!;
     if (module === "model.embed_tokens") continue;
-    if (cfg.targetModules.includes(leaf)) out.set(module, [shape[0], shape[1]]);
+    if (targets.includes(leaf)) out.set(module, [shape[0], shape[1]]);
   }
   if (out.size === 0)
     throw new Error(`lora.target_modules ${JSON.stringify(cfg.targetModules)} match no module of the model`);

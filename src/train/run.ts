@@ -195,7 +195,7 @@ async function trainLocked(
   const outputs: RunSummary["outputs"] = { metrics: join(o.outDir, "metrics.jsonl") };
   if (res.adapter && o.train.lora) {
     outputs.adapter = join(o.outDir, "adapter");
-    exportPeft(outputs.adapter, res.adapter, o.train.lora, o.modelDir);
+    exportPeft(outputs.adapter, res.adapter, o.train.lora, o.modelDir, config);
     outputs.ggufAdapter = join(o.outDir, "adapter.gguf");
     exportGgufLora(outputs.ggufAdapter, config, res.adapter, o.train.lora);
     if (o.exportMerged) {

@@ -10,7 +10,7 @@ export function mergeAdapterFolder(baseDir: string, adapterDir: string, outDir: 
   for (const f of ["adapter_config.json", "adapter_model.safetensors"])
     if (!existsSync(path.join(adapterDir, f))) throw new Error(`${adapterDir}: not a PEFT adapter folder (no ${f})`);
   const { config, weights } = loadModel(baseDir);
-  const adapter = loadPeft(adapterDir);
+  const adapter = loadPeft(adapterDir, config);
   exportMerged(outDir, config, weights, baseDir, { weights: adapter.weights, config: adapter.config });
   return outDir;
 }

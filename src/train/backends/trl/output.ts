@@ -1,12 +1,11 @@
 /**
  * What a TRL job leaves in output/, checked before anything uses it, and the adapter merged into the stage's starting
- * folder with the project's own code (loadPeft + exportMerged), so the next stage and the deploy step get a Hugging
+ * folder with the project's own code (mergeAdapterFolder), so the next stage and the deploy step get a Hugging
  * Face folder. Errors name the file.
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { loadModel } from "../../../nn/model.ts";
-import { exportMerged, loadPeft } from "../../export.ts";
+import { mergeAdapterFolder } from "../merge.ts";
 
 export class TrlOutputError extends Error {
   constructor(message: string) {
@@ -112,11 +111,9 @@ export function validateMergedFolder(dir: string): void {
 
 /** The adapter merged into the starting folder, written atomically to `dir` (a Hugging Face folder). */
 export function mergeAdapterInto(dir: string, startDir: string, adapterDir: string): void {
-  const { config, weights } = loadModel(startDir);
-  const adapter = loadPeft(adapterDir);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  exportMerged(tmp, config, weights, startDir, { weights: adapter.weights, config: adapter.config });
+  mergeAdapterFolder(startDir, adapterDir, tmp);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
 }
