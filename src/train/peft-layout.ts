@@ -39,12 +39,12 @@ const PHI3: readonly FusedModule[] = [
 ];
 
 /** The fused modules of a family as Hugging Face saves it (none but Phi-3's). */
-export function fusedModules(model: LlamaConfig): readonly FusedModule[] {
+export function fusedModules(model: Pick<LlamaConfig, "modelType">): readonly FusedModule[] {
   return model.modelType === "phi3" ? PHI3 : [];
 }
 
 /** Target leaves in the engine's layout: a fused name stands for its members. */
-export function engineTargets(model: LlamaConfig, targets: readonly string[]): string[] {
+export function engineTargets(model: Pick<LlamaConfig, "modelType">, targets: readonly string[]): string[] {
   const out = new Set<string>();
   for (const t of targets) {
     const f = fusedModules(model).find((m) => m.fused === t);
@@ -53,8 +53,11 @@ export function engineTargets(model: LlamaConfig, targets: readonly string[]): s
   return [...out];
 }
 
-/** Target leaves in the Hugging Face layout: a member stands for its fused module. */
-export function fusedTargets(model: LlamaConfig, targets: readonly string[]): string[] {
+/**
+ * Target leaves in the Hugging Face layout: a member stands for its fused module. For a trainer that adapts the
+ * Hugging Face model (TRL + PEFT) "q_proj" alone then adapts all of qkv_proj: PEFT cannot adapt part of a module.
+ */
+export function fusedTargets(model: Pick<LlamaConfig, "modelType">, targets: readonly string[]): string[] {
   const out = new Set<string>();
   for (const t of targets) out.add(fusedModules(model).find((m) => m.members.includes(t))?.fused ?? t);
   return [...out];

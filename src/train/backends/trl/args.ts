@@ -7,6 +7,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, configSchema } from "../../../config/schema.ts";
+import type { ModelType } from "../../../nn/llama.ts";
+import { fusedTargets } from "../../peft-layout.ts";
 
 /** The versions train_trl.py and these names target (requirements.txt pins them). */
 export const TRL_TARGETS = {
@@ -178,17 +180,32 @@ function precisionArgs(p: TrlSettings["precision"], method: Training["method"]) 
   return { bf16: p === "bf16", fp16: p === "fp16", model_init_kwargs: { dtype } };
 }
 
+/** A local model folder's config.json, or {} when there is none to read. */
+function folderConfig(dir: string | undefined): Record<string, unknown> {
+  const file = dir ? join(dir, "config.json") : "";
+  if (!file || !existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 /** max_position_embeddings of a local model folder, when there is one to read. */
 export function modelMaxPositions(dir: string | undefined): number {
-  if (!dir) return Number.POSITIVE_INFINITY;
-  const file = join(dir, "config.json");
-  if (!existsSync(file)) return Number.POSITIVE_INFINITY;
-  try {
-    const c = JSON.parse(readFileSync(file, "utf8")) as { max_position_embeddings?: unknown };
-    return typeof c.max_position_embeddings === "number" ? c.max_position_embeddings : Number.POSITIVE_INFINITY;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
+  const n = folderConfig(dir).max_position_embeddings;
+  return typeof n === "number" ? n : Number.POSITIVE_INFINITY;
+}
+
+/** The Hugging Face model_type of a local model folder ("phi3", ...), when there is one to read. */
+export function modelTypeOf(dir: string | undefined): { modelType?: ModelType } {
+  const t = folderConfig(dir).model_type;
+  return typeof t === "string" ? { modelType: t as ModelType } : {};
+}
+
+/** The LoRA targets as PEFT names them on the model (Phi-3: q/k/v_proj -> qkv_proj, gate/up_proj -> gate_up_proj). */
+export function peftTargets(t: Training, model: { modelType?: ModelType }): string[] {
+  return fusedTargets(model, t.lora.targets);
 }
 
 /** SFTConfig / DPOConfig keyword arguments of one stage. */
@@ -221,14 +238,14 @@ export function trainerConfig(
   };
 }
 
-/** PEFT LoraConfig keyword arguments, or null for full fine-tuning. */
-export function loraConfig(t: Training): Record<string, unknown> | null {
+/** PEFT LoraConfig keyword arguments, or null for full fine-tuning. `model`: the model_type of the start folder. */
+export function loraConfig(t: Training, model: { modelType?: ModelType } = {}): Record<string, unknown> | null {
   if (t.method === "full") return null;
   return {
     r: t.lora.rank,
     lora_alpha: t.lora.alpha,
     lora_dropout: t.lora.dropout,
-    target_modules: [...t.lora.targets],
+    target_modules: peftTargets(t, model),
     bias: "none",
     task_type: "CAUSAL_LM",
   };

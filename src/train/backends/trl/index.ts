@@ -17,7 +17,7 @@ import { groupAlive, pidStartTime, stopGroup } from "../../../domain/shell.ts";
 import { redactSecrets } from "../../../models/secrets.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
-import { type Training, trlSettings } from "./args.ts";
+import { modelTypeOf, peftTargets, type Training, trlSettings } from "./args.ts";
 import { TrlConfigError, writeTrlJob } from "./job.ts";
 import { mergeAdapterInto, TrlOutputError, validateAdapter, validateMergedFolder } from "./output.ts";
 
@@ -357,7 +357,7 @@ export class TrlBackend implements TrainingBackend {
     };
     try {
       if (t.method === "lora") {
-        validateAdapter(out, { r: t.lora.rank, targets: t.lora.targets });
+        validateAdapter(out, { r: t.lora.rank, targets: peftTargets(t, modelTypeOf(job.from.dir)) });
         model = join(l.jobDir, "model");
         mergeAdapterInto(model, job.from.dir, out);
         params.adapter = out;

@@ -21,6 +21,7 @@ import {
   DEEPSPEED_REQUIREMENT,
   loraConfig,
   modelMaxPositions,
+  modelTypeOf,
   TRL_TARGETS,
   type Training,
   type TrlArgs,
@@ -272,7 +273,7 @@ export function writeTrlJob(dir: string, spec: TrlJobSpec): TrlJobFolder {
       maxPositions: modelMaxPositions(spec.modelDir),
       hasEval: evalRows > 0,
     }),
-    peft: loraConfig(spec.training),
+    peft: loraConfig(spec.training, modelTypeOf(spec.modelDir)),
     data: evalRows > 0 ? { train: "data/train.jsonl", eval: "data/eval.jsonl" } : { train: "data/train.jsonl" },
     output: "output",
     accelerate: {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { z } from "zod";
 import { configSchema } from "../../../config/schema.ts";
-import { TRL_KEY_MAP, TRL_TARGETS, type Training } from "./args.ts";
+import { modelTypeOf, peftTargets, TRL_KEY_MAP, TRL_TARGETS, type Training } from "./args.ts";
 import { parseTrlLine, validateAdapter } from "./index.ts";
 import { accelerateConfig, fillLaunch, TrlConfigError, writeTrlJob } from "./job.ts";
 
@@ -173,6 +173,33 @@ describe("TRL_KEY_MAP", () => {
     expect(full.method).toBe("full");
     // bf16 by default: weights loaded in bf16, bf16 autocast
     expect(full.config).toMatchObject({ bf16: true, fp16: false, model_init_kwargs: { dtype: "bfloat16" } });
+  });
+});
+
+describe("Phi-3 LoRA targets", () => {
+  it("are written as PEFT names them on the model (qkv_proj, gate_up_proj), and the adapter is checked against them", () => {
+    const phi = join(tmp, "phi3-start");
+    const llama = join(tmp, "llama-start");
+    mkdirSync(phi, { recursive: true });
+    mkdirSync(llama, { recursive: true });
+    writeFileSync(join(phi, "config.json"), JSON.stringify({ model_type: "phi3", max_position_embeddings: 4096 }));
+    writeFileSync(join(llama, "config.json"), JSON.stringify({ model_type: "llama" }));
+    const t = training({
+      lora: { targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] },
+    });
+    const job = (dir: string) =>
+      writeTrlJob(join(tmp, `targets-${dir.split("/").at(-1)}`), {
+        stage: "sft",
+        round: 1,
+        model: "m",
+        modelDir: dir,
+        data: SFT,
+        training: t,
+      }).args.peft;
+    expect(job(phi)?.target_modules).toEqual(["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]);
+    expect(job(llama)?.target_modules).toEqual(t.lora.targets);
+    expect(peftTargets(t, modelTypeOf(phi))).toEqual(["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]);
+    expect(modelTypeOf(join(tmp, "no-such-folder"))).toEqual({});
   });
 });
 
