@@ -15,6 +15,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/schema.ts";
 import { fileSha256 } from "../domain/file-hash.ts";
 import { contentHash } from "../domain/hash.ts";
@@ -127,7 +128,7 @@ export async function waitUntilAnswers(model: ChatModel, timeoutMs: number): Pro
       return;
     } catch (e) {
       last = e;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
   throw new Error(

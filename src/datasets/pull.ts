@@ -25,6 +25,7 @@ import {
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { fileSha256 } from "../domain/file-hash.ts";
 import { folderOf } from "./registry.ts";
@@ -160,7 +161,7 @@ async function download(
       rmSync(tmp, { force: true });
       const retryable = err instanceof HttpError ? err.retryable : true;
       if (!retryable || attempt >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+      await sleep(500 * 2 ** (attempt - 1));
     }
   }
 }

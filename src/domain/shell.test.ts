@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { groupAlive, runShell } from "./shell.ts";
+import { groupAlive, pidStartTime, processAlive, runShell } from "./shell.ts";
 
 let dir: string;
 /** Pids the tests' commands wrote; any still running after a test is killed (by pid). */
@@ -179,4 +179,27 @@ describe("runShell", () => {
     },
     20_000,
   );
+});
+
+describe("processAlive", () => {
+  it("a running process is alive; one with another start time (a reused pid), an exited one or a zombie is not", async () => {
+    // `sh` starts a short sleep in the background, then becomes `sleep 5`, which never reaps it: a zombie for 5 s.
+    const child = spawn("/bin/sh", ["-c", "sleep 0.1 & echo $!; exec sleep 5"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    started.push(child.pid!);
+    const zombie = await new Promise<number>((resolve) =>
+      child.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
+    const start = pidStartTime(child.pid!);
+    expect(start).toMatch(/^\d+$/);
+    expect(processAlive(child.pid!)).toBe(true);
+    expect(processAlive(child.pid!, start)).toBe(true);
+    expect(processAlive(child.pid!, `${start}0`)).toBe(false);
+    expect(await until(() => readFileSync(`/proc/${zombie}/stat`, "utf8").includes(") Z "), 3_000)).toBe(true);
+    expect(processAlive(zombie)).toBe(false);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect(processAlive(child.pid!)).toBe(false);
+  });
 });

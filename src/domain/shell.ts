@@ -5,7 +5,8 @@
  * its own process group, so that the time limit stops everything it started (see runShell and the interrupts below).
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
@@ -49,16 +50,36 @@ const KILL_GRACE_MS = 5_000;
  */
 const DRAIN_MS = 1_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A process's start time (Linux /proc, in clock ticks since boot): tells a reused pid from the process that had it. */
-export function pidStartTime(pid: number): string | null {
+/** The fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [2] pgrp, ..., [19] start time. */
+function procStat(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return null;
   }
+}
+
+/** A process's start time (Linux /proc, in clock ticks since boot): tells a reused pid from the process that had it. */
+export function pidStartTime(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null;
+}
+
+/**
+ * Whether the process `pid` runs: it exists (EPERM: as another user), is no zombie, and, with `start` (its
+ * pidStartTime when it was started), is that very process, not a later one that got the pid. Without /proc (macOS)
+ * the signal check is all there is.
+ */
+export function processAlive(pid: number, start?: string | null): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const f = procStat(pid);
+  if (!f) return !existsSync("/proc/self/stat");
+  if (f[0] === "Z" || f[0] === "X") return false;
+  return !start || f[19] === start;
 }
 
 /**
@@ -81,14 +102,8 @@ export function groupAlive(pgid: number, leaderStart?: string | null): boolean {
   }
   let member = false;
   for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue; // gone meanwhile
-    }
-    // After the command name: [0] state, [1] ppid, [2] pgrp, ..., [19] start time
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const f = procStat(pid);
+    if (!f) continue; // gone meanwhile
     if (Number(f[2]) !== pgid || f[0] === "Z" || f[0] === "X") continue;
     if (Number(pid) === pgid && leaderStart) return f[19] === leaderStart;
     member = true;

@@ -26,6 +26,7 @@ import {
   type RoundRecord,
   type Vulnerability,
 } from "../domain/index.ts";
+import { processAlive } from "../domain/shell.ts";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
 
 type Db = Database.Database;
@@ -735,16 +736,5 @@ export const heldLockTokens = new Set<string>();
 export function lockHolderAlive(h: { pid: number; host: string; token?: string }): boolean {
   if (h.host !== hostname()) return true;
   if (h.pid === process.pid) return h.token !== undefined && heldLockTokens.has(h.token);
-  return pidAlive(h.pid);
-}
-
-/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return processAlive(h.pid);
 }

@@ -14,7 +14,8 @@ import { readRecordsFile } from "../../benchmarks/sink.ts";
 import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
 import { targetScript } from "../../benchmarks/testing/scripts.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
-import { pidAlive, Store } from "../../store/store.ts";
+import { processAlive } from "../../domain/shell.ts";
+import { Store } from "../../store/store.ts";
 import { answerGate, runBreakfix, runTwoAtOnce } from "../testing.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -90,7 +91,7 @@ describe("run locks in the store", () => {
 
       // a lock whose process is gone (kill -9) is stale and taken over
       const pid = await deadPid();
-      expect(pidAlive(pid)).toBe(false);
+      expect(processAlive(pid)).toBe(false);
       a.db.prepare("UPDATE locks SET pid = ? WHERE name = ?").run(pid, "bench:x");
       const taken = a.tryLock("bench:x");
       expect(taken).toMatchObject({ acquired: true, lock: { stale: true } });

@@ -5,6 +5,8 @@
  * Retry-After pauses the whole limiter (`pauseFor`), so one rate-limited provider is not hammered by other waiters;
  * a caller that will not wait that long says so (`acquire`'s maxPauseMs) and is refused at once instead.
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import { ModelError } from "../errors.ts";
 
 export interface RateLimitOptions {
@@ -15,7 +17,6 @@ export interface RateLimitOptions {
 }
 
 type Clock = () => number;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class Bucket {
   private level: number;

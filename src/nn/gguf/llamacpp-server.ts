@@ -30,6 +30,7 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { LlamaModel } from "node-llama-cpp";
 import type { ControlTokenizer } from "../chat-encode.ts";
@@ -254,7 +255,7 @@ export class LlamaServer {
           `llama-server exited during start-up (status ${exitCode ?? child.exitCode}):\n${this.logTail()}`,
         );
       if (await this.health()) return;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     throw new Error(
       `llama-server did not become healthy in ${this.opts.startTimeoutMs ?? 120_000} ms:\n${this.logTail()}`,

@@ -27,6 +27,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI, { APIError, toFile } from "openai";
 import type { Config } from "../../config/schema.ts";
 import { redactSecrets, resolveApiKey } from "../../models/secrets.ts";
@@ -245,7 +246,7 @@ export class OpenAiBackend implements TrainingBackend {
   private readonly now: () => number;
 
   constructor(private readonly opts: OpenAiBackendOptions = {}) {
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = opts.sleep ?? ((ms) => sleep(ms));
     this.now = opts.now ?? Date.now;
   }
 

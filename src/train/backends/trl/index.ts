@@ -11,9 +11,10 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { escapeForTerminal } from "../../../domain/escape.ts";
 import { etaText } from "../../../domain/eta.ts";
-import { groupAlive, pidStartTime, stopGroup } from "../../../domain/shell.ts";
+import { groupAlive, pidStartTime, processAlive, stopGroup } from "../../../domain/shell.ts";
 import { redactSecrets } from "../../../models/secrets.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
@@ -66,26 +67,6 @@ interface Launched {
 }
 
 const stateKey = (job: BackendJob, stage: string) => keyHash({ runId: job.runId, round: job.round, stage });
-
-/** Whether the job's process still runs: exists, is no zombie, and (on Linux) is the same process that was started. */
-function alive(l: Pick<Launched, "pid" | "pidStart">): boolean {
-  try {
-    process.kill(l.pid, 0);
-  } catch {
-    return false;
-  }
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${l.pid}/stat`, "utf8");
-  } catch {
-    return true; // no /proc (macOS): the signal check is all there is
-  }
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X") return false;
-  return l.pidStart === null || fields[19] === l.pidStart;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads a growing log file: each call returns the complete lines written since the last one. */
 class LogFollower {
@@ -185,7 +166,7 @@ export class TrlBackend implements TrainingBackend {
       // Liveness is read before the status: run.sh writes exit_status as its last act (launchAndWait removed the
       // previous attempt's), so a shell found dead had written it already if it ever would, and a status found means
       // the job ended even while its shell, reparented after the cycle was killed, has yet to exit or be reaped.
-      const live = alive(prev);
+      const live = processAlive(prev.pid, prev.pidStart);
       if (existsSync(join(prev.jobDir, "exit_status"))) {
         job.log(`${tag}: the job (pid ${prev.pid}) ended while nobody watched; picking up its result`);
         return this.finish(stage, job, prev, key, tag);
@@ -299,7 +280,7 @@ export class TrlBackend implements TrainingBackend {
         handle(follower.flush());
         return;
       }
-      if (!alive(l)) {
+      if (!processAlive(l.pid, l.pidStart)) {
         // the shell died without a status (killed): finish() reports it; its workers must not run on unwatched
         if (!existsSync(join(l.jobDir, "exit_status")))
           await this.stopGroup(l, `${tag}: the job's shell (pid ${l.pid}) ended without an exit status`, job.log);
