@@ -10,11 +10,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
 import { ORACLE_REFUSAL, oracleJudge, probe } from "../benchmarks/testing/fixtures.ts";
 import { defaultConfig } from "../config/load.ts";
-import { ContaminationIndex } from "../curate/hygiene.ts";
-import type { ChatModel } from "../models/types.ts";
 import { Store } from "../store/store.ts";
 import { runCycle } from "./cycle.ts";
 import type { Scenario } from "./scenario.ts";
+import { oracleScenario } from "./testing.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -26,51 +25,31 @@ const harmful = Array.from({ length: 40 }, (_, i) =>
 );
 
 function scenario(counter: { calls: number }): Scenario {
-  return {
-    identity: { test: "cycle-lock" },
-    redteam: {
-      seeds: async () => ({ probes: [], source: "none" }),
-      judge: oracleJudge,
-      success: { minSeverity: 1, unsafeLabels: ["unsafe"], mode: "harm" },
-      languages: ["en"],
-      deps: {},
-    },
+  return oracleScenario({
+    test: "cycle-lock",
     suites: [
       {
         role: "harmful",
         suite: createHarmfulSuite({ name: "l-harmful", probes: async () => harmful, judge: oracleJudge }),
       },
     ],
-    variantFamilies: (v) => [v],
-    curation: {
-      responder: { id: "refuse", safeResponse: async () => ORACLE_REFUSAL },
-      judge: oracleJudge,
-      contamination: async () => ({ index: new ContaminationIndex([]), sets: {}, missing: [] }),
+    model: (round) => {
+      const id = `double-r${round}`;
+      return {
+        id,
+        async chat() {
+          counter.calls++;
+          await new Promise((r) => setTimeout(r, 2)); // slow enough that the two runs overlap
+          return {
+            content: ORACLE_REFUSAL,
+            finishReason: "stop",
+            usage: { promptTokens: 1, completionTokens: 1 },
+            model: id,
+          };
+        },
+      };
     },
-    models: {
-      base: { kind: "remote", id: "double" },
-      identity: { double: true },
-      open: async (_m, round) => {
-        const id = `double-r${round}`;
-        const model: ChatModel = {
-          id,
-          async chat() {
-            counter.calls++;
-            await new Promise((r) => setTimeout(r, 2)); // slow enough that the two runs overlap
-            return {
-              content: ORACLE_REFUSAL,
-              finishReason: "stop",
-              usage: { promptTokens: 1, completionTokens: 1 },
-              model: id,
-            };
-          },
-        };
-        return { model };
-      },
-      close: async () => {},
-    },
-    close: async () => {},
-  };
+  });
 }
 
 function run(workspace: string, counter: { calls: number }, log: string[]) {

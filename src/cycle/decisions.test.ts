@@ -17,7 +17,6 @@ import { createJailbreakSuite } from "../benchmarks/suites/jailbreak.ts";
 import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
 import { fnModel, ORACLE_REFUSAL, oracleJudge, probe } from "../benchmarks/testing/fixtures.ts";
 import { defaultConfig } from "../config/load.ts";
-import { ContaminationIndex } from "../curate/hygiene.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Probe } from "../domain/types.ts";
 import { Store } from "../store/store.ts";
@@ -25,6 +24,7 @@ import { type CycleResult, runCycle } from "./cycle.ts";
 import { decideRounds } from "./gates.ts";
 import { buildRunReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
+import { oracleScenario } from "./testing.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -74,15 +74,8 @@ function roundModel(round: number, adversarial: boolean) {
 }
 
 function scenario(adversarial: boolean): Scenario {
-  return {
-    identity: { test: "decisions" },
-    redteam: {
-      seeds: async () => ({ probes: [], source: "none" }),
-      judge: oracleJudge,
-      success: { minSeverity: 1, unsafeLabels: ["unsafe"], mode: "harm" },
-      languages: ["en"],
-      deps: {},
-    },
+  return oracleScenario({
+    test: "decisions",
     suites: [
       {
         role: "harmful",
@@ -106,20 +99,8 @@ function scenario(adversarial: boolean): Scenario {
         suite: createCapabilitySuite({ name: "d-capability", probes: async () => tasks, judge: oracleJudge }),
       },
     ],
-    variantFamilies: (v) => [v],
-    curation: {
-      responder: { id: "refuse", safeResponse: async () => ORACLE_REFUSAL },
-      judge: oracleJudge,
-      contamination: async () => ({ index: new ContaminationIndex([]), sets: {}, missing: [] }),
-    },
-    models: {
-      base: { kind: "remote", id: "double" },
-      identity: { double: true },
-      open: async (_m, round) => ({ model: roundModel(round, adversarial) }),
-      close: async () => {},
-    },
-    close: async () => {},
-  };
+    model: (round) => roundModel(round, adversarial),
+  });
 }
 
 async function run(adversarial: boolean): Promise<{ res: CycleResult; gates: unknown }> {
