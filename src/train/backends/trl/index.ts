@@ -68,6 +68,14 @@ interface Launched {
 
 const stateKey = (job: BackendJob, stage: string) => keyHash({ runId: job.runId, round: job.round, stage });
 
+/** The pid and start time run.sh wrote to shell.pid as it started (see job.ts), or null. */
+export function shellPid(jobDir: string): Pick<Launched, "pid" | "pidStart"> | null {
+  const file = join(jobDir, "shell.pid");
+  if (!existsSync(file)) return null;
+  const [pid, start] = readFileSync(file, "utf8").trim().split(/\s+/);
+  return Number.isInteger(Number(pid)) && Number(pid) > 0 ? { pid: Number(pid), pidStart: start || null } : null;
+}
+
 /** Reads a growing log file: each call returns the complete lines written since the last one. */
 class LogFollower {
   private rest = "";
@@ -200,7 +208,17 @@ export class TrlBackend implements TrainingBackend {
     const fromDir = job.from.dir;
     const trl = trlSettings(job.training);
     const producedHere = existsSync(join(fromDir, TRL_MARKER));
-    const folder = writeTrlJob(this.jobDir(stage, job), {
+    // A cycle killed between spawning a job and recording it left no "launched" state, but run.sh wrote shell.pid as
+    // its first act: such a job must not train beside this one, nor have its folder rewritten under it.
+    const dir = this.jobDir(stage, job);
+    const unrecorded = shellPid(dir);
+    if (unrecorded && processAlive(unrecorded.pid, unrecorded.pidStart))
+      await this.stopGroup(
+        unrecorded,
+        `${tag}: a job launched by a killed cycle (pid ${unrecorded.pid}) runs in ${dir}`,
+        job.log,
+      );
+    const folder = writeTrlJob(dir, {
       stage,
       round: job.round,
       model: producedHere ? fromDir : (trl.model ?? fromDir),
@@ -302,7 +320,11 @@ export class TrlBackend implements TrainingBackend {
    * Ends every process of the job's group: SIGTERM, then SIGKILL to whatever outlives killGraceMs (a worker saving a
    * checkpoint, or one that ignores SIGTERM), then waits until the group is gone, so no launch runs beside it.
    */
-  private async stopGroup(l: Launched, why: string, log: (line: string) => void): Promise<void> {
+  private async stopGroup(
+    l: Pick<Launched, "pid" | "pidStart">,
+    why: string,
+    log: (line: string) => void,
+  ): Promise<void> {
     if (!groupAlive(l.pid, l.pidStart)) return;
     log(`${why}; stopping its process group ${l.pid}`);
     await stopGroup(l.pid, this.killGraceMs, l.pidStart);

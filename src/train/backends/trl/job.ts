@@ -6,7 +6,7 @@
  *   train_trl.py, args.json               the entry script and its resolved arguments
  *   accelerate.yaml (+ deepspeed.json)    the topology
  *   requirements.txt                      the pinned versions the script targets
- *   run.sh                                the launch command, run in the folder; writes exit_status when it ends
+ *   run.sh                                the launch command, run in the folder; writes shell.pid first, exit_status when it ends
  *   launch.txt                            the launch command as run (for the user)
  */
 
@@ -302,6 +302,8 @@ export function writeTrlJob(dir: string, spec: TrlJobSpec): TrlJobFolder {
       "#!/bin/sh",
       "# Written by breakfix: runs the launch command in the job folder; exit_status records how it ended.",
       `cd ${shellQuote(jobDir)} || exit 1`,
+      // first: this shell's pid and start time (Linux), so a cycle killed before recording the launch finds the job
+      "echo \"$$ $(cut -d' ' -f22 /proc/$$/stat 2>/dev/null)\" > shell.pid.tmp && mv shell.pid.tmp shell.pid",
       "rm -f exit_status",
       "export PYTHONUNBUFFERED=1",
       launch,

@@ -9,12 +9,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../../config/schema.ts";
+import { groupAlive, pidStartTime } from "../../../domain/shell.ts";
 import { mergePeftAdapter } from "../../../models/providers/builtin.ts";
 import { writeTinyHfModel } from "../../../models/testing/tiny-model.ts";
 import { loadModel } from "../../../nn/model.ts";
 import { Store } from "../../../store/store.ts";
 import type { BackendJob } from "../types.ts";
-import { TRL_STATE_ENTITY, TrlBackend, TrlJobError, type TrlProgress } from "./index.ts";
+import { shellPid, TRL_STATE_ENTITY, TrlBackend, TrlJobError, type TrlProgress } from "./index.ts";
+import { writeTrlJob } from "./job.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const FAKE = join(here, "testing", "fake_trl.py");
@@ -206,6 +208,48 @@ describe("trl backend with a stand-in launch", () => {
       expect(again.steps).toBe(first.steps);
     } finally {
       shell.kill("SIGKILL");
+      s.store.close();
+    }
+  });
+
+  it("a job a killed cycle launched but never recorded is stopped (found by run.sh's shell.pid) before the next launch", async () => {
+    const s = setup("unrecorded");
+    const backend = new TrlBackend({ pollMs: 20, killGraceMs: 300 });
+    // the window: the cycle spawned run.sh and was killed before it recorded the launch (no state in the store)
+    const folder = writeTrlJob(backend.jobDir("sft", s.job), {
+      stage: "sft",
+      round: 1,
+      model: base,
+      modelDir: base,
+      data: sft,
+      training: s.job.training,
+    });
+    const orphan = spawn("/bin/sh", [folder.runScript], {
+      cwd: folder.dir,
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, FAKE_TRL_GATE: join(s.dir, "never") }, // trains, then waits for good
+    });
+    orphan.unref();
+    const pid = orphan.pid!;
+    try {
+      for (let i = 0; i < 1200 && launches(s.counter) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(launches(s.counter)).toBe(1);
+      expect(shellPid(folder.dir)).toEqual({ pid, pidStart: pidStartTime(pid) });
+      const res = await backend.train("sft", s.job);
+      expect(
+        s.logs.some((l) => l.includes(`a job launched by a killed cycle (pid ${pid}) runs in ${folder.dir}`)),
+      ).toBe(true);
+      expect(s.logs.some((l) => l.includes(`stopping its process group ${pid}`))).toBe(true);
+      expect(groupAlive(pid)).toBe(false);
+      expect(launches(s.counter)).toBe(2);
+      expect(res.steps).toBe(3);
+    } finally {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // stopped, as it should be
+      }
       s.store.close();
     }
   });
