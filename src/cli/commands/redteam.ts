@@ -510,7 +510,11 @@ export function registerRedteam(program: Command): void {
       "config",
     )
     .option("--seeds <name|file>", "seed probes: world, a dataset name (breakfix data list), or a .jsonl/.csv file")
-    .option("--persona <id>", "low_skilled, intermediate, or a persona id from breakfix.yaml", "low_skilled")
+    .option(
+      "--persona <id>",
+      "low_skilled, intermediate, expert (GCG), or a persona id from breakfix.yaml or --personas",
+      "low_skilled",
+    )
     .option("--personas <file>", "YAML/JSON file of custom personas (technique bundles and budgets)")
     .option("--budget <n>", "most attacks to plan (a seed-balanced prefix of the plan)")
     .option(
