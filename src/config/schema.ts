@@ -447,7 +447,8 @@ const cycleSchema = z.strictObject({
 export const configSchema = z.strictObject({
   /**
    * A preset this file builds on (its keys are the defaults here; yours override them, lists replace lists):
-   * a preset name (\`breakfix init --list-presets\`, e.g. demo) or a path to another YAML file.
+   * a preset name (demo, demo-attacker: the package's presets folder; `breakfix init --preset NAME` writes one) or a
+   * path to another YAML file.
    */
   extends: z.string().min(1).optional(),
   /** Folder for the database, models and reports; relative to the config file. */

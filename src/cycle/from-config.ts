@@ -127,7 +127,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
     const judgeOf = (expr: string, unsafeAt?: number): Judge =>
       createJudge(parsed.get(expr) ?? expr, { model: judgeModel, unsafeAt });
     const translator = allSeeds.set?.translator ?? (attacker ? modelTranslator(attacker) : undefined);
-    if (!translator) checkSeedLanguages(cfg, seedLanguages);
+    checkSeedLanguages(cfg, seedLanguages, translator);
     checkServing(cfg, remote);
     const models = tryKey("deploy", () =>
       roundModelsFor({ config: cfg, base, store: o.store, workDir: o.workspace, log: o.log }),
@@ -278,13 +278,27 @@ function curationSources(cfg: Config) {
   return { responderKind, counterData, safetySet, retentionCfg, fixedRetention };
 }
 
-/** With nothing to translate seeds, every language the red team attacks in must be a language of the seeds. */
-function checkSeedLanguages(cfg: Config, seedLanguages: ReadonlySet<string>): void {
-  const untranslatable = cfg.redteam.languages.filter((l) => !seedLanguages.has(l));
+/**
+ * Every language the red team attacks in must be a language of the seeds or one the translator reaches from one of
+ * them: none without a translator; a seed set's lexicon translator only its own pairs (`canTranslate`, the demo
+ * world's en -> es); a model translator (the attacker) any language.
+ */
+function checkSeedLanguages(
+  cfg: Config,
+  seedLanguages: ReadonlySet<string>,
+  translator?: { id?: string; canTranslate?: (from: string, to: string) => boolean },
+): void {
+  const reachable = (l: string) =>
+    seedLanguages.has(l) ||
+    (translator !== undefined &&
+      (translator.canTranslate === undefined || [...seedLanguages].some((s) => translator.canTranslate?.(s, l))));
+  const untranslatable = cfg.redteam.languages.filter((l) => !reachable(l));
   if (untranslatable.length)
     throw new ScenarioConfigError(
       "redteam.languages",
-      `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
+      translator
+        ? `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: the seed set's own translator${translator.id ? ` (${translator.id})` : ""} does not reach ${untranslatable.join(", ")}; attack in ${[...seedLanguages].join(", ")} or a language it reaches`
+        : `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
     );
 }
 

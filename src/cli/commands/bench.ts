@@ -582,7 +582,10 @@ export function registerBench(program: Command): void {
     .option("--grader <spec>", "LLM that grades ungroundedness of summaries (URL#model)")
     .option("--probes <file>", "your own probe file (JSONL/CSV: prompt, category, language, label, id, answer)")
     .option("--map <spec>", "column mapping of --probes, e.g. prompt=question,label=lbl")
-    .option("--datasets <dir>", "folder with one sub-folder per dataset (default ../shared/datasets)")
+    .option(
+      "--datasets <dir>",
+      "folder with one sub-folder per dataset (default: the data cache when breakfix.yaml is found and its dataCache exists, else the shared copy)",
+    )
     .option("--limit <n>", "run a seeded random subset of n items per suite")
     .option("--concurrency <n>", "requests in flight per model (default: the provider's own)")
     .option(

@@ -218,7 +218,10 @@ export function registerCycle(program: Command): void {
     .command("cycle")
     .description("Run the break-fix cycle (measure, break, identify, curate, post-train) until the release gates pass")
     .option("--config <file>", "breakfix.yaml (default: found in this folder; none = the demo preset)")
-    .option("--model <dir>", "base model to train, a Hugging Face folder (default: training.model, or the target's)")
+    .option(
+      "--model <dir>",
+      "base model to train, a Hugging Face folder or hf:ORG/NAME[@REV] (default: training.model, or the target's)",
+    )
     .option("--workspace <dir>", "workspace folder (default: the config's)")
     .option("--rounds <n>", "rounds after the base model (default: the config's cycle.rounds)")
     .option(

@@ -163,5 +163,17 @@ describe("breakfix redteam / findings", () => {
     const s = await cli(["redteam", "--target", `${server.baseUrl}#demo`, "--seeds", "nope.jsonl"]);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/--seeds: seeds file 'nope.jsonl' does not exist/);
+    // A language nothing translates the seeds into: the dry run shows why each attack is skipped (it used to fail with
+    // "budget must be a positive integer, got undefined"), and a real run stops with exit 2 instead of running nothing.
+    const before = server.countFor("demo");
+    const fr = ["redteam", "--target", `${server.baseUrl}#demo`, "--seeds", "world", "--languages", "fr"];
+    const dry = await cli([...fr, "--limit-seeds", "4", "--dry-run", "--workspace", "fr"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^plan: 0 attacks from 4 seeds/);
+    expect(dry.stdout).toMatch(/skipped \d+ x direct \[fr\]: needs a translator from en into fr/);
+    const run = await cli([...fr, "--limit-seeds", "4", "--no-progress", "--workspace", "fr"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/nothing to attack with: every planned attack was skipped: needs a translator/);
+    expect(server.countFor("demo")).toBe(before);
   });
 });

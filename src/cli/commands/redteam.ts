@@ -352,8 +352,8 @@ async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: Campa
   return deps;
 }
 
-/** --dry-run: the plan of attacks, no model called. */
-function printPlan(
+/** The plan of attacks, as the campaign will make it (no model called). */
+function planFor(
   o: RedteamOptions,
   inputs: CampaignInputs,
   target: ChatModel,
@@ -361,7 +361,7 @@ function printPlan(
   hasAttacker: boolean,
 ) {
   const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
-  const plan = planCampaign({
+  return planCampaign({
     seeds: inputs.seeds.probes,
     persona: inputs.persona,
     languages: inputs.languages,
@@ -370,7 +370,19 @@ function printPlan(
     capabilities: { attacker: hasAttacker, translator: translator?.canTranslate ?? true, gcg: deps.gcg !== undefined },
     maxAttacks: intFlag("budget", o.budget, 1),
   });
-  process.stdout.write(`${renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id)}\n`);
+}
+
+/**
+ * A plan with no attack because every technique was skipped (a language nothing translates into, techniques that
+ * need an attacker) is a usage error: it used to run nothing and exit 0.
+ */
+function refuseEmptyPlan(plan: ReturnType<typeof planCampaign>): void {
+  if (plan.attacks.length > 0 || plan.skipped.length === 0) return;
+  const reasons = [...new Set(plan.skipped.map((s) => s.reason))];
+  throw new CliError(
+    `redteam: nothing to attack with: every planned attack was skipped: ${reasons.slice(0, 5).join("; ")}${reasons.length > 5 ? "; ..." : ""}`,
+    2,
+  );
 }
 
 /** The outcome on stdout (plus --export and --json); failed attacks make the exit code 1. */
@@ -413,7 +425,12 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
     const target = m.target as ChatModel;
     const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel, cfg.redteam.findingSeverity);
     const deps = await converterDeps(o, inputs, m, store);
-    if (o.dryRun) return printPlan(o, inputs, target, deps, m.attacker !== undefined);
+    const plan = planFor(o, inputs, target, deps, m.attacker !== undefined);
+    if (o.dryRun) {
+      process.stdout.write(`${renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id)}\n`);
+      return;
+    }
+    refuseEmptyPlan(plan);
     const out = await runRedteamCampaign(
       {
         seeds: seeds.probes,
@@ -493,7 +510,11 @@ export function registerRedteam(program: Command): void {
       "config",
     )
     .option("--seeds <name|file>", "seed probes: world, a dataset name (breakfix data list), or a .jsonl/.csv file")
-    .option("--persona <id>", "low_skilled, intermediate, or a persona id from breakfix.yaml", "low_skilled")
+    .option(
+      "--persona <id>",
+      "low_skilled, intermediate, expert (GCG), or a persona id from breakfix.yaml or --personas",
+      "low_skilled",
+    )
     .option("--personas <file>", "YAML/JSON file of custom personas (technique bundles and budgets)")
     .option("--budget <n>", "most attacks to plan (a seed-balanced prefix of the plan)")
     .option(

@@ -131,8 +131,10 @@ export function planCampaign(input: PlanInput): Plan {
     for (let i = 0; groups.some((g) => i < g.length); i++) for (const g of groups) if (i < g.length) ordered.push(g[i]);
     attacks = interleaved(ordered);
   }
-  const max = input.maxAttacks ?? attacks.length;
-  if (!Number.isInteger(max) || max < 1)
+  // A budget, when given, is a positive integer; without one the plan is whatever the persona allows, possibly
+  // nothing (every technique skipped, e.g. a language nothing can translate into: the skips say why).
+  if (input.maxAttacks !== undefined && (!Number.isInteger(input.maxAttacks) || input.maxAttacks < 1))
     throw new Error(`campaign: budget must be a positive integer, got ${input.maxAttacks}`);
+  const max = input.maxAttacks ?? attacks.length;
   return { attacks: attacks.slice(0, max), skipped: [...skipped.values()] };
 }
