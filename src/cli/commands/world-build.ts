@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { DEMO_ATTACKER_DIR, DEMO_MODEL_DIR } from "../../models/registry.ts";
 import { buildAttackerModel } from "../../world/attacker.ts";
 import { buildWorldModel } from "../../world/build.ts";
-import { intFlag } from "../errors.ts";
+import { CliError, intFlag } from "../errors.ts";
 import { progressReporter } from "../progress.ts";
 
 export function registerWorldBuild(program: Command): void {
@@ -13,12 +13,18 @@ export function registerWorldBuild(program: Command): void {
     .command("build")
     .description("Train the demo model organism (tokenizer + Llama model) from the world's seed; re-run to resume.")
     .option("--out <dir>", "output folder (model/ = Hugging Face folder, model.gguf); default: the package's")
-    .option("--quick", "a much smaller model in a couple of minutes (for tests)")
+    .option("--quick", "a much smaller model in a couple of minutes (for tests; needs --out)")
     .option("--attacker", "build the demo's attacker organism (PAIR, TAP, Crescendo offline) instead of the target")
     .option("--seed <n>", "world and training seed", "1")
     .option("--json", "print the build summary as one JSON object on the last line")
     .action(async (o: { out?: string; quick?: boolean; attacker?: boolean; seed: string; json?: boolean }) => {
       const seed = intFlag("seed", o.seed, 0);
+      // The test-size model never replaces the committed organism by default: every demo command would then run on it.
+      if (o.quick && o.out === undefined)
+        throw new CliError(
+          "world build --quick needs --out DIR: without it the quick model would replace the committed demo organism (artifacts/demo-world/)",
+          2,
+        );
       const out = o.out ?? path.dirname(o.attacker ? DEMO_ATTACKER_DIR : DEMO_MODEL_DIR);
       const progress = progressReporter<{ step: number; total: number; loss: number; tps: number }>(true, {
         format: "{bar} step {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
