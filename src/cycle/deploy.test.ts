@@ -225,12 +225,14 @@ describe("deploy: a key written in the target URL", () => {
     const host = s.url.replace("http://", "");
     // deploy.kind command: the log line names where the round's model goes
     const cmd = roundModels(
-      `target: {provider: openai-compatible, baseUrl: "http://${userKey}@${host}/v1", model: base-m}\ndeploy: {kind: command, command: "true", healthTimeoutMs: 2000}\n`,
+      `target: {provider: openai-compatible, baseUrl: "http://${userKey}@${host}/v1", model: base-m}\ndeploy: {kind: command, command: "echo deploying to {base_url}", healthTimeoutMs: 2000}\n`,
       "ws-key-command",
     );
     try {
       await cmd.models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
       expect(cmd.logs.some((l) => l.startsWith("deploy (command): round 0 model to "))).toBe(true);
+      // the command's own output (it gets {base_url}) is redacted too
+      expect(cmd.logs).toContain(`deploy: deploying to http://${host}/v1`);
       expect(cmd.logs.join("\n")).not.toContain(userKey);
     } finally {
       await cmd.models.close();

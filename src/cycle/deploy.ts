@@ -292,6 +292,8 @@ async function deployCommand({ o, m, round, url }: Deploy): Promise<string> {
     key: "deploy.command",
     timeoutMs: o.config.deploy.timeoutMs,
     timeoutKey: "deploy.timeoutMs",
+    // the command inherits the environment and gets {base_url}: its output is redacted of known secrets and URL keys
+    redact: (l) => redactSecrets(redactUrl(l)),
     log: (l) => o.log(`deploy: ${l}`),
   });
   return t.model;
