@@ -37,6 +37,7 @@ import { Store } from "../../store/store.ts";
 import {
   CliError,
   cliAction,
+  errorText,
   intFlag,
   numberFlag,
   runFailed,
@@ -348,10 +349,10 @@ function accountFailures(e: RunFailedError, suite: string, notRun: Record<string
   if (tooLong) {
     notRun[suite] = tooLong;
     process.stderr.write(
-      `breakfix: ${suite}: ${tooLong} items not run: longer than the model's context (${overflow[0][0]}); left out of the figures\n`,
+      `breakfix: ${suite}: ${tooLong} items not run: longer than the model's context (${errorText(overflow[0][0])}); left out of the figures\n`,
     );
   }
-  if (e.failed > tooLong) process.stderr.write(`breakfix: ${e.message}\n`);
+  if (e.failed > tooLong) process.stderr.write(`breakfix: ${errorText(e.message)}\n`);
   return e.failed - tooLong;
 }
 

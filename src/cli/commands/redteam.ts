@@ -41,7 +41,7 @@ import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
-import { CliError, cliAction, intFlag, usageOnError, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, errorText, intFlag, usageOnError, withExitScheme } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
 
@@ -381,7 +381,7 @@ function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
   if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(out))}\n`);
   if (out.run.failed.length) {
     process.stderr.write(
-      `redteam: ${out.run.failed.length} attacks failed (first: ${out.run.failed[0].error}); re-run to retry them\n`,
+      `redteam: ${out.run.failed.length} attacks failed (first: ${errorText(out.run.failed[0].error)}); re-run to retry them\n`,
     );
     process.exitCode = 1;
   }
