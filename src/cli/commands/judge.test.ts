@@ -43,7 +43,7 @@ describe("breakfix judge calibrate", () => {
     }));
     const r = await calibrate(new PatternRefusalJudge(), items, { dataName: "toy", devGroups: ["plain"] });
     const text = formatReport(r, "judge");
-    expect(text).not.toMatch(/[\u001b\u0007]/);
+    for (const c of ["\u001b", "\u0007"]) expect(text).not.toContain(c);
     expect(text).toContain("  mod\\u{1b}]0;pwned\\u{7}el\\u{1b}[2J");
     expect(text).toContain("held-out (mod\\u{1b}]0;pwned\\u{7}el\\u{1b}[2J)");
   });
