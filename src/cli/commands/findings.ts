@@ -37,7 +37,7 @@ function pickCampaign(cs: SqliteCampaignStore, id?: string): CampaignManifest {
 export function renderRecord(r: AttackRecord): string {
   const lines = [
     `record ${r.id}`,
-    `attack ${r.attack.id}  probe ${r.probe.id}  ${r.probe.category}  ${r.attack.language}  technique ${r.techniqueId} (${r.attack.family})`,
+    `attack ${r.attack.id}  probe ${escapeForTerminal(r.probe.id, { oneLine: true, max: 120 })}  ${r.probe.category}  ${r.attack.language}  technique ${r.techniqueId} (${r.attack.family})`,
     `judgement ${r.judgement.judgeId}: ${r.judgement.status} ${r.judgement.label}${r.judgement.severity === undefined ? "" : ` severity ${r.judgement.severity}`}  success ${r.success}`,
   ];
   if (r.judgement.rationale) lines.push(`rationale: ${escapeForTerminal(r.judgement.rationale)}`);
