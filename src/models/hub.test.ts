@@ -43,6 +43,10 @@ describe("parseHubSpec", () => {
     expect(parseHubSpec("./models/x")).toBeUndefined();
     expect(() => parseHubSpec("hf:no-org")).toThrow(/hf:ORG\/NAME/);
     expect(() => parseHubSpec("hf:a/../b")).toThrow(/hf:ORG\/NAME/);
+    // the revision is a file under the cache's refs/: it may not climb out of it
+    expect(parseHubSpec("hf:a/b@refs/pr/1")).toEqual({ repo: "a/b", revision: "refs/pr/1" });
+    for (const rev of ["../../../../tmp/x", "main/../../x", "..", "/etc/x", "a//b", "a\\..\\b"])
+      expect(() => parseHubSpec(`hf:a/b@${rev}`), rev).toThrow(/hf:ORG\/NAME/);
   });
 });
 

@@ -47,7 +47,11 @@ const COMMIT = /^[0-9a-f]{40}$/;
 export function parseHubSpec(spec: string): HubSpec | undefined {
   if (!spec.startsWith("hf:")) return undefined;
   const m = SPEC.exec(spec);
-  if (!m || m[1].includes(".."))
+  // The revision names a file under the cache's refs/ (a branch may hold "/", as refs/pr/1 does): no segment of it may
+  // climb out of there ("..", "."), be empty, or hold a backslash.
+  const badRevision =
+    m?.[2] !== undefined && (m[2].includes("\\") || m[2].split("/").some((x) => x === "" || x === "." || x === ".."));
+  if (!m || m[1].includes("..") || badRevision)
     throw new ModelError(`"${spec}": expected hf:ORG/NAME or hf:ORG/NAME@REVISION (a branch, tag or commit)`, "config");
   return { repo: m[1], revision: m[2] ?? "main" };
 }
