@@ -23,7 +23,7 @@ import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/t
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config, ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
-import { escapeForTerminal } from "../../domain/escape.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
@@ -446,7 +446,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
     if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
     if (Object.keys(notRun).length) out.notRun = notRun;
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    process.stdout.write(`${jsonForTerminal(out)}\n`);
   }
   if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
 }
@@ -629,7 +629,7 @@ export function registerBench(program: Command): void {
           sink.db.store.close();
         }
         process.stdout.write(`${renderComparison(c)}\n`);
-        if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
+        if (o.json) process.stdout.write(`${jsonForTerminal(c)}\n`);
       }),
     );
 
@@ -661,7 +661,7 @@ export function registerBench(program: Command): void {
         const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
         process.stdout.write(`${renderStoredRun(runId, all.length, summary, picked)}\n`);
         if (o.json)
-          process.stdout.write(`${JSON.stringify({ run: runId, summary: summary ?? null, records: picked })}\n`);
+          process.stdout.write(`${jsonForTerminal({ run: runId, summary: summary ?? null, records: picked })}\n`);
       }),
     );
 

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
-import { escapeForTerminal } from "../../domain/escape.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
@@ -76,13 +76,13 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
           2,
         );
       const rec = res.records.find((r) => ids.has(r.id))!;
-      process.stdout.write(`${o.json ? JSON.stringify(rec) : renderRecord(rec)}\n`);
+      process.stdout.write(`${o.json ? jsonForTerminal(rec) : renderRecord(rec)}\n`);
       return;
     }
     if (o.export) writeFindingsJsonl(o.export, res.identified.findings);
     if (o.json) {
       process.stdout.write(
-        `${JSON.stringify({
+        `${jsonForTerminal({
           campaign: manifest.id,
           missing: res.missing,
           vulnerabilities: res.identified.vulnerabilities,

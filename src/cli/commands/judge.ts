@@ -7,7 +7,7 @@
  */
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { escapeForTerminal } from "../../domain/escape.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
 import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
@@ -314,7 +314,7 @@ export function registerJudge(program: Command): void {
             conversation: [{ role: "user", content: flags.prompt }],
             response: flags.response,
           });
-          process.stdout.write(`${JSON.stringify(out)}\n`);
+          process.stdout.write(`${jsonForTerminal(out)}\n`);
           await model?.close?.();
         },
       ),

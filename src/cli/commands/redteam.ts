@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
+import { jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
@@ -378,7 +379,7 @@ function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
   if (o.export) writeFindingsJsonl(o.export, out.identified.findings);
   process.stdout.write(`${renderOutcome(out)}\n`);
   if (o.export) process.stdout.write(`findings written to ${o.export}\n`);
-  if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(out))}\n`);
+  if (o.json) process.stdout.write(`${jsonForTerminal(outcomeJson(out))}\n`);
   if (out.run.failed.length) {
     process.stderr.write(
       `redteam: ${out.run.failed.length} attacks failed (first: ${errorText(out.run.failed[0].error)}); re-run to retry them\n`,
