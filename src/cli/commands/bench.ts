@@ -146,7 +146,14 @@ export function formatMetric(m: SuiteMetric): string[] {
   const f = m.kind === "rate" ? percent : num;
   const ci = m.interval ? `[${f(m.interval.low)}, ${f(m.interval.high)}]` : "";
   const n = m.kind === "rate" ? `${m.successes}/${m.n}` : `n=${m.n}`;
-  return [`${m.headline ? "* " : "  "}${m.name}`, f(m.value), ci, n, m.unjudged ? `unjudged ${m.unjudged}` : ""];
+  // a group's metric name holds a dataset's own label (e.g. refusal[variant=<the file's type column>])
+  return [
+    `${m.headline ? "* " : "  "}${oneLine(m.name, 200)}`,
+    f(m.value),
+    ci,
+    n,
+    m.unjudged ? `unjudged ${m.unjudged}` : "",
+  ];
 }
 
 /** Renders rows as aligned columns. */
@@ -512,7 +519,7 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
     table([
       ["slice", "A", "B", "B-A", "flips A/B", "p (McNemar)", "p (Holm)", `alpha ${c.alpha}`],
       row("overall", o),
-      ...c.groups.map((g) => row(`${g.by}=${g.value}`, g)),
+      ...c.groups.map((g) => row(`${g.by}=${oneLine(g.value, 80)}`, g)),
     ]),
   );
   if (c.flips.length) {
