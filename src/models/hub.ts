@@ -28,6 +28,7 @@ import { lstat, mkdir, open, readFile, readlink, rename, stat, symlink, unlink, 
 import { homedir } from "node:os";
 import path from "node:path";
 import { getHFHubCachePath, getRepoFolderName, listFiles, modelInfo } from "@huggingface/hub";
+import { escapeForTerminal } from "../domain/escape.ts";
 import { etaText } from "../domain/eta.ts";
 import { readShardIndex } from "../nn/safetensors.ts";
 import { ModelError } from "./errors.ts";
@@ -179,7 +180,9 @@ async function linkIntoSnapshot(blob: string, pointer: string): Promise<void> {
  */
 export async function downloadHubModel(spec: HubSpec, o: HubOptions = {}): Promise<string> {
   const env = hubEnv(o.env ?? process.env);
-  const log = (l: string) => (o.log ?? ((s: string) => process.stderr.write(`${s}\n`)))(redactSecrets(l));
+  // Lines name the repository's files, and a repository's owner chooses their names: shown, never interpreted.
+  const log = (l: string) =>
+    (o.log ?? ((s: string) => process.stderr.write(`${s}\n`)))(escapeForTerminal(redactSecrets(l), { oneLine: true }));
   const cacheDir = o.cacheDir ?? (o.env ? env.cache : getHFHubCachePath());
   const label = `hf:${spec.repo}@${spec.revision}`;
   const hit = cachedSnapshot(spec, cacheDir);
