@@ -6,6 +6,8 @@
  *      breakfix.yaml, a missing or malformed input file, an output folder of another run. Nothing was run.
  */
 import { type Command, CommanderError } from "commander";
+import { escapeForTerminal } from "../domain/escape.ts";
+import { redactSecrets } from "../models/secrets.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
@@ -47,6 +49,15 @@ export function toCliError(err: unknown): CliError {
   const out = new CliError(e.message, USAGE_ERRORS.has(name) || USAGE_ERRORS.has(e.constructor.name) ? 2 : 1);
   if (e.stack) out.stack = e.stack;
   return out;
+}
+
+/**
+ * An error's text as the CLI prints it on stderr: known secrets redacted, and control, escape and invisible characters
+ * shown as visible marks (line breaks kept). Messages quote data files, model answers and servers' replies (a JSON
+ * parse error quotes the bad line as it is), so none of it may reach the terminal raw.
+ */
+export function errorText(text: string): string {
+  return escapeForTerminal(redactSecrets(text));
 }
 
 /** Wraps a command action so every error leaves with the exit-code scheme above. */

@@ -5,7 +5,7 @@
 import { Command } from "commander";
 import { registerWorldPlugin } from "../world/plugin.ts";
 import { commands } from "./commands/index.ts";
-import { CliError, withExitScheme } from "./errors.ts";
+import { CliError, errorText, withExitScheme } from "./errors.ts";
 
 export function buildProgram(): Command {
   // The composition root: the demo world is a plug-in (its seeds, judge, curation sources and suites, named world and
@@ -27,8 +27,9 @@ async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`breakfix: ${msg}\n`);
-    if (process.env.BREAKFIX_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`breakfix: ${errorText(msg)}\n`);
+    if (process.env.BREAKFIX_DEBUG && err instanceof Error && err.stack)
+      process.stderr.write(`${errorText(err.stack)}\n`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   }
 }

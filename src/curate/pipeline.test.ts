@@ -207,6 +207,32 @@ describe("curate pipeline", () => {
     expect(res.rows.map((r) => r.dpo?.provenance?.findingId).sort()).toEqual(["f3", "f4", "f7"]);
   });
 
+  it("the card shows a dropped row's detail as text: a server's error message never renders as an image, link or HTML", async () => {
+    const failing = {
+      id: "failing",
+      safeResponse: async (): Promise<string> => {
+        throw new Error(
+          'upstream: ![t](https://evil.example/p.png) <img src=x onerror="alert(1)"> [click](https://evil.example)',
+        );
+      },
+    };
+    const res = await curate(findings.slice(0, 1), {
+      round: 1,
+      responder: failing,
+      judge: new KeywordJudge(),
+      counterRatio: 0,
+      valFraction: 0,
+      seed: 1,
+    });
+    expect(res.card.dropped.responder_error).toBe(1);
+    const md = renderCard(res.card, res.dropped);
+    const line = md.split("\n").find((l) => l.startsWith("- responder_error: "));
+    expect(line).toContain(
+      "upstream: \\!\\[t\\]\\(https\\[:\\]//evil.example/p.png\\) &#60;img src=x onerror=&#34;alert\\(1\\)&#34;&#62;",
+    );
+    for (const raw of ["![t](", "<img", "[click](", "https://"]) expect(md).not.toContain(raw);
+  });
+
   it("caps groups for balance with a seeded, deterministic choice", async () => {
     const many = Array.from({ length: 12 }, (_, i) =>
       finding(100 + i, `Distinct request number ${i} about the ${"abcdefghijkl"[i]} widget`, "S2"),

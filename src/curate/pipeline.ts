@@ -4,6 +4,7 @@
  * dataset card. Every row carries its provenance; every dropped row is listed with its reason.
  */
 import pLimit from "p-limit";
+import { escapeMarkdown } from "../domain/escape.ts";
 import { mulberry32, seedFrom, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Conversation, Finding, PreferencePair, Provenance, SftExample } from "../domain/types.ts";
@@ -498,10 +499,14 @@ function datasetCard(opts: CurateOptions, rows: readonly CuratedRow[], dropped: 
 
 /** The dataset card as Markdown, for humans. */
 export function renderCard(card: DatasetCard, dropped: readonly DroppedRow[]): string {
+  // Values and dropped rows' details come from data files and endpoints (an error message a responder's server sent,
+  // a matched benchmark id, a look-alike's source): Markdown-escaped, so they read as text and never render as links,
+  // images or HTML where the card is shown.
+  const e = escapeMarkdown;
   const table = (title: string, rec: Record<string, number>) =>
     `### ${title}\n\n| value | rows |\n|---|---|\n${Object.entries(rec)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `| ${k} | ${v} |`)
+      .map(([k, v]) => `| ${e(k)} | ${v} |`)
       .join("\n")}\n`;
   return [
     `# Curated fix data, round ${card.round}`,
@@ -519,7 +524,7 @@ export function renderCard(card: DatasetCard, dropped: readonly DroppedRow[]): s
     "### Dropped rows",
     "",
     dropped.length
-      ? dropped.map((d) => `- ${d.reason}: ${d.category}/${d.language} ${d.source} — ${d.detail}`).join("\n")
+      ? dropped.map((d) => `- ${d.reason}: ${d.category}/${d.language} ${e(d.source)} — ${e(d.detail)}`).join("\n")
       : "(none)",
     "",
   ].join("\n");

@@ -216,6 +216,57 @@ describe("deploy vllm", () => {
   });
 });
 
+describe("deploy: a key written in the target URL", () => {
+  it("never reaches the deploy log or a deploy error (user-info or query credential)", async () => {
+    const userKey = "sk-deploy-userinfo-0123456789";
+    const queryKey = "qk-deploy-query-9876543210";
+    const s = await standIn(() => undefined, new Set(["base-m"]));
+    servers.push(s.server);
+    const host = s.url.replace("http://", "");
+    // deploy.kind command: the log line names where the round's model goes
+    const cmd = roundModels(
+      `target: {provider: openai-compatible, baseUrl: "http://${userKey}@${host}/v1", model: base-m}\ndeploy: {kind: command, command: "echo deploying to {base_url}", healthTimeoutMs: 2000}\n`,
+      "ws-key-command",
+    );
+    try {
+      await cmd.models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
+      expect(cmd.logs.some((l) => l.startsWith("deploy (command): round 0 model to "))).toBe(true);
+      // the command's own output (it gets {base_url}) is redacted too
+      expect(cmd.logs).toContain(`deploy: deploying to http://${host}/v1`);
+      expect(cmd.logs.join("\n")).not.toContain(userKey);
+    } finally {
+      await cmd.models.close();
+      cmd.store.close();
+    }
+    // deploy.kind vllm: its admin calls fail, and the errors name the server without the key
+    const round1 = {
+      ref: { kind: "folder" as const, dir: mergeAdapterFolder(base, a1, path.join(dir, "mk")) },
+      adapters: [a1],
+    };
+    for (const [url, key] of [
+      [`http://user:${userKey}@${host}/v1`, userKey],
+      [`${s.url}/v1?api-key=${queryKey}`, queryKey],
+    ]) {
+      const v = roundModels(
+        `target: {provider: openai-compatible, baseUrl: "${url}", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 500}\ntraining: {method: lora}\n`,
+        `ws-key-vllm-${key.slice(0, 2)}`,
+      );
+      try {
+        const err = await v.models.open(round1, 1).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(err?.message).toMatch(/^deploy\.vllm: /);
+        expect(err?.message).not.toContain(key);
+        expect(v.logs.join("\n")).not.toContain(key);
+      } finally {
+        await v.models.close();
+        v.store.close();
+      }
+    }
+  });
+});
+
 describe("deploy ollama", () => {
   it("uploads the round's GGUF adapter as a blob once and creates a model from the base with it", async () => {
     const blobs = new Map<string, Buffer>();

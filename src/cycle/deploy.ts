@@ -17,12 +17,14 @@ import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } fro
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/schema.ts";
+import { escapeForTerminal } from "../domain/escape.ts";
 import { fileSha256 } from "../domain/file-hash.ts";
 import { contentHash } from "../domain/hash.ts";
 import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
 import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
+import { redactSecrets, redactUrl } from "../models/secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
 import { loadModel } from "../nn/model.ts";
@@ -161,6 +163,15 @@ function rootOf(url: string): string {
   return url.replace(/\/+$/, "").replace(/\/v1$/, "");
 }
 
+/**
+ * Text for a log line or an error message: URLs without their credentials (a key in a target URL's user-info or query,
+ * see splitEndpointUrl), every known secret redacted, one terminal-safe line of at most `max` characters (it may quote
+ * what a server answered).
+ */
+function shown(text: string, max?: number): string {
+  return escapeForTerminal(redactSecrets(redactUrl(text)), { oneLine: true, max });
+}
+
 async function postJson(url: string, body: unknown, key: string): Promise<unknown> {
   let res: Response;
   try {
@@ -170,10 +181,10 @@ async function postJson(url: string, body: unknown, key: string): Promise<unknow
       body: JSON.stringify(body),
     });
   } catch (e) {
-    throw new Error(`${key}: ${url} unreachable: ${(e as Error).message}`);
+    throw new Error(`${key}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
   }
   const text = await res.text();
-  if (!res.ok) throw new Error(`${key}: ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  if (!res.ok) throw new Error(`${key}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
   try {
     return text ? JSON.parse(text) : {};
   } catch {
@@ -281,6 +292,8 @@ async function deployCommand({ o, m, round, url }: Deploy): Promise<string> {
     key: "deploy.command",
     timeoutMs: o.config.deploy.timeoutMs,
     timeoutKey: "deploy.timeoutMs",
+    // the command inherits the environment and gets {base_url}: its output is redacted of known secrets and URL keys
+    redact: (l) => redactSecrets(redactUrl(l)),
     log: (l) => o.log(`deploy: ${l}`),
   });
   return t.model;
@@ -337,11 +350,11 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
   const ggufAdapter = ensureGgufAdapter(adapter, o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama"));
   const digest = `sha256:${fileSha256(ggufAdapter)}`;
   const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
-    throw new Error(`deploy.ollama: ${root} unreachable: ${e.message}`);
+    throw new Error(`deploy.ollama: ${shown(root)} unreachable: ${shown(e.message)}`);
   });
   if (head.status !== 200) {
     const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: readFileSync(ggufAdapter) });
-    if (!up.ok) throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${(await up.text()).slice(0, 300)}`);
+    if (!up.ok) throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${shown(await up.text(), 300)}`);
   }
   const res = await postJson(
     `${root}/api/create`,
@@ -349,7 +362,7 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
     "deploy.ollama",
   );
   const status = (res as { status?: string }).status;
-  if (status !== "success") throw new Error(`deploy.ollama: /api/create answered ${JSON.stringify(res).slice(0, 300)}`);
+  if (status !== "success") throw new Error(`deploy.ollama: /api/create answered ${shown(JSON.stringify(res), 300)}`);
   return name;
 }
 
@@ -365,7 +378,7 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
   /** Deploys a round model and returns the model name the target must use for it. */
   const deployRound = async (m: RoundModel, round: number, fp: string): Promise<string> => {
     const name = round === 0 || fp === baseFp ? t.model : `${t.model}-r${round}-${fp.slice(0, 8)}`;
-    o.log(`deploy (${deploy.kind}): round ${round} model to ${t.baseUrl ?? "the target"} as ${name}`);
+    o.log(`deploy (${deploy.kind}): round ${round} model to ${t.baseUrl ? shown(t.baseUrl) : "the target"} as ${name}`);
     const d: Deploy = { o, m, round, name, url, state };
     if (deploy.kind === "serve") {
       if (!url) throw new Error("target.baseUrl: deploy.kind serve needs the target's baseUrl (host and port)");

@@ -76,6 +76,20 @@ describe("scenario from breakfix.yaml", () => {
     }
   });
 
+  it("a model that does not answer is named by its URL without the key written in it", async () => {
+    const userKey = "sk-judge-userinfo-0123456789";
+    const queryKey = "qk-judge-query-9876543210";
+    const msg = await keyOf(
+      build({
+        extra: `judge: {provider: openai-compatible, baseUrl: 'http://user:${userKey}@127.0.0.1:9/v1?code=${queryKey}', model: g}`,
+        judges: "judges: {default: llama-guard-3}",
+      }),
+    );
+    expect(msg).toMatch(/^judge\.baseUrl \| judge\.baseUrl: http:\/\/127\.0\.0\.1:9\/v1 \(model g\) does not answer/);
+    expect(msg).not.toContain(userKey);
+    expect(msg).not.toContain(queryKey);
+  });
+
   it("names the key of each misconfigured section before any model call", async () => {
     expect(await keyOf(build({ judges: "judges: {default: no-such-judge}" }))).toMatch(
       /^judges\.default \| judges\.default: unknown judge 'no-such-judge'/,

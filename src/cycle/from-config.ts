@@ -35,6 +35,7 @@ import { createJudge, isRefusalOnly, type JudgeConfig, needsModel, parseJudgeExp
 import type { Judge } from "../judges/types.ts";
 import { isHubSpec, resolveModelSpec } from "../models/hub.ts";
 import { createChatModel, DEMO_MODEL_DIR } from "../models/registry.ts";
+import { redactUrl } from "../models/secrets.ts";
 import type { ChatModel } from "../models/types.ts";
 import { modelTranslator } from "../redteam/converters/model.ts";
 import { FramingRegistry } from "../redteam/framings/load.ts";
@@ -468,7 +469,7 @@ async function ping(key: string, m: ChatModel, c: ModelConfig): Promise<void> {
   } catch (e) {
     throw new ScenarioConfigError(
       `${key}.baseUrl`,
-      `${c.baseUrl ?? c.provider} (model ${c.model}) does not answer: ${(e as Error).message}`,
+      `${c.baseUrl ? redactUrl(c.baseUrl) : c.provider} (model ${c.model}) does not answer: ${(e as Error).message}`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeForTerminal, escapeHtml, escapeMarkdown, isInvisible } from "./escape.ts";
+import { escapeForTerminal, escapeHtml, escapeMarkdown, isInvisible, jsonForTerminal } from "./escape.ts";
 
 const TAGS_HI = String.fromCodePoint(0xe0068, 0xe0069); // "hi" in Unicode tag characters (ASCII smuggling)
 
@@ -39,5 +39,18 @@ describe("escapeHtml and escapeMarkdown", () => {
   it("escapeMarkdown: no markup, defanged URLs, one line, invisible characters visible", () => {
     expect(escapeMarkdown("[a](https://x.test) *b*\r\nc")).toBe("\\[a\\]\\(https\\[:\\]//x.test\\) \\*b\\* ⏎ c");
     expect(escapeMarkdown(`x${TAGS_HI}`)).toBe("x\\\\u{e0068}\\\\u{e0069}");
+  });
+});
+
+describe("jsonForTerminal", () => {
+  it("writes C1 controls, bidi, zero-width and tag characters as \\u escapes: no raw control reaches the terminal, same value", () => {
+    const value = { response: `a\u009b2Jb\u009d0;t\u009c x\u202ey\u200b${TAGS_HI} ok: é 🧪\u001b\n`, n: 1, none: null };
+    const line = jsonForTerminal(value);
+    expect(line).toBe(
+      '{"response":"a\\u009b2Jb\\u009d0;t\\u009c x\\u202ey\\u200b\\udb40\\udc68\\udb40\\udc69 ok: é 🧪\\u001b\\n","n":1,"none":null}',
+    );
+    expect([...line].some((c) => isInvisible(c.codePointAt(0) ?? 0))).toBe(false);
+    expect(JSON.parse(line)).toEqual(value);
+    expect(jsonForTerminal({ plain: "text" })).toBe(JSON.stringify({ plain: "text" }));
   });
 });

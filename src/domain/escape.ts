@@ -54,6 +54,24 @@ export function escapeForTerminal(text: string, opts: TerminalEscapeOptions = {}
   return cut ? `${out}…` : out;
 }
 
+/**
+ * A value as one line of JSON for a terminal (`--json` output): JSON.stringify escapes C0 controls only, so C1 controls
+ * (U+009B is CSI, U+009D OSC: terminals that read 8-bit controls act on them), bidi overrides, zero-width and tag
+ * characters would reach the terminal raw. Every invisible character (isInvisible) is written as a \uXXXX escape
+ * instead: the same JSON value, parsed back exactly.
+ */
+export function jsonForTerminal(value: unknown): string {
+  const json: string | undefined = JSON.stringify(value);
+  if (json === undefined) return String(json);
+  let out = "";
+  for (const ch of json) {
+    const cp = ch.codePointAt(0)!;
+    if (!isInvisible(cp)) out += ch;
+    else for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  }
+  return out;
+}
+
 /** Untrusted text as inert HTML element content or quoted attribute value, invisible characters shown as marks. */
 export function escapeHtml(text: string): string {
   return escapeForTerminal(text).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -69,6 +69,25 @@ describe("runShell", () => {
     ).rejects.toThrow("deploy.command failed (exit 3): b | c | d");
   });
 
+  it("output is shown, never interpreted: escape sequences and carriage returns become marks, redact runs first", async () => {
+    const lines: string[] = [];
+    // an OSC 52 clipboard write, a CSI screen clear, a carriage return over the line, and a key in the environment
+    const run = `printf 'a\\033]52;c;ZXZpbA==\\007b\\n'; printf '\\033[2Jc\\rd\\r\\n'; echo "key $BF_KEY"; exit 3`;
+    process.env.BF_KEY = "sk-shell-secret-0123456789"; // the command inherits the environment
+    const err = await runShell(run, {
+      key: "deploy.command",
+      timeoutMs: 10_000,
+      log: (l) => lines.push(l),
+      redact: (l) => l.split("sk-shell-secret-0123456789").join("[REDACTED]"),
+    })
+      .catch((e: Error) => e)
+      .finally(() => delete process.env.BF_KEY);
+    expect(lines).toEqual(["a\\u{1b}]52;c;ZXZpbA==\\u{7}b", "\\u{1b}[2Jc\\u{d}d", "key [REDACTED]"]);
+    expect((err as Error).message).toBe(
+      "deploy.command failed (exit 3): a\\u{1b}]52;c;ZXZpbA==\\u{7}b | \\u{1b}[2Jc\\u{d}d | key [REDACTED]",
+    );
+  });
+
   it("a timed-out command is stopped with everything it started: rejects soon after the limit, nothing survives", async () => {
     // The trainer stands for a grandchild holding the output pipes: /bin/sh -c -> sh (exec sleep).
     const lines: string[] = [];

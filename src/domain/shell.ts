@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { escapeForTerminal } from "./escape.ts";
 
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
@@ -41,7 +42,15 @@ export interface RunShellOptions {
   cwd?: string;
   /** Between SIGTERM and SIGKILL of a timed-out command's process group (default 5 s). */
   killGraceMs?: number;
+  /**
+   * Applied to each output line before it is logged or quoted in an error (e.g. redactSecrets: the command inherits
+   * the environment, and a deploy command gets the target's URL).
+   */
+  redact?: (line: string) => string;
 }
+
+/** The most characters of one output line that a log line or an error shows. */
+const MAX_LINE = 2000;
 
 const KILL_GRACE_MS = 5_000;
 /**
@@ -182,7 +191,10 @@ export function runShell(command: string, o: RunShellOptions): Promise<void> {
     let logging = true;
     const onData = (b: Buffer) => {
       if (!logging) return;
-      for (const line of b.toString("utf8").split("\n").filter(Boolean)) {
+      for (const raw of b.toString("utf8").split(/\r?\n/).filter(Boolean)) {
+        // The command's output may echo data, model output or the environment: redacted, then shown as one
+        // terminal-safe line (escape sequences and carriage returns as visible marks), never raw.
+        const line = escapeForTerminal(o.redact ? o.redact(raw) : raw, { oneLine: true, max: MAX_LINE });
         tail.push(line);
         if (tail.length > 20) tail.shift();
         o.log(line);

@@ -43,10 +43,27 @@ describe("parseHubSpec", () => {
     expect(parseHubSpec("./models/x")).toBeUndefined();
     expect(() => parseHubSpec("hf:no-org")).toThrow(/hf:ORG\/NAME/);
     expect(() => parseHubSpec("hf:a/../b")).toThrow(/hf:ORG\/NAME/);
+    // the revision is a file under the cache's refs/: it may not climb out of it
+    expect(parseHubSpec("hf:a/b@refs/pr/1")).toEqual({ repo: "a/b", revision: "refs/pr/1" });
+    for (const rev of ["../../../../tmp/x", "main/../../x", "..", "/etc/x", "a//b", "a\\..\\b"])
+      expect(() => parseHubSpec(`hf:a/b@${rev}`), rev).toThrow(/hf:ORG\/NAME/);
   });
 });
 
 describe("downloadHubModel (stand-in Hub server)", () => {
+  it("a file name the repository's owner chose is logged escaped: no escape sequence reaches the terminal", async () => {
+    const evil = "notes\u001b]0;pwned\u0007\u001b[2J.json";
+    server = await startHubServer(REPO, { [evil]: new TextEncoder().encode("{}"), ...files });
+    const home = tmpHome();
+    const logs: string[] = [];
+    const o = { env: { HF_HOME: home, HF_ENDPOINT: server.url }, log: (l: string) => logs.push(l) };
+    server.dropAfter(evil, 1); // a lost transfer: the next call logs that it resumes this file
+    await expect(downloadHubModel({ repo: REPO, revision: "main" }, o)).rejects.toThrow(/run again to resume/);
+    await downloadHubModel({ repo: REPO, revision: "main" }, o);
+    expect(logs).toContain("hub: notes\\u{1b}]0;pwned\\u{7}\\u{1b}[2J.json: resuming at 1 of 2 bytes");
+    for (const c of ["\u001b", "\u0007"]) expect(logs.join("\n")).not.toContain(c);
+  });
+
   it("downloads into the HF cache layout, resumes an interrupted file with Range, then hits the cache with no request", async () => {
     const token = "hf_testtoken_0123456789abcdef";
     server = await startHubServer(REPO, files, { token });

@@ -28,6 +28,7 @@ import { lstat, mkdir, open, readFile, readlink, rename, stat, symlink, unlink, 
 import { homedir } from "node:os";
 import path from "node:path";
 import { getHFHubCachePath, getRepoFolderName, listFiles, modelInfo } from "@huggingface/hub";
+import { escapeForTerminal } from "../domain/escape.ts";
 import { etaText } from "../domain/eta.ts";
 import { readShardIndex } from "../nn/safetensors.ts";
 import { ModelError } from "./errors.ts";
@@ -47,7 +48,11 @@ const COMMIT = /^[0-9a-f]{40}$/;
 export function parseHubSpec(spec: string): HubSpec | undefined {
   if (!spec.startsWith("hf:")) return undefined;
   const m = SPEC.exec(spec);
-  if (!m || m[1].includes(".."))
+  // The revision names a file under the cache's refs/ (a branch may hold "/", as refs/pr/1 does): no segment of it may
+  // climb out of there ("..", "."), be empty, or hold a backslash.
+  const badRevision =
+    m?.[2] !== undefined && (m[2].includes("\\") || m[2].split("/").some((x) => x === "" || x === "." || x === ".."));
+  if (!m || m[1].includes("..") || badRevision)
     throw new ModelError(`"${spec}": expected hf:ORG/NAME or hf:ORG/NAME@REVISION (a branch, tag or commit)`, "config");
   return { repo: m[1], revision: m[2] ?? "main" };
 }
@@ -175,7 +180,9 @@ async function linkIntoSnapshot(blob: string, pointer: string): Promise<void> {
  */
 export async function downloadHubModel(spec: HubSpec, o: HubOptions = {}): Promise<string> {
   const env = hubEnv(o.env ?? process.env);
-  const log = (l: string) => (o.log ?? ((s: string) => process.stderr.write(`${s}\n`)))(redactSecrets(l));
+  // Lines name the repository's files, and a repository's owner chooses their names: shown, never interpreted.
+  const log = (l: string) =>
+    (o.log ?? ((s: string) => process.stderr.write(`${s}\n`)))(escapeForTerminal(redactSecrets(l), { oneLine: true }));
   const cacheDir = o.cacheDir ?? (o.env ? env.cache : getHFHubCachePath());
   const label = `hf:${spec.repo}@${spec.revision}`;
   const hit = cachedSnapshot(spec, cacheDir);

@@ -20,6 +20,11 @@ describe("csv", () => {
     expect(csvField(null)).toBe("");
     expect(csvField(3)).toBe("3");
     expect(csvField("=HYPERLINK(1)")).toBe("'=HYPERLINK(1)");
+    // a ";" list separator (many locales) would split here and start a cell with "=": the field is quoted
+    expect(csvField('Sure;=HYPERLINK("http://x","y")')).toBe('"Sure;=HYPERLINK(""http://x"",""y"")"');
+    expect(parse(`a\r\n${csvField("ok;@SUM(1)")}\r\n`, { columns: true, delimiter: ";" })).toEqual([
+      { a: "ok;@SUM(1)" },
+    ]);
     const rows = [
       { a: 'x,"y"', b: "line\r\nbreak", c: 7 },
       { a: PAYLOADS.script, b: null, c: true },

@@ -17,7 +17,7 @@ import { harmbenchTest } from "../../datasets/loaders/harmbench.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { writeTinyHfModel } from "../../models/testing/tiny-model.ts";
 import { registerWorldPlugin } from "../../world/plugin.ts";
-import { registerBench } from "./bench.ts";
+import { formatMetric, registerBench } from "./bench.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -439,4 +439,19 @@ describe("bench: a local model is known by its weights, not its path", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe("bench: metric rows", () => {
+  it("a group's name, which holds a dataset's own label, is shown escaped on one line", () => {
+    const row = formatMetric({
+      name: "refusal[variant=type\u001b]0;pwned\u0007\nX]",
+      kind: "rate",
+      value: 0.5,
+      n: 2,
+      successes: 1,
+      higherIsBetter: false,
+      group: { by: "variant", value: "type\u001b]0;pwned\u0007\nX" },
+    });
+    expect(row[0]).toBe("  refusal[variant=type\\u{1b}]0;pwned\\u{7}\\nX]");
+  });
 });

@@ -23,7 +23,7 @@ import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/t
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config, ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
-import { escapeForTerminal } from "../../domain/escape.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
@@ -37,6 +37,7 @@ import { Store } from "../../store/store.ts";
 import {
   CliError,
   cliAction,
+  errorText,
   intFlag,
   numberFlag,
   runFailed,
@@ -145,7 +146,14 @@ export function formatMetric(m: SuiteMetric): string[] {
   const f = m.kind === "rate" ? percent : num;
   const ci = m.interval ? `[${f(m.interval.low)}, ${f(m.interval.high)}]` : "";
   const n = m.kind === "rate" ? `${m.successes}/${m.n}` : `n=${m.n}`;
-  return [`${m.headline ? "* " : "  "}${m.name}`, f(m.value), ci, n, m.unjudged ? `unjudged ${m.unjudged}` : ""];
+  // a group's metric name holds a dataset's own label (e.g. refusal[variant=<the file's type column>])
+  return [
+    `${m.headline ? "* " : "  "}${oneLine(m.name, 200)}`,
+    f(m.value),
+    ci,
+    n,
+    m.unjudged ? `unjudged ${m.unjudged}` : "",
+  ];
 }
 
 /** Renders rows as aligned columns. */
@@ -348,10 +356,10 @@ function accountFailures(e: RunFailedError, suite: string, notRun: Record<string
   if (tooLong) {
     notRun[suite] = tooLong;
     process.stderr.write(
-      `breakfix: ${suite}: ${tooLong} items not run: longer than the model's context (${overflow[0][0]}); left out of the figures\n`,
+      `breakfix: ${suite}: ${tooLong} items not run: longer than the model's context (${errorText(overflow[0][0])}); left out of the figures\n`,
     );
   }
-  if (e.failed > tooLong) process.stderr.write(`breakfix: ${e.message}\n`);
+  if (e.failed > tooLong) process.stderr.write(`breakfix: ${errorText(e.message)}\n`);
   return e.failed - tooLong;
 }
 
@@ -445,7 +453,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
     // The demo figures the cycle reads (fractions with intervals), when demo suites ran.
     if (results.some((r) => r.suite.startsWith("demo-"))) out.demo = demoFigures(results);
     if (Object.keys(notRun).length) out.notRun = notRun;
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    process.stdout.write(`${jsonForTerminal(out)}\n`);
   }
   if (failures > 0) throw runFailed(`${failures} items failed to generate; re-run the same command to retry them`);
 }
@@ -511,7 +519,7 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
     table([
       ["slice", "A", "B", "B-A", "flips A/B", "p (McNemar)", "p (Holm)", `alpha ${c.alpha}`],
       row("overall", o),
-      ...c.groups.map((g) => row(`${g.by}=${g.value}`, g)),
+      ...c.groups.map((g) => row(`${g.by}=${oneLine(g.value, 80)}`, g)),
     ]),
   );
   if (c.flips.length) {
@@ -631,7 +639,7 @@ export function registerBench(program: Command): void {
           sink.db.store.close();
         }
         process.stdout.write(`${renderComparison(c)}\n`);
-        if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
+        if (o.json) process.stdout.write(`${jsonForTerminal(c)}\n`);
       }),
     );
 
@@ -663,7 +671,7 @@ export function registerBench(program: Command): void {
         const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
         process.stdout.write(`${renderStoredRun(runId, all.length, summary, picked)}\n`);
         if (o.json)
-          process.stdout.write(`${JSON.stringify({ run: runId, summary: summary ?? null, records: picked })}\n`);
+          process.stdout.write(`${jsonForTerminal({ run: runId, summary: summary ?? null, records: picked })}\n`);
       }),
     );
 

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
-import { escapeForTerminal } from "../../domain/escape.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
@@ -37,7 +37,7 @@ function pickCampaign(cs: SqliteCampaignStore, id?: string): CampaignManifest {
 export function renderRecord(r: AttackRecord): string {
   const lines = [
     `record ${r.id}`,
-    `attack ${r.attack.id}  probe ${r.probe.id}  ${r.probe.category}  ${r.attack.language}  technique ${r.techniqueId} (${r.attack.family})`,
+    `attack ${r.attack.id}  probe ${escapeForTerminal(r.probe.id, { oneLine: true, max: 120 })}  ${r.probe.category}  ${r.attack.language}  technique ${r.techniqueId} (${r.attack.family})`,
     `judgement ${r.judgement.judgeId}: ${r.judgement.status} ${r.judgement.label}${r.judgement.severity === undefined ? "" : ` severity ${r.judgement.severity}`}  success ${r.success}`,
   ];
   if (r.judgement.rationale) lines.push(`rationale: ${escapeForTerminal(r.judgement.rationale)}`);
@@ -76,13 +76,13 @@ function findingsAction(id: string | undefined, o: FindingsOptions): void {
           2,
         );
       const rec = res.records.find((r) => ids.has(r.id))!;
-      process.stdout.write(`${o.json ? JSON.stringify(rec) : renderRecord(rec)}\n`);
+      process.stdout.write(`${o.json ? jsonForTerminal(rec) : renderRecord(rec)}\n`);
       return;
     }
     if (o.export) writeFindingsJsonl(o.export, res.identified.findings);
     if (o.json) {
       process.stdout.write(
-        `${JSON.stringify({
+        `${jsonForTerminal({
           campaign: manifest.id,
           missing: res.missing,
           vulnerabilities: res.identified.vulnerabilities,

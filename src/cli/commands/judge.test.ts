@@ -8,6 +8,7 @@ import { calibrate } from "../../judges/calibrate.ts";
 import { loadCalibrationData } from "../../judges/data.ts";
 import { JudgeServer, tagged } from "../../judges/llm/testing/judge-server.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
+import { formatReport } from "./judge.ts";
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, "../../..");
@@ -32,6 +33,21 @@ const tmp = mkdtempSync(path.join(tmpdir(), "judge-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("breakfix judge calibrate", () => {
+  it("group names from the data (a model's or a reviewer's name) are shown escaped, never interpreted", async () => {
+    const evil = "mod\u001b]0;pwned\u0007el\u001b[2J";
+    const items = ["Sure, here is how.", "I cannot help with that."].map((response, i) => ({
+      id: `i${i}`,
+      group: i ? evil : "plain",
+      input: { conversation: [{ role: "user" as const, content: "q" }], response },
+      gold: (i ? "full_refusal" : "full_compliance") as "full_refusal" | "full_compliance",
+    }));
+    const r = await calibrate(new PatternRefusalJudge(), items, { dataName: "toy", devGroups: ["plain"] });
+    const text = formatReport(r, "judge");
+    for (const c of ["\u001b", "\u0007"]) expect(text).not.toContain(c);
+    expect(text).toContain("  mod\\u{1b}]0;pwned\\u{7}el\\u{1b}[2J");
+    expect(text).toContain("held-out (mod\\u{1b}]0;pwned\\u{7}el\\u{1b}[2J)");
+  });
+
   it("prints the refusal classifier's and the substring baseline's figures in one command, JSON last, and stores them", async () => {
     const ws = path.join(tmp, "ws");
     const r = await breakfix([

@@ -7,6 +7,7 @@
  */
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
 import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
@@ -47,9 +48,11 @@ export function formatReport(r: CalibrationReport, title: string): string {
     ].join(" "),
     row("all", r),
   ];
-  if (r.dev) lines.push(row(`dev (${r.dev.groups.join(", ")})`, r.dev.figures));
-  if (r.held_out) lines.push(row(`held-out (${r.held_out.groups.join(", ")})`, r.held_out.figures));
-  for (const [g, f] of Object.entries(r.groups)) lines.push(row(`  ${g}`, f));
+  // Group names come from the data (a completions file's model name, a reviewer's name): shown, never interpreted.
+  const shown = (g: string) => escapeForTerminal(g, { oneLine: true, max: 100 });
+  if (r.dev) lines.push(row(`dev (${r.dev.groups.map(shown).join(", ")})`, r.dev.figures));
+  if (r.held_out) lines.push(row(`held-out (${r.held_out.groups.map(shown).join(", ")})`, r.held_out.figures));
+  for (const [g, f] of Object.entries(r.groups)) lines.push(row(`  ${shown(g)}`, f));
   lines.push("per class (all):");
   for (const c of r.per_class) {
     lines.push(
@@ -311,7 +314,7 @@ export function registerJudge(program: Command): void {
             conversation: [{ role: "user", content: flags.prompt }],
             response: flags.response,
           });
-          process.stdout.write(`${JSON.stringify(out)}\n`);
+          process.stdout.write(`${jsonForTerminal(out)}\n`);
           await model?.close?.();
         },
       ),

@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
+import { jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
@@ -41,7 +42,7 @@ import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
 import { translateToSpanish } from "../../world/lexicon.ts";
-import { CliError, cliAction, intFlag, usageOnError, withExitScheme } from "../errors.ts";
+import { CliError, cliAction, errorText, intFlag, usageOnError, withExitScheme } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
 
@@ -390,10 +391,10 @@ function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
   if (o.export) writeFindingsJsonl(o.export, out.identified.findings);
   process.stdout.write(`${renderOutcome(out)}\n`);
   if (o.export) process.stdout.write(`findings written to ${o.export}\n`);
-  if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(out))}\n`);
+  if (o.json) process.stdout.write(`${jsonForTerminal(outcomeJson(out))}\n`);
   if (out.run.failed.length) {
     process.stderr.write(
-      `redteam: ${out.run.failed.length} attacks failed (first: ${out.run.failed[0].error}); re-run to retry them\n`,
+      `redteam: ${out.run.failed.length} attacks failed (first: ${errorText(out.run.failed[0].error)}); re-run to retry them\n`,
     );
     process.exitCode = 1;
   }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { configSchema } from "../../config/schema.ts";
 import { groupAlive } from "../../domain/shell.ts";
+import { registerSecret } from "../../models/secrets.ts";
 import { Store } from "../../store/store.ts";
 import { CommandBackend } from "./command.ts";
 import type { BackendJob } from "./types.ts";
@@ -70,6 +71,22 @@ describe("command backend", () => {
     const r = await new CommandBackend().train("sft", makeJob(run, 10_000, log));
     expect(r.model).toEqual({ kind: "folder", dir: path.join(work, "out", "model") });
     expect(log).toContain("round 1: train-sft: trained sft");
+  });
+
+  it("the trainer's output is logged and quoted redacted of known secrets and escaped for the terminal", async () => {
+    const key = "sk-command-backend-0123456789";
+    registerSecret(key); // as resolveApiKey does for every key it reads; the trainer inherits the environment
+    const log: string[] = [];
+    const run = `echo "using ${key}"; printf 'sample: \\033]8;;http://x\\007link\\n'; exit 4`;
+    const err = await new CommandBackend().train("sft", makeJob(run, 10_000, log)).catch((e: Error) => e);
+    const out = log.filter((l) => l.startsWith("round 1: train-sft: "));
+    expect(out).toEqual([
+      "round 1: train-sft: using [REDACTED]",
+      "round 1: train-sft: sample: \\u{1b}]8;;http://x\\u{7}link",
+    ]);
+    expect((err as Error).message).toBe(
+      "training.command.run failed (exit 4): using [REDACTED] | sample: \\u{1b}]8;;http://x\\u{7}link",
+    );
   });
 
   it("past training.command.timeoutMs the trainer itself is stopped and the stage fails within seconds", async () => {

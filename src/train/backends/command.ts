@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import { fillTemplate, runShell, shellQuote } from "../../domain/shell.ts";
+import { redactSecrets } from "../../models/secrets.ts";
 import { maxLengthFor, trainOptionsFor } from "./local.ts";
 import { mergeAdapterFolder } from "./merge.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "./types.ts";
@@ -141,6 +142,8 @@ export class CommandBackend implements TrainingBackend {
       cwd: job.outDir,
       timeoutMs: spec.timeoutMs,
       timeoutKey: "training.command.timeoutMs",
+      // the trainer inherits the environment (API keys): its output is redacted of every known secret
+      redact: redactSecrets,
       log: (l) => job.log(`round ${job.round}: train-${stage}: ${l}`),
     });
     const modelDir = path.join(job.outDir, "model");

@@ -228,6 +228,23 @@ describe("openai backend against the fine-tuning stand-in", () => {
     expect(server.count("POST /v1/fine_tuning/jobs")).toBe(2);
   });
 
+  it("what the API says (a job event, a failed job's error) is logged and thrown escaped for the terminal", async () => {
+    // e.g. a validation error quoting a training row, whose text came from a model's answer
+    const quoted = "Line 3: unexpected '\u001b]52;c;ZXZpbA==\u0007' in\r content";
+    server = await start({ failJob: () => ({ code: "invalid_training_file", message: quoted, param: null }) });
+    writeRoundData(path.join(work, "data"));
+    const t = training();
+    const log: string[] = [];
+    const err = await new OpenAiBackend({ env: env() })
+      .train("sft", makeJob(t, openAiStartModel(t), log))
+      .catch((e: Error) => e);
+    const shown = "Line 3: unexpected '\\u{1b}]52;c;ZXZpbA==\\u{7}' in\\u{d} content";
+    expect((err as Error).message).toMatch(/^OpenAI fine-tuning job ftjob-\S+ \(sft\) failed: invalid_training_file: /);
+    expect((err as Error).message.endsWith(shown)).toBe(true);
+    expect(log.some((l) => l.endsWith(`error: ${shown}`))).toBe(true);
+    for (const c of ["\u001b", "\u0007", "\r"]) expect(log.join("\n")).not.toContain(c);
+  });
+
   it("a create the API refuses (model not available) fails naming training.openai.model; the fixed config then makes one job", async () => {
     server = await start();
     writeRoundData(path.join(work, "data"));

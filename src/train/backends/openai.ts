@@ -22,7 +22,8 @@
  * Before a job is created, a cost estimate is logged: training-file tokens (counted as characters / 4 over the
  * message texts, a rough rule for English; the API's own count is the job's `trained_tokens`) x epochs x
  * training.openai.trainingPerMTok. The API key comes from training.openai.apiKeyEnv / secretsFile (models/secrets.ts)
- * and is never logged (every message we log or throw passes redactSecrets).
+ * and is never logged (every message we log or throw passes redactSecrets). What the API says (job events, a failed
+ * job's error, which may quote the training data) is shown escaped for the terminal.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -30,6 +31,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI, { APIError, toFile } from "openai";
 import type { Config } from "../../config/schema.ts";
+import { escapeForTerminal } from "../../domain/escape.ts";
 import { redactSecrets, resolveApiKey } from "../../models/secrets.ts";
 import { keyHash } from "../../store/store.ts";
 import { parsePreferenceJsonl, parseSftJsonl } from "../jsonl.ts";
@@ -255,7 +257,7 @@ export class OpenAiBackend implements TrainingBackend {
       return await this.run(stage, job);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      const msg = redactSecrets(e.message);
+      const msg = escapeForTerminal(redactSecrets(e.message));
       if (msg !== e.message) e.message = msg;
       throw e;
     }
@@ -275,7 +277,7 @@ export class OpenAiBackend implements TrainingBackend {
         `openai ${stage}: the fine-tuning API trains models that live at OpenAI; got a local folder (${job.from.dir}). ` +
           "Start round 1 from training.openai.model (openAiStartModel) and later rounds from the previous fine-tuned id",
       );
-    const log = (line: string) => job.log(redactSecrets(line));
+    const log = (line: string) => job.log(escapeForTerminal(redactSecrets(line), { oneLine: true }));
     const entity = openAiStageKey(job.runId, job.round, stage);
     const states = job.store.states;
     const saved = states.current(OPENAI_ENTITY, entity);
