@@ -108,6 +108,24 @@ describe("generic CSV/JSONL loader", () => {
     );
   });
 
+  it("a CSV may leave out the columns that have a default (id, label, language, meta), as a JSONL row may", () => {
+    const mapping = {
+      prompt: "prompt",
+      id: "id",
+      category: "category",
+      label: "label",
+      language: "language",
+      meta: ["answer"],
+    };
+    const [p] = loadProbesFile(tmpFile("few.csv", "prompt,category\nHow do I pick a lock?,S2\n"), mapping);
+    expect(p).toMatchObject({ id: "few:2", prompt: "How do I pick a lock?", category: "S2", label: "unsafe" });
+    expect(p.language).toBe("en");
+    // the columns with no default are still required in the header
+    const noCat = tmpFile("nocat.csv", "prompt\nx\n");
+    expect(() => loadProbesFile(noCat, mapping)).toThrow(`${noCat}:1: missing column 'category' (header: prompt)`);
+    expect(loadProbesFile(noCat, { ...mapping, defaultCategory: "S1" })[0].category).toBe("S1");
+  });
+
   it("duplicate ids and bad labels are reported with their lines", () => {
     const f = tmpFile("d.jsonl", '{"id":"1","p":"a"}\n{"id":"1","p":"b"}\n{"id":"2","p":"c","l":"maybe"}\n');
     expect(() => loadProbesFile(f, { id: "id", prompt: "p", label: "l", defaultCategory: "S2" })).toThrow(
