@@ -185,6 +185,12 @@ export function loadProbesFile(file: string, mapping: ColumnMapping): Probe[] {
       return { line: r.line, raw: r.value as Raw };
     });
   }
+  // An empty file is a mistake (a wrong path, an export that failed), never an empty probe set to run.
+  if (rows.length === 0) {
+    throw new DatasetError(file, [
+      { line: 0, problem: isCsv ? "no rows below the header row" : "no rows (the file is empty)" },
+    ]);
+  }
   const pc = new ProblemCollector(file);
   const out: Probe[] = [];
   const seen = new Map<string, number>();
