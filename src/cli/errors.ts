@@ -37,6 +37,7 @@ const USAGE_ERRORS = new Set([
   "OutputFolderError",
   "DatasetError",
   "ZodError",
+  "CampaignPlanError",
 ]);
 
 /** The CliError an error becomes: CliErrors as they are, input errors exit 2, anything else is a failed run (1). */

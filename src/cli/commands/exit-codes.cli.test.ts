@@ -70,6 +70,11 @@ const CASES: [string[], number, RegExp][] = [
   ],
   [["bench", "--suite", "harmbench", "--target", T, "--judge", "nope"], 2, /--judge: /],
   [["redteam", "--seeds", "world", "--target", T, "--persona", "nope"], 2, /--persona: unknown persona 'nope'/],
+  [
+    ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--languages", "fr"],
+    2,
+    /campaign: no attack can be planned for languages fr with persona low_skilled: every one was skipped/,
+  ],
   [["judge", "calibrate", "--judge", "nope", "--data", "xstest"], 2, /nope/],
   [["judge", "calibrate"], 2, /required option '--data <name>' not specified|required option/],
   [["train", "sft"], 2, /required option/],

@@ -11,7 +11,7 @@ import { PlaceholderJudge } from "../testing/toy-judge.ts";
 import { TOY_SEEDS, toySpanish, toyTarget } from "../testing/toy-world.ts";
 import { MemoryCampaignStore } from "./memory-store.ts";
 import { asrReport, formatAsrRows } from "./metrics.ts";
-import { attackId, planCampaign, recordId } from "./plan.ts";
+import { attackId, CampaignPlanError, planCampaign, recordId } from "./plan.ts";
 import { runCampaign } from "./run.ts";
 import { RECORD_KIND, SqliteCampaignStore } from "./sqlite-store.ts";
 import type { CampaignStore } from "./types.ts";
@@ -51,6 +51,21 @@ function env(store: CampaignStore, target = new ScriptedModel("toy-target", (m) 
 }
 
 describe("campaign planning", () => {
+  it("a plan with no attack left (every technique skipped) is an input error naming why, not a budget error", () => {
+    let e: unknown;
+    try {
+      plan("intermediate", { languages: ["fr"] });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(CampaignPlanError);
+    expect((e as Error).name).toBe("CampaignPlanError");
+    expect((e as Error).message).toMatch(
+      /^campaign: no attack can be planned for languages fr with persona intermediate: every one was skipped \(\S+ \[fr\]: needs a translator from en into fr/,
+    );
+    expect(() => plan("intermediate", { languages: [] })).toThrow(CampaignPlanError);
+  });
+
   it("is deterministic: same inputs, same ids; the id changes with probe, chain, seed or target", () => {
     const a = plan();
     const b = plan();

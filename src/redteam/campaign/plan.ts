@@ -66,9 +66,17 @@ function withLanguage(t: TechniqueSpec, probeLanguage: string, language: string)
   return [{ kind: "converter", name: "translation", params: { to: language } }, ...t.steps];
 }
 
+/**
+ * A campaign that cannot plan a single attack: its inputs (languages, persona, capabilities) rule every one out. An
+ * input error, never a failed run (the CLI exits 2).
+ */
+export class CampaignPlanError extends Error {
+  override name = "CampaignPlanError";
+}
+
 export function planCampaign(input: PlanInput): Plan {
   const { persona, capabilities } = input;
-  if (input.languages.length === 0) throw new Error("campaign: at least one language is needed");
+  if (input.languages.length === 0) throw new CampaignPlanError("campaign: at least one language is needed");
   const skipped = new Map<string, { techniqueId: string; language: string; reason: string; count: number }>();
   const skip = (techniqueId: string, language: string, reason: string) => {
     const k = `${techniqueId}\u0000${language}\u0000${reason}`;
@@ -130,6 +138,15 @@ export function planCampaign(input: PlanInput): Plan {
     const ordered: PlannedAttack[][] = [];
     for (let i = 0; groups.some((g) => i < g.length); i++) for (const g of groups) if (i < g.length) ordered.push(g[i]);
     attacks = interleaved(ordered);
+  }
+  if (attacks.length === 0) {
+    const why = [...new Set([...skipped.values()].map((s) => `${s.techniqueId} [${s.language}]: ${s.reason}`))];
+    throw new CampaignPlanError(
+      `campaign: no attack can be planned for languages ${input.languages.join(", ")} with persona ${persona.id}` +
+        (why.length
+          ? `: every one was skipped (${why.slice(0, 3).join("; ")}${why.length > 3 ? `; and ${why.length - 3} more` : ""})`
+          : ""),
+    );
   }
   const max = input.maxAttacks ?? attacks.length;
   if (!Number.isInteger(max) || max < 1)
