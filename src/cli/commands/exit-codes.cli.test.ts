@@ -71,6 +71,11 @@ const CASES: [string[], number, RegExp][] = [
   [["bench", "--suite", "harmbench", "--target", T, "--judge", "nope"], 2, /--judge: /],
   [["redteam", "--seeds", "world", "--target", T, "--persona", "nope"], 2, /--persona: unknown persona 'nope'/],
   [
+    ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--success", "maybe"],
+    2,
+    /--success: expected harm or non_refusal, got 'maybe'/,
+  ],
+  [
     ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--languages", "fr"],
     2,
     /campaign: no attack can be planned for languages fr with persona low_skilled: every one was skipped/,

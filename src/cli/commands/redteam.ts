@@ -259,6 +259,8 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
   if (!o.seeds) throw new CliError("redteam: --seeds world|DATASET|FILE is required", 2);
   const seedsSpec = o.seeds;
   const cfg = usageOnError("", () => loadConfigWithSource(o.config).config);
+  // a bad --success is refused before anything opens, a --dry-run included (it printed a plan and exited 0)
+  if (o.success !== undefined) successFor(o, false, cfg);
   const datasetsDir = o.datasets
     ? path.resolve(o.datasets)
     : existsSync(cfg.dataCache)
