@@ -323,7 +323,11 @@ async function suiteDeps(
   let userProbes: (() => Promise<Probe[]>) | undefined;
   if (o.probes) {
     const file = o.probes;
-    const mapping = o.map ? { ...DEFAULT_PROBE_MAPPING, ...parseMappingSpec(o.map) } : DEFAULT_PROBE_MAPPING;
+    const spec = o.map;
+    // a malformed --map is a usage error (exit 2), as every other flag value is
+    const mapping = spec
+      ? { ...DEFAULT_PROBE_MAPPING, ...usageOnError("", () => parseMappingSpec(spec)) }
+      : DEFAULT_PROBE_MAPPING;
     userProbes = async () => loadProbesFile(file, mapping);
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });

@@ -80,6 +80,7 @@ const CASES: [string[], number, RegExp][] = [
     2,
     /campaign: no attack can be planned for languages fr with persona low_skilled: every one was skipped/,
   ],
+  [["bench", "--suite", "advbench", "--target", T, "--probes", "p.jsonl", "--map", "foo"], 2, /--map: 'foo' is not/],
   [["judge", "calibrate", "--judge", "nope", "--data", "xstest"], 2, /nope/],
   [["judge", "calibrate"], 2, /required option '--data <name>' not specified|required option/],
   [["train", "sft"], 2, /required option/],
