@@ -328,7 +328,9 @@ async function suiteDeps(
     const mapping = spec
       ? { ...DEFAULT_PROBE_MAPPING, ...usageOnError("", () => parseMappingSpec(spec)) }
       : DEFAULT_PROBE_MAPPING;
-    userProbes = async () => loadProbesFile(file, mapping);
+    // read (and so checked) now, before a results folder is made: a bad file is refused with nothing written
+    const probes = loadProbesFile(file, mapping);
+    userProbes = async () => probes;
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
   return {
@@ -395,6 +397,9 @@ async function benchAction(o: BenchOptions): Promise<void> {
     : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
   const judgeFor = judgesFor(o, cfg, concurrency);
   const baseDeps = await suiteDeps(o, loaded, concurrency);
+  // every flag and judge is checked before the results folder (and its store) is made: a usage error leaves none
+  const limitFlag = intFlag("limit", o.limit, 1);
+  for (const plan of planned) await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
   const sink = openResults(o.out, cfg.workspace);
   const results: SuiteRunResult[] = [];
   let failures = 0;
@@ -402,7 +407,6 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const notRun: Record<string, number> = {};
   const lock = await lockBench(o, cfg.workspace, sink);
   try {
-    const limitFlag = intFlag("limit", o.limit, 1);
     for (const plan of planned) {
       const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
       const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });
