@@ -81,6 +81,12 @@ const CASES: [string[], number, RegExp][] = [
     /campaign: no attack can be planned for languages fr with persona low_skilled: every one was skipped/,
   ],
   [["bench", "--suite", "advbench", "--target", T, "--probes", "p.jsonl", "--map", "foo"], 2, /--map: 'foo' is not/],
+  [
+    ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--personas", "nope.yaml"],
+    2,
+    /^breakfix: --personas: /,
+  ],
+  [["redteam", "--seeds", "world", "--target", T, "--dry-run", "--scripts", "nope.yaml"], 2, /^breakfix: --scripts: /],
   [["judge", "calibrate", "--judge", "nope", "--data", "xstest"], 2, /nope/],
   [["judge", "calibrate"], 2, /required option '--data <name>' not specified|required option/],
   [["train", "sft"], 2, /required option/],

@@ -279,7 +279,7 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
     : seeds.set
       ? [...new Set(seeds.probes.map((p) => p.language))]
       : cfg.redteam.languages;
-  const scripts = usageOnError("", () => (o.scripts ? loadScriptFile(o.scripts) : undefined));
+  const scripts = usageOnError("--scripts: ", () => (o.scripts ? loadScriptFile(o.scripts) : undefined));
   return { cfg, seeds, framings, persona, languages, scripts };
 }
 
@@ -294,8 +294,10 @@ function personaFor(o: RedteamOptions, cfg: Config, framings: FramingRegistry): 
       2,
     );
   }
+  const file = o.personas;
+  const filePersonas = file ? usageOnError("--personas: ", () => loadPersonaFile(file, framings)) : undefined;
   return usageOnError("--persona: ", () => {
-    const fromFile = o.personas ? loadPersonaFile(o.personas, framings).find((p) => p.id === o.persona) : undefined;
+    const fromFile = filePersonas?.find((p) => p.id === o.persona);
     if (o.personas && !fromFile) throw new Error(`no persona '${o.persona}' in ${o.personas}`);
     const knobs = pc
       ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }
