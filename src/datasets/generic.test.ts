@@ -108,6 +108,37 @@ describe("generic CSV/JSONL loader", () => {
     );
   });
 
+  it("a CSV may leave out the columns that have a default (id, label, language, meta), as a JSONL row may", () => {
+    const mapping = {
+      prompt: "prompt",
+      id: "id",
+      category: "category",
+      label: "label",
+      language: "language",
+      meta: ["answer"],
+    };
+    const [p] = loadProbesFile(tmpFile("few.csv", "prompt,category\nHow do I pick a lock?,S2\n"), mapping);
+    expect(p).toMatchObject({ id: "few:2", prompt: "How do I pick a lock?", category: "S2", label: "unsafe" });
+    expect(p.language).toBe("en");
+    // the columns with no default are still required in the header
+    const noCat = tmpFile("nocat.csv", "prompt\nx\n");
+    expect(() => loadProbesFile(noCat, mapping)).toThrow(`${noCat}:1: missing column 'category' (header: prompt)`);
+    expect(loadProbesFile(noCat, { ...mapping, defaultCategory: "S1" })[0].category).toBe("S1");
+  });
+
+  it("an empty file (or a CSV with only its header) is an error naming the file, not an empty probe set", () => {
+    for (const [name, text, problem] of [
+      ["e.jsonl", "", "no rows (the file is empty)"],
+      ["blank.jsonl", "\n\n", "no rows (the file is empty)"],
+      ["h.csv", "prompt,category\n", "no rows below the header row"],
+    ]) {
+      const f = tmpFile(name, text);
+      expect(() => loadProbesFile(f, { prompt: "prompt", category: "category" })).toThrow(
+        new DatasetError(f, [{ line: 0, problem }]),
+      );
+    }
+  });
+
   it("duplicate ids and bad labels are reported with their lines", () => {
     const f = tmpFile("d.jsonl", '{"id":"1","p":"a"}\n{"id":"1","p":"b"}\n{"id":"2","p":"c","l":"maybe"}\n');
     expect(() => loadProbesFile(f, { id: "id", prompt: "p", label: "l", defaultCategory: "S2" })).toThrow(

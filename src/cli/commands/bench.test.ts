@@ -358,6 +358,19 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
       /--judge: 'strongreject' is an LLM judge and needs a judge model \(--judge-model, or a judge: section/,
     );
     expect(j.error).toMatchObject({ exitCode: 2 });
+    // a usage error leaves no results folder behind (the store used to be made before --limit, the judges and the
+    // --probes file were checked)
+    fs.writeFileSync(path.join(dir, "empty.jsonl"), "");
+    for (const [args, msg] of [
+      [["--limit", "-3"], /--limit: expected an integer >= 1, got "-3"/],
+      [["--judge", "nope"], /--judge: unknown judge 'nope'/],
+      [["--probes", path.join(dir, "empty.jsonl")], /empty\.jsonl: no rows \(the file is empty\)/],
+    ] as const) {
+      const out = path.join(dir, `usage-${args[0].slice(2)}`);
+      const r = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--out", out, ...args]);
+      expect(r.error?.message).toMatch(msg);
+      expect(fs.existsSync(out), out).toBe(false);
+    }
     const l = await inProcess(["bench", "list"]);
     expect(l.out).toMatch(/multijail\s+multijail\s+MultiJail/);
     expect(l.out).toMatch(/demo: demo-harmful, demo-jailbreak/);

@@ -331,8 +331,14 @@ async function suiteDeps(
   let userProbes: (() => Promise<Probe[]>) | undefined;
   if (o.probes) {
     const file = o.probes;
-    const mapping = o.map ? { ...DEFAULT_PROBE_MAPPING, ...parseMappingSpec(o.map) } : DEFAULT_PROBE_MAPPING;
-    userProbes = async () => loadProbesFile(file, mapping);
+    const spec = o.map;
+    // a malformed --map is a usage error (exit 2), as every other flag value is
+    const mapping = spec
+      ? { ...DEFAULT_PROBE_MAPPING, ...usageOnError("", () => parseMappingSpec(spec)) }
+      : DEFAULT_PROBE_MAPPING;
+    // read (and so checked) now, before a results folder is made: a bad file is refused with nothing written
+    const probes = loadProbesFile(file, mapping);
+    userProbes = async () => probes;
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
   return {
@@ -399,6 +405,9 @@ async function benchAction(o: BenchOptions): Promise<void> {
     : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
   const judgeFor = judgesFor(o, cfg, concurrency);
   const baseDeps = await suiteDeps(o, loaded, concurrency);
+  // every flag and judge is checked before the results folder (and its store) is made: a usage error leaves none
+  const limitFlag = intFlag("limit", o.limit, 1);
+  for (const plan of planned) await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
   const sink = openResults(o.out, cfg.workspace);
   const results: SuiteRunResult[] = [];
   let failures = 0;
@@ -406,7 +415,6 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const notRun: Record<string, number> = {};
   const lock = await lockBench(o, cfg.workspace, sink);
   try {
-    const limitFlag = intFlag("limit", o.limit, 1);
     for (const plan of planned) {
       const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
       const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });

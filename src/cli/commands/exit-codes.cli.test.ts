@@ -70,6 +70,23 @@ const CASES: [string[], number, RegExp][] = [
   ],
   [["bench", "--suite", "harmbench", "--target", T, "--judge", "nope"], 2, /--judge: /],
   [["redteam", "--seeds", "world", "--target", T, "--persona", "nope"], 2, /--persona: unknown persona 'nope'/],
+  [
+    ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--success", "maybe"],
+    2,
+    /--success: expected harm or non_refusal, got 'maybe'/,
+  ],
+  [
+    ["redteam", "--seeds", "world", "--target", T, "--languages", "fr"],
+    2,
+    /redteam: nothing to attack with: every planned attack was skipped: needs a translator from en into fr/,
+  ],
+  [["bench", "--suite", "advbench", "--target", T, "--probes", "p.jsonl", "--map", "foo"], 2, /--map: 'foo' is not/],
+  [
+    ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--personas", "nope.yaml"],
+    2,
+    /^breakfix: --personas: /,
+  ],
+  [["redteam", "--seeds", "world", "--target", T, "--dry-run", "--scripts", "nope.yaml"], 2, /^breakfix: --scripts: /],
   [["judge", "calibrate", "--judge", "nope", "--data", "xstest"], 2, /nope/],
   [["judge", "calibrate"], 2, /required option '--data <name>' not specified|required option/],
   [["train", "sft"], 2, /required option/],

@@ -260,6 +260,8 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
   if (!o.seeds) throw new CliError("redteam: --seeds world|DATASET|FILE is required", 2);
   const seedsSpec = o.seeds;
   const cfg = usageOnError("", () => loadConfigWithSource(o.config).config);
+  // a bad --success is refused before anything opens, a --dry-run included (it printed a plan and exited 0)
+  if (o.success !== undefined) successFor(o, false, cfg);
   const datasetsDir = o.datasets
     ? path.resolve(o.datasets)
     : existsSync(cfg.dataCache)
@@ -278,7 +280,7 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
     : seeds.set
       ? [...new Set(seeds.probes.map((p) => p.language))]
       : cfg.redteam.languages;
-  const scripts = usageOnError("", () => (o.scripts ? loadScriptFile(o.scripts) : undefined));
+  const scripts = usageOnError("--scripts: ", () => (o.scripts ? loadScriptFile(o.scripts) : undefined));
   return { cfg, seeds, framings, persona, languages, scripts };
 }
 
@@ -293,8 +295,10 @@ function personaFor(o: RedteamOptions, cfg: Config, framings: FramingRegistry): 
       2,
     );
   }
+  const file = o.personas;
+  const filePersonas = file ? usageOnError("--personas: ", () => loadPersonaFile(file, framings)) : undefined;
   return usageOnError("--persona: ", () => {
-    const fromFile = o.personas ? loadPersonaFile(o.personas, framings).find((p) => p.id === o.persona) : undefined;
+    const fromFile = filePersonas?.find((p) => p.id === o.persona);
     if (o.personas && !fromFile) throw new Error(`no persona '${o.persona}' in ${o.personas}`);
     const knobs = pc
       ? { attacksPerSeed: pc.attacksPerSeed, maxChain: pc.maxChain, maxTurns: pc.maxTurns, families: pc.families }

@@ -165,7 +165,9 @@ export function loadProbesFile(file: string, mapping: ColumnMapping): Probe[] {
   const isCsv = /\.csv$/i.test(file.replace(/\.gz$/, ""));
   let rows: { line: number; raw: Raw }[];
   if (isCsv) {
-    const needed = [m.prompt, m.conversation, m.id, m.category, m.label, m.language, ...(m.meta ?? [])]
+    // A CSV must have the columns with no default (as a JSONL row must have those keys); the others (id, label,
+    // language, meta, a category with a defaultCategory) may be left out of the header, as they may be of a JSONL row.
+    const needed = [m.prompt, m.conversation, m.defaultCategory ? undefined : m.category]
       .filter((c): c is string => c !== undefined)
       .map((c) => c.toLowerCase());
     rows = readCsv(file, needed).map((r) => ({ line: r.line, raw: r.fields }));
@@ -182,6 +184,12 @@ export function loadProbesFile(file: string, mapping: ColumnMapping): Probe[] {
       }
       return { line: r.line, raw: r.value as Raw };
     });
+  }
+  // An empty file is a mistake (a wrong path, an export that failed), never an empty probe set to run.
+  if (rows.length === 0) {
+    throw new DatasetError(file, [
+      { line: 0, problem: isCsv ? "no rows below the header row" : "no rows (the file is empty)" },
+    ]);
   }
   const pc = new ProblemCollector(file);
   const out: Probe[] = [];
