@@ -205,6 +205,9 @@ describe("breakfix cycle", () => {
     );
     expect(rt.code, rt.stderr).toBe(0);
     expect(rt.stderr).not.toMatch(/world build|not built/);
+    // every attack reached the demo target (all 4 were "not sent" as too long: no window and 512 answer tokens)
+    const summary = JSON.parse(rt.stdout.trim().split("\n").at(-1) ?? "{}") as { ran: number; not_sent: number };
+    expect(summary).toMatchObject({ ran: 4, not_sent: 0 });
   }, 300_000);
 
   it("breakfix view renders the quick cycle's workspace in Chromium: every page, no console error, no off-host request, filter counts from the store", async () => {

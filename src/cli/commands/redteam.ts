@@ -447,6 +447,8 @@ async function redteamAction(o: RedteamOptions): Promise<void> {
       },
       {
         target,
+        // the target's answer length from its config (the demo preset's 64), as the cycle's break step sends it
+        targetParams: m.targetOptions?.maxTokens === undefined ? undefined : { maxTokens: m.targetOptions.maxTokens },
         judge,
         refusalJudge: new PatternRefusalJudge(),
         attacker: m.attacker,

@@ -144,6 +144,11 @@ describe("targetContextFor", () => {
     expect(lowered?.limit).toBe(128);
     expect(lowered?.count([{ role: "user", content: "hello" }])).toBe(hf?.count([{ role: "user", content: "hello" }]));
     await expect(targetContextFor({ provider: "llamacpp", model: path.join(DEMO, "missing.gguf") })).rejects.toThrow();
+    // the demo preset's target names the committed organism, not a folder: it has a window too (it had none, so
+    // `breakfix redteam` asked it for 512 tokens and the engine turned every prompt away as too long)
+    const named = await targetContextFor({ provider: "builtin", model: "demo" });
+    expect(named?.limit).toBe(256);
+    expect(named?.source).toContain(path.join("demo-world", "model", "config.json"));
   });
 });
 

@@ -20,6 +20,7 @@ import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import type { Conversation } from "../../domain/types.ts";
 import { readHfChatTemplate } from "../../models/providers/builtin.ts";
+import { resolveBuiltinModel } from "../../models/registry.ts";
 import { noChatTemplate } from "../../nn/chat-template.ts";
 
 export interface TargetContext {
@@ -162,8 +163,9 @@ export function declaredTargetContext(limit: number, reserve = DEFAULT_ANSWER_RE
 
 /**
  * The context window of a target given its model options (the models registry's ModelOptions, or any object with
- * provider and model): llamacpp -> the GGUF's; builtin with an HF folder -> the folder's; otherwise none, unless
- * `declared` gives a limit (it also lowers a local model's). For the CLI and the cycle.
+ * provider and model): llamacpp -> the GGUF's; builtin with an HF folder (or a committed organism's name, `demo`)
+ * -> the folder's; otherwise none, unless `declared` gives a limit (it also lowers a local model's). For the CLI and
+ * the cycle.
  */
 export async function targetContextFor(
   o: { provider: string; model: string },
@@ -171,9 +173,9 @@ export async function targetContextFor(
   reserve = DEFAULT_ANSWER_RESERVE,
 ): Promise<TargetContext | undefined> {
   let ctx: TargetContext | undefined;
+  const dir = o.provider === "builtin" ? resolveBuiltinModel(o.model) : o.model;
   if (o.provider === "llamacpp") ctx = await ggufTargetContext(o.model, reserve);
-  else if (o.provider === "builtin" && existsSync(path.join(o.model, "config.json")))
-    ctx = hfTargetContext(o.model, reserve);
+  else if (o.provider === "builtin" && existsSync(path.join(dir, "config.json"))) ctx = hfTargetContext(dir, reserve);
   if (declared === undefined) return ctx;
   if (!ctx) return declaredTargetContext(declared, reserve);
   return { ...ctx, limit: declared, source: `declared ${declared} tokens (${ctx.source})` };
