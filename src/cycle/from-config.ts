@@ -294,13 +294,17 @@ function checkSeedLanguages(
     (translator !== undefined &&
       (translator.canTranslate === undefined || [...seedLanguages].some((s) => translator.canTranslate?.(s, l))));
   const untranslatable = cfg.redteam.languages.filter((l) => !reachable(l));
-  if (untranslatable.length)
+  if (untranslatable.length) {
+    const missing = untranslatable.join(", ");
+    const seedsIn = [...seedLanguages].join(", ");
+    const own = `the seed set's own translator${translator?.id ? ` (${translator.id})` : ""}`;
     throw new ScenarioConfigError(
       "redteam.languages",
       translator
-        ? `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: the seed set's own translator${translator.id ? ` (${translator.id})` : ""} does not reach ${untranslatable.join(", ")}; attack in ${[...seedLanguages].join(", ")} or a language it reaches`
-        : `the seeds have no ${untranslatable.join(", ")} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${[...seedLanguages].join(", ")}`,
+        ? `the seeds have no ${missing} prompts and nothing can translate them: ${own} does not reach ${missing}; attack in ${seedsIn} or a language it reaches`
+        : `the seeds have no ${missing} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${seedsIn}`,
     );
+  }
 }
 
 /** The red-team families a jailbreak variant touches: the measured suites' own lookup first, then the generic one. */
