@@ -6,8 +6,7 @@
  *      breakfix.yaml, a missing or malformed input file, an output folder of another run. Nothing was run.
  */
 import { type Command, CommanderError } from "commander";
-import { escapeForTerminal } from "../domain/escape.ts";
-import { redactSecrets } from "../models/secrets.ts";
+import { redactedForTerminal } from "../models/secrets.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
@@ -57,7 +56,7 @@ export function toCliError(err: unknown): CliError {
  * parse error quotes the bad line as it is), so none of it may reach the terminal raw.
  */
 export function errorText(text: string): string {
-  return escapeForTerminal(redactSecrets(text));
+  return redactedForTerminal(text);
 }
 
 /** Wraps a command action so every error leaves with the exit-code scheme above. */

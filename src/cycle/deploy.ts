@@ -17,14 +17,13 @@ import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } fro
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/schema.ts";
-import { escapeForTerminal } from "../domain/escape.ts";
 import { fileSha256 } from "../domain/file-hash.ts";
 import { contentHash } from "../domain/hash.ts";
 import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
 import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
-import { redactSecrets, redactUrl } from "../models/secrets.ts";
+import { redactedForTerminal, redactSecrets, redactUrl } from "../models/secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
 import { loadModel } from "../nn/model.ts";
@@ -169,7 +168,7 @@ function rootOf(url: string): string {
  * what a server answered).
  */
 function shown(text: string, max?: number): string {
-  return escapeForTerminal(redactSecrets(redactUrl(text)), { oneLine: true, max });
+  return redactedForTerminal(redactUrl(text), { oneLine: true, max });
 }
 
 async function postJson(url: string, body: unknown, key: string): Promise<unknown> {

@@ -4,8 +4,7 @@
  * to print (one line, control and invisible characters shown as marks): they quote what endpoints answer, and the
  * CLI prints them as they are.
  */
-import { escapeForTerminal } from "../domain/escape.ts";
-import { redactSecrets } from "./secrets.ts";
+import { redactedForTerminal } from "./secrets.ts";
 
 export type ModelErrorKind =
   /** 429 or a provider's "overloaded": retry after the server's Retry-After. */
@@ -45,7 +44,7 @@ export class ModelError extends Error {
     details: ModelErrorDetails = {},
   ) {
     super(
-      escapeForTerminal(redactSecrets(message), { oneLine: true }),
+      redactedForTerminal(message, { oneLine: true }),
       details.cause === undefined ? undefined : { cause: details.cause },
     );
     this.name = "ModelError";
@@ -65,7 +64,7 @@ export const MAX_ENDPOINT_TEXT = 500;
  * cut cannot leave part of a key behind), then one terminal-safe line of at most MAX_ENDPOINT_TEXT characters.
  */
 export function endpointText(text: string): string {
-  return escapeForTerminal(redactSecrets(text), { oneLine: true, max: MAX_ENDPOINT_TEXT });
+  return redactedForTerminal(text, { oneLine: true, max: MAX_ENDPOINT_TEXT });
 }
 
 /** Maps an HTTP status to an error kind. */

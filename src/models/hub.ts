@@ -28,11 +28,10 @@ import { lstat, mkdir, open, readFile, readlink, rename, stat, symlink, unlink, 
 import { homedir } from "node:os";
 import path from "node:path";
 import { getHFHubCachePath, getRepoFolderName, listFiles, modelInfo } from "@huggingface/hub";
-import { escapeForTerminal } from "../domain/escape.ts";
 import { etaText } from "../domain/eta.ts";
 import { readShardIndex } from "../nn/safetensors.ts";
 import { ModelError } from "./errors.ts";
-import { redactSecrets, registerSecret } from "./secrets.ts";
+import { redactedForTerminal, redactSecrets, registerSecret } from "./secrets.ts";
 
 export interface HubSpec {
   /** "ORG/NAME" */
@@ -182,7 +181,7 @@ export async function downloadHubModel(spec: HubSpec, o: HubOptions = {}): Promi
   const env = hubEnv(o.env ?? process.env);
   // Lines name the repository's files, and a repository's owner chooses their names: shown, never interpreted.
   const log = (l: string) =>
-    (o.log ?? ((s: string) => process.stderr.write(`${s}\n`)))(escapeForTerminal(redactSecrets(l), { oneLine: true }));
+    (o.log ?? ((s: string) => process.stderr.write(`${s}\n`)))(redactedForTerminal(l, { oneLine: true }));
   const cacheDir = o.cacheDir ?? (o.env ? env.cache : getHFHubCachePath());
   const label = `hf:${spec.repo}@${spec.revision}`;
   const hit = cachedSnapshot(spec, cacheDir);

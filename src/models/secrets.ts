@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { escapeForTerminal, type TerminalEscapeOptions } from "../domain/escape.ts";
 
 const known = new Set<string>();
 
@@ -18,6 +19,14 @@ export function redactSecrets(text: string): string {
   let out = text;
   for (const s of known) if (out.includes(s)) out = out.split(s).join("[REDACTED]");
   return out;
+}
+
+/**
+ * Untrusted text (a server's reply, a command's output, an error quoting data) as a log line or message shows it:
+ * known secrets redacted first (so a cut cannot leave part of a key), then terminal-safe (escapeForTerminal's options).
+ */
+export function redactedForTerminal(text: string, opts?: TerminalEscapeOptions): string {
+  return escapeForTerminal(redactSecrets(text), opts);
 }
 
 export interface SecretSource {

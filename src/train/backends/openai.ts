@@ -31,8 +31,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI, { APIError, toFile } from "openai";
 import type { Config } from "../../config/schema.ts";
-import { escapeForTerminal } from "../../domain/escape.ts";
-import { redactSecrets, resolveApiKey } from "../../models/secrets.ts";
+import { redactedForTerminal, resolveApiKey } from "../../models/secrets.ts";
 import { keyHash } from "../../store/store.ts";
 import { parsePreferenceJsonl, parseSftJsonl } from "../jsonl.ts";
 import type { BackendJob, ModelRef, StageResult, TrainingBackend } from "./types.ts";
@@ -257,7 +256,7 @@ export class OpenAiBackend implements TrainingBackend {
       return await this.run(stage, job);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      const msg = escapeForTerminal(redactSecrets(e.message));
+      const msg = redactedForTerminal(e.message);
       if (msg !== e.message) e.message = msg;
       throw e;
     }
@@ -277,7 +276,7 @@ export class OpenAiBackend implements TrainingBackend {
         `openai ${stage}: the fine-tuning API trains models that live at OpenAI; got a local folder (${job.from.dir}). ` +
           "Start round 1 from training.openai.model (openAiStartModel) and later rounds from the previous fine-tuned id",
       );
-    const log = (line: string) => job.log(escapeForTerminal(redactSecrets(line), { oneLine: true }));
+    const log = (line: string) => job.log(redactedForTerminal(line, { oneLine: true }));
     const entity = openAiStageKey(job.runId, job.round, stage);
     const states = job.store.states;
     const saved = states.current(OPENAI_ENTITY, entity);

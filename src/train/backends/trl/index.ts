@@ -12,10 +12,9 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { escapeForTerminal } from "../../../domain/escape.ts";
 import { etaText } from "../../../domain/eta.ts";
 import { groupAlive, pidStartTime, processAlive, stopGroup } from "../../../domain/shell.ts";
-import { redactSecrets } from "../../../models/secrets.ts";
+import { redactedForTerminal } from "../../../models/secrets.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
 import { modelTypeOf, peftTargets, type Training, trlSettings } from "./args.ts";
@@ -126,7 +125,7 @@ export function parseTrlLine(
 
 /** A line of the job's output as we print it: the job inherits the environment, so known secrets are redacted, and
  *  its text (which may echo data or model output) is escaped for the terminal. */
-const shown = (line: string) => escapeForTerminal(redactSecrets(line), { max: 2000 });
+const shown = (line: string) => redactedForTerminal(line, { max: 2000 });
 
 /** The last n lines of a log, from byte `from` on (this attempt's part of it), as shown. */
 function lastLines(file: string, n: number, from = 0): string {
