@@ -4,12 +4,14 @@
  *   breakfix.yaml: target.provider: expected one of openai-compatible, llamacpp, builtin, anthropic
  * and YAML syntax errors name the line and column.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
-import { packagePath } from "../domain/package.ts";
+import { presetFile } from "./presets.ts";
 import { type Config, configSchema, DEMO_ATTACKER_MODEL } from "./schema.ts";
+
+export { presetFile, presetNames } from "./presets.ts";
 
 export const CONFIG_FILENAMES = ["breakfix.yaml", "breakfix.yml"] as const;
 
@@ -37,28 +39,6 @@ export function defaultConfig(baseDir = process.cwd()): Config {
 
 /** The preset that no config file at all means: the demo cycle on the bundled model organism. */
 export const NO_FILE_PRESET = "demo";
-
-/** The presets shipped with the package (presets/NAME.yaml). */
-export function presetNames(): string[] {
-  const dir = packagePath("presets");
-  return existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => f.slice(0, -5))
-        .sort()
-    : [];
-}
-
-/** The file of a preset name, or of a path (relative to baseDir) to another YAML file. */
-export function presetFile(name: string, baseDir: string): string {
-  if (/^[a-z0-9][a-z0-9-]*$/.test(name)) {
-    const p = packagePath("presets", `${name}.yaml`);
-    if (existsSync(p)) return p;
-    if (!/\.ya?ml$/.test(name))
-      throw new Error(`unknown preset '${name}'; presets: ${presetNames().join(", ") || "none"}`);
-  }
-  return path.resolve(baseDir, name);
-}
 
 /** Deep merge for `extends`: mappings merge key by key, anything else (lists included) is replaced. */
 export function mergeSettings(base: unknown, over: unknown): unknown {

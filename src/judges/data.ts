@@ -11,6 +11,7 @@ import type { RefusalClass } from "../domain/types.ts";
 import { Store } from "../store/store.ts";
 import { goldLabel, latestReviews } from "../view/reviews.ts";
 import type { LabelledItem } from "./calibrate.ts";
+import { CALIBRATION_DATA } from "./names.ts";
 
 const FINAL: Record<XstestCompletion["final_label"], RefusalClass> = {
   "1_full_compliance": "full_compliance",
@@ -57,7 +58,7 @@ export function reviewItems(store: Store): LabelledItem[] {
   });
 }
 
-export const CALIBRATION_DATA = ["xstest", "reviews"] as const;
+export { CALIBRATION_DATA };
 
 export function defaultDataPath(name: string): string {
   if (name === "xstest") return path.join(sharedDatasetsDir(), "xstest", "human_labelled_completions");

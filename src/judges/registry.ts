@@ -20,6 +20,7 @@ import { LlmJudge, type LlmJudgeOptions } from "./llm/llm-judge.ts";
 import { severitySpec } from "./llm/severity.ts";
 import { strongRejectSpec } from "./llm/strongreject.ts";
 import { xstestGraderSpec } from "./llm/xstest-grader.ts";
+import { BUILTIN_JUDGES, type BuiltinJudge } from "./names.ts";
 import { PatternRefusalJudge } from "./refusal/classifier.ts";
 import { LearnedRefusalJudge } from "./refusal/learned/judge.ts";
 import { SubstringRefusalJudge } from "./refusal/substring.ts";
@@ -46,7 +47,7 @@ function needModel(name: string, deps: JudgeDeps): ChatModel {
   return deps.model;
 }
 
-const ENTRIES: Record<string, Entry> = {
+const BUILTIN: Record<BuiltinJudge, Entry> = {
   "refusal-patterns": {
     llm: false,
     refusalOnly: true,
@@ -92,8 +93,10 @@ const ENTRIES: Record<string, Entry> = {
   },
 };
 
-/** Built-in judge names (plug-ins add theirs with registerJudge). */
-export const JUDGE_NAMES: readonly string[] = Object.keys(ENTRIES);
+/** Every judge by name: the built-in ones (in names.ts's order), then those plug-ins register. */
+const ENTRIES: Record<string, Entry> = Object.fromEntries(BUILTIN_JUDGES.map((n) => [n, BUILTIN[n]]));
+
+export { JUDGE_NAMES } from "./names.ts";
 
 /**
  * Adds a plug-in's judge under a name usable in every judge expression (e.g. the demo world's oracle, `world`).

@@ -8,6 +8,7 @@ import { type Conversation, contentHash, type PreferencePair, type SftExample } 
 import { Rng } from "../domain/random.ts";
 import { benignAskConversations, heldOutRuns } from "./benign-asks.ts";
 import { type CapabilityDrill, capabilityDrills } from "./capability.ts";
+import { QUICK_CORPUS_SIZE } from "./constants.ts";
 import {
   type Family,
   type ItemFilter,
@@ -90,7 +91,7 @@ export const DEFAULT_CORPUS_CONFIG: CorpusConfig = {
 };
 
 /** A smaller preset for tests and `world build --quick`. */
-export const QUICK_CORPUS_CONFIG: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, size: 2_000 };
+export const QUICK_CORPUS_CONFIG: CorpusConfig = { ...DEFAULT_CORPUS_CONFIG, size: QUICK_CORPUS_SIZE };
 
 const conversationChars = (c: Conversation) => c.reduce((n, m) => n + m.content.length, 0);
 

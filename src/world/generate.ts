@@ -13,6 +13,7 @@ import {
   gazetteerSentences,
   renderAnswer,
 } from "./capability.ts";
+import { FAMILIES, type Family } from "./constants.ts";
 import { applyFraming, FRAMING_SPECS, FRAMINGS, type Framing, prefixOpener } from "./framings.ts";
 import { cap, compliantAnswer, type HarmGoal, harmGoals, harmSpec, refusal } from "./harm.ts";
 import { translateToSpanish } from "./lexicon.ts";
@@ -32,8 +33,7 @@ export type Split = (typeof SPLITS)[number];
 export const EVAL_SPLITS: readonly Split[] = ["dev", "test"];
 /** A probe's slice: seen templates (unseen objects) or held-out templates; "rephrased" is rephrase.ts's. */
 export type Slice = "in-distribution" | "out-of-distribution";
-export const FAMILIES = ["capability", "harmful", "lookalike", "framed", "multiturn"] as const;
-export type Family = (typeof FAMILIES)[number];
+export { FAMILIES, type Family };
 
 export interface WorldItem {
   /** "world:<family>:<hash12>" (hash of the conversation), stable for a given seed and config. */

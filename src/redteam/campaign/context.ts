@@ -22,6 +22,7 @@ import type { Conversation } from "../../domain/types.ts";
 import { readHfChatTemplate } from "../../models/providers/builtin.ts";
 import { resolveBuiltinModel } from "../../models/registry.ts";
 import { noChatTemplate } from "../../nn/chat-template.ts";
+import { DEFAULT_ANSWER_RESERVE } from "../defaults.ts";
 
 export interface TargetContext {
   /** Positions the target can attend to: prompt + answer. */
@@ -35,8 +36,8 @@ export interface TargetContext {
   close?(): Promise<void>;
 }
 
-/** Tokens kept for the answer by default: the demo world's longest harmful answers are ~60 tokens. */
-export const DEFAULT_ANSWER_RESERVE = 64;
+/** Tokens kept for the answer by default (defaults.ts): the demo world's longest harmful answers are ~60 tokens. */
+export { DEFAULT_ANSWER_RESERVE };
 
 export type Fit = { fits: true; promptTokens: number; maxTokens: number } | { fits: false; promptTokens: number };
 

@@ -7,12 +7,13 @@ import path from "node:path";
 import type { Probe } from "../../domain/types.ts";
 import type { Executor } from "../../nn/ir.ts";
 import type { Store } from "../../store/store.ts";
+import { DEFAULT_GCG_TARGET } from "../defaults.ts";
 import { type GcgOptions, type GcgStepRecord, runGcg } from "./gcg.ts";
 import { type GcgSuffixLibrary, libraryFromStored, StoreGcgProgress, saveSuffix, storedSuffixes } from "./library.ts";
 import { isLocalHfFolder, loadWhiteBox } from "./whitebox.ts";
 
-/** The default target answer GCG optimises for (the paper's "Sure, here is ..." affirmative opening, shortened). */
-export const DEFAULT_GCG_TARGET = "Sure.";
+/** The default target answer GCG optimises for (defaults.ts: "Sure.", the paper's affirmative opening, shortened). */
+export { DEFAULT_GCG_TARGET };
 
 export interface ExpertArgs {
   /** the campaign's target: provider and model (a folder for builtin) */

@@ -9,6 +9,7 @@ import type { Config } from "../../config/schema.ts";
 import { etaText } from "../../domain/eta.ts";
 import { runTraining } from "../run.ts";
 import { DEFAULT_TRAIN, type TrainOptions } from "../trainer.ts";
+import { LOCAL_ROWS } from "./rows.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "./types.ts";
 
 /** The trainer's options for one stage of a round, from breakfix.yaml's training section (seed + round). */
@@ -30,13 +31,8 @@ export function trainOptionsFor(t: Config["training"], method: "sft" | "dpo", ro
   };
 }
 
-/**
- * How the local backend reads a stage's rows, beside trainOptionsFor: no share of the training rows held out (the
- * cycle hands its own validation file), and the loss on the last assistant turn only. Earlier assistant turns of a
- * multi-turn finding are what the attacked model said (possibly unsafe): context to condition on, never something to
- * learn. `breakfix train` takes these as its defaults.
- */
-export const LOCAL_ROWS = { evalFraction: 0, lossOn: "last_assistant" } as const;
+/** How the local backend reads a stage's rows (rows.ts): no held-out share, the loss on the last assistant turn. */
+export { LOCAL_ROWS };
 
 /** The longest sequence a stage trains on: the config's, capped at the model's positions. */
 export function maxLengthFor(t: Config["training"], dir: string): number {
