@@ -71,6 +71,21 @@ export function cliAction<A extends unknown[]>(fn: (...args: A) => unknown): (..
 }
 
 /**
+ * A command action imported when the command runs, not when it is registered: `load` returns the action from its
+ * module, e.g. `async () => (await import("./bench.action.ts")).benchAction`. Registering a command (name, options,
+ * help text) then loads none of its stage, so `--help`, `--version` and the usage errors commander reports load no
+ * stage, and a command loads only its own. The action gets commander's arguments as they are.
+ */
+export function lazyAction<A extends unknown[]>(
+  load: () => Promise<(...args: A) => unknown>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const action = await load();
+    await action(...args);
+  };
+}
+
+/**
  * Commander's own errors (unknown option or subcommand, missing argument or required option, bad choice) exit 2
  * instead of commander's 1; help and version still exit 0. Applies to `cmd` and every command below it. A program that
  * installed its own exit handler (`exitOverride()`, as in-process tests do) keeps it, called with the mapped code.

@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { budgetsFromConfig } from "../cli/commands/cycle.ts";
+import { budgetsFromConfig } from "../cli/commands/cycle.action.ts";
 import { parseConfig } from "../config/load.ts";
 import { breakStep } from "../cycle/break.ts";
 import { scenarioFromConfig } from "../cycle/from-config.ts";

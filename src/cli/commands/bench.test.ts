@@ -17,7 +17,8 @@ import { harmbenchTest } from "../../datasets/loaders/harmbench.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { writeTinyHfModel } from "../../models/testing/tiny-model.ts";
 import { registerWorldPlugin } from "../../world/plugin.ts";
-import { formatMetric, registerBench } from "./bench.ts";
+import { formatMetric } from "./bench.action.ts";
+import { registerBench } from "./bench.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../../..");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfigWithSource } from "../../config/load.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
-import { contaminationFor } from "./curate.ts";
+import { contaminationFor } from "./curate.action.ts";
 
 describe("breakfix curate: what it decontaminates against", () => {
   it("reads the config's suite files with their roles, as the cycle does", async () => {

@@ -6,7 +6,8 @@ import { Command } from "commander";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { isInvisible } from "../../domain/escape.ts";
 import { buildWorkspace, makeRecord, PAYLOADS } from "../../view/testing/workspace.ts";
-import { registerFindings, renderRecord } from "./findings.ts";
+import { renderRecord } from "./findings.action.ts";
+import { registerFindings } from "./findings.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "bf-findings-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

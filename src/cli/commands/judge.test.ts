@@ -8,7 +8,7 @@ import { calibrate } from "../../judges/calibrate.ts";
 import { loadCalibrationData } from "../../judges/data.ts";
 import { JudgeServer, tagged } from "../../judges/llm/testing/judge-server.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
-import { formatReport } from "./judge.ts";
+import { formatReport } from "./judge.action.ts";
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, "../../..");

@@ -1,244 +1,13 @@
 /**
- * `breakfix judge calibrate`: run a judge over human-labelled data and print accuracy, binary accuracy, per-class
- * P/R/F1, Cohen's kappa and the confusion matrix, overall, per source file and dev vs held-out, next to a baseline
- * judge (default: the GCG/AdvBench refusal-substring list); results go to the workspace store. With --json the last
- * line is one JSON object (accuracy, binary_accuracy, macro_f1, kappa, ..., baseline).
- * `breakfix judge list`: the judges. `breakfix judge run`: judge one prompt/response pair.
+ * `breakfix judge calibrate`: run a judge over human-labelled data and report its agreement with the labels, next to
+ * a baseline judge. `breakfix judge list`: the judges. `breakfix judge run`: judge one prompt/response pair. The
+ * actions are in judge.action.ts, loaded when one runs.
  */
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
-import { percent } from "../../domain/format.ts";
-import { wilson } from "../../domain/stats.ts";
-import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
-import { CALIBRATION_DATA, loadCalibrationData } from "../../judges/data.ts";
-import { formatConfusion } from "../../judges/metrics.ts";
-import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig } from "../../judges/registry.ts";
-import type { Judge } from "../../judges/types.ts";
-import type { ChatModel } from "../../models/types.ts";
-import { Store } from "../../store/store.ts";
-import { CliError, cliAction, intFlag, withExitScheme } from "../errors.ts";
-import { modelFromSpec } from "./bench.ts";
+import { CALIBRATION_DATA, JUDGE_NAMES } from "../../judges/names.ts";
+import { cliAction, lazyAction, withExitScheme } from "../errors.ts";
 
-const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-
-function row(name: string, f: Figures): string {
-  return [
-    name.padEnd(44),
-    String(f.n).padStart(5),
-    percent(f.accuracy).padStart(7),
-    percent(f.binary_accuracy).padStart(8),
-    num(f.macro_f1).padStart(9),
-    num(f.kappa).padStart(7),
-    String(f.unjudged).padStart(9),
-  ].join(" ");
-}
-
-export function formatReport(r: CalibrationReport, title: string): string {
-  const lines = [
-    `${title}: ${r.judge} on ${r.data} (${r.n} items, ${r.unjudged} unjudged)`,
-    [
-      "".padEnd(44),
-      "n".padStart(5),
-      "acc".padStart(7),
-      "bin-acc".padStart(8),
-      "macro-F1".padStart(9),
-      "kappa".padStart(7),
-      "unjudged".padStart(9),
-    ].join(" "),
-    row("all", r),
-  ];
-  // Group names come from the data (a completions file's model name, a reviewer's name): shown, never interpreted.
-  const shown = (g: string) => escapeForTerminal(g, { oneLine: true, max: 100 });
-  if (r.dev) lines.push(row(`dev (${r.dev.groups.map(shown).join(", ")})`, r.dev.figures));
-  if (r.held_out) lines.push(row(`held-out (${r.held_out.groups.map(shown).join(", ")})`, r.held_out.figures));
-  for (const [g, f] of Object.entries(r.groups)) lines.push(row(`  ${shown(g)}`, f));
-  lines.push("per class (all):");
-  for (const c of r.per_class) {
-    lines.push(
-      `  ${c.label.padEnd(16)} P ${num(c.precision)}  R ${num(c.recall)}  F1 ${num(c.f1)}  support ${c.support}`,
-    );
-  }
-  lines.push("confusion (rows gold, columns predicted):");
-  lines.push(
-    ...formatConfusion({ labels: r.labels, confusion: r.confusion })
-      .split("\n")
-      .map((l) => `  ${l}`),
-  );
-  return lines.join("\n");
-}
-
-/** The JSON summary object (snake_case figures; baseline nested). */
-export function summary(r: CalibrationReport, baseline?: CalibrationReport, stored?: string): Record<string, unknown> {
-  const pick = (f: Figures) => ({
-    n: f.n,
-    unjudged: f.unjudged,
-    accuracy: f.accuracy,
-    binary_accuracy: f.binary_accuracy,
-    macro_f1: f.macro_f1,
-    kappa: f.kappa,
-  });
-  const block = (x: CalibrationReport) => ({
-    judge: x.judge,
-    ...pick(x),
-    binary_kappa: x.binary_kappa,
-    per_class: x.per_class,
-    labels: x.labels,
-    confusion: x.confusion,
-    groups: Object.fromEntries(Object.entries(x.groups).map(([g, f]) => [g, pick(f)])),
-    ...(x.dev ? { dev: { groups: x.dev.groups, ...pick(x.dev.figures) } } : {}),
-    ...(x.held_out ? { held_out: { groups: x.held_out.groups, ...pick(x.held_out.figures) } } : {}),
-  });
-  return {
-    data: r.data,
-    ...block(r),
-    ...(baseline ? { baseline: block(baseline) } : {}),
-    ...(stored ? { stored } : {}),
-  };
-}
-
-function storeReport(store: Store, r: CalibrationReport, dataPath: string): void {
-  store.artifacts.put(
-    "judge-calibration",
-    { judge: r.judge, data: r.data, path: dataPath, n: r.n, confusion: r.confusion },
-    r,
-  );
-  const put = (name: string, value: number, successes?: number) =>
-    store.metrics.put(
-      { kind: "judge-calibration", judge: r.judge, data: r.data, path: dataPath, name, value },
-      {
-        name: `judge-calibration/${r.judge}/${r.data}/${name}`,
-        value,
-        n: r.n,
-        ...(successes !== undefined ? { successes, interval: wilson(successes, r.n) } : {}),
-      },
-    );
-  put("accuracy", r.accuracy, Math.round(r.accuracy * r.n));
-  put("binary_accuracy", r.binary_accuracy, Math.round(r.binary_accuracy * r.n));
-  put("macro_f1", r.macro_f1);
-  put("kappa", r.kappa);
-}
-
-interface CalibrateFlags {
-  judge: string;
-  data: string;
-  path?: string;
-  json?: boolean;
-  model?: string;
-  apiKeyEnv?: string;
-  baseline: string;
-  dev?: string;
-  workspace: string;
-  store: boolean;
-  concurrency: string;
-  retries: string;
-}
-
-function parseConfig(text: string): JudgeConfig {
-  try {
-    return readJudgeConfig(text);
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-}
-
-async function buildJudge(text: string, model: ChatModel | undefined, retries: number): Promise<Judge> {
-  try {
-    return createJudge(parseConfig(text), { model, llm: { retries } });
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-}
-
-async function runCalibrate(flags: CalibrateFlags): Promise<void> {
-  const concurrency = intFlag("concurrency", flags.concurrency, 1);
-  const retries = intFlag("retries", flags.retries, 0);
-  const config = parseConfig(flags.judge);
-  let model: ChatModel | undefined;
-  let needs: boolean;
-  try {
-    needs = needsModel(config);
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-  if (needs) {
-    if (!flags.model)
-      throw new CliError(
-        `judge '${flags.judge}' needs a judge model: pass --model URL#model (or builtin:DIR, llamacpp:FILE.gguf)`,
-        2,
-      );
-    model = await modelFromSpec(flags.model, { concurrency, apiKeyEnv: flags.apiKeyEnv, what: "--model" });
-  }
-  let items: LabelledItem[];
-  try {
-    // reviews live in a workspace store: --path names another workspace, else --workspace's
-    items = loadCalibrationData(flags.data, flags.data === "reviews" ? (flags.path ?? flags.workspace) : flags.path);
-  } catch (e) {
-    throw new CliError(`--data ${flags.data}${flags.path ? ` --path ${flags.path}` : ""}: ${(e as Error).message}`, 2);
-  }
-  const judge = await buildJudge(flags.judge, model, retries);
-  const baseline = flags.baseline === "none" ? undefined : await buildJudge(flags.baseline, model, retries);
-  const devGroups = flags.dev
-    ? flags.dev
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : undefined;
-  const store = flags.store ? Store.open(flags.workspace) : undefined;
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: "{judge} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted}",
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const progressFor = (j: Judge) => {
-    let started = false;
-    return (done: number, total: number) => {
-      if (!started) {
-        bar.start(total, 0, { judge: j.id });
-        started = true;
-      }
-      bar.update(done);
-      if (done === total) bar.stop();
-    };
-  };
-  try {
-    const common = { dataName: flags.data, devGroups, concurrency };
-    const main = await calibrate(judge, items, {
-      ...common,
-      store: model && store ? store : undefined,
-      onProgress: progressFor(judge),
-    });
-    const base = baseline
-      ? await calibrate(baseline, items, {
-          ...common,
-          store: model && store ? store : undefined,
-          onProgress: progressFor(baseline),
-        })
-      : undefined;
-    let stored: string | undefined;
-    if (store) {
-      storeReport(store, main, flags.path ?? flags.data);
-      if (base) storeReport(store, base, flags.path ?? flags.data);
-      stored = `${flags.workspace}/breakfix.db (artifacts kind judge-calibration, metrics judge-calibration/*)`;
-    }
-    const text = [
-      formatReport(main, "judge"),
-      ...(base ? ["", formatReport(base, "baseline")] : []),
-      ...(stored ? ["", `stored in ${stored}`] : []),
-    ].join("\n");
-    process.stdout.write(`${text}\n`);
-    if (flags.json) process.stdout.write(`${JSON.stringify(summary(main, base, stored))}\n`);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError((e as Error).message, 1);
-  } finally {
-    store?.close();
-    await model?.close?.();
-  }
-}
+const actions = () => import("./judge.action.ts");
 
 export function registerJudge(program: Command): void {
   const before = program.commands.length;
@@ -268,23 +37,11 @@ export function registerJudge(program: Command): void {
     .option("--no-store", "do not write results to the workspace store")
     .option("--concurrency <n>", "concurrent judge calls", "4")
     .option("--retries <n>", "retries of a malformed LLM-judge answer before it is recorded as unjudged", "2")
-    .action(
-      cliAction(async (flags: CalibrateFlags, cmd: Command) => {
-        if (flags.dev === "" || flags.dev === "none") flags.dev = undefined;
-        // the default development group names an XSTest source; reviews are grouped by reviewer instead
-        if (flags.data === "reviews" && cmd.getOptionValueSource("dev") === "default") flags.dev = undefined;
-        await runCalibrate(flags);
-      }),
-    );
+    .action(cliAction(lazyAction(async () => (await actions()).calibrateAction)));
   judge
     .command("list")
     .description("list the judges")
-    .action(
-      cliAction(() => {
-        for (const n of JUDGE_NAMES)
-          process.stdout.write(`${n}${needsModel(n) ? "  (LLM judge: needs --model)" : ""}\n`);
-      }),
-    );
+    .action(cliAction(lazyAction(async () => (await actions()).listAction)));
   judge
     .command("run")
     .description("judge one response; prints the judgement as JSON")
@@ -294,31 +51,7 @@ export function registerJudge(program: Command): void {
     .option("--model <spec>", "judge model for LLM judges")
     .option("--api-key-env <var>", "environment variable holding the judge model's API key")
     .option("--retries <n>", "retries of a malformed answer", "2")
-    .action(
-      cliAction(
-        async (flags: {
-          judge: string;
-          prompt: string;
-          response: string;
-          model?: string;
-          apiKeyEnv?: string;
-          retries: string;
-        }) => {
-          const config = parseConfig(flags.judge);
-          const model =
-            needsModel(config) && flags.model
-              ? await modelFromSpec(flags.model, { concurrency: 1, apiKeyEnv: flags.apiKeyEnv, what: "--model" })
-              : undefined;
-          const j = await buildJudge(flags.judge, model, intFlag("retries", flags.retries, 0));
-          const out = await j.judge({
-            conversation: [{ role: "user", content: flags.prompt }],
-            response: flags.response,
-          });
-          process.stdout.write(`${jsonForTerminal(out)}\n`);
-          await model?.close?.();
-        },
-      ),
-    );
+    .action(cliAction(lazyAction(async () => (await actions()).runAction)));
   // one exit-code scheme for every command (errors.ts)
   for (const c of program.commands.slice(before)) withExitScheme(c);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { judgeFor, type RedteamOptions } from "./redteam.ts";
+import { judgeFor, type RedteamOptions } from "./redteam.action.ts";
 
 const opts = (judge?: string) => ({ judge, persona: "low_skilled", seed: "0", progress: false }) as RedteamOptions;
 

@@ -1,42 +1,12 @@
 /**
  * `breakfix report [RUN]`: rebuilds a cycle run's report.md and report.html from the store alone. RUN is a run id
- * (or a unique prefix of one); default: the latest cycle run of the workspace.
+ * (or a unique prefix of one); default: the latest cycle run of the workspace. The action is in report.action.ts,
+ * loaded when it runs.
  */
-import path from "node:path";
 import type { Command } from "commander";
-import { loadConfigWithSource } from "../../config/load.ts";
-import { runDirOf } from "../../cycle/cycle.ts";
-import { listCycleRuns, writeRunReport } from "../../cycle/report.ts";
-import { Store } from "../../store/store.ts";
-import { CliError, cliAction, withExitScheme } from "../errors.ts";
+import { cliAction, lazyAction, withExitScheme } from "../errors.ts";
 
-async function reportAction(run: string | undefined, o: { config?: string; workspace?: string; out?: string }) {
-  let workspace: string;
-  try {
-    workspace = o.workspace ? path.resolve(o.workspace) : loadConfigWithSource(o.config).config.workspace;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-  const store = Store.open(workspace);
-  try {
-    const runs = listCycleRuns(store);
-    if (runs.length === 0) throw new CliError(`report: no cycle run in ${workspace} (run \`breakfix cycle\` first)`, 2);
-    const hits = run ? runs.filter((r) => r.runId.startsWith(run)) : [runs[runs.length - 1]];
-    if (hits.length !== 1)
-      throw new CliError(
-        `report: run '${run}' ${hits.length ? "is ambiguous" : "not found"}; runs: ${runs.map((r) => r.runId.slice(0, 16)).join(", ")}`,
-        2,
-      );
-    const id = hits[0].runId;
-    const out = o.out ? path.resolve(o.out) : runDirOf(workspace, id);
-    const files = await writeRunReport(store, id, out);
-    process.stdout.write(
-      `report of cycle run ${id.slice(0, 16)} (${hits[0].state ?? "unknown"}): ${files.md}, ${files.html}\n`,
-    );
-  } finally {
-    store.close();
-  }
-}
+const actions = () => import("./report.action.ts");
 
 export function registerReport(program: Command): void {
   const before = program.commands.length;
@@ -46,7 +16,7 @@ export function registerReport(program: Command): void {
     .option("--config <file>", "breakfix.yaml to use")
     .option("--workspace <dir>", "workspace folder (default: the config's)")
     .option("--out <dir>", "where to write the report (default: the run's folder)")
-    .action(cliAction(reportAction));
+    .action(cliAction(lazyAction(async () => (await actions()).reportAction)));
   // one exit-code scheme for every command (errors.ts)
   for (const c of program.commands.slice(before)) withExitScheme(c);
 }
