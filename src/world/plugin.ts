@@ -3,7 +3,8 @@
  * red-team split: direct harmful asks and the unsafe twins of look-alikes), an oracle judge, a responder (the world's
  * category refusals), counter-data (benign look-alikes answered helpfully) and a retention source (the world's
  * capability tasks), and the `demo-*` suites (group `demo`). The cycle and the stage folders never import world/;
- * the CLI registers this plug-in at start-up, and the demo preset (presets/demo.yaml) names these sources.
+ * the CLI registers this plug-in before any command's action runs (cli/main.ts), and the demo preset
+ * (presets/demo.yaml) names these sources.
  */
 import { registerSuites } from "../benchmarks/registry.ts";
 import { registerCurationSources } from "../curate/sources.ts";
