@@ -3,6 +3,7 @@
  * version 3 (`view_attacks`, one row per red-team attack record, every filter column indexed together with the row
  * id, and the FTS5 table `view_attacks_fts`), so a page is one indexed, paged query whatever the store's size.
  */
+import { redactUrl } from "../models/secrets.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import type { RunRecord, Store, TrainingRunRecord } from "../store/store.ts";
 
@@ -221,8 +222,8 @@ function decodeAttack(r: RawAttackRow): AttackRow {
     family: r.family,
     persona: r.persona,
     language: r.language,
-    target: r.target,
-    judgeId: r.judge_id,
+    target: r.target === null ? null : redactUrl(r.target),
+    judgeId: r.judge_id === null ? null : redactUrl(r.judge_id),
     judgeLabel: r.judge_label,
     severity: r.severity,
     outcome: r.outcome,
@@ -395,7 +396,7 @@ export function listRuns(store: Store): RunRow[] {
     out.push({
       kind: "campaign",
       id: c.hash,
-      label: `round ${c.round}, ${c.persona} vs ${c.target}`,
+      label: `round ${c.round}, ${c.persona} vs ${redactUrl(c.target)}`,
       createdAt: c.created_at,
       state: c.done >= c.planned ? "done" : "running",
       progress: `${c.done}/${c.planned} attacks, ${c.successes} successes`,
@@ -426,7 +427,9 @@ export function listRuns(store: Store): RunRow[] {
     out.push({
       kind: `training (${rec.kind})`,
       id: t.hash,
-      label: `${rec.baseModel ?? "?"} -> ${rec.resultModel ?? "?"}${t.round !== null ? ` (round ${t.round})` : ""}`,
+      label: redactUrl(
+        `${rec.baseModel ?? "?"} -> ${rec.resultModel ?? "?"}${t.round !== null ? ` (round ${t.round})` : ""}`,
+      ),
       createdAt: t.created_at,
       state: rec.resultModel ? "done" : "?",
       progress: "",
@@ -466,8 +469,8 @@ export function benchRuns(store: Store): BenchRunRow[] {
     return {
       runId: r.run_id,
       suite: first.suite,
-      target: first.target,
-      judge: first.judge,
+      target: redactUrl(first.target),
+      judge: redactUrl(first.judge),
       records: r.n,
       createdAt: r.created_at,
       finished: summary !== undefined,

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildRunReport } from "../cycle/report.ts";
+import { renderHtml, renderMarkdown } from "../report/render.ts";
 import { Store } from "../store/store.ts";
 import { createViewApp } from "./server.ts";
 import { buildWorkspace, type TestWorkspace } from "./testing/workspace.ts";
@@ -71,6 +73,56 @@ describe("POST /review", () => {
       const res = await review(back);
       expect(res.status, JSON.stringify(back)).toBe(303);
       expect(res.headers.get("location"), JSON.stringify(back)).toBe("/");
+    }
+  });
+});
+
+describe("model ids that hold a key (a workspace written before keys were taken out of target URLs)", () => {
+  const KEY = "sk-userinfo-5ecret-0001";
+  const QKEY = "qs-5ecret-0002";
+  const TARGET = `openai-compatible:https://ann:${KEY}@gw.example/v1?api-version=2024-06-01&api-key=${QKEY}#gpt-x`;
+
+  it("never shows the key on a page, in the attack CSV, or in the cycle report", async () => {
+    const d = mkdtempSync(path.join(tmpdir(), "view-secret-"));
+    const w = await buildWorkspace(d, { attacks: 8, target: TARGET });
+    const s = Store.open(w.dir);
+    try {
+      const a = createViewApp(s, { workspace: w.dir });
+      const benchHash = (
+        s.db.prepare("SELECT hash FROM artifacts WHERE kind = 'bench.record' LIMIT 1").get() as {
+          hash: string;
+        }
+      ).hash;
+      const paths = [
+        "/",
+        "/attacks",
+        "/attacks?format=csv",
+        `/attack/${w.records[0].id}`,
+        `/bench/${w.benchRuns[0]}`,
+        `/bench-record/${benchHash}`,
+        "/compare",
+        `/compare?a=${w.benchRuns[0]}&b=${w.benchRuns[1]}`,
+        `/cycle/${w.cycleRunId}`,
+        "/training",
+      ];
+      for (const p of paths) {
+        const res = await a.request(`${ORIGIN}${p}`, { headers: { host: "127.0.0.1:7777" } });
+        expect(res.status, p).toBe(200);
+        const body = await res.text();
+        expect(body, p).not.toContain(KEY);
+        expect(body, p).not.toContain(QKEY);
+        // the endpoint is still named, without its credentials
+        if (!["/attacks", "/training", "/compare"].includes(p)) expect(body, p).toContain("gw.example/v1");
+      }
+      const report = buildRunReport(s, w.cycleRunId);
+      for (const out of [renderMarkdown(report), await renderHtml(report)]) {
+        expect(out).not.toContain(KEY);
+        expect(out).not.toContain(QKEY);
+        expect(out).toContain("gw.example");
+      }
+    } finally {
+      s.close();
+      rmSync(d, { recursive: true, force: true });
     }
   });
 });
