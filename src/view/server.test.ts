@@ -77,6 +77,15 @@ describe("POST /review", () => {
   });
 });
 
+describe("GET /static/FILE", () => {
+  it("serves the two assets and answers 404 (not a 500) to any other name, Object.prototype's included", async () => {
+    const get = (f: string) => app.request(`${ORIGIN}/static/${f}`, { headers: { host: "127.0.0.1:7777" } });
+    expect((await get("view.js")).status).toBe(200);
+    for (const f of ["constructor", "__proto__", "toString", "hasOwnProperty", "..%2Fserver.ts", "nope.js"])
+      expect((await get(f)).status, f).toBe(404);
+  });
+});
+
 describe("model ids that hold a key (a workspace written before keys were taken out of target URLs)", () => {
   const KEY = "sk-userinfo-5ecret-0001";
   const QKEY = "qs-5ecret-0002";

@@ -166,10 +166,11 @@ function localPath(back: string): string {
 
 export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   const app = new Hono();
-  const assets: Record<string, { body: string; type: string }> = {
-    "view.js": { body: readFileSync(path.join(ASSETS, "view.js"), "utf8"), type: "text/javascript; charset=utf-8" },
-    "view.css": { body: readFileSync(path.join(ASSETS, "view.css"), "utf8"), type: "text/css; charset=utf-8" },
-  };
+  // A Map, not an object literal: a name like "constructor" must not find Object.prototype's members.
+  const assets = new Map<string, { body: string; type: string }>([
+    ["view.js", { body: readFileSync(path.join(ASSETS, "view.js"), "utf8"), type: "text/javascript; charset=utf-8" }],
+    ["view.css", { body: readFileSync(path.join(ASSETS, "view.css"), "utf8"), type: "text/css; charset=utf-8" }],
+  ]);
   const page = (title: string, body: Html) => pages.layout(title, storeStamp(store), body).toString();
 
   app.use("*", async (c, next) => {
@@ -185,7 +186,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   app.use("*", csrf());
 
   app.get("/static/:file", (c) => {
-    const a = assets[c.req.param("file")];
+    const a = assets.get(c.req.param("file"));
     if (!a) return c.notFound();
     return c.body(a.body, 200, { "content-type": a.type, "cache-control": "no-cache" });
   });
