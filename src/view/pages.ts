@@ -90,12 +90,17 @@ export function attacksPage(o: {
   facets: Record<Facet, string[]>;
   rows: AttackRow[];
   total: number;
+  /** The newest record the pages count (pager links keep it, so a page never shifts as records arrive). */
+  upto: number;
+  /** Matching records written since. */
+  newer: number;
   offset: number;
   limit: number;
   ms: number;
 }): Html {
   const f = o.filter;
   const q = filterToQuery(f);
+  const paged = { ...q, upto: o.upto };
   const form = h`<form method="get" action="/attacks" class="filters" data-autosubmit>
 ${select("category", o.facets.category, f.category)}
 ${select("technique", o.facets.technique, f.technique)}
@@ -115,9 +120,10 @@ ${f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}"><spa
   const from = o.total === 0 ? 0 : o.offset + 1;
   const to = Math.min(o.offset + o.limit, o.total);
   const pager = h`<p class="pager"><span id="match-count" data-total="${o.total}">${o.total}</span> records match; showing ${from}-${to} (${o.ms.toFixed(0)} ms)
-${o.offset > 0 ? h` <a rel="prev" href="${url("/attacks", { ...q, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>` : ""}
-${to < o.total ? h` <a rel="next" href="${url("/attacks", { ...q, offset: o.offset + o.limit })}">next</a>` : ""}
-${exportLinks("/attacks", q)}</p>`;
+${o.offset > 0 ? h` <a rel="prev" href="${url("/attacks", { ...paged, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>` : ""}
+${to < o.total ? h` <a rel="next" href="${url("/attacks", { ...paged, offset: o.offset + o.limit })}">next</a>` : ""}
+${exportLinks("/attacks", q)}</p>
+${o.newer > 0 ? h`<p class="newer">${o.newer} newer records since this list was first shown: <a href="${url("/attacks", q)}">show them</a></p>` : ""}`;
   const table = h`<table class="attacks"><thead><tr><th>time</th><th>round</th><th>category</th><th>technique</th><th>persona</th>
 <th>lang</th><th>judge label</th><th>sev</th><th>outcome</th><th>review</th><th>last prompt</th><th>response</th></tr></thead><tbody>
 ${o.rows.map(

@@ -248,18 +248,34 @@ const SELECT_ATTACKS = (
 FROM (SELECT a.* FROM view_attacks a ${filter} ORDER BY a.id DESC LIMIT ? OFFSET ?) a
 CROSS JOIN artifacts r ON r.kind = 'redteam.record' AND r.hash = a.record_id ORDER BY a.id DESC`;
 
-/** One page of attack records, newest first, and the number of records the filter matches. */
+/**
+ * One page of attack records, newest first, and the number of records the filter matches. A running cycle keeps
+ * adding records at the top, so pages are counted over the records up to `upto` (an index row id: the newest record
+ * when the list was first shown, returned as `upto` for the pager to pass on); `newer` counts the matching records
+ * written since. The count and the page are read in one transaction (one snapshot of the store).
+ */
 export function listAttacks(
   store: Store,
   f: AttackFilter,
-  page: { limit: number; offset: number },
-): { rows: AttackRow[]; total: number } {
-  const w = where(f);
-  const total = (
-    store.db.prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${w.sql}`).get(...w.params) as { n: number }
-  ).n;
-  const rows = store.db.prepare(SELECT_ATTACKS(w.sql, 200)).all(...w.params, page.limit, page.offset) as RawAttackRow[];
-  return { rows: rows.map(decodeAttack), total };
+  page: { limit: number; offset: number; upto?: number },
+): { rows: AttackRow[]; total: number; upto: number; newer: number } {
+  const read = store.db.transaction(() => {
+    const w = where(f);
+    const max = (store.db.prepare("SELECT IFNULL(MAX(id), 0) AS n FROM view_attacks").get() as { n: number }).n;
+    const upto = page.upto !== undefined && page.upto < max ? page.upto : max;
+    const count = (cond: string) =>
+      (
+        store.db
+          .prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${w.sql ? `${w.sql} AND ${cond}` : `WHERE ${cond}`}`)
+          .get(...w.params, upto) as { n: number }
+      ).n;
+    const sql = w.sql ? `${w.sql} AND a.id <= ?` : "WHERE a.id <= ?";
+    const rows = store.db
+      .prepare(SELECT_ATTACKS(sql, 200))
+      .all(...w.params, upto, page.limit, page.offset) as RawAttackRow[];
+    return { rows: rows.map(decodeAttack), total: count("a.id <= ?"), upto, newer: upto < max ? count("a.id > ?") : 0 };
+  });
+  return read.deferred();
 }
 
 /** Every matching attack record (for export), newest first, with its full stored record. */

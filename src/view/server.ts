@@ -211,12 +211,14 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
     );
     if (out) return out;
     const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+    const cursor = Number(c.req.query("upto"));
+    const upto = Number.isSafeInteger(cursor) && cursor >= 0 ? cursor : undefined;
     const t0 = performance.now();
-    const { rows, total } = listAttacks(store, f, { limit: PAGE_SIZE, offset });
+    const list = listAttacks(store, f, { limit: PAGE_SIZE, offset, upto });
     const fs = facets(store);
     const ms = performance.now() - t0;
     const title = f.finding ? "Findings" : "Attack records";
-    return c.html(page(title, pages.attacksPage({ filter: f, facets: fs, rows, total, offset, limit: PAGE_SIZE, ms })));
+    return c.html(page(title, pages.attacksPage({ filter: f, facets: fs, ...list, offset, limit: PAGE_SIZE, ms })));
   });
 
   app.get("/heatmap", (c) => {
