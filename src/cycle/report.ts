@@ -12,6 +12,7 @@ import { BENCH_RECORD_KIND } from "../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import type { Config } from "../config/schema.ts";
 import { type RoundMeasurement, type RoundMetrics, reviveRoundMeasurement } from "../domain/round-metrics.ts";
+import { wilson } from "../domain/stats.ts";
 import type { Metric } from "../domain/types.ts";
 import { writeReport } from "../report/render.ts";
 import type { ExampleConversation, Regression, RoundSummary, RunReport } from "../report/types.ts";
@@ -24,8 +25,10 @@ function step<T>(store: Store, runId: string, round: number, name: string): T | 
   return store.artifacts.get<T>(STEP_KIND, { runId, round, step: name });
 }
 
+/** A campaign family's attack success rate, with its 95% Wilson interval like every other rate of the report. */
 function asr(s: { successes: number; n: number }, name: string): Metric {
-  return { name, value: s.n ? s.successes / s.n : Number.NaN, successes: s.successes, n: s.n };
+  if (!s.n) return { name, value: Number.NaN, successes: s.successes, n: s.n };
+  return { name, value: s.successes / s.n, successes: s.successes, n: s.n, interval: wilson(s.successes, s.n) };
 }
 
 /** Every cycle run in the store, newest last. */

@@ -166,10 +166,11 @@ function localPath(back: string): string {
 
 export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   const app = new Hono();
-  const assets: Record<string, { body: string; type: string }> = {
-    "view.js": { body: readFileSync(path.join(ASSETS, "view.js"), "utf8"), type: "text/javascript; charset=utf-8" },
-    "view.css": { body: readFileSync(path.join(ASSETS, "view.css"), "utf8"), type: "text/css; charset=utf-8" },
-  };
+  // A Map, not an object literal: a name like "constructor" must not find Object.prototype's members.
+  const assets = new Map<string, { body: string; type: string }>([
+    ["view.js", { body: readFileSync(path.join(ASSETS, "view.js"), "utf8"), type: "text/javascript; charset=utf-8" }],
+    ["view.css", { body: readFileSync(path.join(ASSETS, "view.css"), "utf8"), type: "text/css; charset=utf-8" }],
+  ]);
   const page = (title: string, body: Html) => pages.layout(title, storeStamp(store), body).toString();
 
   app.use("*", async (c, next) => {
@@ -185,7 +186,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   app.use("*", csrf());
 
   app.get("/static/:file", (c) => {
-    const a = assets[c.req.param("file")];
+    const a = assets.get(c.req.param("file"));
     if (!a) return c.notFound();
     return c.body(a.body, 200, { "content-type": a.type, "cache-control": "no-cache" });
   });
@@ -210,12 +211,14 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
     );
     if (out) return out;
     const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+    const cursor = Number(c.req.query("upto"));
+    const upto = Number.isSafeInteger(cursor) && cursor >= 0 ? cursor : undefined;
     const t0 = performance.now();
-    const { rows, total } = listAttacks(store, f, { limit: PAGE_SIZE, offset });
+    const list = listAttacks(store, f, { limit: PAGE_SIZE, offset, upto });
     const fs = facets(store);
     const ms = performance.now() - t0;
     const title = f.finding ? "Findings" : "Attack records";
-    return c.html(page(title, pages.attacksPage({ filter: f, facets: fs, rows, total, offset, limit: PAGE_SIZE, ms })));
+    return c.html(page(title, pages.attacksPage({ filter: f, facets: fs, ...list, offset, limit: PAGE_SIZE, ms })));
   });
 
   app.get("/heatmap", (c) => {
