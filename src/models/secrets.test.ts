@@ -8,7 +8,7 @@ import { createChatModel } from "./registry.ts";
 import { StoreResponseCache } from "./reliability/store-cache.ts";
 import { UsageMeter } from "./reliability/usage.ts";
 import { listUsage, saveUsage } from "./reliability/usage-store.ts";
-import { parseSecretsFile, redactSecrets, registerSecret, resolveApiKey } from "./secrets.ts";
+import { parseSecretsFile, redactModelIds, redactSecrets, registerSecret, resolveApiKey } from "./secrets.ts";
 import { MockChatServer } from "./testing/mock-server.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "secrets-"));
@@ -136,5 +136,33 @@ describe("an API key set in the environment never reaches the database, logs or 
       const bytes = readFileSync(f);
       for (const n of needles) expect(bytes.includes(n), `${path.basename(f)} contains the API key`).toBe(false);
     }
+  });
+});
+
+describe("redactModelIds (exports of stored records)", () => {
+  it("cuts credentials from model and endpoint ids at any depth and leaves every other string as stored", () => {
+    const id = "openai-compatible:https://ann:sk-x1@gw.example/v1?api-key=q2#m";
+    const said = "see https://ann:pw@site.example/a?api-key=kept&page=2";
+    const record = {
+      target: id,
+      attack: { target: id, steps: [{ params: { via: id } }] },
+      judgement: { judgeId: id, rationale: said },
+      response: { model: id, content: said },
+      turns: [{ response: { model: id, content: said } }],
+      n: 3,
+      ok: null,
+    };
+    const out = redactModelIds(record);
+    const text = JSON.stringify(out);
+    expect(text).not.toContain("sk-x1");
+    expect(text).not.toMatch(/api-key=q2/);
+    expect(out.target).toBe("openai-compatible:https://gw.example/v1#m");
+    expect(out.attack.steps[0].params.via).toBe(out.target);
+    // model output and rationales are data: unchanged
+    expect(out.response.content).toBe(said);
+    expect(out.turns[0].response.content).toBe(said);
+    expect(out.judgement.rationale).toBe(said);
+    expect({ n: out.n, ok: out.ok }).toEqual({ n: 3, ok: null });
+    expect(record.target).toBe(id); // the input is not changed
   });
 });

@@ -169,3 +169,33 @@ export function splitEndpointUrl(raw: string): EndpointUrl {
 export function redactUrl(text: string): string {
   return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => splitEndpointUrl(m).url);
 }
+
+/** Keys whose string values name a model or an endpoint in stored records and rows (ids, URLs). */
+const MODEL_ID_KEYS = new Set([
+  "target",
+  "model",
+  "modelId",
+  "judge",
+  "judgeId",
+  "attacker",
+  "responder",
+  "via",
+  "base",
+]);
+
+/**
+ * A stored record or row with every model or endpoint id in it (a string under one of MODEL_ID_KEYS, at any depth)
+ * passed through redactUrl, for exports: records written before keys were taken out of target URLs hold them in
+ * their ids. Every other string (prompts, model output) is left exactly as stored; redactUrl over the whole text
+ * would also cut the query strings of URLs a model wrote.
+ */
+export function redactModelIds<T>(value: T): T {
+  const walk = (v: unknown, key?: string): unknown => {
+    if (typeof v === "string") return key !== undefined && MODEL_ID_KEYS.has(key) ? redactUrl(v) : v;
+    if (Array.isArray(v)) return v.map((x) => walk(x));
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return walk(value) as T;
+}

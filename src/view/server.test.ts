@@ -93,7 +93,7 @@ describe("model ids that hold a key (a workspace written before keys were taken 
   const QKEY = "qs-5ecret-0002";
   const TARGET = `openai-compatible:https://ann:${KEY}@gw.example/v1?api-version=2024-06-01&api-key=${QKEY}#gpt-x`;
 
-  it("never shows the key on a page, in the attack CSV, or in the cycle report", async () => {
+  it("never shows the key on a page, in a CSV or JSONL export, or in the cycle report", async () => {
     const d = mkdtempSync(path.join(tmpdir(), "view-secret-"));
     const w = await buildWorkspace(d, { attacks: 8, target: TARGET });
     const s = Store.open(w.dir);
@@ -108,7 +108,12 @@ describe("model ids that hold a key (a workspace written before keys were taken 
         "/",
         "/attacks",
         "/attacks?format=csv",
+        "/attacks?format=jsonl",
         `/attack/${w.records[0].id}`,
+        `/bench/${w.benchRuns[0]}?format=csv`,
+        `/bench/${w.benchRuns[0]}?format=jsonl`,
+        "/vulnerabilities?format=jsonl",
+        "/reviews?format=jsonl",
         `/bench/${w.benchRuns[0]}`,
         `/bench-record/${benchHash}`,
         "/compare",
@@ -123,7 +128,10 @@ describe("model ids that hold a key (a workspace written before keys were taken 
         expect(body, p).not.toContain(KEY);
         expect(body, p).not.toContain(QKEY);
         // the endpoint is still named, without its credentials
-        if (!["/attacks", "/training", "/compare"].includes(p)) expect(body, p).toContain("gw.example/v1");
+        if (!p.includes("format=") && !["/attacks", "/training", "/compare"].includes(p))
+          expect(body, p).toContain("gw.example/v1");
+        // an export stays data: every JSONL line still parses
+        if (p.endsWith("format=jsonl")) for (const l of body.split("\n").filter(Boolean)) JSON.parse(l);
       }
       const report = buildRunReport(s, w.cycleRunId);
       for (const out of [renderMarkdown(report), await renderHtml(report)]) {

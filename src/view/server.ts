@@ -21,6 +21,7 @@ import { isInvisible } from "../domain/escape.ts";
 import { hostAllowed } from "../domain/host-header.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
+import { redactModelIds } from "../models/secrets.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import { renderCharts, renderSvg } from "../report/charts.ts";
 import type { RunReport } from "../report/types.ts";
@@ -73,15 +74,19 @@ function csvOrJsonl(
   rows: () => Iterable<Record<string, Cell>>,
   jsonRows?: () => Iterable<unknown>,
 ): Response | undefined {
+  // exports are data, exact but for the credentials model ids of old workspaces hold (redactModelIds)
+  const redacted = function* <T>(it: Iterable<T>) {
+    for (const r of it) yield redactModelIds(r);
+  };
   if (format === "csv")
-    return new Response(toCsv(columns, rows()), {
+    return new Response(toCsv(columns, redacted(rows())), {
       headers: {
         "content-type": "text/csv; charset=utf-8",
         "content-disposition": `attachment; filename="${name}.csv"`,
       },
     });
   if (format === "jsonl")
-    return new Response(toJsonl(jsonRows ? jsonRows() : rows()), {
+    return new Response(toJsonl(redacted(jsonRows ? jsonRows() : rows())), {
       headers: {
         "content-type": "application/x-ndjson; charset=utf-8",
         "content-disposition": `attachment; filename="${name}.jsonl"`,
