@@ -6,7 +6,7 @@
  * `reviewedFindings` gives curation the findings less those a reviewer rejected.
  */
 import type { ItemRecord } from "../benchmarks/types.ts";
-import { contentHash } from "../domain/hash.ts";
+import { canonicalJson, contentHash } from "../domain/hash.ts";
 import type { Finding, RefusalClass, Severity } from "../domain/types.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import { findingOf, type IdentifiedFinding } from "../redteam/identify.ts";
@@ -65,6 +65,19 @@ export function addReview(store: Store, input: ReviewInput): Stored<Review> {
   if (note !== undefined && note.length > 5000) throw new Error("the note is longer than 5000 characters");
   const judged = snapshot(store, input.targetKind, input.target);
   if (!judged) throw new Error(`no ${input.targetKind} ${input.target} in the store`);
+  // A resubmission (a double click, a form sent again) of the target's latest review, by the same reviewer with the
+  // same verdict, label and note on the same judgement, is that review: stored once, not again under a new time.
+  const latest = reviewsOf(store, input.target).at(-1);
+  if (
+    latest &&
+    latest.value.targetKind === input.targetKind &&
+    latest.value.reviewer === reviewer &&
+    latest.value.verdict === input.verdict &&
+    latest.value.label === label &&
+    latest.value.note === note &&
+    canonicalJson(latest.value.judged) === canonicalJson(judged)
+  )
+    return latest;
   const review: Review = {
     targetKind: input.targetKind,
     target: input.target,
