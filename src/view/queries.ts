@@ -50,7 +50,8 @@ export const FILTER_KEYS = [
 
 export const OUTCOMES = ["success", "refused", "resisted", "unjudged", "not_sent"] as const;
 
-const int = (v: string | undefined): number | undefined => {
+/** A query parameter as an integer; anything else (absent, empty, "abc", "1.5") is no filter. */
+export const int = (v: string | undefined): number | undefined => {
   if (v === undefined || v.trim() === "") return undefined;
   const n = Number(v);
   return Number.isInteger(n) ? n : undefined;

@@ -88,6 +88,20 @@ describe("GET /static/FILE", () => {
   });
 });
 
+describe("GET /heatmap?round=R", () => {
+  it("ignores a round that is not an integer, as the attack filters do, instead of showing an empty map", async () => {
+    const get = async (q: string) =>
+      (
+        await app.request(`${ORIGIN}/heatmap${q}?format=csv`.replace("?format", q ? "&format" : "?format"), {
+          headers: { host: "127.0.0.1:7777" },
+        })
+      ).text();
+    const all = await get("");
+    expect(all.split("\n").filter(Boolean).length).toBeGreaterThan(1);
+    for (const q of ["?round=abc", "?round=1.5", "?round="]) expect(await get(q), q).toBe(all);
+  });
+});
+
 describe("model ids that hold a key (a workspace written before keys were taken out of target URLs)", () => {
   const KEY = "sk-userinfo-5ecret-0001";
   const QKEY = "qs-5ecret-0002";

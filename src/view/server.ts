@@ -36,6 +36,7 @@ import {
   filterFromQuery,
   filterToQuery,
   heatmap,
+  int,
   iterateAttacks,
   listAttacks,
   listRuns,
@@ -228,7 +229,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
 
   app.get("/heatmap", (c) => {
     const round = c.req.query("round");
-    const f = { round: round ? Number(round) : undefined, campaign: c.req.query("campaign") || undefined };
+    const f = { round: int(round), campaign: c.req.query("campaign") || undefined };
     const out = csvOrJsonl(
       c.req.query("format"),
       "heatmap",
