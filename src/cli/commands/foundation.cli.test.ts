@@ -271,6 +271,44 @@ describe("breakfix init / config check", () => {
     ]);
   });
 
+  it("config check never prints a key written inside a URL, and shows invisible characters escaped", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    writeFileSync(
+      path.join(dir, "breakfix.yaml"),
+      [
+        "target:",
+        "  provider: openai-compatible",
+        "  model: m",
+        "  baseUrl: https://user:sk-userinfo-secret-1@api.example.com/v1",
+        "  systemPrompt: 'be kind\u202e'",
+        "judge:",
+        "  provider: openai-compatible",
+        "  model: j",
+        "  baseUrl: https://api.example.com/v1?api_key=sk-query-secret-2&api-version=2024-06-01",
+        "responder:",
+        "  provider: openai-compatible",
+        "  model: r",
+        "  azure:",
+        "    endpoint: https://res.openai.azure.com/?code=sk-azure-secret-3",
+        "    apiVersion: 2024-06-01",
+        "deploy:",
+        "  vllm:",
+        "    baseUrl: http://sk-deploy-secret-4@127.0.0.1:8000",
+        "",
+      ].join("\n"),
+    );
+    const r = await inProcess(["config", "check"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    for (const secret of ["sk-userinfo-secret-1", "sk-query-secret-2", "sk-azure-secret-3", "sk-deploy-secret-4"])
+      expect(r.stdout).not.toContain(secret);
+    expect(r.stdout).toContain("baseUrl: https://api.example.com/v1\n");
+    // a setting that names no one stays visible
+    expect(r.stdout).toContain("baseUrl: https://api.example.com/v1?api-version=2024-06-01\n");
+    expect(r.stdout).toContain("endpoint: https://res.openai.azure.com/\n");
+    expect(r.stdout).not.toContain("\u202e");
+    expect(r.stdout).toContain("be kind\\u{202e}");
+  });
+
   it("no config file: the demo preset", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
     const r = await inProcess(["config", "check"], dir);
