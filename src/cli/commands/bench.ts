@@ -10,6 +10,7 @@ import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
 import { demoFigures } from "../../benchmarks/demo.ts";
 import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
 import {
+  readsProbeFile,
   resolveSuiteNames,
   SUITE_GROUPS,
   SUITE_SPECS,
@@ -269,6 +270,18 @@ export function planSuites(suiteFlag: string | undefined, configured: readonly S
   return out;
 }
 
+/** A --probes file that none of the chosen suites reads (the demo world's suites read their own items) is refused. */
+function refuseUnreadProbes(planned: readonly PlannedSuite[]): void {
+  if (planned.some((p) => readsProbeFile(p.spec))) return;
+  throw new CliError(
+    `--probes: no chosen suite reads a probe file (suites: ${planned.map((p) => p.spec.name).join(", ")}); ` +
+      `suites that do: ${SUITE_SPECS.filter(readsProbeFile)
+        .map((s) => s.name)
+        .join(", ")}`,
+    2,
+  );
+}
+
 /** How a bench run asks and scores: sampling, interval level, samples per item, parallelism (flags over config). */
 function benchSettings(o: BenchOptions, cfg: Config) {
   const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
@@ -393,6 +406,7 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const cfg = loaded.config;
   // an unknown suite name is a usage error
   const planned = usageOnError("", () => planSuites(o.suite, cfg.benchmarks.suites));
+  if (o.probes) refuseUnreadProbes(planned);
   const { sampling, level, samples, concurrency, sequences } = benchSettings(o, cfg);
   const target = o.target
     ? await modelFromSpec(o.target, {
