@@ -455,6 +455,15 @@ describe("bench: a local model is known by its weights, not its path", () => {
   }, 120_000);
 });
 
+describe("bench: numeric flags", () => {
+  it("every numeric flag is checked before the target is opened (--limit was read after it)", async () => {
+    const missing = path.join(os.tmpdir(), "bench-no-such-model.gguf");
+    const r = await inProcess(["bench", "--suite", "harmbench", "--target", `llamacpp:${missing}`, "--limit", "0"]);
+    expect(r.error).toMatchObject({ exitCode: 2 });
+    expect(r.error?.message).toBe('--limit: expected an integer >= 1, got "0"');
+  });
+});
+
 describe("bench --probes: a probe file no chosen suite reads", () => {
   it("is a usage error naming --probes and the suites, before anything is opened or written", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-probes-"));

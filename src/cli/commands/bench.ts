@@ -282,7 +282,10 @@ function refuseUnreadProbes(planned: readonly PlannedSuite[]): void {
   );
 }
 
-/** How a bench run asks and scores: sampling, interval level, samples per item, parallelism (flags over config). */
+/**
+ * How a bench run asks and scores: sampling, interval level, samples per item, parallelism, --limit (flags over
+ * config). Every numeric flag is read here, before anything opens.
+ */
 function benchSettings(o: BenchOptions, cfg: Config) {
   const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
   if (!(level > 0 && level < 1))
@@ -302,6 +305,7 @@ function benchSettings(o: BenchOptions, cfg: Config) {
     // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
     concurrency: intFlag("concurrency", o.concurrency, 1),
     sequences: intFlag("sequences", o.sequences, 1),
+    limit: intFlag("limit", o.limit, 1),
   };
 }
 
@@ -407,7 +411,8 @@ async function benchAction(o: BenchOptions): Promise<void> {
   // an unknown suite name is a usage error
   const planned = usageOnError("", () => planSuites(o.suite, cfg.benchmarks.suites));
   if (o.probes) refuseUnreadProbes(planned);
-  const { sampling, level, samples, concurrency, sequences } = benchSettings(o, cfg);
+  // every flag value is checked before a model opens (a local target can take minutes to load)
+  const { sampling, level, samples, concurrency, sequences, limit: limitFlag } = benchSettings(o, cfg);
   const target = o.target
     ? await modelFromSpec(o.target, {
         concurrency,
@@ -420,7 +425,6 @@ async function benchAction(o: BenchOptions): Promise<void> {
   const judgeFor = judgesFor(o, cfg, concurrency);
   const baseDeps = await suiteDeps(o, loaded, concurrency);
   // every flag and judge is checked before the results folder (and its store) is made: a usage error leaves none
-  const limitFlag = intFlag("limit", o.limit, 1);
   for (const plan of planned) await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
   const sink = openResults(o.out, cfg.workspace);
   const results: SuiteRunResult[] = [];
