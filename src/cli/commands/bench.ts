@@ -24,6 +24,7 @@ import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/t
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config, ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
@@ -359,7 +360,7 @@ async function suiteDeps(
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
   return {
-    datasetsDir: o.datasets ?? (loaded.file && fs.existsSync(cfg.dataCache) ? cfg.dataCache : undefined),
+    datasetsDir: o.datasets ?? defaultDatasetsDir(cfg.dataCache, loaded.file !== null),
     userProbes,
     simulator: o.simulator ? await helper(o.simulator, "--simulator") : undefined,
     groundedness: o.grader ? new LlmUngroundednessGrader(await helper(o.grader, "--grader")) : undefined,
