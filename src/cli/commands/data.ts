@@ -2,7 +2,8 @@
  * `breakfix data list|show|pull`: the benchmark datasets.
  *   data list [--json]                              the built-in loaders
  *   data show NAME [--path DIR|FILE] [--map SPEC] [--json]
- *                                                   counts by category, label and language; with --json the last
+ *                                                   counts by category, label and language (read where bench reads
+ *                                                   the dataset, without --path); with --json the last
  *                                                   line is one JSON object {name,total,by_label,by_category,by_language}.
  *                                                   NAME "custom" reads your own CSV/JSONL file with a column mapping.
  *   data pull NAME|all [--cache DIR] [--from URL] [--force] [--no-verify]
@@ -14,7 +15,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { ConfigError, loadConfig } from "../../config/index.ts";
+import { ConfigError, loadConfig, loadConfigWithSource } from "../../config/index.ts";
 import {
   DatasetError,
   folderOf,
@@ -27,12 +28,24 @@ import {
   pullDataset,
   summarize,
 } from "../../datasets/index.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
 import { CliError, cliAction, runFailed, withExitScheme } from "../errors.ts";
 
 function cacheDir(flag: string | undefined, configFile: string | undefined): string {
   if (flag) return path.resolve(flag);
   try {
     return loadConfig(configFile).dataCache;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+/** Where `data show NAME` reads a dataset given no --path: where `bench` reads it (the cache, else the shared copy). */
+function showDir(configFile: string | undefined): string {
+  try {
+    const { config, file } = loadConfigWithSource(configFile);
+    return defaultDatasetsDir(config.dataCache, file !== null);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;
@@ -82,7 +95,11 @@ export function registerData(program: Command): void {
   data
     .command("show <name>")
     .description("Load a dataset and count its rows by category, label and language")
-    .option("--path <dir>", "folder with the dataset's files (default: <dataCache>/<folder>), or the file for 'custom'")
+    .option(
+      "--path <dir>",
+      "folder with the dataset's files (default: as bench reads it: <dataCache>/<folder> when breakfix.yaml is found " +
+        "and its dataCache exists, else the shared copy), or the file for 'custom'",
+    )
     .option("--map <spec>", "column mapping for 'custom', e.g. prompt=question,category=harm,label=label,meta=a+b")
     .option("--config <file>", "breakfix.yaml to read dataCache from")
     .option("--json", "end with one JSON line: {name,total,by_label,by_category,by_language}")
@@ -104,7 +121,7 @@ export function registerData(program: Command): void {
           } catch (err) {
             throw new CliError((err as Error).message);
           }
-          where = flags.path ? path.resolve(flags.path) : path.join(cacheDir(undefined, flags.config), folderOf(name));
+          where = flags.path ? path.resolve(flags.path) : path.join(showDir(flags.config), folderOf(name));
           // A file of the dataset given as --path means its folder.
           if (flags.path && statSync(where, { throwIfNoEntry: false })?.isFile()) where = path.dirname(where);
         }
