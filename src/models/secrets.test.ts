@@ -8,7 +8,15 @@ import { createChatModel } from "./registry.ts";
 import { StoreResponseCache } from "./reliability/store-cache.ts";
 import { UsageMeter } from "./reliability/usage.ts";
 import { listUsage, saveUsage } from "./reliability/usage-store.ts";
-import { parseSecretsFile, redactModelIds, redactSecrets, registerSecret, resolveApiKey } from "./secrets.ts";
+import {
+  maskCredentials,
+  parseSecretsFile,
+  redactModelIds,
+  redactSecrets,
+  redactUrl,
+  registerSecret,
+  resolveApiKey,
+} from "./secrets.ts";
 import { MockChatServer } from "./testing/mock-server.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "secrets-"));
@@ -164,5 +172,20 @@ describe("redactModelIds (exports of stored records)", () => {
     expect(out.judgement.rationale).toBe(said);
     expect({ n: out.n, ok: out.ok }).toEqual({ n: 3, ok: null });
     expect(record.target).toBe(id); // the input is not changed
+  });
+});
+
+describe("credentials in text that is not a valid URL", () => {
+  it("maskCredentials masks user-info and credential query values by shape; redactUrl falls back to it", () => {
+    expect(maskCredentials("http://ann:sk-1@exa mple.com/v1?api-version=2024&api-key=q2&x=3")).toBe(
+      "http://[REDACTED]@exa mple.com/v1?api-version=2024&api-key=[REDACTED]&x=[REDACTED]",
+    );
+    expect(maskCredentials("ftp//sk-1@host/v1")).toBe("ftp//[REDACTED]@host/v1");
+    expect(maskCredentials("no url here, ann@example.com")).toBe("no url here, ann@example.com");
+    expect(redactUrl("failed: http://ann:sk-1@host:99999/v1?key=q2 (bad port)")).toBe(
+      "failed: http://[REDACTED]@host:99999/v1?key=[REDACTED] (bad port)",
+    );
+    // a valid URL is still rewritten exactly, credentials removed
+    expect(redactUrl("see https://ann:sk-1@host/v1?api-key=q2#m")).toBe("see https://host/v1#m");
   });
 });

@@ -165,9 +165,25 @@ export function splitEndpointUrl(raw: string): EndpointUrl {
   return out;
 }
 
+/**
+ * Credentials masked in text that is not a valid URL, by its shape alone (an error quoting a mistyped baseUrl such as
+ * `http://ann:KEY@exa mple.com` or `ftp//KEY@host`, which URL cannot parse): whatever stands between `//` and `@`,
+ * and the value of every query parameter but the VISIBLE_QUERY ones, as splitEndpointUrl would have removed them.
+ */
+export function maskCredentials(text: string): string {
+  return text
+    .replace(/\/\/[^\s/?#@]*@/g, "//[REDACTED]@")
+    .replace(/([?&])([^=&#\s]+)=[^&#\s]*/g, (m, sep: string, name: string) =>
+      VISIBLE_QUERY.test(name) ? m : `${sep}${name}=[REDACTED]`,
+    );
+}
+
 /** A URL safe to print or store: credentials removed (see splitEndpointUrl); other text unchanged. */
 export function redactUrl(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => splitEndpointUrl(m).url);
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => {
+    const url = splitEndpointUrl(m).url;
+    return URL.canParse(m) ? url : maskCredentials(m);
+  });
 }
 
 /** Keys whose string values name a model or an endpoint in stored records and rows (ids, URLs). */
