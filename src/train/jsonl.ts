@@ -6,27 +6,12 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { z } from "zod";
+import { DataFileError } from "../domain/data-file.ts";
 import { formatZodError, preferencePairSchema, sftExampleSchema } from "../domain/schemas.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
 
-/** Rows that fail validation, each as `file:line: problem`; the message lists them (up to MAX_LISTED). */
-export class DataFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    const listed = problems.slice(0, MAX_LISTED);
-    const more = problems.length - listed.length;
-    super(
-      problems.length === 1
-        ? problems[0]
-        : `${file}: ${problems.length} bad rows:\n${listed.map((p) => `  ${p}`).join("\n")}${more > 0 ? `\n  ... and ${more} more` : ""}`,
-    );
-    this.name = "DataFileError";
-  }
-}
-
-const MAX_LISTED = 200;
+/** Rows that fail validation, each as `file:line: problem` (the one data-file error; listed as "bad rows"). */
+export { DataFileError };
 
 /** A row and the line of its file it was read from (1-based), for messages about the row found later. */
 export interface LinedRow<T> {
@@ -72,7 +57,7 @@ function parseJsonl<T>(file: string, text: string, schema: z.ZodType<T>, o: Json
     }
     rows.push({ row: o.asWritten ? (value as T) : parsed.data, line: i + 1 });
   }
-  if (problems.length > 0) throw new DataFileError(file, problems);
+  if (problems.length > 0) throw new DataFileError(file, problems, "bad rows");
   return rows;
 }
 
