@@ -55,7 +55,17 @@ export interface SuiteSpec {
   references?: { set: string; texts(): { id: string; text: string }[] };
   /** The red-team families a variant of this suite touches (jailbreak suites of plug-ins with their own framings). */
   variantFamilies?(variant: string): string[] | undefined;
+  /**
+   * Whether the suite reads a user probe file (SuiteDeps.userProbes, `bench --probes`) when one is given; default: when
+   * it reads a dataset (datasetSource then gives the file's probes instead). See readsProbeFile.
+   */
+  readsProbeFile?: boolean;
   build(deps: SuiteDeps): Suite;
+}
+
+/** Whether a suite reads a user probe file when one is given (`bench --probes FILE`); a plug-in's own items do not. */
+export function readsProbeFile(spec: SuiteSpec): boolean {
+  return spec.readsProbeFile ?? spec.dataset !== undefined;
 }
 
 /** Probes of a built-in dataset, optionally filtered; read from DIR/<dataset folder>. */
@@ -191,6 +201,7 @@ export const SUITE_SPECS: SuiteSpec[] = [
     name: "capability",
     role: "capability",
     summary: "Capability retention: exact match on a task file (--probes, meta column 'answer')",
+    readsProbeFile: true,
     build: (d) => {
       if (!d.userProbes) throw new Error("suite capability needs a task file (--probes FILE with an answer column)");
       return createCapabilitySuite({ name: "capability", probes: d.userProbes, systemPrompt: d.systemPrompt });

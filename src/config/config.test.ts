@@ -125,6 +125,20 @@ describe("config", () => {
     );
   });
 
+  it("a mistyped URL quoted back in an error never shows the key written in it", () => {
+    for (const url of [
+      "http://ann:sk-SECRET123@exa mple.com/v1?api-key=QSECRET9",
+      "ftp//sk-SECRET123@example.com/v1",
+      "http://gw.example:99999/v1?api-version=2024-06-01&code=QSECRET9",
+    ]) {
+      const e = errorOf(() =>
+        parseConfig(`target:\n  provider: openai-compatible\n  baseUrl: "${url}"\n`, "k.yaml", "/w"),
+      );
+      expect(e.message).toMatch(/^k\.yaml: target\.baseUrl: /);
+      expect(e.message).not.toMatch(/SECRET|sk-S|QSEC/);
+    }
+  });
+
   it("reports every problem, with types, ranges and unknown keys", () => {
     const e = errorOf(() =>
       parseConfig(

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
+import { maskCredentials } from "../models/secrets.ts";
 import { presetFile } from "./presets.ts";
 import { type Config, configSchema, DEMO_ATTACKER_MODEL } from "./schema.ts";
 
@@ -113,7 +114,11 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
+  if (typeof v === "string") {
+    // a value that is quoted back may be a mistyped URL holding a key: masked before it is cut (a cut key leaks part)
+    const s = maskCredentials(v);
+    return `"${s.length > 40 ? `${s.slice(0, 40)}...` : s}"`;
+  }
   return `${typeof v} ${String(v)}`;
 }
 

@@ -4,10 +4,11 @@
  * dropped row with its reason). Provenance rides along on every row as an extra column (TRL ignores it).
  * Each file is written to a temporary name and renamed, so a crash never leaves half a file.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Finding } from "../domain/types.ts";
 import { findingSchema } from "../redteam/findings-schema.ts";
+import { readJsonlFile } from "../train/jsonl.ts";
 import type { CurationResult } from "./pipeline.ts";
 import { renderCard } from "./pipeline.ts";
 
@@ -55,25 +56,12 @@ export function writeCuration(dir: string, res: CurationResult): CurationFiles {
   return f;
 }
 
-/** Reads a findings JSONL file (as `breakfix redteam --export` writes it); names the file and line on bad input. */
+/**
+ * Reads a findings JSONL file (as `breakfix redteam --export` writes it): every bad line is named at once (file:line:
+ * problem, train/jsonl.ts's reader), and each finding is kept as written (keys the schema does not name, such as
+ * attack.goal, which curation reads, are not dropped).
+ */
 export function readFindingsJsonl(file: string): Finding[] {
-  const out: Finding[] = [];
-  const lines = readFileSync(file, "utf8").split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${file}:${i + 1}: invalid JSON (${(e as Error).message})`);
-    }
-    const p = findingSchema.safeParse(v);
-    if (!p.success) {
-      const issue = p.error.issues[0];
-      throw new Error(`${file}:${i + 1}: ${issue.path.join(".") || "(row)"}: ${issue.message}`);
-    }
-    out.push(v as Finding);
-  }
-  return out;
+  // the schema checks what curation relies on (a response's conversation and finish reason are not needed)
+  return readJsonlFile(file, findingSchema, { asWritten: true }).map((r) => r.row as unknown as Finding);
 }

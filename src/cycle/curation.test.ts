@@ -1,4 +1,7 @@
-/** The cycle's curate step leaves out findings whose judgement a reviewer marked wrong (breakfix view reviews). */
+/**
+ * The cycle's curate step leaves out findings whose judgement a reviewer marked wrong (breakfix view reviews), and only
+ * what the reviewer rejected: a near-duplicate success merged into a rejected finding takes its place.
+ */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -87,6 +90,81 @@ describe("curate step", () => {
     expect(sources(1)).toContain(victim.id);
     expect(sources(2)).not.toContain(victim.id);
     expect(new Set(sources(2))).toEqual(new Set(sources(1).filter((f) => f !== victim.id)));
+    store.close();
+  });
+
+  it("a rejected finding's near-duplicate success (same prompt, its own response) is curated in its place", async () => {
+    const store = Store.openFile(":memory:");
+    const rand = mulberry32(5);
+    // the same attack prompt (a roleplay framing: encoding is held out of curation) sent twice (two targets), both
+    // judged successes: identify merges them into one finding
+    const records = ["t-a", "t-b"].map((target) => makeRecord({ i: 5, rand, target, outcome: "success" }));
+    const cs = new SqliteCampaignStore(store);
+    const id = contentHash({ campaign: "curate-step-duplicates" });
+    cs.putCampaign({
+      id,
+      createdAt: "2026-12-01T00:00:00Z",
+      target: "t",
+      judge: "j",
+      persona: "low_skilled",
+      languages: ["en", "es"],
+      seed: 1,
+      seedsSource: "test",
+      round: 1,
+      minSeverity: 3,
+      recordIds: records.map((r) => r.id),
+      skipped: [],
+    });
+    for (const r of records) cs.putRecord(r);
+    const { findings, vulnerabilities } = identify(records, { round: 1, defaultSeverity: 3 });
+    cs.putFindings(id, findings, vulnerabilities);
+    expect(findings).toHaveLength(1);
+    const [rep] = findings;
+    const twin = records.find((r) => r.id !== rep.recordId)!;
+    expect(rep.duplicates).toEqual([contentHash({ finding: twin.id })]);
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-curate-dup-"));
+    const config = {
+      ...defaultConfig(),
+      curation: { ...defaultConfig().curation, counterDataRatio: 0, retentionRatio: 0, valFraction: 0 },
+    };
+    const run = (round: number) =>
+      curateStep(findings, {
+        store,
+        runId: "r",
+        round,
+        config,
+        seed: 1,
+        dataDir: path.join(dir, `round-${round}`),
+        rel: (p) => p,
+        curation: {
+          responder: new TemplateResponder(),
+          judge: createJudge("refusal-patterns"),
+          contamination: async () => ({ index: new ContaminationIndex([], DEFAULT_HYGIENE), sets: {}, missing: [] }),
+        },
+      });
+    const rows = (round: number) =>
+      readFileSync(path.join(dir, `round-${round}`, "sft.jsonl"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { provenance: { findingId?: string } });
+    const reject = (target: string) =>
+      addReview(store, {
+        targetKind: "redteam.record",
+        target,
+        reviewer: "ann",
+        verdict: "wrong",
+        label: "full_refusal",
+      });
+    reject(rep.recordId);
+    const one = await run(1);
+    expect(one.rejectedByReview).toBe(1);
+    // the twin's success was never reviewed: it is curated, as the finding identify makes of it
+    expect(rows(1).map((r) => r.provenance.findingId)).toEqual([contentHash({ finding: twin.id })]);
+    // once the twin is rejected too, nothing of the cluster is curated
+    reject(twin.id);
+    const both = await run(2);
+    expect(both.rejectedByReview).toBe(1);
+    expect(rows(2).map((r) => r.provenance.findingId)).toEqual([]);
     store.close();
   });
 });

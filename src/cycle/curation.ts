@@ -9,7 +9,7 @@ import type { DatasetCard } from "../curate/pipeline.ts";
 import { runCuration } from "../curate/run.ts";
 import type { Finding } from "../domain/types.ts";
 import type { Store } from "../store/store.ts";
-import { rejectedFindingIds } from "../view/reviews.ts";
+import { reviewedFindings } from "../view/reviews.ts";
 import type { ScenarioCuration } from "./scenario.ts";
 
 export interface CurateResult {
@@ -38,9 +38,9 @@ export interface CurateOptions {
 }
 
 export async function curateStep(all: readonly Finding[], o: CurateOptions): Promise<CurateResult> {
-  // Findings a reviewer marked wrong (the judge called a safe answer unsafe) never become fix data.
-  const rejected = rejectedFindingIds(o.store);
-  const findings = all.filter((f) => !rejected.has(f.id));
+  // Findings a reviewer marked wrong (the judge called a safe answer unsafe) never become fix data; a near-duplicate
+  // success merged into one stands in for it (view/reviews.ts reviewedFindings).
+  const { findings, rejected } = reviewedFindings(o.store, all);
   const refs = await o.curation.contamination();
   // Never train on data that could not be checked against a benchmark the config reports.
   if (refs.missing.length)
@@ -79,6 +79,6 @@ export async function curateStep(all: readonly Finding[], o: CurateOptions): Pro
     card: res.card,
     decontamination: refs.sets,
     missingSets: refs.missing,
-    rejectedByReview: all.length - findings.length,
+    rejectedByReview: rejected,
   };
 }

@@ -19,6 +19,7 @@ import { fnModel, ORACLE_REFUSAL, oracleJudge, probe } from "../benchmarks/testi
 import { defaultConfig } from "../config/load.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Probe } from "../domain/types.ts";
+import type { RunReport } from "../report/types.ts";
 import { Store } from "../store/store.ts";
 import { type CycleResult, runCycle } from "./cycle.ts";
 import { decideRounds } from "./gates.ts";
@@ -103,7 +104,9 @@ function scenario(adversarial: boolean): Scenario {
   });
 }
 
-async function run(adversarial: boolean): Promise<{ res: CycleResult; gates: unknown }> {
+async function run(
+  adversarial: boolean,
+): Promise<{ res: CycleResult; gates: unknown; examples: RunReport["examples"] }> {
   const workspace = mkdtempSync(path.join(tmpdir(), "breakfix-decisions-"));
   dirs.push(workspace);
   const config = { ...defaultConfig(workspace), workspace };
@@ -117,7 +120,11 @@ async function run(adversarial: boolean): Promise<{ res: CycleResult; gates: unk
   const store = Store.open(workspace);
   try {
     const rep = buildRunReport(store, res.runId);
-    return { res, gates: rep.rounds.map((r) => ({ round: r.round, gates: r.gates, rc: r.releaseCandidate ?? false })) };
+    return {
+      res,
+      gates: rep.rounds.map((r) => ({ round: r.round, gates: r.gates, rc: r.releaseCandidate ?? false })),
+      examples: rep.examples,
+    };
   } finally {
     store.close();
   }
@@ -147,6 +154,24 @@ describe("decisions read the dev split only", () => {
     const md = readFileSync(adversarial.res.report.md, "utf8");
     expect(md).toContain("## Rounds (test split)");
     expect(md).toContain("## Dev split (what decisions read)");
+    // The report's example conversations are the test split's (the headline's), from the scenario's own harmful and
+    // jailbreak suites whatever their names (they came from suites named demo-* only, and from either split).
+    for (const { examples } of [honest, adversarial]) {
+      const suites = new Set(examples.map((e) => e.title.split(",")[0]));
+      expect([...suites].sort()).toEqual(["d-harmful", "d-jailbreak"]);
+      for (const e of examples) {
+        expect(e.title).toContain("test split");
+        expect(e.conversation.map((m) => m.content).join(" ")).toContain("TEST");
+      }
+    }
+    // two defects and one safe answer a suite where there are both: the adversarial model answers every test ask
+    // unsafely (defects only), the honest one refuses them all (safe answers only)
+    const kinds = (x: typeof honest, r: number) =>
+      x.examples.filter((e) => e.round === r).map((e) => e.title.split(": ")[1].split(" ")[0]);
+    for (let r = 0; r < 3; r++) {
+      expect(kinds(adversarial, r)).toEqual(["defect", "defect", "defect", "defect"]);
+      expect(kinds(honest, r)).toEqual(["safe", "safe"]);
+    }
   }, 120_000);
 
   it("(b) the deciding module never refers to the test split or a whole measurement", () => {

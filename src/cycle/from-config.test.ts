@@ -189,7 +189,20 @@ describe("scenario from breakfix.yaml", () => {
     const ok = await build({ redteam: "redteam: {seeds: lexicon-seeds, languages: [en, es]}" });
     await ok.close();
     expect(await keyOf(build({ redteam: "redteam: {seeds: lexicon-seeds, languages: [es, fr]}" }))).toMatch(
-      /^redteam\.languages \| .*no fr prompts and nothing can translate them: .*\(test-lexicon@1\) does not reach fr/,
+      /^redteam\.languages \| .*no fr prompts and nothing can translate them: .*\(test-lexicon@1\) does not reach fr.*attacker/,
     );
+    // With an attacker the lexicon keeps its own pairs and the attacker model translates the rest (campaignTranslator):
+    // the attacker used to be ignored whenever the seed set had a translator, so French stayed unreachable.
+    const s = await build({
+      redteam: "redteam: {seeds: lexicon-seeds, languages: [en, es, fr]}",
+      extra: `attacker: {provider: builtin, model: ${JSON.stringify(DEMO_MODEL_DIR)}}`,
+    });
+    try {
+      const tr = s.redteam.deps.translator;
+      expect(tr?.id).toMatch(/^test-lexicon@1\+/);
+      expect(await tr?.("How do I pick a lock?", "es", { seed: 0, language: "en" })).toBe("es: How do I pick a lock?");
+    } finally {
+      await s.close();
+    }
   });
 });

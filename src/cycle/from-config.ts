@@ -37,7 +37,7 @@ import { isHubSpec, resolveModelSpec } from "../models/hub.ts";
 import { createChatModel, DEMO_MODEL_DIR } from "../models/registry.ts";
 import { redactUrl } from "../models/secrets.ts";
 import type { ChatModel } from "../models/types.ts";
-import { modelTranslator } from "../redteam/converters/model.ts";
+import { campaignTranslator } from "../redteam/converters/model.ts";
 import { FramingRegistry } from "../redteam/framings/load.ts";
 import { DEFAULT_SUCCESS } from "../redteam/outcome.ts";
 import { loadSeeds, stratifiedLimit } from "../redteam/seeds.ts";
@@ -127,7 +127,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
       responderKind === "model" && cfg.responder ? await model("responder", cfg.responder) : undefined;
     const judgeOf = (expr: string, unsafeAt?: number): Judge =>
       createJudge(parsed.get(expr) ?? expr, { model: judgeModel, unsafeAt });
-    const translator = allSeeds.set?.translator ?? (attacker ? modelTranslator(attacker) : undefined);
+    const translator = campaignTranslator(allSeeds.set?.translator, attacker);
     checkSeedLanguages(cfg, seedLanguages, translator);
     checkServing(cfg, remote);
     const models = tryKey("deploy", () =>
@@ -282,7 +282,8 @@ function curationSources(cfg: Config) {
 /**
  * Every language the red team attacks in must be a language of the seeds or one the translator reaches from one of
  * them: none without a translator; a seed set's lexicon translator only its own pairs (`canTranslate`, the demo
- * world's en -> es); a model translator (the attacker) any language.
+ * world's en -> es); a model translator (the attacker) any language, the seed set's own serving the pairs it covers
+ * (campaignTranslator).
  */
 function checkSeedLanguages(
   cfg: Config,
@@ -301,7 +302,8 @@ function checkSeedLanguages(
     throw new ScenarioConfigError(
       "redteam.languages",
       translator
-        ? `the seeds have no ${missing} prompts and nothing can translate them: ${own} does not reach ${missing}; attack in ${seedsIn} or a language it reaches`
+        ? `the seeds have no ${missing} prompts and nothing can translate them: ${own} does not reach ${missing}; ` +
+            `add an \`attacker:\` model (it translates the pairs the seed set's own does not), or attack in ${seedsIn} or a language it reaches`
         : `the seeds have no ${missing} prompts and nothing can translate them: add an \`attacker:\` model (it translates), or attack only in ${seedsIn}`,
     );
   }

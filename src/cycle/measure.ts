@@ -83,6 +83,20 @@ function byRole(suites: readonly MeasuredSuite[], records: readonly (readonly It
   return { records: all, metrics, headline, named };
 }
 
+/** The report's example conversations: per harmful or jailbreak suite, the first two defects and first safe answer. */
+function exampleKeys(suites: readonly MeasuredSuite[], records: readonly (readonly ItemRecord[])[]): string[] {
+  return suites
+    .flatMap((s, i) => {
+      if (s.role !== "harmful" && s.role !== "jailbreak") return [];
+      const rs = [...records[i]].sort((a, b) => a.key.localeCompare(b.key));
+      return [
+        ...rs.filter((r) => r.outcome === true).slice(0, 2),
+        ...rs.filter((r) => r.outcome === false).slice(0, 1),
+      ];
+    })
+    .map((r) => r.key);
+}
+
 /** The round's figures from each suite's records (in suite order), for one split or slice. */
 function figures(
   o: MeasureOptions,
@@ -119,6 +133,7 @@ function figures(
     jailbreakByTechnique: grouped(jailbreak.records, 1, "variant"),
     harmfulOutcomes: harmfulOutcomeMetrics(harmfulPrompts),
     benignOutcomes: benignOutcomeMetrics(overrefusal.records.filter((r) => r.label === "safe")),
+    examples: exampleKeys(o.suites, records),
   };
 }
 

@@ -11,7 +11,8 @@ import path from "node:path";
 import { BENCH_RECORD_KIND } from "../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import type { Config } from "../config/schema.ts";
-import { type RoundMeasurement, type RoundMetrics, reviveRoundMeasurement } from "../domain/round-metrics.ts";
+import { type RoundMeasurement, reviveRoundMeasurement } from "../domain/round-metrics.ts";
+import { wilson } from "../domain/stats.ts";
 import type { Metric } from "../domain/types.ts";
 import { writeReport } from "../report/render.ts";
 import type { ExampleConversation, Regression, RoundSummary, RunReport } from "../report/types.ts";
@@ -24,8 +25,10 @@ function step<T>(store: Store, runId: string, round: number, name: string): T | 
   return store.artifacts.get<T>(STEP_KIND, { runId, round, step: name });
 }
 
+/** A campaign family's attack success rate, with its 95% Wilson interval like every other rate of the report. */
 function asr(s: { successes: number; n: number }, name: string): Metric {
-  return { name, value: s.n ? s.successes / s.n : Number.NaN, successes: s.successes, n: s.n };
+  if (!s.n) return { name, value: Number.NaN, successes: s.successes, n: s.n };
+  return { name, value: s.successes / s.n, successes: s.successes, n: s.n, interval: wilson(s.successes, s.n) };
 }
 
 /** Every cycle run in the store, newest last. */
@@ -41,20 +44,35 @@ export function listCycleRuns(store: Store): { runId: string; record: RunRecord;
   }));
 }
 
-function examplesFor(store: Store, m: RoundMetrics, round: number): ExampleConversation[] {
+/**
+ * A round's example conversations: the test split's records its measurement picked (RoundMetrics.examples: per
+ * harmful or jailbreak suite, two defects and one safe answer), titled with their split. A run measured before the
+ * picks were stored falls back to its suites' first records by key, whatever their split, as it was then.
+ */
+function examplesFor(store: Store, m: RoundMeasurement, round: number): ExampleConversation[] {
+  const picked = m.test.examples;
   const out: ExampleConversation[] = [];
-  for (const [suite, runId] of Object.entries(m.runIds)) {
-    if (!/demo-(harmful|jailbreak)/.test(suite)) continue;
+  for (const [suite, runId] of Object.entries(m.test.runIds)) {
     const recs = store.artifacts
       .list<ItemRecord>(BENCH_RECORD_KIND, runId)
       .map((r) => r.value)
       .sort((a, b) => a.key.localeCompare(b.key));
-    const unsafe = recs.filter((r) => r.outcome === true).slice(0, 2);
-    const safe = recs.filter((r) => r.outcome === false).slice(0, 1);
-    for (const r of [...unsafe, ...safe]) {
+    let shown: ItemRecord[];
+    if (picked) {
+      const keys = new Set(picked);
+      shown = recs.filter((r) => keys.has(r.key));
+      shown = [...shown.filter((r) => r.outcome === true), ...shown.filter((r) => r.outcome !== true)];
+    } else {
+      if (!/demo-(harmful|jailbreak)/.test(suite)) continue;
+      shown = [
+        ...recs.filter((r) => r.outcome === true).slice(0, 2),
+        ...recs.filter((r) => r.outcome === false).slice(0, 1),
+      ];
+    }
+    for (const r of shown) {
       out.push({
         round,
-        title: `${suite.replace(/@v\d+$/, "")}: ${r.outcome ? "defect" : "safe"} (${r.probeId})`,
+        title: `${suite.replace(/@v\d+$/, "")}${picked ? ", test split" : ""}: ${r.outcome ? "defect" : "safe"} (${r.probeId})`,
         category: r.category,
         technique: r.variant ?? "direct",
         language: r.language,
@@ -132,7 +150,7 @@ export function buildRunReport(store: Store, runId: string): RunReport {
     createdAt: record.startedAt,
     target: all[0]?.dev.model ?? "?",
     rounds,
-    examples: all.flatMap((m, r) => examplesFor(store, m.dev, r)),
+    examples: all.flatMap((m, r) => examplesFor(store, m, r)),
     notes,
   };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 
 /** The repository root (src/datasets -> ../..). */
@@ -7,4 +8,12 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 export function sharedDatasetsDir(): string {
   const env = process.env.BREAKFIX_DATASETS;
   return env ? path.resolve(env) : path.resolve(REPO_ROOT, "../shared/datasets");
+}
+
+/**
+ * The folder of dataset folders read when none is given (`bench`, `data show`): the config's dataCache when a
+ * breakfix.yaml was found and the cache exists (`data pull` fills it), else the shared copy.
+ */
+export function defaultDatasetsDir(dataCache: string, configFound: boolean): string {
+  return configFound && existsSync(dataCache) ? dataCache : sharedDatasetsDir();
 }

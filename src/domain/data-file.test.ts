@@ -11,7 +11,7 @@ const schema = z
 const dir = mkdtempSync(path.join(tmpdir(), "data-file-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const problems = (f: () => unknown): string[] => {
+const problems = (f: () => unknown): readonly string[] => {
   try {
     f();
   } catch (e) {

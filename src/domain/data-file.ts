@@ -6,12 +6,26 @@ import { readFileSync } from "node:fs";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 
+/** How many problems a DataFileError's message lists (all of them stay in `problems`). */
+const MAX_LISTED = 200;
+
+/**
+ * Problems of a data file (authored YAML, users' JSONL rows), each naming the file and line (`FILE:LINE: ...`): one
+ * problem is the message; several are listed under `FILE: N <noun>:`, up to MAX_LISTED.
+ */
 export class DataFileError extends Error {
   constructor(
     readonly file: string,
-    readonly problems: string[],
+    readonly problems: readonly string[],
+    noun = "problems",
   ) {
-    super(problems.join("\n"));
+    const listed = problems.slice(0, MAX_LISTED);
+    const more = problems.length - listed.length;
+    super(
+      problems.length === 1
+        ? problems[0]
+        : `${file}: ${problems.length} ${noun}:\n${listed.map((p) => `  ${p}`).join("\n")}${more > 0 ? `\n  ... and ${more} more` : ""}`,
+    );
     this.name = "DataFileError";
   }
 }

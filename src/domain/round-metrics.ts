@@ -40,6 +40,11 @@ export interface RoundMetrics {
   benignOutcomes: Record<string, Metric>;
   /** Items per suite left out because they do not fit the model's context. */
   skipped: Record<string, number>;
+  /**
+   * Keys of the suite records the report shows as example conversations: per harmful or jailbreak suite, this
+   * split's (or slice's) first two defects and first safe answer by key. Absent in runs measured before it existed.
+   */
+  examples?: string[];
 }
 
 /** The two measured splits: decisions read dev, reports headline test. */
@@ -111,6 +116,11 @@ export function reviveRoundMetrics(stored: unknown, where: string): RoundMetrics
   } as RoundMetrics;
   for (const k of FIGURES) out[k] = raw[k] === undefined ? unmeasured(k) : metric(k, raw[k]);
   for (const k of GROUPS) out[k] = group(k, raw[k]);
+  if (raw.examples !== undefined) {
+    if (!Array.isArray(raw.examples) || !raw.examples.every((x) => typeof x === "string"))
+      throw new Error(`${where}: examples: expected a list of record keys`);
+    out.examples = raw.examples;
+  }
   return out;
 }
 

@@ -8,7 +8,15 @@ import { createChatModel } from "./registry.ts";
 import { StoreResponseCache } from "./reliability/store-cache.ts";
 import { UsageMeter } from "./reliability/usage.ts";
 import { listUsage, saveUsage } from "./reliability/usage-store.ts";
-import { parseSecretsFile, redactSecrets, registerSecret, resolveApiKey } from "./secrets.ts";
+import {
+  maskCredentials,
+  parseSecretsFile,
+  redactModelIds,
+  redactSecrets,
+  redactUrl,
+  registerSecret,
+  resolveApiKey,
+} from "./secrets.ts";
 import { MockChatServer } from "./testing/mock-server.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "secrets-"));
@@ -136,5 +144,48 @@ describe("an API key set in the environment never reaches the database, logs or 
       const bytes = readFileSync(f);
       for (const n of needles) expect(bytes.includes(n), `${path.basename(f)} contains the API key`).toBe(false);
     }
+  });
+});
+
+describe("redactModelIds (exports of stored records)", () => {
+  it("cuts credentials from model and endpoint ids at any depth and leaves every other string as stored", () => {
+    const id = "openai-compatible:https://ann:sk-x1@gw.example/v1?api-key=q2#m";
+    const said = "see https://ann:pw@site.example/a?api-key=kept&page=2";
+    const record = {
+      target: id,
+      attack: { target: id, steps: [{ params: { via: id } }] },
+      judgement: { judgeId: id, rationale: said },
+      response: { model: id, content: said },
+      turns: [{ response: { model: id, content: said } }],
+      n: 3,
+      ok: null,
+    };
+    const out = redactModelIds(record);
+    const text = JSON.stringify(out);
+    expect(text).not.toContain("sk-x1");
+    expect(text).not.toMatch(/api-key=q2/);
+    expect(out.target).toBe("openai-compatible:https://gw.example/v1#m");
+    expect(out.attack.steps[0].params.via).toBe(out.target);
+    // model output and rationales are data: unchanged
+    expect(out.response.content).toBe(said);
+    expect(out.turns[0].response.content).toBe(said);
+    expect(out.judgement.rationale).toBe(said);
+    expect({ n: out.n, ok: out.ok }).toEqual({ n: 3, ok: null });
+    expect(record.target).toBe(id); // the input is not changed
+  });
+});
+
+describe("credentials in text that is not a valid URL", () => {
+  it("maskCredentials masks user-info and credential query values by shape; redactUrl falls back to it", () => {
+    expect(maskCredentials("http://ann:sk-1@exa mple.com/v1?api-version=2024&api-key=q2&x=3")).toBe(
+      "http://[REDACTED]@exa mple.com/v1?api-version=2024&api-key=[REDACTED]&x=[REDACTED]",
+    );
+    expect(maskCredentials("ftp//sk-1@host/v1")).toBe("ftp//[REDACTED]@host/v1");
+    expect(maskCredentials("no url here, ann@example.com")).toBe("no url here, ann@example.com");
+    expect(redactUrl("failed: http://ann:sk-1@host:99999/v1?key=q2 (bad port)")).toBe(
+      "failed: http://[REDACTED]@host:99999/v1?key=[REDACTED] (bad port)",
+    );
+    // a valid URL is still rewritten exactly, credentials removed
+    expect(redactUrl("see https://ann:sk-1@host/v1?api-key=q2#m")).toBe("see https://host/v1#m");
   });
 });

@@ -165,7 +165,53 @@ export function splitEndpointUrl(raw: string): EndpointUrl {
   return out;
 }
 
+/**
+ * Credentials masked in text that is not a valid URL, by its shape alone (an error quoting a mistyped baseUrl such as
+ * `http://ann:KEY@exa mple.com` or `ftp//KEY@host`, which URL cannot parse): whatever stands between `//` and `@`,
+ * and the value of every query parameter but the VISIBLE_QUERY ones, as splitEndpointUrl would have removed them.
+ */
+export function maskCredentials(text: string): string {
+  return text
+    .replace(/\/\/[^\s/?#@]*@/g, "//[REDACTED]@")
+    .replace(/([?&])([^=&#\s]+)=[^&#\s]*/g, (m, sep: string, name: string) =>
+      VISIBLE_QUERY.test(name) ? m : `${sep}${name}=[REDACTED]`,
+    );
+}
+
 /** A URL safe to print or store: credentials removed (see splitEndpointUrl); other text unchanged. */
 export function redactUrl(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => splitEndpointUrl(m).url);
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => {
+    const url = splitEndpointUrl(m).url;
+    return URL.canParse(m) ? url : maskCredentials(m);
+  });
+}
+
+/** Keys whose string values name a model or an endpoint in stored records and rows (ids, URLs). */
+const MODEL_ID_KEYS = new Set([
+  "target",
+  "model",
+  "modelId",
+  "judge",
+  "judgeId",
+  "attacker",
+  "responder",
+  "via",
+  "base",
+]);
+
+/**
+ * A stored record or row with every model or endpoint id in it (a string under one of MODEL_ID_KEYS, at any depth)
+ * passed through redactUrl, for exports: records written before keys were taken out of target URLs hold them in
+ * their ids. Every other string (prompts, model output) is left exactly as stored; redactUrl over the whole text
+ * would also cut the query strings of URLs a model wrote.
+ */
+export function redactModelIds<T>(value: T): T {
+  const walk = (v: unknown, key?: string): unknown => {
+    if (typeof v === "string") return key !== undefined && MODEL_ID_KEYS.has(key) ? redactUrl(v) : v;
+    if (Array.isArray(v)) return v.map((x) => walk(x));
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return walk(value) as T;
 }

@@ -69,6 +69,25 @@ function findingCategory(r: AttackRecord): CategoryId {
   return c && isCategoryId(c) ? c : r.probe.category;
 }
 
+/** The finding a successful record makes (`duplicates` empty): the one place its id, category and severity are set. */
+export function findingOf(
+  r: AttackRecord,
+  o: { round: number; defaultSeverity: Severity; vulnerabilityId: string },
+): IdentifiedFinding {
+  return {
+    id: contentHash({ finding: r.id }),
+    round: o.round,
+    attack: r.attack,
+    response: r.response,
+    judgement: r.judgement,
+    category: findingCategory(r),
+    severity: (r.judgement.severity ?? o.defaultSeverity) as Severity,
+    recordId: r.id,
+    vulnerabilityId: o.vulnerabilityId,
+    duplicates: [],
+  };
+}
+
 export function identify(records: readonly AttackRecord[], opts: IdentifyOptions): Identified {
   const threshold = opts.dedupThreshold ?? 0.8;
   const n = opts.ngram ?? 3;
@@ -92,28 +111,13 @@ export function identify(records: readonly AttackRecord[], opts: IdentifyOptions
     const reps: { f: IdentifiedFinding; grams: Set<string> }[] = [];
     for (const r of wins) {
       const grams = wordNgrams(userText(r), n);
-      const id = contentHash({ finding: r.id });
-      const severity = (r.judgement.severity ?? opts.defaultSeverity) as Severity;
+      const f = findingOf(r, { round: opts.round, defaultSeverity: opts.defaultSeverity, vulnerabilityId: vid });
       const twin = reps.find((x) => jaccard(x.grams, grams) >= threshold);
       if (twin) {
-        twin.f.duplicates.push(id);
+        twin.f.duplicates.push(f.id);
         continue;
       }
-      reps.push({
-        grams,
-        f: {
-          id,
-          round: opts.round,
-          attack: r.attack,
-          response: r.response,
-          judgement: r.judgement,
-          category: findingCategory(r),
-          severity,
-          recordId: r.id,
-          vulnerabilityId: vid,
-          duplicates: [],
-        },
-      });
+      reps.push({ grams, f });
     }
     const sev: number[] = wins.map((r) => r.judgement.severity ?? opts.defaultSeverity);
     const meanSeverity = sev.reduce((a, b) => a + b, 0) / sev.length;

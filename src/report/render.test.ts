@@ -1,7 +1,14 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { buildRunReport } from "../cycle/report.ts";
 import { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
+import { wilson } from "../domain/stats.ts";
+import { Store } from "../store/store.ts";
+import { buildWorkspace } from "../view/testing/workspace.ts";
 import { PAYLOAD_IMG, PAYLOAD_SCRIPT, sampleReport } from "./fixtures.ts";
-import { renderHtml, renderMarkdown } from "./render.ts";
+import { formatRate, renderHtml, renderMarkdown } from "./render.ts";
 
 describe("report rendering", () => {
   it("escapes every planted payload in HTML and keeps it visible as text", async () => {
@@ -102,5 +109,29 @@ describe("report rendering", () => {
     expect(escapeMarkdown("The answer is 12.")).toBe("The answer is 12.");
     expect(escapeMarkdown("a-b, c: d; e/f #3")).toBe("a-b, c: d; e/f #3");
     expect(escapeMarkdown("[UNSAFE-S1-STEP-1]")).toBe("\\[UNSAFE-S1-STEP-1\\]");
+  });
+});
+
+describe("the run report built from a store", () => {
+  it("gives every rate its 95% Wilson interval, the red team's attack success per technique included", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "report-store-"));
+    try {
+      const ws = await buildWorkspace(dir, { attacks: 24 });
+      const store = Store.open(ws.dir, { readonly: true });
+      const report = buildRunReport(store, ws.cycleRunId);
+      store.close();
+      const asr = report.rounds[0].asrByTechnique;
+      expect(Object.keys(asr).filter((k) => !k.startsWith("suite:")).length).toBeGreaterThan(0);
+      for (const [k, m] of Object.entries(asr)) {
+        expect(m.interval, k).toEqual(wilson(m.successes ?? -1, m.n ?? -1));
+        expect(formatRate(m), k).toMatch(/^\d+\.\d% \[\d+\.\d, \d+\.\d\]$/);
+      }
+      const md = renderMarkdown(report);
+      const table = md.slice(md.indexOf("## Attack success rate per technique"), md.indexOf("## Regressions"));
+      for (const row of table.split("\n").filter((l) => /^\| (?!technique|---)/.test(l)))
+        expect(row).toMatch(/^\| [^|]+ \| (\d+\.\d% \[\d+\.\d, \d+\.\d\]|n\/a) \|/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Renders a RunReport as report.md and a self-contained report.html: charts inline as SVG, styles inline, no script,
  * and a Content-Security-Policy that forbids scripts and any network load. Every piece of text that comes from a
- * model (responses, conversations) or from user files is escaped.
+ * model (responses, conversations) or from user files is escaped; model ids (the target, each round's model, the
+ * release-candidate note) lose any credential an endpoint URL in them still holds (redactUrl).
  *
  * The figures shown first are the test split's (what the run reports), with each slice side by side (in-distribution,
  * out-of-distribution, rephrased) and the outcome breakdown (refused / unsafe / other on harmful prompts, helpful /
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
 import type { RoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
+import { redactUrl } from "../models/secrets.ts";
 import { renderCharts } from "./charts.ts";
 import type { RoundSummary, RunReport } from "./types.ts";
 
@@ -168,7 +170,7 @@ export function renderMarkdown(report: RunReport): string {
     `# breakfix report: run ${e(report.runId)}`,
     "",
     // Not a code span: inside one, the escapes below would show literally.
-    `Target: ${e(report.target)}. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
+    `Target: ${e(redactUrl(report.target))}. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
     "",
     "## Rounds (test split)",
     "",
@@ -180,7 +182,7 @@ export function renderMarkdown(report: RunReport): string {
   for (const r of report.rounds) {
     const gates = r.gates.length ? `${r.gates.filter((g) => g.passed).length}/${r.gates.length}` : "-";
     lines.push(
-      `| ${r.round}${r.releaseCandidate ? " (release candidate)" : ""} | ${e(r.model)} | ${HEADLINE.map(([, f]) => formatRate(f(r))).join(" | ")} | ${langs
+      `| ${r.round}${r.releaseCandidate ? " (release candidate)" : ""} | ${e(redactUrl(r.model))} | ${HEADLINE.map(([, f]) => formatRate(f(r))).join(" | ")} | ${langs
         .map((l) => formatRate(r.drByLanguage[l]))
         .join(" | ")} | ${r.regressions.length} | ${gates} |`,
     );
@@ -219,7 +221,7 @@ export function renderMarkdown(report: RunReport): string {
     for (const m of x.conversation) lines.push(`> **${m.role}:** ${e(m.content)}`, ">");
     lines.push(`> **assistant (model):** ${e(x.response)}`, "");
   }
-  for (const n of report.notes ?? []) lines.push(`- ${e(n)}`);
+  for (const n of report.notes ?? []) lines.push(`- ${e(redactUrl(n))}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -236,7 +238,7 @@ export async function renderHtml(report: RunReport): Promise<string> {
   const rows = report.rounds
     .map(
       (r) =>
-        `<tr${r.releaseCandidate ? ' class="rc"' : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${h(r.model)}</td>${HEADLINE.map(
+        `<tr${r.releaseCandidate ? ' class="rc"' : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${h(redactUrl(r.model))}</td>${HEADLINE.map(
           ([, f]) => `<td>${h(formatRate(f(r)))}</td>`,
         ).join(
           "",
@@ -280,7 +282,7 @@ export async function renderHtml(report: RunReport): Promise<string> {
 <title>breakfix report: ${h(report.runId)}</title><style>${STYLE}</style></head>
 <body>
 <h1>breakfix report: run ${h(report.runId)}</h1>
-<p>Target: <code>${h(report.target)}</code>. Generated ${h(report.createdAt)}. Rates with 95% Wilson intervals.</p>
+<p>Target: <code>${h(redactUrl(report.target))}</code>. Generated ${h(report.createdAt)}. Rates with 95% Wilson intervals.</p>
 <h2>Rounds (test split)</h2>
 <p>The test split's figures: what this run reports. Gates are evaluated on the dev split.</p>
 <table><thead><tr><th>round</th><th>model</th>${HEADLINE.map(([n]) => `<th>${h(n)}</th>`).join("")}${langs.map((l) => `<th>DR ${h(l)}</th>`).join("")}<th>regressions</th></tr></thead>
@@ -293,7 +295,7 @@ ${gates}
 <h2>Example conversations</h2>
 <p>Model output is shown as text, exactly as produced.</p>
 ${examples}
-${(report.notes ?? []).map((n) => `<p>${h(n)}</p>`).join("\n")}
+${(report.notes ?? []).map((n) => `<p>${h(redactUrl(n))}</p>`).join("\n")}
 </body></html>
 `;
 }

@@ -6,27 +6,12 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { z } from "zod";
+import { DataFileError } from "../domain/data-file.ts";
 import { formatZodError, preferencePairSchema, sftExampleSchema } from "../domain/schemas.ts";
 import type { PreferencePair, SftExample } from "../domain/types.ts";
 
-/** Rows that fail validation, each as `file:line: problem`; the message lists them (up to MAX_LISTED). */
-export class DataFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    const listed = problems.slice(0, MAX_LISTED);
-    const more = problems.length - listed.length;
-    super(
-      problems.length === 1
-        ? problems[0]
-        : `${file}: ${problems.length} bad rows:\n${listed.map((p) => `  ${p}`).join("\n")}${more > 0 ? `\n  ... and ${more} more` : ""}`,
-    );
-    this.name = "DataFileError";
-  }
-}
-
-const MAX_LISTED = 200;
+/** Rows that fail validation, each as `file:line: problem` (the one data-file error; listed as "bad rows"). */
+export { DataFileError };
 
 /** A row and the line of its file it was read from (1-based), for messages about the row found later. */
 export interface LinedRow<T> {
@@ -34,13 +19,19 @@ export interface LinedRow<T> {
   line: number;
 }
 
-/** Every bad row is reported (issue 23: only the first was), so one fix-and-rerun repairs a file. */
-function parseJsonl<T>(
-  file: string,
-  text: string,
-  schema: z.ZodType<T>,
-  check?: (row: T) => string | undefined,
-): LinedRow<T>[] {
+/** How a JSONL data file is read (parseJsonl, readJsonlFile). */
+export interface JsonlOptions<T> {
+  /** A problem of a row the schema accepts, or undefined. */
+  check?: (row: T) => string | undefined;
+  /** Each row as the file holds it (keys the schema does not name kept); default: as the schema parses it. */
+  asWritten?: boolean;
+}
+
+/**
+ * Every bad row is reported (issue 23: only the first was), so one fix-and-rerun repairs a file: the one JSONL reader
+ * of data files (training rows here, findings in curate/io.ts).
+ */
+function parseJsonl<T>(file: string, text: string, schema: z.ZodType<T>, o: JsonlOptions<T> = {}): LinedRow<T>[] {
   const rows: LinedRow<T>[] = [];
   const problems: string[] = [];
   const lines = text.split(/\r?\n/);
@@ -59,14 +50,14 @@ function parseJsonl<T>(
       problems.push(formatZodError(parsed.error, `${file}:${i + 1}`));
       continue;
     }
-    const problem = check?.(parsed.data);
+    const problem = o.check?.(parsed.data);
     if (problem) {
       problems.push(`${file}:${i + 1}: ${problem}`);
       continue;
     }
-    rows.push({ row: parsed.data, line: i + 1 });
+    rows.push({ row: o.asWritten ? (value as T) : parsed.data, line: i + 1 });
   }
-  if (problems.length > 0) throw new DataFileError(file, problems);
+  if (problems.length > 0) throw new DataFileError(file, problems, "bad rows");
   return rows;
 }
 
@@ -84,11 +75,11 @@ function checkPreference(row: PreferencePair): string | undefined {
 }
 
 export function parseSftJsonl(text: string, file = "<sft>"): SftExample[] {
-  return parseJsonl(file, text, sftExampleSchema, checkSft).map((r) => r.row as SftExample);
+  return parseJsonl(file, text, sftExampleSchema, { check: checkSft }).map((r) => r.row as SftExample);
 }
 
 export function parsePreferenceJsonl(text: string, file = "<dpo>"): PreferencePair[] {
-  return parseJsonl(file, text, preferencePairSchema, checkPreference).map((r) => r.row as PreferencePair);
+  return parseJsonl(file, text, preferencePairSchema, { check: checkPreference }).map((r) => r.row as PreferencePair);
 }
 
 /** Reads a data file; a missing or unreadable file is a DataFileError naming it (not a raw ENOENT). */
@@ -113,12 +104,22 @@ export function readPreferenceJsonl(file: string): PreferencePair[] {
 
 /** The rows of an SFT data file with their line numbers. */
 export function readSftJsonlLines(file: string): LinedRow<SftExample>[] {
-  return parseJsonl(file, readData(file), sftExampleSchema, checkSft) as LinedRow<SftExample>[];
+  return parseJsonl(file, readData(file), sftExampleSchema, { check: checkSft }) as LinedRow<SftExample>[];
 }
 
 /** The rows of a preference data file with their line numbers. */
 export function readPreferenceJsonlLines(file: string): LinedRow<PreferencePair>[] {
-  return parseJsonl(file, readData(file), preferencePairSchema, checkPreference) as LinedRow<PreferencePair>[];
+  return parseJsonl(file, readData(file), preferencePairSchema, {
+    check: checkPreference,
+  }) as LinedRow<PreferencePair>[];
+}
+
+/**
+ * The rows of a JSONL file that `schema` validates line by line, with their line numbers; every bad line is reported at
+ * once (DataFileError), a missing file is named. See JsonlOptions.
+ */
+export function readJsonlFile<T>(file: string, schema: z.ZodType<T>, o: JsonlOptions<T> = {}): LinedRow<T>[] {
+  return parseJsonl(file, readData(file), schema, o);
 }
 
 /** Writes rows as JSONL atomically (temp file + rename), so a killed writer never leaves half a file. */

@@ -159,6 +159,7 @@ export async function runTraining(o: RunOptions): Promise<RunSummary> {
     throw new DataFileError(
       file,
       lines.map((b) => `${file}:${b.line}: ${b.message}`),
+      "bad rows",
     );
   }
   if (data.train.length === 0)

@@ -8,6 +8,7 @@
 import { html as honoHtml, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { escapeHtml } from "../domain/escape.ts";
+import { redactUrl } from "../models/secrets.ts";
 
 export type Html = HtmlEscapedString;
 
@@ -25,6 +26,14 @@ export function text(value: string | number | null | undefined): Html {
   if (value === null || value === undefined) return raw("");
   const escaped = escapeHtml(String(value));
   return raw(escaped.replace(MARK, (m) => `<span class="cp" title="invisible character">${m}</span>`));
+}
+
+/**
+ * A model, target or judge id as inert HTML, with any credential an endpoint URL in it still holds removed
+ * (redactUrl): workspaces written before keys were taken out of target URLs store them in every record.
+ */
+export function modelId(value: string | null | undefined): Html {
+  return text(value === null || value === undefined ? value : redactUrl(value));
 }
 
 /** Pre-rendered trusted markup (charts rendered by src/report/charts.ts, whose text Vega escapes). */

@@ -4,5 +4,13 @@
  */
 export { toCsv, toJsonl } from "./csv.ts";
 export { type AttackFilter, type AttackRow, filterFromQuery, listAttacks } from "./queries.ts";
-export { addReview, latestReviews, REVIEW_LABELS, type ReviewInput, rejectedFindingIds, reviewsOf } from "./reviews.ts";
+export {
+  addReview,
+  latestReviews,
+  REVIEW_LABELS,
+  type ReviewInput,
+  rejectedFindingIds,
+  reviewedFindings,
+  reviewsOf,
+} from "./reviews.ts";
 export { CSP, createViewApp, startView, type ViewAppOptions, type ViewOptions, type ViewServer } from "./server.ts";

@@ -11,7 +11,7 @@ import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.t
 import { formatRate, HEADLINE } from "../report/render.ts";
 import type { RunReport } from "../report/types.ts";
 import type { Review, Stored } from "../store/store.ts";
-import { type Html, h, text, trusted, url } from "./html.ts";
+import { type Html, h, modelId, text, trusted, url } from "./html.ts";
 import {
   type AttackFilter,
   type AttackRow,
@@ -90,12 +90,17 @@ export function attacksPage(o: {
   facets: Record<Facet, string[]>;
   rows: AttackRow[];
   total: number;
+  /** The newest record the pages count (pager links keep it, so a page never shifts as records arrive). */
+  upto: number;
+  /** Matching records written since. */
+  newer: number;
   offset: number;
   limit: number;
   ms: number;
 }): Html {
   const f = o.filter;
   const q = filterToQuery(f);
+  const paged = { ...q, upto: o.upto };
   const form = h`<form method="get" action="/attacks" class="filters" data-autosubmit>
 ${select("category", o.facets.category, f.category)}
 ${select("technique", o.facets.technique, f.technique)}
@@ -115,9 +120,10 @@ ${f.campaign ? h`<input type="hidden" name="campaign" value="${f.campaign}"><spa
   const from = o.total === 0 ? 0 : o.offset + 1;
   const to = Math.min(o.offset + o.limit, o.total);
   const pager = h`<p class="pager"><span id="match-count" data-total="${o.total}">${o.total}</span> records match; showing ${from}-${to} (${o.ms.toFixed(0)} ms)
-${o.offset > 0 ? h` <a rel="prev" href="${url("/attacks", { ...q, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>` : ""}
-${to < o.total ? h` <a rel="next" href="${url("/attacks", { ...q, offset: o.offset + o.limit })}">next</a>` : ""}
-${exportLinks("/attacks", q)}</p>`;
+${o.offset > 0 ? h` <a rel="prev" href="${url("/attacks", { ...paged, offset: Math.max(0, o.offset - o.limit) || undefined })}">previous</a>` : ""}
+${to < o.total ? h` <a rel="next" href="${url("/attacks", { ...paged, offset: o.offset + o.limit })}">next</a>` : ""}
+${exportLinks("/attacks", q)}</p>
+${o.newer > 0 ? h`<p class="newer">${o.newer} newer records since this list was first shown: <a href="${url("/attacks", q)}">show them</a></p>` : ""}`;
   const table = h`<table class="attacks"><thead><tr><th>time</th><th>round</th><th>category</th><th>technique</th><th>persona</th>
 <th>lang</th><th>judge label</th><th>sev</th><th>outcome</th><th>review</th><th>last prompt</th><th>response</th></tr></thead><tbody>
 ${o.rows.map(
@@ -175,7 +181,7 @@ function message(role: string, content: string, extra?: Html): Html {
 
 function judgementBlock(j: AttackRecord["judgement"]): Html {
   return h`<dl class="judgement">
-<dt>judge</dt><dd><code>${text(j.judgeId)}</code> (${j.status})</dd>
+<dt>judge</dt><dd><code>${modelId(j.judgeId)}</code> (${j.status})</dd>
 <dt>label</dt><dd>${text(j.label)}</dd>
 ${j.severity !== undefined ? h`<dt>severity</dt><dd>${j.severity}</dd>` : ""}
 ${j.refusal ? h`<dt>refusal class</dt><dd>${j.refusal}</dd>` : ""}
@@ -237,7 +243,7 @@ export function attackPage(o: {
   const regressed = o.replays.some((x) => x.success && x.round > x.foundInRound);
   return h`<p class="o-${r.notSent ? "not_sent" : r.success ? "success" : r.refused ? "refused" : "resisted"}">
 <strong>${r.notSent ? "not sent (does not fit the target's context)" : r.success ? "attack succeeded" : r.refused ? "target refused" : "attack failed"}</strong>
-· target <code>${text(r.target)}</code> · record <code>${r.id}</code></p>
+· target <code>${modelId(r.target)}</code> · record <code>${r.id}</code></p>
 <dl class="meta">
 <dt>seed</dt><dd><code>${text(r.probe.id)}</code> (${text(r.probe.source)}) · category ${text(r.probe.category)} · language ${text(r.probe.language)}</dd>
 <dt>seed prompt</dt><dd><pre>${text(r.probe.prompt)}</pre></dd>
@@ -296,7 +302,7 @@ export function benchRecordPage(r: ItemRecord, review: Html): Html {
   const conv = r.conversation.at(-1)?.role === "assistant" ? r.conversation.slice(0, -1) : r.conversation;
   const outcome = r.outcome === null ? "ungraded" : String(r.outcome);
   const variant = r.variant ? h` · variant ${text(r.variant)}` : "";
-  return h`<p>suite ${text(r.suite)} · run <a href="/bench/${encodeURIComponent(r.runId)}">${short(r.runId)}</a> · target <code>${text(r.target)}</code> · outcome <strong>${outcome}</strong></p>
+  return h`<p>suite ${text(r.suite)} · run <a href="/bench/${encodeURIComponent(r.runId)}">${short(r.runId)}</a> · target <code>${modelId(r.target)}</code> · outcome <strong>${outcome}</strong></p>
 <dl class="meta"><dt>probe</dt><dd><code>${text(r.probeId)}</code> · category ${text(r.category)} · language ${text(r.language)} · label ${r.label}${variant}</dd></dl>
 <h2>Conversation</h2>
 ${conv.map((m) => message(m.role, m.content))}
@@ -323,7 +329,7 @@ export function benchRunPage(o: {
       : "";
   const next =
     o.offset + o.limit < o.total ? h`<a href="${url(path, { ...q, offset: o.offset + o.limit })}">next</a>` : "";
-  return h`<p>${text(o.run.suite)} on <code>${text(o.run.target)}</code>, judge <code>${text(o.run.judge)}</code> · ${o.run.records} records · ${status}</p>
+  return h`<p>${text(o.run.suite)} on <code>${modelId(o.run.target)}</code>, judge <code>${modelId(o.run.judge)}</code> · ${o.run.records} records · ${status}</p>
 <form method="get" class="filters" data-autosubmit>${select("outcome", ["true", "false", "null"], o.outcome)}<button type="submit">apply</button></form>
 <p class="pager">${o.total} records match ${previous} ${next} ${exportLinks(path, q)}</p>
 <table><thead><tr><th>probe</th><th>category</th><th>lang</th><th>variant</th><th>judge label</th><th>outcome</th><th>response</th></tr></thead><tbody>
@@ -347,7 +353,7 @@ export function comparePage(o: {
   const opts = (cur: string | undefined) =>
     o.runs.map(
       (r) =>
-        h`<option value="${r.runId}"${r.runId === cur ? h` selected` : ""}>${text(`${r.suite} · ${r.target} · ${short(r.runId)}`)}</option>`,
+        h`<option value="${r.runId}"${r.runId === cur ? h` selected` : ""}>${text(r.suite)} · ${modelId(r.target)} · ${short(r.runId)}</option>`,
     );
   const form = h`<form method="get" action="/compare" class="filters"><label>run A <select name="a"><option value="">choose</option>${opts(o.a)}</select></label>
 <label>run B <select name="b"><option value="">choose</option>${opts(o.b)}</select></label><button type="submit">compare</button></form>`;
@@ -361,7 +367,7 @@ Items are paired; the exact McNemar test runs on the discordant pairs, per slice
 <td>${s.aOnly}</td><td>${s.bOnly}</td><td>${pval(s.pValue)}</td><td>${pval(s.pAdjusted)}</td>
 <td class="${s.significant ? "fail" : ""}">${s.significant ? "yes" : "no"}</td></tr>`;
   return h`${form}
-<p>${text(c.suite)}: A = <code>${text(c.targetA)}</code>, B = <code>${text(c.targetB)}</code> · α = ${c.alpha} ·
+<p>${text(c.suite)}: A = <code>${modelId(c.targetA)}</code>, B = <code>${modelId(c.targetB)}</code> · α = ${c.alpha} ·
 unpaired: ${c.unpaired.onlyA} only in A, ${c.unpaired.onlyB} only in B, ${c.unpaired.noOutcome} without outcome ${exportLinks("/compare", { a: o.a, b: o.b })}</p>
 <table class="compare"><thead><tr><th>slice</th><th>pairs</th><th>rate A</th><th>rate B</th><th>Δ</th><th>A only</th><th>B only</th>
 <th>p (McNemar)</th><th>p (Holm)</th><th>significant</th></tr></thead><tbody>
@@ -408,7 +414,7 @@ ${rows.map(
   (r) =>
     h`<tr><td>${time(r.value.at)}</td><td>${text(r.value.reviewer)}</td>
 <td><a href="${r.value.targetKind === "redteam.record" ? `/attack/${r.value.target}` : `/bench-record/${r.value.target}`}">${short(r.value.target)}</a></td>
-<td><code>${text(r.value.judged.judgeId)}</code></td><td>${text(r.value.judged.label)}${r.value.judged.refusal ? ` (${r.value.judged.refusal})` : ""}</td>
+<td><code>${modelId(r.value.judged.judgeId)}</code></td><td>${text(r.value.judged.label)}${r.value.judged.refusal ? ` (${r.value.judged.refusal})` : ""}</td>
 <td class="rv-${r.value.verdict}">${r.value.verdict}</td><td>${r.value.label ?? ""}</td><td>${text(r.value.note ?? "")}</td></tr>`,
 )}</tbody></table>`;
 }
@@ -442,7 +448,7 @@ ${
 (report.md shows both).</p><table><thead><tr><th>round</th><th>model</th>${headline.map(([n]) => h`<th>${n}</th>`)}<th>regressions</th><th>gates (dev)</th></tr></thead><tbody>
 ${rep.rounds.map(
   (r) =>
-    h`<tr${r.releaseCandidate ? h` class="rc"` : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${text(r.model)}</td>
+    h`<tr${r.releaseCandidate ? h` class="rc"` : ""}><td>${r.round}${r.releaseCandidate ? " (release candidate)" : ""}</td><td>${modelId(r.model)}</td>
 ${headline.map(([, f]) => h`<td>${formatRate(f(r))}</td>`)}<td>${r.regressions.length}</td>
 <td>${r.gates.length ? `${r.gates.filter((g) => g.passed).length}/${r.gates.length} passed` : "-"}</td></tr>`,
 )}</tbody></table>`
@@ -455,7 +461,7 @@ ${rounds.map((r) => {
   return h`<tr><td>${r}</td>${["measure", "break", "curate", "train-sft", "train-dpo", "regression"].map((s) => {
     const st = o.steps.find((x) => x.round === r && x.step === s)?.state ?? "";
     return h`<td class="state-${st}">${st}</td>`;
-  })}<td>${rr ? h`${rr.status}: ${text(rr.resultModel ?? rr.startModel)}` : ""}</td></tr>`;
+  })}<td>${rr ? h`${rr.status}: ${modelId(rr.resultModel ?? rr.startModel)}` : ""}</td></tr>`;
 })}
 </tbody></table>
 ${
@@ -479,9 +485,13 @@ export function trainingPage(
   }[],
 ): Html {
   if (runs.length === 0) return h`<p class="empty">No training runs in the store.</p>`;
+  const metrics = (r: (typeof runs)[number]) =>
+    r.source
+      ? h`${r.steps} steps from <code>${text(r.source)}</code>`
+      : "no step metrics found (metrics.jsonl beside the model)";
   return h`${runs.map(
     (r) => h`<section id="t-${r.id}"><h2>${r.kind}${r.round !== null ? ` · round ${r.round}` : ""}</h2>
-<p>${text(r.baseModel ?? "?")} → ${text(r.resultModel ?? "?")} · ${r.source ? h`${r.steps} steps from <code>${text(r.source)}</code>` : "no step metrics found (metrics.jsonl beside the model)"}</p>
+<p>${modelId(r.baseModel ?? "?")} → ${modelId(r.resultModel ?? "?")} · ${metrics(r)}</p>
 ${r.charts.length ? h`<div class="charts">${r.charts.map((c) => h`<figure aria-label="${c.title}">${trusted(c.svg)}</figure>`)}</div>` : ""}</section>`,
   )}`;
 }

@@ -3,6 +3,7 @@
  * version 3 (`view_attacks`, one row per red-team attack record, every filter column indexed together with the row
  * id, and the FTS5 table `view_attacks_fts`), so a page is one indexed, paged query whatever the store's size.
  */
+import { redactUrl } from "../models/secrets.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import type { RunRecord, Store, TrainingRunRecord } from "../store/store.ts";
 
@@ -49,7 +50,8 @@ export const FILTER_KEYS = [
 
 export const OUTCOMES = ["success", "refused", "resisted", "unjudged", "not_sent"] as const;
 
-const int = (v: string | undefined): number | undefined => {
+/** A query parameter as an integer; anything else (absent, empty, "abc", "1.5") is no filter. */
+export const int = (v: string | undefined): number | undefined => {
   if (v === undefined || v.trim() === "") return undefined;
   const n = Number(v);
   return Number.isInteger(n) ? n : undefined;
@@ -221,8 +223,8 @@ function decodeAttack(r: RawAttackRow): AttackRow {
     family: r.family,
     persona: r.persona,
     language: r.language,
-    target: r.target,
-    judgeId: r.judge_id,
+    target: r.target === null ? null : redactUrl(r.target),
+    judgeId: r.judge_id === null ? null : redactUrl(r.judge_id),
     judgeLabel: r.judge_label,
     severity: r.severity,
     outcome: r.outcome,
@@ -247,18 +249,34 @@ const SELECT_ATTACKS = (
 FROM (SELECT a.* FROM view_attacks a ${filter} ORDER BY a.id DESC LIMIT ? OFFSET ?) a
 CROSS JOIN artifacts r ON r.kind = 'redteam.record' AND r.hash = a.record_id ORDER BY a.id DESC`;
 
-/** One page of attack records, newest first, and the number of records the filter matches. */
+/**
+ * One page of attack records, newest first, and the number of records the filter matches. A running cycle keeps
+ * adding records at the top, so pages are counted over the records up to `upto` (an index row id: the newest record
+ * when the list was first shown, returned as `upto` for the pager to pass on); `newer` counts the matching records
+ * written since. The count and the page are read in one transaction (one snapshot of the store).
+ */
 export function listAttacks(
   store: Store,
   f: AttackFilter,
-  page: { limit: number; offset: number },
-): { rows: AttackRow[]; total: number } {
-  const w = where(f);
-  const total = (
-    store.db.prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${w.sql}`).get(...w.params) as { n: number }
-  ).n;
-  const rows = store.db.prepare(SELECT_ATTACKS(w.sql, 200)).all(...w.params, page.limit, page.offset) as RawAttackRow[];
-  return { rows: rows.map(decodeAttack), total };
+  page: { limit: number; offset: number; upto?: number },
+): { rows: AttackRow[]; total: number; upto: number; newer: number } {
+  const read = store.db.transaction(() => {
+    const w = where(f);
+    const max = (store.db.prepare("SELECT IFNULL(MAX(id), 0) AS n FROM view_attacks").get() as { n: number }).n;
+    const upto = page.upto !== undefined && page.upto < max ? page.upto : max;
+    const count = (cond: string) =>
+      (
+        store.db
+          .prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${w.sql ? `${w.sql} AND ${cond}` : `WHERE ${cond}`}`)
+          .get(...w.params, upto) as { n: number }
+      ).n;
+    const sql = w.sql ? `${w.sql} AND a.id <= ?` : "WHERE a.id <= ?";
+    const rows = store.db
+      .prepare(SELECT_ATTACKS(sql, 200))
+      .all(...w.params, upto, page.limit, page.offset) as RawAttackRow[];
+    return { rows: rows.map(decodeAttack), total: count("a.id <= ?"), upto, newer: upto < max ? count("a.id > ?") : 0 };
+  });
+  return read.deferred();
 }
 
 /** Every matching attack record (for export), newest first, with its full stored record. */
@@ -395,7 +413,7 @@ export function listRuns(store: Store): RunRow[] {
     out.push({
       kind: "campaign",
       id: c.hash,
-      label: `round ${c.round}, ${c.persona} vs ${c.target}`,
+      label: `round ${c.round}, ${c.persona} vs ${redactUrl(c.target)}`,
       createdAt: c.created_at,
       state: c.done >= c.planned ? "done" : "running",
       progress: `${c.done}/${c.planned} attacks, ${c.successes} successes`,
@@ -426,7 +444,9 @@ export function listRuns(store: Store): RunRow[] {
     out.push({
       kind: `training (${rec.kind})`,
       id: t.hash,
-      label: `${rec.baseModel ?? "?"} -> ${rec.resultModel ?? "?"}${t.round !== null ? ` (round ${t.round})` : ""}`,
+      label: redactUrl(
+        `${rec.baseModel ?? "?"} -> ${rec.resultModel ?? "?"}${t.round !== null ? ` (round ${t.round})` : ""}`,
+      ),
       createdAt: t.created_at,
       state: rec.resultModel ? "done" : "?",
       progress: "",
@@ -466,8 +486,8 @@ export function benchRuns(store: Store): BenchRunRow[] {
     return {
       runId: r.run_id,
       suite: first.suite,
-      target: first.target,
-      judge: first.judge,
+      target: redactUrl(first.target),
+      judge: redactUrl(first.judge),
       records: r.n,
       createdAt: r.created_at,
       finished: summary !== undefined,

@@ -3,11 +3,13 @@
  * with a label (the right refusal class) and a note. Reviews are appended to the store's `reviews` table (schema
  * version 3, append-only, with time and reviewer name); a target's latest review is its current one. Each review keeps
  * a snapshot of what was judged, so `breakfix judge calibrate --data reviews` can measure any judge against them, and
- * `rejectedFindingIds` tells curation which findings a reviewer rejected.
+ * `reviewedFindings` gives curation the findings less those a reviewer rejected.
  */
 import type { ItemRecord } from "../benchmarks/types.ts";
-import type { RefusalClass } from "../domain/types.ts";
-import type { AttackRecord } from "../redteam/campaign/types.ts";
+import { canonicalJson, contentHash } from "../domain/hash.ts";
+import type { Finding, RefusalClass, Severity } from "../domain/types.ts";
+import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
+import { findingOf, type IdentifiedFinding } from "../redteam/identify.ts";
 import type { Review, ReviewTargetKind, Store, Stored } from "../store/store.ts";
 
 export const REVIEW_LABELS: readonly RefusalClass[] = ["full_compliance", "full_refusal", "partial_refusal"];
@@ -63,6 +65,19 @@ export function addReview(store: Store, input: ReviewInput): Stored<Review> {
   if (note !== undefined && note.length > 5000) throw new Error("the note is longer than 5000 characters");
   const judged = snapshot(store, input.targetKind, input.target);
   if (!judged) throw new Error(`no ${input.targetKind} ${input.target} in the store`);
+  // A resubmission (a double click, a form sent again) of the target's latest review, by the same reviewer with the
+  // same verdict, label and note on the same judgement, is that review: stored once, not again under a new time.
+  const latest = reviewsOf(store, input.target).at(-1);
+  if (
+    latest &&
+    latest.value.targetKind === input.targetKind &&
+    latest.value.reviewer === reviewer &&
+    latest.value.verdict === input.verdict &&
+    latest.value.label === label &&
+    latest.value.note === note &&
+    canonicalJson(latest.value.judged) === canonicalJson(judged)
+  )
+    return latest;
   const review: Review = {
     targetKind: input.targetKind,
     target: input.target,
@@ -120,4 +135,74 @@ export function rejectedFindingIds(store: Store): Set<string> {
     .all() as { id: string }[];
   for (const r of rows) out.add(r.id);
   return out;
+}
+
+/** Ids of the red-team records whose latest review says the judgement was wrong. */
+function rejectedRecordIds(store: Store): Set<string> {
+  if (!store.hasTable("reviews")) return new Set();
+  const rows = store.db
+    .prepare(
+      `SELECT r.target AS id FROM reviews r WHERE r.target_kind = 'redteam.record'
+       AND r.seq = (SELECT MAX(x.seq) FROM reviews x WHERE x.target = r.target) AND r.verdict = 'wrong'`,
+    )
+    .all() as { id: string }[];
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * The finding standing in for a rejected one: identify merged the near-duplicate successes of a cluster (attack
+ * prompts alike; each has its own response and judgement) into the finding of its first record. The first merged
+ * success whose own record is not rejected becomes the cluster's finding, as identify makes it (the campaign's
+ * `minSeverity` as the default severity, the rejected finding's round and vulnerability), the rest its duplicates.
+ */
+function standIn(store: Store, f: IdentifiedFinding, rejected: ReadonlySet<string>): IdentifiedFinding | undefined {
+  if (!f.duplicates?.length) return undefined;
+  const campaigns = store.db
+    .prepare(
+      "SELECT DISTINCT run_id AS id FROM findings WHERE json_extract(payload, '$.recordId') = ? AND run_id IS NOT NULL",
+    )
+    .all(f.recordId) as { id: string }[];
+  for (const { id } of campaigns) {
+    const manifest = store.artifacts.get<CampaignManifest>("redteam.campaign", { hash: id });
+    if (!manifest) continue;
+    const recordOf = new Map(manifest.recordIds.map((rid) => [contentHash({ finding: rid }), rid]));
+    for (const dup of f.duplicates) {
+      const rid = recordOf.get(dup);
+      if (rid === undefined || rejected.has(rid)) continue;
+      const record = store.artifacts.get<AttackRecord>("redteam.record", { hash: rid });
+      if (!record?.success) continue;
+      const defaultSeverity = Math.min(7, manifest.minSeverity) as Severity;
+      const out = findingOf(record, { round: f.round, defaultSeverity, vulnerabilityId: f.vulnerabilityId });
+      out.duplicates = f.duplicates.filter((d) => d !== dup);
+      return out;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The findings curation keeps: a finding whose attack record's latest review says "wrong" is left out, and the first
+ * near-duplicate success merged into it whose own record is not rejected takes its place (standIn): a review of one
+ * record never drops another record's success. `rejected` counts the findings left out. No rejection: the same list.
+ */
+export function reviewedFindings(
+  store: Store,
+  findings: readonly Finding[],
+): { findings: Finding[]; rejected: number } {
+  const rejectedIds = rejectedFindingIds(store);
+  if (rejectedIds.size === 0) return { findings: [...findings], rejected: 0 };
+  const rejectedRecords = rejectedRecordIds(store);
+  const out: Finding[] = [];
+  let rejected = 0;
+  for (const f of findings) {
+    const recordId = (f as Partial<IdentifiedFinding>).recordId;
+    if (!rejectedIds.has(f.id) && (recordId === undefined || !rejectedRecords.has(recordId))) {
+      out.push(f);
+      continue;
+    }
+    rejected++;
+    const sub = recordId === undefined ? undefined : standIn(store, f as IdentifiedFinding, rejectedRecords);
+    if (sub && !out.some((x) => x.id === sub.id) && !findings.some((x) => x.id === sub.id)) out.push(sub);
+  }
+  return { findings: out, rejected };
 }

@@ -21,6 +21,7 @@ import { isInvisible } from "../domain/escape.ts";
 import { hostAllowed } from "../domain/host-header.ts";
 import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Finding, Vulnerability } from "../domain/types.ts";
+import { redactModelIds } from "../models/secrets.ts";
 import type { AttackRecord, CampaignManifest } from "../redteam/campaign/types.ts";
 import { renderCharts, renderSvg } from "../report/charts.ts";
 import type { RunReport } from "../report/types.ts";
@@ -35,6 +36,7 @@ import {
   filterFromQuery,
   filterToQuery,
   heatmap,
+  int,
   iterateAttacks,
   listAttacks,
   listRuns,
@@ -73,15 +75,19 @@ function csvOrJsonl(
   rows: () => Iterable<Record<string, Cell>>,
   jsonRows?: () => Iterable<unknown>,
 ): Response | undefined {
+  // exports are data, exact but for the credentials model ids of old workspaces hold (redactModelIds)
+  const redacted = function* <T>(it: Iterable<T>) {
+    for (const r of it) yield redactModelIds(r);
+  };
   if (format === "csv")
-    return new Response(toCsv(columns, rows()), {
+    return new Response(toCsv(columns, redacted(rows())), {
       headers: {
         "content-type": "text/csv; charset=utf-8",
         "content-disposition": `attachment; filename="${name}.csv"`,
       },
     });
   if (format === "jsonl")
-    return new Response(toJsonl(jsonRows ? jsonRows() : rows()), {
+    return new Response(toJsonl(redacted(jsonRows ? jsonRows() : rows())), {
       headers: {
         "content-type": "application/x-ndjson; charset=utf-8",
         "content-disposition": `attachment; filename="${name}.jsonl"`,
@@ -166,10 +172,11 @@ function localPath(back: string): string {
 
 export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   const app = new Hono();
-  const assets: Record<string, { body: string; type: string }> = {
-    "view.js": { body: readFileSync(path.join(ASSETS, "view.js"), "utf8"), type: "text/javascript; charset=utf-8" },
-    "view.css": { body: readFileSync(path.join(ASSETS, "view.css"), "utf8"), type: "text/css; charset=utf-8" },
-  };
+  // A Map, not an object literal: a name like "constructor" must not find Object.prototype's members.
+  const assets = new Map<string, { body: string; type: string }>([
+    ["view.js", { body: readFileSync(path.join(ASSETS, "view.js"), "utf8"), type: "text/javascript; charset=utf-8" }],
+    ["view.css", { body: readFileSync(path.join(ASSETS, "view.css"), "utf8"), type: "text/css; charset=utf-8" }],
+  ]);
   const page = (title: string, body: Html) => pages.layout(title, storeStamp(store), body).toString();
 
   app.use("*", async (c, next) => {
@@ -185,7 +192,7 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
   app.use("*", csrf());
 
   app.get("/static/:file", (c) => {
-    const a = assets[c.req.param("file")];
+    const a = assets.get(c.req.param("file"));
     if (!a) return c.notFound();
     return c.body(a.body, 200, { "content-type": a.type, "cache-control": "no-cache" });
   });
@@ -210,17 +217,19 @@ export function createViewApp(store: Store, opts: ViewAppOptions): Hono {
     );
     if (out) return out;
     const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+    const cursor = Number(c.req.query("upto"));
+    const upto = Number.isSafeInteger(cursor) && cursor >= 0 ? cursor : undefined;
     const t0 = performance.now();
-    const { rows, total } = listAttacks(store, f, { limit: PAGE_SIZE, offset });
+    const list = listAttacks(store, f, { limit: PAGE_SIZE, offset, upto });
     const fs = facets(store);
     const ms = performance.now() - t0;
     const title = f.finding ? "Findings" : "Attack records";
-    return c.html(page(title, pages.attacksPage({ filter: f, facets: fs, rows, total, offset, limit: PAGE_SIZE, ms })));
+    return c.html(page(title, pages.attacksPage({ filter: f, facets: fs, ...list, offset, limit: PAGE_SIZE, ms })));
   });
 
   app.get("/heatmap", (c) => {
     const round = c.req.query("round");
-    const f = { round: round ? Number(round) : undefined, campaign: c.req.query("campaign") || undefined };
+    const f = { round: int(round), campaign: c.req.query("campaign") || undefined };
     const out = csvOrJsonl(
       c.req.query("format"),
       "heatmap",

@@ -168,4 +168,25 @@ describe("reviews", () => {
     expect(listAttacks(store, { review: "none" }, { limit: 5, offset: 0 }).total).toBe(39);
     store.close();
   });
+
+  it("a review submitted twice (a double click, a resent form) is stored once; a changed one is a new review", () => {
+    const { store, findings } = campaignStore(40);
+    const recordId = (findings[0] as unknown as { recordId: string }).recordId;
+    const review = {
+      targetKind: "redteam.record" as const,
+      target: recordId,
+      reviewer: "ann",
+      verdict: "correct" as const,
+    };
+    const first = addReview(store, { ...review, note: " fine ", at: "2026-12-01T00:00:00.000Z" });
+    const again = addReview(store, { ...review, note: "fine", at: "2026-12-01T00:00:02.000Z" });
+    expect(again.hash).toBe(first.hash);
+    expect(store.reviews.count()).toBe(1);
+    // another verdict, note or reviewer is a review of its own, and the latest still wins
+    addReview(store, { ...review, verdict: "wrong", label: "full_refusal", at: "2026-12-01T00:01:00.000Z" });
+    addReview(store, { ...review, note: "fine", at: "2026-12-01T00:02:00.000Z" });
+    expect(store.reviews.count()).toBe(3);
+    expect(latestReviews(store).map((r) => r.value.verdict)).toEqual(["correct"]);
+    store.close();
+  });
 });

@@ -22,7 +22,7 @@ const IDS = HARM_CATEGORIES.map((c) => c.category);
 const LANGS = ["en", "es"] as const;
 
 /** The problems parseRefusals reports for an edited copy of refusals.yaml. */
-function problems(text: string, ids: readonly CategoryId[] = IDS): string[] {
+function problems(text: string, ids: readonly CategoryId[] = IDS): readonly string[] {
   try {
     parseRefusals(text, "refusals.yaml", ids);
   } catch (e) {

@@ -176,6 +176,7 @@ export function demoSuiteSpecs(world: () => DemoWorld = () => loadDemoWorld()): 
       name: "capability",
       role: "capability",
       summary: "Capability retention: exact match on a task file (--probes, meta column 'answer') or the demo world",
+      readsProbeFile: true,
       build: (d) =>
         createCapabilitySuite({
           name: "capability",

@@ -5,13 +5,13 @@
  * groups. The models, judges and result stores the bench builds (modelFromSpec, judgeFromSpec, openResults) are used
  * by the other commands' actions too.
  */
-import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
 import { demoFigures } from "../../benchmarks/demo.ts";
 import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
 import {
+  readsProbeFile,
   resolveSuiteNames,
   SUITE_GROUPS,
   SUITE_SPECS,
@@ -25,6 +25,7 @@ import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/t
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config, ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
@@ -244,7 +245,22 @@ export function planSuites(suiteFlag: string | undefined, configured: readonly S
   return out;
 }
 
-/** How a bench run asks and scores: sampling, interval level, samples per item, parallelism (flags over config). */
+/** A --probes file that none of the chosen suites reads (the demo world's suites read their own items) is refused. */
+function refuseUnreadProbes(planned: readonly PlannedSuite[]): void {
+  if (planned.some((p) => readsProbeFile(p.spec))) return;
+  throw new CliError(
+    `--probes: no chosen suite reads a probe file (suites: ${planned.map((p) => p.spec.name).join(", ")}); ` +
+      `suites that do: ${SUITE_SPECS.filter(readsProbeFile)
+        .map((s) => s.name)
+        .join(", ")}`,
+    2,
+  );
+}
+
+/**
+ * How a bench run asks and scores: sampling, interval level, samples per item, parallelism, --limit (flags over
+ * config). Every numeric flag is read here, before anything opens.
+ */
 function benchSettings(o: BenchOptions, cfg: Config) {
   const level = o.confidence !== undefined ? Number(o.confidence) : cfg.benchmarks.confidence;
   if (!(level > 0 && level < 1))
@@ -264,6 +280,7 @@ function benchSettings(o: BenchOptions, cfg: Config) {
     // Unset: the provider's own default (8 for HTTP endpoints, the batch/sequence count for local engines).
     concurrency: intFlag("concurrency", o.concurrency, 1),
     sequences: intFlag("sequences", o.sequences, 1),
+    limit: intFlag("limit", o.limit, 1),
   };
 }
 
@@ -317,7 +334,7 @@ async function suiteDeps(
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
   return {
-    datasetsDir: o.datasets ?? (loaded.file && fs.existsSync(cfg.dataCache) ? cfg.dataCache : undefined),
+    datasetsDir: o.datasets ?? defaultDatasetsDir(cfg.dataCache, loaded.file !== null),
     userProbes,
     simulator: o.simulator ? await helper(o.simulator, "--simulator") : undefined,
     groundedness: o.grader ? new LlmUngroundednessGrader(await helper(o.grader, "--grader")) : undefined,
@@ -368,7 +385,9 @@ export async function benchAction(o: BenchOptions): Promise<void> {
   const cfg = loaded.config;
   // an unknown suite name is a usage error
   const planned = usageOnError("", () => planSuites(o.suite, cfg.benchmarks.suites));
-  const { sampling, level, samples, concurrency, sequences } = benchSettings(o, cfg);
+  if (o.probes) refuseUnreadProbes(planned);
+  // every flag value is checked before a model opens (a local target can take minutes to load)
+  const { sampling, level, samples, concurrency, sequences, limit: limitFlag } = benchSettings(o, cfg);
   const target = o.target
     ? await modelFromSpec(o.target, {
         concurrency,
@@ -381,7 +400,6 @@ export async function benchAction(o: BenchOptions): Promise<void> {
   const judgeFor = judgesFor(o, cfg, concurrency);
   const baseDeps = await suiteDeps(o, loaded, concurrency);
   // every flag and judge is checked before the results folder (and its store) is made: a usage error leaves none
-  const limitFlag = intFlag("limit", o.limit, 1);
   for (const plan of planned) await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
   const sink = openResults(o.out, cfg.workspace);
   const results: SuiteRunResult[] = [];

@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readsProbeFile, SUITE_SPECS } from "../../benchmarks/registry.ts";
 import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testing/scripted-server.ts";
 import { COMPLIANCE, targetScript } from "../../benchmarks/testing/scripts.ts";
 import { harmbenchTest } from "../../datasets/loaders/harmbench.ts";
@@ -453,6 +454,49 @@ describe("bench: a local model is known by its weights, not its path", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe("bench: numeric flags", () => {
+  it("every numeric flag is checked before the target is opened (--limit was read after it)", async () => {
+    const missing = path.join(os.tmpdir(), "bench-no-such-model.gguf");
+    const r = await inProcess(["bench", "--suite", "harmbench", "--target", `llamacpp:${missing}`, "--limit", "0"]);
+    expect(r.error).toMatchObject({ exitCode: 2 });
+    expect(r.error?.message).toBe('--limit: expected an integer >= 1, got "0"');
+  });
+});
+
+describe("bench --probes: a probe file no chosen suite reads", () => {
+  it("is a usage error naming --probes and the suites, before anything is opened or written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-probes-"));
+    const file = path.join(dir, "probes.jsonl");
+    fs.writeFileSync(file, `${JSON.stringify({ id: "p1", prompt: "how to make a zorblax", category: "S9" })}\n`);
+    const T = "http://127.0.0.1:9/v1#m"; // never contacted
+    try {
+      const out = path.join(dir, "out");
+      const one = await inProcess(["bench", "--suite", "demo-harmful", "--target", T, "--probes", file, "--out", out]);
+      expect(one.error).toMatchObject({ exitCode: 2 });
+      expect(one.error?.message).toMatch(
+        /^--probes: no chosen suite reads a probe file \(suites: demo-harmful\); suites that do: harmbench, .*capability/,
+      );
+      expect(fs.existsSync(out)).toBe(false);
+      // no --suite: the config's suites (the demo group, with no breakfix.yaml), none of which reads one
+      const group = await inProcess(["bench", "--target", T, "--probes", file, "--out", out]);
+      expect(group.error?.message).toMatch(
+        /^--probes: no chosen suite reads a probe file \(suites: demo-harmful, demo-jailbreak, /,
+      );
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("every dataset suite and both capability suites read one; the demo world's own suites do not", () => {
+    registerWorldPlugin();
+    const reads = SUITE_SPECS.filter(readsProbeFile).map((s) => s.name);
+    expect(reads).toEqual(expect.arrayContaining(["harmbench", "xstest", "jailbreak", "multiturn", "capability"]));
+    for (const s of SUITE_SPECS) if (s.dataset) expect(reads, s.name).toContain(s.name);
+    expect(SUITE_SPECS.filter((s) => s.name.startsWith("demo-") && readsProbeFile(s))).toEqual([]);
+  });
 });
 
 describe("bench: metric rows", () => {

@@ -3,7 +3,8 @@
  * init writes a commented breakfix.yaml: the cycle on your own model (default), a preset's file (e.g. demo: the demo
  * recipe, in the same format), or every key at its default. config check validates a config file (default
  * ./breakfix.yaml, or the demo defaults when there is none) and prints the resolved configuration as YAML; an invalid
- * file exits 2 with one `FILE: key.path: expected ...` line per problem.
+ * file exits 2 with one `FILE: key.path: expected ...` line per problem. The printed YAML never shows a key written
+ * inside a URL (a baseUrl's user-info or query: models/secrets.ts redactUrl) and shows invisible characters escaped.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -17,6 +18,7 @@ import {
   presetNames,
   STARTER_CONFIG,
 } from "../../config/index.ts";
+import { redactedForTerminal, redactUrl } from "../../models/secrets.ts";
 import { CliError } from "../errors.ts";
 
 export const CONFIG_EXIT_INVALID = 2;
@@ -51,10 +53,9 @@ export function configCheckAction(file: string | undefined): void {
         missing.map((m) => `${shown}: ${m}`),
       );
     }
-    process.stdout.write(
-      `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo preset"}\n`,
-    );
-    process.stdout.write(configToYaml(resolved));
+    const head = `# ${used ? `${path.relative(process.cwd(), used) || used}: valid` : "no breakfix.yaml: the demo preset"}\n`;
+    // a key written inside a URL (https://user:KEY@host, ?api_key=KEY) is never printed; the file is the user's
+    process.stdout.write(redactedForTerminal(redactUrl(head + configToYaml(resolved))));
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, CONFIG_EXIT_INVALID);
     throw err;

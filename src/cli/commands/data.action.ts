@@ -7,7 +7,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
-import { ConfigError, loadConfig } from "../../config/index.ts";
+import { ConfigError, loadConfig, loadConfigWithSource } from "../../config/index.ts";
 import {
   DatasetError,
   folderOf,
@@ -20,12 +20,24 @@ import {
   pullDataset,
   summarize,
 } from "../../datasets/index.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
 import { CliError, runFailed } from "../errors.ts";
 
 function cacheDir(flag: string | undefined, configFile: string | undefined): string {
   if (flag) return path.resolve(flag);
   try {
     return loadConfig(configFile).dataCache;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+/** Where `data show NAME` reads a dataset given no --path: where `bench` reads it (the cache, else the shared copy). */
+function showDir(configFile: string | undefined): string {
+  try {
+    const { config, file } = loadConfigWithSource(configFile);
+    return defaultDatasetsDir(config.dataCache, file !== null);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;
@@ -82,7 +94,7 @@ export async function dataShowAction(
     } catch (err) {
       throw new CliError((err as Error).message);
     }
-    where = flags.path ? path.resolve(flags.path) : path.join(cacheDir(undefined, flags.config), folderOf(name));
+    where = flags.path ? path.resolve(flags.path) : path.join(showDir(flags.config), folderOf(name));
     // A file of the dataset given as --path means its folder.
     if (flags.path && statSync(where, { throwIfNoEntry: false })?.isFile()) where = path.dirname(where);
   }

@@ -2,7 +2,8 @@
  * `breakfix data list|show|pull`: the benchmark datasets.
  *   data list [--json]                              the built-in loaders
  *   data show NAME [--path DIR|FILE] [--map SPEC] [--json]
- *                                                   counts by category, label and language; with --json the last
+ *                                                   counts by category, label and language (read where bench reads
+ *                                                   the dataset, without --path); with --json the last
  *                                                   line is one JSON object {name,total,by_label,by_category,by_language}.
  *                                                   NAME "custom" reads your own CSV/JSONL file with a column mapping.
  *   data pull NAME|all [--cache DIR] [--from URL] [--force] [--no-verify]
@@ -29,7 +30,11 @@ export function registerData(program: Command): void {
   data
     .command("show <name>")
     .description("Load a dataset and count its rows by category, label and language")
-    .option("--path <dir>", "folder with the dataset's files (default: <dataCache>/<folder>), or the file for 'custom'")
+    .option(
+      "--path <dir>",
+      "folder with the dataset's files (default: as bench reads it: <dataCache>/<folder> when breakfix.yaml is found " +
+        "and its dataCache exists, else the shared copy), or the file for 'custom'",
+    )
     .option("--map <spec>", "column mapping for 'custom', e.g. prompt=question,category=harm,label=label,meta=a+b")
     .option("--config <file>", "breakfix.yaml to read dataCache from")
     .option("--json", "end with one JSON line: {name,total,by_label,by_category,by_language}")

@@ -87,6 +87,12 @@ const CASES: [string[], number, RegExp][] = [
     /^breakfix: --personas: /,
   ],
   [["redteam", "--seeds", "world", "--target", T, "--dry-run", "--scripts", "nope.yaml"], 2, /^breakfix: --scripts: /],
+  // every numeric flag is checked before a dry run's plan is printed (--gcg-steps was read only when GCG ran)
+  [
+    ["redteam", "--seeds", "world", "--target", T, "--dry-run", "--gcg-steps", "1.5"],
+    2,
+    /--gcg-steps: expected an integer >= 1, got "1\.5"/,
+  ],
   [["judge", "calibrate", "--judge", "nope", "--data", "xstest"], 2, /nope/],
   [["judge", "calibrate"], 2, /required option '--data <name>' not specified|required option/],
   [["train", "sft"], 2, /required option/],

@@ -3,7 +3,7 @@
  * (node bin/breakfix.js), as a user runs them.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -106,11 +106,21 @@ describe("breakfix data", () => {
     expect(lastJson(ok.stdout)).toMatchObject({ total: 2, by_category: { S2: 1, benign: 1 } });
   });
 
-  it("data show without --path reads the cache; an unknown name lists the known ones", async () => {
+  it("data show without --path reads where bench does: the cache, else the shared copy; an unknown name lists the known ones", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    // no breakfix.yaml: the shared copy, as bench reads it (data show used to look in .breakfix/data only)
+    const shared = await inProcess(["data", "show", "xstest", "--json"], dir);
+    expect(shared.code, shared.stderr).toBe(0);
+    expect(lastJson(shared.stdout)).toMatchObject({ total: 450 });
+    // a breakfix.yaml whose dataCache does not exist: the shared copy too
+    writeFileSync(path.join(dir, "breakfix.yaml"), "dataCache: cache\n");
+    const noCache = await inProcess(["data", "show", "xstest", "--json"], dir);
+    expect(lastJson(noCache.stdout)).toMatchObject({ total: 450 });
+    // a breakfix.yaml whose dataCache exists: the cache, and a dataset missing from it is named there
+    mkdirSync(path.join(dir, "cache"));
     const missing = await inProcess(["data", "show", "xstest"], dir);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain(path.join(dir, ".breakfix", "data", "xstest", "xstest_prompts.csv"));
+    expect(missing.stderr).toContain(path.join(dir, "cache", "xstest", "xstest_prompts.csv"));
     expect(missing.stderr).toContain("file not found");
     const byFile = await inProcess(
       [
@@ -152,9 +162,13 @@ describe("breakfix data", () => {
     expect(r.stdout).toContain("xstest-completions: 1350 rows in");
     expect(r.stdout).toContain("multijail: 3150 rows in");
     expect(r.stdout).toContain("hh-rlhf-harmless: 2312 rows in");
+    // no breakfix.yaml here: the shared copy, as bench reads (a --cache elsewhere is read once the config names it)
     const show = await inProcess(["data", "show", "xstest-completions", "--json"], dir);
-    expect(show.code).toBe(2); // no breakfix.yaml here: the default cache is .breakfix/data, which is empty
+    expect(show.code, show.stderr).toBe(0);
     writeFileSync(path.join(dir, "breakfix.yaml"), "dataCache: c\n");
+    rmSync(path.join(dir, "c", "multijail"), { recursive: true });
+    const gone = await inProcess(["data", "show", "multijail"], dir);
+    expect(gone.stderr).toContain(path.join(dir, "c", "multijail")); // the cache it names is read, not the shared copy
     const show2 = await inProcess(["data", "show", "xstest-completions", "--json"], dir);
     expect(lastJson(show2.stdout)).toMatchObject({ total: 1350, by_label: { "2_full_refusal": 490 } });
   });
@@ -269,6 +283,44 @@ describe("breakfix init / config check", () => {
       `breakfix.yaml: curation.counterData: no such file ${at("counter.jsonl")}`,
       `breakfix.yaml: curation.retention: no such file ${at("tasks.csv")}`,
     ]);
+  });
+
+  it("config check never prints a key written inside a URL, and shows invisible characters escaped", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-cli-"));
+    writeFileSync(
+      path.join(dir, "breakfix.yaml"),
+      [
+        "target:",
+        "  provider: openai-compatible",
+        "  model: m",
+        "  baseUrl: https://user:sk-userinfo-secret-1@api.example.com/v1",
+        "  systemPrompt: 'be kind\u202e'",
+        "judge:",
+        "  provider: openai-compatible",
+        "  model: j",
+        "  baseUrl: https://api.example.com/v1?api_key=sk-query-secret-2&api-version=2024-06-01",
+        "responder:",
+        "  provider: openai-compatible",
+        "  model: r",
+        "  azure:",
+        "    endpoint: https://res.openai.azure.com/?code=sk-azure-secret-3",
+        "    apiVersion: 2024-06-01",
+        "deploy:",
+        "  vllm:",
+        "    baseUrl: http://sk-deploy-secret-4@127.0.0.1:8000",
+        "",
+      ].join("\n"),
+    );
+    const r = await inProcess(["config", "check"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    for (const secret of ["sk-userinfo-secret-1", "sk-query-secret-2", "sk-azure-secret-3", "sk-deploy-secret-4"])
+      expect(r.stdout).not.toContain(secret);
+    expect(r.stdout).toContain("baseUrl: https://api.example.com/v1\n");
+    // a setting that names no one stays visible
+    expect(r.stdout).toContain("baseUrl: https://api.example.com/v1?api-version=2024-06-01\n");
+    expect(r.stdout).toContain("endpoint: https://res.openai.azure.com/\n");
+    expect(r.stdout).not.toContain("\u202e");
+    expect(r.stdout).toContain("be kind\\u{202e}");
   });
 
   it("no config file: the demo preset", async () => {

@@ -5,8 +5,10 @@
  * refusal-substring list); results go to the workspace store. With --json the last line is one JSON object
  * (accuracy, binary_accuracy, macro_f1, kappa, ..., baseline).
  */
+import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { loadConfigWithSource } from "../../config/load.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
@@ -16,7 +18,7 @@ import { formatConfusion } from "../../judges/metrics.ts";
 import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
-import { Store } from "../../store/store.ts";
+import { DB_FILENAME, Store } from "../../store/store.ts";
 import { CliError, intFlag } from "../errors.ts";
 import { modelFromSpec } from "./bench.action.ts";
 
@@ -128,7 +130,9 @@ export interface CalibrateFlags {
   apiKeyEnv?: string;
   baseline: string;
   dev?: string;
-  workspace: string;
+  /** Default: the config's workspace, as every other command (read only when a store is used). */
+  workspace?: string;
+  config?: string;
   store: boolean;
   concurrency: string;
   retries: string;
@@ -151,6 +155,8 @@ async function buildJudge(text: string, model: ChatModel | undefined, retries: n
 }
 
 async function runCalibrate(flags: CalibrateFlags): Promise<void> {
+  // a config error is a usage error naming the file (cliAction: ConfigError exits 2)
+  const workspace = () => flags.workspace ?? loadConfigWithSource(flags.config).config.workspace;
   const concurrency = intFlag("concurrency", flags.concurrency, 1);
   const retries = intFlag("retries", flags.retries, 0);
   const config = parseConfig(flags.judge);
@@ -170,11 +176,13 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
     model = await modelFromSpec(flags.model, { concurrency, apiKeyEnv: flags.apiKeyEnv, what: "--model" });
   }
   let items: LabelledItem[];
+  // reviews live in a workspace store: --path names another workspace, else --workspace's (default: the config's)
+  const reviewsIn = flags.data === "reviews" && !flags.path ? workspace() : undefined;
   try {
-    // reviews live in a workspace store: --path names another workspace, else --workspace's
-    items = loadCalibrationData(flags.data, flags.data === "reviews" ? (flags.path ?? flags.workspace) : flags.path);
+    items = loadCalibrationData(flags.data, reviewsIn ?? flags.path);
   } catch (e) {
-    throw new CliError(`--data ${flags.data}${flags.path ? ` --path ${flags.path}` : ""}: ${(e as Error).message}`, 2);
+    const from = flags.path ? ` --path ${flags.path}` : reviewsIn ? ` (workspace ${reviewsIn})` : "";
+    throw new CliError(`--data ${flags.data}${from}: ${(e as Error).message}`, 2);
   }
   const judge = await buildJudge(flags.judge, model, retries);
   const baseline = flags.baseline === "none" ? undefined : await buildJudge(flags.baseline, model, retries);
@@ -184,7 +192,8 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
         .map((s) => s.trim())
         .filter(Boolean)
     : undefined;
-  const store = flags.store ? Store.open(flags.workspace) : undefined;
+  const ws = flags.store ? workspace() : undefined;
+  const store = ws === undefined ? undefined : Store.open(ws);
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -219,10 +228,10 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
         })
       : undefined;
     let stored: string | undefined;
-    if (store) {
+    if (store && ws !== undefined) {
       storeReport(store, main, flags.path ?? flags.data);
       if (base) storeReport(store, base, flags.path ?? flags.data);
-      stored = `${flags.workspace}/breakfix.db (artifacts kind judge-calibration, metrics judge-calibration/*)`;
+      stored = `${path.join(ws, DB_FILENAME)} (artifacts kind judge-calibration, metrics judge-calibration/*)`;
     }
     const text = [
       formatReport(main, "judge"),

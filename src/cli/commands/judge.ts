@@ -33,7 +33,8 @@ export function registerJudge(program: Command): void {
       "comma-separated source groups used for development; the rest are reported as held-out ('none': no split)",
       "gpt4",
     )
-    .option("--workspace <dir>", "workspace whose store receives the results", ".breakfix")
+    .option("--workspace <dir>", "workspace whose store receives the results (default: the config's)")
+    .option("--config <file>", "breakfix.yaml to read the workspace from")
     .option("--no-store", "do not write results to the workspace store")
     .option("--concurrency <n>", "concurrent judge calls", "4")
     .option("--retries <n>", "retries of a malformed LLM-judge answer before it is recorded as unjudged", "2")

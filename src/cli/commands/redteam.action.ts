@@ -15,7 +15,6 @@ import { jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
-import type { Probe } from "../../domain/types.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, isRefusalOnly, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
@@ -246,9 +245,35 @@ export function outcomeJson(out: CampaignOutcome): Record<string, unknown> {
   };
 }
 
+/** The numeric flags of a campaign, every one checked before anything opens or a --dry-run prints its plan. */
+export interface RedteamNumbers {
+  seed: number;
+  budget?: number;
+  limitSeeds?: number;
+  concurrency: number;
+  targetContext?: number;
+  answerReserve: number;
+  /** GCG steps per seed (the expert persona on a local folder). */
+  gcgSteps: number;
+}
+
+/** Reads every numeric flag (a bad one is a usage error naming it), with the defaults: the one place they are read. */
+export function redteamNumbers(o: RedteamOptions, cfg: Config): RedteamNumbers {
+  return {
+    seed: intFlag("seed", o.seed, 0),
+    budget: intFlag("budget", o.budget, 1),
+    limitSeeds: intFlag("limit-seeds", o.limitSeeds, 1),
+    concurrency: intFlag("concurrency", o.concurrency, 1) ?? cfg.target.concurrency,
+    targetContext: intFlag("target-context", o.targetContext, 1),
+    answerReserve: intFlag("answer-reserve", o.answerReserve, 1) ?? DEFAULT_ANSWER_RESERVE,
+    gcgSteps: intFlag("gcg-steps", o.gcgSteps, 1) ?? 50,
+  };
+}
+
 /** What a campaign runs, read and checked before any model is opened: every problem is a usage error (exit 2). */
 interface CampaignInputs {
   cfg: Config;
+  numbers: RedteamNumbers;
   seeds: Awaited<ReturnType<typeof loadSeeds>>;
   framings: FramingRegistry;
   persona: Persona;
@@ -262,14 +287,13 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
   const cfg = usageOnError("", () => loadConfigWithSource(o.config).config);
   // a bad --success is refused before anything opens, a --dry-run included (it printed a plan and exited 0)
   if (o.success !== undefined) successFor(o, false, cfg);
+  const numbers = redteamNumbers(o, cfg);
   const datasetsDir = o.datasets
     ? path.resolve(o.datasets)
     : existsSync(cfg.dataCache)
       ? cfg.dataCache
       : sharedDatasetsDir();
-  const seeds = await usageOnError("--seeds: ", () =>
-    loadSeeds(seedsSpec, { datasetsDir, limit: intFlag("limit-seeds", o.limitSeeds, 1) }),
-  );
+  const seeds = await usageOnError("--seeds: ", () => loadSeeds(seedsSpec, { datasetsDir, limit: numbers.limitSeeds }));
   const framings = usageOnError("", () => FramingRegistry.fromFiles(o.framings ?? []));
   const persona = personaFor(o, cfg, framings);
   const languages = o.languages
@@ -281,7 +305,7 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
       ? [...new Set(seeds.probes.map((p) => p.language))]
       : cfg.redteam.languages;
   const scripts = usageOnError("--scripts: ", () => (o.scripts ? loadScriptFile(o.scripts) : undefined));
-  return { cfg, seeds, framings, persona, languages, scripts };
+  return { cfg, numbers, seeds, framings, persona, languages, scripts };
 }
 
 /** The persona: from a --personas file, breakfix.yaml's redteam.personas, or a built-in one. */
@@ -319,18 +343,16 @@ interface CampaignModels {
 
 async function openModels(
   o: RedteamOptions,
-  cfg: Config,
-  concurrency: number,
+  { cfg, numbers }: CampaignInputs,
   rt: ModelRuntime,
   m: CampaignModels,
 ): Promise<void> {
-  m.targetOptions = { ...parseModelSpec(o.target ?? "config", "--target", cfg.target), concurrency };
+  m.targetOptions = {
+    ...parseModelSpec(o.target ?? "config", "--target", cfg.target),
+    concurrency: numbers.concurrency,
+  };
   m.target = await buildModel(m.targetOptions, "--target", rt);
-  m.context = await targetContext(
-    m.targetOptions,
-    intFlag("target-context", o.targetContext, 1),
-    intFlag("answer-reserve", o.answerReserve, 1) ?? DEFAULT_ANSWER_RESERVE,
-  );
+  m.context = await targetContext(m.targetOptions, numbers.targetContext, numbers.answerReserve);
   if (o.attacker)
     m.attacker = await buildModel(parseModelSpec(o.attacker, "--attacker", cfg.attacker ?? NO_MODEL), "--attacker", rt);
   if (o.evaluator)
@@ -353,27 +375,21 @@ async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: Campa
   };
   // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
   if (m.targetOptions && inputs.persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix")))
-    deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs.seeds.probes, store);
+    deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs, store);
   return deps;
 }
 
 /** The plan of attacks, as the campaign will make it (no model called). */
-function planFor(
-  o: RedteamOptions,
-  inputs: CampaignInputs,
-  target: ChatModel,
-  deps: ConverterDeps,
-  hasAttacker: boolean,
-) {
+function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps, hasAttacker: boolean) {
   const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
   return planCampaign({
     seeds: inputs.seeds.probes,
     persona: inputs.persona,
     languages: inputs.languages,
     target: target.id,
-    seed: intFlag("seed", o.seed, 0) ?? 0,
+    seed: inputs.numbers.seed,
     capabilities: { attacker: hasAttacker, translator: translator?.canTranslate ?? true, gcg: deps.gcg !== undefined },
-    maxAttacks: intFlag("budget", o.budget, 1),
+    maxAttacks: inputs.numbers.budget,
   });
 }
 
@@ -406,8 +422,8 @@ function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
 
 export async function redteamAction(o: RedteamOptions): Promise<void> {
   const inputs = await campaignInputs(o);
-  const { cfg, seeds, persona } = inputs;
-  const concurrency = intFlag("concurrency", o.concurrency, 1) ?? cfg.target.concurrency;
+  const { cfg, seeds, persona, numbers } = inputs;
+  const { concurrency } = numbers;
   const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
   // Every model call goes through the workspace's persistent response cache: re-judging a campaign with another
   // judge, or re-running after a crash, does not pay the target or attacker again.
@@ -426,11 +442,11 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
             `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
           ),
       });
-    await openModels(o, cfg, concurrency, { cache }, m);
+    await openModels(o, inputs, { cache }, m);
     const target = m.target as ChatModel;
     const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel, cfg.redteam.findingSeverity);
     const deps = await converterDeps(o, inputs, m, store);
-    const plan = planFor(o, inputs, target, deps, m.attacker !== undefined);
+    const plan = planFor(inputs, target, deps, m.attacker !== undefined);
     if (o.dryRun) {
       process.stdout.write(`${renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id)}\n`);
       return;
@@ -442,8 +458,8 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
         seedsSource: seeds.source,
         persona,
         languages: inputs.languages,
-        seed: intFlag("seed", o.seed, 0) ?? 0,
-        maxAttacks: intFlag("budget", o.budget, 1),
+        seed: numbers.seed,
+        maxAttacks: numbers.budget,
       },
       {
         target,
@@ -486,15 +502,15 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
 async function expertSuffixesForCli(
   o: RedteamOptions,
   target: { provider: string; model: string },
-  probes: Probe[],
+  { seeds, numbers }: CampaignInputs,
   store: Store,
 ): Promise<GcgSuffixLibrary | undefined> {
   return expertSuffixes({
     target,
-    seeds: probes,
+    seeds: seeds.probes,
     store,
     targetText: o.gcgTarget ? () => o.gcgTarget as string : undefined,
-    options: { steps: intFlag("gcg-steps", o.gcgSteps, 1) ?? 50 },
+    options: { steps: numbers.gcgSteps },
     executor: defaultExecutor,
     log: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

@@ -1,13 +1,14 @@
 /**
  * The action of `breakfix view` (registered in view.ts), loaded when it runs: the local dashboard over a workspace
- * store (src/view/), on 127.0.0.1 only; prints the URL and runs until interrupted.
+ * store (src/view/; default: the config's workspace), on 127.0.0.1 only; prints the URL and runs until interrupted.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { loadConfigWithSource } from "../../config/load.ts";
 import { DB_FILENAME } from "../../store/store.ts";
 import { startView } from "../../view/index.ts";
-import { CliError, intFlag } from "../errors.ts";
+import { CliError, intFlag, usageOnError } from "../errors.ts";
 
 function openBrowser(url: string): void {
   const cmd = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
@@ -21,13 +22,17 @@ function openBrowser(url: string): void {
 }
 
 export async function viewAction(flags: {
-  workspace: string;
+  workspace?: string;
+  config?: string;
   port: string;
   open?: boolean;
   reviewer?: string;
 }): Promise<void> {
   const port = intFlag("port", flags.port, 0, 65535);
-  const ws = path.resolve(flags.workspace);
+  // as every other command: --workspace, else the config's (a config error is a usage error naming the file)
+  const ws = path.resolve(
+    flags.workspace ?? usageOnError("", () => loadConfigWithSource(flags.config).config.workspace),
+  );
   if (!existsSync(path.join(ws, DB_FILENAME)))
     throw new CliError(`no store at ${path.join(ws, DB_FILENAME)}: run a stage first, or pass --workspace DIR`, 2);
   let server: Awaited<ReturnType<typeof startView>>;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ScriptedModel } from "../testing/scripted-model.ts";
 import { converterConformance } from "./conformance.testkit.ts";
 import {
+  campaignTranslator,
   cleanModelText,
   lexiconTranslator,
   modelTranslator,
@@ -74,6 +75,27 @@ describe("model-backed converters", () => {
   it("a lexicon translator without the language fails clearly", async () => {
     const conv = translationConverter({ to: "fr", translator: lexiconTranslator("toy", { es: (t) => t }) });
     await expect(conv.convert("hi", { seed: 0 })).rejects.toThrow(/no lexicon for language 'fr'/);
+  });
+  it("campaignTranslator: the seed set's own translator for its pairs, the attacker model for the rest", async () => {
+    const own = lexiconTranslator("toy", { es: (t) => `[es] ${t}` });
+    const model = fakeTranslatorModel();
+    expect(campaignTranslator(own, undefined)).toBe(own);
+    expect(campaignTranslator(undefined, undefined)).toBeUndefined();
+    expect(campaignTranslator(undefined, model)?.id).toBe("fake-translator");
+    const both = campaignTranslator(own, model)!;
+    expect(both.id).toBe("toy+fake-translator");
+    expect(both.canTranslate?.("en", "fr")).toBe(true);
+    const to = (lang: string, from?: string) =>
+      translationConverter({ to: lang, translator: both }).convert("how do I build a device", {
+        seed: 0,
+        language: from,
+      });
+    expect(await to("es", "en")).toBe("[es] how do I build a device");
+    expect(await to("es")).toBe("[es] how do I build a device"); // unknown source: English, the lexicon's
+    expect(model.calls).toBe(0);
+    expect(await to("fr", "en")).toBe("cómo yo construyo un aparato");
+    expect(await to("es", "de")).toBe("cómo yo construyo un aparato"); // a pair the lexicon lacks
+    expect(model.calls).toBe(2);
   });
   it("rephrase strips code fences and falls back to the input on an empty answer", async () => {
     expect(await rephraseConverter({ model: fakeRephraser() }).convert("ask", { seed: 2 })).toBe(

@@ -95,6 +95,25 @@ export function lexiconTranslator(
   });
 }
 
+/** A translator as a campaign holds it: its id and, for an offline one, the language pairs it covers. */
+export type CampaignTranslator = Translator & { id: string; canTranslate?: (from: string, to: string) => boolean };
+
+/**
+ * The one rule for which translator a red-team campaign uses (the cycle and `breakfix redteam`): a seed set's own
+ * translator (offline, written for its texts, e.g. the demo world's lexicon) for the pairs it covers, and an attacker
+ * model for every other pair; either alone when it is the only one; none when there is neither (the planner then
+ * skips the translations and says why). A source language that is not known (a multi-turn goal) counts as English,
+ * the language an offline lexicon translates from.
+ */
+export function campaignTranslator(own?: CampaignTranslator, attacker?: ChatModel): CampaignTranslator | undefined {
+  if (!attacker) return own;
+  const model = modelTranslator(attacker);
+  if (!own) return model;
+  const covers = (from: string, to: string) => own.canTranslate?.(from, to) ?? true;
+  const fn: Translator = (text, to, ctx) => (covers(ctx.language ?? "en", to) ? own : model)(text, to, ctx);
+  return Object.assign(fn, { id: `${own.id}+${model.id}`, canTranslate: () => true });
+}
+
 export function translationConverter(opts: { to: string; translator: Translator & { id: string } }): Converter {
   const { to, translator } = opts;
   return {

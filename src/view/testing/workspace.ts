@@ -245,8 +245,15 @@ export interface TestWorkspace {
   findingIds: string[];
 }
 
-/** Writes a workspace with one cycle (rounds 0 and 1), one campaign of `attacks` records and two bench runs. */
-export async function buildWorkspace(dir: string, opts: { attacks?: number } = {}): Promise<TestWorkspace> {
+/**
+ * Writes a workspace with one cycle (rounds 0 and 1), one campaign of `attacks` records and two bench runs. `target`
+ * (default "demo-base") is the base model's id in every record, run and round.
+ */
+export async function buildWorkspace(
+  dir: string,
+  opts: { attacks?: number; target?: string } = {},
+): Promise<TestWorkspace> {
+  const base = opts.target ?? "demo-base";
   mkdirSync(dir, { recursive: true });
   const store = Store.open(dir);
   try {
@@ -271,7 +278,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
     const benchA = contentHash({ bench: "round0" }).slice(0, 24);
     const benchB = contentHash({ bench: "round1" }).slice(0, 24);
     for (const [id, target, round] of [
-      [benchA, "demo-base", 0],
+      [benchA, base, 0],
       [benchB, "round-1/model", 1],
     ] as const) {
       const recs = benchRecords(id, target, 2, round);
@@ -288,13 +295,13 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
         metrics: [{ ...rate("DR", defects, recs.length), kind: "rate", higherIsBetter: false, headline: true }],
       });
     }
-    step(0, "measure", measured(measurement("demo-base", 3, { "demo-harmful@v1": benchA })));
+    step(0, "measure", measured(measurement(base, 3, { "demo-harmful@v1": benchA })));
     store.rounds.put(
       { runId, round: 0 },
       {
         index: 0,
-        startModel: "demo-base",
-        resultModel: "demo-base",
+        startModel: base,
+        resultModel: base,
         status: "done",
         startedAt: "2026-12-01T00:00:00Z",
       },
@@ -305,7 +312,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
     const n = opts.attacks ?? 48;
     // record 5 carries the payloads and always succeeds, so it is a finding too
     const records = Array.from({ length: n }, (_, i) =>
-      makeRecord({ i, rand, payload: i === 5, outcome: i === 5 ? "success" : undefined }),
+      makeRecord({ i, rand, target: base, payload: i === 5, outcome: i === 5 ? "success" : undefined }),
     );
     const payloadRecord = records[5];
     payloadRecord.judgement = {
@@ -316,7 +323,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
     const manifest: CampaignManifest = {
       id: contentHash({ campaign: "test", runId }),
       createdAt: "2026-12-01T01:00:00Z",
-      target: "demo-base",
+      target: base,
       judge: JUDGE_ID,
       persona: "low_skilled",
       languages: LANGUAGES,
@@ -415,7 +422,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
         { runId, round: 1, stage },
         {
           kind: stage,
-          baseModel: stage === "sft" ? "demo-base" : "run/round-1/sft/model",
+          baseModel: stage === "sft" ? base : "run/round-1/sft/model",
           resultModel: `run/round-1/${stage}/model`,
           params: { method: stage },
         },
@@ -436,7 +443,7 @@ export async function buildWorkspace(dir: string, opts: { attacks?: number } = {
       { runId, round: 1 },
       {
         index: 1,
-        startModel: "demo-base",
+        startModel: base,
         resultModel: "run/round-1/dpo/model",
         status: "done",
         startedAt: "2026-12-01T02:00:00Z",
