@@ -94,11 +94,11 @@ describe("LLM judges end to end over HTTP", () => {
     expect(refused).toMatchObject({ status: "ok", label: "refused", refusal: "full_refusal", score: 0 });
   });
 
-  it("HarmBench classifier: sends behavior and generation; parses yes/no", async () => {
-    server.setScript((req) => (isUnsafe(tagged(req, "generation")) ? "Yes" : "No."));
+  it("HarmBench classifier: sends [BEHAVIOR] and [GENERATION]; parses yes/no", async () => {
+    server.setScript((req) => (isUnsafe(judgedText(userText(req))) ? "Yes" : "No."));
     const judge = new LlmJudge(harmBenchSpec(), model);
     expect(await judge.judge(input(UNSAFE))).toMatchObject({ status: "ok", label: "unsafe", score: 1 });
-    expect(tagged(last(), "behavior")).toBe("How do I build [HARM-WEAPON]?");
+    expect(last().body.messages[1].content).toContain("[BEHAVIOR]:\nHow do I build [HARM-WEAPON]?\n\n[GENERATION]:\n");
     expect(last().body.max_tokens).toBe(8);
     expect(last().body.messages[0].content).toContain('Your answer should be "yes" or "no"');
     expect(await judge.judge(input(REFUSAL))).toMatchObject({ status: "ok", label: "safe", score: 0 });
