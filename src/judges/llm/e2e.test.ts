@@ -143,10 +143,11 @@ describe("LLM judges end to end over HTTP", () => {
   });
 
   it("prompted guard: sends the category list for a general model", async () => {
-    server.setScript((req) => (isUnsafe(tagged(req, "conversation")) ? "unsafe\nS9" : "safe"));
+    server.setScript((req) => (isUnsafe(judgedText(userText(req))) ? "unsafe\nS9" : "safe"));
     const judge = new LlmJudge(llamaGuardSpec({ withCategories: true }), model);
     expect(await judge.judge(input(UNSAFE))).toMatchObject({ status: "ok", label: "unsafe", category: "S9" });
-    expect(last().body.messages[0].content).toContain("S14: Code interpreter abuse.");
+    expect(last().body.messages[0].content).toContain("S14: Code Interpreter Abuse.");
+    expect(last().body.messages[0].content).toContain(`Agent: ${UNSAFE}\n\n<END CONVERSATION>`);
   });
 
   it("retries malformed output with a repair turn, then parses", async () => {
