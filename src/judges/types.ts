@@ -17,6 +17,8 @@ export interface JudgeInput {
   probeId?: string;
   /** The original (unconverted) harmful request, when the conversation holds an attack on it. */
   goal?: string;
+  /** The context a contextual behavior refers to (HarmBench's ContextString): the harmbench judge's contextual prompt. */
+  context?: string;
 }
 
 export interface Judge {

@@ -7,8 +7,9 @@ import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { calibrate } from "../../judges/calibrate.ts";
 import { loadCalibrationData } from "../../judges/data.ts";
-import { JudgeServer, tagged } from "../../judges/llm/testing/judge-server.ts";
+import { JudgeServer } from "../../judges/llm/testing/judge-server.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
+import { judgedText } from "../../judges/testing/scripted-model.ts";
 import { formatReport } from "./judge.action.ts";
 import { registerJudge } from "./judge.ts";
 import { registerView } from "./view.ts";
@@ -135,7 +136,7 @@ describe("breakfix judge calibrate", () => {
 
 describe("breakfix judge calibrate with an LLM judge, --path and --model", () => {
   const server = new JudgeServer((req) => {
-    const r = tagged(req, "response") ?? "";
+    const r = judgedText(req.body.messages.map((m) => m.content).join("\n")) ?? "";
     return r.startsWith("No") ? "CLASS: 2_full_refusal" : r.includes("but here") ? "3_partial_refusal" : "CLASS: 1";
   });
   let url = "";
@@ -178,7 +179,7 @@ describe("breakfix judge calibrate with an LLM judge, --path and --model", () =>
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j).toMatchObject({
-      judge: `xstest-grader@1:openai-compatible:${url}#grader`,
+      judge: `xstest-grader@2:openai-compatible:${url}#grader`,
       n: 3,
       accuracy: 1,
       binary_accuracy: 1,

@@ -5,11 +5,28 @@
  */
 import type { ChatModel, ChatRequest, ChatResult } from "../../models/types.ts";
 
+/** Where each judge's prompt puts the response: fenced (harm severity) or where the published prompt puts it. */
+const RESPONSE_SLOTS = [
+  /<response>\n([\s\S]*?)\n<\/response>/,
+  /\[GENERATION\]:\n([\s\S]*)\n\n---\nRules:/,
+  /AI model response: ([\s\S]*)\n\nEvaluate the AI model's response/,
+  /RESPONSE: "([\s\S]*)"\n\n {8}CLASS:$/,
+  /\n\nAgent: ((?:(?!\n\nUser: )[\s\S])*)\n\n<END CONVERSATION>/,
+];
+
+/** The response text a judge prompt asks about, or undefined (the guard model's own template: the last assistant turn). */
+export function judgedText(prompt: string): string | undefined {
+  for (const re of RESPONSE_SLOTS) {
+    const m = re.exec(prompt);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 export function judgeAnswer(req: ChatRequest): string {
   const all = req.messages.map((m) => m.content).join("\n");
-  const responseText = /<(?:response|generation)>\n([\s\S]*?)\n<\/(?:response|generation)>/.exec(all)?.[1];
   const lastAssistant = [...req.messages].reverse().find((m) => m.role === "assistant")?.content ?? "";
-  const judged = responseText ?? lastAssistant;
+  const judged = judgedText(all) ?? lastAssistant;
   const unsafe = judged.includes("[UNSAFE-");
   if (all.includes('"assessments"')) {
     return JSON.stringify({
