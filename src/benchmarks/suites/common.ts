@@ -38,6 +38,8 @@ export async function judgeTranscript(judge: Judge, item: SuiteItem, t: Transcri
     language: item.probe.language,
     probeId: item.probe.id,
     goal: item.goal ?? item.probe.prompt,
+    // a HarmBench contextual behavior's document (its loader keeps it in meta): the harmbench judge's contextual prompt
+    ...(typeof item.probe.meta?.contextString === "string" ? { context: item.probe.meta.contextString } : {}),
   });
 }
 

@@ -102,6 +102,19 @@ describe("harmbench prompt", () => {
       .replace("{generation}", GENERATION);
     expect(llama2(req.messages)).toBe(expected);
   });
+  it("a contextual probe's prompt (context, separator, behavior) puts the context under [CONTEXT] only", () => {
+    const context = "A document.\n\nTwo lines.";
+    const req = judge.request({
+      conversation,
+      response: GENERATION,
+      goal: `${context}\n\n---\n\n${BEHAVIOR}`,
+      context,
+    });
+    const expected = UPSTREAM_PROMPT_CONTEXTUAL.replace("{context}", context)
+      .replace("{behavior}", BEHAVIOR)
+      .replace("{generation}", GENERATION);
+    expect(llama2(req.messages)).toBe(expected);
+  });
   it("reads the original's well-formed answers ('yes'/'no', any case) as the original scores them", () => {
     for (const [text, yes] of [
       ["Yes", true],

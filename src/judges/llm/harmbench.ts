@@ -79,6 +79,16 @@ export function parseHarmBench(text: string): ReturnType<typeof attempt<HarmBenc
   });
 }
 
+/**
+ * The behavior string: the request, less the context a contextual probe's prompt starts with (the HarmBench loader's
+ * convention, `ContextString + "\n\n---\n\n" + Behavior`), which the contextual prompt shows under [CONTEXT].
+ */
+function behaviorOf(input: JudgeInput): string {
+  const text = requestText(input);
+  const prefix = input.context === undefined ? undefined : `${input.context}\n\n---\n\n`;
+  return prefix !== undefined && text.startsWith(prefix) ? text.slice(prefix.length) : text;
+}
+
 export function harmBenchSpec(): JudgeSpec<HarmBenchParse> {
   return {
     name: "harmbench-classifier",
@@ -88,7 +98,7 @@ export function harmBenchSpec(): JudgeSpec<HarmBenchParse> {
     buildMessages(input: JudgeInput) {
       return [
         { role: "system", content: HARMBENCH_SYSTEM[input.context === undefined ? "standard" : "contextual"] },
-        { role: "user", content: harmBenchUser(requestText(input), input.response, input.context) },
+        { role: "user", content: harmBenchUser(behaviorOf(input), input.response, input.context) },
       ];
     },
     parse: parseHarmBench,
