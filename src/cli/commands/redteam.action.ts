@@ -313,7 +313,8 @@ function personaFor(o: RedteamOptions, cfg: Config, framings: FramingRegistry): 
   const pc = cfg.redteam.personas.find((p) => p.id === o.persona);
   // A mistyped persona used to run a different campaign (every built-in technique) with exit 0 (issue 23).
   if (!o.personas && !pc && !(o.persona in BUILTIN_PERSONAS)) {
-    const known = [...Object.keys(BUILTIN_PERSONAS), ...cfg.redteam.personas.map((p) => p.id)];
+    // breakfix.yaml's personas may retune built-in ones (the defaults do): each name once
+    const known = [...new Set([...Object.keys(BUILTIN_PERSONAS), ...cfg.redteam.personas.map((p) => p.id)])];
     throw new CliError(
       `--persona: unknown persona '${o.persona}'; known: ${known.join(", ")} (or define it in breakfix.yaml redteam.personas or a --personas file)`,
       2,
