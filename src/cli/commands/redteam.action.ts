@@ -27,7 +27,7 @@ import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
 import { type Plan, planCampaign } from "../../redteam/campaign/plan.ts";
 import type { CampaignProgress } from "../../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
-import { lexiconTranslator, modelTranslator } from "../../redteam/converters/model.ts";
+import { campaignTranslator, translationCapability } from "../../redteam/converters/model.ts";
 import type { ConverterDeps } from "../../redteam/converters/registry.ts";
 import { FramingRegistry } from "../../redteam/framings/load.ts";
 import { expertSuffixes } from "../../redteam/gcg/expert.ts";
@@ -40,7 +40,6 @@ import { BUILTIN_PERSONAS, makePersona, type Persona } from "../../redteam/perso
 import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
-import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError, errorText, intFlag, usageOnError } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
@@ -369,9 +368,9 @@ async function openModels(
 /** Translator, rephraser and (for the expert persona) GCG suffixes: what the converters need. */
 async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: CampaignModels, store: Store) {
   const deps: ConverterDeps = {
-    translator: m.attacker
-      ? modelTranslator(m.attacker)
-      : (inputs.seeds.set?.translator ?? lexiconTranslator("world-lexicon@1", { es: translateToSpanish })),
+    // the cycle's rule: the seed set's own translator for its pairs, the attacker for the rest, none without either
+    // (the planner then skips translated attacks and says why)
+    translator: campaignTranslator(inputs.seeds.set?.translator, m.attacker),
     rephraser: m.attacker,
   };
   // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
@@ -382,14 +381,17 @@ async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: Campa
 
 /** The plan of attacks, as the campaign will make it (no model called). */
 function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps, hasAttacker: boolean) {
-  const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
   return planCampaign({
     seeds: inputs.seeds.probes,
     persona: inputs.persona,
     languages: inputs.languages,
     target: target.id,
     seed: inputs.numbers.seed,
-    capabilities: { attacker: hasAttacker, translator: translator?.canTranslate ?? true, gcg: deps.gcg !== undefined },
+    capabilities: {
+      attacker: hasAttacker,
+      translator: translationCapability(deps.translator),
+      gcg: deps.gcg !== undefined,
+    },
     maxAttacks: inputs.numbers.budget,
   });
 }

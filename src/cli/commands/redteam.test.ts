@@ -109,8 +109,25 @@ describe("breakfix redteam: --persona", () => {
     expect(e).toBeInstanceOf(CliError);
     const msg = (e as CliError).message;
     expect(msg).toMatch(/--persona: unknown persona 'nope'; known: /);
-    const known = msg.replace(/.*known: /, "").replace(/ \(.*/, "").split(", ");
+    const known = msg
+      .replace(/.*known: /, "")
+      .replace(/ \(.*/, "")
+      .split(", ");
     expect(known).toEqual([...new Set(known)]);
     expect(known).toEqual(expect.arrayContaining(["low_skilled", "intermediate", "expert"]));
+  });
+});
+
+describe("breakfix redteam: the translator (campaignTranslator, as the cycle)", () => {
+  it("seeds that are not the world's, no attacker: translations are skipped with the reason, never the world's lexicon", async () => {
+    const { stdout } = await runAction({ languages: "en,es", dryRun: true, workspace: path.join(dir, "tr") });
+    expect(stdout).toMatch(/^plan: \d+ attacks from 3 seeds/);
+    expect(stdout).not.toMatch(/^\s+\d+\s+\S+ \[es\]$/m);
+    expect(stdout).toMatch(/skipped 3 x direct \[es\]: needs a translator from en into es/);
+    // a real run whose plan is empty is a usage error, as in the cycle
+    const e = await runAction({ languages: "es", workspace: path.join(dir, "tr") }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CliError);
+    expect((e as CliError).exitCode).toBe(2);
+    expect((e as CliError).message).toMatch(/nothing to attack with: .*needs a translator from en into es/);
   });
 });
