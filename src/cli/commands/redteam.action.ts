@@ -11,7 +11,7 @@ import path from "node:path";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
-import { jsonForTerminal } from "../../domain/escape.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
@@ -30,8 +30,8 @@ import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import { campaignTranslator, translationCapability } from "../../redteam/converters/model.ts";
 import type { ConverterDeps } from "../../redteam/converters/registry.ts";
 import { FramingRegistry } from "../../redteam/framings/load.ts";
-import { expertSuffixes } from "../../redteam/gcg/expert.ts";
-import type { GcgSuffixLibrary } from "../../redteam/gcg/library.ts";
+import { expertSuffixes, plannedExpertSuffixes } from "../../redteam/gcg/expert.ts";
+import { type GcgSuffixLibrary, storedSuffixes } from "../../redteam/gcg/library.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
@@ -365,35 +365,56 @@ async function openModels(
     );
 }
 
-/** Translator, rephraser and (for the expert persona) GCG suffixes: what the converters need. */
-async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: CampaignModels, store: Store) {
-  const deps: ConverterDeps = {
+/** Whether the persona has GCG techniques (the expert), whose suffixes are searched or replayed before it runs. */
+const usesGcg = (persona: Persona) => persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix"));
+
+/** Translator and rephraser: what the converters need besides GCG suffixes. */
+function converterDeps(inputs: CampaignInputs, m: CampaignModels): ConverterDeps {
+  return {
     // the cycle's rule: the seed set's own translator for its pairs, the attacker for the rest, none without either
     // (the planner then skips translated attacks and says why)
     translator: campaignTranslator(inputs.seeds.set?.translator, m.attacker),
     rephraser: m.attacker,
   };
-  // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
-  if (m.targetOptions && inputs.persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix")))
-    deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs, store);
-  return deps;
 }
 
-/** The plan of attacks, as the campaign will make it (no model called). */
-function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps, hasAttacker: boolean) {
+/** The plan of attacks, as the campaign will make it (no model called); `gcg`: whether GCG suffixes are available. */
+function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps, hasAttacker: boolean, gcg: boolean) {
   return planCampaign({
     seeds: inputs.seeds.probes,
     persona: inputs.persona,
     languages: inputs.languages,
     target: target.id,
     seed: inputs.numbers.seed,
-    capabilities: {
-      attacker: hasAttacker,
-      translator: translationCapability(deps.translator),
-      gcg: deps.gcg !== undefined,
-    },
+    capabilities: { attacker: hasAttacker, translator: translationCapability(deps.translator), gcg },
     maxAttacks: inputs.numbers.budget,
   });
+}
+
+/**
+ * A dry run's plan: no model call, and so no GCG (a white-box search is minutes of compute): the plan says what GCG
+ * would do and plans with the suffixes it would have (plannedExpertSuffixes).
+ */
+function dryRunPlan(inputs: CampaignInputs, m: CampaignModels, store: Store): string {
+  const gcg =
+    m.targetOptions && usesGcg(inputs.persona)
+      ? plannedExpertSuffixes(
+          m.targetOptions,
+          inputs.seeds.probes.length,
+          inputs.numbers.gcgSteps,
+          storedSuffixes(store),
+        )
+      : undefined;
+  const plan = planFor(
+    inputs,
+    m.target as ChatModel,
+    converterDeps(inputs, m),
+    m.attacker !== undefined,
+    !!gcg?.available,
+  );
+  const text = renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id);
+  // the note names the target folder, a user path: shown escaped
+  return gcg ? `${text}\n  ${escapeForTerminal(gcg.note, { oneLine: true })}` : text;
 }
 
 /**
@@ -448,12 +469,14 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
     await openModels(o, inputs, { cache }, m);
     const target = m.target as ChatModel;
     const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel, cfg.redteam.findingSeverity);
-    const deps = await converterDeps(o, inputs, m, store);
-    const plan = planFor(inputs, target, deps, m.attacker !== undefined);
     if (o.dryRun) {
-      process.stdout.write(`${renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id)}\n`);
+      process.stdout.write(`${dryRunPlan(inputs, m, store)}\n`);
       return;
     }
+    const deps = converterDeps(inputs, m);
+    // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
+    if (m.targetOptions && usesGcg(persona)) deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs, store);
+    const plan = planFor(inputs, target, deps, m.attacker !== undefined, deps.gcg !== undefined);
     refuseEmptyPlan(plan);
     const out = await runRedteamCampaign(
       {

@@ -4,6 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { defaultConfig } from "../../config/load.ts";
 import { DEFAULT_ANSWER_RESERVE } from "../../redteam/campaign/context.ts";
+import { storedSuffixes } from "../../redteam/gcg/library.ts";
+import { Store } from "../../store/store.ts";
 import { CliError } from "../errors.ts";
 import { judgeFor, type RedteamOptions, redteamAction, redteamNumbers } from "./redteam.action.ts";
 
@@ -129,5 +131,30 @@ describe("breakfix redteam: the translator (campaignTranslator, as the cycle)", 
     expect(e).toBeInstanceOf(CliError);
     expect((e as CliError).exitCode).toBe(2);
     expect((e as CliError).message).toMatch(/nothing to attack with: .*needs a translator from en into es/);
+  });
+});
+
+describe("breakfix redteam --dry-run --persona expert", () => {
+  const model = path.resolve(import.meta.dirname, "../../../artifacts/demo-world/model");
+  it("on a local (white-box) target plans GCG's attacks without running GCG or storing a suffix", async () => {
+    const workspace = path.join(dir, "gcg");
+    const { stdout, stderr } = await runAction({
+      persona: "expert",
+      target: `builtin:${model}`,
+      languages: "en",
+      limitSeeds: "1",
+      gcgSteps: "1",
+      dryRun: true,
+      workspace,
+    });
+    expect(stderr).not.toMatch(/^gcg \d+\/\d+/m);
+    expect(stdout).toMatch(/^\s+1\s+gcg_suffix \[en\]$/m);
+    expect(stdout).toMatch(/gcg: .*would be searched .*white-box/);
+    const store = Store.open(workspace);
+    try {
+      expect(storedSuffixes(store)).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 });
