@@ -40,6 +40,7 @@ import { Store } from "../../store/store.ts";
 import { CliError, errorText, intFlag, numberFlag, runFailed, toCliError, usageOnError } from "../errors.ts";
 import { buildModel, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
+import { workspaceOf } from "../workspace.ts";
 import { benchSequencesFor } from "./bench.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
@@ -489,15 +490,6 @@ export async function loadRun(ref: string, sink: BenchResults): Promise<ItemReco
   return sink.listRun(sink.resolveRun(ref));
 }
 
-/** --out, else the workspace of the config (for compare and show). */
-function workspaceOf(config: string | undefined): string {
-  try {
-    return loadConfigWithSource(config).config.workspace;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-}
-
 export function renderComparison(c: Comparison, maxFlips = 20): string {
   const o = c.overall;
   const lines = [
@@ -567,7 +559,8 @@ export async function compareAction(a: string, b: string, _o: unknown, cmd: Comm
   const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
   const alpha = Number(o.alpha);
   if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
-  const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+  // --out, else the workspace of the config
+  const sink = openResults(o.out, o.out ? "" : workspaceOf({ config: o.config }));
   let c: Comparison;
   try {
     c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
@@ -587,7 +580,7 @@ export async function showAction(ref: string, so: { records: string; outcome?: s
   if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
     throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
   }
-  const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+  const sink = openResults(o.out, o.out ? "" : workspaceOf({ config: o.config }));
   let runId: string;
   let all: ItemRecord[];
   let summary: ReturnType<BenchResults["readSummary"]>;

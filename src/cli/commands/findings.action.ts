@@ -4,7 +4,6 @@
  * and the attack records (conversations) they link to; with an ID (a record or finding id, or a unique prefix), that
  * conversation, response and judgement, with model output escaped for the terminal.
  */
-import { loadConfigWithSource } from "../../config/load.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
@@ -12,6 +11,7 @@ import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/type
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { Store } from "../../store/store.ts";
 import { CliError, numberFlag } from "../errors.ts";
+import { workspaceOf } from "../workspace.ts";
 
 export interface FindingsOptions {
   campaign?: string;
@@ -52,15 +52,7 @@ export function renderRecord(r: AttackRecord): string {
 }
 
 export function findingsAction(id: string | undefined, o: FindingsOptions): void {
-  let workspace = o.workspace;
-  if (!workspace) {
-    try {
-      workspace = loadConfigWithSource(o.config).config.workspace;
-    } catch (e) {
-      throw new CliError((e as Error).message, 2);
-    }
-  }
-  const store = Store.open(workspace, { readonly: false });
+  const store = Store.open(workspaceOf(o), { readonly: false });
   try {
     const cs = new SqliteCampaignStore(store);
     const manifest = pickCampaign(cs, o.campaign);

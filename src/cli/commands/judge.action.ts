@@ -8,7 +8,6 @@
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { loadConfigWithSource } from "../../config/load.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
@@ -20,6 +19,7 @@ import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { DB_FILENAME, Store } from "../../store/store.ts";
 import { CliError, intFlag } from "../errors.ts";
+import { workspaceOf } from "../workspace.ts";
 import { modelFromSpec } from "./bench.action.ts";
 
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
@@ -155,8 +155,8 @@ async function buildJudge(text: string, model: ChatModel | undefined, retries: n
 }
 
 async function runCalibrate(flags: CalibrateFlags): Promise<void> {
-  // a config error is a usage error naming the file (cliAction: ConfigError exits 2)
-  const workspace = () => flags.workspace ?? loadConfigWithSource(flags.config).config.workspace;
+  // read only when a store is used: a config error is a usage error naming the file
+  const workspace = () => workspaceOf(flags);
   const concurrency = intFlag("concurrency", flags.concurrency, 1);
   const retries = intFlag("retries", flags.retries, 0);
   const config = parseConfig(flags.judge);

@@ -43,6 +43,7 @@ import { defaultExecutor } from "../../train/executor.ts";
 import { CliError, errorText, intFlag, usageOnError } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
+import { workspaceOf } from "../workspace.ts";
 
 export interface RedteamOptions {
   target?: string;
@@ -448,7 +449,7 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
   const inputs = await campaignInputs(o);
   const { cfg, seeds, persona, numbers } = inputs;
   const { concurrency } = numbers;
-  const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
+  const store = Store.open(workspaceOf(o));
   // Every model call goes through the workspace's persistent response cache: re-judging a campaign with another
   // judge, or re-running after a crash, does not pay the target or attacker again.
   const cache = new SqliteResponseCache(store.db);

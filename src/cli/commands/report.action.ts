@@ -3,19 +3,14 @@
  * report.md and report.html from the store alone.
  */
 import path from "node:path";
-import { loadConfigWithSource } from "../../config/load.ts";
 import { runDirOf } from "../../cycle/cycle.ts";
 import { listCycleRuns, writeRunReport } from "../../cycle/report.ts";
 import { Store } from "../../store/store.ts";
 import { CliError } from "../errors.ts";
+import { workspaceOf } from "../workspace.ts";
 
 export async function reportAction(run: string | undefined, o: { config?: string; workspace?: string; out?: string }) {
-  let workspace: string;
-  try {
-    workspace = o.workspace ? path.resolve(o.workspace) : loadConfigWithSource(o.config).config.workspace;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
+  const workspace = workspaceOf(o);
   const store = Store.open(workspace);
   try {
     const runs = listCycleRuns(store);
