@@ -9,9 +9,8 @@ import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
-import { Store } from "../../store/store.ts";
 import { CliError, numberFlag } from "../errors.ts";
-import { workspaceOf } from "../workspace.ts";
+import { readOnlyStore, workspaceOf } from "../workspace.ts";
 
 export interface FindingsOptions {
   campaign?: string;
@@ -52,7 +51,13 @@ export function renderRecord(r: AttackRecord): string {
 }
 
 export function findingsAction(id: string | undefined, o: FindingsOptions): void {
-  const store = Store.open(workspaceOf(o), { readonly: false });
+  const ws = workspaceOf(o);
+  // read only: a workspace with no store is a usage error, and nothing is created
+  const store = readOnlyStore(
+    ws,
+    (file) =>
+      `findings: no red-team campaign in the workspace ${ws}: no store at ${file} (run \`breakfix redteam\` first, or pass --workspace DIR)`,
+  );
   try {
     const cs = new SqliteCampaignStore(store);
     const manifest = pickCampaign(cs, o.campaign);

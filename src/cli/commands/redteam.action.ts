@@ -43,7 +43,7 @@ import { defaultExecutor } from "../../train/executor.ts";
 import { CliError, errorText, intFlag, usageOnError } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
-import { workspaceOf } from "../workspace.ts";
+import { readOnlyStore, workspaceOf } from "../workspace.ts";
 
 export interface RedteamOptions {
   target?: string;
@@ -396,14 +396,14 @@ function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps,
  * A dry run's plan: no model call, and so no GCG (a white-box search is minutes of compute): the plan says what GCG
  * would do and plans with the suffixes it would have (plannedExpertSuffixes).
  */
-function dryRunPlan(inputs: CampaignInputs, m: CampaignModels, store: Store): string {
+function dryRunPlan(inputs: CampaignInputs, m: CampaignModels, workspace: string): string {
   const gcg =
     m.targetOptions && usesGcg(inputs.persona)
       ? plannedExpertSuffixes(
           m.targetOptions,
           inputs.seeds.probes.length,
           inputs.numbers.gcgSteps,
-          storedSuffixes(store),
+          storedSuffixesIn(workspace),
         )
       : undefined;
   const plan = planFor(
@@ -431,6 +431,43 @@ function refuseEmptyPlan(plan: ReturnType<typeof planCampaign>): void {
   );
 }
 
+/** The GCG suffixes stored in a workspace, read only when it has a store (a dry run creates nothing). */
+function storedSuffixesIn(workspace: string) {
+  const store = readOnlyStore(workspace);
+  try {
+    return store ? storedSuffixes(store) : [];
+  } finally {
+    store?.close();
+  }
+}
+
+/** Closes whatever models opened. */
+async function closeModels({ target, attacker, evaluator, judgeModel, context }: CampaignModels): Promise<void> {
+  await Promise.all([
+    target?.close?.(),
+    attacker?.close?.(),
+    evaluator?.close?.(),
+    judgeModel?.close?.(),
+    context?.close?.(),
+  ]);
+}
+
+/**
+ * `--dry-run`: the plan, as a real run would make it, with no model call and nothing written: the workspace's store is
+ * not opened for writing (nor created); the target is opened to read its id and context window.
+ */
+async function printDryRun(o: RedteamOptions, inputs: CampaignInputs): Promise<void> {
+  const m: CampaignModels = {};
+  try {
+    await openModels(o, inputs, {}, m);
+    // the judge is checked as a real run checks it (a bad --judge is refused by a dry run too)
+    judgeFor(o, inputs.seeds.set, m.judgeModel, inputs.cfg.redteam.findingSeverity);
+    process.stdout.write(`${dryRunPlan(inputs, m, workspaceOf(o))}\n`);
+  } finally {
+    await closeModels(m);
+  }
+}
+
 /** The outcome on stdout (plus --export and --json); failed attacks make the exit code 1. */
 function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
   if (o.export) writeFindingsJsonl(o.export, out.identified.findings);
@@ -447,6 +484,7 @@ function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
 
 export async function redteamAction(o: RedteamOptions): Promise<void> {
   const inputs = await campaignInputs(o);
+  if (o.dryRun) return printDryRun(o, inputs);
   const { cfg, seeds, persona, numbers } = inputs;
   const { concurrency } = numbers;
   const store = Store.open(workspaceOf(o));
@@ -459,21 +497,16 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
   try {
     // Two identical campaigns at once would both pay for every attack (issue 23): the second waits for the first,
     // then resumes from the records it stored.
-    if (!o.dryRun)
-      lock = await store.waitLock(redteamLockName(o, store.db.name), {
-        detail: `breakfix redteam (pid ${process.pid})`,
-        onWait: (h) =>
-          process.stderr.write(
-            `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
-          ),
-      });
+    lock = await store.waitLock(redteamLockName(o, store.db.name), {
+      detail: `breakfix redteam (pid ${process.pid})`,
+      onWait: (h) =>
+        process.stderr.write(
+          `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
+        ),
+    });
     await openModels(o, inputs, { cache }, m);
     const target = m.target as ChatModel;
     const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel, cfg.redteam.findingSeverity);
-    if (o.dryRun) {
-      process.stdout.write(`${dryRunPlan(inputs, m, store)}\n`);
-      return;
-    }
     const deps = converterDeps(inputs, m);
     // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
     if (m.targetOptions && usesGcg(persona)) deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs, store);
@@ -511,14 +544,7 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
     reportOutcome(o, out);
   } finally {
     progress.stop();
-    const { target, attacker, evaluator, judgeModel, context } = m;
-    await Promise.all([
-      target?.close?.(),
-      attacker?.close?.(),
-      evaluator?.close?.(),
-      judgeModel?.close?.(),
-      context?.close?.(),
-    ]);
+    await closeModels(m);
     cache.close();
     lock?.release();
     store.close();

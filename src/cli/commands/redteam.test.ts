@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { defaultConfig } from "../../config/load.ts";
 import { DEFAULT_ANSWER_RESERVE } from "../../redteam/campaign/context.ts";
-import { storedSuffixes } from "../../redteam/gcg/library.ts";
-import { Store } from "../../store/store.ts";
+import { saveSuffix, storedSuffixes } from "../../redteam/gcg/library.ts";
+import { DB_FILENAME, Store } from "../../store/store.ts";
 import { CliError } from "../errors.ts";
 import { judgeFor, type RedteamOptions, redteamAction, redteamNumbers } from "./redteam.action.ts";
 
@@ -156,5 +156,26 @@ describe("breakfix redteam --dry-run --persona expert", () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe("breakfix redteam --dry-run creates nothing", () => {
+  it("a missing workspace stays missing; stored GCG suffixes are read when the store exists, and planned with", async () => {
+    const missing = path.join(dir, "dry-missing");
+    const { stdout } = await runAction({ persona: "expert", languages: "en", dryRun: true, workspace: missing });
+    expect(existsSync(missing)).toBe(false);
+    expect(stdout).toMatch(/skipped 3 x gcg_suffix \[en\]: needs GCG suffixes/);
+    expect(stdout).toMatch(/gcg: black-box target; 0 stored suffixes would be replayed/);
+
+    const ws = path.join(dir, "dry-stored");
+    const store = Store.open(ws);
+    const r = { runKey: "k", success: true, successStep: 1, steps: 1, suffix: " !!", suffixIds: [], loss: 0 };
+    saveSuffix(store, "hf:x", [{ prompt: "p", target: "Sure." }], { ...r, completions: [] } as never);
+    store.close();
+    const db = statSync(path.join(ws, DB_FILENAME)).mtimeMs;
+    const stored = await runAction({ persona: "expert", languages: "en", dryRun: true, workspace: ws });
+    expect(stored.stdout).toMatch(/^\s+3\s+gcg_suffix \[en\]$/m);
+    expect(stored.stdout).toMatch(/gcg: black-box target; 1 stored suffixes would be replayed/);
+    expect(statSync(path.join(ws, DB_FILENAME)).mtimeMs).toBe(db);
   });
 });
