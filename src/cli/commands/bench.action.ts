@@ -382,6 +382,9 @@ async function lockBench(o: BenchOptions, workspace: string, sink: BenchResults)
 }
 
 export async function benchAction(o: BenchOptions): Promise<void> {
+  // --map maps the columns of a --probes file: alone it would change nothing, silently
+  if (o.map !== undefined && !o.probes)
+    throw new CliError("--map: maps the columns of a --probes file; pass --probes FILE with it, or leave --map out", 2);
   const loaded = usageOnError("", () => loadConfigWithSource(o.config));
   const cfg = loaded.config;
   // an unknown suite name is a usage error

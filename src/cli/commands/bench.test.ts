@@ -513,3 +513,28 @@ describe("bench: metric rows", () => {
     expect(row[0]).toBe("  refusal[variant=type\\u{1b}]0;pwned\\u{7}\\nX]");
   });
 });
+
+describe("bench --map without --probes", () => {
+  it("is a usage error naming --map (it was silently ignored), before anything is opened or written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-map-"));
+    try {
+      const out = path.join(dir, "out");
+      const r = await inProcess([
+        "bench",
+        "--suite",
+        "harmbench",
+        "--target",
+        "http://127.0.0.1:9/v1#m",
+        "--map",
+        "prompt=q",
+        "--out",
+        out,
+      ]);
+      expect(r.error).toMatchObject({ exitCode: 2 });
+      expect(r.error?.message).toMatch(/^--map: .*--probes/);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
