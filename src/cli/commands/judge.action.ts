@@ -11,7 +11,13 @@ import type { Command } from "commander";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
-import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
+import {
+  type CalibrationReport,
+  calibrate,
+  type Figures,
+  isDevGroup,
+  type LabelledItem,
+} from "../../judges/calibrate.ts";
 import { loadCalibrationData } from "../../judges/data.ts";
 import { formatConfusion } from "../../judges/metrics.ts";
 import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig } from "../../judges/registry.ts";
@@ -192,6 +198,16 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
         .map((s) => s.trim())
         .filter(Boolean)
     : undefined;
+  // named development groups the data does not have are a usage error (calibrate would fail after judging)
+  if (devGroups) {
+    const groups = [...new Set(items.map((i) => i.group))].sort();
+    if (!groups.some((g) => isDevGroup(g, devGroups)))
+      throw new CliError(
+        `--dev ${devGroups.join(",")}: matches none of the data's groups (${groups.map((g) => escapeForTerminal(g, { oneLine: true, max: 100 })).join(", ")}); ` +
+          "pass --dev GROUP[,GROUP] of these, or --dev none for no dev / held-out split",
+        2,
+      );
+  }
   const ws = flags.store ? workspace() : undefined;
   const store = ws === undefined ? undefined : Store.open(ws);
   const bar = new cliProgress.SingleBar(
