@@ -24,7 +24,7 @@ import {
   safetySetFrom,
 } from "../curate/sources.ts";
 import type { Responder, RetentionSource } from "../curate/types.ts";
-import { sharedDatasetsDir } from "../datasets/paths.ts";
+import { defaultDatasetsDir } from "../datasets/paths.ts";
 import { folderOf } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import { createJudge, isRefusalOnly, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
@@ -93,7 +93,7 @@ export function baseModelDir(cfg: Config, override?: string): string {
 /** Builds the scenario of a config; see the file comment. Opened models are closed by scenario.close(). */
 export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): Promise<Scenario> {
   const opened: ChatModel[] = [];
-  const datasetsDir = o.datasetsDir ?? (existsSync(cfg.dataCache) ? cfg.dataCache : sharedDatasetsDir());
+  const datasetsDir = o.datasetsDir ?? defaultDatasetsDir(cfg.dataCache);
   try {
     const remote = cfg.training.backend === "openai";
     const base = await baseModelOf(cfg, o);

@@ -351,7 +351,7 @@ async function suiteDeps(
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
   return {
-    datasetsDir: o.datasets ?? defaultDatasetsDir(cfg.dataCache, loaded.file !== null),
+    datasetsDir: o.datasets ?? defaultDatasetsDir(cfg.dataCache),
     userProbes,
     simulator: o.simulator ? await helper(o.simulator, "--simulator") : undefined,
     groundedness: o.grader ? new LlmUngroundednessGrader(await helper(o.grader, "--grader")) : undefined,

@@ -6,11 +6,10 @@
  * the store (a finished campaign returns at once with identical results). With --json the last line is one JSON
  * object. --export writes the findings as JSONL for the curation stage.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
-import { sharedDatasetsDir } from "../../datasets/paths.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
@@ -288,11 +287,7 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
   // a bad --success is refused before anything opens, a --dry-run included (it printed a plan and exited 0)
   if (o.success !== undefined) successFor(o, false, cfg);
   const numbers = redteamNumbers(o, cfg);
-  const datasetsDir = o.datasets
-    ? path.resolve(o.datasets)
-    : existsSync(cfg.dataCache)
-      ? cfg.dataCache
-      : sharedDatasetsDir();
+  const datasetsDir = o.datasets ? path.resolve(o.datasets) : defaultDatasetsDir(cfg.dataCache);
   const seeds = await usageOnError("--seeds: ", () => loadSeeds(seedsSpec, { datasetsDir, limit: numbers.limitSeeds }));
   const framings = usageOnError("", () => FramingRegistry.fromFiles(o.framings ?? []));
   const persona = personaFor(o, cfg, framings);
