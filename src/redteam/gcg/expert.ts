@@ -12,8 +12,8 @@ import { type GcgOptions, type GcgStepRecord, runGcg } from "./gcg.ts";
 import {
   type GcgSuffixLibrary,
   libraryFromStored,
-  StoreGcgProgress,
   type StoredSuffix,
+  StoreGcgProgress,
   saveSuffix,
   storedSuffixes,
 } from "./library.ts";
