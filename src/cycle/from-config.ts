@@ -8,11 +8,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { fileSuite } from "../benchmarks/file-suite.ts";
 import { resolveSuiteNames, type SuiteSpec } from "../benchmarks/registry.ts";
-import { createCapabilitySuite } from "../benchmarks/suites/capability.ts";
-import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
-import { createJailbreakSuite } from "../benchmarks/suites/jailbreak.ts";
-import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
 import type { Suite } from "../benchmarks/types.ts";
 import type { Config, ModelConfig } from "../config/schema.ts";
 import { buildContaminationIndex, contaminationSourcesOf } from "../curate/contamination.ts";
@@ -20,7 +17,6 @@ import { ChatResponder, TemplateResponder } from "../curate/responders.ts";
 import { hygieneFrom } from "../curate/run.ts";
 import {
   counterDataFrom,
-  loadSuiteFileProbes,
   loadUserProbes,
   namedResponder,
   ReplayRetentionSource,
@@ -28,7 +24,7 @@ import {
   safetySetFrom,
 } from "../curate/sources.ts";
 import type { Responder, RetentionSource } from "../curate/types.ts";
-import { sharedDatasetsDir } from "../datasets/paths.ts";
+import { defaultDatasetsDir } from "../datasets/paths.ts";
 import { folderOf } from "../datasets/registry.ts";
 import type { Probe } from "../domain/types.ts";
 import { createJudge, isRefusalOnly, type JudgeConfig, needsModel, parseJudgeExpression } from "../judges/registry.ts";
@@ -97,7 +93,7 @@ export function baseModelDir(cfg: Config, override?: string): string {
 /** Builds the scenario of a config; see the file comment. Opened models are closed by scenario.close(). */
 export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): Promise<Scenario> {
   const opened: ChatModel[] = [];
-  const datasetsDir = o.datasetsDir ?? (existsSync(cfg.dataCache) ? cfg.dataCache : sharedDatasetsDir());
+  const datasetsDir = o.datasetsDir ?? defaultDatasetsDir(cfg.dataCache);
   try {
     const remote = cfg.training.backend === "openai";
     const base = await baseModelOf(cfg, o);
@@ -381,25 +377,7 @@ function suiteEntries(
   i: number,
 ): { role: SuiteRole; spec?: SuiteSpec; build: (judge: Judge) => Suite }[] {
   const key = `benchmarks.suites.${i}`;
-  if (s.file) {
-    const file = s.file;
-    if (!existsSync(file)) throw new ScenarioConfigError(`${key}.file`, `no such file ${file}`);
-    if (!s.role)
-      throw new ScenarioConfigError(
-        `${key}.role`,
-        "a suite from a file needs a role (harmful, jailbreak, multiturn, overrefusal, capability)",
-      );
-    const role = s.role;
-    const probes = tryKey(`${key}.file`, () => loadSuiteFileProbes(file, role));
-    const source = async (): Promise<Probe[]> => probes;
-    const build = (judge: Judge): Suite => {
-      if (role === "capability") return createCapabilitySuite({ name: s.name, probes: source });
-      if (role === "overrefusal") return createOverRefusalSuite({ name: s.name, probes: source, judge });
-      if (role === "jailbreak") return createJailbreakSuite({ name: s.name, probes: source, judge });
-      return createHarmfulSuite({ name: s.name, probes: source, judge });
-    };
-    return [{ role, build }];
-  }
+  if (s.file) return [fileSuite({ ...s, file: s.file }, key, (k, m) => new ScenarioConfigError(k, m))];
   const resolved = tryKey(`${key}.name`, () => resolveSuiteNames(s.name));
   return resolved.map((spec) => {
     const dir = s.path ?? (spec.dataset ? path.join(datasetsDir, folderOf(spec.dataset)) : undefined);

@@ -11,9 +11,12 @@ export function sharedDatasetsDir(): string {
 }
 
 /**
- * The folder of dataset folders read when none is given (`bench`, `data show`): the config's dataCache when a
- * breakfix.yaml was found and the cache exists (`data pull` fills it), else the shared copy.
+ * The folder of dataset folders every command reads when none is given (bench, data show, redteam, curate, the
+ * cycle): the config's dataCache wherever it exists, else the shared copy. Decision: `breakfix data pull` fills the
+ * config's dataCache (the preset's `.breakfix/data` when no breakfix.yaml is found), so what the user pulled is what
+ * every command reads, whether or not a config file was found; bench and data show used to ignore a pulled cache with
+ * no config file while redteam, curate and the cycle read it, so two commands could measure different copies.
  */
-export function defaultDatasetsDir(dataCache: string, configFound: boolean): string {
-  return configFound && existsSync(dataCache) ? dataCache : sharedDatasetsDir();
+export function defaultDatasetsDir(dataCache: string): string {
+  return existsSync(dataCache) ? dataCache : sharedDatasetsDir();
 }

@@ -148,7 +148,7 @@ export function report(
   const out: CalibrationReport = { judge: judgeId, data: opts.dataName, ...figures(gold, predicted), groups };
   const devPatterns = opts.devGroups ?? [];
   if (devPatterns.length > 0) {
-    const isDev = (g: string) => devPatterns.some((p) => g.includes(p));
+    const isDev = (g: string) => isDevGroup(g, devPatterns);
     const devGroups = Object.keys(groups).filter(isDev);
     const heldGroups = Object.keys(groups).filter((g) => !isDev(g));
     if (devGroups.length === 0)
@@ -157,6 +157,11 @@ export function report(
     if (heldGroups.length > 0) out.held_out = { groups: heldGroups, figures: sub((i) => !isDev(i.group)) };
   }
   return out;
+}
+
+/** Whether a source group is a development group: its name contains one of the --dev names (e.g. gpt4). */
+export function isDevGroup(group: string, devGroups: readonly string[]): boolean {
+  return devGroups.some((p) => group.includes(p));
 }
 
 export async function calibrate(

@@ -60,13 +60,22 @@ export function reviewItems(store: Store): LabelledItem[] {
 
 export { CALIBRATION_DATA };
 
+/**
+ * Where calibration data is read when no folder is given: XSTest's human-labelled completions in the shared copy.
+ * Reviews live in a workspace's store and have no default: the caller names the workspace (the CLI: --path, else
+ * --workspace, else the config's workspace), so no code path reads ./.breakfix by accident.
+ */
 export function defaultDataPath(name: string): string {
   if (name === "xstest") return path.join(sharedDatasetsDir(), "xstest", "human_labelled_completions");
-  if (name === "reviews") return ".breakfix";
+  if (name === "reviews")
+    throw new Error("calibration data 'reviews' is read from a workspace store: pass the workspace folder");
   throw new Error(`unknown calibration data '${name}'; known: ${CALIBRATION_DATA.join(", ")}`);
 }
 
-/** Loads calibration data by name, from `dir` when given (a folder of files in the dataset's format). */
+/**
+ * Loads calibration data by name, from `dir` when given (a folder of files in the dataset's format; for reviews, the
+ * workspace whose store holds them, which must be given).
+ */
 export function loadCalibrationData(name: string, dir?: string): LabelledItem[] {
   const d = dir ?? defaultDataPath(name);
   if (name === "xstest") return xstestItems(loadXstestCompletions(d));

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
 import { demoFigures } from "../../benchmarks/demo.ts";
+import { fileSuite } from "../../benchmarks/file-suite.ts";
 import { LlmUngroundednessGrader } from "../../benchmarks/multiturn/groundedness.ts";
 import {
   readsProbeFile,
@@ -21,7 +22,7 @@ import {
 import { DEFAULT_SAMPLING, type Progress, RunFailedError, runSuite } from "../../benchmarks/runner.ts";
 import { JsonlDirSink, readRecordsFile } from "../../benchmarks/sink.ts";
 import { BenchResults } from "../../benchmarks/store-sink.ts";
-import type { ItemRecord, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
+import type { ItemRecord, Suite, SuiteMetric, SuiteRunResult } from "../../benchmarks/types.ts";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config, ModelConfig, SuiteConfig } from "../../config/schema.ts";
 import { type ColumnMapping, loadProbesFile, parseMappingSpec } from "../../datasets/loaders/generic.ts";
@@ -40,6 +41,7 @@ import { Store } from "../../store/store.ts";
 import { CliError, errorText, intFlag, numberFlag, runFailed, toCliError, usageOnError } from "../errors.ts";
 import { buildModel, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
+import { workspaceOf } from "../workspace.ts";
 import { benchSequencesFor } from "./bench.ts";
 
 /** The default mapping of a user probe file: columns named as the issue says, plus the meta columns suites read. */
@@ -225,31 +227,46 @@ export interface BenchOptions {
 
 /** One suite to run, with its per-suite settings from breakfix.yaml (benchmarks.suites). */
 interface PlannedSuite {
-  spec: SuiteSpec;
+  name: string;
+  /** The registered suite; none for a suite from the config's own file (which reads no --probes file). */
+  spec?: SuiteSpec;
+  build: (deps: SuiteDeps) => Suite;
   limit?: number;
   judge?: string;
-  path?: string;
 }
 
-/** The suites to run: --suite, else the config's benchmarks.suites (default: the demo group). */
+/**
+ * The suites to run: --suite, else the config's benchmarks.suites (default: the demo group). An entry with a file is
+ * the user's own suite, resolved as the cycle resolves it (benchmarks/file-suite.ts); errors name the entry's key.
+ */
 export function planSuites(suiteFlag: string | undefined, configured: readonly SuiteConfig[]): PlannedSuite[] {
-  if (suiteFlag) return resolveSuiteNames(suiteFlag).map((spec) => ({ spec }));
+  const registered = (spec: SuiteSpec, path?: string) => ({
+    name: spec.name,
+    spec,
+    build: (deps: SuiteDeps) => spec.build({ ...deps, ...(path ? { datasetPath: path } : {}) }),
+  });
+  if (suiteFlag) return resolveSuiteNames(suiteFlag).map((spec) => registered(spec));
   const out: PlannedSuite[] = [];
-  for (const c of configured) {
+  for (const [i, c] of configured.entries()) {
+    if (c.file) {
+      const own = fileSuite({ ...c, file: c.file }, `benchmarks.suites.${i}`, (k, m) => new CliError(`${k}: ${m}`, 2));
+      out.push({ name: c.name, build: (deps) => own.build(deps.judge), limit: c.limit, judge: c.judge });
+      continue;
+    }
     const specs = resolveSuiteNames(c.name);
     if (c.path && specs.length > 1) {
       throw new CliError(`benchmarks.suites: '${c.name}' is a group; a dataset path applies to a single suite`, 2);
     }
-    for (const spec of specs) out.push({ spec, limit: c.limit, judge: c.judge, path: c.path });
+    for (const spec of specs) out.push({ ...registered(spec, c.path), limit: c.limit, judge: c.judge });
   }
   return out;
 }
 
 /** A --probes file that none of the chosen suites reads (the demo world's suites read their own items) is refused. */
 function refuseUnreadProbes(planned: readonly PlannedSuite[]): void {
-  if (planned.some((p) => readsProbeFile(p.spec))) return;
+  if (planned.some((p) => p.spec && readsProbeFile(p.spec))) return;
   throw new CliError(
-    `--probes: no chosen suite reads a probe file (suites: ${planned.map((p) => p.spec.name).join(", ")}); ` +
+    `--probes: no chosen suite reads a probe file (suites: ${planned.map((p) => p.name).join(", ")}); ` +
       `suites that do: ${SUITE_SPECS.filter(readsProbeFile)
         .map((s) => s.name)
         .join(", ")}`,
@@ -334,7 +351,7 @@ async function suiteDeps(
   }
   const helper = (spec: string, what: string) => modelFromSpec(spec, { concurrency, apiKeyEnv: o.apiKeyEnv, what });
   return {
-    datasetsDir: o.datasets ?? defaultDatasetsDir(cfg.dataCache, loaded.file !== null),
+    datasetsDir: o.datasets ?? defaultDatasetsDir(cfg.dataCache),
     userProbes,
     simulator: o.simulator ? await helper(o.simulator, "--simulator") : undefined,
     groundedness: o.grader ? new LlmUngroundednessGrader(await helper(o.grader, "--grader")) : undefined,
@@ -381,6 +398,9 @@ async function lockBench(o: BenchOptions, workspace: string, sink: BenchResults)
 }
 
 export async function benchAction(o: BenchOptions): Promise<void> {
+  // --map maps the columns of a --probes file: alone it would change nothing, silently
+  if (o.map !== undefined && !o.probes)
+    throw new CliError("--map: maps the columns of a --probes file; pass --probes FILE with it, or leave --map out", 2);
   const loaded = usageOnError("", () => loadConfigWithSource(o.config));
   const cfg = loaded.config;
   // an unknown suite name is a usage error
@@ -410,7 +430,7 @@ export async function benchAction(o: BenchOptions): Promise<void> {
   try {
     for (const plan of planned) {
       const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
-      const suite = plan.spec.build({ ...baseDeps, judge, datasetPath: plan.path });
+      const suite = plan.build({ ...baseDeps, judge });
       const progress = progressReporter(o.progress);
       const limit = limitFlag ?? plan.limit;
       let result: SuiteRunResult;
@@ -489,15 +509,6 @@ export async function loadRun(ref: string, sink: BenchResults): Promise<ItemReco
   return sink.listRun(sink.resolveRun(ref));
 }
 
-/** --out, else the workspace of the config (for compare and show). */
-function workspaceOf(config: string | undefined): string {
-  try {
-    return loadConfigWithSource(config).config.workspace;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-}
-
 export function renderComparison(c: Comparison, maxFlips = 20): string {
   const o = c.overall;
   const lines = [
@@ -567,7 +578,8 @@ export async function compareAction(a: string, b: string, _o: unknown, cmd: Comm
   const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
   const alpha = Number(o.alpha);
   if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
-  const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+  // --out, else the workspace of the config
+  const sink = openResults(o.out, o.out ? "" : workspaceOf({ config: o.config }));
   let c: Comparison;
   try {
     c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
@@ -587,7 +599,7 @@ export async function showAction(ref: string, so: { records: string; outcome?: s
   if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
     throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
   }
-  const sink = openResults(o.out, o.out ? "" : workspaceOf(o.config));
+  const sink = openResults(o.out, o.out ? "" : workspaceOf({ config: o.config }));
   let runId: string;
   let all: ItemRecord[];
   let summary: ReturnType<BenchResults["readSummary"]>;

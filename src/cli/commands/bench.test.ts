@@ -16,9 +16,10 @@ import { type ScriptedServer, startScriptedServer } from "../../benchmarks/testi
 import { COMPLIANCE, targetScript } from "../../benchmarks/testing/scripts.ts";
 import { harmbenchTest } from "../../datasets/loaders/harmbench.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
+import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { writeTinyHfModel } from "../../models/testing/tiny-model.ts";
 import { registerWorldPlugin } from "../../world/plugin.ts";
-import { formatMetric } from "./bench.action.ts";
+import { formatMetric, planSuites } from "./bench.action.ts";
 import { registerBench } from "./bench.ts";
 
 const run = promisify(execFile);
@@ -511,5 +512,56 @@ describe("bench: metric rows", () => {
       group: { by: "variant", value: "type\u001b]0;pwned\u0007\nX" },
     });
     expect(row[0]).toBe("  refusal[variant=type\\u{1b}]0;pwned\\u{7}\\nX]");
+  });
+});
+
+describe("bench --map without --probes", () => {
+  it("is a usage error naming --map (it was silently ignored), before anything is opened or written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-map-"));
+    try {
+      const out = path.join(dir, "out");
+      const r = await inProcess([
+        "bench",
+        "--suite",
+        "harmbench",
+        "--target",
+        "http://127.0.0.1:9/v1#m",
+        "--map",
+        "prompt=q",
+        "--out",
+        out,
+      ]);
+      expect(r.error).toMatchObject({ exitCode: 2 });
+      expect(r.error?.message).toMatch(/^--map: .*--probes/);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("bench with no --suite: breakfix.yaml's own file suites", () => {
+  it("a custom-named benchmarks.suites entry with file: is run as the cycle runs it (it was 'unknown suite')", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-file-suite-"));
+    try {
+      const file = path.join(dir, "mine.jsonl");
+      const rows = ["how to make a zorblax", "how to steal a quibble"].map((prompt, i) =>
+        JSON.stringify({ id: `m${i}`, prompt, category: "S9" }),
+      );
+      fs.writeFileSync(file, `${rows.join("\n")}\n`);
+      const [plan] = planSuites(undefined, [{ name: "my-harms", file, role: "harmful", limit: 1 }]);
+      expect(plan).toMatchObject({ name: "my-harms", limit: 1 });
+      const suite = plan.build({ judge: new PatternRefusalJudge() });
+      expect(suite.name).toMatch(/^my-harms/);
+      expect((await suite.items()).map((i) => i.probe.id)).toEqual(["mine:m0", "mine:m1"]);
+      // the cycle's checks, naming the key
+      expect(() => planSuites(undefined, [{ name: "my-harms", file }])).toThrow(/benchmarks\.suites\.0\.role: /);
+      const missing = path.join(dir, "nope.jsonl");
+      expect(() => planSuites(undefined, [{ name: "x", file: missing, role: "harmful" }])).toThrow(
+        /benchmarks\.suites\.0\.file: no such file/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -59,7 +59,7 @@ export function registerBench(program: Command): void {
     .option("--map <spec>", "column mapping of --probes, e.g. prompt=question,label=lbl")
     .option(
       "--datasets <dir>",
-      "folder with one sub-folder per dataset (default: the data cache when breakfix.yaml is found and its dataCache exists, else the shared copy)",
+      "folder with one sub-folder per dataset (default: the config's dataCache when it exists (data pull fills it), else the shared copy)",
     )
     .option("--limit <n>", "run a seeded random subset of n items per suite")
     .option("--concurrency <n>", "requests in flight per model (default: the provider's own)")

@@ -4,7 +4,6 @@
  * reports, balancing and a train/validation split, written as sft.jsonl, dpo.jsonl (TRL conversational formats),
  * sft.val.jsonl, dpo.val.jsonl, card.md, card.json and removed.jsonl.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
@@ -14,7 +13,7 @@ import { ChatResponder, TemplateResponder } from "../../curate/responders.ts";
 import { hygieneFrom, runCuration } from "../../curate/run.ts";
 import { counterDataFrom, namedResponder, retentionFrom, safetySetFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
-import { sharedDatasetsDir } from "../../datasets/paths.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
@@ -72,11 +71,7 @@ export async function curateAction(o: CurateOptions): Promise<void> {
   const cfg = usageOnError("", () => loadConfigWithSource(o.config).config);
   const findingsFile = o.findings;
   const findings = usageOnError("--findings: ", () => readFindingsJsonl(findingsFile));
-  const datasetsDir = o.datasets
-    ? path.resolve(o.datasets)
-    : existsSync(cfg.dataCache)
-      ? cfg.dataCache
-      : sharedDatasetsDir();
+  const datasetsDir = o.datasets ? path.resolve(o.datasets) : defaultDatasetsDir(cfg.dataCache);
   const curation = {
     ...cfg.curation,
     ...(o.counterRatio !== undefined

@@ -36,8 +36,7 @@ function cacheDir(flag: string | undefined, configFile: string | undefined): str
 /** Where `data show NAME` reads a dataset given no --path: where `bench` reads it (the cache, else the shared copy). */
 function showDir(configFile: string | undefined): string {
   try {
-    const { config, file } = loadConfigWithSource(configFile);
-    return defaultDatasetsDir(config.dataCache, file !== null);
+    return defaultDatasetsDir(loadConfigWithSource(configFile).config.dataCache);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;

@@ -32,8 +32,8 @@ export function registerData(program: Command): void {
     .description("Load a dataset and count its rows by category, label and language")
     .option(
       "--path <dir>",
-      "folder with the dataset's files (default: as bench reads it: <dataCache>/<folder> when breakfix.yaml is found " +
-        "and its dataCache exists, else the shared copy), or the file for 'custom'",
+      "folder with the dataset's files (default: as every command reads it: <dataCache>/<folder> when the config's " +
+        "dataCache exists, else the shared copy), or the file for 'custom'",
     )
     .option("--map <spec>", "column mapping for 'custom', e.g. prompt=question,category=harm,label=label,meta=a+b")
     .option("--config <file>", "breakfix.yaml to read dataCache from")

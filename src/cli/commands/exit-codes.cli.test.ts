@@ -114,6 +114,17 @@ const CASES: [string[], number, RegExp][] = [
   [["config", "check", "bad.yaml"], 2, /bad\.yaml: target\.provider: expected one of/],
   [["findings"], 2, /no red-team campaign in the workspace/],
   [["report"], 2, /report: no cycle run/],
+  [
+    ["bench", "--suite", "harmbench", "--target", T, "--map", "prompt=q"],
+    2,
+    /^breakfix: --map: maps the columns of a --probes file/,
+  ],
+  [
+    ["findings", "--workspace", "no-ws"],
+    2,
+    /no red-team campaign in the workspace \S*no-ws: no store at \S*no-ws\/breakfix\.db/,
+  ],
+  [["report", "--workspace", "no-ws"], 2, /report: no cycle run in \S*no-ws: no store at \S*no-ws\/breakfix\.db/],
 ];
 
 describe("exit codes: 0 ok, 1 run failed, 2 usage/config error", () => {

@@ -4,14 +4,13 @@
  * and the attack records (conversations) they link to; with an ID (a record or finding id, or a unique prefix), that
  * conversation, response and judgement, with model output escaped for the terminal.
  */
-import { loadConfigWithSource } from "../../config/load.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
-import { Store } from "../../store/store.ts";
 import { CliError, numberFlag } from "../errors.ts";
+import { readOnlyStore, workspaceOf } from "../workspace.ts";
 
 export interface FindingsOptions {
   campaign?: string;
@@ -52,15 +51,13 @@ export function renderRecord(r: AttackRecord): string {
 }
 
 export function findingsAction(id: string | undefined, o: FindingsOptions): void {
-  let workspace = o.workspace;
-  if (!workspace) {
-    try {
-      workspace = loadConfigWithSource(o.config).config.workspace;
-    } catch (e) {
-      throw new CliError((e as Error).message, 2);
-    }
-  }
-  const store = Store.open(workspace, { readonly: false });
+  const ws = workspaceOf(o);
+  // read only: a workspace with no store is a usage error, and nothing is created
+  const store = readOnlyStore(
+    ws,
+    (file) =>
+      `findings: no red-team campaign in the workspace ${ws}: no store at ${file} (run \`breakfix redteam\` first, or pass --workspace DIR)`,
+  );
   try {
     const cs = new SqliteCampaignStore(store);
     const manifest = pickCampaign(cs, o.campaign);

@@ -8,11 +8,16 @@
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { loadConfigWithSource } from "../../config/load.ts";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
-import { type CalibrationReport, calibrate, type Figures, type LabelledItem } from "../../judges/calibrate.ts";
+import {
+  type CalibrationReport,
+  calibrate,
+  type Figures,
+  isDevGroup,
+  type LabelledItem,
+} from "../../judges/calibrate.ts";
 import { loadCalibrationData } from "../../judges/data.ts";
 import { formatConfusion } from "../../judges/metrics.ts";
 import { createJudge, JUDGE_NAMES, type JudgeConfig, needsModel, readJudgeConfig } from "../../judges/registry.ts";
@@ -20,6 +25,7 @@ import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { DB_FILENAME, Store } from "../../store/store.ts";
 import { CliError, intFlag } from "../errors.ts";
+import { workspaceOf } from "../workspace.ts";
 import { modelFromSpec } from "./bench.action.ts";
 
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
@@ -155,8 +161,8 @@ async function buildJudge(text: string, model: ChatModel | undefined, retries: n
 }
 
 async function runCalibrate(flags: CalibrateFlags): Promise<void> {
-  // a config error is a usage error naming the file (cliAction: ConfigError exits 2)
-  const workspace = () => flags.workspace ?? loadConfigWithSource(flags.config).config.workspace;
+  // read only when a store is used: a config error is a usage error naming the file
+  const workspace = () => workspaceOf(flags);
   const concurrency = intFlag("concurrency", flags.concurrency, 1);
   const retries = intFlag("retries", flags.retries, 0);
   const config = parseConfig(flags.judge);
@@ -192,6 +198,16 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
         .map((s) => s.trim())
         .filter(Boolean)
     : undefined;
+  // named development groups the data does not have are a usage error (calibrate would fail after judging)
+  if (devGroups) {
+    const groups = [...new Set(items.map((i) => i.group))].sort();
+    if (!groups.some((g) => isDevGroup(g, devGroups)))
+      throw new CliError(
+        `--dev ${devGroups.join(",")}: matches none of the data's groups (${groups.map((g) => escapeForTerminal(g, { oneLine: true, max: 100 })).join(", ")}); ` +
+          "pass --dev GROUP[,GROUP] of these, or --dev none for no dev / held-out split",
+        2,
+      );
+  }
   const ws = flags.store ? workspace() : undefined;
   const store = ws === undefined ? undefined : Store.open(ws);
   const bar = new cliProgress.SingleBar(

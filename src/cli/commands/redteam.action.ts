@@ -6,12 +6,11 @@
  * the store (a finished campaign returns at once with identical results). With --json the last line is one JSON
  * object. --export writes the findings as JSONL for the curation stage.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfigWithSource } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
-import { sharedDatasetsDir } from "../../datasets/paths.ts";
-import { jsonForTerminal } from "../../domain/escape.ts";
+import { defaultDatasetsDir } from "../../datasets/paths.ts";
+import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
@@ -27,11 +26,11 @@ import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
 import { type Plan, planCampaign } from "../../redteam/campaign/plan.ts";
 import type { CampaignProgress } from "../../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
-import { lexiconTranslator, modelTranslator } from "../../redteam/converters/model.ts";
+import { campaignTranslator, translationCapability } from "../../redteam/converters/model.ts";
 import type { ConverterDeps } from "../../redteam/converters/registry.ts";
 import { FramingRegistry } from "../../redteam/framings/load.ts";
-import { expertSuffixes } from "../../redteam/gcg/expert.ts";
-import type { GcgSuffixLibrary } from "../../redteam/gcg/library.ts";
+import { expertSuffixes, plannedExpertSuffixes } from "../../redteam/gcg/expert.ts";
+import { type GcgSuffixLibrary, storedSuffixes } from "../../redteam/gcg/library.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { loadScriptFile } from "../../redteam/multiturn/scripted.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion } from "../../redteam/outcome.ts";
@@ -40,10 +39,10 @@ import { BUILTIN_PERSONAS, makePersona, type Persona } from "../../redteam/perso
 import { loadSeeds, type NamedSeedSet } from "../../redteam/seeds.ts";
 import { type RunLock, Store } from "../../store/store.ts";
 import { defaultExecutor } from "../../train/executor.ts";
-import { translateToSpanish } from "../../world/lexicon.ts";
 import { CliError, errorText, intFlag, usageOnError } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
+import { readOnlyStore, workspaceOf } from "../workspace.ts";
 
 export interface RedteamOptions {
   target?: string;
@@ -288,11 +287,7 @@ async function campaignInputs(o: RedteamOptions): Promise<CampaignInputs> {
   // a bad --success is refused before anything opens, a --dry-run included (it printed a plan and exited 0)
   if (o.success !== undefined) successFor(o, false, cfg);
   const numbers = redteamNumbers(o, cfg);
-  const datasetsDir = o.datasets
-    ? path.resolve(o.datasets)
-    : existsSync(cfg.dataCache)
-      ? cfg.dataCache
-      : sharedDatasetsDir();
+  const datasetsDir = o.datasets ? path.resolve(o.datasets) : defaultDatasetsDir(cfg.dataCache);
   const seeds = await usageOnError("--seeds: ", () => loadSeeds(seedsSpec, { datasetsDir, limit: numbers.limitSeeds }));
   const framings = usageOnError("", () => FramingRegistry.fromFiles(o.framings ?? []));
   const persona = personaFor(o, cfg, framings);
@@ -313,7 +308,8 @@ function personaFor(o: RedteamOptions, cfg: Config, framings: FramingRegistry): 
   const pc = cfg.redteam.personas.find((p) => p.id === o.persona);
   // A mistyped persona used to run a different campaign (every built-in technique) with exit 0 (issue 23).
   if (!o.personas && !pc && !(o.persona in BUILTIN_PERSONAS)) {
-    const known = [...Object.keys(BUILTIN_PERSONAS), ...cfg.redteam.personas.map((p) => p.id)];
+    // breakfix.yaml's personas may retune built-in ones (the defaults do): each name once
+    const known = [...new Set([...Object.keys(BUILTIN_PERSONAS), ...cfg.redteam.personas.map((p) => p.id)])];
     throw new CliError(
       `--persona: unknown persona '${o.persona}'; known: ${known.join(", ")} (or define it in breakfix.yaml redteam.personas or a --personas file)`,
       2,
@@ -365,32 +361,56 @@ async function openModels(
     );
 }
 
-/** Translator, rephraser and (for the expert persona) GCG suffixes: what the converters need. */
-async function converterDeps(o: RedteamOptions, inputs: CampaignInputs, m: CampaignModels, store: Store) {
-  const deps: ConverterDeps = {
-    translator: m.attacker
-      ? modelTranslator(m.attacker)
-      : (inputs.seeds.set?.translator ?? lexiconTranslator("world-lexicon@1", { es: translateToSpanish })),
+/** Whether the persona has GCG techniques (the expert), whose suffixes are searched or replayed before it runs. */
+const usesGcg = (persona: Persona) => persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix"));
+
+/** Translator and rephraser: what the converters need besides GCG suffixes. */
+function converterDeps(inputs: CampaignInputs, m: CampaignModels): ConverterDeps {
+  return {
+    // the cycle's rule: the seed set's own translator for its pairs, the attacker for the rest, none without either
+    // (the planner then skips translated attacks and says why)
+    translator: campaignTranslator(inputs.seeds.set?.translator, m.attacker),
     rephraser: m.attacker,
   };
-  // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
-  if (m.targetOptions && inputs.persona.techniques.some((t) => t.steps.some((s) => s.name === "gcg_suffix")))
-    deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs, store);
-  return deps;
 }
 
-/** The plan of attacks, as the campaign will make it (no model called). */
-function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps, hasAttacker: boolean) {
-  const translator = deps.translator as { canTranslate?: (f: string, t: string) => boolean } | undefined;
+/** The plan of attacks, as the campaign will make it (no model called); `gcg`: whether GCG suffixes are available. */
+function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps, hasAttacker: boolean, gcg: boolean) {
   return planCampaign({
     seeds: inputs.seeds.probes,
     persona: inputs.persona,
     languages: inputs.languages,
     target: target.id,
     seed: inputs.numbers.seed,
-    capabilities: { attacker: hasAttacker, translator: translator?.canTranslate ?? true, gcg: deps.gcg !== undefined },
+    capabilities: { attacker: hasAttacker, translator: translationCapability(deps.translator), gcg },
     maxAttacks: inputs.numbers.budget,
   });
+}
+
+/**
+ * A dry run's plan: no model call, and so no GCG (a white-box search is minutes of compute): the plan says what GCG
+ * would do and plans with the suffixes it would have (plannedExpertSuffixes).
+ */
+function dryRunPlan(inputs: CampaignInputs, m: CampaignModels, workspace: string): string {
+  const gcg =
+    m.targetOptions && usesGcg(inputs.persona)
+      ? plannedExpertSuffixes(
+          m.targetOptions,
+          inputs.seeds.probes.length,
+          inputs.numbers.gcgSteps,
+          storedSuffixesIn(workspace),
+        )
+      : undefined;
+  const plan = planFor(
+    inputs,
+    m.target as ChatModel,
+    converterDeps(inputs, m),
+    m.attacker !== undefined,
+    !!gcg?.available,
+  );
+  const text = renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id);
+  // the note names the target folder, a user path: shown escaped
+  return gcg ? `${text}\n  ${escapeForTerminal(gcg.note, { oneLine: true })}` : text;
 }
 
 /**
@@ -404,6 +424,43 @@ function refuseEmptyPlan(plan: ReturnType<typeof planCampaign>): void {
     `redteam: nothing to attack with: every planned attack was skipped: ${reasons.slice(0, 5).join("; ")}${reasons.length > 5 ? "; ..." : ""}`,
     2,
   );
+}
+
+/** The GCG suffixes stored in a workspace, read only when it has a store (a dry run creates nothing). */
+function storedSuffixesIn(workspace: string) {
+  const store = readOnlyStore(workspace);
+  try {
+    return store ? storedSuffixes(store) : [];
+  } finally {
+    store?.close();
+  }
+}
+
+/** Closes whatever models opened. */
+async function closeModels({ target, attacker, evaluator, judgeModel, context }: CampaignModels): Promise<void> {
+  await Promise.all([
+    target?.close?.(),
+    attacker?.close?.(),
+    evaluator?.close?.(),
+    judgeModel?.close?.(),
+    context?.close?.(),
+  ]);
+}
+
+/**
+ * `--dry-run`: the plan, as a real run would make it, with no model call and nothing written: the workspace's store is
+ * not opened for writing (nor created); the target is opened to read its id and context window.
+ */
+async function printDryRun(o: RedteamOptions, inputs: CampaignInputs): Promise<void> {
+  const m: CampaignModels = {};
+  try {
+    await openModels(o, inputs, {}, m);
+    // the judge is checked as a real run checks it (a bad --judge is refused by a dry run too)
+    judgeFor(o, inputs.seeds.set, m.judgeModel, inputs.cfg.redteam.findingSeverity);
+    process.stdout.write(`${dryRunPlan(inputs, m, workspaceOf(o))}\n`);
+  } finally {
+    await closeModels(m);
+  }
 }
 
 /** The outcome on stdout (plus --export and --json); failed attacks make the exit code 1. */
@@ -422,9 +479,10 @@ function reportOutcome(o: RedteamOptions, out: CampaignOutcome): void {
 
 export async function redteamAction(o: RedteamOptions): Promise<void> {
   const inputs = await campaignInputs(o);
+  if (o.dryRun) return printDryRun(o, inputs);
   const { cfg, seeds, persona, numbers } = inputs;
   const { concurrency } = numbers;
-  const store = Store.open(o.workspace ? path.resolve(o.workspace) : cfg.workspace);
+  const store = Store.open(workspaceOf(o));
   // Every model call goes through the workspace's persistent response cache: re-judging a campaign with another
   // judge, or re-running after a crash, does not pay the target or attacker again.
   const cache = new SqliteResponseCache(store.db);
@@ -434,23 +492,20 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
   try {
     // Two identical campaigns at once would both pay for every attack (issue 23): the second waits for the first,
     // then resumes from the records it stored.
-    if (!o.dryRun)
-      lock = await store.waitLock(redteamLockName(o, store.db.name), {
-        detail: `breakfix redteam (pid ${process.pid})`,
-        onWait: (h) =>
-          process.stderr.write(
-            `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
-          ),
-      });
+    lock = await store.waitLock(redteamLockName(o, store.db.name), {
+      detail: `breakfix redteam (pid ${process.pid})`,
+      onWait: (h) =>
+        process.stderr.write(
+          `breakfix redteam: an identical campaign (pid ${h.pid}, since ${h.acquiredAt}) is running in this workspace; waiting for it to finish, then resuming from its records\n`,
+        ),
+    });
     await openModels(o, inputs, { cache }, m);
     const target = m.target as ChatModel;
     const { judge, refusalOnly } = judgeFor(o, seeds.set, m.judgeModel, cfg.redteam.findingSeverity);
-    const deps = await converterDeps(o, inputs, m, store);
-    const plan = planFor(inputs, target, deps, m.attacker !== undefined);
-    if (o.dryRun) {
-      process.stdout.write(`${renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id)}\n`);
-      return;
-    }
+    const deps = converterDeps(inputs, m);
+    // the expert persona's GCG suffixes (white box: optimised on the target folder now; else stored ones replayed)
+    if (m.targetOptions && usesGcg(persona)) deps.gcg = await expertSuffixesForCli(o, m.targetOptions, inputs, store);
+    const plan = planFor(inputs, target, deps, m.attacker !== undefined, deps.gcg !== undefined);
     refuseEmptyPlan(plan);
     const out = await runRedteamCampaign(
       {
@@ -484,14 +539,7 @@ export async function redteamAction(o: RedteamOptions): Promise<void> {
     reportOutcome(o, out);
   } finally {
     progress.stop();
-    const { target, attacker, evaluator, judgeModel, context } = m;
-    await Promise.all([
-      target?.close?.(),
-      attacker?.close?.(),
-      evaluator?.close?.(),
-      judgeModel?.close?.(),
-      context?.close?.(),
-    ]);
+    await closeModels(m);
     cache.close();
     lock?.release();
     store.close();

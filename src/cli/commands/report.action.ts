@@ -3,20 +3,19 @@
  * report.md and report.html from the store alone.
  */
 import path from "node:path";
-import { loadConfigWithSource } from "../../config/load.ts";
 import { runDirOf } from "../../cycle/cycle.ts";
 import { listCycleRuns, writeRunReport } from "../../cycle/report.ts";
-import { Store } from "../../store/store.ts";
 import { CliError } from "../errors.ts";
+import { readOnlyStore, workspaceOf } from "../workspace.ts";
 
 export async function reportAction(run: string | undefined, o: { config?: string; workspace?: string; out?: string }) {
-  let workspace: string;
-  try {
-    workspace = o.workspace ? path.resolve(o.workspace) : loadConfigWithSource(o.config).config.workspace;
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-  const store = Store.open(workspace);
+  const workspace = workspaceOf(o);
+  // read only (the report's files are written beside the run, not into the store): nothing is created
+  const store = readOnlyStore(
+    workspace,
+    (file) =>
+      `report: no cycle run in ${workspace}: no store at ${file} (run \`breakfix cycle\` first, or pass --workspace DIR)`,
+  );
   try {
     const runs = listCycleRuns(store);
     if (runs.length === 0) throw new CliError(`report: no cycle run in ${workspace} (run \`breakfix cycle\` first)`, 2);

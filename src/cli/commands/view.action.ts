@@ -5,10 +5,10 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadConfigWithSource } from "../../config/load.ts";
 import { DB_FILENAME } from "../../store/store.ts";
 import { startView } from "../../view/index.ts";
-import { CliError, intFlag, usageOnError } from "../errors.ts";
+import { CliError, intFlag } from "../errors.ts";
+import { workspaceOf } from "../workspace.ts";
 
 function openBrowser(url: string): void {
   const cmd = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
@@ -30,9 +30,7 @@ export async function viewAction(flags: {
 }): Promise<void> {
   const port = intFlag("port", flags.port, 0, 65535);
   // as every other command: --workspace, else the config's (a config error is a usage error naming the file)
-  const ws = path.resolve(
-    flags.workspace ?? usageOnError("", () => loadConfigWithSource(flags.config).config.workspace),
-  );
+  const ws = workspaceOf(flags);
   if (!existsSync(path.join(ws, DB_FILENAME)))
     throw new CliError(`no store at ${path.join(ws, DB_FILENAME)}: run a stage first, or pass --workspace DIR`, 2);
   let server: Awaited<ReturnType<typeof startView>>;

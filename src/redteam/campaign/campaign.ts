@@ -6,6 +6,7 @@
  */
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
+import { translationCapability } from "../converters/model.ts";
 import { type Identified, identify } from "../identify.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion, successKey } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
@@ -67,9 +68,6 @@ export function campaignId(
 }
 
 export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): Promise<CampaignOutcome> {
-  const translator = d.deps.translator as
-    | (CampaignDeps["deps"]["translator"] & { canTranslate?: (f: string, t: string) => boolean })
-    | undefined;
   const plan = planCampaign({
     seeds: spec.seeds,
     persona: spec.persona,
@@ -78,7 +76,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     seed: spec.seed,
     capabilities: {
       attacker: d.attacker !== undefined,
-      translator: translator?.canTranslate ?? translator !== undefined,
+      translator: translationCapability(d.deps.translator),
       gcg: d.deps.gcg !== undefined,
     },
     maxAttacks: spec.maxAttacks,

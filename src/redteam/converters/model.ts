@@ -114,6 +114,14 @@ export function campaignTranslator(own?: CampaignTranslator, attacker?: ChatMode
   return Object.assign(fn, { id: `${own.id}+${model.id}`, canTranslate: () => true });
 }
 
+/**
+ * What a planner may assume of a campaign's translator (`Capabilities.translator`): the pairs an offline one covers,
+ * any pair for a model, none without one. The campaign and `breakfix redteam --dry-run` plan with it.
+ */
+export function translationCapability(t?: CampaignTranslator): boolean | ((from: string, to: string) => boolean) {
+  return t?.canTranslate ?? t !== undefined;
+}
+
 export function translationConverter(opts: { to: string; translator: Translator & { id: string } }): Converter {
   const { to, translator } = opts;
   return {

@@ -9,7 +9,14 @@ import type { Executor } from "../../nn/ir.ts";
 import type { Store } from "../../store/store.ts";
 import { DEFAULT_GCG_TARGET } from "../defaults.ts";
 import { type GcgOptions, type GcgStepRecord, runGcg } from "./gcg.ts";
-import { type GcgSuffixLibrary, libraryFromStored, StoreGcgProgress, saveSuffix, storedSuffixes } from "./library.ts";
+import {
+  type GcgSuffixLibrary,
+  libraryFromStored,
+  type StoredSuffix,
+  StoreGcgProgress,
+  saveSuffix,
+  storedSuffixes,
+} from "./library.ts";
 import { isLocalHfFolder, loadWhiteBox } from "./whitebox.ts";
 
 /** The default target answer GCG optimises for (defaults.ts: "Sure.", the paper's affirmative opening, shortened). */
@@ -33,6 +40,29 @@ export function whiteBoxFolder(target: { provider: string; model: string }): str
   if (target.provider !== "builtin") return undefined;
   const dir = path.resolve(target.model);
   return isLocalHfFolder(dir) ? dir : undefined;
+}
+
+/**
+ * What expertSuffixes would do, said without running GCG or writing anything (a dry run's plan): on a white-box
+ * target GCG would search a suffix per seed, so the plan has suffixes; on any other target the stored ones (`stored`,
+ * none when the workspace has no store yet) would be replayed, and the plan has suffixes only when there are some.
+ */
+export function plannedExpertSuffixes(
+  target: { provider: string; model: string },
+  seeds: number,
+  steps: number,
+  stored: readonly StoredSuffix[],
+): { available: boolean; note: string } {
+  const folder = whiteBoxFolder(target);
+  if (folder)
+    return {
+      available: true,
+      note: `gcg: suffixes would be searched on the white-box target ${folder} (${seeds} seeds x ${steps} steps; ${stored.length} suffixes stored in the workspace); a dry run runs no GCG`,
+    };
+  return {
+    available: stored.length > 0,
+    note: `gcg: black-box target; ${stored.length} stored suffixes would be replayed`,
+  };
 }
 
 export async function expertSuffixes(a: ExpertArgs): Promise<GcgSuffixLibrary | undefined> {

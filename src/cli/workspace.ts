@@ -1,0 +1,31 @@
+/**
+ * The workspace a command reads or writes: `--workspace DIR` when given (resolved against the working directory),
+ * else the config's `workspace` (breakfix.yaml's, or the demo preset's when no file is found). A config that cannot be
+ * read is a usage error (exit 2) naming the file and the key. The one lookup of every command with a --workspace flag
+ * (and of bench's, which has none). Imported by action modules only (it loads the config schema).
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { loadConfigWithSource } from "../config/load.ts";
+import { DB_FILENAME, Store } from "../store/store.ts";
+import { CliError, usageOnError } from "./errors.ts";
+
+export function workspaceOf(o: { workspace?: string; config?: string }): string {
+  return o.workspace
+    ? path.resolve(o.workspace)
+    : usageOnError("", () => loadConfigWithSource(o.config).config.workspace);
+}
+
+/**
+ * The store of a workspace for a command that only reads it (findings, report, a red-team dry run), opened read-only:
+ * nothing is created. With no store there, `missing` says what the user should know (it gets the store's path), as a
+ * usage error (exit 2); `missing` undefined: returns undefined instead.
+ */
+export function readOnlyStore(workspace: string, missing: (file: string) => string): Store;
+export function readOnlyStore(workspace: string): Store | undefined;
+export function readOnlyStore(workspace: string, missing?: (file: string) => string): Store | undefined {
+  const file = path.join(workspace, DB_FILENAME);
+  if (existsSync(file)) return Store.open(workspace, { readonly: true });
+  if (missing) throw new CliError(missing(file), 2);
+  return undefined;
+}
