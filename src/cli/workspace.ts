@@ -17,15 +17,16 @@ export function workspaceOf(o: { workspace?: string; config?: string }): string 
 }
 
 /**
- * The store of a workspace for a command that only reads it (findings, report, a red-team dry run), opened read-only:
- * nothing is created. With no store there, `missing` says what the user should know (it gets the store's path), as a
- * usage error (exit 2); `missing` undefined: returns undefined instead.
+ * The store of a workspace for a command that only reads it, never created here. With `missing` (findings, report):
+ * a store that exists is opened as every command opens it (a store of an older version is migrated, as before, so its
+ * tables are there to read), and no store is a usage error (exit 2) with `missing`'s text (it gets the store's path).
+ * Without `missing` (a red-team dry run, which must write nothing): opened read-only, or undefined when there is none.
  */
-export function readOnlyStore(workspace: string, missing: (file: string) => string): Store;
-export function readOnlyStore(workspace: string): Store | undefined;
-export function readOnlyStore(workspace: string, missing?: (file: string) => string): Store | undefined {
+export function existingStore(workspace: string, missing: (file: string) => string): Store;
+export function existingStore(workspace: string): Store | undefined;
+export function existingStore(workspace: string, missing?: (file: string) => string): Store | undefined {
   const file = path.join(workspace, DB_FILENAME);
-  if (existsSync(file)) return Store.open(workspace, { readonly: true });
+  if (existsSync(file)) return missing ? Store.open(workspace) : Store.open(workspace, { readonly: true });
   if (missing) throw new CliError(missing(file), 2);
   return undefined;
 }

@@ -10,7 +10,7 @@ import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
 import { writeFindingsJsonl } from "../../redteam/identify.ts";
 import { CliError, numberFlag } from "../errors.ts";
-import { readOnlyStore, workspaceOf } from "../workspace.ts";
+import { existingStore, workspaceOf } from "../workspace.ts";
 
 export interface FindingsOptions {
   campaign?: string;
@@ -53,7 +53,7 @@ export function renderRecord(r: AttackRecord): string {
 export function findingsAction(id: string | undefined, o: FindingsOptions): void {
   const ws = workspaceOf(o);
   // read only: a workspace with no store is a usage error, and nothing is created
-  const store = readOnlyStore(
+  const store = existingStore(
     ws,
     (file) =>
       `findings: no red-team campaign in the workspace ${ws}: no store at ${file} (run \`breakfix redteam\` first, or pass --workspace DIR)`,

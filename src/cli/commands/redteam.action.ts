@@ -42,7 +42,7 @@ import { defaultExecutor } from "../../train/executor.ts";
 import { CliError, errorText, intFlag, usageOnError } from "../errors.ts";
 import { buildModel, NO_MODEL, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
-import { readOnlyStore, workspaceOf } from "../workspace.ts";
+import { existingStore, workspaceOf } from "../workspace.ts";
 
 export interface RedteamOptions {
   target?: string;
@@ -428,7 +428,7 @@ function refuseEmptyPlan(plan: ReturnType<typeof planCampaign>): void {
 
 /** The GCG suffixes stored in a workspace, read only when it has a store (a dry run creates nothing). */
 function storedSuffixesIn(workspace: string) {
-  const store = readOnlyStore(workspace);
+  const store = existingStore(workspace);
   try {
     return store ? storedSuffixes(store) : [];
   } finally {

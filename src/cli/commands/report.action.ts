@@ -6,12 +6,12 @@ import path from "node:path";
 import { runDirOf } from "../../cycle/cycle.ts";
 import { listCycleRuns, writeRunReport } from "../../cycle/report.ts";
 import { CliError } from "../errors.ts";
-import { readOnlyStore, workspaceOf } from "../workspace.ts";
+import { existingStore, workspaceOf } from "../workspace.ts";
 
 export async function reportAction(run: string | undefined, o: { config?: string; workspace?: string; out?: string }) {
   const workspace = workspaceOf(o);
   // read only (the report's files are written beside the run, not into the store): nothing is created
-  const store = readOnlyStore(
+  const store = existingStore(
     workspace,
     (file) =>
       `report: no cycle run in ${workspace}: no store at ${file} (run \`breakfix cycle\` first, or pass --workspace DIR)`,
