@@ -145,6 +145,8 @@ export class LlamaCppModel implements ChatModel {
           threads: opts.threads,
           kvCache: "f16",
           lora: adapters.map((path) => ({ path })),
+          // a run whose requests are all stored (a resumed campaign or bench run) starts no server
+          startOnFirstUse: true,
         });
       else {
         const { LlamaCppRunner } = await import("../../nn/gguf/llamacpp.ts");

@@ -142,6 +142,31 @@ describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
     for (const s of servers) expect(await s.health()).toBe(false);
   }, 120_000);
 
+  it("startOnFirstUse: no server until the first generation, one start for concurrent ones, none if never used", async () => {
+    const unused = await LlamaServerRunner.load({ model: a, slots: SLOTS, contextPerSlot: CTX, startOnFirstUse: true });
+    expect(unused.servers).toHaveLength(0);
+    expect(unused.contextLimit).toBe(CTX);
+    await unused.dispose();
+    expect(unused.servers).toHaveLength(0);
+    const runner = await LlamaServerRunner.load({
+      model: a,
+      slots: SLOTS,
+      contextPerSlot: CTX,
+      replicas: 2,
+      startOnFirstUse: true,
+    });
+    try {
+      expect(runner.servers).toHaveLength(0);
+      const got = (await runner.generate(prompts, { maxTokens: 16, temperature: 0 })).map((g) => g.tokens);
+      expect(got).toEqual(await inProcess(a));
+      expect(runner.servers).toHaveLength(2);
+      expect(runner.servers.map((s) => s.stats.requests)).toEqual([6, 6]);
+    } finally {
+      await runner.dispose();
+    }
+    for (const s of runner.servers) expect(await s.health()).toBe(false);
+  }, 120_000);
+
   it("replicas by default: one per core for a small model with no thread count, else one", () => {
     expect(defaultReplicas({ model: a, slots: 16 }, 2)).toBe(2);
     expect(defaultReplicas({ model: a, slots: 16 }, 8)).toBe(8);

@@ -414,6 +414,12 @@ export interface LlamaServerRunnerOptions extends LlamaServerOptions {
    * generation goes to the one with the fewest requests in flight.
    */
   replicas?: number;
+  /**
+   * Start the servers on the first generation instead of in load(): a run whose every request is already stored (a
+   * resumed red-team campaign or bench run) then never starts one. A start that fails is reported by that generation
+   * and tried again by the next.
+   */
+  startOnFirstUse?: boolean;
 }
 
 /**
@@ -423,14 +429,17 @@ export interface LlamaServerRunnerOptions extends LlamaServerOptions {
 export class LlamaServerRunner {
   private control?: ControlTokenizer;
   /** Requests in flight per server (same order as `servers`). */
-  private readonly inFlight: number[];
+  private inFlight: number[] = [];
+  private started?: Promise<readonly LlamaServer[]>;
+  private running: readonly LlamaServer[] = [];
 
   private constructor(
     readonly model: LlamaModel,
-    readonly servers: readonly LlamaServer[],
-  ) {
-    this.inFlight = servers.map(() => 0);
-  }
+    /** Each server's options (its share of the slots). */
+    private readonly plan: readonly LlamaServerOptions[],
+    /** Tokens one slot holds (the context asked for, at most what the model was trained on). */
+    private readonly contextPerSlot: number,
+  ) {}
 
   static async load(opts: LlamaServerRunnerOptions): Promise<LlamaServerRunner> {
     const llama = await getCpuLlama();
@@ -438,25 +447,53 @@ export class LlamaServerRunner {
     if (!Number.isInteger(replicas) || replicas < 1)
       throw new Error(`replicas: expected a positive integer, got ${replicas}`);
     const model = await llama.loadModel({ modelPath: opts.model, vocabOnly: true });
-    const started: LlamaServer[] = [];
-    try {
-      // contexts sized to the work: a slot never gets more cells than the model was trained on
-      const train = trainContextOf(model);
-      const contextPerSlot = train > 0 ? Math.min(opts.contextPerSlot, train) : opts.contextPerSlot;
-      const slots = Math.ceil(opts.slots / replicas);
-      const { replicas: _, ...serverOpts } = opts;
-      const results = await Promise.allSettled(
-        Array.from({ length: replicas }, () => LlamaServer.start({ ...serverOpts, slots, contextPerSlot })),
-      );
-      for (const r of results) if (r.status === "fulfilled") started.push(r.value);
-      const failed = results.find((r) => r.status === "rejected");
-      if (failed) throw failed.reason;
-      return new LlamaServerRunner(model, started);
-    } catch (err) {
-      await Promise.all(started.map((s) => s.stop()));
-      await model.dispose();
-      throw err;
+    // contexts sized to the work: a slot never gets more cells than the model was trained on
+    const train = trainContextOf(model);
+    const contextPerSlot = train > 0 ? Math.min(opts.contextPerSlot, train) : opts.contextPerSlot;
+    const slots = Math.ceil(opts.slots / replicas);
+    const { replicas: _, startOnFirstUse, ...serverOpts } = opts;
+    const plan = Array.from({ length: replicas }, () => ({ ...serverOpts, slots, contextPerSlot }));
+    const runner = new LlamaServerRunner(model, plan, contextPerSlot);
+    if (!startOnFirstUse) {
+      try {
+        await runner.start();
+      } catch (err) {
+        await model.dispose();
+        throw err;
+      }
     }
+    return runner;
+  }
+
+  /** The running servers (none before the first start). */
+  get servers(): readonly LlamaServer[] {
+    return this.running;
+  }
+
+  /**
+   * Starts every server and waits until each answers /health (once; load() does it unless startOnFirstUse). If one
+   * fails, those that started are stopped and the error thrown; a later call tries again.
+   */
+  start(): Promise<readonly LlamaServer[]> {
+    if (!this.started) {
+      const starting = (async () => {
+        const results = await Promise.allSettled(this.plan.map((o) => LlamaServer.start(o)));
+        const ok = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+        const failed = results.find((r) => r.status === "rejected");
+        if (failed) {
+          await Promise.all(ok.map((s) => s.stop()));
+          throw failed.reason;
+        }
+        this.running = ok;
+        this.inFlight = ok.map(() => 0);
+        return ok;
+      })();
+      this.started = starting;
+      starting.catch(() => {
+        if (this.started === starting) this.started = undefined;
+      });
+    }
+    return this.started;
   }
 
   controlTokenizer(): ControlTokenizer {
@@ -470,9 +507,7 @@ export class LlamaServerRunner {
 
   /** Tokens one slot holds: its context, and no more than the model was trained on (as LlamaCppRunner). */
   get contextLimit(): number {
-    const train = trainContextOf(this.model);
-    const per = this.servers[0].options.contextPerSlot;
-    return train > 0 ? Math.min(per, train) : per;
+    return this.contextPerSlot;
   }
 
   /**
@@ -498,18 +533,21 @@ export class LlamaServerRunner {
 
   /** One generation on the server with the fewest requests in flight (the first such one). */
   private async completeOnLeastBusy(prompt: readonly number[], opts: SamplingOptions): Promise<Generation> {
+    const servers = await this.start();
     let k = 0;
     for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i] < this.inFlight[k]) k = i;
     this.inFlight[k]++;
     try {
-      return await this.servers[k].complete(prompt, opts);
+      return await servers[k].complete(prompt, opts);
     } finally {
       this.inFlight[k]--;
     }
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.stop()));
+    // a start in progress finishes first, so no server outlives the runner
+    const servers = this.started ? await this.started.catch(() => [] as readonly LlamaServer[]) : [];
+    await Promise.all(servers.map((s) => s.stop()));
     await this.model.dispose();
   }
 }
