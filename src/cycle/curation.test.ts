@@ -13,36 +13,43 @@ import { contentHash } from "../domain/hash.ts";
 import { mulberry32 } from "../domain/random.ts";
 import { createJudge } from "../judges/registry.ts";
 import { SqliteCampaignStore } from "../redteam/campaign/sqlite-store.ts";
+import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { identify } from "../redteam/identify.ts";
 import { Store } from "../store/store.ts";
 import { addReview } from "../view/reviews.ts";
 import { makeRecord } from "../view/testing/workspace.ts";
 import { curateStep } from "./curation.ts";
 
+/** Stores a round-1 campaign of `records` with its identified findings; returns the findings. */
+function storeCampaign(store: Store, name: string, records: AttackRecord[]) {
+  const cs = new SqliteCampaignStore(store);
+  const id = contentHash({ campaign: name });
+  cs.putCampaign({
+    id,
+    createdAt: "2026-12-01T00:00:00Z",
+    target: "t",
+    judge: "j",
+    persona: "low_skilled",
+    languages: ["en", "es"],
+    seed: 1,
+    seedsSource: "test",
+    round: 1,
+    minSeverity: 3,
+    recordIds: records.map((r) => r.id),
+    skipped: [],
+  });
+  for (const r of records) cs.putRecord(r);
+  const { findings, vulnerabilities } = identify(records, { round: 1, defaultSeverity: 3 });
+  cs.putFindings(id, findings, vulnerabilities);
+  return findings;
+}
+
 describe("curate step", () => {
   it("drops findings a reviewer rejected, and only those", async () => {
     const store = Store.openFile(":memory:");
     const rand = mulberry32(5);
     const records = Array.from({ length: 30 }, (_, i) => makeRecord({ i, rand }));
-    const cs = new SqliteCampaignStore(store);
-    const id = contentHash({ campaign: "curate-step" });
-    cs.putCampaign({
-      id,
-      createdAt: "2026-12-01T00:00:00Z",
-      target: "t",
-      judge: "j",
-      persona: "low_skilled",
-      languages: ["en", "es"],
-      seed: 1,
-      seedsSource: "test",
-      round: 1,
-      minSeverity: 3,
-      recordIds: records.map((r) => r.id),
-      skipped: [],
-    });
-    for (const r of records) cs.putRecord(r);
-    const { findings, vulnerabilities } = identify(records, { round: 1, defaultSeverity: 3 });
-    cs.putFindings(id, findings, vulnerabilities);
+    const findings = storeCampaign(store, "curate-step", records);
     expect(findings.length).toBeGreaterThan(2);
     const config = {
       ...defaultConfig(),
@@ -99,25 +106,7 @@ describe("curate step", () => {
     // the same attack prompt (a roleplay framing: encoding is held out of curation) sent twice (two targets), both
     // judged successes: identify merges them into one finding
     const records = ["t-a", "t-b"].map((target) => makeRecord({ i: 5, rand, target, outcome: "success" }));
-    const cs = new SqliteCampaignStore(store);
-    const id = contentHash({ campaign: "curate-step-duplicates" });
-    cs.putCampaign({
-      id,
-      createdAt: "2026-12-01T00:00:00Z",
-      target: "t",
-      judge: "j",
-      persona: "low_skilled",
-      languages: ["en", "es"],
-      seed: 1,
-      seedsSource: "test",
-      round: 1,
-      minSeverity: 3,
-      recordIds: records.map((r) => r.id),
-      skipped: [],
-    });
-    for (const r of records) cs.putRecord(r);
-    const { findings, vulnerabilities } = identify(records, { round: 1, defaultSeverity: 3 });
-    cs.putFindings(id, findings, vulnerabilities);
+    const findings = storeCampaign(store, "curate-step-duplicates", records);
     expect(findings).toHaveLength(1);
     const [rep] = findings;
     const twin = records.find((r) => r.id !== rep.recordId)!;
