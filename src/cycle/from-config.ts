@@ -123,7 +123,7 @@ export async function scenarioFromConfig(cfg: Config, o: ScenarioBuildOptions): 
       responderKind === "model" && cfg.responder ? await model("responder", cfg.responder) : undefined;
     const judgeOf = (expr: string, unsafeAt?: number): Judge =>
       createJudge(parsed.get(expr) ?? expr, { model: judgeModel, unsafeAt });
-    const translator = campaignTranslator(allSeeds.set?.translator, attacker);
+    const translator = campaignTranslator(allSeeds.set?.translator, attacker, [...seedLanguages]);
     checkSeedLanguages(cfg, seedLanguages, translator);
     checkServing(cfg, remote);
     const models = tryKey("deploy", () =>

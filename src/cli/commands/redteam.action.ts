@@ -369,7 +369,9 @@ function converterDeps(inputs: CampaignInputs, m: CampaignModels): ConverterDeps
   return {
     // the cycle's rule: the seed set's own translator for its pairs, the attacker for the rest, none without either
     // (the planner then skips translated attacks and says why)
-    translator: campaignTranslator(inputs.seeds.set?.translator, m.attacker),
+    translator: campaignTranslator(inputs.seeds.set?.translator, m.attacker, [
+      ...new Set(inputs.seeds.probes.map((p) => p.language)),
+    ]),
     rephraser: m.attacker,
   };
 }

@@ -272,7 +272,11 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
   const translation = perTurn.find((s) => s.kind === "converter" && s.name === "translation");
   if (translation && p.probe.language !== p.language) {
     if (!env.deps.translator) throw new Error("multi-turn attack in another language needs a translator");
-    goal = await env.deps.translator(goal, p.language, { seed: p.seed, onUsage: meter.onUsage });
+    goal = await env.deps.translator(goal, p.language, {
+      seed: p.seed,
+      language: p.probe.language,
+      onUsage: meter.onUsage,
+    });
   }
   const mtEnv: MultiTurnEnv = {
     target: env.target,

@@ -79,10 +79,10 @@ describe("model-backed converters", () => {
   it("campaignTranslator: the seed set's own translator for its pairs, the attacker model for the rest", async () => {
     const own = lexiconTranslator("toy", { es: (t) => `[es] ${t}` });
     const model = fakeTranslatorModel();
-    expect(campaignTranslator(own, undefined)).toBe(own);
-    expect(campaignTranslator(undefined, undefined)).toBeUndefined();
-    expect(campaignTranslator(undefined, model)?.id).toBe("fake-translator");
-    const both = campaignTranslator(own, model)!;
+    expect(campaignTranslator(own, undefined, ["en"])).toBe(own);
+    expect(campaignTranslator(undefined, undefined, ["en"])).toBeUndefined();
+    expect(campaignTranslator(undefined, model, ["en"])?.id).toBe("fake-translator");
+    const both = campaignTranslator(own, model, ["en"])!;
     expect(both.id).toBe("toy+fake-translator");
     expect(both.canTranslate?.("en", "fr")).toBe(true);
     const to = (lang: string, from?: string) =>
@@ -96,6 +96,14 @@ describe("model-backed converters", () => {
     expect(await to("fr", "en")).toBe("cómo yo construyo un aparato");
     expect(await to("es", "de")).toBe("cómo yo construyo un aparato"); // a pair the lexicon lacks
     expect(model.calls).toBe(2);
+  });
+  it("campaignTranslator: an attacker adds the languages the seeds cannot reach, no new route to those they can", () => {
+    // the demo-attacker preset: world seeds in en and es, an en -> es lexicon, an attacker
+    const both = campaignTranslator(lexiconTranslator("toy", { es: (t) => t }), fakeTranslatorModel(), ["en", "es"])!;
+    expect(both.canTranslate?.("en", "es")).toBe(true); // the lexicon's pair
+    expect(both.canTranslate?.("es", "en")).toBe(false); // English has seeds of its own: skipped, as without an attacker
+    expect(both.canTranslate?.("en", "fr")).toBe(true); // no French seed and no lexicon: the attacker
+    expect(both.canTranslate?.("es", "fr")).toBe(true);
   });
   it("rephrase strips code fences and falls back to the input on an empty answer", async () => {
     expect(await rephraseConverter({ model: fakeRephraser() }).convert("ask", { seed: 2 })).toBe(

@@ -101,17 +101,27 @@ export type CampaignTranslator = Translator & { id: string; canTranslate?: (from
 /**
  * The one rule for which translator a red-team campaign uses (the cycle and `breakfix redteam`): a seed set's own
  * translator (offline, written for its texts, e.g. the demo world's lexicon) for the pairs it covers, and an attacker
- * model for every other pair; either alone when it is the only one; none when there is neither (the planner then
- * skips the translations and says why). A source language that is not known (a multi-turn goal) counts as English,
- * the language an offline lexicon translates from.
+ * model for the target languages the seeds cannot reach without it (no seed in that language, and the own translator
+ * covers it from none of `seedLanguages`); either alone when it is the only one; none when there is neither (the
+ * planner then skips the translations and says why). So adding an attacker adds languages, never new routes to
+ * languages the seeds already reach (a Spanish seed is not translated into English when English seeds exist). A source
+ * language that is not known counts as English, the language an offline lexicon translates from.
  */
-export function campaignTranslator(own?: CampaignTranslator, attacker?: ChatModel): CampaignTranslator | undefined {
+export function campaignTranslator(
+  own: CampaignTranslator | undefined,
+  attacker: ChatModel | undefined,
+  seedLanguages: readonly string[],
+): CampaignTranslator | undefined {
   if (!attacker) return own;
   const model = modelTranslator(attacker);
   if (!own) return model;
   const covers = (from: string, to: string) => own.canTranslate?.(from, to) ?? true;
+  const modelServes = (to: string) => !seedLanguages.includes(to) && !seedLanguages.some((s) => covers(s, to));
   const fn: Translator = (text, to, ctx) => (covers(ctx.language ?? "en", to) ? own : model)(text, to, ctx);
-  return Object.assign(fn, { id: `${own.id}+${model.id}`, canTranslate: () => true });
+  return Object.assign(fn, {
+    id: `${own.id}+${model.id}`,
+    canTranslate: (from: string, to: string) => covers(from, to) || modelServes(to),
+  });
 }
 
 /**
