@@ -42,6 +42,8 @@ export async function serveAction(flags: ServeFlags): Promise<void> {
       sequences,
       contextSize: intFlag("--context-size", flags.contextSize ?? "2048", 16),
     });
+    // a GGUF's llama-server starts on first use; serve starts it now, so a model that cannot run fails here
+    await (model as { start?: () => Promise<void> }).start?.();
   } catch (err) {
     // a path that is not there is a usage error (2); a model that fails to load is a failed run (1)
     if (!existsSync(flags.model)) throw new CliError(`--model: ${flags.model}: no such file or folder`);

@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURE_CHAT_TEMPLATE } from "../../nn/gguf/fixtures.ts";
 import { findLlamaServer } from "../../nn/gguf/llamacpp-server.ts";
+import { ModelError } from "../errors.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { writeTinyGguf, writeTinyHfModel } from "../testing/tiny-model.ts";
 import { BuiltinModel } from "./builtin.ts";
@@ -27,6 +28,29 @@ if (haveServer)
   });
 
 describe("LlamaCppModel", () => {
+  it("a llama-server that cannot start is a configuration error of the model (not retried), at start() or first use", async () => {
+    const bad = path.join(root, "not-a-server.sh");
+    writeFileSync(bad, "#!/bin/sh\nexit 3\n");
+    chmodSync(bad, 0o755);
+    const before = process.env.BREAKFIX_LLAMA_SERVER;
+    process.env.BREAKFIX_LLAMA_SERVER = bad;
+    try {
+      const model = await LlamaCppModel.load({ model: gguf, sequences: 2, contextSize: 256, engine: "server" });
+      try {
+        const err = await model.chat({ messages: [{ role: "user", content: "hi" }], maxTokens: 2 }).catch((e) => e);
+        expect(err).toBeInstanceOf(ModelError);
+        expect((err as ModelError).kind).toBe("config");
+        expect((err as Error).message).toMatch(/tiny\.gguf: cannot start llama-server/);
+        await expect(model.start()).rejects.toMatchObject({ kind: "config" });
+      } finally {
+        await model.close();
+      }
+    } finally {
+      if (before === undefined) delete process.env.BREAKFIX_LLAMA_SERVER;
+      else process.env.BREAKFIX_LLAMA_SERVER = before;
+    }
+  });
+
   it("renders the GGUF's chat template like the HF tokenizer config", () => {
     const text = renderChatTemplate(FIXTURE_CHAT_TEMPLATE, [
       { role: "system", content: "s" },

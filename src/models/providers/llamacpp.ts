@@ -50,6 +50,8 @@ interface GgufEngine {
   readonly contextLimit: number;
   controlTokenizer(): ReturnType<LlamaCppRunner["controlTokenizer"]>;
   generate(prompts: readonly (readonly number[])[], opts: SamplingOptions): Promise<Generation[]>;
+  /** Starts what generation needs now (the server engine otherwise starts on its first generation). */
+  start?(): Promise<unknown>;
   dispose(): Promise<void>;
 }
 
@@ -202,6 +204,10 @@ export class LlamaCppModel implements ChatModel {
         signal: request.signal,
       });
     } catch (err) {
+      // a server that could not start is the model failing to load (as load() reported it before servers started on
+      // first use): a configuration error, not retried, the same for every request
+      if ((err as Error)?.name === "LlamaServerStartError")
+        throw new ModelError(`${this.opts.model}: ${(err as Error).message}`, "config", { cause: err });
       throw toModelError(err);
     }
     return {
@@ -211,6 +217,18 @@ export class LlamaCppModel implements ChatModel {
       model: this.id,
       latencyMs: performance.now() - started,
     };
+  }
+
+  /**
+   * Starts the engine now, so a failure to start is seen here (`breakfix serve` before it says it is listening);
+   * otherwise the server engine starts on the first request. The in-process engine has nothing to start.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.runner.start?.();
+    } catch (err) {
+      throw new ModelError(`${this.opts.model}: ${(err as Error).message}`, "config", { cause: err });
+    }
   }
 
   /** Concurrent requests decode together over the context's sequences. */

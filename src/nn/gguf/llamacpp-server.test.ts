@@ -4,7 +4,7 @@
  * in-process engine (LlamaCppRunner) for every prompt. Needs the binary `npm run setup:llama` builds; without it the
  * server tests are skipped (the fallback test still runs).
  */
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -23,6 +23,7 @@ import {
   findLlamaServer,
   LlamaServer,
   LlamaServerRunner,
+  LlamaServerStartError,
   SMALL_MODEL_BYTES,
 } from "./llamacpp-server.ts";
 
@@ -165,6 +166,35 @@ describe.skipIf(!binary)("LlamaServer (llama.cpp's server, managed)", () => {
       await runner.dispose();
     }
     for (const s of runner.servers) expect(await s.health()).toBe(false);
+  }, 120_000);
+
+  it("startOnFirstUse: a server that cannot start fails that generation and every later one at once; none after dispose", async () => {
+    const bad = join(dir, "not-a-server.sh");
+    writeFileSync(bad, "#!/bin/sh\nexit 3\n");
+    chmodSync(bad, 0o755);
+    const runner = await LlamaServerRunner.load({
+      model: a,
+      slots: 2,
+      contextPerSlot: CTX,
+      replicas: 1,
+      binary: bad,
+      startOnFirstUse: true,
+    });
+    try {
+      const first = await runner.generate([prompts[0]], { maxTokens: 4, temperature: 0 }).catch((e: Error) => e);
+      expect(first).toBeInstanceOf(LlamaServerStartError);
+      const t0 = Date.now();
+      const again = await runner.generate([prompts[0]], { maxTokens: 4, temperature: 0 }).catch((e: Error) => e);
+      expect(again).toBe(first); // the same failure, not a new start
+      expect(Date.now() - t0).toBeLessThan(500);
+      expect(runner.servers).toHaveLength(0);
+    } finally {
+      await runner.dispose();
+    }
+    const unused = await LlamaServerRunner.load({ model: a, slots: 2, contextPerSlot: CTX, startOnFirstUse: true });
+    await unused.dispose();
+    await expect(unused.start()).rejects.toBeInstanceOf(LlamaServerStartError);
+    expect(unused.servers).toHaveLength(0);
   }, 120_000);
 
   it("replicas by default: one per core for a small model with no thread count, else one", () => {

@@ -416,8 +416,8 @@ export interface LlamaServerRunnerOptions extends LlamaServerOptions {
   replicas?: number;
   /**
    * Start the servers on the first generation instead of in load(): a run whose every request is already stored (a
-   * resumed red-team campaign or bench run) then never starts one. A start that fails is reported by that generation
-   * and tried again by the next.
+   * resumed red-team campaign or bench run) then never starts one. A start that fails fails that generation and
+   * every later one at once, with the same LlamaServerStartError (as a failed load() would have stopped the run).
    */
   startOnFirstUse?: boolean;
 }
@@ -426,8 +426,17 @@ export interface LlamaServerRunnerOptions extends LlamaServerOptions {
  * The server engine behind the llamacpp provider, with LlamaCppRunner's surface (tokenizer, context limit,
  * generate): a vocabulary-only load of the GGUF in-process for templates and tokens, generation on the server(s).
  */
+/** The llama-server(s) of a runner could not start (a bad model or adapter, a port, a crash): not worth a retry. */
+export class LlamaServerStartError extends Error {
+  constructor(cause: unknown) {
+    super(`cannot start llama-server: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "LlamaServerStartError";
+  }
+}
+
 export class LlamaServerRunner {
   private control?: ControlTokenizer;
+  private disposed = false;
   /** Requests in flight per server (same order as `servers`). */
   private inFlight: number[] = [];
   private started?: Promise<readonly LlamaServer[]>;
@@ -459,7 +468,7 @@ export class LlamaServerRunner {
         await runner.start();
       } catch (err) {
         await model.dispose();
-        throw err;
+        throw (err as Error).cause ?? err;
       }
     }
     return runner;
@@ -472,27 +481,23 @@ export class LlamaServerRunner {
 
   /**
    * Starts every server and waits until each answers /health (once; load() does it unless startOnFirstUse). If one
-   * fails, those that started are stopped and the error thrown; a later call tries again.
+   * fails, those that started are stopped and a LlamaServerStartError is thrown, now and by every later call. After
+   * dispose() nothing starts.
    */
   start(): Promise<readonly LlamaServer[]> {
-    if (!this.started) {
-      const starting = (async () => {
-        const results = await Promise.allSettled(this.plan.map((o) => LlamaServer.start(o)));
-        const ok = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-        const failed = results.find((r) => r.status === "rejected");
-        if (failed) {
-          await Promise.all(ok.map((s) => s.stop()));
-          throw failed.reason;
-        }
-        this.running = ok;
-        this.inFlight = ok.map(() => 0);
-        return ok;
-      })();
-      this.started = starting;
-      starting.catch(() => {
-        if (this.started === starting) this.started = undefined;
-      });
-    }
+    if (this.disposed) return Promise.reject(new LlamaServerStartError(new Error("the runner was disposed")));
+    this.started ??= (async () => {
+      const results = await Promise.allSettled(this.plan.map((o) => LlamaServer.start(o)));
+      const ok = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed || this.disposed) {
+        await Promise.all(ok.map((s) => s.stop()));
+        throw new LlamaServerStartError(failed ? failed.reason : new Error("the runner was disposed"));
+      }
+      this.running = ok;
+      this.inFlight = ok.map(() => 0);
+      return ok;
+    })();
     return this.started;
   }
 
@@ -545,7 +550,8 @@ export class LlamaServerRunner {
   }
 
   async dispose(): Promise<void> {
-    // a start in progress finishes first, so no server outlives the runner
+    // nothing starts from now on; a start in progress finishes first, so no server outlives the runner
+    this.disposed = true;
     const servers = this.started ? await this.started.catch(() => [] as readonly LlamaServer[]) : [];
     await Promise.all(servers.map((s) => s.stop()));
     await this.model.dispose();
