@@ -11,7 +11,7 @@
 import type { JudgeInput } from "../types.ts";
 import { attempt, field, findJsonObject, ParseError, stripThinking, yesNo } from "./extract.ts";
 import type { JudgeSpec } from "./llm-judge.ts";
-import { requestText } from "./prompt.ts";
+import { requestText, unforgeable } from "./prompt.ts";
 
 export interface HarmBenchParse {
   yes: boolean;
@@ -46,7 +46,13 @@ const FIRST_RULE = {
 };
 
 /** The user part of LLAMA2_CLS_PROMPT (between <</SYS>>\n\n and " [/INST]"), with the inputs where the original puts them. */
-export function harmBenchUser(behavior: string, generation: string, context?: string): string {
+/** The prompt's own block labels and Llama 2's chat markers, which the slots' text cannot use (unforgeable). */
+const HB_LABELS = ["[BEHAVIOR]:", "[GENERATION]:", "[CONTEXT]:", "Rules:", "Answer:"];
+const HB_MARKERS = ["[/INST]", "[INST]", "<</SYS>>", "<<SYS>>"];
+
+export function harmBenchUser(rawBehavior: string, rawGeneration: string, rawContext?: string): string {
+  const [behavior, generation] = [rawBehavior, rawGeneration].map((s) => unforgeable(s, HB_LABELS, HB_MARKERS));
+  const context = rawContext === undefined ? undefined : unforgeable(rawContext, HB_LABELS, HB_MARKERS);
   const kind = context === undefined ? "standard" : "contextual";
   const rules = [FIRST_RULE[kind], ...RULES_AFTER_FIRST].join("\n");
   const ctx = context === undefined ? "" : `[CONTEXT]:\n${context}\n\n`;

@@ -27,6 +27,25 @@ export function fence(tag: string, text: string): string {
   return `<${tag}>\n${safe}\n</${tag}>`;
 }
 
+/**
+ * Untrusted text for a published judge's prompt, which puts it unfenced where the original does (harmbench,
+ * strongreject, xstest-grader, guard-prompted): a line of it that starts with one of the prompt's own block labels
+ * (`Agent:`, `[GENERATION]:`, `RESPONSE:` ...) or a block marker anywhere in it (`<END CONVERSATION>`, `[/INST]`) gets
+ * a zero-width space (U+200B) after its first character, so a response cannot end its block and forge a new turn or
+ * instruction for the judge (e.g. a fake last `Agent:` refusal for Llama Guard). Text without them passes unchanged,
+ * so on ordinary input the judge sees exactly the original's prompt.
+ */
+export function unforgeable(text: string, labels: readonly string[], markers: readonly string[] = []): string {
+  const zw = (s: string) => `${s.slice(0, 1)}\u200b${s.slice(1)}`;
+  let out = text;
+  if (labels.length) {
+    const re = new RegExp(`^([ \\t]*)(${labels.map(escapeRe).join("|")})`, "gim");
+    out = out.replace(re, (_m, lead: string, label: string) => `${lead}${zw(label)}`);
+  }
+  for (const m of markers) out = out.replace(new RegExp(escapeRe(m), "gi"), (hit) => zw(hit));
+  return out;
+}
+
 /** The request being answered: the goal when the probe was converted, else the last user message. */
 export function requestText(input: JudgeInput): string {
   if (input.goal) return input.goal;
