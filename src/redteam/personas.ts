@@ -140,6 +140,11 @@ export interface Capabilities {
   attacker: boolean;
   /** Whether text can be translated from one language into another (attacker model: any pair; a lexicon: a few). */
   translator: boolean | ((from: string, to: string) => boolean);
+  /**
+   * The model that translates a pair, when one does (an offline translator: undefined). Planned into the translation
+   * step (`via`), so an attack translated by another model is another attack, never an old record replayed.
+   */
+  translatorModel?: (from: string, to: string) => string | undefined;
   /** GCG suffixes are available (a white-box run on a local folder, or suffixes stored in the workspace). */
   gcg?: boolean;
 }

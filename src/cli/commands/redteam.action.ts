@@ -384,7 +384,12 @@ function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps,
     languages: inputs.languages,
     target: target.id,
     seed: inputs.numbers.seed,
-    capabilities: { attacker: hasAttacker, translator: translationCapability(deps.translator), gcg },
+    capabilities: {
+      attacker: hasAttacker,
+      translator: translationCapability(deps.translator),
+      translatorModel: deps.translator?.modelFor,
+      gcg,
+    },
     maxAttacks: inputs.numbers.budget,
   });
 }

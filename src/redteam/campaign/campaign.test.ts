@@ -79,6 +79,30 @@ describe("campaign planning", () => {
       expect(a.steps.some((s) => s.name === "translation")).toBe(false);
     }
   });
+  it("a pair a model translates names the model in its step, so another translator's attacks are other attacks", () => {
+    const lexicon = plan();
+    const byModel = (model: string) =>
+      plan("intermediate", {
+        capabilities: {
+          attacker: false,
+          translator: true,
+          translatorModel: (_f, to) => (to === "es" ? model : undefined),
+        },
+      });
+    const a = byModel("attacker-a");
+    const b = byModel("attacker-b");
+    const es = (p: typeof a) => p.attacks.filter((x) => x.language === "es" && x.probe.language === "en");
+    for (const x of es(a))
+      expect(x.steps[0]).toEqual({ kind: "converter", name: "translation", params: { to: "es", via: "attacker-a" } });
+    const ids = (p: typeof a) => new Set(es(p).map((x) => x.id));
+    for (const id of ids(a)) {
+      expect(ids(b).has(id)).toBe(false);
+      expect(ids(lexicon).has(id)).toBe(false);
+    }
+    // untranslated attacks keep their ids
+    const same = (p: typeof a) => p.attacks.filter((x) => x.language === x.probe.language).map((x) => x.id);
+    expect(same(a).filter((id) => same(lexicon).includes(id)).length).toBeGreaterThan(0);
+  });
   it("skips techniques whose capability is missing and says so", () => {
     const p = plan();
     expect(p.attacks.some((a) => a.techniqueId === "crescendo" || a.techniqueId === "pair")).toBe(false);

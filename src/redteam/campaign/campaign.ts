@@ -77,6 +77,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     capabilities: {
       attacker: d.attacker !== undefined,
       translator: translationCapability(d.deps.translator),
+      translatorModel: d.deps.translator?.modelFor,
       gcg: d.deps.gcg !== undefined,
     },
     maxAttacks: spec.maxAttacks,

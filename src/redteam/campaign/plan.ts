@@ -61,9 +61,10 @@ export interface ContextWindowKey {
   reserve: number;
 }
 
-function withLanguage(t: TechniqueSpec, probeLanguage: string, language: string): TechniqueStep[] {
+function withLanguage(t: TechniqueSpec, probeLanguage: string, language: string, caps: Capabilities): TechniqueStep[] {
   if (probeLanguage === language) return t.steps;
-  return [{ kind: "converter", name: "translation", params: { to: language } }, ...t.steps];
+  const via = caps.translatorModel?.(probeLanguage, language);
+  return [{ kind: "converter", name: "translation", params: { to: language, ...(via ? { via } : {}) } }, ...t.steps];
 }
 
 export function planCampaign(input: PlanInput): Plan {
@@ -82,13 +83,13 @@ export function planCampaign(input: PlanInput): Plan {
     const row: PlannedAttack[] = [];
     for (const language of input.languages) {
       const usable = persona.techniques.filter((t) => {
-        const steps = withLanguage(t, probe.language, language);
+        const steps = withLanguage(t, probe.language, language, capabilities);
         const missing = missingCapability({ ...t, steps }, capabilities, probe.language);
         if (missing) skip(t.id, language, `needs ${missing}`);
         return !missing;
       });
       for (const t of techniquesForSeed(persona, usable, `${probe.id}|${language}`, input.seed)) {
-        const steps = withLanguage(t, probe.language, language);
+        const steps = withLanguage(t, probe.language, language, capabilities);
         const id = attackId(probe, steps, input.seed, input.target);
         if (seen.has(id)) continue; // the same probe listed twice
         seen.add(id);

@@ -64,7 +64,7 @@ export async function ask(model: ChatModel, system: string, user: string, ctx: C
 }
 
 /** A Translator that asks a chat model. */
-export function modelTranslator(model: ChatModel): Translator & { id: string } {
+export function modelTranslator(model: ChatModel): Translator & { id: string; modelFor: () => string } {
   const fn = (text: string, to: string, ctx: ConvertContext) =>
     ask(
       model,
@@ -72,7 +72,7 @@ export function modelTranslator(model: ChatModel): Translator & { id: string } {
       `Translate the following text into ${languageName(to)}:\n\n${text}`,
       ctx,
     );
-  return Object.assign(fn, { id: model.id });
+  return Object.assign(fn, { id: model.id, modelFor: () => model.id });
 }
 
 /**
@@ -96,7 +96,12 @@ export function lexiconTranslator(
 }
 
 /** A translator as a campaign holds it: its id and, for an offline one, the language pairs it covers. */
-export type CampaignTranslator = Translator & { id: string; canTranslate?: (from: string, to: string) => boolean };
+export type CampaignTranslator = Translator & {
+  id: string;
+  canTranslate?: (from: string, to: string) => boolean;
+  /** The chat model that translates a pair (its id), when a model does; undefined for an offline translation. */
+  modelFor?: (from: string, to: string) => string | undefined;
+};
 
 /**
  * The one rule for which translator a red-team campaign uses (the cycle and `breakfix redteam`): a seed set's own
@@ -121,6 +126,7 @@ export function campaignTranslator(
   return Object.assign(fn, {
     id: `${own.id}+${model.id}`,
     canTranslate: (from: string, to: string) => covers(from, to) || modelServes(to),
+    modelFor: (from: string, to: string) => (covers(from, to) ? undefined : model.id),
   });
 }
 

@@ -38,10 +38,10 @@ import {
 import { base64Converter, reverseConverter, rot13Converter } from "./encoding.ts";
 import { noiseConverter, persuasionConverter, tenseConverter, toneConverter, variationConverter } from "./llm.ts";
 import {
+  type CampaignTranslator,
   type RephraseStyle,
   rephraseConverter,
   rewordConverter,
-  type Translator,
   translationConverter,
 } from "./model.ts";
 import { charSwapConverter, homoglyphConverter, leetspeakConverter } from "./obfuscation.ts";
@@ -67,7 +67,7 @@ import {
 
 export interface ConverterDeps {
   /** Used by "translation". */
-  translator?: Translator & { id: string };
+  translator?: CampaignTranslator;
   /** Used by "rephrase". */
   rephraser?: ChatModel;
   /** Used by "gcg_suffix" without a suffix param: suffixes found by GCG (white-box run or stored in the workspace). */
