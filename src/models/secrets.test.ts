@@ -181,6 +181,9 @@ describe("credentials in text that is not a valid URL", () => {
       "http://[REDACTED]@exa mple.com/v1?api-version=2024&api-key=[REDACTED]&x=[REDACTED]",
     );
     expect(maskCredentials("ftp//sk-1@host/v1")).toBe("ftp//[REDACTED]@host/v1");
+    expect(maskCredentials("http://ann:k@y@host/v1")).toBe("http://[REDACTED]@host/v1"); // "@" in the password
+    expect(maskCredentials("https:/ann:sk-1@host/v1")).toBe("https:/[REDACTED]@host/v1");
+    expect(maskCredentials('got "ann:sk-1@api.example.com/v1"')).toBe('got "[REDACTED]@api.example.com/v1"');
     expect(maskCredentials("no url here, ann@example.com")).toBe("no url here, ann@example.com");
     expect(redactUrl("failed: http://ann:sk-1@host:99999/v1?key=q2 (bad port)")).toBe(
       "failed: http://[REDACTED]@host:99999/v1?key=[REDACTED] (bad port)",

@@ -172,7 +172,9 @@ export function splitEndpointUrl(raw: string): EndpointUrl {
  */
 export function maskCredentials(text: string): string {
   return text
-    .replace(/\/\/[^\s/?#@]*@/g, "//[REDACTED]@")
+    .replace(/\/\/[^\s/?#]*@/g, "//[REDACTED]@") // up to the last "@" before the path: a password may hold one
+    .replace(/(:\/)(?!\/)[^\s/?#]*@/g, "$1[REDACTED]@") // one slash short: https:/user:KEY@host
+    .replace(/(^|[\s"'=(])[^\s/?#"':@]+:[^\s/?#"']*@/g, "$1[REDACTED]@") // no scheme: user:KEY@host
     .replace(/([?&])([^=&#\s]+)=[^&#\s]*/g, (m, sep: string, name: string) =>
       VISIBLE_QUERY.test(name) ? m : `${sep}${name}=[REDACTED]`,
     );
