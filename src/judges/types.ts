@@ -4,7 +4,7 @@
  * parser, the demo world's oracle judge, and ensembles of these.
  */
 import type { CategoryId } from "../domain/taxonomy.ts";
-import type { Conversation, Judgement } from "../domain/types.ts";
+import type { Conversation, Judgement, Probe } from "../domain/types.ts";
 
 export interface JudgeInput {
   /** The conversation up to and including the last user message. */
@@ -19,6 +19,15 @@ export interface JudgeInput {
   goal?: string;
   /** The context a contextual behavior refers to (HarmBench's ContextString): the harmbench judge's contextual prompt. */
   context?: string;
+}
+
+/**
+ * The judge input's `context` for a probe: a HarmBench contextual behavior's ContextString, which its loader keeps in
+ * the probe's meta; nothing for any other probe. Bench suites and red-team attacks both judge with it.
+ */
+export function judgeContextOf(probe: Pick<Probe, "meta">): Pick<JudgeInput, "context"> {
+  const c = probe.meta?.contextString;
+  return typeof c === "string" ? { context: c } : {};
 }
 
 export interface Judge {

@@ -1,6 +1,6 @@
 /** Pieces every suite shares: probe sources, building the conversation a probe sends, calling the judge safely. */
 import type { Conversation, Judgement, Probe } from "../../domain/types.ts";
-import type { Judge } from "../../judges/types.ts";
+import { type Judge, judgeContextOf } from "../../judges/types.ts";
 import { type DefectRule, isDefectJudgement } from "../metrics.ts";
 import { itemKeyOf } from "../runner.ts";
 import type { Grade, SuiteItem, Transcript } from "../types.ts";
@@ -38,8 +38,7 @@ export async function judgeTranscript(judge: Judge, item: SuiteItem, t: Transcri
     language: item.probe.language,
     probeId: item.probe.id,
     goal: item.goal ?? item.probe.prompt,
-    // a HarmBench contextual behavior's document (its loader keeps it in meta): the harmbench judge's contextual prompt
-    ...(typeof item.probe.meta?.contextString === "string" ? { context: item.probe.meta.contextString } : {}),
+    ...judgeContextOf(item.probe), // a HarmBench contextual behavior's document: the harmbench judge's contextual prompt
   });
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { JudgeInput } from "../../judges/types.ts";
 import { Store } from "../../store/store.ts";
 import { lexiconTranslator } from "../converters/model.ts";
 import { FramingRegistry } from "../framings/load.ts";
@@ -102,6 +103,24 @@ describe("campaign planning", () => {
     // untranslated attacks keep their ids
     const same = (p: typeof a) => p.attacks.filter((x) => x.language === x.probe.language).map((x) => x.id);
     expect(same(a).filter((id) => same(lexicon).includes(id)).length).toBeGreaterThan(0);
+  });
+  it("judges an attack on a HarmBench contextual seed with the seed's context (the harmbench judge's contextual prompt)", async () => {
+    const seed = { ...TOY_SEEDS[0], id: "ctx", meta: { contextString: "A document." } };
+    const p = plan("low_skilled", { seeds: [seed, TOY_SEEDS[1]], languages: ["en"] });
+    const inner = new PlaceholderJudge();
+    const seen = new Map<string, string | undefined>();
+    const judge = {
+      id: inner.id,
+      judge: (input: JudgeInput) => {
+        seen.set(input.probeId ?? "", input.context);
+        return inner.judge(input);
+      },
+    };
+    const r = await runCampaign(p.attacks, { ...env(new MemoryCampaignStore()), judge });
+    expect(r.failed).toEqual([]);
+    expect(seen.get("ctx")).toBe("A document.");
+    expect(seen.has(TOY_SEEDS[1].id)).toBe(true);
+    expect(seen.get(TOY_SEEDS[1].id)).toBeUndefined();
   });
   it("skips techniques whose capability is missing and says so", () => {
     const p = plan();

@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import { contentHash } from "../../domain/hash.ts";
 import { deriveSeed } from "../../domain/random.ts";
 import type { Attack, Conversation, Response, TechniqueStep } from "../../domain/types.ts";
-import type { Judge } from "../../judges/types.ts";
+import { type Judge, judgeContextOf } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
 import { createConverter } from "../converters/registry.ts";
@@ -233,6 +233,7 @@ async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMe
     language: p.language,
     probeId: p.probe.id,
     goal: p.probe.prompt,
+    ...judgeContextOf(p.probe),
   };
   let judgement = await env.judge.judge(input);
   let decodedVia: string | undefined;
