@@ -139,14 +139,11 @@ export function rejectedFindingIds(store: Store): Set<string> {
 
 /** Ids of the red-team records whose latest review says the judgement was wrong. */
 function rejectedRecordIds(store: Store): Set<string> {
-  if (!store.hasTable("reviews")) return new Set();
-  const rows = store.db
-    .prepare(
-      `SELECT r.target AS id FROM reviews r WHERE r.target_kind = 'redteam.record'
-       AND r.seq = (SELECT MAX(x.seq) FROM reviews x WHERE x.target = r.target) AND r.verdict = 'wrong'`,
-    )
-    .all() as { id: string }[];
-  return new Set(rows.map((r) => r.id));
+  return new Set(
+    latestReviews(store)
+      .filter((r) => r.value.targetKind === "redteam.record" && r.value.verdict === "wrong")
+      .map((r) => r.value.target),
+  );
 }
 
 /**
@@ -189,9 +186,10 @@ export function reviewedFindings(
   store: Store,
   findings: readonly Finding[],
 ): { findings: Finding[]; rejected: number } {
-  const rejectedIds = rejectedFindingIds(store);
-  if (rejectedIds.size === 0) return { findings: [...findings], rejected: 0 };
   const rejectedRecords = rejectedRecordIds(store);
+  if (rejectedRecords.size === 0) return { findings: [...findings], rejected: 0 };
+  // a finding's id is its record's (identify's findingOf), so a finding without a recordId is matched by its id
+  const rejectedIds = new Set([...rejectedRecords].map((rid) => contentHash({ finding: rid })));
   const out: Finding[] = [];
   let rejected = 0;
   for (const f of findings) {
