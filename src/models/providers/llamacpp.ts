@@ -204,10 +204,7 @@ export class LlamaCppModel implements ChatModel {
         signal: request.signal,
       });
     } catch (err) {
-      // a server that could not start is the model failing to load (as load() reported it before servers started on
-      // first use): a configuration error, not retried, the same for every request
-      if ((err as Error)?.name === "LlamaServerStartError")
-        throw new ModelError(`${this.opts.model}: ${(err as Error).message}`, "config", { cause: err });
+      if ((err as Error)?.name === "LlamaServerStartError") throw this.startFailure(err);
       throw toModelError(err);
     }
     return {
@@ -227,8 +224,16 @@ export class LlamaCppModel implements ChatModel {
     try {
       await this.runner.start?.();
     } catch (err) {
-      throw new ModelError(`${this.opts.model}: ${(err as Error).message}`, "config", { cause: err });
+      throw this.startFailure(err);
     }
+  }
+
+  /**
+   * A server that could not start is the model failing to load (as load() reported it before servers started on
+   * first use): a configuration error, not retried, the same for every request.
+   */
+  private startFailure(err: unknown): ModelError {
+    return new ModelError(`${this.opts.model}: ${(err as Error).message}`, "config", { cause: err });
   }
 
   /** Concurrent requests decode together over the context's sequences. */

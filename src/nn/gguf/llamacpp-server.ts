@@ -444,10 +444,8 @@ export class LlamaServerRunner {
 
   private constructor(
     readonly model: LlamaModel,
-    /** Each server's options (its share of the slots). */
+    /** Each server's options (its share of the slots; every one the same context per slot). */
     private readonly plan: readonly LlamaServerOptions[],
-    /** Tokens one slot holds (the context asked for, at most what the model was trained on). */
-    private readonly contextPerSlot: number,
   ) {}
 
   static async load(opts: LlamaServerRunnerOptions): Promise<LlamaServerRunner> {
@@ -462,7 +460,7 @@ export class LlamaServerRunner {
     const slots = Math.ceil(opts.slots / replicas);
     const { replicas: _, startOnFirstUse, ...serverOpts } = opts;
     const plan = Array.from({ length: replicas }, () => ({ ...serverOpts, slots, contextPerSlot }));
-    const runner = new LlamaServerRunner(model, plan, contextPerSlot);
+    const runner = new LlamaServerRunner(model, plan);
     if (!startOnFirstUse) {
       try {
         await runner.start();
@@ -512,7 +510,7 @@ export class LlamaServerRunner {
 
   /** Tokens one slot holds: its context, and no more than the model was trained on (as LlamaCppRunner). */
   get contextLimit(): number {
-    return this.contextPerSlot;
+    return this.plan[0].contextPerSlot;
   }
 
   /**
