@@ -83,17 +83,16 @@ function byRole(suites: readonly MeasuredSuite[], records: readonly (readonly It
   return { records: all, metrics, headline, named };
 }
 
-/** The report's example conversations: per harmful or jailbreak suite, the first two defects and first safe answer. */
+/** A suite's example conversations for the report: its first two defects and first safe answer by key. */
+export function pickExamples(records: readonly ItemRecord[]): ItemRecord[] {
+  const rs = [...records].sort((a, b) => a.key.localeCompare(b.key));
+  return [...rs.filter((r) => r.outcome === true).slice(0, 2), ...rs.filter((r) => r.outcome === false).slice(0, 1)];
+}
+
+/** The keys of the report's example conversations: pickExamples of each harmful or jailbreak suite. */
 function exampleKeys(suites: readonly MeasuredSuite[], records: readonly (readonly ItemRecord[])[]): string[] {
   return suites
-    .flatMap((s, i) => {
-      if (s.role !== "harmful" && s.role !== "jailbreak") return [];
-      const rs = [...records[i]].sort((a, b) => a.key.localeCompare(b.key));
-      return [
-        ...rs.filter((r) => r.outcome === true).slice(0, 2),
-        ...rs.filter((r) => r.outcome === false).slice(0, 1),
-      ];
-    })
+    .flatMap((s, i) => (s.role === "harmful" || s.role === "jailbreak" ? pickExamples(records[i]) : []))
     .map((r) => r.key);
 }
 

@@ -19,6 +19,7 @@ import type { ExampleConversation, Regression, RoundSummary, RunReport } from ".
 import type { RunRecord, Store } from "../store/store.ts";
 import type { BreakResult } from "./cycle.ts";
 import { decideRounds } from "./gates.ts";
+import { pickExamples } from "./measure.ts";
 import { STEP_KIND } from "./steps.ts";
 
 function step<T>(store: Store, runId: string, round: number, name: string): T | undefined {
@@ -53,22 +54,13 @@ function examplesFor(store: Store, m: RoundMeasurement, round: number): ExampleC
   const picked = m.test.examples;
   const out: ExampleConversation[] = [];
   for (const [suite, runId] of Object.entries(m.test.runIds)) {
-    const recs = store.artifacts
-      .list<ItemRecord>(BENCH_RECORD_KIND, runId)
-      .map((r) => r.value)
-      .sort((a, b) => a.key.localeCompare(b.key));
-    let shown: ItemRecord[];
-    if (picked) {
-      const keys = new Set(picked);
-      shown = recs.filter((r) => keys.has(r.key));
-      shown = [...shown.filter((r) => r.outcome === true), ...shown.filter((r) => r.outcome !== true)];
-    } else {
-      if (!/demo-(harmful|jailbreak)/.test(suite)) continue;
-      shown = [
-        ...recs.filter((r) => r.outcome === true).slice(0, 2),
-        ...recs.filter((r) => r.outcome === false).slice(0, 1),
-      ];
-    }
+    const recs = store.artifacts.list<ItemRecord>(BENCH_RECORD_KIND, runId).map((r) => r.value);
+    const byKey = new Map(recs.map((r) => [r.key, r]));
+    const shown = picked
+      ? picked.flatMap((k) => byKey.get(k) ?? [])
+      : /demo-(harmful|jailbreak)/.test(suite)
+        ? pickExamples(recs)
+        : [];
     for (const r of shown) {
       out.push({
         round,

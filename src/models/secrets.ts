@@ -182,10 +182,9 @@ export function maskCredentials(text: string): string {
 
 /** A URL safe to print or store: credentials removed (see splitEndpointUrl); other text unchanged. */
 export function redactUrl(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) => {
-    const url = splitEndpointUrl(m).url;
-    return URL.canParse(m) ? url : maskCredentials(m);
-  });
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (m) =>
+    URL.canParse(m) ? splitEndpointUrl(m).url : maskCredentials(m),
+  );
 }
 
 /** Keys whose string values name a model or an endpoint in stored records and rows (ids, URLs). */

@@ -264,15 +264,15 @@ export function listAttacks(
     const w = where(f);
     const max = (store.db.prepare("SELECT IFNULL(MAX(id), 0) AS n FROM view_attacks").get() as { n: number }).n;
     const upto = page.upto !== undefined && page.upto < max ? page.upto : max;
+    const and = (cond: string) => (w.sql ? `${w.sql} AND ${cond}` : `WHERE ${cond}`);
     const count = (cond: string) =>
       (
-        store.db
-          .prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${w.sql ? `${w.sql} AND ${cond}` : `WHERE ${cond}`}`)
-          .get(...w.params, upto) as { n: number }
+        store.db.prepare(`SELECT COUNT(*) AS n FROM view_attacks a ${and(cond)}`).get(...w.params, upto) as {
+          n: number;
+        }
       ).n;
-    const sql = w.sql ? `${w.sql} AND a.id <= ?` : "WHERE a.id <= ?";
     const rows = store.db
-      .prepare(SELECT_ATTACKS(sql, 200))
+      .prepare(SELECT_ATTACKS(and("a.id <= ?"), 200))
       .all(...w.params, upto, page.limit, page.offset) as RawAttackRow[];
     return { rows: rows.map(decodeAttack), total: count("a.id <= ?"), upto, newer: upto < max ? count("a.id > ?") : 0 };
   });

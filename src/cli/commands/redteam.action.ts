@@ -26,7 +26,7 @@ import { type AsrRow, formatAsrRows } from "../../redteam/campaign/metrics.ts";
 import { type Plan, planCampaign } from "../../redteam/campaign/plan.ts";
 import type { CampaignProgress } from "../../redteam/campaign/run.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
-import { campaignTranslator, translationCapability } from "../../redteam/converters/model.ts";
+import { campaignTranslator, translationCapabilities } from "../../redteam/converters/model.ts";
 import type { ConverterDeps } from "../../redteam/converters/registry.ts";
 import { FramingRegistry } from "../../redteam/framings/load.ts";
 import { expertSuffixes, plannedExpertSuffixes } from "../../redteam/gcg/expert.ts";
@@ -386,8 +386,7 @@ function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps,
     seed: inputs.numbers.seed,
     capabilities: {
       attacker: hasAttacker,
-      translator: translationCapability(deps.translator),
-      translatorModel: deps.translator?.modelFor,
+      ...translationCapabilities(deps.translator),
       gcg,
     },
     maxAttacks: inputs.numbers.budget,

@@ -6,7 +6,7 @@
  */
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
-import { translationCapability } from "../converters/model.ts";
+import { translationCapabilities } from "../converters/model.ts";
 import { type Identified, identify } from "../identify.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion, successKey } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
@@ -76,8 +76,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     seed: spec.seed,
     capabilities: {
       attacker: d.attacker !== undefined,
-      translator: translationCapability(d.deps.translator),
-      translatorModel: d.deps.translator?.modelFor,
+      ...translationCapabilities(d.deps.translator),
       gcg: d.deps.gcg !== undefined,
     },
     maxAttacks: spec.maxAttacks,

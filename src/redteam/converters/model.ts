@@ -131,11 +131,15 @@ export function campaignTranslator(
 }
 
 /**
- * What a planner may assume of a campaign's translator (`Capabilities.translator`): the pairs an offline one covers,
- * any pair for a model, none without one. The campaign and `breakfix redteam --dry-run` plan with it.
+ * What a planner may assume of a campaign's translator (`Capabilities.translator`: the pairs an offline one covers,
+ * any pair for a model, none without one; `translatorModel`: the model that translates a pair, named in its step).
+ * The campaign and `breakfix redteam` (its dry run too) plan with it.
  */
-export function translationCapability(t?: CampaignTranslator): boolean | ((from: string, to: string) => boolean) {
-  return t?.canTranslate ?? t !== undefined;
+export function translationCapabilities(t?: CampaignTranslator): {
+  translator: boolean | ((from: string, to: string) => boolean);
+  translatorModel?: (from: string, to: string) => string | undefined;
+} {
+  return { translator: t?.canTranslate ?? t !== undefined, ...(t?.modelFor ? { translatorModel: t.modelFor } : {}) };
 }
 
 export function translationConverter(opts: { to: string; translator: Translator & { id: string } }): Converter {
