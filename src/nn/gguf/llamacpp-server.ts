@@ -536,7 +536,9 @@ export class LlamaServerRunner {
 
   /** One generation on the server with the fewest requests in flight (the first such one). */
   private async completeOnLeastBusy(prompt: readonly number[], opts: SamplingOptions): Promise<Generation> {
-    const servers = await this.start();
+    // once the servers run, a request picks its server at once, as when load() started them: no await before the
+    // choice, so requests are spread over the servers in the order they come (the batches llama.cpp decodes together)
+    const servers = this.running.length > 0 && !this.disposed ? this.running : await this.start();
     let k = 0;
     for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i] < this.inFlight[k]) k = i;
     this.inFlight[k]++;
