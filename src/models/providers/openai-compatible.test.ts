@@ -166,3 +166,69 @@ describe("OpenAICompatibleModel", () => {
     }
   });
 });
+
+/** A real local server that answers every chat completion with the next of `messages` as choices[0].message. */
+async function answeringServer(messages: Record<string, unknown>[], finishReason = "stop") {
+  let n = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const message = messages[Math.min(n++, messages.length - 1)];
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: "chatcmpl-1",
+          object: "chat.completion",
+          created: 0,
+          model: "m",
+          choices: [{ index: 0, message, finish_reason: finishReason }],
+          usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe("OpenAICompatibleModel answer text", () => {
+  it("reads the text parts of a content array (Mistral's Magistral answers in chunks), not an empty answer", async () => {
+    const s = await answeringServer([
+      {
+        role: "assistant",
+        content: [
+          { type: "thinking", thinking: [{ type: "text", text: "the user wants X; I should refuse" }] },
+          { type: "text", text: "Here is " },
+          { type: "text", text: "the answer." },
+        ],
+      },
+    ]);
+    try {
+      const r = await new OpenAICompatibleModel({ baseUrl: s.baseUrl, model: "m" }).chat({
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(r.content).toBe("Here is the answer.");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("returns a refusal (content null, message.refusal set, as OpenAI's structured outputs answer) as the answer's text", async () => {
+    const s = await answeringServer([
+      { role: "assistant", content: null, refusal: "I'm sorry, I can't help with that request." },
+    ]);
+    try {
+      const r = await new OpenAICompatibleModel({ baseUrl: s.baseUrl, model: "m" }).chat({
+        messages: [{ role: "user", content: "hi" }],
+        jsonSchema: { name: "v", schema: { type: "object" } },
+      });
+      expect(r.content).toBe("I'm sorry, I can't help with that request.");
+      expect(r.finishReason).toBe("stop");
+    } finally {
+      await s.close();
+    }
+  });
+});

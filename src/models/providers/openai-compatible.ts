@@ -130,7 +130,7 @@ export class OpenAICompatibleModel implements ChatModel {
     }
     const choice = completion?.choices?.[0];
     if (!choice?.message) throw new ModelError("malformed response: no choices[0].message", "malformed");
-    const content = typeof choice.message.content === "string" ? choice.message.content : "";
+    const content = answerText(choice.message);
     return {
       content,
       finishReason: choice.finish_reason === "length" ? "length" : "stop",
@@ -144,6 +144,27 @@ export class OpenAICompatibleModel implements ChatModel {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * The answer's text. `content` is a string in OpenAI's reference, but some OpenAI-compatible APIs answer with an array
+ * of parts (Mistral's reasoning models: `thinking` chunks, then `text` chunks): the text parts are the answer, the
+ * reasoning is not. A model that declines under structured outputs answers `content: null` with the text in
+ * `refusal`: that text is its answer (an empty string would be judged, and cached, as if the model said nothing).
+ */
+function answerText(message: { content?: unknown; refusal?: unknown }): string {
+  const c = message.content;
+  if (typeof c === "string") return c;
+  if (Array.isArray(c)) {
+    const parts = c
+      .filter(
+        (p): p is { type: "text"; text: string } =>
+          typeof p === "object" && p !== null && p.type === "text" && typeof p.text === "string",
+      )
+      .map((p) => p.text);
+    if (parts.length > 0) return parts.join("");
+  }
+  return typeof message.refusal === "string" ? message.refusal : "";
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
