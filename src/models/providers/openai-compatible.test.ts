@@ -232,3 +232,43 @@ describe("OpenAICompatibleModel answer text", () => {
     }
   });
 });
+
+describe("OpenAICompatibleModel token limit field", () => {
+  it("sends max_completion_tokens to OpenAI's own API (max_tokens is deprecated there and refused by o-series and GPT-5 models)", async () => {
+    const sent: { url: string; body: Record<string, unknown> }[] = [];
+    // OpenAI's host cannot be served locally: this fetch records what the SDK puts on the wire.
+    const recording = (async (input: string | URL | Request, init?: RequestInit) => {
+      sent.push({ url: String(input), body: JSON.parse(String(init?.body)) });
+      return new Response(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          created: 0,
+          model: "gpt-5-mini",
+          choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      );
+    }) as typeof fetch;
+    const ask = { messages: [{ role: "user" as const, content: "hi" }], maxTokens: 64 };
+    await new OpenAICompatibleModel({ model: "gpt-5-mini", apiKey: "sk-test-0000000000", fetch: recording }).chat(ask);
+    await new OpenAICompatibleModel({
+      baseUrl: "https://api.openai.com/v1/",
+      model: "o3",
+      apiKey: "sk-test-0000000000",
+      fetch: recording,
+    }).chat(ask);
+    // other servers keep max_tokens (what vLLM, Ollama and llama.cpp server have always read)
+    await new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:8000/v1", model: "m", fetch: recording }).chat(ask);
+    expect(sent.map((s) => s.url)).toEqual([
+      "https://api.openai.com/v1/chat/completions",
+      "https://api.openai.com/v1/chat/completions",
+      "http://127.0.0.1:8000/v1/chat/completions",
+    ]);
+    expect(sent.map((s) => [s.body.max_completion_tokens, s.body.max_tokens])).toEqual([
+      [64, undefined],
+      [64, undefined],
+      [undefined, 64],
+    ]);
+  });
+});

@@ -31,7 +31,11 @@ export interface OpenAICompatibleOptions {
    * "json_object" (older servers: JSON mode, schema only in the prompt), "none" (ignore). Default json_schema.
    */
   structuredOutput?: StructuredOutputMode;
-  /** OpenAI's reasoning models take max_completion_tokens instead of max_tokens. */
+  /**
+   * The request field of the token limit. Default: max_completion_tokens on OpenAI's own API (api.openai.com), where
+   * max_tokens is deprecated and refused by its reasoning models (o-series, GPT-5); max_tokens elsewhere (vLLM,
+   * Ollama, llama.cpp server, Azure deployments on older API versions).
+   */
   maxTokensField?: "max_tokens" | "max_completion_tokens";
   /** Extra HTTP headers (not secrets: keys go in apiKey). */
   headers?: Record<string, string>;
@@ -74,7 +78,8 @@ export class OpenAICompatibleModel implements ChatModel {
     this.id = `openai-compatible:${endpoint.url.replace(/\/+$/, "")}#${opts.model}`;
     const base = endpoint.base.replace(/\/+$/, "");
     this.structured = opts.structuredOutput ?? "json_schema";
-    this.maxTokensField = opts.maxTokensField ?? "max_tokens";
+    this.maxTokensField =
+      opts.maxTokensField ?? (!opts.azure && isOpenAIApi(base) ? "max_completion_tokens" : "max_tokens");
     const common = {
       // A placeholder so the client never falls back to reading OPENAI_API_KEY on its own: keys come only from
       // the env var / secrets file named in the config.
@@ -165,6 +170,15 @@ function answerText(message: { content?: unknown; refusal?: unknown }): string {
     if (parts.length > 0) return parts.join("");
   }
   return typeof message.refusal === "string" ? message.refusal : "";
+}
+
+/** True for OpenAI's own API host. */
+function isOpenAIApi(url: string): boolean {
+  try {
+    return new URL(url).hostname.toLowerCase() === "api.openai.com";
+  } catch {
+    return false;
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
