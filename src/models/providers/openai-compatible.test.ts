@@ -272,3 +272,60 @@ describe("OpenAICompatibleModel token limit field", () => {
     ]);
   });
 });
+
+describe("OpenAICompatibleModel quota errors", () => {
+  it("does not retry OpenAI's 429 insufficient_quota (billing: no retry can succeed), but still retries a rate limit", async () => {
+    const { ReliableChatModel } = await import("../reliability/reliable.ts");
+    let n = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        n++;
+        res.writeHead(429, { "content-type": "application/json" });
+        const quota = req.url?.includes("quota");
+        res.end(
+          JSON.stringify({
+            error: quota
+              ? {
+                  message: "You exceeded your current quota, please check your plan and billing details.",
+                  type: "insufficient_quota",
+                  param: null,
+                  code: "insufficient_quota",
+                }
+              : {
+                  message: "Rate limit reached for requests",
+                  type: "requests",
+                  param: null,
+                  code: "rate_limit_exceeded",
+                },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const ask = { messages: [{ role: "user" as const, content: "hi" }] };
+      const quota = new ReliableChatModel(
+        new OpenAICompatibleModel({ baseUrl: `http://127.0.0.1:${port}/quota/v1`, model: "m" }),
+        { maxRetries: 3, baseMs: 1, maxMs: 2 },
+      );
+      const err = (await quota.chat(ask).catch((e) => e)) as ModelError;
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err.status).toBe(429);
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain("exceeded your current quota");
+      expect(n).toBe(1);
+      n = 0;
+      const limited = new ReliableChatModel(
+        new OpenAICompatibleModel({ baseUrl: `http://127.0.0.1:${port}/v1`, model: "m" }),
+        { maxRetries: 3, baseMs: 1, maxMs: 2 },
+      );
+      const err2 = (await limited.chat(ask).catch((e) => e)) as ModelError;
+      expect(err2.kind).toBe("rate_limit");
+      expect(n).toBe(4);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

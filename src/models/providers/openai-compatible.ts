@@ -193,12 +193,19 @@ export function classifyOpenAIError(err: unknown): ModelError {
   if (err instanceof APIError && typeof err.status === "number") {
     const headers = err.headers;
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
-    const body = err.error as { message?: string } | undefined;
+    const body = err.error as { message?: string; code?: unknown; type?: unknown } | undefined;
     const detail = body?.message ?? err.message;
-    return new ModelError(`HTTP ${err.status}: ${endpointText(String(detail))}`, kindForStatus(err.status), {
-      status: err.status,
-      retryAfterMs,
-    });
+    // OpenAI answers an exhausted quota or credit balance with 429 too (code insufficient_quota): a billing state
+    // that no retry changes, so it fails at once instead of being retried as a rate limit.
+    const quota = err.status === 429 && (body?.code === "insufficient_quota" || body?.type === "insufficient_quota");
+    return new ModelError(
+      `HTTP ${err.status}: ${endpointText(String(detail))}`,
+      quota ? "auth" : kindForStatus(err.status),
+      {
+        status: err.status,
+        retryAfterMs,
+      },
+    );
   }
   if (err instanceof APIUserAbortError) return new ModelError("request aborted", "aborted");
   if (err instanceof APIConnectionTimeoutError) return new ModelError("request timed out", "timeout");
