@@ -329,3 +329,51 @@ describe("OpenAICompatibleModel quota errors", () => {
     }
   });
 });
+
+describe("OpenAICompatibleModel error text", () => {
+  it("quotes error bodies that are not OpenAI-shaped (vLLM's top-level message, FastAPI's detail), not '(no body)'", async () => {
+    const bodies: Record<string, { status: number; body: string }> = {
+      "/vllm/chat/completions": {
+        status: 400,
+        body: JSON.stringify({
+          object: "error",
+          message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        }),
+      },
+      "/chat/completions": { status: 404, body: JSON.stringify({ detail: "Not Found" }) },
+      "/plain/chat/completions": { status: 503, body: JSON.stringify("model is loading") },
+    };
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const b = bodies[req.url ?? ""] ?? { status: 500, body: "{}" };
+        res.writeHead(b.status, { "content-type": "application/json", "retry-after": "2" });
+        res.end(b.body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const ask = { messages: [{ role: "user" as const, content: "hi" }] };
+      const fail = async (baseUrl: string) =>
+        (await new OpenAICompatibleModel({ baseUrl, model: "m" }).chat(ask).catch((e) => e)) as ModelError;
+      const vllm = await fail(`${base}/vllm`);
+      expect(vllm.kind).toBe("client");
+      expect(vllm.message).toBe(
+        "HTTP 400: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+      );
+      const notFound = await fail(base);
+      expect(notFound.status).toBe(404);
+      expect(notFound.message).toContain('{"detail":"Not Found"}');
+      const loading = await fail(`${base}/plain`);
+      expect(loading.kind).toBe("server");
+      expect(loading.message).toContain("model is loading");
+      expect(loading.retryAfterMs).toBe(2000);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -88,7 +88,7 @@ export class OpenAICompatibleModel implements ChatModel {
       timeout: 24 * 3600_000, // the reliability wrapper owns timeouts (per attempt)
       defaultHeaders: opts.headers,
       ...(Object.keys(endpoint.params).length ? { defaultQuery: endpoint.params } : {}),
-      fetch: opts.fetch ?? createNodeFetch(),
+      fetch: withErrorBodies(opts.fetch ?? createNodeFetch()),
     };
     this.client = opts.azure
       ? new AzureOpenAI({
@@ -170,6 +170,37 @@ function answerText(message: { content?: unknown; refusal?: unknown }): string {
     if (parts.length > 0) return parts.join("");
   }
   return typeof message.refusal === "string" ? message.refusal : "";
+}
+
+/**
+ * The SDK quotes an error response's `error` member only: an endpoint that answers an error in another JSON shape
+ * (vLLM's top-level {"object":"error","message":...}, FastAPI's {"detail":...}, a bare string) reached the user as
+ * "400 status code (no body)", its reason lost. Such a body is handed to the SDK as {"error": ...}: the object itself
+ * when it has a string `message`, else {"message": BODY TEXT}. OpenAI-shaped bodies, and text that is not JSON (which
+ * the SDK quotes itself), pass unchanged; status and headers (Retry-After) are kept.
+ */
+function withErrorBodies(inner: typeof fetch): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await inner(input, init);
+    if (res.status < 400) return res;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const isObject = typeof json === "object" && json !== null && !Array.isArray(json);
+    let body = text;
+    if (json !== undefined && !(isObject && "error" in json)) {
+      const hasMessage = isObject && typeof (json as { message?: unknown }).message === "string";
+      body = JSON.stringify({ error: hasMessage ? json : { message: typeof json === "string" ? json : text } });
+    }
+    const headers = new Headers(res.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    return new Response(body, { status: res.status, statusText: res.statusText, headers });
+  }) as typeof fetch;
 }
 
 /** True for OpenAI's own API host. */
