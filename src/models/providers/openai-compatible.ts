@@ -190,10 +190,11 @@ function withErrorBodies(inner: typeof fetch): typeof fetch {
     } catch {
       json = undefined;
     }
-    const isObject = typeof json === "object" && json !== null && !Array.isArray(json);
+    const obj =
+      typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
     let body = text;
-    if (json !== undefined && !(isObject && "error" in json)) {
-      const hasMessage = isObject && typeof (json as { message?: unknown }).message === "string";
+    if (json !== undefined && !(obj && "error" in obj)) {
+      const hasMessage = typeof obj?.message === "string";
       body = JSON.stringify({ error: hasMessage ? json : { message: typeof json === "string" ? json : text } });
     }
     const headers = new Headers(res.headers);
