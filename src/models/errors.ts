@@ -19,7 +19,7 @@ export type ModelErrorKind =
   | "malformed"
   /** 4xx other than 408/409/429: the request itself is wrong; retrying cannot help. */
   | "client"
-  /** 401/403. */
+  /** 401/403, or an account the endpoint will not serve (OpenAI's 429 insufficient_quota). */
   | "auth"
   /** The caller aborted. */
   | "aborted"

@@ -13,11 +13,35 @@ import {
   resolveBuiltinModel,
 } from "./registry.ts";
 import { ReliableChatModel } from "./reliability/reliable.ts";
+import { MockAnthropicServer } from "./testing/mock-anthropic.ts";
 import { MockChatServer, mockReply } from "./testing/mock-server.ts";
 import { writeTinyHfModel } from "./testing/tiny-model.ts";
 import type { ChatRequest } from "./types.ts";
 
 describe("createChatModel", () => {
+  it("honours the config's structuredOutput for anthropic (none: no output_config, for models without it)", async () => {
+    const server = new MockAnthropicServer();
+    const baseUrl = await server.start();
+    try {
+      const ask: ChatRequest = {
+        messages: [{ role: "user", content: "judge this" }],
+        jsonSchema: { name: "verdict", schema: { type: "object" } },
+      };
+      const env = { ANTHROPIC_API_KEY: "sk-ant-test-000000" };
+      for (const structuredOutput of ["none", "json_object", "json_schema", undefined] as const) {
+        const m = await createChatModel(
+          { provider: "anthropic", baseUrl, model: "claude-3-haiku", structuredOutput },
+          { env },
+        );
+        await m.chat(ask);
+        await m.close?.();
+      }
+      expect(server.bodies.map((b) => b.output_config !== undefined)).toEqual([false, false, true, true]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("accepts the config's model sections as they are", () => {
     const cfg = parseConfig(
       "attacker: {provider: openai-compatible, model: a}\njudge: {provider: anthropic, model: j}\nresponder: {provider: builtin, model: demo}\n",

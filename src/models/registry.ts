@@ -131,7 +131,15 @@ export async function createProvider(o: ModelOptions, env: NodeJS.ProcessEnv = p
         { ...o, apiKeyEnv: o.apiKeyEnv ?? (o.secretsFile ? undefined : "ANTHROPIC_API_KEY") },
         env,
       );
-      return new AnthropicModel({ model: o.model, apiKey, baseUrl: o.baseUrl, headers: o.headers });
+      return new AnthropicModel({
+        model: o.model,
+        apiKey,
+        baseUrl: o.baseUrl,
+        headers: o.headers,
+        // The Messages API has no JSON mode: json_object, like none, sends no output_config (models without
+        // structured outputs answer it with 400); the judge's prompt still asks for the JSON and its parser checks it.
+        ...(o.structuredOutput ? { structuredOutput: o.structuredOutput === "json_schema" } : {}),
+      });
     }
     case "llamacpp": {
       const { LlamaCppModel } = await import("./providers/llamacpp.ts");

@@ -95,3 +95,38 @@ describe("AnthropicModel", () => {
     }
   });
 });
+
+describe("AnthropicModel stop reasons", () => {
+  it("reports an answer cut by the context window (model_context_window_exceeded) as length, like max_tokens", async () => {
+    const reasons = ["model_context_window_exceeded", "max_tokens", "end_turn", "stop_sequence", "refusal"];
+    let n = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            id: `msg_${n}`,
+            type: "message",
+            role: "assistant",
+            model: "claude-test",
+            content: [{ type: "text", text: "partial" }],
+            stop_reason: reasons[n++],
+            stop_sequence: null,
+            usage: { input_tokens: 1, output_tokens: 1 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const m = new AnthropicModel({ baseUrl, model: "claude-test", apiKey: "sk-ant-test-000000" });
+      const got: string[] = [];
+      for (const _ of reasons) got.push((await m.chat({ messages: [{ role: "user", content: "hi" }] })).finishReason);
+      expect(got).toEqual(["length", "length", "stop", "stop", "stop"]);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

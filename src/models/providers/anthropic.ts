@@ -110,7 +110,9 @@ export class AnthropicModel implements ChatModel {
       .join("");
     return {
       content,
-      finishReason: msg.stop_reason === "max_tokens" ? "length" : "stop",
+      // both mean the answer was cut: at max_tokens, or where the context window ran out
+      finishReason:
+        msg.stop_reason === "max_tokens" || msg.stop_reason === "model_context_window_exceeded" ? "length" : "stop",
       usage: { promptTokens: msg.usage?.input_tokens ?? 0, completionTokens: msg.usage?.output_tokens ?? 0 },
       model: msg.model || this.opts.model,
       latencyMs: performance.now() - started,

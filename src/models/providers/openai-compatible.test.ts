@@ -166,3 +166,214 @@ describe("OpenAICompatibleModel", () => {
     }
   });
 });
+
+/** A real local server that answers every chat completion with the next of `messages` as choices[0].message. */
+async function answeringServer(messages: Record<string, unknown>[], finishReason = "stop") {
+  let n = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const message = messages[Math.min(n++, messages.length - 1)];
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: "chatcmpl-1",
+          object: "chat.completion",
+          created: 0,
+          model: "m",
+          choices: [{ index: 0, message, finish_reason: finishReason }],
+          usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe("OpenAICompatibleModel answer text", () => {
+  it("reads the text parts of a content array (Mistral's Magistral answers in chunks), not an empty answer", async () => {
+    const s = await answeringServer([
+      {
+        role: "assistant",
+        content: [
+          { type: "thinking", thinking: [{ type: "text", text: "the user wants X; I should refuse" }] },
+          { type: "text", text: "Here is " },
+          { type: "text", text: "the answer." },
+        ],
+      },
+    ]);
+    try {
+      const r = await new OpenAICompatibleModel({ baseUrl: s.baseUrl, model: "m" }).chat({
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(r.content).toBe("Here is the answer.");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("returns a refusal (content null, message.refusal set, as OpenAI's structured outputs answer) as the answer's text", async () => {
+    const s = await answeringServer([
+      { role: "assistant", content: null, refusal: "I'm sorry, I can't help with that request." },
+    ]);
+    try {
+      const r = await new OpenAICompatibleModel({ baseUrl: s.baseUrl, model: "m" }).chat({
+        messages: [{ role: "user", content: "hi" }],
+        jsonSchema: { name: "v", schema: { type: "object" } },
+      });
+      expect(r.content).toBe("I'm sorry, I can't help with that request.");
+      expect(r.finishReason).toBe("stop");
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("OpenAICompatibleModel token limit field", () => {
+  it("sends max_completion_tokens to OpenAI's own API (max_tokens is deprecated there and refused by o-series and GPT-5 models)", async () => {
+    const sent: { url: string; body: Record<string, unknown> }[] = [];
+    // OpenAI's host cannot be served locally: this fetch records what the SDK puts on the wire.
+    const recording = (async (input: string | URL | Request, init?: RequestInit) => {
+      sent.push({ url: String(input), body: JSON.parse(String(init?.body)) });
+      return new Response(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          created: 0,
+          model: "gpt-5-mini",
+          choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      );
+    }) as typeof fetch;
+    const ask = { messages: [{ role: "user" as const, content: "hi" }], maxTokens: 64 };
+    await new OpenAICompatibleModel({ model: "gpt-5-mini", apiKey: "sk-test-0000000000", fetch: recording }).chat(ask);
+    await new OpenAICompatibleModel({
+      baseUrl: "https://api.openai.com/v1/",
+      model: "o3",
+      apiKey: "sk-test-0000000000",
+      fetch: recording,
+    }).chat(ask);
+    // other servers keep max_tokens (what vLLM, Ollama and llama.cpp server have always read)
+    await new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:8000/v1", model: "m", fetch: recording }).chat(ask);
+    expect(sent.map((s) => s.url)).toEqual([
+      "https://api.openai.com/v1/chat/completions",
+      "https://api.openai.com/v1/chat/completions",
+      "http://127.0.0.1:8000/v1/chat/completions",
+    ]);
+    expect(sent.map((s) => [s.body.max_completion_tokens, s.body.max_tokens])).toEqual([
+      [64, undefined],
+      [64, undefined],
+      [undefined, 64],
+    ]);
+  });
+});
+
+describe("OpenAICompatibleModel quota errors", () => {
+  it("does not retry OpenAI's 429 insufficient_quota (billing: no retry can succeed), but still retries a rate limit", async () => {
+    const { ReliableChatModel } = await import("../reliability/reliable.ts");
+    let n = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        n++;
+        res.writeHead(429, { "content-type": "application/json" });
+        const quota = req.url?.includes("quota");
+        res.end(
+          JSON.stringify({
+            error: quota
+              ? {
+                  message: "You exceeded your current quota, please check your plan and billing details.",
+                  type: "insufficient_quota",
+                  param: null,
+                  code: "insufficient_quota",
+                }
+              : {
+                  message: "Rate limit reached for requests",
+                  type: "requests",
+                  param: null,
+                  code: "rate_limit_exceeded",
+                },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const ask = { messages: [{ role: "user" as const, content: "hi" }] };
+      const quota = new ReliableChatModel(
+        new OpenAICompatibleModel({ baseUrl: `http://127.0.0.1:${port}/quota/v1`, model: "m" }),
+        { maxRetries: 3, baseMs: 1, maxMs: 2 },
+      );
+      const err = (await quota.chat(ask).catch((e) => e)) as ModelError;
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err.status).toBe(429);
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain("exceeded your current quota");
+      expect(n).toBe(1);
+      n = 0;
+      const limited = new ReliableChatModel(
+        new OpenAICompatibleModel({ baseUrl: `http://127.0.0.1:${port}/v1`, model: "m" }),
+        { maxRetries: 3, baseMs: 1, maxMs: 2 },
+      );
+      const err2 = (await limited.chat(ask).catch((e) => e)) as ModelError;
+      expect(err2.kind).toBe("rate_limit");
+      expect(n).toBe(4);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe("OpenAICompatibleModel error text", () => {
+  it("quotes error bodies that are not OpenAI-shaped (vLLM's top-level message, FastAPI's detail), not '(no body)'", async () => {
+    const bodies: Record<string, { status: number; body: string }> = {
+      "/vllm/chat/completions": {
+        status: 400,
+        body: JSON.stringify({
+          object: "error",
+          message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        }),
+      },
+      "/chat/completions": { status: 404, body: JSON.stringify({ detail: "Not Found" }) },
+      "/plain/chat/completions": { status: 503, body: JSON.stringify("model is loading") },
+    };
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const b = bodies[req.url ?? ""] ?? { status: 500, body: "{}" };
+        res.writeHead(b.status, { "content-type": "application/json", "retry-after": "2" });
+        res.end(b.body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const ask = { messages: [{ role: "user" as const, content: "hi" }] };
+      const fail = async (baseUrl: string) =>
+        (await new OpenAICompatibleModel({ baseUrl, model: "m" }).chat(ask).catch((e) => e)) as ModelError;
+      const vllm = await fail(`${base}/vllm`);
+      expect(vllm.kind).toBe("client");
+      expect(vllm.message).toBe(
+        "HTTP 400: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+      );
+      const notFound = await fail(base);
+      expect(notFound.status).toBe(404);
+      expect(notFound.message).toContain('{"detail":"Not Found"}');
+      const loading = await fail(`${base}/plain`);
+      expect(loading.kind).toBe("server");
+      expect(loading.message).toContain("model is loading");
+      expect(loading.retryAfterMs).toBe(2000);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

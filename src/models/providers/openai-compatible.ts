@@ -31,7 +31,11 @@ export interface OpenAICompatibleOptions {
    * "json_object" (older servers: JSON mode, schema only in the prompt), "none" (ignore). Default json_schema.
    */
   structuredOutput?: StructuredOutputMode;
-  /** OpenAI's reasoning models take max_completion_tokens instead of max_tokens. */
+  /**
+   * The request field of the token limit. Default: max_completion_tokens on OpenAI's own API (api.openai.com), where
+   * max_tokens is deprecated and refused by its reasoning models (o-series, GPT-5); max_tokens elsewhere (vLLM,
+   * Ollama, llama.cpp server, Azure deployments on older API versions).
+   */
   maxTokensField?: "max_tokens" | "max_completion_tokens";
   /** Extra HTTP headers (not secrets: keys go in apiKey). */
   headers?: Record<string, string>;
@@ -74,7 +78,8 @@ export class OpenAICompatibleModel implements ChatModel {
     this.id = `openai-compatible:${endpoint.url.replace(/\/+$/, "")}#${opts.model}`;
     const base = endpoint.base.replace(/\/+$/, "");
     this.structured = opts.structuredOutput ?? "json_schema";
-    this.maxTokensField = opts.maxTokensField ?? "max_tokens";
+    this.maxTokensField =
+      opts.maxTokensField ?? (!opts.azure && isOpenAIApi(base) ? "max_completion_tokens" : "max_tokens");
     const common = {
       // A placeholder so the client never falls back to reading OPENAI_API_KEY on its own: keys come only from
       // the env var / secrets file named in the config.
@@ -83,7 +88,7 @@ export class OpenAICompatibleModel implements ChatModel {
       timeout: 24 * 3600_000, // the reliability wrapper owns timeouts (per attempt)
       defaultHeaders: opts.headers,
       ...(Object.keys(endpoint.params).length ? { defaultQuery: endpoint.params } : {}),
-      fetch: opts.fetch ?? createNodeFetch(),
+      fetch: withErrorBodies(opts.fetch ?? createNodeFetch()),
     };
     this.client = opts.azure
       ? new AzureOpenAI({
@@ -130,7 +135,7 @@ export class OpenAICompatibleModel implements ChatModel {
     }
     const choice = completion?.choices?.[0];
     if (!choice?.message) throw new ModelError("malformed response: no choices[0].message", "malformed");
-    const content = typeof choice.message.content === "string" ? choice.message.content : "";
+    const content = answerText(choice.message);
     return {
       content,
       finishReason: choice.finish_reason === "length" ? "length" : "stop",
@@ -146,6 +151,68 @@ export class OpenAICompatibleModel implements ChatModel {
   async close(): Promise<void> {}
 }
 
+/**
+ * The answer's text. `content` is a string in OpenAI's reference, but some OpenAI-compatible APIs answer with an array
+ * of parts (Mistral's reasoning models: `thinking` chunks, then `text` chunks): the text parts are the answer, the
+ * reasoning is not. A model that declines under structured outputs answers `content: null` with the text in
+ * `refusal`: that text is its answer (an empty string would be judged, and cached, as if the model said nothing).
+ */
+function answerText(message: { content?: unknown; refusal?: unknown }): string {
+  const c = message.content;
+  if (typeof c === "string") return c;
+  if (Array.isArray(c)) {
+    const parts = c
+      .filter(
+        (p): p is { type: "text"; text: string } =>
+          typeof p === "object" && p !== null && p.type === "text" && typeof p.text === "string",
+      )
+      .map((p) => p.text);
+    if (parts.length > 0) return parts.join("");
+  }
+  return typeof message.refusal === "string" ? message.refusal : "";
+}
+
+/**
+ * The SDK quotes an error response's `error` member only: an endpoint that answers an error in another JSON shape
+ * (vLLM's top-level {"object":"error","message":...}, FastAPI's {"detail":...}, a bare string) reached the user as
+ * "400 status code (no body)", its reason lost. Such a body is handed to the SDK as {"error": ...}: the object itself
+ * when it has a string `message`, else {"message": BODY TEXT}. OpenAI-shaped bodies, and text that is not JSON (which
+ * the SDK quotes itself), pass unchanged; status and headers (Retry-After) are kept.
+ */
+function withErrorBodies(inner: typeof fetch): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await inner(input, init);
+    if (res.status < 400) return res;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const obj =
+      typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+    let body = text;
+    if (json !== undefined && !(obj && "error" in obj)) {
+      const hasMessage = typeof obj?.message === "string";
+      body = JSON.stringify({ error: hasMessage ? json : { message: typeof json === "string" ? json : text } });
+    }
+    const headers = new Headers(res.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    return new Response(body, { status: res.status, statusText: res.statusText, headers });
+  }) as typeof fetch;
+}
+
+/** True for OpenAI's own API host. */
+function isOpenAIApi(url: string): boolean {
+  try {
+    return new URL(url).hostname.toLowerCase() === "api.openai.com";
+  } catch {
+    return false;
+  }
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
@@ -158,12 +225,19 @@ export function classifyOpenAIError(err: unknown): ModelError {
   if (err instanceof APIError && typeof err.status === "number") {
     const headers = err.headers;
     const retryAfterMs = headers ? parseRetryAfter((n) => headers.get(n)) : undefined;
-    const body = err.error as { message?: string } | undefined;
+    const body = err.error as { message?: string; code?: unknown; type?: unknown } | undefined;
     const detail = body?.message ?? err.message;
-    return new ModelError(`HTTP ${err.status}: ${endpointText(String(detail))}`, kindForStatus(err.status), {
-      status: err.status,
-      retryAfterMs,
-    });
+    // OpenAI answers an exhausted quota or credit balance with 429 too (code insufficient_quota): a billing state
+    // that no retry changes, so it fails at once instead of being retried as a rate limit.
+    const quota = err.status === 429 && (body?.code === "insufficient_quota" || body?.type === "insufficient_quota");
+    return new ModelError(
+      `HTTP ${err.status}: ${endpointText(String(detail))}`,
+      quota ? "auth" : kindForStatus(err.status),
+      {
+        status: err.status,
+        retryAfterMs,
+      },
+    );
   }
   if (err instanceof APIUserAbortError) return new ModelError("request aborted", "aborted");
   if (err instanceof APIConnectionTimeoutError) return new ModelError("request timed out", "timeout");
