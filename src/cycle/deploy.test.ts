@@ -216,6 +216,72 @@ describe("deploy vllm", () => {
   });
 });
 
+/** The base with `adapters` merged one after the other, under dir/NAME (made once). */
+function mergedFolder(name: string, adapters: readonly string[]): string {
+  const out = path.join(dir, name);
+  if (existsSync(path.join(out, "config.json"))) return out;
+  let from = base;
+  adapters.forEach((a, i) => {
+    from = mergeAdapterFolder(from, a, i === adapters.length - 1 ? out : `${out}-${i}`);
+  });
+  return out;
+}
+
+/** vLLM's own answer to loading a name it holds (serving_models.py, _check_load_lora_adapter_request). */
+const vllmAlreadyLoaded = (name: string) => ({
+  status: 400,
+  json: {
+    error: {
+      message: `The lora adapter '${name}' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.`,
+      type: "InvalidUserInput",
+      param: null,
+      code: 400,
+    },
+  },
+});
+
+describe("deploy vllm: a deploy cut short after the adapter was loaded", () => {
+  // vLLM answers 400 to loading a name it already holds. A run whose deploy loaded the adapter but never recorded it
+  // (killed, or the health check timed out) loads it again on the next run: that must finish the deploy, not stop.
+  it("a rerun finds the adapter loaded under its name and goes on", async () => {
+    let adapterAnswers = false;
+    const loaded = new Set<string>();
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          const b = JSON.parse(raw.toString("utf8")) as { lora_name: string; lora_path: string };
+          if (loaded.has(b.lora_name)) return vllmAlreadyLoaded(b.lora_name);
+          loaded.add(b.lora_name);
+          models.add(b.lora_name);
+          return { status: 200 };
+        }
+        if (req.url === "/v1/chat/completions" && !adapterAnswers) {
+          const model = (JSON.parse(raw.toString("utf8")) as { model: string }).model;
+          if (model !== "base-m") return { status: 503, json: { error: { message: "warming up" } } };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 500}\ntraining: {method: lora}\n`;
+    const { models, store } = roundModels(yaml, "ws-vllm-reload");
+    try {
+      const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("vr1", [a1]) }, adapters: [a1] };
+      await expect(models.open(round1, 1)).rejects.toThrow(/did not answer within 500 ms/);
+      expect(loaded.size).toBe(1); // the adapter was loaded, the deploy not recorded
+      adapterAnswers = true;
+      const r1 = await models.open(round1, 1);
+      expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toBe(
+        `answer from ${[...loaded][0]}`,
+      );
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
+
 describe("deploy: a key written in the target URL", () => {
   it("never reaches the deploy log or a deploy error (user-info or query credential)", async () => {
     const userKey = "sk-deploy-userinfo-0123456789";

@@ -171,7 +171,16 @@ function shown(text: string, max?: number): string {
   return redactedForTerminal(redactUrl(text), { oneLine: true, max });
 }
 
-async function postJson(url: string, body: unknown, key: string): Promise<unknown> {
+/**
+ * POSTs JSON; an answer other than 2xx is an error naming the config key and the server, unless `accept` takes it
+ * (an answer that means the work is done already).
+ */
+async function postJson(
+  url: string,
+  body: unknown,
+  key: string,
+  accept?: (status: number, text: string) => boolean,
+): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -183,7 +192,8 @@ async function postJson(url: string, body: unknown, key: string): Promise<unknow
     throw new Error(`${key}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
   }
   const text = await res.text();
-  if (!res.ok) throw new Error(`${key}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
+  if (!res.ok && !accept?.(res.status, text))
+    throw new Error(`${key}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
   try {
     return text ? JSON.parse(text) : {};
   } catch {
@@ -321,6 +331,14 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   o.log(
     `deploy (vllm): ${name} is a LoRA adapter of rank ${r} (the server needs --enable-lora --max-lora-rank >= ${r})`,
   );
+  // vLLM answers 400 "The lora adapter 'NAME' has already been loaded" to a name it holds: a deploy of this round that
+  // loaded it but was never recorded (a killed run, a health check that timed out). The name carries the weights'
+  // fingerprint, so what it holds is this round's adapter: the deploy goes on to the health check.
+  const alreadyLoaded = (status: number, text: string) => {
+    if (status !== 400 || !text.includes(`'${name}' has already been loaded`)) return false;
+    o.log(`deploy (vllm): ${name} is loaded already (an earlier deploy of this round); using it`);
+    return true;
+  };
   await postJson(
     `${root}/v1/load_lora_adapter`,
     {
@@ -328,6 +346,7 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
       lora_path: vllm?.adapterPath ? path.join(vllm.adapterPath, path.basename(adapter)) : adapter,
     },
     "deploy.vllm",
+    alreadyLoaded,
   );
   if (vllm?.unloadOld !== false) {
     const previous = state.current();
