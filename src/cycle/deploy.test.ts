@@ -282,6 +282,63 @@ describe("deploy vllm: a deploy cut short after the adapter was loaded", () => {
   });
 });
 
+describe("deploy vllm: a server started with --api-key", () => {
+  // vLLM's AuthenticationMiddleware answers 401 to every /v1 path without `Authorization: Bearer KEY`, and
+  // /v1/load_lora_adapter is one: the deploy's admin calls need the target's key as the chat requests do.
+  it("sends the target's key to load and unload the adapters, from apiKeyEnv or the URL's user-info", async () => {
+    const key = "sk-vllm-admin-0123456789";
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.headers.authorization !== `Bearer ${key}`) return { status: 401, json: { error: "Unauthorized" } };
+        if (req.url === "/v1/load_lora_adapter") {
+          models.add((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        if (req.url === "/v1/unload_lora_adapter") {
+          models.delete((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const host = s.url.replace("http://", "");
+    process.env.BF_DEPLOY_TEST_VLLM_KEY = key;
+    try {
+      for (const [ws, target] of [
+        ["ws-vllm-auth-env", `baseUrl: "${s.url}/v1", apiKeyEnv: BF_DEPLOY_TEST_VLLM_KEY`],
+        ["ws-vllm-auth-userinfo", `baseUrl: "http://${key}@${host}/v1"`],
+      ]) {
+        const { models, store, logs } = roundModels(
+          `target: {provider: openai-compatible, ${target}, model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 2000}\ntraining: {method: lora}\n`,
+          ws,
+        );
+        try {
+          const before = s.calls.length;
+          const r1 = await models.open({ ref: { kind: "folder", dir: mergedFolder("va1", [a1]) }, adapters: [a1] }, 1);
+          expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toMatch(
+            /^answer from base-m-r1-/,
+          );
+          await models.open({ ref: { kind: "folder", dir: mergedFolder("va2", [a1, a2]) }, adapters: [a1, a2] }, 2);
+          const admin = s.calls.slice(before).filter((c) => c.url.includes("lora_adapter"));
+          expect(admin.map((c) => c.url)).toEqual([
+            "/v1/load_lora_adapter",
+            "/v1/load_lora_adapter",
+            "/v1/unload_lora_adapter",
+          ]);
+          expect(logs.join("\n")).not.toContain(key);
+        } finally {
+          await models.close();
+          store.close();
+        }
+      }
+    } finally {
+      delete process.env.BF_DEPLOY_TEST_VLLM_KEY;
+    }
+  });
+});
+
 describe("deploy: a key written in the target URL", () => {
   it("never reaches the deploy log or a deploy error (user-info or query credential)", async () => {
     const userKey = "sk-deploy-userinfo-0123456789";

@@ -23,7 +23,7 @@ import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
 import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
-import { redactedForTerminal, redactSecrets, redactUrl } from "../models/secrets.ts";
+import { redactedForTerminal, redactSecrets, redactUrl, resolveApiKey, splitEndpointUrl } from "../models/secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
 import { loadModel } from "../nn/model.ts";
@@ -179,20 +179,20 @@ async function postJson(
   url: string,
   body: unknown,
   key: string,
-  accept?: (status: number, text: string) => boolean,
+  o: { accept?: (status: number, text: string) => boolean; headers?: Record<string, string> } = {},
 ): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...o.headers },
       body: JSON.stringify(body),
     });
   } catch (e) {
     throw new Error(`${key}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
   }
   const text = await res.text();
-  if (!res.ok && !accept?.(res.status, text))
+  if (!res.ok && !o.accept?.(res.status, text))
     throw new Error(`${key}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
   try {
     return text ? JSON.parse(text) : {};
@@ -319,11 +319,35 @@ function combinedAdapter(o: RoundModelsOptions, m: RoundModel): string {
   return out;
 }
 
+/**
+ * Where and how the deploy reaches a vLLM server's adapter endpoints (beside /v1/chat/completions, under /v1): its root
+ * without credentials or /v1, the URL's query parameters (sent with every request, as the target's client does), and
+ * the target's API key as a bearer token. A server started with --api-key answers 401 to every /v1 path without it
+ * (its AuthenticationMiddleware). The key is the target's: apiKeyEnv / secretsFile first, else the URL's user-info,
+ * the same choice as the chat client's.
+ */
+function vllmAdmin(raw: string, t: Config["target"]): { root: string; query: string; headers: Record<string, string> } {
+  const endpoint = splitEndpointUrl(raw);
+  let key: string | undefined;
+  try {
+    key = resolveApiKey({ apiKeyEnv: t.apiKeyEnv, secretsFile: t.secretsFile, secretName: t.secretName });
+  } catch (e) {
+    throw new Error(`deploy.vllm: the target's API key (target.apiKeyEnv / secretsFile): ${(e as Error).message}`);
+  }
+  key ??= endpoint.key;
+  const params = new URLSearchParams(endpoint.params).toString();
+  return {
+    root: rootOf(endpoint.base),
+    query: params ? `?${params}` : "",
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+  };
+}
+
 /** deploy.kind vllm: the combined adapter loaded as a LoRA module under `name`; the previous round's unloaded. */
 async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   const t = o.config.target;
   const vllm = o.config.deploy.vllm;
-  const root = vllm?.baseUrl ?? rootOf(t.baseUrl ?? "");
+  const { root, query, headers } = vllmAdmin(vllm?.baseUrl ?? t.baseUrl ?? "", t);
   const adapter = combinedAdapter(o, m);
   // vLLM refuses an adapter above the server's --max-lora-rank (default 16); the combined rank is the sum of the
   // round's adapters' ranks (x3 on Phi-3's fused qkv_proj), so say it before a refusal does.
@@ -340,20 +364,20 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
     return true;
   };
   await postJson(
-    `${root}/v1/load_lora_adapter`,
+    `${root}/v1/load_lora_adapter${query}`,
     {
       lora_name: name,
       lora_path: vllm?.adapterPath ? path.join(vllm.adapterPath, path.basename(adapter)) : adapter,
     },
     "deploy.vllm",
-    alreadyLoaded,
+    { accept: alreadyLoaded, headers },
   );
   if (vllm?.unloadOld !== false) {
     const previous = state.current();
     if (previous?.name && previous.name !== name && previous.name !== t.model)
-      await postJson(`${root}/v1/unload_lora_adapter`, { lora_name: previous.name }, "deploy.vllm").catch((e) =>
-        o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`),
-      );
+      await postJson(`${root}/v1/unload_lora_adapter${query}`, { lora_name: previous.name }, "deploy.vllm", {
+        headers,
+      }).catch((e) => o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`));
   }
   return name;
 }
