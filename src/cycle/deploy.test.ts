@@ -98,6 +98,7 @@ function body(req: IncomingMessage): Promise<Buffer> {
 async function standIn(
   handle: (req: IncomingMessage, raw: Buffer, models: Set<string>) => { status: number; json?: unknown } | undefined,
   models: Set<string>,
+  port = 0,
 ): Promise<{ url: string; calls: Call[]; server: Server }> {
   const calls: Call[] = [];
   const server = createServer(async (req, res) => {
@@ -108,7 +109,7 @@ async function standIn(
     res.writeHead(reply.status, { "content-type": "application/json" });
     res.end(reply.json === undefined ? "" : JSON.stringify(reply.json));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server };
 }
 
@@ -278,6 +279,64 @@ describe("deploy vllm: a deploy cut short after the adapter was loaded", () => {
     } finally {
       await models.close();
       store.close();
+    }
+  });
+});
+
+describe("deploy vllm: the server restarted since the deploy", () => {
+  // vLLM keeps dynamically loaded adapters in memory only: after a restart it serves the base alone, and the record
+  // of this endpoint still names the round's adapter. A resumed cycle must load it again, not send every request to
+  // a model the server no longer has.
+  it("a resumed cycle finds the adapter gone and loads it again", async () => {
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          models.add((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m, retries: 0}\ndeploy: {kind: vllm, healthTimeoutMs: 2000}\ntraining: {method: lora}\n`;
+    const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("vr1", [a1]) }, adapters: [a1] };
+    const first = roundModels(yaml, "ws-vllm-restart");
+    let name: string;
+    try {
+      const r1 = await first.models.open(round1, 1);
+      name = (await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content.replace("answer from ", "");
+      expect(name).toMatch(/^base-m-r1-/);
+    } finally {
+      await first.models.close();
+      first.store.close();
+    }
+    // vLLM restarted: the base only
+    const served = s.calls.length;
+    await new Promise<void>((r) => s.server.close(() => r()));
+    const restarted = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          models.add((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+      Number(new URL(s.url).port),
+    );
+    servers.push(restarted.server);
+    const again = roundModels(yaml, "ws-vllm-restart");
+    try {
+      const r1 = await again.models.open(round1, 1);
+      expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toBe(
+        `answer from ${name}`,
+      );
+      expect(restarted.calls.filter((c) => c.url === "/v1/load_lora_adapter")).toHaveLength(1);
+      expect(served).toBeGreaterThan(0);
+    } finally {
+      await again.models.close();
+      again.store.close();
     }
   });
 });

@@ -452,9 +452,10 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
       const current = deployed?.fp ?? (deploy.kind === "serve" || deploy.kind === "command" ? undefined : baseFp);
       let name = deployed?.name ?? t.model;
       let needs = current !== fp || (deploy.kind === "serve" && !server);
-      if (!needs && deploy.kind === "command") {
+      if (!needs && deploy.kind !== "serve") {
         // The endpoint should serve this model already; if it does not answer (a server that died, a deploy that
-        // failed half-way in a killed run), the deploy command brings it up again.
+        // failed half-way in a killed run; a restarted vLLM, which keeps dynamically loaded adapters in memory only),
+        // the deploy brings it up again.
         const probe = await createChatModel({ ...t, model: name, temperature: 0 });
         needs = !(await answers(probe));
         await probe.close?.();
