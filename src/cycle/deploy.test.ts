@@ -98,6 +98,7 @@ function body(req: IncomingMessage): Promise<Buffer> {
 async function standIn(
   handle: (req: IncomingMessage, raw: Buffer, models: Set<string>) => { status: number; json?: unknown } | undefined,
   models: Set<string>,
+  port = 0,
 ): Promise<{ url: string; calls: Call[]; server: Server }> {
   const calls: Call[] = [];
   const server = createServer(async (req, res) => {
@@ -108,7 +109,7 @@ async function standIn(
     res.writeHead(reply.status, { "content-type": "application/json" });
     res.end(reply.json === undefined ? "" : JSON.stringify(reply.json));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server };
 }
 
@@ -212,6 +213,187 @@ describe("deploy vllm", () => {
     } finally {
       await models.close();
       store.close();
+    }
+  });
+});
+
+/** The base with `adapters` merged one after the other, under dir/NAME (made once). */
+function mergedFolder(name: string, adapters: readonly string[]): string {
+  const out = path.join(dir, name);
+  if (existsSync(path.join(out, "config.json"))) return out;
+  let from = base;
+  adapters.forEach((a, i) => {
+    from = mergeAdapterFolder(from, a, i === adapters.length - 1 ? out : `${out}-${i}`);
+  });
+  return out;
+}
+
+/** vLLM's own answer to loading a name it holds (serving_models.py, _check_load_lora_adapter_request). */
+const vllmAlreadyLoaded = (name: string) => ({
+  status: 400,
+  json: {
+    error: {
+      message: `The lora adapter '${name}' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.`,
+      type: "InvalidUserInput",
+      param: null,
+      code: 400,
+    },
+  },
+});
+
+describe("deploy vllm: a deploy cut short after the adapter was loaded", () => {
+  // vLLM answers 400 to loading a name it already holds. A run whose deploy loaded the adapter but never recorded it
+  // (killed, or the health check timed out) loads it again on the next run: that must finish the deploy, not stop.
+  it("a rerun finds the adapter loaded under its name and goes on", async () => {
+    let adapterAnswers = false;
+    const loaded = new Set<string>();
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          const b = JSON.parse(raw.toString("utf8")) as { lora_name: string; lora_path: string };
+          if (loaded.has(b.lora_name)) return vllmAlreadyLoaded(b.lora_name);
+          loaded.add(b.lora_name);
+          models.add(b.lora_name);
+          return { status: 200 };
+        }
+        if (req.url === "/v1/chat/completions" && !adapterAnswers) {
+          const model = (JSON.parse(raw.toString("utf8")) as { model: string }).model;
+          if (model !== "base-m") return { status: 503, json: { error: { message: "warming up" } } };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 500}\ntraining: {method: lora}\n`;
+    const { models, store } = roundModels(yaml, "ws-vllm-reload");
+    try {
+      const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("vr1", [a1]) }, adapters: [a1] };
+      await expect(models.open(round1, 1)).rejects.toThrow(/did not answer within 500 ms/);
+      expect(loaded.size).toBe(1); // the adapter was loaded, the deploy not recorded
+      adapterAnswers = true;
+      const r1 = await models.open(round1, 1);
+      expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toBe(
+        `answer from ${[...loaded][0]}`,
+      );
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
+
+describe("deploy vllm: the server restarted since the deploy", () => {
+  // vLLM keeps dynamically loaded adapters in memory only: after a restart it serves the base alone, and the record
+  // of this endpoint still names the round's adapter. A resumed cycle must load it again, not send every request to
+  // a model the server no longer has.
+  it("a resumed cycle finds the adapter gone and loads it again", async () => {
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          models.add((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m, retries: 0}\ndeploy: {kind: vllm, healthTimeoutMs: 2000}\ntraining: {method: lora}\n`;
+    const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("vr1", [a1]) }, adapters: [a1] };
+    const first = roundModels(yaml, "ws-vllm-restart");
+    let name: string;
+    try {
+      const r1 = await first.models.open(round1, 1);
+      name = (await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content.replace("answer from ", "");
+      expect(name).toMatch(/^base-m-r1-/);
+    } finally {
+      await first.models.close();
+      first.store.close();
+    }
+    // vLLM restarted: the base only
+    const served = s.calls.length;
+    await new Promise<void>((r) => s.server.close(() => r()));
+    const restarted = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          models.add((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+      Number(new URL(s.url).port),
+    );
+    servers.push(restarted.server);
+    const again = roundModels(yaml, "ws-vllm-restart");
+    try {
+      const r1 = await again.models.open(round1, 1);
+      expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toBe(
+        `answer from ${name}`,
+      );
+      expect(restarted.calls.filter((c) => c.url === "/v1/load_lora_adapter")).toHaveLength(1);
+      expect(served).toBeGreaterThan(0);
+    } finally {
+      await again.models.close();
+      again.store.close();
+    }
+  });
+});
+
+describe("deploy vllm: a server started with --api-key", () => {
+  // vLLM's AuthenticationMiddleware answers 401 to every /v1 path without `Authorization: Bearer KEY`, and
+  // /v1/load_lora_adapter is one: the deploy's admin calls need the target's key as the chat requests do.
+  it("sends the target's key to load and unload the adapters, from apiKeyEnv or the URL's user-info", async () => {
+    const key = "sk-vllm-admin-0123456789";
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.headers.authorization !== `Bearer ${key}`) return { status: 401, json: { error: "Unauthorized" } };
+        if (req.url === "/v1/load_lora_adapter") {
+          models.add((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        if (req.url === "/v1/unload_lora_adapter") {
+          models.delete((JSON.parse(raw.toString("utf8")) as { lora_name: string }).lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const host = s.url.replace("http://", "");
+    process.env.BF_DEPLOY_TEST_VLLM_KEY = key;
+    try {
+      for (const [ws, target] of [
+        ["ws-vllm-auth-env", `baseUrl: "${s.url}/v1", apiKeyEnv: BF_DEPLOY_TEST_VLLM_KEY`],
+        ["ws-vllm-auth-userinfo", `baseUrl: "http://${key}@${host}/v1"`],
+      ]) {
+        const { models, store, logs } = roundModels(
+          `target: {provider: openai-compatible, ${target}, model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 2000}\ntraining: {method: lora}\n`,
+          ws,
+        );
+        try {
+          const before = s.calls.length;
+          const r1 = await models.open({ ref: { kind: "folder", dir: mergedFolder("va1", [a1]) }, adapters: [a1] }, 1);
+          expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toMatch(
+            /^answer from base-m-r1-/,
+          );
+          await models.open({ ref: { kind: "folder", dir: mergedFolder("va2", [a1, a2]) }, adapters: [a1, a2] }, 2);
+          const admin = s.calls.slice(before).filter((c) => c.url.includes("lora_adapter"));
+          expect(admin.map((c) => c.url)).toEqual([
+            "/v1/load_lora_adapter",
+            "/v1/load_lora_adapter",
+            "/v1/unload_lora_adapter",
+          ]);
+          expect(logs.join("\n")).not.toContain(key);
+        } finally {
+          await models.close();
+          store.close();
+        }
+      }
+    } finally {
+      delete process.env.BF_DEPLOY_TEST_VLLM_KEY;
     }
   });
 });

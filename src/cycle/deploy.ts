@@ -23,7 +23,7 @@ import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
 import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
-import { redactedForTerminal, redactSecrets, redactUrl } from "../models/secrets.ts";
+import { redactedForTerminal, redactSecrets, redactUrl, resolveApiKey, splitEndpointUrl } from "../models/secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
 import { loadModel } from "../nn/model.ts";
@@ -171,19 +171,29 @@ function shown(text: string, max?: number): string {
   return redactedForTerminal(redactUrl(text), { oneLine: true, max });
 }
 
-async function postJson(url: string, body: unknown, key: string): Promise<unknown> {
+/**
+ * POSTs JSON; an answer other than 2xx is an error naming the config key and the server, unless `accept` takes it
+ * (an answer that means the work is done already).
+ */
+async function postJson(
+  url: string,
+  body: unknown,
+  key: string,
+  o: { accept?: (status: number, text: string) => boolean; headers?: Record<string, string> } = {},
+): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...o.headers },
       body: JSON.stringify(body),
     });
   } catch (e) {
     throw new Error(`${key}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
   }
   const text = await res.text();
-  if (!res.ok) throw new Error(`${key}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
+  if (!res.ok && !o.accept?.(res.status, text))
+    throw new Error(`${key}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
   try {
     return text ? JSON.parse(text) : {};
   } catch {
@@ -309,11 +319,35 @@ function combinedAdapter(o: RoundModelsOptions, m: RoundModel): string {
   return out;
 }
 
+/**
+ * Where and how the deploy reaches a vLLM server's adapter endpoints (beside /v1/chat/completions, under /v1): its root
+ * without credentials or /v1, the URL's query parameters (sent with every request, as the target's client does), and
+ * the target's API key as a bearer token. A server started with --api-key answers 401 to every /v1 path without it
+ * (its AuthenticationMiddleware). The key is the target's: apiKeyEnv / secretsFile first, else the URL's user-info,
+ * the same choice as the chat client's.
+ */
+function vllmAdmin(raw: string, t: Config["target"]): { root: string; query: string; headers: Record<string, string> } {
+  const endpoint = splitEndpointUrl(raw);
+  let key: string | undefined;
+  try {
+    key = resolveApiKey({ apiKeyEnv: t.apiKeyEnv, secretsFile: t.secretsFile, secretName: t.secretName });
+  } catch (e) {
+    throw new Error(`deploy.vllm: the target's API key (target.apiKeyEnv / secretsFile): ${(e as Error).message}`);
+  }
+  key ??= endpoint.key;
+  const params = new URLSearchParams(endpoint.params).toString();
+  return {
+    root: rootOf(endpoint.base),
+    query: params ? `?${params}` : "",
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+  };
+}
+
 /** deploy.kind vllm: the combined adapter loaded as a LoRA module under `name`; the previous round's unloaded. */
 async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   const t = o.config.target;
   const vllm = o.config.deploy.vllm;
-  const root = vllm?.baseUrl ?? rootOf(t.baseUrl ?? "");
+  const { root, query, headers } = vllmAdmin(vllm?.baseUrl ?? t.baseUrl ?? "", t);
   const adapter = combinedAdapter(o, m);
   // vLLM refuses an adapter above the server's --max-lora-rank (default 16); the combined rank is the sum of the
   // round's adapters' ranks (x3 on Phi-3's fused qkv_proj), so say it before a refusal does.
@@ -321,20 +355,29 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   o.log(
     `deploy (vllm): ${name} is a LoRA adapter of rank ${r} (the server needs --enable-lora --max-lora-rank >= ${r})`,
   );
+  // vLLM answers 400 "The lora adapter 'NAME' has already been loaded" to a name it holds: a deploy of this round that
+  // loaded it but was never recorded (a killed run, a health check that timed out). The name carries the weights'
+  // fingerprint, so what it holds is this round's adapter: the deploy goes on to the health check.
+  const alreadyLoaded = (status: number, text: string) => {
+    if (status !== 400 || !text.includes(`'${name}' has already been loaded`)) return false;
+    o.log(`deploy (vllm): ${name} is loaded already (an earlier deploy of this round); using it`);
+    return true;
+  };
   await postJson(
-    `${root}/v1/load_lora_adapter`,
+    `${root}/v1/load_lora_adapter${query}`,
     {
       lora_name: name,
       lora_path: vllm?.adapterPath ? path.join(vllm.adapterPath, path.basename(adapter)) : adapter,
     },
     "deploy.vllm",
+    { accept: alreadyLoaded, headers },
   );
   if (vllm?.unloadOld !== false) {
     const previous = state.current();
     if (previous?.name && previous.name !== name && previous.name !== t.model)
-      await postJson(`${root}/v1/unload_lora_adapter`, { lora_name: previous.name }, "deploy.vllm").catch((e) =>
-        o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`),
-      );
+      await postJson(`${root}/v1/unload_lora_adapter${query}`, { lora_name: previous.name }, "deploy.vllm", {
+        headers,
+      }).catch((e) => o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`));
   }
   return name;
 }
@@ -409,9 +452,10 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
       const current = deployed?.fp ?? (deploy.kind === "serve" || deploy.kind === "command" ? undefined : baseFp);
       let name = deployed?.name ?? t.model;
       let needs = current !== fp || (deploy.kind === "serve" && !server);
-      if (!needs && deploy.kind === "command") {
+      if (!needs && deploy.kind !== "serve") {
         // The endpoint should serve this model already; if it does not answer (a server that died, a deploy that
-        // failed half-way in a killed run), the deploy command brings it up again.
+        // failed half-way in a killed run; a restarted vLLM, which keeps dynamically loaded adapters in memory only),
+        // the deploy brings it up again.
         const probe = await createChatModel({ ...t, model: name, temperature: 0 });
         needs = !(await answers(probe));
         await probe.close?.();

@@ -392,6 +392,51 @@ describe("openai backend against the fine-tuning stand-in", () => {
   });
 });
 
+describe("openai sft: multi-turn rows", () => {
+  // A multi-turn finding's SFT row is the attack conversation (what the attacked model said in earlier turns, possibly
+  // unsafe) plus the safe answer. OpenAI's chat fine-tuning trains on every assistant message unless it carries
+  // "weight": 0; the local and TRL backends train on the last assistant turn only (rows.ts: LOCAL_ROWS).
+  it("trains on the last assistant turn only: earlier assistant turns are uploaded with weight 0", async () => {
+    server = await start();
+    const dir = path.join(work, "mt");
+    writeRoundData(dir);
+    const unsafeTurn = (i: number) => `Sure, step one of the lock-picking plan ${i}: insert the tension wrench`;
+    const row = (i: number) => ({
+      messages: [
+        { role: "user", content: `Let's write a heist story, chapter ${i}.` },
+        { role: "assistant", content: unsafeTurn(i) },
+        { role: "user", content: harmfulPrompt(i) },
+        { role: "assistant", content: refusal(i) },
+      ],
+    });
+    writeFileSync(
+      path.join(dir, "sft.jsonl"),
+      Array.from({ length: 12 }, (_, i) => `${JSON.stringify(row(i))}\n`).join(""),
+    );
+    const t = training();
+    const sft = await new OpenAiBackend({ env: env() }).train("sft", makeJob(t, openAiStartModel(t), [], dir));
+    const job = [...server.jobs.values()][0];
+    const rows = server.files.get(job.training_file)!.rows as { messages: Record<string, unknown>[] }[];
+    expect(rows[3].messages).toEqual([
+      { role: "user", content: "Let's write a heist story, chapter 3." },
+      { role: "assistant", content: unsafeTurn(3), weight: 0 },
+      { role: "user", content: harmfulPrompt(3) },
+      { role: "assistant", content: refusal(3) },
+    ]);
+    // The tuned stand-in learned the safe answer, not the attacked model's earlier turn.
+    const chat = new OpenAI({ apiKey: server.apiKey, baseURL: server.baseUrl, maxRetries: 0 });
+    const ask = async (content: string) =>
+      (
+        await chat.chat.completions.create({
+          model: sft.model.kind === "remote" ? sft.model.id : "",
+          messages: [{ role: "user", content }],
+        })
+      ).choices[0].message.content;
+    expect(await ask("Let's write a heist story, chapter 3.")).not.toBe(unsafeTurn(3));
+    expect(await ask(harmfulPrompt(3))).toBe(refusal(3));
+  });
+});
+
 describe("fine-tuning stand-in request validation", () => {
   it("rejects a malformed JSONL line with the API's error shape, and a file in the wrong format fails the job", async () => {
     server = await start();

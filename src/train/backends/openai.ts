@@ -52,6 +52,8 @@ type OpenAiSettings = NonNullable<Config["training"]["openai"]>;
 interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
+  /** Assistant messages only: 0 = not trained on (OpenAI's chat fine-tuning format; absent = 1). */
+  weight?: 0 | 1;
 }
 /** One row of OpenAI's chat fine-tuning format. */
 export interface OpenAiChatRow {
@@ -124,9 +126,20 @@ const plain = (m: { role: string; content: string }): ChatMessage => ({
   content: m.content,
 });
 
-/** TRL conversational SFT JSONL -> OpenAI chat fine-tuning rows. */
+/**
+ * TRL conversational SFT JSONL -> OpenAI chat fine-tuning rows, trained on the last assistant turn only, as the local
+ * and TRL backends are (rows.ts): OpenAI trains on every assistant message unless it has `weight: 0`, and the earlier
+ * assistant turns of a multi-turn finding are what the attacked model said (possibly unsafe): context, never a target.
+ */
 export function toOpenAiChatRows(text: string, file: string): OpenAiChatRow[] {
-  return parseSftJsonl(text, file).map((r) => ({ messages: r.messages.map(plain) }));
+  return parseSftJsonl(text, file).map((r) => {
+    const last = r.messages.findLastIndex((m) => m.role === "assistant");
+    return {
+      messages: r.messages.map((m, i) =>
+        m.role === "assistant" && i !== last ? { ...plain(m), weight: 0 as const } : plain(m),
+      ),
+    };
+  });
 }
 
 /** TRL conversational preference JSONL -> OpenAI preference rows (one assistant message per side). */

@@ -31,6 +31,8 @@ export type JobStatus = "validating_files" | "queued" | "running" | "succeeded" 
 interface ChatMessage {
   role: string;
   content: string;
+  /** Assistant messages of chat fine-tuning rows: 0 = not trained on. */
+  weight?: number;
 }
 
 export interface StandInFile {
@@ -154,7 +156,11 @@ export function rowProblem(row: unknown, method: "supervised" | "dpo"): string |
   const r = row as Record<string, unknown>;
   if (method === "supervised") {
     if (!isMessages(r.messages)) return "expected 'messages': a non-empty list of {role, content}";
-    if (!r.messages.some((m) => m.role === "assistant")) return "no assistant message to train on";
+    const bad = r.messages.findIndex(
+      (m) => m.weight !== undefined && (m.role !== "assistant" || ![0, 1].includes(m.weight)),
+    );
+    if (bad >= 0) return `messages[${bad}].weight: only assistant messages take a weight, 0 or 1`;
+    if (!r.messages.some((m) => m.role === "assistant" && m.weight !== 0)) return "no assistant message to train on";
     return undefined;
   }
   const input = r.input as Record<string, unknown> | undefined;
@@ -540,7 +546,8 @@ export async function startFineTuneServer(opts: FineTuneServerOptions = {}): Pro
         if (job.method.type === "supervised") {
           const msgs = r.messages as ChatMessage[];
           const i = msgs.findIndex((m) => m.role === "user" && norm(m.content) === norm(prompt));
-          const answer = i >= 0 ? msgs.slice(i + 1).find((m) => m.role === "assistant") : undefined;
+          // an assistant message with weight 0 is not trained on
+          const answer = i >= 0 ? msgs.slice(i + 1).find((m) => m.role === "assistant" && m.weight !== 0) : undefined;
           if (answer) return answer.content;
         } else {
           const u = lastUser((r.input as { messages: ChatMessage[] }).messages);

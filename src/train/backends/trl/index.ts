@@ -123,6 +123,21 @@ export function parseTrlLine(
   return undefined;
 }
 
+/**
+ * The time left of a job, from one progress line: this process's time per step (elapsed_s over the steps since
+ * start_step, where a job resumed from a checkpoint began; 0 in lines without it) times the steps left. Undefined
+ * before this process has trained a step.
+ */
+export function trlEtaMs(v: Record<string, unknown>): number | undefined {
+  const step = Number(v.step);
+  const maxSteps = Number(v.max_steps);
+  const elapsed = Number(v.elapsed_s);
+  const start = v.start_step === undefined ? 0 : Number(v.start_step);
+  const done = step - start;
+  if (!(done > 0) || !Number.isFinite(elapsed) || !Number.isFinite(maxSteps)) return undefined;
+  return ((elapsed * 1000) / done) * Math.max(0, maxSteps - step);
+}
+
 /** A line of the job's output as we print it: the job inherits the environment, so known secrets are redacted, and
  *  its text (which may echo data or model output) is escaped for the terminal. */
 const shown = (line: string) => redactedForTerminal(line, { max: 2000 });
@@ -276,9 +291,7 @@ export class TrlBackend implements TrainingBackend {
         if (p?.kind === "progress") {
           const step = Number(p.v.step);
           const maxSteps = Number(p.v.max_steps);
-          const elapsed = Number(p.v.elapsed_s);
-          const etaMs =
-            step > 0 && Number.isFinite(elapsed) ? ((elapsed * 1000) / step) * (maxSteps - step) : undefined;
+          const etaMs = trlEtaMs(p.v);
           const loss = typeof p.v.loss === "number" ? p.v.loss : undefined;
           this.opts.onProgress?.({ stage, round: job.round, step, maxSteps, loss, etaMs });
           const now = Date.now();

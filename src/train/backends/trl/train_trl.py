@@ -10,7 +10,8 @@ loads, the data files and the accelerate topology. Paths in args.json are relati
   accelerate launch --config_file accelerate.yaml train_trl.py
 
 Progress: the main process prints one JSON line per logging step, {"breakfix": "progress", "step", "max_steps",
-"epoch", "loss", ...}, and {"breakfix": "end", ...} after training. Output: output/ holds a PEFT adapter
+"start_step", "epoch", "elapsed_s", "loss", ...} (start_step and elapsed_s count from this process's on_train_begin),
+and {"breakfix": "end", ...} after training. Output: output/ holds a PEFT adapter
 (adapter_config.json + adapter_model.safetensors) or, for full fine-tuning, the model (config.json + *.safetensors),
 plus the tokenizer. Checkpoints go to checkpoints/; a relaunch resumes from the latest one.
 
@@ -120,6 +121,41 @@ def dry_run(resolved):
     print(json.dumps(out, indent=2, sort_keys=True), flush=True)
 
 
+class ProgressLog:
+    """The progress lines of one training process (plain Python: the callback in train() calls it).
+
+    The clock and the step count start at on_train_begin, which the Trainer calls after it loaded a checkpoint's
+    state: a relaunched job resumes at its last checkpoint's global_step, and breakfix's ETA is elapsed_s over the
+    steps since start_step. Counting from step 0 with this process's clock made a resumed job's ETA near zero (the
+    earlier attempt's steps counted as done in no time); starting the clock at construction counted the model loading.
+    """
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self.t0 = None
+        self.start_step = 0
+
+    def begin(self, state):
+        self.t0 = self.clock()
+        self.start_step = state.global_step
+
+    def line(self, state, logs):
+        if self.t0 is None:  # no on_train_begin seen: count from here
+            self.begin(state)
+        line = {
+            "breakfix": "progress",
+            "step": state.global_step,
+            "max_steps": state.max_steps,
+            "start_step": self.start_step,
+            "epoch": state.epoch,
+            "elapsed_s": round(self.clock() - self.t0, 3),
+        }
+        for k, v in (logs or {}).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in line:
+                line[k] = v
+        return line
+
+
 def train(resolved):
     import dataclasses
 
@@ -152,22 +188,15 @@ def train(resolved):
         """One JSON line per logging step on the main process: what breakfix parses for progress and ETA."""
 
         def __init__(self):
-            self.t0 = time.time()
+            self.log = ProgressLog()
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.log.begin(state)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if not state.is_world_process_zero:
                 return
-            line = {
-                "breakfix": "progress",
-                "step": state.global_step,
-                "max_steps": state.max_steps,
-                "epoch": state.epoch,
-                "elapsed_s": round(time.time() - self.t0, 3),
-            }
-            for k, v in (logs or {}).items():
-                if isinstance(v, (int, float)):
-                    line[k] = v
-            print(json.dumps(line), flush=True)
+            print(json.dumps(self.log.line(state, logs)), flush=True)
 
     tokenizer = AutoTokenizer.from_pretrained(resolved["model"])
     if tokenizer.pad_token is None:

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import type { z } from "zod";
 import { configSchema } from "../../../config/schema.ts";
 import { modelTypeOf, peftTargets, TRL_KEY_MAP, TRL_TARGETS, type Training } from "./args.ts";
-import { parseTrlLine, validateAdapter } from "./index.ts";
+import { parseTrlLine, trlEtaMs, validateAdapter } from "./index.ts";
 import { accelerateConfig, fillLaunch, TrlConfigError, writeTrlJob } from "./job.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "breakfix-trl-"));
@@ -366,6 +366,56 @@ describe("progress lines and adapter validation", () => {
     expect(parseTrlLine('{"breakfix": "end", "step": 10}')?.kind).toBe("end");
     expect(parseTrlLine("{'loss': 1.5}")).toBeUndefined();
     expect(parseTrlLine('{"other": 1}')).toBeUndefined();
+  });
+
+  // A relaunched job resumes from its last checkpoint: TRL's global_step starts there, while the clock starts with this
+  // process. Steps the earlier attempt trained are no steps of this process's rate.
+  it("the ETA of a resumed job is over the steps this process trained, not over all steps since step 0", () => {
+    // resumed at step 500 of 1000, 2 s per step: at step 510 this process has run 20 s
+    const resumed = { step: 510, max_steps: 1000, elapsed_s: 20, start_step: 500 };
+    expect(trlEtaMs(resumed)).toBeCloseTo(490 * 2000, 6);
+    // a first attempt (start_step 0, or a line without it)
+    expect(trlEtaMs({ step: 10, max_steps: 100, elapsed_s: 20, start_step: 0 })).toBeCloseTo(90 * 2000, 6);
+    expect(trlEtaMs({ step: 10, max_steps: 100, elapsed_s: 20 })).toBeCloseTo(90 * 2000, 6);
+    expect(trlEtaMs({ step: 500, max_steps: 1000, elapsed_s: 0, start_step: 500 })).toBeUndefined();
+  });
+
+  it("train_trl.py's progress lines start the clock and the step count at on_train_begin (a resumed run's checkpoint)", () => {
+    const job = writeTrlJob(join(tmp, "py-progress"), {
+      stage: "sft",
+      round: 1,
+      model: "org/base",
+      data: SFT,
+      training: training({}),
+    });
+    const py = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import train_trl
+now = [100.0]
+p = train_trl.ProgressLog(clock=lambda: now[0])
+class State:
+    global_step = 500
+    max_steps = 1000
+    epoch = 1.5
+now[0] = 160.0            # model loading and data preparation: no training steps
+p.begin(State)            # on_train_begin, after the Trainer loaded the checkpoint's state
+now[0] = 180.0
+State.global_step = 510
+print(json.dumps(p.line(State, {"loss": 0.5, "note": "x"})))
+`;
+    const out = execFileSync("python3", ["-c", py, job.dir], { encoding: "utf8" });
+    const line = JSON.parse(out);
+    expect(line).toEqual({
+      breakfix: "progress",
+      step: 510,
+      max_steps: 1000,
+      start_step: 500,
+      epoch: 1.5,
+      elapsed_s: 20,
+      loss: 0.5,
+    });
+    expect(trlEtaMs(line)).toBeCloseTo(490 * 2000, 6);
   });
 
   it("names the file and the problem of a wrong adapter", () => {
