@@ -5,6 +5,7 @@
  * groups. The models, judges and result stores the bench builds (modelFromSpec, judgeFromSpec, openResults) are used
  * by the other commands' actions too.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { type Comparison, compareRuns } from "../../benchmarks/compare.ts";
@@ -37,7 +38,7 @@ import type { Judge } from "../../judges/types.ts";
 import { CONTEXT_OVERFLOW_PATTERN } from "../../models/errors.ts";
 import { createChatModel, type ModelOptions } from "../../models/registry.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
-import { Store } from "../../store/store.ts";
+import { DB_FILENAME, Store } from "../../store/store.ts";
 import { CliError, errorText, intFlag, numberFlag, runFailed, toCliError, usageOnError } from "../errors.ts";
 import { buildModel, parseModelSpec } from "../model-spec.ts";
 import { progressReporter as makeProgressReporter } from "../progress.ts";
@@ -219,6 +220,7 @@ export interface BenchOptions {
   systemPrompt?: string;
   framings?: string[];
   apiKeyEnv?: string;
+  workspace?: string;
   out?: string;
   json?: boolean;
   groups?: boolean;
@@ -401,8 +403,11 @@ export async function benchAction(o: BenchOptions): Promise<void> {
   // --map maps the columns of a --probes file: alone it would change nothing, silently
   if (o.map !== undefined && !o.probes)
     throw new CliError("--map: maps the columns of a --probes file; pass --probes FILE with it, or leave --map out", 2);
+  if (o.out !== undefined && o.workspace !== undefined)
+    throw new CliError("--out and --workspace: results go to one place; pass one of them", 2);
   const loaded = usageOnError("", () => loadConfigWithSource(o.config));
   const cfg = loaded.config;
+  const workspace = o.workspace !== undefined ? path.resolve(o.workspace) : cfg.workspace;
   // an unknown suite name is a usage error
   const planned = usageOnError("", () => planSuites(o.suite, cfg.benchmarks.suites));
   if (o.probes) refuseUnreadProbes(planned);
@@ -421,12 +426,12 @@ export async function benchAction(o: BenchOptions): Promise<void> {
   const baseDeps = await suiteDeps(o, loaded, concurrency);
   // every flag and judge is checked before the results folder (and its store) is made: a usage error leaves none
   for (const plan of planned) await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
-  const sink = openResults(o.out, cfg.workspace);
+  const sink = openResults(o.out, workspace);
   const results: SuiteRunResult[] = [];
   let failures = 0;
   /** Items per suite left out because they are longer than the model's context. */
   const notRun: Record<string, number> = {};
-  const lock = await lockBench(o, cfg.workspace, sink);
+  const lock = await lockBench(o, workspace, sink);
   try {
     for (const plan of planned) {
       const judge = await judgeFor(o.judge ?? plan.judge ?? "refusal-patterns");
@@ -484,7 +489,7 @@ export async function benchAction(o: BenchOptions): Promise<void> {
  * change output or parallelism are left out), resolved against the working directory.
  */
 export function benchLockName(o: BenchOptions, workspace: string): string {
-  const { json: _j, groups: _g, progress: _p, concurrency: _c, sequences: _s, ...rest } = o;
+  const { json: _j, groups: _g, progress: _p, concurrency: _c, sequences: _s, workspace: _w, ...rest } = o;
   return `bench:${contentHash({ cwd: process.cwd(), workspace: path.resolve(workspace), ...rest })}`;
 }
 
@@ -503,10 +508,25 @@ export function openResults(out: string | undefined, workspace: string): BenchRe
   }
 }
 
+/**
+ * The stored results `bench show` and `bench compare` read: --out DIR's, else --workspace's, else the config's
+ * workspace's. They only read, so none is created: no store there is a usage error naming it.
+ */
+function storedResults(o: { out?: string; workspace?: string; config?: string }): BenchResults {
+  if (o.out !== undefined && o.workspace !== undefined)
+    throw new CliError("--out and --workspace: runs are read from one place; pass one of them", 2);
+  const dir = o.out !== undefined ? path.resolve(o.out) : workspaceOf({ workspace: o.workspace, config: o.config });
+  const db = path.join(dir, DB_FILENAME);
+  if (!existsSync(db))
+    throw new CliError(`no bench results: ${db} does not exist (run breakfix bench, or pass --workspace/--out)`, 2);
+  return openResults(o.out === undefined ? undefined : dir, dir);
+}
+
 /** Loads a run's records from a run id / unique prefix in the results (store or JSONL export), or a .jsonl path. */
-export async function loadRun(ref: string, sink: BenchResults): Promise<ItemRecord[]> {
+export async function loadRun(ref: string, sink: () => BenchResults): Promise<ItemRecord[]> {
   if (ref.endsWith(".jsonl")) return readRecordsFile(ref);
-  return sink.listRun(sink.resolveRun(ref));
+  const results = sink();
+  return results.listRun(results.resolveRun(ref));
 }
 
 export function renderComparison(c: Comparison, maxFlips = 20): string {
@@ -574,19 +594,29 @@ function renderStoredRun(
 
 /** `bench compare A B`: paired comparison of two runs of one suite. */
 export async function compareAction(a: string, b: string, _o: unknown, cmd: Command): Promise<void> {
-  // --out and --json belong to `bench` (commander gives options shared with the parent to the parent).
-  const o = cmd.optsWithGlobals() as { out?: string; config?: string; alpha: string; json?: boolean };
+  // --workspace, --out and --json belong to `bench` (commander gives options shared with the parent to the parent).
+  const o = cmd.optsWithGlobals() as {
+    workspace?: string;
+    out?: string;
+    config?: string;
+    alpha: string;
+    json?: boolean;
+  };
   const alpha = Number(o.alpha);
   if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha: expected a number in (0, 1), got '${o.alpha}'`, 2);
-  // --out, else the workspace of the config
-  const sink = openResults(o.out, o.out ? "" : workspaceOf({ config: o.config }));
+  // the store is opened only for a run named by id (two .jsonl files need none)
+  let sink: BenchResults | undefined;
+  const results = () => {
+    sink ??= storedResults(o);
+    return sink;
+  };
   let c: Comparison;
   try {
-    c = compareRuns(await loadRun(a, sink), await loadRun(b, sink), { alpha });
+    c = compareRuns(await loadRun(a, results), await loadRun(b, results), { alpha });
   } catch (e) {
-    throw new CliError((e as Error).message, 2);
+    throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
   } finally {
-    sink.db.store.close();
+    sink?.db.store.close();
   }
   process.stdout.write(`${renderComparison(c)}\n`);
   if (o.json) process.stdout.write(`${jsonForTerminal(c)}\n`);
@@ -594,12 +624,12 @@ export async function compareAction(a: string, b: string, _o: unknown, cmd: Comm
 
 /** `bench show RUN`: a stored run's metrics and some of its records. */
 export async function showAction(ref: string, so: { records: string; outcome?: string }, cmd: Command): Promise<void> {
-  const o = cmd.optsWithGlobals() as { out?: string; config?: string; json?: boolean };
+  const o = cmd.optsWithGlobals() as { workspace?: string; out?: string; config?: string; json?: boolean };
   const n = intFlag("records", so.records, 0);
   if (so.outcome !== undefined && !["true", "false", "null"].includes(so.outcome)) {
     throw new CliError(`--outcome: expected true, false or null, got '${so.outcome}'`, 2);
   }
-  const sink = openResults(o.out, o.out ? "" : workspaceOf({ config: o.config }));
+  const sink = storedResults(o);
   let runId: string;
   let all: ItemRecord[];
   let summary: ReturnType<BenchResults["readSummary"]>;

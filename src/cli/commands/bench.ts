@@ -73,9 +73,13 @@ export function registerBench(program: Command): void {
     .option("--framings <files...>", "extra jailbreak framing files (YAML/JSON)")
     .option("--api-key-env <name>", "environment variable holding the API key of the endpoints")
     .option(
+      "--workspace <dir>",
+      "workspace whose store receives the results (<workspace>/breakfix.db, JSONL export in <workspace>/bench/runs); " +
+        "default: the config's",
+    )
+    .option(
       "--out <dir>",
-      "results folder: DIR/breakfix.db plus a JSONL export in DIR/runs; resumable (default: the workspace store " +
-        "<workspace>/breakfix.db, JSONL export in <workspace>/bench/runs)",
+      "a results folder of its own instead of a workspace: DIR/breakfix.db plus a JSONL export in DIR/runs; resumable",
     )
     .option("--groups", "print every breakdown row, not just the overall metrics")
     .option("--no-progress", "no progress output")
@@ -88,7 +92,7 @@ export function registerBench(program: Command): void {
     .option("--alpha <p>", "significance level", "0.05")
     .addHelpText(
       "after",
-      "\n--out DIR (the results folder) and --json are the bench options, e.g. bench compare A B --json",
+      "\n--workspace DIR, --out DIR (where the runs are) and --json are the bench options, e.g. bench compare A B --json",
     )
     .action(cliAction(lazyAction(async () => (await actions()).compareAction)));
 
