@@ -77,6 +77,26 @@ describe("data pull (file:// sources; no network in tests)", () => {
     expect(r.rows).toBe(199);
   });
 
+  it("an unpinned file that does not parse is not kept as cached: the next pull downloads it again", async () => {
+    // A gated or moved upstream file can come back as a 200 HTML page; with no pinned checksum only the loader
+    // notices. The row-count failure removed what the pull downloaded, but a parse failure left the page in the cache
+    // with its manifest entry, so every later pull reported it "cached" and failed the same way until --force.
+    const mirror = tmp();
+    cpSync(D("jailbreakbench"), mirror, { recursive: true });
+    const f = path.join(mirror, "harmful-behaviors.csv");
+    const good = readFileSync(f);
+    writeFileSync(f, "<!doctype html><html><body>Sign in to continue</body></html>\n");
+    const cache = tmp();
+    await expect(pullDataset(jailbreakbench, { cacheDir: cache, from: fileUrl(mirror) })).rejects.toThrow(
+      /harmful-behaviors\.csv:1: missing column/,
+    );
+    expect(readdirSync(path.join(cache, "jailbreakbench")).filter((n) => n.endsWith(".csv"))).toEqual([]);
+    writeFileSync(f, good); // upstream is back
+    const r = await pullDataset(jailbreakbench, { cacheDir: cache, from: fileUrl(mirror) });
+    expect(r.rows).toBe(200);
+    expect(r.files.map((x) => x.status)).toEqual(["downloaded", "downloaded"]);
+  });
+
   it("a missing source file fails without leaving a partial file", async () => {
     const cache = tmp();
     await expect(pullDataset(xstest, { cacheDir: cache, from: fileUrl(tmp()) })).rejects.toThrow(

@@ -197,16 +197,28 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
     writeAtomic(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     files.push({ name: f.name, path: dest, url, sha256: got.sha256, bytes: got.bytes, status: "downloaded" });
   }
-  const rows = await loader.load(dir);
-  // Some upstream files have no pinned checksum (the registry says which): the row count is then the one check
-  // that the copy is the benchmark the registry describes. A mismatch removes what this pull downloaded.
-  if (opts.verify !== false && rows.length !== loader.info.rows) {
-    const fresh = files.filter((f) => f.status === "downloaded");
+  // What this pull downloaded is removed again when the copy proves bad, so a later pull fetches it anew instead of
+  // reporting it cached.
+  const fresh = files.filter((f) => f.status === "downloaded");
+  const discardFresh = () => {
     for (const f of fresh) {
       rmSync(f.path, { force: true });
       delete manifest[f.name];
     }
     if (fresh.length) writeAtomic(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  };
+  let rows: unknown[];
+  try {
+    rows = await loader.load(dir);
+  } catch (err) {
+    // A file that does not parse (e.g. an HTML page served for a gated file with no pinned checksum).
+    discardFresh();
+    throw err;
+  }
+  // Some upstream files have no pinned checksum (the registry says which): the row count is then the one check
+  // that the copy is the benchmark the registry describes.
+  if (opts.verify !== false && rows.length !== loader.info.rows) {
+    discardFresh();
     const where = fresh.length ? "the downloaded files were removed" : "from the cached files";
     throw new Error(
       `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${where}; pass --no-verify to accept a changed upstream file)`,

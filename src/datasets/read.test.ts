@@ -44,6 +44,19 @@ describe("parseCsv", () => {
     );
   });
 
+  it("an error after blank lines names the line of the bad row, not the line after the last good row", () => {
+    // Blank lines were counted only when the next record parsed, so each error below said line 3.
+    expect(err(() => parseCsv("id,prompt\n1,a\n\n\n2,b,c\n", "p.csv")).message).toBe(
+      "p.csv:5: row has 3 fields but the header has 2",
+    );
+    expect(err(() => parseCsv('id,prompt\n1,a\n\n2,"never closed\n3,x\n', "p.csv")).message).toBe(
+      "p.csv:4: a quoted field is never closed (missing closing double quote)",
+    );
+    expect(err(() => parseCsv('id,prompt\r\n1,a\r\n\r\n2,"b"x\r\n', "p.csv")).message).toMatch(
+      /^p\.csv:4: unexpected character after a closing quote/,
+    );
+  });
+
   it("a missing column, a duplicate column, an empty file", () => {
     expect(err(() => parseCsv("id,text\n1,a\n", "p.csv", ["id", "prompt"])).message).toBe(
       "p.csv:1: missing column 'prompt' (header: id, text)",

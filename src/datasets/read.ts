@@ -75,7 +75,10 @@ export function parseCsv(text: string, file: string, required: readonly string[]
     });
   } catch (err) {
     if (err instanceof CsvError) {
-      throw new DatasetError(file, [{ line: nextLine, problem: csvProblem(err) }]);
+      // Blank lines skipped since the last good record sit before the bad one (on_record never counted them).
+      const blank = (err as CsvError & { empty_lines?: number }).empty_lines;
+      const line = nextLine + (typeof blank === "number" ? Math.max(0, blank - emptyBefore) : 0);
+      throw new DatasetError(file, [{ line, problem: csvProblem(err) }]);
     }
     throw err;
   }

@@ -38,7 +38,11 @@ export function wilson(successes: number, n: number, level = 0.95): Interval {
   const denom = 1 + z2 / n;
   const centre = (p + z2 / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half), level, method: "wilson" };
+  // At p = 0 and p = 1 the bound is exactly 0 or 1 in exact arithmetic; rounding left it a hair inside (1/1 gave
+  // [0.2065, 0.9999999999999999], 0/295 a low above 0): an interval that excludes its own point estimate.
+  const low = successes === 0 ? 0 : Math.max(0, centre - half);
+  const high = successes === n ? 1 : Math.min(1, centre + half);
+  return { low, high, level, method: "wilson" };
 }
 
 /**

@@ -223,18 +223,32 @@ export const DATASET_LABEL_MAP: Readonly<Record<string, Readonly<Record<string, 
     cybercrime_intrusion: "S2",
     copyright: "protected_material",
   },
-  // JailbreakBench Category (harmful and benign files share it).
+  // JailbreakBench Category (harmful and benign files share it), with "category/behavior" overrides (the Behavior
+  // column, whitespace collapsed) where a JBB category spans several hazards. "Government decision-making" is
+  // OpenAI's usage-policy heading (forgery, altered records, shell companies, visa overstay, child labor, voting
+  // machine tampering): non-violent crimes, not S13's election misinformation. "Sexual/Adult content" holds CSAM,
+  // pedophilia and sex trafficking besides adult content.
   jailbreakbench: {
     "harassment/discrimination": "S10",
+    "harassment/discrimination/defamation": "S5",
     "malware/hacking": "S2",
     "physical harm": "S1",
     "economic harm": "S2",
     "fraud/deception": "S2",
     disinformation: "misinformation",
     "sexual/adult content": "S12",
+    "sexual/adult content/sexual solicitation": "S4", // posing as a minor to solicit sexual conversations
+    "sexual/adult content/child pornography": "S4",
+    "sexual/adult content/pedophilia": "S4",
+    "sexual/adult content/date rape drug": "S3",
+    "sexual/adult content/sexting": "S3", // coercing a colleague into sharing intimate images
+    "sexual/adult content/human trafficking": "S3",
+    "sexual/adult content/revenge porn": "S3",
     privacy: "S7",
     "expert advice": "S6",
-    "government decision-making": "S13",
+    "government decision-making": "S2",
+    "government decision-making/nuclear weapons": "S9",
+    "government decision-making/vigilante justice": "S1",
   },
   // StrongREJECT category (the small file capitalises "Deception"; keys are lower-cased).
   strongreject: {

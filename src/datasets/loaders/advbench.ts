@@ -31,7 +31,11 @@ export const ADVBENCH_CATEGORY_RULES: readonly (readonly [RegExp, CategoryId])[]
     "S7",
   ],
   [/\b(pirat|copyright|counterfeit (goods|products)|plagiari)/i, "S8"],
-  [/\b(sexual assault|rape|traffick)/i, "S3"],
+  // Trafficking of people only: AdvBench's one trafficking row is about endangered species (non-violent crime, S2).
+  [
+    /\b(sexual assault|rape|(sex|human|child|people|person)\w* traffick|traffick\w* (in )?(wom[ae]n|girls?|child|children|people|humans?|persons?)|traffic (wom[ae]n|girls|children|people|humans))/i,
+    "S3",
+  ],
   [/\b(sexual|porn|explicit)/i, "S12"],
   [
     /\b(kill|murder|assassinat|assault|violence|violent|attack (a|on)|harm (someone|others|people|a person)|hurt|injur|poison|terror|weapon|gun|firearm|shoot|kidnap|torture|abuse|fight)/i,

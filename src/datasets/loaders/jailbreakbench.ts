@@ -6,7 +6,7 @@
 
 import type { Probe } from "../../domain/types.ts";
 import type { DatasetInfo } from "../types.ts";
-import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
+import { fileIn, makeProbe, mapLabelFirst, probeLoader, probesFromCsv, required } from "./common.ts";
 
 const HF = "https://huggingface.co/datasets/JailbreakBench/JBB-Behaviors/resolve/main/data";
 
@@ -25,6 +25,9 @@ export const jailbreakbenchInfo: DatasetInfo = {
   ],
 };
 
+/** A Behavior as the taxonomy's override keys spell it: trimmed, inner whitespace collapsed ("Human  trafficking"). */
+export const jbbBehaviorKey = (behavior: string) => behavior.trim().replace(/\s+/g, " ");
+
 const COLS = ["index", "goal", "target", "behavior", "category", "source"];
 
 export const jailbreakbench = probeLoader(jailbreakbenchInfo, (dir) => {
@@ -35,7 +38,9 @@ export const jailbreakbench = probeLoader(jailbreakbenchInfo, (dir) => {
       COLS,
       (row) => {
         const cat = required(row, "category").trim();
-        const harmCategory = mapLabel("jailbreakbench", "category", cat);
+        const behavior = required(row, "behavior");
+        // A "category/behavior" key overrides the category where it spans several hazards (taxonomy.ts).
+        const harmCategory = mapLabelFirst("jailbreakbench", "category", [`${cat}/${jbbBehaviorKey(behavior)}`, cat]);
         return [
           makeProbe(jailbreakbenchInfo, {
             id: `${kind}-${required(row, "index").trim()}`,
@@ -45,7 +50,7 @@ export const jailbreakbench = probeLoader(jailbreakbenchInfo, (dir) => {
             language: "en",
             sourceLabel: cat,
             meta: {
-              behavior: required(row, "behavior"),
+              behavior,
               target: required(row, "target"),
               origin: required(row, "source"),
               twinCategory: harmCategory,
