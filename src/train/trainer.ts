@@ -25,7 +25,7 @@ import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
-import { dpoScalars, preferencePairLoss } from "./losses.ts";
+import { preferencePairLoss, preferenceRewards } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
 import { learningRate } from "./schedule.ts";
 
@@ -446,21 +446,17 @@ async function evaluate(
       const P = exs.length;
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
-        const s = dpoScalars(lp[k], lp[P + k], r[0], r[1], beta);
+        const pairLogps = {
+          pc: lp[k],
+          pr: lp[P + k],
+          rc: r[0],
+          rr: r[1],
+          chosenTokens: batch.tokens[k],
+          rejectedTokens: batch.tokens[P + k],
+        };
         // the objective's own loss (sigmoid DPO, IPO or DPO + SFT term), so eval_loss compares with the training loss
-        const pairLoss = preferencePairLoss(
-          loss,
-          {
-            pc: lp[k],
-            pr: lp[P + k],
-            rc: r[0],
-            rr: r[1],
-            chosenTokens: batch.tokens[k],
-            rejectedTokens: batch.tokens[P + k],
-          },
-          beta,
-          sftAlpha,
-        );
+        const pairLoss = preferencePairLoss(loss, pairLogps, beta, sftAlpha);
+        const s = preferenceRewards(loss, pairLogps, beta);
         per.set(e, { loss: pairLoss, n: 1, acc: s.accurate ? 1 : 0 });
       });
     } else {
@@ -529,9 +525,20 @@ async function accumulate(run: Run, micro: number[][], weights: Weights, rng: Sp
     }
     if (isDpo && ref) {
       const P = exs.length;
-      const beta = (opts.objective as { beta: number }).beta;
+      const { loss, beta } = opts.objective as Extract<Objective, { kind: "dpo" }>;
       for (let k = 0; k < P; k++) {
-        const s = dpoScalars(res.sequenceLogps[k], res.sequenceLogps[P + k], ref[k], ref[P + k], beta);
+        const s = preferenceRewards(
+          loss,
+          {
+            pc: res.sequenceLogps[k],
+            pr: res.sequenceLogps[P + k],
+            rc: ref[k],
+            rr: ref[P + k],
+            chosenTokens: batch.tokens[k],
+            rejectedTokens: batch.tokens[P + k],
+          },
+          beta,
+        );
         rewards.chosen += s.chosen;
         rewards.rejected += s.rejected;
         rewards.acc += s.accurate ? 1 : 0;
