@@ -80,6 +80,24 @@ describe("chat templates in chat_template.jinja", () => {
     expect(readGguf(out).metadata.get("tokenizer.chat_template")).toBe(FIXTURE_CHAT_TEMPLATE);
   });
 
+  it("chat_template.jinja wins over tokenizer_config.json's chat_template, as in transformers", () => {
+    // transformers' PreTrainedTokenizerBase._from_pretrained: "If independent chat template file(s) exist, they take
+    // priority over template entries in the tokenizer config"; HF training (TRL) and vLLM then render the .jinja.
+    const jinja = FIXTURE_CHAT_TEMPLATE.replace("'<|end|>'", "'<|end|>\\n'");
+    const dir = folder("both", () => {}, jinja);
+    expect(JSON.parse(readFileSync(path.join(dir, "tokenizer_config.json"), "utf8")).chat_template).toBe(
+      FIXTURE_CHAT_TEMPLATE,
+    );
+    expect(readHfChatTemplate(dir).template).toBe(jinja);
+    const rendered = HfTokenizer.fromDir(dir).applyChatTemplate(messages);
+    expect(rendered).toBe(
+      "<|user|>hello there<|end|>\n<|assistant|>hi<|end|>\n<|user|>and again<|end|>\n<|assistant|>once more<|end|>\n",
+    );
+    const out = path.join(root, "both.gguf");
+    ggufFromFolder(dir, out, { dtype: "f32" });
+    expect(readGguf(out).metadata.get("tokenizer.chat_template")).toBe(jinja);
+  });
+
   it("a folder with no template anywhere is named in the error", () => {
     const dir = folder("none", (c) => {
       delete c.chat_template;

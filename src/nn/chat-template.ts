@@ -1,7 +1,9 @@
 /**
- * Where a Hugging Face folder keeps its chat template: `tokenizer_config.json`'s `chat_template` (a string, or a list
- * of named templates, the one named "default" else the first), else the file `chat_template.jinja` beside it (as
- * recent transformers versions save it). One reader for training, the builtin provider, the red team and the GGUF
+ * Where a Hugging Face folder keeps its chat template: the file `chat_template.jinja` (as recent transformers versions
+ * save it), else `tokenizer_config.json`'s `chat_template` (a string, or a list of named templates, the one named
+ * "default" else the first). The file wins when both exist, as in transformers ("If independent chat template file(s)
+ * exist, they take priority over template entries in the tokenizer config"), so a folder whose two copies differ
+ * renders here as in TRL and vLLM. One reader for training, the builtin provider, the red team and the GGUF
  * export, so they all render the same template.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -33,8 +35,7 @@ export function readHfChatTemplate(dir: string): {
     }
   }
   const templateFile = path.join(dir, "chat_template.jinja");
-  const template =
-    chatTemplateOf(tokCfg) ?? (existsSync(templateFile) ? readFileSync(templateFile, "utf8") : undefined);
+  const template = existsSync(templateFile) ? readFileSync(templateFile, "utf8") : chatTemplateOf(tokCfg);
   return { tokCfgFile, tokCfg, template };
 }
 

@@ -105,12 +105,12 @@ export class HfTokenizer {
 
   /**
    * Load tokenizer.json + tokenizer_config.json from a model directory, with its chat template wherever the folder
-   * keeps it (tokenizer_config.json or chat_template.jinja: nn/chat-template.ts).
+   * keeps it (chat_template.jinja, else tokenizer_config.json: nn/chat-template.ts).
    */
   static fromDir(dir: string): HfTokenizer {
     const { tokCfg, template } = readHfChatTemplate(dir);
     const config =
-      template !== undefined && chatTemplateOf(tokCfg) === undefined ? { ...tokCfg, chat_template: template } : tokCfg;
+      template !== undefined && chatTemplateOf(tokCfg) !== template ? { ...tokCfg, chat_template: template } : tokCfg;
     return new HfTokenizer(readJson(join(dir, "tokenizer.json")), config, dir);
   }
 

@@ -66,3 +66,45 @@ describe("gradient accumulation", () => {
     expect(perEpoch(1)).toBe(allTokens);
   });
 });
+
+describe("gradient accumulation normalisation", () => {
+  // Two SFT rows whose completions differ in length (1 and 8 counted tokens, the newline included): one batch of both,
+  // or two micro-batches of one row accumulated, is the same optimizer step. The loss is the mean over every counted
+  // token of the step (transformers' num_items_in_batch, what TRL's SFTTrainer trains), so both give the same update;
+  // the mean of the micro-batches' own means weighed the 1-token row's token 8x as much as each token of the other.
+  const rows = [example("abcd", ""), example("efgh", "qwertyu")];
+  const trainOnce = async (batchSize: number, gradAccum: number) => {
+    const cfg = taskModel();
+    const res = await train(
+      cfg,
+      initWeights(cfg, 1),
+      { train: rows, eval: [] },
+      {
+        ...DEFAULT_TRAIN,
+        objective: { kind: "sft" },
+        lora: undefined,
+        lr: 1e-2,
+        warmupRatio: 0,
+        maxGradNorm: 1e9,
+        batchSize,
+        gradAccum,
+        epochs: 1,
+      },
+      mkdtempSync(join(tmpdir(), "bf-accum-norm-")),
+      PAD,
+    );
+    expect(res.steps).toBe(1);
+    return { m: res.metrics[0], w: res.weights.get("model.layers.0.mlp.down_proj.weight")!.data };
+  };
+
+  it("averages per token over the whole step: 2 micro-batches of 1 row = 1 batch of 2 rows", async () => {
+    const one = await trainOnce(2, 1);
+    const acc = await trainOnce(1, 2);
+    expect(rows.map((r) => r.labels.filter((l) => l !== -100).length)).toEqual([1, 8]);
+    expect(acc.m.loss).toBeCloseTo(one.m.loss, 5);
+    expect(acc.m.grad_norm / one.m.grad_norm).toBeCloseTo(1, 4);
+    let maxDiff = 0;
+    for (let i = 0; i < one.w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(one.w[i] - acc.w[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+});

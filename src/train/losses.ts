@@ -83,6 +83,24 @@ export function preferencePairLoss(
   return kind === "sft_dpo" ? dpo + sftAlpha * (-s.pc / s.chosenTokens) : dpo;
 }
 
+/**
+ * One pair's implicit rewards as TRL logs them (rewards/chosen, rewards/rejected, rewards/accuracies): beta x the
+ * policy-minus-reference log-probs the loss compares, i.e. their per-token averages for IPO (TRL averages the
+ * log-probs for IPO before the rewards), their sums for sigmoid DPO and DPO + SFT term. For IPO the sums could call a
+ * pair ranked right whose per-token margin, the one IPO trains, is still negative.
+ */
+export function preferenceRewards(
+  kind: PreferenceLossKind,
+  s: { pc: number; pr: number; rc: number; rr: number; chosenTokens: number; rejectedTokens: number },
+  beta: number,
+): { chosen: number; rejected: number; accurate: boolean } {
+  const d =
+    kind === "ipo"
+      ? dpoScalars(s.pc / s.chosenTokens, s.pr / s.rejectedTokens, s.rc / s.chosenTokens, s.rr / s.rejectedTokens, beta)
+      : dpoScalars(s.pc, s.pr, s.rc, s.rr, beta);
+  return { chosen: d.chosen, rejected: d.rejected, accurate: d.accurate };
+}
+
 /** Host-side scalar DPO quantities for logging and for tests (float64). */
 export function dpoScalars(pc: number, pr: number, rc: number, rr: number, beta: number) {
   const chosen = beta * (pc - rc);

@@ -25,7 +25,7 @@ import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
-import { dpoScalars, preferencePairLoss } from "./losses.ts";
+import { preferencePairLoss, preferenceRewards } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
 import { learningRate } from "./schedule.ts";
 
@@ -284,7 +284,6 @@ export async function train(
       epoch,
       lr,
       gradNorm,
-      micro: micro.length,
       seconds: (performance.now() - t0) / 1000,
     });
     if (opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < plan.totalSteps)
@@ -447,21 +446,17 @@ async function evaluate(
       const P = exs.length;
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
-        const s = dpoScalars(lp[k], lp[P + k], r[0], r[1], beta);
+        const pairLogps = {
+          pc: lp[k],
+          pr: lp[P + k],
+          rc: r[0],
+          rr: r[1],
+          chosenTokens: batch.tokens[k],
+          rejectedTokens: batch.tokens[P + k],
+        };
         // the objective's own loss (sigmoid DPO, IPO or DPO + SFT term), so eval_loss compares with the training loss
-        const pairLoss = preferencePairLoss(
-          loss,
-          {
-            pc: lp[k],
-            pr: lp[P + k],
-            rc: r[0],
-            rr: r[1],
-            chosenTokens: batch.tokens[k],
-            rejectedTokens: batch.tokens[P + k],
-          },
-          beta,
-          sftAlpha,
-        );
+        const pairLoss = preferencePairLoss(loss, pairLogps, beta, sftAlpha);
+        const s = preferenceRewards(loss, pairLogps, beta);
         per.set(e, { loss: pairLoss, n: 1, acc: s.accurate ? 1 : 0 });
       });
     } else {
@@ -484,24 +479,41 @@ async function evaluate(
 }
 
 interface Accumulated {
-  /** Gradients averaged over the micro-batches. */
+  /** The step's gradients: of the step's mean loss (see accumulate). */
   grads: Map<string, Float32Array>;
-  lossSum: number;
+  /** The step's loss, as the gradients are of. */
+  loss: number;
   tokens: number;
   rewards: { chosen: number; rejected: number; acc: number; n: number };
 }
 
-/** One optimizer step's micro-batches: losses, token counts, DPO rewards and the mean gradient. */
+/**
+ * One optimizer step's micro-batches: losses, token counts, DPO rewards and the step's gradient.
+ * SFT: the loss is the mean cross-entropy over every counted token of the step, whatever micro-batch holds it (each
+ * micro-batch's token sum is scaled by 1 / the step's counted tokens, and the gradients are summed), so gradAccum k
+ * at batch size b trains as batch size k b does; this is transformers' num_items_in_batch normalisation (what TRL's
+ * SFTTrainer trains). The mean of the micro-batches' own means weighed a token of a short-completion micro-batch
+ * more than one of a long one. DPO: the mean over micro-batches of the per-pair mean (TRL's DPOTrainer).
+ * With one micro-batch both are that batch's own mean loss.
+ */
 async function accumulate(run: Run, micro: number[][], weights: Weights, rng: SplitMix32): Promise<Accumulated> {
   const { data, opts, isDpo, runner, toBatch, dropout } = run;
   const sum = new Map<string, Float32Array>();
   let lossSum = 0;
   let tokens = 0;
   const rewards = { chosen: 0, rejected: 0, acc: 0, n: 0 };
-  for (const idx of micro) {
+  const batches = micro.map((idx) => {
     const exs = idx.map((i) => data.train[i]);
-    const batch = toBatch(exs);
+    return { exs, batch: toBatch(exs) };
+  });
+  // SFT over several micro-batches: 1 / the step's counted tokens, fed in place of each batch's own 1 / count
+  const perToken = !isDpo && batches.length > 1;
+  let stepCounted = 0;
+  if (perToken) for (const { batch } of batches) for (const n of batch.tokens) stepCounted += n;
+  const lossScale = Float32Array.of(1 / Math.max(1, stepCounted));
+  for (const { exs, batch } of batches) {
     const feeds = dropout ? dropout.draw(batch.B, batch.T, rng) : {};
+    if (perToken) feeds.loss_scale = { shape: [], data: lossScale };
     const ref = isDpo ? refFor(run.refLogps, exs) : undefined;
     const res = await runner.step(weights, batch, ref, feeds);
     lossSum += res.loss;
@@ -513,9 +525,20 @@ async function accumulate(run: Run, micro: number[][], weights: Weights, rng: Sp
     }
     if (isDpo && ref) {
       const P = exs.length;
-      const beta = (opts.objective as { beta: number }).beta;
+      const { loss, beta } = opts.objective as Extract<Objective, { kind: "dpo" }>;
       for (let k = 0; k < P; k++) {
-        const s = dpoScalars(res.sequenceLogps[k], res.sequenceLogps[P + k], ref[k], ref[P + k], beta);
+        const s = preferenceRewards(
+          loss,
+          {
+            pc: res.sequenceLogps[k],
+            pr: res.sequenceLogps[P + k],
+            rc: ref[k],
+            rr: ref[P + k],
+            chosenTokens: batch.tokens[k],
+            rejectedTokens: batch.tokens[P + k],
+          },
+          beta,
+        );
         rewards.chosen += s.chosen;
         rewards.rejected += s.rejected;
         rewards.acc += s.accurate ? 1 : 0;
@@ -523,20 +546,21 @@ async function accumulate(run: Run, micro: number[][], weights: Weights, rng: Sp
       }
     }
   }
-  if (micro.length > 1) for (const g of sum.values()) for (let i = 0; i < g.length; i++) g[i] /= micro.length;
-  return { grads: sum, lossSum, tokens, rewards };
+  if (micro.length > 1 && !perToken)
+    for (const g of sum.values()) for (let i = 0; i < g.length; i++) g[i] /= micro.length;
+  return { grads: sum, loss: perToken ? lossSum : lossSum / micro.length, tokens, rewards };
 }
 
 /** The metrics line of one step (TRL's names). */
 function stepMetrics(
-  { lossSum, tokens, rewards }: Accumulated,
-  s: { step: number; epoch: number; lr: number; gradNorm: number; micro: number; seconds: number },
+  { loss, tokens, rewards }: Accumulated,
+  s: { step: number; epoch: number; lr: number; gradNorm: number; seconds: number },
 ): StepMetrics {
   const m: StepMetrics = {
     step: s.step,
     epoch: s.epoch,
     lr: s.lr,
-    loss: lossSum / s.micro,
+    loss,
     grad_norm: s.gradNorm,
     tokens,
     tokens_per_s: tokens / s.seconds,

@@ -33,10 +33,10 @@ export interface FolderGgufOptions {
 export function ggufFromFolder(modelDir: string, out: string, o: FolderGgufOptions = {}): { tensors: number } {
   const loaded = loadModel(modelDir);
   const tokenizerJson = readJson(path.join(modelDir, "tokenizer.json"), true);
-  // the chat template wherever the folder keeps it (tokenizer_config.json or chat_template.jinja)
+  // the chat template wherever the folder keeps it (chat_template.jinja, else tokenizer_config.json)
   const { tokCfg, template } = readHfChatTemplate(modelDir);
   const tokenizerConfig =
-    template !== undefined && chatTemplateOf(tokCfg) === undefined ? { ...tokCfg, chat_template: template } : tokCfg;
+    template !== undefined && chatTemplateOf(tokCfg) !== template ? { ...tokCfg, chat_template: template } : tokCfg;
   // SentencePiece vocabularies (Gemma, Mistral, Phi-3, Llama 2: BPE with byte fallback) export from tokenizer.model
   const spmPath = path.join(modelDir, "tokenizer.model");
   const model = (tokenizerJson as { model?: { byte_fallback?: boolean } }).model;
