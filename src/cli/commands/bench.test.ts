@@ -18,6 +18,7 @@ import { harmbenchTest } from "../../datasets/loaders/harmbench.ts";
 import { sharedDatasetsDir } from "../../datasets/paths.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { writeTinyHfModel } from "../../models/testing/tiny-model.ts";
+import { Store } from "../../store/store.ts";
 import { registerWorldPlugin } from "../../world/plugin.ts";
 import { formatMetric, planSuites } from "./bench.action.ts";
 import { registerBench } from "./bench.ts";
@@ -352,6 +353,11 @@ describe.skipIf(!hasData)("breakfix bench (real processes, real local servers)",
     expect(ad.error?.message).toMatch(/--target: an adapter applies to a local target/);
     const sq = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--sequences", "0"]);
     expect(sq.error?.message).toMatch(/--sequences: expected an integer >= 1, got "0"/);
+    // a results folder that does not exist is named, and not created (compare only reads)
+    const missing = await inProcess(["bench", "compare", "zzz", "yyy", "--out", path.join(dir, "missing")]);
+    expect(missing.error?.message).toMatch(/no bench results: .*missing.breakfix\.db does not exist/);
+    expect(fs.existsSync(path.join(dir, "missing"))).toBe(false);
+    Store.open(path.join(dir, "empty")).close();
     const c = await inProcess(["bench", "compare", "zzz", "yyy", "--out", path.join(dir, "empty")]);
     expect(c.error?.message).toMatch(/no run 'zzz'/);
     const j = await inProcess(["bench", "--suite", "harmbench", "--target", a.spec, "--judge", "strongreject"]);
