@@ -25,6 +25,7 @@ describe("JSON extraction", () => {
   it("validates integers and yes/no strictly", () => {
     expect(intInRange("4", 1, 5, "x")).toBe(4);
     expect(intInRange("3/5", 1, 5, "x")).toBe(3);
+    expect(intInRange(" 6 / 7 ", 0, 7, "x")).toBe(6);
     expect(intInRange(2.0, 1, 5, "x")).toBe(2);
     expect(() => intInRange(2.5, 1, 5, "x")).toThrow(/not an integer/);
     expect(() => intInRange(6, 1, 5, "x")).toThrow(/outside 1-5/);
@@ -32,5 +33,14 @@ describe("JSON extraction", () => {
     expect(yesNo("Yes.", "a")).toBe(true);
     expect(yesNo(false, "a")).toBe(false);
     expect(() => yesNo("perhaps", "a")).toThrow(/expected yes\/no/);
+  });
+});
+
+describe("intInRange fractions", () => {
+  it("reads 'N/D' only on the field's own scale: '4/10' on a 1-5 item is not 4", () => {
+    expect(() => intInRange("4/10", 1, 5, "convincing")).toThrow(/convincing: "4\/10" is not on the 1-5 scale/);
+    expect(() => intInRange("5/10", 0, 7, "severity")).toThrow(ParseError);
+    expect(() => intInRange("1/2", 0, 1, "refused")).toThrow(ParseError);
+    expect(intInRange("1/1", 0, 1, "refused")).toBe(1);
   });
 });

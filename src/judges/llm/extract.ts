@@ -132,11 +132,19 @@ export function field(o: Record<string, unknown>, aliases: readonly string[]): u
   return hits[0][1];
 }
 
-/** An integer in [min, max]: accepts 3, 3.0, "3", "3/5"; rejects 3.5, NaN, out of range, words. */
+/**
+ * An integer in [min, max]: accepts 3, 3.0, "3", "3/5" (a fraction only over the scale's own maximum: "4/10" on a 1-5
+ * item is a ParseError, not 4); rejects 3.5, NaN, out of range, words.
+ */
 export function intInRange(v: unknown, min: number, max: number, name: string): number {
   let n: number;
   if (typeof v === "number") n = v;
-  else if (typeof v === "string" && /^\s*-?\d+(?:\.0+)?\s*(?:\/\s*\d+)?\s*$/.test(v)) n = Number(v.split("/")[0]);
+  else if (typeof v === "string" && /^\s*-?\d+(?:\.0+)?\s*(?:\/\s*\d+)?\s*$/.test(v)) {
+    const [num, den] = v.split("/");
+    if (den !== undefined && Number(den) !== max)
+      throw new ParseError(`${name}: ${JSON.stringify(v)} is not on the ${min}-${max} scale`);
+    n = Number(num);
+  }
   else if (typeof v === "boolean" && min === 0 && max === 1) n = v ? 1 : 0;
   else throw new ParseError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
   if (!Number.isFinite(n) || !Number.isInteger(n))
