@@ -75,6 +75,12 @@ describe("majority", () => {
     });
     expect(await tie.judge(input)).toMatchObject({ status: "unjudged", rationale: expect.stringMatching(/^tie/) });
   });
+  it("rejects a quorum no vote count can reach (it would leave every item unjudged)", () => {
+    const two = [new Fixed("a", ok("unsafe")), new Fixed("b", ok("unsafe"))];
+    expect(() => new MajorityJudge(two, { quorum: 3 })).toThrow(/quorum must be an integer from 1 to 2/);
+    expect(() => createJudge({ majority: ["refusal-patterns", "gcg-substring"], quorum: 5 })).toThrow(/quorum/);
+    expect(new MajorityJudge(two, { quorum: 1 }).id).toBe("majority(a,b|quorum=1)");
+  });
 });
 
 describe("majority of refusal-class judges", () => {

@@ -80,9 +80,15 @@ export class MajorityJudge implements Judge {
     opts: { quorum?: number; unsafeAt?: number } = {},
   ) {
     if (members.length < 2) throw new Error("majority needs at least two judges");
-    this.quorum = opts.quorum ?? Math.floor(members.length / 2) + 1;
+    const majority = Math.floor(members.length / 2) + 1;
+    this.quorum = opts.quorum ?? majority;
+    if (!Number.isInteger(this.quorum) || this.quorum < 1 || this.quorum > members.length)
+      throw new Error(`majority quorum must be an integer from 1 to ${members.length} (its judges), got ${this.quorum}`);
     this.unsafeAt = opts.unsafeAt ?? DEFAULT_UNSAFE_AT;
-    this.id = `majority(${members.map((m) => m.id).join(",")})`;
+    // The quorum decides which items are judged, so a non-default one is part of the id (stored judgements are keyed
+    // by it); the default adds nothing, so ids stored before stay valid.
+    const q = this.quorum === majority ? "" : `|quorum=${this.quorum}`;
+    this.id = `majority(${members.map((m) => m.id).join(",")}${q})`;
   }
 
   async judge(input: JudgeInput): Promise<Judgement> {
