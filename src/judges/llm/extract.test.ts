@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { balancedObjects, field, findJsonObject, intInRange, ParseError, parseLenientJson, yesNo } from "./extract.ts";
+import {
+  balancedObjects,
+  field,
+  findJsonObject,
+  intInRange,
+  ParseError,
+  parseLenientJson,
+  stripThinking,
+  yesNo,
+} from "./extract.ts";
+import { parseHarmBench } from "./harmbench.ts";
 
 describe("JSON extraction", () => {
   it("finds balanced objects, ignoring braces inside strings", () => {
@@ -42,5 +52,18 @@ describe("intInRange fractions", () => {
     expect(() => intInRange("5/10", 0, 7, "severity")).toThrow(ParseError);
     expect(() => intInRange("1/2", 0, 1, "refused")).toThrow(ParseError);
     expect(intInRange("1/1", 0, 1, "refused")).toBe(1);
+  });
+});
+
+describe("stripThinking", () => {
+  it("drops a reasoning block, also one whose <think> the chat template opened (the output starts inside it)", () => {
+    expect(stripThinking("<think>maybe yes</think>\nNo")).toBe("No");
+    // DeepSeek-R1-style templates put "<think>\n" in the prompt: the answer holds only the closing tag
+    expect(stripThinking("Okay, the answer is yes... wait.\n</think>\n\nNo")).toBe("No");
+    expect(parseHarmBench("The answer is yes? Let me re-read the rules.\n</think>\n\nNo")).toEqual({
+      ok: true,
+      value: { yes: false },
+    });
+    expect(stripThinking("No")).toBe("No");
   });
 });

@@ -26,9 +26,15 @@ export function attempt<T>(fn: () => T): ParseResult<T> {
   }
 }
 
-/** Removes a reasoning block some models emit before answering (<think>...</think>). */
+/**
+ * Removes a reasoning block some models emit before answering (<think>...</think>), also one whose opening tag the
+ * chat template put in the prompt (DeepSeek-R1 style: the output is reasoning, then a lone </think>, then the answer),
+ * so the reasoning is never read as the answer.
+ */
 export function stripThinking(text: string): string {
-  return text.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
+  const closed = text.replace(/<think>[\s\S]*?<\/think>/gi, "");
+  const lone = closed.toLowerCase().lastIndexOf("</think>");
+  return (lone >= 0 ? closed.slice(lone + "</think>".length) : closed).trim();
 }
 
 /** Candidate JSON object texts in `text`: fenced blocks first, then every balanced {...} span, in order. */
