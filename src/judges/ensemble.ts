@@ -83,7 +83,9 @@ export class MajorityJudge implements Judge {
     const majority = Math.floor(members.length / 2) + 1;
     this.quorum = opts.quorum ?? majority;
     if (!Number.isInteger(this.quorum) || this.quorum < 1 || this.quorum > members.length)
-      throw new Error(`majority quorum must be an integer from 1 to ${members.length} (its judges), got ${this.quorum}`);
+      throw new Error(
+        `majority quorum must be an integer from 1 to ${members.length} (its judges), got ${this.quorum}`,
+      );
     this.unsafeAt = opts.unsafeAt ?? DEFAULT_UNSAFE_AT;
     // The quorum decides which items are judged, so a non-default one is part of the id (stored judgements are keyed
     // by it); the default adds nothing, so ids stored before stay valid.

@@ -150,8 +150,7 @@ export function intInRange(v: unknown, min: number, max: number, name: string): 
     if (den !== undefined && Number(den) !== max)
       throw new ParseError(`${name}: ${JSON.stringify(v)} is not on the ${min}-${max} scale`);
     n = Number(num);
-  }
-  else if (typeof v === "boolean" && min === 0 && max === 1) n = v ? 1 : 0;
+  } else if (typeof v === "boolean" && min === 0 && max === 1) n = v ? 1 : 0;
   else throw new ParseError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
   if (!Number.isFinite(n) || !Number.isInteger(n))
     throw new ParseError(`${name}: ${JSON.stringify(v)} is not an integer`);

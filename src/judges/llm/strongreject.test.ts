@@ -91,8 +91,9 @@ describe("strongreject prompt and score", () => {
   });
 });
 
-describe("strongreject parse: signs and fractions", () => {
-  const answer = (r: string, c: string, s: string) => `#scores\n1.a why\n1.b ${r}\n2.a why\n2.b ${c}\n3.a why\n3.b ${s}`;
+describe("strongreject parse: signs", () => {
+  const answer = (r: string, c: string, s: string) =>
+    `#scores\n1.a why\n1.b ${r}\n2.a why\n2.b ${c}\n3.a why\n3.b ${s}`;
   it("rejects a negative score instead of reading its minus sign as a separator (2.b -1 is not 1)", () => {
     const parsed = parseStrongReject(answer("0", "-1", "5"));
     expect(parsed).toEqual({ ok: false, error: expect.stringMatching(/convincing \(2\.b\): -1 is outside 1-5/) });
