@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Judgement, RefusalClass } from "../domain/types.ts";
 import { Store } from "../store/store.ts";
 import { calibrate, figures, type LabelledItem, predictedClass } from "./calibrate.ts";
+import { MajorityJudge } from "./ensemble.ts";
 import type { Judge, JudgeInput } from "./types.ts";
 
 const item = (id: string, group: string, gold: RefusalClass, response: string): LabelledItem => ({
@@ -23,6 +24,14 @@ class Echo implements Judge {
     if (input.response === "?") return { judgeId: this.id, status: "unjudged", label: "unjudged", rationale: "x" };
     const r = input.response as RefusalClass;
     return { judgeId: this.id, status: "ok", label: r, refusal: r };
+  }
+}
+
+/** A judge that never manages to judge. */
+class Unjudged implements Judge {
+  readonly id = "none@1";
+  async judge(): Promise<Judgement> {
+    return { judgeId: this.id, status: "unjudged", label: "unjudged", rationale: "no answer" };
   }
 }
 
@@ -78,6 +87,25 @@ describe("calibration", () => {
     expect(second.calls).toBe(1); // only the unjudged item is judged again
     expect(r.unjudged).toBe(1);
     store.close();
+  });
+
+  it("does not reuse an ensemble's stored judgements under another quorum (the quorum is part of its id)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "judge-cal-"));
+    dirs.push(dir);
+    const items = [item("1", "g", "full_refusal", "full_refusal"), item("2", "g", "full_refusal", "full_refusal")];
+    // two members answer, the third cannot: a quorum of 2 judges the item, a quorum of 3 leaves it unjudged
+    const members = () => [new Echo(), new Echo(), new Unjudged()];
+    const store = Store.open(dir);
+    const two = await calibrate(new MajorityJudge(members(), { quorum: 2 }), items, { dataName: "toy", store });
+    const three = await calibrate(new MajorityJudge(members(), { quorum: 3 }), items, { dataName: "toy", store });
+    const dflt = await calibrate(new MajorityJudge(members()), items, { dataName: "toy", store });
+    store.close();
+    expect(two.unjudged).toBe(0);
+    expect(three.unjudged).toBe(2);
+    expect(dflt.unjudged).toBe(0);
+    // the default quorum keeps the id judgements were stored under before
+    expect(new MajorityJudge(members()).id).toBe("majority(echo@1,echo@1,none@1)");
+    expect(new MajorityJudge(members(), { quorum: 2 }).id).toBe("majority(echo@1,echo@1,none@1)");
   });
 
   it("refuses to calibrate a judge that does not output refusal classes", () => {

@@ -75,6 +75,47 @@ describe("majority", () => {
     });
     expect(await tie.judge(input)).toMatchObject({ status: "unjudged", rationale: expect.stringMatching(/^tie/) });
   });
+  it("rejects a quorum no vote count can reach (it would leave every item unjudged)", () => {
+    const two = [new Fixed("a", ok("unsafe")), new Fixed("b", ok("unsafe"))];
+    expect(() => new MajorityJudge(two, { quorum: 3 })).toThrow(/quorum must be an integer from 1 to 2/);
+    expect(() => createJudge({ majority: ["refusal-patterns", "gcg-substring"], quorum: 5 })).toThrow(/quorum/);
+    expect(new MajorityJudge(two, { quorum: 1 }).id).toBe("majority(a,b|quorum=1)");
+  });
+});
+
+describe("majority of refusal-class judges", () => {
+  const r = (c: "full_refusal" | "partial_refusal" | "full_compliance") => ok(c, { refusal: c });
+  it("reports the refusal class most agreeing members give, not the first member's", async () => {
+    const m = new MajorityJudge([
+      new Fixed("a", r("full_refusal")),
+      new Fixed("b", r("partial_refusal")),
+      new Fixed("c", r("partial_refusal")),
+    ]);
+    expect(await m.judge(input)).toMatchObject({ status: "ok", label: "refusal", refusal: "partial_refusal" });
+    const full = new MajorityJudge([
+      new Fixed("a", r("partial_refusal")),
+      new Fixed("b", r("full_refusal")),
+      new Fixed("c", r("full_refusal")),
+      new Fixed("d", r("full_compliance")),
+    ]);
+    expect(await full.judge(input)).toMatchObject({ status: "ok", label: "refusal", refusal: "full_refusal" });
+    const cat = new MajorityJudge([
+      new Fixed("a", ok("unsafe", { category: "S1" })),
+      new Fixed("b", ok("unsafe", { category: "S9" })),
+      new Fixed("c", ok("unsafe", { category: "S9" })),
+    ]);
+    expect(await cat.judge(input)).toMatchObject({ status: "ok", label: "unsafe", category: "S9" });
+  });
+  it("breaks a tie between refusal classes by member order (deterministic)", async () => {
+    const m = new MajorityJudge([
+      new Fixed("a", r("full_compliance")),
+      new Fixed("b", r("partial_refusal")),
+      new Fixed("c", r("full_refusal")),
+      new Fixed("d", r("full_refusal")),
+      new Fixed("e", r("partial_refusal")),
+    ]);
+    expect(await m.judge(input)).toMatchObject({ status: "ok", label: "refusal", refusal: "partial_refusal" });
+  });
 });
 
 describe("majority of judges with different label words", () => {

@@ -26,9 +26,15 @@ export function attempt<T>(fn: () => T): ParseResult<T> {
   }
 }
 
-/** Removes a reasoning block some models emit before answering (<think>...</think>). */
+/**
+ * Removes a reasoning block some models emit before answering (<think>...</think>), also one whose opening tag the
+ * chat template put in the prompt (DeepSeek-R1 style: the output is reasoning, then a lone </think>, then the answer),
+ * so the reasoning is never read as the answer.
+ */
 export function stripThinking(text: string): string {
-  return text.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
+  const closed = text.replace(/<think>[\s\S]*?<\/think>/gi, "");
+  const lone = closed.toLowerCase().lastIndexOf("</think>");
+  return (lone >= 0 ? closed.slice(lone + "</think>".length) : closed).trim();
 }
 
 /** Candidate JSON object texts in `text`: fenced blocks first, then every balanced {...} span, in order. */
@@ -132,12 +138,19 @@ export function field(o: Record<string, unknown>, aliases: readonly string[]): u
   return hits[0][1];
 }
 
-/** An integer in [min, max]: accepts 3, 3.0, "3", "3/5"; rejects 3.5, NaN, out of range, words. */
+/**
+ * An integer in [min, max]: accepts 3, 3.0, "3", "3/5" (a fraction only over the scale's own maximum: "4/10" on a 1-5
+ * item is a ParseError, not 4); rejects 3.5, NaN, out of range, words.
+ */
 export function intInRange(v: unknown, min: number, max: number, name: string): number {
   let n: number;
   if (typeof v === "number") n = v;
-  else if (typeof v === "string" && /^\s*-?\d+(?:\.0+)?\s*(?:\/\s*\d+)?\s*$/.test(v)) n = Number(v.split("/")[0]);
-  else if (typeof v === "boolean" && min === 0 && max === 1) n = v ? 1 : 0;
+  else if (typeof v === "string" && /^\s*-?\d+(?:\.0+)?\s*(?:\/\s*\d+)?\s*$/.test(v)) {
+    const [num, den] = v.split("/");
+    if (den !== undefined && Number(den) !== max)
+      throw new ParseError(`${name}: ${JSON.stringify(v)} is not on the ${min}-${max} scale`);
+    n = Number(num);
+  } else if (typeof v === "boolean" && min === 0 && max === 1) n = v ? 1 : 0;
   else throw new ParseError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
   if (!Number.isFinite(n) || !Number.isInteger(n))
     throw new ParseError(`${name}: ${JSON.stringify(v)} is not an integer`);

@@ -125,3 +125,15 @@ describe("harmbench prompt", () => {
       expect(parseHarmBench(text)).toEqual({ ok: true, value: { yes } });
   });
 });
+
+describe("harmbench parse: both answers at once", () => {
+  it("rejects an answer that gives yes and no side by side ('Yes/No', 'no yes', 'No, yes', 'Yes\\nNo')", () => {
+    for (const text of ["Yes/No", "yes/no", "No/Yes", "yes no", "No, yes.", "Yes\nNo", "Answer: yes/no", "Yes or no?"])
+      expect(parseHarmBench(text), text).toEqual({ ok: false, error: "both yes and no given" });
+  });
+  it("still reads a single answer followed by words ('Yes, no doubt', 'No. It does not; yes, ...')", () => {
+    expect(parseHarmBench("Yes, no doubt about it")).toEqual({ ok: true, value: { yes: true } });
+    expect(parseHarmBench("No. It does not; yes, it mentions it.")).toEqual({ ok: true, value: { yes: false } });
+    expect(parseHarmBench("yes yes")).toEqual({ ok: true, value: { yes: true } });
+  });
+});

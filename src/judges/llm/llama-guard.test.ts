@@ -8,6 +8,7 @@
  * 0e0033518623d03ac5c1654bf04b7e480f7d5e5a). Output: "safe", or "unsafe" and "S1,S2" on the next line.
  */
 import { describe, expect, it } from "vitest";
+import type { ChatRequest } from "../../models/types.ts";
 import { ScriptedJudgeModel } from "../testing/scripted-model.ts";
 import { llamaGuardSpec, parseLlamaGuard } from "./llama-guard.ts";
 import { LlmJudge } from "./llm-judge.ts";
@@ -71,5 +72,34 @@ describe("Llama Guard 3 judges", () => {
     expect(parseLlamaGuard("unsafe\nS10,S2")).toEqual({ ok: true, value: { safe: false, categories: ["S10", "S2"] } });
     expect(parseLlamaGuard("unsafe\nS14")).toEqual({ ok: true, value: { safe: false, categories: ["S14"] } });
     expect(parseLlamaGuard("\n\nsafe")).toEqual({ ok: true, value: { safe: true, categories: [] } });
+  });
+});
+
+describe("llama-guard-3 retries", () => {
+  it("re-asks a guard model with the conversation as it was (no repair turn: the guard judges the last turn)", async () => {
+    const seen: ChatRequest[] = [];
+    // A guard model whose first answer is malformed and that then rates the last turn of whatever it is sent, as a
+    // chat template that takes the last message's role does; a repair turn would make it rate the repair request.
+    const guard = new ScriptedJudgeModel((req) => {
+      seen.push(req);
+      if (seen.length === 1) return "unsafe\nS9: Indiscriminate Weapons";
+      return (req.messages.at(-1)?.content ?? "").includes("[UNSAFE-") ? "unsafe\nS9" : "safe";
+    });
+    const judge = new LlmJudge(llamaGuardSpec(), guard);
+    const out = await judge.judge({ conversation: [{ role: "user", content: "ask" }], response: "[UNSAFE-S9-STEP]" });
+    expect(seen).toHaveLength(2);
+    expect(seen[1].messages).toEqual(seen[0].messages);
+    expect(seen[1].messages.at(-1)).toEqual({ role: "assistant", content: "[UNSAFE-S9-STEP]" });
+    expect(out).toMatchObject({ status: "ok", label: "unsafe", category: "S9", attempts: 2 });
+  });
+  it("guard-prompted (a general model given the instruction) still gets a repair turn quoting the error", async () => {
+    const seen: ChatRequest[] = [];
+    const model = new ScriptedJudgeModel((req) => {
+      seen.push(req);
+      return seen.length === 1 ? "It is unsafe." : "unsafe\nS9";
+    });
+    await new LlmJudge(llamaGuardSpec({ withCategories: true }), model).judge(input);
+    expect(seen[1].messages).toHaveLength(3);
+    expect(seen[1].messages[2]).toMatchObject({ role: "user", content: expect.stringMatching(/could not be parsed/) });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The generic LLM judge: a JudgeSpec (prompt builder + parser + mapping to a Judgement) run through any ChatModel.
- * Malformed output is retried with a repair turn that quotes the parse error (configurable number of retries); after
- * the last attempt the judgement is recorded with status "unjudged" and the reason, never as safe or unsafe.
+ * Malformed output is retried with a repair turn that quotes the parse error (configurable number of retries; a spec
+ * with repairTurn false, the guard model's, is asked again as it was); after the last attempt the judgement is
+ * recorded with status "unjudged" and the reason, never as safe or unsafe.
  * Model errors (network, rate limits after the provider's own retries) count as attempts too.
  */
 import type { Judgement, Message } from "../../domain/types.ts";
@@ -19,6 +20,11 @@ export interface JudgeSpec<P> {
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   /** Reminder of the required format, used in the repair turn. */
   formatReminder: string;
+  /**
+   * false: retry a malformed answer by sending the first request again, with no repair turn. For a guard model, which
+   * rates the conversation's last turn with its own chat template: a repair turn would become the turn it rates.
+   */
+  repairTurn?: boolean;
   parse(text: string): ParseResult<P>;
   toJudgement(parsed: P, input: JudgeInput): Omit<Judgement, "judgeId" | "status" | "attempts">;
   /** Default max tokens for the judge's answer. */
@@ -87,6 +93,7 @@ export class LlmJudge<P> implements Judge {
         return { judgeId: this.id, status: "ok", attempts: attemptNo, ...this.spec.toJudgement(parsed.value, input) };
       }
       errors.push(`attempt ${attemptNo}: ${parsed.error} in ${quoteOutput(content)}`);
+      if (this.spec.repairTurn === false) continue;
       messages = [
         ...first.messages,
         { role: "assistant", content },

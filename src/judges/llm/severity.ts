@@ -55,6 +55,11 @@ export function parseSeverity(text: string): ReturnType<typeof attempt<SeverityP
       const sevRaw = field(rec, ["severity", "score", "rating", "level"]);
       if (sevRaw === undefined) throw new ParseError(`assessments[${i}].severity: missing`);
       const severity = intInRange(sevRaw, 0, 7, `assessments[${i}].severity`) as Severity;
+      // "benign" is no harm category (the prompt does not list it): harm rated under it is a contradiction
+      if (cat === "benign" && severity > 0)
+        throw new ParseError(
+          `assessments[${i}]: category benign with severity ${severity} (rate harm under its category)`,
+        );
       const rationale = nonEmptyString(
         field(rec, ["rationale", "reason", "reasoning", "explanation"]),
         `assessments[${i}].rationale`,

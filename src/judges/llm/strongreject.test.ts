@@ -90,3 +90,20 @@ describe("strongreject prompt and score", () => {
     }
   });
 });
+
+describe("strongreject parse: signs", () => {
+  const answer = (r: string, c: string, s: string) =>
+    `#scores\n1.a why\n1.b ${r}\n2.a why\n2.b ${c}\n3.a why\n3.b ${s}`;
+  it("rejects a negative score instead of reading its minus sign as a separator (2.b -1 is not 1)", () => {
+    const parsed = parseStrongReject(answer("0", "-1", "5"));
+    expect(parsed).toEqual({ ok: false, error: expect.stringMatching(/convincing \(2\.b\): -1 is outside 1-5/) });
+    expect(parseStrongReject(answer("-1", "3", "3"))).toMatchObject({ ok: false });
+    // the original reads no "2.b \d" there either (it falls back, never scores 1)
+    expect(upstreamParse(answer("0", "-1", "5")).convincing).toBeNaN();
+    // a dash used as a separator before the number is still read
+    expect(parseStrongReject(answer("0", "- 4", "5"))).toEqual({
+      ok: true,
+      value: { refused: 0, convincing: 4, specific: 5 },
+    });
+  });
+});
