@@ -91,5 +91,8 @@ export async function runCuration(findings: readonly Finding[], o: CurationRunOp
   const dropped = [...held, ...res.dropped];
   const counts: Record<string, number> = {};
   for (const d of dropped) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
-  return { rows: res.rows, dropped, card: { ...res.card, dropped: counts } };
+  // curation.preferencePairs false: SFT rows only (no DPO file lines, no dataset "dpo" rows).
+  const rows = o.curation.preferencePairs ? res.rows : res.rows.map(({ dpo: _dpo, ...row }) => row);
+  const card = { ...res.card, counts: { ...res.card.counts, dpo: rows.filter((r) => r.dpo).length }, dropped: counts };
+  return { rows, dropped, card };
 }
