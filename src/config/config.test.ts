@@ -111,6 +111,35 @@ describe("config", () => {
     expect(d.benchmarks.suites[0].file).toBe(path.join(team, "probes", "mine.jsonl"));
   });
 
+  it("extends: a bad key is named in the file that wrote it", () => {
+    // Found by review: every problem was prefixed with the extending file, so a typo in a shared base file was
+    // reported in breakfix.yaml, which does not contain it.
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-extends-errors-"));
+    const base = path.join(dir, "base.yaml");
+    writeFileSync(
+      base,
+      "extends: demo\nredteam: {seedz: x, seedsPerCategory: 2}\ncycle: {rounds: 0}\ntraining: {openai: {}}\n",
+    );
+    const e = errorOf(() =>
+      parseConfig("extends: base.yaml\ntraining: {sft: {epochs: -1}}\ncurate: {}\n", "breakfix.yaml", dir),
+    );
+    expect(e.problems.sort()).toEqual(
+      [
+        `${base}: redteam.seedz: unknown key`,
+        `${base}: cycle.rounds: expected > 0, got number 0`,
+        `${base}: training.openai.model: expected string, got nothing`,
+        "breakfix.yaml: training.sft.epochs: expected > 0, got number -1",
+        "breakfix.yaml: curate: unknown key",
+      ].sort(),
+    );
+    // a key both files set is the file's own (its value is the one that was checked)
+    const own = errorOf(() =>
+      parseConfig("extends: base.yaml\ncycle: {rounds: -2}\nredteam: {seedz: y}\n", "c.yaml", dir),
+    );
+    expect(own.problems).toContain("c.yaml: cycle.rounds: expected > 0, got number -2");
+    expect(own.problems).toContain("c.yaml: redteam.seedz: unknown key");
+  });
+
   it("defaults are the demo: builtin target, workspace .breakfix", () => {
     const c = defaultConfig("/w");
     expect(c.target).toMatchObject({ provider: "builtin", model: "demo" });

@@ -204,22 +204,37 @@ export function parseConfig(text: string, file: string, baseDir: string): Config
   const layers: Layer[] = [];
   const data = withPresets(readMapping(text, file), file, undefined, baseDir, [file], layers);
   const result = configSchema.safeParse(data);
+  // A key's value comes from the last layer that sets it (lists are replaced whole, so a list item's too).
+  const layerOf = (key: readonly PropertyKey[]) => layers.findLast((l) => valueAt(l.data, key) !== undefined);
   if (!result.success) {
+    // Each problem names the file that wrote the key (or the deepest mapping above a missing one), not always this one.
+    const fileOf = (key: readonly PropertyKey[]) => {
+      for (let n = key.length; n > 0; n--) {
+        const l = layerOf(key.slice(0, n));
+        if (l) return l.file;
+      }
+      return file;
+    };
+    const perKey = (i: z.core.$ZodIssue): z.core.$ZodIssue[] =>
+      i.code === "unrecognized_keys" ? i.keys.map((k) => ({ ...i, keys: [k] })) : [i];
     throw new ConfigError(
       file,
-      result.error.issues.flatMap((i) => formatIssue(i, data).map((line) => `${file}: ${line}`)),
+      result.error.issues.flatMap(perKey).flatMap((i) => {
+        const where = fileOf(i.code === "unrecognized_keys" ? [...i.path, i.keys[0]] : i.path);
+        return formatIssue(i, data).map((line) => `${where}: ${line}`);
+      }),
     );
   }
-  // A key's value comes from the last layer that sets it (lists are replaced whole, so a list item's too).
-  const dirOf = (key: KeyPath) => layers.findLast((l) => valueAt(l.data, key) !== undefined)?.dir;
-  return resolvePaths(result.data, baseDir, dirOf);
+  return resolvePaths(result.data, baseDir, (key) => layerOf(key)?.dir);
 }
 
 /**
- * One file of an `extends` chain, as written, and the folder its relative paths resolve against: its own folder for a
+ * One file of an `extends` chain, as written, with its name and the folder its relative paths resolve against: its own folder for a
  * YAML file it extends, undefined (the config file's folder) for the file itself and the package's presets.
  */
 interface Layer {
+  /** The file as messages name it. */
+  file: string;
   data: unknown;
   dir: string | undefined;
 }
@@ -240,7 +255,7 @@ function withPresets(
   const { extends: _drop, ...own } = data;
   void _drop;
   if (ext === undefined) {
-    layers.push({ data: own, dir });
+    layers.push({ file, data: own, dir });
     return data;
   }
   if (typeof ext !== "string" || !ext)
@@ -265,7 +280,7 @@ function withPresets(
     [...seen, presetPath],
     layers,
   );
-  layers.push({ data: own, dir });
+  layers.push({ file, data: own, dir });
   return mergeSettings(base, own);
 }
 
