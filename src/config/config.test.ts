@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -62,6 +62,82 @@ describe("config", () => {
     expect(errorOf(() => parseConfig("extends: demo\ndeploy: {kind: ftp}\n", "e.yaml", "/w")).message).toMatch(
       /^e\.yaml: deploy\.kind: expected one of none, serve, command/,
     );
+  });
+
+  it("extends: a file's relative paths resolve against its own folder, not the folder of the file extending it", () => {
+    // team/base.yaml names its probe files relative to team/; project/breakfix.yaml extends ../team/base.yaml. Found by
+    // review: the base's paths were resolved against project/ (files that do not exist there).
+    const root = mkdtempSync(path.join(tmpdir(), "bf-extends-paths-"));
+    const team = path.join(root, "team");
+    const project = path.join(root, "project");
+    mkdirSync(path.join(team, "nested"), { recursive: true });
+    mkdirSync(project);
+    writeFileSync(
+      path.join(team, "nested", "deep.yaml"),
+      "extends: demo\ncuration: {counterData: lookalikes.jsonl}\ntarget: {secretsFile: .env}\n",
+    );
+    writeFileSync(
+      path.join(team, "base.yaml"),
+      [
+        "extends: nested/deep.yaml",
+        "redteam: {seeds: probes/seeds.jsonl}",
+        "benchmarks: {suites: [{name: mine, file: probes/mine.jsonl, role: harmful}]}",
+        "curation: {retention: {file: capability.csv}}",
+        "training: {model: weights/base}",
+        "target: {provider: llamacpp, model: weights/base.gguf}",
+        "",
+      ].join("\n"),
+    );
+    const c = parseConfig(
+      "extends: ../team/base.yaml\ncuration: {safetySet: own.jsonl}\ntarget: {adapter: adapters/a.gguf}\n",
+      "breakfix.yaml",
+      project,
+    );
+    expect(c.redteam.seeds).toBe(path.join(team, "probes", "seeds.jsonl"));
+    expect(c.benchmarks.suites[0].file).toBe(path.join(team, "probes", "mine.jsonl"));
+    expect(c.curation.retention).toEqual({ file: path.join(team, "capability.csv"), mode: "reference" });
+    expect(c.training.model).toBe(path.join(team, "weights", "base"));
+    expect(c.target.model).toBe(path.join(team, "weights", "base.gguf"));
+    // a preset two levels down: relative to its own folder
+    expect(c.curation.counterData).toBe(path.join(team, "nested", "lookalikes.jsonl"));
+    expect(c.target.secretsFile).toBe(path.join(team, "nested", ".env"));
+    // the file's own keys, and keys no file sets (defaults), stay relative to the file itself
+    expect(c.curation.safetySet).toBe(path.join(project, "own.jsonl"));
+    expect(c.target.adapter).toBe(path.join(project, "adapters", "a.gguf"));
+    expect(c.workspace).toBe(path.join(project, ".breakfix"));
+    // a key the file overrides takes the file's folder, even where the base set it too
+    const d = parseConfig("extends: ../team/base.yaml\nredteam: {seeds: mine.jsonl}\n", "b.yaml", project);
+    expect(d.redteam.seeds).toBe(path.join(project, "mine.jsonl"));
+    expect(d.benchmarks.suites[0].file).toBe(path.join(team, "probes", "mine.jsonl"));
+  });
+
+  it("extends: a bad key is named in the file that wrote it", () => {
+    // Found by review: every problem was prefixed with the extending file, so a typo in a shared base file was
+    // reported in breakfix.yaml, which does not contain it.
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-extends-errors-"));
+    const base = path.join(dir, "base.yaml");
+    writeFileSync(
+      base,
+      "extends: demo\nredteam: {seedz: x, seedsPerCategory: 2}\ncycle: {rounds: 0}\ntraining: {openai: {}}\n",
+    );
+    const e = errorOf(() =>
+      parseConfig("extends: base.yaml\ntraining: {sft: {epochs: -1}}\ncurate: {}\n", "breakfix.yaml", dir),
+    );
+    expect(e.problems.sort()).toEqual(
+      [
+        `${base}: redteam.seedz: unknown key`,
+        `${base}: cycle.rounds: expected > 0, got number 0`,
+        `${base}: training.openai.model: expected string, got nothing`,
+        "breakfix.yaml: training.sft.epochs: expected > 0, got number -1",
+        "breakfix.yaml: curate: unknown key",
+      ].sort(),
+    );
+    // a key both files set is the file's own (its value is the one that was checked)
+    const own = errorOf(() =>
+      parseConfig("extends: base.yaml\ncycle: {rounds: -2}\nredteam: {seedz: y}\n", "c.yaml", dir),
+    );
+    expect(own.problems).toContain("c.yaml: cycle.rounds: expected > 0, got number -2");
+    expect(own.problems).toContain("c.yaml: redteam.seedz: unknown key");
   });
 
   it("defaults are the demo: builtin target, workspace .breakfix", () => {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
+import { packagePath } from "../domain/package.ts";
 import { maskCredentials } from "../models/secrets.ts";
 import { presetFile } from "./presets.ts";
 import { type Config, configSchema, DEMO_ATTACKER_MODEL } from "./schema.ts";
@@ -52,51 +53,67 @@ export function mergeSettings(base: unknown, over: unknown): unknown {
 
 const looksLikeFile = (s: string) => /[\\/]|\.(jsonl|csv|json|ya?ml)$/i.test(s);
 
-function resolvePaths(config: Config, baseDir: string): Config {
-  const abs = (p: string) => path.resolve(baseDir, p);
-  const fileOrName = (p: string) => (looksLikeFile(p) ? abs(p) : p);
+/** A config key's path, e.g. ["benchmarks", "suites", 0, "file"]. */
+type KeyPath = readonly (string | number)[];
+
+/**
+ * Relative paths resolve against the folder of the file that wrote them: `dirOf` names that folder for a key (a file
+ * `extends:` another in another folder, whose own paths are relative to itself), or undefined for `baseDir`.
+ */
+function resolvePaths(
+  config: Config,
+  baseDir: string,
+  dirOf: (key: KeyPath) => string | undefined = () => undefined,
+): Config {
+  const abs = (key: KeyPath, p: string) => path.resolve(dirOf(key) ?? baseDir, p);
+  const fileOrName = (key: KeyPath, p: string) => (looksLikeFile(p) ? abs(key, p) : p);
   const retention = config.curation.retention;
+  const model = <M extends Parameters<typeof withSecrets>[0]>(section: string, m: M): M =>
+    withSecrets(m, (k, p) => abs([section, k], p));
   return {
     ...config,
-    workspace: abs(config.workspace),
-    dataCache: abs(config.dataCache),
+    workspace: abs(["workspace"], config.workspace),
+    dataCache: abs(["dataCache"], config.dataCache),
     benchmarks: {
       ...config.benchmarks,
-      suites: config.benchmarks.suites.map((s) => ({
+      suites: config.benchmarks.suites.map((s, i) => ({
         ...s,
-        ...(s.path ? { path: abs(s.path) } : {}),
-        ...(s.file ? { file: abs(s.file) } : {}),
+        ...(s.path ? { path: abs(["benchmarks", "suites", i, "path"], s.path) } : {}),
+        ...(s.file ? { file: abs(["benchmarks", "suites", i, "file"], s.file) } : {}),
       })),
     },
-    redteam: { ...config.redteam, seeds: fileOrName(config.redteam.seeds) },
+    redteam: { ...config.redteam, seeds: fileOrName(["redteam", "seeds"], config.redteam.seeds) },
     curation: {
       ...config.curation,
-      counterData: fileOrName(config.curation.counterData),
-      safetySet: fileOrName(config.curation.safetySet),
-      retention: typeof retention === "string" ? fileOrName(retention) : { ...retention, file: abs(retention.file) },
+      counterData: fileOrName(["curation", "counterData"], config.curation.counterData),
+      safetySet: fileOrName(["curation", "safetySet"], config.curation.safetySet),
+      retention:
+        typeof retention === "string"
+          ? fileOrName(["curation", "retention"], retention)
+          : { ...retention, file: abs(["curation", "retention", "file"], retention.file) },
     },
     training: {
       ...config.training,
       ...(config.training.model && config.training.model !== "demo" && !config.training.model.startsWith("hf:")
-        ? { model: abs(config.training.model) }
+        ? { model: abs(["training", "model"], config.training.model) }
         : {}),
     },
-    target: withSecrets(config.target, abs),
-    attacker: config.attacker && withSecrets(config.attacker, abs),
-    judge: config.judge && withSecrets(config.judge, abs),
-    responder: config.responder && withSecrets(config.responder, abs),
+    target: model("target", config.target),
+    attacker: config.attacker && model("attacker", config.attacker),
+    judge: config.judge && model("judge", config.judge),
+    responder: config.responder && model("responder", config.responder),
   };
 }
 
 function withSecrets<
   T extends { secretsFile?: string | undefined; adapter?: string | undefined; provider: string; model: string },
->(m: T, abs: (p: string) => string): T {
+>(m: T, abs: (key: "secretsFile" | "adapter" | "model", p: string) => string): T {
   let out = m;
-  if (m.secretsFile) out = { ...out, secretsFile: abs(m.secretsFile) };
-  if (m.adapter) out = { ...out, adapter: abs(m.adapter) };
-  if (m.provider === "llamacpp" && m.model !== DEMO_ATTACKER_MODEL) out = { ...out, model: abs(m.model) };
+  if (m.secretsFile) out = { ...out, secretsFile: abs("secretsFile", m.secretsFile) };
+  if (m.adapter) out = { ...out, adapter: abs("adapter", m.adapter) };
+  if (m.provider === "llamacpp" && m.model !== DEMO_ATTACKER_MODEL) out = { ...out, model: abs("model", m.model) };
   if (m.provider === "builtin" && m.model !== "demo" && !m.model.startsWith("hf:") && looksLikeFile(m.model))
-    out = { ...out, model: abs(m.model) };
+    out = { ...out, model: abs("model", m.model) };
   return out;
 }
 
@@ -184,21 +201,63 @@ export function formatIssue(issue: z.core.$ZodIssue, data: unknown): string[] {
  * Throws ConfigError with every problem found.
  */
 export function parseConfig(text: string, file: string, baseDir: string): Config {
-  const data = withPresets(readMapping(text, file), file, baseDir, [file]);
+  const layers: Layer[] = [];
+  const data = withPresets(readMapping(text, file), file, undefined, baseDir, [file], layers);
   const result = configSchema.safeParse(data);
+  // A key's value comes from the last layer that sets it (lists are replaced whole, so a list item's too).
+  const layerOf = (key: readonly PropertyKey[]) => layers.findLast((l) => valueAt(l.data, key) !== undefined);
   if (!result.success) {
+    // Each problem names the file that wrote the key (or the deepest mapping above a missing one), not always this one.
+    const fileOf = (key: readonly PropertyKey[]) => {
+      for (let n = key.length; n > 0; n--) {
+        const l = layerOf(key.slice(0, n));
+        if (l) return l.file;
+      }
+      return file;
+    };
+    const perKey = (i: z.core.$ZodIssue): z.core.$ZodIssue[] =>
+      i.code === "unrecognized_keys" ? i.keys.map((k) => ({ ...i, keys: [k] })) : [i];
     throw new ConfigError(
       file,
-      result.error.issues.flatMap((i) => formatIssue(i, data).map((line) => `${file}: ${line}`)),
+      result.error.issues.flatMap(perKey).flatMap((i) => {
+        const where = fileOf(i.code === "unrecognized_keys" ? [...i.path, i.keys[0]] : i.path);
+        return formatIssue(i, data).map((line) => `${where}: ${line}`);
+      }),
     );
   }
-  return resolvePaths(result.data, baseDir);
+  return resolvePaths(result.data, baseDir, (key) => layerOf(key)?.dir);
 }
 
-/** Applies `extends` (recursively; a cycle is an error): the preset's settings under the file's own. */
-function withPresets(data: Record<string, unknown>, file: string, baseDir: string, seen: string[]): unknown {
+/**
+ * One file of an `extends` chain, as written, with its name and the folder its relative paths resolve against: its own folder for a
+ * YAML file it extends, undefined (the config file's folder) for the file itself and the package's presets.
+ */
+interface Layer {
+  /** The file as messages name it. */
+  file: string;
+  data: unknown;
+  dir: string | undefined;
+}
+
+/**
+ * Applies `extends` (recursively; a cycle is an error): the preset's settings under the file's own. `layers` receives
+ * every file of the chain, the deepest preset first and this file last.
+ */
+function withPresets(
+  data: Record<string, unknown>,
+  file: string,
+  dir: string | undefined,
+  baseDir: string,
+  seen: string[],
+  layers: Layer[],
+): unknown {
   const ext = data.extends;
-  if (ext === undefined) return data;
+  const { extends: _drop, ...own } = data;
+  void _drop;
+  if (ext === undefined) {
+    layers.push({ file, data: own, dir });
+    return data;
+  }
   if (typeof ext !== "string" || !ext)
     throw new ConfigError(file, [`${file}: extends: expected a preset name or a YAML file`]);
   let presetPath: string;
@@ -210,9 +269,18 @@ function withPresets(data: Record<string, unknown>, file: string, baseDir: strin
   if (seen.includes(presetPath)) throw new ConfigError(file, [`${file}: extends: '${ext}' extends itself`]);
   if (!existsSync(presetPath)) throw new ConfigError(file, [`${file}: extends: no such file ${presetPath}`]);
   const presetData = readMapping(readFileSync(presetPath, "utf8"), presetPath);
-  const base = withPresets(presetData, presetPath, path.dirname(presetPath), [...seen, presetPath]);
-  const { extends: _drop, ...own } = data;
-  void _drop;
+  const presetDir = path.dirname(presetPath);
+  // A package preset's paths (it has none today) stay relative to the config file; a YAML file's are its own.
+  const isPackagePreset = presetDir === path.resolve(packagePath("presets"));
+  const base = withPresets(
+    presetData,
+    presetPath,
+    isPackagePreset ? undefined : presetDir,
+    presetDir,
+    [...seen, presetPath],
+    layers,
+  );
+  layers.push({ file, data: own, dir });
   return mergeSettings(base, own);
 }
 

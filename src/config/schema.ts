@@ -236,7 +236,10 @@ const curationSchema = z.strictObject({
   decontaminationBoilerplate: z.number().int().min(0).default(10),
   /** Cap on fix examples per vulnerability, so one weakness does not dominate the mix. */
   maxExamplesPerVulnerability: z.number().int().positive().default(64),
-  /** Also build DPO pairs (chosen = safe answer, rejected = the model's unsafe answer). */
+  /**
+   * Also build DPO pairs (chosen = safe answer, rejected = the model's unsafe answer); false curates SFT rows only
+   * (then training.dpo.enabled must be false too).
+   */
   preferencePairs: z.boolean().default(true),
   /** Share of curated rows held out as a validation split. */
   valFraction: z.number().min(0).lt(1).default(0.1),

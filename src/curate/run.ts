@@ -8,7 +8,7 @@ import type { Judge } from "../judges/types.ts";
 import { FramingRegistry } from "../redteam/framings/load.ts";
 import { techniqueFamilies } from "../redteam/techniques.ts";
 import { type ContaminationIndex, DEFAULT_HYGIENE, type HygieneConfig } from "./hygiene.ts";
-import { type CurationResult, curate, type DroppedRow } from "./pipeline.ts";
+import { type CuratedRow, type CurationResult, curate, type DroppedRow } from "./pipeline.ts";
 import type { CounterDataSource, Responder, RetentionSource, SafetySetSource } from "./types.ts";
 
 export interface CurationRunOptions {
@@ -91,5 +91,8 @@ export async function runCuration(findings: readonly Finding[], o: CurationRunOp
   const dropped = [...held, ...res.dropped];
   const counts: Record<string, number> = {};
   for (const d of dropped) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
-  return { rows: res.rows, dropped, card: { ...res.card, dropped: counts } };
+  // curation.preferencePairs false: SFT rows only (no DPO file lines, no dataset "dpo" rows).
+  const rows: CuratedRow[] = o.curation.preferencePairs ? res.rows : res.rows.map(({ dpo: _dpo, ...row }) => row);
+  const card = { ...res.card, counts: { ...res.card.counts, dpo: rows.filter((r) => r.dpo).length }, dropped: counts };
+  return { rows, dropped, card };
 }

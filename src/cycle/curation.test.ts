@@ -100,6 +100,59 @@ describe("curate step", () => {
     store.close();
   });
 
+  it("curation.preferencePairs false curates SFT rows only: no DPO lines, no stored DPO rows", async () => {
+    // Found by review: the key was accepted by the schema and read nowhere, so `false` still trained on DPO pairs.
+    const store = Store.openFile(":memory:");
+    const rand = mulberry32(5);
+    const findings = storeCampaign(
+      store,
+      "curate-pairs",
+      Array.from({ length: 30 }, (_, i) => makeRecord({ i, rand })),
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), "bf-curate-pairs-"));
+    const lines = (round: number, file: string) =>
+      readFileSync(path.join(dir, `round-${round}`, file), "utf8")
+        .split("\n")
+        .filter(Boolean);
+    const run = (round: number, preferencePairs: boolean) =>
+      curateStep(findings, {
+        store,
+        runId: "r",
+        round,
+        config: {
+          ...defaultConfig(),
+          curation: {
+            ...defaultConfig().curation,
+            counterDataRatio: 1,
+            retentionRatio: 0,
+            valFraction: 0,
+            preferencePairs,
+          },
+        },
+        seed: 1,
+        dataDir: path.join(dir, `round-${round}`),
+        rel: (p) => p,
+        curation: {
+          responder: new TemplateResponder(),
+          judge: createJudge("refusal-patterns"),
+          contamination: async () => ({ index: new ContaminationIndex([], DEFAULT_HYGIENE), sets: {}, missing: [] }),
+        },
+      });
+    const dpoRows = (round: number) => store.datasetRows.count({ dataset: `cycle:r:r${round}`, kind: "dpo" });
+    const withPairs = await run(1, true);
+    expect(lines(1, "sft.jsonl").length).toBeGreaterThan(2);
+    expect(lines(1, "dpo.jsonl").length).toBe(withPairs.card.counts.dpo);
+    expect(withPairs.card.counts.dpo).toBeGreaterThan(0);
+    expect(dpoRows(1)).toBe(withPairs.card.counts.dpo);
+    const without = await run(2, false);
+    expect(lines(2, "sft.jsonl")).toEqual(lines(1, "sft.jsonl").map((l) => l.replace('"round":1', '"round":2')));
+    expect(lines(2, "dpo.jsonl")).toEqual([]);
+    expect(without.card.counts).toMatchObject({ sft: withPairs.card.counts.sft, dpo: 0 });
+    expect(dpoRows(2)).toBe(0);
+    expect(store.datasetRows.count({ dataset: "cycle:r:r2", kind: "sft" })).toBe(withPairs.rows);
+    store.close();
+  });
+
   it("a rejected finding's near-duplicate success (same prompt, its own response) is curated in its place", async () => {
     const store = Store.openFile(":memory:");
     const rand = mulberry32(5);

@@ -91,3 +91,41 @@ describe("two identical cycles on one workspace", () => {
     }
   }, 120_000);
 });
+
+describe("a cycle that fails", () => {
+  it("is recorded as failed (not left running), releases its lock, and its re-run resumes it and says so", async () => {
+    // Found by review: runCycle recorded the run's end only on success, so a run stopped by an error (a deploy command
+    // that failed, an endpoint down) stayed "running" in the store, in `breakfix view` and in the resume log line.
+    const ws = mkdtempSync(path.join(tmpdir(), "breakfix-cycle-failed-"));
+    dirs.push(ws);
+    const broken: Scenario = oracleScenario({
+      test: "cycle-lock",
+      suites: scenario({ calls: 0 }).suites,
+      model: (round) => ({
+        id: `double-r${round}`,
+        chat: async () => Promise.reject(new Error("503 from the endpoint")),
+      }),
+    });
+    await expect(
+      runCycle({
+        config: { ...defaultConfig(ws), workspace: ws },
+        scenario: broken,
+        workspace: ws,
+        rounds: 1,
+        budgets: { seedsPerCategory: 1, maxAttacks: 1, maxTokens: 32, personas: [] },
+      }),
+    ).rejects.toThrow();
+    const store = Store.open(ws);
+    const [failed] = store.db.prepare("SELECT hash FROM runs WHERE kind = 'cycle'").all() as { hash: string }[];
+    expect(store.runState(failed.hash)).toBe("failed");
+    expect(store.lockHolder(`cycle:${failed.hash}`)).toBeUndefined();
+    store.close();
+    const log: string[] = [];
+    const ok = await run(ws, { calls: 0 }, log);
+    expect(ok.runId).toBe(failed.hash);
+    expect(log.some((l) => l.includes("resuming; it was failed"))).toBe(true);
+    const after = Store.open(ws);
+    expect(after.states.history("run", ok.runId).map((h) => h.state)).toEqual(["running", "failed", "running", "done"]);
+    after.close();
+  }, 120_000);
+});

@@ -212,6 +212,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
   const workspace = path.resolve(o.workspace);
   const store = Store.open(workspace);
   let lock: RunLock | undefined;
+  let started: string | undefined;
   try {
     const identity = { configHash: contentHash(runIdentityOf(o.config)), args: cycleArgs(o) };
     // Two identical cycles at once would both make every model call (and launch every training job): the second
@@ -226,6 +227,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
     });
     const run = store.beginRun("cycle", identity);
     const { runId } = run;
+    started = runId;
     const runDir = runDirOf(workspace, runId);
     mkdirSync(runDir, { recursive: true });
     log(
@@ -270,6 +272,15 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
       failedGates: gates.filter((g) => !g.passed).map((g) => g.name),
       report,
     };
+  } catch (e) {
+    // Recorded so the store (breakfix view, the re-run's "resuming; it was ...") does not show it running; no detail:
+    // an error may quote what a server answered.
+    try {
+      if (started !== undefined) store.endRun(started, "failed");
+    } catch {
+      // the run's own error is the one to report
+    }
+    throw e;
   } finally {
     try {
       await o.scenario.models.close();

@@ -115,6 +115,9 @@ describe("scenario from breakfix.yaml", () => {
     expect(await keyOf(build({ benchmarks: "benchmarks: {suites: [{name: mine, file: mine.jsonl}]}" }))).toMatch(
       /^benchmarks\.suites\.0\.file \| .*no such file/,
     );
+    expect(await keyOf(build({ curation: "curation: {responder: templates, preferencePairs: false}" }))).toMatch(
+      /^curation\.preferencePairs \| .*set training\.dpo\.enabled false too/,
+    );
     expect(await keyOf(build({ curation: "curation: {responder: model}" }))).toMatch(
       /^curation\.responder \| .*needs a `responder:` model section/,
     );

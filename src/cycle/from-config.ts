@@ -258,6 +258,11 @@ function parseJudges(cfg: Config): { parsed: Map<string, JudgeConfig>; needJudge
 /** The curation sources a config names (responder, counter-data, retention), each looked up or checked by its key. */
 function curationSources(cfg: Config) {
   const responderKind = cfg.curation.responder;
+  if (!cfg.curation.preferencePairs && cfg.training.dpo.enabled)
+    throw new ScenarioConfigError(
+      "curation.preferencePairs",
+      "false curates no DPO pairs, so training.dpo would have nothing to train on: set training.dpo.enabled false too",
+    );
   if (responderKind === "model" && !cfg.responder)
     throw new ScenarioConfigError("curation.responder", "model needs a `responder:` model section");
   if (responderKind !== "model" && responderKind !== "templates")

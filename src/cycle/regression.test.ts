@@ -14,7 +14,14 @@ import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { DEFAULT_SUCCESS } from "../redteam/outcome.ts";
 import { PlaceholderJudge } from "../redteam/testing/toy-judge.ts";
 import { Store } from "../store/store.ts";
-import { findRegressions, REPLAY_KIND, type Replay, ReplayFailedError, replayAttacks } from "./regression.ts";
+import {
+  findRegressions,
+  REPLAY_KIND,
+  type Replay,
+  ReplayFailedError,
+  regressionStep,
+  replayAttacks,
+} from "./regression.ts";
 
 function rec(i: number): AttackRecord {
   const id = `r${i}`;
@@ -141,6 +148,40 @@ describe("replayAttacks", () => {
       });
     } finally {
       store.close();
+    }
+  });
+});
+
+describe("regressionStep progress", () => {
+  it("logs the first and the last chunk with an ETA, whatever the number of replays read back from the store", async () => {
+    // Found by review: the step logged "replay d/t" only when d was a multiple of 64 or the end, with no ETA; with 10
+    // replays stored by a killed run (d = 26, 42, 58, ...) a long replay showed nothing until it had finished.
+    const dir = mkdtempSync(path.join(tmpdir(), "replay-progress-"));
+    const store = Store.open(dir);
+    try {
+      const attacks = Array.from({ length: 70 }, (_, i) => ({ record: rec(i), foundInRound: 1 }));
+      const sampling = { temperature: 0, maxTokens: 32 };
+      const judge = new PlaceholderJudge();
+      // the killed run's 10 replays
+      await replayAttacks(store, "run", 2, attacks.slice(0, 10), new CountingModel(new Set()), judge, {
+        sampling,
+        success: DEFAULT_SUCCESS,
+      });
+      const log: string[] = [];
+      const model = new CountingModel(new Set());
+      const res = await regressionStep(store, "run", 2, attacks, [], model, judge, {
+        sampling,
+        success: DEFAULT_SUCCESS,
+        log: (l) => log.push(l),
+      });
+      expect(model.sent).toHaveLength(60);
+      expect(res.replayed).toBe(70);
+      const lines = log.filter((l) => l.includes("regression replay"));
+      expect(lines[0]).toMatch(/^round 2: regression replay 26\/70 ETA (\d+m)?\d+s$/);
+      expect(lines.at(-1)).toBe("round 2: regression replay 70/70 ETA 0s");
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

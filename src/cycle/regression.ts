@@ -8,6 +8,7 @@
  * A replay the judge could not judge (status unjudged) is returned, marked `unjudged`, but not stored, so a re-run of
  * the step judges it again; it is neither a success nor a fix (never "fixed", so a later success is no regression).
  */
+import { etaText } from "../domain/eta.ts";
 import type { Conversation } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
 import { type ChatModel, chatAllSettled, type SamplingParams } from "../models/types.ts";
@@ -15,6 +16,7 @@ import type { AttackRecord } from "../redteam/campaign/types.ts";
 import { isSuccess, type SuccessCriterion } from "../redteam/outcome.ts";
 import type { Regression } from "../report/types.ts";
 import type { Store } from "../store/store.ts";
+import { throttled } from "./progress.ts";
 
 export const REPLAY_KIND = "cycle.replay";
 
@@ -71,7 +73,8 @@ export async function replayAttacks(
     /** What counts as a success (the scenario's red-team criterion). */
     success: SuccessCriterion;
     chunk?: number;
-    onProgress?: (done: number, total: number) => void;
+    /** After each chunk: replays done (stored ones included), in all, and the time left (ms; undefined: unknown). */
+    onProgress?: (done: number, total: number, etaMs: number | undefined) => void;
   },
 ): Promise<Replay[]> {
   const key = (recordId: string) => ({ runId, round, recordId });
@@ -83,6 +86,8 @@ export async function replayAttacks(
     else todo.push(a);
   }
   const chunk = o.chunk ?? 16;
+  const fromStore = out.length;
+  const t0 = Date.now();
   const criterion = o.success;
   let failed = 0;
   let firstError: unknown;
@@ -131,7 +136,9 @@ export async function replayAttacks(
       for (const r of replays) if (!r.unjudged) store.artifacts.put(REPLAY_KIND, key(r.recordId), r, runId);
     });
     out.push(...replays);
-    o.onProgress?.(out.length, attacks.length);
+    // The time left from this run's own pace (replays read back from the store cost nothing).
+    const sent = i + batch.length;
+    o.onProgress?.(fromStore + sent, attacks.length, ((Date.now() - t0) / sent) * (todo.length - sent));
   }
   if (failed > 0) throw new ReplayFailedError(failed, todo.length, firstError);
   const order = new Map(attacks.map((a, i) => [a.record.id, i]));
@@ -193,11 +200,12 @@ export async function regressionStep(
   judge: Judge,
   o: { sampling: SamplingParams; success: SuccessCriterion; log: (l: string) => void },
 ): Promise<RegressionStepResult> {
+  const progress = throttled(5000);
   const replays = await replayAttacks(store, runId, round, attacks, model, judge, {
     sampling: o.sampling,
     success: o.success,
-    onProgress: (d, t) => {
-      if (d === t || d % 64 === 0) o.log(`round ${round}: regression replay ${d}/${t}`);
+    onProgress: (d, t, etaMs) => {
+      if (progress(d >= t)) o.log(`round ${round}: regression replay ${d}/${t} ETA ${etaText(etaMs)}`);
     },
   });
   const unjudged = replays.filter((x) => x.unjudged).length;

@@ -273,6 +273,17 @@ MIGRATIONS_LIST.push({
 );`,
 });
 
+/**
+ * Version 5: a lock's holder is named by its pid and its start time (Linux /proc clock ticks; NULL where there is no
+ * /proc and in rows written before this version). A pid alone was taken for a live holder whenever any process had it:
+ * after a crash and a container restart the dead holder's pid belongs to another process, and every run waited for
+ * good.
+ */
+MIGRATIONS_LIST.push({
+  version: 5,
+  name: "lock holder start time",
+  sql: "ALTER TABLE locks ADD COLUMN pid_start TEXT;",
+});
 export const MIGRATIONS: readonly Migration[] = MIGRATIONS_LIST;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { contentHash, type Probe } from "../domain/index.ts";
+import { pidStartTime } from "../domain/shell.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 import { DB_FILENAME, keyHash, migrate, Store } from "./store.ts";
 
@@ -207,6 +209,73 @@ describe("run locks: a reused pid", () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+});
+
+describe("run locks: a dead holder's pid now run by another process", () => {
+  it("is stale when the process with that pid started after the holder did; a live holder is still waited for", async () => {
+    // Found by review: tryLock checked the pid alone, so after a crash (kill -9, a container restart) a lock whose pid
+    // now belonged to any other process was taken for live, and every run of that cycle waited for good.
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    const ws = tmp();
+    const a = Store.open(ws);
+    try {
+      const pid = other.pid as number;
+      const start = pidStartTime(pid);
+      expect(start).not.toBeNull();
+      const leave = (name: string, pidStart: string | null) =>
+        a.db
+          .prepare("INSERT INTO locks (name, pid, pid_start, host, token, acquired_at) VALUES (?, ?, ?, ?, ?, ?)")
+          .run(name, pid, pidStart, hostname(), "the-holder's-token", "2020-01-01T00:00:00Z");
+      // the holder started at another time: the live `sleep` only got its pid
+      leave("cycle:reused", String(Number(start) - 1));
+      const taken = await a.waitLock("cycle:reused", { pollMs: 10, timeoutMs: 200 });
+      expect(taken.stale).toBe(true);
+      taken.release();
+      // the holder is that very process: live, waited for
+      leave("cycle:live", start);
+      expect(a.tryLock("cycle:live")).toMatchObject({ acquired: false, holder: { pid } });
+      // a row written before start times were recorded: the pid alone decides, as it did
+      leave("cycle:old-row", null);
+      expect(a.tryLock("cycle:old-row")).toMatchObject({ acquired: false, holder: { pid } });
+      // this process's own lock records its start time
+      const mine = a.tryLock("cycle:mine");
+      expect(a.db.prepare("SELECT pid_start FROM locks WHERE name = 'cycle:mine'").get()).toEqual({
+        pid_start: pidStartTime(process.pid),
+      });
+      if (mine.acquired) mine.lock.release();
+    } finally {
+      other.kill();
+      a.close();
+    }
+  });
+
+  it("a version-4 workspace with a held lock migrates to version 5 keeping the lock", () => {
+    const file = path.join(tmp(), DB_FILENAME);
+    const db = new Database(file);
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 4),
+    );
+    db.prepare("INSERT INTO locks (name, pid, host, token, acquired_at) VALUES (?, ?, ?, ?, ?)").run(
+      "cycle:held",
+      process.pid,
+      hostname(),
+      "t",
+      "2020-01-01T00:00:00Z",
+    );
+    db.close();
+    const s = Store.openFile(file);
+    try {
+      expect(s.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(s.db.prepare("SELECT name, pid, pid_start FROM locks").all()).toEqual([
+        { name: "cycle:held", pid: process.pid, pid_start: null },
+      ]);
+      expect(migrate(s.db)).toBe(SCHEMA_VERSION); // applied once: a second open adds nothing
+      expect(s.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: MIGRATIONS.length });
+    } finally {
+      s.close();
     }
   });
 });

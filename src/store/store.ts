@@ -26,7 +26,7 @@ import {
   type RoundRecord,
   type Vulnerability,
 } from "../domain/index.ts";
-import { processAlive } from "../domain/shell.ts";
+import { pidStartTime, processAlive } from "../domain/shell.ts";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
 
 type Db = Database.Database;
@@ -542,27 +542,37 @@ export class Store {
 
   /**
    * Takes the run lock `name` (schema version 4) unless a live process holds it. A lock whose holder is gone (its pid
-   * no longer runs on this host, e.g. after kill -9, or it is this process's pid on a lock this process never took)
-   * is stale and taken over. Check and take are one IMMEDIATE
+   * no longer runs on this host, e.g. after kill -9, or runs a process that started after the holder did (version 5),
+   * or it is this process's pid on a lock this process never took) is stale and taken over. Check and take are one IMMEDIATE
    * transaction, so of two processes racing for a free lock exactly one gets it. A lock held by another host is
    * always treated as live (its pid cannot be checked from here).
    */
   tryLock(name: string, detail?: string): { acquired: true; lock: RunLock } | { acquired: false; holder: LockHolder } {
     return this.transaction(() => {
       const row = this.db
-        .prepare("SELECT name, pid, host, token, acquired_at, detail FROM locks WHERE name = ?")
+        .prepare("SELECT name, pid, pid_start, host, token, acquired_at, detail FROM locks WHERE name = ?")
         .get(name) as
-        | { name: string; pid: number; host: string; token: string; acquired_at: string; detail: string | null }
+        | {
+            name: string;
+            pid: number;
+            pid_start: string | null;
+            host: string;
+            token: string;
+            acquired_at: string;
+            detail: string | null;
+          }
         | undefined;
-      if (row && lockHolderAlive(row)) {
+      if (row && lockHolderAlive({ ...row, start: row.pid_start })) {
         const holder: LockHolder = { name, pid: row.pid, host: row.host, acquiredAt: row.acquired_at };
         if (row.detail !== null) holder.detail = row.detail;
         return { acquired: false as const, holder };
       }
       const token = randomUUID();
       this.db
-        .prepare("INSERT OR REPLACE INTO locks (name, pid, host, token, acquired_at, detail) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(name, process.pid, hostname(), token, now(), detail ?? null);
+        .prepare(
+          "INSERT OR REPLACE INTO locks (name, pid, pid_start, host, token, acquired_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(name, process.pid, pidStartTime(process.pid), hostname(), token, now(), detail ?? null);
       heldLockTokens.add(token);
       const release = () => {
         heldLockTokens.delete(token);
@@ -731,10 +741,11 @@ export const heldLockTokens = new Set<string>();
 
 /**
  * Whether a lock's holder may still hold it: another host's always (its pid cannot be checked from here); on this
- * host, this process when it holds the token, else a process with that pid that still runs.
+ * host, this process when it holds the token, else a process with that pid that still runs and, when the holder's
+ * start time was recorded (`start`, pidStartTime), started then: a later process that got the pid is not the holder.
  */
-export function lockHolderAlive(h: { pid: number; host: string; token?: string }): boolean {
+export function lockHolderAlive(h: { pid: number; host: string; token?: string; start?: string | null }): boolean {
   if (h.host !== hostname()) return true;
   if (h.pid === process.pid) return h.token !== undefined && heldLockTokens.has(h.token);
-  return processAlive(h.pid);
+  return processAlive(h.pid, h.start);
 }
