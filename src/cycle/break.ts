@@ -49,6 +49,9 @@ export async function breakStep(target: OpenedModel, o: BreakOptions): Promise<B
   const seeds = await o.redteam.seeds(o.seedsPerCategory);
   const framings = new FramingRegistry();
   const out: CampaignSummary[] = [];
+  // redteam.budget.maxModelCallsPerRound is the round's, shared by its personas in turn: each campaign may spend what
+  // the ones before it left (their stored records' calls, so a resumed round counts what it spent before the kill)
+  let callsLeft = o.config.redteam.budget.maxModelCallsPerRound;
   for (const personaId of o.personas) {
     const pc = o.config.redteam.personas.find((p) => p.id === personaId);
     const persona = makePersona(
@@ -79,7 +82,7 @@ export async function breakStep(target: OpenedModel, o: BreakOptions): Promise<B
         store: new SqliteCampaignStore(o.store),
         concurrency: 16,
         success: { ...o.redteam.success },
-        maxModelCalls: o.config.redteam.budget.maxModelCallsPerRound,
+        maxModelCalls: Math.max(0, callsLeft),
         targetParams: { temperature: 0, maxTokens: o.maxTokens },
         context: target.context,
         onProgress: (p: CampaignProgress) => {
@@ -95,6 +98,11 @@ export async function breakStep(target: OpenedModel, o: BreakOptions): Promise<B
     if (!res.complete)
       o.log(
         `round ${o.round}: break (${personaId}): ${res.run.failed.length} of ${res.manifest.recordIds.length} attacks could not run${res.run.failed[0] ? ` (first: ${res.run.failed[0].error})` : ""}`,
+      );
+    callsLeft -= res.records.reduce((n, r) => n + (r.calls ?? 0), 0);
+    if (res.run.notStarted > 0)
+      o.log(
+        `round ${o.round}: break (${personaId}): the round's model-call budget (redteam.budget.maxModelCallsPerRound) ran out; ${res.run.notStarted} attacks not started`,
       );
     const asrByFamily: Record<string, { successes: number; n: number }> = {};
     for (const rec of res.records) {

@@ -232,6 +232,28 @@ describe("campaign run", () => {
     expect(r.ran).toBeLessThanOrEqual(4);
     expect(r.notStarted).toBe(10 - r.ran);
   });
+
+  it("a resumed campaign counts the calls its stored records spent against the cap (no fresh budget)", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan("low_skilled").attacks.slice(0, 10);
+    // a first run killed after 3 attacks: what it spent is in its records
+    const first = await runCampaign(p.slice(0, 3), { ...env(store), concurrency: 1 });
+    const spent = first.records.reduce((n, r) => n + r.calls, 0);
+    expect(spent).toBeGreaterThan(0);
+    // resumed with a cap of what those 3 spent plus one attack's calls: one more attack at most, not cap / calls more
+    const perAttack = first.records[0].calls;
+    const resumed = await runCampaign(p, { ...env(store), concurrency: 1, maxModelCalls: spent + perAttack });
+    expect(resumed.fromStore).toBe(3);
+    expect(resumed.ran).toBe(1);
+    expect(resumed.notStarted).toBe(6);
+    // an uninterrupted run under the same cap starts as many
+    const fresh = await runCampaign(p, {
+      ...env(new MemoryCampaignStore()),
+      concurrency: 1,
+      maxModelCalls: spent + perAttack,
+    });
+    expect(fresh.ran).toBe(4);
+  });
 });
 
 describe("SQLite campaign store", () => {

@@ -460,6 +460,8 @@ export async function runCampaign(plan: readonly PlannedAttack[], env: CampaignE
     if (have) {
       results.set(p.id, have);
       fromStore++;
+      // what a killed run already spent counts against maxModelCalls: a resumed run does not get a fresh budget
+      calls += have.calls ?? 0;
     } else todo.push(p);
   }
   const progress = () => {
