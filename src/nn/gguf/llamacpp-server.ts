@@ -129,6 +129,16 @@ const WATCHER =
  */
 const ACCEPT_ANY_OUTPUT = JSON.stringify({ parsers: [{ type: "epsilon" }], rules: {}, root: 0 });
 
+/**
+ * breakfix's environment without the variables llama-server reads as settings: every option of llama.cpp's server
+ * also comes from the environment (LLAMA_ARG_N_PREDICT, LLAMA_ARG_HF_REPO, LLAMA_API_KEY, ...; the command line wins
+ * only for the options it names) and AIP_MODE=PREDICTION moves it to $AIP_HTTP_PORT, so a variable a user exported
+ * for their own llama-server would change our generations, load another model or refuse our requests (401).
+ */
+export function llamaServerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("LLAMA_") && !k.startsWith("AIP_")));
+}
+
 function abortError(): Error {
   const e = new Error("generation aborted");
   e.name = "AbortError";
@@ -234,6 +244,7 @@ export class LlamaServer {
     try {
       child = spawn("sh", ["-c", WATCHER, binary, ...(await this.args())], {
         stdio: ["pipe", log, log],
+        env: llamaServerEnv(),
         detached: true, // its own process group, so stop() can kill the watcher and the server together
       });
     } finally {
