@@ -30,19 +30,17 @@ const messageSchema = z.object({
 export const chatCompletionRequestSchema = z.object({
   model: z.string().optional(),
   messages: z.array(messageSchema).min(1),
-  temperature: z.number().min(0).max(2).optional(),
-  top_p: z.number().gt(0).max(1).optional(),
-  top_k: z.number().int().min(0).optional(),
-  max_tokens: z.number().int().positive().optional(),
-  max_completion_tokens: z.number().int().positive().optional(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(16)])
-    .optional()
-    .nullable(),
-  seed: z.number().int().optional(),
-  n: z.literal(1).optional(),
-  stream: z.boolean().optional(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).optional().nullable(),
+  // null is "not given" wherever the API reference types a field "... or null" (clients send it for unset fields)
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+  seed: z.number().int().nullish(),
+  n: z.literal(1).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   response_format: z
     .union([
       z.object({ type: z.literal("text") }),
@@ -128,13 +126,13 @@ export function toChatRequest(body: z.infer<typeof chatCompletionRequestSchema>,
     })),
     signal,
   };
-  if (body.temperature !== undefined) req.temperature = body.temperature;
-  if (body.top_p !== undefined) req.topP = body.top_p;
-  if (body.top_k !== undefined) req.topK = body.top_k;
+  if (body.temperature != null) req.temperature = body.temperature;
+  if (body.top_p != null) req.topP = body.top_p;
+  if (body.top_k != null) req.topK = body.top_k;
   const max = body.max_completion_tokens ?? body.max_tokens;
-  if (max !== undefined) req.maxTokens = max;
+  if (max != null) req.maxTokens = max;
   if (body.stop != null) req.stop = typeof body.stop === "string" ? [body.stop] : body.stop;
-  if (body.seed !== undefined) req.seed = body.seed;
+  if (body.seed != null) req.seed = body.seed;
   if (body.response_format?.type === "json_schema")
     req.jsonSchema = {
       name: body.response_format.json_schema.name,

@@ -1,0 +1,61 @@
+/**
+ * `serve`'s request validation against the OpenAI chat-completions reference, on a recording fake model (no engine):
+ * the fields the reference marks nullable accept null as "not given".
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startOpenAIServer } from "./server.ts";
+import type { ChatModel, ChatRequest } from "./types.ts";
+
+const seen: ChatRequest[] = [];
+const model: ChatModel = {
+  id: "fake",
+  async chat(r) {
+    seen.push(r);
+    return {
+      content: "ok",
+      finishReason: "stop",
+      usage: { promptTokens: 1, completionTokens: 1 },
+      model: "fake",
+      latencyMs: 0,
+    };
+  },
+} as ChatModel;
+
+describe("serve: request fields", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startOpenAIServer(model, { modelName: "m" });
+  });
+  afterAll(() => server.close());
+  const post = async (extra: Record<string, unknown>) => {
+    const r = await fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], ...extra }),
+    });
+    return { status: r.status, body: (await r.json()) as { error?: { message: string; type: string } } };
+  };
+
+  it("takes null for the fields the reference marks nullable, as if they were left out", async () => {
+    const nulls = {
+      temperature: null,
+      top_p: null,
+      max_tokens: null,
+      max_completion_tokens: null,
+      n: null,
+      seed: null,
+      stop: null,
+      stream: null,
+      stream_options: null,
+      presence_penalty: null,
+      frequency_penalty: null,
+    };
+    seen.length = 0;
+    const r = await post(nulls);
+    expect(r.body.error).toBeUndefined();
+    expect(r.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    const { signal: _, ...req } = seen[0];
+    expect(req).toEqual({ messages: [{ role: "user", content: "hi" }] });
+  });
+});
