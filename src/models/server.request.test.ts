@@ -1,6 +1,7 @@
 /**
  * `serve`'s request validation against the OpenAI chat-completions reference, on a recording fake model (no engine):
- * the fields the reference marks nullable accept null as "not given".
+ * the fields the reference marks nullable accept null as "not given", and the sampling penalties it does not apply are
+ * refused unless they are their neutral 0 (as UNSUPPORTED_FIELDS refuses every other field it would silently ignore).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startOpenAIServer } from "./server.ts";
@@ -57,5 +58,18 @@ describe("serve: request fields", () => {
     expect(seen).toHaveLength(1);
     const { signal: _, ...req } = seen[0];
     expect(req).toEqual({ messages: [{ role: "user", content: "hi" }] });
+  });
+
+  it("refuses presence_penalty and frequency_penalty other than 0 (not applied), naming the field", async () => {
+    for (const field of ["presence_penalty", "frequency_penalty"]) {
+      const r = await post({ [field]: 1.5 });
+      expect(r.status).toBe(400);
+      expect(r.body.error?.type).toBe("invalid_request_error");
+      expect(r.body.error?.message).toContain(field);
+      expect((await post({ [field]: 0 })).status).toBe(200);
+    }
+    // an empty logit_bias map is "none" too
+    expect((await post({ logit_bias: {} })).status).toBe(200);
+    expect((await post({ logit_bias: { "42": 100 } })).status).toBe(400);
   });
 });

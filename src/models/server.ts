@@ -98,6 +98,8 @@ export const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
   audio: "audio is not supported",
   modalities: "only text is supported",
   prediction: "predicted outputs are not supported",
+  presence_penalty: "presence penalties are not applied",
+  frequency_penalty: "frequency penalties are not applied",
 };
 
 /** The first unsupported field a request uses, with why; undefined when it uses none. */
@@ -106,8 +108,9 @@ export function unsupportedField(raw: unknown): string | undefined {
   const o = raw as Record<string, unknown>;
   for (const [field, why] of Object.entries(UNSUPPORTED_FIELDS)) {
     const v = o[field];
-    // null / false / [] are how clients say "none": not a use of the feature
-    if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
+    // null / false / 0 / [] / {} are how clients say "none" (a penalty of 0 is none): not a use of the feature
+    if (v === undefined || v === null || v === false || v === 0) continue;
+    if (typeof v === "object" && Object.keys(v).length === 0) continue;
     return `${field}: ${why} by this server`;
   }
   return undefined;
