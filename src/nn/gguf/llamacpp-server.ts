@@ -21,6 +21,8 @@
  * server's (`cache_prompt`: a request goes to the slot holding the longest shared prefix), which multi-turn attacks and
  * conversations with a shared system prompt use.
  *
+ * Port: the server binds a free one itself (--port 0) and says which in its log; no port is picked here and bound later.
+ *
  * Lifetime: the server runs under a small `sh` watcher that kills it when breakfix's end of a pipe closes, so a
  * breakfix killed with SIGKILL leaves no server behind; the child and its pipe do not keep Node's event loop alive.
  */
@@ -100,7 +102,10 @@ interface CompletionAnswer {
   tokens_cached?: number;
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; the server binds it a moment later). */
+/**
+ * A free TCP port on 127.0.0.1 (the OS picks it; a process binds it a moment later, so another may take it first:
+ * LlamaServer does not use it, see LISTENING; perf/demo-suite.ts's baseline server does).
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -112,6 +117,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The address llama-server logs once it listens and its model is loaded ("listening on http://127.0.0.1:PORT"). It is
+ * started with --port 0 and binds a free port itself: a port probed free here and bound by the server later could be
+ * taken in between (by another process, or a replica starting beside it), and /health would then be answered by that
+ * process, its answers taken for our model's.
+ */
+const LISTENING = /listening on https?:\/\/\S*:(\d+)/;
 
 /**
  * Runs "$0" "$@" (the server) in the background and kills it when stdin (our pipe) reaches end-of-file: on stop(),
@@ -207,7 +220,7 @@ export class LlamaServer {
     const kv = o.kvCache ?? "f16";
     const fa = o.flashAttention ?? "auto";
     const a = [
-      ...["--model", o.model, "--host", "127.0.0.1", "--port", String(this.port)],
+      ...["--model", o.model, "--host", "127.0.0.1", "--port", "0"],
       ...["--parallel", String(o.slots), "--ctx-size", String(o.slots * o.contextPerSlot), "--no-kv-unified"],
       ...["--threads", String(threads), "--threads-batch", String(threads)],
       ...["--cache-type-k", kv, "--cache-type-v", kv, "--flash-attn", fa === "auto" ? "auto" : fa ? "on" : "off"],
@@ -224,13 +237,17 @@ export class LlamaServer {
     return path.join(this.logDir, "llama-server.log");
   }
 
-  /** The server's last log lines (for error messages). */
-  logTail(lines = 15): string {
+  private logText(): string {
     try {
-      return readFileSync(this.logFile(), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+      return readFileSync(this.logFile(), "utf8");
     } catch {
       return "";
     }
+  }
+
+  /** The server's last log lines (for error messages). */
+  logTail(lines = 15): string {
+    return this.logText().trimEnd().split("\n").slice(-lines).join("\n");
   }
 
   private async launch(): Promise<void> {
@@ -238,7 +255,7 @@ export class LlamaServer {
     if (!binary) throw new Error(LLAMA_SERVER_MISSING);
     if (!existsSync(this.opts.model)) throw new Error(`${this.opts.model}: no such GGUF file`);
     for (const l of this.opts.lora ?? []) if (!existsSync(l.path)) throw new Error(`${l.path}: no such GGUF adapter`);
-    this.port = await freePort();
+    this.port = 0; // known once the server says where it listens
     const log = openSync(this.logFile(), "w");
     let child: ChildProcess;
     try {
@@ -265,7 +282,8 @@ export class LlamaServer {
         throw new Error(
           `llama-server exited during start-up (status ${exitCode ?? child.exitCode}):\n${this.logTail()}`,
         );
-      if (await this.health()) return;
+      if (!this.port) this.port = Number(LISTENING.exec(this.logText())?.[1] ?? 0);
+      if (this.port && (await this.health())) return;
       await sleep(50);
     }
     throw new Error(
