@@ -173,6 +173,21 @@ function trackLogDir(dir: string): void {
   });
 }
 
+/**
+ * A request failed because the server process had ended on its own (a crash, the OOM killer): the runner starts it
+ * again (LlamaServerRunner.revive). `launch` is the start it belonged to, so a late failure of an old process does not
+ * restart the new one.
+ */
+export class LlamaServerExitedError extends Error {
+  constructor(
+    message: string,
+    readonly launch: number,
+  ) {
+    super(message);
+    this.name = "LlamaServerExitedError";
+  }
+}
+
 /** One managed llama-server process. */
 export class LlamaServer {
   private child?: ChildProcess;
@@ -182,6 +197,8 @@ export class LlamaServer {
   private port = 0;
   /** Prompt tokens the server took from a slot's cache instead of decoding them (prefix reuse). */
   readonly stats = { requests: 0, promptTokensCached: 0 };
+  /** Starts so far (restarts included). */
+  launches = 0;
 
   private constructor(private opts: LlamaServerOptions) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.slots) * 2 });
@@ -255,6 +272,7 @@ export class LlamaServer {
     if (!binary) throw new Error(LLAMA_SERVER_MISSING);
     if (!existsSync(this.opts.model)) throw new Error(`${this.opts.model}: no such GGUF file`);
     for (const l of this.opts.lora ?? []) if (!existsSync(l.path)) throw new Error(`${l.path}: no such GGUF adapter`);
+    this.launches++;
     this.port = 0; // known once the server says where it listens
     const log = openSync(this.logFile(), "w");
     let child: ChildProcess;
@@ -289,6 +307,25 @@ export class LlamaServer {
     throw new Error(
       `llama-server did not become healthy in ${this.opts.startTimeoutMs ?? 120_000} ms:\n${this.logTail()}`,
     );
+  }
+
+  /**
+   * Whether the server process ended on its own (not by stop()): waits up to `waitMs` for its exit to be seen, since a
+   * request can fail on the closed socket a moment before the exit is reported.
+   */
+  async died(waitMs = 1_000): Promise<boolean> {
+    const child = this.child;
+    if (!child || !this.exited) return false;
+    if (child.exitCode !== null || child.signalCode !== null) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const seen = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return seen;
   }
 
   /** True when the server answers GET /health with 200 (model loaded, ready for requests). */
@@ -361,12 +398,18 @@ export class LlamaServer {
         : {}),
     };
     let r: { status: number; text: string };
+    const launch = this.launches;
     try {
       r = await this.request("POST", "/completion", body, undefined, o.signal);
     } catch (err) {
       if (o.signal?.aborted) throw abortError();
-      const why = this.child?.exitCode !== null ? ` (the server exited)\n${this.logTail()}` : "";
-      throw new Error(`llama-server at ${this.url}: ${(err as Error).message}${why}`);
+      const message = `llama-server at ${this.url}: ${(err as Error).message}`;
+      if (await this.died())
+        throw new LlamaServerExitedError(
+          `${message} (the server exited, status ${this.child?.exitCode ?? this.child?.signalCode})\n${this.logTail()}`,
+          launch,
+        );
+      throw new Error(message);
     }
     if (r.status !== 200) throw new Error(`llama-server answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
     const a = JSON.parse(r.text) as CompletionAnswer;
@@ -470,6 +513,10 @@ export class LlamaServerRunner {
   private inFlight: number[] = [];
   private started?: Promise<readonly LlamaServer[]>;
   private running: readonly LlamaServer[] = [];
+  /** Restarts of servers that died, per server index, in progress. */
+  private reviving: (Promise<void> | undefined)[] = [];
+  /** Servers that died and were started again (all replicas together). */
+  private restarts = 0;
 
   private constructor(
     readonly model: LlamaModel,
@@ -572,16 +619,56 @@ export class LlamaServerRunner {
     for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i] < this.inFlight[k]) k = i;
     this.inFlight[k]++;
     try {
+      if (this.reviving[k]) await this.reviving[k];
+      return await servers[k].complete(prompt, opts);
+    } catch (err) {
+      if (!(err instanceof LlamaServerExitedError) || this.disposed || opts.signal?.aborted) throw err;
+      await this.revive(k, err);
       return await servers[k].complete(prompt, opts);
     } finally {
       this.inFlight[k]--;
     }
   }
 
+  /**
+   * Starts server k again after its process died (once per death: the requests it was serving share the restart),
+   * at most MAX_RESTARTS times per runner; past that, or if it cannot start, a LlamaServerStartError (the model's
+   * configuration error: not retried).
+   */
+  private revive(k: number, died: LlamaServerExitedError): Promise<void> {
+    const server = this.running[k];
+    if (this.reviving[k]) return this.reviving[k];
+    if (server.launches !== died.launch) return Promise.resolve(); // already started again since
+    const restart = async () => {
+      if (this.restarts >= LlamaServerRunner.MAX_RESTARTS)
+        throw new LlamaServerStartError(
+          new Error(`it exited ${this.restarts + 1} times while running; the last time: ${died.message}`),
+        );
+      this.restarts++;
+      process.stderr.write(
+        `breakfix: llama-server for ${path.basename(server.options.model)} exited while running; starting it again\n`,
+      );
+      try {
+        await server.restart({});
+      } catch (err) {
+        throw new LlamaServerStartError(err);
+      }
+    };
+    const p = restart().finally(() => {
+      this.reviving[k] = undefined;
+    });
+    this.reviving[k] = p;
+    return p;
+  }
+
+  /** How many times a runner starts servers that died again before it gives up (see revive()). */
+  static readonly MAX_RESTARTS = 3;
+
   async dispose(): Promise<void> {
     // nothing starts from now on; a start in progress finishes first, so no server outlives the runner
     this.disposed = true;
     const servers = this.started ? await this.started.catch(() => [] as readonly LlamaServer[]) : [];
+    await Promise.allSettled(this.reviving); // a server being started again is stopped once it has started
     await Promise.all(servers.map((s) => s.stop()));
     await this.model.dispose();
   }
