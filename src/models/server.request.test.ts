@@ -73,3 +73,24 @@ describe("serve: request fields", () => {
     expect((await post({ logit_bias: { "42": 100 } })).status).toBe(400);
   });
 });
+
+describe("serve: GET /v1/models/{model}", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startOpenAIServer(model, { modelName: "org/m-1" });
+  });
+  afterAll(() => server.close());
+
+  it("retrieves the served model by id, and answers 404 model_not_found in OpenAI's shape for another", async () => {
+    const r = await fetch(`${server.url}/models/org/m-1`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ id: "org/m-1", object: "model", owned_by: "breakfix" });
+    expect((await fetch(`${server.url}/models/org%2Fm-1`)).status).toBe(200);
+    expect((await fetch(`${server.url}/models/100%25`)).status).toBe(404);
+    const other = await fetch(`${server.url}/models/gpt-4o`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({
+      error: { type: "invalid_request_error", code: "model_not_found", message: expect.stringContaining("gpt-4o") },
+    });
+  });
+});

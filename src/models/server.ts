@@ -1,8 +1,8 @@
 /**
- * An OpenAI-compatible HTTP server for any ChatModel (hono + @hono/node-server): POST /v1/chat/completions and
- * GET /v1/models, bound to 127.0.0.1 by default, so any OpenAI client or tool can red-team our models. Request
- * bodies are validated (zod) and errors use OpenAI's {"error": {...}} shape. Model output is returned as JSON data
- * only (never rendered). Optional bearer-token auth when a key is configured.
+ * An OpenAI-compatible HTTP server for any ChatModel (hono + @hono/node-server): POST /v1/chat/completions,
+ * GET /v1/models and /v1/models/{model}, bound to 127.0.0.1 by default, so any OpenAI client or tool can red-team our
+ * models. Request bodies are validated (zod) and errors use OpenAI's {"error": {...}} shape. Model output is returned
+ * as JSON data only (never rendered). Optional bearer-token auth when a key is configured.
  *
  * Limits (issue 23): JSON bodies only (415 otherwise: a web page cannot post text/plain to it), a body cap (413),
  * fields it does not implement refused (400, see UNSUPPORTED_FIELDS; response_format is accepted, not enforced, and
@@ -181,9 +181,21 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     await next();
   });
 
-  app.get("/v1/models", (c) =>
-    c.json({ object: "list", data: [{ id: opts.modelName, object: "model", created, owned_by: "breakfix" }] }),
-  );
+  const modelObject = { id: opts.modelName, object: "model", created, owned_by: "breakfix" };
+  app.get("/v1/models", (c) => c.json({ object: "list", data: [modelObject] }));
+  // the reference's "retrieve model" (ids may hold slashes: org/name)
+  app.get("/v1/models/:model{.+}", (c) => {
+    const id = c.req.param("model");
+    if (id === opts.modelName) return c.json(modelObject);
+    return c.json(
+      openaiError(
+        `model "${id}" not found; this server has "${opts.modelName}"`,
+        "invalid_request_error",
+        "model_not_found",
+      ),
+      404,
+    );
+  });
   app.get("/health", (c) => c.json({ status: "ok" }));
 
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
