@@ -3,7 +3,9 @@
  * the fields the reference marks nullable accept null as "not given", and the sampling penalties it does not apply are
  * refused unless they are their neutral 0 (as UNSUPPORTED_FIELDS refuses every other field it would silently ignore).
  */
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contextOverflowError } from "./errors.ts";
 import { type RunningServer, startOpenAIServer } from "./server.ts";
 import type { ChatModel, ChatRequest } from "./types.ts";
 
@@ -92,5 +94,40 @@ describe("serve: GET /v1/models/{model}", () => {
     expect(await other.json()).toMatchObject({
       error: { type: "invalid_request_error", code: "model_not_found", message: expect.stringContaining("gpt-4o") },
     });
+  });
+});
+
+describe("serve: a streamed request that cannot be answered", () => {
+  let server: RunningServer;
+  const failing: ChatModel = {
+    id: "failing",
+    async chat() {
+      throw contextOverflowError(5000, 64, 2048);
+    },
+  } as ChatModel;
+  beforeAll(async () => {
+    server = await startOpenAIServer(failing, { modelName: "m" });
+  });
+  afterAll(() => server.close());
+
+  it("gets the non-streamed request's HTTP status and error (400 for a prompt over the context), not 200", async () => {
+    const body = { messages: [{ role: "user", content: "hi" }] };
+    for (const stream of [false, true]) {
+      const r = await fetch(`${server.url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...body, stream }),
+      });
+      expect({ stream, status: r.status }).toEqual({ stream, status: 400 });
+      expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await r.json()).toMatchObject({
+        error: { type: "invalid_request_error", message: expect.stringMatching(/exceeds the model's 2048 positions/) },
+      });
+    }
+    // the SDK raises its typed error for it, as for OpenAI's own API
+    const client = new OpenAI({ baseURL: server.url, apiKey: "none", maxRetries: 0 });
+    await expect(client.chat.completions.create({ model: "m", messages: [], ...body, stream: true })).rejects.toThrow(
+      OpenAI.BadRequestError,
+    );
   });
 });

@@ -276,9 +276,26 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     const deadlineError = () =>
       openaiError(`the answer was not ready within this server's ${deadlineMs} ms deadline`, "server_error", "timeout");
     const id = `chatcmpl-${created.toString(36)}-${(counter++).toString(36)}`;
+    let result: Awaited<ReturnType<ChatModel["chat"]>>;
+    try {
+      result = await slots.run(() => model.chat(request)).finally(done);
+    } catch (err) {
+      // the same status and error for a streamed request: the answer is generated whole before any event is sent
+      if (timedOut) return c.json(deadlineError(), 504);
+      const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
+      // client: the request cannot be served as sent (e.g. the prompt does not fit the context: 400 naming it)
+      const status = e.kind === "client" ? 400 : e.kind === "aborted" ? 499 : e.kind === "rate_limit" ? 429 : 500;
+      return c.json(openaiError(e.message, status === 400 ? "invalid_request_error" : "server_error"), status as 400);
+    }
+    const finishReason = result.finishReason === "length" ? "length" : "stop";
+    const usage = {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+    };
     if (parsed.data.stream) {
-      // The answer is generated whole, then sent as OpenAI chat.completion.chunk events (one content delta, one
-      // finish chunk, optional usage chunk, [DONE]), so streaming clients work unchanged.
+      // Sent as OpenAI chat.completion.chunk events (one content delta, one finish chunk, optional usage chunk,
+      // [DONE]), so streaming clients work unchanged.
       const includeUsage = parsed.data.stream_options?.include_usage === true;
       return streamSSE(c, async (stream) => {
         const base = {
@@ -287,56 +304,22 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
           created: Math.floor(Date.now() / 1000),
           model: opts.modelName,
         };
-        try {
-          const result = await slots.run(() => model.chat(request)).finally(done);
-          const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-            stream.writeSSE({ data: JSON.stringify({ ...base, choices, ...extra }) });
-          await chunk([{ index: 0, delta: { role: "assistant", content: result.content }, finish_reason: null }]);
-          await chunk([{ index: 0, delta: {}, finish_reason: result.finishReason === "length" ? "length" : "stop" }]);
-          if (includeUsage)
-            await chunk([], {
-              usage: {
-                prompt_tokens: result.usage.promptTokens,
-                completion_tokens: result.usage.completionTokens,
-                total_tokens: result.usage.promptTokens + result.usage.completionTokens,
-              },
-            });
-        } catch (err) {
-          const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
-          await stream.writeSSE({
-            data: JSON.stringify(timedOut ? deadlineError() : openaiError(e.message, "server_error")),
-          });
-        }
+        const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+          stream.writeSSE({ data: JSON.stringify({ ...base, choices, ...extra }) });
+        await chunk([{ index: 0, delta: { role: "assistant", content: result.content }, finish_reason: null }]);
+        await chunk([{ index: 0, delta: {}, finish_reason: finishReason }]);
+        if (includeUsage) await chunk([], { usage });
         await stream.writeSSE({ data: "[DONE]" });
       });
     }
-    try {
-      const result = await slots.run(() => model.chat(request)).finally(done);
-      return c.json({
-        id,
-        object: "chat.completion",
-        created: Math.floor(Date.now() / 1000),
-        model: opts.modelName,
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content: result.content },
-            finish_reason: result.finishReason === "length" ? "length" : "stop",
-          },
-        ],
-        usage: {
-          prompt_tokens: result.usage.promptTokens,
-          completion_tokens: result.usage.completionTokens,
-          total_tokens: result.usage.promptTokens + result.usage.completionTokens,
-        },
-      });
-    } catch (err) {
-      if (timedOut) return c.json(deadlineError(), 504);
-      const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
-      // client: the request cannot be served as sent (e.g. the prompt does not fit the context: 400 naming it)
-      const status = e.kind === "client" ? 400 : e.kind === "aborted" ? 499 : e.kind === "rate_limit" ? 429 : 500;
-      return c.json(openaiError(e.message, status === 400 ? "invalid_request_error" : "server_error"), status as 400);
-    }
+    return c.json({
+      id,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: opts.modelName,
+      choices: [{ index: 0, message: { role: "assistant", content: result.content }, finish_reason: finishReason }],
+      usage,
+    });
   });
 
   app.notFound((c) => c.json(openaiError(`no route ${c.req.method} ${c.req.path}`, "invalid_request_error"), 404));
