@@ -21,7 +21,8 @@
  * server's (`cache_prompt`: a request goes to the slot holding the longest shared prefix), which multi-turn attacks and
  * conversations with a shared system prompt use.
  *
- * Port: the server binds a free one itself (--port 0) and says which in its log; no port is picked here and bound later.
+ * Port: the server binds a free one itself (--port 0) and says which in its log; no port is picked here and bound
+ * later. A server that dies while running is started again (LlamaServerRunner.revive).
  *
  * Lifetime: the server runs under a small `sh` watcher that kills it when breakfix's end of a pipe closes, so a
  * breakfix killed with SIGKILL leaves no server behind; the child and its pipe do not keep Node's event loop alive.
