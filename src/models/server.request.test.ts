@@ -126,8 +126,11 @@ describe("serve: a streamed request that cannot be answered", () => {
     }
     // the SDK raises its typed error for it, as for OpenAI's own API
     const client = new OpenAI({ baseURL: server.url, apiKey: "none", maxRetries: 0 });
-    await expect(client.chat.completions.create({ model: "m", messages: [], ...body, stream: true })).rejects.toThrow(
-      OpenAI.BadRequestError,
-    );
+    const streamed = client.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
+    await expect(streamed).rejects.toThrow(OpenAI.BadRequestError);
   });
 });
