@@ -28,6 +28,7 @@
  * breakfix killed with SIGKILL leaves no server behind; the child and its pipe do not keep Node's event loop alive.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -200,6 +201,12 @@ export class LlamaServer {
   readonly stats = { requests: 0, promptTokensCached: 0 };
   /** Starts so far (restarts included). */
   launches = 0;
+  /**
+   * The server's API key, random per server: it listens on 127.0.0.1 with llama.cpp's CORS policy (any origin), so
+   * without one any web page in the user's browser could post prompts to it and read the answers. Given to it in its
+   * environment (LLAMA_API_KEY), not on its command line, which every local user can read.
+   */
+  private readonly apiKey = randomBytes(24).toString("base64url");
 
   private constructor(private opts: LlamaServerOptions) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.slots) * 2 });
@@ -280,7 +287,7 @@ export class LlamaServer {
     try {
       child = spawn("sh", ["-c", WATCHER, binary, ...(await this.args())], {
         stdio: ["pipe", log, log],
-        env: llamaServerEnv(),
+        env: { ...llamaServerEnv(), LLAMA_API_KEY: this.apiKey },
         detached: true, // its own process group, so stop() can kill the watcher and the server together
       });
     } finally {
@@ -356,7 +363,10 @@ export class LlamaServer {
           method,
           path: pathname,
           agent: this.agent,
-          headers: data ? { "content-type": "application/json", "content-length": data.length } : {},
+          headers: {
+            authorization: `Bearer ${this.apiKey}`,
+            ...(data ? { "content-type": "application/json", "content-length": data.length } : {}),
+          },
           signal,
         },
         (res) => {
