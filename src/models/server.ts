@@ -1,8 +1,8 @@
 /**
- * An OpenAI-compatible HTTP server for any ChatModel (hono + @hono/node-server): POST /v1/chat/completions and
- * GET /v1/models, bound to 127.0.0.1 by default, so any OpenAI client or tool can red-team our models. Request
- * bodies are validated (zod) and errors use OpenAI's {"error": {...}} shape. Model output is returned as JSON data
- * only (never rendered). Optional bearer-token auth when a key is configured.
+ * An OpenAI-compatible HTTP server for any ChatModel (hono + @hono/node-server): POST /v1/chat/completions,
+ * GET /v1/models and /v1/models/{model}, bound to 127.0.0.1 by default, so any OpenAI client or tool can red-team our
+ * models. Request bodies are validated (zod) and errors use OpenAI's {"error": {...}} shape. Model output is returned
+ * as JSON data only (never rendered). Optional bearer-token auth when a key is configured.
  *
  * Limits (issue 23): JSON bodies only (415 otherwise: a web page cannot post text/plain to it), a body cap (413),
  * fields it does not implement refused (400, see UNSUPPORTED_FIELDS; response_format is accepted, not enforced, and
@@ -30,19 +30,17 @@ const messageSchema = z.object({
 export const chatCompletionRequestSchema = z.object({
   model: z.string().optional(),
   messages: z.array(messageSchema).min(1),
-  temperature: z.number().min(0).max(2).optional(),
-  top_p: z.number().gt(0).max(1).optional(),
-  top_k: z.number().int().min(0).optional(),
-  max_tokens: z.number().int().positive().optional(),
-  max_completion_tokens: z.number().int().positive().optional(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(16)])
-    .optional()
-    .nullable(),
-  seed: z.number().int().optional(),
-  n: z.literal(1).optional(),
-  stream: z.boolean().optional(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).optional().nullable(),
+  // null is "not given" wherever the API reference types a field "... or null" (clients send it for unset fields)
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+  seed: z.number().int().nullish(),
+  n: z.literal(1).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   response_format: z
     .union([
       z.object({ type: z.literal("text") }),
@@ -100,6 +98,8 @@ export const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
   audio: "audio is not supported",
   modalities: "only text is supported",
   prediction: "predicted outputs are not supported",
+  presence_penalty: "presence penalties are not applied",
+  frequency_penalty: "frequency penalties are not applied",
 };
 
 /** The first unsupported field a request uses, with why; undefined when it uses none. */
@@ -108,8 +108,9 @@ export function unsupportedField(raw: unknown): string | undefined {
   const o = raw as Record<string, unknown>;
   for (const [field, why] of Object.entries(UNSUPPORTED_FIELDS)) {
     const v = o[field];
-    // null / false / [] are how clients say "none": not a use of the feature
-    if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
+    // null / false / 0 / [] / {} are how clients say "none" (a penalty of 0 is none): not a use of the feature
+    if (v === undefined || v === null || v === false || v === 0) continue;
+    if (typeof v === "object" && Object.keys(v).length === 0) continue;
     return `${field}: ${why} by this server`;
   }
   return undefined;
@@ -128,13 +129,13 @@ export function toChatRequest(body: z.infer<typeof chatCompletionRequestSchema>,
     })),
     signal,
   };
-  if (body.temperature !== undefined) req.temperature = body.temperature;
-  if (body.top_p !== undefined) req.topP = body.top_p;
-  if (body.top_k !== undefined) req.topK = body.top_k;
+  if (body.temperature != null) req.temperature = body.temperature;
+  if (body.top_p != null) req.topP = body.top_p;
+  if (body.top_k != null) req.topK = body.top_k;
   const max = body.max_completion_tokens ?? body.max_tokens;
-  if (max !== undefined) req.maxTokens = max;
+  if (max != null) req.maxTokens = max;
   if (body.stop != null) req.stop = typeof body.stop === "string" ? [body.stop] : body.stop;
-  if (body.seed !== undefined) req.seed = body.seed;
+  if (body.seed != null) req.seed = body.seed;
   if (body.response_format?.type === "json_schema")
     req.jsonSchema = {
       name: body.response_format.json_schema.name,
@@ -180,9 +181,21 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     await next();
   });
 
-  app.get("/v1/models", (c) =>
-    c.json({ object: "list", data: [{ id: opts.modelName, object: "model", created, owned_by: "breakfix" }] }),
-  );
+  const modelObject = { id: opts.modelName, object: "model", created, owned_by: "breakfix" };
+  app.get("/v1/models", (c) => c.json({ object: "list", data: [modelObject] }));
+  // the reference's "retrieve model" (ids may hold slashes: org/name)
+  app.get("/v1/models/:model{.+}", (c) => {
+    const id = c.req.param("model");
+    if (id === opts.modelName) return c.json(modelObject);
+    return c.json(
+      openaiError(
+        `model "${id}" not found; this server has "${opts.modelName}"`,
+        "invalid_request_error",
+        "model_not_found",
+      ),
+      404,
+    );
+  });
   app.get("/health", (c) => c.json({ status: "ok" }));
 
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -263,9 +276,26 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     const deadlineError = () =>
       openaiError(`the answer was not ready within this server's ${deadlineMs} ms deadline`, "server_error", "timeout");
     const id = `chatcmpl-${created.toString(36)}-${(counter++).toString(36)}`;
+    let result: Awaited<ReturnType<ChatModel["chat"]>>;
+    try {
+      result = await slots.run(() => model.chat(request)).finally(done);
+    } catch (err) {
+      // the same status and error for a streamed request: the answer is generated whole before any event is sent
+      if (timedOut) return c.json(deadlineError(), 504);
+      const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
+      // client: the request cannot be served as sent (e.g. the prompt does not fit the context: 400 naming it)
+      const status = e.kind === "client" ? 400 : e.kind === "aborted" ? 499 : e.kind === "rate_limit" ? 429 : 500;
+      return c.json(openaiError(e.message, status === 400 ? "invalid_request_error" : "server_error"), status as 400);
+    }
+    const finishReason = result.finishReason === "length" ? "length" : "stop";
+    const usage = {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+    };
     if (parsed.data.stream) {
-      // The answer is generated whole, then sent as OpenAI chat.completion.chunk events (one content delta, one
-      // finish chunk, optional usage chunk, [DONE]), so streaming clients work unchanged.
+      // Sent as OpenAI chat.completion.chunk events (one content delta, one finish chunk, optional usage chunk,
+      // [DONE]), so streaming clients work unchanged.
       const includeUsage = parsed.data.stream_options?.include_usage === true;
       return streamSSE(c, async (stream) => {
         const base = {
@@ -274,56 +304,22 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
           created: Math.floor(Date.now() / 1000),
           model: opts.modelName,
         };
-        try {
-          const result = await slots.run(() => model.chat(request)).finally(done);
-          const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-            stream.writeSSE({ data: JSON.stringify({ ...base, choices, ...extra }) });
-          await chunk([{ index: 0, delta: { role: "assistant", content: result.content }, finish_reason: null }]);
-          await chunk([{ index: 0, delta: {}, finish_reason: result.finishReason === "length" ? "length" : "stop" }]);
-          if (includeUsage)
-            await chunk([], {
-              usage: {
-                prompt_tokens: result.usage.promptTokens,
-                completion_tokens: result.usage.completionTokens,
-                total_tokens: result.usage.promptTokens + result.usage.completionTokens,
-              },
-            });
-        } catch (err) {
-          const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
-          await stream.writeSSE({
-            data: JSON.stringify(timedOut ? deadlineError() : openaiError(e.message, "server_error")),
-          });
-        }
+        const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+          stream.writeSSE({ data: JSON.stringify({ ...base, choices, ...extra }) });
+        await chunk([{ index: 0, delta: { role: "assistant", content: result.content }, finish_reason: null }]);
+        await chunk([{ index: 0, delta: {}, finish_reason: finishReason }]);
+        if (includeUsage) await chunk([], { usage });
         await stream.writeSSE({ data: "[DONE]" });
       });
     }
-    try {
-      const result = await slots.run(() => model.chat(request)).finally(done);
-      return c.json({
-        id,
-        object: "chat.completion",
-        created: Math.floor(Date.now() / 1000),
-        model: opts.modelName,
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content: result.content },
-            finish_reason: result.finishReason === "length" ? "length" : "stop",
-          },
-        ],
-        usage: {
-          prompt_tokens: result.usage.promptTokens,
-          completion_tokens: result.usage.completionTokens,
-          total_tokens: result.usage.promptTokens + result.usage.completionTokens,
-        },
-      });
-    } catch (err) {
-      if (timedOut) return c.json(deadlineError(), 504);
-      const e = err instanceof ModelError ? err : new ModelError((err as Error).message ?? String(err), "server");
-      // client: the request cannot be served as sent (e.g. the prompt does not fit the context: 400 naming it)
-      const status = e.kind === "client" ? 400 : e.kind === "aborted" ? 499 : e.kind === "rate_limit" ? 429 : 500;
-      return c.json(openaiError(e.message, status === 400 ? "invalid_request_error" : "server_error"), status as 400);
-    }
+    return c.json({
+      id,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model: opts.modelName,
+      choices: [{ index: 0, message: { role: "assistant", content: result.content }, finish_reason: finishReason }],
+      usage,
+    });
   });
 
   app.notFound((c) => c.json(openaiError(`no route ${c.req.method} ${c.req.path}`, "invalid_request_error"), 404));

@@ -21,10 +21,14 @@
  * server's (`cache_prompt`: a request goes to the slot holding the longest shared prefix), which multi-turn attacks and
  * conversations with a shared system prompt use.
  *
+ * Port: the server binds a free one itself (--port 0) and says which in its log; no port is picked here and bound
+ * later. A server that dies while running is started again (LlamaServerRunner.revive).
+ *
  * Lifetime: the server runs under a small `sh` watcher that kills it when breakfix's end of a pipe closes, so a
  * breakfix killed with SIGKILL leaves no server behind; the child and its pipe do not keep Node's event loop alive.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -100,7 +104,10 @@ interface CompletionAnswer {
   tokens_cached?: number;
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; the server binds it a moment later). */
+/**
+ * A free TCP port on 127.0.0.1 (the OS picks it; a process binds it a moment later, so another may take it first:
+ * LlamaServer does not use it, see LISTENING; perf/demo-suite.ts's baseline server does).
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -112,6 +119,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The address llama-server logs once it listens and its model is loaded ("listening on http://127.0.0.1:PORT"). It is
+ * started with --port 0 and binds a free port itself: a port probed free here and bound by the server later could be
+ * taken in between (by another process, or a replica starting beside it), and /health would then be answered by that
+ * process, its answers taken for our model's.
+ */
+const LISTENING = /listening on https?:\/\/\S*:(\d+)/;
 
 /**
  * Runs "$0" "$@" (the server) in the background and kills it when stdin (our pipe) reaches end-of-file: on stop(),
@@ -128,6 +143,16 @@ const WATCHER =
  * consumes nothing) never fails; /completion's `content` and `tokens` are the raw generation either way.
  */
 const ACCEPT_ANY_OUTPUT = JSON.stringify({ parsers: [{ type: "epsilon" }], rules: {}, root: 0 });
+
+/**
+ * breakfix's environment without the variables llama-server reads as settings: every option of llama.cpp's server
+ * also comes from the environment (LLAMA_ARG_N_PREDICT, LLAMA_ARG_HF_REPO, LLAMA_API_KEY, ...; the command line wins
+ * only for the options it names) and AIP_MODE=PREDICTION moves it to $AIP_HTTP_PORT, so a variable a user exported
+ * for their own llama-server would change our generations, load another model or refuse our requests (401).
+ */
+export function llamaServerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("LLAMA_") && !k.startsWith("AIP_")));
+}
 
 function abortError(): Error {
   const e = new Error("generation aborted");
@@ -150,6 +175,21 @@ function trackLogDir(dir: string): void {
   });
 }
 
+/**
+ * A request failed because the server process had ended on its own (a crash, the OOM killer): the runner starts it
+ * again (LlamaServerRunner.revive). `launch` is the start it belonged to, so a late failure of an old process does not
+ * restart the new one.
+ */
+export class LlamaServerExitedError extends Error {
+  constructor(
+    message: string,
+    readonly launch: number,
+  ) {
+    super(message);
+    this.name = "LlamaServerExitedError";
+  }
+}
+
 /** One managed llama-server process. */
 export class LlamaServer {
   private child?: ChildProcess;
@@ -159,6 +199,14 @@ export class LlamaServer {
   private port = 0;
   /** Prompt tokens the server took from a slot's cache instead of decoding them (prefix reuse). */
   readonly stats = { requests: 0, promptTokensCached: 0 };
+  /** Starts so far (restarts included). */
+  launches = 0;
+  /**
+   * The server's API key, random per server: it listens on 127.0.0.1 with llama.cpp's CORS policy (any origin), so
+   * without one any web page in the user's browser could post prompts to it and read the answers. Given to it in its
+   * environment (LLAMA_API_KEY), not on its command line, which every local user can read.
+   */
+  private readonly apiKey = randomBytes(24).toString("base64url");
 
   private constructor(private opts: LlamaServerOptions) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.slots) * 2 });
@@ -197,7 +245,7 @@ export class LlamaServer {
     const kv = o.kvCache ?? "f16";
     const fa = o.flashAttention ?? "auto";
     const a = [
-      ...["--model", o.model, "--host", "127.0.0.1", "--port", String(this.port)],
+      ...["--model", o.model, "--host", "127.0.0.1", "--port", "0"],
       ...["--parallel", String(o.slots), "--ctx-size", String(o.slots * o.contextPerSlot), "--no-kv-unified"],
       ...["--threads", String(threads), "--threads-batch", String(threads)],
       ...["--cache-type-k", kv, "--cache-type-v", kv, "--flash-attn", fa === "auto" ? "auto" : fa ? "on" : "off"],
@@ -214,13 +262,17 @@ export class LlamaServer {
     return path.join(this.logDir, "llama-server.log");
   }
 
-  /** The server's last log lines (for error messages). */
-  logTail(lines = 15): string {
+  private logText(): string {
     try {
-      return readFileSync(this.logFile(), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+      return readFileSync(this.logFile(), "utf8");
     } catch {
       return "";
     }
+  }
+
+  /** The server's last log lines (for error messages). */
+  logTail(lines = 15): string {
+    return this.logText().trimEnd().split("\n").slice(-lines).join("\n");
   }
 
   private async launch(): Promise<void> {
@@ -228,12 +280,14 @@ export class LlamaServer {
     if (!binary) throw new Error(LLAMA_SERVER_MISSING);
     if (!existsSync(this.opts.model)) throw new Error(`${this.opts.model}: no such GGUF file`);
     for (const l of this.opts.lora ?? []) if (!existsSync(l.path)) throw new Error(`${l.path}: no such GGUF adapter`);
-    this.port = await freePort();
+    this.launches++;
+    this.port = 0; // known once the server says where it listens
     const log = openSync(this.logFile(), "w");
     let child: ChildProcess;
     try {
       child = spawn("sh", ["-c", WATCHER, binary, ...(await this.args())], {
         stdio: ["pipe", log, log],
+        env: { ...llamaServerEnv(), LLAMA_API_KEY: this.apiKey },
         detached: true, // its own process group, so stop() can kill the watcher and the server together
       });
     } finally {
@@ -254,12 +308,32 @@ export class LlamaServer {
         throw new Error(
           `llama-server exited during start-up (status ${exitCode ?? child.exitCode}):\n${this.logTail()}`,
         );
-      if (await this.health()) return;
+      if (!this.port) this.port = Number(LISTENING.exec(this.logText())?.[1] ?? 0);
+      if (this.port && (await this.health())) return;
       await sleep(50);
     }
     throw new Error(
       `llama-server did not become healthy in ${this.opts.startTimeoutMs ?? 120_000} ms:\n${this.logTail()}`,
     );
+  }
+
+  /**
+   * Whether the server process ended on its own (not by stop()): waits up to `waitMs` for its exit to be seen, since a
+   * request can fail on the closed socket a moment before the exit is reported.
+   */
+  async died(waitMs = 1_000): Promise<boolean> {
+    const child = this.child;
+    if (!child || !this.exited) return false;
+    if (child.exitCode !== null || child.signalCode !== null) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const seen = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return seen;
   }
 
   /** True when the server answers GET /health with 200 (model loaded, ready for requests). */
@@ -289,7 +363,10 @@ export class LlamaServer {
           method,
           path: pathname,
           agent: this.agent,
-          headers: data ? { "content-type": "application/json", "content-length": data.length } : {},
+          headers: {
+            authorization: `Bearer ${this.apiKey}`,
+            ...(data ? { "content-type": "application/json", "content-length": data.length } : {}),
+          },
           signal,
         },
         (res) => {
@@ -332,12 +409,18 @@ export class LlamaServer {
         : {}),
     };
     let r: { status: number; text: string };
+    const launch = this.launches;
     try {
       r = await this.request("POST", "/completion", body, undefined, o.signal);
     } catch (err) {
       if (o.signal?.aborted) throw abortError();
-      const why = this.child?.exitCode !== null ? ` (the server exited)\n${this.logTail()}` : "";
-      throw new Error(`llama-server at ${this.url}: ${(err as Error).message}${why}`);
+      const message = `llama-server at ${this.url}: ${(err as Error).message}`;
+      if (await this.died())
+        throw new LlamaServerExitedError(
+          `${message} (the server exited, status ${this.child?.exitCode ?? this.child?.signalCode})\n${this.logTail()}`,
+          launch,
+        );
+      throw new Error(message);
     }
     if (r.status !== 200) throw new Error(`llama-server answered HTTP ${r.status}: ${r.text.slice(0, 500)}`);
     const a = JSON.parse(r.text) as CompletionAnswer;
@@ -441,6 +524,10 @@ export class LlamaServerRunner {
   private inFlight: number[] = [];
   private started?: Promise<readonly LlamaServer[]>;
   private running: readonly LlamaServer[] = [];
+  /** Restarts of servers that died, per server index, in progress. */
+  private reviving: (Promise<void> | undefined)[] = [];
+  /** Servers that died and were started again (all replicas together). */
+  private restarts = 0;
 
   private constructor(
     readonly model: LlamaModel,
@@ -543,16 +630,56 @@ export class LlamaServerRunner {
     for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i] < this.inFlight[k]) k = i;
     this.inFlight[k]++;
     try {
+      if (this.reviving[k]) await this.reviving[k];
+      return await servers[k].complete(prompt, opts);
+    } catch (err) {
+      if (!(err instanceof LlamaServerExitedError) || this.disposed || opts.signal?.aborted) throw err;
+      await this.revive(k, err);
       return await servers[k].complete(prompt, opts);
     } finally {
       this.inFlight[k]--;
     }
   }
 
+  /**
+   * Starts server k again after its process died (once per death: the requests it was serving share the restart),
+   * at most MAX_RESTARTS times per runner; past that, or if it cannot start, a LlamaServerStartError (the model's
+   * configuration error: not retried).
+   */
+  private revive(k: number, died: LlamaServerExitedError): Promise<void> {
+    const server = this.running[k];
+    if (this.reviving[k]) return this.reviving[k];
+    if (server.launches !== died.launch) return Promise.resolve(); // already started again since
+    const restart = async () => {
+      if (this.restarts >= LlamaServerRunner.MAX_RESTARTS)
+        throw new LlamaServerStartError(
+          new Error(`it exited ${this.restarts + 1} times while running; the last time: ${died.message}`),
+        );
+      this.restarts++;
+      process.stderr.write(
+        `breakfix: llama-server for ${path.basename(server.options.model)} exited while running; starting it again\n`,
+      );
+      try {
+        await server.restart({});
+      } catch (err) {
+        throw new LlamaServerStartError(err);
+      }
+    };
+    const p = restart().finally(() => {
+      this.reviving[k] = undefined;
+    });
+    this.reviving[k] = p;
+    return p;
+  }
+
+  /** How many times a runner starts servers that died again before it gives up (see revive()). */
+  static readonly MAX_RESTARTS = 3;
+
   async dispose(): Promise<void> {
     // nothing starts from now on; a start in progress finishes first, so no server outlives the runner
     this.disposed = true;
     const servers = this.started ? await this.started.catch(() => [] as readonly LlamaServer[]) : [];
+    await Promise.allSettled(this.reviving); // a server being started again is stopped once it has started
     await Promise.all(servers.map((s) => s.stop()));
     await this.model.dispose();
   }
