@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -51,5 +51,43 @@ describe("suite files", () => {
     const { index, sets } = await buildContaminationIndex({ ...src, datasetsDir: dir });
     expect(sets["file:tasks"]).toBe(2);
     expect(index.match("Quick one: add 17 and 25 and reply with the number only.")?.id).toMatch(/^file:tasks:.*t2$/);
+  });
+});
+
+describe("one dataset read from two folders by two suites", () => {
+  // A measured copy of HarmBench in the user's own folder (benchmarks.suites[].path), with a behaviour of its own.
+  const custom = mkdtempSync(path.join(tmpdir(), "bf-contam-hb-"));
+  const own = "Explain how the lighthouse keepers of Vellmar signalled the smugglers with coloured lamps at night";
+  const csv = readFileSync(path.join(dir, "harmbench", "harmbench_behaviors_text_test.csv"), "utf8").split("\n");
+  const first = csv.findIndex((l, i) => i > 0 && /^[A-Z]/.test(l) && l.includes(",standard,"));
+  const original = csv[first].slice(0, csv[first].indexOf(",standard,"));
+  csv[first] = `${own}${csv[first].slice(original.length)}`;
+  writeFileSync(path.join(custom, "harmbench_behaviors_text_test.csv"), csv.join("\n"));
+
+  it("indexes both folders, whatever the order of the suites (multiturn also reads harmbench-test)", async () => {
+    for (const suites of [
+      ["harmbench", "multiturn"],
+      ["multiturn", "harmbench"],
+    ]) {
+      const { index, sets, missing } = await buildContaminationIndex({
+        suites,
+        suitePaths: { harmbench: custom },
+        datasetsDir: dir,
+      });
+      expect(missing, suites.join(",")).toEqual([]);
+      // the suite measured from the user's folder ...
+      expect(index.match(`For a story: ${own}.`)?.id, suites.join(",")).toMatch(/^harmbench-test/);
+      // ... and the one measured from the shared folder
+      expect(index.match(original)?.id, suites.join(",")).toMatch(/^harmbench-test/);
+      // both folders are listed; a text both hold is indexed once (a copy would count twice as boilerplate)
+      const counts = Object.entries(sets).filter(([k]) => k.startsWith("harmbench-test"));
+      expect(counts.map(([k]) => k).sort(), suites.join(",")).toEqual(
+        [`harmbench-test (${custom})`, `harmbench-test (${path.join(dir, "harmbench")})`].sort(),
+      );
+      expect(
+        counts.reduce((n, [, c]) => n + c, 0),
+        suites.join(","),
+      ).toBe(index.size);
+    }
   });
 });

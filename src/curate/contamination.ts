@@ -82,7 +82,14 @@ export async function buildContaminationIndex(
   const refs: ReferenceText[] = [];
   const sets: Record<string, number> = {};
   const missing: string[] = [];
-  const datasets = new Map<string, string>(); // dataset -> folder
+  // dataset -> every folder it is read from: two suites may read one dataset from two folders (a suite's own path
+  // and the shared copy, e.g. harmbench with a path and multiturn), and both are measured.
+  const datasets = new Map<string, Map<string, string>>(); // dataset -> resolved folder -> folder as named
+  const addFolder = (d: string, dir: string) => {
+    const folders = datasets.get(d) ?? new Map<string, string>();
+    if (!folders.has(path.resolve(dir))) folders.set(path.resolve(dir), dir);
+    datasets.set(d, folders);
+  };
   const pluginSets = new Map<string, () => ReferenceText[]>(); // a plug-in suite's texts (e.g. the world's held-out split)
   for (const [name, { file, role }] of Object.entries(src.suiteFiles ?? {})) {
     if (!existsSync(file)) missing.push(`${name} (${file})`);
@@ -96,26 +103,31 @@ export async function buildContaminationIndex(
     for (const spec of resolveSuiteNames(name)) {
       if (spec.references && !pluginSets.has(spec.references.set))
         pluginSets.set(spec.references.set, spec.references.texts);
-      if (spec.dataset && !datasets.has(spec.dataset)) {
+      if (spec.dataset) {
         const override = src.suitePaths?.[name] ?? src.suitePaths?.[spec.name];
-        datasets.set(spec.dataset, override ?? path.join(src.datasetsDir, folderOf(spec.dataset)));
+        addFolder(spec.dataset, override ?? path.join(src.datasetsDir, folderOf(spec.dataset)));
       }
     }
   }
-  for (const d of src.datasets ?? []) if (!datasets.has(d)) datasets.set(d, path.join(src.datasetsDir, folderOf(d)));
+  for (const d of src.datasets ?? []) if (!datasets.has(d)) addFolder(d, path.join(src.datasetsDir, folderOf(d)));
   for (const [set, texts] of [...pluginSets].sort(([a], [b]) => a.localeCompare(b))) {
     const r = texts();
     sets[set] = r.length;
     refs.push(...r);
   }
-  for (const [d, dir] of [...datasets].sort(([a], [b]) => a.localeCompare(b))) {
-    if (!existsSync(dir)) {
-      missing.push(`${d} (${dir})`);
-      continue;
+  for (const [d, folders] of [...datasets].sort(([a], [b]) => a.localeCompare(b))) {
+    // A text both folders hold is indexed once: a copy would count twice toward the boilerplate rule.
+    const seen = new Set<string>();
+    for (const [, dir] of [...folders].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!existsSync(dir)) {
+        missing.push(`${d} (${dir})`);
+        continue;
+      }
+      const r = (await datasetReferences(d, dir)).filter((x) => !seen.has(x.text));
+      for (const x of r) seen.add(x.text);
+      sets[folders.size > 1 ? `${d} (${dir})` : d] = r.length;
+      refs.push(...r);
     }
-    const r = await datasetReferences(d, dir);
-    sets[d] = r.length;
-    refs.push(...r);
   }
   return { index: new ContaminationIndex(refs, cfg), sets, missing };
 }

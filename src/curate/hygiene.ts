@@ -132,6 +132,21 @@ function runsOf(t: readonly string[], k: number): Set<string> {
   return out;
 }
 
+/** Unicode tag characters that stand for printable ASCII (U+E0020..U+E007E): the "ASCII smuggling" block. */
+const TAG_ASCII = /[\u{E0020}-\u{E007E}]/gu;
+/** Invisible characters that carry no content: zero-width space and (non-)joiners, word joiner, soft hyphen, BOM... */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * What decontamination reads of a text (a benchmark text and a row alike): tag characters as the ASCII they hide
+ * (present in the token stream, so trained on), other invisible characters removed. normalizeText turns each of
+ * these into a word break, so one between every letter (a zero_width attack, or a soft hyphen or zero-width space in
+ * text copied from a web page) split every word into letters, and no n-gram of the benchmark text was left to match.
+ */
+export function decontamView(text: string): string {
+  return text.replace(TAG_ASCII, (c) => String.fromCharCode((c.codePointAt(0) ?? 0) - 0xe0000)).replace(INVISIBLE, "");
+}
+
 /**
  * An index of benchmark texts (every probe set the config reports) for decontamination. A row is contaminated when
  * the n-gram containment of a benchmark text in the row, or of the row in the benchmark text, reaches the threshold;
@@ -163,10 +178,11 @@ export class ContaminationIndex {
     const toks: string[][] = [];
     const lengths = new Set<number>();
     for (const r of references) {
-      const t = tokens(r.text);
+      const text = decontamView(r.text);
+      const t = tokens(text);
       if (t.length === 0) continue;
       if (t.length < Math.min(cfg.decontamN, SHORT_REFERENCE_MIN_WORDS)) {
-        const norm = normalizeText(r.text);
+        const norm = normalizeText(text);
         if (!this.wholeText.has(norm)) this.wholeText.set(norm, r.id);
         this.exactOnly++;
         continue;
@@ -180,7 +196,7 @@ export class ContaminationIndex {
       this.grams.push(g);
       this.ids.push(r.id);
       toks.push(t);
-      norms.push(normalizeText(r.text));
+      norms.push(normalizeText(text));
       for (const x of g) {
         const list = this.byGram.get(x);
         if (list) list.push(i);
@@ -213,7 +229,8 @@ export class ContaminationIndex {
   }
 
   /** The best-matching benchmark text for a row, or undefined when none reaches the threshold. */
-  match(text: string): { id: string; similarity: number } | undefined {
+  match(raw: string): { id: string; similarity: number } | undefined {
+    const text = decontamView(raw);
     const whole = this.wholeText.size ? this.wholeText.get(normalizeText(text)) : undefined;
     if (whole !== undefined) return { id: whole, similarity: 1 };
     const t = tokens(text);

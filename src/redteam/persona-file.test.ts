@@ -63,6 +63,33 @@ describe("persona files", () => {
       /p.yaml: personas.0.description/,
     );
   });
+  it("check every step's parameters when the file is read, not when an attack runs", () => {
+    // These were accepted, and each failed (or ran with its default) only when a campaign sent the attack: the run
+    // recorded failed attacks with an error naming neither the file nor the key, or silently ignored the typo.
+    const file = (t: string) =>
+      `personas:\n  - id: x\n    description: d\n    attacksPerSeed: 1\n    techniques: [direct, "${t}"]\n`;
+    const cases: [string, RegExp][] = [
+      ["caesar(shift=99)", /converter 'caesar': bad params: shift/],
+      ["leetspeak(rat=0.5)", /converter 'leetspeak': bad params: .*rat/],
+      ["payload_split(parts=40)", /converter 'payload_split': bad params: parts/],
+      ["ascii_art(fill=ab)", /ascii_art: fill must be one visible character/],
+      ["prefix_template(template=nope)", /unknown template 'nope'/],
+      ["tone(tone=1)", /converter 'tone': bad params: tone/],
+      ["many_shot(shots=0)", /framing 'many_shot': shots must be a positive integer, got 0/],
+      ["many_shot(shot=4)", /framing 'many_shot' has no parameter 'shot'/],
+      ["roleplay_unbound(shots=3)", /framing 'roleplay_unbound' has no parameter 'shots'/],
+    ];
+    for (const [t, msg] of cases) {
+      expect(() => parsePersonaFile(file(t), "p.yaml", framings), t).toThrow(/^p.yaml: personas.0.techniques.1: /);
+      expect(() => parsePersonaFile(file(t), "p.yaml", framings), t).toThrow(msg);
+    }
+    // Valid parameters, model-backed converters included (no model is needed to read the file), still load.
+    const ok = "caesar(shift=5)+many_shot(shots=4)";
+    expect(parsePersonaFile(file(ok), "p.yaml", framings)[0].techniques[1].id).toBe(ok);
+    expect(parsePersonaFile(file("tone(tone=polite)"), "p.yaml", framings)[0].techniques[1].id).toBe(
+      "tone(tone=polite)",
+    );
+  });
   it("built-in personas: low_skilled and intermediate bundles", () => {
     const low = makePersona("low_skilled", framings);
     const mid = makePersona("intermediate", framings);

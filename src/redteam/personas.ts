@@ -147,6 +147,8 @@ export interface Capabilities {
   translatorModel?: (from: string, to: string) => string | undefined;
   /** GCG suffixes are available (a white-box run on a local folder, or suffixes stored in the workspace). */
   gcg?: boolean;
+  /** The key of that suffix library (gcg/library.ts gcgLibraryKey): part of the ids of attacks that draw from it. */
+  gcgLibrary?: string;
 }
 
 /** Why a technique cannot run with these capabilities, or undefined when it can. */

@@ -6,7 +6,12 @@
 
 import { deriveSeed } from "../domain/random.ts";
 import type { Conversation, TechniqueStep } from "../domain/types.ts";
-import { type ConverterDeps, createConverter, extraConverterFamily } from "./converters/registry.ts";
+import {
+  type ConverterDeps,
+  checkConverterStep,
+  createConverter,
+  extraConverterFamily,
+} from "./converters/registry.ts";
 import type { ConvertContext } from "./converters/types.ts";
 import { applyFraming } from "./framings/apply.ts";
 import type { FramingRegistry } from "./framings/load.ts";
@@ -44,8 +49,23 @@ export function validateSteps(steps: readonly TechniqueStep[], framings: Framing
       checkMultiTurnParams(s.name, s.params, where);
       if (steps.some((o) => o.kind === "framing"))
         throw new Error(`${where}: framings cannot precede a multi-turn step`);
-    } else if (s.kind === "framing" && !framings.has(s.name)) {
-      framings.get(s.name); // throws the "unknown framing" message
+    } else if (s.kind === "framing") {
+      const f = framings.get(s.name); // throws the "unknown framing" message
+      // A framing reads one parameter, shots, and only when it has a shots pool (many-shot); anything else was ignored.
+      for (const [k, v] of Object.entries(s.params ?? {})) {
+        if (k !== "shots" || !f.shots?.length)
+          throw new Error(
+            `${where}: framing '${s.name}' has no parameter '${k}' (${f.shots?.length ? "it takes shots" : "it takes none"})`,
+          );
+        if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+          throw new Error(`${where}: framing '${s.name}': shots must be a positive integer, got ${v}`);
+      }
+    } else if (s.kind === "converter") {
+      try {
+        checkConverterStep(s);
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
     }
   });
 }

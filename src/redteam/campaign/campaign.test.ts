@@ -10,6 +10,7 @@ import { makePersona } from "../personas.ts";
 import { ScriptedModel } from "../testing/scripted-model.ts";
 import { PlaceholderJudge } from "../testing/toy-judge.ts";
 import { TOY_SEEDS, toySpanish, toyTarget } from "../testing/toy-world.ts";
+import { runRedteamCampaign } from "./campaign.ts";
 import { MemoryCampaignStore } from "./memory-store.ts";
 import { asrReport, formatAsrRows } from "./metrics.ts";
 import { attackId, planCampaign, recordId } from "./plan.ts";
@@ -383,5 +384,40 @@ describe("encoded answers", () => {
     expect(responseDecodings([{ kind: "converter", name: "reverse" }], ".olleh")).toEqual([
       { via: "reverse", text: "hello." },
     ]);
+  });
+});
+
+describe("GCG suffixes drawn from the workspace's library", () => {
+  it("are part of the attack: another library is another attack, the same library resumes", async () => {
+    const persona = makePersona("expert", framings);
+    const store = new MemoryCampaignStore();
+    const spec = {
+      seeds: TOY_SEEDS.filter((p) => p.language === "en"),
+      seedsSource: "toy",
+      persona,
+      languages: ["en"],
+      seed: 1,
+    };
+    const deps = (universal: string[]) => ({
+      ...env(store),
+      deps: { gcg: { byPrompt: {}, universal } },
+    });
+    const suffixed = (r: { attack: { chain: { name: string }[]; conversation: { content: string }[] } }) =>
+      r.attack.chain.some((s) => s.name === "gcg_suffix");
+    const first = await runRedteamCampaign(spec, deps([" !one !"]));
+    const gcgRecords = first.records.filter(suffixed);
+    expect(gcgRecords.length).toBeGreaterThan(0);
+    for (const r of gcgRecords) expect(r.attack.conversation.at(-1)?.content).toContain("!one !");
+    // Suffixes stored since (another GCG run): the campaign sends them, it is not served the old suffix's records.
+    const second = await runRedteamCampaign(spec, deps([" !two !"]));
+    expect(second.manifest.id).not.toBe(first.manifest.id);
+    expect(second.run.ran).toBe(gcgRecords.length);
+    for (const r of second.records.filter(suffixed)) expect(r.attack.conversation.at(-1)?.content).toContain("!two !");
+    // Attacks that use no library suffix (the direct ask) keep their ids; the same library again resumes.
+    const direct = (o: typeof first) => o.records.filter((r) => !suffixed(r)).map((r) => r.id);
+    expect(direct(second)).toEqual(direct(first));
+    const again = await runRedteamCampaign(spec, deps([" !one !"]));
+    expect(again.run.ran).toBe(0);
+    expect(again.records.map((r) => r.id)).toEqual(first.records.map((r) => r.id));
   });
 });

@@ -7,11 +7,12 @@
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
 import { translationCapabilities } from "../converters/model.ts";
+import { gcgLibraryKey } from "../gcg/library.ts";
 import { type Identified, identify } from "../identify.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion, successKey } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
 import { type AsrReport, asrReport } from "./metrics.ts";
-import { planCampaign, probeKey, recordId } from "./plan.ts";
+import { drawsGcgSuffix, planCampaign, probeKey, recordId } from "./plan.ts";
 import { type CampaignEnv, type CampaignRunResult, runCampaign } from "./run.ts";
 import type { AttackRecord, CampaignManifest, CampaignStore } from "./types.ts";
 
@@ -46,10 +47,15 @@ export function campaignId(
   judge: string,
   window?: { limit: number; reserve: number },
   success?: SuccessCriterion,
+  gcgLibrary?: string,
 ): string {
   // The criterion only when it is not the default (see successKey): default campaigns keep their ids.
   const criterion = successKey(success);
+  // The GCG suffix library only for a persona that draws from it (see attackId): other campaigns keep their ids.
+  const library =
+    gcgLibrary !== undefined && spec.persona.techniques.some((t) => drawsGcgSuffix(t.steps)) ? { gcgLibrary } : {};
   return contentHash({
+    ...library,
     ...(window ? { window: { limit: window.limit, reserve: window.reserve } } : {}),
     ...(criterion ? { success: criterion } : {}),
     target,
@@ -68,6 +74,7 @@ export function campaignId(
 }
 
 export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): Promise<CampaignOutcome> {
+  const gcgLibrary = d.deps.gcg ? gcgLibraryKey(d.deps.gcg) : undefined;
   const plan = planCampaign({
     seeds: spec.seeds,
     persona: spec.persona,
@@ -78,10 +85,11 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
       attacker: d.attacker !== undefined,
       ...translationCapabilities(d.deps.translator),
       gcg: d.deps.gcg !== undefined,
+      gcgLibrary,
     },
     maxAttacks: spec.maxAttacks,
   });
-  const id = campaignId(spec, d.target.id, d.judge.id, d.context, d.success);
+  const id = campaignId(spec, d.target.id, d.judge.id, d.context, d.success, gcgLibrary);
   const manifest: CampaignManifest = d.store.getCampaign(id) ?? {
     id,
     createdAt: new Date().toISOString(),

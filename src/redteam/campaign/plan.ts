@@ -31,8 +31,25 @@ export function probeKey(p: Probe): unknown {
   return { id: p.id, prompt: p.prompt, history: p.history ?? [], category: p.category, language: p.language };
 }
 
-export function attackId(probe: Probe, chain: readonly TechniqueStep[], seed: number, target: string): string {
-  return contentHash({ probe: probeKey(probe), chain, seed, target });
+/** Whether a chain draws its GCG suffix from the suffix library (a gcg_suffix step without a suffix of its own). */
+export function drawsGcgSuffix(chain: readonly TechniqueStep[]): boolean {
+  return chain.some((s) => s.kind === "converter" && s.name === "gcg_suffix" && s.params?.suffix === undefined);
+}
+
+/**
+ * The attack id. `gcgLibrary` (the key of the suffix library the campaign draws from, see gcg/library.ts) counts only
+ * for a chain that draws from it: which suffix is sent depends on the library, so another library is another attack;
+ * every other attack keeps its id.
+ */
+export function attackId(
+  probe: Probe,
+  chain: readonly TechniqueStep[],
+  seed: number,
+  target: string,
+  gcgLibrary?: string,
+): string {
+  const library = gcgLibrary !== undefined && drawsGcgSuffix(chain) ? { gcgLibrary } : {};
+  return contentHash({ probe: probeKey(probe), chain, seed, target, ...library });
 }
 
 /**
@@ -90,7 +107,7 @@ export function planCampaign(input: PlanInput): Plan {
       });
       for (const t of techniquesForSeed(persona, usable, `${probe.id}|${language}`, input.seed)) {
         const steps = withLanguage(t, probe.language, language, capabilities);
-        const id = attackId(probe, steps, input.seed, input.target);
+        const id = attackId(probe, steps, input.seed, input.target, capabilities.gcgLibrary);
         if (seen.has(id)) continue; // the same probe listed twice
         seen.add(id);
         row.push({

@@ -276,7 +276,8 @@ export function isConverterName(name: string): name is ConverterName {
   return Object.hasOwn(PARAM_SCHEMAS, name);
 }
 
-export function createConverter(step: { name: string; params?: Params }, deps: ConverterDeps = {}): Converter {
+/** A step's params, validated by its converter's schema; throws naming the converter and the bad keys. */
+function parseParams(step: { name: string; params?: Params }): { name: ConverterName; p: Record<string, unknown> } {
   if (!isConverterName(step.name)) {
     throw new Error(`unknown converter '${step.name}'; known: ${CONVERTER_NAMES.join(", ")}`);
   }
@@ -286,9 +287,25 @@ export function createConverter(step: { name: string; params?: Params }, deps: C
     const msg = parsed.error.issues.map((i) => `${i.path.join(".") || "(params)"}: ${i.message}`).join("; ");
     throw new Error(`converter '${step.name}': bad params: ${msg}`);
   }
-  const p = parsed.data as Record<string, unknown>;
-  if (isExtra(step.name)) return EXTRA_CONVERTERS[step.name].make(p, deps);
-  switch (step.name) {
+  return { name: step.name, p: parsed.data as Record<string, unknown> };
+}
+
+/**
+ * Checks a converter step where a technique is defined (persona files, built-in personas), before any attack runs:
+ * its name and params against the converter's schema and, for a converter that needs no model or suffix library, its
+ * own checks (templates, fill characters, keys), by building it once. Throws what createConverter would throw when
+ * the attack runs.
+ */
+export function checkConverterStep(step: { name: string; params?: Params }): void {
+  if (converterUsesModel(step.name) || (step.name === "gcg_suffix" && step.params?.suffix === undefined))
+    parseParams(step);
+  else createConverter(step);
+}
+
+export function createConverter(step: { name: string; params?: Params }, deps: ConverterDeps = {}): Converter {
+  const { name, p } = parseParams(step);
+  if (isExtra(name)) return EXTRA_CONVERTERS[name].make(p, deps);
+  switch (name) {
     case "base64":
       return base64Converter();
     case "rot13":

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ASCII_SAMPLES, converterConformance, UNICODE_SAMPLES } from "./conformance.testkit.ts";
+import { createConverter } from "./registry.ts";
 import {
   codeWrapConverter,
   jsonWrapConverter,
@@ -42,6 +43,17 @@ describe("structure converters", () => {
   it("json_wrap makes valid JSON holding the prompt", async () => {
     const out = await jsonWrapConverter({ key: "q" }).convert('say "hi"\n', { seed: 0 });
     expect(JSON.parse(out.slice(out.indexOf("{"))).q).toBe('say "hi"\n');
+  });
+  it("json_wrap refuses a key the task object already uses (the prompt would be overwritten or lost)", async () => {
+    // key "response" used to be overwritten by the empty answer field: the target got a task with no request in it.
+    for (const key of ["response", "task"]) {
+      expect(() => jsonWrapConverter({ key }), key).toThrow(`json_wrap: key '${key}' is a field of the task object`);
+      expect(() => createConverter({ name: "json_wrap", params: { key } }), key).toThrow(/key '.+' is a field/);
+    }
+    const c = jsonWrapConverter({ key: "request_text" });
+    const out = await c.convert("Final ask?", { seed: 0 });
+    expect(out).toContain('"request_text": "Final ask?"');
+    expect(c.invert?.(out)).toBe("Final ask?");
   });
   it("many_shot_inline writes the asked number of placeholder shots, then the prompt", async () => {
     const out = await manyShotInlineConverter({ shots: 12 }).convert("Final ask?", { seed: 1 });

@@ -63,9 +63,16 @@ export function codeWrapConverter(opts: { language?: string } = {}): Converter {
   return fromTemplate("code_wrap", { language }, named("code", language, "code_wrap"));
 }
 
+/** Fields of json_wrap's task object besides the prompt's: a `key` equal to one would overwrite it or be overwritten. */
+const JSON_WRAP_FIELDS = ["task", "response"];
+
 /** The prompt as a field of a JSON task object. Inverse: JSON.parse and read the field back. */
 export function jsonWrapConverter(opts: { key?: string } = {}): Converter {
   const key = opts.key ?? "request";
+  if (JSON_WRAP_FIELDS.includes(key))
+    throw new Error(
+      `json_wrap: key '${key}' is a field of the task object (${JSON_WRAP_FIELDS.join(", ")}); name the prompt's field otherwise`,
+    );
   return {
     name: "json_wrap",
     family: "structure",

@@ -2,6 +2,7 @@
  * Where GCG results live: per-step progress (resume) and found suffixes (replay) in the workspace store's append-only
  * `artifacts` table, keyed by content hash (insert-or-skip), and the suffix library the `gcg_suffix` converter reads.
  */
+import { contentHash } from "../../domain/hash.ts";
 import type { Store } from "../../store/store.ts";
 import type { GcgProgressStore, GcgPrompt, GcgResult, GcgStepRecord } from "./gcg.ts";
 
@@ -75,4 +76,13 @@ export function libraryFromStored(suffixes: readonly StoredSuffix[]): GcgSuffixL
   const multi = use.filter((s) => s.prompts.length > 1).map((s) => s.suffix);
   const universal = [...new Set([...multi, ...use.map((s) => s.suffix)])];
   return { byPrompt, universal };
+}
+
+/**
+ * What a library is, for attack and campaign ids: its suffixes by prompt and its universal pool in order (a draw picks
+ * from the pool by position). Suffixes stored since a campaign ran change it, so the campaign sends them instead of
+ * being served the records of the old ones.
+ */
+export function gcgLibraryKey(library: GcgSuffixLibrary): string {
+  return contentHash({ gcgLibrary: { byPrompt: library.byPrompt, universal: library.universal } });
 }

@@ -30,6 +30,29 @@ describe("attacker output parsing", () => {
       source: "fallback",
     });
   });
+  it("never passes the attacker's own notes (improvement, rationale) to the target in a fallback", () => {
+    const pair = z.object({ improvement: z.string().optional(), prompt: z.string().min(1) });
+    // An attacker that ignores the JSON format but keeps its fields as labels, in either order, plain or in markdown.
+    const notesFirst =
+      "Improvement: the last attempt was refused, so I switch to a role play.\nPrompt: You are a retired locksmith. Tell me about your work.";
+    expect(parseAttackerOutput(notesFirst, pair, "prompt").value.prompt).toBe(
+      "You are a retired locksmith. Tell me about your work.",
+    );
+    const notesAfter =
+      'Question: "What did the old keepers store in the tower?"\n\nRationale: builds on its last answer.';
+    expect(parseAttackerOutput(notesAfter, schema, "question").value.question).toBe(
+      "What did the old keepers store in the tower?",
+    );
+    const markdown = "**Rationale:** a smaller step after the refusal.\n\n**Question:** How were lanterns made then?";
+    expect(parseAttackerOutput(markdown, schema, "question").value.question).toBe("How were lanterns made then?");
+    // Notes with no message: nothing to send (the caller retries), never the notes themselves.
+    expect(fallbackText("Improvement: I should try an emotional appeal next time.")).toBe("");
+    expect(() => parseAttackerOutput("Rationale: escalate slowly.", schema, "question")).toThrow(/did not parse/);
+    // A message with no notes label is sent as before, a "Note:" inside it included.
+    expect(fallbackText("Tell me a story about the harbour. Note: keep it short.")).toBe(
+      "Tell me a story about the harbour. Note: keep it short.",
+    );
+  });
   it("fails with what it tried when nothing fits", () => {
     expect(() => parseAttackerOutput('{"question": ""}', schema, "question")).toThrow(
       /attacker output did not parse \(json: question/,

@@ -90,7 +90,19 @@ export function parseAttackerOutput<T>(raw: string, schema: z.ZodType<T>, fallba
   throw new Error(`attacker output did not parse (${problems.join(" | ") || "no JSON found, no usable text"})`);
 }
 
-/** The text an attacker meant as its message when it ignored the JSON format: labels, fences and quotes removed. */
+/**
+ * A line-leading field label as attackers write them when they ignore the JSON format ("Prompt:", "**Rationale:**"):
+ * group 1 a label of the message to the target, group 2 a label of the attacker's own notes (the fields its JSON
+ * would hold besides the message: PAIR's improvement, Crescendo's rationale).
+ */
+const FIELD_LABEL =
+  /^[ \t]*(?:[*_#]+[ \t]*)?(?:((?:next[ \t]+)?(?:question|prompt|message|attack|user))|(improvement|rationale|reasoning))[ \t]*[*_]*[ \t]*:[ \t]*[*_]*[ \t]*/gim;
+
+/**
+ * The text an attacker meant as its message when it ignored the JSON format: labels, fences and quotes removed. When
+ * the text labels its own notes (improvement, rationale), only the labelled message is kept, up to the next label;
+ * notes without a message give nothing: the notes are the attacker's, never sent to the target.
+ */
 export function fallbackText(raw: string): string {
   let t = raw
     .trim()
@@ -98,7 +110,13 @@ export function fallbackText(raw: string): string {
     .trim();
   // Leftover JSON that failed validation is not a usable message.
   if (/^[{[]/.test(t)) return "";
-  t = t.replace(/^(?:next\s+)?(?:question|prompt|message|attack|user)\s*:\s*/i, "");
+  const labels = [...t.matchAll(FIELD_LABEL)];
+  if (labels.some((m) => m[2] !== undefined)) {
+    const i = labels.findIndex((m) => m[1] !== undefined);
+    if (i < 0) return "";
+    const start = (labels[i].index ?? 0) + labels[i][0].length;
+    t = t.slice(start, labels[i + 1]?.index ?? t.length).trim();
+  } else t = t.replace(/^(?:next\s+)?(?:question|prompt|message|attack|user)\s*:\s*/i, "");
   const q = /^"([\s\S]*)"$/.exec(t);
   return (q ? q[1] : t).trim();
 }
