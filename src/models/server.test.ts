@@ -93,6 +93,15 @@ describe("OpenAI-compatible server", () => {
 
   it("rejects bad keys, bad JSON, invalid fields and unknown models with OpenAI-style errors", async () => {
     expect((await post({ messages: [{ role: "user", content: "x" }] }, "wrong")).status).toBe(401);
+    // a prefix or an extension of the key is no key (compared whole, as digests in constant time)
+    for (const near of ["sk-serve-test-000", "sk-serve-test-00011", ""])
+      expect((await post({ messages: [{ role: "user", content: "x" }] }, near)).status).toBe(401);
+    const none = await fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(none.status).toBe(401);
     const bad = await post("{not json");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/not valid JSON/);

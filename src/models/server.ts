@@ -11,6 +11,7 @@
  * disconnects, and a per-request deadline (504). Without an API key, requests must name the server in their Host
  * header (403 otherwise): a web page that rebinds its DNS name to the server's address cannot use it (DNS rebinding).
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { serve as serveNode } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -175,8 +176,10 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     });
   }
 
+  const expected = opts.apiKey ? sha256(`Bearer ${opts.apiKey}`) : undefined;
   app.use("/v1/*", async (c, next) => {
-    if (opts.apiKey && c.req.header("authorization") !== `Bearer ${opts.apiKey}`)
+    // compared as digests in constant time: the time of a rejection says nothing about how much of the key matched
+    if (expected && !timingSafeEqual(sha256(c.req.header("authorization") ?? ""), expected))
       return c.json(openaiError("invalid or missing API key", "invalid_request_error", "invalid_api_key"), 401);
     await next();
   });
@@ -351,4 +354,8 @@ export function startOpenAIServer(model: ChatModel, opts: ServerOptions & { port
     });
     server.once("error", reject);
   });
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
 }
