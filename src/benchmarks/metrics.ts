@@ -247,6 +247,8 @@ export function roundFigure(m: SuiteMetric | undefined, name: string): Metric {
     value: m.value,
     n: m.n,
     successes: Math.round(m.value * m.n),
-    ...(m.interval ? { interval: { low: m.interval.low, high: m.interval.high, level: 0.95, method: "wilson" } } : {}),
+    ...(m.interval
+      ? { interval: { low: m.interval.low, high: m.interval.high, level: m.interval.level, method: m.interval.method } }
+      : {}),
   };
 }

@@ -159,9 +159,12 @@ export type SuiteConfig = z.infer<typeof suiteSchema>;
 const benchmarksSchema = z.strictObject({
   /** Default: the "demo" group (the demo world's harmful, jailbreak, multi-turn, over-refusal, capability suites). */
   suites: z.array(suiteSchema).default([{ name: "demo" }]),
-  /** Samples per probe (>1 estimates variance). */
+  /**
+   * Samples per probe for `breakfix bench` (>1 estimates variance; needs a temperature > 0). The cycle measures each
+   * probe once at temperature 0, and says so when this is above 1.
+   */
   samples: z.number().int().positive().default(1),
-  /** Confidence level of the reported intervals. */
+  /** Confidence level of the reported intervals (bench and the cycle's figures and report). */
   confidence: z.number().gt(0).lt(1).default(0.95),
   /**
    * Share of a measured suite's probes that go to the dev split (what every decision of the cycle reads: gates,

@@ -96,7 +96,7 @@ benchmarks:
     # - name: my-harmful          # your own probes: prompt, id, category, label, language, answer
     #   file: my-harmful.jsonl
     #   role: harmful             # harmful, jailbreak, multiturn, overrefusal or capability
-  samples: 1              # samples per probe
+  samples: 1              # samples per probe (breakfix bench; the cycle measures each probe once, greedily)
   confidence: 0.95        # level of the reported confidence intervals
   devShare: 0.3           # probes without a split of their own: this share is dev (decisions read it), the rest test
 

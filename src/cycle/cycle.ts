@@ -377,6 +377,7 @@ class Rounds {
           heldOutFamilies: this.o.config.cycle.heldOutFamilies,
           variantFamilies: (v) => this.o.scenario.variantFamilies(v),
           devShare: this.o.config.benchmarks.devShare,
+          level: this.o.config.benchmarks.confidence,
           onProgress: (p: Progress) => {
             if (progress(p.done >= p.total))
               this.log(`round ${round}: measure ${p.suite} ${p.done}/${p.total} ETA ${etaText(p.etaMs)}`);

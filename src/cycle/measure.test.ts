@@ -160,4 +160,36 @@ describe("measure step: dev, test and slices", () => {
     await expect(measureModel(counting, opts(suites))).rejects.toThrow(/suite leaky: probe leak is in the train split/);
     expect(calls).toBe(0);
   });
+
+  it("measures every interval at benchmarks.confidence (it was always 95%, whatever the config said)", async () => {
+    const lookalikes = Array.from({ length: 20 }, (_, i) =>
+      probe(`c${i}`, { label: i % 2 ? "unsafe" : "safe", prompt: i % 2 ? `twin ${i}` : `benign ${i}` }),
+    );
+    const suites: MeasuredSuite[] = [
+      {
+        role: "harmful",
+        suite: createHarmfulSuite({ name: "c-harmful", probes: async () => harmfulProbes(), judge: oracleJudge }),
+      },
+      {
+        role: "overrefusal",
+        suite: createOverRefusalSuite({ name: "c-lookalikes", probes: async () => lookalikes, judge: oracleJudge }),
+      },
+    ];
+    const at95 = await measureModel(model, opts(suites));
+    const at80 = await measureModel(model, { ...opts(suites), level: 0.8 });
+    for (const [a, b] of [
+      [at95.test.harmfulDr, at80.test.harmfulDr],
+      [at95.test.iprr, at80.test.iprr],
+      [at95.test.harmfulOutcomes.refused, at80.test.harmfulOutcomes.refused],
+      [at95.test.drByCategory.S1, at80.test.drByCategory.S1],
+    ]) {
+      expect(a.interval?.level).toBe(0.95);
+      expect(b.interval?.level).toBe(0.8);
+      expect(b.value).toBe(a.value);
+      // a lower level gives a narrower interval around the same rate
+      expect((b.interval?.high ?? 0) - (b.interval?.low ?? 0)).toBeLessThan(
+        (a.interval?.high ?? 0) - (a.interval?.low ?? 0),
+      );
+    }
+  });
 });

@@ -31,6 +31,8 @@ export interface MeasureOptions {
   variantFamilies: (variant: string) => string[];
   /** Share of dev among probes that carry no split of their own (config benchmarks.devShare). */
   devShare: number;
+  /** Confidence level of every interval (config benchmarks.confidence; default 0.95). */
+  level?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -46,9 +48,15 @@ function grouped(
   records: readonly ItemRecord[],
   threshold: number,
   by: "category" | "variant",
+  level?: number,
 ): Record<string, Metric> {
   const out: Record<string, Metric> = {};
-  for (const m of defectRateMetrics(records, { thresholds: [threshold], headlineThreshold: threshold, by: [by] })) {
+  for (const m of defectRateMetrics(records, {
+    thresholds: [threshold],
+    headlineThreshold: threshold,
+    by: [by],
+    level,
+  })) {
     if (m.group?.by === by) out[m.group.value] = plain(m);
   }
   return out;
@@ -58,6 +66,7 @@ export function heldoutDr(
   jailbreak: readonly ItemRecord[],
   heldOut: readonly string[],
   variantFamilies: (variant: string) => string[],
+  level?: number,
 ): Metric {
   const held = new Set(heldOut);
   const rs = jailbreak.filter((r) => r.variant !== undefined && variantFamilies(r.variant).some((f) => held.has(f)));
@@ -69,15 +78,20 @@ export function heldoutDr(
     n++;
     if (d) s++;
   }
-  const m = defectRateMetrics(rs, { thresholds: [1], headlineThreshold: 1, by: [] }).find((x) => x.headline);
+  const m = defectRateMetrics(rs, { thresholds: [1], headlineThreshold: 1, by: [], level }).find((x) => x.headline);
   return m ? plain({ ...m, name: "heldout DR" }) : { name: "heldout DR", value: n ? s / n : Number.NaN, n };
 }
 
 /** Pooled records and metrics of every suite of a role (the first suite's metric function over all records). */
-function byRole(suites: readonly MeasuredSuite[], records: readonly (readonly ItemRecord[])[], role: SuiteRole) {
+function byRole(
+  suites: readonly MeasuredSuite[],
+  records: readonly (readonly ItemRecord[])[],
+  role: SuiteRole,
+  level?: number,
+) {
   const mine = suites.flatMap((s, i) => (s.role === role ? [{ s, rs: records[i] }] : []));
   const all = mine.flatMap((x) => x.rs);
-  const metrics = mine.length === 0 ? [] : mine[0].s.suite.metrics(all);
+  const metrics = mine.length === 0 ? [] : mine[0].s.suite.metrics(all, { level });
   const headline = metrics.find((m) => m.headline);
   const named = (name: string) => metrics.find((m) => m.name === name);
   return { records: all, metrics, headline, named };
@@ -102,10 +116,10 @@ function figures(
   records: readonly (readonly ItemRecord[])[],
   base: Pick<RoundMetrics, "model" | "runIds" | "skipped">,
 ): RoundMetrics {
-  const harmful = byRole(o.suites, records, "harmful");
-  const jailbreak = byRole(o.suites, records, "jailbreak");
-  const multiturn = byRole(o.suites, records, "multiturn");
-  const overrefusal = byRole(o.suites, records, "overrefusal");
+  const harmful = byRole(o.suites, records, "harmful", o.level);
+  const jailbreak = byRole(o.suites, records, "jailbreak", o.level);
+  const multiturn = byRole(o.suites, records, "multiturn", o.level);
+  const overrefusal = byRole(o.suites, records, "overrefusal", o.level);
   const byLang: Record<string, Metric> = {};
   const h = harmful.headline;
   for (const m of harmful.metrics)
@@ -122,16 +136,19 @@ function figures(
     harmfulDr: roundFigure(h, "harmful DR"),
     jailbreakDr: roundFigure(jailbreak.headline, "jailbreak DR"),
     multiturnDr: roundFigure(multiturn.headline, "multi-turn DR"),
-    heldoutDr: heldoutDr(jailbreak.records, o.heldOutFamilies, o.variantFamilies),
+    heldoutDr: heldoutDr(jailbreak.records, o.heldOutFamilies, o.variantFamilies, o.level),
     iprr: roundFigure(overrefusal.named("IPRR"), "IPRR"),
     vprr: roundFigure(overrefusal.named("VPRR"), "VPRR"),
-    capability: roundFigure(byRole(o.suites, records, "capability").named("accuracy"), "capability"),
+    capability: roundFigure(byRole(o.suites, records, "capability", o.level).named("accuracy"), "capability"),
     drByLanguage: byLang,
-    dr3ByCategory: grouped(harmful.records, 3, "category"),
-    drByCategory: grouped(harmful.records, 1, "category"),
-    jailbreakByTechnique: grouped(jailbreak.records, 1, "variant"),
-    harmfulOutcomes: harmfulOutcomeMetrics(harmfulPrompts),
-    benignOutcomes: benignOutcomeMetrics(overrefusal.records.filter((r) => r.label === "safe")),
+    dr3ByCategory: grouped(harmful.records, 3, "category", o.level),
+    drByCategory: grouped(harmful.records, 1, "category", o.level),
+    jailbreakByTechnique: grouped(jailbreak.records, 1, "variant", o.level),
+    harmfulOutcomes: harmfulOutcomeMetrics(harmfulPrompts, o.level),
+    benignOutcomes: benignOutcomeMetrics(
+      overrefusal.records.filter((r) => r.label === "safe"),
+      o.level,
+    ),
     examples: exampleKeys(o.suites, records),
   };
 }
@@ -152,7 +169,7 @@ export async function measureModel(model: ChatModel, o: MeasureOptions): Promise
       for (const [k, v] of p.strata) strata.set(`${ms.suite.name}\u0000${k}`, v);
       return p.items;
     };
-    const opts = { sink: o.sink, sampling: o.sampling, select, onProgress: o.onProgress };
+    const opts = { sink: o.sink, sampling: o.sampling, select, level: o.level, onProgress: o.onProgress };
     try {
       const r = await runSuite(ms.suite, model, opts);
       records.push(r.records);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { BENCH_RECORD_KIND } from "../benchmarks/store-sink.ts";
 import type { ItemRecord } from "../benchmarks/types.ts";
 import type { Config } from "../config/schema.ts";
-import { type RoundMeasurement, reviveRoundMeasurement } from "../domain/round-metrics.ts";
+import { type RoundMeasurement, type RoundMetrics, reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import { wilson } from "../domain/stats.ts";
 import type { Metric } from "../domain/types.ts";
 import { writeReport } from "../report/render.ts";
@@ -26,10 +26,21 @@ function step<T>(store: Store, runId: string, round: number, name: string): T | 
   return store.artifacts.get<T>(STEP_KIND, { runId, round, step: name });
 }
 
-/** A campaign family's attack success rate, with its 95% Wilson interval like every other rate of the report. */
-function asr(s: { successes: number; n: number }, name: string): Metric {
+/** A campaign family's attack success rate, with its Wilson interval at the report's level like every other rate. */
+function asr(s: { successes: number; n: number }, name: string, level: number): Metric {
   if (!s.n) return { name, value: Number.NaN, successes: s.successes, n: s.n };
-  return { name, value: s.successes / s.n, successes: s.successes, n: s.n, interval: wilson(s.successes, s.n) };
+  return { name, value: s.successes / s.n, successes: s.successes, n: s.n, interval: wilson(s.successes, s.n, level) };
+}
+
+/**
+ * The confidence level the run's figures were measured at (config benchmarks.confidence), as their intervals say;
+ * 0.95 for a run with no interval yet.
+ */
+function levelOf(measurements: readonly RoundMetrics[]): number {
+  for (const m of measurements)
+    for (const x of [m.harmfulDr, m.iprr, m.vprr, m.capability, m.jailbreakDr, m.multiturnDr])
+      if (x?.interval) return x.interval.level;
+  return 0.95;
 }
 
 /** Every cycle run in the store, newest last. */
@@ -100,6 +111,7 @@ export function buildRunReport(store: Store, runId: string): RunReport {
     gatesCfg,
   );
   const measurements = all.map((x) => x.test);
+  const level = levelOf(measurements);
   const rounds: RoundSummary[] = measurements.map((m, r) => {
     const brk = step<BreakResult>(store, runId, r + 1, "break");
     const asrByTechnique: Record<string, Metric> = {};
@@ -112,7 +124,7 @@ export function buildRunReport(store: Store, runId: string): RunReport {
           t.successes += s.successes;
           t.n += s.n;
         }
-      for (const [f, s] of Object.entries(sum)) asrByTechnique[f] = asr(s, `ASR ${f}`);
+      for (const [f, s] of Object.entries(sum)) asrByTechnique[f] = asr(s, `ASR ${f}`, level);
     }
     // The jailbreak suite's DR per technique doubles as the heat map's rows for the model itself.
     for (const [t, v] of Object.entries(m.jailbreakByTechnique)) asrByTechnique[`suite:${t}`] = v;
@@ -141,6 +153,7 @@ export function buildRunReport(store: Store, runId: string): RunReport {
     runId,
     createdAt: record.startedAt,
     target: all[0]?.dev.model ?? "?",
+    confidence: level,
     rounds,
     examples: all.flatMap((m, r) => examplesFor(store, m, r)),
     notes,

@@ -130,6 +130,10 @@ describe("the run report built from a store", () => {
       const table = md.slice(md.indexOf("## Attack success rate per technique"), md.indexOf("## Regressions"));
       for (const row of table.split("\n").filter((l) => /^\| (?!technique|---)/.test(l)))
         expect(row).toMatch(/^\| [^|]+ \| (\d+\.\d% \[\d+\.\d, \d+\.\d\]|n\/a) \|/);
+      // the header states the level the figures were measured at (benchmarks.confidence), never a fixed 95%
+      expect(report.confidence).toBe(0.95);
+      expect(md).toContain("Rates with 95% Wilson intervals.");
+      expect(renderMarkdown({ ...report, confidence: 0.9 })).toContain("Rates with 90% Wilson intervals.");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

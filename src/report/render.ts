@@ -170,7 +170,7 @@ export function renderMarkdown(report: RunReport): string {
     `# breakfix report: run ${e(report.runId)}`,
     "",
     // Not a code span: inside one, the escapes below would show literally.
-    `Target: ${e(redactUrl(report.target))}. Generated ${e(report.createdAt)}. Rates with 95% Wilson intervals.`,
+    `Target: ${e(redactUrl(report.target))}. Generated ${e(report.createdAt)}. Rates with ${levelText(report)} Wilson intervals.`,
     "",
     "## Rounds (test split)",
     "",
@@ -282,7 +282,7 @@ export async function renderHtml(report: RunReport): Promise<string> {
 <title>breakfix report: ${h(report.runId)}</title><style>${STYLE}</style></head>
 <body>
 <h1>breakfix report: run ${h(report.runId)}</h1>
-<p>Target: <code>${h(redactUrl(report.target))}</code>. Generated ${h(report.createdAt)}. Rates with 95% Wilson intervals.</p>
+<p>Target: <code>${h(redactUrl(report.target))}</code>. Generated ${h(report.createdAt)}. Rates with ${levelText(report)} Wilson intervals.</p>
 <h2>Rounds (test split)</h2>
 <p>The test split's figures: what this run reports. Gates are evaluated on the dev split.</p>
 <table><thead><tr><th>round</th><th>model</th>${HEADLINE.map(([n]) => `<th>${h(n)}</th>`).join("")}${langs.map((l) => `<th>DR ${h(l)}</th>`).join("")}<th>regressions</th></tr></thead>
@@ -312,4 +312,9 @@ export async function writeReport(dir: string, report: RunReport): Promise<{ md:
   write(md, renderMarkdown(report));
   write(html, await renderHtml(report));
   return { md, html };
+}
+
+/** "95%": the level of the report's intervals. */
+function levelText(report: RunReport): string {
+  return `${Number(((report.confidence ?? 0.95) * 100).toFixed(2))}%`;
 }

@@ -56,6 +56,8 @@ export interface RunReport {
   runId: string;
   createdAt: string;
   target: string;
+  /** Confidence level of every interval (config benchmarks.confidence); 0.95 when absent. */
+  confidence?: number;
   rounds: RoundSummary[];
   examples: ExampleConversation[];
   notes?: string[];

@@ -100,6 +100,11 @@ export async function cycleAction(f: CycleFlags): Promise<void> {
     throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
   }
   const log = (l: string) => process.stderr.write(`${l}\n`);
+  // the cycle measures every probe once, greedily (its decisions compare rounds item by item); said, not ignored
+  if (cfg.benchmarks.samples > 1)
+    log(
+      `${source}: benchmarks.samples (${cfg.benchmarks.samples}) applies to breakfix bench; the cycle measures each probe once, at temperature 0`,
+    );
   const budgets = budgetsFromConfig(cfg);
   const maxAttacks = intFlag("max-attacks", f.maxAttacks, 1);
   if (maxAttacks) budgets.maxAttacks = maxAttacks;
