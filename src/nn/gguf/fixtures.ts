@@ -4,7 +4,7 @@
  * these folders can be tested independently of the model and tokenizer code in nn/, and are not used at run time.
  */
 import { mulberry32 } from "../../domain/random.ts";
-import type { HfLlamaConfig, NamedTensor } from "./llama.ts";
+import { type HfLlamaConfig, type NamedTensor, writeLlamaGguf } from "./llama.ts";
 
 /** Normal(0, std) samples (Box-Muller). */
 export function randn(n: number, std: number, rand: () => number): Float32Array {
@@ -169,4 +169,22 @@ export function tinyLlamaConfig(over: Partial<HfLlamaConfig> = {}): HfLlamaConfi
     eos_token_id: vocabSize - 4,
     ...over,
   };
+}
+
+/**
+ * Writes a tiny random Llama GGUF (tinyLlamaConfig, weights of `seed`) with the fixture tokenizer and chat template,
+ * the model the llama-server tests run; returns the tokenizer's BOS id.
+ */
+export function writeFixtureGguf(file: string, seed = 1): { bos: number } {
+  const hf = tinyLlamaConfig();
+  const tok = byteLevelTokenizerJson();
+  writeLlamaGguf(file, {
+    config: hf,
+    tensors: randomLlamaWeights(hf, seed, 0.25),
+    tokenizer: {
+      tokenizerJson: tok.json,
+      tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
+    },
+  });
+  return { bos: tok.specials["<|bos|>"] };
 }

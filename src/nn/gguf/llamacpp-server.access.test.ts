@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE, randomLlamaWeights, tinyLlamaConfig } from "./fixtures.ts";
-import { writeLlamaGguf } from "./llama.ts";
+import { writeFixtureGguf } from "./fixtures.ts";
 import { findLlamaServer, LlamaServer } from "./llamacpp-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llamacpp-server-access-"));
@@ -19,17 +18,8 @@ const binary = findLlamaServer();
 
 describe.skipIf(!binary)("who can use the managed llama-server", () => {
   it("a request without its key (what a web page can send) is refused; breakfix's own requests are served", async () => {
-    const hf = tinyLlamaConfig();
-    const tok = byteLevelTokenizerJson();
     const model = join(dir, "m.gguf");
-    writeLlamaGguf(model, {
-      config: hf,
-      tensors: randomLlamaWeights(hf, 1, 0.25),
-      tokenizer: {
-        tokenizerJson: tok.json,
-        tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
-      },
-    });
+    const { bos } = writeFixtureGguf(model);
     const server = await LlamaServer.start({ model, slots: 1, contextPerSlot: 64 });
     try {
       // a cross-site "simple" request from a page: text/plain, an Origin, no credentials
@@ -46,7 +36,7 @@ describe.skipIf(!binary)("who can use the managed llama-server", () => {
         expect(await r.text()).not.toMatch(/"(content|tokens)"/);
       }
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
-      const g = await server.complete([tok.specials["<|bos|>"], 5, 6, 7], { maxTokens: 4, temperature: 0 });
+      const g = await server.complete([bos, 5, 6, 7], { maxTokens: 4, temperature: 0 });
       expect(g.tokens).toHaveLength(4);
     } finally {
       await server.stop();

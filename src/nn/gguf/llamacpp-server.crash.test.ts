@@ -9,15 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE, randomLlamaWeights, tinyLlamaConfig } from "./fixtures.ts";
-import { writeLlamaGguf } from "./llama.ts";
+import { writeFixtureGguf } from "./fixtures.ts";
 import { findLlamaServer, type LlamaServer, LlamaServerRunner } from "./llamacpp-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llamacpp-server-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const binary = findLlamaServer();
-const hf = tinyLlamaConfig();
-const tok = byteLevelTokenizerJson();
 
 /** Kills the llama-server process itself (the watcher's child) with SIGKILL, as the OOM killer would. */
 function killServerProcess(s: LlamaServer): number {
@@ -37,17 +34,10 @@ function killServerProcess(s: LlamaServer): number {
 
 describe.skipIf(!binary)("a llama-server that dies", () => {
   const model = join(dir, "m.gguf");
-  writeLlamaGguf(model, {
-    config: hf,
-    tensors: randomLlamaWeights(hf, 1, 0.25),
-    tokenizer: {
-      tokenizerJson: tok.json,
-      tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
-    },
-  });
+  const { bos } = writeFixtureGguf(model);
   const prompts = [
-    [tok.specials["<|bos|>"], 5, 6, 7],
-    [tok.specials["<|bos|>"], 9, 10],
+    [bos, 5, 6, 7],
+    [bos, 9, 10],
   ];
   const gen = async (r: LlamaServerRunner) =>
     (await r.generate(prompts, { maxTokens: 6, temperature: 0 })).map((g) => g.tokens);

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE, randomLlamaWeights, tinyLlamaConfig } from "./fixtures.ts";
-import { writeLlamaGguf } from "./llama.ts";
+import { writeFixtureGguf } from "./fixtures.ts";
 import { findLlamaServer, LlamaServer, llamaServerEnv } from "./llamacpp-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "llamacpp-server-env-"));
@@ -34,24 +33,15 @@ const binary = findLlamaServer();
 
 describe.skipIf(!binary)("llama-server and the environment", () => {
   it("a LLAMA_API_KEY or LLAMA_ARG_N_PREDICT in breakfix's environment does not reach the server", async () => {
-    const hf = tinyLlamaConfig();
-    const tok = byteLevelTokenizerJson();
     const model = join(dir, "m.gguf");
-    writeLlamaGguf(model, {
-      config: hf,
-      tensors: randomLlamaWeights(hf, 1, 0.25),
-      tokenizer: {
-        tokenizerJson: tok.json,
-        tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
-      },
-    });
+    const { bos } = writeFixtureGguf(model);
     const saved = { key: process.env.LLAMA_API_KEY, n: process.env.LLAMA_ARG_N_PREDICT };
     process.env.LLAMA_API_KEY = "sk-someone-elses-server";
     process.env.LLAMA_ARG_N_PREDICT = "1";
     let server: LlamaServer | undefined;
     try {
       server = await LlamaServer.start({ model, slots: 1, contextPerSlot: 64 });
-      const g = await server.complete([tok.specials["<|bos|>"], 5, 6, 7], { maxTokens: 8, temperature: 0 });
+      const g = await server.complete([bos, 5, 6, 7], { maxTokens: 8, temperature: 0 });
       expect(g.finishReason).toBe("length");
       expect(g.tokens).toHaveLength(8);
     } finally {

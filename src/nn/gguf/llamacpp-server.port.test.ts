@@ -11,8 +11,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE, randomLlamaWeights, tinyLlamaConfig } from "./fixtures.ts";
-import { writeLlamaGguf } from "./llama.ts";
+import { writeFixtureGguf } from "./fixtures.ts";
 import { findLlamaServer, LlamaServer } from "./llamacpp-server.ts";
 
 /** When set, net.createServer().listen(0) reports this port without binding it (the race, made certain). */
@@ -44,17 +43,8 @@ const binary = findLlamaServer();
 
 describe.skipIf(!binary)("llama-server's port", () => {
   it("is the one our server bound, even when the port probed free was taken before the server bound it", async () => {
-    const hf = tinyLlamaConfig();
-    const tok = byteLevelTokenizerJson();
     const model = join(dir, "m.gguf");
-    writeLlamaGguf(model, {
-      config: hf,
-      tensors: randomLlamaWeights(hf, 1, 0.25),
-      tokenizer: {
-        tokenizerJson: tok.json,
-        tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
-      },
-    });
+    const { bos } = writeFixtureGguf(model);
     const impostor = http.createServer((req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(req.url === "/health" ? '{"status":"ok"}' : '{"content":"not your model","tokens":[1,2,3]}');
@@ -65,7 +55,7 @@ describe.skipIf(!binary)("llama-server's port", () => {
     try {
       server = await LlamaServer.start({ model, slots: 1, contextPerSlot: 64 });
       expect(server.url).not.toBe(`http://127.0.0.1:${taken.port}`);
-      const g = await server.complete([tok.specials["<|bos|>"], 5, 6, 7], { maxTokens: 4, temperature: 0 });
+      const g = await server.complete([bos, 5, 6, 7], { maxTokens: 4, temperature: 0 });
       expect(g.text).not.toBe("not your model");
       expect(g.tokens).toHaveLength(4);
     } finally {
