@@ -185,19 +185,18 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
   });
 
   const modelObject = { id: opts.modelName, object: "model", created, owned_by: "breakfix" };
+  const modelNotFound = (id: string) =>
+    openaiError(
+      `model "${id}" not found; this server has "${opts.modelName}"`,
+      "invalid_request_error",
+      "model_not_found",
+    );
   app.get("/v1/models", (c) => c.json({ object: "list", data: [modelObject] }));
   // the reference's "retrieve model" (ids may hold slashes: org/name)
   app.get("/v1/models/:model{.+}", (c) => {
     const id = c.req.param("model");
     if (id === opts.modelName) return c.json(modelObject);
-    return c.json(
-      openaiError(
-        `model "${id}" not found; this server has "${opts.modelName}"`,
-        "invalid_request_error",
-        "model_not_found",
-      ),
-      404,
-    );
+    return c.json(modelNotFound(id), 404);
   });
   app.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -249,15 +248,7 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
       const msg = parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
       return c.json(openaiError(msg, "invalid_request_error"), 400);
     }
-    if (parsed.data.model && parsed.data.model !== opts.modelName)
-      return c.json(
-        openaiError(
-          `model "${parsed.data.model}" not found; this server has "${opts.modelName}"`,
-          "invalid_request_error",
-          "model_not_found",
-        ),
-        404,
-      );
+    if (parsed.data.model && parsed.data.model !== opts.modelName) return c.json(modelNotFound(parsed.data.model), 404);
     // The generation stops when the client goes away (the request's signal) or the deadline passes.
     const stop = new AbortController();
     let timedOut = false;

@@ -9,14 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mulberry32 } from "../../domain/random.ts";
-import {
-  byteLevelTokenizerJson,
-  FIXTURE_CHAT_TEMPLATE,
-  randn,
-  randomLlamaWeights,
-  tinyLlamaConfig,
-} from "./fixtures.ts";
-import { type LoraPair, writeLlamaGguf, writeLoraGguf } from "./llama.ts";
+import { byteLevelTokenizerJson, randn, randomLlamaWeights, tinyLlamaConfig, writeFixtureGguf } from "./fixtures.ts";
+import { type LoraPair, writeLoraGguf } from "./llama.ts";
 import { LlamaCppRunner } from "./llamacpp.ts";
 import {
   defaultReplicas,
@@ -34,14 +28,7 @@ const tok = byteLevelTokenizerJson();
 
 function writeModel(name: string, seed: number): string {
   const file = join(dir, name);
-  writeLlamaGguf(file, {
-    config: hf,
-    tensors: randomLlamaWeights(hf, seed, 0.25),
-    tokenizer: {
-      tokenizerJson: tok.json,
-      tokenizerConfig: { chat_template: FIXTURE_CHAT_TEMPLATE, bos_token: "<|bos|>", eos_token: "<|eos|>" },
-    },
-  });
+  writeFixtureGguf(file, seed);
   return file;
 }
 
