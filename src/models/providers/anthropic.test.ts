@@ -53,6 +53,39 @@ describe("AnthropicModel", () => {
     }
   });
 
+  it("sends a conversation holding an empty turn (a target that once answered nothing): the empty turn is left out", async () => {
+    const server = new MockAnthropicServer();
+    const baseUrl = await server.start();
+    try {
+      const m = new AnthropicModel({ baseUrl, model: "claude-test", apiKey: "sk-ant-test-000000" });
+      const r = await m.chat({
+        messages: [
+          { role: "user", content: "first question" },
+          { role: "assistant", content: "" },
+          { role: "user", content: "second question" },
+          { role: "assistant", content: "  \n" },
+          { role: "user", content: "third question" },
+        ],
+      });
+      expect(r.content).toBe(mockReply("third question"));
+      expect(server.bodies[0].messages).toEqual([
+        { role: "user", content: "first question" },
+        { role: "user", content: "second question" },
+        { role: "user", content: "third question" },
+      ]);
+      // a final assistant message is a prefill: kept, empty or not
+      await m.chat({
+        messages: [
+          { role: "user", content: "q" },
+          { role: "assistant", content: "" },
+        ],
+      });
+      expect(server.bodies[1].messages.at(-1)).toEqual({ role: "assistant", content: "" });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("classifies 429 and 529 as retryable rate limits with Retry-After", async () => {
     const server = new MockAnthropicServer((n) => (n === 0 ? "429" : "529"));
     const baseUrl = await server.start();

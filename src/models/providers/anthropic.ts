@@ -73,8 +73,12 @@ export class AnthropicModel implements ChatModel {
       .filter((m) => m.role === "system")
       .map((m) => m.content)
       .join("\n\n");
-    const messages = request.messages
-      .filter((m) => m.role !== "system")
+    const turns = request.messages.filter((m) => m.role !== "system");
+    // The Messages API refuses a message with no non-whitespace text, except a final assistant one (a prefill), with a
+    // 400 no retry changes. A multi-turn attack whose target once answered nothing holds such a turn, so every later
+    // turn of it failed: an empty turn is left out (nothing was said; consecutive user turns are joined by the API).
+    const messages = turns
+      .filter((m, i) => m.content.trim() !== "" || (i === turns.length - 1 && m.role === "assistant"))
       .map((m) => ({ role: m.role as "user" | "assistant", content: m.content }));
     const body: AnthropicBody = {
       model: this.opts.model,

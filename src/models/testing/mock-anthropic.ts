@@ -32,6 +32,18 @@ export class MockAnthropicServer {
         const n = this.bodies.length;
         this.bodies.push(body);
         this.headers.push(req.headers);
+        // The Messages API's own rule: every message needs non-whitespace content, except a final assistant message
+        // (a prefill); otherwise 400 invalid_request_error naming the message.
+        const empty = body.messages.findIndex(
+          (m, i) => !m.content.trim() && !(i === body.messages.length - 1 && m.role === "assistant"),
+        );
+        if (empty >= 0) {
+          res.writeHead(400, { "content-type": "application/json" });
+          res.end(
+            `{"type":"error","error":{"type":"invalid_request_error","message":"messages.${empty}: all messages must have non-empty content except for the optional final assistant message"}}`,
+          );
+          return;
+        }
         const f = this.fault(n);
         if (f !== "ok") {
           res.writeHead(Number(f), { "content-type": "application/json", "retry-after": "2" });
