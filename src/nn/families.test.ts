@@ -267,6 +267,53 @@ describe("config.json of each family", () => {
     for (const [n, t] of w) expect(maxDiff(back.weights.get(n)!.data, t.data), n).toBe(0);
   });
 
+  it("reads transformers v5's rope_parameters (rope_theta and rope_scaling saved inside it) like the v4 keys", () => {
+    // transformers v5 saves a config's RoPE as rope_parameters, with no top-level rope_theta / rope_scaling
+    // (PreTrainedConfig.convert_rope_params_to_dict; Gemma3TextConfig nests it by layer type). Read as v4 keys.
+    const v5 = (j: Record<string, unknown>, rp: unknown) => {
+      const { rope_theta: _t, rope_scaling: _s, rope_local_base_freq: _l, ...rest } = j;
+      return { ...rest, rope_parameters: rp };
+    };
+    const q3 = REAL["Qwen3-0.6B"];
+    const q3v5 = configFromHf(v5(q3, { rope_theta: 1000000, rope_type: "default" }), "q3");
+    expect(q3v5.ropeTheta).toBe(1e6); // was silently 10000
+    expect(q3v5).toEqual(configFromHf(q3, "q3"));
+    const llama = REAL["Llama-3.2-1B"];
+    const rs = llama.rope_scaling as Record<string, unknown>;
+    expect(configFromHf(v5(llama, { ...rs, rope_theta: 500000 }), "l")).toEqual(configFromHf(llama, "l"));
+    const phi = REAL["Phi-3.5-mini"];
+    const { type: _ty, ...phiRs } = phi.rope_scaling as Record<string, unknown>;
+    const { original_max_position_embeddings: _o, ...phiRest } = phi;
+    const phiRp = { ...phiRs, rope_type: "longrope", rope_theta: 10000, original_max_position_embeddings: 4096 };
+    expect(configFromHf(v5(phiRest, phiRp), "p")).toEqual(configFromHf(phi, "p"));
+    // Gemma 3: full_attention is the global RoPE (with its scaling), sliding_attention's theta the local base
+    const g3 = REAL["gemma-3-1b"];
+    const g3v5 = v5(g3, {
+      full_attention: { rope_type: "linear", factor: 8, rope_theta: 2e6 },
+      sliding_attention: { rope_type: "default", rope_theta: 20000 },
+    });
+    expect(configFromHf(g3v5, "g3")).toEqual(
+      configFromHf(
+        { ...g3, rope_theta: 2e6, rope_local_base_freq: 20000, rope_scaling: { rope_type: "linear", factor: 8 } },
+        "g3",
+      ),
+    );
+    const g4 = REAL["gemma-3-4b (text_config)"];
+    const { rope_scaling: g4rs, ...g4text } = g4.text_config as Record<string, unknown>;
+    const g4v5 = {
+      ...g4,
+      text_config: { ...g4text, rope_parameters: { full_attention: { ...(g4rs as object), rope_theta: 1e6 } } },
+    };
+    expect(configFromHf(g4v5, "g4")).toEqual(configFromHf(g4, "g4"));
+    // what the decoder cannot run is still refused
+    expect(() => configFromHf(v5(q3, { rope_type: "yarn", factor: 4, rope_theta: 1e6 }), "q3")).toThrow(/yarn/);
+    expect(() => configFromHf(v5(q3, { rope_type: "default", partial_rotary_factor: 0.5 }), "q3")).toThrow(
+      /partial_rotary_factor/,
+    );
+    const badLocal = { full_attention: {}, sliding_attention: { rope_type: "linear", factor: 2 } };
+    expect(() => configFromHf(v5(g3, badLocal), "g3")).toThrow(/sliding_attention rope_type "linear"/);
+  });
+
   it("names the file and key of what it cannot run", () => {
     const q3 = REAL["Qwen3-0.6B"];
     expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);

@@ -12,7 +12,8 @@
  *   phi3          Phi3ForCausalLM         fused projections (split on load), sliding_window, longrope
  *
  * Semantics follow transformers' modeling_{llama,mistral,qwen2,qwen3,gemma2,gemma3,phi3}.py and
- * modeling_rope_utils.py; errors name the file and key.
+ * modeling_rope_utils.py; errors name the file and key. Configs saved by transformers v5 keep RoPE in
+ * `rope_parameters` (rope_theta inside it); they read as the v4 keys (legacyRopeKeys).
  */
 import { type LayerType, type LlamaConfig, type ModelType, type RopeScaling, validateConfig } from "./llama.ts";
 
@@ -75,6 +76,7 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   }
   // Gemma3ForConditionalGeneration's text_config lists only what differs from Gemma3TextConfig's defaults
   if (modelType === "gemma3_text") json = { ...GEMMA3_TEXT_DEFAULTS, ...json };
+  json = legacyRopeKeys(json, modelType, file);
   if (!FAMILIES.includes(modelType as ModelType)) {
     throw new Error(`${file}: model_type "${modelType}" is not supported (${FAMILIES.join(", ")})`);
   }
@@ -152,6 +154,47 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   }
   validateConfig(cfg, file);
   return cfg;
+}
+
+/**
+ * transformers v5 saves RoPE as `rope_parameters` (rope_theta inside, no top-level rope_theta / rope_scaling);
+ * returns the config with the v4 keys this loader reads. v5 semantics (PreTrainedConfig.convert_rope_params_to_dict):
+ * a legacy `rope_scaling` replaces `rope_parameters` whole, and `rope_parameters.rope_theta` wins over a top-level
+ * `rope_theta`. Gemma 3 nests it by layer type (Gemma3TextConfig.convert_rope_params_to_dict): `full_attention` is
+ * the global RoPE (rope_scaling merged into it), `sliding_attention`'s theta is rope_local_base_freq.
+ */
+function legacyRopeKeys(json: Json, modelType: string, file: string): Json {
+  const rp = json.rope_parameters;
+  if (rp === undefined || rp === null) return json;
+  const f = `${file}: rope_parameters`;
+  if (typeof rp !== "object" || Array.isArray(rp)) throw new Error(`${f} must be an object`);
+  const out: Json = { ...json };
+  delete out.rope_parameters;
+  const legacy = json.rope_scaling;
+  const hasLegacy = legacy !== undefined && legacy !== null;
+  const typed = (p: Json): Json => ((p.rope_type ?? p.type) == null ? { ...p, rope_type: "default" } : p);
+  const apply = (params: Json, thetaKey: string) => {
+    if (params.rope_theta !== undefined && params.rope_theta !== null) out[thetaKey] = num(params, "rope_theta", f);
+    const prf = params.partial_rotary_factor;
+    if (prf !== undefined && prf !== null) out.partial_rotary_factor = prf;
+  };
+  const nested = "full_attention" in rp || "sliding_attention" in rp;
+  if (nested) {
+    if (modelType !== "gemma3_text") throw new Error(`${f}: per-layer-type RoPE is not supported for ${modelType}`);
+    const full: Json = { ...((rp as Json).full_attention as Json | undefined), ...(hasLegacy ? (legacy as Json) : {}) };
+    const local = ((rp as Json).sliding_attention ?? {}) as Json;
+    const localType = String(local.rope_type ?? local.type ?? "default");
+    if (localType !== "default")
+      throw new Error(`${f}: sliding_attention rope_type "${localType}" is not supported (default)`);
+    apply(full, "rope_theta");
+    apply(local, "rope_local_base_freq");
+    out.rope_scaling = typed(full);
+  } else {
+    const params = hasLegacy ? (legacy as Json) : (rp as Json);
+    apply(params, "rope_theta");
+    out.rope_scaling = typed(params);
+  }
+  return out;
 }
 
 function parseLayerTypes(json: Json, file: string, layers: number): LayerType[] | undefined {
