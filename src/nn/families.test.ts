@@ -314,6 +314,36 @@ describe("config.json of each family", () => {
     expect(() => configFromHf(v5(g3, badLocal), "g3")).toThrow(/sliding_attention rope_type "linear"/);
   });
 
+  it("Qwen2 / Qwen3 sliding layers as configuration_qwen2.py sets them (layer_types, HF defaults)", () => {
+    const q: Record<string, unknown> = {
+      ...REAL["Qwen2.5-0.5B"],
+      num_hidden_layers: 4,
+      use_sliding_window: true,
+      sliding_window: 16,
+    };
+    const slide = "sliding_attention" as const;
+    const full = "full_attention" as const;
+    // layer_types given: it is the pattern (modeling_qwen2: sliding_window if layer_types[i] == "sliding_attention")
+    const given = configFromHf({ ...q, max_window_layers: 2, layer_types: [slide, full, slide, full] }, "q");
+    expect(given).toMatchObject({ slidingWindow: 16, layerTypes: [slide, full, slide, full] }); // was [f, f, s, s]
+    expect(configFromHf(configToHf(given), "q")).toEqual(given);
+    // no layer_types: layers >= max_window_layers slide, max_window_layers defaults to 28, sliding_window to 4096
+    expect(configFromHf({ ...q, max_window_layers: 3 }, "q").layerTypes).toEqual([full, full, full, slide]);
+    const {
+      max_window_layers: _m,
+      sliding_window: _w,
+      ...bare
+    }: Record<string, unknown> = { ...q, num_hidden_layers: 30 };
+    const d = configFromHf(bare, "q");
+    expect(d.slidingWindow).toBe(4096); // was: no window at all
+    expect(d.layerTypes?.map((t, i) => (t === slide ? i : -1)).filter((i) => i >= 0)).toEqual([28, 29]); // was none
+    // use_sliding_window false or an explicit null window: no layer slides, whatever layer_types says
+    expect(
+      configFromHf({ ...q, use_sliding_window: false, layer_types: [slide, slide, slide, slide] }, "q").slidingWindow,
+    ).toBeUndefined();
+    expect(configFromHf({ ...q, sliding_window: null, max_window_layers: 0 }, "q").slidingWindow).toBeUndefined();
+  });
+
   it("names the file and key of what it cannot run", () => {
     const q3 = REAL["Qwen3-0.6B"];
     expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);

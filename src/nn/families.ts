@@ -121,10 +121,18 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   if (mt === "mistral" || mt === "phi3") {
     if (window !== undefined) cfg.slidingWindow = window;
   } else if (mt === "qwen2" || mt === "qwen3") {
-    if (json.use_sliding_window === true && window !== undefined) {
-      cfg.slidingWindow = window;
-      const from = num(json, "max_window_layers", file, layers);
-      cfg.layerTypes = Array.from({ length: layers }, (_, i) => (i >= from ? "sliding_attention" : "full_attention"));
+    // configuration_qwen2.py / _qwen3.py: sliding_window (default 4096) only with use_sliding_window; layer_types
+    // when given, else layers >= max_window_layers (default 28) slide. An explicit null window: no layer slides.
+    const w = json.sliding_window === undefined ? 4096 : window;
+    if (json.use_sliding_window === true && w !== undefined) {
+      const from = num(json, "max_window_layers", file, 28);
+      const types =
+        parseLayerTypes(json, file, layers) ??
+        Array.from({ length: layers }, (_, i): LayerType => (i >= from ? "sliding_attention" : "full_attention"));
+      if (types.includes("sliding_attention")) {
+        cfg.slidingWindow = w;
+        cfg.layerTypes = types;
+      }
     }
   } else if (gemma) {
     cfg.slidingWindow = num(json, "sliding_window", file, 4096);
@@ -300,6 +308,7 @@ export function configToHf(c: LlamaConfig): Json {
     out.use_sliding_window = c.slidingWindow !== undefined && first >= 0;
     out.sliding_window = c.slidingWindow ?? null;
     out.max_window_layers = first >= 0 ? first : c.numLayers;
+    if (c.layerTypes) out.layer_types = c.layerTypes;
   }
   if (gemma) {
     Object.assign(out, {
