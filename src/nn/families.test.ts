@@ -351,6 +351,12 @@ describe("config.json of each family", () => {
     expect(() => configFromHf({ ...q3, model_type: "gpt2" }, "x.json")).toThrow(/x\.json: model_type "gpt2"/);
     const phi = REAL["Phi-3.5-mini"];
     expect(() => configFromHf({ ...phi, head_dim: 64 }, "p.json")).toThrow(/short_factor has 48 entries, need 32/);
+    // EmbeddingGemma (gemma3_text, use_bidirectional_attention: true) attends both ways: not a causal LM
+    const g3 = REAL["gemma-3-1b"];
+    expect(() => configFromHf({ ...g3, use_bidirectional_attention: true }, "e.json")).toThrow(
+      /e\.json: use_bidirectional_attention true/,
+    );
+    expect(configFromHf({ ...g3, use_bidirectional_attention: false }, "g")).toEqual(configFromHf(g3, "g"));
   });
 });
 

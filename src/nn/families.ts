@@ -86,6 +86,12 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   if (prf !== undefined && prf !== null && prf !== 1)
     throw new Error(`${file}: partial_rotary_factor ${prf} not supported`);
   if (json.mlp_bias === true) throw new Error(`${file}: mlp_bias is not supported`);
+  // Gemma3TextConfig.use_bidirectional_attention (EmbeddingGemma): modeling_gemma3 then attends without the causal mask
+  const bidi = json.use_bidirectional_attention;
+  if (bidi !== undefined && bidi !== null && bidi !== false)
+    throw new Error(
+      `${file}: use_bidirectional_attention ${JSON.stringify(bidi)} is not supported (causal decoders only)`,
+    );
   if (json.attention_bias === true && mt !== "qwen2")
     throw new Error(`${file}: attention_bias (q/k/v and o_proj biases) is not supported for ${mt}`);
   const act = String(json.hidden_activation ?? json.hidden_act ?? (gemma ? "gelu_pytorch_tanh" : "silu"));
