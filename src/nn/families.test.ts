@@ -344,6 +344,33 @@ describe("config.json of each family", () => {
     expect(configFromHf({ ...q, sliding_window: null, max_window_layers: 0 }, "q").slidingWindow).toBeUndefined();
   });
 
+  it("a key the config.json leaves out means the family config class's default, not a generic one", () => {
+    const drop = (j: Record<string, unknown>, ...keys: string[]) =>
+      Object.fromEntries(Object.entries(j).filter(([k]) => !keys.includes(k)));
+    // configuration_gemma2.py: head_dim 256, query_pre_attn_scalar 256, soft-caps 50 / 30
+    const g2 = { ...REAL["gemma-2-2b"], hidden_size: 1024 }; // hidden / heads = 128, not 256
+    const g2min = configFromHf(
+      drop(g2, "head_dim", "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping"),
+      "g2",
+    );
+    expect(g2min).toMatchObject({ headDim: 256, queryPreAttnScalar: 256, attnLogitSoftcap: 50, finalLogitSoftcap: 30 });
+    // an explicit null is HF's None: no soft-capping
+    const g2null = configFromHf({ ...g2, attn_logit_softcapping: null, final_logit_softcapping: null }, "g2");
+    expect(g2null.attnLogitSoftcap).toBeUndefined();
+    expect(g2null.finalLogitSoftcap).toBeUndefined();
+    // configuration_qwen3.py: head_dim 128 (hidden / heads would be 64)
+    expect(configFromHf(drop(REAL["Qwen3-0.6B"], "head_dim"), "q3").headDim).toBe(128);
+    // configuration_mistral.py: sliding_window 4096 (null: none)
+    expect(configFromHf(drop(REAL["Mistral-7B-v0.1"], "sliding_window"), "m").slidingWindow).toBe(4096);
+    expect(configFromHf({ ...REAL["Mistral-7B-v0.1"], sliding_window: null }, "m").slidingWindow).toBeUndefined();
+    // configuration_phi3.py: rms_norm_eps 1e-5; original_max_position_embeddings 4096 sets longrope's attention factor
+    const phi = REAL["Phi-3.5-mini"];
+    expect(configFromHf(drop(phi, "rms_norm_eps"), "p").rmsNormEps).toBe(1e-5);
+    const phiRs = { ...(phi.rope_scaling as object), original_max_position_embeddings: 8192 };
+    const p = configFromHf({ ...drop(phi, "original_max_position_embeddings"), rope_scaling: phiRs }, "p");
+    expect(p.ropeScaling).toMatchObject({ originalMaxPositionEmbeddings: 4096 }); // the class attribute wins
+  });
+
   it("names the file and key of what it cannot run", () => {
     const q3 = REAL["Qwen3-0.6B"];
     expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);

@@ -53,6 +53,19 @@ const GEMMA3_TEXT_DEFAULTS: Json = {
   max_position_embeddings: 131072,
 };
 
+/**
+ * Where a family's config class defaults a key that changes the math differently from this loader's generic fallback
+ * (configuration_{mistral,qwen3,gemma2,phi3}.py): a config.json that leaves the key out means the class default.
+ * An explicit null stays null (HF: None).
+ */
+const FAMILY_DEFAULTS: Partial<Record<string, Json>> = {
+  mistral: { sliding_window: 4096 },
+  qwen3: { head_dim: 128 },
+  gemma2: { head_dim: 256, query_pre_attn_scalar: 256, attn_logit_softcapping: 50.0, final_logit_softcapping: 30.0 },
+  phi3: { rms_norm_eps: 1e-5, max_position_embeddings: 4096, original_max_position_embeddings: 4096 },
+  gemma3_text: GEMMA3_TEXT_DEFAULTS,
+};
+
 const FAMILIES: readonly ModelType[] = ["llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "phi3"];
 
 const ARCHITECTURE: Record<ModelType, string> = {
@@ -75,7 +88,7 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
     modelType = "gemma3_text";
   }
   // Gemma3ForConditionalGeneration's text_config lists only what differs from Gemma3TextConfig's defaults
-  if (modelType === "gemma3_text") json = { ...GEMMA3_TEXT_DEFAULTS, ...json };
+  json = { ...FAMILY_DEFAULTS[modelType], ...json };
   json = legacyRopeKeys(json, modelType, file);
   if (!FAMILIES.includes(modelType as ModelType)) {
     throw new Error(`${file}: model_type "${modelType}" is not supported (${FAMILIES.join(", ")})`);
