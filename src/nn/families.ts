@@ -89,10 +89,10 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   }
   // Gemma3ForConditionalGeneration's text_config lists only what differs from Gemma3TextConfig's defaults
   json = { ...FAMILY_DEFAULTS[modelType], ...json };
-  json = legacyRopeKeys(json, modelType, file);
   if (!FAMILIES.includes(modelType as ModelType)) {
     throw new Error(`${file}: model_type "${modelType}" is not supported (${FAMILIES.join(", ")})`);
   }
+  json = legacyRopeKeys(json, modelType, file);
   const mt = modelType as ModelType;
   const gemma = mt === "gemma2" || mt === "gemma3_text";
   const prf = json.partial_rotary_factor;
