@@ -267,6 +267,110 @@ describe("config.json of each family", () => {
     for (const [n, t] of w) expect(maxDiff(back.weights.get(n)!.data, t.data), n).toBe(0);
   });
 
+  it("reads transformers v5's rope_parameters (rope_theta and rope_scaling saved inside it) like the v4 keys", () => {
+    // transformers v5 saves a config's RoPE as rope_parameters, with no top-level rope_theta / rope_scaling
+    // (PreTrainedConfig.convert_rope_params_to_dict; Gemma3TextConfig nests it by layer type). Read as v4 keys.
+    const v5 = (j: Record<string, unknown>, rp: unknown) => {
+      const { rope_theta: _t, rope_scaling: _s, rope_local_base_freq: _l, ...rest } = j;
+      return { ...rest, rope_parameters: rp };
+    };
+    const q3 = REAL["Qwen3-0.6B"];
+    const q3v5 = configFromHf(v5(q3, { rope_theta: 1000000, rope_type: "default" }), "q3");
+    expect(q3v5.ropeTheta).toBe(1e6); // was silently 10000
+    expect(q3v5).toEqual(configFromHf(q3, "q3"));
+    const llama = REAL["Llama-3.2-1B"];
+    const rs = llama.rope_scaling as Record<string, unknown>;
+    expect(configFromHf(v5(llama, { ...rs, rope_theta: 500000 }), "l")).toEqual(configFromHf(llama, "l"));
+    const phi = REAL["Phi-3.5-mini"];
+    const { type: _ty, ...phiRs } = phi.rope_scaling as Record<string, unknown>;
+    const { original_max_position_embeddings: _o, ...phiRest } = phi;
+    const phiRp = { ...phiRs, rope_type: "longrope", rope_theta: 10000, original_max_position_embeddings: 4096 };
+    expect(configFromHf(v5(phiRest, phiRp), "p")).toEqual(configFromHf(phi, "p"));
+    // Gemma 3: full_attention is the global RoPE (with its scaling), sliding_attention's theta the local base
+    const g3 = REAL["gemma-3-1b"];
+    const g3v5 = v5(g3, {
+      full_attention: { rope_type: "linear", factor: 8, rope_theta: 2e6 },
+      sliding_attention: { rope_type: "default", rope_theta: 20000 },
+    });
+    expect(configFromHf(g3v5, "g3")).toEqual(
+      configFromHf(
+        { ...g3, rope_theta: 2e6, rope_local_base_freq: 20000, rope_scaling: { rope_type: "linear", factor: 8 } },
+        "g3",
+      ),
+    );
+    const g4 = REAL["gemma-3-4b (text_config)"];
+    const { rope_scaling: g4rs, ...g4text } = g4.text_config as Record<string, unknown>;
+    const g4v5 = {
+      ...g4,
+      text_config: { ...g4text, rope_parameters: { full_attention: { ...(g4rs as object), rope_theta: 1e6 } } },
+    };
+    expect(configFromHf(g4v5, "g4")).toEqual(configFromHf(g4, "g4"));
+    // what the decoder cannot run is still refused
+    expect(() => configFromHf(v5(q3, { rope_type: "yarn", factor: 4, rope_theta: 1e6 }), "q3")).toThrow(/yarn/);
+    expect(() => configFromHf(v5(q3, { rope_type: "default", partial_rotary_factor: 0.5 }), "q3")).toThrow(
+      /partial_rotary_factor/,
+    );
+    const badLocal = { full_attention: {}, sliding_attention: { rope_type: "linear", factor: 2 } };
+    expect(() => configFromHf(v5(g3, badLocal), "g3")).toThrow(/sliding_attention rope_type "linear"/);
+  });
+
+  it("Qwen2 / Qwen3 sliding layers as configuration_qwen2.py sets them (layer_types, HF defaults)", () => {
+    const q: Record<string, unknown> = {
+      ...REAL["Qwen2.5-0.5B"],
+      num_hidden_layers: 4,
+      use_sliding_window: true,
+      sliding_window: 16,
+    };
+    const slide = "sliding_attention" as const;
+    const full = "full_attention" as const;
+    // layer_types given: it is the pattern (modeling_qwen2: sliding_window if layer_types[i] == "sliding_attention")
+    const given = configFromHf({ ...q, max_window_layers: 2, layer_types: [slide, full, slide, full] }, "q");
+    expect(given).toMatchObject({ slidingWindow: 16, layerTypes: [slide, full, slide, full] }); // was [f, f, s, s]
+    expect(configFromHf(configToHf(given), "q")).toEqual(given);
+    // no layer_types: layers >= max_window_layers slide, max_window_layers defaults to 28, sliding_window to 4096
+    expect(configFromHf({ ...q, max_window_layers: 3 }, "q").layerTypes).toEqual([full, full, full, slide]);
+    const {
+      max_window_layers: _m,
+      sliding_window: _w,
+      ...bare
+    }: Record<string, unknown> = { ...q, num_hidden_layers: 30 };
+    const d = configFromHf(bare, "q");
+    expect(d.slidingWindow).toBe(4096); // was: no window at all
+    expect(d.layerTypes?.map((t, i) => (t === slide ? i : -1)).filter((i) => i >= 0)).toEqual([28, 29]); // was none
+    // use_sliding_window false or an explicit null window: no layer slides, whatever layer_types says
+    expect(
+      configFromHf({ ...q, use_sliding_window: false, layer_types: [slide, slide, slide, slide] }, "q").slidingWindow,
+    ).toBeUndefined();
+    expect(configFromHf({ ...q, sliding_window: null, max_window_layers: 0 }, "q").slidingWindow).toBeUndefined();
+  });
+
+  it("a key the config.json leaves out means the family config class's default, not a generic one", () => {
+    const drop = (j: Record<string, unknown>, ...keys: string[]) =>
+      Object.fromEntries(Object.entries(j).filter(([k]) => !keys.includes(k)));
+    // configuration_gemma2.py: head_dim 256, query_pre_attn_scalar 256, soft-caps 50 / 30
+    const g2 = { ...REAL["gemma-2-2b"], hidden_size: 1024 }; // hidden / heads = 128, not 256
+    const g2min = configFromHf(
+      drop(g2, "head_dim", "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping"),
+      "g2",
+    );
+    expect(g2min).toMatchObject({ headDim: 256, queryPreAttnScalar: 256, attnLogitSoftcap: 50, finalLogitSoftcap: 30 });
+    // an explicit null is HF's None: no soft-capping
+    const g2null = configFromHf({ ...g2, attn_logit_softcapping: null, final_logit_softcapping: null }, "g2");
+    expect(g2null.attnLogitSoftcap).toBeUndefined();
+    expect(g2null.finalLogitSoftcap).toBeUndefined();
+    // configuration_qwen3.py: head_dim 128 (hidden / heads would be 64)
+    expect(configFromHf(drop(REAL["Qwen3-0.6B"], "head_dim"), "q3").headDim).toBe(128);
+    // configuration_mistral.py: sliding_window 4096 (null: none)
+    expect(configFromHf(drop(REAL["Mistral-7B-v0.1"], "sliding_window"), "m").slidingWindow).toBe(4096);
+    expect(configFromHf({ ...REAL["Mistral-7B-v0.1"], sliding_window: null }, "m").slidingWindow).toBeUndefined();
+    // configuration_phi3.py: rms_norm_eps 1e-5; original_max_position_embeddings 4096 sets longrope's attention factor
+    const phi = REAL["Phi-3.5-mini"];
+    expect(configFromHf(drop(phi, "rms_norm_eps"), "p").rmsNormEps).toBe(1e-5);
+    const phiRs = { ...(phi.rope_scaling as object), original_max_position_embeddings: 8192 };
+    const p = configFromHf({ ...drop(phi, "original_max_position_embeddings"), rope_scaling: phiRs }, "p");
+    expect(p.ropeScaling).toMatchObject({ originalMaxPositionEmbeddings: 4096 }); // the class attribute wins
+  });
+
   it("names the file and key of what it cannot run", () => {
     const q3 = REAL["Qwen3-0.6B"];
     expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);
@@ -274,6 +378,12 @@ describe("config.json of each family", () => {
     expect(() => configFromHf({ ...q3, model_type: "gpt2" }, "x.json")).toThrow(/x\.json: model_type "gpt2"/);
     const phi = REAL["Phi-3.5-mini"];
     expect(() => configFromHf({ ...phi, head_dim: 64 }, "p.json")).toThrow(/short_factor has 48 entries, need 32/);
+    // EmbeddingGemma (gemma3_text, use_bidirectional_attention: true) attends both ways: not a causal LM
+    const g3 = REAL["gemma-3-1b"];
+    expect(() => configFromHf({ ...g3, use_bidirectional_attention: true }, "e.json")).toThrow(
+      /e\.json: use_bidirectional_attention true/,
+    );
+    expect(configFromHf({ ...g3, use_bidirectional_attention: false }, "g")).toEqual(configFromHf(g3, "g"));
   });
 });
 

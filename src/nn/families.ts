@@ -12,7 +12,8 @@
  *   phi3          Phi3ForCausalLM         fused projections (split on load), sliding_window, longrope
  *
  * Semantics follow transformers' modeling_{llama,mistral,qwen2,qwen3,gemma2,gemma3,phi3}.py and
- * modeling_rope_utils.py; errors name the file and key.
+ * modeling_rope_utils.py; errors name the file and key. Configs saved by transformers v5 keep RoPE in
+ * `rope_parameters` (rope_theta inside it); they read as the v4 keys (legacyRopeKeys).
  */
 import { type LayerType, type LlamaConfig, type ModelType, type RopeScaling, validateConfig } from "./llama.ts";
 
@@ -52,6 +53,19 @@ const GEMMA3_TEXT_DEFAULTS: Json = {
   max_position_embeddings: 131072,
 };
 
+/**
+ * Where a family's config class defaults a key that changes the math differently from this loader's generic fallback
+ * (configuration_{mistral,qwen3,gemma2,phi3}.py): a config.json that leaves the key out means the class default.
+ * An explicit null stays null (HF: None).
+ */
+const FAMILY_DEFAULTS: Partial<Record<string, Json>> = {
+  mistral: { sliding_window: 4096 },
+  qwen3: { head_dim: 128 },
+  gemma2: { head_dim: 256, query_pre_attn_scalar: 256, attn_logit_softcapping: 50.0, final_logit_softcapping: 30.0 },
+  phi3: { rms_norm_eps: 1e-5, max_position_embeddings: 4096, original_max_position_embeddings: 4096 },
+  gemma3_text: GEMMA3_TEXT_DEFAULTS,
+};
+
 const FAMILIES: readonly ModelType[] = ["llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "phi3"];
 
 const ARCHITECTURE: Record<ModelType, string> = {
@@ -74,16 +88,23 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
     modelType = "gemma3_text";
   }
   // Gemma3ForConditionalGeneration's text_config lists only what differs from Gemma3TextConfig's defaults
-  if (modelType === "gemma3_text") json = { ...GEMMA3_TEXT_DEFAULTS, ...json };
+  json = { ...FAMILY_DEFAULTS[modelType], ...json };
   if (!FAMILIES.includes(modelType as ModelType)) {
     throw new Error(`${file}: model_type "${modelType}" is not supported (${FAMILIES.join(", ")})`);
   }
+  json = legacyRopeKeys(json, modelType, file);
   const mt = modelType as ModelType;
   const gemma = mt === "gemma2" || mt === "gemma3_text";
   const prf = json.partial_rotary_factor;
   if (prf !== undefined && prf !== null && prf !== 1)
     throw new Error(`${file}: partial_rotary_factor ${prf} not supported`);
   if (json.mlp_bias === true) throw new Error(`${file}: mlp_bias is not supported`);
+  // Gemma3TextConfig.use_bidirectional_attention (EmbeddingGemma): modeling_gemma3 then attends without the causal mask
+  const bidi = json.use_bidirectional_attention;
+  if (bidi !== undefined && bidi !== null && bidi !== false)
+    throw new Error(
+      `${file}: use_bidirectional_attention ${JSON.stringify(bidi)} is not supported (causal decoders only)`,
+    );
   if (json.attention_bias === true && mt !== "qwen2")
     throw new Error(`${file}: attention_bias (q/k/v and o_proj biases) is not supported for ${mt}`);
   const act = String(json.hidden_activation ?? json.hidden_act ?? (gemma ? "gelu_pytorch_tanh" : "silu"));
@@ -119,10 +140,18 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   if (mt === "mistral" || mt === "phi3") {
     if (window !== undefined) cfg.slidingWindow = window;
   } else if (mt === "qwen2" || mt === "qwen3") {
-    if (json.use_sliding_window === true && window !== undefined) {
-      cfg.slidingWindow = window;
-      const from = num(json, "max_window_layers", file, layers);
-      cfg.layerTypes = Array.from({ length: layers }, (_, i) => (i >= from ? "sliding_attention" : "full_attention"));
+    // configuration_qwen2.py / _qwen3.py: sliding_window (default 4096) only with use_sliding_window; layer_types
+    // when given, else layers >= max_window_layers (default 28) slide. An explicit null window: no layer slides.
+    const w = json.sliding_window === undefined ? 4096 : window;
+    if (json.use_sliding_window === true && w !== undefined) {
+      const from = num(json, "max_window_layers", file, 28);
+      const types =
+        parseLayerTypes(json, file, layers) ??
+        Array.from({ length: layers }, (_, i): LayerType => (i >= from ? "sliding_attention" : "full_attention"));
+      if (types.includes("sliding_attention")) {
+        cfg.slidingWindow = w;
+        cfg.layerTypes = types;
+      }
     }
   } else if (gemma) {
     cfg.slidingWindow = num(json, "sliding_window", file, 4096);
@@ -152,6 +181,47 @@ export function configFromHf(jsonIn: Json, file = "config.json"): LlamaConfig {
   }
   validateConfig(cfg, file);
   return cfg;
+}
+
+/**
+ * transformers v5 saves RoPE as `rope_parameters` (rope_theta inside, no top-level rope_theta / rope_scaling);
+ * returns the config with the v4 keys this loader reads. v5 semantics (PreTrainedConfig.convert_rope_params_to_dict):
+ * a legacy `rope_scaling` replaces `rope_parameters` whole, and `rope_parameters.rope_theta` wins over a top-level
+ * `rope_theta`. Gemma 3 nests it by layer type (Gemma3TextConfig.convert_rope_params_to_dict): `full_attention` is
+ * the global RoPE (rope_scaling merged into it), `sliding_attention`'s theta is rope_local_base_freq.
+ */
+function legacyRopeKeys(json: Json, modelType: string, file: string): Json {
+  const rp = json.rope_parameters;
+  if (rp === undefined || rp === null) return json;
+  const f = `${file}: rope_parameters`;
+  if (typeof rp !== "object" || Array.isArray(rp)) throw new Error(`${f} must be an object`);
+  const out: Json = { ...json };
+  delete out.rope_parameters;
+  const legacy = json.rope_scaling;
+  const hasLegacy = legacy !== undefined && legacy !== null;
+  const typed = (p: Json): Json => ((p.rope_type ?? p.type) == null ? { ...p, rope_type: "default" } : p);
+  const apply = (params: Json, thetaKey: string) => {
+    if (params.rope_theta !== undefined && params.rope_theta !== null) out[thetaKey] = num(params, "rope_theta", f);
+    const prf = params.partial_rotary_factor;
+    if (prf !== undefined && prf !== null) out.partial_rotary_factor = prf;
+  };
+  const nested = "full_attention" in rp || "sliding_attention" in rp;
+  if (nested) {
+    if (modelType !== "gemma3_text") throw new Error(`${f}: per-layer-type RoPE is not supported for ${modelType}`);
+    const full: Json = { ...((rp as Json).full_attention as Json | undefined), ...(hasLegacy ? (legacy as Json) : {}) };
+    const local = ((rp as Json).sliding_attention ?? {}) as Json;
+    const localType = String(local.rope_type ?? local.type ?? "default");
+    if (localType !== "default")
+      throw new Error(`${f}: sliding_attention rope_type "${localType}" is not supported (default)`);
+    apply(full, "rope_theta");
+    apply(local, "rope_local_base_freq");
+    out.rope_scaling = typed(full);
+  } else {
+    const params = hasLegacy ? (legacy as Json) : (rp as Json);
+    apply(params, "rope_theta");
+    out.rope_scaling = typed(params);
+  }
+  return out;
 }
 
 function parseLayerTypes(json: Json, file: string, layers: number): LayerType[] | undefined {
@@ -257,6 +327,7 @@ export function configToHf(c: LlamaConfig): Json {
     out.use_sliding_window = c.slidingWindow !== undefined && first >= 0;
     out.sliding_window = c.slidingWindow ?? null;
     out.max_window_layers = first >= 0 ? first : c.numLayers;
+    if (c.layerTypes) out.layer_types = c.layerTypes;
   }
   if (gemma) {
     Object.assign(out, {

@@ -114,10 +114,12 @@ def family(cfg):
             p = cfg.get("sliding_window_pattern", 6)
             types = ["sliding_attention" if (i + 1) % p else "full_attention" for i in range(L)]
     elif mt in ("qwen2", "qwen3"):
-        if not cfg.get("use_sliding_window"):
-            window = None
-        types = ["sliding_attention" if window is not None and i >= cfg.get("max_window_layers", L) else "full_attention"
-                 for i in range(L)]
+        # configuration_qwen2.py: sliding_window (default 4096) only with use_sliding_window; layer_types when given,
+        # else layers >= max_window_layers (default 28)
+        window = cfg.get("sliding_window", 4096) if cfg.get("use_sliding_window") else None
+        types = cfg.get("layer_types") or [
+            "sliding_attention" if window is not None and i >= cfg.get("max_window_layers", 28) else "full_attention"
+            for i in range(L)]
     elif mt in ("mistral", "phi3"):
         types = ["sliding_attention" if window else "full_attention"] * L
     else:
