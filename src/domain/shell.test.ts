@@ -1,12 +1,12 @@
 /**
  * runShell with real processes: /bin/sh, the commands it starts, and (for interrupts) a real Node process running it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { groupAlive, pidStartTime, processAlive, runShell } from "./shell.ts";
+import { fillTemplate, groupAlive, pidStartTime, processAlive, runShell } from "./shell.ts";
 
 let dir: string;
 /** Pids the tests' commands wrote; any still running after a test is killed (by pid). */
@@ -54,6 +54,75 @@ function pidFile(name: string): number {
   started.push(pid);
   return pid;
 }
+
+describe("fillTemplate", () => {
+  const KNOWN = ["model_dir", "round", "args"];
+  /** Fills `template` and runs it through a real /bin/sh in the test folder; returns its stdout. */
+  const sh = (template: string, model_dir: string) =>
+    execFileSync("/bin/sh", ["-c", fillTemplate(template, { model_dir, round: "1" }, KNOWN, "deploy.command")], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+  const PAYLOADS = [
+    "/m/$(touch PWNED)",
+    "/m/`touch PWNED`",
+    "a b'c\"d",
+    "x;touch PWNED",
+    "m\ntouch PWNED #",
+    "-rf",
+    "*",
+    "$HOME ~ {round}",
+    "",
+  ];
+
+  it("an unquoted placeholder is one word holding exactly the value, whatever it holds", () => {
+    for (const v of PAYLOADS) {
+      expect(sh("printf '[%s]' {model_dir}", v)).toBe(`[${v}]`);
+      expect(sh("printf '[%s]' $(printf '%s' {model_dir} | wc -c)", v).replace(/ /g, "")).toBe(
+        `[${Buffer.byteLength(v)}]`,
+      );
+    }
+    expect(existsSync(path.join(dir, "PWNED"))).toBe(false);
+  });
+
+  it("inside quotes, a comment or a here-document, a value that needs quoting is refused, never run", () => {
+    // each of these ran `touch PWNED` when the value was filled in single-quoted: the quotes around the placeholder
+    // (or a nested `sh -c '...'`, a comment's newline, an expanding here-document) undo them
+    const templates = [
+      'printf %s "{model_dir}"',
+      "sh -c 'printf %s {model_dir}'",
+      "printf %s {round} # model {model_dir}",
+      "cat <<EOF\n{model_dir}\nEOF",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell template, not a JavaScript one
+      'printf %s "${X:-{model_dir}}"',
+      'printf %s "$(printf %s "{model_dir}")"',
+    ];
+    for (const t of templates)
+      for (const v of ["/m/$(touch PWNED)", "/m/`touch PWNED`", "m\ntouch PWNED #", "a'b"])
+        expect(() => sh(t, v), `${t} with ${v}`).toThrow(
+          /deploy\.command: \{model_dir\} stands inside .*write \{model_dir\} outside quotes/,
+        );
+    expect(existsSync(path.join(dir, "PWNED"))).toBe(false);
+  });
+
+  it("plain values inside quotes are filled as they are; $(...) and backticks quote again; a quoted here-document is literal", () => {
+    expect(sh('printf %s "{model_dir}"', "/models/round-1")).toBe("/models/round-1");
+    expect(sh("sh -c 'printf %s {model_dir}'", "/models/r1")).toBe("/models/r1");
+    expect(sh('printf %s "{model_dir}"', "")).toBe("");
+    expect(sh('printf "[%s]" "$(printf %s {model_dir})"', "a b$(touch PWNED)")).toBe("[a b$(touch PWNED)]");
+    expect(sh('printf [%s] "`printf %s {model_dir}`"', "x;touch PWNED")).toBe("[x;touch PWNED]");
+    expect(sh("cat <<'EOF'\n{model_dir}\nEOF", "/m/$(touch PWNED)")).toBe("'/m/$(touch PWNED)'\n");
+    // a bash here-string is no here-document (dash, /bin/sh here, has none)
+    expect(fillTemplate("cat <<< {model_dir}", { model_dir: "a b" }, KNOWN, "k")).toBe("cat <<< 'a b'");
+    expect(sh('printf %s \\"{model_dir}', "a b")).toBe('"a b');
+    expect(existsSync(path.join(dir, "PWNED"))).toBe(false);
+    // raw names (already a list of quoted words) cannot stand inside quotes
+    expect(() => fillTemplate('run "{args}"', { args: "'a b' c" }, KNOWN, "k", ["args"])).toThrow(
+      /\{args\} stands inside double quotes/,
+    );
+    expect(fillTemplate("run {args}", { args: "'a b' c" }, KNOWN, "k", ["args"])).toBe("run 'a b' c");
+  });
+});
 
 describe("runShell", () => {
   it("resolves on exit 0 with every line logged; a failing status names the key and the last lines", async () => {

@@ -16,6 +16,12 @@ export function shellQuote(s: string): string {
 /**
  * Fills {placeholder}s with shell-quoted values (values may be computed on first use); an unknown placeholder is an
  * error naming the key. Names in `raw` are inserted as they are (already a list of quoted words).
+ *
+ * A value is quoted for where it stands: single quotes protect a value only outside other quotes. Inside "...", '...',
+ * a here-document or a comment, `'$(cmd)'` would run `cmd` (double quotes, here-documents), end the comment at a
+ * newline, or reach a nested `sh -c '...'` unquoted; so there a value that needs quoting is an error naming the key and
+ * the placeholder (values that need none, plain paths and numbers, are filled as they are). `$(...)` and backticks
+ * start a fresh quoting context, where the quoted value is right again (as is a quoted here-document, `<<'EOF'`).
  */
 export function fillTemplate(
   template: string,
@@ -24,12 +30,130 @@ export function fillTemplate(
   key: string,
   raw: readonly string[] = [],
 ): string {
-  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
+  const fill = (name: string, quoted: string | null): string => {
     if (!known.includes(name)) throw new Error(`${key}: unknown placeholder {${name}}; known: ${known.join(", ")}`);
     const v = values[name];
     const text = typeof v === "function" ? v() : (v ?? "");
-    return raw.includes(name) ? text : shellQuote(text);
-  });
+    const out = raw.includes(name) ? text : shellQuote(text);
+    if (quoted === null) return out;
+    if (text !== "" && (raw.includes(name) || out !== text))
+      throw new Error(
+        `${key}: {${name}} stands inside ${quoted}, where its value (which needs quoting) cannot be quoted safely; ` +
+          `write {${name}} outside quotes: breakfix quotes every value itself`,
+      );
+    return text;
+  };
+  return fillShellTemplate(template, fill);
+}
+
+type Context =
+  | { t: "code" | "sq" | "dq" | "comment" }
+  | { t: "bq" | "par" }
+  | { t: "brace"; quoted: boolean }
+  | { t: "heredoc"; delim: string; tabs: boolean; literal: boolean };
+
+const CONTEXT_NAME: Record<string, string> = {
+  sq: "single quotes",
+  dq: "double quotes",
+  comment: "a comment",
+  heredoc: "a here-document",
+  brace: "a parameter expansion in double quotes",
+};
+
+/**
+ * Walks a command template the way /bin/sh reads it (quotes, backslashes, `$(...)`, backticks, `${...}`, comments,
+ * here-documents) and replaces each {name} with fill(name, where): where is null for a place where a shell-quoted word
+ * is read as one word, else the name of the quoting around it.
+ */
+function fillShellTemplate(template: string, fill: (name: string, quoted: string | null) => string): string {
+  const stack: Context[] = [{ t: "code" }];
+  const pending: { delim: string; tabs: boolean; literal: boolean }[] = [];
+  let out = "";
+  let i = 0;
+  const top = () => stack[stack.length - 1];
+  /** Enters a two-character opener's context (`$(`, `${`); returns the characters to copy. */
+  const open = (c: Context) => {
+    stack.push(c);
+    return 2;
+  };
+  // where a quoted word stays one word (a quoted here-document's body is literal, or a script for `sh <<'EOF'`)
+  const isCode = (c: Context) =>
+    c.t === "code" ||
+    c.t === "bq" ||
+    c.t === "par" ||
+    (c.t === "brace" && !c.quoted) ||
+    (c.t === "heredoc" && c.literal);
+  while (i < template.length) {
+    const c = top();
+    // a here-document's line that is its delimiter ends it
+    if (c.t === "heredoc" && (i === 0 || template[i - 1] === "\n")) {
+      const end = template.indexOf("\n", i);
+      const line = template.slice(i, end < 0 ? undefined : end);
+      if ((c.tabs ? line.replace(/^\t+/, "") : line) === c.delim) {
+        stack.pop();
+        out += line;
+        i += line.length;
+        continue;
+      }
+    }
+    const ph = /^\{([a-z_]+)\}/.exec(template.slice(i));
+    if (ph) {
+      out += fill(ph[1], isCode(c) ? null : (CONTEXT_NAME[c.t] ?? c.t));
+      i += ph[0].length;
+      continue;
+    }
+    const ch = template[i];
+    const two = template.slice(i, i + 2);
+    let n = 1;
+    if (c.t === "sq") {
+      if (ch === "'") stack.pop();
+    } else if (c.t === "comment") {
+      if (ch === "\n") {
+        stack.pop();
+        continue;
+      }
+    } else if (c.t === "heredoc" && c.literal) {
+      // nothing is special before the delimiter line
+    } else if (c.t === "dq" || c.t === "heredoc" || (c.t === "brace" && c.quoted)) {
+      if (ch === "\\") n = 2;
+      else if (ch === '"' && c.t === "dq") stack.pop();
+      else if (ch === "}" && c.t === "brace") stack.pop();
+      else if (ch === "`") stack.push({ t: "bq" });
+      else if (two === "$(") n = open({ t: "par" });
+      else if (two === "${") n = open({ t: "brace", quoted: true });
+    } else {
+      // code: unquoted, in $(...), in backticks or in an unquoted ${...}
+      const prev = i === 0 ? "\n" : template[i - 1];
+      if (ch === "\\") n = 2;
+      else if (ch === "'") stack.push({ t: "sq" });
+      else if (ch === '"') stack.push({ t: "dq" });
+      else if (ch === "`" && c.t === "bq") stack.pop();
+      else if (ch === "`") stack.push({ t: "bq" });
+      else if (two === "$(") n = open({ t: "par" });
+      else if (two === "${") n = open({ t: "brace", quoted: false });
+      else if (ch === "(" && c.t === "par") stack.push({ t: "par" });
+      else if (ch === ")" && c.t === "par") stack.pop();
+      else if (ch === "}" && c.t === "brace") stack.pop();
+      else if (ch === "#" && c.t !== "brace" && /[\s;&|()<>]/.test(prev)) stack.push({ t: "comment" });
+      else if (template.startsWith("<<<", i)) n = 3;
+      else if (two === "<<") {
+        const op = /^<<(-?)[ \t]*((?:[^\s;&|<>()'"\\]|'[^']*'|"[^"]*"|\\.)+)/.exec(template.slice(i));
+        if (op) {
+          pending.push({ delim: op[2].replace(/['"\\]/g, ""), tabs: op[1] === "-", literal: /['"\\]/.test(op[2]) });
+          n = op[0].length;
+        } else n = 2;
+      } else if (ch === "\n" && pending.length > 0) {
+        out += ch;
+        i++;
+        // here-documents start on the next line, in the order their operators came
+        for (const h of pending.splice(0).reverse()) stack.push({ t: "heredoc", ...h });
+        continue;
+      }
+    }
+    out += template.slice(i, i + n);
+    i += n;
+  }
+  return out;
 }
 
 export interface RunShellOptions {
