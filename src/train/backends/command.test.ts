@@ -77,9 +77,14 @@ describe("command backend", () => {
     const key = "sk-command-backend-0123456789";
     registerSecret(key); // as resolveApiKey does for every key it reads; the trainer inherits the environment
     const log: string[] = [];
-    const run = `echo "using ${key}"; printf 'sample: \\033]8;;http://x\\007link\\n'; exit 4`;
+    const run = `echo "using ${key}"; printf 'sample: \\033]8;;http://x\\007link\\n'; : '\u001b]0;title\u0007'; exit 4`;
     const err = await new CommandBackend().train("sft", makeJob(run, 10_000, log)).catch((e: Error) => e);
     const out = log.filter((l) => l.startsWith("round 1: train-sft: "));
+    // the command line itself is logged too (it holds the key here): redacted and terminal-safe as well
+    expect(log.join("\n")).not.toContain(key);
+    expect(log.join("\n")).not.toMatch(/[\u001b\u0007]/);
+    expect(log[0]).toMatch(/^round 1: train-sft \(command\) echo "using \[REDACTED\]"; printf 'sample: \\033/);
+    expect(log[0]).toContain(": '\\u{1b}]0;title\\u{7}'");
     expect(out).toEqual([
       "round 1: train-sft: using [REDACTED]",
       "round 1: train-sft: sample: \\u{1b}]8;;http://x\\u{7}link",

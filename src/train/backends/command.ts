@@ -26,7 +26,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import { fillTemplate, runShell, shellQuote } from "../../domain/shell.ts";
-import { redactSecrets } from "../../models/secrets.ts";
+import { redactedForTerminal, redactSecrets } from "../../models/secrets.ts";
 import { maxLengthFor, trainOptionsFor } from "./local.ts";
 import { mergeAdapterFolder } from "./merge.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "./types.ts";
@@ -134,9 +134,8 @@ export class CommandBackend implements TrainingBackend {
       breakfix_args: breakfixTrainArgs(job, stage, fromDir).map(shellQuote).join(" "),
     };
     const command = fillTemplate(spec.run, values, COMMAND_PLACEHOLDERS, "training.command.run", ["breakfix_args"]);
-    job.log(
-      `round ${job.round}: train-${stage} (command) ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`,
-    );
+    // the command line may hold a key (an inline KEY=... or a value) and control characters: shown like its output
+    job.log(`round ${job.round}: train-${stage} (command) ${redactedForTerminal(command, { oneLine: true, max: 200 })}`);
     await runShell(command, {
       key: "training.command.run",
       cwd: job.outDir,
