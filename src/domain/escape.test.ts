@@ -40,6 +40,20 @@ describe("escapeHtml and escapeMarkdown", () => {
     expect(escapeMarkdown("[a](https://x.test) *b*\r\nc")).toBe("\\[a\\]\\(https\\[:\\]//x.test\\) \\*b\\* ⏎ c");
     expect(escapeMarkdown(`x${TAGS_HI}`)).toBe("x\\\\u{e0068}\\\\u{e0069}");
   });
+
+  it("escapeMarkdown: GFM's other autolinks are defanged too: www. after `_`, and e-mail addresses (mailto:)", () => {
+    // GFM links `www.` after whitespace or any of `* _ ~ (`, reading the source byte before it (cmark-gfm www_match),
+    // so `\_www.x` links; `_` is a word character, so a `\bwww` rule missed it. An e-mail address links as mailto:.
+    expect(escapeMarkdown("see _www.evil.example_ now")).toBe("see \\_www\\[.\\]evil.example\\_ now");
+    expect(escapeMarkdown("~www.evil.example (www.evil.example")).toBe(
+      "\\~www\\[.\\]evil.example \\(www\\[.\\]evil.example",
+    );
+    expect(escapeMarkdown("mail a.b+c@evil.example or mailto:x@evil.example")).toBe(
+      "mail a.b+c\\[@\\]evil.example or mailto:x\\[@\\]evil.example",
+    );
+    // no link to make: left as it is
+    expect(escapeMarkdown("awww.x org/model@main @user")).toBe("awww.x org/model@main @user");
+  });
 });
 
 describe("jsonForTerminal", () => {

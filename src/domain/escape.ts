@@ -83,16 +83,19 @@ export function escapeHtml(text: string): string {
  *   code span), and invisible characters become visible marks (escapeHtml);
  * - links, images, emphasis, strike-through and tables: `\ [ ] ( ) ! * _ ~ |` are backslash-escaped (CommonMark
  *   allows a backslash before any ASCII punctuation), so `[a](u)` and `![a](u)` are plain text;
- * - bare URLs, which GFM turns into links without any markup (`https://x`, `www.x`), are defanged the way security
- *   reports show indicators: `https[:]//x`, `www[.]x`. Escapes cannot stop that autolinking, so the text must change;
- *   the change is visible on purpose;
+ * - bare URLs, which GFM turns into links without any markup (`https://x`, `www.x`, `a@b.x`), are defanged the way
+ *   security reports show indicators: `https[:]//x`, `www[.]x`, `a[@]b.x`. Escapes cannot stop that autolinking, so
+ *   the text must change; the change is visible on purpose;
  * - line breaks become " ⏎ " (one table row, one quoted line).
  */
 export function escapeMarkdown(text: string): string {
   const defanged = text
     .replace(/\r\n?/g, "\n")
     .replace(/([A-Za-z][A-Za-z0-9+.-]*):\/\//g, "$1[:]//")
-    .replace(/\b(www)\./gi, "$1[.]");
+    // GFM links `www.` after whitespace or any of `* _ ~ (` (`_` is a word character: \b would miss it), and e-mail
+    // addresses (as mailto:, also after `mailto:`)
+    .replace(/(?<![A-Za-z0-9])(www)\./gi, "$1[.]")
+    .replace(/(?<=[A-Za-z0-9._+-])@(?=[A-Za-z0-9_-]+\.[A-Za-z0-9_-])/g, "[@]");
   return escapeHtml(defanged)
     .replace(/[\\[\]()!*_~|]/g, (c) => `\\${c}`)
     .replace(/\n/g, " ⏎ ");
