@@ -9,6 +9,7 @@
  * - `facets(row)` gives the category (a taxonomy id, or "unlabelled"), label and language used by `data show`.
  * - `info.files` lists every file `load` reads, with the public URL `breakfix data pull` downloads it from.
  */
+import { isInvisible } from "../domain/escape.ts";
 import type { Probe } from "../domain/types.ts";
 
 export interface RemoteFile {
@@ -57,14 +58,16 @@ export interface DatasetProblem {
 
 /**
  * Makes text from a data file safe to print on a terminal: control characters (ANSI escapes, carriage returns,
- * newlines) are shown as \\uXXXX escapes, and long values are cut.
+ * newlines, tabs) and every character a terminal would act on or a reader would not see (C1 controls, bidi
+ * overrides, zero-width and tag characters: domain/escape.ts isInvisible) are shown as \\uXXXX (\\u{XXXXX} beyond
+ * U+FFFF) escapes, and long values are cut.
  */
 export function printable(text: string, max = 200): string {
   let clean = "";
   for (const ch of text) {
     const c = ch.codePointAt(0) ?? 0;
-    const control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
-    clean += control ? `\\u${c.toString(16).padStart(4, "0")}` : ch;
+    const hidden = c === 0x09 || c === 0x0a || isInvisible(c);
+    clean += !hidden ? ch : c > 0xffff ? `\\u{${c.toString(16)}}` : `\\u${c.toString(16).padStart(4, "0")}`;
   }
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
