@@ -24,7 +24,22 @@ describe("escapeForTerminal", () => {
   it("isInvisible covers the listed ranges only", () => {
     for (const cp of [0x00, 0x1b, 0x7f, 0x85, 0xad, 0x61c, 0x200d, 0x2028, 0x202a, 0x2069, 0xfeff, 0xe0001, 0xe007f])
       expect(isInvisible(cp)).toBe(true);
-    for (const cp of [0x09, 0x0a, 0x20, 0x41, 0xe9, 0x4e00, 0x1f9ea, 0xe0080]) expect(isInvisible(cp)).toBe(false);
+    for (const cp of [0x09, 0x0a, 0x20, 0x41, 0xe9, 0x4e00, 0x1f9ea, 0xfe0f]) expect(isInvisible(cp)).toBe(false);
+  });
+
+  it("variation selectors and the other default-ignorable characters are marked: they smuggle text nobody sees", () => {
+    // "hi" hidden after an emoji as variation selectors (byte b >= 16 as U+E0100 + b - 16), as in the published
+    // emoji-smuggling scheme; a Hangul filler (U+3164) renders as blank space; the combining grapheme joiner is invisible
+    const smuggled = `ok 😀${String.fromCodePoint(0xe0158, 0xe0159)}`;
+    expect(escapeForTerminal(smuggled)).toBe("ok 😀\\u{e0158}\\u{e0159}");
+    expect(escapeForTerminal("a\u3164b\u034fc\ufe00d\u180be")).toBe("a\\u{3164}b\\u{34f}c\\u{fe00}d\\u{180b}e");
+    expect(escapeHtml(smuggled)).toBe("ok 😀\\u{e0158}\\u{e0159}");
+    // emoji presentation (VS16) stays: ❤️ is text people write
+    expect(escapeForTerminal("❤\ufe0f")).toBe("❤\ufe0f");
+    for (const cp of [
+      0x34f, 0x115f, 0x17b4, 0x180b, 0x3164, 0xfe00, 0xffa0, 0xfff0, 0x1d173, 0xe0100, 0xe01ef, 0xe0fff,
+    ])
+      expect(isInvisible(cp), cp.toString(16)).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The one escaping module for untrusted text (model output, names from user files) on its way to a terminal, HTML or
  * Markdown. Model output is adversarial data: ANSI escape sequences can rewrite the screen or the clipboard, bidi
- * overrides reorder what is shown, zero-width and Unicode tag characters (U+E0000-E007F) smuggle text nobody sees.
+ * overrides reorder what is shown, zero-width, Unicode tag characters (U+E0000-E007F) and variation selectors smuggle
+ * text nobody sees.
  * Every printer shows those as visible `\u{...}` marks instead of letting them be interpreted or hidden:
  * - `escapeForTerminal`: CLI output (optionally one line per value, optionally cut to a length);
  * - `escapeHtml`: element content and quoted attribute values (report.html, the dashboard);
@@ -12,7 +13,7 @@
  * Code points shown as `\u{...}`: C0 controls except tab and newline, DEL and C1 controls (ESC and CSI start ANSI
  * sequences), soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width space/joiners and LRM/RLM, line and
  * paragraph separators, bidi embeddings and overrides, word joiner to nominal digit shapes (bidi isolates included),
- * byte-order mark, interlinear annotation characters and the Unicode tag block.
+ * byte-order mark, interlinear annotation characters and the Unicode tag block (DEFAULT_IGNORABLE adds the rest).
  */
 const INVISIBLE_RANGES: readonly [number, number][] = [
   [0x00, 0x08],
@@ -29,9 +30,18 @@ const INVISIBLE_RANGES: readonly [number, number][] = [
   [0xe0000, 0xe007f],
 ];
 
-/** True for a code point that a terminal or browser would interpret or hide (see INVISIBLE_RANGES). */
+/**
+ * Unicode's default-ignorable code points (rendered as nothing when not supported): besides the ranges above, the
+ * combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors, variation selectors
+ * (VS1-VS256: "emoji smuggling" hides any bytes after a character as U+FE00-FE0F, U+E0100-E01EF) and the rest of plane
+ * 14. U+FE0F (emoji presentation, as in ❤️) is left as it is: it is in ordinary text and hides nothing alone.
+ */
+const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+
+/** True for a code point that a terminal or browser would interpret or hide (INVISIBLE_RANGES, DEFAULT_IGNORABLE). */
 export function isInvisible(cp: number): boolean {
-  return INVISIBLE_RANGES.some(([lo, hi]) => cp >= lo && cp <= hi);
+  if (INVISIBLE_RANGES.some(([lo, hi]) => cp >= lo && cp <= hi)) return true;
+  return cp > 0x7f && cp !== 0xfe0f && cp <= 0x10ffff && DEFAULT_IGNORABLE.test(String.fromCodePoint(cp));
 }
 
 export interface TerminalEscapeOptions {
