@@ -135,7 +135,9 @@ export class CommandBackend implements TrainingBackend {
     };
     const command = fillTemplate(spec.run, values, COMMAND_PLACEHOLDERS, "training.command.run", ["breakfix_args"]);
     // the command line may hold a key (an inline KEY=... or a value) and control characters: shown like its output
-    job.log(`round ${job.round}: train-${stage} (command) ${redactedForTerminal(command, { oneLine: true, max: 200 })}`);
+    job.log(
+      `round ${job.round}: train-${stage} (command) ${redactedForTerminal(command, { oneLine: true, max: 200 })}`,
+    );
     await runShell(command, {
       key: "training.command.run",
       cwd: job.outDir,
