@@ -6,9 +6,9 @@
  * (accuracy, binary_accuracy, macro_f1, kappa, ..., baseline).
  */
 import path from "node:path";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
+import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { wilson } from "../../domain/stats.ts";
 import {
@@ -25,6 +25,7 @@ import type { Judge } from "../../judges/types.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { DB_FILENAME, Store } from "../../store/store.ts";
 import { CliError, intFlag } from "../errors.ts";
+import { progressReporter } from "../progress.ts";
 import { workspaceOf } from "../workspace.ts";
 import { modelFromSpec } from "./bench.action.ts";
 
@@ -140,6 +141,8 @@ export interface CalibrateFlags {
   workspace?: string;
   config?: string;
   store: boolean;
+  /** --no-progress: false. */
+  progress?: boolean;
   concurrency: string;
   retries: string;
 }
@@ -210,23 +213,22 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
   }
   const ws = flags.store ? workspace() : undefined;
   const store = ws === undefined ? undefined : Store.open(ws);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: "{judge} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted}",
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  // progress with an ETA on stderr (a bar on a terminal, else plain lines), as every long command; --no-progress: none
   const progressFor = (j: Judge) => {
-    let started = false;
+    const started = Date.now();
+    const reporter = progressReporter<{ done: number; total: number }>(flags.progress !== false, {
+      format: "{judge} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted}",
+      done: (p) => p.done,
+      total: (p) => p.total,
+      payload: () => ({ judge: j.id }),
+      line: (p) => {
+        const eta = p.done > 0 ? ((Date.now() - started) / p.done) * (p.total - p.done) : undefined;
+        return `${j.id}: ${p.done}/${p.total} ETA ${etaText(eta)}`;
+      },
+    });
     return (done: number, total: number) => {
-      if (!started) {
-        bar.start(total, 0, { judge: j.id });
-        started = true;
-      }
-      bar.update(done);
-      if (done === total) bar.stop();
+      reporter.update({ done, total });
+      if (done === total) reporter.stop();
     };
   };
   try {

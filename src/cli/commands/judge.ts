@@ -38,6 +38,7 @@ export function registerJudge(program: Command): void {
     .option("--no-store", "do not write results to the workspace store")
     .option("--concurrency <n>", "concurrent judge calls", "4")
     .option("--retries <n>", "retries of a malformed LLM-judge answer before it is recorded as unjudged", "2")
+    .option("--no-progress", "no progress output")
     .action(cliAction(lazyAction(async () => (await actions()).calibrateAction)));
   judge
     .command("list")
