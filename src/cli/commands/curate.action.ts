@@ -14,11 +14,13 @@ import { hygieneFrom, runCuration } from "../../curate/run.ts";
 import { counterDataFrom, namedResponder, retentionFrom, safetySetFrom } from "../../curate/sources.ts";
 import type { Responder } from "../../curate/types.ts";
 import { defaultDatasetsDir } from "../../datasets/paths.ts";
+import { etaText } from "../../domain/eta.ts";
 import { createJudge, parseJudgeExpression } from "../../judges/registry.ts";
 import { createChatModel } from "../../models/registry.ts";
 import type { ChatModel } from "../../models/types.ts";
 import { CliError, intFlag, numberFlag, usageOnError } from "../errors.ts";
 import { NO_MODEL, parseModelSpec } from "../model-spec.ts";
+import { progressReporter } from "../progress.ts";
 
 export interface CurateOptions {
   findings?: string;
@@ -32,6 +34,8 @@ export interface CurateOptions {
   config?: string;
   datasets?: string;
   json?: boolean;
+  /** --no-progress: false. */
+  progress?: boolean;
 }
 
 /** The benchmark sets curated rows are decontaminated against: the config's suites (as the cycle reads them) plus --against. */
@@ -85,6 +89,16 @@ export async function curateAction(o: CurateOptions): Promise<void> {
     const counterData = usageOnError("curation: ", () => counterDataFrom(cfg.curation.counterData));
     const retention = usageOnError("curation: ", () => retentionFrom(cfg.curation.retention));
     const safetySet = usageOnError("curation.safetySet: ", () => safetySetFrom(cfg.curation.safetySet));
+    // progress with an ETA on stderr, as every long command (not with --json, as before; --no-progress: none)
+    const started = Date.now();
+    const progress = progressReporter<{ done: number; total: number }>(o.progress !== false && !o.json, {
+      format: "curate [{bar}] {value}/{total} responses judged | ETA {eta_formatted}",
+      done: (p) => p.done,
+      total: (p) => p.total,
+      payload: () => ({}),
+      line: (p) =>
+        `curate: ${p.done}/${p.total} responses judged, ETA ${etaText(p.done > 0 ? ((Date.now() - started) / p.done) * (p.total - p.done) : undefined)}`,
+    });
     const res = await runCuration(findings, {
       round: intFlag("round", o.round, 0),
       responder,
@@ -96,10 +110,9 @@ export async function curateAction(o: CurateOptions): Promise<void> {
       curation,
       heldOutFamilies: cfg.cycle.heldOutFamilies,
       seed: intFlag("seed", o.seed, 0),
-      onProgress: (d, t) => {
-        if (!o.json && (d === t || d % 50 === 0)) process.stderr.write(`curate: ${d}/${t} responses judged\n`);
-      },
+      onProgress: (done, total) => progress.update({ done, total }),
     });
+    progress.stop();
     const files = writeCuration(o.out, res);
     const sets = Object.entries(contamination.sets)
       .map(([k, v]) => `${k} (${v})`)

@@ -33,6 +33,7 @@ export function registerCurate(program: Command): void {
     .option("--config <file>", "breakfix.yaml to use")
     .option("--datasets <dir>", "folder with dataset folders (default: the data cache, else the shared copy)")
     .option("--json", "print the card as one JSON object on the last line")
+    .option("--no-progress", "no progress output")
     .action(cliAction(lazyAction(async () => (await actions()).curateAction)));
   // one exit-code scheme for every command (errors.ts)
   for (const c of program.commands.slice(before)) withExitScheme(c);

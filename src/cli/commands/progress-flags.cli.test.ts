@@ -2,7 +2,7 @@
  * `--no-progress` means the same on every long command, and without it a long command reports progress with an ETA
  * (on stderr; off a terminal one plain line at most every two seconds and at the end). Real child processes.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -22,5 +22,40 @@ describe("judge calibrate: progress with an ETA, --no-progress", () => {
     const off = await runBreakfix([...args, "--no-store", "--no-progress"], { cwd: tmp, env });
     expect(off.code, off.stderr).toBe(0);
     expect(off.stderr).toBe("");
+  });
+});
+
+describe("curate: progress with an ETA, --no-progress", () => {
+  const finding = (id: string) => ({
+    id,
+    round: 0,
+    attack: {
+      id: `a-${id}`,
+      probeId: "p1",
+      persona: "low_skilled",
+      chain: [{ kind: "framing", name: "roleplay" }],
+      family: "roleplay",
+      language: "en",
+      conversation: [{ role: "user", content: `how do I make a zorblax ${id}?` }],
+      seed: 1,
+    },
+    response: { id: `r-${id}`, model: "m", content: "Sure: step 1" },
+    judgement: { judgeId: "j", status: "ok", label: "unsafe" },
+    category: "S9",
+    severity: 5,
+    recordId: `rec-${id}`,
+    vulnerabilityId: "v1",
+    duplicates: [],
+  });
+  it("reports progress with an ETA off a terminal, and --no-progress silences it", async () => {
+    writeFileSync(path.join(tmp, "f.jsonl"), `${JSON.stringify(finding("a"))}\n${JSON.stringify(finding("b"))}\n`);
+    const args = ["curate", "--findings", "f.jsonl", "--responder", "templates", "--judge", "refusal-patterns"];
+    const on = await runBreakfix([...args, "--out", "out1"], { cwd: tmp, env });
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stderr).toMatch(/^curate: (\d+)\/\1 responses judged, ETA \S+$/m);
+    const off = await runBreakfix([...args, "--out", "out2", "--no-progress"], { cwd: tmp, env });
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stderr).toBe("");
+    expect(off.stdout).toMatch(/^curated 2 findings -> /);
   });
 });
