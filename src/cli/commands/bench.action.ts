@@ -315,11 +315,13 @@ function judgesFor(o: BenchOptions, cfg: Config, concurrency: number | undefined
     if (hit) return hit;
     const needs = usageOnError("--judge: ", () => needsModel(/[(]/.test(expr) ? parseJudgeExpression(expr) : expr));
     if (needs && !judgeModel) {
-      judgeModel = o.judgeModel
-        ? await modelFromSpec(o.judgeModel, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--judge-model" })
-        : cfg.judge
-          ? await modelFromConfig(cfg.judge, "judge", concurrency)
-          : undefined;
+      // --judge-model config: the config's judge section, as no --judge-model
+      judgeModel =
+        o.judgeModel && o.judgeModel !== "config"
+          ? await modelFromSpec(o.judgeModel, { concurrency, apiKeyEnv: o.apiKeyEnv, what: "--judge-model" })
+          : cfg.judge
+            ? await modelFromConfig(cfg.judge, "judge", concurrency)
+            : undefined;
       if (!judgeModel)
         throw new CliError(
           `--judge: '${expr}' is an LLM judge and needs a judge model (--judge-model, or a judge: section in breakfix.yaml)`,
@@ -413,15 +415,17 @@ export async function benchAction(o: BenchOptions): Promise<void> {
   if (o.probes) refuseUnreadProbes(planned);
   // every flag value is checked before a model opens (a local target can take minutes to load)
   const { sampling, level, samples, concurrency, sequences, limit: limitFlag } = benchSettings(o, cfg);
-  const target = o.target
-    ? await modelFromSpec(o.target, {
-        concurrency,
-        sequences,
-        adapter: o.adapter,
-        apiKeyEnv: o.apiKeyEnv,
-        what: "--target",
-      })
-    : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
+  // `config` (the one model-spec syntax, as redteam --target config) is the config's target, as no --target is
+  const target =
+    o.target && o.target !== "config"
+      ? await modelFromSpec(o.target, {
+          concurrency,
+          sequences,
+          adapter: o.adapter,
+          apiKeyEnv: o.apiKeyEnv,
+          what: "--target",
+        })
+      : await modelFromConfig(cfg.target, "target", concurrency, sequences, o.adapter);
   const judgeFor = judgesFor(o, cfg, concurrency);
   const baseDeps = await suiteDeps(o, loaded, concurrency);
   // every flag and judge is checked before the results folder (and its store) is made: a usage error leaves none

@@ -36,7 +36,7 @@ export function registerBench(program: Command): void {
     .option("--suite <names>", "suites or groups, comma-separated (see `bench list`); default: benchmarks.suites")
     .option(
       "--target <spec>",
-      "target: URL#model (OpenAI-compatible, e.g. breakfix serve), builtin:DIR or llamacpp:FILE.gguf; default: target",
+      "target: URL#model (OpenAI-compatible, e.g. breakfix serve), builtin:DIR, llamacpp:FILE.gguf, or config (the default: the config's target)",
     )
     .option(
       "--judge <expr>",
@@ -47,7 +47,10 @@ export function registerBench(program: Command): void {
       "--adapter <path>",
       "LoRA adapter of a local target: a GGUF adapter file (llamacpp:) or a PEFT folder (builtin:), as `train` writes",
     )
-    .option("--judge-model <spec>", "the model LLM judges run on (URL#model); default: the config's judge model")
+    .option(
+      "--judge-model <spec>",
+      "the model LLM judges run on (URL#model, builtin:DIR, llamacpp:FILE.gguf, or config: the default, the config's judge model)",
+    )
     .option(
       "--samples <n>",
       "samples per probe (needs --temperature > 0; intervals become a cluster bootstrap); default benchmarks.samples",
