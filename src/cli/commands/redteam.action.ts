@@ -397,7 +397,11 @@ function planFor(inputs: CampaignInputs, target: ChatModel, deps: ConverterDeps,
  * A dry run's plan: no model call, and so no GCG (a white-box search is minutes of compute): the plan says what GCG
  * would do and plans with the suffixes it would have (plannedExpertSuffixes).
  */
-function dryRunPlan(inputs: CampaignInputs, m: CampaignModels, workspace: string): string {
+function dryRunPlan(
+  inputs: CampaignInputs,
+  m: CampaignModels,
+  workspace: string,
+): { text: string; plan: Plan; gcgNote?: string } {
   const gcg =
     m.targetOptions && usesGcg(inputs.persona)
       ? plannedExpertSuffixes(
@@ -416,7 +420,34 @@ function dryRunPlan(inputs: CampaignInputs, m: CampaignModels, workspace: string
   );
   const text = renderPlan(plan, inputs.seeds.probes.length, inputs.persona.id);
   // the note names the target folder, a user path: shown escaped
-  return gcg ? `${text}\n  ${escapeForTerminal(gcg.note, { oneLine: true })}` : text;
+  return gcg
+    ? { text: `${text}\n  ${escapeForTerminal(gcg.note, { oneLine: true })}`, plan, gcgNote: gcg.note }
+    : { text, plan };
+}
+
+/** A dry run's plan for --json: what renderPlan prints, as one object (attacks per technique and language). */
+export function planJson(plan: Plan, seeds: number, persona: string, gcgNote?: string): Record<string, unknown> {
+  const counts = new Map<string, { technique: string; language: string; count: number }>();
+  for (const a of plan.attacks) {
+    const k = `${a.techniqueId}\u0000${a.language}`;
+    const c = counts.get(k) ?? { technique: a.techniqueId, language: a.language, count: 0 };
+    c.count++;
+    counts.set(k, c);
+  }
+  return {
+    dryRun: true,
+    persona,
+    seeds,
+    total: plan.attacks.length,
+    attacks: [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c),
+    skipped: plan.skipped.map((s) => ({
+      technique: s.techniqueId,
+      language: s.language,
+      count: s.count,
+      reason: s.reason,
+    })),
+    ...(gcgNote ? { gcg: gcgNote } : {}),
+  };
 }
 
 /**
@@ -463,7 +494,13 @@ async function printDryRun(o: RedteamOptions, inputs: CampaignInputs): Promise<v
     await openModels(o, inputs, {}, m);
     // the judge is checked as a real run checks it (a bad --judge is refused by a dry run too)
     judgeFor(o, inputs.seeds.set, m.judgeModel, inputs.cfg.redteam.findingSeverity);
-    process.stdout.write(`${dryRunPlan(inputs, m, workspaceOf(o))}\n`);
+    const { text, plan, gcgNote } = dryRunPlan(inputs, m, workspaceOf(o));
+    process.stdout.write(`${text}\n`);
+    // --json: the last line is one JSON object, as on every command
+    if (o.json)
+      process.stdout.write(
+        `${jsonForTerminal(planJson(plan, inputs.seeds.probes.length, inputs.persona.id, gcgNote))}\n`,
+      );
   } finally {
     await closeModels(m);
   }
