@@ -64,6 +64,8 @@ describe("breakfix judge calibrate", () => {
       "--json",
       "--workspace",
       ws,
+      // progress lines go to stderr off a terminal too; this run checks that nothing else does
+      "--no-progress",
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
