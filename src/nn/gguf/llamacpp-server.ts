@@ -505,10 +505,6 @@ export interface LlamaServerRunnerOptions extends LlamaServerOptions {
   startOnFirstUse?: boolean;
 }
 
-/**
- * The server engine behind the llamacpp provider, with LlamaCppRunner's surface (tokenizer, context limit,
- * generate): a vocabulary-only load of the GGUF in-process for templates and tokens, generation on the server(s).
- */
 /** The llama-server(s) of a runner could not start (a bad model or adapter, a port, a crash): not worth a retry. */
 export class LlamaServerStartError extends Error {
   constructor(cause: unknown) {
@@ -517,6 +513,10 @@ export class LlamaServerStartError extends Error {
   }
 }
 
+/**
+ * The server engine behind the llamacpp provider, with LlamaCppRunner's surface (tokenizer, context limit,
+ * generate): a vocabulary-only load of the GGUF in-process for templates and tokens, generation on the server(s).
+ */
 export class LlamaServerRunner {
   private control?: ControlTokenizer;
   private disposed = false;
