@@ -4,6 +4,13 @@
  * run in two fresh workspaces must store the same attack records (ids, conversations, answers, judgements) and keep
  * the same findings. Session 13 found two identical `breakfix cycle` runs 56 findings apart: the round model's id held
  * the workspace's GGUF path, and attack ids and the seeds drawn from them hash that id.
+ *
+ * The target decodes one sequence at a time (`target.sequences: 1`, `target.concurrency: 1`): llama.cpp's batched
+ * decoding is not batch-invariant (a row's logits move in the last bits with the batch it shares, so a near tie can
+ * break either way), and with 16 sequences which requests share a batch depends on timing. That made this test fail
+ * in 2 of about 6 clean-clone CI runs (sessions 21-22: one answer of 120 differed, a Spanish ask decoded to one
+ * placeholder or another). One request at a time, in the order the campaign issues them, every answer is a function
+ * of its prompt and the cached prefix the single slot holds, and both are the same in every workspace.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,11 +27,14 @@ import { registerWorldPlugin } from "./plugin.ts";
 
 registerWorldPlugin();
 
+/** The demo scenario, its target decoding one request at a time (see above). */
+const SERIAL_TARGET = "extends: demo\ntarget:\n  sequences: 1\n  concurrency: 1\n";
+
 /** Attacks per persona: enough for every persona's technique families, multi-turn included. */
 const ATTACKS = 60;
 
 async function roundOneBreak(folder: string) {
-  const cfg = parseConfig("extends: demo\n", path.join(folder, "breakfix.yaml"), folder);
+  const cfg = parseConfig(SERIAL_TARGET, path.join(folder, "breakfix.yaml"), folder);
   const workspace = cfg.workspace;
   const budgets = budgetsFromConfig(cfg);
   const store = Store.open(workspace);
