@@ -18,8 +18,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load.ts";
+import { modelFolderFingerprint, servedWeightsFingerprint } from "../models/fingerprint.ts";
+import { BuiltinModel } from "../models/providers/builtin.ts";
+import { startOpenAIServer } from "../models/server.ts";
 import { writeTinyHfModel } from "../models/testing/tiny-model.ts";
 import { readGguf } from "../nn/gguf/gguf.ts";
+import { freePort } from "../nn/gguf/llamacpp-server.ts";
 import { loadModel } from "../nn/model.ts";
 import { Store } from "../store/store.ts";
 import { combineAdapters, mergeAdapterFolder } from "../train/backends/merge.ts";
@@ -101,11 +105,27 @@ async function standIn(
   port = 0,
 ): Promise<{ url: string; calls: Call[]; server: Server }> {
   const calls: Call[] = [];
+  /** vLLM's /v1/models: each LoRA module's `root` is the path it was loaded from (serving_models.py). */
+  const roots = new Map<string, string>();
   const server = createServer(async (req, res) => {
     const raw = await body(req);
     calls.push({ method: req.method ?? "", url: req.url ?? "", body: raw.toString("utf8").slice(0, 2000) });
     const custom = handle(req, raw, models);
-    const reply = custom ?? chat(req, raw, models);
+    if (req.url === "/v1/load_lora_adapter" && custom?.status === 200) {
+      const b = JSON.parse(raw.toString("utf8")) as { lora_name: string; lora_path: string };
+      roots.set(b.lora_name, b.lora_path);
+    }
+    const listing =
+      req.method === "GET" && req.url?.split("?")[0] === "/v1/models"
+        ? {
+            status: 200,
+            json: {
+              object: "list",
+              data: [...models].map((id) => ({ id, object: "model", root: roots.get(id) ?? id })),
+            },
+          }
+        : undefined;
+    const reply = custom ?? listing ?? chat(req, raw, models);
     res.writeHead(reply.status, { "content-type": "application/json" });
     res.end(reply.json === undefined ? "" : JSON.stringify(reply.json));
   });
@@ -576,4 +596,85 @@ describe("local round models", () => {
     },
     120_000,
   );
+});
+
+describe("deploy vllm: the server holds the name from another path", () => {
+  // What answers under the round's name must be the round's adapter: vLLM lists each LoRA module with the path it was
+  // loaded from (`root`), and a server that holds the name from elsewhere would be measured as this round.
+  it("stops with an error naming both paths instead of measuring it", async () => {
+    const s = await standIn(
+      (req, raw, models) => {
+        if (req.url === "/v1/load_lora_adapter") {
+          const b = JSON.parse(raw.toString("utf8")) as { lora_name: string };
+          models.add(b.lora_name);
+          return { status: 200 };
+        }
+        return undefined;
+      },
+      new Set(["base-m"]),
+    );
+    servers.push(s.server);
+    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 2000, vllm: {adapterPath: /srv/adapters}}\ntraining: {method: lora}\n`;
+    const { models, store } = roundModels(yaml, "ws-vllm-root");
+    try {
+      const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("vr1", [a1]) }, adapters: [a1] };
+      const r1 = await models.open(round1, 1); // loaded from /srv/adapters/<combined>, and listed so
+      expect((await r1.model.chat({ messages: [{ role: "user", content: "hi" }] })).content).toMatch(/base-m-r1-/);
+      // the server is replaced by one that holds the same name from another folder (no record of that here)
+      await new Promise<void>((r) => s.server.close(() => r()));
+      const name = [...s.calls].reverse().find((c) => c.url === "/v1/load_lora_adapter")?.body ?? "";
+      const loraName = (JSON.parse(name) as { lora_name: string }).lora_name;
+      const other = await standIn(
+        (req) =>
+          req.method === "GET" && req.url === "/v1/models"
+            ? {
+                status: 200,
+                json: { object: "list", data: [{ id: "base-m" }, { id: loraName, root: "/home/someone/old-adapter" }] },
+              }
+            : undefined,
+        new Set(["base-m", loraName]),
+        Number(new URL(s.url).port),
+      );
+      servers.push(other.server);
+      await expect(models.open(round1, 1)).rejects.toThrow(
+        /deploy\.vllm: the server holds base-m-r1-[0-9a-f]{8} loaded from \/home\/someone\/old-adapter, not from \/srv\/adapters\/[0-9a-f]{16}/,
+      );
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
+
+describe("deploy serve: another server on the target's port", () => {
+  // A killed cycle can leave its `breakfix serve` running: the next run's serve cannot bind the port, and the old
+  // one answers under the same name with an older round's weights. `breakfix serve` lists its weights' fingerprint;
+  // the deploy compares it with the round's and stops, where it used to measure the old weights as the new round.
+  it("is refused by the fingerprint it lists; the deploy works once the port is free", async () => {
+    const port = await freePort();
+    const old = mergedFolder("vr1", [a1]);
+    const impostor = await startOpenAIServer(await BuiltinModel.load({ model: old }), {
+      modelName: "m",
+      port,
+      weightsFingerprint: servedWeightsFingerprint(old),
+    });
+    const yaml = `target: {provider: openai-compatible, baseUrl: "http://127.0.0.1:${port}/v1", model: m, maxTokens: 4}\ndeploy: {kind: serve, healthTimeoutMs: 60000}\n`;
+    const { models, store } = roundModels(yaml, "ws-serve-impostor");
+    try {
+      await expect(models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0)).rejects.toThrow(
+        /deploy\.serve: the endpoint http:\/\/127\.0\.0\.1:\d+\/v1 answers as m with other weights \(fingerprint [0-9a-f]{16}\.\.\.\), not round weights [0-9a-f]{16}\.\.\.: is another server on that port/,
+      );
+      await impostor.close();
+      const r0 = await models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
+      const answer = await r0.model.chat({ messages: [{ role: "user", content: "hi" }], maxTokens: 4 });
+      expect(answer.finishReason).toMatch(/stop|length/);
+      const listed = (await (await fetch(`http://127.0.0.1:${port}/v1/models/m`)).json()) as {
+        weights_fingerprint: string;
+      };
+      expect(listed.weights_fingerprint).toBe(modelFolderFingerprint(base));
+    } finally {
+      await models.close();
+      store.close();
+    }
+  }, 120_000);
 });

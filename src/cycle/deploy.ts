@@ -217,11 +217,15 @@ function folderOf(m: RoundModel, what: string): string {
   return m.ref.dir;
 }
 
-/** A model folder's GGUF export, content-addressed under workDir/gguf. */
+/** Where a model folder's GGUF export lies, content-addressed under workDir/gguf. */
+function ggufPathOf(workDir: string, dir: string): string {
+  return path.join(workDir, "gguf", `${modelFolderFingerprint(dir).slice(0, 16)}.gguf`);
+}
+
+/** A model folder's GGUF export (made when missing). */
 function ggufOf(workDir: string, dir: string): string {
-  const ggufDir = path.join(workDir, "gguf");
-  mkdirSync(ggufDir, { recursive: true });
-  return ensureGguf(dir, path.join(ggufDir, `${modelFolderFingerprint(dir).slice(0, 16)}.gguf`));
+  mkdirSync(path.join(workDir, "gguf"), { recursive: true });
+  return ensureGguf(dir, ggufPathOf(workDir, dir));
 }
 
 // ---- local models: the target loads each round's folder itself (our engine, or llama.cpp through a GGUF export)
@@ -326,13 +330,17 @@ function combinedAdapter(o: RoundModelsOptions, m: RoundModel): string {
  * (its AuthenticationMiddleware). The key is the target's: apiKeyEnv / secretsFile first, else the URL's user-info,
  * the same choice as the chat client's.
  */
-function vllmAdmin(raw: string, t: Config["target"]): { root: string; query: string; headers: Record<string, string> } {
+function endpointAdmin(
+  raw: string,
+  t: Config["target"],
+  what: string,
+): { root: string; query: string; headers: Record<string, string> } {
   const endpoint = splitEndpointUrl(raw);
   let key: string | undefined;
   try {
     key = resolveApiKey({ apiKeyEnv: t.apiKeyEnv, secretsFile: t.secretsFile, secretName: t.secretName });
   } catch (e) {
-    throw new Error(`deploy.vllm: the target's API key (target.apiKeyEnv / secretsFile): ${(e as Error).message}`);
+    throw new Error(`${what}: the target's API key (target.apiKeyEnv / secretsFile): ${(e as Error).message}`);
   }
   key ??= endpoint.key;
   const params = new URLSearchParams(endpoint.params).toString();
@@ -343,12 +351,94 @@ function vllmAdmin(raw: string, t: Config["target"]): { root: string; query: str
   };
 }
 
+/** The path the vLLM server loads a combined adapter from (deploy.vllm.adapterPath: the same folder as it sees it). */
+function vllmLoraPath(o: RoundModelsOptions, adapter: string): string {
+  const at = o.config.deploy.vllm?.adapterPath;
+  return at ? path.join(at, path.basename(adapter)) : adapter;
+}
+
+/** A model object of an endpoint's GET /v1/models (OpenAI's list; vLLM and `breakfix serve` add fields). */
+interface ListedModel {
+  id: string;
+  /** vLLM: the path a LoRA module was loaded from (the base's path for the base). */
+  root?: string;
+  /** `breakfix serve`: the served weights' content fingerprint (models/fingerprint.ts servedWeightsFingerprint). */
+  weights_fingerprint?: string;
+}
+
+/**
+ * What the target's endpoint lists under `name` (GET /v1/models), or undefined when it does not list it; an endpoint
+ * that cannot be asked is an error naming `what`.
+ */
+async function listedModel(o: RoundModelsOptions, name: string, what: string): Promise<ListedModel | undefined> {
+  const t = o.config.target;
+  const { root, query, headers } = endpointAdmin(
+    (o.config.deploy.kind === "vllm" ? o.config.deploy.vllm?.baseUrl : undefined) ?? t.baseUrl ?? "",
+    t,
+    what,
+  );
+  const url = `${root}/v1/models${query}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers });
+  } catch (e) {
+    throw new Error(`${what}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${what}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
+  let list: { data?: unknown };
+  try {
+    list = JSON.parse(text) as { data?: unknown };
+  } catch {
+    throw new Error(`${what}: ${shown(url)} answered what is not JSON: ${shown(text, 300)}`);
+  }
+  if (!Array.isArray(list.data)) throw new Error(`${what}: ${shown(url)} answered no model list (no "data" array)`);
+  return (list.data as ListedModel[]).find((m) => m && typeof m === "object" && m.id === name);
+}
+
+/**
+ * Is what answers under `name` the round's weights? An endpoint is not trusted to serve what a deploy put there: the
+ * port may be held by another process (a `breakfix serve` left running by a killed run, serving an older round under
+ * the same name, while the new one could not bind), or a vLLM server may hold the name from another path. What can be
+ * checked is checked: `breakfix serve` lists the served weights' fingerprint (required for deploy.kind serve, which
+ * starts it; compared when listed for a command deploy), vLLM the path of each LoRA module. A mismatch is an error
+ * naming both: measuring other weights under this round's name would corrupt every figure of the round.
+ */
+async function checkServed(o: RoundModelsOptions, m: RoundModel, name: string, fp: string): Promise<void> {
+  const kind = o.config.deploy.kind;
+  const what = `deploy.${kind}`;
+  if (kind === "serve" || kind === "command") {
+    const listed = await listedModel(o, name, what);
+    const got = listed?.weights_fingerprint;
+    if (got === fp || (got === undefined && kind === "command")) return;
+    // a command deploy may serve the round's GGUF export ({gguf}): its file hash names the same weights
+    const gguf = m.ref.kind === "folder" ? ggufPathOf(o.workDir, m.ref.dir) : undefined;
+    if (kind === "command" && gguf && existsSync(gguf) && got === fileSha256(gguf)) return;
+    throw new Error(
+      `${what}: the endpoint ${shown(o.config.target.baseUrl ?? "")} answers as ${shown(name)} with ${
+        got ? `other weights (fingerprint ${shown(got.slice(0, 16))}...)` : "weights it does not name"
+      }, not round weights ${fp.slice(0, 16)}...: is another server on that port (a \`breakfix serve\` left by a killed run)? Stop it and rerun`,
+    );
+  }
+  if (kind === "vllm") {
+    const listed = await listedModel(o, name, what);
+    const want = vllmLoraPath(o, combinedAdapter(o, m));
+    if (listed?.root === want) return;
+    throw new Error(
+      listed
+        ? `${what}: the server holds ${shown(name)} loaded from ${shown(listed.root ?? "an unnamed path")}, not from ${shown(want)}: unload it (POST /v1/unload_lora_adapter) and rerun`
+        : `${what}: the server does not list ${shown(name)} in /v1/models after loading it`,
+    );
+  }
+}
+
 /** deploy.kind vllm: the combined adapter loaded as a LoRA module under `name`; the previous round's unloaded. */
 async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   const t = o.config.target;
   const vllm = o.config.deploy.vllm;
-  const { root, query, headers } = vllmAdmin(vllm?.baseUrl ?? t.baseUrl ?? "", t);
+  const { root, query, headers } = endpointAdmin(vllm?.baseUrl ?? t.baseUrl ?? "", t, "deploy.vllm");
   const adapter = combinedAdapter(o, m);
+  const loraPath = vllmLoraPath(o, adapter);
   // vLLM refuses an adapter above the server's --max-lora-rank (default 16); the combined rank is the sum of the
   // round's adapters' ranks (x3 on Phi-3's fused qkv_proj), so say it before a refusal does.
   const { r } = JSON.parse(readFileSync(path.join(adapter, "adapter_config.json"), "utf8")) as { r: number };
@@ -367,7 +457,7 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
     `${root}/v1/load_lora_adapter${query}`,
     {
       lora_name: name,
-      lora_path: vllm?.adapterPath ? path.join(vllm.adapterPath, path.basename(adapter)) : adapter,
+      lora_path: loraPath,
     },
     "deploy.vllm",
     { accept: alreadyLoaded, headers },
@@ -459,6 +549,8 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
         const probe = await createChatModel({ ...t, model: name, temperature: 0 });
         needs = !(await answers(probe));
         await probe.close?.();
+        // it answers: under this round's weights?
+        if (!needs && !(deploy.kind === "vllm" && name === t.model)) await checkServed(o, m, name, fp);
       }
       if (needs) {
         name = await deployRound(m, round, fp);
@@ -468,6 +560,12 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
         } finally {
           await probe.close?.();
         }
+        if (server && (server.exitCode !== null || server.signalCode !== null))
+          throw new Error(
+            `deploy.serve: the \`breakfix serve\` started for round ${round} exited (${server.exitCode ?? server.signalCode}) while something else answers at ${shown(t.baseUrl ?? "")}; see ${path.join(o.workDir, "serve.log")}`,
+          );
+        if (deploy.kind !== "ollama" && !(deploy.kind === "vllm" && name === t.model))
+          await checkServed(o, m, name, fp);
         state.record(fp, round, name);
       }
       const client = await createChatModel({ ...t, model: name, temperature: 0 });

@@ -75,3 +75,17 @@ export function localModelId(
   const names = [model, ...adapters.map((a) => a.path)].map((p) => path.basename(path.resolve(p)));
   return `${engine}:${names.join("+")}@${fp.slice(0, 16)}`;
 }
+
+/**
+ * What `breakfix serve --model M [--adapter A]` serves, as one fingerprint: a folder's modelFolderFingerprint (what a
+ * cycle's round model is named by, so a deploy can compare the two), a GGUF file's sha256, and with an adapter a hash
+ * of both.
+ */
+export function servedWeightsFingerprint(model: string, adapter?: string): string {
+  const base = statSync(model).isDirectory() ? modelFolderFingerprint(model) : fileSha256(model);
+  return adapter
+    ? createHash("sha256")
+        .update(`${base}+${adapterFingerprint(adapter)}`)
+        .digest("hex")
+    : base;
+}

@@ -73,6 +73,12 @@ export interface ServerOptions {
    * generation is stopped and the client gets 504.
    */
   requestTimeoutMs?: number;
+  /**
+   * A content fingerprint of the weights served (models/fingerprint.ts), listed as `weights_fingerprint` in the model
+   * object of /v1/models: a deploy checks it, so a round is never measured on whatever else answers at the URL (an
+   * older server still holding the port).
+   */
+  weightsFingerprint?: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -184,7 +190,13 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
     await next();
   });
 
-  const modelObject = { id: opts.modelName, object: "model", created, owned_by: "breakfix" };
+  const modelObject = {
+    id: opts.modelName,
+    object: "model",
+    created,
+    owned_by: "breakfix",
+    ...(opts.weightsFingerprint ? { weights_fingerprint: opts.weightsFingerprint } : {}),
+  };
   const modelNotFound = (id: string) =>
     openaiError(
       `model "${id}" not found; this server has "${opts.modelName}"`,

@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { servedWeightsFingerprint } from "../../models/fingerprint.ts";
 import { createProvider } from "../../models/registry.ts";
 import { resolveApiKey } from "../../models/secrets.ts";
 import { startOpenAIServer } from "../../models/server.ts";
@@ -51,6 +52,7 @@ export async function serveAction(flags: ServeFlags): Promise<void> {
   }
   const server = await startOpenAIServer(model, {
     modelName: name,
+    weightsFingerprint: servedWeightsFingerprint(flags.model, flags.adapter),
     port,
     host: flags.host,
     apiKey,
