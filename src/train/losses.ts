@@ -7,9 +7,14 @@
  */
 import type { Sym } from "../nn/tensor.ts";
 
-/** log(sigmoid(x)) = -log(1 + exp(-x)). Finite for x > -88 in float32; DPO logits stay far inside that range. */
+/**
+ * log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite with a finite gradient (sigma(-x)) at every float32 x:
+ * computed as logSoftmax([x, 0])[0] (Sym.logSigmoid), whose max-shifted form is exactly that, on every executor (the
+ * reference's log-softmax and ONNX's LogSoftmax; its autodiff gradient g - softmax * sum(g) = g sigma(-x)).
+ * x: any shape -> same shape. The naive -log(1 + exp(-x)) overflowed exp for x < -88.7 (loss Infinity, NaN gradients).
+ */
 export function logSigmoid(x: Sym): Sym {
-  return x.neg().exp().add(1).log().neg();
+  return x.logSigmoid();
 }
 
 export interface PreferenceLossOut {
