@@ -25,7 +25,7 @@ import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
-import { preferencePairLoss, preferenceRewards } from "./losses.ts";
+import { type PairLogps, preferenceRewards, preferenceSetLoss } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
 import { learningRate } from "./schedule.ts";
 
@@ -436,17 +436,17 @@ async function evaluate(
   weights: Weights,
 ): Promise<TrainResult["final"]> {
   if (data.eval.length === 0) return {};
-  // per example (loss, count, accurate), summed below in data order whatever the batching
-  const per = new Map<Example, { loss: number; n: number; acc: number }>();
+  // per example (loss, count, accurate; DPO: its log-probs), summed below in data order whatever the batching
+  const per = new Map<Example, { loss: number; n: number; acc: number; pair?: PairLogps }>();
   for (const exs of lengthSortedBatches(data.eval, opts.batchSize)) {
     const batch = toBatch(exs);
     const lp = await evalRunner.sequenceLogps(weights, batch);
     if (isDpo) {
-      const { loss, beta, sftAlpha } = opts.objective as Extract<Objective, { kind: "dpo" }>;
+      const { loss, beta } = opts.objective as Extract<Objective, { kind: "dpo" }>;
       const P = exs.length;
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
-        const pairLogps = {
+        const pair = {
           pc: lp[k],
           pr: lp[P + k],
           rc: r[0],
@@ -454,10 +454,8 @@ async function evaluate(
           chosenTokens: batch.tokens[k],
           rejectedTokens: batch.tokens[P + k],
         };
-        // the objective's own loss (sigmoid DPO, IPO or DPO + SFT term), so eval_loss compares with the training loss
-        const pairLoss = preferencePairLoss(loss, pairLogps, beta, sftAlpha);
-        const s = preferenceRewards(loss, pairLogps, beta);
-        per.set(e, { loss: pairLoss, n: 1, acc: s.accurate ? 1 : 0 });
+        const s = preferenceRewards(loss, pair, beta);
+        per.set(e, { loss: 0, n: 1, acc: s.accurate ? 1 : 0, pair });
       });
     } else {
       // token-weighted mean cross-entropy
@@ -475,7 +473,12 @@ async function evaluate(
     n += x.n;
     acc += x.acc;
   }
-  return isDpo ? { eval_loss: lossSum / n, "eval_rewards/accuracies": acc / n } : { eval_loss: lossSum / n };
+  if (!isDpo) return { eval_loss: lossSum / n };
+  // the objective's own loss over the eval set (sigmoid DPO, IPO, or DPO + SFT term pooled over the set's chosen
+  // tokens), so eval_loss compares with the training loss
+  const { loss, beta, sftAlpha } = opts.objective as Extract<Objective, { kind: "dpo" }>;
+  const pairs = data.eval.map((e) => per.get(e)!.pair!);
+  return { eval_loss: preferenceSetLoss(loss, pairs, beta, sftAlpha), "eval_rewards/accuracies": acc / n };
 }
 
 interface Accumulated {
