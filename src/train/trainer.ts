@@ -27,7 +27,7 @@ import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
 import { type PairLogps, preferenceRewards, preferenceSetLoss } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
-import { learningRate } from "./schedule.ts";
+import { learningRate, warmupStepsFor } from "./schedule.ts";
 
 export interface TrainOptions {
   objective: Objective;
@@ -52,6 +52,11 @@ export interface TrainOptions {
   checkpointEvery: number;
   /** Stop after this many optimizer steps (undefined = all epochs); for tests and budgets. */
   maxSteps?: number;
+  /**
+   * The schedule from before it matched transformers (schedule.ts ScheduleConfig.legacy: warmup from lr / W over
+   * round(ratio N) steps). Set only by `breakfix world build`, so the committed demo organisms stay what it makes.
+   */
+  legacySchedule?: boolean;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, "objective"> = {
@@ -338,9 +343,10 @@ function planSteps({ model, data, opts }: Run, lengths: readonly number[]) {
   const totalSteps = Math.min(opts.maxSteps ?? Number.POSITIVE_INFINITY, stepsPerEpoch * opts.epochs);
   const schedule = {
     lr: opts.lr,
-    warmupSteps: Math.round(opts.warmupRatio * totalSteps),
+    warmupSteps: warmupStepsFor(opts.warmupRatio, totalSteps, opts.legacySchedule),
     totalSteps,
     minLrRatio: opts.minLrRatio,
+    legacy: opts.legacySchedule,
   };
   // a loop, not Math.max(...xs): spreading 100k+ lengths overflows the call stack
   let longest = 0;
