@@ -20,7 +20,7 @@ describe("preference rewards", () => {
     expect(r.accurate).toBe(false);
     expect(dpoScalars(s.pc, s.pr, s.rc, s.rr, beta).accurate).toBe(true);
     // and IPO's loss is (h - 1/(2 beta))^2 of that same margin
-    expect(preferencePairLoss("ipo", s, beta, 0)).toBeCloseTo((r.chosen / beta - r.rejected / beta - 5) ** 2, 9);
+    expect(preferencePairLoss("ipo", s, beta)).toBeCloseTo((r.chosen / beta - r.rejected / beta - 5) ** 2, 9);
   });
 
   it("sigmoid DPO and DPO + SFT term: beta x the summed log-ratios (TRL's)", () => {

@@ -7,9 +7,14 @@
  */
 import type { Sym } from "../nn/tensor.ts";
 
-/** log(sigmoid(x)) = -log(1 + exp(-x)). Finite for x > -88 in float32; DPO logits stay far inside that range. */
+/**
+ * log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite with a finite gradient (sigma(-x)) at every float32 x:
+ * computed as logSoftmax([x, 0])[0] (Sym.logSigmoid), whose max-shifted form is exactly that, on every executor (the
+ * reference's log-softmax and ONNX's LogSoftmax; its autodiff gradient g - softmax * sum(g) = g sigma(-x)).
+ * x: any shape -> same shape. The naive -log(1 + exp(-x)) overflowed exp for x < -88.7 (loss Infinity, NaN gradients).
+ */
 export function logSigmoid(x: Sym): Sym {
-  return x.neg().exp().add(1).log().neg();
+  return x.logSigmoid();
 }
 
 export interface PreferenceLossOut {
@@ -44,8 +49,14 @@ export function ipoLoss(pc: Sym, pr: Sym, rc: Sym, rr: Sym, beta: number): Prefe
 }
 
 /**
- * DPO plus an SFT (negative log-likelihood) term on the chosen response, as in RPO (Pang et al. 2024):
- * loss = dpo + alpha * mean(-pc / |chosen tokens|). chosenTokens: [P] token counts of the chosen completions.
+ * DPO plus an SFT (negative log-likelihood) term on the chosen responses, as TRL computes it (v1.9.0,
+ * trl/trainer/dpo_trainer.py, loss_type ["sigmoid", "sft"] with loss_weights [1, alpha], what the trl backend
+ * configures for sft_dpo): loss = dpo + alpha * (-sum(pc) / sum(chosenTokens)), one cross-entropy pooled over every
+ * chosen completion token of the batch. That is lines 1542-1549 (`elif loss_type == "sft":` ... `batch_loss =
+ * F.cross_entropy(chosen_logits[chosen_mask.bool()], chosen_labels[chosen_mask.bool()])`, expanded to [P]) and line
+ * 1578 (`loss += per_sequence_loss.mean() * loss_weight`): a token of a long chosen answer weighs as much as one of a
+ * short answer. (RPO's paper form, mean(-pc / chosenTokens) per sequence, was what this computed before; TRL 1.x has
+ * no rpo_alpha.) pc, pr, rc, rr: [P]; chosenTokens: [P] token counts of the chosen completions; loss: [].
  */
 export function dpoSftLoss(
   pc: Sym,
@@ -57,30 +68,61 @@ export function dpoSftLoss(
   chosenTokens: Sym,
 ): PreferenceLossOut {
   const d = dpoLoss(pc, pr, rc, rr, beta);
-  const nll = pc.div(chosenTokens).mean().neg();
+  const nll = sftTerm(pc, chosenTokens);
   return { ...d, loss: d.loss.add(nll.mul(alpha)) };
+}
+
+/** TRL's "sft" loss: mean NLL over the pooled chosen tokens, -sum(pc) / sum(chosenTokens). [P], [P] -> []. */
+export function sftTerm(pc: Sym, chosenTokens: Sym): Sym {
+  return pc.sum().div(chosenTokens.sum()).neg();
 }
 
 export type PreferenceLossKind = "sigmoid" | "ipo" | "sft_dpo";
 
+/** One pair's log-probs (summed over its completions) and completion lengths, host side. */
+export interface PairLogps {
+  pc: number;
+  pr: number;
+  rc: number;
+  rr: number;
+  chosenTokens: number;
+  rejectedTokens: number;
+}
+
 /**
- * One pair's loss as the objective's graph computes it (float64, host side; the graph's loss is the mean over pairs):
- * what evaluation reports as eval_loss, so it is the training objective's own value. pc, pr, rc, rr are summed
- * log-probs; chosenTokens / rejectedTokens the completions' counted tokens (IPO averages per token, the SFT term of
- * sft_dpo divides by the chosen length).
+ * One pair's pairwise loss (float64, host side): sigmoid DPO, IPO, or the DPO part of sft_dpo (its SFT term is
+ * pooled over a set's tokens, so it has no per-pair value: see preferenceSetLoss). pc, pr, rc, rr are summed
+ * log-probs; IPO averages them per token.
  */
-export function preferencePairLoss(
-  kind: PreferenceLossKind,
-  s: { pc: number; pr: number; rc: number; rr: number; chosenTokens: number; rejectedTokens: number },
-  beta: number,
-  sftAlpha: number,
-): number {
+export function preferencePairLoss(kind: PreferenceLossKind, s: PairLogps, beta: number): number {
   if (kind === "ipo") {
     const h = s.pc / s.chosenTokens - s.rc / s.chosenTokens - (s.pr / s.rejectedTokens - s.rr / s.rejectedTokens);
     return (h - 1 / (2 * beta)) ** 2;
   }
-  const dpo = dpoScalars(s.pc, s.pr, s.rc, s.rr, beta).loss;
-  return kind === "sft_dpo" ? dpo + sftAlpha * (-s.pc / s.chosenTokens) : dpo;
+  return dpoScalars(s.pc, s.pr, s.rc, s.rr, beta).loss;
+}
+
+/**
+ * The objective's loss over a set of pairs as the graph computes it over a batch (float64, host side): the mean
+ * pairwise loss, plus for sft_dpo alpha x the NLL pooled over the set's chosen tokens (dpoSftLoss, TRL's "sft" term).
+ * What evaluation reports as eval_loss, summed in the set's order, so it does not depend on the batching.
+ */
+export function preferenceSetLoss(
+  kind: PreferenceLossKind,
+  pairs: readonly PairLogps[],
+  beta: number,
+  sftAlpha: number,
+): number {
+  let pairwise = 0;
+  let nll = 0;
+  let tokens = 0;
+  for (const s of pairs) {
+    pairwise += preferencePairLoss(kind, s, beta);
+    nll -= s.pc;
+    tokens += s.chosenTokens;
+  }
+  const mean = pairwise / pairs.length;
+  return kind === "sft_dpo" ? mean + sftAlpha * (nll / tokens) : mean;
 }
 
 /**
@@ -91,7 +133,7 @@ export function preferencePairLoss(
  */
 export function preferenceRewards(
   kind: PreferenceLossKind,
-  s: { pc: number; pr: number; rc: number; rr: number; chosenTokens: number; rejectedTokens: number },
+  s: PairLogps,
   beta: number,
 ): { chosen: number; rejected: number; accurate: boolean } {
   const d =

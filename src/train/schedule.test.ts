@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { learningRate } from "./schedule.ts";
 
-describe("warmup + cosine schedule", () => {
-  const cfg = { lr: 1e-3, warmupSteps: 10, totalSteps: 110, minLrRatio: 0.1 };
+// the legacy schedule (warmup from lr / W), which only the world build uses; transformers' is in
+// schedule.transformers.test.ts
+describe("legacy warmup + cosine schedule", () => {
+  const cfg = { lr: 1e-3, warmupSteps: 10, totalSteps: 110, minLrRatio: 0.1, legacy: true };
   it("warms up linearly to the peak", () => {
     expect(learningRate(0, cfg)).toBeCloseTo(1e-4, 12);
     expect(learningRate(9, cfg)).toBeCloseTo(1e-3, 12);

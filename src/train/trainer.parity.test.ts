@@ -1,6 +1,7 @@
 /**
- * Trainer parity with PyTorch (src/train/parity/dpo_ref.py on Debian python3-torch): the DPO losses and their
- * gradients on the same tiny model and batch, and a PEFT adapter exported by us, loaded by PEFT's tensor names.
+ * Trainer parity with PyTorch (src/train/parity/dpo_ref.py on Debian python3-torch): the DPO losses (sft_dpo's SFT
+ * term written as TRL's pooled cross-entropy) and their gradients on the same tiny model and batch, and a PEFT adapter
+ * exported by us, loaded by PEFT's tensor names.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -55,21 +56,24 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe("trainer parity with PyTorch", () => {
-  for (const loss of ["sigmoid", "ipo"] as const) {
+  for (const loss of ["sigmoid", "ipo", "sft_dpo"] as const) {
     it(`${loss} DPO loss and every parameter gradient match (relative error < 1e-4)`, async () => {
       const dir = mkdtempSync(join(tmpdir(), "bf-dpo-"));
+      // sft_dpo: TRL's weights [1, 1] (the trl backend's), so the SFT term is checked at full weight
+      const sftAlpha = loss === "sft_dpo" ? 1 : 0;
       const weights = initWeights(cfg, 7, 0.05);
       saveModel(dir, cfg, weights);
       const batch = pairsBatch();
       // reference log-probs: a slightly different model, so the policy/reference ratio is not zero
       const refRunner = new ObjectiveRunner(cfg, { kind: "sft" }, () => true);
       const refLogps = await refRunner.sequenceLogps(initWeights(cfg, 8, 0.05), batch);
-      const runner = new ObjectiveRunner(cfg, { kind: "dpo", loss, beta: 0.2, sftAlpha: 0 }, () => true);
+      const runner = new ObjectiveRunner(cfg, { kind: "dpo", loss, beta: 0.2, sftAlpha }, () => true);
       const ours = await runner.step(weights, batch, refLogps);
       const ref = runRef({
         mode: "dpo",
         loss,
         beta: 0.2,
+        sft_alpha: sftAlpha,
         dir,
         B: batch.B,
         T: batch.T,

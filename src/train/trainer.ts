@@ -25,9 +25,9 @@ import { AdamW, clipGradNorm } from "../nn/optim.ts";
 import { readSafetensorsFile, serializeSafetensors } from "../nn/safetensors.ts";
 import { defaultExecutor } from "./executor.ts";
 import { DEFAULT_LORA, DropoutMasks, initLora, isLoraParam, type LoraConfig, loraHook } from "./lora.ts";
-import { preferencePairLoss, preferenceRewards } from "./losses.ts";
+import { type PairLogps, preferenceRewards, preferenceSetLoss } from "./losses.ts";
 import { type Objective, ObjectiveRunner, padBatch, type TokenizedSeq } from "./objective.ts";
-import { learningRate } from "./schedule.ts";
+import { learningRate, warmupStepsFor } from "./schedule.ts";
 
 export interface TrainOptions {
   objective: Objective;
@@ -52,6 +52,11 @@ export interface TrainOptions {
   checkpointEvery: number;
   /** Stop after this many optimizer steps (undefined = all epochs); for tests and budgets. */
   maxSteps?: number;
+  /**
+   * The schedule from before it matched transformers (schedule.ts ScheduleConfig.legacy: warmup from lr / W over
+   * round(ratio N) steps). Set only by `breakfix world build`, so the committed demo organisms stay what it makes.
+   */
+  legacySchedule?: boolean;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainOptions, "objective"> = {
@@ -338,9 +343,10 @@ function planSteps({ model, data, opts }: Run, lengths: readonly number[]) {
   const totalSteps = Math.min(opts.maxSteps ?? Number.POSITIVE_INFINITY, stepsPerEpoch * opts.epochs);
   const schedule = {
     lr: opts.lr,
-    warmupSteps: Math.round(opts.warmupRatio * totalSteps),
+    warmupSteps: warmupStepsFor(opts.warmupRatio, totalSteps, opts.legacySchedule),
     totalSteps,
     minLrRatio: opts.minLrRatio,
+    legacy: opts.legacySchedule,
   };
   // a loop, not Math.max(...xs): spreading 100k+ lengths overflows the call stack
   let longest = 0;
@@ -436,17 +442,17 @@ async function evaluate(
   weights: Weights,
 ): Promise<TrainResult["final"]> {
   if (data.eval.length === 0) return {};
-  // per example (loss, count, accurate), summed below in data order whatever the batching
-  const per = new Map<Example, { loss: number; n: number; acc: number }>();
+  // per example (loss, count, accurate; DPO: its log-probs), summed below in data order whatever the batching
+  const per = new Map<Example, { loss: number; n: number; acc: number; pair?: PairLogps }>();
   for (const exs of lengthSortedBatches(data.eval, opts.batchSize)) {
     const batch = toBatch(exs);
     const lp = await evalRunner.sequenceLogps(weights, batch);
     if (isDpo) {
-      const { loss, beta, sftAlpha } = opts.objective as Extract<Objective, { kind: "dpo" }>;
+      const { loss, beta } = opts.objective as Extract<Objective, { kind: "dpo" }>;
       const P = exs.length;
       exs.forEach((e, k) => {
         const r = refLogps.get(e)!;
-        const pairLogps = {
+        const pair = {
           pc: lp[k],
           pr: lp[P + k],
           rc: r[0],
@@ -454,10 +460,8 @@ async function evaluate(
           chosenTokens: batch.tokens[k],
           rejectedTokens: batch.tokens[P + k],
         };
-        // the objective's own loss (sigmoid DPO, IPO or DPO + SFT term), so eval_loss compares with the training loss
-        const pairLoss = preferencePairLoss(loss, pairLogps, beta, sftAlpha);
-        const s = preferenceRewards(loss, pairLogps, beta);
-        per.set(e, { loss: pairLoss, n: 1, acc: s.accurate ? 1 : 0 });
+        const s = preferenceRewards(loss, pair, beta);
+        per.set(e, { loss: 0, n: 1, acc: s.accurate ? 1 : 0, pair });
       });
     } else {
       // token-weighted mean cross-entropy
@@ -475,7 +479,12 @@ async function evaluate(
     n += x.n;
     acc += x.acc;
   }
-  return isDpo ? { eval_loss: lossSum / n, "eval_rewards/accuracies": acc / n } : { eval_loss: lossSum / n };
+  if (!isDpo) return { eval_loss: lossSum / n };
+  // the objective's own loss over the eval set (sigmoid DPO, IPO, or DPO + SFT term pooled over the set's chosen
+  // tokens), so eval_loss compares with the training loss
+  const { loss, beta, sftAlpha } = opts.objective as Extract<Objective, { kind: "dpo" }>;
+  const pairs = data.eval.map((e) => per.get(e)!.pair!);
+  return { eval_loss: preferenceSetLoss(loss, pairs, beta, sftAlpha), "eval_rewards/accuracies": acc / n };
 }
 
 interface Accumulated {

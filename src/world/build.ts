@@ -319,6 +319,9 @@ export async function trainOrganism(t: OrganismTraining): Promise<OrganismTraine
         batchSize: preset.batchSize,
         warmupRatio: 0.03,
         minLrRatio: 0.05,
+        // the schedule the committed organisms were trained with (warmup from lr / W, not transformers' 0), so
+        // `breakfix world build` keeps making artifacts/demo-world/
+        legacySchedule: true,
         weightDecay: 0.01,
         seed,
         checkpointEvery: t.checkpointEvery,

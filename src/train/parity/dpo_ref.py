@@ -1,7 +1,8 @@
 """PyTorch reference for the trainer parity tests (Debian /usr/bin/python3 + python3-torch).
 
 Reuses the independent Llama forward of src/nn/parity/ref.py (no code shared with the TypeScript engine) and adds:
-- the DPO losses (sigmoid, IPO) written from the papers / TRL's formulas, with torch autograd for the gradients;
+- the DPO losses (sigmoid, IPO, sigmoid + TRL's "sft" term for sft_dpo) written from the papers / TRL's formulas,
+  with torch autograd for the gradients;
 - a PEFT LoRA adapter read by PEFT's tensor names and applied as W + (alpha / r) B A, for logits.
 
 usage: dpo_ref.py JOB.json ; writes job["out"] as F32 safetensors.
@@ -54,6 +55,13 @@ def main():
         else:
             logits_ = beta * ((lp[:P] - ref[:P]) - (lp[P:] - ref[P:]))
             loss = -torch.nn.functional.logsigmoid(logits_).mean()
+        if job["loss"] == "sft_dpo":
+            # TRL v1.9.0 dpo_trainer.py, loss_type "sft": one cross-entropy over the chosen rows' completion tokens,
+            # pooled (F.cross_entropy(chosen_logits[chosen_mask], chosen_labels[chosen_mask])), weighted sft_alpha
+            lab = labels[:P, 1:]
+            keep = lab != -100
+            nll = torch.nn.functional.cross_entropy(logits[:P, :-1, :][keep], lab[keep])
+            loss = loss + job["sft_alpha"] * nll
         loss.backward()
         out["loss"] = loss.detach().reshape(1)
         out["logps"] = lp.detach()

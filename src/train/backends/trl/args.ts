@@ -168,7 +168,8 @@ export function lossTypeArgs(loss: Training["dpo"]["loss"]): { loss_type: string
     case "ipo":
       return { loss_type: ["ipo"] };
     case "sft_dpo":
-      // The local engine's sft_dpo: DPO + 1.0 * NLL of the chosen answer (sftAlpha 1), RPO's form.
+      // The local engine's sft_dpo: DPO + 1.0 * NLL of the chosen answers pooled over their tokens (sftAlpha 1),
+      // the same quantity as TRL's "sft" loss type (losses.ts dpoSftLoss).
       return { loss_type: ["sigmoid", "sft"], loss_weights: [1, 1] };
   }
 }
