@@ -9,7 +9,15 @@ import { mulberry32, seedFrom, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Conversation, Finding, PreferencePair, Provenance, SftExample } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
-import { type ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe, type HygieneConfig } from "./hygiene.ts";
+import {
+  type ContaminationIndex,
+  DEFAULT_HYGIENE,
+  decontaminate,
+  dedupe,
+  dedupKey,
+  type HygieneConfig,
+} from "./hygiene.ts";
+import { normalizeText } from "./ngrams.ts";
 import { curationVerdict } from "./policy.ts";
 import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource, SafetySetSource } from "./types.ts";
 
@@ -284,6 +292,7 @@ async function safeRow({ opts, dropped }: Ctx, f: HarmfulAsk, tick: () => void):
   const provenance: Provenance = {
     round: opts.round,
     ...(f.findingId ? { findingId: f.findingId } : {}),
+    ...(f.goal !== undefined ? { goal: f.goal } : {}),
     technique: f.technique,
     source: f.source,
     category: f.category,
@@ -465,10 +474,21 @@ function capGroups({ opts, dropped }: Ctx, rows: CuratedRow[]): CuratedRow[] {
   return rows.filter((r) => r.kind === "retention" || keep.has(r));
 }
 
-/** 6. Train/validation split by a hash of the prompt, so a row's split never depends on what else is in the set. */
+/**
+ * What the train/validation split goes by: the seed ask a row came from (its goal), so one ask under different
+ * wrappings (framings, encodings, multi-turn) is never on both sides (measured on demo round 1: every validation row
+ * from a finding had its seed ask in train when the split hashed the wrapped text); a row without one (retention,
+ * counter-data, a safety-set prompt) goes by its user text as dedup compares it (normalised).
+ */
+export function splitGroup(row: SftExample): string {
+  const goal = row.provenance?.goal;
+  return goal !== undefined ? `goal:${normalizeText(goal)}` : `text:${dedupKey(userText(row.messages), 1).key}`;
+}
+
+/** 6. Train/validation split by a hash of the row's split group, so a row's split never depends on what else is in the set. */
 function assignSplits(opts: CurateOptions, rows: CuratedRow[]): CuratedRow[] {
   for (const r of rows) {
-    const u = seedFrom(`${opts.seed}:${userText(r.sft.messages)}`) / 4294967296;
+    const u = seedFrom(`${opts.seed}:${splitGroup(r.sft)}`) / 4294967296;
     r.split = u < opts.valFraction ? "validation" : "train";
   }
 
