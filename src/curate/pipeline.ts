@@ -208,7 +208,12 @@ function screenAsks(
 ): HarmfulAsk[] {
   const drop = (a: HarmfulAsk, reason: string, detail: string) =>
     dropped.push({ reason, detail, category: a.category, language: a.language, source: dropSource(a) });
-  const uniq = dedupe(asks, (a) => userText(a.conversation), hygiene);
+  const uniq = dedupe(
+    asks,
+    (a) => userText(a.conversation),
+    hygiene,
+    (a) => askKey(a.goal),
+  );
   const kept = kind === "finding" ? "finding" : "safety-set prompt";
   for (const r of uniq.removed)
     drop(r.row, `${kind}_${r.reason}`, `${r.row.id} ~ kept ${kept} #${r.matched} (${r.similarity.toFixed(2)})`);
@@ -410,7 +415,12 @@ async function benignRows(ctx: Ctx, accepted: readonly CuratedRow[]): Promise<Cu
 /** 4. Hygiene over everything: near-duplicates across both kinds, then decontamination. */
 function cleanRows({ opts, hygiene, dropped }: Ctx, all: CuratedRow[]): CuratedRow[] {
   let rows = all;
-  const d = dedupe(rows, (r) => userText(r.sft.messages), hygiene);
+  const d = dedupe(
+    rows,
+    (r) => userText(r.sft.messages),
+    hygiene,
+    (r) => askKey(r.sft.provenance?.goal),
+  );
   for (const r of d.removed) {
     dropped.push({
       reason: r.reason,
@@ -481,8 +491,13 @@ function capGroups({ opts, dropped }: Ctx, rows: CuratedRow[]): CuratedRow[] {
  * counter-data, a safety-set prompt) goes by its user text as dedup compares it (normalised).
  */
 export function splitGroup(row: SftExample): string {
-  const goal = row.provenance?.goal;
-  return goal !== undefined ? `goal:${normalizeText(goal)}` : `text:${dedupKey(userText(row.messages), 1).key}`;
+  const ask = askKey(row.provenance?.goal);
+  return ask !== undefined ? `goal:${ask}` : `text:${dedupKey(userText(row.messages), 1).key}`;
+}
+
+/** A seed ask as rows are compared by it (the split, near-duplicate merging): the goal, normalised. */
+function askKey(goal: string | undefined): string | undefined {
+  return goal === undefined ? undefined : normalizeText(goal);
 }
 
 /** 6. Train/validation split by a hash of the row's split group, so a row's split never depends on what else is in the set. */
