@@ -69,14 +69,29 @@ export function dedupKey(t: string, n: number): { key: string; grams: Set<string
 /**
  * Removes exact duplicates (same normalised text) and near duplicates (n-gram Jaccard >= threshold) among rows;
  * keeps the first occurrence. text(row) gives the text to compare (e.g. the prompt side of a row).
+ *
+ * ask(row), when given, names the seed ask a row wraps (a finding's goal, normalised), or undefined when unknown.
+ * Two rows with known, different asks are never near duplicates: text shared by construction (a many-shot framing's
+ * fake exchanges, a long jailbreak template, an escalation script's opening turns) otherwise dominates their n-grams
+ * (two different asks under the same 8 shots scored Jaccard 0.87, and one was dropped). Decision: compare the asks
+ * rather than strip the shared text (the final user turn alone misses multi-turn rows whose last turn is generic,
+ * "go on"; stripping turns other rows share misses a single-turn template), so wrappings of one ask are still compared
+ * by their whole text (same ask, same framing: merged) and rows without an ask (counter-data, retention, a safety
+ * set) exactly as before, against every row. Exact duplicates (same normalised text) are merged whatever their ask.
  */
-export function dedupe<T>(rows: readonly T[], text: (row: T) => string, cfg: HygieneConfig = DEFAULT_HYGIENE) {
+export function dedupe<T>(
+  rows: readonly T[],
+  text: (row: T) => string,
+  cfg: HygieneConfig = DEFAULT_HYGIENE,
+  ask: (row: T) => string | undefined = () => undefined,
+) {
   const kept: T[] = [];
   const removed: Removal<T>[] = [];
   const exact = new Map<string, number>();
   const rowsPerBand = cfg.numHashes / cfg.bands;
   const index = new LshIndex<number>(cfg.bands, rowsPerBand);
   const keptGrams: Set<string>[] = [];
+  const keptAsks: (string | undefined)[] = [];
   for (const row of rows) {
     const { key, grams } = dedupKey(text(row), cfg.dedupN);
     const same = exact.get(key);
@@ -88,13 +103,16 @@ export function dedupe<T>(rows: readonly T[], text: (row: T) => string, cfg: Hyg
       // Nothing to compare (an empty text): never a near duplicate of another such row.
       kept.push(row);
       keptGrams.push(grams);
+      keptAsks.push(ask(row));
       exact.set(key, kept.length - 1);
       continue;
     }
     const sig = minhash(grams, cfg.numHashes);
+    const rowAsk = ask(row);
     let best = -1;
     let bestSim = 0;
     for (const c of index.candidates(sig)) {
+      if (rowAsk !== undefined && keptAsks[c] !== undefined && keptAsks[c] !== rowAsk) continue;
       const s = jaccard(grams, keptGrams[c]);
       if (s > bestSim) {
         bestSim = s;
@@ -108,6 +126,7 @@ export function dedupe<T>(rows: readonly T[], text: (row: T) => string, cfg: Hyg
     const id = kept.length;
     kept.push(row);
     keptGrams.push(grams);
+    keptAsks.push(rowAsk);
     exact.set(key, id);
     index.add(id, sig);
   }

@@ -9,7 +9,15 @@ import { mulberry32, seedFrom, shuffled } from "../domain/random.ts";
 import type { CategoryId } from "../domain/taxonomy.ts";
 import type { Conversation, Finding, PreferencePair, Provenance, SftExample } from "../domain/types.ts";
 import type { Judge } from "../judges/types.ts";
-import { type ContaminationIndex, DEFAULT_HYGIENE, decontaminate, dedupe, type HygieneConfig } from "./hygiene.ts";
+import {
+  type ContaminationIndex,
+  DEFAULT_HYGIENE,
+  decontaminate,
+  dedupe,
+  dedupKey,
+  type HygieneConfig,
+} from "./hygiene.ts";
+import { normalizeText } from "./ngrams.ts";
 import { curationVerdict } from "./policy.ts";
 import type { CounterDataSource, LookalikePrompt, Responder, RetentionSource, SafetySetSource } from "./types.ts";
 
@@ -200,7 +208,12 @@ function screenAsks(
 ): HarmfulAsk[] {
   const drop = (a: HarmfulAsk, reason: string, detail: string) =>
     dropped.push({ reason, detail, category: a.category, language: a.language, source: dropSource(a) });
-  const uniq = dedupe(asks, (a) => userText(a.conversation), hygiene);
+  const uniq = dedupe(
+    asks,
+    (a) => userText(a.conversation),
+    hygiene,
+    (a) => askKey(a.goal),
+  );
   const kept = kind === "finding" ? "finding" : "safety-set prompt";
   for (const r of uniq.removed)
     drop(r.row, `${kind}_${r.reason}`, `${r.row.id} ~ kept ${kept} #${r.matched} (${r.similarity.toFixed(2)})`);
@@ -284,6 +297,7 @@ async function safeRow({ opts, dropped }: Ctx, f: HarmfulAsk, tick: () => void):
   const provenance: Provenance = {
     round: opts.round,
     ...(f.findingId ? { findingId: f.findingId } : {}),
+    ...(f.goal !== undefined ? { goal: f.goal } : {}),
     technique: f.technique,
     source: f.source,
     category: f.category,
@@ -401,7 +415,12 @@ async function benignRows(ctx: Ctx, accepted: readonly CuratedRow[]): Promise<Cu
 /** 4. Hygiene over everything: near-duplicates across both kinds, then decontamination. */
 function cleanRows({ opts, hygiene, dropped }: Ctx, all: CuratedRow[]): CuratedRow[] {
   let rows = all;
-  const d = dedupe(rows, (r) => userText(r.sft.messages), hygiene);
+  const d = dedupe(
+    rows,
+    (r) => userText(r.sft.messages),
+    hygiene,
+    (r) => askKey(r.sft.provenance?.goal),
+  );
   for (const r of d.removed) {
     dropped.push({
       reason: r.reason,
@@ -465,10 +484,26 @@ function capGroups({ opts, dropped }: Ctx, rows: CuratedRow[]): CuratedRow[] {
   return rows.filter((r) => r.kind === "retention" || keep.has(r));
 }
 
-/** 6. Train/validation split by a hash of the prompt, so a row's split never depends on what else is in the set. */
+/**
+ * What the train/validation split goes by: the seed ask a row came from (its goal), so one ask under different
+ * wrappings (framings, encodings, multi-turn) is never on both sides (measured on demo round 1: every validation row
+ * from a finding had its seed ask in train when the split hashed the wrapped text); a row without one (retention,
+ * counter-data, a safety-set prompt) goes by its user text as dedup compares it (normalised).
+ */
+export function splitGroup(row: SftExample): string {
+  const ask = askKey(row.provenance?.goal);
+  return ask !== undefined ? `goal:${ask}` : `text:${dedupKey(userText(row.messages), 1).key}`;
+}
+
+/** A seed ask as rows are compared by it (the split, near-duplicate merging): the goal, normalised. */
+function askKey(goal: string | undefined): string | undefined {
+  return goal === undefined ? undefined : normalizeText(goal);
+}
+
+/** 6. Train/validation split by a hash of the row's split group, so a row's split never depends on what else is in the set. */
 function assignSplits(opts: CurateOptions, rows: CuratedRow[]): CuratedRow[] {
   for (const r of rows) {
-    const u = seedFrom(`${opts.seed}:${userText(r.sft.messages)}`) / 4294967296;
+    const u = seedFrom(`${opts.seed}:${splitGroup(r.sft)}`) / 4294967296;
     r.split = u < opts.valFraction ? "validation" : "train";
   }
 

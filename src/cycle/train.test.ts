@@ -11,6 +11,8 @@ interface Row {
   answer: string;
   round: number;
   technique: string;
+  /** The seed ask (a finding's goal), when the row has one. */
+  goal?: string;
 }
 
 const sft = (r: Row): SftExample => ({
@@ -18,13 +20,13 @@ const sft = (r: Row): SftExample => ({
     { role: "user", content: r.prompt },
     { role: "assistant", content: r.answer },
   ],
-  provenance: { round: r.round, technique: r.technique, source: "test" },
+  provenance: { round: r.round, technique: r.technique, source: "test", ...(r.goal ? { goal: r.goal } : {}) },
 });
 const dpo = (r: Row): PreferencePair => ({
   prompt: [{ role: "user", content: r.prompt }],
   chosen: [{ role: "assistant", content: r.answer }],
   rejected: [{ role: "assistant", content: "no" }],
-  provenance: { round: r.round, technique: r.technique, source: "test" },
+  provenance: { round: r.round, technique: r.technique, source: "test", ...(r.goal ? { goal: r.goal } : {}) },
 });
 const jsonl = (xs: unknown[]) => xs.map((x) => `${JSON.stringify(x)}\n`).join("");
 
@@ -152,5 +154,28 @@ describe("mergeCurationFiles (cumulative rounds)", () => {
       "ask C",
     ]);
     expect((read(files.dpo) as PreferencePair[]).map((x) => x.prompt[0].content)).toEqual(["ask A", "sum 1", "ask C"]);
+  });
+
+  it("a seed ask is in train or validation, never both: its latest row's side wins for every wrapping of it", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "breakfix-merge-"));
+    const g = (prompt: string, goal: string) => ({ prompt, answer: "refuse", technique: "roleplay", goal });
+    const r = (p: string) => ({ prompt: p, answer: "a", technique: "retention" });
+    const dirs = [
+      // round 1 held ask G out (two wrappings) and trained on ask H
+      roundDir(root, 1, [g("H plain", "ask H"), r("sum 1")], [g("G plain", "ask G"), g("G as a play", "ask G")]),
+      // round 2 (another split seed) trains on a third wrapping of G and holds out one of H; "Sum 1." is sum 1's text
+      roundDir(root, 2, [g("G in base64", "Ask G."), r("sum 2")], [g("H in a story", "ask H"), r("Sum 1.")]),
+    ];
+    const out = path.join(root, "all");
+    const files = mergeCurationFiles(dirs, out);
+    const prompts = (f: string) => (read(f) as SftExample[]).map((x) => x.messages[0].content).sort();
+    expect(prompts(files.sft)).toEqual(["G as a play", "G in base64", "G plain", "sum 2"]);
+    // "sum 1" is another prompt than "Sum 1." (two rows) but the same normalised text: one side.
+    expect(prompts(files.sftVal)).toEqual(["H in a story", "H plain", "Sum 1.", "sum 1"]);
+    expect((read(files.dpoVal) as PreferencePair[]).map((x) => x.prompt[0].content).sort()).toEqual(
+      prompts(files.sftVal),
+    );
+    const summary = JSON.parse(readFileSync(path.join(out, "merge.json"), "utf8")) as MergeSummary;
+    expect(summary).toMatchObject({ kept: { train: 4, validation: 4 }, movedWithGroup: 4 });
   });
 });

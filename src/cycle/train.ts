@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type CurationFiles, curationFiles } from "../curate/io.ts";
-import type { Conversation } from "../domain/types.ts";
+import { splitGroup } from "../curate/pipeline.ts";
+import type { Conversation, SftExample } from "../domain/types.ts";
 
 const countLines = (file: string): number =>
   existsSync(file)
@@ -23,6 +24,8 @@ interface MergedRow {
   dpo?: string;
   split: Split;
   kind: RowKind;
+  /** Its split group (curate/pipeline.ts splitGroup): the seed ask it came from, else its normalised user text. */
+  group: string;
   /** Every round whose curation produced this prompt, in order. */
   rounds: number[];
 }
@@ -38,6 +41,8 @@ export interface MergeSummary {
   repeats: Record<string, number>;
   /** Prompts curated in several rounds whose train/validation split differed between rounds (the latest wins). */
   splitChanged: number;
+  /** Rows moved to the other split to join the latest row of their seed ask (or of their normalised text). */
+  movedWithGroup: number;
   /** Kept rows by the number of rounds that curated their prompt ("1": once, "2": twice ...). */
   byRoundCount: Record<string, number>;
 }
@@ -88,7 +93,9 @@ const inc = (rec: Record<string, number>, k: string) => {
  * - one row per prompt (the conversation up to its last user turn): the row of the latest round that curated it
  *   wins (its answer, DPO pair, provenance and split); merge.json lists how many prompts came from several rounds;
  * - a prompt is in train or in validation, never both (each round splits with its own seed, so a round-1 validation
- *   prompt could come back as a round-3 train row, and its eval loss then measured a trained row);
+ *   prompt could come back as a round-3 train row, and its eval loss then measured a trained row); and so is a seed
+ *   ask under all its wrappings (its split group, as the curation splits): every row of a group goes to the side of
+ *   the group's latest row;
  * - the kinds keep the ratios each round's curation set (counter-data and retention per accepted safety row): no
  *   kind is resampled, since all three lose their repeats the same way (measured ratios in docs/demo-recipe.md).
  * Written atomically, idempotent: the same folders give the same files.
@@ -103,6 +110,7 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
     kept: { train: 0, validation: 0, byKind: {} },
     repeats: {},
     splitChanged: 0,
+    movedWithGroup: 0,
     byRoundCount: {},
   };
   dirs.forEach((dir, index) => {
@@ -142,6 +150,7 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
           dpo: dpoByKey.get(key)?.line,
           split,
           kind,
+          group: splitGroup(row as unknown as SftExample),
           rounds: [...(before?.rounds ?? []), round],
         });
       });
@@ -150,6 +159,14 @@ export function mergeCurationFiles(dirs: readonly string[], out: string): Curati
           throw new Error(`${dpoFile}:${n}: the pair's prompt is in no row of ${path.basename(sftFile)}`);
     }
   });
+  // One side per split group: the side of its latest row (the map keeps rows in the order of their latest round).
+  const groupSplit = new Map<string, Split>();
+  for (const r of rows.values()) groupSplit.set(r.group, r.split);
+  for (const r of rows.values()) {
+    const side = groupSplit.get(r.group) ?? r.split;
+    if (side !== r.split) summary.movedWithGroup++;
+    r.split = side;
+  }
   const pick = (split: Split, side: "sft" | "dpo") =>
     [...rows.values()].filter((r) => r.split === split && r[side] !== undefined).map((r) => r[side] as string);
   writeAtomic(files.sft, pick("train", "sft"));

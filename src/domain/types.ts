@@ -133,6 +133,9 @@ export interface Vulnerability {
 export interface Provenance {
   round: number;
   findingId?: string;
+  /** The seed ask the row came from (a finding's goal), whatever its wrapping: the train/validation split and
+   *  near-duplicate merging go by it (curate/pipeline.ts splitGroup). Absent for rows without one (retention...). */
+  goal?: string;
   technique?: string;
   source: string;
   category?: CategoryId;

@@ -14,7 +14,7 @@ import { runRedteamCampaign } from "./campaign.ts";
 import { MemoryCampaignStore } from "./memory-store.ts";
 import { asrReport, formatAsrRows } from "./metrics.ts";
 import { attackId, planCampaign, recordId } from "./plan.ts";
-import { runCampaign } from "./run.ts";
+import { recordIdOf, runCampaign } from "./run.ts";
 import { RECORD_KIND, SqliteCampaignStore } from "./sqlite-store.ts";
 import type { CampaignStore } from "./types.ts";
 
@@ -206,6 +206,38 @@ describe("campaign run", () => {
     expect(r.records.some((x) => x.success)).toBe(true);
     const es = r.records.find((x) => x.attack.language === "es" && x.probe.language === "en");
     if (es) expect(es.attack.goal).toBe(TOY_SEEDS.find((s) => s.id === es.probe.id)!.prompt);
+  });
+
+  it("a multi-turn record id holds its turn budget and script: a raised maxTurns re-runs, the same budget resumes", async () => {
+    const store = new MemoryCampaignStore();
+    const p = plan("intermediate", {}).attacks.filter((a) => a.techniqueId === "scripted");
+    const single = plan("intermediate", {}).attacks.filter((a) => a.steps.at(-1)?.kind !== "multiturn");
+    expect(p.length).toBeGreaterThan(0);
+    expect(single.length).toBeGreaterThan(0);
+    const withTurns = (maxTurns: number) => ({ ...env(store), budget: { ...DEFAULT_BUDGET, maxTurns } });
+    const three = await runCampaign(p, withTurns(3));
+    expect(three.ran).toBe(p.length);
+    // The same attack (same attack id) under another turn budget is another record, run afresh.
+    const five = await runCampaign(p, withTurns(5));
+    expect(five.fromStore).toBe(0);
+    expect(five.ran).toBe(p.length);
+    expect(five.records.map((r) => r.attack.id)).toEqual(three.records.map((r) => r.attack.id));
+    for (const [i, r] of five.records.entries()) expect(r.id).not.toBe(three.records[i].id);
+    // Resumed with the same budget: every record from the store, no model call.
+    const again = await runCampaign(p, withTurns(5));
+    expect(again).toMatchObject({ fromStore: p.length, ran: 0 });
+    expect(again.records.map((r) => r.id)).toEqual(five.records.map((r) => r.id));
+    // The other budget limits and the escalation script steer the loop too.
+    const ids = (e: Parameters<typeof runCampaign>[1]) => recordIdOf(p[0], e);
+    const base = ids(withTurns(5));
+    expect(ids({ ...withTurns(5), budget: { ...DEFAULT_BUDGET, maxTurns: 5, maxCalls: 7 } })).not.toBe(base);
+    expect(ids({ ...withTurns(5), budget: { ...DEFAULT_BUDGET, maxTurns: 5, maxBacktracks: 0 } })).not.toBe(base);
+    expect(ids({ ...withTurns(5), scriptName: "research_escalation" })).not.toBe(base);
+    // Single-turn attacks keep their ids whatever the multi-turn budget.
+    for (const a of single.slice(0, 5)) {
+      expect(recordIdOf(a, withTurns(3))).toBe(recordId(a.id, "redteam-placeholder-judge@1"));
+      expect(recordIdOf(a, withTurns(5))).toBe(recordId(a.id, "redteam-placeholder-judge@1"));
+    }
   });
 
   it("a failing attack is reported, not stored, and retried by the next run", async () => {

@@ -12,8 +12,8 @@ import { type Identified, identify } from "../identify.ts";
 import { DEFAULT_SUCCESS, type SuccessCriterion, successKey } from "../outcome.ts";
 import type { Persona } from "../personas.ts";
 import { type AsrReport, asrReport } from "./metrics.ts";
-import { drawsGcgSuffix, planCampaign, probeKey, recordId } from "./plan.ts";
-import { type CampaignEnv, type CampaignRunResult, runCampaign } from "./run.ts";
+import { drawsGcgSuffix, planCampaign, probeKey } from "./plan.ts";
+import { type CampaignEnv, type CampaignRunResult, recordIdOf, runCampaign } from "./run.ts";
 import type { AttackRecord, CampaignManifest, CampaignStore } from "./types.ts";
 
 export interface CampaignSpec {
@@ -101,7 +101,7 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
     seedsSource: spec.seedsSource,
     round: spec.round ?? 0,
     minSeverity: (d.success ?? DEFAULT_SUCCESS).minSeverity,
-    recordIds: plan.attacks.map((a) => recordId(a.id, d.judge.id, d.context, d.success)),
+    recordIds: plan.attacks.map((a) => recordIdOf(a, { ...d, budget: spec.persona.budget })),
     skipped: plan.skipped,
     ...(d.context ? { context: { limit: d.context.limit, reserve: d.context.reserve, source: d.context.source } } : {}),
   };

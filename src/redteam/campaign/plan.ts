@@ -54,14 +54,16 @@ export function attackId(
 
 /**
  * The record id: the attack and its judge, plus the target's context window when one is enforced (what was sent
- * depends on it: shortened many-shot, attacks not sent) and the success criterion when it is not the default (the
- * success flag, decodings and multi-turn stops depend on it). Without either the id is the original one.
+ * depends on it: shortened many-shot, attacks not sent), the success criterion when it is not the default (the
+ * success flag, decodings and multi-turn stops depend on it), and for a multi-turn attack what steers its loop from
+ * outside the plan (MultiTurnKey). Without any of them the id is the original one.
  */
 export function recordId(
   attackIdValue: string,
   judgeId: string,
   window?: ContextWindowKey,
   success?: SuccessCriterion,
+  multiTurn?: MultiTurnKey,
 ): string {
   const criterion = successKey(success);
   return contentHash({
@@ -69,7 +71,21 @@ export function recordId(
     judge: judgeId,
     ...(window ? { window: { limit: window.limit, reserve: window.reserve } } : {}),
     ...(criterion ? { success: criterion } : {}),
+    ...(multiTurn ? { multiTurn } : {}),
   });
+}
+
+/**
+ * What of a multi-turn attack's run goes into its record id (a single-turn attack has none): its budget (turns kept,
+ * calls, tokens, backtracks: a raised maxTurns reused the records of the old budget on resume), the escalation script
+ * a scripted attack follows (its text: a scripts file may redefine a name), and the attacker and evaluator models
+ * that write and rate its turns (model strategies only).
+ */
+export interface MultiTurnKey {
+  budget: { maxTurns: number; maxCalls: number; maxTokens: number; maxBacktracks: number };
+  script?: unknown;
+  attacker?: string;
+  evaluator?: string;
 }
 
 /** What of a context window goes into record and campaign ids. */

@@ -23,7 +23,7 @@ import type { MultiTurnEnv, MultiTurnResult } from "../multiturn/types.ts";
 import { DEFAULT_SUCCESS, isRefusal, isSuccess, type SuccessCriterion } from "../outcome.ts";
 import { buildAttackConversation } from "../techniques.ts";
 import { type Fit, fitContext, isContextOverflow, type TargetContext } from "./context.ts";
-import { recordId } from "./plan.ts";
+import { type MultiTurnKey, recordId } from "./plan.ts";
 import type { AttackRecord, CampaignStore, PlannedAttack } from "./types.ts";
 
 export interface CampaignProgress {
@@ -323,8 +323,46 @@ async function runMultiTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMet
       stopOnSuccess: typeof mt.params?.stop_on_success === "boolean" ? mt.params.stop_on_success : undefined,
     });
   }
-  const script = findScript(String(mt.params?.script ?? env.scriptName ?? "story_escalation"), env.scripts);
-  return scriptedAttack(mtEnv, script);
+  return scriptedAttack(mtEnv, findScript(scriptName(mt, env), env.scripts));
+}
+
+/** The escalation script a scripted step follows: its own parameter, else the run's, else story_escalation. */
+function scriptName(mt: TechniqueStep, env: Pick<CampaignEnv, "scriptName">): string {
+  return String(mt.params?.script ?? env.scriptName ?? "story_escalation");
+}
+
+/** What of this run steers a planned multi-turn attack (see MultiTurnKey); undefined for a single-turn attack. */
+function multiTurnKey(p: PlannedAttack, env: RecordIdEnv): MultiTurnKey | undefined {
+  const mt = p.steps.at(-1);
+  if (mt?.kind !== "multiturn") return undefined;
+  const { maxTurns, maxCalls, maxTokens, maxBacktracks } = env.budget;
+  const budget = { maxTurns, maxCalls, maxTokens, maxBacktracks };
+  if (mt.name === "scripted") {
+    const name = scriptName(mt, env);
+    let script: unknown = name;
+    try {
+      script = findScript(name, env.scripts);
+    } catch {
+      // an unknown script fails the attack when it runs; its id is then the name's
+    }
+    return { budget, script };
+  }
+  return {
+    budget,
+    ...(env.attacker ? { attacker: env.attacker.id } : {}),
+    ...(mt.name === "tap" && env.evaluator ? { evaluator: env.evaluator.id } : {}),
+  };
+}
+
+/** What a record id is computed from, of a run's environment. */
+export type RecordIdEnv = Pick<
+  CampaignEnv,
+  "judge" | "context" | "success" | "budget" | "scriptName" | "scripts" | "attacker" | "evaluator"
+>;
+
+/** The record id of a planned attack in this run (see recordId and MultiTurnKey). */
+export function recordIdOf(p: PlannedAttack, env: RecordIdEnv): string {
+  return recordId(p.id, env.judge.id, env.context, env.success, multiTurnKey(p, env));
 }
 
 /** Executes one planned attack and returns its record (not yet stored). */
@@ -352,7 +390,7 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
     prompt: p.probe.prompt,
     source: p.probe.source,
   };
-  const rid = recordId(p.id, env.judge.id, env.context, env.success);
+  const rid = recordIdOf(p, env);
   const notSent = (conversation: Conversation, promptTokens: number | undefined): AttackRecord => ({
     id: rid,
     attack: { ...attackBase, conversation },
@@ -456,7 +494,7 @@ export async function runCampaign(plan: readonly PlannedAttack[], env: CampaignE
   let notStarted = 0;
   const todo: PlannedAttack[] = [];
   for (const p of plan) {
-    const have = env.store.getRecord(recordId(p.id, env.judge.id, env.context, env.success));
+    const have = env.store.getRecord(recordIdOf(p, env));
     if (have) {
       results.set(p.id, have);
       fromStore++;
