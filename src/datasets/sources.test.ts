@@ -69,4 +69,25 @@ describe("dataset sources (sources.yaml)", () => {
       if (e.sha256) expect(fileSha256(shared(e.folder, e.name)), `${e.folder}/${e.name}`).toBe(e.sha256);
     }
   });
+
+  it("every pinned file records the fetched revision it was verified at: the URL's commit, the recorded sha256", () => {
+    for (const e of registryEntries().filter((x) => isPinnedUrl(x.url))) {
+      const key = `${e.folder}/${e.name}`;
+      expect(e.verified, key).toBeDefined();
+      expect(e.url, key).toContain(`/${e.verified?.commit}/`);
+      expect(e.verified?.sha256, key).toBe(e.sha256);
+    }
+  });
+
+  it("HarmBench and StrongREJECT: the shared copy is the file at a recorded revision of a fetched repository", () => {
+    // No upstream copy could be fetched (their URLs stay on main), so each records where the reviewed copy was
+    // verified instead: the sha256 of `git show <commit>:<path>` there.
+    for (const e of registryEntries().filter((x) => x.folder === "harmbench" || x.folder === "strongreject")) {
+      const key = `${e.folder}/${e.name}`;
+      expect(e.verified, key).toBeDefined();
+      expect(e.verified?.commit, key).toMatch(/^[0-9a-f]{40}$/);
+      expect(fileSha256(shared(e.folder, e.name)), key).toBe(e.verified?.sha256);
+      if (e.sha256) expect(e.verified?.sha256, key).toBe(e.sha256);
+    }
+  });
 });

@@ -14,21 +14,30 @@ export const SOURCES_FILE = path.join(import.meta.dirname, "sources.yaml");
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a lower-case hex sha256");
 const commit = z.string().regex(/^[0-9a-f]{40}$/, "expected a 40-hex commit");
 
-/** Where a reviewed shared copy was taken from, checked against a fetched copy of that repository at that commit. */
-const copySchema = z.strictObject({ repo: z.string().min(3), commit, path: z.string().min(1), sha256 });
+/**
+ * Where a file was checked: a fetched copy of `repo` at `commit`, and the sha256 of `git show <commit>:<path>` there.
+ * For a pinned URL, the URL's commit; for HarmBench and StrongREJECT (upstream not fetchable), the repository the
+ * reviewed shared copy was taken from (`note` says so).
+ */
+const verifiedSchema = z.strictObject({
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name"),
+  commit,
+  path: z.string().min(1),
+  sha256,
+  note: z.string().min(1).optional(),
+});
 
 const entrySchema = z.strictObject({
   url: z.url(),
   sha256: sha256.optional(),
   moving: z.string().min(20).optional(),
-  verified: z.string().min(10).optional(),
-  copy: copySchema.optional(),
+  verified: verifiedSchema.optional(),
 });
 
 const schema = z.record(z.string(), z.record(z.string(), entrySchema));
 
 export type SourceEntry = z.output<typeof entrySchema>;
-export type CopyRecord = z.output<typeof copySchema>;
+export type VerifiedAt = z.output<typeof verifiedSchema>;
 
 /** One row of sources.yaml with its folder and file name. */
 export interface RegistryEntry extends SourceEntry {
