@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { fileSha256 } from "../domain/file-hash.ts";
+import { harmbench } from "./loaders/harmbench.ts";
 import { jailbreakbench } from "./loaders/jailbreakbench.ts";
 import { multijail } from "./loaders/multijail.ts";
 import { xstest } from "./loaders/xstest.ts";
@@ -58,6 +59,51 @@ describe("data pull (file:// sources; no network in tests)", () => {
     // --no-verify accepts it (and the loader still validates the content).
     const r = await pullDataset(multijail, { cacheDir: cache, from: fileUrl(mirror), verify: false });
     expect(r.rows).toBe(3150);
+  });
+
+  it("a checksum mismatch on a file from a moving branch says so: dataset, URL, both checksums, how to override", async () => {
+    // HarmBench's URLs are on `main` (no upstream revision could be verified: sources.yaml); when upstream changes the
+    // file, the error must say the URL is unpinned rather than look like a corrupt download.
+    const f = harmbench.info.files[0];
+    expect(f.url).toMatch(/\/HarmBench\/main\//);
+    expect(f.moving).toBeTruthy();
+    const body = `${readFileSync(path.join(D("harmbench"), f.name), "utf8")}`.replace("Give", "Gave");
+    const fakeFetch = (async (url: string | URL | Request) => {
+      expect(String(url)).toBe(f.url);
+      return new Response(body, { status: 200 });
+    }) as typeof fetch;
+    const cache = tmp();
+    const err = await pullDataset(harmbench, { cacheDir: cache, fetchImpl: fakeFetch }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const msg = (err as Error).message;
+    expect(msg).toContain(`harmbench: checksum mismatch for ${f.name} from ${f.url}`);
+    expect(msg).toContain(`expected sha256 ${f.sha256}, got `);
+    expect(msg).toMatch(/moving branch, not a pinned revision/);
+    expect(msg).toContain(f.moving);
+    expect(msg).toMatch(/--no-verify/);
+    expect(msg).toMatch(/--from/);
+    expect(readdirSync(path.join(cache, "harmbench"))).toEqual([]);
+  });
+
+  it("a pinned file's checksum mismatch does not claim a moving branch", async () => {
+    const mirror = tmp();
+    cpSync(D("multijail"), mirror, { recursive: true });
+    const f = path.join(mirror, "MultiJail.csv");
+    writeFileSync(f, `${readFileSync(f, "utf8")}`.replace("What", "Whot"));
+    await expect(pullDataset(multijail, { cacheDir: tmp(), from: fileUrl(mirror) })).rejects.toThrow(
+      /^(?![\s\S]*moving branch)[\s\S]*checksum mismatch/,
+    );
+  });
+
+  it("a row-count failure of a file from a moving branch (no checksum) says the URL is unpinned", async () => {
+    const mirror = tmp();
+    cpSync(D("jailbreakbench"), mirror, { recursive: true });
+    const f = path.join(mirror, "harmful-behaviors.csv");
+    const lines = readFileSync(f, "utf8").trimEnd().split("\n");
+    writeFileSync(f, `${lines.slice(0, -1).join("\n")}\n`);
+    await expect(pullDataset(jailbreakbench, { cacheDir: tmp(), from: fileUrl(mirror) })).rejects.toThrow(
+      /expected 200 rows, loaded 199[\s\S]*harmful-behaviors\.csv, benign-behaviors\.csv: registry URL on a moving branch, not a pinned revision/,
+    );
   });
 
   it("a copy whose row count differs from the registry's fails, naming both counts, unless --no-verify", async () => {

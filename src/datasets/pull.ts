@@ -7,6 +7,8 @@
  * - `<cache>/<folder>/.breakfix-pull.json` records each file's sha256, size, URL and time; a file whose bytes still
  *   match it is not downloaded again (unless `force`).
  * - After downloading, the dataset is loaded once to prove the files parse.
+ * - A file whose registry URL is on a moving branch (RemoteFile.moving; sources.yaml lists these exceptions) that fails
+ *   its checksum or the row count gets an error that says so, with the reason and how to override.
  * - `from` replaces each file's URL with `<from>/<file name>` (a mirror, or a `file://` folder: used by the tests,
  *   since there is no network here).
  */
@@ -188,8 +190,11 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
     const tmp = got.tmp;
     if (f.sha256 && opts.verify !== false && got.sha256 !== f.sha256) {
       rmSync(tmp, { force: true });
+      const why = f.moving
+        ? `. Its registry URL ${f.url} is on a moving branch, not a pinned revision (${f.moving}), so upstream may have changed the file since the checksum was recorded; pass --no-verify to accept the changed file, or --from a folder or mirror holding the reviewed copy`
+        : "; pass --no-verify to accept a changed upstream file";
       throw new Error(
-        `${loader.info.name}: checksum mismatch for ${f.name} from ${url}: expected sha256 ${f.sha256}, got ${got.sha256} (nothing was written; pass --no-verify to accept a changed upstream file)`,
+        `${loader.info.name}: checksum mismatch for ${f.name} from ${url}: expected sha256 ${f.sha256}, got ${got.sha256} (nothing was written)${why}`,
       );
     }
     renameSync(tmp, dest);
@@ -220,8 +225,12 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
   if (opts.verify !== false && rows.length !== loader.info.rows) {
     discardFresh();
     const where = fresh.length ? "the downloaded files were removed" : "from the cached files";
+    const moving = loader.info.files.filter((f) => f.moving && !f.sha256).map((f) => f.name);
+    const note = moving.length
+      ? `; ${moving.join(", ")}: registry URL on a moving branch, not a pinned revision, so upstream may have changed (sources.yaml says why); --from a folder or mirror holding the reviewed copy avoids it`
+      : "";
     throw new Error(
-      `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${where}; pass --no-verify to accept a changed upstream file)`,
+      `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${where}; pass --no-verify to accept a changed upstream file${note})`,
     );
   }
   return { dir, files, rows: rows.length };

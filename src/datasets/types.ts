@@ -7,7 +7,8 @@
  *   naming the file, the line and the problem, and nothing is half-loaded.
  * - Row ids are unique and stable (`<dataset>:<upstream id>`), so a re-run keys the same work identically.
  * - `facets(row)` gives the category (a taxonomy id, or "unlabelled"), label and language used by `data show`.
- * - `info.files` lists every file `load` reads, with the public URL `breakfix data pull` downloads it from.
+ * - `info.files` lists every file `load` reads, with the public URL `breakfix data pull` downloads it from (taken from
+ *   sources.yaml: URLs, revisions and checksums are data).
  */
 import { isInvisible } from "../domain/escape.ts";
 import type { Probe } from "../domain/types.ts";
@@ -15,10 +16,15 @@ import type { Probe } from "../domain/types.ts";
 export interface RemoteFile {
   /** Path inside the dataset folder, "/"-separated (what load() reads), e.g. "human_labelled_completions/x.csv". */
   name: string;
-  /** Public download URL (a pinned raw GitHub URL where possible). */
+  /** Public download URL, pinned to an immutable revision where one was verified (sources.yaml). */
   url: string;
   /** Expected sha256 of the file, when the pinned upstream bytes are known (else `data pull` checks info.rows only). */
   sha256?: string;
+  /**
+   * Set when `url` is on a moving branch (main, master, HF resolve/main) rather than a pinned revision: why no revision
+   * could be verified (sources.yaml lists these exceptions). `data pull` says so when such a file fails a check.
+   */
+  moving?: string;
 }
 
 export type DatasetKind = "probes" | "labelled-completions" | "preference-pairs" | "target-strings";

@@ -5,11 +5,9 @@
  */
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import { readCsv } from "../read.ts";
+import { remoteFile } from "../sources.ts";
 import { type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, probeLoader, probesFromCsv, required } from "./common.ts";
-
-const REPO =
-  "https://raw.githubusercontent.com/llm-attacks/llm-attacks/098262edf85f807224e70ecd87b9d83716bf6b73/data/advbench";
 
 /** Ordered rules: the first whose pattern matches the behavior decides its category. */
 export const ADVBENCH_CATEGORY_RULES: readonly (readonly [RegExp, CategoryId])[] = [
@@ -57,13 +55,7 @@ export const advbenchInfo: DatasetInfo = {
   license: "MIT",
   homepage: "https://github.com/llm-attacks/llm-attacks",
   rows: 520,
-  files: [
-    {
-      name: "harmful_behaviors.csv",
-      url: `${REPO}/harmful_behaviors.csv`,
-      sha256: "6cd1a5c63c07610d7eb67307772ee5606017ee950b5770ab288a2c487489d3e1",
-    },
-  ],
+  files: [remoteFile("advbench", "harmful_behaviors.csv")],
 };
 
 export const advbench = probeLoader(advbenchInfo, (dir) => {
@@ -101,13 +93,7 @@ export const advbenchStringsInfo: DatasetInfo = {
   license: "MIT",
   homepage: "https://github.com/llm-attacks/llm-attacks",
   rows: 574,
-  files: [
-    {
-      name: "harmful_strings.csv",
-      url: `${REPO}/harmful_strings.csv`,
-      sha256: "2c4751403195634f88eb849d923670cb2d9a883bcc3d74456bf2f08141424a15",
-    },
-  ],
+  files: [remoteFile("advbench", "harmful_strings.csv")],
 };
 
 export const advbenchStrings: DatasetLoader<TargetString> = {

@@ -4,15 +4,11 @@
  */
 
 import type { Probe } from "../../domain/types.ts";
+import { remoteFile } from "../sources.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 
-const REPO = "https://raw.githubusercontent.com/mlcommons/ailuminate/769cc2be9d20c8d4fb26ce53b68865ed41dfb8e2";
 export const AILUMINATE_LOCALES = ["en_us", "fr_fr"] as const;
-const SHA: Record<string, string> = {
-  en_us: "63e2b654325c5405096fabf28ef5f057b0ad674904b1839fd1f52b523e324d02",
-  fr_fr: "5f26484aca585ed690f6da61230e214069778fed43bc2c735d30b4df29f1fe1c",
-};
 
 const fileOf = (locale: string) => `airr_official_1.0_demo_${locale}_prompt_set_release.csv`;
 
@@ -24,7 +20,7 @@ export const ailuminateInfo: DatasetInfo = {
   license: "CC-BY-4.0",
   homepage: "https://github.com/mlcommons/ailuminate",
   rows: 2400,
-  files: AILUMINATE_LOCALES.map((l) => ({ name: fileOf(l), url: `${REPO}/${fileOf(l)}`, sha256: SHA[l] })),
+  files: AILUMINATE_LOCALES.map((l) => remoteFile("ailuminate", fileOf(l))),
 };
 
 export const ailuminate = probeLoader(ailuminateInfo, (dir) => {

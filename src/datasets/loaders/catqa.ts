@@ -5,18 +5,11 @@
  */
 import type { Probe } from "../../domain/types.ts";
 import { readJson, readText } from "../read.ts";
+import { remoteFile } from "../sources.ts";
 import { DatasetError, type DatasetInfo, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, mapLabelFirst, probeLoader } from "./common.ts";
 
-const REPO =
-  "https://raw.githubusercontent.com/declare-lab/red-instruct/73c759c93d2f6b1d8c7b058ab7bcec5fb0c28fa2/harmful_questions";
-
 export const CATQA_LANGUAGES = { english: "en", chinese: "zh", vietnamese: "vi" } as const;
-const SHA: Record<string, string> = {
-  english: "40efd4e205e26d6e840f30e6d8540f95f2777453af052319e42e74d10bd1992a",
-  chinese: "d13b0d6e09a89a2a03f3d3813d4923ae5903f5362687a4f8f4e2b4dfb77706db",
-  vietnamese: "414c0f0b2897940edde808a384685359ea285de7ea5f1c0343b98c0548f9c3b4",
-};
 
 export const catqaInfo: DatasetInfo = {
   name: "catqa",
@@ -26,11 +19,7 @@ export const catqaInfo: DatasetInfo = {
   license: "Apache-2.0",
   homepage: "https://github.com/declare-lab/red-instruct",
   rows: 1650,
-  files: Object.keys(CATQA_LANGUAGES).map((l) => ({
-    name: `catqa_${l}.json`,
-    url: `${REPO}/catqa_${l}.json`,
-    sha256: SHA[l],
-  })),
+  files: Object.keys(CATQA_LANGUAGES).map((l) => remoteFile("catqa", `catqa_${l}.json`)),
 };
 
 /** 1-based line of the first occurrence of a JSON string value in the file text (for error messages). */

@@ -1,4 +1,6 @@
 /** Do-Not-Answer (Wang et al. 2023): 939 questions a responsible model should not simply answer, 12 harm types. */
+
+import { remoteFile } from "../sources.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 
@@ -10,13 +12,8 @@ export const doNotAnswerInfo: DatasetInfo = {
   license: "Apache-2.0",
   homepage: "https://github.com/Libr-AI/do-not-answer",
   rows: 939,
-  // Unpinned: no sha256 is known for this file; `data pull` checks the row count (939) only.
-  files: [
-    {
-      name: "do_not_answer_en.csv",
-      url: "https://raw.githubusercontent.com/Libr-AI/do-not-answer/main/datasets/data_en.csv",
-    },
-  ],
+  // On a moving branch with no sha256 (sources.yaml says why): `data pull` checks the row count (939) only.
+  files: [remoteFile("do-not-answer", "do_not_answer_en.csv")],
 };
 
 export const doNotAnswer = probeLoader(doNotAnswerInfo, (dir) =>

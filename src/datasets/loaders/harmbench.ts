@@ -8,15 +8,14 @@
 import { existsSync } from "node:fs";
 import type { Probe } from "../../domain/types.ts";
 import { readJson } from "../read.ts";
+import { remoteFile } from "../sources.ts";
 import { DatasetError, type DatasetInfo, type DatasetLoader } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, optional, probeLoader, probesFromCsv, required } from "./common.ts";
 
-const REPO = "https://raw.githubusercontent.com/centerforaisafety/HarmBench/main/data/behavior_datasets";
-
 const SPLITS = {
-  all: { rows: 400, sha256: "8d81accedd38eaaf8b760618622bb888417d1fd0c86eba65c427a16f1cbb4afc" },
-  test: { rows: 320, sha256: "75d257b3e7428c52eb7b0154318f455af3e01b09a3794b5e2f3d36054f3c0e29" },
-  val: { rows: 80, sha256: "7bfaaa5e2b9b95002c89e2d33c019f58e9e8496e2fc65d368f1eeb8179e69534" },
+  all: { rows: 400 },
+  test: { rows: 320 },
+  val: { rows: 80 },
 } as const;
 export type HarmbenchSplit = keyof typeof SPLITS;
 
@@ -55,14 +54,7 @@ function harmbenchInfo(split: HarmbenchSplit): DatasetInfo {
     license: "MIT",
     homepage: "https://github.com/centerforaisafety/HarmBench",
     rows: SPLITS[split].rows,
-    files: [
-      { name: file, url: `${REPO}/${file}`, sha256: SPLITS[split].sha256 },
-      {
-        name: TARGETS_FILE,
-        url: "https://raw.githubusercontent.com/centerforaisafety/HarmBench/main/data/optimizer_targets/harmbench_targets_text.json",
-        sha256: "dedcac1f8c0108ca79e36589ef9693d5af916ed70878e60fb2c4c20482872e3f",
-      },
-    ],
+    files: [remoteFile("harmbench", file), remoteFile("harmbench", TARGETS_FILE)],
   };
 }
 

@@ -7,6 +7,7 @@
 import { preferencePairSchema } from "../../domain/schemas.ts";
 import type { Conversation, PreferencePair } from "../../domain/types.ts";
 import { readJsonl } from "../read.ts";
+import { remoteFile } from "../sources.ts";
 import { type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn } from "./common.ts";
 
@@ -18,13 +19,7 @@ export const hhRlhfInfo: DatasetInfo = {
   license: "MIT",
   homepage: "https://github.com/anthropics/hh-rlhf",
   rows: 2312,
-  files: [
-    {
-      name: "harmless-base-test.jsonl.gz",
-      url: "https://raw.githubusercontent.com/anthropics/hh-rlhf/354e5c3cb8960630860dd5774a6ac2a58313bf4d/harmless-base/test.jsonl.gz",
-      sha256: "ebfaaed21162a4de120ae85366075b34425e2a6303fac59b99555002f7016f03",
-    },
-  ],
+  files: [remoteFile("hh-rlhf-harmless", "harmless-base-test.jsonl.gz")],
 };
 
 /** Splits an HH transcript ("\n\nHuman: a\n\nAssistant: b...") into messages. */

@@ -5,10 +5,9 @@
  */
 
 import type { Probe } from "../../domain/types.ts";
+import { remoteFile } from "../sources.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabelFirst, probeLoader, probesFromCsv, required } from "./common.ts";
-
-const HF = "https://huggingface.co/datasets/JailbreakBench/JBB-Behaviors/resolve/main/data";
 
 export const jailbreakbenchInfo: DatasetInfo = {
   name: "jailbreakbench",
@@ -18,11 +17,8 @@ export const jailbreakbenchInfo: DatasetInfo = {
   license: "MIT",
   homepage: "https://github.com/JailbreakBench/jailbreakbench",
   rows: 200,
-  // Unpinned: no sha256 is known for these files; `data pull` checks the row count (200) only.
-  files: [
-    { name: "harmful-behaviors.csv", url: `${HF}/harmful-behaviors.csv` },
-    { name: "benign-behaviors.csv", url: `${HF}/benign-behaviors.csv` },
-  ],
+  // On a moving revision with no sha256 (sources.yaml says why): `data pull` checks the row count (200) only.
+  files: [remoteFile("jailbreakbench", "harmful-behaviors.csv"), remoteFile("jailbreakbench", "benign-behaviors.csv")],
 };
 
 /** A Behavior as the taxonomy's override keys spell it: trimmed, inner whitespace collapsed ("Human  trafficking"). */

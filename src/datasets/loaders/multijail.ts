@@ -3,6 +3,8 @@
  * (zh, it, vi high-resource; ar, ko, th medium; bn, sw, jv low): 3150 probes. `tags` is a Python-list string; the
  * first tag decides the category and all tags are kept in meta.
  */
+
+import { remoteFile } from "../sources.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 
@@ -16,13 +18,7 @@ export const multijailInfo: DatasetInfo = {
   license: "MIT",
   homepage: "https://github.com/DAMO-NLP-SG/multilingual-safety-for-LLMs",
   rows: 3150,
-  files: [
-    {
-      name: "MultiJail.csv",
-      url: "https://raw.githubusercontent.com/DAMO-NLP-SG/multilingual-safety-for-LLMs/577ac511437e07a256130945ef312a99158a18ad/data/MultiJail.csv",
-      sha256: "2798ed6fe470b80b1f486976e0fb3baa3ce008e62b6ca0abbf2e1ed5b1dfb355",
-    },
-  ],
+  files: [remoteFile("multijail", "MultiJail.csv")],
 };
 
 /** Parses MultiJail's Python-list tag strings, e.g. "['Theft', 'Weapons']". */

@@ -1,4 +1,6 @@
 /** SimpleSafetyTests (Vidgen et al. 2023): 100 clearly harmful prompts, 5 harm areas x 20. */
+
+import { remoteFile } from "../sources.ts";
 import type { DatasetInfo } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
 
@@ -10,13 +12,7 @@ export const simplesafetytestsInfo: DatasetInfo = {
   license: "CC-BY-4.0",
   homepage: "https://github.com/bertiev/SimpleSafetyTests",
   rows: 100,
-  files: [
-    {
-      name: "simplesafetytests_test_cases.csv",
-      url: "https://raw.githubusercontent.com/bertiev/SimpleSafetyTests/d7aee9a9422a5a5488f478fd79c2479c891c0f3b/SimpleSafetyTests%20-%20test%20cases.csv",
-      sha256: "6d95a1301e0d0f3a3c4cf5392f4afff11ad6e3066f95d23aaa138d44aedf986c",
-    },
-  ],
+  files: [remoteFile("simplesafetytests", "simplesafetytests_test_cases.csv")],
 };
 
 export const simplesafetytests = probeLoader(simplesafetytestsInfo, (dir) =>

@@ -1,9 +1,8 @@
 /** StrongREJECT (Souly et al. 2024): 313 forbidden prompts in 6 categories, and the 60-prompt small subset. */
 import type { Probe } from "../../domain/types.ts";
+import { remoteFile } from "../sources.ts";
 import type { DatasetInfo, DatasetLoader } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
-
-const REPO = "https://raw.githubusercontent.com/alexandrasouly/strongreject/main/strongreject_dataset";
 
 function strongrejectLoader(small: boolean): DatasetLoader<Probe> {
   const file = small ? "strongreject_small_dataset.csv" : "strongreject_dataset.csv";
@@ -17,8 +16,8 @@ function strongrejectLoader(small: boolean): DatasetLoader<Probe> {
     license: "MIT",
     homepage: "https://github.com/alexandrasouly/strongreject",
     rows: small ? 60 : 313,
-    // Unpinned: no sha256 is known for this file; `data pull` checks the row count only.
-    files: [{ name: file, url: `${REPO}/${file}` }],
+    // On a moving branch with no sha256 (sources.yaml says why): `data pull` checks the row count only.
+    files: [remoteFile("strongreject", file)],
   };
   return probeLoader(info, (dir) => {
     let n = 0;

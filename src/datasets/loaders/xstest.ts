@@ -6,11 +6,9 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import { readCsv } from "../read.ts";
+import { remoteFile } from "../sources.ts";
 import { DatasetError, type DatasetInfo, type DatasetLoader, ProblemCollector } from "../types.ts";
 import { fileIn, makeProbe, mapLabel, probeLoader, probesFromCsv, required } from "./common.ts";
-
-const REPO =
-  "https://raw.githubusercontent.com/paul-rottger/exaggerated-safety/d7bb5bd738c1fcbc36edd83d5e7d1b71a3e2d84d";
 
 export const xstestInfo: DatasetInfo = {
   name: "xstest",
@@ -20,13 +18,7 @@ export const xstestInfo: DatasetInfo = {
   license: "CC-BY-4.0",
   homepage: "https://github.com/paul-rottger/exaggerated-safety",
   rows: 450,
-  files: [
-    {
-      name: "xstest_prompts.csv",
-      url: `${REPO}/xstest_prompts.csv`,
-      sha256: "11783fb294ed017473ee53c207d71f2161c7672c8d0b037501e78387f801cb5a",
-    },
-  ],
+  files: [remoteFile("xstest", "xstest_prompts.csv")],
 };
 
 function labelOf(raw: string): "safe" | "unsafe" {
@@ -91,20 +83,10 @@ export const xstestCompletionsInfo: DatasetInfo = {
   license: "model providers' terms (Meta, Mistral, OpenAI); evaluate graders only, never train on them",
   homepage: "https://github.com/paul-rottger/exaggerated-safety",
   rows: 1350,
-  files: COMPLETION_MODELS.map((m) => ({
-    name: `human_labelled_completions/xstest_v2_completions_${m}.csv`,
-    url: `${REPO}/model_completions/xstest_v2_completions_${m}.csv`,
-  })),
+  files: COMPLETION_MODELS.map((m) =>
+    remoteFile("xstest", `human_labelled_completions/xstest_v2_completions_${m}.csv`),
+  ),
 };
-const COMPLETION_SHA: Record<string, string> = {
-  gpt4: "71af323af8ecdec0efae23992317721441d2cfedddedeef3248f842f4e15c9ca",
-  llama2new: "6365cc55ce0a593c7ab8785853d02784be027d97199d4077912b4313cd010099",
-  mistralinstruct: "6a146b65a5b96ec8249729bc2db459697175125998d7cbbcc88f7688ecf31dad",
-};
-for (const f of xstestCompletionsInfo.files) {
-  const m = /completions_(\w+)\.csv$/.exec(f.name)?.[1] ?? "";
-  f.sha256 = COMPLETION_SHA[m];
-}
 
 /** Parses one completions file; `model` defaults to the file-name suffix. */
 export function readXstestCompletionsFile(file: string, model?: string): XstestCompletion[] {
