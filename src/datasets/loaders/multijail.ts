@@ -32,7 +32,7 @@ export const multijailInfo: DatasetInfo = {
 /**
  * The rule that picks a multi-tag row's category: the most specific, most severe harm first. A row tagged "Child abuse"
  * and "Violence & incitement" is a child-abuse prompt, one tagged "Substance abuse" and "Self-harm" a self-harm prompt.
- *   S4 child sexual exploitation, S3 sex-related crimes (trafficking): the narrowest hazards, the gravest harm to a person;
+ *   S4 child sexual exploitation, S3 sex-related crimes (trafficking): the narrowest hazards, the gravest harm;
  *   S11 self-harm: harm to the asker, with its own expected answer (help, not only a refusal);
  *   S1 violent crimes (violence, terrorism, animal abuse): physical harm;
  *   S7 privacy (soliciting personal information): a named harm to a third party;
