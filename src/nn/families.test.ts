@@ -371,6 +371,32 @@ describe("config.json of each family", () => {
     expect(p.ropeScaling).toMatchObject({ originalMaxPositionEmbeddings: 4096 }); // the class attribute wins
   });
 
+  it('Phi-3 reads rope_scaling "su" and "yarn" as longrope, as configuration_phi3.py does; other families refuse yarn', () => {
+    // transformers Phi3Config: 'For backward compatibility if previous version used "su" or "yarn"' -> "longrope"
+    const phi = REAL["Phi-3.5-mini"];
+    const longrope = configFromHf(phi, "p");
+    const { type: _t, ...factors } = phi.rope_scaling as Record<string, unknown>;
+    for (const old of ["su", "yarn"]) {
+      expect(configFromHf({ ...phi, rope_scaling: { ...factors, type: old } }, "p")).toEqual(longrope);
+      // transformers v5's rope_parameters carry it as rope_type
+      const { rope_theta: _r, rope_scaling: _s, ...rest } = phi;
+      const v5 = { ...rest, rope_parameters: { ...factors, rope_type: old, rope_theta: 10000 } };
+      expect(configFromHf(v5, "p")).toEqual(longrope);
+    }
+    // a Phi-3 "yarn" without the longrope factors is refused as longrope is
+    expect(() => configFromHf({ ...phi, rope_scaling: { type: "yarn", factor: 4 } }, "p.json")).toThrow(
+      /p\.json: rope_scaling: "short_factor" must be a list of numbers/,
+    );
+    // elsewhere "yarn" is transformers' YaRN (_compute_yarn_parameters), which is not implemented here; "su" is Phi-3's
+    const q3 = REAL["Qwen3-0.6B"];
+    expect(() => configFromHf({ ...q3, rope_scaling: { rope_type: "yarn", factor: 4 } }, "q3.json")).toThrow(
+      /q3\.json: rope_scaling type "yarn" .*YaRN.* not implemented/,
+    );
+    expect(() => configFromHf({ ...REAL["Llama-3.2-1B"], rope_scaling: { ...factors, type: "su" } }, "l.json")).toThrow(
+      /l\.json: rope_scaling type "su" is Phi-3's name for longrope/,
+    );
+  });
+
   it("names the file and key of what it cannot run", () => {
     const q3 = REAL["Qwen3-0.6B"];
     expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);

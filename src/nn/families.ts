@@ -238,7 +238,11 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
   const raw = json.rope_scaling;
   if (raw === undefined || raw === null) return undefined;
   const r = raw as Json;
-  const type = String(r.rope_type ?? r.type ?? "");
+  const given = String(r.rope_type ?? r.type ?? "");
+  // configuration_phi3.py (Phi3Config): 'For backward compatibility if previous version used "su" or "yarn"', both
+  // are renamed "longrope" and read as longrope (short/long factors); no other family's config does this.
+  const phi3 = c.modelType === "phi3";
+  const type = phi3 && (given === "su" || given === "yarn") ? "longrope" : given;
   const f = `${file}: rope_scaling`;
   const key = (k: string) => num(r, k, f);
   if (type === "linear") return { type, factor: key("factor") };
@@ -251,7 +255,11 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
       originalMaxPositionEmbeddings: key("original_max_position_embeddings"),
     };
   }
-  if (type === "longrope" || type === "su") {
+  if (type === "su")
+    throw new Error(
+      `${file}: rope_scaling type "su" is Phi-3's name for longrope (model_type phi3), not ${c.modelType ?? "llama"}'s`,
+    );
+  if (type === "longrope") {
     // modeling_rope_utils._compute_longrope_parameters: the top-level original_max_position_embeddings wins
     const orig = optNum(json, "original_max_position_embeddings", file) ?? key("original_max_position_embeddings");
     const factor = c.maxPositionEmbeddings / orig;
@@ -271,6 +279,10 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
     };
   }
   if (type === "default") return undefined;
+  if (type === "yarn")
+    throw new Error(
+      `${file}: rope_scaling type "yarn" is transformers' YaRN (modeling_rope_utils._compute_yarn_parameters), which is not implemented here (linear, llama3, longrope; Phi-3 reads "yarn" as longrope)`,
+    );
   throw new Error(`${file}: rope_scaling type "${type}" is not supported (linear, llama3, longrope)`);
 }
 
