@@ -343,7 +343,7 @@ describe("what llama.cpp cannot express is refused, naming the key", () => {
 
 describe('GGUF export of a Phi-3 config.json whose rope_scaling says "su" or "yarn"', () => {
   it("exports as phi3 with longrope, as transformers reads it (configuration_phi3.py renames both to longrope)", () => {
-    const hf = configToHf(TINY_FAMILIES["phi3.5"]) as HfLlamaConfig;
+    const hf = configToHf(TINY_FAMILIES["phi3.5"]) as unknown as HfLlamaConfig;
     expect(ggufArch(hf)).toBe("phi3");
     for (const old of ["su", "yarn"]) {
       const { rope_type: _r, ...factors } = hf.rope_scaling as Record<string, unknown>;
