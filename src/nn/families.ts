@@ -306,6 +306,19 @@ function ropeScalingToHf(s: RopeScaling | undefined): Json | null {
   };
 }
 
+/**
+ * Gemma 3's sliding_window_pattern for these layer types: transformers' rule (Gemma3TextConfig: 4.50-4.52's
+ * `is_sliding = bool((layer_idx + 1) % sliding_window_pattern)`, and 4.53+'s layer_types derived the same way when the
+ * file has none) makes layer i global iff (i + 1) % p == 0. p is one more than the first global layer's index (1:
+ * every layer global; layers + 1: none), kept only if the rule then gives every layer's type; undefined otherwise
+ * (only layer_types, which transformers >= 4.53 reads, can say it).
+ */
+function gemma3SlidingPattern(types: readonly LayerType[]): number | undefined {
+  const first = types.indexOf("full_attention");
+  const p = first < 0 ? types.length + 1 : first + 1;
+  return types.every((t, i) => (t === "full_attention") === ((i + 1) % p === 0)) ? p : undefined;
+}
+
 /** HF config.json of the config's family (transformers loads it as that architecture). */
 export function configToHf(c: LlamaConfig): Json {
   const mt = c.modelType ?? "llama";
@@ -350,7 +363,12 @@ export function configToHf(c: LlamaConfig): Json {
       final_logit_softcapping: c.finalLogitSoftcap ?? null,
       attention_bias: false,
     });
-    if (mt === "gemma3_text") out.rope_local_base_freq = c.ropeLocalTheta ?? 10000;
+    if (mt === "gemma3_text") {
+      out.rope_local_base_freq = c.ropeLocalTheta ?? 10000;
+      // transformers before 4.53 has no layer_types for Gemma 3: it reads sliding_window_pattern (default 6) instead
+      const pattern = gemma3SlidingPattern(out.layer_types as LayerType[]);
+      if (pattern !== undefined) out.sliding_window_pattern = pattern;
+    }
   }
   if (c.bosTokenId !== undefined) out.bos_token_id = c.bosTokenId;
   if (c.eosTokenId !== undefined) out.eos_token_id = c.eosTokenId;
