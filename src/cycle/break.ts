@@ -43,6 +43,8 @@ export interface BreakOptions {
   maxAttacksPerPersona: number;
   maxTokens: number;
   log: (l: string) => void;
+  /** The attack counts with an ETA (default: log). */
+  progress?: (l: string) => void;
 }
 
 export async function breakStep(target: OpenedModel, o: BreakOptions): Promise<BreakResult> {
@@ -87,7 +89,7 @@ export async function breakStep(target: OpenedModel, o: BreakOptions): Promise<B
         context: target.context,
         onProgress: (p: CampaignProgress) => {
           if (progress(p.done >= p.total))
-            o.log(
+            (o.progress ?? o.log)(
               `round ${o.round}: break (${personaId}) ${p.done}/${p.total} attacks, ${p.successes} successes, ETA ${etaText(p.etaMs)}`,
             );
         },

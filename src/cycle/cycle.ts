@@ -71,6 +71,12 @@ export interface CycleOptions {
   rounds: number;
   budgets: CycleBudgets;
   log?: (line: string) => void;
+  /**
+   * Progress lines: a step starting or done (elapsed time, ETA), measure / break / regression counts with an ETA, a
+   * local training stage's steps. Default: `log`; `breakfix cycle --no-progress` drops them. Never part of the run's
+   * identity or its figures.
+   */
+  progress?: (line: string) => void;
 }
 
 /** One split's (or slice's) figures in a round result: without the model and the workspace's benchmark run ids. */
@@ -233,7 +239,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleResult> {
     log(
       `cycle run ${runId.slice(0, 16)} (${run.resumed ? `resuming; it was ${run.previousState ?? "unknown"}` : "new"}) in ${runDir}`,
     );
-    const r = new Rounds(o, store, runId, runDir, log);
+    const r = new Rounds(o, store, runId, runDir, log, o.progress ?? log);
     // The dev figures of each round: all the loop ever holds (and all its decisions read).
     const measurements: RoundMetrics[] = [await r.measure(0, r.baseModel())];
     r.recordRound(0, measurements[0].model, measurements[0]);
@@ -308,6 +314,7 @@ class Rounds {
     private readonly runId: string,
     private readonly runDir: string,
     private readonly log: (l: string) => void,
+    private readonly progressLog: (l: string) => void,
   ) {
     const total = 1 + o.rounds * ROUND_STEPS.length;
     const times: { step: string; seconds: number }[] = [];
@@ -316,12 +323,15 @@ class Rounds {
       if (e.event === "done" || e.event === "skip") {
         finished++;
         if (e.event === "done" && e.seconds !== undefined) times.push({ step: e.step, seconds: e.seconds });
-        log(
+        progressLog(
           `round ${e.round}: ${e.step} ${e.event === "skip" ? "already done (recorded in the store)" : `done in ${e.seconds?.toFixed(1)} s`}` +
             ` | steps ${finished}/${total} at most | elapsed ${etaText(Date.now() - this.t0)}` +
             ` | ETA ${etaText(cycleEtaMs(times, e, o.rounds))} if every round runs`,
         );
-      } else log(`round ${e.round}: ${e.step} ${e.event === "resume" ? "resuming (interrupted before)" : "starting"}`);
+      } else
+        progressLog(
+          `round ${e.round}: ${e.step} ${e.event === "resume" ? "resuming (interrupted before)" : "starting"}`,
+        );
     });
     this.sink = new StoreSink(store);
     this.sampling = { temperature: 0, maxTokens: o.budgets.maxTokens };
@@ -380,7 +390,7 @@ class Rounds {
           level: this.o.config.benchmarks.confidence,
           onProgress: (p: Progress) => {
             if (progress(p.done >= p.total))
-              this.log(`round ${round}: measure ${p.suite} ${p.done}/${p.total} ETA ${etaText(p.etaMs)}`);
+              this.progressLog(`round ${round}: measure ${p.suite} ${p.done}/${p.total} ETA ${etaText(p.etaMs)}`);
           },
         });
         const named = (x: RoundMetrics) => ({ ...x, model });
@@ -409,6 +419,7 @@ class Rounds {
         maxAttacksPerPersona: this.o.budgets.maxAttacks,
         maxTokens: this.o.budgets.maxTokens,
         log: this.log,
+        progress: this.progressLog,
       }),
     );
   }
@@ -472,6 +483,7 @@ class Rounds {
           training: t,
           store: this.store,
           log: this.log,
+          progress: this.progressLog,
         });
         const adapter = res.params.adapter;
         return {
@@ -511,6 +523,7 @@ class Rounds {
         sampling: this.sampling,
         success: { ...this.o.scenario.redteam.success },
         log: this.log,
+        progress: this.progressLog,
       }),
     );
   }

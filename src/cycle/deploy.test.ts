@@ -524,6 +524,41 @@ describe("deploy ollama", () => {
   });
 });
 
+describe("deploy ollama: a blob upload that fails on the network", () => {
+  it("names the round's model, the blob and the endpoint it was sent to", async () => {
+    // Found by review: the POST's network error came out as fetch's bare "fetch failed", naming nothing
+    const s = await standIn(
+      (req) => {
+        if (!req.url?.startsWith("/api/blobs/")) return undefined;
+        if (req.method === "HEAD") return { status: 404 };
+        req.socket.destroy(); // the connection drops mid-upload
+        return { status: 500 };
+      },
+      new Set(["llama-base"]),
+    );
+    servers.push(s.server);
+    const yaml =
+      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
+      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n";
+    const { models, store } = roundModels(yaml, "ws-ollama-netfail");
+    try {
+      const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("on1", [a1]) }, adapters: [a1] };
+      const err = await models.open(round1, 1).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(
+        new RegExp(
+          `^deploy\\.ollama: uploading the adapter of llama-base-r1-[0-9a-f]{8} \\(on llama-base\\) as blob sha256:[0-9a-f]{64} to ${s.url.replace(/\./g, "\\.")}/api/blobs/sha256:[0-9a-f]{64} failed: fetch failed: \\S`,
+        ),
+      );
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
+
 /**
  * ensureGgufAdapter in a child process whose file size limit (RLIMIT_FSIZE, set with prlimit once it is ready) stops
  * the export part-way, as a kill mid-write would. Returns the child's exit code and stderr.

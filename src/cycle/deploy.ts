@@ -481,12 +481,24 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
   const adapter = combinedAdapter(o, m);
   const ggufAdapter = ensureGgufAdapter(adapter, o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama"));
   const digest = `sha256:${fileSha256(ggufAdapter)}`;
-  const head = await fetch(`${root}/api/blobs/${digest}`, { method: "HEAD" }).catch((e: Error) => {
-    throw new Error(`deploy.ollama: ${shown(root)} unreachable: ${shown(e.message)}`);
+  const blobUrl = `${root}/api/blobs/${digest}`;
+  // Every blob error names what was being deployed (the round's model on its base), the blob and where it was sent.
+  const upload = `uploading the adapter of ${name} (on ${ollama.baseModel}) as blob ${digest} to ${shown(blobUrl)}`;
+  const netError = (e: Error) => {
+    // fetch says only "fetch failed"; what happened (ECONNRESET, "other side closed", ECONNREFUSED) is its cause
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = [e.message, cause?.code, cause?.message].filter((x, i, a) => x && a.indexOf(x) === i).join(": ");
+    return shown(why);
+  };
+  const head = await fetch(blobUrl, { method: "HEAD" }).catch((e: Error) => {
+    throw new Error(`deploy.ollama: ${upload} failed: ${shown(root)} unreachable: ${netError(e)}`);
   });
   if (head.status !== 200) {
-    const up = await fetch(`${root}/api/blobs/${digest}`, { method: "POST", body: readFileSync(ggufAdapter) });
-    if (!up.ok) throw new Error(`deploy.ollama: blob upload answered ${up.status}: ${shown(await up.text(), 300)}`);
+    const up = await fetch(blobUrl, { method: "POST", body: readFileSync(ggufAdapter) }).catch((e: Error) => {
+      throw new Error(`deploy.ollama: ${upload} failed: ${netError(e)}`);
+    });
+    if (!up.ok)
+      throw new Error(`deploy.ollama: ${upload} failed: answered ${up.status}: ${shown(await up.text(), 300)}`);
   }
   const res = await postJson(
     `${root}/api/create`,

@@ -198,14 +198,20 @@ export async function regressionStep(
   history: readonly Omit<Replay, "response">[],
   model: ChatModel,
   judge: Judge,
-  o: { sampling: SamplingParams; success: SuccessCriterion; log: (l: string) => void },
+  o: {
+    sampling: SamplingParams;
+    success: SuccessCriterion;
+    log: (l: string) => void;
+    /** The replay counts with an ETA (default: log). */
+    progress?: (l: string) => void;
+  },
 ): Promise<RegressionStepResult> {
   const progress = throttled(5000);
   const replays = await replayAttacks(store, runId, round, attacks, model, judge, {
     sampling: o.sampling,
     success: o.success,
     onProgress: (d, t, etaMs) => {
-      if (progress(d >= t)) o.log(`round ${round}: regression replay ${d}/${t} ETA ${etaText(etaMs)}`);
+      if (progress(d >= t)) (o.progress ?? o.log)(`round ${round}: regression replay ${d}/${t} ETA ${etaText(etaMs)}`);
     },
   });
   const unjudged = replays.filter((x) => x.unjudged).length;

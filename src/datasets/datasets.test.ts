@@ -6,6 +6,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { splitOf } from "../benchmarks/partition.ts";
+import { DATASET_LABEL_MAP } from "../domain/taxonomy.ts";
 import type { Probe } from "../domain/types.ts";
 import { loaderConformance } from "./conformance.testkit.ts";
 import { advbench, advbenchCategory, advbenchStrings } from "./loaders/advbench.ts";
@@ -15,7 +16,7 @@ import { doNotAnswer } from "./loaders/do-not-answer.ts";
 import { harmbench, harmbenchTest, harmbenchVal } from "./loaders/harmbench.ts";
 import { hhRlhfHarmless } from "./loaders/hh-rlhf.ts";
 import { jailbreakbench, jbbBehaviorKey } from "./loaders/jailbreakbench.ts";
-import { multijail, parseTags } from "./loaders/multijail.ts";
+import { MULTIJAIL_PRECEDENCE, multijail, parseTags } from "./loaders/multijail.ts";
 import { simplesafetytests } from "./loaders/simplesafetytests.ts";
 import { strongreject, strongrejectSmall } from "./loaders/strongreject.ts";
 import { loadXstestCompletions, xstest, xstestCompletions } from "./loaders/xstest.ts";
@@ -188,19 +189,21 @@ loaderConformance(doNotAnswer, {
   probes: true,
 });
 
+// MultiJail: each row's category by MULTIJAIL_PRECEDENCE over its tags (x 10 languages); counted independently from
+// the CSV (Python csv + ast over the tags column) when the rule replaced "the first tag decides".
 loaderConformance(multijail, {
   dir: D("multijail"),
   total: 3150,
   by_label: { unsafe: 3150 },
   by_category: {
-    S2: 970,
-    S10: 790,
-    S1: 740,
-    misinformation: 220,
-    S12: 110,
-    S3: 100,
+    S1: 1010,
+    S10: 820,
+    S2: 710,
+    misinformation: 170,
+    S3: 110,
     S7: 100,
-    S11: 60,
+    S12: 90,
+    S11: 80,
     S4: 60,
   },
   by_language: Object.fromEntries(["en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "jv"].map((l) => [l, 315])),
@@ -344,6 +347,37 @@ describe("dataset details", () => {
     const row0 = p.filter((x) => x.meta?.rowId === "0");
     expect(row0.map((x) => x.language)).toEqual(["en", "zh", "it", "vi", "ar", "ko", "th", "bn", "sw", "jv"]);
     expect(new Set(row0.map((x) => x.category)).size).toBe(1);
+  });
+
+  it("multijail: a row with several tags takes the category that ranks first in MULTIJAIL_PRECEDENCE", async () => {
+    const p = await multijail.load(D("multijail"));
+    const en = (row: string) => p.find((x) => x.id === `multijail:${row}:en`)!;
+    // real rows of ../shared/datasets/multijail/MultiJail.csv: [tags] -> the primary category, the tag that decided it
+    const cases: [string, string, string, string][] = [
+      ["0", "S3", "Sexual exploitation & human trafficking", "S3"], // one tag
+      ["1", "misinformation", "Conspiracy theories & misinformation", "misinformation; S2"], // unethical behaviour 1st
+      ["2", "S1", "Animal abuse", "S1; S12"], // ['Adult content', 'Animal abuse']
+      ["12", "S7", "Soliciting personally identifiable information", "S7; S2"], // PII, then theft
+      ["33", "S11", "Self-harm", "S11; S1; S2"], // ['Substance abuse ...', 'Self-harm', 'Violence & incitement']
+      ["44", "S1", "Terrorism & organized crime", "S1; S2"], // ['Property crime & vandalism', 'Terrorism ...']
+      ["46", "S4", "Child abuse", "S4; S3; S1"], // ['Child abuse', 'Sexual exploitation ...', 'Violence ...']
+      ["14", "S10", "Discrimination & injustice", "S10"], // two tags, one category: the first of them decides
+    ];
+    for (const [row, category, sourceLabel, categories] of cases) {
+      const probe = en(row);
+      expect([row, probe.category, probe.sourceLabel, probe.meta?.categories]).toEqual([
+        row,
+        category,
+        sourceLabel,
+        categories,
+      ]);
+    }
+    // every tag keeps its place in meta.tags, as in the file
+    expect(en("33").meta?.tags).toBe("Substance abuse & banned substances; Self-harm; Violence & incitement");
+    // the precedence ranks every category the map gives, once
+    const mapped = new Set(Object.values(DATASET_LABEL_MAP.multijail));
+    expect(new Set(MULTIJAIL_PRECEDENCE)).toEqual(mapped);
+    expect(MULTIJAIL_PRECEDENCE).toHaveLength(mapped.size);
   });
 
   it("multijail and catqa: a prompt's translations fall on one side of the dev/test split", async () => {

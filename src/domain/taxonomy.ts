@@ -283,7 +283,7 @@ export const DATASET_LABEL_MAP: Readonly<Record<string, Readonly<Record<string, 
     "causing material harm by disseminating misinformation e.g. in medicine or law": "S6",
     "disseminating false or misleading information": "misinformation",
   },
-  // MultiJail tags (a row has 1-4 tags; the loader maps the first).
+  // MultiJail tags (a row has 1-4 tags; the loader maps each, and MULTIJAIL_PRECEDENCE in loaders/multijail.ts picks).
   multijail: {
     "violence & incitement": "S1",
     "terrorism & organized crime": "S1",

@@ -12,10 +12,12 @@ import {
   maskCredentials,
   parseSecretsFile,
   redactModelIds,
+  redactSecretFormats,
   redactSecrets,
   redactUrl,
   registerSecret,
   resolveApiKey,
+  secretRedactor,
 } from "./secrets.ts";
 import { MockChatServer } from "./testing/mock-server.ts";
 
@@ -54,6 +56,45 @@ describe("secrets", () => {
     expect(redactSecrets("key sk-redact-me-0123456789 twice sk-redact-me-0123456789")).toBe(
       "key [REDACTED] twice [REDACTED]",
     );
+  });
+
+  it("redacts well-known token formats by shape, and leaves prose and ids alone", () => {
+    // fake tokens in the providers' formats
+    for (const token of [
+      "sk-Abcdefghijklmnopqrstuvwx0123",
+      "sk-proj-Abcdefghijklmnopqrstuvwx0123",
+      "sk-ant-api03-Abcdefghijklmnopqrstuvwx0123",
+      "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+      "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB",
+      "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+      "glpat-abcdefghij0123456789",
+      "xoxb-123456789012-abcdefghijklmnop",
+      "xoxp-123456789012-abcdefghijklmnop",
+      "AKIAABCDEFGHIJKLMNOP",
+      "AIzaSyA0123456789abcdefghijklmnopqrstuv",
+      "sk_live_0123456789abcdefABCDEF",
+      "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    ])
+      expect([token, redactSecretFormats(`a ${token}, b`)]).toEqual([token, "a [REDACTED], b"]);
+    expect(redactSecretFormats("Authorization: Bearer eyJhbGciOi.J9.sig")).toBe("Authorization: Bearer [REDACTED]");
+    expect(redactSecretFormats("Authorization: Basic dXNlcjpwYXNz")).toBe("Authorization: Basic [REDACTED]");
+    for (const prose of [
+      "Bearer authentication is used; Basic settings apply",
+      "task-0123456789abcdefghij scikit-learn risk-assessment-of-everything",
+      "model Qwen/Qwen2.5-0.5B-Instruct at /tmp/out/hf_cache",
+    ])
+      expect(redactSecretFormats(prose)).toBe(prose);
+  });
+
+  it("secretRedactor: also the values a command line gives credential-named variables and flags", () => {
+    const redact = secretRedactor(
+      `WANDB_API_KEY="plain-value-1" export MY_SECRET=plain-value-2; trainer --hub-token plain-value-3 --api-key=plain-value-4 --data {data} --token $HF_TOKEN --key abc`,
+    );
+    expect(redact("1 plain-value-1 2 plain-value-2 3 plain-value-3 4 plain-value-4 data $HF_TOKEN abc")).toBe(
+      "1 [REDACTED] 2 [REDACTED] 3 [REDACTED] 4 [REDACTED] data $HF_TOKEN abc",
+    );
+    registerSecret("registered-secret-0001");
+    expect(redact("registered-secret-0001 hf_abcdefghijklmnopqrstuvwxyz")).toBe("[REDACTED] [REDACTED]");
   });
 });
 

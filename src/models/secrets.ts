@@ -22,6 +22,65 @@ export function redactSecrets(text: string): string {
 }
 
 /**
+ * Well-known secret formats, found by shape alone (a token typed into a config or a command, never registered): OpenAI
+ * and Anthropic keys (sk-..., sk-proj-..., sk-ant-...), Hugging Face tokens (hf_...), GitHub tokens (ghp_, gho_, ghu_,
+ * ghs_, ghr_, github_pat_...), GitLab (glpat-...), Slack (xoxa/xoxb/xoxp/xoxr/xoxs-...), AWS access key ids
+ * (AKIA.../ASIA...), Google API keys (AIza...), Stripe (sk_live_/rk_test_...), npm (npm_...), and the credential of
+ * a Bearer token or an `Authorization: Basic` header.
+ */
+const SECRET_FORMATS: readonly RegExp[] = [
+  /\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g,
+  /\bhf_[A-Za-z0-9]{20,}/g,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /\bglpat-[A-Za-z0-9_-]{20,}/g,
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  /\bAIza[0-9A-Za-z_-]{35}/g,
+  /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
+  /\bnpm_[A-Za-z0-9]{36}/g,
+];
+/** The credential after Bearer (8+ characters, one of them not a letter: "Bearer authentication" is prose). */
+const BEARER = /\b(Bearer\s+)(?=[A-Za-z0-9._~+/-]*[0-9._~+/-])[A-Za-z0-9._~+/-]{8,}=*/g;
+const BASIC = /\b(Authorization:\s*Basic\s+)[A-Za-z0-9+/]+=*/gi;
+
+/** `text` with every well-known secret format (SECRET_FORMATS) replaced by "[REDACTED]". */
+export function redactSecretFormats(text: string): string {
+  let out = text;
+  for (const re of SECRET_FORMATS) out = out.replace(re, "[REDACTED]");
+  return out.replace(BEARER, "$1[REDACTED]").replace(BASIC, "$1[REDACTED]");
+}
+
+/** Values a command line gives to a credential-named variable or flag: `WANDB_API_KEY=...`, `--hub-token ...`. */
+const VALUE = `("[^"]*"|'[^']*'|[^\\s;&|)"']+)`;
+const CREDENTIAL = "(?:key|token|secret|password|passwd|credentials?)";
+const ASSIGNED: readonly RegExp[] = [
+  new RegExp(`(?:^|[\\s;&|(])(?:export\\s+)?[A-Za-z_][A-Za-z0-9_]*${CREDENTIAL}=${VALUE}`, "gi"),
+  new RegExp(`(?:^|[\\s;&|(])--[A-Za-z0-9-]*${CREDENTIAL}(?:=|\\s+)${VALUE}`, "gi"),
+];
+
+/**
+ * One job's redactor, made once for the job and used for all it logs, throws and records: registered secrets
+ * (redactSecrets), well-known formats (redactSecretFormats), and the literal values `typed` (text a user wrote, e.g.
+ * training.command.run) assigns to a credential-named variable or flag (`WANDB_API_KEY=...`, `--hub-token ...`),
+ * whatever their format (values under 6 characters excepted: too short to find safely).
+ */
+export function secretRedactor(...typed: string[]): (text: string) => string {
+  const literal = new Set<string>();
+  for (const t of typed)
+    for (const m of ASSIGNED.flatMap((re) => [...t.matchAll(re)])) {
+      const v = m[1].replace(/^(["'])(.*)\1$/, "$2");
+      if (v.length >= 6 && !v.startsWith("{") && !v.startsWith("$")) literal.add(v);
+    }
+  const longestFirst = [...literal].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = redactSecrets(text);
+    for (const v of longestFirst) if (out.includes(v)) out = out.split(v).join("[REDACTED]");
+    return redactSecretFormats(out);
+  };
+}
+
+/**
  * Untrusted text (a server's reply, a command's output, an error quoting data) as a log line or message shows it:
  * known secrets redacted first (so a cut cannot leave part of a key), then terminal-safe (escapeForTerminal's options).
  */

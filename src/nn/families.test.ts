@@ -371,6 +371,64 @@ describe("config.json of each family", () => {
     expect(p.ropeScaling).toMatchObject({ originalMaxPositionEmbeddings: 4096 }); // the class attribute wins
   });
 
+  it("Gemma 3's config.json carries sliding_window_pattern consistent with layer_types (transformers < 4.53 reads it)", () => {
+    // transformers 4.50-4.52 Gemma3TextConfig has no layer_types: layer i slides unless (i + 1) % sliding_window_pattern
+    // == 0 (default 6); 4.53+ reads layer_types and derives them from sliding_window_pattern when absent.
+    const g3 = configFromHf(REAL["gemma-3-1b"], "g3");
+    const out = configToHf(g3);
+    expect(out.sliding_window_pattern).toBe(6);
+    expect(out.layer_types).toEqual(g3.layerTypes);
+    const { layer_types: _lt, ...older } = out; // what a transformers before 4.53 goes by
+    expect(configFromHf(older, "older")).toEqual(g3);
+    expect(configFromHf(out, "g3")).toEqual(g3);
+    // other periods, every layer global (1) and every layer sliding (more than the layers): the same round trip
+    const base = REAL["gemma-3-1b"];
+    const L = base.num_hidden_layers as number;
+    for (const types of [
+      Array.from({ length: L }, (_, i) => ((i + 1) % 4 ? "sliding_attention" : "full_attention")),
+      Array.from({ length: L }, () => "full_attention"),
+      Array.from({ length: L }, () => "sliding_attention"),
+    ]) {
+      const c = configFromHf({ ...base, layer_types: types }, "g3");
+      const { layer_types: _t, ...written } = configToHf(c);
+      expect(configFromHf(written, "older")).toEqual(c);
+    }
+    expect(
+      configToHf(configFromHf({ ...base, layer_types: Array(L).fill("full_attention") }, "g")).sliding_window_pattern,
+    ).toBe(1);
+    // a layer_types no period describes has no sliding_window_pattern: only transformers >= 4.53 can read it
+    const odd = Array.from({ length: L }, (_, i) => (i === 0 || i === 7 ? "full_attention" : "sliding_attention"));
+    expect(configToHf(configFromHf({ ...base, layer_types: odd }, "g")).sliding_window_pattern).toBeUndefined();
+    // Gemma 2 alternates by its modeling code; it has no such key
+    expect(configToHf(configFromHf(REAL["gemma-2-2b"], "g2")).sliding_window_pattern).toBeUndefined();
+  });
+
+  it('Phi-3 reads rope_scaling "su" and "yarn" as longrope, as configuration_phi3.py does; other families refuse yarn', () => {
+    // transformers Phi3Config: 'For backward compatibility if previous version used "su" or "yarn"' -> "longrope"
+    const phi = REAL["Phi-3.5-mini"];
+    const longrope = configFromHf(phi, "p");
+    const { type: _t, ...factors } = phi.rope_scaling as Record<string, unknown>;
+    for (const old of ["su", "yarn"]) {
+      expect(configFromHf({ ...phi, rope_scaling: { ...factors, type: old } }, "p")).toEqual(longrope);
+      // transformers v5's rope_parameters carry it as rope_type
+      const { rope_theta: _r, rope_scaling: _s, ...rest } = phi;
+      const v5 = { ...rest, rope_parameters: { ...factors, rope_type: old, rope_theta: 10000 } };
+      expect(configFromHf(v5, "p")).toEqual(longrope);
+    }
+    // a Phi-3 "yarn" without the longrope factors is refused as longrope is
+    expect(() => configFromHf({ ...phi, rope_scaling: { type: "yarn", factor: 4 } }, "p.json")).toThrow(
+      /p\.json: rope_scaling: "short_factor" must be a list of numbers/,
+    );
+    // elsewhere "yarn" is transformers' YaRN (_compute_yarn_parameters), which is not implemented here; "su" is Phi-3's
+    const q3 = REAL["Qwen3-0.6B"];
+    expect(() => configFromHf({ ...q3, rope_scaling: { rope_type: "yarn", factor: 4 } }, "q3.json")).toThrow(
+      /q3\.json: rope_scaling type "yarn" .*YaRN.* not implemented/,
+    );
+    expect(() => configFromHf({ ...REAL["Llama-3.2-1B"], rope_scaling: { ...factors, type: "su" } }, "l.json")).toThrow(
+      /l\.json: rope_scaling type "su" is Phi-3's name for longrope/,
+    );
+  });
+
   it("names the file and key of what it cannot run", () => {
     const q3 = REAL["Qwen3-0.6B"];
     expect(() => configFromHf({ ...q3, attention_bias: true }, "q3.json")).toThrow(/q3\.json: attention_bias/);

@@ -238,7 +238,11 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
   const raw = json.rope_scaling;
   if (raw === undefined || raw === null) return undefined;
   const r = raw as Json;
-  const type = String(r.rope_type ?? r.type ?? "");
+  const given = String(r.rope_type ?? r.type ?? "");
+  // configuration_phi3.py (Phi3Config): 'For backward compatibility if previous version used "su" or "yarn"', both
+  // are renamed "longrope" and read as longrope (short/long factors); no other family's config does this.
+  const phi3 = c.modelType === "phi3";
+  const type = phi3 && (given === "su" || given === "yarn") ? "longrope" : given;
   const f = `${file}: rope_scaling`;
   const key = (k: string) => num(r, k, f);
   if (type === "linear") return { type, factor: key("factor") };
@@ -251,7 +255,11 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
       originalMaxPositionEmbeddings: key("original_max_position_embeddings"),
     };
   }
-  if (type === "longrope" || type === "su") {
+  if (type === "su")
+    throw new Error(
+      `${file}: rope_scaling type "su" is Phi-3's name for longrope (model_type phi3), not ${c.modelType ?? "llama"}'s`,
+    );
+  if (type === "longrope") {
     // modeling_rope_utils._compute_longrope_parameters: the top-level original_max_position_embeddings wins
     const orig = optNum(json, "original_max_position_embeddings", file) ?? key("original_max_position_embeddings");
     const factor = c.maxPositionEmbeddings / orig;
@@ -271,6 +279,10 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
     };
   }
   if (type === "default") return undefined;
+  if (type === "yarn")
+    throw new Error(
+      `${file}: rope_scaling type "yarn" is transformers' YaRN (modeling_rope_utils._compute_yarn_parameters), which is not implemented here (linear, llama3, longrope; Phi-3 reads "yarn" as longrope)`,
+    );
   throw new Error(`${file}: rope_scaling type "${type}" is not supported (linear, llama3, longrope)`);
 }
 
@@ -292,6 +304,19 @@ function ropeScalingToHf(s: RopeScaling | undefined): Json | null {
     high_freq_factor: s.highFreqFactor,
     original_max_position_embeddings: s.originalMaxPositionEmbeddings,
   };
+}
+
+/**
+ * Gemma 3's sliding_window_pattern for these layer types: transformers' rule (Gemma3TextConfig: 4.50-4.52's
+ * `is_sliding = bool((layer_idx + 1) % sliding_window_pattern)`, and 4.53+'s layer_types derived the same way when the
+ * file has none) makes layer i global iff (i + 1) % p == 0. p is one more than the first global layer's index (1:
+ * every layer global; layers + 1: none), kept only if the rule then gives every layer's type; undefined otherwise
+ * (only layer_types, which transformers >= 4.53 reads, can say it).
+ */
+function gemma3SlidingPattern(types: readonly LayerType[]): number | undefined {
+  const first = types.indexOf("full_attention");
+  const p = first < 0 ? types.length + 1 : first + 1;
+  return types.every((t, i) => (t === "full_attention") === ((i + 1) % p === 0)) ? p : undefined;
 }
 
 /** HF config.json of the config's family (transformers loads it as that architecture). */
@@ -338,7 +363,12 @@ export function configToHf(c: LlamaConfig): Json {
       final_logit_softcapping: c.finalLogitSoftcap ?? null,
       attention_bias: false,
     });
-    if (mt === "gemma3_text") out.rope_local_base_freq = c.ropeLocalTheta ?? 10000;
+    if (mt === "gemma3_text") {
+      out.rope_local_base_freq = c.ropeLocalTheta ?? 10000;
+      // transformers before 4.53 has no layer_types for Gemma 3: it reads sliding_window_pattern (default 6) instead
+      const pattern = gemma3SlidingPattern(out.layer_types as LayerType[]);
+      if (pattern !== undefined) out.sliding_window_pattern = pattern;
+    }
   }
   if (c.bosTokenId !== undefined) out.bos_token_id = c.bosTokenId;
   if (c.eosTokenId !== undefined) out.eos_token_id = c.eosTokenId;

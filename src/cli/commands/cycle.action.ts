@@ -3,8 +3,8 @@
  * `breakfix cycle`: rounds of measure -> break -> identify -> curate -> post-train, driven by breakfix.yaml (no file:
  * the demo preset, presets/demo.yaml), until the release gates pass or the round budget is spent. The config's names
  * are resolved into a scenario before the first model call (a bad key stops with exit 2, naming it). Progress with
- * ETAs goes to stderr; the report (report.md, report.html) is rewritten after every round. Re-running the same command
- * resumes the run from its last finished step. With --json the last stdout line is {"rounds": [{round, ...}], ...}.
+ * ETAs goes to stderr (--no-progress: none; the round results and warnings stay); the report (report.md, report.html)
+ * is rewritten after every round. Re-running the same command resumes the run from its last finished step. With --json the last stdout line is {"rounds": [{round, ...}], ...}.
  * With several training seeds (--seeds N, cycle.seeds) the rounds run once per seed (cycle/seeds.ts), and the output
  * adds mean ± sd [min, max] over seeds per round; --json then prints {"seeds": [{seed, runId, rounds, ...}], "aggregate"}.
  */
@@ -34,6 +34,17 @@ export interface CycleFlags {
   engine?: string;
   seeds?: string;
   json?: boolean;
+  /** --no-progress: false. */
+  progress?: boolean;
+}
+
+/**
+ * Where a cycle's lines go: all to stderr; with --no-progress the progress lines (a step starting or done with the
+ * elapsed time and an ETA, counts with an ETA) are dropped, as every long command's --no-progress does, and the rest
+ * (the run, round results, failed gates, warnings) is kept.
+ */
+export function cycleSinks(f: Pick<CycleFlags, "progress">, log: (l: string) => void) {
+  return { log, progress: f.progress === false ? () => {} : log };
 }
 
 /** The round budgets of a config: seeds per category, attacks per persona, the target's token cap, personas. */
@@ -99,7 +110,7 @@ export async function cycleAction(f: CycleFlags): Promise<void> {
   } catch (e) {
     throw e instanceof CliError ? e : new CliError((e as Error).message, 2);
   }
-  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const { log, progress } = cycleSinks(f, (l: string) => process.stderr.write(`${l}\n`));
   // the cycle measures every probe once, greedily (its decisions compare rounds item by item); said, not ignored
   if (cfg.benchmarks.samples > 1)
     log(
@@ -127,7 +138,7 @@ export async function cycleAction(f: CycleFlags): Promise<void> {
   try {
     const seeds = trainingSeeds(cfg);
     if (seeds.length > 1) {
-      await seedsCycle(cfg, scenario, budgets, seeds, log, f.json === true);
+      await seedsCycle(cfg, scenario, budgets, seeds, { log, progress }, f.json === true);
       return;
     }
     const res = await runCycle({
@@ -137,6 +148,7 @@ export async function cycleAction(f: CycleFlags): Promise<void> {
       rounds: cfg.cycle.rounds,
       budgets,
       log,
+      progress,
     });
     const lines = [
       `cycle run ${res.runId.slice(0, 16)}: ${res.rounds.length - 1} rounds after the base model`,
@@ -175,7 +187,7 @@ async function seedsCycle(
   scenario: Scenario,
   budgets: CycleBudgets,
   seeds: number[],
-  log: (l: string) => void,
+  sinks: { log: (l: string) => void; progress: (l: string) => void },
   json: boolean,
 ): Promise<void> {
   const res = await runSeeds({
@@ -184,7 +196,7 @@ async function seedsCycle(
     workspace: cfg.workspace,
     rounds: cfg.cycle.rounds,
     budgets,
-    log,
+    ...sinks,
     seeds,
   });
   const lines = [

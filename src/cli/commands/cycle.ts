@@ -37,6 +37,7 @@ export function registerCycle(program: Command): void {
       "--seeds <n>",
       "training seeds: run the rounds once per seed (training.seed, +1, ...) and report mean ± sd over seeds",
     )
+    .option("--no-progress", "no progress output (steps starting and done, counts with an ETA)")
     .option(
       "--json",
       'print {"runId", "rounds": [...], "releaseCandidate"} as one JSON object on the last line (several seeds: {"seeds": [...], "aggregate"})',

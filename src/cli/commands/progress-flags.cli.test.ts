@@ -59,3 +59,31 @@ describe("curate: progress with an ETA, --no-progress", () => {
     expect(off.stdout).toMatch(/^curated 2 findings -> /);
   });
 });
+
+describe("cycle: --no-progress", () => {
+  it("is a flag of breakfix cycle (the run reads it: a config error still names the config)", async () => {
+    writeFileSync(path.join(tmp, "bad-cycle.yaml"), "redteam:\n  seeds: nope\n");
+    const r = await runBreakfix(
+      ["cycle", "--config", "bad-cycle.yaml", "--workspace", path.join(tmp, "ws-cycle"), "--no-progress"],
+      { cwd: tmp, env },
+    );
+    expect(r.stderr).not.toMatch(/unknown option/);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/bad-cycle\.yaml: redteam\.seeds: 'nope' is not a probe dataset/);
+  }, 120_000);
+  it("drops the progress lines and keeps the rest", async () => {
+    const { cycleSinks } = await import("./cycle.action.ts");
+    const lines: string[] = [];
+    const on = cycleSinks({}, (l) => lines.push(l));
+    on.progress("round 0: measure done in 1.0 s | ETA 2s");
+    on.log("round 1: gate failed: x");
+    const off = cycleSinks({ progress: false }, (l) => lines.push(l));
+    off.progress("round 0: measure starting");
+    off.log("round 2: gate failed: y");
+    expect(lines).toEqual([
+      "round 0: measure done in 1.0 s | ETA 2s",
+      "round 1: gate failed: x",
+      "round 2: gate failed: y",
+    ]);
+  });
+});

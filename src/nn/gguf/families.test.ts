@@ -22,7 +22,7 @@ import {
   weightFeeds,
 } from "../llama.ts";
 import { GraphBuilder } from "../tensor.ts";
-import { swaPeriod } from "./families.ts";
+import { ggufArch, swaPeriod } from "./families.ts";
 import { byteLevelTokenizerJson, FIXTURE_CHAT_TEMPLATE } from "./fixtures.ts";
 import { readGguf } from "./gguf.ts";
 import { type HfLlamaConfig, type LoraPair, writeLlamaGguf, writeLoraGguf } from "./llama.ts";
@@ -338,5 +338,16 @@ describe("what llama.cpp cannot express is refused, naming the key", () => {
     expect(swaPeriod(g2)).toBe(2);
     expect(swaPeriod(g3)).toBe(6);
     expect(swaPeriod(["full_attention", "full_attention"])).toBe(1);
+  });
+});
+
+describe('GGUF export of a Phi-3 config.json whose rope_scaling says "su" or "yarn"', () => {
+  it("exports as phi3 with longrope, as transformers reads it (configuration_phi3.py renames both to longrope)", () => {
+    const hf = configToHf(TINY_FAMILIES["phi3.5"]) as unknown as HfLlamaConfig;
+    expect(ggufArch(hf)).toBe("phi3");
+    for (const old of ["su", "yarn"]) {
+      const { rope_type: _r, ...factors } = hf.rope_scaling as Record<string, unknown>;
+      expect(ggufArch({ ...hf, rope_scaling: { ...factors, type: old } })).toBe("phi3");
+    }
   });
 });

@@ -19,13 +19,21 @@
  */
 import type { GgmlTypeId, GgufTensorIn, GgufValue } from "./gguf.ts";
 import { GgmlType, kv } from "./gguf.ts";
-import { asF32, ggufTensorName, type HfLlamaConfig, headDim, kvHeads, type NamedTensor, unfusePhi3 } from "./llama.ts";
+import {
+  asF32,
+  ggufTensorName,
+  type HfLlamaConfig,
+  headDim,
+  kvHeads,
+  type NamedTensor,
+  ropeScalingKind,
+  unfusePhi3,
+} from "./llama.ts";
 
 export type GgufArch = "llama" | "qwen2" | "qwen3" | "gemma2" | "gemma3" | "phi3";
 
 /** The llama.cpp architecture a config exports to. */
 export function ggufArch(c: HfLlamaConfig): GgufArch {
-  const rs = c.rope_scaling as { rope_type?: string; type?: string } | null | undefined;
   switch (c.model_type ?? "llama") {
     case "qwen2":
       return "qwen2";
@@ -36,7 +44,7 @@ export function ggufArch(c: HfLlamaConfig): GgufArch {
     case "gemma3_text":
       return "gemma3";
     case "phi3":
-      return rs && (rs.rope_type ?? rs.type) === "longrope" ? "phi3" : "llama";
+      return ropeScalingKind(c) === "longrope" ? "phi3" : "llama";
     case "llama":
     case "mistral":
       return "llama";

@@ -82,6 +82,16 @@ export interface LlamaGgufOptions {
 /** llama.cpp token types (llama_token_type / gguf.TokenType). */
 export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
 
+/**
+ * A config.json's rope_scaling type as transformers reads it: Phi-3's "su" and "yarn" are longrope (configuration_phi3.py
+ * renames them, for backward compatibility), as configFromHf reads them.
+ */
+export function ropeScalingKind(c: HfLlamaConfig): string | undefined {
+  const rs = c.rope_scaling as { rope_type?: string; type?: string } | null | undefined;
+  const kind = rs ? (rs.rope_type ?? rs.type) : undefined;
+  return c.model_type === "phi3" && (kind === "su" || kind === "yarn") ? "longrope" : kind;
+}
+
 export function headDim(c: HfLlamaConfig): number {
   return c.head_dim ?? c.hidden_size / c.num_attention_heads;
 }
@@ -202,8 +212,7 @@ function checkConfig(c: HfLlamaConfig): void {
     }
   }
   if (typeof c.rms_norm_eps !== "number") throw new Error('GGUF export: config.json key "rms_norm_eps" is missing');
-  const rs = c.rope_scaling as { rope_type?: string; type?: string } | null | undefined;
-  const kind = rs ? (rs.rope_type ?? rs.type) : undefined;
+  const kind = ropeScalingKind(c);
   const arch = ggufArch(c);
   const ok =
     kind === undefined ||

@@ -94,6 +94,39 @@ describe("command backend", () => {
     );
   });
 
+  it("a token typed into training.command.run (never registered) is redacted from every line, the error and the record", async () => {
+    // fake tokens in the shapes of the providers' formats
+    const hf = "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH";
+    const sk = "sk-proj-Abcdefghijklmnopqrstuvwxyz012345";
+    const gh = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    const slack = "xoxb-123456789012-abcdefghijklmnop";
+    const aws = "AKIAABCDEFGHIJKLMNOP";
+    const bearer = "eyJhbGciOiJIUzI1NiJ9.payload.sig";
+    const plain = "plain-but-secret-42"; // no known format: redacted because the command names it a token
+    const run =
+      `HF_TOKEN=${hf} OPENAI_API_KEY='${sk}' WANDB_API_KEY="${plain}" sh -c 'echo "hub $HF_TOKEN"; echo "openai $OPENAI_API_KEY"; echo "wandb $WANDB_API_KEY"'; ` +
+      `echo "gh ${gh}"; echo "slack ${slack}"; echo "aws ${aws}"; echo "Authorization: Bearer ${bearer}"; ` +
+      "trainer --hub-token " +
+      hf +
+      "; mkdir -p {out_dir}/model && cd {out_dir}/model && echo '{}' > config.json && touch tokenizer.json w.safetensors";
+    const log: string[] = [];
+    const r = await new CommandBackend().train("sft", makeJob(run, 10_000, log));
+    const all = `${log.join("\n")}\n${JSON.stringify(r.params)}`;
+    for (const secret of [hf, sk, gh, slack, aws, bearer, plain]) expect(all).not.toContain(secret);
+    expect(log).toContain("round 1: train-sft: hub [REDACTED]");
+    expect(log).toContain("round 1: train-sft: openai [REDACTED]");
+    expect(log).toContain("round 1: train-sft: wandb [REDACTED]");
+    expect(log).toContain("round 1: train-sft: gh [REDACTED]");
+    expect(log).toContain("round 1: train-sft: slack [REDACTED]");
+    expect(log).toContain("round 1: train-sft: aws [REDACTED]");
+    expect(log).toContain("round 1: train-sft: Authorization: Bearer [REDACTED]");
+    expect(log[0]).toMatch(/^round 1: train-sft \(command\) HF_TOKEN=\[REDACTED\] OPENAI_API_KEY='\[REDACTED\]'/);
+    // and a trainer that fails quotes its last lines redacted
+    const failing = `echo "token ${hf}"; exit 3`;
+    const err = await new CommandBackend().train("dpo", makeJob(failing, 10_000, [])).catch((e: Error) => e);
+    expect((err as Error).message).toBe("training.command.run failed (exit 3): token [REDACTED]");
+  });
+
   it("past training.command.timeoutMs the trainer itself is stopped and the stage fails within seconds", async () => {
     // The trainer is a grandchild of /bin/sh -c that holds the output pipes (as `python train.py` would).
     const log: string[] = [];

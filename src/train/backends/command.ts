@@ -21,12 +21,17 @@
  * config.json, *.safetensors, tokenizer.json) or {out_dir}/adapter/ (a PEFT LoRA adapter: adapter_config.json,
  * adapter_model.safetensors), which breakfix merges into {model_dir}. Past training.command.timeoutMs the command's
  * whole process group gets SIGTERM (then SIGKILL after 5 s), so a trainer that saves a checkpoint on SIGTERM can.
+ *
+ * The command line, its output, the failure it quotes and the command recorded in the store all pass one redactor per
+ * job (models/secrets.ts secretRedactor): registered keys, well-known token formats (sk-..., hf_..., ghp_..., xox...,
+ * AKIA..., Bearer ...) and the values the command gives credential-named variables or flags (WANDB_API_KEY=...).
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
+import { escapeForTerminal } from "../../domain/escape.ts";
 import { fillTemplate, runShell, shellQuote } from "../../domain/shell.ts";
-import { redactedForTerminal, redactSecrets } from "../../models/secrets.ts";
+import { secretRedactor } from "../../models/secrets.ts";
 import { maxLengthFor, trainOptionsFor } from "./local.ts";
 import { mergeAdapterFolder } from "./merge.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "./types.ts";
@@ -134,17 +139,21 @@ export class CommandBackend implements TrainingBackend {
       breakfix_args: breakfixTrainArgs(job, stage, fromDir).map(shellQuote).join(" "),
     };
     const command = fillTemplate(spec.run, values, COMMAND_PLACEHOLDERS, "training.command.run", ["breakfix_args"]);
-    // the command line may hold a key (an inline KEY=... or a value) and control characters: shown like its output
+    // One redactor for everything this job logs, throws and records: the registered keys (the trainer inherits the
+    // environment), well-known token formats (sk-..., hf_..., ghp_..., xox..., AKIA..., Bearer ...), and whatever the
+    // user's command line assigns to a credential-named variable or flag (WANDB_API_KEY=..., --hub-token ...).
+    const redact = secretRedactor(spec.run);
+    // the command line may hold a key and control characters: redacted whole, then cut and shown like its output
     job.log(
-      `round ${job.round}: train-${stage} (command) ${redactedForTerminal(command, { oneLine: true, max: 200 })}`,
+      `round ${job.round}: train-${stage} (command) ${escapeForTerminal(redact(command), { oneLine: true, max: 200 })}`,
     );
     await runShell(command, {
       key: "training.command.run",
       cwd: job.outDir,
       timeoutMs: spec.timeoutMs,
       timeoutKey: "training.command.timeoutMs",
-      // the trainer inherits the environment (API keys): its output is redacted of every known secret
-      redact: redactSecrets,
+      // each output line (and so the last lines a failure quotes) is redacted before it is shown
+      redact,
       log: (l) => job.log(`round ${job.round}: train-${stage}: ${l}`),
     });
     const modelDir = path.join(job.outDir, "model");
@@ -162,7 +171,8 @@ export class CommandBackend implements TrainingBackend {
       model: { kind: "folder", dir },
       params: {
         backend: this.id,
-        command,
+        // recorded in the store (step record, training runs): redacted as the log shows it
+        command: redact(command),
         ...(existsSync(path.join(adapterDir, "adapter_config.json")) ? { adapter: adapterDir } : {}),
       },
     };

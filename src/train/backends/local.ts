@@ -75,7 +75,7 @@ export class LocalBackend implements TrainingBackend {
           }
           if (m.step % 10 === 0 || m.step === total) {
             const per = m.step > first ? (Date.now() - t0) / (m.step - first) : Number.NaN;
-            job.log(
+            (job.progress ?? job.log)(
               `round ${job.round}: train-${stage} step ${m.step}/${total} loss ${m.loss.toFixed(3)} ETA ${etaText(per * (total - m.step))}`,
             );
           }

@@ -245,6 +245,31 @@ describe("openai backend against the fine-tuning stand-in", () => {
     for (const c of ["\u001b", "\u0007", "\r"]) expect(log.join("\n")).not.toContain(c);
   });
 
+  it("reads every new job event, past the API's 100 a page (after / has_more), and logs each once", async () => {
+    // Found by review: one listEvents call of limit 100 per poll; a burst of more than 100 events between two polls
+    // (a long validation report, a checkpoint per step) lost all but the newest 100.
+    let burst = 0;
+    server = await start({
+      runningPolls: 4,
+      onJobPoll: (job) => {
+        if (job.status !== "running" || burst >= 2) return;
+        burst++;
+        for (let i = 0; i < 130; i++) server.addEvent(job.id, `note ${burst}.${i}`);
+      },
+    });
+    writeRoundData(path.join(work, "data"));
+    const t = training();
+    const log: string[] = [];
+    await new OpenAiBackend({ env: env() }).train("sft", makeJob(t, openAiStartModel(t), log));
+    const notes = log.filter((l) => / note \d+\.\d+$/.test(l)).map((l) => l.slice(l.lastIndexOf(" note ") + 6));
+    const expected = [1, 2].flatMap((b) => Array.from({ length: 130 }, (_, i) => `${b}.${i}`));
+    expect(notes).toEqual(expected); // all of them, oldest first, each once
+    expect(log.filter((l) => l.endsWith("Fine-tuning job started"))).toHaveLength(1);
+    // paged with the API's cursor: more than one page for a poll with more than 100 new events
+    const pages = server.requests.filter((r) => r.route === "GET /v1/fine_tuning/jobs/:id/events").length;
+    expect(pages).toBeGreaterThan(server.count("GET /v1/fine_tuning/jobs/:id"));
+  });
+
   it("a create the API refuses (model not available) fails naming training.openai.model; the fixed config then makes one job", async () => {
     server = await start();
     writeRoundData(path.join(work, "data"));

@@ -23,7 +23,8 @@
  * message texts, a rough rule for English; the API's own count is the job's `trained_tokens`) x epochs x
  * training.openai.trainingPerMTok. The API key comes from training.openai.apiKeyEnv / secretsFile (models/secrets.ts)
  * and is never logged (every message we log or throw passes redactSecrets). What the API says (job events, a failed
- * job's error, which may quote the training data) is shown escaped for the terminal.
+ * job's error, which may quote the training data) is shown escaped for the terminal. Job events are read newest first,
+ * every page of them new since the last poll (`after` the page's last id while `has_more`; newEvents).
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -218,6 +219,35 @@ function fmtDuration(sec: number): string {
 /** Consecutive failed polls (after the client's own retries) before a stage gives up; a re-run re-attaches. */
 const MAX_POLL_FAILURES = 8;
 
+/** Pages of job events (100 each, the API's most) read in one poll at most. */
+const EVENT_PAGES = 20;
+
+/**
+ * The job's events not in `seen`, newest first, as GET /fine_tuning/jobs/{id}/events lists them: pages of 100 (the
+ * most `limit` takes), each next one asked `after` the last event id of the page before, while `has_more` says there
+ * are more and no event of the page was seen already (older ones were, at an earlier poll). `more`: EVENT_PAGES pages
+ * were read and older new events are left unread.
+ */
+async function newEvents(
+  client: OpenAI,
+  jobId: string,
+  seen: ReadonlySet<string>,
+): Promise<{ fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[]; more: boolean }> {
+  const fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
+  let after: string | undefined;
+  for (let pages = 0; pages < EVENT_PAGES; pages++) {
+    const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100, ...(after ? { after } : {}) });
+    for (const e of page.data) {
+      if (seen.has(e.id)) return { fresh, more: false };
+      fresh.push(e);
+    }
+    const last = page.data.at(-1);
+    if (!page.has_more || !last) return { fresh, more: false };
+    after = last.id;
+  }
+  return { fresh, more: true };
+}
+
 /** Errors worth another try: no answer, 408/409/429 or a 5xx. */
 function transient(err: unknown): boolean {
   if (!(err instanceof APIError)) return false;
@@ -290,6 +320,7 @@ export class OpenAiBackend implements TrainingBackend {
           "Start round 1 from training.openai.model (openAiStartModel) and later rounds from the previous fine-tuned id",
       );
     const log = (line: string) => job.log(redactedForTerminal(line, { oneLine: true }));
+    const progress = (line: string) => (job.progress ?? job.log)(redactedForTerminal(line, { oneLine: true }));
     const entity = openAiStageKey(job.runId, job.round, stage);
     const states = job.store.states;
     const saved = states.current(OPENAI_ENTITY, entity);
@@ -399,7 +430,7 @@ export class OpenAiBackend implements TrainingBackend {
       save("created", { ...rec!, jobId });
     }
 
-    return this.poll(stage, client, cfg, rec!, log, save);
+    return this.poll(stage, client, cfg, rec!, { log, progress }, save);
   }
 
   private hyperparameters(stage: Stage, job: BackendJob, cfg: OpenAiSettings): Record<string, number> {
@@ -489,7 +520,7 @@ export class OpenAiBackend implements TrainingBackend {
     client: OpenAI,
     cfg: OpenAiSettings,
     rec: OpenAiStageRecord,
-    log: (line: string) => void,
+    { log, progress }: { log: (line: string) => void; progress: (line: string) => void },
     save: (s: OpenAiStageState, r: OpenAiStageRecord) => void,
   ): Promise<StageResult> {
     const jobId = rec.jobId!;
@@ -500,10 +531,11 @@ export class OpenAiBackend implements TrainingBackend {
     let failures = 0;
     for (;;) {
       let j: OpenAI.FineTuning.FineTuningJob;
-      let page: { data: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] };
+      let fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[];
+      let more: boolean;
       try {
         j = await client.fineTuning.jobs.retrieve(jobId);
-        page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 });
+        ({ fresh, more } = await newEvents(client, jobId, seen));
         failures = 0;
       } catch (err) {
         // A definite answer (bad key, unknown job) stops; an outage is waited out (the job runs on without us).
@@ -515,8 +547,10 @@ export class OpenAiBackend implements TrainingBackend {
         await this.sleep(wait);
         continue;
       }
-      const fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
-      for (const e of page.data) if (!seen.has(e.id)) fresh.push(e);
+      if (more)
+        log(
+          `openai ${stage} ${jobId}: more than ${EVENT_PAGES * 100} new events since the last poll; the older ones are not shown`,
+        );
       for (const e of fresh.reverse()) {
         seen.add(e.id);
         const m = metricsOf(e);
@@ -546,7 +580,7 @@ export class OpenAiBackend implements TrainingBackend {
         return this.result(stage, done);
       }
       const line = progressLine(stage, j, metrics, firstMetric, this.now());
-      if (line !== lastLine) log(line);
+      if (line !== lastLine) progress(line);
       lastLine = line;
       await this.sleep(cfg.pollSeconds * 1000);
     }

@@ -40,6 +40,8 @@ export interface BackendJob {
   training: Config["training"];
   store: Store;
   log: (line: string) => void;
+  /** Step-by-step progress lines (a local stage's step, loss and ETA); default: log. */
+  progress?: (line: string) => void;
 }
 
 /** What one stage (SFT or DPO) left, for the cycle's step record and the report. */

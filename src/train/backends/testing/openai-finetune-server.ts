@@ -122,6 +122,8 @@ export interface FineTuneServer {
   requests: RecordedRequest[];
   files: Map<string, StandInFile>;
   jobs: Map<string, StandInJob>;
+  /** Adds a message event to a job (as the API's own events: newest first in GET .../events). */
+  addEvent(jobId: string, message: string, level?: "info" | "warn" | "error"): void;
   close(): Promise<void>;
 }
 
@@ -588,6 +590,11 @@ export async function startFineTuneServer(opts: FineTuneServerOptions = {}): Pro
     requests,
     files,
     jobs,
+    addEvent: (jobId, message, level = "info") => {
+      const job = jobs.get(jobId);
+      if (!job) throw new Error(`stand-in: no job ${jobId}`);
+      addEvent(job, message, undefined, level);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
