@@ -12,9 +12,10 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { escapeForTerminal } from "../../../domain/escape.ts";
 import { etaText } from "../../../domain/eta.ts";
 import { groupAlive, pidStartTime, processAlive, stopGroup } from "../../../domain/shell.ts";
-import { redactedForTerminal } from "../../../models/secrets.ts";
+import { secretRedactor } from "../../../models/secrets.ts";
 import { keyHash } from "../../../store/store.ts";
 import type { BackendJob, StageResult, TrainingBackend } from "../types.ts";
 import { modelTypeOf, peftTargets, type Training, trlSettings } from "./args.ts";
@@ -138,12 +139,19 @@ export function trlEtaMs(v: Record<string, unknown>): number | undefined {
   return ((elapsed * 1000) / done) * Math.max(0, maxSteps - step);
 }
 
-/** A line of the job's output as we print it: the job inherits the environment, so known secrets are redacted, and
- *  its text (which may echo data or model output) is escaped for the terminal. */
-const shown = (line: string) => redactedForTerminal(line, { max: 2000 });
+/**
+ * How a job's text is shown (its launch line, output lines, the last lines a failure quotes): the job inherits the
+ * environment and runs the user's launch template, so the registered keys, well-known token formats and any value
+ * the template assigns to a credential-named variable or flag are redacted (secretRedactor, as the command backend
+ * does), then the text (which may echo data or model output) is escaped for the terminal.
+ */
+function shownFor(training: BackendJob["training"]): (line: string) => string {
+  const redact = secretRedactor(trlSettings(training).launch);
+  return (line) => escapeForTerminal(redact(line), { max: 2000 });
+}
 
-/** The last n lines of a log, from byte `from` on (this attempt's part of it), as shown. */
-function lastLines(file: string, n: number, from = 0): string {
+/** The last n lines of a log, from byte `from` on (this attempt's part of it), as `shown` shows them. */
+function lastLines(file: string, n: number, shown: (line: string) => string, from = 0): string {
   if (!existsSync(file)) return "(no log)";
   const lines = readFileSync(file).subarray(from).toString("utf8").split(/\r?\n/).filter(Boolean);
   return lines.slice(-n).map(shown).join("\n");
@@ -273,7 +281,7 @@ export class TrlBackend implements TrainingBackend {
     // Recorded before any waiting: a killed cycle re-attaches to this job instead of starting a second one.
     job.store.states.set(TRL_STATE_ENTITY, key, "launched", launched);
     job.log(
-      `${tag}: launched (pid ${pid}, attempt ${attempt}, ${folder.rows.train} rows) in ${folder.dir}: ${folder.launch}`,
+      `${tag}: launched (pid ${pid}, attempt ${attempt}, ${folder.rows.train} rows) in ${folder.dir}: ${shownFor(job.training)(folder.launch)}`,
     );
     await this.wait(stage, job, launched, key, tag);
     return this.finish(stage, job, launched, key, tag);
@@ -283,6 +291,7 @@ export class TrlBackend implements TrainingBackend {
   private async wait(stage: "sft" | "dpo", job: BackendJob, l: Launched, key: string, tag: string): Promise<void> {
     const timeoutMs = trlSettings(job.training).timeoutMs;
     const follower = new LogFollower(l.log, l.logOffset ?? 0);
+    const shown = shownFor(job.training);
     let lastLogged = 0;
     const handle = (lines: string[]) => {
       for (const line of lines) {
@@ -354,7 +363,7 @@ export class TrlBackend implements TrainingBackend {
     const status = existsSync(statusFile) ? readFileSync(statusFile, "utf8").trim() : undefined;
     if (status !== "0")
       fail(
-        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ${l.log}, last lines:\n${lastLines(l.log, 15, l.logOffset ?? 0)}`,
+        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ${l.log}, last lines:\n${lastLines(l.log, 15, shownFor(job.training), l.logOffset ?? 0)}`,
       );
     if (job.from.kind !== "folder") return fail(`${tag}: remote start model`);
     const t: Training = job.training;

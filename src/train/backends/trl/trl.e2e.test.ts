@@ -146,6 +146,23 @@ describe("trl backend with a stand-in launch", () => {
     s.store.close();
   });
 
+  it("redacts a token typed into the launch template from the launch line, the output and a failure's last lines", async () => {
+    // a user's template with a literal token (not through an env var), which the job also echoes
+    const token = "hf_TypedIntoTheTemplate0123456789abcd";
+    const wandb = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const launch = `HF_TOKEN=${token} WANDB_API_KEY=${wandb} sh -c 'echo "login $HF_TOKEN"; echo "wandb $WANDB_API_KEY"; exit 3'`;
+    const s = setup("typed-token", {}, { launch });
+    const err = await new TrlBackend({ pollMs: 20 }).train("sft", s.job).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrlJobError);
+    const shown = [...s.logs, (err as Error).message].join("\n");
+    expect(shown).toContain("trl-sft: launched");
+    expect(shown).toMatch(/\| login \[REDACTED\]/);
+    expect(shown).toMatch(/wandb \[REDACTED\]/);
+    expect(shown).not.toContain(token);
+    expect(shown).not.toContain(wandb);
+    s.store.close();
+  });
+
   it("kills a job that outlives training.trl.timeoutMs, with an error naming the key", async () => {
     const s = setup("timeout", {}, { launch: `python3 -c 'import time; time.sleep(60)'`, timeoutMs: 800 });
     const t0 = Date.now();
