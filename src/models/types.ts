@@ -47,6 +47,9 @@ export interface ChatResult {
   latencyMs?: number;
 }
 
+/** Provider settings that change an answer (see ChatModel.answerSettings). */
+export type AnswerSettings = Readonly<Record<string, string | number | boolean | null>>;
+
 export interface ChatModel {
   /** Stable id used in cache keys and records, e.g. "openai-compatible:http://127.0.0.1:8080/v1#demo". */
   readonly id: string;
@@ -55,6 +58,13 @@ export interface ChatModel {
    * reliability wrapper need not wrap every attempt in an extra AbortController (a measurable cost at high rates).
    */
   readonly handlesTimeout?: boolean;
+  /**
+   * Settings of this model that are not in the request (so not in its id or the request) and change its answer to
+   * `request`, e.g. how an OpenAI-compatible endpoint is sent a jsonSchema (json_schema, json_object or none). The
+   * response cache keys on them too, so two such models never share an answer. Undefined or empty for a request they
+   * do not affect: that request's cache key is the one it always had.
+   */
+  answerSettings?(request: ChatRequest): AnswerSettings | undefined;
   chat(request: ChatRequest): Promise<ChatResult>;
   /**
    * Many independent requests; implementations may run them concurrently or batch them on a local engine.

@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { isInvisible } from "../../domain/escape.ts";
 import { MAX_ENDPOINT_TEXT, ModelError } from "../errors.ts";
+import { cacheableRequest, cacheKey, MemoryResponseCache } from "../reliability/cache.ts";
+import { ReliableChatModel } from "../reliability/reliable.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { MockChatServer, mockReply } from "../testing/mock-server.ts";
 import { OpenAICompatibleModel } from "./openai-compatible.ts";
@@ -375,5 +377,51 @@ describe("OpenAICompatibleModel error text", () => {
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+});
+
+describe("OpenAICompatibleModel response-cache key", () => {
+  it("two requests that differ only in the structured-output mode do not share a cache entry; requests without a schema keep their key", async () => {
+    // the fake endpoint answers with the response_format it was sent, so a shared entry would show the wrong mode
+    const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) => {
+      const body = JSON.parse(String(init?.body)) as { response_format?: { type: string } };
+      return new Response(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          created: 0,
+          model: "m",
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: body.response_format?.type ?? "plain" },
+              finish_reason: "stop",
+            },
+          ],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      );
+    }) as typeof fetch;
+    const cache = new MemoryResponseCache();
+    const wrap = (structuredOutput: "json_schema" | "json_object" | "none") =>
+      new ReliableChatModel(
+        new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:1/v1", model: "m", structuredOutput, fetch: fakeFetch }),
+        { maxRetries: 0 },
+        { cache },
+      );
+    const [schemaMode, objectMode, noneMode] = [wrap("json_schema"), wrap("json_object"), wrap("none")];
+    expect(schemaMode.id).toBe(objectMode.id); // one endpoint, one model: the id alone cannot tell them apart
+    const ask = { messages: [{ role: "user" as const, content: "rate" }], jsonSchema: { name: "v", schema: {} } };
+    expect((await schemaMode.chat(ask)).content).toBe("json_schema");
+    expect((await objectMode.chat(ask)).content).toBe("json_object");
+    expect((await noneMode.chat(ask)).content).toBe("plain");
+    expect((await objectMode.chat(ask)).cached).toBe(true);
+    expect(cache.size()).toBe(3);
+    // a request without a schema is answered the same in every mode: one entry, under the key it always had
+    const plain = { messages: [{ role: "user" as const, content: "hi" }], temperature: 0 };
+    await schemaMode.chat(plain);
+    expect((await objectMode.chat(plain)).cached).toBe(true);
+    expect(cache.get(cacheKey(schemaMode.id, cacheableRequest(plain)))?.content).toBe("plain");
   });
 });

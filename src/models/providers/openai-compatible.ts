@@ -11,8 +11,9 @@ import OpenAI, {
   AzureOpenAI,
 } from "openai";
 import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { providerAnswerSettings } from "../reliability/cache.ts";
 import { splitEndpointUrl } from "../secrets.ts";
-import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+import type { AnswerSettings, ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
 
 export type StructuredOutputMode = "json_schema" | "json_object" | "none";
@@ -98,6 +99,16 @@ export class OpenAICompatibleModel implements ChatModel {
           deployment: opts.azure.deployment ?? opts.model,
         })
       : new OpenAI({ ...common, baseURL: base });
+  }
+
+  /**
+   * What changes this endpoint's answer beyond the request: the structured-output mode, for a request with a
+   * jsonSchema (json_schema constrains the output, json_object only asks for JSON, none sends nothing), and the
+   * provider's own sampling defaults a request leaves unset. Nothing for a plain request with no defaults, so its
+   * cache key is unchanged. (Headers are left out: they may carry credentials and are not meant to change answers.)
+   */
+  answerSettings(request: ChatRequest): AnswerSettings | undefined {
+    return providerAnswerSettings(request, this.structured, this.opts.defaults);
   }
 
   /** The request body sent for a ChatRequest (exported for tests). */
