@@ -36,9 +36,18 @@ export interface ChatRequest extends SamplingParams {
   timeoutMs?: number;
 }
 
+/**
+ * Why an answer ended. "content_filter": the deployment's own content filter blocked the prompt or withheld the
+ * completion (Azure OpenAI's 400 content_filter / ResponsibleAIPolicyViolation, or a choice with finish_reason
+ * content_filter). For a red teamer that is the deployment refusing the attack: it is an answer (content "", or the
+ * text delivered before the filter cut in), not an error; it is not retried, it is cached, and judging counts it as a
+ * refusal (judges/blocked.ts), as PyRIT marks such responses "blocked".
+ */
+export type FinishReason = "stop" | "length" | "content_filter" | "error";
+
 export interface ChatResult {
   content: string;
-  finishReason: "stop" | "length" | "error";
+  finishReason: FinishReason;
   usage: Usage;
   /** The model id the backend reports. */
   model: string;

@@ -425,3 +425,60 @@ describe("OpenAICompatibleModel response-cache key", () => {
     expect(cache.get(cacheKey(schemaMode.id, cacheableRequest(plain)))?.content).toBe("plain");
   });
 });
+
+describe("OpenAICompatibleModel content filter (Azure OpenAI)", () => {
+  it("records a prompt the deployment's filter blocks (400 content_filter) as a blocked answer, sent once and not retried, cached", async () => {
+    const server = new MockChatServer({
+      fault: (_n, body) => (JSON.stringify(body).includes("attack") ? "content_filter" : "ok"),
+    });
+    const baseUrl = await server.start();
+    try {
+      const endpoint = baseUrl.replace(/\/v1$/, "");
+      const cache = new MemoryResponseCache();
+      const m = new ReliableChatModel(
+        new OpenAICompatibleModel({ model: "gpt-4o", apiKey: "k", azure: { endpoint, apiVersion: "2024-10-21" } }),
+        { maxRetries: 3, baseMs: 1 },
+        { cache },
+      );
+      const r = await m.chat({ messages: [{ role: "user", content: "an attack" }] });
+      expect(r.finishReason).toBe("content_filter");
+      expect(r.content).toBe("");
+      expect(server.arrivals).toHaveLength(1);
+      expect((await m.chat({ messages: [{ role: "user", content: "an attack" }] })).finishReason).toBe(
+        "content_filter",
+      );
+      expect(server.arrivals).toHaveLength(1); // the cached verdict of the deployment
+      // an ordinary 400 is still an error
+      expect((await m.chat({ messages: [{ role: "user", content: "fine" }] })).finishReason).toBe("stop");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("records a completion the filter withheld (200, finish_reason content_filter) as blocked", async () => {
+    const server = new MockChatServer({ fault: () => "filtered" });
+    const baseUrl = await server.start();
+    try {
+      const m = new OpenAICompatibleModel({
+        model: "gpt-4o",
+        apiKey: "k",
+        azure: { endpoint: baseUrl.replace(/\/v1$/, ""), apiVersion: "2024-10-21" },
+      });
+      const r = await m.chat({ messages: [{ role: "user", content: "x" }] });
+      expect(r).toMatchObject({ content: "", finishReason: "content_filter" });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("still fails on a 400 that is not the content filter", async () => {
+    const server = new MockChatServer({ fault: () => "400" });
+    const baseUrl = await server.start();
+    try {
+      const m = new OpenAICompatibleModel({ baseUrl, model: "m" });
+      await expect(m.chat({ messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({ kind: "client" });
+    } finally {
+      await server.stop();
+    }
+  });
+});
