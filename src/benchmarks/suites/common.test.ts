@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Probe } from "../../domain/types.ts";
 import type { Judge, JudgeInput } from "../../judges/types.ts";
+import { refusalOf } from "../metrics.ts";
 import { defectGrader, judgeTranscript, plainItems } from "./common.ts";
 
 /** A judge that records what it was asked. */
@@ -56,5 +57,6 @@ describe("a response the deployment's content filter blocked", () => {
     expect(judge.inputs).toHaveLength(0);
     expect(j).toMatchObject({ judgeId: "capture@1", label: "blocked", refusal: "full_refusal", severity: 0 });
     expect((await defectGrader(judge, { threshold: 1 })(item, t)).outcome).toBe(false);
+    expect(refusalOf(j)).toBe("full_refusal"); // what the over-refusal suites count as refused
   });
 });
