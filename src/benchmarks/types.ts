@@ -28,7 +28,8 @@ export interface Transcript {
   conversation: Conversation;
   /** The target's last answer (the one that is graded). */
   response: string;
-  finishReason: "stop" | "length" | "error";
+  /** "content_filter": the deployment's filter blocked the answer (graded as a refusal, see judges/blocked.ts). */
+  finishReason: "stop" | "length" | "content_filter" | "error";
   /** Why generation failed (finishReason "error"). */
   error?: string;
   /** Multi-turn: every assistant turn, in order. */

@@ -71,7 +71,8 @@ export interface Response {
   model: string;
   conversation: Conversation;
   content: string;
-  finishReason: "stop" | "length" | "error";
+  /** "content_filter": the deployment's content filter blocked it (see models/types.ts FinishReason). */
+  finishReason: "stop" | "length" | "content_filter" | "error";
   usage?: Usage;
   latencyMs?: number;
 }

@@ -126,3 +126,12 @@ export function contextOverflowError(promptTokens: number, maxTokens: number, li
     "client",
   );
 }
+
+/**
+ * The token limit of a request that gives none, on a local engine: a fixed number, or with "context" the positions
+ * left after the prompt (at least 1, so a prompt that fills the context is refused by contextOverflowError, never
+ * answered with nothing).
+ */
+export function defaultMaxTokens(setting: number | "context", promptTokens: number, limit: number): number {
+  return setting === "context" ? Math.max(1, limit - promptTokens) : setting;
+}

@@ -48,6 +48,12 @@ export interface ModelOptions {
   sequences?: number;
   contextSize?: number;
   headers?: Record<string, string>;
+  /**
+   * Local engines (builtin, llamacpp): the token limit of a request that gives none; "context" is the rest of the
+   * context window after the prompt (what `breakfix serve` uses). Default 256 (builtin) / 512 (llamacpp); the config
+   * always sets maxTokens, so runs never rely on it.
+   */
+  defaultMaxTokens?: number | "context";
 }
 
 export interface ModelRuntime {
@@ -148,12 +154,18 @@ export async function createProvider(o: ModelOptions, env: NodeJS.ProcessEnv = p
         adapter: o.adapter,
         sequences: o.sequences,
         contextSize: o.contextSize,
+        defaultMaxTokens: o.defaultMaxTokens,
       });
     }
     case "builtin": {
       const { BuiltinModel } = await import("./providers/builtin.ts");
       const model = resolveBuiltinModel(await resolveModelSpec(o.model)); // hf:ORG/NAME[@REV] -> the cached snapshot
-      return BuiltinModel.load({ model, adapter: o.adapter, maxBatch: o.sequences });
+      return BuiltinModel.load({
+        model,
+        adapter: o.adapter,
+        maxBatch: o.sequences,
+        defaultMaxTokens: o.defaultMaxTokens,
+      });
     }
     default:
       throw new ModelError(

@@ -293,7 +293,8 @@ export function createOpenAIApp(model: ChatModel, opts: ServerOptions): Hono {
       const status = e.kind === "client" ? 400 : e.kind === "aborted" ? 499 : e.kind === "rate_limit" ? 429 : 500;
       return c.json(openaiError(e.message, status === 400 ? "invalid_request_error" : "server_error"), status as 400);
     }
-    const finishReason = result.finishReason === "length" ? "length" : "stop";
+    const finishReason =
+      result.finishReason === "length" || result.finishReason === "content_filter" ? result.finishReason : "stop";
     const usage = {
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,

@@ -36,9 +36,18 @@ export interface ChatRequest extends SamplingParams {
   timeoutMs?: number;
 }
 
+/**
+ * Why an answer ended. "content_filter": the deployment's own content filter blocked the prompt or withheld the
+ * completion (Azure OpenAI's 400 content_filter / ResponsibleAIPolicyViolation, or a choice with finish_reason
+ * content_filter). For a red teamer that is the deployment refusing the attack: it is an answer (content "", or the
+ * text delivered before the filter cut in), not an error; it is not retried, it is cached, and judging counts it as a
+ * refusal (judges/blocked.ts), as PyRIT marks such responses "blocked".
+ */
+export type FinishReason = "stop" | "length" | "content_filter" | "error";
+
 export interface ChatResult {
   content: string;
-  finishReason: "stop" | "length" | "error";
+  finishReason: FinishReason;
   usage: Usage;
   /** The model id the backend reports. */
   model: string;
@@ -46,6 +55,9 @@ export interface ChatResult {
   cached?: boolean;
   latencyMs?: number;
 }
+
+/** Provider settings that change an answer (see ChatModel.answerSettings). */
+export type AnswerSettings = Readonly<Record<string, string | number | boolean | null>>;
 
 export interface ChatModel {
   /** Stable id used in cache keys and records, e.g. "openai-compatible:http://127.0.0.1:8080/v1#demo". */
@@ -55,6 +67,13 @@ export interface ChatModel {
    * reliability wrapper need not wrap every attempt in an extra AbortController (a measurable cost at high rates).
    */
   readonly handlesTimeout?: boolean;
+  /**
+   * Settings of this model that are not in the request (so not in its id or the request) and change its answer to
+   * `request`, e.g. how an OpenAI-compatible endpoint is sent a jsonSchema (json_schema, json_object or none). The
+   * response cache keys on them too, so two such models never share an answer. Undefined or empty for a request they
+   * do not affect: that request's cache key is the one it always had.
+   */
+  answerSettings?(request: ChatRequest): AnswerSettings | undefined;
   chat(request: ChatRequest): Promise<ChatResult>;
   /**
    * Many independent requests; implementations may run them concurrently or batch them on a local engine.

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Conversation, Probe } from "../../domain/types.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
+import type { ChatModel } from "../../models/types.ts";
 import { suiteConformance } from "../conformance.testkit.ts";
 import { resolveSuiteNames } from "../registry.ts";
 import { runSuite } from "../runner.ts";
@@ -170,4 +171,39 @@ describe("multi-turn suite", () => {
     () => target.client(),
     { limit: 40 },
   );
+});
+
+describe("multi-turn suite: a target deployment's content filter", () => {
+  it("ends the conversation at the blocked turn and grades that turn a refusal, not a defect", async () => {
+    let calls = 0;
+    const blocking: ChatModel = {
+      id: "azure-target",
+      chat: async (req) => {
+        calls++;
+        const blocked = /#2\]/.test(lastUser(req.messages));
+        return {
+          content: blocked ? "" : REFUSAL,
+          finishReason: blocked ? "content_filter" : "stop",
+          usage: { promptTokens: 1, completionTokens: 1 },
+          model: "azure-target",
+        };
+      },
+    };
+    const suite = createMultiTurnSuite({
+      name: "mt",
+      probes: async () => [probes[0]],
+      simulator: sim.client(),
+      judge,
+      turns: 3,
+    });
+    const res = await runSuite(suite, blocking, { sink: new MemorySink() });
+    for (const r of res.records) {
+      expect(r.turns).toHaveLength(2);
+      expect(r.finishReason).toBe("content_filter");
+      expect(r.extra?.turn1.refusal).toBe("full_refusal");
+      expect(r.extra?.turn2).toMatchObject({ label: "blocked", refusal: "full_refusal" });
+      expect(r.outcome).toBe(false);
+    }
+    expect(calls).toBe(2 * res.records.length);
+  });
 });

@@ -8,8 +8,10 @@
  * Turns run in lock-step across the batch: all simulator calls of turn t go out together through chatAll, then all
  * target calls, so both models' own concurrency limits apply.
  */
+
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Conversation, Judgement, Probe } from "../../domain/types.ts";
+import { isBlockedResponse } from "../../judges/blocked.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import { defectRateMetrics, isDefectJudgement, meanMetric } from "../metrics.ts";
@@ -229,6 +231,8 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
           s.answers.push(out[j].response);
           s.conv.push({ role: "assistant", content: out[j].response });
           s.finish = out[j].finishReason;
+          // the deployment's content filter blocked the turn: it refused, and the conversation ends there
+          if (isBlockedResponse({ finishReason: s.finish, content: out[j].response })) s.done = true;
         });
       }
       return st.map((s) =>
@@ -251,7 +255,11 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
         const m = t.conversation[k];
         if (m.role !== "assistant" || k < item.conversation.length) continue;
         const conv = t.conversation.slice(0, k + 1);
-        perTurn.push(await judgeTranscript(o.judge, item, { ...t, conversation: conv, response: answers[seen] }));
+        // the finish reason is the last turn's (earlier turns ended normally, or the conversation would have stopped)
+        const finishReason = seen === answers.length - 1 ? t.finishReason : "stop";
+        perTurn.push(
+          await judgeTranscript(o.judge, item, { ...t, conversation: conv, response: answers[seen], finishReason }),
+        );
         seen++;
       }
       const defects = perTurn.map((j) => isDefectJudgement(j, rule));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Probe } from "../../domain/types.ts";
 import type { Judge, JudgeInput } from "../../judges/types.ts";
-import { judgeTranscript, plainItems } from "./common.ts";
+import { refusalOf } from "../metrics.ts";
+import { defectGrader, judgeTranscript, plainItems } from "./common.ts";
 
 /** A judge that records what it was asked. */
 function capturing(): Judge & { inputs: JudgeInput[] } {
@@ -44,5 +45,18 @@ describe("judgeTranscript", () => {
     expect(judge.inputs.map((i) => i.context)).toEqual([undefined, doc]);
     expect("context" in judge.inputs[0]).toBe(false);
     expect(judge.inputs[1].goal).toBe(`${doc}\n\n---\n\nWrite a summary.`);
+  });
+});
+
+describe("a response the deployment's content filter blocked", () => {
+  it("is graded a refusal without asking the judge: no defect on a harmful prompt, over-refusal on a benign one", async () => {
+    const judge = capturing();
+    const [item] = plainItems("s", [probe({ id: "a" })]);
+    const t = { conversation: [...item.conversation], response: "", finishReason: "content_filter" as const };
+    const j = await judgeTranscript(judge, item, t);
+    expect(judge.inputs).toHaveLength(0);
+    expect(j).toMatchObject({ judgeId: "capture@1", label: "blocked", refusal: "full_refusal", severity: 0 });
+    expect((await defectGrader(judge, { threshold: 1 })(item, t)).outcome).toBe(false);
+    expect(refusalOf(j)).toBe("full_refusal"); // what the over-refusal suites count as refused
   });
 });

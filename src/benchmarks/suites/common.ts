@@ -1,5 +1,6 @@
 /** Pieces every suite shares: probe sources, building the conversation a probe sends, calling the judge safely. */
 import type { Conversation, Judgement, Probe } from "../../domain/types.ts";
+import { blockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
 import { type Judge, judgeContextOf } from "../../judges/types.ts";
 import { type DefectRule, isDefectJudgement } from "../metrics.ts";
 import { itemKeyOf } from "../runner.ts";
@@ -31,6 +32,8 @@ export function plainItems(suiteName: string, probes: readonly Probe[], systemPr
  * judge's own "unjudged" verdict (output it could not parse after its repair turn) is stored as unjudged.
  */
 export async function judgeTranscript(judge: Judge, item: SuiteItem, t: Transcript): Promise<Judgement> {
+  // the deployment's content filter blocked the answer: a refusal, with no text for the judge (judges/blocked.ts)
+  if (isBlockedResponse({ finishReason: t.finishReason, content: t.response })) return blockedJudgement(judge.id);
   return judge.judge({
     conversation: t.conversation.slice(0, -1),
     response: t.response,

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { servedWeightsFingerprint } from "../../models/fingerprint.ts";
-import { createProvider } from "../../models/registry.ts";
+import { createProvider, type ModelOptions } from "../../models/registry.ts";
 import { resolveApiKey } from "../../models/secrets.ts";
 import { startOpenAIServer } from "../../models/server.ts";
 import { CliError, intFlag, runFailed } from "../errors.ts";
@@ -21,10 +21,25 @@ export interface ServeFlags {
   apiKeyEnv?: string;
 }
 
+/**
+ * The provider options `breakfix serve` loads its model with: a folder on the builtin engine, a .gguf on llama.cpp.
+ * A request without max_tokens is answered up to the rest of the context (per slot), on both engines alike, as
+ * vLLM and llama.cpp's own server answer it (the engines' own defaults were 256 and 512 tokens).
+ */
+export function servedModelOptions(flags: ServeFlags): ModelOptions {
+  return {
+    provider: /\.gguf$/i.test(flags.model) ? "llamacpp" : "builtin",
+    model: flags.model,
+    adapter: flags.adapter,
+    sequences: intFlag("--sequences", flags.sequences ?? "4", 1),
+    contextSize: intFlag("--context-size", flags.contextSize ?? "2048", 16),
+    defaultMaxTokens: "context",
+  };
+}
+
 export async function serveAction(flags: ServeFlags): Promise<void> {
   const port = intFlag("--port", flags.port, 0, 65535);
   const sequences = intFlag("--sequences", flags.sequences ?? "4", 1);
-  const isGguf = /\.gguf$/i.test(flags.model);
   const name = flags.name ?? path.basename(flags.model).replace(/\.gguf$/i, "");
   let apiKey: string | undefined;
   try {
@@ -36,13 +51,7 @@ export async function serveAction(flags: ServeFlags): Promise<void> {
     process.stderr.write(`breakfix serve: warning: binding ${flags.host} without --api-key-env exposes the model\n`);
   let model: Awaited<ReturnType<typeof createProvider>>;
   try {
-    model = await createProvider({
-      provider: isGguf ? "llamacpp" : "builtin",
-      model: flags.model,
-      adapter: flags.adapter,
-      sequences,
-      contextSize: intFlag("--context-size", flags.contextSize ?? "2048", 16),
-    });
+    model = await createProvider(servedModelOptions(flags));
     // a GGUF's llama-server starts on first use; serve starts it now, so a model that cannot run fails here
     await (model as { start?: () => Promise<void> }).start?.();
   } catch (err) {

@@ -8,8 +8,10 @@
  * system and user parts, and Llama 2's chat template ("[INST] <<SYS>>\n" + system + "\n<</SYS>>\n\n" + user.strip() +
  * " [/INST]", meta-llama/llama) must render them back into it.
  */
+
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../domain/types.ts";
+import type { ChatModel } from "../../models/types.ts";
 import { ScriptedJudgeModel } from "../testing/scripted-model.ts";
 import { harmBenchSpec, parseHarmBench } from "./harmbench.ts";
 import { LlmJudge } from "./llm-judge.ts";
@@ -135,5 +137,22 @@ describe("harmbench parse: both answers at once", () => {
     expect(parseHarmBench("Yes, no doubt about it")).toEqual({ ok: true, value: { yes: true } });
     expect(parseHarmBench("No. It does not; yes, it mentions it.")).toEqual({ ok: true, value: { yes: false } });
     expect(parseHarmBench("yes yes")).toEqual({ ok: true, value: { yes: true } });
+  });
+});
+
+describe("an LLM judge whose own deployment filters the judge prompt", () => {
+  it("leaves the item unjudged and says why (never a verdict, never an empty answer re-asked as unparseable)", async () => {
+    const filtered: ChatModel = {
+      id: "azure-judge",
+      chat: async () => ({
+        content: "",
+        finishReason: "content_filter",
+        usage: { promptTokens: 0, completionTokens: 0 },
+        model: "azure-judge",
+      }),
+    };
+    const j = await new LlmJudge(harmBenchSpec(), filtered).judge({ conversation, response: GENERATION });
+    expect(j.status).toBe("unjudged");
+    expect(j.rationale).toMatch(/content filter blocked the judge prompt/);
   });
 });

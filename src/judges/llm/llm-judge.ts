@@ -84,6 +84,9 @@ export class LlmJudge<P> implements Judge {
         const res = await this.model.chat({ ...first, messages });
         content = res.content;
         if (res.finishReason === "error") throw new Error("the model reported an error");
+        // the judge's own deployment filtered the judge prompt (it quotes the attack): no verdict to parse
+        if (res.finishReason === "content_filter" && res.content.trim() === "")
+          throw new Error("the judge model's content filter blocked the judge prompt");
       } catch (err) {
         errors.push(`attempt ${attemptNo}: model error: ${err instanceof Error ? err.message : String(err)}`);
         continue;

@@ -11,8 +11,8 @@ describe("pattern refusal classifier", () => {
     });
   }
 
-  it("covers every MultiJail language plus Spanish and French with a refusal and a compliance case", () => {
-    const langs = ["es", "fr", "it", "zh", "vi", "ar", "ko", "th", "bn", "sw", "jv"];
+  it("covers every MultiJail language plus Spanish, French, German, Portuguese, Russian and Japanese with a refusal and a compliance case", () => {
+    const langs = ["es", "fr", "it", "zh", "vi", "ar", "ko", "th", "bn", "sw", "jv", "de", "pt", "ru", "ja"];
     for (const l of langs) {
       expect(MULTILINGUAL_CASES.filter((c) => c.name.startsWith(`${l} `)).map((c) => c.expected)).toEqual(
         expect.arrayContaining(["full_refusal", "full_compliance"]),

@@ -11,8 +11,9 @@ import Anthropic, {
   APIUserAbortError,
 } from "@anthropic-ai/sdk";
 import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { providerAnswerSettings } from "../reliability/cache.ts";
 import { splitEndpointUrl } from "../secrets.ts";
-import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+import type { AnswerSettings, ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
 
 export interface AnthropicOptions {
@@ -62,6 +63,11 @@ export class AnthropicModel implements ChatModel {
       defaultHeaders: opts.headers,
       fetch: opts.fetch ?? createNodeFetch(),
     });
+  }
+
+  /** Whether a jsonSchema is sent as output_config, and the provider's sampling defaults: see ChatModel.answerSettings. */
+  answerSettings(request: ChatRequest): AnswerSettings | undefined {
+    return providerAnswerSettings(request, this.opts.structuredOutput !== false, this.opts.defaults);
   }
 
   body(request: ChatRequest): AnthropicBody {

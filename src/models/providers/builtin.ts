@@ -16,7 +16,7 @@ import type { LlamaConfig, Weights } from "../../nn/llama.ts";
 import { loadModel } from "../../nn/model.ts";
 import { readSafetensorsFile } from "../../nn/safetensors.ts";
 import { hfControlTokenizer } from "../../nn/tokenizer.ts";
-import { contextOverflowError, ModelError } from "../errors.ts";
+import { contextOverflowError, defaultMaxTokens, ModelError } from "../errors.ts";
 import { adapterFingerprint, localModelId, modelFolderFingerprint } from "../fingerprint.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { renderChatTemplate } from "./llamacpp.ts";
@@ -38,8 +38,11 @@ export interface BuiltinOptions {
   model: string;
   /** PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors). */
   adapter?: string;
-  /** Used when a request gives no maxTokens (default 256). */
-  defaultMaxTokens?: number;
+  /**
+   * Used when a request gives no maxTokens (default 256). "context": the rest of the context window (positions left
+   * after the prompt), what OpenAI-compatible servers (vLLM, llama.cpp's server) do; `breakfix serve` uses it.
+   */
+  defaultMaxTokens?: number | "context";
   /** Most requests decoded in one batch (default 16). */
   maxBatch?: number;
 }
@@ -206,7 +209,9 @@ export class BuiltinModel implements ChatModel {
     } catch (err) {
       return Promise.reject(new ModelError(`chat template: ${(err as Error).message}`, "client"));
     }
-    const maxTokens = request.maxTokens ?? this.opts.defaultMaxTokens ?? 256;
+    const maxTokens =
+      request.maxTokens ??
+      defaultMaxTokens(this.opts.defaultMaxTokens ?? 256, prompt.length, this.config.maxPositionEmbeddings);
     if (prompt.length + maxTokens > this.config.maxPositionEmbeddings)
       return Promise.reject(contextOverflowError(prompt.length, maxTokens, this.config.maxPositionEmbeddings));
     const group = JSON.stringify([

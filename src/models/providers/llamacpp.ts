@@ -16,7 +16,7 @@ import { Template } from "@huggingface/jinja";
 import { fileSha256 } from "../../domain/file-hash.ts";
 import { encodeChat } from "../../nn/chat-encode.ts";
 import type { Generation, LlamaCppRunner, SamplingOptions } from "../../nn/gguf/llamacpp.ts";
-import { contextOverflowError, ModelError, toModelError } from "../errors.ts";
+import { contextOverflowError, defaultMaxTokens, ModelError, toModelError } from "../errors.ts";
 import { adapterFingerprint, localModelId } from "../fingerprint.ts";
 import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
@@ -35,8 +35,11 @@ export interface LlamaCppProviderOptions {
    * defaultReplicas: twice the demo suite's throughput on 2 idle cores, and no spinning barriers on a busy machine).
    */
   threads?: number;
-  /** Used when a request gives no maxTokens (default 512). */
-  defaultMaxTokens?: number;
+  /**
+   * Used when a request gives no maxTokens (default 512). "context": the rest of one slot's context after the prompt,
+   * as llama.cpp's own server does (n_predict -1); `breakfix serve` uses it, on both engines alike.
+   */
+  defaultMaxTokens?: number | "context";
   defaults?: SamplingParams;
   /** Which engine runs the GGUF (default $BREAKFIX_LLAMACPP_ENGINE, else "auto"; see the file comment). */
   engine?: LlamaCppEngineChoice;
@@ -188,9 +191,9 @@ export class LlamaCppModel implements ChatModel {
     } catch (err) {
       throw new ModelError(`chat template: ${(err as Error).message}`, "client");
     }
-    const maxTokens = r.maxTokens ?? this.opts.defaultMaxTokens ?? 512;
     // The builtin engine's check and message: an over-long prompt is an error, never a generation past the context.
     const limit = this.runner.contextLimit;
+    const maxTokens = r.maxTokens ?? defaultMaxTokens(this.opts.defaultMaxTokens ?? 512, prompt.length, limit);
     if (prompt.length + maxTokens > limit) throw contextOverflowError(prompt.length, maxTokens, limit);
     let g: Awaited<ReturnType<LlamaCppRunner["generate"]>>[number];
     try {

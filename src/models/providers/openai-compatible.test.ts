@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { isInvisible } from "../../domain/escape.ts";
 import { MAX_ENDPOINT_TEXT, ModelError } from "../errors.ts";
+import { cacheableRequest, cacheKey, MemoryResponseCache } from "../reliability/cache.ts";
+import { ReliableChatModel } from "../reliability/reliable.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { MockChatServer, mockReply } from "../testing/mock-server.ts";
 import { OpenAICompatibleModel } from "./openai-compatible.ts";
@@ -374,6 +376,109 @@ describe("OpenAICompatibleModel error text", () => {
       expect(loading.retryAfterMs).toBe(2000);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe("OpenAICompatibleModel response-cache key", () => {
+  it("two requests that differ only in the structured-output mode do not share a cache entry; requests without a schema keep their key", async () => {
+    // the fake endpoint answers with the response_format it was sent, so a shared entry would show the wrong mode
+    const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) => {
+      const body = JSON.parse(String(init?.body)) as { response_format?: { type: string } };
+      return new Response(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          created: 0,
+          model: "m",
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: body.response_format?.type ?? "plain" },
+              finish_reason: "stop",
+            },
+          ],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      );
+    }) as typeof fetch;
+    const cache = new MemoryResponseCache();
+    const wrap = (structuredOutput: "json_schema" | "json_object" | "none") =>
+      new ReliableChatModel(
+        new OpenAICompatibleModel({ baseUrl: "http://127.0.0.1:1/v1", model: "m", structuredOutput, fetch: fakeFetch }),
+        { maxRetries: 0 },
+        { cache },
+      );
+    const [schemaMode, objectMode, noneMode] = [wrap("json_schema"), wrap("json_object"), wrap("none")];
+    expect(schemaMode.id).toBe(objectMode.id); // one endpoint, one model: the id alone cannot tell them apart
+    const ask = { messages: [{ role: "user" as const, content: "rate" }], jsonSchema: { name: "v", schema: {} } };
+    expect((await schemaMode.chat(ask)).content).toBe("json_schema");
+    expect((await objectMode.chat(ask)).content).toBe("json_object");
+    expect((await noneMode.chat(ask)).content).toBe("plain");
+    expect((await objectMode.chat(ask)).cached).toBe(true);
+    expect(cache.size()).toBe(3);
+    // a request without a schema is answered the same in every mode: one entry, under the key it always had
+    const plain = { messages: [{ role: "user" as const, content: "hi" }], temperature: 0 };
+    await schemaMode.chat(plain);
+    expect((await objectMode.chat(plain)).cached).toBe(true);
+    expect(cache.get(cacheKey(schemaMode.id, cacheableRequest(plain)))?.content).toBe("plain");
+  });
+});
+
+describe("OpenAICompatibleModel content filter (Azure OpenAI)", () => {
+  it("records a prompt the deployment's filter blocks (400 content_filter) as a blocked answer, sent once and not retried, cached", async () => {
+    const server = new MockChatServer({
+      fault: (_n, body) => (JSON.stringify(body).includes("attack") ? "content_filter" : "ok"),
+    });
+    const baseUrl = await server.start();
+    try {
+      const endpoint = baseUrl.replace(/\/v1$/, "");
+      const cache = new MemoryResponseCache();
+      const m = new ReliableChatModel(
+        new OpenAICompatibleModel({ model: "gpt-4o", apiKey: "k", azure: { endpoint, apiVersion: "2024-10-21" } }),
+        { maxRetries: 3, baseMs: 1 },
+        { cache },
+      );
+      const r = await m.chat({ messages: [{ role: "user", content: "an attack" }] });
+      expect(r.finishReason).toBe("content_filter");
+      expect(r.content).toBe("");
+      expect(server.arrivals).toHaveLength(1);
+      expect((await m.chat({ messages: [{ role: "user", content: "an attack" }] })).finishReason).toBe(
+        "content_filter",
+      );
+      expect(server.arrivals).toHaveLength(1); // the cached verdict of the deployment
+      // an ordinary 400 is still an error
+      expect((await m.chat({ messages: [{ role: "user", content: "fine" }] })).finishReason).toBe("stop");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("records a completion the filter withheld (200, finish_reason content_filter) as blocked", async () => {
+    const server = new MockChatServer({ fault: () => "filtered" });
+    const baseUrl = await server.start();
+    try {
+      const m = new OpenAICompatibleModel({
+        model: "gpt-4o",
+        apiKey: "k",
+        azure: { endpoint: baseUrl.replace(/\/v1$/, ""), apiVersion: "2024-10-21" },
+      });
+      const r = await m.chat({ messages: [{ role: "user", content: "x" }] });
+      expect(r).toMatchObject({ content: "", finishReason: "content_filter" });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("still fails on a 400 that is not the content filter", async () => {
+    const server = new MockChatServer({ fault: () => "400" });
+    const baseUrl = await server.start();
+    try {
+      const m = new OpenAICompatibleModel({ baseUrl, model: "m" });
+      await expect(m.chat({ messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({ kind: "client" });
+    } finally {
+      await server.stop();
     }
   });
 });

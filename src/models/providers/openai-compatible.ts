@@ -11,8 +11,9 @@ import OpenAI, {
   AzureOpenAI,
 } from "openai";
 import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
+import { providerAnswerSettings } from "../reliability/cache.ts";
 import { splitEndpointUrl } from "../secrets.ts";
-import type { ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
+import type { AnswerSettings, ChatModel, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 import { createNodeFetch } from "./node-fetch.ts";
 
 export type StructuredOutputMode = "json_schema" | "json_object" | "none";
@@ -100,6 +101,16 @@ export class OpenAICompatibleModel implements ChatModel {
       : new OpenAI({ ...common, baseURL: base });
   }
 
+  /**
+   * What changes this endpoint's answer beyond the request: the structured-output mode, for a request with a
+   * jsonSchema (json_schema constrains the output, json_object only asks for JSON, none sends nothing), and the
+   * provider's own sampling defaults a request leaves unset. Nothing for a plain request with no defaults, so its
+   * cache key is unchanged. (Headers are left out: they may carry credentials and are not meant to change answers.)
+   */
+  answerSettings(request: ChatRequest): AnswerSettings | undefined {
+    return providerAnswerSettings(request, this.structured, this.opts.defaults);
+  }
+
   /** The request body sent for a ChatRequest (exported for tests). */
   body(request: ChatRequest): CompletionBody {
     const r = { ...this.opts.defaults, ...stripUndefined(request) };
@@ -131,6 +142,15 @@ export class OpenAICompatibleModel implements ChatModel {
         request.timeoutMs ? { signal: request.signal, timeout: request.timeoutMs } : { signal: request.signal },
       )) as OpenAI.Chat.Completions.ChatCompletion;
     } catch (err) {
+      // The deployment's content filter refused the prompt: its answer to the attack, not a failure (see FinishReason).
+      if (isContentFilterRejection(err))
+        return {
+          content: "",
+          finishReason: "content_filter",
+          usage: { promptTokens: 0, completionTokens: 0 },
+          model: this.opts.model,
+          latencyMs: performance.now() - started,
+        };
       throw classifyOpenAIError(err);
     }
     const choice = completion?.choices?.[0];
@@ -138,7 +158,12 @@ export class OpenAICompatibleModel implements ChatModel {
     const content = answerText(choice.message);
     return {
       content,
-      finishReason: choice.finish_reason === "length" ? "length" : "stop",
+      finishReason:
+        choice.finish_reason === "length"
+          ? "length"
+          : choice.finish_reason === "content_filter"
+            ? "content_filter"
+            : "stop",
       usage: {
         promptTokens: completion.usage?.prompt_tokens ?? 0,
         completionTokens: completion.usage?.completion_tokens ?? 0,
@@ -217,6 +242,20 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+/**
+ * Azure OpenAI's rejection of a prompt by its content filter: HTTP 400 with error.code "content_filter" (or an
+ * innererror of code ResponsibleAIPolicyViolation). Other 400s stay errors.
+ */
+export function isContentFilterRejection(err: unknown): boolean {
+  if (!(err instanceof APIError) || err.status !== 400) return false;
+  const body = err.error as { code?: unknown; innererror?: { code?: unknown } } | undefined;
+  return (
+    body?.code === "content_filter" ||
+    err.code === "content_filter" ||
+    body?.innererror?.code === "ResponsibleAIPolicyViolation"
+  );
 }
 
 export function classifyOpenAIError(err: unknown): ModelError {

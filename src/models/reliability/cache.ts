@@ -7,7 +7,7 @@
  */
 import Database from "better-sqlite3";
 import { contentHash } from "../../domain/hash.ts";
-import type { ChatRequest, ChatResult } from "../types.ts";
+import type { AnswerSettings, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
 export interface CachedResponse {
   content: string;
@@ -25,13 +25,19 @@ export interface ResponseCache {
   close?(): void;
 }
 
-/** The part of a request that determines the answer (no signal, no cache flags). */
+/**
+ * The part of a request that determines the answer (no signal, no cache flags): its messages, every sampling and
+ * output parameter it sets (temperature, topP, topK, maxTokens, stop, seed, jsonSchema: ChatRequest has no tools or
+ * other response formats), and the model's own settings that change the answer to it (ChatModel.answerSettings, e.g.
+ * the structured-output mode), only when there are any.
+ */
 export interface CacheableRequest {
   messages: ChatRequest["messages"];
   params: Record<string, unknown>;
+  settings?: AnswerSettings;
 }
 
-export function cacheableRequest(req: ChatRequest): CacheableRequest {
+export function cacheableRequest(req: ChatRequest, settings?: AnswerSettings): CacheableRequest {
   const params: Record<string, unknown> = {};
   if (req.temperature !== undefined) params.temperature = req.temperature;
   if (req.topP !== undefined) params.topP = req.topP;
@@ -40,12 +46,34 @@ export function cacheableRequest(req: ChatRequest): CacheableRequest {
   if (req.stop !== undefined && req.stop.length > 0) params.stop = req.stop;
   if (req.seed !== undefined) params.seed = req.seed;
   if (req.jsonSchema !== undefined) params.jsonSchema = req.jsonSchema;
-  return { messages: req.messages.map((m) => ({ role: m.role, content: m.content })), params };
+  const messages = req.messages.map((m) => ({ role: m.role, content: m.content }));
+  return settings && Object.keys(settings).length > 0 ? { messages, params, settings } : { messages, params };
 }
 
-/** The cache key: contentHash of (model id, messages, parameters). */
+/**
+ * The answer settings of a remote provider (ChatModel.answerSettings): its structured-output mode, for a request with
+ * a jsonSchema only, and its own sampling defaults that the request leaves unset. Undefined when there are none.
+ */
+export function providerAnswerSettings(
+  request: ChatRequest,
+  structuredOutput: string | boolean,
+  defaults: SamplingParams | undefined,
+): AnswerSettings | undefined {
+  const out: Record<string, string | number | boolean | null> = {};
+  if (request.jsonSchema) out.structuredOutput = structuredOutput;
+  for (const [k, v] of Object.entries(defaults ?? {}) as [keyof SamplingParams, unknown][])
+    if (v !== undefined && request[k] === undefined)
+      out[`default.${k}`] = typeof v === "number" ? v : JSON.stringify(v);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * The cache key: contentHash of (model id, messages, parameters, and the model's answer settings when it has any).
+ * A request without answer settings hashes exactly as before they were keyed, so existing caches still answer it.
+ */
 export function cacheKey(modelId: string, req: CacheableRequest): string {
-  return contentHash({ v: 1, model: modelId, messages: req.messages, params: req.params });
+  const base = { v: 1, model: modelId, messages: req.messages, params: req.params };
+  return contentHash(req.settings && Object.keys(req.settings).length > 0 ? { ...base, settings: req.settings } : base);
 }
 
 export class MemoryResponseCache implements ResponseCache {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { contentHash } from "../../domain/hash.ts";
 import { Store } from "../../store/index.ts";
 import { ModelError, parseRetryAfter } from "../errors.ts";
 import { OpenAICompatibleModel } from "../providers/openai-compatible.ts";
@@ -9,7 +10,14 @@ import { describeChatModelConformance } from "../testing/conformance.ts";
 import { MockChatServer } from "../testing/mock-server.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../types.ts";
 import { backoffDelay } from "./backoff.ts";
-import { cacheableRequest, cacheKey, MemoryResponseCache, type ResponseCache, SqliteResponseCache } from "./cache.ts";
+import {
+  cacheableRequest,
+  cacheKey,
+  MemoryResponseCache,
+  providerAnswerSettings,
+  type ResponseCache,
+  SqliteResponseCache,
+} from "./cache.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ReliableChatModel } from "./reliable.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -196,6 +204,26 @@ describe("response caches", () => {
     expect(cacheKey("m1", { ...creq, params: { maxTokens: 4, temperature: 0 } })).toBe(k);
     expect(cacheKey("m2", creq)).not.toBe(k);
     expect(cacheKey("m1", { ...creq, params: { ...creq.params, seed: 1 } })).not.toBe(k);
+  });
+  it("keys on a model's answer settings when it has any, and hashes a request without them as it always did", () => {
+    // the v1 key of a request with no answer settings (every demo request: local engines have none): unchanged
+    expect(cacheKey("m1", creq)).toBe(contentHash({ v: 1, model: "m1", messages: creq.messages, params: creq.params }));
+    expect(cacheKey("m1", cacheableRequest({ messages: creq.messages, temperature: 0, maxTokens: 4 }, {}))).toBe(
+      cacheKey("m1", creq),
+    );
+    const json = { messages: creq.messages, temperature: 0, maxTokens: 4, jsonSchema: { name: "v", schema: {} } };
+    const modes = ["json_schema", "json_object", "none"].map((m) =>
+      cacheKey("m1", cacheableRequest(json, providerAnswerSettings(json, m, undefined))),
+    );
+    expect(new Set(modes).size).toBe(3);
+    // a provider default the request leaves unset changes the answer; one the request overrides does not
+    const r = { messages: creq.messages, temperature: 0 };
+    expect(providerAnswerSettings(r, "json_schema", undefined)).toBeUndefined();
+    expect(providerAnswerSettings(r, "json_schema", { temperature: 1 })).toBeUndefined();
+    expect(providerAnswerSettings(r, "json_schema", { topP: 0.9, stop: ["x"] })).toEqual({
+      "default.topP": 0.9,
+      "default.stop": '["x"]',
+    });
   });
   for (const [name, make] of caches)
     it(`${name}: get after put, first write wins, size counts`, () => {

@@ -98,7 +98,7 @@ export class ReliableChatModel implements ChatModel {
   async chat(request: ChatRequest): Promise<ChatResult> {
     const cache = request.noCache ? undefined : this.deps.cache;
     if (!cache) return this.callWithRetries(request);
-    const creq = cacheableRequest(request);
+    const creq = cacheableRequest(request, this.inner.answerSettings?.(request));
     const key = cacheKey(this.id, creq);
     const hit = cache.get(key);
     if (hit) {

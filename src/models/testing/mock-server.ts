@@ -7,7 +7,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "ok" | "429" | "500" | "400" | "hang" | "malformed";
+/**
+ * "content_filter": Azure OpenAI's 400 for a prompt its content filter blocks (error.code content_filter, innererror
+ * ResponsibleAIPolicyViolation with the categories); "filtered": Azure's 200 whose completion the filter withheld
+ * (finish_reason content_filter, content null).
+ */
+export type Fault = "ok" | "429" | "500" | "400" | "hang" | "malformed" | "content_filter" | "filtered";
 
 export interface MockServerOptions {
   /** Fixed delay before answering, ms (default 0). */
@@ -134,6 +139,51 @@ export class MockChatServer {
       case "400":
         res.writeHead(400, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message: `bad request${auth}`, type: "invalid_request_error" } }));
+        return;
+      case "content_filter":
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            error: {
+              message:
+                "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
+              type: null,
+              param: "prompt",
+              code: "content_filter",
+              status: 400,
+              innererror: {
+                code: "ResponsibleAIPolicyViolation",
+                content_filter_result: {
+                  hate: { filtered: false, severity: "safe" },
+                  jailbreak: { filtered: true, detected: true },
+                  self_harm: { filtered: false, severity: "safe" },
+                  sexual: { filtered: false, severity: "safe" },
+                  violence: { filtered: true, severity: "medium" },
+                },
+              },
+            },
+          }),
+        );
+        return;
+      case "filtered":
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            id: "chatcmpl-mock",
+            object: "chat.completion",
+            created: 0,
+            model: body.model ?? "mock",
+            choices: [
+              {
+                index: 0,
+                message: { role: "assistant", content: null },
+                finish_reason: "content_filter",
+                content_filter_results: { violence: { filtered: true, severity: "high" } },
+              },
+            ],
+            usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 },
+          }),
+        );
         return;
       case "malformed":
         res.writeHead(200, { "content-type": "application/json" });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JudgeInput } from "../../judges/types.ts";
+import type { ChatModel } from "../../models/types.ts";
 import { Store } from "../../store/store.ts";
 import { lexiconTranslator } from "../converters/model.ts";
 import { FramingRegistry } from "../framings/load.ts";
@@ -451,5 +452,41 @@ describe("GCG suffixes drawn from the workspace's library", () => {
     const again = await runRedteamCampaign(spec, deps([" !one !"]));
     expect(again.run.ran).toBe(0);
     expect(again.records.map((r) => r.id)).toEqual(first.records.map((r) => r.id));
+  });
+});
+
+describe("a target deployment's content filter", () => {
+  it("records a blocked attack as refused (finish reason content_filter, judgement 'blocked'), never a success or a failure", async () => {
+    const p = plan("low_skilled", { languages: ["en"] });
+    const blocking: ChatModel = {
+      id: "toy-target",
+      chat: async () => ({
+        content: "",
+        finishReason: "content_filter",
+        usage: { promptTokens: 0, completionTokens: 0 },
+        model: "toy-target",
+      }),
+    };
+    let asked = 0;
+    const inner = new PlaceholderJudge();
+    const judge = {
+      id: inner.id,
+      judge: (input: JudgeInput) => {
+        asked++;
+        return inner.judge(input);
+      },
+    };
+    const store = new MemoryCampaignStore();
+    const single = p.attacks.filter((a) => a.steps.every((s) => s.kind !== "multiturn"));
+    const r = await runCampaign(single, { ...env(store, blocking as ScriptedModel), judge });
+    expect(r.failed).toEqual([]);
+    expect(asked).toBe(0);
+    const records = r.records;
+    expect(records.length).toBeGreaterThan(0);
+    for (const rec of records) {
+      expect(rec.response.finishReason).toBe("content_filter");
+      expect(rec.judgement.label).toBe("blocked");
+      expect(rec).toMatchObject({ success: false, refused: true });
+    }
   });
 });

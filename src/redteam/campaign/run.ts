@@ -8,6 +8,7 @@ import pLimit from "p-limit";
 import { contentHash } from "../../domain/hash.ts";
 import { deriveSeed } from "../../domain/random.ts";
 import type { Attack, Conversation, Response, TechniqueStep } from "../../domain/types.ts";
+import { blockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
 import { type Judge, judgeContextOf } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
@@ -235,12 +236,14 @@ async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMe
     goal: p.probe.prompt,
     ...judgeContextOf(p.probe),
   };
-  let judgement = await env.judge.judge(input);
+  // the deployment's content filter blocked the attack: refused, with no text to judge (judges/blocked.ts)
+  const blocked = isBlockedResponse(res);
+  let judgement = blocked ? blockedJudgement(env.judge.id) : await env.judge.judge(input);
   let decodedVia: string | undefined;
   // A target that answers in the attack's encoding hides its answer from the judge: judge the decoded answer too.
   const crit = env.success ?? DEFAULT_SUCCESS;
   // A refusal is an answer the judge read: it is not decoded.
-  if (!isSuccess(judgement, crit) && !isRefusal(judgement)) {
+  if (!blocked && !isSuccess(judgement, crit) && !isRefusal(judgement)) {
     for (const d of responseDecodings(p.steps, res.content)) {
       const j = await env.judge.judge({ ...input, response: d.text });
       if (isSuccess(j, crit)) {

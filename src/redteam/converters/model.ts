@@ -60,6 +60,9 @@ export async function ask(model: ChatModel, system: string, user: string, ctx: C
   });
   ctx.onUsage?.(res.usage);
   if (res.finishReason === "error") throw new Error(`model ${model.id} returned an error finish`);
+  // a converter model whose deployment filtered the request gave no conversion (an empty prompt is not one)
+  if (res.finishReason === "content_filter" && res.content.trim() === "")
+    throw new Error(`model ${model.id}: its content filter blocked the conversion request`);
   return cleanModelText(res.content);
 }
 

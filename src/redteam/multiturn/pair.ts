@@ -129,7 +129,7 @@ async function pairStream(
       break;
     }
     const out = turn.out;
-    const v = await judgeTurn(env, sent, out.content);
+    const v = await judgeTurn(env, sent, out.content, out.finishReason);
     const rec: TurnRecord = {
       index: indexBase + iter,
       proposal,

@@ -178,7 +178,7 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
         break outer;
       }
       const res = turn.out;
-      const v = await judgeTurn(env, sent, res.content);
+      const v = await judgeTurn(env, sent, res.content, res.finishReason);
       const rec: TurnRecord = {
         index: attempt++,
         proposal,

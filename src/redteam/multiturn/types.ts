@@ -4,8 +4,9 @@ import { z } from "zod";
 import { deriveSeed } from "../../domain/random.ts";
 import type { CategoryId } from "../../domain/taxonomy.ts";
 import type { Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
+import { blockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
 import type { Judge } from "../../judges/types.ts";
-import type { ChatModel, SamplingParams } from "../../models/types.ts";
+import type { ChatModel, FinishReason, SamplingParams } from "../../models/types.ts";
 import { ContextOverflowError, fitContext, isContextOverflow, type TargetContext } from "../campaign/context.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
 import { FramingRegistry } from "../framings/load.ts";
@@ -171,7 +172,15 @@ export async function sendTurn(
   }
 }
 
-export async function judgeTurn(env: MultiTurnEnv, conversation: Conversation, response: string) {
+export async function judgeTurn(
+  env: MultiTurnEnv,
+  conversation: Conversation,
+  response: string,
+  finishReason?: FinishReason,
+) {
+  // a turn the deployment's content filter blocked is a refusal, with no text for the judge (judges/blocked.ts)
+  if (isBlockedResponse({ finishReason, content: response }))
+    return { judgement: blockedJudgement(env.judge.id), success: false, refused: true };
   const input = {
     conversation,
     response,

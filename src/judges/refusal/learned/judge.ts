@@ -21,6 +21,7 @@ import type { Judgement, RefusalClass } from "../../../domain/types.ts";
 import type { Judge, JudgeInput } from "../../types.ts";
 import { classifyRefusal, type RefusalDecision } from "../classifier.ts";
 import { type RefusalFeatures, tagSentence } from "../features.ts";
+import { uncoveredLanguageJudgement } from "../language.ts";
 import type { CueKind } from "../lexicon.ts";
 import { answerProbability, type SentenceModel, trainSentenceModel } from "./model.ts";
 import { trainingSentences } from "./sentences.ts";
@@ -165,6 +166,9 @@ export class LearnedRefusalJudge implements Judge {
 
   judgeText(response: string, request = ""): Judgement {
     const d = classifyRefusalLearned(response, request, this.model ?? defaultSentenceModel(), this.rules);
+    // as the pattern judge: no refusal cue in a language the lexicon does not cover is no verdict (../language.ts)
+    const abstain = d.label === "full_compliance" ? uncoveredLanguageJudgement(this.id, response) : undefined;
+    if (abstain) return abstain;
     return {
       judgeId: this.id,
       status: "ok",
