@@ -11,7 +11,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../domain/types.ts";
-import type { ChatModel } from "../../models/types.ts";
+import { blockedModel } from "../../models/testing/answering.ts";
 import { ScriptedJudgeModel } from "../testing/scripted-model.ts";
 import { harmBenchSpec, parseHarmBench } from "./harmbench.ts";
 import { LlmJudge } from "./llm-judge.ts";
@@ -142,15 +142,7 @@ describe("harmbench parse: both answers at once", () => {
 
 describe("an LLM judge whose own deployment filters the judge prompt", () => {
   it("leaves the item unjudged and says why (never a verdict, never an empty answer re-asked as unparseable)", async () => {
-    const filtered: ChatModel = {
-      id: "azure-judge",
-      chat: async () => ({
-        content: "",
-        finishReason: "content_filter",
-        usage: { promptTokens: 0, completionTokens: 0 },
-        model: "azure-judge",
-      }),
-    };
+    const filtered = blockedModel("azure-judge");
     const j = await new LlmJudge(harmBenchSpec(), filtered).judge({ conversation, response: GENERATION });
     expect(j.status).toBe("unjudged");
     expect(j.rationale).toMatch(/content filter blocked the judge prompt/);

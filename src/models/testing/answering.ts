@@ -10,3 +10,14 @@ export const answering = (answer: (prompt: string) => string): ChatModel => ({
     model: "double",
   }),
 });
+
+/** A test double whose deployment's content filter blocks every request (Azure: finish reason content_filter, no text). */
+export const blockedModel = (id: string): ChatModel => ({
+  id,
+  chat: async () => ({
+    content: "",
+    finishReason: "content_filter",
+    usage: { promptTokens: 0, completionTokens: 0 },
+    model: id,
+  }),
+});

@@ -168,21 +168,16 @@ export class MockChatServer {
       case "filtered":
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
-          JSON.stringify({
-            id: "chatcmpl-mock",
-            object: "chat.completion",
-            created: 0,
-            model: body.model ?? "mock",
-            choices: [
-              {
-                index: 0,
-                message: { role: "assistant", content: null },
-                finish_reason: "content_filter",
-                content_filter_results: { violence: { filtered: true, severity: "high" } },
-              },
-            ],
-            usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 },
-          }),
+          completion(
+            body.model,
+            {
+              message: { role: "assistant", content: null },
+              finish_reason: "content_filter",
+              content_filter_results: { violence: { filtered: true, severity: "high" } },
+            },
+            5,
+            0,
+          ),
         );
         return;
       case "malformed":
@@ -200,20 +195,12 @@ export class MockChatServer {
         const completionTokens = words.length;
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
-          JSON.stringify({
-            id: "chatcmpl-mock",
-            object: "chat.completion",
-            created: 0,
-            model: body.model ?? "mock",
-            choices: [
-              { index: 0, message: { role: "assistant", content }, finish_reason: truncated ? "length" : "stop" },
-            ],
-            usage: {
-              prompt_tokens: promptTokens,
-              completion_tokens: completionTokens,
-              total_tokens: promptTokens + completionTokens,
-            },
-          }),
+          completion(
+            body.model,
+            { message: { role: "assistant", content }, finish_reason: truncated ? "length" : "stop" },
+            promptTokens,
+            completionTokens,
+          ),
         );
       }
     }
@@ -226,4 +213,25 @@ export class MockChatServer {
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
+}
+
+/** A chat.completion body with one choice (index 0) and its usage, as an OpenAI-compatible server sends it. */
+function completion(
+  model: string | undefined,
+  choice: Record<string, unknown>,
+  promptTokens: number,
+  completionTokens: number,
+): string {
+  return JSON.stringify({
+    id: "chatcmpl-mock",
+    object: "chat.completion",
+    created: 0,
+    model: model ?? "mock",
+    choices: [{ index: 0, ...choice }],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
+  });
 }

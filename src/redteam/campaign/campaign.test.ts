@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JudgeInput } from "../../judges/types.ts";
-import type { ChatModel } from "../../models/types.ts";
+import { blockedModel } from "../../models/testing/answering.ts";
 import { Store } from "../../store/store.ts";
 import { lexiconTranslator } from "../converters/model.ts";
 import { FramingRegistry } from "../framings/load.ts";
@@ -458,15 +458,7 @@ describe("GCG suffixes drawn from the workspace's library", () => {
 describe("a target deployment's content filter", () => {
   it("records a blocked attack as refused (finish reason content_filter, judgement 'blocked'), never a success or a failure", async () => {
     const p = plan("low_skilled", { languages: ["en"] });
-    const blocking: ChatModel = {
-      id: "toy-target",
-      chat: async () => ({
-        content: "",
-        finishReason: "content_filter",
-        usage: { promptTokens: 0, completionTokens: 0 },
-        model: "toy-target",
-      }),
-    };
+    const blocking = blockedModel("toy-target");
     let asked = 0;
     const inner = new PlaceholderJudge();
     const judge = {
