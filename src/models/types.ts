@@ -39,7 +39,7 @@ export interface ChatRequest extends SamplingParams {
 /**
  * Why an answer ended. "content_filter": the deployment's own content filter blocked the prompt or withheld the
  * completion (Azure OpenAI's 400 content_filter / ResponsibleAIPolicyViolation, or a choice with finish_reason
- * content_filter). For a red teamer that is the deployment refusing the attack: it is an answer (content "", or the
+ * content_filter; Anthropic's stop_reason "refusal", its safety classifiers stopping the answer). For a red teamer that is the deployment refusing the attack: it is an answer (content "", or the
  * text delivered before the filter cut in), not an error; it is not retried, it is cached, and judging counts it as a
  * refusal (judges/blocked.ts), as PyRIT marks such responses "blocked".
  */

@@ -130,7 +130,7 @@ describe("AnthropicModel", () => {
 });
 
 describe("AnthropicModel stop reasons", () => {
-  it("reports an answer cut by the context window (model_context_window_exceeded) as length, like max_tokens", async () => {
+  it("reports an answer cut by the context window as length, like max_tokens, and a classifier refusal as content_filter", async () => {
     const reasons = ["model_context_window_exceeded", "max_tokens", "end_turn", "stop_sequence", "refusal"];
     let n = 0;
     const server = createServer((req, res) => {
@@ -157,7 +157,8 @@ describe("AnthropicModel stop reasons", () => {
       const m = new AnthropicModel({ baseUrl, model: "claude-test", apiKey: "sk-ant-test-000000" });
       const got: string[] = [];
       for (const _ of reasons) got.push((await m.chat({ messages: [{ role: "user", content: "hi" }] })).finishReason);
-      expect(got).toEqual(["length", "length", "stop", "stop", "stop"]);
+      // "refusal": the API's safety classifiers stopped the answer, which is the deployment's filter, as on Azure
+      expect(got).toEqual(["length", "length", "stop", "stop", "content_filter"]);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

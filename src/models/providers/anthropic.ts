@@ -120,9 +120,14 @@ export class AnthropicModel implements ChatModel {
       .join("");
     return {
       content,
-      // both mean the answer was cut: at max_tokens, or where the context window ran out
+      // max_tokens and model_context_window_exceeded both mean the answer was cut; "refusal" is the API's safety
+      // classifiers stopping the answer (the deployment's own filter, like Azure's content_filter: judges/blocked.ts)
       finishReason:
-        msg.stop_reason === "max_tokens" || msg.stop_reason === "model_context_window_exceeded" ? "length" : "stop",
+        msg.stop_reason === "max_tokens" || msg.stop_reason === "model_context_window_exceeded"
+          ? "length"
+          : msg.stop_reason === "refusal"
+            ? "content_filter"
+            : "stop",
       usage: { promptTokens: msg.usage?.input_tokens ?? 0, completionTokens: msg.usage?.output_tokens ?? 0 },
       model: msg.model || this.opts.model,
       latencyMs: performance.now() - started,
