@@ -549,7 +549,8 @@ describe("deploy ollama: a blob upload that fails on the network", () => {
       );
       expect(err?.message).toMatch(
         new RegExp(
-          `^deploy\\.ollama: uploading the adapter of llama-base-r1-[0-9a-f]{8} \\(on llama-base\\) as blob sha256:[0-9a-f]{64} to ${s.url.replace(/\./g, "\\.")}/api/blobs/sha256:[0-9a-f]{64} failed: fetch failed: \\S`,
+          "^deploy\\.ollama: uploading the adapter of llama-base-r1-[0-9a-f]{8} \\(on llama-base\\) as blob sha256:[0-9a-f]{64} " +
+            `to ${s.url.replace(/\./g, "\\.")}/api/blobs/sha256:[0-9a-f]{64} failed: fetch failed: \\S`,
         ),
       );
     } finally {
@@ -649,7 +650,9 @@ describe("deploy vllm: the server holds the name from another path", () => {
       new Set(["base-m"]),
     );
     servers.push(s.server);
-    const yaml = `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\ndeploy: {kind: vllm, healthTimeoutMs: 2000, vllm: {adapterPath: /srv/adapters}}\ntraining: {method: lora}\n`;
+    const yaml =
+      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\n` +
+      "deploy: {kind: vllm, healthTimeoutMs: 2000, vllm: {adapterPath: /srv/adapters}}\ntraining: {method: lora}\n";
     const { models, store } = roundModels(yaml, "ws-vllm-root");
     try {
       const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("vr1", [a1]) }, adapters: [a1] };
@@ -697,7 +700,10 @@ describe("deploy serve: another server on the target's port", () => {
     const { models, store } = roundModels(yaml, "ws-serve-impostor");
     try {
       await expect(models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0)).rejects.toThrow(
-        /deploy\.serve: the endpoint http:\/\/127\.0\.0\.1:\d+\/v1 answers as m with other weights \(fingerprint [0-9a-f]{16}\.\.\.\), not round weights [0-9a-f]{16}\.\.\.: is another server on that port/,
+        new RegExp(
+          "deploy\\.serve: the endpoint http://127\\.0\\.0\\.1:\\d+/v1 answers as m with other weights " +
+            "\\(fingerprint [0-9a-f]{16}\\.\\.\\.\\), not round weights [0-9a-f]{16}\\.\\.\\.: is another server on that port",
+        ),
       );
       await impostor.close();
       const r0 = await models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);

@@ -574,7 +574,8 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
         }
         if (server && (server.exitCode !== null || server.signalCode !== null))
           throw new Error(
-            `deploy.serve: the \`breakfix serve\` started for round ${round} exited (${server.exitCode ?? server.signalCode}) while something else answers at ${shown(t.baseUrl ?? "")}; see ${path.join(o.workDir, "serve.log")}`,
+            `deploy.serve: the \`breakfix serve\` started for round ${round} exited (${server.exitCode ?? server.signalCode}) ` +
+              `while something else answers at ${shown(t.baseUrl ?? "")}; see ${path.join(o.workDir, "serve.log")}`,
           );
         if (deploy.kind !== "ollama" && !(deploy.kind === "vllm" && name === t.model))
           await checkServed(o, m, name, fp);

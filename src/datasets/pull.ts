@@ -191,7 +191,9 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
     if (f.sha256 && opts.verify !== false && got.sha256 !== f.sha256) {
       rmSync(tmp, { force: true });
       const why = f.moving
-        ? `. Its registry URL ${f.url} is on a moving branch, not a pinned revision (${f.moving}), so upstream may have changed the file since the checksum was recorded; pass --no-verify to accept the changed file, or --from a folder or mirror holding the reviewed copy`
+        ? `. Its registry URL ${f.url} is on a moving branch, not a pinned revision (${f.moving}), so upstream may have ` +
+          "changed the file since the checksum was recorded; pass --no-verify to accept the changed file, or --from a " +
+          "folder or mirror holding the reviewed copy"
         : "; pass --no-verify to accept a changed upstream file";
       throw new Error(
         `${loader.info.name}: checksum mismatch for ${f.name} from ${url}: expected sha256 ${f.sha256}, got ${got.sha256} (nothing was written)${why}`,
@@ -227,7 +229,8 @@ export async function pullDataset<T>(loader: DatasetLoader<T>, opts: PullOptions
     const where = fresh.length ? "the downloaded files were removed" : "from the cached files";
     const moving = loader.info.files.filter((f) => f.moving && !f.sha256).map((f) => f.name);
     const note = moving.length
-      ? `; ${moving.join(", ")}: registry URL on a moving branch, not a pinned revision, so upstream may have changed (sources.yaml says why); --from a folder or mirror holding the reviewed copy avoids it`
+      ? `; ${moving.join(", ")}: registry URL on a moving branch, not a pinned revision, so upstream may have changed ` +
+        "(sources.yaml says why); --from a folder or mirror holding the reviewed copy avoids it"
       : "";
     throw new Error(
       `${loader.info.name}: expected ${loader.info.rows} rows, loaded ${rows.length} (${where}; pass --no-verify to accept a changed upstream file${note})`,

@@ -281,7 +281,8 @@ function parseRopeScaling(json: Json, c: LlamaConfig, file: string): RopeScaling
   if (type === "default") return undefined;
   if (type === "yarn")
     throw new Error(
-      `${file}: rope_scaling type "yarn" is transformers' YaRN (modeling_rope_utils._compute_yarn_parameters), which is not implemented here (linear, llama3, longrope; Phi-3 reads "yarn" as longrope)`,
+      `${file}: rope_scaling type "yarn" is transformers' YaRN (modeling_rope_utils._compute_yarn_parameters), ` +
+        'which is not implemented here (linear, llama3, longrope; Phi-3 reads "yarn" as longrope)',
     );
   throw new Error(`${file}: rope_scaling type "${type}" is not supported (linear, llama3, longrope)`);
 }

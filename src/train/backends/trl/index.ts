@@ -363,7 +363,8 @@ export class TrlBackend implements TrainingBackend {
     const status = existsSync(statusFile) ? readFileSync(statusFile, "utf8").trim() : undefined;
     if (status !== "0")
       fail(
-        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ${l.log}, last lines:\n${lastLines(l.log, 15, shownFor(job.training), l.logOffset ?? 0)}`,
+        `${tag}: the job ${status === undefined ? "ended without an exit status (killed?)" : `exited with status ${status}`}; ` +
+          `${l.log}, last lines:\n${lastLines(l.log, 15, shownFor(job.training), l.logOffset ?? 0)}`,
       );
     if (job.from.kind !== "folder") return fail(`${tag}: remote start model`);
     const t: Training = job.training;
