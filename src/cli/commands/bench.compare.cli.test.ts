@@ -5,7 +5,7 @@
  * `bench compare` must flag the difference as significant, overall and in S9, where the drop is the largest; a
  * re-run of the fine-tuned model (fresh process, fresh results folder, 16 batched llama.cpp sequences; it refuses
  * some requests and complies with others, so the check is not trivial) must not be.
- * The adapter is trained in about 10 s; every bench run is a seeded subset of the held-out harmful requests.
+ * The adapter is trained in about 12 s; every bench run is a seeded subset of the held-out harmful requests.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -88,8 +88,11 @@ beforeAll(async () => {
     "32",
     "--lora-dropout",
     "0.05",
+    // 72 steps: session 23's transformers-exact LR schedule (warmup from lr 0) left 54 steps at the edge, where S9
+    // (16 items) was significant for training seeds 1 and 2 but not 0 (8 flips, Holm-adjusted p 0.055); at 72 steps
+    // every assertion below held for seeds 0, 1 and 2 (S9 13-14 of 16 flipped, the largest drop in each)
     "--max-steps",
-    "54",
+    "72",
     "--batch-size",
     "16",
     "--lr",
