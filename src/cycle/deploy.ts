@@ -172,24 +172,37 @@ function shown(text: string, max?: number): string {
 }
 
 /**
- * POSTs JSON; an answer other than 2xx is an error naming the config key and the server, unless `accept` takes it
- * (an answer that means the work is done already).
+ * Why a fetch failed, as shown: fetch says only "fetch failed", and what happened (ECONNRESET, "other side closed",
+ * ECONNREFUSED) is its cause.
  */
-async function postJson(
+function fetchFailure(e: Error): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return shown([e.message, cause?.code, cause?.message].filter((x, i, a) => x && a.indexOf(x) === i).join(": "));
+}
+
+/**
+ * POSTs `body` as JSON (GETs when there is none); an answer other than 2xx is an error naming the config key and the
+ * server, unless `accept` takes it (an answer that means the work is done already). The answer's JSON, or its text.
+ */
+async function requestJson(
   url: string,
-  body: unknown,
   key: string,
-  o: { accept?: (status: number, text: string) => boolean; headers?: Record<string, string> } = {},
+  o: { body?: unknown; accept?: (status: number, text: string) => boolean; headers?: Record<string, string> } = {},
 ): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...o.headers },
-      body: JSON.stringify(body),
-    });
+    res = await fetch(
+      url,
+      o.body === undefined
+        ? { headers: o.headers }
+        : {
+            method: "POST",
+            headers: { "content-type": "application/json", ...o.headers },
+            body: JSON.stringify(o.body),
+          },
+    );
   } catch (e) {
-    throw new Error(`${key}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
+    throw new Error(`${key}: ${shown(url)} unreachable: ${fetchFailure(e as Error)}`);
   }
   const text = await res.text();
   if (!res.ok && !o.accept?.(res.status, text))
@@ -378,22 +391,13 @@ async function listedModel(o: RoundModelsOptions, name: string, what: string): P
     what,
   );
   const url = `${root}/v1/models${query}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { headers });
-  } catch (e) {
-    throw new Error(`${what}: ${shown(url)} unreachable: ${shown((e as Error).message)}`);
-  }
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${what}: ${shown(url)} answered ${res.status}: ${shown(text, 300)}`);
-  let list: { data?: unknown };
-  try {
-    list = JSON.parse(text) as { data?: unknown };
-  } catch {
-    throw new Error(`${what}: ${shown(url)} answered what is not JSON: ${shown(text, 300)}`);
-  }
-  if (!Array.isArray(list.data)) throw new Error(`${what}: ${shown(url)} answered no model list (no "data" array)`);
-  return (list.data as ListedModel[]).find((m) => m && typeof m === "object" && m.id === name);
+  const list = await requestJson(url, what, { headers });
+  const data = (list as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data))
+    throw new Error(
+      `${what}: ${shown(url)} answered no model list (no "data" array): ${shown(typeof list === "string" ? list : JSON.stringify(list), 300)}`,
+    );
+  return (data as ListedModel[]).find((m) => m && typeof m === "object" && m.id === name);
 }
 
 /**
@@ -406,6 +410,9 @@ async function listedModel(o: RoundModelsOptions, name: string, what: string): P
  */
 async function checkServed(o: RoundModelsOptions, m: RoundModel, name: string, fp: string): Promise<void> {
   const kind = o.config.deploy.kind;
+  // vLLM serves the base under the target's name as the user loaded it (no LoRA module to check); Ollama's listing
+  // names neither weights nor adapter, so an Ollama deploy is trusted
+  if ((kind === "vllm" && name === o.config.target.model) || kind === "ollama") return;
   const what = `deploy.${kind}`;
   if (kind === "serve" || kind === "command") {
     const listed = await listedModel(o, name, what);
@@ -453,19 +460,16 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
     o.log(`deploy (vllm): ${name} is loaded already (an earlier deploy of this round); using it`);
     return true;
   };
-  await postJson(
-    `${root}/v1/load_lora_adapter${query}`,
-    {
-      lora_name: name,
-      lora_path: loraPath,
-    },
-    "deploy.vllm",
-    { accept: alreadyLoaded, headers },
-  );
+  await requestJson(`${root}/v1/load_lora_adapter${query}`, "deploy.vllm", {
+    body: { lora_name: name, lora_path: loraPath },
+    accept: alreadyLoaded,
+    headers,
+  });
   if (vllm?.unloadOld !== false) {
     const previous = state.current();
     if (previous?.name && previous.name !== name && previous.name !== t.model)
-      await postJson(`${root}/v1/unload_lora_adapter${query}`, { lora_name: previous.name }, "deploy.vllm", {
+      await requestJson(`${root}/v1/unload_lora_adapter${query}`, "deploy.vllm", {
+        body: { lora_name: previous.name },
         headers,
       }).catch((e) => o.log(`deploy (vllm): could not unload ${previous.name}: ${(e as Error).message}`));
   }
@@ -484,27 +488,19 @@ async function deployOllama({ o, m, name }: Deploy): Promise<string> {
   const blobUrl = `${root}/api/blobs/${digest}`;
   // Every blob error names what was being deployed (the round's model on its base), the blob and where it was sent.
   const upload = `uploading the adapter of ${name} (on ${ollama.baseModel}) as blob ${digest} to ${shown(blobUrl)}`;
-  const netError = (e: Error) => {
-    // fetch says only "fetch failed"; what happened (ECONNRESET, "other side closed", ECONNREFUSED) is its cause
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = [e.message, cause?.code, cause?.message].filter((x, i, a) => x && a.indexOf(x) === i).join(": ");
-    return shown(why);
-  };
   const head = await fetch(blobUrl, { method: "HEAD" }).catch((e: Error) => {
-    throw new Error(`deploy.ollama: ${upload} failed: ${shown(root)} unreachable: ${netError(e)}`);
+    throw new Error(`deploy.ollama: ${upload} failed: ${shown(root)} unreachable: ${fetchFailure(e)}`);
   });
   if (head.status !== 200) {
     const up = await fetch(blobUrl, { method: "POST", body: readFileSync(ggufAdapter) }).catch((e: Error) => {
-      throw new Error(`deploy.ollama: ${upload} failed: ${netError(e)}`);
+      throw new Error(`deploy.ollama: ${upload} failed: ${fetchFailure(e)}`);
     });
     if (!up.ok)
       throw new Error(`deploy.ollama: ${upload} failed: answered ${up.status}: ${shown(await up.text(), 300)}`);
   }
-  const res = await postJson(
-    `${root}/api/create`,
-    { model: name, from: ollama.baseModel, adapters: { "adapter.gguf": digest }, stream: false },
-    "deploy.ollama",
-  );
+  const res = await requestJson(`${root}/api/create`, "deploy.ollama", {
+    body: { model: name, from: ollama.baseModel, adapters: { "adapter.gguf": digest }, stream: false },
+  });
   const status = (res as { status?: string }).status;
   if (status !== "success") throw new Error(`deploy.ollama: /api/create answered ${shown(JSON.stringify(res), 300)}`);
   return name;
@@ -562,7 +558,7 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
         needs = !(await answers(probe));
         await probe.close?.();
         // it answers: under this round's weights?
-        if (!needs && !(deploy.kind === "vllm" && name === t.model)) await checkServed(o, m, name, fp);
+        if (!needs) await checkServed(o, m, name, fp);
       }
       if (needs) {
         name = await deployRound(m, round, fp);
@@ -577,8 +573,7 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
             `deploy.serve: the \`breakfix serve\` started for round ${round} exited (${server.exitCode ?? server.signalCode}) ` +
               `while something else answers at ${shown(t.baseUrl ?? "")}; see ${path.join(o.workDir, "serve.log")}`,
           );
-        if (deploy.kind !== "ollama" && !(deploy.kind === "vllm" && name === t.model))
-          await checkServed(o, m, name, fp);
+        await checkServed(o, m, name, fp);
         state.record(fp, round, name);
       }
       const client = await createChatModel({ ...t, model: name, temperature: 0 });
