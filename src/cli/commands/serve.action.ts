@@ -26,7 +26,7 @@ export interface ServeFlags {
  * A request without max_tokens is answered up to the rest of the context (per slot), on both engines alike, as
  * vLLM and llama.cpp's own server answer it (the engines' own defaults were 256 and 512 tokens).
  */
-export function servedModelOptions(flags: ServeFlags): ModelOptions {
+export function servedModelOptions(flags: ServeFlags): ModelOptions & { sequences: number } {
   return {
     provider: /\.gguf$/i.test(flags.model) ? "llamacpp" : "builtin",
     model: flags.model,
@@ -39,7 +39,7 @@ export function servedModelOptions(flags: ServeFlags): ModelOptions {
 
 export async function serveAction(flags: ServeFlags): Promise<void> {
   const port = intFlag("--port", flags.port, 0, 65535);
-  const sequences = intFlag("--sequences", flags.sequences ?? "4", 1);
+  const options = servedModelOptions(flags);
   const name = flags.name ?? path.basename(flags.model).replace(/\.gguf$/i, "");
   let apiKey: string | undefined;
   try {
@@ -51,7 +51,7 @@ export async function serveAction(flags: ServeFlags): Promise<void> {
     process.stderr.write(`breakfix serve: warning: binding ${flags.host} without --api-key-env exposes the model\n`);
   let model: Awaited<ReturnType<typeof createProvider>>;
   try {
-    model = await createProvider(servedModelOptions(flags));
+    model = await createProvider(options);
     // a GGUF's llama-server starts on first use; serve starts it now, so a model that cannot run fails here
     await (model as { start?: () => Promise<void> }).start?.();
   } catch (err) {
@@ -65,7 +65,7 @@ export async function serveAction(flags: ServeFlags): Promise<void> {
     port,
     host: flags.host,
     apiKey,
-    concurrency: Math.max(sequences, 16),
+    concurrency: Math.max(options.sequences, 16),
   });
   process.stdout.write(`breakfix serve: listening on ${server.url} (model "${name}")\n`);
   await new Promise<void>((resolve) => {
