@@ -418,6 +418,26 @@ describe("deploy vllm: a server started with --api-key", () => {
   });
 });
 
+describe("deploy: a token typed into deploy.command", () => {
+  it("is redacted from the command's output in the deploy log, as a training command's is", async () => {
+    const token = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    const s = await standIn(() => undefined, new Set(["base-m"]));
+    servers.push(s.server);
+    const yaml =
+      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: base-m}\n` +
+      `deploy: {kind: command, command: "HUB_TOKEN=${token} sh -c 'echo pushing with $HUB_TOKEN'", healthTimeoutMs: 2000}\n`;
+    const { models, store, logs } = roundModels(yaml, "ws-typed-token");
+    try {
+      await models.open({ ref: { kind: "folder", dir: base }, adapters: [] }, 0);
+      expect(logs).toContain("deploy: pushing with [REDACTED]");
+      expect(logs.join("\n")).not.toContain(token);
+    } finally {
+      await models.close();
+      store.close();
+    }
+  });
+});
+
 describe("deploy: a key written in the target URL", () => {
   it("never reaches the deploy log or a deploy error (user-info or query credential)", async () => {
     const userKey = "sk-deploy-userinfo-0123456789";

@@ -23,7 +23,7 @@ import { packagePath } from "../domain/package.ts";
 import { fillTemplate, runShell } from "../domain/shell.ts";
 import { modelFolderFingerprint } from "../models/fingerprint.ts";
 import { createChatModel, type ModelOptions } from "../models/registry.ts";
-import { redactedForTerminal, redactSecrets, redactUrl, resolveApiKey, splitEndpointUrl } from "../models/secrets.ts";
+import { redactedForTerminal, redactUrl, resolveApiKey, secretRedactor, splitEndpointUrl } from "../models/secrets.ts";
 import type { ChatModel, ChatRequest, ChatResult } from "../models/types.ts";
 import { ensureGguf } from "../nn/gguf/folder.ts";
 import { loadModel } from "../nn/model.ts";
@@ -314,12 +314,14 @@ async function deployCommand({ o, m, round, url }: Deploy): Promise<string> {
     port: url?.port ?? "",
     host: url?.hostname ?? "",
   };
+  // the command inherits the environment and gets {base_url}: its output is redacted of URL keys and, as a training
+  // command's is, of known secrets, token formats and values the user's template gives credential-named variables
+  const redact = secretRedactor(o.config.deploy.command ?? "");
   await runShell(fillDeployCommand(o.config.deploy.command ?? "", values), {
     key: "deploy.command",
     timeoutMs: o.config.deploy.timeoutMs,
     timeoutKey: "deploy.timeoutMs",
-    // the command inherits the environment and gets {base_url}: its output is redacted of known secrets and URL keys
-    redact: (l) => redactSecrets(redactUrl(l)),
+    redact: (l) => redact(redactUrl(l)),
     log: (l) => o.log(`deploy: ${l}`),
   });
   return t.model;
