@@ -77,6 +77,20 @@ function finding(
   };
 }
 
+/** Capability tasks (sums) with their answers, in any language and number asked. */
+const sums: RetentionSource = {
+  id: "sums",
+  tasks: async (language, n) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      prompt: `What is ${i} plus ${i + 100}?`,
+      category: "benign" as const,
+      language,
+      answer: `The answer is ${2 * i + 100}.`,
+      source: "test",
+    })),
+};
+
 const lookalikes: CounterDataSource = {
   id: "test-lookalikes",
   async lookalikes(category, language, n) {
@@ -258,24 +272,12 @@ describe("curate pipeline", () => {
     const many = Array.from({ length: 12 }, (_, i) =>
       finding(200 + i, `Distinct request number ${i} about the ${"abcdefghijkl"[i]} gadget`, "S2"),
     );
-    const retention: RetentionSource = {
-      id: "sums",
-      tasks: async (language, n) =>
-        Array.from({ length: n }, (_, i) => ({
-          id: `t${i}`,
-          prompt: `What is ${i} plus ${i + 100}?`,
-          category: "benign" as const,
-          language,
-          answer: `The answer is ${2 * i + 100}.`,
-          source: "test",
-        })),
-    };
     const res = await curate(many, {
       round: 1,
       responder: new TemplateResponder(),
       judge: new KeywordJudge(),
       counterRatio: 0,
-      retention,
+      retention: sums,
       retentionRatio: 2,
       maxPerGroup: 5,
       valFraction: 0,
@@ -331,18 +333,6 @@ describe("train/validation split by seed ask", () => {
     ],
   ];
   const findings = goals.flatMap((goal, g) => wrappings(goal).map((c, w) => wrapped(300 + 10 * g + w, goal, c)));
-  const retention: RetentionSource = {
-    id: "sums",
-    tasks: async (language, n) =>
-      Array.from({ length: n }, (_, i) => ({
-        id: `t${i}`,
-        prompt: `What is ${i} plus ${i + 100}?`,
-        category: "benign" as const,
-        language,
-        answer: `The answer is ${2 * i + 100}.`,
-        source: "test",
-      })),
-  };
 
   it("puts every row of one seed ask on one side, whatever its wrapping; rows without one split by their text", async () => {
     const res = await curate(findings, {
@@ -350,7 +340,7 @@ describe("train/validation split by seed ask", () => {
       responder: new TemplateResponder(),
       judge: new KeywordJudge(),
       counterRatio: 0,
-      retention,
+      retention: sums,
       retentionRatio: 0.5,
       valFraction: 0.3,
       seed: 11,
