@@ -11,7 +11,7 @@ import { RefExecutor } from "../nn/executor-ref.ts";
 import type { Executor } from "../nn/ir.ts";
 import { OnnxExecutor } from "../nn/onnx/executor.ts";
 import { GraphBuilder } from "../nn/tensor.ts";
-import { dpoLoss, logSigmoid } from "./losses.ts";
+import { dpoLoss, dpoScalars, logSigmoid } from "./losses.ts";
 
 const XS = [-1000, -100, 0, 100, 1000];
 // float64 truth: log sigma(x) = min(x, 0) - log1p(exp(-|x|)); d/dx = sigma(-x)
@@ -58,4 +58,13 @@ describe("logSigmoid at extreme arguments", () => {
       expect(g.data[0]).toBeCloseTo(-0.1, 6);
     });
   }
+});
+
+describe("dpoScalars (the host-side loss evaluation reports)", () => {
+  it("is finite where exp(-margin) overflows float64 (margin < -709), and unchanged at ordinary margins", () => {
+    // beta 0.1, chosen 10,000 nats below its reference: margin -1000, loss 1000
+    expect(dpoScalars(-10_000, 0, 0, 0, 0.1).loss).toBeCloseTo(1000, 9);
+    for (const m of [-30, -1, 0, 1, 30])
+      expect(dpoScalars(m, 0, 0, 0, 1).loss).toBeCloseTo(Math.log1p(Math.exp(-m)), 12);
+  });
 });

@@ -148,5 +148,8 @@ export function dpoScalars(pc: number, pr: number, rc: number, rr: number, beta:
   const chosen = beta * (pc - rc);
   const rejected = beta * (pr - rr);
   const margin = chosen - rejected;
-  return { chosen, rejected, margin, loss: Math.log1p(Math.exp(-margin)), accurate: margin > 0 };
+  // -log sigma(margin) = softplus(-margin), in the form that stays finite where exp(-margin) overflows (margin < -709),
+  // as logSigmoid does in the graph
+  const loss = margin >= 0 ? Math.log1p(Math.exp(-margin)) : -margin + Math.log1p(Math.exp(margin));
+  return { chosen, rejected, margin, loss, accurate: margin > 0 };
 }
