@@ -234,18 +234,13 @@ async function newEvents(
   seen: ReadonlySet<string>,
 ): Promise<{ fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[]; more: boolean }> {
   const fresh: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
-  let after: string | undefined;
-  for (let pages = 0; pages < EVENT_PAGES; pages++) {
-    const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100, ...(after ? { after } : {}) });
-    for (const e of page.data) {
-      if (seen.has(e.id)) return { fresh, more: false };
-      fresh.push(e);
-    }
-    const last = page.data.at(-1);
-    if (!page.has_more || !last) return { fresh, more: false };
-    after = last.id;
+  // the SDK's cursor pagination asks each next page `after` the last id while has_more
+  for await (const e of client.fineTuning.jobs.listEvents(jobId, { limit: 100 })) {
+    if (seen.has(e.id)) return { fresh, more: false };
+    if (fresh.length === EVENT_PAGES * 100) return { fresh, more: true };
+    fresh.push(e);
   }
-  return { fresh, more: true };
+  return { fresh, more: false };
 }
 
 /** Errors worth another try: no answer, 408/409/429 or a 5xx. */
