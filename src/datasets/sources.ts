@@ -12,7 +12,9 @@ import type { RemoteFile } from "./types.ts";
 export const SOURCES_FILE = path.join(import.meta.dirname, "sources.yaml");
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a lower-case hex sha256");
-const commit = z.string().regex(/^[0-9a-f]{40}$/, "expected a 40-hex commit");
+/** A full git commit id (a branch or tag name can move). */
+const HEX40 = /^[0-9a-f]{40}$/;
+const commit = z.string().regex(HEX40, "expected a 40-hex commit");
 
 /**
  * Where a file was checked: a fetched copy of `repo` at `commit`, and the sha256 of `git show <commit>:<path>` there.
@@ -75,8 +77,6 @@ export function remoteFile(folder: string, name: string): RemoteFile {
     ...(e.moving ? { moving: e.moving } : {}),
   };
 }
-
-const HEX40 = /^[0-9a-f]{40}$/;
 
 /**
  * Whether a URL names an immutable revision: `raw.githubusercontent.com/OWNER/REPO/<commit>/...` or
