@@ -407,15 +407,22 @@ async function listedModel(o: RoundModelsOptions, name: string, what: string): P
  * port may be held by another process (a `breakfix serve` left running by a killed run, serving an older round under
  * the same name, while the new one could not bind), or a vLLM server may hold the name from another path. What can be
  * checked is checked: `breakfix serve` lists the served weights' fingerprint (required for deploy.kind serve, which
- * starts it; compared when listed for a command deploy), vLLM the path of each LoRA module. A mismatch is an error
- * naming both: measuring other weights under this round's name would corrupt every figure of the round.
+ * starts it; compared when listed for a command deploy), vLLM the path of each LoRA module, Ollama's /api/show the
+ * adapter blobs of the model (see ollamaMismatch). A mismatch is an error naming both: measuring other weights under
+ * this round's name would corrupt every figure of the round.
  */
 async function checkServed(o: RoundModelsOptions, m: RoundModel, name: string, fp: string): Promise<void> {
   const kind = o.config.deploy.kind;
-  // vLLM serves the base under the target's name as the user loaded it (no LoRA module to check); Ollama's listing
-  // names neither weights nor adapter, so an Ollama deploy is trusted
-  if ((kind === "vllm" && name === o.config.target.model) || kind === "ollama") return;
+  // vLLM serves the base under the target's name as the user loaded it (no LoRA module to check); so does Ollama
+  // (ollamaMismatch checks nothing under the target's name)
+  if (kind === "vllm" && name === o.config.target.model) return;
   const what = `deploy.${kind}`;
+  if (kind === "ollama") {
+    const wrong = await ollamaMismatch(o, m, name);
+    // nothing is recorded, so a rerun creates it again (as an open that finds a recorded name replaced does)
+    if (wrong) throw new Error(`${what}: ${wrong}: another deploy replaced it? rerun to create it again`);
+    return;
+  }
   if (kind === "serve" || kind === "command") {
     const listed = await listedModel(o, name, what);
     const got = listed?.weights_fingerprint;
@@ -478,15 +485,61 @@ async function deployVllm({ o, m, name, state }: Deploy): Promise<string> {
   return name;
 }
 
+/** Ollama's root URL, where its /api endpoints lie: deploy.ollama.baseUrl, else the target's without /v1. */
+function ollamaRoot(o: RoundModelsOptions): string {
+  return o.config.deploy.ollama?.baseUrl ?? rootOf(o.config.target.baseUrl ?? "http://127.0.0.1:11434");
+}
+
+/** The round's combined adapter as GGUF (for the base folder) and its blob digest in Ollama, `sha256:<hex>`. */
+function ollamaAdapter(o: RoundModelsOptions, m: RoundModel): { file: string; digest: string } {
+  const base = o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama");
+  const file = ensureGgufAdapter(combinedAdapter(o, m), base);
+  return { file, digest: `sha256:${fileSha256(file)}` };
+}
+
+/**
+ * What is wrong with the model Ollama holds under `name`, or undefined when it carries the round's adapter. POST
+ * /api/show answers its Modelfile, rendered from the model's layers (Ollama's server/images.go, Model.String):
+ * `FROM <path>` then one `ADAPTER <path>` line per adapter, each path a file of Ollama's blob store named by the
+ * blob's digest, `sha256-<hex>`. The round's adapter blob must be among them (a base model that carries adapters of
+ * its own passes them on). The base under the target's name is not checked: the user loaded it.
+ */
+async function ollamaMismatch(o: RoundModelsOptions, m: RoundModel, name: string): Promise<string | undefined> {
+  if (name === o.config.target.model) return undefined;
+  const url = `${ollamaRoot(o)}/api/show`;
+  const res = await requestJson(url, "deploy.ollama", { body: { model: name } });
+  const modelfile = (res as { modelfile?: unknown } | undefined)?.modelfile;
+  if (typeof modelfile !== "string")
+    throw new Error(
+      `deploy.ollama: ${shown(url)} answered no modelfile for ${shown(name)}: ${shown(typeof res === "string" ? res : JSON.stringify(res), 300)}`,
+    );
+  const blobs = modelfile
+    .split(/\r?\n/)
+    .map((l) => /^ADAPTER\s+(.+)$/.exec(l.trim())?.[1])
+    .filter((p) => p !== undefined)
+    .map(
+      (p) =>
+        p
+          .trim()
+          .replace(/^"(.*)"$/, "$1")
+          .split(/[\\/]/)
+          .pop() ?? "",
+    );
+  const digest = ollamaAdapter(o, m).digest;
+  if (blobs.includes(digest.replace(":", "-"))) return undefined;
+  const brief = (blob: string) => (/^sha256-[0-9a-f]{64}$/.test(blob) ? `${blob.slice(0, 23)}...` : shown(blob, 80));
+  const held = blobs.length
+    ? `adapter blob${blobs.length > 1 ? "s" : ""} ${blobs.map(brief).join(", ")}`
+    : "no adapter";
+  return `Ollama holds ${shown(name)} with ${held}, not the round's adapter ${digest.slice(0, 23)}...`;
+}
+
 /** deploy.kind ollama: the combined adapter as GGUF, uploaded as a blob, and a model `name` created on the base. */
 async function deployOllama({ o, m, name }: Deploy): Promise<string> {
-  const t = o.config.target;
   const ollama = o.config.deploy.ollama;
   if (!ollama) throw new Error("deploy.ollama: deploy.kind ollama needs deploy.ollama.baseModel");
-  const root = ollama.baseUrl ?? rootOf(t.baseUrl ?? "http://127.0.0.1:11434");
-  const adapter = combinedAdapter(o, m);
-  const ggufAdapter = ensureGgufAdapter(adapter, o.base.kind === "folder" ? o.base.dir : folderOf(m, "deploy.ollama"));
-  const digest = `sha256:${fileSha256(ggufAdapter)}`;
+  const root = ollamaRoot(o);
+  const { file: ggufAdapter, digest } = ollamaAdapter(o, m);
   const blobUrl = `${root}/api/blobs/${digest}`;
   // Every blob error names what was being deployed (the round's model on its base), the blob and where it was sent.
   const upload = `uploading the adapter of ${name} (on ${ollama.baseModel}) as blob ${digest} to ${shown(blobUrl)}`;
@@ -559,8 +612,18 @@ function endpointRoundModels(o: RoundModelsOptions): RoundModels {
         const probe = await createChatModel({ ...t, model: name, temperature: 0 });
         needs = !(await answers(probe));
         await probe.close?.();
-        // it answers: under this round's weights?
-        if (!needs) await checkServed(o, m, name, fp);
+        // it answers: under this round's weights? Decision: a name Ollama holds with another adapter (or none) is
+        // created again, not refused. The name is this deploy's own (target name, round, weights' fingerprint), so what
+        // holds it now is no round's model of this record (another deploy re-created it; the adapter was exported again
+        // since), /api/create replaces a model of the same name, and a refusal would stop every rerun on the same record
+        // until someone deleted it by hand. The check after that deploy still stops the round if Ollama holds another
+        // adapter even then. The other kinds stop with the error: vLLM keeps a name it holds (a load answers "already
+        // loaded"), and serve / command cannot replace another server on the port.
+        if (!needs && deploy.kind === "ollama") {
+          const wrong = await ollamaMismatch(o, m, name);
+          if (wrong) o.log(`deploy (ollama): ${wrong}; creating it again`);
+          needs = wrong !== undefined;
+        } else if (!needs) await checkServed(o, m, name, fp);
       }
       if (needs) {
         name = await deployRound(m, round, fp);
