@@ -4,10 +4,6 @@ import LongestFirstSequencer from "./vitest.sequencer.ts";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts"],
-    exclude: ["**/*.parity.test.ts", "node_modules/**"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
     pool: "forks",
     globalSetup: ["vitest.tmpdir.ts"],
     sequence: { sequencer: LongestFirstSequencer },
@@ -19,5 +15,31 @@ export default defineConfig({
     // under it; the lock tests hold the contended lock or their stub server's answers until the other run waits
     // (runTwoAtOnce's `hold`), so their overlap does not depend on the load.
     maxWorkers: availableParallelism() + 1,
+    // Two projects in one run, sharing its workers: `unit` (every test beside the code) and `parity` (our engine
+    // against an independent PyTorch implementation, Debian's python3-torch, not a runtime dependency). They ran as
+    // two `vitest run`s, parity's ~40 s after the unit run's end; in one run parity's files fill the cores the unit
+    // run leaves idle while its tests wait on servers and child processes. `npm run test:unit` / `test:parity` run
+    // one project (vitest --project).
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts"],
+          exclude: ["**/*.parity.test.ts", "node_modules/**"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "parity",
+          include: ["src/**/*.parity.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
   },
 });
