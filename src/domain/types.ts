@@ -66,6 +66,23 @@ export interface Usage {
   completionTokens: number;
 }
 
+/** One category the deployment's content filter flagged, e.g. Azure's { name: "violence", severity: "medium" }. */
+export interface FilterCategory {
+  /** The provider's category name (hate, sexual, violence, self_harm, jailbreak, profanity, ...): provider text. */
+  name: string;
+  /** Its severity when the provider gives one (Azure: safe, low, medium, high); absent for detected/not detected. */
+  severity?: string;
+}
+
+/**
+ * What the deployment's content filter said when it blocked an answer (finishReason "content_filter"): the categories
+ * it filtered on (Azure OpenAI's content_filter_result(s) entries with filtered: true). Absent when the provider names
+ * none (Anthropic's refusal stop reason, an Azure reply without the detail).
+ */
+export interface ContentFilter {
+  categories: FilterCategory[];
+}
+
 export interface Response {
   id: string;
   model: string;
@@ -73,6 +90,8 @@ export interface Response {
   content: string;
   /** "content_filter": the deployment's content filter blocked it (see models/types.ts FinishReason). */
   finishReason: "stop" | "length" | "content_filter" | "error";
+  /** The categories the deployment's content filter filtered on, when it blocked the answer and said why. */
+  filter?: ContentFilter;
   usage?: Usage;
   latencyMs?: number;
 }

@@ -3,7 +3,7 @@
  * implementations as the Vercel AI SDK keeps its provider spec apart from providers. Providers live beside this file;
  * nothing outside models/ imports a provider directly: they get a ChatModel from the registry.
  */
-import type { Conversation, Usage } from "../domain/types.ts";
+import type { ContentFilter, Conversation, Usage } from "../domain/types.ts";
 
 export interface SamplingParams {
   /** 0 means greedy. */
@@ -48,6 +48,8 @@ export type FinishReason = "stop" | "length" | "content_filter" | "error";
 export interface ChatResult {
   content: string;
   finishReason: FinishReason;
+  /** With finishReason "content_filter": the categories the filter filtered on, when the provider names them. */
+  filter?: ContentFilter;
   usage: Usage;
   /** The model id the backend reports. */
   model: string;

@@ -7,7 +7,7 @@ import { cacheableRequest, cacheKey, MemoryResponseCache } from "../reliability/
 import { ReliableChatModel } from "../reliability/reliable.ts";
 import { describeChatModelConformance } from "../testing/conformance.ts";
 import { MockChatServer, mockReply } from "../testing/mock-server.ts";
-import { OpenAICompatibleModel } from "./openai-compatible.ts";
+import { filterCategories, OpenAICompatibleModel } from "./openai-compatible.ts";
 
 describeChatModelConformance("openai-compatible (real local HTTP server)", async () => {
   const server = new MockChatServer();
@@ -443,10 +443,12 @@ describe("OpenAICompatibleModel content filter (Azure OpenAI)", () => {
       const r = await m.chat({ messages: [{ role: "user", content: "an attack" }] });
       expect(r.finishReason).toBe("content_filter");
       expect(r.content).toBe("");
+      // the categories the filter filtered on (innererror.content_filter_result), not those it let through
+      const filter = { categories: [{ name: "jailbreak" }, { name: "violence", severity: "medium" }] };
+      expect(r.filter).toEqual(filter);
       expect(server.arrivals).toHaveLength(1);
-      expect((await m.chat({ messages: [{ role: "user", content: "an attack" }] })).finishReason).toBe(
-        "content_filter",
-      );
+      const again = await m.chat({ messages: [{ role: "user", content: "an attack" }] });
+      expect(again).toMatchObject({ finishReason: "content_filter", filter, cached: true });
       expect(server.arrivals).toHaveLength(1); // the cached verdict of the deployment
       // an ordinary 400 is still an error
       expect((await m.chat({ messages: [{ role: "user", content: "fine" }] })).finishReason).toBe("stop");
@@ -466,9 +468,42 @@ describe("OpenAICompatibleModel content filter (Azure OpenAI)", () => {
       });
       const r = await m.chat({ messages: [{ role: "user", content: "x" }] });
       expect(r).toMatchObject({ content: "", finishReason: "content_filter" });
+      expect(r.filter).toEqual({ categories: [{ name: "violence", severity: "high" }] });
     } finally {
       await server.stop();
     }
+  });
+
+  it("keeps only the categories filtered: true from either shape, with a severity when it is text", () => {
+    expect(
+      filterCategories({
+        hate: { filtered: false, severity: "safe" },
+        self_harm: { filtered: true, severity: "low" },
+        protected_material_text: { filtered: true, detected: true },
+        profanity: { filtered: false, detected: true },
+        custom_blocklists: { filtered: true, details: [{ filtered: true, id: "words" }] },
+        listed: [
+          { filtered: false, id: "a" },
+          { filtered: true, id: "b" },
+        ],
+        sexual: { filtered: true, severity: 4 },
+        error: { code: "x", message: "y" },
+      }),
+    ).toEqual({
+      categories: [
+        { name: "self_harm", severity: "low" },
+        { name: "protected_material_text" },
+        { name: "custom_blocklists" },
+        { name: "listed" },
+        { name: "sexual" },
+      ],
+    });
+    for (const none of [undefined, null, "violence", [], {}, { hate: { filtered: false, severity: "safe" } }])
+      expect(filterCategories(none)).toBeUndefined();
+    // provider text is cut (and escaped where shown: judges/blocked.ts)
+    const long = filterCategories({ ["x".repeat(500)]: { filtered: true, severity: "y".repeat(500) } });
+    expect(long?.categories[0].name).toHaveLength(64);
+    expect(long?.categories[0].severity).toHaveLength(64);
   });
 
   it("still fails on a 400 that is not the content filter", async () => {

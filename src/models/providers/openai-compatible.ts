@@ -10,6 +10,7 @@ import OpenAI, {
   APIUserAbortError,
   AzureOpenAI,
 } from "openai";
+import type { ContentFilter } from "../../domain/types.ts";
 import { endpointText, kindForStatus, ModelError, parseRetryAfter, toModelError } from "../errors.ts";
 import { providerAnswerSettings } from "../reliability/cache.ts";
 import { splitEndpointUrl } from "../secrets.ts";
@@ -143,27 +144,31 @@ export class OpenAICompatibleModel implements ChatModel {
       )) as OpenAI.Chat.Completions.ChatCompletion;
     } catch (err) {
       // The deployment's content filter refused the prompt: its answer to the attack, not a failure (see FinishReason).
-      if (isContentFilterRejection(err))
+      if (isContentFilterRejection(err)) {
+        const filter = rejectionFilter(err);
         return {
           content: "",
           finishReason: "content_filter",
+          ...(filter ? { filter } : {}),
           usage: { promptTokens: 0, completionTokens: 0 },
           model: this.opts.model,
           latencyMs: performance.now() - started,
         };
+      }
       throw classifyOpenAIError(err);
     }
     const choice = completion?.choices?.[0];
     if (!choice?.message) throw new ModelError("malformed response: no choices[0].message", "malformed");
     const content = answerText(choice.message);
+    const filtered = choice.finish_reason === "content_filter";
+    // Azure's categories of a withheld choice (choices[0].content_filter_results), kept with the blocked answer
+    const filter = filtered
+      ? filterCategories((choice as { content_filter_results?: unknown }).content_filter_results)
+      : undefined;
     return {
       content,
-      finishReason:
-        choice.finish_reason === "length"
-          ? "length"
-          : choice.finish_reason === "content_filter"
-            ? "content_filter"
-            : "stop",
+      finishReason: choice.finish_reason === "length" ? "length" : filtered ? "content_filter" : "stop",
+      ...(filter ? { filter } : {}),
       usage: {
         promptTokens: completion.usage?.prompt_tokens ?? 0,
         completionTokens: completion.usage?.completion_tokens ?? 0,
@@ -256,6 +261,43 @@ export function isContentFilterRejection(err: unknown): boolean {
     err.code === "content_filter" ||
     body?.innererror?.code === "ResponsibleAIPolicyViolation"
   );
+}
+
+/** The filter's categories of a content-filter 400 (Azure: error.innererror.content_filter_result). */
+function rejectionFilter(err: unknown): ContentFilter | undefined {
+  if (!(err instanceof APIError)) return undefined;
+  const inner = (err.error as { innererror?: Record<string, unknown> } | undefined)?.innererror;
+  return filterCategories(inner?.content_filter_result ?? inner?.content_filter_results);
+}
+
+/** At most this many categories are kept, each name and severity cut to CATEGORY_TEXT characters (provider text). */
+const MAX_CATEGORIES = 32;
+const CATEGORY_TEXT = 64;
+
+/**
+ * The categories Azure OpenAI's content filter filtered on, from its per-category results: the 400's
+ * innererror.content_filter_result or a withheld choice's content_filter_results, each category
+ * `{ filtered, severity }` (hate, sexual, violence, self_harm: severity safe/low/medium/high) or `{ filtered, detected }`
+ * (jailbreak, profanity, protected_material_*; custom_blocklists: { filtered, details: [...] } or a list of
+ * { filtered, id }). Only categories with filtered: true are kept, with their severity when it is a string; undefined
+ * when none is (or the value is not such an object). Names and severities are provider text: kept as strings, cut,
+ * and escaped wherever they are shown.
+ */
+export function filterCategories(results: unknown): ContentFilter | undefined {
+  if (!results || typeof results !== "object" || Array.isArray(results)) return undefined;
+  const cut = (s: string) => Array.from(s).slice(0, CATEGORY_TEXT).join("");
+  const isFiltered = (v: unknown): boolean =>
+    Array.isArray(v)
+      ? v.some(isFiltered)
+      : typeof v === "object" && v !== null && (v as { filtered?: unknown }).filtered === true;
+  const categories: ContentFilter["categories"] = [];
+  for (const [name, v] of Object.entries(results)) {
+    if (categories.length >= MAX_CATEGORIES) break;
+    if (!isFiltered(v)) continue;
+    const severity = Array.isArray(v) ? undefined : (v as { severity?: unknown }).severity;
+    categories.push({ name: cut(name), ...(typeof severity === "string" ? { severity: cut(severity) } : {}) });
+  }
+  return categories.length > 0 ? { categories } : undefined;
 }
 
 export function classifyOpenAIError(err: unknown): ModelError {

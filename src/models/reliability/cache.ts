@@ -7,11 +7,14 @@
  */
 import Database from "better-sqlite3";
 import { contentHash } from "../../domain/hash.ts";
+import type { ContentFilter } from "../../domain/types.ts";
 import type { AnswerSettings, ChatRequest, ChatResult, SamplingParams } from "../types.ts";
 
 export interface CachedResponse {
   content: string;
   finishReason: ChatResult["finishReason"];
+  /** The content filter's categories of a blocked answer (ChatResult.filter), when the provider named them. */
+  filter?: ContentFilter;
   model: string;
   promptTokens: number;
   completionTokens: number;
@@ -174,13 +177,19 @@ export class SqliteResponseCache implements ResponseCache {
       model TEXT NOT NULL,
       prompt_tokens INTEGER NOT NULL,
       completion_tokens INTEGER NOT NULL,
-      created_at TEXT NOT NULL
+      created_at TEXT NOT NULL,
+      filter_json TEXT
     )`);
+    // a table made before blocked answers kept their filter's categories gets the column (null: none recorded)
+    const columns = this.db.prepare(`PRAGMA table_info(${TABLE})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === "filter_json"))
+      this.db.exec(`ALTER TABLE ${TABLE} ADD COLUMN filter_json TEXT`);
     this.getStmt = this.db.prepare(
-      `SELECT content, finish_reason, model, prompt_tokens, completion_tokens FROM ${TABLE} WHERE key = ?`,
+      `SELECT content, finish_reason, model, prompt_tokens, completion_tokens, filter_json FROM ${TABLE} WHERE key = ?`,
     );
     this.putStmt = this.db.prepare(
-      `INSERT INTO ${TABLE} (key, model_id, request_json, content, finish_reason, model, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`,
+      `INSERT INTO ${TABLE} (key, model_id, request_json, content, finish_reason, model, prompt_tokens, completion_tokens, ` +
+        "created_at, filter_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
     );
     this.countStmt = this.db.prepare(`SELECT COUNT(*) AS n FROM ${TABLE}`);
     this.flushTx = this.db.transaction(() => {
@@ -196,6 +205,7 @@ export class SqliteResponseCache implements ResponseCache {
           value.promptTokens,
           value.completionTokens,
           now,
+          value.filter ? JSON.stringify(value.filter) : null,
         );
       }
       this.pending.clear();
@@ -213,12 +223,20 @@ export class SqliteResponseCache implements ResponseCache {
     const p = this.pending.get(key);
     if (p) return p.value;
     const row = this.getStmt.get(key) as
-      | { content: string; finish_reason: string; model: string; prompt_tokens: number; completion_tokens: number }
+      | {
+          content: string;
+          finish_reason: string;
+          model: string;
+          prompt_tokens: number;
+          completion_tokens: number;
+          filter_json: string | null;
+        }
       | undefined;
     if (!row) return undefined;
     return {
       content: row.content,
       finishReason: row.finish_reason as CachedResponse["finishReason"],
+      ...(row.filter_json ? { filter: JSON.parse(row.filter_json) as ContentFilter } : {}),
       model: row.model,
       promptTokens: row.prompt_tokens,
       completionTokens: row.completion_tokens,

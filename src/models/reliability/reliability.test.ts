@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { contentHash } from "../../domain/hash.ts";
 import { Store } from "../../store/index.ts";
@@ -236,6 +237,39 @@ describe("response caches", () => {
       expect(c.size()).toBe(1);
       c.close?.();
     });
+  for (const [name, make] of caches)
+    it(`${name}: keeps the content filter's categories of a blocked answer`, () => {
+      const c = make();
+      const blocked = {
+        ...value,
+        content: "",
+        finishReason: "content_filter" as const,
+        filter: { categories: [{ name: "jailbreak" }, { name: "violence", severity: "medium" }] },
+      };
+      c.put("b", "m", creq, blocked);
+      c.put("k", "m", creq, value);
+      expect(c.size()).toBe(2); // written through (sqlite, store), then read back
+      expect(c.get("b")).toEqual(blocked);
+      expect(c.get("k")).toEqual(value); // no filter: none comes back
+      c.close?.();
+    });
+  it("sqlite: a cache table made before the filter column gets it, and its rows still answer", () => {
+    const file = path.join(root, "old-cache.db");
+    const db = new Database(file);
+    db.exec(`CREATE TABLE model_response_cache (key TEXT PRIMARY KEY, model_id TEXT NOT NULL, request_json TEXT NOT NULL,
+      content TEXT NOT NULL, finish_reason TEXT NOT NULL, model TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL, created_at TEXT NOT NULL)`);
+    db.prepare("INSERT INTO model_response_cache VALUES ('old', 'm', '{}', 'y', 'stop', 'm', 1, 1, 'then')").run();
+    db.close();
+    const c = new SqliteResponseCache(file);
+    expect(c.get("old")).toEqual(value);
+    const filter = { categories: [{ name: "hate", severity: "high" }] };
+    c.put("new", "m", creq, { ...value, content: "", finishReason: "content_filter", filter });
+    c.close();
+    const again = new SqliteResponseCache(file);
+    expect(again.get("new")?.filter).toEqual(filter);
+    again.close();
+  });
   it("sqlite: persists across reopen", () => {
     const file = path.join(root, "persist.db");
     const a = new SqliteResponseCache(file);

@@ -107,6 +107,7 @@ export class ReliableChatModel implements ChatModel {
       return {
         content: hit.content,
         finishReason: hit.finishReason,
+        ...(hit.filter ? { filter: hit.filter } : {}),
         model: hit.model,
         usage,
         cached: true,
@@ -130,6 +131,7 @@ export class ReliableChatModel implements ChatModel {
       cache.put(key, this.id, creq, {
         content: r.content,
         finishReason: r.finishReason,
+        ...(r.filter ? { filter: r.filter } : {}),
         model: r.model,
         promptTokens: r.usage.promptTokens,
         completionTokens: r.usage.completionTokens,

@@ -75,6 +75,7 @@ function strip(v: StoredValue): CachedResponse {
   return {
     content: v.content,
     finishReason: v.finishReason,
+    ...(v.filter ? { filter: v.filter } : {}),
     model: v.model,
     promptTokens: v.promptTokens,
     completionTokens: v.completionTokens,

@@ -1,3 +1,4 @@
+import type { ContentFilter } from "../../domain/types.ts";
 import type { ChatModel, ChatRequest } from "../types.ts";
 
 /** A test double that answers each request with `answer(first message's text)`. */
@@ -11,12 +12,16 @@ export const answering = (answer: (prompt: string) => string): ChatModel => ({
   }),
 });
 
-/** A test double whose deployment's content filter blocks every request (Azure: finish reason content_filter, no text). */
-export const blockedModel = (id: string): ChatModel => ({
+/**
+ * A test double whose deployment's content filter blocks every request (Azure: finish reason content_filter, no text),
+ * naming `filter`'s categories when given.
+ */
+export const blockedModel = (id: string, filter?: ContentFilter): ChatModel => ({
   id,
   chat: async () => ({
     content: "",
     finishReason: "content_filter",
+    ...(filter ? { filter } : {}),
     usage: { promptTokens: 0, completionTokens: 0 },
     model: id,
   }),
