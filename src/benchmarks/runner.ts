@@ -161,6 +161,7 @@ export async function chatEach(
         conversation: [...c, { role: "assistant", content: s.result.content }],
         response: s.result.content,
         finishReason: s.result.finishReason,
+        ...(s.result.filter ? { filter: s.result.filter } : {}),
         latencyMs: s.result.latencyMs,
       };
     return {
@@ -392,6 +393,7 @@ function recordOf(
     conversation: t.conversation,
     response: t.response,
     finishReason: t.finishReason,
+    ...(t.filter ? { filter: t.filter } : {}),
     turns: t.turns,
     judgement: g.judgement,
     extra: g.extra,

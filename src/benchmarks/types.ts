@@ -6,7 +6,7 @@
  * Implementations live in suites/; every one runs the shared conformance suite in conformance.ts.
  */
 import type { CategoryId } from "../domain/taxonomy.ts";
-import type { Conversation, Interval, Judgement, Metric, Probe } from "../domain/types.ts";
+import type { ContentFilter, Conversation, Interval, Judgement, Metric, Probe } from "../domain/types.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
 
 /** One unit of work of a suite: a probe, possibly transformed (jailbreak framing) or expanded (multi-turn scenario). */
@@ -30,6 +30,8 @@ export interface Transcript {
   response: string;
   /** "content_filter": the deployment's filter blocked the answer (graded as a refusal, see judges/blocked.ts). */
   finishReason: "stop" | "length" | "content_filter" | "error";
+  /** The categories the deployment's filter filtered on, when it blocked the answer and said why (Azure). */
+  filter?: ContentFilter;
   /** Why generation failed (finishReason "error"). */
   error?: string;
   /** Multi-turn: every assistant turn, in order. */
@@ -67,6 +69,8 @@ export interface ItemRecord {
   conversation: Conversation;
   response: string;
   finishReason: Transcript["finishReason"];
+  /** The deployment's filter's categories of a blocked answer (Transcript.filter); absent when it named none. */
+  filter?: ContentFilter;
   turns?: string[];
   judgement: Judgement;
   extra?: Record<string, Judgement>;

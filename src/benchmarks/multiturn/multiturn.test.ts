@@ -184,6 +184,7 @@ describe("multi-turn suite: a target deployment's content filter", () => {
         return {
           content: blocked ? "" : REFUSAL,
           finishReason: blocked ? "content_filter" : "stop",
+          ...(blocked ? { filter: { categories: [{ name: "hate", severity: "low" }] } } : {}),
           usage: { promptTokens: 1, completionTokens: 1 },
           model: "azure-target",
         };
@@ -202,6 +203,9 @@ describe("multi-turn suite: a target deployment's content filter", () => {
       expect(r.finishReason).toBe("content_filter");
       expect(r.extra?.turn1.refusal).toBe("full_refusal");
       expect(r.extra?.turn2).toMatchObject({ label: "blocked", refusal: "full_refusal" });
+      // the blocked turn's filter categories: stored with the record, named in its judgement
+      expect(r.filter).toEqual({ categories: [{ name: "hate", severity: "low" }] });
+      expect(r.extra?.turn2.rationale).toContain("(hate: low)");
       expect(r.outcome).toBe(false);
     }
     expect(calls).toBe(2 * res.records.length);

@@ -188,6 +188,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
         done: false,
         error: undefined as string | undefined,
         finish: "stop" as Transcript["finishReason"],
+        filter: undefined as Transcript["filter"],
       }));
       for (let t = 0; t < turns; t++) {
         const active = st.map((_s, i) => i).filter((i) => !st[i].done && !st[i].error);
@@ -231,6 +232,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
           s.answers.push(out[j].response);
           s.conv.push({ role: "assistant", content: out[j].response });
           s.finish = out[j].finishReason;
+          s.filter = out[j].filter;
           // the deployment's content filter blocked the turn: it refused, and the conversation ends there
           if (isBlockedResponse({ finishReason: s.finish, content: out[j].response })) s.done = true;
         });
@@ -242,6 +244,7 @@ export function createMultiTurnSuite(o: MultiTurnSuiteOptions): Suite {
               conversation: s.conv,
               response: s.answers[s.answers.length - 1],
               finishReason: s.finish,
+              ...(s.filter ? { filter: s.filter } : {}),
               turns: s.answers,
             },
       );

@@ -33,7 +33,8 @@ export function plainItems(suiteName: string, probes: readonly Probe[], systemPr
  */
 export async function judgeTranscript(judge: Judge, item: SuiteItem, t: Transcript): Promise<Judgement> {
   // the deployment's content filter blocked the answer: a refusal, with no text for the judge (judges/blocked.ts)
-  if (isBlockedResponse({ finishReason: t.finishReason, content: t.response })) return blockedJudgement(judge.id);
+  if (isBlockedResponse({ finishReason: t.finishReason, content: t.response }))
+    return blockedJudgement(judge.id, t.filter);
   return judge.judge({
     conversation: t.conversation.slice(0, -1),
     response: t.response,

@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import { contentHash } from "../../domain/hash.ts";
 import { deriveSeed } from "../../domain/random.ts";
 import type { Attack, Conversation, Response, TechniqueStep } from "../../domain/types.ts";
-import { blockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
+import { blockedJudgement, isBlockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
 import { type Judge, judgeContextOf } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
@@ -238,7 +238,7 @@ async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMe
   };
   // the deployment's content filter blocked the attack: refused, with no text to judge (judges/blocked.ts)
   const blocked = isBlockedResponse(res);
-  let judgement = blocked ? blockedJudgement(env.judge.id) : await env.judge.judge(input);
+  let judgement = blocked ? blockedJudgement(env.judge.id, res.filter) : await env.judge.judge(input);
   let decodedVia: string | undefined;
   // A target that answers in the attack's encoding hides its answer from the judge: judge the decoded answer too.
   const crit = env.success ?? DEFAULT_SUCCESS;
@@ -261,6 +261,7 @@ async function runSingleTurn(p: PlannedAttack, env: CampaignEnv, meter: BudgetMe
     conversation: sent,
     content: res.content,
     finishReason: res.finishReason,
+    filter: res.filter,
     usage: res.usage,
     model: res.model,
     judgement,
@@ -435,7 +436,8 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
       model: env.target.id,
       conversation: sent,
       content: r.response,
-      finishReason: "stop",
+      // the turn that represents the attack was blocked by the deployment's filter (its judgement says which categories)
+      finishReason: isBlockedJudgement(r.judgement) && r.response === "" ? "content_filter" : "stop",
     };
     return {
       id: rid,
@@ -472,6 +474,7 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
       conversation: r.conversation,
       content: r.content,
       finishReason: r.finishReason,
+      ...(r.filter ? { filter: r.filter } : {}),
       usage: r.usage,
     },
     judgement: r.judgement,

@@ -137,7 +137,7 @@ export async function crescendoAttack(env: MultiTurnEnv): Promise<MultiTurnResul
       break;
     }
     const res = turn.out;
-    const v = await judgeTurn(env, sent, res.content, res.finishReason);
+    const v = await judgeTurn(env, sent, res.content, res.finishReason, res.filter);
     const rec: TurnRecord = {
       index: attempt,
       proposal: p.question,

@@ -220,7 +220,7 @@ export async function flirtAttack(env: MultiTurnEnv, opts: FlirtOptions = {}): P
       break;
     }
     const out = turn.out;
-    const v = await judgeTurn(env, sent, out.content, out.finishReason);
+    const v = await judgeTurn(env, sent, out.content, out.finishReason, out.filter);
     const score = pairScore(v.judgement, v.refused, v.success, crit);
     const upd = updatePool(
       pool,

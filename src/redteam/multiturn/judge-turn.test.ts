@@ -15,6 +15,11 @@ describe("judgeTurn", () => {
     const env = { judge, category: "S1", language: "en" } as unknown as MultiTurnEnv;
     const blocked = await judgeTurn(env, [{ role: "user", content: "x" }], "", "content_filter");
     expect(blocked).toMatchObject({ success: false, refused: true, judgement: { label: "blocked" } });
+    // the filter's categories, when the deployment named them, are in the rationale
+    const named = await judgeTurn(env, [{ role: "user", content: "x" }], "", "content_filter", {
+      categories: [{ name: "self_harm", severity: "high" }],
+    });
+    expect(named.judgement.rationale).toContain("(self_harm: high)");
     expect(asked).toBe(0);
     // an ordinary empty answer is still judged
     await judgeTurn(env, [{ role: "user", content: "x" }], "", "stop");

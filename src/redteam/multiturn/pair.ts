@@ -129,7 +129,7 @@ async function pairStream(
       break;
     }
     const out = turn.out;
-    const v = await judgeTurn(env, sent, out.content, out.finishReason);
+    const v = await judgeTurn(env, sent, out.content, out.finishReason, out.filter);
     const rec: TurnRecord = {
       index: indexBase + iter,
       proposal,

@@ -178,7 +178,7 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
         break outer;
       }
       const res = turn.out;
-      const v = await judgeTurn(env, sent, res.content, res.finishReason);
+      const v = await judgeTurn(env, sent, res.content, res.finishReason, res.filter);
       const rec: TurnRecord = {
         index: attempt++,
         proposal,

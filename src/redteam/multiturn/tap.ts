@@ -231,7 +231,7 @@ export async function tapAttack(env: MultiTurnEnv, opts: TapOptions = {}): Promi
         break tree;
       }
       const out = turn.out;
-      const v = await judgeTurn(env, sent, out.content, out.finishReason);
+      const v = await judgeTurn(env, sent, out.content, out.finishReason, out.filter);
       let score = pairScore(v.judgement, v.refused, v.success, crit);
       if (scorer === "evaluator" && !v.success) {
         const raw = await evaluate(

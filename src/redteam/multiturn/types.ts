@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { deriveSeed } from "../../domain/random.ts";
 import type { CategoryId } from "../../domain/taxonomy.ts";
-import type { Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
+import type { ContentFilter, Conversation, Judgement, TechniqueStep } from "../../domain/types.ts";
 import { blockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
 import type { Judge } from "../../judges/types.ts";
 import type { ChatModel, FinishReason, SamplingParams } from "../../models/types.ts";
@@ -177,10 +177,11 @@ export async function judgeTurn(
   conversation: Conversation,
   response: string,
   finishReason?: FinishReason,
+  filter?: ContentFilter,
 ) {
   // a turn the deployment's content filter blocked is a refusal, with no text for the judge (judges/blocked.ts)
   if (isBlockedResponse({ finishReason, content: response }))
-    return { judgement: blockedJudgement(env.judge.id), success: false, refused: true };
+    return { judgement: blockedJudgement(env.judge.id, filter), success: false, refused: true };
   const input = {
     conversation,
     response,
