@@ -33,6 +33,7 @@ import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
 import type { Probe } from "../../domain/types.ts";
+import { blockedCount, blockedJson, blockedText } from "../../judges/blocked.ts";
 import { createJudge, needsModel, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
 import { CONTEXT_OVERFLOW_PATTERN } from "../../models/errors.ts";
@@ -151,7 +152,17 @@ export function table(rows: string[][]): string {
 export function renderRun(r: SuiteRunResult, opts: { groups: boolean }): string {
   const ms = r.metrics.filter((m) => opts.groups || !m.group || m.headline);
   const head = `${r.suite}  target ${r.target}  judge ${r.judge}  items ${r.items}${r.items < r.totalItems ? ` of ${r.totalItems}` : ""} (resumed ${r.resumed})  run ${r.runId}`;
-  return `${head}\n${table([["metric", "value", "95% CI", "count", ""], ...ms.map(formatMetric)])}`;
+  const blocked = blockedLine(r.records);
+  return `${head}\n${table([["metric", "value", "95% CI", "count", ""], ...ms.map(formatMetric)])}${blocked ? `\n${blocked}` : ""}`;
+}
+
+/**
+ * The answers of a run the deployment's own content filter blocked (graded as refusals, judges/blocked.ts), the line
+ * under its table: "" when there were none, so a run against a model with no filter prints as it always did.
+ */
+function blockedLine(records: readonly ItemRecord[]): string {
+  const n = blockedCount(records);
+  return n ? blockedText(n, records.length) : "";
 }
 
 /** The JSON summary: per suite, each metric's value, interval and counts. */
@@ -182,6 +193,8 @@ export function runsJson(results: readonly SuiteRunResult[]): Record<string, unk
       total_items: r.totalItems,
       resumed: r.resumed,
       elapsed_ms: Math.round(r.elapsedMs),
+      // graded answers the deployment's content filter blocked (refusals that say nothing about the model itself)
+      blocked: blockedJson(blockedCount(r.records), r.records.length),
       metrics,
     };
   }
@@ -572,17 +585,19 @@ export function renderComparison(c: Comparison, maxFlips = 20): string {
 /** `bench show`: a stored run's metrics and records, every model-produced or dataset string escaped on one line. */
 function renderStoredRun(
   runId: string,
-  total: number,
+  all: readonly ItemRecord[],
   summary: ReturnType<BenchResults["readSummary"]>,
   records: readonly ItemRecord[],
 ): string {
   const lines = [
-    `run ${runId}: ${total} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
+    `run ${runId}: ${all.length} records${summary ? `, suite ${summary.suite}, target ${summary.target}` : ""}`,
   ];
   if (summary)
     lines.push(
       table([["metric", "value", "CI", "count", ""], ...summary.metrics.filter((m) => !m.group).map(formatMetric)]),
     );
+  const blocked = blockedLine(all);
+  if (blocked) lines.push(blocked);
   for (const r of records) {
     const ask = [...r.conversation].reverse().find((m) => m.role === "user")?.content ?? "";
     lines.push(
@@ -647,7 +662,7 @@ export async function showAction(ref: string, so: { records: string; outcome?: s
     sink.db.store.close();
   }
   const picked = all.filter((r) => so.outcome === undefined || String(r.outcome) === so.outcome).slice(0, n);
-  process.stdout.write(`${renderStoredRun(runId, all.length, summary, picked)}\n`);
+  process.stdout.write(`${renderStoredRun(runId, all, summary, picked)}\n`);
   if (o.json) process.stdout.write(`${jsonForTerminal({ run: runId, summary: summary ?? null, records: picked })}\n`);
 }
 
