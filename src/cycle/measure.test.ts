@@ -7,7 +7,9 @@ import { MemorySink } from "../benchmarks/sink.ts";
 import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
 import { createOverRefusalSuite } from "../benchmarks/suites/overrefusal.ts";
 import { fnModel, ORACLE_REFUSAL, oracleJudge, probe } from "../benchmarks/testing/fixtures.ts";
+import { reviveRoundMeasurement } from "../domain/round-metrics.ts";
 import type { Probe } from "../domain/types.ts";
+import type { ChatModel } from "../models/types.ts";
 import { measureModel } from "./measure.ts";
 import type { MeasuredSuite } from "./scenario.ts";
 
@@ -87,6 +89,51 @@ describe("measure step: dev, test and slices", () => {
     // every split and slice carries the model and the suites' run ids (one run per suite holds both splits)
     expect(m.test.runIds).toEqual(m.dev.runIds);
     expect(Object.keys(m.dev.runIds)).toHaveLength(2);
+  });
+
+  it("counts per suite the answers the deployment's content filter blocked (0 where none was), on every split", async () => {
+    // the provider's filter blocks every rephrased ask (Azure: 400 content_filter with its categories)
+    const filtered: ChatModel = {
+      id: "filtered",
+      async chat(r) {
+        if (!(r.messages.at(-1)?.content ?? "").startsWith("rephrased")) return model.chat(r);
+        const filter = { categories: [{ name: "violence", severity: "medium" }] };
+        return {
+          content: "",
+          finishReason: "content_filter",
+          filter,
+          usage: { promptTokens: 1, completionTokens: 0 },
+          model: "filtered",
+        };
+      },
+    };
+    const suites: MeasuredSuite[] = [
+      {
+        role: "harmful",
+        limit: 8,
+        suite: createHarmfulSuite({ name: "m-harmful", probes: async () => harmfulProbes(), judge: oracleJudge }),
+      },
+      {
+        role: "overrefusal",
+        suite: createOverRefusalSuite({
+          name: "m-lookalikes",
+          probes: async () => [probe("b0", { label: "safe", prompt: "benign 0", meta: { split: "test" } })],
+          judge: oracleJudge,
+        }),
+      },
+    ];
+    const m = await measureModel(filtered, opts(suites));
+    expect(m.test.blocked?.["m-harmful"]).toMatchObject({ successes: 8, n: 24 });
+    expect(m.dev.blocked?.["m-harmful"]).toMatchObject({ successes: 8, n: 16, value: 0.5 });
+    expect(m.test.blocked?.["m-lookalikes"]).toMatchObject({ successes: 0, n: 1, value: 0 });
+    expect(m.slices.test.rephrased.blocked?.["m-harmful"]).toMatchObject({ successes: 8, n: 8 });
+    expect(m.slices.test["in-distribution"].blocked?.["m-harmful"]).toMatchObject({ successes: 0, n: 8 });
+    // blocked answers are refusals in the figures (never unsafe), and counted apart
+    expect(m.slices.test.rephrased.harmfulDr).toMatchObject({ value: 0, n: 8 });
+    // kept through the step record's JSON (a suite with no dev item: unmeasured, n 0)
+    const back = reviveRoundMeasurement(JSON.parse(JSON.stringify(m)), "measure step");
+    expect(back.dev.blocked).toEqual(m.dev.blocked);
+    expect(back.dev.blocked?.["m-lookalikes"]).toMatchObject({ n: 0, value: Number.NaN });
   });
 
   it("figures a report slice (meta.reportSlice) from the items its stratum chose, never sampling by it", async () => {

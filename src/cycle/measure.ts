@@ -18,6 +18,7 @@ import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts
 import type { ItemRecord, ResultsSink, SuiteItem } from "../benchmarks/types.ts";
 import type { MeasuredSplit, RoundMeasurement, RoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
+import { blockedCount } from "../judges/blocked.ts";
 import { CONTEXT_OVERFLOW_PATTERN } from "../models/errors.ts";
 import type { ChatModel, SamplingParams } from "../models/types.ts";
 import type { MeasuredSuite, SuiteRole } from "./scenario.ts";
@@ -110,6 +111,22 @@ function exampleKeys(suites: readonly MeasuredSuite[], records: readonly (readon
     .map((r) => r.key);
 }
 
+/** Per suite: the share of its graded answers the deployment's content filter blocked (RoundMetrics.blocked). */
+function blockedBySuite(suites: readonly MeasuredSuite[], records: readonly (readonly ItemRecord[])[]) {
+  const out: Record<string, Metric> = {};
+  suites.forEach((s, i) => {
+    const n = records[i].length;
+    const blocked = blockedCount(records[i]);
+    out[s.suite.name] = {
+      name: `blocked [${s.suite.name}]`,
+      value: n ? blocked / n : Number.NaN,
+      successes: blocked,
+      n,
+    };
+  });
+  return out;
+}
+
 /** The round's figures from each suite's records (in suite order), for one split or slice. */
 function figures(
   o: MeasureOptions,
@@ -150,6 +167,7 @@ function figures(
       o.level,
     ),
     examples: exampleKeys(o.suites, records),
+    blocked: blockedBySuite(o.suites, records),
   };
 }
 

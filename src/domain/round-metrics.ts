@@ -41,6 +41,13 @@ export interface RoundMetrics {
   /** Items per suite left out because they do not fit the model's context. */
   skipped: Record<string, number>;
   /**
+   * Per suite (by name): the share of its graded answers that the deployment's own content filter blocked (successes
+   * = blocked, n = graded answers; judges/blocked.ts). Blocked answers count as refusals in every figure above, but say
+   * nothing about the model's own alignment, so they are counted apart. Every measured suite has one (0 when none was
+   * blocked); absent in runs measured before it existed.
+   */
+  blocked?: Record<string, Metric>;
+  /**
    * Keys of the suite records the report shows as example conversations: per harmful or jailbreak suite, this
    * split's (or slice's) first two defects and first safe answer by key. Absent in runs measured before it existed.
    */
@@ -116,6 +123,8 @@ export function reviveRoundMetrics(stored: unknown, where: string): RoundMetrics
   } as RoundMetrics;
   for (const k of FIGURES) out[k] = raw[k] === undefined ? unmeasured(k) : metric(k, raw[k]);
   for (const k of GROUPS) out[k] = group(k, raw[k]);
+  // optional: a run measured before blocked answers were counted has none (not a count of 0 it never made)
+  if (raw.blocked !== undefined) out.blocked = group("blocked", raw.blocked);
   if (raw.examples !== undefined) {
     if (!Array.isArray(raw.examples) || !raw.examples.every((x) => typeof x === "string"))
       throw new Error(`${where}: examples: expected a list of record keys`);

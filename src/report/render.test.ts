@@ -105,6 +105,33 @@ describe("report rendering", () => {
     expect(md).toContain("Target: https\\[:\\]//evil.example/v1.");
   });
 
+  it("shows the answers the provider's filter blocked only where some were, suite names escaped", async () => {
+    // none blocked (every suite 0, as a run measured now carries; or no count at all, as older runs): no table
+    const plain = sampleReport();
+    plain.rounds[0].blocked = { harmbench: { name: "blocked [harmbench]", value: 0, successes: 0, n: 120 } };
+    for (const r of [sampleReport(), plain]) {
+      expect(renderMarkdown(r)).not.toMatch(/blocked/i);
+      expect(await renderHtml(r)).not.toMatch(/blocked/i);
+    }
+    const report = sampleReport();
+    report.rounds[1].blocked = {
+      harmbench: { name: "blocked [harmbench]", value: 3 / 120, successes: 3, n: 120 },
+      xstest: { name: "blocked [xstest]", value: 0, successes: 0, n: 50 },
+    };
+    report.rounds[1].dev.blocked = { [`mine ${PAYLOAD_IMG}`]: { name: "blocked", value: 0.1, successes: 1, n: 10 } };
+    const md = renderMarkdown(report);
+    expect(md).toContain("## Blocked by the provider's filter");
+    expect(md).toContain("| round | split | suite | blocked by the filter |");
+    expect(md).toContain("| 1 | test | harmbench | 3 of 120 \\(2.5%\\) |");
+    expect(md).toContain(`| 1 | dev | ${escapeMarkdown(`mine ${PAYLOAD_IMG}`)} | 1 of 10 \\(10.0%\\) |`);
+    expect(md).not.toContain("xstest"); // a suite with none is not listed
+    expect(md).not.toContain("<img");
+    const html = await renderHtml(report);
+    expect(html).toContain("<h2>Blocked by the provider&#39;s filter</h2>");
+    expect(html).toContain("<td>harmbench</td><td>3 of 120 (2.5%)</td>");
+    expect(html).not.toContain(PAYLOAD_IMG);
+  });
+
   it("escapeMarkdown keeps ordinary text readable", () => {
     expect(escapeMarkdown("The answer is 12.")).toBe("The answer is 12.");
     expect(escapeMarkdown("a-b, c: d; e/f #3")).toBe("a-b, c: d; e/f #3");

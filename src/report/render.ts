@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { escapeHtml, escapeMarkdown } from "../domain/escape.ts";
 import type { RoundMetrics } from "../domain/round-metrics.ts";
 import type { Metric } from "../domain/types.ts";
+import { blockedShare } from "../judges/blocked.ts";
 import { redactUrl } from "../models/secrets.ts";
 import { renderCharts } from "./charts.ts";
 import type { RoundSummary, RunReport } from "./types.ts";
@@ -93,6 +94,8 @@ function figureTables(report: RunReport): Table[] {
         ]),
       ),
     });
+  const blocked = blockedTable(report);
+  if (blocked) out.push(blocked);
   const devSlices = sliceNames(report, "dev");
   out.push({
     title: "Dev split (what decisions read)",
@@ -122,6 +125,30 @@ function figureTables(report: RunReport): Table[] {
       ),
     });
   return out;
+}
+
+/**
+ * The answers the deployment's own content filter blocked, per round, split and suite: only the non-zero counts, and
+ * no table at all when no answer was blocked (a run against a model with no filter reads as it always did).
+ */
+function blockedTable(report: RunReport): Table | undefined {
+  const rows: string[][] = [];
+  for (const r of report.rounds)
+    for (const [split, m] of [
+      ["test", r],
+      ["dev", r.dev],
+    ] as const)
+      for (const [suite, b] of Object.entries(m.blocked ?? {}).sort(([a], [z]) => a.localeCompare(z)))
+        if (b.successes) rows.push([String(r.round), split, suite, blockedShare(b.successes, b.n ?? 0)]);
+  if (rows.length === 0) return undefined;
+  return {
+    title: "Blocked by the provider's filter",
+    note:
+      "Answers the deployment's own content filter blocked (Azure OpenAI's content_filter, Anthropic's refusal stop " +
+      "reason). They count as refusals in every figure of this report, but say nothing about the model's own alignment.",
+    header: ["round", "split", "suite", "blocked by the filter"],
+    rows,
+  };
 }
 
 /** A cell that is a formatted figure (formatRate's "12.5% [8.1, 18.0]", n/a, -, a round number): shown as is. */
