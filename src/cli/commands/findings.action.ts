@@ -5,6 +5,7 @@
  * conversation, response and judgement, with model output escaped for the terminal.
  */
 import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
+import { blockedJson, blockedText } from "../../judges/blocked.ts";
 import { loadCampaignResults } from "../../redteam/campaign/campaign.ts";
 import { SqliteCampaignStore } from "../../redteam/campaign/sqlite-store.ts";
 import type { AttackRecord, CampaignManifest } from "../../redteam/campaign/types.ts";
@@ -81,6 +82,8 @@ export function findingsAction(id: string | undefined, o: FindingsOptions): void
         `${jsonForTerminal({
           campaign: manifest.id,
           missing: res.missing,
+          // attacks the deployment's content filter blocked (refusals that say nothing about the model itself)
+          blocked: blockedJson(res.asr.blocked, res.asr.sent),
           vulnerabilities: res.identified.vulnerabilities,
           findings: res.identified.findings.map((f) => ({
             id: f.id,
@@ -102,7 +105,8 @@ export function findingsAction(id: string | undefined, o: FindingsOptions): void
         (res.missing ? ` (${res.missing} not run yet: re-run the campaign)` : "") +
         (notSent
           ? `, ${notSent} not sent (prompt does not fit the target's ${manifest.context?.limit ?? "?"}-token context)`
-          : ""),
+          : "") +
+        (res.asr.blocked ? `, ${blockedText(res.asr.blocked, res.asr.sent)}` : ""),
       `vulnerabilities ${res.identified.vulnerabilities.length}, findings ${res.identified.findings.length}`,
       "",
     ];

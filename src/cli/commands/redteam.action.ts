@@ -14,6 +14,7 @@ import { escapeForTerminal, jsonForTerminal } from "../../domain/escape.ts";
 import { etaText } from "../../domain/eta.ts";
 import { percent } from "../../domain/format.ts";
 import { contentHash } from "../../domain/hash.ts";
+import { blockedJson, blockedText } from "../../judges/blocked.ts";
 import { PatternRefusalJudge } from "../../judges/refusal/classifier.ts";
 import { createJudge, isRefusalOnly, parseJudgeExpression } from "../../judges/registry.ts";
 import type { Judge } from "../../judges/types.ts";
@@ -166,6 +167,8 @@ export function renderOutcome(out: CampaignOutcome, top = 10): string {
     `ASR overall ${percent(asr.overall.asr)} [${percent(asr.overall.interval.low)}, ${percent(asr.overall.interval.high)}] ` +
       `(${asr.overall.successes}/${asr.overall.n})${asr.unjudged ? `, unjudged ${asr.unjudged}` : ""}`,
   );
+  // refusals by the deployment's own filter, not by the model: shown only when there are any
+  if (asr.blocked) lines.push(`  ${blockedText(asr.blocked, asr.sent)} (refused, not in the model's own figures)`);
   const section = (t: string, rows: AsrRow[]) => lines.push("", formatAsrRows(t, rows));
   section("category", asr.byCategory);
   section("language", asr.byLanguage);
@@ -210,6 +213,8 @@ export function outcomeJson(out: CampaignOutcome): Record<string, unknown> {
     not_started: out.run.notStarted,
     not_sent: out.asr.notSent,
     not_sent_by: out.asr.notSentBy,
+    // attacks the deployment's content filter blocked (refusals that say nothing about the model itself)
+    blocked: blockedJson(out.asr.blocked, out.asr.sent),
     context: out.manifest.context ?? null,
     shortened: out.records.filter((r) => r.context?.shots && r.context.shots.used < r.context.shots.planned).length,
     asr: {

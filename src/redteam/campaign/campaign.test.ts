@@ -480,5 +480,28 @@ describe("a target deployment's content filter", () => {
       expect(rec.judgement.label).toBe("blocked");
       expect(rec).toMatchObject({ success: false, refused: true });
     }
+    expect(asrReport(records)).toMatchObject({ blocked: records.length, sent: records.length });
+  });
+
+  it("records a multi-turn attack whose representative turn was blocked as blocked, with the filter's categories", async () => {
+    const p = plan("intermediate", { languages: ["en"] });
+    const scripted = p.attacks.filter(
+      (a) => a.steps.at(-1)?.kind === "multiturn" && a.steps.at(-1)?.name === "scripted",
+    );
+    expect(scripted.length).toBeGreaterThan(0);
+    const blocking = blockedModel("toy-target", { categories: [{ name: "violence", severity: "high" }] });
+    const r = await runCampaign(scripted, env(new MemoryCampaignStore(), blocking as ScriptedModel));
+    expect(r.failed).toEqual([]);
+    for (const rec of r.records) {
+      expect(rec.response.finishReason).toBe("content_filter");
+      expect(rec.judgement).toMatchObject({ label: "blocked", refusal: "full_refusal" });
+      expect(rec.judgement.rationale).toContain("(violence: high)");
+      expect(rec).toMatchObject({ success: false, refused: true });
+    }
+    expect(asrReport(r.records).blocked).toBe(r.records.length);
+    // a multi-turn attack the filter never blocked is not counted
+    const plainRun = await runCampaign(scripted, env(new MemoryCampaignStore()));
+    expect(plainRun.records.every((x) => x.response.finishReason === "stop")).toBe(true);
+    expect(asrReport(plainRun.records).blocked).toBe(0);
   });
 });

@@ -139,13 +139,14 @@ export async function runRedteamCampaign(spec: CampaignSpec, d: CampaignDeps): P
 export function loadCampaignResults(
   store: CampaignStore,
   id: string,
-): { manifest: CampaignManifest; records: AttackRecord[]; identified: Identified; missing: number } {
+): { manifest: CampaignManifest; records: AttackRecord[]; asr: AsrReport; identified: Identified; missing: number } {
   const manifest = store.getCampaign(id);
   if (!manifest) throw new Error(`no campaign '${id}' in the store`);
   const records = manifest.recordIds.map((r) => store.getRecord(r)).filter((r): r is AttackRecord => r !== undefined);
   return {
     manifest,
     records,
+    asr: asrReport(records),
     identified: identify(records, { round: manifest.round, defaultSeverity: Math.min(7, manifest.minSeverity) as 3 }),
     missing: manifest.recordIds.length - records.length,
   };
