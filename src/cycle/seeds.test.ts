@@ -146,6 +146,18 @@ describe("several seeds' runs", () => {
     expect(html).not.toMatch(/<script/);
   });
 
+  it("show the answers the deployment's filter blocked only where some were (no table of zeros)", () => {
+    const withBlocked = (r: number, share: number) => {
+      const x = round(r, 0.2, 0.9);
+      return { ...x, test: { ...x.test, blocked: { harmful: m("blocked [harmful]", share) } } };
+    };
+    const none = aggregateSeeds([{ seed: 0, runId: "e".repeat(64), rounds: [withBlocked(0, 0), withBlocked(1, 0)] }]);
+    expect(none.rounds[1].figures["test.blocked.harmful"]).toMatchObject({ mean: 0 });
+    expect(renderSeedsMarkdown(none)).not.toMatch(/blocked/);
+    const some = aggregateSeeds([{ seed: 0, runId: "f".repeat(64), rounds: [withBlocked(0, 0), withBlocked(1, 0.1)] }]);
+    expect(renderSeedsMarkdown(some)).toMatch(/^## test\.blocked\n[\s\S]*\| harmful \| 0\.0 \| 10\.0 \|/m);
+  });
+
   it("escape figure names that come from data (languages, categories, techniques)", () => {
     const evil = { test: { harmfulDr: m("harmful DR", 0.1), drByLanguage: { "<img src=x>|x": m("<b>", 0.2) } } };
     const b = aggregateSeeds([{ seed: 0, runId: "d".repeat(64), rounds: [evil] }]);

@@ -215,8 +215,12 @@ function tables(a: SeedsAggregate): Table[] {
     { head: "release candidate", set: a.releaseCandidate.figures },
     { head: "last round", set: a.final.figures },
   ];
+  // Answers the deployment's filter blocked (RoundMetrics.blocked) are shown only where some were, as in every
+  // other report: a table of zeros per split and slice would bury the figures of a run no filter touched.
+  const someBlocked = (paths: string[]) => paths.some((p) => cols.some((c) => (c.set[p]?.max ?? 0) > 0));
+  const shown = groups(a).filter(([g, paths]) => !(g === "blocked" || g.endsWith(".blocked")) || someBlocked(paths));
   // A round's own figures go by their names (harmful DR, IPRR); a breakdown's rows by their keys (en, S1, refused).
-  return groups(a).map(([g, paths, headline]) => ({
+  return shown.map(([g, paths, headline]) => ({
     title: g === "" ? "Figures" : g,
     head: ["figure", ...cols.map((c) => c.head)],
     rows: paths.map((p) => {
