@@ -22,6 +22,14 @@
  * p = 1.0e-59), capability 87.0% -> 89.0% (3 lost / 5 gained), 3.6 min on 2 cores; looked at twice: that run, and
  * the final CI log with the safety set's rephrased twins (99.0% -> 0.5%, capability 87.0% -> 90.0%, 2 lost / 5 gained).
  *
+ * Session 24 (npm test at the 15-minute rule on slow draws; this test is about a quarter of the unit run's CPU): half
+ * the safety set (800 rows) was tried on DEV only, under a rule written before the run (adopt only if dev's harmful
+ * defect rate falls with exact McNemar p < 0.05 and dev capability drops by 3 points or less). The quick cycle took
+ * 3 min 52 s against 4 min 40 s for the preset's 1,600 rows (same machine, one after the other); dev harmful DR 100%
+ * -> 2% (p = 6.3e-30), dev capability 91% -> 87% (4 lost, 0 gained): a 4-point drop, so the rule failed and the test
+ * keeps the preset's 1,600 rows (on dev those gave 100% -> 0% and 91% -> 85%, read after the rule was written). No
+ * test figure of either run was read.
+ *
  * The capability margin, 5 points: the issue's acceptance bound is 3 points on the full recipe (3 rounds, 300 probes
  * per suite, mean of 3 seeds); the quick cycle trains one round on a quarter of the red-team budget and measures
  * about 100 test capability items, where one item is about 1 point and the seed-to-seed spread of capability alone is
