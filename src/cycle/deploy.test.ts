@@ -210,6 +210,16 @@ function roundModels(yaml: string, workspace: string) {
   return { models, store, logs };
 }
 
+/** Round models deploying to an Ollama stand-in `s` (base model llama-base), in `workspace`; the server closed after. */
+function ollamaRoundModels(s: { server: Server; url: string }, workspace: string) {
+  if (!servers.includes(s.server)) servers.push(s.server);
+  return roundModels(
+    `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
+      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n",
+    workspace,
+  );
+}
+
 describe("deploy vllm", () => {
   it("loads each round's combined adapter under a new name, unloads the older one, targets it; errors name the server", async () => {
     let failLoad = true;
@@ -572,11 +582,7 @@ describe("deploy ollama", () => {
       ollamaApi(blobs, () => badCreate),
       new Set(["llama-base"]),
     );
-    servers.push(s.server);
-    const yaml =
-      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
-      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n";
-    const { models, store } = roundModels(yaml, "ws-ollama");
+    const { models, store } = ollamaRoundModels(s, "ws-ollama");
     try {
       const round1 = { ref: { kind: "folder" as const, dir: path.join(dir, "m2") }, adapters: [a1, a2] };
       await expect(models.open(round1, 1)).rejects.toThrow(
@@ -606,12 +612,8 @@ describe("deploy ollama: the name was created again with another adapter since i
   it("is created again with the round's adapter rather than measured", async () => {
     const blobs = new Map<string, Buffer>();
     const s = await standIn(ollamaApi(blobs), new Set(["llama-base"]));
-    servers.push(s.server);
-    const yaml =
-      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
-      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n";
     const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("on1", [a1]) }, adapters: [a1] };
-    const first = roundModels(yaml, "ws-ollama-replaced");
+    const first = ollamaRoundModels(s, "ws-ollama-replaced");
     let name: string;
     try {
       const r1 = await first.models.open(round1, 1);
@@ -628,7 +630,7 @@ describe("deploy ollama: the name was created again with another adapter since i
     expect((await fetch(`${s.url}/api/blobs/${otherDigest}`, { method: "POST", body: other })).status).toBe(201);
     const create = { model: name, from: "llama-base", adapters: { "adapter.gguf": otherDigest }, stream: false };
     expect((await fetch(`${s.url}/api/create`, { method: "POST", body: JSON.stringify(create) })).ok).toBe(true);
-    const again = roundModels(yaml, "ws-ollama-replaced");
+    const again = ollamaRoundModels(s, "ws-ollama-replaced");
     try {
       const r1 = await again.models.open(round1, 1);
       expect(again.logs.join("\n")).toContain(
@@ -669,11 +671,7 @@ describe("deploy ollama: a created model that does not carry the round's adapter
           : api(req, raw, models),
       new Set(["llama-base"]),
     );
-    servers.push(s.server);
-    const yaml =
-      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
-      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n";
-    const { models, store } = roundModels(yaml, "ws-ollama-no-adapter");
+    const { models, store } = ollamaRoundModels(s, "ws-ollama-no-adapter");
     try {
       const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("on1", [a1]) }, adapters: [a1] };
       await expect(models.open(round1, 1)).rejects.toThrow(
@@ -704,11 +702,7 @@ describe("deploy ollama: a blob upload that fails on the network", () => {
       },
       new Set(["llama-base"]),
     );
-    servers.push(s.server);
-    const yaml =
-      `target: {provider: openai-compatible, baseUrl: "${s.url}/v1", model: llama-base}\n` +
-      "deploy: {kind: ollama, healthTimeoutMs: 2000, ollama: {baseModel: llama-base}}\ntraining: {method: lora}\n";
-    const { models, store } = roundModels(yaml, "ws-ollama-netfail");
+    const { models, store } = ollamaRoundModels(s, "ws-ollama-netfail");
     try {
       const round1 = { ref: { kind: "folder" as const, dir: mergedFolder("on1", [a1]) }, adapters: [a1] };
       const err = await models.open(round1, 1).then(
