@@ -125,6 +125,7 @@ describe("measure step: dev, test and slices", () => {
     const m = await measureModel(filtered, opts(suites));
     expect(m.test.blocked?.["m-harmful"]).toMatchObject({ successes: 8, n: 24 });
     expect(m.dev.blocked?.["m-harmful"]).toMatchObject({ successes: 8, n: 16, value: 0.5 });
+    expect(m.dev.blocked?.["m-harmful"]?.interval).toMatchObject({ method: "wilson", level: 0.95 }); // a rate, as every figure
     expect(m.test.blocked?.["m-lookalikes"]).toMatchObject({ successes: 0, n: 1, value: 0 });
     expect(m.slices.test.rephrased.blocked?.["m-harmful"]).toMatchObject({ successes: 8, n: 8 });
     expect(m.slices.test["in-distribution"].blocked?.["m-harmful"]).toMatchObject({ successes: 0, n: 8 });

@@ -11,7 +11,7 @@
  * only `.dev` to anything that decides.
  */
 
-import { defectRateMetrics, isDefectJudgement, roundFigure } from "../benchmarks/metrics.ts";
+import { defectRateMetrics, isDefectJudgement, rateMetric, roundFigure } from "../benchmarks/metrics.ts";
 import { benignOutcomeMetrics, harmfulOutcomeMetrics } from "../benchmarks/outcomes.ts";
 import { inSlice, partitionItems, type Stratum } from "../benchmarks/partition.ts";
 import { type Progress, RunFailedError, runSuite } from "../benchmarks/runner.ts";
@@ -111,18 +111,20 @@ function exampleKeys(suites: readonly MeasuredSuite[], records: readonly (readon
     .map((r) => r.key);
 }
 
-/** Per suite: the share of its graded answers the deployment's content filter blocked (RoundMetrics.blocked). */
-function blockedBySuite(suites: readonly MeasuredSuite[], records: readonly (readonly ItemRecord[])[]) {
+/**
+ * Per suite: the share of its graded answers the deployment's content filter blocked (RoundMetrics.blocked), a rate
+ * with its interval like every round figure (unmeasured where the suite graded nothing).
+ */
+function blockedBySuite(
+  suites: readonly MeasuredSuite[],
+  records: readonly (readonly ItemRecord[])[],
+  level: number | undefined,
+): Record<string, Metric> {
   const out: Record<string, Metric> = {};
   suites.forEach((s, i) => {
-    const n = records[i].length;
-    const blocked = blockedCount(records[i]);
-    out[s.suite.name] = {
-      name: `blocked [${s.suite.name}]`,
-      value: n ? blocked / n : Number.NaN,
-      successes: blocked,
-      n,
-    };
+    const name = `blocked [${s.suite.name}]`;
+    const rate = rateMetric(name, blockedCount(records[i]), records[i].length, { higherIsBetter: false, level });
+    out[s.suite.name] = roundFigure(rate, name);
   });
   return out;
 }
@@ -167,7 +169,7 @@ function figures(
       o.level,
     ),
     examples: exampleKeys(o.suites, records),
-    blocked: blockedBySuite(o.suites, records),
+    blocked: blockedBySuite(o.suites, records, o.level),
   };
 }
 
