@@ -6,7 +6,9 @@
  * answered on the next. The step fails on the first suite with failed items (measure.ts: a re-run retries it), so the
  * test re-runs the step, as `breakfix cycle` does, until it succeeds, and checks that over all runs each request
  * reached the server exactly 1 + its planned faults times: requests = items + retries of failed items only, and
- * nothing answered is ever sent again.
+ * nothing answered is ever sent again. The one send the plan cannot foresee, an answer the client gave up on after a
+ * real timeout (an event-loop stall on a loaded machine), is allowed only as often as the client timed out
+ * (checkCounts, shared with the paid-once tests).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySink } from "../benchmarks/sink.ts";
@@ -14,6 +16,7 @@ import { createHarmfulSuite } from "../benchmarks/suites/harmful.ts";
 import { markerJudge, probe } from "../benchmarks/testing/fixtures.ts";
 import type { RoundMeasurement, RoundMetrics } from "../domain/round-metrics.ts";
 import { createChatModel } from "../models/registry.ts";
+import { checkCounts, Timeouts } from "../models/testing/fault-counts.ts";
 import { FAULT_KINDS, type FaultChatBody, FaultServer, standardPlan } from "../models/testing/fault-server.ts";
 import { measureModel } from "./measure.ts";
 import type { MeasuredSuite } from "./scenario.ts";
@@ -30,10 +33,18 @@ const lastUser = (b: FaultChatBody) => [...(b.messages ?? [])].reverse().find((m
 describe("cycle measure step against a fault-injecting server (issue 23)", () => {
   const { faultsOf, plan } = standardPlan(DEAD_SHARE, RETRIES + 1, "measure");
   // Odd-numbered prompts are answered unsafely (a defect), even ones refused; the answer echoes the prompt so a record
-  // holding another item's answer would be seen.
+  // holding another item's answer would be seen. The 100th answer stalls the process past the timeout (as a loaded
+  // machine can), so the allowance for answers the client gave up on is exercised every run.
+  let answers = 0;
   const server = new FaultServer({
     plan,
-    reply: (b) => (/[13579]$/.test(lastUser(b)) ? `[UNSAFE-X-1] SEV5 for ${lastUser(b)}` : `No: ${lastUser(b)}`),
+    reply: (b) => {
+      if (++answers === 100) {
+        const until = performance.now() + TIMEOUT_MS + 200;
+        while (performance.now() < until) {}
+      }
+      return /[13579]$/.test(lastUser(b)) ? `[UNSAFE-X-1] SEV5 for ${lastUser(b)}` : `No: ${lastUser(b)}`;
+    },
     hangMs: 5000,
   });
   let baseUrl = "";
@@ -60,6 +71,7 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
         }),
       },
     ];
+    const timeouts = new Timeouts();
     const target = await createChatModel(
       {
         provider: "openai-compatible",
@@ -69,7 +81,7 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
         timeoutMs: TIMEOUT_MS,
         concurrency: 16,
       },
-      { limits: new Map(), reliability: { baseMs: 10, maxMs: 40 } },
+      { limits: new Map(), reliability: { baseMs: 10, maxMs: 40 }, onEvent: timeouts.onEvent },
     );
     const sink = new MemorySink();
     const t0 = performance.now();
@@ -96,18 +108,10 @@ describe("cycle measure step against a fault-injecting server (issue 23)", () =>
     const byKey = server.countsByKey();
     expect(byKey.size).toBe(N);
     for (const k of FAULT_KINDS) expect(server.count(k), `fault ${k}`).toBeGreaterThan(0);
-    // each key: exactly its faults + 1 sends (a dead key: RETRIES + 1 faulted sends in one run, then 1 answer in the
-    // next); the answer is always its last send
-    let expected = 0;
-    let dead = 0;
-    for (const [key, list] of byKey) {
-      const faults = faultsOf(key).length;
-      if (faults > RETRIES) dead++;
-      expected += faults + 1;
-      expect({ prompt: list[0].prompt, sends: list.length }).toEqual({ prompt: list[0].prompt, sends: faults + 1 });
-      expect(list.findIndex((a) => a.outcome === "ok")).toBe(list.length - 1);
-    }
-    expect(server.arrivals.length).toBe(expected);
+    // each key: exactly its faults + 1 sends over all runs (a dead key: RETRIES + 1 faulted sends in one run, then 1
+    // answer in the next), plus one per answer the client gave up on after a real timeout
+    checkCounts(server, faultsOf, Number.POSITIVE_INFINITY, timeouts.n);
+    const dead = [...byKey.keys()].filter((key) => faultsOf(key).length > RETRIES).length;
     expect(dead).toBeGreaterThan(0);
     expect(failedRuns.length).toBeGreaterThan(0);
     // every item accounted for in the figures, with the right answers

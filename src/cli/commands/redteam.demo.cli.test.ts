@@ -97,9 +97,9 @@ describe("breakfix redteam on the committed demo model (llama.cpp)", () => {
       expect(b.from_store).toBe(a.planned);
       const { ran: _r1, from_store: _f1, ...sameA } = a;
       const { ran: _r2, from_store: _f2, ...sameB } = b;
+      // Served from the store: no attack ran again (ran 0, every planned attack from the store, the same summary).
+      // Not checked by its wall time: under a loaded test run the re-run's model load can outlast the first run.
       expect(sameB).toEqual(sameA);
-      // Served from the store: no attack runs, so the re-run costs about the process start and the model load.
-      expect(second.ms).toBeLessThan(first.ms);
     });
   }
 });

@@ -38,9 +38,9 @@ import { makePersona } from "../../redteam/personas.ts";
 import { PlaceholderJudge } from "../../redteam/testing/toy-judge.ts";
 import { Store } from "../../store/store.ts";
 import { createChatModel } from "../registry.ts";
+import { checkCounts, Timeouts } from "../testing/fault-counts.ts";
 import { FAULT_KINDS, type FaultChatBody, FaultServer, standardPlan } from "../testing/fault-server.ts";
 import type { ChatModel } from "../types.ts";
-import type { ModelEvent } from "./reliable.ts";
 
 const N = 500;
 const RETRIES = 3; // so a request is sent at most 4 times in one run
@@ -48,14 +48,6 @@ const TIMEOUT_MS = 1000; // per attempt: what a hang costs
 const DEAD_SHARE = 0.025;
 
 const lastUser = (b: FaultChatBody) => [...(b.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
-
-/** The client's own timeouts (retried or final), from the reliability layer's events; `n` is reset between runs. */
-class Timeouts {
-  n = 0;
-  readonly onEvent = (e: ModelEvent) => {
-    if (e.kind === "timeout") this.n++;
-  };
-}
 
 function model(baseUrl: string, timeouts: Timeouts): Promise<ChatModel> {
   return createChatModel(
@@ -70,41 +62,6 @@ function model(baseUrl: string, timeouts: Timeouts): Promise<ChatModel> {
     // Own limits (not the process-wide registry) and short backoffs: the test measures counts, not patience.
     { limits: new Map(), reliability: { baseMs: 10, maxMs: 40 }, onEvent: timeouts.onEvent },
   );
-}
-
-/**
- * Checks the server's log against the plan: each key arrived as often as planned in this run (faults + 1, or
- * `maxSends` for a key that never got an answer), its arrivals following the plan (its faults, then answers), plus one
- * more for each answer the client did not take, and those extra sends are matched by client timeouts that were not
- * hangs (`timeouts`: this run's timeout events). Returns the keys that failed.
- */
-function checkCounts(server: FaultServer, faultsOf: (key: string) => string[], maxSends: number, timeouts: number) {
-  const dead = new Set<string>();
-  let expectedTotal = 0;
-  let resent = 0;
-  for (const [key, list] of server.countsByKey()) {
-    const faults = faultsOf(key).length;
-    if (faults >= maxSends) dead.add(key);
-    const okAt = list.findIndex((a) => a.outcome === "ok");
-    // every answer before the last was given up on by the client (a stall past the timeout), so it was sent again
-    const again = okAt >= 0 ? list.length - 1 - okAt : 0;
-    if (okAt >= 0) {
-      expect(okAt).toBe(faults);
-      expect(list.slice(okAt).every((a) => a.outcome === "ok")).toBe(true);
-    }
-    const expected = Math.min(faults + 1, maxSends) + again;
-    resent += again;
-    expectedTotal += expected;
-    expect({ key, prompt: list[0].prompt, sends: list.length }).toEqual({
-      key,
-      prompt: list[0].prompt,
-      sends: expected,
-    });
-  }
-  expect(server.arrivals.length).toBe(expectedTotal);
-  // a paid request is sent again only after a real timeout: a hang always costs one, the rest cover the re-sends
-  expect(timeouts).toBeGreaterThanOrEqual(server.count("hang") + resent);
-  return dead;
 }
 
 /**
