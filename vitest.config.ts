@@ -15,6 +15,10 @@ export default defineConfig({
     // under it; the lock tests hold the contended lock or their stub server's answers until the other run waits
     // (runTwoAtOnce's `hold`), so their overlap does not depend on the load.
     maxWorkers: availableParallelism() + 1,
+    // Training in tests on one ONNX Runtime thread (src/train/executor.ts): the run keeps both cores busy, and there
+    // one thread costs 15% fewer CPU-seconds per step than two (measured on the demo organism), with byte-identical
+    // weights (executor.threads.test.ts). Child processes the tests start inherit it.
+    env: { BREAKFIX_TRAIN_THREADS: process.env.BREAKFIX_TRAIN_THREADS ?? "1" },
     // Two projects in one run, sharing its workers: `unit` (every test beside the code) and `parity` (our engine
     // against an independent PyTorch implementation, Debian's python3-torch, not a runtime dependency). They ran as
     // two `vitest run`s, parity's ~40 s after the unit run's end; in one run parity's files fill the cores the unit
