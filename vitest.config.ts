@@ -1,6 +1,9 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 import LongestFirstSequencer from "./vitest.sequencer.ts";
+import { sharedTestFiles } from "./vitest.shared.ts";
+
+const shared = sharedTestFiles(import.meta.dirname);
 
 export default defineConfig({
   test: {
@@ -19,18 +22,29 @@ export default defineConfig({
     // one thread costs 15% fewer CPU-seconds per step than two (measured on the demo organism), with byte-identical
     // weights (executor.threads.test.ts). Child processes the tests start inherit it.
     env: { BREAKFIX_TRAIN_THREADS: process.env.BREAKFIX_TRAIN_THREADS ?? "1" },
-    // Two projects in one run, sharing its workers: `unit` (every test beside the code) and `parity` (our engine
-    // against an independent PyTorch implementation, Debian's python3-torch, not a runtime dependency). They ran as
-    // two `vitest run`s, parity's ~40 s after the unit run's end; in one run parity's files fill the cores the unit
-    // run leaves idle while its tests wait on servers and child processes. `npm run test:unit` / `test:parity` run
-    // one project (vitest --project).
+    // Three projects in one run, sharing its workers: the tests beside the code, as `unit` (a fresh worker per file)
+    // and `unit-shared` (files that leave no state behind share their worker's module cache: vitest.shared.ts says
+    // which and why), and `parity` (our engine against an independent PyTorch implementation, Debian's python3-torch,
+    // not a runtime dependency). Parity ran as a second `vitest run`, ~40 s after the unit run's end; in one run its
+    // files fill the cores the unit run leaves idle while its tests wait on servers and child processes.
+    // `npm run test:unit` / `test:parity` run some of them (vitest --project).
     projects: [
       {
         extends: true,
         test: {
           name: "unit",
           include: ["src/**/*.test.ts"],
-          exclude: ["**/*.parity.test.ts", "node_modules/**"],
+          exclude: ["**/*.parity.test.ts", "node_modules/**", ...shared],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "unit-shared",
+          include: shared,
+          isolate: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
