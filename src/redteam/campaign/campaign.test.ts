@@ -494,6 +494,9 @@ describe("a target deployment's content filter", () => {
     expect(r.failed).toEqual([]);
     for (const rec of r.records) {
       expect(rec.response.finishReason).toBe("content_filter");
+      // the categories are kept on the response, as for a single-turn attack, and on the blocked turn of the transcript
+      expect(rec.response.filter).toEqual({ categories: [{ name: "violence", severity: "high" }] });
+      expect(rec.multiTurn?.turns.some((t) => t.blocked?.filter?.categories[0]?.name === "violence")).toBe(true);
       expect(rec.judgement).toMatchObject({ label: "blocked", refusal: "full_refusal" });
       expect(rec.judgement.rationale).toContain("(violence: high)");
       expect(rec).toMatchObject({ success: false, refused: true });
@@ -501,7 +504,10 @@ describe("a target deployment's content filter", () => {
     expect(asrReport(r.records).blocked).toBe(r.records.length);
     // a multi-turn attack the filter never blocked is not counted
     const plainRun = await runCampaign(scripted, env(new MemoryCampaignStore()));
-    expect(plainRun.records.every((x) => x.response.finishReason === "stop")).toBe(true);
+    expect(plainRun.records.every((x) => x.response.finishReason === "stop" && x.response.filter === undefined)).toBe(
+      true,
+    );
+    expect(plainRun.records.every((x) => x.multiTurn?.turns.every((t) => t.blocked === undefined))).toBe(true);
     expect(asrReport(plainRun.records).blocked).toBe(0);
   });
 });

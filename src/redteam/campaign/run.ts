@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import { contentHash } from "../../domain/hash.ts";
 import { deriveSeed } from "../../domain/random.ts";
 import type { Attack, Conversation, Response, TechniqueStep } from "../../domain/types.ts";
-import { blockedJudgement, isBlockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
+import { blockedJudgement, isBlockedResponse } from "../../judges/blocked.ts";
 import { type Judge, judgeContextOf } from "../../judges/types.ts";
 import type { ChatModel, SamplingParams } from "../../models/types.ts";
 import type { ConverterDeps } from "../converters/registry.ts";
@@ -436,8 +436,9 @@ export async function executeAttack(p: PlannedAttack, env: CampaignEnv): Promise
       model: env.target.id,
       conversation: sent,
       content: r.response,
-      // the turn that represents the attack was blocked by the deployment's filter (its judgement says which categories)
-      finishReason: isBlockedJudgement(r.judgement) && r.response === "" ? "content_filter" : "stop",
+      // the turn that represents the attack was blocked by the deployment's filter, with the categories it named
+      finishReason: r.blocked ? "content_filter" : "stop",
+      ...(r.blocked?.filter ? { filter: r.blocked.filter } : {}),
     };
     return {
       id: rid,

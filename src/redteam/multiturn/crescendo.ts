@@ -146,6 +146,7 @@ export async function crescendoAttack(env: MultiTurnEnv): Promise<MultiTurnResul
       judgement: v.judgement,
       refused: v.refused,
       success: v.success,
+      ...(v.blocked ? { blocked: v.blocked } : {}),
       backtracked: false,
       parseSource: p.source,
     };

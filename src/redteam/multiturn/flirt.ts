@@ -240,6 +240,7 @@ export async function flirtAttack(env: MultiTurnEnv, opts: FlirtOptions = {}): P
       judgement: v.judgement,
       refused: v.refused,
       success: v.success,
+      ...(v.blocked ? { blocked: v.blocked } : {}),
       backtracked: false,
       parseSource: source,
       score,

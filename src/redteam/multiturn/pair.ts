@@ -138,6 +138,7 @@ async function pairStream(
       judgement: v.judgement,
       refused: v.refused,
       success: v.success,
+      ...(v.blocked ? { blocked: v.blocked } : {}),
       backtracked: false,
       parseSource: source,
       score: pairScore(v.judgement, v.refused, v.success, crit),

@@ -187,6 +187,7 @@ export async function scriptedAttack(env: MultiTurnEnv, script: EscalationScript
         judgement: v.judgement,
         refused: v.refused,
         success: v.success,
+        ...(v.blocked ? { blocked: v.blocked } : {}),
         backtracked: false,
       };
       turns.push(rec);

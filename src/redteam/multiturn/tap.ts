@@ -252,6 +252,7 @@ export async function tapAttack(env: MultiTurnEnv, opts: TapOptions = {}): Promi
         judgement: v.judgement,
         refused: v.refused,
         success: v.success,
+        ...(v.blocked ? { blocked: v.blocked } : {}),
         backtracked: false,
         parseSource: c.source,
         score,

@@ -41,6 +41,11 @@ export interface TurnRecord {
   pruned?: "off_topic" | "width";
   /** FLIRT: how the exemplar pool changed after this attempt ("added", "replaced 3", "kept"). */
   exemplars?: string;
+  /**
+   * The deployment's content filter blocked this turn's answer (finishReason "content_filter"), with the categories it
+   * filtered on when it named them; the attack record's response carries them when this turn represents the attack.
+   */
+  blocked?: { filter?: ContentFilter };
 }
 
 export interface MultiTurnResult {
@@ -52,6 +57,8 @@ export interface MultiTurnResult {
   /** The judged outcome: the successful turn's, else the most severe non-backtracked one, else the last. */
   judgement: Judgement;
   response: string;
+  /** The representative turn was blocked by the deployment's content filter (TurnRecord.blocked). */
+  blocked?: { filter?: ContentFilter };
   turns: TurnRecord[];
   keptTurns: number;
   backtracks: number;
@@ -181,7 +188,12 @@ export async function judgeTurn(
 ) {
   // a turn the deployment's content filter blocked is a refusal, with no text for the judge (judges/blocked.ts)
   if (isBlockedResponse({ finishReason, content: response }))
-    return { judgement: blockedJudgement(env.judge.id, filter), success: false, refused: true };
+    return {
+      judgement: blockedJudgement(env.judge.id, filter),
+      success: false,
+      refused: true,
+      blocked: filter ? { filter } : {},
+    };
   const input = {
     conversation,
     response,
@@ -250,6 +262,7 @@ export function finish(
     conversation,
     judgement: rep?.judgement ?? NO_ATTEMPT,
     response: rep?.response ?? "",
+    ...(rep?.blocked ? { blocked: rep.blocked } : {}),
     turns,
     keptTurns: turns.filter((t) => !t.backtracked).length,
     backtracks,
