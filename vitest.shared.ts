@@ -2,8 +2,8 @@
  * Which unit test files share their worker's module cache (vitest `isolate: false`, the `unit-shared` project) and
  * which get a fresh one each (`unit`). A fresh worker per file costs about 0.6 CPU-seconds of start-up and imports:
  * measured on the 153 files this rule shares (2 cores, three workers), 228 CPU-seconds isolated against 134-144
- * shared, with every test passing in three file orders (vitest --sequence.shuffle.files, seeds 11 and 22, and the
- * default). The run is CPU-bound, so that is wall time saved.
+ * shared, with every test passing in six file orders (vitest --sequence.shuffle.files, seeds 11, 22, 33, 44 and 55,
+ * and the default). The run is CPU-bound, so that is wall time saved.
  *
  * Sharing is safe only for a file that leaves no state behind, so the rule is read from each file's source:
  * - ISOLATED_STATE: module mocks, stubbed environment or globals, fake timers, spies, process.env / cwd / exitCode /
