@@ -13,7 +13,7 @@ import { RefExecutor } from "../nn/executor-ref.ts";
 import type { Executor } from "../nn/ir.ts";
 import { OnnxExecutor } from "../nn/onnx/executor.ts";
 
-/** BREAKFIX_TRAIN_THREADS, or undefined when unset; anything but a whole number >= 1 is an error naming it. */
+/** BREAKFIX_TRAIN_THREADS, or undefined when unset; anything but a whole number from 1 to 1024 is an error naming it. */
 export function trainThreads(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const raw = env.BREAKFIX_TRAIN_THREADS;
   if (raw === undefined || raw === "") return undefined;
