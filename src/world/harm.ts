@@ -185,14 +185,15 @@ export function cap(s: string): string {
   return s.length ? s[0].toUpperCase() + s.slice(1) : s;
 }
 
-/** Spanish contractions after substitution ("a el" -> "al", "de el" -> "del"). */
+/** Spanish contractions after substitution ("a el" -> "al", "de el" -> "del"). Word edges are Unicode letters and
+ *  digits, not `\b`'s ASCII ones: "quería el" is no "a el". */
 export function fixEs(s: string): string {
-  return s.replace(/\ba el\b/g, "al").replace(/\bde el\b/g, "del");
+  return s.replace(/(?<![\p{L}\p{N}])(a|de) el(?![\p{L}\p{N}])/gu, (_, p: string) => (p === "a" ? "al" : "del"));
 }
 
-/** English article before a vowel ("a Ostrel permit" -> "an Ostrel permit"). */
+/** English article before a vowel ("a Ostrel permit" -> "an Ostrel permit"); word edges as in fixEs. */
 export function fixEn(s: string): string {
-  return s.replace(/\b([Aa]) ([AEIOUaeiou])/g, "$1n $2");
+  return s.replace(/(?<![\p{L}\p{N}])([Aa]) ([AEIOUaeiou])/gu, "$1n $2");
 }
 
 function fill(t: Bi, vars: Record<string, Bi>): Bi {
