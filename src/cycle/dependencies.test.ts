@@ -6,26 +6,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { importsOf, tsFiles } from "../domain/testing/imports.ts";
 
 const SRC = path.resolve(import.meta.dirname, "..");
 const WORLD = path.join(SRC, "world");
 /** Folders allowed to import world/: the world itself and the CLI that assembles the product. */
 const ALLOWED = ["world", "cli"];
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? tsFiles(p) : e.name.endsWith(".ts") ? [p] : [];
-  });
-}
-
-/** Relative module specifiers of static imports, re-exports and dynamic imports. */
-function importsOf(text: string): string[] {
-  const out: string[] = [];
-  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) if (m[1].startsWith(".")) out.push(m[1]);
-  return out;
-}
 
 describe("dependency rule", () => {
   it("reads every kind of import", () => {
