@@ -71,7 +71,7 @@ describe.skipIf(!binary)("a llama-server that dies", () => {
           (e) => e,
         );
       }
-      expect((error as Error)?.name).toBe("LlamaServerStartError");
+      expect((error as Error)?.name, String((error as Error)?.message)).toBe("LlamaServerStartError");
       expect((error as Error).message).toMatch(/exited/);
     } finally {
       await runner.dispose();

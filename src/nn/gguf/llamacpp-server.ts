@@ -410,11 +410,16 @@ export class LlamaServer {
     };
     let r: { status: number; text: string };
     const launch = this.launches;
+    const url = this.url;
     try {
       r = await this.request("POST", "/completion", body, undefined, o.signal);
     } catch (err) {
       if (o.signal?.aborted) throw abortError();
-      const message = `llama-server at ${this.url}: ${(err as Error).message}`;
+      const message = `llama-server at ${url}: ${(err as Error).message}`;
+      // started again since this request was sent (another request that failed with it saw the death first): the
+      // process this request went to died, though the one running now has not
+      if (this.launches !== launch)
+        throw new LlamaServerExitedError(`${message} (the server exited and is being started again)`, launch);
       if (await this.died())
         throw new LlamaServerExitedError(
           `${message} (the server exited, status ${this.child?.exitCode ?? this.child?.signalCode})\n${this.logTail()}`,
